@@ -1,0 +1,175 @@
+package core
+
+import (
+	"net/netip"
+	"sync/atomic"
+	"time"
+)
+
+// AdminState is what an operator (admin socket, stats page) set for a server.
+type AdminState uint32
+
+const (
+	AdminReady AdminState = iota // takes traffic when healthy
+	AdminDrain                   // only persistent (cookie/stick) traffic, no new sessions
+	AdminMaint                   // no traffic at all, checks stopped
+)
+
+func (a AdminState) String() string {
+	switch a {
+	case AdminDrain:
+		return "drain"
+	case AdminMaint:
+		return "maint"
+	}
+	return "ready"
+}
+
+// Health is what checks (active and passive) concluded.
+type Health uint32
+
+const (
+	HealthUp        Health = iota // healthy, or not checked
+	HealthDown                    // failed `fall` consecutive checks
+	HealthGoingUp                 // down, but rising (counts as down for traffic)
+	HealthGoingDown               // up, but failing (still takes traffic)
+)
+
+// Server is one `server` line of a backend with its live state. Fields set
+// from the configuration are immutable after the engine starts; the atomics
+// are updated by health checks, the admin API and the forwarding path, and
+// read lock-free by balancers, the stats page and metrics.
+type Server struct {
+	Backend string // owning backend's name
+	Name    string
+	ID      int // 1-based position in the backend, like HAProxy's srv id
+	Addr    netip.AddrPort
+	Host    string // the address as written, when it was a name resolved at start
+	Backup  bool
+	Cookie  string // value for `cookie` persistence ("" when none)
+
+	ConfigWeight  int   // 0..256 as configured (default 1)
+	ConfigMaxConn int64 // 0 = unlimited
+	MaxQueue      int64 // 0 = unlimited
+
+	weight  atomic.Int32  // effective weight: config, admin `set weight`, slowstart, agent
+	maxConn atomic.Int64  // effective maxconn (admin `set maxconn server`)
+	admin   atomic.Uint32 // AdminState
+	health  atomic.Uint32 // Health
+
+	// Counters, updated by the engine.
+	Active     atomic.Int64 // connections/requests currently being served
+	Queued     atomic.Int64 // requests waiting in this server's queue
+	MaxActive  atomic.Int64 // highest Active seen
+	Total      atomic.Uint64
+	BytesIn    atomic.Uint64
+	BytesOut   atomic.Uint64
+	ConnErrors atomic.Uint64
+	RespErrors atomic.Uint64
+	Retries    atomic.Uint64
+	Redispatch atomic.Uint64
+	LastChange atomic.Int64 // unix nanos of the last up/down transition
+	DownSince  atomic.Int64 // unix nanos when it went down, 0 when up
+	DownTotal  atomic.Int64 // accumulated downtime in nanoseconds
+
+	// Check results, written by core/health for the stats page.
+	CheckStatus   atomic.Value // string: HAProxy's status word (L4OK, L7STS, ...)
+	CheckCode     atomic.Int32 // L7 status code, 0 when none
+	CheckDuration atomic.Int64 // nanoseconds of the last probe
+}
+
+// NewServer returns a server with its dynamic state initialised from the
+// configured values.
+func NewServer(backend, name string, id int, addr netip.AddrPort, weight int, maxConn int64) *Server {
+	s := &Server{Backend: backend, Name: name, ID: id, Addr: addr, ConfigWeight: weight, ConfigMaxConn: maxConn}
+	s.weight.Store(int32(weight))
+	s.maxConn.Store(maxConn)
+	s.LastChange.Store(time.Now().UnixNano())
+	return s
+}
+
+// Weight is the effective weight used by balancers.
+func (s *Server) Weight() int { return int(s.weight.Load()) }
+
+// SetWeight changes the effective weight (clamped to 0..256). Callers must
+// then tell the backend its pool changed (Backend.Refresh).
+func (s *Server) SetWeight(w int) {
+	if w < 0 {
+		w = 0
+	}
+	if w > 256 {
+		w = 256
+	}
+	s.weight.Store(int32(w))
+}
+
+// MaxConn is the effective per-server connection limit, 0 when unlimited.
+func (s *Server) MaxConn() int64 { return s.maxConn.Load() }
+
+// SetMaxConn changes the effective maxconn.
+func (s *Server) SetMaxConn(n int64) { s.maxConn.Store(n) }
+
+// Admin is the operator-set state.
+func (s *Server) Admin() AdminState { return AdminState(s.admin.Load()) }
+
+// SetAdmin changes the operator-set state.
+func (s *Server) SetAdmin(a AdminState) { s.admin.Store(uint32(a)) }
+
+// Health is the checks' verdict.
+func (s *Server) Health() Health { return Health(s.health.Load()) }
+
+// SetHealth records a health transition and its time for the stats page.
+func (s *Server) SetHealth(h Health) {
+	old := Health(s.health.Swap(uint32(h)))
+	wasUp, isUp := old == HealthUp || old == HealthGoingDown, h == HealthUp || h == HealthGoingDown
+	if wasUp == isUp {
+		return
+	}
+	now := time.Now().UnixNano()
+	s.LastChange.Store(now)
+	if isUp {
+		if since := s.DownSince.Swap(0); since != 0 {
+			s.DownTotal.Add(now - since)
+		}
+	} else {
+		s.DownSince.Store(now)
+	}
+}
+
+// IsUp reports whether checks consider the server able to take traffic.
+func (s *Server) IsUp() bool {
+	h := s.Health()
+	return h == HealthUp || h == HealthGoingDown
+}
+
+// Usable reports whether the server may receive a new (non-persistent)
+// session: up, in ready state and with a non-zero weight. Full servers are
+// still "usable"; whether a request waits in the queue is core's decision.
+func (s *Server) Usable() bool {
+	return s.IsUp() && s.Admin() == AdminReady && s.Weight() > 0
+}
+
+// Full reports whether the server reached its maxconn.
+func (s *Server) Full() bool {
+	m := s.maxConn.Load()
+	return m > 0 && s.Active.Load() >= m
+}
+
+// StateString is HAProxy's word for the server state as the stats CSV prints
+// it: UP, DOWN, MAINT, DRAIN, "UP 1/3", "DOWN 1/2" (the counts are added by
+// core/health when transitions are in progress).
+func (s *Server) StateString() string {
+	switch s.Admin() {
+	case AdminMaint:
+		return "MAINT"
+	case AdminDrain:
+		if s.IsUp() {
+			return "DRAIN"
+		}
+	}
+	switch s.Health() {
+	case HealthDown, HealthGoingUp:
+		return "DOWN"
+	}
+	return "UP"
+}

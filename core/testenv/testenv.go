@@ -1,0 +1,181 @@
+// Package testenv holds helpers shared by varde's process-level tests: finding
+// external tools (haproxy, keepalived, rsyslogd, chromium, ...), building the
+// varde binary once, and bounded polling instead of bare sleeps.
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+)
+
+// InCI reports whether the tests run under CI (CI=true). There, a missing
+// tool is a failure, not a skip: `make test` installs everything it needs.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// LookTool returns the path of an external tool. When it is missing, the test
+// is skipped on a developer machine and fails under CI, naming the Debian
+// package that provides it.
+func LookTool(t testing.TB, name, debPackage string) string {
+	t.Helper()
+	if p, err := exec.LookPath(name); err == nil {
+		return p
+	}
+	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/local/sbin"} {
+		p := filepath.Join(dir, name)
+		if _, err := os.Stat(p); err == nil {
+			return p
+		}
+	}
+	msg := fmt.Sprintf("%s not found (install Debian package %q; `make test` does this)", name, debPackage)
+	if InCI() {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// NeedRoot skips (or fails under CI) when the test is not running as root,
+// which network-namespace and raw-socket tests need.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() == 0 {
+		return
+	}
+	if InCI() {
+		t.Fatal("this test needs root (network namespaces / raw sockets)")
+	}
+	t.Skip("this test needs root (network namespaces / raw sockets)")
+}
+
+var (
+	buildOnce sync.Once
+	buildPath string
+	buildErr  error
+)
+
+// VardeBinary builds ./cmd/varde once per test binary and returns its path.
+// The binary lands in a temporary directory that lives for the whole test
+// process, so every test of a package shares one build.
+func VardeBinary(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		root, err := ModuleRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		dir, err := os.MkdirTemp("", "varde-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		buildPath = filepath.Join(dir, "varde")
+		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/varde")
+		cmd.Dir = root
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("go build ./cmd/varde: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return buildPath
+}
+
+// ModuleRoot finds the directory holding go.mod, walking up from this file.
+func ModuleRoot() (string, error) {
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return "", fmt.Errorf("testenv: cannot locate source file")
+	}
+	dir := filepath.Dir(file)
+	for i := 0; i < 10; i++ {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		dir = filepath.Dir(dir)
+	}
+	return "", fmt.Errorf("testenv: go.mod not found above %s", file)
+}
+
+// Until polls cond every interval until it returns nil or the timeout
+// elapses; it returns the last error. Loops in tests are bounded in time
+// and in count (timeout/interval).
+func Until(timeout, interval time.Duration, cond func() error) error {
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var last error
+	for {
+		if last = cond(); last == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("gave up after %v: %w", timeout, last)
+		case <-time.After(interval):
+		}
+	}
+}
+
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// WaitTCP waits until addr accepts TCP connections.
+func WaitTCP(t testing.TB, addr string, timeout time.Duration) {
+	t.Helper()
+	err := Until(timeout, 20*time.Millisecond, func() error {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return err
+		}
+		c.Close()
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("waiting for %s: %v", addr, err)
+	}
+}
+
+// Start runs a command in the background and kills it (by its PID) when the
+// test ends. Its stdout and stderr go to files in t.TempDir() whose paths are
+// returned so failures can print them.
+func Start(t testing.TB, name string, args ...string) (*exec.Cmd, string) {
+	t.Helper()
+	logPath := filepath.Join(t.TempDir(), filepath.Base(name)+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(name, args...)
+	cmd.Stdout = f
+	cmd.Stderr = f
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Kill()
+			_, _ = cmd.Process.Wait()
+		}
+		f.Close()
+	})
+	return cmd, logPath
+}

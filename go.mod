@@ -1,0 +1,3 @@
+module github.com/varde-lb/varde
+
+go 1.26
