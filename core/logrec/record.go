@@ -1,0 +1,226 @@
+// Package logrec defines the per-transaction log Record the engine fills and
+// the log pipeline encodes.
+//
+// How the engine fills it: each connection (TCP mode) or each HTTP
+// transaction owns one Record, embedded in the engine's per-connection state
+// and reused with Reset between transactions, so nothing is allocated on the
+// request path. The engine sets the facts as they become known: Accept and
+// Client when the connection is accepted, Request and RequestLine when the
+// first request byte / the request line arrives, captured headers and cookies
+// with AddReqHeader/AddResHeader/SetReqCookie in config order (an absent header
+// is added as empty so the slots line up with the `capture` lines), Backend,
+// Server and ServerAddr once a server is picked, the timers (milliseconds, -1
+// for a phase not reached), Status, byte counters, the connection and queue
+// counters at log time, and the termination state with SetTerm. When the
+// transaction ends it calls Sink.Log(&rec) exactly once; the sink copies the
+// Record into its own bounded queue before returning (it never keeps the
+// pointer and never blocks on I/O), so the engine may Reset and reuse it at
+// once. Strings (Frontend, Backend, Server) must be config-lifetime strings,
+// not views into request buffers. Anonymisation is not the engine's job: the
+// pipeline applies each target's `anonymize` setting before encoding.
+package logrec
+
+import "net/netip"
+
+// Sizes of the fixed buffers. They bound what a log line can carry the same
+// way HAProxy's tune.http.logurilen and `capture ... len N` do.
+const (
+	MaxCaptures      = 8    // capture request|response header lines per direction
+	CaptureBytes     = 512  // bytes of captured header values per direction
+	CookieBytes      = 64   // captured cookie (name=value)
+	RequestLineBytes = 1024 // request line ("GET /x HTTP/1.1"), HAProxy's default logurilen
+)
+
+// Mode is the proxy mode the record describes.
+type Mode uint8
+
+const (
+	ModeTCP  Mode = iota // tcplog fields only
+	ModeHTTP             // httplog fields
+)
+
+// First character of the termination state (HAProxy §8.5): what ended the stream.
+const (
+	TermNone          = '-' // normal end
+	TermClientAbort   = 'C'
+	TermServerAbort   = 'S'
+	TermProxy         = 'P' // denied, limits, security checks
+	TermLocal         = 'L' // locally processed (stats, redirect, return)
+	TermResource      = 'R' // resource exhausted
+	TermInternal      = 'I'
+	TermDown          = 'D' // killed because the server went down
+	TermUp            = 'U' // killed on a backup when an active came back
+	TermKilled        = 'K' // killed by admin
+	TermClientTimeout = 'c'
+	TermServerTimeout = 's'
+)
+
+// Second character of the termination state: the stream's state at that moment.
+const (
+	StateNone      = '-' // normal end
+	StateRequest   = 'R' // waiting for a complete request
+	StateQueue     = 'Q' // queued for a server
+	StateConnect   = 'C' // connecting to the server
+	StateHeaders   = 'H' // waiting for response headers
+	StateData      = 'D' // data transfer
+	StateLastData  = 'L' // sending the last data
+	StateTarpitted = 'T'
+)
+
+// Record is every fact an HAProxy httplog/tcplog line (and varde's JSON line)
+// needs. It holds only values and fixed-size arrays, so copying it into a
+// queue slot allocates nothing.
+type Record struct {
+	Mode Mode
+	TLS  bool // client connection is TLS: the frontend name gets HAProxy's "~" suffix
+
+	// Accept is when the connection was accepted (%t), Request when the first
+	// byte of the request arrived (%tr); both Unix nanoseconds. Request 0 means
+	// "same as Accept".
+	Accept  int64
+	Request int64
+
+	Client       netip.AddrPort // %ci:%cp, after the PROXY protocol
+	FrontendAddr netip.AddrPort // %fi:%fp
+	ServerAddr   netip.AddrPort // %si:%sp; zero when no server was reached
+
+	Frontend string // %f / %ft
+	Backend  string // %b; empty means the frontend itself
+	Server   string // %s; empty is logged as <NOSRV>
+
+	// Timers in milliseconds, -1 when the phase was not reached (HAProxy §8.4).
+	Th int32 // TLS/handshake
+	Ti int32 // idle before the request
+	TR int32 // receiving the request headers
+	Tw int32 // waiting in queues
+	Tc int32 // connecting to the server
+	Tr int32 // server response headers
+	Ta int32 // active time of the request (TR start to end)
+	Tt int32 // total session time since accept (tcplog)
+
+	Status   int32 // HTTP status, -1 when none
+	BytesOut int64 // %B: bytes sent to the client, headers included
+	BytesIn  int64 // %U: bytes received from the client
+
+	Term [4]byte // termination state; see SetTerm
+
+	ActConn, FeConn, BeConn, SrvConn int32 // %ac %fc %bc %sc at log time
+	Retries                          int32 // %rc
+	Redispatched                     bool  // %rc printed as +N
+	SrvQueue, BackendQueue           int32 // %sq %bq
+
+	ReqCookie   Cookie // %CC
+	ResCookie   Cookie // %CS
+	ReqHeaders  Captures
+	ResHeaders  Captures
+	RequestLine Line // %r
+}
+
+// Reset prepares r for the next transaction: counters zero, timers -1
+// ("not reached"), termination state "----".
+func (r *Record) Reset() {
+	*r = Record{}
+	r.Th, r.Ti, r.TR, r.Tw, r.Tc, r.Tr, r.Ta, r.Tt = -1, -1, -1, -1, -1, -1, -1, -1
+	r.Status = -1
+	r.Term = [4]byte{'-', '-', '-', '-'}
+}
+
+// SetTerm sets the termination state's first two characters (event, state);
+// the cookie characters stay '-' unless set directly in Term[2:4].
+func (r *Record) SetTerm(event, state byte) { r.Term[0], r.Term[1] = event, state }
+
+// Null reports whether no data was received from the client, the case
+// `option dontlognull` leaves out.
+func (r *Record) Null() bool { return r.BytesIn == 0 && r.RequestLine.n == 0 }
+
+// Cookie is a captured cookie (`capture cookie`), truncated to CookieBytes.
+type Cookie struct {
+	n uint8
+	b [CookieBytes]byte
+}
+
+// Set stores v, truncated.
+func (c *Cookie) Set(v []byte) { c.n = uint8(copy(c.b[:], v)) }
+
+// Bytes returns the stored value; it aliases the Record.
+func (c *Cookie) Bytes() []byte { return c.b[:c.n] }
+
+// Line is the captured request line, truncated to RequestLineBytes.
+type Line struct {
+	n uint16
+	b [RequestLineBytes]byte
+}
+
+// Set stores v, truncated.
+func (l *Line) Set(v []byte) { l.n = uint16(copy(l.b[:], v)) }
+
+// SetParts stores "METHOD URI VERSION" without the caller building it.
+func (l *Line) SetParts(method, uri, version []byte) {
+	n := copy(l.b[:], method)
+	if n < len(l.b) {
+		l.b[n] = ' '
+		n++
+	}
+	n += copy(l.b[n:], uri)
+	if len(version) > 0 && n < len(l.b) {
+		l.b[n] = ' '
+		n++
+		n += copy(l.b[n:], version)
+	}
+	l.n = uint16(n)
+}
+
+// Bytes returns the stored line; it aliases the Record.
+func (l *Line) Bytes() []byte { return l.b[:l.n] }
+
+// Captures holds the values of `capture request|response header` lines, in
+// config order, in one shared buffer.
+type Captures struct {
+	n   uint8
+	end [MaxCaptures]uint16
+	buf [CaptureBytes]byte
+}
+
+// Add appends the next capture slot's value, truncated to max bytes (the
+// capture line's `len`, <= 0 for no limit) and to the space left. Slots past
+// MaxCaptures are ignored.
+func (c *Captures) Add(v []byte, max int) {
+	if int(c.n) >= MaxCaptures {
+		return
+	}
+	if max > 0 && len(v) > max {
+		v = v[:max]
+	}
+	start := 0
+	if c.n > 0 {
+		start = int(c.end[c.n-1])
+	}
+	n := copy(c.buf[start:], v)
+	c.end[c.n] = uint16(start + n)
+	c.n++
+}
+
+// Len is the number of slots filled.
+func (c *Captures) Len() int { return int(c.n) }
+
+// At returns slot i's value; it aliases the Record.
+func (c *Captures) At(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = int(c.end[i-1])
+	}
+	return c.buf[start:c.end[i]]
+}
+
+// Sink receives finished records. Log copies *r before returning and never
+// blocks on I/O (a full queue drops and counts, unless configured to block),
+// so the caller may reuse r immediately.
+type Sink interface {
+	Log(r *Record)
+}
+
+// Discard is a Sink that drops everything, for engines with logging off.
+type Discard struct{}
+
+// Log implements Sink.
+func (Discard) Log(*Record) {}
