@@ -1,0 +1,198 @@
+package acl
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/acl/acltest"
+)
+
+func req() *acltest.Request {
+	return acltest.New("GET", "/api/v1/Users?id=42&lang=fr&empty=",
+		"Host: www.Example.com:8080",
+		"X-Forwarded-For: 10.1.1.1, 10.2.2.2",
+		"X-Forwarded-For: 10.3.3.3",
+		"Content-Length: 12",
+		"Accept: text/html").WithSrc("192.168.1.20:5555")
+}
+
+func TestParseMatch(t *testing.T) {
+	tests := []struct {
+		words []string
+		want  bool
+	}{
+		{[]string{"path", "/api/v1/Users"}, true},
+		{[]string{"path", "/api/v1/users"}, false},
+		{[]string{"path", "-i", "/api/v1/users"}, true},
+		{[]string{"path_beg", "/static", "/api"}, true},
+		{[]string{"path_beg", "/static"}, false},
+		{[]string{"path_end", "Users"}, true},
+		{[]string{"path_end", "-i", "USERS"}, true},
+		{[]string{"path_sub", "v1"}, true},
+		{[]string{"path_sub", "-i", "V1/u"}, true},
+		{[]string{"path_sub", "v2"}, false},
+		{[]string{"path_reg", `^/api/v[0-9]+/`}, true},
+		{[]string{"path_reg", `users$`}, false},
+		{[]string{"path_reg", "-i", `users$`}, true},
+		{[]string{"path_dir", "v1"}, true},
+		{[]string{"path_dir", "v"}, false},
+		{[]string{"path_len", "gt", "5"}, true},
+		{[]string{"path", "-m", "beg", "/api"}, true},
+		{[]string{"path", "-m", "len", "13"}, true},
+		{[]string{"path", "-m", "found"}, true},
+		{[]string{"url", "-m", "sub", "lang=fr"}, true},
+		{[]string{"url_beg", "/api/v1/Users?"}, true},
+		{[]string{"method", "GET"}, true},
+		{[]string{"method", "get"}, false},
+		{[]string{"method", "-i", "get"}, true},
+		{[]string{"method", "POST", "PUT"}, false},
+		{[]string{"hdr(host)", "-i", "www.example.com:8080"}, true},
+		{[]string{"hdr(Host)", "www.example.com:8080"}, false},
+		{[]string{"hdr_beg(host)", "-i", "www."}, true},
+		{[]string{"hdr_end(host)", ":8080"}, true},
+		{[]string{"hdr_sub(host)", "-i", "example"}, true},
+		{[]string{"hdr_reg(host)", `^www\.`}, true},
+		{[]string{"hdr_dom(host)", "-i", "example.com"}, true},
+		{[]string{"hdr_dom(host)", "-i", "ample.com"}, false},
+		{[]string{"hdr(x-forwarded-for)", "10.2.2.2"}, true}, // second value of first line
+		{[]string{"hdr(x-forwarded-for)", "10.3.3.3"}, true}, // second line
+		{[]string{"hdr(x-forwarded-for)", "10.4.4.4"}, false},
+		{[]string{"hdr_cnt(x-forwarded-for)", "3"}, true},
+		{[]string{"hdr_cnt(x-forwarded-for)", "gt", "3"}, false},
+		{[]string{"hdr_cnt(x-missing)", "eq", "0"}, true},
+		{[]string{"hdr_val(content-length)", "gt", "0"}, true},
+		{[]string{"hdr_val(content-length)", "10:20"}, true},
+		{[]string{"hdr(accept)", "-m", "found"}, true},
+		{[]string{"hdr(cookie)", "-m", "found"}, false},
+		{[]string{"req.hdr(accept)", "-m", "beg", "text/"}, true},
+		{[]string{"url_param(id)", "42"}, true},
+		{[]string{"url_param(id)", "4"}, false},
+		{[]string{"urlp(lang)", "-m", "beg", "f"}, true},
+		{[]string{"url_param(empty)", "-m", "found"}, true},
+		{[]string{"url_param(nope)", "-m", "found"}, false},
+		{[]string{"url_param(i)", "-m", "found"}, false},
+		{[]string{"src", "192.168.1.0/24"}, true},
+		{[]string{"src", "192.168.1.20"}, true},
+		{[]string{"src", "10.0.0.0/8", "192.168.0.0/255.255.0.0"}, true},
+		{[]string{"src", "10.0.0.0/8", "2001:db8::/32"}, false},
+		{[]string{"src_port", "5555"}, true},
+		{[]string{"dst_port", "80"}, true},
+		{[]string{"ssl_fc"}, false},
+		{[]string{"always_true"}, true},
+		{[]string{"always_false"}, false},
+		{[]string{"path", "--", "-i"}, false},
+		{[]string{"path_beg"}, false}, // no value: never matches, as in HAProxy
+	}
+	r := req()
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.words, " "), func(t *testing.T) {
+			m, err := ParseWords(tt.words)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := m.Match(r); got != tt.want {
+				t.Errorf("Match = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSrcIPv6(t *testing.T) {
+	r := req().WithSrc("[2001:db8::5]:1000")
+	for words, want := range map[string]bool{
+		"src 2001:db8::/32":   true,
+		"src 2001:db8::5":     true,
+		"src 2001:db9::/32":   false,
+		"src 192.168.0.0/16":  false,
+		"src ::ffff:1.2.3.4":  false,
+		"src 10.0.0.1 ::/0":   true,
+		"src -m found":        true,
+		"src 0.0.0.0/0 ::1/0": true,
+	} {
+		m, err := ParseWords(strings.Fields(words))
+		if err != nil {
+			t.Fatal(words, err)
+		}
+		if got := m.Match(r); got != want {
+			t.Errorf("%s: got %v, want %v", words, got, want)
+		}
+	}
+	// An IPv4 client seen through a dual-stack socket still matches v4 networks.
+	m, _ := ParseWords([]string{"src", "192.0.2.0/24"})
+	if !m.Match(req().WithSrc("[::ffff:192.0.2.7]:1")) {
+		t.Error("v4-mapped client should match a v4 network")
+	}
+}
+
+func TestSSLAndNil(t *testing.T) {
+	m, _ := ParseWords([]string{"ssl_fc"})
+	r := req()
+	r.IsTLS = true
+	if !m.Match(r) {
+		t.Error("ssl_fc on TLS request")
+	}
+	for _, w := range [][]string{{"path_beg", "/"}, {"src", "0.0.0.0/0"}, {"ssl_fc"}, {"req.proto_http"}} {
+		m, _ := ParseWords(w)
+		if m.Match(nil) {
+			t.Errorf("%v matched a nil request", w)
+		}
+	}
+}
+
+func TestPatternFile(t *testing.T) {
+	dir := t.TempDir()
+	f := filepath.Join(dir, "nets.lst")
+	os.WriteFile(f, []byte("# blocked\n10.0.0.0/8\n\n  192.168.1.0/24  \n"), 0o644)
+	m, err := ParseWords([]string{"src", "-f", f})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Match(req()) {
+		t.Error("want match from pattern file")
+	}
+	if _, err := ParseWords([]string{"src", "-f", filepath.Join(dir, "missing")}); err == nil {
+		t.Error("missing pattern file should fail")
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct {
+		words    []string
+		contains string
+	}{
+		{[]string{"pth_beg", "/x"}, "pth_beg: unknown criterion (hint: did you mean path_beg?)"},
+		{[]string{"hdr_val", "1"}, "hdr_val: missing argument"},
+		{[]string{"path(x)", "/"}, "takes no argument"},
+		{[]string{"hdr(host", "x"}, "unbalanced parenthesis"},
+		{[]string{"path_reg", "(a"}, "bad regular expression"},
+		{[]string{"path_reg", `(?<=a)b`}, "RE2"},
+		{[]string{"src", "10.0.0.300"}, "bad address"},
+		{[]string{"src", "10.0.0.0/33"}, "bad network"},
+		{[]string{"src", "-m", "beg", "10."}, "not usable on an address"},
+		{[]string{"path", "-m", "ip", "1.2.3.4"}, "not usable on a string"},
+		{[]string{"path", "-m", "bogus", "x"}, `unknown match method "bogus"`},
+		{[]string{"path", "-m"}, "-m needs a match method"},
+		{[]string{"path", "-x", "y"}, `unknown flag "-x"`},
+		{[]string{"path", "-M", "m.map"}, "not supported"},
+		{[]string{"ssl_fc", "1"}, "takes no value"},
+		{[]string{"hdr_cnt(host)", "many"}, `bad integer "many"`},
+		{[]string{"path", "-m", "found", "x"}, "takes no value"},
+		{nil, "missing criterion"},
+	}
+	for _, tt := range tests {
+		_, err := ParseWords(tt.words)
+		if err == nil || !strings.Contains(err.Error(), tt.contains) {
+			t.Errorf("%v: error %v, want it to contain %q", tt.words, err, tt.contains)
+		}
+		var e *Error
+		if err != nil && !errors.As(err, &e) {
+			t.Errorf("%v: error is %T, want *Error", tt.words, err)
+		}
+	}
+}
+
+var _ core.Request = (*acltest.Request)(nil)
