@@ -1,0 +1,175 @@
+package keepalived
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// Config is one or more keepalived.conf files, merged in -f order.
+type Config struct {
+	Global    Global      `json:"global"`
+	Scripts   []*Script   `json:"scripts,omitempty"`
+	Instances []*Instance `json:"instances,omitempty"`
+}
+
+// Global holds the global_defs varde uses; the rest is accepted with a warning.
+type Global struct {
+	RouterID             string `json:"router_id,omitempty"`
+	VRRPVersion          int    `json:"vrrp_version,omitempty"` // 0 = keepalived's default, 2
+	ScriptUser           string `json:"script_user,omitempty"`
+	EnableScriptSecurity bool   `json:"enable_script_security,omitempty"`
+	// GarpMasterDelay / GarpMasterRepeat are the vrrp_garp_master_* defaults
+	// for instances that do not set their own; nil = keepalived's default.
+	GarpMasterDelay  *time.Duration `json:"garp_master_delay,omitempty"`
+	GarpMasterRepeat *int           `json:"garp_master_repeat,omitempty"`
+}
+
+// Script is a vrrp_script block: a command run every Interval whose exit
+// status, after Rise successes or Fall failures, changes the priority of the
+// instances tracking it by Weight (weight 0: failure puts them in FAULT).
+type Script struct {
+	Name     string        `json:"name"`
+	Pos      diag.Pos      `json:"pos"`
+	Command  []string      `json:"command"`
+	Interval time.Duration `json:"interval"`
+	Timeout  time.Duration `json:"timeout"`
+	Weight   int           `json:"weight"`
+	Rise     int           `json:"rise"`
+	Fall     int           `json:"fall"`
+}
+
+// VIP is one virtual_ipaddress line: `ADDR[/PREFIX] [dev IF] [label L] [brd B]`.
+type VIP struct {
+	Prefix netip.Prefix `json:"prefix"`
+	Dev    string       `json:"dev,omitempty"`
+	Label  string       `json:"label,omitempty"`
+	Brd    netip.Addr   `json:"brd,omitzero"`
+	Pos    diag.Pos     `json:"-"`
+}
+
+// Track is one entry of track_script / track_interface: a name and an
+// optional weight overriding the script's own (nil = use the default).
+type Track struct {
+	Name   string `json:"name"`
+	Weight *int   `json:"weight,omitempty"`
+	Line   int    `json:"-"`
+}
+
+// TrackVarde is one line of varde's built-in tracker block:
+//
+//	track_varde {
+//	    backend NAME [weight N]   # every server of backend NAME down
+//	    listeners [weight N]      # a frontend listener cannot accept
+//	}
+//
+// Weight 0 (the default) puts the instance in FAULT, as for vrrp_script.
+type TrackVarde struct {
+	Backend   string `json:"backend,omitempty"`
+	Listeners bool   `json:"listeners,omitempty"`
+	Weight    int    `json:"weight"`
+	Line      int    `json:"-"`
+}
+
+// Instance is a vrrp_instance block with keepalived's defaults applied by
+// Validate (Priority, AdvertInt, Version, GARP settings).
+type Instance struct {
+	Name      string   `json:"name"`
+	Pos       diag.Pos `json:"pos"`
+	State     string   `json:"state,omitempty"` // MASTER, BACKUP or "" (derived)
+	Interface string   `json:"interface"`
+	VRID      int      `json:"virtual_router_id"`
+	Priority  int      `json:"priority"`
+	// AdvertInt is the advertisement interval (v2: whole seconds, v3: centiseconds).
+	AdvertInt time.Duration `json:"advert_int"`
+	Version   int           `json:"version"`
+	AuthType  string        `json:"auth_type,omitempty"` // "", PASS, AH
+	AuthPass  string        `json:"auth_pass,omitempty"` // as written; the wire uses the first 8 bytes
+
+	VIPs            []VIP        `json:"virtual_ipaddress"`
+	TrackScripts    []Track      `json:"track_script,omitempty"`
+	TrackInterfaces []Track      `json:"track_interface,omitempty"`
+	TrackVarde      []TrackVarde `json:"track_varde,omitempty"`
+
+	NotifyMaster []string `json:"notify_master,omitempty"`
+	NotifyBackup []string `json:"notify_backup,omitempty"`
+	NotifyFault  []string `json:"notify_fault,omitempty"`
+	NotifyStop   []string `json:"notify_stop,omitempty"`
+	Notify       []string `json:"notify,omitempty"`
+
+	NoPreempt    bool          `json:"nopreempt,omitempty"`
+	PreemptDelay time.Duration `json:"preempt_delay,omitempty"`
+
+	UnicastSrc   netip.Addr   `json:"unicast_src_ip,omitzero"`
+	UnicastPeers []netip.Addr `json:"unicast_peer,omitempty"`
+
+	GarpMasterDelay  time.Duration `json:"garp_master_delay"`
+	GarpMasterRepeat int           `json:"garp_master_repeat"`
+	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
+	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
+	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
+
+	// lines remembers where each keyword was written, for Validate.
+	lines map[string]int
+	// set records which defaultable keywords were written explicitly.
+	set map[string]bool
+}
+
+// Password returns the 8 authentication bytes sent on the wire: keepalived
+// silently truncates longer passwords and zero-pads shorter ones.
+func (in *Instance) Password() [8]byte {
+	var b [8]byte
+	copy(b[:], in.AuthPass)
+	return b
+}
+
+// IsIPv6 reports whether the instance carries IPv6 VIPs (always VRRPv3).
+func (in *Instance) IsIPv6() bool {
+	return len(in.VIPs) > 0 && in.VIPs[0].Prefix.Addr().Is6()
+}
+
+func (in *Instance) at(kw string) diag.Pos {
+	p := in.Pos
+	if l, ok := in.lines[kw]; ok {
+		p.Line = l
+	}
+	return p
+}
+
+// Script returns the vrrp_script with that name, or nil.
+func (c *Config) Script(name string) *Script {
+	for _, s := range c.Scripts {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// Merge appends o's scripts and instances and overrides global settings that
+// o sets, in the order the -f files were given.
+func (c *Config) Merge(o *Config) {
+	if o == nil {
+		return
+	}
+	g := &c.Global
+	if o.Global.RouterID != "" {
+		g.RouterID = o.Global.RouterID
+	}
+	if o.Global.VRRPVersion != 0 {
+		g.VRRPVersion = o.Global.VRRPVersion
+	}
+	if o.Global.ScriptUser != "" {
+		g.ScriptUser = o.Global.ScriptUser
+	}
+	g.EnableScriptSecurity = g.EnableScriptSecurity || o.Global.EnableScriptSecurity
+	if o.Global.GarpMasterDelay != nil {
+		g.GarpMasterDelay = o.Global.GarpMasterDelay
+	}
+	if o.Global.GarpMasterRepeat != nil {
+		g.GarpMasterRepeat = o.Global.GarpMasterRepeat
+	}
+	c.Scripts = append(c.Scripts, o.Scripts...)
+	c.Instances = append(c.Instances, o.Instances...)
+}
