@@ -42,10 +42,10 @@ func TestCondition(t *testing.T) {
 		{"if is_static", "/img/a.png", true},
 		{"if is_static", "/site.css", true}, // second acl line
 		{"if is_static", "/site.js", false},
-		{"if is_api host_ex", "/api", true},     // implicit AND
-		{"if is_api is_post", "/api", false},    // AND, second false
-		{"if is_post || is_api", "/api", true},  // OR
-		{"if is_post or is_api", "/api", true},  // OR keyword
+		{"if is_api host_ex", "/api", true},    // implicit AND
+		{"if is_api is_post", "/api", false},   // AND, second false
+		{"if is_post || is_api", "/api", true}, // OR
+		{"if is_post or is_api", "/api", true}, // OR keyword
 		{"if is_post or is_static", "/api", false},
 		{"if !is_post", "/", true},
 		{"if ! is_post", "/", true},
