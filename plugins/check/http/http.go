@@ -1,0 +1,262 @@
+// Package http is the `option httpchk` probe: it sends one HTTP request
+// (method, URI, version, headers and body from `option httpchk` and
+// `http-check send`) and judges the response with `http-check expect`
+// rules; without rules any 2xx or 3xx status passes, as in HAProxy.
+package http
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/plugins/check/tcp"
+)
+
+func init() {
+	health.RegisterProbe("http", func(spec health.ProbeSpec) (health.Probe, error) { return New(spec.HTTP) })
+}
+
+// maxResponse is HAProxy's tune.chksize default: what a check reads at most.
+const maxResponse = 16384
+
+type rule struct {
+	health.Expect
+	re *regexp.Regexp
+}
+
+// Probe is a compiled HTTP check.
+type Probe struct {
+	req   []byte
+	rules []rule
+	body  bool // some rule looks at the body
+}
+
+var _ health.Probe = (*Probe)(nil)
+
+// New compiles spec: it builds the request bytes once and compiles regexes.
+func New(spec health.HTTPSpec) (*Probe, error) {
+	p := &Probe{}
+	for _, e := range spec.Expect {
+		r := rule{Expect: e}
+		switch e.Kind {
+		case "status":
+		case "rstatus", "rstring":
+			re, err := regexp.Compile(e.Pattern)
+			if err != nil {
+				return nil, fmt.Errorf("check/http: http-check expect %s %q: %w", e.Kind, e.Pattern, err)
+			}
+			r.re = re
+		case "string":
+		default:
+			return nil, fmt.Errorf("check/http: http-check expect %q: want status, rstatus, string or rstring", e.Kind)
+		}
+		if e.Kind == "string" || e.Kind == "rstring" {
+			p.body = true
+		}
+		p.rules = append(p.rules, r)
+	}
+	p.req = BuildRequest(spec)
+	return p, nil
+}
+
+// BuildRequest renders the check request. HAProxy's legacy form
+// `option httpchk GET /x HTTP/1.1\r\nHost:\ example.com` puts headers in the
+// version field; they are written through as given.
+func BuildRequest(spec health.HTTPSpec) []byte {
+	m, u, v := spec.Method, spec.URI, spec.Version
+	if m == "" {
+		m = "OPTIONS"
+	}
+	if u == "" {
+		u = "/"
+	}
+	if v == "" {
+		v = "HTTP/1.0"
+	}
+	var b bytes.Buffer
+	fmt.Fprintf(&b, "%s %s %s\r\n", m, u, strings.ReplaceAll(v, `\r\n`, "\r\n"))
+	hasConn := strings.Contains(strings.ToLower(v), "\nconnection:")
+	for _, h := range spec.Headers {
+		if strings.EqualFold(h[0], "connection") {
+			hasConn = true
+		}
+		fmt.Fprintf(&b, "%s: %s\r\n", h[0], h[1])
+	}
+	if !hasConn {
+		b.WriteString("Connection: close\r\n")
+	}
+	if spec.Body != "" {
+		fmt.Fprintf(&b, "Content-Length: %d\r\n", len(spec.Body))
+	}
+	b.WriteString("\r\n")
+	b.WriteString(spec.Body)
+	return b.Bytes()
+}
+
+// Check implements health.Probe.
+func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
+	start := time.Now()
+	c, res := tcp.Dial(ctx, t)
+	if c == nil {
+		res.Duration = time.Since(start)
+		return res
+	}
+	defer c.Close()
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	done := make(chan struct{})
+	defer close(done)
+	go func() { // unblock reads when the manager shuts down
+		select {
+		case <-ctx.Done():
+			_ = c.SetDeadline(time.Unix(1, 0))
+		case <-done:
+		}
+	}()
+	if _, err := c.Write(p.req); err != nil {
+		return core.CheckResult{Status: "L7RSP", Info: "write: " + err.Error(), Duration: time.Since(start)}
+	}
+	buf, err := readResponse(c, p.body)
+	r := p.Judge(buf, err)
+	r.Duration = time.Since(start)
+	return r
+}
+
+// readResponse reads the status line, and the rest up to maxResponse when
+// body rules need it.
+func readResponse(r io.Reader, wantBody bool) ([]byte, error) {
+	buf := make([]byte, 0, 1024)
+	tmp := make([]byte, 4096)
+	for len(buf) < maxResponse {
+		n, err := r.Read(tmp)
+		buf = append(buf, tmp[:n]...)
+		if !wantBody && bytes.Contains(buf, []byte("\r\n")) {
+			return buf, nil
+		}
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+		if wantBody && complete(buf) {
+			return buf, nil
+		}
+	}
+	return buf[:maxResponse], nil
+}
+
+// complete reports whether buf holds headers and a Content-Length body.
+func complete(buf []byte) bool {
+	i := bytes.Index(buf, []byte("\r\n\r\n"))
+	if i < 0 {
+		return false
+	}
+	for _, line := range bytes.Split(buf[:i], []byte("\r\n")) {
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && strings.EqualFold(string(bytes.TrimSpace(k)), "content-length") {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+			return err == nil && len(buf)-(i+4) >= n
+		}
+	}
+	return false
+}
+
+// Judge turns raw response bytes (and the read error) into a result.
+func (p *Probe) Judge(buf []byte, readErr error) core.CheckResult {
+	line, _, found := bytes.Cut(buf, []byte("\r\n"))
+	if !found {
+		line, _, found = bytes.Cut(buf, []byte("\n"))
+	}
+	if !found {
+		if readErr != nil && tcp.IsTimeout(readErr) {
+			return core.CheckResult{Status: "L7TOUT", Info: "Layer7 timeout"}
+		}
+		if len(buf) == 0 {
+			return core.CheckResult{Status: "L7RSP", Info: "Empty response"}
+		}
+		return core.CheckResult{Status: "L7RSP", Info: "Invalid HTTP response"}
+	}
+	code, reason, ok := parseStatus(line)
+	if !ok {
+		return core.CheckResult{Status: "L7RSP", Info: "Invalid HTTP response"}
+	}
+	if readErr != nil && p.body && tcp.IsTimeout(readErr) {
+		return core.CheckResult{Status: "L7TOUT", Code: code, Info: "Layer7 timeout"}
+	}
+	if len(p.rules) == 0 {
+		if code >= 200 && code < 400 {
+			return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+		}
+		return core.CheckResult{Status: "L7STS", Code: code, Info: reason}
+	}
+	body := buf
+	if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
+		body = buf[i+4:]
+	}
+	scode := strconv.Itoa(code)
+	for _, r := range p.rules {
+		var match bool
+		switch r.Kind {
+		case "status":
+			match = statusMatch(r.Pattern, code)
+		case "rstatus":
+			match = r.re.MatchString(scode)
+		case "string":
+			match = bytes.Contains(body, []byte(r.Pattern))
+		case "rstring":
+			match = r.re.Match(body)
+		}
+		if match == r.Negate {
+			if r.Kind == "status" || r.Kind == "rstatus" {
+				return core.CheckResult{Status: "L7STS", Code: code, Info: reason}
+			}
+			return core.CheckResult{Status: "L7RSP", Code: code, Info: "HTTP content check did not match"}
+		}
+	}
+	return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+}
+
+// statusMatch accepts "200", "200,204" and ranges "200-299", as HAProxy 2.2+.
+func statusMatch(pat string, code int) bool {
+	for _, part := range strings.Split(pat, ",") {
+		lo, hi, isRange := strings.Cut(strings.TrimSpace(part), "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil {
+			continue
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil {
+				continue
+			}
+		}
+		if code >= a && code <= b {
+			return true
+		}
+	}
+	return false
+}
+
+func parseStatus(line []byte) (int, string, bool) {
+	if !bytes.HasPrefix(line, []byte("HTTP/")) {
+		return 0, "", false
+	}
+	_, rest, ok := bytes.Cut(line, []byte(" "))
+	if !ok || len(rest) < 3 {
+		return 0, "", false
+	}
+	code, err := strconv.Atoi(string(rest[:3]))
+	if err != nil || code < 100 || code > 999 {
+		return 0, "", false
+	}
+	return code, strings.TrimSpace(string(rest[3:])), true
+}

@@ -1,0 +1,72 @@
+// Package tcp is the default health probe: a TCP connect (HAProxy's plain
+// `check` without `option httpchk`). Success is L4OK; a refused or reset
+// connection is L4CON; no answer within the check timeout is L4TOUT.
+package tcp
+
+import (
+	"context"
+	"errors"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/health"
+)
+
+func init() {
+	health.RegisterProbe("tcp", func(health.ProbeSpec) (health.Probe, error) { return Probe{}, nil })
+}
+
+// Probe connects and closes.
+type Probe struct{}
+
+var _ health.Probe = Probe{}
+
+// Check implements health.Probe.
+func (Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
+	start := time.Now()
+	c, res := Dial(ctx, t)
+	if c != nil {
+		c.Close()
+		res = core.CheckResult{OK: true, Status: "L4OK"}
+	}
+	res.Duration = time.Since(start)
+	return res
+}
+
+// Dial opens the probe connection; on failure it returns the L4 result
+// (L4TOUT or L4CON) other probes reuse.
+func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
+	d := net.Dialer{Timeout: t.Timeout}
+	c, err := d.DialContext(ctx, "tcp", t.Addr.String())
+	if err == nil {
+		return c, core.CheckResult{}
+	}
+	return nil, L4Error(err)
+}
+
+// L4Error classifies a connect error as HAProxy does.
+func L4Error(err error) core.CheckResult {
+	if IsTimeout(err) {
+		return core.CheckResult{Status: "L4TOUT", Info: "Connection timeout"}
+	}
+	info := "Connection error"
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		info = "Connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		info = "Connection reset by peer"
+	case errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
+		info = "No route to host"
+	}
+	return core.CheckResult{Status: "L4CON", Info: info}
+}
+
+// IsTimeout reports whether err is a deadline or context timeout.
+func IsTimeout(err error) bool {
+	var ne net.Error
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		(errors.As(err, &ne) && ne.Timeout())
+}
