@@ -1,0 +1,211 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// aclCriteria are the fetches varde's ACLs understand. HAProxy has many
+// more; an unknown one is an error with the nearest name as hint.
+var aclCriteria = []string{
+	"path", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
+	"url", "url_beg", "url_end", "url_sub", "url_reg", "url_dir", "url_dom", "url_param", "urlp",
+	"hdr", "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "hdr_cnt", "hdr_val", "hdr_len",
+	"req.hdr", "req.fhdr", "req.cook", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg",
+	"method", "src", "src_port", "dst", "dst_port", "ssl_fc", "ssl_fc_sni", "req.ssl_sni",
+	"base", "base_beg", "base_sub", "query", "always_true", "always_false", "nbsrv", "status",
+}
+
+// predefinedACLs exist in every proxy, as in HAProxy.
+var predefinedACLs = map[string]bool{
+	"TRUE": true, "FALSE": true, "LOCALHOST": true, "HTTP": true, "HTTP_1.0": true, "HTTP_1.1": true,
+	"HTTP_CONTENT": true, "HTTP_URL_ABS": true, "HTTP_URL_SLASH": true, "HTTP_URL_STAR": true,
+	"METH_CONNECT": true, "METH_DELETE": true, "METH_GET": true, "METH_HEAD": true, "METH_OPTIONS": true,
+	"METH_POST": true, "METH_PUT": true, "METH_TRACE": true, "REQ_CONTENT": true, "WAIT_END": true,
+}
+
+// aclFlags take a value when true.
+var aclFlags = map[string]bool{"-i": false, "-n": false, "-M": false, "--": false, "-f": true, "-m": true, "-u": true}
+
+// parseACLBody reads `CRITERION [flags] VALUES...` from words into a.
+func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) bool {
+	if len(words) == 0 {
+		p.d.Errorf(at, kw, "e.g. acl is_api path_beg /api", "ACL needs a criterion")
+		return false
+	}
+	crit := words[0].Text
+	if i := strings.IndexByte(crit, '('); i >= 0 {
+		if !strings.HasSuffix(crit, ")") {
+			p.d.Errorf(words[0].Pos, kw, "close the parenthesis: "+crit+")", "unbalanced parenthesis in %q", crit)
+			return false
+		}
+		a.Arg = crit[i+1 : len(crit)-1]
+		crit = crit[:i]
+	}
+	// HAProxy allows converters/sample fetch suffixes such as ",lower";
+	// varde supports the plain criteria only.
+	if strings.Contains(crit, ",") {
+		p.d.Errorf(words[0].Pos, kw, "use -i for case-insensitive matching", "sample converters (%q) are not supported by varde", words[0].Text)
+		return false
+	}
+	if !contains(aclCriteria, crit) {
+		p.d.Errorf(words[0].Pos, kw, hintNearest(crit, aclCriteria, "see docs/config.md for the supported criteria"), "unknown ACL criterion %q", crit)
+		return false
+	}
+	a.Criterion = crit
+	rest := words[1:]
+	for len(rest) > 0 {
+		f := rest[0].Text
+		takes, isFlag := aclFlags[f]
+		if !isFlag {
+			break
+		}
+		a.Flags = append(a.Flags, f)
+		rest = rest[1:]
+		if f == "--" {
+			break
+		}
+		if takes {
+			if len(rest) == 0 {
+				p.d.Errorf(at, kw, f+" VALUE", "ACL flag %s needs a value", f)
+				return false
+			}
+			if f == "-f" {
+				p.d.Errorf(rest[0].Pos, kw, "list the values on the line", "ACL pattern files (-f) are not supported by varde")
+				return false
+			}
+			a.Flags = append(a.Flags, rest[0].Text)
+			rest = rest[1:]
+		}
+	}
+	a.Values = append([]Token(nil), rest...)
+	switch crit {
+	case "hdr", "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "hdr_cnt", "hdr_val", "hdr_len", "url_param", "urlp", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg", "req.hdr", "req.fhdr", "req.cook", "nbsrv":
+		if a.Arg == "" && crit != "hdr_cnt" && crit != "cook" && crit != "req.cook" {
+			p.d.Errorf(words[0].Pos, kw, crit+"(NAME)", "ACL criterion %s needs a name in parentheses", crit)
+			return false
+		}
+	}
+	if crit == "src" || crit == "dst" {
+		for _, v := range a.Values {
+			if _, err := parsePrefixOrAddr(v.Text); err != nil {
+				p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
+			}
+		}
+	}
+	return true
+}
+
+// parseACL reads `acl NAME CRITERION [flags] VALUES...`.
+func (p *parser) parseACL(l Line) {
+	w := l.Words
+	if len(w) < 3 {
+		p.d.Errorf(l.Pos, "acl", "acl NAME CRITERION [flags] VALUES, e.g. acl is_api path_beg /api", "acl needs a name and a criterion")
+		return
+	}
+	a := &ACL{Pos: l.Pos, Name: w[1].Text}
+	if !validACLName(a.Name) {
+		p.d.Errorf(w[1].Pos, "acl", "use letters, digits, '-', '_', '.' and ':'", "invalid ACL name %q", a.Name)
+		return
+	}
+	if p.parseACLBody(a, "acl", w[2:], l.Pos) {
+		p.cur.ACLs = append(p.cur.ACLs, a)
+	}
+}
+
+func validACLName(s string) bool { return validProxyName(s) }
+
+// splitCond splits words at the first if/unless: words before, and the
+// condition (nil when absent).
+func (p *parser) splitCond(kw string, words []Token) ([]Token, *Condition) {
+	for i, t := range words {
+		if (t.Text == "if" || t.Text == "unless") && !t.Quoted {
+			return words[:i], p.parseCond(kw, t, words[i+1:])
+		}
+	}
+	return words, nil
+}
+
+// parseCond reads the terms of a condition after if/unless.
+func (p *parser) parseCond(kw string, at Token, words []Token) *Condition {
+	c := &Condition{Pos: at.Pos, Unless: at.Text == "unless"}
+	if len(words) == 0 {
+		p.d.Errorf(at.Pos, kw, at.Text+" ACL_NAME", "missing condition after %q", at.Text)
+		return nil
+	}
+	and := []*Term{}
+	for i := 0; i < len(words); i++ {
+		t := words[i]
+		if t.Text == "||" || t.Text == "or" {
+			if len(and) == 0 {
+				p.d.Errorf(t.Pos, kw, "put an ACL on both sides of ||", "empty operand before %q", t.Text)
+				return nil
+			}
+			c.Or = append(c.Or, and)
+			and = []*Term{}
+			continue
+		}
+		term := &Term{Pos: t.Pos}
+		text := t.Text
+		for strings.HasPrefix(text, "!") {
+			term.Negate = !term.Negate
+			text = text[1:]
+		}
+		if text == "" {
+			if i+1 >= len(words) {
+				p.d.Errorf(t.Pos, kw, "write !ACL_NAME", "'!' without an ACL")
+				return nil
+			}
+			i++
+			t = words[i]
+			text = t.Text
+		}
+		if text == "{" {
+			end := -1
+			for j := i + 1; j < len(words); j++ {
+				if words[j].Text == "}" {
+					end = j
+					break
+				}
+			}
+			if end < 0 {
+				p.d.Errorf(t.Pos, kw, "close the anonymous ACL with a separate '}'", "unterminated '{' in condition")
+				return nil
+			}
+			a := &ACL{Pos: t.Pos}
+			if !p.parseACLBody(a, kw, words[i+1:end], t.Pos) {
+				return nil
+			}
+			term.Anon = a
+			i = end
+		} else {
+			if strings.HasPrefix(text, "{") {
+				p.d.Errorf(t.Pos, kw, "separate braces with spaces: { path_beg /a }", "'{' must be a word of its own")
+				return nil
+			}
+			term.ACL = text
+		}
+		and = append(and, term)
+	}
+	if len(and) == 0 {
+		p.d.Errorf(at.Pos, kw, "put an ACL after ||", "condition ends with an operator")
+		return nil
+	}
+	c.Or = append(c.Or, and)
+	return c
+}
+
+// condACLs calls fn for every named ACL a condition refers to.
+func condACLs(c *Condition, fn func(*Term)) {
+	if c == nil {
+		return
+	}
+	for _, and := range c.Or {
+		for _, t := range and {
+			if t.ACL != "" {
+				fn(t)
+			}
+		}
+	}
+}

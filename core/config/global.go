@@ -1,0 +1,241 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+)
+
+// globalLine handles one line of the global section.
+func (p *parser) globalLine(l Line) {
+	w := l.Words
+	key, ok := p.checkKeyword(l, w, SecGlobal, "global")
+	if !ok {
+		return
+	}
+	g := &p.cfg.Global
+	args := w[1:]
+	kwPos := w[0].Pos
+	one := func() (Token, bool) {
+		if len(args) != 1 {
+			p.d.Errorf(kwPos, key, key+" VALUE", "%s expects exactly one argument, got %d", key, len(args))
+			return Token{}, false
+		}
+		return args[0], true
+	}
+	intArg := func(min, max int64) (int, bool) {
+		t, ok := one()
+		if !ok {
+			return 0, false
+		}
+		n, err := ParseInt(t.Text, min, max)
+		if err != nil {
+			p.d.Errorf(t.Pos, key, "write a whole number", "%s: %v", key, err)
+			return 0, false
+		}
+		return int(n), true
+	}
+	switch key {
+	case "maxconn":
+		if n, ok := intArg(1, 1<<30); ok {
+			g.MaxConn = n
+		}
+	case "log":
+		if lg := p.parseLog(l, true); lg != nil {
+			g.Logs = append(g.Logs, lg)
+		}
+	case "pidfile":
+		if t, ok := one(); ok {
+			g.PidFile = t.Text
+		}
+	case "nbthread":
+		if n, ok := intArg(1, 4096); ok {
+			g.NbThread = n
+		}
+	case "spread-checks":
+		if n, ok := intArg(0, 50); ok {
+			g.SpreadChecks = n
+		}
+	case "stats socket":
+		p.parseStatsSocket(l)
+	case "stats timeout":
+		args = args[1:]
+		if t, ok := one(); ok {
+			g.StatsTimeout = p.duration(t, key)
+		}
+	case "tune.bufsize":
+		if t, ok := one(); ok {
+			if n := p.size(t, key); n > 0 && n < 1024 {
+				p.d.Errorf(t.Pos, key, "use at least 1024 (HAProxy's default is 16384)", "tune.bufsize %d is too small", n)
+			} else {
+				g.TuneBufSize = n
+			}
+		}
+	case "tune.maxrewrite":
+		if t, ok := one(); ok {
+			g.TuneMaxRewrite = p.size(t, key)
+		}
+	case "tune.log.batch":
+		if n, ok := intArg(1, 1<<20); ok {
+			g.TuneLog.Batch = n
+		}
+	case "tune.log.flush":
+		if t, ok := one(); ok {
+			g.TuneLog.Flush = p.duration(t, key)
+		}
+	case "tune.log.on-full":
+		if t, ok := one(); ok {
+			if t.Text != "drop" && t.Text != "block" {
+				p.d.Errorf(t.Pos, key, "drop or block", "invalid value %q", t.Text)
+			} else {
+				g.TuneLog.OnFull = t.Text
+			}
+		}
+	case "tune.ssl.default-dh-param":
+		if n, ok := intArg(1, 1<<16); ok {
+			g.TuneSSLDefaultDHParam = n
+		}
+	case "ssl-default-bind-ciphers":
+		if t, ok := one(); ok {
+			g.SSLDefaultBindCiphers = t.Text
+		}
+	case "ssl-default-bind-ciphersuites":
+		if t, ok := one(); ok {
+			g.SSLDefaultBindCiphersuites = t.Text
+		}
+	case "ssl-default-server-ciphers":
+		if t, ok := one(); ok {
+			g.SSLDefaultServerCiphers = t.Text
+		}
+	case "ssl-default-bind-options":
+		g.SSLDefaultBindOptions = append(g.SSLDefaultBindOptions, Texts(args)...)
+	case "ssl-default-server-options":
+		g.SSLDefaultServerOptions = append(g.SSLDefaultServerOptions, Texts(args)...)
+	case "log-send-hostname":
+		if len(args) > 0 {
+			g.LogSendHostname = args[0].Text
+		} else {
+			g.LogSendHostname = "-" // the system's host name
+		}
+	case "log-tag":
+		if t, ok := one(); ok {
+			g.LogTag = t.Text
+		}
+	case "daemon":
+		g.Daemon = true
+		p.d.Warnf(kwPos, key, "remove the line; use a systemd service (Type=notify or simple) to run varde in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
+	case "user", "group":
+		if t, ok := one(); ok {
+			if key == "user" {
+				g.User = t.Text
+			} else {
+				g.Group = t.Text
+			}
+			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit and grant CAP_NET_BIND_SERVICE for ports below 1024", "accepted but ignored: varde does not switch %s; start it as an unprivileged %s instead", key, key)
+		}
+	case "uid", "gid":
+		if n, ok := intArg(0, 1<<31-1); ok {
+			if key == "uid" {
+				g.UID = n
+			} else {
+				g.GID = n
+			}
+			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit", "accepted but ignored: varde does not switch %s; start it as an unprivileged user instead", key)
+		}
+	case "chroot":
+		if t, ok := one(); ok {
+			g.Chroot = t.Text
+			p.d.Warnf(kwPos, key, "remove the line; use systemd sandboxing (ProtectSystem=strict, PrivateTmp=yes) instead", "accepted but ignored: varde does not chroot")
+		}
+	case "nbproc":
+		if n, ok := intArg(1, 64); ok {
+			g.NbProc = n
+			p.d.Warnf(kwPos, key, "remove the line; use nbthread to bound the number of threads", "accepted but ignored: varde is a single process using all CPUs")
+		}
+	case "ulimit-n":
+		if n, ok := intArg(1, 1<<30); ok {
+			g.Ulimit = n
+			p.d.Warnf(kwPos, key, "set LimitNOFILE= in the systemd unit", "accepted but ignored: varde does not change its file descriptor limit")
+		}
+	case "quiet":
+		g.Quiet = true
+		p.d.Warnf(kwPos, key, "remove the line", "accepted but ignored: varde logs its own events to stderr at the configured level")
+	case "debug":
+		g.Debug = true
+		p.d.Warnf(kwPos, key, "remove the line; run varde with a debug log level instead", "accepted but ignored")
+	}
+}
+
+// parseStatsSocket reads `stats socket PATH|ADDR [mode M] [level L] [user U] [group G] [expose-fd listeners]`.
+func (p *parser) parseStatsSocket(l Line) {
+	w := l.Words
+	const key = "stats socket"
+	if len(w) < 3 {
+		p.d.Errorf(w[1].Pos, key, "stats socket /run/varde/admin.sock mode 600 level admin", "stats socket needs a path or address")
+		return
+	}
+	s := &StatsSocket{Pos: l.Pos}
+	target := w[2].Text
+	switch {
+	case strings.HasPrefix(target, "/") || strings.HasPrefix(target, "unix@"):
+		s.Path = strings.TrimPrefix(target, "unix@")
+	case strings.HasPrefix(target, "abns@") || strings.HasPrefix(target, "fd@") || strings.HasPrefix(target, "sockpair@"):
+		p.d.Errorf(w[2].Pos, key, "use a unix socket path or a loopback ip:port", "socket type %q is not supported by varde", target)
+		return
+	default:
+		a, err := ParseAddress(target, true)
+		if err != nil {
+			p.d.Errorf(w[2].Pos, key, "use a unix socket path or ip:port", "%v", err)
+			return
+		}
+		s.Addr = &a
+	}
+	args := w[3:]
+	for i := 0; i < len(args); i++ {
+		opt := args[i]
+		need := func() (Token, bool) {
+			if i+1 >= len(args) {
+				p.d.Errorf(opt.Pos, key, opt.Text+" VALUE", "%s needs a value", opt.Text)
+				return Token{}, false
+			}
+			i++
+			return args[i], true
+		}
+		switch opt.Text {
+		case "mode":
+			if v, ok := need(); ok {
+				m, err := strconv.ParseUint(v.Text, 8, 32)
+				if err != nil || m > 0o777 {
+					p.d.Errorf(v.Pos, key, "an octal file mode such as 600", "invalid socket mode %q", v.Text)
+				} else {
+					s.Mode = uint32(m)
+				}
+			}
+		case "level":
+			if v, ok := need(); ok {
+				switch v.Text {
+				case "user", "operator", "admin":
+					s.Level = v.Text
+				default:
+					p.d.Errorf(v.Pos, key, "user, operator or admin", "invalid level %q", v.Text)
+				}
+			}
+		case "user":
+			if v, ok := need(); ok {
+				s.User = v.Text
+			}
+		case "group":
+			if v, ok := need(); ok {
+				s.Group = v.Text
+			}
+		case "uid", "gid":
+			need()
+		case "expose-fd":
+			if v, ok := need(); ok {
+				s.ExposeFdListeners = v.Text == "listeners"
+			}
+		default:
+			p.d.Errorf(opt.Pos, key, hintNearest(opt.Text, []string{"mode", "level", "user", "group", "expose-fd"}, "mode M, level L, user U, group G"), "unknown stats socket option %q", opt.Text)
+		}
+	}
+	p.cfg.Global.StatsSockets = append(p.cfg.Global.StatsSockets, s)
+}

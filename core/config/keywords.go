@@ -1,0 +1,364 @@
+package config
+
+// The keyword table: every haproxy.cfg keyword varde parses.
+//
+// FORMAT (for the helpers who give keywords behaviour): one line per keyword,
+//
+//	{Name: "timeout connect", Sections: DFBL, Default: "", Enforced: false},
+//
+// Name is the keyword as written, multi-word for families ("option httplog",
+// "timeout connect", "stats socket", "http-request set-header"); options of
+// server, bind and log lines are "server weight", "bind ssl", "log anonymize".
+// When your code makes a keyword work, flip Enforced to true on its line (and
+// only that field); `varde check` and `varde run` then stop warning
+// "parsed, not yet enforced" for it. Keep the lines sorted within their block.
+//
+// Sections: G global, D defaults, F frontend, B backend (listen = F|B).
+
+// Section is a bit set of the sections a keyword may appear in.
+type Section uint8
+
+const (
+	SecGlobal Section = 1 << iota
+	SecDefaults
+	SecFrontend
+	SecBackend
+
+	G    = SecGlobal
+	D    = SecDefaults
+	F    = SecFrontend
+	B    = SecBackend
+	FB   = F | B
+	DF   = D | F
+	DB   = D | B
+	DFB  = D | F | B
+	DFBL = D | F | B // listen is F|B; kept as a name for readability
+)
+
+// KeywordInfo describes one keyword of the table.
+type KeywordInfo struct {
+	Name     string
+	Sections Section
+	Default  string
+	Enforced bool
+}
+
+// Keywords is the table; see the FORMAT comment above.
+var Keywords = []KeywordInfo{
+	// global
+	{Name: "chroot", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde does not chroot
+	{Name: "daemon", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},  // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},  // accepted with a warning
+	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: false},
+	{Name: "log-tag", Sections: G, Default: "varde", Enforced: false},
+	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: false},
+	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
+	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: false},
+	{Name: "pidfile", Sections: G, Default: "none", Enforced: false},
+	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
+	{Name: "spread-checks", Sections: G, Default: "0", Enforced: false},
+	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: false},
+	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: false},
+	{Name: "ssl-default-bind-options", Sections: G, Default: "", Enforced: false},
+	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: false},
+	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: false},
+	{Name: "stats socket", Sections: G, Default: "none", Enforced: false},
+	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
+	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: false},
+	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: false},
+	{Name: "tune.log.flush", Sections: G, Default: "100ms", Enforced: false},
+	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: false},
+	{Name: "tune.maxrewrite", Sections: G, Default: "1024", Enforced: false},
+	{Name: "tune.ssl.default-dh-param", Sections: G, Default: "", Enforced: true}, // accepted: Go's TLS does not use DH params
+	{Name: "uid", Sections: G, Default: "", Enforced: true},                       // accepted with a warning
+	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},                  // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},                      // accepted with a warning
+
+	// log lines (global and proxies)
+	{Name: "log", Sections: G | DFB, Default: "none", Enforced: false},
+	{Name: "log anonymize", Sections: G | DFB, Default: "none (warning on file@)", Enforced: false},
+	{Name: "log compress", Sections: G | DFB, Default: "off", Enforced: false},
+	{Name: "log format", Sections: G | DFB, Default: "rfc3164", Enforced: false},
+	{Name: "log keep", Sections: G | DFB, Default: "all", Enforced: false},
+	{Name: "log len", Sections: G | DFB, Default: "1024", Enforced: false},
+	{Name: "log retention", Sections: G | DFB, Default: "forever", Enforced: false},
+	{Name: "log rotate", Sections: G | DFB, Default: "off", Enforced: false},
+	{Name: "log rotate-every", Sections: G | DFB, Default: "off", Enforced: false},
+	{Name: "log sample", Sections: G | DFB, Default: "all", Enforced: false},
+	{Name: "log-format", Sections: DFB, Default: "httplog/tcplog format", Enforced: false},
+
+	// proxies
+	{Name: "acl", Sections: FB, Default: "", Enforced: false},
+	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: false},
+	{Name: "bind", Sections: F, Default: "", Enforced: false},
+	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind alpn", Sections: F, Default: "", Enforced: false},
+	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
+	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false},
+	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: false},
+	{Name: "bind crt", Sections: F, Default: "", Enforced: false},
+	{Name: "bind defer-accept", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind interface", Sections: F, Default: "", Enforced: false},
+	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false},
+	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
+	{Name: "bind name", Sections: F, Default: "", Enforced: false},
+	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
+	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: false},
+	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: false},
+	{Name: "bind ssl", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},
+	{Name: "bind v6only", Sections: F, Default: "", Enforced: false},
+	{Name: "bind verify", Sections: F, Default: "none", Enforced: false},
+	{Name: "capture cookie", Sections: F, Default: "", Enforced: false},
+	{Name: "capture request header", Sections: F, Default: "", Enforced: false},
+	{Name: "capture response header", Sections: F, Default: "", Enforced: false},
+	{Name: "clitimeout", Sections: DF, Default: "", Enforced: false},
+	{Name: "contimeout", Sections: DB, Default: "", Enforced: false},
+	{Name: "cookie", Sections: DB, Default: "none", Enforced: false},
+	{Name: "default-server", Sections: DB, Default: "", Enforced: false},
+	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: false},
+	{Name: "description", Sections: FB, Default: "", Enforced: false},
+	{Name: "disabled", Sections: DFB, Default: "", Enforced: false},
+	{Name: "enabled", Sections: DFB, Default: "", Enforced: false},
+	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: false},
+	{Name: "force-persist", Sections: FB, Default: "", Enforced: false},
+	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: false},
+	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: false},
+	{Name: "http-check comment", Sections: DB, Default: "", Enforced: false},
+	{Name: "http-check connect", Sections: DB, Default: "", Enforced: false},
+	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: false},
+	{Name: "http-check send", Sections: DB, Default: "", Enforced: false},
+	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-request use-service", Sections: F, Default: "", Enforced: false},
+	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: false},
+	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
+	{Name: "id", Sections: FB, Default: "", Enforced: false},
+	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: false},
+	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: false},
+	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: false},
+	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
+	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: false},
+	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option httpchk", Sections: DB, Default: "OPTIONS / HTTP/1.0", Enforced: false},
+	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option httplog", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option jsonlog", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option persist", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option ssl-hello-chk", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: false},
+	{Name: "policy", Sections: FB, Default: "none", Enforced: false},
+	{Name: "retries", Sections: DB, Default: "3", Enforced: false},
+	{Name: "server", Sections: B, Default: "", Enforced: false},
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: false},
+	{Name: "stats admin", Sections: FB, Default: "off", Enforced: false},
+	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: false},
+	{Name: "stats enable", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats hide-version", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: false},
+	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false},
+	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
+	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: false},
+	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: false},
+	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: false},
+	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: false},
+	{Name: "timeout client-fin", Sections: DF, Default: "timeout client", Enforced: false},
+	{Name: "timeout connect", Sections: DB, Default: "none (HAProxy warns)", Enforced: false},
+	{Name: "timeout http-keep-alive", Sections: DFB, Default: "timeout http-request", Enforced: false},
+	{Name: "timeout http-request", Sections: DFB, Default: "timeout client", Enforced: false},
+	{Name: "timeout queue", Sections: DB, Default: "timeout connect", Enforced: false},
+	{Name: "timeout server", Sections: DB, Default: "none (HAProxy warns)", Enforced: false},
+	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: false},
+	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
+	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: false},
+	{Name: "use_backend", Sections: F, Default: "", Enforced: false},
+
+	// server and default-server options
+	{Name: "server addr", Sections: DB, Default: "server address", Enforced: false},
+	{Name: "server agent-addr", Sections: DB, Default: "server address", Enforced: false},
+	{Name: "server agent-check", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server agent-inter", Sections: DB, Default: "2s", Enforced: false},
+	{Name: "server agent-port", Sections: DB, Default: "", Enforced: false},
+	{Name: "server agent-send", Sections: DB, Default: "", Enforced: false},
+	{Name: "server backup", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server ca-file", Sections: DB, Default: "", Enforced: false},
+	{Name: "server check", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server check-ssl", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server cookie", Sections: DB, Default: "", Enforced: false},
+	{Name: "server disabled", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server downinter", Sections: DB, Default: "inter", Enforced: false},
+	{Name: "server enabled", Sections: DB, Default: "on", Enforced: false},
+	{Name: "server error-limit", Sections: DB, Default: "10", Enforced: false},
+	{Name: "server fall", Sections: DB, Default: "3", Enforced: false},
+	{Name: "server fastinter", Sections: DB, Default: "inter", Enforced: false},
+	{Name: "server id", Sections: DB, Default: "", Enforced: false},
+	{Name: "server inter", Sections: DB, Default: "2s", Enforced: false},
+	{Name: "server maxconn", Sections: DB, Default: "0 (no limit)", Enforced: false},
+	{Name: "server maxqueue", Sections: DB, Default: "0 (no limit)", Enforced: false},
+	{Name: "server minconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "server observe", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server on-error", Sections: DB, Default: "fastinter", Enforced: false},
+	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: false},
+	{Name: "server on-marked-up", Sections: DB, Default: "", Enforced: false},
+	{Name: "server port", Sections: DB, Default: "server port", Enforced: false},
+	{Name: "server redir", Sections: DB, Default: "", Enforced: false},
+	{Name: "server rise", Sections: DB, Default: "2", Enforced: false},
+	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: false},
+	{Name: "server sni", Sections: DB, Default: "", Enforced: false},
+	{Name: "server ssl", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server verify", Sections: DB, Default: "required", Enforced: false},
+	{Name: "server weight", Sections: DB, Default: "1", Enforced: false},
+}
+
+var keywordIndex = func() map[string]*KeywordInfo {
+	m := make(map[string]*KeywordInfo, len(Keywords))
+	for i := range Keywords {
+		m[Keywords[i].Name] = &Keywords[i]
+	}
+	return m
+}()
+
+// LookupKeyword returns the table entry for name, or nil.
+func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
+
+// Unsupported lists real HAProxy keywords varde refuses, with what to do
+// instead. They are errors so that nothing is silently ignored.
+var Unsupported = map[string]string{
+	"stick-table":                         "varde has no stick tables; use cookie persistence or balance source",
+	"stick":                               "varde has no stick tables; use cookie persistence or balance source",
+	"tcp-request":                         "use http-request rules or ACLs on use_backend",
+	"tcp-response":                        "not available in varde",
+	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
+	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",
+	"server-template":                     "list the servers one by one",
+	"use-server":                          "use a varde policy (policy FILE) to pick servers",
+	"redirect":                            "write http-request redirect ... instead",
+	"block":                               "write http-request deny if COND instead",
+	"reqadd":                              "write http-request add-header instead",
+	"reqrep":                              "write http-request set-header / replace-header instead",
+	"reqirep":                             "write http-request set-header / replace-header instead",
+	"reqdel":                              "write http-request del-header instead",
+	"reqidel":                             "write http-request del-header instead",
+	"reqallow":                            "write http-request allow if COND instead",
+	"reqdeny":                             "write http-request deny if COND instead",
+	"reqideny":                            "write http-request deny if COND instead",
+	"reqpass":                             "remove the line",
+	"reqtarpit":                           "write http-request deny instead",
+	"rspadd":                              "write http-response add-header instead",
+	"rsprep":                              "write http-response set-header instead",
+	"rspirep":                             "write http-response set-header instead",
+	"rspdel":                              "write http-response del-header instead",
+	"rspidel":                             "write http-response del-header instead",
+	"rspdeny":                             "not available in varde",
+	"http-after-response":                 "use http-response",
+	"http-error":                          "use errorfile CODE FILE",
+	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
+	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
+	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
+	"lua-load":                            "use varde's policy FILE keyword in the frontend/backend",
+	"lua-load-per-thread":                 "use varde's policy FILE keyword in the frontend/backend",
+	"lua-prepend-path":                    "use varde's policy FILE keyword in the frontend/backend",
+	"filter":                              "not available in varde",
+	"compression":                         "compress at the backend",
+	"unique-id-format":                    "not available in varde yet",
+	"unique-id-header":                    "not available in varde yet",
+	"declare":                             "not available in varde",
+	"dynamic-cookie-key":                  "give each server a static cookie value",
+	"email-alert":                         "use varde's metrics or log alerts",
+	"server-state-file":                   "varde keeps runtime state across reloads by itself",
+	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
+	"source":                              "not available in varde",
+	"rate-limit":                          "not available in varde",
+	"bind-process":                        "varde is one process; remove the line",
+	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
+	"persist":                             "use cookie persistence",
+	"monitor":                             "not available in varde",
+	"external-check":                      "not available in varde",
+	"option external-check":               "not available in varde",
+	"option mysql-check":                  "use a plain TCP check or option httpchk",
+	"option pgsql-check":                  "use a plain TCP check or option httpchk",
+	"option redis-check":                  "use a plain TCP check or option httpchk",
+	"option smtpchk":                      "use a plain TCP check",
+	"option ldap-check":                   "use a plain TCP check",
+	"option spop-check":                   "use a plain TCP check",
+	"option transparent":                  "not available in varde",
+	"option http-use-proxy-header":        "not available in varde",
+	"option http-pretend-keepalive":       "remove the line; varde's keep-alive does not need it",
+	"option splice-auto":                  "remove the line",
+	"option splice-request":               "remove the line",
+	"option splice-response":              "remove the line",
+	"option originalto":                   "not available in varde yet",
+	"option accept-invalid-http-request":  "varde never accepts invalid requests",
+	"option accept-invalid-http-response": "varde never accepts invalid responses",
+	"option http-buffer-request":          "not available in varde",
+	"option prefer-last-server":           "not available in varde",
+	"option independent-streams":          "remove the line",
+	"option nolinger":                     "remove the line",
+	"option socket-stats":                 "remove the line",
+	"option log-separate-errors":          "not available in varde",
+	"option httplog clf":                  "use log-format",
+	"option forceclose":                   "write option httpclose instead",
+	"option http-tunnel":                  "remove the line (HAProxy removed it too)",
+	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
+	"expose-experimental-directives":      "remove the line",
+	"set-var":                             "not available in varde",
+	"ca-base":                             "write full paths",
+	"crt-base":                            "write full paths",
+	"hard-stop-after":                     "varde stops within its grace period; remove the line",
+	"grace":                               "remove the line",
+	"server-state-base":                   "remove the line",
+	"ssl-server-verify":                   "set verify on each server",
+	"h1-case-adjust":                      "not available in varde",
+	"presetenv":                           "set the variable in the environment (systemd Environment=)",
+	"setenv":                              "set the variable in the environment (systemd Environment=)",
+	"resetenv":                            "set the variable in the environment (systemd Environment=)",
+	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
+	"mailers":                             "not available in varde",
+	"dispatch":                            "use a server line",
+	"http-send-name-header":               "not available in varde",
+	"max-keep-alive-queue":                "not available in varde",
+	"stats bind-process":                  "varde is one process; remove the line",
+	"stats http-request":                  "use stats admin if COND / stats auth",
+}
+
+// UnsupportedSections are HAProxy section keywords varde refuses.
+var UnsupportedSections = map[string]string{
+	"userlist":    "use stats auth USER:PASSWORD (crypt(3) hashes accepted)",
+	"peers":       "varde has no stick tables to replicate",
+	"resolvers":   "server host names are resolved at start-up",
+	"mailers":     "use varde's metrics or log alerts",
+	"program":     "run programs under systemd",
+	"http-errors": "use errorfile CODE FILE in the proxy",
+	"cache":       "not available in varde",
+	"ring":        "use log file@PATH or a syslog target",
+	"log-forward": "not available in varde",
+	"fcgi-app":    "not available in varde",
+	"crt-store":   "write crt FILE on the bind line",
+	"traces":      "not available in varde",
+	"ruleset":     "not available in varde",
+}

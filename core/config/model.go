@@ -1,0 +1,508 @@
+package config
+
+import (
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// Config is one haproxy.cfg-syntax configuration (several files merged).
+// Every field is typed and JSON-serialisable so golden files can pin the
+// parsed form.
+type Config struct {
+	Global Global `json:"global"`
+	// Defaults holds every defaults section in file order, named or not.
+	Defaults []*Proxy `json:"defaults,omitempty"`
+	// Frontends holds frontend and listen sections; Backends holds backend
+	// and listen sections. A listen section is the same *Proxy in both.
+	Frontends []*Proxy `json:"frontends,omitempty"`
+	Backends  []*Proxy `json:"backends,omitempty"`
+	// Proxies is every frontend, backend and listen in file order.
+	Proxies []*Proxy `json:"-"`
+	// Uses records where every keyword was used, for "parsed, not yet
+	// enforced" warnings and statistics.
+	Uses []Use `json:"-"`
+}
+
+// Use is one occurrence of a keyword from the keyword table.
+type Use struct {
+	Keyword string
+	Pos     diag.Pos
+}
+
+// Frontend returns the frontend or listen section named name.
+func (c *Config) Frontend(name string) *Proxy {
+	for _, p := range c.Frontends {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Backend returns the backend or listen section named name.
+func (c *Config) Backend(name string) *Proxy {
+	for _, p := range c.Backends {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// DefaultsNamed returns the defaults section named name.
+func (c *Config) DefaultsNamed(name string) *Proxy {
+	for i := len(c.Defaults) - 1; i >= 0; i-- {
+		if c.Defaults[i].Name == name {
+			return c.Defaults[i]
+		}
+	}
+	return nil
+}
+
+// Global is the global section.
+type Global struct {
+	Pos            diag.Pos       `json:"pos,omitzero"`
+	MaxConn        int            `json:"maxconn,omitempty"`
+	Logs           []*Log         `json:"logs,omitempty"`
+	PidFile        string         `json:"pidfile,omitempty"`
+	NbThread       int            `json:"nbthread,omitempty"`
+	SpreadChecks   int            `json:"spread_checks,omitempty"` // percent, 0..50
+	StatsSockets   []*StatsSocket `json:"stats_sockets,omitempty"`
+	StatsTimeout   time.Duration  `json:"stats_timeout,omitempty"`
+	TuneBufSize    int64          `json:"tune_bufsize,omitempty"`
+	TuneMaxRewrite int64          `json:"tune_maxrewrite,omitempty"`
+	TuneLog        LogTuning      `json:"tune_log,omitzero"`
+
+	SSLDefaultBindCiphers      string   `json:"ssl_default_bind_ciphers,omitempty"`
+	SSLDefaultBindCiphersuites string   `json:"ssl_default_bind_ciphersuites,omitempty"`
+	SSLDefaultBindOptions      []string `json:"ssl_default_bind_options,omitempty"`
+	SSLDefaultServerCiphers    string   `json:"ssl_default_server_ciphers,omitempty"`
+	SSLDefaultServerOptions    []string `json:"ssl_default_server_options,omitempty"`
+	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
+
+	// Accepted for compatibility; varde does not act on them (see docs).
+	Daemon          bool   `json:"daemon,omitempty"`
+	User            string `json:"user,omitempty"`
+	Group           string `json:"group,omitempty"`
+	Chroot          string `json:"chroot,omitempty"`
+	UID             int    `json:"uid,omitempty"`
+	GID             int    `json:"gid,omitempty"`
+	Quiet           bool   `json:"quiet,omitempty"`
+	NbProc          int    `json:"nbproc,omitempty"`
+	Ulimit          int    `json:"ulimit_n,omitempty"`
+	Debug           bool   `json:"debug,omitempty"`
+	LogSendHostname string `json:"log_send_hostname,omitempty"`
+	LogTag          string `json:"log_tag,omitempty"`
+}
+
+// LogTuning is varde's log pipeline tuning (tune.log.*).
+type LogTuning struct {
+	Batch  int           `json:"batch,omitempty"`   // records per write, 0 = default
+	Flush  time.Duration `json:"flush,omitempty"`   // max time a record waits in a batch
+	OnFull string        `json:"on_full,omitempty"` // "drop" (default) or "block"
+}
+
+// StatsSocket is `stats socket PATH|ADDR [mode M] [level L] ...`.
+type StatsSocket struct {
+	Pos               diag.Pos `json:"pos"`
+	Path              string   `json:"path,omitempty"`  // unix socket path
+	Addr              *Address `json:"addr,omitempty"`  // ipv4@/ipv6@/host:port TCP listener
+	Mode              uint32   `json:"mode,omitempty"`  // file mode, e.g. 0600
+	Level             string   `json:"level,omitempty"` // user, operator, admin (default "admin" as in HAProxy... see docs)
+	User              string   `json:"user,omitempty"`
+	Group             string   `json:"group,omitempty"`
+	ExposeFdListeners bool     `json:"expose_fd_listeners,omitempty"`
+}
+
+// Log is one `log` line: `log global` or
+// `log TARGET [len N] [format F] [varde options] FACILITY [LEVEL [MINLEVEL]]`.
+type Log struct {
+	Pos    diag.Pos `json:"pos"`
+	Global bool     `json:"global,omitempty"` // `log global`: use the global section's logs
+	// Target kind: udp, tcp, unix, stdout, stderr, file. Addr for udp/tcp,
+	// Path for unix/file.
+	Kind     string   `json:"kind,omitempty"`
+	Target   string   `json:"target,omitempty"` // as written
+	Addr     *Address `json:"addr,omitempty"`
+	Path     string   `json:"path,omitempty"`
+	Len      int      `json:"len,omitempty"`
+	Format   string   `json:"format,omitempty"` // raw, local, rfc3164 (default), rfc5424, short, priority, iso, timed
+	Sample   string   `json:"sample,omitempty"`
+	Facility string   `json:"facility,omitempty"`
+	Level    string   `json:"level,omitempty"`
+	MinLevel string   `json:"min_level,omitempty"`
+
+	Anonymize   *Anonymize    `json:"anonymize,omitempty"`
+	Retention   time.Duration `json:"retention,omitempty"`
+	RotateSize  int64         `json:"rotate_size,omitempty"`
+	Keep        int           `json:"keep,omitempty"`
+	Compress    bool          `json:"compress,omitempty"`
+	RotateEvery time.Duration `json:"rotate_every,omitempty"`
+}
+
+// Anonymize is varde's `anonymize ip V4,V6 | hmac KEYFILE [rotate DUR] | none`.
+type Anonymize struct {
+	Mode    string        `json:"mode"` // ip, hmac, none
+	V4Bits  int           `json:"v4_bits,omitempty"`
+	V6Bits  int           `json:"v6_bits,omitempty"`
+	KeyFile string        `json:"key_file,omitempty"`
+	Rotate  time.Duration `json:"rotate,omitempty"`
+}
+
+// Proxy kinds.
+const (
+	KindDefaults = "defaults"
+	KindFrontend = "frontend"
+	KindBackend  = "backend"
+	KindListen   = "listen"
+)
+
+// Proxy is a defaults, frontend, backend or listen section. Settings that
+// defaults sections may carry are copied into each proxy when it is
+// created, as HAProxy does, so consumers read one struct.
+type Proxy struct {
+	Kind string   `json:"kind"`
+	Name string   `json:"name,omitempty"`
+	Pos  diag.Pos `json:"pos"`
+	// From is the defaults section this one inherits from ("" = none).
+	From string `json:"from,omitempty"`
+
+	Mode        string   `json:"mode,omitempty"` // "http" or "tcp"; "" means tcp (HAProxy's default)
+	ModePos     diag.Pos `json:"-"`
+	Disabled    bool     `json:"disabled,omitempty"`
+	ID          int      `json:"id,omitempty"`
+	Description string   `json:"description,omitempty"`
+
+	MaxConn       int                `json:"maxconn,omitempty"`
+	FullConn      int                `json:"fullconn,omitempty"`
+	Retries       int                `json:"retries"`
+	Timeouts      Timeouts           `json:"timeouts,omitzero"`
+	Options       map[string]*Option `json:"options,omitempty"`
+	Balance       *core.BalanceSpec  `json:"balance,omitempty"`
+	BalancePos    diag.Pos           `json:"-"`
+	Cookie        *Cookie            `json:"cookie,omitempty"`
+	HTTPCheck     []*HTTPCheck       `json:"http_check,omitempty"`
+	ErrorFiles    []*ErrorFile       `json:"errorfiles,omitempty"`
+	Logs          []*Log             `json:"logs,omitempty"`
+	LogFormat     *StringAt          `json:"log_format,omitempty"`
+	Stats         *Stats             `json:"stats,omitempty"`
+	DefaultServer *ServerOptions     `json:"default_server,omitempty"`
+	Policy        *StringAt          `json:"policy,omitempty"`
+	ForcePersist  []*Condition       `json:"force_persist,omitempty"`
+	IgnorePersist []*Condition       `json:"ignore_persist,omitempty"`
+
+	// Frontend side.
+	Binds          []*Bind       `json:"binds,omitempty"`
+	ACLs           []*ACL        `json:"acls,omitempty"`
+	DefaultBackend *StringAt     `json:"default_backend,omitempty"`
+	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
+	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
+	HTTPResponse   []*HTTPRule   `json:"http_response,omitempty"`
+	Captures       []*Capture    `json:"captures,omitempty"`
+	MonitorURI     string        `json:"monitor_uri,omitempty"`
+	HTTPReuse      string        `json:"http_reuse,omitempty"`
+
+	// Backend side.
+	Servers []*Server `json:"servers,omitempty"`
+}
+
+// IsFrontend reports whether p accepts connections (frontend or listen).
+func (p *Proxy) IsFrontend() bool { return p.Kind == KindFrontend || p.Kind == KindListen }
+
+// IsBackend reports whether p has servers (backend or listen).
+func (p *Proxy) IsBackend() bool { return p.Kind == KindBackend || p.Kind == KindListen }
+
+// EffectiveMode is the proxy's mode, "tcp" when unset as in HAProxy.
+func (p *Proxy) EffectiveMode() string {
+	if p.Mode == "" {
+		return "tcp"
+	}
+	return p.Mode
+}
+
+// Option returns the option named name if it is set and not negated.
+func (p *Proxy) Option(name string) *Option {
+	if o := p.Options[name]; o != nil && !o.Negated {
+		return o
+	}
+	return nil
+}
+
+// StringAt is a string value with the place it was set.
+type StringAt struct {
+	Value string   `json:"value"`
+	Pos   diag.Pos `json:"pos"`
+}
+
+// Timeouts holds `timeout ...` values; zero means unset.
+type Timeouts struct {
+	Connect       time.Duration `json:"connect,omitempty"`
+	Client        time.Duration `json:"client,omitempty"`
+	Server        time.Duration `json:"server,omitempty"`
+	HTTPRequest   time.Duration `json:"http_request,omitempty"`
+	HTTPKeepAlive time.Duration `json:"http_keep_alive,omitempty"`
+	Queue         time.Duration `json:"queue,omitempty"`
+	Check         time.Duration `json:"check,omitempty"`
+	Tunnel        time.Duration `json:"tunnel,omitempty"`
+	ClientFin     time.Duration `json:"client_fin,omitempty"`
+	ServerFin     time.Duration `json:"server_fin,omitempty"`
+	Tarpit        time.Duration `json:"tarpit,omitempty"`
+}
+
+// Option is `option NAME [ARGS]` or `no option NAME`.
+type Option struct {
+	Name    string   `json:"name"`
+	Pos     diag.Pos `json:"pos"`
+	Negated bool     `json:"negated,omitempty"`
+	Args    []string `json:"args,omitempty"`
+	// Typed forms of the options that take arguments.
+	ForwardFor *ForwardFor `json:"forwardfor,omitempty"`
+	HTTPChk    *HTTPChk    `json:"httpchk,omitempty"`
+}
+
+// ForwardFor is `option forwardfor [except NET] [header NAME] [if-none]`.
+type ForwardFor struct {
+	Except string `json:"except,omitempty"` // network, as written (addr or addr/len)
+	Header string `json:"header"`           // default X-Forwarded-For
+	IfNone bool   `json:"if_none,omitempty"`
+}
+
+// HTTPChk is `option httpchk [METH] [URI] [VERSION]` (HAProxy's defaults:
+// OPTIONS / HTTP/1.0).
+type HTTPChk struct {
+	Method  string `json:"method"`
+	URI     string `json:"uri"`
+	Version string `json:"version"`
+	// Headers appended after the version with "\r\n" in 2010-era configs,
+	// e.g. "HTTP/1.1\r\nHost:\ www".
+	Headers []string `json:"headers,omitempty"`
+}
+
+// HTTPCheck is one `http-check` line.
+type HTTPCheck struct {
+	Pos    diag.Pos `json:"pos"`
+	Action string   `json:"action"` // expect, send, send-state, disable-on-404, connect, comment
+	// expect
+	Negate  bool   `json:"negate,omitempty"`
+	Match   string `json:"match,omitempty"` // status, rstatus, string, rstring, hdr, fhdr
+	Pattern string `json:"pattern,omitempty"`
+	// send
+	Method  string   `json:"method,omitempty"`
+	URI     string   `json:"uri,omitempty"`
+	Version string   `json:"version,omitempty"`
+	Headers []Header `json:"headers,omitempty"`
+	Body    string   `json:"body,omitempty"`
+	Args    []string `json:"args,omitempty"` // other words, as written
+}
+
+// Header is a name/value pair.
+type Header struct {
+	Name  string `json:"name"`
+	Value string `json:"value"`
+}
+
+// Cookie is `cookie NAME insert|rewrite|prefix [options]`.
+type Cookie struct {
+	Pos      diag.Pos      `json:"pos"`
+	Name     string        `json:"name"`
+	Mode     string        `json:"mode"` // insert, rewrite, prefix ("" = passive: only read)
+	Indirect bool          `json:"indirect,omitempty"`
+	NoCache  bool          `json:"nocache,omitempty"`
+	PostOnly bool          `json:"postonly,omitempty"`
+	Preserve bool          `json:"preserve,omitempty"`
+	HTTPOnly bool          `json:"httponly,omitempty"`
+	Secure   bool          `json:"secure,omitempty"`
+	Domains  []string      `json:"domains,omitempty"`
+	MaxIdle  time.Duration `json:"maxidle,omitempty"`
+	MaxLife  time.Duration `json:"maxlife,omitempty"`
+	Dynamic  bool          `json:"dynamic,omitempty"`
+	Attr     []string      `json:"attr,omitempty"`
+}
+
+// ErrorFile is `errorfile CODE FILE`.
+type ErrorFile struct {
+	Pos  diag.Pos `json:"pos"`
+	Code int      `json:"code"`
+	File string   `json:"file"`
+}
+
+// Stats is the `stats ...` settings of a proxy.
+type Stats struct {
+	Pos         diag.Pos      `json:"pos"`
+	Enabled     bool          `json:"enabled,omitempty"`
+	URI         string        `json:"uri,omitempty"` // default /haproxy?stats once enabled
+	Realm       string        `json:"realm,omitempty"`
+	Auth        []StatsAuth   `json:"auth,omitempty"`
+	Refresh     time.Duration `json:"refresh,omitempty"`
+	HideVersion bool          `json:"hide_version,omitempty"`
+	ShowNode    string        `json:"show_node,omitempty"`
+	ShowLegends bool          `json:"show_legends,omitempty"`
+	ShowDesc    string        `json:"show_desc,omitempty"`
+	Admin       []*Condition  `json:"admin,omitempty"`
+	Scope       []string      `json:"scope,omitempty"`
+}
+
+// StatsAuth is `stats auth USER:PASSWORD`; Password may be a crypt(3) hash.
+type StatsAuth struct {
+	User     string `json:"user"`
+	Password string `json:"password"`
+}
+
+// Bind is one `bind` line.
+type Bind struct {
+	Pos   diag.Pos  `json:"pos"`
+	Addrs []Address `json:"addrs"`
+	// Unix is set for a unix socket path ("/path" or "unix@/path").
+	Unix        string   `json:"unix,omitempty"`
+	SSL         bool     `json:"ssl,omitempty"`
+	Crts        []string `json:"crts,omitempty"`
+	CA          string   `json:"ca_file,omitempty"`
+	Verify      string   `json:"verify,omitempty"`
+	ALPN        string   `json:"alpn,omitempty"`
+	Ciphers     string   `json:"ciphers,omitempty"`
+	Name        string   `json:"name,omitempty"`
+	Interface   string   `json:"interface,omitempty"`
+	Transparent bool     `json:"transparent,omitempty"`
+	V4V6        bool     `json:"v4v6,omitempty"`
+	V6Only      bool     `json:"v6only,omitempty"`
+	AcceptProxy bool     `json:"accept_proxy,omitempty"`
+	Defer       bool     `json:"defer_accept,omitempty"`
+	MaxConn     int      `json:"maxconn,omitempty"`
+	Backlog     int      `json:"backlog,omitempty"`
+	Mode        uint32   `json:"mode,omitempty"`
+	Options     []string `json:"options,omitempty"` // other flags, as written (no-sslv3, ...)
+}
+
+// ACL is `acl NAME CRITERION [flags] [operator] VALUES...`.
+type ACL struct {
+	Pos       diag.Pos `json:"pos"`
+	Name      string   `json:"name"`
+	Criterion string   `json:"criterion"`        // path_beg, hdr_beg, ...
+	Arg       string   `json:"arg,omitempty"`    // hdr(host) -> host
+	Flags     []string `json:"flags,omitempty"`  // -i, -m beg, ...
+	Values    []Token  `json:"values,omitempty"` // with positions
+}
+
+// Condition is `if|unless COND`: an OR of AND-terms, as HAProxy reads it.
+type Condition struct {
+	Pos    diag.Pos  `json:"pos"`
+	Unless bool      `json:"unless,omitempty"`
+	Or     [][]*Term `json:"or"`
+}
+
+// Term is one operand of a condition: a named ACL or an anonymous
+// `{ criterion values }` ACL, optionally negated with '!'.
+type Term struct {
+	Pos    diag.Pos `json:"pos"`
+	Negate bool     `json:"negate,omitempty"`
+	ACL    string   `json:"acl,omitempty"`
+	Anon   *ACL     `json:"anon,omitempty"`
+}
+
+// UseBackend is `use_backend NAME [if|unless COND]`.
+type UseBackend struct {
+	Pos     diag.Pos   `json:"pos"`
+	Backend string     `json:"backend"`
+	Cond    *Condition `json:"cond,omitempty"`
+}
+
+// HTTPRule is one `http-request` or `http-response` line.
+type HTTPRule struct {
+	Pos    diag.Pos `json:"pos"`
+	Action string   `json:"action"` // redirect, set-header, add-header, del-header, deny, allow, use-service, ...
+	// set-header/add-header/del-header: Name and Value (a log-format string).
+	Name  string `json:"name,omitempty"`
+	Value string `json:"value,omitempty"`
+	// redirect: Redirect.
+	Redirect *Redirect `json:"redirect,omitempty"`
+	// deny: status (default 403); use-service: Service.
+	Status  int        `json:"status,omitempty"`
+	Service string     `json:"service,omitempty"`
+	Args    []string   `json:"args,omitempty"` // remaining words of other actions
+	Cond    *Condition `json:"cond,omitempty"`
+}
+
+// Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.
+type Redirect struct {
+	Type    string   `json:"type"` // location, prefix, scheme
+	Target  string   `json:"target"`
+	Code    int      `json:"code"`              // default 302
+	Options []string `json:"options,omitempty"` // drop-query, append-slash, set-cookie X, clear-cookie X
+}
+
+// Capture is `capture request|response header NAME len N` or `capture cookie NAME len N`.
+type Capture struct {
+	Pos  diag.Pos `json:"pos"`
+	What string   `json:"what"` // request, response, cookie
+	Name string   `json:"name"`
+	Len  int      `json:"len"`
+}
+
+// Server is a `server NAME ADDR[:PORT] [options]` line.
+type Server struct {
+	Pos     diag.Pos `json:"pos"`
+	Name    string   `json:"name"`
+	Address Address  `json:"address"`
+	ServerOptions
+}
+
+// ServerOptions are the options of a server or default-server line.
+// Pointer or zero-valued fields are unset; Defaults() gives HAProxy's values.
+type ServerOptions struct {
+	Weight    *int          `json:"weight,omitempty"` // 0..256, default 1
+	MaxConn   int           `json:"maxconn,omitempty"`
+	MaxQueue  int           `json:"maxqueue,omitempty"`
+	MinConn   int           `json:"minconn,omitempty"`
+	Backup    bool          `json:"backup,omitempty"`
+	Disabled  bool          `json:"disabled,omitempty"`
+	Check     bool          `json:"check,omitempty"`
+	Inter     time.Duration `json:"inter,omitempty"`     // default 2s
+	FastInter time.Duration `json:"fastinter,omitempty"` // default inter
+	DownInter time.Duration `json:"downinter,omitempty"` // default inter
+	Rise      int           `json:"rise,omitempty"`      // default 2
+	Fall      int           `json:"fall,omitempty"`      // default 3
+	Port      uint16        `json:"port,omitempty"`      // check port
+	Addr      string        `json:"addr,omitempty"`      // check address
+	Cookie    string        `json:"cookie,omitempty"`
+	CookiePos diag.Pos      `json:"-"`
+	SlowStart time.Duration `json:"slowstart,omitempty"`
+	SSL       bool          `json:"ssl,omitempty"`
+	Verify    string        `json:"verify,omitempty"` // none, required
+	CAFile    string        `json:"ca_file,omitempty"`
+	SNI       string        `json:"sni,omitempty"`
+	CheckSSL  bool          `json:"check_ssl,omitempty"`
+	SendProxy bool          `json:"send_proxy,omitempty"`
+	ID        int           `json:"id,omitempty"`
+
+	// Passive health (observe) and agent checks.
+	Observe      string        `json:"observe,omitempty"`     // layer4, layer7
+	ErrorLimit   int           `json:"error_limit,omitempty"` // default 10
+	OnError      string        `json:"on_error,omitempty"`    // fastinter (default), fail-check, sudden-death, mark-down
+	OnMarkedDown string        `json:"on_marked_down,omitempty"`
+	OnMarkedUp   string        `json:"on_marked_up,omitempty"`
+	AgentCheck   bool          `json:"agent_check,omitempty"`
+	AgentPort    uint16        `json:"agent_port,omitempty"`
+	AgentInter   time.Duration `json:"agent_inter,omitempty"`
+	AgentAddr    string        `json:"agent_addr,omitempty"`
+	AgentSend    string        `json:"agent_send,omitempty"`
+	Redir        string        `json:"redir,omitempty"`
+}
+
+// Server defaults, as in HAProxy.
+const (
+	DefaultWeight     = 1
+	DefaultInter      = 2 * time.Second
+	DefaultRise       = 2
+	DefaultFall       = 3
+	DefaultErrorLimit = 10
+)
+
+// EffectiveWeight is the configured weight or HAProxy's default 1.
+func (o *ServerOptions) EffectiveWeight() int {
+	if o.Weight == nil {
+		return DefaultWeight
+	}
+	return *o.Weight
+}

@@ -1,0 +1,386 @@
+package config
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// Parse reads one haproxy.cfg-syntax file into a new Config. env looks up
+// environment variables for ${VAR} (nil: none set). Problems are added to d;
+// the returned Config holds everything that could be read.
+func Parse(file string, src []byte, env func(string) string, d *diag.List) *Config {
+	p := newParser(d)
+	p.parseFile(file, src, env)
+	p.finish()
+	return p.cfg
+}
+
+// parser keeps state across files: as in HAProxy, several -f files behave
+// like one concatenated file (the last defaults section carries over).
+type parser struct {
+	cfg *Config
+	d   *diag.List
+
+	section   string // global, defaults, frontend, backend, listen, skip
+	cur       *Proxy
+	lastDef   *Proxy
+	globalSet bool
+}
+
+func newParser(d *diag.List) *parser {
+	if d == nil {
+		d = &diag.List{}
+	}
+	return &parser{cfg: &Config{}, d: d}
+}
+
+var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen"}
+
+func (p *parser) parseFile(file string, src []byte, env func(string) string) {
+	// A new file starts outside any section, as in HAProxy.
+	p.section, p.cur = "", nil
+	for _, l := range Lex(file, src, env, p.d) {
+		p.line(l)
+	}
+}
+
+func (p *parser) use(kw string, pos diag.Pos) {
+	p.cfg.Uses = append(p.cfg.Uses, Use{Keyword: kw, Pos: pos})
+}
+
+func (p *parser) line(l Line) {
+	kw := l.Keyword()
+	switch kw {
+	case "global":
+		p.section, p.cur = "global", nil
+		if !p.globalSet {
+			p.cfg.Global.Pos = l.Pos
+			p.globalSet = true
+		}
+		if len(l.Words) > 1 {
+			p.d.Errorf(l.Words[1].Pos, "global", "remove the extra words", "global takes no argument")
+		}
+		return
+	case "defaults", "frontend", "backend", "listen":
+		p.startProxy(l)
+		return
+	}
+	if hint, ok := UnsupportedSections[kw]; ok {
+		p.d.Errorf(l.Pos, kw, hint, "section %q is a HAProxy feature varde does not support", kw)
+		p.section, p.cur = "skip", nil
+		return
+	}
+	switch p.section {
+	case "":
+		p.d.Errorf(l.Pos, kw, "start a section first: "+strings.Join(sectionNames, ", "), "keyword %q outside of any section", kw)
+	case "skip":
+		// inside an unsupported section: already reported
+	case "global":
+		p.globalLine(l)
+	default:
+		p.proxyLine(l)
+	}
+}
+
+func validProxyName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c == '-' || c == '_' || c == '.' || c == ':' || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) startProxy(l Line) {
+	kind := l.Keyword()
+	args := l.Args(1)
+	px := &Proxy{Kind: kind, Pos: l.Pos}
+	var fromTok *Token
+	var rest []Token
+	for i := 0; i < len(args); i++ {
+		if args[i].Text == "from" && i+1 < len(args) && (kind == KindDefaults && i <= 1 || kind != KindDefaults && i == 1) {
+			fromTok = &args[i+1]
+			rest = append(rest, args[i+2:]...)
+			break
+		}
+		rest = append(rest, args[i])
+	}
+	if kind != KindDefaults || len(rest) > 0 {
+		if len(rest) == 0 {
+			p.d.Errorf(l.Pos, kind, kind+" NAME", "%s section needs a name", kind)
+		} else {
+			px.Name = rest[0].Text
+			if !validProxyName(px.Name) {
+				p.d.Errorf(rest[0].Pos, kind, "use letters, digits, '-', '_', '.' and ':'", "invalid %s name %q", kind, px.Name)
+			}
+			rest = rest[1:]
+		}
+	}
+	// Inherit: `from NAME` or the last defaults section seen.
+	var base *Proxy
+	if fromTok != nil {
+		px.From = fromTok.Text
+		base = p.cfg.DefaultsNamed(fromTok.Text)
+		if base == nil {
+			var names []string
+			for _, d := range p.cfg.Defaults {
+				if d.Name != "" {
+					names = append(names, d.Name)
+				}
+			}
+			p.d.Errorf(fromTok.Pos, kind, hintNearest(fromTok.Text, names, "declare `defaults "+fromTok.Text+"` before this section"), "defaults section %q not found", fromTok.Text)
+		}
+	} else if kind != KindDefaults {
+		base = p.lastDef
+		if base != nil && base.Name != "" {
+			px.From = base.Name
+		}
+	}
+	if base != nil {
+		inherit(px, base)
+	}
+	p.cur, p.section = px, kind
+	switch kind {
+	case KindDefaults:
+		p.cfg.Defaults = append(p.cfg.Defaults, px)
+		p.lastDef = px
+	case KindFrontend:
+		p.cfg.Frontends = append(p.cfg.Frontends, px)
+		p.cfg.Proxies = append(p.cfg.Proxies, px)
+	case KindBackend:
+		p.cfg.Backends = append(p.cfg.Backends, px)
+		p.cfg.Proxies = append(p.cfg.Proxies, px)
+	case KindListen:
+		p.cfg.Frontends = append(p.cfg.Frontends, px)
+		p.cfg.Backends = append(p.cfg.Backends, px)
+		p.cfg.Proxies = append(p.cfg.Proxies, px)
+	}
+	if len(rest) > 0 {
+		if kind == KindListen || kind == KindFrontend {
+			// HAProxy 1.x form: `listen NAME ADDR:PORT[,ADDR:PORT]`.
+			p.use("bind", rest[0].Pos)
+			p.parseBind(Line{Pos: rest[0].Pos, Words: append([]Token{{Text: "bind", Pos: rest[0].Pos}}, rest...)})
+		} else {
+			p.d.Errorf(rest[0].Pos, kind, "remove the extra words", "unexpected %q after the section name", rest[0].Text)
+		}
+	}
+}
+
+// inherit copies what a defaults section may set into a new proxy.
+func inherit(px, def *Proxy) {
+	px.Mode, px.ModePos = def.Mode, def.ModePos
+	px.Disabled = def.Disabled
+	px.MaxConn, px.FullConn, px.Retries = def.MaxConn, def.FullConn, def.Retries
+	px.Timeouts = def.Timeouts
+	if def.Options != nil {
+		px.Options = make(map[string]*Option, len(def.Options))
+		for k, v := range def.Options {
+			px.Options[k] = v
+		}
+	}
+	if def.Balance != nil {
+		b := *def.Balance
+		b.Args = append([]string(nil), b.Args...)
+		px.Balance, px.BalancePos = &b, def.BalancePos
+	}
+	if def.Cookie != nil {
+		c := *def.Cookie
+		px.Cookie = &c
+	}
+	px.HTTPCheck = append([]*HTTPCheck(nil), def.HTTPCheck...)
+	px.ErrorFiles = append([]*ErrorFile(nil), def.ErrorFiles...)
+	px.Logs = append([]*Log(nil), def.Logs...)
+	px.LogFormat = def.LogFormat
+	if def.Stats != nil {
+		s := *def.Stats
+		s.Auth = append([]StatsAuth(nil), s.Auth...)
+		px.Stats = &s
+	}
+	if def.DefaultServer != nil {
+		o := *def.DefaultServer
+		px.DefaultServer = &o
+	}
+	px.DefaultBackend = def.DefaultBackend
+	px.HTTPRequest = append([]*HTTPRule(nil), def.HTTPRequest...)
+	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
+	px.MonitorURI = def.MonitorURI
+	px.HTTPReuse = def.HTTPReuse
+	if len(px.HTTPCheck) == 0 {
+		px.HTTPCheck = nil
+	}
+	if len(px.ErrorFiles) == 0 {
+		px.ErrorFiles = nil
+	}
+	if len(px.Logs) == 0 {
+		px.Logs = nil
+	}
+	if len(px.HTTPRequest) == 0 {
+		px.HTTPRequest = nil
+	}
+	if len(px.HTTPResponse) == 0 {
+		px.HTTPResponse = nil
+	}
+}
+
+// hintNearest suggests the nearest candidate, or returns fallback.
+func hintNearest(word string, candidates []string, fallback string) string {
+	if n := nearest(word, candidates); n != "" {
+		return "did you mean " + quoteKw(n) + "?"
+	}
+	return fallback
+}
+
+func quoteKw(s string) string { return "`" + s + "`" }
+
+// keywordsFor lists table keywords usable in section sec with the given
+// family prefix ("option ", "timeout ", ... or "" for first words).
+func keywordsFor(sec Section, prefix string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, k := range Keywords {
+		if k.Sections&sec == 0 {
+			continue
+		}
+		name := k.Name
+		if prefix == "" {
+			if strings.HasPrefix(name, "server ") || strings.HasPrefix(name, "bind ") || strings.HasPrefix(name, "log ") {
+				name = strings.Fields(name)[0]
+			}
+			name = strings.Fields(name)[0]
+		} else {
+			if !strings.HasPrefix(name, prefix) {
+				continue
+			}
+			name = strings.TrimPrefix(name, prefix)
+		}
+		if !seen[name] {
+			seen[name] = true
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func sectionBit(kind string) Section {
+	switch kind {
+	case "global":
+		return SecGlobal
+	case KindDefaults:
+		return SecDefaults
+	case KindFrontend:
+		return SecFrontend
+	case KindBackend:
+		return SecBackend
+	case KindListen:
+		return SecFrontend | SecBackend
+	}
+	return 0
+}
+
+// checkKeyword resolves the table key of a line and reports unknown,
+// unsupported or misplaced keywords. ok is false when the line must be skipped.
+func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string) (key string, ok bool) {
+	kw := words[0].Text
+	key = kw
+	family := ""
+	switch kw {
+	case "option", "timeout", "stats", "http-check", "http-request", "http-response":
+		family = kw + " "
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
+			return "", false
+		}
+		key = kw + " " + words[1].Text
+	case "capture":
+		family = "capture "
+		if len(words) >= 2 && words[1].Text == "cookie" {
+			key = "capture cookie"
+		} else if len(words) >= 3 {
+			key = "capture " + words[1].Text + " " + words[2].Text
+		} else {
+			p.d.Errorf(words[0].Pos, kw, "capture request header NAME len N", "capture needs arguments")
+			return "", false
+		}
+	}
+	if hint, bad := Unsupported[key]; bad {
+		p.d.Errorf(words[0].Pos, key, hint, "%q is a HAProxy keyword varde does not support", key)
+		return "", false
+	}
+	if hint, bad := Unsupported[kw]; bad && family == "" {
+		p.d.Errorf(words[0].Pos, kw, hint, "%q is a HAProxy keyword varde does not support", kw)
+		return "", false
+	}
+	info := LookupKeyword(key)
+	if info == nil {
+		if family != "" {
+			word := strings.TrimPrefix(key, family)
+			if family == "http-request " || family == "http-response " {
+				if hint, bad := unsupportedHTTPActions[word]; bad {
+					p.d.Errorf(words[1].Pos, key, hint, "%q is a HAProxy action varde does not support", key)
+					return "", false
+				}
+			}
+			p.d.Errorf(words[1].Pos, key, hintNearest(word, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, family), "see docs/config.md for the supported keywords"), "unknown keyword %q", key)
+			return "", false
+		}
+		if strings.HasPrefix(kw, "tune.") {
+			p.d.Errorf(words[0].Pos, kw, hintNearest(kw, keywordsFor(SecGlobal, ""), "remove the line"), "%q is not supported by varde", kw)
+			return "", false
+		}
+		cands := keywordsFor(sec, "")
+		if sec != SecGlobal {
+			cands = append(cands, "no", "frontend", "backend", "listen", "defaults", "global")
+		}
+		p.d.Errorf(words[0].Pos, kw, hintNearest(kw, cands, "see docs/config.md for the supported keywords"), "unknown keyword %q in %s section", kw, secName)
+		return "", false
+	}
+	if info.Sections&sec == 0 {
+		where := []string{}
+		for _, s := range []struct {
+			b Section
+			n string
+		}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}} {
+			if info.Sections&s.b != 0 {
+				where = append(where, s.n)
+			}
+		}
+		if info.Sections&(SecFrontend|SecBackend) != 0 {
+			where = append(where, "listen")
+		}
+		p.d.Errorf(words[0].Pos, key, "allowed in: "+strings.Join(where, ", "), "%q is not allowed in a %s section", key, secName)
+		return "", false
+	}
+	p.use(key, words[0].Pos)
+	return key, true
+}
+
+// unsupportedHTTPActions are HAProxy http-request/response actions varde refuses.
+var unsupportedHTTPActions = map[string]string{
+	"set-var": "not available in varde", "unset-var": "not available in varde",
+	"set-path": "not available in varde yet", "replace-path": "not available in varde yet",
+	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
+	"replace-header": "use set-header", "replace-value": "use set-header",
+	"set-status": "not available in varde yet", "return": "use errorfile or deny",
+	"tarpit": "use deny", "auth": "use stats auth for the stats page",
+	"capture": "use capture request header NAME len N", "track-sc0": "varde has no stick tables",
+	"track-sc1": "varde has no stick tables", "track-sc2": "varde has no stick tables",
+	"sc-inc-gpc0": "varde has no stick tables", "lua": "use varde's policy FILE keyword",
+	"set-log-level": "not available in varde", "set-nice": "not available in varde",
+	"set-tos": "not available in varde", "set-mark": "not available in varde",
+	"set-src": "not available in varde", "set-method": "not available in varde",
+	"cache-use": "not available in varde", "cache-store": "not available in varde",
+	"early-hint": "not available in varde", "normalize-uri": "not available in varde",
+	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",
+	"do-resolve": "not available in varde", "add-acl": "not available in varde",
+	"del-acl": "not available in varde", "set-map": "not available in varde",
+	"del-map": "not available in varde", "disable-l7-retry": "not available in varde",
+	"strict-mode": "not available in varde", "send-spoe-group": "not available in varde",
+	"set-timeout": "not available in varde", "set-bandc-limit": "not available in varde",
+}

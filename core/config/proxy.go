@@ -1,0 +1,879 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// modernTimeout maps HAProxy 1.4 spellings to the modern keyword.
+var modernTimeout = map[string]string{
+	"contimeout": "timeout connect",
+	"clitimeout": "timeout client",
+	"srvtimeout": "timeout server",
+}
+
+func (p *parser) proxyLine(l Line) {
+	px := p.cur
+	words := l.Words
+	negated := false
+	if words[0].Text == "no" {
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, "no", "no option NAME", "`no` needs a keyword")
+			return
+		}
+		negated = true
+		words = words[1:]
+	}
+	sec := sectionBit(px.Kind)
+	key, ok := p.checkKeyword(l, words, sec, px.Kind)
+	if !ok {
+		return
+	}
+	if negated && !strings.HasPrefix(key, "option ") && key != "log" {
+		p.d.Errorf(l.Pos, key, "`no` applies to options and log", "`no %s` is not supported", key)
+		return
+	}
+	kwPos := words[0].Pos
+	args := words[1:]
+	one := func() (Token, bool) {
+		if len(args) != 1 {
+			p.d.Errorf(kwPos, key, key+" VALUE", "%s expects exactly one argument, got %d", key, len(args))
+			return Token{}, false
+		}
+		return args[0], true
+	}
+	switch {
+	case strings.HasPrefix(key, "option "):
+		p.parseOption(l, key, words, negated)
+		return
+	case strings.HasPrefix(key, "timeout "):
+		args = args[1:]
+		if t, ok := one(); ok {
+			p.setTimeout(key, t)
+		}
+		return
+	case strings.HasPrefix(key, "stats "):
+		p.parseStats(l, key, words)
+		return
+	case strings.HasPrefix(key, "http-check "):
+		p.parseHTTPCheck(l, key, words)
+		return
+	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
+		p.parseHTTPRule(l, key, words)
+		return
+	case strings.HasPrefix(key, "capture "):
+		p.parseCapture(l, key, words)
+		return
+	}
+	switch key {
+	case "contimeout", "clitimeout", "srvtimeout":
+		modern := modernTimeout[key]
+		p.d.Warnf(kwPos, key, "write `"+modern+" VALUE`", "%s is the HAProxy 1.4 spelling of %q; accepted", key, modern)
+		if t, ok := one(); ok {
+			p.use(modern, kwPos)
+			p.setTimeout(modern, t)
+		}
+	case "mode":
+		if t, ok := one(); ok {
+			switch t.Text {
+			case "http", "tcp":
+				px.Mode, px.ModePos = t.Text, t.Pos
+			case "health":
+				p.d.Errorf(t.Pos, key, "use monitor-uri in an http frontend", "mode health is not supported by varde")
+			default:
+				p.d.Errorf(t.Pos, key, "http or tcp", "invalid mode %q", t.Text)
+			}
+		}
+	case "maxconn", "fullconn", "retries", "id":
+		if t, ok := one(); ok {
+			max := int64(1 << 30)
+			if key == "retries" {
+				max = 100
+			}
+			min := int64(0)
+			if key == "id" {
+				min = 1
+			}
+			if n, ok := p.intVal(t, key, min, max); ok {
+				switch key {
+				case "maxconn":
+					px.MaxConn = n
+				case "fullconn":
+					px.FullConn = n
+				case "retries":
+					px.Retries = n
+				case "id":
+					px.ID = n
+				}
+			}
+		}
+	case "disabled":
+		px.Disabled = true
+	case "enabled":
+		px.Disabled = false
+	case "description":
+		px.Description = strings.Join(Texts(args), " ")
+	case "log":
+		if negated {
+			px.Logs = nil
+			return
+		}
+		if lg := p.parseLog(l, false); lg != nil {
+			px.Logs = append(px.Logs, lg)
+		}
+	case "log-format":
+		if len(args) == 0 {
+			p.d.Errorf(kwPos, key, "quote the format: log-format \"%ci:%cp [%tr] %ft\"", "log-format needs a format string")
+			return
+		}
+		if len(args) > 1 {
+			p.d.Warnf(args[1].Pos, key, "quote the whole format string", "log-format has %d words; joined with single spaces", len(args))
+		}
+		px.LogFormat = &StringAt{Value: strings.Join(Texts(args), " "), Pos: kwPos}
+	case "balance":
+		p.parseBalance(l, args)
+	case "hash-type":
+		p.parseHashType(l, args)
+	case "hash-balance-factor":
+		if t, ok := one(); ok {
+			if n, ok := p.intVal(t, key, 0, 65535); ok {
+				if n != 0 && n <= 100 {
+					p.d.Errorf(t.Pos, key, "0 (off) or more than 100, e.g. 150", "hash-balance-factor %d must be 0 or above 100", n)
+					return
+				}
+				p.balanceSpec().BalanceFactor = n
+			}
+		}
+	case "cookie":
+		p.parseCookie(l, args)
+	case "errorfile":
+		if len(args) != 2 {
+			p.d.Errorf(kwPos, key, "errorfile CODE FILE", "errorfile expects a status code and a file")
+			return
+		}
+		code, err := strconv.Atoi(args[0].Text)
+		if err != nil || !contains([]string{"200", "400", "401", "403", "404", "405", "407", "408", "410", "413", "425", "429", "500", "501", "502", "503", "504"}, args[0].Text) {
+			p.d.Errorf(args[0].Pos, key, "one of 200 400 401 403 404 405 407 408 410 413 425 429 500 501 502 503 504", "status code %q cannot have an errorfile", args[0].Text)
+			return
+		}
+		ef := &ErrorFile{Pos: l.Pos, Code: code, File: args[1].Text}
+		// a later errorfile for the same code replaces the inherited one
+		out := px.ErrorFiles[:0:0]
+		for _, e := range px.ErrorFiles {
+			if e.Code != code {
+				out = append(out, e)
+			}
+		}
+		px.ErrorFiles = append(out, ef)
+	case "acl":
+		p.parseACL(l)
+	case "bind":
+		p.parseBind(l)
+	case "default_backend":
+		if t, ok := one(); ok {
+			px.DefaultBackend = &StringAt{Value: t.Text, Pos: t.Pos}
+		}
+	case "use_backend":
+		rest, cond := p.splitCond(key, args)
+		if len(rest) != 1 {
+			p.d.Errorf(kwPos, key, "use_backend NAME if|unless CONDITION", "use_backend expects one backend name")
+			return
+		}
+		px.UseBackends = append(px.UseBackends, &UseBackend{Pos: rest[0].Pos, Backend: rest[0].Text, Cond: cond})
+	case "server":
+		p.parseServer(l, args)
+	case "default-server":
+		if px.DefaultServer == nil {
+			px.DefaultServer = &ServerOptions{}
+		}
+		p.parseServerOptions(px.DefaultServer, args, true)
+	case "force-persist", "ignore-persist":
+		_, cond := p.splitCond(key, args)
+		if cond == nil || len(args) == 0 || (args[0].Text != "if" && args[0].Text != "unless") {
+			p.d.Errorf(kwPos, key, key+" if|unless CONDITION", "%s needs a condition", key)
+			return
+		}
+		if key == "force-persist" {
+			if cond.Unless {
+				p.d.Errorf(kwPos, key, "force-persist if CONDITION", "force-persist only takes `if`")
+			}
+			px.ForcePersist = append(px.ForcePersist, cond)
+		} else {
+			px.IgnorePersist = append(px.IgnorePersist, cond)
+		}
+	case "monitor-uri":
+		if t, ok := one(); ok {
+			px.MonitorURI = t.Text
+		}
+	case "http-reuse":
+		if t, ok := one(); ok {
+			if !contains([]string{"never", "safe", "aggressive", "always"}, t.Text) {
+				p.d.Errorf(t.Pos, key, "never, safe, aggressive or always", "invalid http-reuse mode %q", t.Text)
+				return
+			}
+			px.HTTPReuse = t.Text
+		}
+	case "policy":
+		if t, ok := one(); ok {
+			if !strings.HasSuffix(t.Text, ".lua") && !strings.HasSuffix(t.Text, ".wasm") {
+				p.d.Errorf(t.Pos, key, "a Lua (.lua) or WebAssembly (.wasm) file", "policy file %q has an unknown type", t.Text)
+				return
+			}
+			px.Policy = &StringAt{Value: t.Text, Pos: t.Pos}
+		}
+	default:
+		p.d.Errorf(kwPos, key, "", "keyword %q is in the table but has no parser (varde bug)", key)
+	}
+}
+
+func (p *parser) setTimeout(key string, t Token) {
+	v := p.duration(t, key)
+	tm := &p.cur.Timeouts
+	switch key {
+	case "timeout connect":
+		tm.Connect = v
+	case "timeout client":
+		tm.Client = v
+	case "timeout server":
+		tm.Server = v
+	case "timeout http-request":
+		tm.HTTPRequest = v
+	case "timeout http-keep-alive":
+		tm.HTTPKeepAlive = v
+	case "timeout queue":
+		tm.Queue = v
+	case "timeout check":
+		tm.Check = v
+	case "timeout tunnel":
+		tm.Tunnel = v
+	case "timeout client-fin":
+		tm.ClientFin = v
+	case "timeout server-fin":
+		tm.ServerFin = v
+	case "timeout tarpit":
+		tm.Tarpit = v
+	}
+}
+
+func (p *parser) balanceSpec() *core.BalanceSpec {
+	if p.cur.Balance == nil {
+		p.cur.Balance = &core.BalanceSpec{Algorithm: "roundrobin", HashType: "map-based"}
+	}
+	return p.cur.Balance
+}
+
+var balanceAlgorithms = []string{"roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr", "random"}
+
+func (p *parser) parseBalance(l Line, args []Token) {
+	const key = "balance"
+	if len(args) == 0 {
+		p.d.Errorf(l.Pos, key, strings.Join(balanceAlgorithms, ", "), "balance needs an algorithm")
+		return
+	}
+	algo, param := args[0].Text, ""
+	if i := strings.IndexByte(algo, '('); i >= 0 {
+		if !strings.HasSuffix(algo, ")") {
+			p.d.Errorf(args[0].Pos, key, "close the parenthesis", "unbalanced parenthesis in %q", algo)
+			return
+		}
+		algo, param = algo[:i], algo[i+1:len(algo)-1]
+	}
+	switch algo {
+	case "rdp-cookie", "hash", "sticky":
+		p.d.Errorf(args[0].Pos, key, "use one of "+strings.Join(balanceAlgorithms, ", "), "balance %s is a HAProxy algorithm varde does not support", algo)
+		return
+	}
+	if !contains(balanceAlgorithms, algo) {
+		p.d.Errorf(args[0].Pos, key, hintNearest(algo, balanceAlgorithms, strings.Join(balanceAlgorithms, ", ")), "unknown balance algorithm %q", algo)
+		return
+	}
+	rest := args[1:]
+	bad := func(t Token, hint string) {
+		p.d.Errorf(t.Pos, key, hint, "unexpected %q after balance %s", t.Text, algo)
+	}
+	switch algo {
+	case "hdr":
+		if param == "" {
+			p.d.Errorf(args[0].Pos, key, "balance hdr(Host)", "balance hdr needs a header name in parentheses")
+			return
+		}
+		for _, t := range rest {
+			if t.Text != "use_domain_only" {
+				bad(t, "only use_domain_only")
+				return
+			}
+		}
+	case "random":
+		if param != "" {
+			if _, err := ParseInt(param, 1, 100); err != nil {
+				p.d.Errorf(args[0].Pos, key, "random(2)", "invalid number of draws %q", param)
+				return
+			}
+		}
+		if len(rest) > 0 {
+			bad(rest[0], "balance random[(DRAWS)]")
+			return
+		}
+	case "url_param":
+		if len(rest) == 0 {
+			p.d.Errorf(args[0].Pos, key, "balance url_param NAME", "balance url_param needs a parameter name")
+			return
+		}
+		for i := 1; i < len(rest); i++ {
+			switch rest[i].Text {
+			case "check_post":
+				if i+1 < len(rest) {
+					if _, err := ParseInt(rest[i+1].Text, 0, 1<<20); err == nil {
+						i++
+					}
+				}
+			default:
+				bad(rest[i], "balance url_param NAME [check_post [MAX]]")
+				return
+			}
+		}
+	case "uri":
+		for i := 0; i < len(rest); i++ {
+			switch rest[i].Text {
+			case "whole", "path-only":
+			case "len", "depth":
+				if i+1 >= len(rest) {
+					p.d.Errorf(rest[i].Pos, key, "balance uri "+rest[i].Text+" N", "%s needs a number", rest[i].Text)
+					return
+				}
+				i++
+				if _, ok := p.intVal(rest[i], key, 0, 1<<20); !ok {
+					return
+				}
+			default:
+				bad(rest[i], "balance uri [len N] [depth N] [whole] [path-only]")
+				return
+			}
+		}
+	default:
+		if param != "" {
+			p.d.Errorf(args[0].Pos, key, "balance "+algo, "balance %s takes no parameter", algo)
+			return
+		}
+		if len(rest) > 0 {
+			bad(rest[0], "balance "+algo+" takes no argument")
+			return
+		}
+	}
+	b := p.balanceSpec()
+	b.Algorithm, b.Param, b.Args = algo, param, Texts(rest)
+	if len(b.Args) == 0 {
+		b.Args = nil
+	}
+	p.cur.BalancePos = l.Pos
+}
+
+func (p *parser) parseHashType(l Line, args []Token) {
+	const key = "hash-type"
+	if len(args) == 0 {
+		p.d.Errorf(l.Pos, key, "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]", "hash-type needs a method")
+		return
+	}
+	b := p.balanceSpec()
+	switch args[0].Text {
+	case "map-based", "consistent":
+		b.HashType = args[0].Text
+	default:
+		p.d.Errorf(args[0].Pos, key, hintNearest(args[0].Text, []string{"map-based", "consistent"}, "map-based or consistent"), "unknown hash-type %q", args[0].Text)
+		return
+	}
+	for _, t := range args[1:] {
+		switch t.Text {
+		case "sdbm", "djb2", "wt6", "crc32", "none":
+			b.HashFunc = t.Text
+		case "avalanche":
+			b.HashAvalanche = true
+		default:
+			p.d.Errorf(t.Pos, key, "sdbm, djb2, wt6, crc32, none or avalanche", "unknown hash function %q", t.Text)
+		}
+	}
+}
+
+func (p *parser) parseCookie(l Line, args []Token) {
+	const key = "cookie"
+	if len(args) == 0 {
+		p.d.Errorf(l.Pos, key, "cookie SERVERID insert indirect nocache", "cookie needs a name")
+		return
+	}
+	c := &Cookie{Pos: l.Pos, Name: args[0].Text}
+	for i := 1; i < len(args); i++ {
+		t := args[i]
+		need := func() (Token, bool) {
+			if i+1 >= len(args) {
+				p.d.Errorf(t.Pos, key, t.Text+" VALUE", "cookie option %s needs a value", t.Text)
+				return Token{}, false
+			}
+			i++
+			return args[i], true
+		}
+		switch t.Text {
+		case "insert", "rewrite", "prefix":
+			if c.Mode != "" && c.Mode != t.Text {
+				p.d.Errorf(t.Pos, key, "choose one of insert, rewrite, prefix", "cookie modes %s and %s are exclusive", c.Mode, t.Text)
+			}
+			c.Mode = t.Text
+		case "indirect":
+			c.Indirect = true
+		case "nocache":
+			c.NoCache = true
+		case "postonly":
+			c.PostOnly = true
+		case "preserve":
+			c.Preserve = true
+		case "httponly":
+			c.HTTPOnly = true
+		case "secure":
+			c.Secure = true
+		case "dynamic":
+			c.Dynamic = true
+			p.d.Errorf(t.Pos, key, "give each server a static cookie value", "dynamic cookies are not supported by varde")
+		case "domain":
+			if v, ok := need(); ok {
+				c.Domains = append(c.Domains, v.Text)
+			}
+		case "attr":
+			if v, ok := need(); ok {
+				c.Attr = append(c.Attr, v.Text)
+			}
+		case "maxidle", "maxlife":
+			if v, ok := need(); ok {
+				d := p.durationUnit(v, key, 1e9) // HAProxy reads these in seconds by default
+				if t.Text == "maxidle" {
+					c.MaxIdle = d
+				} else {
+					c.MaxLife = d
+				}
+			}
+		default:
+			p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"insert", "rewrite", "prefix", "indirect", "nocache", "postonly", "preserve", "httponly", "secure", "domain", "maxidle", "maxlife", "attr"}, "see docs/config.md"), "unknown cookie option %q", t.Text)
+		}
+	}
+	if c.Preserve && c.Mode != "insert" {
+		p.d.Errorf(l.Pos, key, "add insert", "cookie preserve requires insert mode")
+	}
+	if c.Mode != "insert" && (c.NoCache || c.PostOnly || c.Indirect && c.Mode == "") {
+		if c.NoCache || c.PostOnly {
+			p.d.Errorf(l.Pos, key, "add insert", "cookie nocache and postonly require insert mode")
+		}
+	}
+	p.cur.Cookie = c
+}
+
+func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
+	px := p.cur
+	name := words[1].Text
+	args := words[2:]
+	o := &Option{Name: name, Pos: l.Pos, Negated: negated}
+	switch name {
+	case "forwardfor":
+		ff := &ForwardFor{Header: "X-Forwarded-For"}
+		for i := 0; i < len(args); i++ {
+			t := args[i]
+			switch t.Text {
+			case "if-none":
+				ff.IfNone = true
+			case "except", "header":
+				if i+1 >= len(args) {
+					p.d.Errorf(t.Pos, key, "option forwardfor "+t.Text+" VALUE", "%s needs a value", t.Text)
+					return
+				}
+				i++
+				if t.Text == "except" {
+					if _, err := parsePrefixOrAddr(args[i].Text); err != nil {
+						p.d.Errorf(args[i].Pos, key, "a network such as 127.0.0.0/8", "%v", err)
+						return
+					}
+					ff.Except = args[i].Text
+				} else {
+					ff.Header = args[i].Text
+				}
+			default:
+				p.d.Errorf(t.Pos, key, "option forwardfor [except NET] [header NAME] [if-none]", "unexpected %q", t.Text)
+				return
+			}
+		}
+		o.ForwardFor = ff
+	case "httpchk":
+		hc := &HTTPChk{Method: "OPTIONS", URI: "/", Version: "HTTP/1.0"}
+		switch len(args) {
+		case 0:
+		case 1:
+			hc.URI = args[0].Text
+		case 2, 3:
+			hc.Method, hc.URI = args[0].Text, args[1].Text
+			if len(args) == 3 {
+				// 2010-era configs append headers to the version with \r\n.
+				parts := strings.Split(args[2].Text, "\r\n")
+				hc.Version = parts[0]
+				for _, h := range parts[1:] {
+					if h != "" {
+						hc.Headers = append(hc.Headers, h)
+					}
+				}
+			}
+		default:
+			p.d.Errorf(args[3].Pos, key, "option httpchk [METHOD] [URI] [VERSION]; use http-check send for headers", "too many arguments")
+			return
+		}
+		if !strings.HasPrefix(hc.URI, "/") && hc.URI != "*" {
+			p.d.Errorf(l.Pos, key, "the URI must start with '/'", "invalid check URI %q", hc.URI)
+		}
+		o.HTTPChk = hc
+	case "httplog", "tcplog", "dontlognull", "dontlog-normal", "redispatch", "http-server-close", "httpclose", "http-keep-alive",
+		"ssl-hello-chk", "allbackups", "abortonclose", "persist", "jsonlog", "log-health-checks", "tcpka", "clitcpka", "srvtcpka", "contstats":
+		if len(args) > 0 {
+			if name == "httplog" && args[0].Text == "clf" {
+				p.d.Errorf(args[0].Pos, key, "use log-format", "option httplog clf is not supported by varde")
+				return
+			}
+			if name == "redispatch" && len(args) == 1 {
+				if _, err := strconv.Atoi(args[0].Text); err == nil {
+					o.Args = Texts(args)
+					break
+				}
+			}
+			p.d.Errorf(args[0].Pos, key, "option "+name+" takes no argument", "unexpected %q", args[0].Text)
+			return
+		}
+	}
+	if px.Options == nil {
+		px.Options = map[string]*Option{}
+	}
+	// HAProxy: the three HTTP connection modes exclude one another; the last wins.
+	switch name {
+	case "http-server-close", "httpclose", "http-keep-alive":
+		if !negated {
+			for _, other := range []string{"http-server-close", "httpclose", "http-keep-alive"} {
+				if other != name {
+					delete(px.Options, other)
+				}
+			}
+		}
+	case "httplog", "tcplog", "jsonlog":
+		if !negated {
+			for _, other := range []string{"httplog", "tcplog", "jsonlog"} {
+				if other != name {
+					delete(px.Options, other)
+				}
+			}
+		}
+	}
+	px.Options[name] = o
+}
+
+func (p *parser) parseStats(l Line, key string, words []Token) {
+	px := p.cur
+	if px.Stats == nil {
+		px.Stats = &Stats{Pos: l.Pos}
+	}
+	st := px.Stats
+	args := words[2:]
+	kwPos := words[1].Pos
+	one := func() (Token, bool) {
+		if len(args) != 1 {
+			p.d.Errorf(kwPos, key, key+" VALUE", "%s expects exactly one argument, got %d", key, len(args))
+			return Token{}, false
+		}
+		return args[0], true
+	}
+	switch key {
+	case "stats enable":
+		st.Enabled = true
+	case "stats uri":
+		if t, ok := one(); ok {
+			if !strings.HasPrefix(t.Text, "/") {
+				p.d.Errorf(t.Pos, key, "e.g. /haproxy?stats", "stats uri %q must start with '/'", t.Text)
+			}
+			st.URI = t.Text
+			st.Enabled = true
+		}
+	case "stats realm":
+		if len(args) == 0 {
+			p.d.Errorf(kwPos, key, `stats realm "HAProxy Statistics"`, "stats realm needs a value")
+			return
+		}
+		if len(args) > 1 {
+			p.d.Warnf(args[1].Pos, key, `escape spaces (Haproxy\ Statistics) or quote the realm`, "stats realm has %d words; joined with single spaces", len(args))
+		}
+		st.Realm = strings.Join(Texts(args), " ")
+		st.Enabled = true
+	case "stats auth":
+		if t, ok := one(); ok {
+			user, pass, found := strings.Cut(t.Text, ":")
+			if !found || user == "" {
+				p.d.Errorf(t.Pos, key, "stats auth USER:PASSWORD", "stats auth %q needs USER:PASSWORD", t.Text)
+				return
+			}
+			st.Auth = append(st.Auth, StatsAuth{User: user, Password: pass})
+			st.Enabled = true
+		}
+	case "stats refresh":
+		if t, ok := one(); ok {
+			st.Refresh = p.durationUnit(t, key, 1e9) // seconds by default, as in HAProxy
+			st.Enabled = true
+		}
+	case "stats hide-version":
+		st.HideVersion = true
+		st.Enabled = true
+	case "stats show-legends":
+		st.ShowLegends = true
+	case "stats show-node":
+		st.ShowNode = "-"
+		if len(args) > 0 {
+			st.ShowNode = args[0].Text
+		}
+	case "stats show-desc":
+		st.ShowDesc = strings.Join(Texts(args), " ")
+	case "stats scope":
+		if t, ok := one(); ok {
+			st.Scope = append(st.Scope, t.Text)
+		}
+	case "stats admin":
+		_, cond := p.splitCond(key, args)
+		if cond == nil {
+			p.d.Errorf(kwPos, key, "stats admin if TRUE (or a condition such as LOCALHOST)", "stats admin needs a condition")
+			return
+		}
+		st.Admin = append(st.Admin, cond)
+	case "stats socket", "stats timeout":
+		p.d.Errorf(kwPos, key, "move it to the global section", "%s is only valid in the global section", key)
+	}
+}
+
+func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
+	hc := &HTTPCheck{Pos: l.Pos, Action: words[1].Text}
+	args := words[2:]
+	switch hc.Action {
+	case "expect":
+		i := 0
+		for i < len(args) && (args[i].Text == "min-recv" || args[i].Text == "comment" || args[i].Text == "ok-status" || args[i].Text == "error-status" || args[i].Text == "tout-status" || args[i].Text == "on-success" || args[i].Text == "on-error" || args[i].Text == "status-code") {
+			hc.Args = append(hc.Args, args[i].Text)
+			if i+1 < len(args) {
+				hc.Args = append(hc.Args, args[i+1].Text)
+			}
+			i += 2
+		}
+		if i < len(args) && args[i].Text == "!" {
+			hc.Negate = true
+			i++
+		}
+		if i+1 >= len(args) {
+			p.d.Errorf(l.Pos, key, "http-check expect [!] status|rstatus|string|rstring VALUE", "http-check expect needs a match and a pattern")
+			return
+		}
+		hc.Match = args[i].Text
+		switch hc.Match {
+		case "status", "rstatus", "string", "rstring":
+		default:
+			p.d.Errorf(args[i].Pos, key, hintNearest(hc.Match, []string{"status", "rstatus", "string", "rstring"}, "status, rstatus, string or rstring"), "unknown http-check expect match %q", hc.Match)
+			return
+		}
+		hc.Pattern = strings.Join(Texts(args[i+1:]), " ")
+		if len(args[i+1:]) > 1 {
+			p.d.Warnf(args[i+2].Pos, key, "quote the pattern", "pattern has several words; joined with single spaces")
+		}
+		if hc.Match == "status" {
+			for _, part := range strings.Split(hc.Pattern, ",") {
+				lo, hi, _ := strings.Cut(part, "-")
+				if _, err := ParseInt(lo, 100, 599); err != nil {
+					p.d.Errorf(args[i+1].Pos, key, "a status code such as 200, a list 200,301 or a range 200-399", "invalid status %q", hc.Pattern)
+					return
+				}
+				if hi != "" {
+					if _, err := ParseInt(hi, 100, 599); err != nil {
+						p.d.Errorf(args[i+1].Pos, key, "a range such as 200-399", "invalid status %q", hc.Pattern)
+						return
+					}
+				}
+			}
+		}
+	case "send":
+		for i := 0; i < len(args); i++ {
+			t := args[i]
+			need := func() (string, bool) {
+				if i+1 >= len(args) {
+					p.d.Errorf(t.Pos, key, "http-check send [meth M] [uri U] [ver V] [hdr NAME VALUE]* [body STRING]", "%s needs a value", t.Text)
+					return "", false
+				}
+				i++
+				return args[i].Text, true
+			}
+			var ok bool
+			switch t.Text {
+			case "meth":
+				hc.Method, ok = need()
+			case "uri":
+				hc.URI, ok = need()
+			case "ver":
+				hc.Version, ok = need()
+			case "body":
+				hc.Body, ok = need()
+			case "hdr":
+				var n, v string
+				if n, ok = need(); ok {
+					if v, ok = need(); ok {
+						hc.Headers = append(hc.Headers, Header{Name: n, Value: v})
+					}
+				}
+			default:
+				p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"meth", "uri", "ver", "hdr", "body"}, "meth, uri, ver, hdr, body"), "unknown http-check send option %q", t.Text)
+				return
+			}
+			if !ok {
+				return
+			}
+		}
+	case "disable-on-404", "send-state", "comment", "connect":
+		hc.Args = Texts(args)
+	}
+	p.cur.HTTPCheck = append(p.cur.HTTPCheck, hc)
+}
+
+func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
+	px := p.cur
+	action := words[1].Text
+	args, cond := p.splitCond(key, words[2:])
+	r := &HTTPRule{Pos: l.Pos, Action: action, Cond: cond}
+	needN := func(n int, usage string) bool {
+		if len(args) != n {
+			p.d.Errorf(words[1].Pos, key, usage, "%s expects %d argument(s), got %d", key, n, len(args))
+			return false
+		}
+		return true
+	}
+	switch action {
+	case "set-header", "add-header":
+		if len(args) < 2 {
+			p.d.Errorf(words[1].Pos, key, key+" NAME VALUE", "%s needs a header name and a value", key)
+			return
+		}
+		r.Name = args[0].Text
+		r.Value = strings.Join(Texts(args[1:]), " ")
+		if len(args) > 2 {
+			p.d.Warnf(args[2].Pos, key, "quote the value", "header value has several words; joined with single spaces")
+		}
+	case "del-header":
+		if len(args) == 3 && args[1].Text == "-m" {
+			r.Args = Texts(args[1:])
+		} else if !needN(1, key+" NAME") {
+			return
+		}
+		r.Name = args[0].Text
+	case "allow":
+		if !needN(0, key+" [if|unless COND]") {
+			return
+		}
+	case "deny":
+		r.Status = 403
+		for i := 0; i < len(args); i++ {
+			if args[i].Text == "deny_status" && i+1 < len(args) {
+				n, ok := p.intVal(args[i+1], key, 200, 599)
+				if !ok {
+					return
+				}
+				r.Status = n
+				i++
+				continue
+			}
+			p.d.Errorf(args[i].Pos, key, "http-request deny [deny_status CODE] [if|unless COND]", "unexpected %q", args[i].Text)
+			return
+		}
+	case "redirect":
+		if key != "http-request redirect" {
+			p.d.Errorf(words[1].Pos, key, "use http-request redirect", "redirect is only an http-request action")
+			return
+		}
+		if len(args) < 2 {
+			p.d.Errorf(words[1].Pos, key, "http-request redirect location|prefix|scheme TARGET [code N]", "redirect needs a type and a target")
+			return
+		}
+		rd := &Redirect{Type: args[0].Text, Target: args[1].Text, Code: 302}
+		if !contains([]string{"location", "prefix", "scheme"}, rd.Type) {
+			p.d.Errorf(args[0].Pos, key, hintNearest(rd.Type, []string{"location", "prefix", "scheme"}, "location, prefix or scheme"), "unknown redirect type %q", rd.Type)
+			return
+		}
+		for i := 2; i < len(args); i++ {
+			t := args[i]
+			switch t.Text {
+			case "code":
+				if i+1 >= len(args) {
+					p.d.Errorf(t.Pos, key, "code 301|302|303|307|308", "code needs a value")
+					return
+				}
+				i++
+				n, err := strconv.Atoi(args[i].Text)
+				if err != nil || !contains([]string{"301", "302", "303", "307", "308"}, args[i].Text) {
+					p.d.Errorf(args[i].Pos, key, "301, 302, 303, 307 or 308", "invalid redirect code %q", args[i].Text)
+					return
+				}
+				rd.Code = n
+			case "drop-query", "append-slash":
+				rd.Options = append(rd.Options, t.Text)
+			case "set-cookie", "clear-cookie":
+				if i+1 >= len(args) {
+					p.d.Errorf(t.Pos, key, t.Text+" NAME[=VALUE]", "%s needs a value", t.Text)
+					return
+				}
+				i++
+				rd.Options = append(rd.Options, t.Text, args[i].Text)
+			default:
+				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
+				return
+			}
+		}
+		r.Redirect = rd
+	case "use-service":
+		if !needN(1, "http-request use-service prometheus-exporter") {
+			return
+		}
+		if args[0].Text != "prometheus-exporter" {
+			p.d.Errorf(args[0].Pos, key, "prometheus-exporter", "service %q is not supported by varde", args[0].Text)
+			return
+		}
+		r.Service = args[0].Text
+	}
+	if strings.HasPrefix(key, "http-request") {
+		px.HTTPRequest = append(px.HTTPRequest, r)
+	} else {
+		px.HTTPResponse = append(px.HTTPResponse, r)
+	}
+}
+
+func (p *parser) parseCapture(l Line, key string, words []Token) {
+	c := &Capture{Pos: l.Pos}
+	var rest []Token
+	if key == "capture cookie" {
+		c.What = "cookie"
+		rest = words[2:]
+	} else {
+		c.What = words[1].Text
+		rest = words[3:]
+	}
+	if len(rest) != 3 || rest[1].Text != "len" {
+		p.d.Errorf(l.Pos, key, key+" NAME len N", "malformed capture")
+		return
+	}
+	c.Name = rest[0].Text
+	n, ok := p.intVal(rest[2], key, 1, 65535)
+	if !ok {
+		return
+	}
+	c.Len = n
+	p.cur.Captures = append(p.cur.Captures, c)
+}
+
+// posOf is a helper for callers that need a Pos from an optional token.
+func posOf(ts []Token, i int, def diag.Pos) diag.Pos {
+	if i < len(ts) {
+		return ts[i].Pos
+	}
+	return def
+}
