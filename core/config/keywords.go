@@ -115,8 +115,8 @@ var Keywords = []KeywordInfo{
 	{Name: "capture cookie", Sections: F, Default: "", Enforced: false},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: false},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: false},
-	{Name: "clitimeout", Sections: DF, Default: "", Enforced: false},
-	{Name: "contimeout", Sections: DB, Default: "", Enforced: false},
+	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"
+	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: false},
 	{Name: "default-server", Sections: DB, Default: "", Enforced: false},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: false},
@@ -172,7 +172,7 @@ var Keywords = []KeywordInfo{
 	{Name: "policy", Sections: FB, Default: "none", Enforced: false},
 	{Name: "retries", Sections: DB, Default: "3", Enforced: false},
 	{Name: "server", Sections: B, Default: "", Enforced: false},
-	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: false},
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: false},
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: false},
 	{Name: "stats enable", Sections: DFB, Default: "off", Enforced: false},
