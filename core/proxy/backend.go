@@ -1,0 +1,382 @@
+package proxy
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/pool"
+)
+
+// Backend is a running backend: its servers with their live state, the
+// balancer and the queue.
+type Backend struct {
+	Name string
+	Counters
+	cfg      *BackendConfig
+	e        *Engine
+	servers  []*server
+	Servers  []*core.Server // same order as configured
+	bal      core.Balancer
+	pool     *pool.Pool
+	retries  int
+	errPages map[int][]byte
+	hook     atomic.Pointer[Hook]
+
+	qmu     sync.Mutex
+	waiters []chan struct{}
+	maxQ    int64 // sum of servers' maxqueue when all set, 0 = unbounded
+}
+
+// Hook lets other subsystems (cookie persistence, passive health) take part
+// in a backend's transactions without touching the engine. Every field is
+// optional; they run on the fast path and must not block.
+type Hook struct {
+	// Lookup returns the server a request is bound to (cookie, stick
+	// table), or nil to let the balancer pick.
+	Lookup func(req core.Request, servers []*core.Server) *core.Server
+	// RequestField may rewrite a request header field before it is
+	// forwarded: it appends what to send instead to dst (possibly nothing)
+	// and returns true, or returns false to forward the field unchanged.
+	RequestField func(dst []byte, name, value []byte, srv *core.Server) ([]byte, bool)
+	// ResponseFields appends extra response header lines ("Name: v\r\n")
+	// for the client, e.g. Set-Cookie; persisted tells whether Lookup chose srv.
+	ResponseFields func(dst []byte, req core.Request, status int, srv *core.Server, persisted bool) []byte
+	// Observe is told every server outcome for passive health checks:
+	// connect failure, timeout, or the response status.
+	Observe func(srv *core.Server, o Observation)
+}
+
+// Observation is one transaction's outcome on a server.
+type Observation struct {
+	ConnFailed bool
+	Timeout    bool
+	BadResp    bool
+	Status     int
+}
+
+// SetHook installs h (nil removes it). Safe while running.
+func (b *Backend) SetHook(h *Hook) { b.hook.Store(h) }
+
+func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
+	b := &Backend{Name: bc.Name, cfg: bc, e: e, retries: bc.Retries, errPages: map[int][]byte{}}
+	if b.retries < 0 {
+		b.retries = 3
+	}
+	for code, page := range bc.ErrorFiles {
+		b.errPages[code] = page
+	}
+	spec := bc.Balance
+	if spec.Algorithm == "" {
+		spec.Algorithm = "roundrobin"
+	}
+	bal, err := core.NewBalancer(spec)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: backend %s: %w", bc.Name, err)
+	}
+	b.bal = bal
+	allQ := len(bc.Servers) > 0
+	for i, sc := range bc.Servers {
+		ap, err := resolve(sc.Addr)
+		if err != nil {
+			return nil, fmt.Errorf("proxy: backend %s: server %s: %w", bc.Name, sc.Name, err)
+		}
+		w := sc.Weight
+		if w == 0 && !sc.Disabled {
+			w = 1
+		}
+		if sc.Weight < 0 {
+			w = 0
+		}
+		cs := core.NewServer(bc.Name, sc.Name, i+1, ap, w, sc.MaxConn)
+		cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
+		if sc.Disabled {
+			cs.SetAdmin(core.AdminMaint)
+		}
+		if sc.MaxQueue <= 0 {
+			allQ = false
+		} else {
+			b.maxQ += sc.MaxQueue
+		}
+		s := &server{Server: cs, b: b, addr: ap.String()}
+		b.servers = append(b.servers, s)
+		b.Servers = append(b.Servers, cs)
+	}
+	if !allQ {
+		b.maxQ = 0
+	}
+	b.pool = pool.New(bc.Name, b.Servers, bal, bc.AllBackups)
+	return b, nil
+}
+
+func resolve(addr string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(addr); err == nil {
+		return ap, nil
+	}
+	ta, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	ap := ta.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// Refresh recomputes the pool handed to the balancer after a server's
+// health, admin state or weight changed (core/pool: usable actives, else the
+// first usable backup, or all of them with `option allbackups`), then lets a
+// queued request retry.
+func (b *Backend) Refresh() {
+	b.pool.Refresh()
+	b.wake()
+}
+
+// Pool is the backend's server pool (for stats and the admin API).
+func (b *Backend) Pool() *pool.Pool { return b.pool }
+
+// Mode returns the backend's mode.
+func (b *Backend) Mode() Mode { return b.cfg.Mode }
+
+func (b *Backend) serverOf(cs *core.Server) *server {
+	for _, s := range b.servers {
+		if s.Server == cs {
+			return s
+		}
+	}
+	return nil
+}
+
+// tryTake reserves a connection slot on s within its maxconn.
+func tryTake(s *core.Server) bool {
+	m := s.MaxConn()
+	for {
+		a := s.Active.Load()
+		if m > 0 && a >= m {
+			return false
+		}
+		if s.Active.CompareAndSwap(a, a+1) {
+			for {
+				x := s.MaxActive.Load()
+				if a+1 <= x || s.MaxActive.CompareAndSwap(x, a+1) {
+					break
+				}
+			}
+			return true
+		}
+	}
+}
+
+// done releases a slot taken by tryTake and hands it to a queued request.
+func (b *Backend) done(s *server) {
+	b.pool.Release(s.Server)
+	b.wake()
+}
+
+func (b *Backend) wake() {
+	b.qmu.Lock()
+	if len(b.waiters) > 0 {
+		w := b.waiters[0]
+		copy(b.waiters, b.waiters[1:])
+		b.waiters = b.waiters[:len(b.waiters)-1]
+		close(w)
+	}
+	b.qmu.Unlock()
+}
+
+// errQueueFull and errNoServer are why a pick failed.
+type pickErr uint8
+
+const (
+	pickOK pickErr = iota
+	pickNoServer
+	pickQueueFull
+	pickQueueTimeout
+)
+
+// pick chooses a server and takes a slot on it, waiting in the backend
+// queue when every usable server is full. It returns the time spent queued.
+func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, time.Duration, pickErr) {
+	var start time.Time
+	queued := false
+	for attempt := 0; ; attempt++ {
+		persisted := false
+		var cs *core.Server
+		if h := b.hook.Load(); h != nil && h.Lookup != nil && ctx.Req != nil && ctx.Exclude == nil {
+			if cs = h.Lookup(ctx.Req, b.Servers); cs != nil {
+				if cs.Admin() == core.AdminMaint || !cs.IsUp() {
+					cs = nil
+				} else {
+					persisted = true
+				}
+			}
+		}
+		if cs == nil {
+			cs = b.bal.Pick(ctx)
+		}
+		if cs == nil && ctx.Exclude != nil {
+			// Redispatch found nothing else: the failed server is still
+			// better than nothing.
+			ctx.Exclude = nil
+			cs = b.bal.Pick(ctx)
+		}
+		if cs != nil && tryTake(cs) {
+			if queued {
+				b.Queued.Add(-1)
+			}
+			var w time.Duration
+			if queued {
+				w = time.Since(start)
+			}
+			return b.serverOf(cs), persisted, w, pickOK
+		}
+		if cs == nil && !b.anyFull() {
+			if queued {
+				b.Queued.Add(-1)
+			}
+			return nil, false, 0, pickNoServer
+		}
+		// Every candidate is full: wait in the queue.
+		if !queued {
+			if b.maxQ > 0 && b.Queued.Load() >= b.maxQ {
+				return nil, false, 0, pickQueueFull
+			}
+			queued = true
+			start = time.Now()
+			n := b.Queued.Add(1)
+			for {
+				m := b.MaxQueued.Load()
+				if n <= m || b.MaxQueued.CompareAndSwap(m, n) {
+					break
+				}
+			}
+		}
+		timeout := b.cfg.Timeouts.Queue
+		if timeout <= 0 {
+			timeout = b.cfg.Timeouts.Connect
+		}
+		if timeout <= 0 {
+			timeout = 5 * time.Second
+		}
+		left := timeout - time.Since(start)
+		if left <= 0 {
+			b.Queued.Add(-1)
+			return nil, false, time.Since(start), pickQueueTimeout
+		}
+		w := make(chan struct{})
+		b.qmu.Lock()
+		b.waiters = append(b.waiters, w)
+		b.qmu.Unlock()
+		// A slot may have freed between the pick and the registration.
+		if !b.anyFull() {
+			b.wake()
+		}
+		t := time.NewTimer(left)
+		select {
+		case <-w:
+		case <-t.C:
+		case <-b.e.stopCh:
+		}
+		t.Stop()
+		b.unwait(w)
+	}
+}
+
+func (b *Backend) unwait(w chan struct{}) {
+	b.qmu.Lock()
+	for i, x := range b.waiters {
+		if x == w {
+			b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
+			break
+		}
+	}
+	b.qmu.Unlock()
+}
+
+// anyFull reports whether some usable server is at its maxconn, which is
+// when queueing (rather than 503) makes sense.
+func (b *Backend) anyFull() bool {
+	for _, s := range b.Servers {
+		if s.Usable() && s.Full() {
+			return true
+		}
+	}
+	return false
+}
+
+// server is a core.Server plus its idle upstream connections.
+type server struct {
+	*core.Server
+	b    *Backend
+	addr string
+	mu   sync.Mutex
+	idle []*upConn
+}
+
+// upConn is one connection to a server.
+type upConn struct {
+	c    *net.TCPConn
+	s    *server
+	last time.Time
+	used bool // carried at least one response: a failure may be a stale close
+}
+
+const maxIdlePerServer = 1024
+
+func (s *server) getIdle() *upConn {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if n := len(s.idle); n > 0 {
+		u := s.idle[n-1]
+		s.idle[n-1] = nil
+		s.idle = s.idle[:n-1]
+		return u
+	}
+	return nil
+}
+
+func (s *server) putIdle(u *upConn, now time.Time) {
+	u.last = now
+	s.mu.Lock()
+	if len(s.idle) < maxIdlePerServer && !s.b.e.stopping.Load() {
+		s.idle = append(s.idle, u)
+		s.mu.Unlock()
+		return
+	}
+	s.mu.Unlock()
+	u.c.Close()
+}
+
+func (s *server) purge(before time.Time) {
+	s.mu.Lock()
+	keep := s.idle[:0]
+	for _, u := range s.idle {
+		if u.last.Before(before) {
+			u.c.Close()
+		} else {
+			keep = append(keep, u)
+		}
+	}
+	for i := len(keep); i < len(s.idle); i++ {
+		s.idle[i] = nil
+	}
+	s.idle = keep
+	s.mu.Unlock()
+}
+
+func (s *server) closeIdle() { s.purge(time.Now().Add(time.Hour)) }
+
+func (s *server) dial(timeout time.Duration) (*upConn, error) {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	c, err := net.DialTimeout("tcp", s.addr, timeout)
+	if err != nil {
+		return nil, err
+	}
+	tc := c.(*net.TCPConn)
+	tc.SetNoDelay(true)
+	return &upConn{c: tc, s: s}, nil
+}

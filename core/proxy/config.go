@@ -1,0 +1,180 @@
+// Package proxy is varde's forwarding engine: listeners, the per-connection
+// HTTP/1.1 loop (core/httpx on pooled buffers, no net/http on the fast
+// path), L4 forwarding for `mode tcp`, server choice through core's balancer
+// registry, queues, limits, retries and graceful stop.
+//
+// The engine runs from its own runtime structs (Config below), so it has no
+// dependency on the configuration language; FromConfig adapts a parsed
+// haproxy.cfg (core/config) into them.
+package proxy
+
+import (
+	"net"
+	"net/http"
+	"net/netip"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// Mode is a proxy's `mode`.
+type Mode uint8
+
+const (
+	ModeTCP Mode = iota
+	ModeHTTP
+)
+
+// ConnMode is HAProxy's HTTP connection handling: keep-alive on both sides
+// (the default), `option http-server-close` (close the server side after
+// each response) or `option httpclose` (close both).
+type ConnMode uint8
+
+const (
+	KeepAlive ConnMode = iota
+	ServerClose
+	HTTPClose
+)
+
+// Config is the engine's runtime configuration.
+type Config struct {
+	MaxConn    int // global maxconn, 0 = unlimited
+	BufSize    int // tune.bufsize (default 16384)
+	MaxRewrite int // tune.maxrewrite (default 1024)
+	MaxHeaders int // tune.http.maxhdr (default 101)
+	Frontends  []*FrontendConfig
+	Backends   []*BackendConfig
+	// Sink receives one record per transaction; nil discards.
+	Sink logrec.Sink
+}
+
+// Timeouts are HAProxy's `timeout` values; zero means unset. Client-side ones
+// are read from the frontend, server-side ones from the backend.
+type Timeouts struct {
+	Connect, Client, Server, HTTPRequest, HTTPKeepAlive, Queue, Tunnel, ClientFin, ServerFin time.Duration
+}
+
+// Cond is a compiled condition (`if`/`unless`); nil means always.
+type Cond interface{ Match(req core.Request) bool }
+
+// ForwardFor is `option forwardfor [except NET] [header NAME] [if-none]`.
+type ForwardFor struct {
+	Except netip.Prefix // zero when none
+	Header string       // default X-Forwarded-For
+	IfNone bool
+}
+
+// UseBackend is one `use_backend NAME if COND`.
+type UseBackend struct {
+	Backend string
+	Cond    Cond
+}
+
+// Action is what an http-request/http-response rule does.
+type Action uint8
+
+const (
+	ActSetHeader Action = iota
+	ActAddHeader
+	ActDelHeader
+	ActDeny
+	ActRedirect
+	ActService // use-service: a handler answers instead of a server
+)
+
+// Redirect kinds for `http-request redirect`.
+const (
+	RedirectLocation = "location"
+	RedirectPrefix   = "prefix"
+	RedirectScheme   = "scheme"
+)
+
+// HTTPRule is one `http-request` or `http-response` rule.
+type HTTPRule struct {
+	Action Action
+	Name   string // header name
+	Value  string // header value: literal text with %[src], %[dst], %[src_port], %[dst_port], %[req.hdr(NAME)]
+	Status int    // deny_status / redirect code
+	// Redirect
+	RedirectKind string // location, prefix, scheme
+	Target       string
+	// Service
+	Handler http.Handler
+	Cond    Cond
+
+	value []fmtPart // compiled Value
+}
+
+// FrontendConfig is a frontend (or the front half of a listen).
+type FrontendConfig struct {
+	Name  string
+	Binds []string // host:port
+	// Listeners are already-open listeners (tests, socket activation),
+	// used in addition to Binds.
+	Listeners      []net.Listener
+	Mode           Mode
+	MaxConn        int
+	Timeouts       Timeouts
+	ConnMode       ConnMode
+	ForwardFor     *ForwardFor
+	UseBackends    []UseBackend
+	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
+	// compiled rules, or a policy chain ending with them).
+	Chooser core.BackendChooser
+	DefaultBackend string
+	HTTPRequest    []*HTTPRule
+	HTTPResponse   []*HTTPRule
+	ErrorFiles     map[int][]byte // raw HTTP responses by status
+	// CaptureRequest/Response are `capture request|response header NAME len N`.
+	CaptureRequest, CaptureResponse []Capture
+}
+
+// Capture is one captured header.
+type Capture struct {
+	Name string
+	Len  int
+}
+
+// BackendConfig is a backend (or the back half of a listen).
+type BackendConfig struct {
+	Name         string
+	Mode         Mode
+	Balance      core.BalanceSpec
+	Servers      []ServerConfig
+	Timeouts     Timeouts
+	Retries      int // -1 = default (3)
+	Redispatch   bool
+	AllBackups   bool
+	ConnMode     ConnMode
+	ForwardFor   *ForwardFor
+	HTTPRequest  []*HTTPRule
+	HTTPResponse []*HTTPRule
+	ErrorFiles   map[int][]byte
+}
+
+// ServerConfig is one `server` line.
+type ServerConfig struct {
+	Name     string
+	Addr     string // host:port
+	Weight   int    // default 1
+	MaxConn  int64
+	MaxQueue int64
+	Backup   bool
+	Disabled bool
+	Cookie   string
+}
+
+func (c *Config) bufSize() int {
+	if c.BufSize <= 0 {
+		return 16384
+	}
+	return c.BufSize
+}
+
+func (c *Config) maxRewrite() int {
+	if c.MaxRewrite <= 0 || c.MaxRewrite >= c.bufSize()/2 {
+		return min(1024, c.bufSize()/2)
+	}
+	return c.MaxRewrite
+}

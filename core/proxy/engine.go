@@ -1,0 +1,390 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// Counters are a proxy's live totals, read by stats and metrics.
+type Counters struct {
+	CurConns   atomic.Int64
+	MaxConns   atomic.Int64
+	TotalConns atomic.Uint64
+	Requests   atomic.Uint64
+	BytesIn    atomic.Uint64
+	BytesOut   atomic.Uint64
+	Denied     atomic.Uint64
+	ReqErrors  atomic.Uint64 // invalid requests, client aborts
+	RespErrors atomic.Uint64
+	ConnErrors atomic.Uint64
+	Retries    atomic.Uint64
+	Redispatch atomic.Uint64
+	Status     [6]atomic.Uint64 // responses by class: [1] 1xx ... [5] 5xx, [0] other
+	Queued     atomic.Int64
+	MaxQueued  atomic.Int64
+}
+
+func (c *Counters) status(code int) {
+	k := code / 100
+	if k < 1 || k > 5 {
+		k = 0
+	}
+	c.Status[k].Add(1)
+}
+
+func (c *Counters) connOpen() {
+	n := c.CurConns.Add(1)
+	c.TotalConns.Add(1)
+	for {
+		m := c.MaxConns.Load()
+		if n <= m || c.MaxConns.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// Frontend is a running frontend.
+type Frontend struct {
+	Name string
+	Counters
+	cfg       *FrontendConfig
+	e         *Engine
+	listeners []net.Listener
+	slots     chan struct{} // maxconn semaphore, nil when unlimited
+	errPages  map[int][]byte
+	services  atomic.Pointer[[]service]
+}
+
+// Addrs returns the listening addresses.
+func (f *Frontend) Addrs() []net.Addr {
+	out := make([]net.Addr, len(f.listeners))
+	for i, l := range f.listeners {
+		out[i] = l.Addr()
+	}
+	return out
+}
+
+// Mode returns the frontend's mode.
+func (f *Frontend) Mode() Mode { return f.cfg.Mode }
+
+type service struct {
+	match func(core.Request) bool
+	h     httpHandler
+}
+
+// Engine runs frontends and backends.
+type Engine struct {
+	cfg       *Config
+	log       *slog.Logger
+	limits    httpx.Limits
+	frontends []*Frontend
+	backends  []*Backend
+	byName    map[string]*Backend
+	sink      logrec.Sink
+
+	actconn  atomic.Int64
+	Panics   atomic.Uint64 // recovered panics (each closed one connection)
+	slots    chan struct{} // global maxconn
+	stopping atomic.Bool
+	wg       sync.WaitGroup // connections
+	lwg      sync.WaitGroup // accept loops
+	mu       sync.Mutex
+	conns    map[*session]struct{}
+	tconns   map[net.Conn]struct{}
+	pool     sync.Pool // *session
+	stopCh   chan struct{}
+}
+
+// ActConn is the number of connections the process serves (%ac).
+func (e *Engine) ActConn() int64 { return e.actconn.Load() }
+
+// Frontends lists the running frontends in configuration order.
+func (e *Engine) Frontends() []*Frontend { return e.frontends }
+
+// Backends lists the backends in configuration order.
+func (e *Engine) Backends() []*Backend { return e.backends }
+
+// Backend returns the backend named name, or nil.
+func (e *Engine) Backend(name string) *Backend { return e.byName[name] }
+
+// Frontend returns the frontend named name, or nil.
+func (e *Engine) Frontend(name string) *Frontend {
+	for _, f := range e.frontends {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
+}
+
+// New builds an engine: it resolves servers, builds balancers through
+// core.NewBalancer and compiles rules. Nothing listens until Start.
+func New(cfg *Config, log *slog.Logger) (*Engine, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		cfg: cfg, log: log, byName: map[string]*Backend{}, conns: map[*session]struct{}{},
+		tconns: map[net.Conn]struct{}{}, sink: cfg.Sink, stopCh: make(chan struct{}),
+	}
+	if e.sink == nil {
+		e.sink = logrec.Discard{}
+	}
+	maxHdr := cfg.MaxHeaders
+	if maxHdr <= 0 {
+		maxHdr = 101
+	}
+	e.limits = httpx.Limits{MaxHead: cfg.bufSize() - cfg.maxRewrite(), MaxHeaders: maxHdr}
+	if cfg.MaxConn > 0 {
+		e.slots = make(chan struct{}, cfg.MaxConn)
+	}
+	for _, bc := range cfg.Backends {
+		if _, dup := e.byName[bc.Name]; dup {
+			return nil, fmt.Errorf("proxy: backend %q defined twice", bc.Name)
+		}
+		b, err := newBackend(e, bc)
+		if err != nil {
+			return nil, err
+		}
+		e.backends = append(e.backends, b)
+		e.byName[bc.Name] = b
+	}
+	for _, fc := range cfg.Frontends {
+		f := &Frontend{Name: fc.Name, cfg: fc, e: e, errPages: map[int][]byte{}}
+		if fc.MaxConn > 0 {
+			f.slots = make(chan struct{}, fc.MaxConn)
+		}
+		for code, page := range fc.ErrorFiles {
+			f.errPages[code] = page
+		}
+		if fc.DefaultBackend != "" && e.byName[fc.DefaultBackend] == nil {
+			return nil, fmt.Errorf("proxy: frontend %q: default_backend %q not found", fc.Name, fc.DefaultBackend)
+		}
+		for _, ub := range fc.UseBackends {
+			if e.byName[ub.Backend] == nil {
+				return nil, fmt.Errorf("proxy: frontend %q: use_backend %q not found", fc.Name, ub.Backend)
+			}
+		}
+		for _, r := range fc.HTTPRequest {
+			if err := r.compile(); err != nil {
+				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
+			}
+		}
+		for _, r := range fc.HTTPResponse {
+			if err := r.compile(); err != nil {
+				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
+			}
+		}
+		e.frontends = append(e.frontends, f)
+	}
+	e.pool.New = func() any { return e.newSession() }
+	return e, nil
+}
+
+// Start opens the listeners and starts accepting. On error nothing is left
+// listening.
+func (e *Engine) Start() error {
+	var opened []net.Listener
+	for _, f := range e.frontends {
+		for _, addr := range f.cfg.Binds {
+			l, err := net.Listen("tcp", addr)
+			if err != nil {
+				for _, o := range opened {
+					o.Close()
+				}
+				return fmt.Errorf("proxy: frontend %s: bind %s: %w", f.Name, addr, err)
+			}
+			opened = append(opened, l)
+			f.listeners = append(f.listeners, l)
+		}
+		f.listeners = append(f.listeners, f.cfg.Listeners...)
+	}
+	for _, f := range e.frontends {
+		for _, l := range f.listeners {
+			e.lwg.Add(1)
+			go e.acceptLoop(f, l)
+		}
+	}
+	go e.purgeLoop()
+	return nil
+}
+
+func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
+	defer e.lwg.Done()
+	for {
+		// Limits are taken before Accept so excess clients wait in the
+		// kernel's backlog, as HAProxy pauses a full listener.
+		if !e.acquire(f) {
+			return
+		}
+		c, err := l.Accept()
+		if err != nil {
+			e.release(f)
+			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			e.log.Warn("accept failed", "frontend", f.Name, "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-e.stopCh:
+				return
+			}
+			continue
+		}
+		e.wg.Add(1)
+		if f.cfg.Mode == ModeTCP {
+			go e.serveTCP(f, c)
+		} else {
+			go e.serveHTTP(f, c)
+		}
+	}
+}
+
+func (e *Engine) acquire(f *Frontend) bool {
+	if e.slots != nil {
+		select {
+		case e.slots <- struct{}{}:
+		case <-e.stopCh:
+			return false
+		}
+	}
+	if f.slots != nil {
+		select {
+		case f.slots <- struct{}{}:
+		case <-e.stopCh:
+			if e.slots != nil {
+				<-e.slots
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func (e *Engine) release(f *Frontend) {
+	if f.slots != nil {
+		<-f.slots
+	}
+	if e.slots != nil {
+		<-e.slots
+	}
+}
+
+// Stop closes the listeners at once, lets in-flight requests finish until
+// ctx is done, then closes whatever is left. Idle keep-alive connections are
+// closed immediately.
+func (e *Engine) Stop(ctx context.Context) error {
+	if e.stopping.Swap(true) {
+		return nil
+	}
+	close(e.stopCh)
+	for _, f := range e.frontends {
+		for _, l := range f.listeners {
+			l.Close()
+		}
+	}
+	e.lwg.Wait()
+	e.mu.Lock()
+	for s := range e.conns {
+		if s.idle.Load() {
+			s.conn.SetReadDeadline(time.Now())
+		}
+	}
+	e.mu.Unlock()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = fmt.Errorf("proxy: grace period over, closing remaining connections: %w", ctx.Err())
+		e.mu.Lock()
+		for s := range e.conns {
+			s.conn.Close()
+		}
+		for c := range e.tconns {
+			c.Close()
+		}
+		e.mu.Unlock()
+		<-done
+	}
+	for _, b := range e.backends {
+		for _, s := range b.servers {
+			s.closeIdle()
+		}
+	}
+	return err
+}
+
+// purgeLoop closes upstream connections idle for longer than HAProxy's
+// default pool-purge-delay.
+func (e *Engine) purgeLoop() {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopCh:
+			return
+		case now := <-t.C:
+			for _, b := range e.backends {
+				for _, s := range b.servers {
+					s.purge(now.Add(-poolPurgeDelay))
+				}
+			}
+		}
+	}
+}
+
+const poolPurgeDelay = 5 * time.Second
+
+// AddService makes h answer requests on the named frontend for which match
+// returns true, before any backend is chosen: `stats uri`, `http-request
+// use-service prometheus-exporter`. Safe to call while running.
+func (e *Engine) AddService(frontend string, match func(core.Request) bool, h httpHandler) error {
+	f := e.Frontend(frontend)
+	if f == nil {
+		return fmt.Errorf("proxy: add service: no frontend %q", frontend)
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var list []service
+	if p := f.services.Load(); p != nil {
+		list = append(list, *p...)
+	}
+	list = append(list, service{match: match, h: h})
+	f.services.Store(&list)
+	return nil
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+func addrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
+	}
+	return netip.AddrPort{}
+}
+
+// Stats helpers used by the log record.
+func (e *Engine) feconn(f *Frontend) int32 { return int32(f.CurConns.Load()) }
+
+var _ = core.AdminReady

@@ -1,0 +1,172 @@
+package proxy
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// startEngine runs cfg with one loopback listener on the first frontend and
+// returns its address.
+func startEngine(t testing.TB, cfg *Config) (*Engine, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Frontends[0].Listeners = append(cfg.Frontends[0].Listeners, l)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if testing.Verbose() {
+		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	e, err := New(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		e.Stop(ctx)
+	})
+	return e, l.Addr().String()
+}
+
+// simpleConfig is one HTTP frontend to one roundrobin backend over addrs.
+func simpleConfig(addrs ...string) *Config {
+	be := &BackendConfig{Name: "be", Mode: ModeHTTP, Retries: -1, Balance: core.BalanceSpec{Algorithm: "proxytest-rr"}, Timeouts: Timeouts{Connect: time.Second, Server: 5 * time.Second}}
+	for i, a := range addrs {
+		be.Servers = append(be.Servers, ServerConfig{Name: fmt.Sprintf("s%d", i+1), Addr: a})
+	}
+	return &Config{
+		Frontends: []*FrontendConfig{{Name: "fe", Mode: ModeHTTP, DefaultBackend: "be",
+			Timeouts: Timeouts{Client: 5 * time.Second, HTTPRequest: 5 * time.Second}}},
+		Backends: []*BackendConfig{be},
+	}
+}
+
+// seen is what a test backend observed.
+type seen struct {
+	mu   sync.Mutex
+	reqs []*http.Request
+	hits atomic.Int64
+}
+
+func (s *seen) last() *http.Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.reqs) == 0 {
+		return nil
+	}
+	return s.reqs[len(s.reqs)-1]
+}
+
+// backend is a real net/http server that answers with its name and records
+// what it received.
+func backend(t testing.TB, name string, h http.HandlerFunc) (*httptest.Server, *seen) {
+	t.Helper()
+	sn := &seen{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sn.hits.Add(1)
+		sn.mu.Lock()
+		sn.reqs = append(sn.reqs, r.Clone(context.Background()))
+		sn.mu.Unlock()
+		w.Header().Set("X-Server", name)
+		if h != nil {
+			h(w, r)
+			return
+		}
+		io.Copy(io.Discard, r.Body)
+		fmt.Fprintf(w, "hello from %s", name)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, sn
+}
+
+func hostport(s *httptest.Server) string { return strings.TrimPrefix(s.URL, "http://") }
+
+// rawExchange writes raw bytes and reads one response with net/http's
+// parser (the client side is not under test).
+func rawExchange(t testing.TB, c net.Conn, br *bufio.Reader, raw, method string) *http.Response {
+	t.Helper()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, &http.Request{Method: method})
+	if err != nil {
+		t.Fatalf("reading response to %q: %v", raw, err)
+	}
+	return resp
+}
+
+func body(t testing.TB, r *http.Response) string {
+	t.Helper()
+	b, err := io.ReadAll(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	return string(b)
+}
+
+// recSink keeps copies of the records for assertions.
+type recSink struct {
+	mu   sync.Mutex
+	recs []logrec.Record
+}
+
+func (s *recSink) Log(r *logrec.Record) {
+	s.mu.Lock()
+	s.recs = append(s.recs, *r)
+	s.mu.Unlock()
+}
+
+func (s *recSink) all() []logrec.Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]logrec.Record(nil), s.recs...)
+}
+
+// testRR is a plain round robin registered under a test-only name, so the
+// engine's tests do not depend on the balancer plugins' own behaviour.
+type testRR struct {
+	pool atomic.Pointer[[]*core.Server]
+	next atomic.Uint64
+}
+
+func (b *testRR) Update(p []*core.Server) { b.pool.Store(&p) }
+func (b *testRR) Pick(ctx *core.PickContext) *core.Server {
+	p := *b.pool.Load()
+	for range len(p) {
+		s := p[int(b.next.Add(1)-1)%len(p)]
+		if !ctx.Skip(s) {
+			return s
+		}
+	}
+	return nil
+}
+
+func init() {
+	core.RegisterBalancer("proxytest-rr", func(core.BalanceSpec) (core.Balancer, error) {
+		b := &testRR{}
+		b.pool.Store(new([]*core.Server))
+		return b, nil
+	})
+}

@@ -1,0 +1,194 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"sync/atomic"
+	"time"
+
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// serveTCP forwards one `mode tcp` connection: pick a server (same
+// balancers, maxconn, queue, retries and redispatch as HTTP), connect, then
+// relay both ways under timeout client/server, with client-fin/server-fin
+// once one side has closed.
+func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
+	defer e.wg.Done()
+	defer e.release(f)
+	start := time.Now()
+	f.connOpen()
+	e.actconn.Add(1)
+	e.mu.Lock()
+	e.tconns[c] = struct{}{}
+	e.mu.Unlock()
+	s := e.pool.Get().(*session)
+	s.f, s.conn, s.n, s.nreq = f, c, 0, 0
+	s.src, s.dst = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
+	defer func() {
+		if r := recover(); r != nil {
+			e.Panics.Add(1)
+			e.log.Error("panic in tcp connection, closed it", "frontend", f.Name, "panic", r)
+		}
+		c.Close()
+		e.mu.Lock()
+		delete(e.tconns, c)
+		e.mu.Unlock()
+		f.CurConns.Add(-1)
+		e.actconn.Add(-1)
+		s.conn, s.f = nil, nil
+		e.pool.Put(s)
+	}()
+	rec := &s.rec
+	rec.Reset()
+	rec.Mode = logrec.ModeTCP
+	rec.Accept = start.UnixNano()
+	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
+	b := e.byName[f.cfg.DefaultBackend]
+	for i := range f.cfg.UseBackends {
+		ub := &f.cfg.UseBackends[i]
+		if ub.Cond == nil || ub.Cond.Match(nil) {
+			b = e.byName[ub.Backend]
+			break
+		}
+	}
+	finish := func(srv *server) {
+		rec.Tt = ms(time.Since(start))
+		s.log(b, srv)
+	}
+	if b == nil {
+		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		finish(nil)
+		return
+	}
+	rec.Backend = b.Name
+	b.connOpen()
+	defer b.CurConns.Add(-1)
+	s.pick.Req, s.pick.Src, s.pick.Exclude = nil, s.src.Addr(), nil
+	srv, _, qwait, perr := b.pick(&s.pick, s)
+	rec.Tw = ms(qwait)
+	if perr != pickOK {
+		if perr == pickQueueTimeout {
+			rec.SetTerm(logrec.TermServerTimeout, logrec.StateQueue)
+		} else {
+			rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
+		}
+		finish(nil)
+		return
+	}
+	srv.Total.Add(1)
+	tc := time.Now()
+	up, err := s.connect(b, &srv)
+	rec.Tc = ms(time.Since(tc))
+	if err != nil {
+		if isTimeout(err) {
+			rec.SetTerm(logrec.TermServerTimeout, logrec.StateConnect)
+		} else {
+			rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
+		}
+		if srv != nil {
+			rec.Server = srv.Name
+			b.done(srv)
+		}
+		finish(srv)
+		return
+	}
+	defer b.done(srv)
+	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
+	cto := s.clientTimeout(0)
+	sto := serverTimeout(b)
+	in, out, term := relayTCP(c, up.c, s.in, s.sb, cto, sto, f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
+	up.c.Close()
+	rec.BytesIn, rec.BytesOut = in, out
+	rec.Term[0], rec.Term[1] = term, logrec.StateData
+	if term == logrec.TermNone {
+		rec.Term[1] = logrec.StateNone
+	}
+	srv.BytesIn.Add(uint64(in))
+	srv.BytesOut.Add(uint64(out))
+	b.BytesIn.Add(uint64(in))
+	b.BytesOut.Add(uint64(out))
+	finish(srv)
+}
+
+// relayTCP copies client<->server. Each direction has its own idle timeout
+// (client side: timeout client, server side: timeout server) which a read
+// only hits when neither direction moved for that long; after one side
+// closes, the other continues under client-fin/server-fin if set.
+func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time.Duration) (in, out int64, term byte) {
+	var last atomic.Int64
+	last.Store(time.Now().UnixNano())
+	type res struct {
+		n    int64
+		term byte
+	}
+	done := make(chan res, 1)
+	var cClosed, sClosed atomic.Bool
+	go func() {
+		n, t := pipe(srv, client, sbuf, sto, &last, &cClosed, cfin, logrec.TermServerTimeout, logrec.TermServerAbort)
+		sClosed.Store(true)
+		done <- res{n, t}
+	}()
+	in, t1 := pipe(client, srv, cbuf, cto, &last, &sClosed, sfin, logrec.TermClientTimeout, logrec.TermClientAbort)
+	cClosed.Store(true)
+	if t1 != logrec.TermNone {
+		// An error on the client side ends everything.
+		srv.Close()
+		client.Close()
+	}
+	r := <-done
+	out = r.n
+	term = t1
+	if term == logrec.TermNone {
+		term = r.term
+	}
+	return in, out, term
+}
+
+// pipe copies src to dst until EOF, error or idle timeout, then half-closes
+// dst. finTimeout applies once the other direction has finished.
+func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64, otherDone *atomic.Bool, finTimeout time.Duration, termTimeout, termAbort byte) (int64, byte) {
+	var n int64
+	for {
+		d := idle
+		if otherDone.Load() && finTimeout > 0 {
+			d = finTimeout
+		}
+		src.SetReadDeadline(time.Now().Add(d))
+		m, err := src.Read(buf)
+		if m > 0 {
+			last.Store(time.Now().UnixNano())
+			dst.SetWriteDeadline(time.Now().Add(idle))
+			if _, werr := dst.Write(buf[:m]); werr != nil {
+				return n, termAbort
+			}
+			n += int64(m)
+		}
+		if err != nil {
+			if isTimeout(err) {
+				// Traffic the other way keeps the session alive.
+				if !otherDone.Load() && time.Since(time.Unix(0, last.Load())) < d {
+					continue
+				}
+				return n, termTimeout
+			}
+			if errors.Is(err, io.EOF) {
+				if tc, ok := dst.(*net.TCPConn); ok {
+					tc.CloseWrite()
+				}
+				return n, logrec.TermNone
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return n, logrec.TermNone
+			}
+			return n, termAbort
+		}
+	}
+}
+
+// relay is relayTCP for a tunnel with one timeout for both directions.
+func relay(client, srv net.Conn, cbuf, sbuf []byte, to time.Duration) (in, out int64) {
+	in, out, _ = relayTCP(client, srv, cbuf, sbuf, to, to, 0, 0)
+	return in, out
+}
