@@ -112,16 +112,16 @@ type FrontendConfig struct {
 	Binds []string // host:port
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
-	Listeners      []net.Listener
-	Mode           Mode
-	MaxConn        int
-	Timeouts       Timeouts
-	ConnMode       ConnMode
-	ForwardFor     *ForwardFor
-	UseBackends    []UseBackend
+	Listeners   []net.Listener
+	Mode        Mode
+	MaxConn     int
+	Timeouts    Timeouts
+	ConnMode    ConnMode
+	ForwardFor  *ForwardFor
+	UseBackends []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules, or a policy chain ending with them).
-	Chooser core.BackendChooser
+	Chooser        core.BackendChooser
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule
