@@ -1,0 +1,107 @@
+package vip
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/varde-lb/varde/core/config/keepalived"
+)
+
+// Addresser adds and removes the virtual addresses; the real one is netlink.
+type Addresser interface {
+	Add(v keepalived.VIP) error
+	Del(v keepalived.VIP) error
+}
+
+type netlinkAddr struct{ defaultDev string }
+
+func (n netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
+	dev := v.Dev
+	if dev == "" {
+		dev = n.defaultDev
+	}
+	link, err := netlink.LinkByName(dev)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vip: interface %s: %w", dev, err)
+	}
+	a := &netlink.Addr{
+		IPNet: &net.IPNet{IP: v.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), v.Prefix.Addr().BitLen())},
+		Label: v.Label,
+	}
+	if v.Brd.IsValid() {
+		a.Broadcast = v.Brd.AsSlice()
+	}
+	if v.Prefix.Addr().Is6() {
+		// No duplicate address detection: the VIP must be usable at once
+		// and must not turn `dadfailed` while the old master still has it.
+		a.Flags = unix.IFA_F_NODAD
+	}
+	return link, a, nil
+}
+
+func (n netlinkAddr) Add(v keepalived.VIP) error {
+	link, a, err := n.addr(v)
+	if err != nil {
+		return err
+	}
+	if err := netlink.AddrAdd(link, a); err != nil && !errors.Is(err, syscall.EEXIST) {
+		return capErr("CAP_NET_ADMIN", "adding "+v.Prefix.String(), err)
+	}
+	return nil
+}
+
+func (n netlinkAddr) Del(v keepalived.VIP) error {
+	link, a, err := n.addr(v)
+	if err != nil {
+		return err
+	}
+	a.Label = ""
+	if err := netlink.AddrDel(link, a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
+		return capErr("CAP_NET_ADMIN", "removing "+v.Prefix.String(), err)
+	}
+	return nil
+}
+
+// primaryAddr is the address adverts are sent from: the interface's first
+// IPv4 address that is not a VIP, or its IPv6 link-local address.
+func primaryAddr(ifname string, v6 bool, vips []keepalived.VIP) (netip.Addr, error) {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("vip: interface %s: %w", ifname, err)
+	}
+	fam := netlink.FAMILY_V4
+	if v6 {
+		fam = netlink.FAMILY_V6
+	}
+	addrs, err := netlink.AddrList(link, fam)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("vip: addresses of %s: %w", ifname, err)
+	}
+outer:
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if v6 && !ip.IsLinkLocalUnicast() {
+			continue
+		}
+		for _, v := range vips {
+			if v.Prefix.Addr() == ip {
+				continue outer
+			}
+		}
+		return ip, nil
+	}
+	if v6 {
+		return netip.Addr{}, fmt.Errorf("vip: %s has no IPv6 link-local address", ifname)
+	}
+	return netip.Addr{}, fmt.Errorf("vip: %s has no IPv4 address to send adverts from", ifname)
+}

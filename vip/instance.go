@@ -1,0 +1,329 @@
+package vip
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/varde-lb/varde/core/config/keepalived"
+	"github.com/varde-lb/varde/vip/vrrp"
+)
+
+// Snapshot is a read-only view of one instance for the stats page and metrics.
+type Snapshot struct {
+	Name         string            `json:"name"`
+	Interface    string            `json:"interface"`
+	VRID         int               `json:"vrid"`
+	State        string            `json:"state"`
+	Priority     int               `json:"priority"`      // effective
+	BasePriority int               `json:"base_priority"` // configured
+	Transitions  uint64            `json:"transitions"`
+	SplitBrain   uint64            `json:"split_brain"` // adverts heard from another master while master
+	AdvertsSent  uint64            `json:"adverts_sent"`
+	AdvertsRecv  uint64            `json:"adverts_received"`
+	Drops        map[string]uint64 `json:"drops,omitempty"` // by vrrp.Reason
+}
+
+type runner struct {
+	cfg       *keepalived.Instance
+	log       *slog.Logger
+	m         *Machine
+	tr        Transport
+	addrs     Addresser
+	ann       Announcer
+	src       netip.Addr
+	dsts      []netip.Addr
+	local     vrrp.Local
+	noPseudo  bool
+	scripts   map[string]*scriptTracker
+	allScript []*keepalived.Script
+	links     *linkWatch
+	health    BackendHealth
+	notify    *notifier
+	now       func() time.Time
+
+	mu      sync.Mutex
+	snap    Snapshot
+	drops   [vrrp.NumReasons]uint64
+	lastLog time.Time
+}
+
+func (r *runner) logf(format string, args ...any) {
+	r.log.Info(fmt.Sprintf("("+r.cfg.Name+") "+format, args...))
+}
+
+func (r *runner) advert(prio uint8) *vrrp.Advert {
+	a := &vrrp.Advert{
+		Version:  uint8(r.cfg.Version),
+		VRID:     uint8(r.cfg.VRID),
+		Priority: prio,
+		Interval: uint16(r.cfg.AdvertInt / (10 * time.Millisecond)),
+	}
+	if r.cfg.AuthType == "PASS" && r.cfg.Version == 2 {
+		a.AuthType, a.AuthData = vrrp.AuthPass, r.cfg.Password()
+	}
+	for _, v := range r.cfg.VIPs {
+		a.Addrs = append(a.Addrs, v.Prefix.Addr())
+	}
+	return a
+}
+
+func (r *runner) send(prio uint8) {
+	a := r.advert(prio)
+	for _, dst := range r.dsts {
+		b, err := a.Marshal(r.src, dst, r.noPseudo)
+		if err == nil {
+			err = r.tr.Send(b, r.src, dst)
+		}
+		if err != nil {
+			r.rateLog("send advert to %s: %v", dst, err)
+			continue
+		}
+		r.mu.Lock()
+		r.snap.AdvertsSent++
+		r.mu.Unlock()
+	}
+}
+
+// rateLog logs at most one line per second, so a flood of bad packets or a
+// dead link cannot flood the log.
+func (r *runner) rateLog(format string, args ...any) {
+	now := r.now()
+	r.mu.Lock()
+	ok := now.Sub(r.lastLog) >= time.Second
+	if ok {
+		r.lastLog = now
+	}
+	r.mu.Unlock()
+	if ok {
+		r.logf(format, args...)
+	}
+}
+
+func (r *runner) garpBurst() {
+	for range r.cfg.GarpMasterRepeat {
+		for _, v := range r.cfg.VIPs {
+			if err := r.ann.Announce(v.Prefix.Addr()); err != nil {
+				r.rateLog("%v", err)
+			}
+		}
+	}
+}
+
+// exec performs the machine's actions in order; it returns whether a GARP
+// burst was sent (so the caller schedules the delayed repeat).
+func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
+	for _, a := range acts {
+		switch a.Kind {
+		case ActLog:
+			r.logf("%s", a.Msg)
+		case ActSendAdvert:
+			r.send(a.Priority)
+		case ActAddVIPs:
+			for _, v := range r.cfg.VIPs {
+				if err := r.addrs.Add(v); err != nil {
+					r.logf("%v", err)
+				}
+			}
+		case ActDelVIPs:
+			for _, v := range r.cfg.VIPs {
+				if err := r.addrs.Del(v); err != nil {
+					r.logf("%v", err)
+				}
+			}
+		case ActGARP:
+			r.logf("Sending/queueing gratuitous ARPs on %s", r.cfg.Interface)
+			r.garpBurst()
+			garp = true
+		case ActNotify:
+			r.notify.notify(ctx, a.State, r.m.Priority())
+		}
+	}
+	r.mu.Lock()
+	r.snap.State = r.m.State().String()
+	r.snap.Priority = int(r.m.Priority())
+	r.snap.Transitions = r.m.Transitions
+	r.snap.SplitBrain = r.m.SplitBrain
+	r.mu.Unlock()
+	return garp
+}
+
+// tracking computes the effective priority and whether the instance must be
+// in FAULT, from its scripts, interfaces and varde's own health.
+func (r *runner) tracking() (uint8, bool) {
+	base := r.cfg.Priority
+	delta, fault := 0, false
+	apply := func(w int, up bool) {
+		switch {
+		case w == 0 && !up:
+			fault = true
+		case w > 0 && up, w < 0 && !up:
+			delta += w
+		}
+	}
+	if !r.links.up(r.cfg.Interface) {
+		fault = true
+	}
+	for _, t := range r.cfg.TrackScripts {
+		st := r.scripts[t.Name]
+		if st == nil {
+			continue
+		}
+		up, known := st.Up()
+		if !known {
+			continue
+		}
+		w := st.s.Weight
+		if t.Weight != nil {
+			w = *t.Weight
+		}
+		apply(w, up)
+	}
+	for _, t := range r.cfg.TrackInterfaces {
+		w := 0
+		if t.Weight != nil {
+			w = *t.Weight
+		}
+		apply(w, r.links.up(t.Name))
+	}
+	for _, t := range r.cfg.TrackVarde {
+		up := true
+		if r.health == nil {
+			up = false
+		} else if t.Backend != "" {
+			up = !r.health.AllDown(t.Backend)
+		} else if t.Listeners {
+			up = r.health.ListenersUp()
+		}
+		apply(t.Weight, up)
+	}
+	if base == 255 {
+		return 255, fault // an owner's priority is never changed by tracking
+	}
+	p := min(max(base+delta, 1), 254)
+	return uint8(p), fault
+}
+
+func (r *runner) run(ctx context.Context) {
+	pkts := make(chan vrrp.Received, 64)
+	go func() {
+		for {
+			p, err := r.tr.Recv()
+			if err != nil {
+				close(pkts)
+				return
+			}
+			select {
+			case pkts <- p:
+			default: // the loop is behind: drop, as a full socket buffer would
+			}
+		}
+	}()
+
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	poll := time.NewTicker(VardeTrackInterval)
+	defer poll.Stop()
+	var garpC <-chan time.Time
+	var garpTimer *time.Timer
+	arm := func() {
+		if d := r.m.Deadline(); !d.IsZero() {
+			timer.Reset(max(d.Sub(r.now()), 0))
+		} else {
+			timer.Reset(time.Hour)
+		}
+	}
+	afterGARP := func(sent bool) {
+		if sent && r.cfg.GarpMasterDelay > 0 {
+			if garpTimer != nil {
+				garpTimer.Stop()
+			}
+			garpTimer = time.NewTimer(r.cfg.GarpMasterDelay)
+			garpC = garpTimer.C
+		}
+	}
+	lastPrio, lastFault := r.tracking()
+	if lastPrio != uint8(r.cfg.Priority) {
+		r.m.Handle(r.now(), Event{Kind: EvPriority, Priority: lastPrio})
+	}
+	afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvStartup})))
+	if lastFault {
+		r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvFault}))
+	}
+	arm()
+	for {
+		select {
+		case <-ctx.Done():
+			r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvShutdown}))
+			if garpTimer != nil {
+				garpTimer.Stop()
+			}
+			return
+		case p, ok := <-pkts:
+			if !ok {
+				pkts = nil
+				continue
+			}
+			if p.Src == r.src {
+				continue // our own advert looped back
+			}
+			a, err := r.local.Check(p)
+			if err != nil {
+				e, _ := err.(*vrrp.Error)
+				reason := vrrp.ReasonLength
+				if e != nil {
+					reason = e.Reason
+				}
+				r.mu.Lock()
+				r.drops[reason]++
+				r.mu.Unlock()
+				if reason != vrrp.ReasonUnknownVRID {
+					r.rateLog("%v", err)
+				}
+				continue
+			}
+			r.mu.Lock()
+			r.snap.AdvertsRecv++
+			r.mu.Unlock()
+			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
+		case <-timer.C:
+			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
+		case <-garpC:
+			garpC = nil
+			if r.m.State() == Master {
+				r.garpBurst()
+			}
+		case <-poll.C:
+			prio, fault := r.tracking()
+			if prio != lastPrio {
+				r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvPriority, Priority: prio}))
+				lastPrio = prio
+			}
+			if fault != lastFault {
+				kind := EvFaultCleared
+				if fault {
+					kind = EvFault
+				}
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: kind})))
+				lastFault = fault
+			}
+		}
+		arm()
+	}
+}
+
+func (r *runner) snapshot() Snapshot {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := r.snap
+	s.Drops = map[string]uint64{}
+	for i, n := range r.drops {
+		if n > 0 {
+			s.Drops[vrrp.Reason(i).String()] = n
+		}
+	}
+	return s
+}
