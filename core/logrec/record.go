@@ -173,6 +173,9 @@ func (l *Line) SetParts(method, uri, version []byte) {
 // Bytes returns the stored line; it aliases the Record.
 func (l *Line) Bytes() []byte { return l.b[:l.n] }
 
+// Len is the stored length.
+func (l *Line) Len() int { return int(l.n) }
+
 // Captures holds the values of `capture request|response header` lines, in
 // config order, in one shared buffer.
 type Captures struct {

@@ -1,0 +1,177 @@
+package logpipe
+
+import (
+	"encoding/json"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// docRecord is the request of HAProxy's httplog example (configuration.txt
+// §8.2.3).
+func docRecord() *logrec.Record {
+	r := &logrec.Record{}
+	r.Reset()
+	r.Mode = logrec.ModeHTTP
+	acc := time.Date(2009, 2, 6, 12, 14, 14, 655e6, time.UTC).UnixNano()
+	r.Accept, r.Request = acc, acc
+	r.Client = netip.MustParseAddrPort("10.0.1.2:33317")
+	r.Frontend, r.Backend, r.Server = "http-in", "static", "srv1"
+	r.TR, r.Tw, r.Tc, r.Tr, r.Ta = 10, 0, 30, 69, 109
+	r.Tt = 109
+	r.Status, r.BytesOut, r.BytesIn = 200, 2750, 120
+	r.ActConn, r.FeConn, r.BeConn, r.SrvConn = 1, 1, 1, 1
+	r.ReqHeaders.Add([]byte("1wt.eu"), 0)
+	r.ResHeaders.Add(nil, 0)
+	r.RequestLine.Set([]byte("GET /index.html HTTP/1.1"))
+	return r
+}
+
+func enc(t testing.TB, cfg EncoderConfig, r *logrec.Record) string {
+	t.Helper()
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	e, err := NewEncoder(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(e.Append(nil, r))
+}
+
+func TestGoldenLines(t *testing.T) {
+	noCap := docRecord()
+	noCap.ReqHeaders, noCap.ResHeaders = logrec.Captures{}, logrec.Captures{}
+	tcp := docRecord()
+	tcp.Mode = logrec.ModeTCP
+	tcp.Backend, tcp.Server = "", ""
+	tcp.Tw, tcp.Tc, tcp.Tt = -1, -1, 5
+	tcp.SetTerm(logrec.TermClientAbort, logrec.StateConnect)
+	weird := docRecord()
+	weird.RequestLine.Set([]byte("GET /a\"b#c\x01\xff HTTP/1.1"))
+	weird.ReqHeaders = logrec.Captures{}
+	weird.ReqHeaders.Add([]byte("a|b{c}\"d"), 0)
+	weird.ReqCookie.Set([]byte("SRV=s1"))
+	weird.Redispatched, weird.Retries = true, 1
+	weird.TLS = true
+	bad := docRecord()
+	bad.RequestLine = logrec.Line{}
+	bad.Server = ""
+	bad.Status = 400
+	bad.SetTerm(logrec.TermProxy, logrec.StateRequest)
+	v6 := docRecord()
+	v6.Client = netip.MustParseAddrPort("[2001:db8:1:2::5]:4433")
+
+	tests := []struct {
+		name string
+		cfg  EncoderConfig
+		r    *logrec.Record
+		want string
+	}{
+		{"httplog doc example", EncoderConfig{Format: "httplog"}, docRecord(),
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"`},
+		{"httplog without captures", EncoderConfig{Format: "httplog"}, noCap,
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 "GET /index.html HTTP/1.1"`},
+		{"tcplog", EncoderConfig{Format: "tcplog"}, tcp,
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in http-in/<NOSRV> -1/-1/5 2750 CC 1/1/1/1/0 0/0`},
+		{"escaping, tls, redispatch", EncoderConfig{Format: "httplog"}, weird,
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in~ static/srv1 10/0/30/69/109 200 2750 SRV=s1 - ---- 1/1/1/1/+1 0/0 {a#7Cb#7Bc#7D#22d} {} "GET /a#22b#23c#01#FF HTTP/1.1"`},
+		{"bad request", EncoderConfig{Format: "httplog"}, bad,
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/<NOSRV> 10/0/30/69/109 400 2750 - - PR-- 1/1/1/1/0 0/0 {1wt.eu} {} "<BADREQ>"`},
+		{"anonymize ip 24,48", EncoderConfig{Format: "httplog", Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}}, docRecord(),
+			`10.0.1.0:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {1wt.eu} {} "GET /index.html HTTP/1.1"`},
+		{"ipv6 anonymized", EncoderConfig{Format: "%ci %cp", Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}}, v6,
+			`2001:db8:1:: 4433`},
+		{"log-format", EncoderConfig{Format: `%{+Q}o %ci - %HM %HP %HV %ST %Ts.%ms %%`}, docRecord(),
+			`"10.0.1.2" - "GET" "/index.html" "HTTP/1.1" "200" "1233922454"."655" %`},
+		{"log-format separators collapse", EncoderConfig{Format: "%ci   %hs  %ST"}, noCap, `10.0.1.2 200`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if diff := cmp.Diff(tt.want, enc(t, tt.cfg, tt.r)); diff != "" {
+				t.Errorf("(-want +got)\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestJSONLog(t *testing.T) {
+	r := docRecord()
+	r.ReqHeaders = logrec.Captures{}
+	r.ReqHeaders.Add([]byte("203.0.113.9, 10.1.2.3"), 0)
+	r.RequestLine.Set([]byte("GET /\xff\"x HTTP/1.1"))
+	line := enc(t, EncoderConfig{Format: "jsonlog", ReqCaptures: []string{"X-Forwarded-For"},
+		Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}}, r)
+	var got map[string]any
+	if err := json.Unmarshal([]byte(line), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, line)
+	}
+	want := map[string]any{
+		"client_ip": "10.0.1.0", "client_port": 33317.0, "request_date": "2009-02-06T12:14:14.655Z",
+		"frontend": "http-in", "backend": "static", "server": "srv1",
+		"TR": 10.0, "Tw": 0.0, "Tc": 30.0, "Tr": 69.0, "Ta": 109.0, "status": 200.0,
+		"bytes_read": 2750.0, "bytes_uploaded": 120.0, "captured_request_cookie": nil, "captured_response_cookie": nil,
+		"termination_state": "----", "actconn": 1.0, "feconn": 1.0, "beconn": 1.0, "srv_conn": 1.0,
+		"retries": 0.0, "srv_queue": 0.0, "backend_queue": 0.0,
+		"captured_request_headers":  []any{"203.0.113.0, 10.1.2.0"},
+		"captured_response_headers": []any{""},
+		"http_request":              "GET /\ufffd\"x HTTP/1.1",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+}
+
+func TestCompileFormatErrors(t *testing.T) {
+	for _, f := range []string{"%[src]", "%{+Z}ci", "%nosuchvar", "%{+Q"} {
+		if _, err := CompileFormat(f); err == nil {
+			t.Errorf("CompileFormat(%q) succeeded, want an error", f)
+		}
+	}
+}
+
+func TestSyslogHeaders(t *testing.T) {
+	now := time.Date(2026, 11, 1, 9, 5, 7, 123456000, time.UTC)
+	tests := []struct {
+		f    SyslogFormat
+		want string
+	}{
+		{FormatRaw, ""},
+		{FormatLocal, "<134>Nov  1 09:05:07 varde[42]: "},
+		{FormatRFC3164, "<134>Nov  1 09:05:07 lb1 varde[42]: "},
+		{FormatRFC5424, "<134>1 2026-11-01T09:05:07.123456Z lb1 varde 42 - - "},
+		{FormatShort, "<134>"},
+	}
+	for _, tt := range tests {
+		fr := framer{format: tt.f, pri: 16*8 + 6, host: "lb1", tag: "varde", pid: 42}
+		if got := string(fr.appendHeader(nil, now, time.UTC)); got != tt.want {
+			t.Errorf("%v: got %q, want %q", tt.f, got, tt.want)
+		}
+	}
+}
+
+func TestParseLogLine(t *testing.T) {
+	got, err := ParseLogLine([]string{"file@/var/log/varde/access.log", "format", "raw", "anonymize", "ip", "24,48",
+		"retention", "7d", "rotate", "100M", "keep", "5", "compress", "rotate-every", "1d", "local0", "info"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := TargetSpec{Scheme: "file", Address: "/var/log/varde/access.log", Raw: "file@/var/log/varde/access.log",
+		Format: FormatRaw, Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48},
+		Retention: 7 * 24 * time.Hour, RotateSize: 100 << 20, Keep: 5, Compress: true, RotateEvery: 24 * time.Hour}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("(-want +got)\n%s", diff)
+	}
+	for _, bad := range [][]string{{}, {"127.0.0.1"}, {"x@y", "local0"}, {"127.0.0.1", "len", "5", "local0"},
+		{"127.0.0.1", "anonymize", "ip", "33,48", "local0"}, {"127.0.0.1", "nosuch"}} {
+		if _, err := ParseLogLine(bad); err == nil {
+			t.Errorf("ParseLogLine(%q) succeeded", bad)
+		}
+	}
+	if ts, _ := ParseLogLine([]string{"127.0.0.1", "local1", "notice"}); ts.Address != "127.0.0.1:514" || ts.Level != 5 || ts.Scheme != "udp" {
+		t.Errorf("udp default port/level: %+v", ts)
+	}
+}

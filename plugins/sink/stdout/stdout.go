@@ -1,0 +1,33 @@
+// Package stdout registers the `stdout` and `stderr` log targets: each batch
+// is one write(2) to the process's standard output or error.
+package stdout
+
+import (
+	"os"
+
+	"github.com/varde-lb/varde/logpipe"
+)
+
+func init() {
+	logpipe.RegisterSink("stdout", func(logpipe.TargetSpec, logpipe.SinkEnv) (logpipe.Sink, error) {
+		return &Sink{f: os.Stdout}, nil
+	})
+	logpipe.RegisterSink("stderr", func(logpipe.TargetSpec, logpipe.SinkEnv) (logpipe.Sink, error) {
+		return &Sink{f: os.Stderr}, nil
+	})
+}
+
+// Sink writes newline-framed batches to a file it does not own.
+type Sink struct{ f *os.File }
+
+// Framing implements logpipe.Sink.
+func (s *Sink) Framing() logpipe.Framing { return logpipe.FrameNewline }
+
+// Write implements logpipe.Sink.
+func (s *Sink) Write(buf []byte, _ []int) error {
+	_, err := s.f.Write(buf)
+	return err
+}
+
+// Close implements logpipe.Sink; the standard streams stay open.
+func (s *Sink) Close() error { return nil }
