@@ -44,8 +44,8 @@ func TestAnonymizeAddr(t *testing.T) {
 func TestAnonymizeHeaders(t *testing.T) {
 	a := newAnonymizer(AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}, nil)
 	tests := []struct {
-		kind      headerKind
-		in, want  string
+		kind     headerKind
+		in, want string
 	}{
 		{hdrAddrList, "203.0.113.9", "203.0.113.0"},
 		{hdrAddrList, "203.0.113.9, 198.51.100.7,10.0.0.1", "203.0.113.0, 198.51.100.0,10.0.0.0"},

@@ -236,7 +236,6 @@ func TestPipelineRouting(t *testing.T) {
 	}
 }
 
-
 func TestLogAndEncodeDoNotAllocate(t *testing.T) {
 	m := &memSink{frame: FrameNewline}
 	ts := newMem(t, m)
