@@ -130,7 +130,7 @@ func (p *parser) globalLine(l Line) {
 			} else {
 				g.Group = t.Text
 			}
-			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit and grant CAP_NET_BIND_SERVICE for ports below 1024", "accepted but ignored: varde does not switch %s; start it as an unprivileged %s instead", key, key)
+			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit and grant CAP_NET_BIND_SERVICE for ports below 1024", "accepted but ignored: varde does not switch %s; start it as an unprivileged user instead", key)
 		}
 	case "uid", "gid":
 		if n, ok := intArg(0, 1<<31-1); ok {
