@@ -1,0 +1,17 @@
+// Package all links every built-in plugin into a binary: importing it for
+// its side effects runs each plugin's init(), which registers it with core
+// under its HAProxy keyword. Each area adds its plugins' lines here.
+package all
+
+import (
+	// Balancing algorithms (balance KEYWORD).
+	_ "github.com/varde-lb/varde/plugins/balance/first"
+	_ "github.com/varde-lb/varde/plugins/balance/hdr"
+	_ "github.com/varde-lb/varde/plugins/balance/leastconn"
+	_ "github.com/varde-lb/varde/plugins/balance/random"
+	_ "github.com/varde-lb/varde/plugins/balance/roundrobin"
+	_ "github.com/varde-lb/varde/plugins/balance/source"
+	_ "github.com/varde-lb/varde/plugins/balance/static-rr"
+	_ "github.com/varde-lb/varde/plugins/balance/uri"
+	_ "github.com/varde-lb/varde/plugins/balance/url_param"
+)
