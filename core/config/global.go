@@ -29,7 +29,7 @@ func (p *parser) globalLine(l Line) {
 		}
 		n, err := ParseInt(t.Text, min, max)
 		if err != nil {
-			p.d.Errorf(t.Pos, key, "write a whole number", "%s: %v", key, err)
+			p.d.Errorf(t.Pos, key, "write a whole number", "%v", err)
 			return 0, false
 		}
 		return int(n), true

@@ -27,7 +27,7 @@ func (p *parser) size(t Token, kw string) int64 {
 func (p *parser) intVal(t Token, kw string, min, max int64) (int, bool) {
 	n, err := ParseInt(t.Text, min, max)
 	if err != nil {
-		p.d.Errorf(t.Pos, kw, "write a whole number", "%s: %v", kw, err)
+		p.d.Errorf(t.Pos, kw, "write a whole number", "%v", err)
 		return 0, false
 	}
 	return int(n), true

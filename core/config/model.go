@@ -497,6 +497,7 @@ const (
 	DefaultRise       = 2
 	DefaultFall       = 3
 	DefaultErrorLimit = 10
+	DefaultRetries    = 3
 )
 
 // EffectiveWeight is the configured weight or HAProxy's default 1.

@@ -144,6 +144,8 @@ func (p *parser) startProxy(l Line) {
 	}
 	if base != nil {
 		inherit(px, base)
+	} else {
+		px.Retries = DefaultRetries
 	}
 	p.cur, p.section = px, kind
 	switch kind {
@@ -322,6 +324,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if family != "" {
 			word := strings.TrimPrefix(key, family)
 			if family == "http-request " || family == "http-response " {
+				if i := strings.IndexByte(word, '('); i > 0 {
+					word = word[:i] // set-var(txn.x)
+				}
 				if hint, bad := unsupportedHTTPActions[word]; bad {
 					p.d.Errorf(words[1].Pos, key, hint, "%q is a HAProxy action varde does not support", key)
 					return "", false

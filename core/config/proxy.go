@@ -472,8 +472,13 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 	name := words[1].Text
 	args := words[2:]
 	o := &Option{Name: name, Pos: l.Pos, Negated: negated}
-	switch name {
-	case "forwardfor":
+	if negated && len(args) > 0 {
+		p.d.Errorf(args[0].Pos, key, "no option "+name, "`no option` takes no argument")
+		return
+	}
+	switch {
+	case negated:
+	case name == "forwardfor":
 		ff := &ForwardFor{Header: "X-Forwarded-For"}
 		for i := 0; i < len(args); i++ {
 			t := args[i]
@@ -501,7 +506,7 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 			}
 		}
 		o.ForwardFor = ff
-	case "httpchk":
+	case name == "httpchk":
 		hc := &HTTPChk{Method: "OPTIONS", URI: "/", Version: "HTTP/1.0"}
 		switch len(args) {
 		case 0:
@@ -527,8 +532,7 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 			p.d.Errorf(l.Pos, key, "the URI must start with '/'", "invalid check URI %q", hc.URI)
 		}
 		o.HTTPChk = hc
-	case "httplog", "tcplog", "dontlognull", "dontlog-normal", "redispatch", "http-server-close", "httpclose", "http-keep-alive",
-		"ssl-hello-chk", "allbackups", "abortonclose", "persist", "jsonlog", "log-health-checks", "tcpka", "clitcpka", "srvtcpka", "contstats":
+	default:
 		if len(args) > 0 {
 			if name == "httplog" && args[0].Text == "clf" {
 				p.d.Errorf(args[0].Pos, key, "use log-format", "option httplog clf is not supported by varde")

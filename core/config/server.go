@@ -90,6 +90,12 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 				continue
 			}
 			p.d.Errorf(t.Pos, key, hintNearest(name, names, "see docs/config.md for server options"), "unknown server option %q", name)
+			// Skip its probable value so one typo gives one error.
+			if i+1 < len(args) {
+				if _, isOpt := serverOptionArgs[args[i+1].Text]; !isOpt {
+					i++
+				}
+			}
 			continue
 		}
 		kw := "server " + strings.TrimPrefix(name, "no-")
