@@ -74,7 +74,10 @@ func (b *Balancer) Update(pool []*core.Server) {
 // Pick implements core.Balancer.
 func (b *Balancer) Pick(ctx *core.PickContext) *core.Server {
 	h, ok := b.key(ctx, b.opts.Func)
-	if ok && b.opts.Avalanche {
+	// HAProxy (checked against 2.6 by the haproxydiff test) always
+	// avalanches keys placed on the consistent ring, once; on the map only
+	// with the avalanche modifier.
+	if ok && (b.opts.Avalanche || b.opts.Consistent) {
 		h = FullHash(h)
 	}
 	if b.opts.Consistent {

@@ -1,0 +1,7 @@
+package haproxydiff
+
+import "os/exec"
+
+func execCommand(name string, args ...string) ([]byte, error) {
+	return exec.Command(name, args...).CombinedOutput()
+}
