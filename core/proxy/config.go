@@ -81,6 +81,7 @@ const (
 	ActDeny
 	ActRedirect
 	ActService // use-service: a handler answers instead of a server
+	ActAllow   // stop evaluating the rules of this list
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -99,8 +100,10 @@ type HTTPRule struct {
 	// Redirect
 	RedirectKind string // location, prefix, scheme
 	Target       string
-	// Service
+	// Service: Handler, or the name of a handler registered with
+	// Engine.SetServiceHandler (`use-service prometheus-exporter`).
 	Handler http.Handler
+	Service string
 	Cond    Cond
 
 	value []fmtPart // compiled Value

@@ -104,6 +104,7 @@ type Engine struct {
 	tconns   map[net.Conn]struct{}
 	pool     sync.Pool // *session
 	stopCh   chan struct{}
+	named    atomic.Pointer[map[string]httpHandler]
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -368,6 +369,28 @@ func (e *Engine) AddService(frontend string, match func(core.Request) bool, h ht
 	}
 	list = append(list, service{match: match, h: h})
 	f.services.Store(&list)
+	return nil
+}
+
+// SetServiceHandler registers the handler behind `http-request use-service
+// NAME` (e.g. "prometheus-exporter"). Safe to call while running.
+func (e *Engine) SetServiceHandler(name string, h httpHandler) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	m := map[string]httpHandler{}
+	if p := e.named.Load(); p != nil {
+		for k, v := range *p {
+			m[k] = v
+		}
+	}
+	m[name] = h
+	e.named.Store(&m)
+}
+
+func (e *Engine) serviceHandler(name string) httpHandler {
+	if p := e.named.Load(); p != nil {
+		return (*p)[name]
+	}
 	return nil
 }
 

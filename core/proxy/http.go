@@ -312,8 +312,20 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			return true, false
 		case ActRedirect:
 			return true, s.redirect(rule)
+		case ActAllow:
+			return false, false
 		case ActService:
-			return true, s.serveHandler(rule.Handler, start)
+			h := rule.Handler
+			if h == nil {
+				h = s.e.serviceHandler(rule.Service)
+			}
+			if h == nil {
+				s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+				s.sendError(503, nil)
+				s.log(nil, nil)
+				return true, false
+			}
+			return true, s.serveHandler(h, start)
 		default:
 			s.reqE.apply(rule)
 		}

@@ -1,0 +1,353 @@
+package proxy
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/acl"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/route"
+)
+
+// Enforced lists the haproxy.cfg keywords this engine gives behaviour, for
+// the configuration layer's "parsed, not yet enforced" warnings.
+var Enforced = []string{
+	"maxconn", "tune.bufsize", "tune.maxrewrite", "mode", "bind", "default_backend", "use_backend", "acl",
+	"balance", "server", "server weight", "server maxconn", "server maxqueue", "server backup", "server disabled",
+	"retries", "option redispatch", "option allbackups", "option forwardfor", "option http-keep-alive",
+	"option http-server-close", "option httpclose", "errorfile",
+	"http-request set-header", "http-request add-header", "http-request del-header", "http-request deny",
+	"http-request redirect", "http-request allow", "http-response set-header", "http-response add-header",
+	"http-response del-header", "timeout connect", "timeout client", "timeout server", "timeout http-request",
+	"timeout http-keep-alive", "timeout queue", "timeout tunnel", "timeout client-fin", "timeout server-fin",
+	"capture request header", "capture response header",
+}
+
+// FromConfig adapts a parsed haproxy.cfg into the engine's runtime
+// configuration: ACLs and conditions are compiled with core/acl, use_backend
+// rules with core/route, errorfiles are read. It does not start anything.
+func FromConfig(c *config.Config) (*Config, error) {
+	out := &Config{
+		MaxConn:    c.Global.MaxConn,
+		BufSize:    int(c.Global.TuneBufSize),
+		MaxRewrite: int(c.Global.TuneMaxRewrite),
+	}
+	for _, p := range c.Backends {
+		if p.Disabled {
+			continue
+		}
+		bc, err := backendFromConfig(p)
+		if err != nil {
+			return nil, err
+		}
+		out.Backends = append(out.Backends, bc)
+	}
+	known := map[string]bool{}
+	for _, b := range out.Backends {
+		known[b.Name] = true
+	}
+	for _, p := range c.Frontends {
+		if p.Disabled {
+			continue
+		}
+		fc, err := frontendFromConfig(p, known)
+		if err != nil {
+			return nil, err
+		}
+		out.Frontends = append(out.Frontends, fc)
+	}
+	return out, nil
+}
+
+func modeOf(p *config.Proxy) Mode {
+	if p.EffectiveMode() == "http" {
+		return ModeHTTP
+	}
+	return ModeTCP
+}
+
+func timeoutsOf(p *config.Proxy) Timeouts {
+	t := p.Timeouts
+	return Timeouts{
+		Connect: t.Connect, Client: t.Client, Server: t.Server, HTTPRequest: t.HTTPRequest,
+		HTTPKeepAlive: t.HTTPKeepAlive, Queue: t.Queue, Tunnel: t.Tunnel, ClientFin: t.ClientFin, ServerFin: t.ServerFin,
+	}
+}
+
+func connModeOf(p *config.Proxy) ConnMode {
+	switch {
+	case p.Option("httpclose") != nil:
+		return HTTPClose
+	case p.Option("http-server-close") != nil:
+		return ServerClose
+	}
+	return KeepAlive
+}
+
+func forwardForOf(p *config.Proxy) (*ForwardFor, error) {
+	o := p.Option("forwardfor")
+	if o == nil {
+		return nil, nil
+	}
+	ff := &ForwardFor{Header: "X-Forwarded-For"}
+	if o.ForwardFor != nil {
+		if o.ForwardFor.Header != "" {
+			ff.Header = o.ForwardFor.Header
+		}
+		ff.IfNone = o.ForwardFor.IfNone
+		if ex := o.ForwardFor.Except; ex != "" {
+			pfx, err := netip.ParsePrefix(ex)
+			if err != nil {
+				a, aerr := netip.ParseAddr(ex)
+				if aerr != nil {
+					return nil, fmt.Errorf("proxy %s: option forwardfor except %q: %w", p.Name, ex, err)
+				}
+				pfx = netip.PrefixFrom(a, a.BitLen())
+			}
+			ff.Except = pfx.Masked()
+		}
+	}
+	return ff, nil
+}
+
+func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
+	if len(p.ErrorFiles) == 0 {
+		return nil, nil
+	}
+	m := map[int][]byte{}
+	for _, ef := range p.ErrorFiles {
+		b, err := os.ReadFile(ef.File)
+		if err != nil {
+			return nil, fmt.Errorf("%s: errorfile %d: %w", ef.Pos, ef.Code, err)
+		}
+		m[ef.Code] = b
+	}
+	return m, nil
+}
+
+func backendFromConfig(p *config.Proxy) (*BackendConfig, error) {
+	bc := &BackendConfig{
+		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
+		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
+		ConnMode: connModeOf(p),
+	}
+	if bc.Retries <= 0 {
+		bc.Retries = -1 // HAProxy's default, 3
+	}
+	if p.Balance != nil {
+		bc.Balance = *p.Balance
+	}
+	var err error
+	if bc.ForwardFor, err = forwardForOf(p); err != nil {
+		return nil, err
+	}
+	if bc.ErrorFiles, err = errorFilesOf(p); err != nil {
+		return nil, err
+	}
+	set, err := aclSet(p)
+	if err != nil {
+		return nil, err
+	}
+	if bc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
+		return nil, err
+	}
+	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
+		return nil, err
+	}
+	for _, s := range p.Servers {
+		addr := s.Address.Raw
+		switch {
+		case s.Address.Addr.IsValid():
+			addr = s.Address.Addr.String()
+		case s.Address.Host != "":
+			addr = net.JoinHostPort(s.Address.Host, strconv.Itoa(int(s.Address.Port)))
+		}
+		w := s.EffectiveWeight()
+		if w == 0 {
+			w = -1 // explicit weight 0: never picked
+		}
+		bc.Servers = append(bc.Servers, ServerConfig{
+			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
+			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie,
+		})
+	}
+	return bc, nil
+}
+
+func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig, error) {
+	fc := &FrontendConfig{
+		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
+	}
+	for _, b := range p.Binds {
+		if b.Unix != "" {
+			return nil, fmt.Errorf("%s: bind %s: unix sockets are not supported by the engine yet", b.Pos, b.Unix)
+		}
+		for _, a := range b.Addrs {
+			host := ""
+			switch {
+			case a.Wildcard:
+			case a.Addr.IsValid():
+				host = a.Addr.Addr().String()
+			default:
+				host = a.Host
+			}
+			for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
+				fc.Binds = append(fc.Binds, net.JoinHostPort(host, strconv.Itoa(port)))
+			}
+		}
+	}
+	var err error
+	if fc.ForwardFor, err = forwardForOf(p); err != nil {
+		return nil, err
+	}
+	if fc.ErrorFiles, err = errorFilesOf(p); err != nil {
+		return nil, err
+	}
+	set, err := aclSet(p)
+	if err != nil {
+		return nil, err
+	}
+	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
+		return nil, err
+	}
+	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
+		return nil, err
+	}
+	def := ""
+	if p.DefaultBackend != nil {
+		def = p.DefaultBackend.Value
+	} else if p.Kind == config.KindListen && known[p.Name] {
+		def = p.Name
+	}
+	var rules []route.Rule
+	for _, ub := range p.UseBackends {
+		cond, err := condOf(ub.Cond, set)
+		if err != nil {
+			return nil, fmt.Errorf("%s: use_backend %s: %w", ub.Pos, ub.Backend, err)
+		}
+		if !known[ub.Backend] {
+			return nil, fmt.Errorf("%s: use_backend: no backend named %q", ub.Pos, ub.Backend)
+		}
+		rules = append(rules, route.Rule{Backend: ub.Backend, Cond: cond})
+	}
+	if def != "" && !known[def] {
+		return nil, fmt.Errorf("proxy %s: default_backend: no backend named %q", p.Name, def)
+	}
+	fc.Chooser = route.New(rules, def)
+	fc.DefaultBackend = def
+	for _, cp := range p.Captures {
+		switch cp.What {
+		case "request":
+			fc.CaptureRequest = append(fc.CaptureRequest, Capture{Name: strings.ToLower(cp.Name), Len: cp.Len})
+		case "response":
+			fc.CaptureResponse = append(fc.CaptureResponse, Capture{Name: strings.ToLower(cp.Name), Len: cp.Len})
+		}
+	}
+	return fc, nil
+}
+
+// aclSet compiles a proxy's `acl` lines.
+func aclSet(p *config.Proxy) (*acl.Set, error) {
+	set := acl.NewSet()
+	for _, a := range p.ACLs {
+		if err := set.Add(a.Name, aclWords(a)); err != nil {
+			return nil, fmt.Errorf("%s: acl %s: %w", a.Pos, a.Name, err)
+		}
+	}
+	return set, nil
+}
+
+func aclWords(a *config.ACL) []string {
+	crit := a.Criterion
+	if a.Arg != "" {
+		crit += "(" + a.Arg + ")"
+	}
+	words := []string{crit}
+	words = append(words, a.Flags...)
+	for _, v := range a.Values {
+		words = append(words, v.Text)
+	}
+	return words
+}
+
+// condOf rebuilds a condition's words and compiles them with core/acl.
+func condOf(c *config.Condition, set *acl.Set) (*acl.Condition, error) {
+	if c == nil {
+		return nil, nil
+	}
+	words := []string{"if"}
+	if c.Unless {
+		words[0] = "unless"
+	}
+	for i, and := range c.Or {
+		if i > 0 {
+			words = append(words, "||")
+		}
+		for _, t := range and {
+			neg := ""
+			if t.Negate {
+				neg = "!"
+			}
+			if t.Anon != nil {
+				if neg != "" {
+					words = append(words, neg)
+				}
+				words = append(words, "{")
+				words = append(words, aclWords(t.Anon)...)
+				words = append(words, "}")
+				continue
+			}
+			words = append(words, neg+t.ACL)
+		}
+	}
+	return acl.ParseCondition(words, set.Lookup)
+}
+
+// rulesOf converts http-request/http-response lines; actions the engine
+// does not implement are skipped (the configuration layer warns about them).
+func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
+	var out []*HTTPRule
+	for _, r := range in {
+		var rule HTTPRule
+		switch r.Action {
+		case "set-header":
+			rule = HTTPRule{Action: ActSetHeader, Name: r.Name, Value: r.Value}
+		case "add-header":
+			rule = HTTPRule{Action: ActAddHeader, Name: r.Name, Value: r.Value}
+		case "del-header":
+			rule = HTTPRule{Action: ActDelHeader, Name: r.Name}
+		case "deny":
+			rule = HTTPRule{Action: ActDeny, Status: r.Status}
+		case "allow":
+			rule = HTTPRule{Action: ActAllow}
+		case "redirect":
+			if r.Redirect == nil {
+				continue
+			}
+			rule = HTTPRule{Action: ActRedirect, RedirectKind: r.Redirect.Type, Target: r.Redirect.Target, Status: r.Redirect.Code}
+		case "use-service":
+			rule = HTTPRule{Action: ActService, Service: r.Service}
+		default:
+			continue
+		}
+		cond, err := condOf(r.Cond, set)
+		if err != nil {
+			return nil, fmt.Errorf("%s: http-%s: %w", r.Pos, r.Action, err)
+		}
+		if cond != nil {
+			rule.Cond = cond
+		}
+		if err := rule.compile(); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Pos, err)
+		}
+		out = append(out, &rule)
+	}
+	return out, nil
+}
+
+var _ = core.AdminReady
