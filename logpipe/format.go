@@ -310,7 +310,12 @@ func init() {
 const hexDigits = "0123456789ABCDEF"
 
 func appendEscaped(dst, v []byte, m *[256]bool) []byte {
-	for _, c := range v {
+	i := 0
+	for i < len(v) && !m[v[i]] {
+		i++
+	}
+	dst = append(dst, v[:i]...)
+	for _, c := range v[i:] {
 		if m[c] {
 			dst = append(dst, '#', hexDigits[c>>4], hexDigits[c&15])
 		} else {
