@@ -73,6 +73,10 @@ const (
 	fSSL       // ssl_fc
 	fAlways    // always_true / always_false (bool constant in matcher)
 	fProtoHTTP // req.proto_http
+	fFullHdr   // every occurrence of the named header, whole line (req.fhdr)
+	fCook      // value(s) of a named cookie in Cookie headers
+	fBase      // Host header value followed by the path
+	fQuery     // the query string
 )
 
 // kind is how samples are compared with the ACL's values (HAProxy's -m).
@@ -154,6 +158,32 @@ var criteria = map[string]criterion{
 	"always_true":    {fetch: fAlways, kind: mBool, typ: 'b'},
 	"always_false":   {fetch: fAlways, kind: mBool, typ: 'b'},
 	"req.proto_http": {fetch: fProtoHTTP, kind: mBool, typ: 'b'},
+	"req.fhdr":       {fetch: fFullHdr, kind: mStr, needArg: true, typ: 's'},
+	"cook":           {fetch: fCook, kind: mStr, needArg: true, typ: 's'},
+	"req.cook":       {fetch: fCook, kind: mStr, needArg: true, typ: 's'},
+	"cook_beg":       {fetch: fCook, kind: mBeg, needArg: true, typ: 's'},
+	"cook_end":       {fetch: fCook, kind: mEnd, needArg: true, typ: 's'},
+	"cook_sub":       {fetch: fCook, kind: mSub, needArg: true, typ: 's'},
+	"cook_reg":       {fetch: fCook, kind: mReg, needArg: true, typ: 's'},
+	"cook_len":       {fetch: fCook, kind: mLen, needArg: true, typ: 's'},
+	"base":           {fetch: fBase, kind: mStr, typ: 's'},
+	"base_beg":       {fetch: fBase, kind: mBeg, typ: 's'},
+	"base_end":       {fetch: fBase, kind: mEnd, typ: 's'},
+	"base_sub":       {fetch: fBase, kind: mSub, typ: 's'},
+	"base_reg":       {fetch: fBase, kind: mReg, typ: 's'},
+	"base_dir":       {fetch: fBase, kind: mDir, typ: 's'},
+	"base_dom":       {fetch: fBase, kind: mDom, typ: 's'},
+	"base_len":       {fetch: fBase, kind: mLen, typ: 's'},
+	"query":          {fetch: fQuery, kind: mStr, typ: 's'},
+}
+
+// unsupported are HAProxy fetches people use in ACLs that varde cannot
+// evaluate on a request view, with what to do instead.
+var unsupported = map[string]string{
+	"ssl_fc_sni":  "the TLS server name is not exposed to ACLs yet; route on hdr(host) instead",
+	"req.ssl_sni": "varde does not inspect TLS ClientHello in mode tcp; terminate TLS and use hdr(host)",
+	"nbsrv":       "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
+	"status":      "response ACLs are not supported; use http-response rules without a status condition",
 }
 
 // Criteria lists the fetch keywords this package understands, sorted.
@@ -222,6 +252,9 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 	}
 	c, ok := criteria[name]
 	if !ok {
+		if hint, known := unsupported[name]; known {
+			return nil, &Error{Criterion: name, Token: -1, Msg: "HAProxy criterion not supported by varde", Hint: hint}
+		}
 		return nil, &Error{Criterion: name, Token: -1, Msg: "unknown criterion", Hint: suggest(name)}
 	}
 	if c.needArg && !hasArg && !c.optArg {
@@ -231,7 +264,7 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove (" + arg + ")"}
 	}
 	s := &sample{crit: name, fetch: c.fetch, kind: c.kind, arg: arg}
-	if c.fetch == fHdr || c.fetch == fHdrCnt || c.fetch == fHdrVal {
+	if c.fetch == fHdr || c.fetch == fHdrCnt || c.fetch == fHdrVal || c.fetch == fFullHdr {
 		s.arg = strings.ToLower(arg)
 	}
 	if name == "always_true" {
@@ -520,6 +553,23 @@ func (s *sample) Match(req core.Request) bool {
 		return s.matchBytes(req.Method())
 	case fHdr:
 		return s.matchHeader(req)
+	case fFullHdr:
+		for i, nh := 0, req.NumHeaders(); i < nh; i++ {
+			name, value := req.HeaderAt(i)
+			if equalFoldLower(name, s.arg) && (s.kind == mFound || s.matchBytes(trimSpace(value))) {
+				return true
+			}
+		}
+		return false
+	case fCook:
+		return s.matchCookie(req)
+	case fQuery:
+		if q := req.Query(); q != nil || bytes.IndexByte(req.URI(), '?') >= 0 {
+			return s.matchBytes(q)
+		}
+		return false
+	case fBase:
+		return s.matchBase(req)
 	case fHdrCnt:
 		n := int64(0)
 		for i, nh := 0, req.NumHeaders(); i < nh; i++ {
@@ -570,6 +620,44 @@ func (s *sample) Match(req core.Request) bool {
 		return req.TLS()
 	}
 	return false
+}
+
+// matchCookie looks at every "name=value" pair of every Cookie header.
+func (s *sample) matchCookie(req core.Request) bool {
+	for i, nh := 0, req.NumHeaders(); i < nh; i++ {
+		name, value := req.HeaderAt(i)
+		if !equalFoldLower(name, "cookie") {
+			continue
+		}
+		for len(value) > 0 {
+			var kv []byte
+			if j := bytes.IndexByte(value, ';'); j >= 0 {
+				kv, value = value[:j], value[j+1:]
+			} else {
+				kv, value = value, nil
+			}
+			kv = trimSpace(kv)
+			if len(kv) > len(s.arg) && kv[len(s.arg)] == '=' && string(kv[:len(s.arg)]) == s.arg {
+				if s.kind == mFound || s.matchBytes(kv[len(s.arg)+1:]) {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+// matchBase matches HAProxy's base: the Host header's value followed by the
+// path. The two are joined in a stack buffer; only a very long base (over
+// 1 KiB) or a regular expression match may cost an allocation.
+func (s *sample) matchBase(req core.Request) bool {
+	host, ok := req.Header("host")
+	if !ok {
+		return false
+	}
+	var buf [1024]byte
+	b := append(append(buf[:0], trimSpace(host)...), req.Path()...)
+	return s.matchBytes(b)
 }
 
 func (s *sample) matchAddr(a netip.Addr) bool {

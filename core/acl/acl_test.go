@@ -17,7 +17,9 @@ func req() *acltest.Request {
 		"X-Forwarded-For: 10.1.1.1, 10.2.2.2",
 		"X-Forwarded-For: 10.3.3.3",
 		"Content-Length: 12",
-		"Accept: text/html").WithSrc("192.168.1.20:5555")
+		"Accept: text/html",
+		"Cookie: theme=dark; SESSION=abc123",
+		"Cookie: lang=nb").WithSrc("192.168.1.20:5555")
 }
 
 func TestParseMatch(t *testing.T) {
@@ -67,7 +69,7 @@ func TestParseMatch(t *testing.T) {
 		{[]string{"hdr_val(content-length)", "gt", "0"}, true},
 		{[]string{"hdr_val(content-length)", "10:20"}, true},
 		{[]string{"hdr(accept)", "-m", "found"}, true},
-		{[]string{"hdr(cookie)", "-m", "found"}, false},
+		{[]string{"hdr(authorization)", "-m", "found"}, false},
 		{[]string{"req.hdr(accept)", "-m", "beg", "text/"}, true},
 		{[]string{"url_param(id)", "42"}, true},
 		{[]string{"url_param(id)", "4"}, false},
@@ -86,6 +88,19 @@ func TestParseMatch(t *testing.T) {
 		{[]string{"always_false"}, false},
 		{[]string{"path", "--", "-i"}, false},
 		{[]string{"path_beg"}, false}, // no value: never matches, as in HAProxy
+		{[]string{"req.fhdr(x-forwarded-for)", "10.1.1.1, 10.2.2.2"}, true},
+		{[]string{"req.fhdr(x-forwarded-for)", "10.2.2.2"}, false},
+		{[]string{"cook(SESSION)", "abc123"}, true},
+		{[]string{"cook(session)", "abc123"}, false}, // cookie names are case-sensitive
+		{[]string{"cook(lang)", "nb"}, true},
+		{[]string{"cook_beg(theme)", "da"}, true},
+		{[]string{"req.cook(missing)", "-m", "found"}, false},
+		{[]string{"cook(theme)", "-m", "found"}, true},
+		{[]string{"base", "www.Example.com:8080/api/v1/Users"}, true},
+		{[]string{"base_beg", "-i", "www.example.com:8080/api/"}, true},
+		{[]string{"base_reg", `:8080/api`}, true},
+		{[]string{"query", "id=42&lang=fr&empty="}, true},
+		{[]string{"query", "-m", "sub", "lang=fr"}, true},
 	}
 	r := req()
 	for _, tt := range tests {
@@ -182,6 +197,8 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"hdr_cnt(host)", "many"}, `bad integer "many"`},
 		{[]string{"path", "-m", "found", "x"}, "takes no value"},
 		{nil, "missing criterion"},
+		{[]string{"ssl_fc_sni", "a"}, "ssl_fc_sni: HAProxy criterion not supported by varde (hint: "},
+		{[]string{"cook", "a"}, "cook: missing argument"},
 	}
 	for _, tt := range tests {
 		_, err := ParseWords(tt.words)
