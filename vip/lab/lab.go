@@ -1,0 +1,468 @@
+// Package lab builds VRRP test labs out of network namespaces: one namespace
+// holding a bridge, one per node joined to it by a veth pair (eth0 inside the
+// node), and a client namespace to ping VIPs from. Names are unique per test
+// (derived from the PID and a counter) and everything is torn down in
+// t.Cleanup, even when the test fails. Addresses come from 198.18.0.0/24,
+// private to the lab's namespaces.
+package lab
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/net/icmp"
+	"golang.org/x/net/ipv4"
+
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+var seq atomic.Int32
+
+// Lab is one isolated L2 segment.
+type Lab struct {
+	t      testing.TB
+	id     string
+	Bridge string // namespace of the bridge
+	Nodes  []*Node
+	Client *Node
+	Dir    string
+}
+
+// Node is one namespace on the segment.
+type Node struct {
+	lab    *Lab
+	Name   string // short name: n1, n2, client
+	NS     string // namespace name
+	Addr   netip.Addr
+	Port   string // bridge-side veth, in the bridge namespace
+	handle *netlink.Handle
+}
+
+func run(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// New builds a lab with n nodes (addresses 198.18.0.11, .12, ...) and a
+// client (198.18.0.2).
+func New(t testing.TB, n int) *Lab {
+	t.Helper()
+	testenv.NeedRoot(t)
+	testenv.LookTool(t, "ip", "iproute2")
+	l := &Lab{t: t, id: fmt.Sprintf("vl%d-%d", os.Getpid()%100000, seq.Add(1)), Dir: t.TempDir()}
+	l.Bridge = l.id + "-br"
+	t.Cleanup(l.teardown)
+	run(t, "ip", "netns", "add", l.Bridge)
+	run(t, "ip", "-n", l.Bridge, "link", "add", "br0", "type", "bridge", "mcast_snooping", "0", "forward_delay", "0")
+	run(t, "ip", "-n", l.Bridge, "link", "set", "br0", "up")
+	for i := 0; i < n; i++ {
+		l.Nodes = append(l.Nodes, l.addNode(fmt.Sprintf("n%d", i+1), netip.AddrFrom4([4]byte{198, 18, 0, byte(11 + i)})))
+	}
+	l.Client = l.addNode("client", netip.MustParseAddr("198.18.0.2"))
+	return l
+}
+
+func (l *Lab) addNode(name string, addr netip.Addr) *Node {
+	t := l.t
+	nd := &Node{lab: l, Name: name, NS: l.id + "-" + name, Addr: addr, Port: "p-" + name}
+	run(t, "ip", "netns", "add", nd.NS)
+	run(t, "ip", "-n", nd.NS, "link", "add", "eth0", "type", "veth", "peer", "name", nd.Port, "netns", l.Bridge)
+	run(t, "ip", "-n", l.Bridge, "link", "set", nd.Port, "master", "br0", "up")
+	run(t, "ip", "-n", nd.NS, "addr", "add", addr.String()+"/24", "dev", "eth0")
+	run(t, "ip", "-n", nd.NS, "link", "set", "eth0", "up")
+	run(t, "ip", "-n", nd.NS, "link", "set", "lo", "up")
+	h, err := netns.GetFromName(nd.NS)
+	if err != nil {
+		t.Fatalf("netns %s: %v", nd.NS, err)
+	}
+	nd.handle, err = netlink.NewHandleAt(h)
+	h.Close()
+	if err != nil {
+		t.Fatalf("netlink handle in %s: %v", nd.NS, err)
+	}
+	return nd
+}
+
+func (l *Lab) teardown() {
+	for _, n := range append(append([]*Node(nil), l.Nodes...), l.Client) {
+		if n == nil {
+			continue
+		}
+		if n.handle != nil {
+			n.handle.Close()
+		}
+		exec.Command("ip", "netns", "del", n.NS).Run()
+	}
+	exec.Command("ip", "netns", "del", l.Bridge).Run()
+}
+
+// HasAddr reports whether the node holds addr on any interface.
+func (n *Node) HasAddr(addr netip.Addr) bool {
+	addrs, err := n.handle.AddrList(nil, netlink.FAMILY_ALL)
+	if err != nil {
+		return false
+	}
+	for _, a := range addrs {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok && ip.Unmap() == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// SetLink sets the node's bridge port up or down: a partition of that node.
+func (n *Node) SetLink(up bool) {
+	state := "down"
+	if up {
+		state = "up"
+	}
+	run(n.lab.t, "ip", "-n", n.lab.Bridge, "link", "set", n.Port, state)
+}
+
+// Holders lists the nodes holding addr.
+func (l *Lab) Holders(addr netip.Addr) []string {
+	var out []string
+	for _, n := range l.Nodes {
+		if n.HasAddr(addr) {
+			out = append(out, n.Name)
+		}
+	}
+	return out
+}
+
+// WaitHolders waits until exactly the named nodes hold addr.
+func (l *Lab) WaitHolders(addr netip.Addr, timeout time.Duration, want ...string) {
+	l.t.Helper()
+	err := testenv.Until(timeout, 10*time.Millisecond, func() error {
+		if got := l.Holders(addr); strings.Join(got, ",") != strings.Join(want, ",") {
+			return fmt.Errorf("%v held by %v, want %v", addr, got, want)
+		}
+		return nil
+	})
+	if err != nil {
+		l.t.Fatalf("%v\n%s", err, l.Logs())
+	}
+}
+
+// Settle waits until exactly the named nodes hold addr, then checks that
+// it stays so for hold (no flapping, no second master coming up late).
+func (l *Lab) Settle(addr netip.Addr, timeout, hold time.Duration, want ...string) {
+	l.t.Helper()
+	l.WaitHolders(addr, timeout, want...)
+	end := time.Now().Add(hold)
+	for time.Now().Before(end) {
+		if got := l.Holders(addr); strings.Join(got, ",") != strings.Join(want, ",") {
+			l.t.Fatalf("%v held by %v during the hold period, want %v\n%s", addr, got, want, l.Logs())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// DelAddr removes addr from a node, as a reboot of a crashed node would.
+func (n *Node) DelAddr(addr netip.Addr) {
+	_ = n.handle.AddrDel(mustLink(n.lab.t, n), addrOf(addr))
+}
+
+// Proc is a daemon started in a node.
+type Proc struct {
+	node    *Node
+	Kind    string // varde or keepalived
+	cmd     *exec.Cmd
+	log     string
+	vrrpPID string // keepalived's VRRP child pid file
+	done    chan struct{}
+	mu      sync.Mutex
+}
+
+var procs sync.Map // *Proc -> struct{}, for Logs
+
+// Conf writes a configuration file for the node and returns its path.
+func (n *Node) Conf(name, text string) string {
+	p := filepath.Join(n.lab.Dir, n.Name+"-"+name)
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		n.lab.t.Fatal(err)
+	}
+	return p
+}
+
+var logSeq atomic.Int32
+
+func (n *Node) start(kind string, args ...string) *Proc {
+	t := n.lab.t
+	t.Helper()
+	p := &Proc{node: n, Kind: kind, done: make(chan struct{})}
+	p.log = filepath.Join(n.lab.Dir, fmt.Sprintf("%s-%s-%d.log", n.Name, kind, logSeq.Add(1)))
+	f, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Explicit files, no inherited pipes: Wait returns when the process does.
+	p.cmd = exec.Command("ip", append([]string{"netns", "exec", n.NS}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = f, f
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		f.Close()
+		t.Fatalf("start %s in %s: %v", kind, n.NS, err)
+	}
+	go func() { p.cmd.Wait(); f.Close(); close(p.done) }()
+	procs.Store(p, struct{}{})
+	t.Cleanup(func() {
+		p.Kill()
+		procs.Delete(p)
+	})
+	return p
+}
+
+// vardeBinary is $VARDE_BINARY when set (to test a given build), else
+// ./cmd/varde built once per test binary.
+func vardeBinary(t testing.TB) string {
+	if p := os.Getenv("VARDE_BINARY"); p != "" {
+		return p
+	}
+	return testenv.VardeBinary(t)
+}
+
+// StartVarde runs `varde vrrp -f conf` in the node.
+func (n *Node) StartVarde(conf string) *Proc {
+	return n.start("varde", vardeBinary(n.lab.t), "vrrp", "-f", conf)
+}
+
+// StartVardeArgs runs varde with arbitrary arguments in the node.
+func (n *Node) StartVardeArgs(args ...string) *Proc {
+	return n.start("varde", append([]string{vardeBinary(n.lab.t)}, args...)...)
+}
+
+// StartKeepalived runs keepalived 2.2.7 in the foreground, VRRP only, with
+// per-start pid files (keepalived deletes its pid files on exit and refuses
+// to start when the default ones exist, exiting 0).
+func (n *Node) StartKeepalived(conf string) *Proc {
+	t := n.lab.t
+	bin := testenv.LookTool(t, "keepalived", "keepalived")
+	d := filepath.Join(n.lab.Dir, fmt.Sprintf("ka-%s-%d", n.Name, logSeq.Add(1)))
+	os.MkdirAll(d, 0o755)
+	p := n.start("keepalived", bin, "-n", "-l", "-D", "-G", "-P", "-f", conf,
+		"-p", d+"/keepalived.pid", "-r", d+"/vrrp.pid", "-c", d+"/checkers.pid", "-b", d+"/bfd.pid")
+	p.vrrpPID = d + "/vrrp.pid"
+	if err := testenv.Until(10*time.Second, 10*time.Millisecond, func() error {
+		_, err := os.Stat(p.vrrpPID)
+		return err
+	}); err != nil {
+		t.Fatalf("keepalived did not start: %v\n%s", err, p.Log())
+	}
+	return p
+}
+
+// Log returns what the process printed so far.
+func (p *Proc) Log() string {
+	b, _ := os.ReadFile(p.log)
+	return string(b)
+}
+
+// Alive reports whether the process still runs.
+func (p *Proc) Alive() bool {
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+func (p *Proc) signal(sig syscall.Signal) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if !p.Alive() {
+		return
+	}
+	if p.vrrpPID != "" && sig == syscall.SIGKILL {
+		// A crash: the VRRP child first, or it would exit gracefully
+		// through PR_SET_PDEATHSIG when the parent dies.
+		if b, err := os.ReadFile(p.vrrpPID); err == nil {
+			var pid int
+			if _, err := fmt.Sscan(string(bytes.TrimSpace(b)), &pid); err == nil && pid > 1 && isChildOf(pid, p.cmd.Process.Pid) {
+				syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+	p.cmd.Process.Signal(sig)
+}
+
+// isChildOf checks /proc before signalling a PID read from a file.
+func isChildOf(pid, parent int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return false
+	}
+	var state string
+	var ppid int
+	fmt.Sscan(s[i+1:], &state, &ppid)
+	return ppid == parent
+}
+
+// Kill sends SIGKILL (a crash) and waits for the process to be gone.
+func (p *Proc) Kill() {
+	p.signal(syscall.SIGKILL)
+	p.wait(5 * time.Second)
+}
+
+// Term sends SIGTERM (a graceful stop) and waits for the exit.
+func (p *Proc) Term() {
+	p.signal(syscall.SIGTERM)
+	if !p.wait(10 * time.Second) {
+		p.node.lab.t.Errorf("%s in %s did not stop on SIGTERM", p.Kind, p.node.Name)
+		p.Kill()
+	}
+}
+
+// TermAsync sends SIGTERM without waiting.
+func (p *Proc) TermAsync() { p.signal(syscall.SIGTERM) }
+
+// KillAsync sends SIGKILL without waiting.
+func (p *Proc) KillAsync() { p.signal(syscall.SIGKILL) }
+
+func (p *Proc) wait(d time.Duration) bool {
+	select {
+	case <-p.done:
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// Logs gathers every process log of the lab, for failure messages.
+func (l *Lab) Logs() string {
+	var b strings.Builder
+	procs.Range(func(k, _ any) bool {
+		p := k.(*Proc)
+		if p.node.lab == l {
+			fmt.Fprintf(&b, "---- %s on %s:\n%s\n", p.Kind, p.node.Name, tail(p.Log(), 40))
+		}
+		return true
+	})
+	return b.String()
+}
+
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Pinger sends ICMP echoes from the client namespace.
+type Pinger struct {
+	c   *icmp.PacketConn
+	seq int
+}
+
+// Pinger opens an ICMP socket inside the client namespace.
+func (l *Lab) Pinger() *Pinger {
+	t := l.t
+	var c *icmp.PacketConn
+	err := inNS(l.Client.NS, func() error {
+		var err error
+		c, err = icmp.ListenPacket("ip4:icmp", "0.0.0.0")
+		return err
+	})
+	if err != nil {
+		t.Fatalf("icmp socket in %s: %v", l.Client.NS, err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &Pinger{c: c}
+}
+
+// Ping sends one echo to addr and reports whether a reply came within wait.
+func (p *Pinger) Ping(addr netip.Addr, wait time.Duration) bool {
+	p.seq++
+	m := icmp.Message{Type: ipv4.ICMPTypeEcho, Body: &icmp.Echo{ID: os.Getpid() & 0xffff, Seq: p.seq, Data: []byte("varde")}}
+	b, _ := m.Marshal(nil)
+	if _, err := p.c.WriteTo(b, &net.IPAddr{IP: addr.AsSlice()}); err != nil {
+		return false
+	}
+	deadline := time.Now().Add(wait)
+	buf := make([]byte, 1500)
+	for {
+		p.c.SetReadDeadline(deadline)
+		n, from, err := p.c.ReadFrom(buf)
+		if err != nil {
+			return false
+		}
+		rm, err := icmp.ParseMessage(1, buf[:n])
+		if err != nil || rm.Type != ipv4.ICMPTypeEchoReply {
+			continue
+		}
+		if e, ok := rm.Body.(*icmp.Echo); ok && e.Seq == p.seq && from.(*net.IPAddr).IP.Equal(addr.AsSlice()) {
+			return true
+		}
+	}
+}
+
+// inNS runs f on an OS thread switched into namespace ns; sockets opened by
+// f stay in that namespace.
+func inNS(ns string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		// The thread is not unlocked: after switching back it is clean,
+		// but if switching back fails it must die with the goroutine.
+		orig, err := netns.Get()
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer orig.Close()
+		h, err := netns.GetFromName(ns)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer h.Close()
+		if err := netns.Set(h); err != nil {
+			errc <- err
+			return
+		}
+		ferr := f()
+		if err := netns.Set(orig); err != nil {
+			errc <- err
+			return
+		}
+		runtime.UnlockOSThread()
+		errc <- ferr
+	}()
+	return <-errc
+}
+
+func mustLink(t testing.TB, n *Node) netlink.Link {
+	l, err := n.handle.LinkByName("eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func addrOf(a netip.Addr) *netlink.Addr {
+	return &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(24, 32)}}
+}
