@@ -1,0 +1,439 @@
+package admin
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/stats"
+)
+
+// Runtime is what the admin API acts on. The health manager owns server
+// state; Shutdown (optional) closes a server's sessions in the engine.
+type Runtime struct {
+	Source   stats.Source
+	Health   *health.Manager
+	Shutdown func(s *core.Server) int
+}
+
+// Config is one `stats socket` line.
+type Config struct {
+	Path      string      // unix socket path; "" for none
+	Mode      fs.FileMode // `mode`, default 0600
+	Level     Level       // `level`, default operator (HAProxy's default)
+	TCP       string      // optional loopback address, e.g. 127.0.0.1:9999
+	StateFile string      // default Path + ".state"
+}
+
+// Server serves the CLI.
+type Server struct {
+	cfg   Config
+	rt    Runtime
+	log   *slog.Logger
+	state *StateStore
+
+	mu        sync.Mutex
+	listeners []net.Listener
+	wg        sync.WaitGroup
+	closed    bool
+}
+
+// maxLine bounds one request line; HAProxy's CLI buffer is similar.
+const maxLine = 16 << 10
+
+// New prepares a server; Start opens its sockets.
+func New(cfg Config, rt Runtime, log *slog.Logger) *Server {
+	if cfg.Mode == 0 {
+		cfg.Mode = 0o600
+	}
+	if cfg.StateFile == "" && cfg.Path != "" {
+		cfg.StateFile = cfg.Path + ".state"
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Server{cfg: cfg, rt: rt, log: log, state: NewStateStore(cfg.StateFile)}
+}
+
+// State is the store of runtime changes (for reapplying after a reload).
+func (s *Server) State() *StateStore { return s.state }
+
+// Start listens on the unix socket (replacing a stale one) with the
+// configured mode, and on the TCP address when set.
+func (s *Server) Start(ctx context.Context) error {
+	if s.cfg.Path != "" {
+		if fi, err := os.Lstat(s.cfg.Path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
+			_ = os.Remove(s.cfg.Path) // stale socket from a previous run
+		}
+		// Listen under a restrictive umask-equivalent: create, then chmod
+		// before accepting, so no connection is served with a wider mode.
+		l, err := net.Listen("unix", s.cfg.Path)
+		if err != nil {
+			return fmt.Errorf("admin: stats socket %s: %w", s.cfg.Path, err)
+		}
+		if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
+			l.Close()
+			return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
+		}
+		s.serve(ctx, l)
+	}
+	if s.cfg.TCP != "" {
+		host, _, err := net.SplitHostPort(s.cfg.TCP)
+		if err != nil {
+			return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+		}
+		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+			return fmt.Errorf("admin: tcp %s: only loopback addresses are allowed", s.cfg.TCP)
+		}
+		l, err := net.Listen("tcp", s.cfg.TCP)
+		if err != nil {
+			return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+		}
+		s.serve(ctx, l)
+	}
+	return nil
+}
+
+// Addrs returns the listening addresses.
+func (s *Server) Addrs() []net.Addr {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []net.Addr
+	for _, l := range s.listeners {
+		out = append(out, l.Addr())
+	}
+	return out
+}
+
+func (s *Server) serve(ctx context.Context, l net.Listener) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, l)
+	s.mu.Unlock()
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Add(1)
+			go func() {
+				defer s.wg.Done()
+				s.handle(ctx, c)
+			}()
+		}
+	}()
+}
+
+// Close stops listening, waits for sessions and removes the unix socket.
+func (s *Server) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
+	}
+	s.wg.Wait()
+	return nil
+}
+
+// handle serves one connection: HAProxy's non-interactive mode reads one
+// line (commands separated by ';'), answers and closes; after "prompt" the
+// session stays open line by line until "quit".
+func (s *Server) handle(ctx context.Context, c net.Conn) {
+	defer c.Close()
+	r := bufio.NewReaderSize(c, 4096)
+	interactive := false
+	for {
+		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		line, err := readLine(r)
+		if err != nil && line == "" {
+			return
+		}
+		var out strings.Builder
+		quit := false
+		for _, cmd := range SplitLine(line) {
+			switch strings.TrimSpace(cmd) {
+			case "prompt":
+				interactive = !interactive
+				continue
+			case "quit":
+				quit = true
+				continue
+			}
+			out.WriteString(s.Exec(cmd, s.cfg.Level))
+		}
+		if interactive && !quit {
+			out.WriteString("> ")
+		}
+		_ = c.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := io.WriteString(c, out.String()); err != nil || !interactive || quit || ctx.Err() != nil {
+			return
+		}
+	}
+}
+
+func readLine(r *bufio.Reader) (string, error) {
+	var b strings.Builder
+	for b.Len() < maxLine {
+		chunk, isPrefix, err := r.ReadLine()
+		b.Write(chunk)
+		if err != nil {
+			return b.String(), err
+		}
+		if !isPrefix {
+			return b.String(), nil
+		}
+	}
+	return b.String(), errors.New("line too long")
+}
+
+// Exec runs one command at the given level and returns its output, which
+// always ends with an empty line as HAProxy's CLI does.
+func (s *Server) Exec(line string, lvl Level) string {
+	cmd, err := Parse(line)
+	if errors.Is(err, ErrUnknown) {
+		return "Unknown command: '" + strings.TrimSpace(line) + "'\n\n" + helpFor(lvl) + "\n"
+	}
+	if err != nil {
+		return err.Error() + "\n\n"
+	}
+	if cmd.Level() > lvl {
+		return "Permission denied\n\n"
+	}
+	out := s.run(cmd, lvl)
+	if !strings.HasSuffix(out, "\n\n") {
+		if out != "" && !strings.HasSuffix(out, "\n") {
+			out += "\n"
+		}
+		out += "\n"
+	}
+	return out
+}
+
+func helpFor(lvl Level) string {
+	if lvl == LevelAdmin {
+		return Help
+	}
+	var b strings.Builder
+	for _, l := range strings.SplitAfter(Help, "\n") {
+		if strings.Contains(l, "disable ") || strings.Contains(l, "enable ") || strings.Contains(l, "set ") || strings.Contains(l, "shutdown ") {
+			continue
+		}
+		b.WriteString(l)
+	}
+	return b.String()
+}
+
+// find returns the backend's servers and the named one.
+func (s *Server) find(snap stats.Snapshot, backend, server string) (*core.Server, string) {
+	for _, p := range snap.Proxies {
+		if p.Name != backend || p.Backend == nil {
+			continue
+		}
+		for _, sv := range p.Servers {
+			if sv.Name == server {
+				return sv, ""
+			}
+		}
+		return nil, "No such server.\n"
+	}
+	return nil, "No such backend.\n"
+}
+
+func (s *Server) run(cmd Command, lvl Level) string {
+	snap := s.rt.Source.Snapshot()
+	var checks stats.Checks
+	if s.rt.Health != nil {
+		checks = s.rt.Health
+	}
+	switch cmd.Op {
+	case OpHelp:
+		return helpFor(lvl)
+	case OpShowInfo:
+		return showInfo(snap)
+	case OpShowStat:
+		rows := filterRows(stats.Rows(snap, checks, time.Now()), cmd)
+		var b strings.Builder
+		if cmd.JSON {
+			_ = stats.WriteJSON(&b, rows)
+		} else {
+			_ = stats.WriteCSV(&b, rows)
+		}
+		return b.String()
+	case OpShowServersState:
+		return showServersState(snap, s.rt.Health, cmd.Proxy)
+	}
+	sv, msg := s.find(snap, cmd.Backend, cmd.Server)
+	if sv == nil {
+		return msg
+	}
+	switch cmd.Op {
+	case OpSetAdmin:
+		a := map[string]core.AdminState{"ready": core.AdminReady, "drain": core.AdminDrain, "maint": core.AdminMaint}[cmd.State]
+		s.setAdmin(sv, a)
+		s.state.SetAdmin(sv, a)
+	case OpSetWeight:
+		w := int(cmd.N)
+		if cmd.Percent {
+			w = sv.ConfigWeight * int(cmd.N) / 100
+		}
+		if s.rt.Health != nil {
+			s.rt.Health.SetWeight(sv, w)
+		} else {
+			sv.SetWeight(w)
+		}
+		s.state.SetWeight(sv, w)
+	case OpSetMaxConn:
+		sv.SetMaxConn(cmd.N)
+		s.state.SetMaxConn(sv, cmd.N)
+	case OpShutdownSess:
+		if s.rt.Shutdown == nil {
+			return "shutdown sessions is not available in this mode.\n"
+		}
+		n := s.rt.Shutdown(sv)
+		s.log.Info("admin: shutdown sessions", "backend", sv.Backend, "server", sv.Name, "sessions", n)
+		return ""
+	}
+	s.log.Info("admin: "+opName(cmd), "backend", sv.Backend, "server", sv.Name)
+	if err := s.state.Save(); err != nil {
+		s.log.Warn("admin: saving state", "err", err)
+	}
+	return ""
+}
+
+func (s *Server) setAdmin(sv *core.Server, a core.AdminState) {
+	if s.rt.Health != nil {
+		s.rt.Health.SetAdmin(sv, a)
+		return
+	}
+	sv.SetAdmin(a)
+}
+
+func opName(c Command) string {
+	switch c.Op {
+	case OpSetAdmin:
+		return "set state " + c.State
+	case OpSetWeight:
+		return fmt.Sprintf("set weight %d", c.N)
+	case OpSetMaxConn:
+		return fmt.Sprintf("set maxconn %d", c.N)
+	}
+	return "command"
+}
+
+func filterRows(rows []stats.Row, c Command) []stats.Row {
+	if c.Proxy == "" {
+		return rows
+	}
+	var out []stats.Row
+	for _, r := range rows {
+		if r.Proxy != c.Proxy && r.Get("iid").String() != c.Proxy {
+			continue
+		}
+		if c.TypeMask >= 0 && c.TypeMask&(1<<r.Type) == 0 {
+			continue
+		}
+		if c.SID >= 0 && r.Type == stats.TypeServer && int(r.Get("sid").N) != c.SID {
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+func showInfo(snap stats.Snapshot) string {
+	i := snap.Info
+	up := time.Duration(0)
+	if !i.Started.IsZero() {
+		up = time.Since(i.Started)
+	}
+	sec := int64(up / time.Second)
+	var b strings.Builder
+	name := i.Name
+	if name == "" {
+		name = "varde"
+	}
+	fmt.Fprintf(&b, "Name: %s\nVersion: %s\nPid: %d\n", name, i.Version, os.Getpid())
+	fmt.Fprintf(&b, "Uptime: %dd %dh%02dm%02ds\nUptime_sec: %d\n", sec/86400, (sec/3600)%24, (sec/60)%60, sec%60, sec)
+	fmt.Fprintf(&b, "Maxconn: %d\nCurrConns: %d\n", i.MaxConn, i.CurConns)
+	if !i.Started.IsZero() {
+		fmt.Fprintf(&b, "Start_time_sec: %d\n", i.Started.Unix())
+	}
+	fmt.Fprintf(&b, "node: %s\n", i.Node)
+	for _, e := range snap.Extra {
+		if e.Proxy == "" {
+			fmt.Fprintf(&b, "%s_%s: %v\n", e.Subsystem, strings.TrimPrefix(e.Name, e.Subsystem+"_"), e.Value)
+		}
+	}
+	return b.String()
+}
+
+// HAProxy's check status enum, for `show servers state`.
+var checkStatusNum = map[string]int{"UNK": 0, "INI": 1, "L4OK": 6, "L4TOUT": 7, "L4CON": 8, "L6OK": 9, "L6TOUT": 10,
+	"L6RSP": 11, "L7TOUT": 12, "L7RSP": 13, "L7OK": 14, "L7OKC": 15, "L7STS": 16}
+
+// showServersState prints HAProxy's server-state format (version 1).
+func showServersState(snap stats.Snapshot, h *health.Manager, only string) string {
+	var b strings.Builder
+	b.WriteString("1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n")
+	for _, p := range snap.Proxies {
+		if p.Backend == nil || (only != "" && only != p.Name) {
+			continue
+		}
+		for _, s := range p.Servers {
+			op := 2 // SRV_ST_RUNNING
+			if !s.IsUp() {
+				op = 0
+			}
+			adm := 0
+			switch s.Admin() {
+			case core.AdminMaint:
+				adm = 0x01 // SRV_ADMF_FMAINT
+			case core.AdminDrain:
+				adm = 0x08 // SRV_ADMF_FDRAIN
+			}
+			uw := s.Weight()
+			chkStatus, chkResult, chkHealth, chkState := 0, 0, 0, 0
+			if h != nil {
+				if i, ok := h.Info(s); ok {
+					uw = i.UserWeight
+					if i.Enabled {
+						chkStatus = checkStatusNum[i.Status]
+						chkResult = 2 // CHK_RES_FAILED
+						if s.IsUp() {
+							chkResult = 3 // CHK_RES_PASSED
+						}
+						if i.Status == "INI" {
+							chkResult = 0
+						}
+						chkHealth = i.Health
+						chkState = 6 // CHK_ST_CONFIGURED|CHK_ST_ENABLED
+					}
+				}
+			}
+			since := int64(time.Since(time.Unix(0, s.LastChange.Load())) / time.Second)
+			fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 - %d - 0 0 - - 0\n",
+				p.ID, p.Name, s.ID, s.Name, s.Addr.Addr(), op, adm, uw, s.ConfigWeight, since,
+				chkStatus, chkResult, chkHealth, chkState, s.Addr.Port())
+		}
+	}
+	return b.String()
+}
