@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"sort"
@@ -54,6 +55,8 @@ type Reopener interface {
 type SinkEnv struct {
 	Logger *slog.Logger
 	Now    func() time.Time
+	Stdout io.Writer
+	Stderr io.Writer
 }
 
 // SinkFactory builds the sink for one target.
@@ -98,6 +101,8 @@ type Options struct {
 	PID       int
 	Location  *time.Location   // for dates; default time.Local
 	Now       func() time.Time // clock; default time.Now
+	Stdout    io.Writer        // for stdout targets; default os.Stdout
+	Stderr    io.Writer        // for stderr targets; default os.Stderr
 }
 
 // ProxySpec is the logging setup of one frontend (or listen).
@@ -159,6 +164,12 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
 	}
 	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, keyRings: map[string]*keyRing{}}
 	byKey := map[string]*target{}
@@ -234,7 +245,8 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 			ring.retention = ts.Retention // shared key file: the shortest retention wins
 		}
 	}
-	sink, err := f(ts, SinkEnv{Logger: p.logger.With("target", ts.Raw), Now: p.opts.Now})
+	sink, err := f(ts, SinkEnv{Logger: p.logger.With("target", ts.Raw), Now: p.opts.Now,
+		Stdout: p.opts.Stdout, Stderr: p.opts.Stderr})
 	if err != nil {
 		return nil, fmt.Errorf("log %s: %w", ts.Raw, err)
 	}

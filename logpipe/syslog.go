@@ -107,8 +107,8 @@ func (f *framer) appendHeader(dst []byte, now time.Time, loc *time.Location) []b
 		f.sec, f.tsn = sec, len(b)
 	}
 	dst = append(dst, f.ts[:f.tsn]...)
-	if f.format == FormatRFC3164 {
-		dst = append(dst, orDash(f.host)...)
+	if f.format == FormatRFC3164 && f.host != "" { // HAProxy: only with log-send-hostname
+		dst = append(dst, f.host...)
 		dst = append(dst, ' ')
 	}
 	dst = append(dst, f.tag...)

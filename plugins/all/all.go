@@ -14,4 +14,11 @@ import (
 	_ "github.com/varde-lb/varde/plugins/balance/static-rr"
 	_ "github.com/varde-lb/varde/plugins/balance/uri"
 	_ "github.com/varde-lb/varde/plugins/balance/url_param"
+
+	// Log targets (log TARGET ...).
+	_ "github.com/varde-lb/varde/plugins/sink/file"
+	_ "github.com/varde-lb/varde/plugins/sink/stdout"
+	_ "github.com/varde-lb/varde/plugins/sink/tcp"
+	_ "github.com/varde-lb/varde/plugins/sink/udp"
+	_ "github.com/varde-lb/varde/plugins/sink/unix"
 )

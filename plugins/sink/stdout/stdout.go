@@ -3,22 +3,29 @@
 package stdout
 
 import (
+	"io"
 	"os"
 
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("stdout", func(logpipe.TargetSpec, logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterSink("stdout", func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+		if env.Stdout != nil {
+			return &Sink{f: env.Stdout}, nil
+		}
 		return &Sink{f: os.Stdout}, nil
 	})
-	logpipe.RegisterSink("stderr", func(logpipe.TargetSpec, logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterSink("stderr", func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+		if env.Stderr != nil {
+			return &Sink{f: env.Stderr}, nil
+		}
 		return &Sink{f: os.Stderr}, nil
 	})
 }
 
-// Sink writes newline-framed batches to a file it does not own.
-type Sink struct{ f *os.File }
+// Sink writes newline-framed batches to a stream it does not own.
+type Sink struct{ f io.Writer }
 
 // Framing implements logpipe.Sink.
 func (s *Sink) Framing() logpipe.Framing { return logpipe.FrameNewline }

@@ -1,0 +1,151 @@
+package logpipe
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"strconv"
+
+	"github.com/varde-lb/varde/core/config"
+)
+
+// Option adjusts Options when building a pipeline from a config.
+type Option func(*Options)
+
+// WithStdout sends `log stdout` / `log stderr` targets to w (tests, `varde
+// run`'s own stdout).
+func WithStdout(stdout, stderr io.Writer) Option {
+	return func(o *Options) { o.Stdout, o.Stderr = stdout, stderr }
+}
+
+// New builds the pipeline for a configuration: one ProxySpec per frontend
+// or listen section that has log targets (`log global` expands to the
+// global section's), with its format (log-format, option jsonlog, httplog,
+// tcplog), dontlognull and header captures; tune.log.* become Options.
+// The pipeline is not started: call Start, and Close on stop.
+func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Pipeline, error) {
+	specs, o, err := SpecsFromConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	return NewFromSpecs(specs, o, logger)
+}
+
+// SpecsFromConfig translates the config model; exported for `varde check`
+// style tooling and tests.
+func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
+	g := &cfg.Global
+	o := Options{Batch: g.TuneLog.Batch, Flush: g.TuneLog.Flush, Block: g.TuneLog.OnFull == "block", Tag: g.LogTag}
+	switch g.LogSendHostname {
+	case "":
+	case "-":
+		o.Hostname, _ = os.Hostname()
+	default:
+		o.Hostname = g.LogSendHostname
+	}
+	var specs []ProxySpec
+	for _, p := range cfg.Frontends {
+		if p.Disabled {
+			continue
+		}
+		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil}
+		for _, c := range p.Captures {
+			switch c.What {
+			case "request":
+				ps.ReqCaptures = append(ps.ReqCaptures, c.Name)
+			case "response":
+				ps.ResCaptures = append(ps.ResCaptures, c.Name)
+			}
+		}
+		for _, lg := range p.Logs {
+			list := []*config.Log{lg}
+			if lg.Global {
+				list = g.Logs
+			}
+			for _, l := range list {
+				ts, err := targetFromConfig(l)
+				if err != nil {
+					return nil, o, fmt.Errorf("%s: %w", l.Pos, err)
+				}
+				ps.Targets = append(ps.Targets, ts)
+			}
+		}
+		if len(ps.Targets) > 0 {
+			specs = append(specs, ps)
+		}
+	}
+	return specs, o, nil
+}
+
+// HAProxyDefaultFormat is what HAProxy logs for a proxy without any log
+// option: one line per connection, no timers.
+const HAProxyDefaultFormat = "Connect from %ci:%cp to %fi:%fp (%f/"
+
+func proxyFormat(p *config.Proxy) string {
+	switch {
+	case p.LogFormat != nil:
+		return p.LogFormat.Value
+	case p.Option("jsonlog") != nil:
+		return "jsonlog"
+	case p.Option("httplog") != nil:
+		if o := p.Option("httplog"); len(o.Args) > 0 && o.Args[0] == "clf" {
+			return CLFLogFormat
+		}
+		return "httplog"
+	case p.Option("tcplog") != nil:
+		return "tcplog"
+	}
+	mode := "TCP)"
+	if p.EffectiveMode() == "http" {
+		mode = "HTTP)"
+	}
+	return HAProxyDefaultFormat + mode
+}
+
+func targetFromConfig(l *config.Log) (TargetSpec, error) {
+	ts := TargetSpec{Scheme: l.Kind, Raw: l.Target, Len: l.Len, Retention: l.Retention, RotateSize: l.RotateSize,
+		Keep: l.Keep, Compress: l.Compress, RotateEvery: l.RotateEvery, Level: 7}
+	switch l.Kind {
+	case "udp", "tcp":
+		if l.Addr == nil {
+			return ts, fmt.Errorf("log %s: no address", l.Target)
+		}
+		host := l.Addr.Host
+		if l.Addr.Addr.IsValid() {
+			host = l.Addr.Addr.Addr().String()
+		}
+		ts.Address = net.JoinHostPort(host, strconv.Itoa(int(l.Addr.Port)))
+	case "unix", "file":
+		ts.Address = l.Path
+	}
+	ts.Format = defaultFormat(l.Kind)
+	if l.Format != "" {
+		f, ok := formatNames[l.Format]
+		if !ok {
+			return ts, fmt.Errorf("log %s: format %q is not supported by varde's log pipeline (raw, local, rfc3164, rfc5424, short, priority)", l.Target, l.Format)
+		}
+		ts.Format = f
+	}
+	if ts.Facility = lookup(facilities, l.Facility); ts.Facility < 0 {
+		return ts, fmt.Errorf("log %s: unknown facility %q", l.Target, l.Facility)
+	}
+	if l.Level != "" {
+		if ts.Level = lookup(levels, l.Level); ts.Level < 0 {
+			return ts, fmt.Errorf("log %s: unknown level %q", l.Target, l.Level)
+		}
+	}
+	if a := l.Anonymize; a != nil {
+		switch a.Mode {
+		case "ip":
+			ts.Anon = AnonSpec{Mode: AnonIP, V4Bits: a.V4Bits, V6Bits: a.V6Bits}
+		case "hmac":
+			ts.Anon = AnonSpec{Mode: AnonHMAC, KeyFile: a.KeyFile, Rotate: a.Rotate}
+		}
+	}
+	return ts, nil
+}
