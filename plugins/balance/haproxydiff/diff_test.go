@@ -169,6 +169,20 @@ func cases() []diffCase {
 			}(),
 		},
 		diffCase{
+			// As in the seed configs: a User-Agent's first comma ends the key.
+			name: "hdr user-agent", weights: []int{1, 1, 1, 1},
+			spec: core.BalanceSpec{Algorithm: "hdr", Param: "User-Agent"},
+			cfg:  "balance hdr(User-Agent)",
+			reqs: func() []request {
+				var rs []request
+				for i := range 100 {
+					ua := fmt.Sprintf("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/%d.36 (KHTML, like Gecko) Chrome/%d", 500+i%13, i)
+					rs = append(rs, request{uri: "/", host: "h", headers: []string{"User-Agent: " + ua}})
+				}
+				return rs
+			}(),
+		},
+		diffCase{
 			name: "source map-based", weights: []int{1, 1, 2, 1},
 			spec: core.BalanceSpec{Algorithm: "source"},
 			cfg:  "balance source",
@@ -255,9 +269,12 @@ func TestSameServerAsHAProxy(t *testing.T) {
 	var cfg strings.Builder
 	cfg.WriteString("global\n  nbthread 1\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
 	ports := make([]int, len(cs))
+	// The token proves answers come from this HAProxy, not from whatever
+	// else may have grabbed a port in the meantime.
+	token := fmt.Sprintf("diff-%d", os.Getpid())
 	for i, c := range cs {
 		ports[i] = testenv.FreePort(t)
-		fmt.Fprintf(&cfg, "\nfrontend f%d\n  bind 127.0.0.1:%d\n  default_backend b%d\n", i, ports[i], i)
+		fmt.Fprintf(&cfg, "\nfrontend f%d\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n  default_backend b%d\n", i, ports[i], token, i)
 		fmt.Fprintf(&cfg, "\nbackend b%d\n  %s\n", i, c.cfg)
 		for j, w := range c.weights {
 			fmt.Fprintf(&cfg, "  server s%d %s weight %d\n", j+1, addrs[j], w)
@@ -285,7 +302,7 @@ func TestSameServerAsHAProxy(t *testing.T) {
 			got, want := map[string]int{}, map[string]int{}
 			mismatches := 0
 			for _, r := range c.reqs {
-				actual, err := send(ports[i], r)
+				actual, err := send(ports[i], token, r)
 				if err != nil {
 					logs, _ := os.ReadFile(logPath)
 					t.Fatalf("request %+v: %v\nhaproxy log:\n%s", r, err, logs)
@@ -320,7 +337,7 @@ func runCheck(haproxy, cfg string) ([]byte, error) {
 
 // send makes one request on a fresh connection from r.src and returns the
 // X-Server of the answer.
-func send(port int, r request) (string, error) {
+func send(port int, token string, r request) (string, error) {
 	d := net.Dialer{Timeout: 3 * time.Second}
 	if r.src.IsValid() {
 		d.LocalAddr = &net.TCPAddr{IP: r.src.AsSlice()}
@@ -345,8 +362,8 @@ func send(port int, r request) (string, error) {
 		return "", err
 	}
 	resp.Body.Close()
-	if resp.StatusCode != 200 {
-		return "", fmt.Errorf("status %d", resp.StatusCode)
+	if resp.StatusCode != 200 || resp.Header.Get("X-Token") != token {
+		return "", fmt.Errorf("status %d, token %q: not our haproxy", resp.StatusCode, resp.Header.Get("X-Token"))
 	}
 	return resp.Header.Get("X-Server"), nil
 }
