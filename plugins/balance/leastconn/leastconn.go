@@ -45,11 +45,14 @@ func (b *Balancer) Pick(ctx *core.PickContext) *core.Server {
 	if n == 0 {
 		return nil
 	}
-	start := b.cursor.Add(1) - 1
+	i := (b.cursor.Add(1) - 1) % n
 	var best *core.Server
 	var bestLoad, bestW int64
-	for k := range n {
-		s := pool[(start+k)%n]
+	for range n {
+		s := pool[i]
+		if i++; i == n {
+			i = 0
+		}
 		w := int64(s.Weight())
 		if w <= 0 || ctx.Skip(s) {
 			continue
