@@ -56,12 +56,16 @@ func TestInteropKeepalived(t *testing.T) {
 			l.Settle(vip, 4*iv+5*time.Second, 3*iv, "n1")
 
 			// keepalived stops gracefully: varde takes over at once.
+			// (keepalived stops advertising while it shuts down, so a
+			// v3 0.1 s backup may time out just before the priority-0
+			// advert: bound the handover loosely, the bench measures it.)
 			t0 := time.Now()
-			ka2.Term()
+			ka2.TermAsync()
 			l.WaitHolders(vip, 2*time.Second+iv, "n2")
-			if d := time.Since(t0); d > iv+time.Second {
-				t.Errorf("handover after keepalived's priority-0 advert took %v", d)
+			if d := time.Since(t0); d > 2*time.Second {
+				t.Errorf("handover after keepalived's stop took %v", d)
 			}
+			ka2.Term()
 
 			// Other direction: keepalived backup (lower priority), varde
 			// master; varde stops gracefully, then keepalived... and varde

@@ -136,6 +136,16 @@ func (n *Node) SetLink(up bool) {
 	run(n.lab.t, "ip", "-n", n.lab.Bridge, "link", "set", n.Port, state)
 }
 
+// SetIsolated cuts the node's bridge port off every other isolated port
+// while its carrier stays up: a partition the node cannot see.
+func (n *Node) SetIsolated(on bool) {
+	v := "off"
+	if on {
+		v = "on"
+	}
+	run(n.lab.t, "bridge", "-n", n.lab.Bridge, "link", "set", "dev", n.Port, "isolated", v)
+}
+
 // Holders lists the nodes holding addr.
 func (l *Lab) Holders(addr netip.Addr) []string {
 	var out []string

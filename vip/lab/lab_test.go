@@ -69,7 +69,7 @@ func TestTwoVarde(t *testing.T) {
 	c2 := inst{version: 3, prio: 150, interval: "0.1"}
 	a := start(n1, "varde", c1)
 	start(n2, "varde", c2)
-	l.WaitHolders(vip, 10*time.Second, "n1")
+	l.Settle(vip, 10*time.Second, 300*time.Millisecond, "n1")
 	ping := l.Pinger()
 	if !ping.Ping(vip, time.Second) {
 		t.Errorf("VIP does not answer on n1")
@@ -88,8 +88,9 @@ func TestTwoVarde(t *testing.T) {
 
 	// Graceful stop: priority-0 advert, the backup takes over after skew.
 	t0 := time.Now()
-	a.Term()
+	a.TermAsync()
 	l.WaitHolders(vip, 2*time.Second, "n2")
+	a.Term()
 	if d := time.Since(t0); d > time.Second {
 		t.Errorf("graceful handover took %v", d)
 	}

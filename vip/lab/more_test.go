@@ -1,0 +1,151 @@
+package lab
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/config"
+	vipm "github.com/varde-lb/varde/vip"
+)
+
+// TestMain doubles as the track_varde helper: re-executed inside a node with
+// VIP_LAB_HELPER set, the test binary runs a vip.Manager whose BackendHealth
+// reports backend B down while the file DIR/B.down exists.
+func TestMain(m *testing.M) {
+	if dir := os.Getenv("VIP_LAB_HELPER"); dir != "" {
+		os.Exit(helperMain(dir, os.Args[len(os.Args)-1]))
+	}
+	os.Exit(m.Run())
+}
+
+type fileHealth struct{ dir string }
+
+func (h fileHealth) AllDown(b string) bool {
+	_, err := os.Stat(filepath.Join(h.dir, b+".down"))
+	return err == nil
+}
+func (h fileHealth) ListenersUp() bool { return true }
+
+func helperMain(dir, conf string) int {
+	set, d := config.LoadFiles([]string{conf}, nil)
+	if d.HasErrors() {
+		d.Write(os.Stderr, true)
+		return 1
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	m, err := vipm.New(set.Keepalived, vipm.Options{Logger: log, Health: fileHealth{dir}})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	if err := m.Run(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	return 0
+}
+
+func TestNoPreempt(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1", extra: "    nopreempt"})
+	l.Settle(vip, 5*time.Second, 200*time.Millisecond, "n2")
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1", extra: "    nopreempt"})
+	// With preemption n1 would take over within its down interval (0.32 s).
+	l.Settle(vip, time.Second, 1500*time.Millisecond, "n2")
+}
+
+func TestUnicastWithKeepalived(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	uni := func(self, peer *Node) string {
+		return fmt.Sprintf("    unicast_src_ip %s\n    unicast_peer {\n        %s\n    }", self.Addr, peer.Addr)
+	}
+	ka := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.1", extra: uni(n1, n2)})
+	va := start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1", extra: uni(n2, n1)})
+	l.Settle(vip, 5*time.Second, 500*time.Millisecond, "n1")
+	ka.Term()
+	l.WaitHolders(vip, 2*time.Second, "n2")
+	ka2 := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.1", extra: uni(n1, n2)})
+	l.Settle(vip, 5*time.Second, 500*time.Millisecond, "n1")
+	noMismatch(t, ka, ka2, va)
+}
+
+func TestTrackScript(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	flag := filepath.Join(l.Dir, "healthy")
+	os.WriteFile(flag, nil, 0o644)
+	script := fmt.Sprintf("vrrp_script chk {\n    script \"/usr/bin/test -e %s\"\n    interval 0.1\n    weight -100\n    fall 2\n    rise 2\n}\n", flag)
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1", top: script, extra: "    track_script {\n        chk\n    }"})
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1"})
+	l.Settle(vip, 5*time.Second, 300*time.Millisecond, "n1")
+	os.Remove(flag) // n1 drops to 100 < 150
+	l.WaitHolders(vip, 3*time.Second, "n2")
+	os.WriteFile(flag, nil, 0o644) // back to 200: preempts
+	l.WaitHolders(vip, 3*time.Second, "n1")
+}
+
+// TestPartition cuts n2 off (carrier loss, then an isolation that keeps the
+// carrier) and checks the segment heals to exactly one master.
+func TestPartition(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1"})
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1"})
+	l.Settle(vip, 5*time.Second, 300*time.Millisecond, "n1")
+
+	// Link down on the master: FAULT, the VIP moves.
+	n1.SetLink(false)
+	l.WaitHolders(vip, 2*time.Second, "n2")
+	n1.SetLink(true)
+	l.Settle(vip, 3*time.Second, 500*time.Millisecond, "n1")
+
+	// Isolation with carrier: both become master, then heal to one.
+	n1.SetIsolated(true)
+	n2.SetIsolated(true)
+	l.WaitHolders(vip, 2*time.Second, "n1", "n2")
+	n1.SetIsolated(false)
+	n2.SetIsolated(false)
+	l.Settle(vip, 3*time.Second, 500*time.Millisecond, "n1")
+}
+
+// TestTrackVarde: the built-in tracker moves the VIP within one advert
+// interval + 0.1 s of every server of the tracked backend being down.
+func TestTrackVarde(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := inst{version: 2, prio: 200, interval: "1", extra: "    track_varde {\n        backend web\n    }"}
+	p := n1.Conf("helper.conf", c.conf("n1"))
+	n1.start("varde", "env", "VIP_LAB_HELPER="+l.Dir, self, "-test.run=^$", p)
+	start(n2, "varde", inst{version: 2, prio: 150, interval: "1"})
+	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
+	t0 := time.Now()
+	os.WriteFile(filepath.Join(l.Dir, "web.down"), nil, 0o644)
+	l.WaitHolders(vip, 5*time.Second, "n2")
+	if d := time.Since(t0); d > 1100*time.Millisecond {
+		t.Errorf("VIP moved %v after the backend went down, budget 1.1 s", d)
+	} else {
+		t.Logf("VIP moved %v after the backend went down", d)
+	}
+	os.Remove(filepath.Join(l.Dir, "web.down"))
+	l.WaitHolders(vip, 6*time.Second, "n1")
+}
