@@ -117,14 +117,16 @@ func (p *parser) parseACL(l Line) {
 func validACLName(s string) bool { return validProxyName(s) }
 
 // splitCond splits words at the first if/unless: words before, and the
-// condition (nil when absent).
-func (p *parser) splitCond(kw string, words []Token) ([]Token, *Condition) {
+// condition (nil when absent). ok is false when the condition is malformed
+// (already reported); callers then drop the rule.
+func (p *parser) splitCond(kw string, words []Token) ([]Token, *Condition, bool) {
 	for i, t := range words {
 		if (t.Text == "if" || t.Text == "unless") && !t.Quoted {
-			return words[:i], p.parseCond(kw, t, words[i+1:])
+			c := p.parseCond(kw, t, words[i+1:])
+			return words[:i], c, c != nil
 		}
 	}
-	return words, nil
+	return words, nil, true
 }
 
 // parseCond reads the terms of a condition after if/unless.

@@ -206,6 +206,10 @@ type Proxy struct {
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`
+
+	// badBind is set when a bind line failed to parse, so Validate does not
+	// add "no bind line" on top of the real error.
+	badBind bool
 }
 
 // IsFrontend reports whether p accepts connections (frontend or listen).

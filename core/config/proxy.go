@@ -144,7 +144,7 @@ func (p *parser) proxyLine(l Line) {
 					p.d.Errorf(t.Pos, key, "0 (off) or more than 100, e.g. 150", "hash-balance-factor %d must be 0 or above 100", n)
 					return
 				}
-				p.balanceSpec().BalanceFactor = n
+				p.balanceSpec(l.Pos).BalanceFactor = n
 			}
 		}
 	case "cookie":
@@ -177,7 +177,10 @@ func (p *parser) proxyLine(l Line) {
 			px.DefaultBackend = &StringAt{Value: t.Text, Pos: t.Pos}
 		}
 	case "use_backend":
-		rest, cond := p.splitCond(key, args)
+		rest, cond, ok := p.splitCond(key, args)
+		if !ok {
+			return
+		}
 		if len(rest) != 1 {
 			p.d.Errorf(kwPos, key, "use_backend NAME if|unless CONDITION", "use_backend expects one backend name")
 			return
@@ -191,7 +194,10 @@ func (p *parser) proxyLine(l Line) {
 		}
 		p.parseServerOptions(px.DefaultServer, args, true)
 	case "force-persist", "ignore-persist":
-		_, cond := p.splitCond(key, args)
+		_, cond, ok := p.splitCond(key, args)
+		if !ok {
+			return
+		}
 		if cond == nil || len(args) == 0 || (args[0].Text != "if" && args[0].Text != "unless") {
 			p.d.Errorf(kwPos, key, key+" if|unless CONDITION", "%s needs a condition", key)
 			return
@@ -258,9 +264,13 @@ func (p *parser) setTimeout(key string, t Token) {
 	}
 }
 
-func (p *parser) balanceSpec() *core.BalanceSpec {
+// balanceSpec returns the proxy's balance settings, creating HAProxy's
+// defaults (roundrobin, map-based) at pos when hash-type or
+// hash-balance-factor come before or without a balance line.
+func (p *parser) balanceSpec(pos diag.Pos) *core.BalanceSpec {
 	if p.cur.Balance == nil {
 		p.cur.Balance = &core.BalanceSpec{Algorithm: "roundrobin", HashType: "map-based"}
+		p.cur.BalancePos = pos
 	}
 	return p.cur.Balance
 }
@@ -363,7 +373,7 @@ func (p *parser) parseBalance(l Line, args []Token) {
 			return
 		}
 	}
-	b := p.balanceSpec()
+	b := p.balanceSpec(l.Pos)
 	b.Algorithm, b.Param, b.Args = algo, param, Texts(rest)
 	if len(b.Args) == 0 {
 		b.Args = nil
@@ -377,7 +387,7 @@ func (p *parser) parseHashType(l Line, args []Token) {
 		p.d.Errorf(l.Pos, key, "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]", "hash-type needs a method")
 		return
 	}
-	b := p.balanceSpec()
+	b := p.balanceSpec(l.Pos)
 	switch args[0].Text {
 	case "map-based", "consistent":
 		b.HashType = args[0].Text
@@ -641,7 +651,10 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 			st.Scope = append(st.Scope, t.Text)
 		}
 	case "stats admin":
-		_, cond := p.splitCond(key, args)
+		_, cond, ok := p.splitCond(key, args)
+		if !ok {
+			return
+		}
 		if cond == nil {
 			p.d.Errorf(kwPos, key, "stats admin if TRUE (or a condition such as LOCALHOST)", "stats admin needs a condition")
 			return
@@ -744,7 +757,10 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 	px := p.cur
 	action := words[1].Text
-	args, cond := p.splitCond(key, words[2:])
+	args, cond, ok := p.splitCond(key, words[2:])
+	if !ok {
+		return
+	}
 	r := &HTTPRule{Pos: l.Pos, Action: action, Cond: cond}
 	needN := func(n int, usage string) bool {
 		if len(args) != n {

@@ -286,6 +286,7 @@ func (p *parser) parseBind(l Line) {
 		return
 	}
 	b := &Bind{Pos: l.Pos}
+	p.cur.badBind = true // until the line is fully read
 	at := w[1]
 	switch {
 	case strings.HasPrefix(at.Text, "/") || strings.HasPrefix(at.Text, "unix@"):
@@ -308,6 +309,7 @@ func (p *parser) parseBind(l Line) {
 		}
 	}
 	args := w[2:]
+	bad := false
 	names := make([]string, 0, len(bindOptionArgs))
 	for n := range bindOptionArgs {
 		names = append(names, n)
@@ -324,6 +326,7 @@ func (p *parser) parseBind(l Line) {
 		}
 		if !known {
 			p.d.Errorf(t.Pos, key, hintNearest(t.Text, names, "see docs/config.md for bind options"), "unknown bind option %q", t.Text)
+			bad = true
 			continue
 		}
 		kw := "bind " + t.Text
@@ -391,11 +394,12 @@ func (p *parser) parseBind(l Line) {
 			b.Options = append(b.Options, opt)
 		}
 	}
-	if len(b.Crts) > 0 && !b.SSL {
+	if len(b.Crts) > 0 && !b.SSL && !bad {
 		p.d.Errorf(l.Pos, key, "add ssl: bind :443 ssl crt FILE", "crt without ssl")
 	}
-	if b.SSL && len(b.Crts) == 0 {
+	if b.SSL && len(b.Crts) == 0 && !bad {
 		p.d.Errorf(l.Pos, key, "add crt /path/to/cert.pem", "ssl without crt")
 	}
 	p.cur.Binds = append(p.cur.Binds, b)
+	p.cur.badBind = false
 }

@@ -220,7 +220,7 @@ func (c *Config) validateBinds(d *diag.List) {
 
 func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 	mode := px.EffectiveMode()
-	if px.IsFrontend() && len(px.Binds) == 0 && !px.Disabled {
+	if px.IsFrontend() && len(px.Binds) == 0 && !px.Disabled && !px.badBind {
 		hint := "add a bind line, e.g. bind *:80"
 		if px.Kind == KindFrontend {
 			hint += ", or declare it as a backend if that was intended"
