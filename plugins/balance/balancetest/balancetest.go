@@ -72,3 +72,50 @@ func Within(got, want int, tol float64) bool {
 	}
 	return d <= tol*float64(want)
 }
+
+// Concurrent picks from several goroutines while the pool is replaced
+// (weights changed, servers removed and added back), as health checks and
+// the admin API do at run time. Run under -race it checks Update/Pick
+// safety; it also fails if Pick returns a server from no pool it was given.
+func Concurrent(t *testing.T, b core.Balancer, ctx func() *core.PickContext, servers []*core.Server) {
+	t.Helper()
+	valid := map[*core.Server]bool{}
+	for _, s := range servers {
+		valid[s] = true
+	}
+	b.Update(append([]*core.Server(nil), servers...))
+	done := make(chan struct{})
+	errs := make(chan string, 4)
+	for range 4 {
+		go func() {
+			c := ctx()
+			for {
+				select {
+				case <-done:
+					errs <- ""
+					return
+				default:
+				}
+				if s := b.Pick(c); s != nil && !valid[s] {
+					errs <- "Pick returned a server from no pool: " + s.Name
+					return
+				}
+			}
+		}()
+	}
+	for i := range 300 {
+		pool := make([]*core.Server, 0, len(servers))
+		for j, s := range servers {
+			if (i+j)%4 != 0 || len(pool) == 0 {
+				pool = append(pool, s)
+			}
+		}
+		b.Update(pool)
+	}
+	close(done)
+	for range 4 {
+		if e := <-errs; e != "" {
+			t.Error(e)
+		}
+	}
+}

@@ -84,3 +84,7 @@ func BenchmarkPick(b *testing.B) {
 		bal.Pick(ctx)
 	}
 }
+
+func TestConcurrentUpdate(t *testing.T) {
+	bt.Concurrent(t, New(), func() *core.PickContext { return &core.PickContext{} }, bt.Servers(1, 2, 3, 4, 5))
+}

@@ -130,3 +130,12 @@ func itoa(i int) string {
 	}
 	return string(b)
 }
+
+func TestConcurrentUpdate(t *testing.T) {
+	for _, ht := range []string{"map-based", "consistent"} {
+		b, _ := core.NewBalancer(core.BalanceSpec{Algorithm: "uri", HashType: ht, BalanceFactor: 150})
+		bt.Concurrent(t, b, func() *core.PickContext {
+			return &core.PickContext{Req: acltest.New("GET", "/a/b?c")}
+		}, bt.Servers(1, 2, 3, 4, 5))
+	}
+}
