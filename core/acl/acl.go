@@ -648,16 +648,20 @@ func (s *sample) matchCookie(req core.Request) bool {
 }
 
 // matchBase matches HAProxy's base: the Host header's value followed by the
-// path. The two are joined in a stack buffer; only a very long base (over
-// 1 KiB) or a regular expression match may cost an allocation.
+// path. The two are joined in a stack buffer; a very long base (over 1 KiB)
+// or a regular expression (base_reg) costs one allocation.
 func (s *sample) matchBase(req core.Request) bool {
 	host, ok := req.Header("host")
 	if !ok {
 		return false
 	}
+	if s.kind == mReg {
+		// The regexp engine keeps its input, so the join escapes anyway.
+		return s.matchBytes(append(append([]byte(nil), trimSpace(host)...), req.Path()...))
+	}
 	var buf [1024]byte
 	b := append(append(buf[:0], trimSpace(host)...), req.Path()...)
-	return s.matchBytes(b)
+	return s.matchPlain(b)
 }
 
 func (s *sample) matchAddr(a netip.Addr) bool {
@@ -718,18 +722,25 @@ func (s *sample) matchHeader(req core.Request) bool {
 }
 
 func (s *sample) matchBytes(b []byte) bool {
-	switch s.kind {
-	case mFound:
-		return true
-	case mLen:
-		return s.matchInt(int64(len(b)), true)
-	case mReg:
+	if s.kind == mReg {
 		for _, re := range s.res {
 			if re.Match(b) {
 				return true
 			}
 		}
 		return false
+	}
+	return s.matchPlain(b)
+}
+
+// matchPlain is matchBytes for every method but regular expressions; b
+// does not escape, so callers may pass a stack buffer.
+func (s *sample) matchPlain(b []byte) bool {
+	switch s.kind {
+	case mFound:
+		return true
+	case mLen:
+		return s.matchInt(int64(len(b)), true)
 	}
 	for _, p := range s.strs {
 		if s.matchPattern(b, p) {

@@ -213,3 +213,54 @@ func TestParseErrors(t *testing.T) {
 }
 
 var _ core.Request = (*acltest.Request)(nil)
+
+func TestMoreCriteriaZeroAlloc(t *testing.T) {
+	r := req()
+	for _, words := range [][]string{
+		{"cook(lang)", "nb"}, {"cook_sub(SESSION)", "-i", "C12"}, {"base_beg", "-i", "www.example.com:8080/api"},
+		{"req.fhdr(accept)", "text/html"}, {"query", "-m", "sub", "lang"}, {"hdr_dom(host)", "-i", "example.com"},
+		{"src", "10.0.0.0/8", "192.168.1.0/24"}, {"hdr_val(content-length)", "12"},
+	} {
+		m, err := ParseWords(words)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !m.Match(r) {
+			t.Errorf("%v should match", words)
+		}
+		if n := testing.AllocsPerRun(200, func() { m.Match(r) }); n != 0 {
+			t.Errorf("%v: %v allocations per Match", words, n)
+		}
+	}
+}
+
+func FuzzParseACL(f *testing.F) {
+	for _, seed := range []string{
+		"path_beg -i /a /b", "hdr(host) -m dom example.com", "src 10.0.0.0/255.0.0.0 ::1",
+		"hdr_cnt(x) gt 1 2:3 :4", "url_param(id) -m reg ^[0-9]+$", "cook(a) -m found", "path -- -i",
+		"method -u 3 -n GET", "base_len lt 10",
+	} {
+		f.Add(seed)
+	}
+	r := req()
+	f.Fuzz(func(t *testing.T, text string) {
+		words := strings.Fields(text)
+		for i, w := range words {
+			if w == "-f" && i+1 < len(words) {
+				words[i+1] = "/nonexistent" // never read arbitrary files
+			}
+		}
+		m, err := ParseWords(words)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				t.Fatalf("error of type %T", err)
+			}
+			return
+		}
+		if m.Match(r) != m.Match(r) {
+			t.Fatal("Match is not deterministic")
+		}
+		m.Match(nil)
+	})
+}
