@@ -576,11 +576,15 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 		if i < len(kinds) {
 			kind = kinds[i]
 		}
+		// Escape first, then anonymise the escaped text: the audit scans
+		// the text as written, so both must see the same bytes (an escape
+		// such as #22 next to ".1.2.3" would otherwise form an address).
 		if c.anon.on() {
-			c.scratch = c.anon.appendHeader(c.scratch[:0], v, kind, c.now)
-			v = c.scratch
+			c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
+			dst = c.anon.appendHeader(dst, c.scratch, kind, c.now)
+		} else {
+			dst = appendEscaped(dst, v, &hdrEscape)
 		}
-		dst = appendEscaped(dst, v, &hdrEscape)
 	}
 	if !list {
 		dst = append(dst, '}')
@@ -590,8 +594,8 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 
 func appendRequest(dst, v []byte, c *encodeCtx) []byte {
 	if c.anon.on() {
-		c.scratch = c.anon.appendText(c.scratch[:0], v, c.now)
-		v = c.scratch
+		c.scratch = appendEscaped(c.scratch[:0], v, &urlEscape)
+		return c.anon.appendText(dst, c.scratch, c.now)
 	}
 	return appendEscaped(dst, v, &urlEscape)
 }

@@ -1,6 +1,7 @@
 package logpipe
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/netip"
 	"testing"
@@ -174,4 +175,46 @@ func TestParseLogLine(t *testing.T) {
 	if ts, _ := ParseLogLine([]string{"127.0.0.1", "local1", "notice"}); ts.Address != "127.0.0.1:514" || ts.Level != 5 || ts.Scheme != "udp" {
 		t.Errorf("udp default port/level: %+v", ts)
 	}
+}
+
+// FuzzEncodeAnonymised: whatever the client sends, an anonymised httplog
+// or JSON line is one line, parses back, and holds no raw address.
+func FuzzEncodeAnonymised(f *testing.F) {
+	f.Add([]byte("GET /?x=1.2.3.4 HTTP/1.1"), []byte("203.0.113.9, [2001:db8::1]:80"), []byte("ref 10.0.0.1"), []byte{192, 0, 2, 7})
+	f.Add([]byte("\"\x01.2.3.4"), []byte("#22.1.2.3"), []byte("}|{"), []byte{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16})
+	f.Fuzz(func(t *testing.T, req, xff, other, ipb []byte) {
+		r := docRecord()
+		r.RequestLine.Set(req)
+		r.ReqHeaders = logrec.Captures{}
+		r.ReqHeaders.Add(xff, 0)
+		r.ReqHeaders.Add(other, 0)
+		if a, ok := netip.AddrFromSlice(ipb); ok {
+			r.Client = netip.AddrPortFrom(a, 1234)
+		}
+		anon := AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}
+		for _, format := range []string{"httplog", "jsonlog"} {
+			e, err := NewEncoder(EncoderConfig{Format: format, Anon: anon, Location: time.UTC,
+				ReqCaptures: []string{"X-Forwarded-For", "Referer"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			line := e.Append(nil, r)
+			if bytes.ContainsAny(line, "\n\r") {
+				t.Fatalf("%s: multi-line output %q", format, line)
+			}
+			if format == "httplog" && r.Client.IsValid() {
+				if _, ok := ParseLine(line, time.UTC); !ok {
+					t.Fatalf("httplog output does not parse back: %q", line)
+				}
+			}
+			if format == "jsonlog" && !json.Valid(line) {
+				t.Fatalf("invalid JSON %q", line)
+			}
+			var fr FileReport
+			AuditReader(&fr, bytes.NewReader(line), AuditOptions{Location: time.UTC})
+			if fr.RawAddresses != 0 {
+				t.Fatalf("%s: raw address left in %q: %+v", format, line, fr.Findings)
+			}
+		}
+	})
 }

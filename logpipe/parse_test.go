@@ -35,3 +35,5 @@ func FuzzParseAddrBytes(f *testing.F) {
 		}
 	})
 }
+
+func mustAP(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
