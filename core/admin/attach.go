@@ -1,0 +1,506 @@
+package admin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/acl"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/persist"
+	"github.com/varde-lb/varde/core/proxy"
+	"github.com/varde-lb/varde/core/stats"
+)
+
+// AttachOptions are what Attach wires into a running engine.
+type AttachOptions struct {
+	Config  *config.Config
+	Engine  *proxy.Engine
+	Logger  *slog.Logger
+	Version string
+	// Extra reports process-level values of other subsystems (log drops,
+	// VRRP state) for Prometheus and `show info`.
+	Extra func() []stats.Extra
+}
+
+// Attached is the health/persistence/stats/admin subsystem of one
+// configuration generation; Close retires it.
+type Attached struct {
+	Health  *health.Manager
+	Source  stats.Source
+	Sockets []*Server
+}
+
+// Attach builds health checks from the server lines, installs cookie
+// persistence and passive-health hooks on backends, serves `stats uri`
+// pages and `use-service prometheus-exporter`, opens the `stats socket`s,
+// and reapplies runtime changes saved by a previous run.
+func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
+	c, e := o.Config, o.Engine
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	started := time.Now()
+	src := EngineSource(c, e, o.Version, started, o.Extra)
+	backends := map[*core.Server]*proxy.Backend{}
+	mgr := health.NewManager(health.Options{Logger: log.With("subsystem", "health"), Notify: func(s *core.Server) {
+		if b := backends[s]; b != nil {
+			b.Refresh()
+		}
+	}})
+	a := &Attached{Health: mgr, Source: src}
+	var all []*core.Server
+	for _, p := range c.Backends {
+		b := e.Backend(p.Name)
+		if b == nil {
+			continue
+		}
+		hook := &proxy.Hook{}
+		observed := false
+		for _, s := range b.Servers {
+			backends[s] = b
+			all = append(all, s)
+			sc := serverConf(p, s.Name)
+			if sc == nil {
+				continue
+			}
+			hc, err := checkConfig(c, p, sc)
+			if err != nil {
+				return nil, err
+			}
+			if err := mgr.Add(s, hc); err != nil {
+				return nil, fmt.Errorf("%s: %w", sc.Pos, err)
+			}
+			observed = observed || hc.Observe != ""
+		}
+		if observed {
+			hook.Observe = func(s *core.Server, ob proxy.Observation) {
+				if ob.ConnFailed || ob.Timeout {
+					mgr.Observe(s, false)
+					return
+				}
+				status := ob.Status
+				if ob.BadResp {
+					status = 502
+				}
+				mgr.Observe(s, true)
+				mgr.ObserveHTTP(s, status)
+			}
+		}
+		if p.Cookie != nil && p.EffectiveMode() == "http" {
+			ck, err := cookieOf(p)
+			if err != nil {
+				return nil, err
+			}
+			hook.Lookup, hook.RequestField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseFields
+		}
+		if hook.Observe != nil || hook.Lookup != nil {
+			b.SetHook(hook)
+		}
+	}
+
+	// Runtime changes from the previous run (`set server ... state drain`
+	// before a reload) apply before the first check, like HAProxy's
+	// server-state-file.
+	for _, ss := range c.Global.StatsSockets {
+		sf := stateFileOf(ss)
+		if sf == "" {
+			continue
+		}
+		st := NewStateStore(sf)
+		if err := st.Load(); err != nil {
+			log.Warn("admin: ignoring state file", "err", err)
+			continue
+		}
+		if n := st.Apply(all, mgr); n > 0 {
+			log.Info("admin: reapplied runtime changes", "servers", n, "file", sf)
+		}
+	}
+	mgr.Start(ctx)
+
+	// Stats pages.
+	for _, p := range c.Frontends {
+		if p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") || e.Frontend(p.Name) == nil {
+			continue
+		}
+		h, err := statsHandler(p, src, mgr, o.Version, log)
+		if err != nil {
+			mgr.Close()
+			return nil, err
+		}
+		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
+			mgr.Close()
+			return nil, err
+		}
+	}
+
+	// Prometheus exporter (`http-request use-service prometheus-exporter`).
+	reg := prometheus.NewRegistry()
+	if err := stats.Register(reg, src, mgr); err != nil {
+		mgr.Close()
+		return nil, err
+	}
+	e.SetServiceHandler("prometheus-exporter", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
+
+	// Admin sockets.
+	for _, ss := range c.Global.StatsSockets {
+		cfg := Config{Path: ss.Path, Mode: fs.FileMode(ss.Mode), Level: LevelOperator, StateFile: stateFileOf(ss)}
+		if ss.Level != "" {
+			lvl, err := ParseLevel(ss.Level)
+			if err != nil {
+				a.Close()
+				return nil, fmt.Errorf("%s: stats socket: %w", ss.Pos, err)
+			}
+			cfg.Level = lvl
+		}
+		if ss.Addr != nil {
+			cfg.TCP = addrString(ss.Addr)
+		}
+		srv := New(cfg, Runtime{Source: src, Health: mgr}, log.With("subsystem", "admin"))
+		if err := srv.Start(ctx); err != nil {
+			a.Close()
+			return nil, fmt.Errorf("%s: %w", ss.Pos, err)
+		}
+		if err := srv.State().Load(); err != nil {
+			log.Warn("admin: state file", "err", err)
+		}
+		a.Sockets = append(a.Sockets, srv)
+	}
+	return a, nil
+}
+
+// Close stops the sockets and the checks.
+func (a *Attached) Close() error {
+	var errs []error
+	for _, s := range a.Sockets {
+		errs = append(errs, s.Close())
+	}
+	a.Health.Close()
+	return errors.Join(errs...)
+}
+
+func stateFileOf(ss *config.StatsSocket) string {
+	if ss.Path != "" {
+		return ss.Path + ".state"
+	}
+	return ""
+}
+
+func addrString(a *config.Address) string {
+	if a.Addr.IsValid() {
+		return a.Addr.String()
+	}
+	return net.JoinHostPort(a.Host, fmt.Sprint(a.Port))
+}
+
+func serverConf(p *config.Proxy, name string) *config.Server {
+	for _, s := range p.Servers {
+		if s.Name == name {
+			return s
+		}
+	}
+	return nil
+}
+
+// checkConfig turns a server line and its backend's check settings into a
+// health.Config.
+func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Config, error) {
+	hc := health.Config{
+		Enabled: s.Check && !s.Disabled, Inter: s.Inter, FastInter: s.FastInter, DownInter: s.DownInter,
+		Rise: s.Rise, Fall: s.Fall, Port: int(s.Port), Spread: c.Global.SpreadChecks,
+		Slowstart: s.SlowStart, Observe: s.Observe, ErrorLimit: s.ErrorLimit, OnError: s.OnError,
+	}
+	if s.Addr != "" {
+		a, err := netip.ParseAddr(s.Addr)
+		if err != nil {
+			return hc, fmt.Errorf("%s: server %s: addr %q: want an IP address", s.Pos, s.Name, s.Addr)
+		}
+		hc.Addr = a
+	}
+	// `timeout check` bounds the read once connected; the connect itself
+	// is bounded by `timeout connect`, as in HAProxy. Without it, inter.
+	if p.Timeouts.Check > 0 {
+		hc.Timeout = p.Timeouts.Check + p.Timeouts.Connect
+	}
+	switch {
+	case p.Option("httpchk") != nil:
+		hc.Probe = health.ProbeSpec{Type: "http", HTTP: httpSpec(p)}
+	case p.Option("ssl-hello-chk") != nil:
+		hc.Probe = health.ProbeSpec{Type: "ssl-hello"}
+	default:
+		hc.Probe = health.ProbeSpec{Type: "tcp"}
+	}
+	if s.AgentCheck {
+		ag := &health.AgentConfig{Port: int(s.AgentPort), Inter: s.AgentInter, Send: s.AgentSend}
+		if s.AgentAddr != "" {
+			a, err := netip.ParseAddr(s.AgentAddr)
+			if err != nil {
+				return hc, fmt.Errorf("%s: server %s: agent-addr %q: want an IP address", s.Pos, s.Name, s.AgentAddr)
+			}
+			ag.Addr = a
+		}
+		hc.Agent = ag
+	}
+	return hc, nil
+}
+
+func httpSpec(p *config.Proxy) health.HTTPSpec {
+	var sp health.HTTPSpec
+	if o := p.Option("httpchk"); o != nil && o.HTTPChk != nil {
+		sp.Method, sp.URI, sp.Version = o.HTTPChk.Method, o.HTTPChk.URI, o.HTTPChk.Version
+		for _, h := range o.HTTPChk.Headers {
+			if k, v, ok := strings.Cut(h, ":"); ok {
+				sp.Headers = append(sp.Headers, [2]string{strings.TrimSpace(k), strings.TrimSpace(v)})
+			}
+		}
+	}
+	for _, hc := range p.HTTPCheck {
+		switch hc.Action {
+		case "send":
+			if hc.Method != "" {
+				sp.Method = hc.Method
+			}
+			if hc.URI != "" {
+				sp.URI = hc.URI
+			}
+			if hc.Version != "" {
+				sp.Version = hc.Version
+			}
+			for _, h := range hc.Headers {
+				sp.Headers = append(sp.Headers, [2]string{h.Name, h.Value})
+			}
+			sp.Body = hc.Body
+		case "expect":
+			switch hc.Match {
+			case "status", "rstatus", "string", "rstring":
+				sp.Expect = append(sp.Expect, health.Expect{Negate: hc.Negate, Kind: hc.Match, Pattern: hc.Pattern})
+			}
+		}
+	}
+	return sp
+}
+
+func cookieOf(p *config.Proxy) (*persist.Cookie, error) {
+	ck := p.Cookie
+	cfg := persist.Config{Name: ck.Name, Mode: ck.Mode, Indirect: ck.Indirect, NoCache: ck.NoCache, PostOnly: ck.PostOnly,
+		Preserve: ck.Preserve, HTTPOnly: ck.HTTPOnly, Secure: ck.Secure, Domains: ck.Domains, MaxIdle: ck.MaxIdle,
+		MaxLife: ck.MaxLife, Persist: p.Option("persist") != nil}
+	set, err := aclSet(p)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.ForcePersist, err = anyCond(p.ForcePersist, set); err != nil {
+		return nil, err
+	}
+	if cfg.IgnorePersist, err = anyCond(p.IgnorePersist, set); err != nil {
+		return nil, err
+	}
+	c, err := persist.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("%s: cookie: %w", ck.Pos, err)
+	}
+	return c, nil
+}
+
+func anyCond(list []*config.Condition, set *acl.Set) (func(core.Request) bool, error) {
+	if len(list) == 0 {
+		return nil, nil
+	}
+	var conds []*acl.Condition
+	for _, c := range list {
+		cc, err := condOf(c, set)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.Pos, err)
+		}
+		conds = append(conds, cc)
+	}
+	return func(r core.Request) bool {
+		for _, c := range conds {
+			if c.Match(r) {
+				return true
+			}
+		}
+		return false
+	}, nil
+}
+
+func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, version string, log *slog.Logger) (*stats.Handler, error) {
+	st := p.Stats
+	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version, Node: st.ShowNode}
+	for _, a := range st.Auth {
+		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
+	}
+	if len(st.Admin) > 0 {
+		set, err := aclSet(p)
+		if err != nil {
+			return nil, err
+		}
+		adm, err := anyCond(st.Admin, set)
+		if err != nil {
+			return nil, err
+		}
+		pc.Admin = func(r *http.Request) bool { return adm(httpView{r}) }
+	}
+	return stats.NewHandler(pc, src, mgr, mgr, log.With("subsystem", "stats", "proxy", p.Name)), nil
+}
+
+// The two helpers below rebuild ACL conditions with core/acl as the engine
+// does for its own rules (core/proxy keeps its copies unexported).
+
+func aclSet(p *config.Proxy) (*acl.Set, error) {
+	set := acl.NewSet()
+	for _, a := range p.ACLs {
+		if err := set.Add(a.Name, aclWords(a)); err != nil {
+			return nil, fmt.Errorf("%s: acl %s: %w", a.Pos, a.Name, err)
+		}
+	}
+	return set, nil
+}
+
+func aclWords(a *config.ACL) []string {
+	crit := a.Criterion
+	if a.Arg != "" {
+		crit += "(" + a.Arg + ")"
+	}
+	words := append([]string{crit}, a.Flags...)
+	for _, v := range a.Values {
+		words = append(words, v.Text)
+	}
+	return words
+}
+
+func condOf(c *config.Condition, set *acl.Set) (*acl.Condition, error) {
+	words := []string{"if"}
+	if c.Unless {
+		words[0] = "unless"
+	}
+	for i, and := range c.Or {
+		if i > 0 {
+			words = append(words, "||")
+		}
+		for _, t := range and {
+			neg := ""
+			if t.Negate {
+				neg = "!"
+			}
+			if t.Anon != nil {
+				if neg != "" {
+					words = append(words, neg)
+				}
+				words = append(words, "{")
+				words = append(words, aclWords(t.Anon)...)
+				words = append(words, "}")
+				continue
+			}
+			words = append(words, neg+t.ACL)
+		}
+	}
+	return acl.ParseCondition(words, set.Lookup)
+}
+
+// httpView presents a net/http request (the stats page's) as core.Request
+// so `stats admin if COND` evaluates the same ACLs as the engine.
+type httpView struct{ r *http.Request }
+
+func (v httpView) Method() []byte { return []byte(v.r.Method) }
+func (v httpView) URI() []byte    { return []byte(v.r.RequestURI) }
+func (v httpView) Path() []byte   { return []byte(v.r.URL.Path) }
+func (v httpView) Query() []byte  { return []byte(v.r.URL.RawQuery) }
+func (v httpView) Header(name string) ([]byte, bool) {
+	if name == "Host" || strings.EqualFold(name, "host") {
+		return []byte(v.r.Host), v.r.Host != ""
+	}
+	vals := v.r.Header.Values(name)
+	if len(vals) == 0 {
+		return nil, false
+	}
+	return []byte(vals[0]), true
+}
+func (v httpView) NumHeaders() int {
+	n := 0
+	for _, vals := range v.r.Header {
+		n += len(vals)
+	}
+	return n
+}
+func (v httpView) HeaderAt(i int) ([]byte, []byte) {
+	for k, vals := range v.r.Header {
+		if i < len(vals) {
+			return []byte(k), []byte(vals[i])
+		}
+		i -= len(vals)
+	}
+	return nil, nil
+}
+func (v httpView) Src() netip.AddrPort {
+	ap, _ := netip.ParseAddrPort(v.r.RemoteAddr)
+	return ap
+}
+func (v httpView) Dst() netip.AddrPort { return netip.AddrPort{} }
+func (v httpView) TLS() bool           { return v.r.TLS != nil }
+
+var _ core.Request = httpView{}
+
+// EngineSource snapshots a running engine's counters in configuration order.
+func EngineSource(c *config.Config, e *proxy.Engine, version string, started time.Time, extra func() []stats.Extra) stats.Source {
+	return stats.SourceFunc(func() stats.Snapshot {
+		snap := stats.Snapshot{Info: stats.Info{Name: "varde", Version: version, Started: started, CurConns: e.ActConn(), MaxConn: int64(c.Global.MaxConn)}}
+		for i, p := range c.Proxies {
+			sp := stats.Proxy{Name: p.Name, ID: p.ID, Mode: p.EffectiveMode()}
+			if sp.ID == 0 {
+				sp.ID = i + 1
+			}
+			if p.IsFrontend() {
+				if f := e.Frontend(p.Name); f != nil {
+					fc := countersOf(&f.Counters)
+					fc.LimitConns = int64(p.MaxConn)
+					sp.Frontend = &fc
+				}
+			}
+			if p.IsBackend() {
+				if b := e.Backend(p.Name); b != nil {
+					bc := countersOf(&b.Counters)
+					sp.Backend = &bc
+					sp.Servers = b.Servers
+					if p.Balance != nil {
+						sp.Algo = p.Balance.Algorithm
+					} else {
+						sp.Algo = "roundrobin"
+					}
+				}
+			}
+			if sp.Frontend != nil || sp.Backend != nil {
+				snap.Proxies = append(snap.Proxies, sp)
+			}
+		}
+		if extra != nil {
+			snap.Extra = extra()
+		}
+		return snap
+	})
+}
+
+func countersOf(c *proxy.Counters) stats.Counters {
+	out := stats.Counters{
+		CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
+		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), DeniedReq: c.Denied.Load(), ReqErrors: c.ReqErrors.Load(),
+		ConnErrors: c.ConnErrors.Load(), RespErrors: c.RespErrors.Load(), Retries: c.Retries.Load(), Redispatch: c.Redispatch.Load(),
+		Queued: c.Queued.Load(), MaxQueued: c.MaxQueued.Load(),
+	}
+	for i := range out.Status {
+		out.Status[i] = c.Status[i].Load()
+	}
+	return out
+}
