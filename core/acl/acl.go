@@ -241,6 +241,9 @@ type sample struct {
 	nets     []netip.Prefix
 	ints     []intPat
 	noValues bool // string/ip criterion without values: never matches (HAProxy warns)
+	// method patterns: whether each is a well-known method, as written
+	methodKnown []bool
+	methodRaw   []string
 }
 
 // Parse compiles one ACL: a criterion such as "path_beg" or "hdr(host)",
@@ -437,6 +440,10 @@ func (s *sample) compile(c criterion, vals []string) error {
 		}
 	default:
 		for _, v := range vals {
+			if s.fetch == fMethod {
+				s.methodKnown = append(s.methodKnown, isWellKnownMethod([]byte(v)))
+				s.methodRaw = append(s.methodRaw, v)
+			}
 			if s.fold {
 				v = strings.ToLower(v)
 			}
@@ -550,7 +557,7 @@ func (s *sample) Match(req core.Request) bool {
 	case fURL:
 		return s.matchBytes(req.URI())
 	case fMethod:
-		return s.matchBytes(req.Method())
+		return s.matchMethod(req.Method())
 	case fHdr:
 		return s.matchHeader(req)
 	case fFullHdr:
@@ -618,6 +625,43 @@ func (s *sample) Match(req core.Request) bool {
 		return s.matchInt(int64(req.Dst().Port()), true)
 	case fSSL:
 		return req.TLS()
+	}
+	return false
+}
+
+// wellKnownMethods are the methods HAProxy parses into a method id.
+var wellKnownMethods = []string{"OPTIONS", "GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "CONNECT"}
+
+func isWellKnownMethod(m []byte) bool {
+	for _, k := range wellKnownMethods {
+		if string(m) == k {
+			return true
+		}
+	}
+	return false
+}
+
+// matchMethod follows HAProxy's pat_match_meth: a pattern naming a
+// well-known method matches that method exactly (so `-i` does not make
+// "post" match POST), and any other pattern is compared as a string, with
+// `-i` if given, against requests whose method is not a well-known one.
+func (s *sample) matchMethod(m []byte) bool {
+	switch s.kind {
+	case mStr:
+	case mReg, mBeg, mEnd, mSub, mDom, mDir, mLen, mFound:
+		return s.matchBytes(m)
+	}
+	known := isWellKnownMethod(m)
+	for i, p := range s.strs {
+		if s.methodKnown[i] {
+			if known && string(m) == s.methodRaw[i] {
+				return true
+			}
+			continue
+		}
+		if !known && len(m) == len(p) && s.eq(m, p) {
+			return true
+		}
 	}
 	return false
 }

@@ -50,7 +50,7 @@ func TestParseMatch(t *testing.T) {
 		{[]string{"url_beg", "/api/v1/Users?"}, true},
 		{[]string{"method", "GET"}, true},
 		{[]string{"method", "get"}, false},
-		{[]string{"method", "-i", "get"}, true},
+		{[]string{"method", "-i", "get"}, false}, // as HAProxy: -i only for non-standard methods
 		{[]string{"method", "POST", "PUT"}, false},
 		{[]string{"hdr(host)", "-i", "www.example.com:8080"}, true},
 		{[]string{"hdr(Host)", "www.example.com:8080"}, false},
@@ -113,6 +113,30 @@ func TestParseMatch(t *testing.T) {
 				t.Errorf("Match = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestMethodRules(t *testing.T) {
+	for _, tt := range []struct {
+		method string
+		words  []string
+		want   bool
+	}{
+		{"GET", []string{"method", "GET"}, true},
+		{"get", []string{"method", "GET"}, false},
+		{"get", []string{"method", "-i", "GET"}, false},
+		{"PURGE", []string{"method", "PURGE"}, true},
+		{"purge", []string{"method", "-i", "PURGE"}, true},
+		{"purge", []string{"method", "PURGE"}, false},
+		{"POST", []string{"method", "-m", "beg", "PO"}, true},
+	} {
+		m, err := ParseWords(tt.words)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := m.Match(acltest.New(tt.method, "/")); got != tt.want {
+			t.Errorf("%s vs %v: got %v", tt.method, tt.words, got)
+		}
 	}
 }
 
