@@ -255,3 +255,18 @@ func BenchmarkRingHash(b *testing.B) {
 		r.Hash(h, ctx, 0)
 	}
 }
+
+func TestMapDistribution(t *testing.T) {
+	ss := balancetest.Servers(1, 2, 3)
+	m := BuildMap(ss)
+	ctx := &core.PickContext{}
+	c := map[string]int{}
+	for k := range 60000 {
+		c[m.Hash(FullHash(uint32(k)), ctx).Name]++
+	}
+	for name, want := range map[string]int{"s1": 10000, "s2": 20000, "s3": 30000} {
+		if !balancetest.Within(c[name], want, 0.05) {
+			t.Errorf("%s: %d keys, want about %d", name, c[name], want)
+		}
+	}
+}
