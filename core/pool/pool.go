@@ -152,8 +152,10 @@ func (p *Pool) Acquire(ctx *core.PickContext) *core.Server {
 	return s
 }
 
-// Release ends a session obtained with Acquire and tells balancers that
-// track in-flight work.
+// Release ends a session: it decrements Server.Active and tells balancers
+// that track in-flight work. Use it after Acquire, or after Pick when the
+// caller took the slot itself (the engine reserves within maxconn with a
+// compare-and-swap on Active, then releases here).
 func (p *Pool) Release(s *core.Server) {
 	s.Active.Add(-1)
 	if p.rel != nil {
