@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"syscall"
@@ -132,6 +133,15 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer cancel()
+	// VARDE_CPUPROFILE=FILE writes a CPU profile of the whole run, for
+	// performance work (`go tool pprof bin/varde FILE`).
+	if path := os.Getenv("VARDE_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
 	if err := run(ctx, set, log, stdout, *grace, *pidfile); err != nil {
 		log.Error("varde stopped with an error", "err", err)
 		return 1

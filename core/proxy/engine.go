@@ -105,6 +105,7 @@ type Engine struct {
 	pool     sync.Pool // *session
 	stopCh   chan struct{}
 	named    atomic.Pointer[map[string]httpHandler]
+	parker   *parker
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -190,6 +191,7 @@ func New(cfg *Config, log *slog.Logger) (*Engine, error) {
 		e.frontends = append(e.frontends, f)
 	}
 	e.pool.New = func() any { return e.newSession() }
+	e.parker = newParker(e)
 	return e, nil
 }
 
@@ -218,6 +220,7 @@ func (e *Engine) Start() error {
 		}
 	}
 	go e.purgeLoop()
+	e.parker.start()
 	return nil
 }
 
@@ -300,6 +303,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.lwg.Wait()
+	e.parker.closeAll()
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {

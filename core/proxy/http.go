@@ -39,6 +39,8 @@ type session struct {
 	accept     time.Time
 	nreq       int
 	closeAfter bool
+	park       bool      // the connection went idle: park it
+	kaDeadline time.Time // when the idle keep-alive wait ends
 }
 
 func (e *Engine) newSession() *session {
@@ -46,7 +48,7 @@ func (e *Engine) newSession() *session {
 	s := &session{
 		e:   e,
 		in:  make([]byte, bs),
-		out: make([]byte, 0, bs+bs/2),
+		out: make([]byte, 0, bs),
 		sb:  make([]byte, bs),
 	}
 	s.req.Fields = make([]httpx.Field, 0, e.limits.MaxHeaders)
@@ -56,17 +58,43 @@ func (e *Engine) newSession() *session {
 }
 
 func (e *Engine) serveHTTP(f *Frontend, c net.Conn) {
-	defer e.wg.Done()
-	defer e.release(f)
-	s := e.pool.Get().(*session)
-	s.f, s.conn, s.n, s.nreq, s.closeAfter = f, c, 0, 0, false
-	s.accept = time.Now()
-	s.src, s.dst = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	f.connOpen()
 	e.actconn.Add(1)
+	e.runHTTP(&parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())})
+}
+
+// parked is what a client connection keeps while it has no session: idle
+// keep-alive connections hand their buffers back and wait in the parker
+// (one epoll set for all of them) instead of holding a goroutine.
+type parked struct {
+	f        *Frontend
+	c        net.Conn
+	accept   time.Time
+	src, dst netip.AddrPort
+	nreq     int
+	fd       int
+	deadline time.Time // end of timeout http-keep-alive
+}
+
+// closeHTTP ends a client connection for good.
+func (e *Engine) closeHTTP(f *Frontend, c net.Conn) {
+	c.Close()
+	f.CurConns.Add(-1)
+	e.actconn.Add(-1)
+	e.release(f)
+	e.wg.Done()
+}
+
+// runHTTP serves a client connection with a pooled session until it closes
+// or goes idle long enough to be parked.
+func (e *Engine) runHTTP(p *parked) {
+	f, c := p.f, p.c
+	s := e.pool.Get().(*session)
+	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park = f, c, 0, p.nreq, false, false
+	s.accept, s.src, s.dst = p.accept, p.src, p.dst
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -79,8 +107,8 @@ func (e *Engine) serveHTTP(f *Frontend, c net.Conn) {
 				s.up.c.Close()
 				s.up = nil
 			}
+			s.park = false
 		}
-		c.Close()
 		if s.up != nil {
 			s.up.s.putIdle(s.up, time.Now())
 			s.up = nil
@@ -88,10 +116,14 @@ func (e *Engine) serveHTTP(f *Frontend, c net.Conn) {
 		e.mu.Lock()
 		delete(e.conns, s)
 		e.mu.Unlock()
-		f.CurConns.Add(-1)
-		e.actconn.Add(-1)
+		park := s.park && !e.stopping.Load()
+		p.nreq = s.nreq
+		p.deadline = s.kaDeadline
 		s.conn, s.f = nil, nil
 		e.pool.Put(s)
+		if !park || !e.parker.park(p) {
+			e.closeHTTP(f, c)
+		}
 	}()
 	for s.transaction() {
 		if e.stopping.Load() {
@@ -175,9 +207,22 @@ func (s *session) readHead() bool {
 			s.idle.Store(false)
 			return false
 		}
-		s.conn.SetReadDeadline(from.Add(d))
+		dl := from.Add(d)
+		parkable := s.n == 0 && !first && e.parker.enabled()
+		if parkable && d > parkAfter {
+			// Wait a little with the session at hand (busy clients send
+			// their next request within microseconds), then park.
+			s.conn.SetReadDeadline(from.Add(parkAfter))
+		} else {
+			s.conn.SetReadDeadline(dl)
+			parkable = false
+		}
 		m, err := s.conn.Read(s.in[s.n:])
 		s.idle.Store(false)
+		if m == 0 && parkable && isTimeout(err) && !e.stopping.Load() {
+			s.park, s.kaDeadline = true, dl
+			return false
+		}
 		if m > 0 {
 			if s.n == 0 {
 				got = time.Now()

@@ -746,3 +746,52 @@ func TestTCPMode(t *testing.T) {
 		t.Fatalf("redispatch %d, connection errors %d: want every failure redispatched", r, c)
 	}
 }
+
+func TestIdleConnectionsParkAndResume(t *testing.T) {
+	if parkAfter > time.Second {
+		t.Skip("no parking on this platform")
+	}
+	b1, _ := backend(t, "b1", nil)
+	cfg := simpleConfig(hostport(b1))
+	cfg.Frontends[0].Timeouts.HTTPKeepAlive = 2 * time.Second
+	e, addr := startEngine(t, cfg)
+	var conns []net.Conn
+	var readers []*bufio.Reader
+	for i := 0; i < 20; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		body(t, rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET"))
+		conns, readers = append(conns, c), append(readers, br)
+	}
+	if err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
+		if n := e.Parked(); n != 20 {
+			return fmt.Errorf("%d parked", n)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// A parked connection resumes on its next request.
+	for i, c := range conns {
+		if b := body(t, rawExchange(t, c, readers[i], "GET /again HTTP/1.1\r\nHost: a\r\n\r\n", "GET")); b != "hello from b1" {
+			t.Fatalf("resumed connection %d: %q", i, b)
+		}
+	}
+	// And timeout http-keep-alive still closes it once parked.
+	c := conns[0]
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	start := time.Now()
+	if _, err := readers[0].ReadByte(); err == nil {
+		t.Fatal("parked connection got data instead of being closed")
+	}
+	if d := time.Since(start); d < time.Second || d > 6*time.Second {
+		t.Fatalf("closed after %v, want about the 2s keep-alive timeout", d)
+	}
+	if fe := e.Frontend("fe"); fe.CurConns.Load() > 19 {
+		t.Fatalf("current connections %d after the close", fe.CurConns.Load())
+	}
+}

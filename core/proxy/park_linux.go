@@ -1,0 +1,170 @@
+package proxy
+
+import (
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// parkAfter is how long an idle keep-alive connection keeps its session
+// (buffers and goroutine) before it is parked. Busy clients never reach it,
+// so the fast path is unaffected; idle ones cost a few hundred bytes
+// instead of buffers plus a goroutine stack, which is what lets 10,000 idle
+// keep-alive clients fit in HAProxy-like memory.
+const parkAfter = 50 * time.Millisecond
+
+// parker holds idle client connections in one epoll set. When one becomes
+// readable (next request, or close) a goroutine resumes it with a fresh
+// session; timeout http-keep-alive is enforced by a sweep.
+type parker struct {
+	e      *Engine
+	epfd   int
+	mu     sync.Mutex
+	conns  map[int]*parked
+	closed bool
+	done   chan struct{}
+}
+
+func newParker(e *Engine) *parker {
+	p := &parker{e: e, epfd: -1, conns: map[int]*parked{}, done: make(chan struct{})}
+	fd, err := syscall.EpollCreate1(syscall.EPOLL_CLOEXEC)
+	if err != nil {
+		e.log.Warn("idle connection parking disabled", "err", err)
+		close(p.done)
+		return p
+	}
+	p.epfd = fd
+	return p
+}
+
+func (p *parker) enabled() bool { return p.epfd >= 0 }
+
+func (p *parker) start() {
+	if p.enabled() {
+		go p.loop()
+	}
+}
+
+// park registers the connection; false means it could not be parked and
+// the caller closes it.
+func (p *parker) park(pc *parked) bool {
+	if !p.enabled() {
+		return false
+	}
+	tc, ok := pc.c.(*net.TCPConn)
+	if !ok {
+		return false
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return false
+	}
+	fd := -1
+	rc.Control(func(f uintptr) { fd = int(f) })
+	if fd < 0 {
+		return false
+	}
+	pc.fd = fd
+	p.mu.Lock()
+	if p.closed {
+		p.mu.Unlock()
+		return false
+	}
+	p.conns[fd] = pc
+	p.mu.Unlock()
+	ev := syscall.EpollEvent{Events: syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLONESHOT, Fd: int32(fd)}
+	if err := syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_ADD, fd, &ev); err != nil {
+		p.mu.Lock()
+		delete(p.conns, fd)
+		p.mu.Unlock()
+		return false
+	}
+	return true
+}
+
+// take removes fd from the set; the caller then owns the connection.
+func (p *parker) take(fd int) *parked {
+	p.mu.Lock()
+	pc := p.conns[fd]
+	if pc != nil {
+		delete(p.conns, fd)
+	}
+	p.mu.Unlock()
+	if pc != nil {
+		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, fd, nil)
+	}
+	return pc
+}
+
+func (p *parker) loop() {
+	defer close(p.done)
+	defer syscall.Close(p.epfd)
+	events := make([]syscall.EpollEvent, 256)
+	lastSweep := time.Now()
+	for {
+		n, err := syscall.EpollWait(p.epfd, events, 200)
+		if err != nil && err != syscall.EINTR {
+			p.e.log.Error("epoll wait failed; parked connections closed", "err", err)
+			p.closeAll()
+			return
+		}
+		for i := 0; i < n; i++ {
+			if pc := p.take(int(events[i].Fd)); pc != nil {
+				go p.e.runHTTP(pc)
+			}
+		}
+		select {
+		case <-p.e.stopCh:
+			p.closeAll()
+			return
+		default:
+		}
+		if now := time.Now(); now.Sub(lastSweep) >= 100*time.Millisecond {
+			lastSweep = now
+			p.sweep(now)
+		}
+	}
+}
+
+// sweep closes the connections whose keep-alive wait is over.
+func (p *parker) sweep(now time.Time) {
+	var expired []*parked
+	p.mu.Lock()
+	for fd, pc := range p.conns {
+		if !now.Before(pc.deadline) {
+			delete(p.conns, fd)
+			expired = append(expired, pc)
+		}
+	}
+	p.mu.Unlock()
+	for _, pc := range expired {
+		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, pc.fd, nil)
+		p.e.closeHTTP(pc.f, pc.c)
+	}
+}
+
+// closeAll closes every parked connection (graceful stop: they are idle).
+func (p *parker) closeAll() {
+	p.mu.Lock()
+	p.closed = true
+	list := make([]*parked, 0, len(p.conns))
+	for fd, pc := range p.conns {
+		delete(p.conns, fd)
+		list = append(list, pc)
+	}
+	p.mu.Unlock()
+	for _, pc := range list {
+		if p.epfd >= 0 {
+			syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, pc.fd, nil)
+		}
+		p.e.closeHTTP(pc.f, pc.c)
+	}
+}
+
+// Parked reports how many idle connections are parked.
+func (e *Engine) Parked() int {
+	e.parker.mu.Lock()
+	defer e.parker.mu.Unlock()
+	return len(e.parker.conns)
+}
