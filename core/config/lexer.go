@@ -49,14 +49,19 @@ func Texts(ts []Token) []string {
 // lines are an error rather than silently truncated.
 const maxLineLen = 64 * 1024
 
+// maxWords is HAProxy's MAX_LINE_ARGS: haproxy -c refuses longer lines.
+const maxWords = 64
+
 // Lex splits a haproxy.cfg-syntax file into lines of words, following
 // HAProxy's rules: '#' starts a comment outside quotes; words are separated
 // by blanks; single quotes keep everything literal; double quotes group
 // words and expand ${VAR}; a backslash outside single quotes escapes one of
-// ` \ # ' " $` and reads \r \n \t \xHH; any other backslash is kept as is, so
-// regexes such as `path_reg ^/a\.b` survive. ${VAR} is expanded outside
-// single quotes (as HAProxy does), ${VAR-default} falls back to "default"
-// when VAR is empty. env may be nil (no variable is set).
+// ` \ # ' "` (and `$` inside double quotes) and reads \r \n \t \xHH; any
+// other backslash is kept as is, so regexes such as `path_reg ^/a\.b`
+// survive. ${VAR} is expanded inside double quotes only, as HAProxy does;
+// ${VAR-default} falls back to "default" when VAR is empty. env may be nil
+// (no variable is set). TestLexMatchesHAProxy pins these rules against the
+// real haproxy binary.
 func Lex(file string, src []byte, env func(string) string, d *diag.List) []Line {
 	if env == nil {
 		env = func(string) string { return "" }
@@ -80,6 +85,10 @@ func Lex(file string, src []byte, env func(string) string, d *diag.List) []Line 
 			continue
 		}
 		words := lexLine(file, lineNo, string(raw), env, d)
+		if len(words) > maxWords {
+			d.Errorf(words[maxWords].Pos, words[0].Text, "split the line (HAProxy has the same limit)", "too many words on one line (%d, at most %d)", len(words), maxWords)
+			words = words[:maxWords]
+		}
 		if len(words) > 0 {
 			pos.Col = words[0].Pos.Col
 			lines = append(lines, Line{Pos: pos, Words: words})
@@ -134,7 +143,7 @@ func lexLine(file string, lineNo int, s string, env func(string) string, d *diag
 				cur.WriteByte(c)
 			}
 			i++
-		case c == '\'':
+		case c == '\'' && !dquote:
 			begin(i)
 			squote, quoted, qstart = true, true, i
 			i++
@@ -160,8 +169,16 @@ func lexLine(file string, lineNo int, s string, env func(string) string, d *diag
 			}
 			n := s[i+1]
 			switch n {
-			case ' ', '\\', '#', '\'', '"', '$':
+			case ' ', '\\', '#', '\'', '"':
 				cur.WriteByte(n)
+				i += 2
+			case '$':
+				// Only in double quotes, where $ is special, is \$ an escape.
+				if dquote {
+					cur.WriteByte('$')
+				} else {
+					cur.WriteString(`\$`)
+				}
 				i += 2
 			case 'r':
 				cur.WriteByte('\r')
@@ -185,13 +202,13 @@ func lexLine(file string, lineNo int, s string, env func(string) string, d *diag
 				cur.WriteByte('\\')
 				i++
 			}
-		case c == '$' && i+1 < len(s) && s[i+1] == '{':
+		case c == '$' && dquote && i+1 < len(s) && s[i+1] == '{':
 			begin(i)
 			end := strings.IndexByte(s[i+2:], '}')
-			if end < 0 {
+			if q := strings.IndexByte(s[i+2:], '"'); end < 0 || (q >= 0 && q < end) {
 				d.Errorf(pos(i), "", "close the variable with '}'", "unterminated ${...} environment variable")
-				cur.WriteString(s[i:])
-				i = len(s)
+				cur.WriteString("${")
+				i += 2
 				break
 			}
 			name := s[i+2 : i+2+end]
@@ -209,6 +226,9 @@ func lexLine(file string, lineNo int, s string, env func(string) string, d *diag
 			cur.WriteString(v)
 			i += 3 + end
 		default:
+			if c == '$' && !dquote && i+1 < len(s) && s[i+1] == '{' {
+				d.Warnf(pos(i), "", "write \"${VAR}\" in double quotes", "${...} outside double quotes is kept literally, not expanded (as in HAProxy)")
+			}
 			begin(i)
 			cur.WriteByte(c)
 			i++

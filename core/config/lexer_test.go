@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -25,15 +26,17 @@ func TestLex(t *testing.T) {
 		{"control escapes", `v a\r\nb\tc\x41`, [][]string{{"v", "a\r\nb\tcA"}}, 0},
 		{"single quotes literal", `v '${HOST} \n'`, [][]string{{"v", `${HOST} \n`}}, 0},
 		{"env in double quotes", `server s "${HOST}:80"`, [][]string{{"server", "s", "10.0.0.1:80"}}, 0},
-		{"env unquoted", `server s ${HOST}:80`, [][]string{{"server", "s", "10.0.0.1:80"}}, 0},
+		{"env unquoted is literal", `server s ${HOST}:80`, [][]string{{"server", "s", "${HOST}:80"}}, 0},
+		{"single quote inside double quotes", `v "it's"`, [][]string{{"v", "it's"}}, 0},
+		{"escaped dollar unquoted kept", `v a\$b`, [][]string{{"v", `a\$b`}}, 0},
 		{"env default", `v "${EMPTY-dflt}"`, [][]string{{"v", "dflt"}}, 0},
 		{"adjacent quoted parts", `v a"b c"'d'`, [][]string{{"v", "ab cd"}}, 0},
 		{"empty quoted word", `v "" x`, [][]string{{"v", "", "x"}}, 0},
 		{"crlf", "a b\r\nc\r\n", [][]string{{"a", "b"}, {"c"}}, 0},
 		{"unterminated quote", `v "abc`, [][]string{{"v", "abc"}}, 1},
 		{"bad hex", `v \xZZ`, [][]string{{"v", `\xZZ`}}, 1},
-		{"unterminated var", `v ${HOST`, [][]string{{"v", "${HOST"}}, 1},
-		{"escaped dollar", `v \${HOST}`, [][]string{{"v", "${HOST}"}}, 0},
+		{"unterminated var", `v "${HOST"`, [][]string{{"v", "${HOST"}}, 1},
+		{"escaped dollar", `v "\${HOST}"`, [][]string{{"v", "${HOST}"}}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -82,5 +85,17 @@ func TestEmptyEnvWarns(t *testing.T) {
 	Lex("f.cfg", []byte(`v "${NOPE}"`), nil, d)
 	if d.Len() != 1 || d.HasErrors() {
 		t.Fatalf("want one warning, got %v", d.Items())
+	}
+}
+
+func TestUnquotedVarWarns(t *testing.T) {
+	d := &diag.List{}
+	lines := Lex("f.cfg", []byte(`server s ${HOST}:80`), func(string) string { return "x" }, d)
+	if got := lines[0].Words[2].Text; got != "${HOST}:80" {
+		t.Errorf("got %q", got)
+	}
+	items := d.Items()
+	if len(items) != 1 || items[0].Severity != diag.Warning || items[0].Pos.Col != 10 || !strings.Contains(items[0].Hint, `"${VAR}"`) {
+		t.Fatalf("want one warning at col 10, got %v", items)
 	}
 }
