@@ -127,7 +127,7 @@ func targetFromConfig(l *config.Log) (TargetSpec, error) {
 	if l.Format != "" {
 		f, ok := formatNames[l.Format]
 		if !ok {
-			return ts, fmt.Errorf("log %s: format %q is not supported by varde's log pipeline (raw, local, rfc3164, rfc5424, short, priority)", l.Target, l.Format)
+			return ts, fmt.Errorf("log %s: format %q is not supported by varde's log pipeline (raw, local, rfc3164, rfc5424, short, priority, timed, iso)", l.Target, l.Format)
 		}
 		ts.Format = f
 	}

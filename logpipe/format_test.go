@@ -143,8 +143,11 @@ func TestSyslogHeaders(t *testing.T) {
 		{FormatRaw, ""},
 		{FormatLocal, "<134>Nov  1 09:05:07 varde[42]: "},
 		{FormatRFC3164, "<134>Nov  1 09:05:07 lb1 varde[42]: "},
-		{FormatRFC5424, "<134>1 2026-11-01T09:05:07.123456Z lb1 varde 42 - - "},
-		{FormatShort, "<134>"},
+		{FormatRFC5424, "<134>1 2026-11-01T09:05:07.123456+00:00 lb1 varde 42 - - "},
+		{FormatShort, "<6>"},
+		{FormatPriority, "<134>"},
+		{FormatTimed, "<6>2026-11-01T09:05:07.123456+00:00 "},
+		{FormatISO, "2026-11-01T09:05:07.123456+00:00 "},
 	}
 	for _, tt := range tests {
 		fr := framer{format: tt.f, pri: 16*8 + 6, host: "lb1", tag: "varde", pid: 42}

@@ -13,13 +13,15 @@ const (
 	FormatLocal                        // RFC 3164 without hostname (HAProxy's default for network targets)
 	FormatRFC3164                      // <PRI>Mmm dd hh:mm:ss HOST TAG[PID]: MSG
 	FormatRFC5424                      // <PRI>1 TIMESTAMP HOST TAG PID - - MSG
-	FormatShort                        // <PRI>MSG
-	FormatPriority                     // same as short
+	FormatShort                        // <LEVEL>MSG (no facility, for systemd's stdout)
+	FormatPriority                     // <PRI>MSG
+	FormatTimed                        // <LEVEL>ISO-TIMESTAMP MSG
+	FormatISO                          // ISO-TIMESTAMP MSG
 )
 
 var formatNames = map[string]SyslogFormat{
 	"raw": FormatRaw, "local": FormatLocal, "rfc3164": FormatRFC3164, "rfc5424": FormatRFC5424,
-	"short": FormatShort, "priority": FormatPriority,
+	"short": FormatShort, "priority": FormatPriority, "timed": FormatTimed, "iso": FormatISO,
 }
 
 func (f SyslogFormat) String() string {
@@ -65,19 +67,35 @@ type framer struct {
 
 func unixUTC(sec int64) time.Time { return time.Unix(sec, 0).UTC() }
 
+// appendHeader writes the syslog header exactly as HAProxy 2.6 does for
+// each format (checked against haproxy -db with log stdout).
 func (f *framer) appendHeader(dst []byte, now time.Time, loc *time.Location) []byte {
-	if f.format == FormatRaw {
+	const iso = "2006-01-02T15:04:05.000000-07:00"
+	switch f.format {
+	case FormatRaw:
+		return dst
+	case FormatISO:
+		dst = now.In(loc).AppendFormat(dst, iso)
+		return append(dst, ' ')
+	case FormatShort, FormatTimed:
+		dst = append(dst, '<')
+		dst = strconv.AppendInt(dst, int64(f.pri&7), 10)
+		dst = append(dst, '>')
+		if f.format == FormatTimed {
+			dst = now.In(loc).AppendFormat(dst, iso)
+			dst = append(dst, ' ')
+		}
 		return dst
 	}
 	dst = append(dst, '<')
 	dst = strconv.AppendInt(dst, int64(f.pri), 10)
 	dst = append(dst, '>')
 	switch f.format {
-	case FormatShort, FormatPriority:
+	case FormatPriority:
 		return dst
 	case FormatRFC5424:
 		dst = append(dst, "1 "...)
-		dst = now.In(loc).AppendFormat(dst, "2006-01-02T15:04:05.000000Z07:00")
+		dst = now.In(loc).AppendFormat(dst, iso)
 		dst = append(dst, ' ')
 		dst = append(dst, orDash(f.host)...)
 		dst = append(dst, ' ')
@@ -107,8 +125,13 @@ func (f *framer) appendHeader(dst []byte, now time.Time, loc *time.Location) []b
 		f.sec, f.tsn = sec, len(b)
 	}
 	dst = append(dst, f.ts[:f.tsn]...)
-	if f.format == FormatRFC3164 && f.host != "" { // HAProxy: only with log-send-hostname
-		dst = append(dst, f.host...)
+	if f.format == FormatRFC3164 {
+		// HAProxy writes "localhost" unless log-send-hostname is set.
+		if f.host == "" {
+			dst = append(dst, "localhost"...)
+		} else {
+			dst = append(dst, f.host...)
+		}
 		dst = append(dst, ' ')
 	}
 	dst = append(dst, f.tag...)

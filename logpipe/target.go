@@ -113,7 +113,7 @@ func ParseLogLine(words []string) (TargetSpec, error) {
 			}
 			f, ok := formatNames[v]
 			if !ok {
-				return t, fmt.Errorf("log %s: format %q: want raw, local, rfc3164, rfc5424, short or priority", t.Raw, v)
+				return t, fmt.Errorf("log %s: format %q: want raw, local, rfc3164, rfc5424, short, priority, timed or iso", t.Raw, v)
 			}
 			t.Format, rest = f, rest[2:]
 		case "anonymize":

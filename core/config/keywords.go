@@ -51,8 +51,8 @@ var Keywords = []KeywordInfo{
 	{Name: "debug", Sections: G, Default: "", Enforced: true},  // accepted with a warning
 	{Name: "gid", Sections: G, Default: "", Enforced: true},    // accepted with a warning
 	{Name: "group", Sections: G, Default: "", Enforced: true},  // accepted with a warning
-	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: false},
-	{Name: "log-tag", Sections: G, Default: "varde", Enforced: false},
+	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
+	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: false},
@@ -67,9 +67,9 @@ var Keywords = []KeywordInfo{
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: false},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
-	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: false},
-	{Name: "tune.log.flush", Sections: G, Default: "100ms", Enforced: false},
-	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: false},
+	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: true},
+	{Name: "tune.log.flush", Sections: G, Default: "100ms", Enforced: true},
+	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: true},
 	{Name: "tune.maxrewrite", Sections: G, Default: "1024", Enforced: true},
 	{Name: "tune.ssl.default-dh-param", Sections: G, Default: "", Enforced: true}, // accepted: Go's TLS does not use DH params
 	{Name: "uid", Sections: G, Default: "", Enforced: true},                       // accepted with a warning
@@ -77,17 +77,17 @@ var Keywords = []KeywordInfo{
 	{Name: "user", Sections: G, Default: "", Enforced: true},                      // accepted with a warning
 
 	// log lines (global and proxies)
-	{Name: "log", Sections: G | DFB, Default: "none", Enforced: false},
-	{Name: "log anonymize", Sections: G | DFB, Default: "none (warning on file@)", Enforced: false},
-	{Name: "log compress", Sections: G | DFB, Default: "off", Enforced: false},
-	{Name: "log format", Sections: G | DFB, Default: "rfc3164", Enforced: false},
-	{Name: "log keep", Sections: G | DFB, Default: "all", Enforced: false},
-	{Name: "log len", Sections: G | DFB, Default: "1024", Enforced: false},
-	{Name: "log retention", Sections: G | DFB, Default: "forever", Enforced: false},
-	{Name: "log rotate", Sections: G | DFB, Default: "off", Enforced: false},
-	{Name: "log rotate-every", Sections: G | DFB, Default: "off", Enforced: false},
+	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},
+	{Name: "log anonymize", Sections: G | DFB, Default: "none (warning on file@)", Enforced: true},
+	{Name: "log compress", Sections: G | DFB, Default: "off", Enforced: true},
+	{Name: "log format", Sections: G | DFB, Default: "rfc3164", Enforced: true},
+	{Name: "log keep", Sections: G | DFB, Default: "all", Enforced: true},
+	{Name: "log len", Sections: G | DFB, Default: "1024", Enforced: true},
+	{Name: "log retention", Sections: G | DFB, Default: "forever", Enforced: true},
+	{Name: "log rotate", Sections: G | DFB, Default: "off", Enforced: true},
+	{Name: "log rotate-every", Sections: G | DFB, Default: "off", Enforced: true},
 	{Name: "log sample", Sections: G | DFB, Default: "all", Enforced: false},
-	{Name: "log-format", Sections: DFB, Default: "httplog/tcplog format", Enforced: false},
+	{Name: "log-format", Sections: DFB, Default: "httplog/tcplog format", Enforced: true},
 
 	// proxies
 	{Name: "acl", Sections: FB, Default: "", Enforced: true},
@@ -153,14 +153,14 @@ var Keywords = []KeywordInfo{
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: false},
-	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
 	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option httpchk", Sections: DB, Default: "OPTIONS / HTTP/1.0", Enforced: false},
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},
-	{Name: "option httplog", Sections: DF, Default: "off", Enforced: false},
-	{Name: "option jsonlog", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option httplog", Sections: DF, Default: "off", Enforced: true},
+	{Name: "option jsonlog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
@@ -168,7 +168,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
-	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: false},
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
