@@ -204,22 +204,18 @@ func (r *Ring) Hash(h uint32, ctx *core.PickContext, factor int) *core.Server {
 	if n == 0 {
 		return nil
 	}
-	// First point with key >= h, wrapping to the first. The search is
-	// written so the compiler can use conditional moves: random keys would
-	// otherwise mispredict a branch at every level.
+	// First point with key >= h, wrapping to the first.
 	keys := r.keys
-	base, size := 0, n
-	for size > 1 {
-		half := size >> 1
-		if keys[base+half] < h {
-			base += half
+	lo, hi := 0, n
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if keys[mid] < h {
+			lo = mid + 1
+		} else {
+			hi = mid
 		}
-		size -= half
 	}
-	next := base
-	if keys[base] < h {
-		next++
-	}
+	next := lo
 	if next == n {
 		next = 0
 	}
