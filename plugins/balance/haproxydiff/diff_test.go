@@ -137,6 +137,18 @@ func cases() []diffCase {
 			}),
 		},
 		diffCase{
+			// Consistent hashing falls back to walking the ring's points.
+			name: "url_param consistent with fallback", weights: []int{1, 2, 1},
+			spec: core.BalanceSpec{Algorithm: "url_param", Args: []string{"uid"}, HashType: "consistent"},
+			cfg:  "balance url_param uid\n  hash-type consistent",
+			reqs: uris(150, func(i int) string {
+				if i%3 == 0 {
+					return "/cart"
+				}
+				return "/cart?uid=" + strconv.Itoa(i*i)
+			}),
+		},
+		diffCase{
 			name: "hdr use_domain_only", weights: []int{1, 1, 2},
 			spec: core.BalanceSpec{Algorithm: "hdr", Param: "host", Args: []string{"use_domain_only"}},
 			cfg:  "balance hdr(host) use_domain_only",
