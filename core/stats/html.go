@@ -155,7 +155,7 @@ h1{font-size:18px;margin:0 0 4px 0;color:#fff;background:#20408c;padding:6px 10p
 table.px{border-collapse:collapse;margin-bottom:14px;min-width:1100px}
 table.px th,table.px td{border:1px solid #999;padding:2px 5px;text-align:right;white-space:nowrap}
 table.px td.name,table.px th.name{text-align:left}
-th.pxname{background:#b00040;color:#ffff40;text-align:left;font-size:13px}
+table.px th.pxname{background:#b00040;color:#ffff40;text-align:left;font-size:13px}
 tr.hdr th{background:#20408c;color:#fff;font-weight:normal}
 tr.frontend td{background:#e8e8d0}
 tr.backend td{background:#e8e8d0;font-weight:bold}
@@ -179,7 +179,7 @@ td.state{font-weight:bold;text-align:center}
 {{range .Proxies}}{{$px := .}}
 {{if .Admin}}<form method="post" action="{{$.URI}}"><input type="hidden" name="b" value="{{.Name}}">{{end}}
 <table class="px" id="px-{{.Name}}">
-<tr><th class="pxname" colspan="{{if .Admin}}28{{else}}27{{end}}">{{.Name}}</th></tr>
+<tr><th class="pxname" colspan="{{if .Admin}}29{{else}}28{{end}}">{{.Name}}</th></tr>
 <tr class="hdr">{{if .Admin}}<th></th>{{end}}<th class="name"></th><th colspan="3">Queue</th><th colspan="4">Sessions</th><th colspan="2">Bytes</th><th colspan="2">Denied</th><th colspan="3">Errors</th><th colspan="2">Warnings</th><th colspan="11">Server</th></tr>
 <tr class="hdr">{{if .Admin}}<th></th>{{end}}<th class="name">Name</th><th>Cur</th><th>Max</th><th>Limit</th><th>Cur</th><th>Max</th><th>Limit</th><th>Total</th><th>In</th><th>Out</th><th>Req</th><th>Resp</th><th>Req</th><th>Conn</th><th>Resp</th><th>Retr</th><th>Redis</th><th>Status</th><th>LastChk</th><th>Wght</th><th>Act</th><th>Bck</th><th>Chk</th><th>Dwn</th><th>Dwntme</th><th>Thrtle</th><th>Last change</th><th>Check</th></tr>
 {{range .Rows}}<tr class="{{.Class}}"{{if .Server}} data-server="{{.Name}}" data-state="{{.Status}}"{{end}}>{{if $px.Admin}}<td>{{if .Selectable}}<input type="checkbox" name="s" value="{{.Name}}">{{end}}</td>{{end}}<td class="name">{{.Name}}</td><td>{{.QCur}}</td><td>{{.QMax}}</td><td>{{.QLim}}</td><td>{{.SCur}}</td><td>{{.SMax}}</td><td>{{.SLim}}</td><td>{{.STot}}</td><td>{{.BIn}}</td><td>{{.BOut}}</td><td>{{.DReq}}</td><td>{{.DResp}}</td><td>{{.EReq}}</td><td>{{.ECon}}</td><td>{{.EResp}}</td><td>{{.WRetr}}</td><td>{{.WRedis}}</td><td class="state">{{.Status}}</td><td>{{.LastChk}}</td><td>{{.Weight}}</td><td>{{if .Server}}{{if eq .Act "1"}}Y{{else}}-{{end}}{{else}}{{.Act}}{{end}}</td><td>{{if .Server}}{{if eq .Bck "1"}}Y{{else}}-{{end}}{{else}}{{.Bck}}{{end}}</td><td>{{.ChkFail}}</td><td>{{.ChkDown}}</td><td>{{.Downtime}}</td><td>{{with .Throttle}}{{.}}%{{else}}-{{end}}</td><td>{{.LastChange}}</td><td class="name">{{.Check}}</td></tr>

@@ -149,7 +149,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 				}
 			}
 		}
-		emit(beUp, b2f(act+bck > 0), p.Name)
+		emit(beUp, b2f(act+bck > 0 || len(p.Servers) == 0), p.Name)
 		emit(beActive, act, p.Name)
 		emit(beBackup, bck, p.Name)
 		emit(beCur, float64(b.CurConns), p.Name)

@@ -245,8 +245,9 @@ func backendRow(p Proxy, act, bck int64, now time.Time) Row {
 	r.unum("eresp", c.RespErrors)
 	r.unum("wretr", c.Retries)
 	r.unum("wredis", c.Redispatch)
+	// HAProxy: a backend without servers (a stats-only listen) is UP.
 	st := "UP"
-	if act+bck == 0 {
+	if act+bck == 0 && len(p.Servers) > 0 {
 		st = "DOWN"
 	}
 	r.text("status", st)
