@@ -1,6 +1,11 @@
 package config
 
 import (
+	"errors"
+	"fmt"
+	"os/exec"
+
+	"github.com/varde-lb/varde/core/testenv"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -52,87 +57,91 @@ func warningsOf(d *diag.List) []diag.Diagnostic {
 // TestErrorPaths covers every validation error the foundation issue lists:
 // each case must yield exactly one error, on the given line, for the given
 // keyword, with the message and hint fragments.
+var errorCases = []struct {
+	name    string
+	src     string
+	line    int
+	keyword string
+	msg     string
+	hint    string
+	// haproxyOK marks what `haproxy -c` accepts although varde refuses it:
+	// a keyword varde does not support, or a check varde adds.
+	haproxyOK bool
+}{
+	{"unknown keyword", "frontend f\n bind :80\n defualt_backend b\n", 3, "defualt_backend", "unknown keyword", "default_backend", false},
+	{"unknown option", "backend b\n option redispach\n", 2, "option redispach", "unknown keyword", "redispatch", false},
+	{"unsupported keyword", "backend b\n stick-table type ip size 1m\n", 2, "stick-table", "does not support", "stick", false},
+	{"unsupported section", "peers p\n peer a 1.2.3.4:1024\n", 1, "peers", "does not support", "stick tables", false},
+	{"unsupported option", "backend b\n option mysql-check\n", 2, "option mysql-check", "does not support", "TCP check", false},
+	{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "does not support", "not available", true},
+	{"unsupported server option", "backend b\n server a 1.2.3.4:80 resolvers dns\n", 2, "server resolvers", "does not support", "resolved", false},
+	{"misplaced keyword", "backend b\n bind :80\n", 2, "bind", "not allowed in a backend", "frontend", true},
+	{"outside section", "mode http\n", 1, "mode", "outside of any section", "global", false},
+	{"duplicate proxy", "backend b\nbackend b\n", 2, "backend", "duplicate proxy name", "other backend is at t.cfg:1", false},
+	{"listen clashes with backend", "backend b\nlisten b\n bind :80\n", 2, "listen", "duplicate proxy name", "", true},
+	{"missing proxy name", "backend\n", 1, "backend", "needs a name", "", false},
+	{"bad proxy name", "backend a/b\n", 1, "backend", "invalid backend name", "", false},
+	{"from unknown defaults", "defaults base\nbackend b from bsae\n", 2, "backend", `defaults section "bsae" not found`, "base", false},
+	{"duplicate server", "backend b\n server a 1.2.3.4:80\n server a 1.2.3.5:80\n", 3, "server", "duplicate server name", "t.cfg:2", false},
+	{"missing default_backend", okDefaults + "frontend f\n bind :80\n default_backend nope\n", 9, "default_backend", `backend "nope" not found`, "declare", false},
+	{"missing use_backend", okDefaults + "frontend f\n bind :80\n use_backend apii if TRUE\nbackend api\n", 9, "use_backend", `backend "apii" not found`, "api", false},
+	{"backend is a frontend", okDefaults + "frontend f\n bind :80\n default_backend g\nfrontend g\n bind :81\n", 9, "default_backend", "not found", "is a frontend", false},
+	{"unknown acl", okDefaults + "frontend f\n bind :80\n acl is_a path_beg /a\n use_backend b if is_b\nbackend b\n", 10, "use_backend", `unknown ACL "is_b"`, "is_a", false},
+	{"acl used before declared", okDefaults + "frontend f\n bind :80\n use_backend b if is_a\n acl is_a path /a\nbackend b\n", 9, "use_backend", "used before it is declared", "move", false},
+	{"unknown acl in http-request", okDefaults + "frontend f\n bind :80\n http-request deny if nope\n", 9, "http-request deny", "unknown ACL", "", false},
+	{"unknown acl criterion", "backend f\n acl x pathbeg /a\n", 2, "acl", "unknown ACL criterion", "path_beg", false},
+	{"acl bad network", "backend f\n acl x src 10.0.0.300\n", 2, "acl", "invalid IP address", "network", false},
+	{"unterminated anon acl", "frontend f\n bind :80\n use_backend b if { path /a\n", 3, "use_backend", "unterminated '{'", "", false},
+	{"bad bind address", "frontend f\n bind 1.2.3:80\n", 2, "bind", "neither an IP", "", true},
+	{"bind without port", "frontend f\n bind 10.0.0.1\n", 2, "bind", "missing port", "ADDR:PORT", false},
+	{"bad port", "frontend f\n bind :0\n", 2, "bind", "invalid port", "", false},
+	{"bad server address", "backend b\n server a 300.1.1.1:80\n", 2, "server", "invalid address", "", false},
+	{"bad server port", "backend b\n server a 10.0.0.1:99999\n", 2, "server", "invalid port", "", false},
+	{"bad duration", "defaults\n timeout client 10y\n", 2, "timeout client", "invalid time unit", "e.g. 5s", false},
+	{"bad duration number", "defaults\n timeout client abc\n", 2, "timeout client", "invalid time value", "", false},
+	{"bad size", "global\n tune.bufsize 16q\n", 2, "tune.bufsize", "invalid size unit", "k, m or g", false},
+	{"bad log rotate size", "global\n log file@/tmp/a anonymize none rotate 1t local0\n", 2, "log rotate", "invalid size", "", false},
+	{"weight too high", "backend b\n server a 1.2.3.4:80 weight 257\n", 2, "server weight", "out of range 0..256", "", false},
+	{"weight negative", "backend b\n server a 1.2.3.4:80 weight -1\n", 2, "server weight", "out of range", "", false},
+	{"duplicate cookie", "backend b\n mode http\n cookie S insert\n server a 1.2.3.4:80 cookie x\n server b 1.2.3.5:80 cookie x\n", 5, "server cookie", "duplicate cookie value", "a uses it", false},
+	{"same bind twice", okDefaults + "frontend f\n bind 127.0.0.1:80\nfrontend g\n bind 127.0.0.1:80\n", 10, "bind", "bind the same address", `"f" already binds`, true},
+	{"same bind wildcard spellings", okDefaults + "frontend f\n bind *:80\nfrontend g\n bind 0.0.0.0:80\n", 10, "bind", "bind the same address", "", true},
+	{"mode mismatch http->tcp", "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n", 4, "default_backend", "mode mismatch", "mode http", false},
+	{"mode mismatch tcp->http", "frontend f\n bind :80\n default_backend b\nbackend b\n mode http\n", 3, "default_backend", "mode mismatch", "", true},
+	{"frontend without bind", "frontend f\n mode http\n", 1, "frontend", "has no bind line", "bind *:80", false},
+	{"bad mode", "defaults\n mode udp\n", 2, "mode", "invalid mode", "http or tcp", false},
+	{"bad balance", "backend b\n balance round-robin\n", 2, "balance", "unknown balance algorithm", "roundrobin", false},
+	{"balance hdr without name", "backend b\n balance hdr\n", 2, "balance", "needs a header name", "", false},
+	{"balance uri bad arg", "backend b\n balance uri deep 3\n", 2, "balance", "unexpected", "len N", false},
+	{"bad hash factor", "backend b\n hash-balance-factor 90\n", 2, "hash-balance-factor", "must be 0 or above 100", "", false},
+	{"cookie bad option", "backend b\n cookie S insert nocahe\n", 2, "cookie", "unknown cookie option", "nocache", false},
+	{"cookie nocache without insert", "backend b\n cookie S rewrite nocache\n", 2, "cookie", "require insert", "", false},
+	{"ssl without crt", "frontend f\n bind :443 ssl\n", 2, "bind", "ssl without crt", "crt", false},
+	{"unknown bind option", "frontend f\n bind :443 sl crt /x\n", 2, "bind", "unknown bind option", "ssl", false},
+	{"errorfile bad code", "defaults\n errorfile 302 /x\n", 2, "errorfile", "cannot have an errorfile", "", false},
+	{"log bad facility", "global\n log 127.0.0.1 local8\n", 2, "log", "unknown log facility", "local0", false},
+	{"log no facility", "global\n log 127.0.0.1\n", 2, "log", "without a facility", "", false},
+	{"log global in global", "global\n log global\n", 2, "log", "only valid in a proxy", "", false},
+	{"log bad anonymize", "global\n log file@/tmp/x anonymize ip 33,48 local0\n", 2, "log anonymize", "invalid anonymize ip", "24,48", false},
+	{"log ring unsupported", "global\n log ring@buf local0\n", 2, "log", "not supported", "", false},
+	{"stats socket bad level", "global\n stats socket /tmp/s level root\n", 2, "stats socket", "invalid level", "admin", false},
+	{"on-error bad", "backend b\n server a 1.2.3.4:80 on-error crash\n", 2, "server on-error", "invalid on-error", "mark-down", false},
+	{"observe bad", "backend b\n server a 1.2.3.4:80 observe layer3\n", 2, "server observe", "invalid observe", "", false},
+	{"agent-check without port", "backend b\n server a 1.2.3.4:80 agent-check\n", 2, "server agent-check", "needs agent-port", "", false},
+	{"check without port", "backend b\n server a 1.2.3.4 check\n", 2, "server check", "no port to check", "", false},
+	{"http-check bad match", "backend b\n http-check expect state 200\n", 2, "http-check expect", "unknown http-check expect match", "status", false},
+	{"use-service other", "frontend f\n bind :80\n http-request use-service lua.x\n", 3, "http-request use-service", "not supported", "prometheus-exporter", false},
+	{"policy bad type", "backend b\n policy /etc/x.py\n", 2, "policy", "unknown type", ".lua", false},
+	{"tune.log.on-full bad", "global\n tune.log.on-full wait\n", 2, "tune.log.on-full", "invalid value", "drop or block", false},
+	{"unknown tune", "global\n tune.foo 1\n", 2, "tune.foo", "not supported", "", false},
+	{"stats socket in proxy", "listen s\n bind :80\n stats socket /x\n", 3, "stats socket", "not allowed", "global", false},
+	{"duplicate stats socket", "global\n stats socket /tmp/s\n stats socket /tmp/s\n", 3, "stats socket", "declared twice", "", true},
+	{"force-persist without cond", "backend b\n force-persist\n", 2, "force-persist", "needs a condition", "", false},
+	{"no before non-option", "backend b\n no balance\n", 2, "balance", "not supported", "", false},
+}
+
 func TestErrorPaths(t *testing.T) {
-	tests := []struct {
-		name    string
-		src     string
-		line    int
-		keyword string
-		msg     string
-		hint    string
-	}{
-		{"unknown keyword", "frontend f\n bind :80\n defualt_backend b\n", 3, "defualt_backend", "unknown keyword", "default_backend"},
-		{"unknown option", "backend b\n option redispach\n", 2, "option redispach", "unknown keyword", "redispatch"},
-		{"unsupported keyword", "backend b\n stick-table type ip size 1m\n", 2, "stick-table", "does not support", "stick"},
-		{"unsupported section", "peers p\n peer a 1.2.3.4:1024\n", 1, "peers", "does not support", "stick tables"},
-		{"unsupported option", "backend b\n option mysql-check\n", 2, "option mysql-check", "does not support", "TCP check"},
-		{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "does not support", "not available"},
-		{"unsupported server option", "backend b\n server a 1.2.3.4:80 resolvers dns\n", 2, "server resolvers", "does not support", "resolved"},
-		{"misplaced keyword", "backend b\n bind :80\n", 2, "bind", "not allowed in a backend", "frontend"},
-		{"outside section", "mode http\n", 1, "mode", "outside of any section", "global"},
-		{"duplicate proxy", "backend b\nbackend b\n", 2, "backend", "duplicate proxy name", "other backend is at t.cfg:1"},
-		{"listen clashes with backend", "backend b\nlisten b\n bind :80\n", 2, "listen", "duplicate proxy name", ""},
-		{"missing proxy name", "backend\n", 1, "backend", "needs a name", ""},
-		{"bad proxy name", "backend a/b\n", 1, "backend", "invalid backend name", ""},
-		{"from unknown defaults", "defaults base\nbackend b from bsae\n", 2, "backend", `defaults section "bsae" not found`, "base"},
-		{"duplicate server", "backend b\n server a 1.2.3.4:80\n server a 1.2.3.5:80\n", 3, "server", "duplicate server name", "t.cfg:2"},
-		{"missing default_backend", okDefaults + "frontend f\n bind :80\n default_backend nope\n", 9, "default_backend", `backend "nope" not found`, "declare"},
-		{"missing use_backend", okDefaults + "frontend f\n bind :80\n use_backend apii if TRUE\nbackend api\n", 9, "use_backend", `backend "apii" not found`, "api"},
-		{"backend is a frontend", okDefaults + "frontend f\n bind :80\n default_backend g\nfrontend g\n bind :81\n", 9, "default_backend", "not found", "is a frontend"},
-		{"unknown acl", okDefaults + "frontend f\n bind :80\n acl is_a path_beg /a\n use_backend b if is_b\nbackend b\n", 10, "use_backend", `unknown ACL "is_b"`, "is_a"},
-		{"acl used before declared", okDefaults + "frontend f\n bind :80\n use_backend b if is_a\n acl is_a path /a\nbackend b\n", 9, "use_backend", "used before it is declared", "move"},
-		{"unknown acl in http-request", okDefaults + "frontend f\n bind :80\n http-request deny if nope\n", 9, "http-request deny", "unknown ACL", ""},
-		{"unknown acl criterion", "backend f\n acl x pathbeg /a\n", 2, "acl", "unknown ACL criterion", "path_beg"},
-		{"acl bad network", "backend f\n acl x src 10.0.0.300\n", 2, "acl", "invalid IP address", "network"},
-		{"unterminated anon acl", "frontend f\n bind :80\n use_backend b if { path /a\n", 3, "use_backend", "unterminated '{'", ""},
-		{"bad bind address", "frontend f\n bind 1.2.3:80\n", 2, "bind", "neither an IP", ""},
-		{"bind without port", "frontend f\n bind 10.0.0.1\n", 2, "bind", "missing port", "ADDR:PORT"},
-		{"bad port", "frontend f\n bind :0\n", 2, "bind", "invalid port", ""},
-		{"bad server address", "backend b\n server a 300.1.1.1:80\n", 2, "server", "invalid address", ""},
-		{"bad server port", "backend b\n server a 10.0.0.1:99999\n", 2, "server", "invalid port", ""},
-		{"bad duration", "defaults\n timeout client 10y\n", 2, "timeout client", "invalid time unit", "e.g. 5s"},
-		{"bad duration number", "defaults\n timeout client abc\n", 2, "timeout client", "invalid time value", ""},
-		{"bad size", "global\n tune.bufsize 16q\n", 2, "tune.bufsize", "invalid size unit", "k, m or g"},
-		{"bad log rotate size", "global\n log file@/tmp/a anonymize none rotate 1t local0\n", 2, "log rotate", "invalid size", ""},
-		{"weight too high", "backend b\n server a 1.2.3.4:80 weight 257\n", 2, "server weight", "out of range 0..256", ""},
-		{"weight negative", "backend b\n server a 1.2.3.4:80 weight -1\n", 2, "server weight", "out of range", ""},
-		{"duplicate cookie", "backend b\n mode http\n cookie S insert\n server a 1.2.3.4:80 cookie x\n server b 1.2.3.5:80 cookie x\n", 5, "server cookie", "duplicate cookie value", "a uses it"},
-		{"same bind twice", okDefaults + "frontend f\n bind 127.0.0.1:80\nfrontend g\n bind 127.0.0.1:80\n", 10, "bind", "bind the same address", `"f" already binds`},
-		{"same bind wildcard spellings", okDefaults + "frontend f\n bind *:80\nfrontend g\n bind 0.0.0.0:80\n", 10, "bind", "bind the same address", ""},
-		{"mode mismatch http->tcp", "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n", 4, "default_backend", "mode mismatch", "mode http"},
-		{"mode mismatch tcp->http", "frontend f\n bind :80\n default_backend b\nbackend b\n mode http\n", 3, "default_backend", "mode mismatch", ""},
-		{"frontend without bind", "frontend f\n mode http\n", 1, "frontend", "has no bind line", "bind *:80"},
-		{"bad mode", "defaults\n mode udp\n", 2, "mode", "invalid mode", "http or tcp"},
-		{"bad balance", "backend b\n balance round-robin\n", 2, "balance", "unknown balance algorithm", "roundrobin"},
-		{"balance hdr without name", "backend b\n balance hdr\n", 2, "balance", "needs a header name", ""},
-		{"balance uri bad arg", "backend b\n balance uri deep 3\n", 2, "balance", "unexpected", "len N"},
-		{"bad hash factor", "backend b\n hash-balance-factor 90\n", 2, "hash-balance-factor", "must be 0 or above 100", ""},
-		{"cookie bad option", "backend b\n cookie S insert nocahe\n", 2, "cookie", "unknown cookie option", "nocache"},
-		{"cookie nocache without insert", "backend b\n cookie S rewrite nocache\n", 2, "cookie", "require insert", ""},
-		{"ssl without crt", "frontend f\n bind :443 ssl\n", 2, "bind", "ssl without crt", "crt"},
-		{"unknown bind option", "frontend f\n bind :443 sl crt /x\n", 2, "bind", "unknown bind option", "ssl"},
-		{"errorfile bad code", "defaults\n errorfile 302 /x\n", 2, "errorfile", "cannot have an errorfile", ""},
-		{"log bad facility", "global\n log 127.0.0.1 local8\n", 2, "log", "unknown log facility", "local0"},
-		{"log no facility", "global\n log 127.0.0.1\n", 2, "log", "without a facility", ""},
-		{"log global in global", "global\n log global\n", 2, "log", "only valid in a proxy", ""},
-		{"log bad anonymize", "global\n log file@/tmp/x anonymize ip 33,48 local0\n", 2, "log anonymize", "invalid anonymize ip", "24,48"},
-		{"log ring unsupported", "global\n log ring@buf local0\n", 2, "log", "not supported", ""},
-		{"stats socket bad level", "global\n stats socket /tmp/s level root\n", 2, "stats socket", "invalid level", "admin"},
-		{"on-error bad", "backend b\n server a 1.2.3.4:80 on-error crash\n", 2, "server on-error", "invalid on-error", "mark-down"},
-		{"observe bad", "backend b\n server a 1.2.3.4:80 observe layer3\n", 2, "server observe", "invalid observe", ""},
-		{"agent-check without port", "backend b\n server a 1.2.3.4:80 agent-check\n", 2, "server agent-check", "needs agent-port", ""},
-		{"check without port", "backend b\n server a 1.2.3.4 check\n", 2, "server check", "no port to check", ""},
-		{"http-check bad match", "backend b\n http-check expect state 200\n", 2, "http-check expect", "unknown http-check expect match", "status"},
-		{"use-service other", "frontend f\n bind :80\n http-request use-service lua.x\n", 3, "http-request use-service", "not supported", "prometheus-exporter"},
-		{"policy bad type", "backend b\n policy /etc/x.py\n", 2, "policy", "unknown type", ".lua"},
-		{"tune.log.on-full bad", "global\n tune.log.on-full wait\n", 2, "tune.log.on-full", "invalid value", "drop or block"},
-		{"unknown tune", "global\n tune.foo 1\n", 2, "tune.foo", "not supported", ""},
-		{"stats socket in proxy", "listen s\n bind :80\n stats socket /x\n", 3, "stats socket", "not allowed", "global"},
-		{"duplicate stats socket", "global\n stats socket /tmp/s\n stats socket /tmp/s\n", 3, "stats socket", "declared twice", ""},
-		{"force-persist without cond", "backend b\n force-persist\n", 2, "force-persist", "needs a condition", ""},
-		{"no before non-option", "backend b\n no balance\n", 2, "balance", "not supported", ""},
-	}
-	for _, tt := range tests {
+	for _, tt := range errorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, d := load(t, tt.src)
 			errs := errorsOf(d)
@@ -548,5 +557,32 @@ backend b
 	}
 	if b.Option("persist") == nil || len(b.ForcePersist) != 1 || len(b.IgnorePersist) != 1 || b.Policy.Value != "/etc/varde/pick.wasm" {
 		t.Errorf("backend: %+v", b)
+	}
+}
+
+// Each error varde reports is one real HAProxy reports too, except the
+// cases marked haproxyOK (varde refuses what it does not support, and adds
+// a few checks): `haproxy -c` must agree on every case.
+func TestErrorsAgreeWithHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs haproxy -c")
+	}
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	dir := t.TempDir()
+	for i, tt := range errorCases {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, fmt.Sprintf("%d.cfg", i))
+			if err := os.WriteFile(p, []byte(tt.src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			out, err := exec.Command(haproxy, "-c", "-f", p).CombinedOutput()
+			var ee *exec.ExitError
+			if err != nil && !errors.As(err, &ee) {
+				t.Fatal(err)
+			}
+			if accepted := err == nil; accepted != tt.haproxyOK {
+				t.Errorf("haproxy -c accepted=%v, want %v:\n%s", accepted, tt.haproxyOK, out)
+			}
+		})
 	}
 }

@@ -109,6 +109,11 @@ func (c *Config) checkBackendRef(from *Proxy, name string, pos diag.Pos, kw stri
 		d.Errorf(pos, kw, hint, "backend %q not found", name)
 		return
 	}
+	if from.EffectiveMode() == "tcp" && be.EffectiveMode() == "http" {
+		d.Errorf(pos, kw, fmt.Sprintf("set `mode http` in frontend %q too; HAProxy silently upgrades such connections to HTTP, varde does not", from.Name),
+			"mode mismatch: tcp frontend %q cannot use http backend %q", from.Name, be.Name)
+		return
+	}
 	if from.EffectiveMode() != be.EffectiveMode() {
 		d.Errorf(pos, kw, fmt.Sprintf("set `mode %s` in both (frontend %q is %s, backend %q is %s)", from.EffectiveMode(), from.Name, from.EffectiveMode(), be.Name, be.EffectiveMode()),
 			"mode mismatch: %s frontend %q cannot use %s backend %q", from.EffectiveMode(), from.Name, be.EffectiveMode(), be.Name)
