@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -40,6 +41,7 @@ type session struct {
 	nreq       int
 	closeAfter bool
 	park       bool      // the connection went idle: park it
+	errKeep    bool      // the last generated error kept the connection
 	kaDeadline time.Time // when the idle keep-alive wait ends
 }
 
@@ -267,6 +269,8 @@ func (s *session) transaction() bool {
 	s.rec.Frontend = f.Name
 	s.reqE.reset()
 	s.rspE.reset()
+	s.errKeep = false
+	s.req.HeadLen = 0
 	if !s.readHead() {
 		return false
 	}
@@ -313,9 +317,7 @@ func (s *session) transaction() bool {
 	}
 	if b == nil {
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-		s.sendError(503, nil)
-		s.log(nil, nil)
-		return false
+		return s.answer(503, nil)
 	}
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
@@ -352,9 +354,7 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			}
 			s.f.Denied.Add(1)
 			s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-			s.sendError(st, nil)
-			s.log(nil, nil)
-			return true, false
+			return true, s.answer(st, nil)
 		case ActRedirect:
 			return true, s.redirect(rule)
 		case ActAllow:
@@ -457,6 +457,48 @@ var defaultPages = func() map[int][]byte {
 	return m
 }()
 
+// answer sends a generated error for a request routed to no server and
+// logs it; it reports whether the connection stays open.
+func (s *session) answer(code int, b *Backend) bool { return s.answerB(code, b, nil) }
+
+// answerB is answer with the backend and server for the log. Like HAProxy,
+// a generated answer to a complete bodyless request keeps the connection
+// (the stream is still in sync); a custom errorfile or a request with a
+// body closes it.
+func (s *session) answerB(code int, b *Backend, srv *server) bool {
+	keep := !s.closeAfter && s.req.HeadLen > 0 && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
+	custom := s.f.errPages[code] != nil || (b != nil && b.errPages[code] != nil)
+	if !keep || custom || keepAlivePages[code] == nil {
+		s.sendError(code, b)
+		s.log(b, srv)
+		s.errKeep = false
+		return false
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	n, err := s.conn.Write(keepAlivePages[code])
+	s.rec.BytesOut += int64(n)
+	s.rec.Status = int32(code)
+	s.f.status(code)
+	if b != nil {
+		b.status(code)
+	}
+	s.rec.BytesIn = int64(s.req.HeadLen)
+	s.consume(s.req.HeadLen)
+	s.log(b, srv)
+	s.errKeep = err == nil
+	return s.errKeep
+}
+
+// keepAlivePages are the default pages without `connection: close`, for
+// answers after which the connection stays usable (deny).
+var keepAlivePages = func() map[int][]byte {
+	m := map[int][]byte{}
+	for c, p := range defaultPages {
+		m[c] = bytes.Replace(p, []byte("connection: close\r\n"), nil, 1)
+	}
+	return m
+}()
+
 func (s *session) sendError(code int, b *Backend) {
 	page := s.errorPage(code, b)
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
@@ -517,9 +559,8 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 		} else {
 			s.rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
 		}
-		s.sendError(503, b)
-		s.log(b, nil)
-		return false
+		s.rec.Backend = b.Name
+		return s.answerB(503, b, nil)
 	}
 	s.rec.Server = srv.Name
 	srv.Total.Add(1)
@@ -537,12 +578,11 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 		if srv != nil {
 			s.rec.Server = srv.Name
 		}
-		s.sendError(503, b)
-		s.log(b, srv)
+		keep := s.answerB(503, b, srv)
 		if srv != nil {
 			b.done(srv)
 		}
-		return false
+		return keep
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Addr
@@ -734,7 +774,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 			return s.serverFailed(b, srv, 502, logrec.TermServerAbort, logrec.StateHeaders), false
 		}
 		if !ok {
-			return false, false
+			return res == headFailed && s.errKeep, false
 		}
 		if !interim {
 			break
@@ -939,9 +979,7 @@ func (s *session) serverFailed(b *Backend, srv *server, code int, ev, st byte) b
 	if h := b.hook.Load(); h != nil && h.Observe != nil {
 		h.Observe(srv.Server, Observation{Timeout: ev == logrec.TermServerTimeout, BadResp: code == 502})
 	}
-	s.sendError(code, b)
-	s.log(b, srv)
-	return false
+	return s.answerB(code, b, srv)
 }
 
 type headResult uint8
