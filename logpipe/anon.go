@@ -480,9 +480,14 @@ func (a *anonymizer) appendText(dst, v []byte, now time.Time) []byte {
 	return append(dst, v[last:]...)
 }
 
-func isAddrChar(c byte) bool {
-	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' || c == '.' || c == ':'
-}
+var addrChars = func() (t [256]bool) {
+	for _, c := range []byte("0123456789abcdefABCDEF.:") {
+		t[c] = true
+	}
+	return t
+}()
+
+func isAddrChar(c byte) bool { return addrChars[c] }
 
 // nextAddr finds the first IPv4 or IPv6 address embedded in text at or
 // after from. It is a scanner, not a parser (like rsyslog's mmanon): it

@@ -71,7 +71,14 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 
 // Append encodes r (without syslog header or newline) onto dst.
 func (e *Encoder) Append(dst []byte, r *logrec.Record) []byte {
-	e.ctx.now = e.now()
+	return e.AppendAt(dst, r, e.now())
+}
+
+// AppendAt is Append with the caller's clock reading (the pipeline's
+// writers read the clock once per batch, not per record); now only picks
+// the HMAC key period.
+func (e *Encoder) AppendAt(dst []byte, r *logrec.Record, now time.Time) []byte {
+	e.ctx.now = now
 	if e.json {
 		return appendJSON(dst, r, &e.ctx)
 	}
