@@ -166,6 +166,7 @@ func (p *parser) startProxy(l Line) {
 	if len(rest) > 0 {
 		if kind == KindListen || kind == KindFrontend {
 			// HAProxy 1.x form: `listen NAME ADDR:PORT[,ADDR:PORT]`.
+			p.d.Warnf(rest[0].Pos, kind, "write `bind "+rest[0].Text+"` on its own line", "`%s NAME ADDR:PORT` is the HAProxy 1.x form; accepted as a bind line (HAProxy 2.x refuses it)", kind)
 			p.use("bind", rest[0].Pos)
 			p.parseBind(Line{Pos: rest[0].Pos, Words: append([]Token{{Text: "bind", Pos: rest[0].Pos}}, rest...)})
 		} else {

@@ -23,6 +23,9 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateProxy(px, d)
 	}
 	c.validateGlobal(d)
+	if len(c.Proxies) > 0 && len(c.Frontends) == 0 {
+		d.Warnf(c.Proxies[0].Pos, c.Proxies[0].Kind, "add a frontend or listen section with a bind line", "no frontend or listen section: varde will not accept any connection")
+	}
 	c.warnNotEnforced(d)
 }
 
