@@ -110,7 +110,7 @@ type StatsSocket struct {
 	Path              string   `json:"path,omitempty"`  // unix socket path
 	Addr              *Address `json:"addr,omitempty"`  // ipv4@/ipv6@/host:port TCP listener
 	Mode              uint32   `json:"mode,omitempty"`  // file mode, e.g. 0600
-	Level             string   `json:"level,omitempty"` // user, operator, admin (default "admin" as in HAProxy... see docs)
+	Level             string   `json:"level,omitempty"` // user, operator or admin; "" when not given (the admin API applies HAProxy's default)
 	User              string   `json:"user,omitempty"`
 	Group             string   `json:"group,omitempty"`
 	ExposeFdListeners bool     `json:"expose_fd_listeners,omitempty"`
