@@ -278,26 +278,12 @@ func TestSameServerAsHAProxy(t *testing.T) {
 		addrs[i] = backend(t, fmt.Sprintf("s%d", i+1))
 	}
 
-	var cfg strings.Builder
-	cfg.WriteString("global\n  nbthread 1\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
-	ports := make([]int, len(cs))
 	// The token proves answers come from this HAProxy, not from whatever
 	// else may have grabbed a port in the meantime.
 	token := fmt.Sprintf("diff-%d", os.Getpid())
-	for i, c := range cs {
-		ports[i] = testenv.FreePort(t)
-		fmt.Fprintf(&cfg, "\nfrontend f%d\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n  default_backend b%d\n", i, ports[i], token, i)
-		fmt.Fprintf(&cfg, "\nbackend b%d\n  %s\n", i, c.cfg)
-		for j, w := range c.weights {
-			fmt.Fprintf(&cfg, "  server s%d %s weight %d\n", j+1, addrs[j], w)
-		}
-	}
-	cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	ports, cfgPath, cfgText := writeConfig(t, cs, addrs, token)
 	if out, err := runCheck(haproxy, cfgPath); err != nil {
-		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfg.String())
+		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfgText)
 	}
 	_, logPath := testenv.Start(t, haproxy, "-f", cfgPath, "-db")
 	for _, p := range ports {
@@ -341,6 +327,27 @@ func TestSameServerAsHAProxy(t *testing.T) {
 			}
 		})
 	}
+}
+
+// writeConfig writes one haproxy.cfg with a frontend on a fresh port and a
+// backend per case, and returns the ports, the file and its text.
+func writeConfig(t *testing.T, cs []diffCase, addrs []string, token string) ([]int, string, string) {
+	var cfg strings.Builder
+	cfg.WriteString("global\n  nbthread 1\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
+	ports := make([]int, len(cs))
+	for i, c := range cs {
+		ports[i] = testenv.FreePort(t)
+		fmt.Fprintf(&cfg, "\nfrontend f%d\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n  default_backend b%d\n", i, ports[i], token, i)
+		fmt.Fprintf(&cfg, "\nbackend b%d\n  %s\n", i, c.cfg)
+		for j, w := range c.weights {
+			fmt.Fprintf(&cfg, "  server s%d %s weight %d\n", j+1, addrs[j], w)
+		}
+	}
+	cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return ports, cfgPath, cfg.String()
 }
 
 func runCheck(haproxy, cfg string) ([]byte, error) {
