@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -321,5 +322,92 @@ func TestHTTPLogMatchesHAProxy(t *testing.T) {
 	rep, err := logpipe.Audit([]string{filepath.Join(dir, "logs")}, logpipe.AuditOptions{Retention: 24 * time.Hour})
 	if err != nil || !rep.Compliant {
 		t.Errorf("audit of varde's anonymised files: %v %+v", err, rep)
+	}
+}
+
+// TestRunJSONFileAndSIGUSR1 runs varde with a jsonlog file target, moves
+// the file away as logrotate would, sends SIGUSR1 and checks the next
+// record lands in a new file at the configured path.
+func TestRunJSONFileAndSIGUSR1(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde")
+	}
+	varde := testenv.VardeBinary(t)
+	dir := t.TempDir()
+	be := backend(t, "s1")
+	port := testenv.FreePort(t)
+	path := filepath.Join(dir, "access.log")
+	cfg := fmt.Sprintf(`global
+    log file@%s anonymize ip 24,48 local0
+    tune.log.flush 10ms
+defaults
+    mode http
+    log global
+    option jsonlog
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    capture request header X-Forwarded-For len 64
+    default_backend be
+backend be
+    server s1 127.0.0.1:%d
+`, path, port, be)
+	cfgPath := filepath.Join(dir, "varde.cfg")
+	os.WriteFile(cfgPath, []byte(cfg), 0o644)
+	cmd, out := testenv.Start(t, varde, "run", "-f", cfgPath)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	get := func(p string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, p), nil)
+		req.Header.Set("X-Forwarded-For", "203.0.113.77, 2001:db8:5:6::7")
+		resp, err := (&http.Client{Transport: &http.Transport{DisableKeepAlives: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	waitContains := func(p, s string) {
+		err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+			b, _ := os.ReadFile(p)
+			if !strings.Contains(string(b), s) {
+				return fmt.Errorf("%s does not contain %q yet: %q", p, s, b)
+			}
+			return nil
+		})
+		if err != nil {
+			log, _ := os.ReadFile(out)
+			t.Fatalf("%v\nvarde output:\n%s", err, log)
+		}
+	}
+	get("/first")
+	waitContains(path, "/first")
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Process.Signal(syscall.SIGUSR1)
+	waitContains(out, "log files reopened")
+	get("/second")
+	waitContains(path, "/second")
+	old, _ := os.ReadFile(path + ".1")
+	cur, _ := os.ReadFile(path)
+	if strings.Contains(string(old), "/second") || strings.Contains(string(cur), "/first") {
+		t.Errorf("records in the wrong file:\nold %s\nnew %s", old, cur)
+	}
+	want := `"client_ip":"127.0.0.0"`
+	if !strings.Contains(string(cur), want) || !strings.Contains(string(cur), `"captured_request_headers":["203.0.113.0, 2001:db8:5::"]`) {
+		t.Errorf("JSON line not anonymised as configured: %s", cur)
+	}
+	rep, err := logpipe.Audit([]string{dir}, logpipe.AuditOptions{Retention: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range rep.Files {
+		if strings.HasSuffix(f.Path, ".log") || strings.HasSuffix(f.Path, ".1") {
+			if !f.Compliant || f.Records != 1 {
+				t.Errorf("audit %s: %+v", f.Path, f)
+			}
+		}
 	}
 }
