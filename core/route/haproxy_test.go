@@ -72,11 +72,12 @@ func probes() []probe {
 	return ps
 }
 
-// TestSameBackendAsHAProxy sends the same requests through HAProxy and
-// through the compiled rules and compares the backend chosen.
+// TestSameBackendAsHAProxy sends the same requests through HAProxy, through
+// the compiled rules and through the varde binary, and compares the
+// backend chosen.
 func TestSameBackendAsHAProxy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts haproxy")
+		t.Skip("starts haproxy and varde")
 	}
 	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
 
@@ -105,36 +106,58 @@ func TestSameBackendAsHAProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	port := testenv.FreePort(t)
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
-	// The token proves answers come from this HAProxy, not from whatever
-	// else may have grabbed the port in the meantime.
-	token := fmt.Sprintf("route-%d-%d", os.Getpid(), port)
-	fmt.Fprintf(&cfg, "frontend f\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n%s\n", port, token, frontendRules)
+	// The token proves answers come from our processes, not from whatever
+	// else may have grabbed a port in the meantime.
+	token := fmt.Sprintf("route-%d", os.Getpid())
+	servers := map[string]string{}
 	for b := range backends {
-		fmt.Fprintf(&cfg, "backend %s\n  server s %s\n", b, namedServer(t, b))
+		servers[b] = namedServer(t, b)
 	}
-	cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
+	writeCfg := func(port int) string {
+		var cfg strings.Builder
+		fmt.Fprintf(&cfg, "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
+		fmt.Fprintf(&cfg, "frontend f\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n%s\n", port, token, frontendRules)
+		for b, addr := range servers {
+			fmt.Fprintf(&cfg, "backend %s\n  server s %s\n", b, addr)
+		}
+		path := filepath.Join(t.TempDir(), "haproxy.cfg")
+		if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	if out, err := exec.Command(haproxy, "-c", "-f", cfgPath).CombinedOutput(); err != nil {
+	hPort := testenv.FreePort(t)
+	hCfg := writeCfg(hPort)
+	if out, err := exec.Command(haproxy, "-c", "-f", hCfg).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
-	testenv.Start(t, haproxy, "-f", cfgPath, "-db")
-	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	testenv.Start(t, haproxy, "-f", hCfg, "-db")
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hPort), 10*time.Second)
+
+	// The same configuration under the varde binary: the engine's request
+	// view and rule evaluation must route like HAProxy too.
+	vPort := testenv.FreePort(t)
+	_, vLog := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", writeCfg(vPort))
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vPort), 20*time.Second)
 
 	seen := map[string]int{}
 	for _, p := range probes() {
-		actual, err := sendProbe(port, token, p)
+		actual, err := sendProbe(hPort, token, p)
 		if err != nil {
-			t.Fatalf("%+v: %v", p, err)
+			t.Fatalf("haproxy: %+v: %v", p, err)
 		}
 		req := acltest.New(p.method, p.uri, p.headers...).WithSrc("127.0.0.1:40000")
 		want, _ := chooser.ChooseBackend(req)
 		if want != actual {
-			t.Errorf("%s %s %q: HAProxy chose %s, varde %s", p.method, p.uri, p.headers, actual, want)
+			t.Errorf("%s %s %q: HAProxy chose %s, core/route %s", p.method, p.uri, p.headers, actual, want)
+		}
+		engine, err := sendProbe(vPort, token, p)
+		if err != nil {
+			logs, _ := os.ReadFile(vLog)
+			t.Fatalf("varde: %+v: %v\n%s", p, err, logs)
+		}
+		if engine != actual {
+			t.Errorf("%s %s %q: HAProxy chose %s, the varde binary %s", p.method, p.uri, p.headers, actual, engine)
 		}
 		seen[actual]++
 	}
