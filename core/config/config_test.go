@@ -75,7 +75,8 @@ var errorCases = []struct {
 	{"unsupported option", "backend b\n option mysql-check\n", 2, "option mysql-check", "does not support", "TCP check", false},
 	{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "does not support", "not available", true},
 	{"unsupported server option", "backend b\n server a 1.2.3.4:80 resolvers dns\n", 2, "server resolvers", "does not support", "resolved", false},
-	{"misplaced keyword", "backend b\n bind :80\n", 2, "bind", "not allowed in a backend", "frontend", true},
+	{"misplaced keyword", "frontend f\n bind :80\n server s 1.2.3.4:80\n", 3, "server", "not allowed in a frontend", "backend", false},
+		{"misplaced in defaults", "defaults\n acl x path /\n", 2, "acl", "not allowed in a defaults", "frontend", false},
 	{"outside section", "mode http\n", 1, "mode", "outside of any section", "global", false},
 	{"duplicate proxy", "backend b\nbackend b\n", 2, "backend", "duplicate proxy name", "other backend is at t.cfg:1", false},
 	{"listen clashes with backend", "backend b\nlisten b\n bind :80\n", 2, "listen", "duplicate proxy name", "", true},
@@ -188,6 +189,8 @@ func TestWarnings(t *testing.T) {
 		{"server cookie without backend cookie", "backend b\n server a 1.2.3.4:80 cookie x\n", "server cookie", "no cookie directive", "insert"},
 		{"missing timeouts", "frontend f\n bind :80\n", "timeout client", "no client timeout", "timeout client"},
 		{"env unset", `global` + "\n pidfile \"${NOPE}\"\n", "", "is empty or not set", "export"},
+		{"frontend keyword in backend", "backend b\n bind :80\n", "bind", `ignored: backend "b" has no frontend capability`, "move it"},
+		{"backend keyword in frontend", "frontend f\n bind :80\n timeout client 1s\n balance source\n", "balance", "no backend capability", "backend or listen"},
 		{"log global without global logs", okDefaults + "frontend f\n bind :80\n log global\n", "log", "no log target", "global section"},
 	}
 	for _, tt := range tests {

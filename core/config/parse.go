@@ -348,6 +348,17 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		return "", false
 	}
 	if info.Sections&sec == 0 {
+		// As HAProxy: a frontend keyword in a backend (or the reverse) is
+		// ignored with a warning, except server lines; anything else
+		// misplaced (defaults, global) is an error.
+		if (sec == SecFrontend || sec == SecBackend) && info.Sections&(SecFrontend|SecBackend) != 0 && key != "server" && key != "default-server" {
+			other := "backend"
+			if sec == SecBackend {
+				other = "frontend"
+			}
+			p.d.Warnf(words[0].Pos, key, "move it to a "+other+" or listen section, or remove it", "%q ignored: %s %q has no %s capability (as in HAProxy)", key, secName, p.cur.Name, other)
+			return "", false
+		}
 		where := []string{}
 		for _, s := range []struct {
 			b Section
