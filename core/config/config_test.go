@@ -76,7 +76,7 @@ var errorCases = []struct {
 	{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "does not support", "not available", true},
 	{"unsupported server option", "backend b\n server a 1.2.3.4:80 resolvers dns\n", 2, "server resolvers", "does not support", "resolved", false},
 	{"misplaced keyword", "frontend f\n bind :80\n server s 1.2.3.4:80\n", 3, "server", "not allowed in a frontend", "backend", false},
-		{"misplaced in defaults", "defaults\n acl x path /\n", 2, "acl", "not allowed in a defaults", "frontend", false},
+	{"misplaced in defaults", "defaults\n acl x path /\n", 2, "acl", "not allowed in a defaults", "frontend", false},
 	{"outside section", "mode http\n", 1, "mode", "outside of any section", "global", false},
 	{"duplicate proxy", "backend b\nbackend b\n", 2, "backend", "duplicate proxy name", "other backend is at t.cfg:1", false},
 	{"listen clashes with backend", "backend b\nlisten b\n bind :80\n", 2, "listen", "duplicate proxy name", "", true},
