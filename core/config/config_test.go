@@ -412,6 +412,8 @@ func TestDetect(t *testing.T) {
 		{"listen x\n", SyntaxHAProxy},
 		{"", SyntaxHAProxy},
 		{"# only a comment with vrrp_instance X {\n", SyntaxHAProxy},
+		{"include /etc/keepalived/conf.d/*.conf\n", SyntaxKeepalived},
+		{"global\n  log 127.0.0.1 local0\ninclude x\n", SyntaxHAProxy},
 	}
 	for _, tt := range tests {
 		if got := Detect([]byte(tt.src)); got != tt.want {

@@ -28,7 +28,9 @@ func (s Syntax) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // keepalivedBlock matches the opening of a keepalived.conf block such as
 // `vrrp_instance VI_1 {` or `global_defs {` at the start of a line.
-var keepalivedBlock = regexp.MustCompile(`(?m)^[ \t]*(global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|static_ipaddress|static_routes|track_file|include|linkbeat_interfaces|vrrp_track_process|track_process|bfd_instance)\b[^#\n]*\{`)
+// `include FILE` (keepalived's, haproxy.cfg has no such keyword) counts too,
+// so a keepalived.conf made only of includes is recognised.
+var keepalivedBlock = regexp.MustCompile(`(?m)^[ \t]*((global_defs|vrrp_instance|vrrp_script|vrrp_sync_group|virtual_server|virtual_server_group|static_ipaddress|static_routes|track_file|linkbeat_interfaces|vrrp_track_process|track_process|bfd_instance)\b[^#\n]*\{|include[ \t]+[^ \t\n#])`)
 
 // haproxySection matches a haproxy.cfg section header.
 var haproxySection = regexp.MustCompile(`(?m)^[ \t]*(global|defaults|frontend|backend|listen)([ \t]|$)`)
