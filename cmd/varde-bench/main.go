@@ -55,9 +55,10 @@ func main() {
 
 // result is one round of wrk against one proxy.
 type result struct {
-	rps      float64
-	p50, p99 time.Duration
-	peakRSS  int64 // KiB
+	rps       float64
+	p50, p99  time.Duration
+	peakRSS   int64   // KiB
+	cpuPerReq float64 // microseconds of proxy CPU (user+system) per request
 }
 
 type proxyKind struct {
@@ -144,7 +145,7 @@ backend nginx
 			if err != nil {
 				return fmt.Errorf("%s round %d: %w", k.name, r+1, err)
 			}
-			fmt.Printf("round %d %-8s %9.0f req/s  p50 %-9v p99 %-9v peak RSS %6.1f MiB\n", r+1, k.name, res.rps, res.p50, res.p99, float64(res.peakRSS)/1024)
+			fmt.Printf("round %d %-8s %9.0f req/s  p50 %-9v p99 %-9v peak RSS %6.1f MiB  CPU %5.1f us/req\n", r+1, k.name, res.rps, res.p50, res.p99, float64(res.peakRSS)/1024, res.cpuPerReq)
 			results[k.name] = append(results[k.name], res)
 		}
 	}
@@ -163,6 +164,7 @@ backend nginx
 	fmt.Fprintf(&t, "| requests/s (median of %d) | %.0f | %.0f | %.2f | >= 0.8 |\n", o.rounds, h.rps, v.rps, v.rps/h.rps)
 	fmt.Fprintf(&t, "| p50 latency | %v | %v | %.2f | |\n", h.p50, v.p50, float64(v.p50)/float64(h.p50))
 	fmt.Fprintf(&t, "| p99 latency | %v | %v | %.2f | <= 1.5 |\n", h.p99, v.p99, float64(v.p99)/float64(h.p99))
+	fmt.Fprintf(&t, "| proxy CPU per request | %.1f us | %.1f us | %.2f | |\n", h.cpuPerReq, v.cpuPerReq, v.cpuPerReq/h.cpuPerReq)
 	fmt.Fprintf(&t, "| peak RSS under load | %.1f MiB | %.1f MiB | %.2f | |\n", float64(h.peakRSS)/1024, float64(v.peakRSS)/1024, float64(v.peakRSS)/float64(h.peakRSS))
 	fmt.Fprintf(&t, "| RSS, %d idle keep-alive clients | %.1f MiB | %.1f MiB | %.2f | <= 2 |\n", o.idle, float64(idle["haproxy"])/1024, float64(idle["varde"])/1024, float64(idle["varde"])/float64(idle["haproxy"]))
 	fmt.Printf("\n%s", t.String())
@@ -185,10 +187,11 @@ func summarize(rs []result) result {
 		return v[len(v)/2]
 	}
 	return result{
-		rps:     med(func(r result) float64 { return r.rps }),
-		p50:     time.Duration(med(func(r result) float64 { return float64(r.p50) })),
-		p99:     time.Duration(med(func(r result) float64 { return float64(r.p99) })),
-		peakRSS: int64(med(func(r result) float64 { return float64(r.peakRSS) })),
+		rps:       med(func(r result) float64 { return r.rps }),
+		p50:       time.Duration(med(func(r result) float64 { return float64(r.p50) })),
+		p99:       time.Duration(med(func(r result) float64 { return float64(r.p99) })),
+		peakRSS:   int64(med(func(r result) float64 { return float64(r.peakRSS) })),
+		cpuPerReq: med(func(r result) float64 { return r.cpuPerReq }),
 	}
 }
 
@@ -229,8 +232,9 @@ func stopProcess(cmd *exec.Cmd) {
 }
 
 var (
-	reqsRe = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
-	pctRe  = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
+	reqsRe  = regexp.MustCompile(`Requests/sec:\s+([0-9.]+)`)
+	totalRe = regexp.MustCompile(`(\d+) requests in`)
+	pctRe   = regexp.MustCompile(`(?m)^\s+(50|99)(?:\.000)?%\s+([0-9.]+)(us|ms|s)\s*$`)
 )
 
 func benchOnce(k proxyKind, cfg, addr string, o options) (result, error) {
@@ -243,10 +247,12 @@ func benchOnce(k proxyKind, cfg, addr string, o options) (result, error) {
 	if _, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(o.conns), "-d2s", "http://"+addr+"/").Output(); err != nil {
 		return result{}, fmt.Errorf("wrk warm-up: %w", err)
 	}
+	cpu0 := procCPU(cmd.Process.Pid)
 	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(o.conns), "-d"+o.duration.String(), "--latency", "http://"+addr+"/").Output()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %w", err)
 	}
+	cpu := procCPU(cmd.Process.Pid) - cpu0
 	var res result
 	m := reqsRe.FindSubmatch(out)
 	if m == nil {
@@ -267,6 +273,11 @@ func benchOnce(k proxyKind, cfg, addr string, o options) (result, error) {
 		return result{}, fmt.Errorf("errors during the run:\n%s", out)
 	}
 	res.peakRSS = procStatus(cmd.Process.Pid, "VmHWM")
+	if m := totalRe.FindSubmatch(out); m != nil {
+		if n, _ := strconv.ParseFloat(string(m[1]), 64); n > 0 {
+			res.cpuPerReq = cpu.Seconds() * 1e6 / n
+		}
+	}
 	return res, nil
 }
 
@@ -325,6 +336,26 @@ func readResponse(c net.Conn, buf []byte) error {
 	}
 	_, err := io.ReadFull(br, buf[:cl])
 	return err
+}
+
+// procCPU is the user+system CPU time a process used so far.
+func procCPU(pid int) time.Duration {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// Fields after the command name, which is in parentheses.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * time.Second / 100 // USER_HZ is 100 on Linux
 }
 
 // procStatus reads a "VmXXX: N kB" line of /proc/PID/status.
