@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"sync"
 	"syscall"
 
 	"github.com/vishvananda/netlink"
@@ -19,16 +20,48 @@ type Addresser interface {
 	Del(v keepalived.VIP) error
 }
 
-type netlinkAddr struct{ defaultDev string }
+// netlinkAddr keeps one netlink socket and caches links by name: taking the
+// VIP over is on the failover's critical path, so no socket is opened and
+// no link looked up per address change.
+type netlinkAddr struct {
+	defaultDev string
+	h          *netlink.Handle
+	mu         sync.Mutex
+	links      map[string]netlink.Link
+}
 
-func (n netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
+func newNetlinkAddr(defaultDev string) (*netlinkAddr, error) {
+	h, err := netlink.NewHandle()
+	if err != nil {
+		return nil, fmt.Errorf("vip: netlink: %w", err)
+	}
+	return &netlinkAddr{defaultDev: defaultDev, h: h, links: map[string]netlink.Link{}}, nil
+}
+
+func (n *netlinkAddr) Close() { n.h.Close() }
+
+func (n *netlinkAddr) link(dev string) (netlink.Link, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if l, ok := n.links[dev]; ok {
+		return l, nil
+	}
+	l, err := n.h.LinkByName(dev)
+	if err != nil {
+		return nil, fmt.Errorf("vip: interface %s: %w", dev, err)
+	}
+	n.links[dev] = l
+	return l, nil
+}
+
+func (n *netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
 	dev := v.Dev
 	if dev == "" {
 		dev = n.defaultDev
 	}
-	link, err := netlink.LinkByName(dev)
+	link, err := n.link(dev)
 	if err != nil {
-		return nil, nil, fmt.Errorf("vip: interface %s: %w", dev, err)
+		return nil, nil, err
 	}
 	a := &netlink.Addr{
 		IPNet: &net.IPNet{IP: v.Prefix.Addr().AsSlice(), Mask: net.CIDRMask(v.Prefix.Bits(), v.Prefix.Addr().BitLen())},
@@ -45,24 +78,24 @@ func (n netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error)
 	return link, a, nil
 }
 
-func (n netlinkAddr) Add(v keepalived.VIP) error {
+func (n *netlinkAddr) Add(v keepalived.VIP) error {
 	link, a, err := n.addr(v)
 	if err != nil {
 		return err
 	}
-	if err := netlink.AddrAdd(link, a); err != nil && !errors.Is(err, syscall.EEXIST) {
+	if err := n.h.AddrAdd(link, a); err != nil && !errors.Is(err, syscall.EEXIST) {
 		return capErr("CAP_NET_ADMIN", "adding "+v.Prefix.String(), err)
 	}
 	return nil
 }
 
-func (n netlinkAddr) Del(v keepalived.VIP) error {
+func (n *netlinkAddr) Del(v keepalived.VIP) error {
 	link, a, err := n.addr(v)
 	if err != nil {
 		return err
 	}
 	a.Label = ""
-	if err := netlink.AddrDel(link, a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
+	if err := n.h.AddrDel(link, a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
 		return capErr("CAP_NET_ADMIN", "removing "+v.Prefix.String(), err)
 	}
 	return nil

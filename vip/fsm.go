@@ -165,11 +165,13 @@ func (m *Machine) becomeMaster(now time.Time, acts []Action) []Action {
 	acts = m.enter(acts, Master, "")
 	m.masterCS = m.p.Interval
 	m.adverAt = now.Add(cs(m.p.Interval))
+	// Addresses and GARPs before the advert: the VIP answers as early as
+	// possible; the order makes no difference to the other routers.
 	acts = append(acts,
-		Action{Kind: ActSendAdvert, Priority: m.prio},
 		Action{Kind: ActAddVIPs},
 		Action{Kind: ActLog, Msg: "setting VIPs."},
 		Action{Kind: ActGARP},
+		Action{Kind: ActSendAdvert, Priority: m.prio},
 		Action{Kind: ActNotify, State: Master})
 	return acts
 }

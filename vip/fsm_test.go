@@ -96,7 +96,7 @@ func TestFSM(t *testing.T) {
 	mdi150 := 3414062 * time.Microsecond
 	skew150 := 414062 * time.Microsecond
 	none := []ActionKind(nil)
-	becomeMaster := []ActionKind{ActSendAdvert, ActAddVIPs, ActGARP, ActNotify}
+	becomeMaster := []ActionKind{ActAddVIPs, ActGARP, ActSendAdvert, ActNotify}
 	for _, tc := range []struct {
 		name  string
 		p     func(*Params)

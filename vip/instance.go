@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 
@@ -116,10 +117,18 @@ func (r *runner) garpBurst() {
 // exec performs the machine's actions in order; it returns whether a GARP
 // burst was sent (so the caller schedules the delayed repeat).
 func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
+	// Log lines are written after the actions: a write to a slow stderr
+	// must not delay taking over the VIP.
+	var logs []string
+	defer func() {
+		for _, m := range logs {
+			r.logf("%s", m)
+		}
+	}()
 	for _, a := range acts {
 		switch a.Kind {
 		case ActLog:
-			r.logf("%s", a.Msg)
+			logs = append(logs, a.Msg)
 		case ActSendAdvert:
 			r.send(a.Priority)
 		case ActAddVIPs:
@@ -135,8 +144,8 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 				}
 			}
 		case ActGARP:
-			r.logf("Sending/queueing gratuitous ARPs on %s", r.cfg.Interface)
 			r.garpBurst()
+			logs = append(logs, "Sending/queueing gratuitous ARPs on "+r.cfg.Interface)
 			garp = true
 		case ActNotify:
 			r.notify.notify(ctx, a.State, r.m.Priority())
@@ -231,7 +240,11 @@ func (r *runner) run(ctx context.Context) {
 	var garpTimer *time.Timer
 	arm := func() {
 		if d := r.m.Deadline(); !d.IsZero() {
-			timer.Reset(max(d.Sub(r.now()), 0))
+			wait := d.Sub(r.now())
+			if r.m.State() == Backup {
+				wait -= timerSlack
+			}
+			timer.Reset(max(wait, 0))
 		} else {
 			timer.Reset(time.Hour)
 		}
@@ -290,6 +303,7 @@ func (r *runner) run(ctx context.Context) {
 			r.mu.Unlock()
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
 		case <-timer.C:
+			preciseWait(r.m.Deadline(), r.now)
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
 		case <-garpC:
 			garpC = nil
@@ -312,6 +326,20 @@ func (r *runner) run(ctx context.Context) {
 			}
 		}
 		arm()
+	}
+}
+
+// timerSlack is how early the Master_Down timer wakes the loop. Go's timers
+// sleep in whole milliseconds (epoll) and fire up to ~1 ms late; the last
+// stretch is spun so a backup takes over at Master_Down_Interval, not after.
+const timerSlack = 2 * time.Millisecond
+
+func preciseWait(deadline time.Time, now func() time.Time) {
+	if deadline.IsZero() {
+		return
+	}
+	for i := 0; now().Before(deadline) && i < 1_000_000; i++ {
+		runtime.Gosched()
 	}
 }
 

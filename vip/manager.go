@@ -191,6 +191,12 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		tr.Close()
 		return nil, nil, err
 	}
+	na, err := newNetlinkAddr(in.Interface)
+	if err != nil {
+		tr.Close()
+		ann.Close()
+		return nil, nil, err
+	}
 	log := m.log.With("instance", in.Name)
 	for _, t := range in.TrackScripts {
 		if _, ok := scripts[t.Name]; !ok {
@@ -200,7 +206,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		}
 	}
 	r := &runner{
-		cfg: in, log: log, tr: tr, addrs: netlinkAddr{defaultDev: in.Interface}, ann: ann,
+		cfg: in, log: log, tr: tr, addrs: na, ann: ann,
 		src: src, dsts: dsts, noPseudo: in.V3ChecksumAsV2,
 		scripts: scripts, links: links, health: m.opts.Health,
 		notify: &notifier{in: in, log: log, timeout: m.opts.NotifyTimeout},
@@ -221,7 +227,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	}
 	r.snap = Snapshot{Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: Init.String(),
 		Priority: in.Priority, BasePriority: in.Priority}
-	closeFn := func() { tr.Close(); ann.Close() }
+	closeFn := func() { tr.Close(); ann.Close(); na.Close() }
 	return r, closeFn, nil
 }
 

@@ -476,3 +476,62 @@ func mustLink(t testing.TB, n *Node) netlink.Link {
 func addrOf(a netip.Addr) *netlink.Addr {
 	return &netlink.Addr{IPNet: &net.IPNet{IP: a.AsSlice(), Mask: net.CIDRMask(24, 32)}}
 }
+
+// Sniffer receives the VRRP adverts seen by the client.
+type Sniffer struct {
+	c  *ipv4.RawConn
+	pc net.PacketConn
+}
+
+// Sniffer opens a raw VRRP socket in the client namespace, joined to
+// 224.0.0.18, so a benchmark can act right after a given advert.
+func (l *Lab) Sniffer() *Sniffer {
+	t := l.t
+	var s Sniffer
+	err := inNS(l.Client.NS, func() error {
+		pc, err := net.ListenPacket("ip4:112", "0.0.0.0")
+		if err != nil {
+			return err
+		}
+		rc, err := ipv4.NewRawConn(pc)
+		if err != nil {
+			pc.Close()
+			return err
+		}
+		ifi, err := net.InterfaceByName("eth0")
+		if err == nil {
+			err = rc.JoinGroup(ifi, &net.IPAddr{IP: net.IPv4(224, 0, 0, 18)})
+		}
+		s.c, s.pc = rc, pc
+		return err
+	})
+	if err != nil {
+		t.Fatalf("sniffer in %s: %v", l.Client.NS, err)
+	}
+	t.Cleanup(func() { s.pc.Close() })
+	return &s
+}
+
+// WaitAdvert returns when an advert from src with a non-zero priority
+// arrives, or false after timeout.
+func (s *Sniffer) WaitAdvert(src netip.Addr, timeout time.Duration) bool {
+	buf := make([]byte, 1500)
+	// Drop what queued up since the last call: only a fresh advert counts.
+	for {
+		s.c.SetReadDeadline(time.Now().Add(time.Millisecond))
+		if _, _, _, err := s.c.ReadFrom(buf); err != nil {
+			break
+		}
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		s.c.SetReadDeadline(deadline)
+		h, p, _, err := s.c.ReadFrom(buf)
+		if err != nil {
+			return false
+		}
+		if h != nil && h.Src.Equal(src.AsSlice()) && len(p) > 2 && p[2] != 0 {
+			return true
+		}
+	}
+}
