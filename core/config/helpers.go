@@ -2,8 +2,18 @@ package config
 
 import "time"
 
+// maxTimer is HAProxy's largest timer: its timers are 32-bit milliseconds.
+const maxTimer = (1<<31 - 1) * time.Millisecond
+
+// duration reads an HAProxy time value (default unit ms) bounded as
+// HAProxy bounds it.
 func (p *parser) duration(t Token, kw string) time.Duration {
-	return p.durationUnit(t, kw, time.Millisecond)
+	d := p.durationUnit(t, kw, time.Millisecond)
+	if d > maxTimer {
+		p.d.Errorf(t.Pos, kw, "use at most 24d (HAProxy's limit is 2147483647 ms)", "timer overflow: %s is too large", t.Text)
+		return 0
+	}
+	return d
 }
 
 func (p *parser) durationUnit(t Token, kw string, def time.Duration) time.Duration {
