@@ -120,7 +120,7 @@ func aclProbes() []aclProbe {
 // real HAProxy and in varde and compares the sets of matching ACLs.
 func TestSameMatchesAsHAProxy(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts haproxy")
+		t.Skip("starts haproxy and varde")
 	}
 	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
 	set := NewSet()
@@ -154,39 +154,75 @@ func TestSameMatchesAsHAProxy(t *testing.T) {
 	go srv.Serve(l)
 	t.Cleanup(func() { srv.Close() })
 
-	port := testenv.FreePort(t)
-	token := fmt.Sprintf("acl-%d-%d", os.Getpid(), port)
-	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
-	fmt.Fprintf(&cfg, "frontend f\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n", port, token)
-	for _, line := range diffACLs {
-		w := strings.Fields(line)
-		if _, ok := Predefined(w[1]); ok && len(w) == 2 {
-			fmt.Fprintf(&cfg, "  http-request add-header X-Acl-Match %s if %s\n", w[0], w[1])
-			continue
+	token := fmt.Sprintf("acl-%d", os.Getpid())
+	// The ACLs are spread over frontends of at most 15 each, so that no
+	// request gets more than 15 added headers: varde's engine keeps at most
+	// 16 header edits per message (HAProxy has no such limit).
+	const perFrontend = 15
+	groups := (len(diffACLs) + perFrontend - 1) / perFrontend
+	writeCfg := func(ports []int) string {
+		var cfg strings.Builder
+		fmt.Fprintf(&cfg, "global\n  nbthread 1\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
+		for g, port := range ports {
+			fmt.Fprintf(&cfg, "frontend f%d\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n", g, port, token)
+			for _, line := range diffACLs[g*perFrontend : min(len(diffACLs), (g+1)*perFrontend)] {
+				w := strings.Fields(line)
+				if _, ok := Predefined(w[1]); ok && len(w) == 2 {
+					fmt.Fprintf(&cfg, "  http-request add-header X-Acl-Match %s if %s\n", w[0], w[1])
+					continue
+				}
+				fmt.Fprintf(&cfg, "  acl %s\n  http-request add-header X-Acl-Match %s if %s\n", line, w[0], w[0])
+			}
+			fmt.Fprintf(&cfg, "  default_backend b\n")
 		}
-		fmt.Fprintf(&cfg, "  acl %s\n  http-request add-header X-Acl-Match %s if %s\n", line, w[0], w[0])
+		fmt.Fprintf(&cfg, "backend b\n  server s %s\n", l.Addr())
+		path := filepath.Join(t.TempDir(), "haproxy.cfg")
+		if err := os.WriteFile(path, []byte(cfg.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
 	}
-	fmt.Fprintf(&cfg, "  default_backend b\nbackend b\n  server s %s\n", l.Addr())
-	cfgPath := filepath.Join(t.TempDir(), "haproxy.cfg")
-	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
-		t.Fatal(err)
+	freePorts := func() []int {
+		ps := make([]int, groups)
+		for i := range ps {
+			ps[i] = testenv.FreePort(t)
+		}
+		return ps
 	}
+	hPorts, vPorts := freePorts(), freePorts()
+	cfgPath := writeCfg(hPorts)
 	if out, err := exec.Command(haproxy, "-c", "-f", cfgPath).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
 	testenv.Start(t, haproxy, "-f", cfgPath, "-db")
-	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	// The same configuration under the varde binary checks the engine's
+	// request view and rule evaluation against HAProxy as well.
+	_, vLog := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", writeCfg(vPorts))
+	for g := range groups {
+		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hPorts[g]), 10*time.Second)
+		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vPorts[g]), 20*time.Second)
+	}
+	// matched asks every frontend of one process and joins the answers.
+	matched := func(ports []int, p aclProbe) (string, error) {
+		var all []string
+		for _, port := range ports {
+			m, err := aclSend(port, token, p)
+			if err != nil {
+				return "", err
+			}
+			all = append(all, strings.Fields(m)...)
+		}
+		return strings.Join(all, " "), nil
+	}
 
 	hits := map[string]int{}
 	for _, p := range aclProbes() {
-		got, err := aclSend(port, token, p)
+		got, err := matched(hPorts, p)
 		if err != nil {
 			t.Fatalf("%+v: %v", p, err)
 		}
 		req := acltest.New(p.method, p.uri, p.headers...)
 		req.SrcAddr = netip.AddrPortFrom(p.src, 40000)
-		req.DstAddr = netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), uint16(port))
 		if p.body != "" {
 			req.Names = append(req.Names, []byte("Content-Length"))
 			req.Values = append(req.Values, []byte(fmt.Sprint(len(p.body))))
@@ -199,6 +235,14 @@ func TestSameMatchesAsHAProxy(t *testing.T) {
 		}
 		if strings.Join(want, " ") != got {
 			t.Errorf("%s %s %q from %s:\n  HAProxy matched: %s\n  varde matched:   %s", p.method, p.uri, p.headers, p.src, got, strings.Join(want, " "))
+		}
+		engine, err := matched(vPorts, p)
+		if err != nil {
+			logs, _ := os.ReadFile(vLog)
+			t.Fatalf("varde: %+v: %v\n%s", p, err, logs)
+		}
+		if engine != got {
+			t.Errorf("%s %s %q from %s:\n  HAProxy matched:     %s\n  varde binary matched: %s", p.method, p.uri, p.headers, p.src, got, engine)
 		}
 		for _, n := range strings.Fields(got) {
 			hits[n]++
