@@ -100,6 +100,7 @@ var errorCases = []struct {
 	{"bad server port", "backend b\n server a 10.0.0.1:99999\n", 2, "server", "invalid port", "", false},
 	{"bad duration", "defaults\n timeout client 10y\n", 2, "timeout client", "invalid time unit", "e.g. 5s", false},
 	{"bad duration number", "defaults\n timeout client abc\n", 2, "timeout client", "invalid time value", "", false},
+	{"timer overflow", "defaults\n timeout client 25d\n", 2, "timeout client", "timer overflow", "24d", false},
 	{"bad size", "global\n tune.bufsize 16q\n", 2, "tune.bufsize", "invalid size unit", "k, m or g", false},
 	{"bad log rotate size", "global\n log file@/tmp/a anonymize none rotate 1t local0\n", 2, "log rotate", "invalid size", "", false},
 	{"weight too high", "backend b\n server a 1.2.3.4:80 weight 257\n", 2, "server weight", "out of range 0..256", "", false},
