@@ -87,16 +87,11 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 		}
 		if observed {
 			hook.Observe = func(s *core.Server, ob proxy.Observation) {
-				if ob.ConnFailed || ob.Timeout {
-					mgr.Observe(s, false)
-					return
-				}
 				status := ob.Status
 				if ob.BadResp {
 					status = 502
 				}
-				mgr.Observe(s, true)
-				mgr.ObserveHTTP(s, status)
+				mgr.ObserveResult(s, ob.ConnFailed || ob.Timeout, status)
 			}
 		}
 		if p.Cookie != nil && p.EffectiveMode() == "http" {

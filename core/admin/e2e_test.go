@@ -69,9 +69,7 @@ func startVarde(t *testing.T, backends []*backend, extra string) *vardeProc {
 	if testing.Short() {
 		t.Skip("process test")
 	}
-	bin := testenv.VardeBinary(t)
-	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), dir: t.TempDir()}
-	v.sock = filepath.Join(v.dir, "admin.sock")
+	v := newVardeProc(t)
 	var servers strings.Builder
 	for i, b := range backends {
 		bk := ""
@@ -105,6 +103,21 @@ listen stats
     stats refresh 30s
     stats admin if TRUE
 `, v.sock, v.web, servers.String(), extra, v.stats)
+	v.launch(t, cfg)
+	return v
+}
+
+func newVardeProc(t *testing.T) *vardeProc {
+	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), dir: t.TempDir()}
+	v.sock = filepath.Join(v.dir, "admin.sock")
+	return v
+}
+
+// launch writes cfg and starts varde on it, waiting for the frontend and
+// the admin socket.
+func (v *vardeProc) launch(t *testing.T, cfg string) {
+	t.Helper()
+	bin := testenv.VardeBinary(t)
 	path := filepath.Join(v.dir, "haproxy.cfg")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
@@ -117,7 +130,6 @@ listen stats
 	}); err != nil {
 		t.Fatalf("admin socket: %v\n%s", err, readFile(v.log))
 	}
-	return v
 }
 
 func readFile(p string) string { b, _ := os.ReadFile(p); return string(b) }
@@ -410,5 +422,62 @@ func TestE2EStateSurvivesRestart(t *testing.T) {
 	}
 	if m := tb.rows["app,web1"]["slim"]; m != "77" {
 		t.Fatalf("after restart web1 slim %q, want 77", m)
+	}
+}
+
+// TestE2EPassiveObserve: a server whose health URL passes but whose real
+// responses are 500s is marked down by `observe layer7` after error-limit
+// consecutive errors, long before its next active check.
+func TestE2EPassiveObserve(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	good, bad := newBackend(t, "good"), newBackend(t, "bad")
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			return
+		}
+		bad.hits.Add(1)
+		w.WriteHeader(500)
+	}))
+	t.Cleanup(failing.Close)
+	v := newVardeProc(t)
+	v.launch(t, fmt.Sprintf(`global
+    stats socket %s level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend www
+    bind 127.0.0.1:%d
+    default_backend app
+backend app
+    option httpchk GET /health
+    server good %s check inter 30s
+    server bad %s check inter 30s observe layer7 error-limit 3 on-error mark-down
+`, v.sock, v.web, good.addr(), strings.TrimPrefix(failing.URL, "http://")))
+	// Servers start UP (as in HAProxy); the long inter keeps active checks
+	// out of the way.
+	client := &http.Client{Timeout: 5 * time.Second}
+	for i := 0; i < 6; i++ {
+		resp, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/", v.web))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	v.waitStatus(t, "bad", "DOWN")
+	if n := bad.hits.Load(); n != 3 {
+		t.Errorf("bad server got %d requests before being marked down, want error-limit=3", n)
+	}
+	n := bad.hits.Load()
+	for i := 0; i < 10; i++ {
+		if body, err := v.get(t, client); err != nil || body != "good" {
+			t.Fatalf("after mark-down: %q %v", body, err)
+		}
+	}
+	if bad.hits.Load() != n {
+		t.Fatal("traffic reached the server marked down")
 	}
 }

@@ -156,6 +156,20 @@ func (m *Manager) Observe(s *core.Server, ok bool) {
 	}
 }
 
+// ObserveResult feeds one transaction outcome in the server's observe mode:
+// layer4 counts connection failures, layer7 also counts bad statuses.
+func (m *Manager) ObserveResult(s *core.Server, connFailed bool, status int) {
+	c := m.get(s)
+	if c == nil || c.cfg.Observe == "" {
+		return
+	}
+	ok := !connFailed
+	if ok && c.cfg.Observe == "layer7" {
+		ok = !(status >= 500 && status <= 599 && status != 501 && status != 505)
+	}
+	c.observe(ok)
+}
+
 // ObserveHTTP feeds a response status for `observe layer7`: 500-599 except
 // 501 and 505 count as errors, like HAProxy.
 func (m *Manager) ObserveHTTP(s *core.Server, status int) {
