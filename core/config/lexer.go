@@ -109,8 +109,8 @@ func indexByte(b []byte, c byte) int {
 func isBlank(c byte) bool { return c == ' ' || c == '\t' }
 
 func lexLine(file string, lineNo int, s string, env func(string) string, d *diag.List) []Token {
+	words := make([]Token, 0, 8) // most lines have fewer words
 	var (
-		words  []Token
 		cur    strings.Builder
 		in     bool // inside a word
 		quoted bool
@@ -238,6 +238,9 @@ func lexLine(file string, lineNo int, s string, env func(string) string, d *diag
 		d.Errorf(pos(qstart), "", "close the quote on the same line", "unterminated quote")
 	}
 	flush()
+	if len(words) == 0 {
+		return nil
+	}
 	return words
 }
 

@@ -71,10 +71,6 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 	if isDefault {
 		key = "default-server"
 	}
-	names := make([]string, 0, len(serverOptionArgs))
-	for n := range serverOptionArgs {
-		names = append(names, n)
-	}
 	for i := 0; i < len(args); i++ {
 		t := args[i]
 		name := t.Text
@@ -89,7 +85,7 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 				}
 				continue
 			}
-			p.d.Errorf(t.Pos, key, hintNearest(name, names, "see docs/config.md for server options"), "unknown server option %q", name)
+			p.d.Errorf(t.Pos, key, hintNearest(name, mapKeys(serverOptionArgs), "see docs/config.md for server options"), "unknown server option %q", name)
 			// Skip its probable value so one typo gives one error.
 			if i+1 < len(args) {
 				if _, isOpt := serverOptionArgs[args[i+1].Text]; !isOpt {
@@ -310,10 +306,6 @@ func (p *parser) parseBind(l Line) {
 	}
 	args := w[2:]
 	bad := false
-	names := make([]string, 0, len(bindOptionArgs))
-	for n := range bindOptionArgs {
-		names = append(names, n)
-	}
 	for i := 0; i < len(args); i++ {
 		t := args[i]
 		takes, known := bindOptionArgs[t.Text]
@@ -325,7 +317,7 @@ func (p *parser) parseBind(l Line) {
 			continue
 		}
 		if !known {
-			p.d.Errorf(t.Pos, key, hintNearest(t.Text, names, "see docs/config.md for bind options"), "unknown bind option %q", t.Text)
+			p.d.Errorf(t.Pos, key, hintNearest(t.Text, mapKeys(bindOptionArgs), "see docs/config.md for bind options"), "unknown bind option %q", t.Text)
 			bad = true
 			continue
 		}
@@ -402,4 +394,12 @@ func (p *parser) parseBind(l Line) {
 	}
 	p.cur.Binds = append(p.cur.Binds, b)
 	p.cur.badBind = false
+}
+
+func mapKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
 }
