@@ -107,6 +107,16 @@ func normalisedJSON(t *testing.T, set *Set) string {
 	if err := dec.Decode(&v); err != nil {
 		t.Fatal(err)
 	}
+	// The keepalived model belongs to core/config/keepalived and has its own
+	// goldens; here only which instances were loaded matters, so a change
+	// there does not break these files.
+	if m, ok := v.(map[string]any); ok && set.Keepalived != nil {
+		var names []string
+		for _, in := range set.Keepalived.Instances {
+			names = append(names, in.Name)
+		}
+		m["keepalived"] = map[string]any{"instances": names}
+	}
 	v = shortenPos(v)
 	out, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
