@@ -23,6 +23,8 @@ type Config struct {
 	// Uses records where every keyword was used, for "parsed, not yet
 	// enforced" warnings and statistics.
 	Uses []Use `json:"-"`
+
+	reported map[any]bool // see (*Config).once
 }
 
 // Use is one occurrence of a keyword from the keyword table.

@@ -16,9 +16,19 @@ func (p *parser) finish() {}
 // problem to d, and warns once per keyword that is parsed but not yet
 // enforced. It never stops at the first problem.
 func (c *Config) Validate(d *diag.List) {
+	c.reported = map[any]bool{}
 	c.validateNames(d)
 	c.validateRefs(d)
 	c.validateBinds(d)
+	for _, px := range c.Defaults {
+		for _, ef := range px.ErrorFiles {
+			if c.once(ef) {
+				if _, err := os.Stat(ef.File); err != nil {
+					d.Warnf(ef.Pos, "errorfile", "create the file or fix the path before `varde run`", "error page %s: %v", ef.File, statErr(err))
+				}
+			}
+		}
+	}
 	for _, px := range c.Proxies {
 		c.validateProxy(px, d)
 	}
@@ -304,7 +314,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		px.Stats.URI = "/haproxy?stats"
 	}
 	for _, lg := range px.Logs {
-		if lg.Global && len(c.Global.Logs) == 0 {
+		if lg.Global && len(c.Global.Logs) == 0 && c.once(lg) {
 			d.Warnf(lg.Pos, "log", "add a log line to the global section", "`log global` but the global section has no log target; nothing is logged")
 		}
 	}
@@ -316,8 +326,9 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 			d.Warnf(pos, kw, "create the file or fix the path before `varde run`", "%s %s: %v", what, path, statErr(err))
 		}
 	}
-	if px.Kind != KindDefaults {
-		for _, ef := range px.ErrorFiles {
+	for _, ef := range px.ErrorFiles {
+		// Inherited errorfiles are the defaults section's: report them once.
+		if c.once(ef) {
 			fileChecks(ef.File, ef.Pos, "errorfile", "error page")
 		}
 	}
@@ -393,4 +404,15 @@ func (c *Config) warnNotEnforced(d *diag.List) {
 		}
 		d.Warnf(a.first, k, "", "%s", msg)
 	}
+}
+
+// once reports whether x (a pointer shared by a defaults section and the
+// proxies inheriting from it) is seen for the first time in this Validate
+// run, so inherited settings are reported once, at their own line.
+func (c *Config) once(x any) bool {
+	if c.reported[x] {
+		return false
+	}
+	c.reported[x] = true
+	return true
 }
