@@ -469,10 +469,8 @@ func (p *parser) parseCookie(l Line, args []Token) {
 	if c.Preserve && c.Mode != "insert" {
 		p.d.Errorf(l.Pos, key, "add insert", "cookie preserve requires insert mode")
 	}
-	if c.Mode != "insert" && (c.NoCache || c.PostOnly || c.Indirect && c.Mode == "") {
-		if c.NoCache || c.PostOnly {
-			p.d.Errorf(l.Pos, key, "add insert", "cookie nocache and postonly require insert mode")
-		}
+	if c.Mode != "insert" && (c.NoCache || c.PostOnly) {
+		p.d.Errorf(l.Pos, key, "add insert", "cookie nocache and postonly require insert mode")
 	}
 	p.cur.Cookie = c
 }
