@@ -27,6 +27,7 @@ type queue struct {
 	head     uint64
 	tail     uint64
 	closed   bool
+	wakeAt   uint64 // queued count at which to wake the writer (0: it is not waiting)
 	notify   chan struct{}
 	accepted atomic.Uint64
 }
@@ -55,16 +56,39 @@ func (q *queue) put(r *logrec.Record, pl *proxyLog, block bool) bool {
 	s := &q.slots[q.tail%uint64(len(q.slots))]
 	s.rec = *r
 	s.pl = pl
-	wasEmpty := q.tail == q.head
 	q.tail++
+	wake := q.wakeAt != 0 && q.tail-q.head >= q.wakeAt
+	if wake {
+		q.wakeAt = 0
+	}
 	q.mu.Unlock()
 	q.accepted.Add(1)
-	if wasEmpty {
+	if wake {
 		select {
 		case q.notify <- struct{}{}:
 		default:
 		}
 	}
+	return true
+}
+
+func (q *queue) disarm() {
+	q.mu.Lock()
+	q.wakeAt = 0
+	q.mu.Unlock()
+}
+
+// arm asks to be woken when n records are queued. It returns false when
+// they already are (do not wait). Waking the writer only for a full batch
+// (or the first record of an idle writer) keeps goroutine wake-ups per
+// batch, not per record, at moderate rates.
+func (q *queue) arm(n uint64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.tail-q.head >= n || q.closed {
+		return false
+	}
+	q.wakeAt = n
 	return true
 }
 
@@ -145,12 +169,17 @@ func (t *target) run() {
 				return
 			}
 			if t.pending == 0 {
-				<-t.q.notify
+				if t.q.arm(1) {
+					<-t.q.notify
+				}
 				continue
 			}
 			wait := t.flush - t.now().Sub(t.first)
 			if wait <= 0 {
 				t.writeBatch()
+				continue
+			}
+			if !t.q.arm(uint64(t.batch - t.pending)) {
 				continue
 			}
 			if timer == nil {
@@ -162,6 +191,7 @@ func (t *target) run() {
 			case <-t.q.notify:
 				timer.Stop()
 			case <-timer.C:
+				t.q.disarm() // the batch goes now
 				t.writeBatch()
 			}
 			continue

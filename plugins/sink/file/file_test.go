@@ -83,7 +83,7 @@ func TestRotationUnderLoadKeepsEveryRecordOnce(t *testing.T) {
 				t.Fatal(err)
 			}
 			p.Start()
-			const workers, per = 4, 5000
+			const workers, per = 4, 2500
 			var wg sync.WaitGroup
 			for w := 0; w < workers; w++ {
 				wg.Add(1)
