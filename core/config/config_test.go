@@ -609,3 +609,23 @@ func TestInheritedReportedOnce(t *testing.T) {
 		t.Errorf("want one errorfile and one log warning, got %v:\n%s", n, render(d))
 	}
 }
+
+// Every keyword of the table is parsed by at least one golden file, so each
+// has a pinned model and none is in the table without a parser.
+func TestEveryKeywordHasAGolden(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.cfg")
+	used := map[string]bool{}
+	for _, f := range files {
+		set, _ := LoadFiles([]string{f}, goldenEnv)
+		if set.HAProxy != nil {
+			for _, u := range set.HAProxy.Uses {
+				used[u.Keyword] = true
+			}
+		}
+	}
+	for _, k := range Keywords {
+		if !used[k.Name] {
+			t.Errorf("keyword %q is used by no testdata/*.cfg golden", k.Name)
+		}
+	}
+}
