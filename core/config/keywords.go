@@ -12,6 +12,9 @@ package config
 // When your code makes a keyword work, flip Enforced to true on its line (and
 // only that field); `varde check` and `varde run` then stop warning
 // "parsed, not yet enforced" for it. Keep the lines sorted within their block.
+// A NEW keyword also needs its parser in this package, a line in
+// docs/config.md and a use in a testdata/*.cfg golden (TestKeywordTable,
+// TestDocsListEveryKeyword and TestEveryKeywordHasAGolden check all three).
 //
 // Sections: G global, D defaults, F frontend, B backend (listen = F|B).
 
