@@ -13,9 +13,12 @@ import (
 
 func init() {
 	logpipe.RegisterSink("unix", func(t logpipe.TargetSpec, _ logpipe.SinkEnv) (logpipe.Sink, error) {
-		return &Sink{path: t.Address}, nil
+		return New(t.Address), nil
 	})
 }
+
+// New returns a sink for the datagram socket at path; it connects lazily.
+func New(path string) *Sink { return &Sink{path: path} }
 
 // Sink sends datagrams to a UNIX socket, reconnecting after errors (the
 // syslog daemon may restart and recreate its socket).
