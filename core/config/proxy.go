@@ -466,11 +466,11 @@ func (p *parser) parseCookie(l Line, args []Token) {
 			p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"insert", "rewrite", "prefix", "indirect", "nocache", "postonly", "preserve", "httponly", "secure", "domain", "maxidle", "maxlife", "attr"}, "see docs/config.md"), "unknown cookie option %q", t.Text)
 		}
 	}
-	if c.Preserve && c.Mode != "insert" {
-		p.d.Errorf(l.Pos, key, "add insert", "cookie preserve requires insert mode")
+	if c.Preserve && c.Mode != "insert" && !c.Indirect {
+		p.d.Errorf(l.Pos, key, "add insert or indirect", "cookie preserve requires insert or indirect (as in HAProxy)")
 	}
 	if c.Mode != "insert" && (c.NoCache || c.PostOnly) {
-		p.d.Errorf(l.Pos, key, "add insert", "cookie nocache and postonly require insert mode")
+		p.d.Warnf(l.Pos, key, "add insert, or remove them", "cookie nocache and postonly have no effect without insert")
 	}
 	p.cur.Cookie = c
 }

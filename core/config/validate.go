@@ -243,7 +243,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		if px.Kind == KindFrontend {
 			hint += ", or declare it as a backend if that was intended"
 		}
-		d.Errorf(px.Pos, px.Kind, hint, "%s %q has no bind line", px.Kind, px.Name)
+		d.Warnf(px.Pos, px.Kind, hint, "%s %q has no bind line: it accepts no connection", px.Kind, px.Name)
 	}
 	if px.IsFrontend() && px.Timeouts.Client == 0 && len(px.Binds) > 0 {
 		d.Warnf(px.Pos, "timeout client", "set timeout client (e.g. 30s) in the proxy or its defaults", "%s %q has no client timeout: idle clients are never disconnected", px.Kind, px.Name)
