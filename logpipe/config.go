@@ -92,6 +92,8 @@ func proxyFormat(p *config.Proxy) string {
 		return p.LogFormat.Value
 	case p.Option("jsonlog") != nil:
 		return "jsonlog"
+	case p.Option("httplog") != nil && p.EffectiveMode() == "tcp":
+		return "tcplog" // HAProxy falls back to tcplog in a TCP proxy
 	case p.Option("httplog") != nil:
 		if o := p.Option("httplog"); len(o.Args) > 0 && o.Args[0] == "clf" {
 			return CLFLogFormat
