@@ -96,6 +96,7 @@ type item struct {
 type Format struct {
 	src   string
 	items []item
+	fast  bool // exactly HTTPLogFormat: use appendHTTPLog
 }
 
 // String returns the source format.
@@ -185,6 +186,7 @@ func CompileFormat(s string) (*Format, error) {
 		}
 	}
 	flush()
+	f.fast = s == HTTPLogFormat
 	return f, nil
 }
 
@@ -341,6 +343,9 @@ func requestParts(line []byte) (method, uri, version []byte) {
 
 // Append encodes r with f onto dst.
 func (f *Format) appendRecord(dst []byte, r *logrec.Record, c *encodeCtx) []byte {
+	if f.fast {
+		return appendHTTPLog(dst, r, c)
+	}
 	lastSpace := true // HAProxy drops leading separators and collapses runs
 	for i := range f.items {
 		it := &f.items[i]

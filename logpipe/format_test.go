@@ -221,3 +221,42 @@ func FuzzEncodeAnonymised(f *testing.F) {
 		}
 	})
 }
+
+// FuzzHTTPLogFastPath: the hand-written httplog encoder and the compiled
+// HTTPLogFormat write the same bytes.
+func FuzzHTTPLogFastPath(f *testing.F) {
+	f.Add([]byte("GET / HTTP/1.1"), []byte("h"), int32(5), int64(1234567), int32(-1), true, uint8(2))
+	f.Add([]byte(""), []byte(""), int32(1000), int64(-5), int32(999), false, uint8(0))
+	f.Fuzz(func(t *testing.T, req, hdr []byte, timer int32, bytesOut int64, status int32, flag bool, ncap uint8) {
+		r := docRecord()
+		r.RequestLine.Set(req)
+		r.ReqHeaders, r.ResHeaders = logrec.Captures{}, logrec.Captures{}
+		for i := 0; i < int(ncap%4); i++ {
+			r.ReqHeaders.Add(hdr, 0)
+		}
+		if ncap%3 == 1 {
+			r.ResHeaders.Add(hdr, 0)
+		}
+		r.TR, r.Tw, r.Ta, r.Retries, r.SrvQueue = timer, -timer, timer/7, timer%5, timer%1001
+		r.BytesOut, r.Status = bytesOut, status
+		r.TLS, r.Redispatched = flag, !flag
+		if flag {
+			r.Backend, r.Server = "", ""
+			r.ReqCookie.Set(hdr)
+		}
+		if ncap%5 == 4 {
+			r.Client = netip.AddrPort{}
+		}
+		for _, anon := range []AnonSpec{{}, {Mode: AnonIP, V4Bits: 24, V6Bits: 48}} {
+			fast, _ := CompileFormat(HTTPLogFormat)
+			slow, _ := CompileFormat(HTTPLogFormat)
+			slow.fast = false
+			c := &encodeCtx{anon: newAnonymizer(anon, nil), loc: time.UTC, dates: &dateCache{}}
+			a := string(fast.appendRecord(nil, r, c))
+			b := string(slow.appendRecord(nil, r, c))
+			if a != b {
+				t.Fatalf("fast path differs:\nfast %q\nslow %q", a, b)
+			}
+		}
+	})
+}
