@@ -1,6 +1,7 @@
 package logpipe
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
@@ -464,7 +465,7 @@ func indexByte(b []byte, c byte) int {
 // appendText copies free text (a request line, a Referer) with every
 // embedded IPv4/IPv6 address anonymised.
 func (a *anonymizer) appendText(dst, v []byte, now time.Time) []byte {
-	if !a.on() {
+	if !a.on() || !mayHoldAddr(v) {
 		return append(dst, v...)
 	}
 	last := 0
@@ -488,6 +489,14 @@ var addrChars = func() (t [256]bool) {
 }()
 
 func isAddrChar(c byte) bool { return addrChars[c] }
+
+// mayHoldAddr is a quick vectorised pre-check: an address needs a ':' or at
+// least three '.', which most request lines and headers do not have.
+func mayHoldAddr(v []byte) bool {
+	return bytes.IndexByte(v, ':') >= 0 || bytes.Count(v, dotSep) >= 3
+}
+
+var dotSep = []byte{'.'}
 
 // nextAddr finds the first IPv4 or IPv6 address embedded in text at or
 // after from. It is a scanner, not a parser (like rsyslog's mmanon): it
