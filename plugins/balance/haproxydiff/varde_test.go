@@ -37,7 +37,13 @@ func TestVardeRoutesLikeHAProxy(t *testing.T) {
 		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hPorts[i]), 10*time.Second)
 		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vPorts[i]), 20*time.Second)
 	}
+	// When varde stops answering, the other cases would only wait for
+	// their own timeouts: stop at the first unreachable request.
+	unreachable := false
 	for i, c := range cs {
+		if unreachable {
+			t.Fatal("varde stopped answering; remaining cases not run")
+		}
 		t.Run(c.name, func(t *testing.T) {
 			hCount, vCount := map[string]int{}, map[string]int{}
 			mismatches := 0
@@ -49,6 +55,7 @@ func TestVardeRoutesLikeHAProxy(t *testing.T) {
 				}
 				v, err := send(vPorts[i], token, r)
 				if err != nil {
+					unreachable = true
 					logs, _ := os.ReadFile(vLog)
 					t.Fatalf("varde: request %+v: %v\n%s", r, err, logs)
 				}
