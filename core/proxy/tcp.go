@@ -45,12 +45,22 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	rec.Mode = logrec.ModeTCP
 	rec.Accept = start.UnixNano()
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
-	b := e.byName[f.cfg.DefaultBackend]
-	for i := range f.cfg.UseBackends {
-		ub := &f.cfg.UseBackends[i]
-		if ub.Cond == nil || ub.Cond.Match(nil) {
-			b = e.byName[ub.Backend]
-			break
+	view := &tcpView{src: s.src, dst: s.dst}
+	var b *Backend
+	if f.cfg.Chooser != nil {
+		if name, ok := f.cfg.Chooser.ChooseBackend(view); ok {
+			b = e.byName[name]
+		}
+	} else {
+		for i := range f.cfg.UseBackends {
+			ub := &f.cfg.UseBackends[i]
+			if ub.Cond == nil || ub.Cond.Match(view) {
+				b = e.byName[ub.Backend]
+				break
+			}
+		}
+		if b == nil {
+			b = e.byName[f.cfg.DefaultBackend]
 		}
 	}
 	finish := func(srv *server) {

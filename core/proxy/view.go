@@ -52,3 +52,20 @@ func (v *reqView) HeaderAt(i int) (name, value []byte) {
 func (v *reqView) Src() netip.AddrPort { return v.s.src }
 func (v *reqView) Dst() netip.AddrPort { return v.s.dst }
 func (v *reqView) TLS() bool           { return false }
+
+// tcpView is the core.Request of a `mode tcp` connection: addresses only,
+// so `src`/`dst` ACLs work in use_backend and HTTP criteria match nothing.
+type tcpView struct{ src, dst netip.AddrPort }
+
+var _ core.Request = (*tcpView)(nil)
+
+func (v *tcpView) Method() []byte                    { return nil }
+func (v *tcpView) URI() []byte                       { return nil }
+func (v *tcpView) Path() []byte                      { return nil }
+func (v *tcpView) Query() []byte                     { return nil }
+func (v *tcpView) Header(string) ([]byte, bool)      { return nil, false }
+func (v *tcpView) NumHeaders() int                   { return 0 }
+func (v *tcpView) HeaderAt(int) (name, value []byte) { return nil, nil }
+func (v *tcpView) Src() netip.AddrPort               { return v.src }
+func (v *tcpView) Dst() netip.AddrPort               { return v.dst }
+func (v *tcpView) TLS() bool                         { return false }
