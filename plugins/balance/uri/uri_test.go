@@ -1,6 +1,7 @@
 package uri
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/varde-lb/varde/core"
@@ -138,4 +139,26 @@ func TestConcurrentUpdate(t *testing.T) {
 			return &core.PickContext{Req: acltest.New("GET", "/a/b?c")}
 		}, bt.Servers(1, 2, 3, 4, 5))
 	}
+}
+
+func FuzzExtract(f *testing.F) {
+	f.Add("len 4 depth 2", "/a/b/c?d")
+	f.Add("whole path-only", "http://h/x?y")
+	f.Add("depth 1", "*")
+	f.Fuzz(func(t *testing.T, args, u string) {
+		k, err := ParseArgs(strings.Fields(args))
+		if err != nil {
+			return
+		}
+		got := string(k.Extract([]byte(u)))
+		if !strings.Contains(u, got) {
+			t.Fatalf("key %q is not part of %q", got, u)
+		}
+		if k.Len > 0 && len(got) > k.Len {
+			t.Fatalf("key %q longer than len %d", got, k.Len)
+		}
+		if !k.Whole && strings.Contains(got, "?") {
+			t.Fatalf("key %q has a query without whole", got)
+		}
+	})
 }

@@ -2,6 +2,7 @@ package urlparam
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/varde-lb/varde/core"
@@ -83,4 +84,21 @@ func BenchmarkPick(b *testing.B) {
 	for b.Loop() {
 		bal.Pick(ctx)
 	}
+}
+
+func FuzzValue(f *testing.F) {
+	f.Add("uid", "/p?a=1&uid=42&b=2")
+	f.Add("x", "/?x")
+	f.Fuzz(func(t *testing.T, name, uri string) {
+		if name == "" {
+			return
+		}
+		v, ok := Keyer{Name: []byte(name)}.Value([]byte(uri))
+		if !ok {
+			return
+		}
+		if !strings.Contains(uri, name+"="+string(v)) || strings.Contains(string(v), "&") {
+			t.Fatalf("value %q of %q not taken from %q", v, name, uri)
+		}
+	})
 }
