@@ -159,6 +159,11 @@ func (s *session) readHead() bool {
 	e, f := s.e, s.f
 	first := s.nreq == 0
 	wait := time.Now()
+	if !first {
+		// As HAProxy, a keep-alive request's accept date is when the
+		// connection became ready for it (the end of the previous one).
+		s.rec.Accept = wait.UnixNano()
+	}
 	var got time.Time
 	if s.n > 0 {
 		got = wait
