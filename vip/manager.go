@@ -43,6 +43,7 @@ type Manager struct {
 
 	mu      sync.Mutex
 	runners []*runner
+	done    chan struct{}
 }
 
 // New checks that the configuration can run (track_varde needs Health).
@@ -108,30 +109,43 @@ func CheckCapabilities() error {
 	return nil
 }
 
-// Run opens the sockets of every instance, runs them until ctx is done, then
-// stops them gracefully (priority-0 adverts, VIPs removed, notify STOP). It
-// returns early with an error when an instance cannot start.
+// Run is Start, then Wait once ctx is done.
 func (m *Manager) Run(ctx context.Context) error {
+	if err := m.Start(ctx); err != nil {
+		return err
+	}
+	<-ctx.Done()
+	m.Wait()
+	return nil
+}
+
+// Start opens the sockets of every instance and starts them; they run until
+// ctx is done, then stop gracefully (priority-0 adverts, VIPs removed,
+// notify STOP). Setup errors (capabilities, interfaces) are returned before
+// anything runs.
+func (m *Manager) Start(ctx context.Context) error {
 	if err := CheckCapabilities(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	links, err := watchLinks(ctx, m.log)
+	wctx, cancelWatch := context.WithCancel(context.Background())
+	links, err := watchLinks(wctx, m.log)
 	if err != nil {
+		cancelWatch()
 		return err
 	}
 	scripts := map[string]*scriptTracker{}
 	var closers []func()
-	defer func() {
+	closeAll := func() {
 		for _, c := range closers {
 			c()
 		}
-	}()
+		cancelWatch()
+	}
 	var runners []*runner
 	for _, in := range m.cfg.Instances {
 		r, closeFn, err := m.newRunner(in, links, scripts)
 		if err != nil {
+			closeAll()
 			return fmt.Errorf("vip: instance %s: %w", in.Name, err)
 		}
 		closers = append(closers, closeFn)
@@ -149,13 +163,27 @@ func (m *Manager) Run(ctx context.Context) error {
 		wg.Add(1)
 		go func() { defer wg.Done(); r.run(ctx) }()
 	}
-	<-ctx.Done()
-	wg.Wait()
-	for _, r := range runners {
-		r.notify.wait()
-	}
+	m.done = make(chan struct{})
+	go func() {
+		wg.Wait()
+		for _, r := range runners {
+			r.notify.wait()
+		}
+		closeAll()
+		close(m.done)
+	}()
 	return nil
 }
+
+// Wait blocks until every instance started by Start has stopped.
+func (m *Manager) Wait() {
+	if m.done != nil {
+		<-m.done
+	}
+}
+
+// Done is closed when every instance has stopped (nil before Start).
+func (m *Manager) Done() <-chan struct{} { return m.done }
 
 func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts map[string]*scriptTracker) (*runner, func(), error) {
 	ifi, err := net.InterfaceByName(in.Interface)

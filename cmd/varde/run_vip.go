@@ -3,81 +3,83 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
-	"os"
-	"os/signal"
-	"syscall"
 
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/config/keepalived"
+	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/vip"
 )
 
-// startVIP runs the keepalived.conf part of a configuration until ctx is
-// done: it is the VRRP subsystem of `varde run`. health feeds track_varde
-// (nil without a haproxy.cfg). The returned channel yields Run's result.
-func startVIP(ctx context.Context, kc *keepalived.Config, health vip.BackendHealth, log *slog.Logger) (*vip.Manager, <-chan error, error) {
-	m, err := vip.New(kc, vip.Options{Logger: log.With("subsystem", "vrrp"), Health: health})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := vip.CheckCapabilities(); err != nil {
-		return nil, nil, err
-	}
-	done := make(chan error, 1)
-	go func() { done <- m.Run(ctx) }()
-	return m, done, nil
-}
-
+// The VRRP subsystem of `varde run`: the vrrp_instance blocks of
+// keepalived.conf. `varde run -f keepalived.conf` alone replaces keepalived;
+// with a haproxy.cfg too, track_varde reads the engine's server states.
+// It starts after the engine and stops before it, so the VIP moves away
+// before the listeners drain.
 func init() {
-	register(&command{
-		name:    "vrrp",
-		summary: "run only the VRRP instances of keepalived.conf files (a keepalived replacement)",
-		usage:   "-f FILE [-f FILE ...] [-log-format text|json]",
-		run:     runVRRP,
+	registerSubsystem(subsystem{
+		name:  "vip",
+		phase: afterEngine,
+		start: func(ctx context.Context, env *runEnv) (func(context.Context) error, error) {
+			kc := env.Set.Keepalived
+			if kc == nil || len(kc.Instances) == 0 {
+				return nil, nil
+			}
+			var health vip.BackendHealth
+			if env.Engine != nil {
+				h := engineHealth{e: env.Engine}
+				for _, in := range kc.Instances {
+					for _, t := range in.TrackVarde {
+						if t.Backend != "" && env.Engine.Backend(t.Backend) == nil {
+							return nil, fmt.Errorf("vip: %s: track_varde backend %q is not a backend of the haproxy.cfg", in.Name, t.Backend)
+						}
+					}
+				}
+				health = h
+			}
+			m, err := vip.New(kc, vip.Options{Logger: env.Log.With("subsystem", "vrrp"), Health: health})
+			if err != nil {
+				return nil, err
+			}
+			if err := m.Start(ctx); err != nil {
+				return nil, err
+			}
+			return func(stopCtx context.Context) error {
+				// ctx is already cancelled: the instances are sending their
+				// priority-0 adverts and removing the VIPs.
+				select {
+				case <-m.Done():
+					return nil
+				case <-stopCtx.Done():
+					return fmt.Errorf("vip: instances still stopping: %w", stopCtx.Err())
+				}
+			}, nil
+		},
 	})
 }
 
-// runVRRP is `varde vrrp -f keepalived.conf`: the VIP subsystem alone, in
-// the foreground; SIGINT/SIGTERM hand over with a priority-0 advert.
-func runVRRP(args []string, stdout, stderr io.Writer) int {
-	c := commands["vrrp"]
-	fs := newFlagSet(c, stdout, stderr)
-	var files multiFlag
-	fs.Var(&files, "f", "keepalived.conf `FILE`; repeat to merge in order")
-	format := fs.String("log-format", "text", "log format: text or json")
-	if code := parseFlags(fs, args, stdout); code >= 0 {
-		return code
+// engineHealth is track_varde's view of the engine: server states are
+// atomics updated by the health checks, so polling them costs nothing.
+type engineHealth struct{ e *proxy.Engine }
+
+// AllDown reports whether no server of the backend (backup servers
+// included) is up; an unknown backend counts as down.
+func (h engineHealth) AllDown(backend string) bool {
+	b := h.e.Backend(backend)
+	if b == nil {
+		return true
 	}
-	if len(files) == 0 || fs.NArg() > 0 {
-		fmt.Fprintln(stderr, "varde vrrp: give configuration files with -f FILE")
-		return 2
+	for _, s := range b.Servers {
+		if s.IsUp() {
+			return false
+		}
 	}
-	set, d := config.LoadFiles(files, os.Getenv)
-	d.Write(stderr, true)
-	if d.HasErrors() {
-		return 1
+	return true
+}
+
+// ListenersUp reports whether every frontend holds its listening sockets.
+func (h engineHealth) ListenersUp() bool {
+	for _, f := range h.e.Frontends() {
+		if len(f.Addrs()) == 0 {
+			return false
+		}
 	}
-	if set.Keepalived == nil || len(set.Keepalived.Instances) == 0 {
-		fmt.Fprintln(stderr, "varde vrrp: no vrrp_instance in the configuration")
-		return 1
-	}
-	var h slog.Handler = slog.NewTextHandler(stderr, nil)
-	if *format == "json" {
-		h = slog.NewJSONHandler(stderr, nil)
-	}
-	log := slog.New(h)
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
-	defer stop()
-	_, done, err := startVIP(ctx, set.Keepalived, nil, log)
-	if err != nil {
-		fmt.Fprintf(stderr, "varde vrrp: %v\n", err)
-		return 1
-	}
-	if err := <-done; err != nil {
-		fmt.Fprintf(stderr, "varde vrrp: %v\n", err)
-		return 1
-	}
-	return 0
+	return true
 }

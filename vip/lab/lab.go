@@ -113,6 +113,12 @@ func (l *Lab) teardown() {
 	exec.Command("ip", "netns", "del", l.Bridge).Run()
 }
 
+// NonLocalBind lets processes in the node bind the VIP before holding it
+// (net.ipv4.ip_nonlocal_bind, per namespace), as HAProxy users configure.
+func (n *Node) NonLocalBind() {
+	run(n.lab.t, "ip", "netns", "exec", n.NS, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1")
+}
+
 // HasAddr reports whether the node holds addr on any interface.
 func (n *Node) HasAddr(addr netip.Addr) bool {
 	addrs, err := n.handle.AddrList(nil, netlink.FAMILY_ALL)
@@ -249,9 +255,13 @@ func vardeBinary(t testing.TB) string {
 	return testenv.VardeBinary(t)
 }
 
-// StartVarde runs `varde vrrp -f conf` in the node.
-func (n *Node) StartVarde(conf string) *Proc {
-	return n.start("varde", vardeBinary(n.lab.t), "vrrp", "-f", conf)
+// StartVarde runs `varde run -f conf [-f conf...]` in the node.
+func (n *Node) StartVarde(confs ...string) *Proc {
+	args := []string{vardeBinary(n.lab.t), "run"}
+	for _, c := range confs {
+		args = append(args, "-f", c)
+	}
+	return n.start("varde", args...)
 }
 
 // StartVardeArgs runs varde with arbitrary arguments in the node.

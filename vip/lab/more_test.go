@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"syscall"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/testenv"
 	vipm "github.com/varde-lb/varde/vip"
 )
 
@@ -148,4 +150,63 @@ func TestTrackVarde(t *testing.T) {
 	}
 	os.Remove(filepath.Join(l.Dir, "web.down"))
 	l.WaitHolders(vip, 6*time.Second, "n1")
+}
+
+// TestTrackVardeEngine runs the real thing: `varde run -f haproxy.cfg -f
+// keepalived.conf` on n1 with a health-checked backend server; when that
+// server dies, the health check marks it down and track_varde moves the VIP.
+func TestTrackVardeEngine(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	// The engine binds the VIP on the backup too; until its listeners use
+	// IP_FREEBIND the namespace allows non-local binds.
+	n1.NonLocalBind()
+	backend := n1.start("demo-backend", demoBackend(t), "-listen", "127.0.0.1:9101", "-name", "b1")
+	hcfg := n1.Conf("haproxy.cfg", `global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 198.18.0.100:8080
+    default_backend app
+backend app
+    server b1 127.0.0.1:9101 check inter 100ms fall 1 rise 1
+`)
+	kcfg := n1.Conf("keepalived.conf", inst{version: 2, prio: 200, interval: "1",
+		extra: "    track_varde {\n        backend app\n    }"}.conf("n1"))
+	n1.StartVarde(hcfg, kcfg)
+	start(n2, "varde", inst{version: 2, prio: 150, interval: "1"})
+	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
+	t0 := time.Now()
+	backend.Kill()
+	// Check interval + timeout to mark it down, then one advert interval
+	// + 0.1 s for the VIP (the backup's skew is 0.41 s).
+	l.WaitHolders(vip, 5*time.Second, "n2")
+	if d := time.Since(t0); d > 2500*time.Millisecond {
+		t.Errorf("VIP moved %v after the only server died", d)
+	} else {
+		t.Logf("VIP moved %v after the only server died (check inter 100ms)", d)
+	}
+	n1.start("demo-backend", demoBackend(t), "-listen", "127.0.0.1:9101", "-name", "b1")
+	l.WaitHolders(vip, 8*time.Second, "n1")
+}
+
+func demoBackend(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("DEMO_BACKEND_BINARY"); p != "" {
+		return p
+	}
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), "demo-backend")
+	if out, err := exec.Command("go", "build", "-o", p, filepath.Join(root, "cmd/demo-backend")).CombinedOutput(); err != nil {
+		t.Fatalf("build demo-backend: %v\n%s", err, out)
+	}
+	return p
 }
