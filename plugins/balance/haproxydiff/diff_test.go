@@ -281,14 +281,12 @@ func TestSameServerAsHAProxy(t *testing.T) {
 	// The token proves answers come from this HAProxy, not from whatever
 	// else may have grabbed a port in the meantime.
 	token := fmt.Sprintf("diff-%d", os.Getpid())
-	ports, cfgPath, cfgText := writeConfig(t, cs, addrs, token)
+	ports, cfgPath, cfgText := writeConfig(t, cs, addrs, token, freePorts(t, len(cs)))
 	if out, err := runCheck(haproxy, cfgPath); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfgText)
 	}
 	_, logPath := testenv.Start(t, haproxy, "-f", cfgPath, "-db")
-	for _, p := range ports {
-		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", p), 10*time.Second)
-	}
+	waitListening(t, "haproxy", logPath, ports)
 
 	for i, c := range cs {
 		t.Run(c.name, func(t *testing.T) {
@@ -329,14 +327,12 @@ func TestSameServerAsHAProxy(t *testing.T) {
 	}
 }
 
-// writeConfig writes one haproxy.cfg with a frontend on a fresh port and a
+// writeConfig writes one haproxy.cfg with a frontend on ports[i] and a
 // backend per case, and returns the ports, the file and its text.
-func writeConfig(t *testing.T, cs []diffCase, addrs []string, token string) ([]int, string, string) {
+func writeConfig(t *testing.T, cs []diffCase, addrs []string, token string, ports []int) ([]int, string, string) {
 	var cfg strings.Builder
 	cfg.WriteString("global\n  nbthread 1\n\ndefaults\n  mode http\n  timeout connect 2s\n  timeout client 5s\n  timeout server 5s\n")
-	ports := make([]int, len(cs))
 	for i, c := range cs {
-		ports[i] = testenv.FreePort(t)
 		fmt.Fprintf(&cfg, "\nfrontend f%d\n  bind 127.0.0.1:%d\n  http-response set-header X-Token %s\n  default_backend b%d\n", i, ports[i], token, i)
 		fmt.Fprintf(&cfg, "\nbackend b%d\n  %s\n", i, c.cfg)
 		for j, w := range c.weights {
@@ -348,6 +344,43 @@ func writeConfig(t *testing.T, cs []diffCase, addrs []string, token string) ([]i
 		t.Fatal(err)
 	}
 	return ports, cfgPath, cfg.String()
+}
+
+// freePorts returns n distinct loopback ports that were free a moment ago
+// (all listeners are open at once, so no port is returned twice).
+func freePorts(t *testing.T, n int) []int {
+	t.Helper()
+	out := make([]int, n)
+	ls := make([]net.Listener, n)
+	for i := range ls {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return out
+}
+
+// waitListening waits for every port, failing with the process's log.
+func waitListening(t *testing.T, what, logPath string, ports []int) {
+	t.Helper()
+	for _, p := range ports {
+		err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil {
+			logs, _ := os.ReadFile(logPath)
+			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
+		}
+	}
 }
 
 func runCheck(haproxy, cfg string) ([]byte, error) {

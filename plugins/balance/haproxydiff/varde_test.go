@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"testing"
-	"time"
 
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -29,14 +28,13 @@ func TestVardeRoutesLikeHAProxy(t *testing.T) {
 		addrs[i] = backend(t, fmt.Sprintf("s%d", i+1))
 	}
 	token := fmt.Sprintf("both-%d", os.Getpid())
-	hPorts, hCfg, _ := writeConfig(t, cs, addrs, token)
-	vPorts, vCfg, _ := writeConfig(t, cs, addrs, token)
+	ports := freePorts(t, 2*len(cs))
+	hPorts, hCfg, _ := writeConfig(t, cs, addrs, token, ports[:len(cs)])
+	vPorts, vCfg, _ := writeConfig(t, cs, addrs, token, ports[len(cs):])
 	_, hLog := testenv.Start(t, haproxy, "-f", hCfg, "-db")
 	_, vLog := testenv.Start(t, varde, "run", "-f", vCfg)
-	for i := range cs {
-		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hPorts[i]), 10*time.Second)
-		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vPorts[i]), 20*time.Second)
-	}
+	waitListening(t, "haproxy", hLog, hPorts)
+	waitListening(t, "varde", vLog, vPorts)
 	// When varde stops answering, the other cases would only wait for
 	// their own timeouts: stop at the first unreachable request.
 	unreachable := false
