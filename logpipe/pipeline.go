@@ -101,6 +101,7 @@ type Options struct {
 	PID       int
 	Location  *time.Location   // for dates; default time.Local
 	Now       func() time.Time // clock; default time.Now
+	Report    time.Duration    // how often drops are reported in varde's log; default 10s
 	Stdout    io.Writer        // for stdout targets; default os.Stdout
 	Stderr    io.Writer        // for stderr targets; default os.Stderr
 }
@@ -167,6 +168,9 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	}
 	if opts.Stdout == nil {
 		opts.Stdout = os.Stdout
+	}
+	if opts.Report <= 0 {
+		opts.Report = 10 * time.Second
 	}
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
@@ -295,7 +299,7 @@ func (p *Pipeline) Start() {
 		go t.run()
 	}
 	p.stopMon, p.monDone = make(chan struct{}), make(chan struct{})
-	go p.monitor(10 * time.Second)
+	go p.monitor(p.opts.Report)
 }
 
 func (p *Pipeline) monitor(every time.Duration) {

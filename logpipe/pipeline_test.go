@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -267,4 +268,57 @@ func TestLogAndEncodeDoNotAllocate(t *testing.T) {
 		t.Errorf("encode+anonymise allocates %v times per record", n)
 	}
 	p.Close(context.Background())
+}
+
+// syncBuffer is a goroutine-safe log destination.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestDropsReportedInOwnLog(t *testing.T) {
+	m := &memSink{frame: FrameNewline, gate: make(chan struct{})}
+	ts := newMem(t, m)
+	var out syncBuffer
+	logger := slog.New(slog.NewTextHandler(&out, nil))
+	p, err := NewFromSpecs([]ProxySpec{{Name: "http-in", Format: "httplog", Targets: []TargetSpec{ts}}},
+		Options{Batch: 4, QueueSize: 8, Report: 20 * time.Millisecond}, logger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	r := testRecord(1)
+	for i := 0; i < 100; i++ {
+		p.Log(r)
+	}
+	dropped := p.Stats()[0].Dropped
+	if err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		if !strings.Contains(out.String(), fmt.Sprintf("dropped_total=%d", dropped)) {
+			return fmt.Errorf("no drop report yet: %s", out.String())
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), `msg="log queue full: records dropped"`) {
+		t.Errorf("report: %s", out.String())
+	}
+	close(m.gate)
+	p.Close(context.Background())
+	lines, _ := m.snapshot()
+	if uint64(len(lines))+dropped != 100 {
+		t.Errorf("delivered %d + dropped %d != 100", len(lines), dropped)
+	}
 }
