@@ -182,26 +182,18 @@ func TestSameMatchesAsHAProxy(t *testing.T) {
 		}
 		return path
 	}
-	freePorts := func() []int {
-		ps := make([]int, groups)
-		for i := range ps {
-			ps[i] = testenv.FreePort(t)
-		}
-		return ps
-	}
-	hPorts, vPorts := freePorts(), freePorts()
+	ports := distinctPorts(t, 2*groups)
+	hPorts, vPorts := ports[:groups], ports[groups:]
 	cfgPath := writeCfg(hPorts)
 	if out, err := exec.Command(haproxy, "-c", "-f", cfgPath).CombinedOutput(); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s", err, out)
 	}
-	testenv.Start(t, haproxy, "-f", cfgPath, "-db")
+	_, hLog := testenv.Start(t, haproxy, "-f", cfgPath, "-db")
 	// The same configuration under the varde binary checks the engine's
 	// request view and rule evaluation against HAProxy as well.
 	_, vLog := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", writeCfg(vPorts))
-	for g := range groups {
-		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hPorts[g]), 10*time.Second)
-		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vPorts[g]), 20*time.Second)
-	}
+	waitListening(t, "haproxy", hLog, hPorts...)
+	waitListening(t, "varde", vLog, vPorts...)
 	// matched asks every frontend of one process and joins the answers.
 	matched := func(ports []int, p aclProbe) (string, error) {
 		var all []string
@@ -287,4 +279,41 @@ func aclSend(port int, token string, p aclProbe) (string, error) {
 		return "", fmt.Errorf("status %d, token %q: not our haproxy", resp.StatusCode, resp.Header.Get("X-Token"))
 	}
 	return resp.Header.Get("X-Matched"), nil
+}
+
+// distinctPorts returns n different loopback ports that were free a moment
+// ago (the listeners are held together, so no port comes back twice).
+func distinctPorts(t *testing.T, n int) []int {
+	t.Helper()
+	out := make([]int, n)
+	ls := make([]net.Listener, n)
+	for i := range ls {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return out
+}
+
+// waitListening waits for a process's ports and fails with its log.
+func waitListening(t *testing.T, what, logPath string, ports ...int) {
+	t.Helper()
+	for _, p := range ports {
+		err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil {
+			logs, _ := os.ReadFile(logPath)
+			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
+		}
+	}
 }
