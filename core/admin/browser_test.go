@@ -30,7 +30,7 @@ func TestStatsPageInChromium(t *testing.T) {
 	v.cli(t, "set server app/web1 state drain")
 	// Some traffic so counters are not all zero.
 	for i := 0; i < 20; i++ {
-		if _, err := v.get(t, http.DefaultClient); err != nil {
+		if _, err := v.get(t, &http.Client{Timeout: 10 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,11 +92,11 @@ func TestPrometheusExporterPromtool(t *testing.T) {
 	bs[1].sick.Store(true)
 	v.waitStatus(t, "web2", "DOWN")
 	for i := 0; i < 10; i++ {
-		if _, err := v.get(t, http.DefaultClient); err != nil {
+		if _, err := v.get(t, &http.Client{Timeout: 10 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", v.web))
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/metrics", v.web))
 	if err != nil {
 		t.Fatal(err)
 	}

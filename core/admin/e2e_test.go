@@ -85,6 +85,7 @@ defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
+    timeout check 2s
 frontend www
     bind 127.0.0.1:%d
     http-request use-service prometheus-exporter if { path /metrics }
@@ -124,8 +125,13 @@ func (v *vardeProc) launch(t *testing.T, cfg string) {
 	}
 	v.cmd, v.log = testenv.Start(t, bin, "run", "-f", path, "--grace", "1s")
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", v.web), 10*time.Second)
+	// The socket file appears at bind(), a moment before listen(): wait
+	// until a connection is accepted, not just for the file.
 	if err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
-		_, err := os.Stat(v.sock)
+		c, err := net.Dial("unix", v.sock)
+		if err == nil {
+			c.Close()
+		}
 		return err
 	}); err != nil {
 		t.Fatalf("admin socket: %v\n%s", err, readFile(v.log))
@@ -271,7 +277,7 @@ func TestE2ECookiePersistence(t *testing.T) {
 		t.Errorf("indirect: Set-Cookie %q on a persistent response", sc)
 	}
 	// A fresh client gets the cookie with Cache-Control: private (nocache).
-	resp, err = http.Get(fmt.Sprintf("http://127.0.0.1:%d/", v.web))
+	resp, err = (&http.Client{Timeout: 10 * time.Second}).Get(fmt.Sprintf("http://127.0.0.1:%d/", v.web))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,7 +289,7 @@ func TestE2ECookiePersistence(t *testing.T) {
 	for _, val := range []string{"c-nobody", "c-web1'--", ""} {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", v.web), nil)
 		req.Header.Set("Cookie", "SERVERID="+val)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("cookie %q: %v %v", val, resp, err)
 		}
@@ -449,6 +455,7 @@ defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
+    timeout check 2s
 frontend www
     bind 127.0.0.1:%d
     default_backend app

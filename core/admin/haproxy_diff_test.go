@@ -2,6 +2,7 @@ package admin_test
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ defaults
     timeout connect 1s
     timeout client 10s
     timeout server 10s
+    timeout check 2s
 frontend www
     bind 127.0.0.1:%d
     default_backend app
@@ -96,7 +98,13 @@ func TestDiffHAProxyChecksAndCSV(t *testing.T) {
 			testenv.Start(t, bin, "run", "-f", cfg)
 		}
 		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
-		if err := testenv.Until(10*time.Second, 10*time.Millisecond, func() error { _, err := os.Stat(sock); return err }); err != nil {
+		if err := testenv.Until(10*time.Second, 10*time.Millisecond, func() error {
+			c, err := net.Dial("unix", sock)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		}); err != nil {
 			t.Fatal(err)
 		}
 		lbs = append(lbs, lb{name, sock})

@@ -71,7 +71,7 @@ func TestRiseFallCountsChecks(t *testing.T) {
 		mu.Unlock()
 	}})
 	const inter, rise, fall = 40 * time.Millisecond, 2, 3
-	cfg := health.Config{Enabled: true, Inter: inter, Rise: rise, Fall: fall,
+	cfg := health.Config{Enabled: true, Inter: inter, Rise: rise, Fall: fall, Timeout: 2 * time.Second, // never a spurious timeout on a loaded machine
 		Probe: health.ProbeSpec{Type: "http", HTTP: health.HTTPSpec{Method: "GET", URI: "/health"}}}
 	if err := m.Add(s, cfg); err != nil {
 		t.Fatal(err)
@@ -205,7 +205,7 @@ func TestSSLHelloOnTLS(t *testing.T) {
 func TestOneProbeInFlight(t *testing.T) {
 	t.Parallel()
 	var inFlight, maxInFlight, calls atomic.Int64
-	name := "test-slow-" + t.Name()
+	name := fmt.Sprintf("test-slow-%d", probeSeq.Add(1))
 	health.RegisterProbe(name, func(health.ProbeSpec) (health.Probe, error) {
 		return health.ProbeFunc(func(ctx context.Context, _ health.Target) core.CheckResult {
 			n := inFlight.Add(1)
@@ -244,9 +244,13 @@ func TestOneProbeInFlight(t *testing.T) {
 	}
 }
 
+// probeSeq keeps test probe names unique across -count runs (the probe
+// registry is process-wide).
+var probeSeq atomic.Int64
+
 // scripted registers a probe whose verdict the test flips.
 func scripted(t *testing.T, ok *atomic.Bool) string {
-	name := "test-scripted-" + t.Name()
+	name := fmt.Sprintf("test-scripted-%d", probeSeq.Add(1))
 	health.RegisterProbe(name, func(health.ProbeSpec) (health.Probe, error) {
 		return health.ProbeFunc(func(context.Context, health.Target) core.CheckResult {
 			if ok.Load() {
@@ -346,7 +350,7 @@ func TestAdminMaintStopsChecks(t *testing.T) {
 	b := newFlaky(t)
 	s := core.NewServer("be", "m", 1, b.addr(), 1, 0)
 	m := health.NewManager(health.Options{})
-	if err := m.Add(s, health.Config{Enabled: true, Inter: 10 * time.Millisecond,
+	if err := m.Add(s, health.Config{Enabled: true, Inter: 10 * time.Millisecond, Timeout: 2 * time.Second,
 		Probe: health.ProbeSpec{Type: "http", HTTP: health.HTTPSpec{URI: "/health"}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -393,7 +397,7 @@ func TestAgent(t *testing.T) {
 	port := l.Addr().(*net.TCPAddr).Port
 	s := core.NewServer("be", "ag", 1, netip.MustParseAddrPort("127.0.0.1:1"), 10, 0)
 	m := health.NewManager(health.Options{})
-	if err := m.Add(s, health.Config{Inter: 10 * time.Millisecond, Agent: &health.AgentConfig{Port: port}}); err != nil {
+	if err := m.Add(s, health.Config{Inter: 10 * time.Millisecond, Timeout: 2 * time.Second, Agent: &health.AgentConfig{Port: port}}); err != nil {
 		t.Fatal(err)
 	}
 	m.Start(context.Background())

@@ -49,7 +49,7 @@ func newFixture(t *testing.T) *fixture {
 	bak.Backup = true
 	f.servers = []*core.Server{web1, web2, web3, bak}
 	for _, s := range f.servers {
-		cfg := health.Config{Enabled: true, Inter: 20 * time.Millisecond, Rise: 2, Fall: 3,
+		cfg := health.Config{Enabled: true, Inter: 20 * time.Millisecond, Rise: 2, Fall: 3, Timeout: 2 * time.Second,
 			Probe: health.ProbeSpec{Type: "http", HTTP: health.HTTPSpec{Method: "GET", URI: "/health"}}}
 		if s == bak {
 			cfg = health.Config{}
