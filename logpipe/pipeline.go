@@ -236,6 +236,10 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 		return nil, fmt.Errorf("log %s: no sink for %q targets in this build", ts.Raw, ts.Scheme)
 	}
 	var ring *keyRing
+	if ts.Anon.Mode == AnonHMAC && (ts.Retention <= 0 || ts.Anon.Rotate <= 0) {
+		p.logger.Warn("anonymize hmac without both rotate and retention: keys are never destroyed, so pseudonyms stay linkable to addresses for as long as the key file exists",
+			"target", ts.Raw)
+	}
 	if ts.Anon.Mode == AnonHMAC {
 		ring = p.keyRings[ts.Anon.KeyFile]
 		if ring == nil {
