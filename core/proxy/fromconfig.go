@@ -136,8 +136,8 @@ func backendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
 		ConnMode: connModeOf(p),
 	}
-	if bc.Retries <= 0 {
-		bc.Retries = -1 // HAProxy's default, 3
+	if bc.Retries < 0 {
+		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
 	}
 	if p.Balance != nil {
 		bc.Balance = *p.Balance
