@@ -23,7 +23,8 @@ import (
 )
 
 // diffConfig is the haproxy.cfg both proxies run: ACL routing, roundrobin,
-// uri and source hashing, forwardfor, header rules, deny and redirect.
+// leastconn, uri and source hashing, forwardfor, header rules, deny,
+// redirect and a dead backend (503 after retries).
 const diffConfig = `global
     maxconn 1000
 
@@ -41,6 +42,7 @@ frontend web
     acl is_admin path_beg /admin
     acl old path /old
     acl is_dead path_beg /dead
+    acl is_lc path_beg /lc
     http-request deny deny_status 403 if is_admin
     http-request redirect location /new code 301 if old
     http-request set-header X-Test routed
@@ -49,6 +51,7 @@ frontend web
     use_backend api if is_api
     use_backend static if is_static
     use_backend dead if is_dead
+    use_backend lc if is_lc
     default_backend app
 
 backend app
@@ -68,6 +71,12 @@ backend static
     option forwardfor header X-Client
     server s1 {{S1}}
     server s2 {{S2}}
+
+backend lc
+    balance leastconn
+    server l1 {{L1}}
+    server l2 {{L2}}
+    server l3 {{L3}}
 
 backend dead
     retries 1
@@ -102,7 +111,7 @@ var diffHeaders = []string{"X-Forwarded-For", "X-Client", "X-Test", "X-Api", "X-
 
 func startDiffBackends(t *testing.T, rec *diffRecorder) map[string]string {
 	addrs := map[string]string{}
-	for _, name := range []string{"A1", "A2", "A3", "P1", "P2", "S1", "S2"} {
+	for _, name := range []string{"A1", "A2", "A3", "P1", "P2", "S1", "S2", "L1", "L2", "L3"} {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := hit{Server: name, URI: r.RequestURI, Headers: map[string]string{}}
 			for _, k := range diffHeaders {
@@ -162,6 +171,10 @@ var diffRequests = []string{
 	"GET /d HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /old HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /admin/panel HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET /lc/1 HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET /lc/2 HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET /lc/3 HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET /lc/4 HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /dead HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /e HTTP/1.0\r\n\r\n",
 }
