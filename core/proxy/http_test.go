@@ -795,3 +795,38 @@ func TestIdleConnectionsParkAndResume(t *testing.T) {
 		t.Fatalf("current connections %d after the close", fe.CurConns.Load())
 	}
 }
+
+func TestFrontendMaxConn(t *testing.T) {
+	b1, _ := backend(t, "b1", nil)
+	cfg := simpleConfig(hostport(b1))
+	cfg.Frontends[0].MaxConn = 1
+	_, addr := startEngine(t, cfg)
+	c1, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	br1 := bufio.NewReader(c1)
+	body(t, rawExchange(t, c1, br1, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET"))
+	// The second client is accepted by the kernel but not served while the
+	// first (idle, kept alive) holds the only slot.
+	c2, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	io.WriteString(c2, "GET /second HTTP/1.1\r\nHost: a\r\n\r\n")
+	c2.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
+	br2 := bufio.NewReader(c2)
+	if _, err := br2.ReadByte(); err == nil {
+		t.Fatal("second connection served beyond maxconn 1")
+	}
+	c1.Close()
+	c2.SetReadDeadline(time.Now().Add(10 * time.Second))
+	resp, err := http.ReadResponse(br2, nil)
+	if err != nil {
+		t.Fatalf("second connection after the first closed: %v", err)
+	}
+	if b := body(t, resp); b != "hello from b1" {
+		t.Fatalf("got %q", b)
+	}
+}
