@@ -122,6 +122,12 @@ func sendAll(t *testing.T, port int) {
 		io.Copy(io.Discard, resp.Body)
 		resp.Body.Close()
 	}
+	// A request HAProxy cannot parse: logged as "<BADREQ>" with a 400.
+	if conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+		fmt.Fprintf(conn, "GARBAGE\r\n\r\n")
+		io.Copy(io.Discard, conn)
+		conn.Close()
+	}
 	// A connection that sends nothing: option dontlognull keeps it out.
 	if conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
 		conn.Close()
@@ -224,7 +230,7 @@ func TestHTTPLogMatchesHAProxy(t *testing.T) {
 
 	sendAll(t, hp)
 	sendAll(t, vp)
-	n := len(e2eRequests)
+	n := len(e2eRequests) + 1 // + the bad request
 	hl := waitLines(t, hout, n, "haproxy")
 	vl := waitLines(t, vout, n, "varde")
 	if len(hl) != n || len(vl) != n {
@@ -239,8 +245,11 @@ func TestHTTPLogMatchesHAProxy(t *testing.T) {
 		return m
 	}
 	hm, vm := byRequest(hl), byRequest(vl)
-	for i, r := range e2eRequests {
+	for i, r := range append(e2eRequests, e2eReq{method: "BADREQ"}) {
 		key := r.method + " " + uniquePath(r.path, i) + " HTTP/1.1"
+		if r.method == "BADREQ" {
+			key = "<BADREQ>"
+		}
 		if hm[key] == "" || vm[key] == "" {
 			t.Errorf("request %d %q: haproxy line %q, varde line %q", i, key, hm[key], vm[key])
 			continue
