@@ -63,6 +63,12 @@ func TestGoldenLines(t *testing.T) {
 	bad.Server = ""
 	bad.Status = 400
 	bad.SetTerm(logrec.TermProxy, logrec.StateRequest)
+	// Captured from haproxy 2.6 (log stdout format raw) for the same request.
+	esc := docRecord()
+	esc.ReqHeaders, esc.ResHeaders = logrec.Captures{}, logrec.Captures{}
+	esc.ReqHeaders.Add([]byte("a|b{c}\"d#e\x01f\xc3\xa9"), 0)
+	esc.ResHeaders.Add([]byte("a"), 0)
+	esc.RequestLine.Set([]byte(`GET /a?q="x"&h=%23y HTTP/1.1`))
 	v6 := docRecord()
 	v6.Client = netip.MustParseAddrPort("[2001:db8:1:2::5]:4433")
 
@@ -80,6 +86,8 @@ func TestGoldenLines(t *testing.T) {
 			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in http-in/<NOSRV> -1/-1/5 2750 CC 1/1/1/1/0 0/0`},
 		{"escaping, tls, redispatch", EncoderConfig{Format: "httplog"}, weird,
 			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in~ static/srv1 10/0/30/69/109 200 2750 SRV=s1 - ---- 1/1/1/1/+1 0/0 {a#7Cb#7Bc#7D#22d} {} "GET /a#22b#23c#01#FF HTTP/1.1"`},
+		{"escaping as haproxy 2.6 writes it", EncoderConfig{Format: "httplog"}, esc,
+			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/srv1 10/0/30/69/109 200 2750 - - ---- 1/1/1/1/0 0/0 {a#7Cb#7Bc#7D#22d#23e#01f#C3#A9} {a} "GET /a?q=#22x#22&h=%23y HTTP/1.1"`},
 		{"bad request", EncoderConfig{Format: "httplog"}, bad,
 			`10.0.1.2:33317 [06/Feb/2009:12:14:14.655] http-in static/<NOSRV> 10/0/30/69/109 400 2750 - - PR-- 1/1/1/1/0 0/0 {1wt.eu} {} "<BADREQ>"`},
 		{"anonymize ip 24,48", EncoderConfig{Format: "httplog", Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}}, docRecord(),
