@@ -322,3 +322,37 @@ func TestDropsReportedInOwnLog(t *testing.T) {
 		t.Errorf("delivered %d + dropped %d != 100", len(lines), dropped)
 	}
 }
+
+func TestLenTruncatesAndDefaultFormat(t *testing.T) {
+	m := &memSink{frame: FrameNewline}
+	ts := newMem(t, m)
+	ts.Len = 80
+	ts.Format = FormatLocal
+	tcp := &memSink{frame: FrameNewline}
+	memMu.Lock()
+	memSinks[t.Name()+"/tcp"] = tcp
+	memMu.Unlock()
+	p, err := NewFromSpecs([]ProxySpec{
+		{Name: "http-in", Format: "httplog", Targets: []TargetSpec{ts}},
+		{Name: "plain", Format: HAProxyDefaultFormat + "TCP)", Targets: []TargetSpec{{Scheme: "memtest", Address: t.Name() + "/tcp", Raw: "x", Facility: 16, Level: 7}}},
+	}, Options{PID: 9}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	r := testRecord(1)
+	r.RequestLine.Set([]byte("GET /" + strings.Repeat("a", 500) + " HTTP/1.1"))
+	p.Log(r)
+	r.Frontend = "plain"
+	r.FrontendAddr = netip.MustParseAddrPort("10.0.3.31:8012")
+	p.Log(r)
+	p.Close(context.Background())
+	lines, _ := m.snapshot()
+	if len(lines) != 1 || len(lines[0]) != 80 || !strings.HasPrefix(lines[0], "<134>") {
+		t.Errorf("len 80: %q (%d bytes)", lines, len(lines[0]))
+	}
+	tl, _ := tcp.snapshot()
+	if len(tl) != 1 || tl[0] != "Connect from 10.0.1.2:33317 to 10.0.3.31:8012 (plain/TCP)" {
+		t.Errorf("default format: %q", tl)
+	}
+}
