@@ -56,6 +56,7 @@ func (b *backend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://"
 // varde runs the binary on cfg and returns the admin socket and ports.
 type vardeProc struct {
 	web, stats int
+	cliTCP     int // stats socket ipv4@127.0.0.1:PORT level user
 	sock       string
 	log        string
 	dir        string
@@ -80,6 +81,7 @@ func startVarde(t *testing.T, backends []*backend, extra string) *vardeProc {
 	}
 	cfg := fmt.Sprintf(`global
     stats socket %s mode 600 level admin
+    stats socket ipv4@127.0.0.1:%d level user
 defaults
     mode http
     timeout connect 1s
@@ -103,13 +105,13 @@ listen stats
     stats uri /
     stats refresh 30s
     stats admin if TRUE
-`, v.sock, v.web, servers.String(), extra, v.stats)
+`, v.sock, v.cliTCP, v.web, servers.String(), extra, v.stats)
 	v.launch(t, cfg)
 	return v
 }
 
 func newVardeProc(t *testing.T) *vardeProc {
-	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), dir: t.TempDir()}
+	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), cliTCP: testenv.FreePort(t), dir: t.TempDir()}
 	v.sock = filepath.Join(v.dir, "admin.sock")
 	return v
 }
@@ -367,6 +369,14 @@ func TestE2EDrainUnderLoad(t *testing.T) {
 	}
 	if st := v.status(t, "web1"); st != "DRAIN" {
 		t.Fatalf("status %q, want DRAIN", st)
+	}
+	// The read-only TCP socket sees it and may not change it.
+	tcp := fmt.Sprintf("127.0.0.1:%d", v.cliTCP)
+	if out := send(t, "tcp", tcp, "show servers state app"); !strings.Contains(out, " web1 127.0.0.1 2 8 ") {
+		t.Errorf("show servers state over tcp:\n%s", out)
+	}
+	if out := send(t, "tcp", tcp, "set server app/web1 state ready"); out != "Permission denied\n\n" {
+		t.Errorf("level user changed state: %q", out)
 	}
 	waitCount(50) // in-flight requests on web1 finish
 	h := web1.hits.Load()

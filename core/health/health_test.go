@@ -546,3 +546,35 @@ func rawServer(t *testing.T, text string) netip.AddrPort {
 	}()
 	return netip.MustParseAddrPort(l.Addr().String())
 }
+
+func TestObserveResultModes(t *testing.T) {
+	t.Parallel()
+	var ok atomic.Bool
+	ok.Store(true)
+	for _, tc := range []struct {
+		observe  string
+		connFail bool
+		status   int
+		wantDown bool
+	}{
+		{"layer4", true, 0, true},
+		{"layer4", false, 500, false}, // layer4 ignores HTTP statuses
+		{"layer7", false, 503, true},
+		{"layer7", false, 505, false},
+		{"layer7", true, 0, true},
+		{"", true, 0, false}, // no observe: passive results are ignored
+	} {
+		s := core.NewServer("be", "o", 1, netip.MustParseAddrPort("127.0.0.1:1"), 1, 0)
+		m := health.NewManager(health.Options{})
+		cfg := health.Config{Enabled: true, Inter: time.Hour, Rise: 2, Fall: 3, Observe: tc.observe, ErrorLimit: 2,
+			OnError: health.OnErrorMarkDown, Probe: health.ProbeSpec{Type: scripted(t, &ok)}}
+		if err := m.Add(s, cfg); err != nil {
+			t.Fatal(err)
+		}
+		m.ObserveResult(s, tc.connFail, tc.status)
+		m.ObserveResult(s, tc.connFail, tc.status)
+		if down := !s.IsUp(); down != tc.wantDown {
+			t.Errorf("observe %q connFail=%v status=%d: down=%v, want %v", tc.observe, tc.connFail, tc.status, down, tc.wantDown)
+		}
+	}
+}
