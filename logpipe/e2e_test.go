@@ -508,3 +508,113 @@ listen l
 		}
 	}
 }
+
+// TestAuditHAProxyViaRsyslog: real HAProxy logs over UDP to a real rsyslog
+// that writes a file in its traditional format (the seed articles' setup).
+// The audit must flag the raw addresses; after `anonymize` rewriting it must
+// pass, and halog must still read the rewritten file.
+func TestAuditHAProxyViaRsyslog(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts haproxy and rsyslogd")
+	}
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	rsyslogd := testenv.LookTool(t, "rsyslogd", "rsyslog")
+	halog := testenv.LookTool(t, "halog", "haproxy")
+	dir := t.TempDir()
+	udp, port := testenv.FreePort(t), testenv.FreePort(t)
+	logFile := filepath.Join(dir, "haproxy.log")
+	rconf := filepath.Join(dir, "rsyslog.conf")
+	os.WriteFile(rconf, []byte(fmt.Sprintf("global(workDirectory=%q)\nmodule(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=\"%d\")\naction(type=\"omfile\" file=%q template=\"RSYSLOG_TraditionalFileFormat\")\n",
+		dir, udp, logFile)), 0o644)
+	testenv.Start(t, rsyslogd, "-n", "-f", rconf, "-i", filepath.Join(dir, "rsyslogd.pid"))
+	be := backend(t, "s1")
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(fmt.Sprintf(`global
+    log 127.0.0.1:%d local0
+defaults
+    mode http
+    log global
+    option httplog
+    option dontlognull
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    capture request header X-Forwarded-For len 64
+    default_backend be
+backend be
+    server s1 127.0.0.1:%d
+`, udp, port, be)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	// rsyslog's UDP input may start a moment after its process: resend
+	// until a first line arrives, then send the counted requests.
+	c := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 5 * time.Second}
+	get := func(p string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, p), nil)
+		req.Header.Set("X-Forwarded-For", "198.51.100.23")
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+	}
+	if err := testenv.Until(10*time.Second, 100*time.Millisecond, func() error {
+		get("/warmup")
+		if len(httplogLines(logFile)) == 0 {
+			return fmt.Errorf("nothing in %s yet", logFile)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/missing", "/"} {
+		get(p)
+	}
+	var lines []string
+	if err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+		lines = httplogLines(logFile)
+		if n := strings.Count(strings.Join(lines, "\n"), `"GET /missing`); n != 1 || len(lines) < 4 {
+			return fmt.Errorf("%d lines", len(lines))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := logpipe.Audit([]string{logFile}, logpipe.AuditOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Files[0]
+	if rep.Compliant || f.Records != len(lines) || f.RawAddresses < 2*len(lines) || f.Anonymisation != "none (raw client addresses)" {
+		t.Fatalf("audit of HAProxy's raw log: %+v", f)
+	}
+	// Rewrite it as `varde logs anonymize` does.
+	rw, err := logpipe.NewRewriter(logpipe.AnonSpec{Mode: logpipe.AnonIP, V4Bits: 24, V6Bits: 48})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(logFile)
+	var out []byte
+	for _, l := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		out = rw.Line(out, []byte(l))
+		out = append(out, '\n')
+	}
+	anon := filepath.Join(dir, "anon.log")
+	os.WriteFile(anon, out, 0o640)
+	rep, _ = logpipe.Audit([]string{anon}, logpipe.AuditOptions{Retention: time.Hour})
+	if !rep.Compliant || rep.Files[0].Records != len(lines) {
+		t.Errorf("after anonymize: %+v", rep.Files[0])
+	}
+	if strings.Contains(string(out), "198.51.100.23") || strings.Contains(string(out), "127.0.0.1:") {
+		t.Errorf("raw address left:\n%s", out)
+	}
+	cmd := exec.Command(halog, "-st")
+	cmd.Stdin = strings.NewReader(string(out))
+	st, err := cmd.Output()
+	if err != nil || !strings.Contains(string(st), "404 1\n") {
+		t.Errorf("halog on the rewritten rsyslog file: %v\n%s", err, st)
+	}
+}
