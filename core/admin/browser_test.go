@@ -122,3 +122,42 @@ func TestPrometheusExporterPromtool(t *testing.T) {
 		t.Fatalf("promtool check metrics: %v\n%s", err, out)
 	}
 }
+
+// TestStatsAuth: `stats auth` with a plain password and a SHA-512 crypt
+// hash, the realm, hide-version and the CSV export of a running varde.
+func TestStatsAuth(t *testing.T) {
+	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2"), newBackend(t, "spare")}
+	v := startVarde(t, bs, "")
+	client := &http.Client{Timeout: 10 * time.Second}
+	get := func(suffix, user, pass string) (int, http.Header, string) {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/haproxy?stats%s", v.authStats, suffix), nil)
+		if user != "" {
+			req.SetBasicAuth(user, pass)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	code, h, _ := get("", "", "")
+	if code != 401 || h.Get("WWW-Authenticate") != `Basic realm="Strictly Private"` {
+		t.Fatalf("no credentials: %d %q", code, h.Get("WWW-Authenticate"))
+	}
+	if code, _, _ := get("", "admin", "wrong"); code != 401 {
+		t.Fatalf("wrong password: %d", code)
+	}
+	code, _, body := get("", "admin", "password123")
+	if code != 200 || !strings.Contains(body, `data-server="web1"`) || strings.Contains(body, "version dev") {
+		t.Fatalf("plain password: %d, hide-version respected=%v", code, !strings.Contains(body, "version dev"))
+	}
+	code, _, csv := get(";csv", "ops", "S3cret pass")
+	if code != 200 || !strings.HasPrefix(csv, "# pxname,svname,") || !strings.Contains(csv, "\napp,web2,") {
+		t.Fatalf("crypt password, ;csv: %d %.120q", code, csv)
+	}
+	if code, _, _ := get("", "ops", "password123"); code != 401 {
+		t.Fatalf("crypt user with another's password: %d", code)
+	}
+}

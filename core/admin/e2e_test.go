@@ -56,6 +56,7 @@ func (b *backend) addr() string { return strings.TrimPrefix(b.srv.URL, "http://"
 // varde runs the binary on cfg and returns the admin socket and ports.
 type vardeProc struct {
 	web, stats int
+	authStats  int // listen with stats auth (plain and SHA-512 crypt users)
 	cliTCP     int // stats socket ipv4@127.0.0.1:PORT level user
 	sock       string
 	log        string
@@ -64,6 +65,9 @@ type vardeProc struct {
 }
 
 const inter, rise, fall = 100 * time.Millisecond, 2, 3
+
+// opsHash is `openssl passwd -6 -salt Zq8xT1 'S3cret pass'`.
+const opsHash = "$6$Zq8xT1$F9eIxkdLFw0pWslCJ5BNZW982bTiYOQgYIjQvy/YuJACUIqF/zk9nHZ2Rt66/9rT2VKuGVqlKT7WmDmlRror41"
 
 func startVarde(t *testing.T, backends []*backend, extra string) *vardeProc {
 	t.Helper()
@@ -105,13 +109,21 @@ listen stats
     stats uri /
     stats refresh 30s
     stats admin if TRUE
-`, v.sock, v.cliTCP, v.web, servers.String(), extra, v.stats)
+listen private
+    bind 127.0.0.1:%d
+    stats enable
+    stats uri /haproxy?stats
+    stats realm Strictly\ Private
+    stats auth admin:password123
+    stats auth ops:%s
+    stats hide-version
+`, v.sock, v.cliTCP, v.web, servers.String(), extra, v.stats, v.authStats, opsHash)
 	v.launch(t, cfg)
 	return v
 }
 
 func newVardeProc(t *testing.T) *vardeProc {
-	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), cliTCP: testenv.FreePort(t), dir: t.TempDir()}
+	v := &vardeProc{web: testenv.FreePort(t), stats: testenv.FreePort(t), authStats: testenv.FreePort(t), cliTCP: testenv.FreePort(t), dir: t.TempDir()}
 	v.sock = filepath.Join(v.dir, "admin.sock")
 	return v
 }
