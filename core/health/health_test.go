@@ -94,7 +94,9 @@ func TestRiseFallCountsChecks(t *testing.T) {
 		t.Fatalf("went down=%v after %d failing checks, want down after exactly %d", !down.up, down.fails, fall)
 	}
 	t.Logf("check-to-DOWN: %v (inter*fall = %v)", down.at.Sub(failedAt), inter*fall)
-	if d := down.at.Sub(failedAt); d > inter*(fall+1)+200*time.Millisecond {
+	// Generous bound: timers slip on a loaded CI machine; the exact check
+	// count above is the real assertion.
+	if d := down.at.Sub(failedAt); d > inter*(fall+1)+2*time.Second {
 		t.Errorf("down after %v, want about inter*fall=%v", d, inter*fall)
 	}
 	okBefore := b.oks.Load()
