@@ -110,7 +110,7 @@ func proxyFormat(p *config.Proxy) string {
 }
 
 func targetFromConfig(l *config.Log) (TargetSpec, error) {
-	ts := TargetSpec{Scheme: l.Kind, Raw: l.Target, Len: l.Len, Retention: l.Retention, RotateSize: l.RotateSize,
+	ts := TargetSpec{Scheme: l.Kind, Raw: l.Target, Len: l.Len, Sample: l.Sample, Retention: l.Retention, RotateSize: l.RotateSize,
 		Keep: l.Keep, Compress: l.Compress, RotateEvery: l.RotateEvery, Level: 7}
 	switch l.Kind {
 	case "udp", "tcp":

@@ -258,6 +258,13 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 	if err != nil {
 		return nil, fmt.Errorf("log %s: %w", ts.Raw, err)
 	}
+	var smp *sampler
+	if ts.Sample != "" {
+		if smp, err = ParseSample(ts.Sample); err != nil {
+			sink.Close()
+			return nil, fmt.Errorf("log %s: %w", ts.Raw, err)
+		}
+	}
 	maxLen := ts.Len
 	if maxLen == 0 {
 		maxLen = 1024
@@ -272,6 +279,7 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 		frame:  sink.Framing(),
 		q:      newQueue(p.opts.QueueSize),
 		anon:   newAnonymizer(ts.Anon, ring),
+		sample: smp,
 		maxLen: maxLen,
 		fr: framer{format: ts.Format, pri: ts.Facility*8 + LevelInfo, host: host,
 			tag: p.opts.Tag, pid: p.opts.PID},
@@ -340,6 +348,9 @@ func (p *Pipeline) Log(r *logrec.Record) {
 		return
 	}
 	for _, t := range pl.targets {
+		if !t.sample.take() {
+			continue
+		}
 		if !t.q.put(r, pl, t.block) {
 			t.dropped.Add(1)
 		}

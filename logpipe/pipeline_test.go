@@ -356,3 +356,33 @@ func TestLenTruncatesAndDefaultFormat(t *testing.T) {
 		t.Errorf("default format: %q", tl)
 	}
 }
+
+func TestSampleSharesLoad(t *testing.T) {
+	a, b := &memSink{frame: FrameNewline}, &memSink{frame: FrameNewline}
+	ta := newMem(t, a)
+	ta.Sample = "1:2"
+	memMu.Lock()
+	memSinks[t.Name()+"/b"] = b
+	memMu.Unlock()
+	tb := TargetSpec{Scheme: "memtest", Address: t.Name() + "/b", Raw: "b", Facility: 16, Level: 7, Sample: "2-3:3"}
+	p, err := NewFromSpecs([]ProxySpec{{Name: "http-in", Format: "%r", Targets: []TargetSpec{ta, tb}}}, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	for i := 0; i < 12; i++ {
+		p.Log(testRecord(i))
+	}
+	p.Close(context.Background())
+	la, _ := a.snapshot()
+	lb, _ := b.snapshot()
+	wantA := []string{"GET /r/0 HTTP/1.1", "GET /r/2 HTTP/1.1", "GET /r/4 HTTP/1.1", "GET /r/6 HTTP/1.1", "GET /r/8 HTTP/1.1", "GET /r/10 HTTP/1.1"}
+	if fmt.Sprint(la) != fmt.Sprint(wantA) || len(lb) != 8 || lb[0] != "GET /r/1 HTTP/1.1" || lb[1] != "GET /r/2 HTTP/1.1" {
+		t.Errorf("sample 1:2 -> %q\nsample 2-3:3 -> %q", la, lb)
+	}
+	for _, bad := range []string{"1", "0:2", "3:2", "1-:2", "2-1:3", "a:b"} {
+		if _, err := ParseSample(bad); err == nil {
+			t.Errorf("ParseSample(%q) accepted", bad)
+		}
+	}
+}

@@ -20,6 +20,7 @@ type TargetSpec struct {
 	Facility int
 	Level    int // highest level sent (traffic logs are info)
 
+	Sample      string // HAProxy's RANGES:SIZE load sharing; "" = every record
 	Anon        AnonSpec
 	Retention   time.Duration
 	RotateSize  int64
@@ -159,6 +160,15 @@ func ParseLogLine(words []string) (TargetSpec, error) {
 			t.Keep, rest = n, rest[2:]
 		case "compress":
 			t.Compress, rest = true, rest[1:]
+		case "sample":
+			v, err := need()
+			if err != nil {
+				return t, err
+			}
+			if _, err := ParseSample(v); err != nil {
+				return t, fmt.Errorf("log %s: %w", t.Raw, err)
+			}
+			t.Sample, rest = v, rest[2:]
 		default:
 			if t.Facility >= 0 {
 				lv := lookup(levels, w)

@@ -126,6 +126,7 @@ type target struct {
 	frame  Framing
 	q      *queue
 	anon   *anonymizer
+	sample *sampler
 	fr     framer
 	ctx    encodeCtx
 	maxLen int

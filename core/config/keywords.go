@@ -89,7 +89,7 @@ var Keywords = []KeywordInfo{
 	{Name: "log retention", Sections: G | DFB, Default: "forever", Enforced: true},
 	{Name: "log rotate", Sections: G | DFB, Default: "off", Enforced: true},
 	{Name: "log rotate-every", Sections: G | DFB, Default: "off", Enforced: true},
-	{Name: "log sample", Sections: G | DFB, Default: "all", Enforced: false},
+	{Name: "log sample", Sections: G | DFB, Default: "all", Enforced: true},
 	{Name: "log-format", Sections: DFB, Default: "httplog/tcplog format", Enforced: true},
 
 	// proxies
