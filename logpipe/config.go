@@ -53,7 +53,8 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 		if p.Disabled {
 			continue
 		}
-		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil}
+		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil,
+			DontLogNormal: p.Option("dontlog-normal") != nil}
 		for _, c := range p.Captures {
 			switch c.What {
 			case "request":

@@ -112,9 +112,12 @@ type ProxySpec struct {
 	// Format is "httplog", "tcplog", "jsonlog", or a log-format string.
 	Format      string
 	DontLogNull bool
-	ReqCaptures []string // `capture request header` names, in order
-	ResCaptures []string
-	Targets     []TargetSpec
+	// DontLogNormal is `option dontlog-normal`: only errors, timeouts,
+	// retries, redispatches and 5xx are logged.
+	DontLogNormal bool
+	ReqCaptures   []string // `capture request header` names, in order
+	ResCaptures   []string
+	Targets       []TargetSpec
 }
 
 type proxyLog struct {
@@ -122,6 +125,7 @@ type proxyLog struct {
 	format   *Format // nil for jsonlog
 	json     bool
 	nonull   bool
+	nonormal bool
 	reqKinds []headerKind
 	resKinds []headerKind
 	targets  []*target
@@ -178,7 +182,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, keyRings: map[string]*keyRing{}}
 	byKey := map[string]*target{}
 	for _, ps := range proxies {
-		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull}
+		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal}
 		switch ps.Format {
 		case "jsonlog":
 			pl.json = true
@@ -344,7 +348,7 @@ func (p *Pipeline) monitor(every time.Duration) {
 // at once (unless tune.log.on-full block and a queue is full).
 func (p *Pipeline) Log(r *logrec.Record) {
 	pl := p.proxies[r.Frontend]
-	if pl == nil || (pl.nonull && r.Null()) {
+	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
 		return
 	}
 	for _, t := range pl.targets {
@@ -358,6 +362,12 @@ func (p *Pipeline) Log(r *logrec.Record) {
 }
 
 var _ logrec.Sink = (*Pipeline)(nil)
+
+// normal is what `option dontlog-normal` leaves out: a transaction that
+// ended normally, without retry or redispatch, and not with a 5xx.
+func normal(r *logrec.Record) bool {
+	return r.Term[0] == '-' && r.Term[1] == '-' && r.Retries == 0 && !r.Redispatched && r.Status < 500
+}
 
 // Close stops accepting records, flushes every queue and closes the sinks.
 // It waits for the writers until ctx ends.

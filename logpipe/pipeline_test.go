@@ -386,3 +386,30 @@ func TestSampleSharesLoad(t *testing.T) {
 		}
 	}
 }
+
+func TestDontLogNormal(t *testing.T) {
+	m := &memSink{frame: FrameNewline}
+	ts := newMem(t, m)
+	p, err := NewFromSpecs([]ProxySpec{{Name: "http-in", Format: "%ST %tsc %rc", DontLogNormal: true, Targets: []TargetSpec{ts}}}, Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	ok := testRecord(1)
+	p.Log(ok) // 200 ---- 0: left out
+	e := testRecord(2)
+	e.Status = 503
+	p.Log(e)
+	to := testRecord(3)
+	to.SetTerm(logrec.TermServerTimeout, logrec.StateHeaders)
+	p.Log(to)
+	re := testRecord(4)
+	re.Retries = 1
+	p.Log(re)
+	p.Close(context.Background())
+	lines, _ := m.snapshot()
+	want := []string{"503 ---- 0", "200 sH-- 0", "200 ---- 1"}
+	if fmt.Sprint(lines) != fmt.Sprint(want) {
+		t.Errorf("got %q, want %q", lines, want)
+	}
+}

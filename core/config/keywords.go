@@ -155,7 +155,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
-	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
