@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/varde-lb/varde/core/logrec"
@@ -73,6 +74,7 @@ const (
 	vHV
 	vPID
 	vH
+	vSample
 )
 
 var varNames = map[string]varID{
@@ -90,6 +92,10 @@ type item struct {
 	id    varID
 	quote bool
 	lit   string
+	// vSample: %[fetch,ipmask(m4[,m6])]
+	fetch string
+	mask4 int // -1: no ipmask
+	mask6 int // -1: IPv6 fails to convert (HAProxy: no mask6 given)
 }
 
 // Format is a compiled log-format string.
@@ -157,7 +163,18 @@ func CompileFormat(s string) (*Format, error) {
 				i = end + 1
 			}
 			if i < len(s) && s[i] == '[' {
-				return nil, fmt.Errorf("log-format: sample fetch expressions %%[...] are not supported yet (offset %d)", i-1)
+				end := strings.IndexByte(s[i:], ']')
+				if end < 0 {
+					return nil, fmt.Errorf("log-format: unterminated %%[ at offset %d", i-1)
+				}
+				it, err := compileSample(s[i+1 : i+end])
+				if err != nil {
+					return nil, fmt.Errorf("log-format: %%[%s] at offset %d: %w", s[i+1:i+end], i-1, err)
+				}
+				it.quote = quote
+				f.items = append(f.items, it)
+				i += end + 1
+				continue
 			}
 			j := i
 			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
@@ -525,6 +542,8 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 			return append(dst, '-')
 		}
 		return appendRequest(dst, part, c)
+	case vSample:
+		return appendSample(dst, it, r, c)
 	case vPID:
 		return strconv.AppendInt(dst, int64(c.pid), 10)
 	case vH:

@@ -97,6 +97,10 @@ func TestGoldenLines(t *testing.T) {
 		{"log-format", EncoderConfig{Format: `%{+Q}o %ci - %HM %HP %HV %ST %Ts.%ms %%`}, docRecord(),
 			`"10.0.1.2" - "GET" "/index.html" "HTTP/1.1" "200" "1233922454"."655" %`},
 		{"log-format separators collapse", EncoderConfig{Format: "%ci   %hs  %ST"}, noCap, `10.0.1.2 200`},
+		{"haproxy's ipmask idiom", EncoderConfig{Format: "%[src,ipmask(24,64)]:%cp %[src,ipmask(255.255.0.0)] %{+Q}[fe_name] %[srv_name]"}, docRecord(),
+			`10.0.1.0:33317 10.0.0.0 "http-in" srv1`},
+		{"ipmask without mask6 on IPv6", EncoderConfig{Format: "%[src,ipmask(24)] %[src,ipmask(24,48)] %[src]"}, v6,
+			`- 2001:db8:1:: 2001:db8:1:2::5`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -135,7 +139,7 @@ func TestJSONLog(t *testing.T) {
 }
 
 func TestCompileFormatErrors(t *testing.T) {
-	for _, f := range []string{"%[src]", "%{+Z}ci", "%nosuchvar", "%{+Q"} {
+	for _, f := range []string{"%[req.hdr(host)]", "%[src,lower]", "%[src,ipmask(33)]", "%[src", "%{+Z}ci", "%nosuchvar", "%{+Q"} {
 		if _, err := CompileFormat(f); err == nil {
 			t.Errorf("CompileFormat(%q) succeeded, want an error", f)
 		}
