@@ -217,16 +217,24 @@ func (r *runner) tracking() (uint8, bool) {
 }
 
 func (r *runner) run(ctx context.Context) {
-	pkts := make(chan vrrp.Received, 64)
+	type packet struct {
+		vrrp.Received
+		at time.Time
+	}
+	pkts := make(chan packet, 64)
 	go func() {
 		for {
 			p, err := r.tr.Recv()
+			// Timers start from the advert's arrival, not from when the
+			// loop gets to it: scheduling delays must not lengthen the
+			// Master_Down_Interval.
+			at := r.now()
 			if err != nil {
 				close(pkts)
 				return
 			}
 			select {
-			case pkts <- p:
+			case pkts <- packet{p, at}:
 			default: // the loop is behind: drop, as a full socket buffer would
 			}
 		}
@@ -283,7 +291,7 @@ func (r *runner) run(ctx context.Context) {
 			if p.Src == r.src {
 				continue // our own advert looped back
 			}
-			a, err := r.local.Check(p)
+			a, err := r.local.Check(p.Received)
 			if err != nil {
 				e, _ := err.(*vrrp.Error)
 				reason := vrrp.ReasonLength
@@ -301,7 +309,7 @@ func (r *runner) run(ctx context.Context) {
 			r.mu.Lock()
 			r.snap.AdvertsRecv++
 			r.mu.Unlock()
-			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
+			afterGARP(r.exec(ctx, r.m.Handle(p.at, Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
 		case <-timer.C:
 			preciseWait(r.m.Deadline(), r.now)
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))

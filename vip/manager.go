@@ -44,6 +44,7 @@ type Manager struct {
 	mu      sync.Mutex
 	runners []*runner
 	done    chan struct{}
+	cancel  context.CancelFunc
 }
 
 // New checks that the configuration can run (track_varde needs Health).
@@ -127,6 +128,10 @@ func (m *Manager) Start(ctx context.Context) error {
 	if err := CheckCapabilities(); err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	m.mu.Lock()
+	m.cancel = cancel
+	m.mu.Unlock()
 	wctx, cancelWatch := context.WithCancel(context.Background())
 	links, err := watchLinks(wctx, m.log)
 	if err != nil {
@@ -146,6 +151,7 @@ func (m *Manager) Start(ctx context.Context) error {
 		r, closeFn, err := m.newRunner(in, links, scripts)
 		if err != nil {
 			closeAll()
+			cancel()
 			return fmt.Errorf("vip: instance %s: %w", in.Name, err)
 		}
 		closers = append(closers, closeFn)
@@ -173,6 +179,18 @@ func (m *Manager) Start(ctx context.Context) error {
 		close(m.done)
 	}()
 	return nil
+}
+
+// Stop begins the graceful stop of every instance without waiting for the
+// Start context: `varde run` calls it from its own signal handler so the
+// priority-0 adverts leave before anything else happens.
+func (m *Manager) Stop() {
+	m.mu.Lock()
+	c := m.cancel
+	m.mu.Unlock()
+	if c != nil {
+		c()
+	}
 }
 
 // Wait blocks until every instance started by Start has stopped.

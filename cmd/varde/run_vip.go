@@ -3,6 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/vip"
@@ -41,6 +44,19 @@ func init() {
 			if err := m.Start(ctx); err != nil {
 				return nil, err
 			}
+			// Hand the VIP over the moment the stop signal arrives, before
+			// `varde run` logs and stops the other subsystems: every
+			// millisecond here is a millisecond of failover.
+			sig := make(chan os.Signal, 1)
+			signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+			go func() {
+				select {
+				case <-sig:
+					m.Stop()
+				case <-m.Done():
+				}
+				signal.Stop(sig)
+			}()
 			return func(stopCtx context.Context) error {
 				// ctx is already cancelled: the instances are sending their
 				// priority-0 adverts and removing the VIPs.

@@ -31,7 +31,7 @@ func TestInteropKeepalived(t *testing.T) {
 	}{
 		{"v2", inst{version: 2, interval: "1"}, 1},
 		{"v2-pass", inst{version: 2, interval: "1", extra: "    authentication {\n        auth_type PASS\n        auth_pass secret123\n    }"}, 1},
-		{"v3", inst{version: 3, interval: "0.1"}, 0.1},
+		{"v3", inst{version: 3, interval: "0.2"}, 0.2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()

@@ -65,8 +65,8 @@ func TestTwoVarde(t *testing.T) {
 	t.Parallel()
 	l := New(t, 2)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
-	c1 := inst{version: 3, prio: 200, interval: "0.1"}
-	c2 := inst{version: 3, prio: 150, interval: "0.1"}
+	c1 := inst{version: 3, prio: 200, interval: "0.2"}
+	c2 := inst{version: 3, prio: 150, interval: "0.2"}
 	a := start(n1, "varde", c1)
 	start(n2, "varde", c2)
 	l.Settle(vip, 10*time.Second, 300*time.Millisecond, "n1")
@@ -80,7 +80,7 @@ func TestTwoVarde(t *testing.T) {
 	// look at n2 only, and take n1's copy away as a reboot would.
 	a.Kill()
 	n1.handle.AddrDel(mustLink(t, n1), addrOf(vip))
-	l.WaitHolders(vip, mdi(0.1), "n2")
+	l.WaitHolders(vip, mdi(0.2), "n2")
 
 	// Restart: the higher priority preempts.
 	a = start(n1, "varde", c1)

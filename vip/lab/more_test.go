@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -60,10 +61,10 @@ func TestNoPreempt(t *testing.T) {
 	t.Parallel()
 	l := New(t, 2)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
-	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1", extra: "    nopreempt"})
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.2", extra: "    nopreempt"})
 	l.Settle(vip, 5*time.Second, 200*time.Millisecond, "n2")
-	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1", extra: "    nopreempt"})
-	// With preemption n1 would take over within its down interval (0.32 s).
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.2", extra: "    nopreempt"})
+	// With preemption n1 would take over within its down interval (0.64 s).
 	l.Settle(vip, time.Second, 1500*time.Millisecond, "n2")
 }
 
@@ -74,12 +75,12 @@ func TestUnicastWithKeepalived(t *testing.T) {
 	uni := func(self, peer *Node) string {
 		return fmt.Sprintf("    unicast_src_ip %s\n    unicast_peer {\n        %s\n    }", self.Addr, peer.Addr)
 	}
-	ka := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.1", extra: uni(n1, n2)})
-	va := start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1", extra: uni(n2, n1)})
+	ka := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.2", extra: uni(n1, n2)})
+	va := start(n2, "varde", inst{version: 3, prio: 150, interval: "0.2", extra: uni(n2, n1)})
 	l.Settle(vip, 5*time.Second, 500*time.Millisecond, "n1")
 	ka.Term()
 	l.WaitHolders(vip, 2*time.Second, "n2")
-	ka2 := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.1", extra: uni(n1, n2)})
+	ka2 := start(n1, "keepalived", inst{version: 3, prio: 200, interval: "0.2", extra: uni(n1, n2)})
 	l.Settle(vip, 5*time.Second, 500*time.Millisecond, "n1")
 	noMismatch(t, ka, ka2, va)
 }
@@ -91,8 +92,8 @@ func TestTrackScript(t *testing.T) {
 	flag := filepath.Join(l.Dir, "healthy")
 	os.WriteFile(flag, nil, 0o644)
 	script := fmt.Sprintf("vrrp_script chk {\n    script \"/usr/bin/test -e %s\"\n    interval 0.1\n    weight -100\n    fall 2\n    rise 2\n}\n", flag)
-	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1", top: script, extra: "    track_script {\n        chk\n    }"})
-	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1"})
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.2", top: script, extra: "    track_script {\n        chk\n    }"})
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.2"})
 	l.Settle(vip, 5*time.Second, 300*time.Millisecond, "n1")
 	os.Remove(flag) // n1 drops to 100 < 150
 	l.WaitHolders(vip, 3*time.Second, "n2")
@@ -106,8 +107,8 @@ func TestPartition(t *testing.T) {
 	t.Parallel()
 	l := New(t, 2)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
-	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.1"})
-	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.1"})
+	start(n1, "varde", inst{version: 3, prio: 200, interval: "0.2"})
+	start(n2, "varde", inst{version: 3, prio: 150, interval: "0.2"})
 	l.Settle(vip, 5*time.Second, 300*time.Millisecond, "n1")
 
 	// Link down on the master: FAULT, the VIP moves.
@@ -209,4 +210,27 @@ func demoBackend(t *testing.T) string {
 		t.Fatalf("build demo-backend: %v\n%s", err, out)
 	}
 	return p
+}
+
+// TestSeedConfigs runs two of the seed articles' keepalived.conf files under
+// varde unchanged, apart from the VIP moved into the lab's 198.18.0.0/24
+// (the interface is eth0 in the lab as in the article).
+func TestSeedConfigs(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	root, err := testenv.ModuleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed := func(n *Node, name string) string {
+		b, err := os.ReadFile(filepath.Join(root, "examples/seeds", name))
+		if err != nil {
+			t.Skipf("seed example missing: %v", err)
+		}
+		return n.Conf(name, strings.ReplaceAll(string(b), "192.168.1.100", vip.String()))
+	}
+	n1.StartVarde(seed(n1, "article000-1-keepalived.conf")) // state MASTER, priority 101
+	n2.StartVarde(seed(n2, "article000-2-keepalived.conf")) // state BACKUP, priority 100
+	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
 }
