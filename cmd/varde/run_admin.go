@@ -34,6 +34,14 @@ func init() {
 					}
 				}
 			}
+			logExtra := extra
+			extra = func() []stats.Extra { // + VRRP instances (run_vip.go), read at scrape time
+				var out []stats.Extra
+				if logExtra != nil {
+					out = logExtra()
+				}
+				return append(out, vrrpExtra()...)
+			}
 			a, err := admin.Attach(ctx, admin.AttachOptions{
 				Config: env.Set.HAProxy, Engine: env.Engine, Logger: env.Log, Version: version, Extra: extra,
 			})

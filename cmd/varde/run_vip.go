@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/varde-lb/varde/core/proxy"
+	"github.com/varde-lb/varde/core/stats"
 	"github.com/varde-lb/varde/vip"
 )
 
@@ -44,6 +46,7 @@ func init() {
 			if err := m.Start(ctx); err != nil {
 				return nil, err
 			}
+			vrrpManager.Store(m)
 			// Hand the VIP over the moment the stop signal arrives, before
 			// `varde run` logs and stops the other subsystems: every
 			// millisecond here is a millisecond of failover.
@@ -69,6 +72,38 @@ func init() {
 			}, nil
 		},
 	})
+}
+
+// vrrpManager is the running VRRP manager, read at scrape time by the admin
+// subsystem's Prometheus exporter and `show info` (vrrpExtra).
+var vrrpManager atomic.Pointer[vip.Manager]
+
+var vrrpStateCode = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 4}
+
+// vrrpExtra exports every instance's state, priority and counters, labelled
+// with the instance name.
+func vrrpExtra() []stats.Extra {
+	m := vrrpManager.Load()
+	if m == nil {
+		return nil
+	}
+	var out []stats.Extra
+	for _, s := range m.Snapshot() {
+		var drops uint64
+		for _, n := range s.Drops {
+			drops += n
+		}
+		out = append(out,
+			stats.Extra{Subsystem: "vrrp", Name: "state", Help: "VRRP instance state: 0 init, 1 backup, 2 master, 3 fault, 4 stopped.", Value: vrrpStateCode[s.State], Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "priority", Help: "Effective VRRP priority (after tracking).", Value: float64(s.Priority), Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "transitions_total", Help: "VRRP state changes.", Counter: true, Value: float64(s.Transitions), Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "split_brain_total", Help: "Adverts heard from another master while master.", Counter: true, Value: float64(s.SplitBrain), Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "adverts_sent_total", Help: "VRRP adverts sent.", Counter: true, Value: float64(s.AdvertsSent), Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "adverts_received_total", Help: "Valid VRRP adverts received.", Counter: true, Value: float64(s.AdvertsRecv), Proxy: s.Name},
+			stats.Extra{Subsystem: "vrrp", Name: "adverts_dropped_total", Help: "Received VRRP adverts dropped by the receive checks.", Counter: true, Value: float64(drops), Proxy: s.Name},
+		)
+	}
+	return out
 }
 
 // engineHealth is track_varde's view of the engine: server states are
