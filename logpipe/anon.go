@@ -77,10 +77,29 @@ func (a *anonymizer) appendAddr(dst []byte, ip netip.Addr, now time.Time) []byte
 	ip = ip.WithZone("")
 	switch a.spec.Mode {
 	case AnonIP:
+		if ip.Is4() {
+			return a.appendMasked4(dst, ip.As4())
+		}
 		return maskAddr(ip, a.spec.V4Bits, a.spec.V6Bits).AppendTo(dst)
 	default:
 		return a.appendPseudonym(dst, ip, now)
 	}
+}
+
+// appendMasked4 is the IPv4 fast path of appendAddr for mode ip: mask and
+// print the four octets without going through netip.Prefix.
+func (a *anonymizer) appendMasked4(dst []byte, b [4]byte) []byte {
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	if n := a.spec.V4Bits; n < 32 {
+		v &^= (1 << (32 - n)) - 1
+	}
+	dst = appendSmall(dst, int64(v>>24))
+	dst = append(dst, '.')
+	dst = appendSmall(dst, int64(v>>16&0xff))
+	dst = append(dst, '.')
+	dst = appendSmall(dst, int64(v>>8&0xff))
+	dst = append(dst, '.')
+	return appendSmall(dst, int64(v&0xff))
 }
 
 // maskAddr keeps the first v4/v6 bits. An IPv4-mapped IPv6 address is
@@ -119,6 +138,12 @@ func (a *anonymizer) appendPseudonym(dst []byte, ip netip.Addr, now time.Time) [
 // optional port ("1.2.3.4:80", "[2001:db8::1]:443"); anything unparsable
 // becomes InvalidMarker.
 func (a *anonymizer) appendAddrText(dst []byte, s []byte, now time.Time) []byte {
+	if a.spec.Mode == AnonIP && len(s) <= 15 {
+		var b [4]byte
+		if parse4(s, b[:]) {
+			return a.appendMasked4(dst, b)
+		}
+	}
 	if ip, ok := parseAddrBytes(s); ok {
 		return a.appendAddr(dst, ip, now)
 	}
