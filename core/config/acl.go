@@ -1,29 +1,13 @@
 package config
 
 import (
+	"errors"
 	"strings"
+
+	"github.com/varde-lb/varde/core/acl"
 
 	"github.com/varde-lb/varde/core/diag"
 )
-
-// aclCriteria are the fetches varde's ACLs understand. HAProxy has many
-// more; an unknown one is an error with the nearest name as hint.
-var aclCriteria = []string{
-	"path", "path_beg", "path_end", "path_sub", "path_reg", "path_dir", "path_dom", "path_len",
-	"url", "url_beg", "url_end", "url_sub", "url_reg", "url_dir", "url_dom", "url_param", "urlp",
-	"hdr", "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "hdr_cnt", "hdr_val", "hdr_len",
-	"req.hdr", "req.fhdr", "req.cook", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg",
-	"method", "src", "src_port", "dst", "dst_port", "ssl_fc", "ssl_fc_sni", "req.ssl_sni",
-	"base", "base_beg", "base_sub", "query", "always_true", "always_false", "nbsrv", "status",
-}
-
-// predefinedACLs exist in every proxy, as in HAProxy.
-var predefinedACLs = map[string]bool{
-	"TRUE": true, "FALSE": true, "LOCALHOST": true, "HTTP": true, "HTTP_1.0": true, "HTTP_1.1": true,
-	"HTTP_CONTENT": true, "HTTP_URL_ABS": true, "HTTP_URL_SLASH": true, "HTTP_URL_STAR": true,
-	"METH_CONNECT": true, "METH_DELETE": true, "METH_GET": true, "METH_HEAD": true, "METH_OPTIONS": true,
-	"METH_POST": true, "METH_PUT": true, "METH_TRACE": true, "REQ_CONTENT": true, "WAIT_END": true,
-}
 
 // aclFlags take a value when true.
 var aclFlags = map[string]bool{"-i": false, "-n": false, "-M": false, "--": false, "-f": true, "-m": true, "-u": true}
@@ -49,8 +33,15 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 		p.d.Errorf(words[0].Pos, kw, "use -i for case-insensitive matching", "sample converters (%q) are not supported by varde", words[0].Text)
 		return false
 	}
-	if !contains(aclCriteria, crit) {
-		p.d.Errorf(words[0].Pos, kw, hintNearest(crit, aclCriteria, "see docs/config.md for the supported criteria"), "unknown ACL criterion %q", crit)
+	if !knownCriterion(crit) {
+		if _, err := acl.Parse(words[0].Text, nil, nil); err != nil {
+			var ae *acl.Error
+			if errors.As(err, &ae) && ae.Msg != "unknown criterion" {
+				p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
+				return false
+			}
+		}
+		p.d.Errorf(words[0].Pos, kw, hintNearest(crit, acl.Criteria(), "see docs/config.md for the supported criteria"), "unknown ACL criterion %q", crit)
 		return false
 	}
 	a.Criterion = crit
@@ -71,10 +62,6 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 				p.d.Errorf(at, kw, f+" VALUE", "ACL flag %s needs a value", f)
 				return false
 			}
-			if f == "-f" {
-				p.d.Errorf(rest[0].Pos, kw, "list the values on the line", "ACL pattern files (-f) are not supported by varde")
-				return false
-			}
 			a.Flags = append(a.Flags, rest[0].Text)
 			rest = rest[1:]
 		}
@@ -88,13 +75,43 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 		}
 	}
 	if crit == "src" || crit == "dst" {
+		bad := false
 		for _, v := range a.Values {
 			if _, err := parsePrefixOrAddr(v.Text); err != nil {
 				p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
+				bad = true
 			}
 		}
+		if bad {
+			return true
+		}
+	}
+	// Compile with the engine's own ACL compiler, so that `varde check`
+	// accepts exactly what `varde run` can evaluate.
+	values := make([]string, len(a.Values))
+	for i, v := range a.Values {
+		values[i] = v.Text
+	}
+	if _, err := acl.Parse(words[0].Text, a.Flags, values); err != nil {
+		var ae *acl.Error
+		if errors.As(err, &ae) {
+			p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
+		} else {
+			p.d.Errorf(words[0].Pos, kw, "", "ACL criterion %q: %v", crit, err)
+		}
+		return false
 	}
 	return true
+}
+
+// knownCriterion reports whether the ACL compiler knows crit.
+func knownCriterion(crit string) bool {
+	for _, c := range acl.Criteria() {
+		if c == crit {
+			return true
+		}
+	}
+	return false
 }
 
 // parseACL reads `acl NAME CRITERION [flags] VALUES...`.

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/diag"
 )
 
@@ -154,7 +155,11 @@ func (c *Config) validateRefs(d *diag.List) {
 		}
 		checkCond := func(kw string, cond *Condition) {
 			condACLs(cond, func(t *Term) {
-				if predefinedACLs[t.ACL] {
+				if _, ok := acl.Predefined(t.ACL); ok {
+					return
+				}
+				if acl.PredefinedUnsupported(t.ACL) {
+					d.Errorf(t.Pos, kw, "declare an equivalent `acl` with a supported criterion", "HAProxy's predefined ACL %q is not supported by varde", t.ACL)
 					return
 				}
 				at, ok := declared[t.ACL]
