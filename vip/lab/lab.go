@@ -119,6 +119,26 @@ func (n *Node) NonLocalBind() {
 	run(n.lab.t, "ip", "netns", "exec", n.NS, "sysctl", "-qw", "net.ipv4.ip_nonlocal_bind=1")
 }
 
+// WaitLinkLocal waits until eth0 has a usable (non-tentative) IPv6
+// link-local address, which VRRPv3 over IPv6 sends from.
+func (n *Node) WaitLinkLocal() {
+	err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		addrs, err := n.handle.AddrList(mustLink(n.lab.t, n), netlink.FAMILY_V6)
+		if err != nil {
+			return err
+		}
+		for _, a := range addrs {
+			if a.IP.IsLinkLocalUnicast() && a.Flags&0x40 == 0 { // IFA_F_TENTATIVE
+				return nil
+			}
+		}
+		return fmt.Errorf("no link-local address on %s eth0", n.Name)
+	})
+	if err != nil {
+		n.lab.t.Fatal(err)
+	}
+}
+
 // HasAddr reports whether the node holds addr on any interface.
 func (n *Node) HasAddr(addr netip.Addr) bool {
 	addrs, err := n.handle.AddrList(nil, netlink.FAMILY_ALL)
