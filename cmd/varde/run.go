@@ -161,6 +161,9 @@ func run(ctx context.Context, set *config.Set, log *slog.Logger, stdout io.Write
 	defer cancelRun()
 	var before, after []started
 	stopAll := func(list []started) error {
+		// Subsystems' goroutines are bound to runCtx: it ends before any
+		// stop func runs, on the normal path and on every error path.
+		cancelRun()
 		var errs []error
 		for i := len(list) - 1; i >= 0; i-- {
 			sctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,5 +105,55 @@ func TestRunRefusesInvalidConfig(t *testing.T) {
 	}
 	if !strings.Contains(errb.String(), "missing") || !strings.Contains(errb.String(), "error") {
 		t.Fatalf("the error is not named:\n%s", errb.String())
+	}
+}
+
+// TestRunBindFailureExits checks that a start error (the port is taken)
+// stops the already started subsystems and exits 1 instead of hanging.
+func TestRunBindFailureExits(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := testenv.VardeBinary(t)
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(path, []byte(fmt.Sprintf(`global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind %s
+    default_backend app
+backend app
+    server one 127.0.0.1:1
+`, l.Addr())), 0o644)
+	cmd := exec.Command(bin, "run", "-f", path)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
+			t.Fatalf("exit %v, want 1\n%s", err, stderr.String())
+		}
+		if !strings.Contains(stderr.String(), "address already in use") {
+			t.Fatalf("the bind error is not reported:\n%s", stderr.String())
+		}
+	case <-time.After(20 * time.Second):
+		cmd.Process.Kill()
+		t.Fatalf("varde hung after a start error\n%s", stderr.String())
 	}
 }
