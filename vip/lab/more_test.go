@@ -234,3 +234,52 @@ func TestSeedConfigs(t *testing.T) {
 	n2.StartVarde(seed(n2, "article000-2-keepalived.conf")) // state BACKUP, priority 100
 	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
 }
+
+// TestMissingCapabilities: without CAP_NET_RAW and CAP_NET_ADMIN, varde
+// refuses to start and names both.
+func TestMissingCapabilities(t *testing.T) {
+	t.Parallel()
+	setpriv := testenv.LookTool(t, "setpriv", "util-linux")
+	l := New(t, 1)
+	n := l.Nodes[0]
+	p := n.start("varde", setpriv, "--bounding-set", "-net_raw,-net_admin", vardeBinary(t), "run", "-f",
+		n.Conf("keepalived.conf", inst{version: 2, prio: 100}.conf("n1")))
+	if !p.wait(10 * time.Second) {
+		t.Fatal("varde kept running without the capabilities")
+	}
+	if code := p.cmd.ProcessState.ExitCode(); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	for _, want := range []string{"CAP_NET_RAW", "CAP_NET_ADMIN"} {
+		if !strings.Contains(p.Log(), want) {
+			t.Errorf("error does not name %s:\n%s", want, p.Log())
+		}
+	}
+}
+
+// TestNotify: notify scripts get keepalived's arguments.
+func TestNotify(t *testing.T) {
+	t.Parallel()
+	l := New(t, 1)
+	n := l.Nodes[0]
+	out := filepath.Join(l.Dir, "notify.out")
+	script := filepath.Join(l.Dir, "notify.sh")
+	os.WriteFile(script, []byte("#!/bin/sh\necho \"$@\" >> "+out+"\n"), 0o755)
+	p := start(n, "varde", inst{version: 3, prio: 200, interval: "0.2",
+		extra: fmt.Sprintf("    notify %s\n    notify_master \"%s master-only\"", script, script)})
+	l.WaitHolders(vip, 5*time.Second, "n1")
+	p.Term()
+	want := []string{"INSTANCE VI_1 BACKUP 200", "INSTANCE VI_1 MASTER 200", "master-only", "INSTANCE VI_1 STOP 200"}
+	err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
+		b, _ := os.ReadFile(out)
+		for _, w := range want {
+			if !strings.Contains(string(b), w) {
+				return fmt.Errorf("notify output %q lacks %q", b, w)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
