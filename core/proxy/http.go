@@ -795,10 +795,17 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		sn -= hl
 		if s.resp.Status == 100 && expectWait {
 			expectWait = false
-			if !s.streamRequestBody(b, srv, up, kind, remain) {
-				return false, false
+			if sn > 0 {
+				// The final answer came right behind the 100: the server
+				// does not want the body, and s.sb (the copy buffer) holds
+				// that answer. Relay it and close the client side.
+				s.closeAfter = true
+			} else {
+				if !s.streamRequestBody(b, srv, up, kind, remain) {
+					return false, false
+				}
+				bodyDone = true
 			}
-			bodyDone = true
 		}
 	}
 	if expectWait {
@@ -828,7 +835,8 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 	s.runResponseRules(s.f.cfg.HTTPResponse)
 
 	clientKeep := !s.closeAfter && mode != HTTPClose && !e.stopping.Load() && rkind != httpx.BodyEOF && !switching
-	srvKeep := mode == KeepAlive && resp.KeepAlive() && rkind != httpx.BodyEOF && !switching
+	// A request body the server never got leaves its connection unusable.
+	srvKeep := mode == KeepAlive && resp.KeepAlive() && rkind != httpx.BodyEOF && !switching && bodyDone
 
 	o = s.out[:0]
 	o = append(o, "HTTP/1.1 "...)
