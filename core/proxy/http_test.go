@@ -830,3 +830,25 @@ func TestFrontendMaxConn(t *testing.T) {
 		t.Fatalf("got %q", b)
 	}
 }
+
+func TestExpectContinueRejected(t *testing.T) {
+	b1, _ := backend(t, "b1", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusRequestEntityTooLarge) // without reading the body
+	})
+	_, addr := startEngine(t, simpleConfig(hostport(b1)))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	io.WriteString(c, "POST /upload HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\nExpect: 100-continue\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, resp)
+	if resp.StatusCode != 413 || !resp.Close {
+		t.Fatalf("status %d close %v, want 413 and close (the body never came)", resp.StatusCode, resp.Close)
+	}
+}
