@@ -341,6 +341,9 @@ func (h *Head) fields(buf []byte, p, end int, lim Limits) error {
 			return ErrTooManyHeaders
 		}
 		n := p
+		for n < end && tcharTable[buf[n]] {
+			n++
+		}
 		for n < end && buf[n] != ':' {
 			c := buf[n]
 			if !isTchar(c) {
@@ -362,6 +365,9 @@ func (h *Head) fields(buf []byte, p, end int, lim Limits) error {
 			v++
 		}
 		e := v
+		for e < end && valueTable[buf[e]] {
+			e++ // the common case: plain visible bytes, one table load each
+		}
 		for {
 			if e >= end {
 				return ErrBadHeaderValue
@@ -697,3 +703,16 @@ var tcharTable = func() (t [256]bool) {
 }()
 
 func isTchar(c byte) bool { return tcharTable[c] }
+
+// valueTable marks the field-value bytes that need no further check:
+// HTAB, SP..~ and obs-text (0x80-0xff).
+var valueTable = func() (t [256]bool) {
+	t['\t'] = true
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	for c := 0x80; c <= 0xff; c++ {
+		t[c] = true
+	}
+	return t
+}()
