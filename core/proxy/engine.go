@@ -410,8 +410,3 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
-
-// Stats helpers used by the log record.
-func (e *Engine) feconn(f *Frontend) int32 { return int32(f.CurConns.Load()) }
-
-var _ = core.AdminReady

@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/route"
@@ -349,5 +348,3 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 	}
 	return out, nil
 }
-
-var _ = core.AdminReady

@@ -918,28 +918,25 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		up.c.Close()
 		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
 		s.f.ReqErrors.Add(1)
-		s.finishLog(b, srv, start0(s))
+		s.log(b, srv)
 		return false, false
 	}
 	if switching {
 		s.consume(consumed)
 		s.tunnel(b, up)
-		s.finishLog(b, srv, start0(s))
+		s.log(b, srv)
 		return false, false
 	}
 	if !respDone {
 		ok := s.streamResponseBody(b, srv, up, rkind, rremain)
 		if !ok {
 			up.c.Close()
-			s.finishLog(b, srv, start0(s))
+			s.log(b, srv)
 			return false, false
 		}
 		if rkind == httpx.BodyEOF {
 			srvKeep = false
 		}
-	}
-	if s.ck.Done() || rkind != httpx.BodyChunked {
-		// ok
 	}
 	srv.BytesIn.Add(uint64(s.rec.BytesIn))
 	srv.BytesOut.Add(uint64(s.rec.BytesOut))
@@ -955,14 +952,8 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		up.c.Close()
 	}
 	s.consume(consumed)
-	s.finishLog(b, srv, start0(s))
-	return clientKeep, false
-}
-
-func start0(s *session) int64 { return s.rec.Request }
-
-func (s *session) finishLog(b *Backend, srv *server, _ int64) {
 	s.log(b, srv)
+	return clientKeep, false
 }
 
 func (s *session) badChunk(b *Backend, srv *server, up *upConn) (bool, bool) {
@@ -1192,8 +1183,3 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 	s.rec.BytesIn += in
 	s.rec.BytesOut += out
 }
-
-// httpStatus counters per class on backends.
-func (c *Counters) statusBackend(code int) { c.status(code) }
-
-var _ = (*Counters).statusBackend
