@@ -852,3 +852,47 @@ func TestExpectContinueRejected(t *testing.T) {
 		t.Fatalf("status %d close %v, want 413 and close (the body never came)", resp.StatusCode, resp.Close)
 	}
 }
+
+// TestStaleUpstreamReplayed: a server that silently closes its keep-alive
+// connections after each response (its idle timeout racing ours) must not
+// cost the client an error: a bodyless request that found the reused
+// connection dead is replayed once on a fresh one.
+func TestStaleUpstreamReplayed(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				buf := make([]byte, 4096)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				if _, err := c.Read(buf); err != nil {
+					return
+				}
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+				time.Sleep(20 * time.Millisecond) // then close: keep-alive promised, not kept
+			}()
+		}
+	}()
+	_, addr := startEngine(t, simpleConfig(l.Addr().String()))
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := 0; i < 5; i++ {
+		resp := rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: a\r\n\r\n", "GET")
+		if b := body(t, resp); resp.StatusCode != 200 || b != "ok" {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+		}
+		time.Sleep(40 * time.Millisecond) // let the server close its side
+	}
+}
