@@ -262,7 +262,7 @@ func benchOnce(k proxyKind, cfg, addr string, o options) (result, error) {
 	for _, p := range pctRe.FindAllSubmatch(out, -1) {
 		v, _ := strconv.ParseFloat(string(p[2]), 64)
 		unit := map[string]time.Duration{"us": time.Microsecond, "ms": time.Millisecond, "s": time.Second}[string(p[3])]
-		d := time.Duration(v * float64(unit))
+		d := time.Duration(v * float64(unit)).Round(time.Microsecond)
 		if string(p[1]) == "50" {
 			res.p50 = d
 		} else {
