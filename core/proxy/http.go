@@ -42,6 +42,7 @@ type session struct {
 	closeAfter bool
 	park       bool      // the connection went idle: park it
 	errKeep    bool      // the last generated error kept the connection
+	linger     bool      // an error answer was sent: drain before closing
 	kaDeadline time.Time // when the idle keep-alive wait ends
 }
 
@@ -95,7 +96,7 @@ func (e *Engine) closeHTTP(f *Frontend, c net.Conn) {
 func (e *Engine) runHTTP(p *parked) {
 	f, c := p.f, p.c
 	s := e.pool.Get().(*session)
-	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park = f, c, 0, p.nreq, false, false
+	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.accept, s.src, s.dst = p.accept, p.src, p.dst
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
@@ -119,6 +120,9 @@ func (e *Engine) runHTTP(p *parked) {
 		delete(e.conns, s)
 		e.mu.Unlock()
 		park := s.park && !e.stopping.Load()
+		if s.linger && !park {
+			s.lingerClose()
+		}
 		p.nreq = s.nreq
 		p.deadline = s.kaDeadline
 		s.conn, s.f = nil, nil
@@ -504,7 +508,36 @@ var keepAlivePages = func() map[int][]byte {
 	return m
 }()
 
+// lingerClose half-closes the client connection and drains what the client
+// still sends for a moment, so an error answer is not destroyed by the RST
+// the kernel sends when unread request bytes remain at close (HAProxy and
+// nginx linger the same way).
+func (s *session) lingerClose() {
+	tc, ok := s.conn.(*net.TCPConn)
+	if !ok {
+		return
+	}
+	if tc.CloseWrite() != nil {
+		return
+	}
+	deadline := time.Now().Add(lingerTime)
+	tc.SetReadDeadline(deadline)
+	for total := 0; total < lingerBytes; {
+		n, err := tc.Read(s.in)
+		total += n
+		if err != nil {
+			return
+		}
+	}
+}
+
+const (
+	lingerTime  = 500 * time.Millisecond
+	lingerBytes = 256 << 10
+)
+
 func (s *session) sendError(code int, b *Backend) {
+	s.linger = true
 	page := s.errorPage(code, b)
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	n, _ := s.conn.Write(page)
