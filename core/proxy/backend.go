@@ -37,7 +37,9 @@ type Backend struct {
 // optional; they run on the fast path and must not block.
 type Hook struct {
 	// Lookup returns the server a request is bound to (cookie, stick
-	// table), or nil to let the balancer pick.
+	// table), or nil to let the balancer pick. The engine uses it even when
+	// it is down or in maintenance, so Lookup must filter those itself
+	// unless persistence is forced.
 	Lookup func(req core.Request, servers []*core.Server) *core.Server
 	// RequestField may rewrite a request header field before it is
 	// forwarded: it appends what to send instead to dst (possibly nothing)
@@ -205,12 +207,13 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		persisted := false
 		var cs *core.Server
 		if h := b.hook.Load(); h != nil && h.Lookup != nil && ctx.Req != nil && ctx.Exclude == nil {
+			// The hook owns the decision, down and maintenance servers
+			// included: `option persist` keeps sending to a down server and
+			// `force-persist` to one in maintenance (persist.Cookie.Lookup
+			// returns nil otherwise). A failed connect still retries and,
+			// with `option redispatch`, goes elsewhere on the last retry.
 			if cs = h.Lookup(ctx.Req, b.Servers); cs != nil {
-				if cs.Admin() == core.AdminMaint || !cs.IsUp() {
-					cs = nil
-				} else {
-					persisted = true
-				}
+				persisted = true
 			}
 		}
 		if cs == nil {
