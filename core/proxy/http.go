@@ -44,6 +44,12 @@ type session struct {
 	errKeep    bool      // the last generated error kept the connection
 	linger     bool      // an error answer was sent: drain before closing
 	kaDeadline time.Time // when the idle keep-alive wait ends
+
+	// The backend slot (CurConns) and server slot (Active) this
+	// transaction holds, if any: HAProxy releases its own before logging,
+	// so %bc/%sc exclude the logged transaction itself.
+	heldBe  *Backend
+	heldSrv *server
 }
 
 func (e *Engine) newSession() *session {
@@ -193,6 +199,9 @@ func (s *session) readHead() bool {
 				s.rec.RequestLine.Set([]byte("<BADREQ>"))
 				s.rec.Request = got.UnixNano()
 				s.sendError(status, nil)
+				// HAProxy's mux answers an unparsable request itself,
+				// outside any stream: its %B for <BADREQ> is 0.
+				s.rec.BytesOut = 0
 				s.log(nil, nil)
 				return false
 			}
@@ -254,6 +263,7 @@ func (s *session) readHead() bool {
 			s.rec.RequestLine.Set([]byte("<BADREQ>"))
 			f.ReqErrors.Add(1)
 			s.sendError(408, nil)
+			s.rec.BytesOut = 0 // sent by HAProxy's mux too: %B is 0
 			s.log(nil, nil)
 			return false
 		}
@@ -420,7 +430,7 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	s.out = o
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	n, _ := s.conn.Write(o)
-	s.rec.BytesOut += int64(n)
+	s.rec.BytesOut += countHTX(n, o)
 	s.rec.Status = int32(code)
 	s.f.status(code)
 	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
@@ -485,7 +495,7 @@ func (s *session) answerB(code int, b *Backend, srv *server) bool {
 	}
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	n, err := s.conn.Write(keepAlivePages[code])
-	s.rec.BytesOut += int64(n)
+	s.rec.BytesOut += countHTX(n, keepAlivePages[code])
 	s.rec.Status = int32(code)
 	s.f.status(code)
 	if b != nil {
@@ -541,7 +551,7 @@ func (s *session) sendError(code int, b *Backend) {
 	page := s.errorPage(code, b)
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	n, _ := s.conn.Write(page)
-	s.rec.BytesOut += int64(n)
+	s.rec.BytesOut += countHTX(n, page)
 	s.rec.Status = int32(code)
 	s.f.status(code)
 	if b != nil {
@@ -557,10 +567,16 @@ func (s *session) log(b *Backend, srv *server) {
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {
 		r.BeConn = int32(b.CurConns.Load())
+		if s.heldBe == b {
+			r.BeConn--
+		}
 		r.BackendQueue = int32(b.Queued.Load())
 	}
 	if srv != nil {
 		r.SrvConn = int32(srv.Active.Load())
+		if s.heldSrv == srv {
+			r.SrvConn--
+		}
 		r.SrvQueue = int32(srv.Queued.Load())
 	}
 	if r.Request != 0 && r.Ta < 0 {
@@ -586,7 +602,11 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 	}
 	upgrade := r.ConnUpgrade && r.Upgrade
 	b.connOpen()
-	defer b.CurConns.Add(-1)
+	s.heldBe = b
+	defer func() {
+		b.CurConns.Add(-1)
+		s.heldBe, s.heldSrv = nil, nil
+	}()
 
 	s.pick.Req, s.pick.Src, s.pick.Exclude = &s.view, s.src.Addr(), nil
 	srv, persisted, qwait, perr := b.pick(&s.pick, s)
@@ -606,6 +626,7 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 	// Connect, with retries and redispatch on connection failures.
 	tc := time.Now()
 	up, err := s.connect(b, &srv)
+	s.heldSrv = srv
 	s.rec.Tc = ms(time.Since(tc))
 	if err != nil {
 		if isTimeout(err) {
@@ -822,7 +843,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		if r.Minor >= 1 {
 			s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 			nw, _ := s.conn.Write(s.sb[:hl])
-			s.rec.BytesOut += int64(nw)
+			s.rec.BytesOut += countHTX(nw, s.sb[:hl])
 		}
 		copy(s.sb, s.sb[hl:sn])
 		sn -= hl
@@ -885,6 +906,12 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		if s.rspE.nDel > 0 && s.rspE.deleted(name) {
 			continue
 		}
+		if hook != nil && hook.ResponseField != nil {
+			var done bool
+			if o, done = hook.ResponseField(o, name, resp.Value(i), srv.Server); done {
+				continue
+			}
+		}
 		o = httpx.AppendField(o, name, resp.Value(i))
 	}
 	o = s.rspE.appendAdds(o, s)
@@ -900,6 +927,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		o = append(o, "Connection: keep-alive\r\n"...)
 	}
 	o = append(o, '\r', '\n')
+	headLen := len(o)
 	hl := resp.HeadLen
 	extra := s.sb[hl:sn]
 	var rremain int64
@@ -943,6 +971,10 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	nw, err := s.conn.Write(o)
 	s.rec.BytesOut += int64(nw)
+	if nw >= headLen {
+		// %B counts the head as HAProxy's HTX does (see htxHeadAdjust).
+		s.rec.BytesOut -= int64(htxHeadAdjust(o[:headLen]))
+	}
 	if err == nil && len(extra) > 0 {
 		nw, err = s.conn.Write(extra)
 		s.rec.BytesOut += int64(nw)

@@ -74,7 +74,11 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	}
 	rec.Backend = b.Name
 	b.connOpen()
-	defer b.CurConns.Add(-1)
+	s.heldBe = b
+	defer func() {
+		b.CurConns.Add(-1)
+		s.heldBe, s.heldSrv = nil, nil
+	}()
 	s.pick.Req, s.pick.Src, s.pick.Exclude = nil, s.src.Addr(), nil
 	srv, _, qwait, perr := b.pick(&s.pick, s)
 	rec.Tw = ms(qwait)
@@ -90,6 +94,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	srv.Total.Add(1)
 	tc := time.Now()
 	up, err := s.connect(b, &srv)
+	s.heldSrv = srv
 	rec.Tc = ms(time.Since(tc))
 	if err != nil {
 		if isTimeout(err) {
@@ -100,6 +105,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 		if srv != nil {
 			rec.Server = srv.Name
 			b.done(srv)
+			s.heldSrv = nil
 		}
 		finish(srv)
 		return
