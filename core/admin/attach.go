@@ -99,7 +99,7 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 			if err != nil {
 				return nil, err
 			}
-			hook.Lookup, hook.RequestField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseFields
+			hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
 		}
 		if hook.Observe != nil || hook.Lookup != nil {
 			b.SetHook(hook)

@@ -4,9 +4,13 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // startPersistVarde runs varde with cookie persistence on web1 and web2
@@ -115,5 +119,82 @@ func TestE2EForcePersist(t *testing.T) {
 				t.Fatalf("no force-persist, web1 %s: %d %q, want web2", state, code, body)
 			}
 		}
+	}
+}
+
+// newCookieBackend is a backend whose responses carry the application's
+// own Set-Cookie and which records the Cookie header it received.
+func newCookieBackend(t *testing.T, name, setCookie string) (*backend, *atomic.Value) {
+	b := &backend{name: name}
+	var got atomic.Value
+	got.Store("")
+	b.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/health" {
+			return
+		}
+		got.Store(r.Header.Get("Cookie"))
+		w.Header().Add("Set-Cookie", setCookie)
+		w.Header().Add("Set-Cookie", "theme=dark; Path=/")
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(b.srv.Close)
+	return b, &got
+}
+
+func TestE2ECookieResponseModes(t *testing.T) {
+	for _, tc := range []struct {
+		name, cookie, serverSets string
+		want                     []string // Set-Cookie values the client gets
+		back                     string   // Cookie to send back
+		serverSees               string   // what the server then receives
+	}{
+		{"prefix", "cookie JSESSIONID prefix", "JSESSIONID=abc123; Path=/; HttpOnly",
+			[]string{"JSESSIONID=c-web1~abc123; Path=/; HttpOnly", "theme=dark; Path=/"},
+			"JSESSIONID=c-web1~abc123; theme=dark", "JSESSIONID=abc123; theme=dark"},
+		{"rewrite", "cookie SERVERID rewrite", "SERVERID=placeholder; Path=/",
+			[]string{"SERVERID=c-web1; Path=/", "theme=dark; Path=/"},
+			"SERVERID=c-web1", "SERVERID=c-web1"},
+		{"insert removes the server's", "cookie SERVERID insert", "SERVERID=app-made; Path=/",
+			[]string{"theme=dark; Path=/", "SERVERID=c-web1; path=/"},
+			"SERVERID=c-web1", "SERVERID=c-web1"},
+		{"insert preserve keeps the server's", "cookie SERVERID insert preserve", "SERVERID=; Max-Age=0",
+			[]string{"SERVERID=; Max-Age=0", "theme=dark; Path=/"},
+			"SERVERID=c-web1", "SERVERID=c-web1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			web1, seen := newCookieBackend(t, "web1", tc.serverSets)
+			web2, _ := newCookieBackend(t, "web2", tc.serverSets)
+			v := startPersistVarde(t, []*backend{web1, web2}, tc.cookie, "")
+			v.waitStatus(t, "web1", "UP")
+			v.waitStatus(t, "web2", "UP")
+			// Balanced requests alternate: find one that web1 answered.
+			var resp *http.Response
+			for i := 0; i < 4; i++ {
+				code, body, r := v.getWith(t, "")
+				if code != 200 {
+					t.Fatalf("status %d", code)
+				}
+				if body == "web1" {
+					resp = r
+					break
+				}
+			}
+			if resp == nil {
+				t.Fatal("web1 never answered")
+			}
+			if diff := cmp.Diff(tc.want, resp.Header.Values("Set-Cookie")); diff != "" {
+				t.Errorf("Set-Cookie (-want +got):\n%s", diff)
+			}
+			// The cookie brings the client back to web1, which sees its own
+			// value.
+			for i := 0; i < 4; i++ {
+				if code, body, _ := v.getWith(t, tc.back); code != 200 || body != "web1" {
+					t.Fatalf("cookie %q: %d %q, want web1", tc.back, code, body)
+				}
+				if got := seen.Load().(string); got != tc.serverSees {
+					t.Fatalf("web1 got Cookie %q, want %q", got, tc.serverSees)
+				}
+			}
+		})
 	}
 }

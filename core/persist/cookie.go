@@ -258,6 +258,9 @@ func (c *Cookie) ResponseFields(dst []byte, req core.Request, status int, srv *c
 	if persisted && c.cfg.Indirect && c.cfg.MaxIdle <= 0 {
 		return dst
 	}
+	if c.cfg.Preserve && c.serverSetOurs(dst) {
+		return dst // preserve: the server's own cookie stands
+	}
 	dst = append(dst, "Set-Cookie: "...)
 	dst = append(dst, c.name...)
 	dst = append(dst, '=')
@@ -268,6 +271,56 @@ func (c *Cookie) ResponseFields(dst []byte, req core.Request, status int, srv *c
 		dst = append(dst, "Cache-Control: private\r\n"...)
 	}
 	return dst
+}
+
+// ResponseField handles the server's own Set-Cookie for our cookie, as
+// HAProxy does: rewrite and prefix modes change its value
+// (RewriteSetCookie); insert mode removes it so the client only gets
+// varde's, unless `preserve` keeps it (and ResponseFields then adds none).
+// It returns false for every other field.
+func (c *Cookie) ResponseField(dst, name, value []byte, srv *core.Server) ([]byte, bool) {
+	if c.cfg.Mode == "" || !bytes.EqualFold(name, []byte("set-cookie")) || !c.setsOurs(value) {
+		return dst, false
+	}
+	if c.cfg.Mode == "insert" {
+		if c.cfg.Preserve {
+			return dst, false
+		}
+		return dst, true
+	}
+	nv, ok := c.RewriteSetCookie(string(value), srv)
+	if !ok {
+		return dst, false
+	}
+	dst = append(dst, name...)
+	dst = append(dst, ": "...)
+	dst = append(dst, nv...)
+	return append(dst, "\r\n"...), true
+}
+
+// setsOurs reports whether a Set-Cookie value sets our cookie.
+func (c *Cookie) setsOurs(value []byte) bool {
+	nv, _, _ := bytes.Cut(value, []byte(";"))
+	k, _, ok := bytes.Cut(nv, []byte("="))
+	return ok && bytes.Equal(bytes.TrimSpace(k), c.name)
+}
+
+// serverSetOurs reports whether the response head in head (as the engine
+// built it so far) carries a Set-Cookie for our cookie.
+func (c *Cookie) serverSetOurs(head []byte) bool {
+	for len(head) > 0 {
+		line := head
+		if i := bytes.IndexByte(head, '\n'); i >= 0 {
+			line, head = head[:i], head[i+1:]
+		} else {
+			head = nil
+		}
+		k, v, ok := bytes.Cut(line, []byte(":"))
+		if ok && bytes.EqualFold(bytes.TrimSpace(k), []byte("set-cookie")) && c.setsOurs(bytes.TrimSpace(v)) {
+			return true
+		}
+	}
+	return false
 }
 
 // Value is the cookie value inserted for srv (with dates when maxidle or

@@ -45,8 +45,14 @@ type Hook struct {
 	// forwarded: it appends what to send instead to dst (possibly nothing)
 	// and returns true, or returns false to forward the field unchanged.
 	RequestField func(dst []byte, name, value []byte, srv *core.Server) ([]byte, bool)
+	// ResponseField may rewrite a response header field from srv before it
+	// reaches the client (cookie rewrite/prefix modes), with the same
+	// contract as RequestField.
+	ResponseField func(dst []byte, name, value []byte, srv *core.Server) ([]byte, bool)
 	// ResponseFields appends extra response header lines ("Name: v\r\n")
-	// for the client, e.g. Set-Cookie; persisted tells whether Lookup chose srv.
+	// for the client, e.g. Set-Cookie; persisted tells whether Lookup chose
+	// srv. dst holds the response head built so far (status line and
+	// forwarded fields), so it can see what the server set itself.
 	ResponseFields func(dst []byte, req core.Request, status int, srv *core.Server, persisted bool) []byte
 	// Observe is told every server outcome for passive health checks:
 	// connect failure, timeout, or the response status.
