@@ -112,23 +112,38 @@ func (r *HTTPRule) appendValue(dst []byte, s *session) []byte {
 }
 
 // edits is the effective header edit list of one message after the
-// matching set/add/del rules ran in order: a bounded array, no allocation.
+// matching set/add/del rules ran in order. HAProxy has no limit on header
+// rules, so neither has this: del and add start on the inline arrays (no
+// allocation for up to editsInline edits per message, the common case) and
+// grow past them; the grown slices stay with the pooled session.
 type edits struct {
-	del  [16]string // names removed from the original message
+	del  []string // names removed from the original message; del[:nDel] valid
 	nDel int
-	add  [16]*HTTPRule // set/add rules whose lines are appended
+	add  []*HTTPRule // set/add rules whose lines are appended; add[:nAdd] valid
 	nAdd int
+
+	delArr [editsInline]string
+	addArr [editsInline]*HTTPRule
 }
 
-func (e *edits) reset() { e.nDel, e.nAdd = 0, 0 }
+const editsInline = 16
+
+func (e *edits) reset() {
+	e.nDel, e.nAdd = 0, 0
+	if e.del == nil {
+		e.del, e.add = e.delArr[:], e.addArr[:]
+	}
+}
 
 func (e *edits) apply(r *HTTPRule) {
 	switch r.Action {
 	case ActDelHeader, ActSetHeader:
 		if e.nDel < len(e.del) {
 			e.del[e.nDel] = r.Name
-			e.nDel++
+		} else {
+			e.del = append(e.del, r.Name)
 		}
+		e.nDel++
 		// Earlier additions of the same name go too.
 		k := 0
 		for i := 0; i < e.nAdd; i++ {
@@ -145,8 +160,10 @@ func (e *edits) apply(r *HTTPRule) {
 	case ActAddHeader:
 		if e.nAdd < len(e.add) {
 			e.add[e.nAdd] = r
-			e.nAdd++
+		} else {
+			e.add = append(e.add, r)
 		}
+		e.nAdd++
 	}
 }
 
