@@ -315,13 +315,66 @@ func (b *Backend) anyFull() bool {
 	return false
 }
 
-// server is a core.Server plus its idle upstream connections.
+// server is a core.Server plus its idle upstream connections and the
+// sessions currently exchanging with it.
 type server struct {
 	*core.Server
 	b    *Backend
 	addr string
 	mu   sync.Mutex
 	idle []*upConn
+
+	lmu  sync.Mutex
+	live map[*session]liveConn
+}
+
+// liveConn is a session's two connections while it talks to a server.
+type liveConn struct {
+	client net.Conn
+	up     *upConn
+}
+
+// bind records that sess exchanges with s over up, so that
+// ShutdownSessions can end it.
+func (s *server) bind(sess *session, client net.Conn, up *upConn) {
+	s.lmu.Lock()
+	if s.live == nil {
+		s.live = map[*session]liveConn{}
+	}
+	s.live[sess] = liveConn{client: client, up: up}
+	s.lmu.Unlock()
+}
+
+func (s *server) unbind(sess *session) {
+	s.lmu.Lock()
+	delete(s.live, sess)
+	s.lmu.Unlock()
+}
+
+// ShutdownSessions ends every session currently exchanging with cs (the
+// admin socket's `shutdown sessions server B/S`): both its client and
+// server connections are closed, so a transfer or tunnel stops at once.
+// It returns how many sessions it ended.
+func (e *Engine) ShutdownSessions(cs *core.Server) int {
+	b := e.Backend(cs.Backend)
+	if b == nil {
+		return 0
+	}
+	s := b.serverOf(cs)
+	if s == nil {
+		return 0
+	}
+	s.lmu.Lock()
+	n := len(s.live)
+	for sess, lc := range s.live {
+		lc.client.Close()
+		if lc.up != nil {
+			lc.up.c.Close()
+		}
+		delete(s.live, sess)
+	}
+	s.lmu.Unlock()
+	return n
 }
 
 // upConn is one connection to a server.
