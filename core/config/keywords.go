@@ -115,7 +115,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},
 	{Name: "bind v6only", Sections: F, Default: "", Enforced: false},
 	{Name: "bind verify", Sections: F, Default: "none", Enforced: false},
-	{Name: "capture cookie", Sections: F, Default: "", Enforced: false},
+	{Name: "capture cookie", Sections: F, Default: "", Enforced: true},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},
 	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"

@@ -131,6 +131,9 @@ type FrontendConfig struct {
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
+	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
+	// when not configured.
+	CaptureCookie Capture
 }
 
 // Capture is one captured header.

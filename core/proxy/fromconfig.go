@@ -245,6 +245,10 @@ func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 			fc.CaptureRequest = append(fc.CaptureRequest, Capture{Name: strings.ToLower(cp.Name), Len: cp.Len})
 		case "response":
 			fc.CaptureResponse = append(fc.CaptureResponse, Capture{Name: strings.ToLower(cp.Name), Len: cp.Len})
+		case "cookie":
+			// Cookie names are case-sensitive: the name is kept as written.
+			// A proxy has a single cookie capture; a repeated line replaces it.
+			fc.CaptureCookie = Capture{Name: cp.Name, Len: cp.Len}
 		}
 	}
 	return fc, nil

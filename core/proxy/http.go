@@ -303,6 +303,9 @@ func (s *session) transaction() bool {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
 	}
+	if cc := &f.cfg.CaptureCookie; cc.Name != "" {
+		captureCookie(&s.rec.ReqCookie, &r.Head, "cookie", cc)
+	}
 	if !r.KeepAlive() {
 		s.closeAfter = true
 	}
@@ -879,6 +882,9 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 	for _, c := range s.f.cfg.CaptureResponse {
 		v, _ := resp.Field(c.Name)
 		s.rec.ResHeaders.Add(v, c.Len)
+	}
+	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {
+		captureCookie(&s.rec.ResCookie, &resp.Head, "set-cookie", cc)
 	}
 	isHead := httpx.EqualFold(r.Method.Of(s.in), "head")
 	rkind := resp.ResponseBody(isHead)

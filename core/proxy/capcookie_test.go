@@ -1,0 +1,74 @@
+package proxy
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+func TestCaptureCookieUnit(t *testing.T) {
+	for _, tc := range []struct {
+		name, head, header, capName string
+		capLen                      int
+		want                        string
+	}{
+		{"request first match", "GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; SESSID=abc; SESSID=zzz\r\n\r\n", "cookie", "SESSID", 64, "SESSID=abc"},
+		{"name prefix", "GET / HTTP/1.1\r\nHost: x\r\nCookie: JSESSIONIDX=42\r\n\r\n", "cookie", "JSESSIONID", 64, "JSESSIONIDX=42"},
+		{"second field", "GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1\r\nCookie: id=7\r\n\r\n", "cookie", "id", 64, "id=7"},
+		{"truncated to len", "GET / HTTP/1.1\r\nHost: x\r\nCookie: id=0123456789\r\n\r\n", "cookie", "id", 6, "id=012"},
+		{"case-sensitive name", "GET / HTTP/1.1\r\nHost: x\r\nCookie: ID=1\r\n\r\n", "cookie", "id", 64, ""},
+		{"absent", "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "cookie", "id", 64, ""},
+		{"set-cookie pair only", "HTTP/1.1 200 OK\r\nSet-Cookie: id=9; Path=/; HttpOnly\r\n\r\n", "set-cookie", "id", 64, "id=9"},
+		{"set-cookie attributes not cookies", "HTTP/1.1 200 OK\r\nSet-Cookie: a=1; id=2\r\nSet-Cookie: id=3\r\n\r\n", "set-cookie", "id", 64, "id=3"},
+	} {
+		var h *httpx.Head
+		if tc.header == "cookie" {
+			var r httpx.Request
+			if err := r.Parse([]byte(tc.head), httpx.DefaultLimits); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			h = &r.Head
+		} else {
+			var r httpx.Response
+			if err := r.Parse([]byte(tc.head), httpx.DefaultLimits); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			h = &r.Head
+		}
+		var c logrec.Cookie
+		captureCookie(&c, h, tc.header, &Capture{Name: tc.capName, Len: tc.capLen})
+		if got := string(c.Bytes()); got != tc.want {
+			t.Errorf("%s: captured %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestCaptureCookieLogged: `capture cookie` fills %CC from the request and
+// %CS from the server's Set-Cookie.
+func TestCaptureCookieLogged(t *testing.T) {
+	b1, _ := backend(t, "b1", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", "SRV=s1; Path=/")
+		w.Write([]byte("ok"))
+	})
+	sink := &recSink{}
+	cfg := simpleConfig(hostport(b1))
+	cfg.Sink = sink
+	cfg.Frontends[0].CaptureCookie = Capture{Name: "SRV", Len: 32}
+	_, addr := startEngine(t, cfg)
+	req, _ := http.NewRequest("GET", "http://"+addr+"/", nil)
+	req.Header.Set("Cookie", "lang=en; SRV=s0")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, resp)
+	r := waitRecords(t, sink, 1)[0]
+	got := [2]string{string(r.ReqCookie.Bytes()), string(r.ResCookie.Bytes())}
+	if d := cmp.Diff([2]string{"SRV=s0", "SRV=s1"}, got); d != "" {
+		t.Errorf("captured cookies %%CC %%CS (-want +got)\n%s", d)
+	}
+}
