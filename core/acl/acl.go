@@ -25,6 +25,7 @@ import (
 	"strings"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/diag"
 )
 
 // Matcher is a compiled ACL: it reports whether a request matches.
@@ -917,7 +918,7 @@ func atoi(b []byte) (int64, bool) {
 func suggest(name string) string {
 	best, bestD := "", 4
 	for k := range criteria {
-		if d := distance(name, k); d < bestD || (d == bestD && k < best) {
+		if d := diag.EditDistance(name, k); d < bestD || (d == bestD && k < best) {
 			best, bestD = k, d
 		}
 	}
@@ -925,24 +926,4 @@ func suggest(name string) string {
 		return "did you mean " + best + "?"
 	}
 	return "known criteria: path, path_beg, path_end, path_sub, path_reg, url_param(NAME), hdr(NAME), hdr_beg(NAME), method, src, ssl_fc, ..."
-}
-
-func distance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -139,33 +139,8 @@ func lookup(section, name string) (Keyword, bool) {
 
 // nearest returns the known keyword closest to w by edit distance.
 func nearest(w string, known []string) string {
-	best, bd := "", math.MaxInt
-	for _, k := range known {
-		if d := editDistance(w, k); d < bd {
-			best, bd = k, d
-		}
-	}
+	best, _ := diag.Nearest(w, known)
 	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 type parser struct {
