@@ -163,7 +163,7 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		srv := New(cfg, Runtime{Source: src, Health: mgr}, log.With("subsystem", "admin"))
+		srv := New(cfg, Runtime{Source: src, Health: mgr, Shutdown: e.ShutdownSessions}, log.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			a.Close()
 			return nil, fmt.Errorf("%s: %w", ss.Pos, err)

@@ -648,7 +648,9 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Addr
+	srv.bind(s, s.conn, up)
 	keep, _ := s.exchange(b, srv, up, mode, upgrade, persisted, false)
+	srv.unbind(s)
 	b.done(srv)
 	return keep
 }

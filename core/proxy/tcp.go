@@ -111,6 +111,8 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 		return
 	}
 	defer b.done(srv)
+	srv.bind(s, c, up)
+	defer srv.unbind(s)
 	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
 	cto := s.clientTimeout(0)
 	sto := serverTimeout(b)
