@@ -182,7 +182,7 @@ func TestSameMatchesAsHAProxy(t *testing.T) {
 		}
 		return path
 	}
-	ports := distinctPorts(t, 2*groups)
+	ports := testenv.FreePorts(t, 2*groups)
 	hPorts, vPorts := ports[:groups], ports[groups:]
 	cfgPath := writeCfg(hPorts)
 	if out, err := exec.Command(haproxy, "-c", "-f", cfgPath).CombinedOutput(); err != nil {
@@ -192,8 +192,8 @@ func TestSameMatchesAsHAProxy(t *testing.T) {
 	// The same configuration under the varde binary checks the engine's
 	// request view and rule evaluation against HAProxy as well.
 	_, vLog := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", writeCfg(vPorts))
-	waitListening(t, "haproxy", hLog, hPorts...)
-	waitListening(t, "varde", vLog, vPorts...)
+	testenv.WaitListening(t, "haproxy", hLog, hPorts...)
+	testenv.WaitListening(t, "varde", vLog, vPorts...)
 	// matched asks every frontend of one process and joins the answers.
 	matched := func(ports []int, p aclProbe) (string, error) {
 		var all []string
@@ -279,41 +279,4 @@ func aclSend(port int, token string, p aclProbe) (string, error) {
 		return "", fmt.Errorf("status %d, token %q: not our haproxy", resp.StatusCode, resp.Header.Get("X-Token"))
 	}
 	return resp.Header.Get("X-Matched"), nil
-}
-
-// distinctPorts returns n different loopback ports that were free a moment
-// ago (the listeners are held together, so no port comes back twice).
-func distinctPorts(t *testing.T, n int) []int {
-	t.Helper()
-	out := make([]int, n)
-	ls := make([]net.Listener, n)
-	for i := range ls {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
-// waitListening waits for a process's ports and fails with its log.
-func waitListening(t *testing.T, what, logPath string, ports ...int) {
-	t.Helper()
-	for _, p := range ports {
-		err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
-		if err != nil {
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
-		}
-	}
 }

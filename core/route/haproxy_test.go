@@ -126,7 +126,7 @@ func TestSameBackendAsHAProxy(t *testing.T) {
 		}
 		return path
 	}
-	ports := distinctPorts(t, 2)
+	ports := testenv.FreePorts(t, 2)
 	hPort, vPort := ports[0], ports[1]
 	hCfg := writeCfg(hPort)
 	if out, err := exec.Command(haproxy, "-c", "-f", hCfg).CombinedOutput(); err != nil {
@@ -136,8 +136,8 @@ func TestSameBackendAsHAProxy(t *testing.T) {
 	// The same configuration under the varde binary: the engine's request
 	// view and rule evaluation must route like HAProxy too.
 	_, vLog := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", writeCfg(vPort))
-	waitListening(t, "haproxy", hLog, hPort)
-	waitListening(t, "varde", vLog, vPort)
+	testenv.WaitListening(t, "haproxy", hLog, hPort)
+	testenv.WaitListening(t, "varde", vLog, vPort)
 
 	seen := map[string]int{}
 	for _, p := range probes() {
@@ -207,41 +207,4 @@ func sendProbe(port int, token string, p probe) (string, error) {
 		return "", fmt.Errorf("status %d, token %q: not our haproxy", resp.StatusCode, resp.Header.Get("X-Token"))
 	}
 	return resp.Header.Get("X-Backend"), nil
-}
-
-// distinctPorts returns n different loopback ports that were free a moment
-// ago (the listeners are held together, so no port comes back twice).
-func distinctPorts(t *testing.T, n int) []int {
-	t.Helper()
-	out := make([]int, n)
-	ls := make([]net.Listener, n)
-	for i := range ls {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
-// waitListening waits for a process's ports and fails with its log.
-func waitListening(t *testing.T, what, logPath string, ports ...int) {
-	t.Helper()
-	for _, p := range ports {
-		err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
-		if err != nil {
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
-		}
-	}
 }

@@ -179,3 +179,41 @@ func Start(t testing.TB, name string, args ...string) (*exec.Cmd, string) {
 	})
 	return cmd, logPath
 }
+
+// FreePorts returns n distinct loopback TCP ports that were free a moment
+// ago. All listeners are held open together, so no port comes back twice.
+func FreePorts(t testing.TB, n int) []int {
+	t.Helper()
+	out := make([]int, n)
+	ls := make([]net.Listener, n)
+	for i := range ls {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
+	}
+	for _, l := range ls {
+		l.Close()
+	}
+	return out
+}
+
+// WaitListening waits (30 s at most per port) until a process listens on
+// every loopback port, and fails with the process's log when it does not.
+func WaitListening(t testing.TB, what, logPath string, ports ...int) {
+	t.Helper()
+	for _, p := range ports {
+		err := Until(30*time.Second, 20*time.Millisecond, func() error {
+			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil {
+			logs, _ := os.ReadFile(logPath)
+			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
+		}
+	}
+}

@@ -281,12 +281,12 @@ func TestSameServerAsHAProxy(t *testing.T) {
 	// The token proves answers come from this HAProxy, not from whatever
 	// else may have grabbed a port in the meantime.
 	token := fmt.Sprintf("diff-%d", os.Getpid())
-	ports, cfgPath, cfgText := writeConfig(t, cs, addrs, token, freePorts(t, len(cs)))
+	ports, cfgPath, cfgText := writeConfig(t, cs, addrs, token, testenv.FreePorts(t, len(cs)))
 	if out, err := runCheck(haproxy, cfgPath); err != nil {
 		t.Fatalf("haproxy -c: %v\n%s\n%s", err, out, cfgText)
 	}
 	_, logPath := testenv.Start(t, haproxy, "-f", cfgPath, "-db")
-	waitListening(t, "haproxy", logPath, ports)
+	testenv.WaitListening(t, "haproxy", logPath, ports...)
 
 	for i, c := range cs {
 		t.Run(c.name, func(t *testing.T) {
@@ -344,43 +344,6 @@ func writeConfig(t *testing.T, cs []diffCase, addrs []string, token string, port
 		t.Fatal(err)
 	}
 	return ports, cfgPath, cfg.String()
-}
-
-// freePorts returns n distinct loopback ports that were free a moment ago
-// (all listeners are open at once, so no port is returned twice).
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	out := make([]int, n)
-	ls := make([]net.Listener, n)
-	for i := range ls {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls[i], out[i] = l, l.Addr().(*net.TCPAddr).Port
-	}
-	for _, l := range ls {
-		l.Close()
-	}
-	return out
-}
-
-// waitListening waits for every port, failing with the process's log.
-func waitListening(t *testing.T, what, logPath string, ports []int) {
-	t.Helper()
-	for _, p := range ports {
-		err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
-			c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", p), 200*time.Millisecond)
-			if err == nil {
-				c.Close()
-			}
-			return err
-		})
-		if err != nil {
-			logs, _ := os.ReadFile(logPath)
-			t.Fatalf("%s not listening on %d: %v\n%s", what, p, err, logs)
-		}
-	}
 }
 
 func runCheck(haproxy, cfg string) ([]byte, error) {

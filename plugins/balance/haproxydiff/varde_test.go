@@ -28,13 +28,13 @@ func TestVardeRoutesLikeHAProxy(t *testing.T) {
 		addrs[i] = backend(t, fmt.Sprintf("s%d", i+1))
 	}
 	token := fmt.Sprintf("both-%d", os.Getpid())
-	ports := freePorts(t, 2*len(cs))
+	ports := testenv.FreePorts(t, 2*len(cs))
 	hPorts, hCfg, _ := writeConfig(t, cs, addrs, token, ports[:len(cs)])
 	vPorts, vCfg, _ := writeConfig(t, cs, addrs, token, ports[len(cs):])
 	_, hLog := testenv.Start(t, haproxy, "-f", hCfg, "-db")
 	_, vLog := testenv.Start(t, varde, "run", "-f", vCfg)
-	waitListening(t, "haproxy", hLog, hPorts)
-	waitListening(t, "varde", vLog, vPorts)
+	testenv.WaitListening(t, "haproxy", hLog, hPorts...)
+	testenv.WaitListening(t, "varde", vLog, vPorts...)
 	// When varde stops answering, the other cases would only wait for
 	// their own timeouts: stop at the first unreachable request.
 	unreachable := false
