@@ -241,6 +241,29 @@ func hintNearest(word string, candidates []string, fallback string) string {
 
 func quoteKw(s string) string { return "`" + s + "`" }
 
+// sectionsOf names the sections the keyword is valid in, for hints.
+func sectionsOf(kw string) string {
+	var sec Section
+	for _, k := range Keywords {
+		if k.Name == kw || strings.HasPrefix(k.Name, kw+" ") {
+			sec |= k.Sections
+		}
+	}
+	var names []string
+	for _, s := range []struct {
+		bit  Section
+		name string
+	}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}} {
+		if sec&s.bit != 0 {
+			names = append(names, s.name)
+		}
+	}
+	if sec&(SecFrontend|SecBackend) != 0 {
+		names = append(names, "listen")
+	}
+	return strings.Join(names, ", ") + " sections"
+}
+
 // keywordsFor lists table keywords usable in section sec with the given
 // family prefix ("option ", "timeout ", ... or "" for first words).
 func keywordsFor(sec Section, prefix string) []string {
@@ -344,7 +367,17 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if sec != SecGlobal {
 			cands = append(cands, "no", "frontend", "backend", "listen", "defaults", "global")
 		}
-		p.d.Errorf(words[0].Pos, kw, hintNearest(kw, cands, "see docs/config.md for the supported keywords"), "unknown keyword %q in %s section", kw, secName)
+		hint := hintNearest(kw, cands, "")
+		if hint == "" {
+			// A typo of a keyword that belongs to another section (e.g.
+			// `balanse` in a frontend): name it and where it is valid.
+			if n := nearest(kw, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, "")); n != "" {
+				hint = "did you mean " + quoteKw(n) + "? it is valid in " + sectionsOf(n)
+			} else {
+				hint = "see docs/config.md for the supported keywords"
+			}
+		}
+		p.d.Errorf(words[0].Pos, kw, hint, "unknown keyword %q in %s section", kw, secName)
 		return "", false
 	}
 	if info.Sections&sec == 0 {
