@@ -37,6 +37,7 @@ frontend fe
     capture request header Host len 32
     capture request header X-Forwarded-For len 64
     capture response header Content-Type len 32
+    capture cookie SID len 12
     default_backend be
 
 backend be
@@ -71,6 +72,7 @@ func backend(t *testing.T, name string) int {
 			w.WriteHeader(404)
 			io.WriteString(w, "not here\n")
 		case "/form":
+			w.Header().Set("Set-Cookie", "SIDX=from-"+name+"; Path=/")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(201)
 			io.WriteString(w, `{"ok":true}`)
@@ -112,6 +114,9 @@ func sendAll(t *testing.T, port int) {
 			req.Body = nil
 		}
 		req.Host = "www.example.com"
+		if i%2 == 0 { // %CC: the first cookie named SID*, cut to 12 bytes
+			req.Header.Set("Cookie", "lang=en; SID=0123456789abcdef")
+		}
 		if r.xff != "" {
 			req.Header.Set("X-Forwarded-For", r.xff)
 		}
