@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -102,5 +104,74 @@ func TestE2EShutdownSessions(t *testing.T) {
 	}
 	if out := v.cli(t, "shutdown sessions server app/nosuch"); !strings.Contains(out, "No such server") {
 		t.Errorf("unknown server: %q", out)
+	}
+}
+
+func TestE2EShutdownSessionsTCP(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	// A TCP server that greets and then holds the connection, counting
+	// connections closed by the peer.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	// (varde's readiness probe makes a connection too: each one greets
+	// with its number so the test watches its own.)
+	var closed sync.Map
+	go func() {
+		for id := 0; ; id++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				fmt.Fprintf(c, "hello %d\n", id)
+				io.Copy(io.Discard, c) // until varde closes it
+				closed.Store(fmt.Sprintf("hello %d\n", id), true)
+			}()
+		}
+	}()
+	v := newVardeProc(t)
+	v.launch(t, fmt.Sprintf(`global
+    stats socket %s mode 600 level admin
+defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 30s
+    timeout server 30s
+listen db
+    bind 127.0.0.1:%d
+    server db1 %s
+`, v.sock, v.web, ln.Addr()))
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", v.web), 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(15 * time.Second))
+	br := bufio.NewReader(c)
+	greeting, err := br.ReadString('\n')
+	if err != nil || !strings.HasPrefix(greeting, "hello ") {
+		t.Fatalf("greeting: %q %v", greeting, err)
+	}
+	if out := v.cli(t, "shutdown sessions server db/db1"); strings.TrimSpace(out) != "" {
+		t.Fatalf("shutdown sessions: %q", out)
+	}
+	// The client sees EOF (not its 15 s deadline) and the server its peer
+	// gone.
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("client read after shutdown: %v, want EOF", err)
+	}
+	if err := testenv.Until(10*time.Second, 10*time.Millisecond, func() error {
+		if _, ok := closed.Load(greeting); !ok {
+			return fmt.Errorf("server connection still open")
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, readFile(v.log))
 	}
 }
