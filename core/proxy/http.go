@@ -980,11 +980,15 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 	}
 	s.out = o
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	base := s.rec.BytesOut
 	nw, err := s.conn.Write(o)
 	s.rec.BytesOut += int64(nw)
+	headHTX := int64(-1)
 	if nw >= headLen {
 		// %B counts the head as HAProxy's HTX does (see htxHeadAdjust).
-		s.rec.BytesOut -= int64(htxHeadAdjust(o[:headLen]))
+		adj := htxHeadAdjust(o[:headLen])
+		s.rec.BytesOut -= int64(adj)
+		headHTX = int64(headLen - adj)
 	}
 	if err == nil && len(extra) > 0 {
 		nw, err = s.conn.Write(extra)
@@ -1007,6 +1011,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		ok := s.streamResponseBody(b, srv, up, rkind, rremain)
 		if !ok {
 			up.c.Close()
+			s.chunkedHTX(rkind, base, headHTX)
 			s.log(b, srv)
 			return false, false
 		}
@@ -1014,6 +1019,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 			srvKeep = false
 		}
 	}
+	s.chunkedHTX(rkind, base, headHTX)
 	srv.BytesIn.Add(uint64(s.rec.BytesIn))
 	srv.BytesOut.Add(uint64(s.rec.BytesOut))
 	b.BytesIn.Add(uint64(s.rec.BytesIn))

@@ -89,3 +89,18 @@ func headEnd(msg []byte) int {
 	}
 	return len(msg)
 }
+
+// chunkedHTX sets %B for a chunked response as HAProxy counts it: HTX
+// holds the payload without the chunk framing, plus one end-of-trailers
+// block once the last chunk came (trailer fields are not counted here).
+// base is %B before the head, headHTX the head's HTX size (-1 when the
+// head did not go out whole).
+func (s *session) chunkedHTX(kind httpx.BodyKind, base, headHTX int64) {
+	if kind != httpx.BodyChunked || headHTX < 0 {
+		return
+	}
+	s.rec.BytesOut = base + headHTX + s.ck.Data
+	if s.ck.Done() {
+		s.rec.BytesOut++
+	}
+}

@@ -154,3 +154,27 @@ func TestHTXHeadAdjust(t *testing.T) {
 		}
 	}
 }
+
+// TestLogBytesChunkedHTX: HAProxy counts a chunked body's payload plus one
+// end-of-trailers block, not the chunk framing (measured with HAProxy 2.6:
+// this exchange with its Server and Date fields logged 130).
+func TestLogBytesChunkedHTX(t *testing.T) {
+	addr := fixedBackend(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nhel\r\n3;ext=1\r\nlo\n\r\n0\r\n\r\n")
+	sink := &recSink{}
+	cfg := simpleConfig(addr)
+	cfg.Sink = sink
+	_, fe := startEngine(t, cfg)
+	c, err := net.Dial("tcp", fe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	io.Copy(io.Discard, c)
+	r := waitRecords(t, sink, 1)[0]
+	// 20+"HTTP/1.1"+"200"+"OK", Transfer-Encoding chunked, EOH, "hello\n", EOT.
+	if want := int64(33 + (17 + 7) + 1 + 6 + 1); r.BytesOut != want {
+		t.Errorf("%%B %d, want %d", r.BytesOut, want)
+	}
+}
