@@ -195,6 +195,12 @@ func (c *Cookie) Lookup(req core.Request, servers []*core.Server) *core.Server {
 	return s // ready or draining: persistent traffic still goes to a draining server
 }
 
+// Forced reports whether `force-persist` matches req (the engine then
+// disables the final redispatch, as HAProxy does).
+func (c *Cookie) Forced(req core.Request) bool {
+	return c.cfg.ForcePersist != nil && c.cfg.ForcePersist(req)
+}
+
 // RequestField rewrites the Cookie header the server receives: in insert
 // mode with indirect our cookie is removed, in prefix mode the "SRV~" prefix
 // is stripped. It returns dst with the replacement field appended (nothing

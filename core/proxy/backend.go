@@ -54,6 +54,9 @@ type Hook struct {
 	// srv. dst holds the response head built so far (status line and
 	// forwarded fields), so it can see what the server set itself.
 	ResponseFields func(dst []byte, req core.Request, status int, srv *core.Server, persisted bool) []byte
+	// ForcePersist reports whether `force-persist` matches req: HAProxy
+	// then never redispatches the final retry.
+	ForcePersist func(req core.Request) bool
 	// Observe is told every server outcome for passive health checks:
 	// connect failure, timeout, or the response status.
 	Observe func(srv *core.Server, o Observation)
@@ -69,6 +72,13 @@ type Observation struct {
 
 // SetHook installs h (nil removes it). Safe while running.
 func (b *Backend) SetHook(h *Hook) { b.hook.Store(h) }
+
+// forced reports whether persistence is forced for req, which disables
+// option redispatch.
+func (b *Backend) forced(req core.Request) bool {
+	h := b.hook.Load()
+	return h != nil && h.ForcePersist != nil && req != nil && h.ForcePersist(req)
+}
 
 func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	b := &Backend{Name: bc.Name, cfg: bc, e: e, retries: bc.Retries, errPages: map[int][]byte{}}
