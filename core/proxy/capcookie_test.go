@@ -1,7 +1,9 @@
 package proxy
 
 import (
+	"bytes"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -86,4 +88,50 @@ func TestCaptureCookieLogged(t *testing.T) {
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("captured cookies %%CC %%CS (-want +got)\n%s", d)
 	}
+}
+
+func TestCaptureCookieNoAlloc(t *testing.T) {
+	var r httpx.Request
+	if err := r.Parse([]byte("GET / HTTP/1.1\r\nHost: x\r\nCookie: a=1; b=2\r\nCookie: SESSIONID=0123456789\r\n\r\n"), httpx.DefaultLimits); err != nil {
+		t.Fatal(err)
+	}
+	cc := &Capture{Name: "SESSIONID", Len: 64}
+	var c logrec.Cookie
+	if a := testing.AllocsPerRun(100, func() { captureCookie(&c, &r.Head, "cookie", cc) }); a != 0 {
+		t.Errorf("%.1f allocations per capture, want 0", a)
+	}
+}
+
+// FuzzCaptureCookie: any Cookie / Set-Cookie value gives either nothing
+// or a "name=value" whose name starts with the capture name, within len.
+func FuzzCaptureCookie(f *testing.F) {
+	f.Add("a=1; SID=x", "SID", 8, false)
+	f.Add("SID=abc; Path=/", "SID", 2, true)
+	f.Add(";;=; SID", "S", 64, false)
+	f.Fuzz(func(t *testing.T, value, name string, n int, set bool) {
+		if name == "" || n < 1 || n > 65535 {
+			return
+		}
+		header := "Cookie"
+		if set {
+			header = "Set-Cookie"
+		}
+		raw := "HTTP/1.1 200 OK\r\n" + header + ": " + value + "\r\n\r\n"
+		var r httpx.Response
+		if r.Parse([]byte(raw), httpx.DefaultLimits) != nil {
+			return
+		}
+		var c logrec.Cookie
+		captureCookie(&c, &r.Head, strings.ToLower(header), &Capture{Name: name, Len: n})
+		got := c.Bytes()
+		if len(got) == 0 {
+			return
+		}
+		if len(got) > n || len(got) > logrec.CookieBytes {
+			t.Fatalf("captured %q longer than len %d", got, n)
+		}
+		if !bytes.HasPrefix(got, []byte(name)) && !bytes.HasPrefix([]byte(name), got) {
+			t.Fatalf("captured %q does not start with %q", got, name)
+		}
+	})
 }

@@ -86,7 +86,8 @@ func (s *session) serveHandler(h http.Handler, start time.Time) bool {
 	}
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	n, err := s.conn.Write(b.Bytes())
-	s.rec.BytesOut += int64(n)
+	s.rec.BytesOut += countHTX(n, b.Bytes()) // %B as HAProxy counts it
+
 	s.rec.BytesIn = int64(consumed)
 	s.rec.Status = int32(w.code)
 	s.f.status(w.code)
