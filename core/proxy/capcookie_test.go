@@ -135,3 +135,21 @@ func FuzzCaptureCookie(f *testing.F) {
 		}
 	})
 }
+
+func TestFromConfigCaptureCookie(t *testing.T) {
+	cfg := loadProxyConfig(t, `defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 20s
+frontend fe
+    bind 127.0.0.1:1
+    capture cookie JSESSIONID len 40
+    default_backend be
+backend be
+    server a 127.0.0.1:1
+`)
+	if got, want := cfg.Frontends[0].CaptureCookie, (Capture{Name: "JSESSIONID", Len: 40}); got != want {
+		t.Errorf("capture cookie: got %+v, want %+v", got, want)
+	}
+}
