@@ -100,6 +100,7 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 				return nil, err
 			}
 			hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
+			hook.ForcePersist = ck.Forced
 		}
 		if hook.Observe != nil || hook.Lookup != nil {
 			b.SetHook(hook)

@@ -198,3 +198,21 @@ func TestE2ECookieResponseModes(t *testing.T) {
 		})
 	}
 }
+
+// force-persist disables the final redispatch: a forced request to a dead
+// server fails instead of landing elsewhere.
+func TestE2EForcePersistNoRedispatch(t *testing.T) {
+	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2")}
+	v := startPersistVarde(t, bs, "cookie SERVERID insert indirect",
+		"    option redispatch\n    retries 1\n    force-persist if { hdr(x-debug) yes }\n")
+	v.waitStatus(t, "web1", "UP")
+	v.waitStatus(t, "web2", "UP")
+	bs[0].srv.Close()
+	v.waitStatus(t, "web1", "DOWN")
+	if code, body, _ := v.getWith(t, "SERVERID=c-web1", "X-Debug", "yes"); code != 503 {
+		t.Fatalf("force-persist to a dead server: %d %q, want 503 (no redispatch)", code, body)
+	}
+	if code, body, _ := v.getWith(t, "SERVERID=c-web1"); code != 200 || body != "web2" {
+		t.Fatalf("no force-persist: %d %q, want web2", code, body)
+	}
+}

@@ -696,8 +696,9 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		s.rec.Retries++
 		b.Retries.Add(1)
 		srv.Retries.Add(1)
-		if b.cfg.Redispatch && tries == b.retries {
-			// HAProxy's option redispatch: the last retry goes elsewhere.
+		if b.cfg.Redispatch && tries == b.retries && !b.forced(s.pick.Req) {
+			// HAProxy's option redispatch: the last retry goes elsewhere
+			// (never under force-persist).
 			b.done(srv)
 			s.pick.Exclude = srv.Server
 			nsrv, _, _, perr := b.pick(&s.pick, s)
