@@ -138,10 +138,10 @@ func (v *vardeProc) launch(t *testing.T, cfg string) {
 		t.Fatal(err)
 	}
 	v.cmd, v.log = testenv.Start(t, bin, "run", "-f", path, "--grace", "1s")
-	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", v.web), 10*time.Second)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", v.web), 30*time.Second)
 	// The socket file appears at bind(), a moment before listen(): wait
 	// until a connection is accepted, not just for the file.
-	if err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+	if err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
 		c, err := net.Dial("unix", v.sock)
 		if err == nil {
 			c.Close()
@@ -433,8 +433,8 @@ func TestE2EStateSurvivesRestart(t *testing.T) {
 	// what the operator changed.
 	bin := testenv.VardeBinary(t)
 	testenv.Start(t, bin, "run", "-f", filepath.Join(v.dir, "haproxy.cfg"), "--grace", "1s")
-	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", v.web), 10*time.Second)
-	if err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", v.web), 30*time.Second)
+	if err := testenv.Until(30*time.Second, 20*time.Millisecond, func() error {
 		c, err := net.Dial("unix", v.sock)
 		if err == nil {
 			c.Close()
