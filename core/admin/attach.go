@@ -293,7 +293,7 @@ func cookieOf(p *config.Proxy) (*persist.Cookie, error) {
 	cfg := persist.Config{Name: ck.Name, Mode: ck.Mode, Indirect: ck.Indirect, NoCache: ck.NoCache, PostOnly: ck.PostOnly,
 		Preserve: ck.Preserve, HTTPOnly: ck.HTTPOnly, Secure: ck.Secure, Domains: ck.Domains, MaxIdle: ck.MaxIdle,
 		MaxLife: ck.MaxLife, Persist: p.Option("persist") != nil}
-	set, err := aclSet(p)
+	set, err := proxy.CompileACLs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -316,7 +316,7 @@ func anyCond(list []*config.Condition, set *acl.Set) (func(core.Request) bool, e
 	}
 	var conds []*acl.Condition
 	for _, c := range list {
-		cc, err := condOf(c, set)
+		cc, err := proxy.CompileCondition(c, set)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", c.Pos, err)
 		}
@@ -339,7 +339,7 @@ func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, versio
 		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
 	}
 	if len(st.Admin) > 0 {
-		set, err := aclSet(p)
+		set, err := proxy.CompileACLs(p)
 		if err != nil {
 			return nil, err
 		}
@@ -350,60 +350,6 @@ func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, versio
 		pc.Admin = func(r *http.Request) bool { return adm(httpView{r}) }
 	}
 	return stats.NewHandler(pc, src, mgr, mgr, log.With("subsystem", "stats", "proxy", p.Name)), nil
-}
-
-// The two helpers below rebuild ACL conditions with core/acl as the engine
-// does for its own rules (core/proxy keeps its copies unexported).
-
-func aclSet(p *config.Proxy) (*acl.Set, error) {
-	set := acl.NewSet()
-	for _, a := range p.ACLs {
-		if err := set.Add(a.Name, aclWords(a)); err != nil {
-			return nil, fmt.Errorf("%s: acl %s: %w", a.Pos, a.Name, err)
-		}
-	}
-	return set, nil
-}
-
-func aclWords(a *config.ACL) []string {
-	crit := a.Criterion
-	if a.Arg != "" {
-		crit += "(" + a.Arg + ")"
-	}
-	words := append([]string{crit}, a.Flags...)
-	for _, v := range a.Values {
-		words = append(words, v.Text)
-	}
-	return words
-}
-
-func condOf(c *config.Condition, set *acl.Set) (*acl.Condition, error) {
-	words := []string{"if"}
-	if c.Unless {
-		words[0] = "unless"
-	}
-	for i, and := range c.Or {
-		if i > 0 {
-			words = append(words, "||")
-		}
-		for _, t := range and {
-			neg := ""
-			if t.Negate {
-				neg = "!"
-			}
-			if t.Anon != nil {
-				if neg != "" {
-					words = append(words, neg)
-				}
-				words = append(words, "{")
-				words = append(words, aclWords(t.Anon)...)
-				words = append(words, "}")
-				continue
-			}
-			words = append(words, neg+t.ACL)
-		}
-	}
-	return acl.ParseCondition(words, set.Lookup)
 }
 
 // httpView presents a net/http request (the stats page's) as core.Request

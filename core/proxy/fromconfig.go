@@ -148,7 +148,7 @@ func backendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.ErrorFiles, err = errorFilesOf(p); err != nil {
 		return nil, err
 	}
-	set, err := aclSet(p)
+	set, err := CompileACLs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -207,7 +207,7 @@ func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 	if fc.ErrorFiles, err = errorFilesOf(p); err != nil {
 		return nil, err
 	}
-	set, err := aclSet(p)
+	set, err := CompileACLs(p)
 	if err != nil {
 		return nil, err
 	}
@@ -225,7 +225,7 @@ func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 	}
 	var rules []route.Rule
 	for _, ub := range p.UseBackends {
-		cond, err := condOf(ub.Cond, set)
+		cond, err := CompileCondition(ub.Cond, set)
 		if err != nil {
 			return nil, fmt.Errorf("%s: use_backend %s: %w", ub.Pos, ub.Backend, err)
 		}
@@ -254,8 +254,9 @@ func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 	return fc, nil
 }
 
-// aclSet compiles a proxy's `acl` lines.
-func aclSet(p *config.Proxy) (*acl.Set, error) {
+// CompileACLs compiles a proxy's `acl` lines with core/acl. The admin
+// package uses it too, so `stats admin if COND` evaluates like the engine.
+func CompileACLs(p *config.Proxy) (*acl.Set, error) {
 	set := acl.NewSet()
 	for _, a := range p.ACLs {
 		if err := set.Add(a.Name, aclWords(a)); err != nil {
@@ -278,8 +279,9 @@ func aclWords(a *config.ACL) []string {
 	return words
 }
 
-// condOf rebuilds a condition's words and compiles them with core/acl.
-func condOf(c *config.Condition, set *acl.Set) (*acl.Condition, error) {
+// CompileCondition rebuilds a condition's words and compiles them with
+// core/acl against the proxy's ACLs; a nil condition compiles to nil.
+func CompileCondition(c *config.Condition, set *acl.Set) (*acl.Condition, error) {
 	if c == nil {
 		return nil, nil
 	}
@@ -338,7 +340,7 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		default:
 			continue
 		}
-		cond, err := condOf(r.Cond, set)
+		cond, err := CompileCondition(r.Cond, set)
 		if err != nil {
 			return nil, fmt.Errorf("%s: http-%s: %w", r.Pos, r.Action, err)
 		}
