@@ -35,7 +35,8 @@ error_log %[1]s/nginx-error.log;
 events { worker_connections 1024; }
 http { access_log off; server { listen 127.0.0.1:%[2]d; location / { return 200 "hello world\n"; } } }
 `, dir, be)), 0o644)
-	testenv.Start(b, nginx, "-c", nconf, "-g", "daemon off;")
+	// One process (no master): killing it at cleanup leaves no orphaned worker.
+	testenv.Start(b, nginx, "-c", nconf, "-g", "daemon off; master_process off;")
 	testenv.WaitTCP(b, fmt.Sprintf("127.0.0.1:%d", be), 10*time.Second)
 	port := testenv.FreePort(b)
 	udp := testenv.FreePort(b)
