@@ -168,7 +168,13 @@ func TestDiffHAProxyChecksAndCSV(t *testing.T) {
 	}
 	for key, fields := range compare {
 		for _, f := range fields {
-			if h.rows[key][f] != v.rows[key][f] {
+			hv, vv := h.rows[key][f], v.rows[key][f]
+			if f == "check_status" {
+				// HAProxy prefixes "* " while a probe is in flight at the
+				// moment of `show stat`: timing, not state.
+				hv, vv = strings.TrimPrefix(hv, "* "), strings.TrimPrefix(vv, "* ")
+			}
+			if hv != vv {
 				t.Errorf("%s %s: haproxy %q, varde %q", key, f, h.rows[key][f], v.rows[key][f])
 			}
 		}
