@@ -246,23 +246,29 @@ type dateCache struct {
 
 var months = [...]string{"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 
+// appendClock writes t as "21/Nov/2026:19:55:00", the part every HAProxy
+// date format shares.
+func appendClock(b []byte, t time.Time) []byte {
+	b = append2(b, t.Day())
+	b = append(b, '/')
+	b = append(b, months[t.Month()-1]...)
+	b = append(b, '/')
+	b = strconv.AppendInt(b, int64(t.Year()), 10)
+	b = append(b, ':')
+	b = append2(b, t.Hour())
+	b = append(b, ':')
+	b = append2(b, t.Minute())
+	b = append(b, ':')
+	b = append2(b, t.Second())
+	return b
+}
+
 // appendDate writes "21/Nov/2026:19:55:00.123" in loc (HAProxy's %t/%tr).
 func (d *dateCache) appendDate(dst []byte, ns int64, loc *time.Location) []byte {
 	sec := floorDiv(ns, 1e9)
 	if sec != d.sec || d.n == 0 || loc != d.loc {
 		t := time.Unix(sec, 0).In(loc)
-		b := d.buf[:0]
-		b = append2(b, t.Day())
-		b = append(b, '/')
-		b = append(b, months[t.Month()-1]...)
-		b = append(b, '/')
-		b = strconv.AppendInt(b, int64(t.Year()), 10)
-		b = append(b, ':')
-		b = append2(b, t.Hour())
-		b = append(b, ':')
-		b = append2(b, t.Minute())
-		b = append(b, ':')
-		b = append2(b, t.Second())
+		b := appendClock(d.buf[:0], t)
 		d.sec, d.loc, d.n = sec, loc, len(b)
 	}
 	dst = append(dst, d.buf[:d.n]...)
@@ -275,18 +281,7 @@ func (d *dateCache) appendGMT(dst []byte, ns int64) []byte {
 	sec := floorDiv(ns, 1e9)
 	if sec != d.gsec || d.gn == 0 {
 		t := time.Unix(sec, 0).UTC()
-		b := d.gbuf[:0]
-		b = append2(b, t.Day())
-		b = append(b, '/')
-		b = append(b, months[t.Month()-1]...)
-		b = append(b, '/')
-		b = strconv.AppendInt(b, int64(t.Year()), 10)
-		b = append(b, ':')
-		b = append2(b, t.Hour())
-		b = append(b, ':')
-		b = append2(b, t.Minute())
-		b = append(b, ':')
-		b = append2(b, t.Second())
+		b := appendClock(d.gbuf[:0], t)
 		b = append(b, " +0000"...)
 		d.gsec, d.gn = sec, len(b)
 	}
