@@ -9,6 +9,8 @@ import (
 	"net/netip"
 	"strconv"
 	"time"
+
+	"github.com/varde-lb/varde/core/config"
 )
 
 // AnonMode is what `anonymize` on a log line asks for.
@@ -665,7 +667,7 @@ func ParseAnon(words []string) (AnonSpec, int, error) {
 		s := AnonSpec{Mode: AnonHMAC, KeyFile: words[1]}
 		n := 2
 		if len(words) >= 4 && words[2] == "rotate" {
-			d, err := ParseDuration(words[3])
+			d, err := config.ParseDuration(words[3])
 			if err != nil || d < time.Second {
 				return AnonSpec{}, 4, errorf("anonymize hmac rotate %q: want a duration >= 1s (e.g. 1d)", words[3])
 			}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/varde-lb/varde/core/config"
 )
 
 // TargetSpec is one log target: HAProxy's `log` line plus varde's options.
@@ -128,7 +130,7 @@ func ParseLogLine(words []string) (TargetSpec, error) {
 			if err != nil {
 				return t, err
 			}
-			d, err := ParseDuration(v)
+			d, err := config.ParseDuration(v)
 			if err != nil || d <= 0 {
 				return t, fmt.Errorf("log %s: %s %q: want a duration (e.g. 7d)", t.Raw, w, v)
 			}
@@ -143,7 +145,7 @@ func ParseLogLine(words []string) (TargetSpec, error) {
 			if err != nil {
 				return t, err
 			}
-			n, err := ParseSize(v)
+			n, err := config.ParseSize(v)
 			if err != nil || n <= 0 {
 				return t, fmt.Errorf("log %s: rotate %q: want a size (e.g. 100M)", t.Raw, v)
 			}

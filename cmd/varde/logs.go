@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/logpipe"
 )
 
@@ -84,7 +85,7 @@ func runLogsAudit(args []string, stdout, stderr io.Writer) int {
 	}
 	var o logpipe.AuditOptions
 	if *retention != "" {
-		d, err := logpipe.ParseDuration(*retention)
+		d, err := config.ParseDuration(*retention)
 		if err != nil || d <= 0 {
 			fmt.Fprintf(stderr, "varde logs audit: --retention %q: want a duration such as 7d\n", *retention)
 			return 2
