@@ -12,44 +12,29 @@ import (
 // measurement.
 func rawBackend(tb testing.TB) string {
 	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { l.Close() })
 	resp := []byte("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 12\r\n\r\nhello world\n")
-	go func() {
+	return rawServer(tb, func(c net.Conn) {
+		buf := make([]byte, 8192)
+		n := 0
 		for {
-			c, err := l.Accept()
+			m, err := c.Read(buf[n:])
 			if err != nil {
 				return
 			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 8192)
-				n := 0
-				for {
-					m, err := c.Read(buf[n:])
-					if err != nil {
-						return
-					}
-					n += m
-					for {
-						i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
-						if i < 0 {
-							break
-						}
-						if _, err := c.Write(resp); err != nil {
-							return
-						}
-						copy(buf, buf[i+4:n])
-						n -= i + 4
-					}
+			n += m
+			for {
+				i := bytes.Index(buf[:n], []byte("\r\n\r\n"))
+				if i < 0 {
+					break
 				}
-			}()
+				if _, err := c.Write(resp); err != nil {
+					return
+				}
+				copy(buf, buf[i+4:n])
+				n -= i + 4
+			}
 		}
-	}()
-	return l.Addr().String()
+	})
 }
 
 // proxiedGET sends one GET over a kept-alive client connection and reads

@@ -28,20 +28,7 @@ func loadProxyConfig(t *testing.T, text string) *Config {
 }
 
 func TestFromConfigTCPUseBackendBySource(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.WriteString(c, "echo:"); io.Copy(c, c); c.Close() }()
-		}
-	}()
+	echoAddr := rawServer(t, func(c net.Conn) { io.WriteString(c, "echo:"); io.Copy(c, c) })
 	cfg := loadProxyConfig(t, `defaults
     mode tcp
     timeout connect 1s
@@ -53,7 +40,7 @@ frontend in
     use_backend echo if local
     default_backend nowhere
 backend echo
-    server e1 `+l.Addr().String()+`
+    server e1 `+echoAddr+`
 backend nowhere
     server n1 `+closedPort(t)+`
 `)

@@ -170,3 +170,28 @@ func init() {
 		return b, nil
 	})
 }
+
+// rawServer listens on loopback, runs handle for every accepted connection
+// (closing it afterwards) until the test ends, and returns the address.
+// Tests use it for backends that must misbehave at the byte level.
+func rawServer(tb testing.TB, handle func(c net.Conn)) string {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				handle(c)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}

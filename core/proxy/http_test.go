@@ -228,43 +228,28 @@ func TestRequestTimeout408(t *testing.T) {
 // faultBackend is a raw TCP server that misbehaves on purpose.
 func faultBackend(t *testing.T, mode string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				switch mode {
-				case "reset":
-					c.(*net.TCPConn).SetLinger(0)
-				case "hang":
-					time.Sleep(3 * time.Second)
-				case "500":
-					io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops")
-				case "garbage":
-					io.WriteString(c, "NOT HTTP AT ALL\r\n\r\n")
-				case "truncated":
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
-				case "slow":
-					time.Sleep(300 * time.Millisecond)
-					io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
-				}
-			}()
+	return rawServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(buf); err != nil {
+			return
 		}
-	}()
-	return l.Addr().String()
+		switch mode {
+		case "reset":
+			c.(*net.TCPConn).SetLinger(0)
+		case "hang":
+			time.Sleep(3 * time.Second)
+		case "500":
+			io.WriteString(c, "HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops")
+		case "garbage":
+			io.WriteString(c, "NOT HTTP AT ALL\r\n\r\n")
+		case "truncated":
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+		case "slow":
+			time.Sleep(300 * time.Millisecond)
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+		}
+	})
 }
 
 func closedPort(t *testing.T) string {
@@ -707,21 +692,8 @@ func TestLogRecord(t *testing.T) {
 }
 
 func TestTCPMode(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() { io.Copy(c, c); c.Close() }()
-		}
-	}()
-	cfg := simpleConfig(l.Addr().String(), closedPort(t))
+	echo := rawServer(t, func(c net.Conn) { io.Copy(c, c) })
+	cfg := simpleConfig(echo, closedPort(t))
 	cfg.Frontends[0].Mode = ModeTCP
 	cfg.Backends[0].Mode = ModeTCP
 	cfg.Backends[0].Redispatch = true
@@ -866,30 +838,16 @@ func TestExpectContinueRejected(t *testing.T) {
 // cost the client an error: a bodyless request that found the reused
 // connection dead is replayed once on a fresh one.
 func TestStaleUpstreamReplayed(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				if _, err := c.Read(buf); err != nil {
-					return
-				}
-				io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-				time.Sleep(20 * time.Millisecond) // then close: keep-alive promised, not kept
-			}()
+	srv := rawServer(t, func(c net.Conn) {
+		buf := make([]byte, 4096)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := c.Read(buf); err != nil {
+			return
 		}
-	}()
-	_, addr := startEngine(t, simpleConfig(l.Addr().String()))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		time.Sleep(20 * time.Millisecond) // then close: keep-alive promised, not kept
+	})
+	_, addr := startEngine(t, simpleConfig(srv))
 	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
