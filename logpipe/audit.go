@@ -163,7 +163,9 @@ func AuditReader(fr *FileReport, r io.Reader, o AuditOptions) {
 		fr.Problems = append(fr.Problems, "read error: "+err.Error())
 	}
 	switch {
-	case fr.Records == 0 && fr.RawAddresses == 0:
+	case fr.Records == 0:
+		// Without records there is no client field to judge; raw addresses
+		// elsewhere in the file are still reported as problems below.
 		fr.Anonymisation = "unknown (no access-log records)"
 	case st.raw > 0 && st.raw == st.v4+st.v6+st.pseudo:
 		fr.Anonymisation = "none (raw client addresses)"

@@ -196,3 +196,19 @@ func FuzzAuditLine(f *testing.F) {
 		}
 	})
 }
+
+// A file with raw addresses but no access-log records is not compliant and
+// is not described as anonymised.
+func TestAuditRawAddressOutsideRecords(t *testing.T) {
+	now := time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "notes.log")
+	writeFile(t, path, "backend went away, client 198.51.100.23 retried\n", now.Add(-time.Hour))
+	rep, err := Audit([]string{path}, AuditOptions{Now: now, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := rep.Files[0]
+	if rep.Compliant || f.Records != 0 || f.RawAddresses != 1 || f.Anonymisation != "unknown (no access-log records)" {
+		t.Errorf("report: %+v", f)
+	}
+}
