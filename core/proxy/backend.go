@@ -292,13 +292,22 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		if !b.anyFull() {
 			b.wake()
 		}
-		t := time.NewTimer(left)
-		select {
-		case <-w:
-		case <-t.C:
-		case <-b.e.stopCh:
+		wait := func() {
+			t := time.NewTimer(left)
+			select {
+			case <-w:
+			case <-t.C:
+			case <-b.e.stopCh:
+			}
+			t.Stop()
 		}
-		t.Stop()
+		if sess != nil && sess.conn != nil {
+			// An event loop must not block: the wait runs on a goroutine
+			// while this session's coroutine is suspended.
+			offloadFor(sess.conn, wait)
+		} else {
+			wait()
+		}
 		b.unwait(w)
 	}
 }
@@ -332,7 +341,7 @@ type server struct {
 	b    *Backend
 	addr string
 	mu   sync.Mutex
-	idle []*upConn
+	idle [][]*upConn // by lane: 0 goroutines, then one per event loop
 
 	lmu  sync.Mutex
 	live map[*session]liveConn
@@ -377,9 +386,9 @@ func (e *Engine) ShutdownSessions(cs *core.Server) int {
 	s.lmu.Lock()
 	n := len(s.live)
 	for sess, lc := range s.live {
-		lc.client.Close()
+		closeFromOutside(lc.client)
 		if lc.up != nil {
-			lc.up.c.Close()
+			closeFromOutside(lc.up.c)
 		}
 		delete(s.live, sess)
 	}
@@ -389,22 +398,29 @@ func (e *Engine) ShutdownSessions(cs *core.Server) int {
 
 // upConn is one connection to a server.
 type upConn struct {
-	c    *net.TCPConn
+	c    net.Conn // *net.TCPConn, or an event loop's *fdConn
 	s    *server
+	lane int // which idle pool it returns to (see server.idle)
 	last time.Time
 	used bool // carried at least one response: a failure may be a stale close
 }
 
 const maxIdlePerServer = 1024
 
-func (s *server) getIdle() *upConn {
+// getIdle takes an idle connection of the lane: an event loop's sockets
+// are in its epoll set, so each loop reuses only its own (as HAProxy's
+// per-thread idle lists).
+func (s *server) getIdle(lane int) *upConn {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if n := len(s.idle); n > 0 {
-		u := s.idle[n-1]
-		s.idle[n-1] = nil
-		s.idle = s.idle[:n-1]
-		return u
+	if lane < len(s.idle) {
+		idle := s.idle[lane]
+		if n := len(idle); n > 0 {
+			u := idle[n-1]
+			idle[n-1] = nil
+			s.idle[lane] = idle[:n-1]
+			return u
+		}
 	}
 	return nil
 }
@@ -412,8 +428,11 @@ func (s *server) getIdle() *upConn {
 func (s *server) putIdle(u *upConn, now time.Time) {
 	u.last = now
 	s.mu.Lock()
-	if len(s.idle) < maxIdlePerServer && !s.b.e.stopping.Load() {
-		s.idle = append(s.idle, u)
+	for u.lane >= len(s.idle) {
+		s.idle = append(s.idle, nil)
+	}
+	if len(s.idle[u.lane]) < maxIdlePerServer && !s.b.e.stopping.Load() {
+		s.idle[u.lane] = append(s.idle[u.lane], u)
 		s.mu.Unlock()
 		return
 	}
@@ -421,24 +440,34 @@ func (s *server) putIdle(u *upConn, now time.Time) {
 	u.c.Close()
 }
 
-func (s *server) purge(before time.Time) {
+// purgeLane closes the lane's idle connections last used before before.
+// Only the lane's owner calls it (an event loop's sockets are closed on its
+// thread).
+func (s *server) purgeLane(lane int, before time.Time) {
 	s.mu.Lock()
-	keep := s.idle[:0]
-	for _, u := range s.idle {
+	if lane >= len(s.idle) {
+		s.mu.Unlock()
+		return
+	}
+	idle := s.idle[lane]
+	keep := idle[:0]
+	var drop []*upConn
+	for _, u := range idle {
 		if u.last.Before(before) {
-			u.c.Close()
+			drop = append(drop, u)
 		} else {
 			keep = append(keep, u)
 		}
 	}
-	for i := len(keep); i < len(s.idle); i++ {
-		s.idle[i] = nil
+	for i := len(keep); i < len(idle); i++ {
+		idle[i] = nil
 	}
-	s.idle = keep
+	s.idle[lane] = keep
 	s.mu.Unlock()
+	for _, u := range drop {
+		u.c.Close()
+	}
 }
-
-func (s *server) closeIdle() { s.purge(time.Now().Add(time.Hour)) }
 
 func (s *server) dial(timeout time.Duration) (*upConn, error) {
 	if timeout <= 0 {

@@ -43,6 +43,9 @@ type Config struct {
 	BufSize    int // tune.bufsize (default 16384)
 	MaxRewrite int // tune.maxrewrite (default 1024)
 	MaxHeaders int // tune.http.maxhdr (default 101)
+	// Threads is `nbthread`: how many event loops serve HTTP clients
+	// (0 = one per usable CPU, as HAProxy).
+	Threads int
 	Frontends  []*FrontendConfig
 	Backends   []*BackendConfig
 	// Sink receives one record per transaction; nil discards.

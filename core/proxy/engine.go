@@ -106,6 +106,7 @@ type Engine struct {
 	stopCh   chan struct{}
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
+	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -213,6 +214,9 @@ func (e *Engine) Start() error {
 		}
 		f.listeners = append(f.listeners, f.cfg.Listeners...)
 	}
+	if err := e.startLoops(); err != nil {
+		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
+	}
 	for _, f := range e.frontends {
 		for _, l := range f.listeners {
 			e.lwg.Add(1)
@@ -253,7 +257,7 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
 		e.wg.Add(1)
 		if f.cfg.Mode == ModeTCP {
 			go e.serveTCP(f, c)
-		} else {
+		} else if !e.handoff(f, c) {
 			go e.serveHTTP(f, c)
 		}
 	}
@@ -304,10 +308,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	e.lwg.Wait()
 	e.parker.closeAll()
+	e.closeLoopParked()
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {
-			s.conn.SetReadDeadline(time.Now())
+			wakeIdleFromOutside(s.conn)
 		}
 	}
 	e.mu.Unlock()
@@ -320,7 +325,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		err = fmt.Errorf("proxy: grace period over, closing remaining connections: %w", ctx.Err())
 		e.mu.Lock()
 		for s := range e.conns {
-			s.conn.Close()
+			closeFromOutside(s.conn)
 		}
 		for c := range e.tconns {
 			c.Close()
@@ -330,9 +335,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	for _, b := range e.backends {
 		for _, s := range b.servers {
-			s.closeIdle()
+			s.purgeLane(0, time.Now().Add(time.Hour))
 		}
 	}
+	// Every session has ended: the loops close their idle upstreams and exit.
+	e.stopLoops()
 	return err
 }
 
@@ -348,7 +355,7 @@ func (e *Engine) purgeLoop() {
 		case now := <-t.C:
 			for _, b := range e.backends {
 				for _, s := range b.servers {
-					s.purge(now.Add(-poolPurgeDelay))
+					s.purgeLane(0, now.Add(-poolPurgeDelay))
 				}
 			}
 		}

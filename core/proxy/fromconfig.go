@@ -33,6 +33,7 @@ var Enforced = []string{
 func FromConfig(c *config.Config) (*Config, error) {
 	out := &Config{
 		MaxConn:    c.Global.MaxConn,
+		Threads:    c.Global.NbThread,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 	}

@@ -133,7 +133,7 @@ func (e *Engine) runHTTP(p *parked) {
 		p.deadline = s.kaDeadline
 		s.conn, s.f = nil, nil
 		e.pool.Put(s)
-		if !park || !e.parker.park(p) {
+		if !park || !(parkInLoop(p) || e.parker.park(p)) {
 			e.closeHTTP(f, c)
 		}
 	}()
@@ -228,7 +228,7 @@ func (s *session) readHead() bool {
 			return false
 		}
 		dl := from.Add(d)
-		parkable := s.n == 0 && !first && e.parker.enabled()
+		parkable := s.n == 0 && !first && (e.parker.enabled() || isLoopConn(s.conn))
 		if parkable && d > parkAfter {
 			// Wait a little with the session at hand (busy clients send
 			// their next request within microseconds), then park.
@@ -529,7 +529,10 @@ var keepAlivePages = func() map[int][]byte {
 // the kernel sends when unread request bytes remain at close (HAProxy and
 // nginx linger the same way).
 func (s *session) lingerClose() {
-	tc, ok := s.conn.(*net.TCPConn)
+	tc, ok := s.conn.(interface {
+		net.Conn
+		CloseWrite() error
+	})
 	if !ok {
 		return
 	}
@@ -674,13 +677,13 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		s.up = nil
 	}
 	if s.nreq > 1 {
-		if u := srv.getIdle(); u != nil {
+		if u := srv.getIdle(laneOf(s.conn)); u != nil {
 			return u, nil
 		}
 	}
 	tries := 0
 	for {
-		u, err := srv.dial(b.cfg.Timeouts.Connect)
+		u, err := dialFor(s.conn, srv, b.cfg.Timeouts.Connect)
 		if err == nil {
 			return u, nil
 		}
@@ -812,7 +815,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 		if up.used && bodyDone && !isRetry {
 			// A reused connection the server closed meanwhile: safe to
 			// replay on a fresh one since nothing was processed.
-			nu, derr := srv.dial(b.cfg.Timeouts.Connect)
+			nu, derr := dialFor(s.conn, srv, b.cfg.Timeouts.Connect)
 			if derr == nil {
 				return s.exchange(b, srv, nu, mode, upgrade, persisted, true)
 			}
@@ -835,7 +838,7 @@ func (s *session) exchange(b *Backend, srv *server, up *upConn, mode ConnMode, u
 	for {
 		ok, interim, res := s.readResponseHead(b, srv, up, &sn, isRetry, bodyDone)
 		if res == retryFresh {
-			nu, derr := srv.dial(b.cfg.Timeouts.Connect)
+			nu, derr := dialFor(s.conn, srv, b.cfg.Timeouts.Connect)
 			if derr == nil {
 				return s.exchange(b, srv, nu, mode, upgrade, persisted, true)
 			}
@@ -1258,11 +1261,31 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 	if to <= 0 {
 		to = max(s.clientTimeout(0), serverTimeout(b))
 	}
+	client := s.conn
+	if isLoopConn(client) {
+		// A tunnel is two blocking copies: it leaves the event loop for
+		// Go's netpoller and goroutines, and this coroutine waits for it.
+		cc, _, err := toNetConn(client)
+		if err != nil {
+			return
+		}
+		defer cc.Close()
+		uc, _, err := toNetConn(up.c)
+		if err != nil {
+			return
+		}
+		up.c = uc
+		client = cc
+		if srv := s.heldSrv; srv != nil {
+			srv.bind(s, client, up)
+		}
+	}
 	if s.n > 0 {
 		up.c.Write(s.in[:s.n])
 		s.n = 0
 	}
-	in, out := relay(s.conn, up.c, s.in, s.sb, to)
+	var in, out int64
+	offloadFor(s.conn, func() { in, out = relay(client, up.c, s.in, s.sb, to) })
 	s.rec.BytesIn += in
 	s.rec.BytesOut += out
 }

@@ -165,6 +165,7 @@ func (p *parker) closeAll() {
 // Parked reports how many idle connections are parked.
 func (e *Engine) Parked() int {
 	e.parker.mu.Lock()
-	defer e.parker.mu.Unlock()
-	return len(e.parker.conns)
+	n := len(e.parker.conns)
+	e.parker.mu.Unlock()
+	return n + e.loopParked()
 }

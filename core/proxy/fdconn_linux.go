@@ -1,0 +1,280 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+)
+
+var errNotInLoop = errors.New("proxy: event-loop connection used outside its loop")
+
+// fdConn is a non-blocking socket served by a loop. It implements net.Conn
+// for the session code; every method runs on the loop's thread (inside the
+// session's coroutine or a posted function), so it needs no locking.
+type fdConn struct {
+	fd       int
+	l        *loop
+	t        *task // the coroutine waiting on it
+	closed   bool
+	detached bool // handed to Go's netpoller (tunnel): fd belongs elsewhere
+	rdl, wdl int64
+	laddr    net.Addr
+	raddr    net.Addr
+}
+
+func (c *fdConn) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for {
+		if c.closed {
+			return 0, net.ErrClosed
+		}
+		n, err := syscall.Read(c.fd, p)
+		if n > 0 {
+			return n, nil
+		}
+		switch err {
+		case nil:
+			return 0, io.EOF
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if c.rdl != 0 && time.Now().UnixNano() >= c.rdl {
+				return 0, c.opErr("read", os.ErrDeadlineExceeded)
+			}
+			if werr := c.l.wait(c, waitRead, c.rdl); werr != nil {
+				return 0, c.opErr("read", werr)
+			}
+		default:
+			return 0, c.opErr("read", err)
+		}
+	}
+}
+
+func (c *fdConn) Write(p []byte) (int, error) {
+	done := 0
+	for done < len(p) {
+		if c.closed {
+			return done, net.ErrClosed
+		}
+		n, err := syscall.Write(c.fd, p[done:])
+		if n > 0 {
+			done += n
+			continue
+		}
+		switch err {
+		case syscall.EINTR:
+			continue
+		case syscall.EAGAIN:
+			if c.wdl != 0 && time.Now().UnixNano() >= c.wdl {
+				return done, c.opErr("write", os.ErrDeadlineExceeded)
+			}
+			if werr := c.l.wait(c, waitWrite, c.wdl); werr != nil {
+				return done, c.opErr("write", werr)
+			}
+		case nil:
+			return done, c.opErr("write", io.ErrShortWrite)
+		default:
+			return done, c.opErr("write", err)
+		}
+	}
+	return done, nil
+}
+
+func (c *fdConn) opErr(op string, err error) error {
+	if err == net.ErrClosed {
+		return err
+	}
+	if errno, ok := err.(syscall.Errno); ok {
+		err = os.NewSyscallError(op, errno)
+	}
+	return &net.OpError{Op: op, Net: "tcp", Source: c.laddr, Addr: c.raddr, Err: err}
+}
+
+// Close releases the socket. A coroutine waiting on it (another session's,
+// via `shutdown sessions`) is woken and sees the connection closed.
+func (c *fdConn) Close() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	c.closed = true
+	if c.detached {
+		return nil
+	}
+	l := c.l
+	if c.fd < len(l.fds) && l.fds[c.fd] == c {
+		l.fds[c.fd] = nil
+	}
+	delete(l.parked, c)
+	err := syscall.Close(c.fd)
+	if t := c.t; t != nil && t != l.cur {
+		if l.cur == nil {
+			l.resume(t)
+		} else {
+			l.post(func() {
+				if t.wc == c {
+					l.resume(t)
+				}
+			})
+		}
+	}
+	return err
+}
+
+// CloseWrite half-closes the connection (lingering close, tunnels).
+func (c *fdConn) CloseWrite() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	return syscall.Shutdown(c.fd, syscall.SHUT_WR)
+}
+
+func (c *fdConn) LocalAddr() net.Addr {
+	if c.laddr == nil && !c.closed {
+		if sa, err := syscall.Getsockname(c.fd); err == nil {
+			c.laddr = sockaddrToTCP(sa)
+		}
+	}
+	return c.laddr
+}
+
+func (c *fdConn) RemoteAddr() net.Addr { return c.raddr }
+
+func (c *fdConn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+func (c *fdConn) SetReadDeadline(t time.Time) error {
+	c.rdl = unixNano(t)
+	return nil
+}
+
+func (c *fdConn) SetWriteDeadline(t time.Time) error {
+	c.wdl = unixNano(t)
+	return nil
+}
+
+func unixNano(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+// netConn moves the socket to Go's netpoller (for work offloaded to a
+// goroutine, such as a tunnel) and returns it as an ordinary net.Conn; c is
+// then closed for the loop's purposes.
+func (c *fdConn) netConn() (net.Conn, error) {
+	if c.closed {
+		return nil, net.ErrClosed
+	}
+	l := c.l
+	syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_DEL, c.fd, nil)
+	if c.fd < len(l.fds) && l.fds[c.fd] == c {
+		l.fds[c.fd] = nil
+	}
+	f := os.NewFile(uintptr(c.fd), "tcp")
+	nc, err := net.FileConn(f)
+	f.Close()
+	c.closed, c.detached = true, true
+	return nc, err
+}
+
+// dialLoop connects to the server from loop l without blocking the loop.
+func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	ap, err := netip.ParseAddrPort(s.addr)
+	if err != nil {
+		return s.dial(timeout)
+	}
+	raddr := net.TCPAddrFromAddrPort(ap)
+	family := syscall.AF_INET
+	var sa syscall.Sockaddr
+	if ap.Addr().Is4() || ap.Addr().Is4In6() {
+		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()}
+	} else {
+		family = syscall.AF_INET6
+		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+	}
+	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: os.NewSyscallError("socket", err)}
+	}
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	c := &fdConn{fd: fd, l: l, raddr: raddr}
+	if err := l.register(c); err != nil {
+		syscall.Close(fd)
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+	}
+	fail := func(err error) (*upConn, error) {
+		c.Close()
+		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+	}
+	err = syscall.Connect(fd, sa)
+	switch err {
+	case nil:
+	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
+		deadline := time.Now().Add(timeout).UnixNano()
+		for {
+			if werr := l.wait(c, waitWrite, deadline); werr != nil {
+				return fail(werr)
+			}
+			soerr, gerr := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+			if gerr != nil {
+				return fail(os.NewSyscallError("getsockopt", gerr))
+			}
+			if soerr != 0 {
+				return fail(os.NewSyscallError("connect", syscall.Errno(soerr)))
+			}
+			if _, perr := syscall.Getpeername(fd); perr == nil {
+				break
+			} else if perr != syscall.ENOTCONN {
+				return fail(os.NewSyscallError("getpeername", perr))
+			}
+		}
+	default:
+		return fail(os.NewSyscallError("connect", err))
+	}
+	return &upConn{c: c, s: s, lane: l.idx}, nil
+}
+
+func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {
+	switch a := sa.(type) {
+	case *syscall.SockaddrInet4:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]).To16(), Port: a.Port}
+	case *syscall.SockaddrInet6:
+		return &net.TCPAddr{IP: net.IP(a.Addr[:]), Port: a.Port}
+	}
+	return nil
+}
+
+// dialFor dials srv in the lane of the client connection c.
+func dialFor(c net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
+	if fc, ok := c.(*fdConn); ok && fc.l.cur != nil {
+		return srv.dialLoop(fc.l, timeout)
+	}
+	return srv.dial(timeout)
+}
+
+// toNetConn returns c as a connection usable from any goroutine.
+func toNetConn(c net.Conn) (net.Conn, bool, error) {
+	if fc, ok := c.(*fdConn); ok {
+		nc, err := fc.netConn()
+		return nc, true, err
+	}
+	return c, false, nil
+}
+
+// isLoopConn reports whether c is served by an event loop.
+func isLoopConn(c net.Conn) bool {
+	_, ok := c.(*fdConn)
+	return ok
+}
