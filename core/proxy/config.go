@@ -45,9 +45,9 @@ type Config struct {
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).
-	Threads int
-	Frontends  []*FrontendConfig
-	Backends   []*BackendConfig
+	Threads   int
+	Frontends []*FrontendConfig
+	Backends  []*BackendConfig
 	// Sink receives one record per transaction; nil discards.
 	Sink logrec.Sink
 }

@@ -56,17 +56,17 @@ type loop struct {
 
 // task is one coroutine: a session (or a parked connection's resumption).
 type task struct {
-	l        *loop
-	next     func() (struct{}, bool)
-	yield    func(struct{}) bool
-	wc       *fdConn // the connection it waits on, if any
-	wdir     uint8
-	deadline int64 // unix ns, 0 = none
-	hidx     int   // index in the timer heap, -1 when not in it
-	timedOut bool
-	offload  func()
+	l          *loop
+	next       func() (struct{}, bool)
+	yield      func(struct{}) bool
+	wc         *fdConn // the connection it waits on, if any
+	wdir       uint8
+	deadline   int64 // unix ns, 0 = none
+	hidx       int   // index in the timer heap, -1 when not in it
+	timedOut   bool
+	offload    func()
 	offloading bool // an offloaded function runs: only its end resumes t
-	finished bool
+	finished   bool
 }
 
 // epollET is EPOLLET as the uint32 the event mask is (the syscall
