@@ -29,7 +29,8 @@ type Backend struct {
 
 	qmu     sync.Mutex
 	waiters []chan struct{}
-	maxQ    int64 // sum of servers' maxqueue when all set, 0 = unbounded
+	nwait   atomic.Int32 // len(waiters), read without qmu by wake
+	maxQ    int64        // sum of servers' maxqueue when all set, 0 = unbounded
 }
 
 // Hook lets other subsystems (cookie persistence, passive health) take part
@@ -120,7 +121,7 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 		} else {
 			b.maxQ += sc.MaxQueue
 		}
-		s := &server{Server: cs, b: b, addr: ap.String()}
+		s := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}
 		b.servers = append(b.servers, s)
 		b.Servers = append(b.Servers, cs)
 	}
@@ -194,11 +195,18 @@ func (b *Backend) done(s *server) {
 }
 
 func (b *Backend) wake() {
+	// Every request ends here: skip the lock when nobody queues. A waiter
+	// registering concurrently re-checks for a free slot after counting
+	// itself, so no wake-up is lost.
+	if b.nwait.Load() == 0 {
+		return
+	}
 	b.qmu.Lock()
 	if len(b.waiters) > 0 {
 		w := b.waiters[0]
 		copy(b.waiters, b.waiters[1:])
 		b.waiters = b.waiters[:len(b.waiters)-1]
+		b.nwait.Store(int32(len(b.waiters)))
 		close(w)
 	}
 	b.qmu.Unlock()
@@ -287,6 +295,7 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		w := make(chan struct{})
 		b.qmu.Lock()
 		b.waiters = append(b.waiters, w)
+		b.nwait.Store(int32(len(b.waiters)))
 		b.qmu.Unlock()
 		// A slot may have freed between the pick and the registration.
 		if !b.anyFull() {
@@ -317,6 +326,7 @@ func (b *Backend) unwait(w chan struct{}) {
 	for i, x := range b.waiters {
 		if x == w {
 			b.waiters = append(b.waiters[:i], b.waiters[i+1:]...)
+			b.nwait.Store(int32(len(b.waiters)))
 			break
 		}
 	}
@@ -340,10 +350,16 @@ type server struct {
 	*core.Server
 	b    *Backend
 	addr string
-	mu   sync.Mutex
-	idle [][]*upConn // by lane: 0 goroutines, then one per event loop
+	// lanes[0] belongs to goroutine-served sessions and is guarded by mu;
+	// lanes[k] belongs to event loop k and is only touched on its thread,
+	// so a loop's per-request bookkeeping takes no lock.
+	mu    sync.Mutex
+	lanes []lane
+}
 
-	lmu  sync.Mutex
+// lane is a server's idle connections and live sessions for one lane.
+type lane struct {
+	idle []*upConn
 	live map[*session]liveConn
 }
 
@@ -355,19 +371,50 @@ type liveConn struct {
 
 // bind records that sess exchanges with s over up, so that
 // ShutdownSessions can end it.
-func (s *server) bind(sess *session, client net.Conn, up *upConn) {
-	s.lmu.Lock()
-	if s.live == nil {
-		s.live = map[*session]liveConn{}
+func (s *server) bind(sess *session, ln int, client net.Conn, up *upConn) {
+	if ln == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 	}
-	s.live[sess] = liveConn{client: client, up: up}
-	s.lmu.Unlock()
+	l := &s.lanes[ln]
+	if l.live == nil {
+		l.live = map[*session]liveConn{}
+	}
+	l.live[sess] = liveConn{client: client, up: up}
 }
 
-func (s *server) unbind(sess *session) {
-	s.lmu.Lock()
-	delete(s.live, sess)
-	s.lmu.Unlock()
+func (s *server) unbind(sess *session, ln int) {
+	if ln == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	delete(s.lanes[ln].live, sess)
+}
+
+// shutdownLane closes the lane's live sessions; on a loop lane it runs on
+// the loop's thread.
+func (s *server) shutdownLane(ln int) int {
+	if ln == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	live := s.lanes[ln].live
+	n := len(live)
+	for sess, lc := range live {
+		delete(live, sess)
+		if ln == 0 {
+			closeFromOutside(lc.client)
+			if lc.up != nil {
+				closeFromOutside(lc.up.c)
+			}
+		} else {
+			lc.client.Close()
+			if lc.up != nil {
+				lc.up.c.Close()
+			}
+		}
+	}
+	return n
 }
 
 // ShutdownSessions ends every session currently exchanging with cs (the
@@ -383,17 +430,7 @@ func (e *Engine) ShutdownSessions(cs *core.Server) int {
 	if s == nil {
 		return 0
 	}
-	s.lmu.Lock()
-	n := len(s.live)
-	for sess, lc := range s.live {
-		closeFromOutside(lc.client)
-		if lc.up != nil {
-			closeFromOutside(lc.up.c)
-		}
-		delete(s.live, sess)
-	}
-	s.lmu.Unlock()
-	return n
+	return s.shutdownLane(0) + e.shutdownLoopSessions(s)
 }
 
 // upConn is one connection to a server.
@@ -410,60 +447,69 @@ const maxIdlePerServer = 1024
 // getIdle takes an idle connection of the lane: an event loop's sockets
 // are in its epoll set, so each loop reuses only its own (as HAProxy's
 // per-thread idle lists).
-func (s *server) getIdle(lane int) *upConn {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if lane < len(s.idle) {
-		idle := s.idle[lane]
-		if n := len(idle); n > 0 {
-			u := idle[n-1]
-			idle[n-1] = nil
-			s.idle[lane] = idle[:n-1]
-			return u
-		}
+func (s *server) getIdle(ln int) *upConn {
+	if ln == 0 {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	l := &s.lanes[ln]
+	if n := len(l.idle); n > 0 {
+		u := l.idle[n-1]
+		l.idle[n-1] = nil
+		l.idle = l.idle[:n-1]
+		return u
 	}
 	return nil
 }
 
 func (s *server) putIdle(u *upConn, now time.Time) {
 	u.last = now
-	s.mu.Lock()
-	for u.lane >= len(s.idle) {
-		s.idle = append(s.idle, nil)
+	if u.lane == 0 {
+		s.mu.Lock()
 	}
-	if len(s.idle[u.lane]) < maxIdlePerServer && !s.b.e.stopping.Load() {
-		s.idle[u.lane] = append(s.idle[u.lane], u)
+	l := &s.lanes[u.lane]
+	keep := len(l.idle) < maxIdlePerServer && !s.b.e.stopping.Load()
+	if keep {
+		l.idle = append(l.idle, u)
+	}
+	if u.lane == 0 {
 		s.mu.Unlock()
-		return
 	}
-	s.mu.Unlock()
-	u.c.Close()
+	if !keep {
+		u.c.Close()
+	}
 }
 
 // purgeLane closes the lane's idle connections last used before before.
 // Only the lane's owner calls it (an event loop's sockets are closed on its
 // thread).
-func (s *server) purgeLane(lane int, before time.Time) {
-	s.mu.Lock()
-	if lane >= len(s.idle) {
-		s.mu.Unlock()
+func (s *server) purgeLane(ln int, before time.Time) {
+	if ln == 0 {
+		s.mu.Lock()
+	}
+	if ln >= len(s.lanes) {
+		if ln == 0 {
+			s.mu.Unlock()
+		}
 		return
 	}
-	idle := s.idle[lane]
-	keep := idle[:0]
+	l := &s.lanes[ln]
+	keep := l.idle[:0]
 	var drop []*upConn
-	for _, u := range idle {
+	for _, u := range l.idle {
 		if u.last.Before(before) {
 			drop = append(drop, u)
 		} else {
 			keep = append(keep, u)
 		}
 	}
-	for i := len(keep); i < len(idle); i++ {
-		idle[i] = nil
+	for i := len(keep); i < len(l.idle); i++ {
+		l.idle[i] = nil
 	}
-	s.idle[lane] = keep
-	s.mu.Unlock()
+	l.idle = keep
+	if ln == 0 {
+		s.mu.Unlock()
+	}
 	for _, u := range drop {
 		u.c.Close()
 	}

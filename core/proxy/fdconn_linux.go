@@ -8,6 +8,7 @@ import (
 	"os"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 var errNotInLoop = errors.New("proxy: event-loop connection used outside its loop")
@@ -34,7 +35,7 @@ func (c *fdConn) Read(p []byte) (int, error) {
 		if c.closed {
 			return 0, net.ErrClosed
 		}
-		n, err := syscall.Read(c.fd, p)
+		n, err := rawRead(c.fd, p)
 		if n > 0 {
 			return n, nil
 		}
@@ -62,7 +63,7 @@ func (c *fdConn) Write(p []byte) (int, error) {
 		if c.closed {
 			return done, net.ErrClosed
 		}
-		n, err := syscall.Write(c.fd, p[done:])
+		n, err := rawWrite(c.fd, p[done:])
 		if n > 0 {
 			done += n
 			continue
@@ -277,4 +278,25 @@ func toNetConn(c net.Conn) (net.Conn, bool, error) {
 func isLoopConn(c net.Conn) bool {
 	_, ok := c.(*fdConn)
 	return ok
+}
+
+// rawRead and rawWrite skip the scheduler's syscall bookkeeping: the
+// socket is non-blocking, so the call never parks the thread.
+func rawRead(fd int, p []byte) (int, error) {
+	r, _, e := syscall.RawSyscall(syscall.SYS_READ, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	r, _, e := syscall.RawSyscall(syscall.SYS_WRITE, uintptr(fd), uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(r), nil
 }

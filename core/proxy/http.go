@@ -654,9 +654,10 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Addr
-	srv.bind(s, s.conn, up)
+	ln := laneOf(s.conn)
+	srv.bind(s, ln, s.conn, up)
 	keep, _ := s.exchange(b, srv, up, mode, upgrade, persisted, false)
-	srv.unbind(s)
+	srv.unbind(s, ln)
 	b.done(srv)
 	return keep
 }
@@ -1277,7 +1278,7 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 		up.c = uc
 		client = cc
 		if srv := s.heldSrv; srv != nil {
-			srv.bind(s, client, up)
+			srv.bind(s, laneOf(s.conn), client, up)
 		}
 	}
 	if s.n > 0 {

@@ -14,6 +14,7 @@ func (e *Engine) startLoops() error                { return nil }
 func (e *Engine) handoff(*Frontend, net.Conn) bool { return false }
 func (e *Engine) loopParked() int                  { return 0 }
 func (e *Engine) closeLoopParked()                 {}
+func (e *Engine) shutdownLoopSessions(*server) int { return 0 }
 func (e *Engine) stopLoops()                       {}
 func parkInLoop(*parked) bool                      { return false }
 func laneOf(net.Conn) int                          { return 0 }

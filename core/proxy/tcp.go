@@ -111,8 +111,8 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 		return
 	}
 	defer b.done(srv)
-	srv.bind(s, c, up)
-	defer srv.unbind(s)
+	srv.bind(s, 0, c, up)
+	defer srv.unbind(s, 0)
 	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
 	cto := s.clientTimeout(0)
 	sto := serverTimeout(b)
