@@ -28,6 +28,8 @@ test: deps
 	$(GO) vet ./...
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) test -race -count=1 -timeout 15m $(TESTFLAGS) ./...
+	# The engine again with its goroutine lane (what runs off Linux).
+	VARDE_LOOPS=0 $(GO) test -race -count=1 -timeout 5m $(TESTFLAGS) ./core/proxy/ ./core/admin/
 	@$(MAKE) --no-print-directory fuzz-smoke
 
 test-unit:

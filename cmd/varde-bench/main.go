@@ -41,7 +41,7 @@ type options struct {
 func main() {
 	var o options
 	flag.StringVar(&o.varde, "varde", "bin/varde", "path of the varde binary")
-	flag.IntVar(&o.rounds, "rounds", 3, "rounds per proxy (alternating)")
+	flag.IntVar(&o.rounds, "rounds", 5, "rounds per proxy (alternating)")
 	flag.DurationVar(&o.duration, "duration", 10*time.Second, "wrk duration per round")
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")

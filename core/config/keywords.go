@@ -58,7 +58,7 @@ var Keywords = []KeywordInfo{
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
-	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: false},
+	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
 	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
