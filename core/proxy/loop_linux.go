@@ -51,7 +51,8 @@ type loop struct {
 	posted   []func()
 	spare    []func()
 	notified bool
-	stopped  bool
+	stopped  bool // guarded by mu: post refuses work
+	quit     bool // loop thread only: stop was asked
 	done     chan struct{}
 }
 
@@ -188,7 +189,7 @@ func (l *loop) stop() {
 		return
 	}
 	l.mu.Unlock()
-	if !l.post(func() { l.stopped = true }) {
+	if !l.post(func() { l.quit = true }) {
 		return
 	}
 	<-l.done
@@ -247,7 +248,7 @@ func (l *loop) run() {
 			}
 		}
 		l.runPosted()
-		if l.stopped {
+		if l.quit {
 			l.shutdown()
 			return
 		}
