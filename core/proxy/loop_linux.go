@@ -130,7 +130,8 @@ func (e *Engine) startLoops() error {
 }
 
 // shutdownLoopSessions ends srv's live sessions on every loop (on each
-// loop's thread) and returns how many there were.
+// loop's thread) and returns how many there were. It waits for the loops,
+// so it must not be called from a session (the admin socket calls it).
 func (e *Engine) shutdownLoopSessions(srv *server) int {
 	n := 0
 	for _, l := range e.loops {
@@ -523,14 +524,20 @@ func detachFD(tc *net.TCPConn) (int, error) {
 	fd := -1
 	var derr error
 	if err := rc.Control(func(f uintptr) {
-		fd, derr = syscall.Dup(int(f))
+		// F_DUPFD_CLOEXEC: no window in which a forked notify or track
+		// script could inherit the socket.
+		r, _, e := syscall.Syscall(syscall.SYS_FCNTL, f, syscall.F_DUPFD_CLOEXEC, 0)
+		if e != 0 {
+			derr = os.NewSyscallError("fcntl", e)
+			return
+		}
+		fd = int(r)
 	}); err != nil {
 		return -1, err
 	}
 	if derr != nil {
 		return -1, derr
 	}
-	syscall.CloseOnExec(fd)
 	return fd, nil
 }
 
@@ -546,7 +553,7 @@ func parkInLoop(p *parked) bool {
 }
 
 // loopParked counts parked connections of every loop (a snapshot; the
-// count is read on the loops' threads).
+// count is read on the loops' threads, so not from a session).
 func (e *Engine) loopParked() int {
 	n := 0
 	for _, l := range e.loops {

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -57,6 +58,12 @@ func TestTimerHeapOrder(t *testing.T) {
 // TestLoopsFromNbthread: nbthread sets the loop count, each loop holds one
 // more P while the engine runs, and Stop gives them back.
 func TestLoopsFromNbthread(t *testing.T) {
+	// nbthread, not a lane forced for the whole run (make test's VARDE_LOOPS=0
+	// pass), decides here.
+	if v, ok := os.LookupEnv("VARDE_LOOPS"); ok {
+		t.Setenv("VARDE_LOOPS", v) // restored after the test
+		os.Unsetenv("VARDE_LOOPS")
+	}
 	b1, _ := backend(t, "b1", nil)
 	cfg := simpleConfig(hostport(b1))
 	cfg.Threads = 3
