@@ -310,13 +310,13 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 			}
 			t.Stop()
 		}
-		if sess != nil && sess.conn != nil {
-			// An event loop must not block: the wait runs on a goroutine
-			// while this session's coroutine is suspended.
-			offloadFor(sess.conn, wait)
-		} else {
-			wait()
+		// An event loop must not block: there the wait runs on a goroutine
+		// while this session's coroutine is suspended.
+		var c net.Conn
+		if sess != nil {
+			c = sess.conn
 		}
+		offloadFor(c, wait)
 		b.unwait(w)
 	}
 }
@@ -369,49 +369,49 @@ type liveConn struct {
 	up     *upConn
 }
 
+// lock returns lane ln, locked when it is the shared goroutine lane; the
+// caller hands the same ln to unlock. A loop's lane needs no lock: only its
+// thread touches it.
+func (s *server) lock(ln int) *lane {
+	if ln == 0 {
+		s.mu.Lock()
+	}
+	return &s.lanes[ln]
+}
+
+func (s *server) unlock(ln int) {
+	if ln == 0 {
+		s.mu.Unlock()
+	}
+}
+
 // bind records that sess exchanges with s over up, so that
 // ShutdownSessions can end it.
 func (s *server) bind(sess *session, ln int, client net.Conn, up *upConn) {
-	if ln == 0 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	l := &s.lanes[ln]
+	l := s.lock(ln)
 	if l.live == nil {
 		l.live = map[*session]liveConn{}
 	}
 	l.live[sess] = liveConn{client: client, up: up}
+	s.unlock(ln)
 }
 
 func (s *server) unbind(sess *session, ln int) {
-	if ln == 0 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	delete(s.lanes[ln].live, sess)
+	delete(s.lock(ln).live, sess)
+	s.unlock(ln)
 }
 
-// shutdownLane closes the lane's live sessions; on a loop lane it runs on
-// the loop's thread.
+// shutdownLane closes the lane's live sessions (a loop's lane on that
+// loop's thread, where its fdConns may be closed directly).
 func (s *server) shutdownLane(ln int) int {
-	if ln == 0 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	live := s.lanes[ln].live
-	n := len(live)
-	for sess, lc := range live {
-		delete(live, sess)
-		if ln == 0 {
-			closeFromOutside(lc.client)
-			if lc.up != nil {
-				closeFromOutside(lc.up.c)
-			}
-		} else {
-			lc.client.Close()
-			if lc.up != nil {
-				lc.up.c.Close()
-			}
+	l := s.lock(ln)
+	defer s.unlock(ln)
+	n := len(l.live)
+	for sess, lc := range l.live {
+		delete(l.live, sess)
+		lc.client.Close()
+		if lc.up != nil {
+			lc.up.c.Close()
 		}
 	}
 	return n
@@ -437,7 +437,7 @@ func (e *Engine) ShutdownSessions(cs *core.Server) int {
 type upConn struct {
 	c    net.Conn // *net.TCPConn, or an event loop's *fdConn
 	s    *server
-	lane int // which idle pool it returns to (see server.idle)
+	lane int // which of the server's lanes it returns to when idle
 	last time.Time
 	used bool // carried at least one response: a failure may be a stale close
 }
@@ -448,11 +448,8 @@ const maxIdlePerServer = 1024
 // are in its epoll set, so each loop reuses only its own (as HAProxy's
 // per-thread idle lists).
 func (s *server) getIdle(ln int) *upConn {
-	if ln == 0 {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	l := &s.lanes[ln]
+	l := s.lock(ln)
+	defer s.unlock(ln)
 	if n := len(l.idle); n > 0 {
 		u := l.idle[n-1]
 		l.idle[n-1] = nil
@@ -464,17 +461,12 @@ func (s *server) getIdle(ln int) *upConn {
 
 func (s *server) putIdle(u *upConn, now time.Time) {
 	u.last = now
-	if u.lane == 0 {
-		s.mu.Lock()
-	}
-	l := &s.lanes[u.lane]
+	l := s.lock(u.lane)
 	keep := len(l.idle) < maxIdlePerServer && !s.b.e.stopping.Load()
 	if keep {
 		l.idle = append(l.idle, u)
 	}
-	if u.lane == 0 {
-		s.mu.Unlock()
-	}
+	s.unlock(u.lane)
 	if !keep {
 		u.c.Close()
 	}
@@ -484,16 +476,7 @@ func (s *server) putIdle(u *upConn, now time.Time) {
 // Only the lane's owner calls it (an event loop's sockets are closed on its
 // thread).
 func (s *server) purgeLane(ln int, before time.Time) {
-	if ln == 0 {
-		s.mu.Lock()
-	}
-	if ln >= len(s.lanes) {
-		if ln == 0 {
-			s.mu.Unlock()
-		}
-		return
-	}
-	l := &s.lanes[ln]
+	l := s.lock(ln)
 	keep := l.idle[:0]
 	var drop []*upConn
 	for _, u := range l.idle {
@@ -507,9 +490,7 @@ func (s *server) purgeLane(ln int, before time.Time) {
 		l.idle[i] = nil
 	}
 	l.idle = keep
-	if ln == 0 {
-		s.mu.Unlock()
-	}
+	s.unlock(ln)
 	for _, u := range drop {
 		u.c.Close()
 	}

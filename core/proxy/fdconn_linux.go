@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"syscall"
 	"time"
@@ -192,10 +191,7 @@ func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ap, err := netip.ParseAddrPort(s.addr)
-	if err != nil {
-		return s.dial(timeout)
-	}
+	ap := s.Addr
 	raddr := net.TCPAddrFromAddrPort(ap)
 	family := syscall.AF_INET
 	var sa syscall.Sockaddr
@@ -266,12 +262,11 @@ func dialFor(c net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
 }
 
 // toNetConn returns c as a connection usable from any goroutine.
-func toNetConn(c net.Conn) (net.Conn, bool, error) {
+func toNetConn(c net.Conn) (net.Conn, error) {
 	if fc, ok := c.(*fdConn); ok {
-		nc, err := fc.netConn()
-		return nc, true, err
+		return fc.netConn()
 	}
-	return c, false, nil
+	return c, nil
 }
 
 // isLoopConn reports whether c is served by an event loop.

@@ -31,6 +31,7 @@ type session struct {
 	pick core.PickContext
 	ck   httpx.Chunked
 	up   *upConn // upstream connection kept for this client between requests
+	lane int     // the servers' lane this connection's loop uses (0: goroutines)
 	rec  logrec.Record
 	reqE edits
 	rspE edits
@@ -103,6 +104,7 @@ func (e *Engine) runHTTP(p *parked) {
 	f, c := p.f, p.c
 	s := e.pool.Get().(*session)
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
+	s.lane = laneOf(c)
 	s.accept, s.src, s.dst = p.accept, p.src, p.dst
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
@@ -654,10 +656,9 @@ func (s *session) forward(b *Backend, start time.Time) bool {
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Addr
-	ln := laneOf(s.conn)
-	srv.bind(s, ln, s.conn, up)
+	srv.bind(s, s.lane, s.conn, up)
 	keep, _ := s.exchange(b, srv, up, mode, upgrade, persisted, false)
-	srv.unbind(s, ln)
+	srv.unbind(s, s.lane)
 	b.done(srv)
 	return keep
 }
@@ -678,7 +679,7 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		s.up = nil
 	}
 	if s.nreq > 1 {
-		if u := srv.getIdle(laneOf(s.conn)); u != nil {
+		if u := srv.getIdle(s.lane); u != nil {
 			return u, nil
 		}
 	}
@@ -1266,19 +1267,19 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 	if isLoopConn(client) {
 		// A tunnel is two blocking copies: it leaves the event loop for
 		// Go's netpoller and goroutines, and this coroutine waits for it.
-		cc, _, err := toNetConn(client)
+		cc, err := toNetConn(client)
 		if err != nil {
 			return
 		}
 		defer cc.Close()
-		uc, _, err := toNetConn(up.c)
+		uc, err := toNetConn(up.c)
 		if err != nil {
 			return
 		}
 		up.c = uc
 		client = cc
 		if srv := s.heldSrv; srv != nil {
-			srv.bind(s, laneOf(s.conn), client, up)
+			srv.bind(s, s.lane, client, up)
 		}
 	}
 	if s.n > 0 {

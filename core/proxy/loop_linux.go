@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"iter"
+	"math"
 	"net"
 	"os"
 	"runtime"
@@ -74,6 +75,13 @@ type task struct {
 // epollET is EPOLLET as the uint32 the event mask is (the syscall
 // package's constant is a negative int).
 const epollET = 1 << 31
+
+// Event masks that end a wait to read or to write (an error or hang-up ends
+// both: the retried call reports it).
+const (
+	readable = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
+	writable = syscall.EPOLLOUT | syscall.EPOLLHUP | syscall.EPOLLERR
+)
 
 // yieldEvery is how often a busy loop passes through the scheduler.
 const yieldEvery = int64(time.Millisecond)
@@ -184,16 +192,9 @@ func (l *loop) post(fn func()) bool {
 
 // stop ends the loop after it has run what was posted before.
 func (l *loop) stop() {
-	l.mu.Lock()
-	if l.stopped {
-		l.mu.Unlock()
-		return
+	if l.post(func() { l.quit = true }) {
+		<-l.done
 	}
-	l.mu.Unlock()
-	if !l.post(func() { l.quit = true }) {
-		return
-	}
-	<-l.done
 }
 
 func (l *loop) run() {
@@ -237,13 +238,12 @@ func (l *loop) run() {
 				continue
 			}
 			if t := c.t; t != nil {
-				if (t.wdir == waitRead && ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0) ||
-					(t.wdir == waitWrite && ev.Events&(syscall.EPOLLOUT|syscall.EPOLLHUP|syscall.EPOLLERR) != 0) {
+				if (t.wdir == waitRead && ev.Events&readable != 0) || (t.wdir == waitWrite && ev.Events&writable != 0) {
 					l.resume(t)
 				}
 				continue
 			}
-			if p := l.parked[c]; p != nil && ev.Events&(syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+			if p := l.parked[c]; p != nil && ev.Events&readable != 0 {
 				delete(l.parked, c)
 				l.spawn(func() { l.e.runHTTP(p) })
 			}
@@ -371,11 +371,9 @@ func (l *loop) resume(t *task) {
 		t.offloading = true
 		go func() {
 			fn()
-			if !l.post(func() { t.offloading = false; l.resume(t) }) {
-				// The loop is gone (process stopping): nothing resumes t,
-				// its goroutine is collected with the coroutine.
-				return
-			}
+			// Refused only once the loop is gone (every session has
+			// ended by then, so t cannot be one still waiting).
+			l.post(func() { t.offloading = false; l.resume(t) })
 		}()
 	}
 }
@@ -418,12 +416,7 @@ func (l *loop) offload(fn func()) {
 // sweep closes parked connections whose keep-alive wait is over and idle
 // upstream connections of this lane older than the purge delay.
 func (l *loop) sweep(now int64) {
-	for c, p := range l.parked {
-		if now >= p.deadline.UnixNano() {
-			delete(l.parked, c)
-			l.e.closeHTTP(p.f, p.c)
-		}
-	}
+	l.closeParked(now)
 	before := time.Unix(0, now).Add(-poolPurgeDelay)
 	for _, b := range l.e.backends {
 		for _, s := range b.servers {
@@ -432,32 +425,25 @@ func (l *loop) sweep(now int64) {
 	}
 }
 
-// shutdown closes everything the loop holds: parked clients, idle upstream
-// connections of its lane, and (force) connections of running sessions.
-func (l *loop) shutdown() {
-	l.mu.Lock()
-	l.stopped = true
-	l.mu.Unlock()
-	l.runPostedFinal()
+// closeParked closes the parked connections whose keep-alive wait ends by
+// now (unix ns).
+func (l *loop) closeParked(now int64) {
 	for c, p := range l.parked {
-		delete(l.parked, c)
-		l.e.closeHTTP(p.f, p.c)
-	}
-	for _, b := range l.e.backends {
-		for _, s := range b.servers {
-			s.purgeLane(l.idx, time.Now().Add(time.Hour))
+		if now >= p.deadline.UnixNano() {
+			delete(l.parked, c)
+			l.e.closeHTTP(p.f, p.c)
 		}
 	}
 }
 
-func (l *loop) runPostedFinal() {
+// shutdown refuses further posts, runs those already made, and closes what
+// the loop still holds: parked clients and its lane's idle upstreams.
+func (l *loop) shutdown() {
 	l.mu.Lock()
-	list := l.posted
-	l.posted = nil
+	l.stopped = true
 	l.mu.Unlock()
-	for _, fn := range list {
-		fn()
-	}
+	l.runPosted()
+	l.sweep(math.MaxInt64)
 }
 
 // register adds c to the loop's epoll set.
@@ -494,9 +480,9 @@ func (e *Engine) handoff(f *Frontend, c net.Conn) bool {
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	l := e.loops[fd%len(e.loops)]
 	fc := &fdConn{fd: fd, l: l, laddr: net.TCPAddrFromAddrPort(dst), raddr: net.TCPAddrFromAddrPort(src)}
-	f.connOpen()
-	e.actconn.Add(1)
 	if !l.post(func() {
+		f.connOpen()
+		e.actconn.Add(1)
 		if err := l.register(fc); err != nil {
 			e.log.Warn("event loop: cannot watch a client connection", "err", err)
 			e.closeHTTP(f, fc)
@@ -505,9 +491,8 @@ func (e *Engine) handoff(f *Frontend, c net.Conn) bool {
 		p := &parked{f: f, c: fc, accept: accept, src: src, dst: dst}
 		l.spawn(func() { e.runHTTP(p) })
 	}) {
+		// The loop has stopped: undo what acceptLoop took.
 		syscall.Close(fd)
-		f.CurConns.Add(-1)
-		e.actconn.Add(-1)
 		e.release(f)
 		e.wg.Done()
 	}
@@ -565,21 +550,14 @@ func (e *Engine) loopParked() int {
 	return n
 }
 
-// stopLoops closes parked connections and idle upstreams, then ends the
-// loops once every session has finished.
+// closeLoopParked closes every loop's parked clients (graceful stop: they
+// are idle).
 func (e *Engine) closeLoopParked() {
 	for _, l := range e.loops {
 		done := make(chan struct{})
-		if !l.post(func() {
-			for c, p := range l.parked {
-				delete(l.parked, c)
-				l.e.closeHTTP(p.f, p.c)
-			}
-			close(done)
-		}) {
-			continue
+		if l.post(func() { l.closeParked(math.MaxInt64); close(done) }) {
+			<-done
 		}
-		<-done
 	}
 }
 
@@ -614,9 +592,7 @@ func offloadFor(c net.Conn, fn func()) {
 // closeFromOutside closes c from a goroutine that is not c's loop.
 func closeFromOutside(c net.Conn) {
 	if fc, ok := c.(*fdConn); ok {
-		if !fc.l.post(func() { fc.Close() }) {
-			return
-		}
+		fc.l.post(func() { fc.Close() })
 		return
 	}
 	c.Close()

@@ -21,7 +21,7 @@ func laneOf(net.Conn) int                          { return 0 }
 func offloadFor(_ net.Conn, fn func())             { fn() }
 func closeFromOutside(c net.Conn)                  { c.Close() }
 func wakeIdleFromOutside(c net.Conn)               { c.SetReadDeadline(time.Now()) }
-func toNetConn(c net.Conn) (net.Conn, bool, error) { return c, false, nil }
+func toNetConn(c net.Conn) (net.Conn, error)       { return c, nil }
 func isLoopConn(net.Conn) bool                     { return false }
 func dialFor(_ net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
 	return srv.dial(timeout)
