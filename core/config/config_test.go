@@ -103,6 +103,7 @@ var errorCases = []struct {
 	{"bad duration number", "defaults\n timeout client abc\n", 2, "timeout client", "invalid time value", "", false},
 	{"timer overflow", "defaults\n timeout client 25d\n", 2, "timeout client", "timer overflow", "24d", false},
 	{"bad size", "global\n tune.bufsize 16q\n", 2, "tune.bufsize", "invalid size unit", "k, m or g", false},
+	{"nbthread over 64", "global\n nbthread 100\n", 2, "nbthread", "out of range 1..64", "", false},
 	{"bad log rotate size", "global\n log file@/tmp/a anonymize none rotate 1t local0\n", 2, "log rotate", "invalid size", "", false},
 	{"weight too high", "backend b\n server a 1.2.3.4:80 weight 257\n", 2, "server weight", "out of range 0..256", "", false},
 	{"weight negative", "backend b\n server a 1.2.3.4:80 weight -1\n", 2, "server weight", "out of range", "", false},

@@ -48,7 +48,8 @@ func (p *parser) globalLine(l Line) {
 			g.PidFile = t.Text
 		}
 	case "nbthread":
-		if n, ok := intArg(1, 4096); ok {
+		// HAProxy 2.6's limit (MAX_THREADS); varde runs one event loop each.
+		if n, ok := intArg(1, 64); ok {
 			g.NbThread = n
 		}
 	case "spread-checks":

@@ -105,7 +105,7 @@ func loopCount(cfg *Config) int {
 		return min(n, 64)
 	}
 	if cfg.Threads > 0 {
-		return min(cfg.Threads, 64)
+		return cfg.Threads // 1..64, checked by core/config
 	}
 	return defaultLoops
 }
