@@ -341,6 +341,15 @@ func TestRetriesAndRedispatch(t *testing.T) {
 	if be.Retries.Load() != 2 || be.Redispatch.Load() != 1 {
 		t.Fatalf("retries %d redispatch %d, want 2 1", be.Retries.Load(), be.Redispatch.Load())
 	}
+	// The record is logged just after the response is sent: wait for it.
+	if err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		if len(sink.all()) == 0 {
+			return errors.New("no log record yet")
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	r := sink.all()[0]
 	if r.Retries != 2 || !r.Redispatched || r.Server != "s2" {
 		t.Fatalf("record: retries %d redispatched %v server %s", r.Retries, r.Redispatched, r.Server)

@@ -14,6 +14,15 @@ cleanup() {
 trap cleanup INT TERM EXIT
 "$bin/demo-backend" -listen 127.0.0.1:9001 -name app1 & pids+=($!)
 "$bin/demo-backend" -listen 127.0.0.1:9002 -name app2 & pids+=($!)
+# Start varde once both backends listen: as in HAProxy, a checked server's
+# first failed check marks it down, and it then needs `rise` checks (4 s here)
+# before it takes traffic again.
+for port in 9001 9002; do
+  for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+  done
+done
 cat <<MSG
 
   varde demo: frontend on http://127.0.0.1:8080/ balancing over app1 (:9001) and app2 (:9002)
