@@ -120,8 +120,7 @@ var errorCases = []struct {
 	{"bad hash factor", "backend b\n hash-balance-factor 90\n", 2, "hash-balance-factor", "must be 0 or above 100", "", false},
 	{"cookie bad option", "backend b\n cookie S insert nocahe\n", 2, "cookie", "unknown cookie option", "nocache", false},
 	{"cookie preserve without insert", "backend b\n cookie S rewrite preserve\n", 2, "cookie", "requires insert or indirect", "indirect", false},
-	{"ssl without crt", "frontend f\n bind :443 ssl\n", 2, "bind", "ssl without crt", "crt", false},
-	{"unknown bind option", "frontend f\n bind :443 sl crt /x\n", 2, "bind", "unknown bind option", "ssl", false},
+	{"unknown bind option", "frontend f\n bind :443 sl\n", 2, "bind", "unknown bind option", "ssl", false},
 	{"errorfile bad code", "defaults\n errorfile 302 /x\n", 2, "errorfile", "cannot have an errorfile", "", false},
 	{"log bad facility", "global\n log 127.0.0.1 local8\n", 2, "log", "unknown log facility", "local0", false},
 	{"log no facility", "global\n log 127.0.0.1\n", 2, "log", "without a facility", "", false},
@@ -148,7 +147,7 @@ func TestErrorPaths(t *testing.T) {
 	for _, tt := range errorCases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, d := load(t, tt.src)
-			errs := errorsOf(d)
+			errs := withoutRefusals(errorsOf(d))
 			if len(errs) != 1 {
 				t.Fatalf("want 1 error, got %d:\n%s", len(errs), render(d))
 			}
@@ -242,28 +241,86 @@ func TestNotEnforcedWarning(t *testing.T) {
 	}
 	saved := k.Enforced
 	t.Cleanup(func() { k.Enforced = saved })
-	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n"
+	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n option tcpka\n"
 	k.Enforced = false
 	_, d := load(t, src)
-	n := 0
+	var got []diag.Diagnostic
 	for _, it := range d.Items() {
-		if it.Keyword == "server slowstart" && it.Severity == diag.Warning {
-			n++
-			if it.Pos.Line != 2 || it.Message != "parsed, not yet enforced (2 uses, first here)" {
-				t.Errorf("got %s", it)
-			}
+		if strings.HasPrefix(it.Message, NotEnforcedMessage) {
+			got = append(got, it)
 		}
 	}
-	if n != 1 {
-		t.Errorf("want one not-enforced warning for server slowstart, got %d:\n%s", n, render(d))
+	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), option tcpka (t.cfg:4)"
+	if len(got) != 1 || got[0].Message != want || got[0].Pos.Line != 2 || got[0].Severity != diag.Warning {
+		t.Fatalf("want one grouped warning %q at line 2, got:\n%s", want, render(d))
 	}
 	k.Enforced = true
 	_, d = load(t, src)
 	for _, it := range d.Items() {
-		if it.Keyword == "server slowstart" {
-			t.Errorf("enforced keyword still warned: %s", it)
+		if strings.Contains(it.Message, "slowstart") {
+			t.Errorf("enforced keyword still listed: %s", it)
 		}
 	}
+}
+
+// TestRefusedKeywords: a keyword whose silent absence would weaken security
+// or change routing is an error at its line, never a warning; one line
+// gets one error per reason.
+func TestRefusedKeywords(t *testing.T) {
+	cases := []struct {
+		name, src string
+		line      int
+		keyword   string
+		reason    string
+	}{
+		{"bind ssl crt", "frontend f\n bind :443 ssl crt /x.pem\n", 2, "bind ssl, bind crt", refuseTLS},
+		{"bind ssl alone", "frontend f\n bind :443 ssl\n", 2, "bind ssl", refuseTLS},
+		{"server ssl verify none", "backend b\n server a 1.2.3.4:443 ssl verify none\n", 2, "server ssl, server verify", refuseTLS},
+		{"default-server ssl", "backend b\n default-server ssl\n server a 1.2.3.4:443\n", 2, "server ssl", refuseTLS},
+		{"check-ssl", "backend b\n server a 1.2.3.4:443 check check-ssl\n", 2, "server check-ssl", refuseTLS},
+		{"accept-proxy", "frontend f\n bind :80 accept-proxy\n", 2, "bind accept-proxy", refuseProxyProto},
+		{"send-proxy", "backend b\n server a 1.2.3.4:80 send-proxy\n", 2, "server send-proxy", refuseProxyProto},
+		{"on-marked-down", "backend b\n server a 1.2.3.4:80 check on-marked-down shutdown-sessions\n", 2, "server on-marked-down", ""},
+		{"monitor-uri", "frontend f\n bind :80\n monitor-uri /health\n", 3, "monitor-uri", ""},
+		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			_, d := load(t, tt.src)
+			var got []diag.Diagnostic
+			for _, e := range errorsOf(d) {
+				if isRefusal(e.Message) {
+					got = append(got, e)
+				}
+			}
+			if len(got) != 1 {
+				t.Fatalf("want 1 refusal, got:\n%s", render(d))
+			}
+			e := got[0]
+			if e.Pos.Line != tt.line || e.Keyword != tt.keyword || (tt.reason != "" && e.Message != tt.reason) || e.Hint == "" {
+				t.Errorf("got %s\nwant line %d keyword %q reason %q", e, tt.line, tt.keyword, tt.reason)
+			}
+		})
+	}
+}
+
+func isRefusal(msg string) bool {
+	for _, k := range Keywords {
+		if k.Refused != "" && k.Refused == msg {
+			return true
+		}
+	}
+	return false
+}
+
+func withoutRefusals(in []diag.Diagnostic) []diag.Diagnostic {
+	var out []diag.Diagnostic
+	for _, e := range in {
+		if !isRefusal(e.Message) {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 // The keyword table must be consistent: unique names, a section for each,
@@ -533,7 +590,6 @@ backend b
     option persist
     force-persist if { src 10.0.0.0/8 }
     ignore-persist if { path_end .css }
-    policy /etc/varde/pick.wasm
     server s 127.0.0.1:2 check observe layer7 error-limit 5 on-error fail-check agent-check agent-port 9000 agent-inter 3s
 `)
 	if d.HasErrors() {
@@ -565,7 +621,7 @@ backend b
 	if s.Observe != "layer7" || s.ErrorLimit != 5 || s.OnError != "fail-check" || !s.AgentCheck || s.AgentPort != 9000 || s.AgentInter != 3*time.Second {
 		t.Errorf("server: %+v", s.ServerOptions)
 	}
-	if b.Option("persist") == nil || len(b.ForcePersist) != 1 || len(b.IgnorePersist) != 1 || b.Policy.Value != "/etc/varde/pick.wasm" {
+	if b.Option("persist") == nil || len(b.ForcePersist) != 1 || len(b.IgnorePersist) != 1 {
 		t.Errorf("backend: %+v", b)
 	}
 }

@@ -109,6 +109,8 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "ssl-default-bind-options":
 		g.SSLDefaultBindOptions = append(g.SSLDefaultBindOptions, Texts(args)...)
+	case "ca-base", "crt-base":
+		one() // only read by TLS keywords, which are refused until TLS is built
 	case "ssl-default-server-options":
 		g.SSLDefaultServerOptions = append(g.SSLDefaultServerOptions, Texts(args)...)
 	case "log-send-hostname":
@@ -123,7 +125,7 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "daemon":
 		g.Daemon = true
-		p.d.Warnf(kwPos, key, "remove the line; use a systemd service (Type=notify or simple) to run varde in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
+		p.d.Warnf(kwPos, key, "remove the line; run varde from a systemd service (Type=simple) to keep it in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
 	case "user", "group":
 		if t, ok := one(); ok {
 			if key == "user" {

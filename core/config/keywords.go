@@ -9,9 +9,9 @@ package config
 // Name is the keyword as written, multi-word for families ("option httplog",
 // "timeout connect", "stats socket", "http-request set-header"); options of
 // server, bind and log lines are "server weight", "bind ssl", "log anonymize".
-// When your code makes a keyword work, flip Enforced to true on its line (and
-// only that field); `varde check` and `varde run` then stop warning
-// "parsed, not yet enforced" for it. Keep the lines sorted within their block.
+// When your code makes a keyword work, flip Enforced to true on its line and
+// drop its Refused reason; `varde check` and `varde run` then stop refusing
+// it (Refused) or listing it as "parsed, not yet enforced". Keep the lines sorted within their block.
 // A NEW keyword also needs its parser in this package, a line in
 // docs/config.md and a use in a testdata/*.cfg golden (TestKeywordTable,
 // TestDocsListEveryKeyword and TestEveryKeywordHasAGolden check all three).
@@ -44,16 +44,30 @@ type KeywordInfo struct {
 	Sections Section
 	Default  string
 	Enforced bool
+	// Refused, when set, makes every use of a keyword that is not enforced
+	// an error with this reason: its silent absence would weaken security
+	// or change routing (nothing fails open). Keywords left with
+	// Enforced false and no Refused reason are harmless to ignore; they are
+	// listed in one grouped warning.
+	Refused string
 }
+
+// Reasons shared by families of refused keywords.
+const (
+	refuseTLS        = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
+	refuseProxyProto = "the PROXY protocol is not built yet: the client address would be lost or misread"
+)
 
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
-	{Name: "chroot", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde does not chroot
-	{Name: "daemon", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},  // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},    // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},  // accepted with a warning
+	{Name: "ca-base", Sections: G, Default: "", Enforced: false},  // inert: every TLS keyword that would read it is refused
+	{Name: "chroot", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde does not chroot
+	{Name: "crt-base", Sections: G, Default: "", Enforced: false}, // inert: every TLS keyword that would read it is refused
+	{Name: "daemon", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},     // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},       // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},     // accepted with a warning
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
@@ -96,32 +110,32 @@ var Keywords = []KeywordInfo{
 	{Name: "acl", Sections: FB, Default: "", Enforced: true},
 	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: true},
 	{Name: "bind", Sections: F, Default: "", Enforced: true},
-	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: false},
-	{Name: "bind alpn", Sections: F, Default: "", Enforced: false},
+	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: false, Refused: refuseProxyProto},
+	{Name: "bind alpn", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
-	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false},
-	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: false},
-	{Name: "bind crt", Sections: F, Default: "", Enforced: false},
+	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: false, Refused: refuseTLS},
+	{Name: "bind crt", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "bind defer-accept", Sections: F, Default: "off", Enforced: false},
-	{Name: "bind interface", Sections: F, Default: "", Enforced: false},
-	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false},
+	{Name: "bind interface", Sections: F, Default: "", Enforced: false, Refused: "binding to one interface is not built yet: varde would accept connections on every interface"},
+	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false, Refused: "a per-bind maxconn is not enforced yet: more connections would be accepted than configured (set maxconn in the frontend instead)"},
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
 	{Name: "bind name", Sections: F, Default: "", Enforced: false},
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
-	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: false},
-	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: false},
-	{Name: "bind ssl", Sections: F, Default: "off", Enforced: false},
-	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind ssl", Sections: F, Default: "off", Enforced: false, Refused: refuseTLS},
+	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false, Refused: "transparent binding is not built yet: varde would bind only local addresses"},
 	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},
-	{Name: "bind v6only", Sections: F, Default: "", Enforced: false},
-	{Name: "bind verify", Sections: F, Default: "none", Enforced: false},
+	{Name: "bind v6only", Sections: F, Default: "", Enforced: false, Refused: "v6only is not built yet: varde would accept IPv4 connections too"},
+	{Name: "bind verify", Sections: F, Default: "none", Enforced: false, Refused: refuseTLS},
 	{Name: "capture cookie", Sections: F, Default: "", Enforced: true},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},
 	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"
 	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: true},
-	{Name: "default-server", Sections: DB, Default: "", Enforced: false},
+	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: true},
 	{Name: "description", Sections: FB, Default: "", Enforced: false},
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
@@ -132,8 +146,8 @@ var Keywords = []KeywordInfo{
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
 	{Name: "http-check comment", Sections: DB, Default: "", Enforced: false},
-	{Name: "http-check connect", Sections: DB, Default: "", Enforced: false},
-	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-check connect", Sections: DB, Default: "", Enforced: false, Refused: "http-check connect is not built yet: the check would probe the server address, not the configured one"},
+	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false, Refused: "disable-on-404 is not built yet: a server answering 404 would keep receiving new traffic"},
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
@@ -151,7 +165,7 @@ var Keywords = []KeywordInfo{
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
-	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: false},
+	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: false, Refused: "monitor-uri is not built yet: the requests would reach the backend instead of being answered by varde"},
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
@@ -172,7 +186,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
-	{Name: "policy", Sections: FB, Default: "none", Enforced: false},
+	{Name: "policy", Sections: FB, Default: "none", Enforced: false, Refused: "policies are not built yet: requests would be routed by the built-in rules only"},
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout server"
@@ -182,7 +196,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats hide-version", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: true},
 	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: true},
-	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false},
+	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false, Refused: "stats scope is not built yet: the page would show every proxy"},
 	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
@@ -208,9 +222,9 @@ var Keywords = []KeywordInfo{
 	{Name: "server agent-port", Sections: DB, Default: "", Enforced: true},
 	{Name: "server agent-send", Sections: DB, Default: "", Enforced: true},
 	{Name: "server backup", Sections: DB, Default: "off", Enforced: true},
-	{Name: "server ca-file", Sections: DB, Default: "", Enforced: false},
+	{Name: "server ca-file", Sections: DB, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "server check", Sections: DB, Default: "off", Enforced: true},
-	{Name: "server check-ssl", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server check-ssl", Sections: DB, Default: "off", Enforced: false, Refused: refuseTLS},
 	{Name: "server cookie", Sections: DB, Default: "", Enforced: true},
 	{Name: "server disabled", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server downinter", Sections: DB, Default: "inter", Enforced: true},
@@ -225,16 +239,16 @@ var Keywords = []KeywordInfo{
 	{Name: "server minconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "server observe", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server on-error", Sections: DB, Default: "fastinter", Enforced: true},
-	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: false},
-	{Name: "server on-marked-up", Sections: DB, Default: "", Enforced: false},
+	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: false, Refused: "on-marked-down is not built yet: sessions would stay on a server marked down"},
+	{Name: "server on-marked-up", Sections: DB, Default: "", Enforced: false, Refused: "on-marked-up is not built yet: sessions would not move back to a recovered server"},
 	{Name: "server port", Sections: DB, Default: "server port", Enforced: true},
-	{Name: "server redir", Sections: DB, Default: "", Enforced: false},
+	{Name: "server redir", Sections: DB, Default: "", Enforced: false, Refused: "server redir is not built yet: requests would be proxied instead of redirected"},
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
-	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false},
+	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false, Refused: refuseProxyProto},
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
-	{Name: "server sni", Sections: DB, Default: "", Enforced: false},
-	{Name: "server ssl", Sections: DB, Default: "off", Enforced: false},
-	{Name: "server verify", Sections: DB, Default: "required", Enforced: false},
+	{Name: "server sni", Sections: DB, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "server ssl", Sections: DB, Default: "off", Enforced: false, Refused: refuseTLS},
+	{Name: "server verify", Sections: DB, Default: "required", Enforced: false, Refused: refuseTLS},
 	{Name: "server weight", Sections: DB, Default: "1", Enforced: true},
 }
 
@@ -330,8 +344,6 @@ var Unsupported = map[string]string{
 	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
 	"expose-experimental-directives":      "remove the line",
 	"set-var":                             "not available in varde",
-	"ca-base":                             "write full paths",
-	"crt-base":                            "write full paths",
 	"hard-stop-after":                     "varde stops within its grace period; remove the line",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",

@@ -369,8 +369,10 @@ func (c *Config) validateGlobal(d *diag.List) {
 	}
 }
 
-// warnNotEnforced emits one warning per keyword whose Enforced flag is
-// false, at its first use, with the number of uses.
+// warnNotEnforced refuses every use of a keyword with a Refused reason
+// (one error per line: each must be fixed) and lists the harmless
+// not-enforced keywords in one grouped warning at the first such use, each
+// with its first place and use count.
 func (c *Config) warnNotEnforced(d *diag.List) {
 	type agg struct {
 		first diag.Pos
@@ -378,9 +380,14 @@ func (c *Config) warnNotEnforced(d *diag.List) {
 	}
 	uses := map[string]*agg{}
 	var order []string
+	refused := newRefusals()
 	for _, u := range c.Uses {
 		k := LookupKeyword(u.Keyword)
 		if k == nil || k.Enforced {
+			continue
+		}
+		if k.Refused != "" {
+			refused.add(u, k.Refused)
 			continue
 		}
 		a := uses[u.Keyword]
@@ -391,24 +398,68 @@ func (c *Config) warnNotEnforced(d *diag.List) {
 		}
 		a.n++
 	}
-	sort.SliceStable(order, func(i, j int) bool {
-		a, b := uses[order[i]].first, uses[order[j]].first
-		if a.File != b.File {
-			return false
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
-	for _, k := range order {
-		a := uses[k]
-		msg := "parsed, not yet enforced"
-		if a.n > 1 {
-			msg += fmt.Sprintf(" (%d uses, first here)", a.n)
-		}
-		d.Warnf(a.first, k, "", "%s", msg)
+	refused.report(d)
+	if len(order) == 0 {
+		return
 	}
+	sort.SliceStable(order, func(i, j int) bool { return posLess(uses[order[i]].first, uses[order[j]].first) })
+	parts := make([]string, len(order))
+	for i, k := range order {
+		a := uses[k]
+		parts[i] = fmt.Sprintf("%s (%s)", k, a.first)
+		if a.n > 1 {
+			parts[i] = fmt.Sprintf("%s (%s, %d uses)", k, a.first, a.n)
+		}
+	}
+	d.Warnf(uses[order[0]].first, "", "they are harmless to ignore here; docs/config.md says why for each",
+		"%s: %s", NotEnforcedMessage, strings.Join(parts, ", "))
+}
+
+// refusals gathers refused keyword uses so that one line gets one error
+// per reason: `bind :443 ssl crt a.pem` is one TLS error naming both.
+type refusals struct {
+	byKey map[string]int // file:line:reason -> index in list
+	list  []refusal
+}
+
+type refusal struct {
+	pos      diag.Pos
+	keywords []string
+	reason   string
+}
+
+func newRefusals() *refusals { return &refusals{byKey: map[string]int{}} }
+
+func (r *refusals) add(u Use, reason string) {
+	key := fmt.Sprintf("%s:%d:%s", u.Pos.File, u.Pos.Line, reason)
+	if i, ok := r.byKey[key]; ok {
+		if !contains(r.list[i].keywords, u.Keyword) {
+			r.list[i].keywords = append(r.list[i].keywords, u.Keyword)
+		}
+		return
+	}
+	r.byKey[key] = len(r.list)
+	r.list = append(r.list, refusal{pos: u.Pos, keywords: []string{u.Keyword}, reason: reason})
+}
+
+func (r *refusals) report(d *diag.List) {
+	for _, f := range r.list {
+		d.Errorf(f.pos, strings.Join(f.keywords, ", "), "remove it until varde supports it; see docs/config.md", "%s", f.reason)
+	}
+}
+
+// NotEnforcedMessage starts the grouped warning about keywords varde reads
+// but does not act on yet.
+const NotEnforcedMessage = "parsed, not yet enforced"
+
+func posLess(a, b diag.Pos) bool {
+	if a.File != b.File {
+		return false
+	}
+	if a.Line != b.Line {
+		return a.Line < b.Line
+	}
+	return a.Col < b.Col
 }
 
 // once reports whether x (a pointer shared by a defaults section and the
