@@ -8,6 +8,7 @@ import (
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/generation"
 )
 
 func init() {
@@ -38,9 +39,11 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	set, d := config.LoadFiles(files, os.Getenv)
+	// The very step `varde run` takes before it starts anything.
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	defer g.Close()
 	d.Write(stdout, *quiet)
-	fmt.Fprintln(stderr, checkSummary(set, d))
+	fmt.Fprintln(stderr, checkSummary(g.Set, d))
 	if d.HasErrors() {
 		return 1
 	}

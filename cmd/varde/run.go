@@ -2,92 +2,29 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"sort"
 	"strconv"
 	"syscall"
 	"time"
 
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/logrec"
+	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
+	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/proxy"
-	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
+	_ "github.com/varde-lb/varde/logpipe"           // the log pipeline
+	_ "github.com/varde-lb/varde/plugins/all"       // every built-in balancer, check and sink
+	_ "github.com/varde-lb/varde/plugins/check/all" // health probes
+	_ "github.com/varde-lb/varde/vip"               // VRRP
 )
 
-// Subsystems plug into `varde run` without editing this file: each one
-// lives in its own run_*.go and registers itself from init():
-//
-//	func init() {
-//		registerSubsystem(subsystem{
-//			name:  "health",
-//			phase: afterEngine,
-//			start: func(ctx context.Context, env *runEnv) (func(context.Context) error, error) {
-//				if env.Engine == nil {
-//					return nil, nil // nothing to do for this configuration
-//				}
-//				... start goroutines bound to ctx ...
-//				return func(ctx context.Context) error { ... stop, bounded by ctx ... }, nil
-//			},
-//		})
-//	}
-//
-// Start order: beforeEngine subsystems (in registration-name order), then
-// the engine is built from env.Set (using env.Sink, which a beforeEngine
-// subsystem such as the log pipeline may set) and started, then
-// afterEngine subsystems (health checks, stats, admin socket, VIPs).
-// Stop order on SIGINT/SIGTERM: afterEngine subsystems in reverse (a VIP
-// is released before the engine drains), then the engine's graceful stop,
-// then beforeEngine subsystems in reverse (the log pipeline flushes last).
-// ctx is cancelled when the process begins to stop. A start error aborts
-// the run: everything already started is stopped and varde exits 1.
-// A nil stop func means nothing to stop.
-
-// phase says when a subsystem starts relative to the engine.
-type phase int
-
-const (
-	afterEngine  phase = iota // needs env.Engine (may be nil for keepalived-only configs)
-	beforeEngine              // provides something the engine uses (env.Sink)
-)
-
-// subsystem is one part of a running varde besides the forwarding engine.
-type subsystem struct {
-	name  string
-	phase phase
-	start func(ctx context.Context, env *runEnv) (stop func(context.Context) error, err error)
-}
-
-// runEnv is what subsystems get.
-type runEnv struct {
-	Log *slog.Logger
-	// Set is the loaded configuration (HAProxy and/or keepalived parts).
-	Set *config.Set
-	// Engine is the forwarding engine; nil when the configuration has no
-	// haproxy.cfg sections (keepalived-only) and during beforeEngine.
-	Engine *proxy.Engine
-	// Sink receives one record per transaction; a beforeEngine subsystem
-	// sets it. nil discards.
-	Sink logrec.Sink
-	// Stdout is where `log stdout` targets write.
-	Stdout io.Writer
-}
-
-var subsystems []subsystem
-
-func registerSubsystem(s subsystem) {
-	for _, o := range subsystems {
-		if o.name == s.name {
-			panic("varde: subsystem registered twice: " + s.name)
-		}
-	}
-	subsystems = append(subsystems, s)
-}
+// `varde run` builds a configuration generation (core/generation) exactly
+// as `varde check` does, then starts it. The subsystems register
+// themselves with an explicit order from their own packages, imported
+// below: the log pipeline, the engine, health/stats/admin, VRRP.
 
 func init() {
 	register(&command{
@@ -124,10 +61,13 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "varde run: --log-format must be text or json, not %q\n", *logFormat)
 		return 2
 	}
-	set, d := config.LoadFiles(files, os.Getenv)
+	g, d := generation.Load(files, os.Getenv, generation.Options{
+		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
+	})
 	d.Write(stderr, false)
 	if d.HasErrors() {
-		fmt.Fprintln(stderr, checkSummary(set, d))
+		g.Close()
+		fmt.Fprintln(stderr, checkSummary(g.Set, d))
 		fmt.Fprintln(stderr, "varde run: not starting: fix the errors above")
 		return 1
 	}
@@ -142,91 +82,27 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err := run(ctx, set, log, stdout, *grace, *pidfile); err != nil {
+	if err := run(ctx, g, *pidfile); err != nil {
 		log.Error("varde stopped with an error", "err", err)
 		return 1
 	}
 	return 0
 }
 
-type started struct {
-	name string
-	stop func(context.Context) error
-}
-
-// run starts everything, waits for ctx, then stops in order.
-func run(ctx context.Context, set *config.Set, log *slog.Logger, stdout io.Writer, grace time.Duration, pidfile string) (err error) {
-	env := &runEnv{Log: log, Set: set, Stdout: stdout}
+// run starts the generation, waits for ctx, then stops it in reverse
+// start order.
+func run(ctx context.Context, g *generation.Generation, pidfile string) error {
+	log := g.Opts.Logger
+	// The parts' goroutines are bound to runCtx: it ends before any part
+	// stops, on the normal path and on every error path.
 	runCtx, cancelRun := context.WithCancel(context.Background())
 	defer cancelRun()
-	var before, after []started
-	stopAll := func(list []started) error {
-		// Subsystems' goroutines are bound to runCtx: it ends before any
-		// stop func runs, on the normal path and on every error path.
+	if err := g.Start(runCtx); err != nil {
 		cancelRun()
-		var errs []error
-		for i := len(list) - 1; i >= 0; i-- {
-			sctx, cancel := context.WithTimeout(context.Background(), grace+5*time.Second)
-			if e := list[i].stop(sctx); e != nil {
-				errs = append(errs, fmt.Errorf("stop %s: %w", list[i].name, e))
-			}
-			cancel()
-		}
-		return errors.Join(errs...)
+		return err
 	}
-	startPhase := func(ph phase) ([]started, error) {
-		var out []started
-		list := append([]subsystem(nil), subsystems...)
-		sort.SliceStable(list, func(i, j int) bool { return list[i].name < list[j].name })
-		for _, s := range list {
-			if s.phase != ph {
-				continue
-			}
-			stop, err := s.start(runCtx, env)
-			if err != nil {
-				return out, fmt.Errorf("start %s: %w", s.name, err)
-			}
-			if stop != nil {
-				out = append(out, started{s.name, stop})
-			}
-		}
-		return out, nil
-	}
-
-	before, err = startPhase(beforeEngine)
-	if err != nil {
-		return errors.Join(err, stopAll(before))
-	}
-	if h := set.HAProxy; h != nil && len(h.Frontends) > 0 {
-		pcfg, perr := proxy.FromConfig(h)
-		if perr != nil {
-			return errors.Join(perr, stopAll(before))
-		}
-		pcfg.Sink = env.Sink
-		eng, perr := proxy.New(pcfg, log)
-		if perr == nil {
-			perr = eng.Start()
-		}
-		if perr != nil {
-			return errors.Join(perr, stopAll(before))
-		}
-		env.Engine = eng
-		for _, f := range eng.Frontends() {
-			log.Info("frontend listening", "frontend", f.Name, "addrs", fmt.Sprint(f.Addrs()))
-		}
-	}
-	after, err = startPhase(afterEngine)
-	if err != nil {
-		err = errors.Join(err, stopAll(after))
-		if env.Engine != nil {
-			sctx, cancel := context.WithTimeout(context.Background(), grace)
-			env.Engine.Stop(sctx)
-			cancel()
-		}
-		return errors.Join(err, stopAll(before))
-	}
-	if pidfile == "" && set.HAProxy != nil {
-		pidfile = set.HAProxy.Global.PidFile
+	if h := g.HAProxy(); pidfile == "" && h != nil {
+		pidfile = h.Global.PidFile
 	}
 	if pidfile != "" {
 		if werr := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); werr != nil {
@@ -235,21 +111,14 @@ func run(ctx context.Context, set *config.Set, log *slog.Logger, stdout io.Write
 			defer os.Remove(pidfile)
 		}
 	}
-	log.Info("varde running", "pid", os.Getpid(), "engine", env.Engine != nil, "subsystems", len(before)+len(after))
+	log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
 
 	<-ctx.Done()
-	log.Info("stopping", "grace", grace)
+	log.Info("stopping", "grace", g.Opts.Grace)
 	cancelRun()
-	var errs []error
-	errs = append(errs, stopAll(after))
-	if env.Engine != nil {
-		sctx, cancel := context.WithTimeout(context.Background(), grace)
-		if e := env.Engine.Stop(sctx); e != nil {
-			log.Warn("graceful stop incomplete", "err", e)
-		}
-		cancel()
-	}
-	errs = append(errs, stopAll(before))
+	sctx, cancel := context.WithTimeout(context.Background(), g.Opts.Grace+5*time.Second)
+	defer cancel()
+	err := g.Stop(sctx)
 	log.Info("stopped")
-	return errors.Join(errs...)
+	return err
 }

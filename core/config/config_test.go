@@ -661,14 +661,14 @@ func TestInheritedReportedOnce(t *testing.T) {
 	_, d := load(t, "global\ndefaults\n mode http\n log global\n timeout connect 1s\n timeout client 1s\n timeout server 1s\n errorfile 503 /nonexistent/503.http\n"+
 		"frontend a\n bind :80\n default_backend b\nfrontend c\n bind :81\n default_backend b\nbackend b\n server s 1.2.3.4:80\n")
 	n := map[string]int{}
-	for _, w := range warningsOf(d) {
-		n[w.Keyword]++
+	for _, w := range d.Items() {
+		n[w.Severity.String()+" "+w.Keyword]++
 		if w.Pos.Line != 4 && w.Pos.Line != 8 {
-			t.Errorf("warning not at the defaults line: %s", w)
+			t.Errorf("diagnostic not at the defaults line: %s", w)
 		}
 	}
-	if n["errorfile"] != 1 || n["log"] != 1 {
-		t.Errorf("want one errorfile and one log warning, got %v:\n%s", n, render(d))
+	if n["error errorfile"] != 1 || n["warning log"] != 1 {
+		t.Errorf("want one errorfile error and one log warning, got %v:\n%s", n, render(d))
 	}
 }
 

@@ -25,7 +25,7 @@ func (c *Config) Validate(d *diag.List) {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) {
 				if _, err := os.Stat(ef.File); err != nil {
-					d.Warnf(ef.Pos, "errorfile", "create the file or fix the path before `varde run`", "error page %s: %v", ef.File, statErr(err))
+					d.Errorf(ef.Pos, "errorfile", "create the file or fix the path", "error page %s: %v", ef.File, statErr(err))
 				}
 			}
 		}
@@ -289,7 +289,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 	}
 	for _, ub := range px.UseBackends {
-		if ub.Cond == nil {
+		if ub.Cond == nil && !isDynamicName(ub.Backend) {
 			d.Warnf(ub.Pos, "use_backend", "use default_backend for an unconditional choice", "use_backend without a condition always matches")
 		}
 	}
@@ -323,27 +323,14 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 			d.Warnf(lg.Pos, "log", "add a log line to the global section", "`log global` but the global section has no log target; nothing is logged")
 		}
 	}
-	fileChecks := func(path string, pos diag.Pos, kw, what string) {
-		if path == "" {
-			return
-		}
-		if _, err := os.Stat(path); err != nil {
-			d.Warnf(pos, kw, "create the file or fix the path before `varde run`", "%s %s: %v", what, path, statErr(err))
-		}
-	}
 	for _, ef := range px.ErrorFiles {
 		// Inherited errorfiles are the defaults section's: report them once.
-		if c.once(ef) {
-			fileChecks(ef.File, ef.Pos, "errorfile", "error page")
+		// HAProxy refuses to start without the page; so does varde.
+		if c.once(ef) && ef.File != "" {
+			if _, err := os.Stat(ef.File); err != nil {
+				d.Errorf(ef.Pos, "errorfile", "create the file or fix the path", "error page %s: %v", ef.File, statErr(err))
+			}
 		}
-	}
-	for _, b := range px.Binds {
-		for _, crt := range b.Crts {
-			fileChecks(crt, b.Pos, "bind crt", "certificate")
-		}
-	}
-	if px.Policy != nil {
-		fileChecks(px.Policy.Value, px.Policy.Pos, "policy", "policy script")
 	}
 }
 

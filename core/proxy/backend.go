@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 	"sync"
@@ -95,14 +94,14 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	}
 	bal, err := core.NewBalancer(spec)
 	if err != nil {
-		return nil, fmt.Errorf("proxy: backend %s: %w", bc.Name, err)
+		return nil, &BuildError{Backend: bc.Name, Err: err}
 	}
 	b.bal = bal
 	allQ := len(bc.Servers) > 0
 	for i, sc := range bc.Servers {
 		ap, err := resolve(sc.Addr)
 		if err != nil {
-			return nil, fmt.Errorf("proxy: backend %s: server %s: %w", bc.Name, sc.Name, err)
+			return nil, &BuildError{Backend: bc.Name, Server: sc.Name, Err: err}
 		}
 		w := sc.Weight
 		if w == 0 && !sc.Disabled {

@@ -9,6 +9,7 @@
 package proxy
 
 import (
+	"fmt"
 	"net"
 	"net/http"
 	"net/netip"
@@ -187,3 +188,19 @@ func (c *Config) maxRewrite() int {
 	}
 	return c.MaxRewrite
 }
+
+// BuildError names the backend (and server) an engine could not be built
+// for, so that the configuration layer can point at its line.
+type BuildError struct {
+	Backend, Server string
+	Err             error
+}
+
+func (e *BuildError) Error() string {
+	if e.Server != "" {
+		return fmt.Sprintf("proxy: backend %s: server %s: %v", e.Backend, e.Server, e.Err)
+	}
+	return fmt.Sprintf("proxy: backend %s: %v", e.Backend, e.Err)
+}
+
+func (e *BuildError) Unwrap() error { return e.Err }

@@ -115,6 +115,19 @@ func (e *Engine) ActConn() int64 { return e.actconn.Load() }
 // Frontends lists the running frontends in configuration order.
 func (e *Engine) Frontends() []*Frontend { return e.frontends }
 
+// Release frees what New allocated, for an engine dropped without being
+// started (`varde check`, a refused reload). Do not call it after Start.
+func (e *Engine) Release() { e.parker.release() }
+
+// SetSink replaces the transaction log sink; call it before Start (the
+// log pipeline of a generation starts after the engine is built).
+func (e *Engine) SetSink(s logrec.Sink) {
+	if s == nil {
+		s = logrec.Discard{}
+	}
+	e.sink = s
+}
+
 // Backends lists the backends in configuration order.
 func (e *Engine) Backends() []*Backend { return e.backends }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/route"
 )
 
@@ -41,7 +42,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		if p.Disabled {
 			continue
 		}
-		bc, err := backendFromConfig(p)
+		bc, err := BackendFromConfig(p)
 		if err != nil {
 			return nil, err
 		}
@@ -55,7 +56,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		if p.Disabled {
 			continue
 		}
-		fc, err := frontendFromConfig(p, known)
+		fc, err := FrontendFromConfig(p, known)
 		if err != nil {
 			return nil, err
 		}
@@ -123,14 +124,15 @@ func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
 	for _, ef := range p.ErrorFiles {
 		b, err := os.ReadFile(ef.File)
 		if err != nil {
-			return nil, fmt.Errorf("%s: errorfile %d: %w", ef.Pos, ef.Code, err)
+			return nil, diag.At(ef.Pos, "errorfile", "create the file or fix the path", fmt.Errorf("errorfile %d: %w", ef.Code, err))
 		}
 		m[ef.Code] = b
 	}
 	return m, nil
 }
 
-func backendFromConfig(p *config.Proxy) (*BackendConfig, error) {
+// BackendFromConfig adapts one backend or listen section.
+func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
@@ -179,7 +181,9 @@ func backendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	return bc, nil
 }
 
-func frontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig, error) {
+// FrontendFromConfig adapts one frontend or listen section; known holds the
+// names of the backends it may route to.
+func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 	}

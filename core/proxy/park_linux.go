@@ -40,6 +40,14 @@ func newParker(e *Engine) *parker {
 
 func (p *parker) enabled() bool { return p.epfd >= 0 }
 
+// release closes the epoll set of a parker whose loop never started.
+func (p *parker) release() {
+	if p.enabled() {
+		syscall.Close(p.epfd)
+		p.epfd = -1
+	}
+}
+
 func (p *parker) start() {
 	if p.enabled() {
 		go p.loop()

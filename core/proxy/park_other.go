@@ -14,4 +14,5 @@ func (p *parker) enabled() bool     { return false }
 func (p *parker) start()            {}
 func (p *parker) park(*parked) bool { return false }
 func (p *parker) closeAll()         {}
+func (p *parker) release()          {}
 func (e *Engine) Parked() int       { return 0 }

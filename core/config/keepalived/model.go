@@ -129,6 +129,10 @@ func (in *Instance) IsIPv6() bool {
 	return len(in.VIPs) > 0 && in.VIPs[0].Prefix.Addr().Is6()
 }
 
+// At is where keyword kw of the instance was written (the block's line
+// when it was not).
+func (in *Instance) At(kw string) diag.Pos { return in.at(kw) }
+
 func (in *Instance) at(kw string) diag.Pos {
 	p := in.Pos
 	if l, ok := in.lines[kw]; ok {

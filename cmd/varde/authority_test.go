@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// authorityDefaults is the preamble of every haproxy.cfg in the table.
+const authorityDefaults = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+`
+
+// authorityCases pair a configuration with `varde check`'s verdict: "" for
+// valid, else the FILE:LINE: error: KEYWORD prefix expected (FILE is the
+// config's base name). {PORT} and {DIR} are replaced per run; files named
+// *.conf are keepalived.conf.
+var authorityCases = []struct {
+	name  string
+	files map[string]string
+	want  string
+}{
+	{"valid", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
+	{"valid with log file and socket", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock level admin\n    log file@{DIR}/access.log anonymize ip 24,48 local0\n" + authorityDefaults + "    log global\n    option httplog\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 check\n"}, ""},
+	{"unresolvable server", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 nonexistent.invalid:80\n"}, "h.cfg:10: error: server"},
+	{"missing socket directory", map[string]string{"h.cfg": "global\n    stats socket {DIR}/missing/admin.sock\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},
+	{"missing log directory", map[string]string{"h.cfg": authorityDefaults + "    log file@{DIR}/missing/a.log anonymize none local0\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:6: error: log"},
+	{"balance uri len 0", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    balance uri len 0\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: balance"},
+	{"missing errorfile", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    errorfile 503 {DIR}/missing.http\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: errorfile"},
+	{"stats in a backend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stats enable\n    stats uri /stats\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: stats"},
+	{"ssl on a bind line", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:7: error: bind ssl, bind crt"},
+	{"ssl to a server", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 ssl verify none\n"}, "h.cfg:10: error: server ssl, server verify"},
+	{"unknown track_varde backend", map[string]string{
+		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface lo\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n    track_varde {\n        backend nosuch\n    }\n}\n",
+	}, "k.conf:10: error: track_varde"},
+	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
+}
+
+// TestCheckIsTheAuthority runs every configuration of the table through
+// `varde check` and `varde run` (a real process): check refuses exactly
+// what run refuses, with the same first error line, and whatever check
+// accepts, run starts and stops cleanly on SIGTERM.
+func TestCheckIsTheAuthority(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde processes")
+	}
+	bin := testenv.VardeBinary(t)
+	for _, tt := range authorityCases {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			args := writeCase(t, dir, tt.files)
+			var out, errb bytes.Buffer
+			code := dispatch(append([]string{"check"}, args...), &out, &errb)
+			first := firstError(out.String(), dir)
+			if tt.want == "" && code != 0 || tt.want != "" && (code != 1 || !strings.HasPrefix(first, tt.want)) {
+				t.Fatalf("check: exit %d, first error %q; want %q\n%s%s", code, first, tt.want, out.String(), errb.String())
+			}
+			started, runErr := startAndStop(t, bin, dir, args)
+			if started != (code == 0) {
+				t.Fatalf("check exit %d but run started=%v:\n%s", code, started, runErr)
+			}
+			if !started && firstError(runErr, dir) != first {
+				t.Errorf("run's first error %q differs from check's %q", firstError(runErr, dir), first)
+			}
+		})
+	}
+}
+
+func writeCase(t *testing.T, dir string, files map[string]string) []string {
+	t.Helper()
+	port := fmt.Sprint(testenv.FreePort(t))
+	var args []string
+	for _, name := range []string{"h.cfg", "k.conf"} {
+		src, ok := files[name]
+		if !ok {
+			continue
+		}
+		src = strings.NewReplacer("{PORT}", port, "{DIR}", dir).Replace(src)
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-f", p)
+	}
+	return args
+}
+
+var errorLine = regexp.MustCompile(`(?m)^(\S+: error: .*)$`)
+
+// firstError returns the first error line with dir cut from paths.
+func firstError(out, dir string) string {
+	m := errorLine.FindStringSubmatch(out)
+	if m == nil {
+		return ""
+	}
+	return strings.ReplaceAll(m[1], dir+"/", "")
+}
+
+// startAndStop runs varde until it says it is running (then stops it with
+// SIGTERM and expects exit 0) or exits on its own (a refusal).
+func startAndStop(t *testing.T, bin, dir string, args []string) (started bool, stderr string) {
+	t.Helper()
+	cmd := exec.Command(bin, append([]string{"run"}, args...)...)
+	cmd.Dir = dir
+	var eb syncBuffer
+	cmd.Stderr = &eb
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Fatalf("run exited 0 without a signal:\n%s", eb.String())
+			}
+			return false, eb.String()
+		case <-deadline:
+			t.Fatalf("run neither started nor exited in 20s:\n%s", eb.String())
+		case <-time.After(50 * time.Millisecond):
+		}
+		if strings.Contains(eb.String(), "varde running") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("run did not stop cleanly: %v\n%s", err, eb.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Errorf("run did not stop in 20s after SIGTERM:\n%s", eb.String())
+	}
+	return true, eb.String()
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's writer goroutine
+// and the test reading it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

@@ -1,0 +1,55 @@
+package diag
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// Located is an error located in a configuration file. Code that turns the
+// configuration into running parts returns it so that `varde check` and
+// `varde run` print the same FILE:LINE: error: KEYWORD: message (hint).
+type Located struct {
+	Pos     Pos
+	Keyword string
+	Hint    string
+	Err     error
+}
+
+func (e *Located) Error() string {
+	return Diagnostic{Pos: e.Pos, Severity: Error, Keyword: e.Keyword, Message: e.Err.Error(), Hint: e.Hint}.String()
+}
+
+func (e *Located) Unwrap() error { return e.Err }
+
+// At locates err at pos.
+func At(pos Pos, keyword, hint string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return &Located{Pos: pos, Keyword: keyword, Hint: hint, Err: err}
+}
+
+// Locate turns err into a diagnostic: a *Located keeps its own place; an
+// error whose text starts with "FILE:LINE: " for a file of fallback's
+// (older code wraps errors that way) gets that line; anything else is put
+// at fallback with keyword.
+func Locate(err error, fallback Pos, keyword, hint string) Diagnostic {
+	var le *Located
+	if errors.As(err, &le) {
+		return Diagnostic{Pos: le.Pos, Severity: Error, Keyword: le.Keyword, Message: le.Err.Error(), Hint: le.Hint}
+	}
+	msg := err.Error()
+	pos := fallback
+	if rest, ok := strings.CutPrefix(msg, fallback.File+":"); ok && fallback.File != "" {
+		if i := strings.Index(rest, ": "); i > 0 {
+			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
+				pos, msg = Pos{File: fallback.File, Line: n}, rest[i+2:]
+			}
+		}
+	}
+	if keyword != "" {
+		msg = strings.TrimPrefix(msg, keyword+": ") // "log-format: log-format: ..." reads badly
+	}
+	return Diagnostic{Pos: pos, Severity: Error, Keyword: keyword, Message: msg, Hint: hint}
+}

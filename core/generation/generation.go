@@ -1,0 +1,292 @@
+// Package generation turns the configuration files into everything one
+// varde process runs: the forwarding engine, the log pipeline, health
+// checks, persistence, stats and admin endpoints, VRRP instances.
+//
+// Build is the one step that validates every reference, resolves every name
+// and checks every file, directory and interface the result will use,
+// without opening a listener or a socket. `varde check` runs exactly Build;
+// `varde run` runs Build and then Start. So a configuration `run` refuses is
+// refused by `check` with FILE:LINE, and anything `check` accepts `run`
+// starts (save what only binding can tell: an address already in use).
+//
+// Each subsystem registers a Subsystem from its own package with an
+// explicit Order; parts start in that order and stop in reverse. A
+// Generation owns what its parts built; Close releases a generation that
+// was never started, Stop one that was. The reload issue builds a second
+// Generation beside a running one.
+package generation
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/stats"
+)
+
+// Start orders of the built-in subsystems: the log pipeline first (the
+// engine logs into it), then the engine, then what observes or steers it.
+// Stop runs in reverse: the VIP leaves before the listeners drain, and the
+// log pipeline flushes last.
+const (
+	OrderLogs   = 10
+	OrderEngine = 20
+	OrderAdmin  = 30
+	OrderVIP    = 40
+)
+
+// Part is one subsystem's share of a generation, built by Prepare.
+type Part interface {
+	// Start opens what Prepare only checked (sockets, files, listeners)
+	// and starts goroutines bound to ctx, which ends when the process
+	// begins to stop.
+	Start(ctx context.Context) error
+	// Stop stops a started part, bounded by ctx.
+	Stop(ctx context.Context) error
+}
+
+// Closer is implemented by parts that hold something after Prepare (an
+// engine's balancers, compiled scripts) to release when the generation is
+// dropped without being started.
+type Closer interface{ Close() error }
+
+// Subsystem is registered by each package that runs something.
+type Subsystem struct {
+	Name  string
+	Order int
+	// Prepare validates and builds the subsystem's part for g without
+	// opening anything, reporting every problem to d with its place. A
+	// nil Part means the configuration does not use the subsystem.
+	Prepare func(g *Generation, d *diag.List) Part
+}
+
+var (
+	regMu      sync.Mutex
+	subsystems []Subsystem
+)
+
+// Register adds a subsystem; packages call it from init(). Two subsystems
+// with one name or one order panic at start-up: the order must be explicit.
+func Register(s Subsystem) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	for _, o := range subsystems {
+		if o.Name == s.Name || o.Order == s.Order {
+			panic(fmt.Sprintf("generation: subsystem %q (order %d) clashes with %q (order %d)", s.Name, s.Order, o.Name, o.Order))
+		}
+	}
+	subsystems = append(subsystems, s)
+	sort.Slice(subsystems, func(i, j int) bool { return subsystems[i].Order < subsystems[j].Order })
+}
+
+// Subsystems lists the registered subsystems in start order.
+func Subsystems() []Subsystem {
+	regMu.Lock()
+	defer regMu.Unlock()
+	return append([]Subsystem(nil), subsystems...)
+}
+
+// DefaultGrace is how long in-flight requests may take to finish on stop
+// when Options.Grace is not set.
+const DefaultGrace = 10 * time.Second
+
+// Options are the process facts a generation needs.
+type Options struct {
+	Logger  *slog.Logger
+	Stdout  io.Writer // where `log stdout` targets write
+	Stderr  io.Writer
+	Version string
+	// Grace bounds the engine's graceful stop.
+	Grace time.Duration
+}
+
+// Generation is one configuration made ready to run.
+type Generation struct {
+	Set  *config.Set
+	Opts Options
+	// Sink receives one record per transaction; the log part sets it when
+	// it starts, before the engine starts. nil discards.
+	Sink logrec.Sink
+
+	shared  map[any]any
+	extras  []func() []stats.Extra
+	parts   []namedPart
+	started []namedPart
+}
+
+type namedPart struct {
+	name string
+	part Part
+}
+
+// Key names a value one part provides to the parts prepared after it (the
+// engine to admin and vip), with its type, so that this package needs to
+// know none of them.
+type Key[T any] struct{ name string }
+
+// NewKey makes a key; name is for reading code and errors.
+func NewKey[T any](name string) Key[T] { return Key[T]{name: name} }
+
+// Get returns the value set for k, or T's zero value.
+func (k Key[T]) Get(g *Generation) T {
+	v, _ := g.shared[k].(T)
+	return v
+}
+
+// Set provides v to the parts after the caller.
+func (k Key[T]) Set(g *Generation, v T) {
+	if g.shared == nil {
+		g.shared = map[any]any{}
+	}
+	g.shared[k] = v
+}
+
+// HAProxy returns the haproxy.cfg part of the configuration, or nil.
+func (g *Generation) HAProxy() *config.Config {
+	if g.Set == nil {
+		return nil
+	}
+	return g.Set.HAProxy
+}
+
+// AddExtra registers process-level values (log drops, VRRP state) that the
+// stats page and Prometheus read at scrape time.
+func (g *Generation) AddExtra(f func() []stats.Extra) { g.extras = append(g.extras, f) }
+
+// Extras reads every registered value.
+func (g *Generation) Extras() []stats.Extra {
+	var out []stats.Extra
+	for _, f := range g.extras {
+		out = append(out, f()...)
+	}
+	return out
+}
+
+// Load reads the files and builds a generation from them. Preparation runs
+// only when the files parse without errors, so that one mistake does not
+// hide behind follow-on errors of a half-read configuration.
+func Load(paths []string, env func(string) string, opts Options) (*Generation, *diag.List) {
+	set, d := config.LoadFiles(paths, env)
+	if d.HasErrors() {
+		return &Generation{Set: set, Opts: opts}, d
+	}
+	g, pd := Build(set, opts)
+	d.Merge(pd)
+	return g, d
+}
+
+// Build prepares every registered subsystem for set, in start order. The
+// generation is returned even with errors; Close releases it.
+func Build(set *config.Set, opts Options) (*Generation, *diag.List) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = os.Stdout
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = os.Stderr
+	}
+	if opts.Grace <= 0 {
+		opts.Grace = DefaultGrace
+	}
+	g := &Generation{Set: set, Opts: opts}
+	d := &diag.List{}
+	for _, s := range Subsystems() {
+		if p := prepare(s, g, d); p != nil {
+			g.parts = append(g.parts, namedPart{s.Name, p})
+		}
+	}
+	return g, d
+}
+
+// prepare runs one subsystem's Prepare; a panic there is a bug, reported
+// as an error at the first file rather than a stack trace for the user.
+func prepare(s Subsystem, g *Generation, d *diag.List) (p Part) {
+	defer func() {
+		if r := recover(); r != nil {
+			d.Errorf(g.firstPos(), s.Name, "please report this as a bug in varde", "internal error while preparing %s: %v", s.Name, r)
+			p = nil
+		}
+	}()
+	return s.Prepare(g, d)
+}
+
+func (g *Generation) firstPos() diag.Pos {
+	if g.Set != nil && len(g.Set.Files) > 0 {
+		return diag.Pos{File: g.Set.Files[0].Path}
+	}
+	return diag.Pos{File: "varde"}
+}
+
+// Parts names the prepared parts in start order.
+func (g *Generation) Parts() []string {
+	out := make([]string, len(g.parts))
+	for i, p := range g.parts {
+		out[i] = p.name
+	}
+	return out
+}
+
+// Start starts every part in order. On error, the parts already started
+// are stopped and the rest released; nothing is left running.
+func (g *Generation) Start(ctx context.Context) error {
+	for i, p := range g.parts {
+		if err := p.part.Start(ctx); err != nil {
+			err = fmt.Errorf("start %s: %w", p.name, err)
+			sctx, cancel := context.WithTimeout(context.Background(), g.Opts.Grace+5*time.Second)
+			defer cancel()
+			return errors.Join(err, g.stopStarted(sctx), closeParts(g.parts[i:]))
+		}
+		g.started = append(g.started, p)
+	}
+	return nil
+}
+
+// Stop stops the started parts in reverse order, each bounded by ctx.
+func (g *Generation) Stop(ctx context.Context) error {
+	unstarted := g.parts[len(g.started):]
+	return errors.Join(g.stopStarted(ctx), closeParts(unstarted))
+}
+
+func (g *Generation) stopStarted(ctx context.Context) error {
+	var errs []error
+	for i := len(g.started) - 1; i >= 0; i-- {
+		p := g.started[i]
+		if err := p.part.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
+		}
+	}
+	g.started = nil
+	return errors.Join(errs...)
+}
+
+// Close releases a generation that was never started (what `varde check`
+// does after Build).
+func (g *Generation) Close() error {
+	if len(g.started) > 0 {
+		return errors.New("generation: Close on a started generation; use Stop")
+	}
+	return closeParts(g.parts)
+}
+
+func closeParts(parts []namedPart) error {
+	var errs []error
+	for _, p := range parts {
+		if c, ok := p.part.(Closer); ok {
+			if err := c.Close(); err != nil {
+				errs = append(errs, fmt.Errorf("close %s: %w", p.name, err))
+			}
+		}
+	}
+	return errors.Join(errs...)
+}

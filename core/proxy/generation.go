@@ -1,0 +1,143 @@
+package proxy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/generation"
+)
+
+// The forwarding engine: built (servers resolved, balancers, rules and
+// error pages compiled) at Prepare, listening at Start.
+func init() {
+	generation.Register(generation.Subsystem{Name: "engine", Order: generation.OrderEngine, Prepare: prepareEngine})
+}
+
+// EngineOf is the engine a generation built (nil when the configuration has
+// no frontend): the parts after it (admin, vip) attach to it.
+var EngineOf = generation.NewKey[*Engine]("engine")
+
+type enginePart struct {
+	g *generation.Generation
+	e *Engine
+}
+
+func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
+	c := g.HAProxy()
+	if c == nil || len(c.Frontends) == 0 {
+		return nil
+	}
+	pcfg, ok := engineConfig(c, d)
+	if !ok {
+		return nil
+	}
+	e, err := New(pcfg, g.Opts.Logger)
+	if err != nil {
+		d.Add(locateBuildError(c, err))
+		return nil
+	}
+	EngineOf.Set(g, e)
+	return &enginePart{g: g, e: e}
+}
+
+// engineConfig adapts each proxy on its own, so that every faulty section
+// is reported, not only the first.
+func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
+	out := &Config{
+		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread,
+		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite),
+	}
+	ok := true
+	known := map[string]bool{}
+	for _, p := range c.Backends {
+		if p.Disabled {
+			continue
+		}
+		bc, err := BackendFromConfig(p)
+		if err != nil {
+			d.Add(diag.Locate(err, p.Pos, p.Kind, ""))
+			ok = false
+			continue
+		}
+		out.Backends = append(out.Backends, bc)
+		known[bc.Name] = true
+	}
+	for _, p := range c.Frontends {
+		if p.Disabled {
+			continue
+		}
+		fc, err := FrontendFromConfig(p, known)
+		if err != nil {
+			d.Add(diag.Locate(err, p.Pos, p.Kind, ""))
+			ok = false
+			continue
+		}
+		out.Frontends = append(out.Frontends, fc)
+	}
+	return out, ok
+}
+
+// locateBuildError points an engine construction error at the server or
+// balance line it comes from.
+func locateBuildError(c *config.Config, err error) diag.Diagnostic {
+	var be *BuildError
+	if !errors.As(err, &be) {
+		return diag.Locate(err, diag.Pos{File: firstFile(c)}, "", "")
+	}
+	p := c.Backend(be.Backend)
+	if p == nil {
+		return diag.Locate(err, diag.Pos{File: firstFile(c)}, "backend", "")
+	}
+	if be.Server == "" {
+		pos := p.Pos
+		if p.Balance != nil && p.BalancePos.Line > 0 {
+			pos = p.BalancePos
+		}
+		return diag.Locate(be.Err, pos, "balance", "")
+	}
+	for _, s := range p.Servers {
+		if s.Name == be.Server {
+			return diag.Locate(fmt.Errorf("server %s: %w", s.Name, be.Err), s.Pos, "server",
+				"use an address or a host name this machine resolves (varde resolves server names at start, as HAProxy without a resolvers section)")
+		}
+	}
+	return diag.Locate(be.Err, p.Pos, "server", "")
+}
+
+func firstFile(c *config.Config) string {
+	if c.Global.Pos.File != "" {
+		return c.Global.Pos.File
+	}
+	if len(c.Proxies) > 0 {
+		return c.Proxies[0].Pos.File
+	}
+	return "varde"
+}
+
+func (p *enginePart) Start(context.Context) error {
+	p.e.SetSink(p.g.Sink)
+	if err := p.e.Start(); err != nil {
+		return err
+	}
+	for _, f := range p.e.Frontends() {
+		p.g.Opts.Logger.Info("frontend listening", "frontend", f.Name, "addrs", fmt.Sprint(f.Addrs()))
+	}
+	return nil
+}
+
+// Close releases an engine that was built and never started.
+func (p *enginePart) Close() error {
+	p.e.Release()
+	return nil
+}
+
+func (p *enginePart) Stop(context.Context) error {
+	// The engine's grace is its own (Options.Grace), not the caller's
+	// deadline: a VIP or admin part may have used part of that.
+	ctx, cancel := context.WithTimeout(context.Background(), p.g.Opts.Grace)
+	defer cancel()
+	return p.e.Stop(ctx)
+}

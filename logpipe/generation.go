@@ -1,0 +1,165 @@
+package logpipe
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/stats"
+)
+
+// The log pipeline of a generation: formats and targets are checked at
+// Prepare (every log-format compiles, every file target's directory exists
+// and is writable), files and sockets open at Start. It starts before the
+// engine (the engine logs into it) and stops after it, so every
+// transaction of the graceful stop is flushed. SIGUSR1 reopens log files
+// for external logrotate setups.
+func init() {
+	generation.Register(generation.Subsystem{Name: "logs", Order: generation.OrderLogs, Prepare: prepare})
+}
+
+type part struct {
+	g    *generation.Generation
+	cfg  *config.Config
+	p    atomic.Pointer[Pipeline]
+	done chan struct{}
+	quit chan struct{}
+	usr1 chan os.Signal
+}
+
+func prepare(g *generation.Generation, d *diag.List) generation.Part {
+	c := g.HAProxy()
+	if c == nil {
+		return nil
+	}
+	if _, _, err := SpecsFromConfig(c); err != nil {
+		d.Add(diag.Locate(err, c.Global.Pos, "log", ""))
+		return nil
+	}
+	for _, p := range c.Frontends {
+		if p.LogFormat == nil {
+			continue
+		}
+		if _, err := CompileFormat(p.LogFormat.Value); err != nil {
+			d.Add(diag.Locate(err, p.LogFormat.Pos, "log-format", "see docs/logging.md for the supported %-variables"))
+		}
+	}
+	for _, l := range logLines(c) {
+		if l.Kind == "file" {
+			checkWritable(l, d)
+		}
+	}
+	pt := &part{g: g, cfg: c}
+	g.AddExtra(pt.extra)
+	return pt
+}
+
+func logLines(c *config.Config) []*config.Log {
+	out := append([]*config.Log(nil), c.Global.Logs...)
+	for _, p := range c.Frontends {
+		out = append(out, p.Logs...)
+	}
+	return out
+}
+
+// checkWritable refuses a file target whose directory is missing or not
+// writable: the file sink would fail to open it at start.
+func checkWritable(l *config.Log, d *diag.List) {
+	dir := filepath.Dir(l.Path)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		d.Errorf(l.Pos, "log", "create the directory (and give varde's user write access) or fix the path", "log directory %s: %v", dir, unwrapPath(err))
+	case !st.IsDir():
+		d.Errorf(l.Pos, "log", "fix the path", "log directory %s is not a directory", dir)
+	case unix.Access(dir, unix.W_OK) != nil:
+		d.Errorf(l.Pos, "log", "give varde's user write access to the directory", "log directory %s is not writable", dir)
+	}
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+func (pt *part) Start(ctx context.Context) error {
+	log := pt.g.Opts.Logger.With("subsystem", "logs")
+	p, err := New(pt.cfg, log, WithStdout(pt.g.Opts.Stdout, pt.g.Opts.Stderr))
+	if err != nil {
+		return err
+	}
+	p.Start()
+	pt.p.Store(p)
+	pt.g.Sink = p
+	pt.usr1 = make(chan os.Signal, 1)
+	signal.Notify(pt.usr1, syscall.SIGUSR1)
+	pt.done, pt.quit = make(chan struct{}), make(chan struct{})
+	go pt.reopenLoop(ctx, log)
+	return nil
+}
+
+func (pt *part) reopenLoop(ctx context.Context, log interface {
+	Error(string, ...any)
+	Info(string, ...any)
+}) {
+	defer close(pt.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-pt.quit:
+			return
+		case <-pt.usr1:
+			if err := pt.p.Load().Reopen(); err != nil {
+				log.Error("reopening log files failed", "err", err)
+			} else {
+				log.Info("log files reopened (SIGUSR1)")
+			}
+		}
+	}
+}
+
+func (pt *part) Stop(ctx context.Context) error {
+	signal.Stop(pt.usr1)
+	close(pt.quit)
+	<-pt.done
+	p := pt.p.Load()
+	err := p.Close(ctx)
+	for _, st := range p.Stats() {
+		pt.g.Opts.Logger.Info("log target totals", "target", st.Target, "written", st.Written,
+			"dropped", st.Dropped, "failed", st.Failed)
+	}
+	if err != nil {
+		return fmt.Errorf("logpipe: %w", err)
+	}
+	return nil
+}
+
+// extra reports the pipeline's drop and failure totals for the stats page
+// and Prometheus; nothing before the pipeline starts.
+func (pt *part) extra() []stats.Extra {
+	p := pt.p.Load()
+	if p == nil {
+		return nil
+	}
+	var dropped, failed float64
+	for _, t := range p.Stats() {
+		dropped += float64(t.Dropped)
+		failed += float64(t.Failed)
+	}
+	return []stats.Extra{
+		{Subsystem: "log", Name: "dropped_records_total", Help: "Log records dropped because a target's queue was full.", Counter: true, Value: dropped},
+		{Subsystem: "log", Name: "failed_records_total", Help: "Log records in batches a target failed to write.", Counter: true, Value: failed},
+	}
+}
