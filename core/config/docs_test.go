@@ -30,3 +30,33 @@ func TestDocsListEveryKeyword(t *testing.T) {
 		}
 	}
 }
+
+// Every refused and every harmless not-enforced keyword is in its table of
+// docs/config.md, so the doc says why for each.
+func TestDocsExplainNotEnforced(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/config.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(doc)
+	refused := section(text, "### Nothing fails open", "### Parsed, not yet enforced")
+	harmless := section(text, "### Parsed, not yet enforced", "## What varde does differently")
+	for _, k := range Keywords {
+		switch {
+		case k.Enforced:
+		case k.Refused != "" && !strings.Contains(refused, "`"+k.Name+"`"):
+			t.Errorf("refused `%s` missing from docs/config.md's Nothing fails open table", k.Name)
+		case k.Refused == "" && !strings.Contains(harmless, "`"+k.Name+"`"):
+			t.Errorf("not-enforced `%s` missing from docs/config.md's harmless table", k.Name)
+		}
+	}
+}
+
+func section(text, from, to string) string {
+	i := strings.Index(text, from)
+	j := strings.Index(text, to)
+	if i < 0 || j < i {
+		return ""
+	}
+	return text[i:j]
+}

@@ -220,6 +220,13 @@ func (p *parser) proxyLine(l Line) {
 				p.d.Errorf(t.Pos, key, "never, safe, aggressive or always", "invalid http-reuse mode %q", t.Text)
 				return
 			}
+			if t.Text == "never" {
+				// varde reuses as `safe`; silently doing so where the user
+				// forbade reuse could hand one client's server connection
+				// (and a connection-bound login) to another.
+				p.d.Errorf(t.Pos, key, "remove the line to get http-reuse safe, or keep HAProxy for this backend", "http-reuse never is not built yet: varde would reuse idle server connections across clients")
+				return
+			}
 			px.HTTPReuse = t.Text
 		}
 	case "policy":
