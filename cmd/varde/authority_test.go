@@ -7,12 +7,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -169,4 +171,46 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestCheckLeavesNothing builds and drops a generation 200 times, as
+// repeated `varde check` runs in one process (and, later, refused reloads)
+// would: no file descriptor or goroutine may stay behind, and nothing is
+// created on disk.
+func TestCheckLeavesNothing(t *testing.T) {
+	dir := t.TempDir()
+	args := writeCase(t, dir, authorityCases[1].files)
+	files := []string{args[1]}
+	build := func() {
+		g, d := generation.Load(files, func(string) string { return "" }, generation.Options{})
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		if err := g.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	build() // first use of lazily started runtime machinery
+	fds, gs := openFDs(t), runtime.NumGoroutine()
+	for range 200 {
+		build()
+	}
+	if n := openFDs(t); n > fds {
+		t.Errorf("open descriptors grew from %d to %d over 200 generations", fds, n)
+	}
+	if n := runtime.NumGoroutine(); n > gs {
+		t.Errorf("goroutines grew from %d to %d over 200 generations", gs, n)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 1 {
+		t.Errorf("check created files: %v", entries)
+	}
+}
+
+func openFDs(t *testing.T) int {
+	ents, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd on this system")
+	}
+	return len(ents)
 }
