@@ -126,8 +126,12 @@ type FrontendConfig struct {
 	ForwardFor  *ForwardFor
 	UseBackends []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
-	// compiled rules, or a policy chain ending with them).
-	Chooser        core.BackendChooser
+	// compiled rules).
+	Chooser core.BackendChooser
+	// Policy, when set, is asked before Chooser (a Lua/WASM policy's
+	// choose_backend); declining, panicking or naming an unknown backend
+	// falls back to the rules and is counted (Frontend.PolicyFallbacks).
+	Policy         core.BackendChooser
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule

@@ -14,6 +14,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/route"
 )
 
 // Counters are a proxy's live totals, read by stats and metrics.
@@ -64,6 +65,8 @@ type Frontend struct {
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
+	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
 }
 
 // Addrs returns the listening addresses.
@@ -179,6 +182,7 @@ func New(cfg *Config, log *slog.Logger) (*Engine, error) {
 				return nil, fmt.Errorf("proxy: frontend %q: use_backend %q not found", fc.Name, ub.Backend)
 			}
 		}
+		f.chooser, f.policy = e.newChooser(fc)
 		for _, r := range fc.HTTPRequest {
 			if err := r.compile(); err != nil {
 				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
