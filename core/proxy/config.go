@@ -164,6 +164,17 @@ type BackendConfig struct {
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte
+	// ServerPolicy, when set, picks the server before the algorithm (a
+	// policy's choose_server): it receives every pool update and each
+	// pick; declining, panicking, or naming a server outside the pool or
+	// one to skip falls back to the algorithm and is counted
+	// (Backend.PolicyFallbacks).
+	ServerPolicy core.Balancer
+	// Sticky, when set, binds a request to a server before cookie
+	// persistence and the algorithm (a policy's sticky_key); only a usable
+	// server of this backend is taken, anything else falls back and is
+	// counted.
+	Sticky core.Stickiness
 }
 
 // ServerConfig is one `server` line.
