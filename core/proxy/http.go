@@ -178,7 +178,6 @@ func serverTimeout(b *Backend) time.Duration {
 // readHead reads until a whole request head is in s.in. It returns false
 // when the connection must end (after answering, if an answer is due).
 func (s *session) readHead() bool {
-	e, f := s.e, s.f
 	first := s.nreq == 0
 	wait := time.Now()
 	if !first {
@@ -192,66 +191,17 @@ func (s *session) readHead() bool {
 	}
 	for {
 		if s.n > 0 {
-			err := s.req.Parse(s.in[:s.n], e.limits)
-			if err == nil {
-				now := time.Now()
-				s.rec.Request = got.UnixNano()
-				s.rec.Ti = ms(got.Sub(wait))
-				s.rec.TR = ms(now.Sub(got))
-				return true
-			}
-			if err != httpx.ErrIncomplete {
-				var he *httpx.Error
-				status := 400
-				if errors.As(err, &he) {
-					status = he.Status
-				}
-				f.ReqErrors.Add(1)
-				s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-				s.rec.RequestLine.Set([]byte("<BADREQ>"))
-				s.rec.Request = got.UnixNano()
-				s.sendError(status, nil)
-				// HAProxy's mux answers an unparsable request itself,
-				// outside any stream: its %B for <BADREQ> is 0.
-				s.rec.BytesOut = 0
-				s.log(nil, nil)
-				return false
+			if done, ok := s.parseHead(wait, got); done {
+				return ok
 			}
 		}
-		var d time.Duration
-		var from time.Time
-		if s.n == 0 {
-			from = wait
-			if first {
-				d = s.clientTimeout(f.cfg.Timeouts.HTTPRequest)
-			} else {
-				d = f.cfg.Timeouts.HTTPKeepAlive
-				if d <= 0 {
-					d = s.clientTimeout(f.cfg.Timeouts.HTTPRequest)
-				}
-			}
-		} else {
-			from = got
-			d = s.clientTimeout(f.cfg.Timeouts.HTTPRequest)
-		}
-		s.idle.Store(s.n == 0)
-		if s.n == 0 && e.stopping.Load() {
-			s.idle.Store(false)
+		dl, parkable, ok := s.headDeadline(first, wait, got)
+		if !ok {
 			return false
-		}
-		dl := from.Add(d)
-		parkable := s.n == 0 && !first && (e.parker.enabled() || isLoopConn(s.conn))
-		if parkable && d > parkAfter {
-			// Wait a little with the session at hand (busy clients send
-			// their next request within microseconds), then park.
-			s.conn.SetReadDeadline(from.Add(parkAfter))
-		} else {
-			s.conn.SetReadDeadline(dl)
-			parkable = false
 		}
 		m, err := s.conn.Read(s.in[s.n:])
 		s.idle.Store(false)
-		if m == 0 && parkable && isTimeout(err) && !e.stopping.Load() {
+		if m == 0 && parkable && isTimeout(err) && !s.e.stopping.Load() {
 			s.park, s.kaDeadline = true, dl
 			return false
 		}
@@ -262,29 +212,92 @@ func (s *session) readHead() bool {
 			s.n += m
 			continue
 		}
-		if err == nil {
-			continue
+		if err != nil {
+			return s.headReadFailed(first, err)
 		}
-		if s.n == 0 && (!first || e.stopping.Load() || !isTimeout(err)) {
-			// Keep-alive ended, the client left, or we are stopping:
-			// nothing to answer.
-			return false
+	}
+}
+
+// parseHead parses what s.in holds; done is false when more bytes are
+// needed. A bad request is answered (HAProxy's mux answers it outside any
+// stream: its %B for <BADREQ> is 0) and logged.
+func (s *session) parseHead(wait, got time.Time) (done, ok bool) {
+	err := s.req.Parse(s.in[:s.n], s.e.limits)
+	if err == nil {
+		now := time.Now()
+		s.rec.Request = got.UnixNano()
+		s.rec.Ti = ms(got.Sub(wait))
+		s.rec.TR = ms(now.Sub(got))
+		return true, true
+	}
+	if err == httpx.ErrIncomplete {
+		return false, false
+	}
+	var he *httpx.Error
+	status := 400
+	if errors.As(err, &he) {
+		status = he.Status
+	}
+	s.f.ReqErrors.Add(1)
+	s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+	s.rec.RequestLine.Set([]byte("<BADREQ>"))
+	s.rec.Request = got.UnixNano()
+	s.sendError(status, nil)
+	s.rec.BytesOut = 0
+	s.log(nil, nil)
+	return true, false
+}
+
+// headDeadline sets the read deadline for the next read of the head:
+// timeout http-request once bytes came (or for a first request), timeout
+// http-keep-alive between requests; an idle keep-alive connection first
+// waits parkAfter with its session, then parks. ok is false when the
+// engine stops with nothing pending.
+func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, parkable, ok bool) {
+	f := s.f
+	from, d := got, s.clientTimeout(f.cfg.Timeouts.HTTPRequest)
+	if s.n == 0 {
+		from = wait
+		if !first && f.cfg.Timeouts.HTTPKeepAlive > 0 {
+			d = f.cfg.Timeouts.HTTPKeepAlive
 		}
-		if isTimeout(err) {
-			s.rec.SetTerm(logrec.TermClientTimeout, logrec.StateRequest)
-			s.rec.RequestLine.Set([]byte("<BADREQ>"))
-			f.ReqErrors.Add(1)
-			s.sendError(408, nil)
-			s.rec.BytesOut = 0 // sent by HAProxy's mux too: %B is 0
-			s.log(nil, nil)
-			return false
-		}
-		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateRequest)
-		s.rec.RequestLine.Set([]byte("<BADREQ>"))
-		f.ReqErrors.Add(1)
-		s.log(nil, nil)
+	}
+	s.idle.Store(s.n == 0)
+	if s.n == 0 && s.e.stopping.Load() {
+		s.idle.Store(false)
+		return dl, false, false
+	}
+	dl = from.Add(d)
+	parkable = s.n == 0 && !first && (s.e.parker.enabled() || isLoopConn(s.conn))
+	if parkable && d > parkAfter {
+		// Wait a little with the session at hand (busy clients send
+		// their next request within microseconds), then park.
+		s.conn.SetReadDeadline(from.Add(parkAfter))
+	} else {
+		s.conn.SetReadDeadline(dl)
+		parkable = false
+	}
+	return dl, parkable, true
+}
+
+// headReadFailed ends a connection whose head read failed: nothing to say
+// when keep-alive ended, the client left between requests or we stop; a
+// 408 on timeout; a client abort otherwise. It returns false.
+func (s *session) headReadFailed(first bool, err error) bool {
+	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
 		return false
 	}
+	s.rec.RequestLine.Set([]byte("<BADREQ>"))
+	s.f.ReqErrors.Add(1)
+	if isTimeout(err) {
+		s.rec.SetTerm(logrec.TermClientTimeout, logrec.StateRequest)
+		s.sendError(408, nil)
+		s.rec.BytesOut = 0 // sent by HAProxy's mux too: %B is 0
+	} else {
+		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateRequest)
+	}
+	s.log(nil, nil)
+	return false
 }
 
 func ms(d time.Duration) int32 { return int32(d / time.Millisecond) }

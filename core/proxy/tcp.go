@@ -92,8 +92,14 @@ func (s *session) serveTCP(start time.Time) {
 	}
 	srv.bind(s, 0, s.conn, up)
 	defer srv.unbind(s, 0)
+	s.relayConn(b, srv, up)
+}
+
+// relayConn relays the connection with srv and records the outcome.
+func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
+	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
-	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
+	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
 	up.c.Close()
 	rec.BytesIn, rec.BytesOut = in, out
 	rec.Term[0], rec.Term[1] = term, logrec.StateData
