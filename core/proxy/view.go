@@ -89,8 +89,15 @@ func (s *session) sanitize() {
 	s.hop = s.hop[:0]
 	s.wsUpgrade = r.ConnUpgrade && r.Upgrade && s.upgradeIsWebSocket()
 	hide := s.hidden[:0]
+	found := false
 	for i := range r.Fields {
-		hide = append(hide, s.hopField(r.Name(i)))
+		h := s.hopField(r.Name(i))
+		hide = append(hide, h)
+		found = found || h
+	}
+	s.hidden = hide
+	if !found {
+		return
 	}
 	k := 0
 	for i, f := range r.Fields {
@@ -102,22 +109,43 @@ func (s *session) sanitize() {
 		k++
 	}
 	r.Fields = r.Fields[:k]
-	s.hidden = hide
 }
 
 // hopField reports whether the field named name leaves the view. It runs
-// before compaction (ListedInConnection reads the original positions).
+// before compaction (ListedInConnection reads the original positions). The
+// length switch keeps the common field to one comparison at most.
 func (s *session) hopField(name []byte) bool {
-	r := &s.req
-	switch {
-	case httpx.EqualFold(name, "upgrade"):
-		return !s.wsUpgrade
-	case httpx.EqualFold(name, "transfer-encoding"), httpx.IsHopByHop(name) && !httpx.EqualFold(name, "trailer"):
-		return true
-	case httpx.EqualFold(name, "host"), httpx.EqualFold(name, "content-length"):
-		return false
+	switch len(name) {
+	case 2:
+		if httpx.EqualFold(name, "te") {
+			return true
+		}
+	case 4:
+		if httpx.EqualFold(name, "host") {
+			return false
+		}
+	case 7:
+		if httpx.EqualFold(name, "upgrade") {
+			return !s.wsUpgrade
+		}
+	case 10:
+		if httpx.EqualFold(name, "connection") || httpx.EqualFold(name, "keep-alive") {
+			return true
+		}
+	case 14:
+		if httpx.EqualFold(name, "content-length") {
+			return false
+		}
+	case 16:
+		if httpx.EqualFold(name, "proxy-connection") {
+			return true
+		}
+	case 17:
+		if httpx.EqualFold(name, "transfer-encoding") {
+			return true
+		}
 	}
-	return r.ListedInConnection(name)
+	return s.req.ListedInConnection(name)
 }
 
 // upgradeIsWebSocket reports whether an Upgrade field offers websocket.
