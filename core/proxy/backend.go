@@ -111,36 +111,44 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	b.bal, b.sticky = bal, bc.Sticky
 	allQ := len(bc.Servers) > 0
 	for i, sc := range bc.Servers {
-		ap, err := resolve(sc.Addr)
+		s, err := b.newServer(i, sc)
 		if err != nil {
-			return nil, fmt.Errorf("proxy: backend %s: server %s: %w", bc.Name, sc.Name, err)
-		}
-		w := sc.Weight
-		if w == 0 && !sc.Disabled {
-			w = 1
-		}
-		if sc.Weight < 0 {
-			w = 0
-		}
-		cs := core.NewServer(bc.Name, sc.Name, i+1, ap, w, sc.MaxConn)
-		cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
-		if sc.Disabled {
-			cs.SetAdmin(core.AdminMaint)
+			return nil, err
 		}
 		if sc.MaxQueue <= 0 {
 			allQ = false
 		} else {
 			b.maxQ += sc.MaxQueue
 		}
-		s := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}
 		b.servers = append(b.servers, s)
-		b.Servers = append(b.Servers, cs)
+		b.Servers = append(b.Servers, s.Server)
 	}
 	if !allQ {
 		b.maxQ = 0
 	}
 	b.pool = pool.New(bc.Name, b.Servers, bal, bc.AllBackups)
 	return b, nil
+}
+
+// newServer builds the i-th server of b from its `server` line.
+func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
+	ap, err := resolve(sc.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("proxy: backend %s: server %s: %w", b.Name, sc.Name, err)
+	}
+	w := sc.Weight
+	if w == 0 && !sc.Disabled {
+		w = 1
+	}
+	if sc.Weight < 0 {
+		w = 0
+	}
+	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
+	cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
+	if sc.Disabled {
+		cs.SetAdmin(core.AdminMaint)
+	}
+	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}, nil
 }
 
 func resolve(addr string) (netip.AddrPort, error) {
