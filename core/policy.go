@@ -1,11 +1,27 @@
 package core
 
-import "time"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // The interfaces below are the extension points through which Lua and WASM
-// policies (package scripting) take decisions. The built-in behaviour
-// implements each one, and a policy that errs, times out or returns a bad
-// verdict falls back to the built-in.
+// policies (package scripting) take decisions, and where the engine asks
+// them:
+//
+//   - choose_backend(req): a BackendChooser in proxy.FrontendConfig.Policy,
+//     asked before the frontend's use_backend rules (route.PolicyChooser).
+//   - choose_server(req, servers): a Balancer in
+//     proxy.BackendConfig.ServerPolicy, asked before the backend's algorithm
+//     with the current pool (pool.WithPolicy).
+//   - sticky_key(req): a Stickiness in proxy.BackendConfig.Sticky, asked
+//     before cookie persistence and the algorithm.
+//   - health(server, result): a HealthJudge in health.Options.Judge.
+//
+// A policy that declines, panics or returns a verdict the built-in may not
+// use falls back to the built-in, and each fallback is counted by reason
+// (Fallbacks). Deadlines and instruction budgets are the scripting
+// package's business: a slow script is cut short there and declines.
 
 // BackendChooser decides which backend a frontend sends a request to. The
 // built-in evaluates `use_backend ... if COND` rules then `default_backend`.
@@ -56,3 +72,32 @@ type CheckResult struct {
 type HealthJudge interface {
 	Judge(server ServerView, r CheckResult) (ok bool)
 }
+
+// Fallbacks counts, by reason, the times a built-in decided because a
+// policy's verdict could not be used. Safe for concurrent use.
+type Fallbacks struct {
+	declined, rejected, panics atomic.Uint64
+}
+
+// Declined counts a policy that gave no verdict.
+func (f *Fallbacks) Declined() { f.declined.Add(1) }
+
+// Rejected counts a verdict the built-in may not use (unknown backend, a
+// server outside the pool or full).
+func (f *Fallbacks) Rejected() { f.rejected.Add(1) }
+
+// Panicked counts a policy that panicked.
+func (f *Fallbacks) Panicked() { f.panics.Add(1) }
+
+// Stats returns the counts.
+func (f *Fallbacks) Stats() FallbackStats {
+	return FallbackStats{Declined: f.declined.Load(), Rejected: f.rejected.Load(), Panics: f.panics.Load()}
+}
+
+// FallbackStats is a snapshot of Fallbacks.
+type FallbackStats struct {
+	Declined, Rejected, Panics uint64
+}
+
+// Total is the number of fallbacks of any reason.
+func (s FallbackStats) Total() uint64 { return s.Declined + s.Rejected + s.Panics }

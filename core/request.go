@@ -3,8 +3,13 @@ package core
 import "net/netip"
 
 // Request is the read-only view of an HTTP request that algorithms, ACLs and
-// policy scripts see. It is already sanitised (hop-by-hop headers removed,
-// framing validated) before anything outside the engine looks at it.
+// policy scripts see. It is already sanitised before anything outside the
+// engine looks at it: framing was validated (a conflicting Content-Length
+// and Transfer-Encoding is a 400 before any chooser runs), and Connection,
+// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding, Upgrade (unless the
+// request is a WebSocket upgrade) and every field named in Connection are
+// gone (docs/engine.md, "The request view"). In `mode tcp` the view has the
+// addresses only.
 //
 // Implementations return slices into the engine's own buffers: callers must
 // not keep or modify them after the call that received the Request returns.

@@ -17,7 +17,9 @@ type Options struct {
 	// effective weight changed, so the backend can rebuild its pool
 	// (core/pool's Refresh). It must not block for long.
 	Notify func(s *core.Server)
-	// Judge may overrule a probe's verdict (a policy script); nil keeps it.
+	// Judge may overrule a probe's verdict (a policy's health(server,
+	// result)); nil keeps it. A judge that panics leaves the probe's own
+	// verdict and the fallback is counted (Manager.JudgeFallbacks).
 	Judge core.HealthJudge
 }
 
@@ -32,12 +34,37 @@ type Manager struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
+	judgeFB  core.Fallbacks
 }
 
 // NewManager returns a manager with no servers.
 func NewManager(opts Options) *Manager {
-	return &Manager{opts: opts, checkers: map[*core.Server]*checker{}}
+	m := &Manager{opts: opts, checkers: map[*core.Server]*checker{}}
+	if opts.Judge != nil {
+		m.opts.Judge = guardedJudge{j: opts.Judge, fb: &m.judgeFB}
+	}
+	return m
 }
+
+// guardedJudge keeps a judge's panic from reaching the checker: the
+// probe's own verdict stands and the fallback is counted.
+type guardedJudge struct {
+	j  core.HealthJudge
+	fb *core.Fallbacks
+}
+
+func (g guardedJudge) Judge(s core.ServerView, r core.CheckResult) (ok bool) {
+	defer func() {
+		if recover() != nil {
+			g.fb.Panicked()
+			ok = r.OK
+		}
+	}()
+	return g.j.Judge(s, r)
+}
+
+// JudgeFallbacks counts the probe results the judge could not rule on.
+func (m *Manager) JudgeFallbacks() core.FallbackStats { return m.judgeFB.Stats() }
 
 func (m *Manager) log() *slog.Logger {
 	if m.opts.Logger == nil {

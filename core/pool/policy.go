@@ -21,14 +21,14 @@ type PolicyBalancer struct {
 	policy, builtin core.Balancer
 	members         atomic.Pointer[map[*core.Server]struct{}]
 
-	declined atomic.Uint64 // policy returned nil
-	rejected atomic.Uint64 // policy returned a server it may not use
-	panics   atomic.Uint64 // policy panicked
+	fb core.Fallbacks
 }
 
 var _ core.Balancer = (*PolicyBalancer)(nil)
 
 // WithPolicy wraps builtin with policy. Both receive every pool update.
+// The engine builds one for a backend with a server policy
+// (proxy.BackendConfig.ServerPolicy).
 func WithPolicy(policy, builtin core.Balancer) *PolicyBalancer {
 	b := &PolicyBalancer{policy: policy, builtin: builtin}
 	b.members.Store(&map[*core.Server]struct{}{})
@@ -58,17 +58,17 @@ func (b *PolicyBalancer) Pick(ctx *core.PickContext) *core.Server {
 func (b *PolicyBalancer) ask(ctx *core.PickContext) (s *core.Server) {
 	defer func() {
 		if recover() != nil {
-			b.panics.Add(1)
+			b.fb.Panicked()
 			s = nil
 		}
 	}()
 	s = b.policy.Pick(ctx)
 	if s == nil {
-		b.declined.Add(1)
+		b.fb.Declined()
 		return nil
 	}
 	if _, ok := (*b.members.Load())[s]; !ok || ctx.Skip(s) {
-		b.rejected.Add(1)
+		b.fb.Rejected()
 		return nil
 	}
 	return s
@@ -84,13 +84,6 @@ func (b *PolicyBalancer) Release(s *core.Server) {
 	}
 }
 
-// PolicyStats counts how often the built-in algorithm decided instead of
-// the policy, by reason.
-type PolicyStats struct {
-	Declined, Rejected, Panics uint64
-}
-
-// Stats returns the fallback counters.
-func (b *PolicyBalancer) Stats() PolicyStats {
-	return PolicyStats{Declined: b.declined.Load(), Rejected: b.rejected.Load(), Panics: b.panics.Load()}
-}
+// Stats returns how often the built-in algorithm decided instead of the
+// policy, by reason.
+func (b *PolicyBalancer) Stats() core.FallbackStats { return b.fb.Stats() }

@@ -24,14 +24,14 @@ func TestPolicyFallback(t *testing.T) {
 		verdict func([]*core.Server) *core.Server
 		ctx     *core.PickContext
 		want    string
-		stats   PolicyStats
+		stats   core.FallbackStats
 	}{
-		{"policy choice", func(p []*core.Server) *core.Server { return p[len(p)-1] }, &core.PickContext{}, "a2", PolicyStats{}},
-		{"declines", func([]*core.Server) *core.Server { return nil }, &core.PickContext{}, "a1", PolicyStats{Declined: 1}},
-		{"not in pool", func([]*core.Server) *core.Server { return stranger }, &core.PickContext{}, "a1", PolicyStats{Rejected: 1}},
-		{"backup while actives up", func([]*core.Server) *core.Server { return ss[1] }, &core.PickContext{}, "a1", PolicyStats{Rejected: 1}},
-		{"excluded", func(p []*core.Server) *core.Server { return p[0] }, &core.PickContext{Exclude: ss[0]}, "a2", PolicyStats{Rejected: 1}},
-		{"panics", func([]*core.Server) *core.Server { panic("script bug") }, &core.PickContext{}, "a1", PolicyStats{Panics: 1}},
+		{"policy choice", func(p []*core.Server) *core.Server { return p[len(p)-1] }, &core.PickContext{}, "a2", core.FallbackStats{}},
+		{"declines", func([]*core.Server) *core.Server { return nil }, &core.PickContext{}, "a1", core.FallbackStats{Declined: 1}},
+		{"not in pool", func([]*core.Server) *core.Server { return stranger }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}},
+		{"backup while actives up", func([]*core.Server) *core.Server { return ss[1] }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}},
+		{"excluded", func(p []*core.Server) *core.Server { return p[0] }, &core.PickContext{Exclude: ss[0]}, "a2", core.FallbackStats{Rejected: 1}},
+		{"panics", func([]*core.Server) *core.Server { panic("script bug") }, &core.PickContext{}, "a1", core.FallbackStats{Panics: 1}},
 	}
 	for _, tt := range tests {
 		pb := WithPolicy(&scripted{verdict: tt.verdict}, &recorder{})

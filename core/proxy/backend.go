@@ -26,6 +26,12 @@ type Backend struct {
 	errPages map[int][]byte
 	hook     atomic.Pointer[Hook]
 
+	// Policy seams (see core/policy.go): serverPolicy wraps bal when
+	// BackendConfig.ServerPolicy is set; sticky is BackendConfig.Sticky.
+	serverPolicy *pool.PolicyBalancer
+	sticky       core.Stickiness
+	stickyFB     core.Fallbacks
+
 	qmu     sync.Mutex
 	waiters []chan struct{}
 	nwait   atomic.Int32 // len(waiters), read without qmu by wake
@@ -36,8 +42,9 @@ type Backend struct {
 // in a backend's transactions without touching the engine. Every field is
 // optional; they run on the fast path and must not block.
 type Hook struct {
-	// Lookup returns the server a request is bound to (cookie, stick
-	// table), or nil to let the balancer pick. The engine uses it even when
+	// Lookup is the built-in core.Stickiness (persist.Cookie's Lookup): the
+	// server a request is bound to, or nil to let the balancer pick. A
+	// stickiness policy (BackendConfig.Sticky) is asked before it. The engine uses it even when
 	// it is down or in maintenance, so Lookup must filter those itself
 	// unless persistence is forced.
 	Lookup func(req core.Request, servers []*core.Server) *core.Server
@@ -96,39 +103,51 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	if err != nil {
 		return nil, &BuildError{Backend: bc.Name, Err: err}
 	}
-	b.bal = bal
+	if bc.ServerPolicy != nil {
+		b.serverPolicy = pool.WithPolicy(bc.ServerPolicy, bal)
+		bal = b.serverPolicy
+	}
+	b.bal, b.sticky = bal, bc.Sticky
 	allQ := len(bc.Servers) > 0
 	for i, sc := range bc.Servers {
-		ap, err := resolve(sc.Addr)
+		s, err := b.newServer(i, sc)
 		if err != nil {
-			return nil, &BuildError{Backend: bc.Name, Server: sc.Name, Err: err}
-		}
-		w := sc.Weight
-		if w == 0 && !sc.Disabled {
-			w = 1
-		}
-		if sc.Weight < 0 {
-			w = 0
-		}
-		cs := core.NewServer(bc.Name, sc.Name, i+1, ap, w, sc.MaxConn)
-		cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
-		if sc.Disabled {
-			cs.SetAdmin(core.AdminMaint)
+			return nil, err
 		}
 		if sc.MaxQueue <= 0 {
 			allQ = false
 		} else {
 			b.maxQ += sc.MaxQueue
 		}
-		s := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}
 		b.servers = append(b.servers, s)
-		b.Servers = append(b.Servers, cs)
+		b.Servers = append(b.Servers, s.Server)
 	}
 	if !allQ {
 		b.maxQ = 0
 	}
 	b.pool = pool.New(bc.Name, b.Servers, bal, bc.AllBackups)
 	return b, nil
+}
+
+// newServer builds the i-th server of b from its `server` line.
+func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
+	ap, err := resolve(sc.Addr)
+	if err != nil {
+		return nil, &BuildError{Backend: b.Name, Server: sc.Name, Err: err}
+	}
+	w := sc.Weight
+	if w == 0 && !sc.Disabled {
+		w = 1
+	}
+	if sc.Weight < 0 {
+		w = 0
+	}
+	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
+	cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
+	if sc.Disabled {
+		cs.SetAdmin(core.AdminMaint)
+	}
+	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}, nil
 }
 
 func resolve(addr string) (netip.AddrPort, error) {
@@ -226,34 +245,12 @@ const (
 func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, time.Duration, pickErr) {
 	var start time.Time
 	queued := false
-	for attempt := 0; ; attempt++ {
-		persisted := false
-		var cs *core.Server
-		if h := b.hook.Load(); h != nil && h.Lookup != nil && ctx.Req != nil && ctx.Exclude == nil {
-			// The hook owns the decision, down and maintenance servers
-			// included: `option persist` keeps sending to a down server and
-			// `force-persist` to one in maintenance (persist.Cookie.Lookup
-			// returns nil otherwise). A failed connect still retries and,
-			// with `option redispatch`, goes elsewhere on the last retry.
-			if cs = h.Lookup(ctx.Req, b.Servers); cs != nil {
-				persisted = true
-			}
-		}
-		if cs == nil {
-			cs = b.bal.Pick(ctx)
-		}
-		if cs == nil && ctx.Exclude != nil {
-			// Redispatch found nothing else: the failed server is still
-			// better than nothing.
-			ctx.Exclude = nil
-			cs = b.bal.Pick(ctx)
-		}
+	for {
+		cs, persisted := b.choose(ctx)
 		if cs != nil && tryTake(cs) {
-			if queued {
-				b.Queued.Add(-1)
-			}
 			var w time.Duration
 			if queued {
+				b.Queued.Add(-1)
 				w = time.Since(start)
 			}
 			return b.serverOf(cs), persisted, w, pickOK
@@ -269,55 +266,136 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 			if b.maxQ > 0 && b.Queued.Load() >= b.maxQ {
 				return nil, false, 0, pickQueueFull
 			}
-			queued = true
-			start = time.Now()
-			n := b.Queued.Add(1)
-			for {
-				m := b.MaxQueued.Load()
-				if n <= m || b.MaxQueued.CompareAndSwap(m, n) {
-					break
-				}
-			}
+			queued, start = true, time.Now()
+			b.enqueue()
 		}
-		timeout := b.cfg.Timeouts.Queue
-		if timeout <= 0 {
-			timeout = b.cfg.Timeouts.Connect
-		}
-		if timeout <= 0 {
-			timeout = 5 * time.Second
-		}
-		left := timeout - time.Since(start)
-		if left <= 0 {
+		if !b.waitTurn(start, sess) {
 			b.Queued.Add(-1)
 			return nil, false, time.Since(start), pickQueueTimeout
 		}
-		w := make(chan struct{})
-		b.qmu.Lock()
-		b.waiters = append(b.waiters, w)
-		b.nwait.Store(int32(len(b.waiters)))
-		b.qmu.Unlock()
-		// A slot may have freed between the pick and the registration.
-		if !b.anyFull() {
-			b.wake()
-		}
-		wait := func() {
-			t := time.NewTimer(left)
-			select {
-			case <-w:
-			case <-t.C:
-			case <-b.e.stopCh:
-			}
-			t.Stop()
-		}
-		// An event loop must not block: there the wait runs on a goroutine
-		// while this session's coroutine is suspended.
-		var c net.Conn
-		if sess != nil {
-			c = sess.conn
-		}
-		offloadFor(c, wait)
-		b.unwait(w)
 	}
+}
+
+// choose is the server for ctx, without taking a slot: the server the
+// request is bound to (stickiness), else the balancer's pick (a server
+// policy first when there is one, see pool.WithPolicy).
+func (b *Backend) choose(ctx *core.PickContext) (*core.Server, bool) {
+	if ctx.Req != nil && ctx.Exclude == nil {
+		if cs := b.stickTo(ctx.Req); cs != nil {
+			return cs, true
+		}
+	}
+	cs := b.bal.Pick(ctx)
+	if cs == nil && ctx.Exclude != nil {
+		// Redispatch found nothing else: the failed server is still
+		// better than nothing.
+		ctx.Exclude = nil
+		cs = b.bal.Pick(ctx)
+	}
+	return cs, false
+}
+
+// stickTo asks the stickiness policy, then the built-in one (the hook's
+// Lookup: cookie persistence). The hook owns its decision, down and
+// maintenance servers included: `option persist` keeps sending to a down
+// server and `force-persist` to one in maintenance (persist.Cookie.Lookup
+// returns nil otherwise). A failed connect still retries and, with
+// `option redispatch`, goes elsewhere on the last retry.
+func (b *Backend) stickTo(req core.Request) *core.Server {
+	if b.sticky != nil {
+		if cs := b.askSticky(req); cs != nil {
+			return cs
+		}
+	}
+	if h := b.hook.Load(); h != nil && h.Lookup != nil {
+		return h.Lookup(req, b.Servers)
+	}
+	return nil
+}
+
+// askSticky is the stickiness policy's verdict when the engine may use it:
+// one of this backend's servers, usable. Anything else falls back to the
+// built-in and is counted.
+func (b *Backend) askSticky(req core.Request) (cs *core.Server) {
+	defer func() {
+		if recover() != nil {
+			b.stickyFB.Panicked()
+			cs = nil
+		}
+	}()
+	cs = b.sticky.Lookup(req, b.Servers)
+	switch {
+	case cs == nil:
+		b.stickyFB.Declined()
+	case b.serverOf(cs) == nil || !cs.Usable():
+		b.stickyFB.Rejected()
+		cs = nil
+	}
+	return cs
+}
+
+// PolicyFallbacks counts how often the built-in decided instead of the
+// backend's policies (server choice, stickiness), by reason.
+func (b *Backend) PolicyFallbacks() (server, sticky core.FallbackStats) {
+	if b.serverPolicy != nil {
+		server = b.serverPolicy.Stats()
+	}
+	return server, b.stickyFB.Stats()
+}
+
+// enqueue counts a request entering the backend queue.
+func (b *Backend) enqueue() {
+	n := b.Queued.Add(1)
+	for {
+		m := b.MaxQueued.Load()
+		if n <= m || b.MaxQueued.CompareAndSwap(m, n) {
+			return
+		}
+	}
+}
+
+// waitTurn waits until a slot may have been freed or the queue timeout
+// (timeout queue, else timeout connect, else 5s) counted from start has
+// passed; it returns false on timeout.
+func (b *Backend) waitTurn(start time.Time, sess *session) bool {
+	timeout := b.cfg.Timeouts.Queue
+	if timeout <= 0 {
+		timeout = b.cfg.Timeouts.Connect
+	}
+	if timeout <= 0 {
+		timeout = 5 * time.Second
+	}
+	left := timeout - time.Since(start)
+	if left <= 0 {
+		return false
+	}
+	w := make(chan struct{})
+	b.qmu.Lock()
+	b.waiters = append(b.waiters, w)
+	b.nwait.Store(int32(len(b.waiters)))
+	b.qmu.Unlock()
+	// A slot may have freed between the pick and the registration.
+	if !b.anyFull() {
+		b.wake()
+	}
+	wait := func() {
+		t := time.NewTimer(left)
+		select {
+		case <-w:
+		case <-t.C:
+		case <-b.e.stopCh:
+		}
+		t.Stop()
+	}
+	// An event loop must not block: there the wait runs on a goroutine
+	// while this session's coroutine is suspended.
+	var c net.Conn
+	if sess != nil {
+		c = sess.conn
+	}
+	offloadFor(c, wait)
+	b.unwait(w)
+	return true
 }
 
 func (b *Backend) unwait(w chan struct{}) {

@@ -127,8 +127,12 @@ type FrontendConfig struct {
 	ForwardFor  *ForwardFor
 	UseBackends []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
-	// compiled rules, or a policy chain ending with them).
-	Chooser        core.BackendChooser
+	// compiled rules).
+	Chooser core.BackendChooser
+	// Policy, when set, is asked before Chooser (a Lua/WASM policy's
+	// choose_backend); declining, panicking or naming an unknown backend
+	// falls back to the rules and is counted (Frontend.PolicyFallbacks).
+	Policy         core.BackendChooser
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule
@@ -161,6 +165,17 @@ type BackendConfig struct {
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte
+	// ServerPolicy, when set, picks the server before the algorithm (a
+	// policy's choose_server): it receives every pool update and each
+	// pick; declining, panicking, or naming a server outside the pool or
+	// one to skip falls back to the algorithm and is counted
+	// (Backend.PolicyFallbacks).
+	ServerPolicy core.Balancer
+	// Sticky, when set, binds a request to a server before cookie
+	// persistence and the algorithm (a policy's sticky_key); only a usable
+	// server of this backend is taken, anything else falls back and is
+	// counted.
+	Sticky core.Stickiness
 }
 
 // ServerConfig is one `server` line.

@@ -14,6 +14,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/route"
 )
 
 // Counters are a proxy's live totals, read by stats and metrics.
@@ -64,6 +65,8 @@ type Frontend struct {
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
+	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
 }
 
 // Addrs returns the listening addresses.
@@ -177,36 +180,44 @@ func New(cfg *Config, log *slog.Logger) (*Engine, error) {
 		e.byName[bc.Name] = b
 	}
 	for _, fc := range cfg.Frontends {
-		f := &Frontend{Name: fc.Name, cfg: fc, e: e, errPages: map[int][]byte{}}
-		if fc.MaxConn > 0 {
-			f.slots = make(chan struct{}, fc.MaxConn)
-		}
-		for code, page := range fc.ErrorFiles {
-			f.errPages[code] = page
-		}
-		if fc.DefaultBackend != "" && e.byName[fc.DefaultBackend] == nil {
-			return nil, fmt.Errorf("proxy: frontend %q: default_backend %q not found", fc.Name, fc.DefaultBackend)
-		}
-		for _, ub := range fc.UseBackends {
-			if e.byName[ub.Backend] == nil {
-				return nil, fmt.Errorf("proxy: frontend %q: use_backend %q not found", fc.Name, ub.Backend)
-			}
-		}
-		for _, r := range fc.HTTPRequest {
-			if err := r.compile(); err != nil {
-				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
-			}
-		}
-		for _, r := range fc.HTTPResponse {
-			if err := r.compile(); err != nil {
-				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
-			}
+		f, err := e.newFrontend(fc)
+		if err != nil {
+			return nil, err
 		}
 		e.frontends = append(e.frontends, f)
 	}
 	e.pool.New = func() any { return e.newSession() }
 	e.parker = newParker(e)
 	return e, nil
+}
+
+// newFrontend builds a frontend once the backends exist: its backend
+// chooser, error pages and compiled rules.
+func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
+	f := &Frontend{Name: fc.Name, cfg: fc, e: e, errPages: map[int][]byte{}}
+	if fc.MaxConn > 0 {
+		f.slots = make(chan struct{}, fc.MaxConn)
+	}
+	for code, page := range fc.ErrorFiles {
+		f.errPages[code] = page
+	}
+	if fc.DefaultBackend != "" && e.byName[fc.DefaultBackend] == nil {
+		return nil, fmt.Errorf("proxy: frontend %q: default_backend %q not found", fc.Name, fc.DefaultBackend)
+	}
+	for _, ub := range fc.UseBackends {
+		if e.byName[ub.Backend] == nil {
+			return nil, fmt.Errorf("proxy: frontend %q: use_backend %q not found", fc.Name, ub.Backend)
+		}
+	}
+	f.chooser, f.policy = e.newChooser(fc)
+	for _, rules := range [][]*HTTPRule{fc.HTTPRequest, fc.HTTPResponse} {
+		for _, r := range rules {
+			if err := r.compile(); err != nil {
+				return nil, fmt.Errorf("proxy: frontend %q: %w", fc.Name, err)
+			}
+		}
+	}
+	return f, nil
 }
 
 // Start opens the listeners and starts accepting. On error nothing is left

@@ -45,78 +45,61 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	rec.Mode = logrec.ModeTCP
 	rec.Accept = start.UnixNano()
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
-	view := &tcpView{src: s.src, dst: s.dst}
+	s.serveTCP(start)
+}
+
+// serveTCP chooses the backend and the server through the same path as
+// HTTP (chooseBackend, pickServer, connect), relays, then logs once (the
+// slots still held, as before) and releases.
+func (s *session) serveTCP(start time.Time) {
+	f, rec := s.f, &s.rec
 	var b *Backend
-	if f.cfg.Chooser != nil {
-		if name, ok := f.cfg.Chooser.ChooseBackend(view); ok {
-			b = e.byName[name]
+	var srv *server
+	defer func() {
+		if srv != nil {
+			b.done(srv)
 		}
-	} else {
-		for i := range f.cfg.UseBackends {
-			ub := &f.cfg.UseBackends[i]
-			if ub.Cond == nil || ub.Cond.Match(view) {
-				b = e.byName[ub.Backend]
-				break
-			}
+		if b != nil {
+			b.CurConns.Add(-1)
 		}
-		if b == nil {
-			b = e.byName[f.cfg.DefaultBackend]
-		}
-	}
-	finish := func(srv *server) {
+		s.heldBe, s.heldSrv = nil, nil
+	}()
+	defer func() {
 		rec.Tt = ms(time.Since(start))
 		s.log(b, srv)
-	}
+		s.finish()
+	}()
+	b = f.chooseBackend(&tcpView{src: s.src, dst: s.dst})
 	if b == nil {
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-		finish(nil)
 		return
 	}
 	rec.Backend = b.Name
 	b.connOpen()
 	s.heldBe = b
-	defer func() {
-		b.CurConns.Add(-1)
-		s.heldBe, s.heldSrv = nil, nil
-	}()
-	s.pick.Req, s.pick.Src, s.pick.Exclude = nil, s.src.Addr(), nil
-	srv, _, qwait, perr := b.pick(&s.pick, s)
-	rec.Tw = ms(qwait)
-	if perr != pickOK {
-		if perr == pickQueueTimeout {
-			rec.SetTerm(logrec.TermServerTimeout, logrec.StateQueue)
-		} else {
-			rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
-		}
-		finish(nil)
+	// No request view for the balancer: `mode tcp` has no HTTP request.
+	picked, _, ok := s.pickServer(b, nil)
+	if !ok {
 		return
 	}
-	srv.Total.Add(1)
 	tc := time.Now()
-	up, err := s.connect(b, &srv)
-	s.heldSrv = srv
+	up, err := s.connect(b, &picked)
+	srv, s.heldSrv = picked, picked
 	rec.Tc = ms(time.Since(tc))
 	if err != nil {
-		if isTimeout(err) {
-			rec.SetTerm(logrec.TermServerTimeout, logrec.StateConnect)
-		} else {
-			rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
-		}
-		if srv != nil {
-			rec.Server = srv.Name
-			b.done(srv)
-			s.heldSrv = nil
-		}
-		finish(srv)
+		s.connectFailed(err, srv)
 		return
 	}
-	defer b.done(srv)
-	srv.bind(s, 0, c, up)
+	srv.bind(s, 0, s.conn, up)
 	defer srv.unbind(s, 0)
+	s.relayConn(b, srv, up)
+}
+
+// relayConn relays the connection with srv and records the outcome.
+func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
+	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
-	cto := s.clientTimeout(0)
-	sto := serverTimeout(b)
-	in, out, term := relayTCP(c, up.c, s.in, s.sb, cto, sto, f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
+	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
 	up.c.Close()
 	rec.BytesIn, rec.BytesOut = in, out
 	rec.Term[0], rec.Term[1] = term, logrec.StateData
@@ -127,7 +110,6 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	srv.BytesOut.Add(uint64(out))
 	b.BytesIn.Add(uint64(in))
 	b.BytesOut.Add(uint64(out))
-	finish(srv)
 }
 
 // relayTCP copies client<->server. Each direction has its own idle timeout

@@ -5,10 +5,12 @@ import (
 	"net/netip"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/httpx"
 )
 
 // reqView is the session's core.Request: slices into the session's buffer,
-// valid while the request is being routed.
+// valid while the request is being routed. Its fields are the sanitised
+// head (see sanitize): no hop-by-hop field is ever visible through it.
 type reqView struct{ s *session }
 
 var _ core.Request = (*reqView)(nil)
@@ -69,3 +71,135 @@ func (v *tcpView) HeaderAt(int) (name, value []byte) { return nil, nil }
 func (v *tcpView) Src() netip.AddrPort               { return v.src }
 func (v *tcpView) Dst() netip.AddrPort               { return v.dst }
 func (v *tcpView) TLS() bool                         { return false }
+
+// sanitize makes the request head the view every chooser, ACL, rule and
+// policy sees, before any of them runs (httputil.ReverseProxy learned the
+// same ordering the hard way): the fields that belong to the client
+// connection only leave s.req.Fields for s.hop, so s.req.Field, the
+// reqView and the forwarded head all agree. Hidden are Connection,
+// Keep-Alive, Proxy-Connection, TE, Transfer-Encoding (framing: the
+// engine writes it back upstream), Upgrade unless the request is a
+// WebSocket upgrade, and every field named in Connection except Host and
+// Content-Length, which a Connection token cannot take away from the
+// message. Framing was validated by the parser (conflicting
+// Content-Length and Transfer-Encoding is a 400 before this runs).
+// Compaction is in place: no allocation.
+func (s *session) sanitize() {
+	r := &s.req
+	s.hop = s.hop[:0]
+	s.wsUpgrade = r.ConnUpgrade && r.Upgrade && s.upgradeIsWebSocket()
+	hide := s.hidden[:0]
+	found := false
+	for i := range r.Fields {
+		h := s.hopField(r.Name(i))
+		hide = append(hide, h)
+		found = found || h
+	}
+	s.hidden = hide
+	if !found {
+		return
+	}
+	k := 0
+	for i, f := range r.Fields {
+		if hide[i] {
+			s.hop = append(s.hop, f)
+			continue
+		}
+		r.Fields[k] = f
+		k++
+	}
+	r.Fields = r.Fields[:k]
+}
+
+// hopField reports whether the field named name leaves the view. It runs
+// before compaction (ListedInConnection reads the original positions). The
+// length switch keeps the common field to one comparison at most.
+func (s *session) hopField(name []byte) bool {
+	switch len(name) {
+	case 2:
+		if httpx.EqualFold(name, "te") {
+			return true
+		}
+	case 4:
+		if httpx.EqualFold(name, "host") {
+			return false
+		}
+	case 7:
+		if httpx.EqualFold(name, "upgrade") {
+			return !s.wsUpgrade
+		}
+	case 10:
+		if httpx.EqualFold(name, "connection") || httpx.EqualFold(name, "keep-alive") {
+			return true
+		}
+	case 14:
+		if httpx.EqualFold(name, "content-length") {
+			return false
+		}
+	case 16:
+		if httpx.EqualFold(name, "proxy-connection") {
+			return true
+		}
+	case 17:
+		if httpx.EqualFold(name, "transfer-encoding") {
+			return true
+		}
+	}
+	return s.req.ListedInConnection(name)
+}
+
+// upgradeIsWebSocket reports whether an Upgrade field offers websocket.
+func (s *session) upgradeIsWebSocket() bool {
+	r := &s.req
+	for i := range r.Fields {
+		if httpx.EqualFold(r.Name(i), "upgrade") && hasToken(r.Value(i), "websocket") {
+			return true
+		}
+	}
+	return false
+}
+
+// hasToken reports whether the comma list v holds tok (parameters after
+// ';' ignored), case-insensitively.
+func hasToken(v []byte, tok string) bool {
+	for len(v) > 0 {
+		var item []byte
+		if i := bytes.IndexByte(v, ','); i >= 0 {
+			item, v = v[:i], v[i+1:]
+		} else {
+			item, v = v, nil
+		}
+		if i := bytes.IndexByte(item, ';'); i >= 0 {
+			item = item[:i]
+		}
+		if httpx.EqualFold(bytes.TrimSpace(item), tok) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendHopFields appends what the engine forwards of the hidden fields:
+// Transfer-Encoding verbatim (the body is relayed as received), Upgrade
+// for a protocol switch that is not a WebSocket one (a WebSocket Upgrade
+// stayed in the view), and `TE: trailers` when the client accepts
+// trailers, as HAProxy.
+func (s *session) appendHopFields(o []byte, upgrade bool) []byte {
+	r := &s.req
+	trailers := false
+	for _, f := range s.hop {
+		name, val := f.Name.Of(r.Buf), f.Value.Of(r.Buf)
+		switch {
+		case httpx.EqualFold(name, "transfer-encoding"):
+			o = httpx.AppendField(o, name, val)
+		case upgrade && httpx.EqualFold(name, "upgrade"):
+			o = httpx.AppendField(o, name, val)
+		case httpx.EqualFold(name, "te"):
+			trailers = trailers || hasToken(val, "trailers")
+		}
+	}
+	if trailers {
+		o = append(o, "TE: trailers\r\n"...)
+	}
+	return o
+}

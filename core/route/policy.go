@@ -1,23 +1,20 @@
 package route
 
-import (
-	"sync/atomic"
-
-	"github.com/varde-lb/varde/core"
-)
+import "github.com/varde-lb/varde/core"
 
 // PolicyChooser is the extension point through which a Lua/WASM policy
 // picks a frontend's backend. The policy is asked first; when it declines,
 // panics or names a backend that does not exist, the configuration's rules
 // (Builtin) decide, and the fallback is counted by reason so a broken
-// script shows on the stats page while traffic keeps flowing.
+// script shows on the stats page while traffic keeps flowing. The engine
+// builds one for a frontend with a policy (proxy.FrontendConfig.Policy).
 type PolicyChooser struct {
 	Policy  core.BackendChooser
 	Builtin core.BackendChooser
 	// Known reports whether a backend exists; nil accepts any name.
 	Known func(name string) bool
 
-	declined, rejected, panics atomic.Uint64
+	fb core.Fallbacks
 }
 
 var _ core.BackendChooser = (*PolicyChooser)(nil)
@@ -36,7 +33,7 @@ func (p *PolicyChooser) ChooseBackend(req core.Request) (string, bool) {
 func (p *PolicyChooser) ask(req core.Request) (b string, ok bool) {
 	defer func() {
 		if recover() != nil {
-			p.panics.Add(1)
+			p.fb.Panicked()
 			b, ok = "", false
 		}
 	}()
@@ -45,22 +42,15 @@ func (p *PolicyChooser) ask(req core.Request) (b string, ok bool) {
 	}
 	b, ok = p.Policy.ChooseBackend(req)
 	if !ok {
-		p.declined.Add(1)
+		p.fb.Declined()
 		return "", false
 	}
 	if p.Known != nil && !p.Known(b) {
-		p.rejected.Add(1)
+		p.fb.Rejected()
 		return "", false
 	}
 	return b, true
 }
 
-// PolicyStats counts fallbacks to the built-in rules by reason.
-type PolicyStats struct {
-	Declined, Rejected, Panics uint64
-}
-
-// Stats returns the fallback counters.
-func (p *PolicyChooser) Stats() PolicyStats {
-	return PolicyStats{Declined: p.declined.Load(), Rejected: p.rejected.Load(), Panics: p.panics.Load()}
-}
+// Stats returns the fallback counts.
+func (p *PolicyChooser) Stats() core.FallbackStats { return p.fb.Stats() }

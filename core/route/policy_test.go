@@ -18,12 +18,12 @@ func TestPolicyChooser(t *testing.T) {
 		name   string
 		policy chooserFunc
 		want   string
-		stats  PolicyStats
+		stats  core.FallbackStats
 	}{
-		{"policy choice", func(core.Request) (string, bool) { return "canary", true }, "canary", PolicyStats{}},
-		{"declines", func(core.Request) (string, bool) { return "", false }, "web", PolicyStats{Declined: 1}},
-		{"unknown backend", func(core.Request) (string, bool) { return "ghost", true }, "web", PolicyStats{Rejected: 1}},
-		{"panics", func(core.Request) (string, bool) { panic("bug") }, "web", PolicyStats{Panics: 1}},
+		{"policy choice", func(core.Request) (string, bool) { return "canary", true }, "canary", core.FallbackStats{}},
+		{"declines", func(core.Request) (string, bool) { return "", false }, "web", core.FallbackStats{Declined: 1}},
+		{"unknown backend", func(core.Request) (string, bool) { return "ghost", true }, "web", core.FallbackStats{Rejected: 1}},
+		{"panics", func(core.Request) (string, bool) { panic("bug") }, "web", core.FallbackStats{Panics: 1}},
 	}
 	for _, tt := range tests {
 		pc := &PolicyChooser{Policy: tt.policy, Builtin: builtin, Known: known}
