@@ -8,7 +8,6 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/plugins/balance/balancetest"
-	_ "github.com/varde-lb/varde/plugins/balance/testonly_last"
 )
 
 // balanceCase is a backend body (after "backend b\n mode http\n"); want is
@@ -77,11 +76,6 @@ var balanceCases = []balanceCase{
 	{"balance uri\n hash-type consistent sdbm fast", "4:only 'avalanche' is a modifier"},
 	{"balance uri\n hash-type avalanche", "4:not supported anymore"},
 	{"balance uri\n hash-type ring", "4:unknown hash-type"},
-	// A plugin built only for tests: its keyword and errors come from its
-	// own folder, with file:line like any other.
-	{"balance testonly-last", ""},
-	{"balance testonly-last skip 1", ""},
-	{"balance testonly-last skip 0", "3:'skip' expects a positive integer"},
 }
 
 // TestBalanceArguments checks that the configuration layer accepts what
@@ -137,7 +131,7 @@ func errorsIn(d *diag.List) []diag.Diagnostic {
 func TestUnknownAlgorithmHints(t *testing.T) {
 	for in, want := range map[string]string{
 		"roundrobn": "(hint: did you mean `roundrobin`?)",
-		"xyzzy":     "(hint: varde has first, hdr, leastconn, random, roundrobin, source, static-rr, testonly-last, uri, url_param)",
+		"xyzzy":     "(hint: varde has first, hdr, leastconn, random, roundrobin, source, static-rr, uri, url_param)",
 	} {
 		var d diag.List
 		config.Parse("t.cfg", []byte("backend b\n balance "+in+"\n"), nil, &d)
