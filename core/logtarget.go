@@ -2,6 +2,7 @@ package core
 
 import (
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -71,6 +72,8 @@ type SinkScheme struct {
 	Options []string
 	// Format is the default `format` for the target ("" = rfc3164).
 	Format string
+	// Len is the default message length limit (`len`); 0 means 1024.
+	Len int
 	// Stores is set when records are kept at rest (files): the
 	// configuration warns when client addresses are not anonymized.
 	Stores bool
@@ -200,4 +203,34 @@ func CheckLogTarget(t LogTarget) error {
 		return nil
 	}
 	return sc.Check(t)
+}
+
+// ParseLogSample reads HAProxy's `sample RANGES:SIZE` ("1-3,5:10"): of
+// every SIZE records only the positions in RANGES (1-based) are kept. It
+// returns one flag per position. core/config judges the option with it
+// and logpipe's sampler is built from it.
+func ParseLogSample(s string) ([]bool, error) {
+	const hint = "sample RANGES:SIZE, e.g. 1:2 or 1-3,5:10"
+	ranges, sizeStr, ok := strings.Cut(s, ":")
+	size, err := strconv.Atoi(sizeStr)
+	if !ok || err != nil || size < 1 || size > 1<<16 {
+		return nil, ArgErrorf(-1, hint, "sample %q: want RANGES:SIZE with SIZE 1..65536", s)
+	}
+	keep := make([]bool, size)
+	for _, r := range strings.Split(ranges, ",") {
+		lo, hi, isRange := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		b := a
+		var err2 error
+		if isRange {
+			b, err2 = strconv.Atoi(hi)
+		}
+		if err1 != nil || err2 != nil || a < 1 || b < a || b > size {
+			return nil, ArgErrorf(-1, hint, "sample %q: range %q must be within 1..%d", s, r, size)
+		}
+		for i := a; i <= b; i++ {
+			keep[i-1] = true
+		}
+	}
+	return keep, nil
 }

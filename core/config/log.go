@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -82,6 +84,9 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 		case "sample":
 			p.use("log sample", opt.Pos)
 			if v, ok := need(opt); ok {
+				if _, err := core.ParseLogSample(v.Text); err != nil {
+					p.argError("log sample", []Token{v}, err, "sample RANGES:SIZE")
+				}
 				lg.Sample = v.Text
 			}
 		case "anonymize":
@@ -240,6 +245,12 @@ func (c *Config) CheckLogTargets(d *diag.List) {
 			}
 			addr = net.JoinHostPort(host, strconv.Itoa(int(a.Port)))
 		}
+		if a := lg.Anonymize; a != nil && a.Mode == "hmac" {
+			// The key file is created at start when missing: its directory must exist.
+			if dir := filepath.Dir(a.KeyFile); !isDir(dir) {
+				d.Errorf(lg.Pos, "log anonymize", "create "+dir+" (writable by varde) or fix the key file path", "anonymize hmac key file %s: directory %s does not exist", a.KeyFile, dir)
+			}
+		}
 		if err := core.CheckLogTarget(core.LogTarget{Scheme: lg.Kind, Address: addr, Raw: lg.Target}); err != nil {
 			hint := "fix the target before `varde run`"
 			var ae *core.ArgError
@@ -315,4 +326,9 @@ func (p *parser) parseAnonymize(lg *Log, opt Token, args []Token, i *int) {
 // plausible setting; write "rotate 2h" for key rotation.
 func hasTimeUnit(s string) bool {
 	return strings.HasSuffix(s, "s") || strings.HasSuffix(s, "h") || strings.HasSuffix(s, "d")
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

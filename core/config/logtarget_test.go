@@ -28,6 +28,9 @@ var logCases = []struct{ line, want string }{
 	{"log stderr format short daemon", ""},
 	{"log fd@1 format iso local0", ""},
 	{"log 127.0.0.1 sample 1:2 local0", ""},
+	{"log 127.0.0.1 sample 1-3,5:10 local0", ""},
+	{"log 127.0.0.1 sample foo local0", "want RANGES:SIZE"},
+	{"log 127.0.0.1 sample 3:2 local0", "must be within 1..2"},
 	{"log file@/var/log/varde/a.log anonymize none rotate 10M keep 3 local0", ""},
 	{"log ring@buf local0", "log target ring@ is not supported by varde yet"},
 	{"log fd@3 local0", "log target fd@ is not supported by varde yet"},
@@ -77,6 +80,8 @@ func TestCheckLogTargets(t *testing.T) {
 		"log file@" + file + "/access.log anonymize none local0":        "is not a directory",
 		"log file@" + dir + " anonymize none local0":                    "is a directory",
 		"log 127.0.0.1 local0":                                          "",
+		"log 127.0.0.1 anonymize hmac " + dir + "/k local0":             "",
+		"log 127.0.0.1 anonymize hmac " + dir + "/x/k local0":           "anonymize hmac key file " + dir + "/x/k: directory " + dir + "/x does not exist",
 		"log udp@name.invalid local0":                                   "t.cfg:2: error: log: log udp@name.invalid: cannot resolve name.invalid:514",
 	} {
 		var d diag.List

@@ -34,6 +34,7 @@ func init() {
 		Options: []string{"retention", "rotate", "keep", "compress", "rotate-every"},
 		Stores:  true,
 		Format:  "raw",
+		Len:     64 << 10,
 		Parse:   parseTarget,
 		Check:   checkTarget,
 	}, func(t logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
