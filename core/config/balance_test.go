@@ -141,3 +141,25 @@ func TestUnknownAlgorithmHints(t *testing.T) {
 		}
 	}
 }
+
+// FuzzBalanceLine checks the promise the registry exists for: whatever
+// `balance` and `hash-type` lines the configuration accepts, the engine's
+// constructor builds.
+func FuzzBalanceLine(f *testing.F) {
+	for _, tc := range balanceCases {
+		f.Add(tc.body)
+	}
+	f.Add("balance hdr((x))")
+	f.Add("balance random(-1)")
+	f.Add("balance uri len 99999999999999999999")
+	f.Fuzz(func(t *testing.T, body string) {
+		var d diag.List
+		cfg := config.Parse("t.cfg", []byte("backend b\n "+body+"\n"), nil, &d)
+		if d.HasErrors() || len(cfg.Backends) == 0 || cfg.Backends[0].Balance == nil {
+			return
+		}
+		if _, err := core.NewBalancer(*cfg.Backends[0].Balance); err != nil {
+			t.Fatalf("%q: accepted by check, refused at start: %v", body, err)
+		}
+	})
+}
