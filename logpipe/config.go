@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
 )
 
@@ -110,35 +111,32 @@ func proxyFormat(p *config.Proxy) string {
 	return HAProxyDefaultFormat + mode
 }
 
+// targetFromConfig translates a parsed log line. Names were judged by
+// core/config against the same core tables, so the errors here only guard
+// against a Log built by hand.
 func targetFromConfig(l *config.Log) (TargetSpec, error) {
-	ts := TargetSpec{Scheme: l.Kind, Raw: l.Target, Len: l.Len, Sample: l.Sample, Retention: l.Retention, RotateSize: l.RotateSize,
-		Keep: l.Keep, Compress: l.Compress, RotateEvery: l.RotateEvery, Level: 7}
-	switch l.Kind {
-	case "udp", "tcp":
-		if l.Addr == nil {
-			return ts, fmt.Errorf("log %s: no address", l.Target)
+	ts := TargetSpec{Scheme: l.Kind, Raw: l.Target, Address: l.Path, Len: l.Len, Sample: l.Sample, Retention: l.Retention,
+		RotateSize: l.RotateSize, Keep: l.Keep, Compress: l.Compress, RotateEvery: l.RotateEvery, Level: 7}
+	if a := l.Addr; a != nil {
+		host := a.Host
+		if a.Addr.IsValid() {
+			host = a.Addr.Addr().String()
 		}
-		host := l.Addr.Host
-		if l.Addr.Addr.IsValid() {
-			host = l.Addr.Addr.Addr().String()
-		}
-		ts.Address = net.JoinHostPort(host, strconv.Itoa(int(l.Addr.Port)))
-	case "unix", "file":
-		ts.Address = l.Path
+		ts.Address = net.JoinHostPort(host, strconv.Itoa(int(a.Port)))
 	}
 	ts.Format = defaultFormat(l.Kind)
 	if l.Format != "" {
 		f, ok := formatNames[l.Format]
 		if !ok {
-			return ts, fmt.Errorf("log %s: format %q is not supported by varde's log pipeline (raw, local, rfc3164, rfc5424, short, priority, timed, iso)", l.Target, l.Format)
+			return ts, fmt.Errorf("log %s: unknown format %q", l.Target, l.Format)
 		}
 		ts.Format = f
 	}
-	if ts.Facility = lookup(facilities, l.Facility); ts.Facility < 0 {
+	if ts.Facility = core.SyslogFacility(l.Facility); ts.Facility < 0 {
 		return ts, fmt.Errorf("log %s: unknown facility %q", l.Target, l.Facility)
 	}
 	if l.Level != "" {
-		if ts.Level = lookup(levels, l.Level); ts.Level < 0 {
+		if ts.Level = core.SyslogLevel(l.Level); ts.Level < 0 {
 			return ts, fmt.Errorf("log %s: unknown level %q", l.Target, l.Level)
 		}
 	}

@@ -3,6 +3,7 @@ package logpipe
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,9 +14,11 @@ import (
 func TestSpecsFromConfig(t *testing.T) {
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "haproxy.cfg")
-	os.WriteFile(cfg, []byte(`global
+	// The file target lives in the test's directory: the configuration
+	// check refuses a file@ target whose directory does not exist.
+	src := strings.ReplaceAll(`global
     log 127.0.0.1 local2
-    log file@/var/log/varde/access.log anonymize ip 24,48 retention 7d rotate 10M keep 3 compress local0 info
+    log file@DIR/access.log anonymize ip 24,48 retention 7d rotate 10M keep 3 compress local0 info
     log-tag lb
     tune.log.batch 32
     tune.log.flush 50ms
@@ -44,7 +47,8 @@ listen tcp
     server s 127.0.0.1:9000
 backend app
     server s1 127.0.0.1:9000
-`), 0o644)
+`, "DIR", dir)
+	os.WriteFile(cfg, []byte(src), 0o644)
 	set, d := config.LoadFiles([]string{cfg}, nil)
 	if d.HasErrors() {
 		t.Fatalf("config: %v", d)
@@ -54,7 +58,7 @@ backend app
 		t.Fatal(err)
 	}
 	udp := TargetSpec{Scheme: "udp", Address: "127.0.0.1:514", Raw: "127.0.0.1", Format: FormatRFC3164, Facility: 18, Level: 7}
-	file := TargetSpec{Scheme: "file", Address: "/var/log/varde/access.log", Raw: "file@/var/log/varde/access.log", Format: FormatRaw,
+	file := TargetSpec{Scheme: "file", Address: dir + "/access.log", Raw: "file@" + dir + "/access.log", Format: FormatRaw,
 		Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}, Retention: 7 * 24 * time.Hour,
 		RotateSize: 10 << 20, Keep: 3, Compress: true}
 	tcp := TargetSpec{Scheme: "tcp", Address: "10.0.0.5:6514", Raw: "tcp@10.0.0.5:6514", Format: FormatRFC5424, Facility: 17, Level: 7,

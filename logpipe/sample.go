@@ -1,10 +1,9 @@
 package logpipe
 
 import (
-	"fmt"
-	"strconv"
-	"strings"
 	"sync/atomic"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // sampler is HAProxy's `log ... sample RANGES:SIZE`: of every SIZE records
@@ -17,30 +16,14 @@ type sampler struct {
 	n    atomic.Uint64
 }
 
-// ParseSample parses "1-3,5:10".
+// ParseSample parses "1-3,5:10" with core's parser, the one core/config
+// judges the option with.
 func ParseSample(s string) (*sampler, error) {
-	ranges, sizeStr, ok := strings.Cut(s, ":")
-	size, err := strconv.Atoi(sizeStr)
-	if !ok || err != nil || size < 1 || size > 1<<16 {
-		return nil, fmt.Errorf("sample %q: want RANGES:SIZE, e.g. 1:2 or 1-3,5:10", s)
+	keep, err := core.ParseLogSample(s)
+	if err != nil {
+		return nil, err
 	}
-	sm := &sampler{size: uint64(size), keep: make([]bool, size)}
-	for _, r := range strings.Split(ranges, ",") {
-		lo, hi, isRange := strings.Cut(r, "-")
-		a, err1 := strconv.Atoi(lo)
-		b := a
-		var err2 error
-		if isRange {
-			b, err2 = strconv.Atoi(hi)
-		}
-		if err1 != nil || err2 != nil || a < 1 || b < a || b > size {
-			return nil, fmt.Errorf("sample %q: range %q must be within 1..%d", s, r, size)
-		}
-		for i := a; i <= b; i++ {
-			sm.keep[i-1] = true
-		}
-	}
-	return sm, nil
+	return &sampler{size: uint64(len(keep)), keep: keep}, nil
 }
 
 // take reports whether the next record goes to this target.

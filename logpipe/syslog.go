@@ -3,6 +3,8 @@ package logpipe
 import (
 	"strconv"
 	"time"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // SyslogFormat is the `format` of a log line.
@@ -19,39 +21,28 @@ const (
 	FormatISO                          // ISO-TIMESTAMP MSG
 )
 
-var formatNames = map[string]SyslogFormat{
-	"raw": FormatRaw, "local": FormatLocal, "rfc3164": FormatRFC3164, "rfc5424": FormatRFC5424,
-	"short": FormatShort, "priority": FormatPriority, "timed": FormatTimed, "iso": FormatISO,
-}
+// formatNames maps core's `format` names to the constants above: core
+// lists them in the same order, and is the one table config also reads.
+var formatNames = func() map[string]SyslogFormat {
+	m := map[string]SyslogFormat{}
+	for i, n := range core.LogFormats() {
+		m[n] = SyslogFormat(i)
+	}
+	return m
+}()
 
 func (f SyslogFormat) String() string {
-	for k, v := range formatNames {
-		if v == f {
-			return k
-		}
+	if names := core.LogFormats(); int(f) < len(names) {
+		return names[f]
 	}
 	return "?"
 }
 
-var facilities = []string{
-	"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news",
-	"uucp", "cron", "auth2", "ftp", "ntp", "audit", "alert", "cron2",
-	"local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7",
-}
-
-var levels = []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
+// levels is core's level table, for messages.
+var levels = core.SyslogLevels()
 
 // LevelInfo is the level of traffic logs, as in HAProxy.
 const LevelInfo = 6
-
-func lookup(table []string, s string) int {
-	for i, v := range table {
-		if v == s {
-			return i
-		}
-	}
-	return -1
-}
 
 // framer writes the syslog header for one target.
 type framer struct {

@@ -115,8 +115,8 @@ var errorCases = []struct {
 
 	{"bad mode", "defaults\n mode udp\n", 2, "mode", "invalid mode", "http or tcp", false},
 	{"bad balance", "backend b\n balance round-robin\n", 2, "balance", "unknown balance algorithm", "roundrobin", false},
-	{"balance hdr without name", "backend b\n balance hdr\n", 2, "balance", "needs a header name", "", false},
-	{"balance uri bad arg", "backend b\n balance uri deep 3\n", 2, "balance", "unexpected", "len N", false},
+	{"balance hdr without name", "backend b\n balance hdr\n", 2, "balance", "requires an http header field name", "", false},
+	{"balance uri bad arg", "backend b\n balance uri deep 3\n", 2, "balance", "only accepts", "len N", false},
 	{"bad hash factor", "backend b\n hash-balance-factor 90\n", 2, "hash-balance-factor", "must be 0 or above 100", "", false},
 	{"cookie bad option", "backend b\n cookie S insert nocahe\n", 2, "cookie", "unknown cookie option", "nocache", false},
 	{"cookie preserve without insert", "backend b\n cookie S rewrite preserve\n", 2, "cookie", "requires insert or indirect", "indirect", false},

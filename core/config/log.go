@@ -1,17 +1,18 @@
 package config
 
 import (
+	"errors"
+	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/diag"
 )
-
-var facilities = []string{"kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron", "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"}
-
-var levels = []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"}
-
-var logFormats = []string{"raw", "local", "rfc3164", "rfc5424", "short", "priority", "iso", "timed"}
 
 func contains(list []string, s string) bool {
 	for _, x := range list {
@@ -59,6 +60,9 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 	}
 	for ; i < len(args); i++ {
 		opt := args[i]
+		if !p.sinkOption(lg, opt) {
+			return nil
+		}
 		switch opt.Text {
 		case "len":
 			p.use("log len", opt.Pos)
@@ -72,14 +76,17 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 		case "format":
 			p.use("log format", opt.Pos)
 			if v, ok := need(opt); ok {
-				if !contains(logFormats, v.Text) {
-					p.d.Errorf(v.Pos, "log format", hintNearest(v.Text, logFormats, strings.Join(logFormats, ", ")), "unknown log format %q", v.Text)
+				if core.LogFormat(v.Text) < 0 {
+					p.d.Errorf(v.Pos, "log format", hintNearest(v.Text, core.LogFormats(), strings.Join(core.LogFormats(), ", ")), "unknown log format %q", v.Text)
 				}
 				lg.Format = v.Text
 			}
 		case "sample":
 			p.use("log sample", opt.Pos)
 			if v, ok := need(opt); ok {
+				if _, err := core.ParseLogSample(v.Text); err != nil {
+					p.argError("log sample", []Token{v}, err, "sample RANGES:SIZE")
+				}
 				lg.Sample = v.Text
 			}
 		case "anonymize":
@@ -115,20 +122,20 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 		default:
 			// facility [level [minlevel]]
 			rest := args[i:]
-			if !contains(facilities, opt.Text) {
-				p.d.Errorf(opt.Pos, key, hintNearest(opt.Text, append(append([]string{}, facilities...), "len", "format", "sample", "anonymize", "retention", "rotate", "keep", "compress", "rotate-every"), "a facility such as local0"), "unknown log facility or option %q", opt.Text)
+			if core.SyslogFacility(opt.Text) < 0 {
+				p.d.Errorf(opt.Pos, key, hintNearest(opt.Text, append(core.SyslogFacilities(), logOptions...), "a facility such as local0"), "unknown log facility or option %q", opt.Text)
 				return lg
 			}
 			lg.Facility = opt.Text
 			if len(rest) > 1 {
-				if !contains(levels, rest[1].Text) {
-					p.d.Errorf(rest[1].Pos, key, hintNearest(rest[1].Text, levels, strings.Join(levels, ", ")), "unknown log level %q", rest[1].Text)
+				if core.SyslogLevel(rest[1].Text) < 0 {
+					p.d.Errorf(rest[1].Pos, key, hintNearest(rest[1].Text, core.SyslogLevels(), strings.Join(core.SyslogLevels(), ", ")), "unknown log level %q", rest[1].Text)
 				}
 				lg.Level = rest[1].Text
 			}
 			if len(rest) > 2 {
-				if !contains(levels, rest[2].Text) {
-					p.d.Errorf(rest[2].Pos, key, strings.Join(levels, ", "), "unknown minimum log level %q", rest[2].Text)
+				if core.SyslogLevel(rest[2].Text) < 0 {
+					p.d.Errorf(rest[2].Pos, key, strings.Join(core.SyslogLevels(), ", "), "unknown minimum log level %q", rest[2].Text)
 				}
 				lg.MinLevel = rest[2].Text
 			}
@@ -141,62 +148,126 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 	if lg.Facility == "" {
 		p.d.Errorf(l.Pos, key, "add a facility such as local0 at the end of the line", "log line without a facility")
 	}
-	if lg.Kind == "file" && lg.Anonymize == nil {
-		p.d.Warnf(l.Pos, key, "add `anonymize ip 24,48` (or `anonymize hmac KEYFILE`, or `anonymize none` to keep full addresses knowingly)", "file target %s stores raw client IP addresses", lg.Path)
+	if sc, _ := core.LookupSinkScheme(lg.Kind); sc.Stores && lg.Anonymize == nil {
+		p.d.Warnf(l.Pos, key, "add `anonymize ip 24,48` (or `anonymize hmac KEYFILE`, or `anonymize none` to keep full addresses knowingly)", "%s target %s stores raw client IP addresses", lg.Kind, lg.Path)
 	}
 	return lg
 }
 
+// logOptions are the option words of a log line, for did-you-mean hints.
+var logOptions = []string{"len", "format", "sample", "anonymize", "retention", "rotate", "keep", "compress", "rotate-every"}
+
+// sinkOptions are the options a sink must list in its SinkScheme.Options
+// to accept: they configure the sink itself (file rotation), unlike len,
+// format, sample and anonymize, which the pipeline applies to any target.
+var sinkOptions = []string{"retention", "rotate", "keep", "compress", "rotate-every"}
+
+// parseLogTarget reads the target word with core's single parser; the
+// sink's registration says whether the address is HOST[:PORT] (read here
+// as every address in the file is, port 514 by default) or a path.
 func (p *parser) parseLogTarget(lg *Log, t Token) bool {
-	s := t.Text
-	lg.Target = s
-	addr := func(kind, rest string) bool {
-		lg.Kind = kind
-		// A missing port means 514 as in HAProxy.
-		a, err := ParseAddress(rest, false)
-		if err != nil {
-			p.d.Errorf(t.Pos, "log", "write HOST:PORT, e.g. 127.0.0.1:514", "%v", err)
-			return false
-		}
-		if a.Port == 0 {
-			a.Port = 514
-			if a.Addr.IsValid() {
-				a.Addr = netip.AddrPortFrom(a.Addr.Addr(), 514)
-			}
-		}
-		lg.Addr = &a
+	lt, err := core.ParseLogTarget(t.Text)
+	if err != nil {
+		p.argError("log", []Token{t}, err, "log TARGET [options] FACILITY [LEVEL]")
+		return false
+	}
+	lg.Target, lg.Kind = t.Text, lt.Scheme
+	sc, _ := core.LookupSinkScheme(lt.Scheme)
+	if !sc.HostPort {
+		lg.Path = lt.Address
 		return true
 	}
-	switch {
-	case s == "stdout" || s == "fd@1":
-		lg.Kind = "stdout"
-	case s == "stderr" || s == "fd@2":
-		lg.Kind = "stderr"
-	case strings.HasPrefix(s, "file@"):
-		lg.Kind, lg.Path = "file", strings.TrimPrefix(s, "file@")
-		if !strings.HasPrefix(lg.Path, "/") {
-			p.d.Errorf(t.Pos, "log", "write an absolute path: file@/var/log/varde/access.log", "log file path %q is not absolute", lg.Path)
-			return false
-		}
-	case strings.HasPrefix(s, "unix@"):
-		lg.Kind, lg.Path = "unix", strings.TrimPrefix(s, "unix@")
-	case strings.HasPrefix(s, "/"):
-		lg.Kind, lg.Path = "unix", s
-	case strings.HasPrefix(s, "udp@"), strings.HasPrefix(s, "udp4@"), strings.HasPrefix(s, "udp6@"):
-		return addr("udp", s[strings.IndexByte(s, '@')+1:])
-	case strings.HasPrefix(s, "tcp@"), strings.HasPrefix(s, "tcp4@"), strings.HasPrefix(s, "tcp6@"):
-		if !addr("tcp", s[strings.IndexByte(s, '@')+1:]) {
-			return false
-		}
-	case strings.HasPrefix(s, "ipv4@"), strings.HasPrefix(s, "ipv6@"):
-		return addr("udp", s[strings.IndexByte(s, '@')+1:])
-	case strings.Contains(s, "@"):
-		p.d.Errorf(t.Pos, "log", "use udp@, tcp@, unix@, file@, stdout or stderr", "log target type %q is not supported by varde", s[:strings.IndexByte(s, '@')+1])
+	a, err := ParseAddress(lt.Address, false)
+	if err != nil {
+		p.d.Errorf(t.Pos, "log", "write HOST:PORT, e.g. 127.0.0.1:514", "%v", err)
 		return false
-	default:
-		return addr("udp", s)
 	}
+	if a.Port == 0 {
+		a.Port = 514 // as in HAProxy
+		if a.Addr.IsValid() {
+			a.Addr = netip.AddrPortFrom(a.Addr.Addr(), 514)
+		}
+	}
+	lg.Addr = &a
 	return true
+}
+
+// sinkOption refuses an option the target's sink does not list.
+func (p *parser) sinkOption(lg *Log, opt Token) bool {
+	if !contains(sinkOptions, opt.Text) {
+		return true
+	}
+	sc, _ := core.LookupSinkScheme(lg.Kind)
+	if contains(sc.Options, opt.Text) {
+		return true
+	}
+	var owners []string
+	for _, n := range core.SinkSchemeNames() {
+		if o, _ := core.LookupSinkScheme(n); contains(o.Options, opt.Text) {
+			owners = append(owners, n+"@")
+		}
+	}
+	p.d.Errorf(opt.Pos, "log "+opt.Text, "only "+strings.Join(owners, ", ")+" targets take it", "log target %s does not support %s", lg.Target, opt.Text)
+	return false
+}
+
+// ParseLogLine parses the words after `log` (not `log global`) as a
+// configuration file line would be, for tools and tests outside the
+// package (logpipe.ParseLogLine). It returns the first error.
+func ParseLogLine(words []string) (*Log, error) {
+	l := Line{Pos: diag.Pos{File: "log", Line: 1}, Words: []Token{{Text: "log", Pos: diag.Pos{File: "log", Line: 1}}}}
+	for _, w := range words {
+		l.Words = append(l.Words, Token{Text: w, Pos: l.Pos})
+	}
+	p := newParser(nil)
+	lg := p.parseLog(l, false)
+	if err := p.d.Err(); err != nil {
+		return nil, err
+	}
+	return lg, nil
+}
+
+// CheckLogTargets runs each log target's configuration-time check (a
+// file@ target's directory must exist): what the sink would refuse when
+// it opens, refused by `varde check` at the line of the target.
+func (c *Config) CheckLogTargets(d *diag.List) {
+	seen := map[*Log]bool{}
+	check := func(lg *Log) {
+		if lg.Global || seen[lg] {
+			return
+		}
+		seen[lg] = true
+		addr := lg.Path
+		if a := lg.Addr; a != nil { // the address the sink will get
+			host := a.Host
+			if a.Addr.IsValid() {
+				host = a.Addr.Addr().String()
+			}
+			addr = net.JoinHostPort(host, strconv.Itoa(int(a.Port)))
+		}
+		if a := lg.Anonymize; a != nil && a.Mode == "hmac" {
+			// The key file is created at start when missing: its directory must exist.
+			if dir := filepath.Dir(a.KeyFile); !isDir(dir) {
+				d.Errorf(lg.Pos, "log anonymize", "create "+dir+" (writable by varde) or fix the key file path", "anonymize hmac key file %s: directory %s does not exist", a.KeyFile, dir)
+			}
+		}
+		if err := core.CheckLogTarget(core.LogTarget{Scheme: lg.Kind, Address: addr, Raw: lg.Target}); err != nil {
+			hint := "fix the target before `varde run`"
+			var ae *core.ArgError
+			if errors.As(err, &ae) {
+				err, hint = errors.New(ae.Msg), ae.Hint
+			}
+			d.Errorf(lg.Pos, "log", hint, "log %s: %v", lg.Target, err)
+		}
+	}
+	for _, lg := range c.Global.Logs {
+		check(lg)
+	}
+	for _, px := range c.Proxies {
+		for _, lg := range px.Logs {
+			check(lg)
+		}
+	}
 }
 
 // parseAnonymize reads `anonymize ip V4,V6 | hmac KEYFILE [rotate DUR] | none`
@@ -255,4 +326,9 @@ func (p *parser) parseAnonymize(lg *Log, opt Token, args []Token, i *int) {
 // plausible setting; write "rotate 2h" for key rotation.
 func hasTimeUnit(s string) bool {
 	return strings.HasSuffix(s, "s") || strings.HasSuffix(s, "h") || strings.HasSuffix(s, "d")
+}
+
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return err == nil && st.IsDir()
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -282,136 +283,141 @@ func (p *parser) balanceSpec(pos diag.Pos) *core.BalanceSpec {
 	return p.cur.Balance
 }
 
-var balanceAlgorithms = []string{"roundrobin", "static-rr", "leastconn", "first", "source", "uri", "url_param", "hdr", "random"}
+// haproxyOnlyAlgorithms are HAProxy 2.6 algorithms no plugin implements:
+// naming one says "not supported by varde yet" rather than "unknown". Every
+// algorithm varde has comes from the registry (core.LookupAlgorithm).
+var haproxyOnlyAlgorithms = []string{"hash", "rdp-cookie"}
 
+// parseBalance is generic: the algorithm's plugin owns its arguments. Its
+// Parse runs here, on the same spec the balancer will get at start, so
+// `varde check` refuses exactly what `varde run` would.
 func (p *parser) parseBalance(l Line, args []Token) {
 	const key = "balance"
 	if len(args) == 0 {
-		p.d.Errorf(l.Pos, key, strings.Join(balanceAlgorithms, ", "), "balance needs an algorithm")
+		p.d.Errorf(l.Pos, key, "one of "+strings.Join(core.BalancerNames(), ", "), "balance needs an algorithm")
 		return
 	}
-	algo, param := args[0].Text, ""
-	if i := strings.IndexByte(algo, '('); i >= 0 {
-		if !strings.HasSuffix(algo, ")") {
-			p.d.Errorf(args[0].Pos, key, "close the parenthesis", "unbalanced parenthesis in %q", algo)
-			return
-		}
-		algo, param = algo[:i], algo[i+1:len(algo)-1]
-	}
-	switch algo {
-	case "rdp-cookie", "hash", "sticky":
-		p.d.Errorf(args[0].Pos, key, "use one of "+strings.Join(balanceAlgorithms, ", "), "balance %s is a HAProxy algorithm varde does not support", algo)
+	algo, param, ok := splitParam(args[0].Text)
+	if !ok {
+		p.d.Errorf(args[0].Pos, key, "write NAME or NAME(PARAM), e.g. hdr(Host)", "malformed algorithm %q", args[0].Text)
 		return
 	}
-	if !contains(balanceAlgorithms, algo) {
-		p.d.Errorf(args[0].Pos, key, hintNearest(algo, balanceAlgorithms, strings.Join(balanceAlgorithms, ", ")), "unknown balance algorithm %q", algo)
+	a, ok := core.LookupAlgorithm(algo)
+	if !ok {
+		p.unknownAlgorithm(args[0], algo)
 		return
-	}
-	rest := args[1:]
-	bad := func(t Token, hint string) {
-		p.d.Errorf(t.Pos, key, hint, "unexpected %q after balance %s", t.Text, algo)
-	}
-	switch algo {
-	case "hdr":
-		if param == "" {
-			p.d.Errorf(args[0].Pos, key, "balance hdr(Host)", "balance hdr needs a header name in parentheses")
-			return
-		}
-		for _, t := range rest {
-			if t.Text != "use_domain_only" {
-				bad(t, "only use_domain_only")
-				return
-			}
-		}
-	case "random":
-		if param != "" {
-			if _, err := ParseInt(param, 1, 100); err != nil {
-				p.d.Errorf(args[0].Pos, key, "random(2)", "invalid number of draws %q", param)
-				return
-			}
-		}
-		if len(rest) > 0 {
-			bad(rest[0], "balance random[(DRAWS)]")
-			return
-		}
-	case "url_param":
-		if len(rest) == 0 {
-			p.d.Errorf(args[0].Pos, key, "balance url_param NAME", "balance url_param needs a parameter name")
-			return
-		}
-		for i := 1; i < len(rest); i++ {
-			switch rest[i].Text {
-			case "check_post":
-				if i+1 < len(rest) {
-					if _, err := ParseInt(rest[i+1].Text, 0, 1<<20); err == nil {
-						i++
-					}
-				}
-			default:
-				bad(rest[i], "balance url_param NAME [check_post [MAX]]")
-				return
-			}
-		}
-	case "uri":
-		for i := 0; i < len(rest); i++ {
-			switch rest[i].Text {
-			case "whole", "path-only":
-			case "len", "depth":
-				if i+1 >= len(rest) {
-					p.d.Errorf(rest[i].Pos, key, "balance uri "+rest[i].Text+" N", "%s needs a number", rest[i].Text)
-					return
-				}
-				i++
-				if _, ok := p.intVal(rest[i], key, 0, 1<<20); !ok {
-					return
-				}
-			default:
-				bad(rest[i], "balance uri [len N] [depth N] [whole] [path-only]")
-				return
-			}
-		}
-	default:
-		if param != "" {
-			p.d.Errorf(args[0].Pos, key, "balance "+algo, "balance %s takes no parameter", algo)
-			return
-		}
-		if len(rest) > 0 {
-			bad(rest[0], "balance "+algo+" takes no argument")
-			return
-		}
 	}
 	b := p.balanceSpec(l.Pos)
-	b.Algorithm, b.Param, b.Args = algo, param, Texts(rest)
-	if len(b.Args) == 0 {
-		b.Args = nil
+	spec := *b
+	spec.Algorithm, spec.Param, spec.Args = algo, param, Texts(args[1:])
+	if len(spec.Args) == 0 {
+		spec.Args = nil
 	}
+	if _, err := a.Parse(spec); err != nil {
+		p.argError(key, args, err, a.Usage)
+		return
+	}
+	*b = spec
 	p.cur.BalancePos = l.Pos
 }
 
+// splitParam splits "hdr(Host)" into "hdr" and "Host"; a word without
+// parentheses has no parameter.
+func splitParam(w string) (name, param string, ok bool) {
+	i := strings.IndexByte(w, '(')
+	if i < 0 {
+		return w, "", !strings.Contains(w, ")")
+	}
+	if i == 0 || !strings.HasSuffix(w, ")") || strings.Count(w, "(") != 1 || strings.Count(w, ")") != 1 {
+		return "", "", false
+	}
+	return w[:i], w[i+1 : len(w)-1], true
+}
+
+func (p *parser) unknownAlgorithm(t Token, algo string) {
+	names := core.BalancerNames()
+	known := "varde has " + strings.Join(names, ", ")
+	if contains(haproxyOnlyAlgorithms, algo) {
+		p.d.Errorf(t.Pos, "balance", known, "balance %s is a HAProxy algorithm not supported by varde yet", algo)
+		return
+	}
+	p.d.Errorf(t.Pos, "balance", hintNearest(algo, names, known), "unknown balance algorithm %q", algo)
+}
+
+// argError reports a plugin's refusal at the word it names (*core.ArgError)
+// with its hint, or at the keyword with usage as the hint.
+func (p *parser) argError(key string, words []Token, err error, usage string) {
+	pos, msg, hint := words[0].Pos, err.Error(), usage
+	var ae *core.ArgError
+	if errors.As(err, &ae) {
+		msg, hint = ae.Msg, ae.Hint
+		if i := ae.Arg + 1; i > 0 && i < len(words) {
+			pos = words[i].Pos
+		}
+	}
+	p.d.Errorf(pos, key, hint, "%s", msg)
+}
+
+// parseHashType reads HAProxy 2.6's `hash-type map-based|consistent
+// [FUNCTION [avalanche]]`. The functions are those registered in core; each
+// line replaces the previous settings, as in HAProxy.
 func (p *parser) parseHashType(l Line, args []Token) {
 	const key = "hash-type"
+	const usage = "hash-type map-based|consistent [FUNCTION [avalanche]]"
 	if len(args) == 0 {
-		p.d.Errorf(l.Pos, key, "hash-type map-based|consistent [sdbm|djb2|wt6|crc32] [avalanche]", "hash-type needs a method")
+		p.d.Errorf(l.Pos, key, usage, "hash-type needs a method")
+		return
+	}
+	switch m := args[0].Text; m {
+	case "map-based", "consistent":
+	case "avalanche":
+		p.d.Errorf(args[0].Pos, key, "hash-type map-based sdbm avalanche", "hash-type avalanche is not supported anymore by HAProxy")
+		return
+	default:
+		p.d.Errorf(args[0].Pos, key, hintNearest(m, []string{"map-based", "consistent"}, "map-based or consistent"), "unknown hash-type %q", m)
+		return
+	}
+	fn, aval, ok := p.hashFunction(args[1:])
+	if !ok {
 		return
 	}
 	b := p.balanceSpec(l.Pos)
-	switch args[0].Text {
-	case "map-based", "consistent":
-		b.HashType = args[0].Text
-	default:
-		p.d.Errorf(args[0].Pos, key, hintNearest(args[0].Text, []string{"map-based", "consistent"}, "map-based or consistent"), "unknown hash-type %q", args[0].Text)
-		return
-	}
-	for _, t := range args[1:] {
-		switch t.Text {
-		case "sdbm", "djb2", "wt6", "crc32", "none":
-			b.HashFunc = t.Text
-		case "avalanche":
-			b.HashAvalanche = true
-		default:
-			p.d.Errorf(t.Pos, key, "sdbm, djb2, wt6, crc32, none or avalanche", "unknown hash function %q", t.Text)
+	spec := *b
+	spec.HashType, spec.HashFunc, spec.HashAvalanche = args[0].Text, fn, aval
+	// The algorithm judges its hash settings too (random ignores them).
+	if a, ok := core.LookupAlgorithm(spec.Algorithm); ok {
+		if _, err := a.Parse(spec); err != nil {
+			p.d.Errorf(l.Pos, key, usage, "balance %s refuses these hash settings: %v", spec.Algorithm, err)
+			return
 		}
 	}
+	*b = spec
+}
+
+// hashFunction reads `[FUNCTION [avalanche]]` after the hash-type method.
+func (p *parser) hashFunction(args []Token) (fn string, aval, ok bool) {
+	const key = "hash-type"
+	if len(args) == 0 {
+		return "", false, true
+	}
+	names := core.HashFuncNames()
+	if _, found := core.LookupHashFunc(args[0].Text); !found {
+		hint := hintNearest(args[0].Text, names, "one of "+strings.Join(names, ", "))
+		if args[0].Text == "avalanche" {
+			hint = "name the function first: hash-type consistent sdbm avalanche"
+		}
+		p.d.Errorf(args[0].Pos, key, hint, "unknown hash function %q", args[0].Text)
+		return "", false, false
+	}
+	if len(args) > 1 && args[1].Text != "avalanche" {
+		p.d.Errorf(args[1].Pos, key, "avalanche", "only 'avalanche' is a modifier for hash functions (got %q)", args[1].Text)
+		return "", false, false
+	}
+	if len(args) > 2 {
+		p.d.Errorf(args[2].Pos, key, "hash-type map-based|consistent [FUNCTION [avalanche]]", "unexpected %q after the modifier", args[2].Text)
+		return "", false, false
+	}
+	return args[0].Text, len(args) > 1, true
 }
 
 func (p *parser) parseCookie(l Line, args []Token) {

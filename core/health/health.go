@@ -12,8 +12,6 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
-	"sort"
-	"sync"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -62,47 +60,6 @@ type ProbeSpec struct {
 	HTTP HTTPSpec
 	// AgentSend is `agent-send STRING`, written before reading the reply.
 	AgentSend string
-}
-
-// ProbeFactory builds a probe from its spec.
-type ProbeFactory func(spec ProbeSpec) (Probe, error)
-
-var (
-	probesMu sync.RWMutex
-	probes   = map[string]ProbeFactory{}
-)
-
-// RegisterProbe makes a probe available by name; plugins call it from init().
-func RegisterProbe(name string, f ProbeFactory) {
-	probesMu.Lock()
-	defer probesMu.Unlock()
-	if _, dup := probes[name]; dup {
-		panic("health: probe registered twice: " + name)
-	}
-	probes[name] = f
-}
-
-// NewProbe builds the registered probe named by spec.Type.
-func NewProbe(spec ProbeSpec) (Probe, error) {
-	probesMu.RLock()
-	f, ok := probes[spec.Type]
-	probesMu.RUnlock()
-	if !ok {
-		return nil, fmt.Errorf("health: unknown check type %q (known: %v)", spec.Type, ProbeNames())
-	}
-	return f(spec)
-}
-
-// ProbeNames lists registered probes, sorted.
-func ProbeNames() []string {
-	probesMu.RLock()
-	defer probesMu.RUnlock()
-	out := make([]string, 0, len(probes))
-	for n := range probes {
-		out = append(out, n)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // On-error actions (`on-error`).

@@ -15,6 +15,9 @@ import (
 	_ "github.com/varde-lb/varde/plugins/balance/uri"
 	_ "github.com/varde-lb/varde/plugins/balance/url_param"
 
+	// Health probes (check, option httpchk, option ssl-hello-chk, agent-check).
+	_ "github.com/varde-lb/varde/plugins/check/all"
+
 	// Log targets (log TARGET ...).
 	_ "github.com/varde-lb/varde/plugins/sink/file"
 	_ "github.com/varde-lb/varde/plugins/sink/stdout"

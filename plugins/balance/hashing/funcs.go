@@ -9,10 +9,23 @@
 // do, so that the same key and server list select the same server.
 package hashing
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/varde-lb/varde/core"
+)
+
+// The functions are registered with core so that core/config judges
+// `hash-type ... FUNCTION` against what exists, without importing plugins.
+func init() {
+	core.RegisterHashFunc("sdbm", SDBM)
+	core.RegisterHashFunc("djb2", DJB2)
+	core.RegisterHashFunc("wt6", WT6)
+	core.RegisterHashFunc("crc32", CRC32)
+}
 
 // Func is a hash function over a key.
-type Func func(key []byte) uint32
+type Func = core.HashFunc
 
 // SDBM is HAProxy's default hash function.
 func SDBM(key []byte) uint32 {
@@ -87,17 +100,14 @@ func FullHash(a uint32) uint32 {
 	return a * 3221225473
 }
 
-// FuncByName returns the hash function HAProxy calls name ("" = sdbm).
+// FuncByName returns the registered hash function called name ("" = sdbm,
+// HAProxy's default).
 func FuncByName(name string) (Func, error) {
-	switch name {
-	case "", "sdbm":
+	if name == "" {
 		return SDBM, nil
-	case "djb2":
-		return DJB2, nil
-	case "wt6":
-		return WT6, nil
-	case "crc32":
-		return CRC32, nil
 	}
-	return nil, fmt.Errorf("unknown hash function %q (hint: one of sdbm, djb2, wt6, crc32)", name)
+	if f, ok := core.LookupHashFunc(name); ok {
+		return f, nil
+	}
+	return nil, fmt.Errorf("unknown hash function %q (hint: one of %v)", name, core.HashFuncNames())
 }

@@ -7,30 +7,39 @@ package hdr
 
 import (
 	"bytes"
-	"fmt"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/plugins/balance/hashing"
 )
 
 func init() {
-	core.RegisterBalancer("hdr", func(spec core.BalanceSpec) (core.Balancer, error) {
-		if spec.Param == "" {
-			return nil, fmt.Errorf("balance/hdr: missing header name (hint: balance hdr(Host))")
+	core.RegisterAlgorithm(core.Algorithm{Name: "hdr", Usage: Usage, HTTP: true, Parse: Parse})
+}
+
+// Usage is the accepted form of the balance line.
+const Usage = "balance hdr(NAME) [use_domain_only]"
+
+// Parse validates `balance hdr(NAME) [use_domain_only]`: the header name in
+// parentheses is required, the only modifier is use_domain_only.
+func Parse(spec core.BalanceSpec) (core.Build, error) {
+	if spec.Param == "" {
+		return nil, core.ArgErrorf(-1, "balance hdr(Host)", "hdr requires an http header field name")
+	}
+	k := Keyer{Name: spec.Param}
+	for i, a := range spec.Args {
+		if a != "use_domain_only" {
+			return nil, core.ArgErrorf(i, Usage, "hdr only accepts 'use_domain_only' modifier (got %q)", a)
 		}
-		k := Keyer{Name: spec.Param}
-		for _, a := range spec.Args {
-			if a != "use_domain_only" {
-				return nil, fmt.Errorf("balance/hdr: unknown argument %q (hint: hdr(NAME) [use_domain_only])", a)
-			}
-			k.DomainOnly = true
+		if i > 0 {
+			return nil, core.ArgErrorf(i, Usage, "unexpected %q after use_domain_only", a)
 		}
-		o, err := hashing.OptionsFromSpec(spec)
-		if err != nil {
-			return nil, fmt.Errorf("balance/hdr: %w", err)
-		}
-		return hashing.New(k.Key, o), nil
-	})
+		k.DomainOnly = true
+	}
+	o, err := hashing.OptionsFromSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return func() core.Balancer { return hashing.New(k.Key, o) }, nil
 }
 
 // Keyer extracts the header value.

@@ -6,7 +6,6 @@
 package random
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"sync/atomic"
@@ -16,20 +15,31 @@ import (
 )
 
 func init() {
-	core.RegisterBalancer("random", func(spec core.BalanceSpec) (core.Balancer, error) {
-		draws := 2
-		if spec.Param != "" {
-			n, err := strconv.Atoi(spec.Param)
-			if err != nil || n < 1 {
-				return nil, fmt.Errorf("balance/random: draws %q must be a positive integer (hint: random(2))", spec.Param)
-			}
-			draws = n
+	core.RegisterAlgorithm(core.Algorithm{Name: "random", Usage: Usage, Parse: Parse})
+}
+
+// Usage is the accepted form of the balance line.
+const Usage = "balance random[(DRAWS)]"
+
+// Parse validates `balance random[(DRAWS)]` as HAProxy 2.6 does: `random()`
+// means the default of 2 draws, DRAWS is an integer of at least 1.
+func Parse(spec core.BalanceSpec) (core.Build, error) {
+	draws := 2
+	if spec.Param != "" {
+		n, err := strconv.Atoi(spec.Param)
+		if err != nil {
+			return nil, core.ArgErrorf(-1, "balance random(2)", "random: number of draws %q is not an integer", spec.Param)
 		}
-		if len(spec.Args) > 0 {
-			return nil, fmt.Errorf("balance/random: unexpected argument %q (hint: random or random(DRAWS))", spec.Args[0])
+		if n < 1 {
+			return nil, core.ArgErrorf(-1, "balance random(2)", "random: number of draws must be at least 1 (got %d)", n)
 		}
-		return New(draws, spec.BalanceFactor), nil
-	})
+		draws = n
+	}
+	if len(spec.Args) > 0 {
+		return nil, core.ArgErrorf(0, Usage, "random takes no argument (got %q)", spec.Args[0])
+	}
+	factor := spec.BalanceFactor
+	return func() core.Balancer { return New(draws, factor) }, nil
 }
 
 // Balancer is the random algorithm.

@@ -7,23 +7,25 @@ package source
 
 import (
 	"encoding/binary"
-	"fmt"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/plugins/balance/hashing"
 )
 
 func init() {
-	core.RegisterBalancer("source", func(spec core.BalanceSpec) (core.Balancer, error) {
-		if len(spec.Args) > 0 || spec.Param != "" {
-			return nil, fmt.Errorf("balance/source: takes no argument (hint: balance source)")
-		}
-		o, err := hashing.OptionsFromSpec(spec)
-		if err != nil {
-			return nil, fmt.Errorf("balance/source: %w", err)
-		}
-		return hashing.New(Key, o), nil
-	})
+	core.RegisterAlgorithm(core.Algorithm{Name: "source", Usage: "balance source", Parse: Parse})
+}
+
+// Parse validates `balance source`, which takes no argument.
+func Parse(spec core.BalanceSpec) (core.Build, error) {
+	if err := core.NoArguments(spec); err != nil {
+		return nil, err
+	}
+	o, err := hashing.OptionsFromSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return func() core.Balancer { return hashing.New(Key, o) }, nil
 }
 
 // Key is the source address key: ctx.Src, or the request's client address

@@ -7,7 +7,6 @@ package uri
 
 import (
 	"bytes"
-	"fmt"
 	"strconv"
 
 	"github.com/varde-lb/varde/core"
@@ -15,17 +14,26 @@ import (
 )
 
 func init() {
-	core.RegisterBalancer("uri", func(spec core.BalanceSpec) (core.Balancer, error) {
-		k, err := ParseArgs(spec.Args)
-		if err != nil {
-			return nil, fmt.Errorf("balance/uri: %w", err)
-		}
-		o, err := hashing.OptionsFromSpec(spec)
-		if err != nil {
-			return nil, fmt.Errorf("balance/uri: %w", err)
-		}
-		return hashing.New(k.Key, o), nil
-	})
+	core.RegisterAlgorithm(core.Algorithm{Name: "uri", Usage: Usage, HTTP: true, Parse: Parse})
+}
+
+// Usage is the accepted form of the balance line.
+const Usage = "balance uri [len N] [depth N] [whole] [path-only]"
+
+// Parse validates a `balance uri` line and the hash settings.
+func Parse(spec core.BalanceSpec) (core.Build, error) {
+	if spec.Param != "" {
+		return nil, core.ArgErrorf(-1, Usage, "uri takes no parameter in parentheses (got %q)", spec.Param)
+	}
+	k, err := ParseArgs(spec.Args)
+	if err != nil {
+		return nil, err
+	}
+	o, err := hashing.OptionsFromSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	return func() core.Balancer { return hashing.New(k.Key, o) }, nil
 }
 
 // Keyer holds the uri options.
@@ -36,7 +44,9 @@ type Keyer struct {
 	PathOnly bool // drop scheme://authority of absolute URIs
 }
 
-// ParseArgs reads `len N`, `depth N`, `whole` and `path-only`.
+// ParseArgs reads `len N`, `depth N`, `whole` and `path-only` as HAProxy
+// 2.6 does: N is a positive integer (`len 0` is refused), words may repeat
+// and come in any order. Errors are *core.ArgError.
 func ParseArgs(args []string) (Keyer, error) {
 	var k Keyer
 	for i := 0; i < len(args); i++ {
@@ -47,11 +57,11 @@ func ParseArgs(args []string) (Keyer, error) {
 			k.PathOnly = true
 		case "len", "depth":
 			if i+1 >= len(args) {
-				return k, fmt.Errorf("%s needs a number (hint: uri %s 3)", a, a)
+				return k, core.ArgErrorf(i, "balance uri "+a+" 3", "'%s' expects a positive integer", a)
 			}
 			n, err := strconv.Atoi(args[i+1])
 			if err != nil || n <= 0 {
-				return k, fmt.Errorf("%s expects a positive integer, got %q (hint: uri %s 3)", a, args[i+1], a)
+				return k, core.ArgErrorf(i+1, "balance uri "+a+" 3", "'%s' expects a positive integer (got %q)", a, args[i+1])
 			}
 			i++
 			if a == "len" {
@@ -60,7 +70,7 @@ func ParseArgs(args []string) (Keyer, error) {
 				k.Depth = n
 			}
 		default:
-			return k, fmt.Errorf("unknown argument %q (hint: len N, depth N, whole, path-only)", a)
+			return k, core.ArgErrorf(i, Usage, "uri only accepts 'len', 'depth', 'path-only' and 'whole' (got %q)", a)
 		}
 	}
 	return k, nil

@@ -11,34 +11,58 @@ package urlparam
 
 import (
 	"bytes"
-	"fmt"
+	"strconv"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/plugins/balance/hashing"
 )
 
 func init() {
-	core.RegisterBalancer("url_param", func(spec core.BalanceSpec) (core.Balancer, error) {
-		if len(spec.Args) == 0 || spec.Args[0] == "" {
-			return nil, fmt.Errorf("balance/url_param: missing parameter name (hint: balance url_param userid)")
+	core.RegisterAlgorithm(core.Algorithm{Name: "url_param", Usage: Usage, HTTP: true, Parse: Parse})
+}
+
+// Usage is the accepted form of the balance line.
+const Usage = "balance url_param NAME [check_post [MAX_WAIT]]"
+
+// Parse validates `balance url_param NAME [check_post [MAX_WAIT]]` as
+// HAProxy 2.6 does: a name is required, the only modifier is check_post,
+// and its old MAX_WAIT number is accepted and ignored.
+func Parse(spec core.BalanceSpec) (core.Build, error) {
+	if spec.Param != "" {
+		return nil, core.ArgErrorf(-1, Usage, "url_param takes its name as an argument, not in parentheses")
+	}
+	if len(spec.Args) == 0 || spec.Args[0] == "" {
+		return nil, core.ArgErrorf(-1, "balance url_param userid", "url_param requires an URL parameter name")
+	}
+	if err := parseModifiers(spec.Args[1:]); err != nil {
+		return nil, err
+	}
+	o, err := hashing.OptionsFromSpec(spec)
+	if err != nil {
+		return nil, err
+	}
+	k := Keyer{Name: []byte(spec.Args[0])}
+	return func() core.Balancer { return hashing.New(k.Key, o) }, nil
+}
+
+// parseModifiers checks what follows the name; indexes in errors count the
+// name, as in BalanceSpec.Args.
+func parseModifiers(mods []string) error {
+	if len(mods) == 0 {
+		return nil
+	}
+	if mods[0] != "check_post" {
+		return core.ArgErrorf(1, Usage, "url_param only accepts 'check_post' modifier (got %q)", mods[0])
+	}
+	if len(mods) > 1 {
+		if n, err := strconv.Atoi(mods[1]); err != nil || n < 0 {
+			return core.ArgErrorf(2, Usage, "check_post's MAX_WAIT must be a number (got %q)", mods[1])
 		}
-		for i := 1; i < len(spec.Args); i++ {
-			switch spec.Args[i] {
-			case "check_post":
-				// Optional max length follows; body lookup is not done.
-				if i+1 < len(spec.Args) {
-					i++
-				}
-			default:
-				return nil, fmt.Errorf("balance/url_param: unknown argument %q (hint: url_param NAME [check_post])", spec.Args[i])
-			}
-		}
-		o, err := hashing.OptionsFromSpec(spec)
-		if err != nil {
-			return nil, fmt.Errorf("balance/url_param: %w", err)
-		}
-		return hashing.New(Keyer{Name: []byte(spec.Args[0])}.Key, o), nil
-	})
+	}
+	if len(mods) > 2 {
+		return core.ArgErrorf(3, Usage, "unexpected %q after url_param", mods[2])
+	}
+	return nil
 }
 
 // Keyer finds the parameter Name.

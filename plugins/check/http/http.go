@@ -20,7 +20,18 @@ import (
 )
 
 func init() {
-	health.RegisterProbe("http", func(spec health.ProbeSpec) (health.Probe, error) { return New(spec.HTTP) })
+	health.RegisterProbeType(health.ProbeType{Name: "http", Option: "httpchk", Parse: parse})
+}
+
+// parse compiles the check once to validate it (core/config runs this when
+// the configuration is checked); every server then shares the compiled,
+// read-only request and rules.
+func parse(spec health.ProbeSpec) (health.BuildProbe, error) {
+	p, err := New(spec.HTTP)
+	if err != nil {
+		return nil, err
+	}
+	return func() health.Probe { return p }, nil
 }
 
 // maxResponse is HAProxy's tune.chksize default: what a check reads at most.
@@ -50,12 +61,12 @@ func New(spec health.HTTPSpec) (*Probe, error) {
 		case "rstatus", "rstring":
 			re, err := regexp.Compile(e.Pattern)
 			if err != nil {
-				return nil, fmt.Errorf("check/http: http-check expect %s %q: %w", e.Kind, e.Pattern, err)
+				return nil, core.ArgErrorf(-1, "a regular expression in Go's RE2 syntax (no backreferences or lookarounds)", "http-check expect %s %q: %v", e.Kind, e.Pattern, err)
 			}
 			r.re = re
 		case "string":
 		default:
-			return nil, fmt.Errorf("check/http: http-check expect %q: want status, rstatus, string or rstring", e.Kind)
+			return nil, core.ArgErrorf(-1, "status, rstatus, string or rstring", "http-check expect %q is not supported by the http probe", e.Kind)
 		}
 		if e.Kind == "string" || e.Kind == "rstring" {
 			p.body = true

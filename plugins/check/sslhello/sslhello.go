@@ -16,7 +16,8 @@ import (
 )
 
 func init() {
-	health.RegisterProbe("ssl-hello", func(health.ProbeSpec) (health.Probe, error) { return Probe{}, nil })
+	health.RegisterProbeType(health.ProbeType{Name: "ssl-hello", Option: "ssl-hello-chk",
+		Parse: func(health.ProbeSpec) (health.BuildProbe, error) { return func() health.Probe { return Probe{} }, nil }})
 }
 
 // Probe sends a ClientHello.

@@ -13,6 +13,7 @@ package file
 
 import (
 	"compress/gzip"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,16 +24,51 @@ import (
 	"sync"
 	"time"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("file", func(t logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterTarget(core.SinkScheme{
+		Name:    "file",
+		Options: []string{"retention", "rotate", "keep", "compress", "rotate-every"},
+		Stores:  true,
+		Format:  "raw",
+		Len:     64 << 10,
+		Parse:   parseTarget,
+		Check:   checkTarget,
+	}, func(t logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
 		return Open(Config{
 			Path: t.Address, MaxSize: t.RotateSize, Keep: t.Keep, Compress: t.Compress,
 			RotateEvery: t.RotateEvery, Retention: t.Retention,
 		}, env.Logger, env.Now)
 	})
+}
+
+// parseTarget wants an absolute path: a relative one would depend on the
+// directory varde happens to be started from.
+func parseTarget(t core.LogTarget) error {
+	if !filepath.IsAbs(t.Address) {
+		return core.ArgErrorf(-1, "write an absolute path: file@/var/log/varde/access.log", "log file path %q is not absolute", t.Address)
+	}
+	return nil
+}
+
+// checkTarget refuses, at configuration time, what Open would: a missing
+// directory (Open creates the file, not its directory).
+func checkTarget(t core.LogTarget) error {
+	dir := filepath.Dir(t.Address)
+	st, err := os.Stat(dir)
+	switch {
+	case err != nil:
+		return core.ArgErrorf(-1, "create "+dir+" (writable by varde) or fix the path", "log directory %s: %v", dir, errors.Unwrap(err))
+	case !st.IsDir():
+		return core.ArgErrorf(-1, "fix the path", "log directory %s is not a directory", dir)
+	}
+	if st, err := os.Stat(t.Address); err == nil && st.IsDir() {
+		return core.ArgErrorf(-1, "name a file, not a directory", "log file %s is a directory", t.Address)
+	}
+	return nil
 }
 
 // Config is one file target.

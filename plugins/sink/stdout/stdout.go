@@ -6,17 +6,18 @@ import (
 	"io"
 	"os"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("stdout", func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterTarget(core.SinkScheme{Name: "stdout", NoAddress: true}, func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
 		if env.Stdout != nil {
 			return &Sink{f: env.Stdout}, nil
 		}
 		return &Sink{f: os.Stdout}, nil
 	})
-	logpipe.RegisterSink("stderr", func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterTarget(core.SinkScheme{Name: "stderr", NoAddress: true}, func(_ logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
 		if env.Stderr != nil {
 			return &Sink{f: env.Stderr}, nil
 		}

@@ -9,11 +9,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("tcp", func(t logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
+	// No Check: the sink connects (and resolves) lazily and reconnects,
+	// so an unreachable server at start is not an error, as in HAProxy.
+	logpipe.RegisterTarget(core.SinkScheme{Name: "tcp", Aliases: []string{"tcp4", "tcp6"}, HostPort: true}, func(t logpipe.TargetSpec, env logpipe.SinkEnv) (logpipe.Sink, error) {
 		return New(t.Address), nil
 	})
 }

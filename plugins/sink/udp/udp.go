@@ -7,13 +7,28 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("udp", func(t logpipe.TargetSpec, _ logpipe.SinkEnv) (logpipe.Sink, error) {
+	logpipe.RegisterTarget(core.SinkScheme{
+		Name:     "udp",
+		Aliases:  []string{"udp4", "udp6", "ipv4", "ipv6"},
+		HostPort: true,
+		Check:    check,
+	}, func(t logpipe.TargetSpec, _ logpipe.SinkEnv) (logpipe.Sink, error) {
 		return Dial(t.Address)
 	})
+}
+
+// check resolves the address as Dial will at start, so that a host name
+// that does not resolve is a configuration error, not a failed start.
+func check(t core.LogTarget) error {
+	if _, err := net.ResolveUDPAddr("udp", t.Address); err != nil {
+		return core.ArgErrorf(-1, "use an address or a name that resolves", "cannot resolve %s: %v", t.Address, err)
+	}
+	return nil
 }
 
 // Sink sends each message as one datagram.

@@ -8,11 +8,15 @@ import (
 	"net"
 	"sync"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/logpipe"
 )
 
 func init() {
-	logpipe.RegisterSink("unix", func(t logpipe.TargetSpec, _ logpipe.SinkEnv) (logpipe.Sink, error) {
+	// A bare path on a log line is this target too (core.ParseLogTarget).
+	// No Check: the socket is connected lazily, as the syslog daemon may
+	// start after varde.
+	logpipe.RegisterTarget(core.SinkScheme{Name: "unix", Aliases: []string{"uxdg"}}, func(t logpipe.TargetSpec, _ logpipe.SinkEnv) (logpipe.Sink, error) {
 		return New(t.Address), nil
 	})
 }
