@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"sync/atomic"
 	"syscall"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
@@ -17,9 +14,10 @@ import (
 	"github.com/varde-lb/varde/core/stats"
 )
 
-// The log pipeline of a generation: formats and targets are checked at
-// Prepare (every log-format compiles, every file target's directory exists
-// and is writable), files and sockets open at Start. It starts before the
+// The log pipeline of a generation: every log-format compiles at Prepare
+// (each sink checks its own target when the configuration is validated:
+// a file@ directory exists and is writable), files and sockets open at
+// Start. It starts before the
 // engine (the engine logs into it) and stops after it, so every
 // transaction of the graceful stop is flushed. SIGUSR1 reopens log files
 // for external logrotate setups.
@@ -53,44 +51,9 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 			d.Add(diag.Locate(err, p.LogFormat.Pos, "log-format", "see docs/logging.md for the supported %-variables"))
 		}
 	}
-	for _, l := range logLines(c) {
-		if l.Kind == "file" {
-			checkWritable(l, d)
-		}
-	}
 	pt := &part{g: g, cfg: c}
 	g.AddExtra(pt.extra)
 	return pt
-}
-
-func logLines(c *config.Config) []*config.Log {
-	out := append([]*config.Log(nil), c.Global.Logs...)
-	for _, p := range c.Frontends {
-		out = append(out, p.Logs...)
-	}
-	return out
-}
-
-// checkWritable refuses a file target whose directory is missing or not
-// writable: the file sink would fail to open it at start.
-func checkWritable(l *config.Log, d *diag.List) {
-	dir := filepath.Dir(l.Path)
-	st, err := os.Stat(dir)
-	switch {
-	case err != nil:
-		d.Errorf(l.Pos, "log", "create the directory (and give varde's user write access) or fix the path", "log directory %s: %v", dir, unwrapPath(err))
-	case !st.IsDir():
-		d.Errorf(l.Pos, "log", "fix the path", "log directory %s is not a directory", dir)
-	case unix.Access(dir, unix.W_OK) != nil:
-		d.Errorf(l.Pos, "log", "give varde's user write access to the directory", "log directory %s is not writable", dir)
-	}
-}
-
-func unwrapPath(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
-		return pe.Err
-	}
-	return err
 }
 
 func (pt *part) Start(ctx context.Context) error {

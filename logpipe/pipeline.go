@@ -15,6 +15,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/varde-lb/varde/core"
 	"io"
 	"log/slog"
 	"os"
@@ -272,8 +273,8 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 	maxLen := ts.Len
 	if maxLen == 0 {
 		maxLen = 1024
-		if ts.Scheme == "file" {
-			maxLen = 64 << 10
+		if sc, ok := core.LookupSinkScheme(ts.Scheme); ok && sc.Len > 0 {
+			maxLen = sc.Len
 		}
 	}
 	host := p.opts.Hostname

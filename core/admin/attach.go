@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"sort"
 	"strings"
 	"time"
 
@@ -230,13 +231,9 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 	if p.Timeouts.Check > 0 {
 		hc.Timeout = p.Timeouts.Check + p.Timeouts.Connect
 	}
-	switch {
-	case p.Option("httpchk") != nil:
-		hc.Probe = health.ProbeSpec{Type: "http", HTTP: httpSpec(p)}
-	case p.Option("ssl-hello-chk") != nil:
-		hc.Probe = health.ProbeSpec{Type: "ssl-hello"}
-	default:
-		hc.Probe = health.ProbeSpec{Type: "tcp"}
+	hc.Probe = health.ProbeSpec{Type: probeOf(p)}
+	if hc.Probe.Type == "http" {
+		hc.Probe.HTTP = httpSpec(p)
 	}
 	if s.AgentCheck {
 		ag := &health.AgentConfig{Port: int(s.AgentPort), Inter: s.AgentInter, Send: s.AgentSend}
@@ -250,6 +247,23 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 		hc.Agent = ag
 	}
 	return hc, nil
+}
+
+// probeOf is the probe the proxy's options select (each probe registers
+// the option that selects it: httpchk, ssl-hello-chk); a plain TCP connect
+// otherwise. Options are visited in name order so the choice is stable.
+func probeOf(p *config.Proxy) string {
+	names := make([]string, 0, len(p.Options))
+	for name := range p.Options {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if t, ok := health.ProbeForOption(name); ok && p.Option(name) != nil {
+			return t
+		}
+	}
+	return "tcp"
 }
 
 func httpSpec(p *config.Proxy) health.HTTPSpec {

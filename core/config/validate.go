@@ -34,6 +34,8 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateProxy(px, d)
 	}
 	c.validateGlobal(d)
+	c.CheckLogTargets(d)
+	c.CheckProbes(d)
 	if len(c.Proxies) > 0 && len(c.Frontends) == 0 {
 		d.Warnf(c.Proxies[0].Pos, c.Proxies[0].Kind, "add a frontend or listen section with a bind line", "no frontend or listen section: varde will not accept any connection")
 	}
@@ -282,8 +284,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 			warnHTTP(o.Pos, "option forwardfor")
 		}
 		if px.IsBackend() && px.Balance != nil {
-			switch px.Balance.Algorithm {
-			case "uri", "url_param", "hdr":
+			if balanceNeedsHTTP(px.Balance) {
 				d.Warnf(px.BalancePos, "balance", "add `mode http`, or use balance source in mode tcp", "balance %s needs mode http; roundrobin is used for %s %q", px.Balance.Algorithm, px.Kind, px.Name)
 			}
 		}

@@ -3,10 +3,9 @@
 // same value reaches the same server. Requests without the parameter fall
 // back to round robin, as in HAProxy.
 //
-// HAProxy's `check_post` (look for the parameter in a POST body) is
-// accepted but not enforced: varde never buffers request bodies before
-// choosing a server, so POST requests without the parameter in the query
-// go round robin.
+// HAProxy's `check_post` (look for the parameter in a POST body) is refused
+// until built: varde never buffers request bodies before choosing a
+// server, so POST requests would silently go round robin.
 package urlparam
 
 import (
@@ -62,7 +61,8 @@ func parseModifiers(mods []string) error {
 	if len(mods) > 2 {
 		return core.ArgErrorf(3, Usage, "unexpected %q after url_param", mods[2])
 	}
-	return nil
+	return core.ArgErrorf(1, "remove check_post; POST requests whose query lacks the parameter are then balanced round robin, knowingly",
+		"check_post is not built yet: the parameter would not be looked for in POST bodies")
 }
 
 // Keyer finds the parameter Name.

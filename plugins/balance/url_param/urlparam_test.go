@@ -37,7 +37,10 @@ func TestValue(t *testing.T) {
 
 func TestAffinityAndFallback(t *testing.T) {
 	ss := bt.Servers(1, 1, 1)
-	b, err := core.NewBalancer(core.BalanceSpec{Algorithm: "url_param", Args: []string{"uid", "check_post", "64"}})
+	if _, err := core.NewBalancer(core.BalanceSpec{Algorithm: "url_param", Args: []string{"uid", "check_post", "64"}}); err == nil {
+		t.Fatal("check_post accepted: it is not built, so it must be refused")
+	}
+	b, err := core.NewBalancer(core.BalanceSpec{Algorithm: "url_param", Args: []string{"uid"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 	"compress/gzip"
 	"errors"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"log/slog"
 	"os"
@@ -64,6 +65,8 @@ func checkTarget(t core.LogTarget) error {
 		return core.ArgErrorf(-1, "create "+dir+" (writable by varde) or fix the path", "log directory %s: %v", dir, errors.Unwrap(err))
 	case !st.IsDir():
 		return core.ArgErrorf(-1, "fix the path", "log directory %s is not a directory", dir)
+	case unix.Access(dir, unix.W_OK) != nil:
+		return core.ArgErrorf(-1, "give varde's user write access to "+dir, "log directory %s is not writable", dir)
 	}
 	if st, err := os.Stat(t.Address); err == nil && st.IsDir() {
 		return core.ArgErrorf(-1, "name a file, not a directory", "log file %s is a directory", t.Address)
