@@ -1,0 +1,187 @@
+package sample
+
+import (
+	"bytes"
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// HTTP request and response fetches (configuration.txt §7.3.6).
+
+const atReq = AtRequest | AtResponse | AtLog // the request stays readable
+
+func init() {
+	reqStr := func(name, doc string, get func(c *Ctx) ([]byte, bool)) {
+		RegisterFetch(&Fetch{Name: name, Out: TypeStr, Where: atReq, Doc: doc,
+			Eval: func(c *Ctx, _ *Args, out *Value) bool {
+				if c.Req == nil {
+					return false
+				}
+				b, ok := get(c)
+				if ok {
+					out.SetStr(b)
+				}
+				return ok
+			}})
+	}
+	reqStr("method", "the request method", func(c *Ctx) ([]byte, bool) { return c.Req.Method(), true })
+	reqStr("path", "the path: from the first slash to before the question mark", func(c *Ctx) ([]byte, bool) { return c.Req.Path(), true })
+	reqStr("url", "the request target as received", func(c *Ctx) ([]byte, bool) { return c.Req.URI(), true })
+	reqStr("pathq", "the path with the query string", func(c *Ctx) ([]byte, bool) { return c.Req.URI(), true })
+	reqStr("query", "the query string without '?'; no sample without '?'", func(c *Ctx) ([]byte, bool) {
+		return c.Req.Query(), bytes.IndexByte(c.Req.URI(), '?') >= 0
+	})
+	RegisterFetch(&Fetch{Name: "base", Out: TypeStr, Where: atReq, EvalBuf: fetchBase,
+		Doc: "the first Host header's value followed by the path"})
+	RegisterFetch(&Fetch{Name: "req.proto_http", Out: TypeBool, Where: atReq,
+		Doc: "true when the request is HTTP",
+		Eval: func(c *Ctx, _ *Args, out *Value) bool {
+			out.SetBool(c.Req != nil && len(c.Req.Method()) > 0)
+			return true
+		}})
+	registerHeaderFetches()
+	registerCookieFetches()
+	registerParamFetches()
+}
+
+// compileHdr reads ([name[,occ]]): the name is lowered, an occurrence
+// selects one value.
+func compileHdr(args []string, a *Args) error {
+	a.Str[0] = strings.ToLower(strings.TrimSpace(a.Str[0]))
+	a.Int[1] = -1
+	if len(args) > 1 {
+		n, err := strconv.Atoi(strings.TrimSpace(args[1]))
+		if err != nil || n == 0 {
+			return fmt.Errorf("occurrence %q: want a non-zero integer (1 = first, -1 = last)", args[1])
+		}
+		a.Int[1], a.Single = int64(n), true
+	}
+	return nil
+}
+
+func reqHeaders(c *Ctx) Headers {
+	if c.Req == nil {
+		return nil
+	}
+	return c.Req
+}
+
+func resHeaders(c *Ctx) Headers { return c.Res }
+
+func registerHeaderFetches() {
+	type src struct {
+		prefix string
+		where  Stage
+		h      func(*Ctx) Headers
+	}
+	for _, s := range []src{{"req.", atReq, reqHeaders}, {"res.", AtResponse, resHeaders}} {
+		hdrs := s.h
+		for _, full := range []bool{false, true} {
+			full := full
+			name, cnt := s.prefix+"hdr", s.prefix+"hdr_cnt"
+			if full {
+				name, cnt = s.prefix+"fhdr", s.prefix+"fhdr_cnt"
+			}
+			RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeStr, Where: s.where, Compile: compileHdr,
+				Doc: "the last value (or occurrence N) of the header; hdr splits at commas, fhdr does not",
+				Eval: func(c *Ctx, a *Args, out *Value) bool {
+					h := hdrs(c)
+					if h == nil {
+						return false
+					}
+					v, ok := headerOcc(h, a.Str[0], full, int(a.Int[1]))
+					out.SetStr(v)
+					return ok
+				},
+				Each: func(c *Ctx, a *Args, vis Visitor) bool {
+					h := hdrs(c)
+					if h == nil {
+						return false
+					}
+					val := &c.each
+					return eachHeader(h, a.Str[0], full, func(b []byte) bool { val.SetStr(b); return vis.Visit(val) })
+				}})
+			RegisterFetch(&Fetch{Name: cnt, MaxArgs: 1, Out: TypeInt, Where: s.where, Compile: compileHdr,
+				Doc: "the number of values of the header (of every header without a name)",
+				Eval: func(c *Ctx, a *Args, out *Value) bool {
+					h := hdrs(c)
+					if h == nil {
+						return false
+					}
+					out.SetInt(int64(countHeader(h, a.Str[0], full)))
+					return true
+				}})
+		}
+		RegisterFetch(&Fetch{Name: s.prefix + "hdr_val", MaxArgs: 2, Out: TypeInt, Where: s.where, Compile: compileHdr,
+			Doc: "the header's value (as req.hdr) read as an integer",
+			Eval: func(c *Ctx, a *Args, out *Value) bool {
+				h := hdrs(c)
+				if h == nil {
+					return false
+				}
+				v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
+				n, isInt := parseInt(v)
+				out.SetInt(n)
+				return ok && isInt
+			},
+			Each: func(c *Ctx, a *Args, vis Visitor) bool {
+				h := hdrs(c)
+				if h == nil {
+					return false
+				}
+				val := &c.each
+				return eachHeader(h, a.Str[0], false, func(b []byte) bool {
+					n, ok := parseInt(b)
+					val.SetInt(n)
+					return ok && vis.Visit(val)
+				})
+			}})
+		RegisterFetch(&Fetch{Name: s.prefix + "hdr_ip", MaxArgs: 2, Out: TypeAddr, Where: s.where, Compile: compileHdr,
+			Doc: "the header's value (as req.hdr) read as an IP address; an IPv4 address may carry a :port",
+			Eval: func(c *Ctx, a *Args, out *Value) bool {
+				h := hdrs(c)
+				if h == nil {
+					return false
+				}
+				v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
+				return ok && parseHdrIP(v, out)
+			}})
+	}
+	for _, alias := range [][2]string{{"hdr", "req.hdr"}, {"hdr_cnt", "req.hdr_cnt"}, {"hdr_val", "req.hdr_val"}, {"hdr_ip", "req.hdr_ip"},
+		{"shdr", "res.hdr"}, {"fhdr", "req.fhdr"}} {
+		f := *fetches[alias[1]]
+		f.Name, f.Doc = alias[0], "same as "+alias[1]
+		RegisterFetch(&f)
+	}
+}
+
+// parseHdrIP reads an address, dropping the :port HAProxy tolerates after
+// an IPv4 address.
+func parseHdrIP(b []byte, out *Value) bool {
+	out.Type, out.Str = TypeStr, b
+	if castAddr(out) {
+		return true
+	}
+	if i := bytes.LastIndexByte(b, ':'); i > 0 && bytes.IndexByte(b[:i], ':') < 0 {
+		if _, ok := parseInt(b[i+1:]); ok {
+			*out = Value{Type: TypeStr, Str: b[:i]}
+			return castAddr(out)
+		}
+	}
+	return false
+}
+
+func fetchBase(c *Ctx, _ *Args, out *Value, scratch []byte) ([]byte, bool) {
+	if c.Req == nil {
+		return scratch, false
+	}
+	host, ok := headerOcc(c.Req, "host", true, 1)
+	if !ok {
+		return scratch, false
+	}
+	start := len(scratch)
+	scratch = append(append(scratch, host...), c.Req.Path()...)
+	out.SetStr(scratch[start:])
+	return scratch, true
+}
