@@ -212,7 +212,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"src", "10.0.0.300"}, "bad address"},
 		{[]string{"src", "10.0.0.0/33"}, "bad network"},
 		{[]string{"src", "-m", "beg", "10."}, "not usable on an address"},
-		{[]string{"path", "-m", "ip", "1.2.3.4"}, "not usable on a string"},
+		{[]string{"path", "-m", "bool"}, "not usable on a string"},
 		{[]string{"path", "-m", "bogus", "x"}, `unknown match method "bogus"`},
 		{[]string{"path", "-m"}, "-m needs a match method"},
 		{[]string{"path", "-x", "y"}, `unknown flag "-x"`},

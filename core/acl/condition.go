@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // Condition is a compiled `if COND` / `unless COND`.
@@ -132,7 +133,7 @@ func ParseCondition(tokens []string, lookup func(name string) (Matcher, bool)) (
 			if PredefinedUnsupported(name) {
 				return nil, &Error{Criterion: name, Token: i, Msg: "HAProxy's predefined ACL is not supported by varde", Hint: "declare an equivalent `acl` with a supported criterion"}
 			}
-			if _, isCrit := criteria[name]; isCrit {
+			if isCriterion(name) {
 				hint = "criteria are used in `acl` lines or in braces: `{ " + name + " ... }`"
 			}
 			return nil, &Error{Criterion: name, Token: i, Msg: "unknown ACL", Hint: hint}
@@ -277,4 +278,14 @@ func Predefined(name string) (Matcher, bool) {
 func PredefinedUnsupported(name string) bool {
 	w, ok := predefined[name]
 	return ok && w == nil
+}
+
+// isCriterion reports whether name is an ACL keyword or a fetch, so that a
+// criterion written where an ACL name is expected gets a precise hint.
+func isCriterion(name string) bool {
+	if _, ok := keywords[name]; ok {
+		return true
+	}
+	_, ok := sample.LookupFetch(name)
+	return ok
 }

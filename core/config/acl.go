@@ -12,39 +12,18 @@ import (
 // aclFlags take a value when true.
 var aclFlags = map[string]bool{"-i": false, "-n": false, "-M": false, "--": false, "-f": true, "-m": true, "-u": true}
 
-// parseACLBody reads `CRITERION [flags] VALUES...` from words into a.
+// parseACLBody reads `CRITERION [flags] VALUES...` from words into a. The
+// criterion is any sample expression core/sample compiles (an ACL keyword
+// such as hdr_beg(host), or req.hdr(host),lower); the ACL is compiled here
+// with core/acl, the engine's own compiler, so that `varde check` accepts
+// exactly what `varde run` evaluates.
 func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) bool {
 	if len(words) == 0 {
 		p.d.Errorf(at, kw, "e.g. acl is_api path_beg /api", "ACL needs a criterion")
 		return false
 	}
-	crit := words[0].Text
-	if i := strings.IndexByte(crit, '('); i >= 0 {
-		if !strings.HasSuffix(crit, ")") {
-			p.d.Errorf(words[0].Pos, kw, "close the parenthesis: "+crit+")", "unbalanced parenthesis in %q", crit)
-			return false
-		}
-		a.Arg = crit[i+1 : len(crit)-1]
-		crit = crit[:i]
-	}
-	// HAProxy allows converters/sample fetch suffixes such as ",lower";
-	// varde supports the plain criteria only.
-	if strings.Contains(crit, ",") {
-		p.d.Errorf(words[0].Pos, kw, "use -i for case-insensitive matching", "sample converters (%q) are not supported by varde", words[0].Text)
-		return false
-	}
-	if !knownCriterion(crit) {
-		if _, err := acl.Parse(words[0].Text, nil, nil); err != nil {
-			var ae *acl.Error
-			if errors.As(err, &ae) && ae.Msg != "unknown criterion" {
-				p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
-				return false
-			}
-		}
-		p.d.Errorf(words[0].Pos, kw, hintNearest(crit, acl.Criteria(), "see docs/config.md for the supported criteria"), "unknown ACL criterion %q", crit)
-		return false
-	}
-	a.Criterion = crit
+	text := words[0].Text
+	a.Criterion, a.Arg = splitCriterion(text)
 	rest := words[1:]
 	for len(rest) > 0 {
 		f := rest[0].Text
@@ -67,51 +46,56 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 		}
 	}
 	a.Values = append([]Token(nil), rest...)
-	switch crit {
-	case "hdr", "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "hdr_cnt", "hdr_val", "hdr_len", "url_param", "urlp", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg", "req.hdr", "req.fhdr", "req.cook", "nbsrv":
-		if a.Arg == "" && crit != "hdr_cnt" && crit != "cook" && crit != "req.cook" {
-			p.d.Errorf(words[0].Pos, kw, crit+"(NAME)", "ACL criterion %s needs a name in parentheses", crit)
-			return false
-		}
+	if (a.Criterion == "src" || a.Criterion == "dst") && !p.checkAddrValues(a, kw) {
+		return true // reported per value, with its column
 	}
-	if crit == "src" || crit == "dst" {
-		bad := false
-		for _, v := range a.Values {
-			if _, err := parsePrefixOrAddr(v.Text); err != nil {
-				p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
-				bad = true
-			}
-		}
-		if bad {
-			return true
-		}
-	}
-	// Compile with the engine's own ACL compiler, so that `varde check`
-	// accepts exactly what `varde run` can evaluate.
 	values := make([]string, len(a.Values))
 	for i, v := range a.Values {
 		values[i] = v.Text
 	}
-	if _, err := acl.Parse(words[0].Text, a.Flags, values); err != nil {
-		var ae *acl.Error
-		if errors.As(err, &ae) {
-			p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
-		} else {
-			p.d.Errorf(words[0].Pos, kw, "", "ACL criterion %q: %v", crit, err)
-		}
+	if _, err := acl.Parse(text, a.Flags, values); err != nil {
+		p.aclError(words[0].Pos, kw, text, err)
 		return false
 	}
 	return true
 }
 
-// knownCriterion reports whether the ACL compiler knows crit.
-func knownCriterion(crit string) bool {
-	for _, c := range acl.Criteria() {
-		if c == crit {
-			return true
+// splitCriterion keeps `name(arg)` as its two parts, as the model always
+// did; an expression with converters stays whole in Criterion.
+func splitCriterion(text string) (crit, arg string) {
+	i := strings.IndexAny(text, "(,")
+	if i < 0 || text[i] != '(' || strings.IndexByte(text, ')') != len(text)-1 {
+		return text, ""
+	}
+	return text[:i], text[i+1 : len(text)-1]
+}
+
+func (p *parser) checkAddrValues(a *ACL, kw string) bool {
+	ok := true
+	for _, v := range a.Values {
+		if _, err := parsePrefixOrAddr(v.Text); err != nil {
+			p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
+			ok = false
 		}
 	}
-	return false
+	return ok
+}
+
+func (p *parser) aclError(pos diag.Pos, kw, text string, err error) {
+	var ae *acl.Error
+	if !errors.As(err, &ae) {
+		p.d.Errorf(pos, kw, "", "ACL criterion %q: %v", text, err)
+		return
+	}
+	crit := ae.Criterion
+	if crit == "" {
+		crit = text
+	}
+	if ae.Msg == "unknown criterion" {
+		p.d.Errorf(pos, kw, hintNearest(crit, acl.Criteria(), "see docs/samples.md for the supported criteria"), "unknown ACL criterion %q", crit)
+		return
+	}
+	p.d.Errorf(pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
 }
 
 // parseACL reads `acl NAME CRITERION [flags] VALUES...`.
