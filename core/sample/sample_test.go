@@ -260,10 +260,20 @@ func TestTemplate(t *testing.T) {
 	if string(out) != "be_www_example_com%-x" || !tpl.Dynamic() {
 		t.Errorf("got %q", out)
 	}
+	tpl, err = ParseTemplate("%ci:%cp 100% %b", Options{Where: AtRequest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out, _ := tpl.Append(nil, c, nil); string(out) != "192.0.2.1:40000 100% be" {
+		t.Errorf("aliases: got %q", out)
+	}
 	for in, want := range map[string]string{
 		"%[src":          `%[ at offset 0: missing ']' after "src"`,
 		"x%[status]":     `%[ at offset 1: fetch "status" is not available at request time (hint: it exists at response, log time)`,
 		"%[req.hdrx(a)]": `%[ at offset 0: unknown fetch "req.hdrx" (hint: did you mean "req.hdr"?)`,
+		"a %Tq":          `%Tq at offset 2: log-format variable %Tq is not supported in this value (hint: use a %[fetch] expression, e.g. %[req.hdr(host)])`,
+		"%{+Q}ci":        `%{...} flags at offset 0 are not supported in this value (hint: write the value without flags)`,
+		"%ST":            `%ST at offset 0: fetch "status" is not available at request time (hint: it exists at response, log time)`,
 	} {
 		if _, err := ParseTemplate(in, Options{Where: AtRequest}); err == nil || err.Error() != want {
 			t.Errorf("ParseTemplate(%q) = %v, want %s", in, err, want)

@@ -6,8 +6,10 @@ import (
 )
 
 // Template is a string with `%[expr]` parts, as HAProxy's header values,
-// redirect locations and dynamic backend names are written. Only %[...] and
-// %% are interpreted; other % sequences stay literal text.
+// redirect locations and dynamic backend names are written (they are
+// log-format strings there). %[expr], %% and the log-format variables that
+// name a fetch (%ci, %b, %ST... see logAliases) are interpreted; a '%'
+// before anything else stays literal text.
 type Template struct {
 	src   string
 	parts []tmplPart
@@ -42,6 +44,19 @@ func ParseTemplate(s string, o Options) (*Template, error) {
 			}
 			t.parts = append(t.parts, tmplPart{expr: e})
 			i = end + 1
+		case s[i] == '%' && i+1 < len(s) && s[i+1] == '{':
+			return nil, errorf("write the value without flags", "%%{...} flags at offset %d are not supported in this value", i)
+		case s[i] == '%' && i+1 < len(s) && isLetter(s[i+1]):
+			name, e, err := logAlias(s[i+1:], o)
+			if err != nil {
+				return nil, fmt.Errorf("%%%s at offset %d: %w", name, i, err)
+			}
+			if lit.Len() > 0 {
+				t.parts = append(t.parts, tmplPart{lit: lit.String()})
+				lit.Reset()
+			}
+			t.parts = append(t.parts, tmplPart{expr: e})
+			i += 1 + len(name)
 		default:
 			lit.WriteByte(s[i])
 			i++
@@ -89,4 +104,34 @@ func (t *Template) Append(dst []byte, c *Ctx, scratch []byte) ([]byte, []byte) {
 		dst, scratch, _ = p.expr.AppendTo(dst, c, scratch[:0])
 	}
 	return dst, scratch
+}
+
+// logAliases are the log-format variables with a fetch of the same
+// meaning, usable in header values as in HAProxy.
+var logAliases = map[string]string{
+	"ci": "src", "cp": "src_port", "fi": "dst", "fp": "dst_port",
+	"f": "fe_name", "ft": "fe_name", "b": "be_name", "s": "srv_name",
+	"ST": "status", "HM": "method", "HU": "url", "HP": "path",
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// logAlias compiles the longest alias at the start of s ("%ci:%cp" reads
+// ci), as HAProxy's log-format parser does.
+func logAlias(s string, o Options) (string, *Expr, error) {
+	j := 0
+	for j < len(s) && isLetter(s[j]) {
+		j++
+	}
+	for ; j > 0; j-- {
+		if fetch, ok := logAliases[s[:j]]; ok {
+			e, err := Parse(fetch, o)
+			return s[:j], e, err
+		}
+	}
+	n := 0
+	for n < len(s) && isLetter(s[n]) {
+		n++
+	}
+	return s[:n], nil, errorf("use a %[fetch] expression, e.g. %[req.hdr(host)]", "log-format variable %%%s is not supported in this value", s[:n])
 }
