@@ -69,3 +69,23 @@ func TestRuleCompileErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestSampleRulesAllocs: header values built from sample expressions keep
+// the proxied fast path free of allocations.
+func TestSampleRulesAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("alloc measurement")
+	}
+	cfg := simpleConfig(rawBackend(t), rawBackend(t))
+	fe := cfg.Frontends[0]
+	fe.HTTPRequest = []*HTTPRule{{Action: ActSetHeader, Name: "X-Host", Value: "%[req.hdr(host),lower] %[src,ipmask(24)]"}}
+	fe.HTTPResponse = []*HTTPRule{{Action: ActAddHeader, Name: "X-S", Value: "%[status]"}}
+	_, addr := startEngine(t, cfg)
+	rc := newRawClient(t, addr)
+	for i := 0; i < 100; i++ {
+		rc.do(t)
+	}
+	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
+		t.Fatalf("%.2f allocations per proxied GET with sample header rules, want 0", n)
+	}
+}
