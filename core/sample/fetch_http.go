@@ -75,7 +75,7 @@ func registerHeaderFetches() {
 		where  Stage
 		h      func(*Ctx) Headers
 	}
-	for _, s := range []src{{"req.", atReq, reqHeaders}, {"res.", AtResponse, resHeaders}} {
+	for _, s := range []src{{"req.", atReq, reqHeaders}, {"res.", AtResponse | AtLog, resHeaders}} {
 		hdrs := s.h
 		for _, full := range []bool{false, true} {
 			full := full
