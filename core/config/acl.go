@@ -2,11 +2,12 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/varde-lb/varde/core/acl"
-
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // aclFlags take a value when true.
@@ -211,4 +212,103 @@ func condACLs(c *Condition, fn func(*Term)) {
 			}
 		}
 	}
+}
+
+// validateSamples compiles every sample expression of the configuration
+// with core/sample, the engine's own compiler, at the stage where it runs:
+// http-request values and redirect targets at request time, http-response
+// values at response time, log-format at log time, dynamic use_backend
+// names at request time. `varde run` compiles the same expressions, so
+// check refuses exactly what run would.
+func (c *Config) validateSamples(d *diag.List) {
+	req := sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}
+	res := sample.Options{Where: sample.AtResponse, Place: "in http-response rules"}
+	for _, px := range c.Proxies {
+		for _, r := range px.HTTPRequest {
+			c.validateRuleSamples("http-request "+r.Action, r, req, d)
+		}
+		for _, r := range px.HTTPResponse {
+			c.validateRuleSamples("http-response "+r.Action, r, res, d)
+		}
+		if lf := px.LogFormat; lf != nil && c.once(lf) {
+			if err := validateLogFormatSamples(lf.Value); err != nil {
+				reportSampleErr(d, lf.Pos, "log-format", err)
+			}
+		}
+	}
+	for _, px := range c.Frontends {
+		for _, ub := range px.UseBackends {
+			if !isDynamicName(ub.Backend) {
+				continue
+			}
+			o := sample.Options{Where: sample.AtRequest, Place: "in use_backend"}
+			if _, err := sample.ParseTemplate(ub.Backend, o); err != nil {
+				reportSampleErr(d, ub.Pos, "use_backend", err)
+			}
+		}
+	}
+}
+
+func (c *Config) validateRuleSamples(kw string, r *HTTPRule, o sample.Options, d *diag.List) {
+	text := r.Value
+	switch {
+	case r.Action == "set-header" || r.Action == "add-header":
+	case r.Action == "redirect" && r.Redirect != nil:
+		text = r.Redirect.Target
+	default:
+		return
+	}
+	if !c.once(r) {
+		return // inherited from a defaults section: reported once
+	}
+	if _, err := sample.ParseTemplate(text, o); err != nil {
+		reportSampleErr(d, r.Pos, kw, err)
+	}
+}
+
+// validateLogFormatSamples finds the %[expr] items of a log-format string
+// (after optional %{flags}), as logpipe's format compiler reads them, and
+// compiles each for log time. The rest of the format is logpipe's to check.
+func validateLogFormatSamples(s string) error {
+	o := sample.Options{Where: sample.AtLog, Place: "in log-format"}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\':
+			i++
+		case s[i] == '%' && i+1 < len(s) && s[i+1] == '%':
+			i++
+		case s[i] == '%':
+			j := i + 1
+			if j < len(s) && s[j] == '{' {
+				k := strings.IndexByte(s[j:], '}')
+				if k < 0 {
+					return nil
+				}
+				j += k + 1
+			}
+			if j >= len(s) || s[j] != '[' {
+				continue
+			}
+			_, n, err := sample.ParsePrefix(s[j+1:], o)
+			if err == nil && (j+1+n >= len(s) || s[j+1+n] != ']') {
+				err = fmt.Errorf("missing ']' after %q", s[j+1:j+1+n])
+			}
+			if err != nil {
+				return fmt.Errorf("%%[ at offset %d: %w", i, err)
+			}
+			i = j + 1 + n
+		}
+	}
+	return nil
+}
+
+// reportSampleErr reports a compile error with its hint in the hint slot.
+func reportSampleErr(d *diag.List, pos diag.Pos, kw string, err error) {
+	msg, hint := err.Error(), ""
+	var se *sample.Error
+	if errors.As(err, &se) && se.Hint != "" {
+		hint = se.Hint
+		msg = strings.TrimSuffix(msg, " (hint: "+se.Hint+")")
+	}
+	d.Errorf(pos, kw, hint, "%s", msg)
 }

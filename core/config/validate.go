@@ -21,6 +21,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateNames(d)
 	c.validateRefs(d)
 	c.validateBinds(d)
+	c.validateSamples(d)
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) {
