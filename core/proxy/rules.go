@@ -63,6 +63,7 @@ func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
 	}
 	c.ReqCaptures = &s.rec.ReqHeaders
 	if inResponse {
+		c.Response = true
 		c.Status = int(s.rec.Status)
 		c.Res = (*respHead)(&s.resp.Head)
 		c.ResCaptures = &s.rec.ResHeaders

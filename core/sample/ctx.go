@@ -65,8 +65,11 @@ type Ctx struct {
 	Frontend, Backend, Server string
 	ServerID                  int // 0 when no server was chosen
 	Status                    int // response status; 0 before the response
-	Res                       Headers
-	ReqCaptures, ResCaptures  Captures
+	// Response is set while http-response rules run: hdr() and friends
+	// then read the response, as in HAProxy.
+	Response                 bool
+	Res                      Headers
+	ReqCaptures, ResCaptures Captures
 
 	val, each, conv Value
 	cv              convVisitor

@@ -148,12 +148,36 @@ func registerHeaderFetches() {
 				return ok && parseHdrIP(v, out)
 			}})
 	}
-	for _, alias := range [][2]string{{"hdr", "req.hdr"}, {"hdr_cnt", "req.hdr_cnt"}, {"hdr_val", "req.hdr_val"}, {"hdr_ip", "req.hdr_ip"},
-		{"shdr", "res.hdr"}, {"fhdr", "req.fhdr"}} {
-		f := *fetches[alias[1]]
-		f.Name, f.Doc = alias[0], "same as "+alias[1]
-		RegisterFetch(&f)
+	for _, name := range []string{"hdr", "hdr_cnt", "hdr_val", "hdr_ip"} {
+		registerEitherDirection(name)
 	}
+	f := *fetches["res.hdr"]
+	f.Name, f.Doc = "shdr", "same as res.hdr"
+	RegisterFetch(&f)
+}
+
+// registerEitherDirection registers hdr(), hdr_cnt()...: req.* on the
+// request, res.* while http-response rules run (Ctx.Response), as HAProxy.
+// The ACL keywords hdr, hdr_beg... always read the request.
+func registerEitherDirection(name string) {
+	req, res := fetches["req."+name], fetches["res."+name]
+	f := *req
+	f.Name, f.Doc = name, "req."+name+" on requests, res."+name+" in http-response rules"
+	f.Eval = func(c *Ctx, a *Args, out *Value) bool {
+		if c.Response {
+			return res.Eval(c, a, out)
+		}
+		return req.Eval(c, a, out)
+	}
+	if req.Each != nil {
+		f.Each = func(c *Ctx, a *Args, v Visitor) bool {
+			if c.Response && res.Each != nil {
+				return res.Each(c, a, v)
+			}
+			return req.Each(c, a, v)
+		}
+	}
+	RegisterFetch(&f)
 }
 
 // parseHdrIP reads an address, dropping the :port HAProxy tolerates after

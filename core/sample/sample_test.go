@@ -114,6 +114,20 @@ func TestFetches(t *testing.T) {
 	}
 }
 
+func TestHdrFollowsDirection(t *testing.T) {
+	c := testCtx()
+	c.Res = headerList{{"Content-Type", "text/html"}}
+	if got, _ := eval(t, c, "hdr(content-type)"); got != "" {
+		t.Errorf("request side: hdr(content-type) = %q", got)
+	}
+	c.Response = true
+	for expr, want := range map[string]string{"hdr(content-type)": "text/html", "hdr_cnt": "1", "req.hdr(host)": "www.example.com"} {
+		if got, _ := eval(t, c, expr); got != want {
+			t.Errorf("response side: %s = %q, want %q", expr, got, want)
+		}
+	}
+}
+
 func TestFetchesWithoutRequest(t *testing.T) {
 	c := &Ctx{Src: netip.MustParseAddrPort("[2001:db8::1]:5"), Frontend: "fe"}
 	for _, tc := range []struct {
