@@ -28,7 +28,7 @@ func init() {
 	reqStr("method", "the request method", func(c *Ctx) ([]byte, bool) { return c.Req.Method(), true })
 	reqStr("path", "the path: from the first slash to before the question mark", func(c *Ctx) ([]byte, bool) { return c.Req.Path(), true })
 	reqStr("url", "the request target as received", func(c *Ctx) ([]byte, bool) { return c.Req.URI(), true })
-	reqStr("pathq", "the path with the query string", func(c *Ctx) ([]byte, bool) { return c.Req.URI(), true })
+	reqStr("pathq", "the path with the query string", func(c *Ctx) ([]byte, bool) { return originForm(c.Req.URI()), true })
 	reqStr("query", "the query string without '?'; no sample without '?'", func(c *Ctx) ([]byte, bool) {
 		return c.Req.Query(), bytes.IndexByte(c.Req.URI(), '?') >= 0
 	})
@@ -208,4 +208,21 @@ func fetchBase(c *Ctx, _ *Args, out *Value, scratch []byte) ([]byte, bool) {
 	scratch = append(append(scratch, host...), c.Req.Path()...)
 	out.SetStr(scratch[start:])
 	return scratch, true
+}
+
+// originForm skips the scheme and authority of an absolute-form target
+// (http://host/p?q gives /p?q), as HAProxy's pathq.
+func originForm(u []byte) []byte {
+	if len(u) == 0 || u[0] == '/' {
+		return u
+	}
+	i := bytes.Index(u, []byte("://"))
+	if i < 0 {
+		return u
+	}
+	rest := u[i+3:]
+	if j := bytes.IndexAny(rest, "/?"); j >= 0 {
+		return rest[j:]
+	}
+	return rest[len(rest):]
 }

@@ -128,6 +128,18 @@ func TestHdrFollowsDirection(t *testing.T) {
 	}
 }
 
+func TestPathqAbsoluteForm(t *testing.T) {
+	c := &Ctx{}
+	RequestCtx(c, acltest.New("GET", "http://example.com:8080/a/b?x=1"))
+	if got, _ := eval(t, c, "pathq"); got != "/a/b?x=1" {
+		t.Errorf("pathq = %q", got)
+	}
+	RequestCtx(c, acltest.New("GET", "http://example.com"))
+	if got, ok := eval(t, c, "pathq"); got != "" || !ok {
+		t.Errorf("pathq without path = %q, %v", got, ok)
+	}
+}
+
 func TestFetchesWithoutRequest(t *testing.T) {
 	c := &Ctx{Src: netip.MustParseAddrPort("[2001:db8::1]:5"), Frontend: "fe"}
 	for _, tc := range []struct {
