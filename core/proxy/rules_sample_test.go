@@ -73,8 +73,8 @@ func TestRuleCompileErrors(t *testing.T) {
 // TestSampleRulesAllocs: header values built from sample expressions keep
 // the proxied fast path free of allocations.
 func TestSampleRulesAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("alloc measurement")
+	if testing.Short() || raceEnabled {
+		t.Skip("alloc measurement (sync.Pool drops items under the race detector)")
 	}
 	cfg := simpleConfig(rawBackend(t), rawBackend(t))
 	fe := cfg.Frontends[0]

@@ -125,21 +125,18 @@ func selectFields(in []byte, a *Args, words bool, dst []byte) ([]byte, bool) {
 	var inline [16][2]int
 	bounds = inline[:0]
 	fieldBounds(in, a.Str[1], words, func(s, e int) { bounds = append(bounds, [2]int{s, e}) })
-	idx, count := int(a.Int[0]), int(a.Int[2])
-	n := len(bounds)
-	var first, last int // field indexes, inclusive
+	idx, count := a.Int[0], a.Int[2]
+	n := int64(len(bounds))
+	if count == 0 || count > n {
+		count = n // all the rest; also keeps the sums below from overflowing
+	}
+	var first, last int64 // field indexes, inclusive
 	if idx > 0 {
 		first = idx - 1
-		last = n - 1
-		if count > 0 {
-			last = min(first+count-1, n-1)
-		}
+		last = min(first+count-1, n-1)
 	} else {
-		last = n + idx
-		first = 0
-		if count > 0 {
-			first = max(last-count+1, 0)
-		}
+		last = n + max(idx, -n-1)
+		first = max(last-count+1, 0)
 	}
 	if first < 0 || first >= n || last < first {
 		return dst, true // no such field: an empty string, as HAProxy

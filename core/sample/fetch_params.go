@@ -112,11 +112,10 @@ func registerParamFetches() {
 	RegisterFetch(&Fetch{Name: "urlp_val", MaxArgs: 2, Out: TypeInt, Where: atReq, Compile: compile,
 		Doc: "url_param read as an integer",
 		Eval: func(c *Ctx, a *Args, out *Value) bool {
-			var s Value
-			if !param.Eval(c, a, &s) {
+			if !param.Eval(c, a, out) {
 				return false
 			}
-			n, ok := parseInt(s.Str)
+			n, ok := parseInt(out.Str)
 			out.SetInt(n)
 			return ok
 		}})
