@@ -268,6 +268,9 @@ func FuzzParseACL(f *testing.F) {
 	}
 	r := req()
 	f.Fuzz(func(t *testing.T, text string) {
+		if strings.Contains(text, "map") {
+			return // map converters read files: never read arbitrary ones
+		}
 		words := strings.Fields(text)
 		for i, w := range words {
 			if w == "-f" && i+1 < len(words) {
