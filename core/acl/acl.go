@@ -553,21 +553,28 @@ type evalState struct {
 
 var states = sync.Pool{New: func() any { return &evalState{scratch: make([]byte, 0, 256)} }}
 
-// Match implements Matcher. A nil request (mode tcp) still has no address,
-// so only constant criteria can match it.
-func (s *matcher) Match(req core.Request) bool {
+func getState(req core.Request) *evalState {
 	st := states.Get().(*evalState)
 	sample.RequestCtx(&st.ctx, req)
-	ok := s.MatchCtx(&st.ctx, &st.scratch)
-	st.ctx.Reset()
+	return st
+}
+
+func putState(st *evalState) {
+	st.ctx.Req = nil // keep no request alive in the pool
 	states.Put(st)
+}
+
+// Match implements Matcher. A nil request (mode tcp) has no address, so
+// only constant criteria can match it.
+func (s *matcher) Match(req core.Request) bool {
+	st := getState(req)
+	ok := s.matchState(st)
+	putState(st)
 	return ok
 }
 
-// MatchCtx matches against an evaluation context; scratch is the caller's
-// buffer for converter output.
-func (s *matcher) MatchCtx(c *sample.Ctx, scratch *[]byte) bool {
-	return s.expr.Each(c, scratch, s)
+func (s *matcher) matchState(st *evalState) bool {
+	return s.expr.Each(&st.ctx, &st.scratch, s)
 }
 
 // Visit implements sample.Visitor: it reports whether one value of the

@@ -21,13 +21,15 @@ type term struct {
 	neg bool
 }
 
-// Match evaluates the condition. It allocates nothing.
+// Match evaluates the condition. It allocates nothing: the evaluation
+// state is taken from a pool once for the whole condition.
 func (c *Condition) Match(req core.Request) bool {
+	st := getState(req)
 	r := false
 	for _, g := range c.groups {
 		ok := true
 		for _, t := range g {
-			if t.m.Match(req) == t.neg {
+			if matchWith(t.m, req, st) == t.neg {
 				ok = false
 				break
 			}
@@ -37,7 +39,21 @@ func (c *Condition) Match(req core.Request) bool {
 			break
 		}
 	}
+	putState(st)
 	return r != c.unless
+}
+
+// ctxMatcher is a Matcher that can use an evaluation state already set up
+// for the request, so that a condition prepares it once for all its terms.
+type ctxMatcher interface {
+	matchState(st *evalState) bool
+}
+
+func matchWith(m Matcher, req core.Request, st *evalState) bool {
+	if cm, ok := m.(ctxMatcher); ok {
+		return cm.matchState(st)
+	}
+	return m.Match(req)
 }
 
 // Unless reports whether the condition was written with `unless`.
@@ -163,8 +179,15 @@ func NewSet() *Set { return &Set{acls: map[string]*anyOf{}} }
 type anyOf struct{ ms []Matcher }
 
 func (a *anyOf) Match(req core.Request) bool {
+	st := getState(req)
+	ok := a.matchState(st)
+	putState(st)
+	return ok
+}
+
+func (a *anyOf) matchState(st *evalState) bool {
 	for _, m := range a.ms {
-		if m.Match(req) {
+		if matchWith(m, st.ctx.Req, st) {
 			return true
 		}
 	}

@@ -76,12 +76,17 @@ type Ctx struct {
 }
 
 // RequestCtx fills a Ctx from a request view (ACLs and request rules).
+// Only the facts are written: the working storage needs no clearing, which
+// keeps this cheap on the request path.
 func RequestCtx(c *Ctx, req core.Request) {
-	c.Reset()
 	c.Req = req
+	c.Src, c.Dst, c.TLS = netip.AddrPort{}, netip.AddrPort{}, false
 	if req != nil {
 		c.Src, c.Dst, c.TLS = req.Src(), req.Dst(), req.TLS()
 	}
+	c.Frontend, c.Backend, c.Server = "", "", ""
+	c.ServerID, c.Status, c.Response = 0, 0, false
+	c.Res, c.ReqCaptures, c.ResCaptures = nil, nil, nil
 }
 
 // Reset clears the facts, keeping nothing from an earlier transaction.
