@@ -81,6 +81,7 @@ var diffACLs = []string{
 	"cv_ipmask src,ipmask(16) 127.1.0.0",
 	"cv_query query -m found",
 	"cv_urlp_val urlp_val(id) gt 10",
+	"cv_hdr_ip hdr_ip(x-forwarded-for) 10.0.0.2",
 }
 
 type aclProbe struct {

@@ -146,6 +146,14 @@ func registerHeaderFetches() {
 				}
 				v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
 				return ok && parseHdrIP(v, out)
+			},
+			Each: func(c *Ctx, a *Args, vis Visitor) bool {
+				h := hdrs(c)
+				if h == nil {
+					return false
+				}
+				val := &c.each
+				return eachHeader(h, a.Str[0], false, func(b []byte) bool { return parseHdrIP(b, val) && vis.Visit(val) })
 			}})
 	}
 	for _, name := range []string{"hdr", "hdr_cnt", "hdr_val", "hdr_ip"} {
