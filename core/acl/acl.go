@@ -128,7 +128,6 @@ var unsupported = map[string]string{
 	"ssl_fc_sni":  "the TLS server name is not exposed to ACLs yet; route on hdr(host) instead",
 	"req.ssl_sni": "varde does not inspect TLS ClientHello in mode tcp; terminate TLS and use hdr(host)",
 	"nbsrv":       "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
-	"status":      "conditions are evaluated on the request; response ACLs are not supported yet",
 }
 
 // Criteria lists the names usable as an ACL criterion: HAProxy's ACL
@@ -247,7 +246,7 @@ func parseCriterion(text string) (*matcher, error) {
 	if f, _ := sample.LookupFetch(fetch); f.MaxArgs == 0 && strings.HasPrefix(rest, "(") {
 		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove the parentheses"}
 	}
-	expr, err := sample.Parse(fetch+rest, sample.Options{Where: sample.AtRequest, Place: "in ACLs (conditions are evaluated on the request)"})
+	expr, err := sample.Parse(fetch+rest, sample.Options{Where: sample.AtRequest | sample.AtResponse, Place: "in ACLs"})
 	if err != nil {
 		return nil, &Error{Criterion: name, Token: -1, Msg: sampleMsg(err), Hint: sampleHint(err)}
 	}
@@ -544,10 +543,12 @@ func parseNet(v string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// evalState is the per-evaluation storage: a Ctx and a scratch buffer for
-// converters. Pooled, so that matching allocates nothing once warm.
+// evalState is the per-evaluation storage: a Ctx (its own, or the
+// caller's for MatchCtx) and a scratch buffer for converters. Pooled, so
+// that matching allocates nothing once warm.
 type evalState struct {
-	ctx     sample.Ctx
+	own     sample.Ctx
+	ctx     *sample.Ctx
 	scratch []byte
 }
 
@@ -555,12 +556,20 @@ var states = sync.Pool{New: func() any { return &evalState{scratch: make([]byte,
 
 func getState(req core.Request) *evalState {
 	st := states.Get().(*evalState)
-	sample.RequestCtx(&st.ctx, req)
+	st.ctx = &st.own
+	sample.RequestCtx(st.ctx, req)
+	return st
+}
+
+// getStateCtx evaluates in the caller's context (response facts).
+func getStateCtx(c *sample.Ctx) *evalState {
+	st := states.Get().(*evalState)
+	st.ctx = c
 	return st
 }
 
 func putState(st *evalState) {
-	st.ctx.Req = nil // keep no request alive in the pool
+	st.own.Req, st.ctx = nil, nil // keep no request alive in the pool
 	states.Put(st)
 }
 
@@ -574,7 +583,29 @@ func (s *matcher) Match(req core.Request) bool {
 }
 
 func (s *matcher) matchState(st *evalState) bool {
-	return s.expr.Each(&st.ctx, &st.scratch, s)
+	return s.expr.Each(st.ctx, &st.scratch, s)
+}
+
+// Where reports the stages at which m can be evaluated, and the fetch that
+// limits them ("" when m can be evaluated anywhere), so that the
+// configuration layer can refuse a response fetch in a request condition.
+func Where(m Matcher) (sample.Stage, string) {
+	switch m := m.(type) {
+	case *matcher:
+		if w := m.expr.Where(); w != sample.AtAny {
+			return w, m.expr.FetchName()
+		}
+	case *anyOf:
+		where, fetch := sample.AtAny, ""
+		for _, x := range m.ms {
+			if w, f := Where(x); w != sample.AtAny {
+				where &= w
+				fetch = f
+			}
+		}
+		return where, fetch
+	}
+	return sample.AtAny, ""
 }
 
 // Visit implements sample.Visitor: it reports whether one value of the

@@ -21,10 +21,41 @@ type term struct {
 	neg bool
 }
 
-// Match evaluates the condition. It allocates nothing: the evaluation
-// state is taken from a pool once for the whole condition.
+// Match evaluates the condition on a request. It allocates nothing: the
+// evaluation state is taken from a pool once for the whole condition.
 func (c *Condition) Match(req core.Request) bool {
 	st := getState(req)
+	r := c.match(st)
+	putState(st)
+	return r
+}
+
+// MatchCtx evaluates the condition in the caller's context, which may hold
+// response facts (http-response rules: status, res.hdr).
+func (c *Condition) MatchCtx(x *sample.Ctx) bool {
+	st := getStateCtx(x)
+	r := c.match(st)
+	putState(st)
+	return r
+}
+
+// Where reports the stages at which every term of c can be evaluated, and
+// a fetch that limits them.
+func (c *Condition) Where() (sample.Stage, string) {
+	where, fetch := sample.AtAny, ""
+	for _, g := range c.groups {
+		for _, t := range g {
+			if w, f := Where(t.m); w != sample.AtAny {
+				where &= w
+				fetch = f
+			}
+		}
+	}
+	return where, fetch
+}
+
+func (c *Condition) match(st *evalState) bool {
+	req := st.ctx.Req
 	r := false
 	for _, g := range c.groups {
 		ok := true
@@ -39,7 +70,6 @@ func (c *Condition) Match(req core.Request) bool {
 			break
 		}
 	}
-	putState(st)
 	return r != c.unless
 }
 

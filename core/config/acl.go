@@ -224,6 +224,7 @@ func (c *Config) validateSamples(d *diag.List) {
 	req := sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}
 	res := sample.Options{Where: sample.AtResponse, Place: "in http-response rules"}
 	for _, px := range c.Proxies {
+		c.validateConditionStages(px, d)
 		for _, r := range px.HTTPRequest {
 			c.validateRuleSamples("http-request "+r.Action, r, req, d)
 		}
@@ -311,4 +312,87 @@ func reportSampleErr(d *diag.List, pos diag.Pos, kw string, err error) {
 		msg = strings.TrimSuffix(msg, " (hint: "+se.Hint+")")
 	}
 	d.Errorf(pos, kw, hint, "%s", msg)
+}
+
+// aclStage is where an ACL can be evaluated and the fetch that limits it.
+type aclStage struct {
+	where sample.Stage
+	fetch string
+}
+
+// validateConditionStages refuses a condition that uses an ACL whose fetch
+// does not exist where the condition is evaluated (a response fetch such
+// as status in an http-request rule). Every line of a named ACL counts.
+func (c *Config) validateConditionStages(px *Proxy, d *diag.List) {
+	named := map[string]aclStage{}
+	for _, a := range px.ACLs {
+		st, ok := stageOf(a)
+		if !ok {
+			continue // already reported by the parser
+		}
+		prev, seen := named[a.Name]
+		if !seen {
+			prev = aclStage{where: sample.AtAny}
+		}
+		if st.where != sample.AtAny {
+			prev = aclStage{where: prev.where & st.where, fetch: st.fetch}
+		}
+		named[a.Name] = prev
+	}
+	check := func(kw string, cond *Condition, need sample.Stage, place string) {
+		if cond == nil {
+			return
+		}
+		for _, and := range cond.Or {
+			for _, t := range and {
+				st, ok := aclStage{where: sample.AtAny}, true
+				what := "anonymous ACL"
+				if t.Anon != nil {
+					st, ok = stageOf(t.Anon)
+				} else {
+					st, ok = named[t.ACL]
+					what = fmt.Sprintf("ACL %q", t.ACL)
+				}
+				if ok && st.where&need == 0 {
+					d.Errorf(t.Pos, kw, "it exists at "+st.where.String()+" time", "%s uses fetch %q, which is not available %s", what, st.fetch, place)
+				}
+			}
+		}
+	}
+	const inReq = "in request conditions"
+	for _, ub := range px.UseBackends {
+		check("use_backend", ub.Cond, sample.AtRequest, inReq)
+	}
+	for _, r := range px.HTTPRequest {
+		check("http-request "+r.Action, r.Cond, sample.AtRequest, "in http-request rules")
+	}
+	for _, r := range px.HTTPResponse {
+		check("http-response "+r.Action, r.Cond, sample.AtResponse, "in http-response rules")
+	}
+	for _, cnd := range append(append([]*Condition(nil), px.ForcePersist...), px.IgnorePersist...) {
+		check("persist", cnd, sample.AtRequest, inReq)
+	}
+	if px.Stats != nil {
+		for _, cnd := range px.Stats.Admin {
+			check("stats admin", cnd, sample.AtRequest, inReq)
+		}
+	}
+}
+
+// stageOf compiles a configured ACL to learn where it can be evaluated.
+func stageOf(a *ACL) (aclStage, bool) {
+	text := a.Criterion
+	if a.Arg != "" {
+		text += "(" + a.Arg + ")"
+	}
+	values := make([]string, len(a.Values))
+	for i, v := range a.Values {
+		values[i] = v.Text
+	}
+	m, err := acl.Parse(text, a.Flags, values)
+	if err != nil {
+		return aclStage{}, false
+	}
+	w, f := acl.Where(m)
+	return aclStage{where: w, fetch: f}, true
 }

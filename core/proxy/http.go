@@ -1245,7 +1245,7 @@ func (s *session) streamResponseBody(b *Backend, srv *server, up *upConn, kind h
 
 func (s *session) runResponseRules(rules []*HTTPRule) {
 	for _, rule := range rules {
-		if rule.Cond != nil && !rule.Cond.Match(&s.view) {
+		if rule.Cond != nil && !s.responseCond(rule.Cond) {
 			continue
 		}
 		s.rspE.apply(rule)

@@ -70,6 +70,21 @@ func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
 	}
 }
 
+// responseCond evaluates an http-response condition with the response's
+// facts (status, res.hdr), when the condition can take them.
+func (s *session) responseCond(c Cond) bool {
+	rc, ok := c.(interface{ MatchCtx(*sample.Ctx) bool })
+	if !ok {
+		return c.Match(&s.view)
+	}
+	ev := ruleEvals.Get().(*ruleEval)
+	s.evalCtx(&ev.ctx, true)
+	r := rc.MatchCtx(&ev.ctx)
+	ev.ctx.Reset()
+	ruleEvals.Put(ev)
+	return r
+}
+
 // appendTarget appends a redirect rule's target for this request.
 func (r *HTTPRule) appendTarget(dst []byte, s *session) []byte {
 	if r.target == nil || !r.target.Dynamic() {

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/acl"
 )
 
 // Header values and redirect targets are core/sample templates: any fetch
@@ -22,8 +23,18 @@ func TestRuleValuesUseSampleExpressions(t *testing.T) {
 		{Action: ActAddHeader, Name: "X-Url", Value: "%[url] %[urlp(id),mul(2)] %ci %[ssl_fc]"},
 		{Action: ActAddHeader, Name: "X-Be", Value: "%[be_name]/%[fe_name]"},
 	}
+	created, err := acl.ParseCondition([]string{"if", "{", "status", "201", "}", "{", "res.hdr(x-app)", "-i", "leaf", "}"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notFound, err := acl.ParseCondition([]string{"if", "{", "status", "404", "}"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	fe.HTTPResponse = []*HTTPRule{
-		{Action: ActSetHeader, Name: "X-Status", Value: "%[status] %[res.hdr(x-app),upper] %[srv_name] %[srv_id]"},
+		{Action: ActSetHeader, Name: "X-Status", Value: "%[status] %[res.hdr(x-app),upper] %[srv_name] %[srv_id] %[hdr(x-app)]"},
+		{Action: ActSetHeader, Name: "X-Created", Value: "yes", Cond: created},
+		{Action: ActSetHeader, Name: "X-Missing", Value: "yes", Cond: notFound},
 	}
 	_, addr := startEngine(t, cfg)
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
@@ -36,8 +47,10 @@ func TestRuleValuesUseSampleExpressions(t *testing.T) {
 	}
 	body(t, resp)
 	r := s1.last()
-	got := []string{r.Header.Get("X-Host"), r.Header.Get("X-Url"), r.Header.Get("X-Be"), resp.Header.Get("X-Status")}
-	want := []string{"www.example.com", "/p?id=21 42 127.0.0.1 0", cfg.Backends[0].Name + "/" + fe.Name, "201 LEAF " + cfg.Backends[0].Servers[0].Name + " 1"}
+	got := []string{r.Header.Get("X-Host"), r.Header.Get("X-Url"), r.Header.Get("X-Be"), resp.Header.Get("X-Status"),
+		resp.Header.Get("X-Created"), resp.Header.Get("X-Missing")}
+	want := []string{"www.example.com", "/p?id=21 42 127.0.0.1 0", cfg.Backends[0].Name + "/" + fe.Name,
+		"201 LEAF " + cfg.Backends[0].Servers[0].Name + " 1 Leaf", "yes", ""}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Fatalf("rule values (-want +got)\n%s", d)
 	}
