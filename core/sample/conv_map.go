@@ -2,7 +2,6 @@ package sample
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net/netip"
 	"os"
@@ -249,11 +248,11 @@ func (e *mapEntry) matches(match string, v *Value) bool {
 	s, k := v.Str, e.key
 	switch match {
 	case "beg":
-		return bytes.HasPrefix(s, []byte(k))
+		return strings.HasPrefix(bytesString(s), k)
 	case "end":
-		return bytes.HasSuffix(s, []byte(k))
+		return strings.HasSuffix(bytesString(s), k)
 	case "sub":
-		return bytes.Contains(s, []byte(k))
+		return strings.Contains(bytesString(s), k)
 	case "dom":
 		return Delimited(s, k, false, isDomDelim)
 	case "dir":

@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"bytes"
 	"encoding/base64"
 	"fmt"
 	"regexp"
@@ -40,7 +41,7 @@ func init() {
 		return append(dst, in...), true
 	})
 	str("cut_crlf", "cuts at the first CR or LF", 0, 0, nil, func(_ *Args, in, dst []byte) ([]byte, bool) {
-		if i := strings.IndexAny(string(in), "\r\n"); i >= 0 {
+		if i := bytes.IndexAny(in, "\r\n"); i >= 0 {
 			in = in[:i]
 		}
 		return append(dst, in...), true
@@ -355,7 +356,7 @@ func registerBinary() {
 		}})
 	RegisterConverter(&Converter{Name: "hex2i", In: TypeStr, Out: TypeInt, Doc: "reads hex digits as an integer; 0 when invalid",
 		Eval: func(_ *Args, v *Value, s []byte) ([]byte, bool) {
-			n, err := strconv.ParseInt(string(v.Str), 16, 64)
+			n, err := strconv.ParseInt(bytesString(v.Str), 16, 64) // the error is dropped at once
 			if err != nil {
 				n = 0
 			}

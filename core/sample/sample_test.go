@@ -414,3 +414,20 @@ func FuzzParse(f *testing.F) {
 		ParseTemplate("%["+s+"]", Options{})
 	})
 }
+
+func TestCastsAllocateNothing(t *testing.T) {
+	c := testCtx()
+	for _, expr := range []string{"req.hdr_ip(x-forwarded-for,1)", "req.hdr(x-forwarded-for,1),ipmask(8)", "str(1f),hex2i", "req.hdr(user-agent),cut_crlf", "str(/api/v1),map_beg(testdata/paths.map,x)"} {
+		e, err := Parse(expr, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		scratch := make([]byte, 0, 64)
+		if n := testing.AllocsPerRun(100, func() { _, scratch, _ = e.Eval(c, scratch[:0]) }); n != 0 {
+			t.Errorf("%s: %v allocations", expr, n)
+		}
+	}
+	if got, ok := eval(t, c, "str(fe80::1%eth0),ipmask(24,64)"); ok {
+		t.Errorf("an address with a zone converted: %q", got)
+	}
+}

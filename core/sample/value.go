@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
 	"strconv"
@@ -129,7 +130,12 @@ func castBin(v *Value, scratch []byte) ([]byte, bool) {
 func castAddr(v *Value) bool {
 	switch v.Type {
 	case TypeStr:
-		a, err := netip.ParseAddr(string(v.Str))
+		// Parsed in place (no copy on the request path); a zone would keep
+		// a reference to the buffer, and HAProxy takes none, so refuse it.
+		if bytes.IndexByte(v.Str, '%') >= 0 {
+			return false
+		}
+		a, err := netip.ParseAddr(bytesString(v.Str))
 		if err != nil {
 			return false
 		}
