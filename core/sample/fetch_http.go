@@ -70,91 +70,15 @@ func reqHeaders(c *Ctx) Headers {
 func resHeaders(c *Ctx) Headers { return c.Res }
 
 func registerHeaderFetches() {
-	type src struct {
+	for _, d := range []struct {
 		prefix string
 		where  Stage
-		h      func(*Ctx) Headers
-	}
-	for _, s := range []src{{"req.", atReq, reqHeaders}, {"res.", AtResponse | AtLog, resHeaders}} {
-		hdrs := s.h
-		for _, full := range []bool{false, true} {
-			full := full
-			name, cnt := s.prefix+"hdr", s.prefix+"hdr_cnt"
-			if full {
-				name, cnt = s.prefix+"fhdr", s.prefix+"fhdr_cnt"
-			}
-			RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeStr, Where: s.where, Compile: compileHdr,
-				Doc: "the last value (or occurrence N) of the header; hdr splits at commas, fhdr does not",
-				Eval: func(c *Ctx, a *Args, out *Value) bool {
-					h := hdrs(c)
-					if h == nil {
-						return false
-					}
-					v, ok := headerOcc(h, a.Str[0], full, int(a.Int[1]))
-					out.SetStr(v)
-					return ok
-				},
-				Each: func(c *Ctx, a *Args, vis Visitor) bool {
-					h := hdrs(c)
-					if h == nil {
-						return false
-					}
-					val := &c.each
-					return eachHeader(h, a.Str[0], full, func(b []byte) bool { val.SetStr(b); return vis.Visit(val) })
-				}})
-			RegisterFetch(&Fetch{Name: cnt, MaxArgs: 1, Out: TypeInt, Where: s.where, Compile: compileHdr,
-				Doc: "the number of values of the header (of every header without a name)",
-				Eval: func(c *Ctx, a *Args, out *Value) bool {
-					h := hdrs(c)
-					if h == nil {
-						return false
-					}
-					out.SetInt(int64(countHeader(h, a.Str[0], full)))
-					return true
-				}})
-		}
-		RegisterFetch(&Fetch{Name: s.prefix + "hdr_val", MaxArgs: 2, Out: TypeInt, Where: s.where, Compile: compileHdr,
-			Doc: "the header's value (as req.hdr) read as an integer",
-			Eval: func(c *Ctx, a *Args, out *Value) bool {
-				h := hdrs(c)
-				if h == nil {
-					return false
-				}
-				v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
-				n, isInt := parseInt(v)
-				out.SetInt(n)
-				return ok && isInt
-			},
-			Each: func(c *Ctx, a *Args, vis Visitor) bool {
-				h := hdrs(c)
-				if h == nil {
-					return false
-				}
-				val := &c.each
-				return eachHeader(h, a.Str[0], false, func(b []byte) bool {
-					n, ok := parseInt(b)
-					val.SetInt(n)
-					return ok && vis.Visit(val)
-				})
-			}})
-		RegisterFetch(&Fetch{Name: s.prefix + "hdr_ip", MaxArgs: 2, Out: TypeAddr, Where: s.where, Compile: compileHdr,
-			Doc: "the header's value (as req.hdr) read as an IP address; an IPv4 address may carry a :port",
-			Eval: func(c *Ctx, a *Args, out *Value) bool {
-				h := hdrs(c)
-				if h == nil {
-					return false
-				}
-				v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
-				return ok && parseHdrIP(v, out)
-			},
-			Each: func(c *Ctx, a *Args, vis Visitor) bool {
-				h := hdrs(c)
-				if h == nil {
-					return false
-				}
-				val := &c.each
-				return eachHeader(h, a.Str[0], false, func(b []byte) bool { return parseHdrIP(b, val) && vis.Visit(val) })
-			}})
+		hdrs   func(*Ctx) Headers
+	}{{"req.", atReq, reqHeaders}, {"res.", AtResponse | AtLog, resHeaders}} {
+		registerHdr(d.prefix+"hdr", d.prefix+"hdr_cnt", false, d.where, d.hdrs)
+		registerHdr(d.prefix+"fhdr", d.prefix+"fhdr_cnt", true, d.where, d.hdrs)
+		registerHdrVal(d.prefix+"hdr_val", d.where, d.hdrs)
+		registerHdrIP(d.prefix+"hdr_ip", d.where, d.hdrs)
 	}
 	for _, name := range []string{"hdr", "hdr_cnt", "hdr_val", "hdr_ip"} {
 		registerEitherDirection(name)
@@ -162,6 +86,88 @@ func registerHeaderFetches() {
 	f := *fetches["res.hdr"]
 	f.Name, f.Doc = "shdr", "same as res.hdr"
 	RegisterFetch(&f)
+}
+
+// registerHdr registers a value fetch and its count: hdr/hdr_cnt split
+// values at commas, fhdr/fhdr_cnt take whole lines (full).
+func registerHdr(name, cnt string, full bool, where Stage, hdrs func(*Ctx) Headers) {
+	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeStr, Where: where, Compile: compileHdr,
+		Doc: "the last value (or occurrence N) of the header; hdr splits at commas, fhdr does not",
+		Eval: func(c *Ctx, a *Args, out *Value) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			v, ok := headerOcc(h, a.Str[0], full, int(a.Int[1]))
+			out.SetStr(v)
+			return ok
+		},
+		Each: func(c *Ctx, a *Args, vis Visitor) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			val := &c.each
+			return eachHeader(h, a.Str[0], full, func(b []byte) bool { val.SetStr(b); return vis.Visit(val) })
+		}})
+	RegisterFetch(&Fetch{Name: cnt, MaxArgs: 1, Out: TypeInt, Where: where, Compile: compileHdr,
+		Doc: "the number of values of the header (of every header without a name)",
+		Eval: func(c *Ctx, a *Args, out *Value) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			out.SetInt(int64(countHeader(h, a.Str[0], full)))
+			return true
+		}})
+}
+
+func registerHdrVal(name string, where Stage, hdrs func(*Ctx) Headers) {
+	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeInt, Where: where, Compile: compileHdr,
+		Doc: "the header's value (as req.hdr) read as an integer",
+		Eval: func(c *Ctx, a *Args, out *Value) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
+			n, isInt := parseInt(v)
+			out.SetInt(n)
+			return ok && isInt
+		},
+		Each: func(c *Ctx, a *Args, vis Visitor) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			val := &c.each
+			return eachHeader(h, a.Str[0], false, func(b []byte) bool {
+				n, ok := parseInt(b)
+				val.SetInt(n)
+				return ok && vis.Visit(val)
+			})
+		}})
+}
+
+func registerHdrIP(name string, where Stage, hdrs func(*Ctx) Headers) {
+	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeAddr, Where: where, Compile: compileHdr,
+		Doc: "the header's value (as req.hdr) read as an IP address; an IPv4 address may carry a :port",
+		Eval: func(c *Ctx, a *Args, out *Value) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
+			return ok && parseHdrIP(v, out)
+		},
+		Each: func(c *Ctx, a *Args, vis Visitor) bool {
+			h := hdrs(c)
+			if h == nil {
+				return false
+			}
+			val := &c.each
+			return eachHeader(h, a.Str[0], false, func(b []byte) bool { return parseHdrIP(b, val) && vis.Visit(val) })
+		}})
 }
 
 // registerEitherDirection registers hdr(), hdr_cnt()...: req.* on the
