@@ -37,6 +37,29 @@ func registerCookieFetches() {
 	alias := *cook
 	alias.Name, alias.Doc = "cook", "same as req.cook"
 	RegisterFetch(&alias)
+	for _, n := range []string{"req.cook_val", "cook_val"} {
+		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile,
+			Doc: "req.cook read as an integer",
+			Eval: func(c *Ctx, a *Args, out *Value) bool {
+				if !cook.Eval(c, a, out) {
+					return false
+				}
+				n, ok := parseInt(out.Str)
+				out.SetInt(n)
+				return ok
+			},
+			Each: func(c *Ctx, a *Args, vis Visitor) bool {
+				if c.Req == nil {
+					return false
+				}
+				val := &c.each
+				return eachCookie(c.Req, a.Str[0], func(v []byte) bool {
+					n, ok := parseInt(v)
+					val.SetInt(n)
+					return ok && vis.Visit(val)
+				})
+			}})
+	}
 	for _, n := range []string{"req.cook_cnt", "cook_cnt"} {
 		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile,
 			Doc: "the number of cookies NAME (of all cookies without a name)",
