@@ -290,7 +290,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 	}
 	for _, ub := range px.UseBackends {
-		if ub.Cond == nil {
+		if ub.Cond == nil && !isDynamicName(ub.Backend) { // a dynamic name may not resolve
 			d.Warnf(ub.Pos, "use_backend", "use default_backend for an unconditional choice", "use_backend without a condition always matches")
 		}
 	}
