@@ -18,6 +18,7 @@ type Condition struct {
 
 type term struct {
 	m   Matcher
+	cm  ctxMatcher // m, when it can share the condition's state
 	neg bool
 }
 
@@ -60,7 +61,13 @@ func (c *Condition) match(st *evalState) bool {
 	for _, g := range c.groups {
 		ok := true
 		for _, t := range g {
-			if matchWith(t.m, req, st) == t.neg {
+			var hit bool
+			if t.cm != nil {
+				hit = t.cm.matchState(st)
+			} else {
+				hit = t.m.Match(req)
+			}
+			if hit == t.neg {
 				ok = false
 				break
 			}
@@ -77,6 +84,11 @@ func (c *Condition) match(st *evalState) bool {
 // for the request, so that a condition prepares it once for all its terms.
 type ctxMatcher interface {
 	matchState(st *evalState) bool
+}
+
+func asCtxMatcher(m Matcher) ctxMatcher {
+	cm, _ := m.(ctxMatcher)
+	return cm
 }
 
 func matchWith(m Matcher, req core.Request, st *evalState) bool {
@@ -154,7 +166,7 @@ func ParseCondition(tokens []string, lookup func(name string) (Matcher, bool)) (
 				}
 				return nil, err
 			}
-			group = append(group, term{m: m, neg: neg})
+			group = append(group, term{m: m, cm: asCtxMatcher(m), neg: neg})
 			neg = false
 			i = end
 			continue
@@ -184,7 +196,7 @@ func ParseCondition(tokens []string, lookup func(name string) (Matcher, bool)) (
 			}
 			return nil, &Error{Criterion: name, Token: i, Msg: "unknown ACL", Hint: hint}
 		}
-		group = append(group, term{m: m, neg: neg})
+		group = append(group, term{m: m, cm: asCtxMatcher(m), neg: neg})
 		neg = false
 	}
 	if neg {

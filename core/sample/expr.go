@@ -6,17 +6,24 @@ package sample
 // sample (the fetched input is absent or a converter failed), which HAProxy
 // logs as "-" and skips in header rules.
 func (e *Expr) Eval(c *Ctx, scratch []byte) (v Value, out []byte, ok bool) {
+	scratch, ok = e.eval(c, scratch)
+	return c.val, scratch, ok
+}
+
+// eval leaves the sample in c.val, sparing a copy to callers that read it
+// there (Each).
+func (e *Expr) eval(c *Ctx, scratch []byte) ([]byte, bool) {
 	p := &c.val
-	*p = Value{}
+	p.Type, p.Str = TypeAny, nil
+	var ok bool
 	if f := e.fetch; f.EvalBuf != nil {
 		if scratch, ok = f.EvalBuf(c, &e.args, p, scratch); !ok {
-			return *p, scratch, false
+			return scratch, false
 		}
 	} else if !f.Eval(c, &e.args, p) {
-		return *p, scratch, false
+		return scratch, false
 	}
-	scratch, ok = e.convert(p, scratch)
-	return *p, scratch, ok
+	return e.convert(p, scratch)
 }
 
 func (e *Expr) convert(v *Value, scratch []byte) ([]byte, bool) {
@@ -49,9 +56,9 @@ func (e *Expr) AppendTo(dst []byte, c *Ctx, scratch []byte) (out, scr []byte, ok
 // values, each converted in turn. It reports whether v stopped the walk.
 func (e *Expr) Each(c *Ctx, scratch *[]byte, v Visitor) bool {
 	if e.fetch.Each == nil || e.args.Single {
-		_, s, ok := e.Eval(c, (*scratch)[:0])
+		s, ok := e.eval(c, (*scratch)[:0])
 		*scratch = s
-		return ok && v.Visit(&c.val) // Eval leaves its result in c.val
+		return ok && v.Visit(&c.val)
 	}
 	if len(e.convs) == 0 {
 		return e.fetch.Each(c, &e.args, v)
