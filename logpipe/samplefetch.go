@@ -47,12 +47,17 @@ func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
 	sc := &c.sample
 	sc.ctx.Reset()
 	x := &sc.ctx
+	x.Src, x.Dst, x.TLS, x.Frontend = r.Client, r.FrontendAddr, r.TLS, r.Frontend
+	if line := r.RequestLine.Bytes(); r.Mode == logrec.ModeHTTP && (len(line) == 0 || string(line) == "<BADREQ>") {
+		// A bad request: HAProxy logs it without a stream, so only the
+		// connection's facts have samples (measured against 2.6).
+		return x
+	}
 	if r.RequestLine.Len() > 0 {
 		sc.req = recordRequest{r: r, names: c.reqNames}
 		x.Req = &sc.req
 	}
-	x.Src, x.Dst, x.TLS = r.Client, r.FrontendAddr, r.TLS
-	x.Frontend, x.Backend, x.Server = r.Frontend, r.Backend, r.Server
+	x.Backend, x.Server = r.Backend, r.Server
 	if r.Server != "" && c.srvIDs != nil {
 		x.ServerID = c.srvIDs[r.Backend+"/"+r.Server]
 	}

@@ -41,12 +41,10 @@ func init() {
 			}})
 	}
 	str("fe_name", "the frontend's name", AtAny, func(c *Ctx) string { return c.Frontend })
-	str("be_name", "the backend's name (the frontend's until a backend is chosen)", AtAny, func(c *Ctx) string {
-		if c.Backend == "" {
-			return c.Frontend
-		}
-		return c.Backend
-	})
+	// HAProxy refuses be_name where no backend can be known (a frontend's
+	// http-request rules) and has none for a request that never reached
+	// one (a bad request): no sample then.
+	str("be_name", "the backend's name; no sample before a backend is chosen", AtAny, func(c *Ctx) string { return c.Backend })
 	str("srv_name", "the name of the server that served the request", AtResponse|AtLog, func(c *Ctx) string { return c.Server })
 	boolean := func(name, doc string, get func(c *Ctx) bool) {
 		RegisterFetch(&Fetch{Name: name, Where: AtAny, Doc: doc, Out: TypeBool,

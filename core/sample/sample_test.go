@@ -147,7 +147,7 @@ func TestFetchesWithoutRequest(t *testing.T) {
 		ok         bool
 	}{
 		{"path", "", false}, {"req.hdr(host)", "", false}, {"status", "", false},
-		{"srv_name", "", false}, {"be_name", "fe", true}, {"src", "2001:db8::1", true},
+		{"srv_name", "", false}, {"be_name", "", false}, {"fe_name", "fe", true}, {"src", "2001:db8::1", true},
 		{"req.proto_http", "0", true},
 	} {
 		if got, ok := eval(t, c, tc.expr); got != tc.want || ok != tc.ok {
