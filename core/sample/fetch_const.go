@@ -11,9 +11,12 @@ import (
 // The value is parsed once; evaluation returns it.
 
 func init() {
-	constant := func(name, doc string, parse func(s string, v *Value) error) {
-		RegisterFetch(&Fetch{Name: name, MinArgs: map[bool]int{true: 0, false: 1}[name == "str"], MaxArgs: 1, Where: AtAny, Doc: doc,
-			Out: map[string]Type{"str": TypeStr, "int": TypeInt, "bool": TypeBool, "ipv4": TypeAddr, "ipv6": TypeAddr, "bin": TypeBin}[name],
+	constant := func(name string, out Type, doc string, parse func(s string, v *Value) error) {
+		minArgs := 1
+		if out == TypeStr {
+			minArgs = 0 // str() is the empty string
+		}
+		RegisterFetch(&Fetch{Name: name, MinArgs: minArgs, MaxArgs: 1, Where: AtAny, Doc: doc, Out: out,
 			Compile: func(args []string, a *Args) error {
 				v := &Value{}
 				if err := parse(a.Str[0], v); err != nil {
@@ -24,8 +27,8 @@ func init() {
 			},
 			Eval: func(_ *Ctx, a *Args, out *Value) bool { *out = *a.P.(*Value); return true }})
 	}
-	constant("str", "the constant string", func(s string, v *Value) error { v.SetStr([]byte(s)); return nil })
-	constant("int", "the constant integer", func(s string, v *Value) error {
+	constant("str", TypeStr, "the constant string", func(s string, v *Value) error { v.SetStr([]byte(s)); return nil })
+	constant("int", TypeInt, "the constant integer", func(s string, v *Value) error {
 		n, err := strconv.ParseInt(s, 10, 64)
 		v.SetInt(n)
 		if err != nil {
@@ -33,7 +36,7 @@ func init() {
 		}
 		return nil
 	})
-	constant("bool", "the constant boolean (0 or 1)", func(s string, v *Value) error {
+	constant("bool", TypeBool, "the constant boolean (0 or 1)", func(s string, v *Value) error {
 		n, err := strconv.ParseInt(s, 10, 64)
 		v.SetBool(n != 0)
 		if err != nil {
@@ -42,18 +45,22 @@ func init() {
 		return nil
 	})
 	ip := func(want int) func(s string, v *Value) error {
+		version := 4
+		if want == 128 {
+			version = 6
+		}
 		return func(s string, v *Value) error {
 			a, err := netip.ParseAddr(s)
 			if err != nil || a.BitLen() != want {
-				return fmt.Errorf("%q is not an IPv%d address", s, map[int]int{32: 4, 128: 6}[want])
+				return fmt.Errorf("%q is not an IPv%d address", s, version)
 			}
 			*v = Value{Type: TypeAddr, Addr: a}
 			return nil
 		}
 	}
-	constant("ipv4", "the constant IPv4 address", ip(32))
-	constant("ipv6", "the constant IPv6 address", ip(128))
-	constant("bin", "the constant binary data, written in hex", func(s string, v *Value) error {
+	constant("ipv4", TypeAddr, "the constant IPv4 address", ip(32))
+	constant("ipv6", TypeAddr, "the constant IPv6 address", ip(128))
+	constant("bin", TypeBin, "the constant binary data, written in hex", func(s string, v *Value) error {
 		b, err := hex.DecodeString(s)
 		*v = Value{Type: TypeBin, Str: b}
 		if err != nil {
