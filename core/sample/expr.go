@@ -41,14 +41,14 @@ func (e *Expr) convert(v *Value, scratch []byte) ([]byte, bool) {
 }
 
 // AppendTo appends the expression's text value to dst; ok is false when
-// there is no sample and nothing was appended. The text is built directly
-// in dst when the expression has no converter; otherwise in scratch.
+// there is no sample and nothing was appended. Converters work in scratch,
+// which is returned for reuse.
 func (e *Expr) AppendTo(dst []byte, c *Ctx, scratch []byte) (out, scr []byte, ok bool) {
-	v, scratch, ok := e.Eval(c, scratch)
+	scratch, ok = e.eval(c, scratch)
 	if !ok {
 		return dst, scratch, false
 	}
-	return AppendString(dst, &v), scratch, true
+	return AppendString(dst, &c.val), scratch, true
 }
 
 // Each gives every value of the expression to v, for ACLs: a multi-valued
