@@ -54,3 +54,16 @@ func TestDynamicNameAllocs(t *testing.T) {
 		t.Errorf("%v allocations per dynamic choice, want 0", n)
 	}
 }
+
+func BenchmarkDynamicBackend(b *testing.B) {
+	c, err := Compile([]RuleSpec{{Backend: "be_%[req.hdr(host),lower,field(1,.)]"}}, "web", nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c.WithBackends(map[string]bool{"be_shop": true, "web": true}, "fe")
+	r := acltest.New("GET", "/", "Host: Shop.example.com")
+	b.ReportAllocs()
+	for b.Loop() {
+		c.ChooseBackend(r)
+	}
+}
