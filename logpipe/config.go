@@ -49,6 +49,7 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 	default:
 		o.Hostname = g.LogSendHostname
 	}
+	o.ServerIDs = serverIDs(cfg)
 	var specs []ProxySpec
 	for _, p := range cfg.Frontends {
 		if p.Disabled {
@@ -149,4 +150,16 @@ func targetFromConfig(l *config.Log) (TargetSpec, error) {
 		}
 	}
 	return ts, nil
+}
+
+// serverIDs numbers each backend's servers from 1 in order, as HAProxy
+// assigns srv_id when no `id` is given (and as the engine numbers them).
+func serverIDs(cfg *config.Config) map[string]int {
+	ids := map[string]int{}
+	for _, b := range cfg.Backends {
+		for i, s := range b.Servers {
+			ids[b.Name+"/"+s.Name] = i + 1
+		}
+	}
+	return ids
 }

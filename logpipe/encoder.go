@@ -24,6 +24,7 @@ type EncoderConfig struct {
 	Retention   time.Duration // for hmac key destruction
 	ReqCaptures []string
 	ResCaptures []string
+	ServerIDs   map[string]int // "backend/server" -> srv_id
 	Location    *time.Location // default time.Local
 	Now         func() time.Time
 }
@@ -59,7 +60,8 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 	if loc == nil {
 		loc = time.Local
 	}
-	e.ctx = encodeCtx{anon: newAnonymizer(cfg.Anon, ring), loc: loc, pid: os.Getpid(), dates: &dateCache{}}
+	e.ctx = encodeCtx{anon: newAnonymizer(cfg.Anon, ring), loc: loc, pid: os.Getpid(), dates: &dateCache{},
+		reqNames: cfg.ReqCaptures, resNames: cfg.ResCaptures, srvIDs: cfg.ServerIDs}
 	for _, n := range cfg.ReqCaptures {
 		e.ctx.reqKinds = append(e.ctx.reqKinds, kindOf(n))
 	}

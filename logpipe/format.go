@@ -4,10 +4,10 @@ import (
 	"fmt"
 	"net/netip"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // The formats behind `option httplog` and `option tcplog`, exactly as HAProxy
@@ -92,10 +92,9 @@ type item struct {
 	id    varID
 	quote bool
 	lit   string
-	// vSample: %[fetch,ipmask(m4[,m6])]
-	fetch string
-	mask4 int // -1: no ipmask
-	mask6 int // -1: IPv6 fails to convert (HAProxy: no mask6 given)
+	// vSample: %[expr], a core/sample expression evaluated at log time.
+	expr     *sample.Expr
+	anonAddr bool // an address result is the client's: anonymise it
 }
 
 // Format is a compiled log-format string.
@@ -109,8 +108,8 @@ type Format struct {
 func (f *Format) String() string { return f.src }
 
 // CompileFormat parses a log-format string (HAProxy §8.2.6): %var, %{+Q}var,
-// %{-Q}var, %% and literal text; runs of spaces are separators. Sample fetch
-// expressions (%[...]) are not supported and are reported as such.
+// %{-Q}var, %% and literal text; runs of spaces are separators. %[expr] is
+// a core/sample expression evaluated at log time (see samplefetch.go).
 func CompileFormat(s string) (*Format, error) {
 	f := &Format{src: s}
 	quoteAll := false
@@ -163,17 +162,15 @@ func CompileFormat(s string) (*Format, error) {
 				i = end + 1
 			}
 			if i < len(s) && s[i] == '[' {
-				end := strings.IndexByte(s[i:], ']')
-				if end < 0 {
-					return nil, fmt.Errorf("log-format: unterminated %%[ at offset %d", i-1)
-				}
-				it, err := compileSample(s[i+1 : i+end])
+				// The expression's parser finds its end, so a ']' inside
+				// an argument (regsub('[ab]',x)) does not close it.
+				it, n, err := compileSample(s[i+1:])
 				if err != nil {
-					return nil, fmt.Errorf("log-format: %%[%s] at offset %d: %w", s[i+1:i+end], i-1, err)
+					return nil, fmt.Errorf("log-format: %%[ at offset %d: %w", i-1, err)
 				}
 				it.quote = quote
 				f.items = append(f.items, it)
-				i += end + 1
+				i += n + 2
 				continue
 			}
 			j := i
@@ -230,6 +227,11 @@ type encodeCtx struct {
 	host     string
 	dates    *dateCache
 	scratch  []byte
+	// For %[expr]: the capture names (req.hdr at log time reads captures),
+	// "backend/server" -> srv_id, and the evaluation state.
+	reqNames, resNames []string
+	srvIDs             map[string]int
+	sample             sampleCtx
 }
 
 // dateCache keeps the formatted date of the last second seen, so most

@@ -101,6 +101,10 @@ func TestGoldenLines(t *testing.T) {
 			`10.0.1.0:33317 10.0.0.0 "http-in" srv1`},
 		{"ipmask without mask6 on IPv6", EncoderConfig{Format: "%[src,ipmask(24)] %[src,ipmask(24,48)] %[src]"}, v6,
 			`- 2001:db8:1:: 2001:db8:1:2::5`},
+		{"log-time fetches and converters", EncoderConfig{Format: "%[req.hdr(host),upper] %[capture.req.hdr(0)] %[req.hdr(user-agent)] %[method] %[path,word(1,/)] %[query] %[status,add(1)] %[srv_id] %[be_name]/%[srv_name] %[fe_name,json] %[url,regsub('[.]html$','')]",
+			ReqCaptures: []string{"Host"}, ServerIDs: map[string]int{"static/srv1": 3}}, docRecord(),
+			`1WT.EU 1wt.eu - GET index.html - 201 3 static/srv1 http-in /index`},
+		{"log-time text is escaped", EncoderConfig{Format: "%[capture.req.hdr(0)]"}, esc, `a#7Cb#7Bc#7D#22d#23e#01f#C3#A9`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -139,9 +143,18 @@ func TestJSONLog(t *testing.T) {
 }
 
 func TestCompileFormatErrors(t *testing.T) {
-	for _, f := range []string{"%[req.hdr(host)]", "%[src,lower]", "%[src,ipmask(33)]", "%[src", "%{+Z}ci", "%nosuchvar", "%{+Q"} {
-		if _, err := CompileFormat(f); err == nil {
-			t.Errorf("CompileFormat(%q) succeeded, want an error", f)
+	for f, want := range map[string]string{
+		"%[req.hdrx(host)]": `log-format: %[ at offset 0: unknown fetch "req.hdrx" (hint: did you mean "req.hdr"?)`,
+		"x %[src,lowr]":     `log-format: %[ at offset 2: unknown converter "lowr" (hint: did you mean "lower"?)`,
+		"%[src,ipmask(33)]": `log-format: %[ at offset 0: ipmask: mask "33": want a prefix length 0..32 or a contiguous mask`,
+		"%[src":             `log-format: %[ at offset 0: missing ']' after "src"`,
+		"%[src x]":          `log-format: %[ at offset 0: missing ']' after "src"`,
+		"%{+Z}ci":           `log-format: unknown flag "+Z" at offset 1`,
+		"%nosuchvar":        `log-format: unknown variable %nosuchvar at offset 0`,
+		"%{+Q":              `log-format: unterminated %{ at offset 0`,
+	} {
+		if _, err := CompileFormat(f); err == nil || err.Error() != want {
+			t.Errorf("CompileFormat(%q) = %v, want %s", f, err, want)
 		}
 	}
 }
@@ -271,4 +284,19 @@ func FuzzHTTPLogFastPath(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestSampleFormatAllocs(t *testing.T) {
+	e, err := NewEncoder(EncoderConfig{Format: "%[req.hdr(host),lower] %[src,ipmask(24)] %[status] %[path,regsub(q,y)]", ReqCaptures: []string{"host"}, Location: time.UTC})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := docRecord()
+	buf := e.Append(nil, r)
+	if string(buf) != "1wt.eu 10.0.1.0 200 /index.html" {
+		t.Fatalf("got %q", buf)
+	}
+	if n := testing.AllocsPerRun(200, func() { buf = e.Append(buf[:0], r) }); n != 0 && !raceEnabled {
+		t.Errorf("%v allocations per record, want 0", n)
+	}
 }

@@ -105,6 +105,9 @@ type Options struct {
 	Report    time.Duration    // how often drops are reported in varde's log; default 10s
 	Stdout    io.Writer        // for stdout targets; default os.Stdout
 	Stderr    io.Writer        // for stderr targets; default os.Stderr
+	// ServerIDs maps "backend/server" to HAProxy's srv_id (the server's
+	// position in its backend, from 1), for %[srv_id].
+	ServerIDs map[string]int
 }
 
 // ProxySpec is the logging setup of one frontend (or listen).
@@ -129,6 +132,8 @@ type proxyLog struct {
 	nonormal bool
 	reqKinds []headerKind
 	resKinds []headerKind
+	reqNames []string // capture names, for %[req.hdr(NAME)] at log time
+	resNames []string
 	targets  []*target
 }
 
@@ -201,6 +206,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			}
 			pl.format = f
 		}
+		pl.reqNames, pl.resNames = ps.ReqCaptures, ps.ResCaptures
 		for _, n := range ps.ReqCaptures {
 			pl.reqKinds = append(pl.reqKinds, kindOf(n))
 		}
@@ -296,7 +302,7 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 		log:   p.logger,
 		done:  make(chan struct{}),
 	}
-	t.ctx = encodeCtx{anon: t.anon, loc: p.opts.Location, pid: p.opts.PID, host: host, dates: &dateCache{}}
+	t.ctx = encodeCtx{anon: t.anon, loc: p.opts.Location, pid: p.opts.PID, host: host, dates: &dateCache{}, srvIDs: p.opts.ServerIDs}
 	return t, nil
 }
 

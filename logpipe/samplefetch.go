@@ -1,115 +1,172 @@
 package logpipe
 
 import (
+	"bytes"
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
 )
 
-// The few sample fetches log-format lines use for logging, above all
-// HAProxy's own anonymisation idiom `%[src,ipmask(24,64)]`. Anything else
-// is refused at start with the expression named, never silently dropped.
-var sampleFetches = map[string]bool{
-	"src": true, "src_port": true, "dst": true, "dst_port": true,
-	"fe_name": true, "be_name": true, "srv_name": true, "status": true,
-}
+// log-format `%[expr]` items are core/sample expressions evaluated at log
+// time against the record: the same fetches and converters as ACLs and
+// header rules, restricted to what exists once the transaction ended. The
+// request is seen through the record: method, URL, path and query from the
+// request line, and headers only as captured by `capture request header`
+// (varde does not keep the request after forwarding it), so req.hdr(NAME)
+// gives the captured value of NAME, truncated to its capture length, and
+// no sample without such a capture.
 
-func compileSample(expr string) (item, error) {
-	it := item{id: vSample, mask4: -1, mask6: -1}
-	parts := strings.SplitN(expr, ",", 2)
-	it.fetch = strings.TrimSpace(parts[0])
-	if !sampleFetches[it.fetch] {
-		return it, fmt.Errorf("sample fetch %q is not supported in varde's log-format (supported: src, src_port, dst, dst_port, fe_name, be_name, srv_name, status)", it.fetch)
-	}
-	if len(parts) == 1 {
-		return it, nil
-	}
-	conv := strings.TrimSpace(parts[1])
-	if !strings.HasPrefix(conv, "ipmask(") || !strings.HasSuffix(conv, ")") || (it.fetch != "src" && it.fetch != "dst") {
-		return it, fmt.Errorf("converter %q is not supported (only ipmask(MASK4[,MASK6]) on src or dst)", conv)
-	}
-	args := strings.Split(conv[len("ipmask("):len(conv)-1], ",")
-	if len(args) > 2 {
-		return it, fmt.Errorf("ipmask takes MASK4[,MASK6]")
-	}
-	m4, err := maskBits(strings.TrimSpace(args[0]), 32)
+var logPlace = sample.Options{Where: sample.AtLog, Place: "in log-format"}
+
+// compileSample compiles the expression at the start of s (after "%[") and
+// returns the item and the length used; s[n] must be the closing ']'.
+func compileSample(s string) (item, int, error) {
+	e, n, err := sample.ParsePrefix(s, logPlace)
 	if err != nil {
-		return it, err
+		return item{}, n, err
 	}
-	it.mask4 = m4
-	if len(args) == 2 {
-		m6, err := maskBits(strings.TrimSpace(args[1]), 128)
-		if err != nil {
-			return it, err
-		}
-		it.mask6 = m6
+	if n >= len(s) || s[n] != ']' {
+		return item{}, n, fmt.Errorf("missing ']' after %q", s[:n])
 	}
-	return it, nil
+	return item{id: vSample, expr: e, anonAddr: e.FetchName() != "dst"}, n, nil
 }
 
-// maskBits reads a CIDR length or a contiguous dotted (IPv4) mask.
-func maskBits(s string, max int) (int, error) {
-	if n, err := strconv.Atoi(s); err == nil && n >= 0 && n <= max {
-		return n, nil
-	}
-	if max == 32 {
-		if a, err := netip.ParseAddr(s); err == nil && a.Is4() {
-			b := a.As4()
-			v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
-			n := 0
-			for n < 32 && v&(1<<(31-n)) != 0 {
-				n++
-			}
-			if v<<n == 0 {
-				return n, nil
-			}
-		}
-	}
-	return 0, fmt.Errorf("ipmask %q: want a prefix length 0..%d (or a contiguous dotted mask)", s, max)
+// sampleCtx is the log-time evaluation state kept in an encodeCtx.
+type sampleCtx struct {
+	ctx     sample.Ctx
+	req     recordRequest
+	res     capturedHeaders
+	scratch []byte
 }
 
+func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
+	sc := &c.sample
+	sc.ctx.Reset()
+	x := &sc.ctx
+	x.Src, x.Dst, x.TLS, x.Frontend = r.Client, r.FrontendAddr, r.TLS, r.Frontend
+	if line := r.RequestLine.Bytes(); r.Mode == logrec.ModeHTTP && (len(line) == 0 || string(line) == "<BADREQ>") {
+		// A bad request: HAProxy logs it without a stream, so only the
+		// connection's facts have samples (measured against 2.6).
+		return x
+	}
+	if r.RequestLine.Len() > 0 {
+		sc.req = recordRequest{r: r, names: c.reqNames}
+		x.Req = &sc.req
+	}
+	x.Backend, x.Server = r.Backend, r.Server
+	if r.Server != "" && c.srvIDs != nil {
+		x.ServerID = c.srvIDs[r.Backend+"/"+r.Server]
+	}
+	if r.Status > 0 {
+		x.Status = int(r.Status)
+	}
+	sc.res = capturedHeaders{c: &r.ResHeaders, names: c.resNames}
+	x.Res = &sc.res
+	x.ReqCaptures, x.ResCaptures = &r.ReqHeaders, &r.ResHeaders
+	return x
+}
+
+// appendSample writes the sample's text, "-" when there is none or it is
+// empty, as HAProxy. Text is escaped like captured headers; with an
+// anonymising target, addresses (but the frontend's own, dst) and text are
+// anonymised as the rest of the line.
 func appendSample(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
-	switch it.fetch {
-	case "src", "dst":
-		ap := r.Client
-		if it.fetch == "dst" {
-			ap = r.FrontendAddr
-		}
-		if !ap.IsValid() {
-			return append(dst, '-')
-		}
-		ip := ap.Addr()
-		if it.mask4 >= 0 {
-			if !ip.Unmap().Is4() && it.mask6 < 0 {
-				return append(dst, '-') // HAProxy: IPv6 fails to convert without MASK6
-			}
-			ip = maskAddr(ip.Unmap(), it.mask4, max(it.mask6, 0))
-		}
-		if it.fetch == "src" {
-			return c.anon.appendAddr(dst, ip, c.now) // the target's anonymize still applies
-		}
-		return ip.AppendTo(dst)
-	case "src_port":
-		return appendPortOrDash(dst, r.Client)
-	case "dst_port":
-		return appendPortOrDash(dst, r.FrontendAddr)
-	case "fe_name":
-		return append(dst, r.Frontend...)
-	case "be_name":
-		if r.Backend == "" {
-			return append(dst, r.Frontend...)
-		}
-		return append(dst, r.Backend...)
-	case "srv_name":
-		if r.Server == "" {
-			return append(dst, '-')
-		}
-		return append(dst, r.Server...)
-	case "status":
-		return strconv.AppendInt(dst, int64(r.Status), 10)
+	x := c.fillSample(r)
+	v, scratch, ok := it.expr.Eval(x, c.sample.scratch[:0])
+	c.sample.scratch = scratch
+	if !ok {
+		return append(dst, '-')
 	}
-	return append(dst, '-')
+	switch v.Type {
+	case sample.TypeAddr:
+		if it.anonAddr {
+			return c.anon.appendAddr(dst, v.Addr, c.now)
+		}
+		return v.Addr.AppendTo(dst)
+	case sample.TypeStr, sample.TypeBin:
+		if len(v.Str) == 0 {
+			return append(dst, '-')
+		}
+		if c.anon.on() {
+			c.scratch = appendEscaped(c.scratch[:0], v.Str, &hdrEscape)
+			return c.anon.appendText(dst, c.scratch, c.now)
+		}
+		return appendEscaped(dst, v.Str, &hdrEscape)
+	}
+	return sample.AppendString(dst, &v)
 }
+
+// recordRequest is the core.Request a log record still has.
+type recordRequest struct {
+	r     *logrec.Record
+	names []string // `capture request header` names, lower case
+}
+
+func (q *recordRequest) line() (method, uri []byte) {
+	m, u, _ := requestParts(q.r.RequestLine.Bytes())
+	return m, u
+}
+
+func (q *recordRequest) Method() []byte { m, _ := q.line(); return m }
+func (q *recordRequest) URI() []byte    { _, u := q.line(); return u }
+
+func (q *recordRequest) Path() []byte {
+	u := q.URI()
+	if len(u) > 0 && u[0] != '/' {
+		if i := bytes.Index(u, []byte("://")); i >= 0 {
+			rest := u[i+3:]
+			j := bytes.IndexByte(rest, '/')
+			if j < 0 {
+				j = len(rest)
+			}
+			u = rest[j:]
+		}
+	}
+	if i := bytes.IndexByte(u, '?'); i >= 0 {
+		return u[:i]
+	}
+	return u
+}
+
+func (q *recordRequest) Query() []byte {
+	u := q.URI()
+	if i := bytes.IndexByte(u, '?'); i >= 0 {
+		return u[i+1:]
+	}
+	return nil
+}
+
+func (q *recordRequest) Header(name string) ([]byte, bool) {
+	for i, n := range q.names {
+		if strings.EqualFold(n, name) && i < q.r.ReqHeaders.Len() {
+			return q.r.ReqHeaders.At(i), true
+		}
+	}
+	return nil, false
+}
+
+func (q *recordRequest) NumHeaders() int { return min(len(q.names), q.r.ReqHeaders.Len()) }
+func (q *recordRequest) HeaderAt(i int) ([]byte, []byte) {
+	return stringView(q.names[i]), q.r.ReqHeaders.At(i)
+}
+func (q *recordRequest) Src() netip.AddrPort { return q.r.Client }
+func (q *recordRequest) Dst() netip.AddrPort { return q.r.FrontendAddr }
+func (q *recordRequest) TLS() bool           { return q.r.TLS }
+
+// capturedHeaders are the response headers a record kept (res.hdr).
+type capturedHeaders struct {
+	c     *logrec.Captures
+	names []string
+}
+
+func (h *capturedHeaders) NumHeaders() int { return min(len(h.names), h.c.Len()) }
+func (h *capturedHeaders) HeaderAt(i int) ([]byte, []byte) {
+	return stringView(h.names[i]), h.c.At(i)
+}
+
+// stringView views a capture name as bytes for a read-only HeaderAt.
+func stringView(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }

@@ -16,6 +16,7 @@ package acl
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -23,9 +24,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // Matcher is a compiled ACL: it reports whether a request matches.
@@ -56,30 +59,6 @@ func (e *Error) Error() string {
 	return s
 }
 
-// fetch identifies what part of the request a criterion samples.
-type fetch uint8
-
-const (
-	fPath fetch = iota
-	fURL
-	fMethod
-	fHdr       // every comma-separated value of the named header(s)
-	fHdrCnt    // number of values of the named header
-	fHdrVal    // integer value of the named header
-	fURLParam  // value(s) of a query-string parameter
-	fSrc       // client address
-	fDst       // local address
-	fSrcPort   // client port
-	fDstPort   // local port
-	fSSL       // ssl_fc
-	fAlways    // always_true / always_false (bool constant in matcher)
-	fProtoHTTP // req.proto_http
-	fFullHdr   // every occurrence of the named header, whole line (req.fhdr)
-	fCook      // value(s) of a named cookie in Cookie headers
-	fBase      // Host header value followed by the path
-	fQuery     // the query string
-)
-
 // kind is how samples are compared with the ACL's values (HAProxy's -m).
 type kind uint8
 
@@ -103,80 +82,45 @@ var kindNames = map[string]kind{
 	"dir": mDir, "found": mFound, "len": mLen, "int": mInt, "ip": mIP, "bool": mBool,
 }
 
-// criterion describes one HAProxy fetch keyword usable in an ACL.
-type criterion struct {
-	fetch   fetch
-	kind    kind // default match method
-	needArg bool // takes a (name) argument
-	optArg  bool // argument optional (hdr without a name = any header)
-	// sample type: string fetches accept str/beg/.../len/found; int fetches
-	// accept int/found/bool; ip fetches accept ip/found.
-	typ byte // 's', 'i', 'a' (address), 'b' (bool)
+// keyword is one of HAProxy's ACL keywords: a sample fetch of the
+// core/sample registry with a default match method (path_beg is the path
+// fetch matched with beg). Any other fetch of the registry is usable too,
+// matched according to its output type.
+type keyword struct {
+	fetch   string
+	kind    kind
+	needArg bool // HAProxy's ACL form requires a name in parentheses
 }
 
-var criteria = map[string]criterion{
-	"path":      {fetch: fPath, kind: mStr, typ: 's'},
-	"path_beg":  {fetch: fPath, kind: mBeg, typ: 's'},
-	"path_end":  {fetch: fPath, kind: mEnd, typ: 's'},
-	"path_sub":  {fetch: fPath, kind: mSub, typ: 's'},
-	"path_reg":  {fetch: fPath, kind: mReg, typ: 's'},
-	"path_dir":  {fetch: fPath, kind: mDir, typ: 's'},
-	"path_dom":  {fetch: fPath, kind: mDom, typ: 's'},
-	"path_len":  {fetch: fPath, kind: mLen, typ: 's'},
-	"url":       {fetch: fURL, kind: mStr, typ: 's'},
-	"url_beg":   {fetch: fURL, kind: mBeg, typ: 's'},
-	"url_end":   {fetch: fURL, kind: mEnd, typ: 's'},
-	"url_sub":   {fetch: fURL, kind: mSub, typ: 's'},
-	"url_reg":   {fetch: fURL, kind: mReg, typ: 's'},
-	"url_dir":   {fetch: fURL, kind: mDir, typ: 's'},
-	"url_dom":   {fetch: fURL, kind: mDom, typ: 's'},
-	"url_len":   {fetch: fURL, kind: mLen, typ: 's'},
-	"method":    {fetch: fMethod, kind: mStr, typ: 's'},
-	"hdr":       {fetch: fHdr, kind: mStr, needArg: true, optArg: true, typ: 's'},
-	"req.hdr":   {fetch: fHdr, kind: mStr, needArg: true, optArg: true, typ: 's'},
-	"hdr_beg":   {fetch: fHdr, kind: mBeg, needArg: true, optArg: true, typ: 's'},
-	"hdr_end":   {fetch: fHdr, kind: mEnd, needArg: true, optArg: true, typ: 's'},
-	"hdr_sub":   {fetch: fHdr, kind: mSub, needArg: true, optArg: true, typ: 's'},
-	"hdr_reg":   {fetch: fHdr, kind: mReg, needArg: true, optArg: true, typ: 's'},
-	"hdr_dom":   {fetch: fHdr, kind: mDom, needArg: true, optArg: true, typ: 's'},
-	"hdr_dir":   {fetch: fHdr, kind: mDir, needArg: true, optArg: true, typ: 's'},
-	"hdr_len":   {fetch: fHdr, kind: mLen, needArg: true, optArg: true, typ: 's'},
-	"hdr_cnt":   {fetch: fHdrCnt, kind: mInt, needArg: true, optArg: true, typ: 'i'},
-	"hdr_val":   {fetch: fHdrVal, kind: mInt, needArg: true, typ: 'i'},
-	"url_param": {fetch: fURLParam, kind: mStr, needArg: true, typ: 's'},
-	"urlp":      {fetch: fURLParam, kind: mStr, needArg: true, typ: 's'},
-	"urlp_beg":  {fetch: fURLParam, kind: mBeg, needArg: true, typ: 's'},
-	"urlp_end":  {fetch: fURLParam, kind: mEnd, needArg: true, typ: 's'},
-	"urlp_sub":  {fetch: fURLParam, kind: mSub, needArg: true, typ: 's'},
-	"urlp_reg":  {fetch: fURLParam, kind: mReg, needArg: true, typ: 's'},
-	"urlp_len":  {fetch: fURLParam, kind: mLen, needArg: true, typ: 's'},
-	"src":       {fetch: fSrc, kind: mIP, typ: 'a'},
-	"dst":       {fetch: fDst, kind: mIP, typ: 'a'},
-	"src_port":  {fetch: fSrcPort, kind: mInt, typ: 'i'},
-	"dst_port":  {fetch: fDstPort, kind: mInt, typ: 'i'},
-	"ssl_fc":    {fetch: fSSL, kind: mBool, typ: 'b'},
-	// always_true/always_false are told apart by the parser.
-	"always_true":    {fetch: fAlways, kind: mBool, typ: 'b'},
-	"always_false":   {fetch: fAlways, kind: mBool, typ: 'b'},
-	"req.proto_http": {fetch: fProtoHTTP, kind: mBool, typ: 'b'},
-	"req.fhdr":       {fetch: fFullHdr, kind: mStr, needArg: true, typ: 's'},
-	"cook":           {fetch: fCook, kind: mStr, needArg: true, typ: 's'},
-	"req.cook":       {fetch: fCook, kind: mStr, needArg: true, typ: 's'},
-	"cook_beg":       {fetch: fCook, kind: mBeg, needArg: true, typ: 's'},
-	"cook_end":       {fetch: fCook, kind: mEnd, needArg: true, typ: 's'},
-	"cook_sub":       {fetch: fCook, kind: mSub, needArg: true, typ: 's'},
-	"cook_reg":       {fetch: fCook, kind: mReg, needArg: true, typ: 's'},
-	"cook_len":       {fetch: fCook, kind: mLen, needArg: true, typ: 's'},
-	"base":           {fetch: fBase, kind: mStr, typ: 's'},
-	"base_beg":       {fetch: fBase, kind: mBeg, typ: 's'},
-	"base_end":       {fetch: fBase, kind: mEnd, typ: 's'},
-	"base_sub":       {fetch: fBase, kind: mSub, typ: 's'},
-	"base_reg":       {fetch: fBase, kind: mReg, typ: 's'},
-	"base_dir":       {fetch: fBase, kind: mDir, typ: 's'},
-	"base_dom":       {fetch: fBase, kind: mDom, typ: 's'},
-	"base_len":       {fetch: fBase, kind: mLen, typ: 's'},
-	"query":          {fetch: fQuery, kind: mStr, typ: 's'},
-}
+var keywords = func() map[string]keyword {
+	k := map[string]keyword{}
+	derive := func(prefix, fetch string, needArg bool, suffixes ...string) {
+		for _, sfx := range suffixes {
+			name, m := prefix, mStr
+			if sfx != "" {
+				name += "_" + sfx
+				m = kindNames[sfx]
+			}
+			k[name] = keyword{fetch: fetch, kind: m, needArg: needArg}
+		}
+	}
+	all := []string{"", "beg", "end", "sub", "reg", "dir", "dom", "len"}
+	derive("path", "path", false, all...)
+	derive("url", "url", false, all...)
+	derive("base", "base", false, all...)
+	derive("hdr", "req.hdr", false, all...)
+	derive("url_param", "url_param", true, "")
+	derive("urlp", "url_param", true, "", "beg", "end", "sub", "reg", "dir", "dom", "len")
+	derive("cook", "req.cook", true, "", "beg", "end", "sub", "reg", "dir", "dom", "len")
+	derive("req.cook", "req.cook", false, "")
+	derive("req.hdr", "req.hdr", false, "")
+	derive("req.fhdr", "req.fhdr", true, "")
+	derive("query", "query", false, "")
+	k["hdr_cnt"] = keyword{fetch: "req.hdr_cnt", kind: mInt}
+	k["hdr_val"] = keyword{fetch: "req.hdr_val", kind: mInt, needArg: true}
+	k["method"] = keyword{fetch: "method", kind: mStr}
+	return k
+}()
 
 // unsupported are HAProxy fetches people use in ACLs that varde cannot
 // evaluate on a request view, with what to do instead.
@@ -184,13 +128,22 @@ var unsupported = map[string]string{
 	"ssl_fc_sni":  "the TLS server name is not exposed to ACLs yet; route on hdr(host) instead",
 	"req.ssl_sni": "varde does not inspect TLS ClientHello in mode tcp; terminate TLS and use hdr(host)",
 	"nbsrv":       "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
-	"status":      "response ACLs are not supported; use http-response rules without a status condition",
 }
 
-// Criteria lists the fetch keywords this package understands, sorted.
+// Criteria lists the names usable as an ACL criterion: HAProxy's ACL
+// keywords and every fetch usable at request time, sorted.
 func Criteria() []string {
-	out := make([]string, 0, len(criteria))
-	for k := range criteria {
+	seen := map[string]bool{}
+	for k := range keywords {
+		seen[k] = true
+	}
+	for _, n := range sample.FetchNames() {
+		if f, _ := sample.LookupFetch(n); f.Where&sample.AtRequest != 0 {
+			seen[n] = true
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for k := range seen {
 		out = append(out, k)
 	}
 	sort.Strings(out)
@@ -229,56 +182,125 @@ func (p intPat) match(v int64) bool {
 	return v == p.lo
 }
 
-// sample is a compiled single ACL line (or anonymous ACL).
-type sample struct {
-	crit     string
-	fetch    fetch
-	kind     kind
-	fold     bool
-	constant bool   // value of always_true/always_false
-	arg      string // header or parameter name (lowered for headers)
-	strs     [][]byte
-	res      []*regexp.Regexp
-	nets     []netip.Prefix
-	ints     []intPat
-	noValues bool // string/ip criterion without values: never matches (HAProxy warns)
+// matcher is a compiled single ACL line (or anonymous ACL): a sample
+// expression and the values its samples are compared with.
+type matcher struct {
+	crit string
+	expr *sample.Expr
+	kind kind
+	typ  byte // 's' string/binary, 'i' integer, 'a' address, 'b' boolean
+	fold bool
+	strs [][]byte
+	res  []*regexp.Regexp
+	nets []netip.Prefix
+	ints []intPat
+	meth bool // HAProxy's method matching (pat_match_meth)
 	// method patterns: whether each is a well-known method, as written
 	methodKnown []bool
 	methodRaw   []string
 }
 
-// Parse compiles one ACL: a criterion such as "path_beg" or "hdr(host)",
-// its flags (-i, -m METHOD, -f FILE, -n, -u ID, --) and its values.
+// Parse compiles one ACL: a criterion such as "path_beg", "hdr(host)" or
+// any sample expression ("req.hdr(host),lower"), its flags (-i, -m METHOD,
+// -f FILE, -n, -u ID, --) and its values.
 func Parse(criterionText string, flags []string, values []string) (Matcher, error) {
-	name, arg, hasArg, err := splitCriterion(criterionText)
+	m, err := parseCriterion(criterionText)
 	if err != nil {
 		return nil, err
 	}
-	c, ok := criteria[name]
-	if !ok {
-		if hint, known := unsupported[name]; known {
-			return nil, &Error{Criterion: name, Token: -1, Msg: "HAProxy criterion not supported by varde", Hint: hint}
+	vals := append([]string(nil), values...)
+	if vals, err = m.parseFlags(flags, vals); err != nil {
+		return nil, err
+	}
+	if err := m.compile(vals); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// parseCriterion compiles the criterion with core/sample. An ACL keyword
+// (path_beg) stands for its fetch (path) and brings its match method,
+// unless converters follow: then, as in HAProxy, the method comes from the
+// output type.
+func parseCriterion(text string) (*matcher, error) {
+	name, rest := text, ""
+	if i := strings.IndexAny(text, "(,"); i >= 0 {
+		name, rest = text[:i], text[i:]
+	}
+	if hint, known := unsupported[name]; known {
+		return nil, &Error{Criterion: name, Token: -1, Msg: "HAProxy criterion not supported by varde", Hint: hint}
+	}
+	if strings.HasPrefix(rest, "(") && !strings.Contains(rest, ")") {
+		return nil, &Error{Criterion: text, Token: -1, Msg: "unbalanced parenthesis", Hint: "write e.g. hdr(host)"}
+	}
+	kw, isKW := keywords[name]
+	fetch := name
+	if isKW {
+		fetch = kw.fetch
+		if kw.needArg && !strings.HasPrefix(rest, "(") {
+			return nil, &Error{Criterion: name, Token: -1, Msg: "missing argument", Hint: fmt.Sprintf("write %s(NAME)", name)}
 		}
+	} else if _, ok := sample.LookupFetch(name); !ok {
 		return nil, &Error{Criterion: name, Token: -1, Msg: "unknown criterion", Hint: suggest(name)}
 	}
-	if c.needArg && !hasArg && !c.optArg {
-		return nil, &Error{Criterion: name, Token: -1, Msg: "missing argument", Hint: fmt.Sprintf("write %s(NAME)", name)}
+	if f, _ := sample.LookupFetch(fetch); f.MaxArgs == 0 && strings.HasPrefix(rest, "(") {
+		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove the parentheses"}
 	}
-	if !c.needArg && hasArg {
-		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove (" + arg + ")"}
+	expr, err := sample.Parse(fetch+rest, sample.Options{Where: sample.AtRequest | sample.AtResponse, Place: "in ACLs"})
+	if err != nil {
+		return nil, &Error{Criterion: name, Token: -1, Msg: sampleMsg(err), Hint: sampleHint(err)}
 	}
-	s := &sample{crit: name, fetch: c.fetch, kind: c.kind, arg: arg}
-	if c.fetch == fHdr || c.fetch == fHdrCnt || c.fetch == fHdrVal || c.fetch == fFullHdr {
-		s.arg = strings.ToLower(arg)
+	m := &matcher{crit: name, expr: expr, typ: typeLetter(expr.Out())}
+	switch {
+	case isKW && !expr.HasConverters():
+		m.kind, m.meth = kw.kind, fetch == "method"
+	case m.typ == 'b':
+		m.kind = mBool
+	case m.typ == 'i':
+		m.kind = mInt
+	case m.typ == 'a':
+		m.kind = mIP
+	default:
+		m.kind = mStr
 	}
-	if name == "always_true" {
-		s.constant = true
+	return m, nil
+}
+
+func sampleMsg(err error) string {
+	var se *sample.Error
+	if errors.As(err, &se) {
+		return se.Msg
 	}
-	vals := append([]string(nil), values...)
+	return err.Error()
+}
+
+func sampleHint(err error) string {
+	var se *sample.Error
+	if errors.As(err, &se) {
+		return se.Hint
+	}
+	return ""
+}
+
+func typeLetter(t sample.Type) byte {
+	switch t {
+	case sample.TypeInt:
+		return 'i'
+	case sample.TypeAddr:
+		return 'a'
+	case sample.TypeBool:
+		return 'b'
+	}
+	return 's'
+}
+
+// parseFlags applies -i, -m, -f...; values read from -f files are added.
+func (m *matcher) parseFlags(flags, vals []string) ([]string, error) {
+	name := m.crit
 	for i := 0; i < len(flags); i++ {
 		switch f := flags[i]; f {
 		case "-i":
-			s.fold = true
+			m.fold = true
 		case "-n", "--":
 		case "-m":
 			if i+1 >= len(flags) {
@@ -289,7 +311,7 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 			if !ok {
 				return nil, &Error{Criterion: name, Token: -1, Msg: fmt.Sprintf("unknown match method %q", flags[i]), Hint: "one of str, beg, end, sub, reg, dom, dir, found, len, int, ip, bool"}
 			}
-			s.kind = k
+			m.kind = k
 		case "-u", "-M":
 			if f == "-M" {
 				return nil, &Error{Criterion: name, Token: -1, Msg: "-M (map files as patterns) is not supported", Hint: "list the values with -f FILE instead"}
@@ -309,10 +331,7 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 			return nil, &Error{Criterion: name, Token: -1, Msg: fmt.Sprintf("unknown flag %q", f), Hint: "flags are -i, -m METHOD, -f FILE, -n, -u ID and --"}
 		}
 	}
-	if err := s.compile(c, vals); err != nil {
-		return nil, err
-	}
-	return s, nil
+	return vals, nil
 }
 
 // ParseWords compiles an ACL written as words: criterion, flags, values
@@ -347,23 +366,6 @@ func splitFlags(words []string) (flags, values []string) {
 	return flags, words[i:]
 }
 
-func splitCriterion(text string) (name, arg string, hasArg bool, err error) {
-	open := strings.IndexByte(text, '(')
-	if open < 0 {
-		return text, "", false, nil
-	}
-	if !strings.HasSuffix(text, ")") {
-		return "", "", false, &Error{Criterion: text, Token: -1, Msg: "unbalanced parenthesis", Hint: "write e.g. hdr(host)"}
-	}
-	name, arg = text[:open], text[open+1:len(text)-1]
-	// HAProxy accepts extra comma-separated arguments (occurrence numbers);
-	// varde looks at every occurrence, so only the name matters.
-	if i := strings.IndexByte(arg, ','); i >= 0 {
-		arg = arg[:i]
-	}
-	return name, strings.TrimSpace(arg), true, nil
-}
-
 func readPatternFile(path string) ([]string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -385,11 +387,12 @@ func readPatternFile(path string) ([]string, error) {
 	return out, nil
 }
 
-func (s *sample) compile(c criterion, vals []string) error {
-	// Which match methods make sense for which sample type.
-	switch c.typ {
+func (s *matcher) compile(vals []string) error {
+	// Which match methods make sense for which sample type. A string is
+	// read as an address for -m ip, as HAProxy casts it.
+	switch s.typ {
 	case 's':
-		if s.kind == mIP || s.kind == mBool {
+		if s.kind == mBool {
 			return &Error{Criterion: s.crit, Token: -1, Msg: "match method not usable on a string sample", Hint: "use str, beg, end, sub, reg, dom, dir, len or found"}
 		}
 	case 'i':
@@ -441,7 +444,7 @@ func (s *sample) compile(c criterion, vals []string) error {
 		}
 	default:
 		for _, v := range vals {
-			if s.fetch == fMethod {
+			if s.meth {
 				s.methodKnown = append(s.methodKnown, isWellKnownMethod([]byte(v)))
 				s.methodRaw = append(s.methodRaw, v)
 			}
@@ -451,7 +454,6 @@ func (s *sample) compile(c criterion, vals []string) error {
 			s.strs = append(s.strs, []byte(v))
 		}
 	}
-	s.noValues = len(vals) == 0
 	return nil
 }
 
@@ -541,93 +543,97 @@ func parseNet(v string) (netip.Prefix, error) {
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// Match implements Matcher.
-func (s *sample) Match(req core.Request) bool {
-	switch s.fetch {
-	case fAlways:
-		return s.constant
-	case fProtoHTTP:
-		return req != nil && len(req.Method()) > 0
+// evalState is the per-evaluation storage: a Ctx (its own, or the
+// caller's for MatchCtx) and a scratch buffer for converters. Pooled, so
+// that matching allocates nothing once warm.
+type evalState struct {
+	own     sample.Ctx
+	ctx     *sample.Ctx
+	scratch []byte
+}
+
+var states = sync.Pool{New: func() any { return &evalState{scratch: make([]byte, 0, 256)} }}
+
+func getState(req core.Request) *evalState {
+	st := states.Get().(*evalState)
+	st.ctx = &st.own
+	sample.RequestCtx(st.ctx, req)
+	return st
+}
+
+// getStateCtx evaluates in the caller's context (response facts).
+func getStateCtx(c *sample.Ctx) *evalState {
+	st := states.Get().(*evalState)
+	st.ctx = c
+	return st
+}
+
+func putState(st *evalState) {
+	st.own.Req, st.ctx = nil, nil // keep no request alive in the pool
+	states.Put(st)
+}
+
+// Match implements Matcher. A nil request (mode tcp) has no address, so
+// only constant criteria can match it.
+func (s *matcher) Match(req core.Request) bool {
+	st := getState(req)
+	ok := s.matchState(st)
+	putState(st)
+	return ok
+}
+
+func (s *matcher) matchState(st *evalState) bool {
+	return s.expr.Each(st.ctx, &st.scratch, s)
+}
+
+// Where reports the stages at which m can be evaluated, and the fetch that
+// limits them ("" when m can be evaluated anywhere), so that the
+// configuration layer can refuse a response fetch in a request condition.
+func Where(m Matcher) (sample.Stage, string) {
+	switch m := m.(type) {
+	case *matcher:
+		if w := m.expr.Where(); w != sample.AtAny {
+			return w, m.expr.FetchName()
+		}
+	case *anyOf:
+		where, fetch := sample.AtAny, ""
+		for _, x := range m.ms {
+			if w, f := Where(x); w != sample.AtAny {
+				where &= w
+				fetch = f
+			}
+		}
+		return where, fetch
 	}
-	if req == nil {
-		return false
+	return sample.AtAny, ""
+}
+
+// Visit implements sample.Visitor: it reports whether one value of the
+// sample matches, which stops the walk over the others.
+func (s *matcher) Visit(v *sample.Value) bool {
+	switch s.kind {
+	case mFound:
+		return true
+	case mBool:
+		return v.Int != 0
+	case mInt:
+		return s.matchInt(v.Int, true)
+	case mIP:
+		if v.Type != sample.TypeAddr {
+			var tmp [1]byte
+			if _, ok := sample.Cast(v, sample.TypeAddr, tmp[:0]); !ok {
+				return false
+			}
+		}
+		return s.matchAddr(v.Addr)
 	}
-	switch s.fetch {
-	case fPath:
-		return s.matchBytes(req.Path())
-	case fURL:
-		return s.matchBytes(req.URI())
-	case fMethod:
-		return s.matchMethod(req.Method())
-	case fHdr:
-		return s.matchHeader(req)
-	case fFullHdr:
-		for i, nh := 0, req.NumHeaders(); i < nh; i++ {
-			name, value := req.HeaderAt(i)
-			if equalFoldLower(name, s.arg) && (s.kind == mFound || s.matchBytes(trimSpace(value))) {
-				return true
-			}
-		}
-		return false
-	case fCook:
-		return s.matchCookie(req)
-	case fQuery:
-		if q := req.Query(); q != nil || bytes.IndexByte(req.URI(), '?') >= 0 {
-			return s.matchBytes(q)
-		}
-		return false
-	case fBase:
-		return s.matchBase(req)
-	case fHdrCnt:
-		n := int64(0)
-		for i, nh := 0, req.NumHeaders(); i < nh; i++ {
-			name, value := req.HeaderAt(i)
-			if s.arg == "" || equalFoldLower(name, s.arg) {
-				n += int64(countValues(value))
-			}
-		}
-		return s.matchInt(n, true)
-	case fHdrVal:
-		for i, nh := 0, req.NumHeaders(); i < nh; i++ {
-			name, value := req.HeaderAt(i)
-			if !equalFoldLower(name, s.arg) {
-				continue
-			}
-			if v, ok := atoi(trimSpace(value)); ok && s.matchInt(v, true) {
-				return true
-			}
-		}
-		return false
-	case fURLParam:
-		q := req.Query()
-		found := false
-		for len(q) > 0 {
-			var kv []byte
-			if i := bytes.IndexByte(q, '&'); i >= 0 {
-				kv, q = q[:i], q[i+1:]
-			} else {
-				kv, q = q, nil
-			}
-			if len(kv) > len(s.arg) && kv[len(s.arg)] == '=' && string(kv[:len(s.arg)]) == s.arg {
-				found = true
-				if s.matchBytes(kv[len(s.arg)+1:]) {
-					return true
-				}
-			}
-		}
-		return found && s.kind == mFound
-	case fSrc:
-		return s.matchAddr(req.Src().Addr())
-	case fDst:
-		return s.matchAddr(req.Dst().Addr())
-	case fSrcPort:
-		return s.matchInt(int64(req.Src().Port()), true)
-	case fDstPort:
-		return s.matchInt(int64(req.Dst().Port()), true)
-	case fSSL:
-		return req.TLS()
+	if v.Type != sample.TypeStr && v.Type != sample.TypeBin {
+		return false // the type checks at compile time rule this out
 	}
-	return false
+	if s.meth {
+		return s.matchMethod(v.Str)
+	}
+	return s.matchBytes(v.Str)
 }
 
 // wellKnownMethods are the methods HAProxy parses into a method id.
@@ -646,7 +652,7 @@ func isWellKnownMethod(m []byte) bool {
 // well-known method matches that method exactly (so `-i` does not make
 // "post" match POST), and any other pattern is compared as a string, with
 // `-i` if given, against requests whose method is not a well-known one.
-func (s *sample) matchMethod(m []byte) bool {
+func (s *matcher) matchMethod(m []byte) bool {
 	switch s.kind {
 	case mStr:
 	case mReg, mBeg, mEnd, mSub, mDom, mDir, mLen, mFound:
@@ -667,49 +673,7 @@ func (s *sample) matchMethod(m []byte) bool {
 	return false
 }
 
-// matchCookie looks at every "name=value" pair of every Cookie header.
-func (s *sample) matchCookie(req core.Request) bool {
-	for i, nh := 0, req.NumHeaders(); i < nh; i++ {
-		name, value := req.HeaderAt(i)
-		if !equalFoldLower(name, "cookie") {
-			continue
-		}
-		for len(value) > 0 {
-			var kv []byte
-			if j := bytes.IndexByte(value, ';'); j >= 0 {
-				kv, value = value[:j], value[j+1:]
-			} else {
-				kv, value = value, nil
-			}
-			kv = trimSpace(kv)
-			if len(kv) > len(s.arg) && kv[len(s.arg)] == '=' && string(kv[:len(s.arg)]) == s.arg {
-				if s.kind == mFound || s.matchBytes(kv[len(s.arg)+1:]) {
-					return true
-				}
-			}
-		}
-	}
-	return false
-}
-
-// matchBase matches HAProxy's base: the Host header's value followed by the
-// path. The two are joined in a stack buffer; a very long base (over 1 KiB)
-// or a regular expression (base_reg) costs one allocation.
-func (s *sample) matchBase(req core.Request) bool {
-	host, ok := req.Header("host")
-	if !ok {
-		return false
-	}
-	if s.kind == mReg {
-		// The regexp engine keeps its input, so the join escapes anyway.
-		return s.matchBytes(append(append([]byte(nil), trimSpace(host)...), req.Path()...))
-	}
-	var buf [1024]byte
-	b := append(append(buf[:0], trimSpace(host)...), req.Path()...)
-	return s.matchPlain(b)
-}
-
-func (s *sample) matchAddr(a netip.Addr) bool {
+func (s *matcher) matchAddr(a netip.Addr) bool {
 	if s.kind == mFound {
 		return a.IsValid()
 	}
@@ -722,7 +686,7 @@ func (s *sample) matchAddr(a netip.Addr) bool {
 	return false
 }
 
-func (s *sample) matchInt(v int64, present bool) bool {
+func (s *matcher) matchInt(v int64, present bool) bool {
 	switch s.kind {
 	case mFound:
 		return present
@@ -737,36 +701,7 @@ func (s *sample) matchInt(v int64, present bool) bool {
 	return false
 }
 
-// matchHeader tries every comma-separated value of every occurrence of the
-// header, as HAProxy's hdr() fetch does in an ACL.
-func (s *sample) matchHeader(req core.Request) bool {
-	for i, nh := 0, req.NumHeaders(); i < nh; i++ {
-		name, value := req.HeaderAt(i)
-		if s.arg != "" && !equalFoldLower(name, s.arg) {
-			continue
-		}
-		if s.kind == mFound {
-			return true
-		}
-		for {
-			var v []byte
-			if j := bytes.IndexByte(value, ','); j >= 0 {
-				v, value = value[:j], value[j+1:]
-			} else {
-				v, value = value, nil
-			}
-			if s.matchBytes(trimSpace(v)) {
-				return true
-			}
-			if value == nil {
-				break
-			}
-		}
-	}
-	return false
-}
-
-func (s *sample) matchBytes(b []byte) bool {
+func (s *matcher) matchBytes(b []byte) bool {
 	if s.kind == mReg {
 		for _, re := range s.res {
 			if re.Match(b) {
@@ -780,7 +715,7 @@ func (s *sample) matchBytes(b []byte) bool {
 
 // matchPlain is matchBytes for every method but regular expressions; b
 // does not escape, so callers may pass a stack buffer.
-func (s *sample) matchPlain(b []byte) bool {
+func (s *matcher) matchPlain(b []byte) bool {
 	switch s.kind {
 	case mFound:
 		return true
@@ -795,7 +730,7 @@ func (s *sample) matchPlain(b []byte) bool {
 	return false
 }
 
-func (s *sample) matchPattern(b, p []byte) bool {
+func (s *matcher) matchPattern(b, p []byte) bool {
 	switch s.kind {
 	case mStr:
 		return len(b) == len(p) && s.eq(b, p)
@@ -813,7 +748,7 @@ func (s *sample) matchPattern(b, p []byte) bool {
 	return false
 }
 
-func (s *sample) eq(b, p []byte) bool {
+func (s *matcher) eq(b, p []byte) bool {
 	if !s.fold {
 		return string(b) == string(p)
 	}
@@ -821,7 +756,7 @@ func (s *sample) eq(b, p []byte) bool {
 }
 
 // index finds p in b at or after from; p is already lowered when folding.
-func (s *sample) index(b, p []byte, from int) int {
+func (s *matcher) index(b, p []byte, from int) int {
 	if !s.fold {
 		if i := bytes.Index(b[from:], p); i >= 0 {
 			return i + from
@@ -842,7 +777,7 @@ func isDirDelim(c byte) bool { return c == '/' || c == '?' }
 // delimited implements HAProxy's -m dom / -m dir: the pattern must appear
 // in the sample between delimiters or the string's ends. Delimiters at the
 // pattern's own ends are ignored, as HAProxy does.
-func (s *sample) delimited(b, p []byte, delim func(byte) bool) bool {
+func (s *matcher) delimited(b, p []byte, delim func(byte) bool) bool {
 	for len(p) > 0 && delim(p[0]) {
 		p = p[1:]
 	}
@@ -878,51 +813,10 @@ func equalFoldLower(b []byte, lower string) bool {
 	return true
 }
 
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
-
-func countValues(v []byte) int {
-	return bytes.Count(v, []byte{','}) + 1
-}
-
-func atoi(b []byte) (int64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	neg := false
-	if b[0] == '-' || b[0] == '+' {
-		neg = b[0] == '-'
-		b = b[1:]
-	}
-	var n int64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			break
-		}
-		n = n*10 + int64(c-'0')
-	}
-	if neg {
-		n = -n
-	}
-	return n, true
-}
-
-// suggest finds the closest known criterion for an error hint.
+// suggest finds the closest known criterion for an error hint, only when
+// it is close enough to be a plausible typo.
 func suggest(name string) string {
-	best, bestD := "", 4
-	for k := range criteria {
-		if d := diag.EditDistance(name, k); d < bestD || (d == bestD && k < best) {
-			best, bestD = k, d
-		}
-	}
-	if best != "" {
+	if best, d := diag.Nearest(name, Criteria()); best != "" && d <= max(len(name)/3, 2) {
 		return "did you mean " + best + "?"
 	}
 	return "known criteria: path, path_beg, path_end, path_sub, path_reg, url_param(NAME), hdr(NAME), hdr_beg(NAME), method, src, ssl_fc, ..."

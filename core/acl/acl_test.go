@@ -212,7 +212,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"src", "10.0.0.300"}, "bad address"},
 		{[]string{"src", "10.0.0.0/33"}, "bad network"},
 		{[]string{"src", "-m", "beg", "10."}, "not usable on an address"},
-		{[]string{"path", "-m", "ip", "1.2.3.4"}, "not usable on a string"},
+		{[]string{"path", "-m", "bool"}, "not usable on a string"},
 		{[]string{"path", "-m", "bogus", "x"}, `unknown match method "bogus"`},
 		{[]string{"path", "-m"}, "-m needs a match method"},
 		{[]string{"path", "-x", "y"}, `unknown flag "-x"`},
@@ -252,7 +252,7 @@ func TestMoreCriteriaZeroAlloc(t *testing.T) {
 		if !m.Match(r) {
 			t.Errorf("%v should match", words)
 		}
-		if n := testing.AllocsPerRun(200, func() { m.Match(r) }); n != 0 {
+		if n := testing.AllocsPerRun(200, func() { m.Match(r) }); n != 0 && !raceEnabled {
 			t.Errorf("%v: %v allocations per Match", words, n)
 		}
 	}
@@ -268,6 +268,9 @@ func FuzzParseACL(f *testing.F) {
 	}
 	r := req()
 	f.Fuzz(func(t *testing.T, text string) {
+		if strings.Contains(text, "map") {
+			return // map converters read files: never read arbitrary ones
+		}
 		words := strings.Fields(text)
 		for i, w := range words {
 			if w == "-f" && i+1 < len(words) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // Condition is a compiled `if COND` / `unless COND`.
@@ -17,16 +18,56 @@ type Condition struct {
 
 type term struct {
 	m   Matcher
+	cm  ctxMatcher // m, when it can share the condition's state
 	neg bool
 }
 
-// Match evaluates the condition. It allocates nothing.
+// Match evaluates the condition on a request. It allocates nothing: the
+// evaluation state is taken from a pool once for the whole condition.
 func (c *Condition) Match(req core.Request) bool {
+	st := getState(req)
+	r := c.match(st)
+	putState(st)
+	return r
+}
+
+// MatchCtx evaluates the condition in the caller's context, which may hold
+// response facts (http-response rules: status, res.hdr).
+func (c *Condition) MatchCtx(x *sample.Ctx) bool {
+	st := getStateCtx(x)
+	r := c.match(st)
+	putState(st)
+	return r
+}
+
+// Where reports the stages at which every term of c can be evaluated, and
+// a fetch that limits them.
+func (c *Condition) Where() (sample.Stage, string) {
+	where, fetch := sample.AtAny, ""
+	for _, g := range c.groups {
+		for _, t := range g {
+			if w, f := Where(t.m); w != sample.AtAny {
+				where &= w
+				fetch = f
+			}
+		}
+	}
+	return where, fetch
+}
+
+func (c *Condition) match(st *evalState) bool {
+	req := st.ctx.Req
 	r := false
 	for _, g := range c.groups {
 		ok := true
 		for _, t := range g {
-			if t.m.Match(req) == t.neg {
+			var hit bool
+			if t.cm != nil {
+				hit = t.cm.matchState(st)
+			} else {
+				hit = t.m.Match(req)
+			}
+			if hit == t.neg {
 				ok = false
 				break
 			}
@@ -37,6 +78,24 @@ func (c *Condition) Match(req core.Request) bool {
 		}
 	}
 	return r != c.unless
+}
+
+// ctxMatcher is a Matcher that can use an evaluation state already set up
+// for the request, so that a condition prepares it once for all its terms.
+type ctxMatcher interface {
+	matchState(st *evalState) bool
+}
+
+func asCtxMatcher(m Matcher) ctxMatcher {
+	cm, _ := m.(ctxMatcher)
+	return cm
+}
+
+func matchWith(m Matcher, req core.Request, st *evalState) bool {
+	if cm, ok := m.(ctxMatcher); ok {
+		return cm.matchState(st)
+	}
+	return m.Match(req)
 }
 
 // Unless reports whether the condition was written with `unless`.
@@ -107,7 +166,7 @@ func ParseCondition(tokens []string, lookup func(name string) (Matcher, bool)) (
 				}
 				return nil, err
 			}
-			group = append(group, term{m: m, neg: neg})
+			group = append(group, term{m: m, cm: asCtxMatcher(m), neg: neg})
 			neg = false
 			i = end
 			continue
@@ -132,12 +191,12 @@ func ParseCondition(tokens []string, lookup func(name string) (Matcher, bool)) (
 			if PredefinedUnsupported(name) {
 				return nil, &Error{Criterion: name, Token: i, Msg: "HAProxy's predefined ACL is not supported by varde", Hint: "declare an equivalent `acl` with a supported criterion"}
 			}
-			if _, isCrit := criteria[name]; isCrit {
+			if isCriterion(name) {
 				hint = "criteria are used in `acl` lines or in braces: `{ " + name + " ... }`"
 			}
 			return nil, &Error{Criterion: name, Token: i, Msg: "unknown ACL", Hint: hint}
 		}
-		group = append(group, term{m: m, neg: neg})
+		group = append(group, term{m: m, cm: asCtxMatcher(m), neg: neg})
 		neg = false
 	}
 	if neg {
@@ -162,8 +221,15 @@ func NewSet() *Set { return &Set{acls: map[string]*anyOf{}} }
 type anyOf struct{ ms []Matcher }
 
 func (a *anyOf) Match(req core.Request) bool {
+	st := getState(req)
+	ok := a.matchState(st)
+	putState(st)
+	return ok
+}
+
+func (a *anyOf) matchState(st *evalState) bool {
 	for _, m := range a.ms {
-		if m.Match(req) {
+		if matchWith(m, st.ctx.Req, st) {
 			return true
 		}
 	}
@@ -277,4 +343,14 @@ func Predefined(name string) (Matcher, bool) {
 func PredefinedUnsupported(name string) bool {
 	w, ok := predefined[name]
 	return ok && w == nil
+}
+
+// isCriterion reports whether name is an ACL keyword or a fetch, so that a
+// criterion written where an ACL name is expected gets a precise hint.
+func isCriterion(name string) bool {
+	if _, ok := keywords[name]; ok {
+		return true
+	}
+	_, ok := sample.LookupFetch(name)
+	return ok
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/varde-lb/varde/core/acl/acltest"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 func testSet(t testing.TB) *Set {
@@ -130,6 +131,9 @@ func TestMatchZeroAlloc(t *testing.T) {
 	if !c.Match(r) {
 		t.Fatal("condition should match")
 	}
+	if raceEnabled {
+		return // sync.Pool drops items under the race detector
+	}
 	if n := testing.AllocsPerRun(1000, func() { c.Match(r) }); n != 0 {
 		t.Errorf("Condition.Match allocates %v times per run, want 0", n)
 	}
@@ -169,4 +173,48 @@ func FuzzParseCondition(f *testing.F) {
 		}
 		c.Match(nil)
 	})
+}
+
+// Response fetches are evaluated with MatchCtx (http-response rules), and
+// Where tells the configuration layer they exist only there.
+func TestResponseConditions(t *testing.T) {
+	c, err := ParseCondition(strings.Fields("if { status ge 500 } || { res.hdr(content-type) -m beg text/ } { path_beg /api }"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w, f := c.Where(); w != sample.AtResponse|sample.AtLog || f != "res.hdr" {
+		t.Errorf("Where = %v, %q", w, f)
+	}
+	r := acltest.New("GET", "/api/x")
+	var x sample.Ctx
+	sample.RequestCtx(&x, r)
+	if c.MatchCtx(&x) || c.Match(r) {
+		t.Error("matched without a response")
+	}
+	x.Status = 503
+	if !c.MatchCtx(&x) {
+		t.Error("status 503 should match")
+	}
+	x.Status = 200
+	x.Res = resHeaders{"Content-Type", "text/html"}
+	if !c.MatchCtx(&x) {
+		t.Error("text/ on /api should match")
+	}
+	if w, _ := Where(mustParse(t, "path_beg", "/a")); w != sample.AtAny {
+		t.Errorf("path_beg Where = %v", w)
+	}
+}
+
+type resHeaders [2]string
+
+func (h resHeaders) NumHeaders() int               { return 1 }
+func (h resHeaders) HeaderAt(int) ([]byte, []byte) { return []byte(h[0]), []byte(h[1]) }
+
+func mustParse(t *testing.T, words ...string) Matcher {
+	t.Helper()
+	m, err := ParseWords(words)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -65,6 +65,23 @@ var diffACLs = []string{
 	"d_content HTTP_CONTENT",
 	"d_local LOCALHOST",
 	"d_abs HTTP_URL_ABS",
+	// Generic fetches and converters through core/sample.
+	"cv_lower req.hdr(host),lower -m beg www.",
+	"cv_field path,field(3,/) v1",
+	"cv_word path,word(-1,/) users",
+	"cv_len req.hdr(host),length gt 12",
+	"cv_xff req.hdr(x-forwarded-for,1) 10.0.0.1",
+	"cv_xff_last req.hdr(x-forwarded-for) 10.0.0.3",
+	"cv_xff_ip req.hdr(x-forwarded-for) -m ip 10.0.0.2",
+	"cv_hdrcnt req.hdr_cnt(x-forwarded-for),mul(2) 4",
+	"cv_upper req.cook(sess),upper ABCD",
+	"cv_regsub path,regsub(/v[0-9]+/,/V/) -m beg /api/V/",
+	"cv_urldec url,url_dec -m sub id=7",
+	"cv_djb2 req.hdr(host),djb2,mod(3) 1",
+	"cv_ipmask src,ipmask(16) 127.1.0.0",
+	"cv_query query -m found",
+	"cv_urlp_val urlp_val(id) gt 10",
+	"cv_hdr_ip hdr_ip(x-forwarded-for) 10.0.0.2",
 }
 
 type aclProbe struct {

@@ -2,49 +2,29 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/varde-lb/varde/core/acl"
-
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // aclFlags take a value when true.
 var aclFlags = map[string]bool{"-i": false, "-n": false, "-M": false, "--": false, "-f": true, "-m": true, "-u": true}
 
-// parseACLBody reads `CRITERION [flags] VALUES...` from words into a.
+// parseACLBody reads `CRITERION [flags] VALUES...` from words into a. The
+// criterion is any sample expression core/sample compiles (an ACL keyword
+// such as hdr_beg(host), or req.hdr(host),lower); the ACL is compiled here
+// with core/acl, the engine's own compiler, so that `varde check` accepts
+// exactly what `varde run` evaluates.
 func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) bool {
 	if len(words) == 0 {
 		p.d.Errorf(at, kw, "e.g. acl is_api path_beg /api", "ACL needs a criterion")
 		return false
 	}
-	crit := words[0].Text
-	if i := strings.IndexByte(crit, '('); i >= 0 {
-		if !strings.HasSuffix(crit, ")") {
-			p.d.Errorf(words[0].Pos, kw, "close the parenthesis: "+crit+")", "unbalanced parenthesis in %q", crit)
-			return false
-		}
-		a.Arg = crit[i+1 : len(crit)-1]
-		crit = crit[:i]
-	}
-	// HAProxy allows converters/sample fetch suffixes such as ",lower";
-	// varde supports the plain criteria only.
-	if strings.Contains(crit, ",") {
-		p.d.Errorf(words[0].Pos, kw, "use -i for case-insensitive matching", "sample converters (%q) are not supported by varde", words[0].Text)
-		return false
-	}
-	if !knownCriterion(crit) {
-		if _, err := acl.Parse(words[0].Text, nil, nil); err != nil {
-			var ae *acl.Error
-			if errors.As(err, &ae) && ae.Msg != "unknown criterion" {
-				p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
-				return false
-			}
-		}
-		p.d.Errorf(words[0].Pos, kw, hintNearest(crit, acl.Criteria(), "see docs/config.md for the supported criteria"), "unknown ACL criterion %q", crit)
-		return false
-	}
-	a.Criterion = crit
+	text := words[0].Text
+	a.Criterion, a.Arg = splitCriterion(text)
 	rest := words[1:]
 	for len(rest) > 0 {
 		f := rest[0].Text
@@ -67,51 +47,56 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 		}
 	}
 	a.Values = append([]Token(nil), rest...)
-	switch crit {
-	case "hdr", "hdr_beg", "hdr_end", "hdr_sub", "hdr_reg", "hdr_dom", "hdr_dir", "hdr_cnt", "hdr_val", "hdr_len", "url_param", "urlp", "cook", "cook_beg", "cook_end", "cook_sub", "cook_reg", "req.hdr", "req.fhdr", "req.cook", "nbsrv":
-		if a.Arg == "" && crit != "hdr_cnt" && crit != "cook" && crit != "req.cook" {
-			p.d.Errorf(words[0].Pos, kw, crit+"(NAME)", "ACL criterion %s needs a name in parentheses", crit)
-			return false
-		}
+	if (a.Criterion == "src" || a.Criterion == "dst") && !p.checkAddrValues(a, kw) {
+		return true // reported per value, with its column
 	}
-	if crit == "src" || crit == "dst" {
-		bad := false
-		for _, v := range a.Values {
-			if _, err := parsePrefixOrAddr(v.Text); err != nil {
-				p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
-				bad = true
-			}
-		}
-		if bad {
-			return true
-		}
-	}
-	// Compile with the engine's own ACL compiler, so that `varde check`
-	// accepts exactly what `varde run` can evaluate.
 	values := make([]string, len(a.Values))
 	for i, v := range a.Values {
 		values[i] = v.Text
 	}
-	if _, err := acl.Parse(words[0].Text, a.Flags, values); err != nil {
-		var ae *acl.Error
-		if errors.As(err, &ae) {
-			p.d.Errorf(words[0].Pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
-		} else {
-			p.d.Errorf(words[0].Pos, kw, "", "ACL criterion %q: %v", crit, err)
-		}
+	if _, err := acl.Parse(text, a.Flags, values); err != nil {
+		p.aclError(words[0].Pos, kw, text, err)
 		return false
 	}
 	return true
 }
 
-// knownCriterion reports whether the ACL compiler knows crit.
-func knownCriterion(crit string) bool {
-	for _, c := range acl.Criteria() {
-		if c == crit {
-			return true
+// splitCriterion keeps `name(arg)` as its two parts, as the model always
+// did; an expression with converters stays whole in Criterion.
+func splitCriterion(text string) (crit, arg string) {
+	i := strings.IndexAny(text, "(,")
+	if i < 0 || text[i] != '(' || strings.IndexByte(text, ')') != len(text)-1 {
+		return text, ""
+	}
+	return text[:i], text[i+1 : len(text)-1]
+}
+
+func (p *parser) checkAddrValues(a *ACL, kw string) bool {
+	ok := true
+	for _, v := range a.Values {
+		if _, err := parsePrefixOrAddr(v.Text); err != nil {
+			p.d.Errorf(v.Pos, kw, "an IP address or network such as 10.0.0.0/8", "%v", err)
+			ok = false
 		}
 	}
-	return false
+	return ok
+}
+
+func (p *parser) aclError(pos diag.Pos, kw, text string, err error) {
+	var ae *acl.Error
+	if !errors.As(err, &ae) {
+		p.d.Errorf(pos, kw, "", "ACL criterion %q: %v", text, err)
+		return
+	}
+	crit := ae.Criterion
+	if crit == "" {
+		crit = text
+	}
+	if ae.Msg == "unknown criterion" {
+		p.d.Errorf(pos, kw, hintNearest(crit, acl.Criteria(), "see docs/samples.md for the supported criteria"), "unknown ACL criterion %q", crit)
+		return
+	}
+	p.d.Errorf(pos, kw, ae.Hint, "ACL criterion %q: %s", crit, ae.Msg)
 }
 
 // parseACL reads `acl NAME CRITERION [flags] VALUES...`.
@@ -227,4 +212,187 @@ func condACLs(c *Condition, fn func(*Term)) {
 			}
 		}
 	}
+}
+
+// validateSamples compiles every sample expression of the configuration
+// with core/sample, the engine's own compiler, at the stage where it runs:
+// http-request values and redirect targets at request time, http-response
+// values at response time, log-format at log time, dynamic use_backend
+// names at request time. `varde run` compiles the same expressions, so
+// check refuses exactly what run would.
+func (c *Config) validateSamples(d *diag.List) {
+	req := sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}
+	res := sample.Options{Where: sample.AtResponse, Place: "in http-response rules"}
+	for _, px := range c.Proxies {
+		c.validateConditionStages(px, d)
+		for _, r := range px.HTTPRequest {
+			c.validateRuleSamples("http-request "+r.Action, r, req, d)
+		}
+		for _, r := range px.HTTPResponse {
+			c.validateRuleSamples("http-response "+r.Action, r, res, d)
+		}
+		if lf := px.LogFormat; lf != nil && c.once(lf) {
+			if err := validateLogFormatSamples(lf.Value); err != nil {
+				reportSampleErr(d, lf.Pos, "log-format", err)
+			}
+		}
+	}
+	for _, px := range c.Frontends {
+		for _, ub := range px.UseBackends {
+			if !isDynamicName(ub.Backend) {
+				continue
+			}
+			o := sample.Options{Where: sample.AtRequest, Place: "in use_backend"}
+			if _, err := sample.ParseTemplate(ub.Backend, o); err != nil {
+				reportSampleErr(d, ub.Pos, "use_backend", err)
+			}
+		}
+	}
+}
+
+func (c *Config) validateRuleSamples(kw string, r *HTTPRule, o sample.Options, d *diag.List) {
+	text := r.Value
+	switch {
+	case r.Action == "set-header" || r.Action == "add-header":
+	case r.Action == "redirect" && r.Redirect != nil:
+		text = r.Redirect.Target
+	default:
+		return
+	}
+	if !c.once(r) {
+		return // inherited from a defaults section: reported once
+	}
+	if _, err := sample.ParseTemplate(text, o); err != nil {
+		reportSampleErr(d, r.Pos, kw, err)
+	}
+}
+
+// validateLogFormatSamples finds the %[expr] items of a log-format string
+// (after optional %{flags}), as logpipe's format compiler reads them, and
+// compiles each for log time. The rest of the format is logpipe's to check.
+func validateLogFormatSamples(s string) error {
+	o := sample.Options{Where: sample.AtLog, Place: "in log-format"}
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\':
+			i++
+		case s[i] == '%' && i+1 < len(s) && s[i+1] == '%':
+			i++
+		case s[i] == '%':
+			j := i + 1
+			if j < len(s) && s[j] == '{' {
+				k := strings.IndexByte(s[j:], '}')
+				if k < 0 {
+					return nil
+				}
+				j += k + 1
+			}
+			if j >= len(s) || s[j] != '[' {
+				continue
+			}
+			_, n, err := sample.ParsePrefix(s[j+1:], o)
+			if err == nil && (j+1+n >= len(s) || s[j+1+n] != ']') {
+				err = fmt.Errorf("missing ']' after %q", s[j+1:j+1+n])
+			}
+			if err != nil {
+				return fmt.Errorf("%%[ at offset %d: %w", i, err)
+			}
+			i = j + 1 + n
+		}
+	}
+	return nil
+}
+
+// reportSampleErr reports a compile error with its hint in the hint slot.
+func reportSampleErr(d *diag.List, pos diag.Pos, kw string, err error) {
+	msg, hint := err.Error(), ""
+	var se *sample.Error
+	if errors.As(err, &se) && se.Hint != "" {
+		hint = se.Hint
+		msg = strings.TrimSuffix(msg, " (hint: "+se.Hint+")")
+	}
+	d.Errorf(pos, kw, hint, "%s", msg)
+}
+
+// aclStage is where an ACL can be evaluated and the fetch that limits it.
+type aclStage struct {
+	where sample.Stage
+	fetch string
+}
+
+// validateConditionStages refuses a condition that uses an ACL whose fetch
+// does not exist where the condition is evaluated (a response fetch such
+// as status in an http-request rule). Every line of a named ACL counts.
+func (c *Config) validateConditionStages(px *Proxy, d *diag.List) {
+	named := map[string]aclStage{}
+	for _, a := range px.ACLs {
+		st, ok := stageOf(a)
+		if !ok {
+			continue // already reported by the parser
+		}
+		prev, seen := named[a.Name]
+		if !seen {
+			prev = aclStage{where: sample.AtAny}
+		}
+		if st.where != sample.AtAny {
+			prev = aclStage{where: prev.where & st.where, fetch: st.fetch}
+		}
+		named[a.Name] = prev
+	}
+	check := func(kw string, cond *Condition, need sample.Stage, place string) {
+		if cond == nil {
+			return
+		}
+		for _, and := range cond.Or {
+			for _, t := range and {
+				st, ok := aclStage{where: sample.AtAny}, true
+				what := "anonymous ACL"
+				if t.Anon != nil {
+					st, ok = stageOf(t.Anon)
+				} else {
+					st, ok = named[t.ACL]
+					what = fmt.Sprintf("ACL %q", t.ACL)
+				}
+				if ok && st.where&need == 0 {
+					d.Errorf(t.Pos, kw, "it exists at "+st.where.String()+" time", "%s uses fetch %q, which is not available %s", what, st.fetch, place)
+				}
+			}
+		}
+	}
+	const inReq = "in request conditions"
+	for _, ub := range px.UseBackends {
+		check("use_backend", ub.Cond, sample.AtRequest, inReq)
+	}
+	for _, r := range px.HTTPRequest {
+		check("http-request "+r.Action, r.Cond, sample.AtRequest, "in http-request rules")
+	}
+	for _, r := range px.HTTPResponse {
+		check("http-response "+r.Action, r.Cond, sample.AtResponse, "in http-response rules")
+	}
+	for _, cnd := range append(append([]*Condition(nil), px.ForcePersist...), px.IgnorePersist...) {
+		check("persist", cnd, sample.AtRequest, inReq)
+	}
+	if px.Stats != nil {
+		for _, cnd := range px.Stats.Admin {
+			check("stats admin", cnd, sample.AtRequest, inReq)
+		}
+	}
+}
+
+// stageOf compiles a configured ACL to learn where it can be evaluated.
+func stageOf(a *ACL) (aclStage, bool) {
+	text := a.Criterion
+	if a.Arg != "" {
+		text += "(" + a.Arg + ")"
+	}
+	values := make([]string, len(a.Values))
+	for i, v := range a.Values {
+		values[i] = v.Text
+	}
+	m, err := acl.Parse(text, a.Flags, values)
+	if err != nil {
+		return aclStage{}, false
+	}
+	w, f := acl.Where(m)
+	return aclStage{where: w, fetch: f}, true
 }

@@ -21,6 +21,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateNames(d)
 	c.validateRefs(d)
 	c.validateBinds(d)
+	c.validateSamples(d)
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) {
@@ -290,7 +291,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 	}
 	for _, ub := range px.UseBackends {
-		if ub.Cond == nil && !isDynamicName(ub.Backend) {
+		if ub.Cond == nil && !isDynamicName(ub.Backend) { // a dynamic name may not resolve
 			d.Warnf(ub.Pos, "use_backend", "use default_backend for an unconditional choice", "use_backend without a condition always matches")
 		}
 	}

@@ -20,17 +20,17 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	target := s.req.Target.Of(s.in)
 	switch rule.RedirectKind {
 	case RedirectPrefix:
-		o = append(o, rule.Target...)
+		o = rule.appendTarget(o, s)
 		o = append(o, target...)
 	case RedirectScheme:
-		o = append(o, rule.Target...)
+		o = rule.appendTarget(o, s)
 		o = append(o, "://"...)
 		if h, ok := s.req.Field("host"); ok {
 			o = append(o, h...)
 		}
 		o = append(o, target...)
 	default:
-		o = append(o, rule.Target...)
+		o = rule.appendTarget(o, s)
 	}
 	o = append(o, "\r\ncache-control: no-cache\r\n"...)
 	// The body, if any, was not read: the connection cannot be reused.

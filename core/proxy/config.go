@@ -17,6 +17,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // Mode is a proxy's `mode`.
@@ -99,7 +100,7 @@ const (
 type HTTPRule struct {
 	Action Action
 	Name   string // header name
-	Value  string // header value: literal text with %[src], %[dst], %[src_port], %[dst_port], %[req.hdr(NAME)]
+	Value  string // header value: text with %[expr] sample expressions (core/sample)
 	Status int    // deny_status / redirect code
 	// Redirect
 	RedirectKind string // location, prefix, scheme
@@ -110,7 +111,7 @@ type HTTPRule struct {
 	Service string
 	Cond    Cond
 
-	value []fmtPart // compiled Value
+	value, target *sample.Template // compiled Value and Target
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).

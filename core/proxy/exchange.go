@@ -739,7 +739,7 @@ func (s *session) serverFailed(b *Backend, srv *server, code int, ev, st byte) b
 
 func (s *session) runResponseRules(rules []*HTTPRule) {
 	for _, rule := range rules {
-		if rule.Cond != nil && !rule.Cond.Match(&s.view) {
+		if rule.Cond != nil && !s.responseCond(rule.Cond) {
 			continue
 		}
 		s.rspE.apply(rule)

@@ -234,15 +234,19 @@ func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 		if err != nil {
 			return nil, fmt.Errorf("%s: use_backend %s: %w", ub.Pos, ub.Backend, err)
 		}
-		if !known[ub.Backend] {
+		r, err := route.NewRule(ub.Backend, cond)
+		if err != nil {
+			return nil, fmt.Errorf("%s: use_backend: %w", ub.Pos, err)
+		}
+		if r.Name == nil && !known[ub.Backend] {
 			return nil, fmt.Errorf("%s: use_backend: no backend named %q", ub.Pos, ub.Backend)
 		}
-		rules = append(rules, route.Rule{Backend: ub.Backend, Cond: cond})
+		rules = append(rules, r)
 	}
 	if def != "" && !known[def] {
 		return nil, fmt.Errorf("proxy %s: default_backend: no backend named %q", p.Name, def)
 	}
-	fc.Chooser = route.New(rules, def)
+	fc.Chooser = route.New(rules, def).WithBackends(known, p.Name)
 	fc.DefaultBackend = def
 	for _, cp := range p.Captures {
 		switch cp.What {

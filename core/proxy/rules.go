@@ -2,112 +2,99 @@ package proxy
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/sample"
 )
 
-// fmtPart is one piece of a compiled header value: literal text or a sample
-// fetch HAProxy writes as %[...].
-type fmtPart struct {
-	lit   string
-	fetch fetchKind
-	arg   string
-}
-
-type fetchKind uint8
-
-const (
-	fetchNone fetchKind = iota
-	fetchSrc
-	fetchSrcPort
-	fetchDst
-	fetchDstPort
-	fetchReqHdr
-	fetchMethod
-	fetchPath
-	fetchSSL
-)
-
-// compile turns Value into parts; unknown fetches are an error so a rule
-// never silently sends the raw %[...] text.
+// compile turns Value (set-header, add-header) and a redirect's Target
+// into core/sample templates: `%[expr]` with any fetch and converter, and
+// the log-format aliases (%ci, %[src]...). An expression that does not
+// compile is an error, so a rule never sends the raw %[...] text. Fetches
+// of either message are accepted here; the configuration layer refuses,
+// with file and line, a response fetch in an http-request rule.
 func (r *HTTPRule) compile() error {
-	if r.Action != ActSetHeader && r.Action != ActAddHeader {
-		return nil
-	}
-	v := r.Value
-	r.value = r.value[:0]
-	for len(v) > 0 {
-		i := strings.Index(v, "%[")
-		if i < 0 {
-			r.value = append(r.value, fmtPart{lit: v})
-			break
+	o := sample.Options{Where: sample.AtRequest | sample.AtResponse}
+	r.value, r.target = nil, nil
+	switch r.Action {
+	case ActSetHeader, ActAddHeader:
+		t, err := sample.ParseTemplate(r.Value, o)
+		if err != nil {
+			return fmt.Errorf("header %s: %w", r.Name, err)
 		}
-		if i > 0 {
-			r.value = append(r.value, fmtPart{lit: v[:i]})
+		r.value = t
+	case ActRedirect:
+		t, err := sample.ParseTemplate(r.Target, o)
+		if err != nil {
+			return fmt.Errorf("redirect %s: %w", r.RedirectKind, err)
 		}
-		j := strings.IndexByte(v[i:], ']')
-		if j < 0 {
-			return fmt.Errorf("header %s: unterminated %%[ in %q", r.Name, r.Value)
-		}
-		expr := v[i+2 : i+j]
-		p := fmtPart{}
-		switch {
-		case expr == "src":
-			p.fetch = fetchSrc
-		case expr == "src_port":
-			p.fetch = fetchSrcPort
-		case expr == "dst":
-			p.fetch = fetchDst
-		case expr == "dst_port":
-			p.fetch = fetchDstPort
-		case expr == "method":
-			p.fetch = fetchMethod
-		case expr == "path":
-			p.fetch = fetchPath
-		case expr == "ssl_fc":
-			p.fetch = fetchSSL
-		case strings.HasPrefix(expr, "req.hdr(") && strings.HasSuffix(expr, ")"),
-			strings.HasPrefix(expr, "hdr(") && strings.HasSuffix(expr, ")"):
-			p.fetch = fetchReqHdr
-			p.arg = strings.ToLower(expr[strings.IndexByte(expr, '(')+1 : len(expr)-1])
-		default:
-			return fmt.Errorf("header %s: unsupported sample fetch %%[%s]", r.Name, expr)
-		}
-		r.value = append(r.value, p)
-		v = v[i+j+1:]
+		r.target = t
 	}
 	return nil
 }
 
-// appendValue appends the rule's value for this request.
-func (r *HTTPRule) appendValue(dst []byte, s *session) []byte {
-	for i := range r.value {
-		p := &r.value[i]
-		switch p.fetch {
-		case fetchNone:
-			dst = append(dst, p.lit...)
-		case fetchSrc:
-			dst = s.src.Addr().AppendTo(dst)
-		case fetchSrcPort:
-			dst = strconv.AppendUint(dst, uint64(s.src.Port()), 10)
-		case fetchDst:
-			dst = s.dst.Addr().AppendTo(dst)
-		case fetchDstPort:
-			dst = strconv.AppendUint(dst, uint64(s.dst.Port()), 10)
-		case fetchMethod:
-			dst = append(dst, s.view.Method()...)
-		case fetchPath:
-			dst = append(dst, s.view.Path()...)
-		case fetchSSL:
-			dst = append(dst, '0')
-		case fetchReqHdr:
-			if v, ok := s.req.Field(p.arg); ok {
-				dst = append(dst, v...)
-			}
-		}
+// ruleEval is the storage one evaluation of rule values needs; pooled so
+// that building header values allocates nothing once warm.
+type ruleEval struct {
+	ctx     sample.Ctx
+	scratch []byte
+}
+
+var ruleEvals = sync.Pool{New: func() any { return &ruleEval{scratch: make([]byte, 0, 256)} }}
+
+// respHead views a parsed response as sample.Headers (res.hdr).
+type respHead httpx.Head
+
+func (h *respHead) NumHeaders() int { return len(h.Fields) }
+func (h *respHead) HeaderAt(i int) ([]byte, []byte) {
+	return (*httpx.Head)(h).Name(i), (*httpx.Head)(h).Value(i)
+}
+
+// evalCtx fills c with what the session knows; response facts only when
+// the response is being written (inResponse).
+func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
+	sample.RequestCtx(c, &s.view)
+	c.Src, c.Dst = s.src, s.dst
+	c.Frontend, c.Backend, c.Server = s.rec.Frontend, s.rec.Backend, s.rec.Server
+	if s.heldSrv != nil {
+		c.ServerID = s.heldSrv.ID
 	}
+	c.ReqCaptures = &s.rec.ReqHeaders
+	if inResponse {
+		c.Response = true
+		c.Status = int(s.rec.Status)
+		c.Res = (*respHead)(&s.resp.Head)
+		c.ResCaptures = &s.rec.ResHeaders
+	}
+}
+
+// responseCond evaluates an http-response condition with the response's
+// facts (status, res.hdr), when the condition can take them.
+func (s *session) responseCond(c Cond) bool {
+	rc, ok := c.(interface{ MatchCtx(*sample.Ctx) bool })
+	if !ok {
+		return c.Match(&s.view)
+	}
+	ev := ruleEvals.Get().(*ruleEval)
+	s.evalCtx(&ev.ctx, true)
+	r := rc.MatchCtx(&ev.ctx)
+	ev.ctx.Reset()
+	ruleEvals.Put(ev)
+	return r
+}
+
+// appendTarget appends a redirect rule's target for this request.
+func (r *HTTPRule) appendTarget(dst []byte, s *session) []byte {
+	if r.target == nil || !r.target.Dynamic() {
+		return append(dst, r.Target...)
+	}
+	ev := ruleEvals.Get().(*ruleEval)
+	s.evalCtx(&ev.ctx, false)
+	dst, ev.scratch = r.target.Append(dst, &ev.ctx, ev.scratch)
+	ev.ctx.Reset()
+	ruleEvals.Put(ev)
 	return dst
 }
 
@@ -177,12 +164,23 @@ func (e *edits) deleted(name []byte) bool {
 }
 
 func (e *edits) appendAdds(dst []byte, s *session) []byte {
+	if e.nAdd == 0 {
+		return dst
+	}
+	ev := ruleEvals.Get().(*ruleEval)
+	s.evalCtx(&ev.ctx, e == &s.rspE)
 	for i := 0; i < e.nAdd; i++ {
 		r := e.add[i]
 		dst = append(dst, r.Name...)
 		dst = append(dst, ':', ' ')
-		dst = r.appendValue(dst, s)
+		if r.value != nil {
+			dst, ev.scratch = r.value.Append(dst, &ev.ctx, ev.scratch)
+		} else {
+			dst = append(dst, r.Value...)
+		}
 		dst = append(dst, '\r', '\n')
 	}
+	ev.ctx.Reset()
+	ruleEvals.Put(ev)
 	return dst
 }

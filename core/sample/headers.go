@@ -1,0 +1,111 @@
+package sample
+
+import "bytes"
+
+// Header walking shared by req.hdr, req.fhdr, res.hdr and friends. name is
+// already lower case; "" means every header. With full, a line is one value;
+// otherwise each comma-separated part is a value (HAProxy's hdr vs fhdr).
+
+func eqFoldLower(b []byte, lower string) bool {
+	if len(b) != len(lower) {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func trimOWS(b []byte) []byte {
+	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
+		b = b[1:]
+	}
+	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// nextValue splits the first value off v: the whole line when full, else up
+// to the next comma. rest is nil when v is used up.
+func nextValue(v []byte, full bool) (val, rest []byte) {
+	if !full {
+		if j := bytes.IndexByte(v, ','); j >= 0 {
+			return trimOWS(v[:j]), v[j+1:]
+		}
+	}
+	return trimOWS(v), nil
+}
+
+// eachHeader calls fn with every value of the named header, in order, until
+// fn returns true; it reports whether fn stopped the walk.
+func eachHeader(h Headers, name string, full bool, fn func(val []byte) bool) bool {
+	for i, n := 0, h.NumHeaders(); i < n; i++ {
+		hn, v := h.HeaderAt(i)
+		if name != "" && !eqFoldLower(hn, name) {
+			continue
+		}
+		for {
+			var val []byte
+			val, v = nextValue(v, full)
+			if fn(val) {
+				return true
+			}
+			if v == nil {
+				break
+			}
+		}
+	}
+	return false
+}
+
+// countHeader counts the values of the named header.
+func countHeader(h Headers, name string, full bool) int {
+	n := 0
+	for i, nh := 0, h.NumHeaders(); i < nh; i++ {
+		hn, v := h.HeaderAt(i)
+		if name != "" && !eqFoldLower(hn, name) {
+			continue
+		}
+		if full {
+			n++
+		} else {
+			n += bytes.Count(v, []byte{','}) + 1
+		}
+	}
+	return n
+}
+
+// headerOcc returns the occ-th value (1 = first, -1 = last).
+func headerOcc(h Headers, name string, full bool, occ int) ([]byte, bool) {
+	if occ < 0 {
+		occ = countHeader(h, name, full) + 1 + occ
+	}
+	if occ <= 0 {
+		return nil, false
+	}
+	i := 0
+	for hi, nh := 0, h.NumHeaders(); hi < nh; hi++ {
+		hn, v := h.HeaderAt(hi)
+		if name != "" && !eqFoldLower(hn, name) {
+			continue
+		}
+		for {
+			var val []byte
+			val, v = nextValue(v, full)
+			if i++; i == occ {
+				return val, true
+			}
+			if v == nil {
+				break
+			}
+		}
+	}
+	return nil, false
+}

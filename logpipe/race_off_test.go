@@ -1,0 +1,5 @@
+//go:build !race
+
+package logpipe
+
+const raceEnabled = false
