@@ -27,6 +27,9 @@ type parser struct {
 	cur       *Proxy
 	lastDef   *Proxy
 	globalSet bool
+
+	env      func(string) string // of the file being read
+	secLabel string              // ${.SECTION}: the section's name, or its kind
 }
 
 func newParser(d *diag.List) *parser {
@@ -40,10 +43,19 @@ var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen
 
 func (p *parser) parseFile(file string, src []byte, env func(string) string) {
 	// A new file starts outside any section, as in HAProxy.
-	p.section, p.cur = "", nil
-	for _, l := range Lex(file, src, env, p.d) {
+	p.section, p.cur, p.secLabel, p.env = "", nil, "", env
+	lx := &lexer{file: file, env: env, d: p.d}
+	var conds condBlocks
+	eachLine(src, func(n int, raw []byte) {
+		// Lexed line by line, not up front: ${.SECTION} names the
+		// section being read, as in HAProxy.
+		l, ok := lx.line(n, raw, p.secLabel)
+		if !ok || p.directive(&conds, l) {
+			return
+		}
 		p.line(l)
-	}
+	})
+	conds.finish(p.d)
 }
 
 func (p *parser) use(kw string, pos diag.Pos) {
@@ -51,7 +63,11 @@ func (p *parser) use(kw string, pos diag.Pos) {
 }
 
 func (p *parser) line(l Line) {
+	if !p.wellFormed(l) {
+		return
+	}
 	kw := l.Keyword()
+	p.expandAddresses(l)
 	switch kw {
 	case "global":
 		p.section, p.cur = "global", nil
