@@ -14,7 +14,7 @@ func init() {
 	register(&command{
 		name:    "check",
 		summary: "parse and validate haproxy.cfg / keepalived.conf files, printing every problem",
-		usage:   "-f FILE [-f FILE ...] [-q]",
+		usage:   "-f FILE|DIR [-f FILE|DIR ...] [-q]",
 		run:     runCheck,
 	})
 }
@@ -25,6 +25,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	var files multiFlag
 	fs.Var(&files, "f", "configuration `FILE` (haproxy.cfg or keepalived.conf syntax, told apart by content); repeat to merge in order")
 	quiet := fs.Bool("q", false, "print only errors, not warnings")
+	cfgDirs(fs)
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
