@@ -53,9 +53,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 func checkSummary(set *config.Set, d *diag.List) string {
 	errs, warns := 0, 0
 	for _, it := range d.Items() {
-		if it.Severity == diag.Error {
+		switch it.Severity {
+		case diag.Error:
 			errs++
-		} else {
+		case diag.Warning:
 			warns++
 		}
 	}
