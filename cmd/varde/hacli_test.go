@@ -156,3 +156,36 @@ func TestFormerPanicsBinary(t *testing.T) {
 		})
 	}
 }
+
+// `varde run` takes HAProxy's flags without a change to run.go: the
+// arguments are rewritten before its own flag parsing.
+func TestHARunArgs(t *testing.T) {
+	dir := t.TempDir()
+	writeFile(t, dir, "b.cfg", "")
+	writeFile(t, dir, "a.cfg", "")
+	a, b := filepath.Join(dir, "a.cfg"), filepath.Join(dir, "b.cfg")
+	tests := []struct {
+		in, want []string
+		notice   bool
+	}{
+		{[]string{"-f", dir}, []string{"-f", a, "-f", b}, false},
+		{[]string{"-f=" + dir, "--grace", "1s"}, []string{"-f", a, "-f", b, "-grace", "1s"}, false},
+		{[]string{"-f", "x.cfg", "-p", "/run/v.pid", "-D", "-db"}, []string{"-f", "x.cfg", "--pidfile", "/run/v.pid"}, true},
+		{[]string{"--log-format", "json", "-f", "x.cfg"}, []string{"-log-format", "json", "-f", "x.cfg"}, false},
+		{[]string{"-f", "x.cfg", "--", "-D"}, []string{"-f", "x.cfg", "--", "-D"}, false},
+		{[]string{"-unknown", "-f", "x.cfg"}, []string{"-unknown", "-f", "x.cfg"}, false},
+	}
+	for _, tt := range tests {
+		var errb bytes.Buffer
+		got, err := haRunArgs(tt.in, &errb)
+		if err != nil || strings.Join(got, " ") != strings.Join(tt.want, " ") {
+			t.Errorf("haRunArgs(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+		if notice := strings.Contains(errb.String(), "does not fork"); notice != tt.notice {
+			t.Errorf("haRunArgs(%q): -D notice printed=%v, want %v", tt.in, notice, tt.notice)
+		}
+	}
+	if _, err := haRunArgs([]string{"-f", t.TempDir()}, &bytes.Buffer{}); err == nil {
+		t.Error("an empty directory should be an error")
+	}
+}

@@ -85,10 +85,9 @@ func cfgFilesOf(path string) ([]string, error) {
 	return out, nil
 }
 
-// haRunFlags adds HAProxy's run-time flags to a command's FlagSet: -f
-// accepts directories, -p is the pid file (the same variable as
-// --pidfile), -D and -db are accepted. run.go calls it after declaring its
-// flags.
+// haRunFlags adds HAProxy's run-time flags to a FlagSet: -f accepts
+// directories, -p is the pid file, -D and -db are accepted. haMain uses
+// it; `varde run` gets the same flags through haRunArgs.
 func haRunFlags(fs *flag.FlagSet, pidfile *string) {
 	cfgDirs(fs)
 	if pidfile != nil {
@@ -114,4 +113,48 @@ func (daemonFlag) IsBoolFlag() bool { return true }
 func (d daemonFlag) Set(string) error {
 	fmt.Fprintln(d.w, "varde: -D: varde does not fork into the background; it keeps running in the foreground (under systemd use Type=simple without -D)")
 	return nil
+}
+
+// runValueFlags are `varde run`'s flags that take a value, so their value
+// is never mistaken for a flag.
+var runValueFlags = map[string]bool{"log-format": true, "grace": true, "pidfile": true}
+
+// haRunArgs rewrites `varde run` arguments so run.go needs no change for
+// HAProxy's flags: each -f DIR becomes its -f FILE list, -p PIDFILE becomes
+// --pidfile PIDFILE, -D prints what varde does instead and -db (always
+// true) goes. Anything else, and everything after the first non-flag or
+// "--", is left for run's own flag parsing to judge.
+func haRunArgs(args []string, stderr io.Writer) ([]string, error) {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" || !strings.HasPrefix(a, "-") {
+			return append(out, args[i:]...), nil
+		}
+		name, val, hasVal := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !hasVal && (name == "f" || name == "p" || runValueFlags[name]) && i+1 < len(args) {
+			i++
+			val, hasVal = args[i], true
+		}
+		switch {
+		case name == "f" && hasVal:
+			files, err := cfgFilesOf(val)
+			if err != nil {
+				return nil, err
+			}
+			for _, f := range files {
+				out = append(out, "-f", f)
+			}
+		case name == "p" && hasVal:
+			out = append(out, "--pidfile", val)
+		case name == "D" && !hasVal:
+			_ = daemonFlag{w: stderr}.Set("") // prints the notice
+		case name == "db" && !hasVal:
+		case hasVal:
+			out = append(out, "-"+name, val)
+		default:
+			out = append(out, a)
+		}
+	}
+	return out, nil
 }

@@ -64,7 +64,16 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	return c.run(args[1:], stdout, stderr)
+	rest := args[1:]
+	if c.name == "run" {
+		// HAProxy's -f DIR, -p, -D and -db for `varde run` (haflags.go).
+		var err error
+		if rest, err = haRunArgs(rest, stderr); err != nil {
+			fmt.Fprintf(stderr, "varde run: %v\n", err)
+			return 2
+		}
+	}
+	return c.run(rest, stdout, stderr)
 }
 
 func usage(w io.Writer) {
