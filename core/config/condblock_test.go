@@ -154,3 +154,22 @@ func TestCondMatchesHAProxy(t *testing.T) {
 		})
 	}
 }
+
+// An unset variable is worth a warning only on a line varde uses: not in a
+// skipped block, not in the condition that tests it. Lexing errors are
+// reported everywhere, as HAProxy does.
+func TestSkippedLinesDoNotWarn(t *testing.T) {
+	d := &diag.List{}
+	Parse("c.cfg", []byte("global\n.if defined(CERT) && streq(\"$CERT\",x)\n  log \"${CERT}\" local0\n  maxconn \"10\n.endif\n  pidfile \"${PIDF}\"\n"), nil, d)
+	var got []string
+	for _, it := range d.Items() {
+		got = append(got, it.String())
+	}
+	want := []string{
+		"c.cfg:4: error: unterminated quote; line ignored (hint: close the quote on the same line)",
+		`c.cfg:6: warning: environment variable "PIDF" is empty or not set (hint: export the variable before starting varde, or write ${PIDF-default})`,
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -44,12 +44,24 @@ var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen
 func (p *parser) parseFile(file string, src []byte, env func(string) string) {
 	// A new file starts outside any section, as in HAProxy.
 	p.section, p.cur, p.secLabel, p.env = "", nil, "", env
-	lx := &lexer{file: file, env: env, d: p.d}
+	// Each line's lexing diagnostics go through a scratch list: like
+	// HAProxy, varde reports lexing errors on every line, even in a
+	// skipped .if block, but warnings (an unset "${VAR}") only on lines it
+	// uses, so `.if defined(CERT)` does not warn that CERT is unset.
+	var lexd diag.List
+	lx := &lexer{file: file, env: env, d: &lexd}
 	var conds condBlocks
 	eachLine(src, func(n int, raw []byte) {
 		// Lexed line by line, not up front: ${.SECTION} names the
 		// section being read, as in HAProxy.
 		l, ok := lx.line(n, raw, p.secLabel)
+		used := ok && !conds.masked() && !strings.HasPrefix(l.Keyword(), ".")
+		for _, it := range lexd.Items() {
+			if used || it.Severity == diag.Error {
+				p.d.Add(it)
+			}
+		}
+		lexd.Reset()
 		if !ok || p.directive(&conds, l) {
 			return
 		}

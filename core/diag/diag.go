@@ -128,6 +128,9 @@ func (l *List) HasErrors() bool {
 	return false
 }
 
+// Reset empties the list, keeping its storage.
+func (l *List) Reset() { l.items = l.items[:0] }
+
 // Len is the number of diagnostics.
 func (l *List) Len() int { return len(l.items) }
 
