@@ -425,11 +425,13 @@ func (p *parser) notYet(words []Token, key string, isFamily bool) bool {
 	if isFamily {
 		at = words[1].Pos
 		fam, word, _ := strings.Cut(base, " ")
-		if h, ok := unsupportedHTTPActions[word]; ok && (fam == "http-request" || fam == "http-response") {
-			hint = h
+		if h, ok := unsupportedHTTPActions[word]; ok && (fam == "http-request" || fam == "http-response") && !strings.HasPrefix(h, "not available") {
+			hint = h // an alternative varde has
 		}
 	}
-	p.d.Errorf(at, key, hint, "%q is a HAProxy keyword not supported by varde yet", key)
+	// Named without its argument (set-var, not set-var(txn.a)), so the
+	// same missing keyword on many lines groups into one report.
+	p.d.Errorf(at, base, hint, "%q is a HAProxy keyword not supported by varde yet", base)
 	return true
 }
 
