@@ -441,6 +441,13 @@ func (p *parser) unknownKeyword(words []Token, key, family string, sec Section, 
 	kw := words[0].Text
 	if family != "" {
 		word := strings.TrimPrefix(key, family)
+		if i := strings.IndexByte(word, '('); i > 0 && (family == "http-request " || family == "http-response ") {
+			word = word[:i]
+		}
+		if hint, bad := unsupportedHTTPActions[word]; bad && (family == "http-request " || family == "http-response ") {
+			p.d.Errorf(words[1].Pos, key, hint, "%q is a HAProxy action varde does not support", key)
+			return
+		}
 		p.d.Errorf(words[1].Pos, key, hintNearest(word, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, family), "see docs/config.md for the supported keywords"), "unknown keyword %q", key)
 		return
 	}
