@@ -115,7 +115,7 @@ var formerPanics = []struct {
 	{"quoted timeout", `"timeout client" 5s`, `x.cfg:6: error: timeout client: unknown keyword "timeout client" in frontend section`},
 	{"quoted option after no", `no "option httplog"`, `x.cfg:6: error: option httplog: unknown keyword "option httplog" in frontend section (hint: write no option httplog without quotes`},
 	{"quoted global stats socket", "GLOBAL", `x.cfg:2: error: stats socket: unknown keyword "stats socket" in global section`},
-	{"unterminated quote", `option "httplog`, `x.cfg:6: error: unterminated quote; line ignored (hint: close the quote on the same line)`},
+	{"unterminated quote", `option "httplog`, `x.cfg:6: error: option: unterminated quote; line ignored (hint: close the quote on the same line)`},
 }
 
 func formerPanicConfig(line string) string {

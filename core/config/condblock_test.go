@@ -166,7 +166,7 @@ func TestSkippedLinesDoNotWarn(t *testing.T) {
 		got = append(got, it.String())
 	}
 	want := []string{
-		"c.cfg:4: error: unterminated quote; line ignored (hint: close the quote on the same line)",
+		"c.cfg:4: error: maxconn: unterminated quote; line ignored (hint: close the quote on the same line)",
 		`c.cfg:6: warning: environment variable "PIDF" is empty or not set (hint: export the variable before starting varde, or write ${PIDF-default})`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {

@@ -33,9 +33,9 @@ func TestFormerPanics(t *testing.T) {
 		{"quoted capture", fe + `capture "request header" X len 5`, 3, "capture request header", `unknown keyword "capture request header"`},
 		{"quoted http-request", fe + `"http-request deny"`, 3, "http-request deny", `unknown keyword "http-request deny"`},
 		{"quoted section", `"frontend f"`, 1, "frontend f", `unknown keyword "frontend f" outside of any section`},
-		{"unterminated quote", fe + `option "httplog`, 3, "", "unterminated quote; line ignored"},
+		{"unterminated quote", fe + `option "httplog`, 3, "option", "unterminated quote; line ignored"},
 		{"unterminated quote in a keyword", fe + `"option httplog`, 3, "", "unterminated quote; line ignored"},
-		{"unterminated brace", fe + `bind "${ADDR:80"`, 3, "", "unmatched brace"},
+		{"unterminated brace", fe + `bind "${ADDR:80"`, 3, "bind", "unmatched brace"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

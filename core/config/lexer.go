@@ -172,9 +172,14 @@ func (ll *lineLexer) begin(i int) {
 	}
 }
 
-// fail reports a lexing error at byte i; the caller drops the line.
+// fail reports a lexing error at byte i, under the line's first word when
+// it is complete; the caller drops the line.
 func (ll *lineLexer) fail(i int, hint, format string, args ...any) bool {
-	ll.lx.d.Errorf(ll.pos(i), "", hint, format+"; line ignored", args...)
+	kw := ""
+	if len(ll.words) > 0 {
+		kw = ll.words[0].Text
+	}
+	ll.lx.d.Errorf(ll.pos(i), kw, hint, format+"; line ignored", args...)
 	return false
 }
 
