@@ -189,3 +189,37 @@ func TestHARunArgs(t *testing.T) {
 		t.Error("an empty directory should be an error")
 	}
 }
+
+// varde -c and haproxy -c agree on the verdict (exit 0 or 1) for a valid
+// configuration, a wrong one and every former panic.
+func TestCheckExitMatchesHAProxy(t *testing.T) {
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Skip("haproxy binary not installed: exit codes are checked against the table only")
+	}
+	dir := t.TempDir()
+	cfgs := map[string]string{"valid": validCfg, "three mistakes": threeMistakes}
+	for _, fp := range formerPanics {
+		cfgs[fp.name] = formerPanicConfig(fp.line)
+	}
+	for name, src := range cfgs {
+		t.Run(name, func(t *testing.T) {
+			p := writeFile(t, dir, "c.cfg", src)
+			hcode := 0
+			if err := exec.Command(haproxy, "-c", "-q", "-f", p).Run(); err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatal(err)
+				}
+				hcode = ee.ExitCode()
+			}
+			if hcode == 2 { // haproxy: valid, but nothing to listen on
+				hcode = 0
+			}
+			var out, errb bytes.Buffer
+			if vcode := dispatch([]string{"-c", "-q", "-f", p}, &out, &errb); vcode != hcode {
+				t.Errorf("varde -c exits %d, haproxy -c %d\n%s", vcode, hcode, errb.String())
+			}
+		})
+	}
+}
