@@ -15,7 +15,7 @@ func init() {
 	register(&command{
 		name:    "check",
 		summary: "parse and validate haproxy.cfg / keepalived.conf files, printing every problem",
-		usage:   "-f FILE [-f FILE ...] [-q]",
+		usage:   "-f FILE|DIR [-f FILE|DIR ...] [-q]",
 		run:     runCheck,
 	})
 }
@@ -26,6 +26,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	var files multiFlag
 	fs.Var(&files, "f", "configuration `FILE` (haproxy.cfg or keepalived.conf syntax, told apart by content); repeat to merge in order")
 	quiet := fs.Bool("q", false, "print only errors, not warnings")
+	cfgDirs(fs)
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -55,9 +56,10 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 func checkSummary(set *config.Set, d *diag.List) string {
 	errs, warns := 0, 0
 	for _, it := range d.Items() {
-		if it.Severity == diag.Error {
+		switch it.Severity {
+		case diag.Error:
 			errs++
-		} else {
+		case diag.Warning:
 			warns++
 		}
 	}

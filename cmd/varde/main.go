@@ -51,6 +51,12 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return 0
 	case "-v", "--version", "-version":
 		args[0] = "version"
+	case "-vv":
+		args = []string{"version", "-vv"}
+	}
+	if strings.HasPrefix(args[0], "-") && args[0] != "version" {
+		// HAProxy's command line: `varde -c -f CFG`, `varde -f CFG -p PID`.
+		return haMain(args, stdout, stderr)
 	}
 	c, ok := commands[args[0]]
 	if !ok {
@@ -58,11 +64,20 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	return c.run(args[1:], stdout, stderr)
+	rest := args[1:]
+	if c.name == "run" {
+		// HAProxy's -f DIR, -p, -D and -db for `varde run` (haflags.go).
+		var err error
+		if rest, err = haRunArgs(rest, stderr); err != nil {
+			fmt.Fprintf(stderr, "varde run: %v\n", err)
+			return 2
+		}
+	}
+	return c.run(rest, stdout, stderr)
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, "varde: a load balancer for haproxy.cfg and keepalived.conf users\n\nUsage:\n  varde <command> [flags]\n\nCommands:\n")
+	fmt.Fprintf(w, "varde: a load balancer for haproxy.cfg and keepalived.conf users\n\nUsage:\n  varde <command> [flags]\n  varde [-c] [-q] -f FILE|DIR [-f ...] [-p PIDFILE] [-D|-db]   (as haproxy; -c checks, otherwise runs)\n  varde -v | -vv\n\nCommands:\n")
 	names := make([]string, 0, len(commands))
 	for n := range commands {
 		names = append(names, n)

@@ -50,6 +50,12 @@ func TestLexMatchesHAProxy(t *testing.T) {
 		`'a\b'`,
 		`"\x41"`,
 		`"t\tt"`,
+		`"$X1"`,
+		`"$X1-x"`,
+		`"${X1}x"`,
+		`"${X1-dflt}"`,
+		`'$X1'`,
+		`$X1`,
 	}
 	port := testenv.FreePort(t)
 	var b strings.Builder

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 
 	"github.com/varde-lb/varde/core/diag"
@@ -12,6 +13,10 @@ type Token struct {
 	Text   string   `json:"text"`
 	Pos    diag.Pos `json:"pos"`
 	Quoted bool     `json:"quoted,omitempty"` // some part of the word was quoted
+	// BareVar is set when the word holds `${` outside double quotes: the lexer kept it literally, as HAProxy does;
+	// address parsers expand it later (HAProxy's env_expand), other
+	// keywords warn.
+	BareVar bool `json:"-"`
 }
 
 // Line is one non-empty configuration line split into words.
@@ -53,48 +58,71 @@ const maxLineLen = 64 * 1024
 const maxWords = 64
 
 // Lex splits a haproxy.cfg-syntax file into lines of words, following
-// HAProxy's rules: '#' starts a comment outside quotes; words are separated
-// by blanks; single quotes keep everything literal; double quotes group
-// words and expand ${VAR}; a backslash outside single quotes escapes one of
-// ` \ # ' "` (and `$` inside double quotes) and reads \r \n \t \xHH; any
-// other backslash is kept as is, so regexes such as `path_reg ^/a\.b`
-// survive. ${VAR} is expanded inside double quotes only, as HAProxy does;
-// ${VAR-default} falls back to "default" when VAR is empty. env may be nil
-// (no variable is set). TestLexMatchesHAProxy pins these rules against the
-// real haproxy binary.
+// HAProxy 2.6's parse_line(): '#' starts a comment outside quotes; words are
+// separated by blanks; single quotes keep everything literal; double quotes
+// group words and expand $VAR, ${VAR}, ${VAR-default} and ${VAR[*]} (one
+// word per space-separated value); a backslash outside single quotes
+// escapes one of ` \ # ' "` (and `$` inside double quotes) and reads \r \n
+// \t \xHH; any other backslash is kept as is, so regexes such as
+// `path_reg ^/a\.b` survive. Outside double quotes `$` is literal. As in
+// HAProxy, a line with a lexing error (unterminated quote or brace, bad
+// \x, a `$` not followed by a name inside double quotes, too many words) is
+// reported once and dropped whole, so it causes no follow-on errors.
+// env may be nil (no variable is set); an empty variable counts as unset.
+// TestLexMatchesHAProxy pins these rules against the real haproxy binary.
 func Lex(file string, src []byte, env func(string) string, d *diag.List) []Line {
-	if env == nil {
-		env = func(string) string { return "" }
-	}
+	lx := &lexer{file: file, env: env, d: d}
 	var lines []Line
-	lineNo := 0
+	eachLine(src, func(n int, raw []byte) {
+		if l, ok := lx.line(n, raw, ""); ok {
+			lines = append(lines, l)
+		}
+	})
+	return lines
+}
+
+// eachLine calls fn with every line of src (1-based number, without its
+// line ending).
+func eachLine(src []byte, fn func(n int, raw []byte)) {
+	n := 0
 	for len(src) > 0 {
-		lineNo++
+		n++
 		var raw []byte
 		if i := indexByte(src, '\n'); i >= 0 {
 			raw, src = src[:i], src[i+1:]
 		} else {
 			raw, src = src, nil
 		}
-		if n := len(raw); n > 0 && raw[n-1] == '\r' {
-			raw = raw[:n-1]
-		}
-		pos := diag.Pos{File: file, Line: lineNo, Col: 1}
-		if len(raw) > maxLineLen {
-			d.Errorf(pos, "", "split the line or shorten it", "line is longer than %d bytes", maxLineLen)
-			continue
-		}
-		words := lexLine(file, lineNo, string(raw), env, d)
-		if len(words) > maxWords {
-			d.Errorf(words[maxWords].Pos, words[0].Text, "split the line (HAProxy has the same limit)", "too many words on one line (%d, at most %d)", len(words), maxWords)
-			words = words[:maxWords]
-		}
-		if len(words) > 0 {
-			pos.Col = words[0].Pos.Col
-			lines = append(lines, Line{Pos: pos, Words: words})
-		}
+		fn(n, raw)
 	}
-	return lines
+}
+
+// lexer holds what every line of one file shares.
+type lexer struct {
+	file string
+	env  func(string) string
+	d    *diag.List
+}
+
+// line lexes one raw line; section is the value of ${.SECTION}. ok is false
+// for an empty line or one dropped for a lexing error.
+func (lx *lexer) line(n int, raw []byte, section string) (Line, bool) {
+	pos := diag.Pos{File: lx.file, Line: n, Col: 1}
+	if len(raw) > maxLineLen {
+		lx.d.Errorf(pos, "", "split the line or shorten it", "line is longer than %d bytes", maxLineLen)
+		return Line{}, false
+	}
+	ll := lineLexer{lx: lx, s: string(raw), lineNo: n, section: section}
+	words, ok := ll.run()
+	if !ok || len(words) == 0 {
+		return Line{}, false
+	}
+	if len(words) > maxWords {
+		lx.d.Errorf(words[maxWords].Pos, words[0].Text, "split the line (HAProxy has the same limit)", "too many words on one line (%d, at most %d); line ignored", len(words), maxWords)
+		return Line{}, false
+	}
+	pos.Col = words[0].Pos.Col
+	return Line{Pos: pos, Words: words}, true
 }
 
 func indexByte(b []byte, c byte) int {
@@ -106,142 +134,251 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-func isBlank(c byte) bool { return c == ' ' || c == '\t' }
+// isSpace is C's isspace() minus the line ends, which end the line.
+func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\v' || c == '\f' }
 
-func lexLine(file string, lineNo int, s string, env func(string) string, d *diag.List) []Token {
-	words := make([]Token, 0, 8) // most lines have fewer words
-	var (
-		cur    strings.Builder
-		in     bool // inside a word
-		quoted bool
-		start  int
-		squote bool
-		dquote bool
-		qstart int
-	)
-	pos := func(i int) diag.Pos { return diag.Pos{File: file, Line: lineNo, Col: i + 1} }
-	flush := func() {
-		if in {
-			words = append(words, Token{Text: cur.String(), Pos: pos(start), Quoted: quoted})
-		}
-		cur.Reset()
-		in, quoted = false, false
+// lineLexer is the state of one line being split.
+type lineLexer struct {
+	lx      *lexer
+	s       string
+	lineNo  int
+	section string
+
+	words          []Token
+	cur            strings.Builder
+	in             bool // inside a word
+	quoted         bool
+	bareVar        bool
+	start          int
+	squote, dquote bool
+	qstart         int
+}
+
+func (ll *lineLexer) pos(i int) diag.Pos {
+	return diag.Pos{File: ll.lx.file, Line: ll.lineNo, Col: i + 1}
+}
+
+func (ll *lineLexer) flush() {
+	if ll.in {
+		ll.words = append(ll.words, Token{Text: ll.cur.String(), Pos: ll.pos(ll.start), Quoted: ll.quoted, BareVar: ll.bareVar})
 	}
-	begin := func(i int) {
-		if !in {
-			in, start = true, i
-		}
+	ll.cur.Reset()
+	ll.in, ll.quoted, ll.bareVar = false, false, false
+}
+
+func (ll *lineLexer) begin(i int) {
+	if !ll.in {
+		ll.in, ll.start = true, i
 	}
+}
+
+// fail reports a lexing error at byte i, under the line's first word when
+// it is complete; the caller drops the line.
+func (ll *lineLexer) fail(i int, hint, format string, args ...any) bool {
+	kw := ""
+	if len(ll.words) > 0 {
+		kw = ll.words[0].Text
+	}
+	ll.lx.d.Errorf(ll.pos(i), kw, hint, format+"; line ignored", args...)
+	return false
+}
+
+// run splits the line; ok is false after a lexing error.
+func (ll *lineLexer) run() (words []Token, ok bool) {
+	s := ll.s
 	i := 0
 	for i < len(s) {
 		c := s[i]
+		if c == '\r' || c == 0 {
+			break // HAProxy stops reading the line at CR or NUL
+		}
 		switch {
-		case squote:
+		case ll.squote:
 			if c == '\'' {
-				squote = false
+				ll.squote = false
 			} else {
-				cur.WriteByte(c)
+				ll.cur.WriteByte(c)
 			}
 			i++
-		case c == '\'' && !dquote:
-			begin(i)
-			squote, quoted, qstart = true, true, i
+		case c == '\'' && !ll.dquote:
+			ll.begin(i)
+			ll.squote, ll.quoted, ll.qstart = true, true, i
 			i++
 		case c == '"':
-			begin(i)
-			dquote = !dquote
-			quoted = true
-			if dquote {
-				qstart = i
+			ll.begin(i)
+			ll.dquote, ll.quoted = !ll.dquote, true
+			if ll.dquote {
+				ll.qstart = i
 			}
 			i++
-		case c == '#' && !dquote:
+		case c == '#' && !ll.dquote:
 			i = len(s)
-		case isBlank(c) && !dquote:
-			flush()
+		case isSpace(c) && !ll.dquote:
+			ll.flush()
 			i++
 		case c == '\\':
-			begin(i)
-			if i+1 >= len(s) {
-				cur.WriteByte('\\')
-				i++
-				break
+			ll.begin(i)
+			n, ok := ll.escape(i)
+			if !ok {
+				return nil, false
 			}
-			n := s[i+1]
-			switch n {
-			case ' ', '\\', '#', '\'', '"':
-				cur.WriteByte(n)
-				i += 2
-			case '$':
-				// Only in double quotes, where $ is special, is \$ an escape.
-				if dquote {
-					cur.WriteByte('$')
-				} else {
-					cur.WriteString(`\$`)
-				}
-				i += 2
-			case 'r':
-				cur.WriteByte('\r')
-				i += 2
-			case 'n':
-				cur.WriteByte('\n')
-				i += 2
-			case 't':
-				cur.WriteByte('\t')
-				i += 2
-			case 'x':
-				if i+3 < len(s)+0 && isHex(s[i+2]) && isHex(s[i+3]) {
-					cur.WriteByte(unhex(s[i+2])<<4 | unhex(s[i+3]))
-					i += 4
-				} else {
-					d.Errorf(pos(i), "", `write \xHH with two hexadecimal digits`, "invalid \\x escape sequence")
-					cur.WriteString(`\x`)
-					i += 2
-				}
-			default:
-				cur.WriteByte('\\')
-				i++
+			i = n
+		case c == '$' && ll.dquote:
+			ll.begin(i)
+			n, ok := ll.variable(i)
+			if !ok {
+				return nil, false
 			}
-		case c == '$' && dquote && i+1 < len(s) && s[i+1] == '{':
-			begin(i)
-			end := strings.IndexByte(s[i+2:], '}')
-			if q := strings.IndexByte(s[i+2:], '"'); end < 0 || (q >= 0 && q < end) {
-				d.Errorf(pos(i), "", "close the variable with '}'", "unterminated ${...} environment variable")
-				cur.WriteString("${")
-				i += 2
-				break
-			}
-			name := s[i+2 : i+2+end]
-			def, hasDef := "", false
-			if j := strings.IndexByte(name, '-'); j >= 0 {
-				name, def, hasDef = name[:j], name[j+1:], true
-			}
-			v := env(name)
-			if v == "" && hasDef {
-				v = def
-			}
-			if v == "" && !hasDef {
-				d.Warnf(pos(i), "", "export the variable before starting varde, or write ${"+name+"-default}", "environment variable %q is empty or not set", name)
-			}
-			cur.WriteString(v)
-			i += 3 + end
+			i = n
 		default:
-			if c == '$' && !dquote && i+1 < len(s) && s[i+1] == '{' {
-				d.Warnf(pos(i), "", "write \"${VAR}\" in double quotes", "${...} outside double quotes is kept literally, not expanded (as in HAProxy)")
+			// Only ${ is flagged: a bare $name is common in crypt(3)
+			// hashes ($6$salt$...) and is literal to HAProxy too.
+			if c == '$' && i+1 < len(s) && s[i+1] == '{' {
+				ll.bareVar = true
 			}
-			begin(i)
-			cur.WriteByte(c)
+			ll.begin(i)
+			ll.cur.WriteByte(c)
 			i++
 		}
 	}
-	if squote || dquote {
-		d.Errorf(pos(qstart), "", "close the quote on the same line", "unterminated quote")
+	if ll.squote || ll.dquote {
+		return nil, ll.fail(ll.qstart, "close the quote on the same line", "unterminated quote")
 	}
-	flush()
-	if len(words) == 0 {
-		return nil
+	ll.flush()
+	return ll.words, true
+}
+
+// escape reads the backslash sequence at i and returns the next index.
+func (ll *lineLexer) escape(i int) (int, bool) {
+	s := ll.s
+	if i+1 >= len(s) {
+		ll.cur.WriteByte('\\')
+		return i + 1, true
 	}
-	return words
+	switch n := s[i+1]; n {
+	case ' ', '\\', '#', '\'', '"':
+		ll.cur.WriteByte(n)
+	case '$':
+		// Only in double quotes, where $ is special, is \$ an escape.
+		if ll.dquote {
+			ll.cur.WriteByte('$')
+		} else {
+			ll.cur.WriteString(`\$`)
+		}
+	case 'r':
+		ll.cur.WriteByte('\r')
+	case 'n':
+		ll.cur.WriteByte('\n')
+	case 't':
+		ll.cur.WriteByte('\t')
+	case 'x':
+		if i+3 >= len(s) || !isHex(s[i+2]) || !isHex(s[i+3]) {
+			return 0, ll.fail(i, `write \xHH with two hexadecimal digits`, "truncated or invalid \\x escape sequence")
+		}
+		ll.cur.WriteByte(unhex(s[i+2])<<4 | unhex(s[i+3]))
+		return i + 4, true
+	default:
+		ll.cur.WriteByte('\\')
+		return i + 1, true
+	}
+	return i + 2, true
+}
+
+func isNameStart(c byte) bool {
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+}
+
+func isNameChar(c byte) bool { return isNameStart(c) || (c >= '0' && c <= '9') }
+
+// variable expands the $VAR, ${VAR}, ${VAR-default} or ${VAR[*]} starting
+// at i (inside double quotes) and returns the next index, following
+// HAProxy 2.6's parse_line().
+func (ll *lineLexer) variable(i int) (int, bool) {
+	s := ll.s
+	j, brace := i+1, -1
+	if j < len(s) && s[j] == '{' {
+		brace, j = j, j+1
+	}
+	if j >= len(s) || !(isNameStart(s[j]) || s[j] == '.') {
+		return 0, ll.fail(j, `write $NAME or ${NAME} with a letter or '_' first, or \$ for a literal dollar`, "forbidden first character in environment variable name")
+	}
+	nameAt := j
+	if s[j] == '.' {
+		j++
+	}
+	for j < len(s) && isNameChar(s[j]) {
+		j++
+	}
+	name := s[nameAt:j]
+	value, ok := ll.lookup(name)
+	if !ok {
+		return 0, ll.fail(nameAt, "the pseudo-variables are .FILE, .LINE and .SECTION", "unknown pseudo-variable %q", name)
+	}
+	expand := false
+	if brace >= 0 && j < len(s) && s[j] == '[' {
+		if !strings.HasPrefix(s[j:], "[*]") {
+			return 0, ll.fail(j, "write ${NAME[*]}", "truncated or invalid word expansion sequence")
+		}
+		expand, j = true, j+3
+	}
+	hasDef := brace >= 0 && j < len(s) && s[j] == '-'
+	if value == "" && !hasDef && !strings.HasPrefix(name, ".") {
+		ll.lx.d.Warnf(ll.pos(i), "", "export the variable before starting varde, or write ${"+name+"-default}", "environment variable %q is empty or not set", name)
+	}
+	if brace >= 0 {
+		if hasDef {
+			end := strings.IndexByte(s[j:], '}')
+			if end < 0 {
+				return 0, ll.fail(brace, "close the variable with '}'", "unmatched brace in environment variable name")
+			}
+			if value == "" {
+				value = s[j+1 : j+end]
+			}
+			j += end
+		} else if j >= len(s) || s[j] != '}' {
+			return 0, ll.fail(brace, "close the variable with '}'", "unmatched brace in environment variable name")
+		}
+		j++
+	}
+	ll.emit(i, value, expand)
+	return j, true
+}
+
+// lookup resolves a variable name, including HAProxy's pseudo-variables.
+func (ll *lineLexer) lookup(name string) (string, bool) {
+	switch name {
+	case ".LINE":
+		return strconv.Itoa(ll.lineNo), true
+	case ".FILE":
+		return ll.lx.file, true
+	case ".SECTION":
+		return ll.section, true
+	}
+	if strings.HasPrefix(name, ".") {
+		return "", false
+	}
+	if ll.lx.env == nil {
+		return "", true
+	}
+	return ll.lx.env(name), true
+}
+
+// emit writes a variable's value; with expand (${VAR[*]}) every run of
+// blanks in the value ends the current word, as HAProxy does.
+func (ll *lineLexer) emit(at int, value string, expand bool) {
+	for k := 0; k < len(value); k++ {
+		c := value[k]
+		if !expand || !(isSpace(c) || c == '\n' || c == '\r') {
+			ll.cur.WriteByte(c)
+			continue
+		}
+		ll.flush()
+		ll.begin(at)
+		ll.quoted = true
+		for k+1 < len(value) && (isSpace(value[k+1]) || value[k+1] == '\n' || value[k+1] == '\r') {
+			k++
+		}
+	}
 }
 
 func isHex(c byte) bool {

@@ -10,7 +10,7 @@ import (
 
 func TestLex(t *testing.T) {
 	env := func(k string) string {
-		return map[string]string{"HOST": "10.0.0.1", "EMPTY": ""}[k]
+		return map[string]string{"HOST": "10.0.0.1", "EMPTY": "", "LIST": "a  b"}[k]
 	}
 	tests := []struct {
 		name     string
@@ -33,9 +33,26 @@ func TestLex(t *testing.T) {
 		{"adjacent quoted parts", `v a"b c"'d'`, [][]string{{"v", "ab cd"}}, 0},
 		{"empty quoted word", `v "" x`, [][]string{{"v", "", "x"}}, 0},
 		{"crlf", "a b\r\nc\r\n", [][]string{{"a", "b"}, {"c"}}, 0},
-		{"unterminated quote", `v "abc`, [][]string{{"v", "abc"}}, 1},
-		{"bad hex", `v \xZZ`, [][]string{{"v", `\xZZ`}}, 1},
-		{"unterminated var", `v "${HOST"`, [][]string{{"v", "${HOST"}}, 1},
+		// A line with a lexing error is dropped whole, as HAProxy does.
+		{"unterminated quote", "v \"abc\nw x", [][]string{{"w", "x"}}, 1},
+		{"unterminated single quote", "v 'abc", nil, 1},
+		{"bad hex", `v \xZZ`, nil, 1},
+		{"short hex", `v \x4`, nil, 1},
+		{"unterminated var", `v "${HOST"`, nil, 1},
+		{"unterminated var with default", `v "${HOST-x"`, nil, 1},
+		{"dollar without name", `v "a $ b"`, nil, 1},
+		{"dollar digit", `v "$1"`, nil, 1},
+		{"unknown pseudo-variable", `v "${.NOPE}"`, nil, 1},
+		{"bad word expansion", `v "${LIST[x]}"`, nil, 1},
+		{"dollar name without braces", `v "$HOST:80" "$HOST_X"`, [][]string{{"v", "10.0.0.1:80", ""}}, 0},
+		{"word expansion", `v "${LIST[*]}" z`, [][]string{{"v", "a", "b", "z"}}, 0},
+		{"word expansion joins neighbours", `v "x${LIST[*]}y"`, [][]string{{"v", "xa", "by"}}, 0},
+		{"pseudo-variables", `v "${.LINE}" "${.FILE}" "${.SECTION}"`, [][]string{{"v", "1", "t.cfg", ""}}, 0},
+		{"default keeps braces inside", `v "${NOPE-a}b}"`, [][]string{{"v", "ab}"}}, 0},
+		{"CR ends the line", "v a\rb c", [][]string{{"v", "a"}}, 0},
+		{"NUL ends the line", "v a\x00b c", [][]string{{"v", "a"}}, 0},
+		{"vertical tab separates", "v a\vb", [][]string{{"v", "a", "b"}}, 0},
+		{"too many words", "v" + strings.Repeat(" w", 64), nil, 1},
 		{"escaped dollar", `v "\${HOST}"`, [][]string{{"v", "${HOST}"}}, 0},
 	}
 	for _, tt := range tests {
@@ -88,14 +105,23 @@ func TestEmptyEnvWarns(t *testing.T) {
 	}
 }
 
+// Outside double quotes ${VAR} stays literal (the lexer only flags it);
+// the parser warns, except in addresses, which HAProxy expands anyway.
 func TestUnquotedVarWarns(t *testing.T) {
 	d := &diag.List{}
 	lines := Lex("f.cfg", []byte(`server s ${HOST}:80`), func(string) string { return "x" }, d)
-	if got := lines[0].Words[2].Text; got != "${HOST}:80" {
-		t.Errorf("got %q", got)
+	if w := lines[0].Words[2]; w.Text != "${HOST}:80" || !w.BareVar || d.Len() != 0 {
+		t.Fatalf("got %+v, diagnostics %v", w, d.Items())
 	}
-	items := d.Items()
-	if len(items) != 1 || items[0].Severity != diag.Warning || items[0].Pos.Col != 10 || !strings.Contains(items[0].Hint, `"${VAR}"`) {
-		t.Fatalf("want one warning at col 10, got %v", items)
+	d = &diag.List{}
+	Parse("f.cfg", []byte("frontend f\n    monitor-uri /${HOST}\n"), func(string) string { return "x" }, d)
+	var warns []diag.Diagnostic
+	for _, it := range d.Items() {
+		if strings.Contains(it.Message, "kept literally") {
+			warns = append(warns, it)
+		}
+	}
+	if len(warns) != 1 || warns[0].Severity != diag.Warning || warns[0].Pos.Col != 17 || !strings.Contains(warns[0].Hint, `"${VAR}"`) {
+		t.Fatalf("want one warning at col 17, got %v", d.Items())
 	}
 }

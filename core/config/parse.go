@@ -27,6 +27,9 @@ type parser struct {
 	cur       *Proxy
 	lastDef   *Proxy
 	globalSet bool
+
+	env      func(string) string // of the file being read
+	secLabel string              // ${.SECTION}: the section's name, or its kind
 }
 
 func newParser(d *diag.List) *parser {
@@ -40,10 +43,31 @@ var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen
 
 func (p *parser) parseFile(file string, src []byte, env func(string) string) {
 	// A new file starts outside any section, as in HAProxy.
-	p.section, p.cur = "", nil
-	for _, l := range Lex(file, src, env, p.d) {
+	p.section, p.cur, p.secLabel, p.env = "", nil, "", env
+	// Each line's lexing diagnostics go through a scratch list: like
+	// HAProxy, varde reports lexing errors on every line, even in a
+	// skipped .if block, but warnings (an unset "${VAR}") only on lines it
+	// uses, so `.if defined(CERT)` does not warn that CERT is unset.
+	var lexd diag.List
+	lx := &lexer{file: file, env: env, d: &lexd}
+	var conds condBlocks
+	eachLine(src, func(n int, raw []byte) {
+		// Lexed line by line, not up front: ${.SECTION} names the
+		// section being read, as in HAProxy.
+		l, ok := lx.line(n, raw, p.secLabel)
+		used := ok && !conds.masked() && !strings.HasPrefix(l.Keyword(), ".")
+		for _, it := range lexd.Items() {
+			if used || it.Severity == diag.Error {
+				p.d.Add(it)
+			}
+		}
+		lexd.Reset()
+		if !ok || p.directive(&conds, l) {
+			return
+		}
 		p.line(l)
-	}
+	})
+	conds.finish(p.d)
 }
 
 func (p *parser) use(kw string, pos diag.Pos) {
@@ -51,7 +75,11 @@ func (p *parser) use(kw string, pos diag.Pos) {
 }
 
 func (p *parser) line(l Line) {
+	if !p.wellFormed(l) {
+		return
+	}
 	kw := l.Keyword()
+	p.expandAddresses(l)
 	switch kw {
 	case "global":
 		p.section, p.cur = "global", nil
@@ -345,39 +373,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	}
 	info := LookupKeyword(key)
 	if info == nil {
-		if family != "" {
-			word := strings.TrimPrefix(key, family)
-			if family == "http-request " || family == "http-response " {
-				if i := strings.IndexByte(word, '('); i > 0 {
-					word = word[:i] // set-var(txn.x)
-				}
-				if hint, bad := unsupportedHTTPActions[word]; bad {
-					p.d.Errorf(words[1].Pos, key, hint, "%q is a HAProxy action varde does not support", key)
-					return "", false
-				}
-			}
-			p.d.Errorf(words[1].Pos, key, hintNearest(word, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, family), "see docs/config.md for the supported keywords"), "unknown keyword %q", key)
-			return "", false
+		if !p.notYet(words, key, family != "") {
+			p.unknownKeyword(words, key, family, sec, secName)
 		}
-		if strings.HasPrefix(kw, "tune.") {
-			p.d.Errorf(words[0].Pos, kw, hintNearest(kw, keywordsFor(SecGlobal, ""), "remove the line"), "%q is not supported by varde", kw)
-			return "", false
-		}
-		cands := keywordsFor(sec, "")
-		if sec != SecGlobal {
-			cands = append(cands, "no", "frontend", "backend", "listen", "defaults", "global")
-		}
-		hint := hintNearest(kw, cands, "")
-		if hint == "" {
-			// A typo of a keyword that belongs to another section (e.g.
-			// `balanse` in a frontend): name it and where it is valid.
-			if n := nearest(kw, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, "")); n != "" {
-				hint = "did you mean " + quoteKw(n) + "? it is valid in " + sectionsOf(n)
-			} else {
-				hint = "see docs/config.md for the supported keywords"
-			}
-		}
-		p.d.Errorf(words[0].Pos, kw, hint, "unknown keyword %q in %s section", kw, secName)
 		return "", false
 	}
 	if info.Sections&sec == 0 {
@@ -409,6 +407,65 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	}
 	p.use(key, words[0].Pos)
 	return key, true
+}
+
+// notYet reports a real HAProxy 2.6 keyword varde lacks: the user's
+// configuration is right for HAProxy, so "unknown keyword" would mislead.
+func (p *parser) notYet(words []Token, key string, isFamily bool) bool {
+	base := key
+	if i := strings.IndexByte(base, '('); i > 0 {
+		base = base[:i] // http-request set-var(txn.x)
+	}
+	all := SecGlobal | SecDefaults | SecFrontend | SecBackend
+	if !isHAProxyKeyword(base, SecGlobal) && !isHAProxyKeyword(base, all&^SecGlobal) {
+		return false
+	}
+	at := words[0].Pos
+	hint := "see docs/config.md for what varde supports"
+	if isFamily {
+		at = words[1].Pos
+		fam, word, _ := strings.Cut(base, " ")
+		if h, ok := unsupportedHTTPActions[word]; ok && (fam == "http-request" || fam == "http-response") && !strings.HasPrefix(h, "not available") {
+			hint = h // an alternative varde has
+		}
+	}
+	// Named without its argument (set-var, not set-var(txn.a)), so the
+	// same missing keyword on many lines groups into one report.
+	p.d.Errorf(at, base, hint, "%q is a HAProxy keyword not supported by varde yet", base)
+	return true
+}
+
+// unknownKeyword reports a keyword neither varde nor HAProxy 2.6 knows,
+// with a did-you-mean when a known keyword is a plausible typo.
+func (p *parser) unknownKeyword(words []Token, key, family string, sec Section, secName string) {
+	kw := words[0].Text
+	if family != "" {
+		word := strings.TrimPrefix(key, family)
+		if i := strings.IndexByte(word, '('); i > 0 && (family == "http-request " || family == "http-response ") {
+			word = word[:i]
+		}
+		if hint, bad := unsupportedHTTPActions[word]; bad && (family == "http-request " || family == "http-response ") {
+			p.d.Errorf(words[1].Pos, key, hint, "%q is a HAProxy action varde does not support", key)
+			return
+		}
+		p.d.Errorf(words[1].Pos, key, hintNearest(word, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, family), "see docs/config.md for the supported keywords"), "unknown keyword %q", key)
+		return
+	}
+	cands := keywordsFor(sec, "")
+	if sec != SecGlobal {
+		cands = append(cands, "no", "frontend", "backend", "listen", "defaults", "global")
+	}
+	hint := hintNearest(kw, cands, "")
+	if hint == "" {
+		// A typo of a keyword that belongs to another section (e.g.
+		// `balanse` in a frontend): name it and where it is valid.
+		if n := nearest(kw, keywordsFor(SecGlobal|SecDefaults|SecFrontend|SecBackend, "")); n != "" {
+			hint = "did you mean " + quoteKw(n) + "? it is valid in " + sectionsOf(n)
+		} else {
+			hint = "see docs/config.md for the supported keywords"
+		}
+	}
+	p.d.Errorf(words[0].Pos, kw, hint, "unknown keyword %q in %s section", kw, secName)
 }
 
 // unsupportedHTTPActions are HAProxy http-request/response actions varde refuses.

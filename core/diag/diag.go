@@ -20,11 +20,17 @@ type Severity int
 const (
 	Warning Severity = iota
 	Error
+	// Notice is information the configuration asked to print (.notice):
+	// never a problem, hidden with -q.
+	Notice
 )
 
 func (s Severity) String() string {
-	if s == Error {
+	switch s {
+	case Error:
 		return "error"
+	case Notice:
+		return "notice"
 	}
 	return "warning"
 }
@@ -122,6 +128,9 @@ func (l *List) HasErrors() bool {
 	return false
 }
 
+// Reset empties the list, keeping its storage.
+func (l *List) Reset() { l.items = l.items[:0] }
+
 // Len is the number of diagnostics.
 func (l *List) Len() int { return len(l.items) }
 
@@ -134,13 +143,14 @@ func (l *List) Err() error {
 	return &ListError{List: l}
 }
 
-// Write prints the diagnostics, one per line. With errorsOnly, warnings are skipped.
+// Write prints the diagnostics, one per line, repeated ones grouped (see
+// Groups). With errorsOnly, warnings and notices are skipped.
 func (l *List) Write(w io.Writer, errorsOnly bool) {
-	for _, d := range l.Items() {
-		if errorsOnly && d.Severity != Error {
+	for _, g := range l.Groups() {
+		if errorsOnly && g.Severity != Error {
 			continue
 		}
-		fmt.Fprintln(w, d.String())
+		fmt.Fprintln(w, g.String())
 	}
 }
 
@@ -150,14 +160,14 @@ type ListError struct{ List *List }
 func (e *ListError) Error() string {
 	var b strings.Builder
 	n := 0
-	for _, d := range e.List.Items() {
-		if d.Severity != Error {
+	for _, g := range e.List.Groups() {
+		if g.Severity != Error {
 			continue
 		}
 		if n > 0 {
 			b.WriteByte('\n')
 		}
-		b.WriteString(d.String())
+		b.WriteString(g.String())
 		n++
 	}
 	return b.String()

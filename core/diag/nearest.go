@@ -14,7 +14,9 @@ func Nearest(word string, candidates []string) (best string, dist int) {
 	return best, dist
 }
 
-// EditDistance is the Levenshtein distance between a and b, in bytes.
+// EditDistance is the optimal-string-alignment distance between a and b,
+// in bytes: Levenshtein's insert, delete and substitute, plus swapping two
+// neighbours as one edit, the commonest typo (`wieght`, `bsae`).
 // Keywords are short: inputs over 64 bytes are not compared (distance 0 when
 // equal, huge otherwise), so garbage input cannot cost quadratic time.
 func EditDistance(a, b string) int {
@@ -24,6 +26,8 @@ func EditDistance(a, b string) int {
 		}
 		return 1 << 20
 	}
+	// Three rows: a transposition looks two rows back.
+	pprev := make([]int, len(b)+1)
 	prev := make([]int, len(b)+1)
 	cur := make([]int, len(b)+1)
 	for j := range prev {
@@ -37,8 +41,11 @@ func EditDistance(a, b string) int {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
+				cur[j] = min(cur[j], pprev[j-2]+1)
+			}
 		}
-		prev, cur = cur, prev
+		pprev, prev, cur = prev, cur, pprev
 	}
 	return prev[len(b)]
 }

@@ -15,6 +15,9 @@ func TestEditDistance(t *testing.T) {
 		{"balance", "balanse", 1},
 		{"timeout", "timout", 1},
 		{"kitten", "sitting", 3},
+		{"wieght", "weight", 1}, // a swapped pair is one edit
+		{"ab", "ba", 1},
+		{"ca", "abc", 3}, // optimal string alignment: no edit of a swapped pair
 		{"", "maxconn", 7},
 		{strings.Repeat("x", 65), strings.Repeat("x", 65), 0},
 		{strings.Repeat("x", 65), strings.Repeat("y", 65), 1 << 20},

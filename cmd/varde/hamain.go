@@ -1,0 +1,107 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// haUnsupported are HAProxy options varde refuses with a reason: accepting
+// them would make varde behave differently from what the user asked.
+var haUnsupported = map[string]string{
+	"-W":  "varde has no master process; run it directly (systemd Type=simple)",
+	"-Ws": "varde has no master process and does not notify systemd: use Type=simple and drop -Ws",
+	"-S":  "varde has no master CLI; use `stats socket` and `varde ctl`",
+	"-sf": "varde has no seamless reload by new process yet; restart it",
+	"-st": "varde has no seamless reload by new process yet; restart it",
+	"-x":  "varde does not take listening sockets over from another process",
+	"-L":  "varde has no peers",
+	"-cc": "evaluate the condition with `.if` in the configuration instead",
+}
+
+// haMain runs varde with HAProxy's command line (see haflags.go): the
+// first argument is a flag, not a subcommand.
+func haMain(args []string, stdout, stderr io.Writer) int {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if why, ok := haUnsupported[a]; ok {
+			fmt.Fprintf(stderr, "varde: %s is not supported: %s\n", a, why)
+			return 2
+		}
+	}
+	fs := flag.NewFlagSet("varde", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() { haUsage(fs) }
+	var files multiFlag
+	fs.Var(&files, "f", "configuration `FILE` (haproxy.cfg or keepalived.conf syntax); repeat to merge in order")
+	check := fs.Bool("c", false, "check the configuration and exit: 0 valid, 1 invalid (as haproxy -c)")
+	quiet := fs.Bool("q", false, "quiet: with -c, print only errors")
+	v := fs.Bool("v", false, "print the version")
+	vv := fs.Bool("vv", false, "print the version and build facts")
+	pidfile := ""
+	haRunFlags(fs, &pidfile)
+	if code := parseFlags(fs, args, stdout); code >= 0 {
+		return code
+	}
+	// As haproxy: everything after "--" is a configuration file or directory.
+	for _, a := range fs.Args() {
+		if err := fs.Lookup("f").Value.Set(a); err != nil {
+			fmt.Fprintf(stderr, "varde: %v\n", err)
+			return 1
+		}
+	}
+	switch {
+	case *vv:
+		return printVersion(stdout, true)
+	case *v:
+		return printVersion(stdout, false)
+	case len(files) == 0:
+		fmt.Fprintf(stderr, "varde: no configuration file (use -f FILE or -f DIR)\n")
+		fs.Usage()
+		return 1
+	case *check:
+		return haCheck(files, *quiet, stdout, stderr)
+	}
+	runArgs := make([]string, 0, 2*len(files)+2)
+	for _, f := range files {
+		runArgs = append(runArgs, "-f", f)
+	}
+	if pidfile != "" {
+		runArgs = append(runArgs, "--pidfile", pidfile)
+	}
+	return commands["run"].run(runArgs, stdout, stderr)
+}
+
+// haCheck is `haproxy -c`: problems on stderr, the verdict on stdout in
+// HAProxy's words, exit 0 when valid and 1 when not.
+func haCheck(files []string, quiet bool, stdout, stderr io.Writer) int {
+	set, d := config.LoadFiles(files, os.Getenv)
+	d.Write(stderr, quiet)
+	if d.HasErrors() {
+		fmt.Fprintf(stderr, "varde: fatal errors found in configuration (%s).\n", checkSummary(set, d))
+		return 1
+	}
+	if quiet {
+		return 0
+	}
+	for _, it := range d.Items() {
+		if it.Severity == diag.Warning {
+			fmt.Fprintln(stdout, "Warnings were found.")
+			break
+		}
+	}
+	fmt.Fprintln(stdout, "Configuration file is valid")
+	return 0
+}
+
+func haUsage(fs *flag.FlagSet) {
+	out := fs.Output()
+	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\n\nFlags:\n")
+	fs.PrintDefaults()
+}
