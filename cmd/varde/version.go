@@ -22,7 +22,7 @@ func init() {
 		run: func(args []string, stdout, stderr io.Writer) int {
 			c := commands["version"]
 			fs := newFlagSet(c, stdout, stderr)
-			vv := fs.Bool("vv", false, "also print build facts: Go version, HAProxy syntax level, registered algorithms and probes")
+			vv := fs.Bool("vv", false, "also print build facts: Go version, HAProxy syntax level, registered algorithms, probes and log targets")
 			if code := parseFlags(fs, args, stdout); code >= 0 {
 				return code
 			}
@@ -52,5 +52,6 @@ func printVersion(w io.Writer, verbose bool) int {
 	fmt.Fprintf(w, "Feature list : none of HAProxy's build options (.if feature(NAME) is false for every NAME)\n")
 	fmt.Fprintf(w, "Balancing algorithms : %s\n", strings.Join(core.BalancerNames(), " "))
 	fmt.Fprintf(w, "Health check probes : %s\n", strings.Join(health.ProbeNames(), " "))
+	fmt.Fprintf(w, "Log target types : %s\n", strings.Join(core.SinkSchemeNames(), " "))
 	return 0
 }

@@ -191,22 +191,3 @@ type RuleError struct {
 
 func (e *RuleError) Error() string { return "route: " + e.Err.Error() }
 func (e *RuleError) Unwrap() error { return e.Err }
-
-// Chain asks each chooser in turn and returns the first answer. A policy
-// script's chooser goes first and the built-in Chooser last, so a script
-// that declines (or fails and is treated as declining) falls back to the
-// configuration's rules.
-type Chain []core.BackendChooser
-
-// ChooseBackend implements core.BackendChooser.
-func (ch Chain) ChooseBackend(req core.Request) (string, bool) {
-	for _, c := range ch {
-		if c == nil {
-			continue
-		}
-		if b, ok := c.ChooseBackend(req); ok {
-			return b, true
-		}
-	}
-	return "", false
-}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/acl/acltest"
 )
@@ -104,20 +103,5 @@ func TestCompileErrors(t *testing.T) {
 		if !errors.As(err, &re) || re.Index != tt.index || !strings.Contains(err.Error(), tt.contains) {
 			t.Errorf("error %v, want rule %d containing %q", err, tt.index, tt.contains)
 		}
-	}
-}
-
-type fixed string
-
-func (f fixed) ChooseBackend(core.Request) (string, bool) { return string(f), f != "" }
-
-func TestChain(t *testing.T) {
-	builtin := compile(t, "web")
-	r := acltest.New("GET", "/")
-	if b, _ := (Chain{fixed(""), builtin}).ChooseBackend(r); b != "web" {
-		t.Errorf("declining script: got %q", b)
-	}
-	if b, _ := (Chain{fixed("canary"), builtin}).ChooseBackend(r); b != "canary" {
-		t.Errorf("script choice: got %q", b)
 	}
 }
