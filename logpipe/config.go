@@ -56,7 +56,7 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 			continue
 		}
 		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil,
-			DontLogNormal: p.Option("dontlog-normal") != nil}
+			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders()}
 		for _, c := range p.Captures {
 			switch c.What {
 			case "request":

@@ -24,6 +24,7 @@ type EncoderConfig struct {
 	Retention   time.Duration // for hmac key destruction
 	ReqCaptures []string
 	ResCaptures []string
+	LogHeaders  []string       // Record.LogHeaders names
 	ServerIDs   map[string]int // "backend/server" -> srv_id
 	Location    *time.Location // default time.Local
 	Now         func() time.Time
@@ -61,7 +62,7 @@ func NewEncoder(cfg EncoderConfig) (*Encoder, error) {
 		loc = time.Local
 	}
 	e.ctx = encodeCtx{anon: newAnonymizer(cfg.Anon, ring), loc: loc, pid: os.Getpid(), dates: &dateCache{},
-		reqNames: cfg.ReqCaptures, resNames: cfg.ResCaptures, srvIDs: cfg.ServerIDs}
+		reqNames: cfg.ReqCaptures, resNames: cfg.ResCaptures, logNames: cfg.LogHeaders, srvIDs: cfg.ServerIDs}
 	for _, n := range cfg.ReqCaptures {
 		e.ctx.reqKinds = append(e.ctx.reqKinds, kindOf(n))
 	}

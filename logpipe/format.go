@@ -230,6 +230,7 @@ type encodeCtx struct {
 	// For %[expr]: the capture names (req.hdr at log time reads captures),
 	// "backend/server" -> srv_id, and the evaluation state.
 	reqNames, resNames []string
+	logNames           []string // Record.LogHeaders names
 	srvIDs             map[string]int
 	sample             sampleCtx
 }

@@ -121,6 +121,7 @@ type ProxySpec struct {
 	DontLogNormal bool
 	ReqCaptures   []string // `capture request header` names, in order
 	ResCaptures   []string
+	LogHeaders    []string // request headers the log-format reads (Record.LogHeaders)
 	Targets       []TargetSpec
 }
 
@@ -134,6 +135,7 @@ type proxyLog struct {
 	resKinds []headerKind
 	reqNames []string // capture names, for %[req.hdr(NAME)] at log time
 	resNames []string
+	logNames []string // Record.LogHeaders names
 	targets  []*target
 }
 
@@ -206,7 +208,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			}
 			pl.format = f
 		}
-		pl.reqNames, pl.resNames = ps.ReqCaptures, ps.ResCaptures
+		pl.reqNames, pl.resNames, pl.logNames = ps.ReqCaptures, ps.ResCaptures, ps.LogHeaders
 		for _, n := range ps.ReqCaptures {
 			pl.reqKinds = append(pl.reqKinds, kindOf(n))
 		}

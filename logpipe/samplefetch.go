@@ -54,7 +54,8 @@ func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
 		return x
 	}
 	if r.RequestLine.Len() > 0 {
-		sc.req = recordRequest{r: r, names: c.reqNames}
+		sc.req = recordRequest{r: r, names: c.reqNames, logNames: c.logNames}
+		sc.req.index()
 		x.Req = &sc.req
 	}
 	x.Backend, x.Server = r.Backend, r.Server
@@ -100,10 +101,41 @@ func appendSample(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	return sample.AppendString(dst, &v)
 }
 
-// recordRequest is the core.Request a log record still has.
+// recordRequest is the core.Request a log record still has: the headers
+// the log-format reads (kept whole for it, Record.LogHeaders) and those
+// `capture request header` lines captured (truncated to their len) that
+// are not among them.
 type recordRequest struct {
-	r     *logrec.Record
-	names []string // `capture request header` names, lower case
+	r        *logrec.Record
+	names    []string // `capture request header` names, lower case
+	logNames []string // Record.LogHeaders names, lower case
+	// seen lists the visible headers: slot i of LogHeaders as i, slot i
+	// of ReqHeaders as -1-i.
+	seen [2 * logrec.MaxCaptures]int8
+	n    int
+}
+
+func (q *recordRequest) index() {
+	q.n = 0
+	for i := range min(len(q.logNames), q.r.LogHeaders.Len()) {
+		if !q.r.LogHeaders.Absent(i) {
+			q.seen[q.n], q.n = int8(i), q.n+1
+		}
+	}
+	for i := range min(len(q.names), q.r.ReqHeaders.Len()) {
+		if !hasFold(q.logNames, q.names[i]) {
+			q.seen[q.n], q.n = int8(-1-i), q.n+1
+		}
+	}
+}
+
+func hasFold(list []string, s string) bool {
+	for _, n := range list {
+		if strings.EqualFold(n, s) {
+			return true
+		}
+	}
+	return false
 }
 
 func (q *recordRequest) line() (method, uri []byte) {
@@ -141,17 +173,21 @@ func (q *recordRequest) Query() []byte {
 }
 
 func (q *recordRequest) Header(name string) ([]byte, bool) {
-	for i, n := range q.names {
-		if strings.EqualFold(n, name) && i < q.r.ReqHeaders.Len() {
-			return q.r.ReqHeaders.At(i), true
+	for i := range q.n {
+		if n, v := q.HeaderAt(i); strings.EqualFold(string(n), name) {
+			return v, true
 		}
 	}
 	return nil, false
 }
 
-func (q *recordRequest) NumHeaders() int { return min(len(q.names), q.r.ReqHeaders.Len()) }
+func (q *recordRequest) NumHeaders() int { return q.n }
 func (q *recordRequest) HeaderAt(i int) ([]byte, []byte) {
-	return stringView(q.names[i]), q.r.ReqHeaders.At(i)
+	if s := int(q.seen[i]); s >= 0 {
+		return stringView(q.logNames[s]), q.r.LogHeaders.At(s)
+	}
+	s := -1 - int(q.seen[i])
+	return stringView(q.names[s]), q.r.ReqHeaders.At(s)
 }
 func (q *recordRequest) Src() netip.AddrPort { return q.r.Client }
 func (q *recordRequest) Dst() netip.AddrPort { return q.r.FrontendAddr }

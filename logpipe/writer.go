@@ -219,6 +219,7 @@ func (t *target) run() {
 func (t *target) encode(r *logrec.Record, pl *proxyLog, now time.Time) {
 	m := t.fr.appendHeader(t.msg[:0], now, t.loc)
 	t.ctx.reqKinds, t.ctx.resKinds, t.ctx.reqNames, t.ctx.resNames = pl.reqKinds, pl.resKinds, pl.reqNames, pl.resNames
+	t.ctx.logNames = pl.logNames
 	if pl.json {
 		m = appendJSON(m, r, &t.ctx)
 	} else {

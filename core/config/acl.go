@@ -7,6 +7,7 @@ import (
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
 )
 
@@ -232,9 +233,7 @@ func (c *Config) validateSamples(d *diag.List) {
 			c.validateRuleSamples("http-response "+r.Action, r, res, d)
 		}
 		if lf := px.LogFormat; lf != nil && c.once(lf) {
-			if err := validateLogFormatSamples(lf.Value); err != nil {
-				reportSampleErr(d, lf.Pos, "log-format", err)
-			}
+			validateLogFormat(lf, d)
 		}
 	}
 	for _, px := range c.Frontends {
@@ -270,7 +269,54 @@ func (c *Config) validateRuleSamples(kw string, r *HTTPRule, o sample.Options, d
 // validateLogFormatSamples finds the %[expr] items of a log-format string
 // (after optional %{flags}), as logpipe's format compiler reads them, and
 // compiles each for log time. The rest of the format is logpipe's to check.
-func validateLogFormatSamples(s string) error {
+// validateLogFormat compiles the log-format's %[...] expressions and
+// checks that the request headers they read can be kept for log time.
+func validateLogFormat(lf *StringAt, d *diag.List) {
+	if err := eachLogFormatExpr(lf.Value, func(*sample.Expr) {}); err != nil {
+		reportSampleErr(d, lf.Pos, "log-format", err)
+		return
+	}
+	names, all := logHeaders(lf.Value)
+	switch {
+	case all:
+		d.Errorf(lf.Pos, "log-format", "name the header, e.g. %[req.hdr(host)]",
+			"a fetch of every request header cannot be logged: varde keeps only the request headers a log-format names")
+	case len(names) > logrec.MaxCaptures:
+		d.Errorf(lf.Pos, "log-format", fmt.Sprintf("read at most %d different request headers", logrec.MaxCaptures),
+			"log-format reads %d request headers; varde keeps at most %d for log time", len(names), logrec.MaxCaptures)
+	}
+}
+
+// LogHeaders are the request headers the proxy's log-format reads with
+// %[...] (lower case, each once). varde does not keep a request after
+// forwarding it, so the engine copies these into the log record, and the
+// log pipeline reads them there.
+func (p *Proxy) LogHeaders() []string {
+	if p.LogFormat == nil {
+		return nil
+	}
+	names, _ := logHeaders(p.LogFormat.Value)
+	return names
+}
+
+func logHeaders(format string) (names []string, all bool) {
+	eachLogFormatExpr(format, func(e *sample.Expr) {
+		name, every, reads := e.RequestHeader()
+		name = strings.ToLower(name)
+		switch {
+		case !reads:
+		case every:
+			all = true
+		case !contains(names, name):
+			names = append(names, name)
+		}
+	})
+	return names, all
+}
+
+// eachLogFormatExpr compiles every %[expr] (or %{flags}[expr]) of a
+// log-format and gives it to fn.
+func eachLogFormatExpr(s string, fn func(*sample.Expr)) error {
 	o := sample.Options{Where: sample.AtLog, Place: "in log-format"}
 	for i := 0; i < len(s); i++ {
 		switch {
@@ -290,13 +336,14 @@ func validateLogFormatSamples(s string) error {
 			if j >= len(s) || s[j] != '[' {
 				continue
 			}
-			_, n, err := sample.ParsePrefix(s[j+1:], o)
+			e, n, err := sample.ParsePrefix(s[j+1:], o)
 			if err == nil && (j+1+n >= len(s) || s[j+1+n] != ']') {
 				err = fmt.Errorf("missing ']' after %q", s[j+1:j+1+n])
 			}
 			if err != nil {
 				return fmt.Errorf("%%[ at offset %d: %w", i, err)
 			}
+			fn(e)
 			i = j + 1 + n
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -697,6 +698,29 @@ func TestEveryKeywordHasAGolden(t *testing.T) {
 	for _, k := range Keywords {
 		if !used[k.Name] {
 			t.Errorf("keyword %q is used by no testdata/*.cfg golden", k.Name)
+		}
+	}
+}
+
+// A log-format names the request headers it reads: they are kept for log
+// time (Proxy.LogHeaders); one that reads every header, or more than the
+// record can keep, is refused.
+func TestLogFormatHeaders(t *testing.T) {
+	c, d := load(t, "frontend f\n bind :80\n mode http\n log-format \"%[req.hdr(Host),lower] %[req.hdr_cnt(X-A)] %[req.cook(sid)] %[base] %[path] %[capture.req.hdr(0)]\"\n")
+	if d.HasErrors() {
+		t.Fatal(render(d))
+	}
+	if got, want := c.Frontends[0].LogHeaders(), []string{"host", "x-a", "cookie"}; !slices.Equal(got, want) {
+		t.Errorf("LogHeaders = %q, want %q", got, want)
+	}
+	for _, tt := range []struct{ format, msg string }{
+		{"%[req.hdr()]", "a fetch of every request header cannot be logged"},
+		{"%[req.hdr(a)] %[req.hdr(b)] %[req.hdr(c)] %[req.hdr(d)] %[req.hdr(e)] %[req.hdr(f)] %[req.hdr(g)] %[req.hdr(h)] %[req.hdr(i)]", "reads 9 request headers"},
+	} {
+		_, d := load(t, "frontend f\n bind :80\n mode http\n log-format \""+tt.format+"\"\n")
+		errs := errorsOf(d)
+		if len(errs) != 1 || errs[0].Pos.Line != 4 || errs[0].Keyword != "log-format" || !strings.Contains(errs[0].Message, tt.msg) {
+			t.Errorf("%s: got\n%s", tt.format, render(d))
 		}
 	}
 }

@@ -109,10 +109,14 @@ type Record struct {
 	Redispatched                     bool  // %rc printed as +N
 	SrvQueue, BackendQueue           int32 // %sq %bq
 
-	ReqCookie   Cookie // %CC
-	ResCookie   Cookie // %CS
-	ReqHeaders  Captures
-	ResHeaders  Captures
+	ReqCookie  Cookie // %CC
+	ResCookie  Cookie // %CS
+	ReqHeaders Captures
+	ResHeaders Captures
+	// LogHeaders are the request headers a log-format reads with %[...]
+	// (FrontendConfig.LogHeaders order), every occurrence joined with ", ":
+	// varde does not keep a request after forwarding it.
+	LogHeaders  Captures
 	RequestLine Line // %r
 }
 
@@ -179,10 +183,23 @@ func (l *Line) Len() int { return int(l.n) }
 // Captures holds the values of `capture request|response header` lines, in
 // config order, in one shared buffer.
 type Captures struct {
-	n   uint8
-	end [MaxCaptures]uint16
-	buf [CaptureBytes]byte
+	n      uint8
+	absent uint8 // bit i: slot i stands for a field that was not there
+	end    [MaxCaptures]uint16
+	buf    [CaptureBytes]byte
 }
+
+// AddAbsent fills the next slot with no value, marked absent (a log
+// header the request did not carry; a `capture` line logs it as empty).
+func (c *Captures) AddAbsent() {
+	if int(c.n) < MaxCaptures {
+		c.absent |= 1 << c.n
+	}
+	c.Add(nil, 0)
+}
+
+// Absent reports whether slot i was filled by AddAbsent.
+func (c *Captures) Absent(i int) bool { return c.absent&(1<<i) != 0 }
 
 // Add appends the next capture slot's value, truncated to max bytes (the
 // capture line's `len`, <= 0 for no limit) and to the space left. Slots past
@@ -201,6 +218,18 @@ func (c *Captures) Add(v []byte, max int) {
 	n := copy(c.buf[start:], v)
 	c.end[c.n] = uint16(start + n)
 	c.n++
+}
+
+// Extend appends sep and v to the last slot, within the space left (a
+// header's next occurrence).
+func (c *Captures) Extend(sep, v []byte) {
+	if c.n == 0 {
+		return
+	}
+	end := int(c.end[c.n-1])
+	end += copy(c.buf[end:], sep)
+	end += copy(c.buf[end:], v)
+	c.end[c.n-1] = uint16(end)
 }
 
 // Len is the number of slots filled.

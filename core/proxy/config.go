@@ -140,6 +140,9 @@ type FrontendConfig struct {
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
+	// LogHeaders are the request headers the log-format reads with %[...]
+	// (lower case), copied whole into the record (logrec.Record.LogHeaders).
+	LogHeaders []string
 	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
 	// when not configured.
 	CaptureCookie Capture

@@ -248,6 +248,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 	}
 	fc.Chooser = route.New(rules, def).WithBackends(known, p.Name)
 	fc.DefaultBackend = def
+	fc.LogHeaders = p.LogHeaders()
 	for _, cp := range p.Captures {
 		switch cp.What {
 		case "request":

@@ -361,6 +361,28 @@ func (s *session) serve() bool {
 	return s.forward(b)
 }
 
+// keepHeader copies every occurrence of the named field into the next slot
+// of c, joined with ", " (one field's values, as RFC 9110 combines them).
+func keepHeader(c *logrec.Captures, h *httpx.Head, name string) {
+	first := true
+	for i := range h.Fields {
+		if !httpx.EqualFold(h.Name(i), name) {
+			continue
+		}
+		if first {
+			c.Add(h.Value(i), 0)
+			first = false
+		} else {
+			c.Extend(commaSpace, h.Value(i))
+		}
+	}
+	if first {
+		c.AddAbsent() // keeps the slots in LogHeaders order
+	}
+}
+
+var commaSpace = []byte(", ")
+
 // prepare records the request line and captures (from the head as the
 // client sent it, as HAProxy captures), then sanitises the head: from here
 // on, nothing sees a hop-by-hop field.
@@ -370,6 +392,9 @@ func (s *session) prepare() {
 	for _, c := range s.f.cfg.CaptureRequest {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
+	}
+	for _, name := range s.f.cfg.LogHeaders {
+		keepHeader(&s.rec.LogHeaders, &r.Head, name)
 	}
 	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {
 		captureCookie(&s.rec.ReqCookie, &r.Head, "cookie", cc)

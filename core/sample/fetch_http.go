@@ -32,7 +32,7 @@ func init() {
 	reqStr("query", "the query string without '?'; no sample without '?'", func(c *Ctx) ([]byte, bool) {
 		return c.Req.Query(), bytes.IndexByte(c.Req.URI(), '?') >= 0
 	})
-	RegisterFetch(&Fetch{Name: "base", Out: TypeStr, Where: atReq, EvalBuf: fetchBase,
+	RegisterFetch(&Fetch{Name: "base", Out: TypeStr, Where: atReq, EvalBuf: fetchBase, ReqHeader: header("host"),
 		Doc: "the first Host header's value followed by the path"})
 	RegisterFetch(&Fetch{Name: "req.proto_http", Out: TypeBool, Where: atReq,
 		Doc: "true when the request is HTTP",
@@ -60,6 +60,15 @@ func compileHdr(args []string, a *Args) error {
 	return nil
 }
 
+// header is the ReqHeader of a fetch that reads one fixed header.
+func header(name string) func(*Args) (string, bool) {
+	return func(*Args) (string, bool) { return name, false }
+}
+
+// namedHeader is the ReqHeader of the header fetches: their first
+// argument, every header without one.
+func namedHeader(a *Args) (string, bool) { return a.Str[0], a.Str[0] == "" }
+
 func reqHeaders(c *Ctx) Headers {
 	if c.Req == nil {
 		return nil
@@ -79,6 +88,9 @@ func registerHeaderFetches() {
 		registerHdr(d.prefix+"fhdr", d.prefix+"fhdr_cnt", true, d.where, d.hdrs)
 		registerHdrVal(d.prefix+"hdr_val", d.where, d.hdrs)
 		registerHdrIP(d.prefix+"hdr_ip", d.where, d.hdrs)
+	}
+	for _, name := range []string{"req.hdr", "req.hdr_cnt", "req.fhdr", "req.fhdr_cnt", "req.hdr_val", "req.hdr_ip"} {
+		fetches[name].ReqHeader = namedHeader // before the copies below
 	}
 	for _, name := range []string{"hdr", "hdr_cnt", "hdr_val", "hdr_ip"} {
 		registerEitherDirection(name)

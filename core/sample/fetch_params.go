@@ -9,7 +9,7 @@ import (
 
 func registerCookieFetches() {
 	compile := func(_ []string, a *Args) error { a.Str[0] = strings.TrimSpace(a.Str[0]); return nil }
-	cook := &Fetch{Name: "req.cook", MaxArgs: 1, Out: TypeStr, Where: atReq, Compile: compile,
+	cook := &Fetch{Name: "req.cook", MaxArgs: 1, Out: TypeStr, Where: atReq, Compile: compile, ReqHeader: header("cookie"),
 		Doc: "the value of the last cookie NAME in Cookie headers (the first cookie without a name)",
 		Eval: func(c *Ctx, a *Args, out *Value) bool {
 			if c.Req == nil {
@@ -38,7 +38,7 @@ func registerCookieFetches() {
 	alias.Name, alias.Doc = "cook", "same as req.cook"
 	RegisterFetch(&alias)
 	for _, n := range []string{"req.cook_val", "cook_val"} {
-		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile,
+		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile, ReqHeader: header("cookie"),
 			Doc: "req.cook read as an integer",
 			Eval: func(c *Ctx, a *Args, out *Value) bool {
 				if !cook.Eval(c, a, out) {
@@ -61,7 +61,7 @@ func registerCookieFetches() {
 			}})
 	}
 	for _, n := range []string{"req.cook_cnt", "cook_cnt"} {
-		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile,
+		RegisterFetch(&Fetch{Name: n, MaxArgs: 1, Out: TypeInt, Where: atReq, Compile: compile, ReqHeader: header("cookie"),
 			Doc: "the number of cookies NAME (of all cookies without a name)",
 			Eval: func(c *Ctx, a *Args, out *Value) bool {
 				if c.Req == nil {

@@ -67,6 +67,16 @@ func (e *Expr) Out() Type {
 	return e.fetch.Out
 }
 
+// RequestHeader is the request header the expression's fetch reads (all:
+// every header); reads is false when it reads none.
+func (e *Expr) RequestHeader() (name string, all, reads bool) {
+	if e.fetch.ReqHeader == nil {
+		return "", false, false
+	}
+	name, all = e.fetch.ReqHeader(&e.args)
+	return name, all, true
+}
+
 // Where is the set of stages the expression can be evaluated at.
 func (e *Expr) Where() Stage { return e.fetch.Where }
 

@@ -39,7 +39,11 @@ type Fetch struct {
 	// Each, when set, is the ACL form: every value (all occurrences of a
 	// header, of a cookie...) is given to v until it returns true.
 	Each func(c *Ctx, a *Args, v Visitor) bool
-	Doc  string
+	// ReqHeader names the request header the fetch reads (all: every
+	// header), so that log-format, evaluated after the request is gone,
+	// gets it kept; nil for fetches that read no request header.
+	ReqHeader func(a *Args) (name string, all bool)
+	Doc       string
 }
 
 // Converter describes one converter.
