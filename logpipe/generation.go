@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync/atomic"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
@@ -51,9 +54,40 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 			d.Add(diag.Locate(err, p.LogFormat.Pos, "log-format", "see docs/logging.md for the supported %-variables"))
 		}
 	}
+	for _, l := range logLines(c) {
+		if a := l.Anonymize; a != nil && a.Mode == "hmac" {
+			checkKeyFile(l, a, d)
+		}
+	}
 	pt := &part{g: g, cfg: c}
 	g.AddExtra(pt.extra)
 	return pt
+}
+
+func logLines(c *config.Config) []*config.Log {
+	out := append([]*config.Log(nil), c.Global.Logs...)
+	for _, p := range c.Frontends {
+		out = append(out, p.Logs...)
+	}
+	return out
+}
+
+// checkKeyFile refuses what opening the hmac key ring at start would: a
+// file that does not parse, one varde cannot read, or (as keys are added
+// when a period starts, and the file is created when missing) one it
+// cannot write.
+func checkKeyFile(l *config.Log, a *config.Anonymize, d *diag.List) {
+	if _, err := readKeyRing(a.KeyFile, a.Rotate, l.Retention); err != nil {
+		d.Errorf(l.Pos, "log anonymize", "fix or remove the key file (varde creates it when missing)", "%v", err)
+		return
+	}
+	target := a.KeyFile
+	if _, err := os.Stat(target); err != nil {
+		target = filepath.Dir(target)
+	}
+	if unix.Access(target, unix.W_OK) != nil {
+		d.Errorf(l.Pos, "log anonymize", "give varde's user write access to "+target, "anonymize hmac: %s is not writable (keys are added when a period starts)", target)
+	}
 }
 
 func (pt *part) Start(ctx context.Context) error {

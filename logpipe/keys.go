@@ -45,6 +45,19 @@ func (k *keyRing) periodStart(now time.Time) int64 {
 
 // openKeyRing loads path, creating it (and the key for now) when needed.
 func openKeyRing(path string, rotate, retention time.Duration, now time.Time) (*keyRing, error) {
+	k, err := readKeyRing(path, rotate, retention)
+	if err != nil {
+		return nil, err
+	}
+	if _, _, err := k.currentErr(now); err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// readKeyRing loads path if it exists, changing nothing (what `varde
+// check` runs).
+func readKeyRing(path string, rotate, retention time.Duration) (*keyRing, error) {
 	k := &keyRing{path: path, rotate: rotate, retention: retention}
 	f, err := os.Open(path)
 	switch {
@@ -77,9 +90,6 @@ func openKeyRing(path string, rotate, retention time.Duration, now time.Time) (*
 	case os.IsNotExist(err):
 	default:
 		return nil, fmt.Errorf("anonymize hmac: %w", err)
-	}
-	if _, _, err := k.currentErr(now); err != nil {
-		return nil, err
 	}
 	return k, nil
 }

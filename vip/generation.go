@@ -8,6 +8,7 @@ import (
 	"os/signal"
 	"syscall"
 
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/config/keepalived"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
@@ -73,8 +74,12 @@ func checkInstance(g *generation.Generation, in *keepalived.Instance, d *diag.Li
 			pos.Line = t.Line
 		}
 		c := g.HAProxy()
-		if c == nil || c.Backend(t.Backend) == nil {
+		switch b := backendOf(c, t.Backend); {
+		case b == nil:
 			d.Errorf(pos, "track_varde", "name a backend or listen section of the haproxy.cfg given with -f", "backend %q is not a backend of the haproxy.cfg", t.Backend)
+			bad = true
+		case b.Disabled:
+			d.Errorf(pos, "track_varde", "enable the backend or track another", "backend %q is disabled: it never has a server up, so the instance would stay degraded", t.Backend)
 			bad = true
 		}
 	}
@@ -89,6 +94,13 @@ func checkInstance(g *generation.Generation, in *keepalived.Instance, d *diag.Li
 		}
 	}
 	return bad
+}
+
+func backendOf(c *config.Config, name string) *config.Proxy {
+	if c == nil {
+		return nil
+	}
+	return c.Backend(name)
 }
 
 func (pt *part) Start(ctx context.Context) error {

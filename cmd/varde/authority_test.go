@@ -57,6 +57,14 @@ var authorityCases = []struct {
 	{"quoted keyword", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    \"option httplog\"\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: option httplog"},
 	{"unterminated quote", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request set-header X \"abc\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: "},
 	{"balance url_param check_post", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    balance url_param uid check_post\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: balance"},
+	{"hmac key file that does not parse", map[string]string{
+		"h.cfg":   "global\n    log stdout format raw anonymize hmac {DIR}/bad.key rotate 1d local0\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"bad.key": "garbage\n",
+	}, "h.cfg:2: error: log anonymize"},
+	{"track_varde on a disabled backend", map[string]string{
+		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\nbackend old\n    disabled\n    server s1 127.0.0.1:1\n",
+		"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface lo\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n    track_varde {\n        backend old\n    }\n}\n",
+	}, "k.conf:10: error: track_varde"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 
@@ -79,6 +87,10 @@ func TestCheckIsTheAuthority(t *testing.T) {
 			if tt.want == "" && code != 0 || tt.want != "" && (code != 1 || !strings.HasPrefix(first, tt.want)) {
 				t.Fatalf("check: exit %d, first error %q; want %q\n%s%s", code, first, tt.want, out.String(), errb.String())
 			}
+			var haOut, haErr bytes.Buffer
+			if haCode := dispatch(append([]string{"-c"}, args...), &haOut, &haErr); haCode != code {
+				t.Fatalf("varde -c: exit %d, varde check: exit %d\n%s", haCode, code, haErr.String())
+			}
 			started, runErr := startAndStop(t, bin, dir, args)
 			if started != (code == 0) {
 				t.Fatalf("check exit %d but run started=%v:\n%s", code, started, runErr)
@@ -94,6 +106,13 @@ func writeCase(t *testing.T, dir string, files map[string]string) []string {
 	t.Helper()
 	port := fmt.Sprint(testenv.FreePort(t))
 	var args []string
+	for name, src := range files { // data files beside the configuration
+		if name != "h.cfg" && name != "k.conf" {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, name := range []string{"h.cfg", "k.conf"} {
 		src, ok := files[name]
 		if !ok {

@@ -6,8 +6,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/generation"
 )
 
 // haUnsupported are HAProxy options varde refuses with a reason: accepting
@@ -81,10 +81,12 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 // haCheck is `haproxy -c`: problems on stderr, the verdict on stdout in
 // HAProxy's words, exit 0 when valid and 1 when not.
 func haCheck(files []string, quiet bool, stdout, stderr io.Writer) int {
-	set, d := config.LoadFiles(files, os.Getenv)
+	// The very step `varde check` and `varde run` take.
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	defer g.Close()
 	d.Write(stderr, quiet)
 	if d.HasErrors() {
-		fmt.Fprintf(stderr, "varde: fatal errors found in configuration (%s).\n", checkSummary(set, d))
+		fmt.Fprintf(stderr, "varde: fatal errors found in configuration (%s).\n", checkSummary(g.Set, d))
 		return 1
 	}
 	if quiet {

@@ -93,12 +93,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 // start order.
 func run(ctx context.Context, g *generation.Generation, pidfile string) error {
 	log := g.Opts.Logger
-	// The parts' goroutines are bound to runCtx: it ends before any part
-	// stops, on the normal path and on every error path.
-	runCtx, cancelRun := context.WithCancel(context.Background())
-	defer cancelRun()
-	if err := g.Start(runCtx); err != nil {
-		cancelRun()
+	// Not ctx: the parts' goroutines must outlive the stop signal until
+	// the generation stops them, in order.
+	if err := g.Start(context.Background()); err != nil {
 		return err
 	}
 	if h := g.HAProxy(); pidfile == "" && h != nil {
@@ -115,10 +112,7 @@ func run(ctx context.Context, g *generation.Generation, pidfile string) error {
 
 	<-ctx.Done()
 	log.Info("stopping", "grace", g.Opts.Grace)
-	cancelRun()
-	sctx, cancel := context.WithTimeout(context.Background(), g.Opts.Grace+5*time.Second)
-	defer cancel()
-	err := g.Stop(sctx)
+	err := g.Stop()
 	log.Info("stopped")
 	return err
 }

@@ -117,6 +117,7 @@ type Generation struct {
 	// it starts, before the engine starts. nil discards.
 	Sink logrec.Sink
 
+	cancel  context.CancelFunc // ends the parts' start context
 	shared  map[any]any
 	extras  []func() []stats.Extra
 	parts   []namedPart
@@ -237,34 +238,46 @@ func (g *Generation) Parts() []string {
 	return out
 }
 
-// Start starts every part in order. On error, the parts already started
-// are stopped and the rest released; nothing is left running.
+// StopSlack is what a part may take beyond Options.Grace to stop (a VRRP
+// instance's notify script, the log pipeline's last flush).
+const StopSlack = 5 * time.Second
+
+// Start starts every part in order, each with a context derived from ctx
+// that ends when the generation begins to stop. On error, the parts
+// already started are stopped and the rest released; nothing is left
+// running.
 func (g *Generation) Start(ctx context.Context) error {
+	ctx, g.cancel = context.WithCancel(ctx)
 	for i, p := range g.parts {
 		if err := p.part.Start(ctx); err != nil {
 			err = fmt.Errorf("start %s: %w", p.name, err)
-			sctx, cancel := context.WithTimeout(context.Background(), g.Opts.Grace+5*time.Second)
-			defer cancel()
-			return errors.Join(err, g.stopStarted(sctx), closeParts(g.parts[i:]))
+			return errors.Join(err, g.stopStarted(), closeParts(g.parts[i:]))
 		}
 		g.started = append(g.started, p)
 	}
 	return nil
 }
 
-// Stop stops the started parts in reverse order, each bounded by ctx.
-func (g *Generation) Stop(ctx context.Context) error {
+// Stop ends the parts' start context, then stops the started parts in
+// reverse order, each with its own deadline (Grace + StopSlack), so that a
+// slow part never eats the time of the log pipeline's final flush.
+func (g *Generation) Stop() error {
 	unstarted := g.parts[len(g.started):]
-	return errors.Join(g.stopStarted(ctx), closeParts(unstarted))
+	return errors.Join(g.stopStarted(), closeParts(unstarted))
 }
 
-func (g *Generation) stopStarted(ctx context.Context) error {
+func (g *Generation) stopStarted() error {
+	if g.cancel != nil {
+		g.cancel()
+	}
 	var errs []error
 	for i := len(g.started) - 1; i >= 0; i-- {
 		p := g.started[i]
+		ctx, cancel := context.WithTimeout(context.Background(), g.Opts.Grace+StopSlack)
 		if err := p.part.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
 		}
+		cancel()
 	}
 	g.started = nil
 	return errors.Join(errs...)

@@ -52,7 +52,7 @@ func TestOrder(t *testing.T) {
 	if err := g.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := g.Stop(context.Background()); err != nil {
+	if err := g.Stop(); err != nil {
 		t.Fatal(err)
 	}
 	want := []string{"prepare a", "prepare b", "prepare c", "start a", "start b", "start c", "stop c", "stop b", "stop a"}

@@ -68,8 +68,12 @@ func checkTarget(t core.LogTarget) error {
 	case unix.Access(dir, unix.W_OK) != nil:
 		return core.ArgErrorf(-1, "give varde's user write access to "+dir, "log directory %s is not writable", dir)
 	}
-	if st, err := os.Stat(t.Address); err == nil && st.IsDir() {
+	switch st, err := os.Stat(t.Address); {
+	case err != nil:
+	case st.IsDir():
 		return core.ArgErrorf(-1, "name a file, not a directory", "log file %s is a directory", t.Address)
+	case unix.Access(t.Address, unix.W_OK) != nil:
+		return core.ArgErrorf(-1, "give varde's user write access to "+t.Address, "log file %s is not writable", t.Address)
 	}
 	return nil
 }
