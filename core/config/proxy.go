@@ -793,7 +793,12 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		}
 	case "del-header":
 		if len(args) == 3 && args[1].Text == "-m" {
-			r.Args = Texts(args[1:])
+			if m := args[2].Text; m != "str" {
+				// Deleting only the exact name would let the headers the
+				// rule means to strip reach the servers.
+				p.d.Errorf(args[2].Pos, key, "list each header with its own del-header line", "del-header -m %s is not built yet: only the exact name would be deleted", m)
+				return
+			}
 		} else if !needN(1, key+" NAME") {
 			return
 		}
@@ -846,15 +851,11 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 					return
 				}
 				rd.Code = n
-			case "drop-query", "append-slash":
-				rd.Options = append(rd.Options, t.Text)
-			case "set-cookie", "clear-cookie":
-				if i+1 >= len(args) {
-					p.d.Errorf(t.Pos, key, t.Text+" NAME[=VALUE]", "%s needs a value", t.Text)
-					return
-				}
-				i++
-				rd.Options = append(rd.Options, t.Text, args[i].Text)
+			case "drop-query", "append-slash", "set-cookie", "clear-cookie":
+				// A logout redirect that does not clear its cookie, or a
+				// canonical URL that keeps its query, fails open.
+				p.d.Errorf(t.Pos, key, "remove the option, or redirect with HAProxy until varde builds it", "redirect option %s is not built yet: the redirect would be sent without it", t.Text)
+				return
 			default:
 				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
 				return

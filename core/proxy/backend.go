@@ -517,6 +517,9 @@ type upConn struct {
 	lane int // which of the server's lanes it returns to when idle
 	last time.Time
 	used bool // carried at least one response: a failure may be a stale close
+	// private: bound to one client by a connection-based login (NTLM,
+	// Negotiate); closed instead of pooled when that client leaves it.
+	private bool
 }
 
 const maxIdlePerServer = 1024
@@ -537,6 +540,10 @@ func (s *server) getIdle(ln int) *upConn {
 }
 
 func (s *server) putIdle(u *upConn, now time.Time) {
+	if u.private {
+		u.c.Close()
+		return
+	}
 	u.last = now
 	l := s.lock(u.lane)
 	keep := len(l.idle) < maxIdlePerServer && !s.b.e.stopping.Load()

@@ -534,6 +534,9 @@ func (s *session) noteResponse(x *xchg) {
 	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {
 		captureCookie(&s.rec.ResCookie, &resp.Head, "set-cookie", cc)
 	}
+	if connectionAuth(resp) {
+		x.up.private = true
+	}
 	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
@@ -543,6 +546,30 @@ func (s *session) noteResponse(x *xchg) {
 	x.clientKeep = !s.closeAfter && x.mode != HTTPClose && !s.e.stopping.Load() && x.rkind != httpx.BodyEOF && !x.switching
 	// A request body the server never got leaves its connection unusable.
 	x.srvKeep = x.mode == KeepAlive && resp.KeepAlive() && x.rkind != httpx.BodyEOF && !x.switching && x.bodyDone
+}
+
+// connectionAuth reports a server starting a connection-bound login (NTLM,
+// Negotiate): HAProxy's http-reuse safe then keeps the connection private to
+// its client, never handing it to another one.
+func connectionAuth(resp *httpx.Response) bool {
+	if resp.Status != 401 && resp.Status != 407 {
+		return false
+	}
+	for i := range resp.Fields {
+		n := resp.Name(i)
+		if !httpx.EqualFold(n, "www-authenticate") && !httpx.EqualFold(n, "proxy-authenticate") {
+			continue
+		}
+		v := resp.Value(i)
+		if hasPrefixFold(v, "ntlm") || hasPrefixFold(v, "negotiate") {
+			return true
+		}
+	}
+	return false
+}
+
+func hasPrefixFold(b []byte, prefix string) bool {
+	return len(b) >= len(prefix) && httpx.EqualFold(b[:len(prefix)], prefix)
 }
 
 // responseHead builds the head for the client followed, when it fits, by
