@@ -3,6 +3,8 @@ package logpipe_test
 import (
 	"bufio"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -48,7 +50,16 @@ func TestLogFormatReadsRequestHeaders(t *testing.T) {
 	_, out := testenv.Start(t, varde, "run", "-f", path)
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
 	sendAll(t, port)
-	lines := smpLines(t, out, len(e2eRequests)+1, "varde")
+	// Repeated lines stay lines: the last X-Forwarded-For value and line,
+	// three values in all, the SID of the second Cookie line.
+	conn, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprint(conn, "GET /dup HTTP/1.1\r\nHost: h\r\nCookie: a=1\r\nCookie: SID=s2\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2, 10.0.0.3\r\nConnection: close\r\n\r\n")
+	io.Copy(io.Discard, conn)
+	conn.Close()
+	lines := smpLines(t, out, len(e2eRequests)+2, "varde")
 	// Lines of successive requests may come out of order: look each up.
 	want := []string{
 		"SMP - - 0 - 0 www.example.com/ 0123456789abcdef",
@@ -56,6 +67,7 @@ func TestLogFormatReadsRequestHeaders(t *testing.T) {
 		"SMP 2001:db8:1:2::3 198.51.100.7, 2001:db8:1:2::3 2 - 0 www.example.com/form 0123456789abcdef",
 		"SMP unknown unknown 1 - 0 www.example.com/ 0123456789abcdef",
 		"SMP - - - - - - -",
+		"SMP 10.0.0.3 10.0.0.2, 10.0.0.3 3 - 0 h/dup s2",
 	}
 	for _, w := range want {
 		if !slices.Contains(lines, w) {

@@ -109,16 +109,16 @@ type recordRequest struct {
 	r        *logrec.Record
 	names    []string // `capture request header` names, lower case
 	logNames []string // Record.LogHeaders names, lower case
-	// seen lists the visible headers: slot i of LogHeaders as i, slot i
-	// of ReqHeaders as -1-i.
-	seen [2 * logrec.MaxCaptures]int8
+	// seen lists the visible header lines: line i of LogHeaders as i,
+	// slot i of ReqHeaders as -1-i.
+	seen [logrec.MaxFields + logrec.MaxCaptures]int8
 	n    int
 }
 
 func (q *recordRequest) index() {
 	q.n = 0
-	for i := range min(len(q.logNames), q.r.LogHeaders.Len()) {
-		if !q.r.LogHeaders.Absent(i) {
+	for i := range q.r.LogHeaders.Len() {
+		if name, _ := q.r.LogHeaders.At(i); name < len(q.logNames) {
 			q.seen[q.n], q.n = int8(i), q.n+1
 		}
 	}
@@ -184,7 +184,8 @@ func (q *recordRequest) Header(name string) ([]byte, bool) {
 func (q *recordRequest) NumHeaders() int { return q.n }
 func (q *recordRequest) HeaderAt(i int) ([]byte, []byte) {
 	if s := int(q.seen[i]); s >= 0 {
-		return stringView(q.logNames[s]), q.r.LogHeaders.At(s)
+		name, v := q.r.LogHeaders.At(s)
+		return stringView(q.logNames[name]), v
 	}
 	s := -1 - int(q.seen[i])
 	return stringView(q.names[s]), q.r.ReqHeaders.At(s)

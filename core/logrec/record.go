@@ -29,6 +29,8 @@ const (
 	CaptureBytes     = 512  // bytes of captured header values per direction
 	CookieBytes      = 64   // captured cookie (name=value)
 	RequestLineBytes = 1024 // request line ("GET /x HTTP/1.1"), HAProxy's default logurilen
+	MaxFields        = 32   // request header lines kept for a log-format
+	FieldBytes       = 1024 // bytes of those lines' values, shared fairly by their names
 )
 
 // Mode is the proxy mode the record describes.
@@ -113,10 +115,9 @@ type Record struct {
 	ResCookie  Cookie // %CS
 	ReqHeaders Captures
 	ResHeaders Captures
-	// LogHeaders are the request headers a log-format reads with %[...]
-	// (FrontendConfig.LogHeaders order), every occurrence joined with ", ":
-	// varde does not keep a request after forwarding it.
-	LogHeaders  Captures
+	// LogHeaders are the lines of the request headers a log-format reads
+	// with %[...]: varde does not keep a request after forwarding it.
+	LogHeaders  Fields
 	RequestLine Line // %r
 }
 
@@ -183,23 +184,51 @@ func (l *Line) Len() int { return int(l.n) }
 // Captures holds the values of `capture request|response header` lines, in
 // config order, in one shared buffer.
 type Captures struct {
-	n      uint8
-	absent uint8 // bit i: slot i stands for a field that was not there
-	end    [MaxCaptures]uint16
-	buf    [CaptureBytes]byte
+	n   uint8
+	end [MaxCaptures]uint16
+	buf [CaptureBytes]byte
 }
 
-// AddAbsent fills the next slot with no value, marked absent (a log
-// header the request did not carry; a `capture` line logs it as empty).
-func (c *Captures) AddAbsent() {
-	if int(c.n) < MaxCaptures {
-		c.absent |= 1 << c.n
+// Fields keeps header lines, each as the index of its name in a list the
+// caller holds and its value, in the order they came, in one buffer.
+type Fields struct {
+	n    uint8
+	name [MaxFields]uint8
+	end  [MaxFields]uint16
+	buf  [FieldBytes]byte
+}
+
+// Add keeps the next line: value v of the name-th name, cut to max bytes
+// and to the space left. It reports false when MaxFields lines are kept
+// already (the line is dropped).
+func (f *Fields) Add(name int, v []byte, max int) bool {
+	if int(f.n) >= MaxFields {
+		return false
 	}
-	c.Add(nil, 0)
+	if len(v) > max {
+		v = v[:max]
+	}
+	start := 0
+	if f.n > 0 {
+		start = int(f.end[f.n-1])
+	}
+	n := copy(f.buf[start:], v)
+	f.name[f.n], f.end[f.n] = uint8(name), uint16(start+n)
+	f.n++
+	return true
 }
 
-// Absent reports whether slot i was filled by AddAbsent.
-func (c *Captures) Absent(i int) bool { return c.absent&(1<<i) != 0 }
+// Len is the number of lines kept.
+func (f *Fields) Len() int { return int(f.n) }
+
+// At returns line i's name index and value; the value aliases the Record.
+func (f *Fields) At(i int) (name int, v []byte) {
+	start := 0
+	if i > 0 {
+		start = int(f.end[i-1])
+	}
+	return int(f.name[i]), f.buf[start:f.end[i]]
+}
 
 // Add appends the next capture slot's value, truncated to max bytes (the
 // capture line's `len`, <= 0 for no limit) and to the space left. Slots past
@@ -218,18 +247,6 @@ func (c *Captures) Add(v []byte, max int) {
 	n := copy(c.buf[start:], v)
 	c.end[c.n] = uint16(start + n)
 	c.n++
-}
-
-// Extend appends sep and v to the last slot, within the space left (a
-// header's next occurrence).
-func (c *Captures) Extend(sep, v []byte) {
-	if c.n == 0 {
-		return
-	}
-	end := int(c.end[c.n-1])
-	end += copy(c.buf[end:], sep)
-	end += copy(c.buf[end:], v)
-	c.end[c.n-1] = uint16(end)
 }
 
 // Len is the number of slots filled.

@@ -361,27 +361,34 @@ func (s *session) serve() bool {
 	return s.forward(b)
 }
 
-// keepHeader copies every occurrence of the named field into the next slot
-// of c, joined with ", " (one field's values, as RFC 9110 combines them).
-func keepHeader(c *logrec.Captures, h *httpx.Head, name string) {
-	first := true
-	for i := range h.Fields {
-		if !httpx.EqualFold(h.Name(i), name) {
-			continue
-		}
-		if first {
-			c.Add(h.Value(i), 0)
-			first = false
-		} else {
-			c.Extend(commaSpace, h.Value(i))
-		}
+// keepLogHeaders keeps, in the order they came, the lines of the request
+// headers the log-format reads (names: FrontendConfig.LogHeaders). Each
+// name gets an equal share of the buffer, so a long header never leaves
+// another one empty; a value longer than what is left of its share is cut,
+// as a capture's len cuts.
+func keepLogHeaders(f *logrec.Fields, h *httpx.Head, names []string) {
+	if len(names) == 0 {
+		return
 	}
-	if first {
-		c.AddAbsent() // keeps the slots in LogHeaders order
+	var left [logrec.MaxCaptures]int
+	for j := range names {
+		left[j] = logrec.FieldBytes / len(names)
+	}
+	for i := range h.Fields {
+		n := h.Name(i)
+		for j, name := range names {
+			if !httpx.EqualFold(n, name) {
+				continue
+			}
+			v := h.Value(i)
+			if !f.Add(j, v, left[j]) {
+				return
+			}
+			left[j] -= min(len(v), left[j])
+			break
+		}
 	}
 }
-
-var commaSpace = []byte(", ")
 
 // prepare records the request line and captures (from the head as the
 // client sent it, as HAProxy captures), then sanitises the head: from here
@@ -393,9 +400,7 @@ func (s *session) prepare() {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
 	}
-	for _, name := range s.f.cfg.LogHeaders {
-		keepHeader(&s.rec.LogHeaders, &r.Head, name)
-	}
+	keepLogHeaders(&s.rec.LogHeaders, &r.Head, s.f.cfg.LogHeaders)
 	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {
 		captureCookie(&s.rec.ReqCookie, &r.Head, "cookie", cc)
 	}

@@ -6,10 +6,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -73,5 +77,30 @@ func TestConnectionAuthKeepsUpstreamPrivate(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// keepLogHeaders gives each header a log-format reads an equal share of
+// the record: a long one is cut, the others stay whole; every line is
+// kept in order, so counts and last occurrences stay right.
+func TestKeepLogHeadersShares(t *testing.T) {
+	ua := strings.Repeat("u", 2000)
+	raw := "GET / HTTP/1.1\r\nUser-Agent: " + ua + "\r\nHost: example.com\r\nCookie: a=1\r\nCookie: sid=abc\r\n\r\n"
+	var req httpx.Request
+	if err := req.Parse([]byte(raw), httpx.Limits{MaxHead: 8192, MaxHeaders: 100}); err != nil {
+		t.Fatal(err)
+	}
+	var f logrec.Fields
+	names := []string{"user-agent", "host", "cookie"}
+	keepLogHeaders(&f, &req.Head, names)
+	type line struct{ name, value string }
+	var got []line
+	for i := range f.Len() {
+		n, v := f.At(i)
+		got = append(got, line{names[n], string(v)})
+	}
+	want := []line{{"user-agent", ua[:logrec.FieldBytes/3]}, {"host", "example.com"}, {"cookie", "a=1"}, {"cookie", "sid=abc"}}
+	if diff := cmp.Diff(want, got, cmp.AllowUnexported(line{})); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
 	}
 }
