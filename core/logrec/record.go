@@ -29,8 +29,8 @@ const (
 	CaptureBytes     = 512  // bytes of captured header values per direction
 	CookieBytes      = 64   // captured cookie (name=value)
 	RequestLineBytes = 1024 // request line ("GET /x HTTP/1.1"), HAProxy's default logurilen
-	MaxFields        = 32   // request header lines kept for a log-format
-	FieldBytes       = 1024 // bytes of those lines' values, shared fairly by their names
+	MaxFields        = 16   // request header lines kept for a log-format
+	FieldBytes       = 512  // bytes of those lines' values, shared fairly by their names
 )
 
 // Mode is the proxy mode the record describes.
