@@ -48,9 +48,9 @@ func FromConfig(c *config.Config) (*Config, error) {
 		}
 		out.Backends = append(out.Backends, bc)
 	}
-	known := map[string]bool{}
+	known := map[string]Mode{}
 	for _, b := range out.Backends {
-		known[b.Name] = true
+		known[b.Name] = b.Mode
 	}
 	for _, p := range c.Frontends {
 		if p.Disabled {
@@ -182,8 +182,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 }
 
 // FrontendFromConfig adapts one frontend or listen section; known holds the
-// names of the backends it may route to.
-func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig, error) {
+// backends it may route to, with their modes.
+func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 	}
@@ -225,7 +225,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 	def := ""
 	if p.DefaultBackend != nil {
 		def = p.DefaultBackend.Value
-	} else if p.Kind == config.KindListen && known[p.Name] {
+	} else if _, ok := known[p.Name]; ok && p.Kind == config.KindListen {
 		def = p.Name
 	}
 	var rules []route.Rule
@@ -238,15 +238,22 @@ func FrontendFromConfig(p *config.Proxy, known map[string]bool) (*FrontendConfig
 		if err != nil {
 			return nil, fmt.Errorf("%s: use_backend: %w", ub.Pos, err)
 		}
-		if r.Name == nil && !known[ub.Backend] {
+		if _, ok := known[ub.Backend]; r.Name == nil && !ok {
 			return nil, fmt.Errorf("%s: use_backend: no backend named %q", ub.Pos, ub.Backend)
 		}
 		rules = append(rules, r)
 	}
-	if def != "" && !known[def] {
+	if _, ok := known[def]; def != "" && !ok {
 		return nil, fmt.Errorf("proxy %s: default_backend: no backend named %q", p.Name, def)
 	}
-	fc.Chooser = route.New(rules, def).WithBackends(known, p.Name)
+	// A dynamic name may only resolve to a backend of the frontend's mode
+	// (the static rules are checked at config time): any other is treated
+	// as unknown, so default_backend answers.
+	sameMode := make(map[string]bool, len(known))
+	for name, m := range known {
+		sameMode[name] = m == fc.Mode
+	}
+	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
 	fc.LogHeaders = p.LogHeaders()
 	for _, cp := range p.Captures {

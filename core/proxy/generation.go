@@ -51,7 +51,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite),
 	}
 	ok := true
-	known := map[string]bool{}
+	known := map[string]Mode{}
 	for _, p := range c.Backends {
 		if p.Disabled {
 			continue
@@ -63,7 +63,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 			continue
 		}
 		out.Backends = append(out.Backends, bc)
-		known[bc.Name] = true
+		known[bc.Name] = bc.Mode
 	}
 	for _, p := range c.Frontends {
 		if p.Disabled {
