@@ -228,7 +228,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server cookie", Sections: DB, Default: "", Enforced: true},
 	{Name: "server disabled", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server downinter", Sections: DB, Default: "inter", Enforced: true},
-	{Name: "server enabled", Sections: DB, Default: "on", Enforced: false},
+	{Name: "server enabled", Sections: DB, Default: "on", Enforced: true},
 	{Name: "server error-limit", Sections: DB, Default: "10", Enforced: true},
 	{Name: "server fall", Sections: DB, Default: "3", Enforced: true},
 	{Name: "server fastinter", Sections: DB, Default: "inter", Enforced: true},
