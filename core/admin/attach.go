@@ -44,73 +44,104 @@ type Attached struct {
 }
 
 // Attach builds health checks from the server lines, installs cookie
-// persistence and passive-health hooks on backends, serves `stats uri`
-// pages and `use-service prometheus-exporter`, opens the `stats socket`s,
-// and reapplies runtime changes saved by a previous run.
+// persistence and passive-health hooks on backends, reapplies runtime
+// changes saved by a previous run, serves `stats uri` pages and
+// `use-service prometheus-exporter`, and opens the `stats socket`s. On
+// error everything it started is closed.
 func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
-	c, e := o.Config, o.Engine
-	log := o.Logger
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	started := time.Now()
-	src := EngineSource(c, e, o.Version, started, o.Extra)
+	a := &Attached{Source: EngineSource(o.Config, o.Engine, o.Version, time.Now(), o.Extra)}
+	all, err := a.attachHealth(o)
+	if err == nil {
+		reapplyState(o.Config, all, a.Health, o.Logger)
+		a.Health.Start(ctx)
+		err = a.serveStats(o)
+	}
+	if err == nil {
+		err = a.openSockets(ctx, o)
+	}
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+// attachHealth creates the health manager, adds every server's checks and
+// installs the backends' hooks (passive health, cookie persistence). It
+// returns every server, for the state file.
+func (a *Attached) attachHealth(o AttachOptions) ([]*core.Server, error) {
 	backends := map[*core.Server]*proxy.Backend{}
-	mgr := health.NewManager(health.Options{Logger: log.With("subsystem", "health"), Notify: func(s *core.Server) {
+	a.Health = health.NewManager(health.Options{Logger: o.Logger.With("subsystem", "health"), Notify: func(s *core.Server) {
 		if b := backends[s]; b != nil {
 			b.Refresh()
 		}
 	}})
-	a := &Attached{Health: mgr, Source: src}
 	var all []*core.Server
-	for _, p := range c.Backends {
-		b := e.Backend(p.Name)
+	for _, p := range o.Config.Backends {
+		b := o.Engine.Backend(p.Name)
 		if b == nil {
 			continue
 		}
-		hook := &proxy.Hook{}
-		observed := false
 		for _, s := range b.Servers {
 			backends[s] = b
-			all = append(all, s)
-			sc := serverConf(p, s.Name)
-			if sc == nil {
-				continue
-			}
-			hc, err := checkConfig(c, p, sc)
-			if err != nil {
-				return nil, err
-			}
-			if err := mgr.Add(s, hc); err != nil {
-				return nil, fmt.Errorf("%s: %w", sc.Pos, err)
-			}
-			observed = observed || hc.Observe != ""
 		}
-		if observed {
-			hook.Observe = func(s *core.Server, ob proxy.Observation) {
-				status := ob.Status
-				if ob.BadResp {
-					status = 502
-				}
-				mgr.ObserveResult(s, ob.ConnFailed || ob.Timeout, status)
-			}
-		}
-		if p.Cookie != nil && p.EffectiveMode() == "http" {
-			ck, err := cookieOf(p)
-			if err != nil {
-				return nil, err
-			}
-			hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
-			hook.ForcePersist = ck.Forced
-		}
-		if hook.Observe != nil || hook.Lookup != nil {
-			b.SetHook(hook)
+		all = append(all, b.Servers...)
+		if err := a.attachBackend(o.Config, p, b); err != nil {
+			return nil, err
 		}
 	}
+	return all, nil
+}
 
-	// Runtime changes from the previous run (`set server ... state drain`
-	// before a reload) apply before the first check, like HAProxy's
-	// server-state-file.
+// attachBackend adds the checks of one backend's servers and its hook.
+func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Backend) error {
+	mgr := a.Health
+	hook := &proxy.Hook{}
+	observed := false
+	for _, s := range b.Servers {
+		sc := serverConf(p, s.Name)
+		if sc == nil {
+			continue
+		}
+		hc, err := checkConfig(c, p, sc)
+		if err != nil {
+			return err
+		}
+		if err := mgr.Add(s, hc); err != nil {
+			return fmt.Errorf("%s: %w", sc.Pos, err)
+		}
+		observed = observed || hc.Observe != ""
+	}
+	if observed {
+		hook.Observe = func(s *core.Server, ob proxy.Observation) {
+			status := ob.Status
+			if ob.BadResp {
+				status = 502
+			}
+			mgr.ObserveResult(s, ob.ConnFailed || ob.Timeout, status)
+		}
+	}
+	if p.Cookie != nil && p.EffectiveMode() == "http" {
+		ck, err := cookieOf(p)
+		if err != nil {
+			return err
+		}
+		hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
+		hook.ForcePersist = ck.Forced
+	}
+	if hook.Observe != nil || hook.Lookup != nil {
+		b.SetHook(hook)
+	}
+	return nil
+}
+
+// reapplyState applies runtime changes from the previous run (`set server
+// ... state drain` before a reload) before the first check, like HAProxy's
+// server-state-file.
+func reapplyState(c *config.Config, all []*core.Server, mgr *health.Manager, log *slog.Logger) {
 	for _, ss := range c.Global.StatsSockets {
 		sf := stateFileOf(ss)
 		if sf == "" {
@@ -125,57 +156,57 @@ func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
 			log.Info("admin: reapplied runtime changes", "servers", n, "file", sf)
 		}
 	}
-	mgr.Start(ctx)
+}
 
-	// Stats pages.
-	for _, p := range c.Frontends {
+// serveStats adds the frontends' stats pages and the Prometheus exporter
+// (`http-request use-service prometheus-exporter`) to the engine.
+func (a *Attached) serveStats(o AttachOptions) error {
+	e := o.Engine
+	for _, p := range o.Config.Frontends {
 		if p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") || e.Frontend(p.Name) == nil {
 			continue
 		}
-		h, err := statsHandler(p, src, mgr, o.Version, log)
+		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
 		if err != nil {
-			mgr.Close()
-			return nil, err
+			return err
 		}
 		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
-			mgr.Close()
-			return nil, err
+			return err
 		}
 	}
-
-	// Prometheus exporter (`http-request use-service prometheus-exporter`).
 	reg := prometheus.NewRegistry()
-	if err := stats.Register(reg, src, mgr); err != nil {
-		mgr.Close()
-		return nil, err
+	if err := stats.Register(reg, a.Source, a.Health); err != nil {
+		return err
 	}
 	e.SetServiceHandler("prometheus-exporter", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
+	return nil
+}
 
-	// Admin sockets.
-	for _, ss := range c.Global.StatsSockets {
+// openSockets opens the `stats socket`s of the global section.
+func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
+	for _, ss := range o.Config.Global.StatsSockets {
 		cfg := Config{Path: ss.Path, Mode: fs.FileMode(ss.Mode), Level: LevelOperator, StateFile: stateFileOf(ss)}
 		if ss.Level != "" {
 			lvl, err := ParseLevel(ss.Level)
 			if err != nil {
-				a.Close()
-				return nil, fmt.Errorf("%s: stats socket: %w", ss.Pos, err)
+				return fmt.Errorf("%s: stats socket: %w", ss.Pos, err)
 			}
 			cfg.Level = lvl
 		}
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		srv := New(cfg, Runtime{Source: src, Health: mgr, Shutdown: e.ShutdownSessions}, log.With("subsystem", "admin"))
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions}
+		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
-			a.Close()
-			return nil, fmt.Errorf("%s: %w", ss.Pos, err)
+			return fmt.Errorf("%s: %w", ss.Pos, err)
 		}
 		if err := srv.State().Load(); err != nil {
-			log.Warn("admin: state file", "err", err)
+			o.Logger.Warn("admin: state file", "err", err)
 		}
 		a.Sockets = append(a.Sockets, srv)
 	}
-	return a, nil
+	return nil
 }
 
 // Close stops the sockets and the checks.
