@@ -3,6 +3,7 @@ package sample
 import (
 	"bufio"
 	"fmt"
+	"github.com/varde-lb/varde/core/httpx"
 	"net/netip"
 	"os"
 	"regexp"
@@ -285,7 +286,7 @@ func Delimited(b []byte, p string, fold bool, delim func(byte) bool) bool {
 		if (i > 0 && !delim(b[i-1])) || (i+len(p) < len(b) && !delim(b[i+len(p)])) {
 			continue
 		}
-		if fold && eqFoldLower(b[i:i+len(p)], p) || !fold && string(b[i:i+len(p)]) == p {
+		if fold && httpx.EqualFold(b[i:i+len(p)], p) || !fold && string(b[i:i+len(p)]) == p {
 			return true
 		}
 	}

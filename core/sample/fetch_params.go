@@ -2,6 +2,7 @@ package sample
 
 import (
 	"bytes"
+	"github.com/varde-lb/varde/core/httpx"
 	"strings"
 )
 
@@ -81,7 +82,7 @@ func registerCookieFetches() {
 func eachCookie(req Headers, name string, fn func(v []byte) bool) bool {
 	for i, n := 0, req.NumHeaders(); i < n; i++ {
 		hn, line := req.HeaderAt(i)
-		if !eqFoldLower(hn, "cookie") {
+		if !httpx.EqualFold(hn, "cookie") {
 			continue
 		}
 		for len(line) > 0 {

@@ -1,26 +1,14 @@
 package sample
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/varde-lb/varde/core/httpx"
+)
 
 // Header walking shared by req.hdr, req.fhdr, res.hdr and friends. name is
 // already lower case; "" means every header. With full, a line is one value;
 // otherwise each comma-separated part is a value (HAProxy's hdr vs fhdr).
-
-func eqFoldLower(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
 
 func trimOWS(b []byte) []byte {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
@@ -48,7 +36,7 @@ func nextValue(v []byte, full bool) (val, rest []byte) {
 func eachHeader(h Headers, name string, full bool, fn func(val []byte) bool) bool {
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		hn, v := h.HeaderAt(i)
-		if name != "" && !eqFoldLower(hn, name) {
+		if name != "" && !httpx.EqualFold(hn, name) {
 			continue
 		}
 		for {
@@ -70,7 +58,7 @@ func countHeader(h Headers, name string, full bool) int {
 	n := 0
 	for i, nh := 0, h.NumHeaders(); i < nh; i++ {
 		hn, v := h.HeaderAt(i)
-		if name != "" && !eqFoldLower(hn, name) {
+		if name != "" && !httpx.EqualFold(hn, name) {
 			continue
 		}
 		if full {
@@ -93,7 +81,7 @@ func headerOcc(h Headers, name string, full bool, occ int) ([]byte, bool) {
 	i := 0
 	for hi, nh := 0, h.NumHeaders(); hi < nh; hi++ {
 		hn, v := h.HeaderAt(hi)
-		if name != "" && !eqFoldLower(hn, name) {
+		if name != "" && !httpx.EqualFold(hn, name) {
 			continue
 		}
 		for {
