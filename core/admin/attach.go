@@ -41,45 +41,52 @@ type Attached struct {
 	Health  *health.Manager
 	Source  stats.Source
 	Sockets []*Server
+
+	opts    AttachOptions
+	servers []*core.Server // every server, for the state file
 }
 
-// Attach builds health checks from the server lines, installs cookie
-// persistence and passive-health hooks on backends, reapplies runtime
-// changes saved by a previous run, serves `stats uri` pages and
-// `use-service prometheus-exporter`, and opens the `stats socket`s. On
-// error everything it started is closed.
-func Attach(ctx context.Context, o AttachOptions) (*Attached, error) {
+// Build creates the health checks of the server lines, installs cookie
+// persistence and passive-health hooks on the backends and adds the `stats
+// uri` pages and `use-service prometheus-exporter` to the engine, before it
+// listens: nothing runs and nothing is opened yet. It returns every problem
+// found (each naming its line); with any, Close releases what was built.
+func Build(o AttachOptions) (*Attached, []error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	a := &Attached{Source: EngineSource(o.Config, o.Engine, o.Version, time.Now(), o.Extra)}
-	all, err := a.attachHealth(o)
-	if err == nil {
-		reapplyState(o.Config, all, a.Health, o.Logger)
-		a.Health.Start(ctx)
-		err = a.serveStats(o)
+	a := &Attached{Source: EngineSource(o.Config, o.Engine, o.Version, time.Now(), o.Extra), opts: o}
+	errs := a.attachHealth(o)
+	if err := a.serveStats(o); err != nil {
+		errs = append(errs, err)
 	}
-	if err == nil {
-		err = a.openSockets(ctx, o)
-	}
-	if err != nil {
+	return a, errs
+}
+
+// Start reapplies the runtime changes saved by a previous run, starts the
+// health checks and opens the `stats socket`s. On error everything it
+// started is closed.
+func (a *Attached) Start(ctx context.Context) error {
+	reapplyState(a.opts.Config, a.servers, a.Health, a.opts.Logger)
+	a.Health.Start(ctx)
+	if err := a.openSockets(ctx, a.opts); err != nil {
 		a.Close()
-		return nil, err
+		return err
 	}
-	return a, nil
+	return nil
 }
 
 // attachHealth creates the health manager, adds every server's checks and
-// installs the backends' hooks (passive health, cookie persistence). It
-// returns every server, for the state file.
-func (a *Attached) attachHealth(o AttachOptions) ([]*core.Server, error) {
+// installs the backends' hooks (passive health, cookie persistence), one
+// error per faulty backend.
+func (a *Attached) attachHealth(o AttachOptions) []error {
 	backends := map[*core.Server]*proxy.Backend{}
 	a.Health = health.NewManager(health.Options{Logger: o.Logger.With("subsystem", "health"), Notify: func(s *core.Server) {
 		if b := backends[s]; b != nil {
 			b.Refresh()
 		}
 	}})
-	var all []*core.Server
+	var errs []error
 	for _, p := range o.Config.Backends {
 		b := o.Engine.Backend(p.Name)
 		if b == nil {
@@ -88,12 +95,12 @@ func (a *Attached) attachHealth(o AttachOptions) ([]*core.Server, error) {
 		for _, s := range b.Servers {
 			backends[s] = b
 		}
-		all = append(all, b.Servers...)
+		a.servers = append(a.servers, b.Servers...)
 		if err := a.attachBackend(o.Config, p, b); err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 	}
-	return all, nil
+	return errs
 }
 
 // attachBackend adds the checks of one backend's servers and its hook.
@@ -209,7 +216,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 	return nil
 }
 
-// Close stops the sockets and the checks.
+// Close stops the sockets and the checks (or releases what Build made).
 func (a *Attached) Close() error {
 	var errs []error
 	for _, s := range a.Sockets {

@@ -11,68 +11,39 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
-	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/proxy"
 )
 
-// The health/persistence/stats/admin part of a generation: everything
-// Attach would refuse is checked at Prepare with the line it comes from
-// (each server's check settings and probe, cookie persistence and its
-// conditions, stats pages, admin socket levels and directories); Start
-// attaches to the generation's engine.
+// The health/persistence/stats/admin part of a generation. Prepare builds
+// it (Build: health checks, backend hooks, stats pages and the exporter
+// installed on the engine before it listens, so no request can slip past
+// them) and checks what opening the admin sockets needs; Start runs the
+// checks and opens the sockets.
 func init() {
 	generation.Register(generation.Subsystem{Name: "admin", Order: generation.OrderAdmin, Prepare: prepare})
 }
 
-type part struct {
-	g *generation.Generation
-	a *Attached
-}
+type part struct{ a *Attached }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	c := g.HAProxy()
-	if c == nil || proxy.EngineOf.Get(g) == nil {
+	e := proxy.EngineOf.Get(g)
+	if c == nil || e == nil {
 		return nil
-	}
-	for _, p := range c.Backends {
-		prepareBackend(c, p, d)
-	}
-	for _, p := range c.Frontends {
-		if p.Stats != nil && (p.Stats.Enabled || p.Stats.URI != "") {
-			if _, err := statsHandler(p, nil, nil, "", g.Opts.Logger); err != nil {
-				d.Add(diag.Locate(err, p.Stats.Pos, "stats", ""))
-			}
-		}
 	}
 	checkBackendStats(c, d)
 	for _, ss := range c.Global.StatsSockets {
 		checkSocket(ss, d)
 	}
-	return &part{g: g}
-}
-
-func prepareBackend(c *config.Config, p *config.Proxy, d *diag.List) {
-	if p.Disabled {
-		return
+	a, errs := Build(AttachOptions{Config: c, Engine: e, Logger: g.Opts.Logger, Version: g.Opts.Version, Extra: g.Extras})
+	for _, err := range errs {
+		d.Add(diag.Locate(err, c.Global.Pos, "", ""))
 	}
-	for _, s := range p.Servers {
-		hc, err := checkConfig(c, p, s)
-		if err == nil {
-			hc.Normalize()
-			err = hc.Validate()
-		}
-		if err == nil {
-			_, err = health.NewProbe(hc.Probe)
-		}
-		if err != nil {
-			d.Add(diag.Locate(err, s.Pos, "server", ""))
-		}
+	if len(errs) > 0 {
+		a.Close()
+		return nil
 	}
-	if p.Cookie != nil && p.EffectiveMode() == "http" {
-		if _, err := cookieOf(p); err != nil {
-			d.Add(diag.Locate(err, p.Cookie.Pos, "cookie", ""))
-		}
-	}
+	return &part{a: a}
 }
 
 // checkBackendStats refuses stats set in a backend whose requests do not
@@ -98,16 +69,7 @@ func routesTo(f *config.Proxy, backend string) bool {
 		return true
 	}
 	for _, u := range f.UseBackends {
-		if u.Backend == backend || isDynamic(u.Backend) {
-			return true
-		}
-	}
-	return false
-}
-
-func isDynamic(name string) bool {
-	for i := 0; i+1 < len(name); i++ {
-		if name[i] == '%' && name[i+1] == '[' {
+		if u.Backend == backend || config.IsDynamicName(u.Backend) {
 			return true
 		}
 	}
@@ -149,15 +111,13 @@ func checkSocket(ss *config.StatsSocket, d *diag.List) {
 }
 
 func (pt *part) Start(ctx context.Context) error {
-	a, err := Attach(ctx, AttachOptions{
-		Config: pt.g.HAProxy(), Engine: proxy.EngineOf.Get(pt.g), Logger: pt.g.Opts.Logger,
-		Version: pt.g.Opts.Version, Extra: pt.g.Extras,
-	})
-	if err != nil {
+	if err := pt.a.Start(ctx); err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
-	pt.a = a
 	return nil
 }
 
 func (pt *part) Stop(context.Context) error { return pt.a.Close() }
+
+// Close releases a part that was built and never started.
+func (pt *part) Close() error { return pt.a.Close() }

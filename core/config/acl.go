@@ -238,7 +238,7 @@ func (c *Config) validateSamples(d *diag.List) {
 	}
 	for _, px := range c.Frontends {
 		for _, ub := range px.UseBackends {
-			if !isDynamicName(ub.Backend) {
+			if !IsDynamicName(ub.Backend) {
 				continue
 			}
 			o := sample.Options{Where: sample.AtRequest, Place: "in use_backend"}

@@ -103,7 +103,8 @@ func (c *Config) validateNames(d *diag.List) {
 	}
 }
 
-func isDynamicName(s string) bool { return strings.Contains(s, "%[") }
+// IsDynamicName reports a use_backend name built from a sample expression.
+func IsDynamicName(s string) bool { return strings.Contains(s, "%[") }
 
 func (c *Config) backendNames() []string {
 	var out []string
@@ -114,7 +115,7 @@ func (c *Config) backendNames() []string {
 }
 
 func (c *Config) checkBackendRef(from *Proxy, name string, pos diag.Pos, kw string, d *diag.List) {
-	if isDynamicName(name) {
+	if IsDynamicName(name) {
 		return
 	}
 	be := c.Backend(name)
@@ -291,7 +292,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 	}
 	for _, ub := range px.UseBackends {
-		if ub.Cond == nil && !isDynamicName(ub.Backend) { // a dynamic name may not resolve
+		if ub.Cond == nil && !IsDynamicName(ub.Backend) { // a dynamic name may not resolve
 			d.Warnf(ub.Pos, "use_backend", "use default_backend for an unconditional choice", "use_backend without a condition always matches")
 		}
 	}

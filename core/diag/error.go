@@ -31,9 +31,9 @@ func At(pos Pos, keyword, hint string, err error) error {
 }
 
 // Locate turns err into a diagnostic: a *Located keeps its own place; an
-// error whose text starts with "FILE:LINE: " for a file of fallback's
-// (older code wraps errors that way) gets that line; anything else is put
-// at fallback with keyword.
+// error whose text starts with "FILE:LINE: " (older code wraps errors that
+// way with the Pos of the line) gets that place; anything else is put at
+// fallback with keyword.
 func Locate(err error, fallback Pos, keyword, hint string) Diagnostic {
 	var le *Located
 	if errors.As(err, &le) {
@@ -41,15 +41,30 @@ func Locate(err error, fallback Pos, keyword, hint string) Diagnostic {
 	}
 	msg := err.Error()
 	pos := fallback
-	if rest, ok := strings.CutPrefix(msg, fallback.File+":"); ok && fallback.File != "" {
-		if i := strings.Index(rest, ": "); i > 0 {
-			if n, convErr := strconv.Atoi(rest[:i]); convErr == nil {
-				pos, msg = Pos{File: fallback.File, Line: n}, rest[i+2:]
-			}
-		}
+	if p, rest, ok := cutPos(msg); ok {
+		pos, msg = p, rest
 	}
 	if keyword != "" {
 		msg = strings.TrimPrefix(msg, keyword+": ") // "log-format: log-format: ..." reads badly
 	}
 	return Diagnostic{Pos: pos, Severity: Error, Keyword: keyword, Message: msg, Hint: hint}
+}
+
+// cutPos splits a leading "FILE:LINE: " off msg. FILE holds no blank and
+// LINE is a number, so "proxy: backend b: ..." is not taken for a place.
+func cutPos(msg string) (Pos, string, bool) {
+	end := strings.Index(msg, ": ")
+	if end < 0 {
+		return Pos{}, msg, false
+	}
+	head := msg[:end]
+	colon := strings.LastIndexByte(head, ':')
+	if colon <= 0 || strings.ContainsAny(head, " \t") {
+		return Pos{}, msg, false
+	}
+	n, err := strconv.Atoi(head[colon+1:])
+	if err != nil || n <= 0 {
+		return Pos{}, msg, false
+	}
+	return Pos{File: head[:colon], Line: n}, msg[end+2:], true
 }
