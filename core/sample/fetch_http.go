@@ -86,8 +86,8 @@ func registerHeaderFetches() {
 	}{{"req.", atReq, reqHeaders}, {"res.", AtResponse | AtLog, resHeaders}} {
 		registerHdr(d.prefix+"hdr", d.prefix+"hdr_cnt", false, d.where, d.hdrs)
 		registerHdr(d.prefix+"fhdr", d.prefix+"fhdr_cnt", true, d.where, d.hdrs)
-		registerHdrVal(d.prefix+"hdr_val", d.where, d.hdrs)
-		registerHdrIP(d.prefix+"hdr_ip", d.where, d.hdrs)
+		registerHdrParsed(d.prefix+"hdr_val", TypeInt, "the header's value (as req.hdr) read as an integer", d.where, d.hdrs, parseHdrInt)
+		registerHdrParsed(d.prefix+"hdr_ip", TypeAddr, "the header's value (as req.hdr) read as an IP address; an IPv4 address may carry a :port", d.where, d.hdrs, parseHdrIP)
 	}
 	for _, name := range []string{"req.hdr", "req.hdr_cnt", "req.fhdr", "req.fhdr_cnt", "req.hdr_val", "req.hdr_ip"} {
 		fetches[name].ReqHeader = namedHeader // before the copies below
@@ -134,18 +134,17 @@ func registerHdr(name, cnt string, full bool, where Stage, hdrs func(*Ctx) Heade
 		}})
 }
 
-func registerHdrVal(name string, where Stage, hdrs func(*Ctx) Headers) {
-	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeInt, Where: where, Compile: compileHdr,
-		Doc: "the header's value (as req.hdr) read as an integer",
+// registerHdrParsed registers a fetch of a header's value (as req.hdr)
+// read by parse: hdr_val as an integer, hdr_ip as an address.
+func registerHdrParsed(name string, out Type, doc string, where Stage, hdrs func(*Ctx) Headers, parse func([]byte, *Value) bool) {
+	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: out, Where: where, Compile: compileHdr, Doc: doc,
 		Eval: func(c *Ctx, a *Args, out *Value) bool {
 			h := hdrs(c)
 			if h == nil {
 				return false
 			}
 			v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
-			n, isInt := parseInt(v)
-			out.SetInt(n)
-			return ok && isInt
+			return parse(v, out) && ok
 		},
 		Each: func(c *Ctx, a *Args, vis Visitor) bool {
 			h := hdrs(c)
@@ -153,33 +152,16 @@ func registerHdrVal(name string, where Stage, hdrs func(*Ctx) Headers) {
 				return false
 			}
 			val := &c.each
-			return eachHeader(h, a.Str[0], false, func(b []byte) bool {
-				n, ok := parseInt(b)
-				val.SetInt(n)
-				return ok && vis.Visit(val)
-			})
+			return eachHeader(h, a.Str[0], false, func(b []byte) bool { return parse(b, val) && vis.Visit(val) })
 		}})
 }
 
-func registerHdrIP(name string, where Stage, hdrs func(*Ctx) Headers) {
-	RegisterFetch(&Fetch{Name: name, MaxArgs: 2, Out: TypeAddr, Where: where, Compile: compileHdr,
-		Doc: "the header's value (as req.hdr) read as an IP address; an IPv4 address may carry a :port",
-		Eval: func(c *Ctx, a *Args, out *Value) bool {
-			h := hdrs(c)
-			if h == nil {
-				return false
-			}
-			v, ok := headerOcc(h, a.Str[0], false, int(a.Int[1]))
-			return ok && parseHdrIP(v, out)
-		},
-		Each: func(c *Ctx, a *Args, vis Visitor) bool {
-			h := hdrs(c)
-			if h == nil {
-				return false
-			}
-			val := &c.each
-			return eachHeader(h, a.Str[0], false, func(b []byte) bool { return parseHdrIP(b, val) && vis.Visit(val) })
-		}})
+// parseHdrInt reads a header value as an integer; the sample is set even
+// when the value is not one (as before: Eval reports false then).
+func parseHdrInt(b []byte, out *Value) bool {
+	n, ok := parseInt(b)
+	out.SetInt(n)
+	return ok
 }
 
 // registerEitherDirection registers hdr(), hdr_cnt()...: req.* on the
