@@ -1,6 +1,9 @@
 package core
 
 import (
+	"fmt"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -101,3 +104,65 @@ type FallbackStats struct {
 
 // Total is the number of fallbacks of any reason.
 func (s FallbackStats) Total() uint64 { return s.Declined + s.Rejected + s.Panics }
+
+// PolicySpec is one `policy FILE [timeout DURATION] [fallback ALGO]` line,
+// resolved: Path is absolute (relative paths are taken from the directory
+// of the configuration file that names them).
+type PolicySpec struct {
+	Path     string
+	Timeout  time.Duration // per call; 0 means the engine's default (1 ms)
+	Fallback string        // built-in algorithm when the script declines; "" = the backend's own
+	Proxy    string        // the frontend/backend/listen it belongs to
+	Frontend bool          // true in a frontend or listen (choose_backend may be used)
+	Backend  bool          // true in a backend or listen (choose_server, sticky_key, health)
+}
+
+// Policy is one compiled policy script or module, owned by a configuration
+// generation and closed with it. An accessor returns nil when the script
+// does not define that entry point; the engine then uses its built-in.
+type Policy interface {
+	BackendChooser() BackendChooser // choose_backend(req)
+	ServerChooser() Balancer        // choose_server(req, servers)
+	Stickiness() Stickiness         // sticky_key(req)
+	HealthJudge() HealthJudge       // health(server, result)
+	// Entries names the entry points the script defines, for `show
+	// policies` and the rule that two policies of a section may not define
+	// the same one.
+	Entries() []string
+	Close() error
+}
+
+// PolicyCompiler compiles a policy file. It reports errors with the
+// script's own file:line. It runs at configuration preparation (`varde
+// check` compiles every policy) and must not keep anything open on error.
+type PolicyCompiler func(spec PolicySpec) (Policy, error)
+
+var policyEngines = struct {
+	sync.RWMutex
+	m map[string]PolicyCompiler
+}{m: map[string]PolicyCompiler{}}
+
+// RegisterPolicyEngine makes files ending in ext (".lua", ".wasm")
+// compilable by CompilePolicy. Engines register from their package's init
+// (package scripting/...), so core never imports an engine.
+func RegisterPolicyEngine(ext string, c PolicyCompiler) {
+	policyEngines.Lock()
+	defer policyEngines.Unlock()
+	if _, dup := policyEngines.m[ext]; dup {
+		panic("core: policy engine " + ext + " registered twice")
+	}
+	policyEngines.m[ext] = c
+}
+
+// CompilePolicy compiles spec with the engine registered for its file
+// extension.
+func CompilePolicy(spec PolicySpec) (Policy, error) {
+	ext := filepath.Ext(spec.Path)
+	policyEngines.RLock()
+	c := policyEngines.m[ext]
+	policyEngines.RUnlock()
+	if c == nil {
+		return nil, fmt.Errorf("policy %s: no policy engine for %q files in this build", spec.Path, ext)
+	}
+	return c(spec)
+}
