@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"time"
@@ -150,7 +151,7 @@ func ServerTLS(s *config.Server) (*tlsx.Client, *sample.Expr, error) {
 	}
 	c, err := tlsx.NewClient(spec)
 	if err != nil {
-		return nil, nil, diag.At(s.Pos, "server ssl", "", fmt.Errorf("server %s: %w", s.Name, err))
+		return nil, nil, tlsError(s, "server ssl", err)
 	}
 	return c, sni, nil
 }
@@ -170,9 +171,20 @@ func CheckTLS(s *config.Server) (*tls.Config, error) {
 	spec.NoReuse = true
 	c, err := tlsx.NewClient(spec)
 	if err != nil {
-		return nil, diag.At(s.Pos, "server check-ssl", "", fmt.Errorf("server %s: %w", s.Name, err))
+		return nil, tlsError(s, "server check-ssl", err)
 	}
 	return c.Config(""), nil
+}
+
+// tlsError points a TLS setting error at the server line, under the
+// keyword of the setting at fault.
+func tlsError(s *config.Server, kw string, err error) error {
+	var se *tlsx.SettingError
+	if errors.As(err, &se) {
+		kw = "server " + se.Setting
+		err = se.Err
+	}
+	return diag.At(s.Pos, kw, "", fmt.Errorf("server %s: %w", s.Name, err))
 }
 
 func tlsSpec(s *config.Server) tlsx.ClientSpec {

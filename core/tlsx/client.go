@@ -36,6 +36,16 @@ type ClientSpec struct {
 	NoReuse  bool   // no-ssl-reuse: no session resumption
 }
 
+// SettingError names the server option an error comes from, so that
+// `varde check` reports it under that keyword.
+type SettingError struct {
+	Setting string // ca-file, crl-file, crt, ciphers, ssl-min-ver, verify
+	Err     error
+}
+
+func (e *SettingError) Error() string { return e.Setting + ": " + e.Err.Error() }
+func (e *SettingError) Unwrap() error { return e.Err }
+
 // Client is a server's prepared TLS configuration.
 type Client struct {
 	base *tls.Config
@@ -60,17 +70,17 @@ func NewClient(spec ClientSpec) (*Client, error) {
 	}
 	var err error
 	if cfg.MinVersion, cfg.MaxVersion, cfg.SessionTicketsDisabled, err = versions(spec); err != nil {
-		return nil, err
+		return nil, &SettingError{"ssl-min-ver", err}
 	}
 	if spec.Ciphers != "" {
 		if cfg.CipherSuites, err = MapCiphers(spec.Ciphers); err != nil {
-			return nil, fmt.Errorf("ciphers: %w", err)
+			return nil, &SettingError{"ciphers", err}
 		}
 	}
 	if spec.CertFile != "" {
 		cert, err := LoadKeyPair(spec.CertFile)
 		if err != nil {
-			return nil, fmt.Errorf("crt: %w", err)
+			return nil, &SettingError{"crt", err}
 		}
 		cfg.Certificates = []tls.Certificate{cert}
 	}
@@ -228,19 +238,19 @@ type verifier struct {
 
 func newVerifier(spec ClientSpec) (*verifier, error) {
 	if spec.CAFile == "" {
-		return nil, errors.New("verify is enabled but no CA file specified")
+		return nil, &SettingError{"verify", errors.New("verify is enabled but no CA file specified")}
 	}
 	data, err := os.ReadFile(spec.CAFile)
 	if err != nil {
-		return nil, fmt.Errorf("ca-file: %w", err)
+		return nil, &SettingError{"ca-file", err}
 	}
 	v := &verifier{roots: x509.NewCertPool(), verifyHost: spec.VerifyHost}
 	if !v.roots.AppendCertsFromPEM(data) {
-		return nil, fmt.Errorf("ca-file %s: no PEM certificate in it", spec.CAFile)
+		return nil, &SettingError{"ca-file", fmt.Errorf("%s: no PEM certificate in it", spec.CAFile)}
 	}
 	if spec.CRLFile != "" {
 		if v.crls, err = loadCRLs(spec.CRLFile); err != nil {
-			return nil, fmt.Errorf("crl-file: %w", err)
+			return nil, &SettingError{"crl-file", err}
 		}
 	}
 	return v, nil
