@@ -201,8 +201,8 @@ func TestServerTLSVerify(t *testing.T) {
 				cfg.Backends[0].Retries = 1
 				cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, be.Listener.Addr().String(), tc.opts)}
 				sink := &recSink{}
+				cfg.Sink = sink
 				e, addr := startEngine(t, cfg)
-				e.SetSink(sink)
 				c, err := net.Dial("tcp", addr)
 				if err != nil {
 					t.Fatal(err)
