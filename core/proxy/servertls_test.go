@@ -446,3 +446,58 @@ func TestServerTLSTunnel(t *testing.T) {
 		}
 	})
 }
+
+// BenchmarkProxiedGETTLS is BenchmarkProxiedGET with TLS to the servers
+// (two TLS servers, verify required, constant SNI): the steady state
+// rides pooled TLS connections. Its allocations include the test
+// servers' own TLS work, which runs in the same process.
+func BenchmarkProxiedGETTLS(b *testing.B) {
+	ca := newTestCA(b, "ca")
+	cert, _, _ := ca.issue(b, false, "bench.example")
+	caFile := writeFile(b, "ca.pem", ca.pem)
+	plain := []string{rawBackend(b), rawBackend(b)}
+	cfg := simpleConfig()
+	for _, addr := range plain {
+		l, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{cert}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { l.Close() })
+		go relayTo(l, addr)
+		sc := tlsServerConfig(b, l.Addr().String(), config.ServerOptions{CAFile: caFile, SNI: "str(bench.example)"})
+		sc.Name = fmt.Sprintf("s%d", len(cfg.Backends[0].Servers)+1)
+		cfg.Backends[0].Servers = append(cfg.Backends[0].Servers, sc)
+	}
+	cfg.Backends[0].ForwardFor = &ForwardFor{}
+	_, addr := startEngine(b, cfg)
+	rc := newRawClient(b, addr)
+	for i := 0; i < 100; i++ {
+		rc.do(b)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		rc.do(b)
+	}
+}
+
+// relayTo terminates TLS from l and relays each connection to the
+// cleartext raw backend at addr.
+func relayTo(l net.Listener, addr string) {
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			u, err := net.Dial("tcp", addr)
+			if err != nil {
+				return
+			}
+			defer u.Close()
+			go io.Copy(u, c)
+			io.Copy(c, u)
+		}()
+	}
+}
