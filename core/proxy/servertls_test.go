@@ -501,3 +501,47 @@ func relayTo(l net.Listener, addr string) {
 		}()
 	}
 }
+
+// TestServerTLSHandshakeFailures: a server that never answers the
+// handshake is a connect timeout (sC) within timeout connect; a server
+// that does not speak TLS is a connection error (SC). Both give 503.
+func TestServerTLSHandshakeFailures(t *testing.T) {
+	silent := rawServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
+	plain, _ := backend(t, "plain", nil)
+	cases := []struct {
+		name string
+		addr string
+		term byte
+	}{
+		{"silent server", silent, logrec.TermServerTimeout},
+		{"cleartext server", hostport(plain), logrec.TermServerAbort},
+	}
+	lanes(t, func(t *testing.T) {
+		for _, tc := range cases {
+			t.Run(tc.name, func(t *testing.T) {
+				cfg := simpleConfig()
+				cfg.Backends[0].Retries = 0
+				cfg.Backends[0].Timeouts.Connect = 300 * time.Millisecond
+				cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, tc.addr, config.ServerOptions{Verify: "none"})}
+				sink := &recSink{}
+				cfg.Sink = sink
+				e, addr := startEngine(t, cfg)
+				start := time.Now()
+				resp, err := http.Get("http://" + addr + "/")
+				if err != nil {
+					t.Fatal(err)
+				}
+				body(t, resp)
+				if resp.StatusCode != 503 || e.Backend("be").ConnErrors.Load() != 1 {
+					t.Fatalf("status %d, %d connection errors; want 503 and 1", resp.StatusCode, e.Backend("be").ConnErrors.Load())
+				}
+				if d := time.Since(start); d > 3*time.Second {
+					t.Fatalf("took %v: the handshake is not bounded by timeout connect", d)
+				}
+				waitRecord(t, sink, func(r logrec.Record) bool {
+					return r.Term[0] == tc.term && r.Term[1] == logrec.StateConnect
+				})
+			})
+		}
+	})
+}
