@@ -344,26 +344,28 @@ func TestServerTLSReuseBySNI(t *testing.T) {
 	ca := newTestCA(t, "ca")
 	cert, _, _ := ca.issue(t, false, "a.example", "b.example")
 	caFile := writeFile(t, "ca.pem", ca.pem)
-	be := newTLSBackend(t, cert, nil)
-	cfg := simpleConfig()
-	cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, be.Listener.Addr().String(),
-		config.ServerOptions{CAFile: caFile, SNI: "req.hdr(host)"})}
-	_, addr := startEngine(t, cfg)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	br := bufio.NewReader(c)
-	for i, host := range []string{"a.example", "a.example", "b.example", "a.example", "b.example"} {
-		resp := rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: "+host+"\r\n\r\n", "GET")
-		if got := body(t, resp); resp.StatusCode != 200 || !strings.Contains(got, "sni="+host) {
-			t.Fatalf("request %d for %s: %d %q", i, host, resp.StatusCode, got)
+	lanes(t, func(t *testing.T) {
+		be := newTLSBackend(t, cert, nil)
+		cfg := simpleConfig()
+		cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, be.Listener.Addr().String(),
+			config.ServerOptions{CAFile: caFile, SNI: "req.hdr(host)"})}
+		_, addr := startEngine(t, cfg)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	if h := be.handshakes.Load(); h != 2 {
-		t.Fatalf("%d handshakes, want 2 (one per name)", h)
-	}
+		defer c.Close()
+		br := bufio.NewReader(c)
+		for i, host := range []string{"a.example", "a.example", "b.example", "a.example", "b.example"} {
+			resp := rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: "+host+"\r\n\r\n", "GET")
+			if got := body(t, resp); resp.StatusCode != 200 || !strings.Contains(got, "sni="+host) {
+				t.Fatalf("request %d for %s: %d %q", i, host, resp.StatusCode, got)
+			}
+		}
+		if h := be.handshakes.Load(); h != 2 {
+			t.Fatalf("%d handshakes, want 2 (one per name)", h)
+		}
+	})
 }
 
 // TestServerTLSModeTCP: mode tcp forwards a cleartext client to a TLS
@@ -386,23 +388,25 @@ func TestServerTLSModeTCP(t *testing.T) {
 			go func() { defer c.Close(); io.Copy(c, c) }()
 		}
 	}()
-	cfg := simpleConfig()
-	cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
-	cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, l.Addr().String(),
-		config.ServerOptions{CAFile: caFile, SNI: "str(echo.example)"})}
-	_, addr := startEngine(t, cfg)
-	c, err := net.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	io.WriteString(c, "hello over tls")
-	c.(*net.TCPConn).CloseWrite()
-	got, _ := io.ReadAll(c)
-	if string(got) != "hello over tls" {
-		t.Fatalf("echo %q", got)
-	}
+	lanes(t, func(t *testing.T) {
+		cfg := simpleConfig()
+		cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
+		cfg.Backends[0].Servers = []ServerConfig{tlsServerConfig(t, l.Addr().String(),
+			config.ServerOptions{CAFile: caFile, SNI: "str(echo.example)"})}
+		_, addr := startEngine(t, cfg)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "hello over tls")
+		c.(*net.TCPConn).CloseWrite()
+		got, _ := io.ReadAll(c)
+		if string(got) != "hello over tls" {
+			t.Fatalf("echo %q", got)
+		}
+	})
 }
 
 // TestServerTLSTunnel: a WebSocket-style upgrade to a TLS server leaves the
