@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"github.com/varde-lb/varde/core/sample"
-	"github.com/varde-lb/varde/core/tlsx"
 	"net"
 	"net/netip"
 	"sync"
@@ -11,6 +9,8 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/pool"
+	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Backend is a running backend: its servers with their live state, the

@@ -10,8 +10,6 @@ package proxy
 
 import (
 	"fmt"
-	"github.com/varde-lb/varde/core/sample"
-	"github.com/varde-lb/varde/core/tlsx"
 	"net"
 	"net/http"
 	"net/netip"
@@ -19,6 +17,8 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Mode is a proxy's `mode`.
