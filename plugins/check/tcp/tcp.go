@@ -1,6 +1,8 @@
 // Package tcp is the default health probe: a TCP connect (HAProxy's plain
 // `check` without `option httpchk`). Success is L4OK; a refused or reset
-// connection is L4CON; no answer within the check timeout is L4TOUT.
+// connection is L4CON; no answer within the check timeout is L4TOUT. Over
+// TLS (check-ssl) the handshake follows the connect: L6OK when it passes,
+// L6RSP when it fails, L6TOUT when it does not finish in time.
 package tcp
 
 import (
