@@ -12,6 +12,7 @@ import (
 	"io"
 	"log"
 	"math/big"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
@@ -60,6 +61,20 @@ func TestChecksOverTLS(t *testing.T) {
 	verified := client(tlsx.ClientSpec{Verify: true, CAFile: caFile})
 	withSNI := client(tlsx.ClientSpec{Verify: true, CAFile: caFile, ServerName: "example.com"})
 	wrongCA := client(tlsx.ClientSpec{Verify: true, CAFile: otherCA})
+	silent, err := net.Listen("tcp", "127.0.0.1:0") // accepts, never answers the hello
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go func() {
+		for {
+			c, err := silent.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+		}
+	}()
 	httpSpec := health.ProbeSpec{Type: "http", HTTP: health.HTTPSpec{Method: "GET", URI: "/"}}
 	tlsAddr := netip.MustParseAddrPort(ts.Listener.Addr().String())
 	plainAddr := netip.MustParseAddrPort(plain.Listener.Addr().String())
@@ -79,6 +94,7 @@ func TestChecksOverTLS(t *testing.T) {
 		{"tcp check over TLS, wrong CA", health.ProbeSpec{Type: "tcp"}, tlsAddr, wrongCA, "L6RSP", false, ""},
 		{"http check over TLS, wrong CA", httpSpec, tlsAddr, wrongCA, "L6RSP", false, ""},
 		{"TLS check on a cleartext server", httpSpec, plainAddr, verified, "L6RSP", false, ""},
+		{"TLS check on a silent server", health.ProbeSpec{Type: "tcp"}, netip.MustParseAddrPort(silent.Addr().String()), verified, "L6TOUT", false, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,12 +102,12 @@ func TestChecksOverTLS(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			mu.Lock()
 			sni = "<none>"
 			mu.Unlock()
-			r := p.Check(ctx, health.Target{Addr: tc.addr, Timeout: 2 * time.Second, TLS: tc.tls})
+			r := p.Check(ctx, health.Target{Addr: tc.addr, Timeout: 500 * time.Millisecond, TLS: tc.tls})
 			if r.Status != tc.want || r.OK != tc.ok {
 				t.Fatalf("got %s ok=%v (%s), want %s ok=%v", r.Status, r.OK, r.Info, tc.want, tc.ok)
 			}
