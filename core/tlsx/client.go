@@ -308,7 +308,7 @@ func (v *verifier) verify(cs tls.ConnectionState) error {
 	if name == "" {
 		return nil
 	}
-	return leaf.VerifyHostname(name)
+	return verifyName(leaf, name)
 }
 
 // checkRevoked applies the CRLs to every certificate of the chain below

@@ -96,8 +96,8 @@ func TestVerify(t *testing.T) {
 		{"chain ok, no name to check", ClientSpec{}, good, "", ""},
 		{"wrong CA", ClientSpec{}, stranger, "", "unknown authority"},
 		{"sni matches", ClientSpec{}, good, "app.example", ""},
-		{"sni mismatch", ClientSpec{}, good, "x.example", "not x.example"},
-		{"verifyhost when no sni", ClientSpec{VerifyHost: "x.example"}, good, "", "not x.example"},
+		{"sni mismatch", ClientSpec{}, good, "x.example", `not valid for "x.example"`},
+		{"verifyhost when no sni", ClientSpec{VerifyHost: "x.example"}, good, "", `not valid for "x.example"`},
 		{"sni wins over verifyhost", ClientSpec{VerifyHost: "x.example"}, good, "app.example", ""},
 		{"crl: not revoked", ClientSpec{CRLFile: crlFile}, good, "", ""},
 		{"crl: revoked", ClientSpec{CRLFile: crlFile}, revoked, "", "revoked"},
@@ -228,4 +228,60 @@ func TestNewClientErrors(t *testing.T) {
 			t.Errorf("%+v: %v, want %q", tc.spec, err, tc.want)
 		}
 	}
+}
+
+// TestHostMatch: HAProxy's name rules (RFC 6125 wildcards in the leftmost
+// label, case-insensitive).
+func TestHostMatch(t *testing.T) {
+	for _, tc := range []struct {
+		pattern, host string
+		want          bool
+	}{
+		{"app.example", "APP.example", true},
+		{"*.example", "a.example", true},
+		{"*.example", "a.b.example", false},
+		{"*.example", "example", false},
+		{"f*.example", "foo.example", true},
+		{"f*.example", "bar.example", false},
+		{"*o.example", "foo.example", true},
+		{"f*o.example", "fo.example", true},
+		{"f*o.example", "f.example", false},
+		{"a.*.example", "a.b.example", false},
+		{"**.example", "a.example", false},
+		{"app.example\x00.evil", "app.example", false},
+		{"app.example", "app.example\x00", false},
+	} {
+		if got := hostMatch(tc.pattern, tc.host); got != tc.want {
+			t.Errorf("hostMatch(%q, %q) = %v, want %v", tc.pattern, tc.host, got, tc.want)
+		}
+	}
+}
+
+// TestVerifyNameCN: the Common Name counts (as in HAProxy), even beside
+// SANs that do not match.
+func TestVerifyNameCN(t *testing.T) {
+	root := newCA(t)
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(99), Subject: pkix.Name{CommonName: "legacy.example"}, DNSNames: []string{"other.example"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, root.cert, &key.PublicKey, root.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cert, _ := x509.ParseCertificate(der)
+	for name, ok := range map[string]bool{"legacy.example": true, "other.example": true, "third.example": false} {
+		if err := verifyName(cert, name); (err == nil) != ok {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+func FuzzHostMatch(f *testing.F) {
+	f.Add("*.example", "a.example")
+	f.Add("f*o.example", "fo.example")
+	f.Fuzz(func(t *testing.T, pattern, host string) {
+		if hostMatch(pattern, host) && !strings.Contains(pattern, "*") && !strings.EqualFold(pattern, host) {
+			t.Fatalf("%q matched %q without a wildcard", pattern, host)
+		}
+	})
 }
