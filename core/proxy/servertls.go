@@ -179,12 +179,22 @@ func CheckTLS(s *config.Server) (*tls.Config, error) {
 // tlsError points a TLS setting error at the server line, under the
 // keyword of the setting at fault.
 func tlsError(s *config.Server, kw string, err error) error {
+	hint := ""
 	var se *tlsx.SettingError
 	if errors.As(err, &se) {
 		kw = "server " + se.Setting
 		err = se.Err
+		hint = tlsHints[se.Setting]
 	}
-	return diag.At(s.Pos, kw, "", fmt.Errorf("server %s: %w", s.Name, err))
+	return diag.At(s.Pos, kw, hint, fmt.Errorf("server %s: %w", s.Name, err))
+}
+
+var tlsHints = map[string]string{
+	"ca-file":     "a PEM file of trusted certificates; a relative path is under ca-base",
+	"crl-file":    "a PEM file of CRLs; a relative path is under ca-base",
+	"crt":         "a PEM file with the certificate and its key (or the key in FILE.key); a relative path is under crt-base",
+	"ciphers":     "on the server line or in ssl-default-server-ciphers; see docs/tls-servers.md",
+	"ssl-min-ver": "ssl-min-ver/ssl-max-ver on the server line or in ssl-default-server-options",
 }
 
 func tlsSpec(s *config.Server) tlsx.ClientSpec {
