@@ -190,9 +190,21 @@ var goBuilt struct {
 
 func goPolicy(t testing.TB, name string) string {
 	t.Helper()
+	return goBuild(t, "policies/wasm", name)
+}
+
+// goGuest builds a test guest of testdata/guests.
+func goGuest(t testing.TB, name string) string {
+	t.Helper()
+	return goBuild(t, "scripting/wasm/testdata/guests", name)
+}
+
+func goBuild(t testing.TB, dir, name string) string {
+	t.Helper()
 	goBuilt.Lock()
 	defer goBuilt.Unlock()
-	if p, ok := goBuilt.m[name]; ok {
+	key := dir + "/" + name
+	if p, ok := goBuilt.m[key]; ok {
 		return p
 	}
 	if goBuilt.dir == "" {
@@ -206,14 +218,14 @@ func goPolicy(t testing.TB, name string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(goBuilt.dir, name+".wasm")
+	out := filepath.Join(goBuilt.dir, strings.ReplaceAll(key, "/", "_")+".wasm")
 	cmd := exec.Command("go", "build", "-trimpath", "-buildmode=c-shared", "-o", out, "./"+name)
-	cmd.Dir = filepath.Join(root, "policies", "wasm")
+	cmd.Dir = filepath.Join(root, dir)
 	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building policies/wasm/%s: %v\n%s", name, err, b)
+		t.Fatalf("building %s: %v\n%s", key, err, b)
 	}
-	goBuilt.m[name] = out
+	goBuilt.m[key] = out
 	return out
 }
 
@@ -226,42 +238,44 @@ func TestMain(m *testing.M) {
 }
 
 // fakeReq is a core.Request for calls outside the engine.
+// Its byte slices are made once so that benchmarks count the engine's
+// allocations, not the fake's.
 type fakeReq struct {
-	method, path, query string
-	hdr                 [][2]string
+	method, path, query []byte
+	hdr                 [][2][]byte
 	src                 netip.AddrPort
 	tls                 bool
 }
 
-func (r *fakeReq) Method() []byte { return []byte(r.method) }
+func (r *fakeReq) Method() []byte { return r.method }
 func (r *fakeReq) URI() []byte {
-	if r.query == "" {
-		return []byte(r.path)
+	if len(r.query) == 0 {
+		return r.path
 	}
-	return []byte(r.path + "?" + r.query)
+	return []byte(string(r.path) + "?" + string(r.query))
 }
-func (r *fakeReq) Path() []byte  { return []byte(r.path) }
-func (r *fakeReq) Query() []byte { return []byte(r.query) }
+func (r *fakeReq) Path() []byte  { return r.path }
+func (r *fakeReq) Query() []byte { return r.query }
 func (r *fakeReq) Header(name string) ([]byte, bool) {
 	for _, h := range r.hdr {
-		if strings.EqualFold(h[0], name) {
-			return []byte(h[1]), true
+		if strings.EqualFold(string(h[0]), name) {
+			return h[1], true
 		}
 	}
 	return nil, false
 }
 func (r *fakeReq) NumHeaders() int { return len(r.hdr) }
 func (r *fakeReq) HeaderAt(i int) ([]byte, []byte) {
-	return []byte(r.hdr[i][0]), []byte(r.hdr[i][1])
+	return r.hdr[i][0], r.hdr[i][1]
 }
 func (r *fakeReq) Src() netip.AddrPort { return r.src }
 func (r *fakeReq) Dst() netip.AddrPort { return netip.MustParseAddrPort("127.0.0.1:80") }
 func (r *fakeReq) TLS() bool           { return r.tls }
 
 func req(src string, hdr ...string) *fakeReq {
-	r := &fakeReq{method: "GET", path: "/", src: netip.MustParseAddrPort(src)}
+	r := &fakeReq{method: []byte("GET"), path: []byte("/"), src: netip.MustParseAddrPort(src)}
 	for i := 0; i+1 < len(hdr); i += 2 {
-		r.hdr = append(r.hdr, [2]string{hdr[i], hdr[i+1]})
+		r.hdr = append(r.hdr, [2][]byte{[]byte(hdr[i]), []byte(hdr[i+1])})
 	}
 	return r
 }

@@ -2,6 +2,7 @@ package wasm
 
 import (
 	"context"
+	"encoding/binary"
 	"log/slog"
 	"math"
 	"net/netip"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/varde-lb/varde/core"
@@ -47,6 +49,8 @@ var hostFuncs = map[string]hostFunc{
 	"req_header":        {keyStrFn(reqHeader), p(i32, i32, i32, i32), p(i32)},
 	"req_cookie":        {keyStrFn(reqCookie), p(i32, i32, i32, i32), p(i32)},
 	"req_fetch":         {keyStrFn(reqFetch), p(i32, i32, i32, i32), p(i32)},
+	"servers":           {strFn(serverList), p(i32, i32), p(i32)},
+	"hash":              {hashFn, p(i32, i32), p(i64)},
 	"server_count":      {serverCount, nil, p(i32)},
 	"server_name":       {serverName, p(i32, i32, i32), p(i32)},
 	"server_weight":     {serverInt(func(v *core.ServerView) int64 { return int64(v.Weight) }, false), p(i32), p(i32)},
@@ -275,6 +279,43 @@ func reqFetch(in *instance, expr []byte) ([]byte, bool) {
 	var ok bool
 	in.buf, in.scratch, ok = e.AppendTo(in.buf[:0], &in.sctx, in.scratch[:0])
 	return in.buf, ok
+}
+
+// serverRecord is the size of a server's fixed fields in the servers()
+// encoding (docs/wasm-abi.md), before its name.
+const serverRecord = 34
+
+// serverList encodes every server of the call in one buffer, so a policy
+// reads the pool with one host call instead of several per server:
+// u32 count, then per server i64 active, i64 queue, i64 maxconn,
+// i32 weight, u8 up, u8 admin, u8 backup, u8 usable, u16 name length,
+// name; little-endian.
+func serverList(in *instance) ([]byte, bool) {
+	n := len(in.servers)
+	if in.judged != nil {
+		n = 1
+	}
+	in.buf = binary.LittleEndian.AppendUint32(in.buf[:0], uint32(n))
+	var v core.ServerView
+	for i := range n {
+		in.server(int32(i), &v)
+		usable := v.Up && v.Admin == core.AdminReady && v.Weight > 0 && (v.MaxConn == 0 || v.Active < v.MaxConn)
+		b := binary.LittleEndian.AppendUint64(in.buf, uint64(v.Active))
+		b = binary.LittleEndian.AppendUint64(b, uint64(v.Queued))
+		b = binary.LittleEndian.AppendUint64(b, uint64(v.MaxConn))
+		b = binary.LittleEndian.AppendUint32(b, uint32(v.Weight))
+		b = append(b, byte(b2i(v.Up)), byte(v.Admin), byte(b2i(v.Backup)), byte(b2i(usable)))
+		b = binary.LittleEndian.AppendUint16(b, uint16(min(len(v.Name), 0xffff)))
+		in.buf = append(b, v.Name[:min(len(v.Name), 0xffff)]...)
+	}
+	return in.buf, true
+}
+
+// hashFn is a stable 64-bit hash (xxHash64) of guest bytes: the same on
+// every instance, reload and version, and computed natively (a hash loop
+// in the guest pays wazero's per-iteration termination check).
+func hashFn(_ context.Context, mod api.Module, stack []uint64) {
+	stack[0] = xxhash.Sum64(guestBytes(mod, stack[0], stack[1]))
 }
 
 func serverCount(ctx context.Context, _ api.Module, stack []uint64) {

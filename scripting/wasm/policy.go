@@ -70,6 +70,12 @@ var entryResult = [nEntries]api.ValueType{api.ValueTypeI64, api.ValueTypeI64, ap
 // compiles anew; entries of files no longer used stay until exit.
 var cache = wazero.NewCompilationCache()
 
+// ensureTermination is wazero's WithCloseOnContextDone: compiled code checks
+// for a closed module at every loop back-edge and each call starts a
+// watcher goroutine. Without it a runaway loop cannot be stopped, so it is
+// always on; benchmarks turn it off to measure its price.
+var ensureTermination = true
+
 func init() {
 	core.RegisterPolicyEngine(".wasm", func(s core.PolicySpec) (core.Policy, error) { return Compile(s) })
 }
@@ -130,7 +136,7 @@ func (p *Policy) compile(bin []byte) error {
 	p.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(DefaultMemoryPages).
-		WithCloseOnContextDone(true))
+		WithCloseOnContextDone(ensureTermination))
 	code, err := p.rt.CompileModule(ctx, bin)
 	if err != nil {
 		return fmt.Errorf("not a valid WebAssembly module: %w", err)

@@ -5,7 +5,7 @@
 //
 //   - `X-Canary: always` (header) or cookie `canary=always` -> canary;
 //     `X-Canary: never` or `canary=never` -> the others;
-//   - else a stable hash (FNV-1a) of cookie `uid`, or of the client address
+//   - else a stable hash (xxHash64, computed by the host) of cookie `uid`, or of the client address
 //     when there is none, puts PERCENT % of users on canary. PERCENT is 5,
 //     or the shared-table value `canary_percent` (set through the admin
 //     socket) when it holds a number from 0 to 100.
@@ -58,11 +58,11 @@ func forced() int {
 	return 0
 }
 
-func stableKey() uint32 {
+func stableKey() uint64 {
 	if v, ok := varde.Cookie("uid"); ok && len(v) > 0 {
-		return fnv(v)
+		return varde.Hash(v)
 	}
-	return fnv(varde.Src())
+	return varde.Hash(varde.Src())
 }
 
 func percent() int {
@@ -84,27 +84,18 @@ func percent() int {
 }
 
 // usable lists the usable servers of the wanted group, in pool order.
-var usable []varde.Server
+var usable []int
 
-func pick(canary bool, key uint32) uint64 {
+func pick(canary bool, key uint64) uint64 {
+	servers := varde.List()
 	usable = usable[:0]
-	for i := range varde.Servers() {
-		s := varde.Server(i)
-		if bytes.HasPrefix(s.Name(), prefix) == canary && s.Usable() {
-			usable = append(usable, s)
+	for i := range servers {
+		if servers[i].Usable && bytes.HasPrefix(servers[i].Name, prefix) == canary {
+			usable = append(usable, i)
 		}
 	}
 	if len(usable) == 0 {
 		return varde.NoOpinion
 	}
-	return varde.ResultBytes(usable[key%uint32(len(usable))].Name())
-}
-
-func fnv(b []byte) uint32 {
-	h := uint32(2166136261)
-	for _, c := range b {
-		h ^= uint32(c)
-		h *= 16777619
-	}
-	return h
+	return varde.ResultBytes(servers[usable[key%uint64(len(usable))]].Name)
 }

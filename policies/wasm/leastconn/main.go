@@ -19,21 +19,22 @@ func main() {}
 
 //go:wasmexport choose_server
 func chooseServer() uint64 {
-	best, bestLoad := varde.Server(-1), 0.0
-	for i := range varde.Servers() {
-		s := varde.Server(i)
-		if !s.Usable() {
+	servers := varde.List()
+	best, bestLoad := -1, 0.0
+	for i := range servers {
+		s := &servers[i]
+		if !s.Usable {
 			continue
 		}
-		load := float64(s.Active()+s.Queue()) / float64(s.Weight())
+		load := float64(s.Active+s.Queue) / float64(s.Weight)
 		if best < 0 || load < bestLoad {
-			best, bestLoad = s, load
+			best, bestLoad = i, load
 		}
 	}
 	if best < 0 {
 		return varde.NoOpinion
 	}
-	return varde.ResultBytes(best.Name())
+	return varde.ResultBytes(servers[best].Name)
 }
 
 //go:wasmexport health

@@ -36,6 +36,12 @@ func reqCookie(name unsafe.Pointer, nlen uint32, buf unsafe.Pointer, cap uint32)
 //go:wasmimport varde req_fetch
 func reqFetch(expr unsafe.Pointer, elen uint32, buf unsafe.Pointer, cap uint32) int32
 
+//go:wasmimport varde servers
+func serverList(buf unsafe.Pointer, cap uint32) int32
+
+//go:wasmimport varde hash
+func hostHash(p unsafe.Pointer, n uint32) uint64
+
 //go:wasmimport varde server_count
 func serverCount() int32
 

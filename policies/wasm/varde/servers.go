@@ -3,9 +3,69 @@
 package varde
 
 import (
+	"encoding/binary"
 	"time"
 	"unsafe"
 )
+
+// Info is a snapshot of one server, read with every other in one host call
+// (List). Name aliases the package buffer: valid until the next call into
+// this package.
+type Info struct {
+	Index   Server
+	Name    []byte
+	Weight  int
+	Up      bool
+	Admin   int
+	Backup  bool
+	Usable  bool // up, ready, weighted and not full
+	Active  int64
+	Queue   int64
+	MaxConn int64
+}
+
+var (
+	listBuf = make([]byte, 1024)
+	list    []Info
+)
+
+// List returns every server of the call (the pool choose_server is asked
+// about; in health, the judged server). The slice is reused by the next
+// call.
+func List() []Info {
+	n := serverList(unsafe.Pointer(&listBuf[0]), uint32(len(listBuf)))
+	if int(n) > len(listBuf) {
+		listBuf = make([]byte, int(n)+256)
+		n = serverList(unsafe.Pointer(&listBuf[0]), uint32(len(listBuf)))
+	}
+	list = list[:0]
+	if n < 4 || int(n) > len(listBuf) {
+		return list
+	}
+	b := listBuf[:n]
+	count := int(binary.LittleEndian.Uint32(b))
+	b = b[4:]
+	for i := 0; i < count && len(b) >= 34; i++ {
+		nl := int(binary.LittleEndian.Uint16(b[32:]))
+		if len(b) < 34+nl {
+			break
+		}
+		list = append(list, Info{Index: Server(i), Name: b[34 : 34+nl],
+			Active: int64(binary.LittleEndian.Uint64(b)), Queue: int64(binary.LittleEndian.Uint64(b[8:])),
+			MaxConn: int64(binary.LittleEndian.Uint64(b[16:])), Weight: int(int32(binary.LittleEndian.Uint32(b[24:]))),
+			Up: b[28] == 1, Admin: int(b[29]), Backup: b[30] == 1, Usable: b[31] == 1})
+		b = b[34+nl:]
+	}
+	return list
+}
+
+// Hash is a stable 64-bit hash (xxHash64) computed by the host.
+func Hash(b []byte) uint64 {
+	if len(b) == 0 {
+		return hostHash(nil, 0)
+	}
+	return hostHash(unsafe.Pointer(&b[0]), uint32(len(b)))
+}
 
 // Server is one server of the pool choose_server is asked about (or, in
 // health, the server being judged: index 0).
@@ -16,8 +76,14 @@ func Servers() int { return int(serverCount()) }
 
 // Name is the server's name (valid until the next call into this package).
 func (s Server) Name() []byte {
-	b, _ := read(func(p unsafe.Pointer, c uint32) int32 { return serverName(int32(s), p, c) })
-	return b
+	b, c := base()
+	n := serverName(int32(s), b, c)
+	if !fits(n) {
+		b, c = base()
+		n = serverName(int32(s), b, c)
+	}
+	v, _ := got(n)
+	return v
 }
 
 func (s Server) Weight() int    { return int(serverWeight(int32(s))) }
@@ -51,7 +117,21 @@ func Probe() Check {
 }
 
 // ProbeStatus is HAProxy's status word of the probe (L4OK, L7STS, ...).
-func ProbeStatus() []byte { b, _ := read(checkStatus); return b }
+func ProbeStatus() []byte {
+	n := checkStatus(base())
+	if !fits(n) {
+		n = checkStatus(base())
+	}
+	b, _ := got(n)
+	return b
+}
 
 // ProbeInfo is the probe's short text.
-func ProbeInfo() []byte { b, _ := read(checkInfo); return b }
+func ProbeInfo() []byte {
+	n := checkInfo(base())
+	if !fits(n) {
+		n = checkInfo(base())
+	}
+	b, _ := got(n)
+	return b
+}

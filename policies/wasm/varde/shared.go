@@ -2,16 +2,19 @@
 
 package varde
 
-import (
-	"time"
-	"unsafe"
-)
+import "time"
 
 // Get reads key from the policy's shared table (numbers come back in
 // decimal text).
 func Get(key string) ([]byte, bool) {
-	p, n := ptr(key)
-	return read(func(b unsafe.Pointer, c uint32) int32 { return sharedGet(p, n, b, c) })
+	p, l := ptr(key)
+	b, c := base()
+	n := sharedGet(p, l, b, c)
+	if !fits(n) {
+		b, c = base()
+		n = sharedGet(p, l, b, c)
+	}
+	return got(n)
 }
 
 // Set stores value under key for ttl (0: no expiry); false when the table
@@ -37,10 +40,10 @@ func Del(key string) {
 
 // Log levels.
 const (
-	Debug = 0
-	Info  = 1
-	Warn  = 2
-	Error = 3
+	LevelDebug = 0
+	LevelInfo  = 1
+	LevelWarn  = 2
+	LevelError = 3
 )
 
 // Log writes a line to varde's log (rate-limited by the host).

@@ -40,19 +40,26 @@ func ptr(s string) (unsafe.Pointer, uint32) {
 	return unsafe.Pointer(unsafe.StringData(s)), uint32(len(s))
 }
 
-// read calls a (buffer, capacity) -> length host function, growing the
-// buffer once when the value does not fit. ok is false on a negative
-// length (absent).
-func read(f func(b unsafe.Pointer, c uint32) int32) ([]byte, bool) {
-	n := f(unsafe.Pointer(&buf[0]), uint32(len(buf)))
-	if n < 0 {
-		return nil, false
-	}
+// Every Go function call costs a guest running under varde a trip to the
+// host (wazero checks for a deadline at each loop header, and Go compiles
+// every function as a loop), so the getters below call the host directly
+// instead of through a shared closure-taking helper.
+
+// fits reports a (buffer, capacity) -> length answer that was written; on
+// a value too long it grows the buffer for the retry.
+func fits(n int32) bool {
 	if int(n) > len(buf) {
 		buf = make([]byte, int(n)+64)
-		if n = f(unsafe.Pointer(&buf[0]), uint32(len(buf))); n < 0 || int(n) > len(buf) {
-			return nil, false
-		}
+		return false
+	}
+	return true
+}
+
+func base() (unsafe.Pointer, uint32) { return unsafe.Pointer(&buf[0]), uint32(len(buf)) }
+
+func got(n int32) ([]byte, bool) {
+	if n < 0 || int(n) > len(buf) {
+		return nil, false
 	}
 	return buf[:n], true
 }
@@ -79,31 +86,88 @@ func ResultBytes(b []byte) uint64 {
 
 // Method, Path, Query, Host and Src read the request view; Src is the
 // client address (after PROXY protocol) without the port.
-func Method() []byte { b, _ := read(reqMethod); return b }
-func Path() []byte   { b, _ := read(reqPath); return b }
-func Query() []byte  { b, _ := read(reqQuery); return b }
-func Host() []byte   { b, _ := read(reqHost); return b }
-func Src() []byte    { b, _ := read(reqSrc); return b }
+func Method() []byte {
+	n := reqMethod(base())
+	if !fits(n) {
+		n = reqMethod(base())
+	}
+	b, _ := got(n)
+	return b
+}
+
+func Path() []byte {
+	n := reqPath(base())
+	if !fits(n) {
+		n = reqPath(base())
+	}
+	b, _ := got(n)
+	return b
+}
+
+func Query() []byte {
+	n := reqQuery(base())
+	if !fits(n) {
+		n = reqQuery(base())
+	}
+	b, _ := got(n)
+	return b
+}
+
+func Host() []byte {
+	n := reqHost(base())
+	if !fits(n) {
+		n = reqHost(base())
+	}
+	b, _ := got(n)
+	return b
+}
+
+func Src() []byte {
+	n := reqSrc(base())
+	if !fits(n) {
+		n = reqSrc(base())
+	}
+	b, _ := got(n)
+	return b
+}
 
 // SSL reports whether the client connection is TLS.
 func SSL() bool { return reqSSL() == 1 }
 
 // Header returns the first value of the named request header.
 func Header(name string) ([]byte, bool) {
-	p, n := ptr(name)
-	return read(func(b unsafe.Pointer, c uint32) int32 { return reqHeader(p, n, b, c) })
+	p, l := ptr(name)
+	b, c := base()
+	n := reqHeader(p, l, b, c)
+	if !fits(n) {
+		b, c = base()
+		n = reqHeader(p, l, b, c)
+	}
+	return got(n)
 }
 
 // Cookie returns the value of the named request cookie.
 func Cookie(name string) ([]byte, bool) {
-	p, n := ptr(name)
-	return read(func(b unsafe.Pointer, c uint32) int32 { return reqCookie(p, n, b, c) })
+	p, l := ptr(name)
+	b, c := base()
+	n := reqCookie(p, l, b, c)
+	if !fits(n) {
+		b, c = base()
+		n = reqCookie(p, l, b, c)
+	}
+	return got(n)
 }
 
 // Fetch evaluates a HAProxy sample expression (docs/samples.md) such as
 // "req.hdr(host),lower". ok is false when there is no sample or the
 // expression does not compile.
 func Fetch(expr string) ([]byte, bool) {
-	p, n := ptr(expr)
-	return read(func(b unsafe.Pointer, c uint32) int32 { return reqFetch(p, n, b, c) })
+	p, l := ptr(expr)
+	b, c := base()
+	n := reqFetch(p, l, b, c)
+	if !fits(n) {
+		b, c = base()
+		n = reqFetch(p, l, b, c)
+	}
+	return got(n)
 }

@@ -1,0 +1,79 @@
+package wasm
+
+import (
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+)
+
+// BenchmarkChooseServerCanary is one choose_server call of canary.wasm
+// through core.Balancer.Pick, as the engine makes it (plain request: reads
+// the X-Canary header, the canary and uid cookies, the client address, the
+// shared table and five servers).
+func BenchmarkChooseServerCanary(b *testing.B) {
+	p := compileT(b, goPolicy(b, "canary"), time.Second)
+	sc := p.ServerChooser()
+	sc.Update(servers("s1", "canary1", "s2", "canary2", "s3"))
+	r := req("10.0.0.1:5000", "Host", "example.com", "User-Agent", "bench")
+	ctx := &core.PickContext{Req: r, Src: r.src.Addr()}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		if sc.Pick(ctx) == nil {
+			b.Fatal("no pick")
+		}
+	}
+}
+
+// BenchmarkChooseServerConst is the engine's floor: a hand-made module
+// answering a constant name (no host calls).
+func BenchmarkChooseServerConst(b *testing.B) {
+	p := compileT(b, writeModule(b, "s2", answering("choose_server", "s2")), time.Second)
+	sc := p.ServerChooser()
+	sc.Update(servers("s1", "s2"))
+	ctx := &core.PickContext{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if sc.Pick(ctx) == nil {
+			b.Fatal("no pick")
+		}
+	}
+}
+
+func BenchmarkCompileCanary(b *testing.B) {
+	path := goPolicy(b, "canary")
+	compileT(b, path, 0) // warm the compilation cache
+	b.ResetTimer()
+	for b.Loop() {
+		p, err := Compile(core.PolicySpec{Path: path})
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Close()
+	}
+}
+
+// BenchmarkChooseServerCanaryNoTermination is the same call without
+// wazero's termination guarantee (never in production: a runaway loop
+// could not be cut), to show what the guarantee costs.
+func BenchmarkChooseServerCanaryNoTermination(b *testing.B) {
+	ensureTermination = false
+	defer func() { ensureTermination = true }()
+	BenchmarkChooseServerCanary(b)
+}
+
+// BenchmarkChooseServerGoEmpty is a Go-built guest answering a constant:
+// the cost of entering and leaving the Go runtime.
+func BenchmarkChooseServerGoEmpty(b *testing.B) {
+	p := compileT(b, goGuest(b, "empty"), time.Second)
+	sc := p.ServerChooser()
+	sc.Update(servers("s1", "s2"))
+	ctx := &core.PickContext{}
+	b.ReportAllocs()
+	for b.Loop() {
+		if sc.Pick(ctx) == nil {
+			b.Fatal("no pick")
+		}
+	}
+}
