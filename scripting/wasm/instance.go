@@ -130,15 +130,16 @@ func (in *instance) reason(err error) string {
 	return scripting.ReasonError
 }
 
-// nearCap reports whether the instance's memory reached the cap (within
-// two pages: a failed grow asks for more than is left).
+// nearCap reports whether the instance's memory came close to the cap
+// (within an eighth of it: a failed grow asked for more than was left, and
+// a Go guest grows its heap in large steps).
 func (in *instance) nearCap() (near bool) {
 	defer func() {
 		if recover() != nil {
 			near = false
 		}
 	}()
-	return uint64(in.mem.Size())+2*65536 > in.p.memCap
+	return uint64(in.mem.Size()) > in.p.memCap-in.p.memCap/8
 }
 
 // reset forgets the call's inputs so a pooled instance pins nothing.
