@@ -104,8 +104,8 @@ func (c backendChooser) ChooseBackend(req core.Request) (name string, ok bool) {
 	if req != nil {
 		in.src = req.Src().Addr()
 	}
-	res, ok := p.invoke(eBackend, in)
-	if !ok {
+	res, called := p.invoke(eBackend, in)
+	if !called {
 		return "", false
 	}
 	if res == 0 {
