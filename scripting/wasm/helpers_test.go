@@ -1,6 +1,7 @@
 package wasm
 
 import (
+	"fmt"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -292,3 +293,5 @@ func servers(names ...string) []*core.Server {
 	}
 	return out
 }
+
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
