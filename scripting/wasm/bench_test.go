@@ -77,3 +77,42 @@ func BenchmarkChooseServerGoEmpty(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkInstantiateCanary is the price of one pooled instance of a
+// Go-built module (the Go runtime's start-up), paid at compile for every
+// slot and off the request path after a failure. It reports the linear
+// memory an instance starts with.
+func BenchmarkInstantiateCanary(b *testing.B) {
+	p := compileT(b, goPolicy(b, "canary"), time.Second)
+	b.ReportAllocs()
+	var mem uint32
+	for b.Loop() {
+		in, err := p.newInstance()
+		if err != nil {
+			b.Fatal(err)
+		}
+		mem = in.mem.Size()
+		in.close()
+	}
+	b.ReportMetric(float64(mem)/(1<<20), "MiB-memory")
+}
+
+// BenchmarkChooseServerCanaryParallel: callers on every CPU sharing the
+// pool, as the event loops do.
+func BenchmarkChooseServerCanaryParallel(b *testing.B) {
+	p := compileT(b, goPolicy(b, "canary"), time.Second)
+	sc := p.ServerChooser()
+	sc.Update(servers("s1", "canary1", "s2", "canary2", "s3"))
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		r := req("10.0.0.1:5000", "Host", "example.com")
+		ctx := &core.PickContext{Req: r, Src: r.src.Addr()}
+		for pb.Next() {
+			if sc.Pick(ctx) == nil {
+				b.Error("no pick")
+				return
+			}
+		}
+	})
+}
