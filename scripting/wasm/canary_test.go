@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/google/go-cmp/cmp"
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/scripting"
@@ -48,13 +49,22 @@ func TestCanaryChooseServer(t *testing.T) {
 			t.Errorf("%s: picked %q, want %s*", tt.name, got, tt.want)
 		}
 	}
-	// Stable: the same uid always lands on the same server.
-	r := req("10.0.0.9:1", "Cookie", "uid=42")
-	first := pick(r)
-	for range 20 {
-		if got := pick(r); got != first {
-			t.Fatalf("uid=42 moved from %s to %s", first, got)
+	// The split by uid is canary.lua's: varde.hash(uid) % 100 < 5, with
+	// varde.hash the low 32 bits of xxHash64.
+	for i := range 300 {
+		uid := fmt.Sprintf("u%d", i)
+		want := uint32(xxhash.Sum64String(uid))%100 < 5
+		got := strings.HasPrefix(pick(req("10.0.0.9:1", "Cookie", "uid="+uid)), "canary")
+		if got != want {
+			t.Errorf("uid=%s: canary %v, want %v", uid, got, want)
 		}
+	}
+	// Within a side, the least busy usable server.
+	pool[0].Active.Store(3)
+	pool[2].Active.Store(1)
+	pool[4].Active.Store(2)
+	if got := pick(req("10.0.0.1:1", "X-Canary", "never")); got != "s2" {
+		t.Errorf("least active of s1=3 s2=1 s3=2: %s", got)
 	}
 	share := func() int {
 		n := 0
@@ -68,13 +78,13 @@ func TestCanaryChooseServer(t *testing.T) {
 	if n := share(); n < 20 || n > 90 {
 		t.Errorf("default split sent %d of 1000 clients to canary, want about 5%%", n)
 	}
-	p.SharedTable().Set("canary_percent", "100", 0)
+	p.SetVar("percent", 100.0) // as the admin socket sets a number
 	if n := share(); n != 1000 {
-		t.Errorf("canary_percent=100 sent %d of 1000 to canary", n)
+		t.Errorf("percent=100 sent %d of 1000 to canary", n)
 	}
-	p.SharedTable().Set("canary_percent", "0", 0)
+	p.SharedTable().Set("percent", "0", 0)
 	if n := share(); n != 0 {
-		t.Errorf("canary_percent=0 sent %d of 1000 to canary", n)
+		t.Errorf("percent=0 sent %d of 1000 to canary", n)
 	}
 	// No usable canary: no opinion, counted as declined.
 	pool[1].SetHealth(core.HealthDown)

@@ -104,13 +104,13 @@ func TestEngineCanary(t *testing.T) {
 	}
 	// The loopback client is one address: the split puts it on one side,
 	// and canary_percent moves it.
-	p.SharedTable().Set("canary_percent", "100", 0)
+	p.SharedTable().Set("percent", "100", 0)
 	if got, _ := get(t, addr); got != "canary1" {
-		t.Errorf("canary_percent=100: %s", got)
+		t.Errorf("percent=100: %s", got)
 	}
-	p.SharedTable().Set("canary_percent", "0", 0)
+	p.SharedTable().Set("percent", "0", 0)
 	if got, _ := get(t, addr); got == "canary1" {
-		t.Errorf("canary_percent=0: %s", got)
+		t.Errorf("percent=0: %s", got)
 	}
 	if e := p.Stats().Entry("choose_server"); e.Calls.Load() != 32 || e.ErrorTotal() != 0 {
 		t.Errorf("calls %d errors %v", e.Calls.Load(), e.Errors())

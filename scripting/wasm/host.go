@@ -418,6 +418,8 @@ func sharedGet(in *instance, key []byte) ([]byte, bool) {
 		in.buf = append(in.buf[:0], x...)
 	case float64:
 		in.buf = strconv.AppendFloat(in.buf[:0], x, 'g', -1, 64)
+	case bool:
+		in.buf = strconv.AppendBool(in.buf[:0], x)
 	default:
 		return nil, false
 	}

@@ -254,6 +254,14 @@ func (p *Policy) Stats() *scripting.Stats { return p.stats }
 // SharedTable returns the policy's shared table.
 func (p *Policy) SharedTable() *scripting.SharedTable { return p.table }
 
+// Var reads the shared table (the admin socket's `show policy var`).
+func (p *Policy) Var(key string) (any, bool) { return p.table.Get(key) }
+
+// SetVar sets a shared-table value with no expiry; nil deletes (the admin
+// socket's `set policy var`). Strings, numbers (float64) and booleans
+// reach the module as text through shared_get.
+func (p *Policy) SetVar(key string, v any) bool { return p.table.Set(key, v, 0) }
+
 // Instances is the number of live instances (pooled or in a call).
 func (p *Policy) Instances() int64 { return p.live.Load() }
 

@@ -1,25 +1,27 @@
 //go:build wasip1
 
 // canary.wasm: send a share of users to the servers whose name starts with
-// "canary", the WASM twin of policies/canary.lua.
+// "canary"; the WASM twin of policies/canary.lua.
 //
 //   - `X-Canary: always` (header) or cookie `canary=always` -> canary;
-//     `X-Canary: never` or `canary=never` -> the others;
-//   - else a stable hash (xxHash64, computed by the host) of cookie `uid`, or of the client address
-//     when there is none, puts PERCENT % of users on canary. PERCENT is 5,
-//     or the shared-table value `canary_percent` (set through the admin
-//     socket) when it holds a number from 0 to 100.
+//     `X-Canary: never` (or cookie `canary=never`) -> the other servers;
+//   - else a stable hash of cookie `uid`, or of the client address when
+//     there is none, puts PERCENT % of users on canary: the low 32 bits of
+//     xxHash64 modulo 100, as canary.lua's varde.hash, so both split users
+//     alike. PERCENT is 5, or the shared-table value `percent` when it
+//     holds a number from 0 to 100 (`set policy var canary.wasm percent 20`
+//     on the admin socket).
 //
-// Within the chosen group the same hash picks a usable server, so a user
-// stays on one server while the pool is stable. When the group has no
-// usable server the policy has no opinion and the backend's algorithm
-// decides.
+// Within the chosen side the usable server with the fewest active
+// connections is chosen. When that side has no usable server the policy
+// has no opinion and the backend's algorithm decides.
 //
 // Build: make policies (GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared).
 package main
 
 import (
 	"bytes"
+	"strconv"
 
 	"github.com/varde-lb/varde/policies/wasm/varde"
 )
@@ -32,70 +34,54 @@ var prefix = []byte("canary")
 
 //go:wasmexport choose_server
 func chooseServer() uint64 {
-	key := stableKey()
-	want := forced()
-	if want == 0 {
-		want = 2
-		if int(key%100) < percent() {
-			want = 1
-		}
-	}
-	return pick(want == 1, key)
+	return pick(wantsCanary())
 }
 
-// forced is 1 (canary), 2 (not canary) or 0 (let the hash decide).
-func forced() int {
+func wantsCanary() bool {
 	v, ok := varde.Header("x-canary")
 	if !ok {
 		v, ok = varde.Cookie("canary")
 	}
 	switch {
 	case ok && bytes.EqualFold(v, []byte("always")):
-		return 1
+		return true
 	case ok && bytes.EqualFold(v, []byte("never")):
-		return 2
+		return false
 	}
-	return 0
-}
-
-func stableKey() uint64 {
-	if v, ok := varde.Cookie("uid"); ok && len(v) > 0 {
-		return varde.Hash(v)
+	key, ok := varde.Cookie("uid")
+	if !ok {
+		key = varde.Src()
 	}
-	return varde.Hash(varde.Src())
+	return int(uint32(varde.Hash(key))%100) < percent()
 }
 
 func percent() int {
-	v, ok := varde.Get("canary_percent")
+	v, ok := varde.Get("percent")
 	if !ok {
 		return defaultPercent
 	}
-	n := 0
-	for _, c := range v {
-		if c < '0' || c > '9' || n > 100 {
-			return defaultPercent
-		}
-		n = n*10 + int(c-'0')
-	}
-	if n > 100 {
+	n, err := strconv.ParseFloat(string(v), 64)
+	if err != nil || n < 0 || n > 100 {
 		return defaultPercent
 	}
-	return n
+	return int(n)
 }
 
-// usable lists the usable servers of the wanted group, in pool order.
-var usable []int
-
-func pick(canary bool, key uint64) uint64 {
+// pick returns the least busy usable server of the wanted side.
+func pick(canary bool) uint64 {
+	best := -1
 	servers := varde.List()
-	usable = usable[:0]
 	for i := range servers {
-		if servers[i].Usable && bytes.HasPrefix(servers[i].Name, prefix) == canary {
-			usable = append(usable, i)
+		s := &servers[i]
+		if !s.Usable || bytes.HasPrefix(s.Name, prefix) != canary {
+			continue
+		}
+		if best < 0 || s.Active < servers[best].Active {
+			best = i
 		}
 	}
-	if len(usable) == 0 {
+	if best < 0 {
 		return varde.NoOpinion
 	}
-	return varde.ResultBytes(servers[usable[key%uint64(len(usable))]].Name)
+	return varde.ResultBytes(servers[best].Name)
 }
