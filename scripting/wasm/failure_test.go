@@ -38,7 +38,7 @@ func TestFailureModes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			d := deadline
 			if tt.slow {
-				d = 2 * time.Second
+				d = 5 * time.Second
 			}
 			p := compileT(t, tt.module(t), d)
 			sc := p.ServerChooser()

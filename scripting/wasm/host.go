@@ -283,13 +283,15 @@ func reqFetch(in *instance, expr []byte) ([]byte, bool) {
 
 // serverRecord is the size of a server's fixed fields in the servers()
 // encoding (docs/wasm-abi.md), before its name.
-const serverRecord = 34
+const serverRecord = 42
 
 // serverList encodes every server of the call in one buffer, so a policy
 // reads the pool with one host call instead of several per server:
 // u32 count, then per server i64 active, i64 queue, i64 maxconn,
-// i32 weight, u8 up, u8 admin, u8 backup, u8 usable, u16 name length,
-// name; little-endian.
+// i64 rtime_us, i32 weight, u8 up, u8 admin, u8 backup, u8 usable,
+// u16 name length, name; little-endian. rtime_us is reserved for the
+// moving average of the response time and is 0: core.ServerView does not
+// carry it on this branch.
 func serverList(in *instance) ([]byte, bool) {
 	n := len(in.servers)
 	if in.judged != nil {
@@ -303,6 +305,7 @@ func serverList(in *instance) ([]byte, bool) {
 		b := binary.LittleEndian.AppendUint64(in.buf, uint64(v.Active))
 		b = binary.LittleEndian.AppendUint64(b, uint64(v.Queued))
 		b = binary.LittleEndian.AppendUint64(b, uint64(v.MaxConn))
+		b = binary.LittleEndian.AppendUint64(b, 0) // rtime_us, reserved
 		b = binary.LittleEndian.AppendUint32(b, uint32(v.Weight))
 		b = append(b, byte(b2i(v.Up)), byte(v.Admin), byte(b2i(v.Backup)), byte(b2i(usable)))
 		b = binary.LittleEndian.AppendUint16(b, uint16(min(len(v.Name), 0xffff)))
@@ -341,9 +344,7 @@ func (in *instance) server(i int32, v *core.ServerView) bool {
 	case i < 0 || int(i) >= len(in.servers):
 		return false
 	}
-	s := in.servers[i]
-	*v = core.ServerView{Name: s.Name, Weight: s.Weight(), Up: s.IsUp(), Admin: s.Admin(), Backup: s.Backup,
-		Active: s.Active.Load(), Queued: s.Queued.Load(), MaxConn: s.MaxConn()}
+	*v = in.servers[i].View()
 	return true
 }
 

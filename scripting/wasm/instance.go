@@ -116,16 +116,19 @@ func (in *instance) call(e int) (uint64, error) {
 	return in.stack[0], err
 }
 
-// reason classifies a failed call for Stats.
+// reason classifies a failed call for Stats. An instance at its memory
+// cap is reported as "memory" even when the deadline cut it: a guest
+// whose heap is full spends its time collecting, and the cap is what the
+// operator must look at.
 func (in *instance) reason(err error) string {
 	var ee *sys.ExitError
 	switch {
+	case in.nearCap() || bytes.Contains(in.out.b, []byte("out of memory")):
+		return scripting.ReasonMemory
 	case errors.Is(err, errTimeout) || in.fired.Load():
 		return scripting.ReasonTimeout
 	case errors.As(err, &ee) && ee.ExitCode() == sys.ExitCodeDeadlineExceeded:
 		return scripting.ReasonTimeout
-	case in.nearCap() || bytes.Contains(in.out.b, []byte("out of memory")):
-		return scripting.ReasonMemory
 	}
 	return scripting.ReasonError
 }

@@ -22,6 +22,9 @@ type Info struct {
 	Active  int64
 	Queue   int64
 	MaxConn int64
+	// RTimeUS is reserved for the server's moving average response time
+	// in µs; varde passes 0 until it measures one.
+	RTimeUS int64
 }
 
 var (
@@ -45,16 +48,18 @@ func List() []Info {
 	b := listBuf[:n]
 	count := int(binary.LittleEndian.Uint32(b))
 	b = b[4:]
-	for i := 0; i < count && len(b) >= 34; i++ {
-		nl := int(binary.LittleEndian.Uint16(b[32:]))
-		if len(b) < 34+nl {
+	const rec = 42 // fixed fields before the name (docs/wasm-abi.md)
+	for i := 0; i < count && len(b) >= rec; i++ {
+		nl := int(binary.LittleEndian.Uint16(b[40:]))
+		if len(b) < rec+nl {
 			break
 		}
-		list = append(list, Info{Index: Server(i), Name: b[34 : 34+nl],
+		list = append(list, Info{Index: Server(i), Name: b[rec : rec+nl],
 			Active: int64(binary.LittleEndian.Uint64(b)), Queue: int64(binary.LittleEndian.Uint64(b[8:])),
-			MaxConn: int64(binary.LittleEndian.Uint64(b[16:])), Weight: int(int32(binary.LittleEndian.Uint32(b[24:]))),
-			Up: b[28] == 1, Admin: int(b[29]), Backup: b[30] == 1, Usable: b[31] == 1})
-		b = b[34+nl:]
+			MaxConn: int64(binary.LittleEndian.Uint64(b[16:])), RTimeUS: int64(binary.LittleEndian.Uint64(b[24:])),
+			Weight: int(int32(binary.LittleEndian.Uint32(b[32:]))),
+			Up:     b[36] == 1, Admin: int(b[37]), Backup: b[38] == 1, Usable: b[39] == 1})
+		b = b[rec+nl:]
 	}
 	return list
 }
