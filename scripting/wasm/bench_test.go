@@ -1,6 +1,8 @@
 package wasm
 
 import (
+	"io"
+	"net/http"
 	"testing"
 	"time"
 
@@ -115,4 +117,35 @@ func BenchmarkChooseServerCanaryParallel(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkEngineGET is a keep-alive GET through the real engine to
+// loopback backends, the backend balanced by roundrobin alone and with
+// canary.wasm's choose_server in front of it: the per-request price of a
+// WASM policy (the backends and client dominate; the figures are noisy on
+// a shared machine).
+func BenchmarkEngineGET(b *testing.B) {
+	for _, withPolicy := range []bool{false, true} {
+		name := "roundrobin"
+		if withPolicy {
+			name = "canary.wasm"
+		}
+		b.Run(name, func(b *testing.B) {
+			var sc core.Balancer
+			if withPolicy {
+				sc = compileT(b, goPolicy(b, "canary"), 0).ServerChooser()
+			}
+			_, addr := engineWith(b, nil, sc, nil)
+			c := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 1}}
+			b.ResetTimer()
+			for b.Loop() {
+				resp, err := c.Get("http://" + addr + "/")
+				if err != nil {
+					b.Fatal(err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		})
+	}
 }

@@ -22,7 +22,7 @@ import (
 // real backends on loopback: each request must reach what the module
 // chose, and a module that fails must cost no request.
 
-func loopbackBackend(t *testing.T, name string) string {
+func loopbackBackend(t testing.TB, name string) string {
 	t.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Server", name)
@@ -34,7 +34,7 @@ func loopbackBackend(t *testing.T, name string) string {
 
 // engineWith runs a frontend "fe" to backend "be" (servers s1, s2,
 // canary1) and backend "special" (server sp1), with the given policies.
-func engineWith(t *testing.T, fe core.BackendChooser, server core.Balancer, sticky core.Stickiness) (*proxy.Engine, string) {
+func engineWith(t testing.TB, fe core.BackendChooser, server core.Balancer, sticky core.Stickiness) (*proxy.Engine, string) {
 	t.Helper()
 	tm := proxy.Timeouts{Connect: time.Second, Server: 5 * time.Second}
 	be := &proxy.BackendConfig{Name: "be", Mode: proxy.ModeHTTP, Retries: -1, Timeouts: tm,

@@ -33,10 +33,21 @@ func (p *Policy) fail(e int, reason string, err error) {
 	p.elog.Report(p.name, entryNames[e], reason, err)
 }
 
-// take gets an instance, counting a failure to build one.
+var errClosed = errors.New("policy closed")
+
+// take gets an instance, counting a failure to build one. Every instance
+// taken goes back through put or discard, which end the caller's stay in
+// inflight.
 func (p *Policy) take(e int) *instance {
+	p.inflight.Add(1)
+	if p.closed.Load() {
+		p.inflight.Add(-1)
+		p.fail(e, scripting.ReasonError, errClosed)
+		return nil
+	}
 	in, err := p.pool.get()
 	if err != nil {
+		p.inflight.Add(-1)
 		p.fail(e, scripting.ReasonError, err)
 		return nil
 	}

@@ -80,7 +80,7 @@ func TestFailureModes(t *testing.T) {
 // TestRecoversAfterFailure: the same policy answers again once a failed
 // instance was dropped (hog answers "s1" for any other path).
 func TestRecoversAfterFailure(t *testing.T) {
-	p := compileT(t, goGuest(t, "hog"), 5*time.Millisecond)
+	p := compileT(t, goGuest(t, "hog"), time.Second)
 	sc := p.ServerChooser()
 	sc.Update(servers("s1", "s2"))
 	for _, path := range []string{"/p", "/", "/s", "/", "/a", "/"} {

@@ -101,6 +101,9 @@ type Policy struct {
 	pool   pool
 	live   atomic.Int64 // instances alive, for tests and `show policies`
 	closed atomic.Bool
+	// inflight counts callers between take and put/discard, so that Close
+	// releases the runtime only once no call can still touch it.
+	inflight atomic.Int64
 
 	servers atomic.Pointer[[]*core.Server] // choose_server's pool (Update)
 }
@@ -283,6 +286,13 @@ func (p *Policy) Entries() []string {
 func (p *Policy) Close() error {
 	if p.closed.Swap(true) {
 		return nil
+	}
+	p.pool.drain()
+	p.pool.refills.Wait()
+	// Calls in flight end within their deadline; wait for them (bounded,
+	// in case a caller is stuck outside the module).
+	for end := time.Now().Add(p.timeout + time.Second); p.inflight.Load() > 0 && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
 	}
 	p.pool.drain()
 	err := p.rt.Close(context.Background())

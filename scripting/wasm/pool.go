@@ -1,7 +1,7 @@
 package wasm
 
 import (
-	"fmt"
+	"sync"
 	"sync/atomic"
 )
 
@@ -14,8 +14,11 @@ type pool struct {
 	p     *Policy
 	slots []atomic.Pointer[instance]
 	next  atomic.Uint32
-	// refilling is set while a goroutine replaces dropped instances.
+	// refilling is set while a goroutine replaces dropped instances;
+	// refills lets Close wait for it (wazero must not close a runtime
+	// while an instance of it is starting).
 	refilling atomic.Bool
+	refills   sync.WaitGroup
 }
 
 // init fills every slot, so compile fails on a module that cannot start
@@ -41,13 +44,17 @@ func (pl *pool) get() (*instance, error) {
 			return in, nil
 		}
 	}
-	if pl.p.closed.Load() {
-		return nil, fmt.Errorf("policy closed")
-	}
 	return pl.p.newInstance()
 }
 
+// put returns a caller's instance (see Policy.take).
 func (pl *pool) put(in *instance) {
+	defer pl.p.inflight.Add(-1)
+	pl.store(in)
+}
+
+// store pools in, or closes it when the pool is full or closed.
+func (pl *pool) store(in *instance) {
 	in.reset()
 	if !pl.p.closed.Load() {
 		for i := range pl.slots {
@@ -68,21 +75,24 @@ func (pl *pool) put(in *instance) {
 // A replacement is built off the request path, so the next caller does not
 // pay a Go guest's start-up (milliseconds).
 func (pl *pool) discard(in *instance) {
+	defer pl.p.inflight.Add(-1)
 	in.close()
 	if pl.refilling.CompareAndSwap(false, true) {
+		pl.refills.Add(1)
 		go pl.refill()
 	}
 }
 
 // refill builds instances until no slot is empty or the policy closes.
 func (pl *pool) refill() {
+	defer pl.refills.Done()
 	defer pl.refilling.Store(false)
 	for !pl.p.closed.Load() && pl.empty() {
 		in, err := pl.p.newInstance()
 		if err != nil {
 			return // the next get tries again and reports it
 		}
-		pl.put(in)
+		pl.store(in)
 	}
 }
 
