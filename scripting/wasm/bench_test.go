@@ -125,12 +125,13 @@ func BenchmarkChooseServerCanaryParallel(b *testing.B) {
 // WASM policy (the backends and client dominate; the figures are noisy on
 // a shared machine).
 func BenchmarkEngineGET(b *testing.B) {
-	for _, withPolicy := range []bool{false, true} {
-		name := "roundrobin"
-		if withPolicy {
-			name = "canary.wasm"
-		}
+	for _, name := range []string{"roundrobin", "canary.wasm", "canary.wasm-no-termination"} {
+		withPolicy := name != "roundrobin"
 		b.Run(name, func(b *testing.B) {
+			if name == "canary.wasm-no-termination" { // measurement only
+				ensureTermination = false
+				defer func() { ensureTermination = true }()
+			}
 			var sc core.Balancer
 			if withPolicy {
 				sc = compileT(b, goPolicy(b, "canary"), 0).ServerChooser()
