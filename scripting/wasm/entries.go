@@ -10,10 +10,10 @@ import (
 	"github.com/varde-lb/varde/scripting"
 )
 
-// invoke takes an instance, lets set fill the call's inputs, runs entry e
-// and returns the instance with its raw result for the caller to read and
-// then put back. On failure the reason is counted and logged, the instance
-// dropped, and ok is false: the caller declines.
+// invoke runs entry e on an instance whose inputs the caller filled and
+// returns the raw result; the caller reads it and puts the instance back.
+// On failure the reason is counted and logged, the instance dropped, and
+// ok is false: the caller declines.
 func (p *Policy) invoke(e int, in *instance) (res uint64, ok bool) {
 	start := time.Now()
 	res, err := in.call(e)

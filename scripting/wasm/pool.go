@@ -71,9 +71,9 @@ func (pl *pool) store(in *instance) {
 }
 
 // discard drops an instance whose call failed: its state is unknown (a
-// trap mid-update, a closed module after a timeout).
-// A replacement is built off the request path, so the next caller does not
-// pay a Go guest's start-up (milliseconds).
+// trap mid-update, a closed module after a timeout). A replacement is
+// built off the request path, so the next caller does not pay a Go guest's
+// start-up (milliseconds).
 func (pl *pool) discard(in *instance) {
 	defer pl.p.inflight.Add(-1)
 	in.close()
