@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 4s
 TESTFLAGS ?=
 
-.PHONY: all build test test-unit deps demo bench bench-vip fuzz fuzz-smoke lint clean
+.PHONY: all build test test-unit deps demo bench bench-vip fuzz fuzz-smoke lint clean policies
 
 all: build
 
@@ -31,6 +31,15 @@ test: deps
 	# The engine again with its goroutine lane (what runs off Linux).
 	VARDE_LOOPS=0 $(GO) test -race -count=1 -timeout 5m $(TESTFLAGS) ./core/proxy/ ./core/admin/
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# policies builds the WASM example policies from their Go sources
+# (policies/wasm/*, GOOS=wasip1 reactor modules) into policies/NAME.wasm.
+WASM_POLICIES := canary leastconn
+policies:
+	@for p in $(WASM_POLICIES); do \
+		(cd policies/wasm && GOOS=wasip1 GOARCH=wasm $(GO) build -trimpath -buildmode=c-shared -o ../$$p.wasm ./$$p) || exit 1; \
+		echo "policies/$$p.wasm"; \
+	done
 
 test-unit:
 	$(GO) test -short -count=1 ./...

@@ -1,0 +1,3 @@
+module github.com/varde-lb/varde/policies/wasm
+
+go 1.26.0
