@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // Reasons a policy call's verdict was not used. They are the `reason` label
@@ -174,4 +176,17 @@ func (l *ErrorLog) Report(policy, entry, reason string, err error) {
 	l.mu.Unlock()
 	l.Log.Warn("policy failed, built-in decided", "policy", policy, "entry", entry,
 		"reason", reason, "err", err, "suppressed_since_last", n)
+}
+
+// PolicyStats returns every entry point's counters (core.PolicyStatser).
+func (s *Stats) PolicyStats() []core.PolicyEntryStats {
+	var out []core.PolicyEntryStats
+	for _, name := range s.Names() {
+		e := s.Entry(name)
+		out = append(out, core.PolicyEntryStats{
+			Policy: s.Policy, Proxy: s.Proxy, Engine: s.Engine, Entry: name,
+			Calls: e.Calls.Load(), Declined: e.Declined.Load(), Errors: e.Errors(), P99: e.P99(),
+		})
+	}
+	return out
 }

@@ -1,0 +1,99 @@
+package lua
+
+import (
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/varde-lb/varde/core"
+)
+
+// poolSnap is the pool choose_server sees (Update), with its servers by
+// name for checking the verdict.
+type poolSnap struct {
+	servers []*core.Server
+	byName  map[string]*core.Server
+}
+
+// installServerMeta registers the metatable of server userdata: fields are
+// read live from the core.Server when the script asks, so an unread field
+// costs nothing.
+func (st *state) installServerMeta() {
+	L := st.L
+	mt := L.NewTypeMetatable("varde.server")
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		ud := L.CheckUserData(1)
+		s, _ := ud.Value.(*core.Server)
+		if s == nil {
+			L.Push(lua.LNil)
+			return 1
+		}
+		L.Push(serverField(s.View(), L.CheckString(2)))
+		return 1
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("servers are read-only")
+		return 0
+	}))
+}
+
+// serverField is one field of a server as scripts see it.
+func serverField(v core.ServerView, key string) lua.LValue {
+	switch key {
+	case "name":
+		return lua.LString(v.Name)
+	case "backend":
+		return lua.LString(v.Backend)
+	case "weight":
+		return lua.LNumber(v.Weight)
+	case "up":
+		return lua.LBool(v.Up)
+	case "admin":
+		return lua.LString(v.Admin.String())
+	case "backup":
+		return lua.LBool(v.Backup)
+	case "active":
+		return lua.LNumber(v.Active)
+	case "queue":
+		return lua.LNumber(v.Queued)
+	case "maxconn":
+		return lua.LNumber(v.MaxConn)
+	case "rtime":
+		return lua.LNumber(float64(v.RTime) / 1e6) // milliseconds
+	}
+	return lua.LNil
+}
+
+// serverFields lists what serverField answers, for tables built from a view.
+var serverFields = []string{"name", "backend", "weight", "up", "admin", "backup", "active", "queue", "maxconn", "rtime"}
+
+// pushServers pushes the list of the current pool, rebuilt only when the
+// pool changed since this state last built it.
+func (st *state) pushServers(snap *poolSnap) {
+	if st.srvSnap != snap || st.srvList == nil {
+		L := st.L
+		if st.srvUD == nil {
+			st.srvUD = map[string]*lua.LUserData{}
+		}
+		t := L.CreateTable(len(snap.servers), 0)
+		mt := L.GetTypeMetatable("varde.server")
+		for i, s := range snap.servers {
+			ud := st.srvUD[s.Name]
+			if ud == nil || ud.Value != s {
+				ud = L.NewUserData()
+				ud.Value, ud.Metatable = s, mt
+				st.srvUD[s.Name] = ud
+			}
+			t.RawSetInt(i+1, ud)
+		}
+		st.srvList, st.srvSnap = t, snap
+	}
+	st.L.Push(st.srvList)
+}
+
+// viewTable is a plain table of a server view (health's server argument).
+func viewTable(L *lua.LState, v core.ServerView) *lua.LTable {
+	t := L.CreateTable(0, len(serverFields))
+	for _, f := range serverFields {
+		t.RawSetString(f, serverField(v, f))
+	}
+	return t
+}
