@@ -65,11 +65,10 @@ type Policy struct {
 	servers map[string]bool
 	exprs   exprCache
 
-	pool   sync.Pool
-	closed atomic.Bool
-	// lastVerdict is the last choose_backend/choose_server verdict, for the
-	// policy.verdict sample fetch.
+	pool     sync.Pool
+	closed   atomic.Bool
 	poolSnap atomic.Pointer[poolSnap]
+	hook     func(entry, reason string, err error)
 }
 
 // Compile reads and compiles spec.Path; it is the engine's
@@ -204,3 +203,7 @@ func (p *Policy) HealthJudge() core.HealthJudge {
 	}
 	return healthJudge{p}
 }
+
+// SetErrorHook makes every failed call also reported to h (`varde policy
+// test` shows the script's error with its line). Set it before calls.
+func (p *Policy) SetErrorHook(h func(entry, reason string, err error)) { p.hook = h }

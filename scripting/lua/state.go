@@ -41,6 +41,7 @@ func (p *Policy) newState() (*state, error) {
 	L.SetContext(st.dl)
 	st.installReq()
 	st.installServerMeta()
+	st.installHelpers()
 	L.SetGlobal("shared", L.NewTable()) // filled by bindShared
 	L.Push(L.NewFunctionFromProto(p.proto))
 	st.dl.arm(loadTimeout)
@@ -139,6 +140,9 @@ func (p *Policy) fail(i int, reason string, err error) {
 		e.Error(reason)
 	}
 	p.errlog.Report(p.name, entryNames[i], reason, err)
+	if p.hook != nil {
+		p.hook(entryNames[i], reason, err)
+	}
 }
 
 // declined counts a call that returned nil.
