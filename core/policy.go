@@ -197,3 +197,13 @@ func CompilePolicy(spec PolicySpec) (Policy, error) {
 	}
 	return c(spec)
 }
+
+// PolicyVars is implemented by policies with a shared table the admin
+// socket may read and set (`set policy var FILE KEY VALUE`): a blue/green
+// switch, a maintenance flag, a canary percentage. Values are strings,
+// numbers (float64) or booleans; nil deletes.
+type PolicyVars interface {
+	Var(key string) (any, bool)
+	SetVar(key string, v any) bool
+	VarKeys() []string
+}

@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"sort"
 	"sync"
 	"time"
 )
@@ -176,4 +177,17 @@ func (ts *Tables) Lookup(path string) *SharedTable {
 		return r.t
 	}
 	return nil
+}
+
+// Keys lists the keys that have not expired, sorted.
+func (t *SharedTable) Keys() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expireLocked()
+	out := make([]string, 0, len(t.m))
+	for k := range t.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

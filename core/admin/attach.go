@@ -186,6 +186,9 @@ func (a *Attached) serveStats(o AttachOptions) error {
 	if err := stats.Register(reg, a.Source, a.Health); err != nil {
 		return err
 	}
+	if err := reg.Register(policyCollector{o.Engine.Policies()}); err != nil {
+		return err
+	}
 	e.SetServiceHandler("prometheus-exporter", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
 	return nil
 }
@@ -204,7 +207,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions}
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies()}
 		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", ss.Pos, err)
@@ -483,6 +486,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 		if extra != nil {
 			snap.Extra = extra()
 		}
+		snap.Extra = append(snap.Extra, policyExtras(e.Policies())...)
 		return snap
 	})
 }

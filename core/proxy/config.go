@@ -52,7 +52,7 @@ type Config struct {
 	Backends  []*BackendConfig
 	// Policies are every compiled `policy` of the configuration, plugged
 	// into the sections below; closed with the engine's generation.
-	Policies []core.Policy
+	Policies []LoadedPolicy
 	// Sink receives one record per transaction; nil discards.
 	Sink logrec.Sink
 }

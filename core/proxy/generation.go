@@ -37,7 +37,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	e, err := New(pcfg, g.Opts.Logger)
 	if err != nil {
 		for _, p := range pcfg.Policies {
-			p.Close()
+			p.Policy.Close()
 		}
 		d.Add(locateBuildError(c, err))
 		return nil

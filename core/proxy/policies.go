@@ -3,7 +3,6 @@ package proxy
 import (
 	"fmt"
 	"sort"
-	"strings"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
@@ -21,12 +20,21 @@ type compiledPolicy struct {
 	pol  core.Policy
 }
 
+// LoadedPolicy is a compiled `policy` line with where it comes from, for
+// the admin socket and the stats page.
+type LoadedPolicy struct {
+	File   string // as written on the policy line
+	Path   string // resolved
+	Proxy  string
+	Policy core.Policy
+}
+
 // policySet compiles each section's policies once and keeps every one
 // compiled, so that a failed preparation can close them all.
 type policySet struct {
 	bySection map[*config.Proxy][]compiledPolicy
 	errs      map[*config.Proxy]bool
-	all       []core.Policy
+	all       []LoadedPolicy
 }
 
 func newPolicySet() *policySet {
@@ -36,7 +44,7 @@ func newPolicySet() *policySet {
 // closeAll closes every compiled policy (a refused generation).
 func (ps *policySet) closeAll() {
 	for _, p := range ps.all {
-		p.Close()
+		p.Policy.Close()
 	}
 	ps.all = nil
 }
@@ -56,7 +64,7 @@ func (ps *policySet) of(p *config.Proxy, known []string, d *diag.List) ([]compil
 			ok = false
 			continue
 		}
-		ps.all = append(ps.all, pol)
+		ps.all = append(ps.all, LoadedPolicy{File: pl.File, Path: pl.Path, Proxy: p.Name, Policy: pol})
 		if err := checkEntries(p, pl, pol, out); err != nil {
 			d.Errorf(pl.Pos, "policy", "", "%v", err)
 			ok = false
@@ -147,24 +155,14 @@ func knownOfMode(known map[string]Mode, m Mode) []string {
 }
 
 // Policies lists the compiled policies of the engine's configuration.
-func (e *Engine) Policies() []core.Policy { return e.cfg.Policies }
+func (e *Engine) Policies() []LoadedPolicy { return e.cfg.Policies }
 
 // ClosePolicies closes the policies of the engine's configuration; the
 // generation calls it when the engine is dropped or stopped.
 func (e *Engine) ClosePolicies() {
 	for _, p := range e.cfg.Policies {
-		p.Close()
+		p.Policy.Close()
 	}
-}
-
-// PolicyName is the file name a policy is known by in `show policies`.
-func PolicyName(p core.Policy) string {
-	if s, ok := p.(core.PolicyStatser); ok {
-		if st := s.PolicyStats(); len(st) > 0 {
-			return st[0].Policy
-		}
-	}
-	return strings.TrimSpace(fmt.Sprint(p))
 }
 
 // HealthJudge is the backend's health policy, nil when none.

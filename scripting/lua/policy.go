@@ -207,3 +207,12 @@ func (p *Policy) HealthJudge() core.HealthJudge {
 // SetErrorHook makes every failed call also reported to h (`varde policy
 // test` shows the script's error with its line). Set it before calls.
 func (p *Policy) SetErrorHook(h func(entry, reason string, err error)) { p.hook = h }
+
+// Var implements core.PolicyVars.
+func (p *Policy) Var(key string) (any, bool) { return p.shared.Get(key) }
+
+// SetVar implements core.PolicyVars (no expiry; nil deletes).
+func (p *Policy) SetVar(key string, v any) bool { return p.shared.Set(key, v, 0) }
+
+// VarKeys implements core.PolicyVars.
+func (p *Policy) VarKeys() []string { return p.shared.Keys() }
