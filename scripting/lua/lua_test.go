@@ -297,3 +297,48 @@ func TestCompileCloseCycles(t *testing.T) {
 		t.Error("shared table still held after the last Close")
 	}
 }
+
+// TestConcurrentCalls runs entry points from many goroutines while the
+// pool changes and some calls time out (go test -race).
+func TestConcurrentCalls(t *testing.T) {
+	p := mustCompile(t, `
+function choose_server(req, servers)
+  if req:header("x-slow") then while true do end end
+  shared.incr("n", 1, 60)
+  return servers[1 + varde.hash(req.path) % #servers].name
+end
+function choose_backend(req) return req:fetch("req.hdr(host)") end`, core.PolicySpec{Timeout: 2 * time.Millisecond})
+	all := servers("a", "b", "c")
+	sc, bc := p.ServerChooser(), p.BackendChooser()
+	sc.Update(all)
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 200; i++ {
+				hdrs := []string{"Host: h" + string(rune('0'+g))}
+				if i%50 == 0 {
+					hdrs = append(hdrs, "X-Slow: 1")
+				}
+				req := acltest.New("GET", "/p"+string(rune('a'+i%26)), hdrs...)
+				sc.Pick(&core.PickContext{Req: req})
+				if b, ok := bc.ChooseBackend(req); !ok || b != "h"+string(rune('0'+g)) {
+					t.Errorf("choose_backend = %q %v", b, ok)
+					return
+				}
+				if i%20 == 0 {
+					sc.Update(all[:2+i%2])
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+	e := p.stats.Entry(EntryChooseServer)
+	// 16 loops time out; on a loaded machine (or under -race) an ordinary
+	// call may exceed 2 ms too, never fewer.
+	if e.Calls.Load() != 800 || e.Errors()[scripting.ReasonTimeout] < 16 {
+		t.Errorf("calls %d, timeouts %d; want 800, >= 16", e.Calls.Load(), e.Errors()[scripting.ReasonTimeout])
+	}
+}
