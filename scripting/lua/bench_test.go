@@ -87,3 +87,15 @@ func BenchmarkHealth(b *testing.B) {
 }
 
 var _ = lua.LNil
+
+// BenchmarkNewState is what a state costs when the pool must make one
+// (first use on a P, or after two garbage collections without use).
+func BenchmarkNewState(b *testing.B) {
+	p := mustCompile(b, canaryLike, core.PolicySpec{})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if _, err := p.newState(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
