@@ -18,9 +18,12 @@
 
 local PERCENT = 5
 
-local function is_canary(name)
-  return name:sub(1, 6) == "canary"
-end
+-- server name -> is it a canary server (names are few; computed once)
+local canary_name = setmetatable({}, { __index = function(t, name)
+  local v = name:sub(1, 6) == "canary"
+  t[name] = v
+  return v
+end })
 
 local function wants_canary(req)
   local h = req:header("x-canary")
@@ -39,7 +42,7 @@ function choose_server(req, servers)
   local want = wants_canary(req)
   local best, best_active
   for _, s in ipairs(servers) do
-    if is_canary(s.name) == want then
+    if canary_name[s.name] == want then
       local a = s.active
       if best == nil or a < best_active then
         best, best_active = s.name, a

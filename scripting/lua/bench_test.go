@@ -1,6 +1,7 @@
 package lua
 
 import (
+	"os"
 	"testing"
 
 	lua "github.com/yuin/gopher-lua"
@@ -97,5 +98,35 @@ func BenchmarkNewState(b *testing.B) {
 		if _, err := p.newState(); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkCanaryPolicy is policies/canary.lua's choose_server over two
+// servers, as in `varde-bench -policy`.
+func BenchmarkCanaryPolicy(b *testing.B) {
+	src, err := os.ReadFile("../../policies/canary.lua")
+	if err != nil {
+		b.Fatal(err)
+	}
+	p := mustCompile(b, string(src), core.PolicySpec{})
+	sc := p.ServerChooser()
+	sc.Update(servers("n1", "n2"))
+	ctx := &core.PickContext{Req: acltest.New("GET", "/", "Host: bench")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		sc.Pick(ctx)
+	}
+}
+
+// BenchmarkEmptyCall is the fixed cost of a call: pool, deadline, PCall,
+// pushing req and the cached servers list.
+func BenchmarkEmptyCall(b *testing.B) {
+	p := mustCompile(b, `function choose_server(req, servers) return nil end`, core.PolicySpec{})
+	sc := p.ServerChooser()
+	sc.Update(servers("n1", "n2"))
+	ctx := &core.PickContext{Req: acltest.New("GET", "/")}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		sc.Pick(ctx)
 	}
 }

@@ -14,8 +14,9 @@ import (
 // reqView is what `req` shows a script: the sanitised request, or in mode
 // tcp only the client address.
 type reqView struct {
-	r   core.Request // nil in mode tcp
-	src netip.AddrPort
+	r      core.Request // nil in mode tcp
+	src    netip.AddrPort
+	srcVal lua.LValue // req.src, built on first use in a call
 }
 
 // installReq creates the state's one req userdata; calls point it at their
@@ -61,10 +62,13 @@ func (st *state) reqField(key string) lua.LValue {
 	r := st.rv.r
 	switch key {
 	case "src":
-		if !st.rv.src.IsValid() {
-			return lua.LNil
+		if st.rv.srcVal == nil {
+			st.rv.srcVal = lua.LNil
+			if st.rv.src.IsValid() {
+				st.rv.srcVal = lua.LString(st.rv.src.Addr().Unmap().String())
+			}
 		}
-		return lua.LString(st.rv.src.Addr().Unmap().String())
+		return st.rv.srcVal
 	case "ssl":
 		return lua.LBool(r != nil && r.TLS())
 	}

@@ -21,18 +21,49 @@ func (st *state) installServerMeta() {
 	mt := L.NewTypeMetatable("varde.server")
 	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
 		ud := L.CheckUserData(1)
-		s, _ := ud.Value.(*core.Server)
-		if s == nil {
+		r, _ := ud.Value.(*srvRef)
+		if r == nil {
 			L.Push(lua.LNil)
 			return 1
 		}
-		L.Push(serverField(s.View(), L.CheckString(2)))
+		L.Push(r.field(L.CheckString(2)))
 		return 1
 	}))
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("servers are read-only")
 		return 0
 	}))
+}
+
+// srvRef is a server of the servers list, with its name already boxed
+// (the field scripts read most).
+type srvRef struct {
+	s    *core.Server
+	name lua.LValue
+}
+
+// field reads one field live from the server; only what is asked is read.
+func (r *srvRef) field(key string) lua.LValue {
+	s := r.s
+	switch key {
+	case "name":
+		return r.name
+	case "active":
+		return lua.LNumber(s.Active.Load())
+	case "weight":
+		return lua.LNumber(s.Weight())
+	case "rtime":
+		return lua.LNumber(float64(s.RTime.Load()) / 1e6)
+	case "maxconn":
+		return lua.LNumber(s.MaxConn())
+	case "queue":
+		return lua.LNumber(s.Queued.Load())
+	case "up":
+		return lua.LBool(s.IsUp())
+	case "backup":
+		return lua.LBool(s.Backup)
+	}
+	return serverField(s.View(), key)
 }
 
 // serverField is one field of a server as scripts see it.
@@ -77,9 +108,9 @@ func (st *state) pushServers(snap *poolSnap) {
 		mt := L.GetTypeMetatable("varde.server")
 		for i, s := range snap.servers {
 			ud := st.srvUD[s.Name]
-			if ud == nil || ud.Value != s {
+			if r, _ := udRef(ud); r == nil || r.s != s {
 				ud = L.NewUserData()
-				ud.Value, ud.Metatable = s, mt
+				ud.Value, ud.Metatable = &srvRef{s: s, name: lua.LString(s.Name)}, mt
 				st.srvUD[s.Name] = ud
 			}
 			t.RawSetInt(i+1, ud)
@@ -96,4 +127,12 @@ func viewTable(L *lua.LState, v core.ServerView) *lua.LTable {
 		t.RawSetString(f, serverField(v, f))
 	}
 	return t
+}
+
+func udRef(ud *lua.LUserData) (*srvRef, bool) {
+	if ud == nil {
+		return nil, false
+	}
+	r, ok := ud.Value.(*srvRef)
+	return r, ok
 }
