@@ -1,11 +1,9 @@
 package lua
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -28,6 +26,7 @@ type state struct {
 	sctx sample.Ctx
 	scr  []byte
 
+	calls   uint32 // calls made in this state, for sampling call times
 	srvSnap *poolSnap
 	srvList *lua.LTable
 	srvUD   map[string]*lua.LUserData
@@ -95,14 +94,28 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 		p.fail(i, scripting.ReasonError, errors.New("no Lua state (policy closed or failed to load)"))
 		return nil, false
 	}
-	start := time.Now()
-	keep := true
+	// One call in timeEvery is timed (see scripting.Entry.Sample); a cut
+	// call is recorded at its timeout.
+	st.calls++
+	var start time.Time
+	timed := st.calls%timeEvery == 0
+	if timed {
+		start = time.Now()
+	}
+	keep, cut := true, false
 	defer func() {
 		if r := recover(); r != nil {
 			keep, ok = false, false
 			p.fail(i, scripting.ReasonPanic, fmt.Errorf("%v", r))
 		}
-		p.ent[i].Observe(time.Since(start))
+		e := p.ent[i]
+		e.Calls.Add(1)
+		switch {
+		case cut:
+			e.Sample(p.timeout)
+		case timed:
+			e.Sample(time.Since(start))
+		}
 		if keep {
 			p.pool.Put(st)
 		}
@@ -117,7 +130,7 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 		reason := scripting.ReasonError
 		switch msg := err.Error(); {
 		case fired:
-			reason, keep = scripting.ReasonTimeout, false
+			reason, keep, cut = scripting.ReasonTimeout, false, true
 			err = fmt.Errorf("%s: %s exceeded its %v deadline", p.name, entryNames[i], p.timeout)
 		case strings.Contains(msg, "sandbox") || strings.Contains(msg, "stack overflow") || strings.Contains(msg, "registry overflow"):
 			reason, keep = scripting.ReasonMemory, false
@@ -134,6 +147,9 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 	return v, true
 }
 
+// timeEvery is how often a call is timed for the p99 (1 in 8).
+const timeEvery = 8
+
 // fail counts and logs a call whose verdict the built-in replaces.
 func (p *Policy) fail(i int, reason string, err error) {
 	if e := p.ent[i]; e != nil {
@@ -147,67 +163,3 @@ func (p *Policy) fail(i int, reason string, err error) {
 
 // declined counts a call that returned nil.
 func (p *Policy) declined(i int) { p.ent[i].Declined.Add(1) }
-
-// deadline is the context a state's VM polls before every instruction
-// (gopher-lua's SetContext). One per state, reused by every call: arming
-// resets a timer, disarming stops it, and the channel is replaced only
-// after it fired, so a call costs no allocation.
-type deadline struct {
-	mu    sync.Mutex
-	ch    chan struct{}
-	t     *time.Timer
-	at    time.Time
-	armed bool
-	fired bool
-}
-
-func newDeadline() *deadline {
-	d := &deadline{ch: make(chan struct{})}
-	d.t = time.AfterFunc(time.Hour, d.fire)
-	d.t.Stop()
-	return d
-}
-
-func (d *deadline) arm(timeout time.Duration) {
-	d.mu.Lock()
-	d.at, d.armed = time.Now().Add(timeout), true
-	d.mu.Unlock()
-	d.t.Reset(timeout)
-}
-
-// fire cuts the running call. A stale fire (from an earlier arm that raced
-// with Stop) arrives before the current deadline and is ignored; the timer
-// was reset and fires again.
-func (d *deadline) fire() {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if d.armed && !d.fired && !time.Now().Before(d.at) {
-		d.fired = true
-		close(d.ch)
-	}
-}
-
-// disarm ends a call and reports whether the deadline cut it.
-func (d *deadline) disarm() bool {
-	d.t.Stop()
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	d.armed = false
-	fired := d.fired
-	if fired {
-		d.ch, d.fired = make(chan struct{}), false
-	}
-	return fired
-}
-
-func (d *deadline) Deadline() (time.Time, bool) { return d.at, true }
-func (d *deadline) Done() <-chan struct{}       { return d.ch }
-func (d *deadline) Value(any) any               { return nil }
-func (d *deadline) Err() error {
-	select {
-	case <-d.ch:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
-}
