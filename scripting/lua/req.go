@@ -23,22 +23,22 @@ type reqView struct {
 // request (st.rv), so passing req costs no allocation.
 func (st *state) installReq() {
 	L := st.L
-	mt := L.NewTable()
-	methods := map[string]*lua.LFunction{
-		"header": L.NewFunction(st.reqHeader),
-		"cookie": L.NewFunction(st.reqCookie),
-		"var":    L.NewFunction(reqVar),
-		"fetch":  L.NewFunction(st.reqFetch),
-	}
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		key := L.CheckString(2)
-		if m := methods[key]; m != nil {
-			L.Push(m)
-			return 1
-		}
-		L.Push(st.reqField(key))
+	// Methods are found in a table (no Go call to look them up); fields
+	// fall through to that table's own __index, a Go function reading the
+	// current request.
+	methods := L.NewTable()
+	methods.RawSetString("header", L.NewFunction(st.reqHeader))
+	methods.RawSetString("cookie", L.NewFunction(st.reqCookie))
+	methods.RawSetString("var", L.NewFunction(reqVar))
+	methods.RawSetString("fetch", L.NewFunction(st.reqFetch))
+	fields := L.NewTable()
+	fields.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.Push(st.reqField(L.CheckString(2)))
 		return 1
 	}))
+	L.SetMetatable(methods, fields)
+	mt := L.NewTable()
+	mt.RawSetString("__index", methods)
 	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("req is read-only")
 		return 0
