@@ -13,15 +13,15 @@ type poolSnap struct {
 	byName  map[string]*core.Server
 }
 
-// installServerMeta registers the metatable of server userdata: fields are
-// read live from the core.Server when the script asks, so an unread field
-// costs nothing.
+// installServerMeta registers the metatable of the live fields: they are
+// read from the core.Server when the script asks, so an unread field costs
+// nothing. The fields that never change (name, backend, backup) sit in a
+// per-server table found without a Go call (newServerUD).
 func (st *state) installServerMeta() {
 	L := st.L
-	mt := L.NewTypeMetatable("varde.server")
-	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
-		ud := L.CheckUserData(1)
-		r, _ := ud.Value.(*srvRef)
+	live := L.NewTypeMetatable("varde.server")
+	live.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		r := st.srvByStatic[L.CheckTable(1)]
 		if r == nil {
 			L.Push(lua.LNil)
 			return 1
@@ -29,10 +29,34 @@ func (st *state) installServerMeta() {
 		L.Push(r.field(L.CheckString(2)))
 		return 1
 	}))
-	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+	st.roNewIndex = L.NewFunction(func(L *lua.LState) int {
 		L.RaiseError("servers are read-only")
 		return 0
-	}))
+	})
+}
+
+// newServerUD is a server of the servers list: a userdata whose metatable
+// indexes a table of the static fields, itself falling back to the live
+// ones.
+func (st *state) newServerUD(s *core.Server) *lua.LUserData {
+	L := st.L
+	r := &srvRef{s: s, name: lua.LString(s.Name)}
+	static := L.CreateTable(0, 3)
+	static.RawSetString("name", r.name)
+	static.RawSetString("backend", lua.LString(s.Backend))
+	static.RawSetString("backup", lua.LBool(s.Backup))
+	L.SetMetatable(static, L.GetTypeMetatable("varde.server"))
+	mt := L.CreateTable(0, 3)
+	mt.RawSetString("__index", static)
+	mt.RawSetString("__newindex", st.roNewIndex)
+	mt.RawSetString("__metatable", lua.LString("server"))
+	if st.srvByStatic == nil {
+		st.srvByStatic = map[*lua.LTable]*srvRef{}
+	}
+	st.srvByStatic[static] = r
+	ud := L.NewUserData()
+	ud.Value, ud.Metatable = r, mt
+	return ud
 }
 
 // srvRef is a server of the servers list, with its name already boxed
@@ -105,12 +129,13 @@ func (st *state) pushServers(snap *poolSnap) {
 			st.srvUD = map[string]*lua.LUserData{}
 		}
 		t := L.CreateTable(len(snap.servers), 0)
-		mt := L.GetTypeMetatable("varde.server")
 		for i, s := range snap.servers {
 			ud := st.srvUD[s.Name]
 			if r, _ := udRef(ud); r == nil || r.s != s {
-				ud = L.NewUserData()
-				ud.Value, ud.Metatable = &srvRef{s: s, name: lua.LString(s.Name)}, mt
+				if r != nil {
+					delete(st.srvByStatic, ud.Metatable.(*lua.LTable).RawGetString("__index").(*lua.LTable))
+				}
+				ud = st.newServerUD(s)
 				st.srvUD[s.Name] = ud
 			}
 			t.RawSetInt(i+1, ud)

@@ -30,6 +30,10 @@ type state struct {
 	srvSnap *poolSnap
 	srvList *lua.LTable
 	srvUD   map[string]*lua.LUserData
+	// srvByStatic finds a server from its static-field table (the live
+	// fields' __index receives that table).
+	srvByStatic map[*lua.LTable]*srvRef
+	roNewIndex  *lua.LFunction
 }
 
 // newState builds a sandboxed state and runs the script's top level in it
