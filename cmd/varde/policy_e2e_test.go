@@ -133,14 +133,14 @@ defaults
     timeout server 5s
 frontend fe
     bind %s
-    policy route.lua timeout 2ms
+    policy route.lua timeout 20ms
     stats enable
     stats uri /stats
     http-request use-service prometheus-exporter if { path /metrics }
     use_backend hc if { path_beg /hc }
     default_backend app
 backend app
-    policy pick.lua timeout 2ms fallback roundrobin
+    policy pick.lua timeout 20ms fallback roundrobin
     policy sticky.lua
     server web1 %s
     server web2 %s
