@@ -22,6 +22,10 @@ func addCompat(L *lua.LState, o Options) {
 	str := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
 	str.RawSetString("rep", L.NewFunction(strRep(o.MaxString)))
+	str.RawSetString("find", L.NewFunction(strFind(o.PatternSteps, true)))
+	str.RawSetString("match", L.NewFunction(strFind(o.PatternSteps, false)))
+	str.RawSetString("gmatch", L.NewFunction(strGmatch(o.PatternSteps)))
+	str.RawSetString("gsub", L.NewFunction(strGsub(o.PatternSteps)))
 	orig := str.RawGetString("format").(*lua.LFunction)
 	str.RawSetString("format", L.NewFunction(strFormat(orig.GFunction, o.MaxString)))
 }

@@ -19,7 +19,11 @@
 //
 // Compatibility: table.pack, table.unpack, math.tointeger, math.type,
 // math.maxinteger/mininteger, string.format with Lua 5.3's width and
-// integer rules, and string.rep with a separator and a bounded result.
+// integer rules, string.rep with a separator and a bounded result, and
+// string.find/match/gmatch/gsub on a matcher of our own with Lua 5.3's
+// semantics (gmatch and gsub skip an empty match right after the previous
+// one) and a step budget: gopher-lua's backtracking matcher runs inside
+// one Go call where no deadline can stop a pathological pattern.
 // Lua 5.3-only syntax (integer division //, bitwise operators, goto) is
 // refused by Compile with file:line rather than misparsed.
 package luacompat
@@ -41,6 +45,9 @@ type Options struct {
 	RegistryMax int
 	// MaxString bounds the result of string.rep and string.format.
 	MaxString int
+	// PatternSteps bounds the work of one string.find, match, gsub or
+	// gmatch step (DefaultPatternSteps).
+	PatternSteps int
 }
 
 // Defaults for Options.
@@ -59,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxString <= 0 {
 		o.MaxString = DefaultMaxString
+	}
+	if o.PatternSteps <= 0 {
+		o.PatternSteps = DefaultPatternSteps
 	}
 	return o
 }
