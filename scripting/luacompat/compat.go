@@ -14,6 +14,14 @@ func addCompat(L *lua.LState, o Options) {
 	tab := L.GetGlobal(lua.TabLibName).(*lua.LTable)
 	tab.RawSetString("pack", L.NewFunction(tablePack))
 	tab.RawSetString("unpack", L.GetGlobal("unpack"))
+	sortFn := tab.RawGetString("sort").(*lua.LFunction).GFunction
+	tab.RawSetString("sort", L.NewFunction(func(L *lua.LState) int {
+		// Sorting runs in one Go call: bound it as string.rep is bounded.
+		if n := L.CheckTable(1).Len(); n > MaxSort {
+			L.RaiseError("table.sort: %d elements exceed the sandbox's %d", n, MaxSort)
+		}
+		return sortFn(L)
+	}))
 	m := L.GetGlobal(lua.MathLibName).(*lua.LTable)
 	m.RawSetString("tointeger", L.NewFunction(mathToInteger))
 	m.RawSetString("type", L.NewFunction(mathType))
@@ -29,6 +37,10 @@ func addCompat(L *lua.LState, o Options) {
 	orig := str.RawGetString("format").(*lua.LFunction)
 	str.RawSetString("format", L.NewFunction(strFormat(orig.GFunction, o.MaxString)))
 }
+
+// MaxSort bounds table.sort (without a comparator the whole sort is one Go
+// call, out of the deadline's reach).
+const MaxSort = 1 << 16
 
 // tablePack is Lua 5.2's table.pack: the arguments with n set.
 func tablePack(L *lua.LState) int {

@@ -85,6 +85,9 @@ func NewState(o Options) *lua.LState {
 		CallStackSize:   o.CallStackSize,
 		RegistrySize:    1024,
 		RegistryMaxSize: o.RegistryMax,
+		// grow in large steps: growing by the default 32 slots up to the
+		// maximum copies the stack thousands of times inside one Go call
+		RegistryGrowStep: 4096,
 	})
 	for _, lib := range []struct {
 		name string

@@ -79,3 +79,17 @@ func FuzzCheck53(f *testing.F) {
 		Compile(src, "f.lua") // must not panic
 	})
 }
+
+func TestTableBounds(t *testing.T) {
+	L := NewState(Options{})
+	defer L.Close()
+	if err := L.DoString(`local t = {} for i = 1, 70000 do t[i] = -i end table.sort(t)`); err == nil || !strings.Contains(err.Error(), "sandbox") {
+		t.Errorf("sorting 70000 elements: %v", err)
+	}
+	if err := L.DoString(`local t = {3, 1, 2} table.sort(t) assert(t[1] == 1 and t[3] == 3) table.sort(t, function(a, b) return a > b end) assert(t[1] == 3)`); err != nil {
+		t.Error(err)
+	}
+	if err := L.DoString(`local t = {} for i = 1, 100000 do t[i] = "x" end return table.concat(t)`); err == nil {
+		t.Error("concat of 100000 elements went past the value stack bound")
+	}
+}
