@@ -274,6 +274,13 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 		hc.Timeout = p.Timeouts.Check + p.Timeouts.Connect
 	}
 	hc.Probe = health.ProbeSpec{Type: probeOf(p)}
+	if s.Check && hc.Probe.Type != "ssl-hello" { // ssl-hello-chk sends its own hello
+		tc, err := proxy.CheckTLS(s)
+		if err != nil {
+			return hc, err
+		}
+		hc.TLS = tc
+	}
 	if hc.Probe.Type == "http" {
 		hc.Probe.HTTP = httpSpec(p)
 	}

@@ -285,9 +285,6 @@ func TestRefusedKeywords(t *testing.T) {
 	}{
 		{"bind ssl crt", "frontend f\n bind :443 ssl crt /x.pem\n", 2, "bind ssl, bind crt", refuseTLS},
 		{"bind ssl alone", "frontend f\n bind :443 ssl\n", 2, "bind ssl", refuseTLS},
-		{"server ssl verify none", "backend b\n server a 1.2.3.4:443 ssl verify none\n", 2, "server ssl, server verify", refuseTLS},
-		{"default-server ssl", "backend b\n default-server ssl\n server a 1.2.3.4:443\n", 2, "server ssl", refuseTLS},
-		{"check-ssl", "backend b\n server a 1.2.3.4:443 check check-ssl\n", 2, "server check-ssl", refuseTLS},
 		{"accept-proxy", "frontend f\n bind :80 accept-proxy\n", 2, "bind accept-proxy", refuseProxyProto},
 		{"send-proxy", "backend b\n server a 1.2.3.4:80 send-proxy\n", 2, "server send-proxy", refuseProxyProto},
 		{"on-marked-down", "backend b\n server a 1.2.3.4:80 check on-marked-down shutdown-sessions\n", 2, "server on-marked-down", ""},

@@ -110,9 +110,24 @@ func (p *parser) globalLine(l Line) {
 	case "ssl-default-bind-options":
 		g.SSLDefaultBindOptions = append(g.SSLDefaultBindOptions, Texts(args)...)
 	case "ca-base", "crt-base":
-		one() // only read by TLS keywords, which are refused until TLS is built
+		if t, ok := one(); ok {
+			if key == "ca-base" {
+				g.CABase = t.Text
+			} else {
+				g.CRTBase = t.Text
+			}
+		}
 	case "ssl-default-server-options":
+		p.serverDefaultTLSOptions(args)
 		g.SSLDefaultServerOptions = append(g.SSLDefaultServerOptions, Texts(args)...)
+	case "ssl-server-verify":
+		if t, ok := one(); ok {
+			if t.Text != "none" && t.Text != "required" {
+				p.d.Errorf(t.Pos, key, "none or required", "invalid ssl-server-verify %q", t.Text)
+			} else {
+				g.SSLServerVerify = t.Text
+			}
+		}
 	case "log-send-hostname":
 		if len(args) > 0 {
 			g.LogSendHostname = args[0].Text

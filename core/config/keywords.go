@@ -61,13 +61,13 @@ const (
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
-	{Name: "ca-base", Sections: G, Default: "", Enforced: false},  // inert: every TLS keyword that would read it is refused
-	{Name: "chroot", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde does not chroot
-	{Name: "crt-base", Sections: G, Default: "", Enforced: false}, // inert: every TLS keyword that would read it is refused
-	{Name: "daemon", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},     // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},       // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},     // accepted with a warning
+	{Name: "ca-base", Sections: G, Default: "", Enforced: true},  // read by server ca-file/crl-file
+	{Name: "chroot", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde does not chroot
+	{Name: "crt-base", Sections: G, Default: "", Enforced: true}, // read by server crt
+	{Name: "daemon", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
@@ -79,8 +79,9 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: false},
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: false},
 	{Name: "ssl-default-bind-options", Sections: G, Default: "", Enforced: false},
-	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: false},
-	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: false},
+	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
+	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
+	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
@@ -222,10 +223,16 @@ var Keywords = []KeywordInfo{
 	{Name: "server agent-port", Sections: DB, Default: "", Enforced: true},
 	{Name: "server agent-send", Sections: DB, Default: "", Enforced: true},
 	{Name: "server backup", Sections: DB, Default: "off", Enforced: true},
-	{Name: "server ca-file", Sections: DB, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "server alpn", Sections: DB, Default: "none", Enforced: true},
+	{Name: "server ca-file", Sections: DB, Default: "", Enforced: true},
 	{Name: "server check", Sections: DB, Default: "off", Enforced: true},
-	{Name: "server check-ssl", Sections: DB, Default: "off", Enforced: false, Refused: refuseTLS},
+	{Name: "server check-alpn", Sections: DB, Default: "server alpn", Enforced: true},
+	{Name: "server check-sni", Sections: DB, Default: "none", Enforced: true},
+	{Name: "server check-ssl", Sections: DB, Default: "off (on with ssl unless port/addr)", Enforced: true},
+	{Name: "server ciphers", Sections: DB, Default: "ssl-default-server-ciphers", Enforced: true},
 	{Name: "server cookie", Sections: DB, Default: "", Enforced: true},
+	{Name: "server crl-file", Sections: DB, Default: "", Enforced: true},
+	{Name: "server crt", Sections: DB, Default: "", Enforced: true},
 	{Name: "server disabled", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server downinter", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "server enabled", Sections: DB, Default: "on", Enforced: true},
@@ -246,9 +253,13 @@ var Keywords = []KeywordInfo{
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
 	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false, Refused: refuseProxyProto},
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
-	{Name: "server sni", Sections: DB, Default: "", Enforced: false, Refused: refuseTLS},
-	{Name: "server ssl", Sections: DB, Default: "off", Enforced: false, Refused: refuseTLS},
-	{Name: "server verify", Sections: DB, Default: "required", Enforced: false, Refused: refuseTLS},
+	{Name: "server sni", Sections: DB, Default: "", Enforced: true},
+	{Name: "server ssl", Sections: DB, Default: "off", Enforced: true},
+	{Name: "server ssl-max-ver", Sections: DB, Default: "TLSv1.3", Enforced: true},
+	{Name: "server ssl-min-ver", Sections: DB, Default: "TLSv1.2 (Go's client default)", Enforced: true},
+	{Name: "server ssl-reuse", Sections: DB, Default: "on", Enforced: true},
+	{Name: "server verify", Sections: DB, Default: "required (ssl-server-verify)", Enforced: true},
+	{Name: "server verifyhost", Sections: DB, Default: "none", Enforced: true},
 	{Name: "server weight", Sections: DB, Default: "1", Enforced: true},
 }
 
@@ -347,7 +358,6 @@ var Unsupported = map[string]string{
 	"hard-stop-after":                     "varde stops within its grace period; remove the line",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
-	"ssl-server-verify":                   "set verify on each server",
 	"h1-case-adjust":                      "not available in varde",
 	"presetenv":                           "set the variable in the environment (systemd Environment=)",
 	"setenv":                              "set the variable in the environment (systemd Environment=)",

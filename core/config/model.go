@@ -82,6 +82,9 @@ type Global struct {
 	SSLDefaultBindOptions      []string `json:"ssl_default_bind_options,omitempty"`
 	SSLDefaultServerCiphers    string   `json:"ssl_default_server_ciphers,omitempty"`
 	SSLDefaultServerOptions    []string `json:"ssl_default_server_options,omitempty"`
+	SSLServerVerify            string   `json:"ssl_server_verify,omitempty"` // none, required ("" = required)
+	CABase                     string   `json:"ca_base,omitempty"`
+	CRTBase                    string   `json:"crt_base,omitempty"`
 	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).
@@ -490,8 +493,9 @@ type ServerOptions struct {
 	CAFile    string        `json:"ca_file,omitempty"`
 	SNI       string        `json:"sni,omitempty"`
 	CheckSSL  bool          `json:"check_ssl,omitempty"`
-	SendProxy bool          `json:"send_proxy,omitempty"`
-	ID        int           `json:"id,omitempty"`
+	ServerTLS
+	SendProxy bool `json:"send_proxy,omitempty"`
+	ID        int  `json:"id,omitempty"`
 
 	// Passive health (observe) and agent checks.
 	Observe      string        `json:"observe,omitempty"`     // layer4, layer7

@@ -22,13 +22,14 @@ var serverOptionArgs = map[string]bool{
 var unsupportedServerOptions = map[string]string{
 	"resolvers": "host names are resolved once at start-up", "init-addr": "host names are resolved once at start-up",
 	"resolve-prefer": "host names are resolved once at start-up", "track": "give the server its own check",
-	"source": "not available in varde", "usesrc": "not available in varde", "crt": "client certificates to servers are not supported",
-	"send-proxy-v2": "use send-proxy", "proto": "not available in varde", "alpn": "not available in varde",
+	"source": "not available in varde", "usesrc": "not available in varde",
+	"send-proxy-v2": "use send-proxy", "proto": "not available in varde",
 	"check-send-proxy": "not available in varde", "pool-max-conn": "not available in varde",
 	"pool-purge-delay": "not available in varde", "max-reuse": "not available in varde",
 	"tfo": "not available in varde", "namespace": "not available in varde", "socks4": "not available in varde",
 	"ws": "not available in varde", "check-proto": "not available in varde", "non-stick": "varde has no stick tables",
 	"redir-scheme": "not available in varde",
+	"ciphersuites": "TLS 1.3 cipher suites to servers are Go's fixed set; remove the option",
 }
 
 func (p *parser) parseServer(l Line, args []Token) {
@@ -63,6 +64,7 @@ func (p *parser) parseServer(l Line, args []Token) {
 		}
 	}
 	p.parseServerOptions(&s.ServerOptions, args[2:], false)
+	p.serverTLSDefaults(&s.ServerOptions)
 	p.cur.Servers = append(p.cur.Servers, s)
 }
 
@@ -94,7 +96,10 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 			}
 			continue
 		}
-		kw := "server " + strings.TrimPrefix(name, "no-")
+		kw := "server " + name
+		if LookupKeyword(kw) == nil {
+			kw = "server " + strings.TrimPrefix(name, "no-")
+		}
 		if LookupKeyword(kw) != nil {
 			p.use(kw, t.Pos)
 		}
@@ -184,7 +189,7 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 			}
 			o.Verify = v.Text
 		case "ca-file":
-			o.CAFile = v.Text
+			o.CAFile = p.basePath(p.cfg.Global.CABase, v.Text)
 		case "sni":
 			o.SNI = v.Text
 		case "agent-send":
@@ -243,6 +248,8 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 		case "no-agent-check":
 			o.AgentCheck = false
 		case "no-sslv3":
+		default:
+			p.serverTLSOption(o, name, v, kw)
 		}
 	}
 }

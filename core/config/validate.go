@@ -33,6 +33,9 @@ func (c *Config) Validate(d *diag.List) {
 	}
 	for _, px := range c.Proxies {
 		c.validateProxy(px, d)
+		if px.IsBackend() {
+			c.validateServerTLS(px, d)
+		}
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

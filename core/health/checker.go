@@ -167,7 +167,7 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		start := time.Now()
-		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout})
+		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout, TLS: c.cfg.TLS})
 		cancel()
 		if ctx.Err() != nil {
 			return

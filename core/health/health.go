@@ -10,6 +10,7 @@ package health
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"net/netip"
 	"time"
@@ -22,6 +23,9 @@ type Target struct {
 	Addr    netip.AddrPort // address after `addr`/`port` overrides
 	Server  *core.Server   // read-only: for the Host header, SNI and logs
 	Timeout time.Duration  // the whole probe must finish within it
+	// TLS, when set, makes the probe speak TLS (check-ssl, or ssl on the
+	// server): tcp.Dial completes the handshake before the probe talks.
+	TLS *tls.Config
 }
 
 // Probe runs one check. Implementations must honour ctx and t.Timeout and
@@ -103,6 +107,8 @@ type Config struct {
 	OnError    string // default fail-check
 
 	Agent *AgentConfig
+
+	TLS *tls.Config // checks over TLS (check-ssl); nil: cleartext
 }
 
 // Normalize fills HAProxy's defaults: inter 2s, rise 2, fall 3, fastinter and

@@ -9,6 +9,8 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/pool"
+	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Backend is a running backend: its servers with their live state, the
@@ -147,7 +149,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	if sc.Disabled {
 		cs.SetAdmin(core.AdminMaint)
 	}
-	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1)}, nil
+	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI}, nil
 }
 
 func resolve(addr string) (netip.AddrPort, error) {
@@ -432,6 +434,8 @@ type server struct {
 	// so a loop's per-request bookkeeping takes no lock.
 	mu    sync.Mutex
 	lanes []lane
+	tls   *tlsx.Client // nil: cleartext
+	sni   *sample.Expr // per-connection SNI; nil when static or absent
 }
 
 // lane is a server's idle connections and live sessions for one lane.
@@ -488,7 +492,7 @@ func (s *server) shutdownLane(ln int) int {
 		delete(l.live, sess)
 		lc.client.Close()
 		if lc.up != nil {
-			lc.up.c.Close()
+			lc.up.raw().Close()
 		}
 	}
 	return n
@@ -520,6 +524,11 @@ type upConn struct {
 	// private: bound to one client by a connection-based login (NTLM,
 	// Negotiate); closed instead of pooled when that client leaves it.
 	private bool
+	// tls is the socket under a TLS connection (c is then a *tls.Conn),
+	// sni the name it was opened with: a pooled connection is reused
+	// only for the same name.
+	tls *tlsTransport
+	sni string
 }
 
 const maxIdlePerServer = 1024

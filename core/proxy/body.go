@@ -91,7 +91,7 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 			return
 		}
 		defer cc.Close()
-		uc, err := toNetConn(up.c)
+		uc, err := up.detach()
 		if err != nil {
 			return
 		}

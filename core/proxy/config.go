@@ -18,6 +18,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Mode is a proxy's `mode`.
@@ -198,6 +199,11 @@ type ServerConfig struct {
 	Backup   bool
 	Disabled bool
 	Cookie   string
+	// TLS, when set, is the server line's `ssl` and its settings;
+	// SNI is its per-connection `sni` expression (nil when static or
+	// absent). See servertls.go.
+	TLS *tlsx.Client
+	SNI *sample.Expr
 }
 
 func (c *Config) bufSize() int {

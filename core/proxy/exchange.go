@@ -138,8 +138,9 @@ func (s *session) connectFailed(err error, srv *server) {
 // redispatches, updating *srvp.
 func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 	srv := *srvp
+	sni := s.serverSNI(srv)
 	if s.up != nil {
-		if s.up.s == srv {
+		if s.up.s == srv && s.up.sni == sni {
 			u := s.up
 			s.up = nil
 			return u, nil
@@ -148,12 +149,12 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		s.up = nil
 	}
 	if s.nreq > 1 {
-		if u := srv.getIdle(s.lane); u != nil {
+		if u := srv.getIdleFor(s.lane, sni); u != nil {
 			return u, nil
 		}
 	}
 	for tries := 0; ; {
-		u, err := dialFor(s.conn, srv, b.cfg.Timeouts.Connect)
+		u, err := s.dialServer(srv, b.cfg.Timeouts.Connect, sni)
 		if err == nil {
 			return u, nil
 		}
@@ -175,6 +176,7 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 				return nil, err
 			}
 			*srvp = srv
+			sni = s.serverSNI(srv)
 		}
 	}
 }
@@ -208,7 +210,7 @@ func (s *session) exchange(x *xchg) bool {
 		if replay == logrec.StateNone {
 			return keep
 		}
-		nu, err := dialFor(s.conn, x.srv, x.b.cfg.Timeouts.Connect)
+		nu, err := s.dialServer(x.srv, x.b.cfg.Timeouts.Connect, s.serverSNI(x.srv))
 		if err != nil {
 			return s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, replay)
 		}

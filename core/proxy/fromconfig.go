@@ -173,9 +173,13 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		if w == 0 {
 			w = -1 // explicit weight 0: never picked
 		}
+		tc, sni, err := ServerTLS(s)
+		if err != nil {
+			return nil, err
+		}
 		bc.Servers = append(bc.Servers, ServerConfig{
 			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
-			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie,
+			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni,
 		})
 	}
 	return bc, nil

@@ -65,6 +65,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		if err != nil {
 			d.Add(diag.Locate(err, p.Pos, p.Kind, ""))
 			ok = false
+			known[p.Name] = modeOf(p) // its frontends are not in error too
 			continue
 		}
 		out.Backends = append(out.Backends, bc)

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -176,6 +177,8 @@ func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64,
 			if errors.Is(err, io.EOF) {
 				if tc, ok := dst.(*net.TCPConn); ok {
 					tc.CloseWrite()
+				} else if tc, ok := dst.(*tls.Conn); ok {
+					tc.CloseWrite() // close_notify: a TLS server's EOF
 				}
 				return n, logrec.TermNone
 			}

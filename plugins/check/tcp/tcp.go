@@ -1,10 +1,13 @@
 // Package tcp is the default health probe: a TCP connect (HAProxy's plain
 // `check` without `option httpchk`). Success is L4OK; a refused or reset
-// connection is L4CON; no answer within the check timeout is L4TOUT.
+// connection is L4CON; no answer within the check timeout is L4TOUT. Over
+// TLS (check-ssl) the handshake follows the connect: L6OK when it passes,
+// L6RSP when it fails, L6TOUT when it does not finish in time.
 package tcp
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"net"
 	"os"
@@ -31,20 +34,35 @@ func (Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	if c != nil {
 		c.Close()
 		res = core.CheckResult{OK: true, Status: "L4OK"}
+		if t.TLS != nil {
+			res = core.CheckResult{OK: true, Status: "L6OK", Info: "Layer6 check passed"}
+		}
 	}
 	res.Duration = time.Since(start)
 	return res
 }
 
-// Dial opens the probe connection; on failure it returns the L4 result
-// (L4TOUT or L4CON) other probes reuse.
+// Dial opens the probe connection, over TLS when t.TLS is set; on failure
+// it returns the L4 result (L4TOUT or L4CON) or, for the handshake, the
+// L6 one (L6TOUT or L6RSP) other probes reuse.
 func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
 	d := net.Dialer{Timeout: t.Timeout}
 	c, err := d.DialContext(ctx, "tcp", t.Addr.String())
-	if err == nil {
+	if err != nil {
+		return nil, L4Error(err)
+	}
+	if t.TLS == nil {
 		return c, core.CheckResult{}
 	}
-	return nil, L4Error(err)
+	tc := tls.Client(c, t.TLS)
+	if err := tc.HandshakeContext(ctx); err != nil {
+		c.Close()
+		if IsTimeout(err) {
+			return nil, core.CheckResult{Status: "L6TOUT", Info: "SSL handshake timeout"}
+		}
+		return nil, core.CheckResult{Status: "L6RSP", Info: "SSL handshake failure: " + err.Error()}
+	}
+	return tc, core.CheckResult{}
 }
 
 // L4Error classifies a connect error as HAProxy does.
