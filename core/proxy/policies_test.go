@@ -82,7 +82,7 @@ listen both
 func TestPolicyRefusals(t *testing.T) {
 	for _, tc := range []struct {
 		name, cfg, want string
-		files       map[string]string
+		files           map[string]string
 	}{
 		{"fallback without choose_server", "backend b\n    policy h.lua fallback leastconn\n    server a 127.0.0.1:1\n",
 			"h.cfg:10: error: policy: h.lua has `fallback leastconn` but defines no choose_server",
