@@ -36,6 +36,7 @@ type BackendChooser interface {
 
 // ServerView is the read-only state of a server a policy may look at.
 type ServerView struct {
+	Backend string
 	Name    string
 	Weight  int
 	Up      bool
@@ -44,13 +45,14 @@ type ServerView struct {
 	Active  int64
 	Queued  int64
 	MaxConn int64
+	RTime   time.Duration // moving average of the response time, 0 before any
 }
 
 // View snapshots s for a policy.
 func (s *Server) View() ServerView {
 	return ServerView{
-		Name: s.Name, Weight: s.Weight(), Up: s.IsUp(), Admin: s.Admin(), Backup: s.Backup,
-		Active: s.Active.Load(), Queued: s.Queued.Load(), MaxConn: s.MaxConn(),
+		Backend: s.Backend, Name: s.Name, Weight: s.Weight(), Up: s.IsUp(), Admin: s.Admin(), Backup: s.Backup,
+		Active: s.Active.Load(), Queued: s.Queued.Load(), MaxConn: s.MaxConn(), RTime: time.Duration(s.RTime.Load()),
 	}
 }
 
@@ -68,7 +70,14 @@ type CheckResult struct {
 	Code     int           // L7 status code, 0 when none
 	Info     string        // short human text ("Connection refused", "HTTP status check returned code <503>")
 	Duration time.Duration // how long the probe took
+	// Body is the start of an HTTP probe's response body (at most
+	// MaxCheckBody bytes), nil for other probes; health policies look for
+	// a keyword in it.
+	Body []byte
 }
+
+// MaxCheckBody bounds CheckResult.Body.
+const MaxCheckBody = 4096
 
 // HealthJudge turns a probe's result into a verdict. The built-in keeps the
 // probe's own OK; a policy may overrule it (e.g. treat 429 as healthy).
@@ -115,6 +124,28 @@ type PolicySpec struct {
 	Proxy    string        // the frontend/backend/listen it belongs to
 	Frontend bool          // true in a frontend or listen (choose_backend may be used)
 	Backend  bool          // true in a backend or listen (choose_server, sticky_key, health)
+	// Backends names the backends choose_backend may return (a frontend's
+	// known backends of its mode); nil accepts any name.
+	Backends []string
+	// Servers names the section's servers, so that a verdict naming a
+	// server outside the current pool is told apart (down, maintenance:
+	// "unusable") from a name that does not exist ("unknown").
+	Servers []string
+}
+
+// PolicyEntryStats are the counters of one entry point of one policy, for
+// the stats page, Prometheus and `show policies`.
+type PolicyEntryStats struct {
+	Policy, Proxy, Engine, Entry string
+	Calls, Declined              uint64
+	Errors                       map[string]uint64 // by reason
+	P99                          time.Duration
+}
+
+// PolicyStatser is implemented by policies that count their calls (both
+// engines do, through package scripting).
+type PolicyStatser interface {
+	PolicyStats() []PolicyEntryStats
 }
 
 // Policy is one compiled policy script or module, owned by a configuration
@@ -165,4 +196,14 @@ func CompilePolicy(spec PolicySpec) (Policy, error) {
 		return nil, fmt.Errorf("policy %s: no policy engine for %q files in this build", spec.Path, ext)
 	}
 	return c(spec)
+}
+
+// PolicyVars is implemented by policies with a shared table the admin
+// socket may read and set (`set policy var FILE KEY VALUE`): a blue/green
+// switch, a maintenance flag, a canary percentage. Values are strings,
+// numbers (float64) or booleans; nil deletes.
+type PolicyVars interface {
+	Var(key string) (any, bool)
+	SetVar(key string, v any) bool
+	VarKeys() []string
 }

@@ -76,6 +76,23 @@ type Server struct {
 	CheckStatus   atomic.Value // string: HAProxy's status word (L4OK, L7STS, ...)
 	CheckCode     atomic.Int32 // L7 status code, 0 when none
 	CheckDuration atomic.Int64 // nanoseconds of the last probe
+
+	// RTime is a moving average of the response time (request sent to
+	// response head) in nanoseconds, 0 until the first response; policies
+	// read it (least-latency).
+	RTime atomic.Int64
+}
+
+// ObserveRTime folds one response time into RTime: an exponentially
+// weighted average with weight 1/8, lock-free. Two concurrent updates may
+// lose one sample, which an average can afford.
+func (s *Server) ObserveRTime(d time.Duration) {
+	old := s.RTime.Load()
+	if old == 0 {
+		s.RTime.Store(int64(d))
+		return
+	}
+	s.RTime.Store(old + (int64(d)-old)/8)
 }
 
 // NewServer returns a server with its dynamic state initialised from the

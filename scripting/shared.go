@@ -1,6 +1,7 @@
 package scripting
 
 import (
+	"sort"
 	"sync"
 	"time"
 )
@@ -11,7 +12,7 @@ import (
 // numbers (float64). It survives a reload when the policy file did not
 // change (Tables).
 type SharedTable struct {
-	mu  sync.Mutex
+	mu  sync.RWMutex // reads (the common case on the request path) share it
 	m   map[string]sharedItem
 	max int
 	now func() time.Time
@@ -35,16 +36,16 @@ func NewSharedTable(max int) *SharedTable {
 	return &SharedTable{m: map[string]sharedItem{}, max: max, now: time.Now}
 }
 
-// Get returns key's value unless absent or expired.
+// Get returns key's value unless absent or expired. It only reads: an
+// expired key is removed by a later Set, Incr or a full table's sweep.
 func (t *SharedTable) Get(key string) (any, bool) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
 	it, ok := t.m[key]
+	t.mu.RUnlock()
 	if !ok {
 		return nil, false
 	}
 	if !it.exp.IsZero() && !t.now().Before(it.exp) {
-		delete(t.m, key)
 		return nil, false
 	}
 	return it.v, true
@@ -106,8 +107,8 @@ func (t *SharedTable) Incr(key string, delta float64, ttl time.Duration) (float6
 
 // Len is the number of keys, expired ones included until touched.
 func (t *SharedTable) Len() int {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	return len(t.m)
 }
 
@@ -176,4 +177,17 @@ func (ts *Tables) Lookup(path string) *SharedTable {
 		return r.t
 	}
 	return nil
+}
+
+// Keys lists the keys that have not expired, sorted.
+func (t *SharedTable) Keys() []string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.expireLocked()
+	out := make([]string, 0, len(t.m))
+	for k := range t.m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -11,6 +11,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // Reasons a policy call's verdict was not used. They are the `reason` label
@@ -43,6 +45,14 @@ type Entry struct {
 // Observe records one call's duration.
 func (e *Entry) Observe(d time.Duration) {
 	e.Calls.Add(1)
+	e.Sample(d)
+}
+
+// Sample records a duration in the histogram without counting a call:
+// engines that time one call in N (reading the clock costs more than a
+// small script on some machines) count every call with Calls.Add and
+// sample durations; P99 is then the sample's.
+func (e *Entry) Sample(d time.Duration) {
 	i := 0
 	for n := int64(d) >> 8; n > 0 && i < nBuckets; n >>= 1 {
 		i++
@@ -174,4 +184,17 @@ func (l *ErrorLog) Report(policy, entry, reason string, err error) {
 	l.mu.Unlock()
 	l.Log.Warn("policy failed, built-in decided", "policy", policy, "entry", entry,
 		"reason", reason, "err", err, "suppressed_since_last", n)
+}
+
+// PolicyStats returns every entry point's counters (core.PolicyStatser).
+func (s *Stats) PolicyStats() []core.PolicyEntryStats {
+	var out []core.PolicyEntryStats
+	for _, name := range s.Names() {
+		e := s.Entry(name)
+		out = append(out, core.PolicyEntryStats{
+			Policy: s.Policy, Proxy: s.Proxy, Engine: s.Engine, Entry: name,
+			Calls: e.Calls.Load(), Declined: e.Declined.Load(), Errors: e.Errors(), P99: e.P99(),
+		})
+	}
+	return out
 }

@@ -36,6 +36,8 @@ type options struct {
 	conns    int
 	idle     int
 	out      string
+	policy   bool   // -policy: varde with and without a Lua policy (policy.go)
+	canary   string // the policy script for -policy
 }
 
 func main() {
@@ -46,8 +48,14 @@ func main() {
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
+	flag.BoolVar(&o.policy, "policy", false, "compare varde with and without `policy canary.lua` instead of varde with HAProxy")
+	flag.StringVar(&o.canary, "canary", "policies/canary.lua", "the policy script for -policy")
 	flag.Parse()
-	if err := run(o); err != nil {
+	runner := run
+	if o.policy {
+		runner = runPolicy
+	}
+	if err := runner(o); err != nil {
 		fmt.Fprintln(os.Stderr, "varde-bench:", err)
 		os.Exit(1)
 	}

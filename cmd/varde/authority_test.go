@@ -72,6 +72,29 @@ var authorityCases = []struct {
 		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\nbackend old\n    disabled\n    server s1 127.0.0.1:1\n",
 		"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface lo\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n    track_varde {\n        backend old\n    }\n}\n",
 	}, "k.conf:10: error: track_varde"},
+	{"valid policies", map[string]string{
+		"h.cfg":     authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy route.lua\n    default_backend b\nbackend b\n    policy pick.lua timeout 2ms fallback leastconn\n    server s1 127.0.0.1:1\n",
+		"route.lua": "function choose_backend(req) return nil end\n",
+		"pick.lua":  "function choose_server(req, servers) return nil end\n",
+	}, ""},
+	{"policy with Lua 5.3 syntax", map[string]string{
+		"h.cfg":     authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy route.lua\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"route.lua": "function choose_backend(req)\n  return 7 // 2\nend\n",
+	}, "h.cfg:8: error: policy: route.lua:2: integer division"},
+	{"policy with a bad fetch", map[string]string{
+		"h.cfg":     authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy route.lua\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"route.lua": "function choose_backend(req)\n  return req:fetch(\"req.hdrx(host)\")\nend\n",
+	}, "h.cfg:8: error: policy: route.lua:2: req:fetch"},
+	{"choose_backend in a backend", map[string]string{
+		"h.cfg":     authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    policy route.lua\n    server s1 127.0.0.1:1\n",
+		"route.lua": "function choose_backend(req) return nil end\n",
+	}, "h.cfg:10: error: policy: route.lua defines choose_backend"},
+	{"two policies with one entry point", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy a.lua\n    policy b.lua\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"a.lua": "function choose_backend(req) return nil end\n",
+		"b.lua": "function choose_backend(req) return nil end\n",
+	}, "h.cfg:9: error: policy: a.lua and b.lua both define choose_backend"},
+	{"missing policy file", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy nosuch.lua\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: policy"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 

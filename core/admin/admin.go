@@ -16,6 +16,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/stats"
 )
 
@@ -25,6 +26,9 @@ type Runtime struct {
 	Source   stats.Source
 	Health   *health.Manager
 	Shutdown func(s *core.Server) int
+	// Policies are the configuration's compiled policies (show policies,
+	// policy var commands).
+	Policies []proxy.LoadedPolicy
 }
 
 // Config is one `stats socket` line.
@@ -280,6 +284,10 @@ func (s *Server) run(cmd Command, lvl Level) string {
 		return b.String()
 	case OpShowServersState:
 		return showServersState(snap, s.rt.Health, cmd.Proxy)
+	case OpShowPolicies:
+		return showPolicies(s.rt.Policies)
+	case OpShowPolicyVar, OpSetPolicyVar, OpDelPolicyVar:
+		return s.policyVar(cmd)
 	}
 	sv, msg := s.find(snap, cmd.Backend, cmd.Server)
 	if sv == nil {
@@ -379,7 +387,7 @@ func showInfo(snap stats.Snapshot) string {
 	}
 	fmt.Fprintf(&b, "node: %s\n", i.Node)
 	for _, e := range snap.Extra {
-		if e.Proxy == "" {
+		if e.Proxy == "" && !e.NoMetric {
 			fmt.Fprintf(&b, "%s_%s: %v\n", e.Subsystem, strings.TrimPrefix(e.Name, e.Subsystem+"_"), e.Value)
 		}
 	}

@@ -85,7 +85,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 		if b := backends[s]; b != nil {
 			b.Refresh()
 		}
-	}})
+	}, Judge: healthPolicies(o.Engine)})
 	var errs []error
 	for _, p := range o.Config.Backends {
 		b := o.Engine.Backend(p.Name)
@@ -117,6 +117,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 		if err != nil {
 			return err
 		}
+		hc.Probe.HTTP.KeepBody = b.HealthJudge() != nil
 		if err := mgr.Add(s, hc); err != nil {
 			return fmt.Errorf("%s: %w", sc.Pos, err)
 		}
@@ -185,6 +186,9 @@ func (a *Attached) serveStats(o AttachOptions) error {
 	if err := stats.Register(reg, a.Source, a.Health); err != nil {
 		return err
 	}
+	if err := reg.Register(policyCollector{o.Engine.Policies()}); err != nil {
+		return err
+	}
 	e.SetServiceHandler("prometheus-exporter", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
 	return nil
 }
@@ -203,7 +207,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions}
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies()}
 		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", ss.Pos, err)
@@ -489,6 +493,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 		if extra != nil {
 			snap.Extra = extra()
 		}
+		snap.Extra = append(snap.Extra, policyExtras(e.Policies())...)
 		return snap
 	})
 }
@@ -504,4 +509,30 @@ func countersOf(c *proxy.Counters) stats.Counters {
 		out.Status[i] = c.Status[i].Load()
 	}
 	return out
+}
+
+// healthPolicies routes each probe result to its backend's health policy
+// (a policy's health(server, result)); nil when no backend has one.
+func healthPolicies(e *proxy.Engine) core.HealthJudge {
+	m := judgeByBackend{}
+	for _, b := range e.Backends() {
+		if j := b.HealthJudge(); j != nil {
+			m[b.Name] = j
+		}
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+// judgeByBackend is a core.HealthJudge dispatching on the server's backend;
+// servers of backends without a policy keep the probe's verdict.
+type judgeByBackend map[string]core.HealthJudge
+
+func (m judgeByBackend) Judge(s core.ServerView, r core.CheckResult) bool {
+	if j := m[s.Backend]; j != nil {
+		return j.Judge(s, r)
+	}
+	return r.OK
 }

@@ -52,6 +52,10 @@ const (
 	OpSetWeight    // set server B/S weight N[%], set weight B/S N[%]
 	OpSetMaxConn   // set maxconn server B/S N
 	OpShutdownSess // shutdown sessions server B/S
+	OpShowPolicies // show policies
+	OpShowPolicyVar
+	OpSetPolicyVar // set policy var FILE KEY VALUE
+	OpDelPolicyVar // del policy var FILE KEY
 )
 
 // Command is one parsed CLI command.
@@ -66,13 +70,16 @@ type Command struct {
 	Proxy    string // show stat / show servers state filter
 	TypeMask int    // show stat type mask (-1 all)
 	SID      int    // show stat server id (-1 all)
+	Policy   string // policy file (policy var commands)
+	Key      string
+	Value    string
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
 // allowed to users, changing server state needs admin.
 func (c Command) Level() Level {
 	switch c.Op {
-	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState:
+	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar:
 		return LevelUser
 	}
 	return LevelAdmin
@@ -167,6 +174,13 @@ func Parse(line string) (Command, error) {
 			return Command{}, errors.New("Invalid maxconn value.")
 		}
 		return Command{Op: OpSetMaxConn, Backend: b, Server: s, N: n}, nil
+	case len(w) >= 2 && w[0] == "show" && w[1] == "policies":
+		if len(w) != 2 {
+			return Command{}, errors.New("Usage: show policies")
+		}
+		return Command{Op: OpShowPolicies}, nil
+	case len(w) >= 3 && (w[0] == "show" || w[0] == "set" || w[0] == "del") && w[1] == "policy" && w[2] == "var":
+		return parsePolicyVar(w)
 	case len(w) >= 3 && w[0] == "shutdown" && w[1] == "sessions" && w[2] == "server":
 		if len(w) != 4 {
 			return Command{}, errors.New("Require 'backend/server'.")
@@ -175,6 +189,22 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpShutdownSess, Backend: b, Server: s}, err
 	}
 	return Command{}, ErrUnknown
+}
+
+// parsePolicyVar reads show|set|del policy var FILE [KEY [VALUE]].
+func parsePolicyVar(w []string) (Command, error) {
+	want := map[string]int{"show": 4, "set": 6, "del": 5}[w[0]]
+	if len(w) != want {
+		return Command{}, errors.New("Usage: show policy var <file> | set policy var <file> <key> <value> | del policy var <file> <key>")
+	}
+	c := Command{Op: OpShowPolicyVar, Policy: w[3]}
+	switch w[0] {
+	case "set":
+		c.Op, c.Key, c.Value = OpSetPolicyVar, w[4], w[5]
+	case "del":
+		c.Op, c.Key = OpDelPolicyVar, w[4]
+	}
+	return c, nil
 }
 
 func splitBS(s string) (string, string, error) {
@@ -264,4 +294,8 @@ const Help = `The following commands are valid at this level:
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
+  show policies                           : calls, errors by reason and p99 of each policy entry point
+  show policy var <file>                  : the shared values of a policy
+  set policy var <file> <key> <value>     : set a policy's shared value (numbers stay numbers)
+  del policy var <file> <key>             : remove a policy's shared value
 `

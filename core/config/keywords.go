@@ -187,7 +187,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
-	{Name: "policy", Sections: FB, Default: "none", Enforced: false, Refused: "policies are not built yet: requests would be routed by the built-in rules only"},
+	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout server"

@@ -194,7 +194,7 @@ type Proxy struct {
 	LogFormat     *StringAt          `json:"log_format,omitempty"`
 	Stats         *Stats             `json:"stats,omitempty"`
 	DefaultServer *ServerOptions     `json:"default_server,omitempty"`
-	Policy        *StringAt          `json:"policy,omitempty"`
+	Policies      []*PolicyLine      `json:"policies,omitempty"`
 	ForcePersist  []*Condition       `json:"force_persist,omitempty"`
 	IgnorePersist []*Condition       `json:"ignore_persist,omitempty"`
 
@@ -328,6 +328,17 @@ type Cookie struct {
 	MaxLife  time.Duration `json:"maxlife,omitempty"`
 	Dynamic  bool          `json:"dynamic,omitempty"`
 	Attr     []string      `json:"attr,omitempty"`
+}
+
+// PolicyLine is `policy FILE [timeout DURATION] [fallback ALGO]`. File is
+// as written; Path is resolved against the directory of the configuration
+// file that names it.
+type PolicyLine struct {
+	File     string        `json:"file"`
+	Path     string        `json:"-"`
+	Timeout  time.Duration `json:"timeout,omitempty"`
+	Fallback string        `json:"fallback,omitempty"`
+	Pos      diag.Pos      `json:"pos"`
 }
 
 // ErrorFile is `errorfile CODE FILE`.

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -231,13 +232,7 @@ func (p *parser) proxyLine(l Line) {
 			px.HTTPReuse = t.Text
 		}
 	case "policy":
-		if t, ok := one(); ok {
-			if !strings.HasSuffix(t.Text, ".lua") && !strings.HasSuffix(t.Text, ".wasm") {
-				p.d.Errorf(t.Pos, key, "a Lua (.lua) or WebAssembly (.wasm) file", "policy file %q has an unknown type", t.Text)
-				return
-			}
-			px.Policy = &StringAt{Value: t.Text, Pos: t.Pos}
-		}
+		p.parsePolicy(px, key, kwPos, args)
 	default:
 		p.d.Errorf(kwPos, key, "", "keyword %q is in the table but has no parser (varde bug)", key)
 	}
@@ -908,4 +903,56 @@ func posOf(ts []Token, i int, def diag.Pos) diag.Pos {
 		return ts[i].Pos
 	}
 	return def
+}
+
+const policyUsage = "policy FILE.lua|FILE.wasm [timeout DURATION] [fallback ALGO]"
+
+// parsePolicy reads `policy FILE [timeout DURATION] [fallback ALGO]`. The
+// file is compiled later, at preparation (core/proxy), where its script
+// errors are located at this line.
+func (p *parser) parsePolicy(px *Proxy, key string, kwPos diag.Pos, args []Token) {
+	if len(args) == 0 {
+		p.d.Errorf(kwPos, key, policyUsage, "policy expects a file")
+		return
+	}
+	t := args[0]
+	if !strings.HasSuffix(t.Text, ".lua") && !strings.HasSuffix(t.Text, ".wasm") {
+		p.d.Errorf(t.Pos, key, "a Lua (.lua) or WebAssembly (.wasm) file", "policy file %q has an unknown type", t.Text)
+		return
+	}
+	pl := &PolicyLine{File: t.Text, Path: t.Text, Pos: kwPos}
+	if !filepath.IsAbs(pl.Path) {
+		pl.Path = filepath.Join(filepath.Dir(kwPos.File), pl.Path)
+	}
+	if abs, err := filepath.Abs(pl.Path); err == nil {
+		pl.Path = abs
+	}
+	for i := 1; i < len(args); i += 2 {
+		if i+1 >= len(args) {
+			p.d.Errorf(args[i].Pos, key, policyUsage, "%s expects a value", args[i].Text)
+			return
+		}
+		v := args[i+1]
+		switch args[i].Text {
+		case "timeout":
+			if pl.Timeout = p.duration(v, key); pl.Timeout <= 0 {
+				p.d.Errorf(v.Pos, key, "e.g. timeout 2ms", "policy timeout must be positive")
+				return
+			}
+		case "fallback":
+			if !px.IsBackend() {
+				p.d.Errorf(args[i].Pos, key, "a frontend falls back to its use_backend rules and default_backend; put fallback on a backend's policy", "fallback applies to server choice, in a backend or listen")
+				return
+			}
+			if _, err := core.ParseBalance(core.BalanceSpec{Algorithm: v.Text}); err != nil {
+				p.d.Errorf(v.Pos, key, "", "fallback: %v", err)
+				return
+			}
+			pl.Fallback = v.Text
+		default:
+			p.d.Errorf(args[i].Pos, key, policyUsage, "unknown policy option %q", args[i].Text)
+			return
+		}
+	}
+	px.Policies = append(px.Policies, pl)
 }

@@ -56,6 +56,9 @@ type HTTPSpec struct {
 	Headers [][2]string
 	Body    string
 	Expect  []Expect // none = any 2xx or 3xx passes
+	// KeepBody reads the response body (up to the probe's bound) and
+	// hands its start to the health policy in CheckResult.Body.
+	KeepBody bool
 }
 
 // ProbeSpec chooses and configures a probe plugin.

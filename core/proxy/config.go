@@ -51,6 +51,9 @@ type Config struct {
 	Threads   int
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
+	// Policies are every compiled `policy` of the configuration, plugged
+	// into the sections below; closed with the engine's generation.
+	Policies []LoadedPolicy
 	// Sink receives one record per transaction; nil discards.
 	Sink logrec.Sink
 }
@@ -181,6 +184,9 @@ type BackendConfig struct {
 	// server of this backend is taken, anything else falls back and is
 	// counted.
 	Sticky core.Stickiness
+	// HealthJudge, when set, may overrule health probe results of this
+	// backend's servers (a policy's health); core/admin installs it.
+	HealthJudge core.HealthJudge
 }
 
 // ServerConfig is one `server` line.

@@ -522,7 +522,9 @@ func (s *session) relayResponse(x *xchg) bool {
 // passive health, captures, then the response rules.
 func (s *session) noteResponse(x *xchg) {
 	resp := &s.resp
-	s.rec.Tr = ms(time.Since(x.tsend))
+	tr := time.Since(x.tsend)
+	s.rec.Tr = ms(tr)
+	x.srv.Server.ObserveRTime(tr)
 	s.rec.Status = int32(resp.Status)
 	s.f.status(resp.Status)
 	x.b.status(resp.Status)

@@ -36,6 +36,9 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	}
 	e, err := New(pcfg, g.Opts.Logger)
 	if err != nil {
+		for _, p := range pcfg.Policies {
+			p.Policy.Close()
+		}
 		d.Add(locateBuildError(c, err))
 		return nil
 	}
@@ -52,6 +55,8 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	}
 	ok := true
 	known := map[string]Mode{}
+	ps := newPolicySet()
+	built := map[*config.Proxy]*BackendConfig{}
 	for _, p := range c.Backends {
 		if p.Disabled {
 			continue
@@ -65,6 +70,14 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		}
 		out.Backends = append(out.Backends, bc)
 		known[bc.Name] = bc.Mode
+		built[p] = bc
+	}
+	for _, p := range c.Backends {
+		if bc := built[p]; bc != nil {
+			cps, pok := ps.of(p, knownOfMode(known, bc.Mode), d)
+			ok = ok && pok
+			applyBackend(bc, cps)
+		}
 	}
 	for _, p := range c.Frontends {
 		if p.Disabled {
@@ -76,7 +89,15 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 			ok = false
 			continue
 		}
+		cps, pok := ps.of(p, knownOfMode(known, fc.Mode), d)
+		ok = ok && pok
+		applyFrontend(fc, cps)
 		out.Frontends = append(out.Frontends, fc)
+	}
+	out.Policies = ps.all
+	if !ok {
+		ps.closeAll()
+		out.Policies = nil
 	}
 	return out, ok
 }
@@ -132,6 +153,7 @@ func (p *enginePart) Start(context.Context) error {
 // Close releases an engine that was built and never started.
 func (p *enginePart) Close() error {
 	p.e.Release()
+	p.e.ClosePolicies()
 	return nil
 }
 
@@ -140,5 +162,7 @@ func (p *enginePart) Stop(context.Context) error {
 	// deadline: a VIP or admin part may have used part of that.
 	ctx, cancel := context.WithTimeout(context.Background(), p.g.Opts.Grace)
 	defer cancel()
-	return p.e.Stop(ctx)
+	err := p.e.Stop(ctx)
+	p.e.ClosePolicies() // after the last request: a closed policy declines
+	return err
 }

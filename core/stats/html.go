@@ -32,6 +32,7 @@ type htmlPage struct {
 	Admin                                     bool
 	URI                                       string
 	Proxies                                   []htmlProxy
+	Extra                                     []Extra // other subsystems' values (policies, log drops)
 }
 
 // stateClass maps a server's state to a colour class of the legend.
@@ -142,6 +143,7 @@ func (h *Handler) page(w io.Writer, rows []Row, now time.Time, admin bool, notic
 		}
 		pg.Proxies[i].Rows = append(pg.Proxies[i].Rows, hr)
 	}
+	pg.Extra = snap.Extra
 	return pageTmpl.Execute(w, pg)
 }
 
@@ -186,5 +188,10 @@ td.state{font-weight:bold;text-align:center}
 {{end}}</table>
 {{if .Admin}}Choose the action to perform on the checked servers: <select name="action"><option value="">--</option><option value="ready">Set state to READY</option><option value="drain">Set state to DRAIN</option><option value="maint">Set state to MAINT</option></select> <input type="submit" value="Apply"></form>{{end}}
 {{end}}
+{{with .Extra}}<table class="px" id="extras" style="min-width:0">
+<tr><th class="pxname" colspan="4">Other values</th></tr>
+<tr class="hdr"><th class="name">Subsystem</th><th class="name">Proxy</th><th class="name">Name</th><th>Value</th></tr>
+{{range .}}<tr class="frontend"><td class="name">{{.Subsystem}}</td><td class="name">{{.Proxy}}</td><td class="name">{{.Name}}</td><td>{{.Value}}</td></tr>
+{{end}}</table>{{end}}
 </body></html>
 `))

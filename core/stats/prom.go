@@ -210,6 +210,9 @@ func (extraCollector) Describe(chan<- *prometheus.Desc) {}
 
 func (c extraCollector) Collect(ch chan<- prometheus.Metric) {
 	for _, e := range c.src.Snapshot().Extra {
+		if e.NoMetric {
+			continue
+		}
 		name := "varde_" + e.Subsystem + "_" + strings.TrimPrefix(e.Name, e.Subsystem+"_")
 		typ := prometheus.GaugeValue
 		if e.Counter {

@@ -50,6 +50,9 @@ type Extra struct {
 	Counter   bool
 	Value     float64
 	Proxy     string // optional label value
+	// NoMetric keeps the value off Prometheus (shown on the stats page
+	// only): the subsystem exports it with its own labels.
+	NoMetric bool
 }
 
 // Info is `show info`.

@@ -73,6 +73,7 @@ func New(spec health.HTTPSpec) (*Probe, error) {
 		}
 		p.rules = append(p.rules, r)
 	}
+	p.body = p.body || spec.KeepBody
 	p.req = BuildRequest(spec)
 	return p, nil
 }
@@ -138,6 +139,9 @@ func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	buf, err := readResponse(c, p.body)
 	r := p.Judge(buf, err)
 	r.Duration = time.Since(start)
+	if p.body {
+		r.Body = bodyExcerpt(buf)
+	}
 	return r
 }
 
@@ -179,6 +183,20 @@ func complete(buf []byte) bool {
 		}
 	}
 	return false
+}
+
+// bodyExcerpt is the start of the response body (core.MaxCheckBody
+// bytes at most), copied: buf is the probe's.
+func bodyExcerpt(buf []byte) []byte {
+	i := bytes.Index(buf, []byte("\r\n\r\n"))
+	if i < 0 {
+		return nil
+	}
+	body := buf[i+4:]
+	if len(body) > core.MaxCheckBody {
+		body = body[:core.MaxCheckBody]
+	}
+	return append([]byte(nil), body...)
 }
 
 // Judge turns raw response bytes (and the read error) into a result.

@@ -1,0 +1,186 @@
+package lua
+
+import (
+	"net/netip"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/sample"
+)
+
+// reqView is what `req` shows a script: the sanitised request, or in mode
+// tcp only the client address.
+type reqView struct {
+	r      core.Request // nil in mode tcp
+	src    netip.AddrPort
+	srcVal lua.LValue // req.src, built on first use in a call
+}
+
+// installReq creates the state's one req userdata; calls point it at their
+// request (st.rv), so passing req costs no allocation.
+func (st *state) installReq() {
+	L := st.L
+	// Methods are found in a table (no Go call to look them up); fields
+	// fall through to that table's own __index, a Go function reading the
+	// current request.
+	methods := L.NewTable()
+	methods.RawSetString("header", L.NewFunction(st.reqHeader))
+	methods.RawSetString("cookie", L.NewFunction(st.reqCookie))
+	methods.RawSetString("var", L.NewFunction(reqVar))
+	methods.RawSetString("fetch", L.NewFunction(st.reqFetch))
+	fields := L.NewTable()
+	fields.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		L.Push(st.reqField(L.CheckString(2)))
+		return 1
+	}))
+	L.SetMetatable(methods, fields)
+	mt := L.NewTable()
+	mt.RawSetString("__index", methods)
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		L.RaiseError("req is read-only")
+		return 0
+	}))
+	mt.RawSetString("__metatable", lua.LString("req"))
+	st.req = L.NewUserData()
+	st.req.Value = &st.rv
+	st.req.Metatable = mt
+}
+
+func (st *state) pushReq(r core.Request, src netip.AddrPort) {
+	st.rv = reqView{r: r, src: src}
+	if r != nil {
+		st.rv.src = r.Src()
+	}
+	st.L.Push(st.req)
+}
+
+// reqField is req.method, req.path, req.query, req.host, req.src, req.ssl.
+func (st *state) reqField(key string) lua.LValue {
+	r := st.rv.r
+	switch key {
+	case "src":
+		if st.rv.srcVal == nil {
+			st.rv.srcVal = lua.LNil
+			if st.rv.src.IsValid() {
+				st.rv.srcVal = lua.LString(st.rv.src.Addr().Unmap().String())
+			}
+		}
+		return st.rv.srcVal
+	case "ssl":
+		return lua.LBool(r != nil && r.TLS())
+	}
+	if r == nil {
+		return lua.LNil
+	}
+	switch key {
+	case "method":
+		return lua.LString(r.Method())
+	case "path":
+		return lua.LString(r.Path())
+	case "query":
+		return lua.LString(r.Query())
+	case "uri":
+		return lua.LString(r.URI())
+	case "host":
+		h, ok := r.Header("host")
+		if !ok {
+			return lua.LNil
+		}
+		return lua.LString(h)
+	}
+	return lua.LNil
+}
+
+// reqHeader is req:header(name): the first value, or nil.
+func (st *state) reqHeader(L *lua.LState) int {
+	name := L.CheckString(2)
+	if st.rv.r == nil {
+		L.Push(lua.LNil)
+		return 1
+	}
+	v, ok := st.rv.r.Header(name)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	L.Push(lua.LString(v))
+	return 1
+}
+
+// reqCookie is req:cookie(name): the value of the first cookie of that
+// name in any Cookie header, or nil. Names are case-sensitive.
+func (st *state) reqCookie(L *lua.LState) int {
+	name := L.CheckString(2)
+	r := st.rv.r
+	if r != nil {
+		for i, n := 0, r.NumHeaders(); i < n; i++ {
+			hn, hv := r.HeaderAt(i)
+			if !httpx.EqualFold(hn, "cookie") {
+				continue
+			}
+			if v, ok := cookieValue(string(hv), name); ok {
+				L.Push(lua.LString(v))
+				return 1
+			}
+		}
+	}
+	L.Push(lua.LNil)
+	return 1
+}
+
+// cookieValue finds name in a Cookie header value ("a=1; b=2").
+func cookieValue(h, name string) (string, bool) {
+	for h != "" {
+		var part string
+		part, h, _ = strings.Cut(h, ";")
+		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
+		if k == name {
+			return strings.Trim(strings.TrimSpace(v), `"`), true
+		}
+	}
+	return "", false
+}
+
+// reqVar is req:var(name). varde has no transaction variables (set-var is
+// not built), so every variable is absent: nil.
+func reqVar(L *lua.LState) int {
+	L.CheckString(2)
+	L.Push(lua.LNil)
+	return 1
+}
+
+// reqFetch is req:fetch("sample expression"): the sample as a string,
+// number or boolean, or nil when there is none. A bad expression raises
+// an error at the calling line.
+func (st *state) reqFetch(L *lua.LState) int {
+	text := L.CheckString(2)
+	e, err := st.p.exprs.get(text)
+	if err != nil {
+		L.RaiseError("req:fetch(%q): %v", text, err)
+	}
+	sample.RequestCtx(&st.sctx, st.rv.r)
+	if st.rv.r == nil {
+		st.sctx.Src = st.rv.src
+	}
+	st.sctx.Frontend = st.p.spec.Proxy
+	v, scr, ok := e.Eval(&st.sctx, st.scr[:0])
+	st.scr = scr
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	switch v.Type {
+	case sample.TypeBool:
+		L.Push(lua.LBool(v.Int != 0))
+	case sample.TypeInt:
+		L.Push(lua.LNumber(v.Int))
+	case sample.TypeAddr:
+		L.Push(lua.LString(v.Addr.String()))
+	default:
+		L.Push(lua.LString(v.Str))
+	}
+	return 1
+}
