@@ -289,9 +289,8 @@ const serverRecord = 42
 // reads the pool with one host call instead of several per server:
 // u32 count, then per server i64 active, i64 queue, i64 maxconn,
 // i64 rtime_us, i32 weight, u8 up, u8 admin, u8 backup, u8 usable,
-// u16 name length, name; little-endian. rtime_us is reserved for the
-// moving average of the response time and is 0: core.ServerView does not
-// carry it on this branch.
+// u16 name length, name; little-endian. rtime_us is the moving average
+// of the server's response time (core.ServerView.RTime), 0 before any.
 func serverList(in *instance) ([]byte, bool) {
 	n := len(in.servers)
 	if in.judged != nil {
@@ -305,7 +304,7 @@ func serverList(in *instance) ([]byte, bool) {
 		b := binary.LittleEndian.AppendUint64(in.buf, uint64(v.Active))
 		b = binary.LittleEndian.AppendUint64(b, uint64(v.Queued))
 		b = binary.LittleEndian.AppendUint64(b, uint64(v.MaxConn))
-		b = binary.LittleEndian.AppendUint64(b, 0) // rtime_us, reserved
+		b = binary.LittleEndian.AppendUint64(b, uint64(v.RTime.Microseconds()))
 		b = binary.LittleEndian.AppendUint32(b, uint32(v.Weight))
 		b = append(b, byte(b2i(v.Up)), byte(v.Admin), byte(b2i(v.Backup)), byte(b2i(usable)))
 		b = binary.LittleEndian.AppendUint16(b, uint16(min(len(v.Name), 0xffff)))

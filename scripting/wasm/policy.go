@@ -265,6 +265,18 @@ func (p *Policy) Var(key string) (any, bool) { return p.table.Get(key) }
 // reach the module as text through shared_get.
 func (p *Policy) SetVar(key string, v any) bool { return p.table.Set(key, v, 0) }
 
+// VarKeys lists the shared table's keys (core.PolicyVars, `show policy var`).
+func (p *Policy) VarKeys() []string { return p.table.Keys() }
+
+// PolicyStats reports the calls per entry point (core.PolicyStatser): the
+// module appears in `show policies`, the stats page and Prometheus.
+func (p *Policy) PolicyStats() []core.PolicyEntryStats { return p.stats.PolicyStats() }
+
+var (
+	_ core.PolicyVars    = (*Policy)(nil)
+	_ core.PolicyStatser = (*Policy)(nil)
+)
+
 // Instances is the number of live instances (pooled or in a call).
 func (p *Policy) Instances() int64 { return p.live.Load() }
 

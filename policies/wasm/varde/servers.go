@@ -22,8 +22,8 @@ type Info struct {
 	Active  int64
 	Queue   int64
 	MaxConn int64
-	// RTimeUS is reserved for the server's moving average response time
-	// in µs; varde passes 0 until it measures one.
+	// RTimeUS is the server's moving average response time in µs, 0
+	// before its first response.
 	RTimeUS int64
 }
 
