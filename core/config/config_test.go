@@ -288,8 +288,6 @@ func TestRefusedKeywords(t *testing.T) {
 		{"server ssl verify none", "backend b\n server a 1.2.3.4:443 ssl verify none\n", 2, "server ssl, server verify", refuseTLS},
 		{"default-server ssl", "backend b\n default-server ssl\n server a 1.2.3.4:443\n", 2, "server ssl", refuseTLS},
 		{"check-ssl", "backend b\n server a 1.2.3.4:443 check check-ssl\n", 2, "server check-ssl", refuseTLS},
-		{"accept-proxy", "frontend f\n bind :80 accept-proxy\n", 2, "bind accept-proxy", refuseProxyProto},
-		{"send-proxy", "backend b\n server a 1.2.3.4:80 send-proxy\n", 2, "server send-proxy", refuseProxyProto},
 		{"on-marked-down", "backend b\n server a 1.2.3.4:80 check on-marked-down shutdown-sessions\n", 2, "server on-marked-down", ""},
 		{"monitor-uri", "frontend f\n bind :80\n monitor-uri /health\n", 3, "monitor-uri", ""},
 		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},

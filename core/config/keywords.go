@@ -54,8 +54,7 @@ type KeywordInfo struct {
 
 // Reasons shared by families of refused keywords.
 const (
-	refuseTLS        = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
-	refuseProxyProto = "the PROXY protocol is not built yet: the client address would be lost or misread"
+	refuseTLS = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
 )
 
 // Keywords is the table; see the FORMAT comment above.
@@ -110,7 +109,7 @@ var Keywords = []KeywordInfo{
 	{Name: "acl", Sections: FB, Default: "", Enforced: true},
 	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: true},
 	{Name: "bind", Sections: F, Default: "", Enforced: true},
-	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: false, Refused: refuseProxyProto},
+	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind alpn", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
 	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
@@ -244,7 +243,8 @@ var Keywords = []KeywordInfo{
 	{Name: "server port", Sections: DB, Default: "server port", Enforced: true},
 	{Name: "server redir", Sections: DB, Default: "", Enforced: false, Refused: "server redir is not built yet: requests would be proxied instead of redirected"},
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
-	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false, Refused: refuseProxyProto},
+	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: true},
+	{Name: "server send-proxy-v2", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "server sni", Sections: DB, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "server ssl", Sections: DB, Default: "off", Enforced: false, Refused: refuseTLS},

@@ -480,6 +480,9 @@ type ServerOptions struct {
 	SNI       string        `json:"sni,omitempty"`
 	CheckSSL  bool          `json:"check_ssl,omitempty"`
 	SendProxy bool          `json:"send_proxy,omitempty"`
+	// SendProxyV2 is send-proxy-v2; it wins over SendProxy (HAProxy
+	// sends one header, version 2 when both are set).
+	SendProxyV2 bool `json:"send_proxy_v2,omitempty"`
 	ID        int           `json:"id,omitempty"`
 
 	// Passive health (observe) and agent checks.

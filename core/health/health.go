@@ -22,6 +22,11 @@ type Target struct {
 	Addr    netip.AddrPort // address after `addr`/`port` overrides
 	Server  *core.Server   // read-only: for the Host header, SNI and logs
 	Timeout time.Duration  // the whole probe must finish within it
+	// SendProxy, when not 0, is the PROXY protocol version a probe writes
+	// right after connecting (send-proxy servers checked on their own
+	// address, as HAProxy): "PROXY UNKNOWN" or a version 2 LOCAL header,
+	// since a check relays no client.
+	SendProxy uint8
 }
 
 // Probe runs one check. Implementations must honour ctx and t.Timeout and

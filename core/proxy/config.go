@@ -120,13 +120,18 @@ type FrontendConfig struct {
 	Binds []string // host:port
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
-	Listeners   []net.Listener
-	Mode        Mode
-	MaxConn     int
-	Timeouts    Timeouts
-	ConnMode    ConnMode
-	ForwardFor  *ForwardFor
-	UseBackends []UseBackend
+	Listeners []net.Listener
+	// AcceptProxy marks the Binds (same index; missing means false) whose
+	// connections start with a PROXY protocol header (`accept-proxy`);
+	// ListenersAcceptProxy does so for every one of Listeners.
+	AcceptProxy          []bool
+	ListenersAcceptProxy bool
+	Mode                 Mode
+	MaxConn              int
+	Timeouts             Timeouts
+	ConnMode             ConnMode
+	ForwardFor           *ForwardFor
+	UseBackends          []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
 	Chooser core.BackendChooser
@@ -192,6 +197,10 @@ type ServerConfig struct {
 	Backup   bool
 	Disabled bool
 	Cookie   string
+	// SendProxy is the PROXY protocol version written at the start of
+	// every new connection to the server (send-proxy 1, send-proxy-v2 2;
+	// 0 none).
+	SendProxy uint8
 }
 
 func (c *Config) bufSize() int {

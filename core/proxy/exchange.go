@@ -153,7 +153,7 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		}
 	}
 	for tries := 0; ; {
-		u, err := dialFor(s.conn, srv, b.cfg.Timeouts.Connect)
+		u, err := s.dialServer(srv, b.cfg.Timeouts.Connect)
 		if err == nil {
 			return u, nil
 		}
@@ -208,7 +208,7 @@ func (s *session) exchange(x *xchg) bool {
 		if replay == logrec.StateNone {
 			return keep
 		}
-		nu, err := dialFor(s.conn, x.srv, x.b.cfg.Timeouts.Connect)
+		nu, err := s.dialServer(x.srv, x.b.cfg.Timeouts.Connect)
 		if err != nil {
 			return s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, replay)
 		}

@@ -126,6 +126,23 @@ func (c *fdConn) Close() error {
 	return err
 }
 
+func (c *fdConn) fdNum() int { return c.fd }
+
+// waitReadable waits for the socket's next readiness (more bytes after a
+// peek) or the read deadline.
+func (c *fdConn) waitReadable() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	if c.rdl != 0 && time.Now().UnixNano() >= c.rdl {
+		return c.opErr("read", os.ErrDeadlineExceeded)
+	}
+	if err := c.l.wait(c, waitRead, c.rdl); err != nil {
+		return c.opErr("read", err)
+	}
+	return nil
+}
+
 // CloseWrite half-closes the connection (lingering close, tunnels).
 func (c *fdConn) CloseWrite() error {
 	if c.closed {

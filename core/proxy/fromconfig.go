@@ -175,7 +175,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		}
 		bc.Servers = append(bc.Servers, ServerConfig{
 			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
-			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie,
+			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, SendProxy: sendProxyOf(&s.ServerOptions),
 		})
 	}
 	return bc, nil
@@ -202,6 +202,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			}
 			for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
 				fc.Binds = append(fc.Binds, net.JoinHostPort(host, strconv.Itoa(port)))
+				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
 			}
 		}
 	}
@@ -370,4 +371,17 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		out = append(out, &rule)
 	}
 	return out, nil
+}
+
+// sendProxyOf is the PROXY protocol version a server line asks for: 2 for
+// send-proxy-v2 (it wins when both are set, as in HAProxy), 1 for
+// send-proxy, 0 for none.
+func sendProxyOf(o *config.ServerOptions) uint8 {
+	switch {
+	case o.SendProxyV2:
+		return 2
+	case o.SendProxy:
+		return 1
+	}
+	return 0
 }

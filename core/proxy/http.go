@@ -77,13 +77,13 @@ func (e *Engine) newSession() *session {
 	return s
 }
 
-func (e *Engine) serveHTTP(f *Frontend, c net.Conn) {
+func (e *Engine) serveHTTP(f *Frontend, c net.Conn, pp bool) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	f.connOpen()
 	e.actconn.Add(1)
-	e.runHTTP(&parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())})
+	e.runHTTP(&parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), pp: pp})
 }
 
 // parked is what a client connection keeps while it has no session: idle
@@ -94,6 +94,7 @@ type parked struct {
 	c        net.Conn
 	accept   time.Time
 	src, dst netip.AddrPort
+	pp       bool // the PROXY header is still to be read (accept-proxy)
 	nreq     int
 	fd       int
 	deadline time.Time // end of timeout http-keep-alive
@@ -149,6 +150,15 @@ func (e *Engine) runHTTP(p *parked) {
 			e.closeHTTP(f, c)
 		}
 	}()
+	if p.pp {
+		// Before anything else on the connection (and before any TLS
+		// handshake): the addresses every later step sees.
+		p.pp = false
+		if f.acceptProxy(c, s.in, &p.src, &p.dst) != nil {
+			return
+		}
+		s.src, s.dst = p.src, p.dst
+	}
 	for s.transaction() {
 		if e.stopping.Load() {
 			return

@@ -14,7 +14,7 @@ import (
 // balancers, maxconn, queue, retries and redispatch as HTTP), connect, then
 // relay both ways under timeout client/server, with client-fin/server-fin
 // once one side has closed.
-func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
+func (e *Engine) serveTCP(f *Frontend, c net.Conn, pp bool) {
 	defer e.wg.Done()
 	defer e.release(f)
 	start := time.Now()
@@ -40,6 +40,9 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 		s.conn, s.f = nil, nil
 		e.pool.Put(s)
 	}()
+	if pp && f.acceptProxy(c, s.in, &s.src, &s.dst) != nil {
+		return
+	}
 	rec := &s.rec
 	rec.Reset()
 	rec.Mode = logrec.ModeTCP

@@ -7,12 +7,14 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/proxyproto"
 )
 
 func init() {
@@ -41,10 +43,31 @@ func (Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
 	d := net.Dialer{Timeout: t.Timeout}
 	c, err := d.DialContext(ctx, "tcp", t.Addr.String())
+	if err == nil && t.SendProxy != 0 {
+		err = sendProxy(c, t)
+	}
 	if err == nil {
 		return c, core.CheckResult{}
 	}
 	return nil, L4Error(err)
+}
+
+// sendProxy writes the PROXY header of a check: no client to name, so
+// "PROXY UNKNOWN" (v1) or the LOCAL command (v2), as HAProxy's checks.
+func sendProxy(c net.Conn, t health.Target) error {
+	var b []byte
+	if t.SendProxy == 2 {
+		b = proxyproto.AppendV2(nil, netip.AddrPort{}, netip.AddrPort{}, nil)
+	} else {
+		b = proxyproto.AppendV1(nil, netip.AddrPort{}, netip.AddrPort{})
+	}
+	c.SetWriteDeadline(time.Now().Add(t.Timeout))
+	_, err := c.Write(b)
+	c.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+	}
+	return err
 }
 
 // L4Error classifies a connect error as HAProxy does.
