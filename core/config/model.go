@@ -483,7 +483,7 @@ type ServerOptions struct {
 	// SendProxyV2 is send-proxy-v2; it wins over SendProxy (HAProxy
 	// sends one header, version 2 when both are set).
 	SendProxyV2 bool `json:"send_proxy_v2,omitempty"`
-	ID        int           `json:"id,omitempty"`
+	ID          int  `json:"id,omitempty"`
 
 	// Passive health (observe) and agent checks.
 	Observe      string        `json:"observe,omitempty"`     // layer4, layer7
