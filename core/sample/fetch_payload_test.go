@@ -18,7 +18,7 @@ type payloadReq struct {
 }
 
 func (p *payloadReq) Payload() ([]byte, bool) { return p.b, p.final }
-func (p *payloadReq) NeedMore()                { p.needed = true }
+func (p *payloadReq) NeedMore()               { p.needed = true }
 
 // tcpReq is an empty core.Request.
 type tcpReq struct{}
