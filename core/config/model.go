@@ -201,10 +201,14 @@ type Proxy struct {
 	DefaultBackend *StringAt     `json:"default_backend,omitempty"`
 	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
 	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
-	HTTPResponse   []*HTTPRule   `json:"http_response,omitempty"`
-	Captures       []*Capture    `json:"captures,omitempty"`
-	MonitorURI     string        `json:"monitor_uri,omitempty"`
-	HTTPReuse      string        `json:"http_reuse,omitempty"`
+	// tcp-request inspect-delay and accept/reject rules (tcprequest.go).
+	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
+	InspectDelayPos diag.Pos      `json:"-"`
+	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
+	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
+	Captures        []*Capture    `json:"captures,omitempty"`
+	MonitorURI      string        `json:"monitor_uri,omitempty"`
+	HTTPReuse       string        `json:"http_reuse,omitempty"`
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

@@ -33,6 +33,7 @@ func (c *Config) Validate(d *diag.List) {
 	}
 	for _, px := range c.Proxies {
 		c.validateProxy(px, d)
+		c.validateTCPRequest(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

@@ -23,6 +23,39 @@ import (
 // closed without an answer (nothing HTTP was read, so HAProxy sends no
 // 400 either) and counted in the frontend's ProxyErrors.
 
+// admit runs what happens once per client connection before anything is
+// read from it, in HAProxy's order: tcp-request connection rules (on the
+// socket's own addresses), then the PROXY header of an accept-proxy bind,
+// which replaces *src and *dst. A TLS handshake belongs after it. false:
+// the caller closes the connection (already counted).
+func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPort) bool {
+	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, *src, *dst) {
+		return false
+	}
+	return !pp || f.acceptProxy(c, buf, src, dst) == nil
+}
+
+// connectionRules evaluates tcp-request connection rules: the first whose
+// condition matches decides; none matching accepts. A rejected connection
+// is reset (HAProxy closes it with a single RST) and counted.
+func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
+	v := &tcpView{src: src, dst: dst, final: true}
+	for _, r := range f.cfg.TCPConnection {
+		if r.Cond != nil && !r.Cond.Match(v) {
+			continue
+		}
+		if r.Reject {
+			f.DeniedConns.Add(1)
+			if l, ok := c.(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0)
+			}
+			return false
+		}
+		return true
+	}
+	return true
+}
+
 // errProxyTooLong: the peek buffer filled without a complete header.
 var errProxyTooLong = errors.New("proxy: PROXY header longer than the buffer")
 

@@ -151,6 +151,22 @@ type FrontendConfig struct {
 	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
 	// when not configured.
 	CaptureCookie Capture
+	// TCPConnection are `tcp-request connection accept|reject` rules,
+	// evaluated once per connection before anything is read, on the
+	// socket's own addresses (before any PROXY header, as HAProxy).
+	TCPConnection []TCPRule
+	// InspectDelay and TCPContent are `tcp-request inspect-delay` and
+	// `tcp-request content accept|reject` (mode tcp): the rules see the
+	// client's first bytes and wait for more, up to the delay, while a
+	// fetch they need cannot answer yet (tcpinspect.go).
+	InspectDelay time.Duration
+	TCPContent   []TCPRule
+}
+
+// TCPRule is one `tcp-request connection|content accept|reject` rule.
+type TCPRule struct {
+	Reject bool
+	Cond   Cond // nil: always
 }
 
 // Capture is one captured header.

@@ -37,6 +37,9 @@ type Counters struct {
 	// ProxyErrors counts connections closed on an accept-proxy bind
 	// because their PROXY header was missing, invalid, late or cut.
 	ProxyErrors atomic.Uint64
+	// DeniedConns counts connections closed by tcp-request connection
+	// reject (HAProxy's dcon).
+	DeniedConns atomic.Uint64
 }
 
 func (c *Counters) status(code int) {

@@ -128,6 +128,18 @@ func (c *fdConn) Close() error {
 
 func (c *fdConn) fdNum() int { return c.fd }
 
+// SetLinger is net.TCPConn's: 0 makes Close reset the connection.
+func (c *fdConn) SetLinger(sec int) error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
+	if sec < 0 {
+		l = syscall.Linger{}
+	}
+	return syscall.SetsockoptLinger(c.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &l)
+}
+
 // waitReadable waits for the socket's next readiness (more bytes after a
 // peek) or the read deadline.
 func (c *fdConn) waitReadable() error {

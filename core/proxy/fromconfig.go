@@ -220,6 +220,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
 		return nil, err
 	}
+	if err := tcpRulesOf(fc, p, set); err != nil {
+		return nil, err
+	}
 	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
@@ -384,4 +387,26 @@ func sendProxyOf(o *config.ServerOptions) uint8 {
 		return 1
 	}
 	return 0
+}
+
+// tcpRulesOf converts the tcp-request lines (core/config refused the forms
+// the engine does not run).
+func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
+	fc.InspectDelay = p.InspectDelay
+	for _, r := range p.TCPRequest {
+		rule := TCPRule{Reject: r.Action == "reject"}
+		cond, err := CompileCondition(r.Cond, set)
+		if err != nil {
+			return fmt.Errorf("%s: tcp-request %s %s: %w", r.Pos, r.Layer, r.Action, err)
+		}
+		if cond != nil {
+			rule.Cond = cond
+		}
+		if r.Layer == "connection" {
+			fc.TCPConnection = append(fc.TCPConnection, rule)
+		} else {
+			fc.TCPContent = append(fc.TCPContent, rule)
+		}
+	}
+	return nil
 }

@@ -94,7 +94,8 @@ type parked struct {
 	c        net.Conn
 	accept   time.Time
 	src, dst netip.AddrPort
-	pp       bool // the PROXY header is still to be read (accept-proxy)
+	pp       bool // the connection starts with a PROXY header (accept-proxy)
+	admitted bool // admit ran: connection rules, PROXY header
 	nreq     int
 	fd       int
 	deadline time.Time // end of timeout http-keep-alive
@@ -150,11 +151,11 @@ func (e *Engine) runHTTP(p *parked) {
 			e.closeHTTP(f, c)
 		}
 	}()
-	if p.pp {
+	if !p.admitted {
 		// Before anything else on the connection (and before any TLS
 		// handshake): the addresses every later step sees.
-		p.pp = false
-		if f.acceptProxy(c, s.in, &p.src, &p.dst) != nil {
+		p.admitted = true
+		if !f.admit(c, s.in, p.pp, &p.src, &p.dst) {
 			return
 		}
 		s.src, s.dst = p.src, p.dst
