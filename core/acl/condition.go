@@ -416,3 +416,27 @@ const (
 	fail
 	missed
 )
+
+// Fetches calls fn with the name of each fetch the condition's ACLs read,
+// so that a caller can refuse a condition that could never match where it
+// is used (an HTTP fetch in a tcp-request rule).
+func (c *Condition) Fetches(fn func(name string)) {
+	for _, g := range c.groups {
+		for _, t := range g {
+			fetchesOf(t.m, fn)
+		}
+	}
+}
+
+func fetchesOf(m Matcher, fn func(string)) {
+	switch m := m.(type) {
+	case *matcher:
+		if m.expr != nil {
+			fn(m.expr.FetchName())
+		}
+	case *anyOf:
+		for _, x := range m.ms {
+			fetchesOf(x, fn)
+		}
+	}
+}

@@ -395,11 +395,15 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	fc.InspectDelay = p.InspectDelay
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
+		kw := "tcp-request " + r.Layer + " " + r.Action
 		cond, err := CompileCondition(r.Cond, set)
 		if err != nil {
-			return fmt.Errorf("%s: tcp-request %s %s: %w", r.Pos, r.Layer, r.Action, err)
+			return diag.At(r.Pos, kw, "", err)
 		}
 		if cond != nil {
+			if err := tcpFetchesOnly(cond, r.Layer); err != nil {
+				return diag.At(r.Pos, kw, "use src, dst (and in content rules req.len, req.payload, req_ssl_hello_type, req_ssl_sni); see docs/proxy-protocol.md", err)
+			}
 			rule.Cond = cond
 		}
 		if r.Layer == "connection" {
@@ -407,6 +411,31 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 		} else {
 			fc.TCPContent = append(fc.TCPContent, rule)
 		}
+	}
+	return nil
+}
+
+// Fetches a tcp-request rule can read: the connection's addresses and
+// constants, and for content rules the buffered bytes. Any other (an HTTP
+// fetch) would never match there, and a reject rule that never matches
+// lets everything through: refused (HAProxy refuses them in connection
+// rules too).
+var (
+	l4Fetches = map[string]bool{"src": true, "src_port": true, "dst": true, "dst_port": true, "fe_name": true,
+		"always_true": true, "always_false": true, "str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true}
+	contentFetches = map[string]bool{"req.len": true, "req_len": true, "req.payload": true, "req.ssl_hello_type": true,
+		"req_ssl_hello_type": true, "req.ssl_sni": true, "req_ssl_sni": true}
+)
+
+func tcpFetchesOnly(cond *acl.Condition, layer string) error {
+	var bad string
+	cond.Fetches(func(name string) {
+		if bad == "" && !l4Fetches[name] && !(layer == "content" && contentFetches[name]) {
+			bad = name
+		}
+	})
+	if bad != "" {
+		return fmt.Errorf("fetch %q would never match in a tcp-request %s rule: what it reads is not there", bad, layer)
 	}
 	return nil
 }
