@@ -14,10 +14,14 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/varde-lb/varde/core/testenv"
 )
 
 // selfSigned is a certificate for name, generated for the test.
@@ -214,5 +218,79 @@ backend be
 				t.Errorf("the server got %d requests, want 1", n)
 			}
 		})
+	}
+}
+
+// TestDifferentialTCPInspect runs one mode tcp configuration through
+// HAProxy 2.6 and through varde and compares, for each client, which TLS
+// origin it reached (by the certificate it saw) or that it was refused.
+func TestDifferentialTCPInspect(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	a, b, d := tlsBackend(t, "a.example"), tlsBackend(t, "b.example"), tlsBackend(t, "default.example")
+	text := func(port int) string {
+		return fmt.Sprintf(`defaults
+    mode tcp
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend in
+    bind 127.0.0.1:%d
+    tcp-request inspect-delay 300ms
+    tcp-request content reject if { req.len lt 5 }
+    tcp-request content accept if { req_ssl_hello_type 1 }
+    tcp-request content reject
+    use_backend be_a if { req_ssl_sni -i a.example }
+    use_backend be_b if { req.ssl_sni -m end .b.example }
+    default_backend be_d
+backend be_a
+    server s %s
+backend be_b
+    server s %s
+backend be_d
+    server s %s
+`, port, a, b, d)
+	}
+	dir := t.TempDir()
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(text(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	cfg := loadProxyConfig(t, text(1))
+	cfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, cfg)
+	type outcome struct{ CN, Body string }
+	run := func(addr, sni string, slow bool) outcome {
+		cn, body, err := httpsVia(t, addr, sni, slow)
+		if err != nil {
+			return outcome{CN: "refused"}
+		}
+		return outcome{cn, body}
+	}
+	for _, tc := range []struct {
+		sni  string
+		slow bool
+	}{{"a.example", false}, {"a.example", true}, {"x.b.example", false}, {"b.example", false}, {"c.example", true}} {
+		h, v := run(haddr, tc.sni, tc.slow), run(vaddr, tc.sni, tc.slow)
+		if h != v {
+			t.Errorf("SNI %s (slow %v): haproxy %+v, varde %+v", tc.sni, tc.slow, h, v)
+		}
+	}
+	// Not TLS, and too short: both refuse without an answer.
+	for _, raw := range []string{"GET / HTTP/1.1\r\nHost: a.example\r\n\r\n", "abc"} {
+		for _, addr := range []string{haddr, vaddr} {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.WriteString(c, raw)
+			c.SetReadDeadline(time.Now().Add(5 * time.Second))
+			got, _ := io.ReadAll(c)
+			c.Close()
+			if len(got) != 0 {
+				t.Errorf("%q via %s: answered %q", raw, addr, got)
+			}
+		}
 	}
 }
