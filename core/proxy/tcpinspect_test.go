@@ -176,7 +176,8 @@ func TestTCPRequestConnection(t *testing.T) {
 	b1, sn := backend(t, "b1", nil)
 	for _, mode := range []string{"http", "tcp"} {
 		t.Run(mode, func(t *testing.T) {
-			cfg := loadProxyConfig(t, `defaults
+			lanes(t, func(t *testing.T) {
+				cfg := loadProxyConfig(t, `defaults
     mode `+mode+`
     timeout connect 1s
     timeout client 5s
@@ -189,34 +190,35 @@ frontend in
 backend be
     server s `+hostport(b1)+`
 `)
-			cfg.Frontends[0].Binds = nil
-			e, addr := startEngine(t, cfg)
-			before := sn.hits.Load()
-			for _, from := range []string{"127.0.0.1", "127.0.0.2"} {
-				d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
-				c, err := d.Dial("tcp", addr)
-				if err != nil {
-					// The reset may beat the end of the connect.
-					if from == "127.0.0.2" || !errors.Is(err, syscall.ECONNRESET) {
-						t.Errorf("from %s: %v", from, err)
+				cfg.Frontends[0].Binds = nil
+				e, addr := startEngine(t, cfg)
+				before := sn.hits.Load()
+				for _, from := range []string{"127.0.0.1", "127.0.0.2"} {
+					d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 5 * time.Second}
+					c, err := d.Dial("tcp", addr)
+					if err != nil {
+						// The reset may beat the end of the connect.
+						if from == "127.0.0.2" || !errors.Is(err, syscall.ECONNRESET) {
+							t.Errorf("from %s: %v", from, err)
+						}
+						continue
 					}
-					continue
+					c.SetDeadline(time.Now().Add(5 * time.Second))
+					io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+					got, _ := io.ReadAll(c)
+					c.Close()
+					served := strings.Contains(string(got), "hello from b1")
+					if served != (from == "127.0.0.2") {
+						t.Errorf("from %s: served=%v (%q)", from, served, got)
+					}
 				}
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				io.WriteString(c, "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
-				got, _ := io.ReadAll(c)
-				c.Close()
-				served := strings.Contains(string(got), "hello from b1")
-				if served != (from == "127.0.0.2") {
-					t.Errorf("from %s: served=%v (%q)", from, served, got)
+				if n := e.frontends[0].DeniedConns.Load(); n != 1 {
+					t.Errorf("DeniedConns %d, want 1", n)
 				}
-			}
-			if n := e.frontends[0].DeniedConns.Load(); n != 1 {
-				t.Errorf("DeniedConns %d, want 1", n)
-			}
-			if n := sn.hits.Load() - before; n != 1 {
-				t.Errorf("the server got %d requests, want 1", n)
-			}
+				if n := sn.hits.Load() - before; n != 1 {
+					t.Errorf("the server got %d requests, want 1", n)
+				}
+			})
 		})
 	}
 }
