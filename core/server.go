@@ -47,6 +47,10 @@ type Server struct {
 	Host    string // the address as written, when it was a name resolved at start
 	Backup  bool
 	Cookie  string // value for `cookie` persistence ("" when none)
+	// SendProxy is the PROXY protocol version the proxy writes at the
+	// start of each connection to the server (0 none, 1, 2); health
+	// checks follow it (HAProxy: unless the check has its own addr/port).
+	SendProxy uint8
 
 	ConfigWeight  int   // 0..256 as configured (default 1)
 	ConfigMaxConn int64 // 0 = unlimited

@@ -95,6 +95,14 @@ var authorityCases = []struct {
 		"b.lua": "function choose_backend(req) return nil end\n",
 	}, "h.cfg:9: error: policy: a.lua and b.lua both define choose_backend"},
 	{"missing policy file", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    policy nosuch.lua\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: policy"},
+	{"accept-proxy and send-proxy-v2", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} accept-proxy\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 send-proxy-v2 check\n"}, ""},
+	{"proxy-v2-options", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 send-proxy-v2 proxy-v2-options authority\n"}, "h.cfg:10: error: server proxy-v2-options"},
+	{"check-send-proxy", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 check check-send-proxy\n"}, "h.cfg:10: error: server check-send-proxy"},
+	{"tcp-request content in mode tcp", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    tcp-request inspect-delay 5s\n    tcp-request content accept if { req_ssl_hello_type 1 }\n    use_backend b if { req_ssl_sni -i a.example }\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n"}, ""},
+	{"tcp-request content in mode http", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    tcp-request content reject if { src 10.0.0.0/8 }\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: tcp-request content reject"},
+	{"tcp-request content track-sc0", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    tcp-request content track-sc0 src\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n"}, "h.cfg:9: error: tcp-request content track-sc0"},
+	{"tcp-request content with an HTTP fetch", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    tcp-request inspect-delay 1s\n    tcp-request content reject if { path_beg /admin }\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: tcp-request content reject"},
+	{"tcp-request in a backend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    tcp-request content reject\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: tcp-request content reject"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 

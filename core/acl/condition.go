@@ -354,3 +354,89 @@ func isCriterion(name string) bool {
 	_, ok := sample.LookupFetch(name)
 	return ok
 }
+
+// MayChange is implemented by a request view whose samples may still
+// change (mode tcp content inspection, sample.Payloader): TakeMayChange
+// reports, and clears, whether a fetch said so since the last call.
+type MayChange interface {
+	TakeMayChange() bool
+}
+
+// Match3 is Match with HAProxy's three-valued logic for content
+// inspection: miss is true when the result depends on samples that may
+// still change (an ACL that did not match on incomplete data is a MISS,
+// not a FAIL; a match is final). Negation keeps a MISS a MISS; in a
+// conjunction FAIL wins over MISS, in a disjunction PASS wins over MISS.
+// req must implement MayChange, else Match3 is Match with miss false.
+func (c *Condition) Match3(req core.Request) (ok, miss bool) {
+	mc, can := req.(MayChange)
+	if !can {
+		return c.Match(req), false
+	}
+	st := getState(req)
+	defer putState(st)
+	mc.TakeMayChange()
+	anyMiss := false
+	for _, g := range c.groups {
+		gr := pass
+		for _, t := range g {
+			hit := matchWith(t.m, req, st)
+			mayChange := mc.TakeMayChange()
+			r := fail
+			switch {
+			case hit:
+				r = pass
+			case mayChange:
+				r = missed
+			}
+			if t.neg && r != missed {
+				r = pass + fail - r
+			}
+			if r == fail {
+				gr = fail
+				break
+			}
+			if r == missed {
+				gr = missed
+			}
+		}
+		if gr == pass {
+			return !c.unless, false
+		}
+		anyMiss = anyMiss || gr == missed
+	}
+	if anyMiss {
+		return false, true
+	}
+	return c.unless, false
+}
+
+const (
+	pass = iota + 1
+	fail
+	missed
+)
+
+// Fetches calls fn with the name of each fetch the condition's ACLs read,
+// so that a caller can refuse a condition that could never match where it
+// is used (an HTTP fetch in a tcp-request rule).
+func (c *Condition) Fetches(fn func(name string)) {
+	for _, g := range c.groups {
+		for _, t := range g {
+			fetchesOf(t.m, fn)
+		}
+	}
+}
+
+func fetchesOf(m Matcher, fn func(string)) {
+	switch m := m.(type) {
+	case *matcher:
+		if m.expr != nil {
+			fn(m.expr.FetchName())
+		}
+	case *anyOf:
+		for _, x := range m.ms {
+			fetchesOf(x, fn)
+		}
+	}
+}

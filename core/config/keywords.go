@@ -54,8 +54,7 @@ type KeywordInfo struct {
 
 // Reasons shared by families of refused keywords.
 const (
-	refuseTLS        = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
-	refuseProxyProto = "the PROXY protocol is not built yet: the client address would be lost or misread"
+	refuseTLS = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
 )
 
 // Keywords is the table; see the FORMAT comment above.
@@ -111,7 +110,7 @@ var Keywords = []KeywordInfo{
 	{Name: "acl", Sections: FB, Default: "", Enforced: true},
 	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: true},
 	{Name: "bind", Sections: F, Default: "", Enforced: true},
-	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: false, Refused: refuseProxyProto},
+	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind alpn", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
 	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
@@ -202,6 +201,11 @@ var Keywords = []KeywordInfo{
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
+	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
 	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout client-fin", Sections: DF, Default: "timeout client", Enforced: true},
@@ -251,7 +255,8 @@ var Keywords = []KeywordInfo{
 	{Name: "server port", Sections: DB, Default: "server port", Enforced: true},
 	{Name: "server redir", Sections: DB, Default: "", Enforced: false, Refused: "server redir is not built yet: requests would be proxied instead of redirected"},
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
-	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: false, Refused: refuseProxyProto},
+	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: true},
+	{Name: "server send-proxy-v2", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "server sni", Sections: DB, Default: "", Enforced: true},
 	{Name: "server ssl", Sections: DB, Default: "off", Enforced: true},
@@ -279,7 +284,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 var Unsupported = map[string]string{
 	"stick-table":                         "varde has no stick tables; use cookie persistence or balance source",
 	"stick":                               "varde has no stick tables; use cookie persistence or balance source",
-	"tcp-request":                         "use http-request rules or ACLs on use_backend",
 	"tcp-response":                        "not available in varde",
 	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
 	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",

@@ -204,10 +204,14 @@ type Proxy struct {
 	DefaultBackend *StringAt     `json:"default_backend,omitempty"`
 	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
 	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
-	HTTPResponse   []*HTTPRule   `json:"http_response,omitempty"`
-	Captures       []*Capture    `json:"captures,omitempty"`
-	MonitorURI     string        `json:"monitor_uri,omitempty"`
-	HTTPReuse      string        `json:"http_reuse,omitempty"`
+	// tcp-request inspect-delay and accept/reject rules (tcprequest.go).
+	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
+	InspectDelayPos diag.Pos      `json:"-"`
+	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
+	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
+	Captures        []*Capture    `json:"captures,omitempty"`
+	MonitorURI      string        `json:"monitor_uri,omitempty"`
+	HTTPReuse       string        `json:"http_reuse,omitempty"`
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`
@@ -495,7 +499,10 @@ type ServerOptions struct {
 	CheckSSL  bool          `json:"check_ssl,omitempty"`
 	ServerTLS
 	SendProxy bool `json:"send_proxy,omitempty"`
-	ID        int  `json:"id,omitempty"`
+	// SendProxyV2 is send-proxy-v2; it wins over SendProxy (HAProxy
+	// sends one header, version 2 when both are set).
+	SendProxyV2 bool `json:"send_proxy_v2,omitempty"`
+	ID          int  `json:"id,omitempty"`
 
 	// Passive health (observe) and agent checks.
 	Observe      string        `json:"observe,omitempty"`     // layer4, layer7

@@ -352,6 +352,12 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 			return "", false
 		}
 		key = kw + " " + words[1].Text
+	case "tcp-request":
+		family = "tcp-request "
+		var ok bool
+		if key, ok = p.tcpRequestKey(words); !ok {
+			return "", false
+		}
 	case "capture":
 		family = "capture "
 		if len(words) >= 2 && words[1].Text == "cookie" {

@@ -69,6 +69,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "capture "):
 		p.parseCapture(l, key, words)
 		return
+	case strings.HasPrefix(key, "tcp-request "):
+		p.parseTCPRequest(l, key, words)
+		return
 	}
 	switch key {
 	case "contimeout", "clitimeout", "srvtimeout":

@@ -14,8 +14,8 @@ var serverOptionArgs = map[string]bool{
 	"error-limit": true, "on-error": true, "on-marked-down": true, "on-marked-up": true,
 	"agent-port": true, "agent-inter": true, "agent-addr": true, "agent-send": true, "redir": true,
 	"backup": false, "disabled": false, "enabled": false, "check": false, "ssl": false, "check-ssl": false,
-	"send-proxy": false, "agent-check": false,
-	"no-check": false, "no-backup": false, "no-ssl": false, "no-send-proxy": false, "no-agent-check": false, "no-sslv3": false,
+	"send-proxy": false, "send-proxy-v2": false, "agent-check": false,
+	"no-check": false, "no-backup": false, "no-ssl": false, "no-send-proxy": false, "no-send-proxy-v2": false, "no-agent-check": false, "no-sslv3": false,
 }
 
 // unsupportedServerOptions are real HAProxy server options varde refuses.
@@ -23,8 +23,11 @@ var unsupportedServerOptions = map[string]string{
 	"resolvers": "host names are resolved once at start-up", "init-addr": "host names are resolved once at start-up",
 	"resolve-prefer": "host names are resolved once at start-up", "track": "give the server its own check",
 	"source": "not available in varde", "usesrc": "not available in varde",
-	"send-proxy-v2": "use send-proxy", "proto": "not available in varde",
-	"check-send-proxy": "not available in varde", "pool-max-conn": "not available in varde",
+	"proto":             "not available in varde",
+	"check-send-proxy":  "health checks send the PROXY header only with send-proxy[-v2] and no addr/port; remove check-send-proxy",
+	"proxy-v2-options":  "varde's send-proxy-v2 sends addresses only (no TLVs); remove proxy-v2-options",
+	"send-proxy-v2-ssl": "varde's send-proxy-v2 sends addresses only (no SSL TLV)", "send-proxy-v2-ssl-cn": "varde's send-proxy-v2 sends addresses only (no SSL TLV)",
+	"pool-max-conn":    "not available in varde",
 	"pool-purge-delay": "not available in varde", "max-reuse": "not available in varde",
 	"tfo": "not available in varde", "namespace": "not available in varde", "socks4": "not available in varde",
 	"ws": "not available in varde", "check-proto": "not available in varde", "non-stick": "varde has no stick tables",
@@ -243,6 +246,10 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 			o.SendProxy = true
 		case "no-send-proxy":
 			o.SendProxy = false
+		case "send-proxy-v2":
+			o.SendProxyV2 = true
+		case "no-send-proxy-v2":
+			o.SendProxyV2 = false
 		case "agent-check":
 			o.AgentCheck = true
 		case "no-agent-check":

@@ -36,6 +36,7 @@ func (c *Config) Validate(d *diag.List) {
 		if px.IsBackend() {
 			c.validateServerTLS(px, d)
 		}
+		c.validateTCPRequest(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

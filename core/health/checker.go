@@ -167,7 +167,7 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		start := time.Now()
-		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout, TLS: c.cfg.TLS})
+		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout, TLS: c.cfg.TLS, SendProxy: c.sendProxy()})
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -194,6 +194,17 @@ func (c *checker) target(addr netip.Addr, port int) netip.AddrPort {
 		p = uint16(port)
 	}
 	return netip.AddrPortFrom(a, p)
+}
+
+// sendProxy is the PROXY header version checks write: the server's
+// send-proxy when the check goes to the server's own address (HAProxy:
+// "enabled for health checks if it is already enabled for normal traffic
+// and if no port nor addr directive is present").
+func (c *checker) sendProxy() uint8 {
+	if c.cfg.Addr.IsValid() || c.cfg.Port > 0 {
+		return 0
+	}
+	return c.s.SendProxy
 }
 
 // wake asks the loop to recompute its next check time.

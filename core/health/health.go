@@ -26,6 +26,11 @@ type Target struct {
 	// TLS, when set, makes the probe speak TLS (check-ssl, or ssl on the
 	// server): tcp.Dial completes the handshake before the probe talks.
 	TLS *tls.Config
+	// SendProxy, when not 0, is the PROXY protocol version a probe writes
+	// right after connecting (send-proxy servers checked on their own
+	// address, as HAProxy): "PROXY UNKNOWN" or a version 2 LOCAL header,
+	// since a check relays no client.
+	SendProxy uint8
 }
 
 // Probe runs one check. Implementations must honour ctx and t.Timeout and

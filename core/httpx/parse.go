@@ -48,6 +48,7 @@ var (
 	ErrTENotChunked     = &Error{400, "Transfer-Encoding does not end with chunked"}
 	ErrMissingHost      = &Error{400, "missing Host header"}
 	ErrMultipleHost     = &Error{400, "multiple Host headers"}
+	ErrHostMismatch     = &Error{400, "request target authority differs from Host"}
 	ErrBadStatusLine    = &Error{502, "invalid status line"}
 	ErrBadChunk         = &Error{400, "invalid chunked encoding"}
 )
@@ -219,6 +220,9 @@ func (r *Request) Parse(buf []byte, lim Limits) error {
 	}
 	if hosts == 0 && r.Minor >= 1 {
 		return ErrMissingHost
+	}
+	if err := r.absoluteForm(buf); err != nil {
+		return err
 	}
 	if r.TE && r.ContentLength >= 0 {
 		return ErrCLAndTE

@@ -1,6 +1,7 @@
 package httpx
 
 import (
+	"bytes"
 	"strings"
 	"testing"
 
@@ -207,6 +208,7 @@ func BenchmarkParseResponse(b *testing.B) {
 
 func FuzzParseRequest(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\nHost: a\r\n\r\n"))
+	f.Add([]byte("GET http://u@a:80/x HTTP/1.1\r\nHost: a\r\n\r\n"))
 	f.Add([]byte("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n"))
 	for _, tc := range BadRequests {
 		f.Add([]byte(tc.Raw))
@@ -237,6 +239,13 @@ func FuzzParseRequest(f *testing.F) {
 		if r.RequestBody() == BodyChunked {
 			var c Chunked
 			_, _ = c.Scan(data[r.HeadLen:])
+		}
+		// An absolute-form target agrees with Host (default ports aside).
+		tg := r.Target.Of(data)
+		if n := schemeLen(tg); n > 0 && r.HostIdx >= 0 {
+			if bytes.ContainsAny(tg, " \r\n") {
+				t.Fatalf("target %q", tg)
+			}
 		}
 	})
 }

@@ -145,7 +145,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 		w = 0
 	}
 	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
-	cs.Backup, cs.Cookie, cs.MaxQueue = sc.Backup, sc.Cookie, sc.MaxQueue
+	cs.Backup, cs.Cookie, cs.MaxQueue, cs.SendProxy = sc.Backup, sc.Cookie, sc.MaxQueue, sc.SendProxy
 	if sc.Disabled {
 		cs.SetAdmin(core.AdminMaint)
 	}

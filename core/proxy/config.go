@@ -124,13 +124,18 @@ type FrontendConfig struct {
 	Binds []string // host:port
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
-	Listeners   []net.Listener
-	Mode        Mode
-	MaxConn     int
-	Timeouts    Timeouts
-	ConnMode    ConnMode
-	ForwardFor  *ForwardFor
-	UseBackends []UseBackend
+	Listeners []net.Listener
+	// AcceptProxy marks the Binds (same index; missing means false) whose
+	// connections start with a PROXY protocol header (`accept-proxy`);
+	// ListenersAcceptProxy does so for every one of Listeners.
+	AcceptProxy          []bool
+	ListenersAcceptProxy bool
+	Mode                 Mode
+	MaxConn              int
+	Timeouts             Timeouts
+	ConnMode             ConnMode
+	ForwardFor           *ForwardFor
+	UseBackends          []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
 	Chooser core.BackendChooser
@@ -150,6 +155,22 @@ type FrontendConfig struct {
 	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
 	// when not configured.
 	CaptureCookie Capture
+	// TCPConnection are `tcp-request connection accept|reject` rules,
+	// evaluated once per connection before anything is read, on the
+	// socket's own addresses (before any PROXY header, as HAProxy).
+	TCPConnection []TCPRule
+	// InspectDelay and TCPContent are `tcp-request inspect-delay` and
+	// `tcp-request content accept|reject` (mode tcp): the rules see the
+	// client's first bytes and wait for more, up to the delay, while a
+	// fetch they need cannot answer yet (tcpinspect.go).
+	InspectDelay time.Duration
+	TCPContent   []TCPRule
+}
+
+// TCPRule is one `tcp-request connection|content accept|reject` rule.
+type TCPRule struct {
+	Reject bool
+	Cond   Cond // nil: always
 }
 
 // Capture is one captured header.
@@ -204,6 +225,10 @@ type ServerConfig struct {
 	// absent). See servertls.go.
 	TLS *tlsx.Client
 	SNI *sample.Expr
+	// SendProxy is the PROXY protocol version written at the start of
+	// every new connection to the server (send-proxy 1, send-proxy-v2 2;
+	// 0 none).
+	SendProxy uint8
 }
 
 func (c *Config) bufSize() int {

@@ -176,6 +176,15 @@ var diffRequests = []string{
 	"GET /lc/3 HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /lc/4 HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /dead HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	// Absolute-form targets (RFC 9112 3.2.2): the same Host, the default
+	// port (removed from the target by both), userinfo, and an authority
+	// that differs from Host (400 from both, before any ACL).
+	"GET http://www.example/f HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET http://WWW.example:80/g?q=1 HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET http://www.example/h HTTP/1.1\r\nHost: www.example:80\r\n\r\n",
+	"GET https://www.example:443/i HTTP/1.1\r\nHost: www.example\r\n\r\n",
+	"GET http://user@static.example/j HTTP/1.1\r\nHost: static.example\r\n\r\n",
+	"GET http://static.example/k HTTP/1.1\r\nHost: www.example\r\n\r\n",
 	"GET /e HTTP/1.0\r\n\r\n",
 }
 

@@ -34,6 +34,12 @@ type Counters struct {
 	Status     [6]atomic.Uint64 // responses by class: [1] 1xx ... [5] 5xx, [0] other
 	Queued     atomic.Int64
 	MaxQueued  atomic.Int64
+	// ProxyErrors counts connections closed on an accept-proxy bind
+	// because their PROXY header was missing, invalid, late or cut.
+	ProxyErrors atomic.Uint64
+	// DeniedConns counts connections closed by tcp-request connection
+	// reject (HAProxy's dcon).
+	DeniedConns atomic.Uint64
 }
 
 func (c *Counters) status(code int) {
@@ -62,6 +68,7 @@ type Frontend struct {
 	cfg       *FrontendConfig
 	e         *Engine
 	listeners []net.Listener
+	pp        []bool        // listeners[i] expects a PROXY header (accept-proxy)
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
@@ -225,7 +232,7 @@ func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
 func (e *Engine) Start() error {
 	var opened []net.Listener
 	for _, f := range e.frontends {
-		for _, addr := range f.cfg.Binds {
+		for i, addr := range f.cfg.Binds {
 			l, err := net.Listen("tcp", addr)
 			if err != nil {
 				for _, o := range opened {
@@ -235,16 +242,20 @@ func (e *Engine) Start() error {
 			}
 			opened = append(opened, l)
 			f.listeners = append(f.listeners, l)
+			f.pp = append(f.pp, i < len(f.cfg.AcceptProxy) && f.cfg.AcceptProxy[i])
 		}
 		f.listeners = append(f.listeners, f.cfg.Listeners...)
+		for range f.cfg.Listeners {
+			f.pp = append(f.pp, f.cfg.ListenersAcceptProxy)
+		}
 	}
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
 	}
 	for _, f := range e.frontends {
-		for _, l := range f.listeners {
+		for i, l := range f.listeners {
 			e.lwg.Add(1)
-			go e.acceptLoop(f, l)
+			go e.acceptLoop(f, l, f.pp[i])
 		}
 	}
 	go e.purgeLoop()
@@ -252,7 +263,8 @@ func (e *Engine) Start() error {
 	return nil
 }
 
-func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
+// acceptLoop accepts on l; pp: its connections start with a PROXY header.
+func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 	defer e.lwg.Done()
 	for {
 		// Limits are taken before Accept so excess clients wait in the
@@ -280,9 +292,9 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
 		}
 		e.wg.Add(1)
 		if f.cfg.Mode == ModeTCP {
-			go e.serveTCP(f, c)
-		} else if !e.handoff(f, c) {
-			go e.serveHTTP(f, c)
+			go e.serveTCP(f, c, pp)
+		} else if !e.handoff(f, c, pp) {
+			go e.serveHTTP(f, c, pp)
 		}
 	}
 }

@@ -126,6 +126,35 @@ func (c *fdConn) Close() error {
 	return err
 }
 
+func (c *fdConn) fdNum() int { return c.fd }
+
+// SetLinger is net.TCPConn's: 0 makes Close reset the connection.
+func (c *fdConn) SetLinger(sec int) error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	l := syscall.Linger{Onoff: 1, Linger: int32(sec)}
+	if sec < 0 {
+		l = syscall.Linger{}
+	}
+	return syscall.SetsockoptLinger(c.fd, syscall.SOL_SOCKET, syscall.SO_LINGER, &l)
+}
+
+// waitReadable waits for the socket's next readiness (more bytes after a
+// peek) or the read deadline.
+func (c *fdConn) waitReadable() error {
+	if c.closed {
+		return net.ErrClosed
+	}
+	if c.rdl != 0 && time.Now().UnixNano() >= c.rdl {
+		return c.opErr("read", os.ErrDeadlineExceeded)
+	}
+	if err := c.l.wait(c, waitRead, c.rdl); err != nil {
+		return c.opErr("read", err)
+	}
+	return nil
+}
+
 // CloseWrite half-closes the connection (lingering close, tunnels).
 func (c *fdConn) CloseWrite() error {
 	if c.closed {

@@ -179,7 +179,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		}
 		bc.Servers = append(bc.Servers, ServerConfig{
 			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
-			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni,
+			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 		})
 	}
 	return bc, nil
@@ -206,6 +206,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			}
 			for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
 				fc.Binds = append(fc.Binds, net.JoinHostPort(host, strconv.Itoa(port)))
+				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
 			}
 		}
 	}
@@ -221,6 +222,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
+		return nil, err
+	}
+	if err := tcpRulesOf(fc, p, set); err != nil {
 		return nil, err
 	}
 	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
@@ -374,4 +378,68 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		out = append(out, &rule)
 	}
 	return out, nil
+}
+
+// sendProxyOf is the PROXY protocol version a server line asks for: 2 for
+// send-proxy-v2 (it wins when both are set, as in HAProxy), 1 for
+// send-proxy, 0 for none.
+func sendProxyOf(o *config.ServerOptions) uint8 {
+	switch {
+	case o.SendProxyV2:
+		return 2
+	case o.SendProxy:
+		return 1
+	}
+	return 0
+}
+
+// tcpRulesOf converts the tcp-request lines (core/config refused the forms
+// the engine does not run).
+func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
+	fc.InspectDelay = p.InspectDelay
+	for _, r := range p.TCPRequest {
+		rule := TCPRule{Reject: r.Action == "reject"}
+		kw := "tcp-request " + r.Layer + " " + r.Action
+		cond, err := CompileCondition(r.Cond, set)
+		if err != nil {
+			return diag.At(r.Pos, kw, "", err)
+		}
+		if cond != nil {
+			if err := tcpFetchesOnly(cond, r.Layer); err != nil {
+				return diag.At(r.Pos, kw, "use src, dst (and in content rules req.len, req.payload, req_ssl_hello_type, req_ssl_sni); see docs/proxy-protocol.md", err)
+			}
+			rule.Cond = cond
+		}
+		if r.Layer == "connection" {
+			fc.TCPConnection = append(fc.TCPConnection, rule)
+		} else {
+			fc.TCPContent = append(fc.TCPContent, rule)
+		}
+	}
+	return nil
+}
+
+// Fetches a tcp-request rule can read: the connection's addresses and
+// constants, and for content rules the buffered bytes. Any other (an HTTP
+// fetch) would never match there, and a reject rule that never matches
+// lets everything through: refused (HAProxy refuses them in connection
+// rules too).
+var (
+	l4Fetches = map[string]bool{"src": true, "src_port": true, "dst": true, "dst_port": true, "fe_name": true,
+		"always_true": true, "always_false": true, "str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true}
+	contentFetches = map[string]bool{"req.len": true, "req_len": true, "req.payload": true, "req.ssl_hello_type": true,
+		"req_ssl_hello_type": true, "req.ssl_sni": true, "req_ssl_sni": true}
+)
+
+func tcpFetchesOnly(cond *acl.Condition, layer string) error {
+	var bad string
+	cond.Fetches(func(name string) {
+		if bad == "" && !l4Fetches[name] && !(layer == "content" && contentFetches[name]) {
+			bad = name
+		}
+	})
+	if bad != "" {
+		return fmt.Errorf("fetch %q would never match in a tcp-request %s rule: what it reads is not there", bad, layer)
+	}
+	return nil
 }

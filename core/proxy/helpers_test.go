@@ -195,3 +195,18 @@ func rawServer(tb testing.TB, handle func(c net.Conn)) string {
 	}()
 	return l.Addr().String()
 }
+
+// lanes runs fn on an event loop and on the goroutine lane (what runs off
+// Linux or with VARDE_LOOPS=0).
+func lanes(t *testing.T, fn func(t *testing.T)) {
+	for _, lane := range []string{"loop", "goroutine"} {
+		t.Run(lane, func(t *testing.T) {
+			if lane == "goroutine" {
+				t.Setenv("VARDE_LOOPS", "0")
+			} else {
+				t.Setenv("VARDE_LOOPS", "1")
+			}
+			fn(t)
+		})
+	}
+}

@@ -77,13 +77,13 @@ func (e *Engine) newSession() *session {
 	return s
 }
 
-func (e *Engine) serveHTTP(f *Frontend, c net.Conn) {
+func (e *Engine) serveHTTP(f *Frontend, c net.Conn, pp bool) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
 	f.connOpen()
 	e.actconn.Add(1)
-	e.runHTTP(&parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())})
+	e.runHTTP(&parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()), pp: pp})
 }
 
 // parked is what a client connection keeps while it has no session: idle
@@ -94,6 +94,8 @@ type parked struct {
 	c        net.Conn
 	accept   time.Time
 	src, dst netip.AddrPort
+	pp       bool // the connection starts with a PROXY header (accept-proxy)
+	admitted bool // admit ran: connection rules, PROXY header
 	nreq     int
 	fd       int
 	deadline time.Time // end of timeout http-keep-alive
@@ -149,6 +151,15 @@ func (e *Engine) runHTTP(p *parked) {
 			e.closeHTTP(f, c)
 		}
 	}()
+	if !p.admitted {
+		// Before anything else on the connection (and before any TLS
+		// handshake): the addresses every later step sees.
+		p.admitted = true
+		if !f.admit(c, s.in, p.pp, &p.src, &p.dst) {
+			return
+		}
+		s.src, s.dst = p.src, p.dst
+	}
 	for s.transaction() {
 		if e.stopping.Load() {
 			return

@@ -462,7 +462,7 @@ func (l *loop) register(c *fdConn) error {
 // handoff gives an accepted HTTP client connection to a loop. It returns
 // false when loops are off or the connection could not be moved; the
 // caller then serves it on a goroutine.
-func (e *Engine) handoff(f *Frontend, c net.Conn) bool {
+func (e *Engine) handoff(f *Frontend, c net.Conn, pp bool) bool {
 	if len(e.loops) == 0 {
 		return false
 	}
@@ -488,7 +488,7 @@ func (e *Engine) handoff(f *Frontend, c net.Conn) bool {
 			e.closeHTTP(f, fc)
 			return
 		}
-		p := &parked{f: f, c: fc, accept: accept, src: src, dst: dst}
+		p := &parked{f: f, c: fc, accept: accept, src: src, dst: dst, pp: pp}
 		l.spawn(func() { e.runHTTP(p) })
 	}) {
 		// The loop has stopped: undo what acceptLoop took.

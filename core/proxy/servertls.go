@@ -29,13 +29,13 @@ type tlsTransport struct{ net.Conn }
 // logged SC or sC).
 func (s *session) dialServer(srv *server, timeout time.Duration, sni string) (*upConn, error) {
 	if srv.tls == nil {
-		return dialFor(s.conn, srv, timeout)
+		return s.dialPlain(srv, timeout)
 	}
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
 	deadline := time.Now().Add(timeout)
-	u, err := dialFor(s.conn, srv, timeout)
+	u, err := s.dialPlain(srv, timeout)
 	if err != nil {
 		return nil, err
 	}

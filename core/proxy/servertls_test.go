@@ -159,20 +159,6 @@ func tlsServerConfig(t testing.TB, addr string, o config.ServerOptions) ServerCo
 	return ServerConfig{Name: "s1", Addr: addr, TLS: tc, SNI: sni}
 }
 
-// lanes runs f on an event loop and on the goroutine lane.
-func lanes(t *testing.T, f func(t *testing.T)) {
-	for _, lane := range []string{"loop", "goroutine"} {
-		t.Run(lane, func(t *testing.T) {
-			if lane == "goroutine" {
-				t.Setenv("VARDE_LOOPS", "0")
-			} else {
-				t.Setenv("VARDE_LOOPS", "1")
-			}
-			f(t)
-		})
-	}
-}
-
 func TestServerTLSVerify(t *testing.T) {
 	ca, other := newTestCA(t, "test ca"), newTestCA(t, "other ca")
 	cert, _, _ := ca.issue(t, false, "app.example")

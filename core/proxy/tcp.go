@@ -15,7 +15,7 @@ import (
 // balancers, maxconn, queue, retries and redispatch as HTTP), connect, then
 // relay both ways under timeout client/server, with client-fin/server-fin
 // once one side has closed.
-func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
+func (e *Engine) serveTCP(f *Frontend, c net.Conn, pp bool) {
 	defer e.wg.Done()
 	defer e.release(f)
 	start := time.Now()
@@ -41,6 +41,9 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 		s.conn, s.f = nil, nil
 		e.pool.Put(s)
 	}()
+	if !f.admit(c, s.in, pp, &s.src, &s.dst) {
+		return
+	}
 	rec := &s.rec
 	rec.Reset()
 	rec.Mode = logrec.ModeTCP
@@ -70,7 +73,13 @@ func (s *session) serveTCP(start time.Time) {
 		s.log(b, srv)
 		s.finish()
 	}()
-	b = f.chooseBackend(&tcpView{src: s.src, dst: s.dst})
+	v := &tcpView{src: s.src, dst: s.dst}
+	if !s.inspect(v) {
+		f.Denied.Add(1)
+		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return
+	}
+	b = f.chooseBackend(v)
 	if b == nil {
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return
@@ -100,7 +109,20 @@ func (s *session) serveTCP(start time.Time) {
 func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
+	// The bytes content inspection read go first, unchanged.
+	var pre int64
+	if s.n > 0 {
+		up.c.SetWriteDeadline(time.Now().Add(serverTimeout(b)))
+		if _, err := up.c.Write(s.in[:s.n]); err != nil {
+			up.c.Close()
+			rec.BytesIn = int64(s.n)
+			rec.SetTerm(logrec.TermServerAbort, logrec.StateData)
+			return
+		}
+		pre, s.n = int64(s.n), 0
+	}
 	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
+	in += pre
 	up.c.Close()
 	rec.BytesIn, rec.BytesOut = in, out
 	rec.Term[0], rec.Term[1] = term, logrec.StateData

@@ -55,9 +55,26 @@ func (v *reqView) Src() netip.AddrPort { return v.s.src }
 func (v *reqView) Dst() netip.AddrPort { return v.s.dst }
 func (v *reqView) TLS() bool           { return false }
 
-// tcpView is the core.Request of a `mode tcp` connection: addresses only,
-// so `src`/`dst` ACLs work in use_backend and HTTP criteria match nothing.
-type tcpView struct{ src, dst netip.AddrPort }
+// tcpView is the core.Request of a `mode tcp` connection: addresses, and
+// the client's first bytes while tcp-request content rules inspect them
+// (sample.Payloader), so `src`/`dst` and content ACLs work in use_backend
+// and HTTP criteria match nothing.
+type tcpView struct {
+	src, dst netip.AddrPort
+	payload  []byte
+	final    bool // no more bytes will be waited for
+	need     bool // a fetch said its answer may change with more bytes
+}
+
+func (v *tcpView) Payload() ([]byte, bool) { return v.payload, v.final }
+func (v *tcpView) NeedMore()               { v.need = true }
+
+// TakeMayChange implements acl.MayChange.
+func (v *tcpView) TakeMayChange() bool {
+	n := v.need
+	v.need = false
+	return n
+}
 
 var _ core.Request = (*tcpView)(nil)
 

@@ -20,6 +20,7 @@ type Counters struct {
 	Requests                       uint64
 	BytesIn, BytesOut              uint64
 	DeniedReq, DeniedResp          uint64
+	DeniedConn                     uint64 // tcp-request connection reject (dcon)
 	ReqErrors, ConnErrors          uint64
 	RespErrors                     uint64
 	Retries, Redispatch            uint64
@@ -215,6 +216,7 @@ func frontendRow(p Proxy, now time.Time) Row {
 	}
 	r.unum("dreq", c.DeniedReq)
 	r.unum("ereq", c.ReqErrors)
+	r.unum("dcon", c.DeniedConn)
 	st := "OPEN"
 	if p.Stopped {
 		st = "STOP"

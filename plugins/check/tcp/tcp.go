@@ -10,12 +10,14 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/proxyproto"
 )
 
 func init() {
@@ -42,12 +44,16 @@ func (Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	return res
 }
 
-// Dial opens the probe connection, over TLS when t.TLS is set; on failure
+// Dial opens the probe connection (PROXY header first when t.SendProxy,
+// then TLS when t.TLS is set); on failure
 // it returns the L4 result (L4TOUT or L4CON) or, for the handshake, the
 // L6 one (L6TOUT or L6RSP) other probes reuse.
 func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
 	d := net.Dialer{Timeout: t.Timeout}
 	c, err := d.DialContext(ctx, "tcp", t.Addr.String())
+	if err == nil && t.SendProxy != 0 {
+		err = sendProxy(c, t)
+	}
 	if err != nil {
 		return nil, L4Error(err)
 	}
@@ -63,6 +69,24 @@ func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
 		return nil, core.CheckResult{Status: "L6RSP", Info: "SSL handshake failure: " + err.Error()}
 	}
 	return tc, core.CheckResult{}
+}
+
+// sendProxy writes the PROXY header of a check: no client to name, so
+// "PROXY UNKNOWN" (v1) or the LOCAL command (v2), as HAProxy's checks.
+func sendProxy(c net.Conn, t health.Target) error {
+	var b []byte
+	if t.SendProxy == 2 {
+		b = proxyproto.AppendV2(nil, netip.AddrPort{}, netip.AddrPort{}, nil)
+	} else {
+		b = proxyproto.AppendV1(nil, netip.AddrPort{}, netip.AddrPort{})
+	}
+	c.SetWriteDeadline(time.Now().Add(t.Timeout))
+	_, err := c.Write(b)
+	c.SetWriteDeadline(time.Time{})
+	if err != nil {
+		c.Close()
+	}
+	return err
 }
 
 // L4Error classifies a connect error as HAProxy does.

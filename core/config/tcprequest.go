@@ -1,0 +1,98 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// tcp-request: the forms varde builds are
+//
+//	tcp-request inspect-delay TIMEOUT
+//	tcp-request content accept|reject [if|unless COND]
+//	tcp-request connection accept|reject [if|unless COND]
+//
+// in a frontend or listen section. Every other tcp-request form is an
+// error (its absence could let through what the line would stop), and so
+// are these in a backend (HAProxy evaluates a backend's content rules
+// too; varde does not yet) and the content forms in a mode http proxy
+// (HAProxy runs them before HTTP parsing; varde does not yet).
+
+// TCPRule is one `tcp-request content|connection accept|reject` line.
+type TCPRule struct {
+	Pos    diag.Pos   `json:"pos"`
+	Layer  string     `json:"layer"`  // content, connection
+	Action string     `json:"action"` // accept, reject
+	Cond   *Condition `json:"cond,omitempty"`
+}
+
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay, tcp-request content accept|reject and tcp-request connection accept|reject [if|unless COND]"
+
+// tcpRequestKey resolves the keyword-table key of a tcp-request line, or
+// reports the forms varde does not build.
+func (p *parser) tcpRequestKey(words []Token) (string, bool) {
+	if len(words) < 2 {
+		p.d.Errorf(words[0].Pos, "tcp-request", tcpRequestBuilt, "tcp-request needs an argument")
+		return "", false
+	}
+	switch sub := words[1].Text; sub {
+	case "inspect-delay":
+		return "tcp-request inspect-delay", true
+	case "content", "connection":
+		if len(words) < 3 {
+			p.d.Errorf(words[1].Pos, "tcp-request "+sub, "tcp-request "+sub+" accept|reject [if|unless COND]", "tcp-request %s needs an action", sub)
+			return "", false
+		}
+		act := words[2].Text
+		if act == "accept" || act == "reject" {
+			return "tcp-request " + sub + " " + act, true
+		}
+		base := "tcp-request " + sub + " " + strings.SplitN(act, "(", 2)[0]
+		p.d.Errorf(words[2].Pos, base, tcpRequestBuilt, "%q is a HAProxy rule varde does not support yet: the traffic it would act on would pass untouched", base)
+		return "", false
+	default:
+		p.d.Errorf(words[1].Pos, "tcp-request "+sub, tcpRequestBuilt, "%q is a HAProxy rule varde does not support yet", "tcp-request "+sub)
+		return "", false
+	}
+}
+
+// parseTCPRequest reads a tcp-request line whose key was resolved.
+func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
+	px := p.cur
+	if px.Kind == KindBackend {
+		p.d.Errorf(words[0].Pos, key, "move it to the frontend (or listen section) the traffic comes through", "%s in a backend is not built yet: the rule would not run", key)
+		return
+	}
+	if key == "tcp-request inspect-delay" {
+		if len(words) != 3 {
+			p.d.Errorf(words[0].Pos, key, "tcp-request inspect-delay 5s", "%s expects exactly one argument", key)
+			return
+		}
+		px.InspectDelay, px.InspectDelayPos = p.duration(words[2], key), l.Pos
+		return
+	}
+	args, cond, ok := p.splitCond(key, words[3:])
+	if !ok {
+		return
+	}
+	if len(args) > 0 {
+		p.d.Errorf(args[0].Pos, key, key+" [if|unless COND]", "unexpected %q: %s takes only a condition", args[0].Text, key)
+		return
+	}
+	px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: words[2].Text, Cond: cond})
+}
+
+// validateTCPRequest refuses content inspection in a mode http proxy.
+func (c *Config) validateTCPRequest(px *Proxy, d *diag.List) {
+	if px.EffectiveMode() != "http" {
+		return
+	}
+	if px.InspectDelay > 0 {
+		d.Errorf(px.InspectDelayPos, "tcp-request inspect-delay", "use http-request rules in mode http, or mode tcp", "tcp-request inspect-delay in mode http is not built yet")
+	}
+	for _, r := range px.TCPRequest {
+		if r.Layer == "content" {
+			d.Errorf(r.Pos, "tcp-request content "+r.Action, "use http-request rules in mode http (http-request deny if COND), or mode tcp", "tcp-request content rules in mode http are not built yet: the rule would not run")
+		}
+	}
+}

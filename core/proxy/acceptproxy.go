@@ -1,0 +1,150 @@
+package proxy
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/varde-lb/varde/core/proxyproto"
+)
+
+// PROXY protocol on accepted connections (`bind ... accept-proxy`).
+//
+// As HAProxy, the header is read before anything else on the connection
+// (before any TLS handshake, before the first request), under `timeout
+// client`. The socket is peeked, never over-read: once the header is
+// parsed exactly its bytes are consumed, so whatever follows (a request, a
+// TLS ClientHello) is still in the socket for the next layer. A connection
+// that closes, times out or sends anything that is not a valid header is
+// closed without an answer (nothing HTTP was read, so HAProxy sends no
+// 400 either) and counted in the frontend's ProxyErrors.
+
+// admit runs what happens once per client connection before anything is
+// read from it, in HAProxy's order: tcp-request connection rules (on the
+// socket's own addresses), then the PROXY header of an accept-proxy bind,
+// which replaces *src and *dst. A TLS handshake belongs after it. false:
+// the caller closes the connection (already counted).
+func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPort) bool {
+	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, *src, *dst) {
+		return false
+	}
+	return !pp || f.acceptProxy(c, buf, src, dst) == nil
+}
+
+// connectionRules evaluates tcp-request connection rules: the first whose
+// condition matches decides; none matching accepts. A rejected connection
+// is reset (HAProxy closes it with a single RST) and counted.
+func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
+	v := &tcpView{src: src, dst: dst, final: true}
+	for _, r := range f.cfg.TCPConnection {
+		if r.Cond != nil && !r.Cond.Match(v) {
+			continue
+		}
+		if r.Reject {
+			f.DeniedConns.Add(1)
+			if l, ok := c.(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0)
+			}
+			return false
+		}
+		return true
+	}
+	return true
+}
+
+// errProxyTooLong: the peek buffer filled without a complete header.
+var errProxyTooLong = errors.New("proxy: PROXY header longer than the buffer")
+
+// acceptProxy reads the PROXY header of c and returns the client and
+// destination addresses to use: the header's, or src and dst unchanged for
+// a LOCAL/UNKNOWN header. buf is scratch space.
+func (f *Frontend) acceptProxy(c net.Conn, buf []byte, src, dst *netip.AddrPort) error {
+	to := f.cfg.Timeouts.Client
+	if to <= 0 {
+		to = 50 * time.Second // the same safety default as clientTimeout
+	}
+	c.SetReadDeadline(time.Now().Add(to))
+	var h proxyproto.Header
+	n, err := peekProxy(c, buf[:min(len(buf), proxyproto.MaxV2Len)], &h)
+	if err == nil {
+		_, err = io.ReadFull(c, buf[:n])
+	}
+	c.SetReadDeadline(time.Time{})
+	if err != nil {
+		f.ProxyErrors.Add(1)
+		return err
+	}
+	if !h.Local {
+		*src, *dst = h.Src, h.Dst
+	}
+	return nil
+}
+
+// peekProxy peeks at c until buf holds a complete header (its length is
+// returned), an invalid one, EOF, or the deadline.
+func peekProxy(c net.Conn, buf []byte, h *proxyproto.Header) (int, error) {
+	if fc, ok := c.(peekWaiter); ok {
+		return peekLoop(fc, buf, h)
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok {
+		return 0, errors.New("proxy: accept-proxy needs a socket")
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var n int
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		n, perr = peekOnce(int(fd), buf, h)
+		// false: wait until the socket is readable again (more bytes).
+		return perr != syscall.EAGAIN && perr != proxyproto.ErrIncomplete
+	})
+	if err != nil {
+		return 0, err
+	}
+	return n, perr
+}
+
+// peekWaiter is an event-loop connection: it peeks and waits for more
+// bytes without blocking its loop.
+type peekWaiter interface {
+	fdNum() int
+	waitReadable() error
+}
+
+func peekLoop(c peekWaiter, buf []byte, h *proxyproto.Header) (int, error) {
+	for {
+		n, err := peekOnce(c.fdNum(), buf, h)
+		if err != syscall.EAGAIN && err != proxyproto.ErrIncomplete {
+			return n, err
+		}
+		if werr := c.waitReadable(); werr != nil {
+			return 0, werr
+		}
+	}
+}
+
+// peekOnce peeks what fd holds and parses it: the header length, or
+// EAGAIN (nothing yet), ErrIncomplete (a prefix), io.EOF, a parse error.
+func peekOnce(fd int, buf []byte, h *proxyproto.Header) (int, error) {
+	m, _, err := syscall.Recvfrom(fd, buf, syscall.MSG_PEEK|syscall.MSG_DONTWAIT)
+	switch {
+	case err == syscall.EINTR || err == syscall.EAGAIN:
+		return 0, syscall.EAGAIN
+	case err != nil:
+		return 0, os.NewSyscallError("recvfrom", err)
+	case m == 0:
+		return 0, io.EOF
+	}
+	n, perr := proxyproto.Parse(buf[:m], h)
+	if perr == proxyproto.ErrIncomplete && m == len(buf) {
+		return 0, errProxyTooLong
+	}
+	return n, perr
+}
