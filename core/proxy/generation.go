@@ -34,6 +34,10 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if !ok {
 		return nil
 	}
+	if err := bindScripts(pcfg, ScriptHostOf.Get(g)); err != nil {
+		d.Add(diag.Locate(err, diag.Pos{File: firstFile(c)}, "lua-load", "declare the script with lua-load in the global section"))
+		return nil
+	}
 	e, err := New(pcfg, g.Opts.Logger)
 	if err != nil {
 		d.Add(locateBuildError(c, err))

@@ -1,0 +1,327 @@
+package proxy
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
+)
+
+// The seam for HAProxy's lua-load scripts. A scripting subsystem (the
+// package scripting/haproxylua, linked by plugins/all) prepares before the
+// engine, loads the scripts, checks every `lua.NAME` the configuration
+// uses against what they registered, and publishes a ScriptHost under
+// ScriptHostOf; the engine binds its `http-request lua.NAME` rules and
+// `use-service lua.NAME` services to it. core never imports the engine.
+
+// ScriptHost is what the scripting subsystem gives the engine.
+type ScriptHost interface {
+	sample.Dynamic
+	// Action is the registered action name for http-request rules (resp
+	// false) or http-response rules, bound to the rule's arguments.
+	Action(name string, args []string, resp bool) (ScriptAction, error)
+	// Service is the registered HTTP service name (use-service lua.NAME).
+	Service(name string) (http.Handler, error)
+}
+
+// ScriptHostOf is the generation's script host (nil without lua-load).
+var ScriptHostOf = generation.NewKey[ScriptHost]("scripthost")
+
+// ScriptAction is one bound `http-request|http-response lua.NAME` rule.
+type ScriptAction interface {
+	Run(t ScriptTxn) ScriptVerdict
+}
+
+// ScriptVerdict is what a script action asks the engine to do next
+// (HAProxy's act.CONTINUE, act.STOP, act.DONE, act.DENY, act.ABORT, act.ERROR).
+type ScriptVerdict uint8
+
+const (
+	ScriptContinue ScriptVerdict = iota // the next rule
+	ScriptStop                          // no more rules of this list
+	ScriptDone                          // t.Reply was sent, or the transaction ends
+	ScriptDeny                          // 403
+	ScriptAbort                         // close the connection without an answer
+	ScriptError                         // 500
+)
+
+// ScriptTxn is the transaction a script action sees (HAProxy's txn).
+type ScriptTxn interface {
+	Request() core.Request
+	// InResponse is true in http-response rules.
+	InResponse() bool
+	// EvalCtx fills c for txn.f/txn.sf fetches; Reset it after use.
+	EvalCtx(c *sample.Ctx)
+	Vars() *sample.Vars
+	// Priv is the script's private value for this transaction (set_priv).
+	Priv() *any
+	// Headers gives every header of the current message as it will be
+	// sent: the received fields minus deleted ones, plus added ones.
+	Headers(fn func(name, value []byte))
+	SetHeader(name, value string)
+	AddHeader(name, value string)
+	DelHeader(name string)
+	// SetMethod and SetTarget rewrite the request line (request only).
+	SetMethod(m string)
+	SetTarget(t string)
+	// SetStatus rewrites the response status (response only).
+	SetStatus(code int, reason string)
+	// Reply answers the request with a complete response (txn:done(reply),
+	// request rules only); headers are name, value pairs.
+	Reply(status int, reason string, headers []string, body []byte)
+}
+
+// scriptTx is the per-transaction state scripts change; reset by begin at
+// no cost when no script ran.
+type scriptTx struct {
+	vars    sample.Vars
+	priv    any
+	method  []byte // request line rewritten by a script; nil: as received
+	target  []byte
+	status  int // response status rewritten by a script; 0: as received
+	reason  string
+	replied bool
+	used    bool
+}
+
+func (t *scriptTx) reset() {
+	if !t.used {
+		return
+	}
+	t.vars.Reset()
+	vars := t.vars
+	*t = scriptTx{vars: vars}
+}
+
+// sessionTxn adapts a session to ScriptTxn.
+type sessionTxn struct {
+	s    *session
+	resp bool
+}
+
+func (s *session) ScriptState() (sample.Dynamic, *sample.Vars) {
+	if s.e.cfg.Scripts == nil {
+		return nil, nil
+	}
+	return s.e.cfg.Scripts, &s.scr.vars
+}
+
+// ScriptState makes the request view carry the script host and variables
+// into every sample evaluation (RequestCtx).
+func (v *reqView) ScriptState() (sample.Dynamic, *sample.Vars) { return v.s.ScriptState() }
+
+func (t *sessionTxn) Request() core.Request { return &t.s.view }
+func (t *sessionTxn) InResponse() bool      { return t.resp }
+func (t *sessionTxn) EvalCtx(c *sample.Ctx) { t.s.evalCtx(c, t.resp) }
+func (t *sessionTxn) Vars() *sample.Vars    { return &t.s.scr.vars }
+func (t *sessionTxn) Priv() *any            { return &t.s.scr.priv }
+
+func (t *sessionTxn) edits() *edits {
+	if t.resp {
+		return &t.s.rspE
+	}
+	return &t.s.reqE
+}
+
+func (t *sessionTxn) Headers(fn func(name, value []byte)) {
+	e := t.edits()
+	var h *httpx.Head = &t.s.req.Head
+	if t.resp {
+		h = &t.s.resp.Head
+	}
+	for i := range h.Fields {
+		n := h.Name(i)
+		if e.nDel > 0 && e.deleted(n) {
+			continue
+		}
+		if t.resp && !t.s.resp.Forwardable(i, false) {
+			continue
+		}
+		fn(n, h.Value(i))
+	}
+	var scratch []byte
+	for i := 0; i < e.nAdd; i++ {
+		r := e.add[i]
+		scratch = scratch[:0]
+		if r.value != nil {
+			ev := ruleEvals.Get().(*ruleEval)
+			t.s.evalCtx(&ev.ctx, t.resp)
+			scratch, ev.scratch = r.value.Append(scratch, &ev.ctx, ev.scratch)
+			ev.ctx.Reset()
+			ruleEvals.Put(ev)
+		} else {
+			scratch = append(scratch, r.Value...)
+		}
+		fn([]byte(r.Name), scratch)
+	}
+}
+
+// A script's header edit is a literal rule of the same kind as the
+// configuration's, applied in order with them.
+func (t *sessionTxn) SetHeader(name, value string) {
+	t.edits().apply(&HTTPRule{Action: ActSetHeader, Name: name, Value: value})
+}
+func (t *sessionTxn) AddHeader(name, value string) {
+	t.edits().apply(&HTTPRule{Action: ActAddHeader, Name: name, Value: value})
+}
+func (t *sessionTxn) DelHeader(name string) {
+	t.edits().apply(&HTTPRule{Action: ActDelHeader, Name: name})
+}
+
+func (t *sessionTxn) SetMethod(m string) {
+	if !t.resp {
+		t.s.scr.method = []byte(m)
+	}
+}
+
+func (t *sessionTxn) SetTarget(u string) {
+	if !t.resp {
+		t.s.scr.target = []byte(u)
+	}
+}
+
+func (t *sessionTxn) SetStatus(code int, reason string) {
+	if t.resp && code >= 100 && code <= 999 {
+		t.s.scr.status, t.s.scr.reason = code, reason
+		t.s.rec.Status = int32(code)
+	}
+}
+
+func (t *sessionTxn) Reply(status int, reason string, headers []string, body []byte) {
+	if t.resp || t.s.scr.replied {
+		return
+	}
+	t.s.scr.replied = true
+	t.s.replyScript(status, reason, headers, body)
+}
+
+// runScript runs a script action rule. The host bounds the call in time
+// and turns script errors into ScriptContinue (HAProxy logs them and goes
+// on with the next rule).
+func (s *session) runScript(rule *HTTPRule, resp bool) ScriptVerdict {
+	s.scr.used = true
+	t := sessionTxn{s: s, resp: resp}
+	return rule.Script.Run(&t)
+}
+
+// scriptVerdictRequest turns a request action's verdict into the rule
+// loop's result.
+func (s *session) scriptVerdictRequest(v ScriptVerdict) (stop, done, keep bool) {
+	switch v {
+	case ScriptContinue:
+		return false, false, false
+	case ScriptStop:
+		return true, false, false
+	case ScriptDone:
+		if s.scr.replied {
+			return true, true, false
+		}
+		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
+		s.log(nil, nil)
+		return true, true, false
+	case ScriptDeny:
+		s.f.Denied.Add(1)
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return true, true, s.answer(403, nil)
+	case ScriptAbort:
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		s.log(nil, nil)
+		return true, true, false
+	default:
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return true, true, s.answer(500, nil)
+	}
+}
+
+// replyScript sends a script's reply (txn:done(reply)). The request body,
+// if any, was not read: the connection closes after it, as after a
+// redirect with a body.
+func (s *session) replyScript(status int, reason string, headers []string, body []byte) {
+	if status < 100 || status > 999 {
+		status = 200
+	}
+	if reason == "" {
+		reason = httpx.StatusText(status)
+	}
+	o := s.out[:0]
+	o = httpx.AppendStatusLine(o, status, reason)
+	for i := 0; i+1 < len(headers); i += 2 {
+		if httpx.EqualFold([]byte(headers[i]), "content-length") || httpx.EqualFold([]byte(headers[i]), "connection") {
+			continue
+		}
+		o = httpx.AppendField(o, []byte(headers[i]), []byte(headers[i+1]))
+	}
+	o = append(o, "content-length: "...)
+	o = strconv.AppendInt(o, int64(len(body)), 10)
+	o = append(o, "\r\nconnection: close\r\n\r\n"...)
+	if !httpx.EqualFold(s.req.Method.Of(s.in), "head") {
+		o = append(o, body...)
+	}
+	s.out = o
+	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	n, _ := s.conn.Write(o)
+	s.rec.BytesOut += countHTX(n, o)
+	s.rec.Status = int32(status)
+	s.f.status(status)
+	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
+	s.rec.BytesIn = int64(s.req.HeadLen)
+	s.consume(s.req.HeadLen)
+	s.log(nil, nil)
+}
+
+// bindScripts binds the script rules and services of every proxy to the
+// generation's host; the scripting subsystem already checked the names, so
+// an error here means no host was built (lua-load missing).
+func bindScripts(c *Config, h ScriptHost) error {
+	c.Scripts = h
+	bind := func(rules []*HTTPRule, resp bool) error {
+		for _, r := range rules {
+			if r.ScriptName == "" {
+				continue
+			}
+			if h == nil {
+				return &scriptBindError{Rule: r, Msg: "lua." + r.ScriptName + " is used but no lua-load script registered it"}
+			}
+			var err error
+			if r.Action == ActService {
+				r.Handler, err = h.Service(r.ScriptName)
+			} else {
+				r.Script, err = h.Action(r.ScriptName, r.ScriptArgs, resp)
+			}
+			if err != nil {
+				return &scriptBindError{Rule: r, Msg: err.Error()}
+			}
+		}
+		return nil
+	}
+	for _, f := range c.Frontends {
+		if err := bind(f.HTTPRequest, false); err != nil {
+			return err
+		}
+		if err := bind(f.HTTPResponse, true); err != nil {
+			return err
+		}
+	}
+	for _, b := range c.Backends {
+		if err := bind(b.HTTPRequest, false); err != nil {
+			return err
+		}
+		if err := bind(b.HTTPResponse, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// scriptBindError is a script rule the engine could not bind.
+type scriptBindError struct {
+	Rule *HTTPRule
+	Msg  string
+}
+
+func (e *scriptBindError) Error() string { return e.Msg }
