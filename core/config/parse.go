@@ -481,7 +481,7 @@ var unsupportedHTTPActions = map[string]string{
 	"tarpit": "use deny", "auth": "use stats auth for the stats page",
 	"capture": "use capture request header NAME len N", "track-sc0": "varde has no stick tables",
 	"track-sc1": "varde has no stick tables", "track-sc2": "varde has no stick tables",
-	"sc-inc-gpc0": "varde has no stick tables",
+	"sc-inc-gpc0":   "varde has no stick tables",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-src": "not available in varde", "set-method": "not available in varde",
