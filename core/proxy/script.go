@@ -44,9 +44,9 @@ type ScriptVerdict uint8
 const (
 	ScriptContinue ScriptVerdict = iota // the next rule
 	ScriptStop                          // no more rules of this list
-	ScriptDone                          // t.Reply was sent, or the transaction ends
+	ScriptDone                          // t.Reply was sent; without a reply, as ScriptStop
 	ScriptDeny                          // 403
-	ScriptAbort                         // close the connection without an answer
+	ScriptAbort                         // 503, as HAProxy 2.6 answers
 	ScriptError                         // 500
 )
 
@@ -221,17 +221,18 @@ func (s *session) scriptVerdictRequest(v ScriptVerdict) (stop, done, keep bool) 
 		if s.scr.replied {
 			return true, true, false
 		}
-		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
-		s.log(nil, nil)
-		return true, true, false
+		// Without a reply, HAProxy 2.6 stops the rules and forwards the
+		// request (measured: TestHAProxyLuaSameAnswers).
+		return true, false, false
 	case ScriptDeny:
 		s.f.Denied.Add(1)
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return true, true, s.answer(403, nil)
 	case ScriptAbort:
+		// HAProxy 2.6 answers an aborting http-request action with its
+		// 503 page (measured: TestHAProxyLuaSameAnswers).
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-		s.log(nil, nil)
-		return true, true, false
+		return true, true, s.answer(503, nil)
 	default:
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return true, true, s.answer(500, nil)

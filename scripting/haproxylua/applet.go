@@ -2,6 +2,7 @@ package haproxylua
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"net/http"
 	"strconv"
@@ -40,11 +41,14 @@ func (a *appletHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	call := &appletCall{w: w, body: body, status: 200}
 	v.app = call
 	err := v.call(reg.fn, 0, v.newApplet(r, call))
+	if err == nil && !call.started {
+		err = errNoResponse
+	}
 	if err != nil {
 		a.h.report("service", a.name, err)
 		if !call.started {
 			// Nothing was sent: HAProxy answers 500 for a service that
-			// failed before its response started.
+			// failed, or returned, before its response started.
 			for k := range w.Header() {
 				delete(w.Header(), k)
 			}
@@ -110,7 +114,7 @@ func (v *vm) newApplet(r *http.Request, call *appletCall) *lua.LTable {
 			// Lower-case, as HAProxy sends header names (HTX); set
 			// directly so net/http does not canonicalise them.
 			k := strings.ToLower(L.CheckString(2))
-			call.w.Header()[k] = append(call.w.Header()[k], luaString(L.Get(3)))
+			call.w.Header()[k] = append(call.w.Header()[k], checkStr(L, 3))
 			return 0
 		},
 		"start_response": func(L *lua.LState) int {
@@ -118,8 +122,10 @@ func (v *vm) newApplet(r *http.Request, call *appletCall) *lua.LTable {
 			return 0
 		},
 		"send": func(L *lua.LState) int {
-			call.start()
-			io.WriteString(call.w, luaString(L.Get(2)))
+			if !call.started {
+				L.RaiseError("applet:send: call applet:start_response() before sending data")
+			}
+			io.WriteString(call.w, checkStr(L, 2))
 			return 0
 		},
 		"receive": func(L *lua.LState) int {
@@ -154,3 +160,5 @@ func (v *vm) newApplet(r *http.Request, call *appletCall) *lua.LTable {
 
 // page500 is HAProxy's 500 page, which it sends for a failed service.
 const page500 = "<html><body><h1>500 Internal Server Error</h1>\nAn internal server error occurred.\n</body></html>\n"
+
+var errNoResponse = errors.New("the service returned without applet:start_response()")

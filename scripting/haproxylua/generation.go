@@ -71,7 +71,7 @@ func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 		hint := "register it with core.register_" + map[string]string{"action": "action", "service": "service", "fetch": "fetches", "converter": "converters"}[what] + " in a lua-load script"
 		if h == nil {
 			hint = "load the script that registers it with lua-load in the global section"
-		} else if n, _ := diag.Nearest(name, names); n != "" {
+		} else if n, dist := diag.Nearest(name, names); n != "" && dist <= max(len(name)/3, 2) && dist < len(name) {
 			hint = fmt.Sprintf("did you mean lua.%s?", n)
 		}
 		d.Errorf(pos, kw, hint, "lua %s %q is not registered%s", what, name, extra)

@@ -74,12 +74,14 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 			errs = append(errs, fmt.Errorf("lua-load %s: %w", l.File, err))
 			continue
 		}
+		bad := false
 		if err := check53(l.File, src); err != nil {
-			errs = append(errs, err)
-			continue
+			errs, bad = append(errs, err), true
 		}
 		if e := scanAPI(l.File, src, func(n string) bool { _, ok := fetchName(n); return ok }); len(e) > 0 {
-			errs = append(errs, e...)
+			errs, bad = append(errs, e...), true
+		}
+		if bad {
 			continue
 		}
 		h.scripts = append(h.scripts, script{file: l.File, src: src, args: l.Args})

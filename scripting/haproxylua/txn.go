@@ -273,11 +273,11 @@ func (v *vm) httpObject() *lua.LTable {
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"req_get_headers": v.getHeaders(false),
 		"res_get_headers": v.getHeaders(true),
-		"req_set_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), luaString(L.Get(3))) }),
-		"req_add_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), luaString(L.Get(3))) }),
+		"req_set_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), checkStr(L, 3)) }),
+		"req_add_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), checkStr(L, 3)) }),
 		"req_del_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(L.CheckString(2)) }),
-		"res_set_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), luaString(L.Get(3))) }),
-		"res_add_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), luaString(L.Get(3))) }),
+		"res_set_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), checkStr(L, 3)) }),
+		"res_add_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), checkStr(L, 3)) }),
 		"res_del_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(L.CheckString(2)) }),
 		"req_set_method":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetMethod(checkToken(L, 2)) }),
 		"req_set_uri":     mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetTarget(checkTarget(L, 2)) }),
@@ -391,7 +391,7 @@ func (v *vm) newReply(L *lua.LState) int {
 				vals = L.NewTable()
 				hs.RawSetString(name, vals)
 			}
-			vals.Append(lua.LString(luaString(L.Get(3))))
+			vals.Append(lua.LString(checkStr(L, 3)))
 			return 0
 		},
 		"del_header": func(L *lua.LState) int {
@@ -449,4 +449,17 @@ func append0(t *lua.LTable, v lua.LValue) {
 		n++
 	}
 	t.RawSetInt(n, v)
+}
+
+// checkStr is luaL_checkstring: a string or a number (whole numbers as
+// integers); nil or a table is an error, as in HAProxy.
+func checkStr(L *lua.LState, n int) string {
+	switch v := L.Get(n).(type) {
+	case lua.LString:
+		return string(v)
+	case lua.LNumber:
+		return numString(float64(v))
+	}
+	L.TypeError(n, lua.LTString)
+	return ""
 }
