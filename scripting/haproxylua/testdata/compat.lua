@@ -1,0 +1,83 @@
+-- One script run by HAProxy 2.6 and by varde (TestHAProxyLuaSameAnswers):
+-- every answer must be the same.
+core.register_service("hello", "http", function(applet)
+  local body = "hello " .. applet.method .. " " .. applet.path .. " qs=" .. applet.qs .. " ua0=" .. tostring(applet.headers["x-a"] and applet.headers["x-a"][0]) .. " ua1=" .. tostring(applet.headers["x-a"] and applet.headers["x-a"][1])
+  applet:set_status(201)
+  applet:add_header("x-int", 10 * 20)
+  applet:add_header("content-type", "text/plain")
+  applet:start_response()
+  applet:send(body)
+end)
+
+core.register_service("boom", "http", function(applet)
+  error("service failed")
+end)
+
+core.register_action("tag", {"http-req"}, function(txn, a1)
+  local h = txn.http:req_get_headers()
+  local host = txn.sf:req_hdr("host")
+  local missing = txn.sf:req_hdr("x-missing")
+  txn.http:req_set_header("x-lua-host", host)
+  txn.http:req_set_header("x-lua-missing", "[" .. missing .. "]")
+  txn.http:req_set_header("x-lua-arg", a1)
+  txn.http:req_set_header("x-lua-n", 100 + 100)
+  txn:set_var("txn.user", "bob")
+  txn:set_var("txn.n", 42)
+  txn:set_var("txn.path", txn.sf:path())
+  local xa = h["x-a"]
+  if xa then txn.http:req_set_header("x-lua-first", xa[0]) end
+end, 1)
+
+core.register_action("fail", {"http-req"}, function(txn)
+  local x = nil
+  return x.y
+end)
+
+core.register_action("short", {"http-req"}, function(txn)
+  local r = txn:reply()
+  r:set_status(418, "teapot")
+  r:add_header("x-reply", "yes")
+  r:set_body("short-circuit")
+  txn:done(r)
+end)
+
+core.register_action("resp", {"http-res"}, function(txn)
+  txn.http:res_set_header("x-resp", txn:get_var("txn.n"))
+  txn.http:res_set_header("x-user", txn:get_var("txn.user") or "none")
+end)
+
+core.register_fetches("is_admin", function(txn)
+  if txn.sf:req_hdr("x-role") == "admin" then return "yes" end
+  return "no"
+end)
+
+core.register_converters("shout", function(s)
+  return string.upper(s) .. "!"
+end)
+
+core.register_action("ret", {"http-req"}, function(txn, what)
+  if what == "done" then return act.DONE end
+  if what == "deny" then return act.DENY end
+  if what == "error" then return act.ERROR end
+  if what == "abort" then return act.ABORT end
+  if what == "stop" then return act.STOP end
+  return act.CONTINUE
+end, 1)
+
+core.register_action("rewrite", {"http-req"}, function(txn)
+  txn.http:req_set_path("/newpath")
+  txn.http:req_set_header("x-f-missing", tostring(txn.f:req_hdr("x-nothing")))
+  txn.http:req_set_header("x-getvar-missing", tostring(txn:get_var("txn.nothing")))
+  txn.http:req_set_method("GET")
+end)
+
+core.register_action("rstatus", {"http-res"}, function(txn)
+  if txn:get_var("txn.path") ~= "/rstatus" then return end
+  local h = txn.http:res_get_headers()
+  txn.http:res_set_header("x-be-server", h["server"] and h["server"][0] or "none")
+  txn.http:res_set_status(299, "Lua")
+end)
+
+core.register_service("nostart", "http", function(applet)
+  applet:set_status(202)
+end)
