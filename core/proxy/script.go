@@ -13,7 +13,7 @@ import (
 )
 
 // The seam for HAProxy's lua-load scripts. A scripting subsystem (the
-// package scripting/haproxylua, linked by plugins/all) prepares before the
+// package scripting/haproxylua, linked by cmd/varde) prepares before the
 // engine, loads the scripts, checks every `lua.NAME` the configuration
 // uses against what they registered, and publishes a ScriptHost under
 // ScriptHostOf; the engine binds its `http-request lua.NAME` rules and

@@ -24,7 +24,4 @@ import (
 	_ "github.com/varde-lb/varde/plugins/sink/tcp"
 	_ "github.com/varde-lb/varde/plugins/sink/udp"
 	_ "github.com/varde-lb/varde/plugins/sink/unix"
-
-	// HAProxy's lua-load scripts (generation subsystem "lua").
-	_ "github.com/varde-lb/varde/scripting/haproxylua"
 )
