@@ -124,6 +124,10 @@ func (h *Host) get() *vm {
 }
 
 func (h *Host) put(v *vm) {
+	if v.broken {
+		v.L.Close()
+		return
+	}
 	v.cur, v.curCtx, v.app, v.isDone = nil, nil, nil, false
 	h.pool.Put(v)
 }

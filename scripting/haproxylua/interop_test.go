@@ -29,6 +29,7 @@ frontend f
     acl admin lua.is_admin -m str yes
     http-request use-service lua.hello if { path_beg /svc }
     http-request use-service lua.boom if { path_beg /boom }
+    http-request use-service lua.echo if { path_beg /echo }
     http-request use-service lua.nostart if { path_beg /nostart }
     http-request lua.fail if { path_beg /fail }
     http-request lua.short if { path_beg /short }
@@ -86,7 +87,11 @@ var compared = []string{"content-type", "x-int", "x-reply", "x-resp", "x-user", 
 
 func fetch(t *testing.T, port int, method, path string, hdr map[string][]string) answer {
 	t.Helper()
-	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
+	var body io.Reader
+	if method == "PUT" {
+		body = strings.NewReader("line one\nline two\nend")
+	}
+	req, _ := http.NewRequest(method, fmt.Sprintf("http://127.0.0.1:%d%s", port, path), body)
 	for k, vs := range hdr {
 		for _, v := range vs {
 			req.Header.Add(k, v)
@@ -144,6 +149,7 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 	}{
 		{"service with headers and body", "GET", "/svc/x?a=1", two, 201},
 		{"service error", "GET", "/boom", nil, 500},
+		{"service reading the body, tokenize, 5.3 shims", "PUT", "/echo", nil, 200},
 		{"service without start_response", "GET", "/nostart", nil, 500},
 		{"action error: request still answered", "GET", "/fail", two, 200},
 		{"txn:done with a reply", "GET", "/short", nil, 418},
@@ -177,5 +183,69 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 		hl, _ := os.ReadFile(hlog)
 		vl, _ := os.ReadFile(vlog)
 		t.Logf("haproxy log:\n%s\nvarde log:\n%s", hl, vl)
+	}
+}
+
+const runawayConfig = `global
+    lua-load %s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:%d
+    http-request use-service lua.spinsvc if { path_beg /svc }
+    http-request lua.spin if { path_beg /spin }
+    http-request lua.sleepy if { path_beg /sleep }
+    http-request set-header x-bad "[%%[lua.bad]]"
+    default_backend b
+backend b
+    server s1 127.0.0.1:%d
+`
+
+// TestRunawayScripts: an endless action, an endless service, a sleep
+// longer than the deadline and a failing fetch are cut or skipped within
+// the call deadline; every request is still answered (the action's by the
+// backend, the service's with HAProxy's 500) and the errors are logged.
+func TestRunawayScripts(t *testing.T) {
+	varde := testenv.VardeBinary(t)
+	script, _ := filepath.Abs("testdata/runaway.lua")
+	be := echoBackend(t)
+	port := testenv.FreePort(t)
+	cfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(runawayConfig, script, port, be)), 0o644)
+	_, vlog := testenv.Start(t, varde, "run", "-f", cfg)
+	testenv.WaitListening(t, "varde", vlog, port)
+	cases := []struct {
+		path   string
+		status int
+		body   string // a line the answer holds
+	}{
+		{"/spin", 200, "x-bad: []"},
+		{"/svc", 500, "500 Internal Server Error"},
+		{"/sleep", 200, "GET /sleep"},
+		{"/plain", 200, "x-bad: []"},
+	}
+	for _, c := range cases {
+		start := time.Now()
+		a := fetch(t, port, "GET", c.path, nil)
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("%s took %v: the deadline did not cut the script", c.path, took)
+		}
+		if a.status != c.status || !strings.Contains(a.body, c.body) {
+			t.Errorf("%s: %d %q, want %d with %q", c.path, a.status, a.body, c.status, c.body)
+		}
+	}
+	err := testenv.Until(3*time.Second, 50*time.Millisecond, func() error {
+		b, _ := os.ReadFile(vlog)
+		if !strings.Contains(string(b), "lua runtime error") {
+			return fmt.Errorf("no lua runtime error logged")
+		}
+		return nil
+	})
+	if err != nil {
+		b, _ := os.ReadFile(vlog)
+		t.Fatalf("%v\n%s", err, b)
 	}
 }

@@ -38,6 +38,7 @@ type vm struct {
 	exprs   map[string]*sample.Expr
 	app     *appletCall
 	isDone  bool
+	broken  bool // cut by a deadline: closed instead of pooled
 }
 
 type actionReg struct {
@@ -105,12 +106,15 @@ func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
 	ctx, cancel := context.WithTimeout(context.Background(), v.h.timeout)
 	v.L.SetContext(ctx)
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: nret, Protect: true}, args...)
+	if ctx.Err() != nil {
+		// Cut by its deadline somewhere inside: the state is not reused
+		// (the pool builds a fresh one when needed).
+		v.broken = true
+	}
 	v.L.RemoveContext()
 	cancel()
 	if err != nil {
-		// A state cut by its deadline or by an error may hold a broken
-		// stack: drop what the failed call left.
-		v.L.SetTop(0)
+		v.L.SetTop(0) // what the failed call left
 	}
 	return err
 }
@@ -256,9 +260,6 @@ func coreTokenize(L *lua.LState) int {
 	noblank := L.OptBool(3, false)
 	t := L.NewTable()
 	n := 0
-	for _, part := range strings.FieldsFunc(s+"\x00", func(r rune) bool { return r == 0 }) {
-		_ = part
-	}
 	start := 0
 	emit := func(p string) {
 		if noblank && p == "" {
