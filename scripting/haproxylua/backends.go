@@ -19,8 +19,8 @@ func (v *vm) backendsTable() *lua.LTable {
 		pt := L.NewTable()
 		pt.RawSetString("name", lua.LString(p.Name))
 		servers := L.NewTable()
-		for _, s := range p.Servers {
-			servers.RawSetString(s.Name, v.serverObject(p.Name, s.Name, s.Address.Raw))
+		for i, s := range p.Servers {
+			servers.RawSetString(s.Name, v.serverObject(p.Name, s.Name, s.Address.Raw, i+1))
 		}
 		pt.RawSetString("servers", servers)
 		t.RawSetString(p.Name, pt)
@@ -28,9 +28,13 @@ func (v *vm) backendsTable() *lua.LTable {
 	return t
 }
 
-func (v *vm) serverObject(backend, name, addr string) *lua.LTable {
+// serverObject is a Server: the name and puid fields of HAProxy 2.6,
+// get_addr, get_stats, and get_name (HAProxy 2.8's, for newer scripts).
+func (v *vm) serverObject(backend, name, addr string, puid int) *lua.LTable {
 	L := v.L
 	s := L.NewTable()
+	s.RawSetString("name", lua.LString(name))
+	s.RawSetString("puid", lua.LNumber(puid))
 	L.SetFuncs(s, map[string]lua.LGFunction{
 		"get_name": func(L *lua.LState) int { L.Push(lua.LString(name)); return 1 },
 		"get_addr": func(L *lua.LState) int {

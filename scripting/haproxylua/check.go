@@ -116,7 +116,7 @@ var (
 		"set_priv", "get_priv", "f", "sf")
 	apiReply  = set("set_status", "add_header", "del_header", "set_body")
 	apiAct    = set("CONTINUE", "STOP", "YIELD", "ERROR", "DONE", "DENY", "ABORT", "INVALID")
-	apiServer = set("get_stats", "get_addr", "get_name")
+	apiServer = set("get_stats", "get_addr", "get_name", "name", "puid")
 )
 
 func set(names ...string) map[string]bool {

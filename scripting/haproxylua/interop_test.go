@@ -18,6 +18,7 @@ import (
 // compatConfig is the configuration both HAProxy and varde run, with the
 // same lua-load script (testdata/compat.lua).
 const compatConfig = `global
+    lua-prepend-path %s/?.lua
     lua-load %s
 defaults
     mode http
@@ -30,6 +31,7 @@ frontend f
     http-request use-service lua.hello if { path_beg /svc }
     http-request use-service lua.boom if { path_beg /boom }
     http-request use-service lua.echo if { path_beg /echo }
+    http-request use-service lua.info if { path_beg /info }
     http-request use-service lua.nostart if { path_beg /nostart }
     http-request lua.fail if { path_beg /fail }
     http-request lua.short if { path_beg /short }
@@ -134,8 +136,9 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 	ports := testenv.FreePorts(t, 2)
 	dir := t.TempDir()
 	hcfg, vcfg := filepath.Join(dir, "haproxy.cfg"), filepath.Join(dir, "varde.cfg")
-	os.WriteFile(hcfg, []byte(fmt.Sprintf(compatConfig, script, ports[0], be)), 0o644)
-	os.WriteFile(vcfg, []byte(fmt.Sprintf(compatConfig, script, ports[1], be)), 0o644)
+	mod := filepath.Join(filepath.Dir(script), "mod")
+	os.WriteFile(hcfg, []byte(fmt.Sprintf(compatConfig, mod, script, ports[0], be)), 0o644)
+	os.WriteFile(vcfg, []byte(fmt.Sprintf(compatConfig, mod, script, ports[1], be)), 0o644)
 	_, hlog := testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	_, vlog := testenv.Start(t, varde, "run", "-f", vcfg)
 	testenv.WaitListening(t, "haproxy", hlog, ports[0])
@@ -150,6 +153,7 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 		{"service with headers and body", "GET", "/svc/x?a=1", two, 201},
 		{"service error", "GET", "/boom", nil, 500},
 		{"service reading the body, tokenize, 5.3 shims", "PUT", "/echo", nil, 200},
+		{"require, register_init, core.backends", "GET", "/info", nil, 200},
 		{"service without start_response", "GET", "/nostart", nil, 500},
 		{"action error: request still answered", "GET", "/fail", two, 200},
 		{"txn:done with a reply", "GET", "/short", nil, 418},

@@ -1,5 +1,8 @@
 -- One script run by HAProxy 2.6 and by varde (TestHAProxyLuaSameAnswers):
 -- every answer must be the same.
+local greet = require("greet")
+local inited = "no"
+core.register_init(function() inited = "yes" end)
 core.register_service("hello", "http", function(applet)
   local body = "hello " .. applet.method .. " " .. applet.path .. " qs=" .. applet.qs .. " ua0=" .. tostring(applet.headers["x-a"] and applet.headers["x-a"][0]) .. " ua1=" .. tostring(applet.headers["x-a"] and applet.headers["x-a"][1])
   applet:set_status(201)
@@ -24,6 +27,7 @@ core.register_action("tag", {"http-req"}, function(txn, a1)
   txn:set_var("txn.user", "bob")
   txn:set_var("txn.n", 42)
   txn:set_var("txn.path", txn.sf:path())
+  txn.http:req_set_header("x-lua-seen", txn.http:req_get_headers()["x-lua-host"][0])
   local xa = h["x-a"]
   if xa then txn.http:req_set_header("x-lua-first", xa[0]) end
 end, 1)
@@ -90,6 +94,14 @@ core.register_service("echo", "http", function(applet)
   applet:set_status(200)
   applet:add_header("content-type", "text/plain")
   applet:add_header("x-int", applet.length * 2)
+  applet:start_response()
+  applet:send(out)
+end)
+
+core.register_service("info", "http", function(applet)
+  local s = core.backends["b"].servers["s1"]
+  local st = s:get_stats()
+  local out = greet.hello("lua") .. " init=" .. inited .. " be=" .. core.backends["b"].name .. " srv=" .. tostring(s.name) .. " puid=" .. tostring(s.puid) .. " addr=" .. s:get_addr() .. " stot=" .. type(st.stot)
   applet:start_response()
   applet:send(out)
 end)
