@@ -1,0 +1,132 @@
+package haproxylua
+
+import (
+	"net/netip"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/proxy"
+	"github.com/varde-lb/varde/core/sample"
+)
+
+// fakeTxn is a ScriptTxn over fixed request headers, recording edits.
+type fakeTxn struct {
+	req   fakeReq
+	vars  sample.Vars
+	priv  any
+	set   map[string]string
+	reply int
+}
+
+type fakeReq struct{ hdr [][2]string }
+
+func (r *fakeReq) Method() []byte { return []byte("GET") }
+func (r *fakeReq) URI() []byte    { return []byte("/p?q=1") }
+func (r *fakeReq) Path() []byte   { return []byte("/p") }
+func (r *fakeReq) Query() []byte  { return []byte("q=1") }
+func (r *fakeReq) Header(name string) ([]byte, bool) {
+	for _, h := range r.hdr {
+		if h[0] == name {
+			return []byte(h[1]), true
+		}
+	}
+	return nil, false
+}
+func (r *fakeReq) NumHeaders() int                 { return len(r.hdr) }
+func (r *fakeReq) HeaderAt(i int) ([]byte, []byte) { return []byte(r.hdr[i][0]), []byte(r.hdr[i][1]) }
+func (r *fakeReq) Src() netip.AddrPort             { return netip.MustParseAddrPort("192.0.2.1:1234") }
+func (r *fakeReq) Dst() netip.AddrPort             { return netip.MustParseAddrPort("127.0.0.1:80") }
+func (r *fakeReq) TLS() bool                       { return false }
+
+var _ core.Request = (*fakeReq)(nil)
+
+func (t *fakeTxn) Request() core.Request { return &t.req }
+func (t *fakeTxn) InResponse() bool      { return false }
+func (t *fakeTxn) EvalCtx(c *sample.Ctx) { sample.RequestCtx(c, &t.req); c.Vars = &t.vars }
+func (t *fakeTxn) Vars() *sample.Vars    { return &t.vars }
+func (t *fakeTxn) Priv() *any            { return &t.priv }
+func (t *fakeTxn) Headers(fn func(n, v []byte)) {
+	for i := range t.req.hdr {
+		fn(t.req.HeaderAt(i))
+	}
+}
+func (t *fakeTxn) SetHeader(n, v string)                       { t.set[n] = v }
+func (t *fakeTxn) AddHeader(n, v string)                       { t.set[n] = v }
+func (t *fakeTxn) DelHeader(n string)                          { delete(t.set, n) }
+func (t *fakeTxn) SetMethod(string)                            {}
+func (t *fakeTxn) SetTarget(string)                            {}
+func (t *fakeTxn) SetStatus(int, string)                       {}
+func (t *fakeTxn) Reply(s int, _ string, _ []string, _ []byte) { t.reply = s }
+
+func newTestHost(t testing.TB, src string) *Host {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "s.lua")
+	os.WriteFile(f, []byte(src), 0o644)
+	c := &config.Config{}
+	c.Global.LuaLoad = []*config.LuaLoad{{File: f}}
+	h, errs := NewHost(c, nil)
+	if len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+const benchScript = `
+core.register_action("tag", {"http-req"}, function(txn)
+  txn.http:req_set_header("x-host", txn.sf:req_hdr("host"))
+  txn:set_var("txn.n", 200)
+end)
+core.register_fetches("f", function(txn) return txn.sf:req_hdr("host") end)
+`
+
+func TestActionThroughHost(t *testing.T) {
+	h := newTestHost(t, benchScript)
+	a, err := h.Action("tag", nil, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx := &fakeTxn{req: fakeReq{hdr: [][2]string{{"host", "example.org"}}}, set: map[string]string{}}
+	if v := a.Run(tx); v != proxy.ScriptContinue {
+		t.Fatalf("verdict %d", v)
+	}
+	if tx.set["x-host"] != "example.org" {
+		t.Fatalf("set %v", tx.set)
+	}
+	if v, ok := tx.vars.Get("txn.n"); !ok || v.Type != sample.TypeInt || v.Int != 200 {
+		t.Fatalf("txn.n = %+v %v: a whole number must be stored as an integer", v, ok)
+	}
+	if _, err := h.Action("tag", nil, true); err == nil {
+		t.Fatal("an http-req action bound to http-response")
+	}
+}
+
+// BenchmarkAction measures one lua action call (a fetch, a header set, a
+// variable) through the host, pooled state included.
+func BenchmarkAction(b *testing.B) {
+	h := newTestHost(b, benchScript)
+	a, _ := h.Action("tag", nil, false)
+	tx := &fakeTxn{req: fakeReq{hdr: [][2]string{{"host", "example.org"}}}, set: map[string]string{}}
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tx.vars.Reset()
+		a.Run(tx)
+	}
+}
+
+func BenchmarkFetch(b *testing.B) {
+	h := newTestHost(b, benchScript)
+	tx := &fakeTxn{req: fakeReq{hdr: [][2]string{{"host", "example.org"}}}}
+	var c sample.Ctx
+	tx.EvalCtx(&c)
+	var out sample.Value
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		if !h.Fetch(&c, "lua.f", &sample.Args{}, &out) {
+			b.Fatal("no sample")
+		}
+	}
+}
