@@ -1,0 +1,98 @@
+package haproxylua_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/testenv"
+	_ "github.com/varde-lb/varde/plugins/all"
+	_ "github.com/varde-lb/varde/scripting/haproxylua"
+)
+
+const concurrentScript = `
+core.register_action("tag", {"http-req"}, function(txn)
+  txn.http:req_set_header("x-tag", txn.sf:req_hdr("x-id"))
+  txn:set_var("txn.id", txn.sf:req_hdr("x-id"))
+end)
+core.register_service("svc", "http", function(applet)
+  applet:start_response()
+  applet:send("svc " .. applet.headers["x-id"][0])
+end)
+core.register_fetches("id", function(txn) return txn:get_var("txn.id") end)
+`
+
+// TestConcurrentCalls runs the real engine in-process (run it with -race)
+// with many clients at once through a pooled action, a fetch reading the
+// variable the action set, and a service: every answer carries its own
+// request's id, so states and variables never leak across requests.
+func TestConcurrentCalls(t *testing.T) {
+	dir := t.TempDir()
+	be := echoBackend(t)
+	port := testenv.FreePort(t)
+	os.WriteFile(filepath.Join(dir, "s.lua"), []byte(concurrentScript), 0o644)
+	cfg := filepath.Join(dir, "h.cfg")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`global
+    lua-load %s/s.lua
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:%d
+    http-request use-service lua.svc if { path_beg /svc }
+    http-request lua.tag
+    http-request set-header x-var %%[lua.id]
+    default_backend b
+backend b
+    server s1 127.0.0.1:%d
+`, dir, port, be)), 0o644)
+	g, d := generation.Load([]string{cfg}, os.Getenv, generation.Options{Grace: time.Second})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+	var wg sync.WaitGroup
+	errs := make(chan error, 200)
+	for i := 0; i < 200; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			path := "/p"
+			want := fmt.Sprintf("x-tag: id%d\nx-var: id%d", i, i)
+			if i%2 == 1 {
+				path, want = "/svc", fmt.Sprintf("svc id%d", i)
+			}
+			req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d%s", port, path), nil)
+			req.Header.Set("x-id", fmt.Sprintf("id%d", i))
+			resp, err := (&http.Client{Timeout: 5 * time.Second}).Do(req)
+			if err != nil {
+				errs <- err
+				return
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 || !strings.Contains(string(b), want) {
+				errs <- fmt.Errorf("request %d: %d %q, want %q", i, resp.StatusCode, b, want)
+			}
+		}(i)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}
