@@ -85,6 +85,10 @@ var authorityCases = []struct {
 		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request lua.nosuch\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 		"s.lua": "core.register_action('tag', {'http-req'}, function(txn) end)\n",
 	}, "h.cfg:10: error: http-request lua"},
+	{"lua action with the wrong number of arguments", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request lua.tag one\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "core.register_action('tag', {'http-req'}, function(txn, a, b) end, 2)\n",
+	}, "h.cfg:10: error: http-request lua"},
 	{"lua fetch without lua-load", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request set-header X %[lua.who]\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request set-header"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // appletHandler serves `http-request use-service lua.NAME` through the
@@ -40,6 +42,12 @@ func (a *appletHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	call := &appletCall{w: w, body: body, status: 200}
 	v.app = call
+	// applet.f/sf and the applet's variables see this request.
+	var fctx sample.Ctx
+	var vars sample.Vars
+	sample.RequestCtx(&fctx, newHTTPView(r))
+	fctx.Vars = &vars
+	v.curCtx = &fctx
 	err := v.call(reg.fn, 0, v.newApplet(r, call))
 	if err == nil && !call.started {
 		err = errNoResponse

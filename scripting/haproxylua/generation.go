@@ -115,6 +115,10 @@ func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 				} else if !kind {
 					ok = false
 					d.Errorf(r.Pos, kw, "list "+map[bool]string{true: "http-res", false: "http-req"}[fam == "http-response"]+" in core.register_action's actions", "lua action %q is not registered for %s", r.Name, fam)
+				} else if n := h.ActionArgs(r.Name); len(r.Args) != n {
+					// HAProxy takes exactly nargs words (measured with 2.6).
+					ok = false
+					d.Errorf(r.Pos, kw, fmt.Sprintf("core.register_action declared %d argument(s)", n), "lua action %q expects %d argument(s), got %d", r.Name, n, len(r.Args))
 				}
 			case r.Action == "use-service" && len(r.Service) > 4 && r.Service[:4] == "lua.":
 				name := r.Service[4:]

@@ -150,6 +150,14 @@ func (h *Host) HasService(name string) (registered, httpMode bool) {
 	return ok, ok && s.mode == "http"
 }
 
+// ActionArgs is the number of arguments the action was registered with.
+func (h *Host) ActionArgs(name string) int {
+	if r := h.proto.actions[name]; r != nil {
+		return r.nargs
+	}
+	return 0
+}
+
 func (h *Host) HasFetch(name string) bool     { _, ok := h.proto.fetches[name]; return ok }
 func (h *Host) HasConverter(name string) bool { _, ok := h.proto.converters[name]; return ok }
 

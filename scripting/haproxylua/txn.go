@@ -217,6 +217,10 @@ func (v *vm) evalFetch(L *lua.LState, fname string, strs bool) int {
 		}
 		v.exprs[key.String()] = e
 	}
+	if v.app != nil && !serviceFetches[fname] {
+		// As HAProxy: a service has no HTTP parser for fetches.
+		L.RaiseError("the sample-fetch '%s' needs an HTTP parser which is not available in Lua services", fname)
+	}
 	c := &v.ctx
 	switch {
 	case v.cur != nil:

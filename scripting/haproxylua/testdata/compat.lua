@@ -101,7 +101,7 @@ end)
 core.register_service("info", "http", function(applet)
   local s = core.backends["b"].servers["s1"]
   local st = s:get_stats()
-  local out = greet.hello("lua") .. " init=" .. inited .. " be=" .. core.backends["b"].name .. " srv=" .. tostring(s.name) .. " puid=" .. tostring(s.puid) .. " addr=" .. s:get_addr() .. " stot=" .. type(st.stot)
+  local out = greet.hello("lua") .. " init=" .. inited .. " be=" .. core.backends["b"].name .. " srv=" .. tostring(s.name) .. " puid=" .. tostring(s.puid) .. " addr=" .. s:get_addr() .. " stot=" .. type(st.stot) .. " src=" .. applet.sf:src() .. " http-fetch-ok=" .. tostring(pcall(function() return applet.f:path() end))
   applet:start_response()
   applet:send(out)
 end)
