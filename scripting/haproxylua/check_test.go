@@ -122,3 +122,27 @@ func fmtSscanLine(msg string, line *int) (int, error) {
 }
 
 var errNoLine = errors.New("no line")
+
+func TestSandbox(t *testing.T) {
+	L := newSandbox(nil)
+	defer L.Close()
+	for _, c := range []struct{ src, err string }{
+		{"return io", ""}, // nil, no error
+		{"os.exit(1)", "attempt to index"},
+		{"loadstring('x=1')()", "attempt to call"},
+		{"dofile('/etc/passwd')", "attempt to call"},
+		{"require('nosuch')", "not found"},
+		{"string.rep('x', 1e9)", "larger than"},
+		{"assert(table.pack(1, 2).n == 2 and select('#', table.unpack({1, 2, 3})) == 3)", ""},
+		{"assert(math.tointeger(3.0) == 3 and math.tointeger(3.5) == nil and math.type(1) == 'integer')", ""},
+		{"assert(string.rep('ab', 3) == 'ababab')", ""},
+	} {
+		err := L.DoString(c.src)
+		if c.err == "" && err != nil || c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)) {
+			t.Errorf("%s: got %v, want %q", c.src, err, c.err)
+		}
+	}
+	if L.GetGlobal("io").String() != "nil" || L.GetGlobal("debug").String() != "nil" || L.GetGlobal("package").String() != "nil" {
+		t.Error("a forbidden library is loaded")
+	}
+}

@@ -33,6 +33,9 @@ func newSandbox(paths []string) *lua.LState {
 	return L
 }
 
+// maxRep bounds string.rep's result.
+const maxRep = 64 << 20
+
 // shim53 adds the Lua 5.2/5.3 library functions scripts written for
 // HAProxy's Lua 5.3 call.
 func shim53(L *lua.LState) {
@@ -48,6 +51,21 @@ func shim53(L *lua.LState) {
 		}
 		t.RawSetString("n", lua.LNumber(n))
 		L.Push(t)
+		return 1
+	}))
+	// string.rep builds its result in Go, out of reach of the call
+	// deadline: bound it so one call cannot ask for gigabytes.
+	str := L.GetGlobal("string").(*lua.LTable)
+	rep := str.RawGetString("rep").(*lua.LFunction)
+	str.RawSetString("rep", L.NewFunction(func(L *lua.LState) int {
+		s, n := L.CheckString(1), L.CheckInt(2)
+		if n > 0 && len(s) > 0 && n > maxRep/len(s) {
+			L.RaiseError("string.rep: result larger than %d bytes", maxRep)
+		}
+		L.Push(rep)
+		L.Push(lua.LString(s))
+		L.Push(lua.LNumber(n))
+		L.Call(2, 1)
 		return 1
 	}))
 	m := L.GetGlobal("math").(*lua.LTable)

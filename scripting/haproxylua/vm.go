@@ -39,6 +39,7 @@ type vm struct {
 	app     *appletCall
 	isDone  bool
 	broken  bool // cut by a deadline: closed instead of pooled
+	dl      *callDeadline
 }
 
 type actionReg struct {
@@ -58,6 +59,7 @@ type serviceReg struct {
 func newVM(h *Host) (*vm, error) {
 	v := &vm{h: h, L: newSandbox(h.paths), actions: map[string]*actionReg{}, fetches: map[string]*lua.LFunction{},
 		converters: map[string]*lua.LFunction{}, services: map[string]*serviceReg{}, exprs: map[string]*sample.Expr{}}
+	v.dl = newCallDeadline()
 	v.installCore()
 	v.txn = v.newTxnObject()
 	v.loading = true
@@ -103,16 +105,18 @@ func cleanErr(err error) string {
 // call runs fn under the host's deadline, with the state's transaction set
 // for its duration.
 func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
-	ctx, cancel := context.WithTimeout(context.Background(), v.h.timeout)
-	v.L.SetContext(ctx)
+	d := v.dl
+	d.at = time.Now().Add(v.h.timeout)
+	d.timer.Reset(v.h.timeout)
+	v.L.SetContext(d)
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: nret, Protect: true}, args...)
-	if ctx.Err() != nil {
-		// Cut by its deadline somewhere inside: the state is not reused
-		// (the pool builds a fresh one when needed).
+	if !d.timer.Stop() {
+		// The deadline fired (the call was cut somewhere inside, or ended
+		// just then): the state is not reused, so its closed done channel
+		// never needs reopening; the pool builds a fresh state.
 		v.broken = true
 	}
 	v.L.RemoveContext()
-	cancel()
 	if err != nil {
 		v.L.SetTop(0) // what the failed call left
 	}
@@ -298,4 +302,31 @@ func (v *vm) sleep(unit time.Duration) lua.LGFunction {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
+}
+
+// callDeadline is the context of a state's calls, reused from call to
+// call (no allocation per call): a timer closes done when a call overruns.
+type callDeadline struct {
+	done  chan struct{}
+	at    time.Time
+	timer *time.Timer
+}
+
+func newCallDeadline() *callDeadline {
+	d := &callDeadline{done: make(chan struct{})}
+	d.timer = time.AfterFunc(time.Hour, func() { close(d.done) })
+	d.timer.Stop()
+	return d
+}
+
+func (d *callDeadline) Deadline() (time.Time, bool) { return d.at, true }
+func (d *callDeadline) Done() <-chan struct{}       { return d.done }
+func (d *callDeadline) Value(any) any               { return nil }
+func (d *callDeadline) Err() error {
+	select {
+	case <-d.done:
+		return context.DeadlineExceeded
+	default:
+		return nil
+	}
 }
