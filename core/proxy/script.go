@@ -90,10 +90,10 @@ type scriptTx struct {
 }
 
 func (t *scriptTx) reset() {
+	t.vars.Reset() // a lua fetch may have set some without any action running
 	if !t.used {
 		return
 	}
-	t.vars.Reset()
 	vars := t.vars
 	*t = scriptTx{vars: vars}
 }

@@ -96,3 +96,56 @@ backend b
 		t.Error(err)
 	}
 }
+
+// TestVarsDoNotLeak: a variable set by a lua fetch (no action runs) in one
+// request is gone in the next request of the same keep-alive connection.
+func TestVarsDoNotLeak(t *testing.T) {
+	dir := t.TempDir()
+	be := echoBackend(t)
+	port := testenv.FreePort(t)
+	os.WriteFile(filepath.Join(dir, "s.lua"), []byte(`
+core.register_fetches("mark", function(txn)
+  local before = txn:get_var("txn.seen") or "none"
+  txn:set_var("txn.seen", txn.sf:req_hdr("x-id"))
+  return before
+end)
+`), 0o644)
+	cfg := filepath.Join(dir, "h.cfg")
+	os.WriteFile(cfg, []byte(fmt.Sprintf(`global
+    lua-load %s/s.lua
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:%d
+    http-request set-header x-before %%[lua.mark]
+    default_backend b
+backend b
+    server s1 127.0.0.1:%d
+`, dir, port, be)), 0o644)
+	g, d := generation.Load([]string{cfg}, os.Getenv, generation.Options{Grace: time.Second})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+	c := &http.Client{Timeout: 5 * time.Second} // keep-alive: one connection
+	for i := 0; i < 3; i++ {
+		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
+		req.Header.Set("x-id", fmt.Sprint(i))
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(b), "x-before: none") {
+			t.Fatalf("request %d saw a variable of an earlier request:\n%s", i, b)
+		}
+	}
+}
