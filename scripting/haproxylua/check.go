@@ -151,15 +151,17 @@ var fetchUse = regexp.MustCompile(`\b(?:txn|applet)\s*\.\s*s?f\s*:\s*([A-Za-z_]\
 // evaluate (fetchKnown reports those).
 func scanAPI(file, src string, fetchKnown func(string) bool) []error {
 	code := stripLua(src)
-	var errs []error
+	type found struct {
+		at  int
+		msg string
+	}
+	var all []found
 	seen := map[string]bool{}
 	report := func(at int, msg string) {
-		if seen[msg] {
-			return
+		if !seen[msg] {
+			seen[msg] = true
+			all = append(all, found{at, msg})
 		}
-		seen[msg] = true
-		line := 1 + strings.Count(code[:at], "\n")
-		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, msg))
 	}
 	for _, u := range apiUses {
 		for _, m := range u.re.FindAllStringSubmatchIndex(code, -1) {
@@ -175,6 +177,11 @@ func scanAPI(file, src string, fetchKnown func(string) bool) []error {
 			report(m[0], fmt.Sprintf("fetch %s (txn.f/txn.sf) is not supported by varde (docs/samples.md lists the fetches)", name))
 		}
 	}
-	sort.SliceStable(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
+	sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })
+	var errs []error
+	for _, f := range all {
+		line := 1 + strings.Count(code[:f.at], "\n")
+		errs = append(errs, fmt.Errorf("%s:%d: %s", file, line, f.msg))
+	}
 	return errs
 }

@@ -1,7 +1,6 @@
 package haproxylua
 
 import (
-	"net/netip"
 	"strconv"
 	"strings"
 
@@ -442,8 +441,6 @@ func (v *vm) done(L *lua.LState) int {
 	L.RaiseError("%s", errDone)
 	return 0
 }
-
-var _ = netip.Addr{}
 
 // append0 appends to a 0-based array (HAProxy's header tables). Reading
 // goes through RawGet: gopher-lua's RawGetInt ignores index 0.
