@@ -85,7 +85,7 @@ type answer struct {
 // compared are the response headers whose values both must agree on;
 // framing (content-length vs chunked), date and connection are the
 // engines' own business.
-var compared = []string{"content-type", "x-int", "x-reply", "x-resp", "x-user", "x-be-server", "cache-control"}
+var compared = []string{"content-type", "x-int", "x-reply", "x-resp", "x-user", "x-priv", "x-be-server", "cache-control"}
 
 func fetch(t *testing.T, port int, method, path string, hdr map[string][]string) answer {
 	t.Helper()
@@ -164,6 +164,8 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 		{"act.STOP skips the later rules", "GET", "/ret-stop", nil, 200},
 		{"set_path, set_method, absent f and var", "POST", "/rewrite/x?q=1", nil, 200},
 		{"res_get_headers and res_set_status", "GET", "/rstatus", nil, 299},
+		{"req_set_query", "GET", "/rewrite/q?old=1", map[string][]string{"X-Query": {"new=2&b"}}, 200},
+		{"req_set_uri", "GET", "/rewrite/u", map[string][]string{"X-Uri": {"/other/path?z=9"}}, 200},
 		{"plain request through every rule", "GET", "/plain", two, 200},
 		{"no role: fetch says no, converter on absent header", "GET", "/plain", map[string][]string{"X-Role": {"user"}}, 200},
 	}

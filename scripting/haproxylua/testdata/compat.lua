@@ -27,6 +27,7 @@ core.register_action("tag", {"http-req"}, function(txn, a1)
   txn:set_var("txn.user", "bob")
   txn:set_var("txn.n", 42)
   txn:set_var("txn.path", txn.sf:path())
+  txn:set_priv({count = 7})
   txn.http:req_set_header("x-lua-seen", txn.http:req_get_headers()["x-lua-host"][0])
   local xa = h["x-a"]
   if xa then txn.http:req_set_header("x-lua-first", xa[0]) end
@@ -48,6 +49,8 @@ end)
 core.register_action("resp", {"http-res"}, function(txn)
   txn.http:res_set_header("x-resp", txn:get_var("txn.n"))
   txn.http:res_set_header("x-user", txn:get_var("txn.user") or "none")
+  local p = txn:get_priv()
+  txn.http:res_set_header("x-priv", p and p.count or "none")
 end)
 
 core.register_fetches("is_admin", function(txn)
@@ -70,6 +73,8 @@ end, 1)
 
 core.register_action("rewrite", {"http-req"}, function(txn)
   txn.http:req_set_path("/newpath")
+  if txn.sf:req_hdr("x-query") ~= "" then txn.http:req_set_query(txn.sf:req_hdr("x-query")) end
+  if txn.sf:req_hdr("x-uri") ~= "" then txn.http:req_set_uri(txn.sf:req_hdr("x-uri")) end
   txn.http:req_set_header("x-f-missing", tostring(txn.f:req_hdr("x-nothing")))
   txn.http:req_set_header("x-getvar-missing", tostring(txn:get_var("txn.nothing")))
   txn.http:req_set_method("GET")
