@@ -485,6 +485,9 @@ func (s *session) readResponseHead(x *xchg) (interim bool, res headResult) {
 // becomes of both connections. It returns whether the client's stays open.
 func (s *session) relayResponse(x *xchg) bool {
 	s.noteResponse(x)
+	if s.scr.end != endNone {
+		return s.scriptResponseEnd(x)
+	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
 	base, headHTX, err := s.writeResponseHead(o, headLen, extra)
@@ -781,10 +784,7 @@ func (s *session) runResponseRules(rules []*HTTPRule) {
 			continue
 		}
 		if rule.Action == ActScript {
-			// HAProxy's response actions can only go on or stop here;
-			// deny, abort and error keep the server's answer (logged by
-			// the host), as varde cannot replace a response yet.
-			if s.runScript(rule, true) != ScriptContinue {
+			if s.scriptVerdictResponse(s.runScript(rule, true)) {
 				return
 			}
 			continue

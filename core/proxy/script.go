@@ -71,9 +71,12 @@ type ScriptTxn interface {
 	SetTarget(t string)
 	// SetStatus rewrites the response status (response only).
 	SetStatus(code int, reason string)
-	// Reply answers the request with a complete response (txn:done(reply),
-	// request rules only); headers are name, value pairs.
+	// Reply answers with a complete response instead of the server's
+	// (txn:done(reply)); headers are name, value pairs. Close ends the
+	// transaction without an answer (txn:done() without a reply). Both
+	// take effect when the action returns ScriptDone.
 	Reply(status int, reason string, headers []string, body []byte)
+	Close()
 }
 
 // scriptTx is the per-transaction state scripts change; reset by begin at
@@ -87,7 +90,22 @@ type scriptTx struct {
 	reason  string
 	replied bool
 	used    bool
+	// What a response action asked for instead of the server's answer
+	// (endReply: reply, endClose: nothing), sent by relayResponse.
+	end      uint8
+	rStatus  int
+	rReason  string
+	rHeaders []string
+	rBody    []byte
 }
+
+const (
+	endNone  uint8 = iota
+	endReply       // the script's reply
+	endClose       // no answer
+	endPage        // the error page for the response's status (act.DENY)
+	endError       // 500 (act.ERROR)
+)
 
 func (t *scriptTx) reset() {
 	t.vars.Reset() // a lua fetch may have set some without any action running
@@ -193,11 +211,22 @@ func (t *sessionTxn) SetStatus(code int, reason string) {
 }
 
 func (t *sessionTxn) Reply(status int, reason string, headers []string, body []byte) {
-	if t.resp || t.s.scr.replied {
+	scr := &t.s.scr
+	if scr.replied || scr.end != endNone {
 		return
 	}
-	t.s.scr.replied = true
-	t.s.replyScript(status, reason, headers, body)
+	if t.resp {
+		scr.end, scr.rStatus, scr.rReason, scr.rHeaders, scr.rBody = endReply, status, reason, headers, body
+		return
+	}
+	scr.replied = true
+	t.s.replyScript(status, reason, headers, body, nil, nil)
+}
+
+func (t *sessionTxn) Close() {
+	if !t.s.scr.replied && t.s.scr.end == endNone {
+		t.s.scr.end = endClose
+	}
 }
 
 // runScript runs a script action rule. The host bounds the call in time
@@ -221,6 +250,13 @@ func (s *session) scriptVerdictRequest(v ScriptVerdict) (stop, done, keep bool) 
 		if s.scr.replied {
 			return true, true, false
 		}
+		if s.scr.end == endClose {
+			// txn:done() without a reply: HAProxy 2.6 closes the
+			// connection without an answer (measured).
+			s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
+			s.log(nil, nil)
+			return true, true, false
+		}
 		// Without a reply, HAProxy 2.6 stops the rules and forwards the
 		// request (measured: TestHAProxyLuaSameAnswers).
 		return true, false, false
@@ -242,7 +278,7 @@ func (s *session) scriptVerdictRequest(v ScriptVerdict) (stop, done, keep bool) 
 // replyScript sends a script's reply (txn:done(reply)). The request body,
 // if any, was not read: the connection closes after it, as after a
 // redirect with a body.
-func (s *session) replyScript(status int, reason string, headers []string, body []byte) {
+func (s *session) replyScript(status int, reason string, headers []string, body []byte, b *Backend, srv *server) {
 	if status < 100 || status > 999 {
 		status = 200
 	}
@@ -269,10 +305,59 @@ func (s *session) replyScript(status int, reason string, headers []string, body 
 	s.rec.BytesOut += countHTX(n, o)
 	s.rec.Status = int32(status)
 	s.f.status(status)
-	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
-	s.rec.BytesIn = int64(s.req.HeadLen)
-	s.consume(s.req.HeadLen)
-	s.log(nil, nil)
+	if b == nil {
+		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
+		s.rec.BytesIn = int64(s.req.HeadLen)
+		s.consume(s.req.HeadLen)
+	}
+	s.log(b, srv)
+}
+
+// scriptResponseEnd replaces the server's response as a response action
+// asked (txn:done): the server connection is closed (its body unread),
+// the reply or nothing is sent, and the client connection closes.
+func (s *session) scriptResponseEnd(x *xchg) bool {
+	x.up.c.Close()
+	s.consume(x.consumed)
+	scr := &s.scr
+	if scr.end == endReply {
+		s.replyScript(scr.rStatus, scr.rReason, scr.rHeaders, scr.rBody, x.b, x.srv)
+		return false
+	}
+	switch scr.end {
+	case endPage, endError:
+		code := int(s.rec.Status)
+		if scr.end == endError || code == 0 {
+			code = 500
+		}
+		s.rec.Status = int32(code)
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateHeaders)
+		s.sendError(code, x.b)
+	default:
+		s.rec.SetTerm(logrec.TermLocal, logrec.StateHeaders)
+	}
+	s.log(x.b, x.srv)
+	return false
+}
+
+// scriptVerdictResponse applies a response action's verdict; stop ends
+// the response rules. HAProxy 2.6 (measured): act.STOP, act.DONE and
+// act.ABORT stop the rules and forward the answer; act.DENY sends its page
+// for the response's status; act.ERROR sends a 500.
+func (s *session) scriptVerdictResponse(v ScriptVerdict) (stop bool) {
+	switch v {
+	case ScriptContinue:
+		return false
+	case ScriptDeny:
+		if s.scr.end == endNone {
+			s.scr.end = endPage
+		}
+	case ScriptError:
+		if s.scr.end == endNone {
+			s.scr.end = endError
+		}
+	}
+	return true
 }
 
 // bindScripts binds the script rules and services of every proxy to the

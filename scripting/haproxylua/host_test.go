@@ -60,6 +60,7 @@ func (t *fakeTxn) SetMethod(string)                            {}
 func (t *fakeTxn) SetTarget(string)                            {}
 func (t *fakeTxn) SetStatus(int, string)                       {}
 func (t *fakeTxn) Reply(s int, _ string, _ []string, _ []byte) { t.reply = s }
+func (t *fakeTxn) Close()                                      { t.reply = -1 }
 
 func newTestHost(t testing.TB, src string) *Host {
 	t.Helper()

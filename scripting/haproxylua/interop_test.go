@@ -41,10 +41,12 @@ frontend f
     http-request lua.ret abort if { path_beg /ret-abort }
     http-request lua.ret stop if { path_beg /ret-stop }
     http-request lua.rewrite if { path_beg /rewrite }
+    http-request lua.bye if { path_beg /bye }
     http-request lua.tag argone
     http-request set-header x-admin yes if admin
     http-request set-header x-conv %%[req.hdr(x-role),lua.shout]
     http-request set-header x-var %%[var(txn.user)]
+    http-response lua.resdone
     http-response lua.rstatus
     http-response lua.resp
     default_backend b
@@ -102,7 +104,7 @@ func fetch(t *testing.T, port int, method, path string, hdr map[string][]string)
 	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Do(req)
 	if err != nil {
-		return answer{status: -1, body: "error: " + err.Error()}
+		return answer{status: -1, body: "no answer"}
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
@@ -164,6 +166,15 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 		{"act.STOP skips the later rules", "GET", "/ret-stop", nil, 200},
 		{"set_path, set_method, absent f and var", "POST", "/rewrite/x?q=1", nil, 200},
 		{"res_get_headers and res_set_status", "GET", "/rstatus", nil, 299},
+		{"txn:done() without a reply: no answer", "GET", "/bye", nil, -1},
+		{"txn:done(reply) in a response action replaces the answer", "GET", "/resreply", nil, 203},
+		{"txn:done() in a response action: no answer", "GET", "/resclose", nil, -1},
+		{"act.DENY in a response action: the page of the status", "GET", "/res-deny", nil, 200},
+		{"act.ERROR in a response action", "GET", "/res-error", nil, 500},
+		{"act.ABORT in a response action stops the rules", "GET", "/res-abort", nil, 200},
+		{"act.STOP in a response action", "GET", "/res-stop", nil, 200},
+		{"act.DONE in a response action", "GET", "/res-done", nil, 200},
+		{"error in a response action: the next rule runs", "GET", "/res-fail", nil, 200},
 		{"req_set_query", "GET", "/rewrite/q?old=1", map[string][]string{"X-Query": {"new=2&b"}}, 200},
 		{"req_set_uri", "GET", "/rewrite/u", map[string][]string{"X-Uri": {"/other/path?z=9"}}, 200},
 		{"plain request through every rule", "GET", "/plain", two, 200},

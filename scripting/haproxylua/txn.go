@@ -419,7 +419,10 @@ func (v *vm) done(L *lua.LState) int {
 	if v.cur == nil {
 		L.RaiseError("txn:done is only available in actions")
 	}
-	if r, ok := L.Get(2).(*lua.LTable); ok && !v.cur.InResponse() {
+	r, ok := L.Get(2).(*lua.LTable)
+	if !ok {
+		v.cur.Close()
+	} else {
 		status := 200
 		if n, ok := r.RawGetString("status").(lua.LNumber); ok {
 			status = int(n)

@@ -110,3 +110,26 @@ core.register_service("info", "http", function(applet)
   applet:start_response()
   applet:send(out)
 end)
+
+core.register_action("bye", {"http-req"}, function(txn)
+  txn:done()
+end)
+
+core.register_action("resdone", {"http-res"}, function(txn)
+  local p = txn:get_var("txn.path")
+  if p == "/resreply" then
+    local r = txn:reply()
+    r:set_status(203)
+    r:add_header("x-reply", "from-response")
+    r:set_body("replaced")
+    txn:done(r)
+  elseif p == "/resclose" then
+    txn:done()
+  elseif p == "/res-deny" then return act.DENY
+  elseif p == "/res-error" then return act.ERROR
+  elseif p == "/res-abort" then return act.ABORT
+  elseif p == "/res-stop" then return act.STOP
+  elseif p == "/res-done" then return act.DONE
+  elseif p == "/res-fail" then error("response action failed")
+  end
+end)
