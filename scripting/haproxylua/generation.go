@@ -144,7 +144,11 @@ func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 			texts(a.Pos, "acl", a.Criterion)
 		}
 		for _, u := range p.UseBackends {
+			texts(u.Pos, "use_backend", u.Backend) // use_backend be_%[lua.x]
 			cond("use_backend", u.Cond)
+		}
+		for _, c := range append(append([]*config.Condition{}, p.ForcePersist...), p.IgnorePersist...) {
+			cond("force-persist", c)
 		}
 		rules("http-request", p.HTTPRequest)
 		rules("http-response", p.HTTPResponse)
