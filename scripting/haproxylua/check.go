@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // stripLua returns src with comments and string literals blanked (newlines
@@ -107,7 +109,7 @@ var (
 		"register_init", "Debug", "Info", "Warning", "Alert", "log", "now", "tokenize", "sleep", "msleep",
 		"backends", "yield", "thread", "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 	apiTxn = set("set_var", "get_var", "unset_var", "set_priv", "get_priv", "reply", "done",
-		"Info", "Alert", "Warning", "Debug", "log", "http", "f", "sf")
+		"Info", "Alert", "Warning", "Debug", "log", "http", "f", "sf", "c", "sc")
 	apiHTTP = set("req_get_headers", "req_set_header", "req_add_header", "req_del_header",
 		"req_set_path", "req_set_query", "req_set_uri", "req_set_method",
 		"res_get_headers", "res_set_header", "res_add_header", "res_del_header", "res_set_status")
@@ -144,7 +146,10 @@ var apiUses = []struct {
 	{regexp.MustCompile(`\b(?:server|srv)\s*:\s*([A-Za-z_]\w*)`), "server:%s", apiServer},
 }
 
-var fetchUse = regexp.MustCompile(`\b(?:txn|applet)\s*\.\s*s?f\s*:\s*([A-Za-z_]\w*)`)
+var (
+	fetchUse = regexp.MustCompile(`\b(?:txn|applet)\s*\.\s*s?f\s*:\s*([A-Za-z_]\w*)`)
+	convUse  = regexp.MustCompile(`\btxn\s*\.\s*s?c\s*:\s*([A-Za-z_]\w*)`)
+)
 
 // scanAPI lists, with their lines, the HAProxy Lua functions src uses
 // that varde does not provide, and the txn.f/txn.sf fetches it does not
@@ -175,6 +180,12 @@ func scanAPI(file, src string, fetchKnown func(string) bool) []error {
 		name := code[m[2]:m[3]]
 		if !fetchKnown(name) {
 			report(m[0], fmt.Sprintf("fetch %s (txn.f/txn.sf) is not supported by varde (docs/samples.md lists the fetches)", name))
+		}
+	}
+	for _, m := range convUse.FindAllStringSubmatchIndex(code, -1) {
+		name := code[m[2]:m[3]]
+		if _, ok := sample.LookupConverter(name); !ok {
+			report(m[0], fmt.Sprintf("converter %s (txn.c/txn.sc) is not supported by varde (docs/samples.md lists the converters)", name))
 		}
 	}
 	sort.SliceStable(all, func(i, j int) bool { return all[i].at < all[j].at })

@@ -39,6 +39,8 @@ func (v *vm) newTxnObject() *lua.LTable {
 	})
 	t.RawSetString("f", v.fetchObject(false))
 	t.RawSetString("sf", v.fetchObject(true))
+	t.RawSetString("c", v.convObject(false))
+	t.RawSetString("sc", v.convObject(true))
 	t.RawSetString("http", v.httpObject())
 	strictTable(L, t, "txn.")
 	return t

@@ -36,6 +36,7 @@ type vm struct {
 	ctx     sample.Ctx
 	scratch []byte
 	exprs   map[string]*sample.Expr
+	convs   map[string]*compiledConv
 	app     *appletCall
 	isDone  bool
 	broken  bool // cut by a deadline: closed instead of pooled
@@ -58,7 +59,7 @@ type serviceReg struct {
 // configuration.
 func newVM(h *Host) (*vm, error) {
 	v := &vm{h: h, L: newSandbox(h.paths), actions: map[string]*actionReg{}, fetches: map[string]*lua.LFunction{},
-		converters: map[string]*lua.LFunction{}, services: map[string]*serviceReg{}, exprs: map[string]*sample.Expr{}}
+		converters: map[string]*lua.LFunction{}, services: map[string]*serviceReg{}, exprs: map[string]*sample.Expr{}, convs: map[string]*compiledConv{}}
 	v.dl = newCallDeadline()
 	v.installCore()
 	v.txn = v.newTxnObject()

@@ -28,6 +28,7 @@ core.register_action("tag", {"http-req"}, function(txn, a1)
   txn:set_var("txn.n", 42)
   txn:set_var("txn.path", txn.sf:path())
   txn:set_priv({count = 7})
+  txn.http:req_set_header("x-lua-conv", txn.sc:upper("abc") .. txn.c:lower("XY") .. txn.c:field("a:b:c", 2, ":"))
   txn.http:req_set_header("x-lua-seen", txn.http:req_get_headers()["x-lua-host"][0])
   local xa = h["x-a"]
   if xa then txn.http:req_set_header("x-lua-first", xa[0]) end
