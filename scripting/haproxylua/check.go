@@ -144,6 +144,9 @@ var apiUses = []struct {
 	{regexp.MustCompile(`\breply\s*:\s*([A-Za-z_]\w*)`), "reply:%s", apiReply},
 	{regexp.MustCompile(`\bact\s*\.\s*([A-Za-z_]\w*)`), "act.%s", apiAct},
 	{regexp.MustCompile(`\b(?:server|srv)\s*:\s*([A-Za-z_]\w*)`), "server:%s", apiServer},
+	// HAProxy's classes reached as globals (Map.new, Regex.new...): none
+	// exists in varde's sandbox.
+	{regexp.MustCompile(`(?:^|[^.:\w])(Map|Regex|Socket|Concat|StickTable|CertCache|Patref|Channel|HTTPMessage|Queue|AppletTCP)\s*[.:]\s*\w`), "the class %s", map[string]bool{}},
 }
 
 var (

@@ -52,6 +52,9 @@ func TestScanAPI(t *testing.T) {
 		{"unknown fetch", "txn.f:nosuch_fetch()", []string{"s.lua:1: fetch nosuch_fetch (txn.f/txn.sf) is not supported"}},
 		{"fetch with dots as underscores", "txn.f:req_hdr('a') txn.sf:src()", nil},
 		{"in a comment", "-- core.register_task(f)\n", nil},
+		{"a HAProxy class", "local m = Map.new('/etc/map', Map._str)", []string{"s.lua:1: the class Map is not supported"}},
+		{"a field named like a class", "local t = {}\nt.Map = 1\nlocal x = t.Map.y", nil},
+		{"converters", "txn.c:lower('A') txn.sc:nosuchconv(1)", []string{"s.lua:1: converter nosuchconv (txn.c/txn.sc) is not supported"}},
 		{"in a string", "x = 'txn:set_loglevel'", nil},
 	}
 	for _, c := range cases {
