@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -147,5 +148,48 @@ backend b
 		if !strings.Contains(string(b), "x-before: none") {
 			t.Fatalf("request %d saw a variable of an earlier request:\n%s", i, b)
 		}
+	}
+}
+
+// TestReloadsLeaveNothing: generations with lua-load built, started,
+// used and stopped one after the other leave the goroutine count flat
+// (states, pools and deadline timers go with their generation).
+func TestReloadsLeaveNothing(t *testing.T) {
+	dir := t.TempDir()
+	be := echoBackend(t)
+	os.WriteFile(filepath.Join(dir, "s.lua"), []byte(concurrentScript), 0o644)
+	cycle := func() {
+		port := testenv.FreePort(t)
+		cfg := filepath.Join(dir, "h.cfg")
+		os.WriteFile(cfg, []byte(fmt.Sprintf("global\n    lua-load %s/s.lua\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:%d\n    http-request lua.tag\n    default_backend b\nbackend b\n    server s1 127.0.0.1:%d\n", dir, port, be)), 0o644)
+		g, d := generation.Load([]string{cfg}, os.Getenv, generation.Options{Grace: time.Second})
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		if err := g.Start(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+		resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		g.Stop()
+	}
+	cycle() // warm: the HTTP client's and runtime's own goroutines
+	before := runtime.NumGoroutine()
+	for i := 0; i < 30; i++ {
+		cycle()
+	}
+	err := testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		if n := runtime.NumGoroutine(); n > before+3 {
+			return fmt.Errorf("%d goroutines after 30 reloads, %d before", n, before)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
