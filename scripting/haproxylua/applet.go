@@ -39,6 +39,10 @@ func (a *appletHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer a.h.put(v)
 	reg := v.services[a.name]
+	if reg == nil { // a script that registers differently from state to state
+		w.WriteHeader(http.StatusInternalServerError)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	call := &appletCall{w: w, body: body, status: 200}
 	v.app = call

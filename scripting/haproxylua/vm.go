@@ -120,6 +120,9 @@ func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
 	v.L.RemoveContext()
 	if err != nil {
 		v.L.SetTop(0) // what the failed call left
+		if ae, ok := err.(*lua.ApiError); ok && ae.Type == lua.ApiErrorPanic {
+			v.broken = true // a Go panic inside: do not trust the state
+		}
 	}
 	return err
 }
