@@ -136,6 +136,16 @@ backend b
 	defer g.Stop()
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
 	c := &http.Client{Timeout: 5 * time.Second} // keep-alive: one connection
+	defer func() {
+		// The counters the stats page and Prometheus show.
+		got := map[string]float64{}
+		for _, e := range g.Extras() {
+			got[e.Subsystem+"_"+e.Name] = e.Value
+		}
+		if got["lua_calls_total"] < 3 || got["lua_runtime_errors_total"] != 0 {
+			t.Errorf("lua counters %v, want >= 3 calls and no error", got)
+		}
+	}()
 	for i := 0; i < 3; i++ {
 		req, _ := http.NewRequest("GET", fmt.Sprintf("http://127.0.0.1:%d/", port), nil)
 		req.Header.Set("x-id", fmt.Sprint(i))

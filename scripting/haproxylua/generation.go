@@ -9,6 +9,7 @@ import (
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/stats"
 )
 
 // OrderLua runs between the log pipeline (10) and the engine (20): the
@@ -47,6 +48,12 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		return nil
 	}
 	proxy.ScriptHostOf.Set(g, h)
+	g.AddExtra(func() []stats.Extra {
+		return []stats.Extra{
+			{Subsystem: "lua", Name: "calls_total", Help: "Calls of lua-load actions, fetches, converters and services.", Counter: true, Value: float64(h.Calls.Load())},
+			{Subsystem: "lua", Name: "runtime_errors_total", Help: "lua-load calls that failed (error, deadline) and were logged at a bounded rate.", Counter: true, Value: float64(h.Errors.Load())},
+		}
+	})
 	return &part{g: g, h: h}
 }
 

@@ -47,8 +47,9 @@ type Host struct {
 	pool  sync.Pool
 	eng   atomic.Pointer[proxy.Engine]
 
-	// Errors counts script failures at request time (logged at a bounded
-	// rate: the first, then one per 10 s with the count).
+	// Calls counts request-time calls; Errors the failed ones (logged at a
+	// bounded rate: the first, then one per 10 s with the count).
+	Calls  atomic.Uint64
 	Errors atomic.Uint64
 	errMu  sync.Mutex
 	errAt  time.Time

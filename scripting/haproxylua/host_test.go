@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
@@ -129,5 +130,26 @@ func BenchmarkFetch(b *testing.B) {
 		if !h.Fetch(&c, "lua.f", &sample.Args{}, &out) {
 			b.Fatal("no sample")
 		}
+	}
+}
+
+// TestErrorsCountedAndContinue: a failing action and a runaway one are
+// counted, and the rules go on (ScriptContinue), as HAProxy.
+func TestErrorsCountedAndContinue(t *testing.T) {
+	h := newTestHost(t, `core.register_action("bad", {"http-req"}, function(txn) error("no") end)
+core.register_action("spin", {"http-req"}, function(txn) while true do end end)`)
+	tx := &fakeTxn{set: map[string]string{}}
+	for _, name := range []string{"bad", "spin"} {
+		a, _ := h.Action(name, nil, false)
+		start := time.Now()
+		if v := a.Run(tx); v != proxy.ScriptContinue {
+			t.Errorf("%s: verdict %d, want continue", name, v)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("%s took %v", name, d)
+		}
+	}
+	if h.Errors.Load() != 2 || h.Calls.Load() != 2 {
+		t.Fatalf("errors %d calls %d, want 2 and 2", h.Errors.Load(), h.Calls.Load())
 	}
 }

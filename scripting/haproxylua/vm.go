@@ -106,6 +106,7 @@ func cleanErr(err error) string {
 // call runs fn under the host's deadline, with the state's transaction set
 // for its duration.
 func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
+	v.h.Calls.Add(1)
 	d := v.dl
 	d.at = time.Now().Add(v.h.timeout)
 	d.timer.Reset(v.h.timeout)
