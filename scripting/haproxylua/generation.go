@@ -73,15 +73,24 @@ func (p *part) Close() error               { p.h.Close(); return nil }
 // lua-load at all).
 func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 	ok := true
-	bad := func(pos diag.Pos, kw, what, name string, names []string, extra string) {
+	// Rules of a defaults section are also every proxy's: one report each.
+	seen := map[string]bool{}
+	errorf := func(pos diag.Pos, kw, hint, format string, args ...any) {
 		ok = false
+		msg := fmt.Sprintf(format, args...)
+		if key := fmt.Sprint(pos, msg); !seen[key] {
+			seen[key] = true
+			d.Errorf(pos, kw, hint, "%s", msg)
+		}
+	}
+	bad := func(pos diag.Pos, kw, what, name string, names []string, extra string) {
 		hint := "register it with core.register_" + map[string]string{"action": "action", "service": "service", "fetch": "fetches", "converter": "converters"}[what] + " in a lua-load script"
 		if h == nil {
 			hint = "load the script that registers it with lua-load in the global section"
 		} else if n, dist := diag.Nearest(name, names); n != "" && dist <= max(len(name)/3, 2) && dist < len(name) {
 			hint = fmt.Sprintf("did you mean lua.%s?", n)
 		}
-		d.Errorf(pos, kw, hint, "lua %s %q is not registered%s", what, name, extra)
+		errorf(pos, kw, hint, "lua %s %q is not registered%s", what, name, extra)
 	}
 	texts := func(pos diag.Pos, kw, text string) {
 		fs, cs := sample.DynamicNames(text)
@@ -120,12 +129,10 @@ func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 				} else if reg, kind := h.HasAction(r.Name, fam == "http-response"); !reg {
 					bad(r.Pos, kw, "action", r.Name, names(h, "action"), "")
 				} else if !kind {
-					ok = false
-					d.Errorf(r.Pos, kw, "list "+map[bool]string{true: "http-res", false: "http-req"}[fam == "http-response"]+" in core.register_action's actions", "lua action %q is not registered for %s", r.Name, fam)
+					errorf(r.Pos, kw, "list "+map[bool]string{true: "http-res", false: "http-req"}[fam == "http-response"]+" in core.register_action's actions", "lua action %q is not registered for %s", r.Name, fam)
 				} else if n := h.ActionArgs(r.Name); len(r.Args) != n {
 					// HAProxy takes exactly nargs words (measured with 2.6).
-					ok = false
-					d.Errorf(r.Pos, kw, fmt.Sprintf("core.register_action declared %d argument(s)", n), "lua action %q expects %d argument(s), got %d", r.Name, n, len(r.Args))
+					errorf(r.Pos, kw, fmt.Sprintf("core.register_action declared %d argument(s)", n), "lua action %q expects %d argument(s), got %d", r.Name, n, len(r.Args))
 				}
 			case r.Action == "use-service" && len(r.Service) > 4 && r.Service[:4] == "lua.":
 				name := r.Service[4:]
@@ -134,8 +141,7 @@ func checkRefs(c *config.Config, h *Host, d *diag.List) bool {
 				} else if reg, isHTTP := h.HasService(name); !reg {
 					bad(r.Pos, kw, "service", name, names(h, "service"), "")
 				} else if !isHTTP {
-					ok = false
-					d.Errorf(r.Pos, kw, "register it with mode \"http\"", "lua service %q is a tcp service; varde runs http services only", name)
+					errorf(r.Pos, kw, "register it with mode \"http\"", "lua service %q is a tcp service; varde runs http services only", name)
 				}
 			}
 			texts(r.Pos, kw, r.Value)
