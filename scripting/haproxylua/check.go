@@ -199,3 +199,25 @@ func scanAPI(file, src string, fetchKnown func(string) bool) []error {
 	}
 	return errs
 }
+
+var requireCall = regexp.MustCompile(`\brequire\b`)
+var requireArg = regexp.MustCompile(`^\s*\(?\s*["']([\w.\-/]+)["']`)
+
+// checkRequires refuses a require of a literal module name that no
+// lua-prepend-path directory holds, wherever the call is (a require
+// inside a function would otherwise fail only at request time).
+func checkRequires(file, src string, paths []string) []error {
+	code := stripLua(src)
+	var errs []error
+	for _, loc := range requireCall.FindAllStringIndex(code, -1) {
+		m := requireArg.FindStringSubmatch(src[loc[1]:])
+		if m == nil {
+			continue
+		}
+		if f, _ := findModule(m[1], paths); f == "" {
+			line := 1 + strings.Count(code[:loc[0]], "\n")
+			errs = append(errs, fmt.Errorf("%s:%d: module %q not found in the lua-prepend-path directories (varde does not search HAProxy's default package.path)", file, line, m[1]))
+		}
+	}
+	return errs
+}

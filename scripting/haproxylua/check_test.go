@@ -2,6 +2,8 @@ package haproxylua
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -147,5 +149,16 @@ func TestSandbox(t *testing.T) {
 	}
 	if L.GetGlobal("io").String() != "nil" || L.GetGlobal("debug").String() != "nil" || L.GetGlobal("package").String() != "nil" {
 		t.Error("a forbidden library is loaded")
+	}
+}
+
+func TestCheckRequires(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "have.lua"), []byte("return {}"), 0o644)
+	paths := []string{filepath.Join(dir, "?.lua")}
+	src := "local a = require('have')\nlocal function f()\n  return require \"missing.mod\"\nend\n-- require('commented')\nlocal x = require(name)\n"
+	errs := checkRequires("s.lua", src, paths)
+	if len(errs) != 1 || !strings.HasPrefix(errs[0].Error(), `s.lua:3: module "missing.mod" not found`) {
+		t.Fatalf("got %v", errs)
 	}
 }

@@ -82,6 +82,9 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 		if e := scanAPI(l.File, src, func(n string) bool { _, ok := fetchName(n); return ok }); len(e) > 0 {
 			errs, bad = append(errs, e...), true
 		}
+		if e := checkRequires(l.File, src, h.paths); len(e) > 0 {
+			errs, bad = append(errs, e...), true
+		}
 		if bad {
 			continue
 		}
