@@ -85,7 +85,7 @@ func TestNumString(t *testing.T) {
 // FuzzCheckScript feeds arbitrary sources to the scanners: no panic, and
 // every reported line exists in the source.
 func FuzzCheckScript(f *testing.F) {
-	for _, s := range []string{"x = 1 // 2", "--[[ a", "x = [[", "'unterminated", "core.x()", "txn.f:y()\n::a::", "--[==[\n]==] goto x"} {
+	for _, s := range []string{"x = 1 // 2", "--[[ a", "x = [[", "'unterminated", "core.x()", "txn.f:y()\n::a::", "--[==[\n]==] goto x", "require 'a'", "require(\"x.y\")"} {
 		f.Add(s)
 	}
 	known := func(string) bool { return false }
@@ -104,6 +104,9 @@ func FuzzCheckScript(f *testing.F) {
 			check(err.Error())
 		}
 		for _, e := range scanAPI("s.lua", src, known) {
+			check(e.Error())
+		}
+		for _, e := range checkRequires("s.lua", src, nil) {
 			check(e.Error())
 		}
 	})
