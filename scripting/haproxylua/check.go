@@ -107,7 +107,7 @@ func check53(file, src string) error {
 var (
 	apiCore = set("register_action", "register_fetches", "register_converters", "register_service",
 		"register_init", "Debug", "Info", "Warning", "Alert", "log", "now", "tokenize", "sleep", "msleep",
-		"backends", "yield", "thread", "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
+		"backends", "yield", "thread", "tcp", "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug")
 	apiTxn = set("set_var", "get_var", "unset_var", "set_priv", "get_priv", "reply", "done",
 		"Info", "Alert", "Warning", "Debug", "log", "http", "f", "sf", "c", "sc")
 	apiHTTP = set("req_get_headers", "req_set_header", "req_add_header", "req_del_header",

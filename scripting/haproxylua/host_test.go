@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -151,5 +152,26 @@ core.register_action("spin", {"http-req"}, function(txn) while true do end end)`
 	}
 	if h.Errors.Load() != 2 || h.Calls.Load() != 2 {
 		t.Fatalf("errors %d calls %d, want 2 and 2", h.Errors.Load(), h.Calls.Load())
+	}
+}
+
+// TestTCPLoopbackOnly: core.tcp refuses any address but loopback, and
+// refuses sockets while the script loads (as HAProxy's body context).
+func TestTCPLoopbackOnly(t *testing.T) {
+	h := newTestHost(t, `core.register_action("out", {"http-req"}, function(txn)
+  local s = core.tcp()
+  s:connect("192.0.2.1", 80)
+end)`)
+	a, _ := h.Action("out", nil, false)
+	a.Run(&fakeTxn{set: map[string]string{}})
+	if h.Errors.Load() != 1 {
+		t.Fatalf("a connect outside loopback did not fail the call (errors %d)", h.Errors.Load())
+	}
+	f := filepath.Join(t.TempDir(), "s.lua")
+	os.WriteFile(f, []byte("local s = core.tcp()\n"), 0o644)
+	c := &config.Config{}
+	c.Global.LuaLoad = []*config.LuaLoad{{File: f}}
+	if _, errs := NewHost(c, nil); len(errs) != 1 || !strings.Contains(errs[0].Error(), "no socket while the script loads") {
+		t.Fatalf("got %v", errs)
 	}
 }

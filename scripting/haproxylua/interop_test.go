@@ -1,6 +1,7 @@
 package haproxylua_test
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -32,6 +33,7 @@ frontend f
     http-request use-service lua.boom if { path_beg /boom }
     http-request use-service lua.echo if { path_beg /echo }
     http-request use-service lua.info if { path_beg /info }
+    http-request use-service lua.tcpcall if { path_beg /tcp }
     http-request use-service lua.nostart if { path_beg /nostart }
     http-request lua.fail if { path_beg /fail }
     http-request lua.short if { path_beg /short }
@@ -135,6 +137,7 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 		t.Fatal(err)
 	}
 	be := echoBackend(t)
+	tcpPort := lineServer(t)
 	ports := testenv.FreePorts(t, 2)
 	dir := t.TempDir()
 	hcfg, vcfg := filepath.Join(dir, "haproxy.cfg"), filepath.Join(dir, "varde.cfg")
@@ -150,42 +153,44 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 	cases := []struct {
 		name, method, path string
 		hdr                map[string][]string
-		want               int // status both must give
+		want               int    // status both must give
+		has                string // and a text both answers hold
 	}{
-		{"service with headers and body", "GET", "/svc/x?a=1", two, 201},
-		{"service error", "GET", "/boom", nil, 500},
-		{"service reading the body, tokenize, 5.3 shims", "PUT", "/echo", nil, 200},
-		{"require, register_init, core.backends", "GET", "/info", nil, 200},
-		{"service without start_response", "GET", "/nostart", nil, 500},
-		{"action error: request still answered", "GET", "/fail", two, 200},
-		{"txn:done with a reply", "GET", "/short", nil, 418},
-		{"act.DONE forwards", "GET", "/ret-done", nil, 200},
-		{"act.DENY", "GET", "/ret-deny", nil, 403},
-		{"act.ERROR", "GET", "/ret-error", nil, 500},
-		{"act.ABORT", "GET", "/ret-abort", nil, 503},
-		{"act.STOP skips the later rules", "GET", "/ret-stop", nil, 200},
-		{"set_path, set_method, absent f and var", "POST", "/rewrite/x?q=1", nil, 200},
-		{"res_get_headers and res_set_status", "GET", "/rstatus", nil, 299},
-		{"txn:done() without a reply: no answer", "GET", "/bye", nil, -1},
-		{"txn:done(reply) in a response action replaces the answer", "GET", "/resreply", nil, 203},
-		{"txn:done() in a response action: no answer", "GET", "/resclose", nil, -1},
-		{"act.DENY in a response action: the page of the status", "GET", "/res-deny", nil, 200},
-		{"act.ERROR in a response action", "GET", "/res-error", nil, 500},
-		{"act.ABORT in a response action stops the rules", "GET", "/res-abort", nil, 200},
-		{"act.STOP in a response action", "GET", "/res-stop", nil, 200},
-		{"act.DONE in a response action", "GET", "/res-done", nil, 200},
-		{"error in a response action: the next rule runs", "GET", "/res-fail", nil, 200},
-		{"req_set_query", "GET", "/rewrite/q?old=1", map[string][]string{"X-Query": {"new=2&b"}}, 200},
-		{"req_set_uri", "GET", "/rewrite/u", map[string][]string{"X-Uri": {"/other/path?z=9"}}, 200},
-		{"plain request through every rule", "GET", "/plain", two, 200},
-		{"no role: fetch says no, converter on absent header", "GET", "/plain", map[string][]string{"X-Role": {"user"}}, 200},
+		{"service with headers and body", "GET", "/svc/x?a=1", two, 201, "ua0=one ua1=two"},
+		{"service error", "GET", "/boom", nil, 500, ""},
+		{"service reading the body, tokenize, 5.3 shims", "PUT", "/echo", nil, 200, "first=[line one\n] rest=[line two\nend] len=21 tokens=3:a/b/c n=12 int=6 unpack=3"},
+		{"require, register_init, core.backends", "GET", "/info", nil, 200, "hello lua init=yes be=b srv=s1 puid=1"},
+		{"core.tcp to a loopback server", "GET", "/tcp", map[string][]string{"X-Port": {fmt.Sprint(tcpPort)}}, 200, "connect=1 line=pong:ping rest=xyz"},
+		{"service without start_response", "GET", "/nostart", nil, 500, ""},
+		{"action error: request still answered", "GET", "/fail", two, 200, ""},
+		{"txn:done with a reply", "GET", "/short", nil, 418, ""},
+		{"act.DONE forwards", "GET", "/ret-done", nil, 200, ""},
+		{"act.DENY", "GET", "/ret-deny", nil, 403, ""},
+		{"act.ERROR", "GET", "/ret-error", nil, 500, ""},
+		{"act.ABORT", "GET", "/ret-abort", nil, 503, ""},
+		{"act.STOP skips the later rules", "GET", "/ret-stop", nil, 200, ""},
+		{"set_path, set_method, absent f and var", "POST", "/rewrite/x?q=1", nil, 200, ""},
+		{"res_get_headers and res_set_status", "GET", "/rstatus", nil, 299, ""},
+		{"txn:done() without a reply: no answer", "GET", "/bye", nil, -1, ""},
+		{"txn:done(reply) in a response action replaces the answer", "GET", "/resreply", nil, 203, ""},
+		{"txn:done() in a response action: no answer", "GET", "/resclose", nil, -1, ""},
+		{"act.DENY in a response action: the page of the status", "GET", "/res-deny", nil, 200, ""},
+		{"act.ERROR in a response action", "GET", "/res-error", nil, 500, ""},
+		{"act.ABORT in a response action stops the rules", "GET", "/res-abort", nil, 200, ""},
+		{"act.STOP in a response action", "GET", "/res-stop", nil, 200, ""},
+		{"act.DONE in a response action", "GET", "/res-done", nil, 200, ""},
+		{"error in a response action: the next rule runs", "GET", "/res-fail", nil, 200, ""},
+		{"req_set_query", "GET", "/rewrite/q?old=1", map[string][]string{"X-Query": {"new=2&b"}}, 200, ""},
+		{"req_set_uri", "GET", "/rewrite/u", map[string][]string{"X-Uri": {"/other/path?z=9"}}, 200, ""},
+		{"plain request through every rule", "GET", "/plain", two, 200, ""},
+		{"no role: fetch says no, converter on absent header", "GET", "/plain", map[string][]string{"X-Role": {"user"}}, 200, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			h := fetch(t, ports[0], c.method, c.path, c.hdr)
 			v := fetch(t, ports[1], c.method, c.path, c.hdr)
-			if h.status != c.want {
-				t.Fatalf("haproxy answered %d, the test expects %d (body %q)", h.status, c.want, h.body)
+			if h.status != c.want || !strings.Contains(h.body, c.has) {
+				t.Fatalf("haproxy answered %d %q, the test expects %d with %q", h.status, h.body, c.want, c.has)
 			}
 			// The backend echoes the Host header, which names each
 			// proxy's own port.
@@ -265,4 +270,32 @@ func TestRunawayScripts(t *testing.T) {
 		b, _ := os.ReadFile(vlog)
 		t.Fatalf("%v\n%s", err, b)
 	}
+}
+
+// lineServer answers each line it reads with "pong:LINE\nxyz" (a real TCP
+// server on loopback for core.tcp).
+func lineServer(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				line, err := bufio.NewReader(c).ReadString('\n')
+				if err == nil {
+					fmt.Fprintf(c, "pong:%sxyz", line)
+				}
+			}()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -41,6 +41,7 @@ type vm struct {
 	isDone  bool
 	broken  bool // cut by a deadline: closed instead of pooled
 	dl      *callDeadline
+	sockets []*luaSocket // opened by the call in progress
 }
 
 type actionReg struct {
@@ -112,6 +113,7 @@ func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
 	d.timer.Reset(v.h.timeout)
 	v.L.SetContext(d)
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: nret, Protect: true}, args...)
+	v.closeSockets()
 	if !d.timer.Stop() {
 		// The deadline fired (the call was cut somewhere inside, or ended
 		// just then): the state is not reused, so its closed done channel
@@ -147,6 +149,7 @@ func (v *vm) installCore() {
 		"sleep":               v.sleep(time.Second),
 		"msleep":              v.sleep(time.Millisecond),
 		"yield":               func(*lua.LState) int { return 0 },
+		"tcp":                 v.coreTCP,
 	})
 	for i, n := range []string{"emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"} {
 		core.RawSetString(n, lua.LNumber(i))

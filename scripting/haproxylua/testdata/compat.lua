@@ -134,3 +134,19 @@ core.register_action("resdone", {"http-res"}, function(txn)
   elseif p == "/res-fail" then error("response action failed")
   end
 end)
+
+core.register_service("tcpcall", "http", function(applet)
+  local sock = core.tcp()
+  sock:settimeout(1)
+  local ok, err = sock:connect("127.0.0.1", tonumber(applet.headers["x-port"][0]))
+  local out = "connect=" .. tostring(ok)
+  if ok then
+    sock:send("ping\n")
+    local line = sock:receive("*l")
+    local rest = sock:receive(3)
+    out = out .. " line=" .. tostring(line) .. " rest=" .. tostring(rest)
+    sock:close()
+  end
+  applet:start_response()
+  applet:send(out)
+end)
