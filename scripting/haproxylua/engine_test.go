@@ -142,7 +142,7 @@ backend b
 		for _, e := range g.Extras() {
 			got[e.Subsystem+"_"+e.Name] = e.Value
 		}
-		if got["lua_calls_total"] < 3 || got["lua_runtime_errors_total"] != 0 {
+		if got["haproxy_lua_calls_total"] < 3 || got["haproxy_lua_runtime_errors_total"] != 0 {
 			t.Errorf("lua counters %v, want >= 3 calls and no error", got)
 		}
 	}()

@@ -17,7 +17,7 @@ import (
 const OrderLua = 15
 
 func init() {
-	generation.Register(generation.Subsystem{Name: "lua", Order: OrderLua, Prepare: prepare})
+	generation.Register(generation.Subsystem{Name: "haproxy-lua", Order: OrderLua, Prepare: prepare})
 }
 
 type part struct {
@@ -50,8 +50,8 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	proxy.ScriptHostOf.Set(g, h)
 	g.AddExtra(func() []stats.Extra {
 		return []stats.Extra{
-			{Subsystem: "lua", Name: "calls_total", Help: "Calls of lua-load actions, fetches, converters and services.", Counter: true, Value: float64(h.Calls.Load())},
-			{Subsystem: "lua", Name: "runtime_errors_total", Help: "lua-load calls that failed (error, deadline) and were logged at a bounded rate.", Counter: true, Value: float64(h.Errors.Load())},
+			{Subsystem: "haproxy_lua", Name: "calls_total", Help: "Calls of lua-load actions, fetches, converters and services.", Counter: true, Value: float64(h.Calls.Load())},
+			{Subsystem: "haproxy_lua", Name: "runtime_errors_total", Help: "lua-load calls that failed (error, deadline) and were logged at a bounded rate.", Counter: true, Value: float64(h.Errors.Load())},
 		}
 	})
 	return &part{g: g, h: h}
