@@ -32,17 +32,24 @@ core.register_fetches("id", function(txn) return txn:get_var("txn.id") end)
 `
 
 // TestConcurrentCalls runs the real engine in-process (run it with -race)
-// with many clients at once through a pooled action, a fetch reading the
-// variable the action set, and a service: every answer carries its own
-// request's id, so states and variables never leak across requests.
+// with many clients at once through an action, a fetch reading the
+// variable the action set, and a service, with the shared state (lua-load)
+// and with pooled states (lua-load-per-thread): every answer carries its
+// own request's id, so states and variables never leak across requests.
 func TestConcurrentCalls(t *testing.T) {
+	for _, kw := range []string{"lua-load", "lua-load-per-thread"} {
+		t.Run(kw, func(t *testing.T) { concurrentCalls(t, kw) })
+	}
+}
+
+func concurrentCalls(t *testing.T, keyword string) {
 	dir := t.TempDir()
 	be := echoBackend(t)
 	port := testenv.FreePort(t)
 	os.WriteFile(filepath.Join(dir, "s.lua"), []byte(concurrentScript), 0o644)
 	cfg := filepath.Join(dir, "h.cfg")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`global
-    lua-load %s/s.lua
+    %s %s/s.lua
 defaults
     mode http
     timeout connect 2s
@@ -56,7 +63,7 @@ frontend f
     default_backend b
 backend b
     server s1 127.0.0.1:%d
-`, dir, port, be)), 0o644)
+`, keyword, dir, port, be)), 0o644)
 	g, d := generation.Load([]string{cfg}, os.Getenv, generation.Options{Grace: time.Second})
 	if d.HasErrors() {
 		t.Fatal(d.Err())
@@ -201,5 +208,52 @@ func TestReloadsLeaveNothing(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSharedGlobals: with lua-load, script globals are one for every
+// request, as in HAProxy's shared state: 60 concurrent requests through a
+// counting action leave the counter at 60 (a per-state copy would not).
+func TestSharedGlobals(t *testing.T) {
+	dir := t.TempDir()
+	be := echoBackend(t)
+	port := testenv.FreePort(t)
+	os.WriteFile(filepath.Join(dir, "s.lua"), []byte(`
+hits = 0
+core.register_action("count", {"http-req"}, function(txn) hits = hits + 1 end)
+core.register_service("hits", "http", function(applet)
+  applet:start_response()
+  applet:send("hits=" .. hits)
+end)
+`), 0o644)
+	cfg := filepath.Join(dir, "h.cfg")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("global\n    lua-load %s/s.lua\n    nbthread 2\ndefaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:%d\n    http-request use-service lua.hits if { path /hits }\n    http-request lua.count\n    default_backend b\nbackend b\n    server s1 127.0.0.1:%d\n", dir, port, be)), 0o644)
+	g, d := generation.Load([]string{cfg}, os.Getenv, generation.Options{Grace: time.Second})
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer g.Stop()
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 5*time.Second)
+	get := func(path string) string {
+		resp, err := (&http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}).Get(fmt.Sprintf("http://127.0.0.1:%d%s", port, path))
+		if err != nil {
+			t.Error(err)
+			return ""
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return string(b)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < 60; i++ {
+		wg.Add(1)
+		go func() { defer wg.Done(); get("/") }()
+	}
+	wg.Wait()
+	if got := get("/hits"); got != "hits=60" {
+		t.Fatalf("got %q, want hits=60", got)
 	}
 }

@@ -44,7 +44,16 @@ type Host struct {
 	cfg         *config.Config
 
 	proto *vm // the state loaded at Prepare: registrations come from it
-	pool  sync.Pool
+
+	// With any lua-load line, all scripts share one state under a lock,
+	// as HAProxy's lua-load (its global variables are the same for every
+	// request: a counter or rate limiter in a global table means what it
+	// says). With lua-load-per-thread lines only, states are pooled (per
+	// P, no lock), as HAProxy's per-thread states.
+	shared   bool
+	sharedMu sync.Mutex
+	closed   bool // under sharedMu
+	pool     sync.Pool
 	eng   atomic.Pointer[proxy.Engine]
 
 	// Calls counts request-time calls; Errors the failed ones (logged at a
@@ -98,6 +107,12 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 		return nil, []error{err}
 	}
 	h.proto = v
+	for _, l := range c.Global.LuaLoad {
+		h.shared = h.shared || !l.PerThread
+	}
+	if h.shared {
+		return h, nil
+	}
 	h.pool.New = func() any {
 		v, err := newVM(h)
 		if err != nil {
@@ -110,8 +125,17 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 	return h, nil
 }
 
-// Close releases the pooled states' Lua memory (the pool drops the rest).
+// Close releases the states' Lua memory (the pool drops the rest).
 func (h *Host) Close() {
+	if h.shared {
+		h.sharedMu.Lock()
+		if !h.closed {
+			h.closed = true
+			h.proto.L.Close()
+		}
+		h.sharedMu.Unlock()
+		return
+	}
 	h.pool.New = nil // Get must not load a new state now
 	for {
 		v, _ := h.pool.Get().(*vm)
@@ -122,17 +146,43 @@ func (h *Host) Close() {
 	}
 }
 
+// get returns a state for one call (nil: none, the call fails); put
+// gives it back.
 func (h *Host) get() *vm {
-	v, _ := h.pool.Get().(*vm)
-	return v
+	if !h.shared {
+		v, _ := h.pool.Get().(*vm)
+		return v
+	}
+	h.sharedMu.Lock()
+	if h.closed {
+		h.sharedMu.Unlock()
+		return nil
+	}
+	if h.proto.broken {
+		// Only a Go panic breaks a state; its globals are lost with it.
+		h.proto.L.Close()
+		v, err := newVM(h)
+		if err != nil {
+			h.closed = true
+			h.sharedMu.Unlock()
+			h.report("load", "state", err)
+			return nil
+		}
+		h.proto = v
+	}
+	return h.proto
 }
 
 func (h *Host) put(v *vm) {
+	v.cur, v.curCtx, v.app, v.isDone = nil, nil, nil, false
+	if h.shared {
+		h.sharedMu.Unlock()
+		return
+	}
 	if v.broken {
 		v.L.Close()
 		return
 	}
-	v.cur, v.curCtx, v.app, v.isDone = nil, nil, nil, false
 	h.pool.Put(v)
 }
 

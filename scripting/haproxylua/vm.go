@@ -14,9 +14,8 @@ import (
 )
 
 // vm is one Lua state with every lua-load script loaded in it. A state
-// runs one call at a time; the host pools them (per P, no lock on the
-// request path). Script globals changed at request time are therefore per
-// state, as with HAProxy's lua-load-per-thread.
+// runs one call at a time: the host shares one under a lock (lua-load) or
+// pools them (lua-load-per-thread only).
 type vm struct {
 	h *Host
 	L *lua.LState
@@ -39,7 +38,7 @@ type vm struct {
 	convs   map[string]*compiledConv
 	app     *appletCall
 	isDone  bool
-	broken  bool // cut by a deadline: closed instead of pooled
+	broken  bool // saw a Go panic: closed instead of reused
 	dl      *callDeadline
 	sockets []*luaSocket // opened by the call in progress
 }
@@ -115,10 +114,10 @@ func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: nret, Protect: true}, args...)
 	v.closeSockets()
 	if !d.timer.Stop() {
-		// The deadline fired (the call was cut somewhere inside, or ended
-		// just then): the state is not reused, so its closed done channel
-		// never needs reopening; the pool builds a fresh state.
-		v.broken = true
+		// The deadline fired (the call was cut, raising a Lua error that
+		// unwound it as any error does, or it ended just then): its done
+		// channel is closed for good, the next call gets a fresh one.
+		v.dl = newCallDeadline()
 	}
 	v.L.RemoveContext()
 	if err != nil {
