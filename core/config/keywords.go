@@ -70,7 +70,7 @@ var Keywords = []KeywordInfo{
 	{Name: "group", Sections: G, Default: "", Enforced: true},     // accepted with a warning
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
-	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // one shared state pool: per-thread globals are per call site (docs/haproxy-lua.md)
+	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
