@@ -119,14 +119,14 @@ func (v *vm) newApplet(r *http.Request, call *appletCall) *lua.LTable {
 			if code < 100 || code > 999 {
 				L.ArgError(2, "status must be between 100 and 999")
 			}
-			call.status, call.reason = code, L.OptString(3, "")
+			call.status, call.reason = code, checkReason(L, 3)
 			return 0
 		},
 		"add_header": func(L *lua.LState) int {
 			// Lower-case, as HAProxy sends header names (HTX); set
 			// directly so net/http does not canonicalise them.
-			k := strings.ToLower(L.CheckString(2))
-			call.w.Header()[k] = append(call.w.Header()[k], checkStr(L, 3))
+			k := strings.ToLower(checkName(L, 2))
+			call.w.Header()[k] = append(call.w.Header()[k], checkValue(L, 3))
 			return 0
 		},
 		"start_response": func(L *lua.LState) int {

@@ -175,3 +175,27 @@ end)`)
 		t.Fatalf("got %v", errs)
 	}
 }
+
+// TestNoMessageSplitting: CR, LF or NUL in a header name or value, a
+// reason or a method fail the call; nothing reaches the message.
+func TestNoMessageSplitting(t *testing.T) {
+	bad := []string{
+		`txn.http:req_set_header("x", "a\r\nInjected: 1")`,
+		`txn.http:req_add_header("x\r\ny", "a")`,
+		`txn.http:req_set_header("bad name", "a")`,
+		`txn.http:req_set_method("GET /x HTTP/1.1\r\n")`,
+		`txn.http:req_set_uri("/a b")`,
+		`local r = txn:reply(); r:add_header("x", "a\nb"); txn:done(r)`,
+		`local r = txn:reply(); r.headers = {["x\ny"] = {"v"}}; txn:done(r)`,
+		`local r = txn:reply(); r.reason = "OK\r\nX: y"; txn:done(r)`,
+	}
+	for i, code := range bad {
+		h := newTestHost(t, `core.register_action("a", {"http-req"}, function(txn) `+code+` end)`)
+		a, _ := h.Action("a", nil, false)
+		tx := &fakeTxn{set: map[string]string{}}
+		a.Run(tx)
+		if len(tx.set) != 0 || tx.reply != 0 || h.Errors.Load() != 1 {
+			t.Errorf("%d %s: set %v reply %d errors %d", i, code, tx.set, tx.reply, h.Errors.Load())
+		}
+	}
+}

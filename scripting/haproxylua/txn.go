@@ -278,12 +278,12 @@ func (v *vm) httpObject() *lua.LTable {
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"req_get_headers": v.getHeaders(false),
 		"res_get_headers": v.getHeaders(true),
-		"req_set_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), checkStr(L, 3)) }),
-		"req_add_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), checkStr(L, 3)) }),
-		"req_del_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(L.CheckString(2)) }),
-		"res_set_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(L.CheckString(2), checkStr(L, 3)) }),
-		"res_add_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(L.CheckString(2), checkStr(L, 3)) }),
-		"res_del_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(L.CheckString(2)) }),
+		"req_set_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(checkName(L, 2), checkValue(L, 3)) }),
+		"req_add_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(checkName(L, 2), checkValue(L, 3)) }),
+		"req_del_header":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(checkName(L, 2)) }),
+		"res_set_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetHeader(checkName(L, 2), checkValue(L, 3)) }),
+		"res_add_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.AddHeader(checkName(L, 2), checkValue(L, 3)) }),
+		"res_del_header":  mut(true, func(tx proxy.ScriptTxn, L *lua.LState) { tx.DelHeader(checkName(L, 2)) }),
 		"req_set_method":  mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetMethod(checkToken(L, 2)) }),
 		"req_set_uri":     mut(false, func(tx proxy.ScriptTxn, L *lua.LState) { tx.SetTarget(checkTarget(L, 2)) }),
 		"req_set_path": mut(false, func(tx proxy.ScriptTxn, L *lua.LState) {
@@ -302,7 +302,7 @@ func (v *vm) httpObject() *lua.LTable {
 			if code < 100 || code > 999 {
 				L.ArgError(2, "status must be between 100 and 999")
 			}
-			tx.SetStatus(code, L.OptString(3, ""))
+			tx.SetStatus(code, checkReason(L, 3))
 		}),
 	})
 	strictTable(L, t, "txn.http:")
@@ -312,7 +312,7 @@ func (v *vm) httpObject() *lua.LTable {
 // checkToken and checkTarget refuse what would break the request line.
 func checkToken(L *lua.LState, n int) string {
 	s := L.CheckString(n)
-	if s == "" || strings.ContainsAny(s, " \t\r\n") {
+	if !validToken(s) {
 		L.ArgError(n, "invalid method")
 	}
 	return s
@@ -380,7 +380,7 @@ func (v *vm) newReply(L *lua.LState) int {
 		"set_status": func(L *lua.LState) int {
 			self := L.CheckTable(1)
 			self.RawSetString("status", lua.LNumber(L.CheckInt(2)))
-			self.RawSetString("reason", lua.LString(L.OptString(3, "")))
+			self.RawSetString("reason", lua.LString(checkReason(L, 3)))
 			return 0
 		},
 		"add_header": func(L *lua.LState) int {
@@ -390,13 +390,13 @@ func (v *vm) newReply(L *lua.LState) int {
 				hs = L.NewTable()
 				self.RawSetString("headers", hs)
 			}
-			name := strings.ToLower(L.CheckString(2))
+			name := strings.ToLower(checkName(L, 2))
 			vals, _ := hs.RawGetString(name).(*lua.LTable)
 			if vals == nil {
 				vals = L.NewTable()
 				hs.RawSetString(name, vals)
 			}
-			vals.Append(lua.LString(checkStr(L, 3)))
+			vals.Append(lua.LString(checkValue(L, 3)))
 			return 0
 		},
 		"del_header": func(L *lua.LState) int {
@@ -440,6 +440,16 @@ func (v *vm) done(L *lua.LState) int {
 			})
 		}
 		reason := luaString(r.RawGetString("reason"))
+		// The reply's fields can be set directly: check what goes on the
+		// wire as add_header and set_status do.
+		if !validReason(reason) {
+			L.RaiseError("txn:done: invalid reason %q", reason)
+		}
+		for i := 0; i+1 < len(hdrs); i += 2 {
+			if !validToken(hdrs[i]) || !validValue(hdrs[i+1]) {
+				L.RaiseError("txn:done: invalid header %q", hdrs[i])
+			}
+		}
 		v.cur.Reply(status, reason, hdrs, []byte(luaString(r.RawGetString("body"))))
 	}
 	v.isDone = true
@@ -469,3 +479,47 @@ func checkStr(L *lua.LState, n int) string {
 	L.TypeError(n, lua.LTString)
 	return ""
 }
+
+// checkName, checkValue and checkReason keep what a script puts on the
+// wire well-formed: a CR or LF in a header or a reason phrase would let a
+// script split the message (HAProxy's HTX refuses them too).
+func checkName(L *lua.LState, n int) string {
+	s := L.CheckString(n)
+	if !validToken(s) {
+		L.ArgError(n, "invalid header name")
+	}
+	return s
+}
+
+func checkValue(L *lua.LState, n int) string {
+	s := checkStr(L, n)
+	if !validValue(s) {
+		L.ArgError(n, "header value with CR, LF or NUL")
+	}
+	return s
+}
+
+func checkReason(L *lua.LState, n int) string {
+	s := L.OptString(n, "")
+	if !validReason(s) {
+		L.ArgError(n, "reason with CR, LF or NUL")
+	}
+	return s
+}
+
+func validToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c <= ' ' || c >= 0x7f || strings.IndexByte("\"(),/:;<=>?@[\\]{}", c) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
+func validValue(s string) bool { return !strings.ContainsAny(s, "\r\n\x00") }
+
+func validReason(s string) bool { return validValue(s) }
