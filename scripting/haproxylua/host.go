@@ -54,7 +54,7 @@ type Host struct {
 	sharedMu sync.Mutex
 	closed   bool // under sharedMu
 	pool     sync.Pool
-	eng   atomic.Pointer[proxy.Engine]
+	eng      atomic.Pointer[proxy.Engine]
 
 	// Calls counts request-time calls; Errors the failed ones (logged at a
 	// bounded rate: the first, then one per 10 s with the count).
