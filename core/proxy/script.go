@@ -3,6 +3,7 @@ package proxy
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -180,31 +181,41 @@ func (t *sessionTxn) Headers(fn func(name, value []byte)) {
 }
 
 // A script's header edit is a literal rule of the same kind as the
-// configuration's, applied in order with them.
+// configuration's, applied in order with them. A host checks names and
+// values first; a line break that got through anyway is dropped here, so
+// no script can split a message.
 func (t *sessionTxn) SetHeader(name, value string) {
-	t.edits().apply(&HTTPRule{Action: ActSetHeader, Name: name, Value: value})
+	if safeField(name, value) {
+		t.edits().apply(&HTTPRule{Action: ActSetHeader, Name: name, Value: value})
+	}
 }
 func (t *sessionTxn) AddHeader(name, value string) {
-	t.edits().apply(&HTTPRule{Action: ActAddHeader, Name: name, Value: value})
+	if safeField(name, value) {
+		t.edits().apply(&HTTPRule{Action: ActAddHeader, Name: name, Value: value})
+	}
+}
+
+func safeField(name, value string) bool {
+	return name != "" && !strings.ContainsAny(name, " \t\r\n\x00:") && !strings.ContainsAny(value, "\r\n\x00")
 }
 func (t *sessionTxn) DelHeader(name string) {
 	t.edits().apply(&HTTPRule{Action: ActDelHeader, Name: name})
 }
 
 func (t *sessionTxn) SetMethod(m string) {
-	if !t.resp {
+	if !t.resp && m != "" && !strings.ContainsAny(m, " \t\r\n\x00") {
 		t.s.scr.method = []byte(m)
 	}
 }
 
 func (t *sessionTxn) SetTarget(u string) {
-	if !t.resp {
+	if !t.resp && u != "" && !strings.ContainsAny(u, " \t\r\n\x00") {
 		t.s.scr.target = []byte(u)
 	}
 }
 
 func (t *sessionTxn) SetStatus(code int, reason string) {
-	if t.resp && code >= 100 && code <= 999 {
+	if t.resp && code >= 100 && code <= 999 && !strings.ContainsAny(reason, "\r\n\x00") {
 		t.s.scr.status, t.s.scr.reason = code, reason
 		t.s.rec.Status = int32(code)
 	}
@@ -287,7 +298,13 @@ func (s *session) replyScript(status int, reason string, headers []string, body 
 	}
 	o := s.out[:0]
 	o = httpx.AppendStatusLine(o, status, reason)
+	if strings.ContainsAny(reason, "\r\n\x00") {
+		reason = httpx.StatusText(status)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if !safeField(headers[i], headers[i+1]) {
+			continue
+		}
 		if httpx.EqualFold([]byte(headers[i]), "content-length") || httpx.EqualFold([]byte(headers[i]), "connection") {
 			continue
 		}
