@@ -61,6 +61,9 @@ func (v *vm) compileConv(L *lua.LState, name string) *compiledConv {
 			L.RaiseError("txn.c:%s: %v", name, err)
 		}
 	}
+	if len(v.convs) >= maxCached {
+		clear(v.convs)
+	}
 	v.convs[key.String()] = cc
 	return cc
 }

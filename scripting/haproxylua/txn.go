@@ -11,6 +11,10 @@ import (
 	"github.com/varde-lb/varde/core/sample"
 )
 
+// maxCached bounds a state's compiled txn.f/txn.c calls (one per distinct
+// name and arguments).
+const maxCached = 1024
+
 // errDone is raised by txn:done() to end the script at once, as HAProxy
 // does; the caller recognises it and answers with the reply, if any.
 const errDone = "\x00varde:txn:done"
@@ -215,6 +219,9 @@ func (v *vm) evalFetch(L *lua.LState, fname string, strs bool) int {
 		e, err = sample.Parse(key.String(), sample.Options{})
 		if err != nil {
 			L.RaiseError("txn.f:%s: %v", fname, err)
+		}
+		if len(v.exprs) >= maxCached {
+			clear(v.exprs) // arguments that vary per request: bound the cache
 		}
 		v.exprs[key.String()] = e
 	}
