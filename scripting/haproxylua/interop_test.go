@@ -34,6 +34,7 @@ frontend f
     http-request use-service lua.echo if { path_beg /echo }
     http-request use-service lua.info if { path_beg /info }
     http-request use-service lua.tcpcall if { path_beg /tcp }
+    http-request use-service lua.early if { path_beg /early }
     http-request use-service lua.nostart if { path_beg /nostart }
     http-request lua.fail if { path_beg /fail }
     http-request lua.short if { path_beg /short }
@@ -158,6 +159,7 @@ func TestHAProxyLuaSameAnswers(t *testing.T) {
 	}{
 		{"service with headers and body", "GET", "/svc/x?a=1", two, 201, "ua0=one ua1=two"},
 		{"service error", "GET", "/boom", nil, 500, ""},
+		{"applet:send before start_response", "GET", "/early", nil, 500, "500 Internal Server Error"},
 		{"service reading the body, tokenize, 5.3 shims", "PUT", "/echo", nil, 200, "first=[line one\n] rest=[line two\nend] len=21 tokens=3:a/b/c n=12 int=6 unpack=3"},
 		{"require, register_init, core.backends", "GET", "/info", nil, 200, "hello lua init=yes be=b srv=s1 puid=1"},
 		{"core.tcp to a loopback server", "GET", "/tcp", map[string][]string{"X-Port": {fmt.Sprint(tcpPort)}}, 200, "connect=1 line=pong:ping rest=xyz"},

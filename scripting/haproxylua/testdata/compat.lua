@@ -150,3 +150,7 @@ core.register_service("tcpcall", "http", function(applet)
   applet:start_response()
   applet:send(out)
 end)
+
+core.register_service("early", "http", function(applet)
+  applet:send("too early")
+end)
