@@ -103,6 +103,31 @@ var authorityCases = []struct {
 	{"tcp-request content track-sc0", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    tcp-request content track-sc0 src\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n"}, "h.cfg:9: error: tcp-request content track-sc0"},
 	{"tcp-request content with an HTTP fetch", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    tcp-request inspect-delay 1s\n    tcp-request content reject if { path_beg /admin }\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: tcp-request content reject"},
 	{"tcp-request in a backend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    tcp-request content reject\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: tcp-request content reject"},
+	{"lua-load service", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request use-service lua.hello if { path /hello }\n    http-request lua.tag\n    http-request set-header X %[lua.who,lua.up]\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "core.register_service('hello', 'http', function(applet) applet:start_response() end)\ncore.register_action('tag', {'http-req'}, function(txn) end)\ncore.register_fetches('who', function(txn) return 'x' end)\ncore.register_converters('up', function(s) return s:upper() end)\n",
+	}, ""},
+	{"lua-load unsupported function", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "-- a task\ncore.register_task(function() end)\n",
+	}, "s.lua:2: error: lua-load"},
+	{"lua-load Lua 5.3 syntax", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "local a = 1\nlocal b = a // 2\n",
+	}, "s.lua:2: error: lua-load"},
+	{"lua-load runtime error while loading", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "local t = nil\nprint(t.x)\n",
+	}, "s.lua:2: error: lua-load"},
+	{"lua action nobody registered", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request lua.nosuch\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "core.register_action('tag', {'http-req'}, function(txn) end)\n",
+	}, "h.cfg:10: error: http-request lua"},
+	{"lua action with the wrong number of arguments", map[string]string{
+		"h.cfg": "global\n    lua-load {DIR}/s.lua\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request lua.tag one\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"s.lua": "core.register_action('tag', {'http-req'}, function(txn, a, b) end, 2)\n",
+	}, "h.cfg:10: error: http-request lua"},
+	{"lua fetch without lua-load", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request set-header X %[lua.who]\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request set-header"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 

@@ -15,10 +15,13 @@ import (
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/proxy"
-	_ "github.com/varde-lb/varde/logpipe"           // the log pipeline
-	_ "github.com/varde-lb/varde/plugins/all"       // every built-in balancer, check and sink
+	_ "github.com/varde-lb/varde/logpipe"     // the log pipeline
+	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
+	// HAProxy's lua-load scripts (generation subsystem "lua"); linked here,
+	// not in plugins/all, which core/proxy's own tests import.
 	_ "github.com/varde-lb/varde/plugins/check/all" // health probes
-	_ "github.com/varde-lb/varde/vip"               // VRRP
+	_ "github.com/varde-lb/varde/scripting/haproxylua"
+	_ "github.com/varde-lb/varde/vip" // VRRP
 )
 
 // `varde run` builds a configuration generation (core/generation) exactly

@@ -239,10 +239,11 @@ func parseCriterion(text string) (*matcher, error) {
 		if kw.needArg && !strings.HasPrefix(rest, "(") {
 			return nil, &Error{Criterion: name, Token: -1, Msg: "missing argument", Hint: fmt.Sprintf("write %s(NAME)", name)}
 		}
-	} else if _, ok := sample.LookupFetch(name); !ok {
+	} else if _, ok := sample.LookupFetch(name); !ok && !strings.HasPrefix(name, sample.DynamicPrefix) {
+		// lua.NAME: a script's fetch, checked once the scripts ran.
 		return nil, &Error{Criterion: name, Token: -1, Msg: "unknown criterion", Hint: suggest(name)}
 	}
-	if f, _ := sample.LookupFetch(fetch); f.MaxArgs == 0 && strings.HasPrefix(rest, "(") {
+	if f, _ := sample.LookupFetch(fetch); f != nil && f.MaxArgs == 0 && strings.HasPrefix(rest, "(") {
 		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove the parentheses"}
 	}
 	expr, err := sample.Parse(fetch+rest, sample.Options{Where: sample.AtRequest | sample.AtResponse, Place: "in ACLs"})

@@ -134,7 +134,7 @@ var errorCases = []struct {
 	{"agent-check without port", "backend b\n server a 1.2.3.4:80 agent-check\n", 2, "server agent-check", "needs agent-port", "", false},
 	{"check without port", "backend b\n server a 1.2.3.4 check\n", 2, "server check", "no port to check", "", false},
 	{"http-check bad match", "backend b\n http-check expect state 200\n", 2, "http-check expect", "unknown http-check expect match", "status", false},
-	{"use-service other", "frontend f\n bind :80\n http-request use-service lua.x\n", 3, "http-request use-service", "not supported", "prometheus-exporter", false},
+	{"use-service other", "frontend f\n bind :80\n http-request use-service other-svc\n", 3, "http-request use-service", "not supported", "prometheus-exporter", false},
 	{"policy bad type", "backend b\n policy /etc/x.py\n", 2, "policy", "unknown type", ".lua", false},
 	{"tune.log.on-full bad", "global\n tune.log.on-full wait\n", 2, "tune.log.on-full", "invalid value", "drop or block", false},
 	{"unknown tune", "global\n tune.foo 1\n", 2, "tune.foo", "unknown keyword", "", false},

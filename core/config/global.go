@@ -35,6 +35,32 @@ func (p *parser) globalLine(l Line) {
 		return int(n), true
 	}
 	switch key {
+	case "lua-load", "lua-load-per-thread":
+		if len(args) < 1 {
+			p.d.Errorf(kwPos, key, key+" FILE [ARG...]", "%s needs a file", key)
+			return
+		}
+		g.LuaLoad = append(g.LuaLoad, &LuaLoad{Pos: args[0].Pos, File: args[0].Text, Args: Texts(args[1:]), PerThread: key == "lua-load-per-thread"})
+	case "lua-prepend-path":
+		if len(args) < 1 || len(args) > 2 {
+			p.d.Errorf(kwPos, key, "lua-prepend-path PATH [path|cpath]", "%s expects a path and an optional type", key)
+			return
+		}
+		lp := &LuaPath{Pos: args[0].Pos, Path: args[0].Text, Kind: "path"}
+		if len(args) == 2 {
+			lp.Kind = args[1].Text
+		}
+		if lp.Kind == "cpath" {
+			// Native modules cannot load into gopher-lua: a script that
+			// needs one would fail at require, so refuse it here.
+			p.d.Errorf(args[1].Pos, key, "varde runs Lua in Go; native (C) modules cannot be loaded", "lua-prepend-path %s cpath is not supported", lp.Path)
+			return
+		}
+		if lp.Kind != "path" {
+			p.d.Errorf(args[1].Pos, key, "path or cpath", "unknown lua-prepend-path type %q", lp.Kind)
+			return
+		}
+		g.LuaPaths = append(g.LuaPaths, lp)
 	case "maxconn":
 		if n, ok := intArg(1, 1<<30); ok {
 			g.MaxConn = n

@@ -68,6 +68,9 @@ var Keywords = []KeywordInfo{
 	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
 	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
+	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
+	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
+	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
@@ -155,11 +158,13 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request use-service", Sections: F, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
@@ -312,9 +317,6 @@ var Unsupported = map[string]string{
 	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
 	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
 	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
-	"lua-load":                            "use varde's policy FILE keyword in the frontend/backend",
-	"lua-load-per-thread":                 "use varde's policy FILE keyword in the frontend/backend",
-	"lua-prepend-path":                    "use varde's policy FILE keyword in the frontend/backend",
 	"filter":                              "not available in varde",
 	"compression":                         "compress at the backend",
 	"unique-id-format":                    "not available in varde yet",

@@ -76,6 +76,10 @@ type Global struct {
 	TuneBufSize    int64          `json:"tune_bufsize,omitempty"`
 	TuneMaxRewrite int64          `json:"tune_maxrewrite,omitempty"`
 	TuneLog        LogTuning      `json:"tune_log,omitzero"`
+	// LuaLoad are the lua-load and lua-load-per-thread lines, in order;
+	// LuaPaths the lua-prepend-path lines (scripting/haproxylua).
+	LuaLoad  []*LuaLoad `json:"lua_load,omitempty"`
+	LuaPaths []*LuaPath `json:"lua_paths,omitempty"`
 
 	SSLDefaultBindCiphers      string   `json:"ssl_default_bind_ciphers,omitempty"`
 	SSLDefaultBindCiphersuites string   `json:"ssl_default_bind_ciphersuites,omitempty"`
@@ -534,4 +538,20 @@ func (o *ServerOptions) EffectiveWeight() int {
 		return DefaultWeight
 	}
 	return *o.Weight
+}
+
+// LuaLoad is `lua-load FILE [ARG...]` or `lua-load-per-thread FILE [ARG...]`.
+// FILE is used as written (relative to the working directory, as HAProxy).
+type LuaLoad struct {
+	Pos       diag.Pos `json:"pos"`
+	File      string   `json:"file"`
+	Args      []string `json:"args,omitempty"`
+	PerThread bool     `json:"per_thread,omitempty"`
+}
+
+// LuaPath is `lua-prepend-path PATH [path|cpath]`.
+type LuaPath struct {
+	Pos  diag.Pos `json:"pos"`
+	Path string   `json:"path"`
+	Kind string   `json:"kind"` // path (default) or cpath
 }

@@ -352,6 +352,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 			return "", false
 		}
 		key = kw + " " + words[1].Text
+		if (kw == "http-request" || kw == "http-response") && strings.HasPrefix(words[1].Text, "lua.") {
+			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
+		}
 	case "tcp-request":
 		family = "tcp-request "
 		var ok bool
@@ -484,7 +487,7 @@ var unsupportedHTTPActions = map[string]string{
 	"tarpit": "use deny", "auth": "use stats auth for the stats page",
 	"capture": "use capture request header NAME len N", "track-sc0": "varde has no stick tables",
 	"track-sc1": "varde has no stick tables", "track-sc2": "varde has no stick tables",
-	"sc-inc-gpc0": "varde has no stick tables", "lua": "use varde's policy FILE keyword",
+	"sc-inc-gpc0":   "varde has no stick tables",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-src": "not available in varde", "set-method": "not available in varde",

@@ -771,6 +771,13 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		return
 	}
 	r := &HTTPRule{Pos: l.Pos, Action: action, Cond: cond}
+	if name, ok := strings.CutPrefix(action, "lua."); ok {
+		if !validLuaName(name) {
+			p.d.Errorf(words[1].Pos, key, "lua.NAME where NAME was registered with core.register_action", "bad lua action name %q", action)
+			return
+		}
+		r.Action, r.Name, r.Args = "lua", name, Texts(args)
+	}
 	needN := func(n int, usage string) bool {
 		if len(args) != n {
 			p.d.Errorf(words[1].Pos, key, usage, "%s expects %d argument(s), got %d", key, n, len(args))
@@ -864,7 +871,9 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		if !needN(1, "http-request use-service prometheus-exporter") {
 			return
 		}
-		if args[0].Text != "prometheus-exporter" {
+		if name, ok := strings.CutPrefix(args[0].Text, "lua."); ok && validLuaName(name) {
+			r.Service = args[0].Text // checked against the scripts' registrations at prepare
+		} else if args[0].Text != "prometheus-exporter" {
 			p.d.Errorf(args[0].Pos, key, "prometheus-exporter", "service %q is not supported by varde", args[0].Text)
 			return
 		}
@@ -958,4 +967,19 @@ func (p *parser) parsePolicy(px *Proxy, key string, kwPos diag.Pos, args []Token
 		}
 	}
 	px.Policies = append(px.Policies, pl)
+}
+
+// validLuaName reports whether name can be a registered Lua action,
+// service, fetch or converter name (HAProxy keyword characters).
+func validLuaName(name string) bool {
+	if name == "" {
+		return false
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }

@@ -56,6 +56,9 @@ type Config struct {
 	Policies []LoadedPolicy
 	// Sink receives one record per transaction; nil discards.
 	Sink logrec.Sink
+	// Scripts runs lua.NAME actions, services, fetches and converters
+	// (nil without lua-load; see script.go).
+	Scripts ScriptHost
 }
 
 // Timeouts are HAProxy's `timeout` values; zero means unset. Client-side ones
@@ -91,6 +94,7 @@ const (
 	ActRedirect
 	ActService // use-service: a handler answers instead of a server
 	ActAllow   // stop evaluating the rules of this list
+	ActScript  // http-request|http-response lua.NAME: a ScriptAction
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -114,6 +118,11 @@ type HTTPRule struct {
 	Handler http.Handler
 	Service string
 	Cond    Cond
+	// Script rules (lua.NAME actions and services): the name without
+	// "lua.", its arguments, and the action bound by bindScripts.
+	ScriptName string
+	ScriptArgs []string
+	Script     ScriptAction
 
 	value, target *sample.Template // compiled Value and Target
 }

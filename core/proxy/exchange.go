@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -273,9 +274,9 @@ func (s *session) sendRequest(x *xchg) (ok bool, replay byte) {
 func (s *session) requestHead(x *xchg) ([]byte, error) {
 	r := &s.req
 	o := s.out[:0]
-	o = append(o, r.Method.Of(s.in)...)
+	o = append(o, s.view.Method()...)
 	o = append(o, ' ')
-	o = append(o, r.Target.Of(s.in)...)
+	o = append(o, s.view.URI()...)
 	o = append(o, ' ')
 	o = append(o, versionText(r.Minor)...)
 	o = append(o, '\r', '\n')
@@ -486,6 +487,9 @@ func (s *session) readResponseHead(x *xchg) (interim bool, res headResult) {
 // becomes of both connections. It returns whether the client's stays open.
 func (s *session) relayResponse(x *xchg) bool {
 	s.noteResponse(x)
+	if s.scr.end != endNone {
+		return s.scriptResponseEnd(x)
+	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
 	base, headHTX, err := s.writeResponseHead(o, headLen, extra)
@@ -583,9 +587,19 @@ func (s *session) responseHead(x *xchg) (o []byte, headLen int, extra []byte, rr
 	resp := &s.resp
 	o = s.out[:0]
 	o = append(o, "HTTP/1.1 "...)
-	o = append(o, s.sb[9:12]...)
-	o = append(o, ' ')
-	o = append(o, resp.Reason.Of(s.sb)...)
+	if st := s.scr.status; st != 0 {
+		o = strconv.AppendInt(o, int64(st), 10)
+		o = append(o, ' ')
+		if s.scr.reason != "" {
+			o = append(o, s.scr.reason...)
+		} else {
+			o = append(o, httpx.StatusText(st)...)
+		}
+	} else {
+		o = append(o, s.sb[9:12]...)
+		o = append(o, ' ')
+		o = append(o, resp.Reason.Of(s.sb)...)
+	}
 	o = append(o, '\r', '\n')
 	o = s.appendResponseFields(o, x)
 	switch {
@@ -771,6 +785,12 @@ func (s *session) serverFailed(b *Backend, srv *server, code int, ev, st byte) b
 func (s *session) runResponseRules(rules []*HTTPRule) {
 	for _, rule := range rules {
 		if rule.Cond != nil && !s.responseCond(rule.Cond) {
+			continue
+		}
+		if rule.Action == ActScript {
+			if s.scriptVerdictResponse(s.runScript(rule, true)) {
+				return
+			}
 			continue
 		}
 		s.rspE.apply(rule)

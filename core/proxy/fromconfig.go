@@ -362,6 +362,11 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActRedirect, RedirectKind: r.Redirect.Type, Target: r.Redirect.Target, Status: r.Redirect.Code}
 		case "use-service":
 			rule = HTTPRule{Action: ActService, Service: r.Service}
+			if name, ok := strings.CutPrefix(r.Service, "lua."); ok {
+				rule.ScriptName = name
+			}
+		case "lua":
+			rule = HTTPRule{Action: ActScript, ScriptName: r.Name, ScriptArgs: r.Args}
 		default:
 			continue
 		}

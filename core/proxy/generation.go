@@ -34,6 +34,15 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if !ok {
 		return nil
 	}
+	// Without a host, the scripting subsystem already reported why (a
+	// script that failed to load); only when it is not linked in at all
+	// does the engine have to refuse the lua.NAME rules itself.
+	if err := bindScripts(pcfg, ScriptHostOf.Get(g)); err != nil {
+		if !d.HasErrors() {
+			d.Add(diag.Locate(err, diag.Pos{File: firstFile(c)}, "lua-load", "declare the script with lua-load in the global section"))
+		}
+		return nil
+	}
 	e, err := New(pcfg, g.Opts.Logger)
 	if err != nil {
 		for _, p := range pcfg.Policies {

@@ -33,6 +33,7 @@ type session struct {
 	rec  logrec.Record
 	reqE edits
 	rspE edits
+	scr  scriptTx // what lua-load scripts changed in this transaction
 	idle atomic.Bool
 
 	src, dst   netip.AddrPort
@@ -331,6 +332,7 @@ func (s *session) begin() {
 	s.rec.Frontend = s.f.Name
 	s.reqE.reset()
 	s.rspE.reset()
+	s.scr.reset()
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}
@@ -465,6 +467,10 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 				return true, false
 			}
 			return true, s.serveHandler(h, start)
+		case ActScript:
+			if stop, done, keep := s.scriptVerdictRequest(s.runScript(rule, false)); stop {
+				return done, keep
+			}
 		default:
 			s.reqE.apply(rule)
 		}

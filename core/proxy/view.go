@@ -15,8 +15,20 @@ type reqView struct{ s *session }
 
 var _ core.Request = (*reqView)(nil)
 
-func (v *reqView) Method() []byte { return v.s.req.Method.Of(v.s.in) }
-func (v *reqView) URI() []byte    { return v.s.req.Target.Of(v.s.in) }
+// Method and URI are the request line, as a script rewrote it if one did.
+func (v *reqView) Method() []byte {
+	if m := v.s.scr.method; m != nil {
+		return m
+	}
+	return v.s.req.Method.Of(v.s.in)
+}
+
+func (v *reqView) URI() []byte {
+	if t := v.s.scr.target; t != nil {
+		return t
+	}
+	return v.s.req.Target.Of(v.s.in)
+}
 
 // Path is the target without the query; for an absolute-form target
 // (http://host/p) the scheme and authority are skipped, as HAProxy's path.

@@ -70,6 +70,10 @@ type Ctx struct {
 	Response                 bool
 	Res                      Headers
 	ReqCaptures, ResCaptures Captures
+	// Dyn evaluates script-registered fetches and converters (lua.NAME);
+	// Vars are the transaction's variables. Both nil without lua-load.
+	Dyn  Dynamic
+	Vars *Vars
 
 	val, each, conv Value
 	cv              convVisitor
@@ -87,6 +91,10 @@ func RequestCtx(c *Ctx, req core.Request) {
 	c.Frontend, c.Backend, c.Server = "", "", ""
 	c.ServerID, c.Status, c.Response = 0, 0, false
 	c.Res, c.ReqCaptures, c.ResCaptures = nil, nil, nil
+	c.Dyn, c.Vars = nil, nil
+	if ss, ok := req.(ScriptState); ok {
+		c.Dyn, c.Vars = ss.ScriptState()
+	}
 }
 
 // Reset clears the facts, keeping nothing from an earlier transaction.

@@ -23,17 +23,21 @@ func (e *Expr) eval(c *Ctx, scratch []byte) ([]byte, bool) {
 	} else if !f.Eval(c, &e.args, p) {
 		return scratch, false
 	}
-	return e.convert(p, scratch)
+	return e.convert(c, p, scratch)
 }
 
-func (e *Expr) convert(v *Value, scratch []byte) ([]byte, bool) {
+func (e *Expr) convert(c *Ctx, v *Value, scratch []byte) ([]byte, bool) {
 	for i := range e.convs {
 		st := &e.convs[i]
 		var ok bool
 		if scratch, ok = Cast(v, st.c.In, scratch); !ok {
 			return scratch, false
 		}
-		if scratch, ok = st.c.Eval(&st.args, v, scratch); !ok {
+		if st.c.EvalCtx != nil {
+			if scratch, ok = st.c.EvalCtx(c, &st.args, v, scratch); !ok {
+				return scratch, false
+			}
+		} else if scratch, ok = st.c.Eval(&st.args, v, scratch); !ok {
 			return scratch, false
 		}
 	}
@@ -78,7 +82,7 @@ type convVisitor struct {
 func (cv *convVisitor) Visit(v *Value) bool {
 	val := &cv.c.conv
 	*val = *v
-	s, ok := cv.e.convert(val, (*cv.scratch)[:0])
+	s, ok := cv.e.convert(cv.c, val, (*cv.scratch)[:0])
 	*cv.scratch = s
 	return ok && cv.next.Visit(val)
 }

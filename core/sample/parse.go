@@ -129,6 +129,9 @@ func ParsePrefix(text string, o Options) (*Expr, int, error) {
 
 func compileFetch(name string, args []string, o Options) (*Fetch, error) {
 	f, ok := fetches[name]
+	if !ok && strings.HasPrefix(name, DynamicPrefix) && len(name) > len(DynamicPrefix) {
+		f, ok = dynamicFetch(name), true
+	}
 	if !ok {
 		if _, isConv := converters[name]; isConv {
 			return nil, errorf("a converter follows a fetch, e.g. req.hdr(host),"+name, "%q is a converter, not a fetch", name)
@@ -150,6 +153,9 @@ func compileFetch(name string, args []string, o Options) (*Fetch, error) {
 
 func compileConv(name string, args []string, in Type) (convStep, error) {
 	c, ok := converters[name]
+	if !ok && strings.HasPrefix(name, DynamicPrefix) && len(name) > len(DynamicPrefix) {
+		c, ok = dynamicConverter(name), true
+	}
 	if !ok {
 		if _, isFetch := fetches[name]; isFetch {
 			return convStep{}, errorf("an expression has one fetch; use concat or a format string to join several", "%q is a fetch, not a converter", name)
@@ -262,7 +268,6 @@ var unsupportedFetches = map[string]string{
 	"ssl_fc_sni":      "TLS termination is not built yet; route on req.hdr(host)",
 	"req.ssl_sni":     "varde does not inspect the TLS ClientHello in mode tcp",
 	"nbsrv":           "backend state is not visible to expressions yet",
-	"var":             "variables (set-var) are not supported yet",
 	"req.body":        "varde does not buffer request bodies for rules",
 	"env":             "expand ${VAR} in the configuration instead",
 	"date":            "not supported yet",

@@ -54,7 +54,10 @@ type Converter struct {
 	Compile          func(args []string, a *Args) error
 	// Eval transforms v in place; new bytes go to the end of scratch.
 	Eval func(a *Args, v *Value, scratch []byte) ([]byte, bool)
-	Doc  string
+	// EvalCtx replaces Eval for converters that need the evaluation's
+	// context (script-registered converters, lua.NAME).
+	EvalCtx func(c *Ctx, a *Args, v *Value, scratch []byte) ([]byte, bool)
+	Doc     string
 }
 
 // The registries are filled by init functions and read-only afterwards.
