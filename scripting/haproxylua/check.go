@@ -80,7 +80,6 @@ func longBracket(src string, i int) (int, bool) {
 	return j + 1 + k + len(closing), true
 }
 
-
 // check53 refuses Lua 5.3-only syntax (HAProxy runs Lua 5.3, varde's
 // gopher-lua is 5.1): integer division, bitwise operators and goto would
 // otherwise fail as a bare syntax error or, worse, parse differently. The

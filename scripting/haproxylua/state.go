@@ -43,7 +43,6 @@ func luaPrint(L *lua.LState) int {
 // maxRep bounds string.rep's result.
 const maxRep = 64 << 20
 
-
 // requireIn loads modules from the lua-prepend-path patterns (?.lua),
 // once per state, as package.loaded does.
 func requireIn(paths []string) lua.LGFunction {
