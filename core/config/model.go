@@ -83,6 +83,8 @@ type Global struct {
 	SSLDefaultServerCiphers    string   `json:"ssl_default_server_ciphers,omitempty"`
 	SSLDefaultServerOptions    []string `json:"ssl_default_server_options,omitempty"`
 	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
+	CABase                     string   `json:"ca_base,omitempty"`
+	CRTBase                    string   `json:"crt_base,omitempty"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -379,6 +381,16 @@ type Bind struct {
 	Backlog     int      `json:"backlog,omitempty"`
 	Mode        uint32   `json:"mode,omitempty"`
 	Options     []string `json:"options,omitempty"` // other flags, as written (no-sslv3, ...)
+
+	// TLS options beyond the common ones (core/tlsx builds them).
+	CrtLists     []string `json:"crt_lists,omitempty"`
+	CRLFile      string   `json:"crl_file,omitempty"`
+	CipherSuites string   `json:"ciphersuites,omitempty"`
+	StrictSNI    bool     `json:"strict_sni,omitempty"`
+	NoTLSTickets bool     `json:"no_tls_tickets,omitempty"`
+	// TLSVersions are the version options as written, in order
+	// ("no-tlsv10", "ssl-min-ver TLSv1.2").
+	TLSVersions []string `json:"tls_versions,omitempty"`
 }
 
 // ACL is `acl NAME CRITERION [flags] [operator] VALUES...`.
