@@ -125,7 +125,6 @@ var keywords = func() map[string]keyword {
 // unsupported are HAProxy fetches people use in ACLs that varde cannot
 // evaluate on a request view, with what to do instead.
 var unsupported = map[string]string{
-	"ssl_fc_sni":  "the TLS server name is not exposed to ACLs yet; route on hdr(host) instead",
 	"req.ssl_sni": "varde does not inspect TLS ClientHello in mode tcp; terminate TLS and use hdr(host)",
 	"nbsrv":       "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Mode is a proxy's `mode`.
@@ -52,6 +53,8 @@ type Config struct {
 	Backends  []*BackendConfig
 	// Sink receives one record per transaction; nil discards.
 	Sink logrec.Sink
+	// TLS holds the certificates of every TLS bind (nil without any).
+	TLS *tlsx.Registry
 }
 
 // Timeouts are HAProxy's `timeout` values; zero means unset. Client-side ones
@@ -118,6 +121,9 @@ type HTTPRule struct {
 type FrontendConfig struct {
 	Name  string
 	Binds []string // host:port
+	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
+	// their settings.
+	TLS map[string]*tlsx.Bind
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
 	Listeners   []net.Listener

@@ -15,6 +15,7 @@ import (
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/route"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Counters are a proxy's live totals, read by stats and metrics.
@@ -67,6 +68,10 @@ type Frontend struct {
 	services  atomic.Pointer[[]service]
 	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
 	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
+	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
+	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
+	// missing client certificates).
+	SSLFailures atomic.Uint64
 }
 
 // Addrs returns the listening addresses.
@@ -235,9 +240,14 @@ func (e *Engine) Start() error {
 			}
 			opened = append(opened, l)
 			f.listeners = append(f.listeners, l)
+			f.listenTLS(l, addr)
 		}
-		f.listeners = append(f.listeners, f.cfg.Listeners...)
+		for _, l := range f.cfg.Listeners {
+			f.listeners = append(f.listeners, l)
+			f.listenTLS(l, l.Addr().String())
+		}
 	}
+	e.startTLS()
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
 	}
@@ -254,6 +264,7 @@ func (e *Engine) Start() error {
 
 func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
 	defer e.lwg.Done()
+	tb := f.tls[l]
 	for {
 		// Limits are taken before Accept so excess clients wait in the
 		// kernel's backlog, as HAProxy pauses a full listener.
@@ -279,7 +290,9 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
 			continue
 		}
 		e.wg.Add(1)
-		if f.cfg.Mode == ModeTCP {
+		if tb != nil {
+			go e.serveTLS(f, c, tb)
+		} else if f.cfg.Mode == ModeTCP {
 			go e.serveTCP(f, c)
 		} else if !e.handoff(f, c) {
 			go e.serveHTTP(f, c)
@@ -364,6 +377,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	// Every session has ended: the loops close their idle upstreams and exit.
 	e.stopLoops()
+	e.stopTLS()
 	return err
 }
 

@@ -75,6 +75,10 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 			ok = false
 			continue
 		}
+		for _, err := range addTLS(out, c, p, fc) {
+			d.Add(diag.Locate(err, p.Pos, "bind", ""))
+			ok = false
+		}
 		out.Frontends = append(out.Frontends, fc)
 	}
 	return out, ok

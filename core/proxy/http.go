@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -59,6 +60,8 @@ type session struct {
 	hop       []httpx.Field
 	hidden    []bool
 	wsUpgrade bool
+
+	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
 }
 
 func (e *Engine) newSession() *session {
@@ -96,7 +99,8 @@ type parked struct {
 	src, dst netip.AddrPort
 	nreq     int
 	fd       int
-	deadline time.Time // end of timeout http-keep-alive
+	deadline time.Time            // end of timeout http-keep-alive
+	tls      *tls.ConnectionState // TLS clients (tls_front.go)
 }
 
 // closeHTTP ends a client connection for good.
@@ -115,7 +119,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s := e.pool.Get().(*session)
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.lane = laneOf(c)
-	s.accept, s.src, s.dst = p.accept, p.src, p.dst
+	s.accept, s.src, s.dst, s.tls = p.accept, p.src, p.dst, p.tls
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -143,7 +147,7 @@ func (e *Engine) runHTTP(p *parked) {
 		}
 		p.nreq = s.nreq
 		p.deadline = s.kaDeadline
-		s.conn, s.f = nil, nil
+		s.conn, s.f, s.tls = nil, nil, nil
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
 			e.closeHTTP(f, c)
@@ -318,6 +322,7 @@ func (s *session) begin() {
 	s.rec.Accept = s.accept.UnixNano()
 	s.rec.Client, s.rec.FrontendAddr = s.src, s.dst
 	s.rec.Frontend = s.f.Name
+	s.rec.TLS = s.tls != nil
 	s.reqE.reset()
 	s.rspE.reset()
 	s.errKeep = false

@@ -60,7 +60,13 @@ func (p *parker) park(pc *parked) bool {
 	if !p.enabled() {
 		return false
 	}
-	tc, ok := pc.c.(*net.TCPConn)
+	c := pc.c
+	if u, ok := c.(interface{ NetConn() net.Conn }); ok {
+		// A TLS client parks after a read that returned nothing: any
+		// record it holds is incomplete, so its next bytes wake it.
+		c = u.NetConn()
+	}
+	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return false
 	}
