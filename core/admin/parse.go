@@ -52,6 +52,10 @@ const (
 	OpSetWeight    // set server B/S weight N[%], set weight B/S N[%]
 	OpSetMaxConn   // set maxconn server B/S N
 	OpShutdownSess // shutdown sessions server B/S
+	OpSetSSLCert    // set ssl cert FILE <<payload
+	OpCommitSSLCert // commit ssl cert FILE
+	OpAbortSSLCert  // abort ssl cert FILE
+	OpShowSSLCert   // show ssl cert [FILE]
 )
 
 // Command is one parsed CLI command.
@@ -66,6 +70,8 @@ type Command struct {
 	Proxy    string // show stat / show servers state filter
 	TypeMask int    // show stat type mask (-1 all)
 	SID      int    // show stat server id (-1 all)
+	File     string // ssl cert commands
+	Payload  string // set ssl cert: the PEM after "<<"
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
@@ -74,6 +80,8 @@ func (c Command) Level() Level {
 	switch c.Op {
 	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState:
 		return LevelUser
+	case OpShowSSLCert:
+		return LevelOperator
 	}
 	return LevelAdmin
 }
@@ -116,6 +124,9 @@ func Parse(line string) (Command, error) {
 	w := strings.Fields(line)
 	if len(w) == 0 {
 		return Command{}, ErrUnknown
+	}
+	if c, ok, err := parseSSL(w); ok {
+		return c, err
 	}
 	switch {
 	case w[0] == "help":
@@ -264,4 +275,8 @@ const Help = `The following commands are valid at this level:
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
+  set ssl cert <certfile> <payload>       : replace a certificate file (transaction)
+  commit ssl cert <certfile>              : commit a certificate file
+  abort ssl cert <certfile>               : abort a transaction for a certificate file
+  show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file
 `
