@@ -331,3 +331,48 @@ func dataFile(t *testing.T, src string) string {
 	}
 	return src
 }
+
+// withSeedCerts returns the seed file itself, or, when it names the
+// seeds' certificate paths, a copy pointing at generated certificates.
+func withSeedCerts(t *testing.T, f string) string {
+	t.Helper()
+	src, err := os.ReadFile(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(src), "/etc/ssl/certs/") {
+		return f
+	}
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "certs"), 0o700)
+	tlstest.WriteFile(t, dir, "server.pem", authorityCert(t))
+	tlstest.WriteFile(t, filepath.Join(dir, "certs"), "server.pem", authorityCert(t))
+	out := strings.NewReplacer("/etc/ssl/certs/server.pem", filepath.Join(dir, "server.pem"), "/etc/ssl/certs/", filepath.Join(dir, "certs")+"/").Replace(string(src))
+	return tlstest.WriteFile(t, dir, filepath.Base(f), []byte(out))
+}
+
+// The TLS seed article003-1 runs with a generated certificate and answers
+// HTTPS (its ports, socket and servers moved to loopback).
+func TestTLSSeedRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde")
+	}
+	bin := testenv.VardeBinary(t)
+	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "seed backend") }))
+	defer be.Close()
+	f := withSeedCerts(t, "../../examples/seeds/article003-1-haproxy.cfg")
+	src, _ := os.ReadFile(f)
+	ports := testenv.FreePorts(t, 2)
+	addr := strings.TrimPrefix(be.URL, "http://")
+	cfg := strings.NewReplacer("*:80\n", fmt.Sprintf("127.0.0.1:%d\n", ports[0]), "*:443", fmt.Sprintf("127.0.0.1:%d", ports[1]),
+		"/run/haproxy/admin.sock", filepath.Join(t.TempDir(), "admin.sock"),
+		"192.168.1.10:80", addr, "192.168.1.11:80", addr, "192.168.1.12:80", addr).Replace(string(src))
+	path := tlstest.WriteFile(t, t.TempDir(), "seed.cfg", []byte(cfg))
+	_, log := testenv.Start(t, bin, "run", "-f", path)
+	testenv.WaitListening(t, "varde", log, ports...)
+	out, err := exec.Command("curl", "-sSk", "--max-time", "5", fmt.Sprintf("https://127.0.0.1:%d/", ports[1])).CombinedOutput()
+	if err != nil || string(out) != "seed backend" {
+		logs, _ := os.ReadFile(log)
+		t.Fatalf("HTTPS through the seed: %v %q\n%s", err, out, logs)
+	}
+}
