@@ -249,9 +249,39 @@ func TestTLSFrontend(t *testing.T) {
 			t.Errorf("ssl-min-ver TLSv1.0 bind refused TLS 1.1:\n%s", out)
 		}
 	})
+	t.Run("HAProxy as TLS client", func(t *testing.T) {
+		e.haproxyClient(t)
+	})
 	t.Run("admin socket replaces a certificate", func(t *testing.T) {
 		e.swapCert(t)
 	})
+}
+
+// haproxyClient puts HAProxy 2.6 in front of varde's TLS bind (server ...
+// ssl verify required sni): HAProxy must verify varde's certificate for
+// the SNI it sends, and the request must cross.
+func (e *tlsEnv) haproxyClient(t *testing.T) {
+	ha := testenv.LookTool(t, "haproxy", "haproxy")
+	port := testenv.FreePort(t)
+	cfg := fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:%d
+    default_backend b
+backend b
+    server v 127.0.0.1:%d ssl verify required ca-file %s sni str(www.example.com) alpn http/1.1
+`, port, e.main, filepath.Join(e.dir, "ca.pem"))
+	path := tlstest.WriteFile(t, t.TempDir(), "haproxy.cfg", []byte(cfg))
+	_, log := testenv.Start(t, ha, "-db", "-f", path)
+	testenv.WaitListening(t, "haproxy", log, port)
+	out, err := exec.Command("curl", "-sS", "--max-time", "5", fmt.Sprintf("http://127.0.0.1:%d/", port)).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "sni=www.example.com") || !strings.Contains(string(out), "alpn=http/1.1") {
+		logs, _ := os.ReadFile(log)
+		t.Errorf("through HAProxy: %v %q\n%s", err, out, logs)
+	}
 }
 
 func (e *tlsEnv) swapCert(t *testing.T) {
