@@ -38,6 +38,7 @@ const tlsCfg = `global
     stats socket {DIR}/admin.sock level admin
     crt-base {DIR}
     ssl-default-bind-options no-sslv3 no-tlsv10
+    log file@{DIR}/access.log anonymize none local0
 defaults
     mode http
     timeout connect 1s
@@ -49,6 +50,8 @@ frontend plain
     default_backend echo
 frontend main
     bind 127.0.0.1:{MAIN} ssl crt certs crt rsa.pem alpn http/1.1
+    log global
+    log-format "TLSLOG %ft %sslv %sslc %[ssl_fc]"
     http-request set-header X-SNI %[ssl_fc_sni]
     http-request set-header X-Proto %[ssl_fc_protocol]
     http-request set-header X-Cipher %[ssl_fc_cipher]
@@ -170,6 +173,19 @@ func TestTLSFrontend(t *testing.T) {
 		out, err = e.curl(t, e.main, "www.example.com", "--tls-max", "1.2", "--ciphers", "ECDHE-ECDSA-AES128-GCM-SHA256")
 		if err != nil || !strings.Contains(out, "proto=TLSv1.2") || !strings.Contains(out, "cipher=ECDHE-ECDSA-AES128-GCM-SHA256") {
 			t.Errorf("TLS 1.2: %v\n%s", err, out)
+		}
+	})
+	t.Run("log-format %sslv %sslc", func(t *testing.T) {
+		var b []byte
+		testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+			b, _ = os.ReadFile(filepath.Join(e.dir, "access.log"))
+			if !strings.Contains(string(b), "TLSLOG main~ TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 1") {
+				return fmt.Errorf("not yet")
+			}
+			return nil
+		})
+		if !strings.Contains(string(b), "TLSLOG main~ TLSv1.3 TLS_") || !strings.Contains(string(b), "TLSLOG main~ TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256 1") {
+			t.Errorf("access log:\n%s", b)
 		}
 	})
 	t.Run("SNI picks the certificate", func(t *testing.T) {

@@ -322,7 +322,9 @@ func (s *session) begin() {
 	s.rec.Accept = s.accept.UnixNano()
 	s.rec.Client, s.rec.FrontendAddr = s.src, s.dst
 	s.rec.Frontend = s.f.Name
-	s.rec.TLS = s.tls != nil
+	if s.tls != nil {
+		s.rec.TLS, s.rec.TLSVersion, s.rec.TLSCipher = true, s.tls.Version, s.tls.CipherSuite
+	}
 	s.reqE.reset()
 	s.rspE.reset()
 	s.errKeep = false
