@@ -28,7 +28,7 @@ type tlsEnv struct {
 	dir                       string
 	ca, clientCA              *tlstest.CA
 	plain, main, strict, mtls int
-	old                       int
+	old, metrics              int
 	sock                      string
 	log                       string
 	client                    *tlstest.Leaf
@@ -67,6 +67,10 @@ frontend mtls
     http-request set-header X-DN %[ssl_c_s_dn]
     http-request set-header X-Used %[ssl_c_used]
     default_backend echo
+frontend metrics
+    bind 127.0.0.1:{METRICS}
+    http-request use-service prometheus-exporter if { path /metrics }
+    default_backend echo
 frontend old
     bind 127.0.0.1:{OLD} ssl crt certs ssl-min-ver TLSv1.0
     default_backend echo
@@ -104,11 +108,11 @@ func startTLSEnv(t *testing.T) *tlsEnv {
 	tlstest.WriteFile(t, e.dir, "client.crt", e.client.CertPEM)
 	tlstest.WriteFile(t, e.dir, "client.key", e.client.KeyPEM)
 
-	ports := testenv.FreePorts(t, 5)
-	e.plain, e.main, e.strict, e.mtls, e.old = ports[0], ports[1], ports[2], ports[3], ports[4]
+	ports := testenv.FreePorts(t, 6)
+	e.plain, e.main, e.strict, e.mtls, e.old, e.metrics = ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
 	e.sock = filepath.Join(e.dir, "admin.sock")
 	cfg := strings.NewReplacer("{DIR}", e.dir, "{PLAIN}", fmt.Sprint(e.plain), "{MAIN}", fmt.Sprint(e.main),
-		"{STRICT}", fmt.Sprint(e.strict), "{MTLS}", fmt.Sprint(e.mtls), "{OLD}", fmt.Sprint(e.old),
+		"{STRICT}", fmt.Sprint(e.strict), "{MTLS}", fmt.Sprint(e.mtls), "{OLD}", fmt.Sprint(e.old), "{METRICS}", fmt.Sprint(e.metrics),
 		"{BACKEND}", strings.TrimPrefix(be.URL, "http://")).Replace(tlsCfg)
 	path := tlstest.WriteFile(t, e.dir, "haproxy.cfg", []byte(cfg))
 	_, e.log = testenv.Start(t, bin, "run", "-f", path)
@@ -240,6 +244,11 @@ func TestTLSFrontend(t *testing.T) {
 		tlstest.WriteFile(t, e.dir, "eve.key", other.KeyPEM)
 		if out, err := e.curl(t, e.mtls, "www.example.com", "--cert", filepath.Join(e.dir, "eve.crt"), "--key", filepath.Join(e.dir, "eve.key")); err == nil {
 			t.Errorf("a certificate from another CA was accepted:\n%s", out)
+		}
+		// Both refusals are counted (Prometheus), none on the main frontend.
+		m, _ := exec.Command("curl", "-sS", fmt.Sprintf("http://127.0.0.1:%d/metrics", e.metrics)).CombinedOutput()
+		if out := string(m); !strings.Contains(out, `varde_frontend_ssl_handshake_failures_total{proxy="mtls"} 2`) {
+			t.Errorf("metrics lack 2 mtls handshake failures:\n%s", grepLines(out, "ssl_handshake"))
 		}
 	})
 	t.Run("resumption", func(t *testing.T) {
@@ -421,4 +430,14 @@ func TestTLSSeedRuns(t *testing.T) {
 		logs, _ := os.ReadFile(log)
 		t.Fatalf("HTTPS through the seed: %v %q\n%s", err, out, logs)
 	}
+}
+
+func grepLines(s, sub string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if strings.Contains(l, sub) {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }

@@ -460,6 +460,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 				if f := e.Frontend(p.Name); f != nil {
 					fc := countersOf(&f.Counters)
 					fc.LimitConns = int64(p.MaxConn)
+					fc.SSLFailures = f.SSLFailures.Load()
 					sp.Frontend = &fc
 				}
 			}

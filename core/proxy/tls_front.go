@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"path/filepath"
 	"slices"
@@ -179,7 +180,11 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind) {
 	delete(e.tconns, c)
 	e.mu.Unlock()
 	if err != nil {
-		f.SSLFailures.Add(1)
+		if !errors.Is(err, io.EOF) {
+			// A connection closed before its ClientHello (a TCP
+			// health check, a port probe) is not a failed handshake.
+			f.SSLFailures.Add(1)
+		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
 		c.Close()
 		e.release(f)

@@ -393,3 +393,35 @@ func FuzzParseCiphers(f *testing.F) {
 		CheckCipherSuites(s)
 	})
 }
+
+// FILE.ocsp beside a certificate is stapled as is.
+func TestOCSPStaple(t *testing.T) {
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "CA")
+	crt := ca.Issue(t, tlstest.Opts{DNS: []string{"ocsp.test"}}).Write(t, dir, "site.pem")
+	staple := []byte("\x30\x03\x0a\x01\x00") // a DER OCSPResponse (status successful, no body)
+	tlstest.WriteFile(t, dir, "site.pem.ocsp", staple)
+	b, err := NewRegistry().Build(&Options{Crts: []string{crt}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c1, c2 := net.Pipe()
+	defer c1.Close()
+	go func() {
+		s := tls.Server(c2, b.Config())
+		s.Handshake()
+		s.Close()
+	}()
+	cli := tls.Client(c1, &tls.Config{ServerName: "ocsp.test", InsecureSkipVerify: true})
+	cli.SetDeadline(time.Now().Add(5 * time.Second))
+	if err := cli.Handshake(); err != nil {
+		t.Fatal(err)
+	}
+	if got := cli.ConnectionState().OCSPResponse; string(got) != string(staple) {
+		t.Errorf("stapled %x, want %x", got, staple)
+	}
+	tlstest.WriteFile(t, dir, "site.pem.ocsp", nil)
+	if _, err := NewRegistry().Build(&Options{Crts: []string{crt}}); err == nil || !strings.Contains(err.Error(), "ocsp is empty") {
+		t.Errorf("empty .ocsp: %v", err)
+	}
+}
