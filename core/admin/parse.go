@@ -48,10 +48,10 @@ const (
 	OpShowInfo
 	OpShowStat
 	OpShowServersState
-	OpSetAdmin     // disable/enable server, set server B/S state X
-	OpSetWeight    // set server B/S weight N[%], set weight B/S N[%]
-	OpSetMaxConn   // set maxconn server B/S N
-	OpShutdownSess // shutdown sessions server B/S
+	OpSetAdmin      // disable/enable server, set server B/S state X
+	OpSetWeight     // set server B/S weight N[%], set weight B/S N[%]
+	OpSetMaxConn    // set maxconn server B/S N
+	OpShutdownSess  // shutdown sessions server B/S
 	OpSetSSLCert    // set ssl cert FILE <<payload
 	OpCommitSSLCert // commit ssl cert FILE
 	OpAbortSSLCert  // abort ssl cert FILE

@@ -187,4 +187,3 @@ func writeCertDetails(b *strings.Builder, file, status string, leaf *x509.Certif
 	fmt.Fprintf(b, "SHA1 FingerPrint: %X\n", sha1.Sum(leaf.Raw))
 	fmt.Fprintf(b, "Subject: %s\nIssuer: %s\n", tlsx.DN(leaf.RawSubject), tlsx.DN(leaf.RawIssuer))
 }
-

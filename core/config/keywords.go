@@ -63,12 +63,12 @@ const (
 var Keywords = []KeywordInfo{
 	// global
 	{Name: "ca-base", Sections: G, Default: "", Enforced: true},
-	{Name: "chroot", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde does not chroot
+	{Name: "chroot", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde does not chroot
 	{Name: "crt-base", Sections: G, Default: "", Enforced: true},
-	{Name: "daemon", Sections: G, Default: "", Enforced: true},    // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},     // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},       // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},     // accepted with a warning
+	{Name: "daemon", Sections: G, Default: "", Enforced: true}, // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},  // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},  // accepted with a warning
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},

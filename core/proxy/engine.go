@@ -66,8 +66,8 @@ type Frontend struct {
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
-	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
-	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
+	chooser   core.BackendChooser         // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
 	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
 	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
 	// missing client certificates).

@@ -259,12 +259,12 @@ func isNameByte(c byte) bool {
 // unsupportedFetches are HAProxy fetches real configurations use that varde
 // cannot evaluate yet, with what to do instead.
 var unsupportedFetches = map[string]string{
-	"req.ssl_sni":     "varde does not inspect the TLS ClientHello in mode tcp",
-	"nbsrv":           "backend state is not visible to expressions yet",
-	"var":             "variables (set-var) are not supported yet",
-	"req.body":        "varde does not buffer request bodies for rules",
-	"env":             "expand ${VAR} in the configuration instead",
-	"date":            "not supported yet",
-	"rand":            "not supported yet",
-	"unique-id":       "unique-id-format is not supported yet",
+	"req.ssl_sni": "varde does not inspect the TLS ClientHello in mode tcp",
+	"nbsrv":       "backend state is not visible to expressions yet",
+	"var":         "variables (set-var) are not supported yet",
+	"req.body":    "varde does not buffer request bodies for rules",
+	"env":         "expand ${VAR} in the configuration instead",
+	"date":        "not supported yet",
+	"rand":        "not supported yet",
+	"unique-id":   "unique-id-format is not supported yet",
 }
