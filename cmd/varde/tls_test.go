@@ -57,6 +57,8 @@ frontend main
     http-request set-header X-Cipher %[ssl_fc_cipher]
     http-request set-header X-ALPN %[ssl_fc_alpn]
     http-request set-header X-TLS %[ssl_fc]
+    acl sni_www ssl_fc_sni -i www.example.com
+    http-request set-header X-Routed www if sni_www
     default_backend echo
 frontend strict
     bind 127.0.0.1:{STRICT} ssl crt certs strict-sni
@@ -87,7 +89,7 @@ func startTLSEnv(t *testing.T) *tlsEnv {
 	testenv.LookTool(t, "openssl", "openssl")
 	bin := testenv.VardeBinary(t)
 	be := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		for _, h := range []string{"X-SNI", "X-Proto", "X-Cipher", "X-ALPN", "X-TLS", "X-Verify", "X-DN", "X-Used"} {
+		for _, h := range []string{"X-SNI", "X-Proto", "X-Cipher", "X-ALPN", "X-TLS", "X-Verify", "X-DN", "X-Used", "X-Routed"} {
 			if v := r.Header.Get(h); v != "" {
 				fmt.Fprintf(w, "%s=%s\n", strings.ToLower(h[2:]), v)
 			}
@@ -169,7 +171,7 @@ func TestTLSFrontend(t *testing.T) {
 		if err != nil {
 			t.Fatalf("curl: %v\n%s", err, out)
 		}
-		for _, want := range []string{"sni=www.example.com", "proto=TLSv1.3", "cipher=TLS_", "alpn=http/1.1", "tls=1"} {
+		for _, want := range []string{"sni=www.example.com", "proto=TLSv1.3", "cipher=TLS_", "alpn=http/1.1", "tls=1", "routed=www"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("response lacks %q:\n%s", want, out)
 			}
@@ -323,6 +325,15 @@ func (e *tlsEnv) swapCert(t *testing.T) {
 		return c.ConnectionState().PeerCertificates[0].SerialNumber.String()
 	}
 	before := serial()
+	if out := adminCmd(t, e.sock, "set ssl cert "+file+" <<\n"+string(next.Combined())+"\n"); !strings.Contains(out, "Transaction created") {
+		t.Fatalf("set ssl cert: %q", out)
+	}
+	if out := adminCmd(t, e.sock, "abort ssl cert "+file+"\n"); !strings.Contains(out, "Transaction aborted") {
+		t.Fatalf("abort ssl cert: %q", out)
+	}
+	if out := adminCmd(t, e.sock, "commit ssl cert "+file+"\n"); !strings.Contains(out, "No ongoing transaction") || serial() != before {
+		t.Fatalf("commit after abort: %q", out)
+	}
 	if out := adminCmd(t, e.sock, "set ssl cert "+file+" <<\n"+string(next.Combined())+"\n"); !strings.Contains(out, "Transaction created for certificate "+file) {
 		t.Fatalf("set ssl cert: %q", out)
 	}
