@@ -36,6 +36,7 @@ type options struct {
 	conns    int
 	idle     int
 	out      string
+	tls      bool // the TLS shape instead (tls.go)
 }
 
 func main() {
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
+	flag.BoolVar(&o.tls, "tls", false, "benchmark TLS termination instead: new TLS connections/s and keep-alive requests/s, ECDSA and RSA (tls.go)")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "varde-bench:", err)
@@ -134,6 +136,9 @@ backend nginx
 	kinds := []proxyKind{
 		{"haproxy", func(cfg string) *exec.Cmd { return exec.Command(haproxyBin, "-db", "-f", cfg, "-f", limits) }},
 		{"varde", func(cfg string) *exec.Cmd { return exec.Command(varde, "run", "-f", cfg) }},
+	}
+	if o.tls {
+		return runTLS(o, kinds, dir, b1, b2)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	fmt.Printf("config: %s\nbackends: nginx on 127.0.0.1:%d and :%d; wrk -t2 -c%d -d%s; %d rounds each, alternating\n\n", cfgPath, b1, b2, o.conns, o.duration, o.rounds)
