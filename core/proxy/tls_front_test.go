@@ -177,3 +177,24 @@ func TestTLSIdleMemory(t *testing.T) {
 		t.Errorf("%d bytes per idle TLS connection", per)
 	}
 }
+
+// In mode tcp a TLS bind terminates TLS and relays the plaintext.
+func TestTLSModeTCP(t *testing.T) {
+	srv, sn := backend(t, "s1", nil)
+	cfg := simpleConfig(hostport(srv))
+	cfg.Frontends[0].Mode = ModeTCP
+	cfg.Backends[0].Mode = ModeTCP
+	e, addr, ccfg := startTLSEngine(t, cfg)
+	c, err := tls.Dial("tcp", addr, ccfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	resp := rawExchange(t, c, bufio.NewReader(c), "GET /tcp HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", "GET")
+	if got := body(t, resp); got != "hello from s1" || sn.last().URL.Path != "/tcp" {
+		t.Errorf("through a TLS tcp frontend: %q", got)
+	}
+	if f := e.Frontend("fe"); f.SSLFailures.Load() != 0 {
+		t.Errorf("ssl failures %d", f.SSLFailures.Load())
+	}
+}
