@@ -61,7 +61,7 @@ frontend main
     http-request set-header X-Routed www if sni_www
     default_backend echo
 frontend strict
-    bind 127.0.0.1:{STRICT} ssl crt certs strict-sni
+    bind 127.0.0.1:{STRICT} ssl crt-list {DIR}/list.txt strict-sni
     default_backend echo
 frontend mtls
     bind 127.0.0.1:{MTLS} ssl crt certs verify required ca-file {DIR}/clientca.pem
@@ -105,6 +105,7 @@ func startTLSEnv(t *testing.T) *tlsEnv {
 	e.ca.Issue(t, tlstest.Opts{Subject: pkix.Name{CommonName: "multi"}, DNS: []string{"a.example.net", "b.example.net"}}).Write(t, certs, "3-san.pem")
 	e.ca.Issue(t, tlstest.Opts{DNS: []string{"rsa.example.com"}, RSA: true}).Write(t, e.dir, "rsa.pem")
 	tlstest.WriteFile(t, e.dir, "ca.pem", e.ca.PEM)
+	tlstest.WriteFile(t, e.dir, "list.txt", []byte("# crt-list\ncerts/1-www.pem\ncerts/2-wild.pem [ssl-min-ver TLSv1.3 alpn http/1.1] *.example.org !no.example.org\n"))
 	tlstest.WriteFile(t, e.dir, "clientca.pem", e.clientCA.PEM)
 	e.client = e.clientCA.Issue(t, tlstest.Opts{Subject: pkix.Name{Country: []string{"FR"}, Organization: []string{"Example"}, CommonName: "alice"}, Client: true})
 	tlstest.WriteFile(t, e.dir, "client.crt", e.client.CertPEM)
@@ -216,6 +217,16 @@ func TestTLSFrontend(t *testing.T) {
 		}
 		if got := subject(sClient(t, e.strict, "-servername", "www.example.com")); got != "www.example.com" {
 			t.Errorf("strict-sni known name: %q", got)
+		}
+		// crt-list: the wildcard line's own options and its !filter.
+		if out := sClient(t, e.strict, "-servername", "x.example.org", "-tls1_3", "-alpn", "http/1.1"); subject(out) != "*.example.org" || !strings.Contains(out, "ALPN protocol: http/1.1") {
+			t.Errorf("crt-list wildcard line over TLS 1.3:\n%s", out)
+		}
+		if out := sClient(t, e.strict, "-servername", "x.example.org", "-tls1_2"); subject(out) != "" {
+			t.Errorf("crt-list line with ssl-min-ver TLSv1.3 accepted TLS 1.2:\n%s", out)
+		}
+		if out := sClient(t, e.strict, "-servername", "no.example.org"); subject(out) != "" {
+			t.Errorf("!no.example.org served under strict-sni:\n%s", out)
 		}
 	})
 	t.Run("ALPN", func(t *testing.T) {

@@ -121,7 +121,13 @@ func (b *Bind) pick(hello *tls.ClientHelloInfo) *entry {
 	cands := ix.exact[name]
 	if len(cands) == 0 {
 		if i := strings.IndexByte(name, '.'); i > 0 {
-			cands = ix.wild[name[i+1:]]
+			// A !name filter also keeps the line's wildcard from
+			// answering it (HAProxy: "*.example.org !secure.example.org").
+			for _, e := range ix.wild[name[i+1:]] {
+				if !slices.Contains(e.excluded, name) {
+					cands = append(cands, e)
+				}
+			}
 		}
 	}
 	for _, e := range cands {

@@ -257,7 +257,8 @@ func TestCrtListAndReplace(t *testing.T) {
 	pool.AddCert(ca.Cert)
 	ca.Issue(t, tlstest.Opts{DNS: []string{"one.test"}}).Write(t, dir, "one.pem")
 	ca.Issue(t, tlstest.Opts{DNS: []string{"two.test", "hidden.test"}}).Write(t, dir, "two.pem")
-	list := tlstest.WriteFile(t, dir, "list.txt", []byte("# certificates\none.pem [alpn http/1.1 ssl-min-ver TLSv1.3]\n\ntwo.pem !hidden.test\n"))
+	ca.Issue(t, tlstest.Opts{DNS: []string{"*.wild.test"}}).Write(t, dir, "wild.pem")
+	list := tlstest.WriteFile(t, dir, "list.txt", []byte("# certificates\none.pem [alpn http/1.1 ssl-min-ver TLSv1.3]\n\ntwo.pem !hidden.test\nwild.pem *.wild.test !no.wild.test\n"))
 	reg := NewRegistry()
 	b, err := reg.Build(&Options{CrtLists: []string{list}, CrtBase: dir, ALPN: []string{"http/1.0"}})
 	if err != nil {
@@ -273,6 +274,13 @@ func TestCrtListAndReplace(t *testing.T) {
 	// !hidden.test: the default (first line) answers it.
 	if got, _ := handshake(t, b, &tls.Config{ServerName: "hidden.test", InsecureSkipVerify: true}); got != "one.test" {
 		t.Errorf("hidden.test excluded but got %q", got)
+	}
+	// !no.wild.test keeps the wildcard line from answering it, as HAProxy.
+	if got, _ := handshake(t, b, &tls.Config{ServerName: "x.wild.test", RootCAs: pool}); got != "*.wild.test" {
+		t.Errorf("x.wild.test: %q", got)
+	}
+	if got, _ := handshake(t, b, &tls.Config{ServerName: "no.wild.test", InsecureSkipVerify: true}); got != "one.test" {
+		t.Errorf("no.wild.test excluded but got %q", got)
 	}
 	// Replace two.pem: new names take effect at the next handshake.
 	next := ca.Issue(t, tlstest.Opts{DNS: []string{"three.test"}})
