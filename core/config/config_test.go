@@ -283,7 +283,6 @@ func TestRefusedKeywords(t *testing.T) {
 		keyword   string
 		reason    string
 	}{
-		{"bind curves", "frontend f\n bind :443 ssl crt /x.pem curves X25519\n", 2, "bind curves", refuseCurves},
 		{"server ssl verify none", "backend b\n server a 1.2.3.4:443 ssl verify none\n", 2, "server ssl, server verify", refuseTLS},
 		{"default-server ssl", "backend b\n default-server ssl\n server a 1.2.3.4:443\n", 2, "server ssl", refuseTLS},
 		{"check-ssl", "backend b\n server a 1.2.3.4:443 check check-ssl\n", 2, "server check-ssl", refuseTLS},

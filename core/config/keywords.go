@@ -56,7 +56,6 @@ type KeywordInfo struct {
 const (
 	refuseTLS        = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
 	refuseProxyProto = "the PROXY protocol is not built yet: the client address would be lost or misread"
-	refuseCurves     = "curve selection is not built yet: varde would offer Go's default curves"
 )
 
 // Keywords is the table; see the FORMAT comment above.
@@ -120,9 +119,9 @@ var Keywords = []KeywordInfo{
 	{Name: "bind crl-file", Sections: F, Default: "", Enforced: true},
 	{Name: "bind crt", Sections: F, Default: "", Enforced: true},
 	{Name: "bind crt-list", Sections: F, Default: "", Enforced: true},
-	{Name: "bind curves", Sections: F, Default: "Go's curves", Enforced: false, Refused: refuseCurves},
+	{Name: "bind curves", Sections: F, Default: "Go's curves", Enforced: true},
 	{Name: "bind defer-accept", Sections: F, Default: "off", Enforced: false},
-	{Name: "bind ecdhe", Sections: F, Default: "Go's curves", Enforced: false, Refused: refuseCurves},
+	{Name: "bind ecdhe", Sections: F, Default: "Go's curves", Enforced: true},
 	{Name: "bind force-tlsv12", Sections: F, Default: "", Enforced: true},
 	{Name: "bind force-tlsv13", Sections: F, Default: "", Enforced: true},
 	{Name: "bind interface", Sections: F, Default: "", Enforced: false, Refused: "binding to one interface is not built yet: varde would accept connections on every interface"},

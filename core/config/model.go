@@ -386,6 +386,7 @@ type Bind struct {
 	CrtLists     []string `json:"crt_lists,omitempty"`
 	CRLFile      string   `json:"crl_file,omitempty"`
 	CipherSuites string   `json:"ciphersuites,omitempty"`
+	Curves       string   `json:"curves,omitempty"` // curves, or ecdhe's one curve
 	StrictSNI    bool     `json:"strict_sni,omitempty"`
 	NoTLSTickets bool     `json:"no_tls_tickets,omitempty"`
 	// TLSVersions are the version options as written, in order

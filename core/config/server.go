@@ -338,7 +338,7 @@ func (p *parser) parseBind(l Line) {
 		switch t.Text {
 		case "ssl", "crt", "ca-file", "verify", "alpn", "ciphers", "crt-list", "crl-file", "ciphersuites", "strict-sni",
 			"no-tls-tickets", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-tlsv12", "force-tlsv13",
-			"ssl-min-ver", "ssl-max-ver":
+			"ssl-min-ver", "ssl-max-ver", "curves", "ecdhe":
 			p.bindTLSOption(b, t, v, kw)
 		case "name":
 			b.Name = v.Text

@@ -42,6 +42,14 @@ func (p *parser) bindTLSOption(b *Bind, t, v Token, kw string) {
 		if p.checkCipherSuites(v, kw) {
 			b.CipherSuites = v.Text
 		}
+	case "curves", "ecdhe":
+		if _, err := tlsx.ParseCurves(v.Text); err != nil {
+			p.d.Errorf(v.Pos, kw, "X25519:P-256", "%v", err)
+			return
+		}
+		if t.Text == "curves" || b.Curves == "" {
+			b.Curves = v.Text // curves wins over ecdhe
+		}
 	case "strict-sni":
 		b.StrictSNI = true
 	case "no-tls-tickets":

@@ -98,6 +98,7 @@ func tlsOptions(g *config.Global, b *config.Bind) *tlsx.Options {
 	if b.CipherSuites != "" {
 		o.CipherSuites = b.CipherSuites
 	}
+	o.Curves = b.Curves
 	if b.ALPN != "" {
 		o.ALPN = strings.Split(b.ALPN, ",")
 	}

@@ -22,6 +22,7 @@ type Options struct {
 	Versions     Versions
 	Ciphers      string // OpenSSL string; "" = Go's defaults
 	CipherSuites string // TLS 1.3; "" or exactly Go's set
+	Curves       string // OpenSSL group list (curves, or ecdhe's one curve); "" = Go's defaults
 	Verify       string // none (default), optional, required
 	CAFile       string
 	CRLFile      string
@@ -247,6 +248,9 @@ func lineConfig(o *Options, l *LineOpts) (*tls.Config, error) {
 	if l.CipherSuites != "" {
 		lo.CipherSuites = l.CipherSuites
 	}
+	if l.Curves != "" {
+		lo.Curves = l.Curves
+	}
 	return baseConfig(&lo)
 }
 
@@ -271,6 +275,11 @@ func baseConfig(o *Options) (*tls.Config, error) {
 	}
 	if o.CipherSuites != "" {
 		if err := CheckCipherSuites(o.CipherSuites); err != nil {
+			return nil, err
+		}
+	}
+	if o.Curves != "" {
+		if cfg.CurvePreferences, err = ParseCurves(o.Curves); err != nil {
 			return nil, err
 		}
 	}

@@ -30,11 +30,12 @@ type LineOpts struct {
 	CRLFile      string
 	Ciphers      string
 	CipherSuites string
+	Curves       string
 }
 
 // lineOptArg lists the per-line options varde builds.
 var lineOptArg = map[string]bool{"alpn": true, "ssl-min-ver": true, "ssl-max-ver": true, "verify": true,
-	"ca-file": true, "crl-file": true, "ciphers": true, "ciphersuites": true,
+	"ca-file": true, "crl-file": true, "ciphers": true, "ciphersuites": true, "curves": true, "ecdhe": true,
 	"no-tlsv10": false, "no-tlsv11": false, "no-tlsv12": false, "no-tlsv13": false}
 
 // ParseCrtLine parses one crt-list line; ok is false for a blank or
@@ -88,7 +89,7 @@ func (o *LineOpts) parse(w []string) error {
 		name := w[i]
 		takes, ok := lineOptArg[name]
 		if !ok {
-			return fmt.Errorf("crt-list option %q is not supported by varde (supported: alpn, ssl-min-ver, ssl-max-ver, no-tlsv1x, verify, ca-file, crl-file, ciphers, ciphersuites)", name)
+			return fmt.Errorf("crt-list option %q is not supported by varde (supported: alpn, ssl-min-ver, ssl-max-ver, no-tlsv1x, verify, ca-file, crl-file, ciphers, ciphersuites, curves, ecdhe)", name)
 		}
 		arg := ""
 		if takes {
@@ -135,6 +136,13 @@ func (o *LineOpts) set(name, arg string) error {
 			return err
 		}
 		o.CipherSuites = arg
+	case "curves", "ecdhe":
+		if _, err := ParseCurves(arg); err != nil {
+			return err
+		}
+		if name == "curves" || o.Curves == "" {
+			o.Curves = arg // curves wins over ecdhe
+		}
 	}
 	return nil
 }

@@ -433,3 +433,25 @@ func TestOCSPStaple(t *testing.T) {
 		t.Errorf("empty .ocsp: %v", err)
 	}
 }
+
+func TestCurves(t *testing.T) {
+	if ids, err := ParseCurves("X25519:prime256v1:secp384r1"); err != nil || !slices.Equal(ids, []tls.CurveID{tls.X25519, tls.CurveP256, tls.CurveP384}) {
+		t.Errorf("ParseCurves = %v, %v", ids, err)
+	}
+	if _, err := ParseCurves("X448"); err == nil || !strings.Contains(err.Error(), `curve "X448": Go's TLS does not implement it`) {
+		t.Errorf("X448: %v", err)
+	}
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "CA")
+	crt := ca.Issue(t, tlstest.Opts{DNS: []string{"c.test"}}).Write(t, dir, "c.pem")
+	b, err := NewRegistry().Build(&Options{Crts: []string{crt}, Curves: "secp384r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(t, b, &tls.Config{ServerName: "c.test", InsecureSkipVerify: true, CurvePreferences: []tls.CurveID{tls.X25519}}); err == nil {
+		t.Error("curves secp384r1: an X25519-only client was served")
+	}
+	if _, err := handshake(t, b, &tls.Config{ServerName: "c.test", InsecureSkipVerify: true, CurvePreferences: []tls.CurveID{tls.CurveP384}}); err != nil {
+		t.Errorf("curves secp384r1: a P-384 client failed: %v", err)
+	}
+}
