@@ -272,7 +272,7 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 		return dl, false, false
 	}
 	dl = from.Add(d)
-	parkable = s.n == 0 && !first && (s.e.parker.enabled() || isLoopConn(s.conn))
+	parkable = s.n == 0 && !first && (s.e.parker.canPark(s.conn) || isLoopConn(s.conn))
 	if parkable && d > parkAfter {
 		// Wait a little with the session at hand (busy clients send
 		// their next request within microseconds), then park.

@@ -198,3 +198,52 @@ func TestTLSModeTCP(t *testing.T) {
 		t.Errorf("ssl failures %d", f.SSLFailures.Load())
 	}
 }
+
+// opaqueConn hides the socket (as a wrapper without NetConn would).
+type opaqueConn struct{ net.Conn }
+
+type opaqueListener struct{ net.Listener }
+
+func (l opaqueListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return opaqueConn{c}, nil
+}
+
+// A client connection whose socket cannot be reached is never parked: it
+// keeps its session through the keep-alive wait instead of being closed
+// when it goes idle.
+func TestUnparkableConnKeepsAlive(t *testing.T) {
+	srv, _ := backend(t, "s1", nil)
+	cfg := simpleConfig(hostport(srv))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Frontends[0].Listeners = []net.Listener{opaqueListener{l}}
+	e, err := New(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer e.Stop(context.Background())
+	c, err := net.Dial("tcp", l.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := 0; i < 2; i++ {
+		if got := body(t, rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")); got != "hello from s1" {
+			t.Fatalf("request %d: %q", i, got)
+		}
+		time.Sleep(3 * parkAfter)
+	}
+	if e.Parked() != 0 {
+		t.Errorf("%d parked", e.Parked())
+	}
+}
