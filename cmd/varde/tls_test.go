@@ -102,7 +102,9 @@ func startTLSEnv(t *testing.T) *tlsEnv {
 	os.Mkdir(certs, 0o700)
 	e.ca.Issue(t, tlstest.Opts{DNS: []string{"default.test"}}).Write(t, certs, "0-default.pem")
 	e.ca.Issue(t, tlstest.Opts{DNS: []string{"www.example.com"}}).Write(t, certs, "1-www.pem")
-	e.ca.Issue(t, tlstest.Opts{DNS: []string{"*.example.org"}}).Write(t, certs, "2-wild.pem")
+	wild := e.ca.Issue(t, tlstest.Opts{DNS: []string{"*.example.org"}})
+	wild.Write(t, certs, "2-wild.pem")
+	tlstest.WriteFile(t, certs, "2-wild.pem.ocsp", e.ca.OCSP(t, wild.Cert, time.Now().Add(time.Hour)))
 	e.ca.Issue(t, tlstest.Opts{Subject: pkix.Name{CommonName: "multi"}, DNS: []string{"a.example.net", "b.example.net"}}).Write(t, certs, "3-san.pem")
 	e.ca.Issue(t, tlstest.Opts{DNS: []string{"rsa.example.com"}, RSA: true}).Write(t, e.dir, "rsa.pem")
 	tlstest.WriteFile(t, e.dir, "ca.pem", e.ca.PEM)
@@ -210,6 +212,15 @@ func TestTLSFrontend(t *testing.T) {
 		}
 		if got := subject(sClient(t, e.main, "-noservername")); got != "default.test" {
 			t.Errorf("no SNI: certificate %q, want the default", got)
+		}
+	})
+	t.Run("OCSP stapling", func(t *testing.T) {
+		out := sClient(t, e.main, "-servername", "x.example.org", "-status")
+		if !strings.Contains(out, "OCSP Response Status: successful") || !strings.Contains(out, "Cert Status: good") {
+			t.Errorf("no staple for x.example.org:\n%s", out)
+		}
+		if out := sClient(t, e.main, "-servername", "www.example.com", "-status"); !strings.Contains(out, "OCSP response: no response sent") {
+			t.Errorf("a staple for a certificate without .ocsp:\n%s", out)
 		}
 	})
 	t.Run("strict-sni", func(t *testing.T) {

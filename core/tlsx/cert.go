@@ -27,7 +27,7 @@ type Cert struct {
 
 // LoadCert reads a HAProxy-style PEM file: the certificate, its chain and
 // the private key in one file, or the key in FILE.key beside it; an OCSP
-// response in FILE.ocsp is stapled.
+// response in FILE.ocsp is checked (ocsp.go) and stapled.
 func LoadCert(path string) (*Cert, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -48,6 +48,9 @@ func LoadCert(path string) (*Cert, error) {
 	if ocsp, err := os.ReadFile(path + ".ocsp"); err == nil {
 		if len(ocsp) == 0 {
 			return nil, fmt.Errorf("certificate %s: %s.ocsp is empty", path, path)
+		}
+		if err := checkStaple(path, ocsp, c.TLS.Certificate); err != nil {
+			return nil, fmt.Errorf("certificate %s: %w", path, err)
 		}
 		c.TLS.OCSPStaple = ocsp
 	} else if !errors.Is(err, os.ErrNotExist) {

@@ -406,8 +406,9 @@ func FuzzParseCiphers(f *testing.F) {
 func TestOCSPStaple(t *testing.T) {
 	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "CA")
-	crt := ca.Issue(t, tlstest.Opts{DNS: []string{"ocsp.test"}}).Write(t, dir, "site.pem")
-	staple := []byte("\x30\x03\x0a\x01\x00") // a DER OCSPResponse (status successful, no body)
+	leaf := ca.Issue(t, tlstest.Opts{DNS: []string{"ocsp.test"}})
+	crt := leaf.Write(t, dir, "site.pem")
+	staple := ca.OCSP(t, leaf.Cert, time.Now().Add(time.Hour))
 	tlstest.WriteFile(t, dir, "site.pem.ocsp", staple)
 	b, err := NewRegistry().Build(&Options{Crts: []string{crt}})
 	if err != nil {
@@ -428,9 +429,22 @@ func TestOCSPStaple(t *testing.T) {
 	if got := cli.ConnectionState().OCSPResponse; string(got) != string(staple) {
 		t.Errorf("stapled %x, want %x", got, staple)
 	}
-	tlstest.WriteFile(t, dir, "site.pem.ocsp", nil)
-	if _, err := NewRegistry().Build(&Options{Crts: []string{crt}}); err == nil || !strings.Contains(err.Error(), "ocsp is empty") {
-		t.Errorf("empty .ocsp: %v", err)
+	other := ca.Issue(t, tlstest.Opts{DNS: []string{"other.test"}})
+	for _, tt := range []struct {
+		name string
+		der  []byte
+		err  string
+	}{
+		{"empty", nil, "ocsp is empty"},
+		{"garbage", []byte("\x30\x03\x0a\x01\x00"), "site.pem.ocsp"},
+		{"another certificate's", ca.OCSP(t, other.Cert, time.Now().Add(time.Hour)), "site.pem.ocsp"},
+		{"expired", ca.OCSP(t, leaf.Cert, time.Now().Add(-time.Minute)), "expired"},
+		{"signed by another CA", tlstest.NewCA(t, "Other").OCSP(t, leaf.Cert, time.Now().Add(time.Hour)), "site.pem.ocsp"},
+	} {
+		tlstest.WriteFile(t, dir, "site.pem.ocsp", tt.der)
+		if _, err := NewRegistry().Build(&Options{Crts: []string{crt}}); err == nil || !strings.Contains(err.Error(), tt.err) {
+			t.Errorf("%s .ocsp: %v, want %q", tt.name, err, tt.err)
+		}
 	}
 }
 

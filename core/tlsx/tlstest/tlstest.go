@@ -18,6 +18,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/ocsp"
 )
 
 var serial atomic.Int64
@@ -144,4 +146,17 @@ func (ca *CA) CRL(t testing.TB, revoked ...*x509.Certificate) []byte {
 		t.Fatal(err)
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "X509 CRL", Bytes: der})
+}
+
+// OCSP is a DER OCSP response of ca for the certificate, "good", valid
+// until next.
+func (ca *CA) OCSP(t testing.TB, c *x509.Certificate, next time.Time) []byte {
+	t.Helper()
+	der, err := ocsp.CreateResponse(ca.Cert, ca.Cert, ocsp.Response{
+		Status: ocsp.Good, SerialNumber: c.SerialNumber, ThisUpdate: time.Now().Add(-time.Hour), NextUpdate: next,
+	}, ca.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }
