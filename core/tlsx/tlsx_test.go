@@ -469,3 +469,14 @@ func TestCurves(t *testing.T) {
 		t.Errorf("curves secp384r1: a P-384 client failed: %v", err)
 	}
 }
+
+// DN formats subjects of client certificates: any bytes must give a
+// string, never a panic.
+func FuzzDN(f *testing.F) {
+	ca := tlstest.NewCA(f, "CA")
+	f.Add(ca.Cert.RawSubject)
+	f.Add([]byte{0x30, 0x00})
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		_ = DN(raw)
+	})
+}
