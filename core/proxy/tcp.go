@@ -45,7 +45,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn) {
 	rec.Mode = logrec.ModeTCP
 	rec.Accept = start.UnixNano()
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
-	rec.TLS = isTLSConn(c)
+	tlsRecord(rec, c)
 	s.serveTCP(start)
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/tlsx"
 )
 
@@ -222,10 +223,13 @@ func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string) {
 	e.runHTTP(p)
 }
 
-// isTLSConn reports whether a client connection is TLS.
-func isTLSConn(c net.Conn) bool {
-	_, ok := c.(*tls.Conn)
-	return ok
+// tlsRecord notes a TLS client connection's version and cipher in a
+// mode tcp log record (%sslv, %sslc, the "~" of %ft).
+func tlsRecord(rec *logrec.Record, c net.Conn) {
+	if t, ok := c.(*tls.Conn); ok {
+		cs := t.ConnectionState()
+		rec.TLS, rec.TLSVersion, rec.TLSCipher = true, cs.Version, cs.CipherSuite
+	}
 }
 
 // addTLS builds the frontend's TLS binds, creating the engine's registry

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/tlsx"
 	"github.com/varde-lb/varde/core/tlsx/tlstest"
 )
@@ -184,6 +185,8 @@ func TestTLSModeTCP(t *testing.T) {
 	cfg := simpleConfig(hostport(srv))
 	cfg.Frontends[0].Mode = ModeTCP
 	cfg.Backends[0].Mode = ModeTCP
+	sink := &recSink{}
+	cfg.Sink = sink
 	e, addr, ccfg := startTLSEngine(t, cfg)
 	c, err := tls.Dial("tcp", addr, ccfg)
 	if err != nil {
@@ -196,6 +199,16 @@ func TestTLSModeTCP(t *testing.T) {
 	}
 	if f := e.Frontend("fe"); f.SSLFailures.Load() != 0 {
 		t.Errorf("ssl failures %d", f.SSLFailures.Load())
+	}
+	c.Close()
+	var recs []logrec.Record
+	deadline := time.Now().Add(5 * time.Second)
+	for len(recs) == 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+		recs = sink.all()
+	}
+	if len(recs) != 1 || !recs[0].TLS || recs[0].TLSVersion != tls.VersionTLS13 || recs[0].TLSCipher == 0 {
+		t.Errorf("tcp log records: %+v", recs)
 	}
 }
 
