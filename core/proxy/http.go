@@ -62,6 +62,7 @@ type session struct {
 	wsUpgrade bool
 
 	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
+	th  int32                // TLS handshake time in ms (%Th of the first request)
 }
 
 func (e *Engine) newSession() *session {
@@ -101,6 +102,7 @@ type parked struct {
 	fd       int
 	deadline time.Time            // end of timeout http-keep-alive
 	tls      *tls.ConnectionState // TLS clients (tls_front.go)
+	th       int32                // TLS handshake time, ms
 }
 
 // closeHTTP ends a client connection for good.
@@ -119,7 +121,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s := e.pool.Get().(*session)
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.lane = laneOf(c)
-	s.accept, s.src, s.dst, s.tls = p.accept, p.src, p.dst, p.tls
+	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -324,6 +326,10 @@ func (s *session) begin() {
 	s.rec.Frontend = s.f.Name
 	if s.tls != nil {
 		s.rec.TLS, s.rec.TLSVersion, s.rec.TLSCipher = true, s.tls.Version, s.tls.CipherSuite
+		s.rec.Th = 0 // the handshake counts once, on the first request
+		if s.nreq == 0 {
+			s.rec.Th = s.th
+		}
 	}
 	s.reqE.reset()
 	s.rspE.reset()

@@ -176,7 +176,8 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind) {
 	e.mu.Lock()
 	e.tconns[c] = struct{}{} // a stop past its grace closes it
 	e.mu.Unlock()
-	c.SetDeadline(time.Now().Add(handshakeTimeout(f)))
+	start := time.Now()
+	c.SetDeadline(start.Add(handshakeTimeout(f)))
 	err := tc.Handshake()
 	e.mu.Lock()
 	delete(e.tconns, c)
@@ -198,7 +199,25 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind) {
 		e.serveTCP(f, tc)
 		return
 	}
+	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
+	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
 	e.serveNegotiated(f, tc, tc.ConnectionState().NegotiatedProtocol)
+}
+
+// handshake is when a TLS connection was accepted and how long its
+// handshake took (%t, %Th).
+type handshake struct {
+	accept time.Time
+	took   time.Duration
+}
+
+// handshakeOf takes the timing serveTLS noted for c; a connection that
+// did not come through serveTLS gets "now" and 0.
+func (e *Engine) handshakeOf(c net.Conn) handshake {
+	if v, ok := e.hs.LoadAndDelete(c); ok {
+		return v.(handshake)
+	}
+	return handshake{accept: time.Now()}
 }
 
 // handshakeTimeout is timeout client, as HAProxy uses for the handshake.
@@ -213,9 +232,10 @@ func handshakeTimeout(f *Frontend) time.Duration {
 // the ALPN protocol agreed ("" when none): HTTP/1.x today.
 func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string) {
 	_ = proto // "", "http/1.1", "http/1.0": the bind advertises nothing else
+	hs := e.handshakeOf(c)
 	f.connOpen()
 	e.actconn.Add(1)
-	p := &parked{f: f, c: c, accept: time.Now(), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
+	p := &parked{f: f, c: c, accept: hs.accept, th: ms(hs.took), src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
 	if t, ok := c.(*tls.Conn); ok {
 		cs := t.ConnectionState()
 		p.tls = &cs

@@ -58,7 +58,10 @@ func startTLSEngine(t testing.TB, cfg *Config) (*Engine, string, *tls.Config) {
 // goroutine, no session) and its next requests are served.
 func TestTLSKeepAliveAcrossParking(t *testing.T) {
 	srv, sn := backend(t, "s1", nil)
-	e, addr, ccfg := startTLSEngine(t, simpleConfig(hostport(srv)))
+	cfg := simpleConfig(hostport(srv))
+	sink := &recSink{}
+	cfg.Sink = sink
+	e, addr, ccfg := startTLSEngine(t, cfg)
 	c, err := tls.Dial("tcp", addr, ccfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,6 +83,17 @@ func TestTLSKeepAliveAcrossParking(t *testing.T) {
 	}
 	if sn.hits.Load() != 3 {
 		t.Errorf("backend saw %d requests", sn.hits.Load())
+	}
+	// %Th: the handshake on the first request only; the accept date is
+	// before the handshake, so before the first request's date.
+	recs := sink.all()
+	if len(recs) != 3 || recs[0].Th < 0 || recs[1].Th != 0 || recs[2].Th != 0 || recs[0].Accept > recs[0].Request {
+		t.Errorf("records: Th %d/%d/%d", recs[0].Th, recs[1].Th, recs[2].Th)
+	}
+	n := 0
+	e.hs.Range(func(any, any) bool { n++; return true })
+	if n != 0 {
+		t.Errorf("%d handshake timings left behind", n)
 	}
 	if f := e.Frontend("fe"); f.TotalConns.Load() != 1 || f.SSLFailures.Load() != 0 {
 		t.Errorf("conns %d, ssl failures %d", f.TotalConns.Load(), f.SSLFailures.Load())
