@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/tlsx"
 	"github.com/varde-lb/varde/core/tlsx/tlstest"
@@ -272,5 +273,25 @@ func TestUnparkableConnKeepsAlive(t *testing.T) {
 	}
 	if e.Parked() != 0 {
 		t.Errorf("%d parked", e.Parked())
+	}
+}
+
+// The global defaults reach the bind and the bind line overrides them.
+func TestTLSOptionsMerge(t *testing.T) {
+	g := &config.Global{
+		SSLDefaultBindCiphers: "ECDHE+AESGCM", SSLDefaultBindOptions: []string{"ssl-min-ver", "TLSv1.3", "no-tls-tickets"},
+		CRTBase: "/crt", CABase: "/ca",
+	}
+	b := &config.Bind{Crts: []string{"a.pem", "/abs/b.pem"}, CA: "ca.pem", CRLFile: "c.crl", ALPN: "http/1.1,http/1.0"}
+	o := tlsOptions(g, b)
+	lo, hi, err := o.Versions.Range()
+	if o.Ciphers != "ECDHE+AESGCM" || !o.NoTickets || err != nil || lo != tls.VersionTLS13 || hi != tls.VersionTLS13 ||
+		o.Crts[0] != "/crt/a.pem" || o.Crts[1] != "/abs/b.pem" || o.CAFile != "/ca/ca.pem" || o.CRLFile != "/ca/c.crl" || len(o.ALPN) != 2 {
+		t.Errorf("defaults: %+v (versions %x-%x %v)", o, lo, hi, err)
+	}
+	b.Ciphers, b.TLSVersions = "ECDHE+CHACHA20", []string{"ssl-min-ver TLSv1.2"}
+	o = tlsOptions(g, b)
+	if lo, _, _ := o.Versions.Range(); o.Ciphers != "ECDHE+CHACHA20" || lo != tls.VersionTLS12 {
+		t.Errorf("bind overrides: %+v", o)
 	}
 }

@@ -480,3 +480,28 @@ func FuzzDN(f *testing.F) {
 		_ = DN(raw)
 	})
 }
+
+// A crt-list line's verify/ca-file apply to its names only.
+func TestCrtListLineVerify(t *testing.T) {
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "CA")
+	ca.Issue(t, tlstest.Opts{DNS: []string{"open.test"}}).Write(t, dir, "open.pem")
+	ca.Issue(t, tlstest.Opts{DNS: []string{"mtls.test"}}).Write(t, dir, "mtls.pem")
+	tlstest.WriteFile(t, dir, "ca.pem", ca.PEM)
+	list := tlstest.WriteFile(t, dir, "list.txt", []byte("open.pem\nmtls.pem [verify required ca-file ca.pem]\n"))
+	b, err := NewRegistry().Build(&Options{CrtLists: []string{list}, CrtBase: dir, CABase: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := handshake(t, b, &tls.Config{ServerName: "open.test", InsecureSkipVerify: true}); err != nil {
+		t.Errorf("open.test without a client certificate: %v", err)
+	}
+	if _, err := handshake(t, b, &tls.Config{ServerName: "mtls.test", InsecureSkipVerify: true}); err == nil {
+		t.Error("mtls.test (verify required on its line) served without a client certificate")
+	}
+	cl := ca.Issue(t, tlstest.Opts{Subject: pkix.Name{CommonName: "c"}, Client: true})
+	pair, _ := tls.X509KeyPair(cl.CertPEM, cl.KeyPEM)
+	if _, err := handshake(t, b, &tls.Config{ServerName: "mtls.test", InsecureSkipVerify: true, Certificates: []tls.Certificate{pair}}); err != nil {
+		t.Errorf("mtls.test with a client certificate: %v", err)
+	}
+}
