@@ -8,6 +8,7 @@ import (
 
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // The formats behind `option httplog` and `option tcplog`, exactly as HAProxy
@@ -75,6 +76,8 @@ const (
 	vPID
 	vH
 	vSample
+	vSSLV
+	vSSLC
 )
 
 var varNames = map[string]varID{
@@ -86,6 +89,7 @@ var varNames = map[string]varID{
 	"ac": vAC, "fc": vFC, "bc": vBC, "sc": vSC, "rc": vRC, "sq": vSQ, "bq": vBQ,
 	"hr": vHR, "hs": vHS, "hrl": vHRL, "hsl": vHSL, "r": vR,
 	"HM": vHM, "HU": vHU, "HP": vHP, "HV": vHV, "pid": vPID, "H": vH,
+	"sslv": vSSLV, "sslc": vSSLC,
 }
 
 type item struct {
@@ -440,6 +444,16 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 		return strconv.AppendInt(dst, floorDiv(r.Accept, 1e9), 10)
 	case vMS:
 		return append3(dst, int((r.Accept-floorDiv(r.Accept, 1e9)*1e9)/1e6))
+	case vSSLV:
+		if r.TLSVersion == 0 {
+			return append(dst, '-')
+		}
+		return append(dst, tlsx.VersionName(r.TLSVersion)...)
+	case vSSLC:
+		if r.TLSCipher == 0 {
+			return append(dst, '-')
+		}
+		return append(dst, tlsx.CipherName(r.TLSCipher)...)
 	case vFT:
 		dst = append(dst, r.Frontend...)
 		if r.TLS {

@@ -38,6 +38,7 @@ type options struct {
 	out      string
 	policy   bool   // -policy: varde with and without a Lua policy (policy.go)
 	canary   string // the policy script for -policy
+	tls      bool   // -tls: the TLS shapes instead (tls.go)
 }
 
 func main() {
@@ -50,6 +51,7 @@ func main() {
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
 	flag.BoolVar(&o.policy, "policy", false, "compare varde with and without `policy canary.lua` instead of varde with HAProxy")
 	flag.StringVar(&o.canary, "canary", "policies/canary.lua", "the policy script for -policy")
+	flag.BoolVar(&o.tls, "tls", false, "benchmark TLS termination instead: new TLS connections/s and keep-alive requests/s, ECDSA and RSA (tls.go)")
 	flag.Parse()
 	runner := run
 	if o.policy {
@@ -142,6 +144,9 @@ backend nginx
 	kinds := []proxyKind{
 		{"haproxy", func(cfg string) *exec.Cmd { return exec.Command(haproxyBin, "-db", "-f", cfg, "-f", limits) }},
 		{"varde", func(cfg string) *exec.Cmd { return exec.Command(varde, "run", "-f", cfg) }},
+	}
+	if o.tls {
+		return runTLS(o, kinds, dir, b1, b2)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	fmt.Printf("config: %s\nbackends: nginx on 127.0.0.1:%d and :%d; wrk -t2 -c%d -d%s; %d rounds each, alternating\n\n", cfgPath, b1, b2, o.conns, o.duration, o.rounds)

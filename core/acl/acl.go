@@ -125,8 +125,7 @@ var keywords = func() map[string]keyword {
 // unsupported are HAProxy fetches people use in ACLs that varde cannot
 // evaluate on a request view, with what to do instead.
 var unsupported = map[string]string{
-	"ssl_fc_sni": "the TLS server name is not exposed to ACLs yet; route on hdr(host) instead",
-	"nbsrv":      "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
+	"nbsrv": "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
 }
 
 // Criteria lists the names usable as an ACL criterion: HAProxy's ACL

@@ -18,6 +18,7 @@ import (
 	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/stats"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Runtime is what the admin API acts on. The health manager owns server
@@ -29,6 +30,9 @@ type Runtime struct {
 	// Policies are the configuration's compiled policies (show policies,
 	// policy var commands).
 	Policies []proxy.LoadedPolicy
+	// TLS is the engine's certificate registry (set/commit ssl cert);
+	// nil without TLS binds.
+	TLS *tlsx.Registry
 }
 
 // Config is one `stats socket` line.
@@ -51,6 +55,9 @@ type Server struct {
 	listeners []net.Listener
 	wg        sync.WaitGroup
 	closed    bool
+
+	sslMu  sync.Mutex
+	sslTxn *sslTxn // the one open set ssl cert transaction (sslcert.go)
 }
 
 // maxLine bounds one request line; HAProxy's CLI buffer is similar.
@@ -171,9 +178,15 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		if err != nil && line == "" {
 			return
 		}
+		line, payload, hasPayload := readPayload(r, line)
 		var out strings.Builder
 		quit := false
-		for _, cmd := range SplitLine(line) {
+		cmds := SplitLine(line)
+		for i, cmd := range cmds {
+			if hasPayload && i == len(cmds)-1 {
+				out.WriteString(s.ExecPayload(cmd, payload, s.cfg.Level))
+				continue
+			}
 			switch strings.TrimSpace(cmd) {
 			case "prompt":
 				interactive = !interactive
@@ -263,6 +276,9 @@ func (s *Server) find(snap stats.Snapshot, backend, server string) (*core.Server
 }
 
 func (s *Server) run(cmd Command, lvl Level) string {
+	if out, ok := s.runSSL(cmd); ok {
+		return out
+	}
 	snap := s.rt.Source.Snapshot()
 	var checks stats.Checks
 	if s.rt.Health != nil {

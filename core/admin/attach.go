@@ -207,7 +207,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies()}
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies(), TLS: o.Engine.TLSRegistry()}
 		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", ss.Pos, err)
@@ -471,6 +471,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 				if f := e.Frontend(p.Name); f != nil {
 					fc := countersOf(&f.Counters)
 					fc.LimitConns = int64(p.MaxConn)
+					fc.SSLFailures = f.SSLFailures.Load()
 					sp.Frontend = &fc
 				}
 			}

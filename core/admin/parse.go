@@ -48,14 +48,18 @@ const (
 	OpShowInfo
 	OpShowStat
 	OpShowServersState
-	OpSetAdmin     // disable/enable server, set server B/S state X
-	OpSetWeight    // set server B/S weight N[%], set weight B/S N[%]
-	OpSetMaxConn   // set maxconn server B/S N
-	OpShutdownSess // shutdown sessions server B/S
-	OpShowPolicies // show policies
-	OpShowPolicyVar
-	OpSetPolicyVar // set policy var FILE KEY VALUE
-	OpDelPolicyVar // del policy var FILE KEY
+	OpSetAdmin      // disable/enable server, set server B/S state X
+	OpSetWeight     // set server B/S weight N[%], set weight B/S N[%]
+	OpSetMaxConn    // set maxconn server B/S N
+	OpShutdownSess  // shutdown sessions server B/S
+	OpShowPolicies  // show policies
+	OpShowPolicyVar // show policy var FILE
+	OpSetPolicyVar  // set policy var FILE KEY VALUE
+	OpDelPolicyVar  // del policy var FILE KEY
+	OpSetSSLCert    // set ssl cert FILE <<payload
+	OpCommitSSLCert // commit ssl cert FILE
+	OpAbortSSLCert  // abort ssl cert FILE
+	OpShowSSLCert   // show ssl cert [FILE]
 )
 
 // Command is one parsed CLI command.
@@ -73,6 +77,8 @@ type Command struct {
 	Policy   string // policy file (policy var commands)
 	Key      string
 	Value    string
+	File     string // ssl cert commands
+	Payload  string // set ssl cert: the PEM after "<<"
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
@@ -81,6 +87,8 @@ func (c Command) Level() Level {
 	switch c.Op {
 	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar:
 		return LevelUser
+	case OpShowSSLCert:
+		return LevelOperator
 	}
 	return LevelAdmin
 }
@@ -123,6 +131,9 @@ func Parse(line string) (Command, error) {
 	w := strings.Fields(line)
 	if len(w) == 0 {
 		return Command{}, ErrUnknown
+	}
+	if c, ok, err := parseSSL(w); ok {
+		return c, err
 	}
 	switch {
 	case w[0] == "help":
@@ -298,4 +309,8 @@ const Help = `The following commands are valid at this level:
   show policy var <file>                  : the shared values of a policy
   set policy var <file> <key> <value>     : set a policy's shared value (numbers stay numbers)
   del policy var <file> <key>             : remove a policy's shared value
+  set ssl cert <certfile> <payload>       : replace a certificate file (transaction)
+  commit ssl cert <certfile>              : commit a certificate file
+  abort ssl cert <certfile>               : abort a transaction for a certificate file
+  show ssl cert [<certfile>]              : display the SSL certificates used in memory, or the details of a file
 `

@@ -283,8 +283,6 @@ func TestRefusedKeywords(t *testing.T) {
 		keyword   string
 		reason    string
 	}{
-		{"bind ssl crt", "frontend f\n bind :443 ssl crt /x.pem\n", 2, "bind ssl, bind crt", refuseTLS},
-		{"bind ssl alone", "frontend f\n bind :443 ssl\n", 2, "bind ssl", refuseTLS},
 		{"on-marked-down", "backend b\n server a 1.2.3.4:80 check on-marked-down shutdown-sessions\n", 2, "server on-marked-down", ""},
 		{"monitor-uri", "frontend f\n bind :80\n monitor-uri /health\n", 3, "monitor-uri", ""},
 		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},

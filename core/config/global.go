@@ -122,11 +122,11 @@ func (p *parser) globalLine(l Line) {
 			g.TuneSSLDefaultDHParam = n
 		}
 	case "ssl-default-bind-ciphers":
-		if t, ok := one(); ok {
+		if t, ok := one(); ok && p.checkCiphers(t, key) {
 			g.SSLDefaultBindCiphers = t.Text
 		}
 	case "ssl-default-bind-ciphersuites":
-		if t, ok := one(); ok {
+		if t, ok := one(); ok && p.checkCipherSuites(t, key) {
 			g.SSLDefaultBindCiphersuites = t.Text
 		}
 	case "ssl-default-server-ciphers":
@@ -134,14 +134,16 @@ func (p *parser) globalLine(l Line) {
 			g.SSLDefaultServerCiphers = t.Text
 		}
 	case "ssl-default-bind-options":
-		g.SSLDefaultBindOptions = append(g.SSLDefaultBindOptions, Texts(args)...)
-	case "ca-base", "crt-base":
+		if p.checkDefaultBindOptions(args, key) {
+			g.SSLDefaultBindOptions = append(g.SSLDefaultBindOptions, Texts(args)...)
+		}
+	case "ca-base":
 		if t, ok := one(); ok {
-			if key == "ca-base" {
-				g.CABase = t.Text
-			} else {
-				g.CRTBase = t.Text
-			}
+			g.CABase = t.Text
+		}
+	case "crt-base":
+		if t, ok := one(); ok {
+			g.CRTBase = t.Text
 		}
 	case "ssl-default-server-options":
 		p.serverDefaultTLSOptions(args)

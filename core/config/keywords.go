@@ -52,11 +52,6 @@ type KeywordInfo struct {
 	Refused string
 }
 
-// Reasons shared by families of refused keywords.
-const (
-	refuseTLS = "TLS is not built yet: varde would speak cleartext where this line asks for TLS"
-)
-
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
@@ -78,9 +73,9 @@ var Keywords = []KeywordInfo{
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
 	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
-	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: false},
-	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: false},
-	{Name: "ssl-default-bind-options", Sections: G, Default: "", Enforced: false},
+	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
+	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
+	{Name: "ssl-default-bind-options", Sections: G, Default: "ssl-min-ver TLSv1.2", Enforced: true},
 	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
@@ -114,24 +109,38 @@ var Keywords = []KeywordInfo{
 	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: true},
 	{Name: "bind", Sections: F, Default: "", Enforced: true},
 	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: true},
-	{Name: "bind alpn", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind alpn", Sections: F, Default: "", Enforced: true},
 	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
-	{Name: "bind ca-file", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
-	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: false, Refused: refuseTLS},
-	{Name: "bind crt", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind ca-file", Sections: F, Default: "", Enforced: true},
+	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: true},
+	{Name: "bind ciphersuites", Sections: F, Default: "ssl-default-bind-ciphersuites", Enforced: true},
+	{Name: "bind crl-file", Sections: F, Default: "", Enforced: true},
+	{Name: "bind crt", Sections: F, Default: "", Enforced: true},
+	{Name: "bind crt-list", Sections: F, Default: "", Enforced: true},
+	{Name: "bind curves", Sections: F, Default: "Go's curves", Enforced: true},
 	{Name: "bind defer-accept", Sections: F, Default: "off", Enforced: false},
+	{Name: "bind ecdhe", Sections: F, Default: "Go's curves", Enforced: true},
+	{Name: "bind force-tlsv12", Sections: F, Default: "", Enforced: true},
+	{Name: "bind force-tlsv13", Sections: F, Default: "", Enforced: true},
 	{Name: "bind interface", Sections: F, Default: "", Enforced: false, Refused: "binding to one interface is not built yet: varde would accept connections on every interface"},
 	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false, Refused: "a per-bind maxconn is not enforced yet: more connections would be accepted than configured (set maxconn in the frontend instead)"},
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
 	{Name: "bind name", Sections: F, Default: "", Enforced: false},
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
-	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
-	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
-	{Name: "bind ssl", Sections: F, Default: "off", Enforced: false, Refused: refuseTLS},
+	{Name: "bind no-tls-tickets", Sections: F, Default: "tickets on", Enforced: true},
+	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: true},
+	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: true},
+	{Name: "bind no-tlsv12", Sections: F, Default: "", Enforced: true},
+	{Name: "bind no-tlsv13", Sections: F, Default: "", Enforced: true},
+	{Name: "bind prefer-client-ciphers", Sections: F, Default: "off", Enforced: false}, // Go orders its suites itself
+	{Name: "bind ssl", Sections: F, Default: "off", Enforced: true},
+	{Name: "bind ssl-max-ver", Sections: F, Default: "TLSv1.3", Enforced: true},
+	{Name: "bind ssl-min-ver", Sections: F, Default: "TLSv1.2", Enforced: true},
+	{Name: "bind strict-sni", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false, Refused: "transparent binding is not built yet: varde would bind only local addresses"},
 	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},
 	{Name: "bind v6only", Sections: F, Default: "", Enforced: false, Refused: "v6only is not built yet: varde would accept IPv4 connections too"},
-	{Name: "bind verify", Sections: F, Default: "none", Enforced: false, Refused: refuseTLS},
+	{Name: "bind verify", Sections: F, Default: "none", Enforced: true},
 	{Name: "capture cookie", Sections: F, Default: "", Enforced: true},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},

@@ -401,6 +401,17 @@ type Bind struct {
 	Backlog     int      `json:"backlog,omitempty"`
 	Mode        uint32   `json:"mode,omitempty"`
 	Options     []string `json:"options,omitempty"` // other flags, as written (no-sslv3, ...)
+
+	// TLS options beyond the common ones (core/tlsx builds them).
+	CrtLists     []string `json:"crt_lists,omitempty"`
+	CRLFile      string   `json:"crl_file,omitempty"`
+	CipherSuites string   `json:"ciphersuites,omitempty"`
+	Curves       string   `json:"curves,omitempty"` // curves, or ecdhe's one curve
+	StrictSNI    bool     `json:"strict_sni,omitempty"`
+	NoTLSTickets bool     `json:"no_tls_tickets,omitempty"`
+	// TLSVersions are the version options as written, in order
+	// ("no-tlsv10", "ssl-min-ver TLSv1.2").
+	TLSVersions []string `json:"tls_versions,omitempty"`
 }
 
 // ACL is `acl NAME CRITERION [flags] [operator] VALUES...`.

@@ -279,10 +279,11 @@ var bindOptionArgs = map[string]bool{
 	"no-tlsv11": false, "user": true, "group": true, "ssl-min-ver": true, "ssl-max-ver": true,
 	"prefer-client-ciphers": false, "strict-sni": false, "npn": true, "tfo": false, "process": true,
 	"ciphersuites": true, "curves": true, "ecdhe": true, "crt-list": true, "no-tls-tickets": false,
+	"crl-file": true, "no-tlsv12": false, "no-tlsv13": false, "force-tlsv12": false, "force-tlsv13": false,
 }
 
 var unsupportedBindOptions = map[string]string{
-	"crt-list": "list each certificate with crt", "npn": "use alpn", "process": "varde is one process",
+	"npn": "use alpn", "process": "varde is one process",
 	"tfo": "not available in varde", "namespace": "not available in varde", "quic-cc-algo": "QUIC is not supported",
 	"proto": "not available in varde", "ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
 	"id": "not available in varde", "nice": "not available in varde", "severity-output": "not available in varde",
@@ -349,21 +350,10 @@ func (p *parser) parseBind(l Line) {
 			v = args[i]
 		}
 		switch t.Text {
-		case "ssl":
-			b.SSL = true
-		case "crt":
-			b.Crts = append(b.Crts, v.Text)
-		case "ca-file":
-			b.CA = v.Text
-		case "verify":
-			if !contains([]string{"none", "optional", "required"}, v.Text) {
-				p.d.Errorf(v.Pos, kw, "none, optional or required", "invalid verify %q", v.Text)
-			}
-			b.Verify = v.Text
-		case "alpn":
-			b.ALPN = v.Text
-		case "ciphers":
-			b.Ciphers = v.Text
+		case "ssl", "crt", "ca-file", "verify", "alpn", "ciphers", "crt-list", "crl-file", "ciphersuites", "strict-sni",
+			"no-tls-tickets", "no-tlsv10", "no-tlsv11", "no-tlsv12", "no-tlsv13", "force-tlsv12", "force-tlsv13",
+			"ssl-min-ver", "ssl-max-ver", "curves", "ecdhe":
+			p.bindTLSOption(b, t, v, kw)
 		case "name":
 			b.Name = v.Text
 		case "interface":
@@ -400,10 +390,10 @@ func (p *parser) parseBind(l Line) {
 			b.Options = append(b.Options, opt)
 		}
 	}
-	if len(b.Crts) > 0 && !b.SSL && !bad {
+	if (len(b.Crts) > 0 || len(b.CrtLists) > 0) && !b.SSL && !bad {
 		p.d.Errorf(l.Pos, key, "add ssl: bind :443 ssl crt FILE", "crt without ssl")
 	}
-	if b.SSL && len(b.Crts) == 0 && !bad {
+	if b.SSL && len(b.Crts) == 0 && len(b.CrtLists) == 0 && !bad {
 		p.d.Errorf(l.Pos, key, "add crt /path/to/cert.pem", "ssl without crt")
 	}
 	p.cur.Binds = append(p.cur.Binds, b)

@@ -75,6 +75,9 @@ const (
 type Record struct {
 	Mode Mode
 	TLS  bool // client connection is TLS: the frontend name gets HAProxy's "~" suffix
+	// TLSVersion and TLSCipher are the client connection's TLS version
+	// and cipher suite (crypto/tls IDs; %sslv, %sslc), 0 in cleartext.
+	TLSVersion, TLSCipher uint16
 
 	// Accept is when the connection was accepted (%t), Request when the first
 	// byte of the request arrived (%tr); both Unix nanoseconds. Request 0 means

@@ -23,6 +23,14 @@ import (
 // closed without an answer (nothing HTTP was read, so HAProxy sends no
 // 400 either) and counted in the frontend's ProxyErrors.
 
+// admission is what a connection's server needs to know of admit: pp, it
+// starts with a PROXY header; done, admit already ran (before a TLS
+// handshake) and src/dst are the addresses it settled.
+type admission struct {
+	pp, done bool
+	src, dst netip.AddrPort
+}
+
 // admit runs what happens once per client connection before anything is
 // read from it, in HAProxy's order: tcp-request connection rules (on the
 // socket's own addresses), then the PROXY header of an accept-proxy bind,

@@ -59,6 +59,8 @@ type Config struct {
 	// Scripts runs lua.NAME actions, services, fetches and converters
 	// (nil without lua-load; see script.go).
 	Scripts ScriptHost
+	// TLS holds the certificates of every TLS bind (nil without any).
+	TLS *tlsx.Registry
 }
 
 // Timeouts are HAProxy's `timeout` values; zero means unset. Client-side ones
@@ -131,6 +133,9 @@ type HTTPRule struct {
 type FrontendConfig struct {
 	Name  string
 	Binds []string // host:port
+	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
+	// their settings.
+	TLS map[string]*tlsx.Bind
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
 	Listeners []net.Listener

@@ -15,6 +15,7 @@ import (
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/route"
+	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Counters are a proxy's live totals, read by stats and metrics.
@@ -72,8 +73,12 @@ type Frontend struct {
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
-	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
-	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
+	chooser   core.BackendChooser         // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
+	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
+	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
+	// missing client certificates).
+	SSLFailures atomic.Uint64
 }
 
 // Addrs returns the listening addresses.
@@ -116,7 +121,8 @@ type Engine struct {
 	stopCh   chan struct{}
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
-	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
+	loops    []*loop  // event loops serving HTTP clients (loop_linux.go)
+	hs       sync.Map // *tls.Conn -> handshake timing, from serveTLS to serveNegotiated
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -243,12 +249,15 @@ func (e *Engine) Start() error {
 			opened = append(opened, l)
 			f.listeners = append(f.listeners, l)
 			f.pp = append(f.pp, i < len(f.cfg.AcceptProxy) && f.cfg.AcceptProxy[i])
+			f.listenTLS(l, addr)
 		}
-		f.listeners = append(f.listeners, f.cfg.Listeners...)
-		for range f.cfg.Listeners {
+		for _, l := range f.cfg.Listeners {
+			f.listeners = append(f.listeners, l)
 			f.pp = append(f.pp, f.cfg.ListenersAcceptProxy)
+			f.listenTLS(l, l.Addr().String())
 		}
 	}
+	e.startTLS()
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
 	}
@@ -266,6 +275,7 @@ func (e *Engine) Start() error {
 // acceptLoop accepts on l; pp: its connections start with a PROXY header.
 func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 	defer e.lwg.Done()
+	tb := f.tls[l]
 	for {
 		// Limits are taken before Accept so excess clients wait in the
 		// kernel's backlog, as HAProxy pauses a full listener.
@@ -291,8 +301,10 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 			continue
 		}
 		e.wg.Add(1)
-		if f.cfg.Mode == ModeTCP {
-			go e.serveTCP(f, c, pp)
+		if tb != nil {
+			go e.serveTLS(f, c, tb, pp)
+		} else if f.cfg.Mode == ModeTCP {
+			go e.serveTCP(f, c, admission{pp: pp})
 		} else if !e.handoff(f, c, pp) {
 			go e.serveHTTP(f, c, pp)
 		}
@@ -376,6 +388,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	// Every session has ended: the loops close their idle upstreams and exit.
 	e.stopLoops()
+	e.stopTLS()
 	return err
 }
 

@@ -60,6 +60,9 @@ func FromConfig(c *config.Config) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		if errs := addTLS(out, c, p, fc); len(errs) > 0 {
+			return nil, errs[0]
+		}
 		out.Frontends = append(out.Frontends, fc)
 	}
 	return out, nil

@@ -101,6 +101,10 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		cps, pok := ps.of(p, knownOfMode(known, fc.Mode), d)
 		ok = ok && pok
 		applyFrontend(fc, cps)
+		for _, err := range addTLS(out, c, p, fc) {
+			d.Add(diag.Locate(err, p.Pos, "bind", ""))
+			ok = false
+		}
 		out.Frontends = append(out.Frontends, fc)
 	}
 	out.Policies = ps.all

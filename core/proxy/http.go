@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"net"
 	"net/netip"
@@ -60,6 +61,9 @@ type session struct {
 	hop       []httpx.Field
 	hidden    []bool
 	wsUpgrade bool
+
+	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
+	th  int32                // TLS handshake time in ms (%Th of the first request)
 }
 
 func (e *Engine) newSession() *session {
@@ -99,7 +103,9 @@ type parked struct {
 	admitted bool // admit ran: connection rules, PROXY header
 	nreq     int
 	fd       int
-	deadline time.Time // end of timeout http-keep-alive
+	deadline time.Time            // end of timeout http-keep-alive
+	tls      *tls.ConnectionState // TLS clients (tls_front.go)
+	th       int32                // TLS handshake time, ms
 }
 
 // closeHTTP ends a client connection for good.
@@ -118,7 +124,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s := e.pool.Get().(*session)
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.lane = laneOf(c)
-	s.accept, s.src, s.dst = p.accept, p.src, p.dst
+	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -146,7 +152,7 @@ func (e *Engine) runHTTP(p *parked) {
 		}
 		p.nreq = s.nreq
 		p.deadline = s.kaDeadline
-		s.conn, s.f = nil, nil
+		s.conn, s.f, s.tls = nil, nil, nil
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
 			e.closeHTTP(f, c)
@@ -280,7 +286,7 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 		return dl, false, false
 	}
 	dl = from.Add(d)
-	parkable = s.n == 0 && !first && (s.e.parker.enabled() || isLoopConn(s.conn))
+	parkable = s.n == 0 && !first && (s.e.parker.canPark(s.conn) || isLoopConn(s.conn))
 	if parkable && d > parkAfter {
 		// Wait a little with the session at hand (busy clients send
 		// their next request within microseconds), then park.
@@ -330,6 +336,13 @@ func (s *session) begin() {
 	s.rec.Accept = s.accept.UnixNano()
 	s.rec.Client, s.rec.FrontendAddr = s.src, s.dst
 	s.rec.Frontend = s.f.Name
+	if s.tls != nil {
+		s.rec.TLS, s.rec.TLSVersion, s.rec.TLSCipher = true, s.tls.Version, s.tls.CipherSuite
+		s.rec.Th = 0 // the handshake counts once, on the first request
+		if s.nreq == 0 {
+			s.rec.Th = s.th
+		}
+	}
 	s.reqE.reset()
 	s.rspE.reset()
 	s.scr.reset()

@@ -60,7 +60,7 @@ func (p *parker) park(pc *parked) bool {
 	if !p.enabled() {
 		return false
 	}
-	tc, ok := pc.c.(*net.TCPConn)
+	tc, ok := parkableTCP(pc.c)
 	if !ok {
 		return false
 	}
@@ -89,6 +89,35 @@ func (p *parker) park(pc *parked) bool {
 		return false
 	}
 	return true
+}
+
+// parkableTCP finds the socket under a client connection: the
+// connection itself, or what wrappers expose through NetConn (a TLS client
+// parks after a read that returned nothing: any record it holds is
+// incomplete, so only its next bytes on the socket make progress, and
+// those wake it).
+func parkableTCP(c net.Conn) (*net.TCPConn, bool) {
+	for i := 0; i < 4; i++ {
+		if tc, ok := c.(*net.TCPConn); ok {
+			return tc, true
+		}
+		u, ok := c.(interface{ NetConn() net.Conn })
+		if !ok {
+			return nil, false
+		}
+		c = u.NetConn()
+	}
+	return nil, false
+}
+
+// canPark reports whether an idle client can be parked rather than kept
+// waiting with its session.
+func (p *parker) canPark(c net.Conn) bool {
+	if !p.enabled() {
+		return false
+	}
+	_, ok := parkableTCP(c)
+	return ok
 }
 
 // take removes fd from the set; the caller then owns the connection.

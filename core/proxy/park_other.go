@@ -11,6 +11,7 @@ type parker struct{ conns map[int]*parked }
 
 func newParker(*Engine) *parker     { return &parker{} }
 func (p *parker) enabled() bool     { return false }
+func (p *parker) canPark(any) bool  { return false }
 func (p *parker) start()            {}
 func (p *parker) park(*parked) bool { return false }
 func (p *parker) closeAll()         {}

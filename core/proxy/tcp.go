@@ -15,7 +15,7 @@ import (
 // balancers, maxconn, queue, retries and redispatch as HTTP), connect, then
 // relay both ways under timeout client/server, with client-fin/server-fin
 // once one side has closed.
-func (e *Engine) serveTCP(f *Frontend, c net.Conn, pp bool) {
+func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 	defer e.wg.Done()
 	defer e.release(f)
 	start := time.Now()
@@ -41,7 +41,9 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, pp bool) {
 		s.conn, s.f = nil, nil
 		e.pool.Put(s)
 	}()
-	if !f.admit(c, s.in, pp, &s.src, &s.dst) {
+	if a.done {
+		s.src, s.dst = a.src, a.dst
+	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst) {
 		return
 	}
 	rec := &s.rec
@@ -49,6 +51,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, pp bool) {
 	rec.Mode = logrec.ModeTCP
 	rec.Accept = start.UnixNano()
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
+	tlsRecord(rec, c)
 	s.serveTCP(start)
 }
 

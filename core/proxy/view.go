@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"crypto/tls"
 	"net/netip"
 
 	"github.com/varde-lb/varde/core"
@@ -65,7 +66,10 @@ func (v *reqView) HeaderAt(i int) (name, value []byte) {
 }
 func (v *reqView) Src() netip.AddrPort { return v.s.src }
 func (v *reqView) Dst() netip.AddrPort { return v.s.dst }
-func (v *reqView) TLS() bool           { return false }
+func (v *reqView) TLS() bool           { return v.s.tls != nil }
+
+// TLSState is the client connection's TLS state (ssl_fc_* fetches).
+func (v *reqView) TLSState() *tls.ConnectionState { return v.s.tls }
 
 // tcpView is the core.Request of a `mode tcp` connection: addresses, and
 // the client's first bytes while tcp-request content rules inspect them

@@ -1,6 +1,7 @@
 package sample
 
 import (
+	"crypto/tls"
 	"net/netip"
 
 	"github.com/varde-lb/varde/core"
@@ -61,6 +62,9 @@ type Ctx struct {
 	Req      core.Request // nil in mode tcp
 	Src, Dst netip.AddrPort
 	TLS      bool
+	// TLSState is the client connection's TLS state (ssl_fc_*, ssl_c_*);
+	// nil in cleartext and at log time.
+	TLSState *tls.ConnectionState
 
 	Frontend, Backend, Server string
 	ServerID                  int // 0 when no server was chosen
@@ -84,9 +88,12 @@ type Ctx struct {
 // keeps this cheap on the request path.
 func RequestCtx(c *Ctx, req core.Request) {
 	c.Req = req
-	c.Src, c.Dst, c.TLS = netip.AddrPort{}, netip.AddrPort{}, false
+	c.Src, c.Dst, c.TLS, c.TLSState = netip.AddrPort{}, netip.AddrPort{}, false, nil
 	if req != nil {
 		c.Src, c.Dst, c.TLS = req.Src(), req.Dst(), req.TLS()
+		if ts, ok := req.(TLSStater); ok {
+			c.TLSState = ts.TLSState()
+		}
 	}
 	c.Frontend, c.Backend, c.Server = "", "", ""
 	c.ServerID, c.Status, c.Response = 0, 0, false

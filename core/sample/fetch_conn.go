@@ -50,7 +50,7 @@ func init() {
 		RegisterFetch(&Fetch{Name: name, Where: AtAny, Doc: doc, Out: TypeBool,
 			Eval: func(c *Ctx, _ *Args, out *Value) bool { out.SetBool(get(c)); return true }})
 	}
-	boolean("ssl_fc", "true when the client connection is TLS; always false until varde terminates TLS", func(c *Ctx) bool { return c.TLS })
+	boolean("ssl_fc", "true when the client connection is TLS (a `bind ... ssl` line)", func(c *Ctx) bool { return c.TLS })
 	boolean("always_true", "true", func(*Ctx) bool { return true })
 	boolean("always_false", "false", func(*Ctx) bool { return false })
 	capture := func(name, doc string, where Stage, get func(c *Ctx) Captures) {

@@ -265,14 +265,10 @@ func isNameByte(c byte) bool {
 // unsupportedFetches are HAProxy fetches real configurations use that varde
 // cannot evaluate yet, with what to do instead.
 var unsupportedFetches = map[string]string{
-	"ssl_fc_sni":      "TLS termination is not built yet; route on req.hdr(host)",
-	"req.ssl_sni":     "varde does not inspect the TLS ClientHello in mode tcp",
-	"nbsrv":           "backend state is not visible to expressions yet",
-	"req.body":        "varde does not buffer request bodies for rules",
-	"env":             "expand ${VAR} in the configuration instead",
-	"date":            "not supported yet",
-	"rand":            "not supported yet",
-	"unique-id":       "unique-id-format is not supported yet",
-	"ssl_c_used":      "TLS termination is not built yet",
-	"ssl_fc_protocol": "TLS termination is not built yet",
+	"nbsrv":     "backend state is not visible to expressions yet",
+	"req.body":  "varde does not buffer request bodies for rules",
+	"env":       "expand ${VAR} in the configuration instead",
+	"date":      "not supported yet",
+	"rand":      "not supported yet",
+	"unique-id": "unique-id-format is not supported yet",
 }

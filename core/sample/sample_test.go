@@ -270,7 +270,8 @@ func TestParseErrors(t *testing.T) {
 		{"str(x),concat(a,txn.v)", Options{}, `concat: variables ("txn.v") are not supported yet; use START and END strings`},
 		{"bin(00),add(1)", Options{}, `converter "add" cannot take a binary sample`},
 		{"path extra", Options{}, `unexpected " extra" after "path" (hint: converters follow the fetch after a comma, e.g. req.hdr(host),lower)`},
-		{"ssl_fc_sni", Options{}, `fetch "ssl_fc_sni" is not supported by varde yet (hint: TLS termination is not built yet; route on req.hdr(host))`},
+		{"nbsrv", Options{}, `fetch "nbsrv" is not supported by varde yet (hint: backend state is not visible to expressions yet)`},
+		{"ssl_fc_sni", Options{Where: AtLog, Place: "in log-format"}, `fetch "ssl_fc_sni" is not available in log-format (hint: it exists at request, response time)`},
 		{"", Options{}, `missing name at the end of "" (hint: e.g. req.hdr(host),lower)`},
 	} {
 		_, err := Parse(tc.expr, tc.o)

@@ -27,6 +27,7 @@ type Counters struct {
 	Status                         [6]uint64 // [0] other, [1] 1xx ... [5] 5xx
 	Queued, MaxQueued              int64
 	LastSess                       time.Time
+	SSLFailures                    uint64 // failed TLS handshakes (frontends)
 }
 
 // Proxy is one frontend, backend or listen section. A `listen` has both

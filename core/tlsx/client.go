@@ -73,7 +73,7 @@ func NewClient(spec ClientSpec) (*Client, error) {
 		return nil, &SettingError{"ssl-min-ver", err}
 	}
 	if spec.Ciphers != "" {
-		if cfg.CipherSuites, err = MapCiphers(spec.Ciphers); err != nil {
+		if cfg.CipherSuites, err = ParseCiphers(spec.Ciphers); err != nil {
 			return nil, &SettingError{"ciphers", err}
 		}
 	}
@@ -254,33 +254,6 @@ func newVerifier(spec ClientSpec) (*verifier, error) {
 		}
 	}
 	return v, nil
-}
-
-func loadCRLs(file string) ([]*x509.RevocationList, error) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		return nil, err
-	}
-	var out []*x509.RevocationList
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			break
-		}
-		if b.Type != "X509 CRL" {
-			continue
-		}
-		crl, err := x509.ParseRevocationList(b.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", file, err)
-		}
-		out = append(out, crl)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%s: no PEM X509 CRL in it", file)
-	}
-	return out, nil
 }
 
 func (v *verifier) verify(cs tls.ConnectionState) error {

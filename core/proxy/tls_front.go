@@ -1,0 +1,276 @@
+package proxy
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/proxyproto"
+	"github.com/varde-lb/varde/core/tlsx"
+)
+
+// Frontend TLS termination: a bind with `ssl` hands each accepted
+// connection to serveTLS (one call site in acceptLoop, after anything that
+// reads the raw socket first, such as a PROXY header), which runs the
+// handshake under timeout client on the connection's goroutine, then
+// serves the negotiated protocol. Handshake failures are counted
+// (Frontend.SSLFailures) and logged at debug level only: a scan must not
+// flood the log.
+
+// bindTLS builds the TLS side of every `ssl` bind line of p into fc,
+// loading certificates through reg. Errors are located at the bind line.
+func bindTLS(c *config.Config, p *config.Proxy, fc *FrontendConfig, reg *tlsx.Registry) []error {
+	var errs []error
+	for _, b := range p.Binds {
+		if !b.SSL {
+			continue
+		}
+		tb, err := reg.Build(tlsOptions(&c.Global, b))
+		if err == nil {
+			err = checkALPN(fc.Mode, tb)
+		}
+		if err != nil {
+			errs = append(errs, diag.At(b.Pos, "bind", tlsHint(err), err))
+			continue
+		}
+		if fc.TLS == nil {
+			fc.TLS = map[string]*tlsx.Bind{}
+		}
+		for _, addr := range bindAddrs(b) {
+			fc.TLS[addr] = tb
+		}
+	}
+	return errs
+}
+
+func tlsHint(err error) string {
+	var ce *tlsx.CipherError
+	switch {
+	case errors.As(err, &ce):
+		return "use ciphers Go implements (docs/tls.md)"
+	case strings.Contains(err.Error(), "HTTP/2"):
+		return "remove h2 from alpn until HTTP/2 is built (alpn http/1.1)"
+	}
+	return "check the file paths, that varde can read them, and that each certificate file holds its key (docs/tls.md)"
+}
+
+// httpProtoServed reports whether an HTTP frontend can serve an ALPN
+// protocol; HTTP/2 adds "h2" here when it is built.
+func httpProtoServed(p string) bool { return p == "http/1.1" || p == "http/1.0" }
+
+// checkALPN refuses to advertise, on an HTTP frontend, a protocol varde
+// does not serve: the client would speak it and get garbage.
+func checkALPN(m Mode, tb *tlsx.Bind) error {
+	if m != ModeHTTP {
+		return nil
+	}
+	for _, p := range tb.AllALPN() {
+		if p == "h2" && !httpProtoServed(p) {
+			return fmt.Errorf("alpn h2: HTTP/2 is not built yet: varde would advertise a protocol it does not speak")
+		}
+		if !httpProtoServed(p) {
+			return fmt.Errorf("alpn %s: an HTTP frontend serves only http/1.1", p)
+		}
+	}
+	return nil
+}
+
+// tlsOptions merges a bind line with the global defaults.
+func tlsOptions(g *config.Global, b *config.Bind) *tlsx.Options {
+	o := &tlsx.Options{
+		Ciphers: g.SSLDefaultBindCiphers, CipherSuites: g.SSLDefaultBindCiphersuites,
+		Verify: b.Verify, StrictSNI: b.StrictSNI || slices.Contains(g.SSLDefaultBindOptions, "strict-sni"),
+		NoTickets: b.NoTLSTickets || slices.Contains(g.SSLDefaultBindOptions, "no-tls-tickets"),
+		CrtBase:   g.CRTBase, CABase: g.CABase,
+		CAFile: base(g.CABase, b.CA), CRLFile: base(g.CABase, b.CRLFile),
+	}
+	o.Versions = config.TLSVersionsOf(b.TLSVersions).Merge(config.TLSVersionsOf(g.SSLDefaultBindOptions))
+	if b.Ciphers != "" {
+		o.Ciphers = b.Ciphers
+	}
+	if b.CipherSuites != "" {
+		o.CipherSuites = b.CipherSuites
+	}
+	o.Curves = b.Curves
+	if b.ALPN != "" {
+		o.ALPN = strings.Split(b.ALPN, ",")
+	}
+	for _, c := range b.Crts {
+		o.Crts = append(o.Crts, base(g.CRTBase, c))
+	}
+	for _, c := range b.CrtLists {
+		o.CrtLists = append(o.CrtLists, base(g.CRTBase, c))
+	}
+	return o
+}
+
+func base(dir, p string) string {
+	if dir == "" || p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	return filepath.Join(dir, p)
+}
+
+// bindAddrs are the engine's listen addresses of one bind line (the same
+// strings FrontendFromConfig puts in FrontendConfig.Binds).
+func bindAddrs(b *config.Bind) []string {
+	var out []string
+	for _, a := range b.Addrs {
+		host := ""
+		switch {
+		case a.Wildcard:
+		case a.Addr.IsValid():
+			host = a.Addr.Addr().String()
+		default:
+			host = a.Host
+		}
+		for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
+			out = append(out, net.JoinHostPort(host, fmt.Sprint(port)))
+		}
+	}
+	return out
+}
+
+// TLSRegistry is the engine's certificate registry (the admin socket's
+// set/commit ssl cert), nil without TLS binds.
+func (e *Engine) TLSRegistry() *tlsx.Registry { return e.cfg.TLS }
+
+func (e *Engine) startTLS() {
+	if e.cfg.TLS != nil {
+		e.cfg.TLS.StartTickets()
+	}
+}
+
+func (e *Engine) stopTLS() {
+	if e.cfg.TLS != nil {
+		e.cfg.TLS.StopTickets()
+	}
+}
+
+// listenTLS records which listener terminates TLS.
+func (f *Frontend) listenTLS(l net.Listener, addr string) {
+	tb := f.cfg.TLS[addr]
+	if tb == nil {
+		return
+	}
+	if f.tls == nil {
+		f.tls = map[net.Listener]*tlsx.Bind{}
+	}
+	f.tls[l] = tb
+}
+
+// serveTLS admits the connection (tcp-request connection rules, then the
+// PROXY header of an accept-proxy bind: both come before the handshake),
+// runs the handshake, then serves the connection by mode.
+func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	a := admission{pp: pp, done: true, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
+	if (pp || len(f.cfg.TCPConnection) > 0) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst) {
+		c.Close()
+		e.release(f)
+		e.wg.Done()
+		return
+	}
+	tc := tls.Server(c, tb.Config())
+	e.mu.Lock()
+	e.tconns[c] = struct{}{} // a stop past its grace closes it
+	e.mu.Unlock()
+	start := time.Now()
+	c.SetDeadline(start.Add(handshakeTimeout(f)))
+	err := tc.Handshake()
+	e.mu.Lock()
+	delete(e.tconns, c)
+	e.mu.Unlock()
+	if err != nil {
+		if !errors.Is(err, io.EOF) {
+			// A connection closed before its ClientHello (a TCP
+			// health check, a port probe) is not a failed handshake.
+			f.SSLFailures.Add(1)
+		}
+		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
+		c.Close()
+		e.release(f)
+		e.wg.Done()
+		return
+	}
+	c.SetDeadline(time.Time{})
+	if f.cfg.Mode == ModeTCP {
+		e.serveTCP(f, tc, a)
+		return
+	}
+	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
+	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
+	e.serveNegotiated(f, tc, tc.ConnectionState().NegotiatedProtocol, a)
+}
+
+// handshake is when a TLS connection was accepted and how long its
+// handshake took (%t, %Th).
+type handshake struct {
+	accept time.Time
+	took   time.Duration
+}
+
+// handshakeOf takes the timing serveTLS noted for c; a connection that
+// did not come through serveTLS gets "now" and 0.
+func (e *Engine) handshakeOf(c net.Conn) handshake {
+	if v, ok := e.hs.LoadAndDelete(c); ok {
+		return v.(handshake)
+	}
+	return handshake{accept: time.Now()}
+}
+
+// handshakeTimeout is timeout client, as HAProxy uses for the handshake.
+func handshakeTimeout(f *Frontend) time.Duration {
+	if f.cfg.Timeouts.Client > 0 {
+		return f.cfg.Timeouts.Client
+	}
+	return 50 * time.Second
+}
+
+// serveNegotiated serves a TLS connection once its handshake is done, by
+// the ALPN protocol agreed ("" when none): HTTP/1.x today. a holds the
+// addresses admit settled before the handshake.
+func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string, a admission) {
+	_ = proto // "", "http/1.1", "http/1.0": the bind advertises nothing else
+	hs := e.handshakeOf(c)
+	f.connOpen()
+	e.actconn.Add(1)
+	p := &parked{f: f, c: c, accept: hs.accept, th: ms(hs.took), src: a.src, dst: a.dst, admitted: true}
+	if t, ok := c.(*tls.Conn); ok {
+		cs := t.ConnectionState()
+		p.tls = &cs
+	}
+	e.runHTTP(p)
+}
+
+// tlsRecord notes a TLS client connection's version and cipher in a
+// mode tcp log record (%sslv, %sslc, the "~" of %ft).
+func tlsRecord(rec *logrec.Record, c net.Conn) {
+	if t, ok := c.(*tls.Conn); ok {
+		cs := t.ConnectionState()
+		rec.TLS, rec.TLSVersion, rec.TLSCipher = true, cs.Version, cs.CipherSuite
+	}
+}
+
+// addTLS builds the frontend's TLS binds, creating the engine's registry
+// with the first one.
+func addTLS(out *Config, c *config.Config, p *config.Proxy, fc *FrontendConfig) []error {
+	if !slices.ContainsFunc(p.Binds, func(b *config.Bind) bool { return b.SSL }) {
+		return nil
+	}
+	if out.TLS == nil {
+		out.TLS = tlsx.NewRegistry()
+	}
+	return bindTLS(c, p, fc, out.TLS)
+}
