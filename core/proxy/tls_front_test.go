@@ -295,3 +295,41 @@ func TestTLSOptionsMerge(t *testing.T) {
 		t.Errorf("bind overrides: %+v", o)
 	}
 }
+
+// An accept-proxy bind with ssl: the PROXY header comes before the TLS
+// handshake (HAProxy's order), and its client is what X-Forwarded-For and
+// the log see over TLS, in mode http and in mode tcp; a connection that
+// starts with a ClientHello instead of the header is closed and counted.
+func TestTLSAfterAcceptProxy(t *testing.T) {
+	b1, sn := backend(t, "b1", nil)
+	sink := &recSink{}
+	cfg := ppConfig(t, hostport(b1), sink)
+	e, addr, ccfg := startTLSEngine(t, cfg)
+	raw, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	io.WriteString(raw, v1("203.0.113.7:4242", "198.51.100.1:443"))
+	c := tls.Client(raw, ccfg)
+	br := bufio.NewReader(c)
+	if b := body(t, rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: www.test\r\n\r\n", "GET")); b != "hello from b1" {
+		t.Fatalf("body %q", b)
+	}
+	if got := sn.last().Header.Get("X-Forwarded-For"); got != "203.0.113.7" {
+		t.Errorf("X-Forwarded-For %q, want the PROXY header's client", got)
+	}
+	c.Close()
+	if r := waitRecords(t, sink, 1)[0]; r.Client.String() != "203.0.113.7:4242" || !r.TLS {
+		t.Errorf("log: client %v tls %v, want 203.0.113.7:4242 over TLS", r.Client, r.TLS)
+	}
+
+	before := e.Frontends()[0].ProxyErrors.Load()
+	if nc, err := tls.Dial("tcp", addr, ccfg); err == nil {
+		nc.Close()
+		t.Fatal("a TLS client without the PROXY header completed a handshake")
+	}
+	if e.Frontends()[0].ProxyErrors.Load() != before+1 {
+		t.Errorf("ProxyErrors %d, want %d", e.Frontends()[0].ProxyErrors.Load(), before+1)
+	}
+}
