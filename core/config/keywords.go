@@ -124,6 +124,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
 	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
 	{Name: "bind no-tlsv11", Sections: F, Default: "", Enforced: false, Refused: refuseTLS},
+	{Name: "bind proto", Sections: F, Default: "", Enforced: true},
 	{Name: "bind ssl", Sections: F, Default: "off", Enforced: false, Refused: refuseTLS},
 	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false, Refused: "transparent binding is not built yet: varde would bind only local addresses"},
 	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},

@@ -265,12 +265,13 @@ var bindOptionArgs = map[string]bool{
 	"no-tlsv11": false, "user": true, "group": true, "ssl-min-ver": true, "ssl-max-ver": true,
 	"prefer-client-ciphers": false, "strict-sni": false, "npn": true, "tfo": false, "process": true,
 	"ciphersuites": true, "curves": true, "ecdhe": true, "crt-list": true, "no-tls-tickets": false,
+	"proto": true,
 }
 
 var unsupportedBindOptions = map[string]string{
 	"crt-list": "list each certificate with crt", "npn": "use alpn", "process": "varde is one process",
 	"tfo": "not available in varde", "namespace": "not available in varde", "quic-cc-algo": "QUIC is not supported",
-	"proto": "not available in varde", "ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
+	"ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
 	"id": "not available in varde", "nice": "not available in varde", "severity-output": "not available in varde",
 }
 
@@ -378,6 +379,13 @@ func (p *parser) parseBind(l Line) {
 			b.AcceptProxy = true
 		case "defer-accept":
 			b.Defer = true
+		case "proto":
+			// HTTP/2 with prior knowledge is the one mux varde has; any
+			// other name would be served as something else.
+			if v.Text != "h2" {
+				p.d.Errorf(v.Pos, kw, "proto h2 (HTTP/2 with prior knowledge) is the only one supported", "unsupported bind proto %q", v.Text)
+			}
+			b.Proto = v.Text
 		default:
 			opt := t.Text
 			if takes {

@@ -120,7 +120,11 @@ type FrontendConfig struct {
 	Binds []string // host:port
 	// Listeners are already-open listeners (tests, socket activation),
 	// used in addition to Binds.
-	Listeners   []net.Listener
+	Listeners []net.Listener
+	// H2Binds and H2Listeners speak HTTP/2 with prior knowledge (`bind
+	// ... proto h2`); mode http only.
+	H2Binds     []string
+	H2Listeners []net.Listener
 	Mode        Mode
 	MaxConn     int
 	Timeouts    Timeouts

@@ -65,8 +65,9 @@ type Frontend struct {
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
-	chooser   core.BackendChooser  // the one backend choice, HTTP and TCP
-	policy    *route.PolicyChooser // fc.Policy with its fallbacks, or nil
+	chooser   core.BackendChooser   // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser  // fc.Policy with its fallbacks, or nil
+	h2l       map[net.Listener]bool // listeners speaking HTTP/2 (bind ... proto h2)
 }
 
 // Addrs returns the listening addresses.
@@ -237,6 +238,12 @@ func (e *Engine) Start() error {
 			f.listeners = append(f.listeners, l)
 		}
 		f.listeners = append(f.listeners, f.cfg.Listeners...)
+		if err := f.openH2(&opened); err != nil {
+			for _, o := range opened {
+				o.Close()
+			}
+			return err
+		}
 	}
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
@@ -279,7 +286,9 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener) {
 			continue
 		}
 		e.wg.Add(1)
-		if f.cfg.Mode == ModeTCP {
+		if f.isH2(l) {
+			go e.serveH2(f, c)
+		} else if f.cfg.Mode == ModeTCP {
 			go e.serveTCP(f, c)
 		} else if !e.handoff(f, c) {
 			go e.serveHTTP(f, c)

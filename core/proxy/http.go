@@ -34,6 +34,7 @@ type session struct {
 	reqE edits
 	rspE edits
 	idle atomic.Bool
+	h2   bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
 
 	src, dst   netip.AddrPort
 	accept     time.Time
@@ -395,7 +396,11 @@ func keepLogHeaders(f *logrec.Fields, h *httpx.Head, names []string) {
 // on, nothing sees a hop-by-hop field.
 func (s *session) prepare() {
 	r := &s.req
-	s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
+	ver := versionText(r.Minor)
+	if s.h2 {
+		ver = http20
+	}
+	s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), ver)
 	for _, c := range s.f.cfg.CaptureRequest {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
@@ -420,6 +425,7 @@ func versionText(minor int) []byte {
 var (
 	http10 = []byte("HTTP/1.0")
 	http11 = []byte("HTTP/1.1")
+	http20 = []byte("HTTP/2.0")
 )
 
 // runRequestRules evaluates http-request rules in order. done means the
