@@ -72,8 +72,8 @@ type h2conn struct {
 	closed      bool
 	nstreams    int // streams served so far (the first takes no pooled upstream)
 	maxID       uint32
-	recentReset [16]uint32 // streams we ended before the client's END_STREAM
-	nrecent     int
+	ignored     idRing // streams we reset: their frames in flight are ignored (RFC 9113 5.4.2)
+	closedIDs   idRing // streams closed otherwise: their frames are STREAM_CLOSED errors
 
 	// reader goroutine only
 	recvWin     int64 // connection receive window left
@@ -317,7 +317,7 @@ func (h *h2conn) onReset(f *http2.RSTStreamFrame) bool {
 	st := h.streams[f.StreamID]
 	idle := st == nil && f.StreamID > h.maxID
 	if st != nil && !st.reset {
-		st.reset = true
+		st.reset, st.peerReset = true, true
 		st.signal()
 	}
 	h.mu.Unlock()
@@ -369,7 +369,7 @@ func (h *h2conn) onData(f *http2.DataFrame) bool {
 	st := h.streams[id]
 	if st == nil || st.remoteDone || st.reset {
 		idle := st == nil && id > h.maxID
-		ignore := (st == nil && h.resetRecently(id)) || (st != nil && st.reset)
+		ignore := (st == nil && h.ignored.has(id)) || (st != nil && st.reset && !st.peerReset)
 		h.mu.Unlock()
 		switch {
 		case idle:
@@ -388,11 +388,20 @@ func (h *h2conn) onData(f *http2.DataFrame) bool {
 	return true
 }
 
-// resetRecently reports whether we ended stream id before the client's
-// END_STREAM: its frames still in flight are ignored (RFC 9113 5.4.2).
-func (h *h2conn) resetRecently(id uint32) bool {
-	for _, r := range h.recentReset {
-		if r == id {
+// idRing remembers the last few closed stream ids.
+type idRing struct {
+	ids [16]uint32
+	n   int
+}
+
+func (r *idRing) add(id uint32) {
+	r.ids[r.n%len(r.ids)] = id
+	r.n++
+}
+
+func (r *idRing) has(id uint32) bool {
+	for _, v := range r.ids {
+		if v == id && id != 0 {
 			return true
 		}
 	}
@@ -406,8 +415,7 @@ func (h *h2conn) streamError(id uint32, code http2.ErrCode) {
 		st.reset = true
 		st.signal()
 	}
-	h.recentReset[h.nrecent%len(h.recentReset)] = id
-	h.nrecent++
+	h.ignored.add(id)
 	h.mu.Unlock()
 	h.lockW()
 	h.fr.WriteRSTStream(id, code)

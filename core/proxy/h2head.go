@@ -62,13 +62,18 @@ func (h *h2conn) onHeaders(f *http2.HeadersFrame) bool {
 	h.mu.Lock()
 	st := h.streams[id]
 	switch {
+	case st != nil && (st.remoteDone || st.peerReset):
+		hb.bad = http2.ErrCodeStreamClosed
 	case st != nil:
 		hb.trailers, hb.tst = true, st
-		if st.remoteDone {
-			hb.bad = http2.ErrCodeStreamClosed
-		} else if !f.StreamEnded() {
+		if !f.StreamEnded() {
 			hb.bad = http2.ErrCodeProtocol // trailers must end the stream
 		}
+	case id%2 == 1 && id <= h.maxID && h.ignored.has(id):
+		// reset by us: decoded for HPACK's sake, then ignored
+	case id%2 == 1 && id <= h.maxID && h.closedIDs.has(id):
+		h.mu.Unlock()
+		return h.goAway(http2.ErrCodeStreamClosed) // RFC 9113 5.1, "closed"
 	case id%2 == 0 || id <= h.maxID:
 		h.mu.Unlock()
 		return h.goAway(http2.ErrCodeProtocol)
@@ -150,8 +155,10 @@ func (h *h2conn) finishBlock() bool {
 		h.streamError(hb.id, http2.ErrCodeRefusedStream)
 		return h.spend()
 	case hb.st == nil:
-		h.f.ReqErrors.Add(1)
-		h.streamError(hb.id, hb.bad)
+		if hb.bad != 0 {
+			h.f.ReqErrors.Add(1)
+			h.streamError(hb.id, hb.bad)
+		}
 		return true
 	}
 	st := hb.st

@@ -33,6 +33,7 @@ type h2stream struct {
 	roff       int
 	remoteDone bool  // END_STREAM received
 	reset      bool  // reads and writes fail from now on
+	peerReset  bool  // the client sent RST_STREAM
 	sendWin    int64 // what we may still send
 	recvWin    int64 // what the client may still send
 	consumed   int64 // bytes read (or padding) not yet returned with WINDOW_UPDATE
@@ -108,6 +109,7 @@ func (h *h2conn) releaseSession(s *session) {
 func (h *h2conn) forget(st *h2stream) {
 	h.mu.Lock()
 	delete(h.streams, st.id)
+	h.closedIDs.add(st.id)
 	if len(h.streams) == 0 && !h.closed {
 		if h.goingAway {
 			h.c.SetReadDeadline(time.Now())
@@ -499,8 +501,7 @@ func (h *h2conn) answerLocal(id uint32, status int) {
 	h.writeBlock(id, h.encBuf.Bytes(), true)
 	h.unlockW()
 	h.mu.Lock()
-	h.recentReset[h.nrecent%len(h.recentReset)] = id
-	h.nrecent++
+	h.ignored.add(id)
 	h.mu.Unlock()
 }
 
