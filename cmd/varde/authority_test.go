@@ -65,6 +65,15 @@ var authorityCases = []struct {
 		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\nbackend old\n    disabled\n    server s1 127.0.0.1:1\n",
 		"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface lo\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n    track_varde {\n        backend old\n    }\n}\n",
 	}, "k.conf:10: error: track_varde"},
+	{"bind proto other than h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h1\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: bind proto"},
+	{"bind proto h2 in mode tcp", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:8: error: frontend: bind proto h2"},
+	{"bind proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 
