@@ -71,6 +71,7 @@ type h2conn struct {
 	goawaySent  bool
 	closed      bool
 	nstreams    int // streams served so far (the first takes no pooled upstream)
+	open        int // streams counted against SETTINGS_MAX_CONCURRENT_STREAMS
 	maxID       uint32
 	ignored     idRing // streams we reset: their frames in flight are ignored (RFC 9113 5.4.2)
 	closedIDs   idRing // streams closed otherwise: their frames are STREAM_CLOSED errors
@@ -318,6 +319,7 @@ func (h *h2conn) onReset(f *http2.RSTStreamFrame) bool {
 	idle := st == nil && f.StreamID > h.maxID
 	if st != nil && !st.reset {
 		st.reset, st.peerReset = true, true
+		h.uncount(st)
 		st.signal()
 	}
 	h.mu.Unlock()
@@ -413,6 +415,7 @@ func (h *h2conn) streamError(id uint32, code http2.ErrCode) {
 	h.mu.Lock()
 	if st := h.streams[id]; st != nil {
 		st.reset = true
+		h.uncount(st)
 		st.signal()
 	}
 	h.ignored.add(id)

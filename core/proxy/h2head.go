@@ -79,7 +79,7 @@ func (h *h2conn) onHeaders(f *http2.HeadersFrame) bool {
 		return h.goAway(http2.ErrCodeProtocol)
 	default:
 		h.maxID = id
-		if h.goingAway || len(h.streams) >= h2MaxStreams {
+		if h.goingAway || h.open >= h2MaxStreams {
 			hb.refused = true
 		} else if hb.bad == 0 {
 			hb.st = h.newStream(id)

@@ -34,6 +34,8 @@ type h2stream struct {
 	remoteDone bool  // END_STREAM received
 	reset      bool  // reads and writes fail from now on
 	peerReset  bool  // the client sent RST_STREAM
+	localDone  bool  // END_STREAM sent (or about to be)
+	counted    bool  // counts against SETTINGS_MAX_CONCURRENT_STREAMS
 	sendWin    int64 // what we may still send
 	recvWin    int64 // what the client may still send
 	consumed   int64 // bytes read (or padding) not yet returned with WINDOW_UPDATE
@@ -74,7 +76,8 @@ var (
 
 // newStream opens stream id with a pooled session (h.mu held).
 func (h *h2conn) newStream(id uint32) *h2stream {
-	st := &h2stream{h: h, id: id, wake: make(chan struct{}, 1), sendWin: h.peerWin, recvWin: h2Window, cl: -1}
+	st := &h2stream{h: h, id: id, wake: make(chan struct{}, 1), sendWin: h.peerWin, recvWin: h2Window, cl: -1, counted: true}
+	h.open++
 	s := h.e.pool.Get().(*session)
 	s.f, s.conn, s.n, s.closeAfter, s.park, s.linger = h.f, st, 0, false, false, false
 	// Only a connection's first stream is a "first request" (http-reuse
@@ -108,6 +111,8 @@ func (h *h2conn) releaseSession(s *session) {
 // timeout runs again (or a draining connection ends).
 func (h *h2conn) forget(st *h2stream) {
 	h.mu.Lock()
+	st.reset = true
+	h.uncount(st)
 	delete(h.streams, st.id)
 	h.closedIDs.add(st.id)
 	if len(h.streams) == 0 && !h.closed {
@@ -175,6 +180,7 @@ func (h *h2conn) endStream(st *h2stream) {
 	st.out = nil
 	h2outPool.Put(o)
 	h.forget(st)
+
 }
 
 // signal wakes the stream goroutine (h.mu held or not).
@@ -246,8 +252,19 @@ func (st *h2stream) endRemote() http2.ErrCode {
 		return http2.ErrCodeProtocol
 	}
 	st.remoteDone = true
+	st.h.uncount(st)
 	st.signal()
 	return 0
+}
+
+// uncount stops counting a stream against the concurrency limit once it is
+// closed in the protocol's sense, both ends done or reset (h.mu held): the
+// client may open the next one as soon as it has our END_STREAM.
+func (h *h2conn) uncount(st *h2stream) {
+	if st.counted && (st.reset || (st.localDone && st.remoteDone)) {
+		st.counted = false
+		h.open--
+	}
 }
 
 // Read yields the request body.
@@ -436,10 +453,14 @@ func (st *h2stream) sendData(p []byte, end bool) error {
 		}
 		st.sendWin -= avail
 		h.sendWin -= avail
+		last := end && int(avail) == len(p)
+		if last {
+			st.localDone = true
+			h.uncount(st)
+		}
 		h.mu.Unlock()
 		chunk := p[:avail]
 		p = p[avail:]
-		last := end && len(p) == 0
 		h.lockW()
 		h.fr.WriteData(st.id, last, chunk)
 		if err := h.unlockW(); err != nil {
@@ -455,6 +476,12 @@ func (st *h2stream) sendData(p []byte, end bool) error {
 // case and without the connection-specific fields.
 func (st *h2stream) sendHead(r *httpx.Response, end bool) error {
 	h := st.h
+	if end {
+		h.mu.Lock()
+		st.localDone = true
+		h.uncount(st)
+		h.mu.Unlock()
+	}
 	h.lockW()
 	h.encBuf.Reset()
 	h.enc.WriteField(hpack.HeaderField{Name: ":status", Value: h2Status(r.Status)})
