@@ -62,19 +62,19 @@ type h2conn struct {
 	werr    error
 	wdl     time.Time // last write deadline set
 
-	mu          sync.Mutex
-	streams     map[uint32]*h2stream
-	sendWin     int64 // connection send window
-	peerWin     int64 // the client's SETTINGS_INITIAL_WINDOW_SIZE
-	peerFrame   int   // the client's SETTINGS_MAX_FRAME_SIZE
-	goingAway   bool
-	goawaySent  bool
-	closed      bool
-	nstreams    int // streams served so far (the first takes no pooled upstream)
-	open        int // streams counted against SETTINGS_MAX_CONCURRENT_STREAMS
-	maxID       uint32
-	ignored     idRing // streams we reset: their frames in flight are ignored (RFC 9113 5.4.2)
-	closedIDs   idRing // streams closed otherwise: their frames are STREAM_CLOSED errors
+	mu         sync.Mutex
+	streams    map[uint32]*h2stream
+	sendWin    int64 // connection send window
+	peerWin    int64 // the client's SETTINGS_INITIAL_WINDOW_SIZE
+	peerFrame  int   // the client's SETTINGS_MAX_FRAME_SIZE
+	goingAway  bool
+	goawaySent bool
+	closed     bool
+	nstreams   int // streams served so far (the first takes no pooled upstream)
+	open       int // streams counted against SETTINGS_MAX_CONCURRENT_STREAMS
+	maxID      uint32
+	ignored    idRing // streams we reset: their frames in flight are ignored (RFC 9113 5.4.2)
+	closedIDs  idRing // streams closed otherwise: their frames are STREAM_CLOSED errors
 
 	// reader goroutine only
 	recvWin     int64 // connection receive window left
