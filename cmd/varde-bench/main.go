@@ -36,6 +36,8 @@ type options struct {
 	conns    int
 	idle     int
 	out      string
+	h2       bool // also compare HTTP/2 (h2.go)
+	h2only   bool
 }
 
 func main() {
@@ -46,6 +48,8 @@ func main() {
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
+	flag.BoolVar(&o.h2, "h2", true, "also compare HTTP/2 with h2load when it is installed")
+	flag.BoolVar(&o.h2only, "h2only", false, "run the HTTP/2 comparison only")
 	flag.Parse()
 	if err := run(o); err != nil {
 		fmt.Fprintln(os.Stderr, "varde-bench:", err)
@@ -138,6 +142,15 @@ backend nginx
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	fmt.Printf("config: %s\nbackends: nginx on 127.0.0.1:%d and :%d; wrk -t2 -c%d -d%s; %d rounds each, alternating\n\n", cfgPath, b1, b2, o.conns, o.duration, o.rounds)
 
+	if o.h2only {
+		var t bytes.Buffer
+		fmt.Fprintf(&t, "| | HAProxy | varde | varde/HAProxy | target |\n|---|---|---|---|---|\n")
+		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {
+			return err
+		}
+		fmt.Printf("\n%s", t.String())
+		return nil
+	}
 	results := map[string][]result{}
 	for r := 0; r < o.rounds; r++ {
 		for _, k := range kinds {
@@ -167,6 +180,11 @@ backend nginx
 	fmt.Fprintf(&t, "| proxy CPU per request | %.1f us | %.1f us | %.2f | |\n", h.cpuPerReq, v.cpuPerReq, v.cpuPerReq/h.cpuPerReq)
 	fmt.Fprintf(&t, "| peak RSS under load | %.1f MiB | %.1f MiB | %.2f | |\n", float64(h.peakRSS)/1024, float64(v.peakRSS)/1024, float64(v.peakRSS)/float64(h.peakRSS))
 	fmt.Fprintf(&t, "| RSS, %d idle keep-alive clients | %.1f MiB | %.1f MiB | %.2f | <= 2 |\n", o.idle, float64(idle["haproxy"])/1024, float64(idle["varde"])/1024, float64(idle["varde"])/float64(idle["haproxy"]))
+	if o.h2 {
+		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("\n%s", t.String())
 	if o.out != "" {
 		if err := os.WriteFile(o.out, t.Bytes(), 0o644); err != nil {
