@@ -510,8 +510,12 @@ func (h *h2conn) lockW() {
 
 // unlockW releases the frame writer, flushing unless another writer is
 // waiting (it will flush). A write failure closes the connection.
-func (h *h2conn) unlockW() error {
-	if h.werr == nil && h.waiting.Load() == 0 && h.bw.Buffered() > 0 {
+func (h *h2conn) unlockW() error { return h.unlockWFlush(true) }
+
+// unlockWFlush is unlockW that may leave the frames buffered: a stream's
+// Write sends its HEADERS and DATA with one flush at the end.
+func (h *h2conn) unlockWFlush(flush bool) error {
+	if flush && h.werr == nil && h.waiting.Load() == 0 && h.bw.Buffered() > 0 {
 		if err := h.bw.Flush(); err != nil {
 			h.werr = err
 			h.c.Close()

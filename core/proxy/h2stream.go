@@ -45,6 +45,7 @@ type h2stream struct {
 	chunked   bool
 	isHead    bool
 	lastChunk bool
+	pending   bool // frames written by this stream, not yet flushed
 	rdl, wdl  time.Time
 	out       *h2out
 }
@@ -125,16 +126,44 @@ func (h *h2conn) forget(st *h2stream) {
 	h.mu.Unlock()
 }
 
-// startStream runs the stream's transaction on its own goroutine.
+// startStream runs the stream's transaction on a goroutine: an idle
+// worker when there is one, else a new one.
 func (h *h2conn) startStream(st *h2stream) {
 	h.wg.Add(1)
-	go h.runStream(st)
+	select {
+	case h2idle <- st:
+	default:
+		go h2worker(st)
+	}
+}
+
+// h2idle hands streams to idle workers. A worker keeps its goroutine, its
+// grown stack and its timer for the next stream (a new goroutine per
+// stream spends measurable time growing its stack), and exits after
+// h2WorkerIdle without work.
+var h2idle = make(chan *h2stream)
+
+const h2WorkerIdle = 10 * time.Second
+
+func h2worker(st *h2stream) {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	idle := time.NewTimer(h2WorkerIdle)
+	for {
+		st.t = t
+		st.h.runStream(st)
+		idle.Reset(h2WorkerIdle)
+		select {
+		case st = <-h2idle:
+			idle.Stop()
+		case <-idle.C:
+			return
+		}
+	}
 }
 
 func (h *h2conn) runStream(st *h2stream) {
 	defer h.wg.Done()
-	st.t = time.NewTimer(time.Hour)
-	st.t.Stop()
 	st.out = h2outPool.Get().(*h2out)
 	st.out.state, st.out.head, st.out.ended = outHead, st.out.head[:0], false
 	s := st.s
@@ -164,6 +193,7 @@ func (h *h2conn) endStream(st *h2stream) {
 		if st.sendData(nil, true) == nil {
 			o.ended = true
 		}
+		st.flush()
 	}
 	h.mu.Lock()
 	reset, done := st.reset, st.remoteDone
@@ -344,6 +374,7 @@ func (st *h2stream) returnWindow(used int) int64 {
 func (st *h2stream) Write(p []byte) (int, error) {
 	n := len(p)
 	o := st.out
+	defer st.flush()
 	for len(p) > 0 {
 		var err error
 		switch o.state {
@@ -359,6 +390,15 @@ func (st *h2stream) Write(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// flush sends what this stream's Write left buffered.
+func (st *h2stream) flush() {
+	if st.pending {
+		st.pending = false
+		st.h.lockW()
+		st.h.unlockW()
+	}
 }
 
 // writeHead parses a response head (completing one split across writes)
@@ -446,6 +486,7 @@ func (st *h2stream) sendData(p []byte, end bool) error {
 		avail := min(st.sendWin, h.sendWin, int64(h.peerFrame), int64(len(p)))
 		if len(p) > 0 && avail <= 0 {
 			h.mu.Unlock()
+			st.flush() // the client must see our data to return window
 			if err := st.wait(st.wdl); err != nil {
 				return err
 			}
@@ -463,7 +504,8 @@ func (st *h2stream) sendData(p []byte, end bool) error {
 		p = p[avail:]
 		h.lockW()
 		h.fr.WriteData(st.id, last, chunk)
-		if err := h.unlockW(); err != nil {
+		st.pending = true
+		if err := h.unlockWFlush(false); err != nil {
 			return err
 		}
 		if len(p) == 0 {
@@ -500,7 +542,8 @@ func (st *h2stream) sendHead(r *httpx.Response, end bool) error {
 		h.enc.WriteField(hpack.HeaderField{Name: bytesString(h.lname), Value: bytesString(r.Value(i))})
 	}
 	h.writeBlock(st.id, h.encBuf.Bytes(), end)
-	return h.unlockW()
+	st.pending = true
+	return h.unlockWFlush(false)
 }
 
 // writeBlock writes a header block, split at the client's frame size
