@@ -31,7 +31,7 @@ func dialH2(t testing.TB, addr string) *rawH2 {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.SetDeadline(time.Now().Add(60 * time.Second))
 	r := &rawH2{t: t, c: c, fr: http2.NewFramer(c, c)}
 	r.enc = hpack.NewEncoder(&r.buf)
 	r.fr.ReadMetaHeaders = hpack.NewDecoder(4096, nil)
