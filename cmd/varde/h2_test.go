@@ -137,7 +137,9 @@ func TestH2Curl(t *testing.T) {
 	})
 	err := testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
 		b, _ := os.ReadFile(logPath)
-		for _, want := range []string{`"GET /a?b=1 HTTP/2.0"`, ` 403 `, `"GET /deny HTTP/2.0"`, `"GET /par/99 HTTP/2.0"`} {
+		// As HAProxy 2.6: HTTP/2.0, and the absolute URI built from
+		// :scheme and :authority.
+		for _, want := range []string{`"GET ` + base + `/a?b=1 HTTP/2.0"`, ` 403 `, `"GET ` + base + `/deny HTTP/2.0"`, `"GET ` + base + `/par/99 HTTP/2.0"`} {
 			if !bytes.Contains(b, []byte(want)) {
 				return fmt.Errorf("log lacks %s:\n%s", want, b)
 			}

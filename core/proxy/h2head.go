@@ -35,6 +35,7 @@ type h2hdr struct {
 	method     string
 	path       string
 	authority  string
+	scheme     string
 	cl         int64
 	n          int    // bytes written into the session's buffer
 	cookies    []byte // cookie crumbs, joined with "; " (RFC 9113 8.2.3)
@@ -221,7 +222,7 @@ func (hb *h2hdr) pseudoField(name, value string) {
 	case ":path":
 		bit, hb.path = pPath, value
 	case ":scheme":
-		bit = pScheme
+		bit, hb.scheme = pScheme, value
 	case ":authority":
 		bit, hb.authority = pAuthority, value
 		if strings.IndexByte(value, '@') >= 0 {
@@ -349,6 +350,9 @@ func (hb *h2hdr) endHead(st *h2stream) {
 	st.cl = hb.cl
 	st.remoteDone = hb.end
 	st.isHead = hb.method == "HEAD"
+	if hb.authority != "" {
+		st.s.h2Scheme = hb.scheme
+	}
 	if hb.cl < 0 && !hb.end {
 		st.chunked = true
 		hb.put("transfer-encoding: chunked\r\n")

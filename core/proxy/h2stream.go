@@ -104,7 +104,7 @@ func (h *h2conn) releaseSession(s *session) {
 		s.up.s.putIdle(s.up, time.Now())
 		s.up = nil
 	}
-	s.conn, s.f, s.h2 = nil, nil, false
+	s.conn, s.f, s.h2, s.h2Scheme = nil, nil, false, ""
 	h.e.pool.Put(s)
 }
 
@@ -573,6 +573,23 @@ func (h *h2conn) answerLocal(id uint32, status int) {
 	h.mu.Lock()
 	h.ignored.add(id)
 	h.mu.Unlock()
+}
+
+// h2URI is the request target as HAProxy 2.6 logs an HTTP/2 request
+// (%r, %HU, %HP): scheme://authority/path when the client sent :authority,
+// else the path. Built in s.out, free until the server head is written.
+func (s *session) h2URI() []byte {
+	target := s.req.Target.Of(s.in)
+	host, ok := s.req.Field("host")
+	if s.h2Scheme == "" || !ok {
+		return target
+	}
+	o := append(s.out[:0], s.h2Scheme...)
+	o = append(o, "://"...)
+	o = append(o, host...)
+	o = append(o, target...)
+	s.out = o
+	return o
 }
 
 func bytesString(b []byte) string {

@@ -35,6 +35,9 @@ type session struct {
 	rspE edits
 	idle atomic.Bool
 	h2   bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
+	// h2Scheme is the stream's :scheme when it gave an :authority: its
+	// request line is logged in absolute form, as HAProxy logs it.
+	h2Scheme string
 
 	src, dst   netip.AddrPort
 	accept     time.Time
@@ -396,11 +399,11 @@ func keepLogHeaders(f *logrec.Fields, h *httpx.Head, names []string) {
 // on, nothing sees a hop-by-hop field.
 func (s *session) prepare() {
 	r := &s.req
-	ver := versionText(r.Minor)
 	if s.h2 {
-		ver = http20
+		s.rec.RequestLine.SetParts(r.Method.Of(s.in), s.h2URI(), http20)
+	} else {
+		s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
 	}
-	s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), ver)
 	for _, c := range s.f.cfg.CaptureRequest {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
