@@ -306,3 +306,42 @@ func TestH2GracefulStop(t *testing.T) {
 		}
 	}
 }
+
+// TestH2ErrorsAndTimeouts: generated answers and limits are the HTTP/1.1
+// session's: a 503 page when no server answers, and an idle connection
+// closed with GOAWAY after timeout http-keep-alive.
+func TestH2ErrorsAndTimeouts(t *testing.T) {
+	l, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := l.Addr().String()
+	l.Close()
+	cfg := simpleConfig(dead)
+	cfg.Frontends[0].Timeouts.HTTPKeepAlive = 300 * time.Millisecond
+	_, addr := startH2Engine(t, cfg)
+	r := dialH2(t, addr)
+	r.headers(1, true, getFields...)
+	r.expectStatus(1, "503")
+	d := r.until("503 page", func(f http2.Frame) bool { _, ok := f.(*http2.DataFrame); return ok })
+	if !bytes.Contains(d.(*http2.DataFrame).Data(), []byte("503 Service Unavailable")) {
+		t.Fatalf("page %q", d.(*http2.DataFrame).Data())
+	}
+	start := time.Now()
+	r.expectGoAway(http2.ErrCodeNo)
+	if el := time.Since(start); el > 2*time.Second {
+		t.Fatalf("idle connection closed after %v", el)
+	}
+}
+
+// TestH2Expect100: the server's 100 Continue reaches the client as an
+// interim HEADERS before the body is sent, then the final answer.
+func TestH2Expect100(t *testing.T) {
+	srv, sn := backend(t, "a", nil)
+	_, addr := startH2Engine(t, simpleConfig(hostport(srv)))
+	r := dialH2(t, addr)
+	r.headers(1, false, ":method", "POST", ":scheme", "http", ":path", "/", ":authority", "x", "expect", "100-continue", "content-length", "3")
+	r.expectStatus(1, "100")
+	r.fr.WriteData(1, true, []byte("abc"))
+	r.expectStatus(1, "200")
+	if sn.hits.Load() != 1 {
+		t.Fatalf("backend saw %d", sn.hits.Load())
+	}
+}
