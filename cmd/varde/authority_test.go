@@ -70,7 +70,7 @@ var authorityCases = []struct {
 	}, "h.cfg:7: error: bind proto"},
 	{"bind proto h2 in mode tcp", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n",
-	}, "h.cfg:8: error: frontend: bind proto h2"},
+	}, "h.cfg:8: error: bind proto: HTTP/2 needs mode http"},
 	{"bind proto h2", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 	}, ""},

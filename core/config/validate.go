@@ -216,6 +216,9 @@ func (c *Config) validateBinds(d *diag.List) {
 			continue
 		}
 		for _, b := range px.Binds {
+			if b.Proto == "h2" && px.EffectiveMode() != "http" {
+				d.Errorf(b.Pos, "bind proto", "add mode http to the section, or remove proto h2", "HTTP/2 needs mode http")
+			}
 			if b.Unix != "" {
 				if prev, dup := unix[b.Unix]; dup {
 					d.Errorf(b.Pos, "bind", "use another path; "+prev.px.Name+" binds it at "+prev.pos.String(), "unix socket %s is bound twice", b.Unix)
