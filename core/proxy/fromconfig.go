@@ -194,6 +194,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		if b.Proto == "h2" && fc.Mode == ModeTCP {
 			return nil, fmt.Errorf("%s: bind proto h2: HTTP/2 needs mode http", b.Pos)
 		}
+		if b.Proto == "h2" && b.SSL {
+			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
+		}
 		for _, a := range b.Addrs {
 			host := ""
 			switch {

@@ -120,8 +120,10 @@ func newH2conn(e *Engine, f *Frontend, c net.Conn) *h2conn {
 		streams: map[uint32]*h2stream{}, sendWin: 65535, peerWin: 65535, peerFrame: 16384,
 		recvWin: h2ConnWindow,
 	}
-	h.br = bufio.NewReaderSize(c, 32<<10)
-	h.bw = bufio.NewWriterSize(c, 32<<10)
+	// Small enough for idle connections; a DATA frame larger than the
+	// writer's buffer goes straight to the socket.
+	h.br = bufio.NewReaderSize(c, 16<<10)
+	h.bw = bufio.NewWriterSize(c, 24<<10)
 	h.fr = http2.NewFramer(h.bw, h.br)
 	h.fr.SetMaxReadFrameSize(h2MaxFrame)
 	h.dec = hpack.NewDecoder(4096, h.hb.emit)
