@@ -16,6 +16,7 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,8 @@ type h2conn struct {
 	waiting atomic.Int32
 	werr    error
 	wdl     time.Time // last write deadline set
+	flushQ  atomic.Bool   // a flush is queued for the flusher
+	flushCh chan struct{} // wakes the flusher
 
 	mu         sync.Mutex
 	streams    map[uint32]*h2stream
@@ -110,6 +113,7 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn) {
 		e.closeHTTP(f, c)
 	}()
 	go h.watchStop()
+	go h.flusher()
 	h.serve()
 }
 
@@ -118,7 +122,7 @@ func newH2conn(e *Engine, f *Frontend, c net.Conn) *h2conn {
 		e: e, f: f, c: c, accept: time.Now(), done: make(chan struct{}),
 		src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr()),
 		streams: map[uint32]*h2stream{}, sendWin: 65535, peerWin: 65535, peerFrame: 16384,
-		recvWin: h2ConnWindow,
+		recvWin: h2ConnWindow, flushCh: make(chan struct{}, 1),
 	}
 	// Small enough for idle connections; a DATA frame larger than the
 	// writer's buffer goes straight to the socket.
@@ -495,6 +499,30 @@ func (h *h2conn) shutdown() {
 	}
 	h.c.Close()
 	h.wg.Wait()
+}
+
+// kickFlush asks the flusher to send what streams left buffered. Streams
+// whose answers are ready at about the same time then share one write.
+func (h *h2conn) kickFlush() {
+	if h.flushQ.CompareAndSwap(false, true) {
+		h.flushCh <- struct{}{}
+	}
+}
+
+// flusher flushes on request until the connection ends. It yields once
+// before flushing so that streams ready to write join the batch.
+func (h *h2conn) flusher() {
+	for {
+		select {
+		case <-h.flushCh:
+		case <-h.done:
+			return
+		}
+		runtime.Gosched()
+		h.flushQ.Store(false)
+		h.lockW()
+		h.unlockW()
+	}
 }
 
 // lockW takes the frame writer.

@@ -396,8 +396,7 @@ func (st *h2stream) Write(p []byte) (int, error) {
 func (st *h2stream) flush() {
 	if st.pending {
 		st.pending = false
-		st.h.lockW()
-		st.h.unlockW()
+		st.h.kickFlush()
 	}
 }
 
