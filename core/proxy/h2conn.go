@@ -112,7 +112,6 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn) {
 		e.mu.Unlock()
 		e.closeHTTP(f, c)
 	}()
-	go h.watchStop()
 	go h.flusher()
 	h.serve()
 }
@@ -463,15 +462,10 @@ func (f *Frontend) idleH2Timeout() time.Duration {
 	return 50 * time.Second
 }
 
-// watchStop drains the connection when the engine stops gracefully:
-// GOAWAY with the last stream id, no new streams, close once the streams
-// in flight have ended.
-func (h *h2conn) watchStop() {
-	select {
-	case <-h.done:
-		return
-	case <-h.e.stopCh:
-	}
+// drain starts a graceful stop of the connection (engine Stop): GOAWAY
+// with the last stream id, no new streams, close once the streams in
+// flight have ended.
+func (h *h2conn) drain() {
 	h.goAway(http2.ErrCodeNo)
 	h.mu.Lock()
 	if len(h.streams) == 0 {
@@ -511,12 +505,19 @@ func (h *h2conn) kickFlush() {
 
 // flusher flushes on request until the connection ends. It yields once
 // before flushing so that streams ready to write join the batch.
+// It also drains the connection when the engine stops (one goroutine for
+// both).
 func (h *h2conn) flusher() {
+	stop := h.e.stopCh
 	for {
 		select {
 		case <-h.flushCh:
 		case <-h.done:
 			return
+		case <-stop:
+			stop = nil
+			h.drain()
+			continue
 		}
 		runtime.Gosched()
 		h.flushQ.Store(false)
