@@ -125,8 +125,8 @@ func newH2conn(e *Engine, f *Frontend, c net.Conn) *h2conn {
 	}
 	// Small enough for idle connections; a DATA frame larger than the
 	// writer's buffer goes straight to the socket.
-	h.br = bufio.NewReaderSize(c, 16<<10)
-	h.bw = bufio.NewWriterSize(c, 24<<10)
+	h.br = bufio.NewReaderSize(c, 4<<10)
+	h.bw = bufio.NewWriterSize(c, 8<<10)
 	h.fr = http2.NewFramer(h.bw, h.br)
 	h.fr.SetMaxReadFrameSize(h2MaxFrame)
 	h.dec = hpack.NewDecoder(4096, h.hb.emit)
