@@ -145,7 +145,11 @@ func newH2conn(e *Engine, f *Frontend, c net.Conn) *h2conn {
 func (h *h2conn) serve() {
 	h.c.SetReadDeadline(time.Now().Add(h.idleTimeout()))
 	var pre [24]byte
-	if _, err := io.ReadFull(h.br, pre[:]); err != nil || !bytes.Equal(pre[:], h2Preface) {
+	n, err := io.ReadFull(h.br, pre[:])
+	if n == 0 && err != nil {
+		return // connected and left (or idle) without a byte: nothing to say
+	}
+	if err != nil || !bytes.Equal(pre[:], h2Preface) {
 		h.f.ReqErrors.Add(1)
 		h.goAway(http2.ErrCodeProtocol)
 		return
@@ -160,7 +164,7 @@ func (h *h2conn) serve() {
 	for {
 		fr, err := h.fr.ReadFrame()
 		if err != nil {
-			if !h.readFailed(fr, err) {
+			if !h.readFailed(err) {
 				return
 			}
 			continue
@@ -173,7 +177,7 @@ func (h *h2conn) serve() {
 
 // readFailed handles a ReadFrame error: a stream error resets the stream
 // and reading goes on; anything else ends the connection.
-func (h *h2conn) readFailed(fr http2.Frame, err error) bool {
+func (h *h2conn) readFailed(err error) bool {
 	var se http2.StreamError
 	var ce http2.ConnectionError
 	switch {
