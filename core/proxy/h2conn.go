@@ -61,7 +61,7 @@ type h2conn struct {
 	wmu     sync.Mutex
 	waiting atomic.Int32
 	werr    error
-	wdl     time.Time // last write deadline set
+	wdl     time.Time     // last write deadline set
 	flushQ  atomic.Bool   // a flush is queued for the flusher
 	flushCh chan struct{} // wakes the flusher
 
