@@ -213,7 +213,7 @@ func TestH2RapidReset(t *testing.T) {
 	r := dialH2(t, addr)
 	blk := r.block(getFields...)
 	go func() {
-		for id := uint32(1); id < 2*(h2ResetBudget+50); id += 2 {
+		for id := uint32(1); id < 40*h2ResetBudget; id += 2 {
 			r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: blk, EndStream: true, EndHeaders: true})
 			r.fr.WriteRSTStream(id, http2.ErrCodeCancel)
 		}
