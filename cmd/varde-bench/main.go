@@ -39,6 +39,8 @@ type options struct {
 	policy   bool   // -policy: varde with and without a Lua policy (policy.go)
 	canary   string // the policy script for -policy
 	tls      bool   // -tls: the TLS shapes instead (tls.go)
+	h2       bool   // also compare HTTP/2 (h2.go)
+	h2only   bool
 }
 
 func main() {
@@ -52,6 +54,8 @@ func main() {
 	flag.BoolVar(&o.policy, "policy", false, "compare varde with and without `policy canary.lua` instead of varde with HAProxy")
 	flag.StringVar(&o.canary, "canary", "policies/canary.lua", "the policy script for -policy")
 	flag.BoolVar(&o.tls, "tls", false, "benchmark TLS termination instead: new TLS connections/s and keep-alive requests/s, ECDSA and RSA (tls.go)")
+	flag.BoolVar(&o.h2, "h2", true, "also compare HTTP/2 with h2load when it is installed")
+	flag.BoolVar(&o.h2only, "h2only", false, "run the HTTP/2 comparison only")
 	flag.Parse()
 	runner := run
 	if o.policy {
@@ -151,6 +155,15 @@ backend nginx
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
 	fmt.Printf("config: %s\nbackends: nginx on 127.0.0.1:%d and :%d; wrk -t2 -c%d -d%s; %d rounds each, alternating\n\n", cfgPath, b1, b2, o.conns, o.duration, o.rounds)
 
+	if o.h2only {
+		var t bytes.Buffer
+		fmt.Fprintf(&t, "| | HAProxy | varde | varde/HAProxy | target |\n|---|---|---|---|---|\n")
+		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {
+			return err
+		}
+		fmt.Printf("\n%s", t.String())
+		return nil
+	}
 	results := map[string][]result{}
 	for r := 0; r < o.rounds; r++ {
 		for _, k := range kinds {
@@ -180,6 +193,11 @@ backend nginx
 	fmt.Fprintf(&t, "| proxy CPU per request | %.1f us | %.1f us | %.2f | |\n", h.cpuPerReq, v.cpuPerReq, v.cpuPerReq/h.cpuPerReq)
 	fmt.Fprintf(&t, "| peak RSS under load | %.1f MiB | %.1f MiB | %.2f | |\n", float64(h.peakRSS)/1024, float64(v.peakRSS)/1024, float64(v.peakRSS)/float64(h.peakRSS))
 	fmt.Fprintf(&t, "| RSS, %d idle keep-alive clients | %.1f MiB | %.1f MiB | %.2f | <= 2 |\n", o.idle, float64(idle["haproxy"])/1024, float64(idle["varde"])/1024, float64(idle["varde"])/float64(idle["haproxy"]))
+	if o.h2 {
+		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {
+			return err
+		}
+	}
 	fmt.Printf("\n%s", t.String())
 	if o.out != "" {
 		if err := os.WriteFile(o.out, t.Bytes(), 0o644); err != nil {

@@ -47,7 +47,8 @@ var authorityCases = []struct {
 	{"missing crt file", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/missing.pem\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:7: error: bind"},
 	{"crt without its key", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "site.pem": "{CERTONLY}"}, "h.cfg:7: error: bind"},
 	{"cipher Go lacks", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem ciphers ECDHE+AESGCM:DHE-RSA-AES128-GCM-SHA256\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "site.pem": "{CERT}"}, "h.cfg:7: error: bind ciphers"},
-	{"alpn h2 before HTTP/2", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem alpn h2,http/1.1\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "site.pem": "{CERT}"}, "h.cfg:7: error: bind"},
+	{"alpn h2 on a TLS bind", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem alpn h2,http/1.1\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "site.pem": "{CERT}"}, ""},
+	{"alpn a protocol varde does not serve", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt {DIR}/site.pem alpn spdy/3,http/1.1\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "site.pem": "{CERT}"}, "h.cfg:7: error: bind"},
 	{"bad crt-list line", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} ssl crt-list {DIR}/list.txt\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "list.txt": "site.pem [npn http/1.1]\n"}, "h.cfg:7: error: bind"},
 	{"ssl to a server, verify none", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 ssl verify none\n"}, ""},
 	{"ssl to a server verifies by default: no ca-file", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 ssl\n"}, "h.cfg:10: error: server verify"},
@@ -133,6 +134,15 @@ var authorityCases = []struct {
 		"s.lua": "core.register_action('tag', {'http-req'}, function(txn, a, b) end, 2)\n",
 	}, "h.cfg:10: error: http-request lua"},
 	{"lua fetch without lua-load", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request set-header X %[lua.who]\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request set-header"},
+	{"bind proto other than h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h1\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: bind proto"},
+	{"bind proto h2 in mode tcp", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    mode tcp\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:8: error: bind proto: HTTP/2 needs mode http"},
+	{"bind proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 

@@ -29,7 +29,7 @@ type tlsEnv struct {
 	dir                       string
 	ca, clientCA              *tlstest.CA
 	plain, main, strict, mtls int
-	old, metrics              int
+	old, metrics, h2          int
 	sock                      string
 	log                       string
 	client                    *tlstest.Leaf
@@ -77,6 +77,12 @@ frontend metrics
 frontend old
     bind 127.0.0.1:{OLD} ssl crt certs ssl-min-ver TLSv1.0
     default_backend echo
+frontend h2
+    bind 127.0.0.1:{H2} ssl crt certs alpn h2,http/1.1
+    http-request set-header X-SNI %[ssl_fc_sni]
+    http-request set-header X-ALPN %[ssl_fc_alpn]
+    http-request set-header X-TLS %[ssl_fc]
+    default_backend echo
 backend echo
     server s1 {BACKEND}
 `
@@ -114,11 +120,11 @@ func startTLSEnv(t *testing.T) *tlsEnv {
 	tlstest.WriteFile(t, e.dir, "client.crt", e.client.CertPEM)
 	tlstest.WriteFile(t, e.dir, "client.key", e.client.KeyPEM)
 
-	ports := testenv.FreePorts(t, 6)
-	e.plain, e.main, e.strict, e.mtls, e.old, e.metrics = ports[0], ports[1], ports[2], ports[3], ports[4], ports[5]
+	ports := testenv.FreePorts(t, 7)
+	e.plain, e.main, e.strict, e.mtls, e.old, e.metrics, e.h2 = ports[0], ports[1], ports[2], ports[3], ports[4], ports[5], ports[6]
 	e.sock = filepath.Join(e.dir, "admin.sock")
 	cfg := strings.NewReplacer("{DIR}", e.dir, "{PLAIN}", fmt.Sprint(e.plain), "{MAIN}", fmt.Sprint(e.main),
-		"{STRICT}", fmt.Sprint(e.strict), "{MTLS}", fmt.Sprint(e.mtls), "{OLD}", fmt.Sprint(e.old), "{METRICS}", fmt.Sprint(e.metrics),
+		"{STRICT}", fmt.Sprint(e.strict), "{MTLS}", fmt.Sprint(e.mtls), "{OLD}", fmt.Sprint(e.old), "{METRICS}", fmt.Sprint(e.metrics), "{H2}", fmt.Sprint(e.h2),
 		"{BACKEND}", strings.TrimPrefix(be.URL, "http://")).Replace(tlsCfg)
 	path := tlstest.WriteFile(t, e.dir, "haproxy.cfg", []byte(cfg))
 	_, e.log = testenv.Start(t, bin, "run", "-f", path)
@@ -246,7 +252,22 @@ func TestTLSFrontend(t *testing.T) {
 			t.Errorf("ALPN h2,http/1.1 did not pick http/1.1:\n%s", out)
 		}
 		if out := sClient(t, e.main, "-servername", "www.example.com", "-alpn", "h2"); strings.Contains(out, "ALPN protocol: h2") {
-			t.Errorf("h2 negotiated though HTTP/2 is not built:\n%s", out)
+			t.Errorf("h2 negotiated though the bind advertises http/1.1 only:\n%s", out)
+		}
+	})
+	t.Run("ALPN h2 serves HTTP/2 over TLS", func(t *testing.T) {
+		out, err := e.curl(t, e.h2, "www.example.com", "--http2", "-w", "version=%{http_version}\n")
+		if err != nil {
+			t.Fatalf("curl --http2: %v\n%s", err, out)
+		}
+		for _, want := range []string{"version=2", "alpn=h2", "tls=1", "sni=www.example.com"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("HTTP/2 over TLS lacks %q:\n%s", want, out)
+			}
+		}
+		out, err = e.curl(t, e.h2, "www.example.com", "--http1.1", "-w", "version=%{http_version}\n")
+		if err != nil || !strings.Contains(out, "version=1.1") || !strings.Contains(out, "alpn=http/1.1") {
+			t.Errorf("HTTP/1.1 on the same bind: %v\n%s", err, out)
 		}
 	})
 	t.Run("redirect scheme https unless ssl_fc", func(t *testing.T) {

@@ -133,6 +133,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind no-tlsv12", Sections: F, Default: "", Enforced: true},
 	{Name: "bind no-tlsv13", Sections: F, Default: "", Enforced: true},
 	{Name: "bind prefer-client-ciphers", Sections: F, Default: "off", Enforced: false}, // Go orders its suites itself
+	{Name: "bind proto", Sections: F, Default: "", Enforced: true},
 	{Name: "bind ssl", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind ssl-max-ver", Sections: F, Default: "TLSv1.3", Enforced: true},
 	{Name: "bind ssl-min-ver", Sections: F, Default: "TLSv1.2", Enforced: true},

@@ -397,6 +397,7 @@ type Bind struct {
 	V6Only      bool     `json:"v6only,omitempty"`
 	AcceptProxy bool     `json:"accept_proxy,omitempty"`
 	Defer       bool     `json:"defer_accept,omitempty"`
+	Proto       string   `json:"proto,omitempty"` // "h2": HTTP/2 with prior knowledge
 	MaxConn     int      `json:"maxconn,omitempty"`
 	Backlog     int      `json:"backlog,omitempty"`
 	Mode        uint32   `json:"mode,omitempty"`

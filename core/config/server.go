@@ -280,12 +280,13 @@ var bindOptionArgs = map[string]bool{
 	"prefer-client-ciphers": false, "strict-sni": false, "npn": true, "tfo": false, "process": true,
 	"ciphersuites": true, "curves": true, "ecdhe": true, "crt-list": true, "no-tls-tickets": false,
 	"crl-file": true, "no-tlsv12": false, "no-tlsv13": false, "force-tlsv12": false, "force-tlsv13": false,
+	"proto": true,
 }
 
 var unsupportedBindOptions = map[string]string{
 	"npn": "use alpn", "process": "varde is one process",
 	"tfo": "not available in varde", "namespace": "not available in varde", "quic-cc-algo": "QUIC is not supported",
-	"proto": "not available in varde", "ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
+	"ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
 	"id": "not available in varde", "nice": "not available in varde", "severity-output": "not available in varde",
 }
 
@@ -382,6 +383,13 @@ func (p *parser) parseBind(l Line) {
 			b.AcceptProxy = true
 		case "defer-accept":
 			b.Defer = true
+		case "proto":
+			// HTTP/2 with prior knowledge is the one mux varde has; any
+			// other name would be served as something else.
+			if v.Text != "h2" {
+				p.d.Errorf(v.Pos, kw, "proto h2 (HTTP/2 with prior knowledge) is the only one supported", "unsupported bind proto %q", v.Text)
+			}
+			b.Proto = v.Text
 		default:
 			opt := t.Text
 			if takes {

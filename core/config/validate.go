@@ -220,6 +220,14 @@ func (c *Config) validateBinds(d *diag.List) {
 			continue
 		}
 		for _, b := range px.Binds {
+			if b.Proto == "h2" && px.EffectiveMode() != "http" {
+				d.Errorf(b.Pos, "bind proto", "add mode http to the section, or remove proto h2", "HTTP/2 needs mode http")
+			}
+			if b.Proto == "h2" && b.SSL {
+				// The h2 listener is cleartext: on an ssl bind it would
+				// serve without TLS. Over TLS, HTTP/2 comes with alpn h2.
+				d.Errorf(b.Pos, "bind proto", "use alpn h2,http/1.1 on TLS binds", "proto h2 on an ssl bind is not supported yet")
+			}
 			if b.Unix != "" {
 				if prev, dup := unix[b.Unix]; dup {
 					d.Errorf(b.Pos, "bind", "use another path; "+prev.px.Name+" binds it at "+prev.pos.String(), "unix socket %s is bound twice", b.Unix)

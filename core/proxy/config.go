@@ -144,12 +144,18 @@ type FrontendConfig struct {
 	// ListenersAcceptProxy does so for every one of Listeners.
 	AcceptProxy          []bool
 	ListenersAcceptProxy bool
-	Mode                 Mode
-	MaxConn              int
-	Timeouts             Timeouts
-	ConnMode             ConnMode
-	ForwardFor           *ForwardFor
-	UseBackends          []UseBackend
+	// H2Binds and H2Listeners speak HTTP/2 with prior knowledge (`bind
+	// ... proto h2`); mode http only. H2AcceptProxy marks the H2Binds
+	// (same index) with accept-proxy.
+	H2Binds       []string
+	H2Listeners   []net.Listener
+	H2AcceptProxy []bool
+	Mode          Mode
+	MaxConn       int
+	Timeouts      Timeouts
+	ConnMode      ConnMode
+	ForwardFor    *ForwardFor
+	UseBackends   []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
 	Chooser core.BackendChooser

@@ -76,6 +76,7 @@ type Frontend struct {
 	chooser   core.BackendChooser         // the one backend choice, HTTP and TCP
 	policy    *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
 	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
+	h2l       map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
 	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
 	// missing client certificates).
 	SSLFailures atomic.Uint64
@@ -256,6 +257,12 @@ func (e *Engine) Start() error {
 			f.pp = append(f.pp, f.cfg.ListenersAcceptProxy)
 			f.listenTLS(l, l.Addr().String())
 		}
+		if err := f.openH2(&opened); err != nil {
+			for _, o := range opened {
+				o.Close()
+			}
+			return err
+		}
 	}
 	e.startTLS()
 	if err := e.startLoops(); err != nil {
@@ -303,6 +310,8 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 		e.wg.Add(1)
 		if tb != nil {
 			go e.serveTLS(f, c, tb, pp)
+		} else if f.isH2(l) {
+			go e.serveH2(f, c, admission{pp: pp})
 		} else if f.cfg.Mode == ModeTCP {
 			go e.serveTCP(f, c, admission{pp: pp})
 		} else if !e.handoff(f, c, pp) {

@@ -198,6 +198,12 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		if b.Unix != "" {
 			return nil, fmt.Errorf("%s: bind %s: unix sockets are not supported by the engine yet", b.Pos, b.Unix)
 		}
+		if b.Proto == "h2" && fc.Mode == ModeTCP {
+			return nil, fmt.Errorf("%s: bind proto h2: HTTP/2 needs mode http", b.Pos)
+		}
+		if b.Proto == "h2" && b.SSL {
+			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
+		}
 		for _, a := range b.Addrs {
 			host := ""
 			switch {
@@ -208,8 +214,14 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 				host = a.Host
 			}
 			for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
-				fc.Binds = append(fc.Binds, net.JoinHostPort(host, strconv.Itoa(port)))
-				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
+				addr := net.JoinHostPort(host, strconv.Itoa(port))
+				if b.Proto == "h2" {
+					fc.H2Binds = append(fc.H2Binds, addr)
+					fc.H2AcceptProxy = append(fc.H2AcceptProxy, b.AcceptProxy)
+				} else {
+					fc.Binds = append(fc.Binds, addr)
+					fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
+				}
 			}
 		}
 	}

@@ -36,6 +36,10 @@ type session struct {
 	rspE edits
 	scr  scriptTx // what lua-load scripts changed in this transaction
 	idle atomic.Bool
+	h2   bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
+	// h2Scheme is the stream's :scheme when it gave an :authority: its
+	// request line is logged in absolute form, as HAProxy logs it.
+	h2Scheme string
 
 	src, dst   netip.AddrPort
 	accept     time.Time
@@ -421,7 +425,11 @@ func keepLogHeaders(f *logrec.Fields, h *httpx.Head, names []string) {
 // on, nothing sees a hop-by-hop field.
 func (s *session) prepare() {
 	r := &s.req
-	s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
+	if s.h2 {
+		s.rec.RequestLine.SetParts(r.Method.Of(s.in), s.h2URI(), http20)
+	} else {
+		s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
+	}
 	for _, c := range s.f.cfg.CaptureRequest {
 		v, _ := r.Field(c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
@@ -446,6 +454,7 @@ func versionText(minor int) []byte {
 var (
 	http10 = []byte("HTTP/1.0")
 	http11 = []byte("HTTP/1.1")
+	http20 = []byte("HTTP/2.0")
 )
 
 // runRequestRules evaluates http-request rules in order. done means the

@@ -57,15 +57,15 @@ func tlsHint(err error) string {
 	switch {
 	case errors.As(err, &ce):
 		return "use ciphers Go implements (docs/tls.md)"
-	case strings.Contains(err.Error(), "HTTP/2"):
-		return "remove h2 from alpn until HTTP/2 is built (alpn http/1.1)"
+	case strings.HasPrefix(err.Error(), "alpn "):
+		return "alpn h2,http/1.1"
 	}
 	return "check the file paths, that varde can read them, and that each certificate file holds its key (docs/tls.md)"
 }
 
 // httpProtoServed reports whether an HTTP frontend can serve an ALPN
-// protocol; HTTP/2 adds "h2" here when it is built.
-func httpProtoServed(p string) bool { return p == "http/1.1" || p == "http/1.0" }
+// protocol.
+func httpProtoServed(p string) bool { return p == "h2" || p == "http/1.1" || p == "http/1.0" }
 
 // checkALPN refuses to advertise, on an HTTP frontend, a protocol varde
 // does not serve: the client would speak it and get garbage.
@@ -74,11 +74,8 @@ func checkALPN(m Mode, tb *tlsx.Bind) error {
 		return nil
 	}
 	for _, p := range tb.AllALPN() {
-		if p == "h2" && !httpProtoServed(p) {
-			return fmt.Errorf("alpn h2: HTTP/2 is not built yet: varde would advertise a protocol it does not speak")
-		}
 		if !httpProtoServed(p) {
-			return fmt.Errorf("alpn %s: an HTTP frontend serves only http/1.1", p)
+			return fmt.Errorf("alpn %s: an HTTP frontend serves h2, http/1.1 and http/1.0 only: varde would advertise a protocol it does not speak", p)
 		}
 	}
 	return nil
@@ -239,10 +236,13 @@ func handshakeTimeout(f *Frontend) time.Duration {
 }
 
 // serveNegotiated serves a TLS connection once its handshake is done, by
-// the ALPN protocol agreed ("" when none): HTTP/1.x today. a holds the
-// addresses admit settled before the handshake.
+// the ALPN protocol agreed ("" when none): HTTP/2 for "h2", HTTP/1.x
+// otherwise. a holds the addresses admit settled before the handshake.
 func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string, a admission) {
-	_ = proto // "", "http/1.1", "http/1.0": the bind advertises nothing else
+	if proto == "h2" {
+		e.serveH2(f, c, a)
+		return
+	}
 	hs := e.handshakeOf(c)
 	f.connOpen()
 	e.actconn.Add(1)
