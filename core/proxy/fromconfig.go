@@ -204,24 +204,13 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		if b.Proto == "h2" && b.SSL {
 			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
 		}
-		for _, a := range b.Addrs {
-			host := ""
-			switch {
-			case a.Wildcard:
-			case a.Addr.IsValid():
-				host = a.Addr.Addr().String()
-			default:
-				host = a.Host
-			}
-			for port := int(a.Port); port <= max(int(a.Port), int(a.PortEnd)); port++ {
-				addr := net.JoinHostPort(host, strconv.Itoa(port))
-				if b.Proto == "h2" {
-					fc.H2Binds = append(fc.H2Binds, addr)
-					fc.H2AcceptProxy = append(fc.H2AcceptProxy, b.AcceptProxy)
-				} else {
-					fc.Binds = append(fc.Binds, addr)
-					fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
-				}
+		for _, addr := range bindAddrs(b) {
+			if b.Proto == "h2" {
+				fc.H2Binds = append(fc.H2Binds, addr)
+				fc.H2AcceptProxy = append(fc.H2AcceptProxy, b.AcceptProxy)
+			} else {
+				fc.Binds = append(fc.Binds, addr)
+				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
 			}
 		}
 	}

@@ -117,8 +117,8 @@ func base(dir, p string) string {
 	return filepath.Join(dir, p)
 }
 
-// bindAddrs are the engine's listen addresses of one bind line (the same
-// strings FrontendFromConfig puts in FrontendConfig.Binds).
+// bindAddrs are the engine's listen addresses of one bind line, port
+// ranges expanded: FrontendConfig.Binds, and the keys of its TLS map.
 func bindAddrs(b *config.Bind) []string {
 	var out []string
 	for _, a := range b.Addrs {

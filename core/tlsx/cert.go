@@ -29,17 +29,9 @@ type Cert struct {
 // the private key in one file, or the key in FILE.key beside it; an OCSP
 // response in FILE.ocsp is checked (ocsp.go) and stapled.
 func LoadCert(path string) (*Cert, error) {
-	data, err := os.ReadFile(path)
+	data, keyPEM, err := readPEMPair(path)
 	if err != nil {
 		return nil, fmt.Errorf("certificate %s: %w", path, err)
-	}
-	keyPEM := data
-	if !hasKey(data) {
-		k, err := os.ReadFile(path + ".key")
-		if err != nil {
-			return nil, fmt.Errorf("certificate %s: no private key in the file and none in %s.key", path, path)
-		}
-		keyPEM = k
 	}
 	c, err := ParseCert(path, data, keyPEM)
 	if err != nil {
@@ -74,6 +66,24 @@ func ParseCert(path string, certPEM, keyPEM []byte) (*Cert, error) {
 		pair.Leaf = leaf
 	}
 	return &Cert{Path: path, TLS: &pair, Names: certNames(leaf)}, nil
+}
+
+// readPEMPair reads a HAProxy-style PEM file and the PEM holding its key:
+// the same bytes when the key is in the file, else FILE.key beside it
+// (HAProxy's ssl-load-extra-files default). Both sides (crt on a bind, crt
+// on a server line) load their files through it.
+func readPEMPair(path string) (certPEM, keyPEM []byte, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if hasKey(data) {
+		return data, data, nil
+	}
+	if keyPEM, err = os.ReadFile(path + ".key"); err != nil {
+		return nil, nil, fmt.Errorf("no private key in the file and none in %s.key", path)
+	}
+	return data, keyPEM, nil
 }
 
 func hasKey(data []byte) bool {

@@ -8,7 +8,6 @@ package tlsx
 import (
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
@@ -198,34 +197,15 @@ func firstOf(a, b string) string {
 // file, as HAProxy's crt; a key missing from it is read from FILE.key
 // (HAProxy's ssl-load-extra-files default).
 func LoadKeyPair(file string) (tls.Certificate, error) {
-	data, err := os.ReadFile(file)
+	data, keyData, err := readPEMPair(file)
 	if err != nil {
-		return tls.Certificate{}, err
-	}
-	keyData := data
-	if !hasPrivateKey(data) {
-		if keyData, err = os.ReadFile(file + ".key"); err != nil {
-			return tls.Certificate{}, fmt.Errorf("%s holds no private key and %s.key cannot be read: %w", file, file, err)
-		}
+		return tls.Certificate{}, fmt.Errorf("%s: %w", file, err)
 	}
 	cert, err := tls.X509KeyPair(data, keyData)
 	if err != nil {
 		return tls.Certificate{}, fmt.Errorf("%s: %w", file, err)
 	}
 	return cert, nil
-}
-
-func hasPrivateKey(data []byte) bool {
-	for {
-		var b *pem.Block
-		b, data = pem.Decode(data)
-		if b == nil {
-			return false
-		}
-		if strings.HasSuffix(b.Type, "PRIVATE KEY") {
-			return true
-		}
-	}
 }
 
 // verifier checks a server's chain against ca-file (and crl-file), then
