@@ -25,6 +25,7 @@ import (
 	_ "github.com/varde-lb/varde/plugins/sink/udp"
 	_ "github.com/varde-lb/varde/plugins/sink/unix"
 
-	// Policy engines (policy FILE.lua).
+	// Policy engines (policy FILE.lua, policy FILE.wasm).
 	_ "github.com/varde-lb/varde/scripting/lua"
+	_ "github.com/varde-lb/varde/scripting/wasm"
 )
