@@ -89,6 +89,15 @@ backend app
 	a, b := clientFrom("127.0.0.2"), clientFrom("127.0.0.3")
 	t.Run("rate-limit", func(t *testing.T) { rateLimitAnswers(t, cli, url, a, b) })
 	t.Run("maintenance", func(t *testing.T) { maintenanceAnswers(t, cli, url, b) })
+	// refusals: both refuse, in their own words
+	for _, c := range []string{"set var proc.x req.hdr(host)", "set var proc.x nosuch(1)", "set var txn.x str(a)"} {
+		if out := cli("experimental-mode on; " + c); out == "" {
+			t.Errorf("%s accepted", c)
+		}
+	}
+	if out := cli("get var proc.x"); out != "Variable not found." {
+		t.Errorf("get var of a refused set: %q", out)
+	}
 }
 
 // rateLimitAnswers: a burst of 3 and a rate too slow to refill during the
