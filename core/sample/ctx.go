@@ -71,7 +71,7 @@ type Ctx struct {
 	// PolicyVerdict is what the transaction's last policy call decided
 	// (policy.verdict), empty when none ran.
 	PolicyVerdict string
-	Status                    int // response status; 0 before the response
+	Status        int // response status; 0 before the response
 	// Response is set while http-response rules run: hdr() and friends
 	// then read the response, as in HAProxy.
 	Response                 bool
