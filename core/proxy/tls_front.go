@@ -202,13 +202,18 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 		return
 	}
 	c.SetDeadline(time.Time{})
+	cs := tc.ConnectionState()
+	f.SSLSessions.Add(1)
+	if cs.DidResume {
+		f.SSLReused.Add(1)
+	}
 	if f.cfg.Mode == ModeTCP {
 		e.serveTCP(f, tc, a)
 		return
 	}
 	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
 	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
-	e.serveNegotiated(f, tc, tc.ConnectionState().NegotiatedProtocol, a)
+	e.serveNegotiated(f, tc, cs.NegotiatedProtocol, a)
 }
 
 // handshake is when a TLS connection was accepted and how long its
