@@ -194,6 +194,8 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 			// A connection closed before its ClientHello (a TCP
 			// health check, a port probe) is not a failed handshake.
 			f.SSLFailures.Add(1)
+		} else {
+			f.SSLClosed.Add(1)
 		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
 		c.Close()
@@ -203,9 +205,10 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	}
 	c.SetDeadline(time.Time{})
 	cs := tc.ConnectionState()
-	f.SSLSessions.Add(1)
 	if cs.DidResume {
 		f.SSLReused.Add(1)
+	} else {
+		f.SSLSessions.Add(1)
 	}
 	if f.cfg.Mode == ModeTCP {
 		e.serveTCP(f, tc, a)

@@ -122,8 +122,8 @@ func TestTLSSessionCounters(t *testing.T) {
 		c.Close()
 	}
 	f := e.Frontend("fe")
-	if f.SSLSessions.Load() != 2 || f.SSLReused.Load() != 1 || f.SSLFailures.Load() != 0 {
-		t.Errorf("sessions %d reused %d failures %d, want 2 1 0", f.SSLSessions.Load(), f.SSLReused.Load(), f.SSLFailures.Load())
+	if f.SSLSessions.Load() != 1 || f.SSLReused.Load() != 1 || f.SSLFailures.Load() != 0 {
+		t.Errorf("sessions %d reused %d failures %d, want 1 1 0", f.SSLSessions.Load(), f.SSLReused.Load(), f.SSLFailures.Load())
 	}
 }
 
@@ -165,6 +165,9 @@ func TestTLSHandshakeFailures(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if n := f.SSLFailures.Load(); n != 2 {
 		t.Errorf("SSLFailures = %d, want 2", n)
+	}
+	if n := f.SSLClosed.Load(); n != 1 {
+		t.Errorf("SSLClosed = %d, want 1 (the TCP check)", n)
 	}
 	tc, err := tls.Dial("tcp", addr, ccfg)
 	if err != nil {

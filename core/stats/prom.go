@@ -47,7 +47,7 @@ var (
 	feDenied   = newMetric("varde_frontend_denied_requests_total", "Requests denied by rules.", prometheus.CounterValue, pl...)
 	feReqErr   = newMetric("varde_frontend_request_errors_total", "Invalid or aborted requests.", prometheus.CounterValue, pl...)
 	feSSLFail  = newMetric("varde_frontend_ssl_handshake_failures_total", "Failed TLS handshakes on the frontend's ssl binds.", prometheus.CounterValue, pl...)
-	feSSLSess  = newMetric("varde_frontend_ssl_sessions_total", "Completed TLS handshakes on the frontend's ssl binds, resumed ones included.", prometheus.CounterValue, pl...)
+	feSSLSess  = newMetric("varde_frontend_ssl_sessions_total", "Full TLS handshakes on the frontend's ssl binds (resumed ones not included).", prometheus.CounterValue, pl...)
 	feSSLReuse = newMetric("varde_frontend_ssl_reused_sessions_total", "TLS handshakes that resumed a session.", prometheus.CounterValue, pl...)
 	feProxyErr = newMetric("varde_frontend_proxy_protocol_errors_total", "Connections closed on an accept-proxy bind for a missing, invalid, late or cut PROXY header.", prometheus.CounterValue, pl...)
 	feStatus   = newMetric("varde_frontend_status_up", "1 when the frontend is listening.", prometheus.GaugeValue, pl...)

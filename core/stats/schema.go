@@ -28,7 +28,8 @@ type Counters struct {
 	Queued, MaxQueued              int64
 	LastSess                       time.Time
 	SSLFailures                    uint64 // failed TLS handshakes (frontends)
-	SSLSessions, SSLReused         uint64 // completed TLS handshakes, of which resumed (frontends)
+	SSLSessions, SSLReused         uint64 // full TLS handshakes, resumed ones (frontends)
+	SSLClosed                      uint64 // TLS connections closed before their ClientHello (frontends)
 	ProxyErrors                    uint64 // bad or missing PROXY headers on accept-proxy binds (frontends)
 }
 
@@ -248,7 +249,9 @@ func frontendRow(p Proxy, now time.Time) Row {
 	r.unum("conn_tot", c.TotalConns)
 	r.unum("ssl_sess", c.SSLSessions)
 	r.unum("ssl_reused_sess", c.SSLReused)
-	r.unum("ssl_failed_handshake", c.SSLFailures)
+	// HAProxy counts a connection closed before its ClientHello as a
+	// failed handshake; varde's Prometheus counter leaves those out.
+	r.unum("ssl_failed_handshake", c.SSLFailures+c.SSLClosed)
 	return r
 }
 
