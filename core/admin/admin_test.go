@@ -73,7 +73,7 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c"} {
+	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
