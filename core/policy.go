@@ -207,3 +207,63 @@ type PolicyVars interface {
 	SetVar(key string, v any) bool
 	VarKeys() []string
 }
+
+// PolicyNoter is implemented by request views that keep, for the log, what
+// the policy calls of the transaction decided (the policy.verdict fetch):
+// the backend or server name a policy chose, PolicyDeclined, or
+// "fallback:REASON" when its verdict was not used. The last call of the
+// transaction wins (choose_backend, then sticky_key, then choose_server).
+// Notes outlive the request: they must not alias request buffers
+// (configuration names, engine-made strings and the constants here are
+// fine). Noting costs a type assertion, only where a policy is configured.
+type PolicyNoter interface {
+	NotePolicy(verdict string)
+	PolicyNote() string
+}
+
+// PolicyDeclined is the note of a policy call that returned nil.
+const PolicyDeclined = "declined"
+
+// NotePolicy records verdict on req's view when the view keeps notes.
+func NotePolicy(req Request, verdict string) {
+	if n, ok := req.(PolicyNoter); ok {
+		n.NotePolicy(verdict)
+	}
+}
+
+// StartPolicyCall clears req's note before a policy call, so that
+// EndPolicyCall can tell whether the engine noted a failure's reason.
+func StartPolicyCall(req Request) {
+	NotePolicy(req, "")
+}
+
+// DeclinedPolicyCall notes PolicyDeclined after a call that gave no
+// verdict, unless the engine already noted why (a fallback reason).
+func DeclinedPolicyCall(req Request) {
+	if n, ok := req.(PolicyNoter); ok && n.PolicyNote() == "" {
+		n.NotePolicy(PolicyDeclined)
+	}
+}
+
+// PolicyFallback is the note of a call whose verdict the built-in
+// replaced: "fallback:" and the reason of varde_policy_errors_total,
+// without allocating for the known reasons.
+func PolicyFallback(reason string) string {
+	switch reason {
+	case "error":
+		return "fallback:error"
+	case "timeout":
+		return "fallback:timeout"
+	case "memory":
+		return "fallback:memory"
+	case "type":
+		return "fallback:type"
+	case "unknown":
+		return "fallback:unknown"
+	case "unusable":
+		return "fallback:unusable"
+	case "panic":
+		return "fallback:panic"
+	}
+	return "fallback"
+}

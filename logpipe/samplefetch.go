@@ -58,7 +58,7 @@ func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
 		sc.req.index()
 		x.Req = &sc.req
 	}
-	x.Backend, x.Server = r.Backend, r.Server
+	x.Backend, x.Server, x.PolicyVerdict = r.Backend, r.Server, r.Policy
 	if r.Server != "" && c.srvIDs != nil {
 		x.ServerID = c.srvIDs[r.Backend+"/"+r.Server]
 	}

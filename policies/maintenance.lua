@@ -1,27 +1,36 @@
--- maintenance.lua: a maintenance page switched from the admin socket.
+-- maintenance.lua: a maintenance page, switched on and off from the admin
+-- socket. An HAProxy Lua script (lua-load): a service answering 503 with a
+-- page, used while the process-wide variable proc.maintenance is "on".
 --
+--   global
+--       lua-load /etc/haproxy/maintenance.lua
+--       stats socket /run/haproxy/admin.sock level admin
 --   frontend www
 --       bind :80
---       policy maintenance.lua
+--       http-request use-service lua.maintenance if { var(proc.maintenance) -m str on }
 --       default_backend app
---   backend maintenance
---       errorfile 503 /etc/varde/maintenance.http
---       # no server: every request gets the 503 page
 --
--- `set policy var maintenance.lua maintenance on` sends every request to
--- the backend "maintenance", whose errorfile answers 503 with the page;
--- `set policy var maintenance.lua maintenance off` ends it. Requests with
--- the header `X-Maintenance-Bypass` equal to the shared value `bypass`
--- (set it too) still reach the site, for checking it before reopening.
+-- Switch it with HAProxy's own CLI commands (HAProxy 2.6 keeps `set var` in
+-- experimental mode):
+--
+--   experimental-mode on; set var proc.maintenance str(on)
+--   experimental-mode on; set var proc.maintenance str(off)
+--
+-- The condition is in the configuration, so it can be combined with
+-- others (`... on !{ src 10.0.0.0/8 }` lets the office through).
 
-function choose_backend(req)
-  local m = shared.get("maintenance")
-  if m ~= "on" and m ~= true and m ~= 1 then
-    return nil
-  end
-  local bypass = shared.get("bypass")
-  if bypass and req:header("x-maintenance-bypass") == bypass then
-    return nil
-  end
-  return "maintenance"
-end
+local PAGE = [[
+<!DOCTYPE html>
+<html><head><title>Down for maintenance</title></head>
+<body><h1>Down for maintenance</h1>
+<p>We are working on the site and will be back shortly.</p></body></html>
+]]
+
+core.register_service("maintenance", "http", function(applet)
+  applet:set_status(503)
+  applet:add_header("content-type", "text/html; charset=utf-8")
+  applet:add_header("retry-after", "300")
+  applet:add_header("cache-control", "no-store")
+  applet:start_response()
+  applet:send(PAGE)
+end)

@@ -65,8 +65,8 @@ func TestHAProxySendsProxyToVarde(t *testing.T) {
 		fmt.Fprintf(w, "xff=%s", r.Header.Get("X-Forwarded-For"))
 	}))
 	defer app.Close()
-	p := testenv.FreePorts(t, 3)
-	vp, h1, h2 := p[0], p[1], p[2]
+	p := testenv.FreePorts(t, 4)
+	vp, h1, h2, mp := p[0], p[1], p[2], p[3]
 	dir := t.TempDir()
 	startVarde(t, dir, fmt.Sprintf(`global
     log file@DIR/access.log format raw anonymize none local0
@@ -81,9 +81,12 @@ frontend pp
     option forwardfor
     log-format "ci=%%ci:%%cp fi=%%fi:%%fp st=%%ST"
     default_backend app
+frontend metrics
+    bind 127.0.0.1:%d
+    http-request use-service prometheus-exporter
 backend app
     server s1 %s
-`, vp, app.Listener.Addr()), vp)
+`, vp, mp, app.Listener.Addr()), vp, mp)
 	hcfg := filepath.Join(dir, "haproxy.cfg")
 	os.WriteFile(hcfg, []byte(fmt.Sprintf(`defaults
     mode http
@@ -121,6 +124,10 @@ backend v2
 	// Without a header: closed, nothing answered, nothing forwarded.
 	if _, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", vp)); err == nil {
 		t.Errorf("a request without a PROXY header was answered")
+	}
+	// ... and counted, the valid headers not
+	if _, m := get(t, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/metrics", mp)); !strings.Contains(m, `varde_frontend_proxy_protocol_errors_total{proxy="pp"} 1`+"\n") {
+		t.Errorf("metrics lack 1 PROXY error on pp:\n%s", grepLines(m, "proxy_protocol"))
 	}
 }
 

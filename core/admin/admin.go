@@ -171,7 +171,7 @@ func (s *Server) Close() error {
 func (s *Server) handle(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 4096)
-	interactive := false
+	interactive, experimental := false, false
 	for {
 		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
 		line, err := readLine(r)
@@ -195,7 +195,11 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 				quit = true
 				continue
 			}
-			out.WriteString(s.Exec(cmd, s.cfg.Level))
+			if on, ok := modeCommand(cmd); ok {
+				out.WriteString(s.setExperimental(&experimental, on))
+				continue
+			}
+			out.WriteString(s.exec(cmd, s.cfg.Level, experimental))
 		}
 		if interactive && !quit {
 			out.WriteString("> ")
@@ -225,6 +229,11 @@ func readLine(r *bufio.Reader) (string, error) {
 // Exec runs one command at the given level and returns its output, which
 // always ends with an empty line as HAProxy's CLI does.
 func (s *Server) Exec(line string, lvl Level) string {
+	return s.exec(line, lvl, false)
+}
+
+// exec is Exec in a session whose experimental mode may be on (set var).
+func (s *Server) exec(line string, lvl Level, experimental bool) string {
 	cmd, err := Parse(line)
 	if errors.Is(err, ErrUnknown) {
 		return "Unknown command: '" + strings.TrimSpace(line) + "'\n\n" + helpFor(lvl) + "\n"
@@ -234,6 +243,9 @@ func (s *Server) Exec(line string, lvl Level) string {
 	}
 	if cmd.Level() > lvl {
 		return "Permission denied\n\n"
+	}
+	if cmd.Op == OpSetVar && !experimental {
+		return "This command is restricted to experimental mode only.\n\n"
 	}
 	out := s.run(cmd, lvl)
 	if !strings.HasSuffix(out, "\n\n") {
@@ -304,6 +316,10 @@ func (s *Server) run(cmd Command, lvl Level) string {
 		return showPolicies(s.rt.Policies)
 	case OpShowPolicyVar, OpSetPolicyVar, OpDelPolicyVar:
 		return s.policyVar(cmd)
+	case OpGetVar:
+		return getVar(cmd.Key)
+	case OpSetVar:
+		return s.setVar(cmd)
 	}
 	sv, msg := s.find(snap, cmd.Backend, cmd.Server)
 	if sv == nil {

@@ -43,6 +43,14 @@ func TestParse(t *testing.T) {
 		{"disable server web1", admin.Command{}, "Require 'backend/server'"},
 		{"set maxconn server app/web1 -1", admin.Command{}, "Invalid maxconn"},
 		{"frobnicate", admin.Command{}, "Unknown command"},
+		{"get var proc.m", admin.Command{Op: admin.OpGetVar, Key: "proc.m"}, ""},
+		{"set var proc.m str(on)", admin.Command{Op: admin.OpSetVar, Key: "proc.m", Value: "str(on)"}, ""},
+		{"set var proc.m expr int(1)", admin.Command{Op: admin.OpSetVar, Key: "proc.m", Value: "int(1)"}, ""},
+		{"get var", admin.Command{}, "Missing process-wide variable identifier"},
+		{"set var txn.m str(on)", admin.Command{}, "only scope 'proc'"},
+		{"set var proc.m", admin.Command{}, "Missing either 'expr', 'fmt' or expression"},
+		{"set var proc.m fmt %[src]", admin.Command{}, "'fmt' is not supported"},
+		{"set var proc.m str(a b)", admin.Command{}, "arg type must be either 'expr' or 'fmt'"},
 	} {
 		got, err := admin.Parse(tc.in)
 		if tc.err != "" {
@@ -65,7 +73,7 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c"} {
+	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {

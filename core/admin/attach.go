@@ -472,6 +472,9 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 					fc := countersOf(&f.Counters)
 					fc.LimitConns = int64(p.MaxConn)
 					fc.SSLFailures = f.SSLFailures.Load()
+					fc.SSLSessions, fc.SSLReused = f.SSLSessions.Load(), f.SSLReused.Load()
+					fc.SSLClosed = f.SSLClosed.Load()
+					fc.ProxyErrors = f.ProxyErrors.Load()
 					sp.Frontend = &fc
 				}
 			}

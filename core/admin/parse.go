@@ -60,6 +60,8 @@ const (
 	OpCommitSSLCert // commit ssl cert FILE
 	OpAbortSSLCert  // abort ssl cert FILE
 	OpShowSSLCert   // show ssl cert [FILE]
+	OpGetVar        // get var proc.NAME
+	OpSetVar        // set var proc.NAME [expr] EXPR (experimental mode)
 )
 
 // Command is one parsed CLI command.
@@ -87,8 +89,8 @@ func (c Command) Level() Level {
 	switch c.Op {
 	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar:
 		return LevelUser
-	case OpShowSSLCert:
-		return LevelOperator
+	case OpShowSSLCert, OpGetVar, OpSetVar:
+		return LevelOperator // HAProxy's level for get/set var
 	}
 	return LevelAdmin
 }
@@ -190,6 +192,8 @@ func Parse(line string) (Command, error) {
 			return Command{}, errors.New("Usage: show policies")
 		}
 		return Command{Op: OpShowPolicies}, nil
+	case len(w) >= 2 && (w[0] == "get" || w[0] == "set") && w[1] == "var":
+		return parseVar(w)
 	case len(w) >= 3 && (w[0] == "show" || w[0] == "set" || w[0] == "del") && w[1] == "policy" && w[2] == "var":
 		return parsePolicyVar(w)
 	case len(w) >= 3 && w[0] == "shutdown" && w[1] == "sessions" && w[2] == "server":
@@ -309,6 +313,8 @@ const Help = `The following commands are valid at this level:
   show policy var <file>                  : the shared values of a policy
   set policy var <file> <key> <value>     : set a policy's shared value (numbers stay numbers)
   del policy var <file> <key>             : remove a policy's shared value
+  get var <name>                          : retrieve contents of a process-wide variable
+  set var <name> [expr] <expr>            : set a process-wide variable (experimental mode: experimental-mode on)
   set ssl cert <certfile> <payload>       : replace a certificate file (transaction)
   commit ssl cert <certfile>              : commit a certificate file
   abort ssl cert <certfile>               : abort a transaction for a certificate file

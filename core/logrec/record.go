@@ -92,6 +92,9 @@ type Record struct {
 	Frontend string // %f / %ft
 	Backend  string // %b; empty means the frontend itself
 	Server   string // %s; empty is logged as <NOSRV>
+	// Policy is what the transaction's last policy call decided
+	// (core.PolicyNoter; the policy.verdict fetch), empty when none ran.
+	Policy string
 
 	// Timers in milliseconds, -1 when the phase was not reached (HAProxy §8.4).
 	Th int32 // TLS/handshake

@@ -55,22 +55,29 @@ func (b *PolicyBalancer) Pick(ctx *core.PickContext) *core.Server {
 	return b.builtin.Pick(ctx)
 }
 
+// ask notes the verdict on the request's view for the log
+// (core.PolicyNoter): the server, "declined" or "fallback:REASON".
 func (b *PolicyBalancer) ask(ctx *core.PickContext) (s *core.Server) {
 	defer func() {
 		if recover() != nil {
 			b.fb.Panicked()
+			core.NotePolicy(ctx.Req, core.PolicyFallback("panic"))
 			s = nil
 		}
 	}()
+	core.StartPolicyCall(ctx.Req)
 	s = b.policy.Pick(ctx)
 	if s == nil {
 		b.fb.Declined()
+		core.DeclinedPolicyCall(ctx.Req)
 		return nil
 	}
 	if _, ok := (*b.members.Load())[s]; !ok || ctx.Skip(s) {
 		b.fb.Rejected()
+		core.NotePolicy(ctx.Req, core.PolicyFallback("unusable"))
 		return nil
 	}
+	core.NotePolicy(ctx.Req, s.Name)
 	return s
 }
 

@@ -25,18 +25,24 @@ func TestPolicyFallback(t *testing.T) {
 		ctx     *core.PickContext
 		want    string
 		stats   core.FallbackStats
+		note    string // the verdict noted for the log (policy.verdict)
 	}{
-		{"policy choice", func(p []*core.Server) *core.Server { return p[len(p)-1] }, &core.PickContext{}, "a2", core.FallbackStats{}},
-		{"declines", func([]*core.Server) *core.Server { return nil }, &core.PickContext{}, "a1", core.FallbackStats{Declined: 1}},
-		{"not in pool", func([]*core.Server) *core.Server { return stranger }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}},
-		{"backup while actives up", func([]*core.Server) *core.Server { return ss[1] }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}},
-		{"excluded", func(p []*core.Server) *core.Server { return p[0] }, &core.PickContext{Exclude: ss[0]}, "a2", core.FallbackStats{Rejected: 1}},
-		{"panics", func([]*core.Server) *core.Server { panic("script bug") }, &core.PickContext{}, "a1", core.FallbackStats{Panics: 1}},
+		{"policy choice", func(p []*core.Server) *core.Server { return p[len(p)-1] }, &core.PickContext{}, "a2", core.FallbackStats{}, "a2"},
+		{"declines", func([]*core.Server) *core.Server { return nil }, &core.PickContext{}, "a1", core.FallbackStats{Declined: 1}, "declined"},
+		{"not in pool", func([]*core.Server) *core.Server { return stranger }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}, "fallback:unusable"},
+		{"backup while actives up", func([]*core.Server) *core.Server { return ss[1] }, &core.PickContext{}, "a1", core.FallbackStats{Rejected: 1}, "fallback:unusable"},
+		{"excluded", func(p []*core.Server) *core.Server { return p[0] }, &core.PickContext{Exclude: ss[0]}, "a2", core.FallbackStats{Rejected: 1}, "fallback:unusable"},
+		{"panics", func([]*core.Server) *core.Server { panic("script bug") }, &core.PickContext{}, "a1", core.FallbackStats{Panics: 1}, "fallback:panic"},
 	}
 	for _, tt := range tests {
 		pb := WithPolicy(&scripted{verdict: tt.verdict}, &recorder{})
 		p := New("be", ss, pb, false)
+		req := &notedReq{note: "stale"}
+		tt.ctx.Req = req
 		s := p.Pick(tt.ctx)
+		if req.note != tt.note {
+			t.Errorf("%s: noted %q, want %q", tt.name, req.note, tt.note)
+		}
 		if s == nil || s.Name != tt.want {
 			t.Errorf("%s: got %v, want %s", tt.name, s, tt.want)
 		}
@@ -46,10 +52,19 @@ func TestPolicyFallback(t *testing.T) {
 	}
 }
 
+// notedReq keeps the policy's note, as the engine's request view does.
+type notedReq struct {
+	core.Request
+	note string
+}
+
+func (r *notedReq) NotePolicy(v string) { r.note = v }
+func (r *notedReq) PolicyNote() string  { return r.note }
+
 func TestPolicyZeroAlloc(t *testing.T) {
 	pb := WithPolicy(&scripted{verdict: func(p []*core.Server) *core.Server { return p[1] }}, &recorder{})
 	p := New("be", servers(), pb, false)
-	ctx := &core.PickContext{}
+	ctx := &core.PickContext{Req: &notedReq{}}
 	if n := testing.AllocsPerRun(1000, func() { p.Pick(ctx) }); n != 0 {
 		t.Errorf("Pick through a policy allocates %v", n)
 	}

@@ -83,7 +83,12 @@ func (f *Frontend) acceptProxy(c net.Conn, buf []byte, src, dst *netip.AddrPort)
 	}
 	c.SetReadDeadline(time.Time{})
 	if err != nil {
-		f.ProxyErrors.Add(1)
+		if !errors.Is(err, io.EOF) {
+			// A connection closed before its first byte (a port
+			// probe, a TCP check) sent no bad header: not counted,
+			// as a TLS bind does not count it as a failed handshake.
+			f.ProxyErrors.Add(1)
+		}
 		return err
 	}
 	if !h.Local {

@@ -322,16 +322,22 @@ func (b *Backend) askSticky(req core.Request) (cs *core.Server) {
 	defer func() {
 		if recover() != nil {
 			b.stickyFB.Panicked()
+			core.NotePolicy(req, core.PolicyFallback("panic"))
 			cs = nil
 		}
 	}()
+	core.StartPolicyCall(req)
 	cs = b.sticky.Lookup(req, b.Servers)
 	switch {
 	case cs == nil:
 		b.stickyFB.Declined()
+		core.DeclinedPolicyCall(req)
 	case b.serverOf(cs) == nil || !cs.Usable():
 		b.stickyFB.Rejected()
+		core.NotePolicy(req, core.PolicyFallback("unusable"))
 		cs = nil
+	default:
+		core.NotePolicy(req, cs.Name)
 	}
 	return cs
 }

@@ -78,8 +78,11 @@ type Frontend struct {
 	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
 	h2l       map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
 	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
-	// missing client certificates).
-	SSLFailures atomic.Uint64
+	// missing client certificates); SSLClosed the connections closed
+	// before their ClientHello (port probes), which HAProxy counts as
+	// failed handshakes too; SSLSessions the completed full handshakes and
+	// SSLReused the resumed ones (show stat's ssl_* columns, as HAProxy).
+	SSLFailures, SSLClosed, SSLSessions, SSLReused atomic.Uint64
 }
 
 // Addrs returns the listening addresses.

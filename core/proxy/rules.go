@@ -58,6 +58,7 @@ func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
 	sample.RequestCtx(c, &s.view)
 	c.Src, c.Dst = s.src, s.dst
 	c.Frontend, c.Backend, c.Server = s.rec.Frontend, s.rec.Backend, s.rec.Server
+	c.PolicyVerdict = s.rec.Policy
 	if s.heldSrv != nil {
 		c.ServerID = s.heldSrv.ID
 	}

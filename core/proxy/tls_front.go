@@ -194,6 +194,8 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 			// A connection closed before its ClientHello (a TCP
 			// health check, a port probe) is not a failed handshake.
 			f.SSLFailures.Add(1)
+		} else {
+			f.SSLClosed.Add(1)
 		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
 		c.Close()
@@ -202,13 +204,19 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 		return
 	}
 	c.SetDeadline(time.Time{})
+	cs := tc.ConnectionState()
+	if cs.DidResume {
+		f.SSLReused.Add(1)
+	} else {
+		f.SSLSessions.Add(1)
+	}
 	if f.cfg.Mode == ModeTCP {
 		e.serveTCP(f, tc, a)
 		return
 	}
 	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
 	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
-	e.serveNegotiated(f, tc, tc.ConnectionState().NegotiatedProtocol, a)
+	e.serveNegotiated(f, tc, cs.NegotiatedProtocol, a)
 }
 
 // handshake is when a TLS connection was accepted and how long its

@@ -96,8 +96,34 @@ func TestTLSKeepAliveAcrossParking(t *testing.T) {
 	if n != 0 {
 		t.Errorf("%d handshake timings left behind", n)
 	}
-	if f := e.Frontend("fe"); f.TotalConns.Load() != 1 || f.SSLFailures.Load() != 0 {
-		t.Errorf("conns %d, ssl failures %d", f.TotalConns.Load(), f.SSLFailures.Load())
+	if f := e.Frontend("fe"); f.TotalConns.Load() != 1 || f.SSLFailures.Load() != 0 || f.SSLSessions.Load() != 1 {
+		t.Errorf("conns %d, ssl failures %d, sessions %d", f.TotalConns.Load(), f.SSLFailures.Load(), f.SSLSessions.Load())
+	}
+}
+
+// TestTLSSessionCounters: completed handshakes and resumed ones are
+// counted (show stat's ssl_sess and ssl_reused_sess).
+func TestTLSSessionCounters(t *testing.T) {
+	srv, _ := backend(t, "s1", nil)
+	e, addr, ccfg := startTLSEngine(t, simpleConfig(hostport(srv)))
+	ccfg = ccfg.Clone()
+	ccfg.ClientSessionCache = tls.NewLRUClientSessionCache(4)
+	for i := range 2 {
+		c, err := tls.Dial("tcp", addr, ccfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+		io.ReadAll(c) // reads the TLS 1.3 ticket too
+		if resumed := c.ConnectionState().DidResume; resumed != (i == 1) {
+			t.Errorf("connection %d resumed %v", i, resumed)
+		}
+		c.Close()
+	}
+	f := e.Frontend("fe")
+	if f.SSLSessions.Load() != 1 || f.SSLReused.Load() != 1 || f.SSLFailures.Load() != 0 {
+		t.Errorf("sessions %d reused %d failures %d, want 1 1 0", f.SSLSessions.Load(), f.SSLReused.Load(), f.SSLFailures.Load())
 	}
 }
 
@@ -139,6 +165,9 @@ func TestTLSHandshakeFailures(t *testing.T) {
 	time.Sleep(50 * time.Millisecond)
 	if n := f.SSLFailures.Load(); n != 2 {
 		t.Errorf("SSLFailures = %d, want 2", n)
+	}
+	if n := f.SSLClosed.Load(); n != 1 {
+		t.Errorf("SSLClosed = %d, want 1 (the TCP check)", n)
 	}
 	tc, err := tls.Dial("tcp", addr, ccfg)
 	if err != nil {

@@ -71,6 +71,11 @@ func (v *reqView) TLS() bool           { return v.s.tls != nil }
 // TLSState is the client connection's TLS state (ssl_fc_* fetches).
 func (v *reqView) TLSState() *tls.ConnectionState { return v.s.tls }
 
+// NotePolicy and PolicyNote keep the policies' verdict in the log record
+// (core.PolicyNoter, the policy.verdict fetch).
+func (v *reqView) NotePolicy(verdict string) { v.s.rec.Policy = verdict }
+func (v *reqView) PolicyNote() string        { return v.s.rec.Policy }
+
 // tcpView is the core.Request of a `mode tcp` connection: addresses, and
 // the client's first bytes while tcp-request content rules inspect them
 // (sample.Payloader), so `src`/`dst` and content ACLs work in use_backend

@@ -30,25 +30,32 @@ func (p *PolicyChooser) ChooseBackend(req core.Request) (string, bool) {
 	return p.Builtin.ChooseBackend(req)
 }
 
+// ask notes the verdict on the request's view for the log
+// (core.PolicyNoter): the backend, "declined" or "fallback:REASON".
 func (p *PolicyChooser) ask(req core.Request) (b string, ok bool) {
 	defer func() {
 		if recover() != nil {
 			p.fb.Panicked()
+			core.NotePolicy(req, core.PolicyFallback("panic"))
 			b, ok = "", false
 		}
 	}()
 	if p.Policy == nil {
 		return "", false
 	}
+	core.StartPolicyCall(req)
 	b, ok = p.Policy.ChooseBackend(req)
 	if !ok {
 		p.fb.Declined()
+		core.DeclinedPolicyCall(req)
 		return "", false
 	}
 	if p.Known != nil && !p.Known(b) {
 		p.fb.Rejected()
+		core.NotePolicy(req, core.PolicyFallback("unknown"))
 		return "", false
 	}
+	core.NotePolicy(req, b)
 	return b, true
 }
 

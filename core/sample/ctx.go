@@ -68,7 +68,10 @@ type Ctx struct {
 
 	Frontend, Backend, Server string
 	ServerID                  int // 0 when no server was chosen
-	Status                    int // response status; 0 before the response
+	// PolicyVerdict is what the transaction's last policy call decided
+	// (policy.verdict), empty when none ran.
+	PolicyVerdict string
+	Status        int // response status; 0 before the response
 	// Response is set while http-response rules run: hdr() and friends
 	// then read the response, as in HAProxy.
 	Response                 bool
@@ -95,7 +98,7 @@ func RequestCtx(c *Ctx, req core.Request) {
 			c.TLSState = ts.TLSState()
 		}
 	}
-	c.Frontend, c.Backend, c.Server = "", "", ""
+	c.Frontend, c.Backend, c.Server, c.PolicyVerdict = "", "", "", ""
 	c.ServerID, c.Status, c.Response = 0, 0, false
 	c.Res, c.ReqCaptures, c.ResCaptures = nil, nil, nil
 	c.Dyn, c.Vars = nil, nil

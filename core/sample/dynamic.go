@@ -90,8 +90,13 @@ type Vars struct {
 	m map[string]Value
 }
 
-// Set stores a copy of v under name (scope included: "txn.user").
+// Set stores a copy of v under name (scope included: "txn.user"). A
+// proc. name sets the process-wide variable (SetProcVar).
 func (vs *Vars) Set(name string, v Value) {
+	if IsProcVar(name) {
+		SetProcVar(name, v)
+		return
+	}
 	if vs.m == nil {
 		vs.m = make(map[string]Value)
 	}
@@ -101,8 +106,11 @@ func (vs *Vars) Set(name string, v Value) {
 	vs.m[name] = v
 }
 
-// Get returns the named variable.
+// Get returns the named variable (a proc. name: the process-wide one).
 func (vs *Vars) Get(name string) (Value, bool) {
+	if IsProcVar(name) {
+		return ProcVar(name)
+	}
 	if vs == nil || vs.m == nil {
 		return Value{}, false
 	}
@@ -112,6 +120,10 @@ func (vs *Vars) Get(name string) (Value, bool) {
 
 // Unset removes the named variable.
 func (vs *Vars) Unset(name string) {
+	if IsProcVar(name) {
+		UnsetProcVar(name)
+		return
+	}
 	if vs != nil && vs.m != nil {
 		delete(vs.m, name)
 	}
@@ -125,14 +137,14 @@ func (vs *Vars) Reset() {
 }
 
 // ValidVarName reports whether name is scope.name with a scope HAProxy
-// knows (proc. is refused: varde has no process-wide variables).
+// knows (proc. names the process-wide variables, procvars.go).
 func ValidVarName(name string) bool {
 	scope, rest, ok := strings.Cut(name, ".")
 	if !ok || rest == "" {
 		return false
 	}
 	switch scope {
-	case "txn", "req", "res", "sess":
+	case "txn", "req", "res", "sess", "proc":
 	default:
 		return false
 	}
@@ -149,7 +161,7 @@ func init() {
 		Name: "var", MinArgs: 1, MaxArgs: 1, Out: TypeStr, Where: AtRequest | AtResponse,
 		Compile: func(args []string, a *Args) error {
 			if !ValidVarName(args[0]) {
-				return &Error{Msg: "bad variable name " + strconv.Quote(args[0]), Hint: "txn.NAME, req.NAME, res.NAME or sess.NAME"}
+				return &Error{Msg: "bad variable name " + strconv.Quote(args[0]), Hint: "txn.NAME, req.NAME, res.NAME, sess.NAME or proc.NAME"}
 			}
 			return nil
 		},
@@ -160,6 +172,6 @@ func init() {
 			}
 			return ok
 		},
-		Doc: "a variable set by a lua-load script (txn:set_var); varde has no set-var action",
+		Doc: "a variable set by a lua-load script (txn:set_var) or, proc.NAME, on the admin socket (set var); varde has no set-var action",
 	})
 }

@@ -55,10 +55,34 @@ func TestVars(t *testing.T) {
 	if _, ok := vs.Get("txn.a"); ok {
 		t.Fatal("Reset kept a variable")
 	}
-	for name, ok := range map[string]bool{"txn.a": true, "req.b_c": true, "sess.x": true, "proc.x": false, "txn.": false, "a": false, "txn.a b": false} {
+	for name, ok := range map[string]bool{"txn.a": true, "req.b_c": true, "sess.x": true, "proc.x": true, "proc.": false, "txn.": false, "a": false, "txn.a b": false} {
 		if ValidVarName(name) != ok {
 			t.Errorf("ValidVarName(%q) = %v", name, !ok)
 		}
+	}
+}
+
+// TestProcVars: proc. names reach one process-wide table, whichever
+// transaction's Vars (or none) sets or reads them.
+func TestProcVars(t *testing.T) {
+	var a, b Vars
+	var v Value
+	v.SetStr([]byte("on"))
+	a.Set("proc.test_flag", v)
+	reset := a
+	reset.Reset()
+	for _, vs := range []*Vars{&a, &b, &reset, nil} {
+		if got, ok := vs.Get("proc.test_flag"); !ok || string(got.Str) != "on" {
+			t.Fatalf("proc var not shared: %q %v", got.Str, ok)
+		}
+	}
+	if _, ok := b.Get("txn.test_flag"); ok {
+		t.Fatal("a proc var leaked into txn.")
+	}
+	var nilVars *Vars
+	nilVars.Unset("proc.test_flag")
+	if _, ok := ProcVar("proc.test_flag"); ok {
+		t.Fatal("Unset kept the proc var")
 	}
 }
 

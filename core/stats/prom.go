@@ -47,6 +47,9 @@ var (
 	feDenied   = newMetric("varde_frontend_denied_requests_total", "Requests denied by rules.", prometheus.CounterValue, pl...)
 	feReqErr   = newMetric("varde_frontend_request_errors_total", "Invalid or aborted requests.", prometheus.CounterValue, pl...)
 	feSSLFail  = newMetric("varde_frontend_ssl_handshake_failures_total", "Failed TLS handshakes on the frontend's ssl binds.", prometheus.CounterValue, pl...)
+	feSSLSess  = newMetric("varde_frontend_ssl_sessions_total", "Full TLS handshakes on the frontend's ssl binds (resumed ones not included).", prometheus.CounterValue, pl...)
+	feSSLReuse = newMetric("varde_frontend_ssl_reused_sessions_total", "TLS handshakes that resumed a session.", prometheus.CounterValue, pl...)
+	feProxyErr = newMetric("varde_frontend_proxy_protocol_errors_total", "Connections closed on an accept-proxy bind for a missing, invalid, late or cut PROXY header.", prometheus.CounterValue, pl...)
 	feStatus   = newMetric("varde_frontend_status_up", "1 when the frontend is listening.", prometheus.GaugeValue, pl...)
 	beUp       = newMetric("varde_backend_status_up", "1 when at least one server can take traffic.", prometheus.GaugeValue, pl...)
 	beActive   = newMetric("varde_backend_active_servers", "Active servers up.", prometheus.GaugeValue, pl...)
@@ -85,7 +88,7 @@ var (
 	svLastChg  = newMetric("varde_server_last_change_timestamp_seconds", "Unix time of the last UP/DOWN transition.", prometheus.GaugeValue, psl...)
 	svThrottle = newMetric("varde_server_slowstart_throttle_ratio", "Share of the weight applied by slowstart (1 when none).", prometheus.GaugeValue, psl...)
 
-	all = []metric{feCur, feMax, feLimit, feTot, feReq, feIn, feOut, feDenied, feReqErr, feSSLFail, feStatus,
+	all = []metric{feCur, feMax, feLimit, feTot, feReq, feIn, feOut, feDenied, feReqErr, feSSLFail, feSSLSess, feSSLReuse, feProxyErr, feStatus,
 		beUp, beActive, beBackup, beCur, beMax, beTot, beQCur, beQMax, beIn, beOut, beDenied, beConnErr, beRespErr, beRetries, beRedisp, beWeight,
 		svUp, svAdmin, svWeight, svCur, svMax, svLimit, svTot, svQCur, svIn, svOut, svConnErr, svRespErr, svRetries, svRedisp,
 		svChkFail, svChkDown, svChkDur, svDowntime, svLastChg, svThrottle}
@@ -132,6 +135,9 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 			emit(feDenied, float64(f.DeniedReq), p.Name)
 			emit(feReqErr, float64(f.ReqErrors), p.Name)
 			emit(feSSLFail, float64(f.SSLFailures), p.Name)
+			emit(feSSLSess, float64(f.SSLSessions), p.Name)
+			emit(feSSLReuse, float64(f.SSLReused), p.Name)
+			emit(feProxyErr, float64(f.ProxyErrors), p.Name)
 			emit(feStatus, b2f(!p.Stopped), p.Name)
 		}
 		b := p.Backend

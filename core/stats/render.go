@@ -11,13 +11,19 @@ import (
 func WriteCSV(w io.Writer, rows []Row) error {
 	var b strings.Builder
 	b.WriteString("# ")
-	for _, f := range Fields {
+	for i, f := range columns {
+		if i == len(Fields) {
+			b.WriteString("-,") // HAProxy's separator before the modules' columns
+		}
 		b.WriteString(f)
 		b.WriteByte(',')
 	}
 	b.WriteByte('\n')
 	for _, r := range rows {
-		for _, v := range r.Values {
+		for i, v := range r.Values {
+			if i == len(Fields) {
+				b.WriteString("-,")
+			}
 			b.WriteString(csvEscape(v.String()))
 			b.WriteByte(',')
 		}
@@ -76,7 +82,7 @@ func WriteJSON(w io.Writer, rows []Row) error {
 					jv.Type = "s64"
 				}
 			}
-			fs = append(fs, jsonField{ObjType: obj, ProxyID: iid, ID: sid, Field: jsonName{Pos: i, Name: Fields[i]}, ProcessNum: 1, Value: jv})
+			fs = append(fs, jsonField{ObjType: obj, ProxyID: iid, ID: sid, Field: jsonName{Pos: i, Name: columns[i]}, ProcessNum: 1, Value: jv})
 		}
 		out = append(out, fs)
 	}

@@ -28,6 +28,9 @@ type Counters struct {
 	Queued, MaxQueued              int64
 	LastSess                       time.Time
 	SSLFailures                    uint64 // failed TLS handshakes (frontends)
+	SSLSessions, SSLReused         uint64 // full TLS handshakes, resumed ones (frontends)
+	SSLClosed                      uint64 // TLS connections closed before their ClientHello (frontends)
+	ProxyErrors                    uint64 // bad or missing PROXY headers on accept-proxy binds (frontends)
 }
 
 // Proxy is one frontend, backend or listen section. A `listen` has both
@@ -95,9 +98,19 @@ type Checks interface {
 // separator); tools such as hatop and the Datadog check index by position.
 var Fields = strings.Split("pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,dreq,dresp,ereq,econ,eresp,wretr,wredis,status,weight,act,bck,chkfail,chkdown,lastchg,downtime,qlimit,pid,iid,sid,throttle,lbtot,tracked,type,rate,rate_lim,rate_max,check_status,check_code,check_duration,hrsp_1xx,hrsp_2xx,hrsp_3xx,hrsp_4xx,hrsp_5xx,hrsp_other,hanafail,req_rate,req_rate_max,req_tot,cli_abrt,srv_abrt,comp_in,comp_out,comp_byp,comp_rsp,lastsess,last_chk,last_agt,qtime,ctime,rtime,ttime,agent_status,agent_code,agent_duration,check_desc,agent_desc,check_rise,check_fall,check_health,agent_rise,agent_fall,agent_health,addr,cookie,mode,algo,conn_rate,conn_rate_max,conn_tot,intercepted,dcon,dses,wrew,connect,reuse,cache_lookups,cache_hits,srv_icur,src_ilim,qtime_max,ctime_max,rtime_max,ttime_max,eint,idle_conn_cur,safe_conn_cur,used_conn_cur,need_conn_est,uweight,agg_server_status,agg_server_check_status,agg_check_status", ",")
 
+// ModuleFields are the columns of HAProxy's extra stats modules that varde
+// fills: the SSL module's, in HAProxy 2.6's order. The CSV prints them
+// after HAProxy's "-" separator column; in JSON their pos continues
+// Fields' numbering (the separator has none), as HAProxy's typed output.
+// HAProxy's h2 and h1 modules follow in HAProxy and are not printed.
+var ModuleFields = []string{"ssl_sess", "ssl_reused_sess", "ssl_failed_handshake"}
+
+// columns are Fields then ModuleFields: what a Row's Values index.
+var columns = append(append([]string(nil), Fields...), ModuleFields...)
+
 var fieldPos = func() map[string]int {
-	m := make(map[string]int, len(Fields))
-	for i, f := range Fields {
+	m := make(map[string]int, len(columns))
+	for i, f := range columns {
 		m[f] = i
 	}
 	return m
@@ -135,7 +148,7 @@ type Row struct {
 	Name   string
 	Server *core.Server // servers only
 	Check  health.Info  // servers only
-	Values []Value      // indexed like Fields
+	Values []Value      // indexed like Fields then ModuleFields
 }
 
 // Get returns the named field.
@@ -183,7 +196,7 @@ func Rows(snap Snapshot, checks Checks, now time.Time) []Row {
 }
 
 func newRow(typ int, proxy, name string) Row {
-	r := Row{Type: typ, Proxy: proxy, Name: name, Values: make([]Value, len(Fields))}
+	r := Row{Type: typ, Proxy: proxy, Name: name, Values: make([]Value, len(columns))}
 	r.text("pxname", proxy)
 	r.text("svname", name)
 	r.num("type", int64(typ))
@@ -234,6 +247,11 @@ func frontendRow(p Proxy, now time.Time) Row {
 	r.num("conn_rate", 0)
 	r.num("conn_rate_max", 0)
 	r.unum("conn_tot", c.TotalConns)
+	r.unum("ssl_sess", c.SSLSessions)
+	r.unum("ssl_reused_sess", c.SSLReused)
+	// HAProxy counts a connection closed before its ClientHello as a
+	// failed handshake; varde's Prometheus counter leaves those out.
+	r.unum("ssl_failed_handshake", c.SSLFailures+c.SSLClosed)
 	return r
 }
 

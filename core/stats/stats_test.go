@@ -61,7 +61,8 @@ func newFixture(t *testing.T) *fixture {
 	f.m.Start(context.Background())
 	t.Cleanup(f.m.Close)
 	f.m.SetAdmin(web3, core.AdminDrain)
-	fe := &stats.Counters{CurConns: 3, MaxConns: 9, LimitConns: 1000, TotalConns: 42, Requests: 40, BytesIn: 1234, BytesOut: 5678}
+	fe := &stats.Counters{CurConns: 3, MaxConns: 9, LimitConns: 1000, TotalConns: 42, Requests: 40, BytesIn: 1234, BytesOut: 5678,
+		SSLSessions: 30, SSLReused: 12, SSLFailures: 5, ProxyErrors: 4}
 	be := &stats.Counters{TotalConns: 40, Status: [6]uint64{0, 0, 38, 0, 1, 1}}
 	f.src = stats.SourceFunc(func() stats.Snapshot {
 		return stats.Snapshot{Info: stats.Info{Name: "varde", Version: "test", Started: time.Now().Add(-time.Hour)},
@@ -93,28 +94,32 @@ func TestCSV(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if !strings.HasPrefix(lines[0], "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,") {
+	if !strings.HasPrefix(lines[0], "# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,") ||
+		!strings.HasSuffix(lines[0], ",agg_check_status,-,ssl_sess,ssl_reused_sess,ssl_failed_handshake,") {
 		t.Fatalf("header %q", lines[0])
 	}
+	// HAProxy 2.6's SSL module columns, after its "-" separator
+	cols := append(append(append([]string(nil), stats.Fields...), "-"), stats.ModuleFields...)
 	want := map[string]map[string]string{
-		"www,FRONTEND": {"status": "OPEN", "scur": "3", "slim": "1000", "stot": "42", "type": "0", "iid": "2"},
-		"app,web1":     {"status": "UP", "check_status": "L7OK", "check_code": "200", "act": "1", "bck": "0", "slim": "100", "cookie": "s1", "check_rise": "2", "check_fall": "3", "check_health": "4", "type": "2", "sid": "1"},
-		"app,web2":     {"status": "DOWN", "check_status": "L4CON", "last_chk": "Connection refused", "check_desc": "Layer4 connection problem", "chkdown": "1", "check_health": "0"},
-		"app,web3":     {"status": "DRAIN"},
-		"app,spare":    {"status": "no check", "act": "0", "bck": "1"},
-		"app,BACKEND":  {"status": "UP", "act": "2", "bck": "1", "algo": "roundrobin", "hrsp_2xx": "38", "hrsp_5xx": "1", "type": "1"},
+		"www,FRONTEND": {"status": "OPEN", "scur": "3", "slim": "1000", "stot": "42", "type": "0", "iid": "2",
+			"-": "-", "ssl_sess": "30", "ssl_reused_sess": "12", "ssl_failed_handshake": "5"},
+		"app,web1":    {"status": "UP", "check_status": "L7OK", "check_code": "200", "act": "1", "bck": "0", "slim": "100", "cookie": "s1", "check_rise": "2", "check_fall": "3", "check_health": "4", "type": "2", "sid": "1"},
+		"app,web2":    {"status": "DOWN", "check_status": "L4CON", "last_chk": "Connection refused", "check_desc": "Layer4 connection problem", "chkdown": "1", "check_health": "0"},
+		"app,web3":    {"status": "DRAIN"},
+		"app,spare":   {"status": "no check", "act": "0", "bck": "1"},
+		"app,BACKEND": {"status": "UP", "act": "2", "bck": "1", "algo": "roundrobin", "hrsp_2xx": "38", "hrsp_5xx": "1", "type": "1", "-": "-", "ssl_failed_handshake": ""},
 	}
 	if len(lines) != 7 {
 		t.Fatalf("got %d lines:\n%s", len(lines), b.String())
 	}
 	for _, line := range lines[1:] {
 		cells := strings.Split(line, ",")
-		if len(cells) != len(stats.Fields)+1 {
-			t.Fatalf("%d cells in %q, want %d", len(cells), line, len(stats.Fields)+1)
+		if len(cells) != len(cols)+1 {
+			t.Fatalf("%d cells in %q, want %d", len(cells), line, len(cols)+1)
 		}
 		key := cells[0] + "," + cells[1]
 		for field, v := range want[key] {
-			i := indexOf(stats.Fields, field)
+			i := indexOf(cols, field)
 			if cells[i] != v {
 				t.Errorf("%s %s = %q, want %q", key, field, cells[i], v)
 			}
@@ -187,6 +192,11 @@ func TestHandlerAuthAndFormats(t *testing.T) {
 	var rows [][]map[string]any
 	if err := json.Unmarshal([]byte(js), &rows); err != nil || len(rows) != 6 {
 		t.Fatalf("json: %d rows, %v", len(rows), err)
+	}
+	// the SSL module's fields continue HAProxy's numbering (typed output
+	// F.2.0.105.ssl_failed_handshake in HAProxy 2.6)
+	if !strings.Contains(js, `"field":{"pos":105,"name":"ssl_failed_handshake"},"processNum":1,"value":{"type":"u64","value":5}`) {
+		t.Errorf("json lacks ssl_failed_handshake at pos 105: %.300s", js[strings.Index(js, "ssl_")-100:])
 	}
 	// POST without `stats admin` is refused.
 	req, _ := http.NewRequest("POST", ts.URL+"/stats", strings.NewReader("b=app&s=web1&action=maint"))

@@ -77,10 +77,10 @@ func (v *vm) vars() *sample.Vars {
 func (v *vm) setVar(L *lua.LState) int {
 	name := L.CheckString(2)
 	if !sample.ValidVarName(name) {
-		L.ArgError(2, "variable name must be txn.NAME, req.NAME, res.NAME or sess.NAME")
+		L.ArgError(2, "variable name must be txn.NAME, req.NAME, res.NAME, sess.NAME or proc.NAME")
 	}
 	vs := v.vars()
-	if vs == nil {
+	if vs == nil && !sample.IsProcVar(name) {
 		return 0
 	}
 	if L.OptBool(4, false) {

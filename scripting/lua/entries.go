@@ -14,7 +14,7 @@ import (
 
 // verdict reads a call's result as a name: a string (or a number, written
 // as Lua would), nil for "no opinion", anything else a type error.
-func (p *Policy) verdict(i int, v lua.LValue) (string, bool) {
+func (p *Policy) verdict(req core.Request, i int, v lua.LValue) (string, bool) {
 	switch x := v.(type) {
 	case lua.LString:
 		if x == "" {
@@ -28,9 +28,21 @@ func (p *Policy) verdict(i int, v lua.LValue) (string, bool) {
 		p.declined(i)
 		return "", false
 	}
-	p.fail(i, scripting.ReasonType, fmt.Errorf("%s returned a %s, want a string or nil", entryNames[i], v.Type()))
+	p.failFor(req, i, scripting.ReasonType, fmt.Errorf("%s returned a %s, want a string or nil", entryNames[i], v.Type()))
 	return "", false
 }
+
+// failFor is fail that also notes the fallback on the request's view, for
+// the log's policy.verdict (core.PolicyNoter).
+func (p *Policy) failFor(req core.Request, i int, reason string, err error) {
+	p.fail(i, reason, err)
+	core.NotePolicy(req, core.PolicyFallback(reason))
+}
+
+// callFailed notes a failed call (error, timeout, memory, panic: call
+// counts and logs which) as a bare "fallback": the reason stays in
+// varde_policy_errors_total and the error log.
+func callFailed(req core.Request) { core.NotePolicy(req, core.PolicyFallback("")) }
 
 type backendChooser struct{ p *Policy }
 
@@ -42,14 +54,15 @@ func (c backendChooser) ChooseBackend(req core.Request) (string, bool) {
 		return 1
 	})
 	if !ok {
+		callFailed(req)
 		return "", false
 	}
-	name, ok := p.verdict(0, v)
+	name, ok := p.verdict(req, 0, v)
 	if !ok {
 		return "", false
 	}
 	if p.backs != nil && !p.backs[name] {
-		p.fail(0, scripting.ReasonUnknown, fmt.Errorf("choose_backend returned %q: no such backend", name))
+		p.failFor(req, 0, scripting.ReasonUnknown, fmt.Errorf("choose_backend returned %q: no such backend", name))
 		return "", false
 	}
 	return name, true
@@ -86,22 +99,23 @@ func (c serverChooser) Pick(ctx *core.PickContext) *core.Server {
 		return 2
 	})
 	if !ok {
+		callFailed(ctx.Req)
 		return nil
 	}
-	name, ok := p.verdict(1, v)
+	name, ok := p.verdict(ctx.Req, 1, v)
 	if !ok {
 		return nil
 	}
 	s := snap.byName[name]
 	switch {
 	case s == nil && p.servers != nil && p.servers[name]:
-		p.fail(1, scripting.ReasonUnusable, fmt.Errorf("choose_server returned %q: not usable now (down, maintenance, drain or backup tier)", name))
+		p.failFor(ctx.Req, 1, scripting.ReasonUnusable, fmt.Errorf("choose_server returned %q: not usable now (down, maintenance, drain or backup tier)", name))
 		return nil
 	case s == nil:
-		p.fail(1, scripting.ReasonUnknown, fmt.Errorf("choose_server returned %q: no such server", name))
+		p.failFor(ctx.Req, 1, scripting.ReasonUnknown, fmt.Errorf("choose_server returned %q: no such server", name))
 		return nil
 	case ctx.Skip(s):
-		p.fail(1, scripting.ReasonUnusable, fmt.Errorf("choose_server returned %q: full or being retried", name))
+		p.failFor(ctx.Req, 1, scripting.ReasonUnusable, fmt.Errorf("choose_server returned %q: full or being retried", name))
 		return nil
 	}
 	return s
@@ -122,16 +136,17 @@ func (c stickiness) Lookup(req core.Request, servers []*core.Server) *core.Serve
 		return 1
 	})
 	if !ok {
+		callFailed(req)
 		return nil
 	}
-	key, ok := p.verdict(2, v)
+	key, ok := p.verdict(req, 2, v)
 	if !ok {
 		return nil
 	}
 	for _, s := range servers {
 		if s.Cookie != "" && s.Cookie == key {
 			if !s.Usable() {
-				p.fail(2, scripting.ReasonUnusable, fmt.Errorf("sticky_key %q names server %s, which is not usable", key, s.Name))
+				p.failFor(req, 2, scripting.ReasonUnusable, fmt.Errorf("sticky_key %q names server %s, which is not usable", key, s.Name))
 				return nil
 			}
 			return s
@@ -143,7 +158,7 @@ func (c stickiness) Lookup(req core.Request, servers []*core.Server) *core.Serve
 	if s := Rendezvous(key, servers, true); s != nil {
 		return s
 	}
-	p.fail(2, scripting.ReasonUnusable, fmt.Errorf("sticky_key %q: no usable server", key))
+	p.failFor(req, 2, scripting.ReasonUnusable, fmt.Errorf("sticky_key %q: no usable server", key))
 	return nil
 }
 

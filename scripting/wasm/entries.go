@@ -19,7 +19,7 @@ func (p *Policy) invoke(e int, in *instance) (res uint64, ok bool) {
 	res, err := in.call(e)
 	p.entry[e].Observe(time.Since(start))
 	if err != nil {
-		p.fail(e, in.reason(err), fmt.Errorf("%w%s", err, in.out.tail()))
+		p.failFor(in.req, e, in.reason(err), fmt.Errorf("%w%s", err, in.out.tail()))
 		in.out.b = in.out.b[:0]
 		p.pool.discard(in)
 		return 0, false
@@ -32,6 +32,16 @@ func (p *Policy) fail(e int, reason string, err error) {
 	p.entry[e].Error(reason)
 	p.elog.Report(p.name, entryNames[e], reason, err)
 }
+
+// failFor is fail that also notes the fallback on the request's view, for
+// the log's policy.verdict (core.PolicyNoter).
+func (p *Policy) failFor(req core.Request, e int, reason string, err error) {
+	p.fail(e, reason, err)
+	core.NotePolicy(req, core.PolicyFallback(reason))
+}
+
+// noInstance notes a call that got no instance (take counted why).
+func noInstance(req core.Request) { core.NotePolicy(req, core.PolicyFallback(scripting.ReasonError)) }
 
 var errClosed = errors.New("policy closed")
 
@@ -60,6 +70,7 @@ func (p *Policy) recovered(e int, in *instance) {
 	if r := recover(); r != nil {
 		p.fail(e, scripting.ReasonPanic, fmt.Errorf("panic: %v", r))
 		if in != nil {
+			core.NotePolicy(in.req, core.PolicyFallback(scripting.ReasonPanic))
 			p.pool.discard(in)
 		}
 	}
@@ -108,6 +119,7 @@ func (c backendChooser) ChooseBackend(req core.Request) (name string, ok bool) {
 	p := c.p
 	in := p.take(eBackend)
 	if in == nil {
+		noInstance(req)
 		return "", false
 	}
 	defer p.recovered(eBackend, in)
@@ -122,7 +134,7 @@ func (c backendChooser) ChooseBackend(req core.Request) (name string, ok bool) {
 	if res == 0 {
 		p.declined(eBackend)
 	} else if b, valid := in.result(res); !valid {
-		p.fail(eBackend, scripting.ReasonType, errBadResult)
+		p.failFor(req, eBackend, scripting.ReasonType, errBadResult)
 	} else {
 		name, ok = in.intern(b), true
 	}
@@ -158,6 +170,7 @@ func (c serverChooser) Pick(ctx *core.PickContext) (s *core.Server) {
 	p := c.p
 	in := p.take(eServer)
 	if in == nil {
+		noInstance(ctx.Req)
 		return nil
 	}
 	defer p.recovered(eServer, in)
@@ -181,7 +194,7 @@ func (p *Policy) serverResult(in *instance, res uint64, ctx *core.PickContext) *
 	}
 	b, ok := in.result(res)
 	if !ok {
-		p.fail(eServer, scripting.ReasonType, errBadResult)
+		p.failFor(ctx.Req, eServer, scripting.ReasonType, errBadResult)
 		return nil
 	}
 	for _, s := range in.servers {
@@ -192,12 +205,12 @@ func (p *Policy) serverResult(in *instance, res uint64, ctx *core.PickContext) *
 		case s == ctx.Exclude:
 			return nil
 		case !s.Usable() || s.Full():
-			p.fail(eServer, scripting.ReasonUnusable, fmt.Errorf("server %q is %s or full", s.Name, s.StateString()))
+			p.failFor(ctx.Req, eServer, scripting.ReasonUnusable, fmt.Errorf("server %q is %s or full", s.Name, s.StateString()))
 			return nil
 		}
 		return s
 	}
-	p.fail(eServer, scripting.ReasonUnknown, fmt.Errorf("no server %q in the pool", b))
+	p.failFor(ctx.Req, eServer, scripting.ReasonUnknown, fmt.Errorf("no server %q in the pool", b))
 	return nil
 }
 
@@ -210,6 +223,7 @@ func (c stickiness) Lookup(req core.Request, servers []*core.Server) (s *core.Se
 	p := c.p
 	in := p.take(eSticky)
 	if in == nil {
+		noInstance(req)
 		return nil
 	}
 	defer p.recovered(eSticky, in)
@@ -225,7 +239,7 @@ func (c stickiness) Lookup(req core.Request, servers []*core.Server) (s *core.Se
 	if res == 0 {
 		p.declined(eSticky)
 	} else if key, valid := in.result(res); !valid {
-		p.fail(eSticky, scripting.ReasonType, errBadResult)
+		p.failFor(req, eSticky, scripting.ReasonType, errBadResult)
 	} else {
 		s = rendezvous(xxhash.Sum64(key), servers)
 	}

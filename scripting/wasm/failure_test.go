@@ -52,6 +52,12 @@ func TestFailureModes(t *testing.T) {
 				if s != nil {
 					t.Fatalf("call %d picked %s, want a decline", i, s.Name)
 				}
+				// the reason reaches the log's policy.verdict; a plain
+				// decline is noted by core's wrapper, not the engine
+				if want := core.PolicyFallback(tt.reason); (tt.reason == "" && r.note != "") || (tt.reason != "" && r.note != want) {
+					t.Errorf("call %d noted %q, want %q", i, r.note, want)
+				}
+				r.note = ""
 				if tt.reason == scripting.ReasonTimeout && took > 40*deadline {
 					t.Errorf("call %d took %v with a %v deadline", i, took, deadline)
 				}

@@ -251,7 +251,11 @@ type fakeReq struct {
 	hdr                 [][2][]byte
 	src                 netip.AddrPort
 	tls                 bool
+	note                string // core.PolicyNoter, as the engine's view
 }
+
+func (r *fakeReq) NotePolicy(v string) { r.note = v }
+func (r *fakeReq) PolicyNote() string  { return r.note }
 
 func (r *fakeReq) Method() []byte { return r.method }
 func (r *fakeReq) URI() []byte {
