@@ -193,3 +193,23 @@ func TestCheckBinary(t *testing.T) {
 		t.Errorf("--help: exit %d\n%s", code, out)
 	}
 }
+
+// Every configuration under examples/ (but the seeds, checked above) is
+// valid: a walkthrough that `varde check` refuses would teach nothing.
+func TestCheckExamples(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*/*.cfg")
+	n := 0
+	for _, f := range files {
+		if strings.Contains(f, "/seeds/") {
+			continue
+		}
+		n++
+		var out, errb bytes.Buffer
+		if code := dispatch([]string{"check", "-q", "-f", f}, &out, &errb); code != 0 {
+			t.Errorf("varde check -f %s: exit %d\n%s%s", f, code, out.String(), errb.String())
+		}
+	}
+	if n < 2 {
+		t.Fatalf("found %d example configurations, want the quick start and the canary at least", n)
+	}
+}
