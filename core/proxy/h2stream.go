@@ -148,13 +148,14 @@ var h2workers h2idleStack
 const h2WorkerIdle = 10 * time.Second
 
 type h2w struct {
-	next  chan *h2stream // the next stream; nil ends the worker
-	since time.Time      // idle since
+	next chan *h2stream // the next stream; nil ends the worker
+	gen  uint64         // the reaper's tick when it went idle
 }
 
 type h2idleStack struct {
 	mu     sync.Mutex
 	idle   []*h2w // oldest first
+	gen    uint64 // reaper ticks (a clock without time.Now per stream)
 	reaper sync.Once
 }
 
@@ -175,20 +176,20 @@ func (p *h2idleStack) take() *h2w {
 // put makes w available for the next stream.
 func (p *h2idleStack) put(w *h2w) {
 	p.reaper.Do(func() { go p.reap() })
-	w.since = time.Now()
 	p.mu.Lock()
+	w.gen = p.gen
 	p.idle = append(p.idle, w)
 	p.mu.Unlock()
 }
 
-// reap ends the workers idle for longer than h2WorkerIdle, forever (one
-// goroutine per process, started with the first worker).
+// reap ends the workers idle for h2WorkerIdle to 1.5 x h2WorkerIdle,
+// forever (one goroutine per process, started with the first worker).
 func (p *h2idleStack) reap() {
 	for range time.Tick(h2WorkerIdle / 2) {
 		p.mu.Lock()
-		old := time.Now().Add(-h2WorkerIdle)
+		p.gen++
 		k := 0
-		for k < len(p.idle) && p.idle[k].since.Before(old) {
+		for k < len(p.idle) && p.idle[k].gen+2 <= p.gen {
 			p.idle[k].next <- nil
 			k++
 		}
