@@ -186,16 +186,22 @@ func (p *h2idleStack) put(w *h2w) {
 // forever (one goroutine per process, started with the first worker).
 func (p *h2idleStack) reap() {
 	for range time.Tick(h2WorkerIdle / 2) {
-		p.mu.Lock()
-		p.gen++
-		k := 0
-		for k < len(p.idle) && p.idle[k].gen+2 <= p.gen {
-			p.idle[k].next <- nil
-			k++
-		}
-		p.idle = append(p.idle[:0], p.idle[k:]...)
-		p.mu.Unlock()
+		p.tick()
 	}
+}
+
+// tick advances the reaper's clock and ends the workers idle since two
+// ticks or more (oldest first: they are at the bottom of the stack).
+func (p *h2idleStack) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	k := 0
+	for k < len(p.idle) && p.idle[k].gen+2 <= p.gen {
+		p.idle[k].next <- nil
+		k++
+	}
+	p.idle = append(p.idle[:0], p.idle[k:]...)
 }
 
 func h2worker(w *h2w, st *h2stream) {
