@@ -69,6 +69,11 @@ func h2Once(k proxyKind, cfg, addr string, o options) (result, error) {
 		return result{}, fmt.Errorf("h2load warm-up: %w\n%s", err, out)
 	}
 	logPath := filepath.Join(filepath.Dir(cfg), "h2load-"+k.name+".log")
+	// h2load appends to its log file: without this, each round's latency
+	// percentiles and CPU per request took in the earlier rounds' requests.
+	if err := os.Remove(logPath); err != nil && !os.IsNotExist(err) {
+		return result{}, err
+	}
 	cpu0 := procCPU(cmd.Process.Pid)
 	secs := strconv.Itoa(int(o.duration.Seconds()))
 	out, err := exec.Command("h2load", "-c"+c, "-m10", "-t2", "-D"+secs, "--log-file="+logPath, url).CombinedOutput()

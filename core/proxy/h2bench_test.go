@@ -44,3 +44,39 @@ func BenchmarkH2Request(b *testing.B) {
 		one()
 	}
 }
+
+// TestH2IdleWorkers: the most recently idle worker is reused first, and a
+// worker idle for two reaper ticks is ended (told by a nil stream) while a
+// younger one is kept.
+func TestH2IdleWorkers(t *testing.T) {
+	var p h2idleStack
+	p.reaper.Do(func() {}) // no background reaper: the test ticks
+	old, young := &h2w{next: make(chan *h2stream, 1)}, &h2w{next: make(chan *h2stream, 1)}
+	p.put(old)
+	p.tick()
+	p.put(young)
+	if w := p.take(); w != young {
+		t.Fatalf("take: got %p, want the most recently idle %p", w, young)
+	}
+	p.put(young)
+	p.tick() // old idle for two ticks, young for one
+	select {
+	case st := <-old.next:
+		if st != nil {
+			t.Fatalf("old worker got a stream, want nil (end)")
+		}
+	default:
+		t.Fatal("old worker was not ended after two ticks")
+	}
+	select {
+	case <-young.next:
+		t.Fatal("young worker ended after one tick")
+	default:
+	}
+	if w := p.take(); w != young {
+		t.Fatalf("after reaping: got %p, want %p", w, young)
+	}
+	if w := p.take(); w != nil {
+		t.Fatalf("stack should be empty, got %p", w)
+	}
+}

@@ -130,35 +130,88 @@ func (h *h2conn) forget(st *h2stream) {
 // worker when there is one, else a new one.
 func (h *h2conn) startStream(st *h2stream) {
 	h.wg.Add(1)
-	select {
-	case h2idle <- st:
-	default:
-		go h2worker(st)
+	if w := h2workers.take(); w != nil {
+		w.next <- st
+		return
 	}
+	go h2worker(&h2w{next: make(chan *h2stream, 1)}, st)
 }
 
-// h2idle hands streams to idle workers. A worker keeps its goroutine, its
-// grown stack and its timer for the next stream (a new goroutine per
-// stream spends measurable time growing its stack), and exits after
-// h2WorkerIdle without work.
-var h2idle = make(chan *h2stream)
+// h2workers holds the idle stream workers. A worker keeps its goroutine,
+// its grown stack and its timer for the next stream (a new goroutine per
+// stream spends measurable time growing its stack). The most recently idle
+// is reused first; one idle for h2WorkerIdle is ended by the reaper. Each
+// worker waits on its own channel, without a timer: a shared channel and a
+// per-stream idle timer cost a select and two timer updates per stream.
+var h2workers h2idleStack
 
 const h2WorkerIdle = 10 * time.Second
 
-func h2worker(st *h2stream) {
+type h2w struct {
+	next chan *h2stream // the next stream; nil ends the worker
+	gen  uint64         // the reaper's tick when it went idle
+}
+
+type h2idleStack struct {
+	mu     sync.Mutex
+	idle   []*h2w // oldest first
+	gen    uint64 // reaper ticks (a clock without time.Now per stream)
+	reaper sync.Once
+}
+
+// take pops the most recently idle worker, or nil.
+func (p *h2idleStack) take() *h2w {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := len(p.idle)
+	if n == 0 {
+		return nil
+	}
+	w := p.idle[n-1]
+	p.idle[n-1] = nil
+	p.idle = p.idle[:n-1]
+	return w
+}
+
+// put makes w available for the next stream.
+func (p *h2idleStack) put(w *h2w) {
+	p.reaper.Do(func() { go p.reap() })
+	p.mu.Lock()
+	w.gen = p.gen
+	p.idle = append(p.idle, w)
+	p.mu.Unlock()
+}
+
+// reap ends the workers idle for h2WorkerIdle to 1.5 x h2WorkerIdle,
+// forever (one goroutine per process, started with the first worker).
+func (p *h2idleStack) reap() {
+	for range time.Tick(h2WorkerIdle / 2) {
+		p.tick()
+	}
+}
+
+// tick advances the reaper's clock and ends the workers idle since two
+// ticks or more (oldest first: they are at the bottom of the stack).
+func (p *h2idleStack) tick() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gen++
+	k := 0
+	for k < len(p.idle) && p.idle[k].gen+2 <= p.gen {
+		p.idle[k].next <- nil
+		k++
+	}
+	p.idle = append(p.idle[:0], p.idle[k:]...)
+}
+
+func h2worker(w *h2w, st *h2stream) {
 	t := time.NewTimer(time.Hour)
 	t.Stop()
-	idle := time.NewTimer(h2WorkerIdle)
-	for {
+	for st != nil {
 		st.t = t
 		st.h.runStream(st)
-		idle.Reset(h2WorkerIdle)
-		select {
-		case st = <-h2idle:
-			idle.Stop()
-		case <-idle.C:
-			return
-		}
+		h2workers.put(w)
+		st = <-w.next
 	}
 }
 
