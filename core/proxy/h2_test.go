@@ -6,10 +6,8 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,34 +19,23 @@ import (
 )
 
 // startH2Engine runs cfg with one `proto h2` loopback listener on the
-// first frontend and returns its address.
+// first frontend and returns its address. A recovered panic fails the
+// test: no frame sequence may reach one.
 func startH2Engine(t testing.TB, cfg *Config) (*Engine, string) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.Frontends[0].H2Listeners = append(cfg.Frontends[0].H2Listeners, l)
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if testing.Verbose() {
-		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-	}
-	e, err := New(cfg, log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Stop(ctx)
+	var e *Engine
+	t.Cleanup(func() { // runs after the engine's stop (cleanups are LIFO)
+		if e == nil {
+			return
+		}
 		if n := e.Panics.Load(); n != 0 {
 			t.Errorf("%d panics", n)
 		}
 	})
-	return e, l.Addr().String()
+	e, addr := startEngineOn(t, cfg, func(fc *FrontendConfig, l net.Listener) {
+		fc.H2Listeners = append(fc.H2Listeners, l)
+	})
+	return e, addr
 }
 
 // h2Client speaks HTTP/2 with prior knowledge (x/net/http2, AllowHTTP).

@@ -24,11 +24,21 @@ import (
 // returns its address.
 func startEngine(t testing.TB, cfg *Config) (*Engine, string) {
 	t.Helper()
+	return startEngineOn(t, cfg, func(fc *FrontendConfig, l net.Listener) {
+		fc.Listeners = append(fc.Listeners, l)
+	})
+}
+
+// startEngineOn opens a loopback listener, lets add give it to the first
+// frontend (as a plain, HTTP/2 or TLS listener), starts the engine and
+// stops it at the end of the test.
+func startEngineOn(t testing.TB, cfg *Config, add func(*FrontendConfig, net.Listener)) (*Engine, string) {
+	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Frontends[0].Listeners = append(cfg.Frontends[0].Listeners, l)
+	add(cfg.Frontends[0], l)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
