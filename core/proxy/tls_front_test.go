@@ -30,25 +30,10 @@ func startTLSEngine(t testing.TB, cfg *Config) (*Engine, string, *tls.Config) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
 	cfg.TLS = reg
-	cfg.Frontends[0].TLS = map[string]*tlsx.Bind{addr: tb}
-	cfg.Frontends[0].Listeners = append(cfg.Frontends[0].Listeners, l)
-	e, err := New(cfg, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		e.Stop(ctx)
+	e, addr := startEngineOn(t, cfg, func(fc *FrontendConfig, l net.Listener) {
+		fc.TLS = map[string]*tlsx.Bind{l.Addr().String(): tb}
+		fc.Listeners = append(fc.Listeners, l)
 	})
 	pool := x509.NewCertPool()
 	pool.AddCert(ca.Cert)
