@@ -29,6 +29,8 @@ type state struct {
 	calls   uint32 // calls made in this state, for sampling call times
 	srvSnap *poolSnap
 	srvList *lua.LTable
+	srvRefs []*srvRef   // srvList's servers, in order
+	reqTab  *lua.LTable // req's methods, where pushReq puts req.src
 	srvUD   map[string]*lua.LUserData
 	// srvByStatic finds a server from its static-field table (the live
 	// fields' __index receives that table).

@@ -11,6 +11,7 @@ import (
 // HAProxy's Lua 5.3 use, and bounds the string functions that can build a
 // large string in one Go call (where no deadline can cut them short).
 func addCompat(L *lua.LState, o Options) {
+	installIpairs(L)
 	tab := L.GetGlobal(lua.TabLibName).(*lua.LTable)
 	tab.RawSetString("pack", L.NewFunction(tablePack))
 	tab.RawSetString("unpack", L.GetGlobal("unpack"))
