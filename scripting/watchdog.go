@@ -1,4 +1,4 @@
-package lua
+package scripting
 
 import (
 	"context"
@@ -10,11 +10,13 @@ import (
 
 // Deadlines without a timer per call.
 //
-// gopher-lua has no instruction hook; its VM polls a context before every
-// instruction when one is set (LState.SetContext). Each state has one
-// context for its whole life, a deadline, whose Done channel one process-
-// wide watchdog goroutine closes when the call running in that state is
-// past its budget. Starting a call bumps the state's call number and marks
+// Both engines stop a call through a context.Context: gopher-lua's VM
+// polls it before every instruction (LState.SetContext), wazero closes the
+// module when it is done (WithCloseOnContextDone) and the compiled code
+// notices at its next loop header or call. Each Lua state and each WASM
+// instance has one context for its whole life, a Deadline, whose Done
+// channel one process-wide watchdog goroutine closes when the call running
+// in that state is past its budget. Starting a call bumps the state's call number and marks
 // it running; ending it clears the mark. So a call costs no clock read, no
 // timer and no allocation — on this project's virtual machines a clock
 // read costs ~200 ns and a timer reset ~750 ns, which would double a small
@@ -38,13 +40,15 @@ type watchdog struct {
 	wake    chan struct{}
 	once    sync.Once
 	mu      sync.Mutex
-	watched []weak.Pointer[deadline]
+	watched []weak.Pointer[Deadline]
 }
 
 var wd = &watchdog{wake: make(chan struct{}, 1)}
 
-// deadline is a state's context.
-type deadline struct {
+// Deadline is a state's (or an instance's) context: a context.Context
+// whose Done is closed when its current call overruns. Only one goroutine
+// at a time may make calls with it.
+type Deadline struct {
 	running atomic.Bool
 	seq     atomic.Uint64 // call number
 	timeout atomic.Int64  // nanoseconds
@@ -58,21 +62,23 @@ type deadline struct {
 	fired atomic.Bool
 }
 
-func newDeadline() *deadline {
-	d := &deadline{ch: make(chan struct{})}
+// NewDeadline returns a disarmed deadline watched by the watchdog until
+// it is garbage.
+func NewDeadline() *Deadline {
+	d := &Deadline{ch: make(chan struct{})}
 	wd.register(d)
 	return d
 }
 
-func (w *watchdog) register(d *deadline) {
+func (w *watchdog) register(d *Deadline) {
 	w.once.Do(func() { go w.run() })
 	w.mu.Lock()
 	w.watched = append(w.watched, weak.Make(d))
 	w.mu.Unlock()
 }
 
-// arm starts a call with the given budget.
-func (d *deadline) arm(timeout time.Duration) {
+// Arm starts a call with the given budget.
+func (d *Deadline) Arm(timeout time.Duration) {
 	d.timeout.Store(int64(timeout))
 	d.seq.Add(1)
 	d.running.Store(true)
@@ -84,24 +90,33 @@ func (d *deadline) arm(timeout time.Duration) {
 	}
 }
 
-// disarm ends a call and reports whether the watchdog cut it.
+// Disarm ends a call and reports whether the watchdog cut it.
 // The lock orders it with cut: a cut either happened before (and is
-// reported) or sees the call ended.
-func (d *deadline) disarm() bool {
+// reported) or sees the call ended. A cut deadline stays done until Reset.
+func (d *Deadline) Disarm() bool {
 	d.mu.Lock()
 	d.running.Store(false)
 	fired := d.fired.Load()
-	if fired {
-		d.ch = make(chan struct{})
-		d.fired.Store(false)
-	}
 	d.mu.Unlock()
 	wd.active.Add(-1)
 	return fired
 }
 
+// Reset makes a cut deadline usable for another call (a new Done
+// channel). Only for a user whose Done nothing else reads any more: a Lua
+// state (its own goroutine alone polls it). A WASM instance is dropped
+// instead, because wazero's watcher goroutine may still be reading Done.
+func (d *Deadline) Reset() {
+	d.mu.Lock()
+	if d.fired.Load() {
+		d.ch = make(chan struct{})
+		d.fired.Store(false)
+	}
+	d.mu.Unlock()
+}
+
 // cut closes the channel if call seq is still running.
-func (d *deadline) cut(seq uint64) {
+func (d *Deadline) cut(seq uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.seq.Load() == seq && d.running.Load() && !d.fired.Load() {
@@ -144,7 +159,7 @@ func (w *watchdog) park() {
 func (w *watchdog) scan(now int64) {
 	w.mu.Lock()
 	live := w.watched[:0]
-	var late []*deadline
+	var late []*Deadline
 	var seqs []uint64
 	for _, wp := range w.watched {
 		d := wp.Value()
@@ -169,13 +184,13 @@ func (w *watchdog) scan(now int64) {
 	}
 }
 
-// The context interface, for gopher-lua. Only the state's own goroutine
-// calls these. Done reads ch without the lock: only this goroutine
-// replaces it (disarm), and the watchdog only closes it.
-func (d *deadline) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (d *deadline) Value(any) any               { return nil }
-func (d *deadline) Done() <-chan struct{}       { return d.ch }
-func (d *deadline) Err() error {
+// The context interface. Done reads ch without the lock: only Reset
+// replaces it, called when nothing else reads it, and the watchdog only
+// closes it.
+func (d *Deadline) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (d *Deadline) Value(any) any               { return nil }
+func (d *Deadline) Done() <-chan struct{}       { return d.ch }
+func (d *Deadline) Err() error {
 	if d.fired.Load() {
 		return context.DeadlineExceeded
 	}
