@@ -30,6 +30,7 @@ func addCompat(L *lua.LState, o Options) {
 	m.RawSetString("mininteger", lua.LNumber(-(1 << 53)))
 	str := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
+	str.RawSetString("byte", L.NewFunction(strByte))
 	str.RawSetString("rep", L.NewFunction(strRep(o.MaxString)))
 	str.RawSetString("find", L.NewFunction(strFind(o.PatternSteps, true)))
 	str.RawSetString("match", L.NewFunction(strFind(o.PatternSteps, false)))

@@ -47,3 +47,35 @@ func ipairsStep(L *lua.LState) int {
 	L.Push(v)
 	return 2
 }
+
+// strByte is gopher-lua's string.byte (same arguments and results,
+// including its reading of a missing j as "to the end") with the codes
+// pushed pre-boxed: a script hashing a key byte by byte allocated once
+// per byte.
+func strByte(L *lua.LState) int {
+	str := L.CheckString(1)
+	start := L.OptInt(2, 1) - 1
+	end := L.OptInt(3, -1)
+	l := len(str)
+	if start < 0 {
+		start = l + start + 1
+	}
+	if end < 0 {
+		end = l + end + 1
+	}
+	if L.GetTop() == 2 {
+		if start < 0 || start >= l {
+			return 0
+		}
+		L.Push(smallInts[str[start]])
+		return 1
+	}
+	start, end = max(start, 0), min(end, l)
+	if end < 0 || end <= start || start >= l {
+		return 0
+	}
+	for i := start; i < end; i++ {
+		L.Push(smallInts[str[i]])
+	}
+	return end - start
+}
