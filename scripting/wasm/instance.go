@@ -28,8 +28,8 @@ type instance struct {
 	// The call's context: wazero watches Done (WithCloseOnContextDone) and
 	// host functions find the instance through it, with no allocation.
 	// Its deadline is closed by scripting's watchdog when a call overruns
-	// (no timer per call: resetting and stopping one cost more than a
-	// constant-answering module's whole call).
+	// (no timer per call: resetting and stopping one cost 0.15-0.3 us of
+	// a constant-answering module's ~1.2 us call).
 	ctx callCtx
 	dl  *scripting.Deadline
 
