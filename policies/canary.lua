@@ -18,6 +18,11 @@
 
 local PERCENT = 5
 
+-- Globals used per request, kept in locals: an upvalue read is an array
+-- access, a global one a hash lookup. (`shared` is filled after the top
+-- level runs, so its table is kept, not shared.get.)
+local tonumber, hash, shared = tonumber, varde.hash, shared
+
 -- server name -> is it a canary server (names are few; computed once)
 local canary_name = setmetatable({}, { __index = function(t, name)
   local v = name:sub(1, 6) == "canary"
@@ -35,13 +40,14 @@ local function wants_canary(req)
   end
   local pct = tonumber(shared.get("percent")) or PERCENT
   local key = req:cookie("uid") or req.src or ""
-  return varde.hash(key) % 100 < pct
+  return hash(key) % 100 < pct
 end
 
 function choose_server(req, servers)
   local want = wants_canary(req)
   local best, best_active
-  for _, s in ipairs(servers) do
+  for i = 1, #servers do -- a numeric loop: no iterator call per server
+    local s = servers[i]
     if canary_name[s.name] == want then
       local a = s.active
       if best == nil or a < best_active then

@@ -52,7 +52,7 @@ func main() {
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
 	flag.BoolVar(&o.policy, "policy", false, "compare varde with and without `policy canary.lua` instead of varde with HAProxy")
-	flag.StringVar(&o.canary, "canary", "policies/canary.lua", "the policy script for -policy")
+	flag.StringVar(&o.canary, "canary", "policies/canary.lua", "the policy for -policy: a .lua script or a .wasm module (make policies builds policies/canary.wasm)")
 	flag.BoolVar(&o.tls, "tls", false, "benchmark TLS termination instead: new TLS connections/s and keep-alive requests/s, ECDSA and RSA (tls.go)")
 	flag.BoolVar(&o.h2, "h2", true, "also compare HTTP/2 with h2load when it is installed")
 	flag.BoolVar(&o.h2only, "h2only", false, "run the HTTP/2 comparison only")

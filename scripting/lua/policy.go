@@ -64,6 +64,8 @@ type Policy struct {
 	backs   map[string]bool
 	servers map[string]bool
 	exprs   exprCache
+	live    []int // liveFields the script names (srvRef.refresh)
+	useSrc  bool  // the script names "src" (pushReq)
 
 	pool     sync.Pool
 	closed   atomic.Bool
@@ -100,6 +102,8 @@ func compile(spec core.PolicySpec) (*Policy, error) {
 		return nil, err
 	}
 	p.backs, p.servers = setOf(spec.Backends), setOf(spec.Servers)
+	p.live = liveUsed(proto)
+	p.useSrc = namesConst(proto, "src")
 	p.errlog = &scripting.ErrorLog{Log: Logger}
 	if p.errlog.Log == nil {
 		p.errlog.Log = slog.Default()

@@ -14,9 +14,13 @@ import (
 // reqView is what `req` shows a script: the sanitised request, or in mode
 // tcp only the client address.
 type reqView struct {
-	r      core.Request // nil in mode tcp
-	src    netip.AddrPort
-	srcVal lua.LValue // req.src, built on first use in a call
+	r   core.Request // nil in mode tcp
+	src netip.AddrPort
+	// req.src of the last address asked for, kept across calls: a
+	// keep-alive client asks with the same address every time, and
+	// formatting and boxing it cost two allocations.
+	srcAddr netip.Addr
+	srcVal  lua.LValue
 }
 
 // installReq creates the state's one req userdata; calls point it at their
@@ -44,15 +48,21 @@ func (st *state) installReq() {
 		return 0
 	}))
 	mt.RawSetString("__metatable", lua.LString("req"))
+	st.reqTab = methods
 	st.req = L.NewUserData()
 	st.req.Value = &st.rv
 	st.req.Metatable = mt
 }
 
 func (st *state) pushReq(r core.Request, src netip.AddrPort) {
-	st.rv = reqView{r: r, src: src}
+	st.rv.r, st.rv.src = r, src
 	if r != nil {
 		st.rv.src = r.Src()
+	}
+	if st.p.useSrc {
+		// set for every call (nil deletes it): a table read for the
+		// script instead of a Go call that boxes the key
+		st.reqTab.RawSetString("src", st.rv.srcString())
 	}
 	st.L.Push(st.req)
 }
@@ -62,13 +72,7 @@ func (st *state) reqField(key string) lua.LValue {
 	r := st.rv.r
 	switch key {
 	case "src":
-		if st.rv.srcVal == nil {
-			st.rv.srcVal = lua.LNil
-			if st.rv.src.IsValid() {
-				st.rv.srcVal = lua.LString(st.rv.src.Addr().Unmap().String())
-			}
-		}
-		return st.rv.srcVal
+		return st.rv.srcString()
 	case "ssl":
 		return lua.LBool(r != nil && r.TLS())
 	}
@@ -92,6 +96,18 @@ func (st *state) reqField(key string) lua.LValue {
 		return lua.LString(h)
 	}
 	return lua.LNil
+}
+
+// srcString is req.src: the client address as a string, or nil.
+func (rv *reqView) srcString() lua.LValue {
+	if !rv.src.IsValid() {
+		return lua.LNil
+	}
+	a := rv.src.Addr().Unmap()
+	if rv.srcVal == nil || a != rv.srcAddr {
+		rv.srcAddr, rv.srcVal = a, lua.LString(a.String())
+	}
+	return rv.srcVal
 }
 
 // reqHeader is req:header(name): the first value, or nil.

@@ -4,6 +4,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/scripting/luacompat"
 )
 
 // poolSnap is the pool choose_server sees (Update), with its servers by
@@ -41,7 +42,8 @@ func (st *state) installServerMeta() {
 func (st *state) newServerUD(s *core.Server) *lua.LUserData {
 	L := st.L
 	r := &srvRef{s: s, name: lua.LString(s.Name)}
-	static := L.CreateTable(0, 3)
+	static := L.CreateTable(0, 3+len(st.p.live))
+	r.static = static
 	static.RawSetString("name", r.name)
 	static.RawSetString("backend", lua.LString(s.Backend))
 	static.RawSetString("backup", lua.LBool(s.Backup))
@@ -62,8 +64,88 @@ func (st *state) newServerUD(s *core.Server) *lua.LUserData {
 // srvRef is a server of the servers list, with its name already boxed
 // (the field scripts read most).
 type srvRef struct {
-	s    *core.Server
-	name lua.LValue
+	s      *core.Server
+	name   lua.LValue
+	static *lua.LTable
+	// the live fields last copied into static (refresh)
+	seen  [len(liveFields)]float64
+	boxed [len(liveFields)]lua.LValue
+}
+
+// liveFields are the fields that change while a pool stands.
+var liveFields = [...]string{"active", "weight", "rtime", "maxconn", "queue", "up"}
+
+const liveUp = 5 // index of "up", the boolean one
+
+// liveValue is live field i as a number (up: 1 or 0).
+func (r *srvRef) liveValue(i int) float64 {
+	s := r.s
+	switch i {
+	case 0:
+		return float64(s.Active.Load())
+	case 1:
+		return float64(s.Weight())
+	case 2:
+		return float64(s.RTime.Load()) / 1e6
+	case 3:
+		return float64(s.MaxConn())
+	case 4:
+		return float64(s.Queued.Load())
+	}
+	if s.IsUp() {
+		return 1
+	}
+	return 0
+}
+
+// refresh copies the live fields the script names (Policy.live) into the
+// server's static table at the start of a call, so `s.active` is a table
+// read instead of a Go call (which also boxes the key: an allocation). A
+// value is re-boxed only when it changed. Fields the script does not name
+// as constants (s[k]) are still read by the Go __index.
+func (r *srvRef) refresh(used []int) {
+	for _, i := range used {
+		v := r.liveValue(i)
+		if r.boxed[i] != nil && v == r.seen[i] {
+			continue
+		}
+		var lv lua.LValue
+		switch {
+		case i == liveUp:
+			lv = lua.LBool(v != 0)
+		case v == float64(int(v)):
+			lv = luacompat.Int(int(v))
+		default:
+			lv = lua.LNumber(v)
+		}
+		r.seen[i], r.boxed[i] = v, lv
+		r.static.RawSetString(liveFields[i], lv)
+	}
+}
+
+// liveUsed lists the live fields whose names appear as string constants
+// anywhere in the script.
+func liveUsed(proto *lua.FunctionProto) []int {
+	names := map[string]bool{}
+	constStrings(proto, names)
+	var used []int
+	for i, f := range liveFields {
+		if names[f] {
+			used = append(used, i)
+		}
+	}
+	return used
+}
+
+func constStrings(proto *lua.FunctionProto, into map[string]bool) {
+	for _, c := range proto.Constants {
+		if s, ok := c.(lua.LString); ok {
+			into[string(s)] = true
+		}
+	}
+	for _, f := range proto.FunctionPrototypes {
+		constStrings(f, into)
+	}
 }
 
 // field reads one field live from the server; only what is asked is read.
@@ -129,6 +211,7 @@ func (st *state) pushServers(snap *poolSnap) {
 			st.srvUD = map[string]*lua.LUserData{}
 		}
 		t := L.CreateTable(len(snap.servers), 0)
+		st.srvRefs = st.srvRefs[:0]
 		for i, s := range snap.servers {
 			ud := st.srvUD[s.Name]
 			if r, _ := udRef(ud); r == nil || r.s != s {
@@ -139,8 +222,15 @@ func (st *state) pushServers(snap *poolSnap) {
 				st.srvUD[s.Name] = ud
 			}
 			t.RawSetInt(i+1, ud)
+			r, _ := udRef(ud)
+			st.srvRefs = append(st.srvRefs, r)
 		}
 		st.srvList, st.srvSnap = t, snap
+	}
+	if len(st.p.live) > 0 {
+		for _, r := range st.srvRefs {
+			r.refresh(st.p.live)
+		}
 	}
 	st.L.Push(st.srvList)
 }
@@ -160,4 +250,11 @@ func udRef(ud *lua.LUserData) (*srvRef, bool) {
 	}
 	r, ok := ud.Value.(*srvRef)
 	return r, ok
+}
+
+// namesConst reports whether the script has the string constant name.
+func namesConst(proto *lua.FunctionProto, name string) bool {
+	names := map[string]bool{}
+	constStrings(proto, names)
+	return names[name]
 }

@@ -22,13 +22,15 @@ type state struct {
 	fns  [4]*lua.LFunction
 	req  *lua.LUserData
 	rv   reqView
-	dl   *deadline
+	dl   *scripting.Deadline
 	sctx sample.Ctx
 	scr  []byte
 
 	calls   uint32 // calls made in this state, for sampling call times
 	srvSnap *poolSnap
 	srvList *lua.LTable
+	srvRefs []*srvRef   // srvList's servers, in order
+	reqTab  *lua.LTable // req's methods, where pushReq puts req.src
 	srvUD   map[string]*lua.LUserData
 	// srvByStatic finds a server from its static-field table (the live
 	// fields' __index receives that table).
@@ -40,16 +42,19 @@ type state struct {
 // under loadTimeout.
 func (p *Policy) newState() (*state, error) {
 	L := luacompat.NewState(luacompat.Options{})
-	st := &state{p: p, L: L, dl: newDeadline()}
+	st := &state{p: p, L: L, dl: scripting.NewDeadline()}
 	L.SetContext(st.dl)
 	st.installReq()
 	st.installServerMeta()
 	st.installHelpers()
 	L.SetGlobal("shared", L.NewTable()) // filled by bindShared
 	L.Push(L.NewFunctionFromProto(p.proto))
-	st.dl.arm(loadTimeout)
+	st.dl.Arm(loadTimeout)
 	err := L.PCall(0, 0, nil)
-	fired := st.dl.disarm()
+	fired := st.dl.Disarm()
+	if fired {
+		st.dl.Reset()
+	}
 	if err != nil {
 		if fired {
 			return nil, fmt.Errorf("%s: top-level code ran longer than %v", p.name, loadTimeout)
@@ -127,9 +132,12 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 	L := st.L
 	L.Push(st.fns[i])
 	n := push(st)
-	st.dl.arm(p.timeout)
+	st.dl.Arm(p.timeout)
 	err := L.PCall(n, 1, nil)
-	fired := st.dl.disarm()
+	fired := st.dl.Disarm()
+	if fired {
+		st.dl.Reset() // the state is dropped below unless the call had already returned
+	}
 	if err != nil {
 		reason := scripting.ReasonError
 		switch msg := err.Error(); {

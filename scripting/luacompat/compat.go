@@ -11,6 +11,7 @@ import (
 // HAProxy's Lua 5.3 use, and bounds the string functions that can build a
 // large string in one Go call (where no deadline can cut them short).
 func addCompat(L *lua.LState, o Options) {
+	installIpairs(L)
 	tab := L.GetGlobal(lua.TabLibName).(*lua.LTable)
 	tab.RawSetString("pack", L.NewFunction(tablePack))
 	tab.RawSetString("unpack", L.GetGlobal("unpack"))
@@ -29,6 +30,7 @@ func addCompat(L *lua.LState, o Options) {
 	m.RawSetString("mininteger", lua.LNumber(-(1 << 53)))
 	str := L.GetGlobal(lua.StringLibName).(*lua.LTable)
 	str.RawSetString("dump", lua.LNil)
+	str.RawSetString("byte", L.NewFunction(strByte))
 	str.RawSetString("rep", L.NewFunction(strRep(o.MaxString)))
 	str.RawSetString("find", L.NewFunction(strFind(o.PatternSteps, true)))
 	str.RawSetString("match", L.NewFunction(strFind(o.PatternSteps, false)))
