@@ -81,7 +81,7 @@ backend other
 		{"4", "0", "other", "nosuch", "", "v=fallback:unknown b=other"},
 		{"5", "0", "type", "", "p1", "v=fallback:type b=plain s=p1"},
 		{"6", "0", "unknown", "", "p1", "v=fallback:unknown b=plain s=p1"},
-		{"7", "0", "loop", "", "p1", "v=fallback b=plain s=p1"},
+		{"7", "0", "loop", "", "p1", "v=fallback:timeout b=plain s=p1"},
 		{"8", "1", "other", "", "p1", "v=- b=plain s=p1"},
 	} {
 		port := ports[0]

@@ -46,7 +46,7 @@ func init() {
 	// one (a bad request): no sample then.
 	str("be_name", "the backend's name; no sample before a backend is chosen", AtAny, func(c *Ctx) string { return c.Backend })
 	str("srv_name", "the name of the server that served the request", AtResponse|AtLog, func(c *Ctx) string { return c.Server })
-	str("policy.verdict", "what the transaction's last policy call decided: the backend or server it chose, `declined` (nil), or `fallback:REASON` (error, timeout, memory, type, unknown, unusable, panic; a bare `fallback` for a Lua call that failed); no sample when no policy ran (varde-only)", AtResponse|AtLog,
+	str("policy.verdict", "what the transaction's last policy call decided: the backend or server it chose, `declined` (nil), or `fallback:REASON` (error, timeout, memory, type, unknown, unusable, panic); no sample when no policy ran (varde-only)", AtResponse|AtLog,
 		func(c *Ctx) string { return c.PolicyVerdict })
 	boolean := func(name, doc string, get func(c *Ctx) bool) {
 		RegisterFetch(&Fetch{Name: name, Where: AtAny, Doc: doc, Out: TypeBool,

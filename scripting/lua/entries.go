@@ -39,22 +39,21 @@ func (p *Policy) failFor(req core.Request, i int, reason string, err error) {
 	core.NotePolicy(req, core.PolicyFallback(reason))
 }
 
-// callFailed notes a failed call (error, timeout, memory, panic: call
-// counts and logs which) as a bare "fallback": the reason stays in
-// varde_policy_errors_total and the error log.
-func callFailed(req core.Request) { core.NotePolicy(req, core.PolicyFallback("")) }
+// callFailed notes a failed call on the request (policy.verdict
+// "fallback:REASON"); call already counted and logged it.
+func callFailed(req core.Request, reason string) { core.NotePolicy(req, core.PolicyFallback(reason)) }
 
 type backendChooser struct{ p *Policy }
 
 // ChooseBackend calls choose_backend(req).
 func (c backendChooser) ChooseBackend(req core.Request) (string, bool) {
 	p := c.p
-	v, ok := p.call(0, func(st *state) int {
+	v, failed := p.call(0, func(st *state) int {
 		st.pushReq(req, srcOf(req))
 		return 1
 	})
-	if !ok {
-		callFailed(req)
+	if failed != "" {
+		callFailed(req, failed)
 		return "", false
 	}
 	name, ok := p.verdict(req, 0, v)
@@ -93,13 +92,13 @@ func (c serverChooser) Pick(ctx *core.PickContext) *core.Server {
 	if len(snap.servers) == 0 {
 		return nil
 	}
-	v, ok := p.call(1, func(st *state) int {
+	v, failed := p.call(1, func(st *state) int {
 		st.pushReq(ctx.Req, netip.AddrPortFrom(ctx.Src, 0))
 		st.pushServers(snap)
 		return 2
 	})
-	if !ok {
-		callFailed(ctx.Req)
+	if failed != "" {
+		callFailed(ctx.Req, failed)
 		return nil
 	}
 	name, ok := p.verdict(ctx.Req, 1, v)
@@ -131,12 +130,12 @@ type stickiness struct{ p *Policy }
 // a removed server move.
 func (c stickiness) Lookup(req core.Request, servers []*core.Server) *core.Server {
 	p := c.p
-	v, ok := p.call(2, func(st *state) int {
+	v, failed := p.call(2, func(st *state) int {
 		st.pushReq(req, srcOf(req))
 		return 1
 	})
-	if !ok {
-		callFailed(req)
+	if failed != "" {
+		callFailed(req, failed)
 		return nil
 	}
 	key, ok := p.verdict(req, 2, v)
@@ -187,13 +186,13 @@ type healthJudge struct{ p *Policy }
 // verdict.
 func (j healthJudge) Judge(sv core.ServerView, r core.CheckResult) bool {
 	p := j.p
-	v, ok := p.call(3, func(st *state) int {
+	v, failed := p.call(3, func(st *state) int {
 		L := st.L
 		L.Push(viewTable(L, sv))
 		L.Push(resultTable(L, r))
 		return 2
 	})
-	if !ok {
+	if failed != "" {
 		return r.OK
 	}
 	switch x := v.(type) {

@@ -95,13 +95,14 @@ func (p *Policy) get() *state {
 }
 
 // call runs entry i with nargs arguments pushed by push and returns its
-// first result. ok is false when the call failed: the reason is counted
-// and logged, and the caller falls back to the built-in.
-func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
+// first result. failed is "" on success, else the reason the call failed
+// (scripting.Reason*): counted and logged here, noted on the request by
+// the caller, which falls back to the built-in.
+func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, failed string) {
 	st := p.get()
 	if st == nil {
 		p.fail(i, scripting.ReasonError, errors.New("no Lua state (policy closed or failed to load)"))
-		return nil, false
+		return nil, scripting.ReasonError
 	}
 	// One call in timeEvery is timed (see scripting.Entry.Sample); a cut
 	// call is recorded at its timeout.
@@ -114,7 +115,7 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 	keep, cut := true, false
 	defer func() {
 		if r := recover(); r != nil {
-			keep, ok = false, false
+			keep, v, failed = false, nil, scripting.ReasonPanic
 			p.fail(i, scripting.ReasonPanic, fmt.Errorf("%v", r))
 		}
 		e := p.ent[i]
@@ -152,11 +153,11 @@ func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, ok bool) {
 		}
 		L.SetTop(0)
 		p.fail(i, reason, err)
-		return nil, false
+		return nil, reason
 	}
 	v = L.Get(-1)
 	L.Pop(1)
-	return v, true
+	return v, ""
 }
 
 // timeEvery is how often a call is timed for the p99 (1 in 8).
