@@ -109,30 +109,7 @@ func run(o options) error {
 
 	port := freePort()
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	// ulimit-n: containers often cap open files at 20000; HAProxy would
-	// refuse to start asking for 2*maxconn, while 10,000 idle clients need
-	// only about 10,000 descriptors.
-	cfg := fmt.Sprintf(`global
-    maxconn 10100
-    ulimit-n %d
-
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-    option forwardfor
-
-frontend bench
-    bind 127.0.0.1:%d
-    default_backend nginx
-
-backend nginx
-    balance roundrobin
-    server n1 127.0.0.1:%d
-    server n2 127.0.0.1:%d
-`, noFileLimit(), port, b1, b2)
+	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit()), "")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -508,4 +485,33 @@ func raiseNoFile() {
 		r.Cur = r.Max // no privilege to raise the hard limit: use all of it
 		syscall.Setrlimit(syscall.RLIMIT_NOFILE, &r)
 	}
+}
+
+// benchConfig is the haproxy.cfg every shape shares: one frontend on port,
+// two nginx servers b1 and b2 balanced round robin. globalExtra and
+// backendExtra are lines added to the global and backend sections. The
+// ulimit-n line the HAProxy comparison adds exists because containers
+// often cap open files at 20000: HAProxy would refuse to start asking for
+// 2*maxconn, while 10,000 idle clients need only about 10,000 descriptors.
+func benchConfig(port, b1, b2 int, globalExtra, backendExtra string) string {
+	return fmt.Sprintf(`global
+    maxconn 10100
+%s
+defaults
+    mode http
+    timeout connect 5s
+    timeout client 60s
+    timeout server 60s
+    timeout http-keep-alive 60s
+    option forwardfor
+
+frontend bench
+    bind 127.0.0.1:%d
+    default_backend nginx
+
+backend nginx
+    balance roundrobin
+%s    server n1 127.0.0.1:%d
+    server n2 127.0.0.1:%d
+`, globalExtra, port, backendExtra, b1, b2)
 }

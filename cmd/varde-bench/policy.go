@@ -51,7 +51,7 @@ func runPolicy(o options) error {
 	cfgs := map[string]string{}
 	for name, line := range map[string]string{"roundrobin": "", file: "    policy " + file + "\n"} {
 		p := filepath.Join(dir, name+".cfg")
-		if err := os.WriteFile(p, []byte(policyBenchConfig(port, b1, b2, line)), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(benchConfig(port, b1, b2, "", line)), 0o644); err != nil {
 			return err
 		}
 		cfgs[name] = p
@@ -81,27 +81,4 @@ func runPolicy(o options) error {
 		return os.WriteFile(o.out, t.Bytes(), 0o644)
 	}
 	return nil
-}
-
-func policyBenchConfig(port, b1, b2 int, policyLine string) string {
-	return fmt.Sprintf(`global
-    maxconn 10100
-
-defaults
-    mode http
-    timeout connect 5s
-    timeout client 60s
-    timeout server 60s
-    timeout http-keep-alive 60s
-    option forwardfor
-
-frontend bench
-    bind 127.0.0.1:%d
-    default_backend nginx
-
-backend nginx
-    balance roundrobin
-%s    server n1 127.0.0.1:%d
-    server n2 127.0.0.1:%d
-`, port, policyLine, b1, b2)
 }
