@@ -59,6 +59,7 @@ type h2conn struct {
 	accept   time.Time
 	src, dst netip.AddrPort
 	tls      *tls.ConnectionState // over TLS (ALPN h2): what ssl_fc* and the log see
+	th       int32                // TLS handshake time, ms (%Th of the first stream)
 	done     chan struct{}
 	wg       sync.WaitGroup // stream goroutines
 
@@ -103,7 +104,10 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 		// tcp-request connection rules and the PROXY header come before
 		// the connection preface, as before a TLS handshake.
 		a.src, a.dst = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
-		if (a.pp || len(f.cfg.TCPConnection) > 0) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst) {
+		e.track(c) // a stop past its grace closes a header still awaited
+		admitted := !(a.pp || len(f.cfg.TCPConnection) > 0) || f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst)
+		e.untrack(c)
+		if !admitted {
 			c.Close()
 			e.release(f)
 			e.wg.Done()
@@ -116,8 +120,8 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 	h.src, h.dst = a.src, a.dst
 	if t, ok := c.(*tls.Conn); ok {
 		cs := t.ConnectionState()
-		h.tls = &cs
-		h.accept = e.handshakeOf(c).accept
+		hs := e.handshakeOf(c)
+		h.tls, h.accept, h.th = &cs, hs.accept, ms(hs.took)
 	}
 	e.mu.Lock()
 	e.tconns[c] = struct{}{} // closed at the end of a graceful stop's grace

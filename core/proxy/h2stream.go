@@ -86,7 +86,7 @@ func (h *h2conn) newStream(id uint32) *h2stream {
 	s.nreq = min(h.nstreams, 1)
 	h.nstreams++
 	s.lane = 0
-	s.accept, s.src, s.dst, s.tls = h.accept, h.src, h.dst, h.tls
+	s.accept, s.src, s.dst, s.tls, s.th = h.accept, h.src, h.dst, h.tls, h.th
 	s.h2 = true
 	st.s = s
 	return st

@@ -172,23 +172,20 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
 	}
+	e.track(c) // from here on, a stop past its grace closes it
 	a := admission{pp: pp, done: true, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
 	if (pp || len(f.cfg.TCPConnection) > 0) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst) {
+		e.untrack(c)
 		c.Close()
 		e.release(f)
 		e.wg.Done()
 		return
 	}
 	tc := tls.Server(c, tb.Config())
-	e.mu.Lock()
-	e.tconns[c] = struct{}{} // a stop past its grace closes it
-	e.mu.Unlock()
 	start := time.Now()
 	c.SetDeadline(start.Add(handshakeTimeout(f)))
 	err := tc.Handshake()
-	e.mu.Lock()
-	delete(e.tconns, c)
-	e.mu.Unlock()
+	e.untrack(c)
 	if err != nil {
 		if !errors.Is(err, io.EOF) {
 			// A connection closed before its ClientHello (a TCP
@@ -217,6 +214,21 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
 	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
 	e.serveNegotiated(f, tc, cs.NegotiatedProtocol, a)
+}
+
+// track registers a connection that is not yet a session (a PROXY header
+// or a TLS handshake pending), so that a stop past its grace closes it;
+// untrack forgets it.
+func (e *Engine) track(c net.Conn) {
+	e.mu.Lock()
+	e.tconns[c] = struct{}{}
+	e.mu.Unlock()
+}
+
+func (e *Engine) untrack(c net.Conn) {
+	e.mu.Lock()
+	delete(e.tconns, c)
+	e.mu.Unlock()
 }
 
 // handshake is when a TLS connection was accepted and how long its

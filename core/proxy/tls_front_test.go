@@ -7,10 +7,13 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"net/http"
 	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/net/http2"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/logrec"
@@ -345,5 +348,90 @@ func TestTLSAfterAcceptProxy(t *testing.T) {
 	}
 	if e.Frontends()[0].ProxyErrors.Load() != before+1 {
 		t.Errorf("ProxyErrors %d, want %d", e.Frontends()[0].ProxyErrors.Load(), before+1)
+	}
+}
+
+// A graceful stop's grace bounds a connection whose PROXY header is still
+// awaited on an ssl bind and on a proto h2 bind (the header is read before
+// the handshake or the preface, before the connection is a session).
+func TestStopBoundsPendingProxyHeader(t *testing.T) {
+	for _, kind := range []string{"ssl", "h2"} {
+		t.Run(kind, func(t *testing.T) {
+			b1, _ := backend(t, "b1", nil)
+			cfg := ppConfig(t, hostport(b1), &recSink{})
+			cfg.Frontends[0].Timeouts.Client = 5 * time.Second
+			var e *Engine
+			var addr string
+			if kind == "ssl" {
+				e, addr, _ = startTLSEngine(t, cfg)
+			} else {
+				cfg.Frontends[0].ListenersAcceptProxy = false
+				cfg.Frontends[0].H2Binds, cfg.Frontends[0].H2AcceptProxy = []string{"127.0.0.1:0"}, []bool{true}
+				// an accept-proxy h2 bind is opened by the engine (H2AcceptProxy)
+				e, _ = startEngineOn(t, cfg, func(_ *FrontendConfig, l net.Listener) { l.Close() })
+				addr = e.Frontends()[0].Addrs()[0].String()
+			}
+			raw, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			time.Sleep(100 * time.Millisecond) // the header read has begun
+			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			e.Stop(ctx)
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("Stop took %v with a 200 ms grace (timeout client 5 s)", d)
+			}
+		})
+	}
+}
+
+// The first stream of an HTTP/2-over-TLS connection logs that connection's
+// handshake time (%Th), not one a pooled session kept from an earlier
+// HTTP/1.1 TLS client with a slow handshake.
+func TestH2OverTLSLogsItsOwnHandshake(t *testing.T) {
+	b1, _ := backend(t, "b1", nil)
+	sink := &recSink{}
+	cfg := simpleConfig(hostport(b1))
+	cfg.Sink = sink
+	ca := tlstest.NewCA(t, "CA")
+	crt := ca.Issue(t, tlstest.Opts{DNS: []string{"www.test"}}).Write(t, t.TempDir(), "www.pem")
+	reg := tlsx.NewRegistry()
+	tb, err := reg.Build(&tlsx.Options{Crts: []string{crt}, ALPN: []string{"h2", "http/1.1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.TLS = reg
+	_, addr := startEngineOn(t, cfg, func(fc *FrontendConfig, l net.Listener) {
+		fc.TLS = map[string]*tlsx.Bind{l.Addr().String(): tb}
+		fc.Listeners = append(fc.Listeners, l)
+	})
+	pool := x509.NewCertPool()
+	pool.AddCert(ca.Cert)
+	for i := 0; i < 3; i++ {
+		raw, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(80 * time.Millisecond) // a slow ClientHello: %Th about 80
+		c := tls.Client(raw, &tls.Config{ServerName: "www.test", RootCAs: pool, NextProtos: []string{"http/1.1"}})
+		body(t, rawExchange(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: www.test\r\nConnection: close\r\n\r\n", "GET"))
+		c.Close()
+		if r := waitRecords(t, sink, 2*i+1)[2*i]; r.Th < 50 {
+			t.Fatalf("HTTP/1.1 %%Th %d, want the 80 ms handshake", r.Th)
+		}
+		tr := &http2.Transport{TLSClientConfig: &tls.Config{ServerName: "www.test", RootCAs: pool}}
+		resp, err := (&http.Client{Transport: tr, Timeout: 5 * time.Second}).Get("https://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		tr.CloseIdleConnections()
+		if r := waitRecords(t, sink, 2*i+2)[2*i+1]; r.Th >= 50 || !strings.HasSuffix(string(r.RequestLine.Bytes()), " HTTP/2.0") {
+			t.Errorf("h2 stream: %%Th %d request %q, want its own fast handshake over HTTP/2.0", r.Th, r.RequestLine.Bytes())
+		}
 	}
 }
