@@ -50,11 +50,14 @@ type Host struct {
 	// request: a counter or rate limiter in a global table means what it
 	// says). With lua-load-per-thread lines only, states are pooled (per
 	// P, no lock), as HAProxy's per-thread states.
-	shared   bool
-	sharedMu sync.Mutex
-	closed   bool // under sharedMu
-	pool     sync.Pool
-	eng      atomic.Pointer[proxy.Engine]
+	// slot is the shared state's lock, a channel so that a call waits for
+	// it at most its deadline (get): a slow script delays other calls, it
+	// cannot queue them without bound.
+	shared bool
+	slot   chan struct{}
+	closed bool // while holding slot
+	pool   sync.Pool
+	eng    atomic.Pointer[proxy.Engine]
 
 	// Calls counts request-time calls; Errors the failed ones (logged at a
 	// bounded rate: the first, then one per 10 s with the count).
@@ -73,7 +76,7 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	h := &Host{timeout: defaultTimeout, loadTimeout: loadTimeout, log: log, cfg: c}
+	h := &Host{timeout: defaultTimeout, loadTimeout: loadTimeout, log: log, cfg: c, slot: make(chan struct{}, 1)}
 	for _, p := range c.Global.LuaPaths {
 		h.paths = append([]string{p.Path}, h.paths...)
 	}
@@ -128,12 +131,12 @@ func NewHost(c *config.Config, log *slog.Logger) (*Host, []error) {
 // Close releases the states' Lua memory (the pool drops the rest).
 func (h *Host) Close() {
 	if h.shared {
-		h.sharedMu.Lock()
+		h.slot <- struct{}{}
 		if !h.closed {
 			h.closed = true
 			h.proto.L.Close()
 		}
-		h.sharedMu.Unlock()
+		<-h.slot
 		return
 	}
 	h.pool.New = nil // Get must not load a new state now
@@ -153,9 +156,11 @@ func (h *Host) get() *vm {
 		v, _ := h.pool.Get().(*vm)
 		return v
 	}
-	h.sharedMu.Lock()
+	if !h.acquire() {
+		return nil
+	}
 	if h.closed {
-		h.sharedMu.Unlock()
+		<-h.slot
 		return nil
 	}
 	if h.proto.broken {
@@ -164,7 +169,7 @@ func (h *Host) get() *vm {
 		v, err := newVM(h)
 		if err != nil {
 			h.closed = true
-			h.sharedMu.Unlock()
+			<-h.slot
 			h.report("load", "state", err)
 			return nil
 		}
@@ -173,10 +178,30 @@ func (h *Host) get() *vm {
 	return h.proto
 }
 
+// acquire takes the shared state's lock, waiting at most the call
+// deadline: past it the call fails as a timeout (counted and logged; the
+// request is answered as after any Lua error).
+func (h *Host) acquire() bool {
+	select {
+	case h.slot <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(h.timeout)
+	defer t.Stop()
+	select {
+	case h.slot <- struct{}{}:
+		return true
+	case <-t.C:
+		h.report("call", "lock", fmt.Errorf("waited %v for the shared Lua state (lua-load): another call held it", h.timeout))
+		return false
+	}
+}
+
 func (h *Host) put(v *vm) {
 	v.cur, v.curCtx, v.app, v.isDone = nil, nil, nil, false
 	if h.shared {
-		h.sharedMu.Unlock()
+		<-h.slot
 		return
 	}
 	if v.broken {

@@ -199,3 +199,32 @@ func TestNoMessageSplitting(t *testing.T) {
 		}
 	}
 }
+
+// With lua-load's shared state, a call waits for the state at most its
+// deadline: behind a call that holds it longer, the call fails as a
+// timeout (counted) instead of queueing without bound, and the next call
+// gets the state once it is free.
+func TestSharedStateWaitIsBounded(t *testing.T) {
+	h := newTestHost(t, `core.register_fetches("x", function(txn) return "y" end)`)
+	if !h.shared {
+		t.Fatal("lua-load should share one state")
+	}
+	h.timeout = 50 * time.Millisecond
+	h.slot <- struct{}{} // a call in progress
+	start := time.Now()
+	if v := h.get(); v != nil {
+		t.Fatal("got the shared state while another call held it")
+	}
+	if d := time.Since(start); d < 50*time.Millisecond || d > time.Second {
+		t.Errorf("waited %v, want the 50 ms deadline", d)
+	}
+	if h.Errors.Load() != 1 {
+		t.Errorf("errors %d, want the timeout counted", h.Errors.Load())
+	}
+	<-h.slot
+	v := h.get()
+	if v == nil {
+		t.Fatal("no state once it was free")
+	}
+	h.put(v)
+}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/acl/acltest"
+	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/scripting"
 )
 
@@ -347,5 +348,29 @@ function choose_backend(req) return req:fetch("req.hdr(host)") end`, core.Policy
 	if be.Calls.Load() != 800 || be.ErrorTotal() != be.Errors()[scripting.ReasonTimeout] || be.Declined.Load() != 0 {
 		t.Errorf("choose_backend: calls %d, errors %v, declined %d; want 800 calls and no failure but timeouts",
 			be.Calls.Load(), be.Errors(), be.Declined.Load())
+	}
+}
+
+// req:var reads process-wide variables (`set var proc.NAME` on the admin
+// socket, txn:set_var in a lua-load script); anything else is nil.
+func TestReqVarReadsProcVars(t *testing.T) {
+	p := mustCompile(t, `
+function choose_backend(req)
+  if req:var("proc.live_backend_test") ~= nil then return req:var("proc.live_backend_test") end
+  if req:var("txn.x") ~= nil then return "txn" end
+  return nil
+end`, core.PolicySpec{Backends: []string{"green", "txn"}})
+	bc := p.BackendChooser()
+	t.Cleanup(func() { sample.UnsetProcVar("proc.live_backend_test") })
+	if got, ok := bc.ChooseBackend(acltest.New("GET", "/")); ok {
+		t.Fatalf("unset variable: chose %q", got)
+	}
+	var v sample.Value
+	v.SetStr([]byte("green"))
+	if !sample.SetProcVar("proc.live_backend_test", v) {
+		t.Fatal("SetProcVar refused")
+	}
+	if got, ok := bc.ChooseBackend(acltest.New("GET", "/")); !ok || got != "green" {
+		t.Fatalf("proc variable: got %q %v, want green", got, ok)
 	}
 }

@@ -160,12 +160,37 @@ func cookieValue(h, name string) (string, bool) {
 	return "", false
 }
 
-// reqVar is req:var(name). varde has no transaction variables (set-var is
-// not built), so every variable is absent: nil.
+// reqVar is req:var(name): a process-wide variable (`proc.NAME`, set by
+// the admin socket's `set var` or a lua-load script), or nil. Transaction
+// variables are not visible to policies: they run before any rule that
+// could set one.
 func reqVar(L *lua.LState) int {
-	L.CheckString(2)
-	L.Push(lua.LNil)
+	name := L.CheckString(2)
+	if !sample.IsProcVar(name) {
+		L.Push(lua.LNil)
+		return 1
+	}
+	v, ok := sample.ProcVar(name)
+	if !ok {
+		L.Push(lua.LNil)
+		return 1
+	}
+	pushSample(L, v)
 	return 1
+}
+
+// pushSample pushes a sample as a Lua string, number or boolean.
+func pushSample(L *lua.LState, v sample.Value) {
+	switch v.Type {
+	case sample.TypeBool:
+		L.Push(lua.LBool(v.Int != 0))
+	case sample.TypeInt:
+		L.Push(lua.LNumber(v.Int))
+	case sample.TypeAddr:
+		L.Push(lua.LString(v.Addr.String()))
+	default:
+		L.Push(lua.LString(v.Str))
+	}
 }
 
 // reqFetch is req:fetch("sample expression"): the sample as a string,
@@ -188,15 +213,6 @@ func (st *state) reqFetch(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	switch v.Type {
-	case sample.TypeBool:
-		L.Push(lua.LBool(v.Int != 0))
-	case sample.TypeInt:
-		L.Push(lua.LNumber(v.Int))
-	case sample.TypeAddr:
-		L.Push(lua.LString(v.Addr.String()))
-	default:
-		L.Push(lua.LString(v.Str))
-	}
+	pushSample(L, v)
 	return 1
 }
