@@ -358,8 +358,8 @@ func TestReqVarReadsProcVars(t *testing.T) {
 function choose_backend(req)
   if req:var("proc.live_backend_test") ~= nil then return req:var("proc.live_backend_test") end
   if req:var("txn.x") ~= nil then return "txn" end
-  return nil
-end`, core.PolicySpec{Backends: []string{"green", "txn"}})
+  return req:fetch("var(proc.fetched_test)")
+end`, core.PolicySpec{Backends: []string{"green", "txn", "blue"}})
 	bc := p.BackendChooser()
 	t.Cleanup(func() { sample.UnsetProcVar("proc.live_backend_test") })
 	if got, ok := bc.ChooseBackend(acltest.New("GET", "/")); ok {
@@ -372,5 +372,13 @@ end`, core.PolicySpec{Backends: []string{"green", "txn"}})
 	}
 	if got, ok := bc.ChooseBackend(acltest.New("GET", "/")); !ok || got != "green" {
 		t.Fatalf("proc variable: got %q %v, want green", got, ok)
+	}
+	// the same variable through the sample engine (what WASM modules use)
+	sample.UnsetProcVar("proc.live_backend_test")
+	t.Cleanup(func() { sample.UnsetProcVar("proc.fetched_test") })
+	v.SetStr([]byte("blue"))
+	sample.SetProcVar("proc.fetched_test", v)
+	if got, ok := bc.ChooseBackend(acltest.New("GET", "/")); !ok || got != "blue" {
+		t.Fatalf("req:fetch(var(proc...)): got %q %v, want blue", got, ok)
 	}
 }
