@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -153,9 +154,12 @@ func WaitTCP(t testing.TB, addr string, timeout time.Duration) {
 	}
 }
 
-// Start runs a command in the background and kills it (by its PID) when the
-// test ends. Its stdout and stderr go to files in t.TempDir() whose paths are
-// returned so failures can print them.
+// Start runs a command in the background, in a process group of its own,
+// and stops that group when the test ends: SIGTERM, then SIGKILL after 3 s.
+// The group takes the processes the command forked too (nginx's workers),
+// which a kill of its PID alone would leave running. Its stdout and stderr
+// go to files in t.TempDir() whose paths are returned so failures can print
+// them.
 func Start(t testing.TB, name string, args ...string) (*exec.Cmd, string) {
 	t.Helper()
 	logPath := filepath.Join(t.TempDir(), filepath.Base(name)+".log")
@@ -166,18 +170,35 @@ func Start(t testing.TB, name string, args ...string) (*exec.Cmd, string) {
 	cmd := exec.Command(name, args...)
 	cmd.Stdout = f
 	cmd.Stderr = f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		f.Close()
 		t.Fatalf("start %s: %v", name, err)
 	}
 	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_, _ = cmd.Process.Wait()
-		}
+		stopGroup(cmd)
 		f.Close()
 	})
 	return cmd, logPath
+}
+
+// stopGroup ends the process group Start created for cmd: SIGTERM, a wait
+// of at most 3 s for cmd itself, then SIGKILL to whatever of the group is
+// left.
+func stopGroup(cmd *exec.Cmd) {
+	pgid := cmd.Process.Pid // Setpgid: the group is named after its leader
+	if cmd.ProcessState == nil {
+		_ = syscall.Kill(-pgid, syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { _, _ = cmd.Process.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(3 * time.Second):
+			_ = syscall.Kill(-pgid, syscall.SIGKILL)
+			<-done
+		}
+	}
+	_ = syscall.Kill(-pgid, syscall.SIGKILL) // forked children still in the group
 }
 
 // FreePorts returns n distinct loopback TCP ports that were free a moment
