@@ -192,6 +192,17 @@ func (w *watchdog) scan(now int64) {
 // The context interface. Done reads ch without the lock: only Reset
 // replaces it, called when nothing else reads it, and the watchdog only
 // closes it.
+// Remaining is what is left of the running call's budget (negative when
+// it is overdue); ok is false when no call runs. A call that blocks in Go
+// (a sleep, a socket read) bounds itself with it: the watchdog only stops
+// Lua instructions.
+func (d *Deadline) Remaining() (left time.Duration, ok bool) {
+	if !d.running.Load() {
+		return 0, false
+	}
+	return time.Duration(d.timeout.Load() - (mono() - d.start.Load())), true
+}
+
 func (d *Deadline) Deadline() (time.Time, bool) { return time.Time{}, false }
 func (d *Deadline) Value(any) any               { return nil }
 func (d *Deadline) Done() <-chan struct{}       { return d.ch }

@@ -51,7 +51,8 @@ func (v *vm) coreTCP(L *lua.LState) int {
 
 // deadline is the earlier of the call's deadline and the socket's timeout.
 func (v *vm) sockDeadline(s *luaSocket) time.Time {
-	dl := v.dl.at
+	left, _ := v.dl.Remaining()
+	dl := time.Now().Add(left)
 	if s.timeout > 0 {
 		if t := time.Now().Add(s.timeout); t.Before(dl) {
 			dl = t

@@ -11,6 +11,7 @@ import (
 
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/scripting"
 )
 
 // vm is one Lua state with every lua-load script loaded in it. A state
@@ -39,7 +40,7 @@ type vm struct {
 	app     *appletCall
 	isDone  bool
 	broken  bool // saw a Go panic: closed instead of reused
-	dl      *callDeadline
+	dl      *scripting.Deadline // the context of the state's calls
 	sockets []*luaSocket // opened by the call in progress
 }
 
@@ -60,7 +61,7 @@ type serviceReg struct {
 func newVM(h *Host) (*vm, error) {
 	v := &vm{h: h, L: newSandbox(h.paths), actions: map[string]*actionReg{}, fetches: map[string]*lua.LFunction{},
 		converters: map[string]*lua.LFunction{}, services: map[string]*serviceReg{}, exprs: map[string]*sample.Expr{}, convs: map[string]*compiledConv{}}
-	v.dl = newCallDeadline()
+	v.dl = scripting.NewDeadline()
 	v.installCore()
 	v.txn = v.newTxnObject()
 	v.loading = true
@@ -107,17 +108,15 @@ func cleanErr(err error) string {
 // for its duration.
 func (v *vm) call(fn *lua.LFunction, nret int, args ...lua.LValue) error {
 	v.h.Calls.Add(1)
-	d := v.dl
-	d.at = time.Now().Add(v.h.timeout)
-	d.timer.Reset(v.h.timeout)
-	v.L.SetContext(d)
+	// The shared watchdog deadline (scripting.Deadline): no timer per call.
+	v.dl.Arm(v.h.timeout)
+	v.L.SetContext(v.dl)
 	err := v.L.CallByParam(lua.P{Fn: fn, NRet: nret, Protect: true}, args...)
 	v.closeSockets()
-	if !d.timer.Stop() {
-		// The deadline fired (the call was cut, raising a Lua error that
-		// unwound it as any error does, or it ended just then): its done
-		// channel is closed for good, the next call gets a fresh one.
-		v.dl = newCallDeadline()
+	if v.dl.Disarm() {
+		// The call was cut (a Lua error unwound it): only this state's
+		// goroutine reads Done, so the deadline can be rearmed.
+		v.dl.Reset()
 	}
 	v.L.RemoveContext()
 	if err != nil {
@@ -296,10 +295,8 @@ func coreTokenize(L *lua.LState) int {
 func (v *vm) sleep(unit time.Duration) lua.LGFunction {
 	return func(L *lua.LState) int {
 		d := time.Duration(L.CheckNumber(1) * lua.LNumber(unit))
-		if ctx := L.Context(); ctx != nil {
-			if dl, ok := ctx.Deadline(); ok && time.Until(dl) < d {
-				L.RaiseError("core.sleep/msleep of %v exceeds the Lua call deadline (%v): varde runs Lua on its event loops", d, v.h.timeout)
-			}
+		if left, ok := v.dl.Remaining(); ok && left < d {
+			L.RaiseError("core.sleep/msleep of %v exceeds the Lua call deadline (%v): varde runs Lua on its event loops", d, v.h.timeout)
 		}
 		time.Sleep(d)
 		return 0
@@ -309,31 +306,4 @@ func (v *vm) sleep(unit time.Duration) lua.LGFunction {
 func readFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	return string(b), err
-}
-
-// callDeadline is the context of a state's calls, reused from call to
-// call (no allocation per call): a timer closes done when a call overruns.
-type callDeadline struct {
-	done  chan struct{}
-	at    time.Time
-	timer *time.Timer
-}
-
-func newCallDeadline() *callDeadline {
-	d := &callDeadline{done: make(chan struct{})}
-	d.timer = time.AfterFunc(time.Hour, func() { close(d.done) })
-	d.timer.Stop()
-	return d
-}
-
-func (d *callDeadline) Deadline() (time.Time, bool) { return d.at, true }
-func (d *callDeadline) Done() <-chan struct{}       { return d.done }
-func (d *callDeadline) Value(any) any               { return nil }
-func (d *callDeadline) Err() error {
-	select {
-	case <-d.done:
-		return context.DeadlineExceeded
-	default:
-		return nil
-	}
 }
