@@ -39,9 +39,9 @@ type vm struct {
 	convs   map[string]*compiledConv
 	app     *appletCall
 	isDone  bool
-	broken  bool // saw a Go panic: closed instead of reused
+	broken  bool                // saw a Go panic: closed instead of reused
 	dl      *scripting.Deadline // the context of the state's calls
-	sockets []*luaSocket // opened by the call in progress
+	sockets []*luaSocket        // opened by the call in progress
 }
 
 type actionReg struct {
