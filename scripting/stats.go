@@ -168,22 +168,30 @@ func (l *ErrorLog) Report(policy, entry, reason string, err error) {
 	if l == nil || l.Log == nil {
 		return
 	}
+	if n, ok := l.Allow(); ok {
+		l.Log.Warn("policy failed, built-in decided", "policy", policy, "entry", entry,
+			"reason", reason, "err", err, "suppressed_since_last", n)
+	}
+}
+
+// Allow reports whether a line may be logged now, and how many were held
+// back since the last one. Callers with their own line format (HAProxy
+// lua-load errors) share the bound through it.
+func (l *ErrorLog) Allow() (suppressed uint64, ok bool) {
 	every := l.Every
 	if every <= 0 {
 		every = 10 * time.Second
 	}
 	l.mu.Lock()
+	defer l.mu.Unlock()
 	now := time.Now()
 	if !l.last.IsZero() && now.Sub(l.last) < every {
 		l.suppressed++
-		l.mu.Unlock()
-		return
+		return 0, false
 	}
 	n := l.suppressed
 	l.last, l.suppressed = now, 0
-	l.mu.Unlock()
-	l.Log.Warn("policy failed, built-in decided", "policy", policy, "entry", entry,
-		"reason", reason, "err", err, "suppressed_since_last", n)
+	return n, true
 }
 
 // PolicyStats returns every entry point's counters (core.PolicyStatser).

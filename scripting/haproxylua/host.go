@@ -17,6 +17,7 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/scripting"
 )
 
 // Deadlines: a Lua call runs on an event loop, so it is cut well before
@@ -63,9 +64,7 @@ type Host struct {
 	// bounded rate: the first, then one per 10 s with the count).
 	Calls  atomic.Uint64
 	Errors atomic.Uint64
-	errMu  sync.Mutex
-	errAt  time.Time
-	errN   uint64
+	errlog scripting.ErrorLog
 }
 
 var _ proxy.ScriptHost = (*Host)(nil)
@@ -388,20 +387,13 @@ func (h *Host) Convert(c *sample.Ctx, name string, a *sample.Args, val *sample.V
 	return scratch, true
 }
 
-// report logs a request-time script failure at a bounded rate.
+// report logs a request-time script failure at a bounded rate (the
+// policies' bound: the first, then one line per 10 s with the count).
 func (h *Host) report(kind, name string, err error) {
 	h.Errors.Add(1)
-	h.errMu.Lock()
-	now := time.Now()
-	if !h.errAt.IsZero() && now.Sub(h.errAt) < 10*time.Second {
-		h.errN++
-		h.errMu.Unlock()
-		return
+	if n, ok := h.errlog.Allow(); ok {
+		h.log.Warn("lua runtime error", "kind", kind, "name", name, "err", cleanErr(err), "suppressed_since_last", n)
 	}
-	n := h.errN
-	h.errAt, h.errN = now, 0
-	h.errMu.Unlock()
-	h.log.Warn("lua runtime error", "kind", kind, "name", name, "err", cleanErr(err), "suppressed_since_last", n)
 }
 
 // scriptLog is core.Info & co: HAProxy sends them to its logs and stderr.
