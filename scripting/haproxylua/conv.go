@@ -80,15 +80,20 @@ func (v *vm) evalConv(L *lua.LState, name string, strs bool) int {
 		}
 	}
 	v.scratch = scratch
-	var out lua.LValue
+	L.Push(sampleResult(ok, strs, &val))
+	return 1
+}
+
+// sampleResult is what txn.f/sf and txn.c/sc give Lua: the sample (as a
+// string for the sf/sc forms), or the absent value of the form when
+// there is none.
+func sampleResult(ok, strs bool, val *sample.Value) lua.LValue {
 	switch {
 	case !ok:
-		out = absent(strs)
+		return absent(strs)
 	case strs:
-		out = lua.LString(sample.AppendString(nil, &val))
+		return lua.LString(sample.AppendString(nil, val))
 	default:
-		out = fromSample(&val)
+		return fromSample(val)
 	}
-	L.Push(out)
-	return 1
 }

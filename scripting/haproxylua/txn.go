@@ -241,15 +241,7 @@ func (v *vm) evalFetch(L *lua.LState, fname string, strs bool) int {
 	}
 	val, scratch, ok := e.Eval(c, v.scratch[:0])
 	v.scratch = scratch
-	var out lua.LValue
-	switch {
-	case !ok:
-		out = absent(strs)
-	case strs:
-		out = lua.LString(sample.AppendString(nil, &val))
-	default:
-		out = fromSample(&val)
-	}
+	out := sampleResult(ok, strs, &val)
 	c.Reset()
 	L.Push(out)
 	return 1
