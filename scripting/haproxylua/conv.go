@@ -6,6 +6,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/scripting/luacompat"
 )
 
 // compiledConv is one txn.c:NAME(value, args...) converter with its
@@ -94,6 +95,6 @@ func sampleResult(ok, strs bool, val *sample.Value) lua.LValue {
 	case strs:
 		return lua.LString(sample.AppendString(nil, val))
 	default:
-		return fromSample(val)
+		return luacompat.FromSample(val)
 	}
 }

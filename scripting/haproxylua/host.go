@@ -18,6 +18,7 @@ import (
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/scripting"
+	"github.com/varde-lb/varde/scripting/luacompat"
 )
 
 // Deadlines: a Lua call runs on an event loop, so it is cut well before
@@ -364,7 +365,7 @@ func (h *Host) Convert(c *sample.Ctx, name string, a *sample.Args, val *sample.V
 	if fn == nil {
 		return scratch, false
 	}
-	args := []lua.LValue{fromSample(val)}
+	args := []lua.LValue{luacompat.FromSample(val)}
 	for i := 0; i < a.N; i++ {
 		args = append(args, lua.LString(a.Str[i]))
 	}

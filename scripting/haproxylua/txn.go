@@ -9,6 +9,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/scripting/luacompat"
 )
 
 // maxCached bounds a state's compiled txn.f/txn.c calls (one per distinct
@@ -99,7 +100,7 @@ func (v *vm) getVar(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	L.Push(fromSample(&val))
+	L.Push(luacompat.FromSample(&val))
 	return 1
 }
 
@@ -143,18 +144,6 @@ func toSample(lv lua.LValue) sample.Value {
 		s.SetStr([]byte(luaString(lv)))
 	}
 	return s
-}
-
-func fromSample(s *sample.Value) lua.LValue {
-	switch s.Type {
-	case sample.TypeInt:
-		return lua.LNumber(s.Int)
-	case sample.TypeBool:
-		return lua.LBool(s.Int != 0)
-	case sample.TypeAddr:
-		return lua.LString(s.Addr.String())
-	}
-	return lua.LString(s.Str)
 }
 
 // fetchObject is txn.f (strs false: native types, nil when absent) or

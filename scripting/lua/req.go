@@ -9,6 +9,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/scripting/luacompat"
 )
 
 // reqView is what `req` shows a script: the sanitised request, or in mode
@@ -175,22 +176,8 @@ func reqVar(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	pushSample(L, v)
+	L.Push(luacompat.FromSample(&v))
 	return 1
-}
-
-// pushSample pushes a sample as a Lua string, number or boolean.
-func pushSample(L *lua.LState, v sample.Value) {
-	switch v.Type {
-	case sample.TypeBool:
-		L.Push(lua.LBool(v.Int != 0))
-	case sample.TypeInt:
-		L.Push(lua.LNumber(v.Int))
-	case sample.TypeAddr:
-		L.Push(lua.LString(v.Addr.String()))
-	default:
-		L.Push(lua.LString(v.Str))
-	}
 }
 
 // reqFetch is req:fetch("sample expression"): the sample as a string,
@@ -213,6 +200,6 @@ func (st *state) reqFetch(L *lua.LState) int {
 		L.Push(lua.LNil)
 		return 1
 	}
-	pushSample(L, v)
+	L.Push(luacompat.FromSample(&v))
 	return 1
 }
