@@ -76,6 +76,17 @@ func registerCookieFetches() {
 	}
 }
 
+// Cookie returns the value of the first cookie called name in req's Cookie
+// headers (what req.cook(name) fetches); an empty name finds nothing. The
+// policy engines' req:cookie and cookie host function use it.
+func Cookie(req Headers, name string) (v []byte, ok bool) {
+	if name == "" {
+		return nil, false
+	}
+	ok = eachCookie(req, name, func(b []byte) bool { v = b; return true })
+	return v, ok
+}
+
 // eachCookie calls fn with the value of every cookie called name ("" = all)
 // in every Cookie header until fn returns true. Cookie names are
 // case-sensitive; spaces around names and values are ignored (RFC 6265).

@@ -2,12 +2,10 @@ package lua
 
 import (
 	"net/netip"
-	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/varde-lb/varde/core"
-	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/scripting/luacompat"
 )
@@ -128,37 +126,17 @@ func (st *state) reqHeader(L *lua.LState) int {
 }
 
 // reqCookie is req:cookie(name): the value of the first cookie of that
-// name in any Cookie header, or nil. Names are case-sensitive.
+// name in any Cookie header (req.cook), or nil. Names are case-sensitive.
 func (st *state) reqCookie(L *lua.LState) int {
 	name := L.CheckString(2)
-	r := st.rv.r
-	if r != nil {
-		for i, n := 0, r.NumHeaders(); i < n; i++ {
-			hn, hv := r.HeaderAt(i)
-			if !httpx.EqualFold(hn, "cookie") {
-				continue
-			}
-			if v, ok := cookieValue(string(hv), name); ok {
-				L.Push(lua.LString(v))
-				return 1
-			}
+	if r := st.rv.r; r != nil {
+		if v, ok := sample.Cookie(r, name); ok {
+			L.Push(lua.LString(v))
+			return 1
 		}
 	}
 	L.Push(lua.LNil)
 	return 1
-}
-
-// cookieValue finds name in a Cookie header value ("a=1; b=2").
-func cookieValue(h, name string) (string, bool) {
-	for h != "" {
-		var part string
-		part, h, _ = strings.Cut(h, ";")
-		k, v, _ := strings.Cut(strings.TrimSpace(part), "=")
-		if k == name {
-			return strings.Trim(strings.TrimSpace(v), `"`), true
-		}
-	}
-	return "", false
 }
 
 // reqVar is req:var(name): a process-wide variable (`proc.NAME`, set by

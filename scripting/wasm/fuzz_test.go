@@ -3,35 +3,10 @@ package wasm
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/varde-lb/varde/core"
 )
-
-// FuzzFindCookie checks the Cookie header scanner against a plain
-// reference: the first pair whose trimmed name matches, its trimmed value.
-func FuzzFindCookie(f *testing.F) {
-	f.Add("a=1; uid=u-42; b", "uid")
-	f.Add(" canary = always ;", "canary")
-	f.Add("=x; ;;", "")
-	f.Add("a=b=c", "a")
-	f.Fuzz(func(t *testing.T, h, name string) {
-		got, ok := findCookie([]byte(h), []byte(name))
-		var want string
-		found := false
-		for _, pair := range strings.Split(h, ";") {
-			k, v, eq := strings.Cut(strings.Trim(pair, " \t"), "=")
-			if eq && strings.Trim(k, " \t") == name {
-				want, found = strings.Trim(v, " \t"), true
-				break
-			}
-		}
-		if ok != found || string(got) != want {
-			t.Fatalf("findCookie(%q, %q) = %q %v, want %q %v", h, name, got, ok, want, found)
-		}
-	})
-}
 
 // FuzzCompile feeds arbitrary bytes (seeded with valid modules) to the
 // compiler: it must refuse or accept, never panic, and close what it made.

@@ -15,7 +15,6 @@ import (
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
 	"github.com/varde-lb/varde/core"
-	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/sample"
 )
 
@@ -198,59 +197,10 @@ func reqHeader(in *instance, name []byte) ([]byte, bool) {
 
 // reqCookie finds a cookie in every Cookie header, as req.cook() does.
 func reqCookie(in *instance, name []byte) ([]byte, bool) {
-	if in.req == nil {
+	if in.req == nil || len(name) == 0 {
 		return nil, false
 	}
-	for i, n := 0, in.req.NumHeaders(); i < n; i++ {
-		hn, hv := in.req.HeaderAt(i)
-		if !httpx.EqualFold(hn, "cookie") {
-			continue
-		}
-		if v, ok := findCookie(hv, name); ok {
-			return v, true
-		}
-	}
-	return nil, false
-}
-
-// findCookie looks name up in a "a=1; b=2" header value.
-func findCookie(h, name []byte) ([]byte, bool) {
-	for len(h) > 0 {
-		var pair []byte
-		if i := indexByte(h, ';'); i >= 0 {
-			pair, h = h[:i], h[i+1:]
-		} else {
-			pair, h = h, nil
-		}
-		pair = trimSpace(pair)
-		eq := indexByte(pair, '=')
-		if eq < 0 {
-			continue
-		}
-		if string(trimSpace(pair[:eq])) == string(name) {
-			return trimSpace(pair[eq+1:]), true
-		}
-	}
-	return nil, false
-}
-
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-func trimSpace(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
+	return sample.Cookie(in.req, unsafe.String(&name[0], len(name)))
 }
 
 // reqFetch evaluates a sample expression; each instance compiles an
