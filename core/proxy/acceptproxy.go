@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -23,12 +24,17 @@ import (
 // closed without an answer (nothing HTTP was read, so HAProxy sends no
 // 400 either) and counted in the frontend's ProxyErrors.
 
-// admission is what a connection's server needs to know of admit: pp, it
-// starts with a PROXY header; done, admit already ran (before a TLS
+// admission is what a connection's server needs to know before serving it:
+// pp, it starts with a PROXY header; done, admit already ran (before a TLS
 // handshake) and src/dst are the addresses it settled.
 type admission struct {
 	pp, done bool
 	src, dst netip.AddrPort
+	// Over TLS (serveTLS): the handshake's state, when the connection was
+	// accepted and how long the handshake took (%t, %Th).
+	tls    *tls.ConnectionState
+	accept time.Time
+	th     int32
 }
 
 // admit runs what happens once per client connection before anything is

@@ -125,8 +125,7 @@ type Engine struct {
 	stopCh   chan struct{}
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
-	loops    []*loop  // event loops serving HTTP clients (loop_linux.go)
-	hs       sync.Map // *tls.Conn -> handshake timing, from serveTLS to serveNegotiated
+	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
 }
 
 // ActConn is the number of connections the process serves (%ac).

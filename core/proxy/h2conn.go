@@ -118,23 +118,17 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 	e.actconn.Add(1)
 	h := newH2conn(e, f, c)
 	h.src, h.dst = a.src, a.dst
-	if t, ok := c.(*tls.Conn); ok {
-		cs := t.ConnectionState()
-		hs := e.handshakeOf(c)
-		h.tls, h.accept, h.th = &cs, hs.accept, ms(hs.took)
+	if a.tls != nil {
+		h.tls, h.accept, h.th = a.tls, a.accept, a.th
 	}
-	e.mu.Lock()
-	e.tconns[c] = struct{}{} // closed at the end of a graceful stop's grace
-	e.mu.Unlock()
+	e.track(c) // closed at the end of a graceful stop's grace
 	defer func() {
 		if r := recover(); r != nil {
 			e.Panics.Add(1)
 			e.log.Error("panic in http2 connection, closed it", "frontend", f.Name, "client", h.src.String(), "panic", r, "stack", string(debug.Stack()))
 		}
 		h.shutdown()
-		e.mu.Lock()
-		delete(e.tconns, c)
-		e.mu.Unlock()
+		e.untrack(c)
 		e.closeHTTP(f, c)
 	}()
 	go h.flusher()

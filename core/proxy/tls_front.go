@@ -211,8 +211,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 		e.serveTCP(f, tc, a)
 		return
 	}
-	e.hs.Store(tc, handshake{accept: start, took: time.Since(start)})
-	defer e.hs.Delete(tc) // whatever serveNegotiated does with it
+	a.tls, a.accept, a.th = &cs, start, ms(time.Since(start))
 	e.serveNegotiated(f, tc, cs.NegotiatedProtocol, a)
 }
 
@@ -231,22 +230,6 @@ func (e *Engine) untrack(c net.Conn) {
 	e.mu.Unlock()
 }
 
-// handshake is when a TLS connection was accepted and how long its
-// handshake took (%t, %Th).
-type handshake struct {
-	accept time.Time
-	took   time.Duration
-}
-
-// handshakeOf takes the timing serveTLS noted for c; a connection that
-// did not come through serveTLS gets "now" and 0.
-func (e *Engine) handshakeOf(c net.Conn) handshake {
-	if v, ok := e.hs.LoadAndDelete(c); ok {
-		return v.(handshake)
-	}
-	return handshake{accept: time.Now()}
-}
-
 // handshakeTimeout is timeout client, as HAProxy uses for the handshake.
 func handshakeTimeout(f *Frontend) time.Duration {
 	if f.cfg.Timeouts.Client > 0 {
@@ -257,21 +240,16 @@ func handshakeTimeout(f *Frontend) time.Duration {
 
 // serveNegotiated serves a TLS connection once its handshake is done, by
 // the ALPN protocol agreed ("" when none): HTTP/2 for "h2", HTTP/1.x
-// otherwise. a holds the addresses admit settled before the handshake.
+// otherwise. a holds the addresses admit settled before the handshake and
+// the handshake's state and timing.
 func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string, a admission) {
 	if proto == "h2" {
 		e.serveH2(f, c, a)
 		return
 	}
-	hs := e.handshakeOf(c)
 	f.connOpen()
 	e.actconn.Add(1)
-	p := &parked{f: f, c: c, accept: hs.accept, th: ms(hs.took), src: a.src, dst: a.dst, admitted: true}
-	if t, ok := c.(*tls.Conn); ok {
-		cs := t.ConnectionState()
-		p.tls = &cs
-	}
-	e.runHTTP(p)
+	e.runHTTP(&parked{f: f, c: c, accept: a.accept, th: a.th, tls: a.tls, src: a.src, dst: a.dst, admitted: true})
 }
 
 // tlsRecord notes a TLS client connection's version and cipher in a
