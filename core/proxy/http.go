@@ -341,7 +341,7 @@ func (s *session) begin() {
 	s.rec.Client, s.rec.FrontendAddr = s.src, s.dst
 	s.rec.Frontend = s.f.Name
 	if s.tls != nil {
-		s.rec.TLS, s.rec.TLSVersion, s.rec.TLSCipher = true, s.tls.Version, s.tls.CipherSuite
+		noteTLS(&s.rec, s.tls)
 		s.rec.Th = 0 // the handshake counts once, on the first request
 		if s.nreq == 0 {
 			s.rec.Th = s.th

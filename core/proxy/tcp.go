@@ -51,7 +51,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 	rec.Mode = logrec.ModeTCP
 	rec.Accept = start.UnixNano()
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
-	tlsRecord(rec, c)
+	noteTLS(rec, a.tls)
 	s.serveTCP(start)
 }
 

@@ -207,11 +207,11 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	} else {
 		f.SSLSessions.Add(1)
 	}
+	a.tls, a.accept, a.th = &cs, start, ms(time.Since(start))
 	if f.cfg.Mode == ModeTCP {
 		e.serveTCP(f, tc, a)
 		return
 	}
-	a.tls, a.accept, a.th = &cs, start, ms(time.Since(start))
 	e.serveNegotiated(f, tc, cs.NegotiatedProtocol, a)
 }
 
@@ -252,11 +252,10 @@ func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string, a admiss
 	e.runHTTP(&parked{f: f, c: c, accept: a.accept, th: a.th, tls: a.tls, src: a.src, dst: a.dst, admitted: true})
 }
 
-// tlsRecord notes a TLS client connection's version and cipher in a
-// mode tcp log record (%sslv, %sslc, the "~" of %ft).
-func tlsRecord(rec *logrec.Record, c net.Conn) {
-	if t, ok := c.(*tls.Conn); ok {
-		cs := t.ConnectionState()
+// noteTLS notes a TLS client connection's version and cipher in a log
+// record (%sslv, %sslc, the "~" of %ft); nothing in cleartext.
+func noteTLS(rec *logrec.Record, cs *tls.ConnectionState) {
+	if cs != nil {
 		rec.TLS, rec.TLSVersion, rec.TLSCipher = true, cs.Version, cs.CipherSuite
 	}
 }
