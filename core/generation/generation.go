@@ -29,6 +29,7 @@ import (
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/stats"
 )
@@ -58,6 +59,13 @@ type Part interface {
 // engine's balancers, compiled scripts) to release when the generation is
 // dropped without being started.
 type Closer interface{ Close() error }
+
+// Inheritor is implemented by parts that take over from their counterpart
+// (the part of the same subsystem) in the running generation on a reload:
+// health state, admin changes and counters by name, a VRRP instance's
+// state, the log pipeline's queues. Inherit is called on the new part
+// before its Start; prev stays running until the old generation stops.
+type Inheritor interface{ Inherit(prev Part) }
 
 // Subsystem is registered by each package that runs something.
 type Subsystem struct {
@@ -107,6 +115,9 @@ type Options struct {
 	Version string
 	// Grace bounds the engine's graceful stop.
 	Grace time.Duration
+	// Sockets is the process's inventory of listening sockets, shared by
+	// its generations (nil: every bind opens a new socket).
+	Sockets *listen.Inventory
 }
 
 // Generation is one configuration made ready to run.

@@ -10,6 +10,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/listen"
 	"net"
 	"net/http"
 	"net/netip"
@@ -61,6 +62,9 @@ type Config struct {
 	Scripts ScriptHost
 	// TLS holds the certificates of every TLS bind (nil without any).
 	TLS *tlsx.Registry
+	// Sockets opens the binds, reusing a socket the process already holds
+	// for the same address (a reload, an upgrade, systemd); nil binds anew.
+	Sockets *listen.Inventory
 }
 
 // Timeouts are HAProxy's `timeout` values; zero means unset. Client-side ones

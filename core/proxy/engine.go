@@ -242,7 +242,7 @@ func (e *Engine) Start() error {
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {
-			l, err := net.Listen("tcp", addr)
+			l, err := e.cfg.Sockets.Listen("tcp", addr)
 			if err != nil {
 				for _, o := range opened {
 					o.Close()

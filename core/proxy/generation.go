@@ -34,6 +34,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if !ok {
 		return nil
 	}
+	pcfg.Sockets = g.Opts.Sockets
 	// Without a host, the scripting subsystem already reported why (a
 	// script that failed to load); only when it is not linked in at all
 	// does the engine have to refuse the lua.NAME rules itself.

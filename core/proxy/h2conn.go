@@ -598,7 +598,7 @@ func (f *Frontend) openH2(opened *[]net.Listener) error {
 	}
 	f.h2l = map[net.Listener]bool{}
 	for i, addr := range f.cfg.H2Binds {
-		l, err := net.Listen("tcp", addr)
+		l, err := f.e.cfg.Sockets.Listen("tcp", addr)
 		if err != nil {
 			return fmt.Errorf("proxy: frontend %s: bind %s: %w", f.Name, addr, err)
 		}
