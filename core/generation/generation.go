@@ -118,6 +118,10 @@ type Options struct {
 	// Sockets is the process's inventory of listening sockets, shared by
 	// its generations (nil: every bind opens a new socket).
 	Sockets *listen.Inventory
+	// Upgrade is set when this process takes over from a running one
+	// (`-x SOCKET`, `-sf PID`): VRRP adopts the VIPs it finds on its
+	// interfaces instead of removing them as a crash's leftovers.
+	Upgrade bool
 }
 
 // Generation is one configuration made ready to run.
@@ -127,6 +131,11 @@ type Generation struct {
 	// Sink receives one record per transaction; the log part sets it when
 	// it starts, before the engine starts. nil discards.
 	Sink logrec.Sink
+
+	// Handover is set before Stop when the process ends for a successor
+	// that already holds the listeners (HAProxy's -sf: SIGUSR1): VRRP
+	// leaves its VIPs in place and sends no priority-0 advert.
+	Handover bool
 
 	cancel  context.CancelFunc // ends the parts' start context
 	shared  map[any]any
