@@ -13,8 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
@@ -182,14 +180,7 @@ func (a *Attached) serveStats(o AttachOptions) error {
 			return err
 		}
 	}
-	reg := prometheus.NewRegistry()
-	if err := stats.Register(reg, a.Source, a.Health); err != nil {
-		return err
-	}
-	if err := reg.Register(policyCollector{o.Engine.Policies()}); err != nil {
-		return err
-	}
-	e.SetServiceHandler("prometheus-exporter", promhttp.HandlerFor(reg, promhttp.HandlerOpts{ErrorLog: nil}))
+	e.SetServiceHandler("prometheus-exporter", a.exporter(o)) // promex.go
 	return nil
 }
 

@@ -27,6 +27,7 @@ type Backend struct {
 	retries  int
 	errPages map[int][]byte
 	hook     atomic.Pointer[Hook]
+	latency  latencyHist // request durations, latency.go
 
 	// Policy seams (see core/policy.go): serverPolicy wraps bal when
 	// BackendConfig.ServerPolicy is set; sticky is BackendConfig.Sticky.

@@ -555,6 +555,7 @@ func (s *session) finish() {
 	if r.Request != 0 && r.Ta < 0 {
 		r.Ta = ms(time.Duration(time.Now().UnixNano() - r.Request))
 	}
+	b.observeLatency(r.Request) // per-backend histogram, latency.go
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
 	s.e.sink.Log(r)

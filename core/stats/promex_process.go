@@ -1,0 +1,82 @@
+package stats
+
+import (
+	"math"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// processFamily is one haproxy_process_* family varde can fill truthfully
+// from its snapshot. HAProxy's others (pools, pipes, tasks, SSL key
+// rates, zlib, peers...) describe HAProxy internals varde does not have
+// or does not measure; docs/observability.md lists them.
+type processFamily struct {
+	name   string
+	help   string
+	typ    prometheus.ValueType
+	labels []string
+	value  func(snap Snapshot, now time.Time) (float64, bool)
+}
+
+var processFamilies = []processFamily{
+	{"nbproc", "Number of worker processes (always 1).", gauge, nil, constant(1)},
+	{"relative_process_id", "Relative worker process number (always 1).", gauge, nil, constant(1)},
+	{"uptime_seconds", "How long ago the process was started, in seconds.", gauge, nil, func(s Snapshot, now time.Time) (float64, bool) {
+		return math.Floor(now.Sub(s.Info.Started).Seconds()), !s.Info.Started.IsZero()
+	}},
+	{"start_time_seconds", "Unix time the process was started, in seconds.", gauge, nil, func(s Snapshot, _ time.Time) (float64, bool) {
+		return float64(s.Info.Started.Unix()), !s.Info.Started.IsZero()
+	}},
+	{"max_connections", "Configured global maxconn; NaN when unlimited.", gauge, nil, func(s Snapshot, _ time.Time) (float64, bool) {
+		if s.Info.MaxConn <= 0 {
+			return math.NaN(), true
+		}
+		return float64(s.Info.MaxConn), true
+	}},
+	{"current_connections", "Current number of client connections.", gauge, nil, func(s Snapshot, _ time.Time) (float64, bool) {
+		return float64(s.Info.CurConns), true
+	}},
+	{"connections_total", "Total number of client connections accepted by the frontends.", counter, nil, sumFrontends(func(c *Counters) uint64 { return c.TotalConns })},
+	{"requests_total", "Total number of HTTP requests received by the frontends.", counter, nil, sumFrontends(func(c *Counters) uint64 { return c.Requests })},
+	{"dropped_logs_total", "Total number of log records dropped (a log target's queue was full).", counter, nil, func(s Snapshot, _ time.Time) (float64, bool) {
+		for _, e := range s.Extra {
+			if e.Subsystem == "log" && e.Name == "dropped_records_total" {
+				return e.Value, true
+			}
+		}
+		return 0, false
+	}},
+	{"build_info", "Build information (version label: varde's version).", gauge, []string{"version"}, constant(1)},
+}
+
+func constant(v float64) func(Snapshot, time.Time) (float64, bool) {
+	return func(Snapshot, time.Time) (float64, bool) { return v, true }
+}
+
+func sumFrontends(get func(*Counters) uint64) func(Snapshot, time.Time) (float64, bool) {
+	return func(s Snapshot, _ time.Time) (float64, bool) {
+		var n uint64
+		for _, p := range s.Proxies {
+			if p.Frontend != nil {
+				n += get(p.Frontend)
+			}
+		}
+		return float64(n), true
+	}
+}
+
+func collectProcess(ch chan<- prometheus.Metric, snap Snapshot, now time.Time) {
+	e := emitter{ch: ch}
+	for _, p := range processFamilies {
+		v, ok := p.value(snap, now)
+		if !ok {
+			continue
+		}
+		var labels []string
+		if len(p.labels) > 0 {
+			labels = []string{snap.Info.Version}
+		}
+		e.send(descs["haproxy_process_"+p.name], p.typ, v, labels...)
+	}
+}
