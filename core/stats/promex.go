@@ -43,6 +43,11 @@ type family struct {
 	scale float64 // 0.001 for the millisecond columns, else 1
 	http  bool    // HTTP proxies only, as HAProxy
 	nan   bool    // an empty cell is exported as NaN (HAProxy: no limit)
+	// never marks a feature varde does not have and refuses in the
+	// configuration (compression, cache, tcp-request session, ...): the
+	// HAProxy counter is truly 0, so an empty cell is exported as 0 and
+	// dashboards show 0 rather than "no data".
+	never bool
 }
 
 const (
@@ -61,6 +66,7 @@ func msCol(name, field, help string) family {
 
 func (x family) onlyHTTP() family { x.http = true; return x }
 func (x family) emptyNaN() family { x.nan = true; return x }
+func (x family) absent() family   { x.never = true; return x }
 
 // Status-like families computed from several columns, named here so the
 // tables below keep HAProxy's order.
@@ -94,18 +100,18 @@ var frontendFamilies = []family{
 	{name: specialResponses, help: "Total number of HTTP responses by status class (code label).", typ: counter, scale: 1, http: true},
 	col("http_requests_rate_max", "req_rate_max", gauge, "Maximum observed number of HTTP requests per second.").onlyHTTP(),
 	col("http_requests_total", "req_tot", counter, "Total number of HTTP requests received.").onlyHTTP(),
-	col("http_comp_bytes_in_total", "comp_in", counter, "Total number of HTTP response bytes fed to the compressor.").onlyHTTP(),
-	col("http_comp_bytes_out_total", "comp_out", counter, "Total number of HTTP response bytes emitted by the compressor.").onlyHTTP(),
-	col("http_comp_bytes_bypassed_total", "comp_byp", counter, "Total number of bytes that bypassed the HTTP compressor.").onlyHTTP(),
-	col("http_comp_responses_total", "comp_rsp", counter, "Total number of HTTP responses that were compressed.").onlyHTTP(),
+	col("http_comp_bytes_in_total", "comp_in", counter, "Total number of HTTP response bytes fed to the compressor.").onlyHTTP().absent(),
+	col("http_comp_bytes_out_total", "comp_out", counter, "Total number of HTTP response bytes emitted by the compressor.").onlyHTTP().absent(),
+	col("http_comp_bytes_bypassed_total", "comp_byp", counter, "Total number of bytes that bypassed the HTTP compressor.").onlyHTTP().absent(),
+	col("http_comp_responses_total", "comp_rsp", counter, "Total number of HTTP responses that were compressed.").onlyHTTP().absent(),
 	col("connections_rate_max", "conn_rate_max", gauge, "Maximum observed number of connections per second."),
 	col("connections_total", "conn_tot", counter, "Total number of connections."),
 	col("intercepted_requests_total", "intercepted", counter, "Total number of requests answered by the proxy itself.").onlyHTTP(),
 	col("denied_connections_total", "dcon", counter, "Total number of connections denied by tcp-request connection rules."),
-	col("denied_sessions_total", "dses", counter, "Total number of sessions denied by tcp-request session rules."),
+	col("denied_sessions_total", "dses", counter, "Total number of sessions denied by tcp-request session rules.").absent(),
 	col("failed_header_rewriting_total", "wrew", counter, "Total number of failed header rewrites."),
-	col("http_cache_lookups_total", "cache_lookups", counter, "Total number of HTTP cache lookups.").onlyHTTP(),
-	col("http_cache_hits_total", "cache_hits", counter, "Total number of HTTP cache hits.").onlyHTTP(),
+	col("http_cache_lookups_total", "cache_lookups", counter, "Total number of HTTP cache lookups.").onlyHTTP().absent(),
+	col("http_cache_hits_total", "cache_hits", counter, "Total number of HTTP cache hits.").onlyHTTP().absent(),
 	col("internal_errors_total", "eint", counter, "Total number of internal errors."),
 }
 
@@ -169,10 +175,10 @@ var backendFamilies = func() []family {
 		col("http_requests_total", "req_tot", counter, "Total number of HTTP requests.").onlyHTTP(),
 		col("client_aborts_total", "cli_abrt", counter, "Total number of data transfers aborted by the client."),
 		col("server_aborts_total", "srv_abrt", counter, "Total number of data transfers aborted by the server."),
-		col("http_comp_bytes_in_total", "comp_in", counter, "Total number of HTTP response bytes fed to the compressor.").onlyHTTP(),
-		col("http_comp_bytes_out_total", "comp_out", counter, "Total number of HTTP response bytes emitted by the compressor.").onlyHTTP(),
-		col("http_comp_bytes_bypassed_total", "comp_byp", counter, "Total number of bytes that bypassed the HTTP compressor.").onlyHTTP(),
-		col("http_comp_responses_total", "comp_rsp", counter, "Total number of HTTP responses that were compressed.").onlyHTTP(),
+		col("http_comp_bytes_in_total", "comp_in", counter, "Total number of HTTP response bytes fed to the compressor.").onlyHTTP().absent(),
+		col("http_comp_bytes_out_total", "comp_out", counter, "Total number of HTTP response bytes emitted by the compressor.").onlyHTTP().absent(),
+		col("http_comp_bytes_bypassed_total", "comp_byp", counter, "Total number of bytes that bypassed the HTTP compressor.").onlyHTTP().absent(),
+		col("http_comp_responses_total", "comp_rsp", counter, "Total number of HTTP responses that were compressed.").onlyHTTP().absent(),
 		col("last_session_seconds", "lastsess", gauge, "Number of seconds since the last session was assigned."),
 	)
 	out = append(out, timings("avg")...)
@@ -180,8 +186,8 @@ var backendFamilies = func() []family {
 		col("failed_header_rewriting_total", "wrew", counter, "Total number of failed header rewrites."),
 		col("connection_attempts_total", "connect", counter, "Total number of connection establishment attempts."),
 		col("connection_reuses_total", "reuse", counter, "Total number of connection reuses."),
-		col("http_cache_lookups_total", "cache_lookups", counter, "Total number of HTTP cache lookups.").onlyHTTP(),
-		col("http_cache_hits_total", "cache_hits", counter, "Total number of HTTP cache hits.").onlyHTTP(),
+		col("http_cache_lookups_total", "cache_lookups", counter, "Total number of HTTP cache lookups.").onlyHTTP().absent(),
+		col("http_cache_hits_total", "cache_hits", counter, "Total number of HTTP cache hits.").onlyHTTP().absent(),
 	)
 	out = append(out, timings("max")...)
 	return append(out,

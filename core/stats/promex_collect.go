@@ -85,6 +85,9 @@ type emitter struct {
 // panicking: collectors run in the registry's goroutines, where a panic
 // would end the process.
 func (e emitter) send(d *prometheus.Desc, typ prometheus.ValueType, v float64, labels ...string) {
+	if d == nil {
+		return
+	}
 	if m, err := prometheus.NewConstMetric(d, typ, v, labels...); err == nil {
 		e.ch <- m
 	}
@@ -158,6 +161,9 @@ func (e emitter) family(d *prometheus.Desc, x family, r *Row, labels []string) {
 		e.aggregate(d, x.name, r.Proxy, labels)
 	default:
 		v, ok := cell(r, x.field, x.scale)
+		if !ok && x.never {
+			v, ok = 0, true
+		}
 		if ok || x.nan {
 			e.send(d, x.typ, v, labels...)
 		}

@@ -19,7 +19,7 @@ type processFamily struct {
 	value  func(snap Snapshot, now time.Time) (float64, bool)
 }
 
-var processFamilies = []processFamily{
+var processFamilies = append([]processFamily{
 	{"nbproc", "Number of worker processes (always 1).", gauge, nil, constant(1)},
 	{"relative_process_id", "Relative worker process number (always 1).", gauge, nil, constant(1)},
 	{"uptime_seconds", "How long ago the process was started, in seconds.", gauge, nil, func(s Snapshot, now time.Time) (float64, bool) {
@@ -48,6 +48,44 @@ var processFamilies = []processFamily{
 		return 0, false
 	}},
 	{"build_info", "Build information (version label: varde's version).", gauge, []string{"version"}, constant(1)},
+	{"max_fds", "Limit on the number of file descriptors (RLIMIT_NOFILE).", gauge, nil, func(Snapshot, time.Time) (float64, bool) { return maxFDs() }},
+}, absentProcess()...)
+
+// The features behind these families are refused by varde's configuration
+// (maxconnrate, maxsessrate, maxsslrate, maxsslconn, busy-polling,
+// maxpipes and splicing, compression, peers, log-forward), so their
+// HAProxy values are known: 0 (0 meaning "no limit" for the limits), NaN
+// for the zlib memory, as HAProxy built without zlib reports.
+var absentProcessFamilies = []struct {
+	name, help string
+	typ        prometheus.ValueType
+	v          float64
+}{
+	{"max_ssl_connections", "Limit on TLS connections, 0 when unlimited (varde: maxsslconn is not supported, always 0).", gauge, 0},
+	{"max_pipes", "Limit on pipes for splicing (varde does not splice: 0).", gauge, 0},
+	{"pipes_used_total", "Pipes in use for splicing (varde does not splice: 0).", counter, 0},
+	{"pipes_free_total", "Free pipes for splicing (varde does not splice: 0).", counter, 0},
+	{"limit_connection_rate", "Limit on new connections per second, 0 when unlimited (varde: maxconnrate is not supported, always 0).", gauge, 0},
+	{"limit_session_rate", "Limit on new sessions per second, 0 when unlimited (varde: maxsessrate is not supported, always 0).", gauge, 0},
+	{"limit_ssl_rate", "Limit on new TLS sessions per second, 0 when unlimited (varde: maxsslrate is not supported, always 0).", gauge, 0},
+	{"http_comp_bytes_in_total", "Bytes fed to the HTTP compressor (varde does not compress: 0).", counter, 0},
+	{"http_comp_bytes_out_total", "Bytes emitted by the HTTP compressor (varde does not compress: 0).", counter, 0},
+	{"limit_http_comp", "Limit on compressed output per second (varde does not compress: 0).", gauge, 0},
+	{"current_zlib_memory", "Memory used by zlib (varde does not compress: NaN, as HAProxy without zlib).", gauge, math.NaN()},
+	{"max_zlib_memory", "Limit on zlib memory (varde does not compress: NaN, as HAProxy without zlib).", gauge, math.NaN()},
+	{"active_peers", "Active peers connections (varde has no peers: 0).", gauge, 0},
+	{"connected_peers", "Connected peers (varde has no peers: 0).", gauge, 0},
+	{"busy_polling_enabled", "1 when busy-polling is in use (varde: not supported, 0).", gauge, 0},
+	{"spliced_bytes_out_total", "Bytes sent through a kernel pipe (varde does not splice: 0).", counter, 0},
+	{"recv_logs_total", "Log messages received by log-forward sections (varde has none: 0).", counter, 0},
+}
+
+func absentProcess() []processFamily {
+	var out []processFamily
+	for _, a := range absentProcessFamilies {
+		out = append(out, processFamily{a.name, a.help, a.typ, nil, constant(a.v)})
+	}
+	return out
 }
 
 func constant(v float64) func(Snapshot, time.Time) (float64, bool) {

@@ -227,7 +227,7 @@ func TestExporterTCPProxy(t *testing.T) {
 	s.want(t, `haproxy_frontend_sessions_total{proxy="db"}`, 5)
 	s.want(t, `haproxy_backend_status{proxy="db",state="UP"}`, 1)
 	for series := range s.series {
-		if strings.HasPrefix(series, "haproxy_") && (strings.Contains(series, "http_") || strings.Contains(series, "agg_")) {
+		if (strings.HasPrefix(series, "haproxy_frontend") || strings.HasPrefix(series, "haproxy_backend")) && (strings.Contains(series, "http_") || strings.Contains(series, "agg_")) {
 			t.Errorf("TCP proxy exports %s", series)
 		}
 	}
