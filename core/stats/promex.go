@@ -18,7 +18,7 @@ import (
 // schema fills becomes a metric without another change here. A family is
 // exported for the rows whose column is filled; a column the schema leaves
 // empty is not turned into a made-up 0. The few columns HAProxy itself
-// leaves empty for "unlimited" (slim, qlimit, throttle, srv_ilim) are
+// leaves empty for "unlimited" (slim, qlimit, throttle) are
 // exported as NaN, as HAProxy does.
 
 // Scope is a set of HAProxy exporter scopes (`?scope=...`).
@@ -226,7 +226,7 @@ var serverFamilies = func() []family {
 		col("connection_attempts_total", "connect", counter, "Total number of connection establishment attempts."),
 		col("connection_reuses_total", "reuse", counter, "Total number of connection reuses."),
 		col("idle_connections_current", "srv_icur", gauge, "Current number of idle connections available for reuse."),
-		col("idle_connections_limit", "src_ilim", gauge, "Limit on the number of idle connections.").emptyNaN(),
+		col("idle_connections_limit", "src_ilim", gauge, "Limit on the number of idle connections."),
 	)
 	out = append(out, timings("max")...)
 	return append(out,
