@@ -150,13 +150,19 @@ func (pt *part) extra() []stats.Extra {
 	if p == nil {
 		return nil
 	}
-	var dropped, failed float64
+	var dropped, failed, accepted, written float64
 	for _, t := range p.Stats() {
 		dropped += float64(t.Dropped)
 		failed += float64(t.Failed)
+		accepted += float64(t.Queued)
+		written += float64(t.Written)
 	}
 	return []stats.Extra{
 		{Subsystem: "log", Name: "dropped_records_total", Help: "Log records dropped because a target's queue was full.", Counter: true, Value: dropped},
 		{Subsystem: "log", Name: "failed_records_total", Help: "Log records in batches a target failed to write.", Counter: true, Value: failed},
+		{Subsystem: "log", Name: "written_records_total", Help: "Log records written by the targets.", Counter: true, Value: written},
+		// Every accepted record ends written or failed: the rest is queued
+		// or in the batch being written.
+		{Subsystem: "log", Name: "queued_records", Help: "Log records accepted and not yet written or failed (queues and batches in flight).", Value: max(accepted-written-failed, 0)},
 	}
 }
