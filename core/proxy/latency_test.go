@@ -92,3 +92,13 @@ func TestLatencyOfProxiedRequests(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkObserveLatency is the hook's cost on the finish path.
+func BenchmarkObserveLatency(b *testing.B) {
+	be := &Backend{Name: "be"}
+	start := time.Now().UnixNano()
+	b.ReportAllocs()
+	for b.Loop() {
+		be.observeLatency(start)
+	}
+}
