@@ -390,3 +390,55 @@ func prefixesOf(names []string) string {
 	sort.Strings(out)
 	return strings.Join(out, " ")
 }
+
+// TestPrometheusServiceInBackend: HAProxy runs `http-request use-service`
+// in a backend too (reached through use_backend/default_backend); varde
+// must answer there as well instead of forwarding the request.
+func TestPrometheusServiceInBackend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	hap := testenv.LookTool(t, "haproxy", "haproxy")
+	bin := testenv.VardeBinary(t)
+	web := newBackend(t, "web1")
+	dir := t.TempDir()
+	for _, name := range []string{"haproxy", "varde"} {
+		port := testenv.FreePort(t)
+		cfg := filepath.Join(dir, name+".cfg")
+		text := fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 10s
+    timeout server 10s
+frontend www
+    bind 127.0.0.1:%d
+    default_backend app
+backend app
+    http-request use-service prometheus-exporter if { path /metrics }
+    server web1 %s
+`, port, web.addr())
+		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if name == "haproxy" {
+			testenv.Start(t, hap, "-db", "-f", cfg)
+		} else {
+			testenv.Start(t, bin, "run", "-f", cfg)
+		}
+		base := fmt.Sprintf("http://127.0.0.1:%d", port)
+		testenv.WaitTCP(t, base[len("http://"):], 10*time.Second)
+		s := fetchScrape(t, base+"/metrics")
+		if _, ok := s.types["haproxy_backend_status"]; !ok {
+			t.Errorf("%s: /metrics through the backend is not the exporter:\n%.300s", name, s.raw)
+		}
+		resp, err := http.Get(base + "/page")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(body) != "web1" {
+			t.Errorf("%s: /page answered %q, want the server's", name, body)
+		}
+	}
+}

@@ -171,7 +171,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request use-service", Sections: F, Default: "", Enforced: true},
+	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
