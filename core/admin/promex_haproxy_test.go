@@ -23,39 +23,12 @@ import (
 // fails on a gap not listed here, and on a listed one varde now exports
 // (then remove it here and in the doc).
 var knownGaps = map[string]string{
-	// Columns the stats schema (core/stats, `show stat`) does not fill
-	// yet; they appear here as soon as it does.
+	// Columns the stats schema (core/stats, `show stat`) does not fill.
 	"haproxy_frontend_intercepted_requests_total":    "stats schema: intercepted not counted",
-	"haproxy_frontend_failed_header_rewriting_total": "stats schema: wrew not counted",
-	"haproxy_frontend_internal_errors_total":         "stats schema: eint not counted",
-	"haproxy_backend_failed_header_rewriting_total":  "stats schema: wrew not counted",
-	"haproxy_backend_internal_errors_total":          "stats schema: eint not counted",
-	"haproxy_backend_client_aborts_total":            "stats schema: cli_abrt not counted",
-	"haproxy_backend_server_aborts_total":            "stats schema: srv_abrt not counted",
 	"haproxy_backend_connection_attempts_total":      "stats schema: connect not counted",
 	"haproxy_backend_connection_reuses_total":        "stats schema: reuse not counted",
-	"haproxy_backend_queue_time_average_seconds":     "stats schema: qtime not measured",
-	"haproxy_backend_connect_time_average_seconds":   "stats schema: ctime not measured",
-	"haproxy_backend_response_time_average_seconds":  "stats schema: rtime not measured",
-	"haproxy_backend_total_time_average_seconds":     "stats schema: ttime not measured",
-	"haproxy_backend_max_queue_time_seconds":         "stats schema: qtime_max not measured",
-	"haproxy_backend_max_connect_time_seconds":       "stats schema: ctime_max not measured",
-	"haproxy_backend_max_response_time_seconds":      "stats schema: rtime_max not measured",
-	"haproxy_backend_max_total_time_seconds":         "stats schema: ttime_max not measured",
-	"haproxy_server_failed_header_rewriting_total":   "stats schema: wrew not counted",
-	"haproxy_server_internal_errors_total":           "stats schema: eint not counted",
-	"haproxy_server_client_aborts_total":             "stats schema: cli_abrt not counted",
-	"haproxy_server_server_aborts_total":             "stats schema: srv_abrt not counted",
 	"haproxy_server_connection_attempts_total":       "stats schema: connect not counted",
 	"haproxy_server_connection_reuses_total":         "stats schema: reuse not counted",
-	"haproxy_server_queue_time_average_seconds":      "stats schema: qtime not measured",
-	"haproxy_server_connect_time_average_seconds":    "stats schema: ctime not measured",
-	"haproxy_server_response_time_average_seconds":   "stats schema: rtime not measured",
-	"haproxy_server_total_time_average_seconds":      "stats schema: ttime not measured",
-	"haproxy_server_max_queue_time_seconds":          "stats schema: qtime_max not measured",
-	"haproxy_server_max_connect_time_seconds":        "stats schema: ctime_max not measured",
-	"haproxy_server_max_response_time_seconds":       "stats schema: rtime_max not measured",
-	"haproxy_server_max_total_time_seconds":          "stats schema: ttime_max not measured",
 	"haproxy_server_idle_connections_current":        "stats schema: the server connection pool's idle count is not exported (srv_icur)",
 	"haproxy_server_idle_connections_limit":          "stats schema: varde's fixed per-server idle cap (1024; pool-max-conn is refused) is not in src_ilim",
 	"haproxy_server_unsafe_idle_connections_current": "stats schema: the pool does not tell safe from unsafe idle connections",
@@ -95,6 +68,29 @@ var knownGaps = map[string]string{
 	"haproxy_process_hard_max_connections":           "HAProxy's derived limit from memmax/ulimit; varde has none",
 	"haproxy_process_failed_resolutions":             "no runtime DNS resolution (resolvers is refused); HAProxy's name also lacks _total and fails promtool",
 }
+
+// schemaPending are families fed by stats columns that the stats rework of
+// issue 15 (part 1) fills or changes: before it, the time averages and
+// maxima, aborts, rewrite and internal errors are empty (so missing here),
+// and the server's qmax is a placeholder 0; after it they are filled, and
+// the server's qmax is empty. Either state passes; the test logs which one
+// it saw. Once both are merged, move server max_queue to knownGaps and
+// delete the others.
+var schemaPending = func() map[string]bool {
+	m := map[string]bool{"haproxy_server_max_queue": true}
+	for _, object := range []string{"backend", "server"} {
+		for _, f := range []string{"client_aborts_total", "server_aborts_total", "failed_header_rewriting_total", "internal_errors_total"} {
+			m["haproxy_"+object+"_"+f] = true
+		}
+		for _, p := range []string{"queue", "connect", "response", "total"} {
+			m["haproxy_"+object+"_"+p+"_time_average_seconds"] = true
+			m["haproxy_"+object+"_max_"+p+"_time_seconds"] = true
+		}
+	}
+	m["haproxy_frontend_failed_header_rewriting_total"] = true
+	m["haproxy_frontend_internal_errors_total"] = true
+	return m
+}()
 
 // TestPrometheusMatchesHAProxyExporter runs HAProxy 2.6's exporter and
 // varde on one configuration and traffic, and compares the families, their
@@ -253,8 +249,18 @@ backend app
 // agree.
 func compareFamilies(t *testing.T, h, v promScrape) {
 	t.Helper()
+	var pendingSeen, pendingMissing []string
+	for name := range schemaPending {
+		if _, ok := v.types[name]; ok {
+			pendingSeen = append(pendingSeen, name)
+		} else {
+			pendingMissing = append(pendingMissing, name)
+		}
+	}
+	sort.Strings(pendingMissing)
+	t.Logf("stats-schema families: %d exported, missing %v", len(pendingSeen), pendingMissing)
 	for name := range h.types {
-		if _, ok := v.types[name]; !ok && knownGaps[name] == "" {
+		if _, ok := v.types[name]; !ok && knownGaps[name] == "" && !schemaPending[name] {
 			t.Errorf("varde lacks HAProxy's %s (%s): export it, or list it in knownGaps and docs/observability.md with the reason", name, h.types[name])
 		}
 	}
