@@ -188,6 +188,16 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 	}
 	h, v := scrapes[0], scrapes[1]
 	compareFamilies(t, h, v)
+	// With the stats schema of issue 15 the per-server response classes
+	// and the backend state are HAProxy's too (see schemaPending).
+	_, schema15 := v.types["haproxy_server_response_time_average_seconds"]
+	if schema15 {
+		for i, s := range scrapes {
+			if got := s.series[promCanonical(`haproxy_server_http_responses_total{proxy="app",server="web1",code="2xx"}`)]; got != n {
+				t.Errorf("%s: web1 2xx = %v, want %d", lbs[i].name, got, n)
+			}
+		}
+	}
 	if c := v.series[promCanonical(`varde_backend_http_request_duration_seconds_count{proxy="app"}`)]; c != n {
 		t.Errorf("latency histogram counted %v requests, want %d", c, n)
 	}
@@ -203,10 +213,15 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 		if out := send(t, "unix", l.sock, "set server app/web1 state drain"); out != "\n" {
 			t.Fatalf("%s: drain: %q", l.name, out)
 		}
-		waitSeries(t, l.metrics, map[string]float64{
+		want := map[string]float64{
 			`haproxy_server_status{proxy="app",server="web1",state="DRAIN"}`: 1,
 			`haproxy_server_status{proxy="app",server="web1",state="UP"}`:    0,
-		})
+		}
+		if l.name == "haproxy" || schema15 {
+			// No server can take traffic: HAProxy's backend is DOWN.
+			want[`haproxy_backend_status{proxy="app",state="DOWN"}`] = 1
+		}
+		waitSeries(t, l.metrics, want)
 	}
 	// HAProxy's scope parameter selects the same families on both.
 	for _, q := range []string{"?scope=backend", "?scope=global&scope=server", "?scope="} {
