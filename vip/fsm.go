@@ -44,6 +44,10 @@ const (
 	EvFault                         // a tracked interface/script/varde check failed hard
 	EvFaultCleared                  // every fault condition is gone
 	EvPriority                      // tracking changed the effective priority
+	// EvAdopt starts the instance as master holding the VIPs a previous
+	// varde process left for it (binary upgrade): the VIP never moved, so
+	// it is no transition: no GARP, no notify, an advert at once.
+	EvAdopt
 )
 
 // Event is one input of the state machine.
@@ -206,6 +210,19 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 			m.downAt = now.Add(cs(m.p.Interval) + m.SkewTime())
 		}
 		return append(acts, Action{Kind: ActNotify, State: Backup})
+
+	case EvAdopt:
+		if m.state != Init {
+			return nil
+		}
+		m.started = now
+		m.state = Master
+		m.adverAt = now.Add(cs(m.p.Interval))
+		// ActAddVIPs re-adds any VIP the old process lacked (adding one
+		// that is there is a no-op); the advert goes at once so the
+		// backups' down timers never see a gap.
+		return append(acts, Action{Kind: ActLog, Msg: "adopting the VIPs of the previous varde process: MASTER, no transition"},
+			Action{Kind: ActAddVIPs}, Action{Kind: ActSendAdvert, Priority: m.prio})
 
 	case EvTimer:
 		switch m.state {

@@ -68,6 +68,31 @@ func (f *fakeNet) Del(v keepalived.VIP) error {
 	return nil
 }
 
+func (f *fakeNet) Held(v keepalived.VIP) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for p := range f.vips {
+		if p.Addr() == v.Prefix.Addr() {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeNet) Purge(v keepalived.VIP) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for p := range f.vips {
+		if p.Addr() == v.Prefix.Addr() {
+			delete(f.vips, p)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (f *fakeNet) Announce(netip.Addr) error {
 	f.mu.Lock()
 	f.garps++
