@@ -565,3 +565,164 @@ func (s *Sniffer) WaitAdvert(src netip.Addr, timeout time.Duration) bool {
 		}
 	}
 }
+
+// Advert is one VRRP advert seen by a Recorder.
+type Advert struct {
+	At       time.Time
+	Src      netip.Addr
+	VRID     int
+	Priority int
+}
+
+// Recorder keeps every VRRP advert the client namespace receives, with its
+// arrival time, until Stop.
+type Recorder struct {
+	s    *Sniffer
+	mu   sync.Mutex
+	ads  []Advert
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Record starts recording adverts on a fresh sniffer.
+func (l *Lab) Record() *Recorder {
+	r := &Recorder{s: l.Sniffer(), stop: make(chan struct{}), done: make(chan struct{})}
+	go r.loop()
+	l.t.Cleanup(r.Stop)
+	return r
+}
+
+func (r *Recorder) loop() {
+	defer close(r.done)
+	buf := make([]byte, 1500)
+	for {
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+		r.s.c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
+		h, p, _, err := r.s.c.ReadFrom(buf)
+		if err != nil || h == nil || len(p) < 3 {
+			continue
+		}
+		src, _ := netip.AddrFromSlice(h.Src.To4())
+		r.mu.Lock()
+		r.ads = append(r.ads, Advert{At: time.Now(), Src: src, VRID: int(p[1]), Priority: int(p[2])})
+		r.mu.Unlock()
+	}
+}
+
+// Stop ends the recording (idempotent).
+func (r *Recorder) Stop() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	<-r.done
+}
+
+// Adverts returns the adverts of VRID vrid from src recorded in [from, to].
+func (r *Recorder) Adverts(src netip.Addr, vrid int, from, to time.Time) []Advert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Advert
+	for _, a := range r.ads {
+		if a.Src == src && a.VRID == vrid && !a.At.Before(from) && !a.At.After(to) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// MaxGap is the longest time without a non-zero-priority advert of vrid
+// from src within [from, to], the window's edges included: what a backup's
+// Master_Down timer sees.
+func (r *Recorder) MaxGap(src netip.Addr, vrid int, from, to time.Time) (gap time.Duration, n int) {
+	last := from
+	for _, a := range r.Adverts(src, vrid, from, to) {
+		if a.Priority == 0 {
+			continue
+		}
+		n++
+		gap = max(gap, a.At.Sub(last))
+		last = a.At
+	}
+	return max(gap, to.Sub(last)), n
+}
+
+// ZeroPriority counts the priority-0 adverts of vrid from src in [from, to].
+func (r *Recorder) ZeroPriority(src netip.Addr, vrid int, from, to time.Time) int {
+	n := 0
+	for _, a := range r.Adverts(src, vrid, from, to) {
+		if a.Priority == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Watch polls who holds addr every 5 ms until the returned stop function
+// is called, which returns each change to a holder set other than want,
+// with its time.
+func (l *Lab) Watch(addr netip.Addr, want ...string) (stop func() []string) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	var bad []string
+	go func() {
+		defer close(done)
+		last := strings.Join(want, ",")
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			got := strings.Join(l.Holders(addr), ",")
+			if got != last && got != strings.Join(want, ",") {
+				bad = append(bad, fmt.Sprintf("%s: %v held by [%s]", time.Now().Format("15:04:05.000"), addr, got))
+			}
+			last = got
+		}
+	}()
+	var once sync.Once
+	stop = func() []string {
+		once.Do(func() { close(quit); <-done })
+		return bad
+	}
+	l.t.Cleanup(func() { stop() })
+	return stop
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig syscall.Signal) { p.signal(sig) }
+
+// Wait waits up to d for the process to exit; false if it still runs.
+func (p *Proc) Wait(d time.Duration) bool { return p.wait(d) }
+
+// ExitCode is the process's exit status (-1 while it runs or if killed).
+func (p *Proc) ExitCode() int {
+	if p.Alive() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// WaitLog waits until the process's log contains s.
+func (p *Proc) WaitLog(s string, timeout time.Duration) {
+	t := p.node.lab.t
+	t.Helper()
+	if err := testenv.Until(timeout, 10*time.Millisecond, func() error {
+		if !strings.Contains(p.Log(), s) {
+			return fmt.Errorf("%s on %s did not log %q", p.Kind, p.node.Name, s)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, tail(p.Log(), 40))
+	}
+}
+
+// AddAddr puts addr/bits on the node's eth0, as a crashed run leaves a VIP.
+func (n *Node) AddAddr(addr netip.Addr, bits int) {
+	run(n.lab.t, "ip", "-n", n.NS, "addr", "add", fmt.Sprintf("%s/%d", addr, bits), "dev", "eth0")
+}
