@@ -92,6 +92,12 @@ func startGen(t *testing.T, n *Node, conf string, upgrade bool) *Proc {
 	}
 	p := n.start("varde-gen", "env", "VIP_LAB_GEN=1", "VIP_LAB_UPGRADE="+up, self, "-test.run=^$", conf)
 	p.WaitLog("helper: started", 10*time.Second)
+	t.Cleanup(func() {
+		// Under -race the helper is a race-enabled build of the reload path.
+		if strings.Contains(p.Log(), "WARNING: DATA RACE") {
+			t.Errorf("data race in the generation helper:\n%s", p.Log())
+		}
+	})
 	return p
 }
 
