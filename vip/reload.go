@@ -214,11 +214,14 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 	for _, r := range p.release {
 		r.stop(stopRelease)
 	}
+	deadline := time.NewTimer(releaseWait)
+	defer deadline.Stop()
 	for _, r := range p.release {
 		select {
 		case <-r.stopped:
-		case <-time.After(releaseWait):
+		case <-deadline.C:
 			m.log.Warn("vip: a released instance is slow to stop; starting its successor anyway", "instance", r.cfg.Name)
+			deadline.Reset(0)
 		}
 	}
 	for r, in := range p.keep {
