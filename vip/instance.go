@@ -409,6 +409,7 @@ type runnerUpdate struct {
 	health  BackendHealth
 	scripts map[string]*scriptTracker
 	links   *linkWatch
+	log     *slog.Logger // the new generation's
 	ack     chan struct{}
 }
 
@@ -426,15 +427,14 @@ func (r *runner) update(u runnerUpdate) bool {
 }
 
 func (r *runner) apply(u runnerUpdate) {
-	if u.cfg.Name != r.cfg.Name {
-		r.log = r.log.With("instance", u.cfg.Name)
-	}
+	r.log = u.log.With("instance", u.cfg.Name)
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
 	r.notify.setInstance(u.cfg, r.log)
 	r.mu.Lock()
 	r.snap.Name = u.cfg.Name
 	r.snap.BasePriority = u.cfg.Priority
 	r.mu.Unlock()
+	r.logf("kept across the reload (%s, no transition)", r.m.State())
 }
 
 // timerSlack is how early the Master_Down timer wakes the loop. Go's timers

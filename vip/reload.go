@@ -93,7 +93,8 @@ type startPlan struct {
 	runners  []*runner        // in configuration order
 	starts   []*runner        // of which new
 	keep     map[*runner]*keepalived.Instance
-	release  []*runner // prev's, released before the new ones start
+	release  []*runner        // prev's, released before the new ones start
+	restarts map[*runner]bool // of which those restarted with new settings
 
 	links       *linkWatch
 	cancelWatch context.CancelFunc
@@ -113,7 +114,7 @@ func (m *Manager) owned() ([]*runner, []*scriptTracker) {
 
 func (m *Manager) plan(prev *Manager, links *linkWatch) (*startPlan, error) {
 	prevRunners, prevTrackers := prev.owned()
-	p := &startPlan{scripts: map[string]*scriptTracker{}, keep: map[*runner]*keepalived.Instance{}}
+	p := &startPlan{scripts: map[string]*scriptTracker{}, keep: map[*runner]*keepalived.Instance{}, restarts: map[*runner]bool{}}
 	m.planScripts(p, prevTrackers)
 	used := map[*runner]bool{}
 	for _, in := range m.cfg.Instances {
@@ -126,6 +127,7 @@ func (m *Manager) plan(prev *Manager, links *linkWatch) (*startPlan, error) {
 				continue
 			}
 			p.release = append(p.release, old)
+			p.restarts[old] = true
 		}
 		r, err := m.newRunner(in, links, p.scripts)
 		if err != nil {
@@ -212,6 +214,11 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 		prev.disown(p)
 	}
 	for _, r := range p.release {
+		why := "removed from the configuration"
+		if p.restarts[r] {
+			why = "its settings changed: restarting it"
+		}
+		r.logf("releasing on reload: %s", why)
 		r.stop(stopRelease)
 	}
 	deadline := time.NewTimer(releaseWait)
@@ -225,7 +232,7 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 		}
 	}
 	for r, in := range p.keep {
-		if !r.update(runnerUpdate{cfg: in, health: m.opts.Health, scripts: p.scripts, links: p.links}) {
+		if !r.update(runnerUpdate{cfg: in, health: m.opts.Health, scripts: p.scripts, links: p.links, log: m.log}) {
 			m.log.Warn("vip: instance stopped during the reload", "instance", in.Name)
 		}
 	}

@@ -572,6 +572,7 @@ type Advert struct {
 	Src      netip.Addr
 	VRID     int
 	Priority int
+	IPID     int // the IPv4 header's ID: varde numbers its adverts from 1 per process
 }
 
 // Recorder keeps every VRRP advert the client namespace receives, with its
@@ -608,7 +609,7 @@ func (r *Recorder) loop() {
 		}
 		src, _ := netip.AddrFromSlice(h.Src.To4())
 		r.mu.Lock()
-		r.ads = append(r.ads, Advert{At: time.Now(), Src: src, VRID: int(p[1]), Priority: int(p[2])})
+		r.ads = append(r.ads, Advert{At: time.Now(), Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: h.ID})
 		r.mu.Unlock()
 	}
 }

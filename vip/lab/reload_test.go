@@ -389,6 +389,7 @@ func TestHandoverUpgrade(t *testing.T) {
 	succ := startGen(t, n1, conf, true)
 	succ.WaitLog("adopting", 5*time.Second)
 	time.Sleep(300 * time.Millisecond)
+	tUSR1 := time.Now()
 	old.Signal(syscall.SIGUSR1)
 	old.WaitLog("helper: handed over", 5*time.Second)
 	if !old.Wait(5 * time.Second) {
@@ -406,6 +407,22 @@ func TestHandoverUpgrade(t *testing.T) {
 	}
 	if z := rec.ZeroPriority(n1.Addr, 51, t0, t1); z > 0 {
 		t.Errorf("%d priority-0 adverts during the upgrade", z)
+	}
+	// The successor's first advert (IP ID 1: its own counter) goes out at
+	// once, before the old process stops, not an interval later.
+	first := false
+	for _, a := range rec.Adverts(n1.Addr, 51, t0, t1) {
+		if a.IPID == 1 {
+			first = true
+			t.Logf("successor's first advert %v after it was spawned, %v before the old one was told to stop",
+				a.At.Sub(t0).Round(time.Millisecond), tUSR1.Sub(a.At).Round(time.Millisecond))
+			if a.At.After(tUSR1) {
+				t.Errorf("the successor's first advert came after the old process's stop")
+			}
+		}
+	}
+	if !first {
+		t.Errorf("no advert with IP ID 1 from the successor")
 	}
 	if got := lines(kaOut)[kaBefore:]; len(got) > 0 {
 		t.Errorf("keepalived transitioned during the upgrade: %q", got)
