@@ -121,24 +121,48 @@ func lines(path string) []string {
 	return strings.Split(s, "\n")
 }
 
-// TestReloadKeepsMaster reloads the master's generation five times (same
+// TestReloadKeepsMaster reloads the master's generation many times (same
 // configuration, then soft changes: a notify script, a GARP setting, the
 // instance's name) while keepalived is the backup: the VIP never leaves
 // n1, the backup never sees an advert gap of 2 intervals and never
 // transitions, and varde makes no transition and sends no GARP.
 func TestReloadKeepsMaster(t *testing.T) {
 	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		version  int
+		interval string
+		iv       time.Duration
+		reloads  int
+		pause    time.Duration // between reloads: they land at every phase of the interval
+	}{
+		{"v2-1s", 2, "1", time.Second, 5, 700 * time.Millisecond},
+		{"v3-0.2s", 3, "0.2", 200 * time.Millisecond, 20, 130 * time.Millisecond},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reloadKeepsMaster(t, tc.version, tc.interval, tc.iv, tc.reloads, tc.pause)
+		})
+	}
+}
+
+func reloadKeepsMaster(t *testing.T, version int, interval string, iv time.Duration, reloads int, pause time.Duration) {
 	l := New(t, 2)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
 	kaNotify, kaOut := notifyScript(t, l, "ka-notify")
 	vaNotify, vaOut := notifyScript(t, l, "va-notify")
-	ka := start(n2, "keepalived", inst{version: 2, prio: 150, interval: "1", extra: "    notify " + kaNotify})
-	base := inst{version: 2, prio: 200, interval: "1", extra: "    notify " + vaNotify}
+	ka := start(n2, "keepalived", inst{version: version, prio: 150, interval: interval, extra: "    notify " + kaNotify})
+	base := inst{version: version, prio: 200, interval: interval, extra: "    notify " + vaNotify}
+	with := func(extra string) string {
+		c := base
+		c.extra += "\n" + extra
+		return c.conf("n1")
+	}
 	conf := n1.Conf("gen.conf", base.conf("n1"))
 	va := startGen(t, n1, conf, false)
 	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
 	rec := l.Record()
-	time.Sleep(1500 * time.Millisecond) // a few adverts before the first reload
+	time.Sleep(max(1500*time.Millisecond, 3*iv)) // a few adverts before the first reload
 	kaBefore, vaBefore := len(lines(kaOut)), len(lines(vaOut))
 	entered := strings.Count(va.Log(), "Entering")
 	stopWatch := l.Watch(vip, "n1")
@@ -146,24 +170,25 @@ func TestReloadKeepsMaster(t *testing.T) {
 	soft := []string{
 		base.conf("n1"),
 		base.conf("n1"),
-		inst{version: 2, prio: 200, interval: "1", extra: "    notify " + vaNotify + "\n    notify_master /bin/true"}.conf("n1"),
-		inst{version: 2, prio: 200, interval: "1", extra: "    notify " + vaNotify + "\n    garp_master_repeat 2"}.conf("n1"),
+		with("    notify_master /bin/true"),
+		with("    garp_master_repeat 2"),
 		strings.Replace(base.conf("n1"), "vrrp_instance VI_1", "vrrp_instance VI_renamed", 1),
 	}
-	for i, c := range soft {
-		os.WriteFile(conf, []byte(c), 0o644)
+	for i := range reloads {
+		os.WriteFile(conf, []byte(soft[i%len(soft)]), 0o644)
 		va.Signal(syscall.SIGHUP)
-		va.WaitLog(fmt.Sprintf("helper: reloaded %d", i+1), 5*time.Second)
-		time.Sleep(700 * time.Millisecond) // reloads land at every phase of the advert interval
+		va.WaitLog(fmt.Sprintf("helper: reloaded %d\n", i+1), 5*time.Second)
+		time.Sleep(pause)
 	}
-	time.Sleep(1500 * time.Millisecond)
+	time.Sleep(max(1500*time.Millisecond, 3*iv))
 	t1 := time.Now()
 	if bad := stopWatch(); len(bad) > 0 {
 		t.Errorf("the VIP left n1 during the reloads: %v", bad)
 	}
 	gap, n := rec.MaxGap(n1.Addr, 51, t0, t1)
-	t.Logf("5 reloads in %v: %d adverts from the master, longest gap %v (advert_int 1 s)", t1.Sub(t0).Round(time.Millisecond), n, gap.Round(time.Millisecond))
-	if gap >= 2*time.Second {
+	t.Logf("%d reloads in %v: %d adverts from the master, longest gap %v (advert_int %v)",
+		reloads, t1.Sub(t0).Round(time.Millisecond), n, gap.Round(time.Millisecond), iv)
+	if gap >= 2*iv {
 		t.Errorf("advert gap %v during the reloads, want < 2 x advert_int", gap)
 	}
 	if z := rec.ZeroPriority(n1.Addr, 51, t0, t1); z > 0 {
@@ -185,11 +210,14 @@ func TestReloadKeepsMaster(t *testing.T) {
 	if c := strings.Count(log, "Sending/queueing gratuitous ARPs"); c != 1 {
 		t.Errorf("varde sent %d GARP bursts, want 1 (on becoming master)", c)
 	}
+	if c := strings.Count(log, "kept across the reload"); c != reloads {
+		t.Errorf("%d reloads kept the instance, want %d", c, reloads)
+	}
 	t.Logf("transitions during the reloads: keepalived %d, varde %d", len(lines(kaOut))-kaBefore, strings.Count(log, "Entering")-entered)
 	// The renamed instance still owns the VIP and releases it on stop.
 	t2 := time.Now()
 	va.Signal(syscall.SIGTERM)
-	l.WaitHolders(vip, time.Second, "n2")
+	l.WaitHolders(vip, 2*time.Second, "n2")
 	if d := time.Since(t2); d > time.Second {
 		t.Errorf("release after the reloads took %v", d)
 	}
