@@ -21,11 +21,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -575,19 +577,46 @@ type Advert struct {
 	IPID     int // the IPv4 header's ID: varde numbers its adverts from 1 per process
 }
 
-// Recorder keeps every VRRP advert the client namespace receives, with its
-// arrival time, until Stop.
+// Recorder keeps every VRRP advert the client namespace receives, with the
+// kernel's receive timestamp (SO_TIMESTAMPNS), so that a test process
+// starved of CPU does not see gaps the wire did not have.
 type Recorder struct {
-	s    *Sniffer
+	fd   int
 	mu   sync.Mutex
 	ads  []Advert
 	stop chan struct{}
 	done chan struct{}
 }
 
-// Record starts recording adverts on a fresh sniffer.
+// Record starts recording adverts in the client namespace.
 func (l *Lab) Record() *Recorder {
-	r := &Recorder{s: l.Sniffer(), stop: make(chan struct{}), done: make(chan struct{})}
+	r := &Recorder{fd: -1, stop: make(chan struct{}), done: make(chan struct{})}
+	err := inNS(l.Client.NS, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 112)
+		if err != nil {
+			return err
+		}
+		r.fd = fd
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		mreq := &unix.IPMreqn{Multiaddr: [4]byte{224, 0, 0, 18}, Ifindex: int32(ifi.Index)}
+		if err := unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq); err != nil {
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			return err
+		}
+		tv := unix.NsecToTimeval(int64(50 * time.Millisecond))
+		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	})
+	if err != nil {
+		if r.fd >= 0 {
+			unix.Close(r.fd)
+		}
+		l.t.Fatalf("advert recorder in %s: %v", l.Client.NS, err)
+	}
 	go r.loop()
 	l.t.Cleanup(r.Stop)
 	return r
@@ -595,21 +624,35 @@ func (l *Lab) Record() *Recorder {
 
 func (r *Recorder) loop() {
 	defer close(r.done)
-	buf := make([]byte, 1500)
+	defer unix.Close(r.fd)
+	buf, oob := make([]byte, 1500), make([]byte, 128)
 	for {
 		select {
 		case <-r.stop:
 			return
 		default:
 		}
-		r.s.c.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		h, p, _, err := r.s.c.ReadFrom(buf)
-		if err != nil || h == nil || len(p) < 3 {
+		n, oobn, _, _, err := unix.Recvmsg(r.fd, buf, oob, 0)
+		if err != nil || n < 20+3 {
 			continue
 		}
-		src, _ := netip.AddrFromSlice(h.Src.To4())
+		at := time.Now()
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+					ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+					at = time.Unix(ts.Unix())
+				}
+			}
+		}
+		ihl := int(buf[0]&0x0f) * 4
+		if n < ihl+3 {
+			continue
+		}
+		src := netip.AddrFrom4([4]byte(buf[12:16]))
+		p := buf[ihl:n]
 		r.mu.Lock()
-		r.ads = append(r.ads, Advert{At: time.Now(), Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: h.ID})
+		r.ads = append(r.ads, Advert{At: at, Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: int(buf[4])<<8 | int(buf[5])})
 		r.mu.Unlock()
 	}
 }
@@ -641,16 +684,27 @@ func (r *Recorder) Adverts(src netip.Addr, vrid int, from, to time.Time) []Adver
 // from src within [from, to], the window's edges included: what a backup's
 // Master_Down timer sees.
 func (r *Recorder) MaxGap(src netip.Addr, vrid int, from, to time.Time) (gap time.Duration, n int) {
+	gap, _, n = r.Gap(src, vrid, from, to)
+	return gap, n
+}
+
+// Gap is MaxGap and when that gap ended.
+func (r *Recorder) Gap(src netip.Addr, vrid int, from, to time.Time) (gap time.Duration, end time.Time, n int) {
 	last := from
 	for _, a := range r.Adverts(src, vrid, from, to) {
 		if a.Priority == 0 {
 			continue
 		}
 		n++
-		gap = max(gap, a.At.Sub(last))
+		if d := a.At.Sub(last); d > gap {
+			gap, end = d, a.At
+		}
 		last = a.At
 	}
-	return max(gap, to.Sub(last)), n
+	if d := to.Sub(last); d > gap {
+		gap, end = d, to
+	}
+	return gap, end, n
 }
 
 // ZeroPriority counts the priority-0 adverts of vrid from src in [from, to].
