@@ -175,6 +175,12 @@ func TestFSM(t *testing.T) {
 			{time.Second, Event{Kind: EvTimer}, Master, []ActionKind{ActSendAdvert}, 2 * time.Second},
 			{2 * time.Second, Event{Kind: EvStartup}, Master, none, 2 * time.Second},
 		}},
+		{"VIP removed by someone else: master steps down", nil, []step{
+			{0, Event{Kind: EvStartup}, Backup, []ActionKind{ActDelVIPs, ActNotify}, -1},
+			{mdi150, Event{Kind: EvTimer}, Master, becomeMaster, -1},
+			{4 * time.Second, Event{Kind: EvVIPLost}, Backup, []ActionKind{ActDelVIPs, ActNotify}, 4*time.Second + mdi150},
+			{5 * time.Second, Event{Kind: EvVIPLost}, Backup, none, 4*time.Second + mdi150},
+		}},
 		{"lowered priority as master is advertised at once", nil, []step{
 			{0, Event{Kind: EvStartup}, Backup, []ActionKind{ActDelVIPs, ActNotify}, -1},
 			{mdi150, Event{Kind: EvTimer}, Master, becomeMaster, -1},

@@ -50,6 +50,9 @@ type runner struct {
 	// adopt starts the instance as master on the VIPs a previous varde
 	// process left (binary upgrade) instead of from Init.
 	adopt bool
+	// vipGone receives the addresses the kernel reports deleted (the
+	// manager's address watch); nil in tests that do not use it.
+	vipGone chan netip.Addr
 	// updates carries soft configuration changes and the new
 	// generation's trackers into the loop when a reload takes the
 	// instance over (nil in tests that drive run directly).
@@ -313,6 +316,10 @@ func (r *runner) run(ctx context.Context) {
 		case u := <-r.updates:
 			r.apply(u)
 			close(u.ack)
+		case a := <-r.vipGone:
+			if r.m.State() == Master && r.lostVIP(a) {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvVIPLost})))
+			}
 		case p, ok := <-pkts:
 			if !ok {
 				pkts = nil
@@ -341,7 +348,13 @@ func (r *runner) run(ctx context.Context) {
 			r.mu.Unlock()
 			afterGARP(r.exec(ctx, r.m.Handle(p.at, Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
 		case <-timer.C:
-			preciseWait(r.m.Deadline(), r.now)
+			due := r.m.Deadline()
+			preciseWait(due, r.now)
+			if late := r.now().Sub(due); r.m.State() == Master && late > r.cfg.AdvertInt/2 {
+				// The backups count on the advert; say when it left late
+				// (a starved or stalled process), rate-limited.
+				r.rateLog("advert timer fired %v late", late.Round(time.Millisecond))
+			}
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
 		case <-garpC:
 			garpC = nil
@@ -365,6 +378,24 @@ func (r *runner) run(ctx context.Context) {
 		}
 		arm()
 	}
+}
+
+// lostVIP reports whether a is one of the instance's VIPs and is really
+// gone now: deletion events may be stale (our own clean-up at startup,
+// or a VIP removed and re-added since).
+func (r *runner) lostVIP(a netip.Addr) bool {
+	for _, v := range r.cfg.VIPs {
+		if v.Prefix.Addr() != a {
+			continue
+		}
+		n, err := r.addrs.Held(v)
+		if err != nil || n > 0 {
+			return false
+		}
+		r.logf("VIP %s was removed from %s by someone else", a, r.cfg.Interface)
+		return true
+	}
+	return false
 }
 
 // stopMode is how an instance ends.

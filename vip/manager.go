@@ -192,6 +192,10 @@ func (m *Manager) prepareStart(prev *Manager) (*startPlan, error) {
 		cancelWatch()
 		return nil, err
 	}
+	if err := m.watchAddrs(wctx); err != nil {
+		cancelWatch()
+		return nil, err
+	}
 	p, err := m.plan(prev, links)
 	if err != nil {
 		cancelWatch()
@@ -318,8 +322,50 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	r.snap = Snapshot{Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: Init.String(),
 		Priority: in.Priority, BasePriority: in.Priority}
 	r.ifindex = ifi.Index
+	r.vipGone = make(chan netip.Addr, 16)
 	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
 	return r, nil
+}
+
+// watchAddrs follows address deletions through a netlink subscription and
+// tells the instances this manager owns at the time: a master whose VIP
+// someone removed steps down (keepalived does the same).
+func (m *Manager) watchAddrs(ctx context.Context) error {
+	updates := make(chan netlink.AddrUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.AddrSubscribeWithOptions(updates, done, netlink.AddrSubscribeOptions{}); err != nil {
+		return fmt.Errorf("vip: netlink address subscription: %w", err)
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-updates:
+				if !ok {
+					return
+				}
+				if u.NewAddr {
+					continue
+				}
+				a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+				if !ok {
+					continue
+				}
+				m.mu.Lock()
+				runners := m.runners
+				m.mu.Unlock()
+				for _, r := range runners {
+					select {
+					case r.vipGone <- a.Unmap():
+					default: // the instance is behind; it re-checks on the next event
+					}
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 // linkWatch tracks link state through a netlink subscription, so a carrier
