@@ -58,7 +58,7 @@ type Manager struct {
 	stopMode  stopMode
 	done      chan struct{}
 
-	cancelWatch context.CancelFunc // the link watch's
+	cancelWatch context.CancelFunc // ends the link and address watches
 }
 
 // New checks that the configuration can run (track_varde needs Health).
@@ -163,6 +163,15 @@ func (m *Manager) StartFrom(ctx context.Context, prev *Manager) error {
 	}
 	m.started = true
 	m.mu.Unlock()
+	if prev == nil {
+		if c := running(); c != nil && c != m {
+			// One VRRP runtime per process: a second one beside it would
+			// run the same VRIDs twice and clean up the first one's VIPs
+			// as a crash's leftovers.
+			m.log.Warn("vip: VRRP started beside a running generation that was not inherited; taking its instances over as a reload")
+			prev = c
+		}
+	}
 	p, err := m.prepareStart(prev)
 	if err != nil {
 		m.mu.Lock()
@@ -205,6 +214,32 @@ func (m *Manager) prepareStart(prev *Manager) (*startPlan, error) {
 	return p, nil
 }
 
+// current is the process's running manager: the one a reload inherits
+// from when the caller did not say.
+var current struct {
+	sync.Mutex
+	m *Manager
+}
+
+func running() *Manager {
+	current.Lock()
+	defer current.Unlock()
+	return current.m
+}
+
+// setRunning records m as the running manager (on) or forgets it if it
+// still is (off).
+func setRunning(m *Manager, on bool) {
+	current.Lock()
+	defer current.Unlock()
+	switch {
+	case on:
+		current.m = m
+	case current.m == m:
+		current.m = nil
+	}
+}
+
 // Stop begins the graceful stop of every instance this manager owns:
 // priority-0 adverts from masters, VIPs removed, notify STOP. `varde run`
 // calls it from its own signal handler so the adverts leave before
@@ -224,6 +259,7 @@ func (m *Manager) finish(mode stopMode) {
 	}
 	m.stopping, m.stopMode = true, mode
 	started, committed := m.started, m.committed
+	setRunning(m, false)
 	runners, trackers, cancelWatch := m.runners, m.trackers, m.cancelWatch
 	m.mu.Unlock()
 	switch {

@@ -249,6 +249,9 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 		r.start()
 	}
 	stopping, mode := m.stopping, m.stopMode
+	if !stopping {
+		setRunning(m, true)
+	}
 	m.mu.Unlock()
 	if stopping {
 		// Stop came while the plan was carried out: stop what started.

@@ -56,7 +56,7 @@ func genMain(conf string) int {
 				fmt.Fprintln(os.Stderr, "helper: reload failed, keeping the running generation")
 				continue
 			}
-			if in, ok := vipm.PartOf(g2).(generation.Inheritor); ok && vipm.PartOf(g) != nil {
+			if in, ok := vipm.PartOf(g2).(generation.Inheritor); ok && vipm.PartOf(g) != nil && os.Getenv("VIP_LAB_NO_INHERIT") == "" {
 				in.Inherit(vipm.PartOf(g))
 			}
 			if err := g2.Start(context.Background()); err != nil {
@@ -83,7 +83,7 @@ func genMain(conf string) int {
 }
 
 // startGen runs genMain in node n on the configuration file conf.
-func startGen(t *testing.T, n *Node, conf string, upgrade bool) *Proc {
+func startGen(t *testing.T, n *Node, conf string, upgrade bool, env ...string) *Proc {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
@@ -93,7 +93,8 @@ func startGen(t *testing.T, n *Node, conf string, upgrade bool) *Proc {
 	if upgrade {
 		up = "1"
 	}
-	p := n.start("varde-gen", "env", "VIP_LAB_GEN=1", "VIP_LAB_UPGRADE="+up, self, "-test.run=^$", conf)
+	args := append([]string{"env", "VIP_LAB_GEN=1", "VIP_LAB_UPGRADE=" + up}, env...)
+	p := n.start("varde-gen", append(args, self, "-test.run=^$", conf)...)
 	p.WaitLog("helper: started", 10*time.Second)
 	t.Cleanup(func() {
 		// Under -race the helper is a race-enabled build of the reload path.
@@ -547,4 +548,33 @@ func TestUpgradeOldReleases(t *testing.T) {
 	old.WaitLog("helper: stopped", 5*time.Second)
 	l.Settle(vip, 6*time.Second, 2*time.Second, "n1")
 	succ.WaitLog("was removed from eth0 by someone else", time.Second)
+}
+
+// TestReloadWithoutInherit: a caller that starts a new generation without
+// calling Inherit still gets a reload, not a second VRRP runtime fighting
+// the first: the running manager is taken over (and a warning logged).
+func TestReloadWithoutInherit(t *testing.T) {
+	t.Parallel()
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	kaNotify, kaOut := notifyScript(t, l, "ka-notify")
+	start(n2, "keepalived", inst{version: 2, prio: 150, interval: "1", extra: "    notify " + kaNotify})
+	conf := n1.Conf("gen.conf", inst{version: 2, prio: 200, interval: "1"}.conf("n1"))
+	va := startGen(t, n1, conf, false, "VIP_LAB_NO_INHERIT=1")
+	l.Settle(vip, 8*time.Second, 1500*time.Millisecond, "n1")
+	kaBefore := len(lines(kaOut))
+	watch := l.Watch(vip, "n1")
+	va.Signal(syscall.SIGHUP)
+	va.WaitLog("helper: reloaded 1", 5*time.Second)
+	time.Sleep(2 * time.Second)
+	if bad := watch(); len(bad) > 0 {
+		t.Errorf("the VIP moved: %v", bad)
+	}
+	if got := lines(kaOut)[kaBefore:]; len(got) > 0 {
+		t.Errorf("keepalived transitioned: %q", got)
+	}
+	log := va.Log()
+	if !strings.Contains(log, "not inherited") || !strings.Contains(log, "kept across the reload") {
+		t.Errorf("no implicit takeover:\n%s", tail(log, 20))
+	}
 }
