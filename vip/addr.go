@@ -18,6 +18,12 @@ import (
 type Addresser interface {
 	Add(v keepalived.VIP) error
 	Del(v keepalived.VIP) error
+	// Held counts the addresses on v's interface equal to v's address,
+	// whatever their prefix length.
+	Held(v keepalived.VIP) (int, error)
+	// Purge removes them: a VIP left by a crashed run may have had
+	// another prefix length than the one configured now.
+	Purge(v keepalived.VIP) (int, error)
 }
 
 // netlinkAddr keeps one netlink socket and caches links by name: taking the
@@ -99,6 +105,49 @@ func (n *netlinkAddr) Del(v keepalived.VIP) error {
 		return capErr("CAP_NET_ADMIN", "removing "+v.Prefix.String(), err)
 	}
 	return nil
+}
+
+func (n *netlinkAddr) held(v keepalived.VIP) (netlink.Link, []netlink.Addr, error) {
+	link, want, err := n.addr(v)
+	if err != nil {
+		return nil, nil, err
+	}
+	fam := netlink.FAMILY_V4
+	if v.Prefix.Addr().Is6() {
+		fam = netlink.FAMILY_V6
+	}
+	addrs, err := n.h.AddrList(link, fam)
+	if err != nil {
+		return nil, nil, fmt.Errorf("vip: addresses of %s: %w", link.Attrs().Name, err)
+	}
+	var out []netlink.Addr
+	for _, a := range addrs {
+		if a.IP.Equal(want.IP) {
+			out = append(out, a)
+		}
+	}
+	return link, out, nil
+}
+
+func (n *netlinkAddr) Held(v keepalived.VIP) (int, error) {
+	_, addrs, err := n.held(v)
+	return len(addrs), err
+}
+
+func (n *netlinkAddr) Purge(v keepalived.VIP) (int, error) {
+	link, addrs, err := n.held(v)
+	if err != nil {
+		return 0, err
+	}
+	removed := 0
+	for _, a := range addrs {
+		a.Label = ""
+		if err := n.h.AddrDel(link, &a); err != nil && !errors.Is(err, syscall.EADDRNOTAVAIL) {
+			return removed, capErr("CAP_NET_ADMIN", "removing "+v.Prefix.String(), err)
+		}
+		removed++
+	}
+	return removed, nil
 }
 
 // primaryAddr is the address adverts are sent from: the interface's first

@@ -44,6 +44,16 @@ const (
 	EvFault                         // a tracked interface/script/varde check failed hard
 	EvFaultCleared                  // every fault condition is gone
 	EvPriority                      // tracking changed the effective priority
+	// EvAdopt starts the instance as master holding the VIPs a previous
+	// varde process left for it (binary upgrade): the VIP never moved, so
+	// it is no transition: no GARP, no notify, an advert at once.
+	EvAdopt
+	// EvVIPLost: a VIP of a master was removed from its interface by
+	// someone else (an operator, a previous process releasing it): the
+	// instance steps down to backup as keepalived does, rather than
+	// advertising a VIP nobody answers for; with no other master it takes
+	// it back after Master_Down_Interval.
+	EvVIPLost
 )
 
 // Event is one input of the state machine.
@@ -206,6 +216,26 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 			m.downAt = now.Add(cs(m.p.Interval) + m.SkewTime())
 		}
 		return append(acts, Action{Kind: ActNotify, State: Backup})
+
+	case EvAdopt:
+		if m.state != Init {
+			return nil
+		}
+		m.started = now
+		m.state = Master
+		m.adverAt = now.Add(cs(m.p.Interval))
+		// ActAddVIPs re-adds any VIP the old process lacked (adding one
+		// that is there is a no-op); the advert goes at once so the
+		// backups' down timers never see a gap.
+		return append(acts, Action{Kind: ActLog, Msg: "adopting the VIPs of the previous varde process: MASTER, no transition"},
+			Action{Kind: ActAddVIPs}, Action{Kind: ActSendAdvert, Priority: m.prio})
+
+	case EvVIPLost:
+		if m.state != Master {
+			return nil
+		}
+		acts = m.logf(acts, "a VIP was removed from the interface while MASTER")
+		return m.becomeBackup(now, acts, "VIP removed", true)
 
 	case EvTimer:
 		switch m.state {

@@ -170,6 +170,17 @@ func TestFSM(t *testing.T) {
 		{"state MASTER waits one interval plus skew", func(p *Params) { p.StartMaster = true }, []step{
 			{0, Event{Kind: EvStartup}, Backup, []ActionKind{ActDelVIPs, ActNotify}, time.Second + skew150},
 		}},
+		{"adopt: master at once, advert, no GARP, no notify", nil, []step{
+			{0, Event{Kind: EvAdopt}, Master, []ActionKind{ActAddVIPs, ActSendAdvert}, time.Second},
+			{time.Second, Event{Kind: EvTimer}, Master, []ActionKind{ActSendAdvert}, 2 * time.Second},
+			{2 * time.Second, Event{Kind: EvStartup}, Master, none, 2 * time.Second},
+		}},
+		{"VIP removed by someone else: master steps down", nil, []step{
+			{0, Event{Kind: EvStartup}, Backup, []ActionKind{ActDelVIPs, ActNotify}, -1},
+			{mdi150, Event{Kind: EvTimer}, Master, becomeMaster, -1},
+			{4 * time.Second, Event{Kind: EvVIPLost}, Backup, []ActionKind{ActDelVIPs, ActNotify}, 4*time.Second + mdi150},
+			{5 * time.Second, Event{Kind: EvVIPLost}, Backup, none, 4*time.Second + mdi150},
+		}},
 		{"lowered priority as master is advertised at once", nil, []step{
 			{0, Event{Kind: EvStartup}, Backup, []ActionKind{ActDelVIPs, ActNotify}, -1},
 			{mdi150, Event{Kind: EvTimer}, Master, becomeMaster, -1},
@@ -209,5 +220,15 @@ func TestSplitBrainCounted(t *testing.T) {
 	m.Handle(at(5*time.Second), adv(100, peerA))
 	if m.SplitBrain != 1 || m.Transitions != 2 {
 		t.Fatalf("split %d transitions %d", m.SplitBrain, m.Transitions)
+	}
+}
+
+// Adopting the VIPs of a previous process is not a transition: the
+// counter, and so the stats' transitions, stay at zero.
+func TestAdoptIsNoTransition(t *testing.T) {
+	m := NewMachine(Params{Version: 2, Priority: 150, Interval: 100, Preempt: true, Primary: self})
+	m.Handle(t0, Event{Kind: EvAdopt})
+	if m.State() != Master || m.Transitions != 0 {
+		t.Fatalf("state %v, %d transitions", m.State(), m.Transitions)
 	}
 }

@@ -27,8 +27,30 @@ func init() {
 }
 
 type part struct {
-	g *generation.Generation
-	m *Manager
+	g    *generation.Generation
+	m    *Manager
+	prev *part // the running generation's part, on a reload
+}
+
+// partKey lets PartOf find a generation's VRRP part (tests drive reloads
+// with it; core/generation hands parts to Inherit itself).
+var partKey = generation.NewKey[*part]("vip part")
+
+// PartOf returns g's VRRP part, or nil when its configuration has no
+// vrrp_instance.
+func PartOf(g *generation.Generation) generation.Part {
+	if p := partKey.Get(g); p != nil {
+		return p
+	}
+	return nil
+}
+
+// ManagerOf returns the Manager of g's VRRP part, or nil.
+func ManagerOf(g *generation.Generation) *Manager {
+	if p := partKey.Get(g); p != nil {
+		return p.m
+	}
+	return nil
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
@@ -47,7 +69,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	if bad {
 		return nil
 	}
-	m, err := New(kc, Options{Logger: g.Opts.Logger.With("subsystem", "vrrp"), Health: health})
+	m, err := New(kc, Options{Logger: g.Opts.Logger.With("subsystem", "vrrp"), Health: health, Upgrade: g.Opts.Upgrade})
 	if err != nil {
 		d.Add(diag.Locate(err, kc.Instances[0].Pos, "vrrp_instance", ""))
 		return nil
@@ -57,6 +79,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		return nil
 	}
 	pt := &part{g: g, m: m}
+	partKey.Set(g, pt)
 	g.AddExtra(func() []stats.Extra { return vrrpExtra(m) })
 	return pt
 }
@@ -103,14 +126,36 @@ func backendOf(c *config.Config, name string) *config.Proxy {
 	return c.Backend(name)
 }
 
+// Inherit records the running generation's part: Start takes over its
+// unchanged instances (generation.Inheritor). Nothing changes until Start,
+// so a reload that fails before it leaves the running part as it was.
+func (pt *part) Inherit(prev generation.Part) {
+	if p, ok := prev.(*part); ok && p != pt {
+		pt.prev = p
+	}
+}
+
+// stopSignals are the signals that end the process with the VIPs released
+// (SIGUSR1, HAProxy's soft stop for a successor, is not among them: the
+// process then stops with Generation.Handover set).
+var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
+
 func (pt *part) Start(ctx context.Context) error {
-	if err := pt.m.Start(ctx); err != nil {
+	var prev *Manager
+	if pt.prev != nil {
+		prev = pt.prev.m
+	}
+	// The instances end on Stop (release or handover), not with the start
+	// context, which the generation cancels before it stops its parts:
+	// Stop must be the one to decide whether the VIPs go or stay.
+	if err := pt.m.StartFrom(context.WithoutCancel(ctx), prev); err != nil {
 		return err
 	}
-	// Hand the VIP over the moment the stop signal arrives, before the
-	// other parts stop: every millisecond here is a millisecond of failover.
+	pt.prev = nil
+	// Release the VIPs the moment a stop signal arrives, before the other
+	// parts stop: every millisecond here is a millisecond of failover.
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	signal.Notify(sig, stopSignals...)
 	go func() {
 		select {
 		case <-sig:
@@ -122,17 +167,30 @@ func (pt *part) Start(ctx context.Context) error {
 	return nil
 }
 
+// Stop releases the instances this part still owns (not those a newer
+// generation took over): priority-0 adverts and VIPs removed; or, when
+// the process ends for a successor (Generation.Handover), leaves the VIPs
+// in place and sends nothing, for the successor to adopt. A stop signal
+// may have begun the release already; the first decision wins.
 func (pt *part) Stop(stopCtx context.Context) error {
-	// Usually the stop signal got here first and the instances are
-	// already sending their priority-0 adverts and removing the VIPs;
-	// Stop is idempotent, for stops that come from a failed start.
-	pt.m.Stop()
+	if pt.g.Handover {
+		pt.m.Handover()
+	} else {
+		pt.m.Stop()
+	}
 	select {
 	case <-pt.m.Done():
 		return nil
 	case <-stopCtx.Done():
 		return fmt.Errorf("vip: instances still stopping: %w", stopCtx.Err())
 	}
+}
+
+// Close drops a part that never started (its reload failed earlier).
+func (pt *part) Close() error {
+	pt.prev = nil
+	pt.m.Stop()
+	return nil
 }
 
 var vrrpStateCode = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3, "STOP": 4}

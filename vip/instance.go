@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core/config/keepalived"
@@ -36,6 +37,7 @@ type runner struct {
 	addrs     Addresser
 	ann       Announcer
 	src       netip.Addr
+	ifindex   int // the interface the sockets are bound to
 	dsts      []netip.Addr
 	local     vrrp.Local
 	noPseudo  bool
@@ -45,6 +47,24 @@ type runner struct {
 	health    BackendHealth
 	notify    *notifier
 	now       func() time.Time
+	// adopt starts the instance as master on the VIPs a previous varde
+	// process left (binary upgrade) instead of from Init.
+	adopt bool
+	// vipGone receives the addresses the kernel reports deleted (the
+	// manager's address watch); nil in tests that do not use it.
+	vipGone chan netip.Addr
+	// updates carries soft configuration changes and the new
+	// generation's trackers into the loop when a reload takes the
+	// instance over (nil in tests that drive run directly).
+	updates chan runnerUpdate
+
+	// Lifecycle when started by a Manager: each instance has its own, so
+	// that a reload can hand a running instance to the next generation.
+	cancel  context.CancelFunc
+	mode    atomic.Int32  // stopMode chosen by the first stop
+	stopped chan struct{} // the loop has returned (adverts sent, VIPs handled)
+	done    chan struct{} // and its notify scripts finished, sockets closed
+	closeFn func()
 
 	mu      sync.Mutex
 	snap    Snapshot
@@ -270,7 +290,11 @@ func (r *runner) run(ctx context.Context) {
 	if lastPrio != uint8(r.cfg.Priority) {
 		r.m.Handle(r.now(), Event{Kind: EvPriority, Priority: lastPrio})
 	}
-	afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvStartup})))
+	first := EvStartup
+	if r.adopt {
+		first = EvAdopt
+	}
+	afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: first})))
 	if lastFault {
 		r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvFault}))
 	}
@@ -278,11 +302,24 @@ func (r *runner) run(ctx context.Context) {
 	for {
 		select {
 		case <-ctx.Done():
-			r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvShutdown}))
 			if garpTimer != nil {
 				garpTimer.Stop()
 			}
+			if stopMode(r.mode.Load()) == stopHandover {
+				// The successor process adopts the VIPs: no priority-0
+				// advert, nothing removed, no notify (no transition).
+				r.logf("leaving the VIPs to the next varde process (state %s)", r.m.State())
+				return
+			}
+			r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvShutdown}))
 			return
+		case u := <-r.updates:
+			r.apply(u)
+			close(u.ack)
+		case a := <-r.vipGone:
+			if r.m.State() == Master && r.lostVIP(a) {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvVIPLost})))
+			}
 		case p, ok := <-pkts:
 			if !ok {
 				pkts = nil
@@ -311,7 +348,13 @@ func (r *runner) run(ctx context.Context) {
 			r.mu.Unlock()
 			afterGARP(r.exec(ctx, r.m.Handle(p.at, Event{Kind: EvAdvert, Priority: a.Priority, Src: p.Src, Interval: a.Interval})))
 		case <-timer.C:
-			preciseWait(r.m.Deadline(), r.now)
+			due := r.m.Deadline()
+			preciseWait(due, r.now)
+			if late := r.now().Sub(due); r.m.State() == Master && late > r.cfg.AdvertInt/2 {
+				// The backups count on the advert; say when it left late
+				// (a starved or stalled process), rate-limited.
+				r.rateLog("advert timer fired %v late", late.Round(time.Millisecond))
+			}
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
 		case <-garpC:
 			garpC = nil
@@ -335,6 +378,94 @@ func (r *runner) run(ctx context.Context) {
 		}
 		arm()
 	}
+}
+
+// lostVIP reports whether a is one of the instance's VIPs and is really
+// gone now: deletion events may be stale (our own clean-up at startup,
+// or a VIP removed and re-added since).
+func (r *runner) lostVIP(a netip.Addr) bool {
+	for _, v := range r.cfg.VIPs {
+		if v.Prefix.Addr() != a {
+			continue
+		}
+		n, err := r.addrs.Held(v)
+		if err != nil || n > 0 {
+			return false
+		}
+		r.logf("VIP %s was removed from %s by someone else", a, r.cfg.Interface)
+		return true
+	}
+	return false
+}
+
+// stopMode is how an instance ends.
+type stopMode int32
+
+const (
+	stopUnset    stopMode = iota // not stopped yet; a cancelled loop releases (tests cancel it directly)
+	stopRelease                  // priority-0 advert if master, VIPs removed, notify STOP
+	stopHandover                 // VIPs left for a successor process, nothing sent
+)
+
+// start runs the loop on its own context: the instance outlives the
+// generation that started it when a reload takes it over.
+func (r *runner) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	r.cancel = cancel
+	r.stopped = make(chan struct{})
+	r.done = make(chan struct{})
+	r.updates = make(chan runnerUpdate)
+	go func() {
+		r.run(ctx)
+		close(r.stopped)
+		r.notify.wait()
+		r.closeFn()
+		close(r.done)
+	}()
+}
+
+// stop ends the instance; the first stop's mode wins, so a SIGTERM during
+// a handover cannot turn it into a release, nor the reverse.
+func (r *runner) stop(mode stopMode) {
+	r.mode.CompareAndSwap(int32(stopUnset), int32(mode))
+	r.cancel()
+}
+
+// runnerUpdate is what a reload changes in a running instance: settings
+// that neither go on the wire nor change the election (name, notify
+// scripts, tracking, GARP repeat and delay, initial state), and the new
+// generation's trackers and health source.
+type runnerUpdate struct {
+	cfg     *keepalived.Instance
+	health  BackendHealth
+	scripts map[string]*scriptTracker
+	links   *linkWatch
+	log     *slog.Logger // the new generation's
+	ack     chan struct{}
+}
+
+// update hands u to the loop and waits until it is applied; false when the
+// instance has already stopped.
+func (r *runner) update(u runnerUpdate) bool {
+	u.ack = make(chan struct{})
+	select {
+	case r.updates <- u:
+		<-u.ack
+		return true
+	case <-r.stopped:
+		return false
+	}
+}
+
+func (r *runner) apply(u runnerUpdate) {
+	r.log = u.log.With("instance", u.cfg.Name)
+	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
+	r.notify.setInstance(u.cfg, r.log)
+	r.mu.Lock()
+	r.snap.Name = u.cfg.Name
+	r.snap.BasePriority = u.cfg.Priority
+	r.mu.Unlock()
+	r.logf("kept across the reload (%s, no transition)", r.m.State())
 }
 
 // timerSlack is how early the Master_Down timer wakes the loop. Go's timers

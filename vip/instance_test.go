@@ -68,6 +68,31 @@ func (f *fakeNet) Del(v keepalived.VIP) error {
 	return nil
 }
 
+func (f *fakeNet) Held(v keepalived.VIP) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for p := range f.vips {
+		if p.Addr() == v.Prefix.Addr() {
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (f *fakeNet) Purge(v keepalived.VIP) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for p := range f.vips {
+		if p.Addr() == v.Prefix.Addr() {
+			delete(f.vips, p)
+			n++
+		}
+	}
+	return n, nil
+}
+
 func (f *fakeNet) Announce(netip.Addr) error {
 	f.mu.Lock()
 	f.garps++
@@ -211,3 +236,100 @@ type fakeHealth struct{ down map[string]bool }
 
 func (h *fakeHealth) AllDown(b string) bool { return h.down[b] }
 func (h *fakeHealth) ListenersUp() bool     { return true }
+
+// newFakeRunner builds a runner on the in-memory seams, started the way a
+// Manager starts it (own context, stop modes, updates).
+func newFakeRunner(t *testing.T) (*runner, *fakeNet, *keepalived.Instance) {
+	t.Helper()
+	var d diag.List
+	cfg := keepalived.Parse("k.conf", []byte(runnerConf), &d)
+	cfg.Validate(&d)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	in := cfg.Instances[0]
+	fn := newFakeNet()
+	self := netip.MustParseAddr("198.18.0.12")
+	log := slog.New(slog.DiscardHandler)
+	r := &runner{
+		cfg: in, log: log, tr: fn, addrs: fn, ann: fn,
+		src: self, dsts: []netip.Addr{vrrp.Group4},
+		links:   &linkWatch{state: map[string]bool{}},
+		notify:  &notifier{in: in, log: log, timeout: time.Second},
+		now:     time.Now,
+		m:       NewMachine(Params{Version: 3, Priority: 150, Interval: 5, Preempt: true, Primary: self}),
+		local:   vrrp.Local{Version: 3, VRID: 51, Interval: 5, Addrs: []netip.Addr{netip.MustParseAddr("198.18.0.100")}},
+		closeFn: func() { fn.Close() },
+	}
+	r.snap = Snapshot{Name: in.Name}
+	return r, fn, in
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	if err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+		if !cond() {
+			return errors.New(what)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestRunnerStopModes: a handover stop leaves the VIP and sends nothing,
+// and a later release cannot undo that decision; a release stop sends
+// priority 0 and removes the VIP.
+func TestRunnerStopModes(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		first     stopMode
+		then      stopMode
+		wantVIPs  int
+		wantZeros int
+	}{
+		{"release", stopRelease, stopHandover, 0, 1},
+		{"handover", stopHandover, stopRelease, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, fn, _ := newFakeRunner(t)
+			r.start()
+			waitFor(t, "master", func() bool { _, vips, _ := fn.state(); return r.snapshot().State == "MASTER" && vips == 1 })
+			r.stop(tc.first)
+			r.stop(tc.then)
+			<-r.done
+			sent, vips, _ := fn.state()
+			zeros := 0
+			for _, a := range sent {
+				if a.Priority == 0 {
+					zeros++
+				}
+			}
+			if vips != tc.wantVIPs || zeros != tc.wantZeros {
+				t.Fatalf("after %s: %d VIPs, %d priority-0 adverts; want %d, %d", tc.name, vips, zeros, tc.wantVIPs, tc.wantZeros)
+			}
+		})
+	}
+}
+
+// TestRunnerUpdate: a reload's soft update reaches the running loop
+// without a transition; an update to a stopped runner reports false.
+func TestRunnerUpdate(t *testing.T) {
+	r, fn, in := newFakeRunner(t)
+	r.start()
+	waitFor(t, "master", func() bool { _, vips, _ := fn.state(); return r.snapshot().State == "MASTER" && vips == 1 })
+	before := r.snapshot().Transitions
+	renamed := *in
+	renamed.Name = "VI_web"
+	if !r.update(runnerUpdate{cfg: &renamed, links: r.links, log: slog.New(slog.DiscardHandler)}) {
+		t.Fatal("update of a running instance failed")
+	}
+	if s := r.snapshot(); s.Name != "VI_web" || s.State != "MASTER" || s.Transitions != before {
+		t.Fatalf("after the update: %+v (transitions before %d)", s, before)
+	}
+	r.stop(stopRelease)
+	<-r.done
+	if r.update(runnerUpdate{cfg: in, links: r.links, log: slog.New(slog.DiscardHandler)}) {
+		t.Fatal("update of a stopped instance reported success")
+	}
+}

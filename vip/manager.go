@@ -10,6 +10,7 @@ package vip
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -33,6 +34,10 @@ type Options struct {
 	Health BackendHealth
 	// NotifyTimeout bounds each notify script (default 30 s).
 	NotifyTimeout time.Duration
+	// Upgrade: this process succeeds a running varde (generation
+	// Options.Upgrade): VIPs found on the interfaces are adopted, not
+	// removed as a crash's leftovers.
+	Upgrade bool
 }
 
 // Manager runs every vrrp_instance of a configuration.
@@ -41,10 +46,19 @@ type Manager struct {
 	opts Options
 	log  *slog.Logger
 
-	mu      sync.Mutex
-	runners []*runner
-	done    chan struct{}
-	cancel  context.CancelFunc
+	mu sync.Mutex
+	// runners and trackers are what this manager owns: a reload moves the
+	// unchanged ones to the next generation's manager, which then stops
+	// them; the old manager's Stop no longer touches them.
+	runners   []*runner
+	trackers  []*scriptTracker
+	started   bool
+	committed bool // StartFrom's plan carried out: runners and trackers are set
+	stopping  bool
+	stopMode  stopMode
+	done      chan struct{}
+
+	cancelWatch context.CancelFunc // ends the link and address watches
 }
 
 // New checks that the configuration can run (track_varde needs Health).
@@ -64,15 +78,16 @@ func New(cfg *keepalived.Config, opts Options) (*Manager, error) {
 			return nil, fmt.Errorf("vip: %s: auth_type AH is not supported", in.Name)
 		}
 	}
-	return &Manager{cfg: cfg, opts: opts, log: opts.Logger}, nil
+	return &Manager{cfg: cfg, opts: opts, log: opts.Logger, done: make(chan struct{})}, nil
 }
 
-// Snapshot returns the state of every instance.
+// Snapshot returns the state of every instance this manager runs.
 func (m *Manager) Snapshot() []Snapshot {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	out := make([]Snapshot, 0, len(m.runners))
-	for _, r := range m.runners {
+	runners := append([]*runner(nil), m.runners...)
+	m.mu.Unlock()
+	out := make([]Snapshot, 0, len(runners))
+	for _, r := range runners {
 		out = append(out, r.snapshot())
 	}
 	return out
@@ -121,98 +136,174 @@ func (m *Manager) Run(ctx context.Context) error {
 }
 
 // Start opens the sockets of every instance and starts them; they run until
-// ctx is done, then stop gracefully (priority-0 adverts, VIPs removed,
-// notify STOP). Setup errors (capabilities, interfaces) are returned before
-// anything runs.
-func (m *Manager) Start(ctx context.Context) error {
+// ctx is done or Stop/Handover is called. Setup errors (capabilities,
+// interfaces) are returned before anything runs.
+//
+// Before any instance decides its state, the VIPs of this configuration
+// left on the interfaces by a previous run that crashed are removed, as
+// keepalived does at startup. With Options.Upgrade the process succeeds a
+// running varde: an instance finding its VIPs in place adopts them and
+// starts as master at once instead.
+func (m *Manager) Start(ctx context.Context) error { return m.StartFrom(ctx, nil) }
+
+// StartFrom is Start for a reload: prev is the running generation's
+// manager. Instances whose settings did not change are taken over running
+// (same state, VIPs and advert timer; no transition, no advert gap);
+// changed and removed ones are released (priority-0 advert, VIPs removed)
+// before the new and changed ones start. If StartFrom fails, prev is left
+// untouched.
+func (m *Manager) StartFrom(ctx context.Context, prev *Manager) error {
 	if err := CheckCapabilities(); err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(ctx)
 	m.mu.Lock()
-	m.cancel = cancel
+	if m.started {
+		m.mu.Unlock()
+		return errors.New("vip: manager started twice")
+	}
+	m.started = true
 	m.mu.Unlock()
-	wctx, cancelWatch := context.WithCancel(context.Background())
-	links, err := watchLinks(wctx, m.log)
+	if prev == nil {
+		if c := running(); c != nil && c != m {
+			// One VRRP runtime per process: a second one beside it would
+			// run the same VRIDs twice and clean up the first one's VIPs
+			// as a crash's leftovers.
+			m.log.Warn("vip: VRRP started beside a running generation that was not inherited; taking its instances over as a reload")
+			prev = c
+		}
+	}
+	p, err := m.prepareStart(prev)
 	if err != nil {
-		cancelWatch()
+		m.mu.Lock()
+		m.started = false
+		stopped := m.stopping
+		m.mu.Unlock()
+		if stopped {
+			close(m.done) // a Stop came during the failed start
+		}
 		return err
 	}
-	scripts := map[string]*scriptTracker{}
-	var closers []func()
-	closeAll := func() {
-		for _, c := range closers {
-			c()
-		}
-		cancelWatch()
-	}
-	var runners []*runner
-	for _, in := range m.cfg.Instances {
-		r, closeFn, err := m.newRunner(in, links, scripts)
-		if err != nil {
-			closeAll()
-			cancel()
-			return fmt.Errorf("vip: instance %s: %w", in.Name, err)
-		}
-		closers = append(closers, closeFn)
-		runners = append(runners, r)
-	}
-	m.mu.Lock()
-	m.runners = runners
-	m.mu.Unlock()
-	var wg sync.WaitGroup
-	for _, st := range scripts {
-		wg.Add(1)
-		go func() { defer wg.Done(); st.run(ctx) }()
-	}
-	for _, r := range runners {
-		wg.Add(1)
-		go func() { defer wg.Done(); r.run(ctx) }()
-	}
-	m.done = make(chan struct{})
+	m.commit(p, prev)
 	go func() {
-		wg.Wait()
-		for _, r := range runners {
-			r.notify.wait()
+		select {
+		case <-ctx.Done():
+			m.Stop()
+		case <-m.done:
 		}
-		closeAll()
-		close(m.done)
 	}()
 	return nil
 }
 
-// Stop begins the graceful stop of every instance without waiting for the
-// Start context: `varde run` calls it from its own signal handler so the
-// priority-0 adverts leave before anything else happens.
-func (m *Manager) Stop() {
+func (m *Manager) prepareStart(prev *Manager) (*startPlan, error) {
+	wctx, cancelWatch := context.WithCancel(context.Background())
+	links, err := watchLinks(wctx, m.log)
+	if err != nil {
+		cancelWatch()
+		return nil, err
+	}
+	if err := m.watchAddrs(wctx); err != nil {
+		cancelWatch()
+		return nil, err
+	}
+	p, err := m.plan(prev, links)
+	if err != nil {
+		cancelWatch()
+		return nil, err
+	}
+	p.links, p.cancelWatch = links, cancelWatch
+	return p, nil
+}
+
+// current is the process's running manager: the one a reload inherits
+// from when the caller did not say.
+var current struct {
+	sync.Mutex
+	m *Manager
+}
+
+func running() *Manager {
+	current.Lock()
+	defer current.Unlock()
+	return current.m
+}
+
+// setRunning records m as the running manager (on) or forgets it if it
+// still is (off).
+func setRunning(m *Manager, on bool) {
+	current.Lock()
+	defer current.Unlock()
+	switch {
+	case on:
+		current.m = m
+	case current.m == m:
+		current.m = nil
+	}
+}
+
+// Stop begins the graceful stop of every instance this manager owns:
+// priority-0 adverts from masters, VIPs removed, notify STOP. `varde run`
+// calls it from its own signal handler so the adverts leave before
+// anything else happens. Idempotent.
+func (m *Manager) Stop() { m.finish(stopRelease) }
+
+// Handover stops every instance without releasing anything: the VIPs stay
+// on the interfaces and no priority-0 advert is sent, for a successor
+// process that adopts them (binary upgrade).
+func (m *Manager) Handover() { m.finish(stopHandover) }
+
+func (m *Manager) finish(mode stopMode) {
 	m.mu.Lock()
-	c := m.cancel
+	if m.stopping {
+		m.mu.Unlock()
+		return
+	}
+	m.stopping, m.stopMode = true, mode
+	started, committed := m.started, m.committed
+	setRunning(m, false)
+	runners, trackers, cancelWatch := m.runners, m.trackers, m.cancelWatch
 	m.mu.Unlock()
-	if c != nil {
-		c()
+	switch {
+	case !started:
+		close(m.done)
+	case committed:
+		m.stopAll(mode, runners, trackers, cancelWatch)
 	}
+	// Started but not committed: commit sees stopping and stops what it
+	// started; a failed start closes done.
 }
 
-// Wait blocks until every instance started by Start has stopped.
-func (m *Manager) Wait() {
-	if m.done != nil {
-		<-m.done
+func (m *Manager) stopAll(mode stopMode, runners []*runner, trackers []*scriptTracker, cancelWatch context.CancelFunc) {
+	for _, r := range runners {
+		r.stop(mode)
 	}
+	go func() {
+		for _, r := range runners {
+			<-r.done
+		}
+		for _, t := range trackers {
+			t.stop()
+		}
+		cancelWatch()
+		close(m.done)
+	}()
 }
 
-// Done is closed when every instance has stopped (nil before Start).
+// Wait blocks until every instance has stopped (after Stop or Handover).
+func (m *Manager) Wait() { <-m.done }
+
+// Done is closed when every instance has stopped.
 func (m *Manager) Done() <-chan struct{} { return m.done }
 
-func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts map[string]*scriptTracker) (*runner, func(), error) {
+func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts map[string]*scriptTracker) (*runner, error) {
 	ifi, err := net.InterfaceByName(in.Interface)
 	if err != nil {
-		return nil, nil, fmt.Errorf("interface %s: %w", in.Interface, err)
+		return nil, fmt.Errorf("interface %s: %w", in.Interface, err)
 	}
 	v6 := in.IsIPv6()
 	src := in.UnicastSrc
 	if !src.IsValid() {
 		if src, err = primaryAddr(in.Interface, v6, in.VIPs); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 	}
 	unicast := len(in.UnicastPeers) > 0
@@ -230,27 +321,20 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		tr, err = openTransport4(ifi, !unicast)
 	}
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	ann, err := newAnnouncer(ifi)
 	if err != nil {
 		tr.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	na, err := newNetlinkAddr(in.Interface)
 	if err != nil {
 		tr.Close()
 		ann.Close()
-		return nil, nil, err
+		return nil, err
 	}
 	log := m.log.With("instance", in.Name)
-	for _, t := range in.TrackScripts {
-		if _, ok := scripts[t.Name]; !ok {
-			if s := m.cfg.Script(t.Name); s != nil {
-				scripts[t.Name] = newScriptTracker(s, m.log)
-			}
-		}
-	}
 	r := &runner{
 		cfg: in, log: log, tr: tr, addrs: na, ann: ann,
 		src: src, dsts: dsts, noPseudo: in.V3ChecksumAsV2,
@@ -273,8 +357,51 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	}
 	r.snap = Snapshot{Name: in.Name, Interface: in.Interface, VRID: in.VRID, State: Init.String(),
 		Priority: in.Priority, BasePriority: in.Priority}
-	closeFn := func() { tr.Close(); ann.Close(); na.Close() }
-	return r, closeFn, nil
+	r.ifindex = ifi.Index
+	r.vipGone = make(chan netip.Addr, 16)
+	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
+	return r, nil
+}
+
+// watchAddrs follows address deletions through a netlink subscription and
+// tells the instances this manager owns at the time: a master whose VIP
+// someone removed steps down (keepalived does the same).
+func (m *Manager) watchAddrs(ctx context.Context) error {
+	updates := make(chan netlink.AddrUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.AddrSubscribeWithOptions(updates, done, netlink.AddrSubscribeOptions{}); err != nil {
+		return fmt.Errorf("vip: netlink address subscription: %w", err)
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-updates:
+				if !ok {
+					return
+				}
+				if u.NewAddr {
+					continue
+				}
+				a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+				if !ok {
+					continue
+				}
+				m.mu.Lock()
+				runners := m.runners
+				m.mu.Unlock()
+				for _, r := range runners {
+					select {
+					case r.vipGone <- a.Unmap():
+					default: // the instance is behind; it re-checks on the next event
+					}
+				}
+			}
+		}
+	}()
+	return nil
 }
 
 // linkWatch tracks link state through a netlink subscription, so a carrier

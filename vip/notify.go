@@ -14,6 +14,7 @@ import (
 // notifier runs notify scripts asynchronously, each under a timeout, so a
 // slow script never delays an advert.
 type notifier struct {
+	mu      sync.Mutex // in and log change on reload; scripts read them at start
 	in      *keepalived.Instance
 	log     *slog.Logger
 	timeout time.Duration
@@ -22,28 +23,38 @@ type notifier struct {
 
 // notify starts the scripts for state s: notify_master|backup|fault|stop as
 // written, and `notify` with keepalived's arguments INSTANCE NAME STATE PRIORITY.
+// setInstance switches to a reloaded instance's scripts.
+func (n *notifier) setInstance(in *keepalived.Instance, log *slog.Logger) {
+	n.mu.Lock()
+	n.in, n.log = in, log
+	n.mu.Unlock()
+}
+
 func (n *notifier) notify(ctx context.Context, s State, prio uint8) {
+	n.mu.Lock()
+	in, log := n.in, n.log
+	n.mu.Unlock()
 	var specific []string
 	switch s {
 	case Master:
-		specific = n.in.NotifyMaster
+		specific = in.NotifyMaster
 	case Backup:
-		specific = n.in.NotifyBackup
+		specific = in.NotifyBackup
 	case Fault:
-		specific = n.in.NotifyFault
+		specific = in.NotifyFault
 	case Stopped:
-		specific = n.in.NotifyStop
+		specific = in.NotifyStop
 	}
 	if len(specific) > 0 {
-		n.start(ctx, specific)
+		n.start(ctx, in.Name, log, specific)
 	}
-	if len(n.in.Notify) > 0 {
-		argv := append(append([]string(nil), n.in.Notify...), "INSTANCE", n.in.Name, s.String(), strconv.Itoa(int(prio)))
-		n.start(ctx, argv)
+	if len(in.Notify) > 0 {
+		argv := append(append([]string(nil), in.Notify...), "INSTANCE", in.Name, s.String(), strconv.Itoa(int(prio)))
+		n.start(ctx, in.Name, log, argv)
 	}
 }
 
-func (n *notifier) start(ctx context.Context, argv []string) {
+func (n *notifier) start(ctx context.Context, name string, log *slog.Logger, argv []string) {
 	n.wg.Add(1)
 	go func() {
 		defer n.wg.Done()
@@ -54,7 +65,7 @@ func (n *notifier) start(ctx context.Context, argv []string) {
 		cmd := exec.CommandContext(cctx, argv[0], argv[1:]...)
 		cmd.WaitDelay = time.Second
 		if out, err := cmd.CombinedOutput(); err != nil {
-			n.log.Warn("notify script failed", "instance", n.in.Name, "script", argv[0], "err", err, "output", string(out))
+			log.Warn("notify script failed", "instance", name, "script", argv[0], "err", err, "output", string(out))
 		}
 	}()
 }

@@ -37,7 +37,37 @@ type scriptTracker struct {
 	mu     sync.Mutex
 	up     bool
 	known  bool
-	streak int // consecutive results in the opposite direction
+	seeded bool // up/known come from the tracker this one replaced on reload
+	streak int  // consecutive results in the opposite direction
+
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// start runs the tracker on its own context: a reload may hand it to the
+// next generation.
+func (t *scriptTracker) start() {
+	ctx, cancel := context.WithCancel(context.Background())
+	t.cancel, t.done = cancel, make(chan struct{})
+	go func() { defer close(t.done); t.run(ctx) }()
+}
+
+func (t *scriptTracker) stop() {
+	if t.cancel != nil {
+		t.cancel()
+		<-t.done
+	}
+}
+
+// seed starts a changed script from the verdict of the one it replaces:
+// until its own first result, instances see the old state rather than
+// "unknown" (which would drop the script's weight and could make a
+// failing master look healthy for a moment).
+func (t *scriptTracker) seed(old *scriptTracker) {
+	up, known := old.Up()
+	t.mu.Lock()
+	t.up, t.known, t.seeded = up, known, known
+	t.mu.Unlock()
 }
 
 func newScriptTracker(s *keepalived.Script, log *slog.Logger) *scriptTracker {
@@ -84,10 +114,10 @@ func (t *scriptTracker) once(ctx context.Context) bool {
 func (t *scriptTracker) record(ok bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if !t.known {
+	if !t.known || t.seeded {
 		// First result decides at once, so a failing check does not wait
 		// fall intervals after startup.
-		t.known, t.up = true, ok
+		t.known, t.up, t.seeded = true, ok, false
 		t.logState()
 		return
 	}

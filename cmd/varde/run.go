@@ -74,7 +74,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "varde run: not starting: fix the errors above")
 		return 1
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
 	defer cancel()
 	// VARDE_CPUPROFILE=FILE writes a CPU profile of the whole run, for
 	// performance work (`go tool pprof bin/varde FILE`).

@@ -46,7 +46,14 @@ func TestIPv6WithKeepalived(t *testing.T) {
 	ka.Term()
 	ka2 := n1.StartKeepalived(n1.Conf("ka6b.conf", conf6("n1", 200)))
 	l.Settle(vip6, 8*time.Second, 600*time.Millisecond, "n1")
-	noMismatch(t, ka, ka2, va)
+	// A leftover IPv6 VIP of another prefix length (a crash of an older
+	// configuration) is removed before the restarted varde elects.
+	va.Kill()
+	run(t, "ip", "-n", n2.NS, "addr", "add", vip6.String()+"/128", "dev", "eth0", "nodad")
+	va2 := n2.StartVarde(n2.Conf("v6.conf", conf6("n2", 150)))
+	va2.WaitLog("removed VIP fd00:198:18::100 left by a previous run", 5*time.Second)
+	l.Settle(vip6, 3*time.Second, 600*time.Millisecond, "n1")
+	noMismatch(t, ka, ka2, va, va2)
 	if testing.Verbose() {
 		t.Log(l.Logs())
 	}

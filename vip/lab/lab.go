@@ -21,11 +21,13 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/net/icmp"
 	"golang.org/x/net/ipv4"
+	"golang.org/x/sys/unix"
 
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -564,4 +566,218 @@ func (s *Sniffer) WaitAdvert(src netip.Addr, timeout time.Duration) bool {
 			return true
 		}
 	}
+}
+
+// Advert is one VRRP advert seen by a Recorder.
+type Advert struct {
+	At       time.Time
+	Src      netip.Addr
+	VRID     int
+	Priority int
+	IPID     int // the IPv4 header's ID: varde numbers its adverts from 1 per process
+}
+
+// Recorder keeps every VRRP advert the client namespace receives, with the
+// kernel's receive timestamp (SO_TIMESTAMPNS), so that a test process
+// starved of CPU does not see gaps the wire did not have.
+type Recorder struct {
+	fd   int
+	mu   sync.Mutex
+	ads  []Advert
+	stop chan struct{}
+	done chan struct{}
+}
+
+// Record starts recording adverts in the client namespace.
+func (l *Lab) Record() *Recorder {
+	r := &Recorder{fd: -1, stop: make(chan struct{}), done: make(chan struct{})}
+	err := inNS(l.Client.NS, func() error {
+		fd, err := unix.Socket(unix.AF_INET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, 112)
+		if err != nil {
+			return err
+		}
+		r.fd = fd
+		ifi, err := net.InterfaceByName("eth0")
+		if err != nil {
+			return err
+		}
+		mreq := &unix.IPMreqn{Multiaddr: [4]byte{224, 0, 0, 18}, Ifindex: int32(ifi.Index)}
+		if err := unix.SetsockoptIPMreqn(fd, unix.IPPROTO_IP, unix.IP_ADD_MEMBERSHIP, mreq); err != nil {
+			return err
+		}
+		if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TIMESTAMPNS, 1); err != nil {
+			return err
+		}
+		tv := unix.NsecToTimeval(int64(50 * time.Millisecond))
+		return unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
+	})
+	if err != nil {
+		if r.fd >= 0 {
+			unix.Close(r.fd)
+		}
+		l.t.Fatalf("advert recorder in %s: %v", l.Client.NS, err)
+	}
+	go r.loop()
+	l.t.Cleanup(r.Stop)
+	return r
+}
+
+func (r *Recorder) loop() {
+	defer close(r.done)
+	defer unix.Close(r.fd)
+	buf, oob := make([]byte, 1500), make([]byte, 128)
+	for {
+		select {
+		case <-r.stop:
+			return
+		default:
+		}
+		n, oobn, _, _, err := unix.Recvmsg(r.fd, buf, oob, 0)
+		if err != nil || n < 20+3 {
+			continue
+		}
+		at := time.Now()
+		if msgs, err := unix.ParseSocketControlMessage(oob[:oobn]); err == nil {
+			for _, m := range msgs {
+				if m.Header.Level == unix.SOL_SOCKET && m.Header.Type == unix.SCM_TIMESTAMPNS && len(m.Data) >= 16 {
+					ts := (*unix.Timespec)(unsafe.Pointer(&m.Data[0]))
+					at = time.Unix(ts.Unix())
+				}
+			}
+		}
+		ihl := int(buf[0]&0x0f) * 4
+		if n < ihl+3 {
+			continue
+		}
+		src := netip.AddrFrom4([4]byte(buf[12:16]))
+		p := buf[ihl:n]
+		r.mu.Lock()
+		r.ads = append(r.ads, Advert{At: at, Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: int(buf[4])<<8 | int(buf[5])})
+		r.mu.Unlock()
+	}
+}
+
+// Stop ends the recording (idempotent).
+func (r *Recorder) Stop() {
+	select {
+	case <-r.stop:
+	default:
+		close(r.stop)
+	}
+	<-r.done
+}
+
+// Adverts returns the adverts of VRID vrid from src recorded in [from, to].
+func (r *Recorder) Adverts(src netip.Addr, vrid int, from, to time.Time) []Advert {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []Advert
+	for _, a := range r.ads {
+		if a.Src == src && a.VRID == vrid && !a.At.Before(from) && !a.At.After(to) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// MaxGap is the longest time without a non-zero-priority advert of vrid
+// from src within [from, to], the window's edges included: what a backup's
+// Master_Down timer sees.
+func (r *Recorder) MaxGap(src netip.Addr, vrid int, from, to time.Time) (gap time.Duration, n int) {
+	gap, _, n = r.Gap(src, vrid, from, to)
+	return gap, n
+}
+
+// Gap is MaxGap and when that gap ended.
+func (r *Recorder) Gap(src netip.Addr, vrid int, from, to time.Time) (gap time.Duration, end time.Time, n int) {
+	last := from
+	for _, a := range r.Adverts(src, vrid, from, to) {
+		if a.Priority == 0 {
+			continue
+		}
+		n++
+		if d := a.At.Sub(last); d > gap {
+			gap, end = d, a.At
+		}
+		last = a.At
+	}
+	if d := to.Sub(last); d > gap {
+		gap, end = d, to
+	}
+	return gap, end, n
+}
+
+// ZeroPriority counts the priority-0 adverts of vrid from src in [from, to].
+func (r *Recorder) ZeroPriority(src netip.Addr, vrid int, from, to time.Time) int {
+	n := 0
+	for _, a := range r.Adverts(src, vrid, from, to) {
+		if a.Priority == 0 {
+			n++
+		}
+	}
+	return n
+}
+
+// Watch polls who holds addr every 5 ms until the returned stop function
+// is called, which returns each change to a holder set other than want,
+// with its time.
+func (l *Lab) Watch(addr netip.Addr, want ...string) (stop func() []string) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	var bad []string
+	go func() {
+		defer close(done)
+		last := strings.Join(want, ",")
+		for {
+			select {
+			case <-quit:
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			got := strings.Join(l.Holders(addr), ",")
+			if got != last && got != strings.Join(want, ",") {
+				bad = append(bad, fmt.Sprintf("%s: %v held by [%s]", time.Now().Format("15:04:05.000"), addr, got))
+			}
+			last = got
+		}
+	}()
+	var once sync.Once
+	stop = func() []string {
+		once.Do(func() { close(quit); <-done })
+		return bad
+	}
+	l.t.Cleanup(func() { stop() })
+	return stop
+}
+
+// Signal sends sig to the process.
+func (p *Proc) Signal(sig syscall.Signal) { p.signal(sig) }
+
+// Wait waits up to d for the process to exit; false if it still runs.
+func (p *Proc) Wait(d time.Duration) bool { return p.wait(d) }
+
+// ExitCode is the process's exit status (-1 while it runs or if killed).
+func (p *Proc) ExitCode() int {
+	if p.Alive() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
+// WaitLog waits until the process's log contains s.
+func (p *Proc) WaitLog(s string, timeout time.Duration) {
+	t := p.node.lab.t
+	t.Helper()
+	if err := testenv.Until(timeout, 10*time.Millisecond, func() error {
+		if !strings.Contains(p.Log(), s) {
+			return fmt.Errorf("%s on %s did not log %q", p.Kind, p.node.Name, s)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, tail(p.Log(), 40))
+	}
+}
+
+// AddAddr puts addr/bits on the node's eth0, as a crashed run leaves a VIP.
+func (n *Node) AddAddr(addr netip.Addr, bits int) {
+	run(n.lab.t, "ip", "-n", n.NS, "addr", "add", fmt.Sprintf("%s/%d", addr, bits), "dev", "eth0")
 }

@@ -22,6 +22,9 @@ import (
 // VIP_LAB_HELPER set, the test binary runs a vip.Manager whose BackendHealth
 // reports backend B down while the file DIR/B.down exists.
 func TestMain(m *testing.M) {
+	if os.Getenv("VIP_LAB_GEN") != "" {
+		os.Exit(genMain(os.Args[len(os.Args)-1]))
+	}
 	if dir := os.Getenv("VIP_LAB_HELPER"); dir != "" {
 		os.Exit(helperMain(dir, os.Args[len(os.Args)-1]))
 	}
