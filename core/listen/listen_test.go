@@ -33,7 +33,7 @@ func TestOfferedSocketIsReused(t *testing.T) {
 	if inv.Len() != 0 {
 		t.Fatalf("kept sockets after take = %d, want 0", inv.Len())
 	}
-	l.(*net.TCPListener).SetDeadline(time.Now().Add(2 * time.Second))
+	l.(*Listener).SetDeadline(time.Now().Add(2 * time.Second))
 	s, err := l.Accept()
 	if err != nil {
 		t.Fatalf("accept the connection made before the take: %v", err)
