@@ -284,8 +284,12 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 			d = f.cfg.Timeouts.HTTPKeepAlive
 		}
 	}
-	s.idle.Store(s.n == 0)
-	if s.n == 0 && s.e.stopping.Load() {
+	// A connection's first request is awaited even when the engine stops:
+	// the client was accepted (perhaps from a socket a successor shares, a
+	// binary upgrade) and has sent or is sending it. Only idle keep-alive
+	// connections are closed on stop.
+	s.idle.Store(s.n == 0 && !first)
+	if s.n == 0 && !first && s.e.stopping.Load() {
 		s.idle.Store(false)
 		return dl, false, false
 	}
