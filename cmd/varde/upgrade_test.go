@@ -110,23 +110,16 @@ func upgradeBackend(t *testing.T) string {
 	return strings.TrimPrefix(srv.URL, "http://")
 }
 
-// A binary upgrade under load: process A serves with `stats socket ...
-// expose-fd listeners`; B starts with `-x SOCKET -sf PID_A`, takes A's
-// listening socket and tells A to finish. No request fails, no connection
-// is refused, A's slow request in flight completes, A exits 0 and B
-// serves on, with the stats socket and pid file its own.
-func TestBinaryUpgradeUnderLoad(t *testing.T) {
-	if testing.Short() {
-		t.Skip("process test")
-	}
-	bin := testenv.VardeBinary(t)
+// upgradeCfg writes a configuration both varde and HAProxy run: a stats
+// socket with expose-fd listeners, one frontend, one backend.
+func upgradeCfg(t *testing.T, extraGlobal string) (cfg, sock, addr string) {
 	dir := t.TempDir()
-	sock, pidfile := filepath.Join(dir, "admin.sock"), filepath.Join(dir, "varde.pid")
-	addr := "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
-	cfg := filepath.Join(dir, "haproxy.cfg")
+	sock = filepath.Join(dir, "admin.sock")
+	addr = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	cfg = filepath.Join(dir, "haproxy.cfg")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`global
     stats socket %s mode 600 level admin expose-fd listeners
-    pidfile %s
+%s
 defaults
     mode http
     timeout connect 1s
@@ -137,11 +130,18 @@ frontend web
     default_backend app
 backend app
     server one %s
-`, sock, pidfile, addr, upgradeBackend(t))), 0o644)
-	a, aLog := testenv.Start(t, bin, "-f", cfg)
-	testenv.WaitListening(t, "varde A", aLog, portOf(addr))
+`, sock, extraGlobal, addr, upgradeBackend(t))), 0o644)
+	return cfg, sock, addr
+}
 
+// upgradeUnderLoad runs the load against addr, where A (already
+// listening) serves, with a slow request in flight on A; then starts B
+// with startB and waits for A to exit. It fails the test on any failed
+// request, on A's exit status, and when the slow request did not
+// complete; it returns B.
+func upgradeUnderLoad(t *testing.T, addr string, a *exec.Cmd, aLog string, startB func() (*exec.Cmd, string)) (*exec.Cmd, string) {
 	ctx, stop := context.WithCancel(context.Background())
+	defer stop()
 	var l load
 	wg := l.run(ctx, addr, 8)
 	slow := make(chan string, 1)
@@ -156,7 +156,7 @@ backend app
 		slow <- string(b)
 	}()
 	time.Sleep(500 * time.Millisecond)
-	b, bLog := testenv.Start(t, bin, "-f", cfg, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))
+	b, bLog := startB()
 	aDone := make(chan error, 1)
 	go func() { aDone <- a.Wait() }()
 	select {
@@ -177,6 +177,26 @@ backend app
 	if l.failed.Load() != 0 || l.ok.Load() < 100 {
 		t.Fatalf("%d ok, %d failed %q\nA:\n%s\nB:\n%s", l.ok.Load(), l.failed.Load(), l.errs, readLog(aLog), readLog(bLog))
 	}
+	return b, bLog
+}
+
+// A binary upgrade under load: process A serves with `stats socket ...
+// expose-fd listeners`; B starts with `-x SOCKET -sf PID_A`, takes A's
+// listening socket and tells A to finish. No request fails, no connection
+// is refused, A's slow request in flight completes, A exits 0 and B
+// serves on, with the stats socket and pid file its own.
+func TestBinaryUpgradeUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := testenv.VardeBinary(t)
+	pidfile := filepath.Join(t.TempDir(), "varde.pid")
+	cfg, sock, addr := upgradeCfg(t, "    pidfile "+pidfile)
+	a, aLog := testenv.Start(t, bin, "-f", cfg)
+	testenv.WaitListening(t, "varde A", aLog, portOf(addr))
+	b, bLog := upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
+		return testenv.Start(t, bin, "-f", cfg, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))
+	})
 	if !strings.Contains(readLog(aLog), "handover=true") || !strings.Contains(readLog(bLog), "tcp=1") {
 		t.Errorf("logs do not show the hand-over\nA:\n%s\nB:\n%s", readLog(aLog), readLog(bLog))
 	}
@@ -185,6 +205,39 @@ backend app
 	}
 	if out := upgradeAdminCmd(t, sock, "show info"); !strings.Contains(out, "Pid: "+strconv.Itoa(b.Process.Pid)) {
 		t.Errorf("the stats socket is not B's after A exited: %q", out)
+	}
+}
+
+// The same hand-over between varde and a real HAProxy 2.6 running the
+// same haproxy.cfg, both ways: a HAProxy user migrates to varde (and back)
+// without refusing a connection or failing a request.
+func TestBinaryUpgradeWithHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	bin := testenv.VardeBinary(t)
+	for _, tc := range []struct {
+		name   string
+		a, b   string
+		bFlags []string
+	}{
+		{"haproxy to varde", haproxy, bin, nil},
+		{"varde to haproxy", bin, haproxy, []string{"-db"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, sock, addr := upgradeCfg(t, "")
+			aArgs := []string{"-f", cfg}
+			if tc.a == haproxy {
+				aArgs = append(aArgs, "-db")
+			}
+			a, aLog := testenv.Start(t, tc.a, aArgs...)
+			testenv.WaitListening(t, "A", aLog, portOf(addr))
+			upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
+				args := append([]string{"-f", cfg}, tc.bFlags...)
+				return testenv.Start(t, tc.b, append(args, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))...)
+			})
+		})
 	}
 }
 
