@@ -223,7 +223,10 @@ func (s *session) readHead() bool {
 		}
 		m, err := s.conn.Read(s.in[s.n:])
 		s.idle.Store(false)
-		if m == 0 && parkable && isTimeout(err) && !s.e.stopping.Load() {
+		if m == 0 && parkable && isTimeout(err) {
+			if s.e.stopping.Load() {
+				continue // not parked: headDeadline lingers, then it ends
+			}
 			s.park, s.kaDeadline = true, dl
 			return false
 		}
