@@ -401,3 +401,31 @@ func TestSystemdSocketActivation(t *testing.T) {
 	sh := `export LISTEN_PID=$$ LISTEN_FDS=1 LISTEN_FDNAMES=web; exec "$0" "$@"`
 	startWith(t, []string{"/bin/sh", "-c", sh, bin, "run", "-f", simpleCfg(t, addr)}, []*os.File{f}, addr)
 }
+
+// The issue's figure: a binary upgrade under wrk (50 keep-alive
+// connections): no socket error, no non-2xx answer.
+func TestBinaryUpgradeUnderWrk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	wrk := testenv.LookTool(t, "wrk", "wrk")
+	bin := testenv.VardeBinary(t)
+	cfg, sock, addr := upgradeCfg(t, "")
+	a, aLog := testenv.Start(t, bin, "-f", cfg)
+	testenv.WaitListening(t, "varde A", aLog, portOf(addr))
+	out := make(chan string, 1)
+	go func() {
+		b, _ := exec.Command(wrk, "-t2", "-c50", "-d5s", "--timeout", "10s", "http://"+addr+"/").CombinedOutput()
+		out <- string(b)
+	}()
+	time.Sleep(2 * time.Second)
+	_, bLog := testenv.Start(t, bin, "-f", cfg, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))
+	if err := a.Wait(); err != nil {
+		t.Errorf("A exited with %v", err)
+	}
+	res := <-out
+	t.Log(res)
+	if !strings.Contains(res, "requests in") || strings.Contains(res, "Socket errors") || strings.Contains(res, "Non-2xx") {
+		t.Fatalf("wrk:\n%s\nA:\n%s\nB:\n%s", res, readLog(aLog), readLog(bLog))
+	}
+}
