@@ -233,10 +233,15 @@ func TestBinaryUpgradeWithHAProxy(t *testing.T) {
 			}
 			a, aLog := testenv.Start(t, tc.a, aArgs...)
 			testenv.WaitListening(t, "A", aLog, portOf(addr))
-			upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
+			b, _ := upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
 				args := append([]string{"-f", cfg}, tc.bFlags...)
 				return testenv.Start(t, tc.b, append(args, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))...)
 			})
+			// The stats socket path now answers for B: neither side
+			// removed the other's socket.
+			if out := upgradeAdminCmd(t, sock, "show info"); !strings.Contains(out, "Pid: "+strconv.Itoa(b.Process.Pid)) {
+				t.Errorf("the stats socket is not B's after A exited: %q", out)
+			}
 		})
 	}
 }
