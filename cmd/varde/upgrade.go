@@ -157,6 +157,12 @@ func (u *upgrade) started(inv *listen.Inventory, log *slog.Logger) {
 // softStop ends ctx on SIGUSR1, HAProxy's soft-stop sent by a successor's
 // -sf: the process stops like on SIGTERM but hands over (handedOver).
 func (u *upgrade) softStop(ctx context.Context) context.Context {
+	// A new HAProxy started with -sf but without -x that cannot bind
+	// sends SIGTTOU ("pause your listeners"), then SIGTTIN ("resume")
+	// when it gives up. Their default action would suspend varde for
+	// good: an outage. varde cannot pause its listeners; it ignores both,
+	// keeps serving, and the new process fails to start.
+	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
 	ctx, cancel := context.WithCancel(ctx)
 	ch := make(chan os.Signal, 1)
 	signal.Notify(ch, syscall.SIGUSR1)

@@ -434,3 +434,34 @@ func TestBinaryUpgradeUnderWrk(t *testing.T) {
 		t.Fatalf("wrk:\n%s\nA:\n%s\nB:\n%s", res, readLog(aLog), readLog(bLog))
 	}
 }
+
+// A new HAProxy started with -sf but without -x that cannot bind sends
+// SIGTTOU then SIGTTIN to the old process: varde must not be suspended
+// by them (their default action), it keeps serving.
+func TestJobControlSignalsDoNotSuspend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := testenv.VardeBinary(t)
+	addr, f := listenerFile(t)
+	f.Close()
+	cfg := simpleCfg(t, addr)
+	cmd := startWith(t, []string{bin, "run", "-f", cfg}, nil, addr)
+	for _, sig := range []syscall.Signal{syscall.SIGTTOU, syscall.SIGTTIN} {
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(200 * time.Millisecond)
+	st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", cmd.Process.Pid))
+	if strings.Contains(string(st), "State:\tT") {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
+		t.Fatal("varde was suspended by SIGTTOU/SIGTTIN")
+	}
+	c := http.Client{Timeout: 2 * time.Second}
+	resp, err := c.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+}
