@@ -138,6 +138,9 @@ func (u *upgrade) take(inv *listen.Inventory, log *slog.Logger) error {
 // bind took are closed (a bind the new configuration removed stops
 // listening), then the old processes are told to finish.
 func (u *upgrade) started(inv *listen.Inventory, log *slog.Logger) {
+	for _, n := range inv.Notes() {
+		log.Warn(n)
+	}
 	if left := inv.Unclaimed(); len(left) > 0 {
 		log.Info("closing received sockets no bind uses", "addrs", strings.Join(left, " "))
 		_ = inv.CloseUnclaimed()

@@ -112,10 +112,15 @@ func upgradeBackend(t *testing.T) string {
 
 // upgradeCfg writes a configuration both varde and HAProxy run: a stats
 // socket with expose-fd listeners, one frontend, one backend.
-func upgradeCfg(t *testing.T, extraGlobal string) (cfg, sock, addr string) {
+// With wildcard the bind is `*:PORT` (clients still use loopback).
+func upgradeCfg(t *testing.T, extraGlobal string, wildcard bool) (cfg, sock, addr string) {
 	dir := t.TempDir()
 	sock = filepath.Join(dir, "admin.sock")
 	addr = "127.0.0.1:" + strconv.Itoa(testenv.FreePort(t))
+	bind := addr
+	if wildcard {
+		bind = "*:" + strconv.Itoa(portOf(addr))
+	}
 	cfg = filepath.Join(dir, "haproxy.cfg")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(`global
     stats socket %s mode 600 level admin expose-fd listeners
@@ -130,7 +135,7 @@ frontend web
     default_backend app
 backend app
     server one %s
-`, sock, extraGlobal, addr, upgradeBackend(t))), 0o644)
+`, sock, extraGlobal, bind, upgradeBackend(t))), 0o644)
 	return cfg, sock, addr
 }
 
@@ -191,7 +196,7 @@ func TestBinaryUpgradeUnderLoad(t *testing.T) {
 	}
 	bin := testenv.VardeBinary(t)
 	pidfile := filepath.Join(t.TempDir(), "varde.pid")
-	cfg, sock, addr := upgradeCfg(t, "    pidfile "+pidfile)
+	cfg, sock, addr := upgradeCfg(t, "    pidfile "+pidfile, false)
 	a, aLog := testenv.Start(t, bin, "-f", cfg)
 	testenv.WaitListening(t, "varde A", aLog, portOf(addr))
 	b, bLog := upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
@@ -218,25 +223,31 @@ func TestBinaryUpgradeWithHAProxy(t *testing.T) {
 	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
 	bin := testenv.VardeBinary(t)
 	for _, tc := range []struct {
-		name   string
-		a, b   string
-		bFlags []string
+		name     string
+		a, b     string
+		bFlags   []string
+		wildcard bool
 	}{
-		{"haproxy to varde", haproxy, bin, nil},
-		{"varde to haproxy", bin, haproxy, []string{"-db"}},
+		{"haproxy to varde", haproxy, bin, nil, false},
+		{"varde to haproxy", bin, haproxy, []string{"-db"}, false},
+		// HAProxy's *:PORT is IPv4-only 0.0.0.0: varde's wildcard takes it
+		{"haproxy bind * to varde", haproxy, bin, nil, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg, sock, addr := upgradeCfg(t, "")
+			cfg, sock, addr := upgradeCfg(t, "", tc.wildcard)
 			aArgs := []string{"-f", cfg}
 			if tc.a == haproxy {
 				aArgs = append(aArgs, "-db")
 			}
 			a, aLog := testenv.Start(t, tc.a, aArgs...)
 			testenv.WaitListening(t, "A", aLog, portOf(addr))
-			b, _ := upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
+			b, bLog := upgradeUnderLoad(t, addr, a, aLog, func() (*exec.Cmd, string) {
 				args := append([]string{"-f", cfg}, tc.bFlags...)
 				return testenv.Start(t, tc.b, append(args, "-x", sock, "-sf", strconv.Itoa(a.Process.Pid))...)
 			})
+			if tc.wildcard && tc.b == bin && !strings.Contains(readLog(bLog), "IPv6 clients are not served") {
+				t.Errorf("no warning that the wildcard bind serves IPv4 only:\n%s", readLog(bLog))
+			}
 			// The stats socket path now answers for B: neither side
 			// removed the other's socket.
 			if out := upgradeAdminCmd(t, sock, "show info"); !strings.Contains(out, "Pid: "+strconv.Itoa(b.Process.Pid)) {
@@ -415,7 +426,7 @@ func TestBinaryUpgradeUnderWrk(t *testing.T) {
 	}
 	wrk := testenv.LookTool(t, "wrk", "wrk")
 	bin := testenv.VardeBinary(t)
-	cfg, sock, addr := upgradeCfg(t, "")
+	cfg, sock, addr := upgradeCfg(t, "", false)
 	a, aLog := testenv.Start(t, bin, "-f", cfg)
 	testenv.WaitListening(t, "varde A", aLog, portOf(addr))
 	out := make(chan string, 1)

@@ -40,6 +40,7 @@ type Inventory struct {
 	// the next generation's `fd@N` finds the socket again after fd N
 	// itself was closed.
 	fdAddr map[int]netip.AddrPort
+	notes  []string // what a take did that the log must say (Notes)
 }
 
 type kept struct {
@@ -144,32 +145,59 @@ func (inv *Inventory) track(l net.Listener) net.Listener {
 // invalid want, the one inherited as fd), as a listener, or nil.
 func (inv *Inventory) take(network string, want netip.AddrPort, fd int) (net.Listener, error) {
 	inv.mu.Lock()
-	var k kept
-	found := false
-	for i, c := range inv.free {
-		if !c.matches(network, want, fd) {
-			continue
+	i := inv.find(network, want, fd)
+	if i < 0 && isDualWildcard(want) {
+		// HAProxy's `bind *:80` (and systemd's ListenStream=0.0.0.0:80)
+		// is an IPv4-only socket, varde's is dual-stack [::]:80: take it,
+		// serving what the previous owner served, and say so.
+		if i = inv.find(network, netip.AddrPortFrom(netip.IPv4Unspecified(), want.Port()), -1); i >= 0 {
+			inv.notes = append(inv.notes, fmt.Sprintf("the wildcard bind of port %d took the IPv4-only socket 0.0.0.0:%d it received: IPv6 clients are not served on that port until varde restarts", want.Port(), want.Port()))
 		}
-		k, found = c, true
-		inv.free = append(inv.free[:i], inv.free[i+1:]...)
-		if c.fd >= 0 {
-			if inv.fdAddr == nil {
-				inv.fdAddr = map[int]netip.AddrPort{}
-			}
-			inv.fdAddr[c.fd] = c.addr
-		}
-		break
 	}
-	inv.mu.Unlock()
-	if !found {
+	if i < 0 {
+		inv.mu.Unlock()
 		return nil, nil
 	}
+	k := inv.free[i]
+	inv.free = append(inv.free[:i], inv.free[i+1:]...)
+	if k.fd >= 0 {
+		if inv.fdAddr == nil {
+			inv.fdAddr = map[int]netip.AddrPort{}
+		}
+		inv.fdAddr[k.fd] = k.addr
+	}
+	inv.mu.Unlock()
 	l, err := net.FileListener(k.f) // dups again; ours is closed below
 	k.f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("listen: reuse socket %s: %w", k.addr, err)
 	}
 	return inv.track(l), nil
+}
+
+// find returns the index of the first kept socket matching, or -1; the
+// caller holds inv.mu.
+func (inv *Inventory) find(network string, want netip.AddrPort, fd int) int {
+	for i, c := range inv.free {
+		if c.matches(network, want, fd) {
+			return i
+		}
+	}
+	return -1
+}
+
+func isDualWildcard(ap netip.AddrPort) bool {
+	return ap.Addr().Is6() && ap.Addr().IsUnspecified()
+}
+
+// Notes returns, once, what the inventory did that the operator must
+// know (a wildcard bind that took an IPv4-only socket).
+func (inv *Inventory) Notes() []string {
+	inv.mu.Lock()
+	defer inv.mu.Unlock()
+	n := inv.notes
+	inv.notes = nil
+	return n
 }
 
 // matches reports whether a kept socket can serve a bind: same address,

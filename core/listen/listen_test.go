@@ -156,3 +156,33 @@ func TestFDBindRefusesOwnDescriptors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A varde wildcard bind (dual-stack [::]) takes a received IPv4-only
+// 0.0.0.0 socket of the same port (HAProxy's `bind *:80`) when no [::]
+// one is there, and the inventory says so; an exact [::] socket wins.
+func TestWildcardTakesIPv4Wildcard(t *testing.T) {
+	var inv Inventory
+	v4, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := v4.Addr().(*net.TCPAddr).Port
+	if err := inv.Offer(v4); err != nil {
+		t.Fatal(err)
+	}
+	v4.Close()
+	l, err := inv.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := l.Addr().String(); got != "0.0.0.0:"+strconv.Itoa(port) {
+		t.Fatalf("wildcard bind listens on %s", got)
+	}
+	if n := inv.Notes(); len(n) != 1 || !strings.Contains(n[0], "IPv6 clients are not served") {
+		t.Fatalf("notes %q", n)
+	}
+	if n := inv.Notes(); len(n) != 0 {
+		t.Fatalf("notes given twice: %q", n)
+	}
+}
