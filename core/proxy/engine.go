@@ -369,9 +369,11 @@ func (e *Engine) Stop(ctx context.Context) error {
 	// Idle keep-alive clients may be sending their next request right now:
 	// let those arrive and be answered (with Connection: close) before the
 	// idle connections are closed (http.go stopLinger).
-	select {
-	case <-time.After(stopLinger):
-	case <-ctx.Done():
+	if e.hasClients() {
+		select {
+		case <-time.After(stopLinger):
+		case <-ctx.Done():
+		}
 	}
 	e.parker.closeAll()
 	e.closeLoopParked()

@@ -581,3 +581,12 @@ func minTime(a, b time.Time) time.Time {
 	}
 	return b
 }
+
+// hasClients reports whether any client connection is open (served or
+// parked): a stop without clients has nothing to linger for.
+func (e *Engine) hasClients() bool {
+	e.mu.Lock()
+	n := len(e.conns)
+	e.mu.Unlock()
+	return n > 0 || e.Parked() > 0
+}
