@@ -143,6 +143,9 @@ var authorityCases = []struct {
 	{"bind proto h2", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 	}, ""},
+	{"expose-fd listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock level admin expose-fd listeners\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
+	{"expose-fd other than listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock expose-fd all\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},
+	{"bind fd@ not a number", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind fd@x\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:7: error: bind"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
 }
 

@@ -174,6 +174,8 @@ func TestHARunArgs(t *testing.T) {
 		{[]string{"--log-format", "json", "-f", "x.cfg"}, []string{"-log-format", "json", "-f", "x.cfg"}, false},
 		{[]string{"-f", "x.cfg", "--", "-D"}, []string{"-f", "x.cfg", "--", "-D"}, false},
 		{[]string{"-unknown", "-f", "x.cfg"}, []string{"-unknown", "-f", "x.cfg"}, false},
+		// binary upgrade (upgrade.go): the PID list is not mistaken for files
+		{[]string{"-f", "x.cfg", "-sf", "12", "34", "-x", "/run/s.sock", "-p", "p"}, []string{"-x", "/run/s.sock", "-sf", "12", "34", "-f", "x.cfg", "--pidfile", "p"}, false},
 	}
 	for _, tt := range tests {
 		var errb bytes.Buffer

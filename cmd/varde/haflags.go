@@ -21,6 +21,9 @@ import (
 //	-db          foreground (varde always is)
 //	-q           quiet: only errors
 //	-v, -vv      version; -vv adds build facts
+//	-x SOCKET    take the old process's listening sockets (upgrade.go)
+//	-sf PID...   once listening, tell the old processes to finish (SIGUSR1)
+//	-st PID...   once listening, tell the old processes to stop (SIGTERM)
 //
 // -D: HAProxy forks into the background. A Go process cannot fork safely,
 // and under systemd the right unit is Type=simple without -D (HAProxy's own
@@ -125,7 +128,13 @@ var runValueFlags = map[string]bool{"log-format": true, "grace": true, "pidfile"
 // true) goes. Anything else, and everything after the first non-flag or
 // "--", is left for run's own flag parsing to judge.
 func haRunArgs(args []string, stderr io.Writer) ([]string, error) {
-	out := make([]string, 0, len(args))
+	// -sf's PID list is not a flag value the loop below could skip: take
+	// the upgrade flags out first, and put them back in front for run.
+	up, args, err := takeUpgradeFlags(args)
+	if err != nil {
+		return nil, err
+	}
+	out := append(make([]string, 0, len(args)+4), up.args()...)
 	for i := 0; i < len(args); i++ {
 		a := args[i]
 		if a == "--" || !strings.HasPrefix(a, "-") {

@@ -16,9 +16,6 @@ var haUnsupported = map[string]string{
 	"-W":  "varde has no master process; run it directly (systemd Type=simple)",
 	"-Ws": "varde has no master process and does not notify systemd: use Type=simple and drop -Ws",
 	"-S":  "varde has no master CLI; use `stats socket` and `varde ctl`",
-	"-sf": "varde has no seamless reload by new process yet; restart it",
-	"-st": "varde has no seamless reload by new process yet; restart it",
-	"-x":  "varde does not take listening sockets over from another process",
 	"-L":  "varde has no peers",
 	"-cc": "evaluate the condition with `.if` in the configuration instead",
 }
@@ -26,6 +23,12 @@ var haUnsupported = map[string]string{
 // haMain runs varde with HAProxy's command line (see haflags.go): the
 // first argument is a flag, not a subcommand.
 func haMain(args []string, stdout, stderr io.Writer) int {
+	// -x SOCKET, -sf PID..., -st PID...: a binary upgrade (upgrade.go).
+	up, args, err := takeUpgradeFlags(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "varde: %v\n", err)
+		return 2
+	}
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -75,6 +78,7 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 	if pidfile != "" {
 		runArgs = append(runArgs, "--pidfile", pidfile)
 	}
+	runArgs = append(runArgs, up.args()...)
 	return commands["run"].run(runArgs, stdout, stderr)
 }
 
@@ -104,6 +108,6 @@ func haCheck(files []string, quiet bool, stdout, stderr io.Writer) int {
 
 func haUsage(fs *flag.FlagSet) {
 	out := fs.Output()
-	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\n\nFlags:\n")
+	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
 	fs.PrintDefaults()
 }

@@ -33,13 +33,18 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "run the load balancer with haproxy.cfg / keepalived.conf files until SIGINT or SIGTERM",
-		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH]",
+		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-x SOCKET] [-sf|-st PID...]",
 		run:     runRun,
 	})
 }
 
 func runRun(args []string, stdout, stderr io.Writer) int {
 	c := commands["run"]
+	up, args, err := takeUpgradeFlags(args) // binary upgrade: upgrade.go
+	if err != nil {
+		fmt.Fprintf(stderr, "varde run: %v\n", err)
+		return 2
+	}
 	fs := newFlagSet(c, stdout, stderr)
 	var files multiFlag
 	fs.Var(&files, "f", "configuration `FILE` (haproxy.cfg or keepalived.conf syntax); repeat to merge in order")
@@ -64,9 +69,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "varde run: --log-format must be text or json, not %q\n", *logFormat)
 		return 2
 	}
-	g, d := generation.Load(files, os.Getenv, generation.Options{
+	opts := generation.Options{
 		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
-	})
+	}
+	up.options(&opts)
+	g, d := generation.Load(files, os.Getenv, opts)
 	d.Write(stderr, false)
 	if d.HasErrors() {
 		g.Close()
@@ -76,6 +83,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
 	defer cancel()
+	ctx = up.softStop(ctx) // SIGUSR1: a successor's -sf
 	// VARDE_CPUPROFILE=FILE writes a CPU profile of the whole run, for
 	// performance work (`go tool pprof bin/varde FILE`).
 	if path := os.Getenv("VARDE_CPUPROFILE"); path != "" {
@@ -85,7 +93,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err := run(ctx, g, *pidfile); err != nil {
+	if err := run(ctx, g, *pidfile, up); err != nil {
 		log.Error("varde stopped with an error", "err", err)
 		return 1
 	}
@@ -94,8 +102,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 
 // run starts the generation, waits for ctx, then stops it in reverse
 // start order.
-func run(ctx context.Context, g *generation.Generation, pidfile string) error {
+func run(ctx context.Context, g *generation.Generation, pidfile string, up *upgrade) error {
 	log := g.Opts.Logger
+	if err := up.take(g.Opts.Sockets, log); err != nil {
+		return err
+	}
 	// Not ctx: the parts' goroutines must outlive the stop signal until
 	// the generation stops them, in order.
 	if err := g.Start(context.Background()); err != nil {
@@ -108,13 +119,15 @@ func run(ctx context.Context, g *generation.Generation, pidfile string) error {
 		if werr := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); werr != nil {
 			log.Warn("cannot write pidfile", "path", pidfile, "err", werr)
 		} else {
-			defer os.Remove(pidfile)
+			defer removeOwnPidfile(pidfile) // not a successor's (upgrade.go)
 		}
 	}
+	up.started(g.Opts.Sockets, log)
 	log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
 
 	<-ctx.Done()
-	log.Info("stopping", "grace", g.Opts.Grace)
+	g.Handover = up.handedOver()
+	log.Info("stopping", "grace", g.Opts.Grace, "handover", g.Handover)
 	err := g.Stop()
 	log.Info("stopped")
 	return err

@@ -16,6 +16,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/stats"
 	"github.com/varde-lb/varde/core/tlsx"
@@ -42,6 +43,10 @@ type Config struct {
 	Level     Level       // `level`, default operator (HAProxy's default)
 	TCP       string      // optional loopback address, e.g. 127.0.0.1:9999
 	StateFile string      // default Path + ".state"
+	// ExposeFD is `expose-fd listeners`: `_getsocks` hands Sockets' listeners
+	// to a new process (getsocks.go). Sockets also opens the TCP address.
+	ExposeFD bool
+	Sockets  *listen.Inventory
 }
 
 // Server serves the CLI.
@@ -84,18 +89,11 @@ func (s *Server) State() *StateStore { return s.state }
 // configured mode, and on the TCP address when set.
 func (s *Server) Start(ctx context.Context) error {
 	if s.cfg.Path != "" {
-		if fi, err := os.Lstat(s.cfg.Path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
-			_ = os.Remove(s.cfg.Path) // stale socket from a previous run
-		}
-		// Listen under a restrictive umask-equivalent: create, then chmod
-		// before accepting, so no connection is served with a wider mode.
-		l, err := net.Listen("unix", s.cfg.Path)
+		// Replaces a stale socket from a previous run, or the live one of
+		// the process this one succeeds (unixsock.go).
+		l, err := listenUnix(s.cfg.Path, s.cfg.Mode)
 		if err != nil {
 			return fmt.Errorf("admin: stats socket %s: %w", s.cfg.Path, err)
-		}
-		if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
-			l.Close()
-			return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
 		}
 		s.serve(ctx, l)
 	}
@@ -107,7 +105,7 @@ func (s *Server) Start(ctx context.Context) error {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("admin: tcp %s: only loopback addresses are allowed", s.cfg.TCP)
 		}
-		l, err := net.Listen("tcp", s.cfg.TCP)
+		l, err := s.cfg.Sockets.Listen("tcp", s.cfg.TCP)
 		if err != nil {
 			return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
 		}
@@ -183,6 +181,10 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 		quit := false
 		cmds := SplitLine(line)
 		for i, cmd := range cmds {
+			if isGetSocks(cmd) {
+				s.getSocks(c)
+				return
+			}
 			if hasPayload && i == len(cmds)-1 {
 				out.WriteString(s.ExecPayload(cmd, payload, s.cfg.Level))
 				continue
@@ -297,6 +299,8 @@ func (s *Server) run(cmd Command, lvl Level) string {
 		checks = s.rt.Health
 	}
 	switch cmd.Op {
+	case OpGetSocks:
+		return "_getsocks is served only on a unix stats socket with expose-fd listeners.\n"
 	case OpHelp:
 		return helpFor(lvl)
 	case OpShowInfo:

@@ -25,6 +25,7 @@ func TestParse(t *testing.T) {
 		err  string
 	}{
 		{"help", admin.Command{Op: admin.OpHelp}, ""},
+		{"_getsocks", admin.Command{Op: admin.OpGetSocks}, ""},
 		{"show info", admin.Command{Op: admin.OpShowInfo}, ""},
 		{"show stat", admin.Command{Op: admin.OpShowStat, TypeMask: -1, SID: -1}, ""},
 		{"show stat json", admin.Command{Op: admin.OpShowStat, TypeMask: -1, SID: -1, JSON: true}, ""},

@@ -17,6 +17,7 @@ import (
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/persist"
 	"github.com/varde-lb/varde/core/proxy"
 	"github.com/varde-lb/varde/core/stats"
@@ -28,6 +29,9 @@ type AttachOptions struct {
 	Engine  *proxy.Engine
 	Logger  *slog.Logger
 	Version string
+	// Sockets is the process's listening-socket inventory (`expose-fd
+	// listeners`, the stats socket's TCP address).
+	Sockets *listen.Inventory
 	// Extra reports process-level values of other subsystems (log drops,
 	// VRRP state) for Prometheus and `show info`.
 	Extra func() []stats.Extra
@@ -187,7 +191,8 @@ func (a *Attached) serveStats(o AttachOptions) error {
 // openSockets opens the `stats socket`s of the global section.
 func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 	for _, ss := range o.Config.Global.StatsSockets {
-		cfg := Config{Path: ss.Path, Mode: fs.FileMode(ss.Mode), Level: LevelOperator, StateFile: stateFileOf(ss)}
+		cfg := Config{Path: ss.Path, Mode: fs.FileMode(ss.Mode), Level: LevelOperator, StateFile: stateFileOf(ss),
+			ExposeFD: ss.ExposeFdListeners, Sockets: o.Sockets}
 		if ss.Level != "" {
 			lvl, err := ParseLevel(ss.Level)
 			if err != nil {

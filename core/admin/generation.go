@@ -35,7 +35,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	for _, ss := range c.Global.StatsSockets {
 		checkSocket(ss, d)
 	}
-	a, errs := Build(AttachOptions{Config: c, Engine: e, Logger: g.Opts.Logger, Version: g.Opts.Version, Extra: g.Extras})
+	a, errs := Build(AttachOptions{Config: c, Engine: e, Logger: g.Opts.Logger, Version: g.Opts.Version, Extra: g.Extras, Sockets: g.Opts.Sockets})
 	for _, err := range errs {
 		d.Add(diag.Locate(err, c.Global.Pos, "", ""))
 	}

@@ -138,6 +138,8 @@ func Parse(line string) (Command, error) {
 		return c, err
 	}
 	switch {
+	case w[0] == "_getsocks":
+		return Command{Op: OpGetSocks}, nil
 	case w[0] == "help":
 		return Command{Op: OpHelp}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":

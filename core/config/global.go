@@ -277,6 +277,9 @@ func (p *parser) parseStatsSocket(l Line) {
 			need()
 		case "expose-fd":
 			if v, ok := need(); ok {
+				if v.Text != "listeners" {
+					p.d.Errorf(v.Pos, key, "expose-fd listeners", "'expose-fd' only supports 'listeners', not %q", v.Text)
+				}
 				s.ExposeFdListeners = v.Text == "listeners"
 			}
 		default:

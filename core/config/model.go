@@ -383,7 +383,9 @@ type Bind struct {
 	Pos   diag.Pos  `json:"pos"`
 	Addrs []Address `json:"addrs"`
 	// Unix is set for a unix socket path ("/path" or "unix@/path").
-	Unix        string   `json:"unix,omitempty"`
+	Unix string `json:"unix,omitempty"`
+	// FD is N of `fd@N`: a listening socket the process inherited.
+	FD          string   `json:"fd,omitempty"`
 	SSL         bool     `json:"ssl,omitempty"`
 	Crts        []string `json:"crts,omitempty"`
 	CA          string   `json:"ca_file,omitempty"`

@@ -303,7 +303,15 @@ func (p *parser) parseBind(l Line) {
 	switch {
 	case strings.HasPrefix(at.Text, "/") || strings.HasPrefix(at.Text, "unix@"):
 		b.Unix = strings.TrimPrefix(at.Text, "unix@")
-	case strings.HasPrefix(at.Text, "abns@") || strings.HasPrefix(at.Text, "fd@") || strings.HasPrefix(at.Text, "sockpair@") || strings.HasPrefix(at.Text, "quic"):
+	case strings.HasPrefix(at.Text, "fd@"):
+		// An inherited listening socket (the parent's or systemd's).
+		n, err := strconv.ParseUint(strings.TrimPrefix(at.Text, "fd@"), 10, 31)
+		if err != nil {
+			p.d.Errorf(at.Pos, key, "write fd@N with N the descriptor number, e.g. fd@3", "invalid inherited socket %q", at.Text)
+			return
+		}
+		b.FD = strconv.FormatUint(n, 10)
+	case strings.HasPrefix(at.Text, "abns@") || strings.HasPrefix(at.Text, "sockpair@") || strings.HasPrefix(at.Text, "quic"):
 		p.d.Errorf(at.Pos, key, "use ADDR:PORT or a unix socket path", "bind address type %q is not supported by varde", at.Text)
 		return
 	default:

@@ -228,6 +228,13 @@ func (c *Config) validateBinds(d *diag.List) {
 				// serve without TLS. Over TLS, HTTP/2 comes with alpn h2.
 				d.Errorf(b.Pos, "bind proto", "use alpn h2,http/1.1 on TLS binds", "proto h2 on an ssl bind is not supported yet")
 			}
+			if b.FD != "" {
+				if prev, dup := unix["fd@"+b.FD]; dup {
+					d.Errorf(b.Pos, "bind", prev.px.Name+" binds it at "+prev.pos.String(), "inherited socket fd@%s is bound twice", b.FD)
+				}
+				unix["fd@"+b.FD] = owner{px, b.Pos}
+				continue
+			}
 			if b.Unix != "" {
 				if prev, dup := unix[b.Unix]; dup {
 					d.Errorf(b.Pos, "bind", "use another path; "+prev.px.Name+" binds it at "+prev.pos.String(), "unix socket %s is bound twice", b.Unix)

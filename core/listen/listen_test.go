@@ -2,6 +2,9 @@ package listen
 
 import (
 	"net"
+	"net/netip"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -33,7 +36,7 @@ func TestOfferedSocketIsReused(t *testing.T) {
 	if inv.Len() != 0 {
 		t.Fatalf("kept sockets after take = %d, want 0", inv.Len())
 	}
-	l.(*net.TCPListener).SetDeadline(time.Now().Add(2 * time.Second))
+	l.(*Listener).SetDeadline(time.Now().Add(2 * time.Second))
 	s, err := l.Accept()
 	if err != nil {
 		t.Fatalf("accept the connection made before the take: %v", err)
@@ -78,5 +81,108 @@ func TestResolve(t *testing.T) {
 		if ok != tc.ok || (ok && got.String() != tc.want) {
 			t.Errorf("resolve(%q) = %v, %v; want %s, %v", tc.addr, got, ok, tc.want, tc.ok)
 		}
+	}
+}
+
+// inherit makes a listening socket look inherited as a descriptor the
+// process had at start, as `bind fd@N` needs.
+func inherit(t *testing.T) (int, string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := l.(*net.TCPListener).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	fd := int(f.Fd())
+	// f is dropped without closing: the descriptor is the "inherited" one.
+	inheritedMu.Lock()
+	inheritedAtStart[fd] = true
+	inheritedMu.Unlock()
+	return fd, l.Addr().String()
+}
+
+// bind fd@N takes the inherited socket; after the generation offers it
+// back (a reload), the next generation's fd@N finds it again although
+// descriptor N itself was closed, and a plain bind of another address
+// does not take it.
+func TestFDBindAcrossGenerations(t *testing.T) {
+	var inv Inventory
+	fd, addr := inherit(t)
+	name := "fd@" + strconv.Itoa(fd)
+	l, err := inv.Listen("tcp", name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.Addr().String() != addr {
+		t.Fatalf("fd@ listener on %s, want %s", l.Addr(), addr)
+	}
+	if valid(fd) {
+		t.Fatal("the inherited descriptor stays open beside the listener's")
+	}
+	if err := inv.Offer(l); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if other, _ := inv.take("tcp", netip.MustParseAddrPort("127.0.0.1:1"), -1); other != nil {
+		t.Fatal("a bind of another address took the fd@ socket")
+	}
+	l2, err := inv.Listen("tcp", name)
+	if err != nil {
+		t.Fatalf("second generation: %v", err)
+	}
+	defer l2.Close()
+	if l2.Addr().String() != addr {
+		t.Fatalf("second fd@ listener on %s, want %s", l2.Addr(), addr)
+	}
+	if _, err := inv.Listen("tcp", name); err == nil {
+		t.Fatal("the same fd@ bound twice")
+	}
+}
+
+func TestFDBindRefusesOwnDescriptors(t *testing.T) {
+	var inv Inventory
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	f, _ := l.(*net.TCPListener).File() // opened after start: not inherited
+	defer f.Close()
+	if _, err := inv.Listen("tcp", "fd@"+strconv.Itoa(int(f.Fd()))); err == nil || !strings.Contains(err.Error(), "not started with descriptor") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// A varde wildcard bind (dual-stack [::]) takes a received IPv4-only
+// 0.0.0.0 socket of the same port (HAProxy's `bind *:80`) when no [::]
+// one is there, and the inventory says so; an exact [::] socket wins.
+func TestWildcardTakesIPv4Wildcard(t *testing.T) {
+	var inv Inventory
+	v4, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := v4.Addr().(*net.TCPAddr).Port
+	if err := inv.Offer(v4); err != nil {
+		t.Fatal(err)
+	}
+	v4.Close()
+	l, err := inv.Listen("tcp", ":"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if got := l.Addr().String(); got != "0.0.0.0:"+strconv.Itoa(port) {
+		t.Fatalf("wildcard bind listens on %s", got)
+	}
+	if n := inv.Notes(); len(n) != 1 || !strings.Contains(n[0], "IPv6 clients are not served") {
+		t.Fatalf("notes %q", n)
+	}
+	if n := inv.Notes(); len(n) != 0 {
+		t.Fatalf("notes given twice: %q", n)
 	}
 }

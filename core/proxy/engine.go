@@ -366,6 +366,15 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.lwg.Wait()
+	// Idle keep-alive clients may be sending their next request right now:
+	// let those arrive and be answered (with Connection: close) before the
+	// idle connections are closed (http.go stopLinger).
+	if e.hasClients() {
+		select {
+		case <-time.After(stopLinger):
+		case <-ctx.Done():
+		}
+	}
 	e.parker.closeAll()
 	e.closeLoopParked()
 	e.mu.Lock()

@@ -171,10 +171,10 @@ func (e *Engine) runHTTP(p *parked) {
 		}
 		s.src, s.dst = p.src, p.dst
 	}
+	// On stop, a keep-alive answer already sent is not the end: the
+	// client may have sent its next request before learning of the stop,
+	// and gets it answered, with Connection: close (headDeadline).
 	for s.transaction() {
-		if e.stopping.Load() {
-			return
-		}
 	}
 }
 
@@ -223,7 +223,10 @@ func (s *session) readHead() bool {
 		}
 		m, err := s.conn.Read(s.in[s.n:])
 		s.idle.Store(false)
-		if m == 0 && parkable && isTimeout(err) && !s.e.stopping.Load() {
+		if m == 0 && parkable && isTimeout(err) {
+			if s.e.stopping.Load() {
+				continue // not parked: headDeadline lingers, then it ends
+			}
 			s.park, s.kaDeadline = true, dl
 			return false
 		}
@@ -284,12 +287,18 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 			d = f.cfg.Timeouts.HTTPKeepAlive
 		}
 	}
-	s.idle.Store(s.n == 0)
-	if s.n == 0 && s.e.stopping.Load() {
-		s.idle.Store(false)
-		return dl, false, false
-	}
+	// A connection's first request is awaited even when the engine stops:
+	// the client was accepted (perhaps from a socket a successor shares, a
+	// binary upgrade) and has sent or is sending it. Between two requests,
+	// a stopping engine waits stopLinger at most for a request already on
+	// its way; Stop closes the idle ones after that.
+	s.idle.Store(s.n == 0 && !first)
 	dl = from.Add(d)
+	if s.n == 0 && !first && s.e.stopping.Load() {
+		dl = minTime(dl, time.Now().Add(stopLinger))
+		s.conn.SetReadDeadline(dl)
+		return dl, false, true
+	}
 	parkable = s.n == 0 && !first && (s.e.parker.canPark(s.conn) || isLoopConn(s.conn))
 	if parkable && d > parkAfter {
 		// Wait a little with the session at hand (busy clients send
@@ -559,4 +568,26 @@ func (s *session) finish() {
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
 	s.e.sink.Log(r)
+}
+
+// stopLinger is how long a stopping engine lets an idle keep-alive client
+// deliver a request it sent before it could learn of the stop (a client
+// that just received a keep-alive answer sends its next request within
+// microseconds on a LAN). The request is answered with Connection: close.
+const stopLinger = 100 * time.Millisecond
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
+
+// hasClients reports whether any client connection is open (served or
+// parked): a stop without clients has nothing to linger for.
+func (e *Engine) hasClients() bool {
+	e.mu.Lock()
+	n := len(e.conns)
+	e.mu.Unlock()
+	return n > 0 || e.Parked() > 0
 }

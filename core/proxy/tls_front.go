@@ -120,6 +120,9 @@ func base(dir, p string) string {
 // bindAddrs are the engine's listen addresses of one bind line, port
 // ranges expanded: FrontendConfig.Binds, and the keys of its TLS map.
 func bindAddrs(b *config.Bind) []string {
+	if b.FD != "" {
+		return []string{"fd@" + b.FD} // listen.Inventory serves it
+	}
 	var out []string
 	for _, a := range b.Addrs {
 		host := ""
