@@ -156,6 +156,7 @@ func expectedFiles(t *testing.T) map[string]string {
 		"usr/lib/tmpfiles.d/varde.conf":               "-rw-r--r--",
 		"usr/sbin/varde":                              "-rwxr-xr-x",
 		"usr/share/bash-completion/completions/varde": "-rw-r--r--",
+		"usr/share/lintian/overrides/varde":           "-rw-r--r--",
 		"usr/share/doc/varde/README.md":               "-rw-r--r--",
 		"usr/share/doc/varde/changelog.gz":            "-rw-r--r--",
 		"usr/share/doc/varde/copyright":               "-rw-r--r--",
@@ -386,6 +387,11 @@ func TestDebInstallUpgradeRemovePurge(t *testing.T) {
 	if err := os.Chmod(logDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
+	groupFile := filepath.Join(root, "etc/group")
+	groups := strings.Replace(readFile(t, groupFile), "ssl-cert:x:110:varde\n", "ssl-cert:x:110:\n", 1)
+	if err := os.WriteFile(groupFile, []byte(groups), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	kept := func(step string) {
 		t.Helper()
 		if got := readFile(t, cfg); got != wantCfg {
@@ -393,6 +399,9 @@ func TestDebInstallUpgradeRemovePurge(t *testing.T) {
 		}
 		if _, err := os.Stat(dflt); !errors.Is(err, os.ErrNotExist) {
 			t.Errorf("%s: the deleted /etc/default/varde came back (%v)", step, err)
+		}
+		if ssl := passwdEntry(t, root, "group", "ssl-cert"); ssl == nil || ssl[3] != "" {
+			t.Errorf("%s: varde is back in group ssl-cert, which the admin took it out of: %q", step, ssl)
 		}
 		if st, err := os.Stat(logDir); err != nil || st.Mode().Perm() != 0o700 {
 			t.Errorf("%s: /var/log/varde: the admin's mode 0700 was reset (%v)", step, errOrMode(st, err))
@@ -833,4 +842,19 @@ func ownerOf(st os.FileInfo) string {
 		return fmt.Sprintf("%d:%d", s.Uid, s.Gid)
 	}
 	return "?"
+}
+
+// TestDebLintian runs Debian's package checker when it is installed
+// (make deps does not install it: it pulls about 150 packages). Errors
+// and warnings fail; the two deliberate exceptions are overridden in
+// usr/share/lintian/overrides/varde.
+func TestDebLintian(t *testing.T) {
+	deb, _ := builtDeb(t)
+	if _, err := exec.LookPath("lintian"); err != nil {
+		t.Skip("lintian not installed")
+	}
+	out, err := exec.Command("lintian", "--fail-on", "error,warning", deb).CombinedOutput()
+	if err != nil {
+		t.Errorf("lintian: %v\n%s", err, out)
+	}
 }
