@@ -5,6 +5,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -154,7 +156,7 @@ func TestUnitCapabilitiesSuffice(t *testing.T) {
 		if out, err := asUnit(ns, caps, bin, "check", "-f", cfg, "-f", ka).CombinedOutput(); err != nil {
 			t.Fatalf("check with the unit's capabilities: %v\n%s", err, out)
 		}
-		runHoldingVIP(t, ns, asUnit(ns, caps, bin, "run", "-f", cfg, "-f", ka))
+		runHoldingVIP(t, ns, asUnit(ns, caps, bin, "run", "-f", cfg, "-f", ka), nil)
 	})
 	for _, tc := range []struct{ drop, want string }{
 		{"net_raw", "CAP_NET_RAW"},
@@ -189,30 +191,35 @@ func TestUnitCapabilitiesSuffice(t *testing.T) {
 }
 
 // runHoldingVIP starts cmd, waits until the namespace holds the VIP and
-// port 80 answers, then stops it with SIGTERM and wants the VIP gone and
-// exit status 0.
-func runHoldingVIP(t *testing.T, ns string, cmd *exec.Cmd) {
+// port 80 answers, runs meanwhile (if any), then stops varde with SIGTERM
+// and wants the VIP gone and exit status 0. cmd may be varde under
+// strace: the signal then goes to strace's child.
+func runHoldingVIP(t *testing.T, ns string, cmd *exec.Cmd, meanwhile func()) {
 	t.Helper()
-	var logs syncBuffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
+	// A file, not a pipe: Wait must not wait for a survivor's stdout.
+	logPath := filepath.Join(t.TempDir(), "varde.log")
+	logf, err := os.Create(logPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	logs := func() string { b, _ := os.ReadFile(logPath); return string(b) }
+	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	stopped := false
 	defer func() {
-		if !stopped {
-			cmd.Process.Kill()
-			<-done
-		}
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) // whatever is left of the group
+		<-done
 	}()
 	holds := func() bool {
 		out, _ := exec.Command("ip", "-n", ns, "-4", "addr", "show", "dev", "lo").CombinedOutput()
 		return strings.Contains(string(out), " "+privVIP+"/32 ")
 	}
-	err := testenv.Until(10*time.Second, 50*time.Millisecond, func() error {
+	err = testenv.Until(10*time.Second, 50*time.Millisecond, func() error {
 		if !holds() {
 			return fmt.Errorf("VIP %s not on lo", privVIP)
 		}
@@ -224,21 +231,145 @@ func runHoldingVIP(t *testing.T, ns string, cmd *exec.Cmd) {
 		return nil
 	})
 	if err != nil {
-		t.Fatalf("%v\n%s", err, logs.String())
+		t.Fatalf("%v\n%s", err, logs())
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if meanwhile != nil {
+		meanwhile()
+	}
+	pid := cmd.Process.Pid
+	if filepath.Base(cmd.Path) == "strace" {
+		kids := strings.Fields(readFile(t, fmt.Sprintf("/proc/%d/task/%d/children", pid, pid)))
+		if len(kids) != 1 {
+			t.Fatalf("strace has children %q, want varde alone", kids)
+		}
+		fmt.Sscan(kids[0], &pid)
+	}
+	if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	select {
 	case err := <-done:
-		stopped = true
+		done <- err // for the deferred wait
 		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, logs.String())
+			t.Errorf("exit after SIGTERM: %v\n%s", err, logs())
 		}
 	case <-time.After(20 * time.Second):
-		t.Fatalf("still running 20s after SIGTERM\n%s", logs.String())
+		t.Fatalf("still running 20s after SIGTERM\n%s", logs())
 	}
 	if holds() {
 		t.Errorf("VIP %s still on lo after a clean stop", privVIP)
 	}
+}
+
+// TestUnitSyscallFilter runs the packaged binary as the unit would (the
+// unit's user and capabilities, in its own namespace) under strace while
+// it serves requests, checks health, holds a VIP, writes a log file and
+// answers the admin socket, then stops; every system call it made must be
+// allowed by the unit's SystemCallFilter= (expanded by systemd-analyze),
+// or the filter would answer EPERM in production.
+func TestUnitSyscallFilter(t *testing.T) {
+	_, tree := builtDeb(t)
+	testenv.LookTool(t, "strace", "strace")
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		t.Skip("systemd-analyze not installed (.ci/install-deps installs it)")
+	}
+	allowed := unitSyscalls(t, tree)
+	caps := unitCapabilities(t, tree)
+	bin := filepath.Join(tree, "usr/sbin/varde")
+	cfg, ka := privFiles(t, tree)
+	dir := filepath.Dir(cfg)
+	extra := "global\n    stats socket " + dir + "/admin.sock mode 666 level admin\n" +
+		"    log file@" + dir + "/access.log anonymize ip 24,48 local0\n"
+	body := strings.Replace(privHAProxy, "backend app\n", "backend app\n    option httpchk GET /\n", 1)
+	body = strings.Replace(body, "server s1 127.0.0.1:1", "server s1 127.0.0.1:1 check inter 100", 1)
+	body = strings.Replace(body, "defaults\n", "defaults\n    log global\n    option httplog\n", 1)
+	if err := os.WriteFile(cfg, []byte(body+extra), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o777); err != nil { // the unit's user writes the socket and log there
+		t.Fatal(err)
+	}
+	ns := privNamespace(t)
+	trace := filepath.Join(t.TempDir(), "trace")
+	cmd := asUnit(ns, caps, bin, "run", "-f", cfg, "-f", ka)
+	cmd.Args = append([]string{"strace", "-f", "-qq", "-o", trace}, cmd.Args...)
+	cmd.Path, _ = exec.LookPath("strace")
+	runHoldingVIP(t, ns, cmd, func() {
+		for i := 0; i < 5; i++ {
+			exec.Command("ip", "netns", "exec", ns, "curl", "-s", "-m", "2", "-o", "/dev/null", "http://127.0.0.1/").Run()
+		}
+		if out, err := exec.Command("ip", "netns", "exec", ns, bin, "ctl", "-s", dir+"/admin.sock", "show", "stat").CombinedOutput(); err != nil {
+			t.Errorf("varde ctl show stat: %v\n%s", err, out)
+		}
+	})
+	used := tracedSyscalls(t, trace, bin)
+	if len(used) < 20 {
+		t.Fatalf("strace saw %d system calls after exec of %s: %v", len(used), bin, used)
+	}
+	for _, sc := range used {
+		if !allowed[sc] {
+			t.Errorf("varde calls %s, which the unit's SystemCallFilter= refuses", sc)
+		}
+	}
+	t.Logf("%d distinct system calls, all allowed: %s", len(used), strings.Join(used, " "))
+}
+
+// unitSyscalls expands the unit's SystemCallFilter= (an allow list of
+// names and @groups) with systemd-analyze syscall-filter.
+func unitSyscalls(t *testing.T, tree string) map[string]bool {
+	t.Helper()
+	var filter string
+	for _, l := range strings.Split(readFile(t, filepath.Join(tree, "lib/systemd/system/varde.service")), "\n") {
+		if v, ok := strings.CutPrefix(l, "SystemCallFilter="); ok {
+			if strings.HasPrefix(v, "~") || filter != "" {
+				t.Fatalf("SystemCallFilter=%s: this test expands one allow list only", v)
+			}
+			filter = v
+		}
+	}
+	if filter == "" {
+		t.Fatal("the unit has no SystemCallFilter=")
+	}
+	allowed := map[string]bool{}
+	var expand func(name string)
+	expand = func(name string) {
+		if !strings.HasPrefix(name, "@") {
+			allowed[name] = true
+			return
+		}
+		for _, l := range strings.Split(run(t, "systemd-analyze", "syscall-filter", "--no-pager", name), "\n") {
+			w := strings.TrimSpace(l)
+			if strings.HasPrefix(l, " ") && w != "" && !strings.HasPrefix(w, "#") && !strings.Contains(w, " ") && w != name {
+				expand(w)
+			}
+		}
+	}
+	for _, f := range strings.Fields(filter) {
+		expand(f)
+	}
+	return allowed
+}
+
+// tracedSyscalls reads an strace -f log and returns the distinct system
+// calls made after bin was executed (setpriv's own calls come before).
+func tracedSyscalls(t *testing.T, trace, bin string) []string {
+	t.Helper()
+	name := regexp.MustCompile(`^\d+\s+(?:<\.\.\. )?([a-z0-9_]+)[( ]`)
+	seen := map[string]bool{}
+	started := false
+	for _, l := range strings.Split(readFile(t, trace), "\n") {
+		if !started {
+			started = strings.Contains(l, `execve("`+bin+`"`)
+			continue
+		}
+		if m := name.FindStringSubmatch(l); m != nil && !strings.Contains(l, "+++") && !strings.Contains(l, "---") {
+			seen[m[1]] = true
+		}
+	}
+	var out []string
+	for sc := range seen {
+		out = append(out, sc)
+	}
+	sort.Strings(out)
+	return out
 }
