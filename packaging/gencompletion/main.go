@@ -212,8 +212,7 @@ _varde_scope() {
     fi
     if (( COMP_CWORD > 2 )); then
         case "$c ${COMP_WORDS[2]}" in
-%s            echo "$c ${COMP_WORDS[2]}"; return ;;
-        esac
+%s        esac
     fi
     echo "$c"
 }
@@ -253,7 +252,8 @@ func subCases(t *table) string {
 	if len(keys) == 0 {
 		return ""
 	}
-	return "            " + strings.Join(keys, "|") + ")\n"
+	return "            " + strings.Join(keys, "|") + ")\n" +
+		"            echo \"$c ${COMP_WORDS[2]}\"; return ;;\n"
 }
 
 // valueCases completes a flag's value: its choices, files, or nothing.
