@@ -6,6 +6,7 @@ import (
 	"debug/elf"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -633,11 +634,33 @@ func TestDebUnitCommands(t *testing.T) {
 	startAndStop(t, runCmd)
 }
 
-// startAndStop runs argv until it logs that it runs, then stops it with
+// startAndStop runs argv until it is ready (READY=1 on NOTIFY_SOCKET, as
+// Type=notify wants, or its "varde running" log line), then stops it with
 // SIGTERM, as systemd does, and wants exit status 0.
 func startAndStop(t *testing.T, argv []string) {
 	t.Helper()
+	notify := filepath.Join(t.TempDir(), "notify")
+	nc, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: notify, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	ready := make(chan struct{})
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := nc.Read(buf)
+			if err != nil {
+				return
+			}
+			if strings.Contains("\n"+string(buf[:n])+"\n", "\nREADY=1\n") {
+				close(ready)
+				return
+			}
+		}
+	}()
 	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+notify)
 	var logs syncBuffer
 	cmd.Stdout, cmd.Stderr = &logs, &logs
 	if err := cmd.Start(); err != nil {
@@ -645,17 +668,19 @@ func startAndStop(t *testing.T, argv []string) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(logs.String(), "varde running") {
-		if time.Now().After(deadline) {
+	deadline := time.After(10 * time.Second)
+	for running := false; !running; {
+		select {
+		case <-ready:
+			running = true
+		case err := <-done:
+			t.Fatalf("%q exited before running: %v\n%s", argv, err, logs.String())
+		case <-deadline:
 			cmd.Process.Kill()
 			<-done
 			t.Fatalf("%q did not start within 10s:\n%s", argv, logs.String())
-		}
-		select {
-		case err := <-done:
-			t.Fatalf("%q exited before running: %v\n%s", argv, err, logs.String())
 		case <-time.After(20 * time.Millisecond):
+			running = strings.Contains(logs.String(), "varde running")
 		}
 	}
 	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
