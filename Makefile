@@ -7,7 +7,7 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 4s
 TESTFLAGS ?=
 
-.PHONY: all build test test-unit deps demo bench bench-vip fuzz fuzz-smoke lint clean policies
+.PHONY: all build test test-unit deps demo bench bench-vip fuzz fuzz-smoke lint clean policies deb
 
 all: build
 
@@ -31,6 +31,12 @@ test: deps
 	# The engine again with its goroutine lane (what runs off Linux).
 	VARDE_LOOPS=0 $(GO) test -race -count=1 -timeout 5m $(TESTFLAGS) ./core/proxy/ ./core/admin/
 	@$(MAKE) --no-print-directory fuzz-smoke
+
+# deb builds $(BIN)/varde_VERSION_amd64.deb with dpkg-deb alone
+# (docs/packaging.md); `make test` builds and installs one in a throwaway
+# root (packaging/deb_test.go).
+deb:
+	@VERSION=$(VERSION) GO=$(GO) packaging/mkdeb $(BIN)
 
 # policies builds the WASM example policies from their Go sources
 # (policies/wasm/*, GOOS=wasip1 reactor modules) into policies/NAME.wasm.
