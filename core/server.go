@@ -85,6 +85,9 @@ type Server struct {
 	// response head) in nanoseconds, 0 until the first response; policies
 	// read it (least-latency).
 	RTime atomic.Int64
+
+	// Meters are the stats page's rates, time averages and aborts.
+	Meters Meters
 }
 
 // ObserveRTime folds one response time into RTime: an exponentially

@@ -84,6 +84,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 	a.Health = health.NewManager(health.Options{Logger: o.Logger.With("subsystem", "health"), Notify: func(s *core.Server) {
 		if b := backends[s]; b != nil {
 			b.Refresh()
+			noteBackendState(b)
 		}
 	}, Judge: healthPolicies(o.Engine)})
 	var errs []error
@@ -95,6 +96,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 		for _, s := range b.Servers {
 			backends[s] = b
 		}
+		noteBackendState(b)
 		a.servers = append(a.servers, b.Servers...)
 		if err := a.attachBackend(o.Config, p, b); err != nil {
 			errs = append(errs, err)
@@ -460,13 +462,11 @@ var _ core.Request = httpView{}
 
 // EngineSource snapshots a running engine's counters in configuration order.
 func EngineSource(c *config.Config, e *proxy.Engine, version string, started time.Time, extra func() []stats.Extra) stats.Source {
+	ids := proxyIDs(c)
 	return stats.SourceFunc(func() stats.Snapshot {
 		snap := stats.Snapshot{Info: stats.Info{Name: "varde", Version: version, Started: started, CurConns: e.ActConn(), MaxConn: int64(c.Global.MaxConn)}}
 		for i, p := range c.Proxies {
-			sp := stats.Proxy{Name: p.Name, ID: p.ID, Mode: p.EffectiveMode()}
-			if sp.ID == 0 {
-				sp.ID = i + 1
-			}
+			sp := stats.Proxy{Name: p.Name, ID: ids[i], Mode: p.EffectiveMode()}
 			if p.IsFrontend() {
 				if f := e.Frontend(p.Name); f != nil {
 					fc := countersOf(&f.Counters)
@@ -483,6 +483,9 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 					bc := countersOf(&b.Counters)
 					sp.Backend = &bc
 					sp.Servers = b.Servers
+					if p.Cookie != nil {
+						sp.Cookie = p.Cookie.Name
+					}
 					if p.Balance != nil {
 						sp.Algo = p.Balance.Algorithm
 					} else {
@@ -504,7 +507,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 
 func countersOf(c *proxy.Counters) stats.Counters {
 	out := stats.Counters{
-		CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
+		Meters: &c.Meters, CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
 		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), DeniedReq: c.Denied.Load(), ReqErrors: c.ReqErrors.Load(),
 		ConnErrors: c.ConnErrors.Load(), RespErrors: c.RespErrors.Load(), Retries: c.Retries.Load(), Redispatch: c.Redispatch.Load(),
 		Queued: c.Queued.Load(), MaxQueued: c.MaxQueued.Load(), DeniedConn: c.DeniedConns.Load(),

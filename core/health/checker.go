@@ -97,8 +97,8 @@ func (c *checker) record(r core.CheckResult, now time.Time) bool {
 			}
 		}
 	} else {
-		c.chkFail++
 		if c.health > 0 {
+			c.chkFail++ // HAProxy: failures of a server already fully down are not counted
 			c.health--
 			if c.health < c.cfg.Rise {
 				c.health = 0

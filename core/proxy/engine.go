@@ -41,6 +41,7 @@ type Counters struct {
 	// DeniedConns counts connections closed by tcp-request connection
 	// reject (HAProxy's dcon).
 	DeniedConns atomic.Uint64
+	Meters      core.Meters // rates, time averages, aborts (statsacct.go)
 }
 
 func (c *Counters) status(code int) {
@@ -52,6 +53,7 @@ func (c *Counters) status(code int) {
 }
 
 func (c *Counters) connOpen() {
+	c.opened()
 	n := c.CurConns.Add(1)
 	c.TotalConns.Add(1)
 	for {

@@ -117,7 +117,7 @@ func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool)
 		return nil, false, false
 	}
 	s.rec.Server = srv.Name
-	srv.Total.Add(1)
+	srv.Picked()
 	return srv, persisted, true
 }
 
@@ -529,6 +529,7 @@ func (s *session) noteResponse(x *xchg) {
 	tr := time.Since(x.tsend)
 	s.rec.Tr = ms(tr)
 	x.srv.Server.ObserveRTime(tr)
+	x.srv.Meters.Response(resp.Status)
 	s.rec.Status = int32(resp.Status)
 	s.f.status(resp.Status)
 	x.b.status(resp.Status)

@@ -366,6 +366,7 @@ func (s *session) serve() bool {
 	s.nreq++
 	start := time.Now()
 	f.Requests.Add(1)
+	f.Meters.Req.Add(start.UnixNano())
 	s.prepare()
 	// Services (stats page, metrics) answer before any backend is chosen.
 	if p := f.services.Load(); p != nil {
@@ -557,5 +558,6 @@ func (s *session) finish() {
 	}
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
+	account(&s.f.Counters, b, srv, r)
 	s.e.sink.Log(r)
 }
