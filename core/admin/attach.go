@@ -44,6 +44,7 @@ type Attached struct {
 
 	opts    AttachOptions
 	servers []*core.Server // every server, for the state file
+	history *stats.History // the stats pages' inline history, sampled while attached
 }
 
 // Build creates the health checks of the server lines, installs cookie
@@ -69,6 +70,9 @@ func Build(o AttachOptions) (*Attached, []error) {
 func (a *Attached) Start(ctx context.Context) error {
 	reapplyState(a.opts.Config, a.servers, a.Health, a.opts.Logger)
 	a.Health.Start(ctx)
+	if a.history != nil {
+		a.history.Start(stats.HistoryStep)
+	}
 	if err := a.openSockets(ctx, a.opts); err != nil {
 		a.Close()
 		return err
@@ -176,10 +180,14 @@ func (a *Attached) serveStats(o AttachOptions) error {
 		if p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") || e.Frontend(p.Name) == nil {
 			continue
 		}
+		if a.history == nil {
+			a.history = stats.NewHistory(a.Source)
+		}
 		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
 		if err != nil {
 			return err
 		}
+		h.SetHistory(a.history)
 		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
 			return err
 		}
@@ -229,6 +237,7 @@ func (a *Attached) Close() error {
 		errs = append(errs, s.Close())
 	}
 	a.Health.Close()
+	a.history.Stop()
 	return errors.Join(errs...)
 }
 
