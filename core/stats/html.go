@@ -11,7 +11,7 @@ import (
 
 type htmlRow struct {
 	Name, Class, Status, LastChk, Check, LastChange, Downtime, Throttle string
-	Rate, RateMax, RateLim, TotTip                                      string
+	Rate, RateMax, RateLim, TotTip, LbTot, LastSess                     string
 	QCur, QMax, QLim, SCur, SMax, SLim, STot, BIn, BOut                 string
 	DReq, DResp, EReq, ECon, EResp, WRetr, WRedis                       string
 	Weight, Act, Bck, ChkFail, ChkDown                                  string
@@ -94,5 +94,5 @@ var headTips = map[string]string{
 	"status": "Frontend: OPEN/STOP; backend: UP while a server can take traffic, DOWN otherwise; server: its state", "lastchk": "Last health check: status/code in duration",
 	"weight": "Effective weight (backend: total of the usable servers)", "act": "Active server (backend: usable active servers)", "bck": "Backup server (backend: usable backups)",
 	"chkfail": "Failed checks while up", "chkdown": "UP to DOWN transitions", "downtime": "Total time DOWN", "throttle": "Slowstart throttle",
-	"lastchg": "Time since the last UP/DOWN change", "check": "Last check description", "history": "Requests/s (blue) and 5xx/s (red) over the last five minutes, sampled every 5 s",
+	"lastchg": "Time since the last UP/DOWN change", "lbtot": "Sessions given to a server by load balancing or persistence", "lastsess": "Time since the last session given to a server", "check": "Last check description", "history": "Requests/s (blue) and 5xx/s (red) over the last five minutes, sampled every 5 s",
 }

@@ -129,7 +129,12 @@ func htmlRowOf(r Row, admin bool) htmlRow {
 		DReq: g("dreq"), DResp: g("dresp"), EReq: g("ereq"), ECon: g("econ"), EResp: g("eresp"),
 		WRetr: g("wretr"), WRedis: g("wredis"), Weight: g("weight"), Act: g("act"), Bck: g("bck"),
 		ChkFail: g("chkfail"), ChkDown: g("chkdown"), Throttle: g("throttle"),
-		Rate: g("rate"), RateMax: g("rate_max"), RateLim: g("rate_lim"), TotTip: totalTip(r)}
+		Rate: g("rate"), RateMax: g("rate_max"), RateLim: g("rate_lim"), TotTip: totalTip(r), LbTot: g("lbtot")}
+	if v := r.Get("lastsess"); v.Set && v.N >= 0 {
+		hr.LastSess = human(time.Duration(v.N) * time.Second)
+	} else if v.Set {
+		hr.LastSess = "?"
+	}
 	if v := r.Get("lastchg"); v.Set && v.N >= 0 {
 		hr.LastChange = human(time.Duration(v.N) * time.Second)
 	}
@@ -147,7 +152,7 @@ func htmlRowOf(r Row, admin bool) htmlRow {
 	case TypeServer:
 		hr.Server = true
 		hr.Class = stateClass(r)
-		if c := r.Check; c.Enabled {
+		if c := r.Check; c.Enabled && r.Get("check_status").Set { // paused in maintenance
 			hr.LastChk = c.Status
 			if c.Code > 0 {
 				hr.LastChk += fmt.Sprintf("/%d", c.Code)
