@@ -400,33 +400,6 @@ func filterRows(rows []stats.Row, c Command) []stats.Row {
 	return out
 }
 
-func showInfo(snap stats.Snapshot) string {
-	i := snap.Info
-	up := time.Duration(0)
-	if !i.Started.IsZero() {
-		up = time.Since(i.Started)
-	}
-	sec := int64(up / time.Second)
-	var b strings.Builder
-	name := i.Name
-	if name == "" {
-		name = "varde"
-	}
-	fmt.Fprintf(&b, "Name: %s\nVersion: %s\nPid: %d\n", name, i.Version, os.Getpid())
-	fmt.Fprintf(&b, "Uptime: %dd %dh%02dm%02ds\nUptime_sec: %d\n", sec/86400, (sec/3600)%24, (sec/60)%60, sec%60, sec)
-	fmt.Fprintf(&b, "Maxconn: %d\nCurrConns: %d\n", i.MaxConn, i.CurConns)
-	if !i.Started.IsZero() {
-		fmt.Fprintf(&b, "Start_time_sec: %d\n", i.Started.Unix())
-	}
-	fmt.Fprintf(&b, "node: %s\n", i.Node)
-	for _, e := range snap.Extra {
-		if e.Proxy == "" && !e.NoMetric {
-			fmt.Fprintf(&b, "%s_%s: %v\n", e.Subsystem, strings.TrimPrefix(e.Name, e.Subsystem+"_"), e.Value)
-		}
-	}
-	return b.String()
-}
-
 // HAProxy's check status enum, for `show servers state`.
 var checkStatusNum = map[string]int{"UNK": 0, "INI": 1, "L4OK": 6, "L4TOUT": 7, "L4CON": 8, "L6OK": 9, "L6TOUT": 10,
 	"L6RSP": 11, "L7TOUT": 12, "L7RSP": 13, "L7OK": 14, "L7OKC": 15, "L7STS": 16}

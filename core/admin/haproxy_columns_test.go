@@ -246,3 +246,63 @@ func offByProbes(hv, vv string) bool {
 	b, err2 := strconv.Atoi(vv)
 	return err1 == nil && err2 == nil && a == b+1
 }
+
+// TestDiffHAProxyShowInfo: varde's `show info` prints HAProxy 2.6's field
+// names in HAProxy's order (leaving out the ones it does not know), and
+// its counters count the same traffic.
+func TestDiffHAProxyShowInfo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2"), newBackend(t, "spare")}
+	lbs := startPair(t, func(sock string, port int) string { return diffConfig(sock, port, bs) })
+	for _, l := range lbs {
+		diffTraffic(t, l, 7, 200)
+	}
+	info := func(l lbProc) ([]string, map[string]string) {
+		var keys []string
+		m := map[string]string{}
+		for _, line := range strings.Split(send(t, "unix", l.sock, "show info"), "\n") {
+			k, v, ok := strings.Cut(line, ": ")
+			if ok {
+				keys = append(keys, k)
+				m[k] = v
+			}
+		}
+		return keys, m
+	}
+	hk, hm := info(lbs[0])
+	vk, vm := info(lbs[1])
+	pos := map[string]int{}
+	for i, k := range hk {
+		pos[k] = i
+	}
+	last := -1
+	for _, k := range vk {
+		p, ok := pos[k]
+		if !ok {
+			// varde's own values are "subsystem_name" in lower case.
+			if own := strings.Contains(k, "_") && k[0] >= 'a' && k[0] <= 'z'; !own {
+				t.Errorf("varde's show info field %q is not HAProxy's", k)
+			}
+			continue
+		}
+		if p < last {
+			t.Errorf("field %q out of HAProxy's order", k)
+		}
+		last = p
+	}
+	for _, k := range []string{"Name", "Version", "Nbthread", "Pid", "Uptime", "Uptime_sec", "Memmax_MB", "CurrConns", "CumConns", "CumReq", "ConnRate", "SessRate", "node", "TotalBytesOut", "Start_time_sec"} {
+		if _, ok := vm[k]; !ok {
+			t.Errorf("varde's show info lacks %s", k)
+		}
+	}
+	// HAProxy also counts the CLI's own connections and the test's
+	// readiness probe; the HTTP traffic is the same 7 requests.
+	if vm["CumReq"] != "7" {
+		t.Errorf("varde CumReq %q after 7 requests (haproxy %q, counting its CLI connections)", vm["CumReq"], hm["CumReq"])
+	}
+	if hm["Memmax_MB"] != vm["Memmax_MB"] || hm["ConnRateLimit"] != vm["ConnRateLimit"] {
+		t.Errorf("limits differ: haproxy Memmax_MB %q ConnRateLimit %q, varde %q %q", hm["Memmax_MB"], hm["ConnRateLimit"], vm["Memmax_MB"], vm["ConnRateLimit"])
+	}
+}
