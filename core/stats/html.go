@@ -34,12 +34,12 @@ type htmlPage struct {
 	Proxies                                   []htmlProxy
 	Extra                                     []Extra // other subsystems' values (policies, log drops)
 	// Process block and links.
-	Threads                           int
-	CurConns, MaxConn, SessRate       int64
-	Scope, ScopePath, ScopeQuery      string
-	HideDown, NoRefresh               bool
-	LinkHide, LinkRefresh, LinkCSV    string
-	LinkJSON, LinkSelf                string
+	Threads                        int
+	CurConns, MaxConn, SessRate    int64
+	Scope, ScopePath, ScopeQuery   string
+	HideDown, NoRefresh            bool
+	LinkHide, LinkRefresh, LinkCSV string
+	LinkJSON, LinkSelf             string
 }
 
 // stateClass maps a server's state to a colour class of the legend.
@@ -80,7 +80,6 @@ func human(d time.Duration) string {
 	}
 	return fmt.Sprintf("%dd%02dh", s/86400, (s/3600)%24)
 }
-
 
 // headTips explain the columns (HAProxy's field descriptions, shortened).
 var headTips = map[string]string{
