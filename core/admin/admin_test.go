@@ -250,3 +250,20 @@ func TestTCPMustBeLoopback(t *testing.T) {
 		t.Fatal("listening on 0.0.0.0 was allowed")
 	}
 }
+
+// TestDynamicServersRefused: add/del server change nothing and say why
+// (varde has no dynamic servers yet), with HAProxy's usage errors first.
+func TestDynamicServersRefused(t *testing.T) {
+	for _, tc := range []struct{ line, want string }{
+		{"add server app/web9 127.0.0.1:8080", "varde cannot add a server at runtime"},
+		{"add server app/web9", "'server' expects <name> and <addr>[:<port>] as arguments."},
+		{"add server app 127.0.0.1:80", "Require 'backend/server'."},
+		{"del server app/web1", "varde cannot delete a server at runtime"},
+		{"del server app/web1 now", "Require 'backend/server'."},
+	} {
+		_, err := admin.Parse(tc.line)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.line, err, tc.want)
+		}
+	}
+}

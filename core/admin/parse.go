@@ -163,6 +163,8 @@ func Parse(line string) (Command, error) {
 			st = "ready"
 		}
 		return Command{Op: OpSetAdmin, Backend: b, Server: s, State: st}, err
+	case len(w) >= 2 && (w[0] == "add" || w[0] == "del") && w[1] == "server":
+		return parseDynServer(w)
 	case len(w) >= 2 && w[0] == "set" && w[1] == "server":
 		return parseSetServer(w[2:])
 	case len(w) >= 2 && w[0] == "set" && w[1] == "weight":
