@@ -291,6 +291,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSSL(cmd); ok {
 		return out
 	}
+	if out, ok := s.runSetAddr(cmd); ok {
+		return out
+	}
 	snap := s.rt.Source.Snapshot()
 	var checks stats.Checks
 	if s.rt.Health != nil {
@@ -445,8 +448,8 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 			}
 			since := int64(time.Since(time.Unix(0, s.LastChange.Load())) / time.Second)
 			fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 - %d - 0 0 - - 0\n",
-				p.ID, p.Name, s.ID, s.Name, s.Addr.Addr(), op, adm, uw, s.ConfigWeight, since,
-				chkStatus, chkResult, chkHealth, chkState, s.Addr.Port())
+				p.ID, p.Name, s.ID, s.Name, s.Address().Addr(), op, adm, uw, s.ConfigWeight, since,
+				chkStatus, chkResult, chkHealth, chkState, s.Address().Port())
 		}
 	}
 	return b.String()

@@ -267,3 +267,23 @@ func TestDynamicServersRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestNewAddrMessages(t *testing.T) {
+	cur := netip.MustParseAddrPort("127.0.0.1:8080")
+	for _, tc := range []struct {
+		addr, port, text, want string
+	}{
+		{"127.0.0.2", "", "IP changed from '127.0.0.1' to '127.0.0.2'", "127.0.0.2:8080"},
+		{"127.0.0.1", "", "no need to change the addr", "127.0.0.1:8080"},
+		{"127.0.0.1", "8081", "no need to change the addr, port changed from '8080' to '8081'", "127.0.0.1:8081"},
+		{"::1", "8080", "IP changed from '127.0.0.1' to '::1', no need to change the port", "[::1]:8080"},
+		{"web.example", "", "Invalid addr 'web.example'", "127.0.0.1:8080"},
+		{"127.0.0.3", "x", "IP changed from '127.0.0.1' to '127.0.0.3', problem converting port 'x' to an int", "127.0.0.3:8080"},
+		{"127.0.0.1", "+100", "no need to change the addr, port map '+100' is not supported by varde", "127.0.0.1:8080"},
+	} {
+		text, ap, _ := admin.NewAddrForTest(cur, tc.addr, tc.port)
+		if text != tc.text || ap.String() != tc.want {
+			t.Errorf("%s port %q: %q %s, want %q %s", tc.addr, tc.port, text, ap, tc.text, tc.want)
+		}
+	}
+}

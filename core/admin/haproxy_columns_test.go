@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -305,4 +306,90 @@ func TestDiffHAProxyShowInfo(t *testing.T) {
 	if hm["Memmax_MB"] != vm["Memmax_MB"] || hm["ConnRateLimit"] != vm["ConnRateLimit"] {
 		t.Errorf("limits differ: haproxy Memmax_MB %q ConnRateLimit %q, varde %q %q", hm["Memmax_MB"], hm["ConnRateLimit"], vm["Memmax_MB"], vm["ConnRateLimit"])
 	}
+}
+
+// TestDiffHAProxySetServerAddr: `set server B/S addr IP port P` answers
+// as HAProxy's, moves new requests to the new address on both — also
+// those of a keep-alive client whose pooled connection went to the old
+// one — and the CSV's addr follows; `set server fqdn` without resolvers
+// is refused with HAProxy's words.
+func TestDiffHAProxySetServerAddr(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2"), newBackend(t, "spare")}
+	moved := newBackendOn(t, "moved", "127.0.0.2:0")
+	lbs := startPair(t, func(sock string, port int) string { return diffConfig(sock, port, bs) })
+	_, movedPort, _ := strings.Cut(moved.addr(), ":")
+	for _, l := range lbs {
+		if err := testenv.Until(15*time.Second, 10*time.Millisecond, func() error {
+			if st := parseCSV(t, send(t, "unix", l.sock, "show stat")).rows["app,web1"]["status"]; st != "UP" {
+				return fmt.Errorf("%s web1 %q", l.name, st)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	answers := map[string][]string{}
+	for _, l := range lbs {
+		ka := &http.Client{Timeout: 10 * time.Second} // keep-alive: pooled server connections
+		get := func(n int) {
+			for i := 0; i < n; i++ {
+				resp, err := ka.Get(fmt.Sprintf("http://127.0.0.1:%d/x", l.web))
+				if err != nil {
+					t.Fatalf("%s: %v", l.name, err)
+				}
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}
+		get(6)
+		before, movedBefore := bs[0].hits.Load(), moved.hits.Load()
+		for _, cmd := range []string{
+			"set server app/web1 addr 127.0.0.2 port " + movedPort,
+			"set server app/web1 addr 127.0.0.2 port " + movedPort,
+			"set server app/web1 addr web.example",
+			"set server app/nope addr 127.0.0.1",
+			"set server app/web1 addr",
+			"set server app/web1 fqdn web.example",
+		} {
+			answers[l.name] = append(answers[l.name], strings.ReplaceAll(send(t, "unix", l.sock, cmd), movedPort, "PORT"))
+		}
+		get(6)
+		if got := bs[0].hits.Load() - before; got != 0 {
+			t.Errorf("%s: %d requests still reached web1's old address", l.name, got)
+		}
+		if got := moved.hits.Load() - movedBefore; got < 2 {
+			t.Errorf("%s: %d requests reached web1's new address, want about half of 6", l.name, got)
+		}
+		if a := parseCSV(t, send(t, "unix", l.sock, "show stat")).rows["app,web1"]["addr"]; a != "127.0.0.2:"+movedPort {
+			t.Errorf("%s: addr column %q after the change", l.name, a)
+		}
+	}
+	t.Logf("answers: %q", answers["varde"])
+	for i := range answers["haproxy"] {
+		h, v := answers["haproxy"][i], answers["varde"][i]
+		// HAProxy reports the old port it had; both carry the same text.
+		if h != v {
+			t.Errorf("answer %d: haproxy %q, varde %q", i, h, v)
+		}
+	}
+}
+
+// newBackendOn is newBackend listening on addr (e.g. another loopback IP).
+func newBackendOn(t *testing.T, name, addr string) *backend {
+	t.Helper()
+	b := newBackend(t, name)
+	b.srv.Close()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Skipf("listen %s: %v", addr, err)
+	}
+	b.srv = httptest.NewUnstartedServer(b.srv.Config.Handler)
+	b.srv.Listener.Close()
+	b.srv.Listener = ln
+	b.srv.Start()
+	t.Cleanup(b.srv.Close)
+	return b
 }

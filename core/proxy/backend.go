@@ -535,6 +535,7 @@ type upConn struct {
 	// only for the same name.
 	tls *tlsTransport
 	sni string
+	gen uint32 // the server's address generation when dialled (core.Server.Target)
 }
 
 const maxIdlePerServer = 1024
@@ -545,16 +546,22 @@ const maxIdlePerServer = 1024
 func (s *server) getIdle(ln int) *upConn {
 	l := s.lock(ln)
 	defer s.unlock(ln)
-	if n := len(l.idle); n > 0 {
+	for n := len(l.idle); n > 0; n = len(l.idle) {
 		u := l.idle[n-1]
 		l.idle[n-1] = nil
 		l.idle = l.idle[:n-1]
+		if s.staleAddr(u) {
+			continue
+		}
 		return u
 	}
 	return nil
 }
 
 func (s *server) putIdle(u *upConn, now time.Time) {
+	if s.staleAddr(u) {
+		return
+	}
 	if u.private {
 		u.c.Close()
 		return
@@ -599,11 +606,12 @@ func (s *server) dial(timeout time.Duration) (*upConn, error) {
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	c, err := net.DialTimeout("tcp", s.addr, timeout)
+	ap, gen := s.Target()
+	c, err := net.DialTimeout("tcp", ap.String(), timeout)
 	if err != nil {
 		return nil, err
 	}
 	tc := c.(*net.TCPConn)
 	tc.SetNoDelay(true)
-	return &upConn{c: tc, s: s}, nil
+	return &upConn{c: tc, s: s, gen: gen}, nil
 }

@@ -91,7 +91,7 @@ func (s *session) forward(b *Backend) bool {
 		return keep
 	}
 	s.rec.Server = srv.Name
-	s.rec.ServerAddr = srv.Addr
+	s.rec.ServerAddr = srv.Address()
 	srv.bind(s, s.lane, s.conn, up)
 	s.x = xchg{b: b, srv: srv, up: up, hook: b.hook.Load(), mode: mode,
 		upgrade: r.ConnUpgrade && r.Upgrade, persisted: persisted}
@@ -141,7 +141,7 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 	srv := *srvp
 	sni := s.serverSNI(srv)
 	if s.up != nil {
-		if s.up.s == srv && s.up.sni == sni {
+		if s.up.s == srv && s.up.sni == sni && s.up.gen == srv.AddrGen() {
 			u := s.up
 			s.up = nil
 			return u, nil

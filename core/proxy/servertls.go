@@ -54,7 +54,7 @@ func (u *upConn) startTLS(cfg *tls.Config, deadline time.Time) error {
 	tc.SetDeadline(deadline)
 	if err := tc.Handshake(); err != nil {
 		t.Conn.Close()
-		return fmt.Errorf("tls handshake with %s: %w", u.s.addr, err)
+		return fmt.Errorf("tls handshake with %s: %w", u.s.Address(), err)
 	}
 	tc.SetDeadline(time.Time{})
 	u.c, u.tls = tc, t

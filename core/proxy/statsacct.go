@@ -55,3 +55,14 @@ func account(f *Counters, b *Backend, srv *server, r *logrec.Record) {
 	b.Meters.Times.Observe(bs, r.Tw, r.Tc, d, t)
 	srv.Meters.Times.Observe(ss, r.Tw, r.Tc, d, t)
 }
+
+// staleAddr closes u when it was dialled before the server's address last
+// changed (`set server addr`: HAProxy drops such connections too) and
+// reports it; the caller then does not pool or reuse it.
+func (s *server) staleAddr(u *upConn) bool {
+	if u.gen == s.AddrGen() {
+		return false
+	}
+	u.c.Close()
+	return true
+}

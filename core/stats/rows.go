@@ -342,8 +342,8 @@ func userWeight(s *core.Server, checks Checks) int64 {
 }
 
 func serverAddr(s *core.Server) string {
-	if s.Host != "" && !strings.Contains(s.Host, ":") {
-		return s.Host + ":" + strconv.Itoa(int(s.Addr.Port()))
+	if s.Host != "" && !strings.Contains(s.Host, ":") && s.AddrGen() == 0 {
+		return s.Host + ":" + strconv.Itoa(int(s.Address().Port()))
 	}
-	return s.Addr.String()
+	return s.Address().String()
 }
