@@ -169,8 +169,24 @@ func (s *Server) SetMaxConn(n int64) { s.maxConn.Store(n) }
 // Admin is the operator-set state.
 func (s *Server) Admin() AdminState { return AdminState(s.admin.Load()) }
 
-// SetAdmin changes the operator-set state.
-func (s *Server) SetAdmin(a AdminState) { s.admin.Store(uint32(a)) }
+// InitAdmin sets the state a server starts in (`disabled`), which is no
+// transition.
+func (s *Server) InitAdmin(a AdminState) { s.admin.Store(uint32(a)) }
+
+// SetAdmin changes the operator-set state. As HAProxy, a change of state
+// is a change for the stats' lastchg, and putting an up server in
+// maintenance counts as a DOWN transition (chkdown).
+func (s *Server) SetAdmin(a AdminState) {
+	wasUp := s.IsUp()
+	old := AdminState(s.admin.Swap(uint32(a)))
+	if old == a {
+		return
+	}
+	s.LastChange.Store(time.Now().UnixNano())
+	if a == AdminMaint && wasUp {
+		s.Meters.MaintDowns.Add(1)
+	}
+}
 
 // Health is the checks' verdict.
 func (s *Server) Health() Health { return Health(s.health.Load()) }

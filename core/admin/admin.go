@@ -363,7 +363,6 @@ func (s *Server) run(cmd Command, lvl Level) string {
 }
 
 func (s *Server) setAdmin(sv *core.Server, a core.AdminState) {
-	noteMaint(sv, a)
 	if s.rt.Health != nil {
 		s.rt.Health.SetAdmin(sv, a)
 		return

@@ -25,14 +25,6 @@ func anyUsable(servers []*core.Server) bool {
 	return len(servers) == 0
 }
 
-// noteMaint counts a server put in maintenance while up as a DOWN
-// transition, as HAProxy's chkdown does.
-func noteMaint(sv *core.Server, a core.AdminState) {
-	if a == core.AdminMaint && sv.Admin() != core.AdminMaint && sv.IsUp() {
-		sv.Meters.MaintDowns.Add(1)
-	}
-}
-
 // proxyIDs numbers proxies as HAProxy 2.6 does (the iid column): in
 // configuration order, a proxy's `id` when set, otherwise the first free
 // number from a counter that every proxy advances. With a `stats socket`

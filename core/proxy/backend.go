@@ -147,7 +147,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
 	cs.Backup, cs.Cookie, cs.MaxQueue, cs.SendProxy = sc.Backup, sc.Cookie, sc.MaxQueue, sc.SendProxy
 	if sc.Disabled {
-		cs.SetAdmin(core.AdminMaint)
+		cs.InitAdmin(core.AdminMaint)
 	}
 	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI}, nil
 }

@@ -313,7 +313,7 @@ func checkCols(r *Row, s *core.Server, info health.Info, now time.Time) {
 	if info.Code > 0 {
 		r.num("check_code", int64(info.Code))
 	}
-	if !info.LastCheck.IsZero() && info.Status != "L4CON" && info.Status != "L4TOUT" {
+	if !info.LastCheck.IsZero() { // HAProxy: any completed check, failed connections included
 		r.num("check_duration", int64(info.Duration/time.Millisecond))
 	}
 	// HAProxy's check description is empty on success (no on-success
