@@ -7,6 +7,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // pageOpts are the stats URI's options after `stats uri`, as HAProxy's:
@@ -38,18 +40,34 @@ func optValue(opts, key string) string {
 }
 
 // filterRows keeps the scope's proxy (exact name, as HAProxy) and, with
-// hideDown, drops servers that are DOWN.
+// hideDown (HAProxy's ;up), drops servers in maintenance or fully DOWN
+// (one rising, "DOWN 1/2", stays) and adds " (up/total)" to the BACKEND
+// status, as HAProxy does with that option.
 func filterRows(rows []Row, o pageOpts) []Row {
 	if o.Scope == "" && !o.HideDown {
 		return rows
 	}
 	out := rows[:0:0]
+	var nbup, nbsrv int
 	for _, r := range rows {
 		if o.Scope != "" && r.Proxy != o.Scope {
 			continue
 		}
-		if o.HideDown && r.Type == TypeServer && strings.HasPrefix(r.Get("status").Text, "DOWN") {
-			continue
+		if o.HideDown {
+			switch st := r.Get("status").Text; r.Type {
+			case TypeServer:
+				nbsrv++
+				if r.Server.IsUp() && r.Server.Admin() != core.AdminMaint {
+					nbup++
+				}
+				if strings.HasPrefix(st, "MAINT") || st == "DOWN" {
+					continue
+				}
+			case TypeBackend:
+				r.Values = append([]Value(nil), r.Values...)
+				r.text("status", fmt.Sprintf("%s (%d/%d)", st, nbup, nbsrv))
+				nbup, nbsrv = 0, 0
+			}
 		}
 		out = append(out, r)
 	}

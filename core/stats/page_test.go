@@ -46,6 +46,10 @@ func TestPageOptions(t *testing.T) {
 	if up := getPage(t, h, "/haproxy?stats;up"); strings.Contains(up, `data-server="web2"`) || !strings.Contains(up, `data-server="web1"`) || !strings.Contains(up, "Show all servers") {
 		t.Errorf(";up must hide the DOWN server web2 only")
 	}
+	// HAProxy's ;up also applies to the CSV and counts up/total servers.
+	if csv := getPage(t, h, "/haproxy?stats;up;csv"); strings.Contains(csv, "\napp,web2,") || !strings.Contains(csv, ",UP (3/4),") {
+		t.Errorf(";up;csv: %q", csv)
+	}
 	if nr := getPage(t, h, "/haproxy?stats;norefresh"); strings.Contains(nr, `http-equiv="refresh"`) {
 		t.Errorf(";norefresh still refreshes")
 	}
