@@ -25,7 +25,7 @@ import (
 const probeScript = `<script>
 (function(){
 var d=document.documentElement, out={sw:d.scrollWidth, iw:window.innerWidth, right:0, rows:[]};
-document.querySelectorAll('td, th').forEach(function(c){ out.right=Math.max(out.right, Math.ceil(c.getBoundingClientRect().right)); });
+document.querySelectorAll('td, th').forEach(function(c){ var r=Math.ceil(c.getBoundingClientRect().right); if(r>out.right){out.right=r; var tb=c.closest('table'); out.where=(tb&&tb.id||'')+': '+c.textContent.slice(0,40);} });
 document.querySelectorAll('tr').forEach(function(tr){
   var first=tr.cells.length>1 ? (tr.cells[0].textContent+' '+tr.cells[1].textContent) : '';
   if(!/\bBackend\b|\bBACKEND\b/.test(first)) return;
@@ -43,7 +43,8 @@ document.body.setAttribute('data-probe', JSON.stringify(out));
 
 type pageProbe struct {
 	SW, IW int
-	Right  int // right edge of the rightmost table cell
+	Right  int    // right edge of the rightmost table cell
+	Where  string // its table and text
 	Rows   []struct{ Text, BG, Color string }
 }
 

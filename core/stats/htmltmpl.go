@@ -15,9 +15,10 @@ h1{font-size:18px;margin:0 0 6px 0;color:#fff;background:#20408c;padding:6px 10p
 .top a{margin-right:8px}
 .wrap{max-width:100%;overflow-x:auto}
 table.px{border-collapse:collapse;margin-bottom:12px;width:100%}
-table.px th,table.px td{border:1px solid #999;padding:1px 3px;text-align:right;white-space:nowrap;font-size:11px}
+table.px th,table.px td{border:1px solid #999;padding:1px 2px;text-align:right;white-space:nowrap;font-size:11px}
 table.px td.name,table.px th.name{text-align:left}
-table.px td.txt{text-align:left;white-space:normal;min-width:90px}
+table.px td.txt{text-align:left;white-space:normal;min-width:64px;overflow-wrap:anywhere}
+table.px input[type=checkbox]{margin:0}
 table.px th.pxname{background:#b00040;color:#ffff40;text-align:left;font-size:13px}
 th[title],td[title]{cursor:help}
 tr.hdr th{background:#20408c;color:#fff;font-weight:normal}
