@@ -126,6 +126,9 @@ func (h *History) Sparkline(backend string) template.HTML {
 	fmt.Fprintf(&b, `<svg class="spark" width="%d" height="%d" viewBox="0 0 %d %d" role="img"><title>last %d min: peak %.1f req/s, now %.1f req/s, %.1f 5xx/s</title>`,
 		w, ht, w, ht, HistoryLen*int(HistoryStep/time.Second)/60, peak, last(req), last(errs))
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#fff" stroke="#999"/>`, w, ht)
+	if len(req) < 2 {
+		fmt.Fprintf(&b, `<text x="6" y="18" font-size="10" fill="#666">history: sampling every %ds</text>`, int(HistoryStep/time.Second))
+	}
 	for i, s := range [][]float64{req, errs} {
 		if len(s) == 0 {
 			continue
