@@ -73,7 +73,8 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m"} {
+	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m",
+		"set server a/b addr 10.0.0.1 port 80", "set server a/b fqdn x.example", "add server a/b 1.2.3.4:80 check", "del server a/b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -85,6 +86,12 @@ func FuzzParse(f *testing.F) {
 			if (c.Op == admin.OpSetAdmin || c.Op == admin.OpSetWeight || c.Op == admin.OpSetMaxConn || c.Op == admin.OpShutdownSess) &&
 				(c.Backend == "" || c.Server == "" || strings.Contains(c.Server, "/")) {
 				t.Fatalf("%q parsed without backend/server: %+v", part, c)
+			}
+			if (c.Op == admin.OpSetAddr || c.Op == admin.OpSetFQDN) && (c.Backend == "" || c.Server == "" || c.Value == "") {
+				t.Fatalf("%q parsed without backend/server/value: %+v", part, c)
+			}
+			if w := strings.Fields(part); len(w) > 1 && (w[0] == "add" || w[0] == "del") && w[1] == "server" {
+				t.Fatalf("%q: dynamic servers must be refused, parsed %+v", part, c)
 			}
 			if c.Op == admin.OpSetWeight && (c.N < 0 || c.N > 256) {
 				t.Fatalf("%q: weight %d", part, c.N)
@@ -286,4 +293,25 @@ func TestNewAddrMessages(t *testing.T) {
 			t.Errorf("%s port %q: %q %s, want %q %s", tc.addr, tc.port, text, ap, tc.text, tc.want)
 		}
 	}
+}
+
+// FuzzNewAddr: any address and port text gives an answer and, when it
+// changes the address, a valid one.
+func FuzzNewAddr(f *testing.F) {
+	for _, s := range [][2]string{{"10.0.0.2", ""}, {"::1", "8080"}, {"x", "1"}, {"127.0.0.1", "+5"}, {"fe80::1%eth0", ""}, {"1.2.3.4", "99999"}} {
+		f.Add(s[0], s[1])
+	}
+	cur := netip.MustParseAddrPort("127.0.0.1:8080")
+	f.Fuzz(func(t *testing.T, addr, port string) {
+		text, ap, changed := admin.NewAddrForTest(cur, addr, port)
+		if text == "" {
+			t.Fatalf("%q %q: empty answer", addr, port)
+		}
+		if changed && (!ap.IsValid() || ap == cur) {
+			t.Fatalf("%q %q: changed to %v", addr, port, ap)
+		}
+		if !changed && ap != cur {
+			t.Fatalf("%q %q: moved to %v without reporting a change", addr, port, ap)
+		}
+	})
 }
