@@ -143,11 +143,18 @@ type Meters struct {
 	CliAbrt atomic.Uint64
 	SrvAbrt atomic.Uint64
 	Eint    atomic.Uint64
+	// Intercepted counts requests a frontend answered itself (redirects,
+	// the stats page and other services, script replies; HAProxy's
+	// intercepted_req).
+	Intercepted atomic.Uint64
 	// MaintDowns counts a server put in maintenance while it was up.
 	MaintDowns atomic.Uint64
 	Last       atomic.Int64 // unix nanos of the last session assigned, 0 never
-	Times      TimeStats
-	Up         UpDown // backends
+	// Applet is when the frontend last answered a request with a service
+	// (stats page, exporter): in a listen, HAProxy\'s BACKEND lastsess.
+	Applet atomic.Int64
+	Times  TimeStats
+	Up     UpDown // backends
 }
 
 // Session counts one new session (connection on a frontend, assignment on

@@ -103,8 +103,6 @@ var knownDifferences = map[string]string{
 	"need_conn_est":           "estimated needed connections: HAProxy internal",
 	"connect":                 "connections established vs reused: not counted yet",
 	"reuse":                   "connections established vs reused: not counted yet",
-	"qmax":                    "per-server queue maximum: not tracked",
-	"intercepted":             "requests intercepted by internal services: not counted yet",
 	"agg_server_status":       "HAProxy 2.6 aggregate fields",
 	"agg_server_check_status": "HAProxy 2.6 aggregate fields",
 	"agg_check_status":        "HAProxy 2.6 aggregate fields",
@@ -193,6 +191,8 @@ func TestDiffHAProxyEveryColumn(t *testing.T) {
 	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2"), newBackend(t, "spare")}
 	tcpPorts := map[string]int{}
 	n, deadPort := 0, testenv.FreePort(t)
+	statsPorts := map[string]int{"haproxy": testenv.FreePort(t), "varde": testenv.FreePort(t)}
+	lbName := func(i int) string { return []string{"haproxy", "varde"}[i-1] }
 	lbs := startPair(t, func(sock string, port int) string {
 		// Beside the HTTP pair: a backend whose only server refuses
 		// connections (L4CON), and a mode tcp listen in front of web1.
@@ -205,7 +205,11 @@ listen tcpapp
     mode tcp
     bind 127.0.0.1:%d
     server t1 %s
-`, deadPort, tp, bs[0].addr())
+listen stats
+    bind 127.0.0.1:%d
+    stats enable
+    stats uri /stats
+`, deadPort, tp, bs[0].addr(), statsPorts[lbName(n)])
 	})
 	stat := func(l lbProc) csvTable { return parseCSV(t, send(t, "unix", l.sock, "show stat")) }
 	waitAllStatus := func(sv, want string) {
@@ -226,6 +230,14 @@ listen tcpapp
 	for _, l := range lbs {
 		diffTraffic(t, l, 20, 200)
 		tcpTraffic(t, l.name, tcpPorts[l.name], 4)
+		for i := 0; i < 3; i++ { // intercepted by the stats listen
+			resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/stats;csv", statsPorts[l.name]))
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
 	}
 	if err := testenv.Until(15*time.Second, 10*time.Millisecond, func() error {
 		for _, l := range lbs {

@@ -25,6 +25,9 @@ func account(f *Counters, b *Backend, srv *server, r *logrec.Record) {
 		f.Meters.Eint.Add(1)
 	}
 	if b == nil {
+		if r.Term[0] == logrec.TermLocal {
+			f.Meters.Intercepted.Add(1)
+		}
 		return
 	}
 	b.Meters.Ended(r.Term[0], r.Term[1])

@@ -107,6 +107,9 @@ func frontendRow(p Proxy, now time.Time) Row {
 	r.num("req_rate", int64(m.Req.At(now.UnixNano())))
 	r.num("req_rate_max", int64(m.Req.Max()))
 	r.unum("req_tot", c.Requests)
+	if p.Mode == "http" {
+		r.unum("intercepted", m.Intercepted.Load())
+	}
 	r.num("conn_rate", int64(m.Conn.At(now.UnixNano())))
 	r.num("conn_rate_max", int64(m.Conn.Max()))
 	r.unum("conn_tot", c.TotalConns)
@@ -201,6 +204,9 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 		lbtot += s.Total.Load()
 		last = max(last, s.Meters.Last.Load())
 	}
+	if p.Frontend != nil && p.Frontend.Meters != nil {
+		last = max(last, p.Frontend.Meters.Applet.Load())
+	}
 	r.unum("lbtot", lbtot)
 	samples := c.TotalConns
 	if p.Mode == "http" {
@@ -232,6 +238,9 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 	}
 	r.Check = info
 	r.num("qcur", s.Queued.Load())
+	// varde queues at the backend only (a full server's requests wait in
+	// the backend's queue), so a server's queue is never used.
+	r.num("qmax", 0)
 	r.num("scur", s.Active.Load())
 	r.num("smax", s.MaxActive.Load())
 	if mc := s.MaxConn(); mc > 0 {
