@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core/stats"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -37,6 +38,7 @@ document.querySelectorAll('tr').forEach(function(tr){
   });
   out.rows.push(row);
 });
+out.lines=document.querySelectorAll('svg.spark polyline').length;
 document.body.setAttribute('data-probe', JSON.stringify(out));
 })();
 </script>`
@@ -45,6 +47,7 @@ type pageProbe struct {
 	SW, IW int
 	Right  int    // right edge of the rightmost table cell
 	Where  string // its table and text
+	Lines  int    // polylines drawn in the backends' history
 	Rows   []struct{ Text, BG, Color string }
 }
 
@@ -117,6 +120,16 @@ func TestStatsPageDegradedVsHAProxy(t *testing.T) {
 		n++
 		return diffConfig(sock, port, bs) + fmt.Sprintf("listen stats\n    bind 127.0.0.1:%d\n    stats enable\n    stats uri /stats\n", sp)
 	})
+	// Traffic spread over the history's first sampling periods, so varde's
+	// page draws a request-rate line (then a 5xx one, once degraded).
+	spread := func(d time.Duration, status int) {
+		for end := time.Now().Add(d); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
+			for _, l := range lbs {
+				diffTraffic(t, l, 1, status)
+			}
+		}
+	}
+	spread(stats.HistoryStep+time.Second, 200)
 	bs[1].sick.Store(true)
 	for _, l := range lbs {
 		diffTraffic(t, l, 10, 200)
@@ -135,6 +148,7 @@ func TestStatsPageDegradedVsHAProxy(t *testing.T) {
 		}
 		diffTraffic(t, l, 3, 503)
 	}
+	spread(stats.HistoryStep+time.Second, 503)
 	dir := t.TempDir()
 	if os.Getenv("VARDE_UPDATE_SCREENSHOT") == "1" {
 		root, err := testenv.ModuleRoot()
@@ -147,6 +161,9 @@ func TestStatsPageDegradedVsHAProxy(t *testing.T) {
 		url := injector(t, fmt.Sprintf("http://127.0.0.1:%d/stats", statsPorts[l.name]))
 		for _, width := range []int{1280, 1920} {
 			p := probePage(t, url, width)
+			if l.name == "varde" && p.Lines < 2 {
+				t.Errorf("varde at %d px: the history draws %d lines, want requests and 5xx", width, p.Lines)
+			}
 			var down bool
 			for _, r := range p.Rows {
 				if strings.Contains(r.Text, "DOWN") && (r.BG == "rgb(255, 144, 144)" || r.Color == "rgb(255, 0, 0)") {
