@@ -495,6 +495,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 					if p.Cookie != nil {
 						sp.Cookie = p.Cookie.Name
 					}
+					sp.AllBackups = p.Option("allbackups") != nil
 					if p.Balance != nil {
 						sp.Algo = p.Balance.Algorithm
 					} else {

@@ -1,13 +1,16 @@
 package stats_test
 
 import (
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/stats"
 )
 
@@ -108,4 +111,53 @@ func FuzzStatsURIOptions(f *testing.F) {
 			t.Fatalf("%q: %d", opts, rec.Code)
 		}
 	})
+}
+
+// TestBackendRowLikeHAProxy: the BACKEND's status, act/bck and weights
+// count usable servers only (HAProxy's recount_servers and
+// update_backend_weight): drained, in maintenance, weight 0 or DOWN
+// servers take no traffic; without actives only the first backup does,
+// unless allbackups.
+func TestBackendRowLikeHAProxy(t *testing.T) {
+	type srv struct {
+		backup bool
+		weight int
+		admin  core.AdminState
+		down   bool
+	}
+	for _, tc := range []struct {
+		name       string
+		servers    []srv
+		allBackups bool
+		status     string
+		act, bck   int64
+		weight     int64
+	}{
+		{"two actives", []srv{{weight: 2}, {weight: 3}}, false, "UP", 2, 0, 5},
+		{"drained and down", []srv{{weight: 1, admin: core.AdminDrain}, {weight: 1, down: true}}, false, "DOWN", 0, 0, 0},
+		{"maint and weight 0", []srv{{weight: 1, admin: core.AdminMaint}, {weight: 0}}, false, "DOWN", 0, 0, 0},
+		{"first backup only", []srv{{weight: 1, down: true}, {backup: true, weight: 4}, {backup: true, weight: 5}}, false, "UP", 0, 2, 4},
+		{"allbackups", []srv{{weight: 1, down: true}, {backup: true, weight: 4}, {backup: true, weight: 5}}, true, "UP", 0, 2, 9},
+		{"actives hide backups", []srv{{weight: 2}, {backup: true, weight: 5}}, false, "UP", 1, 1, 2},
+		{"no servers", nil, false, "UP", 0, 0, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var servers []*core.Server
+			for i, s := range tc.servers {
+				cs := core.NewServer("app", fmt.Sprintf("s%d", i), i+1, netip.MustParseAddrPort("127.0.0.1:80"), s.weight, 0)
+				cs.Backup = s.backup
+				cs.InitAdmin(s.admin)
+				if s.down {
+					cs.SetHealth(core.HealthDown)
+				}
+				servers = append(servers, cs)
+			}
+			snap := stats.Snapshot{Proxies: []stats.Proxy{{Name: "app", ID: 2, Mode: "http", Backend: &stats.Counters{}, Servers: servers, AllBackups: tc.allBackups}}}
+			rows := stats.Rows(snap, nil, time.Now())
+			be := rows[len(rows)-1]
+			if st := be.Get("status").Text; st != tc.status || be.Get("act").N != tc.act || be.Get("bck").N != tc.bck || be.Get("weight").N != tc.weight {
+				t.Errorf("status %s act %d bck %d weight %d; want %s %d %d %d", st, be.Get("act").N, be.Get("bck").N, be.Get("weight").N, tc.status, tc.act, tc.bck, tc.weight)
+			}
+		})
+	}
 }

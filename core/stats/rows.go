@@ -168,8 +168,8 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 		uw := userWeight(s, checks)
 		if s.Backup {
 			bck++
-			if bck == 1 { // only the first backup takes traffic
-				wbck, uwbck = int64(s.Weight()), uw
+			if bck == 1 || p.AllBackups { // else only the first backup takes traffic
+				wbck, uwbck = wbck+int64(s.Weight()), uwbck+uw
 			}
 		} else {
 			act++

@@ -39,15 +39,18 @@ type Counters struct {
 // Proxy is one frontend, backend or listen section. A `listen` has both
 // Frontend and Backend set.
 type Proxy struct {
-	Name     string
-	ID       int    // HAProxy's iid: 1-based position in the configuration
-	Mode     string // http or tcp
-	Algo     string // balance algorithm, backends only
-	Cookie   string // persistence cookie name, backends only
-	Frontend *Counters
-	Backend  *Counters
-	Servers  []*core.Server
-	Stopped  bool // frontend not listening
+	Name   string
+	ID     int    // HAProxy's iid: 1-based position in the configuration
+	Mode   string // http or tcp
+	Algo   string // balance algorithm, backends only
+	Cookie string // persistence cookie name, backends only
+	// AllBackups is `option allbackups`: every usable backup shares the
+	// traffic when no active server is usable (else only the first).
+	AllBackups bool
+	Frontend   *Counters
+	Backend    *Counters
+	Servers    []*core.Server
+	Stopped    bool // frontend not listening
 }
 
 // Extra is a process-level value from another subsystem (log drops, VRRP
