@@ -147,6 +147,9 @@ type Meters struct {
 	// the stats page and other services, script replies; HAProxy's
 	// intercepted_req).
 	Intercepted atomic.Uint64
+	// Connect and Reuse count new connections to a server (attempts) and
+	// reuses of an existing one (HAProxy\'s connect, reuse).
+	Connect, Reuse atomic.Uint64
 	// MaintDowns counts a server put in maintenance while it was up.
 	MaintDowns atomic.Uint64
 	Last       atomic.Int64 // unix nanos of the last session assigned, 0 never

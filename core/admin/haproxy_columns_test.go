@@ -101,8 +101,6 @@ var knownDifferences = map[string]string{
 	"safe_conn_cur":           "idle server connections: not reported",
 	"used_conn_cur":           "server connections in use: not reported",
 	"need_conn_est":           "estimated needed connections: HAProxy internal",
-	"connect":                 "connections established vs reused: not counted yet",
-	"reuse":                   "connections established vs reused: not counted yet",
 	"agg_server_status":       "HAProxy 2.6 aggregate fields",
 	"agg_server_check_status": "HAProxy 2.6 aggregate fields",
 	"agg_check_status":        "HAProxy 2.6 aggregate fields",

@@ -553,6 +553,7 @@ func (s *server) getIdle(ln int) *upConn {
 		if s.staleAddr(u) {
 			continue
 		}
+		s.Meters.Reuse.Add(1)
 		return u
 	}
 	return nil
@@ -603,6 +604,7 @@ func (s *server) purgeLane(ln int, before time.Time) {
 }
 
 func (s *server) dial(timeout time.Duration) (*upConn, error) {
+	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}

@@ -144,6 +144,7 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 		if s.up.s == srv && s.up.sni == sni && s.up.gen == srv.AddrGen() {
 			u := s.up
 			s.up = nil
+			srv.Meters.Reuse.Add(1)
 			return u, nil
 		}
 		s.up.s.putIdle(s.up, time.Now())

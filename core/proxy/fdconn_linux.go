@@ -217,6 +217,7 @@ func (c *fdConn) netConn() (net.Conn, error) {
 
 // dialLoop connects to the server from loop l without blocking the loop.
 func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
+	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}

@@ -99,6 +99,10 @@ func (s *server) getIdleFor(ln int, sni string) *upConn {
 			copy(l.idle[i:], l.idle[i+1:])
 			l.idle[len(l.idle)-1] = nil
 			l.idle = l.idle[:len(l.idle)-1]
+			if s.staleAddr(u) {
+				return nil // dialled before `set server addr`: dial anew
+			}
+			s.Meters.Reuse.Add(1)
 			return u
 		}
 	}

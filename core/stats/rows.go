@@ -198,16 +198,20 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 	// lbtot and lastsess count sessions given to a server: a request
 	// answered 503 for want of a server is neither (HAProxy's cum_lbconn,
 	// last_sess).
-	var lbtot uint64
+	var lbtot, connect, reuse uint64
 	var last int64
 	for _, s := range p.Servers {
 		lbtot += s.Total.Load()
+		connect += s.Meters.Connect.Load()
+		reuse += s.Meters.Reuse.Load()
 		last = max(last, s.Meters.Last.Load())
 	}
 	if p.Frontend != nil && p.Frontend.Meters != nil {
 		last = max(last, p.Frontend.Meters.Applet.Load())
 	}
 	r.unum("lbtot", lbtot)
+	r.unum("connect", connect)
+	r.unum("reuse", reuse)
 	samples := c.TotalConns
 	if p.Mode == "http" {
 		r.unum("req_tot", c.Requests)
@@ -283,6 +287,8 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 		r.num("throttle", int64(info.Throttle))
 	}
 	r.unum("lbtot", s.Total.Load())
+	r.unum("connect", m.Connect.Load())
+	r.unum("reuse", m.Reuse.Load())
 	r.num("rate", int64(m.Sess.At(now.UnixNano())))
 	r.num("rate_max", int64(m.Sess.Max()))
 	samples := s.Total.Load()
