@@ -94,16 +94,13 @@ var columnKinds = map[string]struct {
 // HAProxy's on purpose or for lack of the feature, with the reason
 // (docs/observability.md lists them too). They are logged, not failed.
 var knownDifferences = map[string]string{
-	"slim":                    "frontend/backend limits: HAProxy derives defaults from global maxconn and fullconn; varde prints only configured limits",
-	"srv_icur":                "idle server connections: varde's pool is per event loop, not reported yet",
-	"srv_ilim":                "idle connection limit: not reported",
-	"idle_conn_cur":           "idle server connections: not reported",
-	"safe_conn_cur":           "idle server connections: not reported",
-	"used_conn_cur":           "server connections in use: not reported",
-	"need_conn_est":           "estimated needed connections: HAProxy internal",
-	"agg_server_status":       "HAProxy 2.6 aggregate fields",
-	"agg_server_check_status": "HAProxy 2.6 aggregate fields",
-	"agg_check_status":        "HAProxy 2.6 aggregate fields",
+	"slim":          "frontend/backend limits: HAProxy derives defaults from global maxconn and fullconn; varde prints only configured limits",
+	"srv_icur":      "idle server connections: varde's pool is per event loop, not reported yet",
+	"srv_ilim":      "idle connection limit: not reported",
+	"idle_conn_cur": "idle server connections: not reported",
+	"safe_conn_cur": "idle server connections: not reported",
+	"used_conn_cur": "server connections in use: not reported",
+	"need_conn_est": "estimated needed connections: HAProxy internal",
 }
 
 func diffTraffic(t *testing.T, l lbProc, n int, wantStatus int) {

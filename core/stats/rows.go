@@ -225,6 +225,12 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 	}
 	times(&r, m, samples)
 	r.text("algo", p.Algo)
+	// HAProxy 2.6 prints these aggregates as 0 on every BACKEND row
+	// (observed with 2.6.12 for backends fully up and fully down; the
+	// aggregation lives in its Prometheus exporter).
+	for _, f := range []string{"agg_server_status", "agg_server_check_status", "agg_check_status"} {
+		r.num(f, 0)
+	}
 	if p.Cookie != "" {
 		r.text("cookie", p.Cookie)
 	}
