@@ -294,6 +294,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSetAddr(cmd); ok {
 		return out
 	}
+	if out, ok := s.runDynServer(cmd); ok {
+		return out
+	}
 	snap := s.rt.Source.Snapshot()
 	var checks stats.Checks
 	if s.rt.Health != nil {

@@ -90,8 +90,8 @@ func FuzzParse(f *testing.F) {
 			if (c.Op == admin.OpSetAddr || c.Op == admin.OpSetFQDN) && (c.Backend == "" || c.Server == "" || c.Value == "") {
 				t.Fatalf("%q parsed without backend/server/value: %+v", part, c)
 			}
-			if w := strings.Fields(part); len(w) > 1 && (w[0] == "add" || w[0] == "del") && w[1] == "server" {
-				t.Fatalf("%q: dynamic servers must be refused, parsed %+v", part, c)
+			if (c.Op == admin.OpAddServer || c.Op == admin.OpDelServer) && (c.Backend == "" || c.Server == "" || c.Level() != admin.LevelAdmin) {
+				t.Fatalf("%q: %+v", part, c)
 			}
 			if c.Op == admin.OpSetWeight && (c.N < 0 || c.N > 256) {
 				t.Fatalf("%q: weight %d", part, c.N)
@@ -258,19 +258,29 @@ func TestTCPMustBeLoopback(t *testing.T) {
 	}
 }
 
-// TestDynamicServersRefused: add/del server change nothing and say why
-// (varde has no dynamic servers yet), with HAProxy's usage errors first.
-func TestDynamicServersRefused(t *testing.T) {
-	for _, tc := range []struct{ line, want string }{
-		{"add server app/web9 127.0.0.1:8080", "varde cannot add a server at runtime"},
-		{"add server app/web9", "'server' expects <name> and <addr>[:<port>] as arguments."},
-		{"add server app 127.0.0.1:80", "Require 'backend/server'."},
-		{"del server app/web1", "varde cannot delete a server at runtime"},
-		{"del server app/web1 now", "Require 'backend/server'."},
+// TestDynamicServersParse: add/del server parse with HAProxy's usage
+// errors (runDynServer then refuses them, see TestDiffHAProxyDynServers).
+func TestDynamicServersParse(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		op   admin.Op
+		err  string
+	}{
+		{"add server app/web9 127.0.0.1:8080", admin.OpAddServer, ""},
+		{"add server app/web9", 0, "'server' expects <name> and <addr>[:<port>] as arguments."},
+		{"add server app 127.0.0.1:80", 0, "Require 'backend/server'."},
+		{"del server app/web1", admin.OpDelServer, ""},
+		{"del server app/web1 now", 0, "Require 'backend/server'."},
 	} {
-		_, err := admin.Parse(tc.line)
-		if err == nil || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("%q: %v, want %q", tc.line, err, tc.want)
+		c, err := admin.Parse(tc.line)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: %v, want %q", tc.line, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || c.Op != tc.op || c.Backend != "app" || c.Server == "" || c.Level() != admin.LevelAdmin {
+			t.Errorf("%q: %+v %v", tc.line, c, err)
 		}
 	}
 }

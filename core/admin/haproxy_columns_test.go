@@ -453,3 +453,48 @@ func tcpTraffic(t *testing.T, name string, port, n int) {
 		}
 	}
 }
+
+// TestDiffHAProxyDynServers: add/del server give HAProxy's answers for a
+// missing backend or server, a duplicate name and a server not in
+// maintenance; where HAProxy would then add or delete, varde refuses and
+// its server list stays as configured.
+func TestDiffHAProxyDynServers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bs := []*backend{newBackend(t, "web1"), newBackend(t, "web2"), newBackend(t, "spare")}
+	lbs := startPair(t, func(sock string, port int) string { return diffConfig(sock, port, bs) })
+	same := []string{
+		"add server nope/x 127.0.0.1:9",
+		"add server app/web1 127.0.0.1:9",
+		"add server app/web9",
+		"del server app/zz",
+		"del server nope/x",
+		"del server app/web1",
+	}
+	for _, cmd := range same {
+		h := strings.TrimRight(send(t, "unix", lbs[0].sock, cmd), "\n")
+		v := strings.TrimRight(send(t, "unix", lbs[1].sock, cmd), "\n")
+		if h != v {
+			t.Errorf("%s: haproxy %q, varde %q", cmd, h, v)
+		}
+	}
+	for cmd, haproxy := range map[string]string{
+		"add server app/web9 127.0.0.1:9":              "New server registered.",
+		"disable server app/web2; del server app/web2": "Server deleted.",
+	} {
+		if h := strings.TrimSpace(send(t, "unix", lbs[0].sock, cmd)); h != haproxy {
+			t.Errorf("haproxy %s: %q, want %q", cmd, h, haproxy)
+		}
+		if v := send(t, "unix", lbs[1].sock, cmd); !strings.Contains(v, "varde cannot") {
+			t.Errorf("varde %s: %q, want a refusal", cmd, v)
+		}
+	}
+	rows := parseCSV(t, send(t, "unix", lbs[1].sock, "show stat")).rows
+	if _, ok := rows["app,web9"]; ok {
+		t.Errorf("varde lists a server it refused to add")
+	}
+	if _, ok := rows["app,web2"]; !ok {
+		t.Errorf("varde lost a server it refused to delete")
+	}
+}

@@ -64,6 +64,8 @@ const (
 	OpSetVar        // set var proc.NAME [expr] EXPR (experimental mode)
 	OpSetAddr       // set server B/S addr IP [port P] (setaddr.go)
 	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
+	OpAddServer     // add server B/S ADDR ... (dynserver.go: refused)
+	OpDelServer     // del server B/S (dynserver.go: refused)
 )
 
 // Command is one parsed CLI command.
@@ -313,6 +315,7 @@ const Help = `The following commands are valid at this level:
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint
   set server <bk>/<srv> weight <w>[%]     : change a server's weight
   set server <bk>/<srv> addr <ip> [port <port>] : change a server's address and port
+  add server <bk>/<srv> <addr>, del server <bk>/<srv> : refused (varde has no dynamic servers)
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
