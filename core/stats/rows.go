@@ -156,10 +156,38 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 	r.unum("eresp", c.RespErrors)
 	r.unum("wretr", c.Retries)
 	r.unum("wredis", c.Redispatch)
-	// HAProxy counts act/bck and the weight over usable servers only
-	// (recount_servers): a drained or weight-0 server is not counted, and
-	// the backend is DOWN when no server is usable (tot_weight == 0);
-	// without servers (a stats-only listen) it is UP.
+	backendState(&r, p, m, checks, now)
+	r.num("iid", int64(p.ID))
+	r.num("sid", 0)
+	backendSums(&r, p, now)
+	samples := c.TotalConns
+	if p.Mode == "http" {
+		r.unum("req_tot", c.Requests)
+		samples = c.Requests
+	}
+	r.unum("cli_abrt", m.CliAbrt.Load())
+	r.unum("srv_abrt", m.SrvAbrt.Load())
+	times(&r, m, samples)
+	r.text("algo", p.Algo)
+	// HAProxy 2.6 prints these aggregates as 0 on every BACKEND row
+	// (observed with 2.6.12 for backends fully up and fully down; the
+	// aggregation lives in its Prometheus exporter).
+	for _, f := range []string{"agg_server_status", "agg_server_check_status", "agg_check_status"} {
+		r.num(f, 0)
+	}
+	if p.Cookie != "" {
+		r.text("cookie", p.Cookie)
+	}
+	return r
+}
+
+// backendState fills status, weight, uweight, act, bck, chkdown, lastchg
+// and downtime. HAProxy counts act/bck and the weight over usable servers
+// only (recount_servers, update_backend_weight): a drained, weight-0 or
+// DOWN server is not counted, without actives only the first backup (all
+// with allbackups), and the backend is DOWN when no server is usable
+// (tot_weight == 0); without servers (a stats-only listen) it is UP.
+func backendState(r *Row, p Proxy, m *core.Meters, checks Checks, now time.Time) {
 	var act, bck, wact, wbck, uwact, uwbck int64
 	for _, s := range p.Servers {
 		if !usable(s) {
@@ -168,7 +196,7 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 		uw := userWeight(s, checks)
 		if s.Backup {
 			bck++
-			if bck == 1 || p.AllBackups { // else only the first backup takes traffic
+			if bck == 1 || p.AllBackups {
 				wbck, uwbck = wbck+int64(s.Weight()), uwbck+uw
 			}
 		} else {
@@ -193,11 +221,14 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 	if len(p.Servers) > 0 {
 		r.num("downtime", downtime)
 	}
-	r.num("iid", int64(p.ID))
-	r.num("sid", 0)
-	// lbtot and lastsess count sessions given to a server: a request
-	// answered 503 for want of a server is neither (HAProxy's cum_lbconn,
-	// last_sess).
+}
+
+// backendSums fills lbtot, connect, reuse and lastsess from the servers:
+// they count sessions given to a server, so a request answered 503 for
+// want of one is none (HAProxy's cum_lbconn, last_sess); in a listen, its
+// stats page and other services also count for lastsess, as HAProxy's
+// applets.
+func backendSums(r *Row, p Proxy, now time.Time) {
 	var lbtot, connect, reuse uint64
 	var last int64
 	for _, s := range p.Servers {
@@ -212,60 +243,22 @@ func backendRow(p Proxy, checks Checks, now time.Time) Row {
 	r.unum("lbtot", lbtot)
 	r.unum("connect", connect)
 	r.unum("reuse", reuse)
-	samples := c.TotalConns
-	if p.Mode == "http" {
-		r.unum("req_tot", c.Requests)
-		samples = c.Requests
-	}
-	r.unum("cli_abrt", m.CliAbrt.Load())
-	r.unum("srv_abrt", m.SrvAbrt.Load())
 	r.num("lastsess", -1)
 	if last != 0 {
 		r.num("lastsess", (now.UnixNano()-last)/int64(time.Second))
 	}
-	times(&r, m, samples)
-	r.text("algo", p.Algo)
-	// HAProxy 2.6 prints these aggregates as 0 on every BACKEND row
-	// (observed with 2.6.12 for backends fully up and fully down; the
-	// aggregation lives in its Prometheus exporter).
-	for _, f := range []string{"agg_server_status", "agg_server_check_status", "agg_check_status"} {
-		r.num(f, 0)
-	}
-	if p.Cookie != "" {
-		r.text("cookie", p.Cookie)
-	}
-	return r
 }
 
 func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 	r := newRow(TypeServer, p.Name, s.Name)
 	r.Server = s
-	m := &s.Meters
 	var info health.Info
 	known := false
 	if checks != nil {
 		info, known = checks.Info(s)
 	}
 	r.Check = info
-	r.num("qcur", s.Queued.Load())
-	// varde queues at the backend only (a full server's requests wait in
-	// the backend's queue), so a server's queue is never used.
-	r.num("qmax", 0)
-	r.num("scur", s.Active.Load())
-	r.num("smax", s.MaxActive.Load())
-	if mc := s.MaxConn(); mc > 0 {
-		r.num("slim", mc)
-	}
-	r.unum("stot", s.Total.Load())
-	r.unum("bin", s.BytesIn.Load())
-	r.unum("bout", s.BytesOut.Load())
-	r.num("dresp", 0)
-	r.unum("econ", s.ConnErrors.Load())
-	r.unum("eresp", s.RespErrors.Load())
-	r.unum("wretr", s.Retries.Load())
-	r.unum("wredis", s.Redispatch.Load())
-	r.num("wrew", 0)
-	r.unum("eint", m.Eint.Load())
+	serverTraffic(&r, p, s, now)
 	r.text("status", health.StatusText(s, info, known))
 	r.num("lastchg", secondsSince(time.Unix(0, s.LastChange.Load()), now))
 	r.num("weight", int64(s.Weight()))
@@ -292,6 +285,36 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 	if known && info.Throttle < 100 {
 		r.num("throttle", int64(info.Throttle))
 	}
+	r.text("addr", serverAddr(s))
+	if s.Cookie != "" {
+		r.text("cookie", s.Cookie)
+	}
+	r.text("mode", p.Mode)
+	return r
+}
+
+// serverTraffic fills a server's counters, rates, responses and times.
+func serverTraffic(r *Row, p Proxy, s *core.Server, now time.Time) {
+	m := &s.Meters
+	r.num("qcur", s.Queued.Load())
+	// varde queues at the backend only (a full server's requests wait in
+	// the backend's queue), so a server's queue is never used.
+	r.num("qmax", 0)
+	r.num("scur", s.Active.Load())
+	r.num("smax", s.MaxActive.Load())
+	if mc := s.MaxConn(); mc > 0 {
+		r.num("slim", mc)
+	}
+	r.unum("stot", s.Total.Load())
+	r.unum("bin", s.BytesIn.Load())
+	r.unum("bout", s.BytesOut.Load())
+	r.num("dresp", 0)
+	r.unum("econ", s.ConnErrors.Load())
+	r.unum("eresp", s.RespErrors.Load())
+	r.unum("wretr", s.Retries.Load())
+	r.unum("wredis", s.Redispatch.Load())
+	r.num("wrew", 0)
+	r.unum("eint", m.Eint.Load())
 	r.unum("lbtot", s.Total.Load())
 	r.unum("connect", m.Connect.Load())
 	r.unum("reuse", m.Reuse.Load())
@@ -308,13 +331,7 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 	r.unum("cli_abrt", m.CliAbrt.Load())
 	r.unum("srv_abrt", m.SrvAbrt.Load())
 	r.num("lastsess", lastSess(m, now))
-	times(&r, m, samples)
-	r.text("addr", serverAddr(s))
-	if s.Cookie != "" {
-		r.text("cookie", s.Cookie)
-	}
-	r.text("mode", p.Mode)
-	return r
+	times(r, m, samples)
 }
 
 // checkCols fills the active check's columns (HAProxy: only when the
