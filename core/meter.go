@@ -147,6 +147,8 @@ type Meters struct {
 	// the stats page and other services, script replies; HAProxy's
 	// intercepted_req).
 	Intercepted atomic.Uint64
+	// DeniedResp counts responses denied by a response rule.
+	DeniedResp atomic.Uint64
 	// Connect and Reuse count new connections to a server (attempts) and
 	// reuses of an existing one (HAProxy\'s connect, reuse).
 	Connect, Reuse atomic.Uint64

@@ -24,6 +24,12 @@ func account(f *Counters, b *Backend, srv *server, r *logrec.Record) {
 	if r.Term[0] == logrec.TermInternal {
 		f.Meters.Eint.Add(1)
 	}
+	if r.Mode == logrec.ModeHTTP && r.Status > 0 {
+		f.countStatus(int(r.Status))
+		if b != nil {
+			b.countStatus(int(r.Status))
+		}
+	}
 	if b == nil {
 		if r.Term[0] == logrec.TermLocal {
 			f.Meters.Intercepted.Add(1)
@@ -68,4 +74,24 @@ func (s *server) staleAddr(u *upConn) bool {
 	}
 	u.c.Close()
 	return true
+}
+
+// deniedResp counts a response denied by a response rule (HAProxy's dresp
+// on the frontend, the backend and the server).
+func deniedResp(f *Counters, b *Backend, srv *server) {
+	f.Meters.DeniedResp.Add(1)
+	b.Meters.DeniedResp.Add(1)
+	if srv != nil {
+		srv.Meters.DeniedResp.Add(1)
+	}
+}
+
+// countStatus counts one final answer in its class: [1] 1xx ... [5] 5xx,
+// [0] anything else (hrsp_other).
+func (c *Counters) countStatus(code int) {
+	k := code / 100
+	if k < 1 || k > 5 {
+		k = 0
+	}
+	c.Status[k].Add(1)
 }

@@ -55,7 +55,7 @@ func common(r *Row, c *Counters, mode string, now time.Time) {
 	r.unum("stot", c.TotalConns)
 	r.unum("bin", c.BytesIn)
 	r.unum("bout", c.BytesOut)
-	r.unum("dresp", c.DeniedResp)
+	r.unum("dresp", c.DeniedResp+m.DeniedResp.Load())
 	r.num("rate", int64(m.Sess.At(now.UnixNano())))
 	r.num("rate_max", int64(m.Sess.Max()))
 	// varde has no failing header rewrite (its header buffers grow), so
@@ -308,7 +308,7 @@ func serverTraffic(r *Row, p Proxy, s *core.Server, now time.Time) {
 	r.unum("stot", s.Total.Load())
 	r.unum("bin", s.BytesIn.Load())
 	r.unum("bout", s.BytesOut.Load())
-	r.num("dresp", 0)
+	r.unum("dresp", m.DeniedResp.Load())
 	r.unum("econ", s.ConnErrors.Load())
 	r.unum("eresp", s.RespErrors.Load())
 	r.unum("wretr", s.Retries.Load())
