@@ -85,6 +85,42 @@ type Server struct {
 	// response head) in nanoseconds, 0 until the first response; policies
 	// read it (least-latency).
 	RTime atomic.Int64
+
+	// Meters are the stats page's rates, time averages and aborts.
+	Meters Meters
+
+	// addrNow is the address set at runtime (`set server B/S addr`), nil
+	// while the configured Addr applies; addrGen counts the changes so a
+	// pooled connection to an older address is closed, not reused.
+	addrNow atomic.Pointer[netip.AddrPort]
+	addrGen atomic.Uint32
+}
+
+// Address is where connections and checks to s go now: the configured
+// Addr, or the address set at runtime.
+func (s *Server) Address() netip.AddrPort {
+	if p := s.addrNow.Load(); p != nil {
+		return *p
+	}
+	return s.Addr
+}
+
+// Target returns Address and the generation it belongs to, read in that
+// order so a connection dialled across a change is never taken for the
+// new address's.
+func (s *Server) Target() (netip.AddrPort, uint32) {
+	gen := s.addrGen.Load()
+	return s.Address(), gen
+}
+
+// AddrGen is the current address generation (see Target).
+func (s *Server) AddrGen() uint32 { return s.addrGen.Load() }
+
+// SetAddress moves s to ap for new connections and checks; pooled
+// connections to the previous address are closed as they come back.
+func (s *Server) SetAddress(ap netip.AddrPort) {
+	s.addrNow.Store(&ap)
+	s.addrGen.Add(1)
 }
 
 // ObserveRTime folds one response time into RTime: an exponentially
@@ -133,8 +169,24 @@ func (s *Server) SetMaxConn(n int64) { s.maxConn.Store(n) }
 // Admin is the operator-set state.
 func (s *Server) Admin() AdminState { return AdminState(s.admin.Load()) }
 
-// SetAdmin changes the operator-set state.
-func (s *Server) SetAdmin(a AdminState) { s.admin.Store(uint32(a)) }
+// InitAdmin sets the state a server starts in (`disabled`), which is no
+// transition.
+func (s *Server) InitAdmin(a AdminState) { s.admin.Store(uint32(a)) }
+
+// SetAdmin changes the operator-set state. As HAProxy, a change of state
+// is a change for the stats' lastchg, and putting an up server in
+// maintenance counts as a DOWN transition (chkdown).
+func (s *Server) SetAdmin(a AdminState) {
+	wasUp := s.IsUp()
+	old := AdminState(s.admin.Swap(uint32(a)))
+	if old == a {
+		return
+	}
+	s.LastChange.Store(time.Now().UnixNano())
+	if a == AdminMaint && wasUp {
+		s.Meters.MaintDowns.Add(1)
+	}
+}
 
 // Health is the checks' verdict.
 func (s *Server) Health() Health { return Health(s.health.Load()) }

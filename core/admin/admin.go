@@ -293,6 +293,12 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSSL(cmd); ok {
 		return out
 	}
+	if out, ok := s.runSetAddr(cmd); ok {
+		return out
+	}
+	if out, ok := s.runDynServer(cmd); ok {
+		return out
+	}
 	snap := s.rt.Source.Snapshot()
 	var checks stats.Checks
 	if s.rt.Health != nil {
@@ -403,33 +409,6 @@ func filterRows(rows []stats.Row, c Command) []stats.Row {
 	return out
 }
 
-func showInfo(snap stats.Snapshot) string {
-	i := snap.Info
-	up := time.Duration(0)
-	if !i.Started.IsZero() {
-		up = time.Since(i.Started)
-	}
-	sec := int64(up / time.Second)
-	var b strings.Builder
-	name := i.Name
-	if name == "" {
-		name = "varde"
-	}
-	fmt.Fprintf(&b, "Name: %s\nVersion: %s\nPid: %d\n", name, i.Version, os.Getpid())
-	fmt.Fprintf(&b, "Uptime: %dd %dh%02dm%02ds\nUptime_sec: %d\n", sec/86400, (sec/3600)%24, (sec/60)%60, sec%60, sec)
-	fmt.Fprintf(&b, "Maxconn: %d\nCurrConns: %d\n", i.MaxConn, i.CurConns)
-	if !i.Started.IsZero() {
-		fmt.Fprintf(&b, "Start_time_sec: %d\n", i.Started.Unix())
-	}
-	fmt.Fprintf(&b, "node: %s\n", i.Node)
-	for _, e := range snap.Extra {
-		if e.Proxy == "" && !e.NoMetric {
-			fmt.Fprintf(&b, "%s_%s: %v\n", e.Subsystem, strings.TrimPrefix(e.Name, e.Subsystem+"_"), e.Value)
-		}
-	}
-	return b.String()
-}
-
 // HAProxy's check status enum, for `show servers state`.
 var checkStatusNum = map[string]int{"UNK": 0, "INI": 1, "L4OK": 6, "L4TOUT": 7, "L4CON": 8, "L6OK": 9, "L6TOUT": 10,
 	"L6RSP": 11, "L7TOUT": 12, "L7RSP": 13, "L7OK": 14, "L7OKC": 15, "L7STS": 16}
@@ -475,8 +454,8 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 			}
 			since := int64(time.Since(time.Unix(0, s.LastChange.Load())) / time.Second)
 			fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 - %d - 0 0 - - 0\n",
-				p.ID, p.Name, s.ID, s.Name, s.Addr.Addr(), op, adm, uw, s.ConfigWeight, since,
-				chkStatus, chkResult, chkHealth, chkState, s.Addr.Port())
+				p.ID, p.Name, s.ID, s.Name, s.Address().Addr(), op, adm, uw, s.ConfigWeight, since,
+				chkStatus, chkResult, chkHealth, chkState, s.Address().Port())
 		}
 	}
 	return b.String()

@@ -74,7 +74,8 @@ func TestParse(t *testing.T) {
 }
 
 func FuzzParse(f *testing.F) {
-	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m"} {
+	for _, s := range []string{"help", "show stat app 4 -1 json", "set server a/b weight 10%", "set maxconn server a/b 3", "disable server a/b", "show servers state x", "a;b\\;c", "set var proc.m expr str(on)", "get var proc.m",
+		"set server a/b addr 10.0.0.1 port 80", "set server a/b fqdn x.example", "add server a/b 1.2.3.4:80 check", "del server a/b"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, line string) {
@@ -86,6 +87,12 @@ func FuzzParse(f *testing.F) {
 			if (c.Op == admin.OpSetAdmin || c.Op == admin.OpSetWeight || c.Op == admin.OpSetMaxConn || c.Op == admin.OpShutdownSess) &&
 				(c.Backend == "" || c.Server == "" || strings.Contains(c.Server, "/")) {
 				t.Fatalf("%q parsed without backend/server: %+v", part, c)
+			}
+			if (c.Op == admin.OpSetAddr || c.Op == admin.OpSetFQDN) && (c.Backend == "" || c.Server == "" || c.Value == "") {
+				t.Fatalf("%q parsed without backend/server/value: %+v", part, c)
+			}
+			if (c.Op == admin.OpAddServer || c.Op == admin.OpDelServer) && (c.Backend == "" || c.Server == "" || c.Level() != admin.LevelAdmin) {
+				t.Fatalf("%q: %+v", part, c)
 			}
 			if c.Op == admin.OpSetWeight && (c.N < 0 || c.N > 256) {
 				t.Fatalf("%q: weight %d", part, c.N)
@@ -250,4 +257,72 @@ func TestTCPMustBeLoopback(t *testing.T) {
 		srv.Close()
 		t.Fatal("listening on 0.0.0.0 was allowed")
 	}
+}
+
+// TestDynamicServersParse: add/del server parse with HAProxy's usage
+// errors (runDynServer then refuses them, see TestDiffHAProxyDynServers).
+func TestDynamicServersParse(t *testing.T) {
+	for _, tc := range []struct {
+		line string
+		op   admin.Op
+		err  string
+	}{
+		{"add server app/web9 127.0.0.1:8080", admin.OpAddServer, ""},
+		{"add server app/web9", 0, "'server' expects <name> and <addr>[:<port>] as arguments."},
+		{"add server app 127.0.0.1:80", 0, "Require 'backend/server'."},
+		{"del server app/web1", admin.OpDelServer, ""},
+		{"del server app/web1 now", 0, "Require 'backend/server'."},
+	} {
+		c, err := admin.Parse(tc.line)
+		if tc.err != "" {
+			if err == nil || err.Error() != tc.err {
+				t.Errorf("%q: %v, want %q", tc.line, err, tc.err)
+			}
+			continue
+		}
+		if err != nil || c.Op != tc.op || c.Backend != "app" || c.Server == "" || c.Level() != admin.LevelAdmin {
+			t.Errorf("%q: %+v %v", tc.line, c, err)
+		}
+	}
+}
+
+func TestNewAddrMessages(t *testing.T) {
+	cur := netip.MustParseAddrPort("127.0.0.1:8080")
+	for _, tc := range []struct {
+		addr, port, text, want string
+	}{
+		{"127.0.0.2", "", "IP changed from '127.0.0.1' to '127.0.0.2'", "127.0.0.2:8080"},
+		{"127.0.0.1", "", "no need to change the addr", "127.0.0.1:8080"},
+		{"127.0.0.1", "8081", "no need to change the addr, port changed from '8080' to '8081'", "127.0.0.1:8081"},
+		{"::1", "8080", "IP changed from '127.0.0.1' to '::1', no need to change the port", "[::1]:8080"},
+		{"web.example", "", "Invalid addr 'web.example'", "127.0.0.1:8080"},
+		{"127.0.0.3", "x", "IP changed from '127.0.0.1' to '127.0.0.3', problem converting port 'x' to an int", "127.0.0.3:8080"},
+		{"127.0.0.1", "+100", "no need to change the addr, port map '+100' is not supported by varde", "127.0.0.1:8080"},
+	} {
+		text, ap, _ := admin.NewAddrForTest(cur, tc.addr, tc.port)
+		if text != tc.text || ap.String() != tc.want {
+			t.Errorf("%s port %q: %q %s, want %q %s", tc.addr, tc.port, text, ap, tc.text, tc.want)
+		}
+	}
+}
+
+// FuzzNewAddr: any address and port text gives an answer and, when it
+// changes the address, a valid one.
+func FuzzNewAddr(f *testing.F) {
+	for _, s := range [][2]string{{"10.0.0.2", ""}, {"::1", "8080"}, {"x", "1"}, {"127.0.0.1", "+5"}, {"fe80::1%eth0", ""}, {"1.2.3.4", "99999"}} {
+		f.Add(s[0], s[1])
+	}
+	cur := netip.MustParseAddrPort("127.0.0.1:8080")
+	f.Fuzz(func(t *testing.T, addr, port string) {
+		text, ap, changed := admin.NewAddrForTest(cur, addr, port)
+		if text == "" {
+			t.Fatalf("%q %q: empty answer", addr, port)
+		}
+		if changed && (!ap.IsValid() || ap == cur) {
+			t.Fatalf("%q %q: changed to %v", addr, port, ap)
+		}
+		if !changed && ap != cur {
+			t.Fatalf("%q %q: moved to %v without reporting a change", addr, port, ap)
+		}
+	})
 }

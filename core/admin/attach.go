@@ -46,6 +46,7 @@ type Attached struct {
 
 	opts    AttachOptions
 	servers []*core.Server // every server, for the state file
+	history *stats.History // the stats pages' inline history, sampled while attached
 }
 
 // Build creates the health checks of the server lines, installs cookie
@@ -71,6 +72,9 @@ func Build(o AttachOptions) (*Attached, []error) {
 func (a *Attached) Start(ctx context.Context) error {
 	reapplyState(a.opts.Config, a.servers, a.Health, a.opts.Logger)
 	a.Health.Start(ctx)
+	if a.history != nil {
+		a.history.Start(stats.HistoryStep)
+	}
 	if err := a.openSockets(ctx, a.opts); err != nil {
 		a.Close()
 		return err
@@ -86,6 +90,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 	a.Health = health.NewManager(health.Options{Logger: o.Logger.With("subsystem", "health"), Notify: func(s *core.Server) {
 		if b := backends[s]; b != nil {
 			b.Refresh()
+			noteBackendState(b)
 		}
 	}, Judge: healthPolicies(o.Engine)})
 	var errs []error
@@ -97,6 +102,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 		for _, s := range b.Servers {
 			backends[s] = b
 		}
+		noteBackendState(b)
 		a.servers = append(a.servers, b.Servers...)
 		if err := a.attachBackend(o.Config, p, b); err != nil {
 			errs = append(errs, err)
@@ -176,10 +182,14 @@ func (a *Attached) serveStats(o AttachOptions) error {
 		if p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") || e.Frontend(p.Name) == nil {
 			continue
 		}
+		if a.history == nil {
+			a.history = stats.NewHistory(a.Source)
+		}
 		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
 		if err != nil {
 			return err
 		}
+		h.SetHistory(a.history)
 		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
 			return err
 		}
@@ -223,6 +233,7 @@ func (a *Attached) Close() error {
 		errs = append(errs, s.Close())
 	}
 	a.Health.Close()
+	a.history.Stop()
 	return errors.Join(errs...)
 }
 
@@ -456,13 +467,11 @@ var _ core.Request = httpView{}
 
 // EngineSource snapshots a running engine's counters in configuration order.
 func EngineSource(c *config.Config, e *proxy.Engine, version string, started time.Time, extra func() []stats.Extra) stats.Source {
+	ids := proxyIDs(c)
 	return stats.SourceFunc(func() stats.Snapshot {
 		snap := stats.Snapshot{Info: stats.Info{Name: "varde", Version: version, Started: started, CurConns: e.ActConn(), MaxConn: int64(c.Global.MaxConn)}}
 		for i, p := range c.Proxies {
-			sp := stats.Proxy{Name: p.Name, ID: p.ID, Mode: p.EffectiveMode()}
-			if sp.ID == 0 {
-				sp.ID = i + 1
-			}
+			sp := stats.Proxy{Name: p.Name, ID: ids[i], Mode: p.EffectiveMode()}
 			if p.IsFrontend() {
 				if f := e.Frontend(p.Name); f != nil {
 					fc := countersOf(&f.Counters)
@@ -479,6 +488,10 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 					bc := countersOf(&b.Counters)
 					sp.Backend = &bc
 					sp.Servers = b.Servers
+					if p.Cookie != nil {
+						sp.Cookie = p.Cookie.Name
+					}
+					sp.AllBackups = p.Option("allbackups") != nil
 					if p.Balance != nil {
 						sp.Algo = p.Balance.Algorithm
 					} else {
@@ -500,7 +513,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 
 func countersOf(c *proxy.Counters) stats.Counters {
 	out := stats.Counters{
-		CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
+		Meters: &c.Meters, CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
 		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), DeniedReq: c.Denied.Load(), ReqErrors: c.ReqErrors.Load(),
 		ConnErrors: c.ConnErrors.Load(), RespErrors: c.RespErrors.Load(), Retries: c.Retries.Load(), Redispatch: c.Redispatch.Load(),
 		Queued: c.Queued.Load(), MaxQueued: c.MaxQueued.Load(), DeniedConn: c.DeniedConns.Load(),

@@ -61,6 +61,11 @@ func TestStatsPageInChromium(t *testing.T) {
 			t.Errorf("rendered DOM lacks %q", want)
 		}
 	}
+	// With the admin checkboxes and a long check description, the page
+	// still fits a 1280 px window.
+	if p := probePage(t, injector(t, url), 1280); p.SW > p.IW || p.Right > p.IW {
+		t.Errorf("admin page at 1280 px: document %d px, rightmost cell at %d px (%s)", p.SW, p.Right, p.Where)
+	}
 	shot := filepath.Join(t.TempDir(), "stats.png")
 	run("--screenshot="+shot, url)
 	png, err := os.ReadFile(shot)

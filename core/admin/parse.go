@@ -62,6 +62,10 @@ const (
 	OpShowSSLCert   // show ssl cert [FILE]
 	OpGetVar        // get var proc.NAME
 	OpSetVar        // set var proc.NAME [expr] EXPR (experimental mode)
+	OpSetAddr       // set server B/S addr IP [port P] (setaddr.go)
+	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
+	OpAddServer     // add server B/S ADDR ... (dynserver.go: refused)
+	OpDelServer     // del server B/S (dynserver.go: refused)
 )
 
 // Command is one parsed CLI command.
@@ -165,6 +169,8 @@ func Parse(line string) (Command, error) {
 			st = "ready"
 		}
 		return Command{Op: OpSetAdmin, Backend: b, Server: s, State: st}, err
+	case len(w) >= 2 && (w[0] == "add" || w[0] == "del") && w[1] == "server":
+		return parseDynServer(w)
 	case len(w) >= 2 && w[0] == "set" && w[1] == "server":
 		return parseSetServer(w[2:])
 	case len(w) >= 2 && w[0] == "set" && w[1] == "weight":
@@ -275,13 +281,15 @@ func parseSetServer(w []string) (Command, error) {
 			return Command{Op: OpSetAdmin, Backend: b, Server: s, State: w[2]}, nil
 		}
 		return Command{}, errors.New("'set server <srv> state' expects 'ready', 'drain' and 'maint'.")
+	case "addr", "fqdn":
+		return parseSetAddr(b, s, w[1:])
 	case "weight":
 		if len(w) != 3 {
 			return Command{}, errors.New("Require 'backend/server' and 'weight' or 'weight%'.")
 		}
 		return weightCmd(b, s, w[2])
 	}
-	return Command{}, fmt.Errorf("'set server <srv> %s' is not supported by varde (supported: state, weight).", w[1])
+	return Command{}, fmt.Errorf("'set server <srv> %s' is not supported by varde (supported: state, weight, addr, fqdn).", w[1])
 }
 
 func weightCmd(b, s, v string) (Command, error) {
@@ -308,6 +316,8 @@ const Help = `The following commands are valid at this level:
   enable server <bk>/<srv>                : take a server out of maintenance mode
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint
   set server <bk>/<srv> weight <w>[%]     : change a server's weight
+  set server <bk>/<srv> addr <ip> [port <port>] : change a server's address and port
+  add server <bk>/<srv> <addr>, del server <bk>/<srv> : refused (varde has no dynamic servers)
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server

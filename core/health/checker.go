@@ -97,8 +97,8 @@ func (c *checker) record(r core.CheckResult, now time.Time) bool {
 			}
 		}
 	} else {
-		c.chkFail++
 		if c.health > 0 {
+			c.chkFail++ // HAProxy: failures of a server already fully down are not counted
 			c.health--
 			if c.health < c.cfg.Rise {
 				c.health = 0
@@ -186,7 +186,8 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 // target applies the `addr`/`port` (or agent-addr/agent-port) overrides to
 // the server's address.
 func (c *checker) target(addr netip.Addr, port int) netip.AddrPort {
-	a, p := c.s.Addr.Addr(), c.s.Addr.Port()
+	ap := c.s.Address() // `set server addr` moves the checks too
+	a, p := ap.Addr(), ap.Port()
 	if addr.IsValid() {
 		a = addr
 	}

@@ -148,7 +148,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
 	cs.Backup, cs.Cookie, cs.MaxQueue, cs.SendProxy = sc.Backup, sc.Cookie, sc.MaxQueue, sc.SendProxy
 	if sc.Disabled {
-		cs.SetAdmin(core.AdminMaint)
+		cs.InitAdmin(core.AdminMaint)
 	}
 	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI}, nil
 }
@@ -536,6 +536,7 @@ type upConn struct {
 	// only for the same name.
 	tls *tlsTransport
 	sni string
+	gen uint32 // the server's address generation when dialled (core.Server.Target)
 }
 
 const maxIdlePerServer = 1024
@@ -546,16 +547,23 @@ const maxIdlePerServer = 1024
 func (s *server) getIdle(ln int) *upConn {
 	l := s.lock(ln)
 	defer s.unlock(ln)
-	if n := len(l.idle); n > 0 {
+	for n := len(l.idle); n > 0; n = len(l.idle) {
 		u := l.idle[n-1]
 		l.idle[n-1] = nil
 		l.idle = l.idle[:n-1]
+		if s.staleAddr(u) {
+			continue
+		}
+		s.Meters.Reuse.Add(1)
 		return u
 	}
 	return nil
 }
 
 func (s *server) putIdle(u *upConn, now time.Time) {
+	if s.staleAddr(u) {
+		return
+	}
 	if u.private {
 		u.c.Close()
 		return
@@ -597,14 +605,16 @@ func (s *server) purgeLane(ln int, before time.Time) {
 }
 
 func (s *server) dial(timeout time.Duration) (*upConn, error) {
+	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	c, err := net.DialTimeout("tcp", s.addr, timeout)
+	ap, gen := s.Target()
+	c, err := net.DialTimeout("tcp", ap.String(), timeout)
 	if err != nil {
 		return nil, err
 	}
 	tc := c.(*net.TCPConn)
 	tc.SetNoDelay(true)
-	return &upConn{c: tc, s: s}, nil
+	return &upConn{c: tc, s: s, gen: gen}, nil
 }

@@ -41,17 +41,17 @@ type Counters struct {
 	// DeniedConns counts connections closed by tcp-request connection
 	// reject (HAProxy's dcon).
 	DeniedConns atomic.Uint64
+	Meters      core.Meters // rates, time averages, aborts (statsacct.go)
 }
 
-func (c *Counters) status(code int) {
-	k := code / 100
-	if k < 1 || k > 5 {
-		k = 0
-	}
-	c.Status[k].Add(1)
-}
+// status is where an answer's code is known; the hrsp_* classes are
+// counted once per transaction with its final status by account
+// (statsacct.go), as HAProxy counts them at the stream's end, so a server
+// response replaced by a rule is not counted twice.
+func (c *Counters) status(code int) {}
 
 func (c *Counters) connOpen() {
+	c.opened()
 	n := c.CurConns.Add(1)
 	c.TotalConns.Add(1)
 	for {

@@ -91,7 +91,7 @@ func (s *session) forward(b *Backend) bool {
 		return keep
 	}
 	s.rec.Server = srv.Name
-	s.rec.ServerAddr = srv.Addr
+	s.rec.ServerAddr = srv.Address()
 	srv.bind(s, s.lane, s.conn, up)
 	s.x = xchg{b: b, srv: srv, up: up, hook: b.hook.Load(), mode: mode,
 		upgrade: r.ConnUpgrade && r.Upgrade, persisted: persisted}
@@ -117,7 +117,7 @@ func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool)
 		return nil, false, false
 	}
 	s.rec.Server = srv.Name
-	srv.Total.Add(1)
+	srv.Picked()
 	return srv, persisted, true
 }
 
@@ -141,9 +141,10 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 	srv := *srvp
 	sni := s.serverSNI(srv)
 	if s.up != nil {
-		if s.up.s == srv && s.up.sni == sni {
+		if s.up.s == srv && s.up.sni == sni && s.up.gen == srv.AddrGen() {
 			u := s.up
 			s.up = nil
+			srv.Meters.Reuse.Add(1)
 			return u, nil
 		}
 		s.up.s.putIdle(s.up, time.Now())
@@ -529,6 +530,7 @@ func (s *session) noteResponse(x *xchg) {
 	tr := time.Since(x.tsend)
 	s.rec.Tr = ms(tr)
 	x.srv.Server.ObserveRTime(tr)
+	x.srv.Meters.Response(resp.Status)
 	s.rec.Status = int32(resp.Status)
 	s.f.status(resp.Status)
 	x.b.status(resp.Status)

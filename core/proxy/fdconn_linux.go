@@ -217,10 +217,11 @@ func (c *fdConn) netConn() (net.Conn, error) {
 
 // dialLoop connects to the server from loop l without blocking the loop.
 func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
+	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ap := s.Addr
+	ap, gen := s.Target()
 	raddr := net.TCPAddrFromAddrPort(ap)
 	family := syscall.AF_INET
 	var sa syscall.Sockaddr
@@ -269,7 +270,7 @@ func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
 	default:
 		return fail(os.NewSyscallError("connect", err))
 	}
-	return &upConn{c: c, s: s, lane: l.idx}, nil
+	return &upConn{c: c, s: s, lane: l.idx, gen: gen}, nil
 }
 
 func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {

@@ -375,6 +375,7 @@ func (s *session) serve() bool {
 	s.nreq++
 	start := time.Now()
 	f.Requests.Add(1)
+	f.Meters.Req.Add(start.UnixNano())
 	s.prepare()
 	// Services (stats page, metrics) answer before any backend is chosen.
 	if p := f.services.Load(); p != nil {
@@ -567,6 +568,7 @@ func (s *session) finish() {
 	b.observeLatency(r.Request) // per-backend histogram, latency.go
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
+	account(&s.f.Counters, b, srv, r)
 	s.e.sink.Log(r)
 }
 

@@ -281,7 +281,8 @@ func (s *session) scriptVerdictRequest(v ScriptVerdict) (stop, done, keep bool) 
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return true, true, s.answer(503, nil)
 	default:
-		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		// act.ERROR: HAProxy's internal error (termination I, eint).
+		s.rec.SetTerm(logrec.TermInternal, logrec.StateRequest)
 		return true, true, s.answer(500, nil)
 	}
 }
@@ -343,12 +344,18 @@ func (s *session) scriptResponseEnd(x *xchg) bool {
 	}
 	switch scr.end {
 	case endPage, endError:
+		if scr.end == endPage {
+			deniedResp(&s.f.Counters, x.b, x.srv)
+		}
 		code := int(s.rec.Status)
 		if scr.end == endError || code == 0 {
 			code = 500
 		}
 		s.rec.Status = int32(code)
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateHeaders)
+		if scr.end == endError {
+			s.rec.SetTerm(logrec.TermInternal, logrec.StateHeaders) // HAProxy's internal error
+		}
 		s.sendError(code, x.b)
 	default:
 		s.rec.SetTerm(logrec.TermLocal, logrec.StateHeaders)

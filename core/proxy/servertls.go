@@ -54,7 +54,7 @@ func (u *upConn) startTLS(cfg *tls.Config, deadline time.Time) error {
 	tc.SetDeadline(deadline)
 	if err := tc.Handshake(); err != nil {
 		t.Conn.Close()
-		return fmt.Errorf("tls handshake with %s: %w", u.s.addr, err)
+		return fmt.Errorf("tls handshake with %s: %w", u.s.Address(), err)
 	}
 	tc.SetDeadline(time.Time{})
 	u.c, u.tls = tc, t
@@ -99,6 +99,10 @@ func (s *server) getIdleFor(ln int, sni string) *upConn {
 			copy(l.idle[i:], l.idle[i+1:])
 			l.idle[len(l.idle)-1] = nil
 			l.idle = l.idle[:len(l.idle)-1]
+			if s.staleAddr(u) {
+				return nil // dialled before `set server addr`: dial anew
+			}
+			s.Meters.Reuse.Add(1)
 			return u
 		}
 	}

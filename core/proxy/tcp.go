@@ -111,7 +111,7 @@ func (s *session) serveTCP(start time.Time) {
 // relayConn relays the connection with srv and records the outcome.
 func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	rec := &s.rec
-	rec.Server, rec.ServerAddr = srv.Name, srv.Addr
+	rec.Server, rec.ServerAddr = srv.Name, srv.Address()
 	// The bytes content inspection read go first, unchanged.
 	var pre int64
 	if s.n > 0 {

@@ -30,6 +30,8 @@ type PageConfig struct {
 	Admin   func(r *http.Request) bool
 	Version string
 	Node    string
+	// History, when set, draws each backend's last minutes on the page.
+	History *History
 }
 
 // Controller applies the admin buttons; *health.Manager implements it.
@@ -60,6 +62,9 @@ func NewHandler(cfg PageConfig, src Source, checks Checks, ctl Controller, log *
 	}
 	return &Handler{cfg: cfg, src: src, checks: checks, ctl: ctl, log: log, now: time.Now}
 }
+
+// SetHistory makes the page draw h's per-backend history (before serving).
+func (h *Handler) SetHistory(hist *History) { h.cfg.History = hist }
 
 // Match reports whether a request target belongs to the stats page: it
 // starts with `stats uri` (HAProxy matches the prefix).
@@ -114,28 +119,22 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := h.now()
-	rows := Rows(h.src.Snapshot(), h.checks, now)
+	o := parseOpts(opts)
+	rows := filterRows(Rows(h.src.Snapshot(), h.checks, now), o)
 	w.Header().Set("Cache-Control", "no-cache")
 	switch {
-	case strings.Contains(opts, ";csv"):
+	case o.CSV:
 		w.Header().Set("Content-Type", "text/plain")
 		_ = WriteCSV(w, rows)
-	case strings.Contains(opts, ";json"):
+	case o.JSON:
 		w.Header().Set("Content-Type", "application/json")
 		_ = WriteJSON(w, rows)
 	default:
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		if h.cfg.Refresh > 0 && !strings.Contains(opts, ";norefresh") {
+		if h.cfg.Refresh > 0 && !o.NoRefresh {
 			w.Header().Set("Refresh", fmt.Sprintf("%d", int(h.cfg.Refresh/time.Second)))
 		}
-		st := ""
-		if i := strings.Index(opts, ";st="); i >= 0 {
-			st = opts[i+4:]
-			if j := strings.IndexAny(st, ";&"); j >= 0 {
-				st = st[:j]
-			}
-		}
-		if err := h.page(w, rows, now, admin, st); err != nil {
+		if err := h.page(w, rows, now, admin, o); err != nil {
 			h.log.Warn("stats page", "err", err)
 		}
 	}

@@ -31,19 +31,26 @@ type Counters struct {
 	SSLSessions, SSLReused         uint64 // full TLS handshakes, resumed ones (frontends)
 	SSLClosed                      uint64 // TLS connections closed before their ClientHello (frontends)
 	ProxyErrors                    uint64 // bad or missing PROXY headers on accept-proxy binds (frontends)
+	// Meters are the live rates, time averages, aborts and (backends)
+	// UP/DOWN history; nil in hand-built snapshots.
+	Meters *core.Meters
 }
 
 // Proxy is one frontend, backend or listen section. A `listen` has both
 // Frontend and Backend set.
 type Proxy struct {
-	Name     string
-	ID       int    // HAProxy's iid: 1-based position in the configuration
-	Mode     string // http or tcp
-	Algo     string // balance algorithm, backends only
-	Frontend *Counters
-	Backend  *Counters
-	Servers  []*core.Server
-	Stopped  bool // frontend not listening
+	Name   string
+	ID     int    // HAProxy's iid: 1-based position in the configuration
+	Mode   string // http or tcp
+	Algo   string // balance algorithm, backends only
+	Cookie string // persistence cookie name, backends only
+	// AllBackups is `option allbackups`: every usable backup shares the
+	// traffic when no active server is usable (else only the first).
+	AllBackups bool
+	Frontend   *Counters
+	Backend    *Counters
+	Servers    []*core.Server
+	Stopped    bool // frontend not listening
 }
 
 // Extra is a process-level value from another subsystem (log drops, VRRP
@@ -131,6 +138,13 @@ type Value struct {
 	Text string
 }
 
+func (v Value) uint() uint64 {
+	if !v.Num || v.N < 0 {
+		return 0
+	}
+	return uint64(v.N)
+}
+
 func (v Value) String() string {
 	switch {
 	case !v.Set:
@@ -165,239 +179,4 @@ func secondsSince(t time.Time, now time.Time) int64 {
 		return -1
 	}
 	return int64(now.Sub(t) / time.Second)
-}
-
-// Rows builds the rows of a snapshot in HAProxy's order: for each proxy its
-// FRONTEND row, its servers, then its BACKEND row.
-func Rows(snap Snapshot, checks Checks, now time.Time) []Row {
-	var rows []Row
-	for _, p := range snap.Proxies {
-		if p.Frontend != nil {
-			rows = append(rows, frontendRow(p, now))
-		}
-		if p.Backend == nil {
-			continue
-		}
-		var act, bck int64
-		for _, s := range p.Servers {
-			r := serverRow(p, s, checks, now)
-			rows = append(rows, r)
-			if s.IsUp() && s.Admin() != core.AdminMaint {
-				if s.Backup {
-					bck++
-				} else {
-					act++
-				}
-			}
-		}
-		rows = append(rows, backendRow(p, act, bck, now))
-	}
-	return rows
-}
-
-func newRow(typ int, proxy, name string) Row {
-	r := Row{Type: typ, Proxy: proxy, Name: name, Values: make([]Value, len(columns))}
-	r.text("pxname", proxy)
-	r.text("svname", name)
-	r.num("type", int64(typ))
-	r.num("pid", 1)
-	return r
-}
-
-func common(r *Row, c *Counters, mode string) {
-	r.num("scur", c.CurConns)
-	r.num("smax", c.MaxConns)
-	r.unum("stot", c.TotalConns)
-	r.unum("bin", c.BytesIn)
-	r.unum("bout", c.BytesOut)
-	r.unum("dresp", c.DeniedResp)
-	r.num("rate", 0)
-	r.num("rate_max", 0)
-	if mode == "http" {
-		for i, name := range []string{"hrsp_other", "hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx"} {
-			r.unum(name, c.Status[i])
-		}
-	}
-	r.text("mode", mode)
-}
-
-func frontendRow(p Proxy, now time.Time) Row {
-	c := p.Frontend
-	r := newRow(TypeFrontend, p.Name, "FRONTEND")
-	common(&r, c, p.Mode)
-	if c.LimitConns > 0 {
-		r.num("slim", c.LimitConns)
-	}
-	r.unum("dreq", c.DeniedReq)
-	r.unum("ereq", c.ReqErrors)
-	r.unum("dcon", c.DeniedConn)
-	st := "OPEN"
-	if p.Stopped {
-		st = "STOP"
-	}
-	r.text("status", st)
-	r.num("iid", int64(p.ID))
-	r.num("sid", 0)
-	r.num("rate_lim", 0)
-	if p.Mode == "http" {
-		r.num("req_rate", 0)
-		r.num("req_rate_max", 0)
-		r.unum("req_tot", c.Requests)
-	}
-	r.num("conn_rate", 0)
-	r.num("conn_rate_max", 0)
-	r.unum("conn_tot", c.TotalConns)
-	r.unum("ssl_sess", c.SSLSessions)
-	r.unum("ssl_reused_sess", c.SSLReused)
-	// HAProxy counts a connection closed before its ClientHello as a
-	// failed handshake; varde's Prometheus counter leaves those out.
-	r.unum("ssl_failed_handshake", c.SSLFailures+c.SSLClosed)
-	return r
-}
-
-func backendRow(p Proxy, act, bck int64, now time.Time) Row {
-	c := p.Backend
-	r := newRow(TypeBackend, p.Name, "BACKEND")
-	common(&r, c, p.Mode)
-	r.num("qcur", c.Queued)
-	r.num("qmax", c.MaxQueued)
-	if c.LimitConns > 0 {
-		r.num("slim", c.LimitConns)
-	}
-	r.unum("dreq", c.DeniedReq)
-	r.unum("econ", c.ConnErrors)
-	r.unum("eresp", c.RespErrors)
-	r.unum("wretr", c.Retries)
-	r.unum("wredis", c.Redispatch)
-	// HAProxy: a backend without servers (a stats-only listen) is UP.
-	st := "UP"
-	if act+bck == 0 && len(p.Servers) > 0 {
-		st = "DOWN"
-	}
-	r.text("status", st)
-	var w, uw int64
-	var lastchg, down int64
-	var last int64
-	for _, s := range p.Servers {
-		if s.IsUp() && s.Admin() != core.AdminMaint && (!s.Backup || act == 0) {
-			w += int64(s.Weight())
-			uw += int64(s.ConfigWeight)
-		}
-		if lc := s.LastChange.Load(); lc > last {
-			last = lc
-		}
-	}
-	if last > 0 {
-		lastchg = int64(now.Sub(time.Unix(0, last)) / time.Second)
-	}
-	_ = down
-	r.num("weight", w)
-	r.num("uweight", uw)
-	r.num("act", act)
-	r.num("bck", bck)
-	r.num("chkdown", 0)
-	r.num("lastchg", lastchg)
-	r.num("downtime", 0)
-	r.num("iid", int64(p.ID))
-	r.num("sid", 0)
-	r.unum("lbtot", c.TotalConns)
-	if p.Mode == "http" {
-		r.unum("req_tot", c.Requests)
-	}
-	r.num("lastsess", secondsSince(c.LastSess, now))
-	r.text("algo", p.Algo)
-	return r
-}
-
-func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
-	r := newRow(TypeServer, p.Name, s.Name)
-	r.Server = s
-	var info health.Info
-	known := false
-	if checks != nil {
-		info, known = checks.Info(s)
-	}
-	r.Check = info
-	r.num("qcur", s.Queued.Load())
-	r.num("qmax", 0)
-	r.num("scur", s.Active.Load())
-	r.num("smax", s.MaxActive.Load())
-	if m := s.MaxConn(); m > 0 {
-		r.num("slim", m)
-	}
-	r.unum("stot", s.Total.Load())
-	r.unum("bin", s.BytesIn.Load())
-	r.unum("bout", s.BytesOut.Load())
-	r.num("dresp", 0)
-	r.unum("econ", s.ConnErrors.Load())
-	r.unum("eresp", s.RespErrors.Load())
-	r.unum("wretr", s.Retries.Load())
-	r.unum("wredis", s.Redispatch.Load())
-	r.text("status", health.StatusText(s, info, known))
-	r.num("weight", int64(s.Weight()))
-	uw := int64(s.Weight())
-	if known {
-		uw = int64(info.UserWeight)
-	}
-	r.num("uweight", uw)
-	if s.Backup {
-		r.num("act", 0)
-		r.num("bck", 1)
-	} else {
-		r.num("act", 1)
-		r.num("bck", 0)
-	}
-	if known && info.Enabled {
-		r.unum("chkfail", info.ChkFail)
-		r.unum("chkdown", info.ChkDown)
-		r.text("check_status", info.Status)
-		if info.Code > 0 {
-			r.num("check_code", int64(info.Code))
-		}
-		if !info.LastCheck.IsZero() && info.Status != "L4CON" && info.Status != "L4TOUT" {
-			r.num("check_duration", int64(info.Duration/time.Millisecond))
-		}
-		r.text("last_chk", info.Detail)
-		r.text("check_desc", info.Desc)
-		r.num("check_rise", int64(info.Rise))
-		r.num("check_fall", int64(info.Fall))
-		r.num("check_health", int64(info.Health))
-	}
-	if known && info.Agent {
-		r.text("agent_status", info.AgentStatus)
-		r.text("last_agt", info.AgentDetail)
-	}
-	r.num("lastchg", secondsSince(time.Unix(0, s.LastChange.Load()), now))
-	down := s.DownTotal.Load()
-	if since := s.DownSince.Load(); since != 0 {
-		down += now.UnixNano() - since
-	}
-	r.num("downtime", down/int64(time.Second))
-	if s.MaxQueue > 0 {
-		r.num("qlimit", s.MaxQueue)
-	}
-	r.num("iid", int64(p.ID))
-	r.num("sid", int64(s.ID))
-	if known && info.Throttle < 100 {
-		r.num("throttle", int64(info.Throttle))
-	}
-	r.unum("lbtot", s.Total.Load())
-	r.num("rate", 0)
-	r.num("rate_max", 0)
-	if p.Mode == "http" {
-		for _, name := range []string{"hrsp_1xx", "hrsp_2xx", "hrsp_3xx", "hrsp_4xx", "hrsp_5xx", "hrsp_other"} {
-			r.num(name, 0)
-		}
-	}
-	r.num("lastsess", -1)
-	addr := s.Addr.String()
-	if s.Host != "" && !strings.Contains(s.Host, ":") {
-		addr = s.Host + ":" + strconv.Itoa(int(s.Addr.Port()))
-	}
-	r.text("addr", addr)
-	if s.Cookie != "" {
-		r.text("cookie", s.Cookie)
-	}
-	r.text("mode", p.Mode)
-	return r
 }

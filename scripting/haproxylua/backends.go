@@ -38,8 +38,8 @@ func (v *vm) serverObject(backend, name, addr string, puid int) *lua.LTable {
 	L.SetFuncs(s, map[string]lua.LGFunction{
 		"get_name": func(L *lua.LState) int { L.Push(lua.LString(name)); return 1 },
 		"get_addr": func(L *lua.LState) int {
-			if cs := v.h.server(backend, name); cs != nil && cs.Addr.IsValid() {
-				L.Push(lua.LString(cs.Addr.String()))
+			if cs := v.h.server(backend, name); cs != nil && cs.Address().IsValid() {
+				L.Push(lua.LString(cs.Address().String()))
 				return 1
 			}
 			L.Push(lua.LString(addr))

@@ -1,0 +1,4 @@
+package admin
+
+// NewAddrForTest exposes newAddr to the package's external tests.
+var NewAddrForTest = newAddr
