@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
 	"time"

@@ -24,11 +24,6 @@ import (
 // (then remove it here and in the doc).
 var knownGaps = map[string]string{
 	// Columns the stats schema (core/stats, `show stat`) does not fill.
-	"haproxy_frontend_intercepted_requests_total":    "stats schema: intercepted not counted",
-	"haproxy_backend_connection_attempts_total":      "stats schema: connect not counted",
-	"haproxy_backend_connection_reuses_total":        "stats schema: reuse not counted",
-	"haproxy_server_connection_attempts_total":       "stats schema: connect not counted",
-	"haproxy_server_connection_reuses_total":         "stats schema: reuse not counted",
 	"haproxy_server_idle_connections_current":        "stats schema: the server connection pool's idle count is not exported (srv_icur)",
 	"haproxy_server_idle_connections_limit":          "stats schema: varde's fixed per-server idle cap (1024; pool-max-conn is refused) is not in src_ilim",
 	"haproxy_server_unsafe_idle_connections_current": "stats schema: the pool does not tell safe from unsafe idle connections",
@@ -68,29 +63,6 @@ var knownGaps = map[string]string{
 	"haproxy_process_hard_max_connections":           "HAProxy's derived limit from memmax/ulimit; varde has none",
 	"haproxy_process_failed_resolutions":             "no runtime DNS resolution (resolvers is refused); HAProxy's name also lacks _total and fails promtool",
 }
-
-// schemaPending are families fed by stats columns that the stats rework of
-// issue 15 (part 1) fills or changes: before it, the time averages and
-// maxima, aborts, rewrite and internal errors are empty (so missing here),
-// and the server's qmax is a placeholder 0; after it they are filled, and
-// the server's qmax is empty. Either state passes; the test logs which one
-// it saw. Once both are merged, move server max_queue to knownGaps and
-// delete the others.
-var schemaPending = func() map[string]bool {
-	m := map[string]bool{"haproxy_server_max_queue": true}
-	for _, object := range []string{"backend", "server"} {
-		for _, f := range []string{"client_aborts_total", "server_aborts_total", "failed_header_rewriting_total", "internal_errors_total"} {
-			m["haproxy_"+object+"_"+f] = true
-		}
-		for _, p := range []string{"queue", "connect", "response", "total"} {
-			m["haproxy_"+object+"_"+p+"_time_average_seconds"] = true
-			m["haproxy_"+object+"_max_"+p+"_time_seconds"] = true
-		}
-	}
-	m["haproxy_frontend_failed_header_rewriting_total"] = true
-	m["haproxy_frontend_internal_errors_total"] = true
-	return m
-}()
 
 // TestPrometheusMatchesHAProxyExporter runs HAProxy 2.6's exporter and
 // varde on one configuration and traffic, and compares the families, their
@@ -188,14 +160,9 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 	}
 	h, v := scrapes[0], scrapes[1]
 	compareFamilies(t, h, v)
-	// With the stats schema of issue 15 the per-server response classes
-	// and the backend state are HAProxy's too (see schemaPending).
-	_, schema15 := v.types["haproxy_server_response_time_average_seconds"]
-	if schema15 {
-		for i, s := range scrapes {
-			if got := s.series[promCanonical(`haproxy_server_http_responses_total{proxy="app",server="web1",code="2xx"}`)]; got != n {
-				t.Errorf("%s: web1 2xx = %v, want %d", lbs[i].name, got, n)
-			}
+	for i, s := range scrapes {
+		if got := s.series[promCanonical(`haproxy_server_http_responses_total{proxy="app",server="web1",code="2xx"}`)]; got != n {
+			t.Errorf("%s: web1 2xx = %v, want %d", lbs[i].name, got, n)
 		}
 	}
 	if c := v.series[promCanonical(`varde_backend_http_request_duration_seconds_count{proxy="app"}`)]; c != n {
@@ -217,10 +184,8 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 			`haproxy_server_status{proxy="app",server="web1",state="DRAIN"}`: 1,
 			`haproxy_server_status{proxy="app",server="web1",state="UP"}`:    0,
 		}
-		if l.name == "haproxy" || schema15 {
-			// No server can take traffic: HAProxy's backend is DOWN.
-			want[`haproxy_backend_status{proxy="app",state="DOWN"}`] = 1
-		}
+		// No server can take traffic: the backend is DOWN on both.
+		want[`haproxy_backend_status{proxy="app",state="DOWN"}`] = 1
 		waitSeries(t, l.metrics, want)
 	}
 	// HAProxy's scope parameter selects the same families on both.
@@ -264,18 +229,8 @@ backend app
 // agree.
 func compareFamilies(t *testing.T, h, v promScrape) {
 	t.Helper()
-	var pendingSeen, pendingMissing []string
-	for name := range schemaPending {
-		if _, ok := v.types[name]; ok {
-			pendingSeen = append(pendingSeen, name)
-		} else {
-			pendingMissing = append(pendingMissing, name)
-		}
-	}
-	sort.Strings(pendingMissing)
-	t.Logf("stats-schema families: %d exported, missing %v", len(pendingSeen), pendingMissing)
 	for name := range h.types {
-		if _, ok := v.types[name]; !ok && knownGaps[name] == "" && !schemaPending[name] {
+		if _, ok := v.types[name]; !ok && knownGaps[name] == "" {
 			t.Errorf("varde lacks HAProxy's %s (%s): export it, or list it in knownGaps and docs/observability.md with the reason", name, h.types[name])
 		}
 	}
