@@ -203,6 +203,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
+	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},

@@ -208,6 +208,7 @@ func inherit(px, def *Proxy) {
 	px.Mode, px.ModePos = def.Mode, def.ModePos
 	px.Disabled = def.Disabled
 	px.MaxConn, px.FullConn, px.Retries = def.MaxConn, def.FullConn, def.Retries
+	px.RetryOn = append([]string(nil), def.RetryOn...)
 	px.Timeouts = def.Timeouts
 	if def.Options != nil {
 		px.Options = make(map[string]*Option, len(def.Options))

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -535,6 +536,10 @@ type upConn struct {
 	// only for the same name.
 	tls *tlsTransport
 	sni string
+	// A goroutine lane's liveness peek (upConn.alive), made once.
+	rc     syscall.RawConn
+	peekFn func(uintptr) bool
+	peeked peekState
 }
 
 const maxIdlePerServer = 1024

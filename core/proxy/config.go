@@ -212,6 +212,16 @@ type BackendConfig struct {
 	Timeouts     Timeouts
 	Retries      int // -1 = default (3)
 	Redispatch   bool
+	// RedispatchEvery is option redispatch's interval: P > 0 every Pth
+	// retry, N < 0 the Nth retry before the last; 0 is the default, -1
+	// (the last retry), and RedispatchOff is `option redispatch 0` (only
+	// when the server is down or balancing is round-robin).
+	RedispatchEvery int
+	// RetryOn is retry-on (zero: conn-failure); see retry.go.
+	RetryOn RetryOn
+	// AbortOnClose is option abortonclose: a request whose client closed
+	// is dropped from the queue and not connected or retried for.
+	AbortOnClose bool
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor

@@ -19,7 +19,7 @@ import (
 var Enforced = []string{
 	"maxconn", "tune.bufsize", "tune.maxrewrite", "mode", "bind", "default_backend", "use_backend", "acl",
 	"balance", "server", "server weight", "server maxconn", "server maxqueue", "server backup", "server disabled",
-	"retries", "option redispatch", "option allbackups", "option forwardfor", "option http-keep-alive",
+	"retries", "retry-on", "option redispatch", "option abortonclose", "option allbackups", "option forwardfor", "option http-keep-alive",
 	"option http-server-close", "option httpclose", "errorfile",
 	"http-request set-header", "http-request add-header", "http-request del-header", "http-request deny",
 	"http-request redirect", "http-request allow", "http-response set-header", "http-response add-header",
@@ -143,6 +143,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
+	}
+	if err := retriesOf(p, bc); err != nil {
+		return nil, err
 	}
 	if p.Balance != nil {
 		bc.Balance = *p.Balance
