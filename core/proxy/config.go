@@ -263,6 +263,12 @@ type ServerConfig struct {
 	// every new connection to the server (send-proxy 1, send-proxy-v2 2;
 	// 0 none).
 	SendProxy uint8
+	// ShutdownOnDown is `on-marked-down shutdown-sessions`: the sessions
+	// on the server end when health checks mark it down.
+	ShutdownOnDown bool
+	// ShutdownBackupsOnUp is `on-marked-up shutdown-backup-sessions`: when
+	// this (active) server comes back up, the backup servers' sessions end.
+	ShutdownBackupsOnUp bool
 }
 
 func (c *Config) bufSize() int {

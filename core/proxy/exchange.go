@@ -80,6 +80,10 @@ func (s *session) forward(b *Backend) bool {
 	}()
 	srv, persisted, ok := s.pickServer(b, &s.view)
 	if !ok {
+		if s.rec.Term[0] == logrec.TermClientAbort {
+			s.log(b, nil) // option abortonclose: nobody to answer
+			return false
+		}
 		return s.answerB(503, b, nil)
 	}
 	s.x = xchg{b: b, srv: srv, hook: b.hook.Load(), mode: mode, retryOn: b.cfg.RetryOn.effective(),
@@ -114,6 +118,9 @@ func (s *session) attempts(x *xchg) bool {
 func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 	b, srv := x.b, x.srv
 	s.heldSrv = srv
+	if x.b.cfg.AbortOnClose && peerClosed(s.conn) {
+		return s.abortedConnect(x), failNone, false
+	}
 	tc := time.Now()
 	up, err := s.upstream(x)
 	s.rec.Tc = ms(time.Since(tc))
@@ -141,9 +148,12 @@ func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool)
 	srv, persisted, qwait, perr := b.pick(&s.pick, s)
 	s.rec.Tw = ms(qwait)
 	if perr != pickOK {
-		if perr == pickQueueTimeout {
+		switch perr {
+		case pickQueueTimeout:
 			s.rec.SetTerm(logrec.TermServerTimeout, logrec.StateQueue)
-		} else {
+		case pickAborted:
+			s.rec.SetTerm(logrec.TermClientAbort, logrec.StateQueue)
+		default:
 			s.rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
 		}
 		return nil, false, false

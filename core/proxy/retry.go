@@ -56,6 +56,10 @@ const (
 	RetryNone
 )
 
+// abortPoll is how often a queued request with option abortonclose looks
+// whether its client left.
+const abortPoll = 100 * time.Millisecond
+
 // RedispatchOff is BackendConfig.RedispatchEvery for `option redispatch 0`.
 const RedispatchOff = -1 << 30
 
@@ -175,6 +179,14 @@ func (s *session) mayRetry(x *xchg, k failKind) bool {
 // the request was still being connected is not retried for.
 func (s *session) clientGone(x *xchg) bool {
 	return x.b.cfg.AbortOnClose && peerClosed(s.conn)
+}
+
+// abortedConnect ends a request whose client closed before varde
+// connected for it (option abortonclose): no answer, the record says CC.
+func (s *session) abortedConnect(x *xchg) bool {
+	s.rec.SetTerm(logrec.TermClientAbort, logrec.StateConnect)
+	s.log(x.b, x.srv)
+	return false
 }
 
 // nextTry prepares the next attempt after a retryable failure: counts it,
