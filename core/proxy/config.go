@@ -205,13 +205,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name         string
-	Mode         Mode
-	Balance      core.BalanceSpec
-	Servers      []ServerConfig
-	Timeouts     Timeouts
-	Retries      int // -1 = default (3)
-	Redispatch   bool
+	Name       string
+	Mode       Mode
+	Balance    core.BalanceSpec
+	Servers    []ServerConfig
+	Timeouts   Timeouts
+	Retries    int // -1 = default (3)
+	Redispatch bool
 	// RedispatchEvery is option redispatch's interval: P > 0 every Pth
 	// retry, N < 0 the Nth retry before the last; 0 is the default, -1
 	// (the last retry), and RedispatchOff is `option redispatch 0` (only

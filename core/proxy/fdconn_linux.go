@@ -24,7 +24,7 @@ type fdConn struct {
 	// idleEv: the loop saw the socket readable while no coroutine waited
 	// on it; for a pooled server connection that means the server closed
 	// it or spoke unasked (upConn.alive checks before reuse).
-	idleEv bool
+	idleEv   bool
 	rdl, wdl int64
 	laddr    net.Addr
 	raddr    net.Addr
