@@ -205,23 +205,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name       string
-	Mode       Mode
-	Balance    core.BalanceSpec
-	Servers    []ServerConfig
-	Timeouts   Timeouts
-	Retries    int // -1 = default (3)
-	Redispatch bool
-	// RedispatchEvery is option redispatch's interval: P > 0 every Pth
-	// retry, N < 0 the Nth retry before the last; 0 is the default, -1
-	// (the last retry), and RedispatchOff is `option redispatch 0` (only
-	// when the server is down or balancing is round-robin).
-	RedispatchEvery int
-	// RetryOn is retry-on (zero: conn-failure); see retry.go.
-	RetryOn RetryOn
-	// AbortOnClose is option abortonclose: a request whose client closed
-	// is dropped from the queue and not connected or retried for.
-	AbortOnClose bool
+	Name         string
+	Mode         Mode
+	Balance      core.BalanceSpec
+	Servers      []ServerConfig
+	Timeouts     Timeouts
+	Retries      int // -1 = default (3)
+	Redispatch   bool
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
@@ -242,6 +232,16 @@ type BackendConfig struct {
 	// HealthJudge, when set, may overrule health probe results of this
 	// backend's servers (a policy's health); core/admin installs it.
 	HealthJudge core.HealthJudge
+	// RedispatchEvery is option redispatch's interval: P > 0 every Pth
+	// retry, N < 0 the Nth retry before the last; 0 is the default, -1
+	// (the last retry), and RedispatchOff is `option redispatch 0` (only
+	// when the server is down or balancing is round-robin).
+	RedispatchEvery int
+	// RetryOn is retry-on (zero: conn-failure); see retry.go.
+	RetryOn RetryOn
+	// AbortOnClose is option abortonclose: a request whose client closed
+	// is dropped from the queue and not connected or retried for.
+	AbortOnClose bool
 }
 
 // ServerConfig is one `server` line.
