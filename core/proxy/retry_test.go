@@ -305,3 +305,141 @@ func TestRedispatchInterval(t *testing.T) {
 		}
 	}
 }
+
+// TestAbortOnClose: a request whose client closed its side while it
+// waited in the queue (or before varde connected) never reaches the
+// server with option abortonclose, and does without it.
+func TestAbortOnClose(t *testing.T) {
+	for _, abort := range []bool{true, false} {
+		t.Run(fmt.Sprint("abortonclose=", abort), func(t *testing.T) {
+			lanes(t, func(t *testing.T) { abortCase(t, abort) })
+		})
+	}
+}
+
+func abortCase(t *testing.T, abort bool) {
+	release := make(chan struct{})
+	slow, sg := backend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			<-release
+		}
+		io.WriteString(w, "done")
+	})
+	cfg := simpleConfig(hostport(slow))
+	be := cfg.Backends[0]
+	be.Servers[0].MaxConn = 1
+	be.Timeouts.Queue = 5 * time.Second
+	be.AbortOnClose = abort
+	_, addr := startEngine(t, cfg)
+	// The first request holds the only slot.
+	first := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/hold")
+		if err == nil {
+			body(t, resp)
+		}
+		first <- err
+	}()
+	waitFor(t, func() bool { return sg.hits.Load() == 1 })
+	// The second queues, and its client closes its sending side.
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /queued HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.(*net.TCPConn).CloseWrite()
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	want := int64(2)
+	if abort {
+		want = 1
+	}
+	if n := sg.hits.Load(); n != want {
+		t.Fatalf("server saw %d requests, want %d", n, want)
+	}
+}
+
+// TestOnMarkedDown: with on-marked-down shutdown-sessions, a transfer in
+// progress with a server that health marks down is cut at once; without
+// it, it completes.
+func TestOnMarkedDown(t *testing.T) {
+	for _, shut := range []bool{true, false} {
+		t.Run(fmt.Sprint("shutdown-sessions=", shut), func(t *testing.T) {
+			lanes(t, func(t *testing.T) { markedDownCase(t, shut) })
+		})
+	}
+}
+
+func markedDownCase(t *testing.T, shut bool) {
+	slow, sg := backend(t, "slow", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(200)
+		io.WriteString(w, "do")
+		w.(http.Flusher).Flush()
+		time.Sleep(time.Second)
+		io.WriteString(w, "ne")
+	})
+	cfg := simpleConfig(hostport(slow))
+	cfg.Backends[0].Servers[0].ShutdownOnDown = shut
+	e, addr := startEngine(t, cfg)
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	waitFor(t, func() bool { return sg.hits.Load() == 1 })
+	b := e.Backend("be")
+	start := time.Now()
+	b.Servers[0].SetHealth(core.HealthDown)
+	b.Refresh()
+	got, err := io.ReadAll(resp.Body)
+	took := time.Since(start)
+	if shut {
+		if err == nil || took > 700*time.Millisecond {
+			t.Fatalf("body %q err %v after %v: the session was not shut down", got, err, took)
+		}
+		return
+	}
+	if err != nil || string(got) != "done" {
+		t.Fatalf("body %q err %v: the transfer should complete", got, err)
+	}
+}
+
+// TestOnMarkedUp: with on-marked-up shutdown-backup-sessions, the backup
+// server's sessions end when the active server comes back up.
+func TestOnMarkedUp(t *testing.T) {
+	slow, sg := backend(t, "backup", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "4")
+		w.WriteHeader(200)
+		io.WriteString(w, "do")
+		w.(http.Flusher).Flush()
+		time.Sleep(time.Second)
+		io.WriteString(w, "ne")
+	})
+	cfg := simpleConfig(closedPort(t), hostport(slow))
+	be := cfg.Backends[0]
+	be.Servers[0].ShutdownBackupsOnUp = true
+	be.Servers[1].Backup = true
+	e, addr := startEngine(t, cfg)
+	b := e.Backend("be")
+	b.Servers[0].SetHealth(core.HealthDown)
+	b.Refresh()
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	waitFor(t, func() bool { return sg.hits.Load() == 1 })
+	start := time.Now()
+	b.Servers[0].SetHealth(core.HealthUp)
+	b.Refresh()
+	got, err := io.ReadAll(resp.Body)
+	if err == nil || time.Since(start) > 700*time.Millisecond {
+		t.Fatalf("body %q err %v after %v: the backup session was not shut down", got, err, time.Since(start))
+	}
+}
