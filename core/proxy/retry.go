@@ -196,11 +196,13 @@ func (s *session) abortedConnect(x *xchg) bool {
 func (s *session) nextTry(x *xchg, k failKind, refused bool) bool {
 	b, srv := x.b, x.srv
 	if k == failStale {
-		x.fresh = true
+		x.fresh = true // not counted, and never twice: see mayRetry
 		return true
 	}
 	x.tries++
-	x.fresh = true
+	// A pooled connection may serve the retry: only a stale one makes the
+	// next connection a new one (the pool may hold more of its kind).
+	x.fresh = false
 	s.rec.Retries++
 	if !s.redispatchNow(x) {
 		b.Retries.Add(1)
