@@ -23,8 +23,9 @@ import (
 // haproxy.cfg, with real backends on loopback, and compare what clients
 // see (docs/retries.md).
 
-// lbProc starts one load balancer on cfg: "varde" or "haproxy".
-func lbProc(t *testing.T, which, cfg string, ports ...int) {
+// lbProc starts one load balancer on cfg: "varde" or "haproxy", and
+// returns the path of its log (stdout and stderr).
+func lbProc(t *testing.T, which, cfg string, ports ...int) string {
 	t.Helper()
 	var logPath string
 	if which == "haproxy" {
@@ -33,6 +34,7 @@ func lbProc(t *testing.T, which, cfg string, ports ...int) {
 		_, logPath = testenv.Start(t, testenv.VardeBinary(t), "run", "-f", cfg)
 	}
 	testenv.WaitListening(t, which, logPath, ports...)
+	return logPath
 }
 
 // nginxBackend runs one single-process nginx answering 200 on port and
@@ -103,8 +105,12 @@ func parseWrk(out string) (wrkResult, error) {
 
 const killCfg = `global
     maxconn 1000
+    log stderr format raw local0
 defaults
     mode http
+    log global
+    option httplog
+    option dontlog-normal
     timeout connect 1s
     timeout client 5s
     timeout server 5s
@@ -128,7 +134,7 @@ func killRun(t *testing.T, which string) wrkResult {
 	nginxBackend(t, ports[2])
 	cfg := filepath.Join(t.TempDir(), "haproxy.cfg")
 	os.WriteFile(cfg, []byte(fmt.Sprintf(killCfg, ports[0], ports[1], ports[2])), 0o644)
-	lbProc(t, which, cfg, ports[0])
+	lbLog := lbProc(t, which, cfg, ports[0])
 	time.Sleep(700 * time.Millisecond) // first health checks pass
 	cmd, wrkLog := testenv.Start(t, wrk, "-t2", "-c50", "-d5s", fmt.Sprintf("http://127.0.0.1:%d/", ports[0]))
 	time.Sleep(2 * time.Second)
@@ -138,6 +144,11 @@ func killRun(t *testing.T, which string) wrkResult {
 	r, err := parseWrk(string(out))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if r.failures() > 0 {
+		// option dontlog-normal: the log holds the failed requests.
+		logs, _ := os.ReadFile(lbLog)
+		t.Logf("%s log:\n%s", which, logs)
 	}
 	return r
 }

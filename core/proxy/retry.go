@@ -196,15 +196,19 @@ func (s *session) abortedConnect(x *xchg) bool {
 func (s *session) nextTry(x *xchg, k failKind, refused bool) bool {
 	b, srv := x.b, x.srv
 	if k == failStale {
-		x.fresh = true // not counted, and never twice: see mayRetry
-		return true
+		// Not counted, and never twice (see mayRetry). The server may be
+		// dying with its connections: where HAProxy would redispatch a
+		// failed reused connection, the replay goes elsewhere.
+		ok := !s.redispatchNow(x, false) || s.moveTo(x, b, srv)
+		x.fresh = true
+		return ok
 	}
 	x.tries++
 	// A pooled connection may serve the retry: only a stale one makes the
 	// next connection a new one (the pool may hold more of its kind).
 	x.fresh = false
 	s.rec.Retries++
-	if !s.redispatchNow(x) {
+	if !s.redispatchNow(x, true) {
 		b.Retries.Add(1)
 		srv.Retries.Add(1)
 		if refused {
@@ -212,39 +216,53 @@ func (s *session) nextTry(x *xchg, k failKind, refused bool) bool {
 		}
 		return true
 	}
-	nsrv := s.redispatch(b, srv)
-	if nsrv == nil {
-		x.srv = nil
-		s.rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
-		s.answerB(503, b, srv)
+	if !s.moveTo(x, b, srv) {
 		return false
 	}
-	if nsrv == srv {
+	if x.srv == srv {
 		b.Retries.Add(1)
 		srv.Retries.Add(1)
 		if refused {
 			s.turnAround(b)
 		}
-	} else {
+	}
+	return true
+}
+
+// moveTo redispatches x to another server of b when one can be had (the
+// same one otherwise). It returns false when none can: srv was released.
+func (s *session) moveTo(x *xchg, b *Backend, srv *server) bool {
+	nsrv := s.redispatch(b, srv)
+	if nsrv == nil {
+		x.srv = nil
+		return false
+	}
+	if nsrv != srv {
 		nsrv.Total.Add(1)
+		x.fresh = false // pooled connections of the new server are fine
 	}
 	x.srv = nsrv
 	return true
 }
 
-// redispatchNow is HAProxy's stream_choose_redispatch: with option
+// redispatchNow is HAProxy's stream_choose_redispatch (counted is false
+// for the replay after a stale connection): with option
 // redispatch, and unless persistence is forced, the retry goes to another
 // server when the current one is no longer usable, when the redispatch
 // interval says so (default: the last retry), or at once when the server
 // was picked by a round-robin kind of balancing among several usable
 // servers (that server does not matter then).
-func (s *session) redispatchNow(x *xchg) bool {
+func (s *session) redispatchNow(x *xchg, counted bool) bool {
 	b := x.b
 	if !b.cfg.Redispatch || b.forced(s.pick.Req) {
 		return false
 	}
 	if !x.srv.Usable() {
 		return true
+	}
+	if !counted {
+		// An uncounted replay has no place in the interval.
+		return !x.persisted && b.roundRobinKind() && b.usableActives() > 1
 	}
 	every := b.cfg.RedispatchEvery
 	switch every {

@@ -294,7 +294,7 @@ func TestRedispatchInterval(t *testing.T) {
 		s := &session{}
 		got := ""
 		for x.tries = 1; x.tries <= tc.retries; x.tries++ {
-			if s.redispatchNow(x) {
+			if s.redispatchNow(x, true) {
 				got += "r"
 			} else {
 				got += "s"
