@@ -218,11 +218,12 @@ func (s *session) noteConnFailed(b *Backend, srv *server, err error) {
 }
 
 // connect is mode tcp's: a connection to *srvp with the connection
-// retries and redispatch of HTTP (retry-on does not apply to TCP, as in
-// HAProxy). *srvp is updated; nil when a redispatch found no server.
+// retries and redispatch of HTTP. Of retry-on only conn-failure applies
+// (HAProxy 2.6 reads it in TCP too: `retry-on none` stops connection
+// retries). *srvp is updated; nil when a redispatch found no server.
 func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 	x := &s.x
-	*x = xchg{b: b, srv: *srvp, retryOn: RetryConnFailure}
+	*x = xchg{b: b, srv: *srvp, retryOn: b.cfg.RetryOn.effective() & RetryConnFailure}
 	defer func() { *srvp = x.srv; *x = xchg{} }()
 	for {
 		u, err := s.upstream(x)
