@@ -25,7 +25,7 @@ func (p *parser) parseRetryOn(kwPos diag.Pos, args []Token) {
 	valid := append(append([]string(nil), RetryOnKeywords...), RetryOnStatuses...)
 	out := make([]string, 0, len(args))
 	for _, a := range args {
-		w := strings.ToLower(a.Text)
+		w := a.Text // case-sensitive, as HAProxy's strcmp
 		if !contains(valid, w) {
 			p.d.Errorf(a.Pos, "retry-on", hintNearest(w, valid, strings.Join(valid, ", ")), "unknown retry-on keyword %q", a.Text)
 			return

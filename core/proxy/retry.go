@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"syscall"
 	"time"
 
@@ -79,7 +78,7 @@ var retryWords = map[string]RetryOn{
 func ParseRetryOn(words []string) (RetryOn, error) {
 	var r RetryOn
 	for _, w := range words {
-		bit, ok := retryWords[strings.ToLower(w)]
+		bit, ok := retryWords[w]
 		if !ok {
 			return 0, fmt.Errorf("retry-on: unknown keyword %q", w)
 		}

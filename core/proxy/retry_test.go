@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 )
 
 // fault is a misbehaving server: it reads one request head, then does
@@ -442,4 +444,42 @@ func TestOnMarkedUp(t *testing.T) {
 	if err == nil || time.Since(start) > 700*time.Millisecond {
 		t.Fatalf("body %q err %v after %v: the backup session was not shut down", got, err, time.Since(start))
 	}
+}
+
+// FuzzRetryOn: the configuration parser and the engine agree on every
+// retry-on line: what core/config accepts, ParseRetryOn accepts with the
+// same meaning, and an accepted list never mixes none with other words.
+func FuzzRetryOn(f *testing.F) {
+	for _, s := range []string{"conn-failure", "none", "none 503", "503 504", "all-retryable-errors 404",
+		"EMPTY-response", "418", "0rtt-rejected junk-response", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, line string) {
+		if strings.ContainsAny(line, "\n\r#\\\"'$") {
+			return // one configuration line, no quoting or comments
+		}
+		var d diag.List
+		c := config.Parse("f.cfg", []byte("backend b\n    retry-on "+line+"\n"), nil, &d)
+		words := strings.Fields(line)
+		r, err := ParseRetryOn(words)
+		if d.HasErrors() {
+			if len(words) > 0 && err == nil {
+				t.Fatalf("config refused %q, the engine took it as %b", line, r)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("config accepted %q, the engine refused it: %v", line, err)
+		}
+		if len(c.Backends) != 1 {
+			t.Fatalf("no backend parsed from %q", line)
+		}
+		again, err := ParseRetryOn(c.Backends[0].RetryOn)
+		if err != nil || again != r {
+			t.Fatalf("%q: model %q gives %b (%v), words give %b", line, c.Backends[0].RetryOn, again, err, r)
+		}
+		if r&RetryNone != 0 && r != RetryNone {
+			t.Fatalf("%q: none mixed with other kinds", line)
+		}
+	})
 }
