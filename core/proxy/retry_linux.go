@@ -4,6 +4,7 @@ import (
 	"crypto/tls"
 	"net"
 	"syscall"
+	"time"
 	"unsafe"
 )
 
@@ -66,6 +67,9 @@ func (u *upConn) peekTCP(c *net.TCPConn) peekState {
 			return true
 		}
 	}
+	// A deadline that passed while the connection sat idle would fail the
+	// peek itself; the exchange sets its own afterwards.
+	c.SetReadDeadline(time.Time{})
 	if err := u.rc.Read(u.peekFn); err != nil {
 		return peekClosed
 	}

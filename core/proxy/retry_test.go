@@ -483,3 +483,77 @@ func FuzzRetryOn(f *testing.F) {
 		}
 	})
 }
+
+// TestTCPRetryOnNone: HAProxy 2.6 reads retry-on in mode tcp too: `none`
+// stops connection retries, the default keeps them.
+func TestTCPRetryOnNone(t *testing.T) {
+	for _, tc := range []struct {
+		retryOn RetryOn
+		echoed  bool
+	}{{0, true}, {RetryNone, false}} {
+		echo := rawServer(t, func(c net.Conn) { io.Copy(c, c) })
+		cfg := simpleConfig(closedPort(t), echo) // the dead server is picked first
+		cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
+		be := cfg.Backends[0]
+		be.Redispatch, be.Retries, be.RetryOn = true, 1, tc.retryOn
+		_, addr := startEngine(t, cfg)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "hello")
+		c.(*net.TCPConn).CloseWrite()
+		got, _ := io.ReadAll(c)
+		c.Close()
+		if (string(got) == "hello") != tc.echoed {
+			t.Fatalf("retry-on %b: echo %q, want echoed=%v", tc.retryOn, got, tc.echoed)
+		}
+	}
+}
+
+// TestStaleReplayGoesElsewhere: a reused connection found dead under
+// round-robin with two usable servers is replayed on the other server (the
+// first is probably dying), still uncounted as a retry.
+func TestStaleReplayGoesElsewhere(t *testing.T) {
+	var dropped atomic.Int64
+	// The first server answers each connection's first request, then
+	// drops the next one unanswered: every reuse of its connections fails.
+	first := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		if _, err := http.ReadRequest(br); err != nil {
+			return
+		}
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nfirst")
+		if _, err := http.ReadRequest(br); err == nil {
+			dropped.Add(1)
+		}
+	})
+	good, sg := backend(t, "good", nil)
+	cfg := simpleConfig(first, hostport(good))
+	be := cfg.Backends[0]
+	be.Balance = core.BalanceSpec{Algorithm: "roundrobin"}
+	be.Redispatch = true
+	e, addr := startEngine(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	for i := 0; i < 6; i++ {
+		resp := rawExchange(t, c, br, "GET / HTTP/1.1\r\nHost: x\r\n\r\n", "GET")
+		if b := body(t, resp); resp.StatusCode != 200 {
+			t.Fatalf("request %d: %d %q", i, resp.StatusCode, b)
+		}
+	}
+	b := e.Backend("be")
+	// Requests 3 and 5 reuse the first server's pooled connection.
+	if dropped.Load() == 0 {
+		t.Fatal("no reused connection was dropped: the test did not exercise the replay")
+	}
+	if int64(b.Redispatch.Load()) < dropped.Load() || b.Retries.Load() != 0 || sg.hits.Load() < 3 {
+		t.Fatalf("%d dropped, %d redispatched, %d retries, good server %d", dropped.Load(), b.Redispatch.Load(), b.Retries.Load(), sg.hits.Load())
+	}
+}
