@@ -325,3 +325,77 @@ func oneRequest(t *testing.T, port int) int {
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// TestAbortOnCloseBesideHAProxy: a queued request whose client closed its
+// sending side reaches the server without option abortonclose and never
+// with it, in varde as in HAProxy.
+func TestAbortOnCloseBesideHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	testenv.LookTool(t, "haproxy", "haproxy")
+	for _, which := range []string{"varde", "haproxy"} {
+		for _, abort := range []bool{false, true} {
+			if got, want := queuedHits(t, which, abort), map[bool]int64{false: 1, true: 0}[abort]; got != want {
+				t.Errorf("%s abortonclose=%v: the queued request reached the server %d times, want %d", which, abort, got, want)
+			}
+		}
+	}
+}
+
+// queuedHits holds the only slot of a maxconn 1 server, queues a request
+// whose client then half-closes, releases the slot and returns how often
+// the queued request reached the server.
+func queuedHits(t *testing.T, which string, abort bool) int64 {
+	var queued atomic.Int64
+	release := make(chan struct{})
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/queued" {
+			queued.Add(1)
+		} else {
+			<-release
+		}
+		io.WriteString(w, "done")
+	})}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	port := testenv.FreePort(t)
+	opt := ""
+	if abort {
+		opt = "    option abortonclose\n"
+	}
+	cfg := fmt.Sprintf("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n    timeout queue 5s\n"+
+		"listen web\n    bind 127.0.0.1:%d\n%s    server s1 %s maxconn 1\n", port, opt, l.Addr())
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(path, []byte(cfg), 0o644)
+	lbProc(t, which, path, port)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	held := make(chan error, 1)
+	go func() {
+		resp, err := http.Get("http://" + addr + "/hold")
+		if err == nil {
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+		held <- err
+	}()
+	time.Sleep(300 * time.Millisecond) // the slot is taken
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "GET /queued HTTP/1.1\r\nHost: x\r\n\r\n")
+	c.(*net.TCPConn).CloseWrite()
+	time.Sleep(300 * time.Millisecond)
+	close(release)
+	if err := <-held; err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	return queued.Load()
+}
