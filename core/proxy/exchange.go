@@ -237,9 +237,9 @@ func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
 	}
 }
 
-// redispatch is HAProxy's option redispatch: the last retry goes to
-// another server (never under force-persist). It returns nil when no
-// server can be had.
+// redispatch moves the request to another server of b (option
+// redispatch; retry.go decides when). It returns nil when no server can
+// be had, srv released; the same srv when it is the only one.
 func (s *session) redispatch(b *Backend, srv *server) *server {
 	b.done(srv)
 	s.pick.Exclude = srv.Server
