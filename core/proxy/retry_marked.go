@@ -14,14 +14,22 @@ func (b *Backend) onMarked() {
 		if s.wasUp.Swap(up) == up {
 			continue
 		}
+		// On a goroutine: a passive health verdict (observe + on-error)
+		// arrives on an event loop's thread, and ShutdownSessions waits
+		// for every loop, that one included.
 		switch {
 		case !up && s.onDown:
-			n := b.e.ShutdownSessions(s.Server)
-			b.e.log.Info("on-marked-down: sessions shut down", "backend", b.Name, "server", s.Name, "sessions", n)
+			go b.shutdownDown(s)
 		case up && s.onUp && !s.Backup:
-			b.shutdownBackups(s)
+			go b.shutdownBackups(s)
 		}
 	}
+}
+
+// shutdownDown ends the sessions of s, marked down.
+func (b *Backend) shutdownDown(s *server) {
+	n := b.e.ShutdownSessions(s.Server)
+	b.e.log.Info("on-marked-down: sessions shut down", "backend", b.Name, "server", s.Name, "sessions", n)
 }
 
 // shutdownBackups ends the sessions of every backup server of b, so that

@@ -557,3 +557,40 @@ func TestStaleReplayGoesElsewhere(t *testing.T) {
 		t.Fatalf("%d dropped, %d redispatched, %d retries, good server %d", dropped.Load(), b.Redispatch.Load(), b.Retries.Load(), sg.hits.Load())
 	}
 }
+
+// TestOnMarkedDownFromPassiveHealth: a passive health verdict arrives on
+// the event loop serving the request that failed; on-marked-down must not
+// wait for that same loop (it did: deadlock).
+func TestOnMarkedDownFromPassiveHealth(t *testing.T) {
+	lanes(t, func(t *testing.T) {
+		bad := faultServer(t, junk)
+		cfg := simpleConfig(bad.addr)
+		cfg.Backends[0].Servers[0].ShutdownOnDown = true
+		e, addr := startEngine(t, cfg)
+		b := e.Backend("be")
+		b.SetHook(&Hook{Observe: func(cs *core.Server, o Observation) {
+			if o.BadResp { // on-error mark-down, as core/health does it
+				cs.SetHealth(core.HealthDown)
+				b.Refresh()
+			}
+		}})
+		done := make(chan int, 1)
+		go func() {
+			resp, err := http.Get("http://" + addr + "/")
+			if err != nil {
+				done <- -1
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		select {
+		case code := <-done:
+			if code != 502 {
+				t.Fatalf("status %d, want 502", code)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("the request hung: on-marked-down waited for its own event loop")
+		}
+	})
+}
