@@ -192,21 +192,25 @@ type faultCase struct {
 	name    string
 	retryOn string
 	act     func(c net.Conn) // after the request was read; nil: nobody listens
+	extra   string           // more lines for the listen section
+	post    bool             // a POST whose body follows its head 100 ms later
 }
 
 var faultCases = []faultCase{
-	{"refused", "", nil},
-	{"refused-none", "none", nil},
-	{"empty", "", func(c net.Conn) {}},
-	{"empty-retried", "empty-response", func(c net.Conn) {}},
-	{"junk", "", writeJunk},
-	{"junk-retried", "junk-response", writeJunk},
-	{"timeout", "", waitQuiet},
-	{"timeout-retried", "response-timeout", waitQuiet},
-	{"503", "", answer(503)},
-	{"503-retried", "503", answer(503)},
-	{"404-not-listed", "all-retryable-errors", answer(404)},
-	{"404-retried", "404", answer(404)},
+	{"refused", "", nil, "", false},
+	{"refused-none", "none", nil, "", false},
+	{"empty", "", func(c net.Conn) {}, "", false},
+	{"empty-retried", "empty-response", func(c net.Conn) {}, "", false},
+	{"junk", "", writeJunk, "", false},
+	{"junk-retried", "junk-response", writeJunk, "", false},
+	{"timeout", "", waitQuiet, "", false},
+	{"timeout-retried", "response-timeout", waitQuiet, "", false},
+	{"503", "", answer(503), "", false},
+	{"503-retried", "503", answer(503), "", false},
+	{"404-not-listed", "all-retryable-errors", answer(404), "", false},
+	{"404-retried", "404", answer(404), "", false},
+	{"post-streamed", "empty-response", func(c net.Conn) {}, "", true},
+	{"post-buffered", "empty-response", func(c net.Conn) {}, "    option http-buffer-request\n", true},
 }
 
 func writeJunk(c net.Conn) { io.WriteString(c, "SSH-2.0-OpenSSH\r\n\r\n") }
@@ -236,10 +240,12 @@ func faultBackend(t *testing.T, port int, act func(net.Conn), hits *atomic.Int64
 			go func() {
 				defer c.Close()
 				c.SetDeadline(time.Now().Add(5 * time.Second))
-				if _, err := http.ReadRequest(bufio.NewReader(c)); err != nil {
+				req, err := http.ReadRequest(bufio.NewReader(c))
+				if err != nil {
 					return
 				}
 				hits.Add(1)
+				io.Copy(io.Discard, req.Body)
 				act(c)
 			}()
 		}
@@ -289,7 +295,7 @@ func runFaults(t *testing.T, which string) map[string]outcome {
 			faultBackend(t, bp, fc.act, &bad[i])
 		}
 		faultBackend(t, gp, answer(200), &good[i])
-		fmt.Fprintf(&cfg, "listen %s\n    bind 127.0.0.1:%d\n    balance first\n    retries 1\n    option redispatch\n", fc.name, fp)
+		fmt.Fprintf(&cfg, "listen %s\n    bind 127.0.0.1:%d\n    balance first\n    retries 1\n    option redispatch\n%s", fc.name, fp, fc.extra)
 		if fc.retryOn != "" {
 			fmt.Fprintf(&cfg, "    retry-on %s\n", fc.retryOn)
 		}
@@ -300,7 +306,7 @@ func runFaults(t *testing.T, which string) map[string]outcome {
 	lbProc(t, which, path, fronts...)
 	out := map[string]outcome{}
 	for i, fc := range faultCases {
-		o := outcome{status: oneRequest(t, fronts[i])}
+		o := outcome{status: oneRequest(t, fronts[i], fc.post)}
 		time.Sleep(20 * time.Millisecond) // the servers' counters settle
 		o.bad, o.good = bad[i].Load(), good[i].Load()
 		out[fc.name] = o
@@ -308,16 +314,23 @@ func runFaults(t *testing.T, which string) map[string]outcome {
 	return out
 }
 
-// oneRequest sends a GET on a new connection and returns the status, 0
-// when the connection closed without an answer.
-func oneRequest(t *testing.T, port int) int {
+// oneRequest sends a GET (or a POST whose body follows its head 100 ms
+// later) on a new connection and returns the status, 0 when the
+// connection closed without an answer.
+func oneRequest(t *testing.T, port int, post bool) int {
 	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	if post {
+		io.WriteString(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\n")
+		time.Sleep(100 * time.Millisecond)
+		io.WriteString(c, "hello")
+	} else {
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
 	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
 	if err != nil {
 		return 0

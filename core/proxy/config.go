@@ -189,6 +189,8 @@ type FrontendConfig struct {
 	// fetch they need cannot answer yet (tcpinspect.go).
 	InspectDelay time.Duration
 	TCPContent   []TCPRule
+	// BufferRequest is option http-buffer-request (retry_buffer.go).
+	BufferRequest bool
 }
 
 // TCPRule is one `tcp-request connection|content accept|reject` rule.
@@ -242,6 +244,8 @@ type BackendConfig struct {
 	// AbortOnClose is option abortonclose: a request whose client closed
 	// is dropped from the queue and not connected or retried for.
 	AbortOnClose bool
+	// BufferRequest is option http-buffer-request (retry_buffer.go).
+	BufferRequest bool
 }
 
 // ServerConfig is one `server` line.

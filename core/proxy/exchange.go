@@ -72,6 +72,9 @@ func (s *session) forward(b *Backend) bool {
 	if mode == HTTPClose {
 		s.closeAfter = true
 	}
+	if !s.bufferBody(b) {
+		return false // option http-buffer-request: the client was answered or left
+	}
 	b.connOpen()
 	s.heldBe = b
 	defer func() {

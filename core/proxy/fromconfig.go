@@ -19,7 +19,7 @@ import (
 var Enforced = []string{
 	"maxconn", "tune.bufsize", "tune.maxrewrite", "mode", "bind", "default_backend", "use_backend", "acl",
 	"balance", "server", "server weight", "server maxconn", "server maxqueue", "server backup", "server disabled",
-	"retries", "retry-on", "option redispatch", "option abortonclose", "server on-marked-down", "server on-marked-up", "option allbackups", "option forwardfor", "option http-keep-alive",
+	"retries", "retry-on", "option redispatch", "option abortonclose", "server on-marked-down", "server on-marked-up", "option http-buffer-request", "option allbackups", "option forwardfor", "option http-keep-alive",
 	"option http-server-close", "option httpclose", "errorfile",
 	"http-request set-header", "http-request add-header", "http-request del-header", "http-request deny",
 	"http-request redirect", "http-request allow", "http-response set-header", "http-response add-header",
@@ -197,6 +197,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
+		BufferRequest: p.Option("http-buffer-request") != nil,
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {

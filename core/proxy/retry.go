@@ -347,6 +347,7 @@ func retriesOf(p *config.Proxy, bc *BackendConfig) error {
 		}
 	}
 	bc.AbortOnClose = p.Option("abortonclose") != nil
+	bc.BufferRequest = p.Option("http-buffer-request") != nil
 	return nil
 }
 

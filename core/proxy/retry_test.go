@@ -594,3 +594,64 @@ func TestOnMarkedDownFromPassiveHealth(t *testing.T) {
 		}
 	})
 }
+
+// TestBufferRequest: option http-buffer-request makes a POST whose body
+// arrives after its head replayable (retried as retry-on says); without
+// it the same request is streamed and not retried. A body that never
+// comes gets 408 within timeout http-request; one larger than the buffer
+// is streamed.
+func TestBufferRequest(t *testing.T) {
+	lanes(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			name     string
+			buffer   bool
+			body     string
+			delay    time.Duration
+			never    bool
+			want     int
+			wantGood int64
+		}{
+			{"buffered and retried", true, "hello", 100 * time.Millisecond, false, 200, 1},
+			{"streamed, not retried", false, "hello", 100 * time.Millisecond, false, 502, 0},
+			{"body never sent", true, "hello", 0, true, 408, 0},
+			{"larger than the buffer", true, strings.Repeat("x", 64<<10), 100 * time.Millisecond, false, 502, 0},
+		} {
+			t.Run(tc.name, func(t *testing.T) { bufferCase(t, tc.buffer, tc.body, tc.delay, tc.never, tc.want, tc.wantGood) })
+		}
+	})
+}
+
+func bufferCase(t *testing.T, buffer bool, reqBody string, delay time.Duration, never bool, want int, wantGood int64) {
+	bad := faultServer(t, closeConn)
+	good, sg := backend(t, "good", nil)
+	cfg := simpleConfig(bad.addr, hostport(good))
+	cfg.Frontends[0].Timeouts.HTTPRequest = 300 * time.Millisecond
+	be := cfg.Backends[0]
+	be.Retries, be.Redispatch, be.RetryOn, be.BufferRequest = 1, true, RetryEmptyResponse, buffer
+	_, addr := startEngine(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n", len(reqBody))
+	if !never {
+		time.Sleep(delay)
+		go io.WriteString(c, reqBody)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "POST"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, resp)
+	if resp.StatusCode != want || sg.hits.Load() != wantGood {
+		t.Fatalf("status %d (want %d), good server %d requests (want %d), bad %d", resp.StatusCode, want, sg.hits.Load(), wantGood, bad.hits.Load())
+	}
+	if want == 408 && bad.hits.Load() != 0 {
+		t.Fatal("a request without its body reached a server")
+	}
+	if wantGood == 1 && sg.last().ContentLength != int64(len(reqBody)) {
+		t.Fatalf("replayed body length %d", sg.last().ContentLength)
+	}
+}
