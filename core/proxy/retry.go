@@ -191,7 +191,8 @@ func (s *session) abortedConnect(x *xchg) bool {
 // nextTry prepares the next attempt after a retryable failure: counts it,
 // moves to another server when option redispatch says so, and waits the
 // turn-around time before reconnecting to a server that refused. It
-// returns false when no server is left; the client was then answered.
+// returns false when no server is left (x.srv nil, its slot released):
+// the caller answers.
 func (s *session) nextTry(x *xchg, k failKind, refused bool) bool {
 	b, srv := x.b, x.srv
 	if k == failStale {
