@@ -147,6 +147,11 @@ var authorityCases = []struct {
 	{"expose-fd other than listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock expose-fd all\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},
 	{"bind fd@ not a number", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind fd@x\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:7: error: bind"},
 	{"unknown interface", map[string]string{"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface nonexist0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n}\n"}, "k.conf:3: error: interface"},
+	{"retry-on with on-marked-down and abortonclose", map[string]string{"h.cfg": authorityDefaults + "    retry-on conn-failure empty-response 503\n    option redispatch 1\n    option abortonclose\n    option http-buffer-request\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 check on-marked-down shutdown-sessions on-marked-up shutdown-backup-sessions\n"}, ""},
+	{"retry-on unknown keyword", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    retry-on 418\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: retry-on"},
+	{"retry-on none with others", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    retry-on none 503\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: retry-on"},
+	{"retry-on in a frontend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    retry-on 503\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: retry-on"},
+	{"http-request wait-for-body stays refused", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request wait-for-body time 1s\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request"},
 }
 
 // TestCheckIsTheAuthority runs every configuration of the table through

@@ -141,7 +141,7 @@ var errorCases = []struct {
 	{"HAProxy tune varde lacks", "global\n tune.http.maxhdr 200\n", 2, "tune.http.maxhdr", "HAProxy keyword not supported by varde yet", "docs/config.md", true},
 	{"HAProxy global keyword varde lacks", "global\n maxsslrate 10\n", 2, "maxsslrate", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy option varde lacks", "frontend f\n option httpslog\n", 2, "option httpslog", "HAProxy keyword not supported by varde yet", "", true},
-	{"HAProxy timeout varde lacks", "backend b\n timeout check 1s\n timeout tunnel 1s\n retry-on all-retryable-errors\n", 4, "retry-on", "HAProxy keyword not supported by varde yet", "", true},
+	{"HAProxy timeout varde lacks", "backend b\n timeout check 1s\n timeout tunnel 1s\n srvtcpka-cnt 3\n", 4, "srvtcpka-cnt", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy http-check action varde lacks", "backend b\n http-check set-var(check.x) str(a)\n", 2, "http-check set-var", "not supported by varde yet", "", true},
 	{"HAProxy action with an alternative", "frontend f\n bind :80\n http-request replace-header X a b\n", 3, "http-request replace-header", "not supported by varde yet", "use set-header", true},
 	{"HAProxy action varde lacks", "frontend f\n bind :80\n http-request set-pathq /x\n", 3, "http-request set-pathq", "not supported by varde yet", "", true},
@@ -283,7 +283,7 @@ func TestRefusedKeywords(t *testing.T) {
 		keyword   string
 		reason    string
 	}{
-		{"on-marked-down", "backend b\n server a 1.2.3.4:80 check on-marked-down shutdown-sessions\n", 2, "server on-marked-down", ""},
+		{"server redir", "backend b\n server a 1.2.3.4:80 redir http://example.com\n", 2, "server redir", ""},
 		{"monitor-uri", "frontend f\n bind :80\n monitor-uri /health\n", 3, "monitor-uri", ""},
 		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},
 	}

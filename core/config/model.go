@@ -187,6 +187,7 @@ type Proxy struct {
 	MaxConn       int                `json:"maxconn,omitempty"`
 	FullConn      int                `json:"fullconn,omitempty"`
 	Retries       int                `json:"retries"`
+	RetryOn       []string           `json:"retry_on,omitempty"` // retry-on keywords and status codes; nil = conn-failure
 	Timeouts      Timeouts           `json:"timeouts,omitzero"`
 	Options       map[string]*Option `json:"options,omitempty"`
 	Balance       *core.BalanceSpec  `json:"balance,omitempty"`

@@ -208,6 +208,7 @@ func inherit(px, def *Proxy) {
 	px.Mode, px.ModePos = def.Mode, def.ModePos
 	px.Disabled = def.Disabled
 	px.MaxConn, px.FullConn, px.Retries = def.MaxConn, def.FullConn, def.Retries
+	px.RetryOn = append([]string(nil), def.RetryOn...)
 	px.Timeouts = def.Timeouts
 	if def.Options != nil {
 		px.Options = make(map[string]*Option, len(def.Options))
@@ -390,8 +391,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	if info.Sections&sec == 0 {
 		// As HAProxy: a frontend keyword in a backend (or the reverse) is
 		// ignored with a warning, except server lines; anything else
-		// misplaced (defaults, global) is an error.
-		if (sec == SecFrontend || sec == SecBackend) && info.Sections&(SecFrontend|SecBackend) != 0 && key != "server" && key != "default-server" {
+		// misplaced (defaults, global) is an error. HAProxy's retry-on
+		// parser refuses a frontend itself.
+		if (sec == SecFrontend || sec == SecBackend) && info.Sections&(SecFrontend|SecBackend) != 0 && key != "server" && key != "default-server" && key != "retry-on" {
 			other := "backend"
 			if sec == SecBackend {
 				other = "frontend"

@@ -115,6 +115,8 @@ func (p *parser) proxyLine(l Line) {
 				}
 			}
 		}
+	case "retry-on":
+		p.parseRetryOn(kwPos, args)
 	case "disabled":
 		px.Disabled = true
 	case "enabled":

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -150,7 +151,10 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	if sc.Disabled {
 		cs.InitAdmin(core.AdminMaint)
 	}
-	return &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI}, nil
+	srv := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI,
+		onDown: sc.ShutdownOnDown, onUp: sc.ShutdownBackupsOnUp}
+	srv.wasUp.Store(cs.IsUp())
+	return srv, nil
 }
 
 func resolve(addr string) (netip.AddrPort, error) {
@@ -172,6 +176,7 @@ func resolve(addr string) (netip.AddrPort, error) {
 func (b *Backend) Refresh() {
 	b.pool.Refresh()
 	b.wake()
+	b.onMarked()
 }
 
 // Pool is the backend's server pool (for stats and the admin API).
@@ -241,6 +246,7 @@ const (
 	pickNoServer
 	pickQueueFull
 	pickQueueTimeout
+	pickAborted // option abortonclose: the client closed while queued
 )
 
 // pick chooses a server and takes a slot on it, waiting in the backend
@@ -275,6 +281,11 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		if !b.waitTurn(start, sess) {
 			b.Queued.Add(-1)
 			return nil, false, time.Since(start), pickQueueTimeout
+		}
+		if sess != nil && b.cfg.AbortOnClose && peerClosed(sess.conn) {
+			// option abortonclose: the client left while queued.
+			b.Queued.Add(-1)
+			return nil, false, time.Since(start), pickAborted
 		}
 	}
 }
@@ -378,6 +389,10 @@ func (b *Backend) waitTurn(start time.Time, sess *session) bool {
 	if left <= 0 {
 		return false
 	}
+	if b.cfg.AbortOnClose && left > abortPoll {
+		// Come back now and then to see whether the client left.
+		left = abortPoll
+	}
 	w := make(chan struct{})
 	b.qmu.Lock()
 	b.waiters = append(b.waiters, w)
@@ -443,6 +458,10 @@ type server struct {
 	lanes []lane
 	tls   *tlsx.Client // nil: cleartext
 	sni   *sample.Expr // per-connection SNI; nil when static or absent
+	// on-marked-down shutdown-sessions, on-marked-up
+	// shutdown-backup-sessions, and the health last seen (retry_marked.go).
+	onDown, onUp bool
+	wasUp        atomic.Bool
 }
 
 // lane is a server's idle connections and live sessions for one lane.
@@ -537,6 +556,10 @@ type upConn struct {
 	tls *tlsTransport
 	sni string
 	gen uint32 // the server's address generation when dialled (core.Server.Target)
+	// A goroutine lane's liveness peek (upConn.alive), made once.
+	rc     syscall.RawConn
+	peekFn func(uintptr) bool
+	peeked peekState
 }
 
 const maxIdlePerServer = 1024

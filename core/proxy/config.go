@@ -189,6 +189,8 @@ type FrontendConfig struct {
 	// fetch they need cannot answer yet (tcpinspect.go).
 	InspectDelay time.Duration
 	TCPContent   []TCPRule
+	// BufferRequest is option http-buffer-request (retry_buffer.go).
+	BufferRequest bool
 }
 
 // TCPRule is one `tcp-request connection|content accept|reject` rule.
@@ -232,6 +234,18 @@ type BackendConfig struct {
 	// HealthJudge, when set, may overrule health probe results of this
 	// backend's servers (a policy's health); core/admin installs it.
 	HealthJudge core.HealthJudge
+	// RedispatchEvery is option redispatch's interval: P > 0 every Pth
+	// retry, N < 0 the Nth retry before the last; 0 is the default, -1
+	// (the last retry), and RedispatchOff is `option redispatch 0` (only
+	// when the server is down or balancing is round-robin).
+	RedispatchEvery int
+	// RetryOn is retry-on (zero: conn-failure); see retry.go.
+	RetryOn RetryOn
+	// AbortOnClose is option abortonclose: a request whose client closed
+	// is dropped from the queue and not connected or retried for.
+	AbortOnClose bool
+	// BufferRequest is option http-buffer-request (retry_buffer.go).
+	BufferRequest bool
 }
 
 // ServerConfig is one `server` line.
@@ -253,6 +267,12 @@ type ServerConfig struct {
 	// every new connection to the server (send-proxy 1, send-proxy-v2 2;
 	// 0 none).
 	SendProxy uint8
+	// ShutdownOnDown is `on-marked-down shutdown-sessions`: the sessions
+	// on the server end when health checks mark it down.
+	ShutdownOnDown bool
+	// ShutdownBackupsOnUp is `on-marked-up shutdown-backup-sessions`: when
+	// this (active) server comes back up, the backup servers' sessions end.
+	ShutdownBackupsOnUp bool
 }
 
 func (c *Config) bufSize() int {

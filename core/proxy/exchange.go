@@ -32,14 +32,17 @@ import (
 // xchg is the state of one exchange with a server; it lives in the session
 // so the path allocates nothing.
 type xchg struct {
-	b         *Backend
-	srv       *server
-	up        *upConn
-	hook      *Hook
-	mode      ConnMode
-	upgrade   bool // the client asked for a protocol switch
-	persisted bool // the server came from stickiness
-	isRetry   bool // this is the replay on a fresh connection
+	b          *Backend
+	srv        *server
+	up         *upConn
+	hook       *Hook
+	mode       ConnMode
+	upgrade    bool    // the client asked for a protocol switch
+	persisted  bool    // the server came from stickiness
+	retryOn    RetryOn // the backend's retry-on, default resolved
+	tries      int     // retries spent (connection and layer 7)
+	fresh      bool    // the next connection must be a new one
+	replayable bool    // the whole request was in hand when sent
 
 	consumed int            // bytes of s.in this request used
 	kind     httpx.BodyKind // request body framing
@@ -61,12 +64,16 @@ func connMode(f *Frontend, b *Backend) ConnMode {
 	return max(f.cfg.ConnMode, b.cfg.ConnMode)
 }
 
-// forward sends the request to a server of b and relays the response.
+// forward sends the request to a server of b and relays the response,
+// retrying as retry-on, retries and option redispatch say (retry.go).
 func (s *session) forward(b *Backend) bool {
 	r := &s.req
 	mode := connMode(s.f, b)
 	if mode == HTTPClose {
 		s.closeAfter = true
+	}
+	if !s.bufferBody(b) {
+		return false // option http-buffer-request: the client was answered or left
 	}
 	b.connOpen()
 	s.heldBe = b
@@ -76,30 +83,65 @@ func (s *session) forward(b *Backend) bool {
 	}()
 	srv, persisted, ok := s.pickServer(b, &s.view)
 	if !ok {
+		if s.rec.Term[0] == logrec.TermClientAbort {
+			s.log(b, nil) // option abortonclose: nobody to answer
+			return false
+		}
 		return s.answerB(503, b, nil)
 	}
-	tc := time.Now()
-	up, err := s.connect(b, &srv)
+	s.x = xchg{b: b, srv: srv, hook: b.hook.Load(), mode: mode, retryOn: b.cfg.RetryOn.effective(),
+		upgrade: r.ConnUpgrade && r.Upgrade, persisted: persisted}
+	keep := s.attempts(&s.x)
+	s.x = xchg{}
+	return keep
+}
+
+// attempts runs attempts until one ends with an answer for the client
+// (the server's or an error), then releases the server slot.
+func (s *session) attempts(x *xchg) bool {
+	for {
+		keep, k, refused := s.attempt(x)
+		if k == failNone {
+			if x.srv != nil {
+				x.b.done(x.srv)
+			}
+			return keep
+		}
+		if !s.nextTry(x, k, refused) {
+			// No server left after a redispatch: x.srv was released.
+			s.rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
+			return s.answerB(503, x.b, nil)
+		}
+	}
+}
+
+// attempt is one try on x.srv: a connection, then the round trip. k is
+// failNone when the client got an answer (keep says whether its connection
+// stays open), else the retryable failure that ended the try.
+func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
+	b, srv := x.b, x.srv
 	s.heldSrv = srv
+	if x.b.cfg.AbortOnClose && peerClosed(s.conn) {
+		return s.abortedConnect(x), failNone, false
+	}
+	tc := time.Now()
+	up, err := s.upstream(x)
 	s.rec.Tc = ms(time.Since(tc))
 	if err != nil {
-		s.connectFailed(err, srv)
-		keep := s.answerB(503, b, srv)
-		if srv != nil {
-			b.done(srv)
+		s.noteConnFailed(b, srv, err)
+		if s.mayRetry(x, failConnect) {
+			return false, failConnect, refusedConn(err)
 		}
-		return keep
+		s.connectFailed(err, srv)
+		return s.answerB(503, b, srv), failNone, false
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Address()
+	x.up = up
 	srv.bind(s, s.lane, s.conn, up)
-	s.x = xchg{b: b, srv: srv, up: up, hook: b.hook.Load(), mode: mode,
-		upgrade: r.ConnUpgrade && r.Upgrade, persisted: persisted}
-	keep := s.exchange(&s.x)
+	keep, k = s.roundTrip(x)
 	srv.unbind(s, s.lane)
-	b.done(srv)
-	s.x = xchg{}
-	return keep
+	return keep, k, false
 }
 
 // pickServer chooses b's server for this connection (HTTP and TCP alike)
@@ -109,9 +151,12 @@ func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool)
 	srv, persisted, qwait, perr := b.pick(&s.pick, s)
 	s.rec.Tw = ms(qwait)
 	if perr != pickOK {
-		if perr == pickQueueTimeout {
+		switch perr {
+		case pickQueueTimeout:
 			s.rec.SetTerm(logrec.TermServerTimeout, logrec.StateQueue)
-		} else {
+		case pickAborted:
+			s.rec.SetTerm(logrec.TermClientAbort, logrec.StateQueue)
+		default:
 			s.rec.SetTerm(logrec.TermServerAbort, logrec.StateConnect)
 		}
 		return nil, false, false
@@ -133,59 +178,72 @@ func (s *session) connectFailed(err error, srv *server) {
 	}
 }
 
-// connect returns a connection to *srvp: the one this client already holds
-// to that server, an idle one (not for a client's first request, as in
-// HAProxy's `http-reuse safe`), or a new one. On failure it retries and
-// redispatches, updating *srvp.
-func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
-	srv := *srvp
+// upstream returns a connection to x.srv: the one this client already
+// holds to that server, an idle one (not for a client's first request, as
+// in HAProxy's `http-reuse safe`), or a new one; only a new one after a
+// stale connection failed (x.fresh). Pooled connections seen closed while
+// idle are dropped here rather than failing a request.
+func (s *session) upstream(x *xchg) (*upConn, error) {
+	srv := x.srv
 	sni := s.serverSNI(srv)
-	if s.up != nil {
-		if s.up.s == srv && s.up.sni == sni && s.up.gen == srv.AddrGen() {
-			u := s.up
-			s.up = nil
+	if u := s.up; u != nil {
+		s.up = nil
+		switch {
+		case u.s != srv || u.sni != sni || u.gen != srv.AddrGen():
+			u.s.putIdle(u, time.Now()) // closes it when the address moved
+		case !u.alive():
+			u.c.Close()
+		case !x.fresh:
 			srv.Meters.Reuse.Add(1)
 			return u, nil
-		}
-		s.up.s.putIdle(s.up, time.Now())
-		s.up = nil
-	}
-	if s.nreq > 1 {
-		if u := srv.getIdleFor(s.lane, sni); u != nil {
-			return u, nil
+		default:
+			u.s.putIdle(u, time.Now())
 		}
 	}
-	for tries := 0; ; {
-		u, err := s.dialServer(srv, b.cfg.Timeouts.Connect, sni)
+	if s.nreq > 1 && !x.fresh {
+		for u := srv.getIdleFor(s.lane, sni); u != nil; u = srv.getIdleFor(s.lane, sni) {
+			if u.alive() {
+				return u, nil
+			}
+			u.c.Close()
+		}
+	}
+	return s.dialServer(srv, x.b.cfg.Timeouts.Connect, sni)
+}
+
+// noteConnFailed counts one failed connection attempt and tells passive
+// health.
+func (s *session) noteConnFailed(b *Backend, srv *server, err error) {
+	srv.ConnErrors.Add(1)
+	b.ConnErrors.Add(1)
+	if h := b.hook.Load(); h != nil && h.Observe != nil {
+		h.Observe(srv.Server, Observation{ConnFailed: true, Timeout: isTimeout(err)})
+	}
+}
+
+// connect is mode tcp's: a connection to *srvp with the connection
+// retries and redispatch of HTTP. Of retry-on only conn-failure applies
+// (HAProxy 2.6 reads it in TCP too: `retry-on none` stops connection
+// retries). *srvp is updated; nil when a redispatch found no server.
+func (s *session) connect(b *Backend, srvp **server) (*upConn, error) {
+	x := &s.x
+	*x = xchg{b: b, srv: *srvp, retryOn: b.cfg.RetryOn.effective() & RetryConnFailure}
+	defer func() { *srvp = x.srv; *x = xchg{} }()
+	for {
+		u, err := s.upstream(x)
 		if err == nil {
 			return u, nil
 		}
-		srv.ConnErrors.Add(1)
-		b.ConnErrors.Add(1)
-		if h := b.hook.Load(); h != nil && h.Observe != nil {
-			h.Observe(srv.Server, Observation{ConnFailed: true, Timeout: isTimeout(err)})
-		}
-		if tries >= b.retries || s.e.stopping.Load() {
+		s.noteConnFailed(b, x.srv, err)
+		if !s.mayRetry(x, failConnect) || !s.nextTry(x, failConnect, refusedConn(err)) {
 			return nil, err
-		}
-		tries++
-		s.rec.Retries++
-		b.Retries.Add(1)
-		srv.Retries.Add(1)
-		if b.cfg.Redispatch && tries == b.retries && !b.forced(s.pick.Req) {
-			if srv = s.redispatch(b, srv); srv == nil {
-				*srvp = nil
-				return nil, err
-			}
-			*srvp = srv
-			sni = s.serverSNI(srv)
 		}
 	}
 }
 
-// redispatch is HAProxy's option redispatch: the last retry goes to
-// another server (never under force-persist). It returns nil when no
-// server can be had.
+// redispatch moves the request to another server of b (option
+// redispatch; retry.go decides when). It returns nil when no server can
+// be had, srv released; the same srv when it is the only one.
 func (s *session) redispatch(b *Backend, srv *server) *server {
 	b.done(srv)
 	s.pick.Exclude = srv.Server
@@ -202,61 +260,62 @@ func (s *session) redispatch(b *Backend, srv *server) *server {
 	return nsrv
 }
 
-// exchange is the exchange loop: one round trip, and when a reused
-// connection turns out to have been closed by the server before it
-// processed anything, one replay on a fresh connection. It returns whether
-// the client connection stays open.
-func (s *session) exchange(x *xchg) bool {
-	for {
-		keep, replay := s.roundTrip(x)
-		if replay == logrec.StateNone {
-			return keep
-		}
-		nu, err := s.dialServer(x.srv, x.b.cfg.Timeouts.Connect, s.serverSNI(x.srv))
-		if err != nil {
-			return s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, replay)
-		}
-		x.up, x.isRetry = nu, true
-		x.srv.bind(s, s.lane, s.conn, nu)
+// roundTrip sends the request over x.up and relays the answer. k is the
+// retryable failure that ended it (nothing was answered then), failNone
+// once the client has its answer.
+func (s *session) roundTrip(x *xchg) (keep bool, k failKind) {
+	x.up.c.SetDeadline(time.Now().Add(serverTimeout(x.b)))
+	ok, k := s.sendRequest(x)
+	if !ok {
+		return s.errKeep && k == failNone, k
 	}
+	ok, k = s.awaitFinal(x)
+	if !ok {
+		return s.errKeep && k == failNone, k
+	}
+	if s.mayRetry(x, failStatus) {
+		// A status retry-on lists: the answer is dropped with its
+		// connection and the request goes again (HAProxy's L7 retry).
+		s.observeStatus(x)
+		x.up.c.Close()
+		return false, failStatus
+	}
+	return s.relayResponse(x), failNone
 }
 
-// roundTrip sends the request over x.up and relays the answer. replay is
-// the state a failed replay is logged in, StateNone when no replay is due.
-func (s *session) roundTrip(x *xchg) (keep bool, replay byte) {
-	x.up.c.SetDeadline(time.Now().Add(serverTimeout(x.b)))
-	ok, replay := s.sendRequest(x)
-	if !ok {
-		return s.errKeep && replay == logrec.StateNone, replay
+// observeStatus tells passive health about a response that is retried
+// rather than relayed.
+func (s *session) observeStatus(x *xchg) {
+	if x.hook != nil && x.hook.Observe != nil {
+		x.hook.Observe(x.srv.Server, Observation{Status: s.resp.Status})
 	}
-	ok, replay = s.awaitFinal(x)
-	if !ok {
-		return s.errKeep && replay == logrec.StateNone, replay
-	}
-	return s.relayResponse(x), logrec.StateNone
 }
 
 // sendRequest writes the request head and the body bytes already read,
 // then streams the rest of the body unless Expect: 100-continue holds it.
-func (s *session) sendRequest(x *xchg) (ok bool, replay byte) {
+func (s *session) sendRequest(x *xchg) (ok bool, k failKind) {
 	s.errKeep = false
 	o, err := s.requestHead(x)
 	if err != nil {
 		s.badChunk(x)
-		return false, logrec.StateNone
+		return false, failNone
 	}
 	s.out = o
 	s.rec.BytesIn = int64(x.consumed)
 	x.tsend = time.Now()
+	// Replayable: the whole request is in hand, nothing will be streamed.
+	x.replayable = x.bodyDone
 	if _, err := x.up.c.Write(o); err != nil {
 		x.up.c.Close()
-		if x.up.used && x.bodyDone && !x.isRetry {
-			// A reused connection the server closed meanwhile: safe to
-			// replay on a fresh one since nothing was processed.
-			return false, logrec.StateConnect
+		if x.up.used && s.mayRetry(x, failStale) {
+			// A reused connection the server closed meanwhile.
+			return false, failStale
+		}
+		if s.mayRetry(x, failEmpty) {
+			return false, failEmpty
 		}
 		s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, logrec.StateConnect)
-		return false, logrec.StateNone
+		return false, failNone
 	}
 	r := &s.req
 	// Expect: 100-continue with the body still at the client: let the
@@ -264,10 +323,10 @@ func (s *session) sendRequest(x *xchg) (ok bool, replay byte) {
 	x.expect = r.Expect100 && !x.bodyDone && x.consumed == r.HeadLen && r.Minor >= 1
 	if !x.bodyDone && !x.expect {
 		if !s.sendBody(x) {
-			return false, logrec.StateNone
+			return false, failNone
 		}
 	}
-	return true, logrec.StateNone
+	return true, failNone
 }
 
 // requestHead builds the head sent upstream from the sanitised view, then
@@ -399,18 +458,15 @@ func (s *session) sendBody(x *xchg) bool {
 
 // awaitFinal reads response heads until the final one, relaying 1xx
 // answers to HTTP/1.1 clients and releasing a held body on 100 Continue.
-func (s *session) awaitFinal(x *xchg) (ok bool, replay byte) {
+func (s *session) awaitFinal(x *xchg) (ok bool, k failKind) {
 	r := &s.req
 	x.sn = 0
 	for {
-		interim, res := s.readResponseHead(x)
-		if res == retryFresh {
-			return false, logrec.StateHeaders
+		res, k := s.readResponseHead(x)
+		if res != headFinal && res != headInterim {
+			return false, k // retried (k set) or answered
 		}
-		if res != headOK {
-			return false, logrec.StateNone
-		}
-		if !interim {
+		if res == headFinal {
 			break
 		}
 		hl := s.resp.HeadLen
@@ -418,6 +474,7 @@ func (s *session) awaitFinal(x *xchg) (ok bool, replay byte) {
 			s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 			nw, _ := s.conn.Write(s.sb[:hl])
 			s.rec.BytesOut += countHTX(nw, s.sb[:hl])
+			x.replayable = false // the client saw part of this exchange
 		}
 		copy(s.sb, s.sb[hl:x.sn])
 		x.sn -= hl
@@ -429,7 +486,7 @@ func (s *session) awaitFinal(x *xchg) (ok bool, replay byte) {
 				// that answer. Relay it and close the client side.
 				s.closeAfter = true
 			} else if !s.sendBody(x) {
-				return false, logrec.StateNone
+				return false, failNone
 			}
 		}
 	}
@@ -438,32 +495,33 @@ func (s *session) awaitFinal(x *xchg) (ok bool, replay byte) {
 		// client connection cannot carry another request.
 		s.closeAfter = true
 	}
-	return true, logrec.StateNone
+	return true, failNone
 }
 
 type headResult uint8
 
 const (
-	headOK headResult = iota
-	headFailed
-	retryFresh
+	headFinal    headResult = iota
+	headInterim             // a 1xx other than 101
+	headAnswered            // failed; the client was answered
+	headRetry               // failed; retried as k
 )
 
 // readResponseHead reads and parses one response head into s.sb[:x.sn].
-// On headFailed the client was answered.
-func (s *session) readResponseHead(x *xchg) (interim bool, res headResult) {
+func (s *session) readResponseHead(x *xchg) (headResult, failKind) {
 	up := x.up
 	for {
 		if x.sn > 0 {
 			err := s.resp.Parse(s.sb[:x.sn], s.e.limits)
 			if err == nil {
-				st := s.resp.Status
-				return st >= 100 && st < 200 && st != 101, headOK
+				if st := s.resp.Status; st >= 100 && st < 200 && st != 101 {
+					return headInterim, failNone
+				}
+				return headFinal, failNone
 			}
 			if err != httpx.ErrIncomplete || x.sn == len(s.sb) {
 				up.c.Close()
-				s.serverFailed(x.b, x.srv, 502, logrec.TermProxy, logrec.StateHeaders)
-				return false, headFailed
+				return s.headFailed(x, failJunk, 502, logrec.TermProxy)
 			}
 		}
 		m, err := up.c.Read(s.sb[x.sn:])
@@ -472,16 +530,29 @@ func (s *session) readResponseHead(x *xchg) (interim bool, res headResult) {
 			continue
 		}
 		up.c.Close()
-		if isTimeout(err) {
-			s.serverFailed(x.b, x.srv, 504, logrec.TermServerTimeout, logrec.StateHeaders)
-			return false, headFailed
+		switch {
+		case isTimeout(err):
+			return s.headFailed(x, failTimeout, 504, logrec.TermServerTimeout)
+		case x.sn > 0:
+			return s.headFailed(x, failJunk, 502, logrec.TermServerAbort)
+		case up.used && s.mayRetry(x, failStale):
+			return headRetry, failStale
 		}
-		if x.sn == 0 && up.used && !x.isRetry && x.bodyDone && s.req.RequestBody() == httpx.BodyNone {
-			return false, retryFresh
-		}
-		s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, logrec.StateHeaders)
-		return false, headFailed
+		return s.headFailed(x, failEmpty, 502, logrec.TermServerAbort)
 	}
+}
+
+// headFailed ends a response head that failed as k: retried when allowed,
+// else the client gets code.
+func (s *session) headFailed(x *xchg, k failKind, code int, ev byte) (headResult, failKind) {
+	if s.mayRetry(x, k) {
+		if h := x.hook; h != nil && h.Observe != nil {
+			h.Observe(x.srv.Server, Observation{Timeout: k == failTimeout, BadResp: k != failTimeout})
+		}
+		return headRetry, k
+	}
+	s.serverFailed(x.b, x.srv, code, ev, logrec.StateHeaders)
+	return headAnswered, failNone
 }
 
 // relayResponse sends the final response to the client and decides what

@@ -21,6 +21,10 @@ type fdConn struct {
 	t        *task // the coroutine waiting on it
 	closed   bool
 	detached bool // handed to Go's netpoller (tunnel): fd belongs elsewhere
+	// idleEv: the loop saw the socket readable while no coroutine waited
+	// on it; for a pooled server connection that means the server closed
+	// it or spoke unasked (upConn.alive checks before reuse).
+	idleEv   bool
 	rdl, wdl int64
 	laddr    net.Addr
 	raddr    net.Addr

@@ -19,7 +19,7 @@ import (
 var Enforced = []string{
 	"maxconn", "tune.bufsize", "tune.maxrewrite", "mode", "bind", "default_backend", "use_backend", "acl",
 	"balance", "server", "server weight", "server maxconn", "server maxqueue", "server backup", "server disabled",
-	"retries", "option redispatch", "option allbackups", "option forwardfor", "option http-keep-alive",
+	"retries", "retry-on", "option redispatch", "option abortonclose", "server on-marked-down", "server on-marked-up", "option http-buffer-request", "option allbackups", "option forwardfor", "option http-keep-alive",
 	"option http-server-close", "option httpclose", "errorfile",
 	"http-request set-header", "http-request add-header", "http-request del-header", "http-request deny",
 	"http-request redirect", "http-request allow", "http-response set-header", "http-response add-header",
@@ -144,6 +144,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
 	}
+	if err := retriesOf(p, bc); err != nil {
+		return nil, err
+	}
 	if p.Balance != nil {
 		bc.Balance = *p.Balance
 	}
@@ -183,6 +186,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		bc.Servers = append(bc.Servers, ServerConfig{
 			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
+			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 		})
 	}
 	return bc, nil
@@ -193,6 +197,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
+		BufferRequest: p.Option("http-buffer-request") != nil,
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {

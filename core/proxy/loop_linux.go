@@ -246,6 +246,8 @@ func (l *loop) run() {
 			if p := l.parked[c]; p != nil && ev.Events&readable != 0 {
 				delete(l.parked, c)
 				l.spawn(func() { l.e.runHTTP(p) })
+			} else if ev.Events&readable != 0 {
+				c.idleEv = true // see upConn.alive
 			}
 		}
 		l.runPosted()
