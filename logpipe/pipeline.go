@@ -85,8 +85,11 @@ func sinkFactory(scheme string) SinkFactory {
 	return factories[scheme]
 }
 
-// Defaults for tune.log.*.
+// Defaults for tune.log.* and the syslog tag.
 const (
+	// DefaultTag is the syslog tag of a configuration without log-tag:
+	// HAProxy's, since the configuration is an haproxy.cfg.
+	DefaultTag   = "haproxy"
 	DefaultBatch = 64
 	DefaultFlush = 100 * time.Millisecond
 )
@@ -98,7 +101,7 @@ type Options struct {
 	Block     bool          // tune.log.on-full block
 	QueueSize int           // records per target queue; default max(1024, 16*Batch)
 	Hostname  string        // syslog HOSTNAME field
-	Tag       string        // syslog tag (log-tag), default "varde"
+	Tag       string        // syslog tag (log-tag); SpecsFromConfig defaults it to DefaultTag
 	PID       int
 	Location  *time.Location   // for dates; default time.Local
 	Now       func() time.Time // clock; default time.Now
@@ -108,6 +111,8 @@ type Options struct {
 	// ServerIDs maps "backend/server" to HAProxy's srv_id (the server's
 	// position in its backend, from 1), for %[srv_id].
 	ServerIDs map[string]int
+	// Events are the backends whose state changes are logged (events.go).
+	Events []EventSpec
 }
 
 // ProxySpec is the logging setup of one frontend (or listen).
@@ -144,6 +149,7 @@ type Pipeline struct {
 	opts     Options
 	logger   *slog.Logger
 	proxies  map[string]*proxyLog
+	events   map[string]*eventLog // by backend
 	targets  []*target
 	keyRings map[string]*keyRing
 	started  atomic.Bool
@@ -187,7 +193,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, keyRings: map[string]*keyRing{}}
+	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, events: map[string]*eventLog{}, keyRings: map[string]*keyRing{}}
 	byKey := map[string]*target{}
 	for _, ps := range proxies {
 		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal}
@@ -239,6 +245,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 		if len(pl.targets) > 0 {
 			p.proxies[ps.Name] = pl
 		}
+	}
+	if err := p.addEvents(opts.Events, byKey); err != nil {
+		p.closeSinks()
+		return nil, err
 	}
 	return p, nil
 }

@@ -33,6 +33,9 @@ type AttachOptions struct {
 	// Extra reports process-level values of other subsystems (log drops,
 	// VRRP state) for Prometheus and `show info`.
 	Extra func() []stats.Extra
+	// Events returns where server state changes are logged (the log
+	// pipeline, once started); nil: nowhere.
+	Events func() health.EventSink
 }
 
 // Attached is the health/persistence/stats/admin subsystem of one
@@ -85,7 +88,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 		if b := backends[s]; b != nil {
 			b.Refresh()
 		}
-	}, Judge: healthPolicies(o.Engine)})
+	}, Judge: healthPolicies(o.Engine), Events: o.Events})
 	var errs []error
 	for _, p := range o.Config.Backends {
 		b := o.Engine.Backend(p.Name)

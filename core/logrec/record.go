@@ -39,6 +39,10 @@ type Mode uint8
 const (
 	ModeTCP  Mode = iota // tcplog fields only
 	ModeHTTP             // httplog fields
+	// ModeEvent is not a transaction but a proxy event HAProxy logs (a
+	// server going DOWN, a health check): RequestLine holds the message
+	// text, Status the syslog severity it is sent at, Backend the proxy.
+	ModeEvent
 )
 
 // First character of the termination state (HAProxy §8.5): what ended the stream.
