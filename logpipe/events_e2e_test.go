@@ -131,18 +131,27 @@ func TestServerEventsMatchHAProxy(t *testing.T) {
 		}
 		os.WriteFile(cfg, []byte(fmt.Sprintf(eventsConfig, rx.port(), fe, livePort, ports[0], ports[1], li)), 0o644)
 		testenv.Start(t, bin, append(args, "-f", cfg)...)
-		var got []string
-		err := testenv.Until(10*time.Second, 50*time.Millisecond, func() error {
-			got = events(t, rx.lines())
-			if len(got) < 7 {
-				return fmt.Errorf("%d of 7 events", len(got))
+		waitFor := func(n int) {
+			err := testenv.Until(10*time.Second, 50*time.Millisecond, func() error {
+				if got := events(t, rx.lines()); len(got) < n {
+					return fmt.Errorf("%d of %d events", len(got), n)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v: %q", bin, err, rx.lines())
 			}
-			return nil
-		})
-		if err != nil {
-			t.Fatalf("%s: %v: %q", bin, err, rx.lines())
 		}
+		waitFor(8)
+		// web2 and li/s1 come back: check lines and UP lines.
+		up, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", ports[0]))
+		if err != nil {
+			t.Fatal(err)
+		}
+		go http.Serve(up, http.NotFoundHandler())
+		waitFor(12)
 		time.Sleep(300 * time.Millisecond) // nothing more may come
+		up.Close()
 		return events(t, rx.lines())
 	}
 	want := run(haproxy, "-db")
@@ -156,6 +165,7 @@ func TestServerEventsMatchHAProxy(t *testing.T) {
 		`128 haproxy: backend solo has no server available!`,
 		`128 haproxy: proxy li has no server available!`,
 		`133 haproxy: Health check for server app/web2 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms, status: 0/2 DOWN.`,
+		`133 haproxy: Server app/web2 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`,
 	} {
 		if !contains(want, s) {
 			t.Errorf("HAProxy did not log %q; it logged:\n%s", s, strings.Join(want, "\n"))

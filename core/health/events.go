@@ -172,7 +172,9 @@ func appendReason(dst []byte, r core.CheckResult) []byte {
 		dst = append(dst, ", code: "...)
 		dst = strconv.AppendInt(dst, int64(r.Code), 10)
 	}
-	if r.Info != "" && r.Info != Description(r.Status) {
+	// A passing HTTP check has no text in HAProxy (the probe's is the
+	// reason phrase); a failing one has the reason phrase.
+	if r.Info != "" && r.Info != Description(r.Status) && r.Status != "L7OK" && r.Status != "L7OKC" {
 		dst = append(dst, `, info: "`...)
 		dst = appendASCII(dst, r.Info)
 		dst = append(dst, '"')
