@@ -497,9 +497,9 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vU:
 		return strconv.AppendInt(dst, r.BytesIn, 10)
 	case vCC:
-		return appendCookie(dst, r.ReqCookie.Bytes())
+		return appendCookie(dst, r.ReqCookie.Bytes(), c)
 	case vCS:
-		return appendCookie(dst, r.ResCookie.Bytes())
+		return appendCookie(dst, r.ResCookie.Bytes(), c)
 	case vTS2:
 		return append(dst, r.Term[:2]...)
 	case vTSC:
@@ -578,9 +578,15 @@ func appendPortOrDash(dst []byte, ap netip.AddrPort) []byte {
 	return strconv.AppendUint(dst, uint64(ap.Port()), 10)
 }
 
-func appendCookie(dst, v []byte) []byte {
+func appendCookie(dst, v []byte, c *encodeCtx) []byte {
 	if len(v) == 0 {
 		return append(dst, '-')
+	}
+	if c.anon.active() {
+		// A captured cookie is NAME=VALUE: `anonymize params NAME` masks
+		// the value, and the value may hold an address or personal data.
+		c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
+		return c.anon.appendText(dst, c.scratch, c.now)
 	}
 	return appendEscaped(dst, v, &hdrEscape)
 }
@@ -615,7 +621,7 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 		// Escape first, then anonymise the escaped text: the audit scans
 		// the text as written, so both must see the same bytes (an escape
 		// such as #22 next to ".1.2.3" would otherwise form an address).
-		if c.anon.on() {
+		if c.anon.active() {
 			c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
 			dst = c.anon.appendHeader(dst, c.scratch, kind, c.now)
 		} else {
@@ -629,7 +635,7 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 }
 
 func appendRequest(dst, v []byte, c *encodeCtx) []byte {
-	if c.anon.on() {
+	if c.anon.active() {
 		c.scratch = appendEscaped(c.scratch[:0], v, &urlEscape)
 		return c.anon.appendText(dst, c.scratch, c.now)
 	}
