@@ -174,8 +174,40 @@ func targetFromConfig(l *config.Log) (TargetSpec, error) {
 		case "hmac":
 			ts.Anon = AnonSpec{Mode: AnonHMAC, KeyFile: a.KeyFile, Rotate: a.Rotate}
 		}
+		pii, err := piiFromConfig(a)
+		if err != nil {
+			return ts, fmt.Errorf("log %s: anonymize: %w", l.Target, err)
+		}
+		ts.Anon.PII = pii
 	}
 	return ts, nil
+}
+
+// piiFromConfig: with an address mode (ip, hmac) every class is masked
+// unless `anonymize pii` says otherwise; `anonymize none` and a line with
+// only params/mask mask the classes `anonymize pii` names.
+func piiFromConfig(a *config.Anonymize) (PIISpec, error) {
+	var p PIISpec
+	cls := a.PII
+	if cls == "" && (a.Mode == "ip" || a.Mode == "hmac") {
+		cls = "all"
+	}
+	if cls != "" {
+		c, err := ParsePIIClasses(cls)
+		if err != nil {
+			return p, err
+		}
+		p.Classes = c
+	}
+	p.Params = a.Params
+	if a.Mask != "" {
+		m, err := ParseMasks(a.Mask)
+		if err != nil {
+			return p, err
+		}
+		p.Masks = m
+	}
+	return p, nil
 }
 
 // serverIDs numbers each backend's servers from 1 in order, as HAProxy

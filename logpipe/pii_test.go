@@ -113,14 +113,14 @@ func TestPIINotFound(t *testing.T) {
 		`GET /o/5f3a9c0b12345678901234abcdef/x HTTP/1.1`,
 		`GET /u/123e4567-e89b-12d3-a456-426614174000 HTTP/1.1`,
 		`2026-12-07T19:05:00.123456+01:00 took 12345678 us, 8080, 443, 65535`,
-		`GET /order/41234567 HTTP/1.1`,                            // an 8-digit id without a phone-named parameter
-		`GET /p?id=` + flip(fnr) + ` HTTP/1.1`,                    // check digit wrong
-		`GET /p?id=32139012345 HTTP/1.1`,                          // no such date
-		`GET /pay?n=4111111111111112 HTTP/1.1`,                    // Luhn fails
-		`GET /pay?n=1234567812345670 HTTP/1.1`,                    // Luhn passes, no issuer starts with 1
-		`GET /pay?n=4111 1111 1111 1111 1 HTTP/1.1`,               // broken grouping... still a card? no: 17 digits not Visa
-		`user@localhost wrote to admin@intranet`,                  // no top-level domain
-		`GET /x?tokens=abc&mytoken=1&token= HTTP/1.1`,             // other names, empty value
+		`GET /order/41234567 HTTP/1.1`,                             // an 8-digit id without a phone-named parameter
+		`GET /p?id=` + flip(fnr) + ` HTTP/1.1`,                     // check digit wrong
+		`GET /p?id=32139012345 HTTP/1.1`,                           // no such date
+		`GET /pay?n=4111111111111112 HTTP/1.1`,                     // Luhn fails
+		`GET /pay?n=1234567812345670 HTTP/1.1`,                     // Luhn passes, no issuer starts with 1
+		`GET /pay?n=4111 1111 1111 1111 1 HTTP/1.1`,                // broken grouping... still a card? no: 17 digits not Visa
+		`user@localhost wrote to admin@intranet`,                   // no top-level domain
+		`GET /x?tokens=abc&mytoken=1&token= HTTP/1.1`,              // other names, empty value
 		`GET /x?token=[param]&session=h-0123456789abcdef HTTP/1.1`, // masked already
 		`GET /x?token=ab**** HTTP/1.1`,
 		`h-4111111111111111 is a pseudonym`,

@@ -263,6 +263,9 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 		p.logger.Warn("anonymize hmac without both rotate and retention: keys are never destroyed, so pseudonyms stay linkable to addresses for as long as the key file exists",
 			"target", ts.Raw)
 	}
+	if ts.Anon.PII.usesHash() && ts.Anon.Mode != AnonHMAC {
+		return nil, fmt.Errorf("log %s: anonymize mask hash needs the keys of anonymize hmac", ts.Raw)
+	}
 	if ts.Anon.Mode == AnonHMAC {
 		ring = p.keyRings[ts.Anon.KeyFile]
 		if ring == nil {
