@@ -96,8 +96,11 @@ func truncateFinding(dst, v []byte, cl PIIClass) []byte {
 	case PIICard:
 		var buf [20]byte
 		d := buf[:0]
-		for _, c := range v {
-			if isDigit(c) && len(d) < len(buf) {
+		for i := 0; i < len(v); i++ {
+			switch c := v[i]; {
+			case c == '%':
+				i += 2 // %20, %2D: a separator
+			case isDigit(c) && len(d) < len(buf):
 				d = append(d, c)
 			}
 		}
