@@ -170,9 +170,13 @@ func (p *PIISpec) mayHoldPII(v []byte) bool {
 			return true
 		case c == '=' && len(p.Params) > 0:
 			return true
-		case c == '%' && i+2 < len(v) && v[i+1] == '4' && v[i+2] == '0' && p.Classes&PIIEmail != 0:
-			return true
-		case c == ' ' || c == '-' || c == '%' || c == '+':
+		case c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]):
+			if v[i+1] == '4' && v[i+2] == '0' && p.Classes&PIIEmail != 0 {
+				return true
+			}
+			i += 2 // an escape (%20, %2D, %2B) keeps the run going
+			continue
+		case c == ' ' || c == '-' || c == '+':
 			continue // a group separator keeps the run going
 		}
 		run = 0
@@ -206,7 +210,7 @@ func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, o
 				return s, e, cl, true
 			}
 		case c == '@' && p.Classes&PIIEmail != 0:
-			if s, e, ok := email(v, i, i+1); ok {
+			if s, e, ok := email(v, from, i, i+1); ok {
 				return s, e, PIIEmail, true
 			}
 		case c == '=' && len(p.Params) > 0:
@@ -220,7 +224,7 @@ func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, o
 					return s, e, cl, true
 				}
 			case v[i+1] == '4' && v[i+2] == '0' && p.Classes&PIIEmail != 0:
-				if s, e, ok := email(v, i, i+3); ok {
+				if s, e, ok := email(v, from, i, i+3); ok {
 					return s, e, PIIEmail, true
 				}
 			}
@@ -524,10 +528,11 @@ func emailLocal(c byte) bool {
 }
 
 // email checks for local@domain.tld around the '@' at at (written as
-// "%40" when rest - at == 3) and returns the address's span.
-func email(v []byte, at, rest int) (start, end int, ok bool) {
+// "%40" when rest - at == 3), the local part starting at lo or later, and
+// returns the address's span.
+func email(v []byte, lo, at, rest int) (start, end int, ok bool) {
 	s := at
-	for s > 0 && emailLocal(v[s-1]) {
+	for s > lo && emailLocal(v[s-1]) && !(s-3 >= lo && v[s-3] == '%' && v[s-2] == '4' && v[s-1] == '0') {
 		s--
 	}
 	for s < at && (v[s] == '.' || v[s] == '-') {
@@ -559,8 +564,8 @@ func email(v []byte, at, rest int) (start, end int, ok bool) {
 	if label > 0 {
 		labels++
 	}
-	if labels < 2 || label < 2 || !lastAlpha {
-		return 0, 0, false
+	if labels < 2 || label < 2 || !lastAlpha || e < len(v) && (v[e] == '@' || v[e] == '%' && e+2 < len(v) && v[e+1] == '4' && v[e+2] == '0') {
+		return 0, 0, false // "a@b.c@d.e": the address is the last one
 	}
 	return s, e, true
 }

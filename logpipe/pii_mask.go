@@ -76,7 +76,7 @@ func (a *anonymizer) appendHashed(dst, v []byte, cl PIIClass, now time.Time) []b
 func truncateFinding(dst, v []byte, cl PIIClass) []byte {
 	switch cl {
 	case PIIEmail:
-		for i := range v {
+		for i := len(v) - 1; i >= 0; i-- { // the last '@': the domain has none
 			if v[i] == '@' || v[i] == '%' && i+2 < len(v) && v[i+1] == '4' && v[i+2] == '0' {
 				dst = append(dst, '*')
 				return append(dst, v[i:]...)
