@@ -160,6 +160,10 @@ func (p *PIISpec) mayHoldPII(v []byte) bool {
 	run := 0
 	for i := 0; i < len(v); i++ {
 		c := v[i]
+		if !piiStart[c] && c != ' ' && c != '-' {
+			run = 0
+			continue
+		}
 		switch {
 		case c >= '0' && c <= '9':
 			if run++; run >= 8 && p.Classes&(PIIPhone|PIIFnr|PIICard) != 0 {
@@ -193,6 +197,9 @@ func isHex(c byte) bool   { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' 
 func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, ok bool) {
 	for i := from; i < len(v); i++ {
 		c := v[i]
+		if !piiStart[c] {
+			continue // most bytes start nothing: one table lookup
+		}
 		switch {
 		case c == 'h' && i+18 <= len(v) && v[i+1] == '-' && (i == 0 || !isAlnum(v[i-1])) && isPseudonym(v[i:]):
 			i += 17 // a pseudonym of ours: never a finding
@@ -244,6 +251,15 @@ func afterGroup(v []byte, i int) bool {
 func afterEscape(v []byte, i int) bool {
 	return i >= 3 && v[i-3] == '%' && isHex(v[i-2]) && isHex(v[i-1])
 }
+
+// piiStart marks the bytes a finding (or a pseudonym to skip) can start
+// with.
+var piiStart = func() (t [256]bool) {
+	for _, c := range []byte("0123456789+@=%h") {
+		t[c] = true
+	}
+	return t
+}()
 
 // isPseudonym matches h- + 16 lower-case hex digits, not followed by more.
 func isPseudonym(v []byte) bool {
