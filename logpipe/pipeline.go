@@ -142,6 +142,7 @@ type proxyLog struct {
 	resNames []string
 	logNames []string // Record.LogHeaders names
 	targets  []*target
+	logCount atomic.Uint64 // %lc
 }
 
 // Pipeline is the running log pipeline of one config generation.
@@ -373,6 +374,7 @@ func (p *Pipeline) Log(r *logrec.Record) {
 	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
 		return
 	}
+	r.LogCount = pl.logCount.Add(1) - 1 // %lc, counted as HAProxy: after the filters
 	for _, t := range pl.targets {
 		if !t.sample.take() {
 			continue

@@ -120,6 +120,9 @@ type Record struct {
 	Retries                          int32 // %rc
 	Redispatched                     bool  // %rc printed as +N
 	SrvQueue, BackendQueue           int32 // %sq %bq
+	// LogCount is %lc, the logs the frontend wrote before this one; the
+	// log pipeline sets it, the engine leaves it 0.
+	LogCount uint64
 
 	ReqCookie  Cookie // %CC
 	ResCookie  Cookie // %CS
