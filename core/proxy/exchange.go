@@ -536,7 +536,7 @@ func (s *session) noteResponse(x *xchg) {
 		x.hook.Observe(x.srv.Server, Observation{Status: resp.Status})
 	}
 	for _, c := range s.f.cfg.CaptureResponse {
-		v, _ := resp.Field(c.Name)
+		v := lastField(&resp.Head, c.Name)
 		s.rec.ResHeaders.Add(v, c.Len)
 	}
 	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {

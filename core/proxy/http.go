@@ -431,7 +431,7 @@ func (s *session) prepare() {
 		s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
 	}
 	for _, c := range s.f.cfg.CaptureRequest {
-		v, _ := r.Field(c.Name)
+		v := lastField(&r.Head, c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
 	}
 	keepLogHeaders(&s.rec.LogHeaders, &r.Head, s.f.cfg.LogHeaders)
