@@ -142,6 +142,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 		}
 		hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
 		hook.ForcePersist = ck.Forced
+		hook.Cookie = &proxy.CookieLog{Request: ck.RequestState, Response: ck.ResponseState, SetsOurs: ck.SetsOurs}
 	}
 	if hook.Observe != nil || hook.Lookup != nil {
 		b.SetHook(hook)

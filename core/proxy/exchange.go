@@ -106,6 +106,7 @@ func (s *session) forward(b *Backend) bool {
 // and records the queue time; on failure the record says why.
 func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool) {
 	s.pick.Req, s.pick.Src, s.pick.Exclude = req, s.src.Addr(), nil
+	s.noteCookieRequest(b, req)
 	srv, persisted, qwait, perr := b.pick(&s.pick, s)
 	s.rec.Tw = ms(qwait)
 	if perr != pickOK {
@@ -640,7 +641,9 @@ func (s *session) appendResponseFields(o []byte, x *xchg) []byte {
 	}
 	o = s.rspE.appendAdds(o, s)
 	if x.hook != nil && x.hook.ResponseFields != nil {
+		n := len(o)
 		o = x.hook.ResponseFields(o, &s.view, resp.Status, x.srv.Server, x.persisted)
+		s.noteCookieResponse(x, o[n:])
 	}
 	return o
 }
