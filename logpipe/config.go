@@ -63,7 +63,7 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 			continue
 		}
 		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil,
-			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders()}
+			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders(), Tag: p.LogTag}
 		for _, c := range p.Captures {
 			switch c.What {
 			case "request":

@@ -20,6 +20,7 @@ type EventSpec struct {
 	// LogChecks is `option log-health-checks`: every check that changes
 	// the status or the rise/fall counter is logged too.
 	LogChecks bool
+	Tag       string // the backend's log-tag, "" for the global one
 	Targets   []TargetSpec
 }
 
@@ -47,7 +48,7 @@ func eventSpecs(cfg *config.Config, host string) ([]EventSpec, error) {
 		if p.Kind == config.KindListen {
 			typ = "proxy"
 		}
-		out = append(out, EventSpec{Proxy: p.Name, Type: typ, LogChecks: p.Option("log-health-checks") != nil, Targets: ts})
+		out = append(out, EventSpec{Proxy: p.Name, Type: typ, LogChecks: p.Option("log-health-checks") != nil, Tag: p.LogTag, Targets: ts})
 	}
 	return out, nil
 }
@@ -55,7 +56,7 @@ func eventSpecs(cfg *config.Config, host string) ([]EventSpec, error) {
 // addEvents opens (or shares with the traffic logs) the event targets.
 func (p *Pipeline) addEvents(specs []EventSpec, byKey map[string]*target) error {
 	for _, es := range specs {
-		el := &eventLog{spec: es, pl: &proxyLog{name: es.Proxy}}
+		el := &eventLog{spec: es, pl: &proxyLog{name: es.Proxy, tag: es.Tag}}
 		for _, ts := range es.Targets {
 			key := fmt.Sprintf("%+v", ts)
 			t := byKey[key]
@@ -98,6 +99,7 @@ var _ health.EventSink = (*Pipeline)(nil)
 
 // appendEvent writes an event record's message with its own severity in
 // the syslog header.
+// (encode has set the backend's log-tag.)
 func (t *target) appendEvent(dst []byte, r *logrec.Record) []byte {
 	pri := t.fr.pri
 	t.fr.pri = pri - LevelInfo + int(r.Status)

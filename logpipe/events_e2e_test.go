@@ -38,6 +38,7 @@ backend app
     server web1 127.0.0.1:%[3]d check inter 200 rise 2 fall 2
     server web2 127.0.0.1:%[4]d check inter 200 rise 2 fall 2
 backend solo
+    log-tag svc
     server s1 127.0.0.1:%[5]d check inter 200 fall 1
 listen li
     bind 127.0.0.1:%[6]d
@@ -161,8 +162,8 @@ func TestServerEventsMatchHAProxy(t *testing.T) {
 	}
 	// The shape this test relies on, in HAProxy's own words.
 	for _, s := range []string{
-		`129 haproxy: Server solo/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`,
-		`128 haproxy: backend solo has no server available!`,
+		`129 svc: Server solo/s1 is DOWN, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`,
+		`128 svc: backend solo has no server available!`, // the backend's log-tag
 		`128 haproxy: proxy li has no server available!`,
 		`133 haproxy: Health check for server app/web2 failed, reason: Layer4 connection problem, info: "Connection refused", check duration: Nms, status: 0/2 DOWN.`,
 		`133 haproxy: Server app/web2 is UP. 2 active and 0 backup servers online. 0 sessions requeued, 0 total in queue.`,

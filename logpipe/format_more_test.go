@@ -92,3 +92,26 @@ func TestLogCounter(t *testing.T) {
 		t.Errorf("got %q", lines)
 	}
 }
+
+// A proxy's log-tag replaces the global one in its messages' headers.
+func TestProxyLogTag(t *testing.T) {
+	m := &memSink{frame: FrameNewline}
+	ts := newMem(t, m)
+	ts.Format = FormatLocal
+	p, err := NewFromSpecs([]ProxySpec{{Name: "web", Format: "%HP", Tag: "webtag", Targets: []TargetSpec{ts}},
+		{Name: "api", Format: "%HP", Targets: []TargetSpec{ts}}}, Options{Batch: 1, Location: time.UTC, Tag: "haproxy", PID: 7}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Start()
+	r := testRecord(1)
+	r.Frontend = "web"
+	p.Log(r)
+	r.Frontend = "api"
+	p.Log(r)
+	p.Close(context.Background())
+	lines, _ := m.snapshot()
+	if len(lines) != 2 || !strings.HasSuffix(lines[0], " webtag[7]: /r/1") || !strings.HasSuffix(lines[1], " haproxy[7]: /r/1") {
+		t.Errorf("got %q", lines)
+	}
+}

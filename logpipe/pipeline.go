@@ -127,7 +127,9 @@ type ProxySpec struct {
 	ReqCaptures   []string // `capture request header` names, in order
 	ResCaptures   []string
 	LogHeaders    []string // request headers the log-format reads (Record.LogHeaders)
-	Targets       []TargetSpec
+	// Tag is the proxy's log-tag; "" uses Options.Tag.
+	Tag     string
+	Targets []TargetSpec
 }
 
 type proxyLog struct {
@@ -143,6 +145,7 @@ type proxyLog struct {
 	logNames []string // Record.LogHeaders names
 	targets  []*target
 	logCount atomic.Uint64 // %lc
+	tag      string        // log-tag of the proxy, "" for the global one
 }
 
 // Pipeline is the running log pipeline of one config generation.
@@ -197,7 +200,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, events: map[string]*eventLog{}, keyRings: map[string]*keyRing{}}
 	byKey := map[string]*target{}
 	for _, ps := range proxies {
-		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal}
+		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal, tag: ps.Tag}
 		switch ps.Format {
 		case "jsonlog":
 			pl.json = true

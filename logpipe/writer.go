@@ -217,6 +217,10 @@ func (t *target) run() {
 
 // encode appends one framed message to the batch.
 func (t *target) encode(r *logrec.Record, pl *proxyLog, now time.Time) {
+	tag := t.fr.tag
+	if pl.tag != "" {
+		t.fr.tag = pl.tag // the proxy's log-tag, for this message
+	}
 	var m []byte
 	switch {
 	case r.Mode == logrec.ModeEvent:
@@ -224,6 +228,7 @@ func (t *target) encode(r *logrec.Record, pl *proxyLog, now time.Time) {
 	default:
 		m = t.encodeRecord(t.fr.appendHeader(t.msg[:0], now, t.loc), r, pl)
 	}
+	t.fr.tag = tag
 	t.frameMessage(m, now)
 }
 

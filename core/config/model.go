@@ -221,6 +221,7 @@ type Proxy struct {
 	Captures        []*Capture    `json:"captures,omitempty"`
 	MonitorURI      string        `json:"monitor_uri,omitempty"`
 	HTTPReuse       string        `json:"http_reuse,omitempty"`
+	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`
