@@ -182,3 +182,75 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// `set server B/S state drain|ready|maint` on the admin socket: the same
+// lines as HAProxy's, in order.
+func TestAdminStateEventsMatchHAProxy(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	varde := testenv.VardeBinary(t)
+	live := &http.Server{Handler: http.NotFoundHandler()}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go live.Serve(ln)
+	t.Cleanup(func() { live.Close() })
+	dir := t.TempDir()
+	cmds := []string{"set server app/web1 state drain", "set server app/web1 state ready", "set server app/web1 state maint",
+		"set server app/web1 state ready", "set server app/web2 state maint", "set server app/web1 state maint",
+		"set server app/web1 state ready", "set server app/web2 state drain"}
+	run := func(bin string, args ...string) []string {
+		rx := listenSyslog(t)
+		sock := filepath.Join(dir, fmt.Sprintf("%d.sock", rx.port()))
+		cfg := filepath.Join(dir, fmt.Sprintf("%d.cfg", rx.port()))
+		fe := testenv.FreePort(t)
+		os.WriteFile(cfg, []byte(fmt.Sprintf(`global
+    log 127.0.0.1:%d local0
+    stats socket %s level admin
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend app
+backend app
+    server web1 %s check inter 200 rise 2 fall 2
+    server web2 %s
+`, rx.port(), sock, fe, ln.Addr(), ln.Addr())), 0o644)
+		testenv.Start(t, bin, append(args, "-f", cfg)...)
+		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", fe), 10*time.Second)
+		time.Sleep(500 * time.Millisecond) // first checks
+		for _, c := range cmds {
+			conn, err := net.Dial("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			conn.Write([]byte(c + "\n"))
+			buf := make([]byte, 512)
+			conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+			conn.Read(buf)
+			conn.Close()
+			time.Sleep(100 * time.Millisecond)
+		}
+		time.Sleep(300 * time.Millisecond)
+		var out []string
+		for _, m := range rx.lines() {
+			m = strings.TrimRight(m, "\n")
+			if sm := syslogHead.FindStringSubmatch(m); sm != nil {
+				out = append(out, sm[1]+" "+checkMS.ReplaceAllString(sm[3], "check duration: Nms"))
+			}
+		}
+		return out
+	}
+	want := run(haproxy, "-db")
+	got := run(varde, "run")
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("varde:\n%s\nhaproxy:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if len(want) < len(cmds) {
+		t.Errorf("HAProxy logged %d lines for %d commands:\n%s", len(want), len(cmds), strings.Join(want, "\n"))
+	}
+}

@@ -38,6 +38,9 @@ type Event struct {
 	// the server's sessions and queue.
 	Active, Backups int
 	Sessions, Queue int64
+	// EventAdmin: the message, made when the event is, and its severity.
+	Text  string
+	level int
 }
 
 // EventSink receives events. HealthEvent must not block: it is called
@@ -57,6 +60,8 @@ const (
 // alert, a backend without servers an emergency, the rest notices.
 func (e Event) Level() int {
 	switch e.Kind {
+	case EventAdmin:
+		return e.level
 	case EventServerDown:
 		return levelAlert
 	case EventBackendDown:
@@ -73,6 +78,8 @@ func (e Event) Level() int {
 // which the UP/DOWN line leaves the check's details to the check line.
 func (e Event) AppendMessage(dst []byte, proxyType string, logChecks bool) []byte {
 	switch e.Kind {
+	case EventAdmin:
+		return append(dst, e.Text...)
 	case EventBackendDown:
 		dst = append(dst, proxyType...)
 		dst = append(dst, ' ')
@@ -81,13 +88,7 @@ func (e Event) AppendMessage(dst []byte, proxyType string, logChecks bool) []byt
 	case EventCheck:
 		return e.appendCheck(dst)
 	}
-	if e.Backup {
-		dst = append(dst, "Backup "...)
-	}
-	dst = append(dst, "Server "...)
-	dst = append(dst, e.Backend...)
-	dst = append(dst, '/')
-	dst = append(dst, e.Server...)
+	dst = e.serverPrefix(dst)
 	if e.Kind == EventServerDown {
 		dst = append(dst, " is DOWN"...)
 	} else {
@@ -96,28 +97,7 @@ func (e Event) AppendMessage(dst []byte, proxyType string, logChecks bool) []byt
 	if !logChecks {
 		dst = appendReason(dst, e.Result)
 	}
-	dst = append(dst, ". "...)
-	dst = strconv.AppendInt(dst, int64(e.Active), 10)
-	dst = append(dst, " active and "...)
-	dst = strconv.AppendInt(dst, int64(e.Backups), 10)
-	if e.Kind == EventServerDown {
-		dst = append(dst, " backup servers left."...)
-	} else {
-		dst = append(dst, " backup servers online."...)
-	}
-	if e.Backups > 0 && e.Active == 0 {
-		dst = append(dst, " Running on backup."...)
-	}
-	if e.Kind == EventServerDown {
-		dst = append(dst, ' ')
-		dst = strconv.AppendInt(dst, e.Sessions, 10)
-		dst = append(dst, " sessions active, 0 requeued, "...)
-		dst = strconv.AppendInt(dst, e.Queue, 10)
-		return append(dst, " remaining in queue."...)
-	}
-	dst = append(dst, " 0 sessions requeued, "...)
-	dst = strconv.AppendInt(dst, e.Queue, 10)
-	return append(dst, " total in queue."...)
+	return e.appendCounts(dst, e.Kind == EventServerDown)
 }
 
 // appendCheck is the `option log-health-checks` line.

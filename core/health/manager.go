@@ -227,6 +227,7 @@ func (m *Manager) SetAdmin(s *core.Server, a core.AdminState) {
 	}
 	if old != a {
 		m.log().Info(fmt.Sprintf("Server %s/%s is now in %s state", s.Backend, s.Name, a), "backend", s.Backend, "server", s.Name)
+		m.emitAdmin(s, old, a)
 		m.notify(s)
 	}
 }
