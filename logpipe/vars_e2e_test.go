@@ -182,3 +182,59 @@ backend none
 		}
 	}
 }
+
+// A client that connects and leaves, with nothing sent or half a request:
+// without dontlognull both proxies log a CR-- <BADREQ> with status 400;
+// with it, the silent connection is left out.
+func TestAbandonedRequestsMatchHAProxy(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	varde := testenv.VardeBinary(t)
+	dir := t.TempDir()
+	run := func(bin string, dontlognull bool, args ...string) []string {
+		port := testenv.FreePort(t)
+		opt := ""
+		if dontlognull {
+			opt = "    option dontlognull\n"
+		}
+		cfg := filepath.Join(dir, fmt.Sprintf("%d.cfg", port))
+		os.WriteFile(cfg, []byte(fmt.Sprintf(`global
+    log stdout format raw local0
+defaults
+    mode http
+    log global
+%s    log-format "MARK|%%ST|%%B|%%tsc|%%r|%%s|"
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend app
+backend app
+    server web1 127.0.0.1:9
+`, opt, port)), 0o644)
+		_, out := testenv.Start(t, bin, append(args, "-f", cfg)...)
+		testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second) // itself a silent connection
+		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write([]byte("GET / HT"))
+		c.Close()
+		time.Sleep(500 * time.Millisecond)
+		b, _ := os.ReadFile(out)
+		var lines []string
+		for _, l := range strings.Split(string(b), "\n") {
+			if i := strings.Index(l, "MARK|"); i >= 0 {
+				lines = append(lines, l[i:])
+			}
+		}
+		return lines
+	}
+	for _, dln := range []bool{false, true} {
+		want := run(haproxy, dln, "-db")
+		got := run(varde, dln, "run")
+		if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) == 0 {
+			t.Errorf("dontlognull %v:\nvarde:\n%s\nhaproxy:\n%s", dln, strings.Join(got, "\n"), strings.Join(want, "\n"))
+		}
+	}
+}

@@ -307,6 +307,9 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 // 408 on timeout; a client abort otherwise. It returns false.
 func (s *session) headReadFailed(first bool, err error) bool {
 	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
+		if first && !s.e.stopping.Load() && !isTimeout(err) {
+			s.logHeadAbort() // HAProxy logs a silent connection too
+		}
 		return false
 	}
 	s.rec.RequestLine.Set([]byte("<BADREQ>"))
@@ -316,7 +319,8 @@ func (s *session) headReadFailed(first bool, err error) bool {
 		s.sendError(408, nil)
 		s.rec.BytesOut = 0 // sent by HAProxy's mux too: %B is 0
 	} else {
-		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateRequest)
+		s.logHeadAbort()
+		return false
 	}
 	s.log(nil, nil)
 	return false
