@@ -86,6 +86,7 @@ const (
 	vTl  // accept date, local, with UTC offset
 	vTRL // request date, local, with UTC offset
 	vLC  // the frontend's log counter
+	vRT  // the request counter
 )
 
 var varNames = map[string]varID{
@@ -98,7 +99,7 @@ var varNames = map[string]varID{
 	"hr": vHR, "hs": vHS, "hrl": vHRL, "hsl": vHSL, "r": vR,
 	"HM": vHM, "HU": vHU, "HP": vHP, "HV": vHV, "pid": vPID, "H": vH,
 	"sslv": vSSLV, "sslc": vSSLC,
-	"HPO": vHPO, "HQ": vHQ, "ID": vID, "Td": vTd, "Tu": vTu, "Tl": vTl, "trl": vTRL, "lc": vLC,
+	"HPO": vHPO, "HQ": vHQ, "ID": vID, "Td": vTd, "Tu": vTu, "Tl": vTl, "trl": vTRL, "lc": vLC, "rt": vRT,
 }
 
 // notYet are HAProxy 2.6 variables varde cannot fill: a format naming one
@@ -106,7 +107,6 @@ var varNames = map[string]varID{
 var notYet = map[string]string{
 	"bi": "the backend connection's source address",
 	"bp": "the backend connection's source port",
-	"rt": "the request counter",
 }
 
 type item struct {

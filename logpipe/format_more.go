@@ -48,11 +48,15 @@ func appendMoreVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte 
 		return appendLocalDate(dst, r.Accept, c.loc)
 	case vTRL:
 		return appendLocalDate(dst, requestNS(r), c.loc)
-	case vLC:
-		if it.hex {
-			return appendHex(dst, r.LogCount, 4)
+	case vLC, vRT:
+		n := r.LogCount
+		if it.id == vRT {
+			n = r.ReqCount
 		}
-		return strconv.AppendUint(dst, r.LogCount, 10)
+		if it.hex {
+			return appendHex(dst, n, 4)
+		}
+		return strconv.AppendUint(dst, n, 10)
 	}
 	return dst
 }

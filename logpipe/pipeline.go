@@ -158,6 +158,7 @@ type Pipeline struct {
 	keyRings map[string]*keyRing
 	started  atomic.Bool
 	closed   atomic.Bool
+	reqCount atomic.Uint64 // %rt
 	stopMon  chan struct{}
 	monDone  chan struct{}
 }
@@ -373,7 +374,16 @@ func (p *Pipeline) monitor(every time.Duration) {
 // Log queues r for every target of its frontend. It copies r and returns
 // at once (unless tune.log.on-full block and a queue is full).
 func (p *Pipeline) Log(r *logrec.Record) {
+	// %rt: HAProxy numbers every stream, logged or not; the engine hands
+	// every transaction to the sink, so counting here, before the filters,
+	// gives the same numbers (in the order transactions end). A connection
+	// that sent nothing, under dontlognull, gets no stream in HAProxy.
 	pl := p.proxies[r.Frontend]
+	if r.Null() && pl != nil && pl.nonull {
+		r.ReqCount = p.reqCount.Load()
+	} else {
+		r.ReqCount = p.reqCount.Add(1) - 1
+	}
 	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
 		return
 	}

@@ -15,7 +15,7 @@ import (
 
 // varsFormat holds the variables and flags added for HAProxy 2.6 parity
 // whose value does not depend on timing; each field ends with '|'.
-const varsFormat = `MARK|%HPO|%HQ|%ID|%{+Q}ID|%{+X}ci|%{+E}HQ|%lc|%{+X}lc|%{+E,+Q}HU|%{+X}fp|`
+const varsFormat = `MARK|%HPO|%HQ|%ID|%{+Q}ID|%{+X}ci|%{+E}HQ|%lc|%{+X}lc|%{+E,+Q}HU|%{+X}fp|%rt|%{+X}rt|`
 
 func TestLogFormatVariablesMatchHAProxy(t *testing.T) {
 	got, want := formatBoth(t, varsFormat, "", []string{"/a/b.html?x=1&y=%5B2%5D%5C", "/plain", "/q?only"}, nil)
@@ -202,7 +202,7 @@ func TestAbandonedRequestsMatchHAProxy(t *testing.T) {
 defaults
     mode http
     log global
-%s    log-format "MARK|%%ST|%%B|%%tsc|%%r|%%s|"
+%s    log-format "MARK|%%ST|%%B|%%tsc|%%r|%%s|%%rt|"
     timeout connect 1s
     timeout client 5s
     timeout server 5s
@@ -220,7 +220,11 @@ backend app
 		}
 		c.Write([]byte("GET / HT"))
 		c.Close()
-		time.Sleep(500 * time.Millisecond)
+		time.Sleep(100 * time.Millisecond)
+		if resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/after", port)); err == nil {
+			resp.Body.Close()
+		}
+		time.Sleep(400 * time.Millisecond)
 		b, _ := os.ReadFile(out)
 		var lines []string
 		for _, l := range strings.Split(string(b), "\n") {

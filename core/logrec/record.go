@@ -120,9 +120,10 @@ type Record struct {
 	Retries                          int32 // %rc
 	Redispatched                     bool  // %rc printed as +N
 	SrvQueue, BackendQueue           int32 // %sq %bq
-	// LogCount is %lc, the logs the frontend wrote before this one; the
-	// log pipeline sets it, the engine leaves it 0.
-	LogCount uint64
+	// LogCount is %lc, the logs the frontend wrote before this one, and
+	// ReqCount %rt, the transactions of the process before this one; the
+	// log pipeline sets both, the engine leaves them 0.
+	LogCount, ReqCount uint64
 
 	ReqCookie  Cookie // %CC
 	ResCookie  Cookie // %CS
