@@ -360,6 +360,7 @@ defaults
     mode http
     log global
     option jsonlog
+    option dontlognull
     timeout connect 2s
     timeout client 5s
     timeout server 5s

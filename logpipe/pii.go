@@ -192,6 +192,11 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 func isAlnum(c byte) bool { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'z' }
 func isHex(c byte) bool   { return isDigit(c) || c|0x20 >= 'a' && c|0x20 <= 'f' }
 
+// wordy: a byte a number cannot start right after: a letter or digit, or
+// the end of a mask (']' of a marker, '*' of a truncation), so that what
+// the anonymiser writes next to a mask reads as it did next to the value.
+func wordy(c byte) bool { return isAlnum(c) || c == ']' || c == '*' }
+
 // nextPII finds the first finding at or after from: its span and class.
 // A param finding's span is the value only.
 func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, ok bool) {
@@ -204,14 +209,25 @@ func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, o
 		case c == 'h' && i+18 <= len(v) && v[i+1] == '-' && (i == 0 || !isAlnum(v[i-1])) && isPseudonym(v[i:]):
 			i += 17 // a pseudonym of ours: never a finding
 		case isDigit(c) || c == '+':
-			if isDigit(c) && i > 0 && isAlnum(v[i-1]) && !afterEscape(v, i) {
+			if isDigit(c) && i > 0 && wordy(v[i-1]) && !afterEscape(v, i) {
 				for i+1 < len(v) && isAlnum(v[i+1]) {
 					i++ // inside a word or hex id
 				}
 				continue
 			}
-			if isDigit(c) && afterGroup(v, i) {
-				continue // the tail of a longer run of groups, judged from its start
+			if isDigit(c) && afterGroup(v, i, from) {
+				// The tail of a run of groups: judged as a whole from its
+				// start, here only as a group of its own.
+				if s, e, cl, ok := p.singleGroup(v, i); ok {
+					return s, e, cl, true
+				}
+				for i+1 < len(v) && isDigit(v[i+1]) {
+					i++
+				}
+				continue
+			}
+			if c == '+' && i > 0 && wordy(v[i-1]) {
+				continue // "a+1234...": a form-encoded space inside text, or arithmetic
 			}
 			if s, e, cl, ok := p.number(v, i); ok {
 				return s, e, cl, true
@@ -226,7 +242,7 @@ func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, o
 			}
 		case c == '%' && i+2 < len(v) && isHex(v[i+1]) && isHex(v[i+2]):
 			switch {
-			case v[i+1] == '2' && v[i+2]|0x20 == 'b':
+			case v[i+1] == '2' && v[i+2]|0x20 == 'b' && (i == 0 || !wordy(v[i-1])):
 				if s, e, cl, ok := p.number(v, i); ok {
 					return s, e, cl, true
 				}
@@ -241,10 +257,11 @@ func (p *PIISpec) nextPII(v []byte, from int) (start, end int, class PIIClass, o
 	return 0, 0, 0, false
 }
 
-// afterGroup reports whether v[i] follows a digit and a group separator.
-func afterGroup(v []byte, i int) bool {
-	return i >= 2 && (v[i-1] == ' ' || v[i-1] == '-') && isDigit(v[i-2]) ||
-		i >= 4 && v[i-3] == '%' && v[i-2] == '2' && (v[i-1] == '0' || v[i-1]|0x20 == 'd') && isDigit(v[i-4])
+// afterGroup reports whether v[i] follows a digit and a group separator,
+// at or after from (a finding that ended there ends the run).
+func afterGroup(v []byte, i, from int) bool {
+	return i-2 >= from && (v[i-1] == ' ' || v[i-1] == '-') && isDigit(v[i-2]) ||
+		i-4 >= from && v[i-3] == '%' && v[i-2] == '2' && (v[i-1] == '0' || v[i-1]|0x20 == 'd') && isDigit(v[i-4])
 }
 
 // afterEscape reports whether v[i] follows a %XX escape.
@@ -288,48 +305,58 @@ func sep(v []byte, i int) int {
 	return 0
 }
 
-// digitGroups reads digits from i, in groups split by single separators.
-// It returns the end, the digits (at most 20) and the group lengths (at
-// most 5; more groups end the number).
+// numInfo is a run of digit groups split by single separators: the
+// digits (at most 20), each group's length and end.
 type numInfo struct {
 	digits  [20]byte
 	n       int
 	groups  [6]int
+	ends    [6]int
 	ngroups int
 	end     int
 }
 
+// readNumber reads the digit groups from v[i]. It stops before a group
+// that would make more than 6 groups or 20 digits, or that runs into a
+// word; ok is false when not even the first group qualifies.
 func readNumber(v []byte, i int) (ni numInfo, ok bool) {
 	for {
-		g := 0
-		for i < len(v) && isDigit(v[i]) {
-			if ni.n == len(ni.digits) {
-				return ni, false // too long for any class
-			}
-			ni.digits[ni.n] = v[i]
-			ni.n++
-			g++
-			i++
+		j := i
+		for j < len(v) && isDigit(v[j]) {
+			j++
 		}
-		if g == 0 || ni.ngroups == len(ni.groups) {
-			return ni, false
+		g := j - i
+		word := j < len(v) && isAlnum(v[j])
+		if g == 0 || word || ni.n+g > len(ni.digits) || ni.ngroups == len(ni.groups) {
+			return ni, ni.ngroups > 0 // digits running into a word are an id, not a number
 		}
-		ni.groups[ni.ngroups] = g
+		copy(ni.digits[ni.n:], v[i:j])
+		ni.n += g
+		ni.groups[ni.ngroups], ni.ends[ni.ngroups] = g, j
 		ni.ngroups++
-		ni.end = i
-		if i < len(v) && isAlnum(v[i]) {
-			return ni, false // digits run into a word: an id, not a number
-		}
-		w := sep(v, i)
-		if w == 0 || i+w >= len(v) || !isDigit(v[i+w]) {
+		ni.end = j
+		w := sep(v, j)
+		if w == 0 || j+w >= len(v) || !isDigit(v[j+w]) {
 			return ni, true
 		}
-		i += w
+		i = j + w
 	}
 }
 
+// prefix is ni cut to its first k groups.
+func (ni numInfo) prefix(k int) numInfo {
+	n := 0
+	for _, g := range ni.groups[:k] {
+		n += g
+	}
+	ni.n, ni.ngroups, ni.end = n, k, ni.ends[k-1]
+	return ni
+}
+
 // number judges the digit groups starting at v[i] (after a '+', "%2B" or
-// "00" prefix for phones).
+// "00" prefix for phones): the longest run of whole groups that is a
+// finding wins, so a number followed by another ("4111 1111 1111 1111
+// 24129910182") is found as itself.
 func (p *PIISpec) number(v []byte, i int) (start, end int, class PIIClass, ok bool) {
 	start = i
 	plus := false
@@ -346,24 +373,54 @@ func (p *PIISpec) number(v []byte, i int) (start, end int, class PIIClass, ok bo
 	if i >= len(v) || !isDigit(v[i]) {
 		return 0, 0, 0, false
 	}
-	ni, ok := readNumber(v, i)
+	all, ok := readNumber(v, i)
 	if !ok {
 		return 0, 0, 0, false
 	}
+	for k := all.ngroups; k >= 1; k-- {
+		ni := all.prefix(k)
+		if cl, ok := p.judge(&ni, plus, v, start); ok {
+			return start, ni.end, cl, true
+		}
+	}
+	return 0, 0, 0, false
+}
+
+// judge says which class, if any, the digit groups ni are.
+func (p *PIISpec) judge(ni *numInfo, plus bool, v []byte, start int) (PIIClass, bool) {
 	d := ni.digits[:ni.n]
 	switch {
 	case p.Classes&PIIPhone != 0 && (plus || (ni.n > 2 && d[0] == '0' && d[1] == '0')) && intlPhone(d, plus):
-		return start, ni.end, PIIPhone, true
+		return PIIPhone, true
 	case plus:
-		return 0, 0, 0, false
-	case p.Classes&PIICard != 0 && cardGroups(&ni) && card(d):
-		return start, ni.end, PIICard, true
+		return 0, false
+	case p.Classes&PIICard != 0 && cardGroups(ni) && card(d):
+		return PIICard, true
 	case p.Classes&PIIFnr != 0 && ni.n == 11 && (ni.ngroups == 1 || ni.ngroups == 2 && ni.groups[0] == 6) && fnr(d):
-		return start, ni.end, PIIFnr, true
-	case p.Classes&PIIPhone != 0 && ni.n == 8 && norwegianGrouping(&ni) && norwegianNumber(d):
-		return start, ni.end, PIIPhone, true
+		return PIIFnr, true
+	case p.Classes&PIIPhone != 0 && ni.n == 8 && norwegianGrouping(ni) && norwegianNumber(d):
+		return PIIPhone, true
 	case p.Classes&PIIPhone != 0 && ni.n == 8 && ni.ngroups == 1 && norwegianNumber(d) && phoneContext(v, start):
-		return start, ni.end, PIIPhone, true
+		return PIIPhone, true
+	}
+	return 0, false
+}
+
+// singleGroup judges the one digit group at v[i:] on its own: a card
+// number written as one run, or a fødselsnummer.
+func (p *PIISpec) singleGroup(v []byte, i int) (start, end int, class PIIClass, ok bool) {
+	j := i
+	for j < len(v) && isDigit(v[j]) {
+		j++
+	}
+	if j < len(v) && isAlnum(v[j]) {
+		return 0, 0, 0, false
+	}
+	switch d := v[i:j]; {
+	case p.Classes&PIICard != 0 && len(d) >= 13 && len(d) <= 19 && card(d):
+		return i, j, PIICard, true
+	case p.Classes&PIIFnr != 0 && len(d) == 11 && fnr(d):
+		return i, j, PIIFnr, true
 	}
 	return 0, 0, 0, false
 }

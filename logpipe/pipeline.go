@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -146,6 +147,8 @@ type proxyLog struct {
 	targets  []*target
 	logCount atomic.Uint64 // %lc
 	tag      string        // log-tag of the proxy, "" for the global one
+	// connectLine: HAProxy's default "Connect from" line (no log option).
+	connectLine bool
 }
 
 // Pipeline is the running log pipeline of one config generation.
@@ -219,6 +222,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			}
 			pl.format = f
 		}
+		pl.connectLine = strings.HasPrefix(ps.Format, HAProxyDefaultFormat)
 		pl.reqNames, pl.resNames, pl.logNames = ps.ReqCaptures, ps.ResCaptures, ps.LogHeaders
 		for _, n := range ps.ReqCaptures {
 			pl.reqKinds = append(pl.reqKinds, kindOf(n))
@@ -379,6 +383,11 @@ func (p *Pipeline) Log(r *logrec.Record) {
 	// gives the same numbers (in the order transactions end). A connection
 	// that sent nothing, under dontlognull, gets no stream in HAProxy.
 	pl := p.proxies[r.Frontend]
+	if pl != nil && pl.connectLine && r.Mode == logrec.ModeHTTP && r.Term[1] == logrec.StateRequest {
+		// Without httplog or a log-format HAProxy logs "Connect from" per
+		// stream, and a request that never completed has none.
+		return
+	}
 	if r.Null() && pl != nil && pl.nonull {
 		r.ReqCount = p.reqCount.Load()
 	} else {
