@@ -49,9 +49,9 @@ func appendMoreVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte 
 	case vTRL:
 		return appendLocalDate(dst, requestNS(r), c.loc)
 	case vLC, vRT:
-		n := r.LogCount
+		n := uint64(r.LogCount)
 		if it.id == vRT {
-			n = r.ReqCount
+			n = uint64(r.ReqCount)
 		}
 		if it.hex {
 			return appendHex(dst, n, 4)

@@ -145,7 +145,7 @@ type proxyLog struct {
 	resNames []string
 	logNames []string // Record.LogHeaders names
 	targets  []*target
-	logCount atomic.Uint64 // %lc
+	logCount atomic.Uint32 // %lc
 	tag      string        // log-tag of the proxy, "" for the global one
 	// connectLine: HAProxy's default "Connect from" line (no log option).
 	connectLine bool
@@ -161,7 +161,7 @@ type Pipeline struct {
 	keyRings map[string]*keyRing
 	started  atomic.Bool
 	closed   atomic.Bool
-	reqCount atomic.Uint64 // %rt
+	reqCount atomic.Uint32 // %rt
 	stopMon  chan struct{}
 	monDone  chan struct{}
 }

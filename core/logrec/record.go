@@ -123,7 +123,7 @@ type Record struct {
 	// LogCount is %lc, the logs the frontend wrote before this one, and
 	// ReqCount %rt, the transactions of the process before this one; the
 	// log pipeline sets both, the engine leaves them 0.
-	LogCount, ReqCount uint64
+	LogCount, ReqCount uint32 // unsigned int in HAProxy too: they wrap
 
 	ReqCookie  Cookie // %CC
 	ResCookie  Cookie // %CS
