@@ -164,15 +164,14 @@ func appendReason(dst []byte, r core.CheckResult) []byte {
 	return append(dst, "ms"...)
 }
 
-// appendASCII is HAProxy's chunk_asciiencode with '"' escaped: bytes
-// outside printable ASCII and the quote become \xNN, a backslash is
-// doubled... HAProxy writes only the hex form, as here.
+// appendASCII is HAProxy's chunk_asciiencode with '"' as the quote:
+// bytes outside printable ASCII, '<', '>' and '"' become "<XX>".
 func appendASCII(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
+	const hex = "0123456789ABCDEF"
 	for i := 0; i < len(s); i++ {
 		c := s[i]
-		if c < 32 || c >= 127 || c == '"' {
-			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&15])
+		if c < 32 || c >= 127 || c == '"' || c == '<' || c == '>' {
+			dst = append(dst, '<', hex[c>>4], hex[c&15], '>')
 			continue
 		}
 		dst = append(dst, c)
