@@ -148,7 +148,8 @@ func appendReason(dst []byte, r core.CheckResult) []byte {
 	}
 	dst = append(dst, ", reason: "...)
 	dst = append(dst, Description(r.Status)...)
-	if r.Status[0] == 'L' && r.Status[1] >= '5' { // HCHK_STATUS_L57DATA and above
+	switch r.Status { // HCHK_STATUS_L57DATA and above carry a code
+	case "L7OK", "L7OKC", "L7STS", "PROCERR":
 		dst = append(dst, ", code: "...)
 		dst = strconv.AppendInt(dst, int64(r.Code), 10)
 	}

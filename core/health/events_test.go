@@ -44,7 +44,7 @@ func TestEventMessages(t *testing.T) {
 		{"check drain", health.Event{Kind: health.EventCheck, Backend: "app", Server: "web1", Backup: true, Result: core.CheckResult{OK: true, Status: "L4OK"}, Health: 4, Rise: 2, Fall: 3, Drain: true},
 			"backend", true, `Health check for backup server app/web1 succeeded, reason: Layer4 check passed, check duration: 0ms, status: 3/3 DRAIN.`, 5},
 		{"info escaped", health.Event{Kind: health.EventServerDown, Backend: "a", Server: "b", Result: core.CheckResult{Status: "L7RSP", Info: "bad \"x\" <y>\n"}},
-			"backend", false, `Server a/b is DOWN, reason: Layer7 invalid response, code: 0, info: "bad <22>x<22> <3C>y<3E><0A>", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`, 1},
+			"backend", false, `Server a/b is DOWN, reason: Layer7 invalid response, info: "bad <22>x<22> <3C>y<3E><0A>", check duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.`, 1},
 	}
 	for _, tt := range tests {
 		if got := string(tt.e.AppendMessage(nil, tt.typ, tt.logChecks)); got != tt.want {
