@@ -147,6 +147,7 @@ func TestCookieTerminationStateMatchesHAProxy(t *testing.T) {
 	reqs := []logReq{
 		{"/a", nil}, {"/b", ck("s1")}, {"/c", ck("nosuch")}, {"/d", ck("s3")}, {"/setck", nil}, {"/setck", ck("s1")},
 		{"/rw/setck", nil}, {"/rw/x", ck("r1")}, {"/ps/setck", nil}, {"/ps/x", ck("p1")}, {"/none", ck("s1")},
+		{"/px/setck", nil}, {"/px/x", ck("x1~abc")}, {"/px/y", ck("x1")},
 	}
 	got, want := logBoth(t, func(port int, srv string) string {
 		return fmt.Sprintf(`frontend fe
@@ -155,6 +156,7 @@ func TestCookieTerminationStateMatchesHAProxy(t *testing.T) {
     use_backend rw if { path_beg /rw }
     use_backend ps if { path_beg /ps }
     use_backend none if { path_beg /none }
+    use_backend px if { path_beg /px }
     default_backend ins
 backend ins
     cookie SRV insert indirect nocache
@@ -168,6 +170,9 @@ backend ps
     server p1 %[2]s cookie p1
 backend none
     server n1 %[2]s
+backend px
+    cookie SRV prefix
+    server x1 %[2]s cookie x1
 `, port, srv, dead)
 	}, reqs)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
