@@ -183,9 +183,10 @@ func targetFromConfig(l *config.Log) (TargetSpec, error) {
 	return ts, nil
 }
 
-// piiFromConfig: with an address mode (ip, hmac) every class is masked
-// unless `anonymize pii` says otherwise; `anonymize none` and a line with
-// only params/mask mask the classes `anonymize pii` names.
+// piiFromConfig: with an address mode (ip, hmac) every class and the
+// audit's parameter names are masked unless `anonymize pii` / `anonymize
+// params` say otherwise (`none`); `anonymize none` and a line with only
+// params/mask mask what `anonymize pii` and `anonymize params` name.
 func piiFromConfig(a *config.Anonymize) (PIISpec, error) {
 	var p PIISpec
 	cls := a.PII
@@ -199,7 +200,15 @@ func piiFromConfig(a *config.Anonymize) (PIISpec, error) {
 		}
 		p.Classes = c
 	}
-	p.Params = a.Params
+	switch {
+	case len(a.Params) == 1 && a.Params[0] == "none":
+	case len(a.Params) > 0:
+		p.Params = a.Params
+	case a.Mode == "ip" || a.Mode == "hmac":
+		// What the audit looks for, so that what the anonymiser leaves,
+		// the audit accepts.
+		p.Params = DefaultAuditParams
+	}
 	if a.Mask != "" {
 		m, err := ParseMasks(a.Mask)
 		if err != nil {

@@ -61,10 +61,10 @@ backend app
 	// 3164 without a host name), as TestServerEventsMatchHAProxy sees.
 	udp := TargetSpec{Scheme: "udp", Address: "127.0.0.1:514", Raw: "127.0.0.1", Format: FormatLocal, Facility: 18, Level: 7}
 	file := TargetSpec{Scheme: "file", Address: dir + "/access.log", Raw: "file@" + dir + "/access.log", Format: FormatRaw,
-		Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected}}, Retention: 7 * 24 * time.Hour,
+		Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}}, Retention: 7 * 24 * time.Hour,
 		RotateSize: 10 << 20, Keep: 3, Compress: true}
 	tcp := TargetSpec{Scheme: "tcp", Address: "10.0.0.5:6514", Raw: "tcp@10.0.0.5:6514", Format: FormatRFC5424, Facility: 17, Level: 7,
-		Anon: AnonSpec{Mode: AnonHMAC, KeyFile: "/tmp/k", Rotate: 24 * time.Hour, PII: PIISpec{Classes: PIIDetected}}}
+		Anon: AnonSpec{Mode: AnonHMAC, KeyFile: "/tmp/k", Rotate: 24 * time.Hour, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}}}
 	want := []ProxySpec{
 		{Name: "www", Format: "httplog", DontLogNull: true, ReqCaptures: []string{"X-Forwarded-For"}, ResCaptures: []string{"Content-Type"},
 			Targets: []TargetSpec{udp, file}},

@@ -189,7 +189,7 @@ func TestParseLogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := TargetSpec{Scheme: "file", Address: "/var/log/varde/access.log", Raw: "file@/var/log/varde/access.log",
-		Format: FormatRaw, Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected}},
+		Format: FormatRaw, Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}},
 		Retention: 7 * 24 * time.Hour, RotateSize: 100 << 20, Keep: 5, Compress: true, RotateEvery: 24 * time.Hour}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)

@@ -191,3 +191,25 @@ func TestParseMasksErrors(t *testing.T) {
 		t.Errorf("ssn: %v", err)
 	}
 }
+
+// What a log line's anonymize options mask by default and on request.
+func TestPIIFromLogLine(t *testing.T) {
+	for words, want := range map[string]string{
+		"anonymize ip 24,48":                                      "email,phone,fnr,card 26 drop",
+		"anonymize ip 24,48 anonymize params none":                "email,phone,fnr,card 0 drop",
+		"anonymize ip 24,48 anonymize pii none":                   " 26 drop",
+		"anonymize none":                                          " 0 drop",
+		"anonymize params email,Token":                            " 2 drop",
+		"anonymize hmac /tmp/k anonymize mask truncate,card=hash": "email,phone,fnr,card 26 truncate",
+		"anonymize ip 24,48 anonymize pii email,card":             "email,card 26 drop",
+	} {
+		ts, err := ParseLogLine(append([]string{"127.0.0.1"}, append(strings.Fields(words), "local0")...))
+		if err != nil {
+			t.Fatalf("%s: %v", words, err)
+		}
+		p := ts.Anon.PII
+		if got := fmt.Sprintf("%s %d %s", p.Classes, len(p.Params), p.Masks[0]); got != want {
+			t.Errorf("%s: %s, want %s", words, got, want)
+		}
+	}
+}
