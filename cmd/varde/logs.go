@@ -19,8 +19,8 @@ import (
 func init() {
 	register(&command{
 		name:    "logs",
-		summary: "audit log files for raw IP addresses and retention, or anonymise old logs",
-		usage:   "audit PATH... [--retention DUR] [--json FILE] [--pii CLASSES] [--params NAMES] | anonymize [--ip V4,V6 | --hmac KEYFILE] IN [OUT]",
+		summary: "audit log files for raw IP addresses, other personal data and retention, or anonymise old logs",
+		usage:   "audit PATH... [--retention DUR] [--json FILE] [--pii CLASSES] [--params NAMES] | anonymize [--ip V4,V6 | --hmac KEYFILE] [--pii CLASSES] [--params NAMES] [--mask MASKS] IN [OUT]",
 		run:     runLogs,
 	})
 }
