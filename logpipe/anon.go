@@ -39,6 +39,9 @@ type AnonSpec struct {
 	V6Bits  int           // AnonIP: prefix bits kept for IPv6 (0..128)
 	KeyFile string        // AnonHMAC: where the keys live
 	Rotate  time.Duration // AnonHMAC: key period; 0 = one key forever
+	// PII is the personal data masked besides addresses (pii.go); the
+	// hash mask uses the hmac keys.
+	PII PIISpec
 }
 
 // InvalidMarker replaces an address-like field that does not parse (a
@@ -58,6 +61,7 @@ type anonymizer struct {
 	kid  int64 // period of the key mac was built with
 	sum  [sha256.Size + 16]byte
 	ab   [16]byte
+	pbuf []byte // the text with personal data masked, before addresses
 }
 
 func newAnonymizer(spec AnonSpec, keys *keyRing) *anonymizer {
@@ -66,6 +70,10 @@ func newAnonymizer(spec AnonSpec, keys *keyRing) *anonymizer {
 
 // on reports whether addresses are rewritten at all.
 func (a *anonymizer) on() bool { return a != nil && a.spec.Mode != AnonNone }
+
+// active reports whether anything is rewritten: addresses or other
+// personal data.
+func (a *anonymizer) active() bool { return a != nil && (a.spec.Mode != AnonNone || a.spec.PII.on()) }
 
 // appendAddr writes ip, anonymised. The zone (interface name) is dropped in
 // every mode but none.
@@ -369,8 +377,10 @@ func lowerASCII(s string) string {
 	return s
 }
 
-// appendHeader anonymises one captured header value of the given kind.
+// appendHeader anonymises one captured header value of the given kind:
+// personal data first, then addresses.
 func (a *anonymizer) appendHeader(dst, v []byte, kind headerKind, now time.Time) []byte {
+	v = a.maskPII(v, now)
 	if !a.on() {
 		return append(dst, v...)
 	}
@@ -380,7 +390,7 @@ func (a *anonymizer) appendHeader(dst, v []byte, kind headerKind, now time.Time)
 	case hdrForwarded:
 		return a.appendForwarded(dst, v, now)
 	}
-	return a.appendText(dst, v, now)
+	return a.appendAddrs(dst, v, now)
 }
 
 func (a *anonymizer) appendList(dst, v []byte, now time.Time) []byte {
@@ -451,7 +461,7 @@ func (a *anonymizer) appendForwarded(dst, v []byte, now time.Time) []byte {
 				dst = append(dst, '"')
 			}
 		} else {
-			dst = a.appendText(dst, pair, now)
+			dst = a.appendAddrs(dst, pair, now)
 		}
 		if i < len(v) {
 			dst = append(dst, v[i])
@@ -489,9 +499,14 @@ func indexByte(b []byte, c byte) int {
 	return -1
 }
 
-// appendText copies free text (a request line, a Referer) with every
-// embedded IPv4/IPv6 address anonymised.
+// appendText copies free text (a request line, a Referer) with personal
+// data masked and every embedded IPv4/IPv6 address anonymised.
 func (a *anonymizer) appendText(dst, v []byte, now time.Time) []byte {
+	return a.appendAddrs(dst, a.maskPII(v, now), now)
+}
+
+// appendAddrs copies text with every embedded address anonymised.
+func (a *anonymizer) appendAddrs(dst, v []byte, now time.Time) []byte {
 	if !a.on() || !mayHoldAddr(v) {
 		return append(dst, v...)
 	}

@@ -22,7 +22,10 @@ type AuditOptions struct {
 	Retention   time.Duration // 0: not checked
 	Now         time.Time
 	Location    *time.Location // of the dates in the logs (HAProxy writes local time)
-	MaxFindings int            // per file; default 20
+	MaxFindings int            // per file (per class for personal data); default 20
+	// PII is the personal data looked for besides addresses; nil: none
+	// (Audit uses DefaultAuditPII when it is nil).
+	PII *PIISpec
 }
 
 // Finding is one raw address found in a log file. The address itself is
@@ -47,10 +50,14 @@ type FileReport struct {
 	Anonymisation string     `json:"anonymisation"`
 	RawAddresses  int        `json:"raw_addresses"`
 	Findings      []Finding  `json:"findings,omitempty"`
-	PastRetention bool       `json:"past_retention,omitempty"`
-	Compliant     bool       `json:"compliant"`
-	Problems      []string   `json:"problems,omitempty"`
-	Error         string     `json:"error,omitempty"`
+	// PII counts personal data other than addresses by class; PIIFindings
+	// are masked samples (at most MaxFindings per class).
+	PII           map[string]int `json:"personal_data,omitempty"`
+	PIIFindings   []PIIFinding   `json:"personal_data_findings,omitempty"`
+	PastRetention bool           `json:"past_retention,omitempty"`
+	Compliant     bool           `json:"compliant"`
+	Problems      []string       `json:"problems,omitempty"`
+	Error         string         `json:"error,omitempty"`
 }
 
 // Report is the audit of every file given.
@@ -58,7 +65,10 @@ type Report struct {
 	Checked   time.Time     `json:"checked"`
 	Retention time.Duration `json:"retention_ns,omitempty"`
 	Files     []FileReport  `json:"files"`
-	Compliant bool          `json:"compliant"`
+	// Classes totals the findings of every file by class: "ip" (raw
+	// addresses), "email", "phone", "fnr", "card", "param".
+	Classes   map[string]int `json:"classes"`
+	Compliant bool           `json:"compliant"`
 }
 
 // Audit reads every file (directories recursively; .gz transparently) and
@@ -75,6 +85,9 @@ func Audit(paths []string, o AuditOptions) (*Report, error) {
 	}
 	if o.MaxFindings <= 0 {
 		o.MaxFindings = 20
+	}
+	if o.PII == nil {
+		o.PII = DefaultAuditPII()
 	}
 	rep := &Report{Checked: o.Now, Retention: o.Retention, Compliant: true}
 	var files []string
@@ -108,6 +121,7 @@ func Audit(paths []string, o AuditOptions) (*Report, error) {
 		}
 		rep.Files = append(rep.Files, fr)
 	}
+	rep.summarise()
 	return rep, nil
 }
 
@@ -147,6 +161,9 @@ type addrStats struct {
 func AuditReader(fr *FileReport, r io.Reader, o AuditOptions) {
 	if o.Location == nil {
 		o.Location = time.Local
+	}
+	if o.PII == nil {
+		o.PII = DefaultAuditPII()
 	}
 	if o.MaxFindings <= 0 {
 		o.MaxFindings = 20
@@ -189,6 +206,9 @@ func AuditReader(fr *FileReport, r io.Reader, o AuditOptions) {
 	if fr.RawAddresses > 0 {
 		fr.Problems = append(fr.Problems, fmt.Sprintf("%d raw IP address(es) found", fr.RawAddresses))
 	}
+	if p := piiProblem(fr.PII); p != "" {
+		fr.Problems = append(fr.Problems, p)
+	}
 	if o.Retention > 0 {
 		oldest := fr.Modified
 		if fr.First != nil && (oldest.IsZero() || fr.First.Before(oldest)) {
@@ -224,13 +244,17 @@ func auditLine(fr *FileReport, st *addrStats, b []byte, o AuditOptions) {
 		// header (a relay may write the sender's address), captures, request.
 		scanText(fr, b[:l.Client.Start], lineNo, "syslog header", o)
 		if l.ReqHeaders.End > l.ReqHeaders.Start {
-			scanText(fr, b[l.ReqHeaders.Start:l.ReqHeaders.End], lineNo, "captured request header", o)
+			scanBoth(fr, b[l.ReqHeaders.Start:l.ReqHeaders.End], lineNo, "captured request header", o)
 		}
 		if l.ResHeaders.End > l.ResHeaders.Start {
-			scanText(fr, b[l.ResHeaders.Start:l.ResHeaders.End], lineNo, "captured response header", o)
+			scanBoth(fr, b[l.ResHeaders.Start:l.ResHeaders.End], lineNo, "captured response header", o)
 		}
 		if l.Request.End > l.Request.Start {
-			scanText(fr, b[l.Request.Start:l.Request.End], lineNo, "request", o)
+			scanBoth(fr, b[l.Request.Start:l.Request.End], lineNo, "request", o)
+		}
+		if l.HTTP && len(l.Fields) > 8 { // %CC %CS
+			scanPII(fr, []byte(l.Fields[7]), lineNo, "captured cookie", o)
+			scanPII(fr, []byte(l.Fields[8]), lineNo, "captured cookie", o)
 		}
 		return
 	}
@@ -251,19 +275,30 @@ func auditLine(fr *FileReport, st *addrStats, b []byte, o AuditOptions) {
 					if arr, ok := rec[k].([]any); ok {
 						for _, v := range arr {
 							if s, ok := v.(string); ok {
-								scanText(fr, []byte(s), lineNo, "captured header", o)
+								scanBoth(fr, []byte(s), lineNo, "captured header", o)
 							}
 						}
 					}
 				}
 				if s, ok := rec["http_request"].(string); ok {
-					scanText(fr, []byte(s), lineNo, "request", o)
+					scanBoth(fr, []byte(s), lineNo, "request", o)
+				}
+				for _, k := range []string{"captured_request_cookie", "captured_response_cookie"} {
+					if s, ok := rec[k].(string); ok {
+						scanPII(fr, []byte(s), lineNo, "captured cookie", o)
+					}
 				}
 				return
 			}
 		}
 	}
-	scanText(fr, b, lineNo, "text", o)
+	scanBoth(fr, b, lineNo, "text", o)
+}
+
+// scanBoth looks for raw addresses and for other personal data.
+func scanBoth(fr *FileReport, b []byte, line int, field string, o AuditOptions) {
+	scanText(fr, b, line, field, o)
+	scanPII(fr, b, line, field, o)
 }
 
 // anonymised reports whether ip looks truncated: an IPv4 address with a

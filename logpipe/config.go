@@ -42,6 +42,12 @@ func New(cfg *config.Config, logger *slog.Logger, opts ...Option) (*Pipeline, er
 func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 	g := &cfg.Global
 	o := Options{Batch: g.TuneLog.Batch, Flush: g.TuneLog.Flush, Block: g.TuneLog.OnFull == "block", Tag: g.LogTag}
+	if o.Tag == "" {
+		// HAProxy's tag is its program name: rsyslog rules and halog
+		// pipelines written for it (`:programname, startswith, "haproxy"`)
+		// keep filing varde's lines.
+		o.Tag = DefaultTag
+	}
 	switch g.LogSendHostname {
 	case "":
 	case "-":
@@ -51,12 +57,13 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 	}
 	o.ServerIDs = serverIDs(cfg)
 	var specs []ProxySpec
+	var err error
 	for _, p := range cfg.Frontends {
 		if p.Disabled {
 			continue
 		}
 		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil,
-			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders()}
+			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders(), Tag: p.LogTag}
 		for _, c := range p.Captures {
 			switch c.What {
 			case "request":
@@ -65,24 +72,43 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 				ps.ResCaptures = append(ps.ResCaptures, c.Name)
 			}
 		}
-		for _, lg := range p.Logs {
-			list := []*config.Log{lg}
-			if lg.Global {
-				list = g.Logs
-			}
-			for _, l := range list {
-				ts, err := targetFromConfig(l)
-				if err != nil {
-					return nil, o, fmt.Errorf("%s: %w", l.Pos, err)
-				}
-				ps.Targets = append(ps.Targets, ts)
-			}
+		ts, err := proxyTargets(g, p, o.Hostname)
+		if err != nil {
+			return nil, o, err
 		}
-		if len(ps.Targets) > 0 {
+		if ps.Targets = ts; len(ps.Targets) > 0 {
 			specs = append(specs, ps)
 		}
 	}
+	if o.Events, err = eventSpecs(cfg, o.Hostname); err != nil {
+		return nil, o, err
+	}
 	return specs, o, nil
+}
+
+// proxyTargets is the log targets of a proxy, `log global` expanded.
+// host is the syslog HOSTNAME (log-send-hostname): a syslog target without
+// `format` gets HAProxy 2.6's unspecified format, which is rfc3164 with a
+// host name and "local" (the same without it) when there is none.
+func proxyTargets(g *config.Global, p *config.Proxy, host string) ([]TargetSpec, error) {
+	var out []TargetSpec
+	for _, lg := range p.Logs {
+		list := []*config.Log{lg}
+		if lg.Global {
+			list = g.Logs
+		}
+		for _, l := range list {
+			ts, err := targetFromConfig(l)
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", l.Pos, err)
+			}
+			if l.Format == "" && ts.Format == FormatRFC3164 && host == "" {
+				ts.Format = FormatLocal
+			}
+			out = append(out, ts)
+		}
+	}
+	return out, nil
 }
 
 // HAProxyDefaultFormat is what HAProxy logs for a proxy without any log
@@ -148,8 +174,49 @@ func targetFromConfig(l *config.Log) (TargetSpec, error) {
 		case "hmac":
 			ts.Anon = AnonSpec{Mode: AnonHMAC, KeyFile: a.KeyFile, Rotate: a.Rotate}
 		}
+		pii, err := piiFromConfig(a)
+		if err != nil {
+			return ts, fmt.Errorf("log %s: anonymize: %w", l.Target, err)
+		}
+		ts.Anon.PII = pii
 	}
 	return ts, nil
+}
+
+// piiFromConfig: with an address mode (ip, hmac) every class and the
+// audit's parameter names are masked unless `anonymize pii` / `anonymize
+// params` say otherwise (`none`); `anonymize none` and a line with only
+// params/mask mask what `anonymize pii` and `anonymize params` name.
+func piiFromConfig(a *config.Anonymize) (PIISpec, error) {
+	var p PIISpec
+	cls := a.PII
+	if cls == "" && (a.Mode == "ip" || a.Mode == "hmac") {
+		cls = "all"
+	}
+	if cls != "" {
+		c, err := ParsePIIClasses(cls)
+		if err != nil {
+			return p, err
+		}
+		p.Classes = c
+	}
+	switch {
+	case len(a.Params) == 1 && a.Params[0] == "none":
+	case len(a.Params) > 0:
+		p.Params = a.Params
+	case a.Mode == "ip" || a.Mode == "hmac":
+		// What the audit looks for, so that what the anonymiser leaves,
+		// the audit accepts.
+		p.Params = DefaultAuditParams
+	}
+	if a.Mask != "" {
+		m, err := ParseMasks(a.Mask)
+		if err != nil {
+			return p, err
+		}
+		p.Masks = m
+	}
+	return p, nil
 }
 
 // serverIDs numbers each backend's servers from 1 in order, as HAProxy

@@ -57,12 +57,14 @@ backend app
 	if err != nil {
 		t.Fatal(err)
 	}
-	udp := TargetSpec{Scheme: "udp", Address: "127.0.0.1:514", Raw: "127.0.0.1", Format: FormatRFC3164, Facility: 18, Level: 7}
+	// No format and no log-send-hostname: HAProxy 2.6 sends "local" (RFC
+	// 3164 without a host name), as TestServerEventsMatchHAProxy sees.
+	udp := TargetSpec{Scheme: "udp", Address: "127.0.0.1:514", Raw: "127.0.0.1", Format: FormatLocal, Facility: 18, Level: 7}
 	file := TargetSpec{Scheme: "file", Address: dir + "/access.log", Raw: "file@" + dir + "/access.log", Format: FormatRaw,
-		Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48}, Retention: 7 * 24 * time.Hour,
+		Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}}, Retention: 7 * 24 * time.Hour,
 		RotateSize: 10 << 20, Keep: 3, Compress: true}
 	tcp := TargetSpec{Scheme: "tcp", Address: "10.0.0.5:6514", Raw: "tcp@10.0.0.5:6514", Format: FormatRFC5424, Facility: 17, Level: 7,
-		Anon: AnonSpec{Mode: AnonHMAC, KeyFile: "/tmp/k", Rotate: 24 * time.Hour}}
+		Anon: AnonSpec{Mode: AnonHMAC, KeyFile: "/tmp/k", Rotate: 24 * time.Hour, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}}}
 	want := []ProxySpec{
 		{Name: "www", Format: "httplog", DontLogNull: true, ReqCaptures: []string{"X-Forwarded-For"}, ResCaptures: []string{"Content-Type"},
 			Targets: []TargetSpec{udp, file}},

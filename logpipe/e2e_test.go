@@ -223,7 +223,7 @@ func TestHTTPLogMatchesHAProxy(t *testing.T) {
 	accessLog := filepath.Join(dir, "logs", "access.log")
 	os.MkdirAll(filepath.Dir(accessLog), 0o755)
 	vcfg := filepath.Join(dir, "varde.cfg")
-	extra := fmt.Sprintf("    log file@%s format raw anonymize ip 24,48 rotate 1k keep 100 local0", accessLog)
+	extra := fmt.Sprintf("    log file@%s format raw anonymize ip 24,48 anonymize params sid rotate 1k keep 100 local0", accessLog)
 	os.WriteFile(vcfg, []byte(fmt.Sprintf(e2eConfig, extra, vp, b1, b2)), 0o644)
 
 	if out, err := exec.Command(haproxy, "-c", "-f", hcfg).CombinedOutput(); err != nil {
@@ -360,6 +360,7 @@ defaults
     mode http
     log global
     option jsonlog
+    option dontlognull
     timeout connect 2s
     timeout client 5s
     timeout server 5s

@@ -78,6 +78,15 @@ const (
 	vSample
 	vSSLV
 	vSSLC
+	vHPO // path only, no host, no query
+	vHQ  // query string with its '?'
+	vID  // unique-id
+	vTd  // data transmission time
+	vTu  // total time seen by the user: Tt - Ti
+	vTl  // accept date, local, with UTC offset
+	vTRL // request date, local, with UTC offset
+	vLC  // the frontend's log counter
+	vRT  // the request counter
 )
 
 var varNames = map[string]varID{
@@ -90,11 +99,21 @@ var varNames = map[string]varID{
 	"hr": vHR, "hs": vHS, "hrl": vHRL, "hsl": vHSL, "r": vR,
 	"HM": vHM, "HU": vHU, "HP": vHP, "HV": vHV, "pid": vPID, "H": vH,
 	"sslv": vSSLV, "sslc": vSSLC,
+	"HPO": vHPO, "HQ": vHQ, "ID": vID, "Td": vTd, "Tu": vTu, "Tl": vTl, "trl": vTRL, "lc": vLC, "rt": vRT,
+}
+
+// notYet are HAProxy 2.6 variables varde cannot fill: a format naming one
+// is refused (by varde check) rather than logged wrong.
+var notYet = map[string]string{
+	"bi": "the backend connection's source address",
+	"bp": "the backend connection's source port",
 }
 
 type item struct {
 	id    varID
 	quote bool
+	esc   bool // +E: '"', '\\' and ']' escaped with '\\' (RFC 5424 structured data)
+	hex   bool // +X: addresses, ports and counters in hexadecimal
 	lit   string
 	// vSample: %[expr], a core/sample expression evaluated at log time.
 	expr     *sample.Expr
@@ -116,7 +135,7 @@ func (f *Format) String() string { return f.src }
 // a core/sample expression evaluated at log time (see samplefetch.go).
 func CompileFormat(s string) (*Format, error) {
 	f := &Format{src: s}
-	quoteAll := false
+	quoteAll, escAll, hexAll := false, false, false
 	lit := []byte{}
 	flush := func() {
 		if len(lit) > 0 {
@@ -142,7 +161,7 @@ func CompileFormat(s string) (*Format, error) {
 		case c == '%':
 			flush()
 			i++
-			quote := quoteAll
+			quote, esc, hex := quoteAll, escAll, hexAll
 			if i < len(s) && s[i] == '{' {
 				end := i
 				for end < len(s) && s[end] != '}' {
@@ -157,8 +176,10 @@ func CompileFormat(s string) (*Format, error) {
 						quote = true
 					case "-Q":
 						quote = false
-					case "+E", "-E", "+X", "-X":
-						// escaping is always on; hex output not supported: ignored
+					case "+E", "-E":
+						esc = fl[0] == '+'
+					case "+X", "-X":
+						hex = fl[0] == '+'
 					default:
 						return nil, fmt.Errorf("log-format: unknown flag %q at offset %d", fl, i)
 					}
@@ -177,26 +198,26 @@ func CompileFormat(s string) (*Format, error) {
 				i += n + 2
 				continue
 			}
+			// The name is the whole run of letters and digits, as in
+			// HAProxy ("%ci:%cp" ends at the ':').
 			j := i
-			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z') {
+			for j < len(s) && (s[j] >= 'a' && s[j] <= 'z' || s[j] >= 'A' && s[j] <= 'Z' || s[j] >= '0' && s[j] <= '9') {
 				j++
 			}
 			name := s[i:j]
 			if name == "o" { // %o: the flags apply to every following item
-				quoteAll = quote
+				quoteAll, escAll, hexAll = quote, esc, hex
 				i = j
 				continue
 			}
+			if what, ok := notYet[name]; ok {
+				return nil, fmt.Errorf("log-format: %%%s (%s) is not supported by varde yet", name, what)
+			}
 			id, ok := varNames[name]
-			for !ok && j > i+1 { // "%ci:%cp": longest known prefix wins
-				j--
-				name = s[i:j]
-				id, ok = varNames[name]
-			}
 			if !ok {
-				return nil, fmt.Errorf("log-format: unknown variable %%%s at offset %d", s[i:], i-1)
+				return nil, fmt.Errorf("log-format: unknown variable %%%s at offset %d", name, i-1)
 			}
-			f.items = append(f.items, item{id: id, quote: quote})
+			f.items = append(f.items, item{id: id, quote: quote, esc: esc, hex: hex})
 			i = j
 		default:
 			lit = append(lit, c)
@@ -379,7 +400,11 @@ func (f *Format) appendRecord(dst []byte, r *logrec.Record, c *encodeCtx) []byte
 		if it.quote {
 			dst = append(dst, '"')
 		}
+		start := len(dst)
 		dst = appendVar(dst, it, r, c)
+		if it.esc {
+			dst = escapeFrom(dst, start)
+		}
 		if it.quote {
 			dst = append(dst, '"')
 		}
@@ -411,6 +436,11 @@ func requestNS(r *logrec.Record) int64 {
 }
 
 func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
+	if it.hex {
+		if out, ok := appendHexVar(dst, it, r, c); ok {
+			return out
+		}
+	}
 	switch it.id {
 	case vLiteral:
 		return append(dst, it.lit...)
@@ -489,7 +519,7 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vTa:
 		return appendTimer(dst, r.Ta)
 	case vTt:
-		return appendTimer(dst, r.Tt)
+		return appendTimer(dst, ttOf(r))
 	case vST:
 		return strconv.AppendInt(dst, int64(r.Status), 10)
 	case vBytes:
@@ -497,9 +527,9 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vU:
 		return strconv.AppendInt(dst, r.BytesIn, 10)
 	case vCC:
-		return appendCookie(dst, r.ReqCookie.Bytes())
+		return appendCookie(dst, r.ReqCookie.Bytes(), c)
 	case vCS:
-		return appendCookie(dst, r.ResCookie.Bytes())
+		return appendCookie(dst, r.ResCookie.Bytes(), c)
 	case vTS2:
 		return append(dst, r.Term[:2]...)
 	case vTSC:
@@ -561,7 +591,7 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vH:
 		return append(dst, c.host...)
 	}
-	return dst
+	return appendMoreVar(dst, it, r, c)
 }
 
 func appendAddrOrDash(dst []byte, ap netip.AddrPort) []byte {
@@ -578,9 +608,15 @@ func appendPortOrDash(dst []byte, ap netip.AddrPort) []byte {
 	return strconv.AppendUint(dst, uint64(ap.Port()), 10)
 }
 
-func appendCookie(dst, v []byte) []byte {
+func appendCookie(dst, v []byte, c *encodeCtx) []byte {
 	if len(v) == 0 {
 		return append(dst, '-')
+	}
+	if c.anon.active() {
+		// A captured cookie is NAME=VALUE: `anonymize params NAME` masks
+		// the value, and the value may hold an address or personal data.
+		c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
+		return c.anon.appendText(dst, c.scratch, c.now)
 	}
 	return appendEscaped(dst, v, &hdrEscape)
 }
@@ -615,7 +651,7 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 		// Escape first, then anonymise the escaped text: the audit scans
 		// the text as written, so both must see the same bytes (an escape
 		// such as #22 next to ".1.2.3" would otherwise form an address).
-		if c.anon.on() {
+		if c.anon.active() {
 			c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
 			dst = c.anon.appendHeader(dst, c.scratch, kind, c.now)
 		} else {
@@ -629,7 +665,7 @@ func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *enco
 }
 
 func appendRequest(dst, v []byte, c *encodeCtx) []byte {
-	if c.anon.on() {
+	if c.anon.active() {
 		c.scratch = appendEscaped(c.scratch[:0], v, &urlEscape)
 		return c.anon.appendText(dst, c.scratch, c.now)
 	}

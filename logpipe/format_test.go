@@ -189,13 +189,17 @@ func TestParseLogLine(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := TargetSpec{Scheme: "file", Address: "/var/log/varde/access.log", Raw: "file@/var/log/varde/access.log",
-		Format: FormatRaw, Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48},
+		Format: FormatRaw, Facility: 16, Level: 6, Anon: AnonSpec{Mode: AnonIP, V4Bits: 24, V6Bits: 48, PII: PIISpec{Classes: PIIDetected, Params: DefaultAuditParams}},
 		Retention: 7 * 24 * time.Hour, RotateSize: 100 << 20, Keep: 5, Compress: true, RotateEvery: 24 * time.Hour}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("(-want +got)\n%s", diff)
 	}
 	for _, bad := range [][]string{{}, {"127.0.0.1"}, {"x@y", "local0"}, {"127.0.0.1", "len", "5", "local0"},
-		{"127.0.0.1", "anonymize", "ip", "33,48", "local0"}, {"127.0.0.1", "nosuch"}} {
+		{"127.0.0.1", "anonymize", "ip", "33,48", "local0"}, {"127.0.0.1", "nosuch"},
+		{"127.0.0.1", "anonymize", "pii", "email,ssn", "local0"}, {"127.0.0.1", "anonymize", "mask", "blur", "local0"},
+		{"127.0.0.1", "anonymize", "ip", "24,48", "anonymize", "mask", "hash", "local0"},
+		{"127.0.0.1", "anonymize", "mask", "drop,hash", "local0"}, {"127.0.0.1", "anonymize", "params", "a=b", "local0"},
+		{"127.0.0.1", "anonymize", "ip", "24,48", "anonymize", "none", "local0"}} {
 		if _, err := ParseLogLine(bad); err == nil {
 			t.Errorf("ParseLogLine(%q) succeeded", bad)
 		}

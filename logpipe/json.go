@@ -57,9 +57,9 @@ func appendJSON(dst []byte, r *logrec.Record, c *encodeCtx) []byte {
 	dst = appendJSONInt(dst, `,"bytes_uploaded":`, r.BytesIn)
 	if r.Mode == logrec.ModeHTTP {
 		dst = append(dst, `,"captured_request_cookie":`...)
-		dst = appendJSONOrNull(dst, r.ReqCookie.Bytes())
+		dst = appendJSONOrNull(dst, jsonAnonText(r.ReqCookie.Bytes(), c))
 		dst = append(dst, `,"captured_response_cookie":`...)
-		dst = appendJSONOrNull(dst, r.ResCookie.Bytes())
+		dst = appendJSONOrNull(dst, jsonAnonText(r.ResCookie.Bytes(), c))
 		dst = append(dst, `,"termination_state":`...)
 		dst = appendJSONString(dst, r.Term[:])
 	} else {
@@ -87,13 +87,23 @@ func appendJSON(dst []byte, r *logrec.Record, c *encodeCtx) []byte {
 	if r.Mode == logrec.ModeHTTP {
 		dst = append(dst, `,"http_request":`...)
 		v := r.RequestLine.Bytes()
-		if c.anon.on() {
+		if c.anon.active() {
 			c.scratch = c.anon.appendText(c.scratch[:0], v, c.now)
 			v = c.scratch
 		}
 		dst = appendJSONString(dst, v)
 	}
 	return append(dst, '}')
+}
+
+// jsonAnonText anonymises a text field (into c.scratch) when the target
+// anonymises anything.
+func jsonAnonText(v []byte, c *encodeCtx) []byte {
+	if len(v) == 0 || !c.anon.active() {
+		return v
+	}
+	c.scratch = c.anon.appendText(c.scratch[:0], v, c.now)
+	return c.scratch
 }
 
 func appendJSONInt(dst []byte, key string, v int64) []byte {
@@ -115,7 +125,7 @@ func appendJSONCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *
 			dst = append(dst, ',')
 		}
 		v := cp.At(i)
-		if c.anon.on() {
+		if c.anon.active() {
 			kind := hdrText
 			if i < len(kinds) {
 				kind = kinds[i]

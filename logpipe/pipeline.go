@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,8 +86,11 @@ func sinkFactory(scheme string) SinkFactory {
 	return factories[scheme]
 }
 
-// Defaults for tune.log.*.
+// Defaults for tune.log.* and the syslog tag.
 const (
+	// DefaultTag is the syslog tag of a configuration without log-tag:
+	// HAProxy's, since the configuration is an haproxy.cfg.
+	DefaultTag   = "haproxy"
 	DefaultBatch = 64
 	DefaultFlush = 100 * time.Millisecond
 )
@@ -98,7 +102,7 @@ type Options struct {
 	Block     bool          // tune.log.on-full block
 	QueueSize int           // records per target queue; default max(1024, 16*Batch)
 	Hostname  string        // syslog HOSTNAME field
-	Tag       string        // syslog tag (log-tag), default "varde"
+	Tag       string        // syslog tag (log-tag); SpecsFromConfig defaults it to DefaultTag
 	PID       int
 	Location  *time.Location   // for dates; default time.Local
 	Now       func() time.Time // clock; default time.Now
@@ -108,6 +112,8 @@ type Options struct {
 	// ServerIDs maps "backend/server" to HAProxy's srv_id (the server's
 	// position in its backend, from 1), for %[srv_id].
 	ServerIDs map[string]int
+	// Events are the backends whose state changes are logged (events.go).
+	Events []EventSpec
 }
 
 // ProxySpec is the logging setup of one frontend (or listen).
@@ -122,7 +128,9 @@ type ProxySpec struct {
 	ReqCaptures   []string // `capture request header` names, in order
 	ResCaptures   []string
 	LogHeaders    []string // request headers the log-format reads (Record.LogHeaders)
-	Targets       []TargetSpec
+	// Tag is the proxy's log-tag; "" uses Options.Tag.
+	Tag     string
+	Targets []TargetSpec
 }
 
 type proxyLog struct {
@@ -137,6 +145,10 @@ type proxyLog struct {
 	resNames []string
 	logNames []string // Record.LogHeaders names
 	targets  []*target
+	logCount atomic.Uint32 // %lc
+	tag      string        // log-tag of the proxy, "" for the global one
+	// connectLine: HAProxy's default "Connect from" line (no log option).
+	connectLine bool
 }
 
 // Pipeline is the running log pipeline of one config generation.
@@ -144,10 +156,12 @@ type Pipeline struct {
 	opts     Options
 	logger   *slog.Logger
 	proxies  map[string]*proxyLog
+	events   map[string]*eventLog // by backend
 	targets  []*target
 	keyRings map[string]*keyRing
 	started  atomic.Bool
 	closed   atomic.Bool
+	reqCount atomic.Uint32 // %rt
 	stopMon  chan struct{}
 	monDone  chan struct{}
 }
@@ -187,10 +201,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 	if opts.Stderr == nil {
 		opts.Stderr = os.Stderr
 	}
-	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, keyRings: map[string]*keyRing{}}
+	p := &Pipeline{opts: opts, logger: logger, proxies: map[string]*proxyLog{}, events: map[string]*eventLog{}, keyRings: map[string]*keyRing{}}
 	byKey := map[string]*target{}
 	for _, ps := range proxies {
-		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal}
+		pl := &proxyLog{name: ps.Name, nonull: ps.DontLogNull, nonormal: ps.DontLogNormal, tag: ps.Tag}
 		switch ps.Format {
 		case "jsonlog":
 			pl.json = true
@@ -208,6 +222,7 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			}
 			pl.format = f
 		}
+		pl.connectLine = strings.HasPrefix(ps.Format, HAProxyDefaultFormat)
 		pl.reqNames, pl.resNames, pl.logNames = ps.ReqCaptures, ps.ResCaptures, ps.LogHeaders
 		for _, n := range ps.ReqCaptures {
 			pl.reqKinds = append(pl.reqKinds, kindOf(n))
@@ -240,6 +255,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			p.proxies[ps.Name] = pl
 		}
 	}
+	if err := p.addEvents(opts.Events, byKey); err != nil {
+		p.closeSinks()
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -252,6 +271,9 @@ func (p *Pipeline) newTarget(ts TargetSpec) (*target, error) {
 	if ts.Anon.Mode == AnonHMAC && (ts.Retention <= 0 || ts.Anon.Rotate <= 0) {
 		p.logger.Warn("anonymize hmac without both rotate and retention: keys are never destroyed, so pseudonyms stay linkable to addresses for as long as the key file exists",
 			"target", ts.Raw)
+	}
+	if ts.Anon.PII.usesHash() && ts.Anon.Mode != AnonHMAC {
+		return nil, fmt.Errorf("log %s: anonymize mask hash needs the keys of anonymize hmac", ts.Raw)
 	}
 	if ts.Anon.Mode == AnonHMAC {
 		ring = p.keyRings[ts.Anon.KeyFile]
@@ -356,10 +378,25 @@ func (p *Pipeline) monitor(every time.Duration) {
 // Log queues r for every target of its frontend. It copies r and returns
 // at once (unless tune.log.on-full block and a queue is full).
 func (p *Pipeline) Log(r *logrec.Record) {
+	// %rt: HAProxy numbers every stream, logged or not; the engine hands
+	// every transaction to the sink, so counting here, before the filters,
+	// gives the same numbers (in the order transactions end). A connection
+	// that sent nothing, under dontlognull, gets no stream in HAProxy.
 	pl := p.proxies[r.Frontend]
+	if pl != nil && pl.connectLine && r.Mode == logrec.ModeHTTP && r.Term[1] == logrec.StateRequest {
+		// Without httplog or a log-format HAProxy logs "Connect from" per
+		// stream, and a request that never completed has none.
+		return
+	}
+	if r.Null() && pl != nil && pl.nonull {
+		r.ReqCount = p.reqCount.Load()
+	} else {
+		r.ReqCount = p.reqCount.Add(1) - 1
+	}
 	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
 		return
 	}
+	r.LogCount = pl.logCount.Add(1) - 1 // %lc, counted as HAProxy: after the filters
 	for _, t := range pl.targets {
 		if !t.sample.take() {
 			continue

@@ -18,6 +18,9 @@ func NewRewriter(spec AnonSpec) (*Rewriter, error) {
 	if spec.Mode == AnonNone {
 		return nil, fmt.Errorf("anonymize: mode none rewrites nothing")
 	}
+	if spec.PII.usesHash() && spec.Mode != AnonHMAC {
+		return nil, fmt.Errorf("anonymize: the hash mask needs an hmac key file")
+	}
 	var ring *keyRing
 	if spec.Mode == AnonHMAC {
 		var err error
@@ -52,7 +55,14 @@ func (w *Rewriter) Line(dst, b []byte) []byte {
 		}
 	}
 	pos := l.Client.End
-	for _, s := range []Span{l.ReqHeaders, l.ResHeaders, l.Request} {
+	spans := []Span{l.ReqHeaders, l.ResHeaders, l.Request}
+	if l.HTTP && len(l.Fields) > 8 {
+		// %CC %CS: the fields after the byte count, after the date.
+		if cc, ok := cookieSpans(b, l); ok {
+			spans = append(cc[:], spans...)
+		}
+	}
+	for _, s := range spans {
 		if s.End <= s.Start {
 			continue
 		}
@@ -61,4 +71,16 @@ func (w *Rewriter) Line(dst, b []byte) []byte {
 		pos = s.End
 	}
 	return append(dst, b[pos:]...)
+}
+
+// cookieSpans finds the captured cookie fields (%CC %CS) of an httplog
+// line: the 8th and 9th fields from the client.
+func cookieSpans(b []byte, l Line) ([2]Span, bool) {
+	var out [2]Span
+	f := fieldsWithSpans(b[l.Client.Start:], l.Client.Start)
+	if len(f) < 9 || (l.ReqHeaders.End > l.ReqHeaders.Start && f[8].End > l.ReqHeaders.Start) {
+		return out, false
+	}
+	out[0], out[1] = f[7], f[8]
+	return out, true
 }

@@ -92,7 +92,7 @@ func appendSample(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 		if len(v.Str) == 0 {
 			return append(dst, '-')
 		}
-		if c.anon.on() {
+		if c.anon.active() {
 			c.scratch = appendEscaped(c.scratch[:0], v.Str, &hdrEscape)
 			return c.anon.appendText(dst, c.scratch, c.now)
 		}

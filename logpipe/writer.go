@@ -217,14 +217,33 @@ func (t *target) run() {
 
 // encode appends one framed message to the batch.
 func (t *target) encode(r *logrec.Record, pl *proxyLog, now time.Time) {
-	m := t.fr.appendHeader(t.msg[:0], now, t.loc)
+	tag := t.fr.tag
+	if pl.tag != "" {
+		t.fr.tag = pl.tag // the proxy's log-tag, for this message
+	}
+	var m []byte
+	switch {
+	case r.Mode == logrec.ModeEvent:
+		m = t.appendEvent(t.msg[:0], r)
+	default:
+		m = t.encodeRecord(t.fr.appendHeader(t.msg[:0], now, t.loc), r, pl)
+	}
+	t.fr.tag = tag
+	t.frameMessage(m, now)
+}
+
+// encodeRecord appends a transaction's line.
+func (t *target) encodeRecord(m []byte, r *logrec.Record, pl *proxyLog) []byte {
 	t.ctx.reqKinds, t.ctx.resKinds, t.ctx.reqNames, t.ctx.resNames = pl.reqKinds, pl.resKinds, pl.reqNames, pl.resNames
 	t.ctx.logNames = pl.logNames
 	if pl.json {
-		m = appendJSON(m, r, &t.ctx)
-	} else {
-		m = pl.format.appendRecord(m, r, &t.ctx)
+		return appendJSON(m, r, &t.ctx)
 	}
+	return pl.format.appendRecord(m, r, &t.ctx)
+}
+
+// frameMessage cuts m to the target's len and frames it into the batch.
+func (t *target) frameMessage(m []byte, now time.Time) {
 	if len(m) > t.maxLen {
 		m = m[:t.maxLen]
 	}

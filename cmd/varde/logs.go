@@ -19,8 +19,8 @@ import (
 func init() {
 	register(&command{
 		name:    "logs",
-		summary: "audit log files for raw IP addresses and retention, or anonymise old logs",
-		usage:   "audit PATH... [--retention DUR] [--json] | anonymize [--ip V4,V6 | --hmac KEYFILE] IN [OUT]",
+		summary: "audit log files for raw IP addresses, other personal data and retention, or anonymise old logs",
+		usage:   "audit PATH... [--retention DUR] [--json FILE] [--pii CLASSES] [--params NAMES] | anonymize [--ip V4,V6 | --hmac KEYFILE] [--pii CLASSES] [--params NAMES] [--mask MASKS] IN [OUT]",
 		run:     runLogs,
 	})
 }
@@ -34,7 +34,8 @@ func runLogs(args []string, stdout, stderr io.Writer) int {
 			w, code = stdout, 0
 		}
 		fmt.Fprintf(w, "Usage: varde logs %s\n\n%s\n\n"+
-			"  audit      report size, first/last record, anonymisation, raw IPs (file:line, redacted) and\n"+
+			"  audit      report size, first/last record, anonymisation, raw IPs and other personal data\n"+
+			"             (e-mail, phone, fødselsnummer, card, named parameters; file:line, masked) and\n"+
 			"             files past retention; exit 0 compliant, 1 not compliant, 2 usage error\n"+
 			"  anonymize  rewrite an httplog file with anonymised addresses (default --ip 24,48);\n"+
 			"             without OUT the file is replaced atomically, OUT - writes to stdout\n", c.usage, c.summary)
@@ -67,11 +68,13 @@ func interleaved(fsParse func([]string) error, nargs func() []string, args []str
 }
 
 func runLogsAudit(args []string, stdout, stderr io.Writer) int {
-	c := &command{name: "logs audit", usage: "PATH... [--retention DUR] [--json]",
-		summary: "audit log files (httplog/tcplog from varde or HAProxy, varde JSON) for raw IP addresses and retention"}
+	c := &command{name: "logs audit", usage: "PATH... [--retention DUR] [--json FILE] [--pii CLASSES] [--params NAMES]",
+		summary: "audit log files (httplog/tcplog from varde or HAProxy, varde JSON) for raw IP addresses, other personal data and retention"}
 	fs := newFlagSet(c, stdout, stderr)
 	retention := fs.String("retention", "", "maximum age of any record, e.g. 7d, 90d, 12h")
-	asJSON := fs.Bool("json", false, "print the report as JSON")
+	jsonOut := fs.String("json", "", "also write the report as JSON to `FILE` (- for stdout only)")
+	piiFlag := fs.String("pii", "all", "personal data classes to look for: email,phone,fnr,card, all or none")
+	params := fs.String("params", strings.Join(logpipe.DefaultAuditParams, ","), "query parameter and cookie `NAMES` whose values are personal data (none for no names)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -92,17 +95,25 @@ func runLogsAudit(args []string, stdout, stderr io.Writer) int {
 		}
 		o.Retention = d
 	}
+	pii, err := auditPII(*piiFlag, *params)
+	if err != nil {
+		fmt.Fprintf(stderr, "varde logs audit: %v\n", err)
+		return 2
+	}
+	o.PII = pii
 	rep, err := logpipe.Audit(paths, o)
 	if err != nil {
 		fmt.Fprintf(stderr, "varde logs audit: %v\n", err)
 		return 2
 	}
-	if *asJSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetIndent("", "  ")
-		enc.Encode(rep)
-	} else {
+	if *jsonOut != "-" {
 		printAudit(stdout, rep)
+	}
+	if *jsonOut != "" {
+		if err := writeAuditJSON(*jsonOut, rep, stdout); err != nil {
+			fmt.Fprintf(stderr, "varde logs audit: --json: %v\n", err)
+			return 2
+		}
 	}
 	if !rep.Compliant {
 		return 1
@@ -135,6 +146,12 @@ func printAudit(w io.Writer, rep *logpipe.Report) {
 		if n := f.RawAddresses - len(f.Findings); n > 0 {
 			fmt.Fprintf(w, "  ... and %d more raw addresses\n", n)
 		}
+		for _, fd := range f.PIIFindings {
+			fmt.Fprintf(w, "  %s in %s at %s:%d (%s)\n", fd.Class, fd.Field, fd.File, fd.Line, fd.Masked)
+		}
+	}
+	for _, c := range rep.ClassNames() {
+		fmt.Fprintf(w, "%s: %d finding(s)\n", c, rep.Classes[c])
 	}
 	verdict := "COMPLIANT"
 	if !rep.Compliant {
@@ -147,12 +164,52 @@ func printAudit(w io.Writer, rep *logpipe.Report) {
 	fmt.Fprintf(w, "%d file(s), retention %s: %s\n", len(rep.Files), ret, verdict)
 }
 
+// auditPII builds what the audit looks for from --pii and --params.
+func auditPII(classes, params string) (*logpipe.PIISpec, error) {
+	c, err := logpipe.ParsePIIClasses(classes)
+	if err != nil {
+		return nil, fmt.Errorf("--pii: %w", err)
+	}
+	p := &logpipe.PIISpec{Classes: c}
+	if params != "" && params != "none" {
+		for _, n := range strings.Split(params, ",") {
+			if n == "" || strings.ContainsAny(n, "=;&?# ") {
+				return nil, fmt.Errorf("--params: invalid name %q", n)
+			}
+			p.Params = append(p.Params, strings.ToLower(n))
+		}
+	}
+	return p, nil
+}
+
+// writeAuditJSON writes the machine-readable report an auditor archives:
+// to stdout for "-", else atomically to path.
+func writeAuditJSON(path string, rep *logpipe.Report, stdout io.Writer) error {
+	b, err := json.MarshalIndent(rep, "", "  ")
+	if err != nil {
+		return err
+	}
+	b = append(b, '\n')
+	if path == "-" {
+		_, err = stdout.Write(b)
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o640); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
 func runLogsAnonymize(args []string, stdout, stderr io.Writer) int {
-	c := &command{name: "logs anonymize", usage: "[--ip V4,V6 | --hmac KEYFILE] IN [OUT]",
-		summary: "rewrite an httplog file with anonymised client addresses, captured headers and request lines"}
+	c := &command{name: "logs anonymize", usage: "[--ip V4,V6 | --hmac KEYFILE] [--pii CLASSES] [--params NAMES] [--mask MASKS] IN [OUT]",
+		summary: "rewrite an httplog file with anonymised client addresses and personal data in captured headers and request lines"}
 	fs := newFlagSet(c, stdout, stderr)
 	ipBits := fs.String("ip", "", "keep V4,V6 prefix bits (default 24,48)")
 	keyFile := fs.String("hmac", "", "replace addresses with HMAC pseudonyms keyed from `KEYFILE` (created when missing)")
+	piiFlag := fs.String("pii", "all", "personal data classes to mask: email,phone,fnr,card, all or none")
+	params := fs.String("params", strings.Join(logpipe.DefaultAuditParams, ","), "query parameter and cookie `NAMES` whose values are masked (none for no names)")
+	mask := fs.String("mask", "drop", "how personal data is written: drop, hash (needs --hmac), truncate; CLASS=MASK exceptions after a comma")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -176,6 +233,15 @@ func runLogsAnonymize(args []string, stdout, stderr io.Writer) int {
 		}
 		spec = a
 	}
+	pii, err := auditPII(*piiFlag, *params)
+	if err == nil {
+		pii.Masks, err = logpipe.ParseMasks(*mask)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "varde logs anonymize: %v\n", err)
+		return 2
+	}
+	spec.PII = *pii
 	rw, err := logpipe.NewRewriter(spec)
 	if err != nil {
 		fmt.Fprintf(stderr, "varde logs anonymize: %v\n", err)

@@ -39,7 +39,7 @@ func TestLogsAuditAndAnonymize(t *testing.T) {
 	if string(got) != want {
 		t.Errorf("anonymized file:\n got %q\nwant %q", got, want)
 	}
-	code, out, _ = runCmd("logs", "audit", p, "--json")
+	code, out, _ = runCmd("logs", "audit", p, "--json", "-")
 	var rep struct {
 		Compliant bool
 		Files     []struct{ Anonymisation string }
@@ -80,5 +80,49 @@ func TestLogsUsage(t *testing.T) {
 	}
 	if code, out, _ := runCmd("logs", "--help"); code != 0 || !strings.Contains(out, "audit") {
 		t.Errorf("help: %d %s", code, out)
+	}
+}
+
+// A log with personal data beyond addresses: the audit names each class
+// with counts and masked file:line samples, exits 1 and archives a JSON
+// report; `varde logs anonymize` removes every finding.
+func TestLogsAuditPersonalData(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "access.log")
+	lines := `192.0.2.0:4000 [06/Feb/2009:12:14:14.655] fe be/s1 0/0/1/2/3 200 512 - - ---- 1/1/1/1/0 0/0 "GET /signup?email=kari%40example.no&tel=41234567 HTTP/1.1"
+192.0.2.0:4001 [06/Feb/2009:12:14:15.655] fe be/s1 0/0/1/2/3 200 512 - - ---- 1/1/1/1/0 0/0 "POST /pay?card=4111%201111%201111%201111&id=24129910182 HTTP/1.1"
+192.0.2.0:4002 [06/Feb/2009:12:14:16.655] fe be/s1 0/0/1/2/3 200 512 - - ---- 1/1/1/1/0 0/0 "GET /users/ola.nordmann@example.com/avatar HTTP/1.1"
+192.0.2.0:4003 [06/Feb/2009:12:14:17.655] fe be/s1 0/0/1/2/3 200 1733600000123 - - ---- 1/1/1/1/0 0/0 "GET /api/items/12345678?ts=1733600000123 HTTP/1.1"
+`
+	os.WriteFile(p, []byte(lines), 0o640)
+	report := filepath.Join(dir, "audit.json")
+	code, out, errOut := runCmd("logs", "audit", p, "--json", report)
+	for _, s := range []string{"param: 2 finding(s)", "email: 1", "card: 1", "fnr: 1", "access.log:2 (411111******1111)",
+		"email in request at " + p + ":3 (*@example.com)", "param in request at " + p + ":1 (email=ka*"} {
+		if !strings.Contains(out, s) {
+			t.Errorf("audit output lacks %q", s)
+		}
+	}
+	if code != 1 || strings.Contains(out, "kari") || strings.Contains(out, "4111 1111") {
+		t.Errorf("exit %d %s\n%s", code, errOut, out)
+	}
+	var rep struct {
+		Compliant bool
+		Classes   map[string]int
+		Files     []struct {
+			PersonalData map[string]int `json:"personal_data"`
+		}
+	}
+	b, err := os.ReadFile(report)
+	if err != nil || json.Unmarshal(b, &rep) != nil || rep.Compliant || rep.Classes["card"] != 1 || rep.Files[0].PersonalData["fnr"] != 1 {
+		t.Errorf("JSON report: %v %+v\n%s", err, rep, b)
+	}
+	if code, _, e := runCmd("logs", "anonymize", "--mask", "drop,card=truncate", p); code != 0 {
+		t.Fatalf("anonymize: %s", e)
+	}
+	got, _ := os.ReadFile(p)
+	if code, out, _ := runCmd("logs", "audit", p); code != 0 || !strings.Contains(string(got), "card=411111******1111") ||
+		!strings.Contains(string(got), "/users/[email]/avatar") || !strings.Contains(string(got), "12345678?ts=1733600000123") {
+		t.Errorf("after anonymize: exit %d\n%s\n%s", code, out, got)
 	}
 }

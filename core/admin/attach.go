@@ -35,6 +35,9 @@ type AttachOptions struct {
 	// Extra reports process-level values of other subsystems (log drops,
 	// VRRP state) for Prometheus and `show info`.
 	Extra func() []stats.Extra
+	// Events returns where server state changes are logged (the log
+	// pipeline, once started); nil: nowhere.
+	Events func() health.EventSink
 }
 
 // Attached is the health/persistence/stats/admin subsystem of one
@@ -92,7 +95,7 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 			b.Refresh()
 			noteBackendState(b)
 		}
-	}, Judge: healthPolicies(o.Engine)})
+	}, Judge: healthPolicies(o.Engine), Events: o.Events})
 	var errs []error
 	for _, p := range o.Config.Backends {
 		b := o.Engine.Backend(p.Name)
@@ -147,6 +150,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 		}
 		hook.Lookup, hook.RequestField, hook.ResponseField, hook.ResponseFields = ck.Lookup, ck.RequestField, ck.ResponseField, ck.ResponseFields
 		hook.ForcePersist = ck.Forced
+		hook.Cookie = &proxy.CookieLog{Request: ck.RequestState, Response: ck.ResponseState, SetsOurs: ck.SetsOurs}
 	}
 	if hook.Observe != nil || hook.Lookup != nil {
 		b.SetHook(hook)

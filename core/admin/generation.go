@@ -11,6 +11,7 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/proxy"
 )
 
@@ -35,7 +36,8 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	for _, ss := range c.Global.StatsSockets {
 		checkSocket(ss, d)
 	}
-	a, errs := Build(AttachOptions{Config: c, Engine: e, Logger: g.Opts.Logger, Version: g.Opts.Version, Extra: g.Extras, Sockets: g.Opts.Sockets})
+	a, errs := Build(AttachOptions{Config: c, Engine: e, Logger: g.Opts.Logger, Version: g.Opts.Version, Extra: g.Extras,
+		Sockets: g.Opts.Sockets, Events: func() health.EventSink { s, _ := g.Sink.(health.EventSink); return s }})
 	for _, err := range errs {
 		d.Add(diag.Locate(err, c.Global.Pos, "", ""))
 	}

@@ -66,7 +66,7 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
-	{Name: "log-tag", Sections: G, Default: "varde", Enforced: true},
+	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
@@ -194,7 +194,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option httplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option jsonlog", Sections: DF, Default: "off", Enforced: true},
-	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option ssl-hello-chk", Sections: DB, Default: "off", Enforced: true},

@@ -148,7 +148,8 @@ func (p *parser) parseLog(l Line, inGlobal bool) *Log {
 	if lg.Facility == "" {
 		p.d.Errorf(l.Pos, key, "add a facility such as local0 at the end of the line", "log line without a facility")
 	}
-	if sc, _ := core.LookupSinkScheme(lg.Kind); sc.Stores && lg.Anonymize == nil {
+	p.checkAnonymize(lg, l.Pos)
+	if sc, _ := core.LookupSinkScheme(lg.Kind); sc.Stores && (lg.Anonymize == nil || lg.Anonymize.Mode == "") {
 		p.d.Warnf(l.Pos, key, "add `anonymize ip 24,48` (or `anonymize hmac KEYFILE`, or `anonymize none` to keep full addresses knowingly)", "%s target %s stores raw client IP addresses", lg.Kind, lg.Path)
 	}
 	return lg
@@ -274,14 +275,28 @@ func (c *Config) CheckLogTargets(d *diag.List) {
 // starting at args[*i] == "anonymize".
 func (p *parser) parseAnonymize(lg *Log, opt Token, args []Token, i *int) {
 	const key = "log anonymize"
-	hint := "anonymize ip 24,48 | anonymize hmac KEYFILE [rotate DUR] | anonymize none"
+	hint := "anonymize ip 24,48 | anonymize hmac KEYFILE [rotate DUR] | anonymize none | anonymize pii CLASSES | anonymize params NAMES | anonymize mask MASKS"
 	if *i+1 >= len(args) {
 		p.d.Errorf(opt.Pos, key, hint, "anonymize needs a mode")
 		return
 	}
 	*i++
 	m := args[*i]
-	a := &Anonymize{Mode: m.Text}
+	a := lg.Anonymize
+	if a == nil {
+		a = &Anonymize{}
+	}
+	switch m.Text {
+	case "pii", "params", "mask":
+		p.parseAnonymizePII(a, m, args, i)
+		lg.Anonymize = a
+		return
+	}
+	if a.Mode != "" {
+		p.d.Errorf(m.Pos, key, "one address mode per log line", "anonymize %s after anonymize %s", m.Text, a.Mode)
+		return
+	}
+	a.Mode = m.Text
 	switch m.Text {
 	case "none":
 	case "ip":

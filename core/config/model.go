@@ -151,13 +151,18 @@ type Log struct {
 	RotateEvery time.Duration `json:"rotate_every,omitempty"`
 }
 
-// Anonymize is varde's `anonymize ip V4,V6 | hmac KEYFILE [rotate DUR] | none`.
+// Anonymize is varde's `anonymize ip V4,V6 | hmac KEYFILE [rotate DUR] | none`,
+// with `anonymize pii CLASSES`, `anonymize params NAMES` and `anonymize
+// mask MASKS` for personal data beyond addresses (docs/logging.md).
 type Anonymize struct {
-	Mode    string        `json:"mode"` // ip, hmac, none
+	Mode    string        `json:"mode"` // ip, hmac, none; "" when only pii/params/mask were given
 	V4Bits  int           `json:"v4_bits,omitempty"`
 	V6Bits  int           `json:"v6_bits,omitempty"`
 	KeyFile string        `json:"key_file,omitempty"`
 	Rotate  time.Duration `json:"rotate,omitempty"`
+	PII     string        `json:"pii,omitempty"`    // "email,phone,fnr,card", "all", "none"; "" = all with ip/hmac
+	Params  []string      `json:"params,omitempty"` // parameter and cookie names
+	Mask    string        `json:"mask,omitempty"`   // "drop", "truncate,card=hash", ...; "" = drop
 }
 
 // Proxy kinds.
@@ -217,6 +222,7 @@ type Proxy struct {
 	Captures        []*Capture    `json:"captures,omitempty"`
 	MonitorURI      string        `json:"monitor_uri,omitempty"`
 	HTTPReuse       string        `json:"http_reuse,omitempty"`
+	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

@@ -243,6 +243,7 @@ func inherit(px, def *Proxy) {
 	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
 	px.MonitorURI = def.MonitorURI
 	px.HTTPReuse = def.HTTPReuse
+	px.LogTag = def.LogTag
 	if len(px.HTTPCheck) == 0 {
 		px.HTTPCheck = nil
 	}

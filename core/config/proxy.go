@@ -123,6 +123,10 @@ func (p *parser) proxyLine(l Line) {
 		px.Disabled = false
 	case "description":
 		px.Description = strings.Join(Texts(args), " ")
+	case "log-tag":
+		if t, ok := one(); ok {
+			px.LogTag = t.Text
+		}
 	case "log":
 		if negated {
 			px.Logs = nil

@@ -88,6 +88,8 @@ func (c *checker) record(r core.CheckResult, now time.Time) bool {
 
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	prevStatus, prevHealth := c.last.Status, c.health
+	defer c.checkEventLocked(r, prevStatus, prevHealth)
 	c.last, c.lastAt, c.checked = r, now, true
 	if r.OK {
 		if c.health < c.max() {

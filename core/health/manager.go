@@ -21,6 +21,10 @@ type Options struct {
 	// result)); nil keeps it. A judge that panics leaves the probe's own
 	// verdict and the fallback is counted (Manager.JudgeFallbacks).
 	Judge core.HealthJudge
+	// Events, when set, returns where state changes and check results go
+	// as HAProxy logs them (events.go); read at each event, since the log
+	// pipeline starts after the checks are built.
+	Events func() EventSink
 }
 
 // Manager runs the checks of one configuration generation and is the single
@@ -172,6 +176,7 @@ func (m *Manager) changed(s *core.Server, r core.CheckResult) {
 	}
 	m.log().Warn(fmt.Sprintf("Server %s/%s is %s", s.Backend, s.Name, state),
 		"reason", Description(r.Status), "info", r.Info, "check_duration", r.Duration, "status", r.Status)
+	m.emitState(s, r)
 	m.notify(s)
 }
 
@@ -222,6 +227,7 @@ func (m *Manager) SetAdmin(s *core.Server, a core.AdminState) {
 	}
 	if old != a {
 		m.log().Info(fmt.Sprintf("Server %s/%s is now in %s state", s.Backend, s.Name, a), "backend", s.Backend, "server", s.Name)
+		m.emitAdmin(s, old, a)
 		m.notify(s)
 	}
 }

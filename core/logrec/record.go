@@ -39,6 +39,10 @@ type Mode uint8
 const (
 	ModeTCP  Mode = iota // tcplog fields only
 	ModeHTTP             // httplog fields
+	// ModeEvent is not a transaction but a proxy event HAProxy logs (a
+	// server going DOWN, a health check): RequestLine holds the message
+	// text, Status the syslog severity it is sent at, Backend the proxy.
+	ModeEvent
 )
 
 // First character of the termination state (HAProxy §8.5): what ended the stream.
@@ -116,6 +120,10 @@ type Record struct {
 	Retries                          int32 // %rc
 	Redispatched                     bool  // %rc printed as +N
 	SrvQueue, BackendQueue           int32 // %sq %bq
+	// LogCount is %lc, the logs the frontend wrote before this one, and
+	// ReqCount %rt, the transactions of the process before this one; the
+	// log pipeline sets both, the engine leaves them 0.
+	LogCount, ReqCount uint32 // unsigned int in HAProxy too: they wrap
 
 	ReqCookie  Cookie // %CC
 	ResCookie  Cookie // %CS

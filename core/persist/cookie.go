@@ -124,7 +124,7 @@ func (c *Cookie) serverValue(v []byte) ([]byte, bool) {
 	case "prefix":
 		i := bytes.IndexByte(v, '~')
 		if i < 0 {
-			return nil, false
+			return v, true // HAProxy: without '~' the whole value names the server
 		}
 		return v[:i], true
 	case "insert":

@@ -68,6 +68,8 @@ type Hook struct {
 	// ForcePersist reports whether `force-persist` matches req: HAProxy
 	// then never redispatches the final retry.
 	ForcePersist func(req core.Request) bool
+	// Cookie fills the termination state's cookie characters (cookie_state.go).
+	Cookie *CookieLog
 	// Observe is told every server outcome for passive health checks:
 	// connect failure, timeout, or the response status.
 	Observe func(srv *core.Server, o Observation)

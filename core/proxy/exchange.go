@@ -148,6 +148,7 @@ func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 // and records the queue time; on failure the record says why.
 func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool) {
 	s.pick.Req, s.pick.Src, s.pick.Exclude = req, s.src.Addr(), nil
+	s.noteCookieRequest(b, req)
 	srv, persisted, qwait, perr := b.pick(&s.pick, s)
 	s.rec.Tw = ms(qwait)
 	if perr != pickOK {
@@ -609,7 +610,7 @@ func (s *session) noteResponse(x *xchg) {
 		x.hook.Observe(x.srv.Server, Observation{Status: resp.Status})
 	}
 	for _, c := range s.f.cfg.CaptureResponse {
-		v, _ := resp.Field(c.Name)
+		v := lastField(&resp.Head, c.Name)
 		s.rec.ResHeaders.Add(v, c.Len)
 	}
 	if cc := &s.f.cfg.CaptureCookie; cc.Name != "" {
@@ -713,7 +714,9 @@ func (s *session) appendResponseFields(o []byte, x *xchg) []byte {
 	}
 	o = s.rspE.appendAdds(o, s)
 	if x.hook != nil && x.hook.ResponseFields != nil {
+		n := len(o)
 		o = x.hook.ResponseFields(o, &s.view, resp.Status, x.srv.Server, x.persisted)
+		s.noteCookieResponse(x, o[n:])
 	}
 	return o
 }

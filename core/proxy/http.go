@@ -316,6 +316,9 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 // 408 on timeout; a client abort otherwise. It returns false.
 func (s *session) headReadFailed(first bool, err error) bool {
 	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
+		if first && !s.e.stopping.Load() && !isTimeout(err) {
+			s.logHeadAbort() // HAProxy logs a silent connection too
+		}
 		return false
 	}
 	s.rec.RequestLine.Set([]byte("<BADREQ>"))
@@ -325,7 +328,8 @@ func (s *session) headReadFailed(first bool, err error) bool {
 		s.sendError(408, nil)
 		s.rec.BytesOut = 0 // sent by HAProxy's mux too: %B is 0
 	} else {
-		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateRequest)
+		s.logHeadAbort()
+		return false
 	}
 	s.log(nil, nil)
 	return false
@@ -441,7 +445,7 @@ func (s *session) prepare() {
 		s.rec.RequestLine.SetParts(r.Method.Of(s.in), r.Target.Of(s.in), versionText(r.Minor))
 	}
 	for _, c := range s.f.cfg.CaptureRequest {
-		v, _ := r.Field(c.Name)
+		v := lastField(&r.Head, c.Name)
 		s.rec.ReqHeaders.Add(v, c.Len)
 	}
 	keepLogHeaders(&s.rec.LogHeaders, &r.Head, s.f.cfg.LogHeaders)
