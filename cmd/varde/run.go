@@ -1,20 +1,15 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"strconv"
-	"syscall"
 	"time"
 
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
 	"github.com/varde-lb/varde/core/generation"
-	"github.com/varde-lb/varde/core/proxy"
 	_ "github.com/varde-lb/varde/logpipe"     // the log pipeline
 	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
 	// HAProxy's lua-load scripts (generation subsystem "lua"); linked here,
@@ -32,7 +27,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		summary: "run the load balancer with haproxy.cfg / keepalived.conf files until SIGINT or SIGTERM",
+		summary: "run the load balancer with haproxy.cfg / keepalived.conf files (SIGHUP/SIGUSR2 reload, SIGTERM/SIGINT stop)",
 		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH]",
 		run:     runRun,
 	})
@@ -64,9 +59,11 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "varde run: --log-format must be text or json, not %q\n", *logFormat)
 		return 2
 	}
-	g, d := generation.Load(files, os.Getenv, generation.Options{
+	p := newProcess(files, log, stderr, generation.Options{
 		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
+		Sockets: processSockets, Upgrade: processUpgrade,
 	})
+	g, d := generation.Load(files, os.Getenv, p.opts)
 	d.Write(stderr, false)
 	if d.HasErrors() {
 		g.Close()
@@ -74,8 +71,6 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "varde run: not starting: fix the errors above")
 		return 1
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer cancel()
 	// VARDE_CPUPROFILE=FILE writes a CPU profile of the whole run, for
 	// performance work (`go tool pprof bin/varde FILE`).
 	if path := os.Getenv("VARDE_CPUPROFILE"); path != "" {
@@ -85,37 +80,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err := run(ctx, g, *pidfile); err != nil {
+	if err := p.run(g, *pidfile); err != nil {
 		log.Error("varde stopped with an error", "err", err)
 		return 1
 	}
 	return 0
-}
-
-// run starts the generation, waits for ctx, then stops it in reverse
-// start order.
-func run(ctx context.Context, g *generation.Generation, pidfile string) error {
-	log := g.Opts.Logger
-	// Not ctx: the parts' goroutines must outlive the stop signal until
-	// the generation stops them, in order.
-	if err := g.Start(context.Background()); err != nil {
-		return err
-	}
-	if h := g.HAProxy(); pidfile == "" && h != nil {
-		pidfile = h.Global.PidFile
-	}
-	if pidfile != "" {
-		if werr := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); werr != nil {
-			log.Warn("cannot write pidfile", "path", pidfile, "err", werr)
-		} else {
-			defer os.Remove(pidfile)
-		}
-	}
-	log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
-
-	<-ctx.Done()
-	log.Info("stopping", "grace", g.Opts.Grace)
-	err := g.Stop()
-	log.Info("stopped")
-	return err
 }

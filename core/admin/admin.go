@@ -58,6 +58,8 @@ type Server struct {
 
 	sslMu  sync.Mutex
 	sslTxn *sslTxn // the one open set ssl cert transaction (sslcert.go)
+
+	reload func() error // the process's reload (reload.go), nil when none
 }
 
 // maxLine bounds one request line; HAProxy's CLI buffer is similar.
@@ -83,7 +85,13 @@ func (s *Server) State() *StateStore { return s.state }
 // Start listens on the unix socket (replacing a stale one) with the
 // configured mode, and on the TCP address when set.
 func (s *Server) Start(ctx context.Context) error {
-	if s.cfg.Path != "" {
+	if l := takeHanded("unix", s.cfg.Path); s.cfg.Path != "" && l != nil {
+		// A reload: the running generation's socket, never closed.
+		if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
+			return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
+		}
+		s.serve(ctx, l)
+	} else if s.cfg.Path != "" {
 		if fi, err := os.Lstat(s.cfg.Path); err == nil && fi.Mode()&fs.ModeSocket != 0 {
 			_ = os.Remove(s.cfg.Path) // stale socket from a previous run
 		}
@@ -107,9 +115,11 @@ func (s *Server) Start(ctx context.Context) error {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("admin: tcp %s: only loopback addresses are allowed", s.cfg.TCP)
 		}
-		l, err := net.Listen("tcp", s.cfg.TCP)
-		if err != nil {
-			return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+		l := takeHanded("tcp", s.cfg.TCP)
+		if l == nil {
+			if l, err = net.Listen("tcp", s.cfg.TCP); err != nil {
+				return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+			}
 		}
 		s.serve(ctx, l)
 	}
@@ -289,6 +299,9 @@ func (s *Server) find(snap stats.Snapshot, backend, server string) (*core.Server
 
 func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSSL(cmd); ok {
+		return out
+	}
+	if out, ok := s.runReload(cmd); ok {
 		return out
 	}
 	snap := s.rt.Source.Snapshot()

@@ -200,3 +200,14 @@ func (st *StateStore) Apply(servers []*core.Server, h *health.Manager) int {
 	}
 	return n
 }
+
+// Adopt takes over prev's recorded changes (a reload whose store keeps no
+// file: what the running generation recorded stays known).
+func (st *StateStore) Adopt(prev *StateStore) {
+	m := prev.Snapshot()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for k, v := range m {
+		st.m[k] = v
+	}
+}

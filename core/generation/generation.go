@@ -122,6 +122,10 @@ type Options struct {
 	// (`-x SOCKET`, `-sf PID`): VRRP adopts the VIPs it finds on its
 	// interfaces instead of removing them as a crash's leftovers.
 	Upgrade bool
+	// Reload asks the process to reload its configuration files (the
+	// admin socket's `reload`); it returns every error with its
+	// file:line. nil when the process cannot reload (varde check).
+	Reload func() error
 }
 
 // Generation is one configuration made ready to run.

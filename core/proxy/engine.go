@@ -126,6 +126,13 @@ type Engine struct {
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
 	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
+
+	// Reload (reload.go): the end of a drain's linger (unix nanos, 0 when
+	// not draining), the engine that replaced this one and the counters
+	// it copied from this one.
+	lingerUntil atomic.Int64
+	heir        atomic.Pointer[Engine]
+	heirBase    map[string][]uint64
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -368,6 +375,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 	e.lwg.Wait()
 	e.parker.closeAll()
 	e.closeLoopParked()
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	e.lingerIdle(done) // a drain: idle clients may still send one request
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {
@@ -375,8 +385,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.mu.Unlock()
-	done := make(chan struct{})
-	go func() { e.wg.Wait(); close(done) }()
 	var err error
 	select {
 	case <-done:

@@ -172,7 +172,7 @@ func (e *Engine) runHTTP(p *parked) {
 		s.src, s.dst = p.src, p.dst
 	}
 	for s.transaction() {
-		if e.stopping.Load() {
+		if _, linger := e.lingering(); e.stopping.Load() && !linger {
 			return
 		}
 	}
@@ -226,6 +226,9 @@ func (s *session) readHead() bool {
 		if m == 0 && parkable && isTimeout(err) && !s.e.stopping.Load() {
 			s.park, s.kaDeadline = true, dl
 			return false
+		}
+		if _, linger := s.e.lingering(); m == 0 && linger && isTimeout(err) && s.e.stopping.Load() {
+			continue // the wait before parking ended in a drain: linger instead
 		}
 		if m > 0 {
 			if s.n == 0 {
@@ -286,6 +289,12 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 	}
 	s.idle.Store(s.n == 0)
 	if s.n == 0 && s.e.stopping.Load() {
+		// A draining engine (reload) still reads a request the client
+		// may have sent already, until the linger ends.
+		if until, linger := s.e.lingering(); linger {
+			s.conn.SetReadDeadline(until)
+			return until, false, true
+		}
 		s.idle.Store(false)
 		return dl, false, false
 	}

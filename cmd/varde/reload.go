@@ -1,0 +1,203 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/listen"
+	"github.com/varde-lb/varde/core/proxy"
+)
+
+// The running process (docs/reload.md): one configuration generation
+// serves; a reload (SIGHUP, SIGUSR2, `varde ctl reload`, the admin
+// socket's `reload`) builds the next one from the same files beside it,
+// starts it in its place and retires the old one in the background, which
+// drains its in-flight work up to hard-stop-after. A configuration that
+// does not load leaves the running generation serving; every error is
+// logged and reported to the caller with its file:line.
+
+// processSockets is the process's inventory of listening sockets, shared
+// by all its generations; the binary upgrade (-x, LISTEN_FDS) fills it
+// before `run` starts, processUpgrade tells the generations they take
+// over from another process.
+var (
+	processSockets = &listen.Inventory{}
+	processUpgrade bool
+)
+
+type process struct {
+	files  []string
+	log    *slog.Logger
+	stderr io.Writer
+	opts   generation.Options
+	notify *notifier
+
+	mu       sync.Mutex // one reload or stop at a time; guards cur
+	cur      *generation.Generation
+	reloads  int
+	retiring sync.WaitGroup
+	// drains ends the drains of retired generations when the process
+	// stops (after its grace period).
+	drains      context.Context
+	cancelDrain context.CancelFunc
+}
+
+func newProcess(files []string, log *slog.Logger, stderr io.Writer, opts generation.Options) *process {
+	p := &process{files: files, log: log, stderr: stderr, notify: newNotifier()}
+	p.drains, p.cancelDrain = context.WithCancel(context.Background())
+	opts.Reload = p.reload
+	p.opts = opts
+	return p
+}
+
+// stopSignals end the process; reloadSignals reload it. SIGUSR1 is
+// HAProxy's soft-stop, which `-sf PID` sends: the successor already holds
+// the listeners and the VIPs (Generation.Handover).
+var (
+	stopSignals   = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1}
+	reloadSignals = []os.Signal{syscall.SIGHUP, syscall.SIGUSR2}
+)
+
+// run starts g, serves until a stop signal, reloading on the reload
+// signals, then stops the current generation and every retiring one.
+func (p *process) run(g *generation.Generation, pidfile string) error {
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, append(append([]os.Signal(nil), stopSignals...), reloadSignals...)...)
+	defer signal.Stop(sigs)
+	// Not a signal context: the parts' goroutines must outlive the stop
+	// signal until the generation stops them, in order.
+	if err := g.Start(context.Background()); err != nil {
+		p.notify.send("STATUS=start failed: " + oneLine(err.Error()))
+		return err
+	}
+	p.opts.Sockets.CloseUnclaimed() // inherited sockets no bind claimed
+	p.cur = g
+	if h := g.HAProxy(); pidfile == "" && h != nil {
+		pidfile = h.Global.PidFile
+	}
+	if pidfile != "" {
+		if werr := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); werr != nil {
+			p.log.Warn("cannot write pidfile", "path", pidfile, "err", werr)
+		} else {
+			defer os.Remove(pidfile)
+		}
+	}
+	p.log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
+	p.notify.send("READY=1", "STATUS="+p.status(), "MAINPID="+strconv.Itoa(os.Getpid()))
+	for sig := range sigs {
+		if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
+			p.log.Info("reload requested", "signal", sig.String())
+			_ = p.reload() // logged and notified there
+			continue
+		}
+		return p.stop(sig)
+	}
+	return nil
+}
+
+// stop ends the process on sig: the current generation stops within the
+// grace period, retiring ones drain at most as long.
+func (p *process) stop(sig os.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	g := p.cur
+	if sig == syscall.SIGUSR1 {
+		g.Handover = true // soft-stop for a successor (-sf): keep the VIPs
+	}
+	p.log.Info("stopping", "signal", sig.String(), "grace", g.Opts.Grace)
+	p.notify.send("STOPPING=1", "STATUS=stopping ("+sig.String()+")")
+	t := time.AfterFunc(g.Opts.Grace, p.cancelDrain)
+	defer t.Stop()
+	err := g.Stop()
+	p.retiring.Wait()
+	p.log.Info("stopped")
+	return err
+}
+
+// reload builds the next generation from the same files and, when it
+// loads and starts, puts it in place of the running one, which retires in
+// the background. On failure the running generation keeps serving and
+// the error lists every problem with its file:line.
+func (p *process) reload() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur == nil {
+		return errors.New("varde is not running yet")
+	}
+	p.notify.send("RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(monotonicUsec(), 10), "STATUS=reloading")
+	err := p.replace()
+	if err != nil {
+		p.log.Error("reload failed: still serving the previous configuration", "err", oneLine(err.Error()))
+		p.notify.send("READY=1", "STATUS=reload failed, serving the previous configuration: "+oneLine(err.Error()))
+		return err
+	}
+	p.reloads++
+	p.log.Info("reload done", "reloads", p.reloads)
+	p.notify.send("READY=1", "STATUS="+p.status())
+	return nil
+}
+
+// replace loads and starts the next generation, then retires the old one.
+func (p *process) replace() error {
+	g, d := generation.Load(p.files, os.Getenv, p.opts)
+	var out bytes.Buffer
+	d.Write(&out, false)
+	p.stderr.Write(out.Bytes())
+	if d.HasErrors() {
+		g.Close()
+		return d.Err()
+	}
+	if err := g.StartAfter(context.Background(), p.cur); err != nil {
+		p.opts.Sockets.CloseUnclaimed() // the running engine's offered copies
+		return fmt.Errorf("starting the new configuration: %w", err)
+	}
+	p.opts.Sockets.CloseUnclaimed() // binds the new configuration removed
+	old := p.cur
+	p.cur = g
+	p.retiring.Add(1)
+	go p.retire(old)
+	return nil
+}
+
+// retire drains and stops a replaced generation: up to its global
+// hard-stop-after when set (else until its work is done, as HAProxy's old
+// processes), and at most the grace period once the process stops.
+func (p *process) retire(old *generation.Generation) {
+	defer p.retiring.Done()
+	ctx, cancel := context.WithCancel(p.drains)
+	if h := old.HAProxy(); h != nil && h.Global.HardStopAfter > 0 {
+		ctx, cancel = context.WithTimeout(p.drains, h.Global.HardStopAfter)
+	}
+	defer cancel()
+	start := time.Now()
+	if err := old.Retire(ctx); err != nil {
+		p.log.Warn("previous configuration retired with an error", "err", err)
+		return
+	}
+	p.log.Info("previous configuration retired", "drained_in", time.Since(start).Round(time.Millisecond))
+}
+
+// status is the STATUS= line while serving.
+func (p *process) status() string {
+	n := 0
+	if e := proxy.EngineOf.Get(p.cur); e != nil {
+		n = len(e.Frontends())
+	}
+	return fmt.Sprintf("serving %d frontends (reloads: %d)", n, p.reloads)
+}
+
+// oneLine joins a multi-line error for a STATUS= line or a log attribute.
+func oneLine(s string) string {
+	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(s)), []byte("\n"), []byte("; ")))
+}
