@@ -55,14 +55,14 @@ type KeywordInfo struct {
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
-	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                                                                       // read by server ca-file/crl-file
-	{Name: "chroot", Sections: G, Default: "", Enforced: true},                                                                        // accepted with a warning: varde does not chroot
-	{Name: "crt-base", Sections: G, Default: "", Enforced: true},                                                                      // read by server crt
-	{Name: "daemon", Sections: G, Default: "", Enforced: true},                                                                        // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},                                                                         // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},                                                                           // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},                                                                         // accepted with a warning
-	{Name: "hard-stop-after", Sections: G, Default: "none (a reload's old generation drains until its work is done)", Enforced: true}, // bounds a reload's drain (docs/reload.md)
+	{Name: "ca-base", Sections: G, Default: "", Enforced: true},  // read by server ca-file/crl-file
+	{Name: "chroot", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde does not chroot
+	{Name: "crt-base", Sections: G, Default: "", Enforced: true}, // read by server crt
+	{Name: "daemon", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
