@@ -10,13 +10,16 @@ import (
 	"os"
 	"os/signal"
 	"strconv"
+	"runtime"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/proxy"
+	"github.com/varde-lb/varde/core/stats"
 )
 
 // The running process (docs/reload.md): one configuration generation
@@ -45,7 +48,7 @@ type process struct {
 
 	mu       sync.Mutex // one reload or stop at a time; guards cur
 	cur      *generation.Generation
-	reloads  int
+	reloads  atomic.Int64
 	retiring sync.WaitGroup
 	// drains ends the drains of retired generations when the process
 	// stops (after its grace period).
@@ -142,8 +145,8 @@ func (p *process) reload() error {
 		p.notify.send("READY=1", "STATUS=reload failed, serving the previous configuration: "+oneLine(err.Error()))
 		return err
 	}
-	p.reloads++
-	p.log.Info("reload done", "reloads", p.reloads)
+	n := p.reloads.Add(1)
+	p.log.Info("reload done", "reloads", n)
 	p.notify.send("READY=1", "STATUS="+p.status())
 	return nil
 }
@@ -151,6 +154,7 @@ func (p *process) reload() error {
 // replace loads and starts the next generation, then retires the old one.
 func (p *process) replace() error {
 	g, d := generation.Load(p.files, os.Getenv, p.opts)
+	p.addExtras(g)
 	var out bytes.Buffer
 	d.Write(&out, false)
 	p.stderr.Write(out.Bytes())
@@ -194,10 +198,21 @@ func (p *process) status() string {
 	if e := proxy.EngineOf.Get(p.cur); e != nil {
 		n = len(e.Frontends())
 	}
-	return fmt.Sprintf("serving %d frontends (reloads: %d)", n, p.reloads)
+	return fmt.Sprintf("serving %d frontends (reloads: %d)", n, p.reloads.Load())
 }
 
 // oneLine joins a multi-line error for a STATUS= line or a log attribute.
 func oneLine(s string) string {
 	return string(bytes.ReplaceAll(bytes.TrimSpace([]byte(s)), []byte("\n"), []byte("; ")))
+}
+
+// addExtras shows the process's reloads and goroutines in `show info` and
+// Prometheus: a reload that leaks shows as a goroutine count that grows.
+func (p *process) addExtras(g *generation.Generation) {
+	g.AddExtra(func() []stats.Extra {
+		return []stats.Extra{
+			{Subsystem: "process", Name: "reloads_total", Help: "Configuration reloads done.", Counter: true, Value: float64(p.reloads.Load())},
+			{Subsystem: "process", Name: "goroutines", Help: "Goroutines of the process (all generations).", Value: float64(runtime.NumGoroutine())},
+		}
+	})
 }

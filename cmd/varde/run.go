@@ -64,6 +64,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		Sockets: processSockets, Upgrade: processUpgrade,
 	})
 	g, d := generation.Load(files, os.Getenv, p.opts)
+	p.addExtras(g)
 	d.Write(stderr, false)
 	if d.HasErrors() {
 		g.Close()

@@ -100,7 +100,7 @@ func (p *enginePart) Drain(ctx context.Context) error {
 	err := p.e.Drain(ctx)
 	p.e.ClosePolicies() // after the last request: a closed policy declines
 	if err != nil {
-		return fmt.Errorf("hard-stop-after: %w", err)
+		return fmt.Errorf("drain cut short (hard-stop-after or process stop): %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// reloadVarde is a varde process started for a reload test, with its
+// configuration file (rewritten between reloads) and admin socket.
+type reloadVarde struct {
+	t      *testing.T
+	bin    string
+	cmd    *exec.Cmd
+	cfg    string
+	sock   string
+	stderr *syncBuffer
+}
+
+func startReloadVarde(t *testing.T, cfg string, env ...string) *reloadVarde {
+	t.Helper()
+	dir := t.TempDir()
+	v := &reloadVarde{t: t, bin: testenv.VardeBinary(t), cfg: filepath.Join(dir, "haproxy.cfg"),
+		sock: filepath.Join(dir, "admin.sock"), stderr: &syncBuffer{}}
+	v.write(cfg)
+	v.cmd = exec.Command(v.bin, "run", "-f", v.cfg, "--grace", "3s")
+	v.cmd.Stderr = v.stderr
+	v.cmd.Env = append(os.Environ(), env...)
+	if err := v.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if v.cmd.ProcessState == nil {
+			v.cmd.Process.Kill()
+			v.cmd.Wait()
+		}
+	})
+	if err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+		c, err := net.Dial("unix", v.sock)
+		if err == nil {
+			c.Close()
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("admin socket: %v\n%s", err, v.stderr)
+	}
+	return v
+}
+
+// write replaces the configuration file; %SOCK% is the admin socket.
+func (v *reloadVarde) write(cfg string) {
+	cfg = strings.ReplaceAll(cfg, "%SOCK%", v.sock)
+	if err := os.WriteFile(v.cfg, []byte(cfg), 0o644); err != nil {
+		v.t.Fatal(err)
+	}
+}
+
+// cli sends one admin command and returns the answer.
+func (v *reloadVarde) cli(line string) string {
+	v.t.Helper()
+	c, err := net.Dial("unix", v.sock)
+	if err != nil {
+		v.t.Fatalf("admin socket: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(20 * time.Second))
+	io.WriteString(c, line+"\n")
+	b, err := io.ReadAll(c)
+	if err != nil {
+		v.t.Fatalf("admin %q: %v", line, err)
+	}
+	return string(b)
+}
+
+// reloadBySignal sends SIGHUP and waits until the process logged the
+// reload number n as done.
+func (v *reloadVarde) reloadBySignal(n int) {
+	v.t.Helper()
+	v.cmd.Process.Signal(syscall.SIGHUP)
+	if err := testenv.Until(10*time.Second, 2*time.Millisecond, func() error {
+		if strings.Count(v.stderr.String(), `msg="reload done"`) >= n {
+			return nil
+		}
+		return fmt.Errorf("reload %d not done", n)
+	}); err != nil {
+		v.t.Fatalf("%v\n%s", err, v.stderr)
+	}
+}
+
+// info reads one `show info` value.
+func (v *reloadVarde) info(key string) int {
+	v.t.Helper()
+	m := regexp.MustCompile(`(?m)^` + key + `: (\d+)`).FindStringSubmatch(v.cli("show info"))
+	if m == nil {
+		v.t.Fatalf("show info has no %s", key)
+	}
+	n, _ := strconv.Atoi(m[1])
+	return n
+}
+
+func (v *reloadVarde) fds() int {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", v.cmd.Process.Pid))
+	if err != nil {
+		v.t.Skip("no /proc")
+	}
+	return len(ents)
+}
+
+func (v *reloadVarde) rssKB() int {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", v.cmd.Process.Pid))
+	m := regexp.MustCompile(`VmRSS:\s+(\d+)`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// stat returns one column of `show stat` for proxy/server.
+func (v *reloadVarde) stat(proxy, server, col string) string {
+	v.t.Helper()
+	lines := strings.Split(v.cli("show stat"), "\n")
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	idx := -1
+	for i, h := range head {
+		if h == col {
+			idx = i
+		}
+	}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) > idx && idx >= 0 && f[0] == proxy && f[1] == server {
+			return f[idx]
+		}
+	}
+	v.t.Fatalf("show stat: no %s/%s %s", proxy, server, col)
+	return ""
+}
+
+func namedBackend(t *testing.T, name string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, name)
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// echoBackend serves raw TCP echo; upgrade first answers an HTTP Upgrade
+// request with 101, as a WebSocket server does, then echoes.
+func echoBackend(t *testing.T, upgrade bool) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				r := bufio.NewReader(c)
+				if upgrade {
+					if _, err := http.ReadRequest(r); err != nil {
+						return
+					}
+					io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+				}
+				io.Copy(c, r)
+			}()
+		}
+	}()
+	return l.Addr().String()
+}
+
+// stream is a long-lived client connection that must keep echoing.
+type stream struct {
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dialStream(t *testing.T, addr string, upgrade bool) *stream {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	s := &stream{c: c, r: bufio.NewReader(c)}
+	if upgrade {
+		io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		resp, err := http.ReadResponse(s.r, nil)
+		if err != nil || resp.StatusCode != 101 {
+			t.Fatalf("upgrade: %v %v", resp, err)
+		}
+	}
+	return s
+}
+
+func (s *stream) echo(t *testing.T, msg string) {
+	t.Helper()
+	s.c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := io.WriteString(s.c, msg+"\n"); err != nil {
+		t.Fatalf("stream write %q: %v", msg, err)
+	}
+	got, err := s.r.ReadString('\n')
+	if err != nil || got != msg+"\n" {
+		t.Fatalf("stream echo %q: got %q, %v", msg, got, err)
+	}
+}
+
+const reloadCfgHead = `global
+    stats socket %%SOCK%% level admin
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 30s
+    timeout server 30s
+    timeout tunnel 5m
+frontend web
+    bind 127.0.0.1:%d
+    default_backend app
+frontend wsf
+    bind 127.0.0.1:%d
+    default_backend ws
+backend ws
+    server w1 %s
+listen tcpecho
+    mode tcp
+    bind 127.0.0.1:%d
+    server e1 %s
+backend app
+    balance roundrobin
+`
+
+// TestReloadUnderLoad reloads 100 times under wrk load, alternating two
+// configurations (a server added and removed, a weight changed), half by
+// SIGHUP and half by the admin socket's reload: no request may fail and
+// no socket error may occur; a WebSocket-style tunnel and a mode tcp
+// stream opened before the first reload still echo after the last. Then
+// 100 more reloads: descriptors, goroutines and RSS stay flat.
+func TestReloadUnderLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	wrk := testenv.LookTool(t, "wrk", "wrk")
+	ports := testenv.FreePorts(t, 3)
+	s1, s2, s3 := namedBackend(t, "s1"), namedBackend(t, "s2"), namedBackend(t, "s3")
+	head := fmt.Sprintf(reloadCfgHead, ports[0], ports[1], echoBackend(t, true), ports[2], echoBackend(t, false))
+	cfgA := head + fmt.Sprintf("    server s1 %s weight 1\n    server s2 %s\n", s1, s2)
+	cfgB := head + fmt.Sprintf("    server s1 %s weight 3\n    server s2 %s\n    server s3 %s\n", s1, s2, s3)
+	v := startReloadVarde(t, cfgA)
+	web := fmt.Sprintf("127.0.0.1:%d", ports[0])
+	ws := dialStream(t, fmt.Sprintf("127.0.0.1:%d", ports[1]), true)
+	tcp := dialStream(t, fmt.Sprintf("127.0.0.1:%d", ports[2]), false)
+	ws.echo(t, "ws before")
+	tcp.echo(t, "tcp before")
+
+	load := exec.Command(wrk, "-t1", "-c16", "-d60s", "http://"+web+"/")
+	var out syncBuffer
+	load.Stdout = &out
+	if err := load.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer load.Process.Kill()
+	time.Sleep(300 * time.Millisecond)
+	reloads := func(from, to int) {
+		for i := from; i <= to; i++ {
+			cfg := cfgA
+			if i%2 == 1 {
+				cfg = cfgB
+			}
+			v.write(cfg)
+			if i%2 == 0 {
+				v.reloadBySignal(i)
+			} else if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+				t.Fatalf("reload %d: %s", i, got)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	reloads(1, 100)
+	time.Sleep(200 * time.Millisecond)
+	load.Process.Signal(os.Interrupt)
+	load.Wait()
+	report := out.String()
+	t.Logf("wrk across 100 reloads:\n%s", report)
+	m := regexp.MustCompile(`(\d+) requests in`).FindStringSubmatch(report)
+	if m == nil || m[1] == "0" {
+		t.Fatalf("wrk ran no requests:\n%s", report)
+	}
+	if strings.Contains(report, "Socket errors") || strings.Contains(report, "Non-2xx") {
+		t.Errorf("requests failed across reloads:\n%s", report)
+	}
+	ws.echo(t, "ws after 100 reloads")
+	tcp.echo(t, "tcp after 100 reloads")
+	if got := v.stat("app", "s1", "weight"); got != "1" {
+		t.Errorf("s1 weight after the last reload (configuration A) = %q, want 1", got)
+	}
+	if strings.Contains(v.cli("show stat"), "app,s3,") {
+		t.Errorf("s3, removed by the last reload, still in show stat")
+	}
+
+	// Flatness: the first generation is held by the two streams; later
+	// ones must leave nothing behind.
+	reloads(101, 110)
+	time.Sleep(1500 * time.Millisecond) // the last drains' linger
+	fds0, gor0, rss0 := v.fds(), v.info("process_goroutines"), v.rssKB()
+	t0 := time.Now()
+	reloads(111, 200)
+	t.Logf("90 reloads without load took %v", time.Since(t0))
+	time.Sleep(1500 * time.Millisecond)
+	fds1, gor1, rss1 := v.fds(), v.info("process_goroutines"), v.rssKB()
+	t.Logf("after 110 reloads: %d fds, %d goroutines, %d kB RSS; after 200: %d, %d, %d", fds0, gor0, rss0, fds1, gor1, rss1)
+	if fds1 > fds0+4 {
+		t.Errorf("descriptors grew from %d to %d over 90 reloads", fds0, fds1)
+	}
+	if gor1 > gor0+20 {
+		t.Errorf("goroutines grew from %d to %d over 90 reloads", gor0, gor1)
+	}
+	if rss1 > rss0*3/2+8192 {
+		t.Errorf("RSS grew from %d kB to %d kB over 90 reloads", rss0, rss1)
+	}
+	ws.echo(t, "ws after 200 reloads")
+	tcp.echo(t, "tcp after 200 reloads")
+	if n := v.info("process_reloads_total"); n != 200 {
+		t.Errorf("process_reloads_total = %d, want 200", n)
+	}
+	t0 = time.Now()
+	v.cmd.Process.Signal(syscall.SIGTERM)
+	if err := v.cmd.Wait(); err != nil {
+		t.Errorf("exit after SIGTERM: %v\n%s", err, v.stderr)
+	}
+	// The first generation still holds the two streams: the stop cuts
+	// them after the grace period (3s), not at timeout tunnel (5m).
+	if d := time.Since(t0); d > 8*time.Second {
+		t.Errorf("stop took %v with tunnels open (grace 3s)", d)
+	}
+}
