@@ -354,3 +354,217 @@ func TestReloadUnderLoad(t *testing.T) {
 		t.Errorf("stop took %v with tunnels open (grace 3s)", d)
 	}
 }
+
+func simpleReloadCfg(web int, extra string, servers ...string) string {
+	cfg := fmt.Sprintf(`global
+    stats socket %%SOCK%% level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:%d
+    default_backend app
+backend app
+%s`, web, extra)
+	for _, s := range servers {
+		cfg += "    " + s + "\n"
+	}
+	return cfg
+}
+
+func reloadGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatalf("GET %s: %v", url, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+// TestReloadBrokenConfig: a configuration that does not load leaves the
+// running generation serving; `varde ctl reload` exits non-zero with the
+// file:line of the error, and a SIGHUP logs it without killing varde.
+func TestReloadBrokenConfig(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	web := testenv.FreePort(t)
+	v := startReloadVarde(t, simpleReloadCfg(web, "", "server old "+namedBackend(t, "old")))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", web)
+	if got := reloadGet(t, url); got != "old" {
+		t.Fatalf("before reload: %q", got)
+	}
+	v.write(simpleReloadCfg(web, "    balance no-such-algorithm\n", "server new "+namedBackend(t, "new")))
+	cases := []struct {
+		name string
+		run  func() (int, string)
+	}{
+		{"varde ctl reload", func() (int, string) {
+			out, err := exec.Command(v.bin, "ctl", "-s", v.sock, "reload").CombinedOutput()
+			code := 0
+			if ee, ok := err.(*exec.ExitError); ok {
+				code = ee.ExitCode()
+			}
+			return code, string(out)
+		}},
+		{"SIGHUP", func() (int, string) {
+			before := strings.Count(v.stderr.String(), "reload failed")
+			v.cmd.Process.Signal(syscall.SIGHUP)
+			testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+				if strings.Count(v.stderr.String(), "reload failed") > before {
+					return nil
+				}
+				return fmt.Errorf("not yet")
+			})
+			return 1, v.stderr.String()
+		}},
+	}
+	for _, c := range cases {
+		code, out := c.run()
+		if code == 0 {
+			t.Errorf("%s: exit 0 on a broken configuration:\n%s", c.name, out)
+		}
+		if !regexp.MustCompile(`haproxy\.cfg:12: error: .*no-such-algorithm`).MatchString(out) {
+			t.Errorf("%s: no file:line error in:\n%s", c.name, out)
+		}
+		if got := reloadGet(t, url); got != "old" {
+			t.Errorf("%s: after a failed reload the old configuration must serve, got %q", c.name, got)
+		}
+	}
+	if v.cmd.ProcessState != nil {
+		t.Fatalf("varde exited: %v", v.cmd.ProcessState)
+	}
+}
+
+// TestReloadKeepsState: a server drained and a weight set on the admin
+// socket, a server the checks marked DOWN and the counters all survive a
+// reload (the new generation would otherwise start every server UP,
+// ready, at its configured weight, with zero counters).
+func TestReloadKeepsState(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	web := testenv.FreePort(t)
+	dead := testenv.FreePort(t) // nothing listens there
+	cfg := simpleReloadCfg(web, "", "server s1 "+namedBackend(t, "s1")+" check inter 2s",
+		"server s2 "+namedBackend(t, "s2")+" check inter 2s",
+		fmt.Sprintf("server dead 127.0.0.1:%d check inter 900ms", dead))
+	v := startReloadVarde(t, cfg)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", web)
+	if err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
+		if st := v.stat("app", "dead", "status"); !strings.HasPrefix(st, "DOWN") {
+			return fmt.Errorf("dead is %s", st)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for range 10 {
+		reloadGet(t, url)
+	}
+	for _, cmd := range []string{"set server app/s1 state drain", "set server app/s2 weight 7"} {
+		if out := v.cli(cmd); strings.TrimSpace(out) != "" {
+			t.Fatalf("%s: %s", cmd, out)
+		}
+	}
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+		t.Fatalf("reload: %s", got)
+	}
+	// At once: the new generation's first check of dead is 600ms away.
+	checks := []struct{ server, col, want string }{
+		{"s1", "status", "DRAIN"},
+		{"s2", "weight", "7"},
+		{"dead", "status", "DOWN"},
+		{"BACKEND", "stot", ""},
+	}
+	for _, c := range checks {
+		got := v.stat("app", c.server, c.col)
+		if c.want != "" && !strings.HasPrefix(got, c.want) {
+			t.Errorf("after reload: app/%s %s = %q, want %q", c.server, c.col, got, c.want)
+		}
+	}
+	if n, _ := strconv.Atoi(v.stat("web", "FRONTEND", "req_tot")); n < 10 {
+		t.Errorf("frontend req_tot after reload = %d, want >= 10 (counters reset)", n)
+	}
+	if n, _ := strconv.Atoi(v.stat("app", "BACKEND", "stot")); n < 10 {
+		t.Errorf("backend stot after reload = %d, want >= 10 (counters reset)", n)
+	}
+	if got := reloadGet(t, url); got != "s2" {
+		t.Errorf("with s1 drained and dead down, s2 must answer, got %q", got)
+	}
+}
+
+// TestReloadNotify reads the sd_notify messages from the socket the test
+// names in NOTIFY_SOCKET: READY=1 once listening, RELOADING=1 with
+// MONOTONIC_USEC then READY=1 around a reload, the failure in STATUS= for a
+// reload that fails, STOPPING=1 at the end.
+func TestReloadNotify(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	path := filepath.Join(t.TempDir(), "notify.sock")
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	msgs := make(chan string, 32)
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, _, err := conn.ReadFromUnix(buf)
+			if err != nil {
+				close(msgs)
+				return
+			}
+			msgs <- string(buf[:n])
+		}
+	}()
+	next := func(want string) string {
+		t.Helper()
+		select {
+		case m := <-msgs:
+			if !strings.Contains(m, want) {
+				t.Fatalf("notify: got %q, want %q in it", m, want)
+			}
+			return m
+		case <-time.After(10 * time.Second):
+			t.Fatalf("notify: no message (want %q)", want)
+		}
+		return ""
+	}
+	web := testenv.FreePort(t)
+	cfg := simpleReloadCfg(web, "", "server s1 "+namedBackend(t, "s1"))
+	v := startReloadVarde(t, cfg, "NOTIFY_SOCKET="+path)
+	next("READY=1")
+	v.cmd.Process.Signal(syscall.SIGHUP)
+	m := next("RELOADING=1")
+	usec := regexp.MustCompile(`MONOTONIC_USEC=(\d+)`).FindStringSubmatch(m)
+	if usec == nil {
+		t.Fatalf("RELOADING=1 without MONOTONIC_USEC: %q", m)
+	}
+	if got, now := mustAtoi(usec[1]), monotonicUsec(); got > now || now-got > 10_000_000 {
+		t.Errorf("MONOTONIC_USEC=%d, CLOCK_MONOTONIC is %d µs", got, now)
+	}
+	next("READY=1")
+	v.write(cfg + "bogus-keyword\n")
+	v.cmd.Process.Signal(syscall.SIGUSR2)
+	next("RELOADING=1")
+	if m := next("READY=1"); !regexp.MustCompile(`STATUS=reload failed.*haproxy\.cfg:\d+`).MatchString(m) {
+		t.Errorf("failed reload: STATUS= lacks the error: %q", m)
+	}
+	v.cmd.Process.Signal(syscall.SIGTERM)
+	next("STOPPING=1")
+	if err := v.cmd.Wait(); err != nil {
+		t.Errorf("exit: %v", err)
+	}
+}
+
+func mustAtoi(s string) int64 {
+	n, _ := strconv.ParseInt(s, 10, 64)
+	return n
+}
