@@ -37,12 +37,12 @@ func TestInherit(t *testing.T) {
 	defer old.Close()
 	ok.Store(false)
 	waitInfo(t, old, down, func(health.Info) bool { return !down.IsUp() && !ramp.IsUp() })
+	old.SetAdmin(down, core.AdminMaint) // freezes down's checks: it stays DOWN
 	old.SetAdmin(drained, core.AdminDrain) // maint would stop its checks; drain does not
 	old.SetWeight(drained, 42)
 	drained.SetMaxConn(5)
 	ok.Store(true)
 	waitInfo(t, old, ramp, func(i health.Info) bool { return ramp.IsUp() && i.Slowstarting })
-	old.SetAdmin(down, core.AdminMaint) // freezes down's checks: it stays DOWN
 
 	cases := []struct {
 		name       string
