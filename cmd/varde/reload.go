@@ -85,7 +85,10 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 		return err
 	}
 	p.opts.Sockets.CloseUnclaimed() // inherited sockets no bind claimed
+	p.mu.Lock()
 	p.cur = g
+	status := p.status()
+	p.mu.Unlock()
 	if h := g.HAProxy(); pidfile == "" && h != nil {
 		pidfile = h.Global.PidFile
 	}
@@ -97,7 +100,7 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 		}
 	}
 	p.log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
-	p.notify.send("READY=1", "STATUS="+p.status(), "MAINPID="+strconv.Itoa(os.Getpid()))
+	p.notify.send("READY=1", "STATUS="+status, "MAINPID="+strconv.Itoa(os.Getpid()))
 	for sig := range sigs {
 		if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
 			p.log.Info("reload requested", "signal", sig.String())
@@ -153,7 +156,12 @@ func (p *process) reload() error {
 
 // replace loads and starts the next generation, then retires the old one.
 func (p *process) replace() error {
-	g, d := generation.Load(p.files, os.Getenv, p.opts)
+	// A reload's generation takes over from a running one, as after a
+	// binary upgrade: VRRP adopts the VIPs it finds (the running
+	// generation's), never removes them as a crash's leftovers.
+	opts := p.opts
+	opts.Upgrade = true
+	g, d := generation.Load(p.files, os.Getenv, opts)
 	p.addExtras(g)
 	var out bytes.Buffer
 	d.Write(&out, false)
@@ -192,7 +200,7 @@ func (p *process) retire(old *generation.Generation) {
 	p.log.Info("previous configuration retired", "drained_in", time.Since(start).Round(time.Millisecond))
 }
 
-// status is the STATUS= line while serving.
+// status is the STATUS= line while serving; the caller holds p.mu.
 func (p *process) status() string {
 	n := 0
 	if e := proxy.EngineOf.Get(p.cur); e != nil {
