@@ -296,7 +296,42 @@ func TestReloadUnderLoad(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+	// The admin socket is handed over too: a client asking all along
+	// never finds it missing or mute.
+	stopCLI, cliDone := make(chan struct{}), make(chan [2]int)
+	go func() {
+		ok, failed := 0, 0
+		for {
+			select {
+			case <-stopCLI:
+				cliDone <- [2]int{ok, failed}
+				return
+			default:
+			}
+			c, err := net.Dial("unix", v.sock)
+			if err == nil {
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				io.WriteString(c, "show info\n")
+				b, _ := io.ReadAll(c)
+				c.Close()
+				if !strings.Contains(string(b), "Uptime_sec") {
+					err = fmt.Errorf("answer %q", b)
+				}
+			}
+			if err != nil {
+				failed++
+			} else {
+				ok++
+			}
+		}
+	}()
 	reloads(1, 100)
+	close(stopCLI)
+	n := <-cliDone
+	t.Logf("admin socket during 100 reloads: %d answers, %d failures", n[0], n[1])
+	if n[1] > 0 || n[0] == 0 {
+		t.Errorf("admin socket during 100 reloads: %d answers, %d failures", n[0], n[1])
+	}
 	time.Sleep(200 * time.Millisecond)
 	load.Process.Signal(os.Interrupt)
 	load.Wait()
