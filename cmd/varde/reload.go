@@ -118,14 +118,22 @@ func (p *process) stop(sig os.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g := p.cur
-	if sig == syscall.SIGUSR1 {
-		g.Handover = true // soft-stop for a successor (-sf): keep the VIPs
-	}
 	p.log.Info("stopping", "signal", sig.String(), "grace", g.Opts.Grace)
 	p.notify.send("STOPPING=1", "STATUS=stopping ("+sig.String()+")")
-	t := time.AfterFunc(g.Opts.Grace, p.cancelDrain)
-	defer t.Stop()
-	err := g.Stop()
+	var err error
+	if sig == syscall.SIGUSR1 {
+		// Soft-stop for a successor that holds the listeners (-sf): drain
+		// as a reload's old generation does (idle keep-alive clients get
+		// their linger, VIPs stay), within hard-stop-after, else the grace.
+		ctx, cancel := p.drainContext(g, g.Opts.Grace)
+		err = g.Retire(ctx)
+		cancel()
+		p.cancelDrain() // older generations: the same bound, now over
+	} else {
+		t := time.AfterFunc(g.Opts.Grace, p.cancelDrain)
+		defer t.Stop()
+		err = g.Stop()
+	}
 	p.retiring.Wait()
 	p.log.Info("stopped")
 	return err
@@ -187,10 +195,7 @@ func (p *process) replace() error {
 // processes), and at most the grace period once the process stops.
 func (p *process) retire(old *generation.Generation) {
 	defer p.retiring.Done()
-	ctx, cancel := context.WithCancel(p.drains)
-	if h := old.HAProxy(); h != nil && h.Global.HardStopAfter > 0 {
-		ctx, cancel = context.WithTimeout(p.drains, h.Global.HardStopAfter)
-	}
+	ctx, cancel := p.drainContext(old, 0)
 	defer cancel()
 	start := time.Now()
 	if err := old.Retire(ctx); err != nil {
@@ -198,6 +203,18 @@ func (p *process) retire(old *generation.Generation) {
 		return
 	}
 	p.log.Info("previous configuration retired", "drained_in", time.Since(start).Round(time.Millisecond))
+}
+
+// drainContext bounds the drain of g: its global hard-stop-after, else
+// limit (0: none), and in any case the process's stop (p.drains).
+func (p *process) drainContext(g *generation.Generation, limit time.Duration) (context.Context, context.CancelFunc) {
+	if h := g.HAProxy(); h != nil && h.Global.HardStopAfter > 0 {
+		limit = h.Global.HardStopAfter
+	}
+	if limit > 0 {
+		return context.WithTimeout(p.drains, limit)
+	}
+	return context.WithCancel(p.drains)
 }
 
 // status is the STATUS= line while serving; the caller holds p.mu.

@@ -603,3 +603,45 @@ func mustAtoi(s string) int64 {
 	n, _ := strconv.ParseInt(s, 10, 64)
 	return n
 }
+
+// TestStopSignals: every terminating signal stops varde through the
+// generation's stop, letting an in-flight request finish, and exits 0;
+// SIGUSR1 is HAProxy's soft-stop (-sf), the others a clean stop.
+func TestStopSignals(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(600 * time.Millisecond)
+		io.WriteString(w, "slow")
+	}))
+	t.Cleanup(slow.Close)
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1} {
+		t.Run(sig.String(), func(t *testing.T) {
+			web := testenv.FreePort(t)
+			v := startReloadVarde(t, simpleReloadCfg(web, "", "server s "+strings.TrimPrefix(slow.URL, "http://")))
+			got := make(chan string, 1)
+			go func() {
+				resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", web))
+				if err != nil {
+					got <- err.Error()
+					return
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				got <- string(b)
+			}()
+			time.Sleep(200 * time.Millisecond)
+			v.cmd.Process.Signal(sig)
+			if b := <-got; b != "slow" {
+				t.Errorf("in-flight request across %v: %q", sig, b)
+			}
+			if err := v.cmd.Wait(); err != nil {
+				t.Errorf("exit after %v: %v\n%s", sig, err, v.stderr)
+			}
+			if !strings.Contains(v.stderr.String(), `msg=stopping signal=`) {
+				t.Errorf("no stop logged:\n%s", v.stderr)
+			}
+		})
+	}
+}
