@@ -37,7 +37,7 @@ func TestInherit(t *testing.T) {
 	defer old.Close()
 	ok.Store(false)
 	waitInfo(t, old, down, func(health.Info) bool { return !down.IsUp() && !ramp.IsUp() })
-	old.SetAdmin(down, core.AdminMaint) // freezes down's checks: it stays DOWN
+	old.SetAdmin(down, core.AdminMaint)    // freezes down's checks: it stays DOWN
 	old.SetAdmin(drained, core.AdminDrain) // maint would stop its checks; drain does not
 	old.SetWeight(drained, 42)
 	drained.SetMaxConn(5)
