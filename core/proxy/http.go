@@ -172,7 +172,7 @@ func (e *Engine) runHTTP(p *parked) {
 		s.src, s.dst = p.src, p.dst
 	}
 	for s.transaction() {
-		if _, linger := e.lingering(); e.stopping.Load() && !linger {
+		if e.stopping.Load() && !e.isLingering() {
 			return
 		}
 	}
@@ -227,7 +227,7 @@ func (s *session) readHead() bool {
 			s.park, s.kaDeadline = true, dl
 			return false
 		}
-		if _, linger := s.e.lingering(); m == 0 && linger && isTimeout(err) && s.e.stopping.Load() {
+		if m == 0 && s.e.stopping.Load() && isTimeout(err) && s.e.isLingering() {
 			continue // the wait before parking ended in a drain: linger instead
 		}
 		if m > 0 {

@@ -64,6 +64,11 @@ func (e *Engine) lingering() (time.Time, bool) {
 	return time.Unix(0, until), true
 }
 
+func (e *Engine) isLingering() bool {
+	_, ok := e.lingering()
+	return ok
+}
+
 // lingerIdle waits, on a drain, until the linger ends or every session is
 // done, before idle sessions are woken and closed.
 func (e *Engine) lingerIdle(done <-chan struct{}) {
