@@ -344,6 +344,14 @@ func TestReloadUnderLoad(t *testing.T) {
 	if strings.Contains(report, "Socket errors") || strings.Contains(report, "Non-2xx") {
 		t.Errorf("requests failed across reloads:\n%s", report)
 	}
+	// Counters carried over, including what each old generation counted
+	// while it drained: the frontend saw every request wrk completed (and
+	// at most one more per connection, cut by wrk's stop).
+	time.Sleep(1500 * time.Millisecond) // every drain over
+	done, _ := strconv.Atoi(m[1])
+	if n, _ := strconv.Atoi(v.stat("web", "FRONTEND", "req_tot")); n < done || n > done+16 {
+		t.Errorf("frontend req_tot after 100 reloads = %d, wrk completed %d", n, done)
+	}
 	ws.echo(t, "ws after 100 reloads")
 	tcp.echo(t, "tcp after 100 reloads")
 	if got := v.stat("app", "s1", "weight"); got != "1" {

@@ -378,6 +378,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
 	e.lingerIdle(done) // a drain: idle clients may still send one request
+	e.foldIntoHeir()   // a drain: count those in the serving engine now
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {

@@ -195,8 +195,11 @@ func (e *Engine) adoptMax(old *Engine) {
 	}
 }
 
-// foldIntoHeir adds what e counted after its heir copied its counters to
-// the engine serving now (the last of the chain of heirs), by name.
+// foldIntoHeir adds what e counted since its heir copied its counters (or
+// since the last fold) to the engine serving now (the last of the chain of
+// heirs), by name. A drain folds when its linger ends (the requests of
+// idle clients are done; a tunnel may go on for hours) and again at its
+// end. Only the draining goroutine calls it.
 func (e *Engine) foldIntoHeir() {
 	h := e.heir.Load()
 	if h == nil {
@@ -212,8 +215,10 @@ func (e *Engine) foldIntoHeir() {
 			continue
 		}
 		for i, c := range from {
-			if d := c.Load() - base[i]; d > 0 && d < 1<<63 {
+			now := c.Load()
+			if d := now - base[i]; d > 0 && d < 1<<63 {
 				to[i].Add(d)
+				base[i] = now
 			}
 		}
 	}
