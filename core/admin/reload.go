@@ -34,6 +34,10 @@ func (s *Server) runReload(cmd Command) (string, bool) {
 	return "Success=1\n", true
 }
 
+// SetReload sets the function `reload` calls (the process's reload); the
+// admin part of a generation sets it from generation.Options.Reload.
+func (s *Server) SetReload(f func() error) { s.reload = f }
+
 // handed is a listener of the running generation's admin server, offered
 // (a duplicate of its socket) to the next generation's server with the
 // same address.
@@ -147,7 +151,7 @@ func (pt *part) Inherit(prev generation.Part) {
 func (pt *part) afterStart() {
 	pt.a.Health.ResumeRamps()
 	for _, srv := range pt.a.Sockets {
-		srv.reload = pt.g.Opts.Reload
+		srv.SetReload(pt.g.Opts.Reload)
 	}
 	if pt.prev == nil {
 		return
