@@ -2,8 +2,10 @@ package admin_test
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/admin"
 	"github.com/varde-lb/varde/core/stats"
 )
@@ -36,5 +38,35 @@ func TestReloadCommand(t *testing.T) {
 	}
 	if c, err := admin.Parse("reload now"); err == nil {
 		t.Errorf("reload with arguments parsed as %+v", c)
+	}
+}
+
+// TestStateConfigWins: a weight or maxconn set at runtime is reapplied to
+// the next generation unless the configuration changed that server's
+// value since (HAProxy's server-state-file rule).
+func TestStateConfigWins(t *testing.T) {
+	addr := netip.MustParseAddrPort("127.0.0.1:1")
+	for _, tc := range []struct {
+		name  string
+		confW int
+		confM int64
+		wantW int
+		wantM int64
+	}{
+		{"configuration unchanged: runtime values kept", 1, 10, 7, 99},
+		{"weight changed in the configuration", 5, 10, 5, 99},
+		{"maxconn changed in the configuration", 1, 20, 7, 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := admin.NewStateStore("")
+			old := core.NewServer("app", "s", 1, addr, 1, 10)
+			st.SetWeight(old, 7)
+			st.SetMaxConn(old, 99)
+			next := core.NewServer("app", "s", 1, addr, tc.confW, tc.confM)
+			st.Apply([]*core.Server{next}, nil)
+			if next.Weight() != tc.wantW || next.MaxConn() != tc.wantM {
+				t.Errorf("weight %d maxconn %d, want %d %d", next.Weight(), next.MaxConn(), tc.wantW, tc.wantM)
+			}
+		})
 	}
 }
