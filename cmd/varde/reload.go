@@ -45,6 +45,7 @@ type process struct {
 	stderr io.Writer
 	opts   generation.Options
 	notify *notifier
+	sigs   chan os.Signal
 
 	mu       sync.Mutex // one reload or stop at a time; guards cur
 	cur      *generation.Generation
@@ -57,12 +58,19 @@ type process struct {
 }
 
 func newProcess(files []string, log *slog.Logger, stderr io.Writer, opts generation.Options) *process {
-	p := &process{files: files, log: log, stderr: stderr, notify: newNotifier()}
+	// Signals are caught from the start: a SIGHUP while the first
+	// configuration loads must not kill the process (Go's default); it
+	// is served once running.
+	p := &process{files: files, log: log, stderr: stderr, notify: newNotifier(), sigs: make(chan os.Signal, 8)}
+	signal.Notify(p.sigs, append(append([]os.Signal(nil), stopSignals...), reloadSignals...)...)
 	p.drains, p.cancelDrain = context.WithCancel(context.Background())
 	opts.Reload = p.reload
 	p.opts = opts
 	return p
 }
+
+// close releases a process that never ran.
+func (p *process) close() { signal.Stop(p.sigs) }
 
 // stopSignals end the process; reloadSignals reload it. SIGUSR1 is
 // HAProxy's soft-stop, which `-sf PID` sends: the successor already holds
@@ -75,9 +83,7 @@ var (
 // run starts g, serves until a stop signal, reloading on the reload
 // signals, then stops the current generation and every retiring one.
 func (p *process) run(g *generation.Generation, pidfile string) error {
-	sigs := make(chan os.Signal, 8)
-	signal.Notify(sigs, append(append([]os.Signal(nil), stopSignals...), reloadSignals...)...)
-	defer signal.Stop(sigs)
+	defer signal.Stop(p.sigs)
 	// Not a signal context: the parts' goroutines must outlive the stop
 	// signal until the generation stops them, in order.
 	if err := g.Start(context.Background()); err != nil {
@@ -101,7 +107,7 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 	}
 	p.log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
 	p.notify.send("READY=1", "STATUS="+status, "MAINPID="+strconv.Itoa(os.Getpid()))
-	for sig := range sigs {
+	for sig := range p.sigs {
 		if sig == syscall.SIGHUP || sig == syscall.SIGUSR2 {
 			p.log.Info("reload requested", "signal", sig.String())
 			_ = p.reload() // logged and notified there

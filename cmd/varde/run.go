@@ -67,6 +67,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	p.addExtras(g)
 	d.Write(stderr, false)
 	if d.HasErrors() {
+		p.close()
 		g.Close()
 		fmt.Fprintln(stderr, checkSummary(g.Set, d))
 		fmt.Fprintln(stderr, "varde run: not starting: fix the errors above")
