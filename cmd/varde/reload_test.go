@@ -653,3 +653,35 @@ func TestStopSignals(t *testing.T) {
 		})
 	}
 }
+
+// TestReloadStartFailure: a configuration that loads but cannot start (a
+// new bind on a port another process holds) is released; the running
+// generation keeps serving on its sockets, and the next good reload works.
+func TestReloadStartFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	web := testenv.FreePort(t)
+	good := simpleReloadCfg(web, "", "server s1 "+namedBackend(t, "s1"))
+	v := startReloadVarde(t, good)
+	url := fmt.Sprintf("http://127.0.0.1:%d/", web)
+	v.write(good + fmt.Sprintf("frontend extra\n    bind %s\n    default_backend app\n", busy.Addr()))
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=0") || !strings.Contains(got, "address already in use") {
+		t.Errorf("reload onto a busy port: %q", got)
+	}
+	if got := reloadGet(t, url); got != "s1" {
+		t.Errorf("after a failed start: %q", got)
+	}
+	v.write(good)
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+		t.Errorf("good reload after a failed one: %q", got)
+	}
+	if got := reloadGet(t, url); got != "s1" {
+		t.Errorf("after the good reload: %q", got)
+	}
+}
