@@ -69,18 +69,6 @@ func newProcess(files []string, log *slog.Logger, stderr io.Writer, opts generat
 	return p
 }
 
-// running is the process `varde run` serves (nil before), for the binary
-// upgrade's handover of listeners to a successor (expose-fd listeners).
-var running atomic.Pointer[process]
-
-// current returns the generation serving now; a reload may replace it
-// right after.
-func (p *process) current() *generation.Generation {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.cur
-}
-
 // close releases a process that never ran.
 func (p *process) close() { signal.Stop(p.sigs) }
 
@@ -107,8 +95,6 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 	p.cur = g
 	status := p.status()
 	p.mu.Unlock()
-	running.Store(p)
-	defer running.Store(nil)
 	if h := g.HAProxy(); pidfile == "" && h != nil {
 		pidfile = h.Global.PidFile
 	}
