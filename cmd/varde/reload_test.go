@@ -685,3 +685,43 @@ func TestReloadStartFailure(t *testing.T) {
 		t.Errorf("after the good reload: %q", got)
 	}
 }
+
+// TestReloadIdleKeepAlive: a keep-alive connection idle long enough to be
+// parked when a reload happens still gets its next request answered
+// (with Connection: close) if it arrives within the drain's linger; a
+// client cannot know the server was about to close it.
+func TestReloadIdleKeepAlive(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	web := testenv.FreePort(t)
+	cfg := simpleReloadCfg(web, "", "server s1 "+namedBackend(t, "s1"))
+	v := startReloadVarde(t, cfg)
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", web))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	r := bufio.NewReader(c)
+	ask := func(what string) *http.Response {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	ask("first request")
+	time.Sleep(300 * time.Millisecond) // idle: parked
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+		t.Fatalf("reload: %s", got)
+	}
+	time.Sleep(100 * time.Millisecond) // the old generation drains
+	if resp := ask("request on the idle connection during the drain"); !resp.Close {
+		t.Errorf("the draining generation must answer with Connection: close")
+	}
+}

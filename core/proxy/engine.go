@@ -374,11 +374,13 @@ func (e *Engine) Stop(ctx context.Context) error {
 	}
 	e.lwg.Wait()
 	e.parker.closeAll()
-	e.closeLoopParked()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
-	e.lingerIdle(done) // a drain: idle clients may still send one request
-	e.foldIntoHeir()   // a drain: count those in the serving engine now
+	// A drain: idle clients, parked in the event loops too, may still
+	// send one request during the linger; a stop closes them at once.
+	e.lingerIdle(done)
+	e.closeLoopParked()
+	e.foldIntoHeir() // a drain: count those in the serving engine now
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {
