@@ -373,12 +373,12 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.lwg.Wait()
-	e.parker.closeAll()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()
-	// A drain: idle clients, parked in the event loops too, may still
-	// send one request during the linger; a stop closes them at once.
+	// A drain: idle clients, parked ones too, may still send one request
+	// during the linger; a stop closes them at once.
 	e.lingerIdle(done)
+	e.parker.closeAll()
 	e.closeLoopParked()
 	e.foldIntoHeir() // a drain: count those in the serving engine now
 	e.mu.Lock()
