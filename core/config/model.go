@@ -65,14 +65,12 @@ func (c *Config) DefaultsNamed(name string) *Proxy {
 
 // Global is the global section.
 type Global struct {
-	Pos          diag.Pos `json:"pos,omitzero"`
-	MaxConn      int      `json:"maxconn,omitempty"`
-	Logs         []*Log   `json:"logs,omitempty"`
-	PidFile      string   `json:"pidfile,omitempty"`
-	NbThread     int      `json:"nbthread,omitempty"`
-	SpreadChecks int      `json:"spread_checks,omitempty"` // percent, 0..50
-	// HardStopAfter bounds how long a generation replaced by a reload may
-	// take to finish its in-flight requests and tunnels (0: no bound).
+	Pos            diag.Pos       `json:"pos,omitzero"`
+	MaxConn        int            `json:"maxconn,omitempty"`
+	Logs           []*Log         `json:"logs,omitempty"`
+	PidFile        string         `json:"pidfile,omitempty"`
+	NbThread       int            `json:"nbthread,omitempty"`
+	SpreadChecks   int            `json:"spread_checks,omitempty"` // percent, 0..50
 	HardStopAfter  time.Duration  `json:"hard_stop_after,omitempty"`
 	StatsSockets   []*StatsSocket `json:"stats_sockets,omitempty"`
 	StatsTimeout   time.Duration  `json:"stats_timeout,omitempty"`
