@@ -391,6 +391,9 @@ func TestReloadUnderLoad(t *testing.T) {
 	if err := v.cmd.Wait(); err != nil {
 		t.Errorf("exit after SIGTERM: %v\n%s", err, v.stderr)
 	}
+	if _, err := os.Stat(v.sock); !os.IsNotExist(err) {
+		t.Errorf("admin socket file left after the stop (the last generation's copy removes it): %v", err)
+	}
 	// The first generation still holds the two streams: the stop cuts
 	// them after the grace period (3s), not at timeout tunnel (5m).
 	if d := time.Since(t0); d > 8*time.Second {

@@ -26,10 +26,10 @@ func init() {
 type part struct {
 	g *generation.Generation
 	a *Attached
-	// Reload (reload.go): the part this one took over from, the one that
-	// took over from this one, and the sockets staged for this part.
-	prev, heir *part
-	handed     []*handed
+	// Reload (reload.go): the part this one took over from and the
+	// sockets staged for this part.
+	prev   *part
+	handed []*handed
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {

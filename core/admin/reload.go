@@ -141,7 +141,7 @@ func (pt *part) Inherit(prev generation.Part) {
 	if !ok || old.a == nil {
 		return
 	}
-	pt.prev, old.heir = old, pt
+	pt.prev = old
 	n := pt.a.Health.Inherit(old.a.Health)
 	pt.g.Opts.Logger.Info("reload: server state carried over", "servers", n)
 	pt.handed = offerSockets(old.a)
@@ -166,11 +166,12 @@ func (pt *part) afterStart() {
 	}
 }
 
-// Drain retires the admin part of a generation a reload replaced: the
-// socket files its successor took over stay in place (they are the same
-// sockets), and the successor's copies now remove them when it stops.
-func (pt *part) Drain(context.Context) error {
-	for _, h := range pt.handedTo() {
+// Commit makes the sockets taken over this part's for good, once the
+// whole generation started (before, a failure must leave the running
+// generation's socket files alone): the running part's copies will not
+// remove the socket files when it retires, this part's will when it stops.
+func (pt *part) Commit() {
+	for _, h := range pt.handed {
 		if !h.claimed {
 			continue
 		}
@@ -181,18 +182,14 @@ func (pt *part) Drain(context.Context) error {
 			ul.SetUnlinkOnClose(true)
 		}
 	}
-	return pt.a.Close()
 }
 
-// handedTo lists what this part's successor staged from it.
-func (pt *part) handedTo() []*handed {
-	if pt.heir == nil {
-		return nil
-	}
-	return pt.heir.handed
-}
+// Drain retires the admin part of a generation a reload replaced; its
+// socket files stay (Commit): they are its successor's sockets too.
+func (pt *part) Drain(context.Context) error { return pt.a.Close() }
 
 var (
 	_ generation.Inheritor = (*part)(nil)
 	_ generation.Drainer   = (*part)(nil)
+	_ generation.Committer = (*part)(nil)
 )

@@ -122,6 +122,7 @@ type heir struct {
 
 func (h *heir) Inherit(prev Part)               { h.from = prev; *h.log = append(*h.log, "inherit "+h.name) }
 func (h *heir) Drain(ctx context.Context) error { *h.log = append(*h.log, "drain "+h.name); return nil }
+func (h *heir) Commit()                         { *h.log = append(*h.log, "commit "+h.name) }
 
 func TestStartAfterAndRetire(t *testing.T) {
 	var log []string
@@ -149,7 +150,7 @@ func TestStartAfterAndRetire(t *testing.T) {
 	if err := old.Retire(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"inherit logs", "inherit engine", "start logs", "start engine", "drain engine", "drain logs"}
+	want := []string{"inherit logs", "inherit engine", "start logs", "start engine", "commit logs", "commit engine", "drain engine", "drain logs"}
 	if diff := cmp.Diff(want, log); diff != "" {
 		t.Errorf("reload (-want +got):\n%s", diff)
 	}

@@ -21,11 +21,18 @@ type Drainer interface {
 	Drain(ctx context.Context) error
 }
 
+// Committer is implemented by parts that complete a takeover only once
+// the whole new generation started: until then a failure stops the new
+// generation and the running one must be left exactly as it was (the admin
+// part lets its new socket copies remove the socket file only then).
+type Committer interface{ Commit() }
+
 // StartAfter starts g in place of prev, a running generation: every part
 // of g that implements Inheritor first takes over from prev's part of the
 // same subsystem (listening sockets, health and admin state, counters),
-// then g starts as Start does. prev keeps running; on success the caller
-// retires it, on error it keeps serving and g is released.
+// then g starts as Start does, then every Committer commits. prev keeps
+// running; on success the caller retires it, on error it keeps serving and
+// g is released.
 func (g *Generation) StartAfter(ctx context.Context, prev *Generation) error {
 	if prev != nil {
 		for _, p := range g.parts {
@@ -38,7 +45,17 @@ func (g *Generation) StartAfter(ctx context.Context, prev *Generation) error {
 			}
 		}
 	}
-	return g.Start(ctx)
+	if err := g.Start(ctx); err != nil {
+		return err
+	}
+	if prev != nil {
+		for _, p := range g.parts {
+			if c, ok := p.part.(Committer); ok {
+				c.Commit()
+			}
+		}
+	}
+	return nil
 }
 
 // part returns the started part of subsystem name, or nil.
