@@ -2,6 +2,8 @@ package main
 
 import (
 	"bufio"
+	"crypto/tls"
+	"crypto/x509/pkix"
 	"fmt"
 	"io"
 	"net"
@@ -18,6 +20,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core/testenv"
+	"github.com/varde-lb/varde/core/tlsx/tlstest"
 )
 
 // reloadVarde is a varde process started for a reload test, with its
@@ -726,5 +729,73 @@ func TestReloadIdleKeepAlive(t *testing.T) {
 	time.Sleep(100 * time.Millisecond) // the old generation drains
 	if resp := ask("request on the idle connection during the drain"); !resp.Close {
 		t.Errorf("the draining generation must answer with Connection: close")
+	}
+}
+
+// TestReloadTLS: TLS contexts belong to their generation. A reload after
+// the certificate file changed serves new handshakes with the new
+// certificate on the same (handed-over) listening socket, while a TLS
+// keep-alive connection of the old generation still gets its next request
+// answered during the drain, with Connection: close.
+func TestReloadTLS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	dir := t.TempDir()
+	ca := tlstest.NewCA(t, "Reload CA")
+	ca.Issue(t, tlstest.Opts{Subject: pkix.Name{CommonName: "before"}, DNS: []string{"before.test"}}).Write(t, dir, "site.pem")
+	web := testenv.FreePort(t)
+	cfg := fmt.Sprintf(`global
+    stats socket %%SOCK%% level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    timeout http-keep-alive 5s
+frontend web
+    bind 127.0.0.1:%d ssl crt %s
+    default_backend app
+backend app
+    server s1 %s
+`, web, filepath.Join(dir, "site.pem"), namedBackend(t, "s1"))
+	v := startReloadVarde(t, cfg)
+	dial := func() (*tls.Conn, *bufio.Reader) {
+		c, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", web), &tls.Config{InsecureSkipVerify: true}) // the test reads the CN
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c, bufio.NewReader(c)
+	}
+	ask := func(c *tls.Conn, r *bufio.Reader) *http.Response {
+		t.Helper()
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(r, nil)
+		if err != nil {
+			t.Fatalf("request: %v", err)
+		}
+		io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	cn := func(c *tls.Conn) string { return c.ConnectionState().PeerCertificates[0].Subject.CommonName }
+	old, oldR := dial()
+	ask(old, oldR)
+	if got := cn(old); got != "before" {
+		t.Fatalf("certificate before the reload: %s", got)
+	}
+	ca.Issue(t, tlstest.Opts{Subject: pkix.Name{CommonName: "after"}, DNS: []string{"after.test"}}).Write(t, dir, "site.pem")
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+		t.Fatalf("reload: %s", got)
+	}
+	fresh, freshR := dial()
+	if got := cn(fresh); got != "after" {
+		t.Errorf("certificate after the reload: %s, want the new file's", got)
+	}
+	ask(fresh, freshR)
+	if resp := ask(old, oldR); !resp.Close {
+		t.Errorf("old generation's TLS connection: want its next request answered with Connection: close")
 	}
 }
