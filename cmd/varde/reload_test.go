@@ -84,7 +84,11 @@ func (v *reloadVarde) cli(line string) string {
 	io.WriteString(c, line+"\n")
 	b, err := io.ReadAll(c)
 	if err != nil {
-		v.t.Fatalf("admin %q: %v", line, err)
+		// A hang is a bug: the goroutine dump (SIGABRT) says where.
+		v.cmd.Process.Signal(syscall.SIGABRT)
+		time.Sleep(time.Second)
+		log := v.stderr.String()
+		v.t.Fatalf("admin %q: %v\nvarde's log ends with:\n%s", line, err, log[max(0, len(log)-60000):])
 	}
 	return string(b)
 }

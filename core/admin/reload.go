@@ -169,7 +169,8 @@ func (pt *part) afterStart() {
 // Commit makes the sockets taken over this part's for good, once the
 // whole generation started (before, a failure must leave the running
 // generation's socket files alone): the running part's copies will not
-// remove the socket files when it retires, this part's will when it stops.
+// remove the socket files when it retires, this part's will when it stops;
+// the running part stops accepting.
 func (pt *part) Commit() {
 	for _, h := range pt.handed {
 		if !h.claimed {
@@ -181,6 +182,24 @@ func (pt *part) Commit() {
 		if ul, ok := h.dup.(*net.UnixListener); ok {
 			ul.SetUnlinkOnClose(true)
 		}
+	}
+	// From here on every command reaches the new generation: a change
+	// made on the old one now would be lost with it.
+	if pt.prev != nil {
+		for _, srv := range pt.prev.a.Sockets {
+			srv.stopAccepting()
+		}
+	}
+}
+
+// stopAccepting closes the server's listeners (a socket file stays when
+// its unlink was turned off); sessions already accepted finish.
+func (s *Server) stopAccepting() {
+	s.mu.Lock()
+	ls := s.listeners
+	s.mu.Unlock()
+	for _, l := range ls {
+		l.Close()
 	}
 }
 

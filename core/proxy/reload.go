@@ -92,10 +92,31 @@ func (p *enginePart) Inherit(prev generation.Part) {
 	if !ok || old.e == nil {
 		return
 	}
+	p.prev = old
 	p.e.adoptCounters(old.e)
 	if inv := p.g.Opts.Sockets; inv != nil {
 		if err := old.e.OfferListeners(inv); err != nil {
 			p.g.Opts.Logger.Warn("reload: a listener could not be handed over; it binds anew", "err", err)
+		}
+	}
+}
+
+// Commit: the whole new generation started, so the running engine stops
+// accepting now (its sockets are this engine's too): from here on every
+// new connection goes to the new configuration. It drains when retired.
+func (p *enginePart) Commit() {
+	if p.prev != nil {
+		p.prev.e.stopAccepting()
+	}
+}
+
+// stopAccepting closes e's copies of its listening sockets; the accept
+// loops end on their own (one waiting for a maxconn slot ends when it
+// next accepts, on the closed listener).
+func (e *Engine) stopAccepting() {
+	for _, f := range e.frontends {
+		for _, l := range f.listeners {
+			l.Close()
 		}
 	}
 }
@@ -110,8 +131,11 @@ func (p *enginePart) Drain(ctx context.Context) error {
 	return nil
 }
 
-var _ generation.Drainer = (*enginePart)(nil)
-var _ generation.Inheritor = (*enginePart)(nil)
+var (
+	_ generation.Drainer   = (*enginePart)(nil)
+	_ generation.Inheritor = (*enginePart)(nil)
+	_ generation.Committer = (*enginePart)(nil)
+)
 
 // counterCells lists a proxy's monotonic counters, in a fixed order.
 func (c *Counters) counterCells() []*atomic.Uint64 {
