@@ -341,10 +341,11 @@ func TestHTTPLogMatchesHAProxy(t *testing.T) {
 	}
 }
 
-// TestRunJSONFileAndSIGUSR1 runs varde with a jsonlog file target, moves
-// the file away as logrotate would, sends SIGUSR1 and checks the next
-// record lands in a new file at the configured path.
-func TestRunJSONFileAndSIGUSR1(t *testing.T) {
+// TestRunJSONFileAndReopen runs varde with a jsonlog file target, moves
+// the file away as logrotate would, reloads (SIGHUP: the new generation's
+// pipeline opens the files anew; SIGUSR1 is HAProxy's soft-stop) and
+// checks the next record lands in a new file at the configured path.
+func TestRunJSONFileAndReopen(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts varde")
 	}
@@ -403,8 +404,8 @@ backend be
 	if err := os.Rename(path, path+".1"); err != nil {
 		t.Fatal(err)
 	}
-	cmd.Process.Signal(syscall.SIGUSR1)
-	waitContains(out, "log files reopened")
+	cmd.Process.Signal(syscall.SIGHUP)
+	waitContains(out, "reload done")
 	get("/second")
 	waitContains(path, "/second")
 	old, _ := os.ReadFile(path + ".1")

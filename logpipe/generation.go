@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"sync/atomic"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
@@ -22,19 +20,19 @@ import (
 // a file@ directory exists and is writable), files and sockets open at
 // Start. It starts before the
 // engine (the engine logs into it) and stops after it, so every
-// transaction of the graceful stop is flushed. SIGUSR1 reopens log files
-// for external logrotate setups.
+// transaction of the graceful stop is flushed. A reload (SIGHUP) builds a
+// new pipeline, which opens the files anew: that is how external logrotate
+// setups reopen them (SIGUSR1 is HAProxy's soft-stop). The replaced
+// pipeline stops only after its engine drained, so no queued record of the
+// old generation is dropped.
 func init() {
 	generation.Register(generation.Subsystem{Name: "logs", Order: generation.OrderLogs, Prepare: prepare})
 }
 
 type part struct {
-	g    *generation.Generation
-	cfg  *config.Config
-	p    atomic.Pointer[Pipeline]
-	done chan struct{}
-	quit chan struct{}
-	usr1 chan os.Signal
+	g   *generation.Generation
+	cfg *config.Config
+	p   atomic.Pointer[Pipeline]
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
@@ -99,38 +97,10 @@ func (pt *part) Start(ctx context.Context) error {
 	p.Start()
 	pt.p.Store(p)
 	pt.g.Sink = p
-	pt.usr1 = make(chan os.Signal, 1)
-	signal.Notify(pt.usr1, syscall.SIGUSR1)
-	pt.done, pt.quit = make(chan struct{}), make(chan struct{})
-	go pt.reopenLoop(ctx, log)
 	return nil
 }
 
-func (pt *part) reopenLoop(ctx context.Context, log interface {
-	Error(string, ...any)
-	Info(string, ...any)
-}) {
-	defer close(pt.done)
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-pt.quit:
-			return
-		case <-pt.usr1:
-			if err := pt.p.Load().Reopen(); err != nil {
-				log.Error("reopening log files failed", "err", err)
-			} else {
-				log.Info("log files reopened (SIGUSR1)")
-			}
-		}
-	}
-}
-
 func (pt *part) Stop(ctx context.Context) error {
-	signal.Stop(pt.usr1)
-	close(pt.quit)
-	<-pt.done
 	p := pt.p.Load()
 	err := p.Close(ctx)
 	for _, st := range p.Stats() {

@@ -47,12 +47,6 @@ type Sink interface {
 	Close() error
 }
 
-// Reopener is a Sink whose files can be reopened on SIGUSR1, for external
-// logrotate users.
-type Reopener interface {
-	Reopen() error
-}
-
 // SinkEnv is what a sink factory gets besides its target.
 type SinkEnv struct {
 	Logger *slog.Logger
@@ -444,19 +438,6 @@ func (p *Pipeline) Close(ctx context.Context) error {
 	for _, t := range p.targets {
 		if d := t.dropped.Load(); d > 0 {
 			p.logger.Warn("log records dropped during this run", "target", t.spec.Raw, "dropped_total", d)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-// Reopen reopens file targets (SIGUSR1), for external log rotation.
-func (p *Pipeline) Reopen() error {
-	var errs []error
-	for _, t := range p.targets {
-		if r, ok := t.sink.(Reopener); ok {
-			if err := r.Reopen(); err != nil {
-				errs = append(errs, fmt.Errorf("logpipe: reopen %s: %w", t.spec.Raw, err))
-			}
 		}
 	}
 	return errors.Join(errs...)

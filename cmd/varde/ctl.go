@@ -57,7 +57,7 @@ func runCtl(args []string, stdout, stderr io.Writer) int {
 	if s != "" {
 		fmt.Fprintln(stdout, s)
 	}
-	for _, bad := range []string{"Unknown command", "Permission denied", "No such server.", "No such backend.", "Require ", "Invalid "} {
+	for _, bad := range []string{"Success=0", "Unknown command", "Permission denied", "No such server.", "No such backend.", "Require ", "Invalid "} {
 		if strings.HasPrefix(s, bad) {
 			return 1
 		}

@@ -1,20 +1,16 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"runtime/pprof"
-	"strconv"
-	"syscall"
 	"time"
 
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
 	"github.com/varde-lb/varde/core/generation"
-	"github.com/varde-lb/varde/core/proxy"
+	"github.com/varde-lb/varde/core/listen"
 	_ "github.com/varde-lb/varde/logpipe"     // the log pipeline
 	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
 	// HAProxy's lua-load scripts (generation subsystem "lua"); linked here,
@@ -32,7 +28,7 @@ import (
 func init() {
 	register(&command{
 		name:    "run",
-		summary: "run the load balancer with haproxy.cfg / keepalived.conf files until SIGINT or SIGTERM",
+		summary: "run the load balancer with haproxy.cfg / keepalived.conf files (SIGHUP/SIGUSR2 reload, SIGTERM/SIGINT stop)",
 		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-x SOCKET] [-sf|-st PID...]",
 		run:     runRun,
 	})
@@ -71,19 +67,21 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	opts := generation.Options{
 		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
+		Sockets: &listen.Inventory{},
 	}
 	up.options(&opts)
-	g, d := generation.Load(files, os.Getenv, opts)
+	p := newProcess(files, log, stderr, opts)
+	p.up = up
+	g, d := generation.Load(files, os.Getenv, p.opts)
+	p.addExtras(g)
 	d.Write(stderr, false)
 	if d.HasErrors() {
+		p.close()
 		g.Close()
 		fmt.Fprintln(stderr, checkSummary(g.Set, d))
 		fmt.Fprintln(stderr, "varde run: not starting: fix the errors above")
 		return 1
 	}
-	ctx, cancel := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGQUIT)
-	defer cancel()
-	ctx = up.softStop(ctx) // SIGUSR1: a successor's -sf
 	// VARDE_CPUPROFILE=FILE writes a CPU profile of the whole run, for
 	// performance work (`go tool pprof bin/varde FILE`).
 	if path := os.Getenv("VARDE_CPUPROFILE"); path != "" {
@@ -93,42 +91,9 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	if err := run(ctx, g, *pidfile, up); err != nil {
+	if err := p.run(g, *pidfile); err != nil {
 		log.Error("varde stopped with an error", "err", err)
 		return 1
 	}
 	return 0
-}
-
-// run starts the generation, waits for ctx, then stops it in reverse
-// start order.
-func run(ctx context.Context, g *generation.Generation, pidfile string, up *upgrade) error {
-	log := g.Opts.Logger
-	if err := up.take(g.Opts.Sockets, log); err != nil {
-		return err
-	}
-	// Not ctx: the parts' goroutines must outlive the stop signal until
-	// the generation stops them, in order.
-	if err := g.Start(context.Background()); err != nil {
-		return err
-	}
-	if h := g.HAProxy(); pidfile == "" && h != nil {
-		pidfile = h.Global.PidFile
-	}
-	if pidfile != "" {
-		if werr := os.WriteFile(pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); werr != nil {
-			log.Warn("cannot write pidfile", "path", pidfile, "err", werr)
-		} else {
-			defer removeOwnPidfile(pidfile) // not a successor's (upgrade.go)
-		}
-	}
-	up.started(g.Opts.Sockets, log)
-	log.Info("varde running", "pid", os.Getpid(), "engine", proxy.EngineOf.Get(g) != nil, "parts", fmt.Sprint(g.Parts()))
-
-	<-ctx.Done()
-	g.Handover = up.handedOver()
-	log.Info("stopping", "grace", g.Opts.Grace, "handover", g.Handover)
-	err := g.Stop()
-	log.Info("stopped")
-	return err
 }

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"log/slog"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -35,8 +32,6 @@ type upgrade struct {
 	socket string // -x
 	pids   []int  // -sf / -st
 	sig    syscall.Signal
-
-	handover atomic.Bool // SIGUSR1 received: stopping for a successor
 }
 
 // fetchTimeout bounds the whole socket transfer.
@@ -156,33 +151,6 @@ func (u *upgrade) started(inv *listen.Inventory, log *slog.Logger) {
 		log.Info("old process told to finish", "pid", pid, "signal", u.sig.String())
 	}
 }
-
-// softStop ends ctx on SIGUSR1, HAProxy's soft-stop sent by a successor's
-// -sf: the process stops like on SIGTERM but hands over (handedOver).
-func (u *upgrade) softStop(ctx context.Context) context.Context {
-	// A new HAProxy started with -sf but without -x that cannot bind
-	// sends SIGTTOU ("pause your listeners"), then SIGTTIN ("resume")
-	// when it gives up. Their default action would suspend varde for
-	// good: an outage. varde cannot pause its listeners; it ignores both,
-	// keeps serving, and the new process fails to start.
-	signal.Ignore(syscall.SIGTTOU, syscall.SIGTTIN)
-	ctx, cancel := context.WithCancel(ctx)
-	ch := make(chan os.Signal, 1)
-	signal.Notify(ch, syscall.SIGUSR1)
-	go func() {
-		defer signal.Stop(ch)
-		select {
-		case <-ch:
-			u.handover.Store(true)
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx
-}
-
-// handedOver reports whether the stop is a hand-over to a successor.
-func (u *upgrade) handedOver() bool { return u != nil && u.handover.Load() }
 
 // removeOwnPidfile removes the pid file on exit unless a successor has
 // written its own pid there: the next upgrade reads it for -sf.

@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
+	"os"
 	"strings"
 	"sync"
 	"time"
@@ -62,6 +63,8 @@ type Server struct {
 
 	sslMu  sync.Mutex
 	sslTxn *sslTxn // the one open set ssl cert transaction (sslcert.go)
+
+	reload func() error // the process's reload (reload.go), nil when none
 }
 
 // maxLine bounds one request line; HAProxy's CLI buffer is similar.
@@ -87,7 +90,13 @@ func (s *Server) State() *StateStore { return s.state }
 // Start listens on the unix socket (replacing a stale one) with the
 // configured mode, and on the TCP address when set.
 func (s *Server) Start(ctx context.Context) error {
-	if s.cfg.Path != "" {
+	if l := takeHanded("unix", s.cfg.Path); s.cfg.Path != "" && l != nil {
+		// A reload: the running generation's socket, never closed.
+		if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
+			return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
+		}
+		s.serve(ctx, l)
+	} else if s.cfg.Path != "" {
 		// Replaces a stale socket from a previous run, or the live one of
 		// the process this one succeeds (unixsock.go).
 		l, err := listenUnix(s.cfg.Path, s.cfg.Mode)
@@ -104,9 +113,11 @@ func (s *Server) Start(ctx context.Context) error {
 		if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
 			return fmt.Errorf("admin: tcp %s: only loopback addresses are allowed", s.cfg.TCP)
 		}
-		l, err := s.cfg.Sockets.Listen("tcp", s.cfg.TCP)
-		if err != nil {
-			return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+		l := takeHanded("tcp", s.cfg.TCP) // a reload's
+		if l == nil {
+			if l, err = s.cfg.Sockets.Listen("tcp", s.cfg.TCP); err != nil {
+				return fmt.Errorf("admin: tcp %s: %w", s.cfg.TCP, err)
+			}
 		}
 		s.serve(ctx, l)
 	}
@@ -296,6 +307,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 		return out
 	}
 	if out, ok := s.runDynServer(cmd); ok {
+		return out
+	}
+	if out, ok := s.runReload(cmd); ok {
 		return out
 	}
 	snap := s.rt.Source.Snapshot()

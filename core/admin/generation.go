@@ -24,7 +24,14 @@ func init() {
 	generation.Register(generation.Subsystem{Name: "admin", Order: generation.OrderAdmin, Prepare: prepare})
 }
 
-type part struct{ a *Attached }
+type part struct {
+	g *generation.Generation
+	a *Attached
+	// Reload (reload.go): the part this one took over from and the
+	// sockets staged for this part.
+	prev   *part
+	handed []*handed
+}
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	c := g.HAProxy()
@@ -45,7 +52,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		a.Close()
 		return nil
 	}
-	return &part{a: a}
+	return &part{g: g, a: a}
 }
 
 // checkBackendStats refuses stats set in a backend whose requests do not
@@ -116,6 +123,7 @@ func (pt *part) Start(ctx context.Context) error {
 	if err := pt.a.Start(ctx); err != nil {
 		return fmt.Errorf("admin: %w", err)
 	}
+	pt.afterStart()
 	return nil
 }
 

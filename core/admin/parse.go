@@ -144,6 +144,8 @@ func Parse(line string) (Command, error) {
 	switch {
 	case w[0] == "_getsocks":
 		return Command{Op: OpGetSocks}, nil
+	case len(w) == 1 && w[0] == "reload":
+		return Command{Op: OpReload}, nil
 	case w[0] == "help":
 		return Command{Op: OpHelp}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":
@@ -321,6 +323,7 @@ const Help = `The following commands are valid at this level:
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
+  reload                                  : reload the configuration files (Success=1, or Success=0 and the errors)
   show policies                           : calls, errors by reason and p99 of each policy entry point
   show policy var <file>                  : the shared values of a policy
   set policy var <file> <key> <value>     : set a policy's shared value (numbers stay numbers)

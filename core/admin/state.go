@@ -17,6 +17,11 @@ type ServerState struct {
 	Admin   string `json:"admin,omitempty"`   // drain or maint; absent = ready
 	Weight  *int   `json:"weight,omitempty"`  // set weight
 	MaxConn *int64 `json:"maxconn,omitempty"` // set maxconn server
+	// The configured values when Weight and MaxConn were set: a
+	// configuration that changes them since wins (HAProxy's
+	// server-state-file rule). Absent in older files: always reapplied.
+	ConfWeight  *int   `json:"conf_weight,omitempty"`
+	ConfMaxConn *int64 `json:"conf_maxconn,omitempty"`
 }
 
 // StateStore keeps runtime changes keyed by "backend/server" and writes them
@@ -48,9 +53,10 @@ func (st *StateStore) SetAdmin(s *core.Server, a core.AdminState) {
 // SetWeight records a weight change; the configured weight clears it.
 func (st *StateStore) SetWeight(s *core.Server, w int) {
 	st.update(s, func(v *ServerState) {
-		v.Weight = nil
+		v.Weight, v.ConfWeight = nil, nil
 		if w != s.ConfigWeight {
-			v.Weight = &w
+			cw := s.ConfigWeight
+			v.Weight, v.ConfWeight = &w, &cw
 		}
 	})
 }
@@ -58,9 +64,10 @@ func (st *StateStore) SetWeight(s *core.Server, w int) {
 // SetMaxConn records a maxconn change; the configured value clears it.
 func (st *StateStore) SetMaxConn(s *core.Server, n int64) {
 	st.update(s, func(v *ServerState) {
-		v.MaxConn = nil
+		v.MaxConn, v.ConfMaxConn = nil, nil
 		if n != s.ConfigMaxConn {
-			v.MaxConn = &n
+			cm := s.ConfigMaxConn
+			v.MaxConn, v.ConfMaxConn = &n, &cm
 		}
 	})
 }
@@ -173,14 +180,14 @@ func (st *StateStore) Apply(servers []*core.Server, h *health.Manager) int {
 			continue
 		}
 		n++
-		if v.Weight != nil {
+		if v.Weight != nil && (v.ConfWeight == nil || *v.ConfWeight == s.ConfigWeight) {
 			if h != nil {
 				h.SetWeight(s, *v.Weight)
 			} else {
 				s.SetWeight(*v.Weight)
 			}
 		}
-		if v.MaxConn != nil {
+		if v.MaxConn != nil && (v.ConfMaxConn == nil || *v.ConfMaxConn == s.ConfigMaxConn) {
 			s.SetMaxConn(*v.MaxConn)
 		}
 		a := core.AdminReady
@@ -199,4 +206,15 @@ func (st *StateStore) Apply(servers []*core.Server, h *health.Manager) int {
 		}
 	}
 	return n
+}
+
+// Adopt takes over prev's recorded changes (a reload whose store keeps no
+// file: what the running generation recorded stays known).
+func (st *StateStore) Adopt(prev *StateStore) {
+	m := prev.Snapshot()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for k, v := range m {
+		st.m[k] = v
+	}
 }

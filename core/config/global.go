@@ -78,6 +78,10 @@ func (p *parser) globalLine(l Line) {
 		if n, ok := intArg(1, 64); ok {
 			g.NbThread = n
 		}
+	case "hard-stop-after":
+		if t, ok := one(); ok {
+			g.HardStopAfter = p.duration(t, key)
+		}
 	case "spread-checks":
 		if n, ok := intArg(0, 50); ok {
 			g.SpreadChecks = n

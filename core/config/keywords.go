@@ -62,6 +62,7 @@ var Keywords = []KeywordInfo{
 	{Name: "debug", Sections: G, Default: "", Enforced: true},    // accepted with a warning
 	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
 	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
@@ -372,7 +373,6 @@ var Unsupported = map[string]string{
 	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
 	"expose-experimental-directives":      "remove the line",
 	"set-var":                             "not available in varde",
-	"hard-stop-after":                     "varde stops within its grace period; remove the line",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

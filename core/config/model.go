@@ -71,6 +71,7 @@ type Global struct {
 	PidFile        string         `json:"pidfile,omitempty"`
 	NbThread       int            `json:"nbthread,omitempty"`
 	SpreadChecks   int            `json:"spread_checks,omitempty"` // percent, 0..50
+	HardStopAfter  time.Duration  `json:"hard_stop_after,omitempty"`
 	StatsSockets   []*StatsSocket `json:"stats_sockets,omitempty"`
 	StatsTimeout   time.Duration  `json:"stats_timeout,omitempty"`
 	TuneBufSize    int64          `json:"tune_bufsize,omitempty"`

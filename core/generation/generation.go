@@ -118,10 +118,15 @@ type Options struct {
 	// Sockets is the process's inventory of listening sockets, shared by
 	// its generations (nil: every bind opens a new socket).
 	Sockets *listen.Inventory
-	// Upgrade is set when this process takes over from a running one
-	// (`-x SOCKET`, `-sf PID`): VRRP adopts the VIPs it finds on its
-	// interfaces instead of removing them as a crash's leftovers.
+	// Upgrade is set when this generation takes over from a running one:
+	// another process (`-x SOCKET`, `-sf PID`) or, on a reload, the
+	// running generation of this process. VRRP adopts the VIPs it finds on
+	// its interfaces instead of removing them as a crash's leftovers.
 	Upgrade bool
+	// Reload asks the process to reload its configuration files (the
+	// admin socket's `reload`); it returns every error with its
+	// file:line. nil when the process cannot reload (varde check).
+	Reload func() error
 }
 
 // Generation is one configuration made ready to run.

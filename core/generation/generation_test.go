@@ -113,3 +113,53 @@ func TestRegisterClash(t *testing.T) {
 		}()
 	}
 }
+
+// heir is a recorder that inherits and drains.
+type heir struct {
+	recorder
+	from Part
+}
+
+func (h *heir) Inherit(prev Part)               { h.from = prev; *h.log = append(*h.log, "inherit "+h.name) }
+func (h *heir) Drain(ctx context.Context) error { *h.log = append(*h.log, "drain "+h.name); return nil }
+func (h *heir) Commit()                         { *h.log = append(*h.log, "commit "+h.name) }
+
+func TestStartAfterAndRetire(t *testing.T) {
+	var log []string
+	parts := map[*Generation]map[string]*heir{}
+	mk := func(name string, order int) Subsystem {
+		return Subsystem{Name: name, Order: order, Prepare: func(g *Generation, _ *diag.List) Part {
+			h := &heir{recorder: recorder{name: name, log: &log}}
+			if parts[g] == nil {
+				parts[g] = map[string]*heir{}
+			}
+			parts[g][name] = h
+			return h
+		}}
+	}
+	withSubsystems(t, mk("logs", 10), mk("engine", 20))
+	old, _ := Build(&config.Set{}, Options{})
+	if err := old.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := Build(&config.Set{}, Options{})
+	log = nil
+	if err := next.StartAfter(context.Background(), old); err != nil {
+		t.Fatal(err)
+	}
+	if err := old.Retire(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"inherit logs", "inherit engine", "start logs", "start engine", "commit logs", "commit engine", "drain engine", "drain logs"}
+	if diff := cmp.Diff(want, log); diff != "" {
+		t.Errorf("reload (-want +got):\n%s", diff)
+	}
+	for _, name := range []string{"logs", "engine"} {
+		if parts[next][name].from != parts[old][name] {
+			t.Errorf("%s inherited from the wrong part", name)
+		}
+	}
+	if !old.Handover {
+		t.Error("a retired generation must be marked Handover (its successor holds the VIPs)")
+	}
+}

@@ -91,6 +91,8 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 			return
 		}
 		defer cc.Close()
+		s.e.track(cc) // a stop past its grace (hard-stop-after) closes it
+		defer s.e.untrack(cc)
 		uc, err := up.detach()
 		if err != nil {
 			return

@@ -126,6 +126,13 @@ type Engine struct {
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
 	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
+
+	// Reload (reload.go): the end of a drain's linger (unix nanos, 0 when
+	// not draining), the engine that replaced this one and the counters
+	// it copied from this one.
+	lingerUntil atomic.Int64
+	heir        atomic.Pointer[Engine]
+	heirBase    map[string][]uint64
 }
 
 // ActConn is the number of connections the process serves (%ac).
@@ -356,6 +363,12 @@ func (e *Engine) release(f *Frontend) {
 // ctx is done, then closes whatever is left. Idle keep-alive connections are
 // closed immediately.
 func (e *Engine) Stop(ctx context.Context) error {
+	// A keep-alive client may be sending its next request right now,
+	// before it can learn of the stop: it gets stopLinger to deliver it
+	// (a drain set a longer linger already). Set before stopping shows.
+	if e.hasClients() {
+		e.lingerUntil.CompareAndSwap(0, time.Now().Add(stopLinger).UnixNano())
+	}
 	if e.stopping.Swap(true) {
 		return nil
 	}
@@ -366,17 +379,14 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.lwg.Wait()
-	// Idle keep-alive clients may be sending their next request right now:
-	// let those arrive and be answered (with Connection: close) before the
-	// idle connections are closed (http.go stopLinger).
-	if e.hasClients() {
-		select {
-		case <-time.After(stopLinger):
-		case <-ctx.Done():
-		}
-	}
+	done := make(chan struct{})
+	go func() { e.wg.Wait(); close(done) }()
+	// Idle clients, parked ones too, may still send one request during
+	// the linger (a drain's, or stopLinger); then they are closed.
+	e.lingerIdle(done)
 	e.parker.closeAll()
 	e.closeLoopParked()
+	e.foldIntoHeir() // a drain: count those in the serving engine now
 	e.mu.Lock()
 	for s := range e.conns {
 		if s.idle.Load() {
@@ -384,8 +394,6 @@ func (e *Engine) Stop(ctx context.Context) error {
 		}
 	}
 	e.mu.Unlock()
-	done := make(chan struct{})
-	go func() { e.wg.Wait(); close(done) }()
 	var err error
 	select {
 	case <-done:

@@ -21,8 +21,9 @@ func init() {
 var EngineOf = generation.NewKey[*Engine]("engine")
 
 type enginePart struct {
-	g *generation.Generation
-	e *Engine
+	g    *generation.Generation
+	e    *Engine
+	prev *enginePart // the part this one took over from (reload.go)
 }
 
 func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {

@@ -175,6 +175,9 @@ func (e *Engine) runHTTP(p *parked) {
 	// client may have sent its next request before learning of the stop,
 	// and gets it answered, with Connection: close (headDeadline).
 	for s.transaction() {
+		if e.stopping.Load() && !e.isLingering() {
+			return
+		}
 	}
 }
 
@@ -229,6 +232,9 @@ func (s *session) readHead() bool {
 			}
 			s.park, s.kaDeadline = true, dl
 			return false
+		}
+		if m == 0 && s.e.stopping.Load() && isTimeout(err) && s.e.isLingering() {
+			continue // the wait before parking ended in a drain: linger instead
 		}
 		if m > 0 {
 			if s.n == 0 {
@@ -290,15 +296,19 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 	// A connection's first request is awaited even when the engine stops:
 	// the client was accepted (perhaps from a socket a successor shares, a
 	// binary upgrade) and has sent or is sending it. Between two requests,
-	// a stopping engine waits stopLinger at most for a request already on
-	// its way; Stop closes the idle ones after that.
+	// a stopping engine waits only while its linger runs (a drain's, or
+	// stopLinger) for a request already on its way; then Stop closes the
+	// idle ones.
 	s.idle.Store(s.n == 0 && !first)
-	dl = from.Add(d)
 	if s.n == 0 && !first && s.e.stopping.Load() {
-		dl = minTime(dl, time.Now().Add(stopLinger))
-		s.conn.SetReadDeadline(dl)
-		return dl, false, true
+		if until, linger := s.e.lingering(); linger {
+			s.conn.SetReadDeadline(until)
+			return until, false, true
+		}
+		s.idle.Store(false)
+		return dl, false, false
 	}
+	dl = from.Add(d)
 	parkable = s.n == 0 && !first && (s.e.parker.canPark(s.conn) || isLoopConn(s.conn))
 	if parkable && d > parkAfter {
 		// Wait a little with the session at hand (busy clients send
@@ -581,13 +591,6 @@ func (s *session) finish() {
 // that just received a keep-alive answer sends its next request within
 // microseconds on a LAN). The request is answered with Connection: close.
 const stopLinger = 100 * time.Millisecond
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
 
 // hasClients reports whether any client connection is open (served or
 // parked): a stop without clients has nothing to linger for.

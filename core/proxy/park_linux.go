@@ -153,6 +153,9 @@ func (p *parker) loop() {
 		}
 		select {
 		case <-p.e.stopCh:
+			if p.e.isLingering() {
+				break // a drain: parked clients may still send a request
+			}
 			p.closeAll()
 			return
 		default:

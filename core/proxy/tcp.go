@@ -208,6 +208,10 @@ func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64,
 				return n, logrec.TermNone
 			}
 			if errors.Is(err, net.ErrClosed) {
+				// Closed from outside (a stop past its grace, shutdown
+				// sessions): the other direction ends too, not at its
+				// idle timeout.
+				dst.Close()
 				return n, logrec.TermNone
 			}
 			return n, termAbort

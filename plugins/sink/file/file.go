@@ -1,7 +1,7 @@
 // Package file registers varde's `file@PATH` log target: batched appends to
 // a file with size rotation (`rotate SIZE`), time rotation (`rotate-every
-// DUR`), `keep N` old files, `compress` (gzip), `retention DUR` and reopen on
-// SIGUSR1.
+// DUR`), `keep N` old files, `compress` (gzip) and `retention DUR`. External rotation
+// (logrotate) reloads varde, whose new generation opens the file anew.
 //
 // Rotation is done here rather than with lumberjack: lumberjack's size unit
 // is a whole megabyte and its backup names have millisecond resolution, so
@@ -431,17 +431,6 @@ func (s *Sink) Rotate() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.rotateLocked()
-}
-
-// Reopen closes and reopens the path, for external rotation (SIGUSR1).
-func (s *Sink) Reopen() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.f != nil {
-		s.f.Close()
-		s.f = nil
-	}
-	return s.openLocked()
 }
 
 // Close stops the timer, waits for compression and closes the file.

@@ -195,27 +195,3 @@ func TestRetentionTimerRotatesAndDeletes(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
-
-func TestReopen(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "a.log")
-	s, err := file.Open(file.Config{Path: path}, nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	write(t, s, "one")
-	if err := os.Rename(path, path+".1"); err != nil { // what logrotate does
-		t.Fatal(err)
-	}
-	write(t, s, "two") // still the old inode
-	if err := s.Reopen(); err != nil {
-		t.Fatal(err)
-	}
-	write(t, s, "three")
-	a, _ := os.ReadFile(path + ".1")
-	b, _ := os.ReadFile(path)
-	if string(a) != "one\ntwo\n" || string(b) != "three\n" {
-		t.Errorf("after reopen: old %q new %q", a, b)
-	}
-}
