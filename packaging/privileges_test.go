@@ -33,6 +33,7 @@ defaults
     timeout connect 1s
     timeout client 5s
     timeout server 5s
+    retries 0
 frontend web
     bind :80
     default_backend app
