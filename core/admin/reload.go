@@ -89,6 +89,14 @@ func dupListener(l net.Listener) *handed {
 	if err != nil {
 		return nil
 	}
+	if u, ok := l.(*unixListener); ok {
+		// Keyed by the configured path (the socket was bound under a
+		// temporary name, unixsock.go); the duplicate owns the path only
+		// from Commit on.
+		d := &unixListener{UnixListener: dup.(*net.UnixListener), path: u.path, st: u.st}
+		d.kept.Store(true)
+		return &handed{key: "unix:" + u.path, dup: d, orig: l}
+	}
 	key := "tcp:" + l.Addr().String()
 	if l.Addr().Network() == "unix" {
 		key = "unix:" + l.Addr().String()
@@ -176,11 +184,11 @@ func (pt *part) Commit() {
 		if !h.claimed {
 			continue
 		}
-		if ul, ok := h.orig.(*net.UnixListener); ok {
-			ul.SetUnlinkOnClose(false)
+		if ul, ok := h.orig.(*unixListener); ok {
+			ul.kept.Store(true)
 		}
-		if ul, ok := h.dup.(*net.UnixListener); ok {
-			ul.SetUnlinkOnClose(true)
+		if ul, ok := h.dup.(*unixListener); ok {
+			ul.kept.Store(false)
 		}
 	}
 	// From here on every command reaches the new generation: a change

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"sync/atomic"
 )
 
 // unixListener is the stats socket's unix listener. A new process (binary
@@ -18,6 +19,11 @@ type unixListener struct {
 	*net.UnixListener
 	path string
 	st   os.FileInfo
+	// kept: the socket belongs to another generation now (a reload's
+	// successor holds a duplicate of it), or not yet to this one (a
+	// duplicate staged for a reload that may still fail): Close leaves the
+	// path alone.
+	kept atomic.Bool
 }
 
 func listenUnix(path string, mode fs.FileMode) (net.Listener, error) {
@@ -53,6 +59,9 @@ func listenUnix(path string, mode fs.FileMode) (net.Listener, error) {
 
 func (l *unixListener) Close() error {
 	err := l.UnixListener.Close()
+	if l.kept.Load() {
+		return err
+	}
 	if fi, serr := os.Lstat(l.path); serr == nil && os.SameFile(fi, l.st) {
 		os.Remove(l.path)
 	}
