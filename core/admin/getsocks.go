@@ -14,10 +14,6 @@ import (
 // closes without a word, as HAProxy's does, and the new process reports
 // that it received nothing.
 
-// OpGetSocks is `_getsocks`; it is served on the connection itself
-// (handle), never through Exec.
-const OpGetSocks Op = 1000
-
 // isGetSocks reports whether one command of a line is `_getsocks`.
 func isGetSocks(cmd string) bool { return strings.TrimSpace(cmd) == "_getsocks" }
 

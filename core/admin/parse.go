@@ -66,6 +66,8 @@ const (
 	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
 	OpAddServer     // add server B/S ADDR ... (dynserver.go: refused)
 	OpDelServer     // del server B/S (dynserver.go: refused)
+	OpGetSocks      // _getsocks: the listeners for a successor's -x, served on the connection itself, never through Exec (getsocks.go)
+	OpReload        // reload: reload the configuration files, admin level (reload.go)
 )
 
 // Command is one parsed CLI command.

@@ -16,9 +16,6 @@ import (
 // admin changes (core/health Inherit) and its `stats socket` listeners, so
 // `varde ctl` never finds the socket missing.
 
-// OpReload is `reload`: reload the configuration files (admin level).
-const OpReload Op = 1000
-
 // runReload answers `reload`: "Success=1", or "Success=0", a "--" line and
 // every error with its file:line (the shape of HAProxy's master CLI).
 func (s *Server) runReload(cmd Command) (string, bool) {
