@@ -72,6 +72,11 @@ type ProbeSpec struct {
 	HTTP HTTPSpec
 	// AgentSend is `agent-send STRING`, written before reading the reply.
 	AgentSend string
+	// TCP is the proxy's `tcp-check` rules (tcp-check probe).
+	TCP []TCPCheckRule
+	// OptionArgs are the words after the option selecting the probe
+	// (`option smtpchk EHLO example.com`, `option pgsql-check user U`).
+	OptionArgs []string
 }
 
 // On-error actions (`on-error`).
