@@ -275,6 +275,7 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 	if hc.Probe.Type == "http" {
 		hc.Probe.HTTP = httpSpec(p)
 	}
+	hc.Probe.TCP, hc.Probe.OptionArgs = tcpCheckSpec(p, hc.Probe.Type)
 	if s.AgentCheck {
 		ag := &health.AgentConfig{Port: int(s.AgentPort), Inter: s.AgentInter, Send: s.AgentSend}
 		if s.AgentAddr != "" {

@@ -193,6 +193,7 @@ type Proxy struct {
 	BalancePos    diag.Pos           `json:"-"`
 	Cookie        *Cookie            `json:"cookie,omitempty"`
 	HTTPCheck     []*HTTPCheck       `json:"http_check,omitempty"`
+	TCPCheck      []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
 	ErrorFiles    []*ErrorFile       `json:"errorfiles,omitempty"`
 	Logs          []*Log             `json:"logs,omitempty"`
 	LogFormat     *StringAt          `json:"log_format,omitempty"`
@@ -219,6 +220,10 @@ type Proxy struct {
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`
+
+	// ownTCPCheck is set by the proxy's first tcp-check line: its rules
+	// replace the ones inherited from defaults.
+	ownTCPCheck bool
 
 	// badBind is set when a bind line failed to parse, so Validate does not
 	// add "no bind line" on top of the real error.

@@ -63,6 +63,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "http-check "):
 		p.parseHTTPCheck(l, key, words)
 		return
+	case strings.HasPrefix(key, "tcp-check "):
+		p.parseTCPCheck(l, key, words)
+		return
 	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
 		p.parseHTTPRule(l, key, words)
 		return
@@ -497,6 +500,11 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 	}
 	switch {
 	case negated:
+	case isTCPCheckOption(name):
+		if !p.parseCheckOptionArgs(key, name, words[1].Pos, args) {
+			return
+		}
+		o.Args = Texts(args)
 	case name == "forwardfor":
 		ff := &ForwardFor{Header: "X-Forwarded-For"}
 		for i := 0; i < len(args); i++ {
@@ -579,6 +587,10 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 					delete(px.Options, other)
 				}
 			}
+		}
+	case "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "httpchk", "ssl-hello-chk":
+		if !negated {
+			dropOtherChecks(px, name)
 		}
 	case "httplog", "tcplog", "jsonlog":
 		if !negated {
