@@ -124,6 +124,8 @@ func redis() []step {
 	return []step{send(0, []byte("*1\r\n$4\r\nPING\r\n")), e}
 }
 
+// smtp is HAProxy 2.6.12's smtpchk (later than 2.6.0): a multi-line
+// greeting reply is accepted, and a QUIT ends the session cleanly.
 func smtp(args []string) []step {
 	cmd := "HELO localhost"
 	if len(args) >= 2 && (args[0] == "EHLO" || args[0] == "HELO") {
@@ -133,9 +135,11 @@ func smtp(args []string) []step {
 	banner.onErr = firstLine(0, false)
 	greet := expect(2, "rstring", "^2[0-9]{2}[ \r]", 4, "L7STS")
 	greet.onErr, greet.code = firstLine(4, true), smtpCode
-	reply := expect(4, "rstring", "^2[0-9]{2}[- \r]", 4, "L7STS")
+	reply := expect(4, "rstring", "^(2[0-9]{2}-[^\r]*\r\n)*2[0-9]{2}[ \r]", -1, "L7STS")
 	reply.onErr, reply.onOK, reply.code = firstLine(4, true), firstLine(4, true), smtpCode
-	return []step{connectDefault(0), banner, greet, send(3, []byte(cmd+"\r\n")), reply}
+	bye := expect(6, "rstring", "^2[0-9]{2}[- \r]", 4, "L7STS")
+	bye.onErr, bye.onOK, bye.code = firstLine(4, true), firstLine(4, true), smtpCode
+	return []step{connectDefault(0), banner, greet, send(3, []byte(cmd+"\r\n")), reply, send(5, []byte("QUIT\r\n")), bye}
 }
 
 func pgsql(args []string) ([]step, error) {
