@@ -76,7 +76,7 @@ func mysqlPacket(b []byte, off int, last bool) verdict {
 		}
 		return verdict{status: "L7RSP"}
 	}
-	if b[off+4] == 0xff {
+	if len(b) > off+4 && b[off+4] == 0xff { // an empty packet (plen 0) is not an error packet
 		v := verdict{status: "L7STS"}
 		if len(b) >= off+7 {
 			v.code = int(b[off+5]) | int(b[off+6])<<8
