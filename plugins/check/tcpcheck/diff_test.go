@@ -157,6 +157,16 @@ frontend fe
 		hl, _ := os.ReadFile(vlog)
 		t.Errorf("%v\nvarde log:\n%s", err, tail(hl, 3000))
 	}
+	// `show servers state` carries the same result as numbers.
+	hs, vs := serversState(hsock), serversState(vsock)
+	for k, hr := range hs {
+		if !strings.HasPrefix(h[k].CheckStatus, "L") || h[k] != v[k] {
+			continue // compare the rows show stat agreed on, once settled
+		}
+		if vs[k] != hr {
+			t.Errorf("show servers state %s:\n  haproxy %v\n  varde   %v", k, hr, vs[k])
+		}
+	}
 	keys := make([]string, 0, len(h))
 	for k := range h {
 		keys = append(keys, k)
@@ -206,6 +216,43 @@ func showStat(sock string) map[string]checkRow {
 			Status: f[col["status"]], CheckStatus: f[col["check_status"]],
 			CheckCode: f[col["check_code"]], LastChk: f[col["last_chk"]], CheckDesc: f[col["check_desc"]],
 		}
+	}
+	return out
+}
+
+// serversState reads `show servers state`: "backend/server" ->
+// srv_op_state, srv_check_status, srv_check_health (not srv_check_result:
+// HAProxy resets it while a check runs).
+func serversState(sock string) map[string][3]string {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return nil
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	io.WriteString(c, "show servers state\n")
+	out := map[string][3]string{}
+	col := map[string]int{}
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		line := sc.Text()
+		if strings.HasPrefix(line, "# ") {
+			for i, name := range strings.Fields(strings.TrimPrefix(line, "# ")) {
+				col[name] = i
+			}
+			continue
+		}
+		f := strings.Fields(line)
+		if len(col) == 0 || len(f) < len(col)-3 {
+			continue
+		}
+		get := func(n string) string {
+			if i, ok := col[n]; ok && i < len(f) {
+				return f[i]
+			}
+			return "?"
+		}
+		out[get("be_name")+"/"+get("srv_name")] = [3]string{get("srv_op_state"), get("srv_check_status"), get("srv_check_health")}
 	}
 	return out
 }
