@@ -319,6 +319,8 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 	}
 	for _, hc := range p.HTTPCheck {
 		switch hc.Action {
+		case "connect":
+			sp.Connect = hc.Connect
 		case "send":
 			if hc.Method != "" {
 				sp.Method = hc.Method

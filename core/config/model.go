@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/varde-lb/varde/core/health"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -317,6 +318,8 @@ type HTTPCheck struct {
 	Headers []Header `json:"headers,omitempty"`
 	Body    string   `json:"body,omitempty"`
 	Args    []string `json:"args,omitempty"` // other words, as written
+	// connect (tcpcheck.go)
+	Connect *health.TCPCheckRule `json:"connect,omitempty"`
 }
 
 // Header is a name/value pair.

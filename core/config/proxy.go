@@ -691,6 +691,9 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 	args := words[2:]
 	switch hc.Action {
 	case "expect":
+		if !p.httpCheckExpectAfterSend(key, words[1]) {
+			return
+		}
 		i := 0
 		for i < len(args) && (args[i].Text == "min-recv" || args[i].Text == "comment" || args[i].Text == "ok-status" || args[i].Text == "error-status" || args[i].Text == "tout-status" || args[i].Text == "on-success" || args[i].Text == "on-error" || args[i].Text == "status-code") {
 			hc.Args = append(hc.Args, args[i].Text)
@@ -769,7 +772,11 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 				return
 			}
 		}
-	case "disable-on-404", "send-state", "comment", "connect":
+	case "connect":
+		if !p.parseHTTPCheckConnect(key, hc, words[1], args) {
+			return
+		}
+	case "disable-on-404", "send-state", "comment":
 		hc.Args = Texts(args)
 	}
 	p.cur.HTTPCheck = append(p.cur.HTTPCheck, hc)

@@ -107,7 +107,7 @@ func (p *parser) parseTCPCheck(l Line, key string, words []Token) {
 }
 
 func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
-	const usage = "tcp-check connect [default] [port N] [addr IP] [send-proxy] [linger] [comment TEXT]"
+	usage := key + " [default] [port N] [addr IP] [send-proxy] [linger] [comment TEXT]"
 	for i := 0; i < len(args); i++ {
 		t := args[i]
 		val := func() (Token, bool) {
@@ -153,7 +153,7 @@ func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
 			}
 			r.Comment = v.Text
 		case "ssl", "sni", "alpn", "via-socks4", "proto":
-			p.d.Errorf(t.Pos, key, "check the TLS port with server ... check check-ssl port N, or remove the option", "tcp-check connect %s is not supported by varde yet", t.Text)
+			p.d.Errorf(t.Pos, key, "check the TLS port with server ... check check-ssl port N, or remove the option", "%s %s is not supported by varde yet", key, t.Text)
 			return false
 		default:
 			p.d.Errorf(t.Pos, key, usage, "unknown tcp-check connect option %q", t.Text)
@@ -286,6 +286,35 @@ func (p *parser) tcpCheckExpect(key string, r *TCPCheck, act Token, args []Token
 	}
 	if r.Match == "" {
 		p.d.Errorf(act.Pos, key, usage, "tcp-check expect needs a match and a pattern")
+		return false
+	}
+	return true
+}
+
+// parseHTTPCheckConnect reads `http-check connect`: the options of
+// tcp-check connect. varde runs one request per check, so the connect must
+// come first and once (HAProxy allows several connect/send/expect runs).
+func (p *parser) parseHTTPCheckConnect(key string, hc *HTTPCheck, act Token, args []Token) bool {
+	for _, prev := range p.cur.HTTPCheck {
+		if prev.Action == "connect" || prev.Action == "send" || prev.Action == "expect" {
+			p.d.Errorf(act.Pos, key, "write one http-check connect before the http-check send and expect lines", "several http-check connect/send/expect sequences are not supported by varde yet")
+			return false
+		}
+	}
+	r := &TCPCheck{}
+	r.Action, r.MinRecv = "connect", -1
+	if !p.tcpCheckConnect(key, r, args) {
+		return false
+	}
+	hc.Connect = &r.TCPCheckRule
+	return true
+}
+
+// httpCheckExpectAfterSend refuses an expect right after a connect, as
+// HAProxy does ("missing send rule").
+func (p *parser) httpCheckExpectAfterSend(key string, act Token) bool {
+	if n := len(p.cur.HTTPCheck); n > 0 && p.cur.HTTPCheck[n-1].Action == "connect" {
+		p.d.Errorf(act.Pos, key, "write http-check send [meth M] [uri U] between them", "unable to add http-check expect rule right after http-check connect (missing send rule)")
 		return false
 	}
 	return true

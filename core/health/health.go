@@ -64,6 +64,9 @@ type HTTPSpec struct {
 	// KeepBody reads the response body (up to the probe's bound) and
 	// hands its start to the health policy in CheckResult.Body.
 	KeepBody bool
+	// Connect is `http-check connect ...` (port, addr, send-proxy), nil
+	// for the server's check address.
+	Connect *TCPCheckRule
 }
 
 // ProbeSpec chooses and configures a probe plugin.

@@ -1,5 +1,7 @@
 package health
 
+import "net/netip"
+
 // TCPCheckRule is one `tcp-check` rule as HAProxy 2.6 reads it (connect,
 // send, expect or comment); the protocol checks (`option redis-check`,
 // `option smtpchk`, ...) are built from the same rules by their plugin.
@@ -43,4 +45,28 @@ type TCPCheckRule struct {
 var CheckStatuses = map[string]bool{
 	"L7OK": true, "L7OKC": true, "L7TOUT": true, "L7RSP": true, "L7STS": true,
 	"L6OK": true, "L6TOUT": true, "L6RSP": true, "L4OK": true, "L4TOUT": true, "L4CON": true,
+}
+
+// ConnectTarget is where a connect rule goes: its own port and address,
+// else the server's check ones; without `default`, no TLS and no PROXY
+// header unless the rule asks (HAProxy: only the default connect takes
+// the server's check-ssl and send-proxy).
+func (r *TCPCheckRule) ConnectTarget(t Target) Target {
+	if !r.Default {
+		t.TLS, t.SendProxy = nil, 0
+		if r.SendProxy {
+			t.SendProxy = 1
+		}
+	}
+	addr, port := t.Addr.Addr(), t.Addr.Port()
+	if r.Addr != "" {
+		if a, err := netip.ParseAddr(r.Addr); err == nil {
+			addr = a
+		}
+	}
+	if r.Port != 0 {
+		port = uint16(r.Port)
+	}
+	t.Addr = netip.AddrPortFrom(addr, port)
+	return t
 }

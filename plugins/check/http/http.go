@@ -44,7 +44,8 @@ type rule struct {
 
 // Probe is a compiled HTTP check.
 type Probe struct {
-	req   []byte
+	connect *health.TCPCheckRule // http-check connect, nil: the check address
+	req     []byte
 	rules []rule
 	body  bool // some rule looks at the body
 }
@@ -75,6 +76,7 @@ func New(spec health.HTTPSpec) (*Probe, error) {
 	}
 	p.body = p.body || spec.KeepBody
 	p.req = BuildRequest(spec)
+	p.connect = spec.Connect
 	return p, nil
 }
 
@@ -115,6 +117,9 @@ func BuildRequest(spec health.HTTPSpec) []byte {
 // Check implements health.Probe.
 func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	start := time.Now()
+	if p.connect != nil {
+		t = p.connect.ConnectTarget(t)
+	}
 	c, res := tcp.Dial(ctx, t)
 	if c == nil {
 		res.Duration = time.Since(start)
@@ -223,7 +228,7 @@ func (p *Probe) Judge(buf []byte, readErr error) core.CheckResult {
 	}
 	if len(p.rules) == 0 {
 		if code >= 200 && code < 400 {
-			return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+			return core.CheckResult{OK: true, Status: "L7OK", Code: code} // HAProxy 2.6: no text on success
 		}
 		return core.CheckResult{Status: "L7STS", Code: code, Info: reason}
 	}
@@ -251,7 +256,7 @@ func (p *Probe) Judge(buf []byte, readErr error) core.CheckResult {
 			return core.CheckResult{Status: "L7RSP", Code: code, Info: "HTTP content check did not match"}
 		}
 	}
-	return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+	return core.CheckResult{OK: true, Status: "L7OK", Code: code} // HAProxy 2.6: no text on success
 }
 
 // statusMatch accepts "200", "200,204" and ranges "200-299", as HAProxy 2.2+.

@@ -72,6 +72,21 @@ func diffCases() []backendCase {
     option tcp-check
     tcp-check connect port LIVE`,
 			[]srvCase{{"api", nil}}},
+		{"httpcheck_connect", `
+    option httpchk GET /healthz
+    http-check connect port LIVEHTTP
+    http-check send meth GET uri /healthz
+    http-check expect status 200`,
+			[]srvCase{{"web", nil}}},
+		{"httpchk_plain", `
+    option httpchk GET /healthz`,
+			[]srvCase{{"web", &httpOK}, {"e503", &http503}}},
+		{"httpcheck_connect_down", `
+    option httpchk GET /healthz
+    http-check connect port DEAD
+    http-check send meth GET uri /healthz
+    http-check expect status 200`,
+			[]srvCase{{"web", &httpOK}}},
 		{"apiserver_down", `
     option tcp-check
     tcp-check connect port DEAD comment "apiserver"`,
@@ -93,8 +108,9 @@ func TestDifferentialAgainstHAProxy(t *testing.T) {
 	servers := 0
 	_, live, _ := net.SplitHostPort(serve(t, redisMaster)) // any listener: the k8s pattern only connects
 	dead := fmt.Sprint(testenv.FreePort(t))
+	_, liveHTTP, _ := net.SplitHostPort(serve(t, httpOK))
 	for _, bc := range diffCases() {
-		lines := strings.NewReplacer("LIVE", live, "DEAD", dead).Replace(bc.lines)
+		lines := strings.NewReplacer("LIVEHTTP", liveHTTP, "LIVE", live, "DEAD", dead).Replace(bc.lines)
 		fmt.Fprintf(&body, "\nbackend %s%s\n", bc.name, lines)
 		for _, s := range bc.servers {
 			addr := "127.0.0.1:1" // nothing listens on port 1

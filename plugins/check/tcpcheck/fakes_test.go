@@ -120,6 +120,8 @@ var (
 		{"PING", "-LOADING Redis is loading the dataset in memory\r\n"},
 	}}
 	muteServer   = behaviour{mute: true}
+	http503      = behaviour{turns: []turn{{"\r\n\r\n", "HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"}}, close: true}
+	httpOK       = behaviour{turns: []turn{{"\r\n\r\n", "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n"}}, close: true}
 	closerServer = behaviour{close: true, drain: true}
 	resetServer  = behaviour{drain: true, reset: true}
 	smtpGood     = behaviour{turns: []turn{

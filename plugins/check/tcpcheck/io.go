@@ -21,7 +21,7 @@ func (r *run) connect(s *step) (core.CheckResult, bool) {
 		r.conn = nil
 	}
 	r.mu.Unlock()
-	c, res := tcp.Dial(r.ctx, r.target(s))
+	c, res := tcp.Dial(r.ctx, s.ConnectTarget(r.t))
 	if c == nil {
 		if !r.p.proto {
 			res.Info = r.where(res.Info)

@@ -11,7 +11,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
-	"net/netip"
 	"regexp"
 	"strings"
 	"sync"
@@ -262,30 +261,6 @@ func okStatus(st string) bool {
 		return true
 	}
 	return false
-}
-
-// target is where a connect rule goes: its own port/addr, or the
-// server's check address; TLS and PROXY only as the rule says (default:
-// as the server's check).
-func (r *run) target(s *step) health.Target {
-	t := r.t
-	if !s.Default {
-		t.TLS, t.SendProxy = nil, 0
-		if s.SendProxy {
-			t.SendProxy = 1
-		}
-	}
-	addr, port := t.Addr.Addr(), t.Addr.Port()
-	if s.Addr != "" {
-		if a, err := netip.ParseAddr(s.Addr); err == nil {
-			addr = a
-		}
-	}
-	if s.Port != 0 {
-		port = uint16(s.Port)
-	}
-	t.Addr = netip.AddrPortFrom(addr, port)
-	return t
 }
 
 func (r *run) isTLS() bool {
