@@ -317,6 +317,7 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 			}
 		}
 	}
+	comments := httpCheckComments(p.HTTPCheck)
 	for _, hc := range p.HTTPCheck {
 		switch hc.Action {
 		case "connect":
@@ -338,7 +339,7 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 		case "expect":
 			switch hc.Match {
 			case "status", "rstatus", "string", "rstring":
-				sp.Expect = append(sp.Expect, health.Expect{Negate: hc.Negate, Kind: hc.Match, Pattern: hc.Pattern})
+				sp.Expect = append(sp.Expect, health.Expect{Negate: hc.Negate, Kind: hc.Match, Pattern: hc.Pattern, Comment: comments[hc]})
 			}
 		}
 	}

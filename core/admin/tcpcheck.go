@@ -1,6 +1,8 @@
 package admin
 
 import (
+	"strings"
+
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/health"
 )
@@ -21,4 +23,33 @@ func tcpCheckSpec(p *config.Proxy, probe string) ([]health.TCPCheckRule, []strin
 		rules = append(rules, r.TCPCheckRule)
 	}
 	return rules, args
+}
+
+// httpCheckComments gives each http-check expect rule its comment: its own
+// `comment` option, else the `http-check comment` line before the run of
+// rules of its kind (HAProxy folds comment rules into the rules after them
+// until the action changes).
+func httpCheckComments(checks []*config.HTTPCheck) map[*config.HTTPCheck]string {
+	out := map[*config.HTTPCheck]string{}
+	comment, prev := "", "comment"
+	for _, hc := range checks {
+		if hc.Action != prev && prev != "comment" {
+			comment = ""
+		}
+		prev = hc.Action
+		switch hc.Action {
+		case "comment":
+			comment = strings.Join(hc.Args, " ")
+		case "connect":
+			comment = ""
+		case "expect":
+			out[hc] = comment
+			for i := 0; i+1 < len(hc.Args); i += 2 {
+				if hc.Args[i] == "comment" {
+					out[hc] = hc.Args[i+1]
+				}
+			}
+		}
+	}
+	return out
 }

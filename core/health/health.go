@@ -51,6 +51,9 @@ type Expect struct {
 	Negate  bool
 	Kind    string // status, rstatus, string, rstring
 	Pattern string
+	// Comment is the rule's `comment` (or the `http-check comment` before
+	// it), appended to its failure text as HAProxy does.
+	Comment string
 }
 
 // HTTPSpec is `option httpchk` plus `http-check send`/`http-check expect`.

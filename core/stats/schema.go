@@ -351,8 +351,8 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 		r.unum("chkfail", info.ChkFail)
 		r.unum("chkdown", info.ChkDown)
 		r.text("check_status", info.Status)
-		if info.Code > 0 || info.Status == "L7OK" || info.Status == "L7OKC" || info.Status == "L7STS" {
-			// HAProxy prints the code of every L7 answer it judged, 0 included.
+		if info.Status == "L7OK" || info.Status == "L7OKC" || info.Status == "L7STS" {
+			// HAProxy prints the code for these statuses only (>= L57DATA), 0 included.
 			r.num("check_code", int64(info.Code))
 		}
 		if !info.LastCheck.IsZero() && info.Status != "L4CON" && info.Status != "L4TOUT" {

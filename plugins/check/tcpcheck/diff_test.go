@@ -80,6 +80,15 @@ func diffCases() []backendCase {
 			[]srvCase{{"web", nil}}},
 		{"httpchk_plain", `
     option httpchk GET /healthz`,
+			[]srvCase{{"web", &httpOK}, {"e503", &http503}, {"closer", &closerServer}, {"mute", &muteServer}, {"smtp", &smtpGood}}},
+		{"httpchk_comment", `
+    option httpchk GET /healthz
+    http-check comment "health page"
+    http-check expect status 200`,
+			[]srvCase{{"web", &httpOK}, {"e503", &http503}, {"closer", &closerServer}, {"smtp", &smtpGood}}},
+		{"httpchk_string", `
+    option httpchk GET /healthz
+    http-check expect string ready`,
 			[]srvCase{{"web", &httpOK}, {"e503", &http503}}},
 		{"httpcheck_connect_down", `
     option httpchk GET /healthz
