@@ -17,6 +17,7 @@ func FuzzTCPCheckLine(f *testing.F) {
 		`tcp-check expect rbinary ^30(0C|0D)`, `tcp-check connect port 6443 addr ::1 send-proxy linger`,
 		`tcp-check comment "step one"`, `option smtpchk EHLO a`, `option mysql-check user u pre-41`,
 		`option pgsql-check user p`, `tcp-check expect string`, `tcp-check expect binary 0`,
+		`http-check connect port 8080 addr 10.0.0.1 send-proxy`, `http-check comment "x y"`,
 	} {
 		f.Add(s)
 	}
