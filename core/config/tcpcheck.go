@@ -191,102 +191,99 @@ var statusKinds = map[string][]string{
 	"tout-status":  {"L7TOUT", "L6TOUT", "L4TOUT"},
 }
 
+const expectUsage = "tcp-check expect [min-recv N] [comment TEXT] [ok-status|error-status|tout-status ST] [on-success|on-error TEXT] [!] string|rstring|binary|rbinary PATTERN"
+
+// tcpCheckExpect reads `tcp-check expect`: options in any order around
+// one match kind and its pattern, as HAProxy's parser.
 func (p *parser) tcpCheckExpect(key string, r *TCPCheck, act Token, args []Token) bool {
-	const usage = "tcp-check expect [min-recv N] [comment TEXT] [ok-status|error-status|tout-status ST] [on-success|on-error TEXT] [!] string|rstring|binary|rbinary PATTERN"
 	for i := 0; i < len(args); i++ {
 		t := args[i]
-		val := func() (Token, bool) {
-			if i+1 >= len(args) {
-				p.d.Errorf(t.Pos, key, usage, "'%s' expects a value", t.Text)
-				return Token{}, false
-			}
-			i++
-			return args[i], true
-		}
-		switch t.Text {
-		case "!":
+		if t.Text == "!" {
 			r.Negate = true
-		case "string", "rstring", "binary", "rbinary":
-			if r.Match != "" {
-				p.d.Errorf(t.Pos, key, usage, "only one pattern expected")
+			continue
+		}
+		if i+1 >= len(args) {
+			if _, known := expectOptions[t.Text]; known {
+				p.d.Errorf(t.Pos, key, expectUsage, "'%s' expects a value", t.Text)
 				return false
 			}
-			v, ok := val()
-			if !ok {
-				return false
-			}
-			r.Match, r.Pattern = t.Text, v.Text
-			if t.Text == "rstring" || t.Text == "rbinary" {
-				if _, err := regexp.Compile(v.Text); err != nil {
-					p.d.Errorf(v.Pos, key, "a regular expression in Go's RE2 syntax (no backreferences or lookarounds)", "invalid %s %q: %v", t.Text, v.Text, err)
-					return false
-				}
-			}
-			if t.Text == "binary" {
-				if b, err := hex.DecodeString(v.Text); err != nil || len(b) == 0 {
-					p.d.Errorf(v.Pos, key, "an even number of hexadecimal digits", "invalid binary pattern %q", v.Text)
-					return false
-				}
-			}
-		case "min-recv":
-			v, ok := val()
-			if !ok {
-				return false
-			}
-			n, err := strconv.Atoi(v.Text)
-			if err != nil || n < -1 || n > 1<<20 {
-				p.d.Errorf(v.Pos, key, "a number of bytes", "invalid min-recv %q", v.Text)
-				return false
-			}
-			r.MinRecv = n
-		case "comment":
-			v, ok := val()
-			if !ok {
-				return false
-			}
-			r.Comment = v.Text
-		case "ok-status", "error-status", "tout-status":
-			v, ok := val()
-			if !ok {
-				return false
-			}
-			if !contains(statusKinds[t.Text], v.Text) {
-				p.d.Errorf(v.Pos, key, strings.Join(statusKinds[t.Text], ", "), "invalid %s %q", t.Text, v.Text)
-				return false
-			}
-			switch t.Text {
-			case "ok-status":
-				r.OKStatus = v.Text
-			case "error-status":
-				r.ErrorStatus = v.Text
-			default:
-				r.ToutStatus = v.Text
-			}
-		case "on-success", "on-error":
-			v, ok := val()
-			if !ok {
-				return false
-			}
-			if strings.Contains(v.Text, "%") {
-				p.d.Errorf(v.Pos, key, "write a literal text", "log-format in tcp-check %s is not supported by varde yet", t.Text)
-				return false
-			}
-			if t.Text == "on-success" {
-				r.OnSuccess = v.Text
-			} else {
-				r.OnError = v.Text
-			}
-		case "string-lf", "binary-lf", "status-code", "custom":
-			p.d.Errorf(t.Pos, key, "use string, rstring, binary or rbinary", "tcp-check expect %s is not supported by varde yet", t.Text)
-			return false
-		default:
-			p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"string", "rstring", "binary", "rbinary", "min-recv", "comment", "ok-status", "error-status", "tout-status", "on-success", "on-error"}, usage), "unknown tcp-check expect option %q", t.Text)
+		}
+		var v Token
+		if i+1 < len(args) {
+			v = args[i+1]
+		}
+		if !p.expectOption(key, r, t, v) {
 			return false
 		}
+		i++
 	}
 	if r.Match == "" {
-		p.d.Errorf(act.Pos, key, usage, "tcp-check expect needs a match and a pattern")
+		p.d.Errorf(act.Pos, key, expectUsage, "tcp-check expect needs a match and a pattern")
 		return false
+	}
+	return true
+}
+
+// expectOptions are the words of tcp-check expect that take a value.
+var expectOptions = map[string]bool{
+	"string": true, "rstring": true, "binary": true, "rbinary": true, "min-recv": true, "comment": true,
+	"ok-status": true, "error-status": true, "tout-status": true, "on-success": true, "on-error": true,
+}
+
+// expectOption applies one `WORD VALUE` pair of tcp-check expect.
+func (p *parser) expectOption(key string, r *TCPCheck, t, v Token) bool {
+	bad := func(at diag.Pos, hint, format string, a ...any) bool {
+		p.d.Errorf(at, key, hint, format, a...)
+		return false
+	}
+	switch t.Text {
+	case "string", "rstring", "binary", "rbinary":
+		return p.expectPattern(key, r, t, v)
+	case "min-recv":
+		n, err := strconv.Atoi(v.Text)
+		if err != nil || n < -1 || n > 1<<20 {
+			return bad(v.Pos, "a number of bytes", "invalid min-recv %q", v.Text)
+		}
+		r.MinRecv = n
+	case "comment":
+		r.Comment = v.Text
+	case "ok-status", "error-status", "tout-status":
+		if !contains(statusKinds[t.Text], v.Text) {
+			return bad(v.Pos, strings.Join(statusKinds[t.Text], ", "), "invalid %s %q", t.Text, v.Text)
+		}
+		*map[string]*string{"ok-status": &r.OKStatus, "error-status": &r.ErrorStatus, "tout-status": &r.ToutStatus}[t.Text] = v.Text
+	case "on-success", "on-error":
+		if strings.Contains(v.Text, "%") {
+			return bad(v.Pos, "write a literal text", "log-format in tcp-check %s is not supported by varde yet", t.Text)
+		}
+		*map[string]*string{"on-success": &r.OnSuccess, "on-error": &r.OnError}[t.Text] = v.Text
+	case "string-lf", "binary-lf", "status-code", "custom":
+		return bad(t.Pos, "use string, rstring, binary or rbinary", "tcp-check expect %s is not supported by varde yet", t.Text)
+	default:
+		return bad(t.Pos, hintNearest(t.Text, []string{"string", "rstring", "binary", "rbinary", "min-recv", "comment", "ok-status", "error-status", "tout-status", "on-success", "on-error"}, expectUsage), "unknown tcp-check expect option %q", t.Text)
+	}
+	return true
+}
+
+// expectPattern reads the match kind and its pattern, compiled or decoded
+// here so that `varde check` refuses what the engine could not run.
+func (p *parser) expectPattern(key string, r *TCPCheck, t, v Token) bool {
+	if r.Match != "" {
+		p.d.Errorf(t.Pos, key, expectUsage, "only one pattern expected")
+		return false
+	}
+	r.Match, r.Pattern = t.Text, v.Text
+	switch t.Text {
+	case "rstring", "rbinary":
+		if _, err := regexp.Compile(v.Text); err != nil {
+			p.d.Errorf(v.Pos, key, "a regular expression in Go's RE2 syntax (no backreferences or lookarounds)", "invalid %s %q: %v", t.Text, v.Text, err)
+			return false
+		}
+	case "binary":
+		if b, err := hex.DecodeString(v.Text); err != nil || len(b) == 0 {
+			p.d.Errorf(v.Pos, key, "an even number of hexadecimal digits", "invalid binary pattern %q", v.Text)
+			return false
+		}
 	}
 	return true
 }

@@ -83,7 +83,7 @@ func (r *run) write(b []byte) error {
 
 // connErr reports an I/O failure on an established connection: a timeout
 // is L7TOUT (or the expect rule's tout-status), anything else SOCKERR.
-func (r *run) connErr(err error, reading bool) core.CheckResult {
+func (r *run) connErr(err error) core.CheckResult {
 	if tcp.IsTimeout(err) {
 		st := "L7TOUT"
 		if r.cur.Action == "expect" && r.cur.ToutStatus != "" {
@@ -189,7 +189,7 @@ func (r *run) readSome(s *step) (core.CheckResult, bool) {
 		return core.CheckResult{}, true
 	}
 	if err := r.fill(); err != nil {
-		return r.connErr(err, true), false
+		return r.connErr(err), false
 	}
 	if r.eof && len(r.buf) == 0 {
 		st := "L7RSP"

@@ -203,7 +203,7 @@ func (r *run) exec() core.CheckResult {
 		case "send":
 			r.buf = r.buf[:0]
 			if err := r.write([]byte(s.Data)); err != nil {
-				return r.connErr(err, false)
+				return r.connErr(err)
 			}
 			needRead = true
 		case "expect":
