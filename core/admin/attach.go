@@ -276,6 +276,13 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 		hc.Probe.HTTP = httpSpec(p)
 	}
 	hc.Probe.TCP, hc.Probe.OptionArgs = tcpCheckSpec(p, hc.Probe.Type)
+	if s.Check {
+		rt, err := ruleTLS(p, s, hc.Probe.Type)
+		if err != nil {
+			return hc, err
+		}
+		hc.Probe.RuleTLS = rt
+	}
 	if s.AgentCheck {
 		ag := &health.AgentConfig{Port: int(s.AgentPort), Inter: s.AgentInter, Send: s.AgentSend}
 		if s.AgentAddr != "" {

@@ -1,6 +1,9 @@
 package admin
 
 import (
+	"crypto/tls"
+
+	"github.com/varde-lb/varde/core/proxy"
 	"strings"
 
 	"github.com/varde-lb/varde/core/config"
@@ -52,4 +55,22 @@ func httpCheckComments(checks []*config.HTTPCheck) map[*config.HTTPCheck]string 
 		}
 	}
 	return out
+}
+
+// ruleTLS is the TLS client of `tcp-check connect ssl` rules: the server's
+// TLS settings, as HAProxy prepares the server's SSL context for a proxy
+// whose tcp-check rules use ssl (so `verify required` without a ca-file is
+// refused the same way).
+func ruleTLS(p *config.Proxy, s *config.Server, probe string) (*tls.Config, error) {
+	if probe != "tcp-check" {
+		return nil, nil
+	}
+	for _, r := range p.TCPCheck {
+		if r.SSL {
+			sc := *s
+			sc.CheckSSL = true
+			return proxy.CheckTLS(&sc)
+		}
+	}
+	return nil, nil
 }

@@ -107,7 +107,7 @@ func (p *parser) parseTCPCheck(l Line, key string, words []Token) {
 }
 
 func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
-	usage := key + " [default] [port N] [addr IP] [send-proxy] [linger] [comment TEXT]"
+	usage := key + " [default] [port N] [addr IP] [send-proxy] [ssl] [sni NAME] [alpn LIST] [linger] [comment TEXT]"
 	for i := 0; i < len(args); i++ {
 		t := args[i]
 		val := func() (Token, bool) {
@@ -152,8 +152,26 @@ func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
 				return false
 			}
 			r.Comment = v.Text
-		case "ssl", "sni", "alpn", "via-socks4", "proto":
-			p.d.Errorf(t.Pos, key, "check the TLS port with server ... check check-ssl port N, or remove the option", "%s %s is not supported by varde yet", key, t.Text)
+		case "ssl", "sni", "alpn":
+			if key != "tcp-check connect" {
+				p.d.Errorf(t.Pos, key, "remove the option", "%s %s is not supported by varde yet", key, t.Text)
+				return false
+			}
+			if t.Text == "ssl" {
+				r.SSL = true
+				continue
+			}
+			v, ok := val()
+			if !ok {
+				return false
+			}
+			if t.Text == "sni" {
+				r.SNI = v.Text
+			} else {
+				r.ALPN = v.Text
+			}
+		case "via-socks4", "proto":
+			p.d.Errorf(t.Pos, key, "remove the option", "%s %s is not supported by varde yet", key, t.Text)
 			return false
 		default:
 			p.d.Errorf(t.Pos, key, usage, "unknown tcp-check connect option %q", t.Text)

@@ -83,6 +83,9 @@ type ProbeSpec struct {
 	// OptionArgs are the words after the option selecting the probe
 	// (`option smtpchk EHLO example.com`, `option pgsql-check user U`).
 	OptionArgs []string
+	// RuleTLS is the server's TLS client for `tcp-check connect ssl`
+	// rules, nil when no rule asks for it.
+	RuleTLS *tls.Config
 }
 
 // On-error actions (`on-error`).

@@ -1,6 +1,10 @@
 package health
 
-import "net/netip"
+import (
+	"crypto/tls"
+	"net/netip"
+	"strings"
+)
 
 // TCPCheckRule is one `tcp-check` rule as HAProxy 2.6 reads it (connect,
 // send, expect or comment); the protocol checks (`option redis-check`,
@@ -20,6 +24,11 @@ type TCPCheckRule struct {
 	SendProxy bool   `json:"send_proxy,omitempty"`
 	Default   bool   `json:"default,omitempty"` // the server's check settings (port, addr, check-ssl, send-proxy)
 	Linger    bool   `json:"linger,omitempty"`
+	// SSL speaks TLS with the server's TLS settings (verify, ca-file,
+	// crt, ...), SNI and ALPN from the rule only (ProbeSpec.RuleTLS).
+	SSL  bool   `json:"ssl,omitempty"`
+	SNI  string `json:"sni,omitempty"`
+	ALPN string `json:"alpn,omitempty"`
 
 	// send: the bytes to write (send-binary already decoded).
 	Data string `json:"data,omitempty"`
@@ -51,12 +60,22 @@ var CheckStatuses = map[string]bool{
 // else the server's check ones; without `default`, no TLS and no PROXY
 // header unless the rule asks (HAProxy: only the default connect takes
 // the server's check-ssl and send-proxy).
-func (r *TCPCheckRule) ConnectTarget(t Target) Target {
+//
+// ruleTLS is the server's TLS client for `ssl` rules (ProbeSpec.RuleTLS).
+func (r *TCPCheckRule) ConnectTarget(t Target, ruleTLS *tls.Config) Target {
 	if !r.Default {
 		t.TLS, t.SendProxy = nil, 0
 		if r.SendProxy {
 			t.SendProxy = 1
 		}
+	}
+	if r.SSL && ruleTLS != nil {
+		c := ruleTLS.Clone()
+		c.ServerName, c.NextProtos = r.SNI, nil
+		if r.ALPN != "" {
+			c.NextProtos = strings.Split(r.ALPN, ",")
+		}
+		t.TLS = c
 	}
 	addr, port := t.Addr.Addr(), t.Addr.Port()
 	if r.Addr != "" {

@@ -118,7 +118,7 @@ func BuildRequest(spec health.HTTPSpec) []byte {
 func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	start := time.Now()
 	if p.connect != nil {
-		t = p.connect.ConnectTarget(t)
+		t = p.connect.ConnectTarget(t, nil)
 	}
 	c, res := tcp.Dial(ctx, t)
 	if c == nil {

@@ -96,6 +96,20 @@ func diffCases() []backendCase {
     http-check send meth GET uri /healthz
     http-check expect status 200`,
 			[]srvCase{{"web", &httpOK}}},
+		{"tls_connect", `
+    option tcp-check
+    tcp-check connect port TLSPORT ssl sni redis.test
+    tcp-check send PING\r\n
+    tcp-check expect string +PONG`,
+			[]srvCase{{"tls", nil}}},
+		{"tls_connect_only", `
+    option tcp-check
+    tcp-check connect port TLSPORT ssl`,
+			[]srvCase{{"tls", nil}}},
+		{"tls_connect_plain", `
+    option tcp-check
+    tcp-check connect port PLAINPORT ssl`,
+			[]srvCase{{"plain", nil}}},
 		{"apiserver_down", `
     option tcp-check
     tcp-check connect port DEAD comment "apiserver"`,
@@ -118,15 +132,17 @@ func TestDifferentialAgainstHAProxy(t *testing.T) {
 	_, live, _ := net.SplitHostPort(serve(t, redisMaster)) // any listener: the k8s pattern only connects
 	dead := fmt.Sprint(testenv.FreePort(t))
 	_, liveHTTP, _ := net.SplitHostPort(serve(t, httpOK))
+	_, tlsPort, _ := net.SplitHostPort(serveTLS(t, redisMaster))
+	_, plainPort, _ := net.SplitHostPort(serve(t, closerServer))
 	for _, bc := range diffCases() {
-		lines := strings.NewReplacer("LIVEHTTP", liveHTTP, "LIVE", live, "DEAD", dead).Replace(bc.lines)
+		lines := strings.NewReplacer("TLSPORT", tlsPort, "PLAINPORT", plainPort, "LIVEHTTP", liveHTTP, "LIVE", live, "DEAD", dead).Replace(bc.lines)
 		fmt.Fprintf(&body, "\nbackend %s%s\n", bc.name, lines)
 		for _, s := range bc.servers {
 			addr := "127.0.0.1:1" // nothing listens on port 1
 			if s.b != nil {
 				addr = serve(t, *s.b)
 			}
-			fmt.Fprintf(&body, "    server %s %s check\n", s.name, addr)
+			fmt.Fprintf(&body, "    server %s %s check verify none\n", s.name, addr)
 			servers++
 		}
 	}

@@ -2,6 +2,13 @@ package tcpcheck
 
 import (
 	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"math/big"
 	"net"
 	"strings"
 	"sync"
@@ -168,4 +175,40 @@ func mysqlError(code int, msg string) string {
 	body := "\xff" + string([]byte{byte(code), byte(code >> 8)}) + msg
 	n := len(body)
 	return string([]byte{byte(n), byte(n >> 8), byte(n >> 16), 0}) + body
+}
+
+// serveTLS is serve behind TLS, with a throw-away self-signed certificate.
+func serveTLS(t testing.TB, b behaviour) string {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "redis.test"},
+		DNSNames: []string{"redis.test"}, NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tl := tls.NewListener(l, cfg)
+	var wg sync.WaitGroup
+	t.Cleanup(func() { tl.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := tl.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); b.run(c) }()
+		}
+	}()
+	return l.Addr().String()
 }

@@ -21,8 +21,11 @@ func (r *run) connect(s *step) (core.CheckResult, bool) {
 		r.conn = nil
 	}
 	r.mu.Unlock()
-	c, res := tcp.Dial(r.ctx, s.ConnectTarget(r.t))
+	c, res := tcp.Dial(r.ctx, s.ConnectTarget(r.t, r.p.ruleTLS))
 	if c == nil {
+		if res.Status == "L6RSP" {
+			res.Info = "SSL handshake failure" // HAProxy's conn_err_code_str, without Go's detail
+		}
 		if !r.p.proto {
 			res.Info = r.where(res.Info)
 		}

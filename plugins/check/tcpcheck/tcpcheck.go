@@ -8,6 +8,7 @@ package tcpcheck
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/hex"
 	"fmt"
 	"net"
@@ -44,8 +45,9 @@ type step struct {
 
 // Probe is a compiled rule set, shared read-only by every server.
 type Probe struct {
-	steps []step
-	proto bool // a protocol check: texts differ from plain tcp-check
+	steps   []step
+	proto   bool        // a protocol check: texts differ from plain tcp-check
+	ruleTLS *tls.Config // the server's TLS client for `connect ssl` rules
 }
 
 var _ health.Probe = (*Probe)(nil)
@@ -55,6 +57,7 @@ func parseUser(spec health.ProbeSpec) (health.BuildProbe, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.ruleTLS = spec.RuleTLS
 	return func() health.Probe { return p }, nil
 }
 
