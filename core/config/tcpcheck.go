@@ -334,3 +334,15 @@ func (p *parser) httpCheckExpectAfterSend(key string, act Token) bool {
 	}
 	return true
 }
+
+// warnUnusedCheckRules says, as HAProxy, that tcp-check (http-check) lines
+// of a backend without `option tcp-check` (`option httpchk`) are ignored.
+func warnUnusedCheckRules(px *Proxy, d *diag.List) {
+	if !px.IsBackend() {
+		return
+	}
+	if px.ownTCPCheck && len(px.TCPCheck) > 0 && px.Option("tcp-check") == nil {
+		d.Warnf(px.TCPCheck[0].Pos, "tcp-check", "add option tcp-check, or remove the tcp-check lines",
+			"%s '%s' uses tcp-check rules without 'option tcp-check', so the rules are ignored", px.Kind, px.Name)
+	}
+}
