@@ -422,9 +422,10 @@ func filterRows(rows []stats.Row, c Command) []stats.Row {
 	return out
 }
 
-// HAProxy's check status enum, for `show servers state`.
-var checkStatusNum = map[string]int{"UNK": 0, "INI": 1, "L4OK": 6, "L4TOUT": 7, "L4CON": 8, "L6OK": 9, "L6TOUT": 10,
-	"L6RSP": 11, "L7TOUT": 12, "L7RSP": 13, "L7OK": 14, "L7OKC": 15, "L7STS": 16}
+// HAProxy's check status enum, for `show servers state` (include/haproxy/
+// check-t.h: 14 is the L57DATA marker, so L7OK is 15).
+var checkStatusNum = map[string]int{"UNK": 0, "INI": 1, "HANA": 4, "SOCKERR": 5, "L4OK": 6, "L4TOUT": 7, "L4CON": 8, "L6OK": 9, "L6TOUT": 10,
+	"L6RSP": 11, "L7TOUT": 12, "L7RSP": 13, "L7OK": 15, "L7OKC": 16, "L7STS": 17}
 
 // showServersState prints HAProxy's server-state format (version 1).
 func showServersState(snap stats.Snapshot, h *health.Manager, only string) string {

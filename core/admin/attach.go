@@ -295,6 +295,14 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 	if hc.Probe.Type == "http" {
 		hc.Probe.HTTP = httpSpec(p)
 	}
+	hc.Probe.TCP, hc.Probe.OptionArgs = tcpCheckSpec(p, hc.Probe.Type)
+	if s.Check {
+		rt, err := ruleTLS(p, s, hc.Probe.Type)
+		if err != nil {
+			return hc, err
+		}
+		hc.Probe.RuleTLS = rt
+	}
 	if s.AgentCheck {
 		ag := &health.AgentConfig{Port: int(s.AgentPort), Inter: s.AgentInter, Send: s.AgentSend}
 		if s.AgentAddr != "" {
@@ -336,8 +344,11 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 			}
 		}
 	}
+	comments := httpCheckComments(p.HTTPCheck)
 	for _, hc := range p.HTTPCheck {
 		switch hc.Action {
+		case "connect":
+			sp.Connect = hc.Connect
 		case "send":
 			if hc.Method != "" {
 				sp.Method = hc.Method
@@ -355,7 +366,7 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 		case "expect":
 			switch hc.Match {
 			case "status", "rstatus", "string", "rstring":
-				sp.Expect = append(sp.Expect, health.Expect{Negate: hc.Negate, Kind: hc.Match, Pattern: hc.Pattern})
+				sp.Expect = append(sp.Expect, health.Expect{Negate: hc.Negate, Kind: hc.Match, Pattern: hc.Pattern, Comment: comments[hc]})
 			}
 		}
 	}

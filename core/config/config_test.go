@@ -74,7 +74,7 @@ var errorCases = []struct {
 	{"keyword of another section", "frontend f\n bind :80\n balanse roundrobin\n", 3, "balanse", "unknown keyword", "did you mean `balance`? it is valid in defaults, backend, listen sections", false},
 	{"unsupported keyword", "backend b\n stick-table type ip size 1m\n", 2, "stick-table", "does not support", "stick", true},
 	{"unsupported section", "peers p\n peer a 1.2.3.4:1024\n", 1, "peers", "does not support", "stick tables", true},
-	{"unsupported option", "backend b\n option mysql-check\n", 2, "option mysql-check", "does not support", "TCP check", true},
+	{"unsupported option", "backend b\n option spop-check\n", 2, "option spop-check", "does not support", "TCP check", true},
 	{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "not supported by varde yet", "docs/config.md", true},
 	{"unsupported server option", "backend b\n server a 1.2.3.4:80 resolvers dns\n", 2, "server resolvers", "does not support", "resolved", false},
 	{"misplaced keyword", "frontend f\n bind :80\n server s 1.2.3.4:80\n", 3, "server", "not allowed in a frontend", "backend", false},

@@ -159,8 +159,8 @@ var Keywords = []KeywordInfo{
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
-	{Name: "http-check comment", Sections: DB, Default: "", Enforced: false},
-	{Name: "http-check connect", Sections: DB, Default: "", Enforced: false, Refused: "http-check connect is not built yet: the check would probe the server address, not the configured one"},
+	{Name: "http-check comment", Sections: DB, Default: "", Enforced: true},                  // appended to the failing expect's text
+	{Name: "http-check connect", Sections: DB, Default: "the check address", Enforced: true}, // once, first; port/addr/send-proxy (core/config/tcpcheck.go)
 	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false, Refused: "disable-on-404 is not built yet: a server answering 404 would keep receiving new traffic"},
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
@@ -195,10 +195,16 @@ var Keywords = []KeywordInfo{
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option httplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option jsonlog", Sections: DF, Default: "off", Enforced: true},
+	{Name: "option ldap-check", Sections: DB, Default: "off", Enforced: true},         // tcp-check rules, plugins/check/tcpcheck
+	{Name: "option mysql-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
+	{Name: "option pgsql-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
+	{Name: "option redis-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
+	{Name: "option smtpchk", Sections: DB, Default: "HELO localhost", Enforced: true}, // tcp-check rules, plugins/check/tcpcheck
 	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option ssl-hello-chk", Sections: DB, Default: "off", Enforced: true},
+	{Name: "option tcp-check", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
@@ -219,6 +225,11 @@ var Keywords = []KeywordInfo{
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
+	{Name: "tcp-check comment", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check connect", Sections: DB, Default: "implicit first connect", Enforced: true},
+	{Name: "tcp-check expect", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check send", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check send-binary", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
@@ -303,8 +314,6 @@ var Unsupported = map[string]string{
 	"stick-table":                         "varde has no stick tables; use cookie persistence or balance source",
 	"stick":                               "varde has no stick tables; use cookie persistence or balance source",
 	"tcp-response":                        "not available in varde",
-	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
-	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",
 	"server-template":                     "list the servers one by one",
 	"use-server":                          "use a varde policy (policy FILE) to pick servers",
 	"redirect":                            "write http-request redirect ... instead",
@@ -347,11 +356,6 @@ var Unsupported = map[string]string{
 	"monitor":                             "not available in varde",
 	"external-check":                      "not available in varde",
 	"option external-check":               "not available in varde",
-	"option mysql-check":                  "use a plain TCP check or option httpchk",
-	"option pgsql-check":                  "use a plain TCP check or option httpchk",
-	"option redis-check":                  "use a plain TCP check or option httpchk",
-	"option smtpchk":                      "use a plain TCP check",
-	"option ldap-check":                   "use a plain TCP check",
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
 	"option http-use-proxy-header":        "not available in varde",

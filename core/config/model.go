@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/varde-lb/varde/core/health"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -200,6 +201,7 @@ type Proxy struct {
 	BalancePos    diag.Pos           `json:"-"`
 	Cookie        *Cookie            `json:"cookie,omitempty"`
 	HTTPCheck     []*HTTPCheck       `json:"http_check,omitempty"`
+	TCPCheck      []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
 	ErrorFiles    []*ErrorFile       `json:"errorfiles,omitempty"`
 	Logs          []*Log             `json:"logs,omitempty"`
 	LogFormat     *StringAt          `json:"log_format,omitempty"`
@@ -227,6 +229,10 @@ type Proxy struct {
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`
+
+	// ownTCPCheck is set by the proxy's first tcp-check line: its rules
+	// replace the ones inherited from defaults.
+	ownTCPCheck bool
 
 	// badBind is set when a bind line failed to parse, so Validate does not
 	// add "no bind line" on top of the real error.
@@ -320,6 +326,8 @@ type HTTPCheck struct {
 	Headers []Header `json:"headers,omitempty"`
 	Body    string   `json:"body,omitempty"`
 	Args    []string `json:"args,omitempty"` // other words, as written
+	// connect (tcpcheck.go)
+	Connect *health.TCPCheckRule `json:"connect,omitempty"`
 }
 
 // Header is a name/value pair.

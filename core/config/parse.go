@@ -226,6 +226,7 @@ func inherit(px, def *Proxy) {
 		px.Cookie = &c
 	}
 	px.HTTPCheck = append([]*HTTPCheck(nil), def.HTTPCheck...)
+	px.TCPCheck = append([]*TCPCheck(nil), def.TCPCheck...)
 	px.ErrorFiles = append([]*ErrorFile(nil), def.ErrorFiles...)
 	px.Logs = append([]*Log(nil), def.Logs...)
 	px.LogFormat = def.LogFormat
@@ -246,6 +247,9 @@ func inherit(px, def *Proxy) {
 	px.LogTag = def.LogTag
 	if len(px.HTTPCheck) == 0 {
 		px.HTTPCheck = nil
+	}
+	if len(px.TCPCheck) == 0 {
+		px.TCPCheck = nil
 	}
 	if len(px.ErrorFiles) == 0 {
 		px.ErrorFiles = nil
@@ -347,7 +351,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "http-request", "http-response":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)

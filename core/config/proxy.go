@@ -63,6 +63,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "http-check "):
 		p.parseHTTPCheck(l, key, words)
 		return
+	case strings.HasPrefix(key, "tcp-check "):
+		p.parseTCPCheck(l, key, words)
+		return
 	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
 		p.parseHTTPRule(l, key, words)
 		return
@@ -503,6 +506,11 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 	}
 	switch {
 	case negated:
+	case isTCPCheckOption(name):
+		if !p.parseCheckOptionArgs(key, name, words[1].Pos, args) {
+			return
+		}
+		o.Args = Texts(args)
 	case name == "forwardfor":
 		ff := &ForwardFor{Header: "X-Forwarded-For"}
 		for i := 0; i < len(args); i++ {
@@ -585,6 +593,10 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 					delete(px.Options, other)
 				}
 			}
+		}
+	case "tcp-check", "redis-check", "smtpchk", "mysql-check", "pgsql-check", "ldap-check", "httpchk", "ssl-hello-chk":
+		if !negated {
+			dropOtherChecks(px, name)
 		}
 	case "httplog", "tcplog", "jsonlog":
 		if !negated {
@@ -685,6 +697,9 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 	args := words[2:]
 	switch hc.Action {
 	case "expect":
+		if !p.httpCheckExpectAfterSend(key, words[1]) {
+			return
+		}
 		i := 0
 		for i < len(args) && (args[i].Text == "min-recv" || args[i].Text == "comment" || args[i].Text == "ok-status" || args[i].Text == "error-status" || args[i].Text == "tout-status" || args[i].Text == "on-success" || args[i].Text == "on-error" || args[i].Text == "status-code") {
 			hc.Args = append(hc.Args, args[i].Text)
@@ -763,7 +778,11 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 				return
 			}
 		}
-	case "disable-on-404", "send-state", "comment", "connect":
+	case "connect":
+		if !p.parseHTTPCheckConnect(key, hc, words[1], args) {
+			return
+		}
+	case "disable-on-404", "send-state", "comment":
 		hc.Args = Texts(args)
 	}
 	p.cur.HTTPCheck = append(p.cur.HTTPCheck, hc)

@@ -51,6 +51,9 @@ type Expect struct {
 	Negate  bool
 	Kind    string // status, rstatus, string, rstring
 	Pattern string
+	// Comment is the rule's `comment` (or the `http-check comment` before
+	// it), appended to its failure text as HAProxy does.
+	Comment string
 }
 
 // HTTPSpec is `option httpchk` plus `http-check send`/`http-check expect`.
@@ -64,6 +67,9 @@ type HTTPSpec struct {
 	// KeepBody reads the response body (up to the probe's bound) and
 	// hands its start to the health policy in CheckResult.Body.
 	KeepBody bool
+	// Connect is `http-check connect ...` (port, addr, send-proxy), nil
+	// for the server's check address.
+	Connect *TCPCheckRule
 }
 
 // ProbeSpec chooses and configures a probe plugin.
@@ -72,6 +78,14 @@ type ProbeSpec struct {
 	HTTP HTTPSpec
 	// AgentSend is `agent-send STRING`, written before reading the reply.
 	AgentSend string
+	// TCP is the proxy's `tcp-check` rules (tcp-check probe).
+	TCP []TCPCheckRule
+	// OptionArgs are the words after the option selecting the probe
+	// (`option smtpchk EHLO example.com`, `option pgsql-check user U`).
+	OptionArgs []string
+	// RuleTLS is the server's TLS client for `tcp-check connect ssl`
+	// rules, nil when no rule asks for it.
+	RuleTLS *tls.Config
 }
 
 // On-error actions (`on-error`).

@@ -348,20 +348,17 @@ func checkCols(r *Row, s *core.Server, info health.Info, now time.Time) {
 		return // HAProxy pauses the check of a server in maintenance
 	}
 	r.text("check_status", info.Status)
-	if info.Code > 0 {
+	if info.Status == "L7OK" || info.Status == "L7OKC" || info.Status == "L7STS" {
+		// HAProxy prints the code for these statuses only (>= L57DATA), 0 included.
 		r.num("check_code", int64(info.Code))
 	}
 	if !info.LastCheck.IsZero() { // HAProxy: any completed check, failed connections included
 		r.num("check_duration", int64(info.Duration/time.Millisecond))
 	}
-	// HAProxy's check description is empty on success (no on-success
-	// message) and explains failures.
-	switch info.Status {
-	case "L4OK", "L6OK", "L7OK", "L7OKC":
-		r.text("last_chk", "")
-	default:
-		r.text("last_chk", info.Detail)
-	}
+	// The probe's text as HAProxy's: empty for a passing plain TCP or
+	// HTTP check, the server's words for a passing SMTP check,
+	// "(tcp-check)" for a passing rule set, the reason of a failure.
+	r.text("last_chk", info.Detail)
 	r.text("check_desc", info.Desc)
 	r.num("check_rise", int64(info.Rise))
 	r.num("check_fall", int64(info.Fall))

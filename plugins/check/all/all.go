@@ -6,4 +6,5 @@ import (
 	_ "github.com/varde-lb/varde/plugins/check/http"
 	_ "github.com/varde-lb/varde/plugins/check/sslhello"
 	_ "github.com/varde-lb/varde/plugins/check/tcp"
+	_ "github.com/varde-lb/varde/plugins/check/tcpcheck"
 )

@@ -44,9 +44,10 @@ type rule struct {
 
 // Probe is a compiled HTTP check.
 type Probe struct {
-	req   []byte
-	rules []rule
-	body  bool // some rule looks at the body
+	connect *health.TCPCheckRule // http-check connect, nil: the check address
+	req     []byte
+	rules   []rule
+	body    bool // some rule looks at the body
 }
 
 var _ health.Probe = (*Probe)(nil)
@@ -75,6 +76,7 @@ func New(spec health.HTTPSpec) (*Probe, error) {
 	}
 	p.body = p.body || spec.KeepBody
 	p.req = BuildRequest(spec)
+	p.connect = spec.Connect
 	return p, nil
 }
 
@@ -115,6 +117,9 @@ func BuildRequest(spec health.HTTPSpec) []byte {
 // Check implements health.Probe.
 func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	start := time.Now()
+	if p.connect != nil {
+		t = p.connect.ConnectTarget(t, nil)
+	}
 	c, res := tcp.Dial(ctx, t)
 	if c == nil {
 		res.Duration = time.Since(start)
@@ -199,35 +204,39 @@ func bodyExcerpt(buf []byte) []byte {
 	return append([]byte(nil), body...)
 }
 
-// Judge turns raw response bytes (and the read error) into a result.
+// Judge turns raw response bytes (and the read error) into a result, with
+// HAProxy 2.6's texts: none for a response that is not HTTP or a timeout,
+// the reason phrase for a status mismatch, fixed texts for the body; the
+// failing rule's comment is appended.
 func (p *Probe) Judge(buf []byte, readErr error) core.CheckResult {
+	first := Expect{}
+	if len(p.rules) > 0 {
+		first = p.rules[0].Expect
+	}
 	line, _, found := bytes.Cut(buf, []byte("\r\n"))
 	if !found {
 		line, _, found = bytes.Cut(buf, []byte("\n"))
 	}
 	if !found {
 		if readErr != nil && tcp.IsTimeout(readErr) {
-			return core.CheckResult{Status: "L7TOUT", Info: "Layer7 timeout"}
+			return core.CheckResult{Status: "L7TOUT"}
 		}
-		if len(buf) == 0 {
-			return core.CheckResult{Status: "L7RSP", Info: "Empty response"}
-		}
-		return core.CheckResult{Status: "L7RSP", Info: "Invalid HTTP response"}
+		return failed(first, core.CheckResult{Status: "L7RSP"})
 	}
 	code, reason, ok := parseStatus(line)
 	if !ok {
-		return core.CheckResult{Status: "L7RSP", Info: "Invalid HTTP response"}
+		return failed(first, core.CheckResult{Status: "L7RSP"})
 	}
 	if readErr != nil && p.body && tcp.IsTimeout(readErr) {
-		return core.CheckResult{Status: "L7TOUT", Code: code, Info: "Layer7 timeout"}
+		return core.CheckResult{Status: "L7TOUT", Code: code}
 	}
 	if len(p.rules) == 0 {
 		if code >= 200 && code < 400 {
-			return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+			return core.CheckResult{OK: true, Status: "L7OK", Code: code} // HAProxy 2.6: no text on success
 		}
 		return core.CheckResult{Status: "L7STS", Code: code, Info: reason}
 	}
-	body := buf
+	var body []byte
 	if i := bytes.Index(buf, []byte("\r\n\r\n")); i >= 0 {
 		body = buf[i+4:]
 	}
@@ -239,19 +248,39 @@ func (p *Probe) Judge(buf []byte, readErr error) core.CheckResult {
 			match = statusMatch(r.Pattern, code)
 		case "rstatus":
 			match = r.re.MatchString(scode)
-		case "string":
-			match = bytes.Contains(body, []byte(r.Pattern))
-		case "rstring":
-			match = r.re.Match(body)
+		case "string", "rstring":
+			if len(body) == 0 {
+				return failed(r.Expect, core.CheckResult{Status: "L7RSP", Code: code, Info: "HTTP content check could not find a response body"})
+			}
+			if r.Kind == "string" {
+				match = bytes.Contains(body, []byte(r.Pattern))
+			} else {
+				match = r.re.Match(body)
+			}
 		}
 		if match == r.Negate {
 			if r.Kind == "status" || r.Kind == "rstatus" {
-				return core.CheckResult{Status: "L7STS", Code: code, Info: reason}
+				return failed(r.Expect, core.CheckResult{Status: "L7STS", Code: code, Info: reason})
 			}
-			return core.CheckResult{Status: "L7RSP", Code: code, Info: "HTTP content check did not match"}
+			info := "HTTP content check did not match"
+			if r.Negate {
+				info = "HTTP check matched unwanted content"
+			}
+			return failed(r.Expect, core.CheckResult{Status: "L7RSP", Code: code, Info: info})
 		}
 	}
-	return core.CheckResult{OK: true, Status: "L7OK", Code: code, Info: reason}
+	return core.CheckResult{OK: true, Status: "L7OK", Code: code} // HAProxy 2.6: no text on success
+}
+
+// Expect is health.Expect, named here for brevity.
+type Expect = health.Expect
+
+// failed appends the failing rule's comment, as HAProxy.
+func failed(e Expect, r core.CheckResult) core.CheckResult {
+	if e.Comment != "" {
+		r.Info += " comment: " + e.Comment
+	}
+	return r
 }
 
 // statusMatch accepts "200", "200,204" and ranges "200-299", as HAProxy 2.2+.
