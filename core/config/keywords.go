@@ -170,7 +170,12 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
@@ -216,10 +221,17 @@ var Keywords = []KeywordInfo{
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
+	{Name: "stick-table", Sections: FB, Default: "none", Enforced: true}, // docs/stick-tables.md
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
 	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: true},
@@ -297,8 +309,7 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"stick-table":                         "varde has no stick tables; use cookie persistence or balance source",
-	"stick":                               "varde has no stick tables; use cookie persistence or balance source",
+	"stick":                               "stick on|match|store are not built yet (stick-table and track-sc are); use cookie persistence or balance source",
 	"tcp-response":                        "not available in varde",
 	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
 	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",

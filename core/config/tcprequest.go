@@ -22,11 +22,12 @@ import (
 type TCPRule struct {
 	Pos    diag.Pos   `json:"pos"`
 	Layer  string     `json:"layer"`  // content, connection
-	Action string     `json:"action"` // accept, reject
+	Action string     `json:"action"` // accept, reject, track-sc0|1|2
 	Cond   *Condition `json:"cond,omitempty"`
+	Track  *TrackSC   `json:"track,omitempty"` // track-scN (stick.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay, tcp-request content accept|reject and tcp-request connection accept|reject [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay, tcp-request content accept|reject|track-scN and tcp-request connection accept|reject|track-scN [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.
@@ -44,7 +45,7 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 			return "", false
 		}
 		act := words[2].Text
-		if act == "accept" || act == "reject" {
+		if act == "accept" || act == "reject" || act == "track-sc0" || act == "track-sc1" || act == "track-sc2" {
 			return "tcp-request " + sub + " " + act, true
 		}
 		base := "tcp-request " + sub + " " + strings.SplitN(act, "(", 2)[0]
@@ -73,6 +74,13 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	}
 	args, cond, ok := p.splitCond(key, words[3:])
 	if !ok {
+		return
+	}
+	if act := words[2].Text; strings.HasPrefix(act, "track-sc") {
+		t, ok := p.parseTrack(key, act, words[2].Pos, args)
+		if ok {
+			px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: act, Cond: cond, Track: t})
+		}
 		return
 	}
 	if len(args) > 0 {

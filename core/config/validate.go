@@ -37,6 +37,7 @@ func (c *Config) Validate(d *diag.List) {
 			c.validateServerTLS(px, d)
 		}
 		c.validateTCPRequest(px, d)
+		c.validateStick(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

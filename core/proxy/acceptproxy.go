@@ -46,7 +46,11 @@ func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPo
 	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, *src, *dst) {
 		return false
 	}
-	return !pp || f.acceptProxy(c, buf, src, dst) == nil
+	if pp && f.acceptProxy(c, buf, src, dst) != nil {
+		f.closeConnCounters(c) // tracked by a connection rule (stick.go)
+		return false
+	}
+	return true
 }
 
 // connectionRules evaluates tcp-request connection rules: the first whose
@@ -58,6 +62,11 @@ func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
 		if r.Cond != nil && !r.Cond.Match(v) {
 			continue
 		}
+		if r.Track != nil {
+			f.connTrack(r.Track, v) // and on to the next rule
+			continue
+		}
+		f.keepConn(c, v, r.Reject)
 		if r.Reject {
 			f.DeniedConns.Add(1)
 			if l, ok := c.(interface{ SetLinger(int) error }); ok {
@@ -67,6 +76,7 @@ func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
 		}
 		return true
 	}
+	f.keepConn(c, v, false)
 	return true
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/sticktable"
 	"github.com/varde-lb/varde/core/tlsx"
 )
 
@@ -52,6 +53,8 @@ type Config struct {
 	Threads   int
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
+	// StickTables are the configuration's stick tables (stick.go).
+	StickTables *sticktable.Set
 	// Policies are every compiled `policy` of the configuration, plugged
 	// into the sections below; closed with the engine's generation.
 	Policies []LoadedPolicy
@@ -101,6 +104,7 @@ const (
 	ActService // use-service: a handler answers instead of a server
 	ActAllow   // stop evaluating the rules of this list
 	ActScript  // http-request|http-response lua.NAME: a ScriptAction
+	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -129,13 +133,19 @@ type HTTPRule struct {
 	ScriptName string
 	ScriptArgs []string
 	Script     ScriptAction
+	// ActTrack: track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
+	Track *TrackRule
 
 	value, target *sample.Template // compiled Value and Target
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).
 type FrontendConfig struct {
-	Name  string
+	Name string
+	// Table is the frontend's own stick table (nil: none); stick is set
+	// when tcp-request connection rules track counters (stick.go).
+	Table *sticktable.Table
+	stick *frontStick
 	Binds []string // host:port
 	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
 	// their settings.
@@ -194,7 +204,8 @@ type FrontendConfig struct {
 // TCPRule is one `tcp-request connection|content accept|reject` rule.
 type TCPRule struct {
 	Reject bool
-	Cond   Cond // nil: always
+	Cond   Cond       // nil: always
+	Track  *TrackRule // track-scN (stick.go); Reject is then unused
 }
 
 // Capture is one captured header.
@@ -206,6 +217,7 @@ type Capture struct {
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
 	Name         string
+	Table        *sticktable.Table // the backend's own stick table, nil: none
 	Mode         Mode
 	Balance      core.BalanceSpec
 	Servers      []ServerConfig

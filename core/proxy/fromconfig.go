@@ -65,6 +65,9 @@ func FromConfig(c *config.Config) (*Config, error) {
 		}
 		out.Frontends = append(out.Frontends, fc)
 	}
+	if err := bindStickTables(out, c); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -372,6 +375,14 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		case "lua":
 			rule = HTTPRule{Action: ActScript, ScriptName: r.Name, ScriptArgs: r.Args}
 		default:
+			if r.Track != nil {
+				tr, err := trackRuleOf(r.Action, r.Track)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", r.Pos, err)
+				}
+				rule = HTTPRule{Action: ActTrack, Track: tr}
+				break
+			}
 			continue
 		}
 		cond, err := CompileCondition(r.Cond, set)
@@ -409,6 +420,13 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
 		kw := "tcp-request " + r.Layer + " " + r.Action
+		if r.Track != nil {
+			tr, err := trackRuleOf(r.Action, r.Track)
+			if err != nil {
+				return diag.At(r.Pos, kw, "", err)
+			}
+			rule.Track = tr
+		}
 		cond, err := CompileCondition(r.Cond, set)
 		if err != nil {
 			return diag.At(r.Pos, kw, "", err)
@@ -443,7 +461,7 @@ var (
 func tcpFetchesOnly(cond *acl.Condition, layer string) error {
 	var bad string
 	cond.Fetches(func(name string) {
-		if bad == "" && !l4Fetches[name] && !(layer == "content" && contentFetches[name]) {
+		if bad == "" && !l4Fetches[name] && !isStickFetch(name) && !(layer == "content" && contentFetches[name]) {
 			bad = name
 		}
 	})

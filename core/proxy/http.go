@@ -68,6 +68,7 @@ type session struct {
 
 	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
 	th  int32                // TLS handshake time in ms (%Th of the first request)
+	st  scState              // stick counters (stick.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -114,6 +115,7 @@ type parked struct {
 
 // closeHTTP ends a client connection for good.
 func (e *Engine) closeHTTP(f *Frontend, c net.Conn) {
+	f.closeConnCounters(c)
 	c.Close()
 	f.CurConns.Add(-1)
 	e.actconn.Add(-1)
@@ -156,7 +158,10 @@ func (e *Engine) runHTTP(p *parked) {
 		}
 		p.nreq = s.nreq
 		p.deadline = s.kaDeadline
-		s.conn, s.f, s.tls = nil, nil, nil
+		if s.st.nreq > 0 { // a panic skipped the transaction's end
+			s.stickEnd(0, 0, 0)
+		}
+		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
 			e.closeHTTP(f, c)
@@ -170,6 +175,9 @@ func (e *Engine) runHTTP(p *parked) {
 			return
 		}
 		s.src, s.dst = p.src, p.dst
+	}
+	if f.cfg.stick != nil {
+		s.st.conn = f.connCountersOf(c)
 	}
 	for s.transaction() {
 		if e.stopping.Load() {
@@ -330,6 +338,9 @@ func (s *session) transaction() bool {
 	s.begin()
 	keep := s.serve()
 	s.finish()
+	if s.stickActive() {
+		s.stickEnd(int(s.rec.Status), s.rec.BytesIn, s.rec.BytesOut)
+	}
 	return keep
 }
 
@@ -367,6 +378,7 @@ func (s *session) serve() bool {
 	start := time.Now()
 	f.Requests.Add(1)
 	s.prepare()
+	s.stickBegin()
 	// Services (stats page, metrics) answer before any backend is chosen.
 	if p := f.services.Load(); p != nil {
 		for _, sv := range *p {
@@ -385,6 +397,7 @@ func (s *session) serve() bool {
 	}
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
+	s.st.table = b.cfg.Table // src_* without a table: the backend's now
 	if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	}
@@ -471,6 +484,7 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 				st = 403
 			}
 			s.f.Denied.Add(1)
+			s.st.denied = true // counts in http_err_* (stick.go)
 			s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 			return true, s.answer(st, nil)
 		case ActRedirect:
@@ -493,6 +507,8 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			if stop, done, keep := s.scriptVerdictRequest(s.runScript(rule, false)); stop {
 				return done, keep
 			}
+		case ActTrack:
+			s.stickRule(rule.Track)
 		default:
 			s.reqE.apply(rule)
 		}

@@ -195,6 +195,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 			f.SSLClosed.Add(1)
 		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
+		f.closeConnCounters(c)
 		c.Close()
 		e.release(f)
 		e.wg.Done()

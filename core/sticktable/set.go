@@ -4,19 +4,27 @@ import "sort"
 
 // Set is one generation's tables by name (a table is named after the
 // proxy that declares it).
-type Set struct{ m map[string]*Table }
+type Set struct {
+	m     map[string]*Table
+	order []string // declaration order
+}
 
 // NewSet builds a set from tables.
 func NewSet(ts ...*Table) *Set {
 	s := &Set{m: make(map[string]*Table, len(ts))}
 	for _, t := range ts {
-		s.m[t.Def.Name] = t
+		s.Add(t)
 	}
 	return s
 }
 
 // Add puts t in the set.
-func (s *Set) Add(t *Table) { s.m[t.Def.Name] = t }
+func (s *Set) Add(t *Table) {
+	if _, dup := s.m[t.Def.Name]; !dup {
+		s.order = append(s.order, t.Def.Name)
+	}
+	s.m[t.Def.Name] = t
+}
 
 // Lookup returns the table named name, or nil.
 func (s *Set) Lookup(name string) *Table {
@@ -26,16 +34,16 @@ func (s *Set) Lookup(name string) *Table {
 	return s.m[name]
 }
 
-// Names lists the tables, sorted.
+// Names lists the tables last declared first, the order of HAProxy's
+// `show table`.
 func (s *Set) Names() []string {
 	if s == nil {
 		return nil
 	}
-	out := make([]string, 0, len(s.m))
-	for n := range s.m {
-		out = append(out, n)
+	out := make([]string, 0, len(s.order))
+	for i := len(s.order) - 1; i >= 0; i-- {
+		out = append(out, s.order[i])
 	}
-	sort.Strings(out)
 	return out
 }
 

@@ -305,3 +305,12 @@ func (t *Table) Adopt(old *Table) bool {
 	t.st = old.st
 	return true
 }
+
+// LookupEntryKey returns the live entry of t with e's key (e from another
+// table: sc_*(N,TABLE)), or nil.
+func (t *Table) LookupEntryKey(e *Entry) *Entry {
+	if e == nil {
+		return nil
+	}
+	return t.Lookup(unsafeBytes(e.key))
+}
