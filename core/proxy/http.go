@@ -337,6 +337,7 @@ func ms(d time.Duration) int32 { return int32(d / time.Millisecond) }
 func (s *session) transaction() bool {
 	s.begin()
 	keep := s.serve()
+	s.stickServed()
 	s.finish()
 	if s.stickActive() {
 		s.stickEnd(int(s.rec.Status), s.rec.BytesIn, s.rec.BytesOut)

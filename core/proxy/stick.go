@@ -67,6 +67,8 @@ type scState struct {
 	table  *sticktable.Table // the table of the proxy whose rules run
 	tables *sticktable.Set
 	denied bool // the transaction was denied: one http_err
+	begun  bool // stickBegin ran: a request was read
+	badReq bool // the connection failed before a request (stickServed)
 }
 
 func (st *scState) counter(n int) (*sticktable.Table, *sticktable.Entry) {
@@ -227,7 +229,7 @@ func (s *session) stickRule(r *TrackRule) {
 // readies the state for the frontend's rules.
 func (s *session) stickBegin() {
 	st := &s.st
-	st.table, st.tables, st.denied = s.f.cfg.Table, s.e.cfg.StickTables, false
+	st.table, st.tables, st.denied, st.begun = s.f.cfg.Table, s.e.cfg.StickTables, false, true
 	if st.conn == nil {
 		return
 	}
@@ -238,11 +240,29 @@ func (s *session) stickBegin() {
 	}
 }
 
+// stickServed notes a connection that ended before a request was read (a
+// bad request, a timeout, or closed before its first byte) but was not
+// merely idle: HAProxy's mux counts it as an HTTP request and an error
+// on the connection's counters.
+func (s *session) stickServed() {
+	st := &s.st
+	if st.conn != nil && !st.begun && !s.park && (s.nreq == 0 || s.tx.due) {
+		st.badReq = true
+	}
+}
+
 // stickEnd counts the transaction's outcome (error, bytes) on every
 // tracked counter and releases the transaction's own.
 func (s *session) stickEnd(status int, in, out int64) {
 	st := &s.st
-	isErr := st.denied || status/100 == 4
+	isErr := st.denied || status/100 == 4 || st.badReq
+	if st.badReq {
+		for _, sl := range st.conn.slots {
+			if sl.e != nil {
+				sl.t.Inc(sl.e, sticktable.HTTPReqCnt, sticktable.HTTPReqRate, 1)
+			}
+		}
+	}
 	for n := 0; n < 3; n++ {
 		t, e := st.counter(n)
 		if e == nil {
@@ -264,7 +284,7 @@ func (s *session) stickEnd(status int, in, out int64) {
 			st.req[n] = scSlot{}
 		}
 	}
-	st.nreq, st.denied, st.table = 0, false, nil
+	st.nreq, st.denied, st.table, st.begun, st.badReq = 0, false, nil, false, false
 }
 
 // stickActive reports whether the transaction has counters to settle.
@@ -433,4 +453,16 @@ func bindStickTables(out *Config, c *config.Config) error {
 		}
 	}
 	return nil
+}
+
+// AdoptStickTables makes e's stick tables whose definitions did not
+// change share their entries with prev's (a reload keeps the counters:
+// rate limits are not reset). Call it before e starts serving; it returns
+// the tables adopted. The reload's generation.Inheritor on the engine
+// part is the caller.
+func (e *Engine) AdoptStickTables(prev *Engine) []string {
+	if prev == nil {
+		return nil
+	}
+	return e.cfg.StickTables.Adopt(prev.cfg.StickTables)
 }

@@ -1,0 +1,230 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/sticktable"
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// stickBackend answers 200 on / and /x, 404 elsewhere.
+func stickBackend(t *testing.T) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/" && r.URL.Path != "/x" {
+			w.WriteHeader(404)
+		}
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// startHAProxyStick runs HAProxy with text (its %[1]d is the port, %[2]s
+// the stats socket) and returns its address and socket.
+func startHAProxyStick(t *testing.T, text func(port int, sock string) string) (string, string) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	dir := t.TempDir()
+	port := testenv.FreePort(t)
+	sock := filepath.Join(dir, "admin.sock")
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(cfg, []byte(text(port, sock)), 0o644)
+	_, logPath := testenv.Start(t, haproxy, "-db", "-f", cfg)
+	testenv.WaitListening(t, "haproxy", logPath, port)
+	return fmt.Sprintf("127.0.0.1:%d", port), sock
+}
+
+func haproxyCLI(t *testing.T, sock, cmd string) string {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, cmd+"\n")
+	b, _ := io.ReadAll(c)
+	return string(b)
+}
+
+var (
+	entryPtr = regexp.MustCompile(`(?m)^0x[0-9a-f]+: `)
+	entryExp = regexp.MustCompile(` exp=\d+`)
+)
+
+// comparableDump drops what differs by nature: entry addresses, the ms
+// left before expiry, the final empty line of the CLI.
+func comparableDump(s string) string {
+	s = entryPtr.ReplaceAllString(s, "")
+	return strings.TrimSpace(entryExp.ReplaceAllString(s, ""))
+}
+
+func dumpTable(t *sticktable.Table, q sticktable.Query) string {
+	var b strings.Builder
+	t.Dump(&b, q)
+	return b.String()
+}
+
+const rateLimitConfig = `%sdefaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur,conn_cnt,http_err_rate(10s),http_req_cnt,gpc0
+    tcp-request connection track-sc1 src table per_ip
+    http-request track-sc0 src
+    http-request sc-inc-gpc0(0) if { path /x }
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 10 }
+    default_backend be
+backend be
+    server s1 %s
+backend per_ip
+    stick-table type ip size 1m expire 10s store conn_cur,conn_rate(3s),http_req_rate(10s),http_err_cnt
+`
+
+// TestDifferentialRateLimit sends the same requests from one address
+// through HAProxy 2.6 and varde: the same 200/404/429 sequence at the
+// threshold, and the same table contents after (show table).
+func TestDifferentialRateLimit(t *testing.T) {
+	be := stickBackend(t)
+	haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
+		return fmt.Sprintf(rateLimitConfig, "global\n    stats socket "+sock+" level admin\n", port, be)
+	})
+	e, vaddr := startEngine(t, loadProxyConfig(t, fmt.Sprintf(rateLimitConfig, "", 1, be)))
+	// HAProxy saw WaitListening's probe: a connection closed before its
+	// first byte, which its mux counts as a request and an error on the
+	// connection's counters. varde gets the same probe and must agree.
+	if c, err := net.Dial("tcp", vaddr); err == nil {
+		c.Close()
+	}
+	err := testenv.Until(3*time.Second, 20*time.Millisecond, func() error {
+		if d := dumpTable(e.StickTables().Lookup("per_ip"), sticktable.Query{}); !strings.Contains(d, "http_err_cnt=1") {
+			return fmt.Errorf("probe not counted:\n%s", d)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{"/", "/x", "/nope", "/", "/x", "/", "/", "/nope", "/", "/x", "/", "/", "/x", "/"}
+	want := []int{200, 200, 404, 200, 200, 200, 200, 404, 200, 200, 429, 429, 429, 429}
+	// One keep-alive connection, requests one after the other (an
+	// http.Client may open spare connections, which both count).
+	send := func(addr string) []int {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		var got []int
+		for _, p := range paths {
+			fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", p)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%s%s: %v", addr, p, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			got = append(got, resp.StatusCode)
+		}
+		return got
+	}
+	h, v := send(haddr), send(vaddr)
+	if fmt.Sprint(h) != fmt.Sprint(want) || fmt.Sprint(v) != fmt.Sprint(want) {
+		t.Fatalf("statuses:\nhaproxy %v\nvarde   %v\nwant    %v", h, v, want)
+	}
+	for _, tc := range []struct{ table, filter string }{
+		{"fe", ""}, {"per_ip", ""}, {"fe", "data.gpc0 gt 3"}, {"fe", "data.gpc0 gt 4"}, {"per_ip", "key 127.0.0.1"},
+	} {
+		hq := haproxyCLI(t, sock, strings.TrimSpace("show table "+tc.table+" "+tc.filter))
+		tb := e.StickTables().Lookup(tc.table)
+		q, err := tb.ParseQuery(strings.Fields(tc.filter))
+		if err != nil {
+			t.Fatal(err)
+		}
+		vq := dumpTable(tb, q)
+		if comparableDump(hq) != comparableDump(vq) {
+			t.Errorf("show table %s %s:\nhaproxy:\n%s\nvarde:\n%s", tc.table, tc.filter, hq, vq)
+		}
+	}
+	if !strings.Contains(dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}), "gpc0=4 conn_cnt=14 conn_cur=0 http_req_cnt=14 http_req_rate(10000)=14 http_err_rate(10000)=6") {
+		t.Errorf("varde's fe table:\n%s", dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}))
+	}
+}
+
+const connLimitConfig = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+    timeout http-keep-alive 5s
+frontend fe
+    bind 127.0.0.1:%d
+    stick-table type ip size 1k expire 30s store conn_cur,conn_cnt
+    tcp-request connection track-sc0 src
+    tcp-request connection reject if { sc_conn_cur(0) gt 2 }
+    default_backend be
+backend be
+    server s1 %s
+`
+
+// keepAliveGet sends one request on a new connection and leaves it open;
+// ok is false when the proxy closed it without an answer.
+func keepAliveGet(t *testing.T, addr string) (net.Conn, bool) {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		return nil, false // reset while connecting: refused too
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return c, false
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return c, resp.StatusCode == 200
+}
+
+// TestDifferentialConnLimit: with conn_cur over 2 the third concurrent
+// connection of an address is refused, in both; once one closes, a new
+// one is accepted again (conn_cur went down with the close).
+func TestDifferentialConnLimit(t *testing.T) {
+	be := stickBackend(t)
+	haddr, _ := startHAProxyStick(t, func(port int, _ string) string { return fmt.Sprintf(connLimitConfig, port, be) })
+	_, vaddr := startEngine(t, loadProxyConfig(t, fmt.Sprintf(connLimitConfig, 1, be)))
+	for _, addr := range []string{haddr, vaddr} {
+		c1, ok1 := keepAliveGet(t, addr)
+		_, ok2 := keepAliveGet(t, addr)
+		_, ok3 := keepAliveGet(t, addr)
+		if !ok1 || !ok2 || ok3 {
+			t.Fatalf("%s: concurrent connections accepted %v %v %v, want true true false", addr, ok1, ok2, ok3)
+		}
+		if c1 != nil {
+			c1.Close()
+		}
+		err := testenv.Until(3*time.Second, 50*time.Millisecond, func() error {
+			if _, ok := keepAliveGet(t, addr); !ok {
+				return fmt.Errorf("still refused after a close")
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatalf("%s: %v", addr, err)
+		}
+	}
+}
