@@ -488,7 +488,7 @@ var unsupportedHTTPActions = map[string]string{
 	"replace-header": "use set-header", "replace-value": "use set-header",
 	"set-status": "not available in varde yet", "return": "use errorfile or deny",
 	"tarpit": "use deny", "auth": "use stats auth for the stats page",
-	"capture": "use capture request header NAME len N",
+	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-src": "not available in varde", "set-method": "not available in varde",

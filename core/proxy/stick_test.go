@@ -228,3 +228,41 @@ func TestDifferentialConnLimit(t *testing.T) {
 		}
 	}
 }
+
+// trackedEngine is benchEngine's path with a rate limit: the request is
+// tracked by source and checked against its rate.
+func trackedEngine(tb testing.TB) *rawClient {
+	cfg := loadProxyConfig(tb.(*testing.T), fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:1
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cur,http_err_rate(10s)
+    http-request track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 100000000 }
+    default_backend be
+backend be
+    server s1 %s
+`, rawBackend(tb)))
+	cfg.Frontends[0].Binds = nil
+	_, addr := startEngine(tb, cfg)
+	rc := newRawClient(tb, addr)
+	for i := 0; i < 100; i++ {
+		rc.do(tb)
+	}
+	return rc
+}
+
+// TestTrackedGETAllocs: tracking an IPv4 source, counting and checking
+// its rate allocates nothing per request once the entry exists.
+func TestTrackedGETAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("alloc measurement")
+	}
+	rc := trackedEngine(t)
+	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
+		t.Fatalf("%.2f allocations per tracked GET, want 0", n)
+	}
+}
