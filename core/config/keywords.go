@@ -309,7 +309,7 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"stick":                               "stick on|match|store are not built yet (stick-table and track-sc are); use cookie persistence or balance source",
+	"stick":                               "stick on, match and store are not built yet (stick-table and track-sc are); use cookie persistence or balance source",
 	"tcp-response":                        "not available in varde",
 	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
 	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",
@@ -401,7 +401,7 @@ var Unsupported = map[string]string{
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
 	"userlist":    "use stats auth USER:PASSWORD (crypt(3) hashes accepted)",
-	"peers":       "varde has no stick tables to replicate",
+	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
 	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
