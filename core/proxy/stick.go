@@ -326,6 +326,11 @@ func (f *Frontend) keepConn(c net.Conn, v *tcpView, refused bool) {
 		releaseConn(v.st.conn)
 		return
 	}
+	for _, sl := range v.st.conn.slots { // an accepted session, as HAProxy's session_count_new
+		if sl.e != nil {
+			sl.t.Inc(sl.e, sticktable.SessCnt, sticktable.SessRate, 1)
+		}
+	}
 	f.cfg.stick.conns.Store(connKeyOf(c), v.st.conn)
 }
 

@@ -90,7 +90,7 @@ frontend fe
 backend be
     server s1 %s
 backend per_ip
-    stick-table type ip size 1m expire 10s store conn_cur,conn_rate(3s),http_req_rate(10s),http_err_cnt
+    stick-table type ip size 1m expire 10s store conn_cur,conn_rate(3s),sess_cnt,http_req_rate(10s),http_err_cnt
 `
 
 // TestDifferentialRateLimit sends the same requests from one address
