@@ -235,3 +235,70 @@ func (c *Config) StickTableOf(name string) *StickTable {
 	}
 	return nil
 }
+
+// stickFetchTable returns the table a stick-counter fetch criterion names
+// (its table argument), and whether the criterion is one: "" with isSrc
+// for a src_* fetch without a table (the proxy's own is meant).
+func stickFetchTable(criterion, arg string) (table string, isSrc, ok bool) {
+	args := strings.Split(arg, ",")
+	switch {
+	case strings.HasPrefix(criterion, "src_") && criterion != "src_port":
+		return strings.TrimSpace(args[0]), true, true
+	case strings.HasPrefix(criterion, "sc_"):
+		if len(args) > 1 {
+			return strings.TrimSpace(args[1]), false, true
+		}
+		return "", false, true
+	case len(criterion) > 4 && criterion[:2] == "sc" && criterion[2] >= '0' && criterion[2] <= '2' && criterion[3] == '_':
+		return strings.TrimSpace(args[0]), false, true
+	}
+	return "", false, false
+}
+
+// validateStickFetches refuses, as HAProxy does, a stick-counter fetch
+// naming a table that does not exist, and a src_* fetch without a table
+// in a section that has none: it would never match (a deny that never
+// denies).
+func (c *Config) validateStickFetches(px *Proxy, d *diag.List) {
+	check := func(a *ACL) {
+		if a == nil {
+			return
+		}
+		table, isSrc, ok := stickFetchTable(a.Criterion, a.Arg)
+		if !ok {
+			return
+		}
+		switch {
+		case table != "" && c.StickTableOf(table) == nil:
+			d.Errorf(a.Pos, a.Criterion, "declare `stick-table ...` in backend "+table, "%s: no stick table %q", a.Criterion, table)
+		case table == "" && isSrc && px.StickTable == nil:
+			d.Errorf(a.Pos, a.Criterion, a.Criterion+"(TABLE), or a stick-table line in "+px.Name, "%s: %s %q has no stick table (HAProxy refuses it too)", a.Criterion, px.Kind, px.Name)
+		}
+	}
+	for _, a := range px.ACLs {
+		check(a)
+	}
+	conds := []*Condition{}
+	for _, r := range px.HTTPRequest {
+		conds = append(conds, r.Cond)
+	}
+	for _, r := range px.HTTPResponse {
+		conds = append(conds, r.Cond)
+	}
+	for _, r := range px.TCPRequest {
+		conds = append(conds, r.Cond)
+	}
+	for _, u := range px.UseBackends {
+		conds = append(conds, u.Cond)
+	}
+	for _, cond := range conds {
+		if cond == nil {
+			continue
+		}
+		for _, and := range cond.Or {
+			for _, t := range and {
+				check(t.Anon)
+			}
+		}
+	}
+}

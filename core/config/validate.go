@@ -38,6 +38,7 @@ func (c *Config) Validate(d *diag.List) {
 		}
 		c.validateTCPRequest(px, d)
 		c.validateStick(px, d)
+		c.validateStickFetches(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)
