@@ -188,22 +188,23 @@ func (t *Table) Get(key []byte) *Entry {
 // reserve counts one more entry, evicting the oldest unused entries
 // first when the table is full (unless nopurge).
 func (t *Table) reserve(now int64) bool {
-	t.st.mu.Lock()
-	full := t.st.count >= t.Def.Size
-	if !full {
-		t.st.count++
+	for tries := 0; tries < 8; tries++ {
+		t.st.mu.Lock()
+		full := t.st.count >= t.Def.Size
+		if !full {
+			t.st.count++
+		}
+		t.st.mu.Unlock()
+		if !full {
+			return true
+		}
+		// Room made here may be taken by another goroutine first: try
+		// again, a bounded number of times.
+		if t.Def.NoPurge || !t.evictOne(now) {
+			return false
+		}
 	}
-	t.st.mu.Unlock()
-	if !full {
-		return true
-	}
-	if t.Def.NoPurge || !t.evictOne(now) {
-		return false
-	}
-	t.st.mu.Lock()
-	t.st.count++
-	t.st.mu.Unlock()
-	return true
+	return false
 }
 
 func (t *Table) unreserve() {
@@ -216,12 +217,13 @@ func (t *Table) unreserve() {
 // the oldest), looking at every shard; false when all are in use.
 func (t *Table) evictOne(now int64) bool {
 	var best *Entry
+	var bestExp int64
 	for i := range t.st.shards {
 		sh := &t.st.shards[i]
 		sh.mu.Lock()
 		for _, e := range sh.m {
-			if e.refs == 0 && (best == nil || e.exp < best.exp) {
-				best = e
+			if e.refs == 0 && (best == nil || e.exp < bestExp) {
+				best, bestExp = e, e.exp
 			}
 		}
 		sh.mu.Unlock()
