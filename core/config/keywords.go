@@ -221,6 +221,10 @@ var Keywords = []KeywordInfo{
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
+	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
+	{Name: "stick on", Sections: B, Default: "", Enforced: true},            // match + store-request
+	{Name: "stick store-request", Sections: B, Default: "", Enforced: true}, // docs/stick-tables.md
+	{Name: "stick store-response", Sections: B, Default: "", Enforced: false, Refused: "stick store-response is not built yet: clients would not stick; use stick on or stick store-request"},
 	{Name: "stick-table", Sections: FB, Default: "none", Enforced: true}, // docs/stick-tables.md
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
@@ -309,7 +313,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"stick":                               "stick on, match and store are not built yet (stick-table and track-sc are); use cookie persistence or balance source",
 	"tcp-response":                        "not available in varde",
 	"tcp-check":                           "use option httpchk or a plain TCP check (server ... check)",
 	"option tcp-check":                    "use option httpchk or a plain TCP check (server ... check)",

@@ -213,6 +213,7 @@ type Proxy struct {
 	InspectDelayPos diag.Pos      `json:"-"`
 	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
 	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
+	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
 	Captures        []*Capture    `json:"captures,omitempty"`
 	MonitorURI      string        `json:"monitor_uri,omitempty"`

@@ -358,6 +358,13 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if a, _, ok := strings.Cut(words[1].Text, "("); ok && kw == "http-request" && (a == "sc-inc-gpc0" || a == "sc-set-gpt0") {
 			key = kw + " " + a // sc-inc-gpc0(N): one keyword for every N (stick.go)
 		}
+	case "stick":
+		family = "stick "
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, kw, "stick on|match|store-request EXPR [table NAME]", "stick needs an argument")
+			return "", false
+		}
+		key = kw + " " + words[1].Text
 	case "tcp-request":
 		family = "tcp-request "
 		var ok bool

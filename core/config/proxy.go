@@ -72,6 +72,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return
+	case strings.HasPrefix(key, "stick "):
+		p.parseStick(l, key, words) // stick.go
+		return
 	}
 	switch key {
 	case "stick-table":

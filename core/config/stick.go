@@ -302,3 +302,54 @@ func (c *Config) validateStickFetches(px *Proxy, d *diag.List) {
 		}
 	}
 }
+
+// StickRule is `stick on|match|store-request EXPR [table NAME] [if|unless COND]`.
+type StickRule struct {
+	Pos   diag.Pos   `json:"pos"`
+	Kind  string     `json:"kind"` // on, match, store-request
+	Key   string     `json:"key"`
+	Table string     `json:"table,omitempty"` // "": the backend's own
+	Cond  *Condition `json:"cond,omitempty"`
+}
+
+// parseStick reads a stick line whose key (stick on|match|store-request) was resolved.
+func (p *parser) parseStick(l Line, key string, words []Token) {
+	if key == "stick store-response" {
+		return // refused by its keyword row: response-time keys are not built
+	}
+	args, cond, ok := p.splitCond(key, words[2:])
+	if !ok {
+		return
+	}
+	if len(args) != 1 && !(len(args) == 3 && args[1].Text == "table") {
+		p.d.Errorf(words[1].Pos, key, key+" EXPR [table NAME] [if|unless COND]", "%s expects a pattern expression and an optional table", key)
+		return
+	}
+	r := &StickRule{Pos: l.Pos, Kind: words[1].Text, Key: args[0].Text, Cond: cond}
+	if len(args) == 3 {
+		r.Table = args[2].Text
+	}
+	p.cur.Stick = append(p.cur.Stick, r)
+}
+
+// validateStickRules: the table exists, the key compiles, and the proxy
+// is mode http (varde matches and stores in HTTP transactions only).
+func (c *Config) validateStickRules(px *Proxy, d *diag.List) {
+	for _, r := range px.Stick {
+		kw := "stick " + r.Kind
+		name := r.Table
+		if name == "" {
+			name = px.Name
+		}
+		switch {
+		case c.StickTableOf(name) == nil:
+			d.Errorf(r.Pos, kw, "add a stick-table line to "+name, "%s: no stick table %q", kw, name)
+		case px.EffectiveMode() != "http":
+			d.Errorf(r.Pos, kw, "use balance source in mode tcp", "%s in mode tcp is not built yet: clients would not stick", kw)
+		default:
+			if _, err := sample.Parse(r.Key, sample.Options{Where: sample.AtRequest, Place: "in " + kw}); err != nil {
+				reportSampleErr(d, r.Pos, kw, err)
+			}
+		}
+	}
+}

@@ -39,6 +39,7 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateTCPRequest(px, d)
 		c.validateStick(px, d)
 		c.validateStickFetches(px, d)
+		c.validateStickRules(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

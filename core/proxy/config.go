@@ -218,6 +218,7 @@ type Capture struct {
 type BackendConfig struct {
 	Name         string
 	Table        *sticktable.Table // the backend's own stick table, nil: none
+	Stick        []StickRule       // stick on|match|store-request (stickpersist.go)
 	Mode         Mode
 	Balance      core.BalanceSpec
 	Servers      []ServerConfig

@@ -167,6 +167,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
+	if bc.Stick, err = stickRulesOf(p, set); err != nil {
+		return nil, err
+	}
 	for _, s := range p.Servers {
 		addr := s.Address.Raw
 		switch {

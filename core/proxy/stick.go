@@ -69,6 +69,9 @@ type scState struct {
 	denied bool // the transaction was denied: one http_err
 	begun  bool // stickBegin ran: a request was read
 	badReq bool // the connection failed before a request (stickServed)
+	// Keys the stick store rules noted (stickpersist.go).
+	stores [maxStores]stickStore
+	nstore int
 }
 
 func (st *scState) counter(n int) (*sticktable.Table, *sticktable.Entry) {
@@ -246,6 +249,9 @@ func (s *session) stickBegin() {
 // on the connection's counters.
 func (s *session) stickServed() {
 	st := &s.st
+	if st.nstore > 0 {
+		s.stickStoreServer()
+	}
 	if st.conn != nil && !st.begun && !s.park && (s.nreq == 0 || s.tx.due) {
 		st.badReq = true
 	}
@@ -409,7 +415,7 @@ func bindStickTables(out *Config, c *config.Config) error {
 	set := sticktable.NewSet()
 	for _, p := range c.Proxies {
 		if p.StickTable != nil && !p.Disabled {
-			set.Add(sticktable.New(p.StickTable.Def))
+			set.Add(sticktable.New(stickTablesNeedServerID(c, p.StickTable.Def)))
 		}
 	}
 	out.StickTables = set
@@ -451,6 +457,12 @@ func bindStickTables(out *Config, c *config.Config) error {
 	}
 	for _, bc := range out.Backends {
 		bc.Table = set.Lookup(bc.Name)
+		for i := range bc.Stick {
+			r := &bc.Stick[i]
+			if r.Table = set.Lookup(r.TableName); r.Table == nil {
+				return fmt.Errorf("backend %s: stick: no stick table %q", bc.Name, r.TableName)
+			}
+		}
 		for _, r := range bc.HTTPRequest {
 			if err := resolve(bc.Name, r.Track); err != nil {
 				return err

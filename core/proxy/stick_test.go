@@ -101,7 +101,9 @@ func TestDifferentialRateLimit(t *testing.T) {
 	haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
 		return fmt.Sprintf(rateLimitConfig, "global\n    stats socket "+sock+" level admin\n", port, be)
 	})
-	e, vaddr := startEngine(t, loadProxyConfig(t, fmt.Sprintf(rateLimitConfig, "", 1, be)))
+	cfg := loadProxyConfig(t, fmt.Sprintf(rateLimitConfig, "", 1, be))
+	cfg.Frontends[0].Binds = nil
+	e, vaddr := startEngine(t, cfg)
 	// HAProxy saw WaitListening's probe: a connection closed before its
 	// first byte, which its mux counts as a request and an error on the
 	// connection's counters. varde gets the same probe and must agree.
@@ -206,7 +208,9 @@ func keepAliveGet(t *testing.T, addr string) (net.Conn, bool) {
 func TestDifferentialConnLimit(t *testing.T) {
 	be := stickBackend(t)
 	haddr, _ := startHAProxyStick(t, func(port int, _ string) string { return fmt.Sprintf(connLimitConfig, port, be) })
-	_, vaddr := startEngine(t, loadProxyConfig(t, fmt.Sprintf(connLimitConfig, 1, be)))
+	cfg := loadProxyConfig(t, fmt.Sprintf(connLimitConfig, 1, be))
+	cfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, cfg)
 	for _, addr := range []string{haddr, vaddr} {
 		c1, ok1 := keepAliveGet(t, addr)
 		_, ok2 := keepAliveGet(t, addr)
@@ -264,5 +268,107 @@ func TestTrackedGETAllocs(t *testing.T) {
 	rc := trackedEngine(t)
 	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
 		t.Fatalf("%.2f allocations per tracked GET, want 0", n)
+	}
+}
+
+const stickOnConfig = `%sdefaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    default_backend be
+backend be
+    balance roundrobin
+    stick-table type ip size 1k expire 30m
+%s
+    server s1 %s
+    server s2 %s
+`
+
+// namedBackend answers with its name.
+func namedBackend(t *testing.T, name string) string {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) }))
+	t.Cleanup(srv.Close)
+	return strings.TrimPrefix(srv.URL, "http://")
+}
+
+// TestDifferentialStickOnSrc: `stick on src` keeps a client on one server
+// over new connections in both HAProxy and varde, where roundrobin alone
+// (or a match rule with nothing stored) alternates; show table holds the
+// client with its server_id.
+func TestDifferentialStickOnSrc(t *testing.T) {
+	s1, s2 := namedBackend(t, "s1"), namedBackend(t, "s2")
+	for _, tc := range []struct{ rules, want, ids string }{
+		{"    stick on src", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1"},
+		{"    stick match src", "s1 s2 s1 s2 s1", ""},
+		{"    stick store-request src\n    stick match src if { path /m }", "s1 s2 s2 s1 s1", "key=127.0.0.1 server_id=1"},
+	} {
+		haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
+			return fmt.Sprintf(stickOnConfig, "global\n    stats socket "+sock+" level admin\n", port, tc.rules, s1, s2)
+		})
+		cfg := loadProxyConfig(t, fmt.Sprintf(stickOnConfig, "", 1, tc.rules, s1, s2))
+		cfg.Frontends[0].Binds = nil
+		e, vaddr := startEngine(t, cfg)
+		run := func(addr string) string {
+			var got []string
+			for _, p := range []string{"/", "/", "/m", "/", "/m"} {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				c.SetDeadline(time.Now().Add(5 * time.Second))
+				fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", p)
+				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				b, _ := io.ReadAll(resp.Body)
+				c.Close()
+				got = append(got, string(b))
+			}
+			return strings.Join(got, " ")
+		}
+		h, v := run(haddr), run(vaddr)
+		if h != tc.want || v != tc.want {
+			t.Errorf("%q: haproxy %q, varde %q, want %q", tc.rules, h, v, tc.want)
+		}
+		hq := haproxyCLI(t, sock, "show table be")
+		vq := dumpTable(e.StickTables().Lookup("be"), sticktable.Query{})
+		if hid, vid := serverIDs(hq), serverIDs(vq); hid != tc.ids || vid != tc.ids {
+			t.Errorf("%q: server ids haproxy %q, varde %q\n%s\n%s", tc.rules, hid, vid, hq, vq)
+		}
+	}
+}
+
+var serverIDRe = regexp.MustCompile(`key=\S+ .*server_id=\d+`)
+
+// serverIDs keeps each entry's key and server_id (HAProxy also stores
+// server_key, the server's name, which varde does not).
+func serverIDs(dump string) string {
+	var out []string
+	for _, m := range serverIDRe.FindAllString(dump, -1) {
+		f := strings.Fields(m)
+		out = append(out, f[0]+" "+f[len(f)-1])
+	}
+	return strings.Join(out, ",")
+}
+
+// TestStickOnAllocs: a request kept on its server by `stick on src`
+// allocates nothing once its entry exists.
+func TestStickOnAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("alloc measurement")
+	}
+	cfg := loadProxyConfig(t, fmt.Sprintf(stickOnConfig, "", 1, "    stick on src", rawBackend(t), rawBackend(t)))
+	cfg.Frontends[0].Binds = nil
+	_, addr := startEngine(t, cfg)
+	rc := newRawClient(t, addr)
+	for i := 0; i < 100; i++ {
+		rc.do(t)
+	}
+	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
+		t.Fatalf("%.2f allocations per stuck GET, want 0", n)
 	}
 }

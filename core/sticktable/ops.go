@@ -136,3 +136,11 @@ func (t *Table) ReadKey(key []byte, d DataType) (uint64, bool) {
 	}
 	return t.Read(e, d)
 }
+
+// Touch refreshes e's expiry (a stick match that found it).
+func (t *Table) Touch(e *Entry) {
+	now := t.clock()
+	e.sh.mu.Lock()
+	t.touchLocked(e, now)
+	e.sh.mu.Unlock()
+}
