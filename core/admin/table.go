@@ -11,7 +11,7 @@ import (
 //
 //	show table                                  one `# table:` line per table
 //	show table NAME [key K | data.TYPE OP V ...] the entries (operator level)
-//	clear table NAME [key K | data.TYPE OP V ...] removes unused entries
+//	clear table NAME [key K | data.TYPE OP V ...] removes unused entries (all without a filter, as HAProxy)
 //	set table NAME key K data.TYPE V ...        creates or updates an entry
 
 const (
@@ -87,10 +87,6 @@ func (s *Server) table(cmd Command, lvl Level) string {
 			return err.Error() + "\n"
 		}
 		return ""
-	case OpClearTable:
-		if len(words) == 0 {
-			return tableUsage(OpClearTable) + "\n"
-		}
 	}
 	q, err := t.ParseQuery(words)
 	if err != nil {

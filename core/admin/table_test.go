@@ -40,6 +40,9 @@ func TestTableCommands(t *testing.T) {
 		{admin.LevelOperator, "clear table fe key 10.0.0.7", "Entry currently in use, cannot remove\n\n"},
 		{admin.LevelOperator, "clear table fe data.gpc0 ge 5", "\n"},
 		{admin.LevelOperator, "show table fe", "# table: fe, type: ip, size:100, used:1\n"},
+		{admin.LevelOperator, "set table fe key 10.0.0.10 data.gpc0 1", "\n"},
+		{admin.LevelOperator, "clear table fe", "\n"},
+		{admin.LevelOperator, "show table", "# table: fe, type: ip, size:100, used:1\n"},
 		{admin.LevelUser, "clear table fe key 10.0.0.7", "Permission denied\n\n"},
 	}
 	for _, s := range steps {
