@@ -296,6 +296,21 @@ func (s *session) stickEnd(status int, in, out int64) {
 // stickActive reports whether the transaction has counters to settle.
 func (s *session) stickActive() bool { return s.st.nreq > 0 || s.st.conn != nil }
 
+// stickStream gives an HTTP/2 stream's session its connection's stick
+// counters; stickStreamEnd lets go of them when the stream ends.
+func (h *h2conn) stickStream(s *session) {
+	if h.f.cfg.stick != nil {
+		s.st.conn = h.f.connCountersOf(h.c)
+	}
+}
+
+func stickStreamEnd(s *session) {
+	if s.st.nreq > 0 { // a panic skipped the transaction's end
+		s.stickEnd(0, 0, 0)
+	}
+	s.st.conn = nil
+}
+
 // frontStick is a frontend's live connection counters, keyed by the
 // socket's addresses (the same through TLS and the event loop's
 // connections, and unique among open connections).

@@ -372,3 +372,42 @@ func TestStickOnAllocs(t *testing.T) {
 		t.Fatalf("%.2f allocations per stuck GET, want 0", n)
 	}
 }
+
+// TestStickH2ConnectionCounters: on a `proto h2` listener, every stream's
+// request counts on the counter its connection's rule tracks, and the
+// streams' rules read it.
+func TestStickH2ConnectionCounters(t *testing.T) {
+	cfg := loadProxyConfig(t, fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:1
+    stick-table type ip size 1k expire 30s store http_req_rate(10s),conn_cur
+    tcp-request connection track-sc0 src
+    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 3 }
+    default_backend be
+backend be
+    server s1 %s
+`, stickBackend(t)))
+	cfg.Frontends[0].Binds = nil
+	e, addr := startH2Engine(t, cfg)
+	c := h2Client(t)
+	var got []int
+	for i := 0; i < 5; i++ {
+		resp, err := c.Get("http://" + addr + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = append(got, resp.StatusCode)
+	}
+	if fmt.Sprint(got) != "[200 200 200 429 429]" {
+		t.Fatalf("statuses %v, want [200 200 200 429 429]", got)
+	}
+	if d := dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}); !strings.Contains(d, "use=1 ") || !strings.Contains(d, "conn_cur=1 http_req_rate(10000)=5") {
+		t.Fatalf("table while the connection is open:\n%s", d)
+	}
+}
