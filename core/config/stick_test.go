@@ -42,7 +42,6 @@ func TestStickRefusals(t *testing.T) {
 		{"bad key", " stick-table type ip size 1k\n http-request track-sc0 nosuchfetch\n", "nosuchfetch"},
 		{"track extra words", " stick-table type ip size 1k\n http-request track-sc0 src x y\n", "expects a key"},
 		{"gpt0 value", " stick-table type ip size 1k\n http-request sc-set-gpt0(0) abc\n", "sc-set-gpt0 value"},
-		{"content track in http", " stick-table type ip size 1k\n tcp-request content track-sc0 src\n", "in mode http are not built yet"},
 		{"src fetch without table", " http-request deny if { src_http_req_rate gt 10 }\n", "has no stick table"},
 		{"src fetch in acl", " acl abuse src_conn_cur ge 5\n http-request deny if abuse\n", "has no stick table"},
 		{"sc fetch unknown table", " http-request deny if { sc_http_req_rate(0,nope) gt 10 }\n", "no stick table \"nope\""},

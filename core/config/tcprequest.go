@@ -9,14 +9,15 @@ import (
 // tcp-request: the forms varde builds are
 //
 //	tcp-request inspect-delay TIMEOUT
-//	tcp-request content accept|reject [if|unless COND]
-//	tcp-request connection accept|reject [if|unless COND]
+//	tcp-request content accept|reject|track-sc0|1|2 ... [if|unless COND]
+//	tcp-request connection accept|reject|track-sc0|1|2 ... [if|unless COND]
 //
 // in a frontend or listen section. Every other tcp-request form is an
 // error (its absence could let through what the line would stop), and so
 // are these in a backend (HAProxy evaluates a backend's content rules
-// too; varde does not yet) and the content forms in a mode http proxy
-// (HAProxy runs them before HTTP parsing; varde does not yet).
+// too; varde does not yet). In a mode http proxy the content rules run
+// once per request, its head parsed (core/proxy/stick_content.go), as
+// HAProxy runs them; inspect-delay then has nothing to wait for.
 
 // TCPRule is one `tcp-request content|connection accept|reject` line.
 type TCPRule struct {
@@ -88,19 +89,4 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 		return
 	}
 	px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: words[2].Text, Cond: cond})
-}
-
-// validateTCPRequest refuses content inspection in a mode http proxy.
-func (c *Config) validateTCPRequest(px *Proxy, d *diag.List) {
-	if px.EffectiveMode() != "http" {
-		return
-	}
-	if px.InspectDelay > 0 {
-		d.Errorf(px.InspectDelayPos, "tcp-request inspect-delay", "use http-request rules in mode http, or mode tcp", "tcp-request inspect-delay in mode http is not built yet")
-	}
-	for _, r := range px.TCPRequest {
-		if r.Layer == "content" {
-			d.Errorf(r.Pos, "tcp-request content "+r.Action, "use http-request rules in mode http (http-request deny if COND), or mode tcp", "tcp-request content rules in mode http are not built yet: the rule would not run")
-		}
-	}
 }

@@ -36,7 +36,6 @@ func (c *Config) Validate(d *diag.List) {
 		if px.IsBackend() {
 			c.validateServerTLS(px, d)
 		}
-		c.validateTCPRequest(px, d)
 		c.validateStick(px, d)
 		c.validateStickFetches(px, d)
 		c.validateStickRules(px, d)

@@ -435,7 +435,11 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 			return diag.At(r.Pos, kw, "", err)
 		}
 		if cond != nil {
-			if err := tcpFetchesOnly(cond, r.Layer); err != nil {
+			layer := r.Layer
+			if p.EffectiveMode() == "http" {
+				layer = "connection" // no payload to inspect: the head is parsed (stick_content.go)
+			}
+			if err := tcpFetchesOnly(cond, layer); err != nil {
 				return diag.At(r.Pos, kw, "use src, dst (and in content rules req.len, req.payload, req_ssl_hello_type, req_ssl_sni); see docs/proxy-protocol.md", err)
 			}
 			rule.Cond = cond

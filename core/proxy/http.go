@@ -380,6 +380,10 @@ func (s *session) serve() bool {
 	f.Requests.Add(1)
 	s.prepare()
 	s.stickBegin()
+	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
+		return false
+	}
+	s.stickCountRequest()
 	// Services (stats page, metrics) answer before any backend is chosen.
 	if p := f.services.Load(); p != nil {
 		for _, sv := range *p {

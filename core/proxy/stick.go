@@ -228,17 +228,23 @@ func (s *session) stickRule(r *TrackRule) {
 	}
 }
 
-// stickBegin counts a new HTTP request on the connection's counters and
-// readies the state for the frontend's rules.
+// stickBegin readies the state for the request's rules.
 func (s *session) stickBegin() {
 	st := &s.st
 	st.table, st.tables, st.denied, st.begun = s.f.cfg.Table, s.e.cfg.StickTables, false, true
-	if st.conn == nil {
+}
+
+// stickCountRequest counts the request in http_req_* on each counter
+// tracked so far (the transaction's, else the connection's), once the
+// tcp-request content rules ran, as HAProxy's stream_inc_http_req_ctr.
+func (s *session) stickCountRequest() {
+	st := &s.st
+	if st.nreq == 0 && st.conn == nil {
 		return
 	}
-	for _, sl := range st.conn.slots {
-		if sl.e != nil {
-			sl.t.Inc(sl.e, sticktable.HTTPReqCnt, sticktable.HTTPReqRate, 1)
+	for n := 0; n < 3; n++ {
+		if t, e := st.counter(n); e != nil {
+			t.Inc(e, sticktable.HTTPReqCnt, sticktable.HTTPReqRate, 1)
 		}
 	}
 }

@@ -411,3 +411,75 @@ backend be
 		t.Fatalf("table while the connection is open:\n%s", d)
 	}
 }
+
+const contentHTTPConfig = `%sdefaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:%d
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),http_req_cnt,conn_cur,conn_cnt,http_err_cnt
+    tcp-request inspect-delay 5s
+    tcp-request content track-sc0 src
+    tcp-request content reject if { sc_http_req_rate(0) gt 3 }
+    default_backend be
+backend be
+    server s1 %s
+`
+
+// TestDifferentialContentRulesHTTP: tcp-request content rules in a mode
+// http frontend run per request: the request is counted after them, so
+// the fifth request (rate 4 > 3) is the first refused, its connection
+// closed without an answer, in both; the tables agree.
+func TestDifferentialContentRulesHTTP(t *testing.T) {
+	be := stickBackend(t)
+	haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
+		return fmt.Sprintf(contentHTTPConfig, "global\n    stats socket "+sock+" level admin\n", port, be)
+	})
+	cfg := loadProxyConfig(t, fmt.Sprintf(contentHTTPConfig, "", 1, be))
+	cfg.Frontends[0].Binds = nil
+	e, vaddr := startEngine(t, cfg)
+	run := func(addr string) string {
+		var got []string
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Close() }()
+		br := bufio.NewReader(c)
+		for i := 0; i < 6; i++ {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				got = append(got, "closed")
+				c.Close()
+				if c, err = net.Dial("tcp", addr); err != nil {
+					t.Fatal(err)
+				}
+				br = bufio.NewReader(c)
+				continue
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			got = append(got, fmt.Sprint(resp.StatusCode))
+		}
+		return strings.Join(got, " ")
+	}
+	const want = "200 200 200 200 closed closed"
+	if h, v := run(haddr), run(vaddr); h != want || v != want {
+		t.Fatalf("haproxy %q, varde %q, want %q", h, v, want)
+	}
+	err := testenv.Until(3*time.Second, 20*time.Millisecond, func() error {
+		hq := comparableDump(haproxyCLI(t, sock, "show table fe"))
+		vq := comparableDump(dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}))
+		if hq != vq || !strings.Contains(vq, "http_req_cnt=4") {
+			return fmt.Errorf("show table fe:\nhaproxy:\n%s\nvarde:\n%s", hq, vq)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
