@@ -130,6 +130,22 @@ func (st *scState) storesTable(t *sticktable.Table) bool {
 	return false
 }
 
+// stickPicked stores the picked server under the keys the store rules
+// noted, before any byte goes to it: a client's next request finds it
+// even when it comes before this transaction ends (HAProxy stores when
+// the response head arrives, before the client has it). The end of the
+// transaction stores again the server that answered (stickStoreServer),
+// which a redispatch may have changed.
+func (s *session) stickPicked(srv *server) {
+	st := &s.st
+	for i := 0; i < st.nstore; i++ {
+		sv := &st.stores[i]
+		if e := sv.t.Get(sv.key); e != nil {
+			sv.t.Set(e, sticktable.ServerID, uint64(srv.ID))
+		}
+	}
+}
+
 // stickStoreServer stores the server that answered under the keys the
 // store rules noted (HAProxy's store rules run once the response came).
 func (s *session) stickStoreServer() {
