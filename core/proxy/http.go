@@ -403,7 +403,9 @@ func (s *session) serve() bool {
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
 	s.st.table = b.cfg.Table // src_* without a table: the backend's now
-	if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
+	if b.cfg.Listen && b.Name == f.Name {
+		// A listen section's rules ran as its frontend's, once (HAProxy).
+	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	}
 	return s.forward(b)

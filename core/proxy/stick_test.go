@@ -490,3 +490,46 @@ func TestDifferentialContentRulesHTTP(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestListenRulesRunOnce: a listen section's http-request rules run once
+// per request, as in HAProxy (its back half does not run them again), so
+// sc-inc-gpc0 counts one and add-header adds one line.
+func TestListenRulesRunOnce(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, strings.Join(r.Header.Values("X-A"), "|"))
+	}))
+	t.Cleanup(srv.Close)
+	cfg := loadProxyConfig(t, fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+listen l
+    bind 127.0.0.1:1
+    stick-table type ip size 10 store gpc0,http_req_cnt
+    http-request track-sc0 src
+    http-request sc-inc-gpc0(0)
+    http-request add-header X-A 1
+    server s %s
+`, strings.TrimPrefix(srv.URL, "http://")))
+	cfg.Frontends[0].Binds = nil
+	e, addr := startEngine(t, cfg)
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if string(b) != "1" {
+		t.Errorf("X-A as the server saw it: %q, want %q", b, "1")
+	}
+	err = testenv.Until(3*time.Second, 20*time.Millisecond, func() error {
+		if d := dumpTable(e.StickTables().Lookup("l"), sticktable.Query{}); !strings.Contains(d, "use=0 exp=0 gpc0=1 http_req_cnt=1") {
+			return fmt.Errorf("table:\n%s", d)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
