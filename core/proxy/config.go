@@ -216,12 +216,12 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name         string
-	Table        *sticktable.Table // the backend's own stick table, nil: none
-	Stick        []StickRule       // stick on|match|store-request (stickpersist.go)
+	Name  string
+	Table *sticktable.Table // the backend's own stick table, nil: none
+	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Listen: the back half of a listen section, whose http-request
 	// rules its front half already ran (HAProxy runs them once).
-	Listen bool
+	Listen       bool
 	Mode         Mode
 	Balance      core.BalanceSpec
 	Servers      []ServerConfig
