@@ -70,8 +70,9 @@ type scState struct {
 	begun  bool // stickBegin ran: a request was read
 	badReq bool // the connection failed before a request (stickServed)
 	// Keys the stick store rules noted (stickpersist.go).
-	stores [maxStores]stickStore
-	nstore int
+	stores   [maxStores]stickStore
+	nstore   int
+	pickedID int // the server stickPicked stored
 }
 
 func (st *scState) counter(n int) (*sticktable.Table, *sticktable.Entry) {

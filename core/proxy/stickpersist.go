@@ -78,7 +78,7 @@ func (b *Backend) stickMatch(req core.Request) *core.Server {
 		return nil
 	}
 	st := &v.s.st
-	st.nstore = 0
+	st.nstore, st.pickedID = 0, 0
 	var found *core.Server
 	var buf [64]byte
 	for i := range rules {
@@ -138,6 +138,10 @@ func (st *scState) storesTable(t *sticktable.Table) bool {
 // which a redispatch may have changed.
 func (s *session) stickPicked(srv *server) {
 	st := &s.st
+	if st.nstore == 0 {
+		return
+	}
+	st.pickedID = srv.ID
 	for i := 0; i < st.nstore; i++ {
 		sv := &st.stores[i]
 		if e := sv.t.Get(sv.key); e != nil {
@@ -153,7 +157,10 @@ func (s *session) stickStoreServer() {
 	if st.nstore == 0 {
 		return
 	}
-	if srv := s.tx.srv; srv != nil && s.rec.Status > 0 {
+	// Only a server other than the one stored at pick time (a
+	// redispatch) is stored again: storing the same one now could undo
+	// what a later transaction of the client stored meanwhile.
+	if srv := s.tx.srv; srv != nil && s.rec.Status > 0 && srv.ID != st.pickedID {
 		for i := 0; i < st.nstore; i++ {
 			sv := &st.stores[i]
 			if e := sv.t.Get(sv.key); e != nil {
@@ -161,7 +168,7 @@ func (s *session) stickStoreServer() {
 			}
 		}
 	}
-	st.nstore = 0
+	st.nstore, st.pickedID = 0, 0
 }
 
 // stickTablesNeedServerID adds server_id to the tables stick rules use,
