@@ -11,6 +11,7 @@ import (
 //	tcp-request inspect-delay TIMEOUT
 //	tcp-request content accept|reject|track-sc0|1|2 ... [if|unless COND]
 //	tcp-request connection accept|reject|track-sc0|1|2 ... [if|unless COND]
+//	tcp-request session accept|reject|track-sc0|1|2 ... [if|unless COND]
 //
 // in a frontend or listen section. Every other tcp-request form is an
 // error (its absence could let through what the line would stop), and so
@@ -28,7 +29,7 @@ type TCPRule struct {
 	Track  *TrackSC   `json:"track,omitempty"` // track-scN (stick.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay, tcp-request content accept|reject|track-scN and tcp-request connection accept|reject|track-scN [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay and the accept, reject and track-scN actions of tcp-request connection, session and content [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.
@@ -40,7 +41,7 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 	switch sub := words[1].Text; sub {
 	case "inspect-delay":
 		return "tcp-request inspect-delay", true
-	case "content", "connection":
+	case "content", "connection", "session":
 		if len(words) < 3 {
 			p.d.Errorf(words[1].Pos, "tcp-request "+sub, "tcp-request "+sub+" accept|reject [if|unless COND]", "tcp-request %s needs an action", sub)
 			return "", false

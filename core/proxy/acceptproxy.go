@@ -50,7 +50,17 @@ func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPo
 		f.closeConnCounters(c) // tracked by a connection rule (stick.go)
 		return false
 	}
+	if len(f.cfg.TCPSession) > 0 && !f.sessionRules(c, *src, *dst) { // stick.go
+		return false
+	}
+	f.countSession(c)
 	return true
+}
+
+// hasL4Rules reports whether admit has rules to run: callers that skip
+// admit without a PROXY header ask it.
+func (f *Frontend) hasL4Rules() bool {
+	return len(f.cfg.TCPConnection) > 0 || len(f.cfg.TCPSession) > 0
 }
 
 // connectionRules evaluates tcp-request connection rules: the first whose

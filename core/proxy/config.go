@@ -193,6 +193,9 @@ type FrontendConfig struct {
 	// evaluated once per connection before anything is read, on the
 	// socket's own addresses (before any PROXY header, as HAProxy).
 	TCPConnection []TCPRule
+	// TCPSession are `tcp-request session` rules: as connection rules,
+	// after the PROXY header (stick.go).
+	TCPSession []TCPRule
 	// InspectDelay and TCPContent are `tcp-request inspect-delay` and
 	// `tcp-request content accept|reject` (mode tcp): the rules see the
 	// client's first bytes and wait for more, up to the delay, while a

@@ -436,7 +436,7 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 		}
 		if cond != nil {
 			layer := r.Layer
-			if p.EffectiveMode() == "http" {
+			if p.EffectiveMode() == "http" || layer == "session" {
 				layer = "connection" // no payload to inspect: the head is parsed (stick_content.go)
 			}
 			if err := tcpFetchesOnly(cond, layer); err != nil {
@@ -446,6 +446,8 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 		}
 		if r.Layer == "connection" {
 			fc.TCPConnection = append(fc.TCPConnection, rule)
+		} else if r.Layer == "session" {
+			fc.TCPSession = append(fc.TCPSession, rule)
 		} else {
 			fc.TCPContent = append(fc.TCPContent, rule)
 		}

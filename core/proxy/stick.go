@@ -354,12 +354,55 @@ func (f *Frontend) keepConn(c net.Conn, v *tcpView, refused bool) {
 		releaseConn(v.st.conn)
 		return
 	}
-	for _, sl := range v.st.conn.slots { // an accepted session, as HAProxy's session_count_new
+	f.cfg.stick.conns.Store(connKeyOf(c), v.st.conn)
+}
+
+// sessionRules evaluates tcp-request session rules, after the PROXY
+// header (src and dst are the client's): as connection rules, tracking
+// into the connection's counters. false: rejected, closed, released.
+func (f *Frontend) sessionRules(c net.Conn, src, dst netip.AddrPort) bool {
+	v := &tcpView{src: src, dst: dst, final: true}
+	if cc := f.connCountersOf(c); cc != nil {
+		v.st = &scState{conn: cc, table: f.cfg.Table, tables: f.e.cfg.StickTables}
+	}
+	for _, r := range f.cfg.TCPSession {
+		if r.Cond != nil && !r.Cond.Match(v) {
+			continue
+		}
+		if r.Track != nil {
+			f.connTrack(r.Track, v)
+			continue
+		}
+		if r.Reject {
+			f.DeniedConns.Add(1)
+			f.closeConnCounters(c)
+			if v.st != nil {
+				releaseConn(v.st.conn) // no-op for what closeConnCounters released
+			}
+			if l, ok := c.(interface{ SetLinger(int) error }); ok {
+				l.SetLinger(0)
+			}
+			return false
+		}
+		break
+	}
+	f.keepConn(c, v, false)
+	return true
+}
+
+// countSession counts an accepted session on the connection's counters,
+// as HAProxy's session_count_new once the connection and session rules
+// accepted it.
+func (f *Frontend) countSession(c net.Conn) {
+	cc := f.connCountersOf(c)
+	if cc == nil {
+		return
+	}
+	for _, sl := range cc.slots {
 		if sl.e != nil {
 			sl.t.Inc(sl.e, sticktable.SessCnt, sticktable.SessRate, 1)
 		}
 	}
-	f.cfg.stick.conns.Store(connKeyOf(c), v.st.conn)
 }
 
 // connCountersOf returns the counters tracked for c, nil when none.
@@ -457,10 +500,12 @@ func bindStickTables(out *Config, c *config.Config) error {
 	for _, fc := range out.Frontends {
 		fc.Table = set.Lookup(fc.Name)
 		hasConn := false
-		for i := range fc.TCPConnection {
-			hasConn = hasConn || fc.TCPConnection[i].Track != nil
-			if err := resolve(fc.Name, fc.TCPConnection[i].Track); err != nil {
-				return err
+		for _, rules := range [][]TCPRule{fc.TCPConnection, fc.TCPSession} {
+			for i := range rules {
+				hasConn = hasConn || rules[i].Track != nil
+				if err := resolve(fc.Name, rules[i].Track); err != nil {
+					return err
+				}
 			}
 		}
 		if hasConn {

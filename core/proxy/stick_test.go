@@ -181,13 +181,13 @@ const connLimitConfig = `defaults
     timeout server 5s
     timeout http-keep-alive 5s
 frontend fe
-    bind 127.0.0.1:%d
-    stick-table type ip size 1k expire 30s store conn_cur,conn_cnt
-    tcp-request connection track-sc0 src
-    tcp-request connection reject if { sc_conn_cur(0) gt 2 }
+    bind 127.0.0.1:%[1]d
+    stick-table type ip size 1k expire 30s store conn_cur,conn_cnt,sess_cnt
+    tcp-request %[3]s track-sc0 src
+    tcp-request %[3]s reject if { sc_conn_cur(0) gt 2 }
     default_backend be
 backend be
-    server s1 %s
+    server s1 %[2]s
 `
 
 // keepAliveGet sends one request on a new connection and leaves it open;
@@ -210,14 +210,27 @@ func keepAliveGet(t *testing.T, addr string) (net.Conn, bool) {
 }
 
 // TestDifferentialConnLimit: with conn_cur over 2 the third concurrent
-// connection of an address is refused, in both; once one closes, a new
-// one is accepted again (conn_cur went down with the close).
+// connection of an address is refused, in both, by connection or session
+// rules; once one closes, a new one is accepted again (conn_cur went down
+// with the close); the tables agree (sess_cnt: the accepted ones).
 func TestDifferentialConnLimit(t *testing.T) {
+	for _, layer := range []string{"connection", "session"} {
+		t.Run(layer, func(t *testing.T) { connLimit(t, layer) })
+	}
+}
+
+func connLimit(t *testing.T, layer string) {
 	be := stickBackend(t)
-	haddr, _ := startHAProxyStick(t, func(port int, _ string) string { return fmt.Sprintf(connLimitConfig, port, be) })
-	cfg := loadProxyConfig(t, fmt.Sprintf(connLimitConfig, 1, be))
+	haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
+		return "global\n    stats socket " + sock + " level admin\n" + fmt.Sprintf(connLimitConfig, port, be, layer)
+	})
+	cfg := loadProxyConfig(t, fmt.Sprintf(connLimitConfig, 1, be, layer))
 	cfg.Frontends[0].Binds = nil
-	_, vaddr := startEngine(t, cfg)
+	e, vaddr := startEngine(t, cfg)
+	// HAProxy saw WaitListening's probe connection: give varde one too.
+	if c, err := net.Dial("tcp", vaddr); err == nil {
+		c.Close()
+	}
 	for _, addr := range []string{haddr, vaddr} {
 		c1, ok1 := keepAliveGet(t, addr)
 		_, ok2 := keepAliveGet(t, addr)
@@ -237,6 +250,17 @@ func TestDifferentialConnLimit(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", addr, err)
 		}
+	}
+	err := testenv.Until(3*time.Second, 50*time.Millisecond, func() error {
+		hq := comparableDump(haproxyCLI(t, sock, "show table fe"))
+		vq := comparableDump(dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}))
+		if hq != vq || !strings.Contains(vq, "sess_cnt=") {
+			return fmt.Errorf("show table fe:\nhaproxy:\n%s\nvarde:\n%s", hq, vq)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 }
 
