@@ -231,6 +231,10 @@ func connLimit(t *testing.T, layer string) {
 	if c, err := net.Dial("tcp", vaddr); err == nil {
 		c.Close()
 	}
+	dumps := map[string]func() string{
+		haddr: func() string { return haproxyCLI(t, sock, "show table fe") },
+		vaddr: func() string { return dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{}) },
+	}
 	for _, addr := range []string{haddr, vaddr} {
 		c1, ok1 := keepAliveGet(t, addr)
 		_, ok2 := keepAliveGet(t, addr)
@@ -238,17 +242,20 @@ func connLimit(t *testing.T, layer string) {
 		if !ok1 || !ok2 || ok3 {
 			t.Fatalf("%s: concurrent connections accepted %v %v %v, want true true false", addr, ok1, ok2, ok3)
 		}
-		if c1 != nil {
-			c1.Close()
-		}
-		err := testenv.Until(3*time.Second, 50*time.Millisecond, func() error {
-			if _, ok := keepAliveGet(t, addr); !ok {
-				return fmt.Errorf("still refused after a close")
+		c1.Close()
+		// Once the proxy has seen the close (conn_cur back to 1), one
+		// new connection is accepted.
+		err := testenv.Until(3*time.Second, 20*time.Millisecond, func() error {
+			if d := dumps[addr](); !strings.Contains(d, " conn_cur=1 ") {
+				return fmt.Errorf("close not seen:\n%s", d)
 			}
 			return nil
 		})
 		if err != nil {
 			t.Fatalf("%s: %v", addr, err)
+		}
+		if _, ok := keepAliveGet(t, addr); !ok {
+			t.Fatalf("%s: refused after a close", addr)
 		}
 	}
 	err := testenv.Until(3*time.Second, 50*time.Millisecond, func() error {
@@ -555,5 +562,44 @@ listen l
 	})
 	if err != nil {
 		t.Error(err)
+	}
+}
+
+// TestSessionRulesSeeProxyHeader: tcp-request session rules run after the
+// PROXY header, so they track the client it names; connection rules see
+// the socket's peer.
+func TestSessionRulesSeeProxyHeader(t *testing.T) {
+	cfg := loadProxyConfig(t, fmt.Sprintf(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:1
+    stick-table type ip size 1k expire 30s store conn_cnt
+    tcp-request connection track-sc1 src
+    tcp-request session track-sc0 src
+    default_backend be
+backend be
+    server s1 %s
+`, stickBackend(t)))
+	cfg.Frontends[0].Binds = nil
+	cfg.Frontends[0].ListenersAcceptProxy = true
+	e, addr := startEngine(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "PROXY TCP4 10.9.8.7 127.0.0.1 40000 80\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	d := dumpTable(e.StickTables().Lookup("fe"), sticktable.Query{})
+	if !strings.Contains(d, "key=10.9.8.7 use=1 ") || !strings.Contains(d, "key=127.0.0.1 use=1 ") {
+		t.Fatalf("want the PROXY client tracked by the session rule and the peer by the connection rule:\n%s", d)
 	}
 }
