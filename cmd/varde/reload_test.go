@@ -803,3 +803,29 @@ backend app
 		t.Errorf("old generation's TLS connection: want its next request answered with Connection: close")
 	}
 }
+
+// TestReloadKeepsStickTables: a table whose definition did not change keeps
+// its entries and counters across a reload, so a reload never resets a
+// rate limit.
+func TestReloadKeepsStickTables(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	web := testenv.FreePort(t)
+	extra := "    stick-table type ip size 1k expire 1m store http_req_cnt\n    http-request track-sc0 src\n"
+	v := startReloadVarde(t, simpleReloadCfg(web, extra, "server s1 "+namedBackend(t, "s1")))
+	url := fmt.Sprintf("http://127.0.0.1:%d/", web)
+	for range 5 {
+		reloadGet(t, url)
+	}
+	if got := v.cli("show table app"); !strings.Contains(got, "http_req_cnt=5") {
+		t.Fatalf("before reload: %q", got)
+	}
+	if got := v.cli("reload"); !strings.HasPrefix(got, "Success=1") {
+		t.Fatalf("reload: %s", got)
+	}
+	reloadGet(t, url)
+	if got := v.cli("show table app"); !strings.Contains(got, "key=127.0.0.1") || !strings.Contains(got, "http_req_cnt=6") {
+		t.Fatalf("after reload and one more request: %q (the table was reset)", got)
+	}
+}

@@ -34,6 +34,8 @@ type Runtime struct {
 	// TLS is the engine's certificate registry (set/commit ssl cert);
 	// nil without TLS binds.
 	TLS *tlsx.Registry
+	// Tables are the engine's stick tables (show/clear/set table, table.go).
+	Tables tablesOf
 }
 
 // Config is one `stats socket` line.
@@ -337,6 +339,8 @@ func (s *Server) run(cmd Command, lvl Level) string {
 		return showServersState(snap, s.rt.Health, cmd.Proxy)
 	case OpShowPolicies:
 		return showPolicies(s.rt.Policies)
+	case OpShowTable, OpClearTable, OpSetTable:
+		return s.table(cmd, lvl) // table.go
 	case OpShowPolicyVar, OpSetPolicyVar, OpDelPolicyVar:
 		return s.policyVar(cmd)
 	case OpGetVar:

@@ -97,6 +97,8 @@ func (c Command) Level() Level {
 		return LevelUser
 	case OpShowSSLCert, OpGetVar, OpSetVar:
 		return LevelOperator // HAProxy's level for get/set var
+	case OpShowTable, OpClearTable, OpSetTable:
+		return tableLevel(c.Op)
 	}
 	return LevelAdmin
 }
@@ -199,6 +201,8 @@ func Parse(line string) (Command, error) {
 			return Command{}, errors.New("Invalid maxconn value.")
 		}
 		return Command{Op: OpSetMaxConn, Backend: b, Server: s, N: n}, nil
+	case len(w) >= 2 && (w[0] == "show" || w[0] == "clear" || w[0] == "set") && w[1] == "table":
+		return parseTable(w) // table.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "policies":
 		if len(w) != 2 {
 			return Command{}, errors.New("Usage: show policies")
@@ -316,6 +320,9 @@ const Help = `The following commands are valid at this level:
   show info                               : report information about the running process
   show stat [{<iid>|<proxy>} <type> <sid>] [json] : report counters for each proxy and server
   show servers state [<backend>]          : dump volatile server information
+  show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
+  clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)
+  set table <table> key <k> [data.* <v>]* : update or create a table entry's data
   disable server <bk>/<srv>               : put a server in maintenance mode
   enable server <bk>/<srv>                : take a server out of maintenance mode
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint

@@ -72,7 +72,7 @@ var errorCases = []struct {
 	{"unknown keyword", "frontend f\n bind :80\n defualt_backend b\n", 3, "defualt_backend", "unknown keyword", "default_backend", false},
 	{"unknown option", "backend b\n option redispach\n", 2, "option redispach", "unknown keyword", "redispatch", false},
 	{"keyword of another section", "frontend f\n bind :80\n balanse roundrobin\n", 3, "balanse", "unknown keyword", "did you mean `balance`? it is valid in defaults, backend, listen sections", false},
-	{"unsupported keyword", "backend b\n stick-table type ip size 1m\n", 2, "stick-table", "does not support", "stick", true},
+	{"unsupported keyword", "backend b\n server-template s 3 1.2.3.4:80\n", 2, "server-template", "does not support", "one by one", true},
 	{"unsupported section", "peers p\n peer a 1.2.3.4:1024\n", 1, "peers", "does not support", "stick tables", true},
 	{"unsupported option", "backend b\n option spop-check\n", 2, "option spop-check", "does not support", "TCP check", true},
 	{"unsupported action", "frontend f\n bind :80\n http-request set-path /x\n", 3, "http-request set-path", "not supported by varde yet", "docs/config.md", true},

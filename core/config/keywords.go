@@ -171,7 +171,12 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
@@ -225,6 +230,11 @@ var Keywords = []KeywordInfo{
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
+	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
+	{Name: "stick on", Sections: B, Default: "", Enforced: true},            // match + store-request
+	{Name: "stick store-request", Sections: B, Default: "", Enforced: true}, // docs/stick-tables.md
+	{Name: "stick store-response", Sections: B, Default: "", Enforced: false, Refused: "stick store-response is not built yet: clients would not stick; use stick on or stick store-request"},
+	{Name: "stick-table", Sections: FB, Default: "none", Enforced: true}, // docs/stick-tables.md
 	{Name: "tcp-check comment", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check connect", Sections: DB, Default: "implicit first connect", Enforced: true},
 	{Name: "tcp-check expect", Sections: DB, Default: "", Enforced: true},
@@ -232,9 +242,20 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-check send-binary", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
+	{Name: "tcp-request session accept", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session track-sc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session track-sc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout client-fin", Sections: DF, Default: "timeout client", Enforced: true},
@@ -311,8 +332,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"stick-table":                         "varde has no stick tables; use cookie persistence or balance source",
-	"stick":                               "varde has no stick tables; use cookie persistence or balance source",
 	"tcp-response":                        "not available in varde",
 	"server-template":                     "list the servers one by one",
 	"use-server":                          "use a varde policy (policy FILE) to pick servers",
@@ -395,7 +414,7 @@ var Unsupported = map[string]string{
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
 	"userlist":    "use stats auth USER:PASSWORD (crypt(3) hashes accepted)",
-	"peers":       "varde has no stick tables to replicate",
+	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
 	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",

@@ -221,6 +221,8 @@ type Proxy struct {
 	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
 	InspectDelayPos diag.Pos      `json:"-"`
 	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
+	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
+	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
 	Captures        []*Capture    `json:"captures,omitempty"`
 	MonitorURI      string        `json:"monitor_uri,omitempty"`
@@ -480,6 +482,8 @@ type HTTPRule struct {
 	Service string     `json:"service,omitempty"`
 	Args    []string   `json:"args,omitempty"` // remaining words of other actions
 	Cond    *Condition `json:"cond,omitempty"`
+	// track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
+	Track *TrackSC `json:"track,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -361,6 +361,16 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if (kw == "http-request" || kw == "http-response") && strings.HasPrefix(words[1].Text, "lua.") {
 			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
 		}
+		if a, _, ok := strings.Cut(words[1].Text, "("); ok && kw == "http-request" && (a == "sc-inc-gpc0" || a == "sc-set-gpt0") {
+			key = kw + " " + a // sc-inc-gpc0(N): one keyword for every N (stick.go)
+		}
+	case "stick":
+		family = "stick "
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, kw, "stick on|match|store-request EXPR [table NAME]", "stick needs an argument")
+			return "", false
+		}
+		key = kw + " " + words[1].Text
 	case "tcp-request":
 		family = "tcp-request "
 		var ok bool
@@ -492,9 +502,7 @@ var unsupportedHTTPActions = map[string]string{
 	"replace-header": "use set-header", "replace-value": "use set-header",
 	"set-status": "not available in varde yet", "return": "use errorfile or deny",
 	"tarpit": "use deny", "auth": "use stats auth for the stats page",
-	"capture": "use capture request header NAME len N", "track-sc0": "varde has no stick tables",
-	"track-sc1": "varde has no stick tables", "track-sc2": "varde has no stick tables",
-	"sc-inc-gpc0":   "varde has no stick tables",
+	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-src": "not available in varde", "set-method": "not available in varde",

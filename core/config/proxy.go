@@ -75,8 +75,13 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return
+	case strings.HasPrefix(key, "stick "):
+		p.parseStick(l, key, words) // stick.go
+		return
 	}
 	switch key {
+	case "stick-table":
+		p.parseStickTable(l, words)
 	case "contimeout", "clitimeout", "srvtimeout":
 		modern := modernTimeout[key]
 		p.d.Warnf(kwPos, key, "write `"+modern+" VALUE`", "%s is the HAProxy 1.4 spelling of %q; accepted", key, modern)
@@ -892,6 +897,14 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			}
 		}
 		r.Redirect = rd
+	case "track-sc0", "track-sc1", "track-sc2":
+		if r.Track, ok = p.parseTrack(key, action, words[1].Pos, args); !ok {
+			return
+		}
+	case "sc-inc-gpc0(0)", "sc-inc-gpc0(1)", "sc-inc-gpc0(2)", "sc-set-gpt0(0)", "sc-set-gpt0(1)", "sc-set-gpt0(2)":
+		if r.Track, ok = p.parseSCAction(key, action, words[1].Pos, args); !ok {
+			return
+		}
 	case "use-service":
 		if !needN(1, "http-request use-service prometheus-exporter") {
 			return

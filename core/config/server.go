@@ -30,7 +30,7 @@ var unsupportedServerOptions = map[string]string{
 	"pool-max-conn":    "not available in varde",
 	"pool-purge-delay": "not available in varde", "max-reuse": "not available in varde",
 	"tfo": "not available in varde", "namespace": "not available in varde", "socks4": "not available in varde",
-	"ws": "not available in varde", "check-proto": "not available in varde", "non-stick": "varde has no stick tables",
+	"ws": "not available in varde", "check-proto": "not available in varde", "non-stick": "not available in varde: a non-stick server would be stored by stick rules",
 	"redir-scheme": "not available in varde",
 	"ciphersuites": "TLS 1.3 cipher suites to servers are Go's fixed set; remove the option",
 }

@@ -9,24 +9,27 @@ import (
 // tcp-request: the forms varde builds are
 //
 //	tcp-request inspect-delay TIMEOUT
-//	tcp-request content accept|reject [if|unless COND]
-//	tcp-request connection accept|reject [if|unless COND]
+//	tcp-request content accept|reject|track-sc0|1|2 ... [if|unless COND]
+//	tcp-request connection accept|reject|track-sc0|1|2 ... [if|unless COND]
+//	tcp-request session accept|reject|track-sc0|1|2 ... [if|unless COND]
 //
 // in a frontend or listen section. Every other tcp-request form is an
 // error (its absence could let through what the line would stop), and so
 // are these in a backend (HAProxy evaluates a backend's content rules
-// too; varde does not yet) and the content forms in a mode http proxy
-// (HAProxy runs them before HTTP parsing; varde does not yet).
+// too; varde does not yet). In a mode http proxy the content rules run
+// once per request, its head parsed (core/proxy/stick_content.go), as
+// HAProxy runs them; inspect-delay then has nothing to wait for.
 
 // TCPRule is one `tcp-request content|connection accept|reject` line.
 type TCPRule struct {
 	Pos    diag.Pos   `json:"pos"`
 	Layer  string     `json:"layer"`  // content, connection
-	Action string     `json:"action"` // accept, reject
+	Action string     `json:"action"` // accept, reject, track-sc0|1|2
 	Cond   *Condition `json:"cond,omitempty"`
+	Track  *TrackSC   `json:"track,omitempty"` // track-scN (stick.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay, tcp-request content accept|reject and tcp-request connection accept|reject [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay and the accept, reject and track-scN actions of tcp-request connection, session and content [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.
@@ -38,13 +41,13 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 	switch sub := words[1].Text; sub {
 	case "inspect-delay":
 		return "tcp-request inspect-delay", true
-	case "content", "connection":
+	case "content", "connection", "session":
 		if len(words) < 3 {
 			p.d.Errorf(words[1].Pos, "tcp-request "+sub, "tcp-request "+sub+" accept|reject [if|unless COND]", "tcp-request %s needs an action", sub)
 			return "", false
 		}
 		act := words[2].Text
-		if act == "accept" || act == "reject" {
+		if act == "accept" || act == "reject" || act == "track-sc0" || act == "track-sc1" || act == "track-sc2" {
 			return "tcp-request " + sub + " " + act, true
 		}
 		base := "tcp-request " + sub + " " + strings.SplitN(act, "(", 2)[0]
@@ -75,24 +78,16 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	if !ok {
 		return
 	}
+	if act := words[2].Text; strings.HasPrefix(act, "track-sc") {
+		t, ok := p.parseTrack(key, act, words[2].Pos, args)
+		if ok {
+			px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: act, Cond: cond, Track: t})
+		}
+		return
+	}
 	if len(args) > 0 {
 		p.d.Errorf(args[0].Pos, key, key+" [if|unless COND]", "unexpected %q: %s takes only a condition", args[0].Text, key)
 		return
 	}
 	px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: words[2].Text, Cond: cond})
-}
-
-// validateTCPRequest refuses content inspection in a mode http proxy.
-func (c *Config) validateTCPRequest(px *Proxy, d *diag.List) {
-	if px.EffectiveMode() != "http" {
-		return
-	}
-	if px.InspectDelay > 0 {
-		d.Errorf(px.InspectDelayPos, "tcp-request inspect-delay", "use http-request rules in mode http, or mode tcp", "tcp-request inspect-delay in mode http is not built yet")
-	}
-	for _, r := range px.TCPRequest {
-		if r.Layer == "content" {
-			d.Errorf(r.Pos, "tcp-request content "+r.Action, "use http-request rules in mode http (http-request deny if COND), or mode tcp", "tcp-request content rules in mode http are not built yet: the rule would not run")
-		}
-	}
 }

@@ -36,8 +36,10 @@ func (c *Config) Validate(d *diag.List) {
 		if px.IsBackend() {
 			c.validateServerTLS(px, d)
 		}
-		c.validateTCPRequest(px, d)
 		warnUnusedCheckRules(px, d)
+		c.validateStick(px, d)
+		c.validateStickFetches(px, d)
+		c.validateStickRules(px, d)
 	}
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)

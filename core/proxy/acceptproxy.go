@@ -46,7 +46,21 @@ func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPo
 	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, *src, *dst) {
 		return false
 	}
-	return !pp || f.acceptProxy(c, buf, src, dst) == nil
+	if pp && f.acceptProxy(c, buf, src, dst) != nil {
+		f.closeConnCounters(c) // tracked by a connection rule (stick.go)
+		return false
+	}
+	if len(f.cfg.TCPSession) > 0 && !f.sessionRules(c, *src, *dst) { // stick.go
+		return false
+	}
+	f.countSession(c)
+	return true
+}
+
+// hasL4Rules reports whether admit has rules to run: callers that skip
+// admit without a PROXY header ask it.
+func (f *Frontend) hasL4Rules() bool {
+	return len(f.cfg.TCPConnection) > 0 || len(f.cfg.TCPSession) > 0
 }
 
 // connectionRules evaluates tcp-request connection rules: the first whose
@@ -58,6 +72,11 @@ func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
 		if r.Cond != nil && !r.Cond.Match(v) {
 			continue
 		}
+		if r.Track != nil {
+			f.connTrack(r.Track, v) // and on to the next rule
+			continue
+		}
+		f.keepConn(c, v, r.Reject)
 		if r.Reject {
 			f.DeniedConns.Add(1)
 			if l, ok := c.(interface{ SetLinger(int) error }); ok {
@@ -67,6 +86,7 @@ func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
 		}
 		return true
 	}
+	f.keepConn(c, v, false)
 	return true
 }
 

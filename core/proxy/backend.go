@@ -324,9 +324,11 @@ func (b *Backend) stickTo(req core.Request) *core.Server {
 		}
 	}
 	if h := b.hook.Load(); h != nil && h.Lookup != nil {
-		return h.Lookup(req, b.Servers)
+		if cs := h.Lookup(req, b.Servers); cs != nil {
+			return cs
+		}
 	}
-	return nil
+	return b.stickMatch(req) // stick on|match (stickpersist.go)
 }
 
 // askSticky is the stickiness policy's verdict when the engine may use it:

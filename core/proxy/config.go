@@ -19,6 +19,7 @@ import (
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/sticktable"
 	"github.com/varde-lb/varde/core/tlsx"
 )
 
@@ -52,6 +53,8 @@ type Config struct {
 	Threads   int
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
+	// StickTables are the configuration's stick tables (stick.go).
+	StickTables *sticktable.Set
 	// Policies are every compiled `policy` of the configuration, plugged
 	// into the sections below; closed with the engine's generation.
 	Policies []LoadedPolicy
@@ -101,6 +104,7 @@ const (
 	ActService // use-service: a handler answers instead of a server
 	ActAllow   // stop evaluating the rules of this list
 	ActScript  // http-request|http-response lua.NAME: a ScriptAction
+	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -129,13 +133,19 @@ type HTTPRule struct {
 	ScriptName string
 	ScriptArgs []string
 	Script     ScriptAction
+	// ActTrack: track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
+	Track *TrackRule
 
 	value, target *sample.Template // compiled Value and Target
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).
 type FrontendConfig struct {
-	Name  string
+	Name string
+	// Table is the frontend's own stick table (nil: none); stick is set
+	// when tcp-request connection rules track counters (stick.go).
+	Table *sticktable.Table
+	stick *frontStick
 	Binds []string // host:port
 	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
 	// their settings.
@@ -183,6 +193,9 @@ type FrontendConfig struct {
 	// evaluated once per connection before anything is read, on the
 	// socket's own addresses (before any PROXY header, as HAProxy).
 	TCPConnection []TCPRule
+	// TCPSession are `tcp-request session` rules: as connection rules,
+	// after the PROXY header (stick.go).
+	TCPSession []TCPRule
 	// InspectDelay and TCPContent are `tcp-request inspect-delay` and
 	// `tcp-request content accept|reject` (mode tcp): the rules see the
 	// client's first bytes and wait for more, up to the delay, while a
@@ -196,7 +209,8 @@ type FrontendConfig struct {
 // TCPRule is one `tcp-request connection|content accept|reject` rule.
 type TCPRule struct {
 	Reject bool
-	Cond   Cond // nil: always
+	Cond   Cond       // nil: always
+	Track  *TrackRule // track-scN (stick.go); Reject is then unused
 }
 
 // Capture is one captured header.
@@ -207,7 +221,12 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name         string
+	Name  string
+	Table *sticktable.Table // the backend's own stick table, nil: none
+	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	// Listen: the back half of a listen section, whose http-request
+	// rules its front half already ran (HAProxy runs them once).
+	Listen       bool
 	Mode         Mode
 	Balance      core.BalanceSpec
 	Servers      []ServerConfig

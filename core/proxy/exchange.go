@@ -164,6 +164,7 @@ func (s *session) pickServer(b *Backend, req core.Request) (*server, bool, bool)
 	}
 	s.rec.Server = srv.Name
 	srv.Picked()
+	s.stickPicked(srv) // stick store rules (stickpersist.go)
 	return srv, persisted, true
 }
 

@@ -65,6 +65,9 @@ func FromConfig(c *config.Config) (*Config, error) {
 		}
 		out.Frontends = append(out.Frontends, fc)
 	}
+	if err := bindStickTables(out, c); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 
@@ -139,7 +142,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
-		ConnMode: connModeOf(p),
+		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
@@ -165,6 +168,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		return nil, err
 	}
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
+		return nil, err
+	}
+	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
 	for _, s := range p.Servers {
@@ -377,6 +383,14 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		case "lua":
 			rule = HTTPRule{Action: ActScript, ScriptName: r.Name, ScriptArgs: r.Args}
 		default:
+			if r.Track != nil {
+				tr, err := trackRuleOf(r.Action, r.Track)
+				if err != nil {
+					return nil, fmt.Errorf("%s: %w", r.Pos, err)
+				}
+				rule = HTTPRule{Action: ActTrack, Track: tr}
+				break
+			}
 			continue
 		}
 		cond, err := CompileCondition(r.Cond, set)
@@ -414,18 +428,31 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
 		kw := "tcp-request " + r.Layer + " " + r.Action
+		if r.Track != nil {
+			tr, err := trackRuleOf(r.Action, r.Track)
+			if err != nil {
+				return diag.At(r.Pos, kw, "", err)
+			}
+			rule.Track = tr
+		}
 		cond, err := CompileCondition(r.Cond, set)
 		if err != nil {
 			return diag.At(r.Pos, kw, "", err)
 		}
 		if cond != nil {
-			if err := tcpFetchesOnly(cond, r.Layer); err != nil {
+			layer := r.Layer
+			if p.EffectiveMode() == "http" || layer == "session" {
+				layer = "connection" // no payload to inspect: the head is parsed (stick_content.go)
+			}
+			if err := tcpFetchesOnly(cond, layer); err != nil {
 				return diag.At(r.Pos, kw, "use src, dst (and in content rules req.len, req.payload, req_ssl_hello_type, req_ssl_sni); see docs/proxy-protocol.md", err)
 			}
 			rule.Cond = cond
 		}
 		if r.Layer == "connection" {
 			fc.TCPConnection = append(fc.TCPConnection, rule)
+		} else if r.Layer == "session" {
+			fc.TCPSession = append(fc.TCPSession, rule)
 		} else {
 			fc.TCPContent = append(fc.TCPContent, rule)
 		}
@@ -448,7 +475,7 @@ var (
 func tcpFetchesOnly(cond *acl.Condition, layer string) error {
 	var bad string
 	cond.Fetches(func(name string) {
-		if bad == "" && !l4Fetches[name] && !(layer == "content" && contentFetches[name]) {
+		if bad == "" && !l4Fetches[name] && !isStickFetch(name) && !(layer == "content" && contentFetches[name]) {
 			bad = name
 		}
 	})

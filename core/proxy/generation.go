@@ -109,6 +109,10 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		}
 		out.Frontends = append(out.Frontends, fc)
 	}
+	if err := bindStickTables(out, c); err != nil { // stick.go
+		d.Add(diag.Locate(err, diag.Pos{File: firstFile(c)}, "stick-table", ""))
+		ok = false
+	}
 	out.Policies = ps.all
 	if !ok {
 		ps.closeAll()

@@ -105,7 +105,7 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 		// the connection preface, as before a TLS handshake.
 		a.src, a.dst = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 		e.track(c) // a stop past its grace closes a header still awaited
-		admitted := !(a.pp || len(f.cfg.TCPConnection) > 0) || f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst)
+		admitted := !(a.pp || f.hasL4Rules()) || f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst)
 		e.untrack(c)
 		if !admitted {
 			c.Close()

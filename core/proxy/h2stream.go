@@ -232,6 +232,8 @@ func (h *h2conn) runStream(st *h2stream) {
 			}
 		}
 	}()
+	h.stickStream(s) // the connection's stick counters (stick.go)
+	defer stickStreamEnd(s)
 	s.transaction()
 }
 

@@ -68,6 +68,7 @@ type session struct {
 
 	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
 	th  int32                // TLS handshake time in ms (%Th of the first request)
+	st  scState              // stick counters (stick.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -114,6 +115,7 @@ type parked struct {
 
 // closeHTTP ends a client connection for good.
 func (e *Engine) closeHTTP(f *Frontend, c net.Conn) {
+	f.closeConnCounters(c)
 	c.Close()
 	f.CurConns.Add(-1)
 	e.actconn.Add(-1)
@@ -156,7 +158,10 @@ func (e *Engine) runHTTP(p *parked) {
 		}
 		p.nreq = s.nreq
 		p.deadline = s.kaDeadline
-		s.conn, s.f, s.tls = nil, nil, nil
+		if s.st.nreq > 0 { // a panic skipped the transaction's end
+			s.stickEnd(0, 0, 0)
+		}
+		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
 			e.closeHTTP(f, c)
@@ -170,6 +175,9 @@ func (e *Engine) runHTTP(p *parked) {
 			return
 		}
 		s.src, s.dst = p.src, p.dst
+	}
+	if f.cfg.stick != nil {
+		s.st.conn = f.connCountersOf(c)
 	}
 	// On stop, a keep-alive answer already sent is not the end: the
 	// client may have sent its next request before learning of the stop,
@@ -352,7 +360,11 @@ func ms(d time.Duration) int32 { return int32(d / time.Millisecond) }
 func (s *session) transaction() bool {
 	s.begin()
 	keep := s.serve()
+	s.stickServed()
 	s.finish()
+	if s.stickActive() {
+		s.stickEnd(int(s.rec.Status), s.rec.BytesIn, s.rec.BytesOut)
+	}
 	return keep
 }
 
@@ -391,6 +403,11 @@ func (s *session) serve() bool {
 	f.Requests.Add(1)
 	f.Meters.Req.Add(start.UnixNano())
 	s.prepare()
+	s.stickBegin()
+	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
+		return false
+	}
+	s.stickCountRequest()
 	// Services (stats page, metrics) answer before any backend is chosen.
 	if p := f.services.Load(); p != nil {
 		for _, sv := range *p {
@@ -409,7 +426,10 @@ func (s *session) serve() bool {
 	}
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
-	if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
+	s.st.table = b.cfg.Table // src_* without a table: the backend's now
+	if b.cfg.Listen && b.Name == f.Name {
+		// A listen section's rules ran as its frontend's, once (HAProxy).
+	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	}
 	return s.forward(b)
@@ -495,6 +515,7 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 				st = 403
 			}
 			s.f.Denied.Add(1)
+			s.st.denied = true // counts in http_err_* (stick.go)
 			s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 			return true, s.answer(st, nil)
 		case ActRedirect:
@@ -517,6 +538,8 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			if stop, done, keep := s.scriptVerdictRequest(s.runScript(rule, false)); stop {
 				return done, keep
 			}
+		case ActTrack:
+			s.stickRule(rule.Track)
 		default:
 			s.reqE.apply(rule)
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -94,6 +95,9 @@ func (p *enginePart) Inherit(prev generation.Part) {
 	}
 	p.prev = old
 	p.e.adoptCounters(old.e)
+	if kept := p.e.AdoptStickTables(old.e); len(kept) > 0 {
+		p.g.Opts.Logger.Info("reload: stick tables carried over", "tables", strings.Join(kept, " "))
+	}
 	if inv := p.g.Opts.Sockets; inv != nil {
 		if err := old.e.OfferListeners(inv); err != nil {
 			p.g.Opts.Logger.Warn("reload: a listener could not be handed over; it binds anew", "err", err)

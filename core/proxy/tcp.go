@@ -32,6 +32,11 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 			e.Panics.Add(1)
 			e.log.Error("panic in tcp connection, closed it", "frontend", f.Name, "panic", r)
 		}
+		if s.stickActive() {
+			s.stickEnd(0, s.rec.BytesIn, s.rec.BytesOut)
+		}
+		s.st.conn = nil
+		f.closeConnCounters(c)
 		c.Close()
 		e.mu.Lock()
 		delete(e.tconns, c)
@@ -46,6 +51,10 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst) {
 		return
 	}
+	if f.cfg.stick != nil {
+		s.st.conn = f.connCountersOf(c)
+	}
+	s.st.table, s.st.tables = f.cfg.Table, e.cfg.StickTables
 	rec := &s.rec
 	rec.Reset()
 	rec.Mode = logrec.ModeTCP
@@ -76,7 +85,7 @@ func (s *session) serveTCP(start time.Time) {
 		s.log(b, srv)
 		s.finish()
 	}()
-	v := &tcpView{src: s.src, dst: s.dst}
+	v := &tcpView{src: s.src, dst: s.dst, st: &s.st}
 	if !s.inspect(v) {
 		f.Denied.Add(1)
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)

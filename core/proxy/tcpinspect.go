@@ -63,6 +63,14 @@ func tcpContentRules(rules []TCPRule, v *tcpView) (decided, reject bool) {
 		if miss && !v.final {
 			return false, false
 		}
+		if ok && r.Track != nil {
+			if r.Track.Kind == TrackSC && r.Track.trackInto(&v.st.req, v, v.src) {
+				v.st.nreq++
+			} else if r.Track.Kind != TrackSC {
+				r.Track.scAction(v.st)
+			}
+			continue
+		}
 		if ok {
 			return true, r.Reject
 		}

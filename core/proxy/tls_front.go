@@ -177,7 +177,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	}
 	e.track(c) // from here on, a stop past its grace closes it
 	a := admission{pp: pp, done: true, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
-	if (pp || len(f.cfg.TCPConnection) > 0) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst) {
+	if (pp || f.hasL4Rules()) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst) {
 		e.untrack(c)
 		c.Close()
 		e.release(f)
@@ -198,6 +198,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 			f.SSLClosed.Add(1)
 		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
+		f.closeConnCounters(c)
 		c.Close()
 		e.release(f)
 		e.wg.Done()

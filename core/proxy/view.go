@@ -83,8 +83,9 @@ func (v *reqView) PolicyNote() string        { return v.s.rec.Policy }
 type tcpView struct {
 	src, dst netip.AddrPort
 	payload  []byte
-	final    bool // no more bytes will be waited for
-	need     bool // a fetch said its answer may change with more bytes
+	final    bool     // no more bytes will be waited for
+	need     bool     // a fetch said its answer may change with more bytes
+	st       *scState // stick counters (stick.go); nil when none
 }
 
 func (v *tcpView) Payload() ([]byte, bool) { return v.payload, v.final }
