@@ -26,7 +26,7 @@ import (
 //	-st PID...   once listening, tell the old processes to stop (SIGTERM)
 //
 // -D: HAProxy forks into the background. A Go process cannot fork safely,
-// and under systemd the right unit is Type=simple without -D (HAProxy's own
+// and under systemd the right unit is Type=notify without -D (HAProxy's own
 // unit uses -Ws, not -D). So varde accepts -D, keeps running in the
 // foreground and prints one line saying so, rather than refusing a
 // command line copied from an init script or silently behaving differently.
@@ -96,7 +96,7 @@ func haRunFlags(fs *flag.FlagSet, pidfile *string) {
 	if pidfile != nil {
 		fs.StringVar(pidfile, "p", "", "write the process id to `PIDFILE` (as haproxy -p)")
 	}
-	fs.Var(daemonFlag{w: fs.Output()}, "D", "accepted for HAProxy compatibility: varde stays in the foreground (run it under systemd with Type=simple)")
+	fs.Var(daemonFlag{w: fs.Output()}, "D", "accepted for HAProxy compatibility: varde stays in the foreground (run it under systemd with Type=notify)")
 	fs.Bool("db", false, "foreground mode (as haproxy -db); varde always runs in the foreground")
 }
 
@@ -114,7 +114,7 @@ type daemonFlag struct{ w io.Writer }
 func (daemonFlag) String() string   { return "false" }
 func (daemonFlag) IsBoolFlag() bool { return true }
 func (d daemonFlag) Set(string) error {
-	fmt.Fprintln(d.w, "varde: -D: varde does not fork into the background; it keeps running in the foreground (under systemd use Type=simple without -D)")
+	fmt.Fprintln(d.w, "varde: -D: varde does not fork into the background; it keeps running in the foreground (under systemd use Type=notify without -D)")
 	return nil
 }
 

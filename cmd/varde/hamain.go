@@ -13,8 +13,6 @@ import (
 // haUnsupported are HAProxy options varde refuses with a reason: accepting
 // them would make varde behave differently from what the user asked.
 var haUnsupported = map[string]string{
-	"-W":  "varde has no master process; run it directly (systemd Type=simple)",
-	"-Ws": "varde has no master process and does not notify systemd: use Type=simple and drop -Ws",
 	"-S":  "varde has no master CLI; use `stats socket` and `varde ctl`",
 	"-L":  "varde has no peers",
 	"-cc": "evaluate the condition with `.if` in the configuration instead",
@@ -29,6 +27,7 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "varde: %v\n", err)
 		return 2
 	}
+	args = takeMasterWorker(args, stderr)
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -110,4 +109,25 @@ func haUsage(fs *flag.FlagSet) {
 	out := fs.Output()
 	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
 	fs.PrintDefaults()
+}
+
+// takeMasterWorker removes -W and -Ws (HAProxy's master-worker mode, with
+// systemd notification for -Ws, as Debian's haproxy.service runs it) and
+// says once what varde does instead: one process that is its own master.
+// It reloads on SIGUSR2 and SIGHUP, as a master does, and sends READY=1,
+// RELOADING=1 and STOPPING=1 to NOTIFY_SOCKET whenever it is set, so that
+// unit (Type=notify, ExecReload kill -USR2) works unchanged.
+func takeMasterWorker(args []string, stderr io.Writer) []string {
+	out := args[:0:0]
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if a == "-W" || a == "-Ws" {
+			fmt.Fprintf(stderr, "varde: %s: varde is its own master: it reloads on SIGUSR2/SIGHUP and notifies systemd (Type=notify) itself\n", a)
+			continue
+		}
+		out = append(out, a)
+	}
+	return out
 }

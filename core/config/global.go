@@ -172,7 +172,7 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "daemon":
 		g.Daemon = true
-		p.d.Warnf(kwPos, key, "remove the line; run varde from a systemd service (Type=simple) to keep it in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
+		p.d.Warnf(kwPos, key, "remove the line; run varde from a systemd service (Type=notify, examples/systemd/varde.service) to keep it in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
 	case "user", "group":
 		if t, ok := one(); ok {
 			if key == "user" {
