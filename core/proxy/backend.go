@@ -406,12 +406,14 @@ func (b *Backend) waitTurn(start time.Time, sess *session) bool {
 	if !b.anyFull() {
 		b.wake()
 	}
+	// Not woken by a stop: a queued request is in-flight work that a
+	// stop or a reload's drain lets finish (a freed slot wakes it), and
+	// waking it early would only spin it through the queue again.
 	wait := func() {
 		t := time.NewTimer(left)
 		select {
 		case <-w:
 		case <-t.C:
-		case <-b.e.stopCh:
 		}
 		t.Stop()
 	}
