@@ -450,6 +450,24 @@ func TestRunUpgradeKeepsVIP(t *testing.T) {
 	if !strings.Contains(succ.Log(), "adopting") || strings.Contains(succ.Log(), "Entering") {
 		t.Errorf("the new process did not adopt the VIP without a transition:\n%s", tail(succ.Log(), 30))
 	}
+	// The frontend's socket was handed over (-x), not bound anew.
+	if !strings.Contains(succ.Log(), "received the old process's listening sockets") || !strings.Contains(succ.Log(), "tcp=1") {
+		t.Errorf("the new process did not receive the listener:\n%s", tail(succ.Log(), 30))
+	}
+	if !strings.Contains(old.Log(), "handover=true") {
+		t.Errorf("the old process did not stop as a handover:\n%s", tail(old.Log(), 20))
+	}
+	// The new process advertises at once (its own IP ID counter starts at 1).
+	first := false
+	for _, a := range rec.Adverts(r.n1.Addr, 51, t0, tEnd) {
+		if a.IPID == 1 && a.Priority > 0 {
+			first = true
+			t.Logf("the new process's first advert %v after it was spawned", a.At.Sub(t0).Round(time.Millisecond))
+		}
+	}
+	if !first {
+		t.Errorf("no advert with IP ID 1 from the new process")
+	}
 	if fail > 0 || ok == 0 {
 		t.Errorf("HTTP to the VIP during the upgrade: %d ok, %d failed: %q", ok, fail, errs)
 	}
