@@ -33,6 +33,9 @@ type Runtime struct {
 	// TLS is the engine's certificate registry (set/commit ssl cert);
 	// nil without TLS binds.
 	TLS *tlsx.Registry
+	// Engine takes `add server` and `del server` (dynserver.go); nil:
+	// they are refused.
+	Engine *proxy.Engine
 }
 
 // Config is one `stats socket` line.

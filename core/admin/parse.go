@@ -64,8 +64,8 @@ const (
 	OpSetVar        // set var proc.NAME [expr] EXPR (experimental mode)
 	OpSetAddr       // set server B/S addr IP [port P] (setaddr.go)
 	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
-	OpAddServer     // add server B/S ADDR ... (dynserver.go: refused)
-	OpDelServer     // del server B/S (dynserver.go: refused)
+	OpAddServer     // add server B/S ADDR ... (dynserver.go)
+	OpDelServer     // del server B/S (dynserver.go)
 )
 
 // Command is one parsed CLI command.
@@ -83,8 +83,9 @@ type Command struct {
 	Policy   string // policy file (policy var commands)
 	Key      string
 	Value    string
-	File     string // ssl cert commands
-	Payload  string // set ssl cert: the PEM after "<<"
+	File     string   // ssl cert commands
+	Payload  string   // set ssl cert: the PEM after "<<"
+	Args     []string // add server: the keywords after the address
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
