@@ -104,6 +104,9 @@ func (s *Server) delServer(cmd Command) string {
 	if _, err := s.rt.Engine.Backend(cmd.Backend).DelServer(cmd.Server); err != nil {
 		return err.Error() + "\n"
 	}
+	if s.rt.Health != nil {
+		s.rt.Health.Remove(sv) // a configured server's checks end with it
+	}
 	s.log.Info("Server deleted.", "backend", cmd.Backend, "server", cmd.Server)
 	return "Server deleted.\n"
 }

@@ -162,6 +162,9 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 			continue
 		case <-t.C:
 		}
+		if c.removed() {
+			return
+		}
 		if c.s.Admin() == core.AdminMaint {
 			// Checks are suspended in maintenance, as in HAProxy.
 			t.Reset(c.cfg.Inter)

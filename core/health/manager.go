@@ -118,6 +118,28 @@ func (m *Manager) Add(s *core.Server, cfg Config) error {
 	return nil
 }
 
+// Remove forgets s (the admin socket's `del server`): its check and agent
+// loops end at their next tick, and its admin state and weight are no
+// longer the manager's.
+func (m *Manager) Remove(s *core.Server) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.checkers[s]
+	if c == nil {
+		return
+	}
+	delete(m.checkers, s)
+	for i, o := range m.order {
+		if o == c {
+			m.order = append(m.order[:i:i], m.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// removed reports whether Remove forgot c's server.
+func (c *checker) removed() bool { return c.m.get(c.s) != c }
+
 // Start launches the check loops. The first checks are spread over one
 // inter, like HAProxy, so a backend's servers are not probed in lockstep.
 func (m *Manager) Start(ctx context.Context) {
