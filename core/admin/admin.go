@@ -267,7 +267,7 @@ func helpFor(lvl Level) string {
 	}
 	var b strings.Builder
 	for _, l := range strings.SplitAfter(Help, "\n") {
-		if strings.Contains(l, "disable ") || strings.Contains(l, "enable ") || strings.Contains(l, "set ") || strings.Contains(l, "shutdown ") {
+		if strings.Contains(l, "disable ") || strings.Contains(l, "enable ") || strings.Contains(l, "set ") || strings.Contains(l, "shutdown ") || strings.Contains(l, " server <bk>") {
 			continue
 		}
 		b.WriteString(l)

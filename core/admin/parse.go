@@ -318,7 +318,8 @@ const Help = `The following commands are valid at this level:
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint
   set server <bk>/<srv> weight <w>[%]     : change a server's weight
   set server <bk>/<srv> addr <ip> [port <port>] : change a server's address and port
-  add server <bk>/<srv> <addr>, del server <bk>/<srv> : refused (varde has no dynamic servers)
+  add server <bk>/<srv> <addr>:<port> [kw] : create a new server (in maintenance)
+  del server <bk>/<srv>                   : remove a server in maintenance
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
