@@ -257,12 +257,18 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 	for {
 		cs, persisted := b.choose(ctx)
 		if cs != nil && tryTake(cs) {
+			srv := b.serverOf(cs)
+			if srv == nil {
+				// Deleted (`del server`) since it was chosen: choose again.
+				b.pool.Release(cs)
+				continue
+			}
 			var w time.Duration
 			if queued {
 				b.Queued.Add(-1)
 				w = time.Since(start)
 			}
-			return b.serverOf(cs), persisted, w, pickOK
+			return srv, persisted, w, pickOK
 		}
 		if cs == nil && !b.anyFull() {
 			if queued {
