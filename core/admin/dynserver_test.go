@@ -82,6 +82,16 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 			t.Errorf("%s: new server's row: status %q addr %q", l.name, row["status"], row["addr"])
 		}
 	}
+	// show servers state: the same id, name, address, admin state (1:
+	// forced maintenance), weights and port.
+	var states []string
+	for _, l := range lbs {
+		states = append(states, stateFields(t, ask(l, "show servers state app"), "web2", 2, 3, 4, 6, 7, 8, 18))
+	}
+	t.Logf("web2 state fields: %q", states)
+	if states[0] != states[1] || states[0] == "" {
+		t.Errorf("show servers state web2: haproxy %q, varde %q", states[0], states[1])
+	}
 	// In maintenance: no traffic. Enabled: its share of the round robin.
 	for _, l := range lbs {
 		before := web2.hits.Load()
@@ -258,4 +268,22 @@ func (h *holder) release() {
 		c.Close()
 	}
 	h.open = nil
+}
+
+// stateFields picks columns of a server's `show servers state` line.
+func stateFields(t *testing.T, out, server string, cols ...int) string {
+	t.Helper()
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) > 3 && f[3] == server {
+			var pick []string
+			for _, c := range cols {
+				if c < len(f) {
+					pick = append(pick, f[c])
+				}
+			}
+			return strings.Join(pick, " ")
+		}
+	}
+	return ""
 }
