@@ -15,7 +15,7 @@ import (
 
 // dynConfig: a roundrobin backend that takes dynamic servers and a
 // static-rr one that does not.
-func dynConfig(sock string, port int, web1 string) string {
+func dynConfig(sock string, port, mon int, web1 string) string {
 	return fmt.Sprintf(`global
     stats socket %s mode 600 level admin
 defaults
@@ -26,13 +26,18 @@ defaults
 frontend www
     bind 127.0.0.1:%d
     default_backend app
+frontend mon
+    bind 127.0.0.1:%d
+    stats enable
+    stats uri /stats
+    http-request use-service prometheus-exporter if { path /metrics }
 backend app
     balance roundrobin
     server web1 %s
 backend fixed
     balance static-rr
     server s1 %s
-`, sock, port, web1, web1)
+`, sock, port, mon, web1, web1)
 }
 
 // TestDiffHAProxyDynServers runs HAProxy 2.6 and varde on the same
@@ -45,7 +50,11 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 	}
 	web1, web2 := newBackend(t, "web1"), newBackend(t, "web2")
 	hold := newHolder(t)
-	lbs := startPair(t, func(sock string, port int) string { return dynConfig(sock, port, web1.addr()) })
+	mon := map[string]int{}
+	lbs := startPair(t, func(sock string, port int) string {
+		mon[sock] = testenv.FreePort(t)
+		return dynConfig(sock, port, mon[sock], web1.addr())
+	})
 	ask := func(l lbProc, cmd string) string {
 		return strings.TrimRight(send(t, "unix", l.sock, cmd), "\n")
 	}
@@ -91,6 +100,17 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 	t.Logf("web2 state fields: %q", states)
 	if states[0] != states[1] || states[0] == "" {
 		t.Errorf("show servers state web2: haproxy %q, varde %q", states[0], states[1])
+	}
+	// The stats page and the Prometheus exporter list it too.
+	for _, l := range lbs {
+		page := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/stats", mon[l.sock]))
+		metrics := fetch(t, fmt.Sprintf("http://127.0.0.1:%d/metrics", mon[l.sock]))
+		if !strings.Contains(page, "web2") {
+			t.Errorf("%s: the stats page does not list web2", l.name)
+		}
+		if !strings.Contains(metrics, `haproxy_server_status{proxy="app",server="web2",state="MAINT"} 1`) {
+			t.Errorf("%s: no MAINT haproxy_server_status for web2", l.name)
+		}
 	}
 	// In maintenance: no traffic. Enabled: its share of the round robin.
 	for _, l := range lbs {
@@ -286,4 +306,15 @@ func stateFields(t *testing.T, out, server string, cols ...int) string {
 		}
 	}
 	return ""
+}
+
+func fetch(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 5 * time.Second}).Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
 }
