@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/proxy"
 )
 
@@ -106,6 +107,12 @@ func (s *Server) delServer(cmd Command) string {
 	}
 	if s.rt.Health != nil {
 		s.rt.Health.Remove(sv) // a configured server's checks end with it
+	}
+	// Its runtime changes go with it: a configured server deleted and
+	// back after a reload starts as its line says, as in HAProxy.
+	s.state.Forget(sv)
+	if err := s.state.Save(); err != nil {
+		s.log.Warn("admin: state file", "err", err)
 	}
 	s.log.Info("Server deleted.", "backend", cmd.Backend, "server", cmd.Server)
 	return "Server deleted.\n"
@@ -269,4 +276,11 @@ func refuseKeyword(kw string) error {
 		}
 	}
 	return fmt.Errorf("unknown keyword '%s'.", kw)
+}
+
+// Forget drops the recorded changes of a deleted server.
+func (st *StateStore) Forget(s *core.Server) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	delete(st.m, key(s))
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -154,6 +155,12 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 		}
 		if _, ok := parseCSV(t, send(t, "unix", l.sock, "show stat")).rows["app,web2"]; ok {
 			t.Errorf("%s: a deleted server is still listed", l.name)
+		}
+		if l.name == "varde" {
+			// A deleted server's runtime changes are forgotten with it.
+			if st, err := os.ReadFile(l.sock + ".state"); err == nil && strings.Contains(string(st), "app/web2") {
+				t.Errorf("the state file keeps a deleted server: %s", st)
+			}
 		}
 		before := web1.hits.Load()
 		get(t, l, 4)
