@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/proxy"
@@ -36,6 +37,10 @@ type Runtime struct {
 	// Engine takes `add server` and `del server` (dynserver.go); nil:
 	// they are refused.
 	Engine *proxy.Engine
+	// AddChecks registers the checks of a server added at runtime (its
+	// check keywords as a server line), paused until `enable health`;
+	// nil: `check` is refused on `add server`.
+	AddChecks func(s *core.Server, sc *config.Server) error
 }
 
 // Config is one `stats socket` line.

@@ -215,7 +215,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies(), TLS: o.Engine.TLSRegistry(), Engine: o.Engine}
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies(), TLS: o.Engine.TLSRegistry(), Engine: o.Engine, AddChecks: a.addChecks}
 		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", ss.Pos, err)

@@ -6,8 +6,10 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/proxy"
 )
 
@@ -58,6 +60,8 @@ func (s *Server) runDynServer(cmd Command) (out string, ok bool) {
 		return s.addServer(cmd), true
 	case OpDelServer:
 		return s.delServer(cmd), true
+	case OpSetHealth:
+		return s.setHealth(cmd), true
 	}
 	return "", false
 }
@@ -81,14 +85,24 @@ func (s *Server) addServer(cmd Command) string {
 	if err != nil {
 		return err.Error() + "\n"
 	}
+	if d.check.Check && s.rt.AddChecks == nil {
+		return "varde cannot check a server added on this socket: it is not attached to the health checks.\n"
+	}
 	if sv != nil {
 		return proxy.ErrServerExists.Error() + "\n"
 	}
-	if _, err := b.AddServer(d); err != nil {
+	cs, err := b.AddServer(d.DynServer)
+	if err != nil {
 		if errors.Is(err, proxy.ErrServerIDInUse) {
 			return fmt.Sprintf("'id' : custom id %d already used.\n", d.ID)
 		}
 		return err.Error() + "\n"
+	}
+	if d.check.Check {
+		if err := s.rt.AddChecks(cs, &d.check); err != nil {
+			_, _ = b.DelServer(cs.Name) // still in maintenance and unused
+			return err.Error() + "\n"
+		}
 	}
 	s.log.Info("New server registered.", "backend", cmd.Backend, "server", cmd.Server, "addr", d.Addr.String())
 	return "New server registered.\n"
@@ -118,9 +132,17 @@ func (s *Server) delServer(cmd Command) string {
 	return "Server deleted.\n"
 }
 
+// dynServer is an `add server` line: the engine's part and the check
+// settings, as a server line's.
+type dynServer struct {
+	proxy.DynServer
+	check config.Server
+}
+
 // parseAddServer reads the name, address and keywords of `add server`.
-func parseAddServer(cmd Command) (proxy.DynServer, error) {
-	d := proxy.DynServer{Name: cmd.Server, Weight: 1}
+func parseAddServer(cmd Command) (dynServer, error) {
+	d := dynServer{DynServer: proxy.DynServer{Name: cmd.Server, Weight: 1}}
+	d.check.Name = cmd.Server
 	if cmd.Value == "" {
 		return d, errors.New("'server' expects <name> and <addr>[:<port>] as arguments.")
 	}
@@ -211,19 +233,22 @@ var notDynamic = map[string]bool{
 var dynamicOK = strings.Fields(`backup disabled error-limit ws id maxconn maxqueue minconn no-backup
 	no-send-proxy no-send-proxy-v2 no-tfo observe on-error on-marked-down on-marked-up pool-low-conn pool-max-conn
 	pool-purge-delay proto proxy-v2-options send-proxy send-proxy-v2 slowstart source tfo track usesrc weight
-	addr agent-addr agent-check agent-inter agent-port agent-send check check-proto check-send-proxy check-via-socks4
-	rise fall inter fastinter downinter port allow-0rtt alpn ca-file check-alpn check-sni check-ssl ciphers
+	agent-addr agent-check agent-inter agent-port agent-send check-proto check-send-proxy check-via-socks4
+	allow-0rtt alpn ca-file check-alpn check-sni check-ssl ciphers
 	ciphersuites crl-file crt force-sslv3 force-tlsv10 force-tlsv11 force-tlsv12 force-tlsv13 no-ssl-reuse
 	no-sslv3 no-tlsv10 no-tlsv11 no-tlsv12 no-tlsv13 no-tls-tickets npn send-proxy-v2-ssl send-proxy-v2-ssl-cn
 	sni ssl ssl-min-ver ssl-max-ver tls-tickets verify verifyhost`)
 
 // applyDynKeyword applies args[i] (and its value) to d; it returns how many
 // values it consumed.
-func applyDynKeyword(d *proxy.DynServer, args []string, i int) (int, error) {
+func applyDynKeyword(d *dynServer, args []string, i int) (int, error) {
 	kw := args[i]
 	val := ""
 	if i+1 < len(args) {
 		val = args[i+1]
+	}
+	if n, ok, err := applyCheckKeyword(&d.check, kw, val); ok {
+		return n, err
 	}
 	switch kw {
 	case "weight":
@@ -283,4 +308,90 @@ func (st *StateStore) Forget(s *core.Server) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	delete(st.m, key(s))
+}
+
+// applyCheckKeyword reads the check keywords varde builds on an added
+// server: check, inter, fastinter, downinter, rise, fall, port, addr.
+func applyCheckKeyword(sc *config.Server, kw, val string) (n int, ok bool, err error) {
+	switch kw {
+	case "check":
+		sc.Check = true
+		return 0, true, nil
+	case "inter", "fastinter", "downinter":
+		d, err := config.ParseDuration(val)
+		if err != nil || d <= 0 {
+			return 1, true, fmt.Errorf("'%s' expects a positive delay in milliseconds (got '%s').", kw, val)
+		}
+		*map[string]*time.Duration{"inter": &sc.Inter, "fastinter": &sc.FastInter, "downinter": &sc.DownInter}[kw] = d
+		return 1, true, nil
+	case "rise", "fall":
+		v, err := strconv.Atoi(val)
+		if err != nil || v <= 0 {
+			return 1, true, fmt.Errorf("'%s' has to be > 0.", kw)
+		}
+		*map[string]*int{"rise": &sc.Rise, "fall": &sc.Fall}[kw] = v
+		return 1, true, nil
+	case "port":
+		v, err := strconv.ParseUint(val, 10, 16)
+		if err != nil || v == 0 {
+			return 1, true, fmt.Errorf("'port' expects a valid port number (got '%s').", val)
+		}
+		sc.Port = uint16(v)
+		return 1, true, nil
+	case "addr":
+		a, err := netip.ParseAddr(val)
+		if err != nil {
+			return 1, true, fmt.Errorf("varde takes an IP address for 'addr' (got '%s').", val)
+		}
+		sc.Addr = a.String()
+		return 1, true, nil
+	}
+	return 0, false, nil
+}
+
+// parseHealth reads `enable health B/S` and `disable health B/S`.
+func parseHealth(w []string) (Command, error) {
+	if len(w) != 3 {
+		return Command{}, errors.New("Require 'backend/server'.")
+	}
+	b, s, err := splitBS(w[2])
+	if err != nil {
+		return Command{}, err
+	}
+	st := "off"
+	if w[0] == "enable" {
+		st = "on"
+	}
+	return Command{Op: OpSetHealth, Backend: b, Server: s, State: st}, nil
+}
+
+// setHealth answers enable|disable health as HAProxy 2.6.
+func (s *Server) setHealth(cmd Command) string {
+	sv, msg := s.find(s.rt.Source.Snapshot(), cmd.Backend, cmd.Server)
+	if sv == nil {
+		return msg
+	}
+	configured := s.rt.Health != nil && s.rt.Health.SetChecks(sv, cmd.State == "on")
+	if !configured && cmd.State == "on" {
+		return "Health check was not configured on this server, cannot enable.\n"
+	}
+	s.log.Info("admin: "+cmd.State+" health", "backend", sv.Backend, "server", sv.Name)
+	return ""
+}
+
+// addChecks registers the checks of a server added at runtime with the
+// backend's check settings (option httpchk, http-check, timeout check),
+// paused until `enable health`.
+func (a *Attached) addChecks(cs *core.Server, sc *config.Server) error {
+	p := a.opts.Config.Backend(cs.Backend)
+	b := a.opts.Engine.Backend(cs.Backend)
+	if p == nil || b == nil {
+		return fmt.Errorf("no backend %s", cs.Backend)
+	}
+	hc, err := checkConfig(a.opts.Config, p, sc)
+	if err != nil {
+		return err
+	}
+	hc.Probe.HTTP.KeepBody = b.HealthJudge() != nil
+	return a.Health.AddPaused(cs, hc)
 }

@@ -138,6 +138,7 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 	if weights[0] != weights[1] {
 		t.Errorf("weight column: haproxy %q, varde %q", weights[0], weights[1])
 	}
+	checkedServers(t, lbs, web2, same)
 	busyThenDelete(t, lbs, hold, ask, same)
 	// web2 is idle: into maintenance, then deleted (HAProxy refuses while
 	// it keeps idle connections to it, so wait those out).
@@ -324,4 +325,64 @@ func fetch(t *testing.T, url string) string {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
+}
+
+// checkedServers: a server added with `check` is checked only after
+// `enable health` (HAProxy 2.6), its status following the probe; `disable
+// health` stops it; a server without checks cannot have them enabled.
+func checkedServers(t *testing.T, lbs []lbProc, live *backend, same func(string, string)) {
+	t.Helper()
+	dead := closedPort(t)
+	same("enable health app/web1", "Health check was not configured on this server, cannot enable.")
+	same("add server app/up "+live.addr()+" check inter 100 rise 1 fall 1", "New server registered.")
+	same("add server app/down "+dead+" check inter 100 rise 2 fall 1", "New server registered.")
+	same("enable server app/up", "")
+	same("enable server app/down", "")
+	status := func(l lbProc, srv string) string {
+		return parseCSV(t, send(t, "unix", l.sock, "show stat")).rows["app,"+srv]["status"]
+	}
+	for _, l := range lbs {
+		for _, srv := range []string{"up", "down"} {
+			if st := status(l, srv); st != "no check" {
+				t.Errorf("%s: %s before enable health: %q, want no check", l.name, srv, st)
+			}
+		}
+	}
+	same("enable health app/up", "")
+	same("enable health app/down", "")
+	for _, l := range lbs {
+		for srv, want := range map[string]string{"up": "UP", "down": "DOWN"} {
+			var st string
+			testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+				if st = status(l, srv); st != want {
+					return fmt.Errorf("%s", st)
+				}
+				return nil
+			})
+			if st != want {
+				t.Errorf("%s: %s after enable health: %q, want %q", l.name, srv, st, want)
+			}
+		}
+	}
+	same("disable health app/up", "")
+	for _, l := range lbs {
+		if st := status(l, "up"); st != "no check" {
+			t.Errorf("%s: after disable health: %q, want no check", l.name, st)
+		}
+	}
+	for _, srv := range []string{"up", "down"} {
+		same("disable server app/"+srv, "")
+		same("del server app/"+srv, "Server deleted.")
+	}
+}
+
+// closedPort is a loopback address nothing listens on.
+func closedPort(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := ln.Addr().String()
+	ln.Close()
+	return a
 }

@@ -66,6 +66,7 @@ const (
 	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
 	OpAddServer     // add server B/S ADDR ... (dynserver.go)
 	OpDelServer     // del server B/S (dynserver.go)
+	OpSetHealth     // enable|disable health B/S (dynserver.go)
 )
 
 // Command is one parsed CLI command.
@@ -172,6 +173,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpSetAdmin, Backend: b, Server: s, State: st}, err
 	case len(w) >= 2 && (w[0] == "add" || w[0] == "del") && w[1] == "server":
 		return parseDynServer(w)
+	case len(w) >= 2 && (w[0] == "enable" || w[0] == "disable") && w[1] == "health":
+		return parseHealth(w)
 	case len(w) >= 2 && w[0] == "set" && w[1] == "server":
 		return parseSetServer(w[2:])
 	case len(w) >= 2 && w[0] == "set" && w[1] == "weight":
@@ -320,6 +323,8 @@ const Help = `The following commands are valid at this level:
   set server <bk>/<srv> addr <ip> [port <port>] : change a server's address and port
   add server <bk>/<srv> <addr>:<port> [kw] : create a new server (in maintenance)
   del server <bk>/<srv>                   : remove a server in maintenance
+  disable health <bk>/<srv>               : disable health checks
+  enable health <bk>/<srv>                : enable health checks
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server
