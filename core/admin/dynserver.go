@@ -116,15 +116,16 @@ func (s *Server) delServer(cmd Command) string {
 	if s.rt.Engine == nil || s.rt.Engine.Backend(cmd.Backend) == nil {
 		return refuseDel
 	}
-	if _, err := s.rt.Engine.Backend(cmd.Backend).DelServer(cmd.Server); err != nil {
+	gone, err := s.rt.Engine.Backend(cmd.Backend).DelServer(cmd.Server)
+	if err != nil {
 		return err.Error() + "\n"
 	}
 	if s.rt.Health != nil {
-		s.rt.Health.Remove(sv) // a configured server's checks end with it
+		s.rt.Health.Remove(gone) // a configured server's checks end with it
 	}
 	// Its runtime changes go with it: a configured server deleted and
 	// back after a reload starts as its line says, as in HAProxy.
-	s.state.Forget(sv)
+	s.state.Forget(gone)
 	if err := s.state.Save(); err != nil {
 		s.log.Warn("admin: state file", "err", err)
 	}
