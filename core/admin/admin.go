@@ -430,8 +430,8 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 		}
 		for _, s := range p.Servers {
 			op := 2 // SRV_ST_RUNNING
-			if !s.IsUp() {
-				op = 0
+			if !s.IsUp() || s.Admin() == core.AdminMaint {
+				op = 0 // SRV_ST_STOPPED: HAProxy stops a server in maintenance
 			}
 			adm := 0
 			switch s.Admin() {

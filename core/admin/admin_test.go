@@ -214,7 +214,7 @@ func TestCommandsAndReload(t *testing.T) {
 		t.Errorf("show stat over tcp lacks MAINT:\n%s", csv)
 	}
 	st := send(t, "unix", path, "show servers state")
-	if !strings.Contains(st, "2 app 2 web2 127.0.0.1 2 1 10 10 ") || !strings.Contains(st, "2 app 1 web1 127.0.0.1 2 0 5 10 ") {
+	if !strings.Contains(st, "2 app 2 web2 127.0.0.1 0 1 10 10 ") || !strings.Contains(st, "2 app 1 web1 127.0.0.1 2 0 5 10 ") {
 		t.Errorf("show servers state:\n%s", st)
 	}
 	if info := send(t, "unix", path, "show info; show info"); strings.Count(info, "Version: test") != 2 {

@@ -92,11 +92,12 @@ func TestDiffHAProxyDynServers(t *testing.T) {
 			t.Errorf("%s: new server's row: status %q addr %q", l.name, row["status"], row["addr"])
 		}
 	}
-	// show servers state: the same id, name, address, admin state (1:
-	// forced maintenance), weights and port.
+	// show servers state: the same id, name, address, operational state
+	// (0: stopped, in maintenance), admin state (1: forced maintenance),
+	// weights and port.
 	var states []string
 	for _, l := range lbs {
-		states = append(states, stateFields(t, ask(l, "show servers state app"), "web2", 2, 3, 4, 6, 7, 8, 18))
+		states = append(states, stateFields(t, ask(l, "show servers state app"), "web2", 2, 3, 4, 5, 6, 7, 8, 18))
 	}
 	t.Logf("web2 state fields: %q", states)
 	if states[0] != states[1] || states[0] == "" {
