@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/netip"
 	"sync"
@@ -79,6 +80,7 @@ func TestDynServersUnderTraffic(t *testing.T) {
 		}
 		close(stop)
 		wg.Wait()
+		t.Logf("%d requests, %d failed; stay %d, added servers %d", sent.Load(), failed.Load(), stayHits.hits.Load(), dynHits.hits.Load())
 		if failed.Load() != 0 {
 			t.Errorf("%d of %d requests failed", failed.Load(), sent.Load())
 		}
@@ -181,4 +183,50 @@ func init() {
 		b.pool.Store(new([]*core.Server))
 		return b, nil
 	})
+}
+
+// TestDynServerTCP: in mode tcp an added server takes connections once
+// ready, and none after it is deleted.
+func TestDynServerTCP(t *testing.T) {
+	tagged := func(tag string) string {
+		return rawServer(t, func(c net.Conn) {
+			b, _ := io.ReadAll(c)
+			io.WriteString(c, tag+string(b))
+		})
+	}
+	cfg := simpleConfig(tagged("A:"))
+	cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
+	e, addr := startEngine(t, cfg)
+	b := e.Backend("be")
+	conns := func(n int) map[string]int {
+		seen := map[string]int{}
+		for i := 0; i < n; i++ {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, "x")
+			c.(*net.TCPConn).CloseWrite()
+			got, _ := io.ReadAll(c)
+			c.Close()
+			seen[string(got)]++
+		}
+		return seen
+	}
+	cs, err := b.AddServer(DynServer{Name: "dyn", Addr: netip.MustParseAddrPort(tagged("B:")), Weight: 1, Enabled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := conns(4); got["A:x"] != 2 || got["B:x"] != 2 {
+		t.Fatalf("with the added server ready: %v, want 2 each", got)
+	}
+	cs.SetAdmin(core.AdminMaint)
+	b.Refresh()
+	if _, err := b.DelServer("dyn"); err != nil {
+		t.Fatal(err)
+	}
+	if got := conns(3); got["A:x"] != 3 {
+		t.Fatalf("after the delete: %v, want every connection on A", got)
+	}
 }
