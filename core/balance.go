@@ -200,3 +200,21 @@ func BalancerNames() []string {
 	sort.Strings(out)
 	return out
 }
+
+// DynamicServers is implemented by balancers whose pool may gain servers
+// that were not in the configuration (the admin socket's `add server`).
+// Every balancer rebuilds from Update, so this is about HAProxy's rule, not
+// varde's ability: HAProxy 2.6 takes dynamic servers only in backends using
+// roundrobin, leastconn, first, random, or a hash with `hash-type
+// consistent` (BE_LB_PROP_DYN); it refuses static-rr and map-based hashes,
+// whose server map is fixed at start. A balancer without the method
+// refuses.
+type DynamicServers interface {
+	DynamicServers() bool
+}
+
+// AcceptsDynamicServers reports whether b takes servers added at runtime.
+func AcceptsDynamicServers(b Balancer) bool {
+	d, ok := b.(DynamicServers)
+	return ok && d.DynamicServers()
+}

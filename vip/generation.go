@@ -228,7 +228,7 @@ func (h engineHealth) AllDown(backend string) bool {
 	if b == nil {
 		return true
 	}
-	for _, s := range b.Servers {
+	for _, s := range b.Servers() {
 		if s.IsUp() {
 			return false
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/proxy"
@@ -36,6 +37,13 @@ type Runtime struct {
 	TLS *tlsx.Registry
 	// Tables are the engine's stick tables (show/clear/set table, table.go).
 	Tables tablesOf
+	// Engine takes `add server` and `del server` (dynserver.go); nil:
+	// they are refused.
+	Engine *proxy.Engine
+	// AddChecks registers the checks of a server added at runtime (its
+	// check keywords as a server line), paused until `enable health`;
+	// nil: `check` is refused on `add server`.
+	AddChecks func(s *core.Server, sc *config.Server) error
 }
 
 // Config is one `stats socket` line.
@@ -277,7 +285,7 @@ func helpFor(lvl Level) string {
 	}
 	var b strings.Builder
 	for _, l := range strings.SplitAfter(Help, "\n") {
-		if strings.Contains(l, "disable ") || strings.Contains(l, "enable ") || strings.Contains(l, "set ") || strings.Contains(l, "shutdown ") {
+		if strings.Contains(l, "disable ") || strings.Contains(l, "enable ") || strings.Contains(l, "set ") || strings.Contains(l, "shutdown ") || strings.Contains(l, " server <bk>") {
 			continue
 		}
 		b.WriteString(l)
@@ -441,8 +449,8 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 		}
 		for _, s := range p.Servers {
 			op := 2 // SRV_ST_RUNNING
-			if !s.IsUp() {
-				op = 0
+			if !s.IsUp() || s.Admin() == core.AdminMaint {
+				op = 0 // SRV_ST_STOPPED: HAProxy stops a server in maintenance
 			}
 			adm := 0
 			switch s.Admin() {

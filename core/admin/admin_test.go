@@ -214,7 +214,7 @@ func TestCommandsAndReload(t *testing.T) {
 		t.Errorf("show stat over tcp lacks MAINT:\n%s", csv)
 	}
 	st := send(t, "unix", path, "show servers state")
-	if !strings.Contains(st, "2 app 2 web2 127.0.0.1 2 1 10 10 ") || !strings.Contains(st, "2 app 1 web1 127.0.0.1 2 0 5 10 ") {
+	if !strings.Contains(st, "2 app 2 web2 127.0.0.1 0 1 10 10 ") || !strings.Contains(st, "2 app 1 web1 127.0.0.1 2 0 5 10 ") {
 		t.Errorf("show servers state:\n%s", st)
 	}
 	if info := send(t, "unix", path, "show info; show info"); strings.Count(info, "Version: test") != 2 {
@@ -260,7 +260,8 @@ func TestTCPMustBeLoopback(t *testing.T) {
 }
 
 // TestDynamicServersParse: add/del server parse with HAProxy's usage
-// errors (runDynServer then refuses them, see TestDiffHAProxyDynServers).
+// errors; a missing address is answered after the backend lookup, as
+// HAProxy does (see TestDiffHAProxyDynServers).
 func TestDynamicServersParse(t *testing.T) {
 	for _, tc := range []struct {
 		line string
@@ -268,7 +269,8 @@ func TestDynamicServersParse(t *testing.T) {
 		err  string
 	}{
 		{"add server app/web9 127.0.0.1:8080", admin.OpAddServer, ""},
-		{"add server app/web9", 0, "'server' expects <name> and <addr>[:<port>] as arguments."},
+		{"add server app/web9", admin.OpAddServer, ""},
+		{"add server", 0, "Require 'backend/server'."},
 		{"add server app 127.0.0.1:80", 0, "Require 'backend/server'."},
 		{"del server app/web1", admin.OpDelServer, ""},
 		{"del server app/web1 now", 0, "Require 'backend/server'."},

@@ -89,9 +89,10 @@ func (a *Attached) Start(ctx context.Context) error {
 // installs the backends' hooks (passive health, cookie persistence), one
 // error per faulty backend.
 func (a *Attached) attachHealth(o AttachOptions) []error {
-	backends := map[*core.Server]*proxy.Backend{}
+	// The backend is found by name at each change: `add server` adds
+	// servers after this is built.
 	a.Health = health.NewManager(health.Options{Logger: o.Logger.With("subsystem", "health"), Notify: func(s *core.Server) {
-		if b := backends[s]; b != nil {
+		if b := o.Engine.Backend(s.Backend); b != nil {
 			b.Refresh()
 			noteBackendState(b)
 		}
@@ -102,11 +103,8 @@ func (a *Attached) attachHealth(o AttachOptions) []error {
 		if b == nil {
 			continue
 		}
-		for _, s := range b.Servers {
-			backends[s] = b
-		}
 		noteBackendState(b)
-		a.servers = append(a.servers, b.Servers...)
+		a.servers = append(a.servers, b.Servers()...)
 		if err := a.attachBackend(o.Config, p, b); err != nil {
 			errs = append(errs, err)
 		}
@@ -119,7 +117,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 	mgr := a.Health
 	hook := &proxy.Hook{}
 	observed := false
-	for _, s := range b.Servers {
+	for _, s := range b.Servers() {
 		sc := serverConf(p, s.Name)
 		if sc == nil {
 			continue
@@ -217,7 +215,7 @@ func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 		if ss.Addr != nil {
 			cfg.TCP = addrString(ss.Addr)
 		}
-		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies(), TLS: o.Engine.TLSRegistry(), Tables: o.Engine.StickTables()}
+		rt := Runtime{Source: a.Source, Health: a.Health, Shutdown: o.Engine.ShutdownSessions, Policies: o.Engine.Policies(), TLS: o.Engine.TLSRegistry(), Tables: o.Engine.StickTables(), Engine: o.Engine, AddChecks: a.addChecks}
 		srv := New(cfg, rt, o.Logger.With("subsystem", "admin"))
 		if err := srv.Start(ctx); err != nil {
 			return fmt.Errorf("%s: %w", ss.Pos, err)
@@ -502,7 +500,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 				if b := e.Backend(p.Name); b != nil {
 					bc := countersOf(&b.Counters)
 					sp.Backend = &bc
-					sp.Servers = b.Servers
+					sp.Servers = b.Servers()
 					if p.Cookie != nil {
 						sp.Cookie = p.Cookie.Name
 					}

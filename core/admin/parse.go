@@ -64,8 +64,9 @@ const (
 	OpSetVar        // set var proc.NAME [expr] EXPR (experimental mode)
 	OpSetAddr       // set server B/S addr IP [port P] (setaddr.go)
 	OpSetFQDN       // set server B/S fqdn NAME (setaddr.go)
-	OpAddServer     // add server B/S ADDR ... (dynserver.go: refused)
-	OpDelServer     // del server B/S (dynserver.go: refused)
+	OpAddServer     // add server B/S ADDR ... (dynserver.go)
+	OpDelServer     // del server B/S (dynserver.go)
+	OpSetHealth     // enable|disable health B/S (dynserver.go)
 	OpGetSocks      // _getsocks: the listeners for a successor's -x, served on the connection itself, never through Exec (getsocks.go)
 	OpReload        // reload: reload the configuration files, admin level (reload.go)
 )
@@ -85,8 +86,9 @@ type Command struct {
 	Policy   string // policy file (policy var commands)
 	Key      string
 	Value    string
-	File     string // ssl cert commands
-	Payload  string // set ssl cert: the PEM after "<<"
+	File     string   // ssl cert commands
+	Payload  string   // set ssl cert: the PEM after "<<"
+	Args     []string // add server: the keywords after the address
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
@@ -177,6 +179,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpSetAdmin, Backend: b, Server: s, State: st}, err
 	case len(w) >= 2 && (w[0] == "add" || w[0] == "del") && w[1] == "server":
 		return parseDynServer(w)
+	case len(w) >= 2 && (w[0] == "enable" || w[0] == "disable") && w[1] == "health":
+		return parseHealth(w)
 	case len(w) >= 2 && w[0] == "set" && w[1] == "server":
 		return parseSetServer(w[2:])
 	case len(w) >= 2 && w[0] == "set" && w[1] == "weight":
@@ -328,7 +332,10 @@ const Help = `The following commands are valid at this level:
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint
   set server <bk>/<srv> weight <w>[%]     : change a server's weight
   set server <bk>/<srv> addr <ip> [port <port>] : change a server's address and port
-  add server <bk>/<srv> <addr>, del server <bk>/<srv> : refused (varde has no dynamic servers)
+  add server <bk>/<srv> <addr>:<port> [kw] : create a new server (in maintenance)
+  del server <bk>/<srv>                   : remove a server in maintenance
+  disable health <bk>/<srv>               : disable health checks
+  enable health <bk>/<srv>                : enable health checks
   set weight <bk>/<srv> <w>[%]            : change a server's weight (deprecated)
   set maxconn server <bk>/<srv> <n>       : change a server's maxconn setting
   shutdown sessions server <bk>/<srv>     : kill sessions on a server

@@ -13,7 +13,7 @@ import (
 // up, ready and weighted), for the BACKEND row's status, chkdown, lastchg
 // and downtime.
 func noteBackendState(b *proxy.Backend) {
-	b.Meters.Up.Update(anyUsable(b.Servers), time.Now().UnixNano())
+	b.Meters.Up.Update(anyUsable(b.Servers()), time.Now().UnixNano())
 }
 
 func anyUsable(servers []*core.Server) bool {

@@ -74,6 +74,9 @@ func (c *checker) runAgent(ctx context.Context, first time.Duration) {
 			return
 		case <-t.C:
 		}
+		if c.removed() {
+			return
+		}
 		t.Reset(jitter(a.Inter, c.cfg.Spread))
 		if c.s.Admin() == core.AdminMaint && !c.agentSetMaint() {
 			continue

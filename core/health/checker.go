@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -22,6 +23,7 @@ type checker struct {
 	agent Probe
 
 	resched chan struct{} // "recompute the next check time" (fastinter, leaving maint)
+	paused  atomic.Bool   // `disable health`, or a dynamic server before `enable health`
 
 	mu         sync.Mutex
 	health     int // HAProxy's check->health: 0..rise+fall-1, up when >= rise
@@ -162,7 +164,10 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 			continue
 		case <-t.C:
 		}
-		if c.s.Admin() == core.AdminMaint {
+		if c.removed() {
+			return
+		}
+		if c.s.Admin() == core.AdminMaint || c.paused.Load() {
 			// Checks are suspended in maintenance, as in HAProxy.
 			t.Reset(c.cfg.Inter)
 			continue

@@ -118,6 +118,61 @@ func (m *Manager) Add(s *core.Server, cfg Config) error {
 	return nil
 }
 
+// Remove forgets s (the admin socket's `del server`): its check and agent
+// loops end at their next tick, and its admin state and weight are no
+// longer the manager's.
+func (m *Manager) Remove(s *core.Server) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.checkers[s]
+	if c == nil {
+		return
+	}
+	delete(m.checkers, s)
+	for i, o := range m.order {
+		if o == c {
+			m.order = append(m.order[:i:i], m.order[i+1:]...)
+			break
+		}
+	}
+}
+
+// AddPaused registers a server added at runtime (the admin socket's `add
+// server`) with its checks configured but not running until SetChecks
+// turns them on, as HAProxy 2.6 does for a dynamic server (`enable
+// health`). Safe after Start: the check loop starts at once, idle.
+func (m *Manager) AddPaused(s *core.Server, cfg Config) error {
+	if err := m.Add(s, cfg); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	c := m.checkers[s]
+	c.paused.Store(true)
+	if c.probe != nil && m.ctx != nil {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); c.run(m.ctx, c.cfg.Inter) }()
+	}
+	return nil
+}
+
+// SetChecks turns the health checks of s on or off (`enable health`,
+// `disable health`); while off the server keeps its state and the stats
+// say "no check". It returns false when s has no check configured.
+func (m *Manager) SetChecks(s *core.Server, on bool) bool {
+	c := m.get(s)
+	if c == nil || c.probe == nil {
+		return false
+	}
+	if c.paused.Swap(!on) && on {
+		c.wake() // the first check comes at once, not after a whole inter
+	}
+	return true
+}
+
+// removed reports whether Remove forgot c's server.
+func (c *checker) removed() bool { return c.m.get(c.s) != c }
+
 // Start launches the check loops. The first checks are spread over one
 // inter, like HAProxy, so a backend's servers are not probed in lockstep.
 func (m *Manager) Start(ctx context.Context) {
@@ -302,7 +357,7 @@ func (m *Manager) Info(s *core.Server) (Info, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	i := Info{
-		Enabled: c.probe != nil, Health: c.health, Rise: c.cfg.Rise, Fall: c.cfg.Fall,
+		Enabled: c.probe != nil && !c.paused.Load(), Health: c.health, Rise: c.cfg.Rise, Fall: c.cfg.Fall,
 		ChkFail: c.chkFail, ChkDown: c.chkDown, Throttle: c.throttleLocked(time.Now()),
 		Agent: c.agent != nil, AgentDown: c.agentDown, UserWeight: c.uweight, Inter: c.cfg.Inter,
 		Slowstarting: !c.rampStart.IsZero(),

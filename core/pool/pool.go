@@ -19,7 +19,7 @@ import (
 // Pool is one backend's server pool and balancer.
 type Pool struct {
 	backend    string
-	servers    []*core.Server // every server line, declaration order
+	servers    atomic.Pointer[[]*core.Server] // every server, declaration order (SetServers swaps it)
 	bal        core.Balancer
 	rel        core.Releaser // bal as a Releaser, or nil
 	allBackups bool
@@ -41,7 +41,8 @@ type member struct {
 // servers must be in declaration order (HAProxy's map and backup choice
 // depend on it).
 func New(backend string, servers []*core.Server, bal core.Balancer, allBackups bool) *Pool {
-	p := &Pool{backend: backend, servers: servers, bal: bal, allBackups: allBackups}
+	p := &Pool{backend: backend, bal: bal, allBackups: allBackups}
+	p.servers.Store(&servers)
 	p.rel, _ = bal.(core.Releaser)
 	p.Refresh()
 	return p
@@ -50,8 +51,17 @@ func New(backend string, servers []*core.Server, bal core.Balancer, allBackups b
 // Backend is the backend's name.
 func (p *Pool) Backend() string { return p.backend }
 
-// Servers returns every server of the backend, in declaration order.
-func (p *Pool) Servers() []*core.Server { return p.servers }
+// Servers returns every server of the backend, in declaration order (then
+// those added at runtime). The slice must not be modified.
+func (p *Pool) Servers() []*core.Server { return *p.servers.Load() }
+
+// SetServers replaces the backend's servers (the admin socket's add/del
+// server: a new slice, never one modified in place, since Servers' callers
+// may still read the old one) and recomputes the pool.
+func (p *Pool) SetServers(servers []*core.Server) {
+	p.servers.Store(&servers)
+	p.Refresh()
+}
 
 // Balancer returns the backend's algorithm.
 func (p *Pool) Balancer() core.Balancer { return p.bal }
@@ -81,7 +91,8 @@ func (p *Pool) Refresh() bool {
 
 func (p *Pool) compute() ([]member, bool) {
 	var out []member
-	for _, s := range p.servers {
+	all := p.Servers()
+	for _, s := range all {
 		if !s.Backup && s.Usable() {
 			out = append(out, member{s, s.Weight()})
 		}
@@ -89,7 +100,7 @@ func (p *Pool) compute() ([]member, bool) {
 	if len(out) > 0 {
 		return out, false
 	}
-	for _, s := range p.servers {
+	for _, s := range all {
 		if s.Backup && s.Usable() {
 			out = append(out, member{s, s.Weight()})
 			if !p.allBackups {

@@ -19,10 +19,14 @@ import (
 type Backend struct {
 	Name string
 	Counters
-	cfg      *BackendConfig
-	e        *Engine
-	servers  []*server
-	Servers  []*core.Server // same order as configured
+	cfg *BackendConfig
+	e   *Engine
+	// list is the servers, configured ones in order then those added on
+	// the admin socket: a copy-on-write snapshot, swapped whole by
+	// dynserver.go so the request path reads it without a lock.
+	list     atomic.Pointer[serverList]
+	dynMu    sync.Mutex // serialises add/del server
+	dynOK    bool       // the algorithm takes dynamic servers (core.DynamicServers)
 	bal      core.Balancer
 	pool     *pool.Pool
 	retries  int
@@ -39,7 +43,6 @@ type Backend struct {
 	qmu     sync.Mutex
 	waiters []chan struct{}
 	nwait   atomic.Int32 // len(waiters), read without qmu by wake
-	maxQ    int64        // sum of servers' maxqueue when all set, 0 = unbounded
 }
 
 // Hook lets other subsystems (cookie persistence, passive health) take part
@@ -109,29 +112,24 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	if err != nil {
 		return nil, &BuildError{Backend: bc.Name, Err: err}
 	}
+	b.dynOK = core.AcceptsDynamicServers(bal)
 	if bc.ServerPolicy != nil {
 		b.serverPolicy = pool.WithPolicy(bc.ServerPolicy, bal)
 		bal = b.serverPolicy
 	}
 	b.bal, b.sticky = bal, bc.Sticky
-	allQ := len(bc.Servers) > 0
+	l := &serverList{}
 	for i, sc := range bc.Servers {
 		s, err := b.newServer(i, sc)
 		if err != nil {
 			return nil, err
 		}
-		if sc.MaxQueue <= 0 {
-			allQ = false
-		} else {
-			b.maxQ += sc.MaxQueue
-		}
-		b.servers = append(b.servers, s)
-		b.Servers = append(b.Servers, s.Server)
+		l.servers = append(l.servers, s)
+		l.cores = append(l.cores, s.Server)
 	}
-	if !allQ {
-		b.maxQ = 0
-	}
-	b.pool = pool.New(bc.Name, b.Servers, bal, bc.AllBackups)
+	l.sumQueues()
+	b.list.Store(l)
+	b.pool = pool.New(bc.Name, l.cores, bal, bc.AllBackups)
 	return b, nil
 }
 
@@ -188,7 +186,7 @@ func (b *Backend) Pool() *pool.Pool { return b.pool }
 func (b *Backend) Mode() Mode { return b.cfg.Mode }
 
 func (b *Backend) serverOf(cs *core.Server) *server {
-	for _, s := range b.servers {
+	for _, s := range b.srvs() {
 		if s.Server == cs {
 			return s
 		}
@@ -259,12 +257,18 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 	for {
 		cs, persisted := b.choose(ctx)
 		if cs != nil && tryTake(cs) {
+			srv := b.serverOf(cs)
+			if srv == nil {
+				// Deleted (`del server`) since it was chosen: choose again.
+				b.pool.Release(cs)
+				continue
+			}
 			var w time.Duration
 			if queued {
 				b.Queued.Add(-1)
 				w = time.Since(start)
 			}
-			return b.serverOf(cs), persisted, w, pickOK
+			return srv, persisted, w, pickOK
 		}
 		if cs == nil && !b.anyFull() {
 			if queued {
@@ -274,7 +278,7 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		}
 		// Every candidate is full: wait in the queue.
 		if !queued {
-			if b.maxQ > 0 && b.Queued.Load() >= b.maxQ {
+			if maxQ := b.list.Load().maxQ; maxQ > 0 && b.Queued.Load() >= maxQ {
 				return nil, false, 0, pickQueueFull
 			}
 			queued, start = true, time.Now()
@@ -324,7 +328,7 @@ func (b *Backend) stickTo(req core.Request) *core.Server {
 		}
 	}
 	if h := b.hook.Load(); h != nil && h.Lookup != nil {
-		if cs := h.Lookup(req, b.Servers); cs != nil {
+		if cs := h.Lookup(req, b.Servers()); cs != nil {
 			return cs
 		}
 	}
@@ -343,7 +347,7 @@ func (b *Backend) askSticky(req core.Request) (cs *core.Server) {
 		}
 	}()
 	core.StartPolicyCall(req)
-	cs = b.sticky.Lookup(req, b.Servers)
+	cs = b.sticky.Lookup(req, b.Servers())
 	switch {
 	case cs == nil:
 		b.stickyFB.Declined()
@@ -443,7 +447,7 @@ func (b *Backend) unwait(w chan struct{}) {
 // anyFull reports whether some usable server is at its maxconn, which is
 // when queueing (rather than 503) makes sense.
 func (b *Backend) anyFull() bool {
-	for _, s := range b.Servers {
+	for _, s := range b.Servers() {
 		if s.Usable() && s.Full() {
 			return true
 		}
@@ -468,6 +472,7 @@ type server struct {
 	// shutdown-backup-sessions, and the health last seen (retry_marked.go).
 	onDown, onUp bool
 	wasUp        atomic.Bool
+	gone         atomic.Bool // deleted (`del server`): idle connections are closed, not kept
 }
 
 // lane is a server's idle connections and live sessions for one lane.
@@ -599,7 +604,7 @@ func (s *server) putIdle(u *upConn, now time.Time) {
 	}
 	u.last = now
 	l := s.lock(u.lane)
-	keep := len(l.idle) < maxIdlePerServer && !s.b.e.stopping.Load()
+	keep := len(l.idle) < maxIdlePerServer && !s.b.e.stopping.Load() && !s.gone.Load()
 	if keep {
 		l.idle = append(l.idle, u)
 	}

@@ -25,7 +25,7 @@ type CookieLog struct {
 // the fourth to N until the response says otherwise.
 func (s *session) noteCookieRequest(b *Backend, req core.Request) {
 	if h := b.hook.Load(); h != nil && h.Cookie != nil && req != nil {
-		st := h.Cookie.Request(req, b.Servers)
+		st := h.Cookie.Request(req, b.Servers())
 		s.rec.Term[2], s.rec.Term[3] = st, 'N'
 		if st == '-' {
 			s.rec.Term[3] = '-'

@@ -410,7 +410,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-done
 	}
 	for _, b := range e.backends {
-		for _, s := range b.servers {
+		for _, s := range b.srvs() {
 			s.purgeLane(0, time.Now().Add(time.Hour))
 		}
 	}
@@ -431,7 +431,7 @@ func (e *Engine) purgeLoop() {
 			return
 		case now := <-t.C:
 			for _, b := range e.backends {
-				for _, s := range b.servers {
+				for _, s := range b.srvs() {
 					s.purgeLane(0, now.Add(-poolPurgeDelay))
 				}
 			}

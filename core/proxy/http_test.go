@@ -375,7 +375,7 @@ func TestNoServer503(t *testing.T) {
 	b1, _ := backend(t, "b1", nil)
 	cfg := simpleConfig(hostport(b1))
 	e, addr := startEngine(t, cfg)
-	e.Backend("be").Servers[0].SetAdmin(core.AdminMaint)
+	e.Backend("be").Servers()[0].SetAdmin(core.AdminMaint)
 	e.Backend("be").Refresh()
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
@@ -413,7 +413,7 @@ func TestMaxConnQueue(t *testing.T) {
 		done <- resp.StatusCode
 	}()
 	if err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
-		if be.Servers[0].Active.Load() != 1 {
+		if be.Servers()[0].Active.Load() != 1 {
 			return errors.New("first request not active yet")
 		}
 		return nil

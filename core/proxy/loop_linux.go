@@ -126,7 +126,7 @@ func (e *Engine) startLoops() error {
 	// Each loop gets its own idle-connection and live-session lane on every
 	// server, sized before any client is accepted.
 	for _, b := range e.backends {
-		for _, s := range b.servers {
+		for _, s := range b.srvs() {
 			s.lanes = append(s.lanes, make([]lane, len(e.loops))...)
 		}
 	}
@@ -421,7 +421,7 @@ func (l *loop) sweep(now int64) {
 	l.closeParked(now)
 	before := time.Unix(0, now).Add(-poolPurgeDelay)
 	for _, b := range l.e.backends {
-		for _, s := range b.servers {
+		for _, s := range b.srvs() {
 			s.purgeLane(l.idx, before)
 		}
 	}

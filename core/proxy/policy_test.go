@@ -219,7 +219,7 @@ func TestStickyPolicySeam(t *testing.T) {
 	cfg.Backends[0].Sticky = stickyPolicy{}
 	e, addr := startEngine(t, cfg)
 	b := e.Backend("be")
-	b.Servers[0].SetAdmin(core.AdminMaint) // s1: a policy may not stick to it
+	b.Servers()[0].SetAdmin(core.AdminMaint) // s1: a policy may not stick to it
 	b.Refresh()
 	tests := []struct{ stick, server string }{
 		{"s2", "b2"}, {"s2", "b2"}, {"s3", "b3"}, // stuck
@@ -258,7 +258,7 @@ func TestHealthJudgeSeam(t *testing.T) {
 	e, addr := startEngine(t, cfg)
 	b := e.Backend("be")
 	m := health.NewManager(health.Options{Judge: judge{}, Notify: func(*core.Server) { b.Refresh() }})
-	for _, s := range b.Servers {
+	for _, s := range b.Servers() {
 		if err := m.Add(s, health.Config{Enabled: true, Inter: 20 * time.Millisecond, Rise: 1, Fall: 1, Timeout: 2 * time.Second}); err != nil {
 			t.Fatal(err)
 		}
@@ -266,7 +266,7 @@ func TestHealthJudgeSeam(t *testing.T) {
 	m.Start(context.Background())
 	defer m.Close()
 	if err := testenv.Until(10*time.Second, 5*time.Millisecond, func() error {
-		if b.Servers[0].IsUp() || m.JudgeFallbacks().Panics == 0 {
+		if b.Servers()[0].IsUp() || m.JudgeFallbacks().Panics == 0 {
 			return errors.New("waiting for the judge's verdicts")
 		}
 		return nil

@@ -168,7 +168,7 @@ func (e *Engine) cellsByName() map[string][]*atomic.Uint64 {
 	}
 	for _, b := range e.backends {
 		m["b/"+b.Name] = b.counterCells()
-		for _, s := range b.Servers {
+		for _, s := range b.Servers() {
 			m["s/"+b.Name+"/"+s.Name] = serverCells(s)
 		}
 	}
@@ -212,8 +212,8 @@ func (e *Engine) adoptMax(old *Engine) {
 		}
 		b.MaxConns.Store(ob.MaxConns.Load())
 		b.MaxQueued.Store(ob.MaxQueued.Load())
-		for _, s := range b.Servers {
-			for _, os := range ob.Servers {
+		for _, s := range b.Servers() {
+			for _, os := range ob.Servers() {
 				if os.Name == s.Name {
 					s.MaxActive.Store(os.MaxActive.Load())
 					s.RTime.Store(os.RTime.Load())

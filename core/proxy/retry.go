@@ -294,7 +294,7 @@ func (b *Backend) roundRobinKind() bool {
 
 func (b *Backend) usableActives() int {
 	n := 0
-	for _, cs := range b.Servers {
+	for _, cs := range b.Servers() {
 		if !cs.Backup && cs.Usable() {
 			n++
 		}

@@ -9,7 +9,7 @@ package proxy
 // onMarked acts on the servers whose health changed since the last call.
 // Concurrent calls (one per checker) each see a transition at most once.
 func (b *Backend) onMarked() {
-	for _, s := range b.servers {
+	for _, s := range b.srvs() {
 		up := s.IsUp()
 		if s.wasUp.Swap(up) == up {
 			continue
@@ -36,7 +36,7 @@ func (b *Backend) shutdownDown(s *server) {
 // their clients come back to the active server s that is up again.
 func (b *Backend) shutdownBackups(s *server) {
 	n := 0
-	for _, o := range b.servers {
+	for _, o := range b.srvs() {
 		if o.Backup {
 			n += b.e.ShutdownSessions(o.Server)
 		}

@@ -397,7 +397,7 @@ func markedDownCase(t *testing.T, shut bool) {
 	waitFor(t, func() bool { return sg.hits.Load() == 1 })
 	b := e.Backend("be")
 	start := time.Now()
-	b.Servers[0].SetHealth(core.HealthDown)
+	b.Servers()[0].SetHealth(core.HealthDown)
 	b.Refresh()
 	got, err := io.ReadAll(resp.Body)
 	took := time.Since(start)
@@ -429,7 +429,7 @@ func TestOnMarkedUp(t *testing.T) {
 	be.Servers[1].Backup = true
 	e, addr := startEngine(t, cfg)
 	b := e.Backend("be")
-	b.Servers[0].SetHealth(core.HealthDown)
+	b.Servers()[0].SetHealth(core.HealthDown)
 	b.Refresh()
 	resp, err := http.Get("http://" + addr + "/")
 	if err != nil {
@@ -438,7 +438,7 @@ func TestOnMarkedUp(t *testing.T) {
 	defer resp.Body.Close()
 	waitFor(t, func() bool { return sg.hits.Load() == 1 })
 	start := time.Now()
-	b.Servers[0].SetHealth(core.HealthUp)
+	b.Servers()[0].SetHealth(core.HealthUp)
 	b.Refresh()
 	got, err := io.ReadAll(resp.Body)
 	if err == nil || time.Since(start) > 700*time.Millisecond {

@@ -53,7 +53,7 @@ func TestSetAddressMovesKeepAliveTraffic(t *testing.T) {
 			rc.do(t)
 		}
 	}
-	s1 := e.Backend("be").Servers[0]
+	s1 := e.Backend("be").Servers()[0]
 	if s1.Meters.HTTPReq.Load() == 0 || s1.Meters.Resp[2].Load() != s1.Meters.HTTPReq.Load() {
 		t.Fatalf("s1 meters: %d responses, %d 2xx", s1.Meters.HTTPReq.Load(), s1.Meters.Resp[2].Load())
 	}

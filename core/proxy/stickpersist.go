@@ -113,7 +113,7 @@ func (b *Backend) stuckServer(t *sticktable.Table, k []byte) *core.Server {
 		return nil
 	}
 	t.Touch(e)
-	for _, cs := range b.Servers {
+	for _, cs := range b.Servers() {
 		if cs.ID == int(id) && cs.Usable() {
 			return cs
 		}

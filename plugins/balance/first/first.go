@@ -46,3 +46,7 @@ func (b *Balancer) Pick(ctx *core.PickContext) *core.Server {
 	}
 	return nil
 }
+
+// DynamicServers implements core.DynamicServers: HAProxy 2.6 lets `add
+// server` extend this algorithm's pool.
+func (b *Balancer) DynamicServers() bool { return true }

@@ -93,3 +93,8 @@ func (b *Balancer) Pick(ctx *core.PickContext) *core.Server {
 	}
 	return m.Hash(h, ctx)
 }
+
+// DynamicServers implements core.DynamicServers: as in HAProxy 2.6, only the
+// consistent-hashing ring takes servers added at runtime; the map-based
+// table is fixed at start.
+func (b *Balancer) DynamicServers() bool { return b.opts.Consistent }
