@@ -129,10 +129,19 @@ func (p *process) stop(sig os.Signal) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	g := p.cur
-	p.log.Info("stopping", "signal", sig.String(), "grace", g.Opts.Grace, "handover", sig == syscall.SIGUSR1)
+	// SIGUSR1 is a hand-over only when a successor took the listeners
+	// (`_getsocks`, its -x): it holds the VIPs too. Anything else sending
+	// SIGUSR1 (an old `postrotate kill -USR1`, a successor that never came)
+	// gets a plain stop, which releases the VIPs: leaving them configured
+	// with nobody advertising would make two hosts answer for one address.
+	handover := sig == syscall.SIGUSR1 && p.opts.Sockets.HandedOver()
+	if sig == syscall.SIGUSR1 && !handover {
+		p.log.Warn("SIGUSR1 (soft-stop) but no successor took the listening sockets: stopping and releasing the VIPs")
+	}
+	p.log.Info("stopping", "signal", sig.String(), "grace", g.Opts.Grace, "handover", handover)
 	p.notify.send("STOPPING=1", "STATUS=stopping ("+sig.String()+")")
 	var err error
-	if sig == syscall.SIGUSR1 {
+	if handover {
 		// Soft-stop for a successor that holds the listeners (-sf): drain
 		// as a reload's old generation does (idle keep-alive clients get
 		// their linger, VIPs stay), within hard-stop-after, else the grace.

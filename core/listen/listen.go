@@ -28,6 +28,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // Inventory is the set of listening sockets the process holds. The zero
@@ -41,7 +42,15 @@ type Inventory struct {
 	// itself was closed.
 	fdAddr map[int]netip.AddrPort
 	notes  []string // what a take did that the log must say (Notes)
+	// sent: a successor took the listening sockets (`_getsocks` served
+	// whole), so this process may stop as a hand-over (HandedOver).
+	sent atomic.Bool
 }
+
+// HandedOver reports whether a successor process received this process's
+// listening sockets (`-x`): only then does HAProxy's soft-stop (SIGUSR1)
+// leave the VIPs to it.
+func (inv *Inventory) HandedOver() bool { return inv != nil && inv.sent.Load() }
 
 type kept struct {
 	network string

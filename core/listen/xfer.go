@@ -220,6 +220,7 @@ func (inv *Inventory) Send(uc *net.UnixConn) error {
 			}
 		}
 	}
+	inv.sent.Store(true)
 	return nil
 }
 

@@ -379,7 +379,11 @@ func TestReloadChangedRemovedNew(t *testing.T) {
 // of Master_Down_Interval (3.4 s).
 func TestStopSignals(t *testing.T) {
 	t.Parallel()
-	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT} {
+	// SIGUSR1 too: HAProxy's soft-stop hands over only to a successor that
+	// took the listening sockets (-x); without one it is a plain stop that
+	// releases the VIP (an old `postrotate kill -USR1` must not leave it
+	// configured with nobody advertising it).
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1} {
 		t.Run(sig.String(), func(t *testing.T) {
 			t.Parallel()
 			l := New(t, 2)
