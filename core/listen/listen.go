@@ -88,7 +88,7 @@ func (inv *Inventory) Listen(network, addr string) (net.Listener, error) {
 		if strings.HasPrefix(addr, "fd@") {
 			return nil, fmt.Errorf("listen: %s: inherited sockets need the process's inventory", addr)
 		}
-		return net.Listen(network, addr)
+		return net.Listen(family(network, addr), addr)
 	}
 	if n, ok := strings.CutPrefix(addr, "fd@"); ok {
 		return inv.listenFD(network, n)
@@ -98,11 +98,28 @@ func (inv *Inventory) Listen(network, addr string) (net.Listener, error) {
 			return l, err
 		}
 	}
-	l, err := net.Listen(network, addr)
+	l, err := net.Listen(family(network, addr), addr)
 	if err != nil {
 		return nil, err
 	}
 	return inv.track(l), nil
+}
+
+// family narrows "tcp" to "tcp4" for an IPv4 address: Go's "tcp" binds
+// 0.0.0.0 as the dual-stack [::], which would let IPv6 clients in where
+// the configuration (HAProxy's meaning of `bind :80`) admits IPv4 only.
+func family(network, addr string) string {
+	if network != "tcp" {
+		return network
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return network
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Is4() {
+		return "tcp4"
+	}
+	return network
 }
 
 // listenFD serves `bind fd@N`: the socket systemd or the parent passed as
@@ -156,9 +173,10 @@ func (inv *Inventory) take(network string, want netip.AddrPort, fd int) (net.Lis
 	inv.mu.Lock()
 	i := inv.find(network, want, fd)
 	if i < 0 && isDualWildcard(want) {
-		// HAProxy's `bind *:80` (and systemd's ListenStream=0.0.0.0:80)
-		// is an IPv4-only socket, varde's is dual-stack [::]:80: take it,
-		// serving what the previous owner served, and say so.
+		// A `bind :::80` (dual-stack [::]:80) that received only an
+		// IPv4-only 0.0.0.0:80 socket (an old process bound `*:80`, or
+		// systemd's ListenStream=0.0.0.0:80): take it, serving what the
+		// previous owner served, and say so.
 		if i = inv.find(network, netip.AddrPortFrom(netip.IPv4Unspecified(), want.Port()), -1); i >= 0 {
 			inv.notes = append(inv.notes, fmt.Sprintf("the wildcard bind of port %d took the IPv4-only socket 0.0.0.0:%d it received: IPv6 clients are not served on that port until varde restarts", want.Port(), want.Port()))
 		}

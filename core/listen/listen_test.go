@@ -1,6 +1,7 @@
 package listen
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strconv"
@@ -184,5 +185,42 @@ func TestWildcardTakesIPv4Wildcard(t *testing.T) {
 	}
 	if n := inv.Notes(); len(n) != 0 {
 		t.Fatalf("notes given twice: %q", n)
+	}
+}
+
+// HAProxy's `bind :80` is IPv4 only: an IPv4 wildcard must not become
+// Go's dual-stack [::] socket, or IPv6 clients would reach rules, ACLs and
+// `type ip` stick tables written for IPv4 (and escape them).
+func TestIPv4WildcardRefusesIPv6(t *testing.T) {
+	var inv Inventory
+	l, err := inv.Listen("tcp", "0.0.0.0:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := l.Addr().(*net.TCPAddr).Port
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(port)), time.Second); err != nil {
+		t.Fatalf("IPv4 client: %v", err)
+	} else {
+		c.Close()
+	}
+	if c, err := net.DialTimeout("tcp", net.JoinHostPort("::1", fmt.Sprint(port)), time.Second); err == nil {
+		c.Close()
+		t.Fatal("an IPv6 client reached a bind on 0.0.0.0")
+	}
+}
+
+func TestFamily(t *testing.T) {
+	for _, tc := range []struct{ addr, want string }{
+		{"0.0.0.0:80", "tcp4"},
+		{"127.0.0.1:80", "tcp4"},
+		{"[::]:80", "tcp"},
+		{"[::1]:80", "tcp"},
+		{":80", "tcp"},
+		{"localhost:80", "tcp"},
+	} {
+		if got := family("tcp", tc.addr); got != tc.want {
+			t.Errorf("family(%q) = %s, want %s", tc.addr, got, tc.want)
+		}
 	}
 }

@@ -128,6 +128,12 @@ func bindAddrs(b *config.Bind) []string {
 		host := ""
 		switch {
 		case a.Wildcard:
+			// HAProxy's `:80`, `*:80` and `0.0.0.0:80` listen on IPv4
+			// only, `:::80` on IPv6 (and IPv4 unless v6only): the wildcard
+			// keeps its family (listen.Inventory binds IPv4 with tcp4), so
+			// an IPv6 client never reaches a frontend whose rules, ACLs
+			// and `type ip` stick tables were written for IPv4.
+			host = a.Addr.Addr().String()
 		case a.Addr.IsValid():
 			host = a.Addr.Addr().String()
 		default:
