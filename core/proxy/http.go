@@ -408,16 +408,19 @@ func (s *session) serve() bool {
 		return false
 	}
 	s.stickCountRequest()
-	// Services (stats page, metrics) answer before any backend is chosen.
+	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
+		return keep
+	}
+	// Services (stats page, metrics) answer before any backend is chosen,
+	// after the frontend's http-request rules, as HAProxy checks `stats
+	// uri` once its rules accepted the request: a `deny` restricting the
+	// page by source address holds for it too.
 	if p := f.services.Load(); p != nil {
 		for _, sv := range *p {
 			if sv.match(&s.view) {
 				return s.serveHandler(sv.h, start)
 			}
 		}
-	}
-	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
-		return keep
 	}
 	b := f.chooseBackend(&s.view)
 	if b == nil {
