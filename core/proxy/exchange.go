@@ -505,7 +505,7 @@ type headResult uint8
 const (
 	headFinal    headResult = iota
 	headInterim             // a 1xx other than 101
-	headAnswered            // failed; the client was answered
+	headAnswered            // failed; the client was answered (or is closed unanswered)
 	headRetry               // failed; retried as k
 )
 
