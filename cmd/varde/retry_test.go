@@ -414,3 +414,143 @@ func queuedHits(t *testing.T, which string, abort bool) int64 {
 	time.Sleep(300 * time.Millisecond)
 	return queued.Load()
 }
+
+// droppedCase: the server answers a connection's first request, then reads
+// the client's second request (sent over that reused connection) whole and
+// closes without a byte of answer. The server may have acted on it.
+type droppedCase struct {
+	name, method, retryOn string
+	retries               int
+	varde, haproxy        outcome // status of the second request; bad: times the server saw it
+}
+
+// Measured with Debian's HAProxy 2.6: it never replays such a request
+// unless retry-on lists empty-response (a counted L7 retry, any method
+// when the request was buffered); otherwise it closes the client
+// connection without an answer (abort_keep_alive), so the client decides.
+// varde does the same, except that it replays an idempotent method once
+// (GET here) while retry-on is not none.
+var droppedCases = []droppedCase{
+	{"post-none-retries0", "POST", "none", 0, outcome{0, 1, 0}, outcome{0, 1, 0}},
+	{"post-none", "POST", "none", 1, outcome{0, 1, 0}, outcome{0, 1, 0}},
+	{"post-default", "POST", "", 1, outcome{0, 1, 0}, outcome{0, 1, 0}},
+	{"post-empty-response", "POST", "empty-response", 1, outcome{200, 2, 0}, outcome{200, 2, 0}},
+	{"get-none", "GET", "none", 1, outcome{0, 1, 0}, outcome{0, 1, 0}},
+	{"get-default", "GET", "", 1, outcome{200, 2, 0}, outcome{0, 1, 0}},
+}
+
+// TestDroppedRequestBesideHAProxy runs each droppedCase through varde and
+// HAProxy with one configuration.
+func TestDroppedRequestBesideHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	testenv.LookTool(t, "haproxy", "haproxy")
+	for _, which := range []string{"varde", "haproxy"} {
+		got := runDropped(t, which)
+		for _, dc := range droppedCases {
+			want := map[string]outcome{"varde": dc.varde, "haproxy": dc.haproxy}[which]
+			t.Logf("%-8s %-20s %s retry-on %-16q retries %d: %+v", which, dc.name, dc.method, dc.retryOn, dc.retries, got[dc.name])
+			if got[dc.name] != want {
+				t.Errorf("%s %s: got %+v, want %+v", which, dc.name, got[dc.name], want)
+			}
+		}
+	}
+}
+
+// runDropped starts one dropping backend and one balancer with a listen
+// section per case, and returns what each case's second request got.
+func runDropped(t *testing.T, which string) map[string]outcome {
+	ports := testenv.FreePorts(t, 2*len(droppedCases))
+	var cfg strings.Builder
+	cfg.WriteString("defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 2s\n")
+	seen := make([]atomic.Int64, len(droppedCases))
+	var fronts []int
+	for i, dc := range droppedCases {
+		fp, bp := ports[2*i], ports[2*i+1]
+		fronts = append(fronts, fp)
+		droppingBackend(t, bp, &seen[i])
+		fmt.Fprintf(&cfg, "listen %s\n    bind 127.0.0.1:%d\n    retries %d\n", dc.name, fp, dc.retries)
+		if dc.retryOn != "" {
+			fmt.Fprintf(&cfg, "    retry-on %s\n", dc.retryOn)
+		}
+		fmt.Fprintf(&cfg, "    server s1 127.0.0.1:%d\n", bp)
+	}
+	path := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(path, []byte(cfg.String()), 0o644)
+	lbProc(t, which, path, fronts...)
+	out := map[string]outcome{}
+	for i, dc := range droppedCases {
+		o := outcome{status: secondRequest(t, fronts[i], dc.method)}
+		time.Sleep(50 * time.Millisecond) // the server's counter settles
+		o.bad = seen[i].Load()
+		out[dc.name] = o
+	}
+	return out
+}
+
+// droppingBackend answers each connection's first request and drops the
+// second, read whole, with the connection; seen counts the second
+// requests (path /two) it read.
+func droppingBackend(t *testing.T, port int, seen *atomic.Int64) {
+	l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go dropSecond(c, seen)
+		}
+	}()
+}
+
+func dropSecond(c net.Conn, seen *atomic.Int64) {
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	for n := 0; n < 2; n++ {
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		io.Copy(io.Discard, req.Body)
+		if req.URL.Path == "/two" {
+			seen.Add(1)
+		}
+		if n == 0 {
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	}
+}
+
+// secondRequest sends GET /one and then method /two (with a 5-byte body)
+// on one client connection and returns /two's status, 0 when the
+// connection closed without an answer.
+func secondRequest(t *testing.T, port int, method string) int {
+	c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	br := bufio.NewReader(c)
+	io.WriteString(c, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatalf("first request: %v", err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	fmt.Fprintf(c, "%s /two HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", method)
+	resp, err = http.ReadResponse(br, nil)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

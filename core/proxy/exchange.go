@@ -505,7 +505,7 @@ type headResult uint8
 const (
 	headFinal    headResult = iota
 	headInterim             // a 1xx other than 101
-	headAnswered            // failed; the client was answered
+	headAnswered            // failed; the client was answered (or is closed unanswered)
 	headRetry               // failed; retried as k
 )
 
@@ -537,11 +537,27 @@ func (s *session) readResponseHead(x *xchg) (headResult, failKind) {
 			return s.headFailed(x, failTimeout, 504, logrec.TermServerTimeout)
 		case x.sn > 0:
 			return s.headFailed(x, failJunk, 502, logrec.TermServerAbort)
-		case up.used && s.mayRetry(x, failStale):
+		case up.used && s.replaySent(x):
 			return headRetry, failStale
+		case up.used && !s.mayRetry(x, failEmpty):
+			return s.abortKeepAlive(x)
 		}
 		return s.headFailed(x, failEmpty, 502, logrec.TermServerAbort)
 	}
+}
+
+// abortKeepAlive ends a request sent whole over a reused connection that
+// the server closed without a byte of response, when it may not be
+// replayed: the client connection (not its first request, since only
+// those reuse one) is closed without an answer, as HAProxy 2.6's
+// abort_keep_alive does, so that the client decides whether to send it
+// again. Unlike HAProxy, which logs nothing then, the record is logged
+// (SH, headers) so the event is not lost.
+func (s *session) abortKeepAlive(x *xchg) (headResult, failKind) {
+	s.closeAfter = true
+	s.rec.SetTerm(logrec.TermServerAbort, logrec.StateHeaders)
+	s.log(x.b, x.srv)
+	return headAnswered, failNone
 }
 
 // headFailed ends a response head that failed as k: retried when allowed,

@@ -80,6 +80,7 @@ const epollET = 1 << 31
 // both: the retried call reports it).
 const (
 	readable = syscall.EPOLLIN | syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
+	hangup   = syscall.EPOLLRDHUP | syscall.EPOLLHUP | syscall.EPOLLERR
 	writable = syscall.EPOLLOUT | syscall.EPOLLHUP | syscall.EPOLLERR
 )
 
@@ -240,6 +241,13 @@ func (l *loop) run() {
 			if t := c.t; t != nil {
 				if (t.wdir == waitRead && ev.Events&readable != 0) || (t.wdir == waitWrite && ev.Events&writable != 0) {
 					l.resume(t)
+				}
+				if ev.Events&hangup != 0 || (t.wdir != waitRead && ev.Events&readable != 0) {
+					// Edge-triggered: a server's close that arrives with
+					// its last bytes gives no later edge. Note it so that
+					// upConn.alive peeks before the connection is reused
+					// (a request sent on it could not be replayed safely).
+					c.idleEv = true
 				}
 				continue
 			}

@@ -23,10 +23,15 @@ import (
 //     names it and the request is replayable: varde had the whole request,
 //     body included, when it sent it (nothing was streamed from the client)
 //     and no interim (1xx) answer was relayed.
-//   - a reused keep-alive connection found closed by the server before any
-//     response byte is not a failure: a replayable request goes again on a
-//     fresh connection, uncounted. Idle connections the event loop saw
-//     closed while pooled are dropped before they are used.
+//   - a reused keep-alive connection found closed while the request was
+//     being written is not a failure: the request did not get through, so
+//     a replayable one goes again on a fresh connection, uncounted. Once
+//     the whole request was sent and the server closed without a response
+//     byte, the server may have acted on it: only an idempotent method is
+//     replayed (RFC 9110 9.2.2), and only while retry-on is not none (see
+//     replaySent); otherwise the client connection is closed without an
+//     answer, as HAProxy 2.6 does (abort_keep_alive). Idle connections the
+//     event loop saw closed while pooled are dropped before they are used.
 //   - each retry may move to another server (option redispatch, see
 //     redispatchNow); a retry to the same server after a refused connection
 //     waits min(timeout connect, 1s) first.
@@ -172,6 +177,25 @@ func (s *session) mayRetry(x *xchg, k failKind) bool {
 		return x.replayable && x.tries < x.b.retries && x.retryOn.status(s.resp.Status)
 	}
 	return x.replayable && x.retryOn&k.retryBit() != 0 && x.tries < x.b.retries
+}
+
+// replaySent reports whether a request sent whole over a reused
+// connection, which the server then closed with nothing received, goes
+// again on a new connection (uncounted). The server may have processed it,
+// so a proxy must not replay a non-idempotent request (RFC 9110 9.2.2),
+// and `retry-on none` turns every replay off.
+func (s *session) replaySent(x *xchg) bool {
+	return x.retryOn != RetryNone && idempotent(s.view.Method()) && s.mayRetry(x, failStale)
+}
+
+// idempotent is RFC 9110 9.2.2's list of idempotent methods (methods are
+// case-sensitive).
+func idempotent(m []byte) bool {
+	switch string(m) {
+	case "GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE":
+		return true
+	}
+	return false
 }
 
 // clientGone is option abortonclose: a client that closed its side while

@@ -191,9 +191,10 @@ func TestRetryBudget(t *testing.T) {
 }
 
 // TestStaleConnectionReplayed: a server that closes a keep-alive
-// connection (while idle, or on reading the next request without
-// answering) costs the client nothing: the request goes again on a fresh
-// connection, uncounted, and never as an error.
+// connection (while idle, or on reading the next GET without answering)
+// costs the client nothing: the request goes again on a fresh connection,
+// uncounted, and never as an error. TestSentReplayRules has the cases
+// where it must not.
 func TestStaleConnectionReplayed(t *testing.T) {
 	for _, mode := range []string{"closed while idle", "closed on the next request"} {
 		t.Run(mode, func(t *testing.T) {
@@ -218,7 +219,10 @@ func staleCase(t *testing.T, whileIdle bool) {
 		}
 	})
 	cfg := simpleConfig(addr)
-	cfg.Backends[0].RetryOn = RetryNone // the replay does not depend on retry-on
+	if whileIdle {
+		// Seen closed before it is used: dropped whatever retry-on says.
+		cfg.Backends[0].RetryOn = RetryNone
+	}
 	e, front := startEngine(t, cfg)
 	c, err := net.Dial("tcp", front)
 	if err != nil {
@@ -653,5 +657,100 @@ func bufferCase(t *testing.T, buffer bool, reqBody string, delay time.Duration, 
 	}
 	if wantGood == 1 && sg.last().ContentLength != int64(len(reqBody)) {
 		t.Fatalf("replayed body length %d", sg.last().ContentLength)
+	}
+}
+
+// TestSentReplayRules: a request sent whole over a reused connection that
+// the server closes without answering may have been acted on. Only an
+// idempotent method is replayed (uncounted), and not with retry-on none;
+// a POST only when retry-on lists empty-response (a counted retry, as in
+// HAProxy). Otherwise the client connection is closed with no answer
+// (HAProxy's abort_keep_alive) and the server saw the request once.
+func TestSentReplayRules(t *testing.T) {
+	cases := []struct {
+		name, method string
+		retryOn      RetryOn
+		replay       bool
+		retries      int64
+	}{
+		{"GET default", "GET", 0, true, 0},
+		{"GET none", "GET", RetryNone, false, 0},
+		{"HEAD default", "HEAD", 0, true, 0},
+		{"PUT default", "PUT", 0, true, 0},
+		{"DELETE conn-failure", "DELETE", RetryConnFailure, true, 0},
+		{"POST default", "POST", 0, false, 0},
+		{"POST none", "POST", RetryNone, false, 0},
+		{"PATCH default", "PATCH", 0, false, 0},
+		{"POST empty-response", "POST", RetryEmptyResponse, true, 1},
+		{"get lowercase is not GET", "get", 0, false, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			lanes(t, func(t *testing.T) {
+				sentReplayCase(t, tc.method, tc.retryOn, tc.replay, tc.retries)
+			})
+		})
+	}
+}
+
+func sentReplayCase(t *testing.T, method string, retryOn RetryOn, replay bool, retries int64) {
+	var second atomic.Int64
+	// Each connection's first request is answered; a second one is read
+	// whole and dropped with the connection.
+	addr := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		for n := 0; ; n++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if req.URL.Path == "/two" {
+				second.Add(1)
+			}
+			if n == 1 {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	cfg := simpleConfig(addr)
+	cfg.Backends[0].RetryOn = retryOn
+	e, front := startEngine(t, cfg)
+	c, err := net.Dial("tcp", front)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	if resp := rawExchange(t, c, br, "GET /one HTTP/1.1\r\nHost: x\r\n\r\n", "GET"); resp.StatusCode != 200 || body(t, resp) != "ok" {
+		t.Fatalf("first request: %d", resp.StatusCode)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintf(c, "%s /two HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", method)
+	resp, err := http.ReadResponse(br, &http.Request{Method: strings.ToUpper(method)})
+	b := e.Backend("be")
+	if replay {
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("want the request replayed and answered 200, got %v %v", resp, err)
+		}
+		resp.Body.Close()
+		if second.Load() != 2 {
+			t.Fatalf("server saw /two %d times, want 2", second.Load())
+		}
+	} else {
+		if err == nil {
+			t.Fatalf("want the client connection closed with no answer, got %d", resp.StatusCode)
+		}
+		if n := br.Buffered(); n != 0 {
+			t.Fatalf("%d stray bytes after the close", n)
+		}
+		if second.Load() != 1 {
+			t.Fatalf("server saw /two %d times, want once", second.Load())
+		}
+	}
+	if got := b.Retries.Load(); int64(got) != retries {
+		t.Fatalf("retries %d, want %d", got, retries)
 	}
 }
