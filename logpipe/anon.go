@@ -475,19 +475,7 @@ func equalFoldTrim(b []byte, s string) bool {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
-	if len(b) != len(s) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
+	return len(b) == len(s) && equalFoldASCII(b, s)
 }
 
 func indexByte(b []byte, c byte) int {

@@ -141,14 +141,20 @@ func (t *Table) keyLen() int {
 // The entry stays valid for reading while the caller holds no lock.
 func (t *Table) Lookup(key []byte) *Entry {
 	sh := t.shardOf(key)
-	now := t.clock()
 	sh.mu.Lock()
+	e := t.liveLocked(sh, key, t.clock())
+	sh.mu.Unlock()
+	return e
+}
+
+// liveLocked returns key's entry in sh unless it expired (then it is
+// removed); the caller holds sh.mu.
+func (t *Table) liveLocked(sh *shard, key []byte, now int64) *Entry {
 	e := sh.m[string(key)]
 	if e != nil && e.expired(now) {
 		t.removeLocked(sh, e)
 		e = nil
 	}
-	sh.mu.Unlock()
 	return e
 }
 
@@ -160,11 +166,7 @@ func (t *Table) Get(key []byte) *Entry {
 	sh := t.shardOf(key)
 	now := t.clock()
 	sh.mu.Lock()
-	e := sh.m[string(key)]
-	if e != nil && e.expired(now) {
-		t.removeLocked(sh, e)
-		e = nil
-	}
+	e := t.liveLocked(sh, key, now)
 	if e != nil {
 		sh.mu.Unlock()
 		return e
