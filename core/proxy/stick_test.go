@@ -270,6 +270,41 @@ func connLimit(t *testing.T, layer string) {
 	if err != nil {
 		t.Error(err)
 	}
+	// One refusal each: a connection rule's counts in dcon, a session
+	// rule's in dses (HAProxy's show stat; varde's from the counters
+	// its stats rows read).
+	want := map[string]uint64{"dcon": 0, "dses": 0}
+	if layer == "connection" {
+		want["dcon"] = 1
+	} else {
+		want["dses"] = 1
+	}
+	f := e.Frontend("fe")
+	got := map[string]uint64{"dcon": f.DeniedConns.Load(), "dses": f.DeniedSess.Load()}
+	hs := haproxyCLI(t, sock, "show stat")
+	for col, n := range want {
+		if h := statCell(hs, "fe", "FRONTEND", col); h != fmt.Sprint(n) || got[col] != n {
+			t.Errorf("%s: haproxy %q, varde %d, want %d\n%s", col, h, got[col], n, hs)
+		}
+	}
+}
+
+// statCell is column col of row pxname,svname in a show stat CSV.
+func statCell(csv, px, sv, col string) string {
+	lines := strings.Split(csv, "\n")
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) < len(head) || f[0] != px || f[1] != sv {
+			continue
+		}
+		for i, h := range head {
+			if h == col {
+				return f[i]
+			}
+		}
+	}
+	return ""
 }
 
 // trackedEngine is benchEngine's path with a rate limit: the request is

@@ -126,6 +126,8 @@ func TestExporterHAProxyFamilies(t *testing.T) {
 		{`haproxy_frontend_status{proxy="www",state="DOWN"}`, 0},
 		{`haproxy_frontend_sessions_total{proxy="www"}`, 42},
 		{`haproxy_frontend_http_requests_total{proxy="www"}`, 40},
+		{`haproxy_frontend_denied_connections_total{proxy="www"}`, 6},
+		{`haproxy_frontend_denied_sessions_total{proxy="www"}`, 2},
 		{`haproxy_frontend_limit_sessions{proxy="www"}`, 1000},
 		{`haproxy_process_build_info{version="test"}`, 1},
 		{`haproxy_process_uptime_seconds`, 3600},
