@@ -31,7 +31,8 @@ const (
 	ScopeBackend
 	ScopeServer
 	ScopeVarde
-	ScopeAll = ScopeGlobal | ScopeFrontend | ScopeBackend | ScopeServer | ScopeVarde
+	ScopeStickTable
+	ScopeAll = ScopeGlobal | ScopeFrontend | ScopeBackend | ScopeServer | ScopeVarde | ScopeStickTable
 )
 
 // family is one HAProxy metric family fed from a stats column.
