@@ -529,7 +529,7 @@ func countersOf(c *proxy.Counters) stats.Counters {
 		Meters: &c.Meters, CurConns: c.CurConns.Load(), MaxConns: c.MaxConns.Load(), TotalConns: c.TotalConns.Load(), Requests: c.Requests.Load(),
 		BytesIn: c.BytesIn.Load(), BytesOut: c.BytesOut.Load(), DeniedReq: c.Denied.Load(), ReqErrors: c.ReqErrors.Load(),
 		ConnErrors: c.ConnErrors.Load(), RespErrors: c.RespErrors.Load(), Retries: c.Retries.Load(), Redispatch: c.Redispatch.Load(),
-		Queued: c.Queued.Load(), MaxQueued: c.MaxQueued.Load(), DeniedConn: c.DeniedConns.Load(),
+		Queued: c.Queued.Load(), MaxQueued: c.MaxQueued.Load(), DeniedConn: c.DeniedConns.Load(), DeniedSess: c.DeniedSess.Load(),
 	}
 	for i := range out.Status {
 		out.Status[i] = c.Status[i].Load()

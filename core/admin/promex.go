@@ -16,6 +16,7 @@ func (a *Attached) exporter(o AttachOptions) http.Handler {
 		Source:     a.Source,
 		Checks:     a.Health,
 		Latency:    engineLatency(o.Engine),
+		Tables:     engineTables(o.Engine),
 		Collectors: []prometheus.Collector{policyCollector{o.Engine.Policies()}},
 	})
 }
@@ -35,6 +36,20 @@ func engineLatency(e *proxy.Engine) func() []stats.Histogram {
 				h.Buckets[proxy.LatencyBounds[i].Seconds()] = n
 			}
 			out = append(out, h)
+		}
+		return out
+	}
+}
+
+// engineTables reads the engine's stick tables for the sticktable scope.
+func engineTables(e *proxy.Engine) func() []stats.TableStat {
+	return func() []stats.TableStat {
+		set := e.StickTables()
+		var out []stats.TableStat
+		for _, name := range set.Names() {
+			if t := set.Lookup(name); t != nil {
+				out = append(out, stats.TableStat{Name: name, Type: t.Def.Key.String(), Size: t.Def.Size, Used: t.Len()})
+			}
 		}
 		return out
 	}

@@ -153,6 +153,8 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 		`haproxy_process_nbproc`:                                               1,
 		`haproxy_process_pipes_used_total`:                                     0,
 		`haproxy_process_limit_connection_rate`:                                0,
+		`haproxy_sticktable_size{name="www",type="ip"}`:                        102400,
+		`haproxy_sticktable_used{name="www",type="ip"}`:                        1,
 	}
 	var scrapes []promScrape
 	for _, l := range lbs {
@@ -189,7 +191,7 @@ func TestPrometheusMatchesHAProxyExporter(t *testing.T) {
 		waitSeries(t, l.metrics, want)
 	}
 	// HAProxy's scope parameter selects the same families on both.
-	for _, q := range []string{"?scope=backend", "?scope=global&scope=server", "?scope="} {
+	for _, q := range []string{"?scope=backend", "?scope=global&scope=server", "?scope=", "?scope=sticktable"} {
 		a, b := familyNames(fetchScrape(t, lbs[0].metrics+q)), familyNames(fetchScrape(t, lbs[1].metrics+q))
 		if p1, p2 := prefixesOf(a), prefixesOf(b); p1 != p2 {
 			t.Errorf("%s: haproxy families %s, varde %s", q, p1, p2)
@@ -208,6 +210,8 @@ defaults
     timeout check 2s
 frontend www
     bind 127.0.0.1:%d
+    stick-table type ip size 100k expire 30s store http_req_rate(10s)
+    http-request track-sc0 src
     default_backend app
 frontend metrics
     bind 127.0.0.1:%d

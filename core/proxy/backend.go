@@ -92,8 +92,13 @@ func (b *Backend) SetHook(h *Hook) { b.hook.Store(h) }
 // forced reports whether persistence is forced for req, which disables
 // option redispatch.
 func (b *Backend) forced(req core.Request) bool {
-	h := b.hook.Load()
-	return h != nil && h.ForcePersist != nil && req != nil && h.ForcePersist(req)
+	if req == nil {
+		return false
+	}
+	if h := b.hook.Load(); h != nil && h.ForcePersist != nil && h.ForcePersist(req) {
+		return true
+	}
+	return len(b.cfg.StickForce) > 0 && b.stickForced(req)
 }
 
 func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {

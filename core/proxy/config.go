@@ -224,6 +224,11 @@ type BackendConfig struct {
 	Name  string
 	Table *sticktable.Table // the backend's own stick table, nil: none
 	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	// StickPersist and StickForce are `option persist` and
+	// `force-persist if COND` as the stick match rules apply them (set
+	// only with stick rules; the cookie's own are in persist.Cookie).
+	StickPersist bool
+	StickForce   []Cond
 	// Listen: the back half of a listen section, whose http-request
 	// rules its front half already ran (HAProxy runs them once).
 	Listen       bool

@@ -41,7 +41,10 @@ type Counters struct {
 	// DeniedConns counts connections closed by tcp-request connection
 	// reject (HAProxy's dcon).
 	DeniedConns atomic.Uint64
-	Meters      core.Meters // rates, time averages, aborts (statsacct.go)
+	// DeniedSess counts sessions closed by tcp-request session reject
+	// (HAProxy's dses).
+	DeniedSess atomic.Uint64
+	Meters     core.Meters // rates, time averages, aborts (statsacct.go)
 }
 
 // status is where an answer's code is known; the hrsp_* classes are

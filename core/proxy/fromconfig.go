@@ -173,6 +173,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
+	if err = stickPersistOf(bc, p, set); err != nil {
+		return nil, err
+	}
 	for _, s := range p.Servers {
 		addr := s.Address.Raw
 		switch {

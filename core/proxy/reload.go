@@ -144,7 +144,7 @@ var (
 // counterCells lists a proxy's monotonic counters, in a fixed order.
 func (c *Counters) counterCells() []*atomic.Uint64 {
 	cells := []*atomic.Uint64{&c.TotalConns, &c.Requests, &c.BytesIn, &c.BytesOut, &c.Denied, &c.ReqErrors,
-		&c.RespErrors, &c.ConnErrors, &c.Retries, &c.Redispatch, &c.ProxyErrors, &c.DeniedConns}
+		&c.RespErrors, &c.ConnErrors, &c.Retries, &c.Redispatch, &c.ProxyErrors, &c.DeniedConns, &c.DeniedSess}
 	for i := range c.Status {
 		cells = append(cells, &c.Status[i])
 	}

@@ -337,10 +337,7 @@ func (f *Frontend) connTrack(r *TrackRule, v *tcpView) {
 	if v.st == nil {
 		v.st = &scState{conn: &connCounters{}, table: f.cfg.Table, tables: f.e.cfg.StickTables}
 	}
-	if r.Kind != TrackSC {
-		r.scAction(v.st)
-		return
-	}
+	// Only track-scN: the parser has no sc-* action in tcp-request rules.
 	r.trackInto(&v.st.conn.slots, v, v.src)
 }
 
@@ -374,7 +371,7 @@ func (f *Frontend) sessionRules(c net.Conn, src, dst netip.AddrPort) bool {
 			continue
 		}
 		if r.Reject {
-			f.DeniedConns.Add(1)
+			f.DeniedSess.Add(1)
 			f.closeConnCounters(c)
 			if v.st != nil {
 				releaseConn(v.st.conn) // no-op for what closeConnCounters released

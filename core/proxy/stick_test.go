@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/sticktable"
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -269,6 +270,41 @@ func connLimit(t *testing.T, layer string) {
 	if err != nil {
 		t.Error(err)
 	}
+	// One refusal each: a connection rule's counts in dcon, a session
+	// rule's in dses (HAProxy's show stat; varde's from the counters
+	// its stats rows read).
+	want := map[string]uint64{"dcon": 0, "dses": 0}
+	if layer == "connection" {
+		want["dcon"] = 1
+	} else {
+		want["dses"] = 1
+	}
+	f := e.Frontend("fe")
+	got := map[string]uint64{"dcon": f.DeniedConns.Load(), "dses": f.DeniedSess.Load()}
+	hs := haproxyCLI(t, sock, "show stat")
+	for col, n := range want {
+		if h := statCell(hs, "fe", "FRONTEND", col); h != fmt.Sprint(n) || got[col] != n {
+			t.Errorf("%s: haproxy %q, varde %d, want %d\n%s", col, h, got[col], n, hs)
+		}
+	}
+}
+
+// statCell is column col of row pxname,svname in a show stat CSV.
+func statCell(csv, px, sv, col string) string {
+	lines := strings.Split(csv, "\n")
+	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) < len(head) || f[0] != px || f[1] != sv {
+			continue
+		}
+		for i, h := range head {
+			if h == col {
+				return f[i]
+			}
+		}
+	}
+	return ""
 }
 
 // trackedEngine is benchEngine's path with a rate limit: the request is
@@ -338,10 +374,29 @@ func namedBackend(t *testing.T, name string) string {
 // client with its server_id.
 func TestDifferentialStickOnSrc(t *testing.T) {
 	s1, s2 := namedBackend(t, "s1"), namedBackend(t, "s2")
-	for _, tc := range []struct{ rules, want, ids string }{
-		{"    stick on src", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1"},
-		{"    stick match src", "s1 s2 s1 s2 s1", ""},
-		{"    stick store-request src\n    stick match src if { path /m }", "s1 s2 s2 s1 s1", "key=127.0.0.1 server_id=1"},
+	drain := func(cs *core.Server) { cs.SetAdmin(core.AdminDrain) }
+	maint := func(cs *core.Server) { cs.SetAdmin(core.AdminMaint) }
+	for _, tc := range []struct {
+		rules, want, ids string
+		// After the first request, s1 is changed with cli in HAProxy
+		// and with set in varde.
+		cli string
+		set func(*core.Server)
+	}{
+		{"    stick on src", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1", "", nil},
+		{"    stick match src", "s1 s2 s1 s2 s1", "", "", nil},
+		{"    stick store-request src\n    stick match src if { path /m }", "s1 s2 s2 s1 s1", "key=127.0.0.1 server_id=1", "", nil},
+		// A draining server, or one of weight 0, keeps its persistent
+		// clients; one in maintenance loses them (and stick on stores
+		// the balancer's choice) unless force-persist matches or option
+		// persist is set.
+		{"    stick on src", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1", "set server be/s1 state drain", drain},
+		{"    stick on src", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1", "set weight be/s1 0", func(cs *core.Server) { cs.SetWeight(0) }},
+		{"    stick on src", "s1 s2 s2 s2 s2", "key=127.0.0.1 server_id=2", "set server be/s1 state maint", maint},
+		{"    stick on src\n    force-persist if { src 127.0.0.1 }", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1", "set server be/s1 state maint", maint},
+		// HAProxy's stick match (unlike its cookie) lets option persist
+		// reach a server in maintenance.
+		{"    stick on src\n    option persist", "s1 s1 s1 s1 s1", "key=127.0.0.1 server_id=1", "set server be/s1 state maint", maint},
 	} {
 		haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
 			return fmt.Sprintf(stickOnConfig, "global\n    stats socket "+sock+" level admin\n", port, tc.rules, s1, s2)
@@ -349,35 +404,50 @@ func TestDifferentialStickOnSrc(t *testing.T) {
 		cfg := loadProxyConfig(t, fmt.Sprintf(stickOnConfig, "", 1, tc.rules, s1, s2))
 		cfg.Frontends[0].Binds = nil
 		e, vaddr := startEngine(t, cfg)
-		run := func(addr string) string {
-			var got []string
-			for _, p := range []string{"/", "/", "/m", "/", "/m"} {
-				c, err := net.Dial("tcp", addr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				c.SetDeadline(time.Now().Add(5 * time.Second))
-				fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", p)
-				resp, err := http.ReadResponse(bufio.NewReader(c), nil)
-				if err != nil {
-					t.Fatal(err)
-				}
-				b, _ := io.ReadAll(resp.Body)
-				c.Close()
-				got = append(got, string(b))
+		h := stickRun(t, haddr, func() {
+			if tc.cli != "" {
+				haproxyCLI(t, sock, tc.cli)
 			}
-			return strings.Join(got, " ")
-		}
-		h, v := run(haddr), run(vaddr)
+		})
+		v := stickRun(t, vaddr, func() {
+			if tc.set != nil {
+				tc.set(e.Backend("be").Servers()[0])
+			}
+		})
 		if h != tc.want || v != tc.want {
-			t.Errorf("%q: haproxy %q, varde %q, want %q", tc.rules, h, v, tc.want)
+			t.Errorf("%q %q: haproxy %q, varde %q, want %q", tc.rules, tc.cli, h, v, tc.want)
 		}
 		hq := haproxyCLI(t, sock, "show table be")
 		vq := dumpTable(e.StickTables().Lookup("be"), sticktable.Query{})
 		if hid, vid := serverIDs(hq), serverIDs(vq); hid != tc.ids || vid != tc.ids {
-			t.Errorf("%q: server ids haproxy %q, varde %q\n%s\n%s", tc.rules, hid, vid, hq, vq)
+			t.Errorf("%q %q: server ids haproxy %q, varde %q\n%s\n%s", tc.rules, tc.cli, hid, vid, hq, vq)
 		}
 	}
+}
+
+// stickRun sends five requests on new connections to addr, calls after
+// once the first is answered, and returns the servers that answered.
+func stickRun(t *testing.T, addr string, after func()) string {
+	var got []string
+	for i, p := range []string{"/", "/", "/m", "/", "/m"} {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", p)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		got = append(got, string(b))
+		if i == 0 {
+			after()
+		}
+	}
+	return strings.Join(got, " ")
 }
 
 var serverIDRe = regexp.MustCompile(`key=\S+ .*server_id=\d+`)

@@ -91,7 +91,7 @@ func (b *Backend) stickMatch(req core.Request) *core.Server {
 			continue
 		}
 		if r.Match && found == nil {
-			found = b.stuckServer(r.Table, k)
+			found = b.stuckServer(req, r.Table, k)
 		}
 		if r.Store && st.nstore < maxStores && !st.storesTable(r.Table) {
 			s := &st.stores[st.nstore]
@@ -102,8 +102,9 @@ func (b *Backend) stickMatch(req core.Request) *core.Server {
 	return found
 }
 
-// stuckServer is the usable server key's entry names, nil when none.
-func (b *Backend) stuckServer(t *sticktable.Table, k []byte) *core.Server {
+// stuckServer is the server key's entry names when a match may send to
+// it, nil when none.
+func (b *Backend) stuckServer(req core.Request, t *sticktable.Table, k []byte) *core.Server {
 	e := t.Lookup(k)
 	if e == nil {
 		return nil
@@ -114,11 +115,58 @@ func (b *Backend) stuckServer(t *sticktable.Table, k []byte) *core.Server {
 	}
 	t.Touch(e)
 	for _, cs := range b.Servers() {
-		if cs.ID == int(id) && cs.Usable() {
-			return cs
+		if cs.ID == int(id) {
+			if b.stickAllowed(req, cs) {
+				return cs
+			}
+			return nil // the balancer decides
 		}
 	}
-	return nil // gone or down: the balancer decides (HAProxy, without option persist)
+	return nil // gone
+}
+
+// stickAllowed is HAProxy's rule for a stored server (process_sticking_
+// rules): persistent traffic still goes to a server that is not stopped,
+// draining or of weight 0 included; to a stopped one (down, or in
+// maintenance) only with `option persist` or when `force-persist`
+// matches. (Unlike its cookie persistence, HAProxy's stick match lets
+// `option persist` reach a server in maintenance; the differential test
+// pins it.)
+func (b *Backend) stickAllowed(req core.Request, cs *core.Server) bool {
+	if cs.IsUp() && cs.Admin() != core.AdminMaint || b.cfg.StickPersist {
+		return true
+	}
+	return b.stickForced(req)
+}
+
+// stickForced reports whether a `force-persist` condition matches req in
+// a backend with stick rules.
+func (b *Backend) stickForced(req core.Request) bool {
+	for _, c := range b.cfg.StickForce {
+		if c.Match(req) {
+			return true
+		}
+	}
+	return false
+}
+
+// stickPersistOf reads `option persist` and `force-persist` for a
+// backend's stick rules.
+func stickPersistOf(bc *BackendConfig, p *config.Proxy, set *acl.Set) error {
+	if len(bc.Stick) == 0 {
+		return nil
+	}
+	bc.StickPersist = p.Option("persist") != nil
+	for _, c := range p.ForcePersist {
+		cond, err := CompileCondition(c, set)
+		if err != nil {
+			return fmt.Errorf("%s: force-persist: %w", c.Pos, err)
+		}
+		if cond != nil {
+			bc.StickForce = append(bc.StickForce, cond)
+		}
+	}
+	return nil
 }
 
 func (st *scState) storesTable(t *sticktable.Table) bool {
@@ -142,10 +190,15 @@ func (s *session) stickPicked(srv *server) {
 		return
 	}
 	st.pickedID = srv.ID
+	st.storeServerID(srv.ID)
+}
+
+// storeServerID stores id under every key the store rules noted.
+func (st *scState) storeServerID(id int) {
 	for i := 0; i < st.nstore; i++ {
 		sv := &st.stores[i]
 		if e := sv.t.Get(sv.key); e != nil {
-			sv.t.Set(e, sticktable.ServerID, uint64(srv.ID))
+			sv.t.Set(e, sticktable.ServerID, uint64(id))
 		}
 	}
 }
@@ -161,12 +214,7 @@ func (s *session) stickStoreServer() {
 	// redispatch) is stored again: storing the same one now could undo
 	// what a later transaction of the client stored meanwhile.
 	if srv := s.tx.srv; srv != nil && s.rec.Status > 0 && srv.ID != st.pickedID {
-		for i := 0; i < st.nstore; i++ {
-			sv := &st.stores[i]
-			if e := sv.t.Get(sv.key); e != nil {
-				sv.t.Set(e, sticktable.ServerID, uint64(srv.ID))
-			}
-		}
+		st.storeServerID(srv.ID)
 	}
 	st.nstore, st.pickedID = 0, 0
 }

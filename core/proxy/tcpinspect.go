@@ -64,10 +64,10 @@ func tcpContentRules(rules []TCPRule, v *tcpView) (decided, reject bool) {
 			return false, false
 		}
 		if ok && r.Track != nil {
-			if r.Track.Kind == TrackSC && r.Track.trackInto(&v.st.req, v, v.src) {
+			// Only track-scN: the parser has no sc-* action in
+			// tcp-request rules.
+			if r.Track.trackInto(&v.st.req, v, v.src) {
 				v.st.nreq++
-			} else if r.Track.Kind != TrackSC {
-				r.Track.scAction(v.st)
 			}
 			continue
 		}

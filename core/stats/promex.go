@@ -31,7 +31,8 @@ const (
 	ScopeBackend
 	ScopeServer
 	ScopeVarde
-	ScopeAll = ScopeGlobal | ScopeFrontend | ScopeBackend | ScopeServer | ScopeVarde
+	ScopeStickTable
+	ScopeAll = ScopeGlobal | ScopeFrontend | ScopeBackend | ScopeServer | ScopeVarde | ScopeStickTable
 )
 
 // family is one HAProxy metric family fed from a stats column.
@@ -108,7 +109,7 @@ var frontendFamilies = []family{
 	col("connections_total", "conn_tot", counter, "Total number of connections."),
 	col("intercepted_requests_total", "intercepted", counter, "Total number of requests answered by the proxy itself.").onlyHTTP(),
 	col("denied_connections_total", "dcon", counter, "Total number of connections denied by tcp-request connection rules."),
-	col("denied_sessions_total", "dses", counter, "Total number of sessions denied by tcp-request session rules.").absent(),
+	col("denied_sessions_total", "dses", counter, "Total number of sessions denied by tcp-request session rules."),
 	col("failed_header_rewriting_total", "wrew", counter, "Total number of failed header rewrites."),
 	col("http_cache_lookups_total", "cache_lookups", counter, "Total number of HTTP cache lookups.").onlyHTTP().absent(),
 	col("http_cache_hits_total", "cache_hits", counter, "Total number of HTTP cache hits.").onlyHTTP().absent(),

@@ -27,6 +27,8 @@ type ExporterOptions struct {
 	Checks Checks
 	// Latency reads the backends' request-duration histograms.
 	Latency func() []Histogram
+	// Tables reads the stick tables (scope sticktable); nil: none.
+	Tables func() []TableStat
 	// Collectors are more varde_* collectors (the policies').
 	Collectors []prometheus.Collector
 	Now        func() time.Time
@@ -61,6 +63,9 @@ func (x exporter) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // register adds the collectors of the requested scopes to reg.
 func (x exporter) register(reg *prometheus.Registry, scope Scope, noMaint bool) error {
 	cs := []prometheus.Collector{promexCollector{src: x.Source, checks: x.Checks, scope: scope, noMaint: noMaint, now: x.Now}}
+	if scope&ScopeStickTable != 0 && x.Tables != nil {
+		cs = append(cs, tableCollector(x.Tables))
+	}
 	if scope&ScopeVarde != 0 {
 		cs = append(cs, &Collector{src: x.Source, checks: x.Checks, now: x.Now}, extraCollector{x.Source})
 		if x.Latency != nil {
@@ -78,11 +83,11 @@ func (x exporter) register(reg *prometheus.Registry, scope Scope, noMaint bool) 
 
 var errScope = errors.New("invalid scope")
 
-// scopeNames are HAProxy's scopes; listener and sticktable are accepted
-// (HAProxy 2.6 knows them) though varde exports nothing under them yet.
+// scopeNames are HAProxy's scopes; listener is accepted (HAProxy 2.6
+// knows it) though varde exports nothing under it yet.
 var scopeNames = map[string]Scope{
 	"global": ScopeGlobal, "frontend": ScopeFrontend, "backend": ScopeBackend,
-	"server": ScopeServer, "listener": 0, "sticktable": 0, "varde": ScopeVarde,
+	"server": ScopeServer, "listener": 0, "sticktable": ScopeStickTable, "varde": ScopeVarde,
 }
 
 // ParseScope reads the exporter's query string as HAProxy does: each

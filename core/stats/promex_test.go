@@ -81,6 +81,8 @@ func get(t *testing.T, h http.Handler, query string) (int, string) {
 func exporterOf(f *fixture) http.Handler {
 	return stats.NewExporter(stats.ExporterOptions{Source: f.src, Checks: f.m, Latency: func() []stats.Histogram {
 		return []stats.Histogram{{Proxy: "app", Count: 3, Sum: 0.5, Buckets: map[float64]uint64{0.1: 2, 1: 3}}}
+	}, Tables: func() []stats.TableStat {
+		return []stats.TableStat{{Name: "www", Type: "ip", Size: 102400, Used: 3}}
 	}})
 }
 
@@ -126,7 +128,11 @@ func TestExporterHAProxyFamilies(t *testing.T) {
 		{`haproxy_frontend_status{proxy="www",state="DOWN"}`, 0},
 		{`haproxy_frontend_sessions_total{proxy="www"}`, 42},
 		{`haproxy_frontend_http_requests_total{proxy="www"}`, 40},
+		{`haproxy_frontend_denied_connections_total{proxy="www"}`, 6},
+		{`haproxy_frontend_denied_sessions_total{proxy="www"}`, 2},
 		{`haproxy_frontend_limit_sessions{proxy="www"}`, 1000},
+		{`haproxy_sticktable_size{name="www",type="ip"}`, 102400},
+		{`haproxy_sticktable_used{name="www",type="ip"}`, 3},
 		{`haproxy_process_build_info{version="test"}`, 1},
 		{`haproxy_process_uptime_seconds`, 3600},
 		{`haproxy_process_requests_total`, 40},
@@ -184,14 +190,15 @@ func TestExporterScopes(t *testing.T) {
 	for _, tc := range []struct {
 		query, want string
 	}{
-		{"", "haproxy_backend haproxy_frontend haproxy_process haproxy_server varde_backend varde_frontend varde_log varde_server"},
-		{"?scope=*", "haproxy_backend haproxy_frontend haproxy_process haproxy_server varde_backend varde_frontend varde_log varde_server"},
+		{"", "haproxy_backend haproxy_frontend haproxy_process haproxy_server haproxy_sticktable varde_backend varde_frontend varde_log varde_server"},
+		{"?scope=*", "haproxy_backend haproxy_frontend haproxy_process haproxy_server haproxy_sticktable varde_backend varde_frontend varde_log varde_server"},
 		{"?scope=global", "haproxy_process"},
 		{"?scope=frontend&scope=backend", "haproxy_backend haproxy_frontend"},
 		{"?scope=server", "haproxy_server"},
 		{"?scope=varde", "varde_backend varde_frontend varde_log varde_server"},
 		{"?scope=", ""},
 		{"?scope=listener", ""},
+		{"?scope=sticktable", "haproxy_sticktable"},
 	} {
 		code, body := get(t, h, tc.query)
 		if code != 200 || prefixes(body) != tc.want {

@@ -95,7 +95,7 @@ func frontendRow(p Proxy, now time.Time) Row {
 	r.unum("dreq", c.DeniedReq)
 	r.unum("ereq", c.ReqErrors)
 	r.unum("dcon", c.DeniedConn)
-	r.num("dses", 0) // varde has no tcp-request session rules
+	r.unum("dses", c.DeniedSess)
 	st := "OPEN"
 	if p.Stopped {
 		st = "STOP"

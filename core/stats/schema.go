@@ -21,6 +21,7 @@ type Counters struct {
 	BytesIn, BytesOut              uint64
 	DeniedReq, DeniedResp          uint64
 	DeniedConn                     uint64 // tcp-request connection reject (dcon)
+	DeniedSess                     uint64 // tcp-request session reject (dses)
 	ReqErrors, ConnErrors          uint64
 	RespErrors                     uint64
 	Retries, Redispatch            uint64

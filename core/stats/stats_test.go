@@ -62,7 +62,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Cleanup(f.m.Close)
 	f.m.SetAdmin(web3, core.AdminDrain)
 	fe := &stats.Counters{CurConns: 3, MaxConns: 9, LimitConns: 1000, TotalConns: 42, Requests: 40, BytesIn: 1234, BytesOut: 5678,
-		SSLSessions: 30, SSLReused: 12, SSLFailures: 5, ProxyErrors: 4}
+		SSLSessions: 30, SSLReused: 12, SSLFailures: 5, ProxyErrors: 4, DeniedConn: 6, DeniedSess: 2}
 	be := &stats.Counters{TotalConns: 40, Status: [6]uint64{0, 0, 38, 0, 1, 1}}
 	f.src = stats.SourceFunc(func() stats.Snapshot {
 		return stats.Snapshot{Info: stats.Info{Name: "varde", Version: "test", Started: time.Now().Add(-time.Hour)},
