@@ -245,3 +245,49 @@ func (u *UpDown) Read(now int64) (down bool, trans uint64, lastchg, downtime int
 	}
 	return u.down, u.downTrans, (now - u.lastChange) / int64(time.Second), dt / int64(time.Second)
 }
+
+// Totals lists m's monotonic counters in a fixed order, for a reload to
+// carry them to the next generation's meters and to add what the old
+// generation counted while it drained.
+func (m *Meters) Totals() []*atomic.Uint64 {
+	cells := []*atomic.Uint64{&m.HTTPReq, &m.CliAbrt, &m.SrvAbrt, &m.Eint, &m.Intercepted,
+		&m.DeniedResp, &m.Connect, &m.Reuse, &m.MaintDowns}
+	for i := range m.Resp {
+		cells = append(cells, &m.Resp[i])
+	}
+	return cells
+}
+
+// Adopt takes over from old, the meters of the same object in the
+// generation a reload replaces (m has not started counting): the time
+// averages' sums go on from old's (the request counts that weigh them are
+// carried with the totals, so an average does not restart from 0 divided
+// by the full window), and the maxima, rate maxima and last-session times
+// are kept. sameMode is false when the object's mode changed (http/tcp):
+// its time averages were weighted by another count and start afresh.
+func (m *Meters) Adopt(old *Meters, sameMode bool) {
+	if sameMode {
+		m.Times.q.sum.Store(old.Times.q.sum.Load())
+		m.Times.c.sum.Store(old.Times.c.sum.Load())
+		m.Times.d.sum.Store(old.Times.d.sum.Load())
+		m.Times.t.sum.Store(old.Times.t.sum.Load())
+	}
+	m.KeepMaxima(old)
+	for _, p := range [][2]*atomic.Int64{{&m.Last, &old.Last}, {&m.Applet, &old.Applet}} {
+		if v := p[1].Load(); v > p[0].Load() {
+			p[0].Store(v)
+		}
+	}
+}
+
+// KeepMaxima raises m's maxima (time and rate) to old's where old's are
+// higher: a draining generation's last requests may set a new maximum.
+func (m *Meters) KeepMaxima(old *Meters) {
+	mx := old.Times.Maxima()
+	for i, cell := range []*atomic.Uint32{&m.Times.qmax, &m.Times.cmax, &m.Times.dmax, &m.Times.tmax} {
+		updateMax(cell, mx[i])
+	}
+	updateMax(&m.Sess.max, old.Sess.Max())
+	updateMax(&m.Conn.max, old.Conn.Max())
+	updateMax(&m.Req.max, old.Req.Max())
+}

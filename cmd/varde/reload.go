@@ -38,7 +38,7 @@ type process struct {
 	sigs   chan os.Signal
 	up     *upgrade // -x / -sf / -st and systemd's sockets (upgrade.go)
 
-	mu       sync.Mutex // one reload or stop at a time; guards cur
+	mu       sync.Mutex // one reload or stop at a time; guards cur and stopping
 	cur      *generation.Generation
 	reloads  atomic.Int64
 	retiring sync.WaitGroup
@@ -46,6 +46,11 @@ type process struct {
 	// stops (after its grace period).
 	drains      context.Context
 	cancelDrain context.CancelFunc
+	// stopping is set (under mu) once the process stops; a reload asked
+	// for after that fails at once. The stop holds mu only to set it, not
+	// while the generation stops: the admin part's stop waits for its
+	// sessions, one of which may be waiting for mu in reload.
+	stopping bool
 }
 
 func newProcess(files []string, log *slog.Logger, stderr io.Writer, opts generation.Options) *process {
@@ -127,8 +132,9 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 // grace period, retiring ones drain at most as long.
 func (p *process) stop(sig os.Signal) error {
 	p.mu.Lock()
-	defer p.mu.Unlock()
+	p.stopping = true
 	g := p.cur
+	p.mu.Unlock() // not across g's stop: see stopping
 	// SIGUSR1 is a hand-over only when a successor took the listeners
 	// (`_getsocks`, its -x): it holds the VIPs too. Anything else sending
 	// SIGUSR1 (an old `postrotate kill -USR1`, a successor that never came)
@@ -168,6 +174,9 @@ func (p *process) reload() error {
 	defer p.mu.Unlock()
 	if p.cur == nil {
 		return errors.New("varde is not running yet")
+	}
+	if p.stopping {
+		return errors.New("varde is stopping: no reload")
 	}
 	p.notify.send("RELOADING=1", "MONOTONIC_USEC="+strconv.FormatInt(monotonicUsec(), 10), "STATUS=reloading")
 	err := p.replace()

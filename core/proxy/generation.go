@@ -23,7 +23,8 @@ var EngineOf = generation.NewKey[*Engine]("engine")
 type enginePart struct {
 	g    *generation.Generation
 	e    *Engine
-	prev *enginePart // the part this one took over from (reload.go)
+	prev *enginePart         // the part this one took over from (reload.go)
+	base map[string][]uint64 // prev's counters as copied, for heirOf at Commit
 }
 
 func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {

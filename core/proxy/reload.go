@@ -94,7 +94,7 @@ func (p *enginePart) Inherit(prev generation.Part) {
 		return
 	}
 	p.prev = old
-	p.e.adoptCounters(old.e)
+	p.base = p.e.adoptCounters(old.e)
 	if kept := p.e.AdoptStickTables(old.e); len(kept) > 0 {
 		p.g.Opts.Logger.Info("reload: stick tables carried over", "tables", strings.Join(kept, " "))
 	}
@@ -107,9 +107,11 @@ func (p *enginePart) Inherit(prev generation.Part) {
 
 // Commit: the whole new generation started, so the running engine stops
 // accepting now (its sockets are this engine's too): from here on every
-// new connection goes to the new configuration. It drains when retired.
+// new connection goes to the new configuration. It drains when retired,
+// and what it counts meanwhile goes to this engine.
 func (p *enginePart) Commit() {
 	if p.prev != nil {
+		p.e.heirOf(p.prev.e, p.base)
 		p.prev.e.stopAccepting()
 	}
 }
@@ -148,11 +150,12 @@ func (c *Counters) counterCells() []*atomic.Uint64 {
 	for i := range c.Status {
 		cells = append(cells, &c.Status[i])
 	}
-	return cells
+	return append(cells, c.Meters.Totals()...)
 }
 
 func serverCells(s *core.Server) []*atomic.Uint64 {
-	return []*atomic.Uint64{&s.Total, &s.BytesIn, &s.BytesOut, &s.ConnErrors, &s.RespErrors, &s.Retries, &s.Redispatch}
+	cells := []*atomic.Uint64{&s.Total, &s.BytesIn, &s.BytesOut, &s.ConnErrors, &s.RespErrors, &s.Retries, &s.Redispatch}
+	return append(cells, s.Meters.Totals()...)
 }
 
 func frontendCells(f *Frontend) []*atomic.Uint64 {
@@ -176,9 +179,10 @@ func (e *Engine) cellsByName() map[string][]*atomic.Uint64 {
 }
 
 // adoptCounters copies old's counters into e by name (e has not started)
-// and remembers what was copied: when old finishes draining, what it
-// counted since is added to its heir (foldIntoHeir).
-func (e *Engine) adoptCounters(old *Engine) {
+// and returns what was copied: once e's generation commits, old's heir is
+// e (heirOf) and, when old finishes draining, what it counted since is
+// added to it (foldIntoHeir).
+func (e *Engine) adoptCounters(old *Engine) map[string][]uint64 {
 	mine := e.cellsByName()
 	base := map[string][]uint64{}
 	for k, from := range old.cellsByName() {
@@ -194,15 +198,24 @@ func (e *Engine) adoptCounters(old *Engine) {
 		}
 	}
 	e.adoptMax(old)
+	return base
+}
+
+// heirOf makes e old's heir, with base the counters e copied from old.
+// Only at Commit: a generation that fails to start must leave the running
+// engine as it was, or its drain would fold into a discarded engine.
+func (e *Engine) heirOf(old *Engine, base map[string][]uint64) {
 	old.heirBase = base
 	old.heir.Store(e)
 }
 
-// adoptMax carries the high-water marks (max sessions, max queue).
+// adoptMax carries the high-water marks (max sessions, max queue) and the
+// meters' time averages, maxima and rate maxima.
 func (e *Engine) adoptMax(old *Engine) {
 	for _, f := range e.frontends {
 		if of := old.Frontend(f.Name); of != nil {
 			f.MaxConns.Store(of.MaxConns.Load())
+			f.Meters.Adopt(&of.Meters, true)
 		}
 	}
 	for _, b := range e.backends {
@@ -212,11 +225,16 @@ func (e *Engine) adoptMax(old *Engine) {
 		}
 		b.MaxConns.Store(ob.MaxConns.Load())
 		b.MaxQueued.Store(ob.MaxQueued.Load())
+		// The averages are weighted by requests (http) or connections
+		// (tcp): a mode change restarts them.
+		same := b.Mode() == ob.Mode()
+		b.Meters.Adopt(&ob.Meters, same)
 		for _, s := range b.Servers() {
 			for _, os := range ob.Servers() {
 				if os.Name == s.Name {
 					s.MaxActive.Store(os.MaxActive.Load())
 					s.RTime.Store(os.RTime.Load())
+					s.Meters.Adopt(&os.Meters, same)
 				}
 			}
 		}
@@ -247,6 +265,30 @@ func (e *Engine) foldIntoHeir() {
 			if d := now - base[i]; d > 0 && d < 1<<63 {
 				to[i].Add(d)
 				base[i] = now
+			}
+		}
+	}
+	h.keepMaxima(e)
+}
+
+// keepMaxima raises e's meters' maxima to old's, by name.
+func (e *Engine) keepMaxima(old *Engine) {
+	for _, f := range e.frontends {
+		if of := old.Frontend(f.Name); of != nil {
+			f.Meters.KeepMaxima(&of.Meters)
+		}
+	}
+	for _, b := range e.backends {
+		ob := old.Backend(b.Name)
+		if ob == nil {
+			continue
+		}
+		b.Meters.KeepMaxima(&ob.Meters)
+		for _, s := range b.Servers() {
+			for _, os := range ob.Servers() {
+				if os.Name == s.Name {
+					s.Meters.KeepMaxima(&os.Meters)
+				}
 			}
 		}
 	}
