@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -74,7 +75,9 @@ type Server struct {
 	sslMu  sync.Mutex
 	sslTxn *sslTxn // the one open set ssl cert transaction (sslcert.go)
 
-	reload func() error // the process's reload (reload.go), nil when none
+	// reload is the process's reload (reload.go), nil when none; set once
+	// the sockets already serve, so read atomically.
+	reload atomic.Pointer[func() error]
 }
 
 // maxLine bounds one request line; HAProxy's CLI buffer is similar.

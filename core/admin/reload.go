@@ -22,10 +22,11 @@ func (s *Server) runReload(cmd Command) (string, bool) {
 	if cmd.Op != OpReload {
 		return "", false
 	}
-	if s.reload == nil {
+	f := s.reload.Load()
+	if f == nil || *f == nil {
 		return "Success=0\n--\nreload is not available in this mode.\n", true
 	}
-	if err := s.reload(); err != nil {
+	if err := (*f)(); err != nil {
 		return "Success=0\n--\n" + strings.TrimRight(err.Error(), "\n") + "\n", true
 	}
 	return "Success=1\n", true
@@ -33,7 +34,7 @@ func (s *Server) runReload(cmd Command) (string, bool) {
 
 // SetReload sets the function `reload` calls (the process's reload); the
 // admin part of a generation sets it from generation.Options.Reload.
-func (s *Server) SetReload(f func() error) { s.reload = f }
+func (s *Server) SetReload(f func() error) { s.reload.Store(&f) }
 
 // handed is a listener of the running generation's admin server, offered
 // (a duplicate of its socket) to the next generation's server with the
