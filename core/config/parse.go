@@ -507,7 +507,7 @@ var unsupportedHTTPActions = map[string]string{
 	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
 	"replace-header": "use set-header", "replace-value": "use set-header",
 	"set-status": "not available in varde yet", "return": "use errorfile or deny",
-	"tarpit": "use deny",
+	"tarpit":        "use deny",
 	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
