@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -159,15 +158,10 @@ func TestAuthAgainstHAProxy(t *testing.T) {
 	vport := testenv.FreePort(t)
 	vcfg := filepath.Join(dir, "varde.cfg")
 	os.WriteFile(vcfg, []byte(render(vport)), 0o644)
-	set, d := config.LoadFiles([]string{vcfg}, nil)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(set.HAProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startEngine(t, pcfg)
+	// The real binary: `varde run` builds the engine through the
+	// generation's Prepare, which FromConfig alone would not exercise.
+	testenv.Start(t, testenv.VardeBinary(t), "-db", "-f", vcfg)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", vport), 10*time.Second)
 	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
 	vOut := runAuthCases(t, vaddr, hits)
 
