@@ -175,6 +175,10 @@ var authorityCases = []struct {
 	{"retry-on unknown keyword", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    retry-on 418\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: retry-on"},
 	{"retry-on none with others", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    retry-on none 503\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: retry-on"},
 	{"retry-on in a frontend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    retry-on 503\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: retry-on"},
+	{"userlist with http-request auth", map[string]string{"h.cfg": "userlist L\n    user u insecure-password p\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request auth realm R unless { http_auth(L) }\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
+	{"http_auth of an unknown userlist", map[string]string{"h.cfg": "userlist L\n    user u insecure-password p\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request auth unless { http_auth(M) }\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: http_auth"},
+	{"userlist MD5 hash", map[string]string{"h.cfg": "userlist L\n    user u password $1$salt$abcdefghijklmnopqrstuv\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: user"},
+	{"userlist user in an unknown group", map[string]string{"h.cfg": "userlist L\n    user u insecure-password p groups g\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: user"},
 	{"http-request wait-for-body stays refused", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request wait-for-body time 1s\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request"},
 }
 

@@ -167,6 +167,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
@@ -413,7 +414,6 @@ var Unsupported = map[string]string{
 
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
-	"userlist":    "use stats auth USER:PASSWORD (crypt(3) hashes accepted)",
 	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
 	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",

@@ -21,6 +21,8 @@ type Config struct {
 	Backends  []*Proxy `json:"backends,omitempty"`
 	// Proxies is every frontend, backend and listen in file order.
 	Proxies []*Proxy `json:"-"`
+	// Userlists are the userlist sections (userlist.go).
+	Userlists []*Userlist `json:"userlists,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
 	// enforced" warnings and statistics.
 	Uses []Use `json:"-"`

@@ -25,6 +25,7 @@ type parser struct {
 
 	section   string // global, defaults, frontend, backend, listen, skip
 	cur       *Proxy
+	ul        *Userlist // the userlist section being read
 	lastDef   *Proxy
 	globalSet bool
 
@@ -94,6 +95,9 @@ func (p *parser) line(l Line) {
 	case "defaults", "frontend", "backend", "listen":
 		p.startProxy(l)
 		return
+	case "userlist":
+		p.startUserlist(l)
+		return
 	}
 	if hint, ok := UnsupportedSections[kw]; ok {
 		p.d.Errorf(l.Pos, kw, hint, "section %q is a HAProxy feature varde does not support", kw)
@@ -107,6 +111,8 @@ func (p *parser) line(l Line) {
 		// inside an unsupported section: already reported
 	case "global":
 		p.globalLine(l)
+	case "userlist":
+		p.userlistLine(l)
 	default:
 		p.proxyLine(l)
 	}
@@ -501,7 +507,7 @@ var unsupportedHTTPActions = map[string]string{
 	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
 	"replace-header": "use set-header", "replace-value": "use set-header",
 	"set-status": "not available in varde yet", "return": "use errorfile or deny",
-	"tarpit": "use deny", "auth": "use stats auth for the stats page",
+	"tarpit":        "use deny",
 	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",

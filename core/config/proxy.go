@@ -838,6 +838,10 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			return
 		}
 		r.Name = args[0].Text
+	case "auth":
+		if !p.parseAuthRule(key, args, r) {
+			return
+		}
 	case "allow":
 		if !needN(0, key+" [if|unless COND]") {
 			return

@@ -40,7 +40,9 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateStick(px, d)
 		c.validateStickFetches(px, d)
 		c.validateStickRules(px, d)
+		c.validateUserlistFetches(px, d)
 	}
+	checkUserlists(c, d)
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)
 	c.CheckProbes(d)

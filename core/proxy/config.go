@@ -11,6 +11,7 @@ package proxy
 import (
 	"fmt"
 	"github.com/varde-lb/varde/core/listen"
+	"github.com/varde-lb/varde/core/userlist"
 	"net"
 	"net/http"
 	"net/netip"
@@ -55,6 +56,9 @@ type Config struct {
 	Backends  []*BackendConfig
 	// StickTables are the configuration's stick tables (stick.go).
 	StickTables *sticktable.Set
+	// Userlists are the configuration's userlist sections by name, read
+	// by http_auth and http_auth_group (auth.go).
+	Userlists map[string]*userlist.List
 	// Policies are every compiled `policy` of the configuration, plugged
 	// into the sections below; closed with the engine's generation.
 	Policies []LoadedPolicy
@@ -105,6 +109,7 @@ const (
 	ActAllow   // stop evaluating the rules of this list
 	ActScript  // http-request|http-response lua.NAME: a ScriptAction
 	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
+	ActAuth    // http-request auth: 401 with WWW-Authenticate (auth.go)
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -137,6 +142,8 @@ type HTTPRule struct {
 	Track *TrackRule
 
 	value, target *sample.Template // compiled Value and Target
+	// ActAuth: the 401 answers, closing and keep-alive (auth.go).
+	authPage, authKeep []byte
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).

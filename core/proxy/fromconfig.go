@@ -68,6 +68,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 	if err := bindStickTables(out, c); err != nil {
 		return nil, err
 	}
+	out.Userlists = userlistsOf(c)
 	return out, nil
 }
 
@@ -167,6 +168,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
 		return nil, err
 	}
+	setAuthRealm(bc.HTTPRequest, p.Name)
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
@@ -242,6 +244,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
 		return nil, err
 	}
+	setAuthRealm(fc.HTTPRequest, p.Name)
 	if err := tcpRulesOf(fc, p, set); err != nil {
 		return nil, err
 	}
@@ -373,6 +376,8 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActDeny, Status: r.Status}
 		case "allow":
 			rule = HTTPRule{Action: ActAllow}
+		case "auth":
+			rule = HTTPRule{Action: ActAuth, Value: r.Value}
 		case "redirect":
 			if r.Redirect == nil {
 				continue

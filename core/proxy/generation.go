@@ -114,6 +114,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		d.Add(diag.Locate(err, diag.Pos{File: firstFile(c)}, "stick-table", ""))
 		ok = false
 	}
+	out.Userlists = userlistsOf(c) // auth.go
 	out.Policies = ps.all
 	if !ok {
 		ps.closeAll()

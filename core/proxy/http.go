@@ -523,6 +523,9 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			return true, s.answer(st, nil)
 		case ActRedirect:
 			return true, s.redirect(rule)
+		case ActAuth:
+			s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+			return true, s.answerAuth(rule)
 		case ActAllow:
 			return false, false
 		case ActService:

@@ -1,0 +1,98 @@
+package proxy
+
+import (
+	"bytes"
+	"strconv"
+	"time"
+
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/core/userlist"
+)
+
+// userlistsOf compiles the configuration's userlist sections. Groups come
+// from both spellings: `user U groups G` and `group G users U`.
+func userlistsOf(c *config.Config) map[string]*userlist.List {
+	if len(c.Userlists) == 0 {
+		return nil
+	}
+	out := make(map[string]*userlist.List, len(c.Userlists))
+	for _, ul := range c.Userlists {
+		l := userlist.New(ul.Name)
+		for _, u := range ul.Users {
+			l.Add(u.Name, u.Password, u.Insecure)
+		}
+		for _, g := range ul.Groups {
+			for _, u := range g.Users {
+				l.AddToGroup(u, g.Name)
+			}
+		}
+		for _, u := range ul.Users {
+			for _, g := range u.Groups {
+				l.AddToGroup(u.Name, g)
+			}
+		}
+		out[ul.Name] = l
+	}
+	return out
+}
+
+// UserList implements sample.UserLists.
+func (v *reqView) UserList(name string) *userlist.List { return v.s.e.cfg.Userlists[name] }
+
+var _ sample.UserLists = (*reqView)(nil)
+
+// setAuthRealm builds the 401 answers of the `http-request auth` rules;
+// the realm defaults to the name of the proxy holding the rule, as in
+// HAProxy.
+func setAuthRealm(rules []*HTTPRule, proxy string) {
+	for _, r := range rules {
+		if r.Action != ActAuth {
+			continue
+		}
+		if r.Value == "" {
+			r.Value = proxy
+		}
+		r.authPage = authPage(r.Value)
+		r.authKeep = bytes.Replace(r.authPage, []byte("connection: close\r\n"), nil, 1)
+	}
+}
+
+// authPage is HAProxy 2.6's 401 answer (measured against
+// /usr/sbin/haproxy, see TestAuthAgainstHAProxy) with the challenge.
+func authPage(realm string) []byte {
+	const body = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
+	b := httpx.AppendStatusLine(nil, 401, httpx.StatusText(401))
+	b = httpx.AppendFieldString(b, "content-length", strconv.Itoa(len(body)))
+	b = httpx.AppendFieldString(b, "cache-control", "no-cache")
+	b = httpx.AppendFieldString(b, "content-type", "text/html")
+	b = httpx.AppendFieldString(b, "www-authenticate", `Basic realm="`+realm+`"`)
+	b = httpx.AppendFieldString(b, "connection", "close")
+	b = append(b, '\r', '\n')
+	return append(b, body...)
+}
+
+// answerAuth sends the rule's 401 and logs it; like a deny, a complete
+// bodyless request keeps the connection.
+func (s *session) answerAuth(rule *HTTPRule) bool {
+	keep := !s.closeAfter && s.req.HeadLen > 0 && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
+	page := rule.authPage
+	if keep {
+		page = rule.authKeep
+	} else {
+		s.linger = true
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	n, err := s.conn.Write(page)
+	s.rec.BytesOut += countHTX(n, page)
+	s.rec.Status = 401
+	s.f.status(401)
+	s.rec.BytesIn = int64(s.req.HeadLen)
+	if keep {
+		s.consume(s.req.HeadLen)
+	}
+	s.log(nil, nil)
+	s.errKeep = keep && err == nil
+	return s.errKeep
+}
