@@ -477,8 +477,11 @@ type HTTPRule struct {
 	Value string `json:"value,omitempty"`
 	// redirect: Redirect.
 	Redirect *Redirect `json:"redirect,omitempty"`
-	// deny: status (default 403); use-service: Service.
-	Status  int        `json:"status,omitempty"`
+	// deny: status (default 403); return: status (default 200);
+	// use-service: Service.
+	Status int `json:"status,omitempty"`
+	// return, and deny with a body or headers: what is sent (retaction.go).
+	Return  *Return    `json:"return,omitempty"`
 	Service string     `json:"service,omitempty"`
 	Args    []string   `json:"args,omitempty"` // remaining words of other actions
 	Cond    *Condition `json:"cond,omitempty"`

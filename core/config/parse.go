@@ -500,7 +500,7 @@ var unsupportedHTTPActions = map[string]string{
 	"set-path": "not available in varde yet", "replace-path": "not available in varde yet",
 	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
 	"replace-header": "use set-header", "replace-value": "use set-header",
-	"set-status": "not available in varde yet", "return": "use errorfile or deny",
+	"set-status": "not available in varde yet", "return": "use http-request return",
 	"tarpit": "use deny", "auth": "use stats auth for the stats page",
 	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",

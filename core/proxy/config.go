@@ -105,6 +105,7 @@ const (
 	ActAllow   // stop evaluating the rules of this list
 	ActScript  // http-request|http-response lua.NAME: a ScriptAction
 	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
+	ActReturn  // http-request return: a Reply
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -135,6 +136,8 @@ type HTTPRule struct {
 	Script     ScriptAction
 	// ActTrack: track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackRule
+	// Reply is what ActReturn, and ActDeny when set, send (retaction.go).
+	Reply *Reply
 
 	value, target *sample.Template // compiled Value and Target
 }

@@ -369,8 +369,16 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActAddHeader, Name: r.Name, Value: r.Value}
 		case "del-header":
 			rule = HTTPRule{Action: ActDelHeader, Name: r.Name}
-		case "deny":
+		case "deny", "return":
 			rule = HTTPRule{Action: ActDeny, Status: r.Status}
+			if r.Action == "return" {
+				rule.Action = ActReturn
+			}
+			rp, err := replyOf(r)
+			if err != nil {
+				return nil, err
+			}
+			rule.Reply = rp
 		case "allow":
 			rule = HTTPRule{Action: ActAllow}
 		case "redirect":
