@@ -132,7 +132,7 @@ func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
 		if err != nil {
 			return nil, diag.At(ef.Pos, "errorfile", "create the file or fix the path", fmt.Errorf("errorfile %d: %w", ef.Code, err))
 		}
-		m[ef.Code] = b
+		m[ef.Code] = rawPage(b) // as HAProxy sends it (retaction.go)
 	}
 	return m, nil
 }

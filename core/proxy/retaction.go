@@ -109,9 +109,15 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 	}
 	o := httpx.AppendStatusLine(s.out[:0], code, replyReason(code))
 	for _, h := range rp.Headers {
+		mark := len(o)
 		o = append(o, h.Name...)
 		o = append(o, ": "...)
+		n := len(o)
 		o, ev.scratch = h.Value.Append(o, &ev.ctx, ev.scratch)
+		if len(o) == n {
+			o = o[:mark] // HAProxy drops a header whose value is empty
+			continue
+		}
 		o = append(o, "\r\n"...)
 	}
 	o = append(o, "content-length: "...)
