@@ -171,7 +171,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true}, // retaction.go
+	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},

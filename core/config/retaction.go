@@ -1,6 +1,11 @@
 package config
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+
+	"github.com/varde-lb/varde/core/diag"
+)
 
 // Return is the answer of `http-request return`, and of `deny` when it
 // names a payload: HAProxy 2.6's http_parse_http_reply syntax.
@@ -86,31 +91,58 @@ func (p *parser) returnKind(key string, t Token, ret *Return, kind string) bool 
 	return true
 }
 
-// checkReturn applies HAProxy's rules: a raw error page carries its own
-// headers, and a content type needs a body.
+// checkReturn applies HAProxy 2.6's rules (http_parse_http_reply,
+// measured with haproxy -c): what it ignores with a warning is dropped
+// with the same warning, what it refuses is an error.
 func (p *parser) checkReturn(key string, args []Token, r *HTTPRule, ret *Return) bool {
 	at := posOf(args, 0, r.Pos)
 	raw := ret.Kind == "errorfile" || ret.Kind == "default-errorfiles"
 	switch {
+	case ret.Kind == "" && ret.ContentType != "":
+		p.d.Warnf(at, key, "remove content-type or add a body", "content-type %q ignored: the answer has no body", ret.ContentType)
+		ret.ContentType = ""
 	case raw && (ret.ContentType != "" || len(ret.Headers) > 0):
-		p.d.Errorf(at, key, returnUsage, "content-type and hdr cannot be used with %s (the page has its own headers)", ret.Kind)
-		return false
-	case ret.ContentType != "" && ret.Kind == "":
-		p.d.Errorf(at, key, returnUsage, "content-type needs a body (string, lf-string, file or lf-file)")
-		return false
-	case ret.ContentType == "" && ret.Kind != "" && !raw:
-		p.d.Errorf(at, key, returnUsage, "a body needs a content-type")
+		p.d.Warnf(at, key, "remove them: the page has its own headers", "content-type and hdr ignored with %s", ret.Kind)
+		ret.ContentType, ret.Headers = "", nil
+	case ret.Kind != "" && !raw && ret.ContentType == "":
+		p.d.Errorf(at, key, returnUsage, "a content type must be given with a body")
 		return false
 	}
-	for _, h := range ret.Headers {
-		switch strings.ToLower(h.Name) {
-		case "content-length", "content-type", "transfer-encoding", "connection":
-			p.d.Errorf(at, key, returnUsage, "hdr %s is not allowed: varde writes it", h.Name)
-			return false
-		}
+	if ret.Kind != "" && !raw && (r.Status == 204 || r.Status == 304) {
+		p.d.Errorf(at, key, "remove the body", "no body is allowed in a %d answer", r.Status)
+		return false
 	}
-	if ret.Kind != "" || ret.ContentType != "" || len(ret.Headers) > 0 {
+	if ret.Kind == "default-errorfiles" && !contains(errorfileCodes, strconv.Itoa(r.Status)) {
+		p.d.Errorf(at, key, "one of "+strings.Join(errorfileCodes, " "), "status %d has no default error page", r.Status)
+		return false
+	}
+	if !p.returnHeaders(key, at, ret) {
+		return false
+	}
+	if ret.Kind != "" || len(ret.Headers) > 0 {
 		r.Return = ret
 	}
+	return true
+}
+
+// errorfileCodes are the statuses that have an error page.
+var errorfileCodes = []string{"200", "400", "401", "403", "404", "405", "407", "408", "410", "413", "425", "429", "500", "501", "502", "503", "504"}
+
+// returnHeaders drops the framing headers HAProxy ignores in a reply and
+// refuses Connection, which would contradict varde's own keep-alive choice.
+func (p *parser) returnHeaders(key string, at diag.Pos, ret *Return) bool {
+	out := ret.Headers[:0]
+	for _, h := range ret.Headers {
+		switch strings.ToLower(h.Name) {
+		case "content-length", "content-type", "transfer-encoding":
+			p.d.Warnf(at, key, "remove the hdr", "header %q is always ignored in an answer (varde writes it)", h.Name)
+			continue
+		case "connection":
+			p.d.Errorf(at, key, "remove the hdr", "hdr Connection is not supported by varde in an answer")
+			return false
+		}
+		out = append(out, h)
+	}
+	ret.Headers = out
 	return true
 }

@@ -42,6 +42,7 @@ func replyOf(r *config.HTTPRule) (*Reply, error) {
 		return nil, nil
 	}
 	o := sample.Options{Where: sample.AtRequest}
+	kw := "http-request " + r.Action
 	out := &Reply{ContentType: in.ContentType}
 	var text string
 	switch in.Kind {
@@ -50,7 +51,7 @@ func replyOf(r *config.HTTPRule) (*Reply, error) {
 	case "file", "lf-file", "errorfile":
 		b, err := os.ReadFile(in.Payload)
 		if err != nil {
-			return nil, diag.At(r.Pos, "http-request "+r.Action, "create the file or fix the path", fmt.Errorf("%s %s: %w", in.Kind, in.Payload, err))
+			return nil, diag.At(r.Pos, kw, "create the file or fix the path", fmt.Errorf("%s %s: %w", in.Kind, in.Payload, err))
 		}
 		text = string(b)
 	case "default-errorfiles":
@@ -64,14 +65,14 @@ func replyOf(r *config.HTTPRule) (*Reply, error) {
 	case "lf-string", "lf-file":
 		t, err := sample.ParseTemplate(text, o)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", in.Kind, err)
+			return nil, diag.At(r.Pos, kw, "see docs/samples.md for the supported names", fmt.Errorf("%s: %w", in.Kind, err))
 		}
 		out.BodyFormat = t
 	}
 	for _, h := range in.Headers {
 		t, err := sample.ParseTemplate(h.Value, o)
 		if err != nil {
-			return nil, fmt.Errorf("hdr %s: %w", h.Name, err)
+			return nil, diag.At(r.Pos, kw, "see docs/samples.md for the supported names", fmt.Errorf("hdr %s: %w", h.Name, err))
 		}
 		out.Headers = append(out.Headers, ReplyHeader{Name: strings.ToLower(h.Name), Value: t})
 	}
