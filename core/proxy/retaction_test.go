@@ -180,3 +180,31 @@ func TestReturnMissingFile(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRawPage: rewriting an errorfile's head never panics, keeps the body
+// byte for byte and ends every head line with CRLF.
+func FuzzRawPage(f *testing.F) {
+	f.Add([]byte("HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\n\r\nbody"))
+	f.Add([]byte("HTTP/1.0 503 X\nA: B\n\nbody\n\n"))
+	f.Add([]byte("no head at all"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		out := rawPage(b)
+		head, body, ok := strings.Cut(string(b), "\n\r\n")
+		if !ok {
+			head, body, ok = strings.Cut(string(b), "\n\n")
+		}
+		if !ok {
+			if !bytes.Equal(out, b) {
+				t.Fatalf("page without a head changed: %q -> %q", b, out)
+			}
+			return
+		}
+		if !strings.HasSuffix(string(out), body) {
+			t.Fatalf("body changed: %q -> %q", b, out)
+		}
+		gotHead := strings.TrimSuffix(string(out), body)
+		if strings.Count(gotHead, "\r\n") != strings.Count(head, "\n")+2 {
+			t.Fatalf("head lines: %q -> %q", head, gotHead)
+		}
+	})
+}
