@@ -155,6 +155,7 @@ var Keywords = []KeywordInfo{
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
+	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true}, // http-errors sections, httperrors.go
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
@@ -419,7 +420,6 @@ var UnsupportedSections = map[string]string{
 	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
-	"http-errors": "use errorfile CODE FILE in the proxy",
 	"cache":       "not available in varde",
 	"ring":        "use log file@PATH or a syslog target",
 	"log-forward": "not available in varde",

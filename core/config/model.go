@@ -21,6 +21,8 @@ type Config struct {
 	Backends  []*Proxy `json:"backends,omitempty"`
 	// Proxies is every frontend, backend and listen in file order.
 	Proxies []*Proxy `json:"-"`
+	// HTTPErrors are the http-errors sections (httperrors.go).
+	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
 	// enforced" warnings and statistics.
 	Uses []Use `json:"-"`
@@ -372,6 +374,10 @@ type ErrorFile struct {
 	Pos  diag.Pos `json:"pos"`
 	Code int      `json:"code"`
 	File string   `json:"file"`
+	// Set and Codes: an `errorfiles NAME [CODE...]` line while parsing;
+	// replaced by the pages it imports once all sections are read.
+	Set   string `json:"set,omitempty"`
+	Codes []int  `json:"codes,omitempty"`
 }
 
 // Stats is the `stats ...` settings of a proxy.

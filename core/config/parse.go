@@ -94,6 +94,9 @@ func (p *parser) line(l Line) {
 	case "defaults", "frontend", "backend", "listen":
 		p.startProxy(l)
 		return
+	case "http-errors":
+		p.startHTTPErrors(l)
+		return
 	}
 	if hint, ok := UnsupportedSections[kw]; ok {
 		p.d.Errorf(l.Pos, kw, hint, "section %q is a HAProxy feature varde does not support", kw)
@@ -107,6 +110,8 @@ func (p *parser) line(l Line) {
 		// inside an unsupported section: already reported
 	case "global":
 		p.globalLine(l)
+	case "http-errors":
+		p.httpErrorsLine(l)
 	default:
 		p.proxyLine(l)
 	}

@@ -168,6 +168,8 @@ func (p *parser) proxyLine(l Line) {
 		}
 	case "cookie":
 		p.parseCookie(l, args)
+	case "errorfiles":
+		p.parseErrorfiles(l, key, args)
 	case "errorfile":
 		if len(args) != 2 {
 			p.d.Errorf(kwPos, key, "errorfile CODE FILE", "errorfile expects a status code and a file")

@@ -12,8 +12,9 @@ import (
 type Return struct {
 	ContentType string `json:"content_type,omitempty"`
 	// Kind is how the body is given: "" (none), string, lf-string, file,
-	// lf-file, errorfile (a raw HTTP response file) or default-errorfiles
-	// (the proxy's page for the status).
+	// lf-file, errorfile (a raw HTTP response file), default-errorfiles
+	// (the proxy's page for the status) or, while parsing, errorfiles (the
+	// page of the http-errors section named by Payload; see httperrors.go).
 	Kind    string   `json:"kind,omitempty"`
 	Payload string   `json:"payload,omitempty"` // the text or the file name
 	Headers []Header `json:"headers,omitempty"` // hdr NAME FMT (log-format values)
@@ -61,9 +62,12 @@ func (p *parser) parseReturn(key string, args []Token, r *HTTPRule, deny bool) b
 				return false
 			}
 		case w == "errorfiles":
-			// http-errors sections are refused, so no set can be named.
-			p.d.Errorf(t.Pos, key, "use errorfile FILE or default-errorfiles", "errorfiles NAME needs an http-errors section, which varde does not support yet")
-			return false
+			// resolved to the set's page once every section is read
+			v, ok := need()
+			if !ok || !p.returnKind(key, t, ret, w) {
+				return false
+			}
+			ret.Payload = v.Text
 		case w == "hdr":
 			n, ok := need()
 			if !ok {
@@ -96,7 +100,7 @@ func (p *parser) returnKind(key string, t Token, ret *Return, kind string) bool 
 // with the same warning, what it refuses is an error.
 func (p *parser) checkReturn(key string, args []Token, r *HTTPRule, ret *Return) bool {
 	at := posOf(args, 0, r.Pos)
-	raw := ret.Kind == "errorfile" || ret.Kind == "default-errorfiles"
+	raw := ret.Kind == "errorfile" || ret.Kind == "default-errorfiles" || ret.Kind == "errorfiles"
 	switch {
 	case ret.Kind == "" && ret.ContentType != "":
 		p.d.Warnf(at, key, "remove content-type or add a body", "content-type %q ignored: the answer has no body", ret.ContentType)

@@ -27,9 +27,18 @@ const returnConfig = `defaults
     timeout client 5s
     timeout server 5s
 
+http-errors myerrs
+    errorfile 403 {{DIR}}/s403.http
+    errorfile 503 {{DIR}}/e503.http
+
 frontend fe
     bind 127.0.0.1:{{PORT}}
     errorfile 403 {{DIR}}/e403.http
+    errorfile 503 {{DIR}}/d503.http
+    errorfiles myerrs 503
+    http-request deny deny_status 503 if { path /deny503 }
+    http-request return status 403 errorfiles myerrs if { path /rset }
+    http-request return status 404 errorfiles myerrs if { path /rset404 }
     http-request return status 200 content-type text/plain string "hello" hdr X-Foo bar if { path /s }
     http-request return status 201 content-type "text/plain; charset=utf-8" lf-string "host=%[req.hdr(host)] path=%[path]" hdr X-Host "%[req.hdr(host)]" hdr X-Two "a b" if { path /lf }
     http-request return content-type text/plain file {{DIR}}/body.txt if { path /f }
@@ -48,6 +57,9 @@ frontend fe
     default_backend be
 
 backend be
+    retries 0
+    errorfiles myerrs
+    errorfile 503 {{DIR}}/d503.http
     server s 127.0.0.1:1
 `
 
@@ -70,6 +82,10 @@ var returnRequests = []string{
 	"GET /d403plain HTTP/1.1\r\nHost: ex.com\r\n\r\n",
 	"HEAD /s HTTP/1.1\r\nHost: ex.com\r\n\r\n",
 	"GET /s HTTP/1.0\r\n\r\n",
+	"GET /deny503 HTTP/1.1\r\nHost: ex.com\r\n\r\n", // the set's page: errorfiles after errorfile wins
+	"GET /dead HTTP/1.1\r\nHost: ex.com\r\n\r\n",    // the backend's errorfile after errorfiles wins
+	"GET /rset HTTP/1.1\r\nHost: ex.com\r\n\r\n",
+	"GET /rset404 HTTP/1.1\r\nHost: ex.com\r\n\r\n", // not in the set: empty answer
 }
 
 func writeReturnFiles(t *testing.T, dir string) {
@@ -78,6 +94,8 @@ func writeReturnFiles(t *testing.T, dir string) {
 		"body.lf":   "<p>%[req.hdr(host)]</p>\n",
 		"e503.http": "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<html>custom503</html>\n",
 		"elf.http":  "HTTP/1.0 503 Service Unavailable\nX-Custom: Yes\nContent-Type: text/html\n\n<html>lf only</html>\n",
+		"s403.http": "HTTP/1.0 403 Forbidden\r\nContent-Type: text/html\r\n\r\nfrom-set-403\n",
+		"d503.http": "HTTP/1.0 503 Service Unavailable\r\nContent-Type: text/html\r\n\r\nfrom-direct\n",
 		"e403.http": "HTTP/1.0 403 Forbidden\r\nContent-Type: text/html\r\n\r\n<html>custom403</html>\n",
 	}
 	for name, text := range files {
