@@ -155,6 +155,7 @@ var Keywords = []KeywordInfo{
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
+	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true}, // http-errors sections, httperrors.go
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
@@ -172,6 +173,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
@@ -418,7 +420,6 @@ var UnsupportedSections = map[string]string{
 	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
-	"http-errors": "use errorfile CODE FILE in the proxy",
 	"cache":       "not available in varde",
 	"ring":        "use log file@PATH or a syslog target",
 	"log-forward": "not available in varde",

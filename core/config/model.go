@@ -23,6 +23,8 @@ type Config struct {
 	Proxies []*Proxy `json:"-"`
 	// Userlists are the userlist sections (userlist.go).
 	Userlists []*Userlist `json:"userlists,omitempty"`
+	// HTTPErrors are the http-errors sections (httperrors.go).
+	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
 	// enforced" warnings and statistics.
 	Uses []Use `json:"-"`
@@ -374,6 +376,10 @@ type ErrorFile struct {
 	Pos  diag.Pos `json:"pos"`
 	Code int      `json:"code"`
 	File string   `json:"file"`
+	// Set and Codes: an `errorfiles NAME [CODE...]` line while parsing;
+	// replaced by the pages it imports once all sections are read.
+	Set   string `json:"set,omitempty"`
+	Codes []int  `json:"codes,omitempty"`
 }
 
 // Stats is the `stats ...` settings of a proxy.
@@ -479,8 +485,11 @@ type HTTPRule struct {
 	Value string `json:"value,omitempty"`
 	// redirect: Redirect.
 	Redirect *Redirect `json:"redirect,omitempty"`
-	// deny: status (default 403); use-service: Service.
-	Status  int        `json:"status,omitempty"`
+	// deny: status (default 403); return: status (default 200);
+	// use-service: Service.
+	Status int `json:"status,omitempty"`
+	// return, and deny with a body or headers: what is sent (retaction.go).
+	Return  *Return    `json:"return,omitempty"`
 	Service string     `json:"service,omitempty"`
 	Args    []string   `json:"args,omitempty"` // remaining words of other actions
 	Cond    *Condition `json:"cond,omitempty"`

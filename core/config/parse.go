@@ -98,6 +98,9 @@ func (p *parser) line(l Line) {
 	case "userlist":
 		p.startUserlist(l)
 		return
+	case "http-errors":
+		p.startHTTPErrors(l)
+		return
 	}
 	if hint, ok := UnsupportedSections[kw]; ok {
 		p.d.Errorf(l.Pos, kw, hint, "section %q is a HAProxy feature varde does not support", kw)
@@ -113,6 +116,8 @@ func (p *parser) line(l Line) {
 		p.globalLine(l)
 	case "userlist":
 		p.userlistLine(l)
+	case "http-errors":
+		p.httpErrorsLine(l)
 	default:
 		p.proxyLine(l)
 	}
@@ -506,7 +511,7 @@ var unsupportedHTTPActions = map[string]string{
 	"set-path": "not available in varde yet", "replace-path": "not available in varde yet",
 	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
 	"replace-header": "use set-header", "replace-value": "use set-header",
-	"set-status": "not available in varde yet", "return": "use errorfile or deny",
+	"set-status": "not available in varde yet", "return": "use http-request return",
 	"tarpit":        "use deny",
 	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",

@@ -168,6 +168,8 @@ func (p *parser) proxyLine(l Line) {
 		}
 	case "cookie":
 		p.parseCookie(l, args)
+	case "errorfiles":
+		p.parseErrorfiles(l, key, args)
 	case "errorfile":
 		if len(args) != 2 {
 			p.d.Errorf(kwPos, key, "errorfile CODE FILE", "errorfile expects a status code and a file")
@@ -848,18 +850,16 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		}
 	case "deny":
 		r.Status = 403
-		for i := 0; i < len(args); i++ {
-			if args[i].Text == "deny_status" && i+1 < len(args) {
-				n, ok := p.intVal(args[i+1], key, 200, 599)
-				if !ok {
-					return
-				}
-				r.Status = n
-				i++
-				continue
-			}
-			p.d.Errorf(args[i].Pos, key, "http-request deny [deny_status CODE] [if|unless COND]", "unexpected %q", args[i].Text)
+		if !p.parseReturn(key, args, r, true) {
 			return
+		}
+	case "return":
+		r.Status = 200
+		if !p.parseReturn(key, args, r, false) {
+			return
+		}
+		if r.Return == nil {
+			r.Return = &Return{}
 		}
 	case "redirect":
 		if key != "http-request redirect" {

@@ -11,7 +11,7 @@ import (
 )
 
 // finish runs after the last file has been parsed.
-func (p *parser) finish() {}
+func (p *parser) finish() { p.resolveErrorSets() } // httperrors.go
 
 // Validate checks names, cross-references and consistency, adding every
 // problem to d, and warns once per keyword that is parsed but not yet
@@ -22,6 +22,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateRefs(d)
 	c.validateBinds(d)
 	c.validateSamples(d)
+	c.validateHTTPErrors(d) // httperrors.go
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) {

@@ -110,6 +110,7 @@ const (
 	ActScript  // http-request|http-response lua.NAME: a ScriptAction
 	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
 	ActAuth    // http-request auth: 401 with WWW-Authenticate (auth.go)
+	ActReturn  // http-request return: a Reply
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -140,6 +141,8 @@ type HTTPRule struct {
 	Script     ScriptAction
 	// ActTrack: track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackRule
+	// Reply is what ActReturn, and ActDeny when set, send (retaction.go).
+	Reply *Reply
 
 	value, target *sample.Template // compiled Value and Target
 	// ActAuth: the 401 answers, closing and keep-alive (auth.go).

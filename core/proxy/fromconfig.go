@@ -133,7 +133,7 @@ func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
 		if err != nil {
 			return nil, diag.At(ef.Pos, "errorfile", "create the file or fix the path", fmt.Errorf("errorfile %d: %w", ef.Code, err))
 		}
-		m[ef.Code] = b
+		m[ef.Code] = rawPage(b) // as HAProxy sends it (retaction.go)
 	}
 	return m, nil
 }
@@ -372,8 +372,16 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActAddHeader, Name: r.Name, Value: r.Value}
 		case "del-header":
 			rule = HTTPRule{Action: ActDelHeader, Name: r.Name}
-		case "deny":
+		case "deny", "return":
 			rule = HTTPRule{Action: ActDeny, Status: r.Status}
+			if r.Action == "return" {
+				rule.Action = ActReturn
+			}
+			rp, err := replyOf(r)
+			if err != nil {
+				return nil, err
+			}
+			rule.Reply = rp
 		case "allow":
 			rule = HTTPRule{Action: ActAllow}
 		case "auth":

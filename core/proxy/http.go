@@ -519,8 +519,13 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			}
 			s.f.Denied.Add(1)
 			s.st.denied = true // counts in http_err_* (stick.go)
+			if rule.Reply != nil {
+				return true, s.reply(rule, logrec.TermProxy)
+			}
 			s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 			return true, s.answer(st, nil)
+		case ActReturn:
+			return true, s.reply(rule, logrec.TermLocal)
 		case ActRedirect:
 			return true, s.redirect(rule)
 		case ActAuth:

@@ -40,6 +40,7 @@ func (r *HTTPRule) compile() error {
 type ruleEval struct {
 	ctx     sample.Ctx
 	scratch []byte
+	body    []byte // an lf-string reply's body (retaction.go)
 }
 
 var ruleEvals = sync.Pool{New: func() any { return &ruleEval{scratch: make([]byte, 0, 256)} }}
