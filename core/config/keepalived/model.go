@@ -30,14 +30,16 @@ type Global struct {
 // status, after Rise successes or Fall failures, changes the priority of the
 // instances tracking it by Weight (weight 0: failure puts them in FAULT).
 type Script struct {
-	Name     string        `json:"name"`
-	Pos      diag.Pos      `json:"pos"`
-	Command  []string      `json:"command"`
-	Interval time.Duration `json:"interval"`
-	Timeout  time.Duration `json:"timeout"`
-	Weight   int           `json:"weight"`
-	Rise     int           `json:"rise"`
-	Fall     int           `json:"fall"`
+	Name    string   `json:"name"`
+	Pos     diag.Pos `json:"pos"`
+	Command []string `json:"command"`
+	// CommandPos is where the `script` line was written (Pos when it was not).
+	CommandPos diag.Pos      `json:"-"`
+	Interval   time.Duration `json:"interval"`
+	Timeout    time.Duration `json:"timeout"`
+	Weight     int           `json:"weight"`
+	Rise       int           `json:"rise"`
+	Fall       int           `json:"fall"`
 }
 
 // VIP is one virtual_ipaddress line: `ADDR[/PREFIX] [dev IF] [label L] [brd B]`.

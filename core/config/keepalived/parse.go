@@ -298,7 +298,7 @@ func (p *parser) global(n *node) {
 }
 
 func (p *parser) script(n *node) {
-	s := &Script{Name: n.args[0], Pos: n.pos}
+	s := &Script{Name: n.args[0], Pos: n.pos, CommandPos: n.pos}
 	for _, c := range n.children {
 		if !p.checkSection("vrrp_script", c) {
 			continue
@@ -306,6 +306,7 @@ func (p *parser) script(n *node) {
 		switch c.keyword {
 		case "script":
 			s.Command = commandArgs(c.args)
+			s.CommandPos = c.pos
 			if len(s.Command) == 0 {
 				p.d.Errorf(c.pos, c.keyword, `script "/path/to/check arg"`, "expects a command")
 			}
