@@ -66,6 +66,10 @@ var authorityCases = []struct {
 		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 		"k.conf": "vrrp_instance VI_1 {\n    state BACKUP\n    interface lo\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        198.18.0.10/32\n    }\n    track_varde {\n        backend nosuch\n    }\n}\n",
 	}, "k.conf:10: error: track_varde"},
+	{"vrrp_script checking haproxy: a warning, not an error", map[string]string{
+		"h.cfg":  authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+		"k.conf": kadHAProxyScriptConf,
+	}, ""},
 	{"log-format with a header sample", map[string]string{"h.cfg": "global\n    log file@{DIR}/a.log anonymize none local0\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    log global\n    capture request header Host len 64\n    log-format \"%ci %[req.hdr(host),lower] %[srv_id]\"\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
 	{"set-header from url", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request set-header X-Url %[url]\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
 	{"dynamic use_backend", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    use_backend be_%[req.hdr(host),lower,field(1,:)]\n    default_backend be_www\nbackend be_www\n    server s1 127.0.0.1:1\n"}, ""},
