@@ -124,8 +124,11 @@ func (r *runner) rateLog(format string, args ...any) {
 	}
 }
 
-func (r *runner) garpBurst() {
-	for range r.cfg.GarpMasterRepeat {
+func (r *runner) garpBurst() { r.announce(r.cfg.GarpMasterRepeat) }
+
+// announce sends n GARPs (unsolicited NAs) for every VIP.
+func (r *runner) announce(n int) {
+	for range n {
 		for _, v := range r.cfg.VIPs {
 			if err := r.ann.Announce(v.Prefix.Addr()); err != nil {
 				r.rateLog("%v", err)
@@ -277,7 +280,14 @@ func (r *runner) run(ctx context.Context) {
 			timer.Reset(time.Hour)
 		}
 	}
+	// refreshAt is when a master's next garp_master_refresh burst is due:
+	// as keepalived, it goes with the first advert after the interval,
+	// counted from becoming master (the first burst) or the last refresh.
+	var refreshAt time.Time
 	afterGARP := func(sent bool) {
+		if sent {
+			refreshAt = r.now().Add(r.cfg.GarpMasterRefresh)
+		}
 		if sent && r.cfg.GarpMasterDelay > 0 {
 			if garpTimer != nil {
 				garpTimer.Stop()
@@ -356,6 +366,7 @@ func (r *runner) run(ctx context.Context) {
 				r.rateLog("advert timer fired %v late", late.Round(time.Millisecond))
 			}
 			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
+			refreshAt = r.refreshGARP(refreshAt)
 		case <-garpC:
 			garpC = nil
 			if r.m.State() == Master {
@@ -378,6 +389,25 @@ func (r *runner) run(ctx context.Context) {
 		}
 		arm()
 	}
+}
+
+// refreshGARP sends the garp_master_refresh burst when a master's refresh
+// is due (checked after each advert) and returns when the next one is.
+// A refresh enabled by a reload starts counting from now.
+func (r *runner) refreshGARP(at time.Time) time.Time {
+	every := r.cfg.GarpMasterRefresh
+	if every <= 0 || r.m.State() != Master {
+		return at
+	}
+	now := r.now()
+	if at.IsZero() || at.Sub(now) > every {
+		return now.Add(every)
+	}
+	if now.Before(at) {
+		return at
+	}
+	r.announce(r.cfg.GarpMasterRefreshRepeat)
+	return now.Add(every)
 }
 
 // lostVIP reports whether a is one of the instance's VIPs and is really

@@ -24,6 +24,10 @@ type Global struct {
 	// for instances that do not set their own; nil = keepalived's default.
 	GarpMasterDelay  *time.Duration `json:"garp_master_delay,omitempty"`
 	GarpMasterRepeat *int           `json:"garp_master_repeat,omitempty"`
+	// GarpMasterRefresh / GarpMasterRefreshRepeat are the
+	// vrrp_garp_master_refresh* defaults; nil = keepalived's (0 = never, 1).
+	GarpMasterRefresh       *time.Duration `json:"garp_master_refresh,omitempty"`
+	GarpMasterRefreshRepeat *int           `json:"garp_master_refresh_repeat,omitempty"`
 }
 
 // Script is a vrrp_script block: a command run every Interval whose exit
@@ -108,6 +112,11 @@ type Instance struct {
 
 	GarpMasterDelay  time.Duration `json:"garp_master_delay"`
 	GarpMasterRepeat int           `json:"garp_master_repeat"`
+	// GarpMasterRefresh is the minimum interval between the GARP bursts a
+	// master keeps sending (0 = none after the first); each refresh sends
+	// GarpMasterRefreshRepeat GARPs per VIP (keepalived's default 1).
+	GarpMasterRefresh       time.Duration `json:"garp_master_refresh,omitempty"`
+	GarpMasterRefreshRepeat int           `json:"garp_master_refresh_repeat,omitempty"`
 	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
 	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
 	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
@@ -175,6 +184,12 @@ func (c *Config) Merge(o *Config) {
 	}
 	if o.Global.GarpMasterRepeat != nil {
 		g.GarpMasterRepeat = o.Global.GarpMasterRepeat
+	}
+	if o.Global.GarpMasterRefresh != nil {
+		g.GarpMasterRefresh = o.Global.GarpMasterRefresh
+	}
+	if o.Global.GarpMasterRefreshRepeat != nil {
+		g.GarpMasterRefreshRepeat = o.Global.GarpMasterRefreshRepeat
 	}
 	c.Scripts = append(c.Scripts, o.Scripts...)
 	c.Instances = append(c.Instances, o.Instances...)

@@ -36,6 +36,8 @@ var keywords = []Keyword{
 	{"global_defs", "enable_script_security", true, "scripts always run without a shell"},
 	{"global_defs", "vrrp_garp_master_delay", true, ""},
 	{"global_defs", "vrrp_garp_master_repeat", true, ""},
+	{"global_defs", "vrrp_garp_master_refresh", true, ""},
+	{"global_defs", "vrrp_garp_master_refresh_repeat", true, ""},
 	{"global_defs", "notification_email", false, "varde sends no e-mail; use notify scripts"},
 	{"global_defs", "notification_email_from", false, "varde sends no e-mail; use notify scripts"},
 	{"global_defs", "smtp_server", false, "varde sends no e-mail; use notify scripts"},
@@ -74,6 +76,8 @@ var keywords = []Keyword{
 	{"vrrp_instance", "unicast_peer", true, ""},
 	{"vrrp_instance", "garp_master_delay", true, ""},
 	{"vrrp_instance", "garp_master_repeat", true, ""},
+	{"vrrp_instance", "garp_master_refresh", true, ""},
+	{"vrrp_instance", "garp_master_refresh_repeat", true, ""},
 	{"vrrp_instance", "v3_checksum_as_v2", true, ""},
 	{"vrrp_instance", "dont_track_primary", false, "the interface is always tracked"},
 	{"vrrp_instance", "smtp_alert", false, "varde sends no e-mail"},
@@ -111,7 +115,6 @@ var unsupported = map[string]string{
 	"no_accept":                  "varde always accepts traffic to its VIPs as master",
 	"lower_prio_no_advert":       "varde answers lower-priority adverts as keepalived does by default",
 	"higher_prio_send_advert":    "not implemented",
-	"garp_master_refresh":        "not implemented",
 	"notify_master_rx_lower_pri": "not implemented",
 	"net_namespace":              "run varde inside the namespace (ip netns exec)",
 	"strict_mode":                "not implemented",
@@ -294,6 +297,15 @@ func (p *parser) global(n *node) {
 		if v, ok := p.intArg(n, 0, 1000); ok {
 			g.GarpMasterRepeat = &v
 		}
+	case "vrrp_garp_master_refresh":
+		if v, ok := p.intArg(n, 0, 86400); ok {
+			d := time.Duration(v) * time.Second
+			g.GarpMasterRefresh = &d
+		}
+	case "vrrp_garp_master_refresh_repeat":
+		if v, ok := p.intArg(n, 1, 1000); ok {
+			g.GarpMasterRefreshRepeat = &v
+		}
 	}
 }
 
@@ -443,6 +455,17 @@ func (p *parser) instance(n *node) {
 			if v, ok := p.intArg(c, 0, 1000); ok {
 				in.GarpMasterRepeat = v
 				in.set["garp_master_repeat"] = true
+			}
+		case "garp_master_refresh":
+			// keepalived reads whole seconds; 0 = no refresh.
+			if v, ok := p.intArg(c, 0, 86400); ok {
+				in.GarpMasterRefresh = time.Duration(v) * time.Second
+				in.set["garp_master_refresh"] = true
+			}
+		case "garp_master_refresh_repeat":
+			if v, ok := p.intArg(c, 1, 1000); ok {
+				in.GarpMasterRefreshRepeat = v
+				in.set["garp_master_refresh_repeat"] = true
 			}
 		case "v3_checksum_as_v2":
 			in.V3ChecksumAsV2 = true

@@ -189,4 +189,13 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 			in.GarpMasterRepeat = *c.Global.GarpMasterRepeat
 		}
 	}
+	if !in.set["garp_master_refresh"] && c.Global.GarpMasterRefresh != nil {
+		in.GarpMasterRefresh = *c.Global.GarpMasterRefresh
+	}
+	if !in.set["garp_master_refresh_repeat"] {
+		in.GarpMasterRefreshRepeat = 1
+		if c.Global.GarpMasterRefreshRepeat != nil {
+			in.GarpMasterRefreshRepeat = *c.Global.GarpMasterRefreshRepeat
+		}
+	}
 }
