@@ -167,6 +167,30 @@ func (p *parser) file(file string, src []byte) {
 	}
 }
 
+// noSemicolon refuses a statement with a trailing ';' (`auth_type PASS;`,
+// common in tutorials). keepalived has no statement separator: it reads
+// "PASS;" as the value, reports a configuration error and runs without the
+// setting (here: no authentication, so its adverts and varde's would not
+// match). Commands (script, notify*) keep their ';' as keepalived does.
+func (p *parser) noSemicolon(n *node) bool {
+	// auth_pass is an opaque password: keepalived sends "secret;" as is.
+	if n.keyword == "script" || n.keyword == "auth_pass" || strings.HasPrefix(n.keyword, "notify") {
+		return true
+	}
+	for _, a := range n.args {
+		if strings.HasSuffix(a, ";") {
+			p.semicolonError(n, a)
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) semicolonError(n *node, word string) {
+	p.d.Errorf(n.pos, strings.TrimSuffix(n.keyword, ";"), "remove the ';' and write one statement per line, as keepalived requires",
+		"%q: keepalived has no ';' separator: it takes the ';' as part of the value, which keepalived itself then rejects (for auth_type: it runs without authentication)", word)
+}
+
 // checkSection reports n when it is unknown, refused or only parsed in
 // section; it returns false when the caller should skip it.
 func (p *parser) checkSection(section string, n *node) bool {
@@ -174,7 +198,13 @@ func (p *parser) checkSection(section string, n *node) bool {
 		if !k.Enforced {
 			p.d.Warnf(n.pos, n.keyword, k.Note, "parsed, not yet enforced by varde")
 		}
-		return k.Enforced
+		return k.Enforced && p.noSemicolon(n)
+	}
+	if kw := strings.TrimSuffix(n.keyword, ";"); kw != n.keyword {
+		if _, ok := lookup(section, kw); ok {
+			p.semicolonError(n, n.keyword)
+			return false
+		}
 	}
 	if why, ok := unsupported[n.keyword]; ok {
 		p.d.Errorf(n.pos, n.keyword, why, "keepalived keyword not supported by varde")
