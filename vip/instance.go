@@ -45,6 +45,7 @@ type runner struct {
 	allScript []*keepalived.Script
 	links     *linkWatch
 	health    BackendHealth
+	fileLast  map[string]int64 // last valid value of each track_file (run loop only)
 	notify    *notifier
 	now       func() time.Time
 	// adopt starts the instance as master on the VIPs a previous varde
@@ -183,6 +184,21 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 	return garp
 }
 
+// fileValue reads a tracked file (every tracking poll: the files are a few
+// bytes, and a change is seen within VardeTrackInterval); a value keepalived
+// would ignore keeps the last good one.
+func (r *runner) fileValue(path string) int64 {
+	v, ok := trackFileValue(path)
+	if r.fileLast == nil {
+		r.fileLast = map[string]int64{}
+	}
+	if !ok {
+		return r.fileLast[path]
+	}
+	r.fileLast[path] = v
+	return v
+}
+
 // tracking computes the effective priority and whether the instance must be
 // in FAULT, from its scripts, interfaces and varde's own health.
 func (r *runner) tracking() (uint8, bool) {
@@ -220,6 +236,11 @@ func (r *runner) tracking() (uint8, bool) {
 			w = *t.Weight
 		}
 		apply(w, r.links.up(t.Name))
+	}
+	for _, t := range r.cfg.TrackFiles {
+		d, f := trackFileEffect(r.fileValue(t.Path), t.Weight, t.Reverse)
+		delta += d
+		fault = fault || f
 	}
 	for _, t := range r.cfg.TrackVarde {
 		up := true

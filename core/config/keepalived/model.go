@@ -9,9 +9,11 @@ import (
 
 // Config is one or more keepalived.conf files, merged in -f order.
 type Config struct {
-	Global    Global      `json:"global"`
-	Scripts   []*Script   `json:"scripts,omitempty"`
-	Instances []*Instance `json:"instances,omitempty"`
+	Global  Global    `json:"global"`
+	Scripts []*Script `json:"scripts,omitempty"`
+	// TrackFiles are the track_file / vrrp_track_file blocks.
+	TrackFiles []*TrackFile `json:"track_files,omitempty"`
+	Instances  []*Instance  `json:"instances,omitempty"`
 }
 
 // Global holds the global_defs varde uses; the rest is accepted with a warning.
@@ -44,6 +46,34 @@ type Script struct {
 	Weight     int           `json:"weight"`
 	Rise       int           `json:"rise"`
 	Fall       int           `json:"fall"`
+}
+
+// TrackFile is a `track_file NAME { file PATH weight N [reverse] }` block
+// (vrrp_track_file is keepalived's older name): the integer in the file,
+// times the weight, moves the priority of the instances tracking it.
+type TrackFile struct {
+	Name    string   `json:"name"`
+	Pos     diag.Pos `json:"pos"`
+	Path    string   `json:"file"`
+	Weight  int      `json:"weight"` // keepalived's default 1
+	Reverse bool     `json:"reverse,omitempty"`
+}
+
+// TrackFileRef is one line of an instance's track_file block, resolved by
+// Validate: the file's path and the weight and direction that apply.
+//
+// keepalived's meaning: the file holds an integer V (strtol, base 0; a
+// missing, empty or unreadable file is 0). Weight 0: V != 0 is FAULT (with
+// reverse: V == 0 is). Otherwise V x weight (negated with reverse) is added
+// to the priority; a product of -254 or less is FAULT.
+type TrackFileRef struct {
+	Name    string `json:"name"`
+	Path    string `json:"file,omitempty"`
+	Weight  int    `json:"weight"`
+	Reverse bool   `json:"reverse,omitempty"`
+	Line    int    `json:"-"`
+	// weightSet/reverseSet: given on the instance's line (else the block's).
+	weightSet, reverseSet bool
 }
 
 // VIP is one virtual_ipaddress line: `ADDR[/PREFIX] [dev IF] [label L] [brd B]`.
@@ -93,10 +123,11 @@ type Instance struct {
 	AuthType  string        `json:"auth_type,omitempty"` // "", PASS, AH
 	AuthPass  string        `json:"auth_pass,omitempty"` // as written; the wire uses the first 8 bytes
 
-	VIPs            []VIP        `json:"virtual_ipaddress"`
-	TrackScripts    []Track      `json:"track_script,omitempty"`
-	TrackInterfaces []Track      `json:"track_interface,omitempty"`
-	TrackVarde      []TrackVarde `json:"track_varde,omitempty"`
+	VIPs            []VIP          `json:"virtual_ipaddress"`
+	TrackScripts    []Track        `json:"track_script,omitempty"`
+	TrackInterfaces []Track        `json:"track_interface,omitempty"`
+	TrackVarde      []TrackVarde   `json:"track_varde,omitempty"`
+	TrackFiles      []TrackFileRef `json:"track_file,omitempty"`
 
 	NotifyMaster []string `json:"notify_master,omitempty"`
 	NotifyBackup []string `json:"notify_backup,omitempty"`
@@ -152,6 +183,17 @@ func (in *Instance) at(kw string) diag.Pos {
 	return p
 }
 
+// TrackFile returns the track_file block with that name (the last one), or nil.
+func (c *Config) TrackFile(name string) *TrackFile {
+	var found *TrackFile
+	for _, f := range c.TrackFiles {
+		if f.Name == name {
+			found = f
+		}
+	}
+	return found
+}
+
 // Script returns the vrrp_script with that name, or nil.
 func (c *Config) Script(name string) *Script {
 	for _, s := range c.Scripts {
@@ -192,5 +234,6 @@ func (c *Config) Merge(o *Config) {
 		g.GarpMasterRefreshRepeat = o.Global.GarpMasterRefreshRepeat
 	}
 	c.Scripts = append(c.Scripts, o.Scripts...)
+	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
 	c.Instances = append(c.Instances, o.Instances...)
 }

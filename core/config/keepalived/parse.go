@@ -30,6 +30,10 @@ var keywords = []Keyword{
 	{"top", "vrrp_script", true, ""},
 	{"top", "vrrp_instance", true, ""},
 	{"top", "include", true, ""},
+	{"top", "track_file", true, ""},
+	{"top", "vrrp_track_file", true, "keepalived's older name of track_file"},
+	{"track_file", "file", true, ""},
+	{"track_file", "weight", true, ""},
 	{"global_defs", "router_id", true, "used in logs only"},
 	{"global_defs", "vrrp_version", true, ""},
 	{"global_defs", "script_user", true, ""},
@@ -65,6 +69,7 @@ var keywords = []Keyword{
 	{"vrrp_instance", "track_script", true, ""},
 	{"vrrp_instance", "track_interface", true, ""},
 	{"vrrp_instance", "track_varde", true, "varde's built-in tracker"},
+	{"vrrp_instance", "track_file", true, ""},
 	{"vrrp_instance", "notify_master", true, ""},
 	{"vrrp_instance", "notify_backup", true, ""},
 	{"vrrp_instance", "notify_fault", true, ""},
@@ -104,9 +109,7 @@ var unsupported = map[string]string{
 	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
 	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
-	"track_file":                 "use a vrrp_script that tests the file",
 	"track_process":              "use a vrrp_script, or track_varde for varde itself",
-	"vrrp_track_file":            "use a vrrp_script that tests the file",
 	"vrrp_track_process":         "use a vrrp_script, or track_varde for varde itself",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
@@ -119,6 +122,7 @@ var unsupported = map[string]string{
 	"net_namespace":              "run varde inside the namespace (ip netns exec)",
 	"strict_mode":                "not implemented",
 	"debug":                      "use varde's log level",
+	"init_file":                  "create the file before starting varde (a missing file reads as 0)",
 }
 
 func knownIn(section string) []string {
@@ -244,6 +248,11 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.instance(n)
+	case "track_file", "vrrp_track_file":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.trackFile(n)
 	}
 }
 
@@ -439,6 +448,8 @@ func (p *parser) instance(n *node) {
 			p.vips(in, c)
 		case "track_script", "track_interface":
 			p.tracks(in, c)
+		case "track_file":
+			p.trackFileRefs(in, c)
 		case "track_varde":
 			p.trackVarde(in, c)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
@@ -713,4 +724,80 @@ func (p *parser) secondsArg(n *node, lo, hi float64, _ bool) (time.Duration, boo
 		return 0, false
 	}
 	return time.Duration(math.Round(f * float64(time.Second))), true
+}
+
+// trackFile reads a `track_file NAME { file PATH weight N [reverse] }` block.
+func (p *parser) trackFile(n *node) {
+	tf := &TrackFile{Name: n.args[0], Pos: n.pos, Weight: 1}
+	for _, c := range n.children {
+		if !p.checkSection("track_file", c) {
+			continue
+		}
+		switch c.keyword {
+		case "file":
+			if s, ok := p.oneArg(c); ok {
+				tf.Path = s
+			}
+		case "weight":
+			w, rev, ok := p.fileWeight(c, c.args)
+			if ok {
+				tf.Weight, tf.Reverse = w, rev
+			}
+		}
+	}
+	if tf.Path == "" {
+		p.d.Errorf(n.pos, n.keyword, "add: file /path/to/file", "track_file %s has no file", tf.Name)
+		return
+	}
+	p.cfg.TrackFiles = append(p.cfg.TrackFiles, tf)
+}
+
+// fileWeight reads `N [reverse|noreverse]` (args after the weight keyword).
+func (p *parser) fileWeight(c *node, args []string) (w int, reverse, ok bool) {
+	if len(args) < 1 || len(args) > 2 {
+		p.d.Errorf(c.pos, "weight", "weight N [reverse]", "expects a weight between -254 and 254")
+		return 0, false, false
+	}
+	w, err := strconv.Atoi(args[0])
+	if err != nil || w < -254 || w > 254 {
+		p.d.Errorf(c.pos, "weight", "weight between -254 and 254", "bad weight %q", args[0])
+		return 0, false, false
+	}
+	if len(args) == 2 {
+		switch args[1] {
+		case "reverse":
+			reverse = true
+		case "noreverse":
+		default:
+			p.d.Errorf(c.pos, "weight", "weight N [reverse|noreverse]", "unknown weight option %q", args[1])
+			return 0, false, false
+		}
+	}
+	return w, reverse, true
+}
+
+// trackFileRefs reads an instance's `track_file { NAME [weight N [reverse]] }`.
+func (p *parser) trackFileRefs(in *Instance, n *node) {
+	if !p.needBlock(n) {
+		return
+	}
+	for _, c := range n.children {
+		t := TrackFileRef{Name: c.keyword, Line: c.pos.Line}
+		switch {
+		case len(c.args) == 0:
+		case c.args[0] == "weight":
+			w, rev, ok := p.fileWeight(c, c.args[1:])
+			if !ok {
+				continue
+			}
+			t.Weight, t.weightSet = w, true
+			if len(c.args) == 3 {
+				t.Reverse, t.reverseSet = rev, true
+			}
+		default:
+			p.d.Errorf(c.pos, "track_file", "NAME [weight N [reverse]]", "unexpected %q", strings.Join(c.args, " "))
+			continue
+		}
+		in.TrackFiles = append(in.TrackFiles, t)
+	}
 }

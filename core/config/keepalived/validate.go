@@ -167,6 +167,23 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 			d.Errorf(p, "track_script", "define it with vrrp_script "+t.Name+" { ... }", "unknown vrrp_script %s", t.Name)
 		}
 	}
+	for i := range in.TrackFiles {
+		t := &in.TrackFiles[i]
+		tf := c.TrackFile(t.Name)
+		if tf == nil {
+			p := in.Pos
+			p.Line = t.Line
+			d.Errorf(p, "track_file", "define it with track_file "+t.Name+" { file PATH }", "unknown track_file %s", t.Name)
+			continue
+		}
+		t.Path = tf.Path
+		if !t.weightSet {
+			t.Weight = tf.Weight
+		}
+		if !t.reverseSet {
+			t.Reverse = tf.Reverse
+		}
+	}
 	// Unicast.
 	if in.UnicastSrc.IsValid() && len(in.UnicastPeers) == 0 {
 		d.Warnf(in.at("unicast_src_ip"), "unicast_src_ip", "add a unicast_peer block", "unicast_src_ip without unicast_peer: adverts go to the multicast group")
