@@ -301,14 +301,11 @@ func (r *runner) run(ctx context.Context) {
 			timer.Reset(time.Hour)
 		}
 	}
-	// refreshAt is when a master's next garp_master_refresh burst is due:
-	// as keepalived, it goes with the first advert after the interval,
-	// counted from becoming master (the first burst) or the last refresh.
-	var refreshAt time.Time
+	// refresh schedules garp_master_refresh: as keepalived, the burst goes
+	// with the first advert at least the interval after becoming master
+	// or after the last refresh.
+	var refresh garpRefresh
 	afterGARP := func(sent bool) {
-		if sent {
-			refreshAt = r.now().Add(r.cfg.GarpMasterRefresh)
-		}
 		if sent && r.cfg.GarpMasterDelay > 0 {
 			if garpTimer != nil {
 				garpTimer.Stop()
@@ -325,7 +322,9 @@ func (r *runner) run(ctx context.Context) {
 	if r.adopt {
 		first = EvAdopt
 	}
-	afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: first})))
+	startNow := r.now()
+	afterGARP(r.exec(ctx, r.m.Handle(startNow, Event{Kind: first})))
+	r.refreshGARP(&refresh, startNow)
 	if lastFault {
 		r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvFault}))
 	}
@@ -386,8 +385,11 @@ func (r *runner) run(ctx context.Context) {
 				// (a starved or stalled process), rate-limited.
 				r.rateLog("advert timer fired %v late", late.Round(time.Millisecond))
 			}
-			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
-			refreshAt = r.refreshGARP(refreshAt)
+			now := r.now()
+			afterGARP(r.exec(ctx, r.m.Handle(now, Event{Kind: EvTimer})))
+			// The same instant the machine scheduled its next advert from,
+			// so a refresh interval equal to advert_int falls on every advert.
+			r.refreshGARP(&refresh, now)
 		case <-garpC:
 			garpC = nil
 			if r.m.State() == Master {
@@ -412,23 +414,32 @@ func (r *runner) run(ctx context.Context) {
 	}
 }
 
-// refreshGARP sends the garp_master_refresh burst when a master's refresh
-// is due (checked after each advert) and returns when the next one is.
-// A refresh enabled by a reload starts counting from now.
-func (r *runner) refreshGARP(at time.Time) time.Time {
+// garpRefresh is when a master's next refresh burst is due, and in which
+// mastership (the machine's transition count) it was scheduled.
+type garpRefresh struct {
+	at    time.Time
+	trans uint64
+}
+
+// refreshGARP runs after the startup and every advert timer, with the
+// instant the machine handled it: a new mastership (or a refresh enabled
+// by a reload) starts counting from now; a due refresh sends
+// garp_master_refresh_repeat GARPs per VIP and starts the next interval.
+func (r *runner) refreshGARP(g *garpRefresh, now time.Time) {
 	every := r.cfg.GarpMasterRefresh
 	if every <= 0 || r.m.State() != Master {
-		return at
+		g.at = time.Time{}
+		return
 	}
-	now := r.now()
-	if at.IsZero() || at.Sub(now) > every {
-		return now.Add(every)
+	if g.at.IsZero() || g.trans != r.m.Transitions || g.at.Sub(now) > every {
+		g.at, g.trans = now.Add(every), r.m.Transitions
+		return
 	}
-	if now.Before(at) {
-		return at
+	if now.Before(g.at) {
+		return
 	}
 	r.announce(r.cfg.GarpMasterRefreshRepeat)
-	return now.Add(every)
+	g.at = now.Add(every)
 }
 
 // lostVIP reports whether a is one of the instance's VIPs and is really
