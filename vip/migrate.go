@@ -1,7 +1,10 @@
 package vip
 
 import (
+	"bytes"
 	"fmt"
+	"io"
+	"os"
 	"path"
 	"strings"
 
@@ -18,6 +21,9 @@ import (
 func warnHAProxyScripts(kc *keepalived.Config, d *diag.List) {
 	for _, s := range kc.Scripts {
 		what, ok := checksHAProxy(s.Command)
+		if !ok && len(s.Command) > 0 {
+			what, ok = scriptFileChecksHAProxy(s.Command[0])
+		}
 		if !ok {
 			continue
 		}
@@ -68,6 +74,34 @@ func haproxyScriptAdvice(kc *keepalived.Config, s *keepalived.Script) (effect, h
 	return effect, hint
 }
 
+// maxScriptFile bounds how much of a check script file is read.
+const maxScriptFile = 64 << 10
+
+// scriptFileChecksHAProxy reads a script file the vrrp_script runs
+// (`/etc/keepalived/check_haproxy.sh`) and reports the first line that
+// checks the haproxy process, as "FILE:LINE: text". Binaries, unreadable
+// and large files are skipped: this is a warning, never a refusal.
+func scriptFileChecksHAProxy(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxScriptFile+1))
+	if err != nil || len(b) > maxScriptFile || bytes.IndexByte(b, 0) >= 0 {
+		return "", false
+	}
+	for i, line := range strings.Split(string(b), "\n") {
+		if j := strings.IndexByte(line, '#'); j >= 0 {
+			line = line[:j]
+		}
+		if _, ok := checksHAProxy(strings.Fields(line)); ok {
+			return fmt.Sprintf("%s:%d: %s", path, i+1, strings.TrimSpace(line)), true
+		}
+	}
+	return "", false
+}
+
 // checksHAProxy reports whether a vrrp_script command checks for a running
 // haproxy process, and the part of the command that does. The command runs
 // without a shell, but `sh -c '...'` wrappers are common, so it is read as
@@ -96,11 +130,13 @@ func checksHAProxy(argv []string) (string, bool) {
 }
 
 // unwrapCommand drops the wrappers in front of the real command: shells
-// (`sh -c`), `sudo`, `exec`, `env VAR=x`, `timeout 2`, `!`, `busybox`.
+// (`sh -c`), `sudo`, `exec`, `env VAR=x`, `timeout 2`, `!`, `busybox`, and
+// the shell keywords a script file puts before a command (`if ! pidof ...`).
 func unwrapCommand(f []string) []string {
 	for len(f) > 0 {
 		switch path.Base(f[0]) {
-		case "sh", "bash", "dash", "ash", "zsh", "sudo", "exec", "env", "nice", "nohup", "command", "!", "busybox":
+		case "sh", "bash", "dash", "ash", "zsh", "sudo", "exec", "env", "nice", "nohup", "command", "!", "busybox",
+			"if", "then", "elif", "else", "while", "until", "do":
 			f = dropFlags(f[1:])
 			for len(f) > 0 && strings.Contains(f[0], "=") { // env VAR=value
 				f = f[1:]

@@ -1,6 +1,8 @@
 package vip
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -57,6 +59,9 @@ func TestChecksHAProxy(t *testing.T) {
 		{"pgrep -f /etc/haproxy/haproxy.cfg", false},
 		{"killall -0 haproxyd", false},
 		{"echo haproxy", false},
+		{"if ! pidof haproxy >/dev/null", true},
+		{"while pgrep -x haproxy", true},
+		{"if [ -f /etc/haproxy/haproxy.cfg ]", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.script, func(t *testing.T) {
@@ -164,6 +169,55 @@ vrrp_instance VI_1 {
 			s := w.String()
 			if w.Severity != diag.Warning || w.Pos.Line != tt.wantLine || !strings.Contains(s, tt.wantText) || !strings.Contains(s, tt.wantHint) {
 				t.Fatalf("got %s\nwant a warning at line %d with %q and %q", s, tt.wantLine, tt.wantText, tt.wantHint)
+			}
+		})
+	}
+}
+
+// TestWarnHAProxyScriptFile: a vrrp_script running a shell script file is
+// read, and the warning names the file's line that checks haproxy; a file
+// that checks something else, or a binary, draws nothing.
+func TestWarnHAProxyScriptFile(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"check_haproxy.sh": "#!/bin/sh\n# is haproxy alive?\nset -e\nif ! pidof haproxy >/dev/null; then\n  exit 1\nfi\n",
+		"check_nginx.sh":   "#!/bin/sh\n# haproxy was replaced by nginx here\nkillall -0 nginx\n",
+		"binary":           "\x7fELF\x00\x00pidof haproxy\n",
+	}
+	tests := []struct {
+		file string
+		want string // "" = no warning
+	}{
+		{"check_haproxy.sh", "check_haproxy.sh:4: if ! pidof haproxy >/dev/null; then"},
+		{"check_nginx.sh", ""},
+		{"binary", ""},
+		{"missing.sh", ""},
+	}
+	for name, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			conf := "vrrp_script chk {\n    script \"" + filepath.Join(dir, tt.file) + " --quiet\"\n}\nvrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.18.0.10\n    }\n    track_script {\n        chk\n    }\n}\n"
+			var d diag.List
+			kc := keepalived.Parse("k.conf", []byte(conf), &d)
+			kc.Validate(&d)
+			if d.HasErrors() {
+				t.Fatal(d.Err())
+			}
+			d.Reset()
+			warnHAProxyScripts(kc, &d)
+			items := d.Items()
+			if tt.want == "" {
+				if len(items) != 0 {
+					t.Fatalf("unexpected warning: %v", items)
+				}
+				return
+			}
+			if len(items) != 1 || items[0].Pos.Line != 2 || !strings.Contains(items[0].Message, tt.want) {
+				t.Fatalf("want one warning at line 2 naming %q, got %v", tt.want, items)
 			}
 		})
 	}
