@@ -46,8 +46,14 @@ type runner struct {
 	links     *linkWatch
 	health    BackendHealth
 	fileLast  map[string]int64 // last valid value of each track_file (run loop only)
-	notify    *notifier
-	now       func() time.Time
+	// group is the instance's vrrp_sync_group (nil: none); the group
+	// queues events in syncPending and wakes the loop through syncWake.
+	group       *syncGroup
+	syncMu      sync.Mutex
+	syncPending []EventKind
+	syncWake    chan struct{}
+	notify      *notifier
+	now         func() time.Time
 	// adopt starts the instance as master on the VIPs a previous varde
 	// process left (binary upgrade) instead of from Init.
 	adopt bool
@@ -173,6 +179,10 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 			garp = true
 		case ActNotify:
 			r.notify.notify(ctx, a.State, r.m.Priority())
+		case ActWantMaster:
+			if r.group != nil {
+				r.group.wantMaster(r)
+			}
 		}
 	}
 	r.mu.Lock()
@@ -323,11 +333,16 @@ func (r *runner) run(ctx context.Context) {
 		first = EvAdopt
 	}
 	startNow := r.now()
+	lastState := r.m.State()
 	afterGARP(r.exec(ctx, r.m.Handle(startNow, Event{Kind: first})))
 	r.refreshGARP(&refresh, startNow)
+	if r.group != nil {
+		lastFault = r.group.setFault(r, lastFault)
+	}
 	if lastFault {
 		r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvFault}))
 	}
+	r.observeGroup(&lastState)
 	arm()
 	for {
 		select {
@@ -390,6 +405,10 @@ func (r *runner) run(ctx context.Context) {
 			// The same instant the machine scheduled its next advert from,
 			// so a refresh interval equal to advert_int falls on every advert.
 			r.refreshGARP(&refresh, now)
+		case <-r.syncWake:
+			for _, k := range r.syncTake() {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: k})))
+			}
 		case <-garpC:
 			garpC = nil
 			if r.m.State() == Master {
@@ -397,6 +416,9 @@ func (r *runner) run(ctx context.Context) {
 			}
 		case <-poll.C:
 			prio, fault := r.tracking()
+			if r.group != nil {
+				fault = r.group.setFault(r, fault)
+			}
 			if prio != lastPrio {
 				r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvPriority, Priority: prio}))
 				lastPrio = prio
@@ -410,6 +432,7 @@ func (r *runner) run(ctx context.Context) {
 				lastFault = fault
 			}
 		}
+		r.observeGroup(&lastState)
 		arm()
 	}
 }
@@ -419,6 +442,23 @@ func (r *runner) run(ctx context.Context) {
 type garpRefresh struct {
 	at    time.Time
 	trans uint64
+}
+
+// setGroup puts the instance in a vrrp_sync_group (nil: none); its down
+// timer then asks the group before going MASTER.
+func (r *runner) setGroup(g *syncGroup) {
+	r.group = g
+	r.m.Synced = g != nil
+}
+
+// observeGroup tells the group the instance's state after an event.
+func (r *runner) observeGroup(last *State) {
+	if r.group == nil {
+		return
+	}
+	cur := r.m.State()
+	r.group.observe(r, *last, cur, r.m.Wanting())
+	*last = cur
 }
 
 // refreshGARP runs after the startup and every advert timer, with the
@@ -499,6 +539,7 @@ func (r *runner) stop(mode stopMode) {
 // generation's trackers and health source.
 type runnerUpdate struct {
 	cfg     *keepalived.Instance
+	group   *syncGroup
 	health  BackendHealth
 	scripts map[string]*scriptTracker
 	links   *linkWatch
@@ -522,6 +563,7 @@ func (r *runner) update(u runnerUpdate) bool {
 func (r *runner) apply(u runnerUpdate) {
 	r.log = u.log.With("instance", u.cfg.Name)
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
+	r.setGroup(u.group)
 	r.notify.setInstance(u.cfg, r.log)
 	r.mu.Lock()
 	r.snap.Name = u.cfg.Name

@@ -9,8 +9,9 @@ import (
 
 // Config is one or more keepalived.conf files, merged in -f order.
 type Config struct {
-	Global  Global    `json:"global"`
-	Scripts []*Script `json:"scripts,omitempty"`
+	Global     Global       `json:"global"`
+	Scripts    []*Script    `json:"scripts,omitempty"`
+	SyncGroups []*SyncGroup `json:"sync_groups,omitempty"`
 	// TrackFiles are the track_file / vrrp_track_file blocks.
 	TrackFiles []*TrackFile `json:"track_files,omitempty"`
 	Instances  []*Instance  `json:"instances,omitempty"`
@@ -46,6 +47,20 @@ type Script struct {
 	Weight     int           `json:"weight"`
 	Rise       int           `json:"rise"`
 	Fall       int           `json:"fall"`
+}
+
+// SyncGroup is a vrrp_sync_group block: instances that change state
+// together (one in FAULT puts all in FAULT, one stepping down to BACKUP
+// takes the others with it, and they become MASTER only when all of them
+// want to), with notify scripts for the group's state.
+type SyncGroup struct {
+	Name         string   `json:"name"`
+	Pos          diag.Pos `json:"pos"`
+	Members      []string `json:"group"`
+	NotifyMaster []string `json:"notify_master,omitempty"`
+	NotifyBackup []string `json:"notify_backup,omitempty"`
+	NotifyFault  []string `json:"notify_fault,omitempty"`
+	Notify       []string `json:"notify,omitempty"`
 }
 
 // TrackFile is a `track_file NAME { file PATH weight N [reverse] }` block
@@ -151,6 +166,8 @@ type Instance struct {
 	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
 	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
 	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
+	// SyncGroup names the vrrp_sync_group the instance belongs to (Validate).
+	SyncGroup string `json:"sync_group,omitempty"`
 
 	// lines remembers where each keyword was written, for Validate.
 	lines map[string]int
@@ -235,5 +252,6 @@ func (c *Config) Merge(o *Config) {
 	}
 	c.Scripts = append(c.Scripts, o.Scripts...)
 	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
+	c.SyncGroups = append(c.SyncGroups, o.SyncGroups...)
 	c.Instances = append(c.Instances, o.Instances...)
 }

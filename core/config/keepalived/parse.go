@@ -30,6 +30,12 @@ var keywords = []Keyword{
 	{"top", "vrrp_script", true, ""},
 	{"top", "vrrp_instance", true, ""},
 	{"top", "include", true, ""},
+	{"top", "vrrp_sync_group", true, ""},
+	{"vrrp_sync_group", "group", true, ""},
+	{"vrrp_sync_group", "notify_master", true, ""},
+	{"vrrp_sync_group", "notify_backup", true, ""},
+	{"vrrp_sync_group", "notify_fault", true, ""},
+	{"vrrp_sync_group", "notify", true, ""},
 	{"top", "track_file", true, ""},
 	{"top", "vrrp_track_file", true, "keepalived's older name of track_file"},
 	{"track_file", "file", true, ""},
@@ -99,7 +105,6 @@ var unsupported = map[string]string{
 	"virtual_server":             "varde balances with haproxy.cfg syntax (frontend/backend), not LVS",
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
-	"vrrp_sync_group":            "run one instance, or track the same vrrp_script from every instance",
 	"static_ipaddress":           "configure static addresses with your network tooling",
 	"static_routes":              "configure static routes with your network tooling",
 	"static_rules":               "configure static rules with your network tooling",
@@ -248,6 +253,11 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.instance(n)
+	case "vrrp_sync_group":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.syncGroup(n)
 	case "track_file", "vrrp_track_file":
 		if !p.needBlock(n) || !p.needName(n) {
 			return
@@ -800,4 +810,40 @@ func (p *parser) trackFileRefs(in *Instance, n *node) {
 		}
 		in.TrackFiles = append(in.TrackFiles, t)
 	}
+}
+
+// syncGroup reads `vrrp_sync_group NAME { group { I1 I2 } notify_* }`.
+func (p *parser) syncGroup(n *node) {
+	g := &SyncGroup{Name: n.args[0], Pos: n.pos}
+	for _, c := range n.children {
+		if !p.checkSection("vrrp_sync_group", c) {
+			continue
+		}
+		if c.keyword == "group" {
+			if !p.needBlock(c) {
+				continue
+			}
+			for _, m := range c.children {
+				g.Members = append(g.Members, m.keyword)
+				g.Members = append(g.Members, m.args...)
+			}
+			continue
+		}
+		argv := commandArgs(c.args)
+		if len(argv) == 0 {
+			p.d.Errorf(c.pos, c.keyword, c.keyword+" /path/to/script [ARGS]", "expects a script")
+			continue
+		}
+		switch c.keyword {
+		case "notify_master":
+			g.NotifyMaster = argv
+		case "notify_backup":
+			g.NotifyBackup = argv
+		case "notify_fault":
+			g.NotifyFault = argv
+		case "notify":
+			g.Notify = argv
+		}
+	}
+	p.cfg.SyncGroups = append(p.cfg.SyncGroups, g)
 }
