@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -54,7 +55,7 @@ func TestSyncGroupWithKeepalived(t *testing.T) {
 	}
 	n2.StartKeepalived(n2.Conf("keepalived.conf", syncConf("n2", 150, "", "")))
 	l.Settle(vip, 10*time.Second, time.Second, "n2")
-	n1.StartVarde(n1.Conf("varde.conf", syncConf("n1", 200, maint, script)))
+	va := n1.StartVarde(n1.Conf("varde.conf", syncConf("n1", 200, maint, script)))
 	l.WaitHolders(vip, 6*time.Second, "n1")
 	l.WaitHolders(vip2, 6*time.Second, "n1")
 	l.Settle(vip, 2*time.Second, time.Second, "n1")
@@ -81,5 +82,29 @@ func TestSyncGroupWithKeepalived(t *testing.T) {
 		if !strings.Contains(got, w) {
 			t.Fatalf("group notify calls:\n%s\nwant %q among them", got, w)
 		}
+	}
+
+	// Two reloads of the same file: both instances kept, no transition,
+	// no group notify, both VIPs stay.
+	entered := strings.Count(va.Log(), "Entering")
+	calls := len(got)
+	watch1, watch2 := l.Watch(vip, "n1"), l.Watch(vip2, "n1")
+	for i := range 2 {
+		va.Signal(syscall.SIGHUP)
+		waitCount(t, va, reloadDone, i+1, 10*time.Second)
+	}
+	time.Sleep(2500 * time.Millisecond)
+	if bad := append(watch1(), watch2()...); len(bad) > 0 {
+		t.Errorf("a VIP left n1 during the reloads: %v", bad)
+	}
+	log := va.Log()
+	if c := strings.Count(log, "kept across the reload"); c != 4 {
+		t.Errorf("%d instance take-overs in 2 reloads, want 4:\n%s", c, tail(log, 30))
+	}
+	if e := strings.Count(log, "Entering") - entered; e != 0 {
+		t.Errorf("%d transitions during the reloads:\n%s", e, tail(log, 30))
+	}
+	if b, _ := os.ReadFile(out); len(b) != calls {
+		t.Errorf("group notify ran during the reloads:\n%s", b[calls:])
 	}
 }
