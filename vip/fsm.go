@@ -54,6 +54,11 @@ const (
 	// advertising a VIP nobody answers for; with no other master it takes
 	// it back after Master_Down_Interval.
 	EvVIPLost
+	// EvSyncMaster: the instance's vrrp_sync_group goes MASTER (every
+	// member wanted to); EvSyncBackup: a member of the group stepped down
+	// from MASTER, so every member does.
+	EvSyncMaster
+	EvSyncBackup
 )
 
 // Event is one input of the state machine.
@@ -74,6 +79,9 @@ const (
 	ActGARP   // gratuitous ARP / unsolicited NA burst (and the delayed repeat)
 	ActNotify // run notify scripts for Action.State
 	ActLog    // log Action.Msg (keepalived wording, without the instance prefix)
+	// ActWantMaster: a synced backup's down timer expired; the group
+	// decides (EvSyncMaster) once every member wants MASTER.
+	ActWantMaster
 )
 
 // Action is one output of the state machine, executed in order.
@@ -111,7 +119,16 @@ type Machine struct {
 
 	Transitions uint64 // state changes
 	SplitBrain  uint64 // adverts from another master heard while master
+
+	// Synced: the instance is in a vrrp_sync_group; its down timer then
+	// only asks for MASTER (ActWantMaster) and want records that it did,
+	// until an advert from a master or a transition.
+	Synced bool
+	want   bool
 }
+
+// Wanting reports whether a synced backup waits for its group to go MASTER.
+func (m *Machine) Wanting() bool { return m.want }
 
 // NewMachine returns a machine in Init.
 func NewMachine(p Params) *Machine {
@@ -162,6 +179,7 @@ func (m *Machine) logf(acts []Action, format string, args ...any) []Action {
 
 func (m *Machine) enter(acts []Action, s State, why string) []Action {
 	m.state = s
+	m.want = false
 	m.Transitions++
 	msg := "Entering " + s.String() + " STATE"
 	if why != "" {
@@ -242,6 +260,13 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		case Backup:
 			if !m.downAt.IsZero() && !now.Before(m.downAt) {
 				acts = m.logf(acts, "Receive advertisement timeout")
+				if m.Synced {
+					// keepalived: go MASTER only when the whole group
+					// wants to; wait another Master_Down_Interval meanwhile.
+					m.want = true
+					m.downAt = now.Add(m.MasterDownInterval())
+					return append(acts, Action{Kind: ActWantMaster})
+				}
 				return m.becomeMaster(now, acts)
 			}
 		case Master:
@@ -254,6 +279,19 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 
 	case EvAdvert:
 		return m.advert(now, ev, acts)
+
+	case EvSyncMaster:
+		if m.state != Backup {
+			return nil
+		}
+		acts = m.logf(acts, "sync group going MASTER")
+		return m.becomeMaster(now, acts)
+
+	case EvSyncBackup:
+		if m.state != Master {
+			return nil
+		}
+		return m.becomeBackup(now, acts, "sync group", true)
 
 	case EvShutdown:
 		if m.state == Master {
@@ -321,6 +359,7 @@ func (m *Machine) advert(now time.Time, ev Event, acts []Action) []Action {
 				m.masterCS = ev.Interval
 			}
 			m.downAt = now.Add(m.MasterDownInterval())
+			m.want = false // a master is there: no longer wanting
 			return acts
 		}
 		acts = m.logf(acts, "received lower priority (%d) advert from %s - discarding", ev.Priority, ev.Src)

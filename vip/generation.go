@@ -58,6 +58,9 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	if kc == nil || len(kc.Instances) == 0 {
 		return nil
 	}
+	if g.HAProxy() != nil {
+		warnHAProxyScripts(kc, d)
+	}
 	var health BackendHealth
 	if e := proxy.EngineOf.Get(g); e != nil {
 		health = engineHealth{e: e}

@@ -45,8 +45,15 @@ type runner struct {
 	allScript []*keepalived.Script
 	links     *linkWatch
 	health    BackendHealth
-	notify    *notifier
-	now       func() time.Time
+	fileLast  map[string]int64 // last valid value of each track_file (run loop only)
+	// group is the instance's vrrp_sync_group (nil: none); the group
+	// queues events in syncPending and wakes the loop through syncWake.
+	group       *syncGroup
+	syncMu      sync.Mutex
+	syncPending []EventKind
+	syncWake    chan struct{}
+	notify      *notifier
+	now         func() time.Time
 	// adopt starts the instance as master on the VIPs a previous varde
 	// process left (binary upgrade) instead of from Init.
 	adopt bool
@@ -124,8 +131,11 @@ func (r *runner) rateLog(format string, args ...any) {
 	}
 }
 
-func (r *runner) garpBurst() {
-	for range r.cfg.GarpMasterRepeat {
+func (r *runner) garpBurst() { r.announce(r.cfg.GarpMasterRepeat) }
+
+// announce sends n GARPs (unsolicited NAs) for every VIP.
+func (r *runner) announce(n int) {
+	for range n {
 		for _, v := range r.cfg.VIPs {
 			if err := r.ann.Announce(v.Prefix.Addr()); err != nil {
 				r.rateLog("%v", err)
@@ -169,6 +179,10 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 			garp = true
 		case ActNotify:
 			r.notify.notify(ctx, a.State, r.m.Priority())
+		case ActWantMaster:
+			if r.group != nil {
+				r.group.wantMaster(r)
+			}
 		}
 	}
 	r.mu.Lock()
@@ -178,6 +192,21 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 	r.snap.SplitBrain = r.m.SplitBrain
 	r.mu.Unlock()
 	return garp
+}
+
+// fileValue reads a tracked file (every tracking poll: the files are a few
+// bytes, and a change is seen within VardeTrackInterval); a value keepalived
+// would ignore keeps the last good one.
+func (r *runner) fileValue(path string) int64 {
+	v, ok := trackFileValue(path)
+	if r.fileLast == nil {
+		r.fileLast = map[string]int64{}
+	}
+	if !ok {
+		return r.fileLast[path]
+	}
+	r.fileLast[path] = v
+	return v
 }
 
 // tracking computes the effective priority and whether the instance must be
@@ -217,6 +246,11 @@ func (r *runner) tracking() (uint8, bool) {
 			w = *t.Weight
 		}
 		apply(w, r.links.up(t.Name))
+	}
+	for _, t := range r.cfg.TrackFiles {
+		d, f := trackFileEffect(r.fileValue(t.Path), t.Weight, t.Reverse)
+		delta += d
+		fault = fault || f
 	}
 	for _, t := range r.cfg.TrackVarde {
 		up := true
@@ -277,6 +311,10 @@ func (r *runner) run(ctx context.Context) {
 			timer.Reset(time.Hour)
 		}
 	}
+	// refresh schedules garp_master_refresh: as keepalived, the burst goes
+	// with the first advert at least the interval after becoming master
+	// or after the last refresh.
+	var refresh garpRefresh
 	afterGARP := func(sent bool) {
 		if sent && r.cfg.GarpMasterDelay > 0 {
 			if garpTimer != nil {
@@ -294,10 +332,17 @@ func (r *runner) run(ctx context.Context) {
 	if r.adopt {
 		first = EvAdopt
 	}
-	afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: first})))
+	startNow := r.now()
+	lastState := r.m.State()
+	afterGARP(r.exec(ctx, r.m.Handle(startNow, Event{Kind: first})))
+	r.refreshGARP(&refresh, startNow)
+	if r.group != nil {
+		lastFault = r.group.setFault(r, lastFault)
+	}
 	if lastFault {
 		r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvFault}))
 	}
+	r.observeGroup(&lastState)
 	arm()
 	for {
 		select {
@@ -355,7 +400,15 @@ func (r *runner) run(ctx context.Context) {
 				// (a starved or stalled process), rate-limited.
 				r.rateLog("advert timer fired %v late", late.Round(time.Millisecond))
 			}
-			afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvTimer})))
+			now := r.now()
+			afterGARP(r.exec(ctx, r.m.Handle(now, Event{Kind: EvTimer})))
+			// The same instant the machine scheduled its next advert from,
+			// so a refresh interval equal to advert_int falls on every advert.
+			r.refreshGARP(&refresh, now)
+		case <-r.syncWake:
+			for _, k := range r.syncTake() {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: k})))
+			}
 		case <-garpC:
 			garpC = nil
 			if r.m.State() == Master {
@@ -363,6 +416,9 @@ func (r *runner) run(ctx context.Context) {
 			}
 		case <-poll.C:
 			prio, fault := r.tracking()
+			if r.group != nil {
+				fault = r.group.setFault(r, fault)
+			}
 			if prio != lastPrio {
 				r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvPriority, Priority: prio}))
 				lastPrio = prio
@@ -376,8 +432,54 @@ func (r *runner) run(ctx context.Context) {
 				lastFault = fault
 			}
 		}
+		r.observeGroup(&lastState)
 		arm()
 	}
+}
+
+// garpRefresh is when a master's next refresh burst is due, and in which
+// mastership (the machine's transition count) it was scheduled.
+type garpRefresh struct {
+	at    time.Time
+	trans uint64
+}
+
+// setGroup puts the instance in a vrrp_sync_group (nil: none); its down
+// timer then asks the group before going MASTER.
+func (r *runner) setGroup(g *syncGroup) {
+	r.group = g
+	r.m.Synced = g != nil
+}
+
+// observeGroup tells the group the instance's state after an event.
+func (r *runner) observeGroup(last *State) {
+	if r.group == nil {
+		return
+	}
+	cur := r.m.State()
+	r.group.observe(r, *last, cur, r.m.Wanting())
+	*last = cur
+}
+
+// refreshGARP runs after the startup and every advert timer, with the
+// instant the machine handled it: a new mastership (or a refresh enabled
+// by a reload) starts counting from now; a due refresh sends
+// garp_master_refresh_repeat GARPs per VIP and starts the next interval.
+func (r *runner) refreshGARP(g *garpRefresh, now time.Time) {
+	every := r.cfg.GarpMasterRefresh
+	if every <= 0 || r.m.State() != Master {
+		g.at = time.Time{}
+		return
+	}
+	if g.at.IsZero() || g.trans != r.m.Transitions || g.at.Sub(now) > every {
+		g.at, g.trans = now.Add(every), r.m.Transitions
+		return
+	}
+	if now.Before(g.at) {
+		return
+	}
+	r.announce(r.cfg.GarpMasterRefreshRepeat)
+	g.at = now.Add(every)
 }
 
 // lostVIP reports whether a is one of the instance's VIPs and is really
@@ -437,6 +539,7 @@ func (r *runner) stop(mode stopMode) {
 // generation's trackers and health source.
 type runnerUpdate struct {
 	cfg     *keepalived.Instance
+	group   *syncGroup
 	health  BackendHealth
 	scripts map[string]*scriptTracker
 	links   *linkWatch
@@ -460,6 +563,7 @@ func (r *runner) update(u runnerUpdate) bool {
 func (r *runner) apply(u runnerUpdate) {
 	r.log = u.log.With("instance", u.cfg.Name)
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
+	r.setGroup(u.group)
 	r.notify.setInstance(u.cfg, r.log)
 	r.mu.Lock()
 	r.snap.Name = u.cfg.Name

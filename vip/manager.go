@@ -359,6 +359,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		Priority: in.Priority, BasePriority: in.Priority}
 	r.ifindex = ifi.Index
 	r.vipGone = make(chan netip.Addr, 16)
+	r.syncWake = make(chan struct{}, 1)
 	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
 	return r, nil
 }

@@ -231,8 +231,18 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 			deadline.Reset(0)
 		}
 	}
+	nameOf := func(r *runner) string {
+		if in := p.keep[r]; in != nil {
+			return in.Name
+		}
+		return r.cfg.Name
+	}
+	groups := buildSyncGroups(m.cfg, p.runners, nameOf, m.log, m.opts.NotifyTimeout)
+	for _, r := range p.starts {
+		r.setGroup(groups[r])
+	}
 	for r, in := range p.keep {
-		if !r.update(runnerUpdate{cfg: in, health: m.opts.Health, scripts: p.scripts, links: p.links, log: m.log}) {
+		if !r.update(runnerUpdate{cfg: in, group: groups[r], health: m.opts.Health, scripts: p.scripts, links: p.links, log: m.log}) {
 			m.log.Warn("vip: instance stopped during the reload", "instance", in.Name)
 		}
 	}

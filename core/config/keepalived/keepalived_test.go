@@ -3,6 +3,7 @@ package keepalived
 import (
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -241,4 +242,51 @@ func FuzzParse(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestTrailingSemicolon: `auth_type PASS;` and the like are refused with
+// the ';' named (keepalived reads it as part of the value and rejects it,
+// running without authentication); commands and passwords keep theirs,
+// as in keepalived.
+func TestTrailingSemicolon(t *testing.T) {
+	const inst = "vrrp_instance VI_1 {\n    interface lo\n    virtual_router_id 51\n%s    virtual_ipaddress {\n        198.18.0.10\n    }\n}\n"
+	tests := []struct {
+		name, body string
+		wantLine   int // 0: accepted
+		wantKW     string
+	}{
+		{"auth_type PASS;", "    authentication {\n        auth_type PASS;\n        auth_pass secret\n    }\n", 5, "auth_type"},
+		{"priority 100;", "    priority 100;\n", 4, "priority"},
+		{"nopreempt;", "    state BACKUP\n    nopreempt;\n", 5, "nopreempt"},
+		{"password with a ;", "    authentication {\n        auth_type PASS\n        auth_pass secret;\n    }\n", 0, ""},
+		{"notify command with a ;", "    notify_master \"/bin/true;\"\n", 0, ""},
+		{"no semicolon", "    priority 100\n", 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d diag.List
+			c := Parse("k.conf", []byte(fmt.Sprintf(inst, tt.body)), &d)
+			c.Validate(&d)
+			if tt.wantLine == 0 {
+				if d.HasErrors() {
+					t.Fatalf("refused: %v", d.Err())
+				}
+				return
+			}
+			var found bool
+			for _, it := range d.Items() {
+				if it.Severity == diag.Error && it.Pos.Line == tt.wantLine && it.Keyword == tt.wantKW && strings.Contains(it.Message, "';'") {
+					found = true
+				}
+			}
+			if !found {
+				t.Fatalf("want an error at line %d on %s naming the ';', got %v", tt.wantLine, tt.wantKW, d.Items())
+			}
+		})
+	}
+	var d diag.List
+	c := Parse("k.conf", []byte(fmt.Sprintf(inst, "    authentication {\n        auth_type PASS\n        auth_pass secret;\n    }\n")), &d)
+	if got := c.Instances[0].AuthPass; got != "secret;" {
+		t.Fatalf("auth_pass %q, want %q as keepalived sends it", got, "secret;")
+	}
 }

@@ -9,9 +9,12 @@ import (
 
 // Config is one or more keepalived.conf files, merged in -f order.
 type Config struct {
-	Global    Global      `json:"global"`
-	Scripts   []*Script   `json:"scripts,omitempty"`
-	Instances []*Instance `json:"instances,omitempty"`
+	Global     Global       `json:"global"`
+	Scripts    []*Script    `json:"scripts,omitempty"`
+	SyncGroups []*SyncGroup `json:"sync_groups,omitempty"`
+	// TrackFiles are the track_file / vrrp_track_file blocks.
+	TrackFiles []*TrackFile `json:"track_files,omitempty"`
+	Instances  []*Instance  `json:"instances,omitempty"`
 }
 
 // Global holds the global_defs varde uses; the rest is accepted with a warning.
@@ -24,20 +27,68 @@ type Global struct {
 	// for instances that do not set their own; nil = keepalived's default.
 	GarpMasterDelay  *time.Duration `json:"garp_master_delay,omitempty"`
 	GarpMasterRepeat *int           `json:"garp_master_repeat,omitempty"`
+	// GarpMasterRefresh / GarpMasterRefreshRepeat are the
+	// vrrp_garp_master_refresh* defaults; nil = keepalived's (0 = never, 1).
+	GarpMasterRefresh       *time.Duration `json:"garp_master_refresh,omitempty"`
+	GarpMasterRefreshRepeat *int           `json:"garp_master_refresh_repeat,omitempty"`
 }
 
 // Script is a vrrp_script block: a command run every Interval whose exit
 // status, after Rise successes or Fall failures, changes the priority of the
 // instances tracking it by Weight (weight 0: failure puts them in FAULT).
 type Script struct {
-	Name     string        `json:"name"`
-	Pos      diag.Pos      `json:"pos"`
-	Command  []string      `json:"command"`
-	Interval time.Duration `json:"interval"`
-	Timeout  time.Duration `json:"timeout"`
-	Weight   int           `json:"weight"`
-	Rise     int           `json:"rise"`
-	Fall     int           `json:"fall"`
+	Name    string   `json:"name"`
+	Pos     diag.Pos `json:"pos"`
+	Command []string `json:"command"`
+	// CommandPos is where the `script` line was written (Pos when it was not).
+	CommandPos diag.Pos      `json:"-"`
+	Interval   time.Duration `json:"interval"`
+	Timeout    time.Duration `json:"timeout"`
+	Weight     int           `json:"weight"`
+	Rise       int           `json:"rise"`
+	Fall       int           `json:"fall"`
+}
+
+// SyncGroup is a vrrp_sync_group block: instances that change state
+// together (one in FAULT puts all in FAULT, one stepping down to BACKUP
+// takes the others with it, and they become MASTER only when all of them
+// want to), with notify scripts for the group's state.
+type SyncGroup struct {
+	Name         string   `json:"name"`
+	Pos          diag.Pos `json:"pos"`
+	Members      []string `json:"group"`
+	NotifyMaster []string `json:"notify_master,omitempty"`
+	NotifyBackup []string `json:"notify_backup,omitempty"`
+	NotifyFault  []string `json:"notify_fault,omitempty"`
+	Notify       []string `json:"notify,omitempty"`
+}
+
+// TrackFile is a `track_file NAME { file PATH weight N [reverse] }` block
+// (vrrp_track_file is keepalived's older name): the integer in the file,
+// times the weight, moves the priority of the instances tracking it.
+type TrackFile struct {
+	Name    string   `json:"name"`
+	Pos     diag.Pos `json:"pos"`
+	Path    string   `json:"file"`
+	Weight  int      `json:"weight"` // keepalived's default 1
+	Reverse bool     `json:"reverse,omitempty"`
+}
+
+// TrackFileRef is one line of an instance's track_file block, resolved by
+// Validate: the file's path and the weight and direction that apply.
+//
+// keepalived's meaning: the file holds an integer V (strtol, base 0; a
+// missing, empty or unreadable file is 0). Weight 0: V != 0 is FAULT (with
+// reverse: V == 0 is). Otherwise V x weight (negated with reverse) is added
+// to the priority; a product of -254 or less is FAULT.
+type TrackFileRef struct {
+	Name    string `json:"name"`
+	Path    string `json:"file,omitempty"`
+	Weight  int    `json:"weight"`
+	Reverse bool   `json:"reverse,omitempty"`
+	Line    int    `json:"-"`
+	// weightSet/reverseSet: given on the instance's line (else the block's).
+	weightSet, reverseSet bool
 }
 
 // VIP is one virtual_ipaddress line: `ADDR[/PREFIX] [dev IF] [label L] [brd B]`.
@@ -87,10 +138,11 @@ type Instance struct {
 	AuthType  string        `json:"auth_type,omitempty"` // "", PASS, AH
 	AuthPass  string        `json:"auth_pass,omitempty"` // as written; the wire uses the first 8 bytes
 
-	VIPs            []VIP        `json:"virtual_ipaddress"`
-	TrackScripts    []Track      `json:"track_script,omitempty"`
-	TrackInterfaces []Track      `json:"track_interface,omitempty"`
-	TrackVarde      []TrackVarde `json:"track_varde,omitempty"`
+	VIPs            []VIP          `json:"virtual_ipaddress"`
+	TrackScripts    []Track        `json:"track_script,omitempty"`
+	TrackInterfaces []Track        `json:"track_interface,omitempty"`
+	TrackVarde      []TrackVarde   `json:"track_varde,omitempty"`
+	TrackFiles      []TrackFileRef `json:"track_file,omitempty"`
 
 	NotifyMaster []string `json:"notify_master,omitempty"`
 	NotifyBackup []string `json:"notify_backup,omitempty"`
@@ -106,9 +158,16 @@ type Instance struct {
 
 	GarpMasterDelay  time.Duration `json:"garp_master_delay"`
 	GarpMasterRepeat int           `json:"garp_master_repeat"`
+	// GarpMasterRefresh is the minimum interval between the GARP bursts a
+	// master keeps sending (0 = none after the first); each refresh sends
+	// GarpMasterRefreshRepeat GARPs per VIP (keepalived's default 1).
+	GarpMasterRefresh       time.Duration `json:"garp_master_refresh,omitempty"`
+	GarpMasterRefreshRepeat int           `json:"garp_master_refresh_repeat,omitempty"`
 	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
 	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
 	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
+	// SyncGroup names the vrrp_sync_group the instance belongs to (Validate).
+	SyncGroup string `json:"sync_group,omitempty"`
 
 	// lines remembers where each keyword was written, for Validate.
 	lines map[string]int
@@ -139,6 +198,17 @@ func (in *Instance) at(kw string) diag.Pos {
 		p.Line = l
 	}
 	return p
+}
+
+// TrackFile returns the track_file block with that name (the last one), or nil.
+func (c *Config) TrackFile(name string) *TrackFile {
+	var found *TrackFile
+	for _, f := range c.TrackFiles {
+		if f.Name == name {
+			found = f
+		}
+	}
+	return found
 }
 
 // Script returns the vrrp_script with that name, or nil.
@@ -174,6 +244,14 @@ func (c *Config) Merge(o *Config) {
 	if o.Global.GarpMasterRepeat != nil {
 		g.GarpMasterRepeat = o.Global.GarpMasterRepeat
 	}
+	if o.Global.GarpMasterRefresh != nil {
+		g.GarpMasterRefresh = o.Global.GarpMasterRefresh
+	}
+	if o.Global.GarpMasterRefreshRepeat != nil {
+		g.GarpMasterRefreshRepeat = o.Global.GarpMasterRefreshRepeat
+	}
 	c.Scripts = append(c.Scripts, o.Scripts...)
+	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
+	c.SyncGroups = append(c.SyncGroups, o.SyncGroups...)
 	c.Instances = append(c.Instances, o.Instances...)
 }

@@ -30,12 +30,24 @@ var keywords = []Keyword{
 	{"top", "vrrp_script", true, ""},
 	{"top", "vrrp_instance", true, ""},
 	{"top", "include", true, ""},
+	{"top", "vrrp_sync_group", true, ""},
+	{"vrrp_sync_group", "group", true, ""},
+	{"vrrp_sync_group", "notify_master", true, ""},
+	{"vrrp_sync_group", "notify_backup", true, ""},
+	{"vrrp_sync_group", "notify_fault", true, ""},
+	{"vrrp_sync_group", "notify", true, ""},
+	{"top", "track_file", true, ""},
+	{"top", "vrrp_track_file", true, "keepalived's older name of track_file"},
+	{"track_file", "file", true, ""},
+	{"track_file", "weight", true, ""},
 	{"global_defs", "router_id", true, "used in logs only"},
 	{"global_defs", "vrrp_version", true, ""},
 	{"global_defs", "script_user", true, ""},
 	{"global_defs", "enable_script_security", true, "scripts always run without a shell"},
 	{"global_defs", "vrrp_garp_master_delay", true, ""},
 	{"global_defs", "vrrp_garp_master_repeat", true, ""},
+	{"global_defs", "vrrp_garp_master_refresh", true, ""},
+	{"global_defs", "vrrp_garp_master_refresh_repeat", true, ""},
 	{"global_defs", "notification_email", false, "varde sends no e-mail; use notify scripts"},
 	{"global_defs", "notification_email_from", false, "varde sends no e-mail; use notify scripts"},
 	{"global_defs", "smtp_server", false, "varde sends no e-mail; use notify scripts"},
@@ -63,6 +75,7 @@ var keywords = []Keyword{
 	{"vrrp_instance", "track_script", true, ""},
 	{"vrrp_instance", "track_interface", true, ""},
 	{"vrrp_instance", "track_varde", true, "varde's built-in tracker"},
+	{"vrrp_instance", "track_file", true, ""},
 	{"vrrp_instance", "notify_master", true, ""},
 	{"vrrp_instance", "notify_backup", true, ""},
 	{"vrrp_instance", "notify_fault", true, ""},
@@ -74,6 +87,8 @@ var keywords = []Keyword{
 	{"vrrp_instance", "unicast_peer", true, ""},
 	{"vrrp_instance", "garp_master_delay", true, ""},
 	{"vrrp_instance", "garp_master_repeat", true, ""},
+	{"vrrp_instance", "garp_master_refresh", true, ""},
+	{"vrrp_instance", "garp_master_refresh_repeat", true, ""},
 	{"vrrp_instance", "v3_checksum_as_v2", true, ""},
 	{"vrrp_instance", "dont_track_primary", false, "the interface is always tracked"},
 	{"vrrp_instance", "smtp_alert", false, "varde sends no e-mail"},
@@ -90,7 +105,6 @@ var unsupported = map[string]string{
 	"virtual_server":             "varde balances with haproxy.cfg syntax (frontend/backend), not LVS",
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
-	"vrrp_sync_group":            "run one instance, or track the same vrrp_script from every instance",
 	"static_ipaddress":           "configure static addresses with your network tooling",
 	"static_routes":              "configure static routes with your network tooling",
 	"static_rules":               "configure static rules with your network tooling",
@@ -100,9 +114,7 @@ var unsupported = map[string]string{
 	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
 	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
-	"track_file":                 "use a vrrp_script that tests the file",
 	"track_process":              "use a vrrp_script, or track_varde for varde itself",
-	"vrrp_track_file":            "use a vrrp_script that tests the file",
 	"vrrp_track_process":         "use a vrrp_script, or track_varde for varde itself",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
@@ -111,11 +123,11 @@ var unsupported = map[string]string{
 	"no_accept":                  "varde always accepts traffic to its VIPs as master",
 	"lower_prio_no_advert":       "varde answers lower-priority adverts as keepalived does by default",
 	"higher_prio_send_advert":    "not implemented",
-	"garp_master_refresh":        "not implemented",
 	"notify_master_rx_lower_pri": "not implemented",
 	"net_namespace":              "run varde inside the namespace (ip netns exec)",
 	"strict_mode":                "not implemented",
 	"debug":                      "use varde's log level",
+	"init_file":                  "create the file before starting varde (a missing file reads as 0)",
 }
 
 func knownIn(section string) []string {
@@ -164,6 +176,30 @@ func (p *parser) file(file string, src []byte) {
 	}
 }
 
+// noSemicolon refuses a statement with a trailing ';' (`auth_type PASS;`,
+// common in tutorials). keepalived has no statement separator: it reads
+// "PASS;" as the value, reports a configuration error and runs without the
+// setting (here: no authentication, so its adverts and varde's would not
+// match). Commands (script, notify*) keep their ';' as keepalived does.
+func (p *parser) noSemicolon(n *node) bool {
+	// auth_pass is an opaque password: keepalived sends "secret;" as is.
+	if n.keyword == "script" || n.keyword == "auth_pass" || strings.HasPrefix(n.keyword, "notify") {
+		return true
+	}
+	for _, a := range n.args {
+		if strings.HasSuffix(a, ";") {
+			p.semicolonError(n, a)
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) semicolonError(n *node, word string) {
+	p.d.Errorf(n.pos, strings.TrimSuffix(n.keyword, ";"), "remove the ';' and write one statement per line, as keepalived requires",
+		"%q: keepalived has no ';' separator: it takes the ';' as part of the value, which keepalived itself then rejects (for auth_type: it runs without authentication)", word)
+}
+
 // checkSection reports n when it is unknown, refused or only parsed in
 // section; it returns false when the caller should skip it.
 func (p *parser) checkSection(section string, n *node) bool {
@@ -171,7 +207,13 @@ func (p *parser) checkSection(section string, n *node) bool {
 		if !k.Enforced {
 			p.d.Warnf(n.pos, n.keyword, k.Note, "parsed, not yet enforced by varde")
 		}
-		return k.Enforced
+		return k.Enforced && p.noSemicolon(n)
+	}
+	if kw := strings.TrimSuffix(n.keyword, ";"); kw != n.keyword {
+		if _, ok := lookup(section, kw); ok {
+			p.semicolonError(n, n.keyword)
+			return false
+		}
 	}
 	if why, ok := unsupported[n.keyword]; ok {
 		p.d.Errorf(n.pos, n.keyword, why, "keepalived keyword not supported by varde")
@@ -211,6 +253,16 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.instance(n)
+	case "vrrp_sync_group":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.syncGroup(n)
+	case "track_file", "vrrp_track_file":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.trackFile(n)
 	}
 }
 
@@ -294,11 +346,20 @@ func (p *parser) global(n *node) {
 		if v, ok := p.intArg(n, 0, 1000); ok {
 			g.GarpMasterRepeat = &v
 		}
+	case "vrrp_garp_master_refresh":
+		if v, ok := p.intArg(n, 0, 86400); ok {
+			d := time.Duration(v) * time.Second
+			g.GarpMasterRefresh = &d
+		}
+	case "vrrp_garp_master_refresh_repeat":
+		if v, ok := p.intArg(n, 1, 1000); ok {
+			g.GarpMasterRefreshRepeat = &v
+		}
 	}
 }
 
 func (p *parser) script(n *node) {
-	s := &Script{Name: n.args[0], Pos: n.pos}
+	s := &Script{Name: n.args[0], Pos: n.pos, CommandPos: n.pos}
 	for _, c := range n.children {
 		if !p.checkSection("vrrp_script", c) {
 			continue
@@ -306,6 +367,7 @@ func (p *parser) script(n *node) {
 		switch c.keyword {
 		case "script":
 			s.Command = commandArgs(c.args)
+			s.CommandPos = c.pos
 			if len(s.Command) == 0 {
 				p.d.Errorf(c.pos, c.keyword, `script "/path/to/check arg"`, "expects a command")
 			}
@@ -396,6 +458,8 @@ func (p *parser) instance(n *node) {
 			p.vips(in, c)
 		case "track_script", "track_interface":
 			p.tracks(in, c)
+		case "track_file":
+			p.trackFileRefs(in, c)
 		case "track_varde":
 			p.trackVarde(in, c)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
@@ -442,6 +506,17 @@ func (p *parser) instance(n *node) {
 			if v, ok := p.intArg(c, 0, 1000); ok {
 				in.GarpMasterRepeat = v
 				in.set["garp_master_repeat"] = true
+			}
+		case "garp_master_refresh":
+			// keepalived reads whole seconds; 0 = no refresh.
+			if v, ok := p.intArg(c, 0, 86400); ok {
+				in.GarpMasterRefresh = time.Duration(v) * time.Second
+				in.set["garp_master_refresh"] = true
+			}
+		case "garp_master_refresh_repeat":
+			if v, ok := p.intArg(c, 1, 1000); ok {
+				in.GarpMasterRefreshRepeat = v
+				in.set["garp_master_refresh_repeat"] = true
 			}
 		case "v3_checksum_as_v2":
 			in.V3ChecksumAsV2 = true
@@ -659,4 +734,116 @@ func (p *parser) secondsArg(n *node, lo, hi float64, _ bool) (time.Duration, boo
 		return 0, false
 	}
 	return time.Duration(math.Round(f * float64(time.Second))), true
+}
+
+// trackFile reads a `track_file NAME { file PATH weight N [reverse] }` block.
+func (p *parser) trackFile(n *node) {
+	tf := &TrackFile{Name: n.args[0], Pos: n.pos, Weight: 1}
+	for _, c := range n.children {
+		if !p.checkSection("track_file", c) {
+			continue
+		}
+		switch c.keyword {
+		case "file":
+			if s, ok := p.oneArg(c); ok {
+				tf.Path = s
+			}
+		case "weight":
+			w, rev, ok := p.fileWeight(c, c.args)
+			if ok {
+				tf.Weight, tf.Reverse = w, rev
+			}
+		}
+	}
+	if tf.Path == "" {
+		p.d.Errorf(n.pos, n.keyword, "add: file /path/to/file", "track_file %s has no file", tf.Name)
+		return
+	}
+	p.cfg.TrackFiles = append(p.cfg.TrackFiles, tf)
+}
+
+// fileWeight reads `N [reverse|noreverse]` (args after the weight keyword).
+func (p *parser) fileWeight(c *node, args []string) (w int, reverse, ok bool) {
+	if len(args) < 1 || len(args) > 2 {
+		p.d.Errorf(c.pos, "weight", "weight N [reverse]", "expects a weight between -254 and 254")
+		return 0, false, false
+	}
+	w, err := strconv.Atoi(args[0])
+	if err != nil || w < -254 || w > 254 {
+		p.d.Errorf(c.pos, "weight", "weight between -254 and 254", "bad weight %q", args[0])
+		return 0, false, false
+	}
+	if len(args) == 2 {
+		switch args[1] {
+		case "reverse":
+			reverse = true
+		case "noreverse":
+		default:
+			p.d.Errorf(c.pos, "weight", "weight N [reverse|noreverse]", "unknown weight option %q", args[1])
+			return 0, false, false
+		}
+	}
+	return w, reverse, true
+}
+
+// trackFileRefs reads an instance's `track_file { NAME [weight N [reverse]] }`.
+func (p *parser) trackFileRefs(in *Instance, n *node) {
+	if !p.needBlock(n) {
+		return
+	}
+	for _, c := range n.children {
+		t := TrackFileRef{Name: c.keyword, Line: c.pos.Line}
+		switch {
+		case len(c.args) == 0:
+		case c.args[0] == "weight":
+			w, rev, ok := p.fileWeight(c, c.args[1:])
+			if !ok {
+				continue
+			}
+			t.Weight, t.weightSet = w, true
+			if len(c.args) == 3 {
+				t.Reverse, t.reverseSet = rev, true
+			}
+		default:
+			p.d.Errorf(c.pos, "track_file", "NAME [weight N [reverse]]", "unexpected %q", strings.Join(c.args, " "))
+			continue
+		}
+		in.TrackFiles = append(in.TrackFiles, t)
+	}
+}
+
+// syncGroup reads `vrrp_sync_group NAME { group { I1 I2 } notify_* }`.
+func (p *parser) syncGroup(n *node) {
+	g := &SyncGroup{Name: n.args[0], Pos: n.pos}
+	for _, c := range n.children {
+		if !p.checkSection("vrrp_sync_group", c) {
+			continue
+		}
+		if c.keyword == "group" {
+			if !p.needBlock(c) {
+				continue
+			}
+			for _, m := range c.children {
+				g.Members = append(g.Members, m.keyword)
+				g.Members = append(g.Members, m.args...)
+			}
+			continue
+		}
+		argv := commandArgs(c.args)
+		if len(argv) == 0 {
+			p.d.Errorf(c.pos, c.keyword, c.keyword+" /path/to/script [ARGS]", "expects a script")
+			continue
+		}
+		switch c.keyword {
+		case "notify_master":
+			g.NotifyMaster = argv
+		case "notify_backup":
+			g.NotifyBackup = argv
+		case "notify_fault":
+			g.NotifyFault = argv
+		case "notify":
+			g.Notify = argv
+		}
+	}
+	p.cfg.SyncGroups = append(p.cfg.SyncGroups, g)
 }

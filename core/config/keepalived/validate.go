@@ -67,6 +67,83 @@ func (c *Config) Validate(d *diag.List) {
 			vrids[k] = in.Name
 		}
 	}
+	c.validateSyncGroups(d)
+}
+
+// validateSyncGroups resolves each vrrp_sync_group's members. keepalived
+// ignores weighted trackers in a sync group (a priority change in one
+// member would split the group) unless sync_group_tracking_weight is set,
+// which varde does not read: rather than silently dropping a tracker,
+// such a member is an error asking for weight 0 (a failure is then FAULT
+// for the whole group, keepalived's behaviour). An address owner (priority
+// 255) becomes master without waiting for the group, as in keepalived,
+// and is refused too.
+func (c *Config) validateSyncGroups(d *diag.List) {
+	byName := map[string]*Instance{}
+	for _, in := range c.Instances {
+		byName[in.Name] = in
+	}
+	for _, g := range c.SyncGroups {
+		if len(g.Members) == 0 {
+			d.Errorf(g.Pos, "vrrp_sync_group", "group { VI_1 VI_2 }", "vrrp_sync_group %s has no group block", g.Name)
+		}
+		if len(g.Members) == 1 {
+			d.Warnf(g.Pos, "vrrp_sync_group", "add the other instances or remove the group", "sync group %s has only 1 virtual router: this probably isn't what you want (as keepalived says)", g.Name)
+		}
+		for _, name := range g.Members {
+			in := byName[name]
+			switch {
+			case in == nil:
+				d.Errorf(g.Pos, "vrrp_sync_group", "name a vrrp_instance", "sync group %s: unknown vrrp_instance %s", g.Name, name)
+			case in.SyncGroup != "":
+				d.Errorf(g.Pos, "vrrp_sync_group", "put each instance in one group", "vrrp_instance %s is already in sync group %s", name, in.SyncGroup)
+			default:
+				in.SyncGroup = g.Name
+				c.checkSyncMember(g, in, d)
+			}
+		}
+	}
+}
+
+func (c *Config) checkSyncMember(g *SyncGroup, in *Instance, d *diag.List) {
+	const hint = "use weight 0 (a failure puts the whole group in FAULT); keepalived ignores weighted trackers in a sync group"
+	bad := func(line int, what string) {
+		p := in.Pos
+		if line > 0 {
+			p.Line = line
+		}
+		d.Errorf(p, what, hint, "vrrp_instance %s is in sync group %s: a weighted %s is not supported there", in.Name, g.Name, what)
+	}
+	for _, t := range in.TrackScripts {
+		w := 0
+		if s := c.Script(t.Name); s != nil {
+			w = s.Weight
+		}
+		if t.Weight != nil {
+			w = *t.Weight
+		}
+		if w != 0 {
+			bad(t.Line, "track_script")
+		}
+	}
+	for _, t := range in.TrackInterfaces {
+		if t.Weight != nil && *t.Weight != 0 {
+			bad(t.Line, "track_interface")
+		}
+	}
+	for _, t := range in.TrackFiles {
+		if t.Weight != 0 {
+			bad(t.Line, "track_file")
+		}
+	}
+	for _, t := range in.TrackVarde {
+		if t.Weight != 0 {
+			bad(t.Line, "track_varde")
+		}
+	}
+	if in.Priority == 255 {
+		d.Errorf(in.at("priority"), "priority", "use a priority below 255", "vrrp_instance %s is in sync group %s: an address owner (priority 255) does not wait for its group", in.Name, g.Name)
+	}
 }
 
 func (c *Config) validateInstance(in *Instance, d *diag.List) {
@@ -167,6 +244,23 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 			d.Errorf(p, "track_script", "define it with vrrp_script "+t.Name+" { ... }", "unknown vrrp_script %s", t.Name)
 		}
 	}
+	for i := range in.TrackFiles {
+		t := &in.TrackFiles[i]
+		tf := c.TrackFile(t.Name)
+		if tf == nil {
+			p := in.Pos
+			p.Line = t.Line
+			d.Errorf(p, "track_file", "define it with track_file "+t.Name+" { file PATH }", "unknown track_file %s", t.Name)
+			continue
+		}
+		t.Path = tf.Path
+		if !t.weightSet {
+			t.Weight = tf.Weight
+		}
+		if !t.reverseSet {
+			t.Reverse = tf.Reverse
+		}
+	}
 	// Unicast.
 	if in.UnicastSrc.IsValid() && len(in.UnicastPeers) == 0 {
 		d.Warnf(in.at("unicast_src_ip"), "unicast_src_ip", "add a unicast_peer block", "unicast_src_ip without unicast_peer: adverts go to the multicast group")
@@ -187,6 +281,15 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 		in.GarpMasterRepeat = DefaultGarpMasterRepeat
 		if c.Global.GarpMasterRepeat != nil {
 			in.GarpMasterRepeat = *c.Global.GarpMasterRepeat
+		}
+	}
+	if !in.set["garp_master_refresh"] && c.Global.GarpMasterRefresh != nil {
+		in.GarpMasterRefresh = *c.Global.GarpMasterRefresh
+	}
+	if !in.set["garp_master_refresh_repeat"] {
+		in.GarpMasterRefreshRepeat = 1
+		if c.Global.GarpMasterRefreshRepeat != nil {
+			in.GarpMasterRefreshRepeat = *c.Global.GarpMasterRefreshRepeat
 		}
 	}
 }
