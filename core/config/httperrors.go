@@ -21,18 +21,28 @@ const errorfileCodeList = "one of 200 400 401 403 404 405 407 408 410 413 425 42
 
 func (p *parser) startHTTPErrors(l Line) {
 	p.section, p.cur = "http-errors", nil
+	name, ok := p.namedSection(l, "http-errors", "rename one of them", func(n string) bool { return p.cfg.HTTPErrorsNamed(n) != nil })
+	if ok {
+		p.cfg.HTTPErrors = append(p.cfg.HTTPErrors, &HTTPErrors{Pos: l.Pos, Name: name})
+	}
+}
+
+// namedSection reads the one name of a section line (http-errors,
+// userlist) and refuses a bad or repeated one; on refusal the section's
+// lines are skipped (already reported).
+func (p *parser) namedSection(l Line, kind, dupHint string, exists func(string) bool) (string, bool) {
 	args := l.Args(1)
 	if len(args) != 1 || !validProxyName(args[0].Text) {
-		p.d.Errorf(l.Pos, "http-errors", "http-errors NAME", "http-errors needs one name (letters, digits, '-', '_', '.', ':')")
+		p.d.Errorf(l.Pos, kind, kind+" NAME", "%s needs one name (letters, digits, '-', '_', '.', ':')", kind)
 		p.section = "skip"
-		return
+		return "", false
 	}
-	if p.cfg.HTTPErrorsNamed(args[0].Text) != nil {
-		p.d.Errorf(args[0].Pos, "http-errors", "rename one of them", "http-errors section %q is declared twice", args[0].Text)
+	if exists(args[0].Text) {
+		p.d.Errorf(args[0].Pos, kind, dupHint, "%s section %q is declared twice", kind, args[0].Text)
 		p.section = "skip"
-		return
+		return "", false
 	}
-	p.cfg.HTTPErrors = append(p.cfg.HTTPErrors, &HTTPErrors{Pos: l.Pos, Name: args[0].Text})
+	return args[0].Text, true
 }
 
 // httpErrorsLine reads `errorfile CODE FILE` inside an http-errors section.

@@ -44,18 +44,11 @@ func (c *Config) Userlist(name string) *Userlist {
 
 func (p *parser) startUserlist(l Line) {
 	p.section, p.cur, p.ul = "userlist", nil, nil
-	args := l.Args(1)
-	if len(args) != 1 || !validProxyName(args[0].Text) {
-		p.d.Errorf(l.Pos, "userlist", "userlist NAME", "userlist needs one name")
-		p.section = "skip"
+	name, ok := p.namedSection(l, "userlist", "give each userlist its own name", func(n string) bool { return p.cfg.Userlist(n) != nil })
+	if !ok {
 		return
 	}
-	if p.cfg.Userlist(args[0].Text) != nil {
-		p.d.Errorf(args[0].Pos, "userlist", "give each userlist its own name", "userlist %q is declared twice", args[0].Text)
-		p.section = "skip"
-		return
-	}
-	p.ul = &Userlist{Name: args[0].Text, Pos: l.Pos}
+	p.ul = &Userlist{Name: name, Pos: l.Pos}
 	p.cfg.Userlists = append(p.cfg.Userlists, p.ul)
 }
 
