@@ -463,9 +463,8 @@ func (p *parser) instance(n *node) {
 		case "track_varde":
 			p.trackVarde(in, c)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
-			argv := commandArgs(c.args)
-			if len(argv) == 0 {
-				p.d.Errorf(c.pos, c.keyword, c.keyword+" /path/to/script [ARGS]", "expects a script")
+			argv, ok := p.notifyScript(c)
+			if !ok {
 				continue
 			}
 			switch c.keyword {
@@ -829,9 +828,8 @@ func (p *parser) syncGroup(n *node) {
 			}
 			continue
 		}
-		argv := commandArgs(c.args)
-		if len(argv) == 0 {
-			p.d.Errorf(c.pos, c.keyword, c.keyword+" /path/to/script [ARGS]", "expects a script")
+		argv, ok := p.notifyScript(c)
+		if !ok {
 			continue
 		}
 		switch c.keyword {
@@ -846,4 +844,15 @@ func (p *parser) syncGroup(n *node) {
 		}
 	}
 	p.cfg.SyncGroups = append(p.cfg.SyncGroups, g)
+}
+
+// notifyScript reads a notify script line's command and arguments (an
+// instance's or a sync group's); an empty one is an error.
+func (p *parser) notifyScript(c *node) ([]string, bool) {
+	argv := commandArgs(c.args)
+	if len(argv) == 0 {
+		p.d.Errorf(c.pos, c.keyword, c.keyword+" /path/to/script [ARGS]", "expects a script")
+		return nil, false
+	}
+	return argv, true
 }
