@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"os/signal"
-	"syscall"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/config/keepalived"
@@ -138,11 +137,6 @@ func (pt *part) Inherit(prev generation.Part) {
 	}
 }
 
-// stopSignals are the signals that end the process with the VIPs released
-// (SIGUSR1, HAProxy's soft stop for a successor, is not among them: the
-// process then stops with Generation.Handover set).
-var stopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
-
 func (pt *part) Start(ctx context.Context) error {
 	var prev *Manager
 	if pt.prev != nil {
@@ -158,7 +152,7 @@ func (pt *part) Start(ctx context.Context) error {
 	// Release the VIPs the moment a stop signal arrives, before the other
 	// parts stop: every millisecond here is a millisecond of failover.
 	sig := make(chan os.Signal, 1)
-	signal.Notify(sig, stopSignals...)
+	signal.Notify(sig, generation.StopSignals...)
 	go func() {
 		select {
 		case <-sig:

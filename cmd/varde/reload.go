@@ -78,7 +78,7 @@ func (p *process) close() { signal.Stop(p.sigs) }
 // HAProxy's soft-stop, which `-sf PID` sends: the successor already holds
 // the listeners and the VIPs (Generation.Handover).
 var (
-	stopSignals   = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT, syscall.SIGUSR1}
+	stopSignals   = append(append([]os.Signal(nil), generation.StopSignals...), syscall.SIGUSR1)
 	reloadSignals = []os.Signal{syscall.SIGHUP, syscall.SIGUSR2}
 )
 

@@ -25,6 +25,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/varde-lb/varde/core/config"
@@ -44,6 +45,12 @@ const (
 	OrderAdmin  = 30
 	OrderVIP    = 40
 )
+
+// StopSignals always end the process with its VIPs released: `varde run`
+// stops on them, and VRRP releases at once when one arrives. SIGUSR1,
+// HAProxy's soft-stop, is not among them: it ends the process as a
+// hand-over when a successor took the listeners (Generation.Handover).
+var StopSignals = []os.Signal{syscall.SIGTERM, syscall.SIGINT, syscall.SIGQUIT}
 
 // Part is one subsystem's share of a generation, built by Prepare.
 type Part interface {
