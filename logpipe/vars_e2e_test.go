@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -242,6 +243,11 @@ backend app
 	for _, dln := range []bool{false, true} {
 		want := run(haproxy, dln, "-db")
 		got := run(varde, dln, "run")
+		// The two abandoned connections end at nearly the same moment, and
+		// %rt numbers transactions as they start in HAProxy, as they end in
+		// varde (docs/logging.md): the lines are compared as a set.
+		sort.Strings(want)
+		sort.Strings(got)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") || len(want) == 0 {
 			t.Errorf("dontlognull %v:\nvarde:\n%s\nhaproxy:\n%s", dln, strings.Join(got, "\n"), strings.Join(want, "\n"))
 		}
