@@ -212,12 +212,16 @@ func TestH2RapidReset(t *testing.T) {
 	_, addr := startH2Engine(t, simpleConfig(hostport(srv)))
 	r := dialH2(t, addr)
 	blk := r.block(getFields...)
-	go func() {
-		for id := uint32(1); id < 40*h2ResetBudget; id += 2 {
-			r.fr.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: blk, EndStream: true, EndHeaders: true})
-			r.fr.WriteRSTStream(id, http2.ErrCodeCancel)
-		}
-	}()
+	// The frames go out as one burst, encoded beforehand: written one by
+	// one from a loaded machine (-race, a busy CI), they could trickle in
+	// slower than the budget's period and test nothing.
+	var burst bytes.Buffer
+	bf := http2.NewFramer(&burst, nil)
+	for id := uint32(1); id < 40*h2ResetBudget; id += 2 {
+		bf.WriteHeaders(http2.HeadersFrameParam{StreamID: id, BlockFragment: blk, EndStream: true, EndHeaders: true})
+		bf.WriteRSTStream(id, http2.ErrCodeCancel)
+	}
+	go r.c.Write(burst.Bytes())
 	r.expectGoAway(http2.ErrCodeEnhanceYourCalm)
 }
 
