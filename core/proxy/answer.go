@@ -47,7 +47,6 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	// for deny); measured, see TestCaptureCookieLogged.
 	s.rec.ReqCookie = logrec.Cookie{}
 	s.rec.Status = int32(code)
-	s.f.status(code)
 	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
@@ -101,10 +100,6 @@ func (s *session) answerB(code int, b *Backend, srv *server) bool {
 	n, err := s.conn.Write(keepAlivePages[code])
 	s.rec.BytesOut += countHTX(n, keepAlivePages[code])
 	s.rec.Status = int32(code)
-	s.f.status(code)
-	if b != nil {
-		b.status(code)
-	}
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
 	s.log(b, srv)
@@ -160,8 +155,4 @@ func (s *session) sendError(code int, b *Backend) {
 	n, _ := s.conn.Write(page)
 	s.rec.BytesOut += countHTX(n, page)
 	s.rec.Status = int32(code)
-	s.f.status(code)
-	if b != nil {
-		b.status(code)
-	}
 }

@@ -87,7 +87,6 @@ func (s *session) answerAuth(rule *HTTPRule) bool {
 	n, err := s.conn.Write(page)
 	s.rec.BytesOut += countHTX(n, page)
 	s.rec.Status = 401
-	s.f.status(401)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	if keep {
 		s.consume(s.req.HeadLen)

@@ -47,12 +47,6 @@ type Counters struct {
 	Meters     core.Meters // rates, time averages, aborts (statsacct.go)
 }
 
-// status is where an answer's code is known; the hrsp_* classes are
-// counted once per transaction with its final status by account
-// (statsacct.go), as HAProxy counts them at the stream's end, so a server
-// response replaced by a rule is not counted twice.
-func (c *Counters) status(code int) {}
-
 func (c *Counters) connOpen() {
 	c.opened()
 	n := c.CurConns.Add(1)

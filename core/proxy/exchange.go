@@ -621,8 +621,6 @@ func (s *session) noteResponse(x *xchg) {
 	x.srv.Server.ObserveRTime(tr)
 	x.srv.Meters.Response(resp.Status)
 	s.rec.Status = int32(resp.Status)
-	s.f.status(resp.Status)
-	x.b.status(resp.Status)
 	if x.hook != nil && x.hook.Observe != nil {
 		x.hook.Observe(x.srv.Server, Observation{Status: resp.Status})
 	}

@@ -146,7 +146,6 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 
 func (s *session) finishReply(code int) {
 	s.rec.Status = int32(code)
-	s.f.status(code)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
 	s.log(nil, nil)

@@ -322,7 +322,6 @@ func (s *session) replyScript(status int, reason string, headers []string, body 
 	n, _ := s.conn.Write(o)
 	s.rec.BytesOut += countHTX(n, o)
 	s.rec.Status = int32(status)
-	s.f.status(status)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 		s.rec.BytesIn = int64(s.req.HeadLen)

@@ -90,7 +90,6 @@ func (s *session) serveHandler(h http.Handler, start time.Time) bool {
 
 	s.rec.BytesIn = int64(consumed)
 	s.rec.Status = int32(w.code)
-	s.f.status(w.code)
 	s.f.Meters.Applet.Store(time.Now().UnixNano()) // a listen's BACKEND lastsess, as HAProxy's applets
 	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 	s.consume(consumed)
