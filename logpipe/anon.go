@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"github.com/varde-lb/varde/core/httpx"
 	"hash"
 	"net/netip"
 	"strconv"
@@ -475,7 +476,7 @@ func equalFoldTrim(b []byte, s string) bool {
 	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
 		b = b[1:]
 	}
-	return len(b) == len(s) && equalFoldASCII(b, s)
+	return len(b) == len(s) && httpx.EqualFold(b, s)
 }
 
 func indexByte(b []byte, c byte) int {

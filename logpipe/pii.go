@@ -2,6 +2,7 @@ package logpipe
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/httpx"
 	"strings"
 )
 
@@ -685,24 +686,11 @@ func valueEnd(c byte) bool {
 
 func (p *PIISpec) watched(name []byte) bool {
 	for _, n := range p.Params {
-		if len(n) == len(name) && equalFoldASCII(name, n) {
+		if len(n) == len(name) && httpx.EqualFold(name, n) {
 			return true
 		}
 	}
 	return false
-}
-
-func equalFoldASCII(b []byte, s string) bool {
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != s[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // maskedValue reports a value the anonymiser wrote: a marker, a pseudonym

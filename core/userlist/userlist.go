@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"crypto/subtle"
 	"encoding/base64"
+	"github.com/varde-lb/varde/core/httpx"
 
 	"github.com/varde-lb/varde/core/stats"
 )
@@ -76,7 +77,7 @@ const MaxCredentials = 1024
 func Basic(value, dst []byte) (name, pass []byte, ok bool) {
 	value = bytes.TrimLeft(value, " \t")
 	sp := bytes.IndexAny(value, " \t")
-	if sp < 0 || !equalFold(value[:sp], "basic") {
+	if sp < 0 || !httpx.EqualFold(value[:sp], "basic") {
 		return nil, nil, false
 	}
 	b64 := bytes.Trim(value[sp:], " \t")
@@ -93,20 +94,4 @@ func Basic(value, dst []byte) (name, pass []byte, ok bool) {
 		return nil, nil, false
 	}
 	return cred[:i], cred[i+1:], true
-}
-
-func equalFold(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := range b {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
 }
