@@ -372,8 +372,8 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if (kw == "http-request" || kw == "http-response") && strings.HasPrefix(words[1].Text, "lua.") {
 			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
 		}
-		if a, _, ok := strings.Cut(words[1].Text, "("); ok && kw == "http-request" && (a == "sc-inc-gpc0" || a == "sc-set-gpt0") {
-			key = kw + " " + a // sc-inc-gpc0(N): one keyword for every N (stick.go)
+		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response") && LookupKeyword(kw+" "+a) != nil {
+			key = kw + " " + a // set-var(txn.x), sc-inc-gpc0(N): one keyword for every argument
 		}
 	case "stick":
 		family = "stick "

@@ -920,6 +920,10 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			return
 		}
 		r.Service = args[0].Text
+	default:
+		if fn := ruleParsers[actionBase(action)]; fn != nil && !fn(p, key, words[1], args, r) {
+			return
+		}
 	}
 	if strings.HasPrefix(key, "http-request") {
 		px.HTTPRequest = append(px.HTTPRequest, r)

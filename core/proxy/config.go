@@ -111,6 +111,7 @@ const (
 	ActTrack   // track-scN, sc-inc-gpc0(N), sc-set-gpt0(N): a TrackRule
 	ActAuth    // http-request auth: 401 with WWW-Authenticate (auth.go)
 	ActReturn  // http-request return: a Reply
+	ActActor   // an action built in its own file: the rule's Actor (actor.go)
 )
 
 // Redirect kinds for `http-request redirect`.
@@ -143,6 +144,8 @@ type HTTPRule struct {
 	Track *TrackRule
 	// Reply is what ActReturn, and ActDeny when set, send (retaction.go).
 	Reply *Reply
+	// Actor runs an ActActor rule (actor.go).
+	Actor Actor
 
 	value, target *sample.Template // compiled Value and Target
 	// ActAuth: the 401 answers, closing and keep-alive (auth.go).

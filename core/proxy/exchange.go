@@ -878,8 +878,14 @@ func (s *session) runResponseRules(rules []*HTTPRule) {
 		if rule.Cond != nil && !s.responseCond(rule.Cond) {
 			continue
 		}
-		if rule.Action == ActScript {
+		switch rule.Action {
+		case ActScript:
 			if s.scriptVerdictResponse(s.runScript(rule, true)) {
+				return
+			}
+			continue
+		case ActActor:
+			if rule.Actor.Do(s, true).Stop {
 				return
 			}
 			continue

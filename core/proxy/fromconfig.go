@@ -399,6 +399,14 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 		case "lua":
 			rule = HTTPRule{Action: ActScript, ScriptName: r.Name, ScriptArgs: r.Args}
 		default:
+			if build := actorBuilders[actionBase(r.Action)]; build != nil {
+				a, err := build(r)
+				if err != nil {
+					return nil, fmt.Errorf("%s: http-%s: %w", r.Pos, r.Action, err)
+				}
+				rule = HTTPRule{Action: ActActor, Actor: a}
+				break
+			}
 			if r.Track != nil {
 				tr, err := trackRuleOf(r.Action, r.Track)
 				if err != nil {

@@ -551,6 +551,10 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 			}
 		case ActTrack:
 			s.stickRule(rule.Track)
+		case ActActor:
+			if v := rule.Actor.Do(s, false); v.Stop {
+				return v.Done, v.Keep
+			}
 		default:
 			s.reqE.apply(rule)
 		}
