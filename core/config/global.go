@@ -101,6 +101,10 @@ func (p *parser) globalLine(l Line) {
 				g.TuneBufSize = n
 			}
 		}
+	case "tune.comp.maxlevel":
+		if n, ok := intArg(1, 9); ok {
+			g.TuneCompMaxLevel = n
+		}
 	case "tune.maxrewrite":
 		if t, ok := one(); ok {
 			g.TuneMaxRewrite = p.size(t, key)

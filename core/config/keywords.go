@@ -68,6 +68,8 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
+	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
+	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: false, Refused: "varde does not limit the compression rate yet: responses would be compressed past the limit (remove the line to compress always)"},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
@@ -83,6 +85,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
+	{Name: "tune.comp.maxlevel", Sections: G, Default: "1", Enforced: true},
 	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: true},
 	{Name: "tune.log.flush", Sections: G, Default: "100ms", Enforced: true},
 	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: true},
@@ -147,6 +150,9 @@ var Keywords = []KeywordInfo{
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},
 	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"
+	{Name: "compression algo", Sections: DFB, Default: "none (no compression)", Enforced: true},
+	{Name: "compression offload", Sections: DFB, Default: "off", Enforced: true}, // ignored with a warning in defaults, as HAProxy
+	{Name: "compression type", Sections: DFB, Default: "any Content-Type", Enforced: true},
 	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: true},
 	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
@@ -155,7 +161,8 @@ var Keywords = []KeywordInfo{
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
-	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true}, // http-errors sections, httperrors.go
+	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true},                                        // http-errors sections, httperrors.go
+	{Name: "filter compression", Sections: FB, Default: "implicit when compression is set", Enforced: true}, // other filters are refused
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
@@ -362,7 +369,6 @@ var Unsupported = map[string]string{
 	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
 	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
 	"filter":                              "not available in varde",
-	"compression":                         "compress at the backend",
 	"unique-id-format":                    "not available in varde yet",
 	"unique-id-header":                    "not available in varde yet",
 	"declare":                             "not available in varde",

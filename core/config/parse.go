@@ -256,6 +256,7 @@ func inherit(px, def *Proxy) {
 	px.MonitorURI = def.MonitorURI
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
+	px.Compression = inheritCompression(def.Compression)
 	if len(px.HTTPCheck) == 0 {
 		px.HTTPCheck = nil
 	}
@@ -362,7 +363,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "compression":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
@@ -374,6 +375,10 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		}
 		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response") && LookupKeyword(kw+" "+a) != nil {
 			key = kw + " " + a // set-var(txn.x), sc-inc-gpc0(N): one keyword for every argument
+		}
+	case "filter":
+		if len(words) >= 2 && words[1].Text == "compression" {
+			key, family = "filter compression", "filter " // any other filter stays refused
 		}
 	case "stick":
 		family = "stick "

@@ -49,6 +49,7 @@ type Config struct {
 	BufSize    int // tune.bufsize (default 16384)
 	MaxRewrite int // tune.maxrewrite (default 1024)
 	MaxHeaders int // tune.http.maxhdr (default 101)
+	CompLevel  int // tune.comp.maxlevel (default 1)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).
 	Threads   int
@@ -182,6 +183,7 @@ type FrontendConfig struct {
 	Timeouts      Timeouts
 	ConnMode      ConnMode
 	ForwardFor    *ForwardFor
+	comp          *compCfg // compression lines (compress.go)
 	UseBackends   []UseBackend
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
@@ -254,6 +256,7 @@ type BackendConfig struct {
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
+	comp         *compCfg // compression lines (compress.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte

@@ -335,6 +335,7 @@ func (s *session) sendRequest(x *xchg) (ok bool, k failKind) {
 // appends the request body bytes already in s.in.
 func (s *session) requestHead(x *xchg) ([]byte, error) {
 	r := &s.req
+	s.compRequest(x.b) // compress.go: choose the algorithm (offload drops Accept-Encoding)
 	o := s.out[:0]
 	o = append(o, s.view.Method()...)
 	o = append(o, ' ')
@@ -377,6 +378,9 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		}
 		if s.reqE.nDel > 0 && s.reqE.deleted(name) {
 			continue
+		}
+		if s.comp.dropAE && httpx.EqualFold(name, "accept-encoding") {
+			continue // compression offload
 		}
 		if ff != nil && httpx.EqualFold(name, ffName) {
 			hasFF = true
@@ -580,6 +584,9 @@ func (s *session) relayResponse(x *xchg) bool {
 	if s.scr.end != endNone {
 		return s.scriptResponseEnd(x)
 	}
+	if s.compResponse(x) {
+		return s.relayCompressed(x) // compress_relay.go
+	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
 	base, headHTX, err := s.writeResponseHead(o, headLen, extra)
@@ -719,6 +726,12 @@ func (s *session) appendResponseFields(o []byte, x *xchg) []byte {
 		if s.rspE.nDel > 0 && s.rspE.deleted(name) {
 			continue
 		}
+		if s.comp.on {
+			var done bool
+			if o, done = s.compField(o, name, resp.Value(i)); done {
+				continue
+			}
+		}
 		if x.hook != nil && x.hook.ResponseField != nil {
 			var done bool
 			if o, done = x.hook.ResponseField(o, name, resp.Value(i), x.srv.Server); done {
@@ -732,6 +745,9 @@ func (s *session) appendResponseFields(o []byte, x *xchg) []byte {
 		n := len(o)
 		o = x.hook.ResponseFields(o, &s.view, resp.Status, x.srv.Server, x.persisted)
 		s.noteCookieResponse(x, o[n:])
+	}
+	if s.comp.on {
+		o = s.appendCompFields(o, x)
 	}
 	return o
 }

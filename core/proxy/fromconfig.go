@@ -37,6 +37,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		Threads:    c.Global.NbThread,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
+		CompLevel:  c.Global.TuneCompMaxLevel,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {
@@ -144,6 +145,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
 		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
+		comp: compFromConfig(p.Compression),
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
@@ -209,6 +211,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 		BufferRequest: p.Option("http-buffer-request") != nil,
+		comp:          compFromConfig(p.Compression),
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {

@@ -29,8 +29,9 @@ type session struct {
 	view reqView
 	pick core.PickContext
 	ck   httpx.Chunked
-	up   *upConn // upstream connection kept for this client between requests
-	lane int     // the servers' lane this connection's loop uses (0: goroutines)
+	comp compState // compress.go: this request's compression
+	up   *upConn   // upstream connection kept for this client between requests
+	lane int       // the servers' lane this connection's loop uses (0: goroutines)
 	rec  logrec.Record
 	reqE edits
 	rspE edits

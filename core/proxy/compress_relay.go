@@ -1,0 +1,353 @@
+package proxy
+
+import (
+	"time"
+
+	"github.com/varde-lb/varde/core/httpx"
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// compResponse decides whether this response is compressed (HAProxy 2.6's
+// select_compression_response_header, on the server's head as it came,
+// before the response rules' edits) and takes an encoder if so.
+func (s *session) compResponse(x *xchg) bool {
+	s.comp.on = false
+	if s.comp.algo == compNone || !s.compressible(x) {
+		return false
+	}
+	e, err := takeEncoder(s.comp.algo, s.comp.level)
+	if err != nil {
+		return false // HAProxy: an algorithm that fails to start compresses nothing
+	}
+	s.comp.enc, s.comp.on = e, true
+	return true
+}
+
+// compressible is the list of HAProxy's reasons not to compress.
+func (s *session) compressible(x *xchg) bool {
+	resp := &s.resp
+	switch {
+	case x.switching, s.req.Minor < 1, resp.Minor < 1:
+		return false // HTTP/1.0 on either side
+	case httpx.EqualFold(s.req.Method.Of(s.in), "head"):
+		return false
+	case resp.Status < 200 || resp.Status > 203:
+		return false
+	case x.rkind != httpx.BodyChunked && x.rkind != httpx.BodyLength:
+		return false // no length and no chunking: a close-delimited body
+	case x.rkind == httpx.BodyLength && resp.ContentLength == 0:
+		return false // HTX marks it bodyless
+	}
+	if _, ok := resp.Field("content-encoding"); ok {
+		return false // already encoded
+	}
+	etags := 0
+	for i := range resp.Fields {
+		name, v := resp.Name(i), resp.Value(i)
+		switch {
+		case httpx.EqualFold(name, "cache-control") && hasNoTransform(v):
+			return false
+		case httpx.EqualFold(name, "etag"):
+			if etags++; etags > 1 || !validETag(v) {
+				return false
+			}
+		}
+	}
+	_, types, _ := compSettings(s.f.cfg.comp, x.b.cfg.comp)
+	return typeCompressible(resp, types)
+}
+
+func hasNoTransform(v []byte) (found bool) {
+	eachElement(v, func(e []byte) {
+		found = found || wordMatch(e, "no-transform")
+	})
+	return found
+}
+
+// validETag is HAProxy's http_get_etag_type != ETAG_INVALID.
+func validETag(v []byte) bool {
+	if len(v) < 2 || v[len(v)-1] != '"' {
+		return false
+	}
+	return v[0] == '"' || (len(v) >= 3 && string(v[:3]) == `W/"`)
+}
+
+// typeCompressible: never multipart; with `compression type`, the first
+// Content-Type must start with one of the types (ASCII case-insensitive)
+// and a response without one is not compressed.
+func typeCompressible(resp *httpx.Response, types []string) bool {
+	ct, ok := resp.Field("content-type")
+	if !ok {
+		return len(types) == 0
+	}
+	if hasPrefixFold(ct, "multipart") {
+		return false
+	}
+	if len(types) == 0 {
+		return true
+	}
+	for _, t := range types {
+		if hasPrefixFold(ct, t) {
+			return true
+		}
+	}
+	return false
+}
+
+// compField rewrites one response field of a compressed response: the
+// Content-Length goes (the body is re-chunked), a strong ETag becomes weak.
+func (s *session) compField(o, name, value []byte) ([]byte, bool) {
+	switch {
+	case httpx.EqualFold(name, "content-length"):
+		return o, true
+	case httpx.EqualFold(name, "etag") && len(value) > 0 && value[0] == '"':
+		o = append(o, name...)
+		o = append(o, ": W/"...)
+		o = append(o, value...)
+		return append(o, '\r', '\n'), true
+	}
+	return o, false
+}
+
+// appendCompFields adds what HAProxy adds, in its order.
+func (s *session) appendCompFields(o []byte, x *xchg) []byte {
+	if x.rkind != httpx.BodyChunked {
+		o = append(o, "Transfer-Encoding: chunked\r\n"...)
+	}
+	o = append(o, "Vary: Accept-Encoding\r\n"...)
+	if s.comp.algo != compIdentity {
+		o = append(o, "Content-Encoding: "...)
+		o = append(o, s.comp.algo.token()...)
+		o = append(o, '\r', '\n')
+	}
+	return o
+}
+
+// relayCompressed is relayResponse for a compressed response: the head
+// (rewritten by compField/appendCompFields), then the body through the
+// encoder, re-chunked.
+func (s *session) relayCompressed(x *xchg) bool {
+	e := s.comp.enc
+	defer func() { s.comp.enc, s.comp.on = nil, false; e.release() }()
+	o, headLen, extra, rremain, respDone := s.responseHead(x)
+	s.out = o
+	if _, _, err := s.writeResponseHead(o[:headLen], headLen, nil); err != nil {
+		x.up.c.Close()
+		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
+		s.f.ReqErrors.Add(1)
+		s.log(x.b, x.srv)
+		return false
+	}
+	cr := compRelay{s: s, x: x, e: e}
+	if !cr.run(o[headLen:], extra, rremain, respDone) {
+		x.up.c.Close()
+		s.log(x.b, x.srv)
+		return false
+	}
+	s.f.Meters.CompRsp.Add(1)
+	x.b.Meters.CompRsp.Add(1)
+	s.endExchange(x)
+	return x.clientKeep
+}
+
+// compRelay streams one compressed body.
+type compRelay struct {
+	s       *session
+	x       *xchg
+	e       *compEncoder
+	dc      dechunkTrailer
+	in, out int64 // payload bytes fed, compressed bytes sent
+	pending bool  // bytes given to the encoder since its last flush
+}
+
+// run feeds the body bytes that came with the head, then reads the rest
+// from the server (framing checked by s.ck as in copyBody).
+func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
+	s, x := cr.s, cr.x
+	defer cr.count()
+	if !cr.feed(first, done && len(extra) == 0) || !cr.feed(extra, done && len(extra) > 0) {
+		return false
+	}
+	for !done {
+		want := len(s.sb)
+		if x.rkind == httpx.BodyLength && int64(want) > remain {
+			want = int(remain)
+		}
+		x.up.c.SetReadDeadline(time.Now().Add(serverTimeout(x.b)))
+		m, err := x.up.c.Read(s.sb[:want])
+		chunk := s.sb[:m]
+		if x.rkind == httpx.BodyChunked && m > 0 {
+			k, cerr := s.ck.Scan(chunk)
+			if cerr != nil {
+				return cr.failed(copyBadChunk)
+			}
+			if k < m {
+				x.srvKeep = false
+			}
+			chunk, done = chunk[:k], s.ck.Done()
+		} else {
+			remain -= int64(m)
+			done = remain <= 0
+		}
+		if m > 0 && !cr.feed(chunk, done) {
+			return false
+		}
+		if m == 0 && err != nil {
+			if isTimeout(err) {
+				return cr.failed(copyReadTimeout)
+			}
+			return cr.failed(copyReadErr)
+		}
+	}
+	return true
+}
+
+// feed compresses the payload in p (its chunk framing removed), flushes,
+// and sends the output as one chunk; last finishes the stream.
+func (cr *compRelay) feed(p []byte, last bool) bool {
+	e := cr.e
+	for len(p) > 0 {
+		var data []byte
+		if cr.x.rkind == httpx.BodyChunked {
+			data, p = cr.dc.next(p)
+		} else {
+			data, p = p, nil
+		}
+		cr.in += int64(len(data))
+		cr.pending = cr.pending || len(data) > 0
+		if err := e.add(data, false); err != nil {
+			return cr.failed(copyWriteErr)
+		}
+	}
+	var err error
+	if last {
+		err = e.finish()
+	} else if e.w != nil && cr.pending {
+		err = e.w.Flush()
+	}
+	cr.pending = false
+	if err != nil {
+		return cr.failed(copyWriteErr)
+	}
+	block, n := e.chunk()
+	cr.out += int64(n)
+	if last {
+		block = append(block, "0\r\n"...)
+		block = append(block, cr.dc.trailer...)
+		block = append(block, '\r', '\n')
+	}
+	if len(block) == 0 {
+		return true
+	}
+	s := cr.s
+	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	nw, werr := s.conn.Write(block)
+	s.rec.BytesOut += int64(nw)
+	if werr != nil {
+		return cr.failed(copyWriteErr)
+	}
+	return true
+}
+
+// failed records how the body relay ended, as receiveBody does.
+func (cr *compRelay) failed(res copyResult) bool {
+	s, x := cr.s, cr.x
+	switch res {
+	case copyWriteErr:
+		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
+	case copyReadTimeout:
+		s.rec.SetTerm(logrec.TermServerTimeout, logrec.StateData)
+		x.b.RespErrors.Add(1)
+		x.srv.RespErrors.Add(1)
+	default:
+		s.rec.SetTerm(logrec.TermServerAbort, logrec.StateData)
+		x.b.RespErrors.Add(1)
+		if res != copyBadChunk {
+			x.srv.RespErrors.Add(1)
+		}
+	}
+	return false
+}
+
+// count adds the bytes to HAProxy's comp_in/comp_out, or comp_byp for
+// identity (its level is 0: nothing is compressed).
+func (cr *compRelay) count() {
+	f, b := &cr.s.f.Meters, &cr.x.b.Meters
+	if cr.e.algo == compIdentity {
+		f.CompByp.Add(uint64(cr.in))
+		b.CompByp.Add(uint64(cr.in))
+		return
+	}
+	f.CompIn.Add(uint64(cr.in))
+	b.CompIn.Add(uint64(cr.in))
+	f.CompOut.Add(uint64(cr.out))
+	b.CompOut.Add(uint64(cr.out))
+}
+
+// dechunkTrailer decodes a chunked body the session has already validated
+// (s.ck) and keeps its trailer section (bounded), forwarded after the last
+// chunk as HAProxy does.
+type dechunkTrailer struct {
+	st      uint8 // dechunk's states
+	n       int64
+	trailer []byte
+}
+
+// next returns the data bytes at the start of p and the input behind them.
+func (t *dechunkTrailer) next(p []byte) (data, rest []byte) {
+	for len(p) > 0 {
+		c := p[0]
+		switch t.st {
+		case dcSize:
+			if v := unhexByte(c); v >= 0 {
+				t.n = t.n<<4 | int64(v)
+				p = p[1:]
+				continue
+			}
+			t.st = dcExt
+		case dcExt:
+			if c == '\n' {
+				t.st = dcData
+				if t.n == 0 {
+					t.st = dcTrailer
+				}
+			}
+			p = p[1:]
+		case dcData:
+			k := min(int64(len(p)), t.n)
+			if t.n -= k; t.n == 0 {
+				t.st = dcDataEnd
+			}
+			return p[:k], p[k:]
+		case dcDataEnd:
+			if c == '\n' {
+				t.st, t.n = dcSize, 0
+			}
+			p = p[1:]
+		case dcTrailer, dcTrailerLine:
+			p = t.keepTrailer(p)
+		default:
+			return nil, nil
+		}
+	}
+	return nil, nil
+}
+
+// keepTrailer stores trailer lines until the blank line ending the body.
+func (t *dechunkTrailer) keepTrailer(p []byte) []byte {
+	c := p[0]
+	if t.st == dcTrailer && (c == '\r' || c == '\n') {
+		if c == '\n' {
+			t.st = dcDone
+		}
+		return p[1:]
+	}
+	t.st = dcTrailerLine
+	if c == '\n' {
+		t.st = dcTrailer
+	}
+	if len(t.trailer) < 4096 {
+		t.trailer = append(t.trailer, c)
+	}
+	return p[1:]
+}
