@@ -36,6 +36,10 @@ var authorityCases = []struct {
 	want  string
 }{
 	{"valid", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
+	{"compression", map[string]string{"h.cfg": "global\n    tune.comp.maxlevel 5\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    compression algo gzip deflate\n    compression type text/\n    compression offload\n    filter compression\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
+	{"maxcomprate", map[string]string{"h.cfg": "global\n    maxcomprate 100\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: maxcomprate"},
+	{"maxcompcpuusage", map[string]string{"h.cfg": "global\n    maxcompcpuusage 50\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: maxcompcpuusage"},
+	{"filter other than compression", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    filter trace\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: filter"},
 	{"valid with log file and socket", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock level admin\n    log file@{DIR}/access.log anonymize ip 24,48 local0\n" + authorityDefaults + "    log global\n    option httplog\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 check\n"}, ""},
 	{"unresolvable server", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 nonexistent.invalid:80\n"}, "h.cfg:10: error: server"},
 	{"missing socket directory", map[string]string{"h.cfg": "global\n    stats socket {DIR}/missing/admin.sock\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},

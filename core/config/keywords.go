@@ -368,7 +368,7 @@ var Unsupported = map[string]string{
 	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
 	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
 	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
-	"filter":                              "not available in varde",
+	"filter":                              "only `filter compression` is available in varde",
 	"unique-id-format":                    "not available in varde yet",
 	"unique-id-header":                    "not available in varde yet",
 	"declare":                             "not available in varde",
