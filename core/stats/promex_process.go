@@ -53,7 +53,7 @@ var processFamilies = append([]processFamily{
 
 // The features behind these families are refused by varde's configuration
 // (maxconnrate, maxsessrate, maxsslrate, maxsslconn, busy-polling,
-// maxpipes and splicing, compression, peers, log-forward), so their
+// maxpipes and splicing, maxcomprate, peers, log-forward), so their
 // HAProxy values are known: 0 (0 meaning "no limit" for the limits), NaN
 // for the zlib memory, as HAProxy built without zlib reports.
 var absentProcessFamilies = []struct {
@@ -68,11 +68,11 @@ var absentProcessFamilies = []struct {
 	{"limit_connection_rate", "Limit on new connections per second, 0 when unlimited (varde: maxconnrate is not supported, always 0).", gauge, 0},
 	{"limit_session_rate", "Limit on new sessions per second, 0 when unlimited (varde: maxsessrate is not supported, always 0).", gauge, 0},
 	{"limit_ssl_rate", "Limit on new TLS sessions per second, 0 when unlimited (varde: maxsslrate is not supported, always 0).", gauge, 0},
-	{"http_comp_bytes_in_total", "Bytes fed to the HTTP compressor (varde does not compress: 0).", counter, 0},
-	{"http_comp_bytes_out_total", "Bytes emitted by the HTTP compressor (varde does not compress: 0).", counter, 0},
-	{"limit_http_comp", "Limit on compressed output per second (varde does not compress: 0).", gauge, 0},
-	{"current_zlib_memory", "Memory used by zlib (varde does not compress: NaN, as HAProxy without zlib).", gauge, math.NaN()},
-	{"max_zlib_memory", "Limit on zlib memory (varde does not compress: NaN, as HAProxy without zlib).", gauge, math.NaN()},
+	{"http_comp_bytes_in_total", "Process-wide compression input rate (HAProxy: bytes per second; varde keeps no process-wide rate: 0; see the per-proxy http_comp_bytes_in_total).", counter, 0},
+	{"http_comp_bytes_out_total", "Process-wide compression output rate (HAProxy: bytes per second; varde keeps no process-wide rate: 0; see the per-proxy http_comp_bytes_out_total).", counter, 0},
+	{"limit_http_comp", "Limit on compression input per second, 0 when unlimited (varde: maxcomprate is refused, always 0).", gauge, 0},
+	{"current_zlib_memory", "Memory used by zlib (varde does not use zlib: NaN, as HAProxy built with libslz).", gauge, math.NaN()},
+	{"max_zlib_memory", "Limit on zlib memory (varde does not use zlib: NaN, as HAProxy built with libslz).", gauge, math.NaN()},
 	{"active_peers", "Active peers connections (varde has no peers: 0).", gauge, 0},
 	{"connected_peers", "Connected peers (varde has no peers: 0).", gauge, 0},
 	{"busy_polling_enabled", "1 when busy-polling is in use (varde: not supported, 0).", gauge, 0},

@@ -64,15 +64,17 @@ func common(r *Row, c *Counters, mode string, now time.Time) {
 	r.unum("eint", m.Eint.Load())
 	if mode == "http" {
 		statusCols(r, &c.Status)
-		// No cache and no compression in varde (both keywords are
-		// refused), so their counters are truthfully 0.
+		// No cache in varde (its keywords are refused), so its
+		// counters are truthfully 0.
 		for _, f := range []string{"cache_lookups", "cache_hits"} {
 			r.num(f, 0)
 		}
 	}
-	for _, f := range []string{"comp_in", "comp_out", "comp_byp", "comp_rsp"} {
-		r.num(f, 0)
-	}
+	// HAProxy's compression counters (core/proxy/compress*.go).
+	r.unum("comp_in", m.CompIn.Load())
+	r.unum("comp_out", m.CompOut.Load())
+	r.unum("comp_byp", m.CompByp.Load())
+	r.unum("comp_rsp", m.CompRsp.Load())
 	r.text("mode", mode)
 }
 
