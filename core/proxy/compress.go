@@ -124,11 +124,7 @@ func (s *session) compRequest(b *Backend) {
 		if !httpx.EqualFold(name, "accept-encoding") || (s.reqE.nDel > 0 && s.reqE.deleted(name)) {
 			continue
 		}
-		eachElement(r.Value(i), func(v []byte) {
-			if a, q := pickCoding(v, algos, best); a != compNone {
-				s.comp.algo, best = a, q
-			}
-		})
+		s.comp.algo, best = acceptCoding(r.Value(i), algos, s.comp.algo, best)
 	}
 	if s.comp.algo != compNone {
 		s.comp.dropAE = offload
@@ -141,6 +137,17 @@ func (s *session) compRequest(b *Backend) {
 			return
 		}
 	}
+}
+
+// acceptCoding reads one Accept-Encoding field value: each element whose
+// q-value beats best and that names an algorithm replaces cur.
+func acceptCoding(v []byte, algos []compAlgo, cur compAlgo, best int) (compAlgo, int) {
+	eachElement(v, func(e []byte) {
+		if a, q := pickCoding(e, algos, best); a != compNone {
+			cur, best = a, q
+		}
+	})
+	return cur, best
 }
 
 // oldMozilla is HAProxy's exception for old browsers announcing
