@@ -1,0 +1,245 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// compDiffConfig exercises the frontend/backend merge: defaults pass the
+// type list on, the frontend names the algorithms, backends add offload,
+// replace the algorithms (identity, raw-deflate) or the types.
+const compDiffConfig = `global
+    tune.comp.maxlevel 1
+
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    compression type text/ application/json
+
+frontend web
+    bind 127.0.0.1:{{PORT}}
+    compression algo gzip deflate
+    acl off path_beg /off/
+    acl id path_beg /id/
+    acl raw path_beg /raw/
+    acl none path_beg /none/
+    use_backend off if off
+    use_backend id if id
+    use_backend raw if raw
+    use_backend none if none
+    default_backend app
+
+backend app
+    server s1 {{B}}
+
+backend off
+    compression offload
+    server s1 {{B}}
+
+backend id
+    compression algo identity
+    server s1 {{B}}
+
+backend raw
+    compression algo raw-deflate
+    compression type text/plain
+    server s1 {{B}}
+
+backend none
+    server s1 {{B}}
+`
+
+// compDiffResponses are the server's answers by the request path's last
+// element; X-Saw-AE (what the server got as Accept-Encoding) is added.
+func compDiffResponses() map[string]string {
+	html := "Content-Type: text/html; charset=utf-8\r\n"
+	status := func(line, extra, body string) string {
+		return strings.Replace(clResp(extra, body), "200 OK", line, 1)
+	}
+	var chunked strings.Builder
+	chunked.WriteString("HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+	big := compBody(300 << 10)
+	for rest := big; len(rest) > 0; rest = rest[min(len(rest), 9000):] {
+		fmt.Fprintf(&chunked, "%x\r\n%s\r\n", min(len(rest), 9000), rest[:min(len(rest), 9000)])
+	}
+	chunked.WriteString("0\r\n\r\n")
+	return map[string]string{
+		"plain":     clResp(html+"ETag: \"v1\"\r\nVary: Cookie\r\n", compText),
+		"json":      clResp("Content-Type: application/json\r\n", `{"a":"`+compText+`"}`),
+		"png":       clResp("Content-Type: image/png\r\n", compText),
+		"noct":      clResp("", compText),
+		"multipart": clResp("Content-Type: multipart/mixed; boundary=b\r\n", compText),
+		"big":       clResp("Content-Type: text/plain\r\n", big),
+		"chunked":   chunked.String(),
+		"encoded":   clResp(html+"Content-Encoding: br\r\n", compText),
+		"notransf":  clResp(html+"Cache-Control: max-age=1, no-transform\r\n", compText),
+		"weak":      clResp(html+"ETag: W/\"w\"\r\n", compText),
+		"badetag":   clResp(html+"ETag: nope\r\n", compText),
+		"twoetags":  clResp(html+"ETag: \"a\"\r\nETag: \"b\"\r\n", compText),
+		"empty":     clResp(html, ""),
+		"201":       status("201 Created", html, compText),
+		"206":       status("206 Partial Content", html, compText),
+		"404":       status("404 Not Found", html, compText),
+		"204":       "HTTP/1.1 204 No Content\r\n\r\n",
+		"http10":    strings.Replace(clResp(html, compText), "HTTP/1.1", "HTTP/1.0", 1),
+		"close":     "HTTP/1.1 200 OK\r\n" + html + "Connection: close\r\n\r\n" + compText,
+	}
+}
+
+func startCompDiffBackend(t *testing.T) string {
+	resps := compDiffResponses()
+	return rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			r, ok := resps[path.Base(req.URL.Path)]
+			if !ok {
+				r = resps["404"]
+			}
+			status, rest, _ := strings.Cut(r, "\r\n")
+			saw := strings.Join(req.Header.Values("Accept-Encoding"), "|")
+			if _, err := io.WriteString(c, status+"\r\nX-Saw-AE: "+saw+"\r\n"+rest); err != nil {
+				return
+			}
+			if strings.Contains(r, "close") {
+				return
+			}
+		}
+	})
+}
+
+// compOutcome is what a client sees of one response.
+type compOutcome struct {
+	Status                     int
+	ContentEncoding, Vary      string
+	ETag, ContentLength, SawAE string
+	Chunked                    bool
+	Body                       string // decoded; a hash-like summary for big ones
+}
+
+func compDiffRequests() []string {
+	var out []string
+	for _, p := range []string{"plain", "json", "png", "noct", "multipart", "big", "chunked", "encoded", "notransf", "weak", "badetag", "twoetags", "empty", "201", "206", "404", "204", "http10", "close"} {
+		out = append(out, "GET /"+p+" HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
+	}
+	for _, ae := range []string{"", "deflate", "gzip;q=0", "*", "br", "identity", "deflate;q=0.5, gzip;q=0.4", "GZIP", "x-gzip, gzip;q=0.001", "*;q=0.1, deflate;q=0.2"} {
+		h := ""
+		if ae != "" {
+			h = "Accept-Encoding: " + ae + "\r\n"
+		}
+		for _, pre := range []string{"", "/off", "/id", "/raw", "/none"} {
+			out = append(out, "GET "+pre+"/plain HTTP/1.1\r\nHost: x\r\n"+h+"\r\n")
+		}
+	}
+	out = append(out,
+		"GET /raw/json HTTP/1.1\r\nHost: x\r\nAccept-Encoding: deflate\r\n\r\n",
+		"GET /raw/chunked HTTP/1.1\r\nHost: x\r\nAccept-Encoding: deflate\r\n\r\n",
+		"GET /id/big HTTP/1.1\r\nHost: x\r\n\r\n",
+		"GET /off/big HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+		"HEAD /plain HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n",
+		"GET /plain HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n",
+		"GET /plain HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 5.5; Windows 98)\r\n\r\n",
+		"GET /plain HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 6.0)\r\n\r\n",
+		"POST /plain HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nContent-Length: 3\r\n\r\nabc",
+	)
+	return out
+}
+
+func compDiffRun(t *testing.T, addr string, raw string, rawDeflate bool) compOutcome {
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	method := strings.Fields(raw)[0]
+	resp := rawExchange(t, c, bufio.NewReader(c), raw, method)
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%q: body: %v", raw, err)
+	}
+	o := compOutcome{Status: resp.StatusCode, ContentEncoding: resp.Header.Get("Content-Encoding"),
+		Vary: strings.Join(resp.Header.Values("Vary"), ","), ETag: strings.Join(resp.Header.Values("ETag"), ","),
+		ContentLength: resp.Header.Get("Content-Length"), SawAE: resp.Header.Get("X-Saw-AE"),
+		Chunked: len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"}
+	enc := o.ContentEncoding
+	if enc == "br" {
+		enc = ""
+	}
+	o.Body = decode(t, enc, rawDeflate, b)
+	if len(o.Body) > 200 {
+		o.Body = fmt.Sprintf("%d bytes ending %q", len(o.Body), o.Body[len(o.Body)-40:])
+	}
+	return o
+}
+
+// TestCompressionDifferentialHAProxy runs compDiffConfig through Debian's
+// HAProxy 2.6 and varde against one backend and compares, request by
+// request, the headers that say what was done (Content-Encoding, Vary,
+// ETag, Content-Length, chunking), what the server was sent as
+// Accept-Encoding, and the decoded body. Compressed bytes are not compared:
+// HAProxy uses libslz, varde klauspost/compress.
+func TestCompressionDifferentialHAProxy(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	baddr := startCompDiffBackend(t)
+	dir := t.TempDir()
+	render := func(port int) string {
+		s := strings.ReplaceAll(compDiffConfig, "{{PORT}}", fmt.Sprint(port))
+		return strings.ReplaceAll(s, "{{B}}", baddr)
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+
+	vport := testenv.FreePort(t)
+	vcfg := filepath.Join(dir, "varde.cfg")
+	os.WriteFile(vcfg, []byte(render(vport)), 0o644)
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, pcfg)
+	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
+
+	compressed := 0
+	for _, raw := range compDiffRequests() {
+		rawDeflate := strings.Contains(raw, " /raw/")
+		h := compDiffRun(t, haddr, raw, rawDeflate)
+		v := compDiffRun(t, vaddr, raw, rawDeflate)
+		if diff := cmp.Diff(h, v); diff != "" {
+			t.Errorf("%q (-haproxy +varde)\n%s", strings.SplitN(raw, "\r\n", 2)[0]+" "+strings.ReplaceAll(raw[strings.Index(raw, "\r\n")+2:], "\r\n", " | "), diff)
+		}
+		if h.ContentEncoding != "" && h.ContentEncoding != "br" {
+			compressed++
+		}
+	}
+	t.Logf("%d requests, %d compressed by both", len(compDiffRequests()), compressed)
+	if compressed < 10 {
+		t.Fatalf("only %d responses compressed by HAProxy: the table tests little", compressed)
+	}
+}
