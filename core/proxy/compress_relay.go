@@ -9,18 +9,18 @@ import (
 
 // compResponse decides whether this response is compressed (HAProxy 2.6's
 // select_compression_response_header, on the server's head as it came,
-// before the response rules' edits) and takes an encoder if so.
-func (s *session) compResponse(x *xchg) bool {
+// before the response rules' edits) and takes an encoder if so; then
+// transformsResponseBody reports true.
+func (s *session) compResponse(x *xchg) {
 	s.comp.on = false
 	if s.comp.algo == compNone || !s.compressible(x) {
-		return false
+		return
 	}
 	e, err := takeEncoder(s.comp.algo, s.comp.level)
 	if err != nil {
-		return false // HAProxy: an algorithm that fails to start compresses nothing
+		return // HAProxy: an algorithm that fails to start compresses nothing
 	}
 	s.comp.enc, s.comp.on = e, true
-	return true
 }
 
 // compressible is the list of HAProxy's reasons not to compress.

@@ -412,3 +412,23 @@ func TestCompressionCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestCompressionLevel: tune.comp.maxlevel reaches the compressor (level 9
+// produces fewer bytes than level 1 on the same body).
+func TestCompressionLevel(t *testing.T) {
+	text := compBody(256 << 10)
+	addr, _ := startCompBackend(t, map[string]string{"/": clResp("Content-Type: text/plain\r\n", text)})
+	out := map[int]uint64{}
+	for _, level := range []int{1, 9} {
+		cfg := compConfig(addr, algosOf("gzip"), nil)
+		cfg.CompLevel = level
+		e, eaddr := startEngine(t, cfg)
+		resp := compExchange(t, eaddr, "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", "GET")
+		checkComp(t, resp, "gzip", false, true, "", text)
+		out[level] = e.frontends[0].Meters.CompOut.Load()
+	}
+	if out[9] == 0 || out[9] >= out[1] {
+		t.Fatalf("compressed sizes: level 1 %d bytes, level 9 %d bytes", out[1], out[9])
+	}
+	t.Logf("256 KiB text: level 1 %d bytes, level 9 %d bytes", out[1], out[9])
+}

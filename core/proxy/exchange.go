@@ -584,8 +584,9 @@ func (s *session) relayResponse(x *xchg) bool {
 	if s.scr.end != endNone {
 		return s.scriptResponseEnd(x)
 	}
-	if s.compResponse(x) {
-		return s.relayCompressed(x) // compress_relay.go
+	s.compResponse(x) // compress_relay.go: HAProxy's rules, an encoder if they apply
+	if s.transformsResponseBody() {
+		return s.relayCompressed(x)
 	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
