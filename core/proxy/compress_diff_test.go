@@ -23,6 +23,7 @@ import (
 // replace the algorithms (identity, raw-deflate) or the types.
 const compDiffConfig = `global
     tune.comp.maxlevel 1
+    {{SOCKET}}
 
 defaults
     mode http
@@ -98,6 +99,7 @@ func compDiffResponses() map[string]string {
 		"204":       "HTTP/1.1 204 No Content\r\n\r\n",
 		"http10":    strings.Replace(clResp(html, compText), "HTTP/1.1", "HTTP/1.0", 1),
 		"close":     "HTTP/1.1 200 OK\r\n" + html + "Connection: close\r\n\r\n" + compText,
+		"trailer":   "HTTP/1.1 200 OK\r\n" + html + "Transfer-Encoding: chunked\r\n\r\n4d\r\n" + compText + "\r\n0\r\nX-Checksum: abc \r\nX-Other:1\r\n\r\n",
 	}
 }
 
@@ -133,12 +135,13 @@ type compOutcome struct {
 	ContentEncoding, Vary      string
 	ETag, ContentLength, SawAE string
 	Chunked                    bool
+	Trailer                    string
 	Body                       string // decoded; a hash-like summary for big ones
 }
 
 func compDiffRequests() []string {
 	var out []string
-	for _, p := range []string{"plain", "json", "png", "noct", "multipart", "big", "chunked", "encoded", "notransf", "weak", "badetag", "twoetags", "empty", "201", "206", "404", "204", "http10", "close"} {
+	for _, p := range []string{"plain", "json", "png", "noct", "multipart", "big", "chunked", "encoded", "notransf", "weak", "badetag", "twoetags", "empty", "201", "206", "404", "204", "http10", "close", "trailer"} {
 		out = append(out, "GET /"+p+" HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip, deflate\r\n\r\n")
 	}
 	for _, ae := range []string{"", "deflate", "gzip;q=0", "*", "br", "identity", "deflate;q=0.5, gzip;q=0.4", "GZIP", "x-gzip, gzip;q=0.001", "*;q=0.1, deflate;q=0.2"} {
@@ -180,6 +183,9 @@ func compDiffRun(t *testing.T, addr string, raw string, rawDeflate bool) compOut
 		Vary: strings.Join(resp.Header.Values("Vary"), ","), ETag: strings.Join(resp.Header.Values("ETag"), ","),
 		ContentLength: resp.Header.Get("Content-Length"), SawAE: resp.Header.Get("X-Saw-AE"),
 		Chunked: len(resp.TransferEncoding) > 0 && resp.TransferEncoding[0] == "chunked"}
+	for k, v := range resp.Trailer {
+		o.Trailer += k + "=" + strings.Join(v, "|") + ";"
+	}
 	enc := o.ContentEncoding
 	if enc == "br" {
 		enc = ""
@@ -201,20 +207,22 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
 	baddr := startCompDiffBackend(t)
 	dir := t.TempDir()
-	render := func(port int) string {
+	sock := filepath.Join(dir, "h.sock")
+	render := func(port int, socket string) string {
 		s := strings.ReplaceAll(compDiffConfig, "{{PORT}}", fmt.Sprint(port))
+		s = strings.ReplaceAll(s, "{{SOCKET}}", socket)
 		return strings.ReplaceAll(s, "{{B}}", baddr)
 	}
 	hport := testenv.FreePort(t)
 	hcfg := filepath.Join(dir, "haproxy.cfg")
-	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	os.WriteFile(hcfg, []byte(render(hport, "stats socket "+sock+" level admin")), 0o644)
 	testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 
 	vport := testenv.FreePort(t)
 	vcfg := filepath.Join(dir, "varde.cfg")
-	os.WriteFile(vcfg, []byte(render(vport)), 0o644)
+	os.WriteFile(vcfg, []byte(render(vport, "")), 0o644)
 	set, d := config.LoadFiles([]string{vcfg}, nil)
 	if d.HasErrors() {
 		t.Fatal(d.Err())
@@ -223,7 +231,7 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	startEngine(t, pcfg)
+	e, _ := startEngine(t, pcfg)
 	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
 
 	compressed := 0
@@ -239,7 +247,62 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests, %d compressed by both", len(compDiffRequests()), compressed)
+	compareCompCounters(t, sock, e)
 	if compressed < 10 {
 		t.Fatalf("only %d responses compressed by HAProxy: the table tests little", compressed)
+	}
+}
+
+// compareCompCounters compares HAProxy's comp_in, comp_byp and comp_rsp
+// (show stat) with varde's for the frontend and every backend; comp_out
+// depends on the compressor, so only whether it is 0 is compared.
+func compareCompCounters(t *testing.T, sock string, e *Engine) {
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "show stat\n")
+	csv, _ := io.ReadAll(c)
+	lines := strings.Split(strings.TrimPrefix(string(csv), "# "), "\n")
+	cols := map[string]int{}
+	for i, name := range strings.Split(lines[0], ",") {
+		cols[name] = i
+	}
+	type comp struct {
+		In, Byp, Rsp uint64
+		Out          bool
+	}
+	got := map[string][2]comp{}
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) < 10 || (f[1] != "FRONTEND" && f[1] != "BACKEND") {
+			continue
+		}
+		num := func(col string) uint64 {
+			var n uint64
+			fmt.Sscan(f[cols[col]], &n)
+			return n
+		}
+		h := comp{num("comp_in"), num("comp_byp"), num("comp_rsp"), num("comp_out") > 0}
+		var m *Counters
+		if f[1] == "FRONTEND" {
+			m = &e.frontends[0].Counters
+		} else if b := e.Backend(f[0]); b != nil {
+			m = &b.Counters
+		} else {
+			continue
+		}
+		v := comp{m.Meters.CompIn.Load(), m.Meters.CompByp.Load(), m.Meters.CompRsp.Load(), m.Meters.CompOut.Load() > 0}
+		got[f[0]+"/"+f[1]] = [2]comp{h, v}
+	}
+	if len(got) != 6 {
+		t.Fatalf("show stat rows: %v\n%s", got, csv)
+	}
+	for k, hv := range got {
+		if hv[0] != hv[1] {
+			t.Errorf("%s counters: haproxy %+v, varde %+v", k, hv[0], hv[1])
+		}
 	}
 }

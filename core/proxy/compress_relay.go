@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"time"
 
 	"github.com/varde-lb/varde/core/httpx"
@@ -273,6 +274,14 @@ func (cr *compRelay) failed(res copyResult) bool {
 // identity (its level is 0: nothing is compressed).
 func (cr *compRelay) count() {
 	f, b := &cr.s.f.Meters, &cr.x.b.Meters
+	if cr.dc.st == dcDone {
+		// HAProxy counts the HTX blocks that end a chunked body as
+		// passing through: the trailers (name and value bytes) and the
+		// one-byte end-of-trailers block, in and out alike.
+		n := int64(1 + htxTrailerSize(cr.dc.trailer))
+		cr.in += n
+		cr.out += n
+	}
 	if cr.e.algo == compIdentity {
 		f.CompByp.Add(uint64(cr.in))
 		b.CompByp.Add(uint64(cr.in))
@@ -350,4 +359,23 @@ func (t *dechunkTrailer) keepTrailer(p []byte) []byte {
 		t.trailer = append(t.trailer, c)
 	}
 	return p[1:]
+}
+
+// htxTrailerSize is the size of trailer fields in HAProxy's HTX: name and
+// value bytes, without ": " and line ends.
+func htxTrailerSize(t []byte) int {
+	n := 0
+	for len(t) > 0 {
+		line := t
+		if i := bytes.IndexByte(t, '\n'); i >= 0 {
+			line, t = t[:i], t[i+1:]
+		} else {
+			t = nil
+		}
+		name, value, ok := bytes.Cut(bytes.TrimRight(line, "\r"), []byte(":"))
+		if ok {
+			n += len(bytes.TrimSpace(name)) + len(bytes.Trim(value, " \t"))
+		}
+	}
+	return n
 }
