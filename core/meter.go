@@ -158,13 +158,14 @@ type Meters struct {
 	// Applet is when the frontend last answered a request with a service
 	// (stats page, exporter): in a listen, HAProxy\'s BACKEND lastsess.
 	Applet atomic.Int64
+	Times  TimeStats
+	Up     UpDown // backends
+
 	// CompIn, CompOut and CompByp are HAProxy's comp_in/comp_out/comp_byp
 	// (response bytes fed to the compressor, emitted by it, passed through
 	// by the identity algorithm) and CompRsp its comp_rsp (responses
 	// compressed); core/proxy/compress*.go counts them.
 	CompIn, CompOut, CompByp, CompRsp atomic.Uint64
-	Times                             TimeStats
-	Up                                UpDown // backends
 }
 
 // Session counts one new session (connection on a frontend, assignment on

@@ -70,19 +70,22 @@ func (c *Config) DefaultsNamed(name string) *Proxy {
 
 // Global is the global section.
 type Global struct {
-	Pos              diag.Pos       `json:"pos,omitzero"`
-	MaxConn          int            `json:"maxconn,omitempty"`
-	Logs             []*Log         `json:"logs,omitempty"`
-	PidFile          string         `json:"pidfile,omitempty"`
-	NbThread         int            `json:"nbthread,omitempty"`
-	SpreadChecks     int            `json:"spread_checks,omitempty"` // percent, 0..50
-	HardStopAfter    time.Duration  `json:"hard_stop_after,omitempty"`
-	StatsSockets     []*StatsSocket `json:"stats_sockets,omitempty"`
-	StatsTimeout     time.Duration  `json:"stats_timeout,omitempty"`
-	TuneBufSize      int64          `json:"tune_bufsize,omitempty"`
-	TuneMaxRewrite   int64          `json:"tune_maxrewrite,omitempty"`
-	TuneCompMaxLevel int            `json:"tune_comp_maxlevel,omitempty"` // 1..9; 0 = HAProxy's default 1
-	TuneLog          LogTuning      `json:"tune_log,omitzero"`
+	Pos            diag.Pos       `json:"pos,omitzero"`
+	MaxConn        int            `json:"maxconn,omitempty"`
+	Logs           []*Log         `json:"logs,omitempty"`
+	PidFile        string         `json:"pidfile,omitempty"`
+	NbThread       int            `json:"nbthread,omitempty"`
+	SpreadChecks   int            `json:"spread_checks,omitempty"` // percent, 0..50
+	HardStopAfter  time.Duration  `json:"hard_stop_after,omitempty"`
+	StatsSockets   []*StatsSocket `json:"stats_sockets,omitempty"`
+	StatsTimeout   time.Duration  `json:"stats_timeout,omitempty"`
+	TuneBufSize    int64          `json:"tune_bufsize,omitempty"`
+	TuneMaxRewrite int64          `json:"tune_maxrewrite,omitempty"`
+	TuneLog        LogTuning      `json:"tune_log,omitzero"`
+
+	// TuneCompMaxLevel is tune.comp.maxlevel, 1..9 (0: HAProxy's default 1).
+	TuneCompMaxLevel int `json:"tune_comp_maxlevel,omitempty"`
+
 	// LuaLoad are the lua-load and lua-load-per-thread lines, in order;
 	// LuaPaths the lua-prepend-path lines (scripting/haproxylua).
 	LuaLoad  []*LuaLoad `json:"lua_load,omitempty"`
@@ -232,8 +235,10 @@ type Proxy struct {
 	Captures        []*Capture    `json:"captures,omitempty"`
 	MonitorURI      string        `json:"monitor_uri,omitempty"`
 	HTTPReuse       string        `json:"http_reuse,omitempty"`
-	LogTag          string        `json:"log_tag,omitempty"`     // log-tag: the syslog tag of this proxy's logs
-	Compression     *Compression  `json:"compression,omitempty"` // compression.go
+	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+
+	// Compression is the compression lines (compression.go).
+	Compression *Compression `json:"compression,omitempty"`
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

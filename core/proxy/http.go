@@ -29,10 +29,12 @@ type session struct {
 	view reqView
 	pick core.PickContext
 	ck   httpx.Chunked
-	comp compState // compress.go: this request's compression
-	up   *upConn   // upstream connection kept for this client between requests
-	lane int       // the servers' lane this connection's loop uses (0: goroutines)
+	up   *upConn // upstream connection kept for this client between requests
+	lane int     // the servers' lane this connection's loop uses (0: goroutines)
 	rec  logrec.Record
+
+	comp compState // compress.go: this request's compression
+
 	reqE edits
 	rspE edits
 	scr  scriptTx // what lua-load scripts changed in this transaction
