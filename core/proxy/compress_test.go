@@ -394,6 +394,8 @@ func TestCompressionCounters(t *testing.T) {
 			io.ReadAll(resp.Body)
 		}
 		compExchange(t, eaddr, "GET /nope HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", "GET") // 404: not compressed
+		waitCompRsp(t, &e.frontends[0].Meters.CompRsp, 3)
+		waitCompRsp(t, &e.backends[0].Meters.CompRsp, 3)
 		fm, bm := &e.frontends[0].Meters, &e.backends[0].Meters
 		for _, m := range []*struct{ in, out, byp, rsp uint64 }{
 			{fm.CompIn.Load(), fm.CompOut.Load(), fm.CompByp.Load(), fm.CompRsp.Load()},
@@ -425,10 +427,24 @@ func TestCompressionLevel(t *testing.T) {
 		e, eaddr := startEngine(t, cfg)
 		resp := compExchange(t, eaddr, "GET / HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", "GET")
 		checkComp(t, resp, "gzip", false, true, "", text)
+		waitCompRsp(t, &e.frontends[0].Meters.CompRsp, 1)
 		out[level] = e.frontends[0].Meters.CompOut.Load()
 	}
 	if out[9] == 0 || out[9] >= out[1] {
 		t.Fatalf("compressed sizes: level 1 %d bytes, level 9 %d bytes", out[1], out[9])
 	}
 	t.Logf("256 KiB text: level 1 %d bytes, level 9 %d bytes", out[1], out[9])
+}
+
+// waitCompRsp waits (boundedly) until a comp_rsp counter reaches n: the
+// engine counts a response just after its last byte left, so a client may
+// have read it all a moment before.
+func waitCompRsp(t *testing.T, c interface{ Load() uint64 }, n uint64) {
+	t.Helper()
+	for i := 0; i < 200 && c.Load() < n; i++ {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := c.Load(); got != n {
+		t.Fatalf("comp_rsp %d, want %d", got, n)
+	}
 }
