@@ -35,6 +35,7 @@ defaults
 
 frontend web
     bind 127.0.0.1:{{PORT}}
+    bind 127.0.0.1:{{H2PORT}} proto h2
     compression algo gzip deflate
     acl off path_beg /off/
     acl id path_beg /id/
@@ -212,21 +213,21 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 	baddr := startCompDiffBackend(t)
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "h.sock")
-	render := func(port int, socket string) string {
+	hport, h2port, vport, vh2port := testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t), testenv.FreePort(t)
+	render := func(port, h2 int, socket string) string {
 		s := strings.ReplaceAll(compDiffConfig, "{{PORT}}", fmt.Sprint(port))
+		s = strings.ReplaceAll(s, "{{H2PORT}}", fmt.Sprint(h2))
 		s = strings.ReplaceAll(s, "{{SOCKET}}", socket)
 		return strings.ReplaceAll(s, "{{B}}", baddr)
 	}
-	hport := testenv.FreePort(t)
 	hcfg := filepath.Join(dir, "haproxy.cfg")
-	os.WriteFile(hcfg, []byte(render(hport, "stats socket "+sock+" level admin")), 0o644)
+	os.WriteFile(hcfg, []byte(render(hport, h2port, "stats socket "+sock+" level admin")), 0o644)
 	testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 
-	vport := testenv.FreePort(t)
 	vcfg := filepath.Join(dir, "varde.cfg")
-	os.WriteFile(vcfg, []byte(render(vport, "")), 0o644)
+	os.WriteFile(vcfg, []byte(render(vport, vh2port, "")), 0o644)
 	set, d := config.LoadFiles([]string{vcfg}, nil)
 	if d.HasErrors() {
 		t.Fatal(d.Err())
@@ -251,6 +252,8 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 		}
 	}
 	t.Logf("%d requests, %d compressed by both", len(compDiffRequests()), compressed)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", h2port), 10*time.Second)
+	compDiffH2(t, fmt.Sprintf("127.0.0.1:%d", h2port), fmt.Sprintf("127.0.0.1:%d", vh2port))
 	compareCompCounters(t, sock, e)
 	if compressed < 10 {
 		t.Fatalf("only %d responses compressed by HAProxy: the table tests little", compressed)
@@ -310,6 +313,49 @@ func compareCompCounters(t *testing.T, sock string, e *Engine) {
 	for k, hv := range got {
 		if hv[0] != hv[1] {
 			t.Errorf("%s counters: haproxy %+v, varde %+v", k, hv[0], hv[1])
+		}
+	}
+}
+
+// compDiffH2 compares HTTP/2 clients' responses (x/net/http2 with prior
+// knowledge; Accept-Encoding set by hand so the transport does not decode).
+func compDiffH2(t *testing.T, haddr, vaddr string) {
+	c := h2Client(t)
+	get := func(addr, method, path, ae string) compOutcome {
+		req, _ := http.NewRequest(method, "http://"+addr+path, nil)
+		if ae != "" {
+			req.Header.Set("Accept-Encoding", ae)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("h2 %s %s: %v", method, path, err)
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Fatalf("h2 %s %s: body: %v", method, path, err)
+		}
+		o := compOutcome{Status: resp.StatusCode, ContentEncoding: resp.Header.Get("Content-Encoding"),
+			Vary: strings.Join(resp.Header.Values("Vary"), ","), ETag: resp.Header.Get("ETag"),
+			ContentLength: resp.Header.Get("Content-Length"), SawAE: resp.Header.Get("X-Saw-AE")}
+		enc := o.ContentEncoding
+		if enc == "br" {
+			enc = ""
+		}
+		o.Body = decode(t, enc, strings.HasPrefix(path, "/raw/"), b)
+		if len(o.Body) > 200 {
+			o.Body = fmt.Sprintf("%d bytes ending %q", len(o.Body), o.Body[len(o.Body)-40:])
+		}
+		return o
+	}
+	for _, r := range []struct{ method, path, ae string }{
+		{"GET", "/plain", "gzip"}, {"GET", "/plain", "deflate"}, {"GET", "/plain", ""}, {"GET", "/big", "gzip"},
+		{"GET", "/chunked", "gzip"}, {"GET", "/raw/chunked", "deflate"}, {"GET", "/id/plain", ""}, {"GET", "/off/plain", "gzip"},
+		{"GET", "/204", "gzip"}, {"GET", "/png", "gzip"}, {"HEAD", "/plain", "gzip"}, {"GET", "/empty", "gzip"},
+	} {
+		h, v := get(haddr, r.method, r.path, r.ae), get(vaddr, r.method, r.path, r.ae)
+		if diff := cmp.Diff(h, v); diff != "" {
+			t.Errorf("h2 %s %s Accept-Encoding %q (-haproxy +varde)\n%s", r.method, r.path, r.ae, diff)
 		}
 	}
 }
