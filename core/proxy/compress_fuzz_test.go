@@ -2,7 +2,11 @@ package proxy
 
 import (
 	"bytes"
+	"io"
+	"net/http/httputil"
 	"testing"
+
+	"github.com/varde-lb/varde/core/httpx"
 )
 
 // TestAcceptCoding pins the negotiation on values HAProxy 2.6 reads the
@@ -72,6 +76,46 @@ func FuzzAcceptEncoding(f *testing.F) {
 		}
 		if !bytes.Contains(v, []byte("*")) && !bytes.Contains(bytes.ToLower(v), []byte(a.token())) {
 			t.Fatalf("chose %v from %q which does not name it", a, v)
+		}
+	})
+}
+
+// FuzzDechunkTrailer: on any chunked body the engine's validator accepts,
+// dechunkTrailer (fed in two pieces split anywhere) yields the same data as
+// net/http's chunked reader, and keeps the trailer lines.
+func FuzzDechunkTrailer(f *testing.F) {
+	f.Add([]byte("5\r\nhello\r\n0\r\n\r\n"), uint16(3))
+	f.Add([]byte("3;ext=1\r\nabc\r\n10\r\n0123456789abcdef\r\n0\r\nX-T: 1\r\nY: 2\r\n\r\n"), uint16(20))
+	f.Add([]byte("0\r\n\r\n"), uint16(0))
+	f.Fuzz(func(t *testing.T, body []byte, split uint16) {
+		var ck httpx.Chunked
+		k, err := ck.Scan(body)
+		if err != nil || !ck.Done() {
+			return
+		}
+		body = body[:k]
+		want, err := io.ReadAll(httputil.NewChunkedReader(bytes.NewReader(body)))
+		if err != nil {
+			return // stricter than the validator: nothing to compare
+		}
+		var d dechunkTrailer
+		var got []byte
+		at := int(split) % (len(body) + 1)
+		for _, p := range [][]byte{body[:at], body[at:]} {
+			for len(p) > 0 {
+				data, rest := d.next(p)
+				got = append(got, data...)
+				p = rest
+			}
+		}
+		if !bytes.Equal(got, want) {
+			t.Fatalf("data %q, want %q", got, want)
+		}
+		if d.st != dcDone {
+			t.Fatalf("body ended in state %d", d.st)
+		}
+		if tr := bytes.TrimRight(body[bytes.LastIndex(body, []byte("0\r\n"))+3:], "\r\n"); len(tr) > 0 && len(d.trailer) == 0 && bytes.Contains(tr, []byte(":")) {
+			t.Fatalf("trailer %q lost", tr)
 		}
 	})
 }
