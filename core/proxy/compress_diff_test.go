@@ -28,6 +28,7 @@ const compDiffConfig = `global
 
 defaults
     mode http
+    {{LOG}}
     timeout connect 2s
     timeout client 10s
     timeout server 10s
@@ -218,11 +219,15 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 		s := strings.ReplaceAll(compDiffConfig, "{{PORT}}", fmt.Sprint(port))
 		s = strings.ReplaceAll(s, "{{H2PORT}}", fmt.Sprint(h2))
 		s = strings.ReplaceAll(s, "{{SOCKET}}", socket)
+		if socket != "" { // HAProxy: log %B to stdout
+			s = strings.ReplaceAll(s, "{{LOG}}", "log stdout format raw local0\n    log-format \"%ST %B\"\n    option dontlognull")
+		}
+		s = strings.ReplaceAll(s, "{{LOG}}", "")
 		return strings.ReplaceAll(s, "{{B}}", baddr)
 	}
 	hcfg := filepath.Join(dir, "haproxy.cfg")
 	os.WriteFile(hcfg, []byte(render(hport, h2port, "stats socket "+sock+" level admin")), 0o644)
-	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	_, hlog := testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 
@@ -236,6 +241,8 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sink := &recSink{}
+	pcfg.Sink = sink
 	e, _ := startEngine(t, pcfg)
 	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
 
@@ -255,6 +262,7 @@ func TestCompressionDifferentialHAProxy(t *testing.T) {
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", h2port), 10*time.Second)
 	compDiffH2(t, fmt.Sprintf("127.0.0.1:%d", h2port), fmt.Sprintf("127.0.0.1:%d", vh2port))
 	compareCompCounters(t, sock, e)
+	compareBytesOut(t, hlog, sink)
 	if compressed < 10 {
 		t.Fatalf("only %d responses compressed by HAProxy: the table tests little", compressed)
 	}
@@ -357,5 +365,31 @@ func compDiffH2(t *testing.T, haddr, vaddr string) {
 		if diff := cmp.Diff(h, v); diff != "" {
 			t.Errorf("h2 %s %s Accept-Encoding %q (-haproxy +varde)\n%s", r.method, r.path, r.ae, diff)
 		}
+	}
+}
+
+// compareBytesOut compares HAProxy's logged "%ST %B" with varde's records,
+// transaction by transaction (the requests were sent one after another).
+func compareBytesOut(t *testing.T, hlog string, sink *recSink) {
+	var h, v []string
+	for i := 0; i < 200; i++ {
+		b, _ := os.ReadFile(hlog)
+		h = h[:0]
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) == 2 && len(f[0]) == 3 {
+				h = append(h, l)
+			}
+		}
+		v = v[:0]
+		for _, r := range sink.all() {
+			v = append(v, fmt.Sprintf("%d %d", r.Status, r.BytesOut))
+		}
+		if len(h) > 0 && len(h) == len(v) {
+			break
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if d := cmp.Diff(h, v); d != "" {
+		t.Errorf("logged status and %%B differ (-haproxy +varde)\n%s", d)
 	}
 }

@@ -130,9 +130,14 @@ func (s *session) appendCompFields(o []byte, x *xchg) []byte {
 func (s *session) relayCompressed(x *xchg) bool {
 	e := s.comp.enc
 	defer func() { s.comp.enc, s.comp.on = nil, false; e.release() }()
+	// HAProxy's %B counts the response as it entered its channel from the
+	// server, before the filter compressed it: the server's head in HTX
+	// form, then the payload read (see htxbytes.go).
+	srvHead := int64(s.resp.HeadLen - htxHeadAdjust(s.sb[:s.resp.HeadLen]))
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
-	if _, _, err := s.writeResponseHead(o[:headLen], headLen, nil); err != nil {
+	base, headHTX, err := s.writeResponseHead(o[:headLen], headLen, nil)
+	if err != nil {
 		x.up.c.Close()
 		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
 		s.f.ReqErrors.Add(1)
@@ -140,7 +145,11 @@ func (s *session) relayCompressed(x *xchg) bool {
 		return false
 	}
 	cr := compRelay{s: s, x: x, e: e}
-	if !cr.run(o[headLen:], extra, rremain, respDone) {
+	ok := cr.run(o[headLen:], extra, rremain, respDone)
+	if headHTX >= 0 {
+		s.rec.BytesOut = base + srvHead + cr.in
+	}
+	if !ok {
 		x.up.c.Close()
 		s.log(x.b, x.srv)
 		return false
