@@ -8,8 +8,10 @@ import (
 	"compress/zlib"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"net/http"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -446,5 +448,60 @@ func waitCompRsp(t *testing.T, c interface{ Load() uint64 }, n uint64) {
 	}
 	if got := c.Load(); got != n {
 		t.Fatalf("comp_rsp %d, want %d", got, n)
+	}
+}
+
+// TestCompressionAborts: a server that stops mid-body leaves the client
+// with a chunked stream that never ends (the connection closes, as for an
+// uncompressed body), and a client that leaves mid-body costs nothing more
+// than a closed server connection; the engine keeps serving.
+func TestCompressionAborts(t *testing.T) {
+	text := compBody(1 << 20)
+	noise := make([]byte, 8<<20) // incompressible: more than socket buffers hold
+	rand.NewChaCha8([32]byte{1}).Read(noise)
+	addr := rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		req, err := http.ReadRequest(br)
+		if err != nil {
+			return
+		}
+		if req.URL.Path == "/short" {
+			io.WriteString(c, clResp("Content-Type: text/plain\r\n", text)[:200<<10]) // then close
+			return
+		}
+		io.WriteString(c, clResp("Content-Type: text/plain\r\n", string(noise)))
+	})
+	sink := &recSink{}
+	cfg := compConfig(addr, algosOf("gzip"), nil)
+	cfg.Sink = sink
+	_, eaddr := startEngine(t, cfg)
+
+	resp := compExchange(t, eaddr, "GET /short HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", "GET")
+	if _, err := io.ReadAll(resp.Body); err == nil {
+		t.Fatal("a truncated compressed body read as complete")
+	}
+
+	c, err := net.Dial("tcp", eaddr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.WriteString(c, "GET /full HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+	c.Read(make([]byte, 100))
+	c.Close() // leaves mid-body
+
+	resp = compExchange(t, eaddr, "GET /full HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n", "GET")
+	checkComp(t, resp, "gzip", false, true, "", string(noise))
+
+	var terms []string
+	for i := 0; i < 200 && len(terms) < 3; i++ {
+		terms = terms[:0]
+		for _, r := range sink.all() {
+			terms = append(terms, string([]byte{r.Term[0], r.Term[1]}))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sort.Strings(terms)
+	if strings.Join(terms, " ") != "-- CD SD" {
+		t.Fatalf("termination states %v, want --, CD (client left) and SD (server cut)", terms)
 	}
 }
