@@ -101,6 +101,11 @@ func (p *parser) globalLine(l Line) {
 				g.TuneBufSize = n
 			}
 		}
+	case "maxcomprate":
+		// HAProxy: atoi(kB/s) * 1024; varde refuses what atoi would misread.
+		if n, ok := intArg(0, 1<<21); ok {
+			g.MaxCompRate = n
+		}
 	case "tune.comp.maxlevel":
 		if n, ok := intArg(1, 9); ok {
 			g.TuneCompMaxLevel = n

@@ -69,7 +69,7 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
 	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
-	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: false, Refused: "varde does not limit the compression rate yet: responses would be compressed past the limit (remove the line to compress always)"},
+	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},

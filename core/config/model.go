@@ -83,8 +83,10 @@ type Global struct {
 	TuneMaxRewrite int64          `json:"tune_maxrewrite,omitempty"`
 	TuneLog        LogTuning      `json:"tune_log,omitzero"`
 
-	// TuneCompMaxLevel is tune.comp.maxlevel, 1..9 (0: HAProxy's default 1).
+	// TuneCompMaxLevel is tune.comp.maxlevel, 1..9 (0: HAProxy's default 1);
+	// MaxCompRate is maxcomprate in kB/s (0: no limit).
 	TuneCompMaxLevel int `json:"tune_comp_maxlevel,omitempty"`
+	MaxCompRate      int `json:"maxcomprate,omitempty"`
 
 	// LuaLoad are the lua-load and lua-load-per-thread lines, in order;
 	// LuaPaths the lua-prepend-path lines (scripting/haproxylua).

@@ -1,22 +1,15 @@
 package proxy
 
 import (
-	"io"
+	"encoding/binary"
+	"hash"
+	"hash/adler32"
+	"hash/crc32"
 	"strconv"
 	"sync"
 
 	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zlib"
 )
-
-// compWriter is what gzip, zlib and flate writers have in common.
-type compWriter interface {
-	io.Writer
-	Flush() error
-	Close() error
-	Reset(io.Writer)
-}
 
 // chunkRoom is kept in front of the output for the chunk-size line
 // (16 hex digits and CRLF at most), so a block goes out in one write.
@@ -24,14 +17,24 @@ const chunkRoom = 18
 
 // compEncoder is one response's compressor and its output buffer; taken
 // from a pool only when a response is compressed.
+//
+// gzip (RFC 1952) and zlib (RFC 1950) framing are written here around raw
+// deflate writers, so the level can change in the middle of a body as
+// HAProxy's does under maxcomprate: after a sync flush the stream is at a
+// block boundary, and a deflate writer started afresh there emits blocks
+// that only refer to their own bytes, which is a valid continuation.
 type compEncoder struct {
 	algo  compAlgo
-	level int
-	w     compWriter // nil for identity
-	out   []byte     // chunkRoom bytes of room, then compressed bytes
+	level int           // tune.comp.maxlevel
+	cur   int           // the level now (0: stored blocks, as HAProxy's level 0)
+	w     *flate.Writer // nil for identity; ws[0] or ws[1]
+	ws    [2]*flate.Writer
+	sum   hash.Hash32 // CRC-32 (gzip) or Adler-32 (zlib)
+	size  uint32      // gzip ISIZE
+	out   []byte      // chunkRoom bytes of room, then compressed bytes
 }
 
-// Write collects the compressor's output.
+// Write collects the deflate writers' output.
 func (e *compEncoder) Write(p []byte) (int, error) {
 	e.out = append(e.out, p...)
 	return len(p), nil
@@ -39,28 +42,42 @@ func (e *compEncoder) Write(p []byte) (int, error) {
 
 var compPools [compRawDeflate + 1]sync.Pool
 
+// gzipHeader is a minimal RFC 1952 header: no name, no time, Unix.
+var gzipHeader = []byte{0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3}
+
 // takeEncoder returns a reset encoder for algo at level.
 func takeEncoder(algo compAlgo, level int) (*compEncoder, error) {
 	e, _ := compPools[algo].Get().(*compEncoder)
 	if e == nil || e.level != level {
 		e = &compEncoder{algo: algo, level: level, out: make([]byte, chunkRoom, 16<<10)}
-		var err error
 		switch algo {
 		case compGzip:
-			e.w, err = gzip.NewWriterLevel(e, level)
+			e.sum = crc32.NewIEEE()
 		case compDeflate:
-			e.w, err = zlib.NewWriterLevel(e, level)
-		case compRawDeflate:
-			e.w, err = flate.NewWriter(e, level)
+			e.sum = adler32.New()
 		}
-		if err != nil {
-			return nil, err
+		if algo != compIdentity {
+			w, err := flate.NewWriter(e, level)
+			if err != nil {
+				return nil, err
+			}
+			e.ws[1] = w
 		}
+	}
+	e.out, e.size, e.cur = e.out[:chunkRoom], 0, e.level
+	if e.sum != nil {
+		e.sum.Reset()
+	}
+	if algo == compIdentity {
 		return e, nil
 	}
-	e.out = e.out[:chunkRoom]
-	if e.w != nil {
-		e.w.Reset(e)
+	e.w = e.ws[1]
+	e.w.Reset(e)
+	switch algo {
+	case compGzip:
+		e.out = append(e.out, gzipHeader...)
+	case compDeflate:
+		e.out = append(e.out, 0x78, 0x01) // deflate, 32 KiB window, no dictionary
 	}
 	return e, nil
 }
@@ -72,28 +89,67 @@ func (e *compEncoder) release() {
 	compPools[e.algo].Put(e)
 }
 
-// add compresses p and, when flush is set, sync-flushes so the client can
-// decode everything received so far (HAProxy flushes each data block).
-func (e *compEncoder) add(p []byte, flush bool) error {
+// add compresses p.
+func (e *compEncoder) add(p []byte) error {
 	if e.w == nil {
 		e.out = append(e.out, p...)
 		return nil
 	}
-	if _, err := e.w.Write(p); err != nil {
-		return err
+	if e.sum != nil {
+		e.sum.Write(p)
+		e.size += uint32(len(p))
 	}
-	if flush {
-		return e.w.Flush()
+	_, err := e.w.Write(p)
+	return err
+}
+
+// flush sync-flushes so the client can decode everything received so far
+// (HAProxy flushes each data block).
+func (e *compEncoder) flush() error {
+	if e.w == nil {
+		return nil
 	}
+	return e.w.Flush()
+}
+
+// setLevel switches between the configured level and 0 (stored blocks)
+// at a flush boundary.
+func (e *compEncoder) setLevel(level int) error {
+	if e.w == nil || level == e.cur {
+		return nil
+	}
+	i := 0
+	if level > 0 {
+		i = 1
+	}
+	if e.ws[i] == nil {
+		w, err := flate.NewWriter(e, flate.NoCompression)
+		if err != nil {
+			return err
+		}
+		e.ws[i] = w
+	}
+	e.cur, e.w = level, e.ws[i]
+	e.w.Reset(e)
 	return nil
 }
 
-// finish ends the compressed stream.
+// finish ends the compressed stream and writes the trailer.
 func (e *compEncoder) finish() error {
 	if e.w == nil {
 		return nil
 	}
-	return e.w.Close()
+	if err := e.w.Close(); err != nil {
+		return err
+	}
+	switch e.algo {
+	case compGzip:
+		e.out = binary.LittleEndian.AppendUint32(e.out, e.sum.Sum32())
+		e.out = binary.LittleEndian.AppendUint32(e.out, e.size)
+	case compDeflate:
+		e.out = binary.BigEndian.AppendUint32(e.out, e.sum.Sum32())
+	}
+	return nil
 }
 
 // chunk frames the pending output as one HTTP/1.1 chunk in place, returns

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"time"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 )
@@ -14,7 +15,7 @@ import (
 // transformsResponseBody reports true.
 func (s *session) compResponse(x *xchg) {
 	s.comp.on = false
-	if s.comp.algo == compNone || !s.compressible(x) {
+	if s.comp.algo == compNone || !s.compressible(x) || s.compRateOver() {
 		return
 	}
 	e, err := takeEncoder(s.comp.algo, s.comp.level)
@@ -166,8 +167,11 @@ type compRelay struct {
 	x       *xchg
 	e       *compEncoder
 	dc      dechunkTrailer
-	in, out int64 // payload bytes fed, compressed bytes sent
-	pending bool  // bytes given to the encoder since its last flush
+	in      int64 // payload bytes fed (and the end of a chunked body): %B
+	cIn     int64 // comp_in, comp_out, comp_byp so far
+	cOut    int64
+	byp     int64
+	pending bool // bytes given to the encoder since its last flush
 }
 
 // run feeds the body bytes that came with the head, then reads the rest
@@ -216,6 +220,7 @@ func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
 // and sends the output as one chunk; last finishes the stream.
 func (cr *compRelay) feed(p []byte, last bool) bool {
 	e := cr.e
+	in := cr.in
 	for len(p) > 0 {
 		var data []byte
 		if cr.x.rkind == httpx.BodyChunked {
@@ -225,22 +230,25 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 		}
 		cr.in += int64(len(data))
 		cr.pending = cr.pending || len(data) > 0
-		if err := e.add(data, false); err != nil {
+		if err := e.add(data); err != nil {
 			return cr.failed(copyWriteErr)
 		}
 	}
 	var err error
-	if last {
+	switch {
+	case last:
 		err = e.finish()
-	} else if e.w != nil && cr.pending {
-		err = e.w.Flush()
+	case cr.pending:
+		if err = e.flush(); err == nil {
+			err = e.setLevel(cr.s.compLevelFor(e)) // maxcomprate, at a block boundary
+		}
 	}
 	cr.pending = false
 	if err != nil {
 		return cr.failed(copyWriteErr)
 	}
 	block, n := e.chunk()
-	cr.out += int64(n)
+	cr.account(cr.in-in, int64(n), last)
 	if last {
 		block = append(block, "0\r\n"...)
 		block = append(block, cr.dc.trailer...)
@@ -279,27 +287,36 @@ func (cr *compRelay) failed(res copyResult) bool {
 	return false
 }
 
-// count adds the bytes to HAProxy's comp_in/comp_out, or comp_byp for
-// identity (its level is 0: nothing is compressed).
-func (cr *compRelay) count() {
-	f, b := &cr.s.f.Meters, &cr.x.b.Meters
-	if cr.dc.st == dcDone {
-		// HAProxy counts the HTX blocks that end a chunked body as
-		// passing through: the trailers (name and value bytes) and the
-		// one-byte end-of-trailers block, in and out alike.
+// account classifies one block's bytes as HAProxy's comp_http_payload
+// does, by the level after its flush: comp_in/comp_out (and the process
+// rates) above level 0, comp_byp at level 0 and for identity. The end of
+// a chunked body counts as passing through: its trailers (name and value
+// bytes) and the one-byte end-of-trailers block, in and out alike.
+func (cr *compRelay) account(in, out int64, last bool) {
+	if last && cr.dc.st == dcDone {
 		n := int64(1 + htxTrailerSize(cr.dc.trailer))
 		cr.in += n
-		cr.out += n
+		in += n
+		out += n
 	}
-	if cr.e.algo == compIdentity {
-		f.CompByp.Add(uint64(cr.in))
-		b.CompByp.Add(uint64(cr.in))
+	if cr.e.w == nil || cr.e.cur == 0 {
+		cr.byp += in
 		return
 	}
-	f.CompIn.Add(uint64(cr.in))
-	b.CompIn.Add(uint64(cr.in))
-	f.CompOut.Add(uint64(cr.out))
-	b.CompOut.Add(uint64(cr.out))
+	cr.cIn += in
+	cr.cOut += out
+	now := time.Now()
+	compBpsIn.add(uint64(in), now)
+	compBpsOut.add(uint64(out), now)
+}
+
+// count adds the response's bytes to the frontend's and backend's meters.
+func (cr *compRelay) count() {
+	for _, m := range []*core.Meters{&cr.s.f.Meters, &cr.x.b.Meters} {
+		m.CompIn.Add(uint64(cr.cIn))
+		m.CompOut.Add(uint64(cr.cOut))
+		m.CompByp.Add(uint64(cr.byp))
+	}
 }
 
 // dechunkTrailer decodes a chunked body the session has already validated

@@ -50,6 +50,8 @@ type Config struct {
 	MaxRewrite int // tune.maxrewrite (default 1024)
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	CompLevel  int // tune.comp.maxlevel (default 1)
+	// CompRateLimit is maxcomprate in bytes per second (0: none).
+	CompRateLimit int
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).
 	Threads   int

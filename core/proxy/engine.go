@@ -243,6 +243,7 @@ func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
 // Start opens the listeners and starts accepting. On error nothing is left
 // listening.
 func (e *Engine) Start() error {
+	compLimit.Store(int64(e.cfg.CompRateLimit)) // compress_rate.go: shown as limit_http_comp
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {

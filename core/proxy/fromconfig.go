@@ -37,7 +37,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		Threads:    c.Global.NbThread,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
-		CompLevel:  c.Global.TuneCompMaxLevel,
+		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {

@@ -49,11 +49,29 @@ var processFamilies = append([]processFamily{
 	}},
 	{"build_info", "Build information (version label: varde's version).", gauge, []string{"version"}, constant(1)},
 	{"max_fds", "Limit on the number of file descriptors (RLIMIT_NOFILE).", gauge, nil, func(Snapshot, time.Time) (float64, bool) { return maxFDs() }},
+	// HAProxy exports its compression rates (bytes per second over the
+	// last second) under these _total names.
+	{"http_comp_bytes_in_total", "Compression input rate of the process, in bytes per second (HAProxy's name).", counter, nil, compRate(0)},
+	{"http_comp_bytes_out_total", "Compression output rate of the process, in bytes per second (HAProxy's name).", counter, nil, compRate(1)},
+	{"limit_http_comp", "maxcomprate in bytes per second, 0 when unlimited.", gauge, nil, compRate(2)},
 }, absentProcess()...)
+
+// CompressionRates returns the process's compression input and output
+// rates and its maxcomprate, in bytes per second; core/proxy sets it.
+var CompressionRates func() [3]float64
+
+func compRate(i int) func(Snapshot, time.Time) (float64, bool) {
+	return func(Snapshot, time.Time) (float64, bool) {
+		if CompressionRates == nil {
+			return 0, true
+		}
+		return CompressionRates()[i], true
+	}
+}
 
 // The features behind these families are refused by varde's configuration
 // (maxconnrate, maxsessrate, maxsslrate, maxsslconn, busy-polling,
-// maxpipes and splicing, maxcomprate, peers, log-forward), so their
+// maxpipes and splicing, peers, log-forward), so their
 // HAProxy values are known: 0 (0 meaning "no limit" for the limits), NaN
 // for the zlib memory, as HAProxy built without zlib reports.
 var absentProcessFamilies = []struct {
@@ -68,9 +86,6 @@ var absentProcessFamilies = []struct {
 	{"limit_connection_rate", "Limit on new connections per second, 0 when unlimited (varde: maxconnrate is not supported, always 0).", gauge, 0},
 	{"limit_session_rate", "Limit on new sessions per second, 0 when unlimited (varde: maxsessrate is not supported, always 0).", gauge, 0},
 	{"limit_ssl_rate", "Limit on new TLS sessions per second, 0 when unlimited (varde: maxsslrate is not supported, always 0).", gauge, 0},
-	{"http_comp_bytes_in_total", "Process-wide compression input rate (HAProxy: bytes per second; varde keeps no process-wide rate: 0; see the per-proxy http_comp_bytes_in_total).", counter, 0},
-	{"http_comp_bytes_out_total", "Process-wide compression output rate (HAProxy: bytes per second; varde keeps no process-wide rate: 0; see the per-proxy http_comp_bytes_out_total).", counter, 0},
-	{"limit_http_comp", "Limit on compression input per second, 0 when unlimited (varde: maxcomprate is refused, always 0).", gauge, 0},
 	{"current_zlib_memory", "Memory used by zlib (varde does not use zlib: NaN, as HAProxy built with libslz).", gauge, math.NaN()},
 	{"max_zlib_memory", "Limit on zlib memory (varde does not use zlib: NaN, as HAProxy built with libslz).", gauge, math.NaN()},
 	{"active_peers", "Active peers connections (varde has no peers: 0).", gauge, 0},
