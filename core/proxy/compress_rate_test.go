@@ -111,3 +111,36 @@ func TestCompressionRateDifferentialHAProxy(t *testing.T) {
 		}
 	}
 }
+
+// TestEncoderLevelSwitch: switching between level 0 and the configured
+// level at flush boundaries keeps one valid stream for every algorithm.
+func TestEncoderLevelSwitch(t *testing.T) {
+	text := compBody(300 << 10)
+	for _, algo := range []compAlgo{compGzip, compDeflate, compRawDeflate} {
+		e, err := takeEncoder(algo, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stream []byte
+		for i, level := range []int{5, 0, 5, 0, 0, 5} {
+			part := text[i*50<<10 : (i+1)*50<<10]
+			if err := e.add([]byte(part)); err != nil {
+				t.Fatal(err)
+			}
+			if i == 5 {
+				err = e.finish()
+			} else if err = e.flush(); err == nil {
+				err = e.setLevel(level)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			stream = append(stream, e.out[chunkRoom:]...)
+			e.out = e.out[:chunkRoom]
+		}
+		e.release()
+		if got := decode(t, algo.token(), algo == compRawDeflate, stream); got != text {
+			t.Errorf("%v: decoded %d bytes, want %d", algo, len(got), len(text))
+		}
+	}
+}
