@@ -8,6 +8,7 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // The forwarding engine: built (servers resolved, balancers, rules and
@@ -32,7 +33,8 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if c == nil || len(c.Frontends) == 0 {
 		return nil
 	}
-	pcfg, ok := engineConfig(c, d)
+	refs := sample.NewPatRefs() // maps and ACL files, shared by this generation (mapact.go)
+	pcfg, ok := withPatRefs(refs, func() (*Config, bool) { return engineConfig(c, d) })
 	if !ok {
 		return nil
 	}
@@ -46,7 +48,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 		}
 		return nil
 	}
-	e, err := New(pcfg, g.Opts.Logger)
+	e, err := withPatRefs(refs, func() (*Engine, error) { return New(pcfg, g.Opts.Logger) })
 	if err != nil {
 		for _, p := range pcfg.Policies {
 			p.Policy.Close()
@@ -54,6 +56,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 		d.Add(locateBuildError(c, err))
 		return nil
 	}
+	e.patRefs = refs
 	EngineOf.Set(g, e)
 	return &enginePart{g: g, e: e}
 }
