@@ -211,6 +211,9 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 	if vals, err = m.parseFlags(flags, vals); err != nil {
 		return nil, err
 	}
+	// HAProxy numbers an anonymous pattern list for every ACL after its
+	// files: reserving its id keeps `show map|acl` ids equal to HAProxy's.
+	defer sample.CurrentPatRefs().ReserveID()
 	if len(m.files) > 0 {
 		return newFileMatcher(m, vals)
 	}

@@ -101,6 +101,8 @@ func (c Command) Level() Level {
 		return LevelOperator // HAProxy's level for get/set var
 	case OpShowTable, OpClearTable, OpSetTable:
 		return tableLevel(c.Op)
+	case OpShowMap, OpShowACL, OpGetMap, OpGetACL, OpAddMap, OpAddACL, OpSetMap, OpDelMap, OpDelACL, OpClearMap, OpClearACL, OpVersionMap:
+		return mapLevel(c.Op)
 	}
 	return LevelAdmin
 }
@@ -207,6 +209,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpSetMaxConn, Backend: b, Server: s, N: n}, nil
 	case len(w) >= 2 && (w[0] == "show" || w[0] == "clear" || w[0] == "set") && w[1] == "table":
 		return parseTable(w) // table.go
+	case len(w) >= 2 && (w[1] == "map" || w[1] == "acl") && mapOps[w[0]] != [2]Op{}:
+		return parseMap(w) // maps.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "policies":
 		if len(w) != 2 {
 			return Command{}, errors.New("Usage: show policies")

@@ -166,13 +166,13 @@ func parseMapValue(s string, out Type, v *Value) error {
 	case TypeInt:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return fmt.Errorf("value %q is not an integer", s)
+			return fmt.Errorf("unable to parse '%s'.", s)
 		}
 		v.SetInt(n)
 	case TypeAddr:
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return fmt.Errorf("value %q is not an IP address", s)
+			return fmt.Errorf("unable to parse '%s'.", s)
 		}
 		v.SetAddr(a)
 	default:
@@ -198,7 +198,7 @@ func parseIntRange(s string) (lo, hi int64, err error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("key %q is not an integer", s)
+		return 0, 0, fmt.Errorf("unable to parse '%s'.", s)
 	}
 	return n, n, nil
 }
@@ -213,17 +213,17 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if a, m, ok := strings.Cut(s, "/"); ok {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("bad network %q", s)
+			return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 		}
 		bits, err := maskBits(m, addr.Unmap().BitLen())
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("bad network %q", s)
+			return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 		}
 		return addr.Unmap().Prefix(bits)
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("bad address %q", s)
+		return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
@@ -332,7 +332,7 @@ func (e *mapEntry) substitute(v *Value, s []byte) ([]byte, bool) {
 // Probe implements PatUser for `get map`: key is read as the converter's
 // input type, as HAProxy parses it with the expression's parser.
 func (u *mapUser) Probe(key string) PatProbe {
-	p := PatProbe{Match: u.match, HasValue: true,
+	p := PatProbe{Match: u.match, HasValue: true, Group: fmt.Sprint(u.match, u.out),
 		Tree: u.match == "str" || u.match == "beg" || u.match == "ip"}
 	var v Value
 	switch u.match {

@@ -53,6 +53,8 @@ type PatProbe struct {
 	VType    string
 	HasValue bool
 	ACL      bool
+	// Group names the users that share one answer ("" for none).
+	Group string
 }
 
 // PatRef is the shared list of one file.
