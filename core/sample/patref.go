@@ -241,6 +241,9 @@ func (r *PatRef) change(fn func([]PatEntry) ([]PatEntry, error)) error {
 	writeMu.Lock()
 	defer writeMu.Unlock()
 	next, err := fn(append([]PatEntry(nil), r.Entries()...))
+	if errors.Is(err, errUnchanged) {
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -325,15 +328,20 @@ func (r *PatRef) Del(key string) error {
 	})
 }
 
-// Has reports whether key is present (add-acl adds a pattern once).
-func (r *PatRef) Has(key string) bool {
-	for _, e := range r.Entries() {
-		if e.Key == key {
-			return true
+// AddOnce adds key unless an entry has it (the add-acl action).
+func (r *PatRef) AddOnce(key string) error {
+	return r.change(func(cur []PatEntry) ([]PatEntry, error) {
+		for i := range cur {
+			if cur[i].Key == key {
+				return nil, errUnchanged
+			}
 		}
-	}
-	return false
+		return append(cur, PatEntry{ID: newEntryID(), Key: key}), nil
+	})
 }
+
+// errUnchanged ends a change that has nothing to do.
+var errUnchanged = errors.New("unchanged")
 
 // Clear removes every entry.
 func (r *PatRef) Clear() error {
