@@ -1,6 +1,7 @@
 package acl
 
 import (
+	"errors"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -59,7 +60,7 @@ func (u *fileUser) Rebuild(entries []sample.PatEntry) (func(), error) {
 	}
 	m := fm.tmpl
 	if err := m.compile(vals); err != nil {
-		return nil, err
+		return nil, lineOf(&fm.tmpl, entries, err)
 	}
 	return func() { fm.cur.Store(&m) }, nil
 }
@@ -129,4 +130,20 @@ func kindName(k kind) string {
 		}
 	}
 	return "str"
+}
+
+// lineOf finds the file entry that makes err, for an error with its line
+// (an inline value or another file may be the culprit: err as it is).
+func lineOf(t *matcher, entries []sample.PatEntry, err error) error {
+	for i := range entries {
+		one := *t
+		if e := one.compile([]string{entries[i].Key}); e != nil {
+			var ae *Error
+			if errors.As(e, &ae) {
+				e = errors.New(ae.Msg)
+			}
+			return sample.LineError(&entries[i], e)
+		}
+	}
+	return err
 }

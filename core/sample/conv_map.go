@@ -120,7 +120,7 @@ func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
 	m := &sampleMap{match: u.match, exact: map[string]int{}}
 	for i := range es {
 		if err := m.add(es[i].Key, es[i].Value, u.out); err != nil {
-			return nil, err
+			return nil, LineError(&es[i], err)
 		}
 	}
 	return func() { u.cur.Store(m) }, nil

@@ -29,6 +29,25 @@ type PatEntry struct {
 	ID    uint64 // shown as a pointer by `show map FILE`, usable as #0x...
 	Key   string
 	Value string
+	Line  int // in the file; 0 for an entry added at run time
+}
+
+// PatLineError is a user's refusal of an entry read from the file: Attach
+// names the file and line, as HAProxy ("at line 2 of file 'hosts.map'").
+type PatLineError struct {
+	Line int
+	Err  error
+}
+
+func (e *PatLineError) Error() string { return e.Err.Error() }
+func (e *PatLineError) Unwrap() error { return e.Err }
+
+// LineError wraps err with e's line when e was read from the file.
+func LineError(e *PatEntry, err error) error {
+	if e.Line == 0 {
+		return err
+	}
+	return &PatLineError{Line: e.Line, Err: err}
 }
 
 // PatUser is a converter or ACL built on a PatRef.
@@ -159,8 +178,12 @@ func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*Pa
 		return nil, fmt.Errorf("the file %q is already used as one column file and cannot be used as a two column file (hint: add -M to the acl that reads it)", file)
 	}
 	commit, err := u.Rebuild(r.Entries())
+	var le *PatLineError
+	if errors.As(err, &le) {
+		return nil, fmt.Errorf("%s:%d: %w", file, le.Line, le.Err)
+	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	commit()
 	writeMu.Lock()
@@ -191,7 +214,7 @@ func ReadPatFile(file string, isMap bool) ([]PatEntry, error) {
 			return nil, fmt.Errorf("%s:%d: %w", file, line, err)
 		}
 		if ok {
-			e.ID = newEntryID()
+			e.ID, e.Line = newEntryID(), line
 			out = append(out, e)
 		}
 	}
