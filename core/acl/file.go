@@ -34,7 +34,7 @@ func newFileMatcher(m *matcher, vals []string) (Matcher, error) {
 	refs := sample.CurrentPatRefs()
 	usedBy := "acl"
 	if m.mapFiles {
-		usedBy = "map" // HAProxy lists an -M acl among the map's users
+		usedBy = "acl -M" // HAProxy lists an -M acl among the map's users
 	}
 	for i, f := range m.files {
 		r, err := refs.Attach(f, m.mapFiles, usedBy, &fileUser{fm: fm, idx: i})

@@ -147,8 +147,8 @@ func lookupRef(refs *sample.PatRefs, name string, acl bool) *sample.PatRef {
 		return nil
 	}
 	r := refs.Lookup(name)
-	if r == nil || !acl && !r.IsMap {
-		return nil // `show map` does not see one-column ACL files
+	if r == nil || !acl && !r.IsMap || acl && !r.HasACL {
+		return nil // `show map` sees the maps, `show acl` the files ACLs read
 	}
 	return r
 }
@@ -192,11 +192,7 @@ func addEntries(r *sample.PatRef, cmd Command) error {
 	}
 	var es []sample.PatEntry
 	for _, l := range strings.Split(cmd.Payload, "\n") {
-		e, ok, err := sample.ParsePatLine(l, r.IsMap)
-		if err != nil {
-			return err
-		}
-		if ok {
+		if e, ok := sample.ParsePayloadLine(l, r.IsMap); ok {
 			es = append(es, e)
 		}
 	}
@@ -206,8 +202,8 @@ func addEntries(r *sample.PatRef, cmd Command) error {
 	return r.Add(es...)
 }
 
-// listRefs is `show map` / `show acl`: every file (show acl also lists the
-// maps, as HAProxy, whose list holds both).
+// listRefs is `show map` / `show acl`: the files maps read, or the files
+// ACLs read (a map file read by an `acl -M` is in both lists, as HAProxy's).
 func listRefs(refs *sample.PatRefs, acl bool) string {
 	var b strings.Builder
 	b.WriteString("# id (file) description\n")
@@ -215,7 +211,7 @@ func listRefs(refs *sample.PatRefs, acl bool) string {
 		return b.String()
 	}
 	for _, r := range refs.List() {
-		if !acl && !r.IsMap {
+		if !acl && !r.IsMap || acl && !r.HasACL {
 			continue
 		}
 		fmt.Fprintf(&b, "%d (%s) pattern loaded from file '%s' used by %s. curr_ver=0 next_ver=0 entry_cnt=%d\n",

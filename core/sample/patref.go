@@ -81,6 +81,8 @@ type PatRef struct {
 	ID    int
 	File  string
 	IsMap bool // two columns (map) or one (acl -f)
+	// HasACL: an ACL reads the file (`show acl` lists it, as HAProxy).
+	HasACL bool
 	// Used lists who uses the file, "map" or "acl", in configuration order.
 	Used    []string
 	entries atomic.Pointer[[]PatEntry]
@@ -151,8 +153,10 @@ func (s *PatRefs) ReserveID() {
 }
 
 // Attach loads file (or finds it already loaded in this generation) and
-// registers u as a user; u.Rebuild is called with the entries. A private
-// set is used when s is nil (an expression compiled outside a generation).
+// registers u as a user; u.Rebuild is called with the entries. usedBy is
+// "map" (a converter), "acl" (acl -f) or "acl -M" (acl -M -f, which HAProxy
+// lists as a map use). A private set is used when s is nil (an expression
+// compiled outside a generation).
 func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*PatRef, error) {
 	if s == nil {
 		s = NewPatRefs()
@@ -188,7 +192,10 @@ func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*Pa
 	commit()
 	writeMu.Lock()
 	r.users = append(r.users, u)
-	r.Used = append(r.Used, usedBy)
+	if strings.HasPrefix(usedBy, "acl") {
+		r.HasACL = true
+	}
+	r.Used = append(r.Used, strings.TrimSuffix(usedBy, "acl -M")+map[bool]string{true: "map"}[usedBy == "acl -M"])
 	writeMu.Unlock()
 	return r, nil
 }
@@ -222,6 +229,20 @@ func ReadPatFile(file string, isMap bool) ([]PatEntry, error) {
 		return nil, fmt.Errorf("reading pattern file %s: %w", file, err)
 	}
 	return out, nil
+}
+
+// ParsePayloadLine reads one line of an `add map|acl FILE <<` payload: as
+// HAProxy, without comments ("# x" is an entry); ok is false when blank.
+func ParsePayloadLine(line string, isMap bool) (e PatEntry, ok bool) {
+	line = strings.Trim(strings.TrimRight(line, "\r"), " \t")
+	if line == "" {
+		return e, false
+	}
+	key, val := line, ""
+	if i := strings.IndexAny(line, " \t"); i >= 0 && isMap {
+		key, val = line[:i], strings.TrimLeft(line[i:], " \t")
+	}
+	return PatEntry{Key: key, Value: val}, true
 }
 
 // ParsePatLine reads one line of a pattern file; ok is false for a
@@ -285,8 +306,12 @@ func (r *PatRef) change(fn func([]PatEntry) ([]PatEntry, error)) error {
 	return nil
 }
 
-// ErrKeyNotFound is HAProxy's answer to deleting or setting a missing key.
-var ErrKeyNotFound = errors.New("Key not found.")
+// ErrKeyNotFound and ErrEntryNotFound are HAProxy's answers to deleting
+// and to setting a missing key.
+var (
+	ErrKeyNotFound   = errors.New("Key not found.")
+	ErrEntryNotFound = errors.New("entry not found.")
+)
 
 // Add appends entries (add map, add acl, add-acl, a payload).
 func (r *PatRef) Add(es ...PatEntry) error {
@@ -320,7 +345,7 @@ func (r *PatRef) Set(key, value string) error {
 			}
 		}
 		if n == 0 {
-			return nil, ErrKeyNotFound
+			return nil, ErrEntryNotFound
 		}
 		return cur, nil
 	})
@@ -329,7 +354,7 @@ func (r *PatRef) Set(key, value string) error {
 // SetOrAdd is the set-map action: set the key's value, or add the key.
 func (r *PatRef) SetOrAdd(key, value string) error {
 	err := r.Set(key, value)
-	if errors.Is(err, ErrKeyNotFound) {
+	if errors.Is(err, ErrEntryNotFound) {
 		return r.Add(PatEntry{Key: key, Value: value})
 	}
 	return err
