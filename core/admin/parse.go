@@ -331,6 +331,17 @@ const Help = `The following commands are valid at this level:
   show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
   clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)
   set table <table> key <k> [data.* <v>]* : update or create a table entry's data
+  show map [<map>]                        : report available maps or dump a map's contents
+  show acl [<acl>]                        : report available acls or dump an acl's contents
+  get map <map> <value>                   : report the keys and values matching a sample for a map
+  get acl <acl> <value>                   : report the patterns matching a sample for an ACL
+  add map <map> <key> <val>               : add a map entry (payload supported instead of key/val)
+  add acl <acl> <pattern>                 : add an acl entry
+  set map <map> [<key>|#<ref>] <value>    : modify a map entry
+  del map <map> [<key>|#<ref>]            : delete map entries matching <key>
+  del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>
+  clear map <map>                         : clear the contents of this map
+  clear acl <acl>                         : clear the contents of this acl
   disable server <bk>/<srv>               : put a server in maintenance mode
   enable server <bk>/<srv>                : take a server out of maintenance mode
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint
