@@ -185,10 +185,10 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
 	{Name: "http-response set-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go

@@ -138,7 +138,7 @@ func TestPatRefKinds(t *testing.T) {
 type nopUser struct{}
 
 func (nopUser) Rebuild([]PatEntry) (func(), error) { return func() {}, nil }
-func (nopUser) Probe(string) PatProbe             { return PatProbe{} }
+func (nopUser) Probe(string) PatProbe              { return PatProbe{} }
 
 // HAProxy's file rules: map lines trimmed, '#' comments after blanks;
 // ACL lines keep trailing blanks and only a first-column '#' is a comment.
@@ -169,9 +169,9 @@ func TestParsePatLine(t *testing.T) {
 func TestMapRegm(t *testing.T) {
 	f := writeMap(t, `^/img/(.*)\.(png|jpg)$ /static/\2/\1`+"\n"+`^/x /y\9`+"\n")
 	for expr, want := range map[string]string{
-		"str(/img/cat.png),map_regm(" + f + ")":    "/static/png/cat",
-		"str(/x),map_regm(" + f + ")":              "/y",
-		"str(/nope),map_regm(" + f + ",fallback)":  "fallback",
+		"str(/img/cat.png),map_regm(" + f + ")":   "/static/png/cat",
+		"str(/x),map_regm(" + f + ")":             "/y",
+		"str(/nope),map_regm(" + f + ",fallback)": "fallback",
 		"str(/img/a.jpg),map_reg(" + f + ",none)": `/static/\2/\1`,
 	} {
 		if got := evalStr(t, compileIn(t, nil, expr)); got != want {
