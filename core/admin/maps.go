@@ -3,6 +3,7 @@ package admin
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/varde-lb/varde/core/sample"
@@ -20,7 +21,11 @@ import (
 //
 // They act on the running generation's shared lists (sample.PatRefs); a
 // reload reads the files again, so run-time changes end with it, as in
-// HAProxy. Versions (prepare/commit, @VER) are refused.
+// HAProxy.
+//
+//	prepare map|acl FILE              opens version N (answer: New version created: N)
+//	add|show|clear map|acl @N FILE ...  works on version N
+//	commit map|acl @N FILE            makes version N the live list, atomically
 
 const (
 	OpShowMap Op = 200 + iota
@@ -34,19 +39,22 @@ const (
 	OpDelACL
 	OpClearMap
 	OpClearACL
-	OpVersionMap // prepare|commit map|acl, or an @VER argument: refused
+	OpPrepareMap
+	OpPrepareACL
+	OpCommitMap
+	OpCommitACL
 )
 
 var mapOps = map[string][2]Op{
 	"show": {OpShowMap, OpShowACL}, "get": {OpGetMap, OpGetACL}, "add": {OpAddMap, OpAddACL},
 	"set": {OpSetMap, 0}, "del": {OpDelMap, OpDelACL}, "clear": {OpClearMap, OpClearACL},
-	"prepare": {OpVersionMap, OpVersionMap}, "commit": {OpVersionMap, OpVersionMap},
+	"prepare": {OpPrepareMap, OpPrepareACL}, "commit": {OpCommitMap, OpCommitACL},
 }
 
 // isACLOp reports whether op is the acl form of a command.
 func isACLOp(op Op) bool {
 	switch op {
-	case OpShowACL, OpGetACL, OpAddACL, OpDelACL, OpClearACL:
+	case OpShowACL, OpGetACL, OpAddACL, OpDelACL, OpClearACL, OpPrepareACL, OpCommitACL:
 		return true
 	}
 	return false
@@ -64,9 +72,16 @@ func parseMap(w []string) (Command, error) {
 	}
 	c := Command{Op: ops[i]}
 	args := w[2:]
-	if c.Op == OpVersionMap || len(args) > 0 && strings.HasPrefix(args[0], "@") {
-		c.Op = OpVersionMap
-		return c, nil
+	// show, add, clear and commit take a version; del, set and get read
+	// "@N" as the file name, as HAProxy (which then does not find it).
+	switch w[0] {
+	case "show", "add", "clear", "commit":
+		if len(args) > 0 && strings.HasPrefix(args[0], "@") {
+			c.Ver, args = args[0], args[1:]
+		}
+	}
+	if w[0] == "commit" && c.Ver == "" {
+		return c, sample.ErrNoVersion
 	}
 	if len(args) > 0 {
 		c.File = args[0]
@@ -108,7 +123,7 @@ func mapUsage(c Command, n int) error {
 // mapLevel: reading needs user level, changing operator (HAProxy's).
 func mapLevel(op Op) Level {
 	switch op {
-	case OpShowMap, OpShowACL, OpGetMap, OpGetACL, OpVersionMap:
+	case OpShowMap, OpShowACL, OpGetMap, OpGetACL:
 		return LevelUser
 	}
 	return LevelOperator
@@ -116,11 +131,8 @@ func mapLevel(op Op) Level {
 
 // runMaps runs a map or acl command; ok is false for any other command.
 func (s *Server) runMaps(cmd Command) (string, bool) {
-	if cmd.Op < OpShowMap || cmd.Op > OpVersionMap {
+	if cmd.Op < OpShowMap || cmd.Op > OpCommitACL {
 		return "", false
-	}
-	if cmd.Op == OpVersionMap {
-		return "Map and ACL versions (prepare, commit, @<ver>) are not supported by varde; change entries with add/set/del/clear map|acl.\n", true
 	}
 	var refs *sample.PatRefs
 	if s.rt.Engine != nil {
@@ -154,10 +166,13 @@ func lookupRef(refs *sample.PatRefs, name string, acl bool) *sample.PatRef {
 }
 
 func (s *Server) runOnRef(r *sample.PatRef, cmd Command) string {
+	if out, ok := s.runVersion(r, cmd); ok {
+		return out
+	}
 	var err error
 	switch cmd.Op {
 	case OpShowMap, OpShowACL:
-		return showEntries(r)
+		return showEntries(r, r.Entries())
 	case OpGetMap, OpGetACL:
 		return probeRef(r, cmd.Key, isACLOp(cmd.Op))
 	case OpAddMap, OpAddACL:
@@ -177,18 +192,29 @@ func (s *Server) runOnRef(r *sample.PatRef, cmd Command) string {
 }
 
 func opWord(op Op) string {
-	return map[Op]string{OpAddMap: "add", OpAddACL: "add", OpSetMap: "set", OpDelMap: "del", OpDelACL: "del", OpClearMap: "clear", OpClearACL: "clear"}[op]
+	return map[Op]string{OpAddMap: "add", OpAddACL: "add", OpSetMap: "set", OpDelMap: "del", OpDelACL: "del", OpClearMap: "clear", OpClearACL: "clear",
+		OpPrepareMap: "prepare", OpPrepareACL: "prepare", OpCommitMap: "commit", OpCommitACL: "commit"}[op]
 }
 
 // addEntries adds the command's entry, or each line of its payload
 // ("KEY VALUE" for maps, "PATTERN" for ACL files) in one change.
 func addEntries(r *sample.PatRef, cmd Command) error {
+	es, err := payloadEntries(r, cmd)
+	if err != nil {
+		return err
+	}
+	return r.Add(es...)
+}
+
+// payloadEntries are the entries of an add command: its KEY [VALUE], or
+// the lines of its payload.
+func payloadEntries(r *sample.PatRef, cmd Command) ([]sample.PatEntry, error) {
 	if cmd.Key != "" {
 		v := cmd.Value
 		if !r.IsMap {
 			v = ""
 		}
-		return r.Add(sample.PatEntry{Key: cmd.Key, Value: v})
+		return []sample.PatEntry{{Key: cmd.Key, Value: v}}, nil
 	}
 	var es []sample.PatEntry
 	for _, l := range strings.Split(cmd.Payload, "\n") {
@@ -197,9 +223,9 @@ func addEntries(r *sample.PatRef, cmd Command) error {
 		}
 	}
 	if len(es) == 0 && cmd.Payload == "" {
-		return errors.New("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload")
+		return nil, errors.New("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload")
 	}
-	return r.Add(es...)
+	return es, nil
 }
 
 // listRefs is `show map` / `show acl`: the files maps read, or the files
@@ -214,8 +240,9 @@ func listRefs(refs *sample.PatRefs, acl bool) string {
 		if !acl && !r.IsMap || acl && !r.HasACL {
 			continue
 		}
-		fmt.Fprintf(&b, "%d (%s) pattern loaded from file '%s' used by %s. curr_ver=0 next_ver=0 entry_cnt=%d\n",
-			r.ID, r.File, r.File, usedBy(r), len(r.Entries())*exprCount(r))
+		curr, next := r.Versions()
+		fmt.Fprintf(&b, "%d (%s) pattern loaded from file '%s' used by %s. curr_ver=%d next_ver=%d entry_cnt=%d\n",
+			r.ID, r.File, r.File, usedBy(r), curr, next, r.Count()*exprCount(r))
 	}
 	return b.String()
 }
@@ -250,9 +277,9 @@ func exprCount(r *sample.PatRef) int {
 }
 
 // showEntries is `show map FILE`: one "0xID KEY [VALUE]" line per entry.
-func showEntries(r *sample.PatRef) string {
+func showEntries(r *sample.PatRef, es []sample.PatEntry) string {
 	var b strings.Builder
-	for _, e := range r.Entries() {
+	for _, e := range es {
 		if r.IsMap {
 			fmt.Fprintf(&b, "0x%x %s %s\n", e.ID, e.Key, e.Value)
 		} else {
@@ -303,4 +330,42 @@ func writeProbe(b *strings.Builder, p sample.PatProbe, acl bool) {
 		return
 	}
 	fmt.Fprintf(b, "value=\"%s\", type=\"%s\"\n", p.Value, p.VType)
+}
+
+// runVersion runs prepare and commit, and show, add and clear with @VER.
+func (s *Server) runVersion(r *sample.PatRef, cmd Command) (string, bool) {
+	if cmd.Ver == "" && cmd.Op != OpPrepareMap && cmd.Op != OpPrepareACL {
+		return "", false
+	}
+	ver64, _ := strconv.ParseUint(strings.TrimPrefix(cmd.Ver, "@"), 10, 32) // HAProxy reads "@x" as 0
+	ver := uint32(ver64)
+	var err error
+	switch cmd.Op {
+	case OpPrepareMap, OpPrepareACL:
+		v := r.Prepare()
+		s.log.Info("admin: map or acl version prepared", "file", r.File, "version", v)
+		return fmt.Sprintf("New version created: %d\n", v), true
+	case OpShowMap, OpShowACL:
+		return showEntries(r, r.EntriesAt(ver)), true
+	case OpAddMap, OpAddACL:
+		es, perr := payloadEntries(r, cmd)
+		if perr != nil {
+			return perr.Error() + "\n", true
+		}
+		future, aerr := r.AddVersion(ver, es...)
+		if future {
+			what := map[bool]string{false: "map", true: "acl"}[cmd.Op == OpAddACL]
+			return "Version number in the future, please use 'prepare " + what + "' before.\n", true
+		}
+		err = aerr
+	case OpClearMap, OpClearACL:
+		err = r.ClearVersion(ver)
+	case OpCommitMap, OpCommitACL:
+		err = r.Commit(ver)
+	}
+	if err != nil {
+		return err.Error() + "\n", true
+	}
+	s.log.Info("admin: map or acl changed", "file", r.File, "op", opWord(cmd.Op), "version", ver)
+	return "", true
 }

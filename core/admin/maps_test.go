@@ -13,7 +13,7 @@ import (
 )
 
 // The map commands' levels, as HAProxy's: reading for users, changing for
-// operators; versions are refused with a message, not ignored.
+// operators.
 func TestMapCommandsParse(t *testing.T) {
 	for _, tt := range []struct {
 		line  string
@@ -33,8 +33,11 @@ func TestMapCommandsParse(t *testing.T) {
 		{"del map f.map", admin.LevelOperator, "This command expects two parameters: map identifier and key."},
 		{"del acl f.acl k", admin.LevelOperator, ""},
 		{"clear acl", admin.LevelOperator, "Missing ACL identifier."},
-		{"prepare map f.map", admin.LevelUser, ""},
-		{"add map @1 f.map k v", admin.LevelUser, ""},
+		{"prepare map f.map", admin.LevelOperator, ""},
+		{"add map @1 f.map k v", admin.LevelOperator, ""},
+		{"show map @1 f.map", admin.LevelUser, ""},
+		{"commit acl @1 f.acl", admin.LevelOperator, ""},
+		{"commit acl f.acl", 0, "Missing version number."},
 	} {
 		c, err := admin.Parse(tt.line)
 		switch {
@@ -47,8 +50,8 @@ func TestMapCommandsParse(t *testing.T) {
 		}
 	}
 	s := admin.New(admin.Config{}, admin.Runtime{}, nil)
-	if got := s.Exec("prepare map f.map", admin.LevelAdmin); !strings.Contains(got, "not supported by varde") {
-		t.Errorf("prepare map: %q", got)
+	if got := s.Exec("prepare map f.map", admin.LevelAdmin); got != "Unknown map identifier. Please use #<id> or <file>.\n\n" {
+		t.Errorf("prepare map without an engine: %q", got)
 	}
 	if got := s.Exec("add map f.map k v", admin.LevelUser); got != "Permission denied\n\n" {
 		t.Errorf("add map at level user: %q", got)

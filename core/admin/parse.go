@@ -89,6 +89,7 @@ type Command struct {
 	File     string   // ssl cert commands
 	Payload  string   // set ssl cert: the PEM after "<<"
 	Args     []string // add server: the keywords after the address
+	Ver      string   // map and acl commands: "@N" (maps.go)
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
@@ -101,7 +102,7 @@ func (c Command) Level() Level {
 		return LevelOperator // HAProxy's level for get/set var
 	case OpShowTable, OpClearTable, OpSetTable:
 		return tableLevel(c.Op)
-	case OpShowMap, OpShowACL, OpGetMap, OpGetACL, OpAddMap, OpAddACL, OpSetMap, OpDelMap, OpDelACL, OpClearMap, OpClearACL, OpVersionMap:
+	case OpShowMap, OpShowACL, OpGetMap, OpGetACL, OpAddMap, OpAddACL, OpSetMap, OpDelMap, OpDelACL, OpClearMap, OpClearACL, OpPrepareMap, OpPrepareACL, OpCommitMap, OpCommitACL:
 		return mapLevel(c.Op)
 	}
 	return LevelAdmin
@@ -342,6 +343,8 @@ const Help = `The following commands are valid at this level:
   del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>
   clear map <map>                         : clear the contents of this map
   clear acl <acl>                         : clear the contents of this acl
+  prepare map|acl <file>                  : prepare a new version for atomic replacement
+  commit map|acl @<ver> <file>            : commit the map or acl at this version
   disable server <bk>/<srv>               : put a server in maintenance mode
   enable server <bk>/<srv>                : take a server out of maintenance mode
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint

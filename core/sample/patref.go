@@ -87,6 +87,10 @@ type PatRef struct {
 	Used    []string
 	entries atomic.Pointer[[]PatEntry]
 	users   []PatUser
+	// Versions (prepare/commit map|acl): entries of versions other than
+	// curr wait in pending until committed. Guarded by writeMu.
+	curr, next uint32
+	pending    map[uint32][]PatEntry
 }
 
 // Entries returns the current entries; callers must not modify them.
@@ -284,6 +288,10 @@ var writeMu sync.Mutex
 func (r *PatRef) change(fn func([]PatEntry) ([]PatEntry, error)) error {
 	writeMu.Lock()
 	defer writeMu.Unlock()
+	return r.changeLocked(fn)
+}
+
+func (r *PatRef) changeLocked(fn func([]PatEntry) ([]PatEntry, error)) error {
 	next, err := fn(append([]PatEntry(nil), r.Entries()...))
 	if errors.Is(err, errUnchanged) {
 		return nil
@@ -416,3 +424,107 @@ func WithPatRefs(s *PatRefs, fn func()) {
 
 // CurrentPatRefs is the set of the generation being prepared, nil outside.
 func CurrentPatRefs() *PatRefs { return scopeCur.Load() }
+
+// Version errors, HAProxy's words.
+var (
+	ErrVersionRange = errors.New("Version number out of range.")
+	ErrNoVersion    = errors.New("Missing version number.")
+)
+
+// Versions returns the current and the last prepared version.
+func (r *PatRef) Versions() (curr, next uint32) {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	return r.curr, r.next
+}
+
+// Prepare opens a new version (prepare map|acl) and returns its number.
+func (r *PatRef) Prepare() uint32 {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	r.next++
+	return r.next
+}
+
+// AddVersion adds entries to version ver: the live list when ver is the
+// current version, else the pending version (invisible until committed).
+// future is false when ver was never prepared.
+func (r *PatRef) AddVersion(ver uint32, es ...PatEntry) (future bool, err error) {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	if int32(ver-r.next) > 0 {
+		return true, nil
+	}
+	if ver == r.curr {
+		return false, r.changeLocked(func(cur []PatEntry) ([]PatEntry, error) {
+			for _, e := range es {
+				e.ID = newEntryID()
+				cur = append(cur, e)
+			}
+			return cur, nil
+		})
+	}
+	if r.pending == nil {
+		r.pending = map[uint32][]PatEntry{}
+	}
+	for _, e := range es {
+		e.ID = newEntryID()
+		r.pending[ver] = append(r.pending[ver], e)
+	}
+	return false, nil
+}
+
+// EntriesAt returns version ver's entries (show map @VER).
+func (r *PatRef) EntriesAt(ver uint32) []PatEntry {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	if ver == r.curr {
+		return r.Entries()
+	}
+	return append([]PatEntry(nil), r.pending[ver]...)
+}
+
+// ClearVersion empties version ver (clear map @VER).
+func (r *PatRef) ClearVersion(ver uint32) error {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	if ver == r.curr {
+		return r.changeLocked(func([]PatEntry) ([]PatEntry, error) { return nil, nil })
+	}
+	delete(r.pending, ver)
+	return nil
+}
+
+// Commit makes version ver the live list, atomically for every user, and
+// drops the versions before it (HAProxy: only curr+1..next may be
+// committed; later prepared versions stay pending).
+func (r *PatRef) Commit(ver uint32) error {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	if ver-(r.curr+1) >= r.next-r.curr { // unsigned: only curr+1..next
+		return ErrVersionRange
+	}
+	es := r.pending[ver]
+	if err := r.changeLocked(func([]PatEntry) ([]PatEntry, error) { return append([]PatEntry(nil), es...), nil }); err != nil {
+		return err
+	}
+	for v := range r.pending {
+		if int32(v-ver) <= 0 {
+			delete(r.pending, v)
+		}
+	}
+	r.curr = ver
+	return nil
+}
+
+// Count is the number of entries of every version (HAProxy's entry_cnt
+// counts them all).
+func (r *PatRef) Count() int {
+	writeMu.Lock()
+	defer writeMu.Unlock()
+	n := len(r.Entries())
+	for _, es := range r.pending {
+		n += len(es)
+	}
+	return n
+}

@@ -277,3 +277,49 @@ func FuzzPatFile(f *testing.F) {
 		}
 	})
 }
+
+// A prepared version is invisible until committed, then replaces the live
+// list for every user at once; only curr+1..next may be committed.
+func TestPatRefVersions(t *testing.T) {
+	f := writeMap(t, "a 1\n")
+	refs := NewPatRefs()
+	a := compileIn(t, refs, "str(a),map("+f+",none)")
+	b := compileIn(t, refs, "str(b),map_str_int("+f+",-1)")
+	r := refs.Lookup(f)
+	if v := r.Prepare(); v != 1 {
+		t.Fatalf("first version %d", v)
+	}
+	if future, err := r.AddVersion(2, PatEntry{Key: "x"}); !future || err != nil {
+		t.Errorf("unprepared version accepted: %v %v", future, err)
+	}
+	if _, err := r.AddVersion(1, PatEntry{Key: "b", Value: "2"}); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalStr(t, a) + " " + evalStr(t, b); got != "1 -1" {
+		t.Errorf("before commit: %s", got)
+	}
+	if len(r.EntriesAt(1)) != 1 || r.Count() != 2 {
+		t.Errorf("pending: %v, count %d", r.EntriesAt(1), r.Count())
+	}
+	for _, v := range []uint32{0, 2} {
+		if err := r.Commit(v); !errors.Is(err, ErrVersionRange) {
+			t.Errorf("commit %d: %v", v, err)
+		}
+	}
+	if err := r.Commit(1); err != nil {
+		t.Fatal(err)
+	}
+	if got := evalStr(t, a) + " " + evalStr(t, b); got != "none 2" {
+		t.Errorf("after commit: %s", got)
+	}
+	if c, n := r.Versions(); c != 1 || n != 1 {
+		t.Errorf("versions %d %d", c, n)
+	}
+	r.Prepare()
+	if _, err := r.AddVersion(2, PatEntry{Key: "b", Value: "x"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Commit(2); err == nil || evalStr(t, b) != "2" {
+		t.Errorf("a version a user refuses: %v, b = %s", err, evalStr(t, b))
+	}
+}
