@@ -369,3 +369,35 @@ func (s *Server) runVersion(r *sample.PatRef, cmd Command) (string, bool) {
 	s.log.Info("admin: map or acl changed", "file", r.File, "op", opWord(cmd.Op), "version", ver)
 	return "", true
 }
+
+// fields splits a command into words on blanks, as HAProxy's CLI: a
+// backslash escapes the next character, so `add acl FILE Mon\ User\ Agent`
+// adds one pattern with blanks (HAProxy's reg-test acl_cli_spaces).
+func fields(line string) []string {
+	var w []string
+	var cur strings.Builder
+	in, esc := false, false
+	for i := 0; i < len(line); i++ {
+		c := line[i]
+		switch {
+		case esc:
+			cur.WriteByte(c)
+			esc, in = false, true
+		case c == '\\':
+			esc, in = true, true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			if in {
+				w = append(w, cur.String())
+				cur.Reset()
+				in = false
+			}
+		default:
+			cur.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		w = append(w, cur.String())
+	}
+	return w
+}

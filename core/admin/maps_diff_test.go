@@ -32,6 +32,7 @@ frontend www
     http-request set-header X-Net %%[src,map_ip(%[3]s/nets.map,none)]
     acl blocked req.hdr(host),lower -f %[3]s/block.acl
     http-request deny if blocked
+    http-request deny if { req.hdr(user-agent) -i -m str -f %[3]s/agents.acl }
     http-request set-map(%[3]s/hosts.map) %%[req.hdr(x-set-host)] %%[req.hdr(x-set-backend)] if { req.hdr(x-set-host) -m found }
     http-request del-map(%[3]s/hosts.map) %%[req.hdr(x-del-host)] if { req.hdr(x-del-host) -m found }
     default_backend be_def
@@ -144,6 +145,14 @@ func TestDiffHAProxyMaps(t *testing.T) {
 		cli(c)
 	}
 	get("x.example.com")
+	// A backslash escapes blanks and ';' (HAProxy's reg-test acl_cli_spaces).
+	get("a.example.com", "User-Agent: Mon User Agent;")
+	cli(`add acl DIR/agents.acl Mon\ User\ Agent\;`)
+	cli("show acl DIR/agents.acl")
+	get("a.example.com", "User-Agent: Mon User Agent;")
+	get("a.example.com", "User-Agent: mon user agent;")
+	get("a.example.com", "User-Agent: Mon User Agent")
+	cli(`add map DIR/hosts.map two\ words be_b; show map DIR/hosts.map`)
 	// HAProxy's entry_cnt miscounts after versions and refused adds.
 	entryCnt := regexp.MustCompile(`entry_cnt=\d+`)
 	step("show map (versions)", func(l mapsDiffLB) string {
@@ -171,6 +180,7 @@ func startMapsLB(t *testing.T, name, hap, bin string) mapsDiffLB {
 		"hosts.map": "# host backend\na.example.com be_a\n\n  b.example.com\tbe_b  \n",
 		"nets.map":  "127.0.0.0/8 loopback\n127.0.0.1 localhost\n10.0.0.0/8 lan\n",
 		"block.acl": "# blocked\nbad.example.com\n",
+		"agents.acl": "# user agents\n",
 	}
 	for f, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {

@@ -120,6 +120,9 @@ func SplitLine(line string) []string {
 	for _, r := range line {
 		switch {
 		case esc:
+			if r == ' ' || r == '\t' || r == '\\' {
+				cur.WriteRune('\\') // kept for Parse's words (fields, maps.go)
+			}
 			cur.WriteRune(r)
 			esc = false
 		case r == '\\':
@@ -143,7 +146,7 @@ func SplitLine(line string) []string {
 
 // Parse parses one command (no ';').
 func Parse(line string) (Command, error) {
-	w := strings.Fields(line)
+	w := fields(line) // words split on unescaped blanks (maps.go)
 	if len(w) == 0 {
 		return Command{}, ErrUnknown
 	}
