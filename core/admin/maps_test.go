@@ -125,3 +125,72 @@ func TestMapsReloadRereadsFiles(t *testing.T) {
 		t.Errorf("show map after reload: %q", out)
 	}
 }
+
+// A map read by a log-format shares the generation's list: the log line
+// follows run-time changes like routing does.
+func TestMapsInLogFormat(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := testenv.VardeBinary(t)
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.map")
+	if err := os.WriteFile(hosts, []byte("a.example.com be_a\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(dir, "s.sock")
+	logf := filepath.Join(dir, "access.log")
+	port := testenv.FreePort(t)
+	cfg := filepath.Join(dir, "h.cfg")
+	body := fmt.Sprintf(`global
+    stats socket %[1]s level admin
+    log file@%[2]s local0
+defaults
+    mode http
+    log global
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend www
+    bind 127.0.0.1:%[3]d
+    log-format "mapped=%%[req.hdr(host),map(%[4]s,none)]"
+    use_backend %%[req.hdr(host),map(%[4]s,be_def)]
+    default_backend be_def
+backend be_a
+    http-request return status 200 content-type text/plain string a
+backend be_def
+    http-request return status 200 content-type text/plain string def
+`, sock, logf, port, hosts)
+	if err := os.WriteFile(cfg, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Start(t, bin, "run", "-f", cfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	testenv.WaitTCP(t, addr, 10*time.Second)
+	if got := mapsGet(t, addr, "b.example.com"); got != "200 OK def" {
+		t.Fatalf("before: %q", got)
+	}
+	// Log lines are formatted by the log pipeline, after the answer: wait
+	// for the first before changing the map.
+	waitLog := func(want string) {
+		t.Helper()
+		err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
+			b, _ := os.ReadFile(logf)
+			if !strings.Contains(string(b), want) {
+				return fmt.Errorf("log %q without %q", b, want)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitLog("mapped=none")
+	if out := send(t, "unix", sock, "add map "+hosts+" b.example.com be_a"); out != "\n" {
+		t.Fatalf("add map: %q", out)
+	}
+	if got := mapsGet(t, addr, "b.example.com"); got != "200 OK a" {
+		t.Fatalf("after: %q", got)
+	}
+	waitLog("mapped=be_a")
+}

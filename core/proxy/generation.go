@@ -8,7 +8,6 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
-	"github.com/varde-lb/varde/core/sample"
 )
 
 // The forwarding engine: built (servers resolved, balancers, rules and
@@ -33,7 +32,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if c == nil || len(c.Frontends) == 0 {
 		return nil
 	}
-	refs := sample.NewPatRefs() // maps and ACL files, shared by this generation (mapact.go)
+	refs := generationPatRefs() // maps and ACL files, shared by this generation (mapact.go)
 	pcfg, ok := withPatRefs(refs, func() (*Config, bool) { return engineConfig(c, d) })
 	if !ok {
 		return nil

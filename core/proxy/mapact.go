@@ -14,10 +14,23 @@ import (
 // generation.
 func (e *Engine) PatRefs() *sample.PatRefs { return e.patRefs }
 
+// generationPatRefs is the set generation.Build opened for every
+// subsystem (log formats read maps too), or a new one for an engine built
+// outside a generation.
+func generationPatRefs() *sample.PatRefs {
+	if r := sample.CurrentPatRefs(); r != nil {
+		return r
+	}
+	return sample.NewPatRefs()
+}
+
 // withPatRefs runs a compile step with refs as the set that map converters
 // and ACL -f files attach to, so that every user of a file in this
 // generation shares one list.
 func withPatRefs[T, U any](refs *sample.PatRefs, fn func() (T, U)) (t T, u U) {
+	if sample.CurrentPatRefs() == refs {
+		return fn() // already in the generation's scope
+	}
 	sample.WithPatRefs(refs, func() { t, u = fn() })
 	return t, u
 }
