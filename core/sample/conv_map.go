@@ -117,7 +117,10 @@ func newMapUser(args []string, match string, out Type) (*mapUser, error) {
 
 // Rebuild implements PatUser.
 func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
-	m := &sampleMap{match: u.match, exact: map[string]int{}}
+	m := &sampleMap{match: u.match, entries: make([]mapEntry, 0, len(es))}
+	if u.match == "str" {
+		m.exact = make(map[string]int, len(es))
+	}
 	for i := range es {
 		if err := m.add(es[i].Key, es[i].Value, u.out); err != nil {
 			return nil, LineError(&es[i], err)

@@ -361,11 +361,19 @@ func (r *PatRef) Set(key, value string) error {
 
 // SetOrAdd is the set-map action: set the key's value, or add the key.
 func (r *PatRef) SetOrAdd(key, value string) error {
-	err := r.Set(key, value)
-	if errors.Is(err, ErrEntryNotFound) {
-		return r.Add(PatEntry{Key: key, Value: value})
-	}
-	return err
+	return r.change(func(cur []PatEntry) ([]PatEntry, error) {
+		n := 0
+		for i := range cur {
+			if cur[i].Key == key {
+				cur[i].Value = value
+				n++
+			}
+		}
+		if n == 0 {
+			cur = append(cur, PatEntry{ID: newEntryID(), Key: key, Value: value})
+		}
+		return cur, nil
+	})
 }
 
 // Del removes every entry designated by key.

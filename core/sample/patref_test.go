@@ -323,3 +323,22 @@ func TestPatRefVersions(t *testing.T) {
 		t.Errorf("a version a user refuses: %v, b = %s", err, evalStr(t, b))
 	}
 }
+
+// BenchmarkPatRefAdd is the cost of one run-time change to a large map
+// (every user's view is rebuilt).
+func BenchmarkPatRefAdd(b *testing.B) {
+	var body strings.Builder
+	for i := 0; i < 100000; i++ {
+		fmt.Fprintf(&body, "host%d.example.com be_%d\n", i, i%10)
+	}
+	f := writeMap(b, body.String())
+	refs := NewPatRefs()
+	compileIn(b, refs, "str(x),map("+f+",def)")
+	r := refs.Lookup(f)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := r.SetOrAdd("new.example.com", fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
