@@ -177,9 +177,9 @@ func startMapsLB(t *testing.T, name, hap, bin string) mapsDiffLB {
 	t.Helper()
 	dir := t.TempDir()
 	files := map[string]string{
-		"hosts.map": "# host backend\na.example.com be_a\n\n  b.example.com\tbe_b  \n",
-		"nets.map":  "127.0.0.0/8 loopback\n127.0.0.1 localhost\n10.0.0.0/8 lan\n",
-		"block.acl": "# blocked\nbad.example.com\n",
+		"hosts.map":  "# host backend\na.example.com be_a\n\n  b.example.com\tbe_b  \n",
+		"nets.map":   "127.0.0.0/8 loopback\n127.0.0.1 localhost\n10.0.0.0/8 lan\n",
+		"block.acl":  "# blocked\nbad.example.com\n",
 		"agents.acl": "# user agents\n",
 	}
 	for f, body := range files {
