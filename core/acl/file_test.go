@@ -87,3 +87,19 @@ func TestFileACLProbe(t *testing.T) {
 		t.Errorf("str -i probe: %+v", p)
 	}
 }
+
+// An ACL with -f files reports its fetch and stages like any other, so an
+// HTTP fetch in a tcp-request condition is still refused.
+func TestFileACLFetchesAndWhere(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "codes.lst")
+	os.WriteFile(f, []byte("200\n"), 0o644)
+	m := parseIn(t, nil, "status", "-f", f)
+	var names []string
+	fetchesOf(m, func(n string) { names = append(names, n) })
+	if len(names) != 1 || names[0] != "status" {
+		t.Errorf("fetches: %v", names)
+	}
+	if w, fetch := Where(m); w&sample.AtRequest != 0 || w&sample.AtResponse == 0 || fetch != "status" {
+		t.Errorf("where: %v %q", w, fetch)
+	}
+}
