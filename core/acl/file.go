@@ -103,20 +103,23 @@ func (u *fileUser) Probe(key string) sample.PatProbe {
 	if t.kind == mLen {
 		v.SetInt(int64(len(key)))
 	}
+	// Tree-indexed methods report the most specific pattern (the longest
+	// network or prefix), list-indexed ones the first in order.
+	longest := t.kind == mIP || t.kind == mBeg && !t.fold
 	best := -1
 	for _, e := range u.fm.refs[u.idx].Entries() {
 		one := *t
 		if one.compile([]string{e.Key}) != nil || !one.Visit(&v) {
 			continue
 		}
-		bits := 0
+		size := len(e.Key)
 		if len(one.nets) == 1 {
-			bits = one.nets[0].Bits()
+			size = one.nets[0].Bits()
 		}
-		if best < 0 || t.kind == mIP && bits > best {
-			p.Found, p.Key, best = true, e.Key, bits
+		if best < 0 || longest && size > best {
+			p.Found, p.Key, best = true, e.Key, size
 		}
-		if t.kind != mIP {
+		if !longest {
 			break
 		}
 	}

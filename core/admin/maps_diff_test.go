@@ -31,6 +31,7 @@ frontend www
     use_backend %%[req.hdr(host),lower,map(%[3]s/hosts.map,be_def)]
     http-request set-header X-Net %%[src,map_ip(%[3]s/nets.map,none)]
     acl blocked req.hdr(host),lower -f %[3]s/block.acl
+    http-request return status 200 content-type text/plain lf-string "%%[path,map_beg(%[3]s/pfx.map,DEF)]" if { path_beg -f %[3]s/pfx.acl }
     http-request deny if blocked
     http-request deny if { req.hdr(user-agent) -i -m str -f %[3]s/agents.acl }
     http-request set-map(%[3]s/hosts.map) %%[req.hdr(x-set-host)] %%[req.hdr(x-set-backend)] if { req.hdr(x-set-host) -m found }
@@ -86,6 +87,14 @@ func TestDiffHAProxyMaps(t *testing.T) {
 	for _, h := range []string{"a.example.com", "B.Example.COM", "c.example.com", "bad.example.com"} {
 		get(h)
 	}
+	// map_beg: the longest prefix (HAProxy's tree), not the first line.
+	for _, p := range []string{"/a/b/c", "/a/x", "/a/b/c/d/e"} {
+		step("GET "+p, func(l mapsDiffLB) string { return mapsGetPath(t, l.addr, p) })
+	}
+	cli("get map DIR/pfx.map /a/b/c")
+	cli("get acl DIR/pfx.acl /a/b/c")
+	cli("add map DIR/pfx.map /a/b/c mid")
+	step("GET /a/b/c/x", func(l mapsDiffLB) string { return mapsGetPath(t, l.addr, "/a/b/c/x") })
 	for _, c := range []string{
 		"show map", "show acl", "show map DIR/hosts.map", "show acl DIR/block.acl", "show map #HOSTS", "get map #HOSTS a.example.com",
 		"get map DIR/hosts.map a.example.com", "get map DIR/hosts.map nope", "get map DIR/nets.map 127.0.0.1",
@@ -181,6 +190,8 @@ func startMapsLB(t *testing.T, name, hap, bin string) mapsDiffLB {
 		"nets.map":   "127.0.0.0/8 loopback\n127.0.0.1 localhost\n10.0.0.0/8 lan\n",
 		"block.acl":  "# blocked\nbad.example.com\n",
 		"agents.acl": "# user agents\n",
+		"pfx.map":    "/a short\n/a/b long\n/a/b/c/d longest\n",
+		"pfx.acl":    "/a\n/a/b\n",
 	}
 	for f, body := range files {
 		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o644); err != nil {
@@ -250,5 +261,17 @@ func mapsGet(t *testing.T, addr, host string, hdrs ...string) string {
 	if res.StatusCode != 200 {
 		return res.Status
 	}
+	return res.Status + " " + string(b)
+}
+
+func mapsGetPath(t *testing.T, addr, path string) string {
+	t.Helper()
+	c := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+	res, err := c.Get("http://" + addr + path)
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
 	return res.Status + " " + string(b)
 }

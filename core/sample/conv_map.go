@@ -233,8 +233,8 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // lookup finds the input's entry (-1: none): the first match in file
-// order, except for ip maps where the most specific network wins
-// (HAProxy's tree).
+// order, except where HAProxy indexes the keys in a tree: the exact key
+// for str, the most specific network for ip, the longest prefix for beg.
 func (m *sampleMap) lookup(v *Value) int {
 	switch m.match {
 	case "str":
@@ -247,6 +247,17 @@ func (m *sampleMap) lookup(v *Value) int {
 		best := -1
 		for i, p := range m.prefix {
 			if p.Contains(v.Addr) && (best < 0 || p.Bits() > m.prefix[best].Bits()) {
+				best = i
+			}
+		}
+		return best
+	case "beg":
+		// HAProxy indexes beg keys in a prefix tree: the longest key
+		// that starts the input wins, the first of equal keys.
+		best := -1
+		for i := range m.entries {
+			k := m.entries[i].key
+			if (best < 0 || len(k) > len(m.entries[best].key)) && strings.HasPrefix(bytesString(v.Str), k) {
 				best = i
 			}
 		}

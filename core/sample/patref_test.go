@@ -342,3 +342,20 @@ func BenchmarkPatRefAdd(b *testing.B) {
 		}
 	}
 }
+
+// map_beg takes the longest matching key, as HAProxy's prefix tree; the
+// list-indexed methods (dom, sub ...) take the first in file order.
+func TestMapBegLongestPrefix(t *testing.T) {
+	f := writeMap(t, "/a short\n/a/b long\n/a/b/c/d longest\n/a/b long2\n")
+	for expr, want := range map[string]string{
+		"str(/a/b/c),map_beg(" + f + ",DEF)":     "long",
+		"str(/a/x),map_beg(" + f + ",DEF)":       "short",
+		"str(/a/b/c/d/e),map_beg(" + f + ",DEF)": "longest",
+		"str(/q),map_beg(" + f + ",DEF)":         "DEF",
+		"str(/a/b/c),map_sub(" + f + ",DEF)":     "short",
+	} {
+		if got := evalStr(t, compileIn(t, nil, expr)); got != want {
+			t.Errorf("%s = %q, want %q", expr, got, want)
+		}
+	}
+}
