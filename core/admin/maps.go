@@ -28,7 +28,7 @@ import (
 //	commit map|acl @N FILE            makes version N the live list, atomically
 
 const (
-	OpShowMap Op = 200 + iota
+	OpShowMap Op = 700 + iota // a range of its own: other command files number theirs apart
 	OpShowACL
 	OpGetMap
 	OpGetACL
