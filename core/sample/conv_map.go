@@ -17,6 +17,7 @@ import (
 // run time, and each converter reads its current view without locking.
 
 type mapEntry struct {
+	id    uint64 // the PatEntry's, to reuse this compiled entry on a change
 	key   string
 	re    *regexp.Regexp
 	lo    int64
@@ -121,12 +122,42 @@ func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
 	if u.match == "str" {
 		m.exact = make(map[string]int, len(es))
 	}
+	// Entries are in ascending id order (file order, then additions):
+	// walking the previous view alongside reuses what did not change
+	// (compiled regular expressions, parsed values and networks).
+	var prev []mapEntry
+	if old := u.cur.Load(); old != nil {
+		prev = old.entries
+	}
+	j := 0
 	for i := range es {
+		for j < len(prev) && prev[j].id < es[i].ID {
+			j++
+		}
+		if j < len(prev) && prev[j].id == es[i].ID && prev[j].raw == es[i].Value && prev[j].key == es[i].Key && es[i].ID != 0 {
+			m.reuse(prev[j])
+			continue
+		}
 		if err := m.add(es[i].Key, es[i].Value, u.out); err != nil {
 			return nil, LineError(&es[i], err)
 		}
+		m.entries[len(m.entries)-1].id = es[i].ID
 	}
 	return func() { u.cur.Store(m) }, nil
+}
+
+// reuse adds an entry compiled for a previous view.
+func (m *sampleMap) reuse(e mapEntry) {
+	switch m.match {
+	case "str":
+		if _, dup := m.exact[e.key]; !dup {
+			m.exact[e.key] = len(m.entries)
+		}
+	case "ip":
+		p, _ := parsePrefix(e.key) // parsed before: cannot fail
+		m.prefix = append(m.prefix, p)
+	}
+	m.entries = append(m.entries, e)
 }
 
 // add compiles one entry: the key by the match method, the value by the

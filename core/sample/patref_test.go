@@ -359,3 +359,45 @@ func TestMapBegLongestPrefix(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkPatRefAddReg: a change to a map of 2,000 regular expressions
+// reuses the compiled ones.
+func BenchmarkPatRefAddReg(b *testing.B) {
+	var body strings.Builder
+	for i := 0; i < 2000; i++ {
+		fmt.Fprintf(&body, "^/app%d/(v[0-9]+)/.*$ be_%d\n", i, i%10)
+	}
+	f := writeMap(b, body.String())
+	refs := NewPatRefs()
+	compileIn(b, refs, "str(/x),map_reg("+f+",def)")
+	r := refs.Lookup(f)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := r.SetOrAdd("^/new$", fmt.Sprint(i)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// A change reuses the entries it does not touch and recompiles the others.
+func TestRebuildReuse(t *testing.T) {
+	f := writeMap(t, "^/a(.*) A\\1\n^/b B\n")
+	refs := NewPatRefs()
+	e := compileIn(t, refs, "str(/bx),map_reg("+f+",none)")
+	g := compileIn(t, refs, "str(/ax),map_regm("+f+",none)")
+	r := refs.Lookup(f)
+	u := r.Users()[0].(*mapUser)
+	re := u.cur.Load().entries[0].re
+	if err := r.Set("^/b", "B2"); err != nil {
+		t.Fatal(err)
+	}
+	if u.cur.Load().entries[0].re != re {
+		t.Error("the untouched entry was recompiled")
+	}
+	if got := evalStr(t, e) + " " + evalStr(t, g); got != "B2 Ax" {
+		t.Errorf("after set: %s", got)
+	}
+	if err := r.Del("^/a(.*)"); err != nil || evalStr(t, g) != "none" || evalStr(t, e) != "B2" {
+		t.Errorf("after del: %v %s %s", err, evalStr(t, g), evalStr(t, e))
+	}
+}
