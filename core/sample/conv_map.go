@@ -2,6 +2,7 @@ package sample
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
 	"regexp"
 	"strconv"
@@ -119,20 +120,33 @@ func newMapUser(args []string, match string, out Type) (*mapUser, error) {
 // Rebuild implements PatUser.
 func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
 	m := &sampleMap{match: u.match, entries: make([]mapEntry, 0, len(es))}
+	old := u.cur.Load()
+	indexed := 0 // entries already in m.exact
 	if u.match == "str" {
-		m.exact = make(map[string]int, len(es))
+		m.exact, indexed = exactFor(old, es)
 	}
 	// Entries are in ascending id order (file order, then additions):
 	// walking the previous view alongside reuses what did not change
 	// (compiled regular expressions, parsed values and networks).
 	var prev []mapEntry
-	if old := u.cur.Load(); old != nil {
+	if old != nil {
 		prev = old.entries
 	}
 	j := 0
 	for i := range es {
 		for j < len(prev) && prev[j].id < es[i].ID {
 			j++
+		}
+		if i < indexed {
+			m.entries = append(m.entries, prev[i]) // same key, same place
+			if prev[i].raw != es[i].Value {
+				e := &m.entries[i]
+				if err := parseMapValue(es[i].Value, u.out, &e.value); err != nil {
+					return nil, LineError(&es[i], err)
+				}
+				e.raw = es[i].Value
+			}
+			continue
 		}
 		if j < len(prev) && prev[j].id == es[i].ID && prev[j].raw == es[i].Value && prev[j].key == es[i].Key && es[i].ID != 0 {
 			m.reuse(prev[j])
@@ -144,6 +158,26 @@ func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
 		m.entries[len(m.entries)-1].id = es[i].ID
 	}
 	return func() { u.cur.Store(m) }, nil
+}
+
+// exactFor is the key index a str map starts from: the previous view's
+// itself when the keys did not move (set map: only values changed; the
+// index is never written then, every key being in it), a copy when
+// entries were only appended (add map, set-map of a new key), else empty.
+// The second result is how many leading entries the index already holds.
+func exactFor(old *sampleMap, es []PatEntry) (map[string]int, int) {
+	if old == nil || len(es) < len(old.entries) {
+		return make(map[string]int, len(es)), 0
+	}
+	for i := range old.entries {
+		if old.entries[i].id != es[i].ID || old.entries[i].key != es[i].Key || es[i].ID == 0 {
+			return make(map[string]int, len(es)), 0
+		}
+	}
+	if len(es) == len(old.entries) {
+		return old.exact, len(es)
+	}
+	return maps.Clone(old.exact), len(old.entries)
 }
 
 // reuse adds an entry compiled for a previous view.
