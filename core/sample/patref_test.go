@@ -401,3 +401,29 @@ func TestRebuildReuse(t *testing.T) {
 		t.Errorf("after del: %v %s %s", err, evalStr(t, g), evalStr(t, e))
 	}
 }
+
+// The str index kept across changes still finds the first line of a key.
+func TestStrIndexAcrossChanges(t *testing.T) {
+	f := writeMap(t, "a 1\nb 2\n")
+	refs := NewPatRefs()
+	e := compileIn(t, refs, "str(a),map("+f+",none)")
+	r := refs.Lookup(f)
+	steps := []struct {
+		change func() error
+		want   string
+	}{
+		{func() error { return r.Add(PatEntry{Key: "a", Value: "9"}) }, "1"}, // appended duplicate
+		{func() error { return r.Set("b", "3") }, "1"},                       // values only
+		{func() error { return r.Set(fmt.Sprintf("#0x%x", r.Entries()[0].ID), "5") }, "5"},
+		{func() error { return r.Del(fmt.Sprintf("#0x%x", r.Entries()[0].ID)) }, "9"},
+		{func() error { return r.Add(PatEntry{Key: "c", Value: "4"}) }, "9"},
+	}
+	for i, s := range steps {
+		if err := s.change(); err != nil {
+			t.Fatal(err)
+		}
+		if got := evalStr(t, e); got != s.want {
+			t.Errorf("step %d: a = %s, want %s", i, got, s.want)
+		}
+	}
+}
