@@ -77,7 +77,7 @@ func TestMapsReloadRereadsFiles(t *testing.T) {
 	port := testenv.FreePort(t)
 	cfg := filepath.Join(dir, "h.cfg")
 	body := mapsDiffConfig(sock, port, dir)
-	for _, f := range []string{"nets.map", "block.acl"} {
+	for _, f := range []string{"nets.map", "block.acl", "agents.acl", "pfx.map", "pfx.acl"} { // the files mapsDiffConfig reads
 		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
 			t.Fatal(err)
 		}
