@@ -12,6 +12,7 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/core/stats"
 )
 
@@ -30,9 +31,10 @@ func init() {
 }
 
 type part struct {
-	g   *generation.Generation
-	cfg *config.Config
-	p   atomic.Pointer[Pipeline]
+	g    *generation.Generation
+	cfg  *config.Config
+	p    atomic.Pointer[Pipeline]
+	refs *sample.PatRefs // the generation's map files, for log-format maps (docs/maps.md)
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
@@ -57,7 +59,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 			checkKeyFile(l, a, d)
 		}
 	}
-	pt := &part{g: g, cfg: c}
+	pt := &part{g: g, cfg: c, refs: sample.CurrentPatRefs()}
 	g.AddExtra(pt.extra)
 	return pt
 }
@@ -90,7 +92,9 @@ func checkKeyFile(l *config.Log, a *config.Anonymize, d *diag.List) {
 
 func (pt *part) Start(ctx context.Context) error {
 	log := pt.g.Opts.Logger.With("subsystem", "logs")
-	p, err := New(pt.cfg, log, WithStdout(pt.g.Opts.Stdout, pt.g.Opts.Stderr))
+	var p *Pipeline
+	var err error
+	sample.WithPatRefs(pt.refs, func() { p, err = New(pt.cfg, log, WithStdout(pt.g.Opts.Stdout, pt.g.Opts.Stderr)) })
 	if err != nil {
 		return err
 	}

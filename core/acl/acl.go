@@ -14,12 +14,10 @@
 package acl
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"regexp"
 	"sort"
 	"strconv"
@@ -196,6 +194,9 @@ type matcher struct {
 	// method patterns: whether each is a well-known method, as written
 	methodKnown []bool
 	methodRaw   []string
+	// -f files and -M (file.go)
+	files    []string
+	mapFiles bool
 }
 
 // Parse compiles one ACL: a criterion such as "path_beg", "hdr(host)" or
@@ -209,6 +210,12 @@ func Parse(criterionText string, flags []string, values []string) (Matcher, erro
 	vals := append([]string(nil), values...)
 	if vals, err = m.parseFlags(flags, vals); err != nil {
 		return nil, err
+	}
+	// HAProxy numbers an anonymous pattern list for every ACL after its
+	// files: reserving its id keeps `show map|acl` ids equal to HAProxy's.
+	defer sample.CurrentPatRefs().ReserveID()
+	if len(m.files) > 0 {
+		return newFileMatcher(m, vals)
 	}
 	if err := m.compile(vals); err != nil {
 		return nil, err
@@ -311,21 +318,16 @@ func (m *matcher) parseFlags(flags, vals []string) ([]string, error) {
 				return nil, &Error{Criterion: name, Token: -1, Msg: fmt.Sprintf("unknown match method %q", flags[i]), Hint: "one of str, beg, end, sub, reg, dom, dir, found, len, int, ip, bool"}
 			}
 			m.kind = k
-		case "-u", "-M":
-			if f == "-M" {
-				return nil, &Error{Criterion: name, Token: -1, Msg: "-M (map files as patterns) is not supported", Hint: "list the values with -f FILE instead"}
-			}
+		case "-M":
+			m.mapFiles = true // -f files are maps: their keys are the patterns
+		case "-u":
 			i++ // -u ID: a unique id for the runtime API; ignored
 		case "-f":
 			if i+1 >= len(flags) {
 				return nil, &Error{Criterion: name, Token: -1, Msg: "-f needs a file name", Hint: "-f /etc/haproxy/blocklist.lst"}
 			}
 			i++
-			fv, err := readPatternFile(flags[i])
-			if err != nil {
-				return nil, &Error{Criterion: name, Token: -1, Msg: err.Error(), Hint: "the file lists one value per line; # starts a comment"}
-			}
-			vals = append(vals, fv...)
+			m.files = append(m.files, flags[i]) // read by newFileMatcher (file.go)
 		default:
 			return nil, &Error{Criterion: name, Token: -1, Msg: fmt.Sprintf("unknown flag %q", f), Hint: "flags are -i, -m METHOD, -f FILE, -n, -u ID and --"}
 		}
@@ -356,34 +358,13 @@ func splitFlags(words []string) (flags, values []string) {
 			break
 		}
 		flags = append(flags, w)
-		if (w == "-m" || w == "-f" || w == "-u" || w == "-M") && i+1 < len(words) {
+		if (w == "-m" || w == "-f" || w == "-u") && i+1 < len(words) {
 			flags = append(flags, words[i+1])
 			i++
 		}
 		i++
 	}
 	return flags, words[i:]
-}
-
-func readPatternFile(path string) ([]string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading pattern file: %w", err)
-	}
-	defer f.Close()
-	var out []string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		out = append(out, line)
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("reading pattern file %s: %w", path, err)
-	}
-	return out, nil
 }
 
 func (s *matcher) compile(vals []string) error {
@@ -590,6 +571,8 @@ func (s *matcher) matchState(st *evalState) bool {
 // configuration layer can refuse a response fetch in a request condition.
 func Where(m Matcher) (sample.Stage, string) {
 	switch m := m.(type) {
+	case *fileMatcher:
+		return Where(&m.tmpl)
 	case *matcher:
 		if w := m.expr.Where(); w != sample.AtAny {
 			return w, m.expr.FetchName()

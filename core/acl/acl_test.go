@@ -185,7 +185,7 @@ func TestSSLAndNil(t *testing.T) {
 func TestPatternFile(t *testing.T) {
 	dir := t.TempDir()
 	f := filepath.Join(dir, "nets.lst")
-	os.WriteFile(f, []byte("# blocked\n10.0.0.0/8\n\n  192.168.1.0/24  \n"), 0o644)
+	os.WriteFile(f, []byte("# blocked\n10.0.0.0/8\n\n  192.168.1.0/24\n"), 0o644)
 	m, err := ParseWords([]string{"src", "-f", f})
 	if err != nil {
 		t.Fatal(err)
@@ -195,6 +195,12 @@ func TestPatternFile(t *testing.T) {
 	}
 	if _, err := ParseWords([]string{"src", "-f", filepath.Join(dir, "missing")}); err == nil {
 		t.Error("missing pattern file should fail")
+	}
+	// HAProxy keeps an ACL file line's trailing blanks: "10.0.0.0/8  " is
+	// not an address (it refuses the configuration too).
+	os.WriteFile(f, []byte("10.0.0.0/8  \n"), 0o644)
+	if _, err := ParseWords([]string{"src", "-f", f}); err == nil || !strings.Contains(err.Error(), "bad network") {
+		t.Errorf("trailing blanks: error %v, want bad network", err)
 	}
 }
 
@@ -216,7 +222,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"path", "-m", "bogus", "x"}, `unknown match method "bogus"`},
 		{[]string{"path", "-m"}, "-m needs a match method"},
 		{[]string{"path", "-x", "y"}, `unknown flag "-x"`},
-		{[]string{"path", "-M", "m.map"}, "not supported"},
+		{[]string{"path", "-f"}, "-f needs a file name"},
 		{[]string{"ssl_fc", "1"}, "takes no value"},
 		{[]string{"hdr_cnt(host)", "many"}, `bad integer "many"`},
 		{[]string{"path", "-m", "found", "x"}, "takes no value"},

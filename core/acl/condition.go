@@ -430,6 +430,8 @@ func (c *Condition) Fetches(fn func(name string)) {
 
 func fetchesOf(m Matcher, fn func(string)) {
 	switch m := m.(type) {
+	case *fileMatcher:
+		fetchesOf(&m.tmpl, fn) // file.go
 	case *matcher:
 		if m.expr != nil {
 			fn(m.expr.FetchName())

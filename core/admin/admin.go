@@ -325,6 +325,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runReload(cmd); ok {
 		return out
 	}
+	if out, ok := s.runMaps(cmd); ok { // maps.go
+		return out
+	}
 	snap := s.rt.Source.Snapshot()
 	var checks stats.Checks
 	if s.rt.Health != nil {

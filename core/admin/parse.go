@@ -89,6 +89,7 @@ type Command struct {
 	File     string   // ssl cert commands
 	Payload  string   // set ssl cert: the PEM after "<<"
 	Args     []string // add server: the keywords after the address
+	Ver      string   // map and acl commands: "@N" (maps.go)
 }
 
 // Level is the access level a command needs, as in HAProxy: reading is
@@ -101,6 +102,8 @@ func (c Command) Level() Level {
 		return LevelOperator // HAProxy's level for get/set var
 	case OpShowTable, OpClearTable, OpSetTable:
 		return tableLevel(c.Op)
+	case OpShowMap, OpShowACL, OpGetMap, OpGetACL, OpAddMap, OpAddACL, OpSetMap, OpDelMap, OpDelACL, OpClearMap, OpClearACL, OpPrepareMap, OpPrepareACL, OpCommitMap, OpCommitACL:
+		return mapLevel(c.Op)
 	}
 	return LevelAdmin
 }
@@ -117,6 +120,9 @@ func SplitLine(line string) []string {
 	for _, r := range line {
 		switch {
 		case esc:
+			if r == ' ' || r == '\t' || r == '\\' {
+				cur.WriteRune('\\') // kept for Parse's words (fields, maps.go)
+			}
 			cur.WriteRune(r)
 			esc = false
 		case r == '\\':
@@ -140,7 +146,7 @@ func SplitLine(line string) []string {
 
 // Parse parses one command (no ';').
 func Parse(line string) (Command, error) {
-	w := strings.Fields(line)
+	w := fields(line) // words split on unescaped blanks (maps.go)
 	if len(w) == 0 {
 		return Command{}, ErrUnknown
 	}
@@ -207,6 +213,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpSetMaxConn, Backend: b, Server: s, N: n}, nil
 	case len(w) >= 2 && (w[0] == "show" || w[0] == "clear" || w[0] == "set") && w[1] == "table":
 		return parseTable(w) // table.go
+	case len(w) >= 2 && (w[1] == "map" || w[1] == "acl") && mapOps[w[0]] != [2]Op{}:
+		return parseMap(w) // maps.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "policies":
 		if len(w) != 2 {
 			return Command{}, errors.New("Usage: show policies")
@@ -327,6 +335,19 @@ const Help = `The following commands are valid at this level:
   show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
   clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)
   set table <table> key <k> [data.* <v>]* : update or create a table entry's data
+  show map [<map>]                        : report available maps or dump a map's contents
+  show acl [<acl>]                        : report available acls or dump an acl's contents
+  get map <map> <value>                   : report the keys and values matching a sample for a map
+  get acl <acl> <value>                   : report the patterns matching a sample for an ACL
+  add map <map> <key> <val>               : add a map entry (payload supported instead of key/val)
+  add acl <acl> <pattern>                 : add an acl entry
+  set map <map> [<key>|#<ref>] <value>    : modify a map entry
+  del map <map> [<key>|#<ref>]            : delete map entries matching <key>
+  del acl <acl> [<key>|#<ref>]            : delete acl entries matching <key>
+  clear map <map>                         : clear the contents of this map
+  clear acl <acl>                         : clear the contents of this acl
+  prepare map|acl <file>                  : prepare a new version for atomic replacement
+  commit map|acl @<ver> <file>            : commit the map or acl at this version
   disable server <bk>/<srv>               : put a server in maintenance mode
   enable server <bk>/<srv>                : take a server out of maintenance mode
   set server <bk>/<srv> state <st>        : set the server's admin state: ready, drain, maint

@@ -54,7 +54,7 @@ func readPayload(r *bufio.Reader, line string) (string, string, bool) {
 // ExecPayload runs a command that carries a payload.
 func (s *Server) ExecPayload(line, payload string, lvl Level) string {
 	cmd, err := Parse(line)
-	if err == nil && cmd.Op != OpSetSSLCert {
+	if err == nil && cmd.Op != OpSetSSLCert && cmd.Op != OpAddMap && cmd.Op != OpAddACL {
 		return "This command does not take a payload.\n\n"
 	}
 	if err != nil {
@@ -64,7 +64,10 @@ func (s *Server) ExecPayload(line, payload string, lvl Level) string {
 		return "Permission denied\n\n"
 	}
 	cmd.Payload = payload
-	out, _ := s.runSSL(cmd)
+	out, ok := s.runSSL(cmd)
+	if !ok {
+		out, _ = s.runMaps(cmd) // add map|acl FILE << (maps.go)
+	}
 	return out + "\n"
 }
 

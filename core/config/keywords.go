@@ -192,6 +192,14 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-response set-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},

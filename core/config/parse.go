@@ -525,9 +525,7 @@ var unsupportedHTTPActions = map[string]string{
 	"cache-use": "not available in varde", "cache-store": "not available in varde",
 	"early-hint": "not available in varde", "normalize-uri": "not available in varde",
 	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",
-	"do-resolve": "not available in varde", "add-acl": "not available in varde",
-	"del-acl": "not available in varde", "set-map": "not available in varde",
-	"del-map": "not available in varde", "disable-l7-retry": "not available in varde",
+	"do-resolve": "not available in varde", "disable-l7-retry": "not available in varde",
 	"strict-mode": "not available in varde", "send-spoe-group": "not available in varde",
 	"set-timeout": "not available in varde", "set-bandc-limit": "not available in varde",
 }

@@ -32,6 +32,7 @@ import (
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/core/stats"
 )
 
@@ -234,11 +235,13 @@ func Build(set *config.Set, opts Options) (*Generation, *diag.List) {
 	}
 	g := &Generation{Set: set, Opts: opts}
 	d := &diag.List{}
-	for _, s := range Subsystems() {
-		if p := prepare(s, g, d); p != nil {
-			g.parts = append(g.parts, namedPart{s.Name, p})
+	sample.WithPatRefs(sample.NewPatRefs(), func() { // one list per map/ACL file for every subsystem (docs/maps.md)
+		for _, s := range Subsystems() {
+			if p := prepare(s, g, d); p != nil {
+				g.parts = append(g.parts, namedPart{s.Name, p})
+			}
 		}
-	}
+	})
 	return g, d
 }
 

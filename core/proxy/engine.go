@@ -107,6 +107,7 @@ type Engine struct {
 	frontends []*Frontend
 	backends  []*Backend
 	byName    map[string]*Backend
+	patRefs   *patRefSet // map and ACL files (mapact.go)
 	sink      logrec.Sink
 
 	actconn  atomic.Int64

@@ -32,7 +32,8 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	if c == nil || len(c.Frontends) == 0 {
 		return nil
 	}
-	pcfg, ok := engineConfig(c, d)
+	refs := generationPatRefs() // maps and ACL files, shared by this generation (mapact.go)
+	pcfg, ok := withPatRefs(refs, func() (*Config, bool) { return engineConfig(c, d) })
 	if !ok {
 		return nil
 	}
@@ -46,7 +47,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 		}
 		return nil
 	}
-	e, err := New(pcfg, g.Opts.Logger)
+	e, err := withPatRefs(refs, func() (*Engine, error) { return New(pcfg, g.Opts.Logger) })
 	if err != nil {
 		for _, p := range pcfg.Policies {
 			p.Policy.Close()
@@ -54,6 +55,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 		d.Add(locateBuildError(c, err))
 		return nil
 	}
+	e.patRefs = refs
 	EngineOf.Set(g, e)
 	return &enginePart{g: g, e: e}
 }

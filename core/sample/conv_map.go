@@ -1,38 +1,51 @@
 package sample
 
 import (
-	"bufio"
 	"fmt"
-	"github.com/varde-lb/varde/core/httpx"
+	"maps"
 	"net/netip"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync/atomic"
+
+	"github.com/varde-lb/varde/core/httpx"
 )
 
-// The map converters: map_<match>[_<output>](FILE[,DEFAULT]). Files are
-// read once when the expression is compiled; a relative path is relative
-// to the current directory, as HAProxy's.
+// The map converters: map_<match>[_<output>](FILE[,DEFAULT]). FILE is read
+// into the generation's shared PatRef (patref.go) when the expression is
+// compiled; the admin socket and the set-map/del-map actions change it at
+// run time, and each converter reads its current view without locking.
 
 type mapEntry struct {
+	id    uint64 // the PatEntry's, to reuse this compiled entry on a change
 	key   string
 	re    *regexp.Regexp
 	lo    int64
 	hi    int64
 	value Value
+	raw   string // the value as written (map_regm substitutes in it)
 }
 
+// sampleMap is one user's compiled, immutable view of a PatRef's entries.
 type sampleMap struct {
 	match   string
 	exact   map[string]int // str: first line of each key
 	prefix  []netip.Prefix // ip: parallel to entries
 	entries []mapEntry
-	def     Value
-	hasDef  bool
 }
 
-var mapMatches = []string{"str", "beg", "sub", "dir", "dom", "end", "reg", "int", "ip"}
+// mapUser is one map converter: its match, output type, default, and an
+// atomic pointer to its current view (swapped by PatRef changes).
+type mapUser struct {
+	match  string
+	out    Type
+	def    Value
+	hasDef bool
+	cur    atomic.Pointer[sampleMap]
+}
+
+var mapMatches = []string{"str", "beg", "sub", "dir", "dom", "end", "reg", "regm", "int", "ip"}
 
 func init() {
 	for _, m := range mapMatches {
@@ -51,6 +64,9 @@ func init() {
 			case TypeAddr:
 				name += "_ip"
 			}
+			if m == "regm" && out != TypeStr {
+				continue // HAProxy has map_regm alone: it builds a string
+			}
 			registerMap(name, m, in, out)
 		}
 	}
@@ -61,61 +77,127 @@ func registerMap(name, match string, in, out Type) {
 	RegisterConverter(&Converter{Name: name, MinArgs: 1, MaxArgs: 2, In: in, Out: out,
 		Doc: "looks the input up in FILE with " + match + " matching; DEFAULT when absent, else no sample",
 		Compile: func(args []string, a *Args) error {
-			m, err := loadMap(args, match, out)
-			a.P = m
+			u, err := newMapUser(args, match, out)
+			a.P = u
 			return err
 		},
 		Eval: func(a *Args, v *Value, s []byte) ([]byte, bool) {
-			m := a.P.(*sampleMap)
-			r, ok := m.lookup(v, s)
-			if !ok {
-				if !m.hasDef {
+			u := a.P.(*mapUser)
+			m := u.cur.Load()
+			i := m.lookup(v)
+			if i < 0 {
+				if !u.hasDef {
 					return s, false
 				}
-				r = &m.def
+				*v = u.def
+				return s, true
 			}
-			*v = *r
+			if match == "regm" {
+				return m.entries[i].substitute(v, s)
+			}
+			*v = m.entries[i].value
 			return s, true
 		}})
 }
 
-func loadMap(args []string, match string, out Type) (*sampleMap, error) {
-	m := &sampleMap{match: match, exact: map[string]int{}}
+// newMapUser compiles a map converter's arguments and attaches it to the
+// generation's PatRef for FILE. A relative path is relative to the current
+// directory, as HAProxy's.
+func newMapUser(args []string, match string, out Type) (*mapUser, error) {
+	u := &mapUser{match: match, out: out}
 	if len(args) > 1 {
-		if err := parseMapValue(args[1], out, &m.def); err != nil {
+		if err := parseMapValue(args[1], out, &u.def); err != nil {
 			return nil, fmt.Errorf("default value: %w", err)
 		}
-		m.hasDef = true
+		u.hasDef = true
 	}
-	f, err := os.Open(args[0])
-	if err != nil {
+	if _, err := CurrentPatRefs().Attach(args[0], true, "map", u); err != nil {
 		return nil, fmt.Errorf("map file: %w", err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for line := 1; sc.Scan(); line++ {
-		if err := m.addLine(sc.Text(), out); err != nil {
-			return nil, fmt.Errorf("%s:%d: %w", args[0], line, err)
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("map file %s: %w", args[0], err)
-	}
-	return m, nil
+	return u, nil
 }
 
-// addLine reads "KEY VALUE": leading blanks skipped, the key is the first
-// word, the value the rest without trailing blanks; '#' starts a comment.
-func (m *sampleMap) addLine(line string, out Type) error {
-	line = strings.Trim(line, " \t\r")
-	if line == "" || line[0] == '#' {
-		return nil
+// Rebuild implements PatUser.
+func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
+	m := &sampleMap{match: u.match, entries: make([]mapEntry, 0, len(es))}
+	old := u.cur.Load()
+	indexed := 0 // entries already in m.exact
+	if u.match == "str" {
+		m.exact, indexed = exactFor(old, es)
 	}
-	key, val := line, ""
-	if i := strings.IndexAny(line, " \t"); i >= 0 {
-		key, val = line[:i], strings.TrimLeft(line[i:], " \t")
+	// Entries are in ascending id order (file order, then additions):
+	// walking the previous view alongside reuses what did not change
+	// (compiled regular expressions, parsed values and networks).
+	var prev []mapEntry
+	if old != nil {
+		prev = old.entries
 	}
-	e := mapEntry{key: key}
+	j := 0
+	for i := range es {
+		for j < len(prev) && prev[j].id < es[i].ID {
+			j++
+		}
+		if i < indexed {
+			m.entries = append(m.entries, prev[i]) // same key, same place
+			if prev[i].raw != es[i].Value {
+				e := &m.entries[i]
+				if err := parseMapValue(es[i].Value, u.out, &e.value); err != nil {
+					return nil, LineError(&es[i], err)
+				}
+				e.raw = es[i].Value
+			}
+			continue
+		}
+		if j < len(prev) && prev[j].id == es[i].ID && prev[j].raw == es[i].Value && prev[j].key == es[i].Key && es[i].ID != 0 {
+			m.reuse(prev[j])
+			continue
+		}
+		if err := m.add(es[i].Key, es[i].Value, u.out); err != nil {
+			return nil, LineError(&es[i], err)
+		}
+		m.entries[len(m.entries)-1].id = es[i].ID
+	}
+	return func() { u.cur.Store(m) }, nil
+}
+
+// exactFor is the key index a str map starts from: the previous view's
+// itself when the keys did not move (set map: only values changed; the
+// index is never written then, every key being in it), a copy when
+// entries were only appended (add map, set-map of a new key), else empty.
+// The second result is how many leading entries the index already holds.
+func exactFor(old *sampleMap, es []PatEntry) (map[string]int, int) {
+	if old == nil || len(es) < len(old.entries) {
+		return make(map[string]int, len(es)), 0
+	}
+	for i := range old.entries {
+		if old.entries[i].id != es[i].ID || old.entries[i].key != es[i].Key || es[i].ID == 0 {
+			return make(map[string]int, len(es)), 0
+		}
+	}
+	if len(es) == len(old.entries) {
+		return old.exact, len(es)
+	}
+	return maps.Clone(old.exact), len(old.entries)
+}
+
+// reuse adds an entry compiled for a previous view.
+func (m *sampleMap) reuse(e mapEntry) {
+	switch m.match {
+	case "str":
+		if _, dup := m.exact[e.key]; !dup {
+			m.exact[e.key] = len(m.entries)
+		}
+	case "ip":
+		p, _ := parsePrefix(e.key) // parsed before: cannot fail
+		m.prefix = append(m.prefix, p)
+	}
+	m.entries = append(m.entries, e)
+}
+
+// add compiles one entry: the key by the match method, the value by the
+// converter's output type.
+func (m *sampleMap) add(key, val string, out Type) error {
+	e := mapEntry{key: key, raw: val}
 	if err := parseMapValue(val, out, &e.value); err != nil {
 		return err
 	}
@@ -124,7 +206,7 @@ func (m *sampleMap) addLine(line string, out Type) error {
 		if _, dup := m.exact[key]; !dup {
 			m.exact[key] = len(m.entries)
 		}
-	case "reg":
+	case "reg", "regm":
 		re, err := regexp.Compile(key)
 		if err != nil {
 			return fmt.Errorf("bad regular expression %q: %v", key, err)
@@ -152,13 +234,13 @@ func parseMapValue(s string, out Type, v *Value) error {
 	case TypeInt:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return fmt.Errorf("value %q is not an integer", s)
+			return fmt.Errorf("unable to parse '%s'.", s)
 		}
 		v.SetInt(n)
 	case TypeAddr:
 		a, err := netip.ParseAddr(s)
 		if err != nil {
-			return fmt.Errorf("value %q is not an IP address", s)
+			return fmt.Errorf("unable to parse '%s'.", s)
 		}
 		v.SetAddr(a)
 	default:
@@ -184,7 +266,7 @@ func parseIntRange(s string) (lo, hi int64, err error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("key %q is not an integer", s)
+		return 0, 0, fmt.Errorf("unable to parse '%s'.", s)
 	}
 	return n, n, nil
 }
@@ -199,32 +281,33 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	if a, m, ok := strings.Cut(s, "/"); ok {
 		addr, err := netip.ParseAddr(a)
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("bad network %q", s)
+			return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 		}
 		bits, err := maskBits(m, addr.Unmap().BitLen())
 		if err != nil {
-			return netip.Prefix{}, fmt.Errorf("bad network %q", s)
+			return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 		}
 		return addr.Unmap().Prefix(bits)
 	}
 	a, err := netip.ParseAddr(s)
 	if err != nil {
-		return netip.Prefix{}, fmt.Errorf("bad address %q", s)
+		return netip.Prefix{}, fmt.Errorf("'%s' is not a valid IPv4 or IPv6 address.", s)
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
-// lookup finds the input's entry: the first match in file order, except
-// for ip maps where the most specific network wins (HAProxy's tree).
-func (m *sampleMap) lookup(v *Value, _ []byte) (*Value, bool) {
+// lookup finds the input's entry (-1: none): the first match in file
+// order, except where HAProxy indexes the keys in a tree: the exact key
+// for str, the most specific network for ip, the longest prefix for beg.
+func (m *sampleMap) lookup(v *Value) int {
 	switch m.match {
 	case "str":
-		i, ok := m.exact[string(v.Str)]
+		i, ok := m.exact[bytesString(v.Str)]
 		if !ok {
-			return nil, false
+			return -1
 		}
-		return &m.entries[i].value, true
+		return i
 	case "ip":
 		best := -1
 		for i, p := range m.prefix {
@@ -232,17 +315,25 @@ func (m *sampleMap) lookup(v *Value, _ []byte) (*Value, bool) {
 				best = i
 			}
 		}
-		if best < 0 {
-			return nil, false
+		return best
+	case "beg":
+		// HAProxy indexes beg keys in a prefix tree: the longest key
+		// that starts the input wins, the first of equal keys.
+		best := -1
+		for i := range m.entries {
+			k := m.entries[i].key
+			if (best < 0 || len(k) > len(m.entries[best].key)) && strings.HasPrefix(bytesString(v.Str), k) {
+				best = i
+			}
 		}
-		return &m.entries[best].value, true
+		return best
 	}
 	for i := range m.entries {
 		if m.entries[i].matches(m.match, v) {
-			return &m.entries[i].value, true
+			return i
 		}
 	}
-	return nil, false
+	return -1
 }
 
 func (e *mapEntry) matches(match string, v *Value) bool {
@@ -258,7 +349,7 @@ func (e *mapEntry) matches(match string, v *Value) bool {
 		return Delimited(s, k, false, isDomDelim)
 	case "dir":
 		return Delimited(s, k, false, isDirDelim)
-	case "reg":
+	case "reg", "regm":
 		return e.re.Match(s)
 	case "int":
 		return v.Int >= e.lo && v.Int <= e.hi
@@ -291,4 +382,70 @@ func Delimited(b []byte, p string, fold bool, delim func(byte) bool) bool {
 		}
 	}
 	return false
+}
+
+// substitute is map_regm's output: the entry's value with \0..\9 replaced
+// by the regular expression's groups in the input, built in scratch.
+func (e *mapEntry) substitute(v *Value, s []byte) ([]byte, bool) {
+	var idx [20]int
+	loc := e.re.FindSubmatchIndex(v.Str) // allocates only for many groups
+	n := copy(idx[:], loc)
+	start := len(s)
+	raw := e.raw
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		if c == '\\' && i+1 < len(raw) && raw[i+1] >= '0' && raw[i+1] <= '9' {
+			g := int(raw[i+1]-'0') * 2
+			i++
+			if g+1 < n && idx[g] >= 0 {
+				s = append(s, v.Str[idx[g]:idx[g+1]]...)
+			}
+			continue
+		}
+		s = append(s, c)
+	}
+	v.SetStr(s[start:])
+	return s, true
+}
+
+// Probe implements PatUser for `get map`: key is read as the converter's
+// input type, as HAProxy parses it with the expression's parser.
+func (u *mapUser) Probe(key string) PatProbe {
+	p := PatProbe{Match: u.match, HasValue: true, Group: fmt.Sprint(u.match, u.out),
+		Tree: u.match == "str" || u.match == "beg" || u.match == "ip"}
+	var v Value
+	switch u.match {
+	case "int":
+		n, err := strconv.ParseInt(key, 10, 64)
+		if err != nil {
+			return p
+		}
+		v.SetInt(n)
+	case "ip":
+		a, err := netip.ParseAddr(key)
+		if err != nil {
+			return p
+		}
+		v.SetAddr(a)
+	default:
+		v.SetStr([]byte(key))
+	}
+	m := u.cur.Load()
+	i := m.lookup(&v)
+	if i < 0 {
+		return p
+	}
+	e := &m.entries[i]
+	p.Found, p.Key, p.Value = true, e.key, e.raw
+	switch {
+	case u.out == TypeInt:
+		p.VType = "sint"
+	case u.out == TypeAddr && e.value.Addr.Is4():
+		p.VType = "ipv4"
+	case u.out == TypeAddr:
+		p.VType = "ipv6"
+	default:
+		p.VType = "str"
+	}
+	return p
 }
