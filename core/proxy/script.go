@@ -140,43 +140,25 @@ func (t *sessionTxn) EvalCtx(c *sample.Ctx) { t.s.evalCtx(c, t.resp) }
 func (t *sessionTxn) Vars() *sample.Vars    { return &t.s.scr.vars }
 func (t *sessionTxn) Priv() *any            { return &t.s.scr.priv }
 
-func (t *sessionTxn) edits() *edits {
-	if t.resp {
-		return &t.s.rspE
-	}
-	return &t.s.reqE
-}
-
+// Headers walks the fields as the rules so far left them (rewrite_hdr.go).
 func (t *sessionTxn) Headers(fn func(name, value []byte)) {
-	e := t.edits()
-	var h *httpx.Head = &t.s.req.Head
-	if t.resp {
-		h = &t.s.resp.Head
+	if !t.resp {
+		v := &t.s.view
+		for i, n := 0, v.NumHeaders(); i < n; i++ {
+			fn(v.HeaderAt(i))
+		}
+		return
 	}
-	for i := range h.Fields {
-		n := h.Name(i)
-		if e.nDel > 0 && e.deleted(n) {
+	h, e := (*respHead)(t.s), &t.s.rspE
+	for i, n := 0, h.NumHeaders(); i < n; i++ {
+		orig := i
+		if e.on {
+			orig = int(e.f[i].orig)
+		}
+		if orig >= 0 && !t.s.resp.Forwardable(orig, false) {
 			continue
 		}
-		if t.resp && !t.s.resp.Forwardable(i, false) {
-			continue
-		}
-		fn(n, h.Value(i))
-	}
-	var scratch []byte
-	for i := 0; i < e.nAdd; i++ {
-		r := e.add[i]
-		scratch = scratch[:0]
-		if r.value != nil {
-			ev := ruleEvals.Get().(*ruleEval)
-			t.s.evalCtx(&ev.ctx, t.resp)
-			scratch, ev.scratch = r.value.Append(scratch, &ev.ctx, ev.scratch)
-			ev.ctx.Reset()
-			ruleEvals.Put(ev)
-		} else {
-			scratch = append(scratch, r.Value...)
-		}
-		fn([]byte(r.Name), scratch)
+		fn(h.HeaderAt(i))
 	}
 }
 
@@ -186,12 +168,12 @@ func (t *sessionTxn) Headers(fn func(name, value []byte)) {
 // no script can split a message.
 func (t *sessionTxn) SetHeader(name, value string) {
 	if safeField(name, value) {
-		t.edits().apply(&HTTPRule{Action: ActSetHeader, Name: name, Value: value})
+		t.s.applyHeaderRule(&HTTPRule{Action: ActSetHeader, Name: name, Value: value}, t.resp)
 	}
 }
 func (t *sessionTxn) AddHeader(name, value string) {
 	if safeField(name, value) {
-		t.edits().apply(&HTTPRule{Action: ActAddHeader, Name: name, Value: value})
+		t.s.applyHeaderRule(&HTTPRule{Action: ActAddHeader, Name: name, Value: value}, t.resp)
 	}
 }
 
@@ -199,7 +181,7 @@ func safeField(name, value string) bool {
 	return name != "" && !strings.ContainsAny(name, " \t\r\n\x00:") && !strings.ContainsAny(value, "\r\n\x00")
 }
 func (t *sessionTxn) DelHeader(name string) {
-	t.edits().apply(&HTTPRule{Action: ActDelHeader, Name: name})
+	t.s.applyHeaderRule(&HTTPRule{Action: ActDelHeader, Name: name}, t.resp)
 }
 
 func (t *sessionTxn) SetMethod(m string) {

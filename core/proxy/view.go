@@ -59,9 +59,26 @@ func (v *reqView) Query() []byte {
 	return nil
 }
 
-func (v *reqView) Header(name string) ([]byte, bool) { return v.s.req.Field(name) }
-func (v *reqView) NumHeaders() int                   { return len(v.s.req.Fields) }
+// Header, NumHeaders and HeaderAt read the fields as the http-request
+// rules so far left them (rewrite_hdr.go).
+func (v *reqView) Header(name string) ([]byte, bool) {
+	if e := &v.s.reqE; e.on {
+		return e.field(name)
+	}
+	return v.s.req.Field(name)
+}
+
+func (v *reqView) NumHeaders() int {
+	if e := &v.s.reqE; e.on {
+		return len(e.f)
+	}
+	return len(v.s.req.Fields)
+}
+
 func (v *reqView) HeaderAt(i int) (name, value []byte) {
+	if e := &v.s.reqE; e.on {
+		return e.name(i), e.value(i)
+	}
 	return v.s.req.Name(i), v.s.req.Value(i)
 }
 func (v *reqView) Src() netip.AddrPort { return v.s.src }
