@@ -252,7 +252,7 @@ func (c *Config) validateSamples(d *diag.List) {
 func (c *Config) validateRuleSamples(kw string, r *HTTPRule, o sample.Options, d *diag.List) {
 	text := r.Value
 	switch {
-	case r.Action == "set-header" || r.Action == "add-header":
+	case r.Action == "set-header" || r.Action == "add-header" || rewriteFormat(r.Action):
 	case r.Action == "redirect" && r.Redirect != nil:
 		text = r.Redirect.Target
 	default:

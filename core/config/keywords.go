@@ -173,18 +173,31 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
-	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
-	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
+	{Name: "http-request replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-pathq", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-uri", Sections: DFB, Default: "", Enforced: true},    // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
+	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},     // sc-inc-gpc0(N), docs/stick-tables.md
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true},     // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-query", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-uri", Sections: DFB, Default: "", Enforced: true},    // rewrite.go, docs/rewrite.md
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
+	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
+	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response set-status", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},

@@ -495,6 +495,12 @@ type HTTPRule struct {
 	Cond    *Condition `json:"cond,omitempty"`
 	// track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackSC `json:"track,omitempty"`
+	// Rewrites (rewrite.go): replace-*'s regular expression (Value is the
+	// format), del-header's -m method (str when empty), set-status's
+	// reason (nil: the code's standard one).
+	Regex  string  `json:"regex,omitempty"`
+	Match  string  `json:"match,omitempty"`
+	Reason *string `json:"reason,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -830,13 +830,10 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		}
 	case "del-header":
 		if len(args) == 3 && args[1].Text == "-m" {
-			if m := args[2].Text; m != "str" {
-				// Deleting only the exact name would let the headers the
-				// rule means to strip reach the servers.
-				p.d.Errorf(args[2].Pos, key, "list each header with its own del-header line", "del-header -m %s is not built yet: only the exact name would be deleted", m)
+			if !parseDelHeaderMatch(p, key, args, r) { // rewrite.go
 				return
 			}
-		} else if !needN(1, key+" NAME") {
+		} else if !needN(1, key+" NAME [-m str|beg|end|sub|reg]") {
 			return
 		}
 		r.Name = args[0].Text

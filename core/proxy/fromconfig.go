@@ -372,6 +372,13 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActAddHeader, Name: r.Name, Value: r.Value}
 		case "del-header":
 			rule = HTTPRule{Action: ActDelHeader, Name: r.Name}
+			if r.Match != "" { // -m beg|end|sub|reg (rewrite.go)
+				a, err := buildDelHeader(r)
+				if err != nil {
+					return nil, fmt.Errorf("%s: http-%s: %w", r.Pos, r.Action, err)
+				}
+				rule = HTTPRule{Action: ActActor, Actor: a}
+			}
 		case "deny", "return":
 			rule = HTTPRule{Action: ActDeny, Status: r.Status}
 			if r.Action == "return" {

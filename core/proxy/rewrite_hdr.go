@@ -16,6 +16,11 @@ type edits struct {
 	buf []byte   // names and values
 	f   []efield // the fields in message order
 	tmp []byte   // scratch for values being built
+
+	// The request line as rules and scripts rewrote it (nil: as received);
+	// slices of line, which only grows within a transaction.
+	method, target []byte
+	line           []byte
 }
 
 // efield is one field: spans of buf, and its index in the received head
@@ -29,6 +34,7 @@ type efield struct {
 func (e *edits) reset() {
 	e.on = false
 	e.buf, e.f = e.buf[:0], e.f[:0]
+	e.method, e.target, e.line = nil, nil, e.line[:0]
 }
 
 func (e *edits) name(i int) []byte  { f := &e.f[i]; return e.buf[f.n0:f.n1] }
@@ -123,9 +129,33 @@ func (m nameMatch) match(n []byte) bool {
 	case matchSub:
 		return containsFold(n, m.name)
 	case matchReg:
-		return m.re.Match(n)
+		// HAProxy matches the name as HTX keeps it: in lower case.
+		var low [128]byte
+		if len(n) > len(low) {
+			return m.re.Match(lower(n))
+		}
+		l := low[:len(n)]
+		for i, c := range n {
+			l[i] = toLower(c)
+		}
+		return m.re.Match(l)
 	}
 	return httpx.EqualFold(n, m.name)
+}
+
+func toLower(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func lower(n []byte) []byte {
+	l := make([]byte, len(n))
+	for i, c := range n {
+		l[i] = toLower(c)
+	}
+	return l
 }
 
 func containsFold(n []byte, sub string) bool {

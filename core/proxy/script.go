@@ -85,8 +85,6 @@ type ScriptTxn interface {
 type scriptTx struct {
 	vars    sample.Vars
 	priv    any
-	method  []byte // request line rewritten by a script; nil: as received
-	target  []byte
 	status  int // response status rewritten by a script; 0: as received
 	reason  string
 	replied bool
@@ -186,20 +184,19 @@ func (t *sessionTxn) DelHeader(name string) {
 
 func (t *sessionTxn) SetMethod(m string) {
 	if !t.resp && m != "" && !strings.ContainsAny(m, " \t\r\n\x00") {
-		t.s.scr.method = []byte(m)
+		t.s.reqE.setMethod([]byte(m))
 	}
 }
 
 func (t *sessionTxn) SetTarget(u string) {
 	if !t.resp && u != "" && !strings.ContainsAny(u, " \t\r\n\x00") {
-		t.s.scr.target = []byte(u)
+		t.s.reqE.setLine(lineURI, []byte(u), nil, nil)
 	}
 }
 
 func (t *sessionTxn) SetStatus(code int, reason string) {
 	if t.resp && code >= 100 && code <= 999 && !strings.ContainsAny(reason, "\r\n\x00") {
-		t.s.scr.status, t.s.scr.reason = code, reason
-		t.s.rec.Status = int32(code)
+		t.s.setStatus(code, reason)
 	}
 }
 

@@ -16,16 +16,17 @@ type reqView struct{ s *session }
 
 var _ core.Request = (*reqView)(nil)
 
-// Method and URI are the request line, as a script rewrote it if one did.
+// Method and URI are the request line, as rules and scripts rewrote it
+// (rewrite.go).
 func (v *reqView) Method() []byte {
-	if m := v.s.scr.method; m != nil {
+	if m := v.s.reqE.method; m != nil {
 		return m
 	}
 	return v.s.req.Method.Of(v.s.in)
 }
 
 func (v *reqView) URI() []byte {
-	if t := v.s.scr.target; t != nil {
+	if t := v.s.reqE.target; t != nil {
 		return t
 	}
 	return v.s.req.Target.Of(v.s.in)
