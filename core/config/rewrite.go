@@ -43,7 +43,7 @@ func parseSetLine(p *parser, key string, act Token, args []Token, r *HTTPRule) b
 	if !requestOnly(p, key, act) {
 		return false
 	}
-	if len(args) != 1 {
+	if len(args) != 1 || anyEmpty(args) {
 		p.d.Errorf(act.Pos, key, key+" FMT (quote a format with spaces)", "%s expects exactly 1 argument <format>, got %d", act.Text, len(args))
 		return false
 	}
@@ -55,7 +55,7 @@ func parseReplaceLine(p *parser, key string, act Token, args []Token, r *HTTPRul
 	if !requestOnly(p, key, act) {
 		return false
 	}
-	if len(args) != 2 {
+	if len(args) != 2 || anyEmpty(args) {
 		p.d.Errorf(act.Pos, key, key+" REGEX FMT", "%s expects exactly 2 arguments <match-regex> <replace-fmt>, got %d", act.Text, len(args))
 		return false
 	}
@@ -67,7 +67,7 @@ func parseReplaceLine(p *parser, key string, act Token, args []Token, r *HTTPRul
 }
 
 func parseReplaceHeader(p *parser, key string, act Token, args []Token, r *HTTPRule) bool {
-	if len(args) != 3 {
+	if len(args) != 3 || anyEmpty(args) {
 		p.d.Errorf(act.Pos, key, key+" NAME REGEX FMT", "%s expects exactly 3 arguments <name> <match-regex> <replace-fmt>, got %d", act.Text, len(args))
 		return false
 	}
@@ -130,4 +130,14 @@ func parseDelHeaderMatch(p *parser, key string, args []Token, r *HTTPRule) bool 
 		r.Match = m
 	}
 	return true
+}
+
+// anyEmpty: HAProxy reads an empty word ("") as a missing argument.
+func anyEmpty(args []Token) bool {
+	for _, a := range args {
+		if a.Text == "" {
+			return true
+		}
+	}
+	return false
 }
