@@ -166,6 +166,13 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-after-response add-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response allow", Sections: DFB, Default: "", Enforced: true},          // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response del-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response replace-header", Sections: DFB, Default: "", Enforced: true}, // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response replace-value", Sections: DFB, Default: "", Enforced: true},  // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response set-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
@@ -369,7 +376,6 @@ var Unsupported = map[string]string{
 	"rspdel":                              "write http-response del-header instead",
 	"rspidel":                             "write http-response del-header instead",
 	"rspdeny":                             "not available in varde",
-	"http-after-response":                 "use http-response",
 	"http-error":                          "use errorfile CODE FILE",
 	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
 	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",

@@ -228,10 +228,13 @@ type Proxy struct {
 	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
 	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
-	Captures        []*Capture    `json:"captures,omitempty"`
-	MonitorURI      string        `json:"monitor_uri,omitempty"`
-	HTTPReuse       string        `json:"http_reuse,omitempty"`
-	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	// HTTPAfterResponse runs on every response, locally generated ones
+	// too, after HTTPResponse (core/proxy/afterresp.go).
+	HTTPAfterResponse []*HTTPRule `json:"http_after_response,omitempty"`
+	Captures          []*Capture  `json:"captures,omitempty"`
+	MonitorURI        string      `json:"monitor_uri,omitempty"`
+	HTTPReuse         string      `json:"http_reuse,omitempty"`
+	LogTag            string      `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

@@ -253,6 +253,7 @@ func inherit(px, def *Proxy) {
 	px.DefaultBackend = def.DefaultBackend
 	px.HTTPRequest = append([]*HTTPRule(nil), def.HTTPRequest...)
 	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
+	px.HTTPAfterResponse = append([]*HTTPRule(nil), def.HTTPAfterResponse...)
 	px.MonitorURI = def.MonitorURI
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
@@ -273,6 +274,9 @@ func inherit(px, def *Proxy) {
 	}
 	if len(px.HTTPResponse) == 0 {
 		px.HTTPResponse = nil
+	}
+	if len(px.HTTPAfterResponse) == 0 {
+		px.HTTPAfterResponse = nil
 	}
 }
 
@@ -362,17 +366,17 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
 			return "", false
 		}
 		key = kw + " " + words[1].Text
-		if (kw == "http-request" || kw == "http-response") && strings.HasPrefix(words[1].Text, "lua.") {
+		if (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && strings.HasPrefix(words[1].Text, "lua.") {
 			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
 		}
-		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response") && LookupKeyword(kw+" "+a) != nil {
+		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && LookupKeyword(kw+" "+a) != nil {
 			key = kw + " " + a // set-var(txn.x), sc-inc-gpc0(N): one keyword for every argument
 		}
 	case "stick":

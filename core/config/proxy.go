@@ -66,7 +66,7 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-check "):
 		p.parseTCPCheck(l, key, words)
 		return
-	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
+	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "), strings.HasPrefix(key, "http-after-response "):
 		p.parseHTTPRule(l, key, words)
 		return
 	case strings.HasPrefix(key, "capture "):
@@ -924,6 +924,8 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 	}
 	if strings.HasPrefix(key, "http-request") {
 		px.HTTPRequest = append(px.HTTPRequest, r)
+	} else if strings.HasPrefix(key, "http-after-response") {
+		px.HTTPAfterResponse = append(px.HTTPAfterResponse, r)
 	} else {
 		px.HTTPResponse = append(px.HTTPResponse, r)
 	}

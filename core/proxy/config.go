@@ -193,6 +193,8 @@ type FrontendConfig struct {
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule
+	// HTTPAfterResponse: http-after-response rules (afterresp.go).
+	HTTPAfterResponse []*HTTPRule
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
@@ -256,6 +258,8 @@ type BackendConfig struct {
 	ForwardFor   *ForwardFor
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
+	// HTTPAfterResponse: http-after-response rules (afterresp.go).
+	HTTPAfterResponse []*HTTPRule
 	ErrorFiles   map[int][]byte
 	// ServerPolicy, when set, picks the server before the algorithm (a
 	// policy's choose_server): it receives every pool update and each

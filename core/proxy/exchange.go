@@ -645,6 +645,7 @@ func (s *session) noteResponse(x *xchg) {
 	// Response rules: backend's, then frontend's.
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
+	s.runAfterResponse(x.b) // afterresp.go
 	x.clientKeep = !s.closeAfter && x.mode != HTTPClose && !s.e.stopping.Load() && x.rkind != httpx.BodyEOF && !x.switching
 	// A request body the server never got leaves its connection unusable.
 	x.srvKeep = x.mode == KeepAlive && resp.KeepAlive() && x.rkind != httpx.BodyEOF && !x.switching && x.bodyDone

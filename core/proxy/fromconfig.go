@@ -172,6 +172,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
+	if bc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
+		return nil, err
+	}
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
@@ -249,6 +252,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
+		return nil, err
+	}
+	if fc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
 		return nil, err
 	}
 	def := ""

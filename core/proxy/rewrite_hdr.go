@@ -21,6 +21,8 @@ type edits struct {
 	// slices of line, which only grows within a transaction.
 	method, target []byte
 	line           []byte
+
+	page []byte // a generated response rebuilt by http-after-response rules
 }
 
 // efield is one field: spans of buf, and its index in the received head
@@ -181,6 +183,11 @@ func (s *session) msgEdits(resp bool) *edits {
 // applyHeaderRule runs set-header, add-header or del-header (name only)
 // on the message, evaluating the value now, as HAProxy does.
 func (s *session) applyHeaderRule(r *HTTPRule, resp bool) {
+	switch r.Action {
+	case ActSetHeader, ActAddHeader, ActDelHeader:
+	default:
+		return
+	}
 	e := s.msgEdits(resp)
 	if r.Action == ActDelHeader || r.Action == ActSetHeader {
 		e.del(nameMatch{name: r.Name})

@@ -60,9 +60,16 @@ frontend fe
     http-response set-header X-Seen2 %[res.hdr(x-a2)]
     http-response del-header X-A2
     http-response set-header X-Seen3 "<%[res.hdr(x-a2)]>"
+    http-request redirect location /r2 if { path /redir }
+    http-after-response allow if { status 302 }
+    http-after-response set-header X-After %[status]
+    http-after-response set-status 418 if { status 429 }
+    http-after-response replace-value X-Seen3 ^<(.*)>$ [\1]
     default_backend be
 
 backend be
+    http-request return status 201 content-type text/plain string hi if { path /ret }
+    http-after-response add-header X-Be-After %[status]
     server s1 {{BE}}
 `
 
@@ -76,7 +83,7 @@ type rewriteRow struct {
 }
 
 var rewriteRows = []rewriteRow{
-	{"later rule sees set-header", "GET /vis HTTP/1.1\r\nHost: a\r\n\r\n", "", 429, ""},
+	{"later rule sees set-header", "GET /vis HTTP/1.1\r\nHost: a\r\n\r\n", "", 418, ""}, // 429, then set-status 418
 	{"later rule sees del-header", "GET /unset HTTP/1.1\r\nHost: a\r\n\r\n", "GET /unset HTTP/1.1", 200, "!x-b: 1"},
 	{"set-method", "GET /method HTTP/1.1\r\nHost: a\r\n\r\n", "PUT /method HTTP/1.1", 200, ""},
 	{"set-path keeps the query", "GET /setpath/x?q=1 HTTP/1.1\r\nHost: a\r\n\r\n", "GET /p2/setpath/x?q=1 HTTP/1.1", 200, ""},
@@ -100,6 +107,9 @@ var rewriteRows = []rewriteRow{
 	{"del-header -m reg", "GET /h HTTP/1.1\r\nHost: a\r\nX-Re1: 1\r\nX-Re12: 2\r\n\r\n", "GET /h HTTP/1.1", 200, "x-re12: 2"},
 	{"set-status with reason", "GET /h HTTP/1.1\r\nHost: a\r\nX-Want-Status: 500\r\n\r\n", "GET /h HTTP/1.1", 503, ""},
 	{"set-status", "GET /h HTTP/1.1\r\nHost: a\r\nX-Want-Status: 201\r\n\r\n", "GET /h HTTP/1.1", 299, ""},
+	{"after-response on a redirect", "GET /redir HTTP/1.1\r\nHost: a\r\n\r\n", "", 302, ""},
+	{"after-response on a backend's return", "GET /ret HTTP/1.1\r\nHost: a\r\n\r\n", "", 201, ""},
+	{"after-response on a 503", "GET /h HTTP/1.1\r\nHost: a\r\nX-Want-Status: 503\r\n\r\n", "GET /h HTTP/1.1", 503, ""},
 }
 
 // lineBackend records each request's line and header lines and answers
@@ -170,7 +180,7 @@ func runRewriteRows(t *testing.T, addr string, be *lineBackend) []rewriteOutcome
 		io.Copy(io.Discard, resp.Body)
 		c.Close()
 		o := rewriteOutcome{Status: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode, " "))}
-		for _, h := range []string{"Location", "Cache-Control", "X-Seen2", "X-Seen3", "X-A2"} {
+		for _, h := range []string{"Location", "Cache-Control", "X-Seen2", "X-Seen3", "X-A2", "X-After", "X-Be-After", "Content-Type"} {
 			o.Hdrs = append(o.Hdrs, h+": "+strings.Join(resp.Header.Values(h), "|"))
 		}
 		if s := be.take(); len(s) > 0 {
@@ -259,12 +269,26 @@ func TestRewriteActions(t *testing.T) {
 			}
 		}
 	}
-	want := []string{"Location: https://x.example/a", "Cache-Control: no-cache,max-age=60, private", "X-Seen2: ok", "X-Seen3: <>", "X-A2: "}
-	if d := cmp.Diff(want, got[len(got)-1].Hdrs); d != "" {
-		t.Errorf("response rewrites (-want +got)\n%s", d)
+	byName := map[string]rewriteOutcome{}
+	for i, r := range rewriteRows {
+		byName[r.name] = got[i]
 	}
-	if r := got[len(got)-2]; r.Reason != "Try Later" {
+	hdrs := map[string][]string{
+		"set-status": {"Location: https://x.example/a", "Cache-Control: no-cache,max-age=60, private", "X-Seen2: ok",
+			"X-Seen3: []", "X-A2: ", "X-After: 299", "X-Be-After: 299", "Content-Type: "},
+		"after-response on a redirect":         {"Location: /r2", "Cache-Control: no-cache", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: ", "X-Be-After: ", "Content-Type: "},
+		"after-response on a backend's return": {"Location: ", "Cache-Control: ", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: 201", "X-Be-After: 201", "Content-Type: text/plain"},
+	}
+	for name, want := range hdrs {
+		if d := cmp.Diff(want, byName[name].Hdrs); d != "" {
+			t.Errorf("%s: response headers (-want +got)\n%s", name, d)
+		}
+	}
+	if r := byName["set-status with reason"]; r.Reason != "Try Later" {
 		t.Errorf("set-status reason %q, want Try Later", r.Reason)
+	}
+	if r := byName["later rule sees set-header"]; r.Reason != "I'm a teapot" || r.Hdrs[5] != "X-After: 429" { // set-header ran before set-status
+		t.Errorf("deny through http-after-response: %q %q, want I'm a teapot and X-After: 429", r.Reason, r.Hdrs)
 	}
 }
 

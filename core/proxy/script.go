@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/generation"
@@ -297,10 +296,8 @@ func (s *session) replyScript(status int, reason string, headers []string, body 
 		o = append(o, body...)
 	}
 	s.out = o
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, _ := s.conn.Write(o)
-	s.rec.BytesOut += countHTX(n, o)
-	s.rec.Status = int32(status)
+	n, sent, _ := s.writeLocal(o, status, b) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 		s.rec.BytesIn = int64(s.req.HeadLen)
