@@ -124,11 +124,69 @@ func (a *lineActor) Do(s *session, resp bool) Verdict {
 // HAProxy does when a rewrite fails (500): a line break, a space or a NUL
 // in a method or URI would split or corrupt what the server reads.
 func (s *session) lineResult(k lineKind, v []byte) Verdict {
-	if !s.reqE.setLine(k, v, s.view.URI(), s.view.Method()) {
+	if !s.reqE.setLine(k, v, s.view.URI(), s.view.Method()) || (k == lineURI && !s.updateHost()) {
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return Verdict{Stop: true, Done: true, Keep: s.answer(500, nil)}
 	}
 	return Verdict{}
+}
+
+// updateHost gives the Host fields the authority of a new absolute-form
+// URI, as HAProxy's set-uri and replace-uri do (http_update_host); an
+// absolute URI without an authority fails the rewrite.
+func (s *session) updateHost() bool {
+	u := s.reqE.target
+	if len(u) == 0 || u[0] == '/' || u[0] == '*' || httpx.EqualFold(s.view.Method(), "connect") {
+		return true
+	}
+	auth, ok := uriAuthority(u)
+	if !ok {
+		return true
+	}
+	if len(auth) == 0 {
+		return false
+	}
+	e := s.msgEdits(false)
+	for i := range e.f {
+		if httpx.EqualFold(e.name(i), "host") {
+			e.setValue(i, auth)
+		}
+	}
+	return true
+}
+
+// uriAuthority is the host[:port] of an absolute URI, user info left out;
+// ok is false when u has no "://" (not an absolute URI: nothing to do).
+func uriAuthority(u []byte) (auth []byte, ok bool) {
+	pre, _ := splitAuthority(u)
+	if pre == nil {
+		return nil, false
+	}
+	for i := 0; i+2 < len(pre); i++ {
+		if pre[i] == ':' && pre[i+1] == '/' && pre[i+2] == '/' {
+			auth = pre[i+3:]
+			break
+		}
+	}
+	if j := lastIndexByte(auth, '@'); j >= 0 {
+		auth = auth[j+1:]
+	}
+	for j, c := range auth {
+		if c == '?' || c == '#' {
+			auth = auth[:j]
+			break
+		}
+	}
+	return auth, true
+}
+
+func lastIndexByte(b []byte, c byte) int {
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] == c {
+			return i
+		}
+	}
+	return -1
 }
 
 // setLine composes the new method or URI from v and the current ones.

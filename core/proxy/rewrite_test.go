@@ -41,6 +41,7 @@ frontend fe
     http-request set-query y=%[url_param(a)] if { path_beg /setquery }
     http-request set-query %[url_param(none)] if { path_beg /emptyq }
     http-request set-uri /u?v=1 if { path_beg /seturi }
+    http-request set-uri http://user@new.example:8080/n?x if { path_beg /abshost }
     http-request replace-path /rp/([^/]*)/(.*) /\2/\1 if { path_beg /rp/ }
     http-request replace-pathq ^/rq\?(.*) /rq2?\1&z=\x41 if { path_beg /rq }
     http-request replace-uri ^/ru/(.*) /ru2/\1\9 if { path_beg /ru/ }
@@ -93,6 +94,7 @@ var rewriteRows = []rewriteRow{
 	{"set-query empty keeps ?", "GET /emptyq?a=1 HTTP/1.1\r\nHost: a\r\n\r\n", "GET /emptyq? HTTP/1.1", 200, ""},
 	{"set-query empty adds nothing", "GET /emptyq HTTP/1.1\r\nHost: a\r\n\r\n", "GET /emptyq HTTP/1.1", 200, ""},
 	{"set-uri", "GET /seturi/x HTTP/1.1\r\nHost: a\r\n\r\n", "GET /u?v=1 HTTP/1.1", 200, ""},
+	{"set-uri absolute updates Host", "GET /abshost HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://user@new.example:8080/n?x HTTP/1.1", 200, "host: new.example:8080"},
 	{"set-path absolute form", "GET http://a/setpath?z HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://a/p2/setpath?z HTTP/1.1", 200, ""},
 	{"replace-path", "GET /rp/one/two?k=v HTTP/1.1\r\nHost: a\r\n\r\n", "GET /two/one?k=v HTTP/1.1", 200, ""},
 	{"replace-path no match", "GET /rpx HTTP/1.1\r\nHost: a\r\n\r\n", "GET /rpx HTTP/1.1", 200, ""},
