@@ -195,7 +195,7 @@ type FrontendConfig struct {
 	HTTPResponse   []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
 	HTTPAfterResponse []*HTTPRule
-	ErrorFiles     map[int][]byte // raw HTTP responses by status
+	ErrorFiles        map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
 	// LogHeaders are the request headers the log-format reads with %[...]
@@ -260,7 +260,7 @@ type BackendConfig struct {
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
 	HTTPAfterResponse []*HTTPRule
-	ErrorFiles   map[int][]byte
+	ErrorFiles        map[int][]byte
 	// ServerPolicy, when set, picks the server before the algorithm (a
 	// policy's choose_server): it receives every pool update and each
 	// pick; declining, panicking, or naming a server outside the pool or
