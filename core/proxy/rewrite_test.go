@@ -317,3 +317,93 @@ func TestRewriteDifferential(t *testing.T) {
 		}
 	}
 }
+
+// TestRewriteRoutingLogAndRefusals: use_backend routes on the rewritten
+// path, the log keeps the request line the client sent (%r, as HAProxy),
+// a rewrite that would put a space in the request line answers 500 (HAProxy
+// 2.6 would forward the broken line), and a value that would carry a line
+// break is not written.
+func TestRewriteRoutingLogAndRefusals(t *testing.T) {
+	be1, be1Addr := startRawBackend(t)
+	be2, be2Addr := startRawBackend(t)
+	port := testenv.FreePort(t)
+	text := strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{BE1}}", be1Addr, "{{BE2}}", be2Addr).Replace(`defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    http-request set-path %[req.hdr(x-p)] if { req.hdr(x-p) -m found }
+    http-request set-path /rewritten if { path /orig }
+    http-request replace-header X-In (.*) %[req.hdr(x-evil),url_dec]
+    use_backend two if { path /rewritten }
+    default_backend one
+
+backend one
+    server s1 {{BE1}}
+
+backend two
+    server s2 {{BE2}}
+`)
+	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(vcfg, []byte(text), 0o644)
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &recSink{}
+	pcfg.Sink = sink
+	startEngine(t, pcfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	send := func(raw string) int {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: "GET"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		return resp.StatusCode
+	}
+	if st := send("GET /orig HTTP/1.1\r\nHost: a\r\n\r\n"); st != 200 {
+		t.Fatalf("routed request: %d", st)
+	}
+	if got := be2.take(); len(got) != 1 || !strings.HasPrefix(got[0], "GET /rewritten HTTP/1.1\n") {
+		t.Errorf("backend two read %q, want the rewritten path", got)
+	}
+	if st := send("GET /x HTTP/1.1\r\nHost: a\r\nX-P: /a b\r\n\r\n"); st != 500 {
+		t.Errorf("space in the new path: %d, want 500", st)
+	}
+	if st := send("GET /y HTTP/1.1\r\nHost: a\r\nX-In: v\r\nX-Evil: a%0d%0aInjected: 1\r\n\r\n"); st != 200 {
+		t.Errorf("line break in a value: %d", st)
+	}
+	if got := be1.take(); len(got) != 1 || strings.Contains(got[0], "\nInjected") || !strings.Contains(got[0], "\nX-In: v") {
+		t.Errorf("backend one read %q, want X-In unchanged and no injected field", got)
+	}
+	var lines []string
+	testenv.Until(5*time.Second, 10*time.Millisecond, func() error { // logged after the answer
+		lines = lines[:0]
+		for _, r := range sink.all() {
+			lines = append(lines, fmt.Sprintf("%d %s", r.Status, r.RequestLine.Bytes()))
+		}
+		if len(lines) < 3 {
+			return fmt.Errorf("%d records", len(lines))
+		}
+		return nil
+	})
+	want := []string{"200 GET /orig HTTP/1.1", "500 GET /x HTTP/1.1", "200 GET /y HTTP/1.1"}
+	if d := cmp.Diff(want, lines); d != "" {
+		t.Errorf("log (-want +got)\n%s", d)
+	}
+}
