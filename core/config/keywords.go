@@ -55,13 +55,14 @@ type KeywordInfo struct {
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
-	{Name: "ca-base", Sections: G, Default: "", Enforced: true},  // read by server ca-file/crl-file
-	{Name: "chroot", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde does not chroot
-	{Name: "crt-base", Sections: G, Default: "", Enforced: true}, // read by server crt
-	{Name: "daemon", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},    // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
+	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
+	{Name: "crt-base", Sections: G, Default: "", Enforced: true},                          // read by server crt
+	{Name: "daemon", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
+	{Name: "expose-experimental-directives", Sections: G, Default: "off", Enforced: true}, // allows http-request normalize-uri, as HAProxy 2.6
+	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
 	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
@@ -178,7 +179,8 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
+	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true},           // http-request lua.NAME [ARG...]
+	{Name: "http-request normalize-uri", Sections: DFB, Default: "", Enforced: true}, // normalize.go, docs/rewrite.md; needs expose-experimental-directives as in HAProxy
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-request replace-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
@@ -416,7 +418,6 @@ var Unsupported = map[string]string{
 	"option forceclose":                   "write option httpclose instead",
 	"option http-tunnel":                  "remove the line (HAProxy removed it too)",
 	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
-	"expose-experimental-directives":      "remove the line",
 	"set-var":                             "not available in varde",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",

@@ -70,7 +70,9 @@ func (c *Config) DefaultsNamed(name string) *Proxy {
 
 // Global is the global section.
 type Global struct {
-	Pos            diag.Pos       `json:"pos,omitzero"`
+	Pos diag.Pos `json:"pos,omitzero"`
+	// Experimental: expose-experimental-directives (normalize-uri needs it, as in HAProxy 2.6).
+	Experimental   bool           `json:"expose_experimental_directives,omitempty"`
 	MaxConn        int            `json:"maxconn,omitempty"`
 	Logs           []*Log         `json:"logs,omitempty"`
 	PidFile        string         `json:"pidfile,omitempty"`

@@ -519,7 +519,7 @@ var unsupportedHTTPActions = map[string]string{
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-src":   "not available in varde",
 	"cache-use": "not available in varde", "cache-store": "not available in varde",
-	"early-hint": "not available in varde", "normalize-uri": "not available in varde",
+	"early-hint":  "not available in varde",
 	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",
 	"do-resolve": "not available in varde", "add-acl": "not available in varde",
 	"del-acl": "not available in varde", "set-map": "not available in varde",

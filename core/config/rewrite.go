@@ -2,6 +2,7 @@ package config
 
 import (
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -18,6 +19,70 @@ func init() {
 	registerRuleParser(parseReplaceLine, "replace-path", "replace-pathq", "replace-uri")
 	registerRuleParser(parseReplaceHeader, "replace-header", "replace-value")
 	registerRuleParser(parseSetStatus, "set-status")
+	registerRuleParser(parseNormalizeURI, "normalize-uri")
+}
+
+// normalizers are HAProxy 2.6's normalize-uri normalizers and the option
+// each accepts.
+var normalizers = map[string]string{
+	"fragment-encode": "", "fragment-strip": "", "path-merge-slashes": "", "path-strip-dot": "",
+	"path-strip-dotdot": "full", "percent-decode-unreserved": "strict", "percent-to-uppercase": "strict",
+	"query-sort-by-name": "",
+}
+
+// parseNormalizeURI reads `http-request normalize-uri NORMALIZER [OPTION]`
+// into Name and Value. As in HAProxy 2.6 the action is experimental: the
+// global section must say expose-experimental-directives first.
+func parseNormalizeURI(p *parser, key string, act Token, args []Token, r *HTTPRule) bool {
+	if !requestOnly(p, key, act) {
+		return false
+	}
+	if !p.cfg.Global.Experimental {
+		p.d.Errorf(act.Pos, key, "add expose-experimental-directives to the global section, as HAProxy 2.6 requires", "'normalize-uri' action is experimental, must be allowed via a global 'expose-experimental-directives'")
+		return false
+	}
+	if len(args) == 0 {
+		p.d.Errorf(act.Pos, key, key+" NORMALIZER [full|strict]", "missing argument <normalizer>")
+		return false
+	}
+	opt, ok := normalizers[args[0].Text]
+	if !ok {
+		p.d.Errorf(args[0].Pos, key, hintNearest(args[0].Text, sortedKeys(normalizers), "see docs/rewrite.md"), "unknown normalizer %q", args[0].Text)
+		return false
+	}
+	switch {
+	case len(args) == 1 && opt != "" && r.Cond != nil:
+		// HAProxy 2.6's parser leaves these normalizers unset when a
+		// condition follows them, so it runs path-merge-slashes instead
+		// (measured with 2.6.12): refused rather than given one meaning.
+		p.d.Errorf(act.Pos, key, "drop the condition (e.g. move the rule to a backend chosen by it) or use the "+opt+" form",
+			"HAProxy 2.6 runs `normalize-uri %s if|unless ...` as path-merge-slashes", args[0].Text)
+		return false
+	case len(args) == 1:
+	case len(args) == 2 && opt != "" && args[1].Text == opt:
+		r.Value = opt
+	default:
+		p.d.Errorf(args[1].Pos, key, key+" "+args[0].Text+optionHint(opt), "unknown argument %q for %q normalizer", args[1].Text, args[0].Text)
+		return false
+	}
+	r.Name = args[0].Text
+	return true
+}
+
+func optionHint(opt string) string {
+	if opt == "" {
+		return ""
+	}
+	return " [" + opt + "]"
+}
+
+func sortedKeys(m map[string]string) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // rewriteFormat reports the actions whose Value is a log-format string the

@@ -34,11 +34,31 @@ var rewriteLines = []struct {
 	{`http-after-response allow`, ""},
 	{`http-after-response set-path /x`, "not supported by varde"},
 	{`http-after-response replace-header Server .* hidden`, ""},
+	{`http-request normalize-uri path-merge-slashes`, ""},
+	{`http-request normalize-uri path-strip-dotdot full if { path_beg /a }`, ""},
+	{`http-request normalize-uri percent-to-uppercase if { path_beg /a }`, "as path-merge-slashes"},
+	{`http-request normalize-uri path-strip-dotdot unless { path_beg /a }`, "as path-merge-slashes"},
+	{`http-request normalize-uri percent-decode-unreserved`, ""},
+	{`http-request normalize-uri path-strip-dot strict`, "unknown argument"},
+	{`http-request normalize-uri path-merge`, "unknown normalizer"},
+	{`http-request normalize-uri`, "missing argument"},
+	{`http-response normalize-uri path-merge-slashes`, "not supported by varde"},
+}
+
+// TestNormalizeNeedsExperimental: as HAProxy 2.6, normalize-uri is refused
+// unless the global section has expose-experimental-directives.
+func TestNormalizeNeedsExperimental(t *testing.T) {
+	src := "frontend f\n mode http\n bind :80\n http-request normalize-uri path-merge-slashes\n"
+	d := &diag.List{}
+	Parse("t.cfg", []byte(src), nil, d)
+	if !d.HasErrors() || !strings.Contains(d.Err().Error(), "experimental") {
+		t.Fatalf("accepted without expose-experimental-directives: %v", d.Items())
+	}
 }
 
 func TestRewriteRuleParsing(t *testing.T) {
 	for _, tt := range rewriteLines {
-		src := "defaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nfrontend f\n bind :80\n " + tt.line + "\n"
+		src := "global\n expose-experimental-directives\ndefaults\n mode http\n timeout client 1s\n timeout server 1s\n timeout connect 1s\nfrontend f\n bind :80\n " + tt.line + "\n"
 		d := &diag.List{}
 		c := Parse("t.cfg", []byte(src), nil, d)
 		c.Validate(d)
@@ -51,8 +71,8 @@ func TestRewriteRuleParsing(t *testing.T) {
 		switch {
 		case tt.err == "" && len(errs) > 0:
 			t.Errorf("%s: refused: %v", tt.line, errs)
-		case tt.err != "" && (len(errs) != 1 || !strings.Contains(errs[0], tt.err) || !strings.Contains(errs[0], "t.cfg:8")):
-			t.Errorf("%s: errors %v, want one at line 8 with %q", tt.line, errs, tt.err)
+		case tt.err != "" && (len(errs) != 1 || !strings.Contains(errs[0], tt.err) || !strings.Contains(errs[0], "t.cfg:10")):
+			t.Errorf("%s: errors %v, want one at line 10 with %q", tt.line, errs, tt.err)
 		}
 	}
 }

@@ -64,3 +64,40 @@ func countSeparators(v []byte) int {
 	}
 	return n
 }
+
+// FuzzNormalize runs every normalize-uri normalizer on fuzzed paths: no
+// panic; the shrinking ones never grow the input (path-strip-dotdot by one
+// byte at most: HAProxy turns "/.." into "/../"), percent-to-uppercase
+// keeps its length, and merging slashes twice changes nothing more.
+func FuzzNormalize(f *testing.F) {
+	for _, s := range []string{"///a//b/", "/a/./b/.", "/foo/../../bar/", "/..", "a=1&b&&c=", "/%2f%", "/a#b#"} {
+		f.Add(s, true)
+	}
+	type norm func(dst, in []byte, opt bool) ([]byte, bool)
+	shrink := []norm{mergeSlashes, stripDot, stripDotDot, percentDecodeUnreserved, fragmentStrip}
+	f.Fuzz(func(t *testing.T, p string, opt bool) {
+		in := []byte(p)
+		for i, fn := range shrink {
+			grow := 0
+			if i == 2 {
+				grow = 1
+			}
+			if out, ok := fn(nil, in, opt); ok && len(out) > len(in)+grow {
+				t.Fatalf("normalizer %d grew %q into %q", i, in, out)
+			}
+		}
+		if out, ok := percentUpper(nil, in, opt); ok && len(out) != len(in) {
+			t.Fatalf("percent-to-uppercase changed the length of %q: %q", in, out)
+		}
+		if out, _ := fragmentEncode(nil, in, false); len(out) < len(in) {
+			t.Fatalf("fragment-encode shrank %q", in)
+		}
+		once, _ := mergeSlashes(nil, in, false)
+		if twice, _ := mergeSlashes(nil, once, false); !bytes.Equal(once, twice) {
+			t.Fatalf("merge-slashes not idempotent on %q", in)
+		}
+		if out, _ := sortQuery(nil, in, false); len(out) != len(in) {
+			t.Fatalf("query-sort-by-name changed the length of %q: %q", in, out)
+		}
+	})
+}

@@ -166,9 +166,9 @@ type rewriteOutcome struct {
 	Server string   // request line and header lines, lower-cased names
 }
 
-func runRewriteRows(t *testing.T, addr string, be *lineBackend) []rewriteOutcome {
+func runRewriteRows(t *testing.T, addr string, be *lineBackend, rows []rewriteRow) []rewriteOutcome {
 	var out []rewriteOutcome
-	for _, r := range rewriteRows {
+	for _, r := range rows {
 		c, err := net.Dial("tcp", addr)
 		if err != nil {
 			t.Fatal(err)
@@ -255,7 +255,7 @@ func TestRewriteActions(t *testing.T) {
 	be, beAddr := startRawBackend(t)
 	port := testenv.FreePort(t)
 	addr := startVardeText(t, renderRewrite(port, beAddr), port)
-	got := runRewriteRows(t, addr, be)
+	got := runRewriteRows(t, addr, be, rewriteRows)
 	for i, r := range rewriteRows {
 		o := got[i]
 		if o.Status != r.status {
@@ -307,10 +307,10 @@ func TestRewriteDifferential(t *testing.T) {
 	testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
-	hOut := runRewriteRows(t, haddr, be)
+	hOut := runRewriteRows(t, haddr, be, rewriteRows)
 
 	vport := testenv.FreePort(t)
-	vOut := runRewriteRows(t, startVardeText(t, renderRewrite(vport, beAddr), vport), be)
+	vOut := runRewriteRows(t, startVardeText(t, renderRewrite(vport, beAddr), vport), be, rewriteRows)
 	for i, r := range rewriteRows {
 		if d := cmp.Diff(hOut[i], vOut[i]); d != "" {
 			t.Errorf("%s: %q (-haproxy +varde)\n%s", r.name, r.req, d)

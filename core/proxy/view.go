@@ -36,6 +36,9 @@ func (v *reqView) URI() []byte {
 // (http://host/p) the scheme and authority are skipped, as HAProxy's path.
 func (v *reqView) Path() []byte {
 	u := v.URI()
+	if len(u) == 1 && u[0] == '*' {
+		return nil // HAProxy finds no path in "OPTIONS *"
+	}
 	if len(u) > 0 && u[0] != '/' {
 		if i := bytes.Index(u, []byte("://")); i >= 0 {
 			rest := u[i+3:]
