@@ -19,7 +19,7 @@ func init() { registerActor(buildNormalize, "normalize-uri") }
 
 type normActor struct {
 	fn  func(dst, in []byte, opt bool) ([]byte, bool) // ok false: invalid input (strict)
-	opt bool                                         // full / strict
+	opt bool                                          // full / strict
 	// withQuery: the normalizer reads the path and the query; query: the
 	// query only; else the path without the query.
 	withQuery, query bool
