@@ -109,14 +109,14 @@ func (a *lineActor) Do(s *session, resp bool) Verdict {
 	if len(subj) == 0 {
 		return Verdict{}
 	}
-	m := a.re.FindSubmatchIndex(subj)
-	if m == nil {
+	ev := ruleEvals.Get().(*ruleEval)
+	defer ruleEvals.Put(ev)
+	ev.body = s.evalFmt(a.fmt, false, ev.body[:0])
+	m, ok := match(a.re, subj, ev.body)
+	if !ok {
 		return Verdict{}
 	}
-	ev := ruleEvals.Get().(*ruleEval)
-	ev.body = s.evalFmt(a.fmt, false, ev.body[:0])
 	e.tmp = expReplace(e.tmp[:0], subj, ev.body, m)
-	ruleEvals.Put(ev)
 	return s.lineResult(a.kind, e.tmp)
 }
 
@@ -309,6 +309,17 @@ func (s *session) evalFmt(t *sample.Template, resp bool, dst []byte) []byte {
 	return dst
 }
 
+// match runs re on subj. The group positions are only asked for when the
+// format has an escape to resolve: Go's regexp allocates them, while a
+// plain Match allocates nothing.
+func match(re *regexp.Regexp, subj, f []byte) ([]int, bool) {
+	if indexByte(f, '\\') < 0 {
+		return nil, re.Match(subj)
+	}
+	m := re.FindSubmatchIndex(subj)
+	return m, m != nil
+}
+
 // expReplace appends f with HAProxy's exp_replace escapes resolved: \0 to
 // \9 are the match's groups (empty when unset), \xHH a byte, \c the byte
 // c. m is the match's index pairs into subj.
@@ -382,8 +393,8 @@ func (a *hdrActor) Do(s *session, resp bool) Verdict {
 		v := e.value(i)
 		var out []byte
 		if a.full {
-			m := a.re.FindSubmatchIndex(v)
-			if m == nil {
+			m, ok := match(a.re, v, ev.body)
+			if !ok {
 				continue
 			}
 			out = expReplace(e.tmp[:0], v, ev.body, m)
@@ -413,7 +424,7 @@ func (a *hdrActor) replaceValues(dst, v, f []byte) []byte {
 		for t > q && (v[t-1] == ' ' || v[t-1] == '\t') {
 			t--
 		}
-		if m := a.re.FindSubmatchIndex(v[q:t]); m != nil {
+		if m, ok := match(a.re, v[q:t], f); ok {
 			// HAProxy replaces the value with the spaces around it.
 			dst = expReplace(dst[:len(dst)-(q-p)], v[q:t], f, m)
 		} else {
