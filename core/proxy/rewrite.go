@@ -189,6 +189,27 @@ func lastIndexByte(b []byte, c byte) int {
 	return -1
 }
 
+// hostChanged keeps an absolute-form target's authority equal to a Host
+// field a rule set or replaced to v, as HAProxy's http_update_authority
+// (the user info stays). A value the target cannot carry is not used.
+func (s *session) hostChanged(v []byte) {
+	uri := s.view.URI()
+	pre, rest := splitAuthority(uri)
+	if pre == nil || len(v) == 0 || !uriBytes(v) || httpx.EqualFold(s.view.Method(), "connect") {
+		return
+	}
+	i := indexByte(pre, ':') + 3 // after "scheme://"
+	if j := lastIndexByte(pre, '@'); j >= i {
+		i = j + 1
+	}
+	e := &s.reqE
+	start := len(e.line)
+	e.line = append(e.line, pre[:i]...)
+	e.line = append(e.line, v...)
+	e.line = append(e.line, rest...)
+	e.target = e.line[start:]
+}
+
 // setLine composes the new method or URI from v and the current ones.
 func (e *edits) setLine(k lineKind, v, uri, method []byte) bool {
 	if k == lineMethod {
@@ -404,6 +425,9 @@ func (a *hdrActor) Do(s *session, resp bool) Verdict {
 		e.tmp = out
 		if safeValue(out) {
 			e.setValue(i, out)
+			if !resp && httpx.EqualFold(e.name(i), "host") {
+				s.hostChanged(e.value(i))
+			}
 		}
 	}
 	return Verdict{}

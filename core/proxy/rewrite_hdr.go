@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"strings"
+
 	"github.com/varde-lb/varde/core/httpx"
 )
 
@@ -201,6 +203,9 @@ func (s *session) applyHeaderRule(r *HTTPRule, resp bool) {
 		return // never split a message; see safeValue
 	}
 	e.add(r.Name, v)
+	if !resp && strings.EqualFold(r.Name, "host") {
+		s.hostChanged(v)
+	}
 }
 
 // ruleValue appends r's value evaluated for this message to dst.

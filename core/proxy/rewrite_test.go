@@ -46,6 +46,8 @@ frontend fe
     http-request replace-path /rp/([^/]*)/(.*) /\2/\1 if { path_beg /rp/ }
     http-request replace-pathq ^/rq\?(.*) /rq2?\1&z=\x41 if { path_beg /rq }
     http-request replace-uri ^/ru/(.*) /ru2/\1\9 if { path_beg /ru/ }
+    http-request set-header Host b.example if { path /sethost }
+    http-request replace-header Host ^(.*)$ r.\1 if { path /rephost }
     http-request set-path /chain2 if { path /chain }
     http-request set-header X-Path-Seen %[path] if { path /chain2 }
     http-request replace-header X-Cookie (.*)secret=[^;]*(.*) \1\2
@@ -96,6 +98,9 @@ var rewriteRows = []rewriteRow{
 	{"set-query empty adds nothing", "GET /emptyq HTTP/1.1\r\nHost: a\r\n\r\n", "GET /emptyq HTTP/1.1", 200, ""},
 	{"set-uri", "GET /seturi/x HTTP/1.1\r\nHost: a\r\n\r\n", "GET /u?v=1 HTTP/1.1", 200, ""},
 	{"set-uri absolute updates Host", "GET /abshost HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://user@new.example:8080/n?x HTTP/1.1", 200, "host: new.example:8080"},
+	{"set-header Host on an absolute target", "GET http://u@a:81/sethost?q HTTP/1.1\r\nHost: a:81\r\n\r\n", "GET http://u@b.example/sethost?q HTTP/1.1", 200, "host: b.example"},
+	{"replace-header Host on an absolute target", "GET http://a/rephost HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://r.a/rephost HTTP/1.1", 200, "host: r.a"},
+	{"set-header Host on an origin target", "GET /sethost HTTP/1.1\r\nHost: a\r\n\r\n", "GET /sethost HTTP/1.1", 200, "host: b.example"},
 	{"set-path absolute form", "GET http://a/setpath?z HTTP/1.1\r\nHost: a\r\n\r\n", "GET http://a/p2/setpath?z HTTP/1.1", 200, ""},
 	{"replace-path", "GET /rp/one/two?k=v HTTP/1.1\r\nHost: a\r\n\r\n", "GET /two/one?k=v HTTP/1.1", 200, ""},
 	{"replace-path no match", "GET /rpx HTTP/1.1\r\nHost: a\r\n\r\n", "GET /rpx HTTP/1.1", 200, ""},
