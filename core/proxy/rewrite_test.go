@@ -159,8 +159,12 @@ func (b *lineBackend) serve(c net.Conn) {
 		b.mu.Lock()
 		b.seen = append(b.seen, strings.Join(lines, "\n"))
 		b.mu.Unlock()
+		body := "ok"
+		if strings.HasPrefix(lines[0], "HEAD ") {
+			body = ""
+		}
 		fmt.Fprintf(c, "HTTP/1.1 %s Whatever\r\nContent-Length: 2\r\nLocation: http://x.example/a\r\n"+
-			"Cache-Control: no-cache, max-age=10, private\r\nX-Echo-Status: %s\r\n\r\nok", status, status)
+			"Cache-Control: no-cache, max-age=10, private\r\nX-Echo-Status: %s\r\n\r\n%s", status, status, body)
 	}
 }
 
