@@ -639,7 +639,9 @@ func (s *session) noteResponse(x *xchg) {
 	if connectionAuth(resp) {
 		x.up.private = true
 	}
-	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head")
+	// The server answers the method it got (set-method may have changed
+	// it, rewrite.go); a HEAD client never gets a body either way.
+	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head") || httpx.EqualFold(s.view.Method(), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
 	// Response rules: backend's, then frontend's.

@@ -418,3 +418,44 @@ backend two
 		t.Errorf("log (-want +got)\n%s", d)
 	}
 }
+
+// TestSetMethodHead: after set-method HEAD the server sends no body, and
+// the transaction ends with its head (as HAProxy frames the response by
+// the rewritten method) instead of waiting for a body until timeout server.
+func TestSetMethodHead(t *testing.T) {
+	be, beAddr := startRawBackend(t)
+	cfg := simpleConfig(beAddr)
+	cfg.Backends[0].Timeouts.Server = 5 * time.Second
+	a, err := actorBuilders["set-method"](&config.HTTPRule{Action: "set-method", Value: "HEAD"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rule := &HTTPRule{Action: ActActor, Actor: a}
+	cfg.Frontends[0].HTTPRequest = []*HTTPRule{rule}
+	sink := &recSink{}
+	cfg.Sink = sink
+	_, addr := startEngine(t, cfg)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /x HTTP/1.1\r\nHost: a\r\n\r\n")
+	br := bufio.NewReader(c)
+	if l, err := br.ReadString('\n'); err != nil || !strings.HasPrefix(l, "HTTP/1.1 200") {
+		t.Fatalf("status line %q: %v", l, err)
+	}
+	start := time.Now()
+	if err := testenv.Until(2*time.Second, 10*time.Millisecond, func() error {
+		if len(sink.all()) == 0 {
+			return fmt.Errorf("not logged yet")
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("transaction still waiting for a body after %v: %v", time.Since(start), err)
+	}
+	if got := be.take(); len(got) != 1 || !strings.HasPrefix(got[0], "HEAD /x HTTP/1.1") {
+		t.Errorf("server read %q", got)
+	}
+}
