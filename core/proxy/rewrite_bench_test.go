@@ -58,8 +58,8 @@ func BenchmarkProxiedGETRewrite(b *testing.B) {
 // format with back-references costs one small slice per match (Go's
 // regexp has no allocation-free submatch call); these formats have none.
 func TestRewriteAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("alloc measurement")
+	if testing.Short() || raceEnabled {
+		t.Skip("alloc measurement (the race detector drops pooled items)")
 	}
 	rc := rewriteBenchEngine(t)
 	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
