@@ -232,6 +232,9 @@ func (c *Config) validateSamples(d *diag.List) {
 		for _, r := range px.HTTPResponse {
 			c.validateRuleSamples("http-response "+r.Action, r, res, d)
 		}
+		for _, r := range px.HTTPAfterResponse {
+			c.validateRuleSamples("http-after-response "+r.Action, r, res, d)
+		}
 		if lf := px.LogFormat; lf != nil && c.once(lf) {
 			validateLogFormat(lf, d)
 		}
@@ -252,7 +255,7 @@ func (c *Config) validateSamples(d *diag.List) {
 func (c *Config) validateRuleSamples(kw string, r *HTTPRule, o sample.Options, d *diag.List) {
 	text := r.Value
 	switch {
-	case r.Action == "set-header" || r.Action == "add-header":
+	case r.Action == "set-header" || r.Action == "add-header" || rewriteFormat(r.Action):
 	case r.Action == "redirect" && r.Redirect != nil:
 		text = r.Redirect.Target
 	default:
@@ -415,6 +418,9 @@ func (c *Config) validateConditionStages(px *Proxy, d *diag.List) {
 	}
 	for _, r := range px.HTTPResponse {
 		check("http-response "+r.Action, r.Cond, sample.AtResponse, "in http-response rules")
+	}
+	for _, r := range px.HTTPAfterResponse {
+		check("http-after-response "+r.Action, r.Cond, sample.AtResponse, "in http-after-response rules")
 	}
 	for _, cnd := range append(append([]*Condition(nil), px.ForcePersist...), px.IgnorePersist...) {
 		check("persist", cnd, sample.AtRequest, inReq)

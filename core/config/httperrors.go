@@ -133,7 +133,7 @@ func (p *parser) resolveErrorSets() {
 			}
 			seen[px] = true
 			px.ErrorFiles = p.expandErrorFiles(px.ErrorFiles, once)
-			for _, r := range append(append([]*HTTPRule(nil), px.HTTPRequest...), px.HTTPResponse...) {
+			for _, r := range append(append(append([]*HTTPRule(nil), px.HTTPRequest...), px.HTTPResponse...), px.HTTPAfterResponse...) {
 				p.resolveReturnSet(r, once)
 			}
 		}

@@ -55,13 +55,14 @@ type KeywordInfo struct {
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
 	// global
-	{Name: "ca-base", Sections: G, Default: "", Enforced: true},  // read by server ca-file/crl-file
-	{Name: "chroot", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde does not chroot
-	{Name: "crt-base", Sections: G, Default: "", Enforced: true}, // read by server crt
-	{Name: "daemon", Sections: G, Default: "", Enforced: true},   // accepted with a warning: varde stays in the foreground
-	{Name: "debug", Sections: G, Default: "", Enforced: true},    // accepted with a warning
-	{Name: "gid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},    // accepted with a warning
+	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
+	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
+	{Name: "crt-base", Sections: G, Default: "", Enforced: true},                          // read by server crt
+	{Name: "daemon", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde stays in the foreground
+	{Name: "debug", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
+	{Name: "expose-experimental-directives", Sections: G, Default: "off", Enforced: true}, // allows http-request normalize-uri, as HAProxy 2.6
+	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // accepted with a warning
+	{Name: "group", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
 	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
@@ -173,33 +174,54 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-after-response add-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response allow", Sections: DFB, Default: "", Enforced: true},          // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response del-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response replace-header", Sections: DFB, Default: "", Enforced: true}, // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response replace-value", Sections: DFB, Default: "", Enforced: true},  // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response set-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
+	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true},           // http-request lua.NAME [ARG...]
+	{Name: "http-request normalize-uri", Sections: DFB, Default: "", Enforced: true}, // normalize.go, docs/rewrite.md; needs expose-experimental-directives as in HAProxy
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
-	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
-	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
+	{Name: "http-request replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-pathq", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-uri", Sections: DFB, Default: "", Enforced: true},    // rewrite.go, docs/rewrite.md
+	{Name: "http-request replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
+	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},     // sc-inc-gpc0(N), docs/stick-tables.md
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true},     // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-query", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-uri", Sections: DFB, Default: "", Enforced: true},    // rewrite.go, docs/rewrite.md
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
+	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
+	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-response set-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
-	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},     // maps.go
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},     // maps.go
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},     // maps.go
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},     // maps.go
+	{Name: "http-response set-map", Sections: DFB, Default: "", Enforced: true},    // maps.go
+	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true},    // maps.go
+	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true},    // maps.go
+	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true},    // maps.go
+	{Name: "http-response set-status", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
@@ -371,7 +393,6 @@ var Unsupported = map[string]string{
 	"rspdel":                              "write http-response del-header instead",
 	"rspidel":                             "write http-response del-header instead",
 	"rspdeny":                             "not available in varde",
-	"http-after-response":                 "use http-response",
 	"http-error":                          "use errorfile CODE FILE",
 	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
 	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
@@ -411,7 +432,6 @@ var Unsupported = map[string]string{
 	"option forceclose":                   "write option httpclose instead",
 	"option http-tunnel":                  "remove the line (HAProxy removed it too)",
 	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
-	"expose-experimental-directives":      "remove the line",
 	"set-var":                             "not available in varde",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",

@@ -70,7 +70,9 @@ func (c *Config) DefaultsNamed(name string) *Proxy {
 
 // Global is the global section.
 type Global struct {
-	Pos            diag.Pos       `json:"pos,omitzero"`
+	Pos diag.Pos `json:"pos,omitzero"`
+	// Experimental: expose-experimental-directives (normalize-uri needs it, as in HAProxy 2.6).
+	Experimental   bool           `json:"expose_experimental_directives,omitempty"`
 	MaxConn        int            `json:"maxconn,omitempty"`
 	Logs           []*Log         `json:"logs,omitempty"`
 	PidFile        string         `json:"pidfile,omitempty"`
@@ -234,10 +236,13 @@ type Proxy struct {
 	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
 	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
-	Captures        []*Capture    `json:"captures,omitempty"`
-	MonitorURI      string        `json:"monitor_uri,omitempty"`
-	HTTPReuse       string        `json:"http_reuse,omitempty"`
-	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	// HTTPAfterResponse runs on every response, locally generated ones
+	// too, after HTTPResponse (core/proxy/afterresp.go).
+	HTTPAfterResponse []*HTTPRule `json:"http_after_response,omitempty"`
+	Captures          []*Capture  `json:"captures,omitempty"`
+	MonitorURI        string      `json:"monitor_uri,omitempty"`
+	HTTPReuse         string      `json:"http_reuse,omitempty"`
+	LogTag            string      `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Compression is the compression lines (compression.go).
 	Compression *Compression `json:"compression,omitempty"`
@@ -504,6 +509,12 @@ type HTTPRule struct {
 	Cond    *Condition `json:"cond,omitempty"`
 	// track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackSC `json:"track,omitempty"`
+	// Rewrites (rewrite.go): replace-*'s regular expression (Value is the
+	// format), del-header's -m method (str when empty), set-status's
+	// reason (nil: the code's standard one).
+	Regex  string  `json:"regex,omitempty"`
+	Match  string  `json:"match,omitempty"`
+	Reason *string `json:"reason,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -253,6 +253,7 @@ func inherit(px, def *Proxy) {
 	px.DefaultBackend = def.DefaultBackend
 	px.HTTPRequest = append([]*HTTPRule(nil), def.HTTPRequest...)
 	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
+	px.HTTPAfterResponse = append([]*HTTPRule(nil), def.HTTPAfterResponse...)
 	px.MonitorURI = def.MonitorURI
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
@@ -274,6 +275,9 @@ func inherit(px, def *Proxy) {
 	}
 	if len(px.HTTPResponse) == 0 {
 		px.HTTPResponse = nil
+	}
+	if len(px.HTTPAfterResponse) == 0 {
+		px.HTTPAfterResponse = nil
 	}
 }
 
@@ -363,17 +367,17 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "compression":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response", "compression":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
 			return "", false
 		}
 		key = kw + " " + words[1].Text
-		if (kw == "http-request" || kw == "http-response") && strings.HasPrefix(words[1].Text, "lua.") {
+		if (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && strings.HasPrefix(words[1].Text, "lua.") {
 			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
 		}
-		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response") && LookupKeyword(kw+" "+a) != nil {
+		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && LookupKeyword(kw+" "+a) != nil {
 			key = kw + " " + a // set-var(txn.x), sc-inc-gpc0(N): one keyword for every argument
 		}
 	case "filter":
@@ -513,17 +517,14 @@ func (p *parser) unknownKeyword(words []Token, key, family string, sec Section, 
 // unsupportedHTTPActions are HAProxy http-request/response actions varde refuses.
 var unsupportedHTTPActions = map[string]string{
 	"set-var": "not available in varde", "unset-var": "not available in varde",
-	"set-path": "not available in varde yet", "replace-path": "not available in varde yet",
-	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
-	"replace-header": "use set-header", "replace-value": "use set-header",
-	"set-status": "not available in varde yet", "return": "use http-request return",
+	"return":        "use http-request return",
 	"tarpit":        "use deny",
 	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
-	"set-src": "not available in varde", "set-method": "not available in varde",
+	"set-src":   "not available in varde",
 	"cache-use": "not available in varde", "cache-store": "not available in varde",
-	"early-hint": "not available in varde", "normalize-uri": "not available in varde",
+	"early-hint":  "not available in varde",
 	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",
 	"do-resolve": "not available in varde", "disable-l7-retry": "not available in varde",
 	"strict-mode": "not available in varde", "send-spoe-group": "not available in varde",

@@ -66,7 +66,7 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-check "):
 		p.parseTCPCheck(l, key, words)
 		return
-	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
+	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "), strings.HasPrefix(key, "http-after-response "):
 		p.parseHTTPRule(l, key, words)
 		return
 	case strings.HasPrefix(key, "capture "):
@@ -833,13 +833,10 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		}
 	case "del-header":
 		if len(args) == 3 && args[1].Text == "-m" {
-			if m := args[2].Text; m != "str" {
-				// Deleting only the exact name would let the headers the
-				// rule means to strip reach the servers.
-				p.d.Errorf(args[2].Pos, key, "list each header with its own del-header line", "del-header -m %s is not built yet: only the exact name would be deleted", m)
+			if !parseDelHeaderMatch(p, key, args, r) { // rewrite.go
 				return
 			}
-		} else if !needN(1, key+" NAME") {
+		} else if !needN(1, key+" NAME [-m str|beg|end|sub|reg]") {
 			return
 		}
 		r.Name = args[0].Text
@@ -930,6 +927,8 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 	}
 	if strings.HasPrefix(key, "http-request") {
 		px.HTTPRequest = append(px.HTTPRequest, r)
+	} else if strings.HasPrefix(key, "http-after-response") {
+		px.HTTPAfterResponse = append(px.HTTPAfterResponse, r)
 	} else {
 		px.HTTPResponse = append(px.HTTPResponse, r)
 	}

@@ -285,6 +285,9 @@ func (c *Config) validateStickFetches(px *Proxy, d *diag.List) {
 	for _, r := range px.HTTPResponse {
 		conds = append(conds, r.Cond)
 	}
+	for _, r := range px.HTTPAfterResponse {
+		conds = append(conds, r.Cond)
+	}
 	for _, r := range px.TCPRequest {
 		conds = append(conds, r.Cond)
 	}

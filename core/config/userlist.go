@@ -219,6 +219,9 @@ func proxyConditions(px *Proxy) []*Condition {
 	for _, r := range px.HTTPResponse {
 		add(r.Cond)
 	}
+	for _, r := range px.HTTPAfterResponse {
+		add(r.Cond)
+	}
 	for _, r := range px.TCPRequest {
 		add(r.Cond)
 	}

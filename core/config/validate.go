@@ -195,6 +195,9 @@ func (c *Config) validateRefs(d *diag.List) {
 		for _, r := range px.HTTPResponse {
 			checkCond("http-response "+r.Action, r.Cond)
 		}
+		for _, r := range px.HTTPAfterResponse {
+			checkCond("http-after-response "+r.Action, r.Cond)
+		}
 		if px.Stats != nil {
 			for _, cnd := range px.Stats.Admin {
 				checkCond("stats admin", cnd)
@@ -294,6 +297,9 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 		for _, r := range px.HTTPResponse {
 			warnHTTP(r.Pos, "http-response "+r.Action)
+		}
+		for _, r := range px.HTTPAfterResponse {
+			warnHTTP(r.Pos, "http-after-response "+r.Action)
 		}
 		if px.Cookie != nil && px.IsBackend() {
 			warnHTTP(px.Cookie.Pos, "cookie")

@@ -40,13 +40,11 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	}
 	o = append(o, '\r', '\n')
 	s.out = o
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, _ := s.conn.Write(o)
-	s.rec.BytesOut += countHTX(n, o)
+	n, sent, _ := s.writeLocal(o, code, nil)
+	s.rec.BytesOut += countHTX(n, sent)
 	// HAProxy 2.6 logs no captured request cookie for a redirect (it does
 	// for deny); measured, see TestCaptureCookieLogged.
 	s.rec.ReqCookie = logrec.Cookie{}
-	s.rec.Status = int32(code)
 	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
@@ -96,10 +94,8 @@ func (s *session) answerB(code int, b *Backend, srv *server) bool {
 		s.errKeep = false
 		return false
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, err := s.conn.Write(keepAlivePages[code])
-	s.rec.BytesOut += countHTX(n, keepAlivePages[code])
-	s.rec.Status = int32(code)
+	n, sent, err := s.writeLocal(keepAlivePages[code], code, b)
+	s.rec.BytesOut += countHTX(n, sent)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
 	s.log(b, srv)
@@ -150,9 +146,6 @@ const (
 
 func (s *session) sendError(code int, b *Backend) {
 	s.linger = true
-	page := s.errorPage(code, b)
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, _ := s.conn.Write(page)
-	s.rec.BytesOut += countHTX(n, page)
-	s.rec.Status = int32(code)
+	n, sent, _ := s.writeLocal(s.errorPage(code, b), code, b)
+	s.rec.BytesOut += countHTX(n, sent)
 }

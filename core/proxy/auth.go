@@ -3,7 +3,6 @@ package proxy
 import (
 	"bytes"
 	"strconv"
-	"time"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/httpx"
@@ -83,10 +82,8 @@ func (s *session) answerAuth(rule *HTTPRule) bool {
 	} else {
 		s.linger = true
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, err := s.conn.Write(page)
-	s.rec.BytesOut += countHTX(n, page)
-	s.rec.Status = 401
+	n, sent, err := s.writeLocal(page, 401, nil) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	if keep {
 		s.consume(s.req.HeadLen)

@@ -117,14 +117,17 @@ func (s *session) compRequest(b *Backend) {
 	}
 	algos, _, offload := compSettings(fc, bc)
 	s.comp.level = max(s.e.cfg.CompLevel, 1) // tune.comp.maxlevel, HAProxy's default 1
-	r := &s.req
+	// The fields as the http-request rules left them: a deleted
+	// Accept-Encoding is not read, one a rule added is (as HAProxy reads
+	// the rewritten message).
+	v := &s.view
 	best := 0
-	for i := range r.Fields {
-		name := r.Name(i)
-		if !httpx.EqualFold(name, "accept-encoding") || (s.reqE.nDel > 0 && s.reqE.deleted(name)) {
+	for i, n := 0, v.NumHeaders(); i < n; i++ {
+		name, val := v.HeaderAt(i)
+		if !httpx.EqualFold(name, "accept-encoding") {
 			continue
 		}
-		s.comp.algo, best = acceptCoding(r.Value(i), algos, s.comp.algo, best)
+		s.comp.algo, best = acceptCoding(val, algos, s.comp.algo, best)
 	}
 	if s.comp.algo != compNone {
 		s.comp.dropAE = offload

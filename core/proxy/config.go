@@ -197,7 +197,9 @@ type FrontendConfig struct {
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule
-	ErrorFiles     map[int][]byte // raw HTTP responses by status
+	// HTTPAfterResponse: http-after-response rules (afterresp.go).
+	HTTPAfterResponse []*HTTPRule
+	ErrorFiles        map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
 	// LogHeaders are the request headers the log-format reads with %[...]
@@ -261,7 +263,9 @@ type BackendConfig struct {
 	comp         *compCfg // compression lines (compress.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
-	ErrorFiles   map[int][]byte
+	// HTTPAfterResponse: http-after-response rules (afterresp.go).
+	HTTPAfterResponse []*HTTPRule
+	ErrorFiles        map[int][]byte
 	// ServerPolicy, when set, picks the server before the algorithm (a
 	// policy's choose_server): it receives every pool update and each
 	// pick; declining, panicking, or naming a server outside the pool or

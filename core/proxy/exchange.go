@@ -344,7 +344,6 @@ func (s *session) requestHead(x *xchg) ([]byte, error) {
 	o = append(o, versionText(r.Minor)...)
 	o = append(o, '\r', '\n')
 	o = s.appendRequestFields(o, x)
-	o = s.reqE.appendAdds(o, s)
 	switch {
 	case x.upgrade:
 		o = append(o, "Connection: upgrade\r\n"...)
@@ -371,12 +370,14 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		ffName = ff.Header
 	}
 	hasFF := false
-	for i := range r.Fields {
-		name, val := r.Name(i), r.Value(i)
+	e := &s.reqE
+	n := len(r.Fields)
+	if e.on {
+		n = len(e.f) // as the http-request rules left them (rewrite_hdr.go)
+	}
+	for i := 0; i < n; i++ {
+		name, val := s.view.HeaderAt(i)
 		if httpx.EqualFold(name, "upgrade") && !x.upgrade {
-			continue
-		}
-		if s.reqE.nDel > 0 && s.reqE.deleted(name) {
 			continue
 		}
 		if s.comp.dropAE && httpx.EqualFold(name, "accept-encoding") {
@@ -384,6 +385,10 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		}
 		if ff != nil && httpx.EqualFold(name, ffName) {
 			hasFF = true
+		}
+		if e.on && e.f[i].orig < 0 {
+			o = httpx.AppendField(o, name, val) // added by a rule
+			continue
 		}
 		if x.hook != nil && x.hook.RequestField != nil {
 			var handled bool
@@ -642,12 +647,15 @@ func (s *session) noteResponse(x *xchg) {
 	if connectionAuth(resp) {
 		x.up.private = true
 	}
-	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head")
+	// The server answers the method it got (set-method may have changed
+	// it, rewrite.go); a HEAD client never gets a body either way.
+	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head") || httpx.EqualFold(s.view.Method(), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
 	// Response rules: backend's, then frontend's.
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
+	s.runAfterResponse(x.b) // afterresp.go
 	x.clientKeep = !s.closeAfter && x.mode != HTTPClose && !s.e.stopping.Load() && x.rkind != httpx.BodyEOF && !x.switching
 	// A request body the server never got leaves its connection unusable.
 	x.srvKeep = x.mode == KeepAlive && resp.KeepAlive() && x.rkind != httpx.BodyEOF && !x.switching && x.bodyDone
@@ -719,29 +727,35 @@ func (s *session) responseHead(x *xchg) (o []byte, headLen int, extra []byte, rr
 
 func (s *session) appendResponseFields(o []byte, x *xchg) []byte {
 	resp := &s.resp
-	for i := range resp.Fields {
-		if !resp.Forwardable(i, x.switching) {
+	h := (*respHead)(s) // the fields as the http-response rules left them
+	e := &s.rspE
+	for i, n := 0, h.NumHeaders(); i < n; i++ {
+		orig := i
+		if e.on {
+			orig = int(e.f[i].orig)
+		}
+		name, val := h.HeaderAt(i)
+		if orig < 0 {
+			o = httpx.AppendField(o, name, val) // added by a rule
 			continue
 		}
-		name := resp.Name(i)
-		if s.rspE.nDel > 0 && s.rspE.deleted(name) {
+		if !resp.Forwardable(orig, x.switching) {
 			continue
 		}
 		if s.comp.on {
 			var done bool
-			if o, done = s.compField(o, name, resp.Value(i)); done {
+			if o, done = s.compField(o, name, val); done {
 				continue
 			}
 		}
 		if x.hook != nil && x.hook.ResponseField != nil {
 			var done bool
-			if o, done = x.hook.ResponseField(o, name, resp.Value(i), x.srv.Server); done {
+			if o, done = x.hook.ResponseField(o, name, val, x.srv.Server); done {
 				continue
 			}
 		}
-		o = httpx.AppendField(o, name, resp.Value(i))
+		o = httpx.AppendField(o, name, val)
 	}
-	o = s.rspE.appendAdds(o, s)
 	if x.hook != nil && x.hook.ResponseFields != nil {
 		n := len(o)
 		o = x.hook.ResponseFields(o, &s.view, resp.Status, x.srv.Server, x.persisted)
@@ -907,6 +921,6 @@ func (s *session) runResponseRules(rules []*HTTPRule) {
 			}
 			continue
 		}
-		s.rspE.apply(rule)
+		s.applyHeaderRule(rule, true)
 	}
 }

@@ -174,6 +174,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
+	if bc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
+		return nil, err
+	}
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
@@ -252,6 +255,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
+		return nil, err
+	}
+	if fc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
 		return nil, err
 	}
 	def := ""
@@ -375,6 +381,13 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			rule = HTTPRule{Action: ActAddHeader, Name: r.Name, Value: r.Value}
 		case "del-header":
 			rule = HTTPRule{Action: ActDelHeader, Name: r.Name}
+			if r.Match != "" { // -m beg|end|sub|reg (rewrite.go)
+				a, err := buildDelHeader(r)
+				if err != nil {
+					return nil, fmt.Errorf("%s: http-%s: %w", r.Pos, r.Action, err)
+				}
+				rule = HTTPRule{Action: ActActor, Actor: a}
+			}
 		case "deny", "return":
 			rule = HTTPRule{Action: ActDeny, Status: r.Status}
 			if r.Action == "return" {

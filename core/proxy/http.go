@@ -559,7 +559,7 @@ func (s *session) runRequestRules(rules []*HTTPRule, start time.Time) (done, kee
 				return v.Done, v.Keep
 			}
 		default:
-			s.reqE.apply(rule)
+			s.applyHeaderRule(rule, false)
 		}
 	}
 	return false, false

@@ -5,7 +5,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
@@ -92,10 +91,9 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		// A raw page has its own framing (often none): close after it,
 		// as for errorfile pages.
 		s.linger = true
-		s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-		n, _ := s.conn.Write(rp.Raw)
-		s.rec.BytesOut += countHTX(n, rp.Raw)
-		s.finishReply(code)
+		n, sent, _ := s.writeLocal(rp.Raw, code, nil) // afterresp.go
+		s.rec.BytesOut += countHTX(n, sent)
+		s.finishReply()
 		return false
 	}
 	keep := !s.closeAfter && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
@@ -137,15 +135,14 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		o = append(o, body...)
 	}
 	s.out = o
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, err := s.conn.Write(o)
-	s.rec.BytesOut += countHTX(n, o)
-	s.finishReply(code)
+	n, sent, err := s.writeLocal(o, code, nil) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
+	s.finishReply()
 	return keep && err == nil
 }
 
-func (s *session) finishReply(code int) {
-	s.rec.Status = int32(code)
+// finishReply ends a reply writeLocal sent (and recorded the status of).
+func (s *session) finishReply() {
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
 	s.log(nil, nil)

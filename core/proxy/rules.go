@@ -2,10 +2,8 @@ package proxy
 
 import (
 	"fmt"
-	"strings"
 	"sync"
 
-	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/sample"
 )
 
@@ -45,12 +43,22 @@ type ruleEval struct {
 
 var ruleEvals = sync.Pool{New: func() any { return &ruleEval{scratch: make([]byte, 0, 256)} }}
 
-// respHead views a parsed response as sample.Headers (res.hdr).
-type respHead httpx.Head
+// respHead views the response being relayed as sample.Headers (res.hdr):
+// the fields as earlier http-response rules left them.
+type respHead session
 
-func (h *respHead) NumHeaders() int { return len(h.Fields) }
+func (h *respHead) NumHeaders() int {
+	if e := &h.rspE; e.on {
+		return len(e.f)
+	}
+	return len(h.resp.Fields)
+}
+
 func (h *respHead) HeaderAt(i int) ([]byte, []byte) {
-	return (*httpx.Head)(h).Name(i), (*httpx.Head)(h).Value(i)
+	if e := &h.rspE; e.on {
+		return e.name(i), e.value(i)
+	}
+	return h.resp.Name(i), h.resp.Value(i)
 }
 
 // evalCtx fills c with what the session knows; response facts only when
@@ -67,7 +75,7 @@ func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
 	if inResponse {
 		c.Response = true
 		c.Status = int(s.rec.Status)
-		c.Res = (*respHead)(&s.resp.Head)
+		c.Res = (*respHead)(s)
 		c.ResCaptures = &s.rec.ResHeaders
 	}
 }
@@ -95,93 +103,6 @@ func (r *HTTPRule) appendTarget(dst []byte, s *session) []byte {
 	ev := ruleEvals.Get().(*ruleEval)
 	s.evalCtx(&ev.ctx, false)
 	dst, ev.scratch = r.target.Append(dst, &ev.ctx, ev.scratch)
-	ev.ctx.Reset()
-	ruleEvals.Put(ev)
-	return dst
-}
-
-// edits is the effective header edit list of one message after the
-// matching set/add/del rules ran in order. HAProxy has no limit on header
-// rules, so neither has this: del and add start on the inline arrays (no
-// allocation for up to editsInline edits per message, the common case) and
-// grow past them; the grown slices stay with the pooled session.
-type edits struct {
-	del  []string // names removed from the original message; del[:nDel] valid
-	nDel int
-	add  []*HTTPRule // set/add rules whose lines are appended; add[:nAdd] valid
-	nAdd int
-
-	delArr [editsInline]string
-	addArr [editsInline]*HTTPRule
-}
-
-const editsInline = 16
-
-func (e *edits) reset() {
-	e.nDel, e.nAdd = 0, 0
-	if e.del == nil {
-		e.del, e.add = e.delArr[:], e.addArr[:]
-	}
-}
-
-func (e *edits) apply(r *HTTPRule) {
-	switch r.Action {
-	case ActDelHeader, ActSetHeader:
-		if e.nDel < len(e.del) {
-			e.del[e.nDel] = r.Name
-		} else {
-			e.del = append(e.del, r.Name)
-		}
-		e.nDel++
-		// Earlier additions of the same name go too.
-		k := 0
-		for i := 0; i < e.nAdd; i++ {
-			if !strings.EqualFold(e.add[i].Name, r.Name) {
-				e.add[k] = e.add[i]
-				k++
-			}
-		}
-		e.nAdd = k
-		if r.Action == ActDelHeader {
-			return
-		}
-		fallthrough
-	case ActAddHeader:
-		if e.nAdd < len(e.add) {
-			e.add[e.nAdd] = r
-		} else {
-			e.add = append(e.add, r)
-		}
-		e.nAdd++
-	}
-}
-
-func (e *edits) deleted(name []byte) bool {
-	for i := 0; i < e.nDel; i++ {
-		if httpx.EqualFold(name, e.del[i]) {
-			return true
-		}
-	}
-	return false
-}
-
-func (e *edits) appendAdds(dst []byte, s *session) []byte {
-	if e.nAdd == 0 {
-		return dst
-	}
-	ev := ruleEvals.Get().(*ruleEval)
-	s.evalCtx(&ev.ctx, e == &s.rspE)
-	for i := 0; i < e.nAdd; i++ {
-		r := e.add[i]
-		dst = append(dst, r.Name...)
-		dst = append(dst, ':', ' ')
-		if r.value != nil {
-			dst, ev.scratch = r.value.Append(dst, &ev.ctx, ev.scratch)
-		} else {
-			dst = append(dst, r.Value...)
-		}
-		dst = append(dst, '\r', '\n')
-	}
 	ev.ctx.Reset()
 	ruleEvals.Put(ev)
 	return dst

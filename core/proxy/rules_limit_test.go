@@ -2,6 +2,8 @@ package proxy
 
 import (
 	"fmt"
+
+	"github.com/varde-lb/varde/core/httpx"
 	"io"
 	"net/http"
 	"testing"
@@ -38,30 +40,31 @@ func TestTwentySetHeaderRules(t *testing.T) {
 	}
 }
 
-// TestEditsNoAllocInline: up to editsInline edits per message use the
-// inline arrays; past them the list grows once and is then reused.
-func TestEditsNoAllocInline(t *testing.T) {
-	var rules []*HTTPRule
-	for i := 0; i < 20; i++ {
-		rules = append(rules, &HTTPRule{Action: ActSetHeader, Name: fmt.Sprintf("X-%d", i)})
+// TestEditsNoAllocWarm: once a session's edit list grew for a message, the
+// same edits on the next transaction allocate nothing.
+func TestEditsNoAllocWarm(t *testing.T) {
+	var h httpx.Head
+	raw := []byte("GET / HTTP/1.1\r\nHost: a\r\nX-1: v\r\n\r\n")
+	var req httpx.Request
+	if err := req.Parse(raw, httpx.DefaultLimits); err != nil {
+		t.Fatal(err)
 	}
+	h = req.Head
 	e := &edits{}
-	run := func(n int) func() {
-		return func() {
-			e.reset()
-			for _, r := range rules[:n] {
-				e.apply(r)
-			}
+	val := []byte("value")
+	run := func() {
+		e.reset()
+		e.load(&h)
+		for i := 0; i < 20; i++ {
+			e.del(nameMatch{name: "x-1"})
+			e.add("X-1", val)
 		}
 	}
-	if a := testing.AllocsPerRun(100, run(editsInline)); a != 0 {
-		t.Errorf("%d edits: %.1f allocations, want 0", editsInline, a)
-	}
-	run(20)() // grows once
-	if a := testing.AllocsPerRun(100, run(20)); a != 0 {
+	run() // grows once
+	if a := testing.AllocsPerRun(100, run); a != 0 {
 		t.Errorf("20 edits after growth: %.1f allocations, want 0", a)
 	}
-	if e.nDel != 20 || e.nAdd != 20 {
-		t.Errorf("nDel %d nAdd %d, want 20 each", e.nDel, e.nAdd)
+	if v, ok := e.field("x-1"); !ok || string(v) != "value" || len(e.f) != 2 {
+		t.Errorf("fields %d, x-1 = %q %v; want 2 fields and value", len(e.f), v, ok)
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/generation"
@@ -85,8 +84,6 @@ type ScriptTxn interface {
 type scriptTx struct {
 	vars    sample.Vars
 	priv    any
-	method  []byte // request line rewritten by a script; nil: as received
-	target  []byte
 	status  int // response status rewritten by a script; 0: as received
 	reason  string
 	replied bool
@@ -140,43 +137,25 @@ func (t *sessionTxn) EvalCtx(c *sample.Ctx) { t.s.evalCtx(c, t.resp) }
 func (t *sessionTxn) Vars() *sample.Vars    { return &t.s.scr.vars }
 func (t *sessionTxn) Priv() *any            { return &t.s.scr.priv }
 
-func (t *sessionTxn) edits() *edits {
-	if t.resp {
-		return &t.s.rspE
-	}
-	return &t.s.reqE
-}
-
+// Headers walks the fields as the rules so far left them (rewrite_hdr.go).
 func (t *sessionTxn) Headers(fn func(name, value []byte)) {
-	e := t.edits()
-	var h *httpx.Head = &t.s.req.Head
-	if t.resp {
-		h = &t.s.resp.Head
+	if !t.resp {
+		v := &t.s.view
+		for i, n := 0, v.NumHeaders(); i < n; i++ {
+			fn(v.HeaderAt(i))
+		}
+		return
 	}
-	for i := range h.Fields {
-		n := h.Name(i)
-		if e.nDel > 0 && e.deleted(n) {
+	h, e := (*respHead)(t.s), &t.s.rspE
+	for i, n := 0, h.NumHeaders(); i < n; i++ {
+		orig := i
+		if e.on {
+			orig = int(e.f[i].orig)
+		}
+		if orig >= 0 && !t.s.resp.Forwardable(orig, false) {
 			continue
 		}
-		if t.resp && !t.s.resp.Forwardable(i, false) {
-			continue
-		}
-		fn(n, h.Value(i))
-	}
-	var scratch []byte
-	for i := 0; i < e.nAdd; i++ {
-		r := e.add[i]
-		scratch = scratch[:0]
-		if r.value != nil {
-			ev := ruleEvals.Get().(*ruleEval)
-			t.s.evalCtx(&ev.ctx, t.resp)
-			scratch, ev.scratch = r.value.Append(scratch, &ev.ctx, ev.scratch)
-			ev.ctx.Reset()
-			ruleEvals.Put(ev)
-		} else {
-			scratch = append(scratch, r.Value...)
-		}
-		fn([]byte(r.Name), scratch)
+		fn(h.HeaderAt(i))
 	}
 }
 
@@ -186,12 +165,12 @@ func (t *sessionTxn) Headers(fn func(name, value []byte)) {
 // no script can split a message.
 func (t *sessionTxn) SetHeader(name, value string) {
 	if safeField(name, value) {
-		t.edits().apply(&HTTPRule{Action: ActSetHeader, Name: name, Value: value})
+		t.s.applyHeaderRule(&HTTPRule{Action: ActSetHeader, Name: name, Value: value}, t.resp)
 	}
 }
 func (t *sessionTxn) AddHeader(name, value string) {
 	if safeField(name, value) {
-		t.edits().apply(&HTTPRule{Action: ActAddHeader, Name: name, Value: value})
+		t.s.applyHeaderRule(&HTTPRule{Action: ActAddHeader, Name: name, Value: value}, t.resp)
 	}
 }
 
@@ -199,25 +178,24 @@ func safeField(name, value string) bool {
 	return name != "" && !strings.ContainsAny(name, " \t\r\n\x00:") && !strings.ContainsAny(value, "\r\n\x00")
 }
 func (t *sessionTxn) DelHeader(name string) {
-	t.edits().apply(&HTTPRule{Action: ActDelHeader, Name: name})
+	t.s.applyHeaderRule(&HTTPRule{Action: ActDelHeader, Name: name}, t.resp)
 }
 
 func (t *sessionTxn) SetMethod(m string) {
 	if !t.resp && m != "" && !strings.ContainsAny(m, " \t\r\n\x00") {
-		t.s.scr.method = []byte(m)
+		t.s.reqE.setMethod([]byte(m))
 	}
 }
 
 func (t *sessionTxn) SetTarget(u string) {
 	if !t.resp && u != "" && !strings.ContainsAny(u, " \t\r\n\x00") {
-		t.s.scr.target = []byte(u)
+		t.s.reqE.setLine(lineURI, []byte(u), nil, nil)
 	}
 }
 
 func (t *sessionTxn) SetStatus(code int, reason string) {
 	if t.resp && code >= 100 && code <= 999 && !strings.ContainsAny(reason, "\r\n\x00") {
-		t.s.scr.status, t.s.scr.reason = code, reason
-		t.s.rec.Status = int32(code)
+		t.s.setStatus(code, reason)
 	}
 }
 
@@ -318,10 +296,8 @@ func (s *session) replyScript(status int, reason string, headers []string, body 
 		o = append(o, body...)
 	}
 	s.out = o
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, _ := s.conn.Write(o)
-	s.rec.BytesOut += countHTX(n, o)
-	s.rec.Status = int32(status)
+	n, sent, _ := s.writeLocal(o, status, b) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 		s.rec.BytesIn = int64(s.req.HeadLen)

@@ -84,12 +84,10 @@ func (s *session) serveHandler(h http.Handler, start time.Time) bool {
 	if hreq.Method != http.MethodHead {
 		b.Write(w.body.Bytes())
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
-	n, err := s.conn.Write(b.Bytes())
-	s.rec.BytesOut += countHTX(n, b.Bytes()) // %B as HAProxy counts it
+	n, sent, err := s.writeLocal(b.Bytes(), w.code, nil) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)                  // %B as HAProxy counts it
 
 	s.rec.BytesIn = int64(consumed)
-	s.rec.Status = int32(w.code)
 	s.f.Meters.Applet.Store(time.Now().UnixNano()) // a listen's BACKEND lastsess, as HAProxy's applets
 	s.rec.SetTerm(logrec.TermLocal, logrec.StateRequest)
 	s.consume(consumed)

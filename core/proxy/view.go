@@ -16,16 +16,17 @@ type reqView struct{ s *session }
 
 var _ core.Request = (*reqView)(nil)
 
-// Method and URI are the request line, as a script rewrote it if one did.
+// Method and URI are the request line, as rules and scripts rewrote it
+// (rewrite.go).
 func (v *reqView) Method() []byte {
-	if m := v.s.scr.method; m != nil {
+	if m := v.s.reqE.method; m != nil {
 		return m
 	}
 	return v.s.req.Method.Of(v.s.in)
 }
 
 func (v *reqView) URI() []byte {
-	if t := v.s.scr.target; t != nil {
+	if t := v.s.reqE.target; t != nil {
 		return t
 	}
 	return v.s.req.Target.Of(v.s.in)
@@ -35,6 +36,9 @@ func (v *reqView) URI() []byte {
 // (http://host/p) the scheme and authority are skipped, as HAProxy's path.
 func (v *reqView) Path() []byte {
 	u := v.URI()
+	if len(u) == 1 && u[0] == '*' {
+		return nil // HAProxy finds no path in "OPTIONS *"
+	}
 	if len(u) > 0 && u[0] != '/' {
 		if i := bytes.Index(u, []byte("://")); i >= 0 {
 			rest := u[i+3:]
@@ -59,9 +63,26 @@ func (v *reqView) Query() []byte {
 	return nil
 }
 
-func (v *reqView) Header(name string) ([]byte, bool) { return v.s.req.Field(name) }
-func (v *reqView) NumHeaders() int                   { return len(v.s.req.Fields) }
+// Header, NumHeaders and HeaderAt read the fields as the http-request
+// rules so far left them (rewrite_hdr.go).
+func (v *reqView) Header(name string) ([]byte, bool) {
+	if e := &v.s.reqE; e.on {
+		return e.field(name)
+	}
+	return v.s.req.Field(name)
+}
+
+func (v *reqView) NumHeaders() int {
+	if e := &v.s.reqE; e.on {
+		return len(e.f)
+	}
+	return len(v.s.req.Fields)
+}
+
 func (v *reqView) HeaderAt(i int) (name, value []byte) {
+	if e := &v.s.reqE; e.on {
+		return e.name(i), e.value(i)
+	}
 	return v.s.req.Name(i), v.s.req.Value(i)
 }
 func (v *reqView) Src() netip.AddrPort { return v.s.src }
