@@ -96,6 +96,8 @@ type Global struct {
 	CABase                     string   `json:"ca_base,omitempty"`
 	CRTBase                    string   `json:"crt_base,omitempty"`
 	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
+	TuneHTTPMaxHdr             int      `json:"tune_http_maxhdr,omitempty"` // misc.go
+	MasterWorker               bool     `json:"master_worker,omitempty"`    // misc.go
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -222,16 +224,17 @@ type Proxy struct {
 	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
 	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
 	// tcp-request inspect-delay and accept/reject rules (tcprequest.go).
-	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
-	InspectDelayPos diag.Pos      `json:"-"`
-	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
-	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
-	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
-	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
-	Captures        []*Capture    `json:"captures,omitempty"`
-	MonitorURI      string        `json:"monitor_uri,omitempty"`
-	HTTPReuse       string        `json:"http_reuse,omitempty"`
-	LogTag          string        `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	InspectDelay    time.Duration  `json:"inspect_delay,omitempty"`
+	InspectDelayPos diag.Pos       `json:"-"`
+	TCPRequest      []*TCPRule     `json:"tcp_request,omitempty"`
+	StickTable      *StickTable    `json:"stick_table,omitempty"` // stick.go
+	Stick           []*StickRule   `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
+	HTTPResponse    []*HTTPRule    `json:"http_response,omitempty"`
+	Captures        []*Capture     `json:"captures,omitempty"`
+	MonitorURI      string         `json:"monitor_uri,omitempty"`
+	MonitorFail     []*MonitorFail `json:"monitor_fail,omitempty"` // misc.go
+	HTTPReuse       string         `json:"http_reuse,omitempty"`
+	LogTag          string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

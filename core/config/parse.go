@@ -362,7 +362,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "monitor":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
@@ -398,6 +398,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 			p.d.Errorf(words[0].Pos, kw, "capture request header NAME len N", "capture needs arguments")
 			return "", false
 		}
+	}
+	if p.legacyRefused(words, key) { // legacy.go: HAProxy 2.6's own refusal
+		return "", false
 	}
 	if hint, bad := Unsupported[key]; bad {
 		p.d.Errorf(words[0].Pos, key, hint, "%q is a HAProxy keyword varde does not support", key)

@@ -194,6 +194,7 @@ type FrontendConfig struct {
 	HTTPRequest    []*HTTPRule
 	HTTPResponse   []*HTTPRule
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
+	Monitor        *Monitor       // monitor-uri, monitor fail (monitor.go)
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
 	// LogHeaders are the request headers the log-format reads with %[...]

@@ -245,6 +245,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
+	if fc.Monitor, err = monitorOf(p, set); err != nil {
+		return nil, err
+	}
 	if err := tcpRulesOf(fc, p, set); err != nil {
 		return nil, err
 	}

@@ -408,6 +408,9 @@ func (s *session) serve() bool {
 		return false
 	}
 	s.stickCountRequest()
+	if m := f.cfg.Monitor; m != nil && s.monitor(m) { // before any rule (monitor.go)
+		return false
+	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return keep
 	}

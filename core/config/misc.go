@@ -1,0 +1,202 @@
+package config
+
+import (
+	"strconv"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// Everyday HAProxy 2.6 keywords that have no subsystem of their own:
+// monitor-uri/monitor fail, default-path, master-worker, strict-limits and
+// the tune.* knobs real configurations set. proxyLine and globalLine hand
+// them here so this file grows without editing their switches.
+
+// MonitorFail is one `monitor fail if|unless COND` line.
+type MonitorFail struct {
+	Pos  diag.Pos   `json:"pos"`
+	Cond *Condition `json:"cond"`
+}
+
+// miscProxyLine parses the proxy keywords of this file; false means the
+// key is not one of them.
+func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
+	switch key {
+	case "monitor fail":
+		p.parseMonitorFail(l, args[1:])
+	default:
+		return false
+	}
+	return true
+}
+
+// parseMonitorFail reads `monitor fail if|unless COND`: HAProxy answers
+// the monitor-uri with 503 when it matches.
+func (p *parser) parseMonitorFail(l Line, args []Token) {
+	const key = "monitor fail"
+	if len(args) == 0 || (args[0].Text != "if" && args[0].Text != "unless") {
+		// HAProxy: "'monitor fail' expects either 'if' or 'unless' followed by a condition."
+		p.d.Errorf(l.Pos, key, "monitor fail if|unless CONDITION", "'monitor fail' expects either 'if' or 'unless' followed by a condition")
+		return
+	}
+	_, cond, ok := p.splitCond(key, args)
+	if !ok || cond == nil {
+		return
+	}
+	p.cur.MonitorFail = append(p.cur.MonitorFail, &MonitorFail{Pos: l.Pos, Cond: cond})
+}
+
+// miscGlobalLine parses the global keywords of this file.
+func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
+	g := &p.cfg.Global
+	switch key {
+	case "default-path":
+		p.parseDefaultPath(args, kwPos)
+	case "master-worker":
+		if len(args) > 0 && args[0].Text != "no-exit-on-failure" {
+			p.d.Errorf(args[0].Pos, key, "master-worker [no-exit-on-failure]", "unexpected %q", args[0].Text)
+			return
+		}
+		g.MasterWorker = true
+		p.d.Warnf(kwPos, key, "remove the line (-W is accepted too)", "accepted: varde is its own master: SIGUSR2 and SIGHUP reload it in place, keeping its listeners, as HAProxy's master-worker mode does; there is no separate master process")
+	case "strict-limits":
+		if len(args) > 0 {
+			p.d.Errorf(args[0].Pos, key, "strict-limits", "strict-limits takes no argument")
+		}
+	default:
+		if t, ok := tuneKnobs[key]; ok {
+			p.parseTune(key, t, args, kwPos)
+			return
+		}
+		p.d.Errorf(kwPos, key, "", "keyword %q is in the table but has no parser (varde bug)", key)
+	}
+}
+
+// parseDefaultPath reads `default-path current|config|parent|origin DIR`.
+// varde reads relative file names (errorfile, lua-load, map and crt
+// files) from the directory it was started in, HAProxy's `current`: the
+// other modes would change which file each line names, so they are
+// refused until varde resolves every path through them.
+func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
+	const key = "default-path"
+	const modes = "supported modes include 'current', 'config', 'parent', and 'origin'"
+	if len(args) == 0 {
+		p.d.Errorf(kwPos, key, "default-path current|config|parent|origin DIR", "'default-path' expects one of 'current', 'config', 'parent', or 'origin'")
+		return
+	}
+	switch m := args[0].Text; m {
+	case "current":
+		if len(args) > 1 {
+			p.d.Errorf(args[1].Pos, key, "default-path current", "unexpected %q", args[1].Text)
+		}
+	case "origin":
+		if len(args) < 2 {
+			p.d.Errorf(kwPos, key, "default-path origin DIR", "'default-path origin' expects a directory as an argument")
+			return
+		}
+		fallthrough
+	case "config", "parent":
+		p.d.Errorf(args[0].Pos, key, "write relative file names from the directory varde starts in, or absolute ones, and remove the line", "default-path %s is not built yet: varde reads relative file names from its current directory (default-path current), so this line would make it read other files than HAProxy", m)
+	default:
+		p.d.Errorf(args[0].Pos, key, modes, "unsupported default-path mode '%s' for 'default-path', %s", m, modes)
+	}
+}
+
+// tuneKnob describes a tune.* value: its kind and HAProxy's bounds.
+type tuneKnob struct {
+	kind     string // "int", "size", "onoff", "none", "time"
+	min, max int64
+}
+
+// tuneKnobs are the tune.* knobs read here. Which ones varde enforces is
+// the keyword table's business (tune.http.maxhdr is; the others are
+// listed in the "parsed, not yet enforced" warning, docs/config.md says
+// why each is harmless).
+var tuneKnobs = map[string]tuneKnob{
+	"tune.buffers.limit":               {"int", 0, 1 << 31},
+	"tune.buffers.reserve":             {"int", 0, 1 << 31},
+	"tune.h2.header-table-size":        {"int", 0, 65535},
+	"tune.h2.initial-window-size":      {"int", 0, 1<<31 - 1},
+	"tune.h2.max-concurrent-streams":   {"int", 0, 1<<31 - 1},
+	"tune.h2.max-frame-size":           {"int", 16384, 16777215},
+	"tune.http.cookielen":              {"int", 0, 1 << 31},
+	"tune.http.logurilen":              {"int", 0, 1 << 31},
+	"tune.http.maxhdr":                 {"int", 1, 32767},
+	"tune.idle-pool.shared":            {"onoff", 0, 0},
+	"tune.idletimer":                   {"int", 0, 65535},
+	"tune.listener.multi-queue":        {"onoff", 0, 0},
+	"tune.maxaccept":                   {"int", -1, 1 << 31},
+	"tune.maxpollevents":               {"int", 1, 1 << 31},
+	"tune.pattern.cache-size":          {"int", 0, 1 << 31},
+	"tune.pipesize":                    {"size", 0, 1 << 31},
+	"tune.rcvbuf.client":               {"size", 0, 1 << 31},
+	"tune.rcvbuf.server":               {"size", 0, 1 << 31},
+	"tune.recv_enough":                 {"size", 0, 1 << 31},
+	"tune.runqueue-depth":              {"int", 1, 1 << 31},
+	"tune.sched.low-latency":           {"onoff", 0, 0},
+	"tune.sndbuf.client":               {"size", 0, 1 << 31},
+	"tune.sndbuf.server":               {"size", 0, 1 << 31},
+	"tune.ssl.cachesize":               {"int", 0, 1 << 31},
+	"tune.ssl.capture-buffer-size":     {"int", 0, 65535},
+	"tune.ssl.capture-cipherlist-size": {"int", 0, 65535},
+	"tune.ssl.force-private-cache":     {"none", 0, 0},
+	"tune.ssl.hard-maxrecord":          {"int", 0, 1 << 31},
+	"tune.ssl.keylog":                  {"onoff", 0, 0},
+	"tune.ssl.lifetime":                {"time", 0, 0},
+	"tune.ssl.maxrecord":               {"int", 0, 1 << 31},
+	"tune.ssl.ssl-ctx-cache-size":      {"int", 0, 1 << 31},
+}
+
+// parseTune validates one tune.* line as HAProxy does and keeps what varde
+// enforces.
+func (p *parser) parseTune(key string, t tuneKnob, args []Token, kwPos diag.Pos) {
+	if t.kind == "none" {
+		if len(args) > 0 {
+			p.d.Errorf(args[0].Pos, key, key, "'%s' takes no argument", key)
+		}
+		return
+	}
+	if len(args) != 1 {
+		p.d.Errorf(kwPos, key, key+" VALUE", "%s expects exactly one argument, got %d", key, len(args))
+		return
+	}
+	a := args[0]
+	var n int64
+	switch t.kind {
+	case "onoff":
+		if a.Text != "on" && a.Text != "off" {
+			p.d.Errorf(a.Pos, key, "on or off", "'%s' expects either 'on' or 'off' but got '%s'", key, a.Text)
+		}
+		return
+	case "time":
+		p.duration(a, key)
+		return
+	case "size":
+		n = p.size(a, key)
+	default:
+		v, err := ParseInt(a.Text, t.min, t.max)
+		if err != nil {
+			p.d.Errorf(a.Pos, key, "a number between "+itoa(t.min)+" and "+itoa(t.max), "'%s' expects a numeric value between %d and %d", key, t.min, t.max)
+			return
+		}
+		n = v
+	}
+	p.tuneValue(key, n, a)
+}
+
+// tuneValue keeps the values varde acts on, and refuses the ones it
+// would honour less strictly than written.
+func (p *parser) tuneValue(key string, n int64, a Token) {
+	g := &p.cfg.Global
+	switch key {
+	case "tune.http.maxhdr":
+		g.TuneHTTPMaxHdr = int(n)
+	case "tune.h2.max-concurrent-streams":
+		// varde always announces (and enforces) 100, HAProxy's default: a
+		// lower limit would let a client open more streams than allowed.
+		if n != 0 && n < 100 {
+			p.d.Errorf(a.Pos, key, "100 or more (varde enforces 100 streams per connection)", "tune.h2.max-concurrent-streams %d is not built yet: varde would allow 100 concurrent streams per connection", n)
+		}
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
