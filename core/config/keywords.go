@@ -116,7 +116,6 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.sndbuf.server", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.ssl.cachesize", Sections: G, Default: "20000", Enforced: false},
 	{Name: "tune.ssl.capture-buffer-size", Sections: G, Default: "", Enforced: false},
-	{Name: "tune.ssl.capture-cipherlist-size", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.ssl.force-private-cache", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.ssl.hard-maxrecord", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.ssl.keylog", Sections: G, Default: "off", Enforced: false},

@@ -59,6 +59,14 @@ var legacyDirectives = map[string]legacyDirective{
 
 func removeLine([]string) string { return "remove the line" }
 
+// text is HAProxy's message for a line: monitor-net's names the network.
+func (ld legacyDirective) text(args []string) string {
+	if strings.Contains(ld.msg, "{ src NET }") {
+		return strings.Replace(ld.msg, "NET", firstOr(args, "NET"), 1)
+	}
+	return ld.msg
+}
+
 // legacyRefused reports a legacy directive, HAProxy's text first.
 func (p *parser) legacyRefused(words []Token, key string) bool {
 	ld, ok := legacyDirectives[key]
@@ -73,7 +81,7 @@ func (p *parser) legacyRefused(words []Token, key string) bool {
 	if len(words) > n {
 		args = Texts(words[n:])
 	}
-	p.d.Errorf(words[0].Pos, key, "write: "+ld.modern(args), "%s", ld.msg)
+	p.d.Errorf(words[0].Pos, key, "write: "+ld.modern(args), "%s", ld.text(args))
 	return true
 }
 
@@ -182,6 +190,9 @@ func regexRule(action, dir string, fold bool) func([]string) string {
 		name, re, ok := headerRegex(firstOr(a, ""))
 		if !ok {
 			return action + " if COND (an ACL on method, path or " + dir + ".hdr instead of a regex on the raw line)"
+		}
+		if re == "" || re == ".*" {
+			return action + " if { " + dir + ".hdr(" + name + ") -m found }"
 		}
 		flag := ""
 		if fold {
