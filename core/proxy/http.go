@@ -408,8 +408,10 @@ func (s *session) serve() bool {
 		return false
 	}
 	s.stickCountRequest()
-	if m := f.cfg.Monitor; m != nil && s.monitor(m) { // before any rule (monitor.go)
-		return false
+	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
+		if done, keep := s.monitor(m); done {
+			return keep
+		}
 	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return keep

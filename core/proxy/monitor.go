@@ -1,20 +1,25 @@
 package proxy
 
 import (
+	"bytes"
 	"fmt"
+	"time"
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/httpx"
 )
 
 // Monitor is a frontend's `monitor-uri` and `monitor fail` lines. As in
-// HAProxy 2.6 (http_wait_for_request), a request whose URI is exactly the
-// monitor URI is answered by the proxy itself once its head is read and
-// the tcp-request content rules accepted it, before any http-request
-// rule: 503 when a `monitor fail` condition holds, else 200, with the
-// proxy's error page for that status (errorfile 200/503 if set), then the
-// connection closes. The transaction is not logged (SF_MONITOR) and
-// counts as intercepted.
+// HAProxy 2.6 (http_wait_for_request), a request whose path and query are
+// exactly the monitor URI (the path of an absolute-form target counts) is
+// answered by the proxy itself once its head is read and the tcp-request
+// content rules accepted it, before any http-request rule: 503 when a
+// `monitor fail` condition holds, else 200, with the proxy's page for
+// that status (errorfile 200/503 if set). The connection stays open as
+// after any bodyless answer. The transaction is not logged (SF_MONITOR)
+// and counts as intercepted. TestMonitorDifferential compares all of it
+// with HAProxy.
 type Monitor struct {
 	URI  string
 	Fail []monitorFail
@@ -43,15 +48,11 @@ func monitorOf(p *config.Proxy, set *acl.Set) (*Monitor, error) {
 	return m, nil
 }
 
-// monitor answers the request when its URI is the monitor URI and
-// reports whether it did; the connection is then closed.
-func (s *session) monitor(m *Monitor) bool {
-	uri := s.req.Target.Of(s.in)
-	if s.h2 {
-		uri = s.h2URI() // HAProxy 2.6 compares the absolute form h2 requests carry
-	}
-	if string(uri) != m.URI {
-		return false
+// monitor answers the request when its path is the monitor URI and
+// reports whether it did; keep says whether the connection stays open.
+func (s *session) monitor(m *Monitor) (done, keep bool) {
+	if string(pathQuery(s.req.Target.Of(s.in))) != m.URI {
+		return false, false
 	}
 	code := 200
 	for _, f := range m.Fail {
@@ -61,6 +62,56 @@ func (s *session) monitor(m *Monitor) bool {
 		}
 	}
 	s.f.Meters.Intercepted.Add(1)
-	s.sendError(code, nil)
-	return true
+	return true, s.monitorAnswer(code)
+}
+
+// pathQuery is HAProxy's http_parse_path: the target from the first '/'
+// after an absolute form's authority ("http://h/a?b" is "/a?b").
+func pathQuery(target []byte) []byte {
+	if len(target) == 0 || target[0] == '/' {
+		return target
+	}
+	i := bytes.Index(target, []byte("://"))
+	if i < 0 {
+		return nil // "*" or an authority form: no path
+	}
+	rest := target[i+3:]
+	if j := bytes.IndexByte(rest, '/'); j >= 0 {
+		return rest[j:]
+	}
+	return nil
+}
+
+// monitorAnswer sends the page for code. Like HAProxy, a request whose
+// body is already in the buffer (or that has none) leaves the connection
+// usable; a custom errorfile page, a request still sending its body or a
+// client asking to close gets the page with `connection: close`.
+func (s *session) monitorAnswer(code int) bool {
+	r := &s.req
+	used := r.HeadLen
+	switch r.RequestBody() {
+	case httpx.BodyNone:
+	case httpx.BodyLength:
+		if int64(s.n-used) < r.ContentLength {
+			used = -1
+		} else {
+			used += int(r.ContentLength)
+		}
+	default:
+		used = -1
+	}
+	if used < 0 || s.closeAfter || s.f.errPages[code] != nil || s.e.stopping.Load() || keepAlivePages[code] == nil {
+		s.sendError(code, nil)
+		return false
+	}
+	page := keepAlivePages[code]
+	if httpx.EqualFold(r.Method.Of(s.in), "head") {
+		page = page[:bytes.Index(page, []byte("\r\n\r\n"))+4] // HAProxy sends no body to HEAD
+	}
+	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	n, err := s.conn.Write(page)
+	s.rec.BytesOut += countHTX(n, page)
+	s.rec.Status = int32(code)
+	s.consume(used)
+	return err == nil
 }
