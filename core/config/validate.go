@@ -206,6 +206,9 @@ func (c *Config) validateRefs(d *diag.List) {
 		for _, cnd := range px.IgnorePersist {
 			checkCond("ignore-persist", cnd)
 		}
+		for _, mf := range px.MonitorFail {
+			checkCond("monitor fail", mf.Cond)
+		}
 	}
 }
 

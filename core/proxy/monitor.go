@@ -2,11 +2,11 @@ package proxy
 
 import (
 	"bytes"
-	"fmt"
 	"time"
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/httpx"
 )
 
@@ -39,7 +39,7 @@ func monitorOf(p *config.Proxy, set *acl.Set) (*Monitor, error) {
 	for _, mf := range p.MonitorFail {
 		c, err := CompileCondition(mf.Cond, set)
 		if err != nil {
-			return nil, fmt.Errorf("%s: monitor fail: %w", mf.Pos, err)
+			return nil, diag.At(mf.Pos, "monitor fail", "", err)
 		}
 		if c != nil {
 			m.Fail = append(m.Fail, monitorFail{cond: c})
