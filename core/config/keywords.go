@@ -260,6 +260,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
+	{Name: "redirect", Sections: FB, Default: "", Enforced: true}, // misc.go: http-request redirect's syntax, after the http-request rules
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
@@ -380,7 +381,6 @@ var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
 	"server-template":                     "list the servers one by one",
 	"use-server":                          "use a varde policy (policy FILE) to pick servers",
-	"redirect":                            "write http-request redirect ... instead",
 	"http-after-response":                 "use http-response",
 	"http-error":                          "use errorfile CODE FILE",
 	"errorloc":                            "use errorfile CODE FILE or http-request redirect",

@@ -177,6 +177,10 @@ func replaceHeader(fam string, fold bool) func([]string) string {
 			}
 			return fam + " replace-header NAME REGEX REPLACEMENT"
 		}
+		if (re == "" || re == ".*") && !strings.Contains(repl, "\\") {
+			// The whole value is replaced by a constant.
+			return fam + " set-header " + name + " " + quoteArg(repl) + condOf(a, 2)
+		}
 		if fold {
 			re = "(?i)" + re
 		}

@@ -23,6 +23,8 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 	switch key {
 	case "monitor fail":
 		p.parseMonitorFail(l, args[1:])
+	case "redirect":
+		p.parseBareRedirect(l)
 	default:
 		return false
 	}
@@ -43,6 +45,31 @@ func (p *parser) parseMonitorFail(l Line, args []Token) {
 		return
 	}
 	p.cur.MonitorFail = append(p.cur.MonitorFail, &MonitorFail{Pos: l.Pos, Cond: cond})
+}
+
+// parseBareRedirect reads `redirect location|prefix|scheme ...`, which
+// HAProxy 2.6 still accepts in frontends and backends with the syntax and
+// meaning of `http-request redirect`, but evaluates after the proxy's
+// http-request rules (and its stats page), before use_backend. The rule
+// is parsed by parseHTTPRule and kept in Proxy.Redirects.
+func (p *parser) parseBareRedirect(l Line) {
+	const as = "http-request redirect"
+	words := append([]Token{{Text: "http-request", Pos: l.Words[0].Pos}, {Text: "redirect", Pos: l.Words[0].Pos}}, l.Words[1:]...)
+	saved, scratch := p.d, &diag.List{}
+	p.d = scratch
+	n := len(p.cur.HTTPRequest)
+	p.parseHTTPRule(l, as, words)
+	p.d = saved
+	for _, it := range scratch.Items() {
+		if it.Keyword == as {
+			it.Keyword = "redirect"
+		}
+		p.d.Add(it)
+	}
+	if len(p.cur.HTTPRequest) > n {
+		p.cur.Redirects = append(p.cur.Redirects, p.cur.HTTPRequest[n])
+		p.cur.HTTPRequest = p.cur.HTTPRequest[:n]
+	}
 }
 
 // miscGlobalLine parses the global keywords of this file.

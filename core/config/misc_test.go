@@ -165,3 +165,12 @@ func FuzzLegacyHint(f *testing.F) {
 		}
 	})
 }
+
+// A 1.x line that replaced a whole header becomes set-header (seen in a
+// real configuration: `reqirep ^Host: Host:\ app.example`).
+func TestLegacyWholeHeaderIsSetHeader(t *testing.T) {
+	_, d := load(t, "backend b\n reqirep ^Host: Host:\\ app.example\n server a 127.0.0.1:80\n")
+	if got := render(d); !strings.Contains(got, "hint: write: http-request set-header Host app.example)") {
+		t.Errorf("got %s", got)
+	}
+}

@@ -209,6 +209,9 @@ func (c *Config) validateRefs(d *diag.List) {
 		for _, mf := range px.MonitorFail {
 			checkCond("monitor fail", mf.Cond)
 		}
+		for _, r := range px.Redirects {
+			checkCond("redirect", r.Cond)
+		}
 	}
 }
 

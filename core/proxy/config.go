@@ -195,6 +195,7 @@ type FrontendConfig struct {
 	HTTPResponse   []*HTTPRule
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	Monitor        *Monitor       // monitor-uri, monitor fail (monitor.go)
+	Redirects      []*HTTPRule    // bare `redirect` lines: after HTTPRequest and services
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
 	// LogHeaders are the request headers the log-format reads with %[...]
@@ -255,6 +256,7 @@ type BackendConfig struct {
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
+	Redirects    []*HTTPRule // bare `redirect` lines: after HTTPRequest
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte

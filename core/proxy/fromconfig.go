@@ -172,6 +172,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
 	}
+	if bc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
+		return nil, err
+	}
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
@@ -246,6 +249,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
 	if fc.Monitor, err = monitorOf(p, set); err != nil {
+		return nil, err
+	}
+	if fc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
 		return nil, err
 	}
 	if err := tcpRulesOf(fc, p, set); err != nil {

@@ -427,6 +427,9 @@ func (s *session) serve() bool {
 			}
 		}
 	}
+	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
+		return keep
+	}
 	b := f.chooseBackend(&s.view)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
@@ -438,6 +441,8 @@ func (s *session) serve() bool {
 	if b.cfg.Listen && b.Name == f.Name {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
+		return keep
+	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
 		return keep
 	}
 	return s.forward(b)
