@@ -291,3 +291,110 @@ func writeCfg(t *testing.T, src string) []string {
 	}
 	return []string{p}
 }
+
+// redirectConfig: bare `redirect` lines in a frontend and a backend, each
+// after an http-request deny for the same path (the deny runs first).
+const redirectConfig = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    http-request deny if { path /denied }
+    redirect location /from-fe code 301 if { path /denied }
+    redirect location /moved if { path /old }
+    redirect scheme https if { hdr(host) -i secure.example }
+    use_backend be2 if { path_beg /b2 }
+    default_backend be
+
+backend be
+    server a {{SERVER}}
+
+backend be2
+    http-request deny if { path /b2/deny }
+    redirect prefix /v2 code 308 if { path_beg /b2/ }
+    server a {{SERVER}}
+`
+
+var redirectRequests = []string{
+	"GET /denied HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /old?q=1 HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /old HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /x?y HTTP/1.1\r\nHost: secure.example\r\n\r\n",
+	"GET /b2/deny HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /b2/x?z HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n",
+	"GET /old HTTP/1.0\r\n\r\n",
+}
+
+type redirectOutcome struct {
+	Status   int
+	Location string
+	Closed   bool
+	Body     string
+}
+
+func runRedirectRequests(t *testing.T, addr string) []redirectOutcome {
+	t.Helper()
+	var out []redirectOutcome
+	for _, raw := range redirectRequests {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, raw)
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("%q: %v", raw, err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		c.Close()
+		out = append(out, redirectOutcome{resp.StatusCode, resp.Header.Get("Location"), resp.Close, string(b)})
+	}
+	return out
+}
+
+// TestBareRedirectDifferential runs bare `redirect` lines through HAProxy
+// 2.6 and varde: same answers (status, Location, body, close), same
+// requests reaching the server.
+func TestBareRedirectDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	ms, srvAddr := startMonitorServer(t)
+	dir := t.TempDir()
+	render := func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{SERVER}}", srvAddr).Replace(redirectConfig)
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := runRedirectRequests(t, haddr)
+	hSeen := ms.take()
+
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := runRedirectRequests(t, vaddr)
+	vSeen := ms.take()
+	for i, o := range vOut {
+		t.Logf("%-44q varde %d %q closed=%v", redirectRequests[i], o.Status, o.Location, o.Closed)
+	}
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("client-side outcomes differ (-haproxy +varde)\n%s", d)
+	}
+	if d := cmp.Diff(hSeen, vSeen); d != "" {
+		t.Errorf("requests reaching the server differ (-haproxy +varde)\n%s", d)
+	}
+}
