@@ -226,3 +226,40 @@ func (p *parser) tuneValue(key string, n int64, a Token) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// validateBackendFetches refuses, as HAProxy does, nbsrv(NAME) naming no
+// backend, and nbsrv without a name where the proxy has no backend side:
+// `monitor fail if { nbsrv(be) lt 1 }` would then never fail.
+func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
+	check := func(a *ACL) {
+		if a == nil || a.Criterion != "nbsrv" {
+			return
+		}
+		switch {
+		case a.Arg == "" && px.Kind == KindFrontend:
+			d.Errorf(a.Pos, "nbsrv", "nbsrv(BACKEND)", "nbsrv needs a backend name in a frontend")
+		case a.Arg != "" && c.Backend(a.Arg) == nil:
+			d.Errorf(a.Pos, "nbsrv", hintNearest(a.Arg, c.backendNames(), "declare `backend "+a.Arg+"`"), "nbsrv: no backend %q", a.Arg)
+		}
+	}
+	for _, a := range px.ACLs {
+		check(a)
+	}
+	conds := proxyConditions(px)
+	for _, mf := range px.MonitorFail {
+		conds = append(conds, mf.Cond)
+	}
+	for _, r := range px.Redirects {
+		conds = append(conds, r.Cond)
+	}
+	for _, cond := range conds {
+		if cond == nil {
+			continue
+		}
+		for _, and := range cond.Or {
+			for _, t := range and {
+				check(t.Anon)
+			}
+		}
+	}
+}

@@ -42,6 +42,7 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateStickFetches(px, d)
 		c.validateStickRules(px, d)
 		c.validateUserlistFetches(px, d)
+		c.validateBackendFetches(px, d) // misc.go
 	}
 	checkUserlists(c, d)
 	c.validateGlobal(d)

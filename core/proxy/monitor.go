@@ -115,3 +115,34 @@ func (s *session) monitorAnswer(code int) bool {
 	s.consume(used)
 	return err == nil
 }
+
+// UsableServers makes nbsrv(NAME) work (sample.BackendStater): the running
+// generation's backend of that name.
+func (v *reqView) UsableServers(name string) (int, bool) {
+	b := v.s.e.byName[name]
+	if b == nil {
+		return 0, false
+	}
+	return b.usableServers(), true
+}
+
+// usableServers is HAProxy's be_usable_srv.
+func (b *Backend) usableServers() int {
+	act, bck := 0, 0
+	for _, cs := range b.Servers() {
+		switch {
+		case !cs.Usable():
+		case cs.Backup:
+			bck++
+		default:
+			act++
+		}
+	}
+	switch {
+	case act > 0:
+		return act
+	case bck > 0 && !b.cfg.AllBackups:
+		return 1 // the first backup takes the traffic
+	}
+	return bck
+}

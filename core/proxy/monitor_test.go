@@ -398,3 +398,103 @@ func TestBareRedirectDifferential(t *testing.T) {
 		t.Errorf("requests reaching the server differ (-haproxy +varde)\n%s", d)
 	}
 }
+
+// nbsrvConfig: nbsrv in monitor fail, use_backend and an lf-string, over
+// backends with active, disabled and backup servers.
+const nbsrvConfig = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    monitor-uri /alive
+    monitor fail if { nbsrv(dead) lt 1 } { req.hdr(x-check-dead) -m found }
+    http-request return status 200 content-type text/plain lf-string "%[nbsrv(be)] %[nbsrv(dead)] %[nbsrv(bk)] %[nbsrv(bk2)]" if { path /n }
+    use_backend dead if { path /b } { nbsrv(be) ge 2 }
+    default_backend be
+
+backend be
+    server a {{SERVER}}
+    server b {{SERVER}}
+
+backend dead
+    server d {{SERVER}} disabled
+
+backend bk
+    server d {{SERVER}} disabled
+    server b1 {{SERVER}} backup
+    server b2 {{SERVER}} backup
+
+backend bk2
+    option allbackups
+    server d {{SERVER}} disabled
+    server b1 {{SERVER}} backup
+    server b2 {{SERVER}} backup
+`
+
+// TestNbsrvDifferential compares nbsrv's values and uses with HAProxy 2.6.
+func TestNbsrvDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	ms, srvAddr := startMonitorServer(t)
+	render := func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{SERVER}}", srvAddr).Replace(nbsrvConfig)
+	}
+	reqs := []string{
+		"GET /n HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /alive HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /alive HTTP/1.1\r\nHost: h\r\nX-Check-Dead: 1\r\n\r\n",
+		"GET /b HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /c HTTP/1.1\r\nHost: h\r\n\r\n",
+	}
+	run := func(addr string) []monitorOutcome {
+		var out []monitorOutcome
+		for _, raw := range reqs {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, raw)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			c.Close()
+			out = append(out, monitorOutcome{Status: resp.StatusCode, Body: string(b)})
+		}
+		return out
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+	hSeen := ms.take()
+
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := run(vaddr)
+	vSeen := ms.take()
+	if hOut[0].Body != "2 0 1 2" {
+		t.Errorf("HAProxy's nbsrv values: %q, the test expects 2 0 1 2", hOut[0].Body)
+	}
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("client-side outcomes differ (-haproxy +varde)\n%s", d)
+	}
+	if d := cmp.Diff(hSeen, vSeen); d != "" {
+		t.Errorf("requests reaching the server differ (-haproxy +varde)\n%s", d)
+	}
+}
