@@ -189,7 +189,10 @@ var Keywords = []KeywordInfo{
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
-	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true}, // http-errors sections, httperrors.go
+	{Name: "errorloc", Sections: DFB, Default: "", Enforced: true},    // misc.go: a 302 to the URL instead of the page
+	{Name: "errorloc302", Sections: DFB, Default: "", Enforced: true}, // misc.go
+	{Name: "errorloc303", Sections: DFB, Default: "", Enforced: true}, // misc.go: a 303
+	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true},  // http-errors sections, httperrors.go
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
@@ -383,9 +386,6 @@ var Unsupported = map[string]string{
 	"use-server":                          "use a varde policy (policy FILE) to pick servers",
 	"http-after-response":                 "use http-response",
 	"http-error":                          "use errorfile CODE FILE",
-	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
-	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
-	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
 	"filter":                              "not available in varde",
 	"compression":                         "compress at the backend",
 	"unique-id-format":                    "not available in varde yet",

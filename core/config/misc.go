@@ -25,6 +25,8 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 		p.parseMonitorFail(l, args[1:])
 	case "redirect":
 		p.parseBareRedirect(l)
+	case "errorloc", "errorloc302", "errorloc303":
+		p.parseErrorloc(l, key, args)
 	default:
 		return false
 	}
@@ -45,6 +47,31 @@ func (p *parser) parseMonitorFail(l Line, args []Token) {
 		return
 	}
 	p.cur.MonitorFail = append(p.cur.MonitorFail, &MonitorFail{Pos: l.Pos, Cond: cond})
+}
+
+// parseErrorloc reads `errorloc|errorloc302|errorloc303 CODE URL`: the
+// proxy answers CODE with a 302 (303) redirect to URL instead of a page,
+// as HAProxy 2.6 builds it (http_parse_errorloc). Like errorfile, a later
+// line for the same code wins.
+func (p *parser) parseErrorloc(l Line, key string, args []Token) {
+	if len(args) < 2 {
+		p.d.Errorf(l.Pos, key, key+" CODE URL", "%s expects <status_code> and <url> as arguments", key)
+		return
+	}
+	if len(args) > 2 {
+		p.d.Warnf(args[2].Pos, key, "remove the extra words", "%s: words after the URL are ignored (as HAProxy does)", key)
+	}
+	code, err := strconv.Atoi(args[0].Text)
+	if err != nil || !contains(errorfileCodes, args[0].Text) {
+		p.d.Errorf(args[0].Pos, key, "one of 200 400 401 403 404 405 407 408 410 413 425 429 500 501 502 503 504", "status code '%s' not handled", args[0].Text)
+		return
+	}
+	loc := 302
+	if key == "errorloc303" {
+		loc = 303
+	}
+	ef := &ErrorFile{Pos: l.Pos, Code: code, Location: args[1].Text, LocCode: loc}
+	p.cur.ErrorFiles = append(dropCode(p.cur.ErrorFiles, code), ef)
 }
 
 // parseBareRedirect reads `redirect location|prefix|scheme ...`, which

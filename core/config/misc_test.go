@@ -34,6 +34,10 @@ var miscCases = []struct {
 	{"tune.h2.max-concurrent-streams below varde's", "global\n tune.h2.max-concurrent-streams 10\n", 2, "tune.h2.max-concurrent-streams", "varde would allow 100", "", true},
 	{"tune on/off", "global\n tune.sched.low-latency yes\n", 2, "tune.sched.low-latency", "expects either 'on' or 'off'", "", false},
 	{"monitor fail without condition", "frontend f\n bind :80\n monitor-uri /x\n monitor fail\n", 4, "monitor fail", "expects either 'if' or 'unless'", "", false},
+	{"errorloc bad code", "frontend f\n bind :80\n errorloc 999 http://x\n", 3, "errorloc", "status code '999' not handled", "", false},
+	{"errorloc without url", "frontend f\n bind :80\n errorloc302 503\n", 3, "errorloc302", "expects <status_code> and <url>", "", false},
+	{"nbsrv of an unknown backend", "frontend f\n bind :80\n monitor-uri /a\n monitor fail if { nbsrv(nob) lt 1 }\n", 4, "nbsrv", "no backend \"nob\"", "", false},
+	{"redirect with an option not built", "frontend f\n bind :80\n redirect location /x set-cookie A=1\n", 3, "redirect", "not built yet", "", true},
 	{"monitor fail in a backend", "backend b\n monitor fail if TRUE\n", 2, "monitor fail", "ignored", "", true},
 }
 

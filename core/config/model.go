@@ -380,6 +380,10 @@ type ErrorFile struct {
 	Pos  diag.Pos `json:"pos"`
 	Code int      `json:"code"`
 	File string   `json:"file"`
+	// Location and LocCode: an `errorloc|errorloc302|errorloc303 CODE URL`
+	// line: the page is a redirect to Location with status LocCode (misc.go).
+	Location string `json:"location,omitempty"`
+	LocCode  int    `json:"loc_code,omitempty"`
 	// Set and Codes: an `errorfiles NAME [CODE...]` line while parsing;
 	// replaced by the pages it imports once all sections are read.
 	Set   string `json:"set,omitempty"`

@@ -25,7 +25,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateHTTPErrors(d) // httperrors.go
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
-			if c.once(ef) {
+			if c.once(ef) && ef.Location == "" { // errorloc: no file
 				if _, err := os.Stat(ef.File); err != nil {
 					d.Errorf(ef.Pos, "errorfile", "create the file or fix the path", "error page %s: %v", ef.File, statErr(err))
 				}

@@ -129,6 +129,10 @@ func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
 	}
 	m := map[int][]byte{}
 	for _, ef := range p.ErrorFiles {
+		if ef.Location != "" {
+			m[ef.Code] = errorlocPage(ef) // monitor.go
+			continue
+		}
 		b, err := os.ReadFile(ef.File)
 		if err != nil {
 			return nil, diag.At(ef.Pos, "errorfile", "create the file or fix the path", fmt.Errorf("errorfile %d: %w", ef.Code, err))

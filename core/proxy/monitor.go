@@ -146,3 +146,14 @@ func (b *Backend) usableServers() int {
 	}
 	return bck
 }
+
+// errorlocPage is the answer of `errorloc|errorloc302|errorloc303 CODE
+// URL`, the message HAProxy 2.6 builds (http_parse_errorloc), as rawPage
+// sends any errorfile.
+func errorlocPage(ef *config.ErrorFile) []byte {
+	status := "302 Found"
+	if ef.LocCode == 303 {
+		status = "303 See Other"
+	}
+	return rawPage([]byte("HTTP/1.1 " + status + "\r\nCache-Control: no-cache\r\nContent-length: 0\r\nLocation: " + ef.Location + "\r\n\r\n"))
+}

@@ -498,3 +498,78 @@ func TestNbsrvDifferential(t *testing.T) {
 		t.Errorf("requests reaching the server differ (-haproxy +varde)\n%s", d)
 	}
 }
+
+// TestErrorlocDifferential: errorloc, errorloc302 and errorloc303 answers
+// (a dead server's 503, a deny's 403, one from defaults) against HAProxy.
+func TestErrorlocDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	dead := closedPort(t)
+	src := `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    errorloc 504 https://status.example/timeout
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    errorloc303 403 /forbidden?why=rules
+    http-request deny if { path /deny }
+    default_backend be
+
+backend be
+    retries 0
+    errorloc 503 https://status.example/down
+    server d ` + dead + `
+`
+	reqs := []string{
+		"GET /deny HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"HEAD /x HTTP/1.1\r\nHost: h\r\n\r\n",
+	}
+	run := func(addr string) []redirectOutcome {
+		var out []redirectOutcome
+		for _, raw := range reqs {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, raw)
+			resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: strings.Fields(raw)[0]})
+			if err != nil {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			c.Close()
+			out = append(out, redirectOutcome{resp.StatusCode, resp.Header.Get("Location"), resp.Close, string(b)})
+		}
+		return out
+	}
+	render := func(port int) string { return strings.ReplaceAll(src, "{{PORT}}", fmt.Sprint(port)) }
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := run(vaddr)
+	for i, o := range hOut {
+		t.Logf("%-40q haproxy %d %q closed=%v", reqs[i], o.Status, o.Location, o.Closed)
+	}
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("client-side outcomes differ (-haproxy +varde)\n%s", d)
+	}
+}
