@@ -316,6 +316,7 @@ var Keywords = []KeywordInfo{
 	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: true},
 	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
 	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: true},
+	{Name: "use-server", Sections: B, Default: "", Enforced: true}, // misc.go, core/proxy/dispatch.go: after cookie persistence, before stick rules
 	{Name: "use_backend", Sections: F, Default: "", Enforced: true},
 
 	// server and default-server options
@@ -383,7 +384,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
 	"server-template":                     "list the servers one by one",
-	"use-server":                          "use a varde policy (policy FILE) to pick servers",
 	"http-after-response":                 "use http-response",
 	"http-error":                          "use errorfile CODE FILE",
 	"filter":                              "not available in varde",

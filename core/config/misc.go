@@ -1,7 +1,9 @@
 package config
 
 import (
+	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/varde-lb/varde/core/diag"
 )
@@ -27,6 +29,8 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 		p.parseBareRedirect(l)
 	case "errorloc", "errorloc302", "errorloc303":
 		p.parseErrorloc(l, key, args)
+	case "use-server":
+		p.parseUseServer(l, args)
 	default:
 		return false
 	}
@@ -47,6 +51,31 @@ func (p *parser) parseMonitorFail(l Line, args []Token) {
 		return
 	}
 	p.cur.MonitorFail = append(p.cur.MonitorFail, &MonitorFail{Pos: l.Pos, Cond: cond})
+}
+
+// UseServer is one `use-server NAME if|unless COND` line.
+type UseServer struct {
+	Pos    diag.Pos   `json:"pos"`
+	Server string     `json:"server"`
+	Cond   *Condition `json:"cond"`
+}
+
+// parseUseServer reads `use-server NAME if|unless COND`.
+func (p *parser) parseUseServer(l Line, args []Token) {
+	const key = "use-server"
+	if len(args) < 2 || (args[1].Text != "if" && args[1].Text != "unless") {
+		p.d.Errorf(l.Pos, key, "use-server NAME if|unless CONDITION", "'use-server' requires either 'if' or 'unless' followed by a condition")
+		return
+	}
+	if strings.Contains(args[0].Text, "%[") {
+		p.d.Errorf(args[0].Pos, key, "name the server; route by condition with one use-server line per server", "use-server with a dynamic name is not built yet: the requests would be balanced instead of sent to the named server")
+		return
+	}
+	_, cond, ok := p.splitCond(key, args[1:])
+	if !ok || cond == nil {
+		return
+	}
+	p.cur.UseServers = append(p.cur.UseServers, &UseServer{Pos: l.Pos, Server: args[0].Text, Cond: cond})
 }
 
 // parseErrorloc reads `errorloc|errorloc302|errorloc303 CODE URL`: the
@@ -258,6 +287,11 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // backend, and nbsrv without a name where the proxy has no backend side:
 // `monitor fail if { nbsrv(be) lt 1 }` would then never fail.
 func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
+	for _, us := range px.UseServers {
+		if !slices.Contains(serverNames(px), us.Server) {
+			d.Errorf(us.Pos, "use-server", hintNearest(us.Server, serverNames(px), "declare `server "+us.Server+" ADDR` in this backend"), "backend '%s' : unable to find server '%s' referenced in a 'use-server' rule", px.Name, us.Server)
+		}
+	}
 	check := func(a *ACL) {
 		if a == nil || a.Criterion != "nbsrv" {
 			return
@@ -279,6 +313,9 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 	for _, r := range px.Redirects {
 		conds = append(conds, r.Cond)
 	}
+	for _, us := range px.UseServers {
+		conds = append(conds, us.Cond)
+	}
 	for _, cond := range conds {
 		if cond == nil {
 			continue
@@ -289,4 +326,12 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 			}
 		}
 	}
+}
+
+func serverNames(px *Proxy) []string {
+	var names []string
+	for _, s := range px.Servers {
+		names = append(names, s.Name)
+	}
+	return names
 }

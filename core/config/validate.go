@@ -213,6 +213,9 @@ func (c *Config) validateRefs(d *diag.List) {
 		for _, r := range px.Redirects {
 			checkCond("redirect", r.Cond)
 		}
+		for _, us := range px.UseServers {
+			checkCond("use-server", us.Cond)
+		}
 	}
 }
 

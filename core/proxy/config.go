@@ -256,7 +256,8 @@ type BackendConfig struct {
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
-	Redirects    []*HTTPRule // bare `redirect` lines: after HTTPRequest
+	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
+	UseServer    *UseServerRules // use-server lines (dispatch.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte

@@ -179,6 +179,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
 		return nil, err
 	}
+	if bc.UseServer, err = useServersOf(p, set); err != nil {
+		return nil, err
+	}
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}

@@ -1,0 +1,87 @@
+package proxy
+
+import (
+	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/acl"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// UseServerRules are a backend's `use-server NAME if|unless COND` lines.
+// As in HAProxy 2.6 (process_server_rules), they run once the request is
+// not already bound to a server by cookie persistence, before the stick
+// rules and the balancer: the first matching rule whose server is not
+// stopped (down or in maintenance) takes the request, as persistence does
+// (no redispatch unless `option redispatch`); a stopped server is still
+// taken with `option persist` or when `force-persist` matches, else the
+// next rule is tried.
+type UseServerRules struct {
+	Rules   []useServerRule
+	Persist bool   // option persist
+	Force   []Cond // force-persist conditions
+}
+
+type useServerRule struct {
+	name string
+	cond Cond
+}
+
+// useServersOf compiles a backend's use-server lines; nil without any.
+func useServersOf(p *config.Proxy, set *acl.Set) (*UseServerRules, error) {
+	if len(p.UseServers) == 0 {
+		return nil, nil
+	}
+	u := &UseServerRules{Persist: p.Option("persist") != nil}
+	for _, us := range p.UseServers {
+		c, err := CompileCondition(us.Cond, set)
+		if err != nil {
+			return nil, diag.At(us.Pos, "use-server", "", err)
+		}
+		u.Rules = append(u.Rules, useServerRule{name: us.Server, cond: c})
+	}
+	for _, fc := range p.ForcePersist {
+		c, err := CompileCondition(fc, set)
+		if err != nil {
+			return nil, diag.At(fc.Pos, "force-persist", "", err)
+		}
+		u.Force = append(u.Force, c)
+	}
+	return u, nil
+}
+
+// useServer is the server the use-server rules bind req to, or nil.
+func (b *Backend) useServer(req core.Request) *core.Server {
+	u := b.cfg.UseServer
+	for i := range u.Rules {
+		r := &u.Rules[i]
+		if !r.cond.Match(req) {
+			continue
+		}
+		cs := b.serverNamed(r.name)
+		if cs == nil {
+			continue // deleted at run time (`del server`)
+		}
+		if (cs.IsUp() && cs.Admin() != core.AdminMaint) || u.Persist || u.forced(req) {
+			return cs
+		}
+	}
+	return nil
+}
+
+func (u *UseServerRules) forced(req core.Request) bool {
+	for _, c := range u.Force {
+		if c.Match(req) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Backend) serverNamed(name string) *core.Server {
+	for _, cs := range b.Servers() {
+		if cs.Name == name {
+			return cs
+		}
+	}
+	return nil
+}

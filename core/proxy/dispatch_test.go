@@ -1,0 +1,127 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// namedServers starts one loopback server per name, each answering its
+// name in X-Server.
+func namedServers(t *testing.T, names ...string) map[string]string {
+	addrs := map[string]string{}
+	for _, name := range names {
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("X-Server", name)
+			io.WriteString(w, name)
+		}))
+		t.Cleanup(srv.Close)
+		addrs[name] = strings.TrimPrefix(srv.URL, "http://")
+	}
+	return addrs
+}
+
+const useServerConfig = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    default_backend be
+
+backend be
+    balance roundrobin
+    cookie SRV insert indirect nocache
+    use-server s2 if { path_beg /two }
+    use-server s3 if { path_beg /three }
+    use-server s1 if { path_beg /three }
+    use-server s1 unless { path_beg /rr } || { path_beg /two }
+    force-persist if { path_beg /three/force }
+    server s1 {{S1}} cookie c1
+    server s2 {{S2}} cookie c2
+    server s3 {{S3}} cookie c3 disabled
+`
+
+// TestUseServerDifferential sends the same requests through HAProxy 2.6
+// and varde: which server answers each (use-server rules in order, a
+// stopped server skipped unless force-persist matches, cookie persistence
+// only after them, the balancer for the rest).
+func TestUseServerDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	addrs := namedServers(t, "s1", "s2", "s3")
+	render := func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{S1}}", addrs["s1"], "{{S2}}", addrs["s2"], "{{S3}}", addrs["s3"]).Replace(useServerConfig)
+	}
+	reqs := []string{
+		"GET /two HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /two/b HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /three HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /three/force HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /two HTTP/1.1\r\nHost: h\r\nCookie: SRV=c1\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /rr/1 HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /rr/2 HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /x HTTP/1.1\r\nHost: h\r\nCookie: SRV=c2\r\n\r\n",
+		"GET /rr/3 HTTP/1.1\r\nHost: h\r\nCookie: SRV=c2\r\n\r\n",
+	}
+	run := func(addr string) []string {
+		var out []string
+		for _, raw := range reqs {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, raw)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			c.Close()
+			got := fmt.Sprintf("%d %s", resp.StatusCode, resp.Header.Get("X-Server"))
+			if strings.Contains(raw, "/rr/") && !strings.Contains(raw, "Cookie") {
+				got = fmt.Sprintf("%d balanced:%v", resp.StatusCode, resp.Header.Get("X-Server") != "s3")
+			}
+			out = append(out, got)
+		}
+		return out
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+
+	// The varde binary: cookie persistence is attached by the admin
+	// subsystem, which an in-process engine does not run.
+	varde := testenv.VardeBinary(t)
+	vport := testenv.FreePort(t)
+	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(vcfg, []byte(render(vport)), 0o644)
+	_, vlog := testenv.Start(t, varde, "run", "-f", vcfg)
+	testenv.WaitListening(t, "varde", vlog, vport)
+	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
+	vOut := run(vaddr)
+	for i := range hOut {
+		t.Logf("%-44q haproxy %s | varde %s", reqs[i], hOut[i], vOut[i])
+	}
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("servers differ (-haproxy +varde)\n%s", d)
+	}
+}
