@@ -186,6 +186,7 @@ var Keywords = []KeywordInfo{
 	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: true},
 	{Name: "description", Sections: FB, Default: "", Enforced: false},
+	{Name: "dispatch", Sections: B, Default: "", Enforced: true}, // misc.go, core/proxy/dispatch.go
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
@@ -423,7 +424,6 @@ var Unsupported = map[string]string{
 	"resetenv":                            "set the variable in the environment (systemd Environment=)",
 	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
 	"mailers":                             "not available in varde",
-	"dispatch":                            "use a server line",
 	"http-send-name-header":               "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
 	"stats bind-process":                  "varde is one process; remove the line",

@@ -31,6 +31,8 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 		p.parseErrorloc(l, key, args)
 	case "use-server":
 		p.parseUseServer(l, args)
+	case "dispatch":
+		p.parseDispatch(l, args)
 	default:
 		return false
 	}
@@ -51,6 +53,33 @@ func (p *parser) parseMonitorFail(l Line, args []Token) {
 		return
 	}
 	p.cur.MonitorFail = append(p.cur.MonitorFail, &MonitorFail{Pos: l.Pos, Cond: cond})
+}
+
+// Dispatch is a backend's `dispatch ADDR:PORT`: with no `balance` (in
+// the backend or its defaults), HAProxy sends every request there and
+// ignores the server lines; with one, dispatch is ignored with a warning.
+type Dispatch struct {
+	Pos     diag.Pos `json:"pos"`
+	Address Address  `json:"address"`
+}
+
+// parseDispatch reads `dispatch ADDR:PORT`.
+func (p *parser) parseDispatch(l Line, args []Token) {
+	const key = "dispatch"
+	if len(args) != 1 {
+		p.d.Errorf(l.Pos, key, "dispatch ADDR:PORT", "'dispatch' expects exactly one address")
+		return
+	}
+	a, err := ParseAddress(args[0].Text, true)
+	if err != nil {
+		p.d.Errorf(args[0].Pos, key, "dispatch ADDR:PORT", "%v", err)
+		return
+	}
+	if !a.Addr.IsValid() || a.Addr.Addr().IsUnspecified() {
+		p.d.Errorf(args[0].Pos, key, "write the server's IP address", "dispatch to %q is not built yet: varde dispatches to an IP address only", args[0].Text)
+		return
+	}
+	p.cur.Dispatch = &Dispatch{Pos: l.Pos, Address: a}
 }
 
 // UseServer is one `use-server NAME if|unless COND` line.
@@ -287,6 +316,9 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // backend, and nbsrv without a name where the proxy has no backend side:
 // `monitor fail if { nbsrv(be) lt 1 }` would then never fail.
 func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
+	if px.Dispatch != nil && px.Balance != nil {
+		d.Warnf(px.Dispatch.Pos, "dispatch", "remove the dispatch line, or the balance line", "dispatch address of backend '%s' will be ignored in balance mode.", px.Name)
+	}
 	for _, us := range px.UseServers {
 		if !slices.Contains(serverNames(px), us.Server) {
 			d.Errorf(us.Pos, "use-server", hintNearest(us.Server, serverNames(px), "declare `server "+us.Server+" ADDR` in this backend"), "backend '%s' : unable to find server '%s' referenced in a 'use-server' rule", px.Name, us.Server)

@@ -41,6 +41,9 @@ var miscCases = []struct {
 	{"use-server without condition", "backend b\n use-server a\n server a 127.0.0.1:80\n", 2, "use-server", "requires either 'if' or 'unless'", "", false},
 	{"use-server unknown server", "backend b\n use-server nob if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "unable to find server 'nob' referenced in a 'use-server' rule", "", false},
 	{"use-server dynamic name not built", "backend b\n use-server %[req.hdr(x)] if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "dynamic name is not built yet", "", true},
+	{"dispatch without port", "backend b\n dispatch 127.0.0.1\n", 2, "dispatch", "port", "", false},
+	{"dispatch to a host name", "backend b\n dispatch localhost:80\n", 2, "dispatch", "not built yet", "IP address", true},
+	{"dispatch with balance", "backend b\n balance roundrobin\n dispatch 127.0.0.1:80\n server a 127.0.0.1:81\n", 3, "dispatch", "will be ignored in balance mode", "", true},
 	{"monitor fail in a backend", "backend b\n monitor fail if TRUE\n", 2, "monitor fail", "ignored", "", true},
 }
 

@@ -235,6 +235,7 @@ type Proxy struct {
 	MonitorFail     []*MonitorFail `json:"monitor_fail,omitempty"` // misc.go
 	Redirects       []*HTTPRule    `json:"redirects,omitempty"`    // bare `redirect` lines (misc.go)
 	UseServers      []*UseServer   `json:"use_servers,omitempty"`  // misc.go
+	Dispatch        *Dispatch      `json:"dispatch,omitempty"`     // misc.go
 	HTTPReuse       string         `json:"http_reuse,omitempty"`
 	LogTag          string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 

@@ -85,3 +85,14 @@ func (b *Backend) serverNamed(name string) *core.Server {
 	}
 	return nil
 }
+
+// dispatchOf applies `dispatch ADDR:PORT` without balance: HAProxy 2.6
+// sends every request to that address and ignores the server lines (their
+// checks too); its logs name no server (<NOSRV>), and so does varde's one
+// internal server, which the stats list under that name.
+func dispatchOf(bc *BackendConfig, p *config.Proxy) {
+	if p.Dispatch == nil || p.Balance != nil {
+		return
+	}
+	bc.Servers = []ServerConfig{{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1}}
+}

@@ -9,11 +9,16 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -123,5 +128,142 @@ func TestUseServerDifferential(t *testing.T) {
 	}
 	if d := cmp.Diff(hOut, vOut); d != "" {
 		t.Errorf("servers differ (-haproxy +varde)\n%s", d)
+	}
+}
+
+const dispatchConfig = `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    log 127.0.0.1:{{SYSLOG}} local0
+    option httplog
+    use_backend withservers if { path_beg /w }
+    use_backend balanced if { path_beg /b }
+    default_backend only
+
+backend only
+    dispatch {{D}}
+
+backend withservers
+    dispatch {{D}}
+    server s1 {{S1}}
+
+backend balanced
+    balance roundrobin
+    dispatch {{D}}
+    server s1 {{S1}}
+`
+
+// TestDispatchDifferential: `dispatch` alone, beside server lines without
+// balance (the servers are ignored), and with balance (dispatch ignored),
+// against HAProxy 2.6: who answered and the backend/server logged.
+func TestDispatchDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	addrs := namedServers(t, "d", "s1")
+	logPort, logs := syslogFields(t)
+	render := func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{SYSLOG}}", fmt.Sprint(logPort), "{{D}}", addrs["d"], "{{S1}}", addrs["s1"]).Replace(dispatchConfig)
+	}
+	paths := []string{"/x", "/w", "/b"}
+	run := func(addr string) []string {
+		var out []string
+		for _, p := range paths {
+			resp, err := http.Get("http://" + addr + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			out = append(out, fmt.Sprintf("%s %d %s", p, resp.StatusCode, resp.Header.Get("X-Server")))
+		}
+		return out
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+	hLogged := logs()
+
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &recSink{}
+	pcfg.Sink = sink
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := run(vaddr)
+	var vLogged []string
+	for _, r := range sink.all() {
+		srv := r.Server
+		if srv == "" {
+			srv = "<NOSRV>"
+		}
+		vLogged = append(vLogged, r.Backend+"/"+srv)
+	}
+	sort.Strings(vLogged)
+	t.Logf("haproxy %v %v", hOut, hLogged)
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("answers differ (-haproxy +varde)\n%s", d)
+	}
+	if d := cmp.Diff(hLogged, vLogged); d != "" {
+		t.Errorf("logged backend/server differ (-haproxy +varde)\n%s", d)
+	}
+	// The warning HAProxy gives for dispatch beside balance.
+	if !strings.Contains(renderWarnings(d), "will be ignored in balance mode") {
+		t.Errorf("no warning for dispatch with balance: %s", renderWarnings(d))
+	}
+}
+
+func renderWarnings(d interface{ Items() []diag.Diagnostic }) string {
+	var b strings.Builder
+	for _, it := range d.Items() {
+		b.WriteString(it.String() + "\n")
+	}
+	return b.String()
+}
+
+// syslogFields collects the "backend/server" field of HAProxy's httplog lines.
+func syslogFields(t *testing.T) (int, func() []string) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	var mu sync.Mutex
+	var got []string
+	re := regexp.MustCompile(`\] \S+ (\S+/\S+) .*"GET `) // requests only, not idle closes
+	go func() {
+		buf := make([]byte, 8192)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if m := re.FindStringSubmatch(string(buf[:n])); m != nil {
+				mu.Lock()
+				got = append(got, m[1])
+				mu.Unlock()
+			}
+		}
+	}()
+	return pc.LocalAddr().(*net.UDPAddr).Port, func() []string {
+		time.Sleep(300 * time.Millisecond)
+		mu.Lock()
+		defer mu.Unlock()
+		out := append([]string(nil), got...)
+		sort.Strings(out)
+		return out
 	}
 }

@@ -210,6 +210,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 		})
 	}
+	dispatchOf(bc, p) // dispatch.go
 	return bc, nil
 }
 
