@@ -316,6 +316,15 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // backend, and nbsrv without a name where the proxy has no backend side:
 // `monitor fail if { nbsrv(be) lt 1 }` would then never fail.
 func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
+	if px.EffectiveMode() == "tcp" && px.IsFrontend() {
+		// HAProxy 2.6's own warnings; the engine runs neither in mode tcp.
+		if px.MonitorURI != "" {
+			d.Warnf(px.Pos, "monitor-uri", "add `mode http` to the proxy or its defaults", "monitor-uri will be ignored for %s '%s' (needs 'mode http').", px.Kind, px.Name)
+		}
+		if len(px.Redirects) > 0 {
+			d.Warnf(px.Redirects[0].Pos, "redirect", "add `mode http` to the proxy or its defaults", "'redirect' rules ignored for %s '%s' as they require HTTP mode.", px.Kind, px.Name)
+		}
+	}
 	if px.Dispatch != nil && px.Balance != nil {
 		d.Warnf(px.Dispatch.Pos, "dispatch", "remove the dispatch line, or the balance line", "dispatch address of backend '%s' will be ignored in balance mode.", px.Name)
 	}
