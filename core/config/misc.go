@@ -300,7 +300,13 @@ func (p *parser) tuneValue(key string, n int64, a Token) {
 	g := &p.cfg.Global
 	switch key {
 	case "tune.http.maxhdr":
-		g.TuneHTTPMaxHdr = int(n)
+		if n == 1 {
+			p.d.Errorf(a.Pos, key, "2 or more", "tune.http.maxhdr 1 is not built yet: it admits no header line at all, varde would take it as its default")
+			return
+		}
+		// HAProxy's header list holds the end-of-headers marker too: N
+		// admits N-1 header lines (TestMaxHdrDifferential).
+		g.TuneHTTPMaxHdr = int(n) - 1
 	case "tune.h2.max-concurrent-streams":
 		// varde always announces (and enforces) 100, HAProxy's default: a
 		// lower limit would let a client open more streams than allowed.

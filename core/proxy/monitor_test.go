@@ -573,3 +573,68 @@ backend be
 		t.Errorf("client-side outcomes differ (-haproxy +varde)\n%s", d)
 	}
 }
+
+// TestMaxHdrDifferential: `tune.http.maxhdr N` against HAProxy 2.6, for
+// requests with header lines around the limit: HAProxy accepts N-1 lines
+// (its header list holds the end-of-headers marker too), and so does
+// varde. Rejections are compared as such: varde answers 431 where HAProxy
+// answers 400 (docs/engine.md).
+func TestMaxHdrDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	ms, srvAddr := startMonitorServer(t)
+	render := func(port int) string {
+		return "global\n    tune.http.maxhdr 6\ndefaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\n" +
+			fmt.Sprintf("frontend fe\n    bind 127.0.0.1:%d\n    default_backend be\nbackend be\n    server a %s\n", port, srvAddr)
+	}
+	run := func(addr string) []string {
+		var out []string
+		for n := 3; n <= 9; n++ {
+			raw := "GET /h HTTP/1.1\r\nHost: h\r\n"
+			for i := 1; i < n; i++ {
+				raw += fmt.Sprintf("X-H%d: v\r\n", i)
+			}
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, raw+"\r\n")
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			verdict := "closed"
+			switch {
+			case err != nil:
+			case resp.StatusCode == 200:
+				verdict = "accepted"
+			case resp.StatusCode == 400 || resp.StatusCode == 431:
+				verdict = "refused"
+			default:
+				verdict = fmt.Sprint(resp.StatusCode)
+			}
+			c.Close()
+			out = append(out, fmt.Sprintf("%d lines: %s", n, verdict))
+		}
+		return out
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+	ms.take()
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := run(vaddr)
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("verdicts differ (-haproxy +varde)\n%s", d)
+	}
+}
