@@ -267,3 +267,106 @@ func syslogFields(t *testing.T) (int, func() []string) {
 		return out
 	}
 }
+
+// TestForwardForDifferential: `option forwardfor` with except, header and
+// if-none, in the frontend, the backend or both, against HAProxy 2.6:
+// the forwarded headers each server receives.
+func TestForwardForDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	var mu sync.Mutex
+	var seen []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s xff=%q xc=%q", r.URL.Path, r.Header.Values("X-Forwarded-For"), r.Header.Values("X-Client")))
+		mu.Unlock()
+	}))
+	t.Cleanup(srv.Close)
+	addr := strings.TrimPrefix(srv.URL, "http://")
+	src := `defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    option forwardfor if-none
+    use_backend except if { path_beg /except }
+    use_backend hdr if { path_beg /hdr }
+    use_backend ipv6 if { path_beg /v6 }
+    default_backend plain
+
+backend plain
+    server a {{S}}
+
+backend except
+    option forwardfor except 127.0.0.0/8
+    server a {{S}}
+
+backend hdr
+    option forwardfor header X-Client if-none
+    server a {{S}}
+
+backend ipv6
+    option forwardfor except ::1/128
+    server a {{S}}
+`
+	reqs := []string{
+		"GET /plain HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /plain HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+		"GET /except HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /except HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+		"GET /hdr HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /hdr HTTP/1.1\r\nHost: h\r\nX-Client: 5.6.7.8\r\n\r\n",
+		"GET /hdr HTTP/1.1\r\nHost: h\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n",
+		"GET /v6 HTTP/1.1\r\nHost: h\r\n\r\n",
+	}
+	run := func(addr string) []string {
+		for _, raw := range reqs {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, raw)
+			resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+			if err != nil {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			c.Close()
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		out := seen
+		seen = nil
+		return out
+	}
+	render := func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{S}}", addr).Replace(src)
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := run(haddr)
+	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, vaddr := startEngine(t, pcfg)
+	vOut := run(vaddr)
+	for i := range hOut {
+		t.Logf("haproxy %s", hOut[i])
+	}
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("headers the server saw differ (-haproxy +varde)\n%s", d)
+	}
+}
