@@ -327,6 +327,9 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 		if px.MonitorURI != "" {
 			d.Warnf(px.Pos, "monitor-uri", "add `mode http` to the proxy or its defaults", "monitor-uri will be ignored for %s '%s' (needs 'mode http').", px.Kind, px.Name)
 		}
+		if o := px.Option("logasap"); o != nil {
+			d.Warnf(o.Pos, "option logasap", "remove the line, or add `mode http`", "option logasap is built for mode http only: varde logs %s '%s' sessions when they end", px.Kind, px.Name)
+		}
 		if len(px.Redirects) > 0 {
 			d.Warnf(px.Redirects[0].Pos, "redirect", "add `mode http` to the proxy or its defaults", "'redirect' rules ignored for %s '%s' as they require HTTP mode.", px.Kind, px.Name)
 		}

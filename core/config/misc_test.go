@@ -47,6 +47,7 @@ var miscCases = []struct {
 	{"dispatch with balance", "backend b\n balance roundrobin\n dispatch 127.0.0.1:80\n server a 127.0.0.1:81\n", 3, "dispatch", "will be ignored in balance mode", "", true},
 	{"monitor-uri in mode tcp", "frontend f\n mode tcp\n bind :80\n monitor-uri /a\n", 1, "monitor-uri", "monitor-uri will be ignored for frontend 'f' (needs 'mode http').", "", true},
 	{"redirect in mode tcp", "frontend f\n mode tcp\n bind :80\n redirect location /x\n", 4, "redirect", "'redirect' rules ignored for frontend 'f' as they require HTTP mode.", "", true},
+	{"logasap in mode tcp", "frontend f\n mode tcp\n bind :80\n option logasap\n", 4, "option logasap", "built for mode http only", "", true},
 	{"monitor fail in a backend", "backend b\n monitor fail if TRUE\n", 2, "monitor fail", "ignored", "", true},
 }
 

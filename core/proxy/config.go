@@ -195,6 +195,7 @@ type FrontendConfig struct {
 	HTTPResponse   []*HTTPRule
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	Monitor        *Monitor       // monitor-uri, monitor fail (monitor.go)
+	LogASAP        bool           // option logasap (logasap.go)
 	Redirects      []*HTTPRule    // bare `redirect` lines: after HTTPRequest and services
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture

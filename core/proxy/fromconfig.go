@@ -257,6 +257,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
+	fc.LogASAP = logASAPOf(p)
 	if fc.Monitor, err = monitorOf(p, set); err != nil {
 		return nil, err
 	}

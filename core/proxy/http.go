@@ -17,26 +17,29 @@ import (
 // needs. Sessions are pooled: once warm, a keep-alive transaction allocates
 // nothing.
 type session struct {
-	e    *Engine
-	f    *Frontend
-	conn net.Conn
-	in   []byte // client bytes; in[:n] are pending
-	n    int
-	out  []byte // head being built, then coalesced body bytes
-	sb   []byte // server bytes / copy buffer
-	req  httpx.Request
-	resp httpx.Response
-	view reqView
-	pick core.PickContext
-	ck   httpx.Chunked
-	up   *upConn // upstream connection kept for this client between requests
-	lane int     // the servers' lane this connection's loop uses (0: goroutines)
-	rec  logrec.Record
-	reqE edits
-	rspE edits
-	scr  scriptTx // what lua-load scripts changed in this transaction
-	idle atomic.Bool
-	h2   bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
+	// asapLogged: option logasap logged this transaction already
+	// (logasap.go); finish then only accounts for it.
+	asapLogged bool
+	e          *Engine
+	f          *Frontend
+	conn       net.Conn
+	in         []byte // client bytes; in[:n] are pending
+	n          int
+	out        []byte // head being built, then coalesced body bytes
+	sb         []byte // server bytes / copy buffer
+	req        httpx.Request
+	resp       httpx.Response
+	view       reqView
+	pick       core.PickContext
+	ck         httpx.Chunked
+	up         *upConn // upstream connection kept for this client between requests
+	lane       int     // the servers' lane this connection's loop uses (0: goroutines)
+	rec        logrec.Record
+	reqE       edits
+	rspE       edits
+	scr        scriptTx // what lua-load scripts changed in this transaction
+	idle       atomic.Bool
+	h2         bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
 	// h2Scheme is the stream's :scheme when it gave an :authority: its
 	// request line is logged in absolute form, as HAProxy logs it.
 	h2Scheme string
@@ -631,6 +634,11 @@ func (s *session) finish() {
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
 	account(&s.f.Counters, b, srv, r)
+	if s.asapLogged {
+		s.asapLogged = false
+		return
+	}
+	r.ASAP = s.f.cfg.LogASAP && r.Mode == logrec.ModeHTTP // '+' on every line (logasap.go)
 	s.e.sink.Log(r)
 }
 
