@@ -254,7 +254,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option pgsql-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
 	{Name: "option redis-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
 	{Name: "option smtpchk", Sections: DB, Default: "HELO localhost", Enforced: true}, // tcp-check rules, plugins/check/tcpcheck
-	{Name: "option logasap", Sections: DF, Default: "off", Enforced: true}, // core/proxy/logasap.go (mode http)
+	{Name: "option logasap", Sections: DF, Default: "off", Enforced: true},            // core/proxy/logasap.go (mode http)
 	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
@@ -265,7 +265,8 @@ var Keywords = []KeywordInfo{
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
-	{Name: "redirect", Sections: FB, Default: "", Enforced: true}, // misc.go: http-request redirect's syntax, after the http-request rules
+	{Name: "rate-limit sessions", Sections: DF, Default: "0 (no limit)", Enforced: true}, // misc.go, core/proxy/dispatch.go
+	{Name: "redirect", Sections: FB, Default: "", Enforced: true},                        // misc.go: http-request redirect's syntax, after the http-request rules
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
@@ -398,7 +399,6 @@ var Unsupported = map[string]string{
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",
 	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
 	"source":                              "not available in varde",
-	"rate-limit":                          "not available in varde",
 	"bind-process":                        "varde is one process; remove the line",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",

@@ -33,6 +33,14 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 		p.parseUseServer(l, args)
 	case "dispatch":
 		p.parseDispatch(l, args)
+	case "rate-limit sessions":
+		if len(args) != 2 {
+			p.d.Errorf(l.Pos, key, "rate-limit sessions N", "'rate-limit sessions' expects an integer value")
+			return true
+		}
+		if n, ok := p.intVal(args[1], key, 0, 1<<31-1); ok {
+			p.cur.RateLimitSessions = int(n)
+		}
 	default:
 		return false
 	}

@@ -48,6 +48,8 @@ var miscCases = []struct {
 	{"monitor-uri in mode tcp", "frontend f\n mode tcp\n bind :80\n monitor-uri /a\n", 1, "monitor-uri", "monitor-uri will be ignored for frontend 'f' (needs 'mode http').", "", true},
 	{"redirect in mode tcp", "frontend f\n mode tcp\n bind :80\n redirect location /x\n", 4, "redirect", "'redirect' rules ignored for frontend 'f' as they require HTTP mode.", "", true},
 	{"logasap in mode tcp", "frontend f\n mode tcp\n bind :80\n option logasap\n", 4, "option logasap", "built for mode http only", "", true},
+	{"rate-limit sessions without a number", "frontend f\n bind :80\n rate-limit sessions\n", 3, "rate-limit sessions", "expects an integer value", "", false},
+	{"rate-limit in a backend", "backend b\n rate-limit sessions 5\n", 2, "rate-limit sessions", "ignored", "", true},
 	{"monitor fail in a backend", "backend b\n monitor fail if TRUE\n", 2, "monitor fail", "ignored", "", true},
 }
 

@@ -224,20 +224,21 @@ type Proxy struct {
 	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
 	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
 	// tcp-request inspect-delay and accept/reject rules (tcprequest.go).
-	InspectDelay    time.Duration  `json:"inspect_delay,omitempty"`
-	InspectDelayPos diag.Pos       `json:"-"`
-	TCPRequest      []*TCPRule     `json:"tcp_request,omitempty"`
-	StickTable      *StickTable    `json:"stick_table,omitempty"` // stick.go
-	Stick           []*StickRule   `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
-	HTTPResponse    []*HTTPRule    `json:"http_response,omitempty"`
-	Captures        []*Capture     `json:"captures,omitempty"`
-	MonitorURI      string         `json:"monitor_uri,omitempty"`
-	MonitorFail     []*MonitorFail `json:"monitor_fail,omitempty"` // misc.go
-	Redirects       []*HTTPRule    `json:"redirects,omitempty"`    // bare `redirect` lines (misc.go)
-	UseServers      []*UseServer   `json:"use_servers,omitempty"`  // misc.go
-	Dispatch        *Dispatch      `json:"dispatch,omitempty"`     // misc.go
-	HTTPReuse       string         `json:"http_reuse,omitempty"`
-	LogTag          string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	InspectDelay      time.Duration  `json:"inspect_delay,omitempty"`
+	InspectDelayPos   diag.Pos       `json:"-"`
+	TCPRequest        []*TCPRule     `json:"tcp_request,omitempty"`
+	StickTable        *StickTable    `json:"stick_table,omitempty"` // stick.go
+	Stick             []*StickRule   `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
+	HTTPResponse      []*HTTPRule    `json:"http_response,omitempty"`
+	Captures          []*Capture     `json:"captures,omitempty"`
+	MonitorURI        string         `json:"monitor_uri,omitempty"`
+	MonitorFail       []*MonitorFail `json:"monitor_fail,omitempty"`        // misc.go
+	Redirects         []*HTTPRule    `json:"redirects,omitempty"`           // bare `redirect` lines (misc.go)
+	UseServers        []*UseServer   `json:"use_servers,omitempty"`         // misc.go
+	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
+	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
+	HTTPReuse         string         `json:"http_reuse,omitempty"`
+	LogTag            string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Backend side.
 	Servers []*Server `json:"servers,omitempty"`

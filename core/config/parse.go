@@ -254,6 +254,7 @@ func inherit(px, def *Proxy) {
 	px.HTTPRequest = append([]*HTTPRule(nil), def.HTTPRequest...)
 	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
 	px.MonitorURI = def.MonitorURI
+	px.RateLimitSessions = def.RateLimitSessions
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
 	if len(px.HTTPCheck) == 0 {
@@ -362,7 +363,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "monitor":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "monitor", "rate-limit":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)

@@ -196,6 +196,7 @@ type FrontendConfig struct {
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	Monitor        *Monitor       // monitor-uri, monitor fail (monitor.go)
 	LogASAP        bool           // option logasap (logasap.go)
+	SessRate       *sessLimiter   // rate-limit sessions (dispatch.go); nil: none
 	Redirects      []*HTTPRule    // bare `redirect` lines: after HTTPRequest and services
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture

@@ -1,6 +1,9 @@
 package proxy
 
 import (
+	"sync"
+	"time"
+
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
@@ -95,4 +98,51 @@ func dispatchOf(bc *BackendConfig, p *config.Proxy) {
 		return
 	}
 	bc.Servers = []ServerConfig{{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1}}
+}
+
+// sessLimiter is `rate-limit sessions N`: at most N new sessions a second
+// on a frontend, as HAProxy's listener rate limit. Connections beyond it
+// are not refused: the accept loops wait, so clients queue in the
+// kernel's backlog, as HAProxy pauses its listeners. A token bucket
+// holding up to N tokens, refilled at N a second, shared by the
+// frontend's accept loops.
+type sessLimiter struct {
+	mu     sync.Mutex
+	rate   float64 // tokens a second
+	tokens float64
+	last   time.Time
+}
+
+func newSessLimiter(n int) *sessLimiter {
+	if n <= 0 {
+		return nil
+	}
+	return &sessLimiter{rate: float64(n), tokens: float64(n), last: time.Now()}
+}
+
+// wait takes a token, sleeping until one is due; false when stop closes.
+func (l *sessLimiter) wait(stop <-chan struct{}) bool {
+	if l == nil {
+		return true
+	}
+	for {
+		l.mu.Lock()
+		now := time.Now()
+		l.tokens = min(l.rate, l.tokens+now.Sub(l.last).Seconds()*l.rate)
+		l.last = now
+		if l.tokens >= 1 {
+			l.tokens--
+			l.mu.Unlock()
+			return true
+		}
+		due := time.Duration((1 - l.tokens) / l.rate * float64(time.Second))
+		l.mu.Unlock()
+		t := time.NewTimer(due)
+		select {
+		case <-t.C:
+		case <-stop:
+			t.Stop()
+			return false
+		}
+	}
 }

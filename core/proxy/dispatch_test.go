@@ -370,3 +370,69 @@ backend ipv6
 		t.Errorf("headers the server saw differ (-haproxy +varde)\n%s", d)
 	}
 }
+
+// TestRateLimitSessionsDifferential: `rate-limit sessions 5` makes 15
+// back-to-back connections take about two seconds through HAProxy 2.6 and
+// through varde (none is refused: they wait), and without the line they
+// take a fraction of that.
+func TestRateLimitSessionsDifferential(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	addrs := namedServers(t, "s1")
+	render := func(port int, limit string) string {
+		return fmt.Sprintf("defaults\n    mode http\n    timeout connect 1s\n    timeout client 10s\n    timeout server 10s\n"+
+			"frontend fe\n    bind 127.0.0.1:%d\n%s    default_backend be\nbackend be\n    server s1 %s\n", port, limit, addrs["s1"])
+	}
+	burst := func(addr string) (time.Duration, int) {
+		start := time.Now()
+		ok := 0
+		for i := 0; i < 15; i++ {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			io.WriteString(c, "GET / HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+			if resp, err := http.ReadResponse(bufio.NewReader(c), nil); err == nil && resp.StatusCode == 200 {
+				ok++
+			}
+			c.Close()
+		}
+		return time.Since(start), ok
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport, "    rate-limit sessions 5\n")), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	time.Sleep(1100 * time.Millisecond) // WaitTCP's probe took a session
+	hTook, hOK := burst(haddr)
+
+	engine := func(limit string) string {
+		set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t), limit)), nil)
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		pcfg, err := FromConfig(set.HAProxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcfg.Frontends[0].Binds = nil
+		_, addr := startEngine(t, pcfg)
+		return addr
+	}
+	vTook, vOK := burst(engine("    rate-limit sessions 5\n"))
+	freeTook, _ := burst(engine(""))
+	t.Logf("15 sessions at 5/s: haproxy %v (%d ok), varde %v (%d ok); varde without the limit %v", hTook, hOK, vTook, vOK, freeTook)
+	if hOK != 15 || vOK != 15 {
+		t.Errorf("answered: haproxy %d, varde %d, want 15 each (the limit delays, never refuses)", hOK, vOK)
+	}
+	for name, took := range map[string]time.Duration{"haproxy": hTook, "varde": vTook} {
+		if took < 1400*time.Millisecond || took > 6*time.Second {
+			t.Errorf("%s took %v for 15 sessions at 5/s, want about 2s", name, took)
+		}
+	}
+	if freeTook > time.Second {
+		t.Errorf("without rate-limit varde took %v: the test cannot tell the limit", freeTook)
+	}
+}

@@ -258,6 +258,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
 	fc.LogASAP = logASAPOf(p)
+	fc.SessRate = newSessLimiter(p.RateLimitSessions)
 	if fc.Monitor, err = monitorOf(p, set); err != nil {
 		return nil, err
 	}
