@@ -638,3 +638,35 @@ func TestMaxHdrDifferential(t *testing.T) {
 		t.Errorf("verdicts differ (-haproxy +varde)\n%s", d)
 	}
 }
+
+// TestMonitorH2: over HTTP/2 the monitor URI is matched on :path, its
+// query included, as the HTTP/1 path of an absolute-form target.
+func TestMonitorH2(t *testing.T) {
+	ms, srvAddr := startMonitorServer(t)
+	cfg := simpleConfig(srvAddr)
+	cfg.Frontends[0].Monitor = &Monitor{URI: "/alive"}
+	_, addr := startH2Engine(t, cfg)
+	c := h2Client(t)
+	for _, tc := range []struct {
+		path   string
+		status int
+		body   string
+	}{
+		{"/alive", 200, "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n"},
+		{"/alive?x=1", 200, "server"},
+		{"/other", 200, "server"},
+	} {
+		resp, err := c.Get("http://" + addr + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || string(b) != tc.body || resp.ProtoMajor != 2 {
+			t.Errorf("%s: %d %q %s, want %d %q over h2", tc.path, resp.StatusCode, b, resp.Proto, tc.status, tc.body)
+		}
+	}
+	if d := cmp.Diff([]string{"GET /alive?x=1", "GET /other"}, ms.take()); d != "" {
+		t.Errorf("server saw (-want +got)\n%s", d)
+	}
+}
