@@ -154,3 +154,40 @@ backend be
 		t.Errorf("the slow download was not logged before it ended: haproxy %v, varde %v early", hEarly, vEarly)
 	}
 }
+
+// TestLogASAPH2: an HTTP/2 stream goes through the same exchange, so it is
+// logged as soon as its head is sent, with the ASAP mark.
+func TestLogASAPH2(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "2")
+		w.WriteHeader(200)
+		w.(http.Flusher).Flush()
+		time.Sleep(time.Second)
+		io.WriteString(w, "ok")
+	}))
+	t.Cleanup(srv.Close)
+	cfg := simpleConfig(strings.TrimPrefix(srv.URL, "http://"))
+	cfg.Frontends[0].LogASAP = true
+	sink := &recSink{}
+	cfg.Sink = sink
+	_, addr := startH2Engine(t, cfg)
+	resp, err := h2Client(t).Get("http://" + addr + "/slow")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The head is here; the body is a second away.
+	deadline := time.Now().Add(700 * time.Millisecond)
+	for len(sink.all()) == 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	recs := sink.all()
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if len(recs) != 1 || !recs[0].ASAP || resp.ProtoMajor != 2 {
+		t.Fatalf("before the body ended: %d records (ASAP %v), proto %s; want one early ASAP record", len(recs), len(recs) == 1 && recs[0].ASAP, resp.Proto)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if n := len(sink.all()); n != 1 {
+		t.Errorf("%d records after the stream ended, want the early one only", n)
+	}
+}
