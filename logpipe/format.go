@@ -517,13 +517,13 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vTr:
 		return appendTimer(dst, r.Tr)
 	case vTa:
-		return appendTimer(dst, r.Ta)
+		return appendTimer(asap(dst, r), r.Ta)
 	case vTt:
-		return appendTimer(dst, ttOf(r))
+		return appendTimer(asap(dst, r), ttOf(r))
 	case vST:
 		return strconv.AppendInt(dst, int64(r.Status), 10)
 	case vBytes:
-		return strconv.AppendInt(dst, r.BytesOut, 10)
+		return strconv.AppendInt(asap(dst, r), r.BytesOut, 10)
 	case vU:
 		return strconv.AppendInt(dst, r.BytesIn, 10)
 	case vCC:
@@ -670,4 +670,12 @@ func appendRequest(dst, v []byte, c *encodeCtx) []byte {
 		return c.anon.appendText(dst, c.scratch, c.now)
 	}
 	return appendEscaped(dst, v, &urlEscape)
+}
+
+// asap prefixes a partial value with '+' (option logasap), as HAProxy.
+func asap(dst []byte, r *logrec.Record) []byte {
+	if r.ASAP {
+		dst = append(dst, '+')
+	}
+	return dst
 }

@@ -122,9 +122,7 @@ var keywords = func() map[string]keyword {
 
 // unsupported are HAProxy fetches people use in ACLs that varde cannot
 // evaluate on a request view, with what to do instead.
-var unsupported = map[string]string{
-	"nbsrv": "backend state is not visible to ACLs; varde already answers 503 or uses backups when no server is up",
-}
+var unsupported = map[string]string{}
 
 // Criteria lists the names usable as an ACL criterion: HAProxy's ACL
 // keywords and every fetch usable at request time, sorted.

@@ -227,7 +227,7 @@ func TestParseErrors(t *testing.T) {
 		{[]string{"hdr_cnt(host)", "many"}, `bad integer "many"`},
 		{[]string{"path", "-m", "found", "x"}, "takes no value"},
 		{nil, "missing criterion"},
-		{[]string{"nbsrv", "a"}, "nbsrv: HAProxy criterion not supported by varde (hint: "},
+		{[]string{"nbsrv", "a"}, "nbsrv: bad integer \"a\""},
 		{[]string{"cook", "a"}, "cook: missing argument"},
 	}
 	for _, tt := range tests {

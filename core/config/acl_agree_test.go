@@ -19,9 +19,9 @@ func TestACLsAgreeWithEngine(t *testing.T) {
 	}{
 		{"url_len is supported", "acl long url_len gt 100", "long", ""},
 		{"cook_len is supported", "acl c cook_len(sid) gt 3", "c", ""},
-		{"nbsrv is refused by the engine", "acl dead nbsrv(app) lt 1", "dead", "not supported"},
+		{"nbsrv of an unknown backend", "acl dead nbsrv(app) lt 1", "dead", `nbsrv: no backend "app"`},
 		{"ssl_fc_sni is supported", "acl sni ssl_fc_sni -i example.com", "sni", ""},
-		{"nbsrv is refused by the engine", "acl up nbsrv(b) gt 0", "up", "not supported"},
+		{"nbsrv is supported", "acl up nbsrv(b) gt 0", "up", ""},
 		{"unknown criterion", "acl x path_begins /a", "x", "unknown ACL criterion"},
 		{"bad regex", "acl r path_reg ^(/a", "r", "path_reg"},
 		{"predefined HTTP_1.0 is refused", "acl a path /", "HTTP_1.0", "predefined ACL"},

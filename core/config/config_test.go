@@ -138,7 +138,7 @@ var errorCases = []struct {
 	{"policy bad type", "backend b\n policy /etc/x.py\n", 2, "policy", "unknown type", ".lua", false},
 	{"tune.log.on-full bad", "global\n tune.log.on-full wait\n", 2, "tune.log.on-full", "invalid value", "drop or block", false},
 	{"unknown tune", "global\n tune.foo 1\n", 2, "tune.foo", "unknown keyword", "", false},
-	{"HAProxy tune varde lacks", "global\n tune.http.maxhdr 200\n", 2, "tune.http.maxhdr", "HAProxy keyword not supported by varde yet", "docs/config.md", true},
+	{"HAProxy tune varde lacks", "global\n tune.pool-low-fd-ratio 20\n", 2, "tune.pool-low-fd-ratio", "HAProxy keyword not supported by varde yet", "docs/config.md", true},
 	{"HAProxy global keyword varde lacks", "global\n maxsslrate 10\n", 2, "maxsslrate", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy option varde lacks", "frontend f\n option httpslog\n", 2, "option httpslog", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy timeout varde lacks", "backend b\n timeout check 1s\n timeout tunnel 1s\n srvtcpka-cnt 3\n", 4, "srvtcpka-cnt", "HAProxy keyword not supported by varde yet", "", true},
@@ -284,7 +284,6 @@ func TestRefusedKeywords(t *testing.T) {
 		reason    string
 	}{
 		{"server redir", "backend b\n server a 1.2.3.4:80 redir http://example.com\n", 2, "server redir", ""},
-		{"monitor-uri", "frontend f\n bind :80\n monitor-uri /health\n", 3, "monitor-uri", ""},
 		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},
 	}
 	for _, tt := range cases {

@@ -223,6 +223,8 @@ func (p *parser) globalLine(l Line) {
 	case "debug":
 		g.Debug = true
 		p.d.Warnf(kwPos, key, "remove the line; run varde with a debug log level instead", "accepted but ignored")
+	default:
+		p.miscGlobalLine(key, args, kwPos) // misc.go
 	}
 }
 

@@ -60,6 +60,7 @@ var Keywords = []KeywordInfo{
 	{Name: "crt-base", Sections: G, Default: "", Enforced: true},                          // read by server crt
 	{Name: "daemon", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde stays in the foreground
 	{Name: "debug", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
+	{Name: "default-path", Sections: G, Default: "current", Enforced: true},               // misc.go: only current; config|parent|origin refused
 	{Name: "expose-experimental-directives", Sections: G, Default: "off", Enforced: true}, // allows http-request normalize-uri, as HAProxy 2.6
 	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // accepted with a warning
 	{Name: "group", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
@@ -69,6 +70,7 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
+	{Name: "master-worker", Sections: G, Default: "off", Enforced: true}, // misc.go: varde reloads in place
 	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
 	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
@@ -83,6 +85,7 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
+	{Name: "strict-limits", Sections: G, Default: "off", Enforced: false},
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
@@ -92,9 +95,40 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: true},
 	{Name: "tune.maxrewrite", Sections: G, Default: "1024", Enforced: true},
 	{Name: "tune.ssl.default-dh-param", Sections: G, Default: "", Enforced: true}, // accepted: Go's TLS does not use DH params
-	{Name: "uid", Sections: G, Default: "", Enforced: true},                       // accepted with a warning
-	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},                  // accepted with a warning
-	{Name: "user", Sections: G, Default: "", Enforced: true},                      // accepted with a warning
+	{Name: "tune.buffers.limit", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.buffers.reserve", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.h2.header-table-size", Sections: G, Default: "4096", Enforced: false},
+	{Name: "tune.h2.initial-window-size", Sections: G, Default: "65535", Enforced: false},
+	{Name: "tune.h2.max-concurrent-streams", Sections: G, Default: "100", Enforced: false},
+	{Name: "tune.h2.max-frame-size", Sections: G, Default: "16384", Enforced: false},
+	{Name: "tune.http.cookielen", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.http.logurilen", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.http.maxhdr", Sections: G, Default: "101", Enforced: true},
+	{Name: "tune.idle-pool.shared", Sections: G, Default: "on", Enforced: false},
+	{Name: "tune.idletimer", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.listener.multi-queue", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.maxaccept", Sections: G, Default: "64", Enforced: false},
+	{Name: "tune.maxpollevents", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.pattern.cache-size", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.pipesize", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.rcvbuf.client", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.rcvbuf.server", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.recv_enough", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.runqueue-depth", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.sched.low-latency", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.sndbuf.client", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.sndbuf.server", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.ssl.cachesize", Sections: G, Default: "20000", Enforced: false},
+	{Name: "tune.ssl.capture-buffer-size", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.ssl.force-private-cache", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.ssl.hard-maxrecord", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.ssl.keylog", Sections: G, Default: "off", Enforced: false},
+	{Name: "tune.ssl.lifetime", Sections: G, Default: "300s", Enforced: false},
+	{Name: "tune.ssl.maxrecord", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.ssl.ssl-ctx-cache-size", Sections: G, Default: "", Enforced: false},
+	{Name: "uid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
+	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},     // accepted with a warning
 
 	// log lines (global and proxies)
 	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},
@@ -159,10 +193,14 @@ var Keywords = []KeywordInfo{
 	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: true},
 	{Name: "description", Sections: FB, Default: "", Enforced: false},
+	{Name: "dispatch", Sections: B, Default: "", Enforced: true}, // misc.go, core/proxy/dispatch.go
 	{Name: "disabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "enabled", Sections: DFB, Default: "", Enforced: true},
 	{Name: "errorfile", Sections: DFB, Default: "built-in pages", Enforced: true},
 	{Name: "errorfiles", Sections: DFB, Default: "", Enforced: true},                                        // http-errors sections, httperrors.go
+	{Name: "errorloc", Sections: DFB, Default: "", Enforced: true},                                          // misc.go: a 302 to the URL instead of the page
+	{Name: "errorloc302", Sections: DFB, Default: "", Enforced: true},                                       // misc.go
+	{Name: "errorloc303", Sections: DFB, Default: "", Enforced: true},                                       // misc.go: a 303
 	{Name: "filter compression", Sections: FB, Default: "implicit when compression is set", Enforced: true}, // other filters are refused
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
@@ -226,7 +264,8 @@ var Keywords = []KeywordInfo{
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
-	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: false, Refused: "monitor-uri is not built yet: the requests would reach the backend instead of being answered by varde"},
+	{Name: "monitor fail", Sections: F, Default: "", Enforced: true}, // misc.go, core/proxy/monitor.go
+	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
@@ -236,6 +275,13 @@ var Keywords = []KeywordInfo{
 	{Name: "option http-buffer-request", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
 	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "option http-ignore-probes", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option http-no-delay", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option http-pretend-keepalive", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option independent-streams", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option nolinger", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option httpchk", Sections: DB, Default: "OPTIONS / HTTP/1.0", Enforced: true},
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option httplog", Sections: DF, Default: "off", Enforced: true},
@@ -245,6 +291,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option pgsql-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
 	{Name: "option redis-check", Sections: DB, Default: "off", Enforced: true},        // tcp-check rules, plugins/check/tcpcheck
 	{Name: "option smtpchk", Sections: DB, Default: "HELO localhost", Enforced: true}, // tcp-check rules, plugins/check/tcpcheck
+	{Name: "option logasap", Sections: DF, Default: "off", Enforced: true},            // core/proxy/logasap.go (mode http)
 	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
@@ -255,6 +302,8 @@ var Keywords = []KeywordInfo{
 	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
+	{Name: "rate-limit sessions", Sections: DF, Default: "0 (no limit)", Enforced: true}, // misc.go, core/proxy/dispatch.go
+	{Name: "redirect", Sections: FB, Default: "", Enforced: true},                        // misc.go: http-request redirect's syntax, after the http-request rules
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
@@ -307,6 +356,7 @@ var Keywords = []KeywordInfo{
 	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: true},
 	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
 	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: true},
+	{Name: "use-server", Sections: B, Default: "", Enforced: true}, // misc.go, core/proxy/dispatch.go: after cookie persistence, before stick rules
 	{Name: "use_backend", Sections: F, Default: "", Enforced: true},
 
 	// server and default-server options
@@ -374,29 +424,7 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
 	"server-template":                     "list the servers one by one",
-	"use-server":                          "use a varde policy (policy FILE) to pick servers",
-	"redirect":                            "write http-request redirect ... instead",
-	"block":                               "write http-request deny if COND instead",
-	"reqadd":                              "write http-request add-header instead",
-	"reqrep":                              "write http-request set-header / replace-header instead",
-	"reqirep":                             "write http-request set-header / replace-header instead",
-	"reqdel":                              "write http-request del-header instead",
-	"reqidel":                             "write http-request del-header instead",
-	"reqallow":                            "write http-request allow if COND instead",
-	"reqdeny":                             "write http-request deny if COND instead",
-	"reqideny":                            "write http-request deny if COND instead",
-	"reqpass":                             "remove the line",
-	"reqtarpit":                           "write http-request deny instead",
-	"rspadd":                              "write http-response add-header instead",
-	"rsprep":                              "write http-response set-header instead",
-	"rspirep":                             "write http-response set-header instead",
-	"rspdel":                              "write http-response del-header instead",
-	"rspidel":                             "write http-response del-header instead",
-	"rspdeny":                             "not available in varde",
 	"http-error":                          "use errorfile CODE FILE",
-	"errorloc":                            "use errorfile CODE FILE or http-request redirect",
-	"errorloc302":                         "use errorfile CODE FILE or http-request redirect",
-	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
 	"filter":                              "only `filter compression` is available in varde",
 	"unique-id-format":                    "not available in varde yet",
 	"unique-id-header":                    "not available in varde yet",
@@ -406,32 +434,22 @@ var Unsupported = map[string]string{
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",
 	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
 	"source":                              "not available in varde",
-	"rate-limit":                          "not available in varde",
 	"bind-process":                        "varde is one process; remove the line",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",
-	"monitor":                             "not available in varde",
 	"external-check":                      "not available in varde",
 	"option external-check":               "not available in varde",
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
 	"option http-use-proxy-header":        "not available in varde",
-	"option http-pretend-keepalive":       "remove the line; varde's keep-alive does not need it",
 	"option splice-auto":                  "remove the line",
 	"option splice-request":               "remove the line",
 	"option splice-response":              "remove the line",
 	"option originalto":                   "not available in varde yet",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
-	"option prefer-last-server":           "not available in varde",
-	"option independent-streams":          "remove the line",
-	"option nolinger":                     "remove the line",
-	"option socket-stats":                 "remove the line",
 	"option log-separate-errors":          "not available in varde",
 	"option httplog clf":                  "use log-format",
-	"option forceclose":                   "write option httpclose instead",
-	"option http-tunnel":                  "remove the line (HAProxy removed it too)",
-	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
 	"set-var":                             "not available in varde",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
@@ -441,7 +459,6 @@ var Unsupported = map[string]string{
 	"resetenv":                            "set the variable in the environment (systemd Environment=)",
 	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
 	"mailers":                             "not available in varde",
-	"dispatch":                            "use a server line",
 	"http-send-name-header":               "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
 	"stats bind-process":                  "varde is one process; remove the line",

@@ -104,6 +104,8 @@ type Global struct {
 	CABase                     string   `json:"ca_base,omitempty"`
 	CRTBase                    string   `json:"crt_base,omitempty"`
 	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
+	TuneHTTPMaxHdr             int      `json:"tune_http_maxhdr,omitempty"` // misc.go
+	MasterWorker               bool     `json:"master_worker,omitempty"`    // misc.go
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -238,11 +240,16 @@ type Proxy struct {
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
 	// HTTPAfterResponse runs on every response, locally generated ones
 	// too, after HTTPResponse (core/proxy/afterresp.go).
-	HTTPAfterResponse []*HTTPRule `json:"http_after_response,omitempty"`
-	Captures          []*Capture  `json:"captures,omitempty"`
-	MonitorURI        string      `json:"monitor_uri,omitempty"`
-	HTTPReuse         string      `json:"http_reuse,omitempty"`
-	LogTag            string      `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	HTTPAfterResponse []*HTTPRule    `json:"http_after_response,omitempty"`
+	Captures          []*Capture     `json:"captures,omitempty"`
+	MonitorURI        string         `json:"monitor_uri,omitempty"`
+	MonitorFail       []*MonitorFail `json:"monitor_fail,omitempty"`        // misc.go
+	Redirects         []*HTTPRule    `json:"redirects,omitempty"`           // bare `redirect` lines (misc.go)
+	UseServers        []*UseServer   `json:"use_servers,omitempty"`         // misc.go
+	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
+	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
+	HTTPReuse         string         `json:"http_reuse,omitempty"`
+	LogTag            string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
 
 	// Compression is the compression lines (compression.go).
 	Compression *Compression `json:"compression,omitempty"`
@@ -390,6 +397,10 @@ type ErrorFile struct {
 	Pos  diag.Pos `json:"pos"`
 	Code int      `json:"code"`
 	File string   `json:"file"`
+	// Location and LocCode: an `errorloc|errorloc302|errorloc303 CODE URL`
+	// line: the page is a redirect to Location with status LocCode (misc.go).
+	Location string `json:"location,omitempty"`
+	LocCode  int    `json:"loc_code,omitempty"`
 	// Set and Codes: an `errorfiles NAME [CODE...]` line while parsing;
 	// replaced by the pages it imports once all sections are read.
 	Set   string `json:"set,omitempty"`

@@ -255,6 +255,7 @@ func inherit(px, def *Proxy) {
 	px.HTTPResponse = append([]*HTTPRule(nil), def.HTTPResponse...)
 	px.HTTPAfterResponse = append([]*HTTPRule(nil), def.HTTPAfterResponse...)
 	px.MonitorURI = def.MonitorURI
+	px.RateLimitSessions = def.RateLimitSessions
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
 	px.Compression = inheritCompression(def.Compression)
@@ -367,7 +368,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 	key = kw
 	family := ""
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response", "compression":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response", "compression", "monitor", "rate-limit":
 		family = kw + " "
 		if len(words) < 2 {
 			p.d.Errorf(words[0].Pos, kw, kw+" "+strings.Join(keywordsFor(sec, family), "|"), "%s needs an argument", kw)
@@ -407,6 +408,9 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 			p.d.Errorf(words[0].Pos, kw, "capture request header NAME len N", "capture needs arguments")
 			return "", false
 		}
+	}
+	if p.legacyRefused(words, key) { // legacy.go: HAProxy 2.6's own refusal
+		return "", false
 	}
 	if hint, bad := Unsupported[key]; bad {
 		p.d.Errorf(words[0].Pos, key, hint, "%q is a HAProxy keyword varde does not support", key)

@@ -256,6 +256,9 @@ func (p *parser) proxyLine(l Line) {
 	case "policy":
 		p.parsePolicy(px, key, kwPos, args)
 	default:
+		if p.miscProxyLine(l, key, args) { // misc.go
+			return
+		}
 		p.d.Errorf(kwPos, key, "", "keyword %q is in the table but has no parser (varde bug)", key)
 	}
 }

@@ -25,7 +25,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateHTTPErrors(d) // httperrors.go
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
-			if c.once(ef) {
+			if c.once(ef) && ef.Location == "" { // errorloc: no file
 				if _, err := os.Stat(ef.File); err != nil {
 					d.Errorf(ef.Pos, "errorfile", "create the file or fix the path", "error page %s: %v", ef.File, statErr(err))
 				}
@@ -42,6 +42,7 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateStickFetches(px, d)
 		c.validateStickRules(px, d)
 		c.validateUserlistFetches(px, d)
+		c.validateBackendFetches(px, d) // misc.go
 	}
 	checkUserlists(c, d)
 	c.validateGlobal(d)
@@ -208,6 +209,15 @@ func (c *Config) validateRefs(d *diag.List) {
 		}
 		for _, cnd := range px.IgnorePersist {
 			checkCond("ignore-persist", cnd)
+		}
+		for _, mf := range px.MonitorFail {
+			checkCond("monitor fail", mf.Cond)
+		}
+		for _, r := range px.Redirects {
+			checkCond("redirect", r.Cond)
+		}
+		for _, us := range px.UseServers {
+			checkCond("use-server", us.Cond)
 		}
 	}
 }

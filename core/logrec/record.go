@@ -109,6 +109,9 @@ type Record struct {
 	Tr int32 // server response headers
 	Ta int32 // active time of the request (TR start to end)
 	Tt int32 // total session time since accept (tcplog)
+	// ASAP marks a record logged as soon as the response head was sent
+	// (option logasap): Ta, Tt and B are partial and printed with a '+'.
+	ASAP bool
 
 	Status   int32 // HTTP status, -1 when none
 	BytesOut int64 // %B: bytes sent to the client, headers included

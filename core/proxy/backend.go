@@ -327,6 +327,11 @@ func (b *Backend) choose(ctx *core.PickContext) (*core.Server, bool) {
 // returns nil otherwise). A failed connect still retries and, with
 // `option redispatch`, goes elsewhere on the last retry.
 func (b *Backend) stickTo(req core.Request) *core.Server {
+	if b.cfg.UseServer != nil { // use-server first, as HAProxy (dispatch.go)
+		if cs := b.useServer(req); cs != nil {
+			return cs
+		}
+	}
 	if b.sticky != nil {
 		if cs := b.askSticky(req); cs != nil {
 			return cs

@@ -200,6 +200,10 @@ type FrontendConfig struct {
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
 	HTTPAfterResponse []*HTTPRule
 	ErrorFiles        map[int][]byte // raw HTTP responses by status
+	Monitor           *Monitor       // monitor-uri, monitor fail (monitor.go)
+	LogASAP           bool           // option logasap (logasap.go)
+	SessRate          *sessLimiter   // rate-limit sessions (dispatch.go); nil: none
+	Redirects         []*HTTPRule    // bare `redirect` lines: after HTTPRequest and services
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
 	CaptureRequest, CaptureResponse []Capture
 	// LogHeaders are the request headers the log-format reads with %[...]
@@ -260,7 +264,9 @@ type BackendConfig struct {
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
-	comp         *compCfg // compression lines (compress.go)
+	comp         *compCfg        // compression lines (compress.go)
+	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
+	UseServer    *UseServerRules // use-server lines (dispatch.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).

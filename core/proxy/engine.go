@@ -297,6 +297,10 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 		if !e.acquire(f) {
 			return
 		}
+		if !f.cfg.SessRate.wait(e.stopCh) { // rate-limit sessions (dispatch.go)
+			e.release(f)
+			return
+		}
 		c, err := l.Accept()
 		if err != nil {
 			e.release(f)

@@ -603,6 +603,9 @@ func (s *session) relayResponse(x *xchg) bool {
 		s.log(x.b, x.srv)
 		return false
 	}
+	if s.f.cfg.LogASAP {
+		s.logASAP(x) // logasap.go
+	}
 	if x.switching {
 		s.consume(x.consumed)
 		s.tunnel(x.b, x.up)

@@ -38,6 +38,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
+		MaxHeaders: c.Global.TuneHTTPMaxHdr,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {
@@ -130,6 +131,10 @@ func errorFilesOf(p *config.Proxy) (map[int][]byte, error) {
 	}
 	m := map[int][]byte{}
 	for _, ef := range p.ErrorFiles {
+		if ef.Location != "" {
+			m[ef.Code] = errorlocPage(ef) // monitor.go
+			continue
+		}
 		b, err := os.ReadFile(ef.File)
 		if err != nil {
 			return nil, diag.At(ef.Pos, "errorfile", "create the file or fix the path", fmt.Errorf("errorfile %d: %w", ef.Code, err))
@@ -177,6 +182,12 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
 		return nil, err
 	}
+	if bc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
+		return nil, err
+	}
+	if bc.UseServer, err = useServersOf(p, set); err != nil {
+		return nil, err
+	}
 	if bc.Stick, err = stickRulesOf(p, set); err != nil {
 		return nil, err
 	}
@@ -205,6 +216,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 		})
 	}
+	dispatchOf(bc, p) // dispatch.go
 	return bc, nil
 }
 
@@ -251,6 +263,14 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
+	fc.LogASAP = logASAPOf(p)
+	fc.SessRate = newSessLimiter(p.RateLimitSessions)
+	if fc.Monitor, err = monitorOf(p, set); err != nil {
+		return nil, err
+	}
+	if fc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
+		return nil, err
+	}
 	if err := tcpRulesOf(fc, p, set); err != nil {
 		return nil, err
 	}

@@ -65,7 +65,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	out := &Config{
 		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread,
-		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite),
+		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite), MaxHeaders: c.Global.TuneHTTPMaxHdr,
 		CompLevel: c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
 	}
 	ok := true

@@ -17,21 +17,24 @@ import (
 // needs. Sessions are pooled: once warm, a keep-alive transaction allocates
 // nothing.
 type session struct {
-	e    *Engine
-	f    *Frontend
-	conn net.Conn
-	in   []byte // client bytes; in[:n] are pending
-	n    int
-	out  []byte // head being built, then coalesced body bytes
-	sb   []byte // server bytes / copy buffer
-	req  httpx.Request
-	resp httpx.Response
-	view reqView
-	pick core.PickContext
-	ck   httpx.Chunked
-	up   *upConn // upstream connection kept for this client between requests
-	lane int     // the servers' lane this connection's loop uses (0: goroutines)
-	rec  logrec.Record
+	// asapLogged: option logasap logged this transaction already
+	// (logasap.go); finish then only accounts for it.
+	asapLogged bool
+	e          *Engine
+	f          *Frontend
+	conn       net.Conn
+	in         []byte // client bytes; in[:n] are pending
+	n          int
+	out        []byte // head being built, then coalesced body bytes
+	sb         []byte // server bytes / copy buffer
+	req        httpx.Request
+	resp       httpx.Response
+	view       reqView
+	pick       core.PickContext
+	ck         httpx.Chunked
+	up         *upConn // upstream connection kept for this client between requests
+	lane       int     // the servers' lane this connection's loop uses (0: goroutines)
+	rec        logrec.Record
 
 	comp compState // compress.go: this request's compression
 
@@ -411,6 +414,11 @@ func (s *session) serve() bool {
 		return false
 	}
 	s.stickCountRequest()
+	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
+		if done, keep := s.monitor(m); done {
+			return keep
+		}
+	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return keep
 	}
@@ -425,6 +433,9 @@ func (s *session) serve() bool {
 			}
 		}
 	}
+	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
+		return keep
+	}
 	b := f.chooseBackend(&s.view)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
@@ -436,6 +447,8 @@ func (s *session) serve() bool {
 	if b.cfg.Listen && b.Name == f.Name {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
+		return keep
+	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
 		return keep
 	}
 	return s.forward(b)
@@ -624,6 +637,11 @@ func (s *session) finish() {
 	s.f.BytesIn.Add(uint64(r.BytesIn))
 	s.f.BytesOut.Add(uint64(r.BytesOut))
 	account(&s.f.Counters, b, srv, r)
+	if s.asapLogged {
+		s.asapLogged = false
+		return
+	}
+	r.ASAP = s.f.cfg.LogASAP && r.Mode == logrec.ModeHTTP // '+' on every line (logasap.go)
 	s.e.sink.Log(r)
 }
 

@@ -265,7 +265,6 @@ func isNameByte(c byte) bool {
 // unsupportedFetches are HAProxy fetches real configurations use that varde
 // cannot evaluate yet, with what to do instead.
 var unsupportedFetches = map[string]string{
-	"nbsrv":     "backend state is not visible to expressions yet",
 	"req.body":  "varde does not buffer request bodies for rules",
 	"env":       "expand ${VAR} in the configuration instead",
 	"date":      "not supported yet",

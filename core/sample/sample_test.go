@@ -270,7 +270,7 @@ func TestParseErrors(t *testing.T) {
 		{"str(x),concat(a,txn.v)", Options{}, `concat: variables ("txn.v") are not supported yet; use START and END strings`},
 		{"bin(00),add(1)", Options{}, `converter "add" cannot take a binary sample`},
 		{"path extra", Options{}, `unexpected " extra" after "path" (hint: converters follow the fetch after a comma, e.g. req.hdr(host),lower)`},
-		{"nbsrv", Options{}, `fetch "nbsrv" is not supported by varde yet (hint: backend state is not visible to expressions yet)`},
+		{"env(HOME)", Options{}, `fetch "env" is not supported by varde yet (hint: expand ${VAR} in the configuration instead)`},
 		{"ssl_fc_sni", Options{Where: AtLog, Place: "in log-format"}, `fetch "ssl_fc_sni" is not available in log-format (hint: it exists at request, response time)`},
 		{"", Options{}, `missing name at the end of "" (hint: e.g. req.hdr(host),lower)`},
 	} {
