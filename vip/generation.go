@@ -113,7 +113,7 @@ func checkInstance(g *generation.Generation, in *keepalived.Instance, d *diag.Li
 		return true
 	}
 	if !in.UnicastSrc.IsValid() {
-		if _, err := primaryAddr(in.Interface, in.IsIPv6(), in.VIPs); err != nil {
+		if _, err := primaryAddr(in.Interface, in.IsIPv6(), in.AllVIPs()); err != nil {
 			d.Add(diag.Locate(err, in.At("interface"), "interface", "give the interface an address of its own, or set unicast_src_ip"))
 			bad = true
 		}

@@ -35,6 +35,7 @@ type runner struct {
 	m         *Machine
 	tr        Transport
 	addrs     Addresser
+	router    Router // virtual_routes / virtual_rules; nil: none to install
 	ann       Announcer
 	src       netip.Addr
 	ifindex   int // the interface the sockets are bound to
@@ -133,10 +134,14 @@ func (r *runner) rateLog(format string, args ...any) {
 
 func (r *runner) garpBurst() { r.announce(r.cfg.GarpMasterRepeat) }
 
-// announce sends n GARPs (unsolicited NAs) for every VIP.
+// announce sends n GARPs (unsolicited NAs) for every VIP, and for the
+// excluded VIPs on the instance's interface (the announcer's).
 func (r *runner) announce(n int) {
 	for range n {
-		for _, v := range r.cfg.VIPs {
+		for _, v := range r.cfg.AllVIPs() {
+			if v.Dev != "" && v.Dev != r.cfg.Interface {
+				continue
+			}
 			if err := r.ann.Announce(v.Prefix.Addr()); err != nil {
 				r.rateLog("%v", err)
 			}
@@ -162,13 +167,17 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 		case ActSendAdvert:
 			r.send(a.Priority)
 		case ActAddVIPs:
-			for _, v := range r.cfg.VIPs {
+			// keepalived's order: addresses (VIPs, then the excluded
+			// ones), then rules and routes, which may use them as source.
+			for _, v := range r.cfg.AllVIPs() {
 				if err := r.addrs.Add(v); err != nil {
 					r.logf("%v", err)
 				}
 			}
+			installRouting(r.router, r.cfg.Routes, r.cfg.Rules, r.logf)
 		case ActDelVIPs:
-			for _, v := range r.cfg.VIPs {
+			removeRouting(r.router, r.cfg.Routes, r.cfg.Rules, r.logf)
+			for _, v := range r.cfg.AllVIPs() {
 				if err := r.addrs.Del(v); err != nil {
 					r.logf("%v", err)
 				}
@@ -486,7 +495,7 @@ func (r *runner) refreshGARP(g *garpRefresh, now time.Time) {
 // gone now: deletion events may be stale (our own clean-up at startup,
 // or a VIP removed and re-added since).
 func (r *runner) lostVIP(a netip.Addr) bool {
-	for _, v := range r.cfg.VIPs {
+	for _, v := range r.cfg.AllVIPs() {
 		if v.Prefix.Addr() != a {
 			continue
 		}

@@ -57,6 +57,9 @@ type Manager struct {
 	stopping  bool
 	stopMode  stopMode
 	done      chan struct{}
+	// static is what static_* installed and this manager removes when it
+	// stops (a reload's successor takes it over).
+	static *statics
 
 	cancelWatch context.CancelFunc // ends the link and address watches
 }
@@ -280,6 +283,9 @@ func (m *Manager) stopAll(mode stopMode, runners []*runner, trackers []*scriptTr
 		for _, r := range runners {
 			<-r.done
 		}
+		if st := m.takeStatics(); mode != stopHandover {
+			st.remove(func(f string, a ...any) { m.log.Warn("vip: " + fmt.Sprintf(f, a...)) })
+		}
 		for _, t := range trackers {
 			t.stop()
 		}
@@ -302,7 +308,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	v6 := in.IsIPv6()
 	src := in.UnicastSrc
 	if !src.IsValid() {
-		if src, err = primaryAddr(in.Interface, v6, in.VIPs); err != nil {
+		if src, err = primaryAddr(in.Interface, v6, in.AllVIPs()); err != nil {
 			return nil, err
 		}
 	}
@@ -334,6 +340,15 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		ann.Close()
 		return nil, err
 	}
+	var rt *netlinkRouter
+	if len(in.Routes)+len(in.Rules) > 0 {
+		if rt, err = newNetlinkRouter(); err != nil {
+			tr.Close()
+			ann.Close()
+			na.Close()
+			return nil, err
+		}
+	}
 	log := m.log.With("instance", in.Name)
 	r := &runner{
 		cfg: in, log: log, tr: tr, addrs: na, ann: ann,
@@ -361,6 +376,10 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	r.vipGone = make(chan netip.Addr, 16)
 	r.syncWake = make(chan struct{}, 1)
 	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
+	if rt != nil {
+		r.router = rt
+		r.closeFn = func() { tr.Close(); ann.Close(); na.Close(); rt.Close() }
+	}
 	return r, nil
 }
 

@@ -15,6 +15,12 @@ type Config struct {
 	// TrackFiles are the track_file / vrrp_track_file blocks.
 	TrackFiles []*TrackFile `json:"track_files,omitempty"`
 	Instances  []*Instance  `json:"instances,omitempty"`
+	// StaticAddrs, StaticRoutes, StaticRules are static_ipaddress,
+	// static_routes and static_rules: installed when VRRP starts, whatever
+	// the instances' states, removed when it stops (not on a handover).
+	StaticAddrs  []VIP   `json:"static_ipaddress,omitempty"`
+	StaticRoutes []Route `json:"static_routes,omitempty"`
+	StaticRules  []Rule  `json:"static_rules,omitempty"`
 }
 
 // Global holds the global_defs varde uses; the rest is accepted with a warning.
@@ -138,7 +144,13 @@ type Instance struct {
 	AuthType  string        `json:"auth_type,omitempty"` // "", PASS, AH
 	AuthPass  string        `json:"auth_pass,omitempty"` // as written; the wire uses the first 8 bytes
 
-	VIPs            []VIP          `json:"virtual_ipaddress"`
+	VIPs []VIP `json:"virtual_ipaddress"`
+	// ExcludedVIPs (virtual_ipaddress_excluded) move with the state like
+	// VIPs but are not listed in adverts; Routes and Rules
+	// (virtual_routes, virtual_rules) are installed while MASTER.
+	ExcludedVIPs    []VIP          `json:"virtual_ipaddress_excluded,omitempty"`
+	Routes          []Route        `json:"virtual_routes,omitempty"`
+	Rules           []Rule         `json:"virtual_rules,omitempty"`
 	TrackScripts    []Track        `json:"track_script,omitempty"`
 	TrackInterfaces []Track        `json:"track_interface,omitempty"`
 	TrackVarde      []TrackVarde   `json:"track_varde,omitempty"`
@@ -181,6 +193,11 @@ func (in *Instance) Password() [8]byte {
 	var b [8]byte
 	copy(b[:], in.AuthPass)
 	return b
+}
+
+// AllVIPs is VIPs then ExcludedVIPs: every address the instance holds as master.
+func (in *Instance) AllVIPs() []VIP {
+	return append(append([]VIP(nil), in.VIPs...), in.ExcludedVIPs...)
 }
 
 // IsIPv6 reports whether the instance carries IPv6 VIPs (always VRRPv3).
@@ -250,6 +267,9 @@ func (c *Config) Merge(o *Config) {
 	if o.Global.GarpMasterRefreshRepeat != nil {
 		g.GarpMasterRefreshRepeat = o.Global.GarpMasterRefreshRepeat
 	}
+	c.StaticAddrs = append(c.StaticAddrs, o.StaticAddrs...)
+	c.StaticRoutes = append(c.StaticRoutes, o.StaticRoutes...)
+	c.StaticRules = append(c.StaticRules, o.StaticRules...)
 	c.Scripts = append(c.Scripts, o.Scripts...)
 	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
 	c.SyncGroups = append(c.SyncGroups, o.SyncGroups...)

@@ -37,6 +37,9 @@ var keywords = []Keyword{
 	{"vrrp_sync_group", "notify_fault", true, ""},
 	{"vrrp_sync_group", "notify", true, ""},
 	{"top", "track_file", true, ""},
+	{"top", "static_ipaddress", true, "installed at start whatever the state; dev required"},
+	{"top", "static_routes", true, "installed at start whatever the state"},
+	{"top", "static_rules", true, "installed at start whatever the state; priority required"},
 	{"top", "vrrp_track_file", true, "keepalived's older name of track_file"},
 	{"track_file", "file", true, ""},
 	{"track_file", "weight", true, ""},
@@ -72,6 +75,9 @@ var keywords = []Keyword{
 	{"vrrp_instance", "version", true, ""},
 	{"vrrp_instance", "authentication", true, ""},
 	{"vrrp_instance", "virtual_ipaddress", true, ""},
+	{"vrrp_instance", "virtual_ipaddress_excluded", true, "not listed in adverts"},
+	{"vrrp_instance", "virtual_routes", true, "installed while MASTER"},
+	{"vrrp_instance", "virtual_rules", true, "installed while MASTER; priority required"},
 	{"vrrp_instance", "track_script", true, ""},
 	{"vrrp_instance", "track_interface", true, ""},
 	{"vrrp_instance", "track_varde", true, "varde's built-in tracker"},
@@ -105,12 +111,6 @@ var unsupported = map[string]string{
 	"virtual_server":             "varde balances with haproxy.cfg syntax (frontend/backend), not LVS",
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
-	"static_ipaddress":           "configure static addresses with your network tooling",
-	"static_routes":              "configure static routes with your network tooling",
-	"static_rules":               "configure static rules with your network tooling",
-	"virtual_routes":             "add routes from a notify_master script",
-	"virtual_rules":              "add rules from a notify_master script",
-	"virtual_ipaddress_excluded": "list the addresses in virtual_ipaddress",
 	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
 	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
@@ -263,6 +263,12 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.trackFile(n)
+	case "static_ipaddress":
+		p.staticAddrs(n)
+	case "static_routes":
+		p.cfg.StaticRoutes = append(p.cfg.StaticRoutes, p.routesBlock(n)...)
+	case "static_rules":
+		p.cfg.StaticRules = append(p.cfg.StaticRules, p.rulesBlock(n)...)
 	}
 }
 
@@ -455,7 +461,13 @@ func (p *parser) instance(n *node) {
 		case "authentication":
 			p.auth(in, c)
 		case "virtual_ipaddress":
-			p.vips(in, c)
+			in.VIPs = append(in.VIPs, p.vips(c)...)
+		case "virtual_ipaddress_excluded":
+			in.ExcludedVIPs = append(in.ExcludedVIPs, p.vips(c)...)
+		case "virtual_routes":
+			in.Routes = append(in.Routes, p.routesBlock(c)...)
+		case "virtual_rules":
+			in.Rules = append(in.Rules, p.rulesBlock(c)...)
 		case "track_script", "track_interface":
 			p.tracks(in, c)
 		case "track_file":
@@ -553,23 +565,24 @@ func (p *parser) auth(in *Instance, n *node) {
 	}
 }
 
-func (p *parser) vips(in *Instance, n *node) {
+func (p *parser) vips(n *node) []VIP {
 	if !p.needBlock(n) {
-		return
+		return nil
 	}
+	var out []VIP
 	for _, c := range n.children {
 		words := append([]string{c.keyword}, c.args...)
 		v := VIP{Pos: c.pos}
 		pfx, err := parseVIPAddr(words[0])
 		if err != nil {
-			p.d.Errorf(c.pos, "virtual_ipaddress", "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%v", err)
+			p.d.Errorf(c.pos, n.keyword, "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%v", err)
 			continue
 		}
 		v.Prefix = pfx
 		ok := true
 		for i := 1; i < len(words); i += 2 {
 			if i+1 >= len(words) {
-				p.d.Errorf(c.pos, "virtual_ipaddress", "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%s needs a value", words[i])
+				p.d.Errorf(c.pos, n.keyword, "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%s needs a value", words[i])
 				ok = false
 				break
 			}
@@ -582,20 +595,34 @@ func (p *parser) vips(in *Instance, n *node) {
 			case "brd", "broadcast":
 				b, err := netip.ParseAddr(val)
 				if err != nil || !b.Is4() {
-					p.d.Errorf(c.pos, "virtual_ipaddress", "brd 198.18.0.255", "bad broadcast address %q", val)
+					p.d.Errorf(c.pos, n.keyword, "brd 198.18.0.255", "bad broadcast address %q", val)
 					ok = false
 				}
 				v.Brd = b
 			case "scope":
-				p.d.Warnf(c.pos, "virtual_ipaddress", "", "scope is parsed, not yet enforced by varde (addresses are added with scope global)")
+				p.d.Warnf(c.pos, n.keyword, "", "scope is parsed, not yet enforced by varde (addresses are added with scope global)")
 			default:
-				p.d.Errorf(c.pos, "virtual_ipaddress", "supported options: dev, label, brd", "option %q not supported by varde", words[i])
+				p.d.Errorf(c.pos, n.keyword, "supported options: dev, label, brd", "option %q not supported by varde", words[i])
 				ok = false
 			}
 		}
 		if ok {
-			in.VIPs = append(in.VIPs, v)
+			out = append(out, v)
 		}
+	}
+	return out
+}
+
+// staticAddrs reads static_ipaddress: virtual_ipaddress's syntax, with a
+// dev on every line (keepalived's default_interface, eth0 unless set, is
+// not guessed).
+func (p *parser) staticAddrs(n *node) {
+	for _, v := range p.vips(n) {
+		if v.Dev == "" {
+			p.d.Errorf(v.Pos, "static_ipaddress", v.Prefix.String()+" dev IF", "static address needs dev IF (keepalived would use default_interface)")
+			continue
+		}
+		p.cfg.StaticAddrs = append(p.cfg.StaticAddrs, v)
 	}
 }
 

@@ -1,0 +1,151 @@
+package vip
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
+	"github.com/varde-lb/varde/core/config/keepalived"
+)
+
+// statics is what static_ipaddress, static_routes and static_rules put on
+// the machine. As keepalived, they are installed when VRRP starts whatever
+// the instances' states, and removed when it stops; a reload installs the
+// new set and removes only what left the configuration; a handover to a
+// successor process leaves them in place.
+type statics struct {
+	addrs  []keepalived.VIP
+	routes []keepalived.Route
+	rules  []keepalived.Rule
+}
+
+func staticsOf(c *keepalived.Config) *statics {
+	if len(c.StaticAddrs)+len(c.StaticRoutes)+len(c.StaticRules) == 0 {
+		return nil
+	}
+	return &statics{addrs: c.StaticAddrs, routes: c.StaticRoutes, rules: c.StaticRules}
+}
+
+// posFree renders v without source positions, to compare configurations.
+func posFree(v any) string {
+	b, _ := json.Marshal(v) // Pos fields are json:"-"
+	return string(b)
+}
+
+// without returns the items of s absent from keep (compared without
+// positions): what a reload removes.
+func (s *statics) without(keep *statics) *statics {
+	if s == nil {
+		return nil
+	}
+	if keep == nil {
+		return s
+	}
+	out := &statics{}
+	has := func(list []string, x any) bool { return slices.Contains(list, posFree(x)) }
+	var ka, kr, kl []string
+	for _, a := range keep.addrs {
+		ka = append(ka, posFree(a))
+	}
+	for _, r := range keep.routes {
+		kr = append(kr, posFree(r))
+	}
+	for _, r := range keep.rules {
+		kl = append(kl, posFree(r))
+	}
+	for _, a := range s.addrs {
+		if !has(ka, a) {
+			out.addrs = append(out.addrs, a)
+		}
+	}
+	for _, r := range s.routes {
+		if !has(kr, r) {
+			out.routes = append(out.routes, r)
+		}
+	}
+	for _, r := range s.rules {
+		if !has(kl, r) {
+			out.rules = append(out.rules, r)
+		}
+	}
+	return out
+}
+
+// install adds addresses, then rules and routes (which may use them).
+func (s *statics) install(logf func(string, ...any)) {
+	if s == nil {
+		return
+	}
+	na, rt, err := staticHandles()
+	if err != nil {
+		logf("static addresses and routes: %v", err)
+		return
+	}
+	defer na.Close()
+	defer rt.Close()
+	for _, a := range s.addrs {
+		if err := na.Add(a); err != nil {
+			logf("static_ipaddress: %v", err)
+		}
+	}
+	installRouting(rt, s.routes, s.rules, logf)
+}
+
+// remove takes them away in the reverse order.
+func (s *statics) remove(logf func(string, ...any)) {
+	if s == nil {
+		return
+	}
+	na, rt, err := staticHandles()
+	if err != nil {
+		logf("static addresses and routes: %v", err)
+		return
+	}
+	defer na.Close()
+	defer rt.Close()
+	removeRouting(rt, s.routes, s.rules, logf)
+	for _, a := range s.addrs {
+		if err := na.Del(a); err != nil {
+			logf("static_ipaddress: %v", err)
+		}
+	}
+}
+
+func staticHandles() (*netlinkAddr, *netlinkRouter, error) {
+	na, err := newNetlinkAddr("")
+	if err != nil {
+		return nil, nil, err
+	}
+	rt, err := newNetlinkRouter()
+	if err != nil {
+		na.Close()
+		return nil, nil, err
+	}
+	return na, rt, nil
+}
+
+// takeStatics hands over what the manager installed: to its successor on
+// a reload, or to its own stop.
+func (m *Manager) takeStatics() *statics {
+	if m == nil {
+		return nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	st := m.static
+	m.static = nil
+	return st
+}
+
+// installStatics runs before the instances start: the new configuration's
+// static set goes in (what is there already stays), then what the
+// previous generation installed and the new one dropped is removed.
+func (m *Manager) installStatics(prev *Manager) {
+	logf := func(f string, a ...any) { m.log.Warn("vip: " + fmt.Sprintf(f, a...)) }
+	st := staticsOf(m.cfg)
+	st.install(logf)
+	prev.takeStatics().without(st).remove(logf)
+	m.mu.Lock()
+	m.static = st
+	m.mu.Unlock()
+}
