@@ -69,9 +69,9 @@ func ipOf(a netip.Addr) net.IP {
 
 var routeTypes = map[string]int{"": unix.RTN_UNICAST, "blackhole": unix.RTN_BLACKHOLE, "unreachable": unix.RTN_UNREACHABLE, "prohibit": unix.RTN_PROHIBIT}
 
-// route builds the netlink route for r with `ip route add`'s defaults:
-// a unicast route without a gateway has scope link, every other scope
-// global, unless the configuration says.
+// route builds the netlink route for r. Unlike `ip route add`, keepalived
+// gives a route without a gateway scope global, not link, unless the
+// configuration says (TestRoutesWithKeepalived compares them).
 func (n *netlinkRouter) route(r keepalived.Route) (*netlink.Route, error) {
 	nr := &netlink.Route{
 		Dst: ipNet(r.Dst), Gw: ipOf(r.Via), Src: ipOf(r.Src),
@@ -81,11 +81,8 @@ func (n *netlinkRouter) route(r keepalived.Route) (*netlink.Route, error) {
 	if r.Dst.Addr().Is6() {
 		nr.Family = netlink.FAMILY_V6
 	}
-	switch {
-	case r.Scope != "":
+	if r.Scope != "" {
 		nr.Scope = netlink.Scope(keepalived.ScopeValue(r.Scope))
-	case r.Type == "" && !r.Via.IsValid():
-		nr.Scope = netlink.SCOPE_LINK
 	}
 	if r.Dev != "" {
 		i, err := n.index(r.Dev)
