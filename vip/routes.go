@@ -67,6 +67,11 @@ func ipOf(a netip.Addr) net.IP {
 	return a.AsSlice()
 }
 
+// rtprotKeepalived is the routes' and rules' protocol: keepalived marks
+// them `proto keepalived` (18, iproute2's rt_protos), and so does varde,
+// so that tooling filtering on it finds the same ones.
+const rtprotKeepalived = 18
+
 var routeTypes = map[string]int{"": unix.RTN_UNICAST, "blackhole": unix.RTN_BLACKHOLE, "unreachable": unix.RTN_UNREACHABLE, "prohibit": unix.RTN_PROHIBIT}
 
 // route builds the netlink route for r. Unlike `ip route add`, keepalived
@@ -76,7 +81,7 @@ func (n *netlinkRouter) route(r keepalived.Route) (*netlink.Route, error) {
 	nr := &netlink.Route{
 		Dst: ipNet(r.Dst), Gw: ipOf(r.Via), Src: ipOf(r.Src),
 		Table: r.Table, Priority: r.Metric, Type: routeTypes[r.Type],
-		Family: netlink.FAMILY_V4, Protocol: unix.RTPROT_BOOT,
+		Family: netlink.FAMILY_V4, Protocol: rtprotKeepalived,
 	}
 	if r.Dst.Addr().Is6() {
 		nr.Family = netlink.FAMILY_V6
@@ -127,7 +132,7 @@ func rule(r keepalived.Rule) *netlink.Rule {
 	if r.V6 {
 		nr.Family = netlink.FAMILY_V6
 	}
-	nr.Table, nr.Priority = r.Table, r.Priority
+	nr.Table, nr.Priority, nr.Protocol = r.Table, r.Priority, rtprotKeepalived
 	nr.IifName, nr.OifName = r.IIF, r.OIF
 	if r.From.IsValid() {
 		nr.Src = ipNet(r.From)

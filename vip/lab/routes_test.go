@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -44,11 +43,9 @@ const routesInst = `    virtual_ipaddress_excluded {
     }
 `
 
-var protoRE = regexp.MustCompile(` proto \S+`)
-
 // routing is what a node has of 198.19.0.0/16 (routes of every table,
 // addresses) and its policy rules other than the kernel's defaults, one
-// per line, sorted, without the routes' `proto` (who added them).
+// per line, sorted.
 func routing(t *testing.T, n *Node) string {
 	t.Helper()
 	var lines []string
@@ -58,7 +55,7 @@ func routing(t *testing.T, n *Node) string {
 			t.Fatalf("ip %v: %v\n%s", args, err, out)
 		}
 		for _, l := range strings.Split(string(out), "\n") {
-			l = strings.Join(strings.Fields(protoRE.ReplaceAllString(l, "")), " ")
+			l = strings.Join(strings.Fields(l), " ")
 			switch {
 			case args[1] == "rule" && l != "" && !strings.HasPrefix(l, "0:") && !strings.HasPrefix(l, "32766:") && !strings.HasPrefix(l, "32767:"):
 			case strings.Contains(l, "198.19."):

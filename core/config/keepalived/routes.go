@@ -3,6 +3,7 @@ package keepalived
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -75,6 +76,9 @@ func (p *parser) routesBlock(n *node) []Route {
 		if err != nil {
 			p.d.Errorf(c.pos, n.keyword, routeHint, "%v", err)
 			continue
+		}
+		if slices.Contains(c.args, "gw") {
+			p.d.Warnf(c.pos, n.keyword, "write via", "\"gw\" for routes is deprecated (keepalived's warning)")
 		}
 		r.Pos = c.pos
 		out = append(out, r)
@@ -180,7 +184,8 @@ func (r *Route) check() error {
 }
 
 // scopes are the rtnetlink scope names `ip route` accepts.
-var scopes = map[string]uint8{"global": 0, "universe": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
+// keepalived refuses "universe" (ip route's synonym of global).
+var scopes = map[string]uint8{"global": 0, "site": 200, "link": 253, "host": 254, "nowhere": 255}
 
 // ScopeValue is the rtnetlink value of a scope name (Route.Scope).
 func ScopeValue(s string) uint8 { return scopes[s] }
@@ -273,11 +278,15 @@ func parseRule(w []string) (Rule, error) {
 			r.OIF = val
 		case "table", "lookup":
 			r.Table, err = parseTable(val)
-		case "priority", "preference", "pref":
+		case "priority", "preference":
 			r.Priority, err = parseUint32(opt, val)
 			prioSet = err == nil
-		default:
+		case "fwmark", "tos", "dsfield", "realms", "goto", "suppress_prefixlength", "suppress_ifgroup",
+			"uidrange", "l3mdev", "protocol", "ip_proto", "sport", "dport", "no_track", "track_group",
+			"inet6", "not", "type", "blackhole", "prohibit", "unreachable", "nop":
 			err = fmt.Errorf("rule option %q is not supported by varde", opt)
+		default:
+			err = fmt.Errorf("unknown rule option %q (keepalived does not take ip rule's abbreviations either)", opt)
 		}
 		if err != nil {
 			return r, err
