@@ -47,6 +47,10 @@ type runner struct {
 	links     *linkWatch
 	health    BackendHealth
 	fileLast  map[string]int64 // last valid value of each track_file (run loop only)
+	// procStates are the track_process verdicts (run loop only); procReg
+	// the instance's use of the /proc scanner.
+	procStates map[string]*procState
+	procReg    procRegistration
 	// group is the instance's vrrp_sync_group (nil: none); the group
 	// queues events in syncPending and wakes the loop through syncWake.
 	group       *syncGroup
@@ -261,6 +265,9 @@ func (r *runner) tracking() (uint8, bool) {
 		delta += d
 		fault = fault || f
 	}
+	d, f := r.processTracking()
+	delta += d
+	fault = fault || f
 	for _, t := range r.cfg.TrackVarde {
 		up := true
 		if r.health == nil {
@@ -284,6 +291,8 @@ func (r *runner) run(ctx context.Context) {
 		vrrp.Received
 		at time.Time
 	}
+	r.procReg = registerProcs(r.cfg)
+	defer func() { r.procReg.release() }()
 	pkts := make(chan packet, 64)
 	go func() {
 		for {
@@ -571,6 +580,9 @@ func (r *runner) update(u runnerUpdate) bool {
 
 func (r *runner) apply(u runnerUpdate) {
 	r.log = u.log.With("instance", u.cfg.Name)
+	old := r.procReg
+	r.procReg = registerProcs(u.cfg)
+	old.release()
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
 	r.setGroup(u.group)
 	r.notify.setInstance(u.cfg, r.log)

@@ -14,7 +14,9 @@ type Config struct {
 	SyncGroups []*SyncGroup `json:"sync_groups,omitempty"`
 	// TrackFiles are the track_file / vrrp_track_file blocks.
 	TrackFiles []*TrackFile `json:"track_files,omitempty"`
-	Instances  []*Instance  `json:"instances,omitempty"`
+	// Processes are the vrrp_track_process blocks.
+	Processes []*Process  `json:"track_processes,omitempty"`
+	Instances []*Instance `json:"instances,omitempty"`
 	// StaticAddrs, StaticRoutes, StaticRules are static_ipaddress,
 	// static_routes and static_rules: installed when VRRP starts, whatever
 	// the instances' states, removed when it stops (not on a handover).
@@ -148,13 +150,14 @@ type Instance struct {
 	// ExcludedVIPs (virtual_ipaddress_excluded) move with the state like
 	// VIPs but are not listed in adverts; Routes and Rules
 	// (virtual_routes, virtual_rules) are installed while MASTER.
-	ExcludedVIPs    []VIP          `json:"virtual_ipaddress_excluded,omitempty"`
-	Routes          []Route        `json:"virtual_routes,omitempty"`
-	Rules           []Rule         `json:"virtual_rules,omitempty"`
-	TrackScripts    []Track        `json:"track_script,omitempty"`
-	TrackInterfaces []Track        `json:"track_interface,omitempty"`
-	TrackVarde      []TrackVarde   `json:"track_varde,omitempty"`
-	TrackFiles      []TrackFileRef `json:"track_file,omitempty"`
+	ExcludedVIPs    []VIP             `json:"virtual_ipaddress_excluded,omitempty"`
+	Routes          []Route           `json:"virtual_routes,omitempty"`
+	Rules           []Rule            `json:"virtual_rules,omitempty"`
+	TrackScripts    []Track           `json:"track_script,omitempty"`
+	TrackInterfaces []Track           `json:"track_interface,omitempty"`
+	TrackVarde      []TrackVarde      `json:"track_varde,omitempty"`
+	TrackFiles      []TrackFileRef    `json:"track_file,omitempty"`
+	TrackProcesses  []TrackProcessRef `json:"track_process,omitempty"`
 
 	NotifyMaster []string `json:"notify_master,omitempty"`
 	NotifyBackup []string `json:"notify_backup,omitempty"`
@@ -272,6 +275,7 @@ func (c *Config) Merge(o *Config) {
 	c.StaticRules = append(c.StaticRules, o.StaticRules...)
 	c.Scripts = append(c.Scripts, o.Scripts...)
 	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
+	c.Processes = append(c.Processes, o.Processes...)
 	c.SyncGroups = append(c.SyncGroups, o.SyncGroups...)
 	c.Instances = append(c.Instances, o.Instances...)
 }

@@ -37,6 +37,16 @@ var keywords = []Keyword{
 	{"vrrp_sync_group", "notify_fault", true, ""},
 	{"vrrp_sync_group", "notify", true, ""},
 	{"top", "track_file", true, ""},
+	{"top", "vrrp_track_process", true, "polled every 100 ms (keepalived: the kernel's process events)"},
+	{"vrrp_track_process", "process", true, ""},
+	{"vrrp_track_process", "param_match", true, ""},
+	{"vrrp_track_process", "full_command", true, ""},
+	{"vrrp_track_process", "weight", true, "default 0 (FAULT), as keepalived's code"},
+	{"vrrp_track_process", "quorum", true, ""},
+	{"vrrp_track_process", "quorum_max", true, ""},
+	{"vrrp_track_process", "delay", true, ""},
+	{"vrrp_track_process", "fork_delay", true, "applies to every gain of quorum"},
+	{"vrrp_track_process", "terminate_delay", true, ""},
 	{"top", "static_ipaddress", true, "installed at start whatever the state; dev required"},
 	{"top", "static_routes", true, "installed at start whatever the state"},
 	{"top", "static_rules", true, "installed at start whatever the state; priority required"},
@@ -82,6 +92,7 @@ var keywords = []Keyword{
 	{"vrrp_instance", "track_interface", true, ""},
 	{"vrrp_instance", "track_varde", true, "varde's built-in tracker"},
 	{"vrrp_instance", "track_file", true, ""},
+	{"vrrp_instance", "track_process", true, ""},
 	{"vrrp_instance", "notify_master", true, ""},
 	{"vrrp_instance", "notify_backup", true, ""},
 	{"vrrp_instance", "notify_fault", true, ""},
@@ -114,8 +125,6 @@ var unsupported = map[string]string{
 	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
 	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
-	"track_process":              "use a vrrp_script, or track_varde for varde itself",
-	"vrrp_track_process":         "use a vrrp_script, or track_varde for varde itself",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
 	"linkbeat_use_polling":       "varde watches links through netlink",
@@ -263,6 +272,11 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.trackFile(n)
+	case "vrrp_track_process":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.trackProcess(n)
 	case "static_ipaddress":
 		p.staticAddrs(n)
 	case "static_routes":
@@ -472,6 +486,8 @@ func (p *parser) instance(n *node) {
 			p.tracks(in, c)
 		case "track_file":
 			p.trackFileRefs(in, c)
+		case "track_process":
+			p.trackProcessRefs(in, c)
 		case "track_varde":
 			p.trackVarde(in, c)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
