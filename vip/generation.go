@@ -59,6 +59,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	}
 	if g.HAProxy() != nil {
 		warnHAProxyScripts(kc, d)
+		warnHAProxyProcesses(kc, d)
 	}
 	var health BackendHealth
 	if e := proxy.EngineOf.Get(g); e != nil {

@@ -4,10 +4,12 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/varde-lb/varde/core/config/keepalived"
+	"github.com/varde-lb/varde/core/diag"
 )
 
 // TestProcessMatch is keepalived's comparison (track_process.c): comm
@@ -95,5 +97,50 @@ func TestScanProcs(t *testing.T) {
 	c.Wait()
 	if n := countProcs(byCmd, scanProcs(true)); n != 0 {
 		t.Fatalf("found %d after kill", n)
+	}
+}
+
+// TestWarnHAProxyProcesses: a vrrp_track_process on haproxy (by name or
+// by path) warns at its process line with the effect and the track_varde
+// replacement; one on another process does not.
+func TestWarnHAProxyProcesses(t *testing.T) {
+	const inst = "vrrp_instance VI_1 {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.18.0.10\n    }\n    track_process {\n        chk %s\n    }\n}\n"
+	tests := []struct {
+		name, block, ref string
+		wantLine         int
+		want             []string
+	}{
+		{"by name, default weight", "vrrp_track_process chk {\n    process haproxy\n}\n", "", 2, []string{"puts VI_1 in FAULT", "track_varde { listeners }", "named varde"}},
+		{"by path, weighted", "vrrp_track_process chk {\n    weight -30\n    process /usr/sbin/haproxy -f /etc/haproxy/haproxy.cfg\n}\n", "", 3, []string{"lowers VI_1's priority by 30", "track_varde { listeners weight -30 }"}},
+		{"instance weight", "vrrp_track_process chk {\n    process haproxy\n}\n", "weight 10", 2, []string{"VI_1 never gets its +10", "listeners weight 10"}},
+		{"other process", "vrrp_track_process chk {\n    process nginx\n}\n", "", 0, nil},
+		{"haproxy-exp", "vrrp_track_process chk {\n    process haproxy-exp\n}\n", "", 0, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d diag.List
+			kc := keepalived.Parse("k.conf", []byte(tt.block+fmt.Sprintf(inst, tt.ref)), &d)
+			kc.Validate(&d)
+			if d.HasErrors() {
+				t.Fatalf("parse: %v", d.Err())
+			}
+			d.Reset()
+			warnHAProxyProcesses(kc, &d)
+			items := d.Items()
+			if tt.wantLine == 0 {
+				if len(items) != 0 {
+					t.Fatalf("unexpected: %v", items)
+				}
+				return
+			}
+			if len(items) != 1 || items[0].Severity != diag.Warning || items[0].Pos.Line != tt.wantLine {
+				t.Fatalf("got %v, want one warning at line %d", items, tt.wantLine)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(items[0].String(), w) {
+					t.Errorf("%s\nlacks %q", items[0].String(), w)
+				}
+			}
+		})
 	}
 }

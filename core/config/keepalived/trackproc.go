@@ -27,6 +27,7 @@ type Process struct {
 	Name        string        `json:"name"`
 	Pos         diag.Pos      `json:"pos"`
 	Path        string        `json:"process"`
+	PathPos     diag.Pos      `json:"-"` // the `process` line
 	Params      []string      `json:"params,omitempty"`
 	ParamMatch  string        `json:"param_match,omitempty"` // "", exact, partial, initial
 	FullCommand bool          `json:"full_command,omitempty"`
@@ -76,7 +77,7 @@ func (p *parser) trackProcess(n *node) {
 				p.d.Errorf(c.pos, c.keyword, "process NAME [PARAM ...]", "expects a process name")
 				continue
 			}
-			tp.Path, tp.Params = c.args[0], c.args[1:]
+			tp.Path, tp.Params, tp.PathPos = c.args[0], c.args[1:], c.pos
 			if len(tp.Params) > 0 {
 				tp.FullCommand = true
 			}
