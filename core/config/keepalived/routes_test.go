@@ -146,3 +146,79 @@ func FuzzRouteRule(f *testing.F) {
 		}
 	})
 }
+
+// TestTrackProcessParse: keepalived's defaults and meanings (quorum 1,
+// unlimited quorum_max, weight 0, parameters imply full_command and an
+// exact match, delay sets both delays) and the refusals, located.
+func TestTrackProcessParse(t *testing.T) {
+	const ref = "vrrp_instance V {\n    interface lo\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.18.0.10\n    }\n    track_process {\n        p\n    }\n}\n"
+	tests := []struct {
+		name, block string
+		want        string // JSON fragment of the process; "" = refused
+		errLine     int
+	}{
+		{"defaults", "process haproxy", `"process":"haproxy","weight":0,"quorum":1,"quorum_max":-1`, 0},
+		{"params", "process /usr/sbin/haproxy -f x.cfg", `"params":["-f","x.cfg"],"param_match":"exact","full_command":true`, 0},
+		{"param_match partial", "process haproxy -W\n    param_match partial", `"param_match":"partial"`, 0},
+		{"param_match alone", "process haproxy\n    param_match", `"param_match":"exact","full_command":true`, 0},
+		{"quorum", "process haproxy\n    quorum 2\n    quorum_max 4\n    weight -20", `"weight":-20,"quorum":2,"quorum_max":4`, 0},
+		{"quorum_max 0", "process haproxy\n    quorum_max 0", `"quorum":0,"quorum_max":0`, 0},
+		{"delay", "process haproxy\n    delay 1.5", `"fork_delay":1500000000,"terminate_delay":1500000000`, 0},
+		{"terminate_delay", "process haproxy\n    terminate_delay 2", `"terminate_delay":2000000000`, 0},
+		{"quorum over max", "process haproxy\n    quorum 3\n    quorum_max 2", "", 1},
+		{"long name", "process haproxy-something-long", "", 1},
+		{"no process", "weight 3", "", 1},
+		{"weight reverse", "process haproxy\n    weight 0 reverse", "", 3},
+		{"bad param_match", "process haproxy\n    param_match fuzzy", "", 3},
+		{"unknown keyword", "process haproxy\n    quorm 2", "", 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := "vrrp_track_process p {\n    " + tt.block + "\n}\n" + ref
+			var d diag.List
+			c := Parse("p.conf", []byte(src), &d)
+			c.Validate(&d)
+			if tt.want == "" {
+				if !d.HasErrors() || !strings.Contains(d.Err().Error(), fmt.Sprintf("p.conf:%d:", tt.errLine)) {
+					t.Fatalf("want an error at p.conf:%d, got %v", tt.errLine, d.Err())
+				}
+				return
+			}
+			if d.HasErrors() {
+				t.Fatalf("refused: %v", d.Err())
+			}
+			b, _ := json.Marshal(c.Processes)
+			if !strings.Contains(string(b), tt.want) {
+				t.Fatalf("got %s, want %s", b, tt.want)
+			}
+			if c.Instances[0].TrackProcesses[0].Process == nil {
+				t.Fatalf("track_process not resolved")
+			}
+		})
+	}
+}
+
+// FuzzKeepalivedBlocks runs the whole parser on the blocks of this round
+// (routes, rules, excluded and static addresses, track_process).
+func FuzzKeepalivedBlocks(f *testing.F) {
+	for _, s := range []string{
+		"static_routes {\n 198.19.1.0/24 via 198.18.0.1 dev lo\n blackhole 198.19.2.0/24\n}\n",
+		"static_rules {\n from 198.19.1.0/24 table 100 priority 10\n}\n",
+		"static_ipaddress {\n 198.19.0.1/32 dev lo\n}\n",
+		"vrrp_instance V {\n virtual_routes {\n src 1.2.3.4 to 198.19.0.0/24 via 1.2.3.1\n }\n virtual_rules {\n to all table 1 priority 2\n }\n virtual_ipaddress_excluded {\n 198.19.0.2\n }\n}\n",
+		"vrrp_track_process p {\n process \"a b\" c\n param_match initial\n quorum 2\n quorum_max 3\n delay 0.5\n}\nvrrp_instance V {\n track_process {\n p weight 3\n }\n}\n",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		var d diag.List
+		c := Parse("fuzz.conf", src, &d)
+		c.Validate(&d)
+		if _, err := json.Marshal(c); err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range d.Items() {
+			_ = it.String()
+		}
+	})
+}
