@@ -224,6 +224,10 @@ func (p *parser) checkSection(section string, n *node) bool {
 			return false
 		}
 	}
+	if section == "top" && (n.keyword == "virtual_server" || n.keyword == "virtual_server_group") {
+		p.lvsRefusal(n)
+		return false
+	}
 	if why, ok := unsupported[n.keyword]; ok {
 		p.d.Errorf(n.pos, n.keyword, why, "keepalived keyword not supported by varde")
 		return false
@@ -236,6 +240,17 @@ func (p *parser) checkSection(section string, n *node) bool {
 	}
 	p.d.Errorf(n.pos, n.keyword, "did you mean "+strconv.Quote(nearest(n.keyword, knownIn(section)))+"?", "unknown keyword in %s", section)
 	return false
+}
+
+// lvsRefusal refuses an LVS block once (not once per real_server in it)
+// and says how to write the same service for varde.
+func (p *parser) lvsRefusal(n *node) {
+	where := strings.Join(n.args, " ")
+	hint := "write the service as a haproxy.cfg frontend and backend (each real_server becomes a server line) and run varde -f haproxy.cfg -f keepalived.conf; the VRRP part of this file runs unchanged"
+	if len(n.args) == 2 {
+		hint = fmt.Sprintf("write it in haproxy.cfg as `frontend` with `bind %s:%s` and a `backend` with one `server` per real_server, and run varde -f haproxy.cfg -f keepalived.conf; the VRRP part of this file runs unchanged", n.args[0], n.args[1])
+	}
+	p.d.Errorf(n.pos, n.keyword, hint, "%s %s: LVS (IPVS) load balancing is not supported by varde, which balances in user space with haproxy.cfg's meaning", n.keyword, where)
 }
 
 func (p *parser) top(n *node) {

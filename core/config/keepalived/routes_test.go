@@ -222,3 +222,16 @@ func FuzzKeepalivedBlocks(f *testing.F) {
 		}
 	})
 }
+
+// TestVirtualServerRefused: an LVS block is one error at its line (not
+// one per real_server inside), saying how to write it for varde.
+func TestVirtualServerRefused(t *testing.T) {
+	src := "virtual_server 198.18.0.100 80 {\n    lb_algo rr\n    real_server 198.18.0.11 80 {\n        weight 1\n    }\n    real_server 198.18.0.12 80 {\n    }\n}\n"
+	var d diag.List
+	Parse("lvs.conf", []byte(src), &d)
+	items := d.Items()
+	if len(items) != 1 || items[0].Pos.Line != 1 || items[0].Severity != diag.Error ||
+		!strings.Contains(items[0].String(), "LVS") || !strings.Contains(items[0].Hint, "bind 198.18.0.100:80") {
+		t.Fatalf("got %v", items)
+	}
+}
