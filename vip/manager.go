@@ -320,35 +320,11 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 			dsts = []netip.Addr{vrrp.Group6}
 		}
 	}
-	var tr Transport
-	if v6 {
-		tr, err = openTransport6(ifi, !unicast)
-	} else {
-		tr, err = openTransport4(ifi, !unicast)
-	}
+	io, err := openInstanceIO(in, ifi, unicast)
 	if err != nil {
 		return nil, err
 	}
-	ann, err := newAnnouncer(ifi)
-	if err != nil {
-		tr.Close()
-		return nil, err
-	}
-	na, err := newNetlinkAddr(in.Interface)
-	if err != nil {
-		tr.Close()
-		ann.Close()
-		return nil, err
-	}
-	var rt *netlinkRouter
-	if len(in.Routes)+len(in.Rules) > 0 {
-		if rt, err = newNetlinkRouter(); err != nil {
-			tr.Close()
-			ann.Close()
-			na.Close()
-			return nil, err
-		}
-	}
+	tr, ann, na, rt := io.tr, io.ann, io.na, io.rt
 	log := m.log.With("instance", in.Name)
 	r := &runner{
 		cfg: in, log: log, tr: tr, addrs: na, ann: ann,
@@ -375,11 +351,10 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	r.ifindex = ifi.Index
 	r.vipGone = make(chan netip.Addr, 16)
 	r.syncWake = make(chan struct{}, 1)
-	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
 	if rt != nil {
 		r.router = rt
-		r.closeFn = func() { tr.Close(); ann.Close(); na.Close(); rt.Close() }
 	}
+	r.closeFn = func() { io.close(stopMode(r.mode.Load()) != stopHandover) }
 	return r, nil
 }
 

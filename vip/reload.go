@@ -65,6 +65,8 @@ type wire struct {
 	// What the instance installs as master: a change restarts it, so the
 	// old set is removed by the release and the new one installed.
 	Excluded, Routes, Rules string
+	VMAC                    string
+	VMACXmitBase            bool
 }
 
 func wireOf(in *keepalived.Instance) wire {
@@ -79,6 +81,7 @@ func wireOf(in *keepalived.Instance) wire {
 		w.VIPs = append(w.VIPs, v)
 	}
 	w.Excluded, w.Routes, w.Rules = posFree(in.ExcludedVIPs), posFree(in.Routes), posFree(in.Rules)
+	w.VMAC, w.VMACXmitBase = in.VMAC, in.VMACXmitBase
 	return w
 }
 

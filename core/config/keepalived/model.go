@@ -181,6 +181,11 @@ type Instance struct {
 	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
 	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
 	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
+	// VMAC is the use_vmac interface's name ("" without use_vmac;
+	// keepalived's default name vrrp.VRID is filled in by the parser);
+	// VMACXmitBase sends and receives adverts on the base interface.
+	VMAC         string `json:"use_vmac,omitempty"`
+	VMACXmitBase bool   `json:"vmac_xmit_base,omitempty"`
 	// SyncGroup names the vrrp_sync_group the instance belongs to (Validate).
 	SyncGroup string `json:"sync_group,omitempty"`
 

@@ -107,6 +107,8 @@ var keywords = []Keyword{
 	{"vrrp_instance", "garp_master_refresh", true, ""},
 	{"vrrp_instance", "garp_master_refresh_repeat", true, ""},
 	{"vrrp_instance", "v3_checksum_as_v2", true, ""},
+	{"vrrp_instance", "use_vmac", true, "IPv4 instances; macvlan 00:00:5e:00:01:VRID, mode private"},
+	{"vrrp_instance", "vmac_xmit_base", true, ""},
 	{"vrrp_instance", "dont_track_primary", false, "the interface is always tracked"},
 	{"vrrp_instance", "smtp_alert", false, "varde sends no e-mail"},
 	{"authentication", "auth_type", true, ""},
@@ -122,8 +124,6 @@ var unsupported = map[string]string{
 	"virtual_server":             "varde balances with haproxy.cfg syntax (frontend/backend), not LVS",
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
-	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
-	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
@@ -562,6 +562,10 @@ func (p *parser) instance(n *node) {
 			}
 		case "v3_checksum_as_v2":
 			in.V3ChecksumAsV2 = true
+		case "use_vmac":
+			p.useVMAC(in, c)
+		case "vmac_xmit_base":
+			in.VMACXmitBase = true
 		}
 	}
 	p.cfg.Instances = append(p.cfg.Instances, in)

@@ -243,6 +243,7 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 	}
 	// Tracking.
 	c.resolveProcesses(in, d)
+	c.validateVMAC(in, d)
 	for _, t := range in.TrackScripts {
 		if c.Script(t.Name) == nil {
 			p := in.Pos
