@@ -35,15 +35,11 @@ func vmacMAC(vrid int) net.HardwareAddr {
 	return net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, byte(vrid)}
 }
 
-type vmacRef struct {
-	refs int
-	base string
-}
-
+// vmacs counts the instances using each VMAC, by name.
 var vmacs = struct {
 	sync.Mutex
-	m map[string]*vmacRef
-}{m: map[string]*vmacRef{}}
+	refs map[string]int
+}{refs: map[string]int{}}
 
 // acquireVMAC makes sure in's VMAC exists (creating it) and counts one
 // more user of it.
@@ -53,18 +49,13 @@ func acquireVMAC(in *keepalived.Instance) (*net.Interface, error) {
 	if err := ensureVMAC(in); err != nil {
 		return nil, err
 	}
-	ref := vmacs.m[in.VMAC]
-	if ref == nil {
-		ref = &vmacRef{base: in.Interface}
-		vmacs.m[in.VMAC] = ref
-	}
 	setSysctls(in.Interface, baseSysctls)
-	ref.refs++
 	setSysctls(in.VMAC, vmacSysctls)
 	ifi, err := net.InterfaceByName(in.VMAC)
 	if err != nil {
 		return nil, fmt.Errorf("vip: VMAC %s: %w", in.VMAC, err)
 	}
+	vmacs.refs[in.VMAC]++
 	return ifi, nil
 }
 
@@ -73,14 +64,13 @@ func acquireVMAC(in *keepalived.Instance) (*net.Interface, error) {
 func releaseVMAC(name string, remove bool) error {
 	vmacs.Lock()
 	defer vmacs.Unlock()
-	ref := vmacs.m[name]
-	if ref == nil {
+	if vmacs.refs[name] == 0 {
 		return nil
 	}
-	if ref.refs--; ref.refs > 0 {
+	if vmacs.refs[name]--; vmacs.refs[name] > 0 {
 		return nil
 	}
-	delete(vmacs.m, name)
+	delete(vmacs.refs, name)
 	if !remove {
 		return nil
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -150,4 +151,53 @@ func advertSrcMAC(t *testing.T, l *Lab, src netip.Addr, wait time.Duration) stri
 // MAC is the node's eth0 hardware address.
 func (n *Node) MAC() string {
 	return mustLink(n.lab.t, n).Attrs().HardwareAddr.String()
+}
+
+// vmacIndex is vrrp.51's interface index in the node ("" if absent).
+func vmacIndex(n *Node) string {
+	out, _ := exec.Command("ip", "-n", n.NS, "-o", "link", "show", "vrrp.51").Output()
+	idx, _, _ := strings.Cut(string(out), ":")
+	return idx
+}
+
+// TestVMACCrashReload: varde with use_vmac is killed (SIGKILL) as master:
+// its VMAC and VIP stay, the keepalived peer takes over. Restarted at a
+// lower priority, varde takes the VMAC over (same interface) and removes
+// the leftover VIP before the election: only the peer holds the VIP.
+// Two SIGHUP reloads, the second changing the priority (the instance is
+// restarted), keep the same VMAC (no re-creation); SIGTERM removes it.
+func TestVMACCrashReload(t *testing.T) {
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	va := start(n1, "varde", inst{prio: 200, extra: "    use_vmac\n"})
+	start(n2, "keepalived", inst{prio: 150})
+	l.Settle(vip, 10*time.Second, time.Second, "n1")
+	idx := vmacIndex(n1)
+	va.Kill()
+	l.WaitHolders(vip, mdi(1), "n1", "n2") // n1's copy is a leftover on its VMAC
+	if vmacIndex(n1) != idx {
+		t.Fatalf("VMAC gone after a crash (keepalived leaves it too)")
+	}
+	vb := start(n1, "varde", inst{prio: 100, extra: "    use_vmac\n"})
+	l.Settle(vip, 5*time.Second, 2*time.Second, "n2")
+	if got := vmacIndex(n1); got != idx {
+		t.Fatalf("VMAC index %q after the restart, want %q (taken over)", got, idx)
+	}
+	for i := 1; i <= 2; i++ {
+		if i == 2 { // a changed priority: the instance restarts, its VMAC stays
+			n1.Conf("varde.conf", inst{prio: 90, extra: "    use_vmac\n"}.conf(n1.Name))
+		}
+		vb.Signal(syscall.SIGHUP)
+		waitCount(t, vb, reloadDone, i, 10*time.Second)
+	}
+	if !strings.Contains(vb.Log(), "its settings changed") {
+		t.Fatalf("the second reload did not restart the instance:\n%s", tail(vb.Log(), 20))
+	}
+	if got := vmacIndex(n1); got != idx {
+		t.Fatalf("VMAC index %q after the reloads, want %q", got, idx)
+	}
+	vb.Term()
+	if got := vmacIndex(n1); got != "" {
+		t.Fatalf("VMAC %s left after SIGTERM", got)
+	}
 }
