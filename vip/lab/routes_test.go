@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -48,11 +49,20 @@ const routesInst = `    virtual_ipaddress_excluded {
 // per line, sorted.
 func routing(t *testing.T, n *Node) string {
 	t.Helper()
+	s, err := routingOf(n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// routingOf is routing for goroutines other than the test's.
+func routingOf(n *Node) (string, error) {
 	var lines []string
 	for _, args := range [][]string{{"-4", "route", "show", "table", "all"}, {"-4", "-o", "addr", "show"}, {"-4", "rule", "show"}} {
 		out, err := exec.Command("ip", append([]string{"-n", n.NS}, args...)...).CombinedOutput()
 		if err != nil {
-			t.Fatalf("ip %v: %v\n%s", args, err, out)
+			return "", fmt.Errorf("ip %v: %v\n%s", args, err, out)
 		}
 		for _, l := range strings.Split(string(out), "\n") {
 			l = strings.Join(strings.Fields(l), " ")
@@ -72,7 +82,7 @@ func routing(t *testing.T, n *Node) string {
 		}
 	}
 	slices.Sort(lines)
-	return strings.Join(lines, "\n")
+	return strings.Join(lines, "\n"), nil
 }
 
 // waitRouting waits until the node's routing satisfies ok (bounded).
@@ -170,4 +180,57 @@ func routesRun(t *testing.T, tool string) (snaps [3]string) {
 	// keepalived removes its static addresses, routes and rules too.
 	snaps[2] = waitRouting(t, n1, "stopped", func(s string) bool { return hasNone(s, virtual) && hasNone(s, static) })
 	return snaps
+}
+
+// TestStaticRoutesReload: a SIGHUP reload that drops one static route and
+// adds another installs the new one and removes only the dropped one (the
+// kept one is never removed: polled throughout); a handover-free SIGTERM
+// then removes every static route. The instance is kept by the reload.
+func TestStaticRoutesReload(t *testing.T) {
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	top := func(routes ...string) string {
+		return "static_routes {\n    " + strings.Join(routes, "\n    ") + "\n}\n"
+	}
+	keep, drop, add := "198.19.1.0/24 via 198.18.0.1 dev eth0", "blackhole 198.19.2.0/24", "198.19.9.0/24 dev eth0 table 101"
+	va := start(n1, "varde", inst{prio: 200, top: top(keep, drop)})
+	start(n2, "keepalived", inst{prio: 150})
+	l.Settle(vip, 10*time.Second, time.Second, "n1")
+	waitRouting(t, n1, "started", func(s string) bool {
+		return strings.Contains(s, "198.19.1.0/24") && strings.Contains(s, "198.19.2.0/24")
+	})
+	stop := make(chan struct{})
+	lost := make(chan string, 1)
+	go func() {
+		for {
+			select {
+			case <-stop:
+				close(lost)
+				return
+			default:
+			}
+			if s, err := routingOf(n1); err == nil && !strings.Contains(s, "198.19.1.0/24 via") {
+				lost <- s
+				close(lost)
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}()
+	n1.Conf("varde.conf", inst{prio: 200, top: top(keep, add)}.conf(n1.Name))
+	va.Signal(syscall.SIGHUP)
+	waitCount(t, va, reloadDone, 1, 10*time.Second)
+	waitRouting(t, n1, "reloaded", func(s string) bool {
+		return strings.Contains(s, "198.19.9.0/24") && !strings.Contains(s, "198.19.2.0/24")
+	})
+	close(stop)
+	if s, ok := <-lost; ok {
+		t.Fatalf("the kept static route disappeared during the reload:\n%s", s)
+	}
+	if !strings.Contains(va.Log(), "kept across the reload") {
+		t.Errorf("the instance was not kept by the reload")
+	}
+	l.Settle(vip, time.Second, time.Second, "n1")
+	va.Term()
+	waitRouting(t, n1, "stopped", func(s string) bool { return !strings.Contains(s, "198.19.") })
 }
