@@ -54,6 +54,9 @@ func ManagerOf(g *generation.Generation) *Manager {
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	kc := g.Set.Keepalived
+	if kc != nil && len(kc.Instances) == 0 {
+		refuseStaticsAlone(kc, d)
+	}
 	if kc == nil || len(kc.Instances) == 0 {
 		return nil
 	}
@@ -69,6 +72,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	for _, in := range kc.Instances {
 		bad = checkInstance(g, in, d) || bad
 	}
+	bad = checkRoutingDevs(kc, d) || bad
 	if bad {
 		return nil
 	}

@@ -3,9 +3,11 @@ package vip
 import (
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
 
 	"github.com/varde-lb/varde/core/config/keepalived"
+	"github.com/varde-lb/varde/core/diag"
 )
 
 // statics is what static_ipaddress, static_routes and static_rules put on
@@ -148,4 +150,61 @@ func (m *Manager) installStatics(prev *Manager) {
 	m.mu.Lock()
 	m.static = st
 	m.mu.Unlock()
+}
+
+// refuseStaticsAlone: keepalived installs static_* even without a
+// vrrp_instance; varde's VRRP part runs only with one, so such a file
+// would silently do nothing. Refused instead.
+func refuseStaticsAlone(kc *keepalived.Config, d *diag.List) {
+	var pos diag.Pos
+	switch {
+	case len(kc.StaticAddrs) > 0:
+		pos = kc.StaticAddrs[0].Pos
+	case len(kc.StaticRoutes) > 0:
+		pos = kc.StaticRoutes[0].Pos
+	case len(kc.StaticRules) > 0:
+		pos = kc.StaticRules[0].Pos
+	default:
+		return
+	}
+	d.Errorf(pos, "static", "add a vrrp_instance, or configure the addresses and routes with your network tooling",
+		"static addresses, routes and rules without any vrrp_instance are not supported by varde (keepalived installs them; varde would not)")
+}
+
+// checkRoutingDevs reports the interfaces named by static and virtual
+// addresses and routes that this machine does not have, as for an
+// instance's interface (a VMAC's name is fine: varde creates it). Rules'
+// iif/oif may name interfaces that come later, as in the kernel.
+func checkRoutingDevs(kc *keepalived.Config, d *diag.List) bool {
+	vmacs := map[string]bool{}
+	for _, in := range kc.Instances {
+		if in.VMAC != "" {
+			vmacs[in.VMAC] = true
+		}
+	}
+	bad := false
+	check := func(dev, kw string, pos diag.Pos) {
+		if dev == "" || vmacs[dev] {
+			return
+		}
+		if _, err := net.InterfaceByName(dev); err != nil {
+			d.Errorf(pos, kw, "name an interface of this machine (ip link)", "interface %q: %v", dev, err)
+			bad = true
+		}
+	}
+	for _, a := range kc.StaticAddrs {
+		check(a.Dev, "static_ipaddress", a.Pos)
+	}
+	for _, r := range kc.StaticRoutes {
+		check(r.Dev, "static_routes", r.Pos)
+	}
+	for _, in := range kc.Instances {
+		for _, v := range in.AllVIPs() {
+			check(v.Dev, "virtual_ipaddress", v.Pos)
+		}
+		for _, r := range in.Routes {
+			check(r.Dev, "virtual_routes", r.Pos)
+		}
+	}
+	return bad
 }
