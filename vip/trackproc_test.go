@@ -144,3 +144,29 @@ func TestWarnHAProxyProcesses(t *testing.T) {
 		})
 	}
 }
+
+// TestProcScannerRegistration: the scanner runs while an instance tracks
+// a process (a scan is there at once), stops with the last one, and a
+// reload's swap (register the new, release the old) keeps it running.
+func TestProcScannerRegistration(t *testing.T) {
+	in := &keepalived.Instance{TrackProcesses: []keepalived.TrackProcessRef{{Name: "p", Process: &keepalived.Process{Path: "x", FullCommand: true}}}}
+	a := registerProcs(in)
+	if procScan.last.Load() == nil {
+		t.Fatal("no scan after the first registration")
+	}
+	b := registerProcs(in) // the reloaded instance
+	a.release()
+	if procScan.last.Load() == nil {
+		t.Fatal("scanner stopped while an instance still tracks a process")
+	}
+	b.release()
+	procScan.mu.Lock()
+	users, cmd := procScan.users, procScan.cmdline
+	procScan.mu.Unlock()
+	if users != 0 || cmd != 0 || procScan.last.Load() != nil {
+		t.Fatalf("after the last release: users %d, cmdline users %d, scan kept %v", users, cmd, procScan.last.Load() != nil)
+	}
+	if reg := registerProcs(&keepalived.Instance{}); reg.on {
+		t.Fatal("an instance without track_process registered")
+	}
+}
