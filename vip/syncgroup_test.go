@@ -83,6 +83,12 @@ func TestSyncGroup(t *testing.T) {
 		t.Fatalf("r2 kept %d VIPs after the group stepped down", vips2)
 	}
 	waitFor(t, "both MASTER again", func() bool { return state(r1) == "MASTER" && state(r2) == "MASTER" })
+	// Notify scripts run asynchronously: let the MASTER one write its line
+	// before the FAULT one starts, or their order is a race.
+	waitFor(t, "four group notify lines", func() bool {
+		b, _ := os.ReadFile(out)
+		return strings.Count(string(b), "\n") >= 4
+	})
 
 	// r1's link goes down: both FAULT; back up: both leave FAULT.
 	r1.links.mu.Lock()
