@@ -125,6 +125,8 @@ var unsupported = map[string]string{
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
+	"use_vmac_addr":              "varde puts only IPv4 addresses on a VMAC; other families stay on the parent interface",
+	"track_group":                "static track groups (a deleted static address or route moving instances) are not built",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
 	"linkbeat_use_polling":       "varde watches links through netlink",
