@@ -65,6 +65,9 @@ type runner struct {
 	// vipGone receives the addresses the kernel reports deleted (the
 	// manager's address watch); nil in tests that do not use it.
 	vipGone chan netip.Addr
+	// routeGone receives the routes the kernel reports deleted (the
+	// manager's route watch); nil in tests that do not use it.
+	routeGone chan deletedRoute
 	// updates carries soft configuration changes and the new
 	// generation's trackers into the loop when a reload takes the
 	// instance over (nil in tests that drive run directly).
@@ -382,6 +385,10 @@ func (r *runner) run(ctx context.Context) {
 		case a := <-r.vipGone:
 			if r.m.State() == Master && r.lostVIP(a) {
 				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvVIPLost})))
+			}
+		case rt := <-r.routeGone:
+			if r.m.State() == Master && r.lostRoute(rt) {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
 			}
 		case p, ok := <-pkts:
 			if !ok {

@@ -1,6 +1,7 @@
 package vip
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -193,4 +194,140 @@ func removeRouting(rt Router, routes []keepalived.Route, rules []keepalived.Rule
 			logf("%v", err)
 		}
 	}
+}
+
+// deletedRoute is a route the kernel reports deleted: what identifies a
+// virtual route (destination, table, interface).
+type deletedRoute struct {
+	dst       netip.Prefix
+	table     int
+	linkIndex int
+}
+
+// watchRoutes follows route deletions, as watchAddrs does for addresses:
+// keepalived tracks each virtual route written with a dev, and a master
+// whose tracked route someone deleted steps down (priority-0 advert, its
+// routes and VIPs removed), then takes it back after Master_Down_Interval
+// when no other master appears, re-installing the route. Only managers
+// with virtual routes subscribe.
+func (m *Manager) watchRoutes(ctx context.Context) error {
+	need := false
+	for _, in := range m.cfg.Instances {
+		need = need || len(in.Routes) > 0
+	}
+	if !need {
+		return nil
+	}
+	updates := make(chan netlink.RouteUpdate, 64)
+	done := make(chan struct{})
+	if err := netlink.RouteSubscribeWithOptions(updates, done, netlink.RouteSubscribeOptions{}); err != nil {
+		return fmt.Errorf("vip: netlink route subscription: %w", err)
+	}
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case u, ok := <-updates:
+				if !ok {
+					return
+				}
+				if u.Type != unix.RTM_DELROUTE {
+					continue
+				}
+				m.routeDeleted(u.Route)
+			}
+		}
+	}()
+	return nil
+}
+
+func (m *Manager) routeDeleted(rt netlink.Route) {
+	ev := deletedRoute{dst: routeDst(rt), table: rt.Table, linkIndex: rt.LinkIndex}
+	if !ev.dst.IsValid() {
+		return
+	}
+	m.mu.Lock()
+	runners := m.runners
+	m.mu.Unlock()
+	for _, r := range runners {
+		if r.routeGone == nil {
+			continue
+		}
+		select {
+		case r.routeGone <- ev:
+		default: // the instance is behind; a later event or the next election re-checks
+		}
+	}
+}
+
+// routeDst is a kernel route's destination; a default route may come
+// without one.
+func routeDst(rt netlink.Route) netip.Prefix {
+	if rt.Dst == nil {
+		switch rt.Family {
+		case netlink.FAMILY_V4:
+			return netip.PrefixFrom(netip.IPv4Unspecified(), 0)
+		case netlink.FAMILY_V6:
+			return netip.PrefixFrom(netip.IPv6Unspecified(), 0)
+		}
+		return netip.Prefix{}
+	}
+	ones, _ := rt.Dst.Mask.Size()
+	a, ok := netip.AddrFromSlice(rt.Dst.IP)
+	if !ok {
+		return netip.Prefix{}
+	}
+	return netip.PrefixFrom(a.Unmap(), ones)
+}
+
+// lostRoute reports whether d is one of the instance's tracked virtual
+// routes (written with a dev) and is really gone now: the event may be
+// our own removal when the instance left MASTER just before.
+func (r *runner) lostRoute(d deletedRoute) bool {
+	rt, ok := r.router.(*netlinkRouter)
+	if !ok {
+		return false
+	}
+	for _, want := range r.cfg.Routes {
+		table := want.Table
+		if table == 0 {
+			table = unix.RT_TABLE_MAIN
+		}
+		if want.Dev == "" || want.Dst != d.dst || table != d.table {
+			continue
+		}
+		if i, err := rt.index(want.Dev); err != nil || i != d.linkIndex {
+			continue
+		}
+		if present, err := rt.has(want); err != nil || present {
+			return false
+		}
+		r.logf("virtual route %s was removed by someone else", want)
+		return true
+	}
+	return false
+}
+
+// has reports whether the route is in its table.
+func (n *netlinkRouter) has(r keepalived.Route) (bool, error) {
+	nr, err := n.route(r)
+	if err != nil {
+		return false, err
+	}
+	if nr.Table == 0 {
+		nr.Table = unix.RT_TABLE_MAIN
+	}
+	list, err := n.h.RouteListFiltered(nr.Family, &netlink.Route{Table: nr.Table, LinkIndex: nr.LinkIndex},
+		netlink.RT_FILTER_TABLE|netlink.RT_FILTER_OIF)
+	if err != nil {
+		return false, err
+	}
+	for _, k := range list {
+		if routeDst(k) == r.Dst {
+			return true, nil
+		}
+	}
+	return false, nil
 }

@@ -170,3 +170,27 @@ func TestProcScannerRegistration(t *testing.T) {
 		t.Fatal("an instance without track_process registered")
 	}
 }
+
+// TestRouteLost: a master whose tracked virtual route was deleted steps
+// down with a priority-0 advert and removes its VIPs (and routes), as
+// keepalived 2.2.7; a backup ignores the event.
+func TestRouteLost(t *testing.T) {
+	now := time.Unix(1000, 0)
+	m := NewMachine(Params{Version: 2, Priority: 255, Interval: 100, Preempt: true})
+	m.Handle(now, Event{Kind: EvStartup})
+	if m.State() != Master {
+		t.Fatalf("state %v, want MASTER", m.State())
+	}
+	acts := m.Handle(now, Event{Kind: EvRouteLost})
+	var zero, del bool
+	for _, a := range acts {
+		zero = zero || (a.Kind == ActSendAdvert && a.Priority == 0)
+		del = del || (a.Kind == ActDelVIPs && zero)
+	}
+	if m.State() != Backup || !zero || !del {
+		t.Fatalf("state %v, priority-0 advert %v, VIPs removed after it %v: %+v", m.State(), zero, del, acts)
+	}
+	if acts := m.Handle(now, Event{Kind: EvRouteLost}); len(acts) != 0 {
+		t.Fatalf("a backup acted on a lost route: %+v", acts)
+	}
+}

@@ -234,3 +234,50 @@ func TestStaticRoutesReload(t *testing.T) {
 	va.Term()
 	waitRouting(t, n1, "stopped", func(s string) bool { return !strings.Contains(s, "198.19.") })
 }
+
+// TestVirtualRouteDeletedWithKeepalived: keepalived 2.2.7 tracks a
+// virtual route written with a dev: deleted by hand on the master, the
+// instance steps down (priority-0 advert, routes and VIPs removed) and,
+// being the higher priority, preempts back and re-installs it. The same
+// for varde; a route without dev is not tracked by either (its deletion
+// changes nothing: no priority-0 advert).
+func TestVirtualRouteDeletedWithKeepalived(t *testing.T) {
+	testenv.LookTool(t, "keepalived", "keepalived")
+	routes := "    virtual_routes {\n        198.19.3.0/24 via 198.18.0.1 dev eth0\n        198.19.4.0/24 via 198.18.0.1\n    }\n"
+	for _, tool := range []string{"keepalived", "varde"} {
+		t.Run(tool, func(t *testing.T) {
+			l := New(t, 2)
+			n1, n2 := l.Nodes[0], l.Nodes[1]
+			rec := l.Record()
+			start(n1, tool, inst{prio: 200, extra: routes})
+			start(n2, "keepalived", inst{prio: 150})
+			l.Settle(vip, 10*time.Second, time.Second, "n1")
+			waitRouting(t, n1, "master", func(s string) bool {
+				return strings.Contains(s, "198.19.3.0/24") && strings.Contains(s, "198.19.4.0/24")
+			})
+
+			t0 := time.Now()
+			run(t, "ip", "-n", n1.NS, "route", "del", "198.19.4.0/24")
+			time.Sleep(1500 * time.Millisecond)
+			if z := rec.ZeroPriority(n1.Addr, 51, t0, time.Now()); z != 0 {
+				t.Fatalf("%s: %d priority-0 adverts after deleting an untracked route (no dev)", tool, z)
+			}
+
+			t1 := time.Now()
+			run(t, "ip", "-n", n1.NS, "route", "del", "198.19.3.0/24")
+			err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+				if rec.ZeroPriority(n1.Addr, 51, t1, time.Now()) == 0 {
+					return fmt.Errorf("no priority-0 advert from n1")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v after deleting the tracked route\n%s", tool, err, l.Logs())
+			}
+			l.WaitHolders(vip, 6*time.Second, "n1")
+			waitRouting(t, n1, "master again", func(s string) bool {
+				return strings.Contains(s, "198.19.3.0/24") && strings.Contains(s, "198.19.4.0/24")
+			})
+		})
+	}
+}
