@@ -175,7 +175,7 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 			r.send(a.Priority)
 		case ActAddVIPs:
 			// keepalived's order: addresses (VIPs, then the excluded
-			// ones), then rules and routes, which may use them as source.
+			// ones), then routes (which may use them as source), rules.
 			for _, v := range r.cfg.AllVIPs() {
 				if err := r.addrs.Add(v); err != nil {
 					r.logf("%v", err)

@@ -160,37 +160,37 @@ func (n *netlinkRouter) DelRule(r keepalived.Rule) error {
 	return nil
 }
 
-// installRouting adds rules then routes (a route may need a rule's table
-// to be reachable only after the rule, never the reverse); it logs what
-// fails and goes on, as keepalived does.
+// installRouting adds routes then rules, and removeRouting removes rules
+// then routes, each in keepalived 2.2.7's order ("setting Virtual Routes",
+// "setting Virtual Rules"; "removing Virtual Rules", "removing Virtual
+// Routes"). Failures are logged and the rest goes on, as keepalived does.
 func installRouting(rt Router, routes []keepalived.Route, rules []keepalived.Rule, logf func(string, ...any)) {
 	if rt == nil {
 		return
-	}
-	for _, r := range rules {
-		if err := rt.AddRule(r); err != nil {
-			logf("%v", err)
-		}
 	}
 	for _, r := range routes {
 		if err := rt.AddRoute(r); err != nil {
 			logf("%v", err)
 		}
 	}
+	for _, r := range rules {
+		if err := rt.AddRule(r); err != nil {
+			logf("%v", err)
+		}
+	}
 }
 
-// removeRouting removes routes then rules, in reverse configuration order.
 func removeRouting(rt Router, routes []keepalived.Route, rules []keepalived.Rule, logf func(string, ...any)) {
 	if rt == nil {
 		return
 	}
-	for i := len(routes) - 1; i >= 0; i-- {
-		if err := rt.DelRoute(routes[i]); err != nil {
+	for _, r := range rules {
+		if err := rt.DelRule(r); err != nil {
 			logf("%v", err)
 		}
 	}
-	for i := len(rules) - 1; i >= 0; i-- {
-		if err := rt.DelRule(rules[i]); err != nil {
+	for _, r := range routes {
+		if err := rt.DelRoute(r); err != nil {
 			logf("%v", err)
 		}
 	}

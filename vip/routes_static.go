@@ -73,7 +73,7 @@ func (s *statics) without(keep *statics) *statics {
 	return out
 }
 
-// install adds addresses, then rules and routes (which may use them).
+// install adds addresses, then routes (which may use them) and rules.
 func (s *statics) install(logf func(string, ...any)) {
 	if s == nil {
 		return
