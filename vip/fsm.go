@@ -54,8 +54,8 @@ const (
 	// advertising a VIP nobody answers for; with no other master it takes
 	// it back after Master_Down_Interval.
 	EvVIPLost
-	// EvRouteLost: a tracked virtual route (one written with a dev) of a
-	// master was deleted by someone else. keepalived 2.2.7 steps down
+	// EvRouteLost: a tracked virtual route (one written with a dev) or a
+	// virtual rule of a master was deleted by someone else. keepalived 2.2.7 steps down
 	// with a priority-0 advert ("sent 0 priority", then its routes and
 	// VIPs removed) and, with no other master, takes over again after
 	// Master_Down_Interval, re-installing the route.
@@ -265,7 +265,7 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		if m.state != Master {
 			return nil
 		}
-		acts = m.enter(acts, Backup, "virtual route removed")
+		acts = m.enter(acts, Backup, "virtual route or rule removed")
 		acts = append(acts, Action{Kind: ActSendAdvert, Priority: 0},
 			Action{Kind: ActDelVIPs}, Action{Kind: ActLog, Msg: "removing VIPs."})
 		m.downAt = now.Add(m.MasterDownInterval())

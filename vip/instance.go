@@ -68,6 +68,8 @@ type runner struct {
 	// routeGone receives the routes the kernel reports deleted (the
 	// manager's route watch); nil in tests that do not use it.
 	routeGone chan deletedRoute
+	// ruleGone is woken when the kernel reports a rule deleted.
+	ruleGone chan struct{}
 	// updates carries soft configuration changes and the new
 	// generation's trackers into the loop when a reload takes the
 	// instance over (nil in tests that drive run directly).
@@ -388,6 +390,10 @@ func (r *runner) run(ctx context.Context) {
 			}
 		case rt := <-r.routeGone:
 			if r.m.State() == Master && r.lostRoute(rt) {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
+			}
+		case <-r.ruleGone:
+			if r.m.State() == Master && r.lostRule() {
 				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
 			}
 		case p, ok := <-pkts:

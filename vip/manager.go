@@ -212,6 +212,10 @@ func (m *Manager) prepareStart(prev *Manager) (*startPlan, error) {
 		cancelWatch()
 		return nil, err
 	}
+	if err := m.watchRules(wctx); err != nil {
+		cancelWatch()
+		return nil, err
+	}
 	p, err := m.plan(prev, links)
 	if err != nil {
 		cancelWatch()
@@ -355,6 +359,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	r.ifindex = ifi.Index
 	r.vipGone = make(chan netip.Addr, 16)
 	r.routeGone = make(chan deletedRoute, 16)
+	r.ruleGone = make(chan struct{}, 1)
 	r.syncWake = make(chan struct{}, 1)
 	if rt != nil {
 		r.router = rt

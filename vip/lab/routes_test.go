@@ -240,16 +240,18 @@ func TestStaticRoutesReload(t *testing.T) {
 // instance steps down (priority-0 advert, routes and VIPs removed) and,
 // being the higher priority, preempts back and re-installs it. The same
 // for varde; a route without dev is not tracked by either (its deletion
-// changes nothing: no priority-0 advert).
+// changes nothing: no priority-0 advert). A deleted virtual rule does the
+// same as a tracked route in both.
 func TestVirtualRouteDeletedWithKeepalived(t *testing.T) {
 	testenv.LookTool(t, "keepalived", "keepalived")
-	routes := "    virtual_routes {\n        198.19.3.0/24 via 198.18.0.1 dev eth0\n        198.19.4.0/24 via 198.18.0.1\n    }\n"
+	routes := "    virtual_routes {\n        198.19.3.0/24 via 198.18.0.1 dev eth0\n        198.19.4.0/24 via 198.18.0.1\n    }\n" +
+		"    virtual_rules {\n        from 198.19.7.0/24 table 100 priority 102\n    }\n"
 	for _, tool := range []string{"keepalived", "varde"} {
 		t.Run(tool, func(t *testing.T) {
 			l := New(t, 2)
 			n1, n2 := l.Nodes[0], l.Nodes[1]
 			rec := l.Record()
-			start(n1, tool, inst{prio: 200, extra: routes})
+			p := start(n1, tool, inst{prio: 200, extra: routes})
 			start(n2, "keepalived", inst{prio: 150})
 			l.Settle(vip, 10*time.Second, time.Second, "n1")
 			waitRouting(t, n1, "master", func(s string) bool {
@@ -278,6 +280,29 @@ func TestVirtualRouteDeletedWithKeepalived(t *testing.T) {
 			waitRouting(t, n1, "master again", func(s string) bool {
 				return strings.Contains(s, "198.19.3.0/24") && strings.Contains(s, "198.19.4.0/24")
 			})
+
+			// The same for a virtual rule.
+			l.Settle(vip, 5*time.Second, time.Second, "n1")
+			t2 := time.Now()
+			run(t, "ip", "-n", n1.NS, "rule", "del", "priority", "102")
+			err = testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+				if rec.ZeroPriority(n1.Addr, 51, t2, time.Now()) == 0 {
+					return fmt.Errorf("no priority-0 advert from n1")
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("%s: %v after deleting the virtual rule\n%s", tool, err, l.Logs())
+			}
+			l.WaitHolders(vip, 6*time.Second, "n1")
+			waitRouting(t, n1, "rule back", func(s string) bool { return strings.Contains(s, "102: from 198.19.7.0/24") })
+			if tool == "varde" {
+				for _, w := range []string{"virtual route 198.19.3.0/24 via 198.18.0.1 dev eth0 was removed", "virtual rule 102: from 198.19.7.0/24 lookup 100 was removed"} {
+					if !strings.Contains(p.Log(), w) {
+						t.Errorf("varde did not log %q", w)
+					}
+				}
+			}
 		})
 	}
 }
