@@ -31,9 +31,12 @@ type Addresser interface {
 // no link looked up per address change.
 type netlinkAddr struct {
 	defaultDev string
-	h          *netlink.Handle
-	mu         sync.Mutex
-	links      map[string]netlink.Link
+	// base is the interface whose VIPs go on defaultDev instead: with
+	// use_vmac, keepalived moves `dev BASE` VIPs to the VMAC.
+	base  string
+	h     *netlink.Handle
+	mu    sync.Mutex
+	links map[string]netlink.Link
 }
 
 func newNetlinkAddr(defaultDev string) (*netlinkAddr, error) {
@@ -62,7 +65,12 @@ func (n *netlinkAddr) link(dev string) (netlink.Link, error) {
 
 func (n *netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
 	dev := v.Dev
-	if dev == "" {
+	switch {
+	case n.base != "" && v.Prefix.Addr().Is6() && (dev == "" || dev == n.base):
+		// An IPv6 (excluded) address of an IPv4 VMAC instance stays on
+		// the parent interface, as keepalived does without use_vmac_addr.
+		dev = n.base
+	case dev == "" || (n.base != "" && dev == n.base):
 		dev = n.defaultDev
 	}
 	link, err := n.link(dev)

@@ -54,6 +54,12 @@ const (
 	// advertising a VIP nobody answers for; with no other master it takes
 	// it back after Master_Down_Interval.
 	EvVIPLost
+	// EvRouteLost: a tracked virtual route (one written with a dev) or a
+	// virtual rule of a master was deleted by someone else. keepalived 2.2.7 steps down
+	// with a priority-0 advert ("sent 0 priority", then its routes and
+	// VIPs removed) and, with no other master, takes over again after
+	// Master_Down_Interval, re-installing the route.
+	EvRouteLost
 	// EvSyncMaster: the instance's vrrp_sync_group goes MASTER (every
 	// member wanted to); EvSyncBackup: a member of the group stepped down
 	// from MASTER, so every member does.
@@ -254,6 +260,16 @@ func (m *Machine) Handle(now time.Time, ev Event) []Action {
 		}
 		acts = m.logf(acts, "a VIP was removed from the interface while MASTER")
 		return m.becomeBackup(now, acts, "VIP removed", true)
+
+	case EvRouteLost:
+		if m.state != Master {
+			return nil
+		}
+		acts = m.enter(acts, Backup, "virtual route or rule removed")
+		acts = append(acts, Action{Kind: ActSendAdvert, Priority: 0},
+			Action{Kind: ActDelVIPs}, Action{Kind: ActLog, Msg: "removing VIPs."})
+		m.downAt = now.Add(m.MasterDownInterval())
+		return append(acts, Action{Kind: ActNotify, State: Backup})
 
 	case EvTimer:
 		switch m.state {

@@ -54,11 +54,15 @@ func ManagerOf(g *generation.Generation) *Manager {
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	kc := g.Set.Keepalived
+	if kc != nil && len(kc.Instances) == 0 {
+		refuseStaticsAlone(kc, d)
+	}
 	if kc == nil || len(kc.Instances) == 0 {
 		return nil
 	}
 	if g.HAProxy() != nil {
 		warnHAProxyScripts(kc, d)
+		warnHAProxyProcesses(kc, d)
 	}
 	var health BackendHealth
 	if e := proxy.EngineOf.Get(g); e != nil {
@@ -68,6 +72,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	for _, in := range kc.Instances {
 		bad = checkInstance(g, in, d) || bad
 	}
+	bad = checkRoutingDevs(kc, d) || bad
 	if bad {
 		return nil
 	}
@@ -113,7 +118,7 @@ func checkInstance(g *generation.Generation, in *keepalived.Instance, d *diag.Li
 		return true
 	}
 	if !in.UnicastSrc.IsValid() {
-		if _, err := primaryAddr(in.Interface, in.IsIPv6(), in.VIPs); err != nil {
+		if _, err := primaryAddr(in.Interface, in.IsIPv6(), in.AllVIPs()); err != nil {
 			d.Add(diag.Locate(err, in.At("interface"), "interface", "give the interface an address of its own, or set unicast_src_ip"))
 			bad = true
 		}

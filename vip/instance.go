@@ -35,6 +35,7 @@ type runner struct {
 	m         *Machine
 	tr        Transport
 	addrs     Addresser
+	router    Router // virtual_routes / virtual_rules; nil: none to install
 	ann       Announcer
 	src       netip.Addr
 	ifindex   int // the interface the sockets are bound to
@@ -46,6 +47,10 @@ type runner struct {
 	links     *linkWatch
 	health    BackendHealth
 	fileLast  map[string]int64 // last valid value of each track_file (run loop only)
+	// procStates are the track_process verdicts (run loop only); procReg
+	// the instance's use of the /proc scanner.
+	procStates map[string]*procState
+	procReg    procRegistration
 	// group is the instance's vrrp_sync_group (nil: none); the group
 	// queues events in syncPending and wakes the loop through syncWake.
 	group       *syncGroup
@@ -60,6 +65,11 @@ type runner struct {
 	// vipGone receives the addresses the kernel reports deleted (the
 	// manager's address watch); nil in tests that do not use it.
 	vipGone chan netip.Addr
+	// routeGone receives the routes the kernel reports deleted (the
+	// manager's route watch); nil in tests that do not use it.
+	routeGone chan deletedRoute
+	// ruleGone is woken when the kernel reports a rule deleted.
+	ruleGone chan struct{}
 	// updates carries soft configuration changes and the new
 	// generation's trackers into the loop when a reload takes the
 	// instance over (nil in tests that drive run directly).
@@ -133,10 +143,14 @@ func (r *runner) rateLog(format string, args ...any) {
 
 func (r *runner) garpBurst() { r.announce(r.cfg.GarpMasterRepeat) }
 
-// announce sends n GARPs (unsolicited NAs) for every VIP.
+// announce sends n GARPs (unsolicited NAs) for every VIP, and for the
+// excluded VIPs on the instance's interface (the announcer's).
 func (r *runner) announce(n int) {
 	for range n {
-		for _, v := range r.cfg.VIPs {
+		for _, v := range r.cfg.AllVIPs() {
+			if v.Dev != "" && v.Dev != r.cfg.Interface {
+				continue
+			}
 			if err := r.ann.Announce(v.Prefix.Addr()); err != nil {
 				r.rateLog("%v", err)
 			}
@@ -162,13 +176,17 @@ func (r *runner) exec(ctx context.Context, acts []Action) (garp bool) {
 		case ActSendAdvert:
 			r.send(a.Priority)
 		case ActAddVIPs:
-			for _, v := range r.cfg.VIPs {
+			// keepalived's order: addresses (VIPs, then the excluded
+			// ones), then routes (which may use them as source), rules.
+			for _, v := range r.cfg.AllVIPs() {
 				if err := r.addrs.Add(v); err != nil {
 					r.logf("%v", err)
 				}
 			}
+			installRouting(r.router, r.cfg.Routes, r.cfg.Rules, r.logf)
 		case ActDelVIPs:
-			for _, v := range r.cfg.VIPs {
+			removeRouting(r.router, r.cfg.Routes, r.cfg.Rules, r.logf)
+			for _, v := range r.cfg.AllVIPs() {
 				if err := r.addrs.Del(v); err != nil {
 					r.logf("%v", err)
 				}
@@ -252,6 +270,9 @@ func (r *runner) tracking() (uint8, bool) {
 		delta += d
 		fault = fault || f
 	}
+	d, f := r.processTracking()
+	delta += d
+	fault = fault || f
 	for _, t := range r.cfg.TrackVarde {
 		up := true
 		if r.health == nil {
@@ -275,6 +296,8 @@ func (r *runner) run(ctx context.Context) {
 		vrrp.Received
 		at time.Time
 	}
+	r.procReg = registerProcs(r.cfg)
+	defer func() { r.procReg.release() }()
 	pkts := make(chan packet, 64)
 	go func() {
 		for {
@@ -364,6 +387,14 @@ func (r *runner) run(ctx context.Context) {
 		case a := <-r.vipGone:
 			if r.m.State() == Master && r.lostVIP(a) {
 				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvVIPLost})))
+			}
+		case rt := <-r.routeGone:
+			if r.m.State() == Master && r.lostRoute(rt) {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
+			}
+		case <-r.ruleGone:
+			if r.m.State() == Master && r.lostRule() {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
 			}
 		case p, ok := <-pkts:
 			if !ok {
@@ -486,7 +517,7 @@ func (r *runner) refreshGARP(g *garpRefresh, now time.Time) {
 // gone now: deletion events may be stale (our own clean-up at startup,
 // or a VIP removed and re-added since).
 func (r *runner) lostVIP(a netip.Addr) bool {
-	for _, v := range r.cfg.VIPs {
+	for _, v := range r.cfg.AllVIPs() {
 		if v.Prefix.Addr() != a {
 			continue
 		}
@@ -562,6 +593,9 @@ func (r *runner) update(u runnerUpdate) bool {
 
 func (r *runner) apply(u runnerUpdate) {
 	r.log = u.log.With("instance", u.cfg.Name)
+	old := r.procReg
+	r.procReg = registerProcs(u.cfg)
+	old.release()
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
 	r.setGroup(u.group)
 	r.notify.setInstance(u.cfg, r.log)

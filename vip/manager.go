@@ -57,6 +57,9 @@ type Manager struct {
 	stopping  bool
 	stopMode  stopMode
 	done      chan struct{}
+	// static is what static_* installed and this manager removes when it
+	// stops (a reload's successor takes it over).
+	static *statics
 
 	cancelWatch context.CancelFunc // ends the link and address watches
 }
@@ -205,6 +208,14 @@ func (m *Manager) prepareStart(prev *Manager) (*startPlan, error) {
 		cancelWatch()
 		return nil, err
 	}
+	if err := m.watchRoutes(wctx); err != nil {
+		cancelWatch()
+		return nil, err
+	}
+	if err := m.watchRules(wctx); err != nil {
+		cancelWatch()
+		return nil, err
+	}
 	p, err := m.plan(prev, links)
 	if err != nil {
 		cancelWatch()
@@ -280,6 +291,9 @@ func (m *Manager) stopAll(mode stopMode, runners []*runner, trackers []*scriptTr
 		for _, r := range runners {
 			<-r.done
 		}
+		if st := m.takeStatics(); mode != stopHandover {
+			st.remove(func(f string, a ...any) { m.log.Warn("vip: " + fmt.Sprintf(f, a...)) })
+		}
 		for _, t := range trackers {
 			t.stop()
 		}
@@ -302,7 +316,7 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	v6 := in.IsIPv6()
 	src := in.UnicastSrc
 	if !src.IsValid() {
-		if src, err = primaryAddr(in.Interface, v6, in.VIPs); err != nil {
+		if src, err = primaryAddr(in.Interface, v6, in.AllVIPs()); err != nil {
 			return nil, err
 		}
 	}
@@ -314,26 +328,11 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 			dsts = []netip.Addr{vrrp.Group6}
 		}
 	}
-	var tr Transport
-	if v6 {
-		tr, err = openTransport6(ifi, !unicast)
-	} else {
-		tr, err = openTransport4(ifi, !unicast)
-	}
+	io, err := openInstanceIO(in, ifi, unicast)
 	if err != nil {
 		return nil, err
 	}
-	ann, err := newAnnouncer(ifi)
-	if err != nil {
-		tr.Close()
-		return nil, err
-	}
-	na, err := newNetlinkAddr(in.Interface)
-	if err != nil {
-		tr.Close()
-		ann.Close()
-		return nil, err
-	}
+	tr, ann, na, rt := io.tr, io.ann, io.na, io.rt
 	log := m.log.With("instance", in.Name)
 	r := &runner{
 		cfg: in, log: log, tr: tr, addrs: na, ann: ann,
@@ -359,8 +358,13 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 		Priority: in.Priority, BasePriority: in.Priority}
 	r.ifindex = ifi.Index
 	r.vipGone = make(chan netip.Addr, 16)
+	r.routeGone = make(chan deletedRoute, 16)
+	r.ruleGone = make(chan struct{}, 1)
 	r.syncWake = make(chan struct{}, 1)
-	r.closeFn = func() { tr.Close(); ann.Close(); na.Close() }
+	if rt != nil {
+		r.router = rt
+	}
+	r.closeFn = func() { io.close(stopMode(r.mode.Load()) != stopHandover) }
 	return r, nil
 }
 

@@ -62,6 +62,11 @@ type wire struct {
 	UnicastSrc   string
 	UnicastPeers string
 	ChecksumV2   bool
+	// What the instance installs as master: a change restarts it, so the
+	// old set is removed by the release and the new one installed.
+	Excluded, Routes, Rules string
+	VMAC                    string
+	VMACXmitBase            bool
 }
 
 func wireOf(in *keepalived.Instance) wire {
@@ -75,6 +80,8 @@ func wireOf(in *keepalived.Instance) wire {
 		v.Pos = diag.Pos{}
 		w.VIPs = append(w.VIPs, v)
 	}
+	w.Excluded, w.Routes, w.Rules = posFree(in.ExcludedVIPs), posFree(in.Routes), posFree(in.Rules)
+	w.VMAC, w.VMACXmitBase = in.VMAC, in.VMACXmitBase
 	return w
 }
 
@@ -204,7 +211,7 @@ func sameLink(r *runner, in *keepalived.Instance) bool {
 	if in.UnicastSrc.IsValid() {
 		return true
 	}
-	src, err := primaryAddr(in.Interface, in.IsIPv6(), in.VIPs)
+	src, err := primaryAddr(in.Interface, in.IsIPv6(), in.AllVIPs())
 	return err == nil && src == r.src
 }
 
@@ -249,6 +256,7 @@ func (m *Manager) commit(p *startPlan, prev *Manager) {
 	if prev == nil {
 		m.prepareFresh(p.starts)
 	}
+	m.installStatics(prev)
 	m.mu.Lock()
 	m.runners, m.trackers, m.cancelWatch = p.runners, p.trackers, p.cancelWatch
 	m.committed = true
@@ -286,8 +294,13 @@ func (m *Manager) disown(p *startPlan) {
 // succeeds (adopted: the instance starts as master at once).
 func (m *Manager) prepareFresh(runners []*runner) {
 	for _, r := range runners {
+		if !m.opts.Upgrade {
+			// Routes and rules only a master has: a crash's leftovers
+			// (static ones are installed after this, whatever is here).
+			removeRouting(r.router, r.cfg.Routes, r.cfg.Rules, r.logf)
+		}
 		held := 0
-		for _, v := range r.cfg.VIPs {
+		for _, v := range r.cfg.AllVIPs() {
 			n, err := r.addrs.Held(v)
 			if err != nil {
 				m.log.Warn("vip: cannot list addresses", "instance", r.cfg.Name, "err", err)
@@ -302,7 +315,7 @@ func (m *Manager) prepareFresh(runners []*runner) {
 			r.logf("found %d VIP(s) of the previous varde process on the interface: adopting them", held)
 			continue
 		}
-		for _, v := range r.cfg.VIPs {
+		for _, v := range r.cfg.AllVIPs() {
 			if n, err := r.addrs.Purge(v); err != nil {
 				r.logf("removing VIP %s left by a previous run: %v", v.Prefix.Addr(), err)
 			} else if n > 0 {

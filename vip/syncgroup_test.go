@@ -1,6 +1,7 @@
 package vip
 
 import (
+	"fmt"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -64,6 +65,15 @@ func TestSyncGroup(t *testing.T) {
 	r2.start()
 	t.Cleanup(func() { r1.stop(stopRelease); r2.stop(stopRelease); <-r1.done; <-r2.done })
 	state := func(r *runner) string { return r.snapshot().State }
+	// Notify scripts run asynchronously: each phase waits for its group
+	// notify line before causing the next transition, or their order in
+	// the file is a race (it was, under load).
+	notified := func(n int) {
+		waitFor(t, fmt.Sprintf("%d group notify lines", n), func() bool {
+			b, _ := os.ReadFile(out)
+			return strings.Count(string(b), "\n") >= n
+		})
+	}
 
 	time.Sleep(700 * time.Millisecond) // r1's down interval is ~0.17 s
 	if state(r1) != "BACKUP" || state(r2) != "BACKUP" {
@@ -72,17 +82,20 @@ func TestSyncGroup(t *testing.T) {
 	close(stopPeer)
 	<-peerDone
 	waitFor(t, "both MASTER", func() bool { return state(r1) == "MASTER" && state(r2) == "MASTER" })
+	notified(2)
 
 	// A higher-priority advert on r1's VRID: r1 steps down, r2 follows.
 	a := vrrp.Advert{Version: 3, VRID: 51, Priority: 200, Interval: 5, Addrs: r1.local.Addrs}
 	b, _ := a.Marshal(peer, vrrp.Group4, false)
 	fn1.in <- vrrp.Received{Payload: b, Src: peer, Dst: vrrp.Group4, TTL: 255}
 	waitFor(t, "both BACKUP", func() bool { return state(r1) == "BACKUP" && state(r2) == "BACKUP" })
+	notified(3)
 	_, vips2, _ := fn2.state()
 	if vips2 != 0 {
 		t.Fatalf("r2 kept %d VIPs after the group stepped down", vips2)
 	}
 	waitFor(t, "both MASTER again", func() bool { return state(r1) == "MASTER" && state(r2) == "MASTER" })
+	notified(4)
 
 	// r1's link goes down: both FAULT; back up: both leave FAULT.
 	r1.links.mu.Lock()

@@ -575,6 +575,7 @@ type Advert struct {
 	VRID     int
 	Priority int
 	IPID     int // the IPv4 header's ID: varde numbers its adverts from 1 per process
+	NAddr    int // the advert's address count
 }
 
 // Recorder keeps every VRRP advert the client namespace receives, with the
@@ -652,7 +653,11 @@ func (r *Recorder) loop() {
 		src := netip.AddrFrom4([4]byte(buf[12:16]))
 		p := buf[ihl:n]
 		r.mu.Lock()
-		r.ads = append(r.ads, Advert{At: at, Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: int(buf[4])<<8 | int(buf[5])})
+		nAddr := 0
+		if len(p) > 3 {
+			nAddr = int(p[3])
+		}
+		r.ads = append(r.ads, Advert{At: at, Src: src, VRID: int(p[1]), Priority: int(p[2]), IPID: int(buf[4])<<8 | int(buf[5]), NAddr: nAddr})
 		r.mu.Unlock()
 	}
 }

@@ -14,7 +14,15 @@ type Config struct {
 	SyncGroups []*SyncGroup `json:"sync_groups,omitempty"`
 	// TrackFiles are the track_file / vrrp_track_file blocks.
 	TrackFiles []*TrackFile `json:"track_files,omitempty"`
-	Instances  []*Instance  `json:"instances,omitempty"`
+	// Processes are the vrrp_track_process blocks.
+	Processes []*Process  `json:"track_processes,omitempty"`
+	Instances []*Instance `json:"instances,omitempty"`
+	// StaticAddrs, StaticRoutes, StaticRules are static_ipaddress,
+	// static_routes and static_rules: installed when VRRP starts, whatever
+	// the instances' states, removed when it stops (not on a handover).
+	StaticAddrs  []VIP   `json:"static_ipaddress,omitempty"`
+	StaticRoutes []Route `json:"static_routes,omitempty"`
+	StaticRules  []Rule  `json:"static_rules,omitempty"`
 }
 
 // Global holds the global_defs varde uses; the rest is accepted with a warning.
@@ -138,11 +146,18 @@ type Instance struct {
 	AuthType  string        `json:"auth_type,omitempty"` // "", PASS, AH
 	AuthPass  string        `json:"auth_pass,omitempty"` // as written; the wire uses the first 8 bytes
 
-	VIPs            []VIP          `json:"virtual_ipaddress"`
-	TrackScripts    []Track        `json:"track_script,omitempty"`
-	TrackInterfaces []Track        `json:"track_interface,omitempty"`
-	TrackVarde      []TrackVarde   `json:"track_varde,omitempty"`
-	TrackFiles      []TrackFileRef `json:"track_file,omitempty"`
+	VIPs []VIP `json:"virtual_ipaddress"`
+	// ExcludedVIPs (virtual_ipaddress_excluded) move with the state like
+	// VIPs but are not listed in adverts; Routes and Rules
+	// (virtual_routes, virtual_rules) are installed while MASTER.
+	ExcludedVIPs    []VIP             `json:"virtual_ipaddress_excluded,omitempty"`
+	Routes          []Route           `json:"virtual_routes,omitempty"`
+	Rules           []Rule            `json:"virtual_rules,omitempty"`
+	TrackScripts    []Track           `json:"track_script,omitempty"`
+	TrackInterfaces []Track           `json:"track_interface,omitempty"`
+	TrackVarde      []TrackVarde      `json:"track_varde,omitempty"`
+	TrackFiles      []TrackFileRef    `json:"track_file,omitempty"`
+	TrackProcesses  []TrackProcessRef `json:"track_process,omitempty"`
 
 	NotifyMaster []string `json:"notify_master,omitempty"`
 	NotifyBackup []string `json:"notify_backup,omitempty"`
@@ -166,6 +181,11 @@ type Instance struct {
 	// V3ChecksumAsV2 computes the VRRPv3/IPv4 checksum without the
 	// pseudo-header (RFC 9568, Cisco, Juniper); keepalived's default includes it.
 	V3ChecksumAsV2 bool `json:"v3_checksum_as_v2,omitempty"`
+	// VMAC is the use_vmac interface's name ("" without use_vmac;
+	// keepalived's default name vrrp.VRID is filled in by the parser);
+	// VMACXmitBase sends and receives adverts on the base interface.
+	VMAC         string `json:"use_vmac,omitempty"`
+	VMACXmitBase bool   `json:"vmac_xmit_base,omitempty"`
 	// SyncGroup names the vrrp_sync_group the instance belongs to (Validate).
 	SyncGroup string `json:"sync_group,omitempty"`
 
@@ -181,6 +201,11 @@ func (in *Instance) Password() [8]byte {
 	var b [8]byte
 	copy(b[:], in.AuthPass)
 	return b
+}
+
+// AllVIPs is VIPs then ExcludedVIPs: every address the instance holds as master.
+func (in *Instance) AllVIPs() []VIP {
+	return append(append([]VIP(nil), in.VIPs...), in.ExcludedVIPs...)
 }
 
 // IsIPv6 reports whether the instance carries IPv6 VIPs (always VRRPv3).
@@ -250,8 +275,12 @@ func (c *Config) Merge(o *Config) {
 	if o.Global.GarpMasterRefreshRepeat != nil {
 		g.GarpMasterRefreshRepeat = o.Global.GarpMasterRefreshRepeat
 	}
+	c.StaticAddrs = append(c.StaticAddrs, o.StaticAddrs...)
+	c.StaticRoutes = append(c.StaticRoutes, o.StaticRoutes...)
+	c.StaticRules = append(c.StaticRules, o.StaticRules...)
 	c.Scripts = append(c.Scripts, o.Scripts...)
 	c.TrackFiles = append(c.TrackFiles, o.TrackFiles...)
+	c.Processes = append(c.Processes, o.Processes...)
 	c.SyncGroups = append(c.SyncGroups, o.SyncGroups...)
 	c.Instances = append(c.Instances, o.Instances...)
 }

@@ -37,6 +37,19 @@ var keywords = []Keyword{
 	{"vrrp_sync_group", "notify_fault", true, ""},
 	{"vrrp_sync_group", "notify", true, ""},
 	{"top", "track_file", true, ""},
+	{"top", "vrrp_track_process", true, "polled every 100 ms (keepalived: the kernel's process events)"},
+	{"vrrp_track_process", "process", true, ""},
+	{"vrrp_track_process", "param_match", true, ""},
+	{"vrrp_track_process", "full_command", true, ""},
+	{"vrrp_track_process", "weight", true, "default 0 (FAULT), as keepalived's code"},
+	{"vrrp_track_process", "quorum", true, ""},
+	{"vrrp_track_process", "quorum_max", true, ""},
+	{"vrrp_track_process", "delay", true, ""},
+	{"vrrp_track_process", "fork_delay", true, "applies to every gain of quorum"},
+	{"vrrp_track_process", "terminate_delay", true, ""},
+	{"top", "static_ipaddress", true, "installed at start whatever the state; dev required"},
+	{"top", "static_routes", true, "installed at start whatever the state"},
+	{"top", "static_rules", true, "installed at start whatever the state; priority required"},
 	{"top", "vrrp_track_file", true, "keepalived's older name of track_file"},
 	{"track_file", "file", true, ""},
 	{"track_file", "weight", true, ""},
@@ -72,10 +85,14 @@ var keywords = []Keyword{
 	{"vrrp_instance", "version", true, ""},
 	{"vrrp_instance", "authentication", true, ""},
 	{"vrrp_instance", "virtual_ipaddress", true, ""},
+	{"vrrp_instance", "virtual_ipaddress_excluded", true, "not listed in adverts"},
+	{"vrrp_instance", "virtual_routes", true, "installed while MASTER"},
+	{"vrrp_instance", "virtual_rules", true, "installed while MASTER; priority required"},
 	{"vrrp_instance", "track_script", true, ""},
 	{"vrrp_instance", "track_interface", true, ""},
 	{"vrrp_instance", "track_varde", true, "varde's built-in tracker"},
 	{"vrrp_instance", "track_file", true, ""},
+	{"vrrp_instance", "track_process", true, ""},
 	{"vrrp_instance", "notify_master", true, ""},
 	{"vrrp_instance", "notify_backup", true, ""},
 	{"vrrp_instance", "notify_fault", true, ""},
@@ -90,6 +107,8 @@ var keywords = []Keyword{
 	{"vrrp_instance", "garp_master_refresh", true, ""},
 	{"vrrp_instance", "garp_master_refresh_repeat", true, ""},
 	{"vrrp_instance", "v3_checksum_as_v2", true, ""},
+	{"vrrp_instance", "use_vmac", true, "IPv4 instances; macvlan 00:00:5e:00:01:VRID, mode private"},
+	{"vrrp_instance", "vmac_xmit_base", true, ""},
 	{"vrrp_instance", "dont_track_primary", false, "the interface is always tracked"},
 	{"vrrp_instance", "smtp_alert", false, "varde sends no e-mail"},
 	{"authentication", "auth_type", true, ""},
@@ -105,17 +124,9 @@ var unsupported = map[string]string{
 	"virtual_server":             "varde balances with haproxy.cfg syntax (frontend/backend), not LVS",
 	"virtual_server_group":       "varde balances with haproxy.cfg syntax, not LVS",
 	"real_server":                "varde balances with haproxy.cfg syntax, not LVS",
-	"static_ipaddress":           "configure static addresses with your network tooling",
-	"static_routes":              "configure static routes with your network tooling",
-	"static_rules":               "configure static rules with your network tooling",
-	"virtual_routes":             "add routes from a notify_master script",
-	"virtual_rules":              "add rules from a notify_master script",
-	"virtual_ipaddress_excluded": "list the addresses in virtual_ipaddress",
-	"use_vmac":                   "varde sends from the interface MAC, as keepalived does by default",
-	"vmac_xmit_base":             "varde sends from the interface MAC",
 	"mcast_src_ip":               "varde sends from the interface's primary address",
-	"track_process":              "use a vrrp_script, or track_varde for varde itself",
-	"vrrp_track_process":         "use a vrrp_script, or track_varde for varde itself",
+	"use_vmac_addr":              "varde puts only IPv4 addresses on a VMAC; other families stay on the parent interface",
+	"track_group":                "static track groups (a deleted static address or route moving instances) are not built",
 	"track_bfd":                  "BFD is not implemented",
 	"bfd_instance":               "BFD is not implemented",
 	"linkbeat_use_polling":       "varde watches links through netlink",
@@ -215,6 +226,10 @@ func (p *parser) checkSection(section string, n *node) bool {
 			return false
 		}
 	}
+	if section == "top" && (n.keyword == "virtual_server" || n.keyword == "virtual_server_group") {
+		p.lvsRefusal(n)
+		return false
+	}
 	if why, ok := unsupported[n.keyword]; ok {
 		p.d.Errorf(n.pos, n.keyword, why, "keepalived keyword not supported by varde")
 		return false
@@ -227,6 +242,17 @@ func (p *parser) checkSection(section string, n *node) bool {
 	}
 	p.d.Errorf(n.pos, n.keyword, "did you mean "+strconv.Quote(nearest(n.keyword, knownIn(section)))+"?", "unknown keyword in %s", section)
 	return false
+}
+
+// lvsRefusal refuses an LVS block once (not once per real_server in it)
+// and says how to write the same service for varde.
+func (p *parser) lvsRefusal(n *node) {
+	where := strings.Join(n.args, " ")
+	hint := "write the service as a haproxy.cfg frontend and backend (each real_server becomes a server line) and run varde -f haproxy.cfg -f keepalived.conf; the VRRP part of this file runs unchanged"
+	if len(n.args) == 2 {
+		hint = fmt.Sprintf("write it in haproxy.cfg as `frontend` with `bind %s:%s` and a `backend` with one `server` per real_server, and run varde -f haproxy.cfg -f keepalived.conf; the VRRP part of this file runs unchanged", n.args[0], n.args[1])
+	}
+	p.d.Errorf(n.pos, n.keyword, hint, "%s %s: LVS (IPVS) load balancing is not supported by varde, which balances in user space with haproxy.cfg's meaning", n.keyword, where)
 }
 
 func (p *parser) top(n *node) {
@@ -263,6 +289,17 @@ func (p *parser) top(n *node) {
 			return
 		}
 		p.trackFile(n)
+	case "vrrp_track_process":
+		if !p.needBlock(n) || !p.needName(n) {
+			return
+		}
+		p.trackProcess(n)
+	case "static_ipaddress":
+		p.staticAddrs(n)
+	case "static_routes":
+		p.cfg.StaticRoutes = append(p.cfg.StaticRoutes, p.routesBlock(n)...)
+	case "static_rules":
+		p.cfg.StaticRules = append(p.cfg.StaticRules, p.rulesBlock(n)...)
 	}
 }
 
@@ -455,11 +492,19 @@ func (p *parser) instance(n *node) {
 		case "authentication":
 			p.auth(in, c)
 		case "virtual_ipaddress":
-			p.vips(in, c)
+			in.VIPs = append(in.VIPs, p.vips(c)...)
+		case "virtual_ipaddress_excluded":
+			in.ExcludedVIPs = append(in.ExcludedVIPs, p.vips(c)...)
+		case "virtual_routes":
+			in.Routes = append(in.Routes, p.routesBlock(c)...)
+		case "virtual_rules":
+			in.Rules = append(in.Rules, p.rulesBlock(c)...)
 		case "track_script", "track_interface":
 			p.tracks(in, c)
 		case "track_file":
 			p.trackFileRefs(in, c)
+		case "track_process":
+			p.trackProcessRefs(in, c)
 		case "track_varde":
 			p.trackVarde(in, c)
 		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify":
@@ -519,6 +564,10 @@ func (p *parser) instance(n *node) {
 			}
 		case "v3_checksum_as_v2":
 			in.V3ChecksumAsV2 = true
+		case "use_vmac":
+			p.useVMAC(in, c)
+		case "vmac_xmit_base":
+			in.VMACXmitBase = true
 		}
 	}
 	p.cfg.Instances = append(p.cfg.Instances, in)
@@ -553,23 +602,24 @@ func (p *parser) auth(in *Instance, n *node) {
 	}
 }
 
-func (p *parser) vips(in *Instance, n *node) {
+func (p *parser) vips(n *node) []VIP {
 	if !p.needBlock(n) {
-		return
+		return nil
 	}
+	var out []VIP
 	for _, c := range n.children {
 		words := append([]string{c.keyword}, c.args...)
 		v := VIP{Pos: c.pos}
 		pfx, err := parseVIPAddr(words[0])
 		if err != nil {
-			p.d.Errorf(c.pos, "virtual_ipaddress", "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%v", err)
+			p.d.Errorf(c.pos, n.keyword, "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%v", err)
 			continue
 		}
 		v.Prefix = pfx
 		ok := true
 		for i := 1; i < len(words); i += 2 {
 			if i+1 >= len(words) {
-				p.d.Errorf(c.pos, "virtual_ipaddress", "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%s needs a value", words[i])
+				p.d.Errorf(c.pos, n.keyword, "ADDR[/PREFIX] [dev IF] [label NAME] [brd ADDR]", "%s needs a value", words[i])
 				ok = false
 				break
 			}
@@ -582,20 +632,34 @@ func (p *parser) vips(in *Instance, n *node) {
 			case "brd", "broadcast":
 				b, err := netip.ParseAddr(val)
 				if err != nil || !b.Is4() {
-					p.d.Errorf(c.pos, "virtual_ipaddress", "brd 198.18.0.255", "bad broadcast address %q", val)
+					p.d.Errorf(c.pos, n.keyword, "brd 198.18.0.255", "bad broadcast address %q", val)
 					ok = false
 				}
 				v.Brd = b
 			case "scope":
-				p.d.Warnf(c.pos, "virtual_ipaddress", "", "scope is parsed, not yet enforced by varde (addresses are added with scope global)")
+				p.d.Warnf(c.pos, n.keyword, "", "scope is parsed, not yet enforced by varde (addresses are added with scope global)")
 			default:
-				p.d.Errorf(c.pos, "virtual_ipaddress", "supported options: dev, label, brd", "option %q not supported by varde", words[i])
+				p.d.Errorf(c.pos, n.keyword, "supported options: dev, label, brd", "option %q not supported by varde", words[i])
 				ok = false
 			}
 		}
 		if ok {
-			in.VIPs = append(in.VIPs, v)
+			out = append(out, v)
 		}
+	}
+	return out
+}
+
+// staticAddrs reads static_ipaddress: virtual_ipaddress's syntax, with a
+// dev on every line (keepalived's default_interface, eth0 unless set, is
+// not guessed).
+func (p *parser) staticAddrs(n *node) {
+	for _, v := range p.vips(n) {
+		if v.Dev == "" {
+			p.d.Errorf(v.Pos, "static_ipaddress", v.Prefix.String()+" dev IF", "static address needs dev IF (keepalived would use default_interface)")
+			continue
+		}
+		p.cfg.StaticAddrs = append(p.cfg.StaticAddrs, v)
 	}
 }
 

@@ -141,6 +141,11 @@ func (c *Config) checkSyncMember(g *SyncGroup, in *Instance, d *diag.List) {
 			bad(t.Line, "track_varde")
 		}
 	}
+	for _, t := range in.TrackProcesses {
+		if t.EffectiveWeight() != 0 {
+			bad(t.Line, "track_process")
+		}
+	}
 	if in.Priority == 255 {
 		d.Errorf(in.at("priority"), "priority", "use a priority below 255", "vrrp_instance %s is in sync group %s: an address owner (priority 255) does not wait for its group", in.Name, g.Name)
 	}
@@ -237,6 +242,8 @@ func (c *Config) validateInstance(in *Instance, d *diag.List) {
 		}
 	}
 	// Tracking.
+	c.resolveProcesses(in, d)
+	c.validateVMAC(in, d)
 	for _, t := range in.TrackScripts {
 		if c.Script(t.Name) == nil {
 			p := in.Pos

@@ -1,0 +1,47 @@
+package keepalived
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/varde-lb/varde/core/diag"
+)
+
+// TestUseVMAC: keepalived's default name vrrp.VRID, a given name,
+// vmac_xmit_base; refused: a MAC argument, IPv6 instances, xmit_base
+// alone, the base interface's own name.
+func TestUseVMAC(t *testing.T) {
+	const inst = "vrrp_instance V {\n    interface eth0\n    virtual_router_id 51\n    virtual_ipaddress {\n        %s\n    }\n%s}\n"
+	tests := []struct {
+		name, vip, body string
+		vmac            string // "" = refused
+		errLine         int
+	}{
+		{"default name", "198.18.0.10", "    use_vmac\n", "vrrp.51", 0},
+		{"named", "198.18.0.10", "    use_vmac vm1\n    vmac_xmit_base\n", "vm1", 0},
+		{"MAC argument", "198.18.0.10", "    use_vmac vm1 00:00:5e:00:01:99\n", "", 7},
+		{"MAC alone", "198.18.0.10", "    use_vmac 00:00:5e:00:01:99\n", "", 7},
+		{"IPv6", "2001:db8::10", "    use_vmac\n", "", 7},
+		{"xmit_base alone", "198.18.0.10", "    vmac_xmit_base\n", "", 7},
+		{"base name", "198.18.0.10", "    use_vmac eth0\n", "", 7},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var d diag.List
+			c := Parse("v.conf", []byte(strings.Replace(strings.Replace(inst, "%s", tt.vip, 1), "%s", tt.body, 1)), &d)
+			c.Validate(&d)
+			if tt.vmac == "" {
+				if !d.HasErrors() || !strings.Contains(d.Err().Error(), "v.conf:7:") {
+					t.Fatalf("want an error at v.conf:7, got %v", d.Err())
+				}
+				return
+			}
+			if d.HasErrors() {
+				t.Fatalf("refused: %v", d.Err())
+			}
+			if got := c.Instances[0].VMAC; got != tt.vmac {
+				t.Fatalf("VMAC %q, want %q", got, tt.vmac)
+			}
+		})
+	}
+}
