@@ -26,11 +26,13 @@ const (
 	SecDefaults
 	SecFrontend
 	SecBackend
+	SecResolvers
 
 	G    = SecGlobal
 	D    = SecDefaults
 	F    = SecFrontend
 	B    = SecBackend
+	R    = SecResolvers
 	FB   = F | B
 	DF   = D | F
 	DB   = D | B
@@ -417,7 +419,6 @@ var Unsupported = map[string]string{
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
 	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
-	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
 	"cache":       "not available in varde",

@@ -44,6 +44,7 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateUserlistFetches(px, d)
 	}
 	checkUserlists(c, d)
+	checkResolvers(c, d)
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)
 	c.CheckProbes(d)

@@ -1,0 +1,162 @@
+package config
+
+import (
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+)
+
+// Server address forms and the run-time resolution options of server
+// and default-server lines (HAProxy 2.6 §5.2: resolvers, resolve-prefer,
+// resolve-net, resolve-opts, init-addr).
+
+// parseServerAddress reads a server's address as HAProxy's str2sa_range
+// does for a server: IP:PORT, HOST:PORT, and the forms without a fixed
+// port, which connect to the client's destination port (no port, port 0)
+// or to it plus an offset (+N, -N). An address 0.0.0.0 or :: connects to
+// the client's destination address (a transparent forward).
+func parseServerAddress(s string) (Address, error) {
+	a := Address{Raw: s}
+	rest := s
+	if t, ok := strings.CutPrefix(rest, "ipv4@"); ok {
+		rest = t
+	} else if t, ok := strings.CutPrefix(rest, "ipv6@"); ok {
+		rest = t
+	}
+	host, port := rest, ""
+	switch {
+	case strings.HasPrefix(rest, "["):
+		end := strings.IndexByte(rest, ']')
+		if end < 0 {
+			return a, fmt.Errorf("invalid address %q: missing ']'", s)
+		}
+		host, port = rest[1:end], rest[end+1:]
+		if port != "" {
+			if port[0] != ':' {
+				return a, fmt.Errorf("invalid address %q", s)
+			}
+			port = port[1:]
+		}
+	default:
+		if ip, err := netip.ParseAddr(rest); err == nil && ip.Is6() {
+			break // a bare IPv6 literal: no port
+		}
+		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
+			host, port = rest[:i], rest[i+1:]
+		}
+	}
+	if err := a.setServerPort(s, port); err != nil {
+		return a, err
+	}
+	if ip, err := netip.ParseAddr(host); err == nil && ip.Zone() == "" {
+		a.Addr = netip.AddrPortFrom(ip.Unmap(), a.Port)
+		return a, nil
+	}
+	if !validHostname(host) {
+		return a, fmt.Errorf("invalid address %q: %q is neither an IP address nor a host name", s, host)
+	}
+	a.Host = host
+	return a, nil
+}
+
+// setServerPort reads the port part: "", "0", "+N" and "-N" map the
+// client's destination port (PortMap, PortOffset), N is fixed.
+func (a *Address) setServerPort(s, port string) error {
+	if port == "" {
+		a.PortMap = true
+		return nil
+	}
+	if port[0] == '+' || port[0] == '-' {
+		n, err := strconv.ParseUint(port[1:], 10, 16)
+		if err != nil {
+			return fmt.Errorf("invalid port offset %q in %q (+N or -N, N up to 65535)", port, s)
+		}
+		a.PortMap, a.PortOffset = true, int(n)
+		if port[0] == '-' {
+			a.PortOffset = -int(n)
+		}
+		return nil
+	}
+	n, err := strconv.ParseUint(port, 10, 16)
+	if err != nil {
+		return fmt.Errorf("invalid port %q in %q (0..65535, +N or -N)", port, s)
+	}
+	a.Port, a.PortMap = uint16(n), n == 0
+	return nil
+}
+
+// serverResolveOption reads one run-time resolution option.
+func (p *parser) serverResolveOption(o *ServerOptions, name string, v Token, kw string) {
+	switch name {
+	case "resolvers":
+		o.Resolvers, o.ResolversPos = v.Text, v.Pos
+	case "resolve-prefer":
+		if v.Text != "ipv4" && v.Text != "ipv6" {
+			p.d.Errorf(v.Pos, kw, "ipv4 or ipv6", "'resolve-prefer' expects 'ipv4' or 'ipv6', got %q", v.Text)
+			return
+		}
+		o.ResolvePrefer = v.Text
+	case "resolve-net":
+		o.ResolveNets = nil
+		for _, n := range strings.Split(v.Text, ",") {
+			pf, err := netip.ParsePrefix(n)
+			if err != nil {
+				p.d.Errorf(v.Pos, kw, "networks in CIDR notation, comma separated: 10.0.0.0/8,fd00::/8", "invalid network %q", n)
+				return
+			}
+			o.ResolveNets = append(o.ResolveNets, pf.Masked())
+		}
+	case "resolve-opts":
+		o.ResolveOpts = nil
+		for _, opt := range strings.Split(v.Text, ",") {
+			switch opt {
+			case "allow-dup-ip", "ignore-weight", "prevent-dup-ip":
+				o.ResolveOpts = append(o.ResolveOpts, opt)
+			default:
+				p.d.Errorf(v.Pos, kw, "allow-dup-ip, ignore-weight, prevent-dup-ip", "'resolve-opts' unknown option %q", opt)
+				return
+			}
+		}
+	case "init-addr":
+		p.initAddr(o, v, kw)
+	}
+}
+
+// initAddr reads init-addr METHOD[,METHOD...]: last, libc, none or an IP.
+// `last` reads HAProxy's server-state-file, which varde does not have:
+// refused rather than silently skipped.
+func (p *parser) initAddr(o *ServerOptions, v Token, kw string) {
+	o.InitAddr, o.InitAddrPos = nil, v.Pos
+	for _, m := range strings.Split(v.Text, ",") {
+		switch m {
+		case "libc", "none":
+		case "last":
+			p.d.Errorf(v.Pos, kw, "varde has no server-state-file: use libc, none or an IP", "init-addr method 'last' reads a server-state-file, which varde does not support")
+			return
+		default:
+			if ip, err := netip.ParseAddr(m); err != nil || ip.Zone() != "" {
+				p.d.Errorf(v.Pos, kw, "last, libc, none or an IP address, comma separated", "'init-addr' unknown method %q", m)
+				return
+			}
+		}
+		o.InitAddr = append(o.InitAddr, m)
+	}
+}
+
+// PreferIPv4 reports resolve-prefer ipv4 (HAProxy prefers IPv6 by default).
+func (o *ServerOptions) PreferIPv4() bool { return o.ResolvePrefer == "ipv4" }
+
+// AllowDupIP reports resolve-opts allow-dup-ip (the last of allow/prevent wins).
+func (o *ServerOptions) AllowDupIP() bool {
+	allow := false
+	for _, x := range o.ResolveOpts {
+		switch x {
+		case "allow-dup-ip":
+			allow = true
+		case "prevent-dup-ip":
+			allow = false
+		}
+	}
+	return allow
+}

@@ -1,0 +1,265 @@
+// Package dns is the minimal DNS client of run-time server resolution
+// (HAProxy 2.6's resolvers sections): A or AAAA queries over UDP to the
+// configured nameservers, with HAProxy's tries, timeouts and answer
+// statuses. Messages are built and parsed with x/net/dns/dnsmessage.
+package dns
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/netip"
+	"strings"
+	"time"
+
+	"golang.org/x/net/dns/dnsmessage"
+)
+
+// Status is a resolution's outcome, as HAProxy's RSLV_STATUS_*.
+type Status uint8
+
+const (
+	StatusNone    Status = iota // not resolved yet
+	StatusValid                 // an answer (possibly without a usable address)
+	StatusNX                    // the name does not exist
+	StatusRefused               // the nameservers refused to answer
+	StatusTimeout               // no answer within the tries
+	StatusOther                 // anything else: SERVFAIL, truncated, malformed
+)
+
+func (s Status) String() string {
+	return [...]string{"none", "valid", "nx", "refused", "timeout", "other"}[s]
+}
+
+// Answer is what one resolution found.
+type Answer struct {
+	Status Status
+	Addrs  []netip.Addr // the answer's A or AAAA records, in order
+	TTL    uint32       // the smallest TTL of Addrs
+	From   string       // the nameserver ID that answered
+}
+
+// Nameserver is one server queried.
+type Nameserver struct {
+	ID   string
+	Addr netip.AddrPort
+}
+
+// Client queries nameservers with HAProxy's try logic: each try sends
+// the query to every nameserver and waits Retry for a usable answer;
+// Retries tries in all.
+type Client struct {
+	Servers     []Nameserver
+	Retry       time.Duration
+	Retries     int
+	PayloadSize int // EDNS0 UDP size advertised (accepted_payload_size)
+}
+
+// Resolve resolves name, the preferred family's records first and the
+// other's when the answer holds none (HAProxy switches the query type
+// the same way).
+func (c *Client) Resolve(ctx context.Context, name string, preferV4 bool) Answer {
+	first, second := dnsmessage.TypeAAAA, dnsmessage.TypeA
+	if preferV4 {
+		first, second = second, first
+	}
+	a := c.Query(ctx, name, first)
+	if a.Status == StatusValid && len(a.Addrs) == 0 {
+		return c.Query(ctx, name, second)
+	}
+	return a
+}
+
+// Query runs one resolution of name for records of type t.
+func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answer {
+	q, err := dnsmessage.NewName(fqdn(name))
+	if err != nil {
+		return Answer{Status: StatusOther}
+	}
+	conn, err := net.ListenUDP("udp", nil)
+	if err != nil {
+		return Answer{Status: StatusOther}
+	}
+	defer conn.Close()
+	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
+	defer stop()
+	tries := max(c.Retries, 1)
+	last := Answer{Status: StatusTimeout}
+	buf := make([]byte, max(c.PayloadSize, 512))
+	for try := 0; try < tries && ctx.Err() == nil; try++ {
+		id := uint16(rand.Uint32())
+		msg, err := BuildQuery(id, q, t, c.PayloadSize)
+		if err != nil {
+			return Answer{Status: StatusOther}
+		}
+		for _, ns := range c.Servers {
+			conn.WriteToUDPAddrPort(msg, ns.Addr)
+		}
+		if a, ok := c.await(conn, buf, id, q, t); ok {
+			return a
+		} else if a.Status != StatusNone {
+			last = a
+		}
+	}
+	return last
+}
+
+// await reads answers until the try's deadline. ok is false when none
+// was final; a then holds the last error status seen (or StatusNone).
+func (c *Client) await(conn *net.UDPConn, buf []byte, id uint16, q dnsmessage.Name, t dnsmessage.Type) (a Answer, ok bool) {
+	conn.SetReadDeadline(time.Now().Add(c.Retry))
+	for {
+		n, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			return a, false
+		}
+		ns := c.server(from)
+		if ns == "" {
+			continue // not one of ours: ignored, as HAProxy does
+		}
+		got, err := ParseResponse(buf[:n], id, q, t)
+		if err != nil {
+			continue // not the answer to this query
+		}
+		got.From = ns
+		switch got.Status {
+		case StatusValid, StatusNX:
+			return got, true
+		}
+		a = got // REFUSED, SERVFAIL...: another nameserver may answer
+	}
+}
+
+// server is the ID of the nameserver at from, "" when none.
+func (c *Client) server(from netip.AddrPort) string {
+	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+	for _, ns := range c.Servers {
+		if ns.Addr == from {
+			return ns.ID
+		}
+	}
+	return ""
+}
+
+func fqdn(name string) string {
+	if strings.HasSuffix(name, ".") {
+		return name
+	}
+	return name + "."
+}
+
+// BuildQuery is a recursive query for q of type t with an EDNS0 record
+// advertising payload bytes when above 512.
+func BuildQuery(id uint16, q dnsmessage.Name, t dnsmessage.Type, payload int) ([]byte, error) {
+	b := dnsmessage.NewBuilder(make([]byte, 0, 64), dnsmessage.Header{ID: id, RecursionDesired: true})
+	b.EnableCompression()
+	if err := b.StartQuestions(); err != nil {
+		return nil, err
+	}
+	if err := b.Question(dnsmessage.Question{Name: q, Type: t, Class: dnsmessage.ClassINET}); err != nil {
+		return nil, err
+	}
+	if payload > 512 {
+		if err := b.StartAdditionals(); err != nil {
+			return nil, err
+		}
+		var rh dnsmessage.ResourceHeader
+		if err := rh.SetEDNS0(payload, dnsmessage.RCodeSuccess, false); err != nil {
+			return nil, err
+		}
+		if err := b.OPTResource(rh, dnsmessage.OPTResource{}); err != nil {
+			return nil, err
+		}
+	}
+	return b.Finish()
+}
+
+var errNotOurs = errors.New("dns: not the answer to the query")
+
+// ParseResponse reads a response to query id for q of type t. The error
+// is for a message that does not answer the query (ignored); a
+// malformed answer to it is StatusOther. Only records of type t whose
+// owner is q (or the end of a CNAME chain from it) count.
+func ParseResponse(msg []byte, id uint16, q dnsmessage.Name, t dnsmessage.Type) (Answer, error) {
+	var p dnsmessage.Parser
+	h, err := p.Start(msg)
+	if err != nil {
+		return Answer{}, fmt.Errorf("dns: %w", err)
+	}
+	if !h.Response || h.ID != id {
+		return Answer{}, errNotOurs
+	}
+	qs, err := p.AllQuestions()
+	if err != nil || len(qs) != 1 || qs[0].Type != t || !strings.EqualFold(qs[0].Name.String(), q.String()) {
+		return Answer{}, errNotOurs
+	}
+	switch {
+	case h.Truncated:
+		return Answer{Status: StatusOther}, nil
+	case h.RCode == dnsmessage.RCodeNameError:
+		return Answer{Status: StatusNX}, nil
+	case h.RCode == dnsmessage.RCodeRefused:
+		return Answer{Status: StatusRefused}, nil
+	case h.RCode != dnsmessage.RCodeSuccess:
+		return Answer{Status: StatusOther}, nil
+	}
+	return parseAnswers(&p, q, t)
+}
+
+// parseAnswers collects the addresses of the answer section.
+func parseAnswers(p *dnsmessage.Parser, q dnsmessage.Name, t dnsmessage.Type) (Answer, error) {
+	a := Answer{Status: StatusValid}
+	owner := strings.ToLower(q.String())
+	for {
+		h, err := p.AnswerHeader()
+		if err == dnsmessage.ErrSectionDone {
+			return a, nil
+		}
+		if err != nil {
+			return Answer{Status: StatusOther}, nil
+		}
+		name := strings.ToLower(h.Name.String())
+		switch {
+		case h.Type == dnsmessage.TypeCNAME && name == owner:
+			r, err := p.CNAMEResource()
+			if err != nil {
+				return Answer{Status: StatusOther}, nil
+			}
+			owner = strings.ToLower(r.CNAME.String())
+		case h.Type == t && name == owner:
+			ip, err := addrOf(p, t)
+			if err != nil {
+				return Answer{Status: StatusOther}, nil
+			}
+			a.add(ip, h.TTL)
+		default:
+			if err := p.SkipAnswer(); err != nil {
+				return Answer{Status: StatusOther}, nil
+			}
+		}
+	}
+}
+
+func addrOf(p *dnsmessage.Parser, t dnsmessage.Type) (netip.Addr, error) {
+	if t == dnsmessage.TypeA {
+		r, err := p.AResource()
+		return netip.AddrFrom4(r.A), err
+	}
+	r, err := p.AAAAResource()
+	return netip.AddrFrom16(r.AAAA), err
+}
+
+// add appends ip once (a duplicate record is one address).
+func (a *Answer) add(ip netip.Addr, ttl uint32) {
+	for _, o := range a.Addrs {
+		if o == ip {
+			return
+		}
+	}
+	if len(a.Addrs) == 0 || ttl < a.TTL {
+		a.TTL = ttl
+	}
+	a.Addrs = append(a.Addrs, ip)
+}
