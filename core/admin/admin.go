@@ -319,6 +319,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSetAddr(cmd); ok {
 		return out
 	}
+	if out, ok := s.runResolvers(cmd); ok {
+		return out
+	}
 	if out, ok := s.runDynServer(cmd); ok {
 		return out
 	}

@@ -23,17 +23,20 @@ type Resolvers struct {
 	Nameservers []*Nameserver `json:"nameservers,omitempty"`
 	// ResolvConf is parse-resolv-conf: the nameserver lines of
 	// /etc/resolv.conf, read when the section is parsed (as HAProxy).
-	ResolvConf  bool          `json:"resolv_conf,omitempty"`
-	Retries     int           `json:"resolve_retries"`       // resolve_retries, 3
-	Resolve     time.Duration `json:"timeout_resolve"`       // timeout resolve, 1s: the period between resolutions
-	Retry       time.Duration `json:"timeout_retry"`         // timeout retry, 1s: wait for an answer before the next try
-	HoldNX      time.Duration `json:"hold_nx"`               // 30s
-	HoldOther   time.Duration `json:"hold_other"`            // 30s
-	HoldRefused time.Duration `json:"hold_refused"`          // 30s
-	HoldTimeout time.Duration `json:"hold_timeout"`          // 30s
-	HoldValid   time.Duration `json:"hold_valid"`            // 10s
-	HoldObs     time.Duration `json:"hold_obsolete"`         // 0
-	PayloadSize int           `json:"accepted_payload_size"` // 512
+	ResolvConf bool `json:"resolv_conf,omitempty"`
+	// FromResolvConf are the nameservers parse-resolv-conf found (kept
+	// apart so dumps do not depend on the machine).
+	FromResolvConf []*Nameserver `json:"-"`
+	Retries        int           `json:"resolve_retries"`       // resolve_retries, 3
+	Resolve        time.Duration `json:"timeout_resolve"`       // timeout resolve, 1s: the period between resolutions
+	Retry          time.Duration `json:"timeout_retry"`         // timeout retry, 1s: wait for an answer before the next try
+	HoldNX         time.Duration `json:"hold_nx"`               // 30s
+	HoldOther      time.Duration `json:"hold_other"`            // 30s
+	HoldRefused    time.Duration `json:"hold_refused"`          // 30s
+	HoldTimeout    time.Duration `json:"hold_timeout"`          // 30s
+	HoldValid      time.Duration `json:"hold_valid"`            // 10s
+	HoldObs        time.Duration `json:"hold_obsolete"`         // 0
+	PayloadSize    int           `json:"accepted_payload_size"` // 512
 }
 
 // Nameserver is `nameserver ID IP:PORT` (UDP).
@@ -41,6 +44,11 @@ type Nameserver struct {
 	ID   string         `json:"id"`
 	Addr netip.AddrPort `json:"addr"`
 	Pos  diag.Pos       `json:"pos"`
+}
+
+// AllNameservers are the nameserver lines then those of resolv.conf.
+func (r *Resolvers) AllNameservers() []*Nameserver {
+	return append(append([]*Nameserver(nil), r.Nameservers...), r.FromResolvConf...)
 }
 
 // ResolverSection returns the resolvers section named name, nil if none.
@@ -177,7 +185,7 @@ func (p *parser) parseResolvConf(r *Resolvers, l Line) {
 			continue
 		}
 		n++
-		r.Nameservers = append(r.Nameservers, &Nameserver{ID: "resolv.conf" + strconv.Itoa(n), Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: l.Pos})
+		r.FromResolvConf = append(r.FromResolvConf, &Nameserver{ID: "resolv.conf" + strconv.Itoa(n), Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: l.Pos})
 	}
 }
 
@@ -219,7 +227,7 @@ func (p *parser) resolversHold(r *Resolvers, l Line, args []Token) {
 // nameserver and a server naming a resolvers section that does not exist.
 func checkResolvers(c *Config, d *diag.List) {
 	for _, r := range c.Resolvers {
-		if len(r.Nameservers) == 0 {
+		if len(r.AllNameservers()) == 0 {
 			d.Errorf(r.Pos, "resolvers", "add nameserver ID IP:PORT or parse-resolv-conf", "resolvers %q has no nameserver", r.Name)
 		}
 	}

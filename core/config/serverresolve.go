@@ -39,15 +39,16 @@ func parseServerAddress(s string) (Address, error) {
 			port = port[1:]
 		}
 	default:
-		if ip, err := netip.ParseAddr(rest); err == nil && ip.Is6() {
-			break // a bare IPv6 literal: no port
-		}
+		// The last colon splits, as in HAProxy: a bare "::" is refused.
 		if i := strings.LastIndexByte(rest, ':'); i >= 0 {
 			host, port = rest[:i], rest[i+1:]
 		}
 	}
 	if err := a.setServerPort(s, port); err != nil {
 		return a, err
+	}
+	if host == "" || host == "*" {
+		host = "0.0.0.0" // HAProxy's any address: the client's destination
 	}
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Zone() == "" {
 		a.Addr = netip.AddrPortFrom(ip.Unmap(), a.Port)
@@ -159,4 +160,69 @@ func (o *ServerOptions) AllowDupIP() bool {
 		}
 	}
 	return allow
+}
+
+// maxTemplate bounds the servers one server-template line makes.
+const maxTemplate = 4096
+
+// parseServerTemplate reads `server-template PREFIX NUM|LOW-HIGH
+// FQDN[:PORT] [options]`: servers PREFIX<LOW>..PREFIX<HIGH> (NUM is
+// 1-NUM), each a server line with that address, filled at run time from
+// the name's answer by its resolvers (HAProxy 2.6 §5.2).
+func (p *parser) parseServerTemplate(l Line, args []Token) {
+	const key = "server-template"
+	const usage = "server-template PREFIX NUM|LOW-HIGH FQDN[:PORT] [options]"
+	if len(args) < 3 {
+		p.d.Errorf(l.Pos, key, usage, "'server-template' expects <prefix> <nb | range> <addr>[:<port>] as arguments")
+		return
+	}
+	low, high, ok := templateRange(args[1].Text)
+	if !ok {
+		p.d.Errorf(args[1].Pos, key, "a count such as 5 or a range such as 1-5 (at most 4096 servers)", "Wrong server-template number or range arg '%s'", args[1].Text)
+		return
+	}
+	if !validProxyName(args[0].Text) {
+		p.d.Errorf(args[0].Pos, key, "use letters, digits, '-', '_', '.' and ':'", "invalid server-template prefix %q", args[0].Text)
+		return
+	}
+	n := len(p.cur.Servers)
+	name := args[0]
+	name.Text = args[0].Text + strconv.Itoa(low)
+	p.parseServer(l, append([]Token{name}, args[2:]...))
+	if len(p.cur.Servers) == n {
+		return // refused, already reported
+	}
+	first := p.cur.Servers[n]
+	for i := low + 1; i <= high; i++ {
+		s := *first
+		s.Name = args[0].Text + strconv.Itoa(i)
+		if first.Weight != nil {
+			w := *first.Weight
+			s.Weight = &w
+		}
+		s.ID = 0 // the next free id, as HAProxy numbers template servers
+		p.cur.Servers = append(p.cur.Servers, &s)
+	}
+}
+
+// templateRange reads NUM (1..NUM) or LOW-HIGH.
+func templateRange(s string) (low, high int, ok bool) {
+	lo, hi, isRange := strings.Cut(s, "-")
+	a, err := strconv.Atoi(lo)
+	if err != nil {
+		return 0, 0, false
+	}
+	if !isRange {
+		low, high = 1, a
+	} else {
+		b, err := strconv.Atoi(hi)
+		if err != nil {
+			return 0, 0, false
+		}
+		low, high = a, b
+	}
+	if low < 0 || high < low || high < 1 || high-low >= maxTemplate {
+		return 0, 0, false
+	}
+	return low, high, true
 }

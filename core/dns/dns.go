@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/dns/dnsmessage"
@@ -41,10 +42,23 @@ type Answer struct {
 	From   string       // the nameserver ID that answered
 }
 
-// Nameserver is one server queried.
+// Nameserver is one server queried, with its counters.
 type Nameserver struct {
-	ID   string
-	Addr netip.AddrPort
+	ID    string
+	Addr  netip.AddrPort
+	Stats *Stats // nil: not counted
+}
+
+// Stats are a nameserver's counters, HAProxy's `show resolvers` columns.
+type Stats struct {
+	Sent, SndError, Valid, Update, CNAME, CNAMEError, AnyErr, NX, Timeout,
+	Refused, Other, Invalid, TooBig, Truncated, Outdated atomic.Int64
+}
+
+func (n *Nameserver) count(f func(*Stats)) {
+	if n.Stats != nil {
+		f(n.Stats)
+	}
 }
 
 // Client queries nameservers with HAProxy's try logic: each try sends
@@ -94,13 +108,24 @@ func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answ
 		if err != nil {
 			return Answer{Status: StatusOther}
 		}
-		for _, ns := range c.Servers {
-			conn.WriteToUDPAddrPort(msg, ns.Addr)
+		for i := range c.Servers {
+			ns := &c.Servers[i]
+			if _, err := conn.WriteToUDPAddrPort(msg, ns.Addr); err != nil {
+				ns.count(func(s *Stats) { s.SndError.Add(1) })
+			} else {
+				ns.count(func(s *Stats) { s.Sent.Add(1) })
+			}
 		}
-		if a, ok := c.await(conn, buf, id, q, t); ok {
+		a, ok := c.await(conn, buf, id, q, t)
+		if ok {
 			return a
-		} else if a.Status != StatusNone {
+		}
+		if a.Status != StatusNone {
 			last = a
+			continue
+		}
+		for i := range c.Servers {
+			c.Servers[i].count(func(s *Stats) { s.Timeout.Add(1) })
 		}
 	}
 	return last
@@ -116,14 +141,16 @@ func (c *Client) await(conn *net.UDPConn, buf []byte, id uint16, q dnsmessage.Na
 			return a, false
 		}
 		ns := c.server(from)
-		if ns == "" {
+		if ns == nil {
 			continue // not one of ours: ignored, as HAProxy does
 		}
 		got, err := ParseResponse(buf[:n], id, q, t)
 		if err != nil {
-			continue // not the answer to this query
+			ns.count(func(s *Stats) { s.Outdated.Add(1) }) // an earlier query's, or garbage
+			continue
 		}
-		got.From = ns
+		got.From = ns.ID
+		ns.count(got.Status.count)
 		switch got.Status {
 		case StatusValid, StatusNX:
 			return got, true
@@ -132,15 +159,31 @@ func (c *Client) await(conn *net.UDPConn, buf []byte, id uint16, q dnsmessage.Na
 	}
 }
 
-// server is the ID of the nameserver at from, "" when none.
-func (c *Client) server(from netip.AddrPort) string {
+// server is the nameserver at from, nil when none.
+func (c *Client) server(from netip.AddrPort) *Nameserver {
 	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	for _, ns := range c.Servers {
-		if ns.Addr == from {
-			return ns.ID
+	for i := range c.Servers {
+		if c.Servers[i].Addr == from {
+			return &c.Servers[i]
 		}
 	}
-	return ""
+	return nil
+}
+
+// count adds an answer of this status to a nameserver's counters.
+func (s Status) count(st *Stats) {
+	switch s {
+	case StatusValid:
+		st.Valid.Add(1)
+		return
+	case StatusNX:
+		st.NX.Add(1)
+	case StatusRefused:
+		st.Refused.Add(1)
+	default:
+		st.Other.Add(1)
+	}
+	st.AnyErr.Add(1)
 }
 
 func fqdn(name string) string {
