@@ -102,6 +102,10 @@ type Server struct {
 	rmaint atomic.Bool
 }
 
+// OperatorAdmin is the state the operator set, without the resolution
+// maintenance (HAProxy's forced flags, for show servers state).
+func (s *Server) OperatorAdmin() AdminState { return AdminState(s.admin.Load()) }
+
 // ResolveMaint reports the resolution maintenance (RMAINT).
 func (s *Server) ResolveMaint() bool { return s.rmaint.Load() }
 

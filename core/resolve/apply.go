@@ -3,6 +3,7 @@ package resolve
 import (
 	"fmt"
 	"net/netip"
+	"sort"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -55,9 +56,11 @@ func (r *resolution) merge(addrs []netip.Addr, now time.Time, obsolete time.Dura
 	r.records = kept
 	for _, ip := range addrs {
 		if !r.has(ip) {
-			r.records = append(r.records, record{ip: ip, seen: now})
+			r.records = append(r.records, record{ip: ip, seen: now, key: recordKey(ip)})
 		}
 	}
+	// HAProxy's tree order (xxh32.go).
+	sort.SliceStable(r.records, func(i, j int) bool { return r.records[i].key < r.records[j].key })
 }
 
 func (r *resolution) has(ip netip.Addr) bool {
@@ -83,8 +86,10 @@ func (r *resolution) usedByOther(m *member, ip netip.Addr) bool {
 // pick is HAProxy's resolv_get_ip_from_response: the best scored record,
 // 8 for the preferred family, 4 for a resolve-net network, 2 when no other
 // server of the backend holds it (without allow-dup-ip such a record is
-// skipped), 1 for the server's current address. The first record then
-// moves to the end (HAProxy's internal round robin).
+// skipped), 1 for the server's current address; the first best in the
+// records' order wins. (HAProxy then deletes and reinserts the first
+// record for a round robin, but with its own key it lands in the same
+// place: the order does not change, so varde does not rotate.)
 func (r *resolution) pick(m *member) (ip netip.Addr, current bool) {
 	cur := m.s.Address().Addr()
 	best := -1
@@ -113,9 +118,6 @@ func (r *resolution) pick(m *member) (ip netip.Addr, current bool) {
 		if score > best {
 			ip, current, best = rec.ip, isCur, score
 		}
-	}
-	if len(r.records) > 1 && ip.IsValid() {
-		r.records = append(r.records[1:], r.records[0])
 	}
 	return ip, current
 }

@@ -41,6 +41,7 @@ type resolution struct {
 type record struct {
 	ip   netip.Addr
 	seen time.Time
+	key  uint32 // recordKey: the order of the records
 }
 
 // member is a server resolved by a resolution.
