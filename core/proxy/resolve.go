@@ -67,7 +67,7 @@ func initialAddr(sc ServerConfig) (netip.AddrPort, bool, error) {
 			}
 			lastErr = err
 		case "none":
-			return netip.AddrPort{}, true, nil
+			return netip.AddrPortFrom(netip.Addr{}, r.Port), true, nil // no address, the port kept
 		default:
 			if ip, err := netip.ParseAddr(m); err == nil {
 				return netip.AddrPortFrom(ip.Unmap(), r.Port), false, nil
