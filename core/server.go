@@ -100,7 +100,25 @@ type Server struct {
 	// empty answer). It adds to the operator's state: Admin reads MAINT
 	// while it is set, whatever the operator set.
 	rmaint atomic.Bool
+	// fqdn is the name set at run time (`set server B/S fqdn`), nil
+	// while Host applies; HAProxy flags such a server HMAINT.
+	fqdn atomic.Pointer[string]
 }
+
+// FQDN is the name the server is resolved by: Host, or the one set at
+// run time.
+func (s *Server) FQDN() string {
+	if p := s.fqdn.Load(); p != nil {
+		return *p
+	}
+	return s.Host
+}
+
+// SetFQDN records a name set at run time (`set server B/S fqdn`).
+func (s *Server) SetFQDN(name string) { s.fqdn.Store(&name) }
+
+// FQDNSetAtRuntime reports whether SetFQDN was called (HAProxy's HMAINT).
+func (s *Server) FQDNSetAtRuntime() bool { return s.fqdn.Load() != nil }
 
 // OperatorAdmin is the state the operator set, without the resolution
 // maintenance (HAProxy's forced flags, for show servers state).

@@ -70,7 +70,7 @@ type lb struct {
 }
 
 // serverState is `show servers state be` reduced to name, address, op
-// state, admin state and port per server.
+// state, admin state, fqdn and port per server.
 func (l lb) serverState(t *testing.T) []string {
 	var out []string
 	for _, line := range strings.Split(adminCmd(t, l.sock, "show servers state be\n"), "\n") {
@@ -78,7 +78,7 @@ func (l lb) serverState(t *testing.T) []string {
 		if len(f) < 19 || f[0] == "#" {
 			continue
 		}
-		out = append(out, strings.Join([]string{f[3], f[4], f[5], f[6], f[18]}, " "))
+		out = append(out, strings.Join([]string{f[3], f[4], f[5], f[6], f[17], f[18]}, " "))
 	}
 	return out
 }
@@ -204,5 +204,131 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 		if !slices.Equal(v, h) || (ph.serve != nil && !slices.Equal(v, ph.serve)) {
 			t.Errorf("%s: served by varde %v, haproxy %v, want %v", ph.name, v, h, ph.serve)
 		}
+	}
+	// set server fqdn: the same answers, then one takes the address the
+	// template left free.
+	for _, cmd := range []string{"set server be/one fqdn app.test\n", "set server be/one fqdn app.test\n", "set server be/srv1 fqdn bad/name\n", "set server be/nope fqdn x.test\n"} {
+		v, h := adminCmd(t, lbs[0].sock, cmd), adminCmd(t, lbs[1].sock, cmd)
+		if v != h {
+			t.Errorf("%q: varde %q, haproxy %q", cmd, v, h)
+		}
+	}
+	err = testenv.Until(5*time.Second, 100*time.Millisecond, func() error {
+		v, h := lbs[0].serverState(t), lbs[1].serverState(t)
+		if got := addrSet(v); slices.Contains(got, "-") || !slices.Equal(v, h) {
+			return fmt.Errorf("after set server fqdn:\nvarde   %q\nhaproxy %q", v, h)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// addrBackend serves HTTP on addr, answering its own address.
+func addrBackend(t *testing.T, addr string) {
+	t.Helper()
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, addr)
+	})}
+	go srv.Serve(l)
+	t.Cleanup(func() { srv.Close() })
+}
+
+// portPair is a free port p with p+1 free too.
+func portPair(t *testing.T) int {
+	t.Helper()
+	for i := 0; i < 50; i++ {
+		p := testenv.FreePort(t)
+		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p+1)); err == nil {
+			l.Close()
+			return p
+		}
+	}
+	t.Fatal("no two consecutive free ports")
+	return 0
+}
+
+// TestServerAddressFormsAgainstHAProxy: servers without a fixed
+// destination (0.0.0.0, no port, +N, -N) connect where HAProxy 2.6
+// connects them: the client's destination address and port, plus the
+// offset. Both run the same configuration, one after the other.
+func TestServerAddressFormsAgainstHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde and haproxy")
+	}
+	testenv.LookTool(t, "haproxy", "haproxy")
+	p1, p2, p3, p4, p5 := portPair(t), testenv.FreePort(t), testenv.FreePort(t), portPair(t)+1, testenv.FreePort(t)
+	want := []string{
+		fmt.Sprintf("127.0.0.1:%d", p1+1), // fe1 127.0.0.1:p1, server 0.0.0.0:+1
+		fmt.Sprintf("127.0.0.1:%d", p2),   // fe2 127.0.0.6:p2, server 127.0.0.1 (no port)
+		fmt.Sprintf("127.0.0.7:%d", p3),   // fe3 127.0.0.8:p3, server 127.0.0.7:0
+		fmt.Sprintf("127.0.0.1:%d", p4-1), // fe4 127.0.0.1:p4, server 127.0.0.1:-1
+		fmt.Sprintf("127.0.0.7:%d", p3),   // fe5 127.0.0.7:p5, server 0.0.0.0:p3
+	}
+	for _, a := range want[:4] {
+		addrBackend(t, a)
+	}
+	cfg := fmt.Sprintf(`defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe1
+    bind 127.0.0.1:%[1]d
+    default_backend b1
+backend b1
+    server s 0.0.0.0:+1
+frontend fe2
+    bind 127.0.0.6:%[2]d
+    default_backend b2
+backend b2
+    server s 127.0.0.1
+frontend fe3
+    bind 127.0.0.8:%[3]d
+    default_backend b3
+backend b3
+    server s 127.0.0.7:0
+frontend fe4
+    bind 127.0.0.1:%[4]d
+    default_backend b4
+backend b4
+    server s 127.0.0.1:-1
+frontend fe5
+    bind 127.0.0.7:%[5]d
+    default_backend b5
+backend b5
+    server s 0.0.0.0:%[3]d
+`, p1, p2, p3, p4, p5)
+	fronts := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.6:%d", p2), fmt.Sprintf("127.0.0.8:%d", p3),
+		fmt.Sprintf("127.0.0.1:%d", p4), fmt.Sprintf("127.0.0.7:%d", p5)}
+	got := map[string][]string{}
+	for _, which := range []string{"varde", "haproxy"} {
+		t.Run(which, func(t *testing.T) {
+			dir := t.TempDir()
+			path := writeFile(t, dir, "haproxy.cfg", cfg)
+			lbProc(t, which, path, p1)
+			c := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+			for _, fe := range fronts {
+				resp, err := c.Get("http://" + fe + "/")
+				if err != nil {
+					got[which] = append(got[which], "error")
+					continue
+				}
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				got[which] = append(got[which], fmt.Sprint(resp.StatusCode, " ", string(b)))
+			}
+		})
+	}
+	for i := range want {
+		want[i] = "200 " + want[i]
+	}
+	if !slices.Equal(got["varde"], want) || !slices.Equal(got["haproxy"], want) {
+		t.Errorf("answers:\nvarde   %q\nhaproxy %q\nwant    %q", got["varde"], got["haproxy"], want)
 	}
 }

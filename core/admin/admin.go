@@ -468,12 +468,15 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 			if s.ResolveMaint() {
 				adm |= 0x20 // SRV_ADMF_RMAINT
 			}
+			if s.FQDNSetAtRuntime() {
+				adm |= 0x40 // SRV_ADMF_HMAINT: the fqdn was set on the socket
+			}
 			addr, fqdn := "-", "-" // HAProxy's dump_server_addr for no address
 			if a := s.Address().Addr(); a.IsValid() {
 				addr = a.String()
 			}
-			if s.Host != "" {
-				fqdn = s.Host
+			if h := s.FQDN(); h != "" {
+				fqdn = h
 			}
 			uw := s.Weight()
 			chkStatus, chkResult, chkHealth, chkState := 0, 0, 0, 0

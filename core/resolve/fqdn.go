@@ -40,6 +40,7 @@ func (s *section) setFQDN(backend, server, fqdn string) (string, bool) {
 			msg := fmt.Sprintf("%s/%s changed its FQDN from %s to %s", backend, server, m.fqdn, fqdn) + by
 			r.members = append(r.members[:i:i], r.members[i+1:]...)
 			m.fqdn, m.attached = fqdn, netip.Addr{}
+			m.s.SetFQDN(fqdn)
 			s.attachLocked(m)
 			s.prune()
 			select {
