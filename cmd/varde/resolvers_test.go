@@ -80,6 +80,13 @@ func (l lb) serverState(t *testing.T) []string {
 		}
 		out = append(out, strings.Join([]string{f[3], f[4], f[5], f[6], f[17], f[18]}, " "))
 	}
+	// show stat's status column of the servers (MAINT (resolution), UP).
+	for _, line := range strings.Split(adminCmd(t, l.sock, "show stat\n"), "\n") {
+		f := strings.Split(line, ",")
+		if len(f) > 17 && f[0] == "be" && f[1] != "BACKEND" {
+			out = append(out, f[1]+" status "+f[17])
+		}
+	}
 	return out
 }
 
@@ -153,6 +160,9 @@ var resolverPhases = []phase{
 func addrSet(state []string) []string {
 	var out []string
 	for _, s := range state {
+		if strings.Contains(s, " status ") {
+			continue
+		}
 		out = append(out, strings.Fields(s)[1])
 	}
 	slices.Sort(out)

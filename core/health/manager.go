@@ -378,6 +378,9 @@ func (m *Manager) Info(s *core.Server) (Info, bool) {
 // StatusText is the stats CSV's status column for a server, HAProxy's words:
 // UP, DOWN, "UP 2/3", "DOWN 1/2", DRAIN, MAINT, "no check", "DOWN (agent)".
 func StatusText(s *core.Server, i Info, known bool) string {
+	if s.ResolveMaint() {
+		return "MAINT (resolution)" // HAProxy's SRV_ADMF_RMAINT, before any other maintenance
+	}
 	if s.Admin() == core.AdminMaint {
 		return "MAINT"
 	}
