@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -40,6 +41,7 @@ const resolversCfg = `global
     stats socket SOCK level admin
 defaults
     mode http
+    log 127.0.0.1:SYSLOG local0
     timeout connect 1s
     timeout client 5s
     timeout server 5s
@@ -64,9 +66,53 @@ backend be
 
 // lb is one load balancer under test.
 type lb struct {
-	name string
-	sock string
-	fe   int
+	name   string
+	sock   string
+	fe     int
+	syslog *syslogRecv
+}
+
+// syslogRecv collects the syslog messages sent to it: "<PRI>text" with
+// the header up to the tag's ": " left out.
+type syslogRecv struct {
+	conn *net.UDPConn
+	mu   sync.Mutex
+	msgs []string
+}
+
+func newSyslogRecv(t *testing.T) *syslogRecv {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &syslogRecv{conn: c}
+	t.Cleanup(func() { c.Close() })
+	go func() {
+		buf := make([]byte, 4096)
+		for {
+			n, err := c.Read(buf)
+			if err != nil {
+				return
+			}
+			m := strings.TrimRight(string(buf[:n]), "\n")
+			pri, _, _ := strings.Cut(m, ">")
+			if _, text, ok := strings.Cut(m, "]: "); ok {
+				r.mu.Lock()
+				r.msgs = append(r.msgs, pri+"> "+text)
+				r.mu.Unlock()
+			}
+		}
+	}()
+	return r
+}
+
+// take returns the messages received so far and forgets them.
+func (r *syslogRecv) take() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := r.msgs
+	r.msgs = nil
+	return out
 }
 
 // serverState is `show servers state be` reduced to name, address, op
@@ -119,8 +165,9 @@ func (l lb) served(t *testing.T, n int) []string {
 func startLB(t *testing.T, which string, dns *dnstest.Server, bePort int) lb {
 	t.Helper()
 	dir := t.TempDir()
-	l := lb{name: which, sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t)}
-	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort))
+	l := lb{name: which, sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t), syslog: newSyslogRecv(t)}
+	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
+		"SYSLOG", fmt.Sprint(l.syslog.conn.LocalAddr().(*net.UDPAddr).Port))
 	cfg := writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg))
 	lbProc(t, which, cfg, l.fe)
 	return l
@@ -154,6 +201,18 @@ var resolverPhases = []phase{
 	{"the template fills up", func(d *dnstest.Server) {
 		d.SetAddrs("app.test", "127.0.0.2", "127.0.0.3", "127.0.0.4", "127.0.0.5")
 	}, nil, nil}, // three of the four, as HAProxy's record order picks them
+}
+
+// events keeps the resolution messages of a syslog stream (the request
+// logs are left out).
+func events(msgs []string) []string {
+	var out []string
+	for _, m := range msgs {
+		if strings.Contains(m, "changed its IP") || strings.Contains(m, "maintenance") || strings.Contains(m, "resolves again") || strings.Contains(m, "thanks to valid DNS") {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // addrSet is the sorted addresses of a state.
@@ -210,6 +269,12 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 			t.Fatalf("%s: %v", ph.name, err)
 		}
 		t.Logf("%s: %q", ph.name, states["varde"])
+		time.Sleep(300 * time.Millisecond) // the messages of the change are sent
+		if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !slices.Equal(v, h) {
+			t.Errorf("%s: log messages differ:\nvarde   %q\nhaproxy %q", ph.name, v, h)
+		} else {
+			t.Logf("%s: %q", ph.name, v)
+		}
 		v, h := lbs[0].served(t, 12), lbs[1].served(t, 12)
 		if !slices.Equal(v, h) || (ph.serve != nil && !slices.Equal(v, ph.serve)) {
 			t.Errorf("%s: served by varde %v, haproxy %v, want %v", ph.name, v, h, ph.serve)

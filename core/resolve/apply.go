@@ -27,8 +27,12 @@ func (s *section) apply(r *resolution, a dns.Answer, now time.Time) {
 	}
 	r.lastValid = now
 	r.merge(a.Addrs, now, s.cfg.HoldObs)
+	// HAProxy credits the nameserver to the first server only; the
+	// others take the answer "from the cache".
+	from := a.From
 	for _, m := range r.members {
-		s.place(r, m, a.From)
+		s.place(r, m, from)
+		from = ""
 	}
 }
 
@@ -135,8 +139,12 @@ func (s *section) place(r *resolution, m *member, from string) {
 	}
 	m.attached = ip
 	if !current {
-		s.setAddr(m, ip, s.cfg.Name+"/"+from)
-		s.count(from)
+		by := "DNS cache"
+		if from != "" {
+			by = s.cfg.Name + "/" + from
+			s.count(from)
+		}
+		s.setAddr(m, ip, by)
 	}
 	s.leaveMaint(m)
 }
