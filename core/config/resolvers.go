@@ -37,6 +37,7 @@ type Resolvers struct {
 	HoldValid      time.Duration `json:"hold_valid"`            // 10s
 	HoldObs        time.Duration `json:"hold_obsolete"`         // 0
 	PayloadSize    int           `json:"accepted_payload_size"` // 512
+	badNS          bool          // a nameserver line was refused: no "has no nameserver" cascade
 }
 
 // Nameserver is `nameserver ID IP:PORT` (UDP).
@@ -116,6 +117,7 @@ func (p *parser) resolversLine(l Line) {
 
 func (p *parser) nameserver(r *Resolvers, l Line, args []Token) {
 	const kw = "nameserver"
+	r.badNS = true // until the line is read
 	if len(args) != 2 {
 		p.d.Errorf(l.Pos, kw, "nameserver ID IP:PORT", "'nameserver' expects <name> and <addr>[:<port>] as arguments")
 		return
@@ -136,6 +138,7 @@ func (p *parser) nameserver(r *Resolvers, l Line, args []Token) {
 		return
 	}
 	r.Nameservers = append(r.Nameservers, &Nameserver{ID: args[0].Text, Addr: ap, Pos: l.Pos})
+	r.badNS = false
 }
 
 // parseNameserverAddr reads IP[:PORT] with an optional udp@ or ipv4@/ipv6@
@@ -227,7 +230,7 @@ func (p *parser) resolversHold(r *Resolvers, l Line, args []Token) {
 // nameserver and a server naming a resolvers section that does not exist.
 func checkResolvers(c *Config, d *diag.List) {
 	for _, r := range c.Resolvers {
-		if len(r.AllNameservers()) == 0 {
+		if len(r.AllNameservers()) == 0 && !r.badNS {
 			d.Errorf(r.Pos, "resolvers", "add nameserver ID IP:PORT or parse-resolv-conf", "resolvers %q has no nameserver", r.Name)
 		}
 	}
