@@ -97,6 +97,7 @@ func TestServerAddressForms(t *testing.T) {
 		{"10.0.0.1:+x", "", 0, false, 0, true},
 		{"10.0.0.1:70000", "", 0, false, 0, true},
 		{"bad name:80", "", 0, false, 0, true},
+		{"_http._tcp.app.example", "", 0, false, 0, true}, // SRV: refused, not resolved as a name
 	} {
 		a, err := parseServerAddress(tc.in)
 		if (err != nil) != tc.err {

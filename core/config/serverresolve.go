@@ -57,6 +57,11 @@ func parseServerAddress(s string) (Address, error) {
 	if !validHostname(host) {
 		return a, fmt.Errorf("invalid address %q: %q is neither an IP address nor a host name", s, host)
 	}
+	if strings.HasPrefix(host, "_") {
+		// HAProxy resolves _service._proto.name as SRV records; varde
+		// does not, and an A query for it would silently find nothing.
+		return a, fmt.Errorf("address %q: SRV record resolution (_service._proto.name) is not supported by varde", s)
+	}
 	a.Host = host
 	return a, nil
 }
