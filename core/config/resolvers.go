@@ -72,9 +72,7 @@ func (p *parser) startResolvers(l Line) {
 		return
 	}
 	p.use("resolvers", l.Pos)
-	p.res = &Resolvers{Name: name, Pos: l.Pos, Retries: 3, Resolve: time.Second, Retry: time.Second,
-		HoldNX: 30 * time.Second, HoldOther: 30 * time.Second, HoldRefused: 30 * time.Second,
-		HoldTimeout: 30 * time.Second, HoldValid: 10 * time.Second, PayloadSize: 512}
+	p.res = newResolvers(name, l.Pos)
 	p.cfg.Resolvers = append(p.cfg.Resolvers, p.res)
 }
 
@@ -165,17 +163,28 @@ func parseNameserverAddr(s string) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }
 
-// parseResolvConf adds the nameserver lines of resolv.conf, named as
-// HAProxy names them (resolv.conf1, resolv.conf2...).
+// parseResolvConf adds the nameserver lines of resolv.conf.
 func (p *parser) parseResolvConf(r *Resolvers, l Line) {
 	const kw = "parse-resolv-conf"
 	r.ResolvConf = true
-	data, err := os.ReadFile(resolvConfPath)
+	ns, bad, err := readResolvConf(l.Pos)
 	if err != nil {
 		p.d.Errorf(l.Pos, kw, "declare nameserver lines instead", "failed to open %s: %v", resolvConfPath, err)
 		return
 	}
-	n := 0
+	for _, b := range bad {
+		p.d.Warnf(l.Pos, kw, "fix "+resolvConfPath, "%s: ignoring invalid nameserver %q", resolvConfPath, b)
+	}
+	r.FromResolvConf = append(r.FromResolvConf, ns...)
+}
+
+// readResolvConf reads resolv.conf's nameserver lines, named as HAProxy
+// names them (resolv.conf1, resolv.conf2...), and the invalid ones.
+func readResolvConf(pos diag.Pos) (ns []*Nameserver, bad []string, err error) {
+	data, err := os.ReadFile(resolvConfPath)
+	if err != nil {
+		return nil, nil, err
+	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
@@ -184,12 +193,32 @@ func (p *parser) parseResolvConf(r *Resolvers, l Line) {
 		}
 		ip, err := netip.ParseAddr(f[1])
 		if err != nil || ip.Zone() != "" {
-			p.d.Warnf(l.Pos, kw, "fix "+resolvConfPath, "%s: ignoring invalid nameserver %q", resolvConfPath, f[1])
+			bad = append(bad, f[1])
 			continue
 		}
-		n++
-		r.FromResolvConf = append(r.FromResolvConf, &Nameserver{ID: "resolv.conf" + strconv.Itoa(n), Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: l.Pos})
+		ns = append(ns, &Nameserver{ID: "resolv.conf" + strconv.Itoa(len(ns)+1), Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: pos})
 	}
+	return ns, bad, nil
+}
+
+// newResolvers is a section with HAProxy's defaults.
+func newResolvers(name string, pos diag.Pos) *Resolvers {
+	return &Resolvers{Name: name, Pos: pos, Retries: 3, Resolve: time.Second, Retry: time.Second,
+		HoldNX: 30 * time.Second, HoldOther: 30 * time.Second, HoldRefused: 30 * time.Second,
+		HoldTimeout: 30 * time.Second, HoldValid: 10 * time.Second, PayloadSize: 512}
+}
+
+// defaultResolvers is HAProxy 2.6's implicit `resolvers default`: the
+// nameservers of resolv.conf, when it has some and no section of that
+// name is declared (resolvers_create_default).
+func defaultResolvers(pos diag.Pos) *Resolvers {
+	ns, _, err := readResolvConf(pos)
+	if err != nil || len(ns) == 0 {
+		return nil
+	}
+	r := newResolvers("default", pos)
+	r.ResolvConf, r.FromResolvConf = true, ns
+	return r
 }
 
 func (p *parser) resolversTimeout(r *Resolvers, l Line, args []Token) {
@@ -236,6 +265,11 @@ func checkResolvers(c *Config, d *diag.List) {
 	}
 	for _, px := range c.Proxies {
 		for _, s := range px.Servers {
+			if s.Resolvers == "default" && c.ResolverSection("default") == nil {
+				if r := defaultResolvers(s.ResolversPos); r != nil {
+					c.Resolvers = append(c.Resolvers, r)
+				}
+			}
 			if s.Resolvers != "" && c.ResolverSection(s.Resolvers) == nil {
 				d.Errorf(s.ResolversPos, "server resolvers", "declare `resolvers "+s.Resolvers+"` with its nameservers", "server %s/%s: unable to find required resolvers %q", px.Name, s.Name, s.Resolvers)
 			}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"net/netip"
+	"os"
 	"strings"
 	"testing"
 
@@ -113,6 +114,40 @@ func TestServerAddressForms(t *testing.T) {
 		}
 		if got != tc.addr || a.Port != tc.port || a.PortMap != tc.portMap || a.PortOffset != tc.offset {
 			t.Errorf("%q: %s port %d map %v offset %d, want %s %d %v %d", tc.in, got, a.Port, a.PortMap, a.PortOffset, tc.addr, tc.port, tc.portMap, tc.offset)
+		}
+	}
+}
+
+// TestDefaultResolvers: as HAProxy 2.6, `resolvers default` exists
+// without being declared when resolv.conf names nameservers; without
+// any, a server naming it is refused.
+func TestDefaultResolvers(t *testing.T) {
+	dir := t.TempDir()
+	old := resolvConfPath
+	defer func() { resolvConfPath = old }()
+	const src = "backend b\n server s a.example:80 resolvers default init-addr none\n"
+	for _, tc := range []struct {
+		conf string
+		ok   bool
+	}{
+		{"search x\nnameserver 10.0.0.53\nnameserver fe80::1%eth0\nnameserver ::1\n", true},
+		{"search x\n", false},
+	} {
+		resolvConfPath = dir + "/resolv.conf"
+		if err := os.WriteFile(resolvConfPath, []byte(tc.conf), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		d := &diag.List{}
+		c := Parse("f.cfg", []byte(src), nil, d)
+		c.Validate(d)
+		if d.HasErrors() == tc.ok {
+			t.Fatalf("resolv.conf %q: errors %v, want ok %v", tc.conf, d.Items(), tc.ok)
+		}
+		if tc.ok {
+			r := c.ResolverSection("default")
+			if r == nil || len(r.AllNameservers()) != 2 || r.AllNameservers()[1].Addr.String() != "[::1]:53" {
+				t.Fatalf("default section %+v", r)
+			}
 		}
 	}
 }
