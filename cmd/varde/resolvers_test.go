@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -279,6 +280,18 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 		if !slices.Equal(v, h) || (ph.serve != nil && !slices.Equal(v, ph.serve)) {
 			t.Errorf("%s: served by varde %v, haproxy %v, want %v", ph.name, v, h, ph.serve)
 		}
+	}
+	// show resolvers: the same lines (the counters' values depend on timing).
+	digits := regexp.MustCompile(`[0-9]+`)
+	for _, cmd := range []string{"show resolvers\n", "show resolvers dns\n", "show resolvers nope\n"} {
+		v := digits.ReplaceAllString(adminCmd(t, lbs[0].sock, cmd), "N")
+		h := digits.ReplaceAllString(adminCmd(t, lbs[1].sock, cmd), "N")
+		if v != h {
+			t.Errorf("%q:\nvarde:\n%s\nhaproxy:\n%s", cmd, v, h)
+		}
+	}
+	if out := adminCmd(t, lbs[0].sock, "show resolvers\n"); !regexp.MustCompile(`sent: +[1-9]`).MatchString(out) || !regexp.MustCompile(`valid: +[1-9]`).MatchString(out) || !regexp.MustCompile(`nx: +[1-9]`).MatchString(out) {
+		t.Errorf("varde's counters did not count:\n%s", out)
 	}
 	// set server fqdn: the same answers, then one takes the address the
 	// template left free.

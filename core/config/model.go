@@ -26,6 +26,9 @@ type Config struct {
 	Userlists []*Userlist `json:"userlists,omitempty"`
 	// Resolvers are the resolvers sections (resolvers.go).
 	Resolvers []*Resolvers `json:"resolvers,omitempty"`
+	// DefaultResolvers is HAProxy's implicit `resolvers default` from
+	// /etc/resolv.conf, set by Validate when none is declared.
+	DefaultResolvers *Resolvers `json:"-"`
 	// HTTPErrors are the http-errors sections (httperrors.go).
 	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -54,12 +54,20 @@ func (r *Resolvers) AllNameservers() []*Nameserver {
 
 // ResolverSection returns the resolvers section named name, nil if none.
 func (c *Config) ResolverSection(name string) *Resolvers {
-	for _, r := range c.Resolvers {
+	for _, r := range c.AllResolvers() {
 		if r.Name == name {
 			return r
 		}
 	}
 	return nil
+}
+
+// AllResolvers are the declared sections, then the implicit default one.
+func (c *Config) AllResolvers() []*Resolvers {
+	if c.DefaultResolvers == nil {
+		return c.Resolvers
+	}
+	return append(append([]*Resolvers(nil), c.Resolvers...), c.DefaultResolvers)
 }
 
 // resolvConfPath is read by parse-resolv-conf (a variable for tests).
@@ -175,11 +183,15 @@ func (p *parser) parseResolvConf(r *Resolvers, l Line) {
 	for _, b := range bad {
 		p.d.Warnf(l.Pos, kw, "fix "+resolvConfPath, "%s: ignoring invalid nameserver %q", resolvConfPath, b)
 	}
-	r.FromResolvConf = append(r.FromResolvConf, ns...)
+	for _, n := range ns {
+		if !slices.ContainsFunc(r.AllNameservers(), func(o *Nameserver) bool { return o.ID == n.ID }) {
+			r.FromResolvConf = append(r.FromResolvConf, n)
+		}
+	}
 }
 
 // readResolvConf reads resolv.conf's nameserver lines, named as HAProxy
-// names them (resolv.conf1, resolv.conf2...), and the invalid ones.
+// names them (by their address), and the invalid ones.
 func readResolvConf(pos diag.Pos) (ns []*Nameserver, bad []string, err error) {
 	data, err := os.ReadFile(resolvConfPath)
 	if err != nil {
@@ -196,7 +208,10 @@ func readResolvConf(pos diag.Pos) (ns []*Nameserver, bad []string, err error) {
 			bad = append(bad, f[1])
 			continue
 		}
-		ns = append(ns, &Nameserver{ID: "resolv.conf" + strconv.Itoa(len(ns)+1), Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: pos})
+		if slices.ContainsFunc(ns, func(n *Nameserver) bool { return n.ID == f[1] }) {
+			continue // HAProxy: a duplicate, excluded
+		}
+		ns = append(ns, &Nameserver{ID: f[1], Addr: netip.AddrPortFrom(ip.Unmap(), 53), Pos: pos})
 	}
 	return ns, bad, nil
 }
@@ -210,7 +225,9 @@ func newResolvers(name string, pos diag.Pos) *Resolvers {
 
 // defaultResolvers is HAProxy 2.6's implicit `resolvers default`: the
 // nameservers of resolv.conf, when it has some and no section of that
-// name is declared (resolvers_create_default).
+// name is declared (resolvers_create_default). It is kept apart from the
+// declared sections (Config.DefaultResolvers) so that dumps do not depend
+// on the machine.
 func defaultResolvers(pos diag.Pos) *Resolvers {
 	ns, _, err := readResolvConf(pos)
 	if err != nil || len(ns) == 0 {
@@ -263,13 +280,12 @@ func checkResolvers(c *Config, d *diag.List) {
 			d.Errorf(r.Pos, "resolvers", "add nameserver ID IP:PORT or parse-resolv-conf", "resolvers %q has no nameserver", r.Name)
 		}
 	}
+	c.DefaultResolvers = nil
+	if c.ResolverSection("default") == nil {
+		c.DefaultResolvers = defaultResolvers(c.Global.Pos)
+	}
 	for _, px := range c.Proxies {
 		for _, s := range px.Servers {
-			if s.Resolvers == "default" && c.ResolverSection("default") == nil {
-				if r := defaultResolvers(s.ResolversPos); r != nil {
-					c.Resolvers = append(c.Resolvers, r)
-				}
-			}
 			if s.Resolvers != "" && c.ResolverSection(s.Resolvers) == nil {
 				d.Errorf(s.ResolversPos, "server resolvers", "declare `resolvers "+s.Resolvers+"` with its nameservers", "server %s/%s: unable to find required resolvers %q", px.Name, s.Name, s.Resolvers)
 			}

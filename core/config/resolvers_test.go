@@ -130,7 +130,7 @@ func TestDefaultResolvers(t *testing.T) {
 		conf string
 		ok   bool
 	}{
-		{"search x\nnameserver 10.0.0.53\nnameserver fe80::1%eth0\nnameserver ::1\n", true},
+		{"search x\nnameserver 10.0.0.53\nnameserver fe80::1%eth0\nnameserver ::1\nnameserver ::1\n", true},
 		{"search x\n", false},
 	} {
 		resolvConfPath = dir + "/resolv.conf"
@@ -145,7 +145,7 @@ func TestDefaultResolvers(t *testing.T) {
 		}
 		if tc.ok {
 			r := c.ResolverSection("default")
-			if r == nil || len(r.AllNameservers()) != 2 || r.AllNameservers()[1].Addr.String() != "[::1]:53" {
+			if r == nil || len(r.AllNameservers()) != 2 || r.AllNameservers()[1].Addr.String() != "[::1]:53" || r.AllNameservers()[1].ID != "::1" {
 				t.Fatalf("default section %+v", r)
 			}
 		}

@@ -45,14 +45,14 @@ type Runtime struct {
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	c, e := g.HAProxy(), proxy.EngineOf.Get(g)
-	if c == nil || e == nil || len(c.Resolvers) == 0 {
+	if c == nil || e == nil || len(c.AllResolvers()) == 0 {
 		return nil
 	}
 	rt := &Runtime{engine: e, log: g.Opts.Logger, events: func() health.EventSink { s, _ := g.Sink.(health.EventSink); return s }}
 	if rt.log == nil {
 		rt.log = slog.New(slog.DiscardHandler)
 	}
-	for _, rc := range c.Resolvers {
+	for _, rc := range c.AllResolvers() {
 		rt.sections = append(rt.sections, newSection(rt, rc))
 	}
 	for _, b := range e.Backends() {

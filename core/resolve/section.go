@@ -82,6 +82,12 @@ func (s *section) attachLocked(m *member) {
 // run resolves every resolution due each `timeout resolve`: one whose
 // last run is `hold valid` old (HAProxy's resolv_process_resolvers).
 func (s *section) run(ctx context.Context) {
+	s.mu.Lock()
+	idle := len(s.res) == 0
+	s.mu.Unlock()
+	if idle {
+		return // no server uses the section, and none can start to
+	}
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	t := time.NewTicker(s.cfg.Resolve)
