@@ -420,3 +420,54 @@ backend b5
 		t.Errorf("answers:\nvarde   %q\nhaproxy %q\nwant    %q", got["varde"], got["haproxy"], want)
 	}
 }
+
+// TestResolversStartAgainstHAProxy: the addresses servers start with
+// (init-addr libc by default, with and without resolvers, and an IP
+// method) and their fqdn, compared with HAProxy's show servers state
+// before any DNS answer (the nameserver never answers).
+func TestResolversStartAgainstHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde and haproxy")
+	}
+	testenv.LookTool(t, "haproxy", "haproxy")
+	silent, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	cfg := `global
+    stats socket SOCK level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+resolvers dns
+    nameserver ns1 DNS
+frontend fe
+    bind 127.0.0.1:FE
+    default_backend be
+backend be
+    server a localhost:80
+    server b localhost:80 resolvers dns
+    server c localhost:80 resolvers dns resolve-prefer ipv6 init-addr libc
+    server d name.invalid:80 resolvers dns
+    server e name.invalid:80 resolvers dns init-addr 10.0.0.7
+    server f name.invalid resolvers dns init-addr none,10.0.0.8
+    server-template t 2 localhost:81 resolvers dns
+`
+	got := map[string][]string{}
+	for _, which := range []string{"varde", "haproxy"} {
+		t.Run(which, func(t *testing.T) {
+			dir := t.TempDir()
+			l := lb{name: which, sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t)}
+			r := strings.NewReplacer("SOCK", l.sock, "DNS", silent.LocalAddr().String(), "FE", fmt.Sprint(l.fe))
+			lbProc(t, which, writeFile(t, dir, "haproxy.cfg", r.Replace(cfg)), l.fe)
+			got[which] = l.serverState(t)
+		})
+	}
+	t.Logf("%q", got["varde"])
+	if !slices.Equal(got["varde"], got["haproxy"]) || len(got["varde"]) == 0 {
+		t.Errorf("start states differ:\nvarde   %q\nhaproxy %q", got["varde"], got["haproxy"])
+	}
+}

@@ -22,7 +22,6 @@ type ResolveConfig struct {
 	Port      uint16 // the configured port (0 with a port map)
 	Resolvers string // the resolvers section; "" when resolved at start-up only
 	PreferV4  bool   // resolve-prefer ipv4 (HAProxy prefers IPv6)
-	Prefer    bool   // resolve-prefer was written (libc then prefers that family)
 	Nets      []netip.Prefix
 	AllowDup  bool     // resolve-opts allow-dup-ip
 	InitAddr  []string // libc, none or IPs, in order; empty: HAProxy's default
@@ -30,11 +29,11 @@ type ResolveConfig struct {
 
 // resolveConfigOf is s's resolution settings, nil for an IP address.
 func resolveConfigOf(s *config.Server) *ResolveConfig {
-	if s.Address.Host == "" || (s.Resolvers == "" && len(s.InitAddr) == 0) {
-		return nil // an IP, or a name resolved once as before (resolve)
+	if s.Address.Host == "" {
+		return nil // an IP
 	}
 	return &ResolveConfig{FQDN: s.Address.Host, Port: s.Address.Port, Resolvers: s.Resolvers,
-		PreferV4: s.PreferIPv4(), Prefer: s.ResolvePrefer != "", Nets: s.ResolveNets, AllowDup: s.AllowDupIP(), InitAddr: s.InitAddr}
+		PreferV4: s.PreferIPv4(), Nets: s.ResolveNets, AllowDup: s.AllowDupIP(), InitAddr: s.InitAddr}
 }
 
 // libcTimeout bounds a start-up lookup.
@@ -46,8 +45,8 @@ const libcTimeout = 10 * time.Second
 // state file) then none when run-time resolution is configured.
 func initialAddr(sc ServerConfig) (netip.AddrPort, bool, error) {
 	r := sc.Resolve
-	if r == nil {
-		ap, err := resolve(sc.Addr)
+	if r == nil || (r.Resolvers == "" && len(r.InitAddr) == 0) {
+		ap, err := resolve(sc.Addr) // an IP, or a name resolved once as ever
 		return ap, false, err
 	}
 	methods := r.InitAddr
@@ -61,7 +60,7 @@ func initialAddr(sc ServerConfig) (netip.AddrPort, bool, error) {
 	for _, m := range methods {
 		switch m {
 		case "libc":
-			ip, err := libcLookup(r.FQDN, r.Prefer, r.PreferV4)
+			ip, err := libcLookup(r.FQDN)
 			if err == nil {
 				return netip.AddrPortFrom(ip, r.Port), false, nil
 			}
@@ -80,9 +79,10 @@ func initialAddr(sc ServerConfig) (netip.AddrPort, bool, error) {
 	return netip.AddrPort{}, false, fmt.Errorf("no method found to resolve address '%s'", r.FQDN)
 }
 
-// libcLookup resolves host with the system resolver: its first address,
-// or the first of the family resolve-prefer names.
-func libcLookup(host string, prefer, preferV4 bool) (netip.Addr, error) {
+// libcLookup resolves host with the system resolver: its first address.
+// (HAProxy 2.6's libc method ignores resolve-prefer too: `localhost` with
+// resolve-prefer ipv6 starts on 127.0.0.1.)
+func libcLookup(host string) (netip.Addr, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), libcTimeout)
 	defer cancel()
 	ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", host)
@@ -91,11 +91,6 @@ func libcLookup(host string, prefer, preferV4 bool) (netip.Addr, error) {
 	}
 	if len(ips) == 0 {
 		return netip.Addr{}, fmt.Errorf("%s: no address", host)
-	}
-	for _, ip := range ips {
-		if prefer && ip.Unmap().Is4() == preferV4 {
-			return ip.Unmap(), nil
-		}
 	}
 	return ips[0].Unmap(), nil
 }
