@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
 	"io"
 	"net"
@@ -327,6 +328,25 @@ func addrBackend(t *testing.T, addr string) {
 	t.Cleanup(func() { srv.Close() })
 }
 
+// proxiedGet sends a PROXY header then a GET over one connection and
+// returns "STATUS BODY".
+func proxiedGet(t *testing.T, addr, header string) string {
+	c, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		return "error"
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	io.WriteString(c, header+"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "error"
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return fmt.Sprint(resp.StatusCode, " ", string(b))
+}
+
 // portPair is a free port p with p+1 free too.
 func portPair(t *testing.T) int {
 	t.Helper()
@@ -350,15 +370,16 @@ func TestServerAddressFormsAgainstHAProxy(t *testing.T) {
 		t.Skip("starts varde and haproxy")
 	}
 	testenv.LookTool(t, "haproxy", "haproxy")
-	p1, p2, p3, p4, p5 := portPair(t), testenv.FreePort(t), testenv.FreePort(t), portPair(t)+1, testenv.FreePort(t)
+	p1, p2, p3, p4, p5, p6, p7 := portPair(t), testenv.FreePort(t), testenv.FreePort(t), portPair(t)+1, testenv.FreePort(t), portPair(t), testenv.FreePort(t)
 	want := []string{
 		fmt.Sprintf("127.0.0.1:%d", p1+1), // fe1 127.0.0.1:p1, server 0.0.0.0:+1
 		fmt.Sprintf("127.0.0.1:%d", p2),   // fe2 127.0.0.6:p2, server 127.0.0.1 (no port)
 		fmt.Sprintf("127.0.0.7:%d", p3),   // fe3 127.0.0.8:p3, server 127.0.0.7:0
 		fmt.Sprintf("127.0.0.1:%d", p4-1), // fe4 127.0.0.1:p4, server 127.0.0.1:-1
 		fmt.Sprintf("127.0.0.7:%d", p3),   // fe5 127.0.0.7:p5, server 0.0.0.0:p3
+		fmt.Sprintf("127.0.0.1:%d", p6+1), // listen tcp 127.0.0.1:p6, server 0.0.0.0:+1
 	}
-	for _, a := range want[:4] {
+	for _, a := range append(want[:4:4], want[5]) {
 		addrBackend(t, a)
 	}
 	cfg := fmt.Sprintf(`defaults
@@ -391,9 +412,16 @@ frontend fe5
     default_backend b5
 backend b5
     server s 0.0.0.0:%[3]d
-`, p1, p2, p3, p4, p5)
+listen tcp6
+    mode tcp
+    bind 127.0.0.1:%[6]d
+    server s 0.0.0.0:+1
+listen pp7
+    bind 127.0.0.1:%[7]d accept-proxy
+    server s 0.0.0.0:0
+`, p1, p2, p3, p4, p5, p6, p7)
 	fronts := []string{fmt.Sprintf("127.0.0.1:%d", p1), fmt.Sprintf("127.0.0.6:%d", p2), fmt.Sprintf("127.0.0.8:%d", p3),
-		fmt.Sprintf("127.0.0.1:%d", p4), fmt.Sprintf("127.0.0.7:%d", p5)}
+		fmt.Sprintf("127.0.0.1:%d", p4), fmt.Sprintf("127.0.0.7:%d", p5), fmt.Sprintf("127.0.0.1:%d", p6)}
 	got := map[string][]string{}
 	for _, which := range []string{"varde", "haproxy"} {
 		t.Run(which, func(t *testing.T) {
@@ -411,8 +439,11 @@ backend b5
 				resp.Body.Close()
 				got[which] = append(got[which], fmt.Sprint(resp.StatusCode, " ", string(b)))
 			}
+			// accept-proxy: the destination is the PROXY header's.
+			got[which] = append(got[which], proxiedGet(t, fmt.Sprintf("127.0.0.1:%d", p7), fmt.Sprintf("PROXY TCP4 127.0.0.9 127.0.0.7 5555 %d\r\n", p3)))
 		})
 	}
+	want = append(want, fmt.Sprintf("127.0.0.7:%d", p3)) // pp7: the header's destination
 	for i := range want {
 		want[i] = "200 " + want[i]
 	}
