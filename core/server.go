@@ -102,7 +102,8 @@ type Server struct {
 	rmaint atomic.Bool
 	// fqdn is the name set at run time (`set server B/S fqdn`), nil
 	// while Host applies; HAProxy flags such a server HMAINT.
-	fqdn atomic.Pointer[string]
+	fqdn   atomic.Pointer[string]
+	hmaint atomic.Uint32 // 1: HMAINT pending, 2: shown (see FQDNSetAtRuntime)
 }
 
 // FQDN is the name the server is resolved by: Host, or the one set at
@@ -115,10 +116,15 @@ func (s *Server) FQDN() string {
 }
 
 // SetFQDN records a name set at run time (`set server B/S fqdn`).
-func (s *Server) SetFQDN(name string) { s.fqdn.Store(&name) }
+func (s *Server) SetFQDN(name string) {
+	s.fqdn.Store(&name)
+	s.hmaint.CompareAndSwap(0, 1)
+}
 
-// FQDNSetAtRuntime reports whether SetFQDN was called (HAProxy's HMAINT).
-func (s *Server) FQDNSetAtRuntime() bool { return s.fqdn.Load() != nil }
+// FQDNSetAtRuntime reports HAProxy's HMAINT flag as `show servers state`
+// prints it: HAProxy sets it in the pending admin state, which becomes the
+// current one at the server's next maintenance change (SetResolveMaint).
+func (s *Server) FQDNSetAtRuntime() bool { return s.hmaint.Load() == 2 }
 
 // OperatorAdmin is the state the operator set, without the resolution
 // maintenance (HAProxy's forced flags, for show servers state).
@@ -133,6 +139,7 @@ func (s *Server) SetResolveMaint(on bool) bool {
 	if s.rmaint.Swap(on) == on {
 		return false
 	}
+	s.hmaint.CompareAndSwap(1, 2)
 	s.LastChange.Store(time.Now().UnixNano())
 	return true
 }
