@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -532,5 +533,68 @@ backend be
 	t.Logf("%q", got["varde"])
 	if !slices.Equal(got["varde"], got["haproxy"]) || len(got["varde"]) == 0 {
 		t.Errorf("start states differ:\nvarde   %q\nhaproxy %q", got["varde"], got["haproxy"])
+	}
+}
+
+// TestResolversSurviveReload: a reload keeps the addresses resolution gave
+// (core/resolve Inherit): with the nameserver silent after the first
+// answers, the reloaded configuration still serves from them instead of
+// putting every init-addr none server in maintenance.
+func TestResolversSurviveReload(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde")
+	}
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	bePort := testenv.FreePort(t)
+	ipBackends(t, bePort, "127.0.0.2", "127.0.0.3")
+	dns.SetAddrs("app.test", "127.0.0.2", "127.0.0.3")
+	dns.SetAddrs("one.test", "127.0.0.3")
+	dir := t.TempDir()
+	l := lb{name: "varde", sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t), syslog: newSyslogRecv(t)}
+	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
+		"SYSLOG", fmt.Sprint(l.syslog.conn.LocalAddr().(*net.UDPAddr).Port))
+	// The silence lasts less than hold timeout: the servers keep their
+	// addresses.
+	src := strings.Replace(resolversCfg, "hold timeout 400ms", "hold timeout 1m", 1)
+	cfg := writeFile(t, dir, "haproxy.cfg", r.Replace(src))
+	cmd, logPath := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", cfg)
+	testenv.WaitListening(t, "varde", logPath, l.fe)
+	var before []string
+	err = testenv.Until(5*time.Second, 100*time.Millisecond, func() error {
+		before = l.serverState(t)
+		if got := addrSet(before); !slices.Equal(got, []string{"-", "127.0.0.2", "127.0.0.3", "127.0.0.3"}) {
+			return fmt.Errorf("addresses %v", got)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dns.Set("app.test", dnstest.Record{Drop: true})
+	dns.Set("one.test", dnstest.Record{Drop: true})
+	// The reloaded configuration has one more server, to see it is live.
+	writeFile(t, dir, "haproxy.cfg", r.Replace(src)+"    server extra 127.0.0.9:1 disabled\n")
+	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	err = testenv.Until(10*time.Second, 100*time.Millisecond, func() error {
+		st := l.serverState(t)
+		if !slices.ContainsFunc(st, func(s string) bool { return strings.HasPrefix(s, "extra ") }) {
+			return fmt.Errorf("not reloaded yet: %q", st)
+		}
+		if !slices.Equal(st[:4], before[:4]) {
+			return fmt.Errorf("after reload %q, before %q", st[:4], before[:4])
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := l.served(t, 12); !slices.Equal(got, []string{"127.0.0.2", "127.0.0.3"}) {
+		t.Errorf("served after reload by %v", got)
 	}
 }
