@@ -345,6 +345,29 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 	if err != nil {
 		t.Error(err)
 	}
+	// The operator's maintenance and resolution maintenance together: a
+	// server the answer has no address for, forced into maintenance and
+	// back.
+	time.Sleep(300 * time.Millisecond) // the last step's messages are in
+	dns.SetAddrs("app.test", "127.0.0.2", "127.0.0.3")
+	lbs[0].syslog.take()
+	lbs[1].syslog.take()
+	for _, cmd := range []string{"set server be/srv3 state maint\n", "set server be/srv3 state ready\n", "set server be/srv1 state drain\n", "set server be/srv1 state ready\n"} {
+		time.Sleep(700 * time.Millisecond) // resolution settles (hold valid, no IP for the last server)
+		v, h := adminCmd(t, lbs[0].sock, cmd), adminCmd(t, lbs[1].sock, cmd)
+		if v != h {
+			t.Errorf("%q: varde %q, haproxy %q", cmd, v, h)
+		}
+		time.Sleep(200 * time.Millisecond)
+		vs, hs := lbs[0].serverState(t), lbs[1].serverState(t)
+		if !slices.Equal(vs, hs) {
+			t.Errorf("after %q:\nvarde   %q\nhaproxy %q", cmd, vs, hs)
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !sameEvents(v, h) {
+		t.Errorf("operator and resolution maintenance: log messages differ:\nvarde   %q\nhaproxy %q", v, h)
+	}
 }
 
 // addrBackend serves HTTP on addr, answering its own address.

@@ -271,7 +271,7 @@ func (m *Manager) ObserveHTTP(s *core.Server, status int) {
 // Leaving maintenance re-runs a check promptly and starts slowstart.
 func (m *Manager) SetAdmin(s *core.Server, a core.AdminState) {
 	c := m.get(s)
-	old := s.Admin()
+	old := s.OperatorAdmin() // resolution maintenance (RMAINT) is not the operator's to leave
 	s.SetAdmin(a)
 	if c != nil && old == core.AdminMaint && a != core.AdminMaint {
 		c.mu.Lock()
