@@ -166,10 +166,16 @@ func (l lb) served(t *testing.T, n int) []string {
 }
 
 func startLB(t *testing.T, which string, dns *dnstest.Server, bePort int) lb {
+	return startLBWith(t, which, dns.Addr().String(), bePort)
+}
+
+// startLBWith starts one load balancer on resolversCfg with nameserver
+// address ns.
+func startLBWith(t *testing.T, which, ns string, bePort int) lb {
 	t.Helper()
 	dir := t.TempDir()
 	l := lb{name: which, sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t), syslog: newSyslogRecv(t)}
-	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
+	r := strings.NewReplacer("SOCK", l.sock, "DNS", ns, "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
 		"SYSLOG", fmt.Sprint(l.syslog.conn.LocalAddr().(*net.UDPAddr).Port))
 	cfg := writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg))
 	lbProc(t, which, cfg, l.fe)
@@ -619,5 +625,39 @@ func TestResolversSurviveReload(t *testing.T) {
 	}
 	if got := l.served(t, 12); !slices.Equal(got, []string{"127.0.0.2", "127.0.0.3"}) {
 		t.Errorf("served after reload by %v", got)
+	}
+}
+
+// TestResolversTCPAgainstHAProxy: a tcp@ nameserver (DNS over TCP), the
+// same answers through HAProxy 2.6 and varde: the servers' states and the
+// addresses serving requests.
+func TestResolversTCPAgainstHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde and haproxy")
+	}
+	testenv.LookTool(t, "haproxy", "haproxy")
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	bePort := testenv.FreePort(t)
+	ipBackends(t, bePort, "127.0.0.2", "127.0.0.3")
+	dns.SetAddrs("app.test", "127.0.0.2", "127.0.0.3")
+	dns.SetAddrs("one.test", "127.0.0.3")
+	ns := "tcp@" + dns.TCPAddr().String()
+	lbs := []lb{startLBWith(t, "varde", ns, bePort), startLBWith(t, "haproxy", ns, bePort)}
+	err = testenv.Until(5*time.Second, 100*time.Millisecond, func() error {
+		v, h := lbs[0].serverState(t), lbs[1].serverState(t)
+		if got := addrSet(v); !slices.Equal(got, []string{"-", "127.0.0.2", "127.0.0.3", "127.0.0.3"}) || !slices.Equal(v, h) {
+			return fmt.Errorf("varde   %q\nhaproxy %q", v, h)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, h := lbs[0].served(t, 12), lbs[1].served(t, 12); !slices.Equal(v, h) || !slices.Equal(v, []string{"127.0.0.2", "127.0.0.3"}) {
+		t.Errorf("served by varde %v, haproxy %v", v, h)
 	}
 }

@@ -40,10 +40,11 @@ type Resolvers struct {
 	badNS          bool          // a nameserver line was refused: no "has no nameserver" cascade
 }
 
-// Nameserver is `nameserver ID IP:PORT` (UDP).
+// Nameserver is `nameserver ID [udp@|tcp@]IP[:PORT]`.
 type Nameserver struct {
 	ID   string         `json:"id"`
 	Addr netip.AddrPort `json:"addr"`
+	TCP  bool           `json:"tcp,omitempty"` // tcp@: DNS over TCP
 	Pos  diag.Pos       `json:"pos"`
 }
 
@@ -138,37 +139,34 @@ func (p *parser) nameserver(r *Resolvers, l Line, args []Token) {
 			return
 		}
 	}
-	ap, err := parseNameserverAddr(args[1].Text)
+	ap, tcp, err := parseNameserverAddr(args[1].Text)
 	if err != nil {
-		p.d.Errorf(args[1].Pos, kw, "write an IP address and a port, e.g. 10.0.0.53:53 or udp@[::1]:53", "%v", err)
+		p.d.Errorf(args[1].Pos, kw, "write an IP address and a port, e.g. 10.0.0.53:53, udp@[::1]:53 or tcp@10.0.0.53:53", "%v", err)
 		return
 	}
-	r.Nameservers = append(r.Nameservers, &Nameserver{ID: args[0].Text, Addr: ap, Pos: l.Pos})
+	r.Nameservers = append(r.Nameservers, &Nameserver{ID: args[0].Text, Addr: ap, TCP: tcp, Pos: l.Pos})
 	r.badNS = false
 }
 
-// parseNameserverAddr reads IP[:PORT] with an optional udp@ or ipv4@/ipv6@
-// prefix; the port defaults to 53 as in HAProxy. A name or a stream
-// address (tcp@) is refused: varde queries over UDP only.
-func parseNameserverAddr(s string) (netip.AddrPort, error) {
+// parseNameserverAddr reads IP[:PORT] with an optional udp@, tcp@ or
+// ipv4@/ipv6@ prefix; the port defaults to 53 as in HAProxy. tcp is set
+// for DNS over TCP. A name is refused.
+func parseNameserverAddr(s string) (ap netip.AddrPort, tcp bool, err error) {
 	rest := s
-	for _, pre := range []string{"udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"} {
+	for _, pre := range []string{"udp@", "udp4@", "udp6@", "tcp@", "tcp4@", "tcp6@", "ipv4@", "ipv6@"} {
 		if t, ok := strings.CutPrefix(rest, pre); ok {
-			rest = t
+			rest, tcp = t, strings.HasPrefix(pre, "tcp")
 			break
 		}
 	}
-	if strings.HasPrefix(rest, "tcp") && strings.Contains(rest, "@") {
-		return netip.AddrPort{}, fmt.Errorf("nameserver address %q: DNS over TCP is not supported by varde (use udp)", s)
+	if ip, err := netip.ParseAddr(rest); err == nil && ip.Zone() == "" && !ip.IsUnspecified() {
+		return netip.AddrPortFrom(ip.Unmap(), 53), tcp, nil
 	}
-	if ip, err := netip.ParseAddr(rest); err == nil && ip.Zone() == "" {
-		return netip.AddrPortFrom(ip.Unmap(), 53), nil
-	}
-	ap, err := netip.ParseAddrPort(rest)
+	ap, err = netip.ParseAddrPort(rest)
 	if err != nil || ap.Addr().Zone() != "" || ap.Port() == 0 || ap.Addr().IsUnspecified() {
-		return netip.AddrPort{}, fmt.Errorf("invalid nameserver address %q", s)
+		return netip.AddrPort{}, false, fmt.Errorf("invalid nameserver address %q", s)
 	}
-	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), tcp, nil
 }
 
 // parseResolvConf adds the nameserver lines of resolv.conf.

@@ -1,6 +1,6 @@
 // Package dns is the minimal DNS client of run-time server resolution
-// (HAProxy 2.6's resolvers sections): A or AAAA queries over UDP to the
-// configured nameservers, with HAProxy's tries, timeouts and answer
+// (HAProxy 2.6's resolvers sections): A or AAAA queries over UDP (or TCP
+// for tcp@ nameservers) to the configured nameservers, with HAProxy's tries, timeouts and answer
 // statuses. Messages are built and parsed with x/net/dns/dnsmessage.
 package dns
 
@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/netip"
@@ -46,6 +47,7 @@ type Answer struct {
 type Nameserver struct {
 	ID    string
 	Addr  netip.AddrPort
+	TCP   bool   // tcp@: DNS over TCP, one connection per query
 	Stats *Stats // nil: not counted
 }
 
@@ -96,27 +98,24 @@ func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answ
 	if err != nil {
 		return Answer{Status: StatusOther}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	replies := make(chan reply, 16)
+	go c.readUDP(ctx, conn, replies)
 	defer conn.Close()
-	stop := context.AfterFunc(ctx, func() { conn.SetReadDeadline(time.Now()) })
-	defer stop()
 	tries := max(c.Retries, 1)
 	last := Answer{Status: StatusTimeout}
-	buf := make([]byte, max(c.PayloadSize, 512))
 	for try := 0; try < tries && ctx.Err() == nil; try++ {
 		id := uint16(rand.Uint32())
 		msg, err := BuildQuery(id, q, t, c.PayloadSize)
 		if err != nil {
 			return Answer{Status: StatusOther}
 		}
+		deadline := time.Now().Add(c.Retry)
 		for i := range c.Servers {
-			ns := &c.Servers[i]
-			if _, err := conn.WriteToUDPAddrPort(msg, ns.Addr); err != nil {
-				ns.count(func(s *Stats) { s.SndError.Add(1) })
-			} else {
-				ns.count(func(s *Stats) { s.Sent.Add(1) })
-			}
+			c.send(ctx, conn, &c.Servers[i], msg, deadline, replies)
 		}
-		a, ok := c.await(conn, buf, id, q, t)
+		a, ok := c.await(ctx, replies, deadline, id, q, t)
 		if ok {
 			return a
 		}
@@ -131,20 +130,96 @@ func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answ
 	return last
 }
 
-// await reads answers until the try's deadline. ok is false when none
-// was final; a then holds the last error status seen (or StatusNone).
-func (c *Client) await(conn *net.UDPConn, buf []byte, id uint16, q dnsmessage.Name, t dnsmessage.Type) (a Answer, ok bool) {
-	conn.SetReadDeadline(time.Now().Add(c.Retry))
+// reply is a message a nameserver sent.
+type reply struct {
+	ns  *Nameserver
+	msg []byte
+}
+
+// send sends the query to one nameserver: a UDP datagram, or over a TCP
+// connection of its own whose answer comes back as a reply.
+func (c *Client) send(ctx context.Context, conn *net.UDPConn, ns *Nameserver, msg []byte, deadline time.Time, replies chan<- reply) {
+	if !ns.TCP {
+		if _, err := conn.WriteToUDPAddrPort(msg, ns.Addr); err != nil {
+			ns.count(func(s *Stats) { s.SndError.Add(1) })
+		} else {
+			ns.count(func(s *Stats) { s.Sent.Add(1) })
+		}
+		return
+	}
+	go func() {
+		out, err := exchangeTCP(ctx, ns.Addr, msg, deadline)
+		if err != nil {
+			ns.count(func(s *Stats) { s.SndError.Add(1) })
+			return
+		}
+		ns.count(func(s *Stats) { s.Sent.Add(1) })
+		select {
+		case replies <- reply{ns: ns, msg: out}:
+		case <-ctx.Done():
+		}
+	}()
+}
+
+// exchangeTCP sends msg with its two-byte length (RFC 1035 4.2.2) and
+// reads the answer, all before deadline.
+func exchangeTCP(ctx context.Context, addr netip.AddrPort, msg []byte, deadline time.Time) ([]byte, error) {
+	d := net.Dialer{Deadline: deadline}
+	c, err := d.DialContext(ctx, "tcp", addr.String())
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(deadline)
+	if _, err := c.Write(append([]byte{byte(len(msg) >> 8), byte(len(msg))}, msg...)); err != nil {
+		return nil, err
+	}
+	var n [2]byte
+	if _, err := io.ReadFull(c, n[:]); err != nil {
+		return nil, err
+	}
+	out := make([]byte, int(n[0])<<8|int(n[1]))
+	_, err = io.ReadFull(c, out)
+	return out, err
+}
+
+// readUDP passes the datagrams of configured nameservers on until conn
+// closes; others are ignored, as HAProxy does.
+func (c *Client) readUDP(ctx context.Context, conn *net.UDPConn, replies chan<- reply) {
+	buf := make([]byte, max(c.PayloadSize, 512))
 	for {
 		n, from, err := conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
-			return a, false
+			return
 		}
 		ns := c.server(from)
-		if ns == nil {
-			continue // not one of ours: ignored, as HAProxy does
+		if ns == nil || ns.TCP {
+			continue
 		}
-		got, err := ParseResponse(buf[:n], id, q, t)
+		select {
+		case replies <- reply{ns: ns, msg: append([]byte(nil), buf[:n]...)}:
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// await reads replies until deadline. ok is false when none was final;
+// a then holds the last error status seen (or StatusNone).
+func (c *Client) await(ctx context.Context, replies <-chan reply, deadline time.Time, id uint16, q dnsmessage.Name, t dnsmessage.Type) (a Answer, ok bool) {
+	timer := time.NewTimer(time.Until(deadline))
+	defer timer.Stop()
+	for {
+		var r reply
+		select {
+		case r = <-replies:
+		case <-timer.C:
+			return a, false
+		case <-ctx.Done():
+			return a, false
+		}
+		ns := r.ns
+		got, err := ParseResponse(r.msg, id, q, t)
 		if err != nil {
 			ns.count(func(s *Stats) { s.Outdated.Add(1) }) // an earlier query's, or garbage
 			continue

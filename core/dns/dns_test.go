@@ -56,6 +56,28 @@ func TestResolve(t *testing.T) {
 	}
 }
 
+// TestResolveTCP: a tcp@ nameserver answers over its own connection.
+func TestResolveTCP(t *testing.T) {
+	srv, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	srv.SetAddrs("v4.test", "10.0.0.3")
+	st := &dns.Stats{}
+	c := &dns.Client{Servers: []dns.Nameserver{{ID: "tcp", Addr: srv.TCPAddr(), TCP: true, Stats: st}}, Retry: 500 * time.Millisecond, Retries: 2}
+	a := c.Resolve(context.Background(), "v4.test", false)
+	if a.Status != dns.StatusValid || len(a.Addrs) != 1 || a.Addrs[0].String() != "10.0.0.3" || a.From != "tcp" {
+		t.Fatalf("got %+v", a)
+	}
+	if a := c.Resolve(context.Background(), "nx.test", true); a.Status != dns.StatusNX {
+		t.Fatalf("nx.test: %v", a.Status)
+	}
+	if st.Sent.Load() != 3 || st.Valid.Load() != 2 || st.NX.Load() != 1 {
+		t.Fatalf("counters sent %d valid %d nx %d", st.Sent.Load(), st.Valid.Load(), st.NX.Load())
+	}
+}
+
 // TestForeignAnswersIgnored: an answer from an address that is not a
 // configured nameserver does not count (the try times out).
 func TestForeignAnswersIgnored(t *testing.T) {

@@ -56,7 +56,7 @@ type member struct {
 func newSection(rt *Runtime, c *config.Resolvers) *section {
 	cl := &dns.Client{Retry: c.Retry, Retries: c.Retries, PayloadSize: c.PayloadSize}
 	for _, ns := range c.AllNameservers() {
-		cl.Servers = append(cl.Servers, dns.Nameserver{ID: ns.ID, Addr: ns.Addr, Stats: &dns.Stats{}})
+		cl.Servers = append(cl.Servers, dns.Nameserver{ID: ns.ID, Addr: ns.Addr, TCP: ns.TCP, Stats: &dns.Stats{}})
 	}
 	return &section{rt: rt, cfg: c, client: cl, kick: make(chan struct{}, 1)}
 }

@@ -3,6 +3,7 @@
 package dnstest
 
 import (
+	"io"
 	"net"
 	"net/netip"
 	"strings"
@@ -22,6 +23,7 @@ type Record struct {
 // Server is a UDP DNS server on 127.0.0.1.
 type Server struct {
 	conn    *net.UDPConn
+	tcp     net.Listener
 	mu      sync.Mutex
 	records map[string]Record
 	Queries atomic.Int64
@@ -34,9 +36,47 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{conn: c, records: map[string]Record{}, done: make(chan struct{})}
+	tl, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	s := &Server{conn: c, tcp: tl, records: map[string]Record{}, done: make(chan struct{})}
 	go s.serve()
+	go s.serveTCP()
 	return s, nil
+}
+
+// TCPAddr is the server's DNS-over-TCP address.
+func (s *Server) TCPAddr() netip.AddrPort { return s.tcp.Addr().(*net.TCPAddr).AddrPort() }
+
+// serveTCP answers length-prefixed queries, one connection at a time
+// each in its goroutine, until Close.
+func (s *Server) serveTCP() {
+	for {
+		c, err := s.tcp.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			defer c.Close()
+			var n [2]byte
+			for {
+				if _, err := io.ReadFull(c, n[:]); err != nil {
+					return
+				}
+				msg := make([]byte, int(n[0])<<8|int(n[1]))
+				if _, err := io.ReadFull(c, msg); err != nil {
+					return
+				}
+				out := s.answer(msg)
+				if out == nil {
+					continue
+				}
+				c.Write(append([]byte{byte(len(out) >> 8), byte(len(out))}, out...))
+			}
+		}()
+	}
 }
 
 // Addr is the server's address, for a nameserver line.
@@ -60,6 +100,7 @@ func (s *Server) SetAddrs(name string, addrs ...string) {
 
 // Close stops the server.
 func (s *Server) Close() {
+	s.tcp.Close()
 	s.conn.Close()
 	<-s.done
 }
