@@ -129,11 +129,19 @@ func (l lb) serverState(t *testing.T) []string {
 		}
 		out = append(out, strings.Join([]string{f[3], f[4], f[5], f[6], f[17], f[18]}, " "))
 	}
-	// show stat's status column of the servers (MAINT (resolution), UP).
+	// show stat's status and addr columns of the servers.
+	addrCol := -1
 	for _, line := range strings.Split(adminCmd(t, l.sock, "show stat\n"), "\n") {
 		f := strings.Split(line, ",")
+		if strings.HasPrefix(line, "# ") {
+			addrCol = slices.Index(f, "addr")
+		}
 		if len(f) > 17 && f[0] == "be" && f[1] != "BACKEND" {
-			out = append(out, f[1]+" status "+f[17])
+			addr := "?"
+			if addrCol > 0 && addrCol < len(f) {
+				addr = f[addrCol]
+			}
+			out = append(out, f[1]+" status "+f[17]+" addr "+addr)
 		}
 	}
 	return out
