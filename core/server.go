@@ -94,6 +94,54 @@ type Server struct {
 	// pooled connection to an older address is closed, not reused.
 	addrNow atomic.Pointer[netip.AddrPort]
 	addrGen atomic.Uint32
+
+	// rmaint is HAProxy's SRV_ADMF_RMAINT: in maintenance because run-time
+	// resolution has no address for the server (init-addr none, NX,
+	// empty answer). It adds to the operator's state: Admin reads MAINT
+	// while it is set, whatever the operator set.
+	rmaint atomic.Bool
+	// fqdn is the name set at run time (`set server B/S fqdn`), nil
+	// while Host applies; HAProxy flags such a server HMAINT.
+	fqdn   atomic.Pointer[string]
+	hmaint atomic.Uint32 // 1: HMAINT pending, 2: shown (see FQDNSetAtRuntime)
+}
+
+// FQDN is the name the server is resolved by: Host, or the one set at
+// run time.
+func (s *Server) FQDN() string {
+	if p := s.fqdn.Load(); p != nil {
+		return *p
+	}
+	return s.Host
+}
+
+// SetFQDN records a name set at run time (`set server B/S fqdn`).
+func (s *Server) SetFQDN(name string) {
+	s.fqdn.Store(&name)
+	s.hmaint.CompareAndSwap(0, 1)
+}
+
+// FQDNSetAtRuntime reports HAProxy's HMAINT flag as `show servers state`
+// prints it: HAProxy sets it in the pending admin state, which becomes the
+// current one at the server's next maintenance change (SetResolveMaint).
+func (s *Server) FQDNSetAtRuntime() bool { return s.hmaint.Load() == 2 }
+
+// OperatorAdmin is the state the operator set, without the resolution
+// maintenance (HAProxy's forced flags, for show servers state).
+func (s *Server) OperatorAdmin() AdminState { return AdminState(s.admin.Load()) }
+
+// ResolveMaint reports the resolution maintenance (RMAINT).
+func (s *Server) ResolveMaint() bool { return s.rmaint.Load() }
+
+// SetResolveMaint sets or clears the resolution maintenance and reports
+// whether it changed. Callers then refresh the backend's pool.
+func (s *Server) SetResolveMaint(on bool) bool {
+	if s.rmaint.Swap(on) == on {
+		return false
+	}
+	s.hmaint.CompareAndSwap(1, 2)
+	s.LastChange.Store(time.Now().UnixNano())
+	return true
 }
 
 // Address is where connections and checks to s go now: the configured
@@ -166,8 +214,14 @@ func (s *Server) MaxConn() int64 { return s.maxConn.Load() }
 // SetMaxConn changes the effective maxconn.
 func (s *Server) SetMaxConn(n int64) { s.maxConn.Store(n) }
 
-// Admin is the operator-set state.
-func (s *Server) Admin() AdminState { return AdminState(s.admin.Load()) }
+// Admin is the operator-set state, MAINT while run-time resolution holds
+// the server in maintenance (ResolveMaint).
+func (s *Server) Admin() AdminState {
+	if s.rmaint.Load() {
+		return AdminMaint
+	}
+	return AdminState(s.admin.Load())
+}
 
 // InitAdmin sets the state a server starts in (`disabled`), which is no
 // transition.
@@ -232,6 +286,9 @@ func (s *Server) Full() bool {
 // it: UP, DOWN, MAINT, DRAIN, "UP 1/3", "DOWN 1/2" (the counts are added by
 // core/health when transitions are in progress).
 func (s *Server) StateString() string {
+	if s.rmaint.Load() {
+		return "MAINT (resolution)"
+	}
 	switch s.Admin() {
 	case AdminMaint:
 		return "MAINT"

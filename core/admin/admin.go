@@ -319,6 +319,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runSetAddr(cmd); ok {
 		return out
 	}
+	if out, ok := s.runResolvers(cmd); ok {
+		return out
+	}
 	if out, ok := s.runDynServer(cmd); ok {
 		return out
 	}
@@ -459,11 +462,24 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 				op = 0 // SRV_ST_STOPPED: HAProxy stops a server in maintenance
 			}
 			adm := 0
-			switch s.Admin() {
+			switch s.OperatorAdmin() {
 			case core.AdminMaint:
 				adm = 0x01 // SRV_ADMF_FMAINT
 			case core.AdminDrain:
 				adm = 0x08 // SRV_ADMF_FDRAIN
+			}
+			if s.ResolveMaint() {
+				adm |= 0x20 // SRV_ADMF_RMAINT
+			}
+			if s.FQDNSetAtRuntime() {
+				adm |= 0x40 // SRV_ADMF_HMAINT: the fqdn was set on the socket
+			}
+			addr, fqdn := "-", "-" // HAProxy's dump_server_addr for no address
+			if a := s.Address().Addr(); a.IsValid() {
+				addr = a.String()
+			}
+			if h := s.FQDN(); h != "" {
+				fqdn = h
 			}
 			uw := s.Weight()
 			chkStatus, chkResult, chkHealth, chkState := 0, 0, 0, 0
@@ -485,9 +501,9 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 				}
 			}
 			since := int64(time.Since(time.Unix(0, s.LastChange.Load())) / time.Second)
-			fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 - %d - 0 0 - - 0\n",
-				p.ID, p.Name, s.ID, s.Name, s.Address().Addr(), op, adm, uw, s.ConfigWeight, since,
-				chkStatus, chkResult, chkHealth, chkState, s.Address().Port())
+			fmt.Fprintf(&b, "%d %s %d %s %s %d %d %d %d %d %d %d %d %d 0 0 0 %s %d - 0 0 - - 0\n",
+				p.ID, p.Name, s.ID, s.Name, addr, op, adm, uw, s.ConfigWeight, since,
+				chkStatus, chkResult, chkHealth, chkState, fqdn, s.Address().Port())
 		}
 	}
 	return b.String()

@@ -69,6 +69,7 @@ const (
 	OpSetHealth     // enable|disable health B/S (dynserver.go)
 	OpGetSocks      // _getsocks: the listeners for a successor's -x, served on the connection itself, never through Exec (getsocks.go)
 	OpReload        // reload: reload the configuration files, admin level (reload.go)
+	OpShowResolvers // show resolvers [ID] (resolvers.go)
 )
 
 // Command is one parsed CLI command.
@@ -96,7 +97,7 @@ type Command struct {
 // allowed to users, changing server state needs admin.
 func (c Command) Level() Level {
 	switch c.Op {
-	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar:
+	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar, OpShowResolvers:
 		return LevelUser
 	case OpShowSSLCert, OpGetVar, OpSetVar:
 		return LevelOperator // HAProxy's level for get/set var
@@ -160,6 +161,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpReload}, nil
 	case w[0] == "help":
 		return Command{Op: OpHelp}, nil
+	case len(w) >= 2 && w[0] == "show" && w[1] == "resolvers":
+		return parseShowResolvers(w[2:]) // resolvers.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":
 		return Command{Op: OpShowInfo}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "stat":

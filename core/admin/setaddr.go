@@ -37,10 +37,7 @@ func (s *Server) runSetAddr(cmd Command) (out string, ok bool) {
 		return msg, true
 	}
 	if cmd.Op == OpSetFQDN {
-		// HAProxy changes an FQDN only through a `resolvers` section's
-		// runtime resolution, which varde does not have: HAProxy's answer
-		// for a server without resolution.
-		return "set server <b>/<s> fqdn failed because no resolution is configured.\n", true
+		return s.setFQDN(cmd), true // resolvers.go
 	}
 	text, ap, changed := newAddr(sv.Address(), cmd.Value, cmd.Key)
 	if changed {

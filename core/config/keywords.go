@@ -26,11 +26,13 @@ const (
 	SecDefaults
 	SecFrontend
 	SecBackend
+	SecResolvers
 
 	G    = SecGlobal
 	D    = SecDefaults
 	F    = SecFrontend
 	B    = SecBackend
+	R    = SecResolvers
 	FB   = F | B
 	DF   = D | F
 	DB   = D | B
@@ -54,6 +56,20 @@ type KeywordInfo struct {
 
 // Keywords is the table; see the FORMAT comment above.
 var Keywords = []KeywordInfo{
+	// resolvers sections (resolvers.go)
+	{Name: "resolvers", Sections: R, Default: "", Enforced: true},
+	{Name: "accepted_payload_size", Sections: R, Default: "512", Enforced: true},
+	{Name: "hold nx", Sections: R, Default: "30s", Enforced: true},
+	{Name: "hold obsolete", Sections: R, Default: "0s", Enforced: true},
+	{Name: "hold other", Sections: R, Default: "30s", Enforced: true},
+	{Name: "hold refused", Sections: R, Default: "30s", Enforced: true},
+	{Name: "hold timeout", Sections: R, Default: "30s", Enforced: true},
+	{Name: "hold valid", Sections: R, Default: "10s", Enforced: true},
+	{Name: "nameserver", Sections: R, Default: "", Enforced: true},
+	{Name: "parse-resolv-conf", Sections: R, Default: "", Enforced: true},
+	{Name: "resolve_retries", Sections: R, Default: "3", Enforced: true},
+	{Name: "timeout resolve", Sections: R, Default: "1s", Enforced: true},
+	{Name: "timeout retry", Sections: R, Default: "1s", Enforced: true},
 	// global
 	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
 	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
@@ -307,7 +323,8 @@ var Keywords = []KeywordInfo{
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
-	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout server"
+	{Name: "server-template", Sections: B, Default: "", Enforced: true}, // serverresolve.go
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: true},
 	{Name: "stats enable", Sections: DFB, Default: "off", Enforced: true},
@@ -370,6 +387,11 @@ var Keywords = []KeywordInfo{
 	{Name: "server alpn", Sections: DB, Default: "none", Enforced: true},
 	{Name: "server ca-file", Sections: DB, Default: "", Enforced: true},
 	{Name: "server check", Sections: DB, Default: "off", Enforced: true},
+	{Name: "server init-addr", Sections: DB, Default: "last,libc (then none with resolvers); last is refused", Enforced: true},
+	{Name: "server resolve-net", Sections: DB, Default: "", Enforced: true},
+	{Name: "server resolve-opts", Sections: DB, Default: "prevent-dup-ip", Enforced: true},
+	{Name: "server resolve-prefer", Sections: DB, Default: "ipv6", Enforced: true},
+	{Name: "server resolvers", Sections: DB, Default: "none: names resolved once at start-up", Enforced: true},
 	{Name: "server check-alpn", Sections: DB, Default: "server alpn", Enforced: true},
 	{Name: "server check-sni", Sections: DB, Default: "none", Enforced: true},
 	{Name: "server check-ssl", Sections: DB, Default: "off (on with ssl unless port/addr)", Enforced: true},
@@ -423,7 +445,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
-	"server-template":                     "list the servers one by one",
 	"http-error":                          "use errorfile CODE FILE",
 	"filter":                              "only `filter compression` is available in varde",
 	"unique-id-format":                    "not available in varde yet",
@@ -468,7 +489,6 @@ var Unsupported = map[string]string{
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
 	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
-	"resolvers":   "server host names are resolved at start-up",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
 	"cache":       "not available in varde",

@@ -2,6 +2,7 @@ package config
 
 import (
 	"github.com/varde-lb/varde/core/health"
+	"net/netip"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -23,6 +24,11 @@ type Config struct {
 	Proxies []*Proxy `json:"-"`
 	// Userlists are the userlist sections (userlist.go).
 	Userlists []*Userlist `json:"userlists,omitempty"`
+	// Resolvers are the resolvers sections (resolvers.go).
+	Resolvers []*Resolvers `json:"resolvers,omitempty"`
+	// DefaultResolvers is HAProxy's implicit `resolvers default` from
+	// /etc/resolv.conf, set by Validate when none is declared.
+	DefaultResolvers *Resolvers `json:"-"`
 	// HTTPErrors are the http-errors sections (httperrors.go).
 	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
@@ -568,15 +574,23 @@ type ServerOptions struct {
 	Rise      int           `json:"rise,omitempty"`      // default 2
 	Fall      int           `json:"fall,omitempty"`      // default 3
 	Port      uint16        `json:"port,omitempty"`      // check port
-	Addr      string        `json:"addr,omitempty"`      // check address
-	Cookie    string        `json:"cookie,omitempty"`
-	CookiePos diag.Pos      `json:"-"`
-	SlowStart time.Duration `json:"slowstart,omitempty"`
-	SSL       bool          `json:"ssl,omitempty"`
-	Verify    string        `json:"verify,omitempty"` // none, required
-	CAFile    string        `json:"ca_file,omitempty"`
-	SNI       string        `json:"sni,omitempty"`
-	CheckSSL  bool          `json:"check_ssl,omitempty"`
+	// Run-time resolution (resolvers.go, serverresolve.go).
+	Resolvers     string         `json:"resolvers,omitempty"`
+	ResolversPos  diag.Pos       `json:"-"`
+	ResolvePrefer string         `json:"resolve_prefer,omitempty"` // ipv4 | ipv6 (HAProxy's default)
+	ResolveNets   []netip.Prefix `json:"resolve_net,omitempty"`
+	ResolveOpts   []string       `json:"resolve_opts,omitempty"`
+	InitAddr      []string       `json:"init_addr,omitempty"` // last, libc, none or an IP, in order
+	InitAddrPos   diag.Pos       `json:"-"`
+	Addr          string         `json:"addr,omitempty"` // check address
+	Cookie        string         `json:"cookie,omitempty"`
+	CookiePos     diag.Pos       `json:"-"`
+	SlowStart     time.Duration  `json:"slowstart,omitempty"`
+	SSL           bool           `json:"ssl,omitempty"`
+	Verify        string         `json:"verify,omitempty"` // none, required
+	CAFile        string         `json:"ca_file,omitempty"`
+	SNI           string         `json:"sni,omitempty"`
+	CheckSSL      bool           `json:"check_ssl,omitempty"`
 	ServerTLS
 	SendProxy bool `json:"send_proxy,omitempty"`
 	// SendProxyV2 is send-proxy-v2; it wins over SendProxy (HAProxy

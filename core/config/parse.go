@@ -25,7 +25,8 @@ type parser struct {
 
 	section   string // global, defaults, frontend, backend, listen, skip
 	cur       *Proxy
-	ul        *Userlist // the userlist section being read
+	ul        *Userlist  // the userlist section being read
+	res       *Resolvers // the resolvers section being read
 	lastDef   *Proxy
 	globalSet bool
 
@@ -98,6 +99,9 @@ func (p *parser) line(l Line) {
 	case "userlist":
 		p.startUserlist(l)
 		return
+	case "resolvers":
+		p.startResolvers(l)
+		return
 	case "http-errors":
 		p.startHTTPErrors(l)
 		return
@@ -116,6 +120,8 @@ func (p *parser) line(l Line) {
 		p.globalLine(l)
 	case "userlist":
 		p.userlistLine(l)
+	case "resolvers":
+		p.resolversLine(l)
 	case "http-errors":
 		p.httpErrorsLine(l)
 	default:
@@ -304,7 +310,7 @@ func sectionsOf(kw string) string {
 	for _, s := range []struct {
 		bit  Section
 		name string
-	}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}} {
+	}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}, {SecResolvers, "resolvers"}} {
 		if sec&s.bit != 0 {
 			names = append(names, s.name)
 		}
@@ -444,7 +450,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		for _, s := range []struct {
 			b Section
 			n string
-		}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}} {
+		}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}, {SecResolvers, "resolvers"}} {
 			if info.Sections&s.b != 0 {
 				where = append(where, s.n)
 			}

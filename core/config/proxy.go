@@ -212,6 +212,8 @@ func (p *parser) proxyLine(l Line) {
 		px.UseBackends = append(px.UseBackends, &UseBackend{Pos: rest[0].Pos, Backend: rest[0].Text, Cond: cond})
 	case "server":
 		p.parseServer(l, args)
+	case "server-template":
+		p.parseServerTemplate(l, args) // serverresolve.go
 	case "default-server":
 		if px.DefaultServer == nil {
 			px.DefaultServer = &ServerOptions{}

@@ -13,6 +13,7 @@ var serverOptionArgs = map[string]bool{
 	"slowstart": true, "verify": true, "ca-file": true, "sni": true, "id": true, "observe": true,
 	"error-limit": true, "on-error": true, "on-marked-down": true, "on-marked-up": true,
 	"agent-port": true, "agent-inter": true, "agent-addr": true, "agent-send": true, "redir": true,
+	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true, "init-addr": true,
 	"backup": false, "disabled": false, "enabled": false, "check": false, "ssl": false, "check-ssl": false,
 	"send-proxy": false, "send-proxy-v2": false, "agent-check": false,
 	"no-check": false, "no-backup": false, "no-ssl": false, "no-send-proxy": false, "no-send-proxy-v2": false, "no-agent-check": false, "no-sslv3": false,
@@ -20,8 +21,7 @@ var serverOptionArgs = map[string]bool{
 
 // unsupportedServerOptions are real HAProxy server options varde refuses.
 var unsupportedServerOptions = map[string]string{
-	"resolvers": "host names are resolved once at start-up", "init-addr": "host names are resolved once at start-up",
-	"resolve-prefer": "host names are resolved once at start-up", "track": "give the server its own check",
+	"track":  "give the server its own check",
 	"source": "not available in varde", "usesrc": "not available in varde",
 	"proto":             "not available in varde",
 	"check-send-proxy":  "health checks send the PROXY header only with send-proxy[-v2] and no addr/port; remove check-send-proxy",
@@ -45,17 +45,9 @@ func (p *parser) parseServer(l Line, args []Token) {
 	if !validProxyName(s.Name) {
 		p.d.Errorf(args[0].Pos, key, "use letters, digits, '-', '_', '.' and ':'", "invalid server name %q", s.Name)
 	}
-	a, err := ParseAddress(args[1].Text, false)
+	a, err := parseServerAddress(args[1].Text)
 	if err != nil {
 		p.d.Errorf(args[1].Pos, key, "write IP:PORT or HOSTNAME:PORT, e.g. 10.0.0.1:80", "%v", err)
-		return
-	}
-	if a.Wildcard {
-		p.d.Errorf(args[1].Pos, key, "write the server's real address", "server address %q is a wildcard", args[1].Text)
-		return
-	}
-	if a.PortEnd != 0 {
-		p.d.Errorf(args[1].Pos, key, "write a single port", "server port ranges are not supported")
 		return
 	}
 	s.Address = a
@@ -255,6 +247,8 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 		case "no-agent-check":
 			o.AgentCheck = false
 		case "no-sslv3":
+		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts", "init-addr":
+			p.serverResolveOption(o, name, v, kw) // serverresolve.go
 		default:
 			p.serverTLSOption(o, name, v, kw)
 		}

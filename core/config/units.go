@@ -110,6 +110,11 @@ type Address struct {
 	PortEnd uint16 `json:"port_end,omitempty"`
 	// Wildcard marks "*:80", ":80", ":::80", "0.0.0.0:80".
 	Wildcard bool `json:"wildcard,omitempty"`
+	// PortMap marks a server address without a fixed port (none, 0, +N,
+	// -N): connections go to the client's destination port plus
+	// PortOffset (serverresolve.go).
+	PortMap    bool `json:"port_map,omitempty"`
+	PortOffset int  `json:"port_offset,omitempty"`
 }
 
 var errNoPort = errors.New("missing port")

@@ -45,6 +45,7 @@ func (c *Config) Validate(d *diag.List) {
 		c.validateBackendFetches(px, d) // misc.go
 	}
 	checkUserlists(c, d)
+	checkResolvers(c, d)
 	c.validateGlobal(d)
 	c.CheckLogTargets(d)
 	c.CheckProbes(d)

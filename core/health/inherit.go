@@ -46,7 +46,7 @@ func (c *checker) inherit(p *checker) {
 	ps := p.snapshotLocked()
 	p.mu.Unlock()
 	s, os := c.s, p.s
-	s.SetAdmin(os.Admin())
+	s.SetAdmin(os.OperatorAdmin()) // resolution maintenance is core/resolve's to carry over
 	if os.MaxConn() != os.ConfigMaxConn && s.ConfigMaxConn == os.ConfigMaxConn {
 		s.SetMaxConn(os.MaxConn())
 	}

@@ -271,7 +271,7 @@ func (m *Manager) ObserveHTTP(s *core.Server, status int) {
 // Leaving maintenance re-runs a check promptly and starts slowstart.
 func (m *Manager) SetAdmin(s *core.Server, a core.AdminState) {
 	c := m.get(s)
-	old := s.Admin()
+	old := s.OperatorAdmin() // resolution maintenance (RMAINT) is not the operator's to leave
 	s.SetAdmin(a)
 	if c != nil && old == core.AdminMaint && a != core.AdminMaint {
 		c.mu.Lock()
@@ -378,6 +378,9 @@ func (m *Manager) Info(s *core.Server) (Info, bool) {
 // StatusText is the stats CSV's status column for a server, HAProxy's words:
 // UP, DOWN, "UP 2/3", "DOWN 1/2", DRAIN, MAINT, "no check", "DOWN (agent)".
 func StatusText(s *core.Server, i Info, known bool) string {
+	if s.ResolveMaint() {
+		return "MAINT (resolution)" // HAProxy's SRV_ADMF_RMAINT, before any other maintenance
+	}
 	if s.Admin() == core.AdminMaint {
 		return "MAINT"
 	}

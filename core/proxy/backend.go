@@ -140,7 +140,7 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 
 // newServer builds the i-th server of b from its `server` line.
 func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
-	ap, err := resolve(sc.Addr)
+	ap, rmaint, err := initialAddr(sc) // resolve.go: init-addr
 	if err != nil {
 		return nil, &BuildError{Backend: b.Name, Server: sc.Name, Err: err}
 	}
@@ -157,7 +157,14 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 		cs.InitAdmin(core.AdminMaint)
 	}
 	srv := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI,
-		onDown: sc.ShutdownOnDown, onUp: sc.ShutdownBackupsOnUp}
+		onDown: sc.ShutdownOnDown, onUp: sc.ShutdownBackupsOnUp,
+		dstIP: ap.Addr().IsUnspecified(), portMap: sc.PortMap, portOff: sc.PortOffset, res: sc.Resolve}
+	if rmaint {
+		cs.SetResolveMaint(true) // init-addr none: MAINT until resolution gives an address
+	}
+	if sc.Resolve != nil {
+		cs.Host = sc.Resolve.FQDN
+	}
 	srv.wasUp.Store(cs.IsUp())
 	return srv, nil
 }
@@ -483,6 +490,10 @@ type server struct {
 	onDown, onUp bool
 	wasUp        atomic.Bool
 	gone         atomic.Bool // deleted (`del server`): idle connections are closed, not kept
+	// An address without a fixed destination (resolve_addr.go).
+	dstIP, portMap bool
+	portOff        int
+	res            *ResolveConfig // a name resolved at run time, nil otherwise (resolve.go)
 }
 
 // lane is a server's idle connections and live sessions for one lane.
@@ -648,12 +659,15 @@ func (s *server) purgeLane(ln int, before time.Time) {
 	}
 }
 
-func (s *server) dial(timeout time.Duration) (*upConn, error) {
+func (s *server) dial(dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ap, gen := s.Target()
+	ap, gen, err := s.destination(dst)
+	if err != nil {
+		return nil, err
+	}
 	c, err := net.DialTimeout("tcp", ap.String(), timeout)
 	if err != nil {
 		return nil, err

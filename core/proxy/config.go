@@ -325,6 +325,14 @@ type ServerConfig struct {
 	// ShutdownBackupsOnUp is `on-marked-up shutdown-backup-sessions`: when
 	// this (active) server comes back up, the backup servers' sessions end.
 	ShutdownBackupsOnUp bool
+	// PortMap: the address has no fixed port; connections go to the
+	// client's destination port plus PortOffset. An unspecified IP in
+	// Addr connects to the client's destination address (resolve_addr.go).
+	PortMap    bool
+	PortOffset int
+	// Resolve is set for a server whose address is a name resolved by
+	// init-addr methods and, with resolvers, again at run time (resolve.go).
+	Resolve *ResolveConfig
 }
 
 func (c *Config) bufSize() int {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"time"
@@ -220,12 +221,15 @@ func (c *fdConn) netConn() (net.Conn, error) {
 }
 
 // dialLoop connects to the server from loop l without blocking the loop.
-func (s *server) dialLoop(l *loop, timeout time.Duration) (*upConn, error) {
+func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ap, gen := s.Target()
+	ap, gen, err := s.destination(dst)
+	if err != nil {
+		return nil, err
+	}
 	raddr := net.TCPAddrFromAddrPort(ap)
 	family := syscall.AF_INET
 	var sa syscall.Sockaddr
@@ -287,12 +291,13 @@ func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {
 	return nil
 }
 
-// dialFor dials srv in the lane of the client connection c.
-func dialFor(c net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
+// dialFor dials srv in the lane of the client connection c, whose
+// destination was dst (for servers that map it, resolve_addr.go).
+func dialFor(c net.Conn, srv *server, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	if fc, ok := c.(*fdConn); ok && fc.l.cur != nil {
-		return srv.dialLoop(fc.l, timeout)
+		return srv.dialLoop(fc.l, dst, timeout)
 	}
-	return srv.dial(timeout)
+	return srv.dial(dst, timeout)
 }
 
 // toNetConn returns c as a connection usable from any goroutine.

@@ -214,6 +214,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
+			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go

@@ -4,6 +4,7 @@ package proxy
 
 import (
 	"net"
+	"net/netip"
 	"time"
 )
 
@@ -23,6 +24,6 @@ func closeFromOutside(c net.Conn)                        { c.Close() }
 func wakeIdleFromOutside(c net.Conn)                     { c.SetReadDeadline(time.Now()) }
 func toNetConn(c net.Conn) (net.Conn, error)             { return c, nil }
 func isLoopConn(net.Conn) bool                           { return false }
-func dialFor(_ net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
-	return srv.dial(timeout)
+func dialFor(_ net.Conn, srv *server, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+	return srv.dial(dst, timeout)
 }

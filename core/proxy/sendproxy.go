@@ -17,9 +17,15 @@ import (
 // client that opened it reuses it for its next requests, but it is closed
 // instead of pooled when that client leaves, and never serves another one.
 func (s *session) dialPlain(srv *server, timeout time.Duration) (*upConn, error) {
-	u, err := dialFor(s.conn, srv, timeout)
-	if err != nil || srv.SendProxy == 0 {
+	u, err := dialFor(s.conn, srv, s.dst, timeout)
+	if err != nil {
 		return u, err
+	}
+	if srv.mapped() {
+		u.private = true // its destination was this client's (resolve_addr.go)
+	}
+	if srv.SendProxy == 0 {
+		return u, nil
 	}
 	if err := writeProxyHeader(u, srv.SendProxy, s, timeout); err != nil {
 		u.c.Close()

@@ -1,8 +1,6 @@
 package stats
 
 import (
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/varde-lb/varde/core"
@@ -379,8 +377,9 @@ func userWeight(s *core.Server, checks Checks) int64 {
 }
 
 func serverAddr(s *core.Server) string {
-	if s.Host != "" && !strings.Contains(s.Host, ":") && s.AddrGen() == 0 {
-		return s.Host + ":" + strconv.Itoa(int(s.Address().Port()))
+	a := s.Address()
+	if !a.Addr().IsValid() {
+		return "" // no address yet (init-addr none, resolution maintenance): HAProxy prints nothing
 	}
-	return s.Address().String()
+	return a.String() // HAProxy prints the address in use, also for a server given by name
 }
