@@ -27,6 +27,11 @@ const (
 // src, written those dst accepted; tail reports bytes behind the end of a
 // chunked body (a pipelined request), which are dropped.
 func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx.BodyKind, remain int64) (read, written int64, res copyResult, tail bool) {
+	if kind == httpx.BodyLength && remain >= spliceMin && s.spliceable(src == s.conn) {
+		if read, written, res, ok := s.trySplice(src, dst, rto, wto, remain); ok {
+			return read, written, res, false
+		}
+	}
 	for {
 		if (kind == httpx.BodyLength && remain <= 0) || (kind == httpx.BodyChunked && s.ck.Done()) {
 			return read, written, copyDone, tail

@@ -51,7 +51,9 @@ type Config struct {
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).
-	Threads   int
+	Threads int
+	// NoSplice is global `nosplice`: no body or tunnel is spliced.
+	NoSplice  bool
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
 	// StickTables are the configuration's stick tables (stick.go).
@@ -155,6 +157,8 @@ type HTTPRule struct {
 // FrontendConfig is a frontend (or the front half of a listen).
 type FrontendConfig struct {
 	Name string
+	// Splice is the frontend's option splice-* (splice.go).
+	Splice SpliceSet
 	// Table is the frontend's own stick table (nil: none); stick is set
 	// when tcp-request connection rules track counters (stick.go).
 	Table *sticktable.Table
@@ -234,9 +238,11 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Name string
+	// Splice is the backend's option splice-* (splice.go).
+	Splice SpliceSet
+	Table  *sticktable.Table // the backend's own stick table, nil: none
+	Stick  []StickRule       // stick on|match|store-request (stickpersist.go)
 	// StickPersist and StickForce are `option persist` and
 	// `force-persist if COND` as the stick match rules apply them (set
 	// only with stick rules; the cookie's own are in persist.Cookie).

@@ -47,6 +47,7 @@ type loop struct {
 	cur    *task     // the coroutine running now
 	timers timerHeap
 	parked map[*fdConn]*parked
+	pipes  []*kpipe // free pipes for splicing (splice_linux.go)
 
 	mu       sync.Mutex
 	posted   []func()
@@ -454,6 +455,7 @@ func (l *loop) shutdown() {
 	l.mu.Unlock()
 	l.runPosted()
 	l.sweep(math.MaxInt64)
+	l.closePipes()
 }
 
 // register adds c to the loop's epoll set.

@@ -1,0 +1,38 @@
+package proxy
+
+// Splicing policy (the transfer itself is splice_linux.go).
+
+// SpliceSet is what one frontend or backend says about splicing, from
+// HAProxy's `option splice-request`, `option splice-response` and
+// `option splice-auto` (both directions), each possibly negated with `no`.
+type SpliceSet struct {
+	Request, Response tri
+}
+
+// tri is an option's state in one section: unset, on or off (negated).
+type tri uint8
+
+const (
+	triUnset tri = iota
+	triOn
+	triOff
+)
+
+// spliceable reports whether this transaction's body in one direction
+// (request: client to server) may move through a kernel pipe rather than
+// user space. varde splices by default (measured faster from 16 KiB, see
+// docs/performance.md); `no option splice-*` in the frontend or the
+// backend, or global `nosplice`, keeps that direction in user space.
+//
+// A body that must be read to be changed never splices: a hook that
+// transforms the response body (compression) adds its check here.
+func (s *session) spliceable(request bool) bool {
+	if s.e.cfg.NoSplice || s.x.b == nil {
+		return false
+	}
+	fe, be := &s.f.cfg.Splice, &s.x.b.cfg.Splice
+	if request {
+		return fe.Request != triOff && be.Request != triOff
+	}
+	return fe.Response != triOff && be.Response != triOff
+}
