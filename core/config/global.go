@@ -206,6 +206,8 @@ func (p *parser) globalLine(l Line) {
 			g.Ulimit = n
 			p.d.Warnf(kwPos, key, "set LimitNOFILE= in the systemd unit", "accepted but ignored: varde does not change its file descriptor limit")
 		}
+	case "nosplice":
+		g.NoSplice = true
 	case "quiet":
 		g.Quiet = true
 		p.d.Warnf(kwPos, key, "remove the line", "accepted but ignored: varde logs its own events to stderr at the configured level")

@@ -35,6 +35,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 	out := &Config{
 		MaxConn:    c.Global.MaxConn,
 		Threads:    c.Global.NbThread,
+		NoSplice:   c.Global.NoSplice,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 	}
@@ -144,6 +145,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
 		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
+		Splice: spliceSetOf(p),
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
@@ -208,7 +210,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
-		BufferRequest: p.Option("http-buffer-request") != nil,
+		BufferRequest: p.Option("http-buffer-request") != nil, Splice: spliceSetOf(p),
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {

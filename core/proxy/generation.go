@@ -62,7 +62,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 // is reported, not only the first.
 func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	out := &Config{
-		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread,
+		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread, NoSplice: c.Global.NoSplice,
 		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite),
 	}
 	ok := true

@@ -2,6 +2,8 @@ package proxy
 
 // Splicing policy (the transfer itself is splice_linux.go).
 
+import "github.com/varde-lb/varde/core/config"
+
 // SpliceSet is what one frontend or backend says about splicing, from
 // HAProxy's `option splice-request`, `option splice-response` and
 // `option splice-auto` (both directions), each possibly negated with `no`.
@@ -35,4 +37,29 @@ func (s *session) spliceable(request bool) bool {
 		return fe.Request != triOff && be.Request != triOff
 	}
 	return fe.Response != triOff && be.Response != triOff
+}
+
+// spliceSetOf reads a section's option splice-* lines (defaults already
+// merged in: a section's own `no option` overrides what it inherited).
+// splice-auto counts for both directions; a direction's own option wins
+// over splice-auto when both are written.
+func spliceSetOf(p *config.Proxy) SpliceSet {
+	state := func(name string) tri {
+		o := p.Options[name]
+		switch {
+		case o == nil:
+			return triUnset
+		case o.Negated:
+			return triOff
+		}
+		return triOn
+	}
+	auto := state("splice-auto")
+	dir := func(name string) tri {
+		if t := state(name); t != triUnset {
+			return t
+		}
+		return auto
+	}
+	return SpliceSet{Request: dir("splice-request"), Response: dir("splice-response")}
 }
