@@ -18,6 +18,7 @@ const (
 	copyReadTimeout            // the sender was silent for its whole timeout
 	copyReadErr                // the sender closed or failed before the end
 	copyWriteErr               // the receiver failed
+	copyWriteTimeout           // the receiver took nothing for its whole timeout
 )
 
 // copyBody relays the rest of a message body from src to dst through s.sb
@@ -60,6 +61,9 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 			nw, werr := dst.Write(chunk)
 			written += int64(nw)
 			if werr != nil {
+				if isTimeout(werr) {
+					return read, written, copyWriteTimeout, tail
+				}
 				return read, written, copyWriteErr, tail
 			}
 			continue

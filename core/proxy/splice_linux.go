@@ -171,7 +171,13 @@ func spliceWait(src, dst *fdConn, p *kpipe, rdl, wdl *int64, rto, wto time.Durat
 		if *wdl == 0 {
 			*wdl = now + int64(wto)
 		}
-		if now >= *wdl || dst.l.wait(dst, waitWrite, *wdl) != nil || dst.closed {
+		if now >= *wdl {
+			return copyWriteTimeout
+		}
+		switch err := dst.l.wait(dst, waitWrite, *wdl); {
+		case err == os.ErrDeadlineExceeded:
+			return copyWriteTimeout
+		case err != nil || dst.closed:
 			return copyWriteErr
 		}
 		return copyDone

@@ -1,0 +1,222 @@
+package proxy
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"math/rand"
+	"net"
+	"net/http"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/varde-lb/varde/core/logrec"
+)
+
+// spliceBackend answers on keep-alive connections:
+//
+//	/big?n=N    N pseudo-random bytes (bodyOf(N)) with Content-Length
+//	/sum        the sha256 of the request body, in hex
+//	/trunc      announces 1 MiB, sends 100 KiB and closes
+//	/stall      announces 1 MiB, sends 64 KiB and waits 3 s
+func spliceBackend(t *testing.T) string {
+	return rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			h := sha256.New()
+			io.Copy(h, req.Body)
+			switch req.URL.Path {
+			case "/big":
+				n, _ := strconv.Atoi(req.URL.Query().Get("n"))
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", n)
+				c.Write(bodyOf(n))
+			case "/sum":
+				sum := hex.EncodeToString(h.Sum(nil))
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(sum), sum)
+			case "/trunc":
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 1<<20)
+				c.Write(bodyOf(100 << 10))
+				return
+			case "/stall":
+				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 1<<20)
+				c.Write(bodyOf(64 << 10))
+				time.Sleep(3 * time.Second)
+				return
+			}
+		}
+	})
+}
+
+// bodyOf is n deterministic pseudo-random bytes.
+func bodyOf(n int) []byte {
+	b := make([]byte, n)
+	rand.New(rand.NewSource(int64(n))).Read(b)
+	return b
+}
+
+// spliceModes runs fn on one event loop with splicing on (the default)
+// and off (global nosplice); fn's results must not depend on the mode.
+func spliceModes(t *testing.T, fn func(t *testing.T, nosplice bool) *Engine) {
+	t.Setenv("VARDE_LOOPS", "1")
+	for _, mode := range []string{"splice", "copy"} {
+		t.Run(mode, func(t *testing.T) {
+			e := fn(t, mode == "copy")
+			spliced := e.SplicedBytes.Load()
+			if (mode == "splice") != (spliced > 0) {
+				t.Fatalf("%s: %d bytes spliced", mode, spliced)
+			}
+		})
+	}
+}
+
+// TestSpliceBodies: large Content-Length bodies both ways arrive
+// byte-exact, a pipelined request behind a spliced body is served, and
+// the log's %U and %B are the same whether the bodies were spliced or
+// copied (and count every byte).
+func TestSpliceBodies(t *testing.T) {
+	const big = 1<<20 + 7
+	upload := bodyOf(3<<20 + 5)
+	want := sha256.Sum256(upload)
+	var logged [2][]logrec.Record
+	spliceModes(t, func(t *testing.T, nosplice bool) *Engine {
+		cfg := simpleConfig(spliceBackend(t))
+		cfg.NoSplice = nosplice
+		sink := &recSink{}
+		cfg.Sink = sink
+		e, addr := startEngine(t, cfg)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(20 * time.Second))
+		// Three requests in one write: two pipelined behind a spliced
+		// request body, the last behind a spliced response body.
+		var w bytes.Buffer
+		fmt.Fprintf(&w, "POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", len(upload))
+		w.Write(upload)
+		fmt.Fprintf(&w, "GET /big?n=%d HTTP/1.1\r\nHost: t\r\n\r\n", big)
+		fmt.Fprintf(&w, "GET /big?n=%d HTTP/1.1\r\nHost: t\r\n\r\n", 70000)
+		go c.Write(w.Bytes())
+		br := bufio.NewReader(c)
+		for i, wantBody := range [][]byte{[]byte(hex.EncodeToString(want[:])), bodyOf(big), bodyOf(70000)} {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("response %d: %v", i, err)
+			}
+			got, err := io.ReadAll(resp.Body)
+			if err != nil || !bytes.Equal(got, wantBody) {
+				t.Fatalf("response %d: %d bytes (err %v), want %d exact bytes", i, len(got), err, len(wantBody))
+			}
+		}
+		recs := waitRecords(t, sink, 3)
+		for i, r := range recs {
+			if r.Term[0] != '-' || r.Term[1] != '-' {
+				t.Errorf("record %d: termination %q, want --", i, r.Term[:2])
+			}
+		}
+		if recs[0].BytesIn < int64(len(upload)) || recs[1].BytesOut < big {
+			t.Errorf("%%U %d, %%B %d: body bytes not counted", recs[0].BytesIn, recs[1].BytesOut)
+		}
+		if nosplice {
+			logged[1] = recs
+		} else {
+			logged[0] = recs
+		}
+		return e
+	})
+	for i := range logged[0] {
+		s, c := logged[0][i], logged[1][i]
+		if s.BytesIn != c.BytesIn || s.BytesOut != c.BytesOut {
+			t.Errorf("record %d: spliced %%U %d %%B %d, copied %%U %d %%B %d", i, s.BytesIn, s.BytesOut, c.BytesIn, c.BytesOut)
+		}
+	}
+}
+
+// TestSpliceAborts: a transfer that ends early ends with the same
+// termination state and byte counts spliced or copied.
+func TestSpliceAborts(t *testing.T) {
+	cases := []struct {
+		name string
+		path string
+		tune func(*Config)
+		// client reads at most this many bytes then closes (0: all)
+		read  int
+		term  string
+		fewer int // the client must see fewer bytes than this
+	}{
+		{"server closes mid-body", "/trunc", nil, 0, "SD", 1 << 20},
+		{"server timeout mid-body", "/stall", func(c *Config) { c.Backends[0].Timeouts.Server = 300 * time.Millisecond }, 0, "sD", 1 << 20},
+		{"client aborts mid-body", "/big?n=" + strconv.Itoa(64<<20), nil, 200 << 10, "CD", 64 << 20},
+		{"client timeout mid-body", "/big?n=" + strconv.Itoa(64<<20), func(c *Config) { c.Frontends[0].Timeouts.Client = 300 * time.Millisecond }, -1, "cD", 64 << 20},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var counts [2]int64
+			spliceModes(t, func(t *testing.T, nosplice bool) *Engine {
+				cfg := simpleConfig(spliceBackend(t))
+				cfg.NoSplice = nosplice
+				if tc.tune != nil {
+					tc.tune(cfg)
+				}
+				sink := &recSink{}
+				cfg.Sink = sink
+				e, addr := startEngine(t, cfg)
+				n := abortClient(t, addr, tc.path, tc.read)
+				if n >= int64(tc.fewer) {
+					t.Fatalf("client read %d bytes, want fewer than %d", n, tc.fewer)
+				}
+				r := waitRecords(t, sink, 1)[0]
+				if got := string(r.Term[:2]); got != tc.term {
+					t.Fatalf("termination %q, want %q", got, tc.term)
+				}
+				if nosplice {
+					counts[1] = r.BytesOut
+				} else {
+					counts[0] = r.BytesOut
+				}
+				return e
+			})
+			if tc.read == 0 && counts[0] != counts[1] {
+				t.Errorf("%%B spliced %d, copied %d", counts[0], counts[1])
+			}
+		})
+	}
+}
+
+// abortClient sends one GET with a small receive buffer and reads: all
+// until EOF (read 0), up to read bytes then closes (read > 0), or nothing
+// until the proxy gives up (read < 0). It returns the bytes read.
+func abortClient(t *testing.T, addr, path string, read int) int64 {
+	t.Helper()
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 16<<10) })
+		return nil
+	}}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path)
+	switch {
+	case read < 0:
+		time.Sleep(time.Second)
+		return 0
+	case read > 0:
+		n, _ := io.ReadFull(c, make([]byte, read))
+		return int64(n)
+	}
+	n, _ := io.Copy(io.Discard, c)
+	return n
+}
