@@ -45,6 +45,7 @@ type options struct {
 	h2       bool   // also compare HTTP/2 (h2.go)
 	h2only   bool
 	shapes   string // -shapes: a subset of the traffic shapes (shapes.go)
+	global   string // -global: extra lines for the shared global section
 }
 
 func main() {
@@ -52,6 +53,7 @@ func main() {
 	flag.StringVar(&o.varde, "varde", "bin/varde", "path of the varde binary")
 	flag.IntVar(&o.rounds, "rounds", 3, "rounds per proxy and shape (alternating)")
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "wrk duration per round")
+	flag.StringVar(&o.global, "global", "", "extra global-section lines for the shared haproxy.cfg (e.g. nosplice), separated by ;")
 	flag.StringVar(&o.shapes, "shapes", "", "comma-separated shapes to run (default all: "+shapeNames()+")")
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
@@ -114,7 +116,7 @@ func run(o options) error {
 
 	port := freePort()
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit()), "")
+	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit())+globalLines(o.global), "")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -509,4 +511,15 @@ backend nginx
 %s    server n1 127.0.0.1:%d
     server n2 127.0.0.1:%d
 `, globalExtra, port, backendExtra, b1, b2)
+}
+
+// globalLines turns -global's ;-separated lines into config lines.
+func globalLines(v string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(v, ";") {
+		if l = strings.TrimSpace(l); l != "" {
+			b.WriteString("    " + l + "\n")
+		}
+	}
+	return b.String()
 }

@@ -13,12 +13,12 @@ import (
 type copyResult uint8
 
 const (
-	copyDone        copyResult = iota
-	copyBadChunk               // the sender's chunked coding is invalid
-	copyReadTimeout            // the sender was silent for its whole timeout
-	copyReadErr                // the sender closed or failed before the end
-	copyWriteErr               // the receiver failed
-	copyWriteTimeout           // the receiver took nothing for its whole timeout
+	copyDone         copyResult = iota
+	copyBadChunk                // the sender's chunked coding is invalid
+	copyReadTimeout             // the sender was silent for its whole timeout
+	copyReadErr                 // the sender closed or failed before the end
+	copyWriteErr                // the receiver failed
+	copyWriteTimeout            // the receiver took nothing for its whole timeout
 )
 
 // copyBody relays the rest of a message body from src to dst through s.sb
@@ -117,7 +117,7 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 		s.n = 0
 	}
 	var in, out int64
-	offloadFor(s.conn, func() { in, out = relay(client, up.c, s.in, s.sb, to) })
+	offloadFor(s.conn, func() { in, out = relay(client, up.c, s.in, s.sb, to, s.spliceDirs(b)) })
 	s.rec.BytesIn += in
 	s.rec.BytesOut += out
 }

@@ -2,7 +2,11 @@ package proxy
 
 // Splicing policy (the transfer itself is splice_linux.go).
 
-import "github.com/varde-lb/varde/core/config"
+import (
+	"sync/atomic"
+
+	"github.com/varde-lb/varde/core/config"
+)
 
 // SpliceSet is what one frontend or backend says about splicing, from
 // HAProxy's `option splice-request`, `option splice-response` and
@@ -29,14 +33,32 @@ const (
 // A body that must be read to be changed never splices: a hook that
 // transforms the response body (compression) adds its check here.
 func (s *session) spliceable(request bool) bool {
-	if s.e.cfg.NoSplice || s.x.b == nil {
-		return false
-	}
-	fe, be := &s.f.cfg.Splice, &s.x.b.cfg.Splice
+	sp := s.spliceDirs(s.x.b)
 	if request {
-		return fe.Request != triOff && be.Request != triOff
+		return sp.request
 	}
-	return fe.Response != triOff && be.Response != triOff
+	return sp.response
+}
+
+// spliceDirs is what the configuration allows with backend b: HTTP bodies,
+// WebSocket tunnels and mode tcp connections all follow it.
+func (s *session) spliceDirs(b *Backend) spliceDirs {
+	if s.e.cfg.NoSplice || b == nil {
+		return spliceDirs{}
+	}
+	fe, be := &s.f.cfg.Splice, &b.cfg.Splice
+	return spliceDirs{
+		request:  fe.Request != triOff && be.Request != triOff,
+		response: fe.Response != triOff && be.Response != triOff,
+		count:    &s.e.SplicedBytes,
+	}
+}
+
+// spliceDirs says which directions may splice: request is client to
+// server, response server to client.
+type spliceDirs struct {
+	request, response bool
+	count             *atomic.Uint64 // the engine's SplicedBytes
 }
 
 // spliceSetOf reads a section's option splice-* lines (defaults already

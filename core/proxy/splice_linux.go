@@ -1,8 +1,10 @@
 package proxy
 
 import (
+	"io"
 	"net"
 	"os"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -205,4 +207,86 @@ func spliceRaw(in, out int, max int64) (int64, error) {
 		return -1, e
 	}
 	return int64(r), nil
+}
+
+// pipeSpliced is pipe (tcp.go) for a tunnel direction whose two ends are
+// plain TCP sockets: the same loop of one read then writes until the
+// bytes are out, with the same deadlines and outcomes, but each read moves
+// what the socket holds into a pipe and each write drains it, through Go's
+// netpoller (tunnels run on goroutines). ok is false when it did not start.
+func pipeSpliced(src, dst net.Conn, idle time.Duration, last *atomic.Int64, otherDone *atomic.Bool, finTimeout time.Duration, termTimeout, termAbort byte) (n int64, term byte, ok bool) {
+	st, ok1 := src.(*net.TCPConn)
+	dt, ok2 := dst.(*net.TCPConn)
+	if !ok1 || !ok2 {
+		return 0, 0, false
+	}
+	rs, err1 := st.SyscallConn()
+	rd, err2 := dt.SyscallConn()
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	var fds [2]int
+	if syscall.Pipe2(fds[:], syscall.O_NONBLOCK|syscall.O_CLOEXEC) != nil {
+		return 0, 0, false
+	}
+	syscall.Syscall(syscall.SYS_FCNTL, uintptr(fds[1]), syscall.F_SETPIPE_SZ, pipeSize)
+	defer syscall.Close(fds[0])
+	defer syscall.Close(fds[1])
+	for {
+		d := idle
+		if otherDone.Load() && finTimeout > 0 {
+			d = finTimeout
+		}
+		src.SetReadDeadline(time.Now().Add(d))
+		m, err := spliceStep(rs.Read, -1, fds[1], 1<<30)
+		if m > 0 {
+			last.Store(time.Now().UnixNano())
+			dst.SetWriteDeadline(time.Now().Add(idle))
+			for left := m; left > 0; {
+				w, werr := spliceStep(rd.Write, fds[0], -1, left)
+				if werr != nil {
+					return n, termAbort, true
+				}
+				left -= w
+				n += w
+			}
+			continue
+		}
+		if t, end := pipeEnd(err, dst, d, last, otherDone, termTimeout, termAbort); end {
+			return n, t, true
+		}
+	}
+}
+
+// spliceStep runs one splice between a socket (the -1 side, reached
+// through wait, a RawConn's Read or Write) and a pipe end, waiting in the
+// netpoller while the socket is not ready. n == 0 with a nil error is the
+// end of the input.
+func spliceStep(wait func(func(uintptr) bool) error, in, out int, max int64) (int64, error) {
+	var n int64
+	var serr error
+	err := wait(func(fd uintptr) bool {
+		i, o := in, out
+		if i < 0 {
+			i = int(fd)
+		} else {
+			o = int(fd)
+		}
+		for {
+			n, serr = spliceRaw(i, o, max)
+			if serr != syscall.EINTR {
+				return serr != syscall.EAGAIN
+			}
+		}
+	})
+	if err != nil {
+		return 0, err
+	}
+	if serr != nil {
+		return 0, os.NewSyscallError("splice", serr)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
 }

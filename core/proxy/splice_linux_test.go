@@ -220,3 +220,72 @@ func abortClient(t *testing.T, addr, path string, read int) int64 {
 	n, _ := io.Copy(io.Discard, c)
 	return n
 }
+
+// echoTunnelBackend echoes every byte; for WebSocket it first reads the
+// upgrade request and answers 101.
+func echoTunnelBackend(t *testing.T, ws bool) string {
+	return rawServer(t, func(c net.Conn) {
+		br := bufio.NewReader(c)
+		if ws {
+			if _, err := http.ReadRequest(br); err != nil {
+				return
+			}
+			io.WriteString(c, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+		}
+		io.Copy(c, br)
+	})
+}
+
+// TestSpliceTunnels: mode tcp and a WebSocket tunnel carry 4 MiB each way
+// byte-exact, spliced or copied, with the same %U and %B.
+func TestSpliceTunnels(t *testing.T) {
+	payload := bodyOf(4<<20 + 3)
+	for _, ws := range []bool{false, true} {
+		name := map[bool]string{false: "mode tcp", true: "websocket"}[ws]
+		t.Run(name, func(t *testing.T) {
+			var counts [2][2]int64
+			spliceModes(t, func(t *testing.T, nosplice bool) *Engine {
+				cfg := simpleConfig(echoTunnelBackend(t, ws))
+				cfg.NoSplice = nosplice
+				if !ws {
+					cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
+				}
+				sink := &recSink{}
+				cfg.Sink = sink
+				e, addr := startEngine(t, cfg)
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(20 * time.Second))
+				br := bufio.NewReader(c)
+				if ws {
+					io.WriteString(c, "GET /ws HTTP/1.1\r\nHost: a\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n")
+					resp, err := http.ReadResponse(br, nil)
+					if err != nil || resp.StatusCode != 101 {
+						t.Fatalf("upgrade: %v %v", resp, err)
+					}
+				}
+				go func() {
+					c.Write(payload)
+					c.(*net.TCPConn).CloseWrite()
+				}()
+				got, err := io.ReadAll(br)
+				if err != nil || !bytes.Equal(got, payload) {
+					t.Fatalf("echoed %d bytes (err %v), want %d exact bytes", len(got), err, len(payload))
+				}
+				r := waitRecords(t, sink, 1)[0]
+				i := map[bool]int{false: 0, true: 1}[nosplice]
+				counts[i] = [2]int64{r.BytesIn, r.BytesOut}
+				if r.BytesIn < int64(len(payload)) || r.BytesOut < int64(len(payload)) {
+					t.Errorf("%%U %d %%B %d, want at least %d each", r.BytesIn, r.BytesOut, len(payload))
+				}
+				return e
+			})
+			if counts[0] != counts[1] {
+				t.Errorf("%%U/%%B spliced %v, copied %v", counts[0], counts[1])
+			}
+		})
+	}
+}
