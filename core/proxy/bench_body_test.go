@@ -123,3 +123,22 @@ func benchBody(b *testing.B, size int) {
 // kept-alive client connection and a reused server connection.
 func BenchmarkProxied64K(b *testing.B) { benchBody(b, 64<<10) }
 func BenchmarkProxied1M(b *testing.B)  { benchBody(b, 1<<20) }
+
+// TestProxiedBodyAllocs: the body shapes allocate nothing per request in
+// the steady state, spliced or copied (client, engine and backend
+// together, as AllocsPerRun counts every goroutine).
+func TestProxiedBodyAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("alloc measurement")
+	}
+	for _, size := range []int{64 << 10, 1 << 20} {
+		for _, nosplice := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%d/nosplice=%v", size, nosplice), func(t *testing.T) {
+				bc := bodyEngine(t, size, func(c *Config) { c.NoSplice = nosplice })
+				if n := testing.AllocsPerRun(100, func() { bc.do(t) }); n > 0 {
+					t.Fatalf("%.2f allocations per proxied %d-byte response, want 0", n, size)
+				}
+			})
+		}
+	}
+}

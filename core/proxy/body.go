@@ -33,9 +33,22 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 			return read, written, res, false
 		}
 	}
+	splice := kind == httpx.BodyChunked && s.spliceable(src == s.conn)
 	for {
 		if (kind == httpx.BodyLength && remain <= 0) || (kind == httpx.BodyChunked && s.ck.Done()) {
 			return read, written, copyDone, tail
+		}
+		if n := s.ck.InData(); splice && n >= spliceMin {
+			// A large chunk's payload: splice it, the framing around it
+			// stays in user space where the scanner checks it.
+			r, w, res, ok := s.trySplice(src, dst, rto, wto, n)
+			s.ck.SkipData(r)
+			read, written = read+r, written+w
+			if res != copyDone {
+				return read, written, res, tail
+			}
+			splice = ok
+			continue
 		}
 		want := len(s.sb)
 		if kind == httpx.BodyLength && int64(want) > remain {

@@ -42,6 +42,9 @@ func spliceBackend(t *testing.T) string {
 			case "/sum":
 				sum := hex.EncodeToString(h.Sum(nil))
 				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(sum), sum)
+			case "/chunked":
+				io.WriteString(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+				c.Write(chunkedOf(chunkSizes))
 			case "/trunc":
 				fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n", 1<<20)
 				c.Write(bodyOf(100 << 10))
@@ -54,6 +57,33 @@ func spliceBackend(t *testing.T) string {
 			}
 		}
 	})
+}
+
+// chunkSizes are the chunks of /chunked: small ones around large ones
+// whose payload splices.
+var chunkSizes = []int{100, 300000, 5, 70000, 1 << 20, 16383, 16384}
+
+// chunkedOf is bodyOf(sum of sizes) in chunks of those sizes, with a
+// chunk extension and a trailer.
+func chunkedOf(sizes []int) []byte {
+	var b bytes.Buffer
+	all := bodyOf(sum(sizes))
+	for _, n := range sizes {
+		fmt.Fprintf(&b, "%x;ext=1\r\n", n)
+		b.Write(all[:n])
+		all = all[n:]
+		b.WriteString("\r\n")
+	}
+	b.WriteString("0\r\nX-Trailer: yes\r\n\r\n")
+	return b.Bytes()
+}
+
+func sum(v []int) int {
+	n := 0
+	for _, x := range v {
+		n += x
+	}
+	return n
 }
 
 // bodyOf is n deterministic pseudo-random bytes.
@@ -99,16 +129,24 @@ func TestSpliceBodies(t *testing.T) {
 		}
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(20 * time.Second))
-		// Three requests in one write: two pipelined behind a spliced
-		// request body, the last behind a spliced response body.
+		// Six requests in one write: pipelined behind spliced request
+		// and response bodies, Content-Length and chunked.
 		var w bytes.Buffer
 		fmt.Fprintf(&w, "POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n", len(upload))
 		w.Write(upload)
 		fmt.Fprintf(&w, "GET /big?n=%d HTTP/1.1\r\nHost: t\r\n\r\n", big)
 		fmt.Fprintf(&w, "GET /big?n=%d HTTP/1.1\r\nHost: t\r\n\r\n", 70000)
+		w.WriteString("GET /chunked HTTP/1.1\r\nHost: t\r\n\r\n")
+		fmt.Fprintf(&w, "GET /big?n=%d HTTP/1.1\r\nHost: t\r\n\r\n", 20000)
+		// Last: varde closes after a chunked request body that has
+		// bytes behind it (it does not keep what follows).
+		w.WriteString("POST /sum HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+		w.Write(chunkedOf(chunkSizes))
 		go c.Write(w.Bytes())
 		br := bufio.NewReader(c)
-		for i, wantBody := range [][]byte{[]byte(hex.EncodeToString(want[:])), bodyOf(big), bodyOf(70000)} {
+		chunkSum := sha256.Sum256(bodyOf(sum(chunkSizes)))
+		for i, wantBody := range [][]byte{[]byte(hex.EncodeToString(want[:])), bodyOf(big), bodyOf(70000),
+			bodyOf(sum(chunkSizes)), bodyOf(20000), []byte(hex.EncodeToString(chunkSum[:]))} {
 			resp, err := http.ReadResponse(br, nil)
 			if err != nil {
 				t.Fatalf("response %d: %v", i, err)
@@ -118,7 +156,7 @@ func TestSpliceBodies(t *testing.T) {
 				t.Fatalf("response %d: %d bytes (err %v), want %d exact bytes", i, len(got), err, len(wantBody))
 			}
 		}
-		recs := waitRecords(t, sink, 3)
+		recs := waitRecords(t, sink, 6)
 		for i, r := range recs {
 			if r.Term[0] != '-' || r.Term[1] != '-' {
 				t.Errorf("record %d: termination %q, want --", i, r.Term[:2])
@@ -126,6 +164,12 @@ func TestSpliceBodies(t *testing.T) {
 		}
 		if recs[0].BytesIn < int64(len(upload)) || recs[1].BytesOut < big {
 			t.Errorf("%%U %d, %%B %d: body bytes not counted", recs[0].BytesIn, recs[1].BytesOut)
+		}
+		// At most one buffer of each large body (or chunk) is copied: the
+		// rest, including the 1 MiB chunk each way, was spliced.
+		least := uint64(len(upload)-16<<10) + big - 16<<10 + 2*(1<<20-16<<10)
+		if got := e.SplicedBytes.Load(); !nosplice && got < least {
+			t.Errorf("%d bytes spliced, want at least %d", got, least)
 		}
 		if nosplice {
 			logged[1] = recs
