@@ -21,6 +21,10 @@ const (
 	copyWriteTimeout            // the receiver took nothing for its whole timeout
 )
 
+// copySlice is how long a copy runs before it lets its event loop serve
+// other connections; a wait on a socket also does.
+const copySlice = int64(2 * time.Millisecond)
+
 // copyBody relays the rest of a message body from src to dst through s.sb
 // (so the request head in s.in stays valid) until its framing says it
 // ended: the one body-copy loop of both directions. rto bounds each read
@@ -34,7 +38,10 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 		}
 	}
 	splice := kind == httpx.BodyChunked && s.spliceable(src == s.conn)
+	var since int64
 	for {
+		// A transfer that never waits shares its loop (loop.pause).
+		pauseFor(src, &since, copySlice)
 		if (kind == httpx.BodyLength && remain <= 0) || (kind == httpx.BodyChunked && s.ck.Done()) {
 			return read, written, copyDone, tail
 		}

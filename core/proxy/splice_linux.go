@@ -29,6 +29,10 @@ const pipeSize = 256 << 10
 // user-space copy costs two syscalls and is as fast.
 const spliceMin = 16 << 10
 
+// spliceSlice is how long a transfer runs without waiting before it lets
+// the loop serve its other connections (loop.pause).
+const spliceSlice = int64(2 * time.Millisecond)
+
 // maxFreePipes bounds the pipes a loop keeps for reuse.
 const maxFreePipes = 32
 
@@ -124,7 +128,19 @@ const spliceFlags = 0x1 | 0x2 // SPLICE_F_MOVE | SPLICE_F_NONBLOCK
 func splicePipe(src, dst *fdConn, p *kpipe, rto, wto time.Duration, remain int64) (read, written int64, res copyResult) {
 	var rdl, wdl int64
 	srcEnd := copyDone
+	since := time.Now().UnixNano() // the last time the loop served others
 	for {
+		if now := time.Now().UnixNano(); now-since >= spliceSlice {
+			src.l.pause()
+			// Closed while paused (shutdown sessions, stop).
+			if dst.closed {
+				return read, written, copyWriteErr
+			}
+			if src.closed {
+				return read, written, copyReadErr
+			}
+			since = time.Now().UnixNano()
+		}
 		moved := false
 		if remain > 0 && srcEnd == copyDone {
 			n, err := spliceRaw(src.fd, p.w, remain)
@@ -162,6 +178,7 @@ func splicePipe(src, dst *fdConn, p *kpipe, rto, wto time.Duration, remain int64
 		if r := spliceWait(src, dst, p, &rdl, &wdl, rto, wto); r != copyDone {
 			return read, written, r
 		}
+		since = time.Now().UnixNano()
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -331,5 +332,33 @@ func TestSpliceTunnels(t *testing.T) {
 				t.Errorf("%%U/%%B spliced %v, copied %v", counts[0], counts[1])
 			}
 		})
+	}
+}
+
+// TestLoopPause: a coroutine that pauses (as a long splice does every
+// spliceSlice) lets the loop run its other work before it goes on.
+func TestLoopPause(t *testing.T) {
+	t.Setenv("VARDE_LOOPS", "1")
+	e, _ := startEngine(t, simpleConfig(spliceBackend(t)))
+	l := e.loops[0]
+	got := make(chan string, 1)
+	var order []string
+	l.post(func() {
+		l.spawn(func() {
+			for i := 0; i < 3; i++ {
+				order = append(order, "A")
+				l.pause()
+			}
+			got <- strings.Join(order, "")
+		})
+		l.spawn(func() { order = append(order, "B") })
+	})
+	select {
+	case s := <-got:
+		if s != "ABAA" {
+			t.Fatalf("order %q, want ABAA (B runs while A is paused)", s)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the paused coroutine never resumed")
 	}
 }
