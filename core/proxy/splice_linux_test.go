@@ -375,3 +375,48 @@ func TestLoopPause(t *testing.T) {
 		t.Fatal("the paused coroutine never resumed")
 	}
 }
+
+// TestRawAccept: clients waiting in the backlog are taken by the raw
+// accept path (no net.Conn) and served with the right addresses in the
+// log (%ci:%cp, %fi:%fp), as those accepted by Go.
+func TestRawAccept(t *testing.T) {
+	t.Setenv("VARDE_LOOPS", "2")
+	cfg := simpleConfig(spliceBackend(t))
+	sink := &recSink{}
+	cfg.Sink = sink
+	e, addr := startEngine(t, cfg)
+	const n = 40
+	want := map[string]bool{}
+	var conns []net.Conn
+	for i := 0; i < n; i++ {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+		want[c.LocalAddr().String()] = true
+	}
+	for _, c := range conns {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, "GET /big?n=10 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+	}
+	for i, c := range conns {
+		if b, err := io.ReadAll(c); err != nil || !bytes.Contains(b, []byte("200 OK")) {
+			t.Fatalf("client %d: %q, %v", i, b, err)
+		}
+	}
+	for _, r := range waitRecords(t, sink, n) {
+		client := r.Client.String()
+		if !want[client] {
+			t.Errorf("logged client %s is none of ours", client)
+		}
+		delete(want, client)
+		if front := r.FrontendAddr.String(); front != addr {
+			t.Errorf("logged frontend address %s, want %s", front, addr)
+		}
+	}
+	if e.rawAccepted.Load() == 0 {
+		t.Fatalf("none of %d waiting clients went through the raw accept path", n)
+	}
+}
