@@ -115,7 +115,6 @@ type Engine struct {
 	// (splice_linux.go); pipesMade the pipes open now.
 	SplicedBytes atomic.Uint64
 	pipesMade    atomic.Int64
-	rawAccepted  atomic.Uint64 // clients taken by accept_linux.go's path
 	slots        chan struct{} // global maxconn
 	stopping     atomic.Bool
 	wg           sync.WaitGroup // connections
@@ -294,31 +293,26 @@ func (e *Engine) Start() error {
 func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 	defer e.lwg.Done()
 	tb := f.tls[l]
-	raw := e.rawAccepter(f, l, tb)
 	for {
 		// Limits are taken before Accept so excess clients wait in the
 		// kernel's backlog, as HAProxy pauses a full listener.
 		if !e.acquire(f) {
 			return
 		}
-		if raw != nil {
-			// Plain HTTP onto the event loops: a waiting client's socket
-			// goes straight to a loop, never through a net.Conn
-			// (accept_linux.go); with none waiting, Accept waits.
-			ok, err := raw.accept(e, f, pp)
-			if err != nil {
-				if e.acceptFailed(f, err) {
-					return
-				}
-				continue
-			}
-			if ok {
-				continue
-			}
-		}
 		c, err := l.Accept()
 		if err != nil {
-			if e.acceptFailed(f, err) {
+			e.release(f)
+			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			e.log.Warn("accept failed", "frontend", f.Name, "err", err)
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-e.stopCh:
 				return
 			}
 			continue
@@ -333,27 +327,6 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 		} else if !e.handoff(f, c, pp) {
 			go e.serveHTTP(f, c, pp)
 		}
-	}
-}
-
-// acceptFailed releases the slots taken for a failed accept and reports
-// whether the accept loop ends (stop, closed listener); other errors are
-// logged and retried after a pause.
-func (e *Engine) acceptFailed(f *Frontend, err error) bool {
-	e.release(f)
-	if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
-		return true
-	}
-	var ne net.Error
-	if errors.As(err, &ne) && ne.Timeout() {
-		return false
-	}
-	e.log.Warn("accept failed", "frontend", f.Name, "err", err)
-	select {
-	case <-time.After(50 * time.Millisecond):
-		return false
-	case <-e.stopCh:
-		return true
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"iter"
 	"math"
 	"net"
-	"net/netip"
 	"os"
 	"runtime"
 	"sync"
@@ -505,16 +504,8 @@ func (e *Engine) handoff(f *Frontend, c net.Conn, pp bool) bool {
 		return false
 	}
 	src, dst := addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
-	c.Close()
-	e.handoffFD(f, fd, src, dst, pp)
-	return true
-}
-
-// handoffFD gives an accepted client socket (non-blocking, close-on-exec)
-// to a loop, which serves it from then on. The caller counted it in e.wg
-// and holds its connection slots.
-func (e *Engine) handoffFD(f *Frontend, fd int, src, dst netip.AddrPort, pp bool) {
 	accept := time.Now()
+	c.Close()
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
 	l := e.loops[fd%len(e.loops)]
 	fc := &fdConn{fd: fd, l: l, laddr: net.TCPAddrFromAddrPort(dst), raddr: net.TCPAddrFromAddrPort(src)}
@@ -534,6 +525,7 @@ func (e *Engine) handoffFD(f *Frontend, fd int, src, dst netip.AddrPort, pp bool
 		e.release(f)
 		e.wg.Done()
 	}
+	return true
 }
 
 // detachFD takes a duplicate of the connection's socket; the caller closes

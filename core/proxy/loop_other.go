@@ -5,8 +5,6 @@ package proxy
 import (
 	"net"
 	"time"
-
-	"github.com/varde-lb/varde/core/tlsx"
 )
 
 // Off Linux there are no event loops: every HTTP session has a goroutine.
@@ -23,15 +21,9 @@ func laneOf(net.Conn) int                                { return 0 }
 func offloadFor(_ net.Conn, fn func())                   { fn() }
 func closeFromOutside(c net.Conn)                        { c.Close() }
 func pauseFor(net.Conn, *int64, int64)                   {}
-
-// rawAccept is the event loops' accept path (accept_linux.go): none here.
-type rawAccept struct{}
-
-func (e *Engine) rawAccepter(*Frontend, net.Listener, *tlsx.Bind) *rawAccept { return nil }
-func (ra *rawAccept) accept(*Engine, *Frontend, bool) (bool, error)          { return false, nil }
-func wakeIdleFromOutside(c net.Conn)                                         { c.SetReadDeadline(time.Now()) }
-func toNetConn(c net.Conn) (net.Conn, error)                                 { return c, nil }
-func isLoopConn(net.Conn) bool                                               { return false }
+func wakeIdleFromOutside(c net.Conn)                     { c.SetReadDeadline(time.Now()) }
+func toNetConn(c net.Conn) (net.Conn, error)             { return c, nil }
+func isLoopConn(net.Conn) bool                           { return false }
 func dialFor(_ net.Conn, srv *server, timeout time.Duration) (*upConn, error) {
 	return srv.dial(timeout)
 }
