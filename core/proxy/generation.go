@@ -55,6 +55,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 		return nil
 	}
 	EngineOf.Set(g, e)
+	g.AddExtra(e.spliceExtras)
 	return &enginePart{g: g, e: e}
 }
 

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/stats"
 )
 
 // SpliceSet is what one frontend or backend says about splicing, from
@@ -84,4 +85,10 @@ func spliceSetOf(p *config.Proxy) SpliceSet {
 		return auto
 	}
 	return SpliceSet{Request: dir("splice-request"), Response: dir("splice-response")}
+}
+
+// spliceExtras exports the spliced byte count (HAProxy's
+// haproxy_process_spliced_bytes_out_total reads it).
+func (e *Engine) spliceExtras() []stats.Extra {
+	return []stats.Extra{{Subsystem: "proxy", Name: "spliced_bytes_total", Help: "Body and tunnel bytes moved through kernel pipes (splice).", Counter: true, Value: float64(e.SplicedBytes.Load())}}
 }

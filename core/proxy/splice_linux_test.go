@@ -117,6 +117,9 @@ func spliceModes(t *testing.T, fn func(t *testing.T, nosplice bool) *Engine) {
 			if (mode == "splice") != (spliced > 0) {
 				t.Fatalf("%s: %d bytes spliced", mode, spliced)
 			}
+			if x := e.spliceExtras(); len(x) != 1 || x[0].Value != float64(spliced) {
+				t.Fatalf("exported %v, want %d spliced bytes", x, spliced)
+			}
 		})
 	}
 }
