@@ -29,7 +29,8 @@ const (
 // (request: client to server) may move through a kernel pipe rather than
 // user space. varde splices by default (measured faster from 16 KiB, see
 // docs/performance.md); `no option splice-*` in the frontend or the
-// backend, or global `nosplice`, keeps that direction in user space.
+// backend (unless the other enables it), or global `nosplice`, keeps that
+// direction in user space.
 //
 // A body that must be read to be changed never splices: a hook that
 // transforms the response body (compression) adds its check here.
@@ -49,10 +50,21 @@ func (s *session) spliceDirs(b *Backend) spliceDirs {
 	}
 	fe, be := &s.f.cfg.Splice, &b.cfg.Splice
 	return spliceDirs{
-		request:  fe.Request != triOff && be.Request != triOff,
-		response: fe.Response != triOff && be.Response != triOff,
+		request:  spliceOn(fe.Request, be.Request),
+		response: spliceOn(fe.Response, be.Response),
 		count:    &s.e.SplicedBytes,
 	}
+}
+
+// spliceOn combines the frontend's and the backend's word on one
+// direction: either enabling it enables it (HAProxy ORs the two
+// proxies' options); else a `no option` on either side disables it; else
+// varde's default, on.
+func spliceOn(fe, be tri) bool {
+	if fe == triOn || be == triOn {
+		return true
+	}
+	return fe != triOff && be != triOff
 }
 
 // spliceDirs says which directions may splice: request is client to
