@@ -51,11 +51,11 @@ type Config struct {
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).
-	Threads int
-	// NoSplice is global `nosplice`: no body or tunnel is spliced.
-	NoSplice  bool
+	Threads   int
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
+	// NoSplice is global `nosplice`: no body or tunnel is spliced.
+	NoSplice bool
 	// StickTables are the configuration's stick tables (stick.go).
 	StickTables *sticktable.Set
 	// Userlists are the configuration's userlist sections by name, read
@@ -238,11 +238,11 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name string
+	Name  string
+	Table *sticktable.Table // the backend's own stick table, nil: none
+	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
-	Table  *sticktable.Table // the backend's own stick table, nil: none
-	Stick  []StickRule       // stick on|match|store-request (stickpersist.go)
 	// StickPersist and StickForce are `option persist` and
 	// `force-persist if COND` as the stick match rules apply them (set
 	// only with stick rules; the cookie's own are in persist.Cookie).

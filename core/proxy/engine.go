@@ -109,24 +109,25 @@ type Engine struct {
 	byName    map[string]*Backend
 	sink      logrec.Sink
 
-	actconn atomic.Int64
-	Panics  atomic.Uint64 // recovered panics (each closed one connection)
-	// SplicedBytes counts body bytes moved through kernel pipes
-	// (splice_linux.go); pipesMade the pipes open now.
+	actconn  atomic.Int64
+	Panics   atomic.Uint64 // recovered panics (each closed one connection)
+	slots    chan struct{} // global maxconn
+	stopping atomic.Bool
+	wg       sync.WaitGroup // connections
+	lwg      sync.WaitGroup // accept loops
+	mu       sync.Mutex
+	conns    map[*session]struct{}
+	tconns   map[net.Conn]struct{}
+	pool     sync.Pool // *session
+	stopCh   chan struct{}
+	named    atomic.Pointer[map[string]httpHandler]
+	parker   *parker
+	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
+
+	// SplicedBytes counts body and tunnel bytes moved through kernel
+	// pipes (splice_linux.go); pipesMade is the pipes open now.
 	SplicedBytes atomic.Uint64
 	pipesMade    atomic.Int64
-	slots        chan struct{} // global maxconn
-	stopping     atomic.Bool
-	wg           sync.WaitGroup // connections
-	lwg          sync.WaitGroup // accept loops
-	mu           sync.Mutex
-	conns        map[*session]struct{}
-	tconns       map[net.Conn]struct{}
-	pool         sync.Pool // *session
-	stopCh       chan struct{}
-	named        atomic.Pointer[map[string]httpHandler]
-	parker       *parker
-	loops        []*loop // event loops serving HTTP clients (loop_linux.go)
 
 	// Reload (reload.go): the end of a drain's linger (unix nanos, 0 when
 	// not draining), the engine that replaced this one and the counters
