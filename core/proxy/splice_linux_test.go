@@ -378,3 +378,46 @@ func TestLoopPause(t *testing.T) {
 		t.Fatal("the paused coroutine never resumed")
 	}
 }
+
+// TestSpliceTunnelTimeout: a mode tcp connection whose server goes silent
+// after 1 MiB (and whose client never speaks) ends at the idle timeouts
+// with the same termination state and byte counts, spliced or copied.
+// (relayTCP logs the client side's timeout, cD, where HAProxy would log
+// sD: a deviation of the tunnel code with or without splicing.)
+func TestSpliceTunnelTimeout(t *testing.T) {
+	var got [2]string
+	spliceModes(t, func(t *testing.T, nosplice bool) *Engine {
+		srv := rawServer(t, func(c net.Conn) {
+			c.Write(bodyOf(1 << 20))
+			time.Sleep(3 * time.Second)
+		})
+		cfg := simpleConfig(srv)
+		cfg.NoSplice = nosplice
+		cfg.Frontends[0].Mode, cfg.Backends[0].Mode = ModeTCP, ModeTCP
+		cfg.Backends[0].Timeouts.Server = 300 * time.Millisecond
+		cfg.Frontends[0].Timeouts.Client = 300 * time.Millisecond
+		sink := &recSink{}
+		cfg.Sink = sink
+		e, addr := startEngine(t, cfg)
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		b, _ := io.ReadAll(c)
+		if !bytes.Equal(b, bodyOf(1<<20)) {
+			t.Fatalf("client got %d bytes, want the 1 MiB exactly", len(b))
+		}
+		r := waitRecords(t, sink, 1)[0]
+		s := fmt.Sprintf("%s %d/%d", r.Term[:2], r.BytesIn, r.BytesOut)
+		if (r.Term[0] != 'c' && r.Term[0] != 's') || r.Term[1] != 'D' || r.BytesOut != 1<<20 {
+			t.Fatalf("logged %s, want a timeout in the data phase and %%B %d", s, 1<<20)
+		}
+		got[map[bool]int{false: 0, true: 1}[nosplice]] = s
+		return e
+	})
+	if got[0] != got[1] {
+		t.Errorf("spliced %s, copied %s", got[0], got[1])
+	}
+}
