@@ -1,9 +1,12 @@
 // Command varde-bench compares varde with HAProxy on this machine, with the
 // same haproxy.cfg: two nginx backends on loopback, roundrobin, option
-// forwardfor, keep-alive on both sides, no logging. It alternates the two
-// proxies for several rounds of wrk at 50 keep-alive connections and prints
-// requests/s, p50 and p99 latency and peak RSS for each, the RSS with
-// 10,000 idle keep-alive client connections, and the varde/HAProxy ratios.
+// forwardfor, keep-alive on both sides, no logging. For each traffic shape
+// of shapes.go (17-byte responses at 50 and 1,000 keep-alive connections,
+// a new connection per request, 64 KiB and 1 MiB responses) it alternates
+// the two proxies for several rounds of wrk and prints requests/s, p50 and
+// p99 latency, proxy CPU per request and peak RSS, then the RSS with 10,000
+// idle keep-alive client connections, and one table with the medians and
+// the varde/HAProxy ratios. -shapes runs a subset.
 //
 // Run it with `make bench` (which builds bin/varde first) or
 // `go run ./cmd/varde-bench -varde bin/varde`.
@@ -41,13 +44,17 @@ type options struct {
 	tls      bool   // -tls: the TLS shapes instead (tls.go)
 	h2       bool   // also compare HTTP/2 (h2.go)
 	h2only   bool
+	shapes   string // -shapes: a subset of the traffic shapes (shapes.go)
+	global   string // -global: extra lines for the shared global section
 }
 
 func main() {
 	var o options
 	flag.StringVar(&o.varde, "varde", "bin/varde", "path of the varde binary")
-	flag.IntVar(&o.rounds, "rounds", 5, "rounds per proxy (alternating)")
-	flag.DurationVar(&o.duration, "duration", 10*time.Second, "wrk duration per round")
+	flag.IntVar(&o.rounds, "rounds", 3, "rounds per proxy and shape (alternating)")
+	flag.DurationVar(&o.duration, "duration", 5*time.Second, "wrk duration per round")
+	flag.StringVar(&o.global, "global", "", "extra global-section lines for the shared haproxy.cfg (e.g. nosplice), separated by ;")
+	flag.StringVar(&o.shapes, "shapes", "", "comma-separated shapes to run (default all: "+shapeNames()+")")
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
@@ -109,7 +116,7 @@ func run(o options) error {
 
 	port := freePort()
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit()), "")
+	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit())+globalLines(o.global), "")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -141,35 +148,10 @@ func run(o options) error {
 		fmt.Printf("\n%s", t.String())
 		return nil
 	}
-	results := map[string][]result{}
-	for r := 0; r < o.rounds; r++ {
-		for _, k := range kinds {
-			res, err := benchOnce(k, cfgPath, addr, o)
-			if err != nil {
-				return fmt.Errorf("%s round %d: %w", k.name, r+1, err)
-			}
-			fmt.Printf("round %d %-8s %9.0f req/s  p50 %-9v p99 %-9v peak RSS %6.1f MiB  CPU %5.1f us/req\n", r+1, k.name, res.rps, res.p50, res.p99, float64(res.peakRSS)/1024, res.cpuPerReq)
-			results[k.name] = append(results[k.name], res)
-		}
-	}
-	idle := map[string]int64{}
-	for _, k := range kinds {
-		rss, err := idleRSS(k, cfgPath, addr, o.idle)
-		if err != nil {
-			return fmt.Errorf("%s idle connections: %w", k.name, err)
-		}
-		idle[k.name] = rss
-		fmt.Printf("%-8s RSS with %d idle keep-alive connections: %.1f MiB\n", k.name, o.idle, float64(rss)/1024)
-	}
-	h, v := summarize(results["haproxy"]), summarize(results["varde"])
 	var t bytes.Buffer
-	fmt.Fprintf(&t, "| | HAProxy | varde | varde/HAProxy | target |\n|---|---|---|---|---|\n")
-	fmt.Fprintf(&t, "| requests/s (median of %d) | %.0f | %.0f | %.2f | >= 0.8 |\n", o.rounds, h.rps, v.rps, v.rps/h.rps)
-	fmt.Fprintf(&t, "| p50 latency | %v | %v | %.2f | |\n", h.p50, v.p50, float64(v.p50)/float64(h.p50))
-	fmt.Fprintf(&t, "| p99 latency | %v | %v | %.2f | <= 1.5 |\n", h.p99, v.p99, float64(v.p99)/float64(h.p99))
-	fmt.Fprintf(&t, "| proxy CPU per request | %.1f us | %.1f us | %.2f | |\n", h.cpuPerReq, v.cpuPerReq, v.cpuPerReq/h.cpuPerReq)
-	fmt.Fprintf(&t, "| peak RSS under load | %.1f MiB | %.1f MiB | %.2f | |\n", float64(h.peakRSS)/1024, float64(v.peakRSS)/1024, float64(v.peakRSS)/float64(h.peakRSS))
-	fmt.Fprintf(&t, "| RSS, %d idle keep-alive clients | %.1f MiB | %.1f MiB | %.2f | <= 2 |\n", o.idle, float64(idle["haproxy"])/1024, float64(idle["varde"])/1024, float64(idle["varde"])/float64(idle["haproxy"]))
+	if err := runShapes(o, cfgPath, addr, kinds, &t); err != nil {
+		return err
+	}
 	if o.h2 {
 		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {
 			return err
@@ -246,17 +228,28 @@ var (
 )
 
 func benchOnce(k proxyKind, cfg, addr string, o options) (result, error) {
+	return benchShape(k, cfg, addr, o, shape{path: "/", conns: o.conns})
+}
+
+// benchShape is one warmed-up wrk round of one traffic shape against one
+// proxy.
+func benchShape(k proxyKind, cfg, addr string, o options, sh shape) (result, error) {
 	cmd, err := startProxy(k, cfg, addr)
 	if err != nil {
 		return result{}, err
 	}
 	defer stopProcess(cmd)
+	args := []string{"-t2", "-c" + strconv.Itoa(sh.conns)}
+	if sh.close {
+		args = append(args, "-H", "Connection: close")
+	}
+	url := "http://" + addr + sh.path
 	// A short warm-up so both start from warm caches and pools.
-	if _, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(o.conns), "-d2s", "http://"+addr+"/").Output(); err != nil {
+	if _, err := exec.Command("wrk", append(args, "-d2s", url)...).Output(); err != nil {
 		return result{}, fmt.Errorf("wrk warm-up: %w", err)
 	}
 	cpu0 := procCPU(cmd.Process.Pid)
-	out, err := exec.Command("wrk", "-t2", "-c"+strconv.Itoa(o.conns), "-d"+o.duration.String(), "--latency", "http://"+addr+"/").Output()
+	out, err := exec.Command("wrk", append(args, "-d"+o.duration.String(), "--latency", url)...).Output()
 	if err != nil {
 		return result{}, fmt.Errorf("wrk: %w", err)
 	}
@@ -391,7 +384,10 @@ func startNginx(dir string, ports ...int) (func(), error) {
 	}
 	var servers strings.Builder
 	for _, p := range ports {
-		fmt.Fprintf(&servers, "    server { listen 127.0.0.1:%d; keepalive_requests 1000000; location / { return 200 \"hello from nginx\\n\"; } }\n", p)
+		fmt.Fprintf(&servers, "    server { listen 127.0.0.1:%d; keepalive_requests 1000000; location / { return 200 \"hello from nginx\\n\"; } location /f/ { root %s; } }\n", p, dir)
+	}
+	if err := writeBodies(dir); err != nil {
+		return nil, err
 	}
 	conf := fmt.Sprintf(`daemon off;
 master_process off;
@@ -401,6 +397,7 @@ error_log %s/nginx-error.log;
 events { worker_connections 30000; }
 http {
     access_log off;
+    sendfile on;
     client_body_temp_path %s;
     proxy_temp_path %s;
     fastcgi_temp_path %s;
@@ -514,4 +511,15 @@ backend nginx
 %s    server n1 127.0.0.1:%d
     server n2 127.0.0.1:%d
 `, globalExtra, port, backendExtra, b1, b2)
+}
+
+// globalLines turns -global's ;-separated lines into config lines.
+func globalLines(v string) string {
+	var b strings.Builder
+	for _, l := range strings.Split(v, ";") {
+		if l = strings.TrimSpace(l); l != "" {
+			b.WriteString("    " + l + "\n")
+		}
+	}
+	return b.String()
 }

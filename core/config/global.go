@@ -217,6 +217,8 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "expose-experimental-directives":
 		g.Experimental = true // allows normalize-uri (rewrite.go)
+	case "nosplice":
+		g.NoSplice = true
 	case "quiet":
 		g.Quiet = true
 		p.d.Warnf(kwPos, key, "remove the line", "accepted but ignored: varde logs its own events to stderr at the configured level")

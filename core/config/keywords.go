@@ -92,6 +92,7 @@ var Keywords = []KeywordInfo{
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
+	{Name: "nosplice", Sections: G, Default: "off (varde splices large bodies)", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
 	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
@@ -311,6 +312,9 @@ var Keywords = []KeywordInfo{
 	{Name: "option log-health-checks", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option persist", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option redispatch", Sections: DB, Default: "off", Enforced: true},
+	{Name: "option splice-auto", Sections: DFB, Default: "on in varde (measured, docs/performance.md)", Enforced: true},
+	{Name: "option splice-request", Sections: DFB, Default: "on in varde", Enforced: true},
+	{Name: "option splice-response", Sections: DFB, Default: "on in varde", Enforced: true},
 	{Name: "option ssl-hello-chk", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option tcp-check", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: false},
@@ -463,9 +467,6 @@ var Unsupported = map[string]string{
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
 	"option http-use-proxy-header":        "not available in varde",
-	"option splice-auto":                  "remove the line",
-	"option splice-request":               "remove the line",
-	"option splice-response":              "remove the line",
 	"option originalto":                   "not available in varde yet",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",

@@ -121,6 +121,7 @@ type Global struct {
 	UID             int    `json:"uid,omitempty"`
 	GID             int    `json:"gid,omitempty"`
 	Quiet           bool   `json:"quiet,omitempty"`
+	NoSplice        bool   `json:"nosplice,omitempty"`
 	NbProc          int    `json:"nbproc,omitempty"`
 	Ulimit          int    `json:"ulimit_n,omitempty"`
 	Debug           bool   `json:"debug,omitempty"`

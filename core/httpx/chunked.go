@@ -36,6 +36,29 @@ func (c *Chunked) Reset() { *c = Chunked{} }
 // Done reports whether the final chunk and trailers were seen.
 func (c *Chunked) Done() bool { return c.state == ckDone }
 
+// InData returns how many payload bytes of the current chunk are still to
+// come (0 outside a chunk's data): a relay may move them without scanning
+// (splicing) and report them with SkipData.
+func (c *Chunked) InData() int64 {
+	if c.state != ckData {
+		return 0
+	}
+	return c.size
+}
+
+// SkipData consumes n payload bytes of the current chunk, 0 <= n <=
+// InData(), as if Scan had seen them.
+func (c *Chunked) SkipData(n int64) {
+	if c.state != ckData || n <= 0 || n > c.size {
+		return
+	}
+	c.size -= n
+	c.Data += n
+	if c.size == 0 {
+		c.state = ckDataCR
+	}
+}
+
 // Scan consumes p and returns how many bytes belong to the body: all of p,
 // or fewer when the body ended inside p (the rest is the next message).
 func (c *Chunked) Scan(p []byte) (int, error) {

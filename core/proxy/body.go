@@ -13,12 +13,17 @@ import (
 type copyResult uint8
 
 const (
-	copyDone        copyResult = iota
-	copyBadChunk               // the sender's chunked coding is invalid
-	copyReadTimeout            // the sender was silent for its whole timeout
-	copyReadErr                // the sender closed or failed before the end
-	copyWriteErr               // the receiver failed
+	copyDone         copyResult = iota
+	copyBadChunk                // the sender's chunked coding is invalid
+	copyReadTimeout             // the sender was silent for its whole timeout
+	copyReadErr                 // the sender closed or failed before the end
+	copyWriteErr                // the receiver failed
+	copyWriteTimeout            // the receiver took nothing for its whole timeout
 )
+
+// copySlice is how long a copy runs before it lets its event loop serve
+// other connections; a wait on a socket also does.
+const copySlice = int64(2 * time.Millisecond)
 
 // copyBody relays the rest of a message body from src to dst through s.sb
 // (so the request head in s.in stays valid) until its framing says it
@@ -27,9 +32,30 @@ const (
 // src, written those dst accepted; tail reports bytes behind the end of a
 // chunked body (a pipelined request), which are dropped.
 func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx.BodyKind, remain int64) (read, written int64, res copyResult, tail bool) {
+	if kind == httpx.BodyLength && remain >= spliceMin && s.spliceable(src == s.conn) {
+		if read, written, res, ok := s.trySplice(src, dst, rto, wto, remain); ok {
+			return read, written, res, false
+		}
+	}
+	splice := kind == httpx.BodyChunked && s.spliceable(src == s.conn)
+	var since int64
 	for {
+		// A transfer that never waits shares its loop (loop.pause).
+		pauseFor(src, &since, copySlice)
 		if (kind == httpx.BodyLength && remain <= 0) || (kind == httpx.BodyChunked && s.ck.Done()) {
 			return read, written, copyDone, tail
+		}
+		if n := s.ck.InData(); splice && n >= spliceMin {
+			// A large chunk's payload: splice it, the framing around it
+			// stays in user space where the scanner checks it.
+			r, w, res, ok := s.trySplice(src, dst, rto, wto, n)
+			s.ck.SkipData(r)
+			read, written = read+r, written+w
+			if res != copyDone {
+				return read, written, res, tail
+			}
+			splice = ok
+			continue
 		}
 		want := len(s.sb)
 		if kind == httpx.BodyLength && int64(want) > remain {
@@ -55,6 +81,9 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 			nw, werr := dst.Write(chunk)
 			written += int64(nw)
 			if werr != nil {
+				if isTimeout(werr) {
+					return read, written, copyWriteTimeout, tail
+				}
 				return read, written, copyWriteErr, tail
 			}
 			continue
@@ -108,7 +137,7 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 		s.n = 0
 	}
 	var in, out int64
-	offloadFor(s.conn, func() { in, out = relay(client, up.c, s.in, s.sb, to) })
+	offloadFor(s.conn, func() { in, out = relay(client, up.c, s.in, s.sb, to, s.spliceDirs(b)) })
 	s.rec.BytesIn += in
 	s.rec.BytesOut += out
 }

@@ -57,6 +57,8 @@ type Config struct {
 	Threads   int
 	Frontends []*FrontendConfig
 	Backends  []*BackendConfig
+	// NoSplice is global `nosplice`: no body or tunnel is spliced.
+	NoSplice bool
 	// StickTables are the configuration's stick tables (stick.go).
 	StickTables *sticktable.Set
 	// Userlists are the configuration's userlist sections by name, read
@@ -158,6 +160,8 @@ type HTTPRule struct {
 // FrontendConfig is a frontend (or the front half of a listen).
 type FrontendConfig struct {
 	Name string
+	// Splice is the frontend's option splice-* (splice.go).
+	Splice SpliceSet
 	// Table is the frontend's own stick table (nil: none); stick is set
 	// when tcp-request connection rules track counters (stick.go).
 	Table *sticktable.Table
@@ -247,6 +251,8 @@ type BackendConfig struct {
 	Name  string
 	Table *sticktable.Table // the backend's own stick table, nil: none
 	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	// Splice is the backend's option splice-* (splice.go).
+	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and
 	// `force-persist if COND` as the stick match rules apply them (set
 	// only with stick rules; the cookie's own are in persist.Cookie).

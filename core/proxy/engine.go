@@ -125,6 +125,11 @@ type Engine struct {
 	parker   *parker
 	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
 
+	// SplicedBytes counts body and tunnel bytes moved through kernel
+	// pipes (splice_linux.go); pipesMade is the pipes open now.
+	SplicedBytes atomic.Uint64
+	pipesMade    atomic.Int64
+
 	// Reload (reload.go): the end of a drain's linger (unix nanos, 0 when
 	// not draining), the engine that replaced this one and the counters
 	// it copied from this one.

@@ -450,7 +450,7 @@ func (s *session) sendBody(x *xchg) bool {
 	}
 	x.up.c.Close()
 	switch res {
-	case copyWriteErr:
+	case copyWriteErr, copyWriteTimeout:
 		s.serverFailed(x.b, x.srv, 502, logrec.TermServerAbort, logrec.StateData)
 		return false
 	case copyBadChunk:
@@ -842,6 +842,8 @@ func (s *session) receiveBody(x *xchg, remain int64) bool {
 		x.b.RespErrors.Add(1)
 	case copyWriteErr:
 		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
+	case copyWriteTimeout:
+		s.rec.SetTerm(logrec.TermClientTimeout, logrec.StateData) // cD, as HAProxy
 	case copyReadTimeout:
 		s.rec.SetTerm(logrec.TermServerTimeout, logrec.StateData)
 		x.b.RespErrors.Add(1)

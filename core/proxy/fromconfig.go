@@ -35,6 +35,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 	out := &Config{
 		MaxConn:    c.Global.MaxConn,
 		Threads:    c.Global.NbThread,
+		NoSplice:   c.Global.NoSplice,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
@@ -150,7 +151,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
 		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
-		comp: compFromConfig(p.Compression),
+		comp:   compFromConfig(p.Compression),
+		Splice: spliceSetOf(p),
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
@@ -228,6 +230,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 		BufferRequest: p.Option("http-buffer-request") != nil,
 		comp:          compFromConfig(p.Compression),
+		Splice:        spliceSetOf(p),
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {

@@ -57,6 +57,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 	}
 	e.patRefs = refs
 	EngineOf.Set(g, e)
+	g.AddExtra(e.spliceExtras)
 	return &enginePart{g: g, e: e}
 }
 
@@ -64,7 +65,7 @@ func prepareEngine(g *generation.Generation, d *diag.List) generation.Part {
 // is reported, not only the first.
 func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	out := &Config{
-		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread,
+		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread, NoSplice: c.Global.NoSplice,
 		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite), MaxHeaders: c.Global.TuneHTTPMaxHdr,
 		CompLevel: c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
 	}

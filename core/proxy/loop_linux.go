@@ -47,6 +47,7 @@ type loop struct {
 	cur    *task     // the coroutine running now
 	timers timerHeap
 	parked map[*fdConn]*parked
+	pipes  []*kpipe // free pipes for splicing (splice_linux.go)
 
 	mu       sync.Mutex
 	posted   []func()
@@ -70,6 +71,7 @@ type task struct {
 	offload    func()
 	offloading bool // an offloaded function runs: only its end resumes t
 	finished   bool
+	again      func() // resumes t from the posted queue (pause), made once
 }
 
 // epollET is EPOLLET as the uint32 the event mask is (the syscall
@@ -411,6 +413,22 @@ func (l *loop) wait(c *fdConn, dir uint8, deadline int64) error {
 	return nil
 }
 
+// pause lets the loop serve its other connections before the running
+// coroutine goes on: a transfer that never waits (a fast client fetching a
+// large body) would otherwise hold the loop for its whole length.
+func (l *loop) pause() {
+	t := l.cur
+	if t == nil {
+		return
+	}
+	if t.again == nil {
+		t.again = func() { l.resume(t) }
+	}
+	if l.post(t.again) {
+		t.yield(struct{}{})
+	}
+}
+
 // offload runs fn on an ordinary goroutine while the running coroutine
 // stays suspended, for work that blocks on something other than a socket.
 func (l *loop) offload(fn func()) {
@@ -454,6 +472,7 @@ func (l *loop) shutdown() {
 	l.mu.Unlock()
 	l.runPosted()
 	l.sweep(math.MaxInt64)
+	l.closePipes()
 }
 
 // register adds c to the loop's epoll set.
@@ -597,6 +616,25 @@ func offloadFor(c net.Conn, fn func()) {
 		return
 	}
 	fn()
+}
+
+// pauseFor lets c's loop serve its other connections when the running
+// transfer has gone slice ns without waiting since *since (unix ns), and
+// restarts the count; a no-op off the loops.
+func pauseFor(c net.Conn, since *int64, slice int64) {
+	fc, ok := c.(*fdConn)
+	if !ok || fc.l.cur == nil {
+		return
+	}
+	now := time.Now().UnixNano()
+	if *since == 0 {
+		*since = now
+		return
+	}
+	if now-*since >= slice {
+		fc.l.pause()
+		*since = time.Now().UnixNano()
+	}
 }
 
 // closeFromOutside closes c from a goroutine that is not c's loop.

@@ -21,6 +21,7 @@ func parkInLoop(*parked) bool                            { return false }
 func laneOf(net.Conn) int                                { return 0 }
 func offloadFor(_ net.Conn, fn func())                   { fn() }
 func closeFromOutside(c net.Conn)                        { c.Close() }
+func pauseFor(net.Conn, *int64, int64)                   {}
 func wakeIdleFromOutside(c net.Conn)                     { c.SetReadDeadline(time.Now()) }
 func toNetConn(c net.Conn) (net.Conn, error)             { return c, nil }
 func isLoopConn(net.Conn) bool                           { return false }

@@ -133,7 +133,7 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 		}
 		pre, s.n = int64(s.n), 0
 	}
-	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin)
+	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin, s.spliceDirs(b))
 	in += pre
 	up.c.Close()
 	rec.BytesIn, rec.BytesOut = in, out
@@ -151,7 +151,7 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 // (client side: timeout client, server side: timeout server) which a read
 // only hits when neither direction moved for that long; after one side
 // closes, the other continues under client-fin/server-fin if set.
-func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time.Duration) (in, out int64, term byte) {
+func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time.Duration, sp spliceDirs) (in, out int64, term byte) {
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	type res struct {
@@ -161,11 +161,11 @@ func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time
 	done := make(chan res, 1)
 	var cClosed, sClosed atomic.Bool
 	go func() {
-		n, t := pipe(srv, client, sbuf, sto, &last, &cClosed, cfin, logrec.TermServerTimeout, logrec.TermServerAbort)
+		n, t := pipe(srv, client, sbuf, sto, &last, &cClosed, cfin, logrec.TermServerTimeout, logrec.TermServerAbort, sp.response, sp.count)
 		sClosed.Store(true)
 		done <- res{n, t}
 	}()
-	in, t1 := pipe(client, srv, cbuf, cto, &last, &sClosed, sfin, logrec.TermClientTimeout, logrec.TermClientAbort)
+	in, t1 := pipe(client, srv, cbuf, cto, &last, &sClosed, sfin, logrec.TermClientTimeout, logrec.TermClientAbort, sp.request, sp.count)
 	cClosed.Store(true)
 	if t1 != logrec.TermNone {
 		// An error on the client side ends everything.
@@ -182,8 +182,16 @@ func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time
 }
 
 // pipe copies src to dst until EOF, error or idle timeout, then half-closes
-// dst. finTimeout applies once the other direction has finished.
-func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64, otherDone *atomic.Bool, finTimeout time.Duration, termTimeout, termAbort byte) (int64, byte) {
+// dst. finTimeout applies once the other direction has finished. splice
+// lets plain TCP ends move the bytes through a kernel pipe instead
+// (pipeSpliced, same outcomes), counted in spliced.
+func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64, otherDone *atomic.Bool, finTimeout time.Duration, termTimeout, termAbort byte, splice bool, spliced *atomic.Uint64) (int64, byte) {
+	if splice {
+		if n, t, ok := pipeSpliced(src, dst, idle, last, otherDone, finTimeout, termTimeout, termAbort); ok {
+			spliced.Add(uint64(n))
+			return n, t
+		}
+	}
 	var n int64
 	for {
 		d := idle
@@ -201,35 +209,44 @@ func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64,
 			n += int64(m)
 		}
 		if err != nil {
-			if isTimeout(err) {
-				// Traffic the other way keeps the session alive.
-				if !otherDone.Load() && time.Since(time.Unix(0, last.Load())) < d {
-					continue
-				}
-				return n, termTimeout
+			if t, end := pipeEnd(err, dst, d, last, otherDone, termTimeout, termAbort); end {
+				return n, t
 			}
-			if errors.Is(err, io.EOF) {
-				if tc, ok := dst.(*net.TCPConn); ok {
-					tc.CloseWrite()
-				} else if tc, ok := dst.(*tls.Conn); ok {
-					tc.CloseWrite() // close_notify: a TLS server's EOF
-				}
-				return n, logrec.TermNone
-			}
-			if errors.Is(err, net.ErrClosed) {
-				// Closed from outside (a stop past its grace, shutdown
-				// sessions): the other direction ends too, not at its
-				// idle timeout.
-				dst.Close()
-				return n, logrec.TermNone
-			}
-			return n, termAbort
 		}
 	}
 }
 
+// pipeEnd is what a failed read from src means for the direction: end it
+// (with its termination event) or, for a timeout while the other
+// direction moved within d, carry on.
+func pipeEnd(err error, dst net.Conn, d time.Duration, last *atomic.Int64, otherDone *atomic.Bool, termTimeout, termAbort byte) (byte, bool) {
+	if isTimeout(err) {
+		// Traffic the other way keeps the session alive.
+		if !otherDone.Load() && time.Since(time.Unix(0, last.Load())) < d {
+			return 0, false
+		}
+		return termTimeout, true
+	}
+	if errors.Is(err, io.EOF) {
+		if tc, ok := dst.(*net.TCPConn); ok {
+			tc.CloseWrite()
+		} else if tc, ok := dst.(*tls.Conn); ok {
+			tc.CloseWrite() // close_notify: a TLS server's EOF
+		}
+		return logrec.TermNone, true
+	}
+	if errors.Is(err, net.ErrClosed) {
+		// Closed from outside (a stop past its grace, shutdown
+		// sessions): the other direction ends too, not at its
+		// idle timeout.
+		dst.Close()
+		return logrec.TermNone, true
+	}
+	return termAbort, true
+}
+
 // relay is relayTCP for a tunnel with one timeout for both directions.
-func relay(client, srv net.Conn, cbuf, sbuf []byte, to time.Duration) (in, out int64) {
-	in, out, _ = relayTCP(client, srv, cbuf, sbuf, to, to, 0, 0)
+func relay(client, srv net.Conn, cbuf, sbuf []byte, to time.Duration, sp spliceDirs) (in, out int64) {
+	in, out, _ = relayTCP(client, srv, cbuf, sbuf, to, to, 0, 0, sp)
 	return in, out
 }

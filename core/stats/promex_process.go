@@ -47,6 +47,14 @@ var processFamilies = append([]processFamily{
 		}
 		return 0, false
 	}},
+	{"spliced_bytes_out_total", "Bytes sent through a kernel pipe (bodies and tunnels, both directions).", counter, nil, func(s Snapshot, _ time.Time) (float64, bool) {
+		for _, e := range s.Extra {
+			if e.Subsystem == "proxy" && e.Name == "spliced_bytes_total" {
+				return e.Value, true
+			}
+		}
+		return 0, true
+	}},
 	{"build_info", "Build information (version label: varde's version).", gauge, []string{"version"}, constant(1)},
 	{"max_fds", "Limit on the number of file descriptors (RLIMIT_NOFILE).", gauge, nil, func(Snapshot, time.Time) (float64, bool) { return maxFDs() }},
 	// HAProxy exports its compression rates (bytes per second over the
@@ -80,9 +88,9 @@ var absentProcessFamilies = []struct {
 	v          float64
 }{
 	{"max_ssl_connections", "Limit on TLS connections, 0 when unlimited (varde: maxsslconn is not supported, always 0).", gauge, 0},
-	{"max_pipes", "Limit on pipes for splicing (varde does not splice: 0).", gauge, 0},
-	{"pipes_used_total", "Pipes in use for splicing (varde does not splice: 0).", counter, 0},
-	{"pipes_free_total", "Free pipes for splicing (varde does not splice: 0).", counter, 0},
+	{"max_pipes", "Limit on pipes for splicing (varde: maxpipes is not supported, 0 = no limit).", gauge, 0},
+	{"pipes_used_total", "Pipes in use for splicing (varde does not export it: 0).", counter, 0},
+	{"pipes_free_total", "Free pipes for splicing (varde does not export it: 0).", counter, 0},
 	{"limit_connection_rate", "Limit on new connections per second, 0 when unlimited (varde: maxconnrate is not supported, always 0).", gauge, 0},
 	{"limit_session_rate", "Limit on new sessions per second, 0 when unlimited (varde: maxsessrate is not supported, always 0).", gauge, 0},
 	{"limit_ssl_rate", "Limit on new TLS sessions per second, 0 when unlimited (varde: maxsslrate is not supported, always 0).", gauge, 0},
@@ -91,7 +99,6 @@ var absentProcessFamilies = []struct {
 	{"active_peers", "Active peers connections (varde has no peers: 0).", gauge, 0},
 	{"connected_peers", "Connected peers (varde has no peers: 0).", gauge, 0},
 	{"busy_polling_enabled", "1 when busy-polling is in use (varde: not supported, 0).", gauge, 0},
-	{"spliced_bytes_out_total", "Bytes sent through a kernel pipe (varde does not splice: 0).", counter, 0},
 	{"recv_logs_total", "Log messages received by log-forward sections (varde has none: 0).", counter, 0},
 }
 
