@@ -121,6 +121,10 @@ func (p *parser) globalLine(l Line) {
 				g.TuneLog.OnFull = t.Text
 			}
 		}
+	case "tune.vars.global-max-size", "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size":
+		if t, ok := one(); ok {
+			g.TuneVars.set(key, p.size(t, key))
+		}
 	case "tune.ssl.default-dh-param":
 		if n, ok := intArg(1, 1<<16); ok {
 			g.TuneSSLDefaultDHParam = n

@@ -88,6 +88,11 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.log.on-full", Sections: G, Default: "drop", Enforced: true},
 	{Name: "tune.maxrewrite", Sections: G, Default: "1024", Enforced: true},
 	{Name: "tune.ssl.default-dh-param", Sections: G, Default: "", Enforced: true}, // accepted: Go's TLS does not use DH params
+	{Name: "tune.vars.global-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.proc-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "uid", Sections: G, Default: "", Enforced: true},                       // accepted with a warning
 	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},                  // accepted with a warning
 	{Name: "user", Sections: G, Default: "", Enforced: true},                      // accepted with a warning
@@ -177,14 +182,20 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},     // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
+	{Name: "http-request set-var-fmt", Sections: DFB, Default: "", Enforced: true}, // set-var-fmt(SCOPE.NAME[,COND...]) FMT
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response set-var", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response set-var-fmt", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response unset-var", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},

@@ -96,6 +96,7 @@ type Global struct {
 	CABase                     string   `json:"ca_base,omitempty"`
 	CRTBase                    string   `json:"crt_base,omitempty"`
 	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
+	TuneVars                   TuneVars `json:"tune_vars,omitempty"` // tune.vars.*-max-size (vars.go)
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -495,6 +496,8 @@ type HTTPRule struct {
 	Cond    *Condition `json:"cond,omitempty"`
 	// track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackSC `json:"track,omitempty"`
+	// set-var, set-var-fmt, unset-var (vars.go).
+	Var *VarAction `json:"var,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -48,6 +48,8 @@ type Config struct {
 	MaxConn    int // global maxconn, 0 = unlimited
 	BufSize    int // tune.bufsize (default 16384)
 	MaxRewrite int // tune.maxrewrite (default 1024)
+	// VarLimits are tune.vars.*-max-size (nil: none), installed at Start.
+	VarLimits  *sample.VarLimits
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/varde-lb/varde/core/sample"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -243,6 +244,7 @@ func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
 // Start opens the listeners and starts accepting. On error nothing is left
 // listening.
 func (e *Engine) Start() error {
+	sample.SetVarLimits(e.cfg.VarLimits) // process-wide, as HAProxy's tune.vars (vars.go)
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {

@@ -637,7 +637,8 @@ func (s *session) noteResponse(x *xchg) {
 	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
-	// Response rules: backend's, then frontend's.
+	// Response rules: backend's, then frontend's; req. variables end here.
+	s.scr.vars.EnterResponse()
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
 	x.clientKeep = !s.closeAfter && x.mode != HTTPClose && !s.e.stopping.Load() && x.rkind != httpx.BodyEOF && !x.switching

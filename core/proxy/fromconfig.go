@@ -37,6 +37,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		Threads:    c.Global.NbThread,
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
+		VarLimits:  varLimitsOf(c),
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {

@@ -3,6 +3,7 @@ package proxy
 import (
 	"crypto/tls"
 	"errors"
+	"github.com/varde-lb/varde/core/sample"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -110,6 +111,7 @@ type parked struct {
 	fd       int
 	deadline time.Time            // end of timeout http-keep-alive
 	tls      *tls.ConnectionState // TLS clients (tls_front.go)
+	vars     *sample.SessVars     // the connection's sess. variables (vars.go)
 	th       int32                // TLS handshake time, ms
 }
 
@@ -131,6 +133,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.lane = laneOf(c)
 	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
+	s.scr.vars.Sess = p.vars
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -162,9 +165,10 @@ func (e *Engine) runHTTP(p *parked) {
 			s.stickEnd(0, 0, 0)
 		}
 		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
+		p.vars = s.detachVars()
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
-			e.closeHTTP(f, c)
+			e.closeConn(p)
 		}
 	}()
 	if !p.admitted {

@@ -1,0 +1,176 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// varsConfig exercises set-var, set-var-fmt and unset-var in every scope
+// with the 2.6 conditions; the backend's echo of the X- headers it got
+// and the X-Res response header show what each variable held.
+const varsConfig = `global
+    maxconn 100
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend fe
+    bind 127.0.0.1:{{PORT}}
+    http-request set-var(txn.host) req.hdr(host),lower
+    http-request set-var(req.gt) int(5)
+    http-request set-var(req.gt,ifgt) int(3)
+    http-request set-var(req.lt) int(5)
+    http-request set-var(req.lt,iflt) int(3)
+    http-request set-var(txn.empty) str()
+    http-request set-var(txn.notempty,ifnotempty) str()
+    http-request set-var(txn.ifempty,ifempty) int(1)
+    http-request set-var(txn.ifempty2,ifempty) str()
+    http-request set-var(txn.first,ifnotexists) str(one)
+    http-request set-var(txn.first,ifnotexists) str(two)
+    http-request set-var(txn.ex,ifexists) str(x)
+    http-request set-var(txn.gone) str(gone)
+    http-request unset-var(txn.gone)
+    http-request set-var(txn.created,ifset) str(a)
+    http-request set-var(txn.created,ifexists) str(b)
+    http-request set-var(txn.notset,ifnotset) str(c)
+    http-request set-var(txn.notset,ifnotset) str(d)
+    http-request set-var(txn.addr) src
+    http-request set-var(txn.bool) always_true
+    http-request set-var-fmt(txn.fmt) "%[var(txn.host)]|%[path]|%[var(req.gt)]"
+    http-request set-var(sess.n) var(sess.n,0),add(1)
+    http-request set-var(txn.ua) req.hdr(x-ua) if { req.hdr(x-ua) -m found }
+    http-request set-var(proc.pv,ifnotexists) str(p)
+    http-request set-header X-Host %[var(txn.host)]
+    http-request set-header X-Gt %[var(req.gt)]
+    http-request set-header X-Lt %[var(req.lt)]
+    http-request set-header X-Empty "<%[var(txn.empty)]>"
+    http-request set-header X-Notempty "<%[var(txn.notempty)]>"
+    http-request set-header X-Ifempty "<%[var(txn.ifempty)]><%[var(txn.ifempty2)]>"
+    http-request set-header X-First %[var(txn.first)]
+    http-request set-header X-Ex "<%[var(txn.ex)]>"
+    http-request set-header X-Gone "<%[var(txn.gone)]>"
+    http-request set-header X-Created "<%[var(txn.created)]>"
+    http-request set-header X-Notset "<%[var(txn.notset)]>"
+    http-request set-header X-Types "%[var(txn.addr)] %[var(txn.bool)] %[var(req.gt),add(10)]"
+    http-request set-header X-Fmt %[var(txn.fmt)]
+    http-request set-header X-Sess %[var(sess.n)]
+    http-request set-header X-Ua "<%[var(txn.ua)]>"
+    http-request set-header X-Default "<%[var(txn.nothing,dflt)]>"
+    http-request set-header X-Proc "<%[var(proc.pv)]>"
+    http-response set-var(res.st) status
+    http-response set-var(req.late) str(late)
+    http-response set-header X-Res "%[var(res.st)]|<%[var(req.gt)]>|<%[var(req.late)]>|%[var(txn.host)]|%[var(sess.n)]"
+    default_backend app
+backend app
+    server s1 {{BACKEND}}
+`
+
+// varsRequests are sent on one keep-alive connection each (the slices
+// inside): sess. variables live across its requests, txn. ones do not.
+var varsRequests = [][]string{
+	{"GET /a HTTP/1.1\r\nHost: WWW.Example.COM\r\n\r\n", "GET /b HTTP/1.1\r\nHost: other\r\nX-Ua: curl\r\n\r\n", "GET /c HTTP/1.1\r\nHost: third\r\n\r\n"},
+	{"GET /d HTTP/1.1\r\nHost: new.conn\r\n\r\n"},
+}
+
+// echoXHeaders answers with the X- headers the request carried, sorted.
+func echoXHeaders(w http.ResponseWriter, r *http.Request) {
+	var lines []string
+	for k, vs := range r.Header {
+		if strings.HasPrefix(k, "X-") {
+			lines = append(lines, k+": "+strings.Join(vs, ","))
+		}
+	}
+	sort.Strings(lines)
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, strings.Join(lines, "\n")+"\n")
+}
+
+// varsExchange sends each group of requests on one connection and
+// returns, per request, the status, the X-Res header and the body.
+func varsExchange(t *testing.T, addr string, groups [][]string) []string {
+	t.Helper()
+	var out []string
+	for _, g := range groups {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		for _, raw := range g {
+			io.WriteString(c, raw)
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				t.Fatalf("%q: %v", raw, err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			out = append(out, fmt.Sprintf("%d X-Res=%q\n%s", resp.StatusCode, resp.Header.Get("X-Res"), b))
+		}
+		c.Close()
+	}
+	return out
+}
+
+func renderVarsConfig(text string, port int, backendAddr string) string {
+	s := strings.ReplaceAll(text, "{{PORT}}", fmt.Sprint(port))
+	return strings.ReplaceAll(s, "{{BACKEND}}", backendAddr)
+}
+
+// startVardeText runs the engine on a haproxy.cfg text.
+func startVardeText(t *testing.T, text string) {
+	t.Helper()
+	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(vcfg, []byte(text), 0o644)
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, pcfg)
+}
+
+// TestVarsDifferentialHAProxy runs the same variable rules in HAProxy 2.6
+// and in varde and compares what the backend received and what the client
+// got, request by request.
+func TestVarsDifferentialHAProxy(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	b, _ := backend(t, "echo", echoXHeaders)
+	dir := t.TempDir()
+
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(renderVarsConfig(varsConfig, hport, hostport(b))), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := varsExchange(t, haddr, varsRequests)
+
+	vport := testenv.FreePort(t)
+	startVardeText(t, renderVarsConfig(varsConfig, vport, hostport(b)))
+	vOut := varsExchange(t, fmt.Sprintf("127.0.0.1:%d", vport), varsRequests)
+
+	if d := cmp.Diff(hOut, vOut); d != "" {
+		t.Errorf("answers differ (-haproxy +varde)\n%s", d)
+	}
+	if len(vOut) != 4 || !strings.Contains(vOut[2], "X-Sess: 3") || !strings.Contains(vOut[3], "X-Sess: 1") {
+		t.Errorf("sess. variables do not follow the connection:\n%s", strings.Join(vOut, "\n"))
+	}
+}
