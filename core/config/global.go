@@ -123,6 +123,9 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "tune.vars.global-max-size", "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size":
 		if t, ok := one(); ok {
+			if g.TuneVars == nil {
+				g.TuneVars = &TuneVars{}
+			}
 			g.TuneVars.set(key, p.size(t, key))
 		}
 	case "tune.ssl.default-dh-param":

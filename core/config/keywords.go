@@ -93,9 +93,9 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
-	{Name: "uid", Sections: G, Default: "", Enforced: true},                       // accepted with a warning
-	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},                  // accepted with a warning
-	{Name: "user", Sections: G, Default: "", Enforced: true},                      // accepted with a warning
+	{Name: "uid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
+	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},     // accepted with a warning
 
 	// log lines (global and proxies)
 	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},

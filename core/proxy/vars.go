@@ -96,6 +96,9 @@ func (a *varActor) Do(s *session, resp bool) Verdict {
 // varLimitsOf reads tune.vars.*-max-size.
 func varLimitsOf(c *config.Config) *sample.VarLimits {
 	t := c.Global.TuneVars
+	if t == nil {
+		return nil
+	}
 	l := &sample.VarLimits{ReqRes: t.ReqRes, Txn: t.Txn, Sess: t.Sess, Proc: t.Proc, Global: t.Global}
 	if *l == (sample.VarLimits{}) {
 		return nil
