@@ -174,3 +174,39 @@ func TestVarsDifferentialHAProxy(t *testing.T) {
 		t.Errorf("sess. variables do not follow the connection:\n%s", strings.Join(vOut, "\n"))
 	}
 }
+
+// varRule builds an ActActor rule the way rulesOf does.
+func varRule(tb testing.TB, action string, va *config.VarAction) *HTTPRule {
+	tb.Helper()
+	a, err := buildVarActor(&config.HTTPRule{Action: action, Var: va})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &HTTPRule{Action: ActActor, Actor: a}
+}
+
+// With variables in use (txn., req., sess. and set-var-fmt), a warm
+// keep-alive connection still allocates nothing per request: the storage
+// is pooled with the session.
+func TestVarsNoAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("alloc measurement")
+	}
+	cfg := simpleConfig(rawBackend(t))
+	fe := cfg.Frontends[0]
+	fe.HTTPRequest = []*HTTPRule{
+		varRule(t, "set-var(txn.host)", &config.VarAction{Name: "txn.host", Expr: "req.hdr(host),lower"}),
+		varRule(t, "set-var(req.n)", &config.VarAction{Name: "req.n", Expr: "int(5)"}),
+		varRule(t, "set-var(sess.n)", &config.VarAction{Name: "sess.n", Expr: "var(sess.n,0),add(1)"}),
+		varRule(t, "set-var-fmt(txn.f)", &config.VarAction{Name: "txn.f", Fmt: "%[src]:%[var(txn.host)]"}),
+		varRule(t, "unset-var(txn.f)", &config.VarAction{Name: "txn.f"}),
+	}
+	_, addr := startEngine(t, cfg)
+	rc := newRawClient(t, addr)
+	for i := 0; i < 100; i++ {
+		rc.do(t)
+	}
+	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
+		t.Fatalf("%.2f allocations per request with variables, want 0", n)
+	}
+}
