@@ -207,3 +207,9 @@ func (h *capturedHeaders) HeaderAt(i int) ([]byte, []byte) {
 
 // stringView views a capture name as bytes for a read-only HeaderAt.
 func stringView(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// UniqueID makes the unique-id fetch read the id the transaction logged.
+func (q *recordRequest) UniqueID() ([]byte, bool) {
+	id := q.r.UniqueID.Bytes()
+	return id, len(id) > 0
+}

@@ -281,6 +281,8 @@ var Keywords = []KeywordInfo{
 	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: true},
 	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
 	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: true},
+	{Name: "unique-id-format", Sections: DF, Default: "none", Enforced: true}, // uniqueid.go
+	{Name: "unique-id-header", Sections: DF, Default: "none", Enforced: true},
 	{Name: "use_backend", Sections: F, Default: "", Enforced: true},
 
 	// server and default-server options
@@ -374,8 +376,6 @@ var Unsupported = map[string]string{
 	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
 	"filter":                              "not available in varde",
 	"compression":                         "compress at the backend",
-	"unique-id-format":                    "not available in varde yet",
-	"unique-id-header":                    "not available in varde yet",
 	"declare":                             "not available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",
 	"email-alert":                         "use varde's metrics or log alerts",

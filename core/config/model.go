@@ -196,25 +196,28 @@ type Proxy struct {
 	ID          int      `json:"id,omitempty"`
 	Description string   `json:"description,omitempty"`
 
-	MaxConn       int                `json:"maxconn,omitempty"`
-	FullConn      int                `json:"fullconn,omitempty"`
-	Retries       int                `json:"retries"`
-	RetryOn       []string           `json:"retry_on,omitempty"` // retry-on keywords and status codes; nil = conn-failure
-	Timeouts      Timeouts           `json:"timeouts,omitzero"`
-	Options       map[string]*Option `json:"options,omitempty"`
-	Balance       *core.BalanceSpec  `json:"balance,omitempty"`
-	BalancePos    diag.Pos           `json:"-"`
-	Cookie        *Cookie            `json:"cookie,omitempty"`
-	HTTPCheck     []*HTTPCheck       `json:"http_check,omitempty"`
-	TCPCheck      []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
-	ErrorFiles    []*ErrorFile       `json:"errorfiles,omitempty"`
-	Logs          []*Log             `json:"logs,omitempty"`
-	LogFormat     *StringAt          `json:"log_format,omitempty"`
-	Stats         *Stats             `json:"stats,omitempty"`
-	DefaultServer *ServerOptions     `json:"default_server,omitempty"`
-	Policies      []*PolicyLine      `json:"policies,omitempty"`
-	ForcePersist  []*Condition       `json:"force_persist,omitempty"`
-	IgnorePersist []*Condition       `json:"ignore_persist,omitempty"`
+	MaxConn    int                `json:"maxconn,omitempty"`
+	FullConn   int                `json:"fullconn,omitempty"`
+	Retries    int                `json:"retries"`
+	RetryOn    []string           `json:"retry_on,omitempty"` // retry-on keywords and status codes; nil = conn-failure
+	Timeouts   Timeouts           `json:"timeouts,omitzero"`
+	Options    map[string]*Option `json:"options,omitempty"`
+	Balance    *core.BalanceSpec  `json:"balance,omitempty"`
+	BalancePos diag.Pos           `json:"-"`
+	Cookie     *Cookie            `json:"cookie,omitempty"`
+	HTTPCheck  []*HTTPCheck       `json:"http_check,omitempty"`
+	TCPCheck   []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
+	ErrorFiles []*ErrorFile       `json:"errorfiles,omitempty"`
+	Logs       []*Log             `json:"logs,omitempty"`
+	LogFormat  *StringAt          `json:"log_format,omitempty"`
+	// unique-id-format and unique-id-header (uniqueid.go).
+	UniqueIDFormat *StringAt      `json:"unique_id_format,omitempty"`
+	UniqueIDHeader string         `json:"unique_id_header,omitempty"`
+	Stats          *Stats         `json:"stats,omitempty"`
+	DefaultServer  *ServerOptions `json:"default_server,omitempty"`
+	Policies       []*PolicyLine  `json:"policies,omitempty"`
+	ForcePersist   []*Condition   `json:"force_persist,omitempty"`
+	IgnorePersist  []*Condition   `json:"ignore_persist,omitempty"`
 
 	// Frontend side.
 	Binds          []*Bind       `json:"binds,omitempty"`

@@ -241,6 +241,7 @@ func inherit(px, def *Proxy) {
 	px.ErrorFiles = append([]*ErrorFile(nil), def.ErrorFiles...)
 	px.Logs = append([]*Log(nil), def.Logs...)
 	px.LogFormat = def.LogFormat
+	px.UniqueIDFormat, px.UniqueIDHeader = def.UniqueIDFormat, def.UniqueIDHeader
 	if def.Stats != nil {
 		s := *def.Stats
 		s.Auth = append([]StatsAuth(nil), s.Auth...)

@@ -143,6 +143,8 @@ func (p *parser) proxyLine(l Line) {
 		if lg := p.parseLog(l, false); lg != nil {
 			px.Logs = append(px.Logs, lg)
 		}
+	case "unique-id-format", "unique-id-header":
+		p.parseUniqueID(key, kwPos, args) // uniqueid.go
 	case "log-format":
 		if len(args) == 0 {
 			p.d.Errorf(kwPos, key, "quote the format: log-format \"%ci:%cp [%tr] %ft\"", "log-format needs a format string")

@@ -133,6 +133,7 @@ type Record struct {
 	// with %[...]: varde does not keep a request after forwarding it.
 	LogHeaders  Fields
 	RequestLine Line // %r
+	UniqueID    ID   // %ID (unique-id-format), empty when none
 }
 
 // Reset prepares r for the next transaction: counters zero, timers -1
@@ -287,3 +288,18 @@ type Discard struct{}
 
 // Log implements Sink.
 func (Discard) Log(*Record) {}
+
+// IDBytes bounds the unique id, as HAProxy's UNIQUEID_LEN less its NUL.
+const IDBytes = 127
+
+// ID is the transaction's unique id (unique-id-format).
+type ID struct {
+	n uint8
+	b [IDBytes]byte
+}
+
+// Set stores v, truncated.
+func (d *ID) Set(v []byte) { d.n = uint8(copy(d.b[:], v)) }
+
+// Bytes returns the stored id; it aliases the Record.
+func (d *ID) Bytes() []byte { return d.b[:d.n] }

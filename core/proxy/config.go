@@ -185,6 +185,10 @@ type FrontendConfig struct {
 	ConnMode      ConnMode
 	ForwardFor    *ForwardFor
 	UseBackends   []UseBackend
+	// UniqueID is unique-id-format (nil: none), UniqueIDHeader the
+	// request header it is sent in (uniqueid.go).
+	UniqueID       *sample.Template
+	UniqueIDHeader string
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
 	Chooser core.BackendChooser

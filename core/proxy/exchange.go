@@ -344,6 +344,7 @@ func (s *session) requestHead(x *xchg) ([]byte, error) {
 	o = append(o, '\r', '\n')
 	o = s.appendRequestFields(o, x)
 	o = s.reqE.appendAdds(o, s)
+	o = s.appendUniqueIDHeader(o) // uniqueid.go
 	switch {
 	case x.upgrade:
 		o = append(o, "Connection: upgrade\r\n"...)

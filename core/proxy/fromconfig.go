@@ -235,6 +235,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	if fc.ForwardFor, err = forwardForOf(p); err != nil {
 		return nil, err
 	}
+	if fc.UniqueID, fc.UniqueIDHeader, err = uniqueIDOf(p); err != nil {
+		return nil, err
+	}
 	if fc.ErrorFiles, err = errorFilesOf(p); err != nil {
 		return nil, err
 	}

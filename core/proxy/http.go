@@ -70,6 +70,7 @@ type session struct {
 	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
 	th  int32                // TLS handshake time in ms (%Th of the first request)
 	st  scState              // stick counters (stick.go)
+	uid uniqueID             // the transaction's unique id (uniqueid.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -389,6 +390,7 @@ func (s *session) begin() {
 	s.reqE.reset()
 	s.rspE.reset()
 	s.scr.reset()
+	s.uid.reset()
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}
@@ -602,6 +604,7 @@ func (s *session) finish() {
 	b, srv := s.tx.b, s.tx.srv
 	s.tx = txLog{}
 	r := &s.rec
+	s.noteUniqueID(r) // %ID: built now if nothing needed it before
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {

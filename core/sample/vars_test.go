@@ -6,7 +6,7 @@ import (
 )
 
 func strV(s string) Value { return Value{Type: TypeStr, Str: []byte(s)} }
-func intV(n int64) Value { return Value{Type: TypeInt, Int: n} }
+func intV(n int64) Value  { return Value{Type: TypeInt, Int: n} }
 
 func mustRef(t *testing.T, name string) VarRef {
 	t.Helper()
