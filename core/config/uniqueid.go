@@ -10,7 +10,11 @@ import (
 // so that `varde check` names the line of an item varde cannot build.
 func (p *parser) parseUniqueID(key string, at diag.Pos, args []Token) {
 	if len(args) != 1 {
-		p.d.Errorf(at, key, "quote the value: "+key+" \"%[uuid()]\"", "%s expects one argument, got %d", key, len(args))
+		hint := "quote the format: unique-id-format \"%[uuid()]\""
+		if key == "unique-id-header" {
+			hint = "unique-id-header X-Request-ID"
+		}
+		p.d.Errorf(at, key, hint, "%s expects one argument, got %d", key, len(args))
 		return
 	}
 	if key == "unique-id-header" {
