@@ -134,6 +134,9 @@ type Record struct {
 	LogHeaders  Fields
 	RequestLine Line // %r
 	UniqueID    ID   // %ID (unique-id-format), empty when none
+	// Vars are the transaction's variables when it was logged, encoded by
+	// sample.Vars.AppendSnapshot, for var() in log-format.
+	Vars VarSnap
 }
 
 // Reset prepares r for the next transaction: counters zero, timers -1
@@ -303,3 +306,21 @@ func (d *ID) Set(v []byte) { d.n = uint8(copy(d.b[:], v)) }
 
 // Bytes returns the stored id; it aliases the Record.
 func (d *ID) Bytes() []byte { return d.b[:d.n] }
+
+// VarBytes bounds the variables a log line can read.
+const VarBytes = 512
+
+// VarSnap holds encoded variables (core/sample's snapshot format).
+type VarSnap struct {
+	n uint16
+	b [VarBytes]byte
+}
+
+// Buf is the empty buffer to append a snapshot to (capacity VarBytes).
+func (v *VarSnap) Buf() []byte { return v.b[:0] }
+
+// SetLen records how many bytes of Buf were written.
+func (v *VarSnap) SetLen(n int) { v.n = uint16(min(n, VarBytes)) }
+
+// Bytes returns the snapshot; it aliases the Record.
+func (v *VarSnap) Bytes() []byte { return v.b[:v.n] }

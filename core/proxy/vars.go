@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
 )
 
@@ -123,4 +124,16 @@ func (s *session) detachVars() *sample.SessVars {
 	sv := vs.Sess
 	vs.Sess = nil
 	return sv
+}
+
+// snapVars copies the variables into the log record. An answer, even a
+// local one (deny, return...), went through HAProxy's after-response
+// stage, which drops the req. variables and moves to res.: a log line
+// sees them as that stage left them.
+func (s *session) snapVars(r *logrec.Record) {
+	vs := &s.scr.vars
+	if r.Status > 0 {
+		vs.EnterResponse()
+	}
+	r.Vars.SetLen(len(vs.AppendSnapshot(r.Vars.Buf(), logrec.VarBytes)))
 }

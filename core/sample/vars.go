@@ -474,7 +474,7 @@ type varArg struct {
 
 func init() {
 	RegisterFetch(&Fetch{
-		Name: "var", MinArgs: 1, MaxArgs: 2, Out: TypeStr, Where: AtRequest | AtResponse,
+		Name: "var", MinArgs: 1, MaxArgs: 2, Out: TypeStr, Where: AtAny,
 		Compile: func(args []string, a *Args) error {
 			r, err := ParseVarName(args[0])
 			if err != nil {

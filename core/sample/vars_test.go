@@ -231,3 +231,47 @@ func FuzzParseVarName(f *testing.F) {
 		_, _ = ParseSetCond(s)
 	})
 }
+
+// A snapshot restores every type in every scope the log line can read.
+func TestVarsSnapshotRoundTrip(t *testing.T) {
+	var vs Vars
+	vs.SetRef(mustRef(t, "txn.s"), strV("text"), 0)
+	vs.SetRef(mustRef(t, "txn.i"), intV(-7), 0)
+	vs.SetRef(mustRef(t, "txn.a"), netipV(), 0)
+	vs.SetRef(mustRef(t, "sess.b"), Value{Type: TypeBool, Int: 1}, 0)
+	vs.EnterResponse()
+	vs.SetRef(mustRef(t, "res.r"), strV("resp"), 0)
+	snap := vs.AppendSnapshot(nil, 512)
+	var out Vars
+	out.Restore(snap, NewSessVars())
+	for name, want := range map[string]string{"txn.s": "text", "txn.i": "-7", "txn.a": "192.0.2.1", "sess.b": "1", "res.r": "resp"} {
+		v, ok := out.Get(name)
+		if !ok {
+			t.Errorf("%s lost", name)
+			continue
+		}
+		b, _ := Cast(&v, TypeStr, nil)
+		if got := string(v.Str); v.Type == TypeStr && got != want || len(b) > 0 && string(b) != want {
+			t.Errorf("%s = %q (%v), want %q", name, v.Str, v.Type, want)
+		}
+	}
+	if short := vs.AppendSnapshot(nil, 20); len(short) > 20 {
+		t.Errorf("snapshot of %d bytes past its bound", len(short))
+	}
+	vs.Reset()
+	vs.Sess.Release()
+}
+
+func FuzzVarsRestore(f *testing.F) {
+	var vs Vars
+	vs.SetRef(VarRef{Name: "txn.s", Scope: ScopeTxn}, strV("text"), 0)
+	vs.SetRef(VarRef{Name: "sess.i", Scope: ScopeSess}, intV(3), 0)
+	f.Add(vs.AppendSnapshot(nil, 512))
+	f.Add([]byte{0, 3, 1, 'x', 2, 0, 8})
+	f.Fuzz(func(t *testing.T, snap []byte) {
+		var out Vars
+		out.Restore(snap, NewSessVars())
+		out.Get("txn.s")
+		out.AppendSnapshot(nil, 512)
+	})
+}
