@@ -40,7 +40,7 @@ type sampleCtx struct {
 	ctx     sample.Ctx
 	req     recordRequest
 	res     capturedHeaders
-	vars    sample.Vars       // the record's variables (var() in log-format)
+	vars    sample.Vars      // the record's variables (var() in log-format)
 	sess    *sample.SessVars // their sess. scope, kept for reuse
 	scratch []byte
 }

@@ -605,7 +605,7 @@ func (s *session) finish() {
 	s.tx = txLog{}
 	r := &s.rec
 	s.noteUniqueID(r) // %ID: built now if nothing needed it before
-	s.snapVars(r) // var() in log-format (vars.go)
+	s.snapVars(r)     // var() in log-format (vars.go)
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {
