@@ -261,9 +261,12 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request connection track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content set-var", Sections: FB, Default: "", Enforced: true}, // vars.go
+	{Name: "tcp-request content set-var-fmt", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content unset-var", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
 	{Name: "tcp-request session accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session reject", Sections: FB, Default: "", Enforced: true},

@@ -20,6 +20,19 @@ func init() {
 	registerRuleParser(parseVarRule, "set-var", "set-var-fmt", "unset-var")
 }
 
+func isVarAction(base string) bool {
+	return base == "set-var" || base == "set-var-fmt" || base == "unset-var"
+}
+
+// parseTCPVarRule reads a variable action of tcp-request content.
+func (p *parser) parseTCPVarRule(key string, act Token, args []Token) (*VarAction, bool) {
+	r := &HTTPRule{}
+	if !parseVarRule(p, key, act, args, r) {
+		return nil, false
+	}
+	return r.Var, true
+}
+
 // parseVarRule reads `set-var(SCOPE.NAME[,COND...]) EXPR`,
 // `set-var-fmt(SCOPE.NAME[,COND...]) FMT` and `unset-var(SCOPE.NAME)`,
 // compiling the name, conditions and value here so that `varde check`
@@ -46,7 +59,7 @@ func parseVarRule(p *parser, key string, act Token, args []Token, r *HTTPRule) b
 		p.d.Errorf(act.Pos, key, usage, "%s expects %d argument(s), got %d", base, want, len(args))
 		return false
 	}
-	o := sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}
+	o := sample.Options{Where: sample.AtRequest, Place: "in " + key + " rules"}
 	if strings.HasPrefix(key, "http-response") {
 		o = sample.Options{Where: sample.AtResponse, Place: "in http-response rules"}
 	}

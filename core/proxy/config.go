@@ -230,6 +230,7 @@ type TCPRule struct {
 	Reject bool
 	Cond   Cond       // nil: always
 	Track  *TrackRule // track-scN (stick.go); Reject is then unused
+	Var    *varActor  // set-var, set-var-fmt, unset-var (vars.go)
 }
 
 // Capture is one captured header.

@@ -456,6 +456,9 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
 		kw := "tcp-request " + r.Layer + " " + r.Action
+		if err := tcpVarRuleOf(&rule, r); err != nil { // vars.go
+			return diag.At(r.Pos, kw, "", err)
+		}
 		if r.Track != nil {
 			tr, err := trackRuleOf(r.Action, r.Track)
 			if err != nil {

@@ -75,20 +75,7 @@ func (a *varActor) Do(s *session, resp bool) Verdict {
 	}
 	ev := ruleEvals.Get().(*ruleEval)
 	s.evalCtx(&ev.ctx, resp)
-	if a.expr != nil {
-		v, scratch, ok := a.expr.Eval(&ev.ctx, ev.scratch[:0])
-		if ok {
-			vs.SetRef(a.ref, v, a.cond)
-		}
-		ev.scratch = scratch
-	} else {
-		var out []byte
-		out, ev.scratch = a.tmpl.Append(ev.body[:0], &ev.ctx, ev.scratch[:0])
-		var v sample.Value
-		v.SetStr(out)
-		vs.SetRef(a.ref, v, a.cond)
-		ev.body = out[:0]
-	}
+	a.eval(vs, ev)
 	ev.ctx.Reset()
 	ruleEvals.Put(ev)
 	return Verdict{}
@@ -136,4 +123,59 @@ func (s *session) snapVars(r *logrec.Record) {
 		vs.EnterResponse()
 	}
 	r.Vars.SetLen(len(vs.AppendSnapshot(r.Vars.Buf(), logrec.VarBytes)))
+}
+
+// tcpVarRuleOf builds a tcp-request content variable action.
+func tcpVarRuleOf(rule *TCPRule, r *config.TCPRule) error {
+	if r.Var == nil {
+		return nil
+	}
+	a, err := buildVarActor(&config.HTTPRule{Action: r.Action, Var: r.Var})
+	if err != nil {
+		return err
+	}
+	rule.Var = a.(*varActor)
+	return nil
+}
+
+// ScriptState gives a mode tcp connection's evaluations its variables
+// (var() in tcp-request content rules and conditions).
+func (v *tcpView) ScriptState() (sample.Dynamic, *sample.Vars) { return nil, v.vars }
+
+// doTCP runs the action in a mode tcp connection's content rules. The
+// rules run again from the first when more bytes are awaited: an action
+// before a rule that waits may run more than once (HAProxy resumes at
+// the rule that waited).
+func (a *varActor) doTCP(v *tcpView) {
+	vs := v.vars
+	if vs == nil {
+		return
+	}
+	if a.unset {
+		vs.UnsetRef(a.ref)
+		return
+	}
+	ev := ruleEvals.Get().(*ruleEval)
+	sample.RequestCtx(&ev.ctx, v)
+	a.eval(vs, ev)
+	ev.ctx.Reset()
+	ruleEvals.Put(ev)
+}
+
+// eval computes the value in ev's context and stores it.
+func (a *varActor) eval(vs *sample.Vars, ev *ruleEval) {
+	if a.expr != nil {
+		v, scratch, ok := a.expr.Eval(&ev.ctx, ev.scratch[:0])
+		if ok {
+			vs.SetRef(a.ref, v, a.cond)
+		}
+		ev.scratch = scratch
+		return
+	}
+	var out []byte
+	out, ev.scratch = a.tmpl.Append(ev.body[:0], &ev.ctx, ev.scratch[:0])
+	var v sample.Value
+	v.SetStr(out)
+	vs.SetRef(a.ref, v, a.cond)
+	ev.body = out[:0]
 }

@@ -30,6 +30,8 @@ defaults
     timeout server 10s
 frontend fe
     bind 127.0.0.1:{{PORT}}
+    tcp-request content set-var(txn.tcp) str(tcp)
+    tcp-request content set-var(sess.tc) var(sess.tc,0),add(1)
     http-request set-var(txn.host) req.hdr(host),lower
     http-request set-var(req.gt) int(5)
     http-request set-var(req.gt,ifgt) int(3)
@@ -68,6 +70,7 @@ frontend fe
     http-request set-header X-Types "%[var(txn.addr)] %[var(txn.bool)] %[var(req.gt),add(10)]"
     http-request set-header X-Fmt %[var(txn.fmt)]
     http-request set-header X-Sess %[var(sess.n)]
+    http-request set-header X-Tcp "%[var(txn.tcp)] %[var(sess.tc)]"
     http-request set-header X-Ua "<%[var(txn.ua)]>"
     http-request set-header X-Default "<%[var(txn.nothing,dflt)]>"
     http-request set-header X-Proc "<%[var(proc.pv)]>"
@@ -208,5 +211,77 @@ func TestVarsNoAllocs(t *testing.T) {
 	}
 	if n := testing.AllocsPerRun(300, func() { rc.do(t) }); n > 0 {
 		t.Fatalf("%.2f allocations per request with variables, want 0", n)
+	}
+}
+
+// varsTCPConfig: in mode tcp, tcp-request content rules set variables
+// that use_backend reads.
+const varsTCPConfig = `defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend ft
+    bind 127.0.0.1:{{PORT}}
+    tcp-request inspect-delay 2s
+    tcp-request content set-var(sess.src) src
+    tcp-request content set-var(txn.len) req.len
+    tcp-request content set-var-fmt(txn.f) "%[src]"
+    tcp-request content unset-var(txn.f) if { req.len lt 3 }
+    tcp-request content accept if { req.len gt 0 }
+    use_backend two if { var(sess.src) -m ip 127.0.0.1 } { var(txn.len) -m int gt 3 } { var(txn.f) -m found }
+    default_backend one
+backend one
+    server s1 {{ONE}}
+backend two
+    server s2 {{TWO}}
+`
+
+// TestVarsTCPModeDifferentialHAProxy: the same mode tcp rules choose the
+// same backend in HAProxy 2.6 and varde.
+func TestVarsTCPModeDifferentialHAProxy(t *testing.T) {
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	answer := func(name string) string {
+		return rawServer(t, func(c net.Conn) {
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			buf := make([]byte, 64)
+			n, _ := c.Read(buf)
+			fmt.Fprintf(c, "%s got %q\n", name, buf[:n])
+		})
+	}
+	one, two := answer("one"), answer("two")
+	render := func(port int) string {
+		s := strings.ReplaceAll(varsTCPConfig, "{{PORT}}", fmt.Sprint(port))
+		return strings.NewReplacer("{{ONE}}", one, "{{TWO}}", two).Replace(s)
+	}
+	ask := func(addr string) []string {
+		var out []string
+		for _, msg := range []string{"hello", "hi"} {
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.SetDeadline(time.Now().Add(5 * time.Second))
+			io.WriteString(c, msg)
+			b, _ := io.ReadAll(c)
+			c.Close()
+			out = append(out, string(b))
+		}
+		return out
+	}
+	hport := testenv.FreePort(t)
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	os.WriteFile(hcfg, []byte(render(hport)), 0o644)
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+	hOut := ask(haddr)
+
+	vport := testenv.FreePort(t)
+	startVardeText(t, render(vport))
+	vOut := ask(fmt.Sprintf("127.0.0.1:%d", vport))
+	want := []string{"two got \"hello\"\n", "one got \"hi\"\n"}
+	if d := cmp.Diff(hOut, vOut); d != "" || !cmp.Equal(want, vOut) {
+		t.Errorf("answers (-haproxy +varde)\n%s\nvarde %q", d, vOut)
 	}
 }
