@@ -181,7 +181,11 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
+	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},    // setsrc.go
+	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-src", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-src-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},     // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
 	{Name: "http-request set-var-fmt", Sections: DFB, Default: "", Enforced: true}, // set-var-fmt(SCOPE.NAME[,COND...]) FMT
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},

@@ -67,10 +67,11 @@ type session struct {
 	hidden    []bool
 	wsUpgrade bool
 
-	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
-	th  int32                // TLS handshake time in ms (%Th of the first request)
-	st  scState              // stick counters (stick.go)
-	uid uniqueID             // the transaction's unique id (uniqueid.go)
+	tls   *tls.ConnectionState // the client connection's TLS state; nil in cleartext
+	th    int32                // TLS handshake time in ms (%Th of the first request)
+	st    scState              // stick counters (stick.go)
+	uid   uniqueID             // the transaction's unique id (uniqueid.go)
+	addrs addrSave             // the connection's addresses before set-src/set-dst (setsrc.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -391,6 +392,7 @@ func (s *session) begin() {
 	s.rspE.reset()
 	s.scr.reset()
 	s.uid.reset()
+	s.addrs.restore(s) // set-src/set-dst last one transaction (setsrc.go)
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}

@@ -192,8 +192,8 @@ func varRule(tb testing.TB, action string, va *config.VarAction) *HTTPRule {
 // keep-alive connection still allocates nothing per request: the storage
 // is pooled with the session.
 func TestVarsNoAllocs(t *testing.T) {
-	if testing.Short() {
-		t.Skip("alloc measurement")
+	if testing.Short() || raceEnabled {
+		t.Skip("alloc measurement (the race detector drops pooled items)")
 	}
 	cfg := simpleConfig(rawBackend(t))
 	fe := cfg.Frontends[0]

@@ -1,0 +1,31 @@
+package config
+
+import (
+	"strings"
+
+	"github.com/varde-lb/varde/core/sample"
+)
+
+func init() {
+	registerRuleParser(parseSetAddrRule, "set-src", "set-src-port", "set-dst", "set-dst-port")
+}
+
+// parseSetAddrRule reads `http-request set-src|set-src-port|set-dst|
+// set-dst-port EXPR`; the expression lands in Value and is compiled here
+// so that `varde check` reports it at its line.
+func parseSetAddrRule(p *parser, key string, act Token, args []Token, r *HTTPRule) bool {
+	if !strings.HasPrefix(key, "http-request") {
+		p.d.Errorf(act.Pos, key, "use http-request "+act.Text, "%s is only an http-request action", act.Text)
+		return false
+	}
+	if len(args) != 1 {
+		p.d.Errorf(act.Pos, key, key+" EXPR", "%s expects 1 argument, got %d", act.Text, len(args))
+		return false
+	}
+	if _, err := sample.Parse(args[0].Text, sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}); err != nil {
+		reportSampleErr(p.d, args[0].Pos, key, err)
+		return false
+	}
+	r.Value = args[0].Text
+	return true
+}
