@@ -285,3 +285,66 @@ func TestVarsTCPModeDifferentialHAProxy(t *testing.T) {
 		t.Errorf("answers (-haproxy +varde)\n%s\nvarde %q", d, vOut)
 	}
 }
+
+// The streams of one HTTP/2 connection share its sess. variables (locked:
+// they run concurrently; run it with -race), each with its own txn. ones;
+// a new connection starts afresh.
+func TestVarsH2SessionShared(t *testing.T) {
+	srv, seen := backend(t, "a", nil)
+	cfg := simpleConfig(hostport(srv))
+	cfg.Frontends[0].HTTPRequest = []*HTTPRule{
+		varRule(t, "set-var(sess.n)", &config.VarAction{Name: "sess.n", Expr: "var(sess.n,0),add(1)"}),
+		varRule(t, "set-var(txn.p)", &config.VarAction{Name: "txn.p", Expr: "path"}),
+		{Action: ActSetHeader, Name: "X-N", Value: "%[var(sess.n)]"},
+		{Action: ActSetHeader, Name: "X-P", Value: "%[var(txn.p)]"},
+	}
+	for _, r := range cfg.Frontends[0].HTTPRequest {
+		if err := r.compile(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, addr := startH2Engine(t, cfg)
+	c := h2Client(t)
+	get := func(path string) {
+		resp, err := c.Get("http://" + addr + path)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		body(t, resp)
+	}
+	get("/first")
+	if r := seen.last(); r.Header.Get("X-N") != "1" || r.Header.Get("X-P") != "/first" {
+		t.Fatalf("first stream: X-N %q X-P %q", r.Header.Get("X-N"), r.Header.Get("X-P"))
+	}
+	done := make(chan struct{})
+	for i := 0; i < 8; i++ {
+		go func(i int) {
+			defer func() { done <- struct{}{} }()
+			get(fmt.Sprintf("/c%d", i))
+		}(i)
+	}
+	for i := 0; i < 8; i++ {
+		<-done
+	}
+	get("/last")
+	// Concurrent streams run their rules in parallel (HAProxy runs one
+	// connection's streams on one thread): var(sess.n,0),add(1) is a read
+	// then a write, so two streams may read the same count.
+	if r := seen.last(); r.Header.Get("X-P") != "/last" || r.Header.Get("X-N") < "2" && len(r.Header.Get("X-N")) == 1 {
+		t.Fatalf("after 10 streams on one connection: X-N %q X-P %q", r.Header.Get("X-N"), r.Header.Get("X-P"))
+	}
+	get("/again")
+	if r := seen.last(); r.Header.Get("X-N") == "1" {
+		t.Fatalf("sess.n restarted on the same connection")
+	}
+	c2 := h2Client(t)
+	resp, err := c2.Get("http://" + addr + "/other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body(t, resp)
+	if r := seen.last(); r.Header.Get("X-N") != "1" {
+		t.Fatalf("a new connection saw sess.n %q", r.Header.Get("X-N"))
+	}
+}
