@@ -186,8 +186,9 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-src", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-src-port", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},     // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
-	{Name: "http-request set-var-fmt", Sections: DFB, Default: "", Enforced: true}, // set-var-fmt(SCOPE.NAME[,COND...]) FMT
+	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},               // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
+	{Name: "http-request set-var-fmt", Sections: DFB, Default: "", Enforced: true},           // set-var-fmt(SCOPE.NAME[,COND...]) FMT
+	{Name: "http-request tarpit", Sections: DFB, Default: "deny_status 500", Enforced: true}, // tarpit.go
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
@@ -286,7 +287,7 @@ var Keywords = []KeywordInfo{
 	{Name: "timeout queue", Sections: DB, Default: "timeout connect", Enforced: true},
 	{Name: "timeout server", Sections: DB, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: true},
-	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
+	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: true}, // http-request tarpit (tarpit.go)
 	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: true},
 	{Name: "unique-id-format", Sections: DF, Default: "none", Enforced: true}, // uniqueid.go
 	{Name: "unique-id-header", Sections: DF, Default: "none", Enforced: true},

@@ -80,6 +80,7 @@ type Config struct {
 // are read from the frontend, server-side ones from the backend.
 type Timeouts struct {
 	Connect, Client, Server, HTTPRequest, HTTPKeepAlive, Queue, Tunnel, ClientFin, ServerFin time.Duration
+	Tarpit                                                                                   time.Duration // tarpit.go
 }
 
 // Cond is a compiled condition (`if`/`unless`); nil means always.

@@ -85,6 +85,7 @@ func timeoutsOf(p *config.Proxy) Timeouts {
 	return Timeouts{
 		Connect: t.Connect, Client: t.Client, Server: t.Server, HTTPRequest: t.HTTPRequest,
 		HTTPKeepAlive: t.HTTPKeepAlive, Queue: t.Queue, Tunnel: t.Tunnel, ClientFin: t.ClientFin, ServerFin: t.ServerFin,
+		Tarpit: t.Tarpit,
 	}
 }
 
