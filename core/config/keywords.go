@@ -151,6 +151,7 @@ var Keywords = []KeywordInfo{
 	{Name: "capture cookie", Sections: F, Default: "", Enforced: true},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},
+	{Name: "declare capture", Sections: F, Default: "", Enforced: true}, // capture_rules.go
 	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"
 	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: true},
@@ -173,6 +174,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
@@ -195,6 +197,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
@@ -384,7 +387,6 @@ var Unsupported = map[string]string{
 	"errorloc303":                         "use errorfile CODE FILE or http-request redirect",
 	"filter":                              "not available in varde",
 	"compression":                         "compress at the backend",
-	"declare":                             "not available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",
 	"email-alert":                         "use varde's metrics or log alerts",
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",

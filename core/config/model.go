@@ -501,6 +501,8 @@ type HTTPRule struct {
 	Track *TrackSC `json:"track,omitempty"`
 	// set-var, set-var-fmt, unset-var (vars.go).
 	Var *VarAction `json:"var,omitempty"`
+	// http-request/http-response capture (capture_rules.go).
+	Capture *RuleCapture `json:"capture,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -389,6 +389,13 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if key, ok = p.tcpRequestKey(words); !ok {
 			return "", false
 		}
+	case "declare":
+		family = "declare "
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, kw, "declare capture request|response len N", "declare needs arguments")
+			return "", false
+		}
+		key = kw + " " + words[1].Text
 	case "capture":
 		family = "capture "
 		if len(words) >= 2 && words[1].Text == "cookie" {
@@ -512,7 +519,6 @@ var unsupportedHTTPActions = map[string]string{
 	"set-uri": "not available in varde yet", "set-query": "not available in varde yet",
 	"replace-header": "use set-header", "replace-value": "use set-header",
 	"set-status": "not available in varde yet", "return": "use http-request return",
-	"capture":       "use capture request header NAME len N",
 	"set-log-level": "not available in varde", "set-nice": "not available in varde",
 	"set-tos": "not available in varde", "set-mark": "not available in varde",
 	"set-method": "not available in varde",

@@ -72,6 +72,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "capture "):
 		p.parseCapture(l, key, words)
 		return
+	case key == "declare capture":
+		p.parseDeclareCapture(l, key, words) // capture_rules.go
+		return
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return

@@ -7,8 +7,9 @@ import (
 	"github.com/varde-lb/varde/core/diag"
 )
 
-// FuzzVarRule feeds variable actions through the whole parser: a line
-// is either refused with a located error or kept with a variable that
+// FuzzVarRule feeds variable actions (and the capture, tarpit, set-src
+// and unique-id lines, seeded too) through the whole parser: a line is
+// either refused with a located error or kept with a variable that
 // compiles, never both, never a panic.
 func FuzzVarRule(f *testing.F) {
 	for _, s := range []string{
@@ -20,6 +21,15 @@ func FuzzVarRule(f *testing.F) {
 		"http-request set-var(txn.a",
 		"http-request set-var() int(1)",
 		"http-response unset-var(req.a,ifset)",
+		"tcp-request content set-var(sess.a) src",
+		"http-request capture req.hdr(host) len 10",
+		"http-response capture status id 0",
+		"declare capture request len 4",
+		"http-request tarpit deny_status 403",
+		"http-request set-src hdr(x-real-ip)",
+		"http-request set-dst-port int(80)",
+		"unique-id-format \"%[uuid()]\"",
+		"unique-id-header X-ID",
 	} {
 		f.Add(s)
 	}

@@ -324,3 +324,31 @@ func (v *VarSnap) SetLen(n int) { v.n = uint16(min(n, VarBytes)) }
 
 // Bytes returns the snapshot; it aliases the Record.
 func (v *VarSnap) Bytes() []byte { return v.b[:v.n] }
+
+// Set replaces slot i's value (an http-request/http-response capture
+// rule writing a declared slot), truncated to max bytes and to the space
+// left; slots not filled yet are ignored.
+func (c *Captures) Set(i int, v []byte, max int) {
+	if i < 0 || i >= int(c.n) {
+		return
+	}
+	if max > 0 && len(v) > max {
+		v = v[:max]
+	}
+	start := 0
+	if i > 0 {
+		start = int(c.end[i-1])
+	}
+	old := int(c.end[i]) - start
+	tail := int(c.end[c.n-1]) - int(c.end[i])
+	room := CaptureBytes - (int(c.end[c.n-1]) - old)
+	if len(v) > room {
+		v = v[:room]
+	}
+	delta := len(v) - old
+	copy(c.buf[start+len(v):], c.buf[int(c.end[i]):int(c.end[i])+tail])
+	copy(c.buf[start:], v)
+	for j := i; j < int(c.n); j++ {
+		c.end[j] = uint16(int(c.end[j]) + delta)
+	}
+}
