@@ -152,8 +152,8 @@ var Keywords = []KeywordInfo{
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
 	{Name: "capture response header", Sections: F, Default: "", Enforced: true},
 	{Name: "declare capture", Sections: F, Default: "", Enforced: true}, // capture_rules.go
-	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout client"
-	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
+	{Name: "clitimeout", Sections: DF, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout client"
+	{Name: "contimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout connect"
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: true},
 	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: true},
@@ -174,7 +174,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE len N | id N
+	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
@@ -215,6 +215,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "option originalto", Sections: DFB, Default: "off", Enforced: true}, // setsrc.go
 	{Name: "option http-buffer-request", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
 	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: true},
@@ -406,7 +407,6 @@ var Unsupported = map[string]string{
 	"option splice-auto":                  "remove the line",
 	"option splice-request":               "remove the line",
 	"option splice-response":              "remove the line",
-	"option originalto":                   "not available in varde yet",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option prefer-last-server":           "not available in varde",

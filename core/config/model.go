@@ -300,6 +300,7 @@ type Option struct {
 	Args    []string `json:"args,omitempty"`
 	// Typed forms of the options that take arguments.
 	ForwardFor *ForwardFor `json:"forwardfor,omitempty"`
+	OriginalTo *ForwardFor `json:"originalto,omitempty"` // option originalto (setsrc.go)
 	HTTPChk    *HTTPChk    `json:"httpchk,omitempty"`
 }
 

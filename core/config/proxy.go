@@ -551,6 +551,10 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 			}
 		}
 		o.ForwardFor = ff
+	case name == "originalto":
+		if o.OriginalTo = p.parseOriginalTo(key, args); o.OriginalTo == nil { // setsrc.go
+			return
+		}
 	case name == "httpchk":
 		hc := &HTTPChk{Method: "OPTIONS", URI: "/", Version: "HTTP/1.0"}
 		switch len(args) {

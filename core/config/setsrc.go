@@ -29,3 +29,26 @@ func parseSetAddrRule(p *parser, key string, act Token, args []Token, r *HTTPRul
 	r.Value = args[0].Text
 	return true
 }
+
+// parseOriginalTo reads `option originalto [except NET] [header NAME]`.
+func (p *parser) parseOriginalTo(key string, args []Token) *ForwardFor {
+	ot := &ForwardFor{Header: "X-Original-To"}
+	for i := 0; i < len(args); i++ {
+		t := args[i]
+		if (t.Text != "except" && t.Text != "header") || i+1 >= len(args) {
+			p.d.Errorf(t.Pos, key, "option originalto [except NET] [header NAME]", "unexpected %q", t.Text)
+			return nil
+		}
+		i++
+		if t.Text == "header" {
+			ot.Header = args[i].Text
+			continue
+		}
+		if _, err := parsePrefixOrAddr(args[i].Text); err != nil {
+			p.d.Errorf(args[i].Pos, key, "a network such as 10.0.0.0/8", "%v", err)
+			return nil
+		}
+		ot.Except = args[i].Text
+	}
+	return ot
+}

@@ -185,6 +185,7 @@ type FrontendConfig struct {
 	Timeouts      Timeouts
 	ConnMode      ConnMode
 	ForwardFor    *ForwardFor
+	OriginalTo    *ForwardFor // option originalto (setsrc.go)
 	UseBackends   []UseBackend
 	// UniqueID is unique-id-format (nil: none), UniqueIDHeader the
 	// request header it is sent in (uniqueid.go).
@@ -262,6 +263,7 @@ type BackendConfig struct {
 	AllBackups   bool
 	ConnMode     ConnMode
 	ForwardFor   *ForwardFor
+	OriginalTo   *ForwardFor // option originalto (setsrc.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte

@@ -397,7 +397,7 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		o = s.src.Addr().AppendTo(o)
 		o = append(o, '\r', '\n')
 	}
-	return o
+	return s.appendOriginalTo(o, x.b) // setsrc.go
 }
 
 // appendReadBody appends the request body bytes already read behind the

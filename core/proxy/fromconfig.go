@@ -160,6 +160,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.ForwardFor, err = forwardForOf(p); err != nil {
 		return nil, err
 	}
+	if bc.OriginalTo, err = originalToOf(p); err != nil {
+		return nil, err
+	}
 	if bc.ErrorFiles, err = errorFilesOf(p); err != nil {
 		return nil, err
 	}
@@ -234,6 +237,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	}
 	var err error
 	if fc.ForwardFor, err = forwardForOf(p); err != nil {
+		return nil, err
+	}
+	if fc.OriginalTo, err = originalToOf(p); err != nil {
 		return nil, err
 	}
 	if fc.UniqueID, fc.UniqueIDHeader, err = uniqueIDOf(p); err != nil {

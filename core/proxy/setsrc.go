@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"fmt"
 	"net/netip"
 
 	"github.com/varde-lb/varde/core/config"
@@ -90,4 +91,56 @@ func (a *addrSave) restore(s *session) {
 	if a.set {
 		s.src, s.dst, a.set = a.src, a.dst, false
 	}
+}
+
+// originalToOf reads option originalto (nil when off).
+func originalToOf(p *config.Proxy) (*ForwardFor, error) {
+	o := p.Option("originalto")
+	if o == nil || o.OriginalTo == nil {
+		return nil, nil
+	}
+	ot := &ForwardFor{Header: o.OriginalTo.Header}
+	if ex := o.OriginalTo.Except; ex != "" {
+		pfx, err := netip.ParsePrefix(ex)
+		if err != nil {
+			a, aerr := netip.ParseAddr(ex)
+			if aerr != nil {
+				return nil, fmt.Errorf("proxy %s: option originalto except %q: %w", p.Name, ex, err)
+			}
+			pfx = netip.PrefixFrom(a, a.BitLen())
+		}
+		ot.Except = pfx.Masked()
+	}
+	return ot, nil
+}
+
+// appendOriginalTo adds X-Original-To (option originalto of the frontend
+// or the backend) with the transaction's destination address, after
+// X-Forwarded-For as HAProxy 2.6: the backend's header name wins, and a
+// destination in either side's except network gets none.
+func (s *session) appendOriginalTo(o []byte, b *Backend) []byte {
+	fe, be := s.f.cfg.OriginalTo, b.cfg.OriginalTo
+	if fe == nil && be == nil {
+		return o
+	}
+	dst := s.dst.Addr().Unmap()
+	if !dst.IsValid() {
+		return o
+	}
+	name := ""
+	for _, ot := range [2]*ForwardFor{be, fe} {
+		if ot == nil {
+			continue
+		}
+		if ot.Except.IsValid() && ot.Except.Contains(dst) {
+			return o
+		}
+		if name == "" {
+			name = ot.Header
+		}
+	}
+	o = append(o, name...)
+	o = append(o, ':', ' ')
+	o = dst.AppendTo(o)
+	return append(o, '\r', '\n')
 }

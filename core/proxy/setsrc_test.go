@@ -18,6 +18,7 @@ const setSrcConfig = `defaults
     timeout client 10s
     timeout server 10s
     option forwardfor
+    option originalto
 frontend fe
     bind 127.0.0.1:{{PORT}}
     http-request set-src hdr(x-real-ip) if { req.hdr(x-real-ip) -m found }
@@ -30,6 +31,7 @@ frontend fe
     http-request set-header X-Dst %[dst]:%[dst_port] if { path /dst }
     default_backend app
 backend app
+    option originalto header X-Orig except 10.0.0.0/8
     server s1 {{BACKEND}}
 `
 
@@ -61,11 +63,14 @@ func TestSetSrcDifferentialHAProxy(t *testing.T) {
 	if d := cmp.Diff(hOut, vOut); d != "" {
 		t.Errorf("answers differ (-haproxy +varde)\n%s", d)
 	}
+	if len(vOut) != 7 || strings.Contains(vOut[3], "X-Orig") {
+		t.Errorf("X-Original-To sent for a destination in the except network: %q", vOut[3])
+	}
 	if len(vOut) != 7 || !strings.Contains(vOut[1], "X-Src: 127.0.0.1") {
 		t.Errorf("set-src outlived its transaction: %q", vOut)
 	}
 	all := strings.Join(vOut, "\n")
-	for _, want := range []string{"X-Forwarded-For: 192.0.2.9\nX-Real-Ip: 192.0.2.9\nX-Src: 192.0.2.9", "X-Srcport: 4242", "X-Dst: 10.9.8.7:8081", "X-Src: 2001:db8::1", "403"} {
+	for _, want := range []string{"X-Forwarded-For: 192.0.2.9\nX-Orig: 127.0.0.1\nX-Real-Ip: 192.0.2.9\nX-Src: 192.0.2.9", "X-Srcport: 4242", "X-Dst: 10.9.8.7:8081", "X-Src: 2001:db8::1", "403", "X-Orig: 127.0.0.1"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("missing %q in:\n%s", want, all)
 		}
