@@ -227,10 +227,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 		for _, ts := range ps.Targets {
 			if ts.Level < LevelInfo {
 				// HAProxy sends traffic logs at "info": a target limited to
-				// notice or worse never receives them. Same here, said aloud.
-				logger.Warn("log target level is below info: traffic logs are not sent to it (as in HAProxy)",
+				// notice or worse receives only the lines set-log-level
+				// raised to its level. Same here, said aloud.
+				logger.Warn("log target level is below info: only traffic logs raised by set-log-level are sent to it (as in HAProxy)",
 					"proxy", ps.Name, "target", ts.Raw, "level", levels[ts.Level])
-				continue
 			}
 			key := fmt.Sprintf("%+v", ts)
 			t := byKey[key]
@@ -387,11 +387,15 @@ func (p *Pipeline) Log(r *logrec.Record) {
 	} else {
 		r.ReqCount = p.reqCount.Add(1) - 1
 	}
-	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
-		return
+	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) || r.LogLevel < 0 {
+		return // r.LogLevel < 0: set-log-level silent
 	}
 	r.LogCount = pl.logCount.Add(1) - 1 // %lc, counted as HAProxy: after the filters
+	level := recordLevel(r)
 	for _, t := range pl.targets {
+		if level > t.spec.Level {
+			continue // a target limited below the line's level (set-log-level)
+		}
 		if !t.sample.take() {
 			continue
 		}

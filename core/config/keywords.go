@@ -186,6 +186,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},    // setsrc.go
 	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-log-level", Sections: DFB, Default: "info", Enforced: true}, // loglevel.go
 	{Name: "http-request set-src", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-src-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},               // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
@@ -201,6 +202,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true}, // http-response lua.NAME [ARG...]
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response set-log-level", Sections: DFB, Default: "info", Enforced: true},
 	{Name: "http-response set-var", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response set-var-fmt", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response unset-var", Sections: DFB, Default: "", Enforced: true},

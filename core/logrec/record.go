@@ -137,6 +137,9 @@ type Record struct {
 	// Vars are the transaction's variables when it was logged, encoded by
 	// sample.Vars.AppendSnapshot, for var() in log-format.
 	Vars VarSnap
+	// LogLevel is set by set-log-level: 0 the default (info), n > 0 the
+	// syslog level n-1, -1 silent (not logged).
+	LogLevel int8
 }
 
 // Reset prepares r for the next transaction: counters zero, timers -1
