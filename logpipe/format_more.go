@@ -32,7 +32,7 @@ func appendMoreVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte 
 	case vID:
 		// Without unique-id-format, or for a request never read, HAProxy
 		// writes "-" (nothing between quotes).
-		if id := r.UniqueID.Bytes(); len(id) > 0 {
+		if id := r.UniqueIDOf(); len(id) > 0 {
 			return append(dst, id...)
 		}
 		if it.quote {

@@ -125,6 +125,9 @@ type ProxySpec struct {
 	// Tag is the proxy's log-tag; "" uses Options.Tag.
 	Tag     string
 	Targets []TargetSpec
+	// RaisedLevels: some set-log-level rule of the configuration raises
+	// lines above info, so targets limited below info are kept for them.
+	RaisedLevels bool
 }
 
 type proxyLog struct {
@@ -225,12 +228,13 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			pl.resKinds = append(pl.resKinds, kindOf(n))
 		}
 		for _, ts := range ps.Targets {
-			if ts.Level < LevelInfo {
+			if ts.Level < LevelInfo && !ps.RaisedLevels {
 				// HAProxy sends traffic logs at "info": a target limited to
 				// notice or worse receives only the lines set-log-level
-				// raised to its level. Same here, said aloud.
-				logger.Warn("log target level is below info: only traffic logs raised by set-log-level are sent to it (as in HAProxy)",
+				// raised to its level, and there are none. Said aloud.
+				logger.Warn("log target level is below info: traffic logs are not sent to it (as in HAProxy)",
 					"proxy", ps.Name, "target", ts.Raw, "level", levels[ts.Level])
+				continue
 			}
 			key := fmt.Sprintf("%+v", ts)
 			t := byKey[key]

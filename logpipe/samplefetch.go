@@ -61,7 +61,7 @@ func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
 		x.Req = &sc.req
 	}
 	x.Backend, x.Server, x.PolicyVerdict = r.Backend, r.Server, r.Policy
-	if snap := r.Vars.Bytes(); len(snap) > 0 {
+	if snap := r.VarsOf(); len(snap) > 0 {
 		if sc.sess == nil {
 			sc.sess = sample.NewSessVars()
 		}
@@ -219,6 +219,6 @@ func stringView(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len
 
 // UniqueID makes the unique-id fetch read the id the transaction logged.
 func (q *recordRequest) UniqueID() ([]byte, bool) {
-	id := q.r.UniqueID.Bytes()
+	id := q.r.UniqueIDOf()
 	return id, len(id) > 0
 }

@@ -25,3 +25,19 @@ func parseSetLogLevel(p *parser, key string, act Token, args []Token, r *HTTPRul
 	r.Name = args[0].Text
 	return true
 }
+
+// RaisesLogLevel reports whether a set-log-level rule of the configuration
+// sends lines above info (log targets limited below info then matter).
+func (c *Config) RaisesLogLevel() bool {
+	info := core.SyslogLevel("info")
+	for _, px := range c.Proxies {
+		for _, rules := range [2][]*HTTPRule{px.HTTPRequest, px.HTTPResponse} {
+			for _, r := range rules {
+				if actionBase(r.Action) == "set-log-level" && r.Name != "silent" && core.SyslogLevel(r.Name) < info {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

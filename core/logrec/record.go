@@ -119,7 +119,10 @@ type Record struct {
 	ActConn, FeConn, BeConn, SrvConn int32 // %ac %fc %bc %sc at log time
 	Retries                          int32 // %rc
 	Redispatched                     bool  // %rc printed as +N
-	SrvQueue, BackendQueue           int32 // %sq %bq
+	// LogLevel is set by set-log-level: 0 the default (info), n > 0 the
+	// syslog level n-1, -1 silent (not logged). (Here it fills padding.)
+	LogLevel               int8
+	SrvQueue, BackendQueue int32 // %sq %bq
 	// LogCount is %lc, the logs the frontend wrote before this one, and
 	// ReqCount %rt, the transactions of the process before this one; the
 	// log pipeline sets both, the engine leaves them 0.
@@ -133,13 +136,10 @@ type Record struct {
 	// with %[...]: varde does not keep a request after forwarding it.
 	LogHeaders  Fields
 	RequestLine Line // %r
-	UniqueID    ID   // %ID (unique-id-format), empty when none
-	// Vars are the transaction's variables when it was logged, encoded by
-	// sample.Vars.AppendSnapshot, for var() in log-format.
-	Vars VarSnap
-	// LogLevel is set by set-log-level: 0 the default (info), n > 0 the
-	// syslog level n-1, -1 silent (not logged).
-	LogLevel int8
+	// Extra holds what only some transactions log (nil otherwise): it is
+	// allocated for the transaction and never changed once logged, so
+	// copies of the record share it.
+	Extra *Extra
 }
 
 // Reset prepares r for the next transaction: counters zero, timers -1
@@ -295,38 +295,31 @@ type Discard struct{}
 // Log implements Sink.
 func (Discard) Log(*Record) {}
 
-// IDBytes bounds the unique id, as HAProxy's UNIQUEID_LEN less its NUL.
-const IDBytes = 127
-
-// ID is the transaction's unique id (unique-id-format).
-type ID struct {
-	n uint8
-	b [IDBytes]byte
+// Extra is the part of a record only some transactions have.
+type Extra struct {
+	// UniqueID is %ID (unique-id-format), at most 127 bytes; empty when
+	// none.
+	UniqueID []byte
+	// Vars are the transaction's variables when it was logged, encoded by
+	// sample.Vars.AppendSnapshot, for var() in log-format.
+	Vars []byte
 }
 
-// Set stores v, truncated.
-func (d *ID) Set(v []byte) { d.n = uint8(copy(d.b[:], v)) }
-
-// Bytes returns the stored id; it aliases the Record.
-func (d *ID) Bytes() []byte { return d.b[:d.n] }
-
-// VarBytes bounds the variables a log line can read.
-const VarBytes = 512
-
-// VarSnap holds encoded variables (core/sample's snapshot format).
-type VarSnap struct {
-	n uint16
-	b [VarBytes]byte
+// UniqueIDOf returns r's unique id (nil when none).
+func (r *Record) UniqueIDOf() []byte {
+	if r.Extra == nil {
+		return nil
+	}
+	return r.Extra.UniqueID
 }
 
-// Buf is the empty buffer to append a snapshot to (capacity VarBytes).
-func (v *VarSnap) Buf() []byte { return v.b[:0] }
-
-// SetLen records how many bytes of Buf were written.
-func (v *VarSnap) SetLen(n int) { v.n = uint16(min(n, VarBytes)) }
-
-// Bytes returns the snapshot; it aliases the Record.
-func (v *VarSnap) Bytes() []byte { return v.b[:v.n] }
+// VarsOf returns r's encoded variables (nil when none).
+func (r *Record) VarsOf() []byte {
+	if r.Extra == nil {
+		return nil
+	}
+	return r.Extra.Vars
+}
 
 // Set replaces slot i's value (an http-request/http-response capture
 // rule writing a declared slot), truncated to max bytes and to the space

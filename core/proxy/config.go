@@ -189,7 +189,10 @@ type FrontendConfig struct {
 	UseBackends   []UseBackend
 	// UniqueID is unique-id-format (nil: none), UniqueIDHeader the
 	// request header it is sent in (uniqueid.go).
-	UniqueID       *sample.Template
+	UniqueID *sample.Template
+	// LogVars: the log-format reads var(), so the variables are copied
+	// into each log record (vars.go).
+	LogVars        bool
 	UniqueIDHeader string
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).

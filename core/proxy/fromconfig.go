@@ -296,6 +296,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
 	fc.LogHeaders = p.LogHeaders()
+	fc.LogVars = logReadsVars(p) // vars.go
 	for _, cp := range p.Captures {
 		switch cp.What {
 		case "request":

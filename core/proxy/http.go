@@ -606,8 +606,7 @@ func (s *session) finish() {
 	b, srv := s.tx.b, s.tx.srv
 	s.tx = txLog{}
 	r := &s.rec
-	s.noteUniqueID(r) // %ID: built now if nothing needed it before
-	s.snapVars(r)     // var() in log-format (vars.go)
+	s.noteExtra(r) // %ID and var() in log-format (uniqueid.go)
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {

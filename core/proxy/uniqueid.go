@@ -104,15 +104,33 @@ func (s *session) appendUniqueIDHeader(o []byte) []byte {
 	return append(o, '\r', '\n')
 }
 
-// noteUniqueID copies the id into the log record, building it if nothing
-// asked for it yet and the request head was read (HAProxy builds it at log
-// time too).
-func (s *session) noteUniqueID(r *logrec.Record) {
-	if s.f.cfg.UniqueID == nil || s.req.HeadLen == 0 && !s.uid.done {
+// noteExtra gives the log record what only some transactions log: the
+// unique id (built now if nothing asked for it yet and the request head
+// was read: HAProxy builds it at log time too) and, when the frontend's
+// log-format reads var(), the variables. Both go in one buffer allocated
+// for the record (it is shared by the copies the log pipeline makes).
+func (s *session) noteExtra(r *logrec.Record) {
+	needID := s.f.cfg.UniqueID != nil && (s.req.HeadLen > 0 || s.uid.done)
+	needVars := s.f.cfg.LogVars
+	if !needID && !needVars {
 		return
 	}
-	if !s.uid.done {
+	if needID && !s.uid.done {
 		s.buildUniqueID(true)
 	}
-	r.UniqueID.Set(s.uid.b)
+	var tmp [logVarBytes]byte
+	var snap []byte
+	if needVars {
+		snap = s.snapVars(r, tmp[:0])
+	}
+	var id []byte
+	if needID {
+		id = s.uid.b
+	}
+	if len(id) == 0 && len(snap) == 0 {
+		return
+	}
+	buf := make([]byte, 0, len(id)+len(snap))
+	buf = append(append(buf, id...), snap...)
+	r.Extra = &logrec.Extra{UniqueID: buf[:len(id):len(id)], Vars: buf[len(id):]}
 }

@@ -113,17 +113,20 @@ func (s *session) detachVars() *sample.SessVars {
 	return sv
 }
 
-// snapVars copies the variables into the log record. An answer, even a
-// local one (deny, return...), went through HAProxy's after-response
-// stage, which drops the req. variables and moves to res.: a log line
-// sees them as that stage left them.
-func (s *session) snapVars(r *logrec.Record) {
+// snapVars appends the variables a log line reads to dst, at most
+// logVarBytes (nothing when there are none). An answer, even a local one (deny, return...), went
+// through HAProxy's after-response stage, which drops the req. variables
+// and moves to res.: a log line sees them as that stage left them.
+func (s *session) snapVars(r *logrec.Record, dst []byte) []byte {
 	vs := &s.scr.vars
 	if r.Status > 0 {
 		vs.EnterResponse()
 	}
-	r.Vars.SetLen(len(vs.AppendSnapshot(r.Vars.Buf(), logrec.VarBytes)))
+	return vs.AppendSnapshot(dst, logVarBytes)
 }
+
+// logVarBytes bounds the variables a log line can read.
+const logVarBytes = 512
 
 // tcpVarRuleOf builds a tcp-request content variable action.
 func tcpVarRuleOf(rule *TCPRule, r *config.TCPRule) error {
@@ -178,4 +181,10 @@ func (a *varActor) eval(vs *sample.Vars, ev *ruleEval) {
 	v.SetStr(out)
 	vs.SetRef(a.ref, v, a.cond)
 	ev.body = out[:0]
+}
+
+// logReadsVars reports whether the proxy's log-format may read variables
+// (a var( in its text): only then are they copied for the log line.
+func logReadsVars(p *config.Proxy) bool {
+	return p.LogFormat != nil && strings.Contains(p.LogFormat.Value, "var(")
 }
