@@ -78,6 +78,8 @@ func (p *parser) globalLine(l Line) {
 		if n, ok := intArg(1, 64); ok {
 			g.NbThread = n
 		}
+	case "set-var", "set-var-fmt":
+		p.parseGlobalSetVar(key, kwPos, args) // vars.go
 	case "hard-stop-after":
 		if t, ok := one(); ok {
 			g.HardStopAfter = p.duration(t, key)

@@ -72,7 +72,9 @@ var Keywords = []KeywordInfo{
 	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
-	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
+	{Name: "quiet", Sections: G, Default: "", Enforced: true},       // accepted with a warning
+	{Name: "set-var", Sections: G, Default: "", Enforced: true},     // set-var proc.NAME EXPR (vars.go)
+	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true}, // set-var-fmt proc.NAME FMT
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
 	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
@@ -421,7 +423,6 @@ var Unsupported = map[string]string{
 	"option http-tunnel":                  "remove the line (HAProxy removed it too)",
 	"master-worker":                       "varde runs in the foreground under systemd; remove the line",
 	"expose-experimental-directives":      "remove the line",
-	"set-var":                             "not available in varde",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

@@ -87,16 +87,17 @@ type Global struct {
 	LuaLoad  []*LuaLoad `json:"lua_load,omitempty"`
 	LuaPaths []*LuaPath `json:"lua_paths,omitempty"`
 
-	SSLDefaultBindCiphers      string    `json:"ssl_default_bind_ciphers,omitempty"`
-	SSLDefaultBindCiphersuites string    `json:"ssl_default_bind_ciphersuites,omitempty"`
-	SSLDefaultBindOptions      []string  `json:"ssl_default_bind_options,omitempty"`
-	SSLDefaultServerCiphers    string    `json:"ssl_default_server_ciphers,omitempty"`
-	SSLDefaultServerOptions    []string  `json:"ssl_default_server_options,omitempty"`
-	SSLServerVerify            string    `json:"ssl_server_verify,omitempty"` // none, required ("" = required)
-	CABase                     string    `json:"ca_base,omitempty"`
-	CRTBase                    string    `json:"crt_base,omitempty"`
-	TuneSSLDefaultDHParam      int       `json:"tune_ssl_default_dh_param,omitempty"`
-	TuneVars                   *TuneVars `json:"tune_vars,omitempty"` // tune.vars.*-max-size (vars.go)
+	SSLDefaultBindCiphers      string          `json:"ssl_default_bind_ciphers,omitempty"`
+	SSLDefaultBindCiphersuites string          `json:"ssl_default_bind_ciphersuites,omitempty"`
+	SSLDefaultBindOptions      []string        `json:"ssl_default_bind_options,omitempty"`
+	SSLDefaultServerCiphers    string          `json:"ssl_default_server_ciphers,omitempty"`
+	SSLDefaultServerOptions    []string        `json:"ssl_default_server_options,omitempty"`
+	SSLServerVerify            string          `json:"ssl_server_verify,omitempty"` // none, required ("" = required)
+	CABase                     string          `json:"ca_base,omitempty"`
+	CRTBase                    string          `json:"crt_base,omitempty"`
+	TuneSSLDefaultDHParam      int             `json:"tune_ssl_default_dh_param,omitempty"`
+	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"` // tune.vars.*-max-size (vars.go)
+	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`  // global set-var, set-var-fmt (vars.go)
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/varde-lb/varde/core/diag"
 	"strings"
 
 	"github.com/varde-lb/varde/core/sample"
@@ -128,3 +129,82 @@ func (t *TuneVars) set(key string, n int64) {
 		t.Txn = n
 	}
 }
+
+// GlobalSetVar is the global section's `set-var proc.NAME EXPR` or
+// `set-var-fmt proc.NAME FMT`: set when the engine starts, from
+// expressions that need no traffic (str(), int()...).
+type GlobalSetVar struct {
+	Pos  diag.Pos `json:"pos"`
+	Name string   `json:"name"`
+	Expr string   `json:"expr,omitempty"`
+	Fmt  string   `json:"fmt,omitempty"`
+}
+
+// parseGlobalSetVar checks that the value can be computed now, as HAProxy
+// computes it while parsing: an expression that needs a request is an
+// error.
+func (p *parser) parseGlobalSetVar(key string, at diag.Pos, args []Token) {
+	if len(args) != 2 {
+		p.d.Errorf(at, key, key+" proc.NAME VALUE", "%s expects 2 arguments, got %d", key, len(args))
+		return
+	}
+	r, err := sample.ParseVarName(args[0].Text)
+	if err == nil && r.Scope != sample.ScopeProc {
+		err = &sample.Error{Msg: "only proc. variables can be set in the global section", Hint: "proc.NAME"}
+	}
+	if err != nil {
+		reportSampleErr(p.d, args[0].Pos, key, err)
+		return
+	}
+	sv := &GlobalSetVar{Pos: at, Name: args[0].Text}
+	if key == "set-var" {
+		sv.Expr = args[1].Text
+	} else {
+		sv.Fmt = args[1].Text
+	}
+	if _, err := sv.Value(); err != nil && !(sv.Expr != "" && strings.HasPrefix(sv.Expr, "var(")) {
+		// var(proc.NAME) may read an earlier line's variable, set at start.
+		reportSampleErr(p.d, args[1].Pos, key, err)
+		return
+	}
+	p.cfg.Global.SetVars = append(p.cfg.Global.SetVars, sv)
+}
+
+// Value computes the variable's value without any traffic.
+func (sv *GlobalSetVar) Value() (sample.Value, error) {
+	var c sample.Ctx
+	if sv.Fmt != "" {
+		t, err := sample.ParseTemplate(sv.Fmt, sample.Options{})
+		if err != nil {
+			return sample.Value{}, err
+		}
+		for _, e := range t.Exprs() {
+			if !startupFetches[e.FetchName()] {
+				return sample.Value{}, &sample.Error{Msg: "fetch " + e.FetchName() + " needs traffic: it has no value at start-up", Hint: "str(), int(), bool(), ipv4(), ipv6(), bin() or var(proc.NAME)"}
+			}
+		}
+		out, _ := t.Append(nil, &c, nil)
+		var v sample.Value
+		v.SetStr(out)
+		return v, nil
+	}
+	e, err := sample.Parse(sv.Expr, sample.Options{})
+	if err != nil {
+		return sample.Value{}, err
+	}
+	if !startupFetches[e.FetchName()] {
+		return sample.Value{}, &sample.Error{Msg: "fetch " + e.FetchName() + " needs traffic: it has no value at start-up", Hint: "str(), int(), bool(), ipv4(), ipv6(), bin() or var(proc.NAME)"}
+	}
+	v, scratch, ok := e.Eval(&c, nil)
+	if !ok {
+		return sample.Value{}, &sample.Error{Msg: "the expression gives no value at start-up", Hint: "use fetches that need no traffic: str(), int(), bool(), ipv4(), var(proc.NAME)"}
+	}
+	if v.Type == sample.TypeStr || v.Type == sample.TypeBin {
+		v.Str = append([]byte(nil), v.Str...)
+		_ = scratch
+	}
+	return v, nil
+}
+
+// startupFetches need no traffic: the only ones a global set-var may use.
+var startupFetches = map[string]bool{"str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true, "var": true, "always_true": true, "always_false": true}

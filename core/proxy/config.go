@@ -10,6 +10,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/userlist"
 	"net"
@@ -49,7 +50,10 @@ type Config struct {
 	BufSize    int // tune.bufsize (default 16384)
 	MaxRewrite int // tune.maxrewrite (default 1024)
 	// VarLimits are tune.vars.*-max-size (nil: none), installed at Start.
-	VarLimits  *sample.VarLimits
+	VarLimits *sample.VarLimits
+	// ProcVars are the global section's set-var lines, set at Start in
+	// order (vars.go).
+	ProcVars   []*config.GlobalSetVar
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	// Threads is `nbthread`: how many event loops serve HTTP clients
 	// (0 = one per usable CPU, as HAProxy).

@@ -245,6 +245,7 @@ func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
 // listening.
 func (e *Engine) Start() error {
 	sample.SetVarLimits(e.cfg.VarLimits) // process-wide, as HAProxy's tune.vars (vars.go)
+	setProcVars(e.cfg.ProcVars)
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {

@@ -38,6 +38,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		VarLimits:  varLimitsOf(c),
+		ProcVars:   c.Global.SetVars,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {

@@ -64,7 +64,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	out := &Config{
 		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread,
 		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite),
-		VarLimits: varLimitsOf(c),
+		VarLimits: varLimitsOf(c), ProcVars: c.Global.SetVars,
 	}
 	ok := true
 	known := map[string]Mode{}

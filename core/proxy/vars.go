@@ -188,3 +188,14 @@ func (a *varActor) eval(vs *sample.Vars, ev *ruleEval) {
 func logReadsVars(p *config.Proxy) bool {
 	return p.LogFormat != nil && strings.Contains(p.LogFormat.Value, "var(")
 }
+
+// setProcVars applies the global section's set-var lines, in order (a
+// later line may read an earlier one with var(proc.NAME)).
+func setProcVars(list []*config.GlobalSetVar) {
+	for _, sv := range list {
+		sample.DeclareProcVar(sv.Name)
+		if v, err := sv.Value(); err == nil {
+			sample.SetProcVar(sv.Name, v)
+		}
+	}
+}

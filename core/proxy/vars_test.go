@@ -23,6 +23,9 @@ import (
 // and the X-Res response header show what each variable held.
 const varsConfig = `global
     maxconn 100
+    set-var proc.g str(global)
+    set-var proc.gi int(5),add(2)
+    set-var-fmt proc.gf "fmt-%[var(proc.g)]-%[int(3)]"
 defaults
     mode http
     timeout connect 2s
@@ -74,6 +77,7 @@ frontend fe
     http-request set-header X-Ua "<%[var(txn.ua)]>"
     http-request set-header X-Default "<%[var(txn.nothing,dflt)]>"
     http-request set-header X-Proc "<%[var(proc.pv)]>"
+    http-request set-header X-Global "%[var(proc.g)] %[var(proc.gi)] %[var(proc.gf)]"
     http-response set-var(res.st) status
     http-response set-var(req.late) str(late)
     http-response set-header X-Res "%[var(res.st)]|<%[var(req.gt)]>|<%[var(req.late)]>|%[var(txn.host)]|%[var(sess.n)]"
@@ -172,6 +176,9 @@ func TestVarsDifferentialHAProxy(t *testing.T) {
 
 	if d := cmp.Diff(hOut, vOut); d != "" {
 		t.Errorf("answers differ (-haproxy +varde)\n%s", d)
+	}
+	if len(vOut) != 4 || !strings.Contains(vOut[0], "X-Global: global 7 fmt-global-3") {
+		t.Errorf("global set-var lines not applied:\n%s", vOut[0])
 	}
 	if len(vOut) != 4 || !strings.Contains(vOut[2], "X-Sess: 3") || !strings.Contains(vOut[3], "X-Sess: 1") {
 		t.Errorf("sess. variables do not follow the connection:\n%s", strings.Join(vOut, "\n"))
