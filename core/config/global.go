@@ -78,6 +78,8 @@ func (p *parser) globalLine(l Line) {
 		if n, ok := intArg(1, 64); ok {
 			g.NbThread = n
 		}
+	case "set-var", "set-var-fmt":
+		p.parseGlobalSetVar(key, kwPos, args) // vars.go
 	case "hard-stop-after":
 		if t, ok := one(); ok {
 			g.HardStopAfter = p.duration(t, key)
@@ -129,6 +131,13 @@ func (p *parser) globalLine(l Line) {
 			} else {
 				g.TuneLog.OnFull = t.Text
 			}
+		}
+	case "tune.vars.global-max-size", "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size":
+		if t, ok := one(); ok {
+			if g.TuneVars == nil {
+				g.TuneVars = &TuneVars{}
+			}
+			g.TuneVars.set(key, p.size(t, key))
 		}
 	case "tune.ssl.default-dh-param":
 		if n, ok := intArg(1, 1<<16); ok {

@@ -344,6 +344,7 @@ func (s *session) requestHead(x *xchg) ([]byte, error) {
 	o = append(o, versionText(r.Minor)...)
 	o = append(o, '\r', '\n')
 	o = s.appendRequestFields(o, x)
+	o = s.appendUniqueIDHeader(o) // uniqueid.go
 	switch {
 	case x.upgrade:
 		o = append(o, "Connection: upgrade\r\n"...)
@@ -405,7 +406,7 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		o = s.src.Addr().AppendTo(o)
 		o = append(o, '\r', '\n')
 	}
-	return o
+	return s.appendOriginalTo(o, x.b) // setsrc.go
 }
 
 // appendReadBody appends the request body bytes already read behind the
@@ -655,7 +656,8 @@ func (s *session) noteResponse(x *xchg) {
 	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head") || httpx.EqualFold(s.view.Method(), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
-	// Response rules: backend's, then frontend's.
+	// Response rules: backend's, then frontend's; req. variables end here.
+	s.scr.vars.EnterResponse()
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
 	s.runAfterResponse(x.b) // afterresp.go
