@@ -80,6 +80,7 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-options", Sections: G, Default: "ssl-min-ver TLSv1.2", Enforced: true},
 	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
+	{Name: "ssl-default-server-ciphersuites", Sections: G, Default: "Go's TLS 1.3 set", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
