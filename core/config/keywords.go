@@ -84,7 +84,7 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
-	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
+	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: true},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
 	{Name: "tune.comp.maxlevel", Sections: G, Default: "1", Enforced: true},
 	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: true},
