@@ -407,7 +407,7 @@ func FuzzParseCrtLine(f *testing.F) {
 }
 
 func FuzzParseCiphers(f *testing.F) {
-	for _, s := range []string{"HIGH:!aNULL", "ECDHE+AESGCM", "DEFAULT:-RSA", "ECDHE-RSA-AES128-GCM-SHA256", "@STRENGTH", "!", "+"} {
+	for _, s := range []string{"HIGH:!aNULL", "ECDHE+AESGCM", "DEFAULT:-RSA", "ECDHE-RSA-AES128-GCM-SHA256", "@STRENGTH", "!", "+", mozillaIntermediate, "DHE-RSA-AES128-GCM-SHA256:-DHE:ECDHE"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -418,6 +418,17 @@ func FuzzParseCiphers(f *testing.F) {
 		for _, id := range ids {
 			if id == 0 {
 				t.Fatalf("%q: a suite Go lacks was selected", s)
+			}
+		}
+		_, dropped, derr := ParseCiphersDropped(s)
+		if (derr == nil) != (err == nil) {
+			t.Fatalf("%q: ParseCiphers and ParseCiphersDropped disagree: %v / %v", s, err, derr)
+		}
+		for _, name := range dropped {
+			for _, id := range ids {
+				if CipherName(id) == name {
+					t.Fatalf("%q: %s is both offered and reported dropped", s, name)
+				}
 			}
 		}
 		CheckCipherSuites(s)
