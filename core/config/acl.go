@@ -229,6 +229,9 @@ func (c *Config) validateSamples(d *diag.List) {
 		for _, r := range px.HTTPRequest {
 			c.validateRuleSamples("http-request "+r.Action, r, req, d)
 		}
+		for _, r := range px.Redirects {
+			c.validateRuleSamples("redirect", r, req, d)
+		}
 		for _, r := range px.HTTPResponse {
 			c.validateRuleSamples("http-response "+r.Action, r, res, d)
 		}
@@ -412,6 +415,9 @@ func (c *Config) validateConditionStages(px *Proxy, d *diag.List) {
 	}
 	for _, r := range px.HTTPRequest {
 		check("http-request "+r.Action, r.Cond, sample.AtRequest, "in http-request rules")
+	}
+	for _, r := range px.Redirects {
+		check("redirect", r.Cond, sample.AtRequest, inReq)
 	}
 	for _, r := range px.HTTPResponse {
 		check("http-response "+r.Action, r.Cond, sample.AtResponse, "in http-response rules")

@@ -181,6 +181,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true}, // http-request lua.NAME [ARG...]
 	{Name: "http-request redirect", Sections: DFB, Default: "", Enforced: true},
+	{Name: "redirect", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},     // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true}, // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
@@ -354,7 +355,6 @@ var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
 	"server-template":                     "list the servers one by one",
 	"use-server":                          "use a varde policy (policy FILE) to pick servers",
-	"redirect":                            "write http-request redirect ... instead",
 	"block":                               "write http-request deny if COND instead",
 	"reqadd":                              "write http-request add-header instead",
 	"reqrep":                              "write http-request set-header / replace-header instead",

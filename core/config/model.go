@@ -227,6 +227,10 @@ type Proxy struct {
 	DefaultBackend *StringAt     `json:"default_backend,omitempty"`
 	UseBackends    []*UseBackend `json:"use_backends,omitempty"`
 	HTTPRequest    []*HTTPRule   `json:"http_request,omitempty"`
+	// Redirects are the proxy's `redirect` lines: HAProxy evaluates them
+	// after all its http-request rules (even after an `allow`), before the
+	// backend is chosen (redirectkw.go).
+	Redirects []*HTTPRule `json:"redirects,omitempty"`
 	// tcp-request inspect-delay and accept/reject rules (tcprequest.go).
 	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
 	InspectDelayPos diag.Pos      `json:"-"`

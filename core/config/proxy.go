@@ -69,6 +69,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "http-request "), strings.HasPrefix(key, "http-response "):
 		p.parseHTTPRule(l, key, words)
 		return
+	case key == "redirect":
+		p.parseRedirectKeyword(l, words) // redirectkw.go
+		return
 	case strings.HasPrefix(key, "capture "):
 		p.parseCapture(l, key, words)
 		return

@@ -192,6 +192,9 @@ func (c *Config) validateRefs(d *diag.List) {
 		for _, r := range px.HTTPRequest {
 			checkCond("http-request "+r.Action, r.Cond)
 		}
+		for _, r := range px.Redirects {
+			checkCond("redirect", r.Cond)
+		}
 		for _, r := range px.HTTPResponse {
 			checkCond("http-response "+r.Action, r.Cond)
 		}
@@ -291,6 +294,9 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 		}
 		for _, r := range px.HTTPRequest {
 			warnHTTP(r.Pos, "http-request "+r.Action)
+		}
+		for _, r := range px.Redirects {
+			warnHTTP(r.Pos, "redirect")
 		}
 		for _, r := range px.HTTPResponse {
 			warnHTTP(r.Pos, "http-response "+r.Action)

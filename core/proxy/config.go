@@ -196,6 +196,7 @@ type FrontendConfig struct {
 	Policy         core.BackendChooser
 	DefaultBackend string
 	HTTPRequest    []*HTTPRule
+	Redirects      []*HTTPRule // `redirect` lines: after HTTPRequest, even after an allow
 	HTTPResponse   []*HTTPRule
 	ErrorFiles     map[int][]byte // raw HTTP responses by status
 	// CaptureRequest/Response are `capture request|response header NAME len N`.
@@ -260,6 +261,7 @@ type BackendConfig struct {
 	ForwardFor   *ForwardFor
 	comp         *compCfg // compression lines (compress.go)
 	HTTPRequest  []*HTTPRule
+	Redirects    []*HTTPRule // `redirect` lines: after HTTPRequest, even after an allow
 	HTTPResponse []*HTTPRule
 	ErrorFiles   map[int][]byte
 	// ServerPolicy, when set, picks the server before the algorithm (a

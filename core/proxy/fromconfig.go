@@ -170,6 +170,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if bc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
 		return nil, err
 	}
+	if bc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
+		return nil, err
+	}
 	setAuthRealm(bc.HTTPRequest, p.Name)
 	if bc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
 		return nil, err
@@ -245,6 +248,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		return nil, err
 	}
 	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
+		return nil, err
+	}
+	if fc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
 		return nil, err
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)

@@ -425,6 +425,11 @@ func (s *session) serve() bool {
 			}
 		}
 	}
+	// `redirect` lines come after the rules and the stats check, as in
+	// HAProxy's http_process_req_common.
+	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done {
+		return keep
+	}
 	b := f.chooseBackend(&s.view)
 	if b == nil {
 		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
@@ -436,6 +441,8 @@ func (s *session) serve() bool {
 	if b.cfg.Listen && b.Name == f.Name {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
+		return keep
+	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
 		return keep
 	}
 	return s.forward(b)
