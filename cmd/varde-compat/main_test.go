@@ -117,3 +117,27 @@ func writeKeepalived(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 }
+
+// FuzzClassify: any checker output is classified without panicking, and
+// the verdict follows the exit code and the lines found.
+func FuzzClassify(f *testing.F) {
+	f.Add("f.cfg:3: error: server socks4: nope (hint: h)\n", 1)
+	f.Add("f.cfg:9: warning: parsed, not yet enforced: fullconn (f.cfg:9) (hint: z)\n", 0)
+	f.Add("f.cfg:2: warning: daemon: accepted but ignored: x\n", 0)
+	f.Fuzz(func(t *testing.T, out string, code int) {
+		errs, ne, v := classify(out, code)
+		switch {
+		case code != 0 && v != Refused:
+			t.Fatalf("exit %d classified %s", code, v)
+		case code == 0 && v == Refused:
+			t.Fatal("exit 0 classified refused")
+		case code == 0 && len(ne) > 0 && v != NotEnforced:
+			t.Fatalf("not-enforced keywords %q classified %s", ne, v)
+		}
+		for i := 1; i < len(errs); i++ {
+			if errs[i] <= errs[i-1] {
+				t.Fatalf("errors not sorted and unique: %q", errs)
+			}
+		}
+	})
+}
