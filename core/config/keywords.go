@@ -210,6 +210,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
+	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: true},
@@ -248,6 +249,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false, Refused: "stats scope is not built yet: the page would show every proxy"},
 	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
@@ -406,7 +408,6 @@ var Unsupported = map[string]string{
 	"option prefer-last-server":           "not available in varde",
 	"option independent-streams":          "remove the line",
 	"option nolinger":                     "remove the line",
-	"option socket-stats":                 "remove the line",
 	"option log-separate-errors":          "not available in varde",
 	"option httplog clf":                  "use log-format",
 	"option forceclose":                   "write option httpclose instead",
