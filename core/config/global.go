@@ -151,6 +151,12 @@ func (p *parser) globalLine(l Line) {
 		if t, ok := one(); ok && p.checkCipherSuites(t, key) {
 			g.SSLDefaultBindCiphersuites = t.Text
 		}
+	case "ssl-default-server-ciphersuites":
+		// Go's TLS client always offers its fixed TLS 1.3 set: the line is
+		// accepted when it names exactly that set, and then changes nothing.
+		if t, ok := one(); ok {
+			p.checkCipherSuites(t, key)
+		}
 	case "ssl-default-server-ciphers":
 		if t, ok := one(); ok {
 			g.SSLDefaultServerCiphers = t.Text
