@@ -83,12 +83,21 @@ func (s *procScanner) loop(stop chan struct{}) {
 		need := s.cmdline > 0
 		s.mu.Unlock()
 		list := scanProcs(need)
-		select {
-		case <-stop: // unregistered during the scan: do not resurrect it
-		default:
-			s.last.Store(&list)
-		}
+		s.publish(stop, list)
 	}
+}
+
+// publish stores a scan made by the loop owning stop, unless that loop was
+// unregistered meanwhile: deciding and storing under s.mu means an
+// unregister cannot slip in between and leave a stale list behind.
+func (s *procScanner) publish(stop chan struct{}, list []proc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != stop || s.users == 0 {
+		return false
+	}
+	s.last.Store(&list)
+	return true
 }
 
 // scanProcs lists the live processes: comm from /proc/PID/stat (the

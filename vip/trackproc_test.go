@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -192,5 +193,47 @@ func TestRouteLost(t *testing.T) {
 	}
 	if acts := m.Handle(now, Event{Kind: EvRouteLost}); len(acts) != 0 {
 		t.Fatalf("a backup acted on a lost route: %+v", acts)
+	}
+}
+
+// TestProcScannerStaleScan: a scan finished by a loop that was
+// unregistered meanwhile (even if a new registration started a new loop)
+// is never published, and concurrent register/release (run with -race)
+// ends with no scan kept.
+func TestProcScannerStaleScan(t *testing.T) {
+	procScan.register(false)
+	procScan.mu.Lock()
+	old := procScan.stop
+	procScan.mu.Unlock()
+	procScan.unregister(false)
+	stale := []proc{{comm: "stale"}}
+	if procScan.publish(old, stale) || procScan.last.Load() != nil {
+		t.Fatal("a stopped loop's scan was published")
+	}
+	procScan.register(false)
+	if procScan.publish(old, stale) {
+		t.Fatal("the old loop's scan replaced the new loop's")
+	}
+	if l := procScan.last.Load(); l == nil || (len(*l) == 1 && (*l)[0].comm == "stale") {
+		t.Fatal("the new loop's scan is missing or stale")
+	}
+	procScan.unregister(false)
+
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				procScan.register(false)
+				time.Sleep(ProcScanInterval / 4)
+				procScan.unregister(false)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(ProcScanInterval * 3 / 2) // any loop still scanning finishes
+	if procScan.last.Load() != nil {
+		t.Fatal("a scan was left behind after the last release")
 	}
 }
