@@ -317,8 +317,7 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 			t.Fatalf("%s: %v", ph.name, err)
 		}
 		t.Logf("%s: %q", ph.name, states["varde"])
-		time.Sleep(300 * time.Millisecond) // the messages of the change are sent
-		if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !sameEvents(v, h) {
+		if v, h := settledEvents(lbs); !sameEvents(v, h) {
 			t.Errorf("%s: log messages differ:\nvarde   %q\nhaproxy %q", ph.name, v, h)
 		} else {
 			t.Logf("%s: %q", ph.name, v)
@@ -362,26 +361,66 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 	// The operator's maintenance and resolution maintenance together: a
 	// server the answer has no address for, forced into maintenance and
 	// back.
-	time.Sleep(300 * time.Millisecond) // the last step's messages are in
+	settledEvents(lbs) // the last step's messages are in, and left out
 	dns.SetAddrs("app.test", "127.0.0.2", "127.0.0.3")
-	lbs[0].syslog.take()
-	lbs[1].syslog.take()
+	twoAddrs := func(addrs []string) bool {
+		return !slices.ContainsFunc(addrs, func(a string) bool { return a != "-" && a != "127.0.0.2" && a != "127.0.0.3" })
+	}
+	if err := sameStates(t, lbs, twoAddrs); err != nil { // resolution settled (hold valid, no IP for the last server)
+		t.Fatalf("after the answer shrank to two: %v", err)
+	}
 	for _, cmd := range []string{"set server be/srv3 state maint\n", "set server be/srv3 state ready\n", "set server be/srv1 state drain\n", "set server be/srv1 state ready\n"} {
-		time.Sleep(700 * time.Millisecond) // resolution settles (hold valid, no IP for the last server)
 		v, h := adminCmd(t, lbs[0].sock, cmd), adminCmd(t, lbs[1].sock, cmd)
 		if v != h {
 			t.Errorf("%q: varde %q, haproxy %q", cmd, v, h)
 		}
-		time.Sleep(200 * time.Millisecond)
-		vs, hs := lbs[0].serverState(t), lbs[1].serverState(t)
-		if !slices.Equal(vs, hs) {
-			t.Errorf("after %q:\nvarde   %q\nhaproxy %q", cmd, vs, hs)
+		if err := sameStates(t, lbs, twoAddrs); err != nil {
+			t.Errorf("after %q: %v", cmd, err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
-	if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !sameEvents(v, h) {
+	if v, h := settledEvents(lbs); !sameEvents(v, h) {
 		t.Errorf("operator and resolution maintenance: log messages differ:\nvarde   %q\nhaproxy %q", v, h)
 	}
+}
+
+// sameStates polls `show servers state` (and show stat) on both load
+// balancers until they are equal, their addresses pass ok (nil: any),
+// and a second poll finds them unchanged; bounded in time and count.
+func sameStates(t *testing.T, lbs []lb, ok func([]string) bool) error {
+	var prev []string
+	return testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		v, h := lbs[0].serverState(t), lbs[1].serverState(t)
+		switch {
+		case !slices.Equal(v, h):
+			prev = nil
+			return fmt.Errorf("servers state differ:\nvarde   %q\nhaproxy %q", v, h)
+		case ok != nil && !ok(addrSet(v)):
+			prev = nil
+			return fmt.Errorf("addresses %v", addrSet(v))
+		case !slices.Equal(v, prev):
+			prev = v
+			return fmt.Errorf("servers state still changing: %q", v)
+		}
+		return nil
+	})
+}
+
+// settledEvents collects both load balancers' resolution messages until
+// the two streams match and two polls in a row bring nothing new, or
+// 3 s have passed: the messages of a change follow it within no fixed
+// delay.
+func settledEvents(lbs []lb) (v, h []string) {
+	quiet := 0
+	for start := time.Now(); time.Since(start) < 3*time.Second && quiet < 2; {
+		time.Sleep(50 * time.Millisecond)
+		nv, nh := events(lbs[0].syslog.take()), events(lbs[1].syslog.take())
+		v, h = append(v, nv...), append(h, nh...)
+		quiet++
+		if len(nv)+len(nh) > 0 || !sameEvents(v, h) {
+			quiet = 0
+		}
+	}
+	return v, h
 }
 
 // addrBackend serves HTTP on addr, answering its own address.
