@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -707,4 +708,88 @@ func TestResolversTCPAgainstHAProxy(t *testing.T) {
 	if v, h := lbs[0].served(t, 12), lbs[1].served(t, 12); !slices.Equal(v, h) || !slices.Equal(v, []string{"127.0.0.2", "127.0.0.3"}) {
 		t.Errorf("served by varde %v, haproxy %v", v, h)
 	}
+}
+
+// TestResolversReloadNoLeak: each generation's nameserver sockets close
+// with it: 50 reloads of a resolving configuration leave varde with the
+// open files it had after the first.
+func TestResolversReloadNoLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde")
+	}
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	bePort := testenv.FreePort(t)
+	ipBackends(t, bePort, "127.0.0.2")
+	dns.SetAddrs("app.test", "127.0.0.2")
+	dns.SetAddrs("one.test", "127.0.0.2")
+	dir := t.TempDir()
+	l := lb{name: "varde", sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t), syslog: newSyslogRecv(t)}
+	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
+		"SYSLOG", fmt.Sprint(l.syslog.conn.LocalAddr().(*net.UDPAddr).Port))
+	cfg := writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg))
+	cmd, logPath := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", cfg)
+	testenv.WaitListening(t, "varde", logPath, l.fe)
+	fds := func() int {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+		if err != nil {
+			t.Fatalf("varde's open files: %v", err)
+		}
+		return len(ents)
+	}
+	reload := func(n int) {
+		writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg)+fmt.Sprintf("    server extra%d 127.0.0.9:1 disabled\n", n))
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+			st, err := serversStateOnce(l.sock) // the socket is rebound during a reload
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(st, fmt.Sprintf(" extra%d ", n)) {
+				return fmt.Errorf("reload %d not done: %q", n, st)
+			}
+			if strings.Contains(st, " 127.0.0.2 ") {
+				return nil // the new generation resolves (its sockets are open)
+			}
+			return fmt.Errorf("reload %d: nothing resolved: %q", n, st)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reload(0)
+	base := fds()
+	for n := 1; n <= 50; n++ {
+		reload(n)
+	}
+	err = testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		if got := fds(); got > base+3 {
+			return fmt.Errorf("varde has %d open files after 50 reloads, %d after the first", got, base)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serversStateOnce is `show servers state be`, an error when the admin
+// socket does not answer.
+func serversStateOnce(sock string) (string, error) {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "show servers state be\n"); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
 }
