@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/varde-lb/varde/core/config/keepalived"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/testenv"
 )
 
 // TestProcessMatch is keepalived's comparison (track_process.c): comm
@@ -235,5 +237,44 @@ func TestProcScannerStaleScan(t *testing.T) {
 	time.Sleep(ProcScanInterval * 3 / 2) // any loop still scanning finishes
 	if procScan.last.Load() != nil {
 		t.Fatal("a scan was left behind after the last release")
+	}
+}
+
+// TestScanProcsSeesExec: the scan caches a process's command line, but a
+// process that execs another command line under the same PID and comm
+// (sh exec'ing sh) is read again: the old one no longer matches and the
+// new one does.
+func TestScanProcsSeesExec(t *testing.T) {
+	mark := fmt.Sprintf("m%d", time.Now().UnixNano()%1000000)
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	c := exec.Command("sh", "-c", "while [ ! -e "+gate+" ]; do sleep 0.02; done; exec sh -c 'sleep 1000; :' "+mark, "first"+mark)
+	if err := c.Start(); err != nil {
+		t.Skip("no sh:", err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	before := &keepalived.Process{Path: "sh", Params: []string{"-c", "while [ ! -e " + gate + " ]; do sleep 0.02; done; exec sh -c 'sleep 1000; :' " + mark, "first" + mark}, FullCommand: true, ParamMatch: "exact"}
+	after := &keepalived.Process{Path: "sh", Params: []string{"-c", "sleep 1000; :", mark}, FullCommand: true, ParamMatch: "exact"}
+	err := testenv.Until(2*time.Second, 20*time.Millisecond, func() error {
+		if n := countProcs(before, scanProcs(true)); n != 1 {
+			return fmt.Errorf("found %d before the exec", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = testenv.Until(2*time.Second, 20*time.Millisecond, func() error {
+		list := scanProcs(true)
+		if n, m := countProcs(before, list), countProcs(after, list); n != 0 || m != 1 {
+			return fmt.Errorf("after the exec: old command line found %d times, new %d", n, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }
