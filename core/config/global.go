@@ -90,6 +90,8 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "stats socket":
 		p.parseStatsSocket(l)
+	case "stats bind-process":
+		p.d.Warnf(kwPos, key, "remove the line", "accepted: has no effect, as in HAProxy 2.6 (deprecated there); varde is one process")
 	case "stats timeout":
 		args = args[1:]
 		if t, ok := one(); ok {
@@ -221,10 +223,9 @@ func (p *parser) globalLine(l Line) {
 			p.d.Warnf(kwPos, key, "remove the line; use systemd sandboxing (ProtectSystem=strict, PrivateTmp=yes) instead", "accepted but ignored: varde does not chroot")
 		}
 	case "nbproc":
-		if n, ok := intArg(1, 64); ok {
-			g.NbProc = n
-			p.d.Warnf(kwPos, key, "remove the line; use nbthread to bound the number of threads", "accepted but ignored: varde is a single process using all CPUs")
-		}
+		// HAProxy 2.6 refuses every nbproc line, even `nbproc 1`: a
+		// configuration with one is not a 2.6 configuration.
+		p.d.Errorf(kwPos, key, "remove the line; use nbthread N to bound the threads", "nbproc is not supported any more since HAProxy 2.5. Threads will automatically be used on multi-processor machines if available.")
 	case "ulimit-n":
 		if n, ok := intArg(1, 1<<30); ok {
 			g.Ulimit = n
@@ -309,6 +310,10 @@ func (p *parser) parseStatsSocket(l Line) {
 			}
 		case "uid", "gid":
 			need()
+		case "process":
+			if _, ok := need(); ok {
+				p.d.Warnf(opt.Pos, key, "remove `process ...`", "accepted: 'process' on bind lines is deprecated in HAProxy 2.6 and has no effect in varde (one process)")
+			}
 		case "expose-fd":
 			if v, ok := need(); ok {
 				if v.Text != "listeners" {

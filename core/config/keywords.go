@@ -90,7 +90,7 @@ var Keywords = []KeywordInfo{
 	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
 	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
-	{Name: "nbproc", Sections: G, Default: "1", Enforced: true}, // accepted with a warning
+	{Name: "nbproc", Sections: G, Default: "", Enforced: true}, // refused with HAProxy 2.6's own error
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "nosplice", Sections: G, Default: "off (varde splices large bodies)", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
@@ -171,10 +171,12 @@ var Keywords = []KeywordInfo{
 	// proxies
 	{Name: "acl", Sections: FB, Default: "", Enforced: true},
 	{Name: "balance", Sections: DB, Default: "roundrobin", Enforced: true},
+	{Name: "bind-process", Sections: DFB, Default: "all", Enforced: true}, // warned: no effect in HAProxy 2.6 either; varde is one process
 	{Name: "bind", Sections: F, Default: "", Enforced: true},
 	{Name: "bind accept-proxy", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind alpn", Sections: F, Default: "", Enforced: true},
 	{Name: "bind backlog", Sections: F, Default: "maxconn", Enforced: false},
+	{Name: "bind process", Sections: F, Default: "all", Enforced: true}, // warned: deprecated in HAProxy 2.6; varde is one process
 	{Name: "bind ca-file", Sections: F, Default: "", Enforced: true},
 	{Name: "bind ciphers", Sections: F, Default: "ssl-default-bind-ciphers", Enforced: true},
 	{Name: "bind ciphersuites", Sections: F, Default: "ssl-default-bind-ciphersuites", Enforced: true},
@@ -355,6 +357,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server-template", Sections: B, Default: "", Enforced: true}, // serverresolve.go
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
+	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: true},
 	{Name: "stats enable", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats hide-version", Sections: DFB, Default: "off", Enforced: true},
@@ -487,7 +490,6 @@ var Unsupported = map[string]string{
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",
 	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
 	"source":                              "not available in varde",
-	"bind-process":                        "varde is one process; remove the line",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",
 	"external-check":                      "not available in varde",
@@ -509,7 +511,6 @@ var Unsupported = map[string]string{
 	"mailers":                             "not available in varde",
 	"http-send-name-header":               "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
-	"stats bind-process":                  "varde is one process; remove the line",
 	"stats http-request":                  "use stats admin if COND / stats auth",
 }
 

@@ -124,7 +124,6 @@ type Global struct {
 	GID             int    `json:"gid,omitempty"`
 	Quiet           bool   `json:"quiet,omitempty"`
 	NoSplice        bool   `json:"nosplice,omitempty"`
-	NbProc          int    `json:"nbproc,omitempty"`
 	Ulimit          int    `json:"ulimit_n,omitempty"`
 	Debug           bool   `json:"debug,omitempty"`
 	LogSendHostname string `json:"log_send_hostname,omitempty"`

@@ -135,6 +135,8 @@ func (p *parser) proxyLine(l Line) {
 		px.Disabled = true
 	case "enabled":
 		px.Disabled = false
+	case "bind-process":
+		p.d.Warnf(kwPos, key, "remove the line", "accepted: has no effect, as in HAProxy 2.6 (deprecated there); varde is one process")
 	case "description":
 		px.Description = strings.Join(Texts(args), " ")
 	case "log-tag":

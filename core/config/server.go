@@ -278,7 +278,7 @@ var bindOptionArgs = map[string]bool{
 }
 
 var unsupportedBindOptions = map[string]string{
-	"npn": "use alpn", "process": "varde is one process",
+	"npn": "use alpn",
 	"tfo": "not available in varde", "namespace": "not available in varde", "quic-cc-algo": "QUIC is not supported",
 	"ca-sign-file": "not available in varde", "generate-certificates": "not available in varde",
 	"id": "not available in varde", "nice": "not available in varde", "severity-output": "not available in varde",
@@ -385,6 +385,8 @@ func (p *parser) parseBind(l Line) {
 			b.AcceptProxy = true
 		case "defer-accept":
 			b.Defer = true
+		case "process":
+			p.d.Warnf(t.Pos, kw, "remove `process ...`", "accepted: 'process' on bind lines is deprecated in HAProxy 2.6 and has no effect in varde (one process)")
 		case "proto":
 			// HTTP/2 with prior knowledge is the one mux varde has; any
 			// other name would be served as something else.
