@@ -191,16 +191,21 @@ func (s *session) applyHeaderRule(r *HTTPRule, resp bool) {
 		return
 	}
 	e := s.msgEdits(resp)
-	if r.Action == ActDelHeader || r.Action == ActSetHeader {
+	if r.Action == ActDelHeader {
 		e.del(nameMatch{name: r.Name})
-		if r.Action == ActDelHeader {
-			return
-		}
+		return
 	}
+	// The value is evaluated before set-header deletes the old fields, so
+	// `set-header X-Foo "%[req.hdr(X-Foo)],added"` sees the field it
+	// replaces, as in HAProxy. e.tmp is not part of e.buf, so del and add
+	// leave it intact.
 	v := s.ruleValue(r, resp, e.tmp[:0])
 	e.tmp = v
 	if !safeValue(v) {
 		return // never split a message; see safeValue
+	}
+	if r.Action == ActSetHeader {
+		e.del(nameMatch{name: r.Name})
 	}
 	e.add(r.Name, v)
 	if !resp && strings.EqualFold(r.Name, "host") {
