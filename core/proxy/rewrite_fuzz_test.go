@@ -96,8 +96,13 @@ func FuzzNormalize(f *testing.F) {
 		if twice, _ := mergeSlashes(nil, once, false); !bytes.Equal(once, twice) {
 			t.Fatalf("merge-slashes not idempotent on %q", in)
 		}
-		if out, _ := sortQuery(nil, in, false); len(out) != len(in) {
-			t.Fatalf("query-sort-by-name changed the length of %q: %q", in, out)
+		// query-sort-by-name keeps every byte but a trailing '&'.
+		want := len(in)
+		if bytes.HasSuffix(in, []byte("&")) {
+			want--
+		}
+		if out, _ := sortQuery(nil, in, false); len(out) != want {
+			t.Fatalf("query-sort-by-name made %q into %q", in, out)
 		}
 	})
 }

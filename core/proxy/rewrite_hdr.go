@@ -19,6 +19,8 @@ type edits struct {
 	f   []efield // the fields in message order
 	tmp []byte   // scratch for values being built
 
+	qsort querySorter // normalize-uri query-sort-by-name's spans
+
 	// The request line as rules and scripts rewrote it (nil: as received);
 	// slices of line, which only grows within a transaction.
 	method, target []byte
