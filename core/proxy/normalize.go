@@ -62,13 +62,13 @@ func (a *normActor) Do(s *session, resp bool) Verdict {
 	in, kind := p, linePathQ
 	switch {
 	case a.query:
-		i := indexByte(p, '?')
+		i := bytes.IndexByte(p, '?')
 		if i < 0 {
 			return Verdict{}
 		}
 		in, kind = p[i+1:], lineQuery
 	case !a.withQuery:
-		if i := indexByte(p, '?'); i >= 0 {
+		if i := bytes.IndexByte(p, '?'); i >= 0 {
 			in = p[:i]
 		}
 		kind = linePath
@@ -107,7 +107,7 @@ func mergeSlashes(dst, p []byte, _ bool) ([]byte, bool) {
 func stripDot(dst, p []byte, _ bool) ([]byte, bool) {
 	for len(p) > 0 {
 		seg, slash := p, false
-		if i := indexByte(p, '/'); i >= 0 {
+		if i := bytes.IndexByte(p, '/'); i >= 0 {
 			seg, p, slash = p[:i], p[i+1:], true
 		} else {
 			p = nil
@@ -286,7 +286,7 @@ func percentDecodeUnreserved(dst, p []byte, strict bool) ([]byte, bool) {
 }
 
 func fragmentStrip(dst, p []byte, _ bool) ([]byte, bool) {
-	if i := indexByte(p, '#'); i >= 0 {
+	if i := bytes.IndexByte(p, '#'); i >= 0 {
 		p = p[:i]
 	}
 	return append(dst, p...), true

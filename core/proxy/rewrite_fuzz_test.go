@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"regexp"
 	"testing"
+
+	"github.com/varde-lb/varde/core/httpx"
 )
 
 // FuzzRewriteLine composes request lines from fuzzed URIs and values: no
@@ -55,7 +57,7 @@ func FuzzRewriteValues(f *testing.F) {
 func countSeparators(v []byte) int {
 	n := 0
 	for i := 0; i < len(v); i++ {
-		if e := valueEnd(v, i); e < len(v) {
+		if e := httpx.ElementEnd(v, i); e < len(v) {
 			n++
 			i = e
 			continue

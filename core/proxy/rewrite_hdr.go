@@ -133,44 +133,20 @@ func (m nameMatch) match(n []byte) bool {
 	case matchEnd:
 		return len(n) >= len(m.name) && httpx.EqualFold(n[len(n)-len(m.name):], m.name)
 	case matchSub:
-		return containsFold(n, m.name)
+		return httpx.ContainsFold(n, m.name)
 	case matchReg:
 		// HAProxy matches the name as HTX keeps it: in lower case.
 		var low [128]byte
 		if len(n) > len(low) {
-			return m.re.Match(lower(n))
+			return m.re.Match(httpx.AppendLower(nil, n))
 		}
 		l := low[:len(n)]
 		for i, c := range n {
-			l[i] = toLower(c)
+			l[i] = httpx.ToLower(c)
 		}
 		return m.re.Match(l)
 	}
 	return httpx.EqualFold(n, m.name)
-}
-
-func toLower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func lower(n []byte) []byte {
-	l := make([]byte, len(n))
-	for i, c := range n {
-		l[i] = toLower(c)
-	}
-	return l
-}
-
-func containsFold(n []byte, sub string) bool {
-	for i := 0; i+len(sub) <= len(n); i++ {
-		if httpx.EqualFold(n[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // msgEdits returns the edits of the request (resp false) or response,
