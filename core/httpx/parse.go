@@ -30,6 +30,7 @@ var (
 	ErrBadRequestLine   = &Error{400, "invalid request line"}
 	ErrBadMethod        = &Error{400, "invalid character in method"}
 	ErrBadTarget        = &Error{400, "invalid character in request target"}
+	ErrTargetForm       = &Error{400, "request target is not in a form the method allows"}
 	ErrBadVersion       = &Error{400, "invalid HTTP version"}
 	ErrVersion          = &Error{505, "unsupported HTTP version"}
 	ErrH2Preface        = &Error{400, "HTTP/2 connection preface on an HTTP/1 listener"}
@@ -297,6 +298,9 @@ func (r *Request) requestLine(buf []byte, off, end int) (int, error) {
 		return 0, ErrBadRequestLine
 	}
 	r.Target = Span{uint32(t), uint32(i - t)}
+	if err := targetForm(r.Method.Of(buf), r.Target.Of(buf)); err != nil {
+		return 0, err
+	}
 	i++
 	if end-i < 10 {
 		return 0, ErrBadRequestLine

@@ -16,6 +16,52 @@ import "bytes"
 // HAProxy 2.6 also accepts an HTTP/1.1 absolute-form request without Host;
 // varde keeps refusing any HTTP/1.1 request without Host (RFC 9112 3.2).
 
+// targetForm accepts the request-target forms of RFC 9112 3.2: origin-form
+// ("/..."), absolute-form ("scheme://..."), asterisk-form ("*") for
+// OPTIONS only and authority-form ("host:port") for CONNECT only; a
+// CONNECT must use authority-form. Anything else ("..", "foo", "?x") is a
+// 400 before any rule sees it. HAProxy 2.6 refuses most of these too (it
+// compares whatever precedes the first '/' with Host); it forwards
+// "GET *", "OPTIONS *x" and a bare target equal to Host, which varde
+// refuses: no server is meant to receive them.
+func targetForm(method, t []byte) error {
+	connect := string(method) == "CONNECT"
+	switch {
+	case connect:
+		if authorityForm(t) {
+			return nil
+		}
+	case t[0] == '/':
+		return nil
+	case t[0] == '*':
+		if len(t) == 1 && string(method) == "OPTIONS" {
+			return nil
+		}
+	case schemeLen(t) > 0:
+		return nil
+	}
+	return ErrTargetForm
+}
+
+// authorityForm reports whether t is host ":" port, the host a name, an
+// IPv4 address or a bracketed IPv6 address, without userinfo or path.
+func authorityForm(t []byte) bool {
+	k := bytes.LastIndexByte(t, ':')
+	if k <= 0 || k == len(t)-1 || len(t)-k-1 > 5 {
+		return false
+	}
+	for _, c := range t[k+1:] {
+		if !isDigit(c) {
+			return false
+		}
+	}
+	host := t[:k]
+	if host[0] == '[' {
+		return len(host) > 2 && host[len(host)-1] == ']' && bytes.IndexAny(host[1:len(host)-1], "[]/?#@") < 0
+	}
+	return bytes.IndexAny(host, "[]/?#@:") < 0
+}
+
 // absoluteForm checks and normalises an absolute-form target in buf.
 func (r *Request) absoluteForm(buf []byte) error {
 	t := r.Target.Of(buf)

@@ -145,11 +145,13 @@ func (s *session) compRequest(b *Backend) {
 // acceptCoding reads one Accept-Encoding field value: each element whose
 // q-value beats best and that names an algorithm replaces cur.
 func acceptCoding(v []byte, algos []compAlgo, cur compAlgo, best int) (compAlgo, int) {
-	eachElement(v, func(e []byte) {
+	for rest := v; rest != nil; {
+		var e []byte
+		e, rest = httpx.NextElement(rest)
 		if a, q := pickCoding(e, algos, best); a != compNone {
 			cur, best = a, q
 		}
-	})
+	}
 	return cur, best
 }
 
@@ -168,7 +170,7 @@ func (s *session) oldMozilla() bool {
 // list it names ("*" names the first one) if its q-value beats best.
 func pickCoding(v []byte, algos []compAlgo, best int) (compAlgo, int) {
 	tok := 0
-	for tok < len(v) && isTokenByte(v[tok]) {
+	for tok < len(v) && httpx.IsTokenByte(v[tok]) {
 		tok++
 	}
 	q := elementQ(v[tok:])
@@ -187,11 +189,11 @@ func pickCoding(v []byte, algos []compAlgo, best int) (compAlgo, int) {
 // none), as HAProxy's loop over ';' parameters does.
 func elementQ(p []byte) int {
 	for {
-		p = trimLWS(p)
+		p = httpx.TrimOWS(p)
 		if len(p) == 0 || p[0] != ';' {
 			return 1000
 		}
-		p = trimLWS(p[1:])
+		p = httpx.TrimOWS(p[1:])
 		if len(p) == 0 {
 			return 1000
 		}
@@ -230,7 +232,8 @@ func parseQValue(p []byte) int {
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }
 
 // wordMatch is HAProxy's word_match on a token: same length, bytes equal
-// or differing only by the ASCII case bit.
+// or differing only by the ASCII case bit. It is not httpx.EqualFold on
+// purpose: HAProxy also equates bytes such as '@' and '`'.
 func wordMatch(tok []byte, word string) bool {
 	if len(tok) != len(word) {
 		return false
@@ -241,50 +244,4 @@ func wordMatch(tok []byte, word string) bool {
 		}
 	}
 	return true
-}
-
-// isTokenByte is RFC 9110's tchar.
-func isTokenByte(c byte) bool {
-	switch {
-	case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
-		return true
-	}
-	switch c {
-	case '!', '#', '$', '%', '&', '\'', '*', '+', '-', '.', '^', '_', '`', '|', '~':
-		return true
-	}
-	return false
-}
-
-func trimLWS(p []byte) []byte {
-	for len(p) > 0 && (p[0] == ' ' || p[0] == '\t') {
-		p = p[1:]
-	}
-	return p
-}
-
-// eachElement calls fn with each comma-separated element of a field value,
-// trimmed of spaces and tabs; commas inside quoted strings do not split.
-func eachElement(v []byte, fn func([]byte)) {
-	start, quoted := 0, false
-	for i := 0; i <= len(v); i++ {
-		if i < len(v) {
-			switch c := v[i]; {
-			case c == '"':
-				quoted = !quoted
-				continue
-			case c == '\\' && quoted:
-				i++
-				continue
-			case c != ',' || quoted:
-				continue
-			}
-		}
-		e := trimLWS(v[start:min(i, len(v))])
-		for len(e) > 0 && (e[len(e)-1] == ' ' || e[len(e)-1] == '\t') {
-			e = e[:len(e)-1]
-		}
-		fn(e)
-		start = i + 1
-	}
 }

@@ -60,9 +60,11 @@ func (s *session) compressible(x *xchg) bool {
 }
 
 func hasNoTransform(v []byte) (found bool) {
-	eachElement(v, func(e []byte) {
-		found = found || wordMatch(e, "no-transform")
-	})
+	for rest := v; rest != nil && !found; {
+		var e []byte
+		e, rest = httpx.NextElement(rest)
+		found = wordMatch(e, "no-transform")
+	}
 	return found
 }
 

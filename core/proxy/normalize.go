@@ -62,19 +62,25 @@ func (a *normActor) Do(s *session, resp bool) Verdict {
 	in, kind := p, linePathQ
 	switch {
 	case a.query:
-		i := indexByte(p, '?')
+		i := bytes.IndexByte(p, '?')
 		if i < 0 {
 			return Verdict{}
 		}
 		in, kind = p[i+1:], lineQuery
 	case !a.withQuery:
-		if i := indexByte(p, '?'); i >= 0 {
+		if i := bytes.IndexByte(p, '?'); i >= 0 {
 			in = p[:i]
 		}
 		kind = linePath
 	}
 	e := &s.reqE
-	out, ok := a.fn(e.tmp[:0], in, a.opt)
+	var out []byte
+	ok := true
+	if a.query {
+		out = e.qsort.sort(e.tmp[:0], in) // the only query normalizer
+	} else {
+		out, ok = a.fn(e.tmp[:0], in, a.opt)
+	}
 	e.tmp = out
 	if !ok {
 		// HAProxy's ACT_RET_INV: the request is invalid.
@@ -101,7 +107,7 @@ func mergeSlashes(dst, p []byte, _ bool) ([]byte, bool) {
 func stripDot(dst, p []byte, _ bool) ([]byte, bool) {
 	for len(p) > 0 {
 		seg, slash := p, false
-		if i := indexByte(p, '/'); i >= 0 {
+		if i := bytes.IndexByte(p, '/'); i >= 0 {
 			seg, p, slash = p[:i], p[i+1:], true
 		} else {
 			p = nil
@@ -163,24 +169,58 @@ func stripDotDot(dst, p []byte, full bool) ([]byte, bool) {
 	return dst, true
 }
 
-// sortQuery orders the &-separated parameters by name (bytes up to '='),
-// stably, as HAProxy's query-sort-by-name.
+// sortQuery orders the &-separated parameters by name, as HAProxy's
+// query-sort-by-name; see querySorter. The engine uses the session's
+// sorter; this form is for tests and the fuzz target.
 func sortQuery(dst, q []byte, _ bool) ([]byte, bool) {
-	params := bytes.Split(q, []byte("&"))
-	name := func(p []byte) []byte {
-		if i := indexByte(p, '='); i >= 0 {
-			return p[:i]
+	var qs querySorter
+	return qs.sort(dst, q), true
+}
+
+// querySorter sorts a query's parameters by name (bytes up to '='),
+// stably, through a list of spans kept with the session's edits, so a warm
+// sort allocates nothing. Like HAProxy's uri_normalizer_query_sort, it
+// splits with istsplit: an empty parameter in the middle is kept and
+// sorts first, but a trailing '&' ends the scan without adding one
+// ("z=1&=3&" gives "=3&z=1").
+type querySorter struct {
+	q []byte
+	p [][2]int32
+}
+
+func (qs *querySorter) sort(dst, q []byte) []byte {
+	qs.q, qs.p = q, qs.p[:0]
+	for off := 0; off < len(q); {
+		end := bytes.IndexByte(q[off:], '&')
+		if end < 0 {
+			end = len(q) - off
 		}
-		return p
+		qs.p = append(qs.p, [2]int32{int32(off), int32(off + end)})
+		off += end + 1
 	}
-	sort.SliceStable(params, func(i, j int) bool { return bytes.Compare(name(params[i]), name(params[j])) < 0 })
-	for i, p := range params {
+	sort.Stable(qs)
+	for i, sp := range qs.p {
 		if i > 0 {
 			dst = append(dst, '&')
 		}
-		dst = append(dst, p...)
+		dst = append(dst, q[sp[0]:sp[1]]...)
 	}
-	return dst, true
+	qs.q = nil
+	return dst
+}
+
+func (qs *querySorter) Len() int      { return len(qs.p) }
+func (qs *querySorter) Swap(i, j int) { qs.p[i], qs.p[j] = qs.p[j], qs.p[i] }
+func (qs *querySorter) Less(i, j int) bool {
+	return bytes.Compare(qs.name(i), qs.name(j)) < 0
+}
+
+func (qs *querySorter) name(i int) []byte {
+	p := qs.q[qs.p[i][0]:qs.p[i][1]]
+	if k := bytes.IndexByte(p, '='); k >= 0 {
+		return p[:k]
+	}
+	return p
 }
 
 func isHex(c byte) bool {
@@ -246,7 +286,7 @@ func percentDecodeUnreserved(dst, p []byte, strict bool) ([]byte, bool) {
 }
 
 func fragmentStrip(dst, p []byte, _ bool) ([]byte, bool) {
-	if i := indexByte(p, '#'); i >= 0 {
+	if i := bytes.IndexByte(p, '#'); i >= 0 {
 		p = p[:i]
 	}
 	return append(dst, p...), true

@@ -1,11 +1,15 @@
 package proxy
 
 // replyReasons are the reason phrases HAProxy 2.6 writes for a status it
-// sends from a return/deny rule (its http_get_reason table, measured with
-// /usr/sbin/haproxy 2.6 for every status 200..599). Statuses not listed
-// take their class's phrase (replyReason). The built-in error pages keep
-// httpx.StatusText, whose phrases differ for a few codes (e.g. 302, 413).
+// sends from a return/deny rule or sets with set-status without `reason`
+// (its http_get_reason table, measured with /usr/sbin/haproxy 2.6 for
+// every status 200..599). Statuses not listed take their class's phrase
+// (replyReason). The built-in error pages keep httpx.StatusText, whose
+// phrases differ for a few codes (e.g. 302, 413).
 var replyReasons = map[int]string{
+	100: "Continue",
+	101: "Switching Protocols",
+	102: "Processing",
 	200: "OK",
 	201: "Created",
 	202: "Accepted",
@@ -79,6 +83,8 @@ func replyReason(code int) string {
 		return r
 	}
 	switch code / 100 {
+	case 1:
+		return "Informational"
 	case 2:
 		return "Success"
 	case 3:

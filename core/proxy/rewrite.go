@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"bytes"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -168,7 +169,7 @@ func uriAuthority(u []byte) (auth []byte, ok bool) {
 			break
 		}
 	}
-	if j := lastIndexByte(auth, '@'); j >= 0 {
+	if j := bytes.LastIndexByte(auth, '@'); j >= 0 {
 		auth = auth[j+1:]
 	}
 	for j, c := range auth {
@@ -180,15 +181,6 @@ func uriAuthority(u []byte) (auth []byte, ok bool) {
 	return auth, true
 }
 
-func lastIndexByte(b []byte, c byte) int {
-	for i := len(b) - 1; i >= 0; i-- {
-		if b[i] == c {
-			return i
-		}
-	}
-	return -1
-}
-
 // hostChanged keeps an absolute-form target's authority equal to a Host
 // field a rule set or replaced to v, as HAProxy's http_update_authority
 // (the user info stays). A value the target cannot carry is not used.
@@ -198,8 +190,8 @@ func (s *session) hostChanged(v []byte) {
 	if pre == nil || len(v) == 0 || !uriBytes(v) || httpx.EqualFold(s.view.Method(), "connect") {
 		return
 	}
-	i := indexByte(pre, ':') + 3 // after "scheme://"
-	if j := lastIndexByte(pre, '@'); j >= i {
+	i := bytes.IndexByte(pre, ':') + 3 // after "scheme://"
+	if j := bytes.LastIndexByte(pre, '@'); j >= i {
 		i = j + 1
 	}
 	e := &s.reqE
@@ -213,7 +205,7 @@ func (s *session) hostChanged(v []byte) {
 // setLine composes the new method or URI from v and the current ones.
 func (e *edits) setLine(k lineKind, v, uri, method []byte) bool {
 	if k == lineMethod {
-		if len(v) == 0 || !tokenBytes(v) {
+		if !httpx.IsToken(v) {
 			return false
 		}
 		e.setMethod(v)
@@ -226,12 +218,12 @@ func (e *edits) setLine(k lineKind, v, uri, method []byte) bool {
 		e.line = append(e.line, pre...)
 		e.line = append(e.line, v...)
 		if k == linePath {
-			if i := indexByte(rest, '?'); i >= 0 {
+			if i := bytes.IndexByte(rest, '?'); i >= 0 {
 				e.line = append(e.line, rest[i:]...)
 			}
 		}
 	case lineQuery:
-		i := indexByte(uri, '?')
+		i := bytes.IndexByte(uri, '?')
 		switch {
 		case i >= 0:
 			e.line = append(e.line, uri[:i+1]...)
@@ -285,27 +277,6 @@ func pathQuery(uri []byte) []byte {
 	return rest
 }
 
-func indexByte(b []byte, c byte) int {
-	for i, x := range b {
-		if x == c {
-			return i
-		}
-	}
-	return -1
-}
-
-// tokenBytes: a method is an HTTP token.
-func tokenBytes(b []byte) bool {
-	for _, c := range b {
-		if c <= ' ' || c >= 0x7f || c == '(' || c == ')' || c == ',' || c == '/' || c == ':' || c == ';' ||
-			c == '<' || c == '>' || c == '=' || c == '?' || c == '@' || c == '[' || c == ']' || c == '\\' ||
-			c == '"' || c == '{' || c == '}' {
-			return false
-		}
-	}
-	return true
-}
-
 // uriBytes: a request target has no space or control byte.
 func uriBytes(b []byte) bool {
 	for _, c := range b {
@@ -334,7 +305,7 @@ func (s *session) evalFmt(t *sample.Template, resp bool, dst []byte) []byte {
 // format has an escape to resolve: Go's regexp allocates them, while a
 // plain Match allocates nothing.
 func match(re *regexp.Regexp, subj, f []byte) ([]int, bool) {
-	if indexByte(f, '\\') < 0 {
+	if bytes.IndexByte(f, '\\') < 0 {
 		return nil, re.Match(subj)
 	}
 	m := re.FindSubmatchIndex(subj)
@@ -443,7 +414,7 @@ func (a *hdrActor) replaceValues(dst, v, f []byte) []byte {
 			q++
 		}
 		dst = append(dst, v[p:q]...)
-		end := valueEnd(v, q)
+		end := httpx.ElementEnd(v, q)
 		t := end
 		for t > q && (v[t-1] == ' ' || v[t-1] == '\t') {
 			t--
@@ -463,23 +434,6 @@ func (a *hdrActor) replaceValues(dst, v, f []byte) []byte {
 	}
 }
 
-// valueEnd is the index of the comma ending the value at i (len(v) for the
-// last), skipping quoted strings.
-func valueEnd(v []byte, i int) int {
-	quoted := false
-	for ; i < len(v); i++ {
-		switch c := v[i]; {
-		case quoted && c == '\\' && i+1 < len(v):
-			i++
-		case c == '"':
-			quoted = !quoted
-		case c == ',' && !quoted:
-			return i
-		}
-	}
-	return i
-}
-
 // statusActor is http-response set-status CODE [reason TEXT].
 type statusActor struct {
 	code   int
@@ -487,7 +441,7 @@ type statusActor struct {
 }
 
 func buildSetStatus(r *config.HTTPRule) (Actor, error) {
-	a := &statusActor{code: r.Status, reason: haproxyReason(r.Status)}
+	a := &statusActor{code: r.Status, reason: replyReason(r.Status)}
 	if r.Reason != nil {
 		a.reason = *r.Reason
 	}
@@ -539,96 +493,4 @@ func buildDelHeader(r *config.HTTPRule) (Actor, error) {
 func (a *delActor) Do(s *session, resp bool) Verdict {
 	s.msgEdits(resp).del(a.m)
 	return Verdict{}
-}
-
-// haproxyReason is the reason set-status sends without `reason`: HAProxy
-// 2.6's own table (http_get_reason), with its spellings, then the class.
-func haproxyReason(code int) string {
-	if r, ok := haproxyReasons[code]; ok {
-		return r
-	}
-	switch code / 100 {
-	case 1:
-		return "Informational"
-	case 2:
-		return "Success"
-	case 3:
-		return "Redirection"
-	case 4:
-		return "Client Error"
-	case 5:
-		return "Server Error"
-	}
-	return "Other"
-}
-
-var haproxyReasons = map[int]string{
-	100: "Continue",
-	101: "Switching Protocols",
-	102: "Processing",
-	200: "OK",
-	201: "Created",
-	202: "Accepted",
-	203: "Non-Authoritative Information",
-	204: "No Content",
-	205: "Reset Content",
-	206: "Partial Content",
-	207: "Multi-Status",
-	210: "Content Different",
-	226: "IM Used",
-	300: "Multiple Choices",
-	301: "Moved Permanently",
-	302: "Moved Temporarily",
-	303: "See Other",
-	304: "Not Modified",
-	305: "Use Proxy",
-	307: "Temporary Redirect",
-	308: "Permanent Redirect",
-	310: "Too many Redirects",
-	400: "Bad Request",
-	401: "Unauthorized",
-	402: "Payment Required",
-	403: "Forbidden",
-	404: "Not Found",
-	405: "Method Not Allowed",
-	406: "Not Acceptable",
-	407: "Proxy Authentication Required",
-	408: "Request Time-out",
-	409: "Conflict",
-	410: "Gone",
-	411: "Length Required",
-	412: "Precondition Failed",
-	413: "Request Entity Too Large",
-	414: "Request-URI Too Long",
-	415: "Unsupported Media Type",
-	416: "Requested range unsatisfiable",
-	417: "Expectation failed",
-	418: "I'm a teapot",
-	421: "Misdirected Request",
-	422: "Unprocessable Content",
-	423: "Locked",
-	424: "Method failure",
-	425: "Too Early",
-	426: "Upgrade Required",
-	428: "Precondition Required",
-	429: "Too Many Requests",
-	431: "Request Header Fields Too Large",
-	449: "Retry With",
-	450: "Blocked by Windows Parental Controls",
-	451: "Unavailable For Legal Reasons",
-	456: "Unrecoverable Error",
-	499: "client has closed connection",
-	500: "Internal Server Error",
-	501: "Not Implemented",
-	502: "Bad Gateway or Proxy Error",
-	503: "Service Unavailable",
-	504: "Gateway Time-out",
-	505: "HTTP Version not supported",
-	506: "Variant also negotiate",
-	507: "Insufficient storage",
-	508: "Loop detected",
-	509: "Bandwidth Limit Exceeded",
-	510: "Not extended",
-	511: "Network authentication required",
-	520: "Web server is returning an unknown error",
 }

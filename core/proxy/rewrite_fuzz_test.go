@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"regexp"
 	"testing"
+
+	"github.com/varde-lb/varde/core/httpx"
 )
 
 // FuzzRewriteLine composes request lines from fuzzed URIs and values: no
@@ -55,7 +57,7 @@ func FuzzRewriteValues(f *testing.F) {
 func countSeparators(v []byte) int {
 	n := 0
 	for i := 0; i < len(v); i++ {
-		if e := valueEnd(v, i); e < len(v) {
+		if e := httpx.ElementEnd(v, i); e < len(v) {
 			n++
 			i = e
 			continue
@@ -96,8 +98,13 @@ func FuzzNormalize(f *testing.F) {
 		if twice, _ := mergeSlashes(nil, once, false); !bytes.Equal(once, twice) {
 			t.Fatalf("merge-slashes not idempotent on %q", in)
 		}
-		if out, _ := sortQuery(nil, in, false); len(out) != len(in) {
-			t.Fatalf("query-sort-by-name changed the length of %q: %q", in, out)
+		// query-sort-by-name keeps every byte but a trailing '&'.
+		want := len(in)
+		if bytes.HasSuffix(in, []byte("&")) {
+			want--
+		}
+		if out, _ := sortQuery(nil, in, false); len(out) != want {
+			t.Fatalf("query-sort-by-name made %q into %q", in, out)
 		}
 	})
 }

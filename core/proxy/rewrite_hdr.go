@@ -19,6 +19,8 @@ type edits struct {
 	f   []efield // the fields in message order
 	tmp []byte   // scratch for values being built
 
+	qsort querySorter // normalize-uri query-sort-by-name's spans
+
 	// The request line as rules and scripts rewrote it (nil: as received);
 	// slices of line, which only grows within a transaction.
 	method, target []byte
@@ -131,44 +133,20 @@ func (m nameMatch) match(n []byte) bool {
 	case matchEnd:
 		return len(n) >= len(m.name) && httpx.EqualFold(n[len(n)-len(m.name):], m.name)
 	case matchSub:
-		return containsFold(n, m.name)
+		return httpx.ContainsFold(n, m.name)
 	case matchReg:
 		// HAProxy matches the name as HTX keeps it: in lower case.
 		var low [128]byte
 		if len(n) > len(low) {
-			return m.re.Match(lower(n))
+			return m.re.Match(httpx.AppendLower(nil, n))
 		}
 		l := low[:len(n)]
 		for i, c := range n {
-			l[i] = toLower(c)
+			l[i] = httpx.ToLower(c)
 		}
 		return m.re.Match(l)
 	}
 	return httpx.EqualFold(n, m.name)
-}
-
-func toLower(c byte) byte {
-	if c >= 'A' && c <= 'Z' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-func lower(n []byte) []byte {
-	l := make([]byte, len(n))
-	for i, c := range n {
-		l[i] = toLower(c)
-	}
-	return l
-}
-
-func containsFold(n []byte, sub string) bool {
-	for i := 0; i+len(sub) <= len(n); i++ {
-		if httpx.EqualFold(n[i:i+len(sub)], sub) {
-			return true
-		}
-	}
-	return false
 }
 
 // msgEdits returns the edits of the request (resp false) or response,
@@ -191,16 +169,21 @@ func (s *session) applyHeaderRule(r *HTTPRule, resp bool) {
 		return
 	}
 	e := s.msgEdits(resp)
-	if r.Action == ActDelHeader || r.Action == ActSetHeader {
+	if r.Action == ActDelHeader {
 		e.del(nameMatch{name: r.Name})
-		if r.Action == ActDelHeader {
-			return
-		}
+		return
 	}
+	// The value is evaluated before set-header deletes the old fields, so
+	// `set-header X-Foo "%[req.hdr(X-Foo)],added"` sees the field it
+	// replaces, as in HAProxy. e.tmp is not part of e.buf, so del and add
+	// leave it intact.
 	v := s.ruleValue(r, resp, e.tmp[:0])
 	e.tmp = v
 	if !safeValue(v) {
 		return // never split a message; see safeValue
+	}
+	if r.Action == ActSetHeader {
+		e.del(nameMatch{name: r.Name})
 	}
 	e.add(r.Name, v)
 	if !resp && strings.EqualFold(r.Name, "host") {

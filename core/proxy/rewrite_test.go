@@ -49,6 +49,7 @@ frontend fe
     http-request set-header Host b.example if { path /sethost }
     http-request replace-header Host ^(.*)$ r.\1 if { path /rephost }
     http-request set-path /chain2 if { path /chain }
+    http-request set-header X-Foo "%[req.hdr(X-Foo)],added" if { path /selfref }
     http-request set-header X-Path-Seen %[path] if { path /chain2 }
     http-request replace-header X-Cookie (.*)secret=[^;]*(.*) \1\2
     http-request replace-value X-List ^a(.*) A\1
@@ -64,6 +65,7 @@ frontend fe
     http-response set-header X-Seen2 %[res.hdr(x-a2)]
     http-response del-header X-A2
     http-response set-header X-Seen3 "<%[res.hdr(x-a2)]>"
+    http-response set-header Set-Cookie "%[res.hdr(Set-Cookie)]; Secure" if { res.hdr(x-echo-status) 202 }
     http-request redirect location /r2 if { path /redir }
     http-after-response allow if { status 302 }
     http-after-response set-header X-After %[status]
@@ -107,6 +109,8 @@ var rewriteRows = []rewriteRow{
 	{"replace-pathq hex escape", "GET /rq?a=1 HTTP/1.1\r\nHost: a\r\n\r\n", "GET /rq2?a=1&z=A HTTP/1.1", 200, ""},
 	{"replace-uri unset group", "GET /ru/x?y HTTP/1.1\r\nHost: a\r\n\r\n", "GET /ru2/x?y HTTP/1.1", 200, ""},
 	{"later rule sees the new path", "GET /chain HTTP/1.1\r\nHost: a\r\n\r\n", "GET /chain2 HTTP/1.1", 200, "x-path-seen: /chain2"},
+	{"set-header reads the field it replaces", "GET /selfref HTTP/1.1\r\nHost: a\r\nX-Foo: orig\r\n\r\n", "GET /selfref HTTP/1.1", 200, "x-foo: orig,added"},
+	{"response set-header reads the field it replaces", "GET /h HTTP/1.1\r\nHost: a\r\nX-Want-Status: 202\r\n\r\n", "GET /h HTTP/1.1", 202, ""},
 	{"replace-header", "GET /h HTTP/1.1\r\nHost: a\r\nX-Cookie: a=1; secret=2; b=3\r\n\r\n", "GET /h HTTP/1.1", 200, "x-cookie: a=1; ; b=3"},
 	{"replace-value", "GET /h HTTP/1.1\r\nHost: a\r\nX-List: abc, b,  ax ,\"a,b\"\r\n\r\n", "GET /h HTTP/1.1", 200, "x-list: Abc, b,Ax,\"a,b\""}, // a replaced value loses its spaces, as in HAProxy,
 	{"del-header -m beg", "GET /h HTTP/1.1\r\nHost: a\r\nX-Del-One: 1\r\nx-del-two: 2\r\nX-Keep: 3\r\n\r\n", "GET /h HTTP/1.1", 200, "!x-del-one: 1"},
@@ -164,7 +168,7 @@ func (b *lineBackend) serve(c net.Conn) {
 			body = ""
 		}
 		fmt.Fprintf(c, "HTTP/1.1 %s Whatever\r\nContent-Length: 2\r\nLocation: http://x.example/a\r\n"+
-			"Cache-Control: no-cache, max-age=10, private\r\nX-Echo-Status: %s\r\n\r\n%s", status, status, body)
+			"Cache-Control: no-cache, max-age=10, private\r\nSet-Cookie: sid=1\r\nX-Echo-Status: %s\r\n\r\n%s", status, status, body)
 	}
 }
 
@@ -192,7 +196,7 @@ func runRewriteRows(t *testing.T, addr string, be *lineBackend, rows []rewriteRo
 		io.Copy(io.Discard, resp.Body)
 		c.Close()
 		o := rewriteOutcome{Status: resp.StatusCode, Reason: strings.TrimPrefix(resp.Status, fmt.Sprint(resp.StatusCode, " "))}
-		for _, h := range []string{"Location", "Cache-Control", "X-Seen2", "X-Seen3", "X-A2", "X-After", "X-Be-After", "Content-Type"} {
+		for _, h := range []string{"Location", "Cache-Control", "X-Seen2", "X-Seen3", "X-A2", "X-After", "X-Be-After", "Content-Type", "Set-Cookie"} {
 			o.Hdrs = append(o.Hdrs, h+": "+strings.Join(resp.Header.Values(h), "|"))
 		}
 		if s := be.take(); len(s) > 0 {
@@ -287,9 +291,11 @@ func TestRewriteActions(t *testing.T) {
 	}
 	hdrs := map[string][]string{
 		"set-status": {"Location: https://x.example/a", "Cache-Control: no-cache,max-age=60, private", "X-Seen2: ok",
-			"X-Seen3: []", "X-A2: ", "X-After: 299", "X-Be-After: 299", "Content-Type: "},
-		"after-response on a redirect":         {"Location: /r2", "Cache-Control: no-cache", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: ", "X-Be-After: ", "Content-Type: "},
-		"after-response on a backend's return": {"Location: ", "Cache-Control: ", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: 201", "X-Be-After: 201", "Content-Type: text/plain"},
+			"X-Seen3: []", "X-A2: ", "X-After: 299", "X-Be-After: 299", "Content-Type: ", "Set-Cookie: sid=1"},
+		"after-response on a redirect":         {"Location: /r2", "Cache-Control: no-cache", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: ", "X-Be-After: ", "Content-Type: ", "Set-Cookie: "},
+		"after-response on a backend's return": {"Location: ", "Cache-Control: ", "X-Seen2: ", "X-Seen3: ", "X-A2: ", "X-After: 201", "X-Be-After: 201", "Content-Type: text/plain", "Set-Cookie: "},
+		"response set-header reads the field it replaces": {"Location: https://x.example/a", "Cache-Control: no-cache,max-age=60, private", "X-Seen2: ok",
+			"X-Seen3: []", "X-A2: ", "X-After: 202", "X-Be-After: 202", "Content-Type: ", "Set-Cookie: sid=1; Secure"},
 	}
 	for name, want := range hdrs {
 		if d := cmp.Diff(want, byName[name].Hdrs); d != "" {

@@ -40,16 +40,7 @@ func (v *reqView) Path() []byte {
 	if len(u) == 1 && u[0] == '*' {
 		return nil // HAProxy finds no path in "OPTIONS *"
 	}
-	if len(u) > 0 && u[0] != '/' {
-		if i := bytes.Index(u, []byte("://")); i >= 0 {
-			rest := u[i+3:]
-			if j := bytes.IndexByte(rest, '/'); j >= 0 {
-				u = rest[j:]
-			} else {
-				u = rest[len(rest):]
-			}
-		}
-	}
+	u = pathQuery(u)
 	if i := bytes.IndexByte(u, '?'); i >= 0 {
 		return u[:i]
 	}

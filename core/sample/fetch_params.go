@@ -107,7 +107,7 @@ func eachCookie(req Headers, name string, fn func(v []byte) bool) bool {
 			if !ok {
 				continue
 			}
-			if (name == "" || string(trimOWS(k)) == name) && fn(trimOWS(v)) {
+			if (name == "" || string(httpx.TrimOWS(k)) == name) && fn(httpx.TrimOWS(v)) {
 				return true
 			}
 		}

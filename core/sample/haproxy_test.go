@@ -47,6 +47,8 @@ var diffExprs = []string{
 	"path,map_str_int(MAPS/ints.map,-1),add(1)",
 	"ssl_fc,iif(https,http)", "src", "dst_port", "fe_name", "req.proto_http", "always_true",
 	"path,lower,upper", "src,lower", "req.hdr_cnt(x-forwarded-for),length",
+	// A comma inside a quoted string does not split a value.
+	"req.hdr_cnt(x-v)", "req.hdr(x-v,2)", "req.hdr(x-v)", "req.hdr(x-v,-2)", "req.hdr_cnt(x-q)", "req.hdr(x-q,1)", "req.hdr_val(x-q)",
 }
 
 var diffMaps = map[string]string{
@@ -104,6 +106,8 @@ func TestSameSamplesAsHAProxy(t *testing.T) {
 		"X-Enc: a%20b+c%2B",
 		"X-Utf: caf\xc3\xa9 \xe2\x82\xac",
 		"X-Crlf: ab",
+		`X-V: a1, "a,2" ,c`,
+		`X-Q: "a\",b", 7`,
 	}
 	uri := "/a/b.php?x=1&user=bob;sid=9&empty=&b=%41"
 	got, local := haproxyAnswer(t, port, uri, headers)

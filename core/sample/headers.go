@@ -1,34 +1,23 @@
 package sample
 
 import (
-	"bytes"
-
 	"github.com/varde-lb/varde/core/httpx"
 )
 
 // Header walking shared by req.hdr, req.fhdr, res.hdr and friends. name is
 // already lower case; "" means every header. With full, a line is one value;
 // otherwise each comma-separated part is a value (HAProxy's hdr vs fhdr).
-
-func trimOWS(b []byte) []byte {
-	for len(b) > 0 && (b[0] == ' ' || b[0] == '\t') {
-		b = b[1:]
-	}
-	for len(b) > 0 && (b[len(b)-1] == ' ' || b[len(b)-1] == '\t') {
-		b = b[:len(b)-1]
-	}
-	return b
-}
+// HAProxy splits hdr, hdr_cnt, hdr_val and hdr_ip values with
+// http_find_hdr_value_end, which skips commas inside quoted strings:
+// `a1, "a,2" ,c` is three values; httpx.NextElement splits the same way.
 
 // nextValue splits the first value off v: the whole line when full, else up
-// to the next comma. rest is nil when v is used up.
+// to the next comma outside quotes. rest is nil when v is used up.
 func nextValue(v []byte, full bool) (val, rest []byte) {
-	if !full {
-		if j := bytes.IndexByte(v, ','); j >= 0 {
-			return trimOWS(v[:j]), v[j+1:]
-		}
+	if full {
+		return httpx.TrimOWS(v), nil
 	}
-	return trimOWS(v), nil
+	return httpx.NextElement(v)
 }
 
 // eachHeader calls fn with every value of the named header, in order, until
@@ -63,8 +52,10 @@ func countHeader(h Headers, name string, full bool) int {
 		}
 		if full {
 			n++
-		} else {
-			n += bytes.Count(v, []byte{','}) + 1
+			continue
+		}
+		for rest := v; rest != nil; n++ {
+			_, rest = httpx.NextElement(rest)
 		}
 	}
 	return n

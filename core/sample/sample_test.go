@@ -44,6 +44,27 @@ func eval(t *testing.T, c *Ctx, expr string) (string, bool) {
 	return string(AppendString(nil, &v)), ok
 }
 
+// TestHdrQuotedCommas: hdr, hdr_cnt and hdr_val split values at commas
+// outside quoted strings, as HAProxy's http_find_hdr_value_end does
+// (TestSameSamplesAsHAProxy checks the same header against HAProxy).
+func TestHdrQuotedCommas(t *testing.T) {
+	c := &Ctx{}
+	RequestCtx(c, acltest.New("GET", "/", "Host: a", `X-V: a1, "a,2" ,c`, `X-Q: "a\",b", 7`))
+	for _, tc := range []struct{ expr, want string }{
+		{"req.hdr_cnt(x-v)", "3"},
+		{"req.hdr(x-v,2)", `"a,2"`},
+		{"req.hdr(x-v,-1)", "c"},
+		{"req.hdr_cnt(x-q)", "2"},
+		{"req.hdr(x-q,1)", `"a\",b"`},
+		{"req.hdr_val(x-q)", "7"},
+		{"req.fhdr_cnt(x-v)", "1"},
+	} {
+		if got, _ := eval(t, c, tc.expr); got != tc.want {
+			t.Errorf("%s = %q, want %q", tc.expr, got, tc.want)
+		}
+	}
+}
+
 // Expected values follow HAProxy 2.6's configuration.txt §7.3.
 func TestFetches(t *testing.T) {
 	c := testCtx()
