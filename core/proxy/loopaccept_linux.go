@@ -98,7 +98,7 @@ func (l *loop) acceptOn(c *fdConn) {
 		l.leave(c)
 		return
 	}
-	for i := 0; i < acceptBatch; i++ {
+	for i := 0; i < acceptBatch && !e.stopping.Load(); i++ {
 		if !e.tryAcquire(ll.f) {
 			l.handBack(c)
 			return
