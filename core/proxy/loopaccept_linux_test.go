@@ -127,3 +127,29 @@ func TestLoopAcceptHandsBackAtMaxconn(t *testing.T) {
 		c.Close()
 	}
 }
+
+// A reload's commit (stopAccepting) takes the listener out of the old
+// engine's loops at once, not at its drain's end: with no other holder
+// of the socket (no inventory offer here), nothing listens any more.
+func TestLoopAcceptStopsAtCommit(t *testing.T) {
+	b1, _ := backend(t, "b1", nil)
+	e, addr := startInventoryEngine(t, simpleConfig(hostport(b1)))
+	if len(e.loops) == 0 {
+		t.Skip("no event loops on this machine")
+	}
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	body(t, rawExchange(t, c, bufio.NewReader(c), "GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n", "GET"))
+	c.Close()
+	e.stopAccepting()
+	if len(e.loopLsn) != 0 {
+		t.Fatalf("%d listeners left in the loops", len(e.loopLsn))
+	}
+	if c, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
+		c.Close()
+		t.Fatal("the frontend's socket still accepts connections after the commit")
+	}
+}
