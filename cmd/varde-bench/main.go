@@ -46,6 +46,7 @@ type options struct {
 	h2only   bool
 	shapes   string // -shapes: a subset of the traffic shapes (shapes.go)
 	global   string // -global: extra lines for the shared global section
+	logged   bool   // -log: the shapes again with access logs to files (logged.go)
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 5*time.Second, "wrk duration per round")
 	flag.StringVar(&o.global, "global", "", "extra global-section lines for the shared haproxy.cfg (e.g. nosplice), separated by ;")
 	flag.StringVar(&o.shapes, "shapes", "", "comma-separated shapes to run (default all: "+shapeNames()+")")
+	flag.BoolVar(&o.logged, "log", true, "also run the shapes with `option httplog` to a file (HAProxy through a UDP syslog receiver, varde file@ with anonymize ip)")
 	flag.IntVar(&o.conns, "c", 50, "wrk keep-alive connections")
 	flag.IntVar(&o.idle, "idle", 10000, "idle keep-alive client connections for the RSS measurement")
 	flag.StringVar(&o.out, "o", "", "also write the markdown result table to this file")
@@ -116,7 +118,8 @@ func run(o options) error {
 
 	port := freePort()
 	cfgPath := filepath.Join(dir, "haproxy.cfg")
-	cfg := benchConfig(port, b1, b2, fmt.Sprintf("    ulimit-n %d\n", noFileLimit())+globalLines(o.global), "")
+	global := fmt.Sprintf("    ulimit-n %d\n", noFileLimit()) + globalLines(o.global)
+	cfg := benchConfig(port, b1, b2, global, "")
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
@@ -151,6 +154,11 @@ func run(o options) error {
 	var t bytes.Buffer
 	if err := runShapes(o, cfgPath, addr, kinds, &t); err != nil {
 		return err
+	}
+	if o.logged {
+		if err := runLogged(o, dir, port, b1, b2, global, addr, kinds, &t); err != nil {
+			return err
+		}
 	}
 	if o.h2 {
 		if err := benchH2(o, cfgPath, addr, kinds, &t); err != nil {

@@ -72,16 +72,23 @@ func writeBodies(dir string) error {
 // runShapes runs every selected shape, then the idle-RSS measurement, and
 // writes the table (with its header) to t.
 func runShapes(o options, cfgPath, addr string, kinds []proxyKind, t *bytes.Buffer) error {
+	return runShapesWith(o, func(string) string { return cfgPath }, addr, kinds, t, "")
+}
+
+// runShapesWith is runShapes with a configuration per proxy (cfgOf takes
+// the proxy's name) and a suffix for the table's shape labels.
+func runShapesWith(o options, cfgOf func(string) string, addr string, kinds []proxyKind, t *bytes.Buffer, suffix string) error {
 	fmt.Fprintf(t, "| shape | HAProxy | varde | varde/HAProxy | target |\n|---|---|---|---|---|\n")
 	for _, sh := range allShapes(o) {
 		if !o.wanted(sh.name) {
 			continue
 		}
+		sh.label += suffix
 		fmt.Printf("\n%s: wrk -t2 -c%d %s\n", sh.label, sh.conns, sh.path)
 		results := map[string][]result{}
 		for r := 0; r < o.rounds; r++ {
 			for _, k := range kinds {
-				res, err := benchShape(k, cfgPath, addr, o, sh)
+				res, err := benchShape(k, cfgOf(k.name), addr, o, sh)
 				if err != nil {
 					return fmt.Errorf("%s %s round %d: %w", k.name, sh.name, r+1, err)
 				}
@@ -99,7 +106,7 @@ func runShapes(o options, cfgPath, addr string, kinds []proxyKind, t *bytes.Buff
 	}
 	idle := map[string]int64{}
 	for _, k := range kinds {
-		rss, err := idleRSS(k, cfgPath, addr, o.idle)
+		rss, err := idleRSS(k, cfgOf(k.name), addr, o.idle)
 		if err != nil {
 			return fmt.Errorf("%s idle connections: %w", k.name, err)
 		}

@@ -124,7 +124,8 @@ type Engine struct {
 	stopCh   chan struct{}
 	named    atomic.Pointer[map[string]httpHandler]
 	parker   *parker
-	loops    []*loop // event loops serving HTTP clients (loop_linux.go)
+	loops    []*loop         // event loops serving HTTP clients (loop_linux.go)
+	loopLsn  []*loopListener // listeners the loops accept on (loopaccept_linux.go)
 
 	// SplicedBytes counts body and tunnel bytes moved through kernel
 	// pipes (splice_linux.go); pipesMade is the pipes open now.
@@ -286,6 +287,9 @@ func (e *Engine) Start() error {
 	}
 	for _, f := range e.frontends {
 		for i, l := range f.listeners {
+			if e.loopAccepts(f, l) && e.startLoopAccept(f, l, f.pp[i]) {
+				continue // loopaccept_linux.go
+			}
 			e.lwg.Add(1)
 			go e.acceptLoop(f, l, f.pp[i])
 		}
@@ -389,6 +393,7 @@ func (e *Engine) Stop(ctx context.Context) error {
 			l.Close()
 		}
 	}
+	e.stopLoopAccept()
 	e.lwg.Wait()
 	done := make(chan struct{})
 	go func() { e.wg.Wait(); close(done) }()

@@ -29,6 +29,7 @@ type fdConn struct {
 	rdl, wdl int64
 	laddr    net.Addr
 	raddr    net.Addr
+	lsn      *loopListener // a listening socket the loop accepts on (loopaccept_linux.go)
 }
 
 func (c *fdConn) Read(p []byte) (int, error) {

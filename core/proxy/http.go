@@ -329,11 +329,16 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 		return dl, false, false
 	}
 	dl = from.Add(d)
-	parkable = s.n == 0 && !first && (s.e.parker.canPark(s.conn) || isLoopConn(s.conn))
-	if parkable && d > parkAfter {
+	loopConn := isLoopConn(s.conn)
+	parkable = s.n == 0 && !first && (loopConn || s.e.parker.canPark(s.conn))
+	hold := parkAfter
+	if loopConn {
+		hold = loopParkAfter
+	}
+	if parkable && d > hold {
 		// Wait a little with the session at hand (busy clients send
 		// their next request within microseconds), then park.
-		s.conn.SetReadDeadline(from.Add(parkAfter))
+		s.conn.SetReadDeadline(from.Add(hold))
 	} else {
 		s.conn.SetReadDeadline(dl)
 		parkable = false

@@ -240,6 +240,10 @@ func (l *loop) run() {
 			if c == nil {
 				continue
 			}
+			if c.lsn != nil {
+				l.acceptOn(c)
+				continue
+			}
 			if t := c.t; t != nil {
 				if (t.wdir == waitRead && ev.Events&readable != 0) || (t.wdir == waitWrite && ev.Events&writable != 0) {
 					l.resume(t)
@@ -481,10 +485,7 @@ func (l *loop) register(c *fdConn) error {
 	if err := syscall.EpollCtl(l.epfd, syscall.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
 		return os.NewSyscallError("epoll_ctl", err)
 	}
-	for c.fd >= len(l.fds) {
-		l.fds = append(l.fds, make([]*fdConn, max(64, len(l.fds)))...)
-	}
-	l.fds[c.fd] = c
+	l.setFD(c)
 	return nil
 }
 
@@ -530,7 +531,7 @@ func (e *Engine) handoff(f *Frontend, c net.Conn, pp bool) bool {
 
 // detachFD takes a duplicate of the connection's socket; the caller closes
 // the net.Conn, which removes the original from Go's netpoller.
-func detachFD(tc *net.TCPConn) (int, error) {
+func detachFD(tc syscall.Conn) (int, error) {
 	rc, err := tc.SyscallConn()
 	if err != nil {
 		return -1, err

@@ -17,3 +17,5 @@ func (p *parker) park(*parked) bool { return false }
 func (p *parker) closeAll()         {}
 func (p *parker) release()          {}
 func (e *Engine) Parked() int       { return 0 }
+
+const loopParkAfter = parkAfter

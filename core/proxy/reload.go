@@ -118,13 +118,15 @@ func (p *enginePart) Commit() {
 
 // stopAccepting closes e's copies of its listening sockets; the accept
 // loops end on their own (one waiting for a maxconn slot ends when it
-// next accepts, on the closed listener).
+// next accepts, on the closed listener); the event loops let go of theirs
+// (loopaccept_linux.go).
 func (e *Engine) stopAccepting() {
 	for _, f := range e.frontends {
 		for _, l := range f.listeners {
 			l.Close()
 		}
 	}
+	e.stopLoopAccept()
 }
 
 // Drain retires the engine of a generation a reload replaced.
