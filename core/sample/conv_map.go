@@ -77,7 +77,7 @@ func registerMap(name, match string, in, out Type) {
 	RegisterConverter(&Converter{Name: name, MinArgs: 1, MaxArgs: 2, In: in, Out: out,
 		Doc: "looks the input up in FILE with " + match + " matching; DEFAULT when absent, else no sample",
 		Compile: func(args []string, a *Args) error {
-			u, err := newMapUser(args, match, out)
+			u, err := newMapUser(args, match, out, a)
 			a.P = u
 			return err
 		},
@@ -103,7 +103,7 @@ func registerMap(name, match string, in, out Type) {
 // newMapUser compiles a map converter's arguments and attaches it to the
 // generation's PatRef for FILE. A relative path is relative to the current
 // directory, as HAProxy's.
-func newMapUser(args []string, match string, out Type) (*mapUser, error) {
+func newMapUser(args []string, match string, out Type, a *Args) (*mapUser, error) {
 	u := &mapUser{match: match, out: out}
 	if len(args) > 1 {
 		if err := parseMapValue(args[1], out, &u.def); err != nil {
@@ -111,7 +111,24 @@ func newMapUser(args []string, match string, out Type) (*mapUser, error) {
 		}
 		u.hasDef = true
 	}
-	if _, err := CurrentPatRefs().Attach(args[0], true, "map", u); err != nil {
+	if a.inspect {
+		u.cur.Store(&sampleMap{match: match, exact: map[string]int{}})
+		return u, nil
+	}
+	if a.runtime {
+		// Traffic flows: only a file the running generation loaded, and
+		// a snapshot rather than a user that every change would rebuild
+		// and nothing would ever detach.
+		if err := a.refs.Snapshot(args[0], u); err != nil {
+			return nil, fmt.Errorf("map file: %w", err)
+		}
+		return u, nil
+	}
+	refs := a.refs
+	if refs == nil {
+		refs = CurrentPatRefs()
+	}
+	if _, err := refs.Attach(args[0], true, "map", u); err != nil {
 		return nil, fmt.Errorf("map file: %w", err)
 	}
 	return u, nil

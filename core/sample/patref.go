@@ -126,8 +126,11 @@ func (s *PatRefs) List() []*PatRef {
 	return append([]*PatRef(nil), s.list...)
 }
 
-// Lookup finds a reference by file name or by "#ID".
+// Lookup finds a reference by file name or by "#ID"; nil in a nil set.
 func (s *PatRefs) Lookup(name string) *PatRef {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if strings.HasPrefix(name, "#") {
@@ -202,6 +205,32 @@ func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*Pa
 	r.Used = append(r.Used, strings.TrimSuffix(usedBy, "acl -M")+map[bool]string{true: "map"}[usedBy == "acl -M"])
 	writeMu.Unlock()
 	return r, nil
+}
+
+// ErrMapNotLoaded refuses a map file named by an expression compiled
+// while traffic flows that the running configuration did not load: files
+// are read at start-up only, never on the admin socket's or a script's
+// behalf (that would read any file varde can read).
+type ErrMapNotLoaded struct{ File string }
+
+func (e *ErrMapNotLoaded) Error() string {
+	return fmt.Sprintf("map files are loaded at start-up; name %s in the configuration (a converter or an ACL -f) to use it here", e.File)
+}
+
+// Snapshot compiles u from the entries of file, which the set must have
+// loaded already, without registering u as a user: u keeps the entries of
+// the moment (an expression compiled at run time, then dropped).
+func (s *PatRefs) Snapshot(file string, u PatUser) error {
+	r := s.Lookup(file)
+	if r == nil || !r.IsMap {
+		return &ErrMapNotLoaded{File: file}
+	}
+	commit, err := u.Rebuild(r.Entries())
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	commit()
+	return nil
 }
 
 // ReadPatFile reads a pattern file with HAProxy's rules. Map files: blanks

@@ -427,3 +427,58 @@ func TestStrIndexAcrossChanges(t *testing.T) {
 		}
 	}
 }
+
+// An expression compiled while traffic flows (admin `set var`, scripts)
+// never reads a map file from disk, never joins the users of the
+// generation being prepared (a reload), and reads a file the running
+// generation loaded through a snapshot that no later change rebuilds.
+func TestMapRuntimeCompile(t *testing.T) {
+	secret := writeMap(t, "secretkey hunter2\n")
+	if err := os.Chmod(secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running := NewPatRefs()
+	compileIn(t, running, "str(x),map("+secret+",none)")
+	r := running.Lookup(secret)
+	empty := NewPatRefs()
+	tests := []struct {
+		name    string
+		refs    *PatRefs
+		want    string // value, or the error's text
+		wantErr bool
+	}{
+		{"no set: refused, the file is not read", nil, "map files are loaded at start-up", true},
+		{"a set without the file: refused", empty, "map files are loaded at start-up", true},
+		{"the running set: its entries", running, "hunter2", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A reload prepares a new generation meanwhile: the run-time
+			// compile must not attach to it.
+			reloading := NewPatRefs()
+			var e *Expr
+			var err error
+			WithPatRefs(reloading, func() {
+				e, err = Parse("str(secretkey),map("+secret+",none)", Options{Runtime: true, PatRefs: tc.refs})
+			})
+			if len(reloading.List()) != 0 {
+				t.Errorf("the run-time compile joined the generation being prepared: %v", reloading.List())
+			}
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q (and no value: %v)", err, tc.want, e)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := evalStr(t, e); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if n := len(r.Users()); n != 1 {
+				t.Errorf("%d users after a run-time compile, want the configuration's 1", n)
+			}
+		})
+	}
+}
