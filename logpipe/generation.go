@@ -12,7 +12,6 @@ import (
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
-	"github.com/varde-lb/varde/core/sample"
 	"github.com/varde-lb/varde/core/stats"
 )
 
@@ -31,10 +30,12 @@ func init() {
 }
 
 type part struct {
-	g    *generation.Generation
-	cfg  *config.Config
-	p    atomic.Pointer[Pipeline]
-	refs *sample.PatRefs // the generation's map files, for log-format maps (docs/maps.md)
+	g   *generation.Generation
+	cfg *config.Config
+	p   atomic.Pointer[Pipeline]
+	// formats are the log-formats compiled at Prepare, once: their map
+	// converters joined the generation's map files then (docs/maps.md).
+	formats map[string]*Format
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
@@ -46,20 +47,24 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		d.Add(diag.Locate(err, c.Global.Pos, "log", ""))
 		return nil
 	}
+	formats := map[string]*Format{}
 	for _, p := range c.Frontends {
-		if p.LogFormat == nil {
+		if p.LogFormat == nil || formats[p.LogFormat.Value] != nil {
 			continue
 		}
-		if _, err := CompileFormat(p.LogFormat.Value); err != nil {
+		f, err := CompileFormat(p.LogFormat.Value)
+		if err != nil {
 			d.Add(diag.Locate(err, p.LogFormat.Pos, "log-format", "see docs/logging.md for the supported %-variables"))
+			continue
 		}
+		formats[p.LogFormat.Value] = f
 	}
 	for _, l := range logLines(c) {
 		if a := l.Anonymize; a != nil && a.Mode == "hmac" {
 			checkKeyFile(l, a, d)
 		}
 	}
-	pt := &part{g: g, cfg: c, refs: sample.CurrentPatRefs()}
+	pt := &part{g: g, cfg: c, formats: formats}
 	g.AddExtra(pt.extra)
 	return pt
 }
@@ -94,7 +99,7 @@ func (pt *part) Start(ctx context.Context) error {
 	log := pt.g.Opts.Logger.With("subsystem", "logs")
 	var p *Pipeline
 	var err error
-	sample.WithPatRefs(pt.refs, func() { p, err = New(pt.cfg, log, WithStdout(pt.g.Opts.Stdout, pt.g.Opts.Stderr)) })
+	p, err = New(pt.cfg, log, WithStdout(pt.g.Opts.Stdout, pt.g.Opts.Stderr), func(o *Options) { o.Formats = pt.formats })
 	if err != nil {
 		return err
 	}

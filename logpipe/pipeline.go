@@ -103,6 +103,10 @@ type Options struct {
 	Report    time.Duration    // how often drops are reported in varde's log; default 10s
 	Stdout    io.Writer        // for stdout targets; default os.Stdout
 	Stderr    io.Writer        // for stderr targets; default os.Stderr
+	// Formats are log-formats compiled already, by source text: the
+	// generation compiles them once at Prepare, where their map
+	// converters join the generation's map files (docs/maps.md).
+	Formats map[string]*Format
 	// ServerIDs maps "backend/server" to HAProxy's srv_id (the server's
 	// position in its backend, from 1), for %[srv_id].
 	ServerIDs map[string]int
@@ -212,7 +216,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			}
 			pl.format, _ = CompileFormat(src)
 		default:
-			f, err := CompileFormat(ps.Format)
+			f, err := opts.Formats[ps.Format], error(nil)
+			if f == nil {
+				f, err = CompileFormat(ps.Format)
+			}
 			if err != nil {
 				p.closeSinks()
 				return nil, fmt.Errorf("logpipe: proxy %s: %w", ps.Name, err)

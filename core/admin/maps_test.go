@@ -194,3 +194,47 @@ backend be_def
 	}
 	waitLog("mapped=be_a")
 }
+
+// `set var` compiles at run time: a map converter reads a file the
+// configuration loaded, never a file from disk (which would read any file
+// varde can read through the socket).
+func TestMapsSetVarReadsNoFile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("process test")
+	}
+	bin := testenv.VardeBinary(t)
+	dir := t.TempDir()
+	hosts := filepath.Join(dir, "hosts.map")
+	private := filepath.Join(dir, "private.map")
+	files := map[string]string{"hosts.map": "a.example.com be_a\n", "private.map": "secretkey topsecret\n",
+		"nets.map": "", "block.acl": "", "agents.acl": "", "pfx.map": "", "pfx.acl": ""}
+	for f, body := range files {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sock := filepath.Join(dir, "s.sock")
+	port := testenv.FreePort(t)
+	cfg := filepath.Join(dir, "h.cfg")
+	if err := os.WriteFile(cfg, []byte(mapsDiffConfig(sock, port, dir)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Start(t, bin, "run", "-f", cfg)
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	_ = testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		_, err := os.Stat(sock)
+		return err
+	})
+	steps := []struct{ cmd, want string }{
+		{"experimental-mode on; set var proc.x str(secretkey),map(" + private + ",none)", "map files are loaded at start-up"},
+		{"get var proc.x", "Variable not found"},
+		{"experimental-mode on; set var proc.y str(a.example.com),map(" + hosts + ",none)", ""},
+		{"get var proc.y", "be_a"},
+	}
+	for _, s := range steps {
+		out := send(t, "unix", sock, s.cmd)
+		if strings.Contains(out, "topsecret") || s.want != "" && !strings.Contains(out, s.want) || s.want == "" && strings.TrimSpace(out) != "" {
+			t.Errorf("%s: %q, want %q", s.cmd, out, s.want)
+		}
+	}
+}

@@ -51,7 +51,13 @@ func parseVar(w []string) (Command, error) {
 
 // setVar evaluates the constant expression and stores the variable.
 func (s *Server) setVar(cmd Command) string {
-	e, err := sample.Parse(cmd.Value, sample.Options{})
+	// A run-time compile: a map converter reads only a file the running
+	// configuration loaded, never the disk (docs/maps.md).
+	o := sample.Options{Runtime: true}
+	if s.rt.Engine != nil {
+		o.PatRefs = s.rt.Engine.PatRefs()
+	}
+	e, err := sample.Parse(cmd.Value, o)
 	if err != nil {
 		return err.Error() + "\n"
 	}

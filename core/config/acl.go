@@ -320,7 +320,9 @@ func logHeaders(format string) (names []string, all bool) {
 // eachLogFormatExpr compiles every %[expr] (or %{flags}[expr]) of a
 // log-format and gives it to fn.
 func eachLogFormatExpr(s string, fn func(*sample.Expr)) error {
-	o := sample.Options{Where: sample.AtLog, Place: "in log-format"}
+	// Inspect: a look leaves no map user behind (Prepare compiles the
+	// format, and reads its map files, once).
+	o := sample.Options{Where: sample.AtLog, Place: "in log-format", Inspect: true}
 	for i := 0; i < len(s); i++ {
 		switch {
 		case s[i] == '\\':

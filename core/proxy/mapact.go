@@ -86,8 +86,12 @@ func (a *mapActor) patRef() *sample.PatRef {
 	return r
 }
 
-// Do implements Actor. A change rebuilds the file's users: a rare, admin
-// path cost paid by the request that triggers it, as in HAProxy.
+// Do implements Actor. set-map runs per request (`set-map(f) %[src] ...`
+// is the common use), so its cost matters (docs/maps.md): a key set to the
+// value it has changes nothing; a new key is appended (O(1) amortised for
+// map_str users, a rebuild for the others); a new value for an existing
+// key, del-map and del-acl rebuild the file's users, O(file size), paid by
+// the request. Changes lock the file alone.
 func (a *mapActor) Do(s *session, resp bool) Verdict {
 	r := a.patRef()
 	if r == nil {

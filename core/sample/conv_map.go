@@ -2,11 +2,11 @@ package sample
 
 import (
 	"fmt"
-	"maps"
 	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/varde-lb/varde/core/httpx"
@@ -30,9 +30,39 @@ type mapEntry struct {
 // sampleMap is one user's compiled, immutable view of a PatRef's entries.
 type sampleMap struct {
 	match   string
-	exact   map[string]int // str: first line of each key
+	exact   *strIndex      // str: first line of each key
 	prefix  []netip.Prefix // ip: parallel to entries
 	entries []mapEntry
+}
+
+// strIndex maps each key of a str map to its first entry. Views that
+// share the first entries share the index: an appended key is added to it
+// in place (set-map of a new key is O(1) amortised), and a view ignores
+// positions past its own entries. Lookups take the read lock.
+type strIndex struct {
+	mu sync.RWMutex
+	m  map[string]int
+}
+
+func newStrIndex(n int) *strIndex { return &strIndex{m: make(map[string]int, n)} }
+
+// get returns key's entry if it is among the first n.
+func (x *strIndex) get(key string, n int) int {
+	x.mu.RLock()
+	i, ok := x.m[key]
+	x.mu.RUnlock()
+	if !ok || i >= n {
+		return -1
+	}
+	return i
+}
+
+// addFirst records key at i unless it has an entry already (the first
+// line of a key wins). Views being built alone write without the lock.
+func (x *strIndex) addFirst(key string, i int) {
+	if _, dup := x.m[key]; !dup {
+		x.m[key] = i
+	}
 }
 
 // mapUser is one map converter: its match, output type, default, and an
@@ -77,7 +107,7 @@ func registerMap(name, match string, in, out Type) {
 	RegisterConverter(&Converter{Name: name, MinArgs: 1, MaxArgs: 2, In: in, Out: out,
 		Doc: "looks the input up in FILE with " + match + " matching; DEFAULT when absent, else no sample",
 		Compile: func(args []string, a *Args) error {
-			u, err := newMapUser(args, match, out)
+			u, err := newMapUser(args, match, out, a)
 			a.P = u
 			return err
 		},
@@ -103,7 +133,7 @@ func registerMap(name, match string, in, out Type) {
 // newMapUser compiles a map converter's arguments and attaches it to the
 // generation's PatRef for FILE. A relative path is relative to the current
 // directory, as HAProxy's.
-func newMapUser(args []string, match string, out Type) (*mapUser, error) {
+func newMapUser(args []string, match string, out Type, a *Args) (*mapUser, error) {
 	u := &mapUser{match: match, out: out}
 	if len(args) > 1 {
 		if err := parseMapValue(args[1], out, &u.def); err != nil {
@@ -111,7 +141,24 @@ func newMapUser(args []string, match string, out Type) (*mapUser, error) {
 		}
 		u.hasDef = true
 	}
-	if _, err := CurrentPatRefs().Attach(args[0], true, "map", u); err != nil {
+	if a.inspect {
+		u.cur.Store(&sampleMap{match: match, exact: newStrIndex(0)})
+		return u, nil
+	}
+	if a.runtime {
+		// Traffic flows: only a file the running generation loaded, and
+		// a snapshot rather than a user that every change would rebuild
+		// and nothing would ever detach.
+		if err := a.refs.Snapshot(args[0], u); err != nil {
+			return nil, fmt.Errorf("map file: %w", err)
+		}
+		return u, nil
+	}
+	refs := a.refs
+	if refs == nil {
+		refs = CurrentPatRefs()
+	}
+	if _, err := refs.Attach(args[0], true, "map", u); err != nil {
 		return nil, fmt.Errorf("map file: %w", err)
 	}
 	return u, nil
@@ -162,31 +209,53 @@ func (u *mapUser) Rebuild(es []PatEntry) (func(), error) {
 
 // exactFor is the key index a str map starts from: the previous view's
 // itself when the keys did not move (set map: only values changed; the
-// index is never written then, every key being in it), a copy when
-// entries were only appended (add map, set-map of a new key), else empty.
+// index is not written then, every key being in it), else a new one.
 // The second result is how many leading entries the index already holds.
-func exactFor(old *sampleMap, es []PatEntry) (map[string]int, int) {
-	if old == nil || len(es) < len(old.entries) {
-		return make(map[string]int, len(es)), 0
+// (Appends go through Append, which shares the index.)
+func exactFor(old *sampleMap, es []PatEntry) (*strIndex, int) {
+	if old == nil || len(es) != len(old.entries) {
+		return newStrIndex(len(es)), 0
 	}
 	for i := range old.entries {
 		if old.entries[i].id != es[i].ID || old.entries[i].key != es[i].Key || es[i].ID == 0 {
-			return make(map[string]int, len(es)), 0
+			return newStrIndex(len(es)), 0
 		}
 	}
-	if len(es) == len(old.entries) {
-		return old.exact, len(es)
+	return old.exact, len(es)
+}
+
+// Append implements PatAppender for str maps: the new entries extend the
+// view's entries and the shared index in place; other matches rebuild.
+func (u *mapUser) Append(all []PatEntry, from int) (func(), error) {
+	old := u.cur.Load()
+	if u.match != "str" || old == nil || len(old.entries) != from {
+		return u.Rebuild(all)
 	}
-	return maps.Clone(old.exact), len(old.entries)
+	add := make([]mapEntry, 0, len(all)-from)
+	for i := from; i < len(all); i++ {
+		e := mapEntry{id: all[i].ID, key: all[i].Key, raw: all[i].Value}
+		if err := parseMapValue(all[i].Value, u.out, &e.value); err != nil {
+			return nil, LineError(&all[i], err)
+		}
+		add = append(add, e)
+	}
+	return func() {
+		// Past the old view's length: no reader of it looks there.
+		m := &sampleMap{match: u.match, exact: old.exact, entries: append(old.entries, add...)}
+		old.exact.mu.Lock()
+		for i := range add {
+			old.exact.addFirst(add[i].key, from+i)
+		}
+		old.exact.mu.Unlock()
+		u.cur.Store(m)
+	}, nil
 }
 
 // reuse adds an entry compiled for a previous view.
 func (m *sampleMap) reuse(e mapEntry) {
 	switch m.match {
 	case "str":
-		if _, dup := m.exact[e.key]; !dup {
-			m.exact[e.key] = len(m.entries)
-		}
+		m.exact.addFirst(e.key, len(m.entries))
 	case "ip":
 		p, _ := parsePrefix(e.key) // parsed before: cannot fail
 		m.prefix = append(m.prefix, p)
@@ -203,9 +272,7 @@ func (m *sampleMap) add(key, val string, out Type) error {
 	}
 	switch m.match {
 	case "str":
-		if _, dup := m.exact[key]; !dup {
-			m.exact[key] = len(m.entries)
-		}
+		m.exact.addFirst(key, len(m.entries))
 	case "reg", "regm":
 		re, err := regexp.Compile(key)
 		if err != nil {
@@ -303,11 +370,7 @@ func parsePrefix(s string) (netip.Prefix, error) {
 func (m *sampleMap) lookup(v *Value) int {
 	switch m.match {
 	case "str":
-		i, ok := m.exact[bytesString(v.Str)]
-		if !ok {
-			return -1
-		}
-		return i
+		return m.exact.get(bytesString(v.Str), len(m.entries))
 	case "ip":
 		best := -1
 		for i, p := range m.prefix {

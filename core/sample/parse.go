@@ -32,6 +32,20 @@ type Options struct {
 	Where Stage
 	// Place names that stage in errors ("in http-request rules").
 	Place string
+	// PatRefs is the set of map files the expression's map converters
+	// read. When nil, a compile made while a generation is prepared uses
+	// that generation's set (generation.Build, WithPatRefs).
+	PatRefs *PatRefs
+	// Runtime marks a compile made while traffic flows (admin socket,
+	// scripts): it never reads the generation being prepared nor a file
+	// from disk; a map converter finds its file in PatRefs (loaded at
+	// start-up) and takes a snapshot of it without joining its users, or
+	// the compile is refused.
+	Runtime bool
+	// Inspect compiles an expression to look at it (which headers it
+	// reads), never to evaluate it: map converters read no file and join
+	// no set, so the look leaves no user behind.
+	Inspect bool
 }
 
 // Expr is a compiled sample expression.
@@ -116,7 +130,7 @@ func ParsePrefix(text string, o Options) (*Expr, int, error) {
 		if err != nil {
 			return nil, i, err
 		}
-		st, err := compileConv(name, args, out)
+		st, err := compileConv(name, args, out, o)
 		if err != nil {
 			return nil, i, err
 		}
@@ -151,7 +165,7 @@ func compileFetch(name string, args []string, o Options) (*Fetch, error) {
 	return f, nil
 }
 
-func compileConv(name string, args []string, in Type) (convStep, error) {
+func compileConv(name string, args []string, in Type, o Options) (convStep, error) {
 	c, ok := converters[name]
 	if !ok && strings.HasPrefix(name, DynamicPrefix) && len(name) > len(DynamicPrefix) {
 		c, ok = dynamicConverter(name), true
@@ -166,6 +180,7 @@ func compileConv(name string, args []string, in Type) (convStep, error) {
 		return convStep{}, errorf("", "converter %q cannot take a %s sample", name, in)
 	}
 	st := convStep{c: c}
+	st.args.refs, st.args.runtime, st.args.inspect = o.PatRefs, o.Runtime, o.Inspect
 	err := compileArgs(name, args, c.MinArgs, c.MaxArgs, c.Compile, &st.args)
 	return st, err
 }

@@ -20,9 +20,12 @@ import (
 // an atomic pointer to its own compiled, immutable view of the entries. A
 // change builds every user's new view first and publishes them only when
 // all of them accept the entries (a map_ip user refuses a key that is not
-// an address), so a change applies to all users or to none. Changes are
-// serialised by one process-wide mutex: they are rare and come from the
-// admin socket or a rule action.
+// an address), so a change applies to all users or to none. Changes to
+// one file are serialised by its own mutex (set-map runs per request, so
+// files do not wait for each other). Adding a new key (set-map, add map,
+// add-acl) appends: users that can (map_str) extend their view in O(1)
+// amortised, the others rebuild theirs; a change that sets an existing
+// key's value to the value it has does nothing.
 
 // PatEntry is one line of a pattern file: a key and, for maps, a value.
 type PatEntry struct {
@@ -86,9 +89,14 @@ type PatRef struct {
 	// Used lists who uses the file, "map" or "acl", in configuration order.
 	Used    []string
 	entries atomic.Pointer[[]PatEntry]
-	users   []PatUser
+	// mu serialises changes to this file; it guards what follows.
+	mu    sync.Mutex
+	users []PatUser
+	// keys indexes the current entries by key (built on first use, nil
+	// after a change that moves entries), for set-map and add-acl.
+	keys map[string][]int
 	// Versions (prepare/commit map|acl): entries of versions other than
-	// curr wait in pending until committed. Guarded by writeMu.
+	// curr wait in pending until committed.
 	curr, next uint32
 	pending    map[uint32][]PatEntry
 }
@@ -103,8 +111,8 @@ func (r *PatRef) Entries() []PatEntry {
 
 // Users returns the converters and ACLs sharing this file.
 func (r *PatRef) Users() []PatUser {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return append([]PatUser(nil), r.users...)
 }
 
@@ -126,8 +134,11 @@ func (s *PatRefs) List() []*PatRef {
 	return append([]*PatRef(nil), s.list...)
 }
 
-// Lookup finds a reference by file name or by "#ID".
+// Lookup finds a reference by file name or by "#ID"; nil in a nil set.
 func (s *PatRefs) Lookup(name string) *PatRef {
+	if s == nil {
+		return nil
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if strings.HasPrefix(name, "#") {
@@ -194,14 +205,40 @@ func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*Pa
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
 	commit()
-	writeMu.Lock()
+	r.mu.Lock()
 	r.users = append(r.users, u)
 	if strings.HasPrefix(usedBy, "acl") {
 		r.HasACL = true
 	}
 	r.Used = append(r.Used, strings.TrimSuffix(usedBy, "acl -M")+map[bool]string{true: "map"}[usedBy == "acl -M"])
-	writeMu.Unlock()
+	r.mu.Unlock()
 	return r, nil
+}
+
+// ErrMapNotLoaded refuses a map file named by an expression compiled
+// while traffic flows that the running configuration did not load: files
+// are read at start-up only, never on the admin socket's or a script's
+// behalf (that would read any file varde can read).
+type ErrMapNotLoaded struct{ File string }
+
+func (e *ErrMapNotLoaded) Error() string {
+	return fmt.Sprintf("map files are loaded at start-up; name %s in the configuration (a converter or an ACL -f) to use it here", e.File)
+}
+
+// Snapshot compiles u from the entries of file, which the set must have
+// loaded already, without registering u as a user: u keeps the entries of
+// the moment (an expression compiled at run time, then dropped).
+func (s *PatRefs) Snapshot(file string, u PatUser) error {
+	r := s.Lookup(file)
+	if r == nil || !r.IsMap {
+		return &ErrMapNotLoaded{File: file}
+	}
+	commit, err := u.Rebuild(r.Entries())
+	if err != nil {
+		return fmt.Errorf("%s: %w", file, err)
+	}
+	commit()
+	return nil
 }
 
 // ReadPatFile reads a pattern file with HAProxy's rules. Map files: blanks
@@ -280,14 +317,11 @@ var entryIDs atomic.Uint64
 // so that tools matching 0x[0-9a-f]+ read it.
 func newEntryID() uint64 { return 0x55d000000000 + entryIDs.Add(1)*0x50 }
 
-// writeMu serialises every change to every reference.
-var writeMu sync.Mutex
-
 // change applies fn to a copy of r's entries and publishes the result to
 // every user, or to none when a user refuses it.
 func (r *PatRef) change(fn func([]PatEntry) ([]PatEntry, error)) error {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.changeLocked(fn)
 }
 
@@ -308,10 +342,68 @@ func (r *PatRef) changeLocked(fn func([]PatEntry) ([]PatEntry, error)) error {
 		commits = append(commits, c)
 	}
 	r.entries.Store(&next)
+	r.keys = nil
 	for _, c := range commits {
 		c()
 	}
 	return nil
+}
+
+// PatAppender is a PatUser that can extend its view with entries added
+// after the from first ones of all without rebuilding it.
+type PatAppender interface {
+	Append(all []PatEntry, from int) (commit func(), err error)
+}
+
+// appendLocked adds es after the current entries: the new list shares the
+// old one's array (readers of the old list never look past its length),
+// and users that can append do so instead of rebuilding.
+func (r *PatRef) appendLocked(es []PatEntry) error {
+	cur := r.Entries()
+	for i := range es {
+		es[i].ID = newEntryID()
+	}
+	// In place while capacity lasts, else a doubled copy: amortised O(1).
+	// Entries past len(cur) are seen by no reader, and a refused append
+	// leaves them to be overwritten.
+	next := append(cur, es...)
+	commits := make([]func(), 0, len(r.users))
+	for _, u := range r.users {
+		var c func()
+		var err error
+		if a, ok := u.(PatAppender); ok {
+			c, err = a.Append(next, len(cur))
+		} else {
+			c, err = u.Rebuild(next)
+		}
+		if err != nil {
+			return err
+		}
+		commits = append(commits, c)
+	}
+	r.entries.Store(&next)
+	if r.keys != nil {
+		for i := range es {
+			r.keys[es[i].Key] = append(r.keys[es[i].Key], len(cur)+i)
+		}
+	}
+	for _, c := range commits {
+		c()
+	}
+	return nil
+}
+
+// keyIndex returns the positions of each key's entries, built once per
+// list that a change did not move.
+func (r *PatRef) keyIndex() map[string][]int {
+	if r.keys == nil {
+		es := r.Entries()
+		r.keys = make(map[string][]int, len(es))
+		for i := range es {
+			r.keys[es[i].Key] = append(r.keys[es[i].Key], i)
+		}
+	}
+	return r.keys
 }
 
 // ErrKeyNotFound and ErrEntryNotFound are HAProxy's answers to deleting
@@ -323,13 +415,9 @@ var (
 
 // Add appends entries (add map, add acl, add-acl, a payload).
 func (r *PatRef) Add(es ...PatEntry) error {
-	return r.change(func(cur []PatEntry) ([]PatEntry, error) {
-		for _, e := range es {
-			e.ID = newEntryID()
-			cur = append(cur, e)
-		}
-		return cur, nil
-	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.appendLocked(append([]PatEntry(nil), es...))
 }
 
 // selects reports whether e is designated by key: "#0x..." names one
@@ -361,7 +449,21 @@ func (r *PatRef) Set(key, value string) error {
 
 // SetOrAdd is the set-map action: set the key's value, or add the key.
 func (r *PatRef) SetOrAdd(key, value string) error {
-	return r.change(func(cur []PatEntry) ([]PatEntry, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	at, ok := r.keyIndex()[key]
+	if !ok {
+		return r.appendLocked([]PatEntry{{Key: key, Value: value}})
+	}
+	es := r.Entries()
+	same := true
+	for _, i := range at {
+		same = same && es[i].Value == value
+	}
+	if same {
+		return nil // the same value: nothing to rebuild
+	}
+	return r.changeLocked(func(cur []PatEntry) ([]PatEntry, error) {
 		n := 0
 		for i := range cur {
 			if cur[i].Key == key {
@@ -394,14 +496,12 @@ func (r *PatRef) Del(key string) error {
 
 // AddOnce adds key unless an entry has it (the add-acl action).
 func (r *PatRef) AddOnce(key string) error {
-	return r.change(func(cur []PatEntry) ([]PatEntry, error) {
-		for i := range cur {
-			if cur[i].Key == key {
-				return nil, errUnchanged
-			}
-		}
-		return append(cur, PatEntry{ID: newEntryID(), Key: key}), nil
-	})
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.keyIndex()[key]; ok {
+		return nil
+	}
+	return r.appendLocked([]PatEntry{{Key: key}})
 }
 
 // errUnchanged ends a change that has nothing to do.
@@ -441,15 +541,15 @@ var (
 
 // Versions returns the current and the last prepared version.
 func (r *PatRef) Versions() (curr, next uint32) {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	return r.curr, r.next
 }
 
 // Prepare opens a new version (prepare map|acl) and returns its number.
 func (r *PatRef) Prepare() uint32 {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	r.next++
 	return r.next
 }
@@ -458,19 +558,13 @@ func (r *PatRef) Prepare() uint32 {
 // current version, else the pending version (invisible until committed).
 // future is false when ver was never prepared.
 func (r *PatRef) AddVersion(ver uint32, es ...PatEntry) (future bool, err error) {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if int32(ver-r.next) > 0 {
 		return true, nil
 	}
 	if ver == r.curr {
-		return false, r.changeLocked(func(cur []PatEntry) ([]PatEntry, error) {
-			for _, e := range es {
-				e.ID = newEntryID()
-				cur = append(cur, e)
-			}
-			return cur, nil
-		})
+		return false, r.appendLocked(append([]PatEntry(nil), es...))
 	}
 	if r.pending == nil {
 		r.pending = map[uint32][]PatEntry{}
@@ -484,8 +578,8 @@ func (r *PatRef) AddVersion(ver uint32, es ...PatEntry) (future bool, err error)
 
 // EntriesAt returns version ver's entries (show map @VER).
 func (r *PatRef) EntriesAt(ver uint32) []PatEntry {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if ver == r.curr {
 		return r.Entries()
 	}
@@ -494,8 +588,8 @@ func (r *PatRef) EntriesAt(ver uint32) []PatEntry {
 
 // ClearVersion empties version ver (clear map @VER).
 func (r *PatRef) ClearVersion(ver uint32) error {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if ver == r.curr {
 		return r.changeLocked(func([]PatEntry) ([]PatEntry, error) { return nil, nil })
 	}
@@ -507,8 +601,8 @@ func (r *PatRef) ClearVersion(ver uint32) error {
 // drops the versions before it (HAProxy: only curr+1..next may be
 // committed; later prepared versions stay pending).
 func (r *PatRef) Commit(ver uint32) error {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if ver-(r.curr+1) >= r.next-r.curr { // unsigned: only curr+1..next
 		return ErrVersionRange
 	}
@@ -528,8 +622,8 @@ func (r *PatRef) Commit(ver uint32) error {
 // Count is the number of entries of every version (HAProxy's entry_cnt
 // counts them all).
 func (r *PatRef) Count() int {
-	writeMu.Lock()
-	defer writeMu.Unlock()
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	n := len(r.Entries())
 	for _, es := range r.pending {
 		n += len(es)

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -426,4 +428,173 @@ func TestStrIndexAcrossChanges(t *testing.T) {
 			t.Errorf("step %d: a = %s, want %s", i, got, s.want)
 		}
 	}
+}
+
+// An expression compiled while traffic flows (admin `set var`, scripts)
+// never reads a map file from disk, never joins the users of the
+// generation being prepared (a reload), and reads a file the running
+// generation loaded through a snapshot that no later change rebuilds.
+func TestMapRuntimeCompile(t *testing.T) {
+	secret := writeMap(t, "secretkey hunter2\n")
+	if err := os.Chmod(secret, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	running := NewPatRefs()
+	compileIn(t, running, "str(x),map("+secret+",none)")
+	r := running.Lookup(secret)
+	empty := NewPatRefs()
+	tests := []struct {
+		name    string
+		refs    *PatRefs
+		want    string // value, or the error's text
+		wantErr bool
+	}{
+		{"no set: refused, the file is not read", nil, "map files are loaded at start-up", true},
+		{"a set without the file: refused", empty, "map files are loaded at start-up", true},
+		{"the running set: its entries", running, "hunter2", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// A reload prepares a new generation meanwhile: the run-time
+			// compile must not attach to it.
+			reloading := NewPatRefs()
+			var e *Expr
+			var err error
+			WithPatRefs(reloading, func() {
+				e, err = Parse("str(secretkey),map("+secret+",none)", Options{Runtime: true, PatRefs: tc.refs})
+			})
+			if len(reloading.List()) != 0 {
+				t.Errorf("the run-time compile joined the generation being prepared: %v", reloading.List())
+			}
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("error %v, want %q (and no value: %v)", err, tc.want, e)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := evalStr(t, e); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+			if n := len(r.Users()); n != 1 {
+				t.Errorf("%d users after a run-time compile, want the configuration's 1", n)
+			}
+		})
+	}
+}
+
+// BenchmarkSetMapUniqueKeys is `http-request set-map(f) %[src] ...` with a
+// new key on every request: N unique keys added to an empty map_str map
+// (also read by a map_str_int converter); ns/op and allocs/op are per key.
+func BenchmarkSetMapUniqueKeys(b *testing.B) {
+	for _, n := range []int{1000, 10000, 100000} {
+		b.Run(fmt.Sprint(n), func(b *testing.B) {
+			keys := make([]string, n)
+			for i := range keys {
+				keys[i] = fmt.Sprintf("10.%d.%d.%d", i>>16&255, i>>8&255, i&255)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for done := 0; done < b.N; {
+				b.StopTimer()
+				f := writeMap(b, "")
+				refs := NewPatRefs()
+				compileIn(b, refs, "str(x),map("+f+",def)")
+				compileIn(b, refs, "str(x),map_str_int("+f+",0)")
+				r := refs.Lookup(f)
+				b.StartTimer()
+				for i := 0; i < n && done < b.N; i, done = i+1, done+1 {
+					if err := r.SetOrAdd(keys[i], "1"); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+		})
+	}
+}
+
+// countUser counts rebuilds and can hold one (a slow change in progress).
+type countUser struct {
+	rebuilds atomic.Int32
+	hold     chan struct{} // a rebuild waits for it when not nil
+}
+
+func (u *countUser) Rebuild([]PatEntry) (func(), error) {
+	u.rebuilds.Add(1)
+	if u.hold != nil {
+		<-u.hold
+	}
+	return func() {}, nil
+}
+
+func (u *countUser) Probe(string) PatProbe { return PatProbe{} }
+
+// set-map runs per request: setting a key to the value it has rebuilds
+// nothing, a new key costs the same in a large map as in a small one (no
+// copy of the list nor of the index), and a change to one file does not
+// wait for a change to another.
+func TestSetMapCost(t *testing.T) {
+	var body strings.Builder
+	for i := 0; i < 50000; i++ {
+		fmt.Fprintf(&body, "k%d v\n", i)
+	}
+	f := writeMap(t, body.String())
+	refs := NewPatRefs()
+	e := compileIn(t, refs, "str(n999),map("+f+",def)")
+	r := refs.Lookup(f)
+	cu := &countUser{}
+	if _, err := refs.Attach(f, true, "map", cu); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("same value: no rebuild", func(t *testing.T) {
+		before := cu.rebuilds.Load()
+		if err := r.SetOrAdd("k7", "v"); err != nil {
+			t.Fatal(err)
+		}
+		if n := cu.rebuilds.Load() - before; n != 0 {
+			t.Errorf("%d rebuilds for an unchanged value", n)
+		}
+	})
+	t.Run("new keys: no copy", func(t *testing.T) {
+		var m0, m1 runtime.MemStats
+		runtime.ReadMemStats(&m0)
+		const adds = 1000
+		for i := 0; i < adds; i++ {
+			if err := r.SetOrAdd(fmt.Sprint("n", i), "x"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		runtime.ReadMemStats(&m1)
+		// A copy of the 50,000 entries or of the index is megabytes.
+		if per := (m1.TotalAlloc - m0.TotalAlloc) / adds; per > 64<<10 {
+			t.Errorf("%d bytes allocated per new key in a 50,000-key map", per)
+		}
+		if got := evalStr(t, e); got != "x" {
+			t.Errorf("map after adds: %q", got)
+		}
+	})
+	t.Run("files do not wait for each other", func(t *testing.T) {
+		g := writeMap(t, "a 1\n")
+		slow := &countUser{}
+		other := NewPatRefs()
+		if _, err := other.Attach(g, true, "map", slow); err != nil {
+			t.Fatal(err)
+		}
+		slow.hold = make(chan struct{})
+		defer func() { close(slow.hold) }()
+		go other.Lookup(g).Clear() // held in slow's rebuild
+		time.Sleep(20 * time.Millisecond)
+		done := make(chan error, 1)
+		go func() { done <- r.Set("k1", "changed") }()
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatal(err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatal("a change to one file waited for a change to another")
+		}
+	})
 }

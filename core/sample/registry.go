@@ -15,6 +15,11 @@ type Args struct {
 	// Single is set by a fetch's Compile when the arguments select one
 	// value (an explicit occurrence): the ACL form then evaluates once.
 	Single bool
+	// refs, runtime and inspect are the compile's Options.PatRefs, Runtime
+	// and Inspect
+	// (map converters).
+	refs             *PatRefs
+	runtime, inspect bool
 }
 
 // Visitor receives the values of a multi-valued fetch in ACL context; it

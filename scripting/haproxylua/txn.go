@@ -204,7 +204,9 @@ func (v *vm) evalFetch(L *lua.LState, fname string, strs bool) int {
 	e, ok := v.exprs[key.String()]
 	if !ok {
 		var err error
-		e, err = sample.Parse(key.String(), sample.Options{})
+		// Compiled while traffic flows: never a generation's map users
+		// nor a map file read from disk (docs/maps.md).
+		e, err = sample.Parse(key.String(), sample.Options{Runtime: true})
 		if err != nil {
 			L.RaiseError("txn.f:%s: %v", fname, err)
 		}

@@ -25,11 +25,21 @@ type exprCache struct {
 
 var sampleOpts = sample.Options{Where: sample.AtRequest, Place: "in a policy's req:fetch"}
 
-func (c *exprCache) get(text string) (*sample.Expr, error) {
+// runtimeOpts compile an expression a request needs that load did not
+// (the cache was full, or not a literal): such a compile never joins a
+// generation's map users nor reads a map file from disk (docs/maps.md).
+var runtimeOpts = func() sample.Options { o := sampleOpts; o.Runtime = true; return o }()
+
+// get returns text's compiled expression; runtime is false only at load.
+func (c *exprCache) get(text string, runtime bool) (*sample.Expr, error) {
 	if e, ok := c.m.Load(text); ok {
 		return e.(*sample.Expr), nil
 	}
-	e, err := sample.Parse(text, sampleOpts)
+	o := sampleOpts
+	if runtime {
+		o = runtimeOpts
+	}
+	e, err := sample.Parse(text, o)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +59,7 @@ func (c *exprCache) precompile(src []byte, name string) error {
 			lo, hi = m[4], m[5]
 		}
 		text := string(src[lo:hi])
-		if _, err := c.get(text); err != nil {
+		if _, err := c.get(text, false); err != nil {
 			line := 1 + strings.Count(string(src[:m[0]]), "\n")
 			return fmt.Errorf("%s:%d: req:fetch(%q): %w", name, line, text, err)
 		}

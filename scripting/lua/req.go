@@ -163,7 +163,7 @@ func reqVar(L *lua.LState) int {
 // an error at the calling line.
 func (st *state) reqFetch(L *lua.LState) int {
 	text := L.CheckString(2)
-	e, err := st.p.exprs.get(text)
+	e, err := st.p.exprs.get(text, true)
 	if err != nil {
 		L.RaiseError("req:fetch(%q): %v", text, err)
 	}

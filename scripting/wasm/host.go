@@ -210,7 +210,7 @@ func reqFetch(in *instance, expr []byte) ([]byte, bool) {
 	e, seen := in.exprs[string(expr)]
 	if !seen {
 		var err error
-		e, err = sample.Parse(string(expr), sample.Options{Where: sample.AtRequest, Place: "in a WASM policy"})
+		e, err = sample.Parse(string(expr), sample.Options{Where: sample.AtRequest, Place: "in a WASM policy", Runtime: true})
 		if err != nil {
 			e = nil
 			in.p.elog.Report(in.p.name, "fetch", "error", err)
