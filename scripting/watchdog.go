@@ -68,7 +68,13 @@ type Deadline struct {
 	mu    sync.Mutex
 	ch    chan struct{}
 	fired atomic.Bool
+	onCut func() // SetOnCut
 }
+
+// SetOnCut makes the watchdog also call f (under the deadline's lock) when
+// it cuts a call: the WASM engine sets its instance's stop global there,
+// which the guest's instrumented loops test. Set it before the first Arm.
+func (d *Deadline) SetOnCut(f func()) { d.onCut = f }
 
 // NewDeadline returns a disarmed deadline watched by the watchdog until
 // it is garbage.
@@ -131,6 +137,9 @@ func (d *Deadline) cut(seq uint64) {
 	if d.seq.Load() == seq && d.running.Load() && !d.fired.Load() {
 		d.fired.Store(true)
 		close(d.ch)
+		if d.onCut != nil {
+			d.onCut()
+		}
 	}
 }
 
