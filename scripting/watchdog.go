@@ -73,8 +73,12 @@ type Deadline struct {
 
 // SetOnCut makes the watchdog also call f (under the deadline's lock) when
 // it cuts a call: the WASM engine sets its instance's stop global there,
-// which the guest's instrumented loops test. Set it before the first Arm.
-func (d *Deadline) SetOnCut(f func()) { d.onCut = f }
+// which the guest's instrumented loops test. nil removes it.
+func (d *Deadline) SetOnCut(f func()) {
+	d.mu.Lock()
+	d.onCut = f
+	d.mu.Unlock()
+}
 
 // NewDeadline returns a disarmed deadline watched by the watchdog until
 // it is garbage.
