@@ -68,6 +68,16 @@ type Deadline struct {
 	mu    sync.Mutex
 	ch    chan struct{}
 	fired atomic.Bool
+	onCut func() // SetOnCut
+}
+
+// SetOnCut makes the watchdog also call f (under the deadline's lock) when
+// it cuts a call: the WASM engine sets its instance's stop global there,
+// which the guest's instrumented loops test. nil removes it.
+func (d *Deadline) SetOnCut(f func()) {
+	d.mu.Lock()
+	d.onCut = f
+	d.mu.Unlock()
 }
 
 // NewDeadline returns a disarmed deadline watched by the watchdog until
@@ -131,6 +141,9 @@ func (d *Deadline) cut(seq uint64) {
 	if d.seq.Load() == seq && d.running.Load() && !d.fired.Load() {
 		d.fired.Store(true)
 		close(d.ch)
+		if d.onCut != nil {
+			d.onCut()
+		}
 	}
 }
 

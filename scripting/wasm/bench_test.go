@@ -56,12 +56,21 @@ func BenchmarkCompileCanary(b *testing.B) {
 	}
 }
 
-// BenchmarkChooseServerCanaryNoTermination is the same call without
-// wazero's termination guarantee (never in production: a runaway loop
-// could not be cut), to show what the guarantee costs.
+// BenchmarkChooseServerCanaryNoTermination is the same call without any
+// termination guarantee (never in production: a runaway loop could not
+// be cut), to show what the loop instrumentation costs.
 func BenchmarkChooseServerCanaryNoTermination(b *testing.B) {
-	ensureTermination = false
-	defer func() { ensureTermination = true }()
+	instrumentLoops = false
+	defer func() { instrumentLoops = true }()
+	BenchmarkChooseServerCanary(b)
+}
+
+// BenchmarkChooseServerCanaryWazeroChecks is the same call with wazero's
+// WithCloseOnContextDone instead of the instrumentation (what varde did
+// before): a watcher goroutine per call and an exit to Go per loop header.
+func BenchmarkChooseServerCanaryWazeroChecks(b *testing.B) {
+	instrumentLoops, ensureTermination = false, true
+	defer func() { instrumentLoops, ensureTermination = true, false }()
 	BenchmarkChooseServerCanary(b)
 }
 
@@ -125,12 +134,16 @@ func BenchmarkChooseServerCanaryParallel(b *testing.B) {
 // WASM policy (the backends and client dominate; the figures are noisy on
 // a shared machine).
 func BenchmarkEngineGET(b *testing.B) {
-	for _, name := range []string{"roundrobin", "canary.wasm", "canary.wasm-no-termination"} {
+	for _, name := range []string{"roundrobin", "canary.wasm", "canary.wasm-no-termination", "canary.wasm-wazero-checks"} {
 		withPolicy := name != "roundrobin"
 		b.Run(name, func(b *testing.B) {
-			if name == "canary.wasm-no-termination" { // measurement only
-				ensureTermination = false
-				defer func() { ensureTermination = true }()
+			switch name { // measurement only
+			case "canary.wasm-no-termination":
+				instrumentLoops = false
+				defer func() { instrumentLoops = true }()
+			case "canary.wasm-wazero-checks":
+				instrumentLoops, ensureTermination = false, true
+				defer func() { instrumentLoops, ensureTermination = true, false }()
 			}
 			var sc core.Balancer
 			if withPolicy {

@@ -65,25 +65,54 @@ func (p *Policy) newInstance() (*instance, error) {
 		buf: make([]byte, 0, 256), scratch: make([]byte, 0, 256), exprs: map[string]*sample.Expr{}, names: map[string]string{}}
 	in.ctx.in = in
 	cfg := p.modCfg.WithStdout(&in.out).WithStderr(&in.out)
-	// Start-up (_initialize: the Go runtime's init) is bounded too, more
-	// generously: it allocates the guest's heap.
-	ctx, cancel := context.WithTimeout(context.Background(), 100*p.timeout+time.Second)
-	defer cancel()
-	mod, err := p.rt.InstantiateModule(ctx, p.code, cfg)
+	mod, err := p.rt.InstantiateModule(context.Background(), p.code, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("instantiate: %w%s", err, in.out.tail())
 	}
 	in.mod, in.mem = mod, mod.ExportedMemory("memory")
+	if instrumentLoops {
+		stop, ok := mod.ExportedGlobal(stopGlobal).(api.MutableGlobal)
+		if !ok {
+			mod.Close(context.Background())
+			return nil, errors.New("instantiate: the stop global is missing")
+		}
+		in.dl.SetOnCut(func() { stop.Set(1) })
+	}
 	for i, ok := range p.has {
 		if ok {
 			in.fn[i] = mod.ExportedFunction(entryNames[i])
 		}
 	}
+	if err := in.initialize(); err != nil {
+		mod.Close(context.Background())
+		return nil, err
+	}
 	p.live.Add(1)
 	return in, nil
 }
 
+// initialize runs the module's _initialize (a Go guest's runtime start-up)
+// under a generous deadline: it allocates the guest's heap.
+func (in *instance) initialize() error {
+	init := in.mod.ExportedFunction("_initialize")
+	if init == nil {
+		return nil
+	}
+	in.dl.Arm(100*in.p.timeout + time.Second)
+	_, err := init.Call(&in.ctx)
+	if in.dl.Disarm() {
+		return fmt.Errorf("instantiate: _initialize ran longer than %v", 100*in.p.timeout+time.Second)
+	}
+	if err != nil {
+		return fmt.Errorf("instantiate: %w%s", err, in.out.tail())
+	}
+	return nil
+}
+
 func (in *instance) close() {
+	// The hook reaches the module's memory: dropped here, or (oddly) the
+	// deadline kept every closed instance's memory alive (TestGoPolicyReloads).
+	in.dl.SetOnCut(nil)
 	in.mod.Close(context.Background())
 	in.p.live.Add(-1)
 }

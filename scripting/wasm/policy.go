@@ -70,11 +70,15 @@ var entryResult = [nEntries]api.ValueType{api.ValueTypeI64, api.ValueTypeI64, ap
 // compiles anew; entries of files no longer used stay until exit.
 var cache = wazero.NewCompilationCache()
 
-// ensureTermination is wazero's WithCloseOnContextDone: compiled code checks
-// for a closed module at every loop back-edge and each call starts a
-// watcher goroutine. Without it a runaway loop cannot be stopped, so it is
-// always on; benchmarks turn it off to measure its price.
-var ensureTermination = true
+// ensureTermination is wazero's WithCloseOnContextDone: compiled code exits
+// to Go at every loop header to check for a closed module and each call
+// starts a watcher goroutine. It is off: modules are instrumented instead
+// (instrument.go); benchmarks turn it on to compare.
+var ensureTermination = false
+
+// instrumentLoops adds the stop global and its test at every loop
+// (instrument.go). Only benchmarks turn it off, to measure its price.
+var instrumentLoops = true
 
 func init() {
 	core.RegisterPolicyEngine(".wasm", func(s core.PolicySpec) (core.Policy, error) { return Compile(s) })
@@ -140,6 +144,12 @@ func (p *Policy) compile(bin []byte) error {
 		WithCompilationCache(cache).
 		WithMemoryLimitPages(DefaultMemoryPages).
 		WithCloseOnContextDone(ensureTermination))
+	if instrumentLoops {
+		var err error
+		if bin, err = instrument(bin); err != nil {
+			return fmt.Errorf("not a valid WebAssembly module: %w", err)
+		}
+	}
 	code, err := p.rt.CompileModule(ctx, bin)
 	if err != nil {
 		return fmt.Errorf("not a valid WebAssembly module: %w", err)
@@ -160,7 +170,7 @@ func (p *Policy) compile(bin []byte) error {
 	if err := instantiateHost(ctx, p.rt); err != nil {
 		return err
 	}
-	p.modCfg = moduleConfig(code)
+	p.modCfg = moduleConfig()
 	for i := range p.has {
 		if p.has[i] {
 			p.entry[i] = p.stats.Entry(entryNames[i])
@@ -241,13 +251,11 @@ func checkImports(code wazero.CompiledModule) (wasi bool, err error) {
 // directory (so no file), no socket; stdout and stderr go to a small
 // per-instance buffer quoted in error logs (a Go guest prints its panics
 // there). Sleeping does not block: the call's deadline still holds.
-func moduleConfig(code wazero.CompiledModule) wazero.ModuleConfig {
-	cfg := wazero.NewModuleConfig().WithName("").WithStartFunctions().
+func moduleConfig() wazero.ModuleConfig {
+	// No start function: newInstance calls _initialize itself, under the
+	// instance's deadline, once the stop global can be reached.
+	return wazero.NewModuleConfig().WithName("").WithStartFunctions().
 		WithSysWalltime().WithSysNanotime().WithRandSource(rand.Reader)
-	if _, ok := code.ExportedFunctions()["_initialize"]; ok {
-		cfg = cfg.WithStartFunctions("_initialize")
-	}
-	return cfg
 }
 
 // Stats returns the policy's call statistics (calls, declines, errors by
