@@ -101,8 +101,17 @@ func (p *Policy) get() *state {
 func (p *Policy) call(i int, push func(st *state) int) (v lua.LValue, failed string) {
 	st := p.get()
 	if st == nil {
-		p.fail(i, scripting.ReasonError, errors.New("no Lua state (policy closed or failed to load)"))
-		return nil, scripting.ReasonError
+		// Still a call the engine made and fell back from: counted. Past
+		// the first state (loaded at compile), the only way to get none
+		// while open is a new state's top-level code overrunning
+		// loadTimeout on a loaded machine: a timeout.
+		p.ent[i].Calls.Add(1)
+		reason, err := scripting.ReasonTimeout, errors.New("no Lua state: creating one ran past its load deadline")
+		if p.closed.Load() {
+			reason, err = scripting.ReasonError, errors.New("no Lua state (policy closed)")
+		}
+		p.fail(i, reason, err)
+		return nil, reason
 	}
 	// One call in timeEvery is timed (see scripting.Entry.Sample); a cut
 	// call is recorded at its timeout.
