@@ -421,6 +421,12 @@ func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, versio
 	for _, a := range st.Auth {
 		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
 	}
+	for _, name := range st.Scope {
+		if name == "." { // HAProxy: "." is the proxy serving the page
+			name = p.Name
+		}
+		pc.Scope = append(pc.Scope, name)
+	}
 	if len(st.Admin) > 0 {
 		set, err := proxy.CompileACLs(p)
 		if err != nil {

@@ -285,7 +285,6 @@ func TestRefusedKeywords(t *testing.T) {
 		reason    string
 	}{
 		{"server redir", "backend b\n server a 1.2.3.4:80 redir http://example.com\n", 2, "server redir", ""},
-		{"stats scope", "listen s\n bind :80\n mode http\n stats enable\n stats scope s\n", 5, "stats scope", ""},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

@@ -335,7 +335,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats hide-version", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: true},
 	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: true},
-	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false, Refused: "stats scope is not built yet: the page would show every proxy"},
+	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: true},
 	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
