@@ -225,7 +225,7 @@ var Keywords = []KeywordInfo{
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
 	{Name: "http-check comment", Sections: DB, Default: "", Enforced: true},                  // appended to the failing expect's text
 	{Name: "http-check connect", Sections: DB, Default: "the check address", Enforced: true}, // once, first; port/addr/send-proxy (core/config/tcpcheck.go)
-	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false, Refused: "disable-on-404 is not built yet: a server answering 404 would keep receiving new traffic"},
+	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: true},
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
