@@ -343,7 +343,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
 	{Name: "stick on", Sections: B, Default: "", Enforced: true},            // match + store-request
 	{Name: "stick store-request", Sections: B, Default: "", Enforced: true}, // docs/stick-tables.md
-	{Name: "stick store-response", Sections: B, Default: "", Enforced: false, Refused: "stick store-response is not built yet: clients would not stick; use stick on or stick store-request"},
+	{Name: "stick store-response", Sections: B, Default: "", Enforced: true},
 	{Name: "stick-table", Sections: FB, Default: "none", Enforced: true}, // docs/stick-tables.md
 	{Name: "tcp-check comment", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check connect", Sections: DB, Default: "implicit first connect", Enforced: true},

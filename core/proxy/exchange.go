@@ -655,6 +655,9 @@ func (s *session) noteResponse(x *xchg) {
 	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head") || httpx.EqualFold(s.view.Method(), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
+	if len(x.b.cfg.Stick) > 0 {
+		s.stickStoreResponse(x.b, x.srv) // before the rules edit the head (stickresp.go)
+	}
 	// Response rules: backend's, then frontend's.
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
