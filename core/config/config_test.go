@@ -284,7 +284,6 @@ func TestRefusedKeywords(t *testing.T) {
 		keyword   string
 		reason    string
 	}{
-		{"server redir", "backend b\n server a 1.2.3.4:80 redir http://example.com\n", 2, "server redir", ""},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

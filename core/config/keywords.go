@@ -419,7 +419,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: true},
 	{Name: "server on-marked-up", Sections: DB, Default: "", Enforced: true},
 	{Name: "server port", Sections: DB, Default: "server port", Enforced: true},
-	{Name: "server redir", Sections: DB, Default: "", Enforced: false, Refused: "server redir is not built yet: requests would be proxied instead of redirected"},
+	{Name: "server redir", Sections: DB, Default: "", Enforced: true},
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
 	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server send-proxy-v2", Sections: DB, Default: "off", Enforced: true},

@@ -339,6 +339,9 @@ type ServerConfig struct {
 	// Resolve is set for a server whose address is a name resolved by
 	// init-addr methods and, with resolvers, again at run time (resolve.go).
 	Resolve *ResolveConfig
+	// Redir is `redir PREFIX`: GET and HEAD requests for this server get
+	// a 302 to PREFIX+path instead of being proxied (serverredir.go).
+	Redir string
 }
 
 func (c *Config) bufSize() int {

@@ -121,6 +121,9 @@ func (s *session) attempts(x *xchg) bool {
 func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 	b, srv := x.b, x.srv
 	s.heldSrv = srv
+	if srv.redir != "" && s.serverRedirect(x) {
+		return false, failNone, false // serverredir.go
+	}
 	if x.b.cfg.AbortOnClose && peerClosed(s.conn) {
 		return s.abortedConnect(x), failNone, false
 	}
