@@ -283,8 +283,7 @@ func TestRefusedKeywords(t *testing.T) {
 		line      int
 		keyword   string
 		reason    string
-	}{
-	}
+	}{}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
 			_, d := load(t, tt.src)
