@@ -167,6 +167,9 @@ type FrontendConfig struct {
 	Table *sticktable.Table
 	stick *frontStick
 	Binds []string // host:port
+	// BindOpts are the Binds' socket options (same index; missing means
+	// none): bind v6only, interface, transparent (core/listen).
+	BindOpts []listen.Opts
 	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
 	// their settings.
 	TLS map[string]*tlsx.Bind
@@ -373,3 +376,11 @@ func (e *BuildError) Error() string {
 }
 
 func (e *BuildError) Unwrap() error { return e.Err }
+
+// bindOpts returns the socket options of Binds[i].
+func (fc *FrontendConfig) bindOpts(i int) listen.Opts {
+	if i < len(fc.BindOpts) {
+		return fc.BindOpts[i]
+	}
+	return listen.Opts{}
+}

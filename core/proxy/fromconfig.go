@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/listen"
 	"net"
 	"net/netip"
 	"os"
@@ -243,6 +244,10 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		if b.Proto == "h2" && b.SSL {
 			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
 		}
+		opts := listen.Opts{V6Only: b.V6Only, Device: b.Interface, Transparent: b.Transparent}
+		if b.Proto == "h2" && !opts.Zero() {
+			return nil, fmt.Errorf("%s: bind proto h2: v6only, interface and transparent are not built on HTTP/2 binds yet", b.Pos)
+		}
 		for _, addr := range bindAddrs(b) {
 			if b.Proto == "h2" {
 				fc.H2Binds = append(fc.H2Binds, addr)
@@ -250,6 +255,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			} else {
 				fc.Binds = append(fc.Binds, addr)
 				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
+				fc.BindOpts = append(fc.BindOpts, opts)
 			}
 		}
 	}
