@@ -210,6 +210,24 @@ var authorityCases = []struct {
 	{"bind proto h2", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 	}, ""},
+	{"bind v6only interface on proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2 interface lo\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: frontend: bind proto h2: v6only, interface and transparent"},
+	{"bind v6only", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind [::1]:{PORT} v6only\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"bind maxconn stays refused", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: bind maxconn"},
+	{"server redir", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 redir http://static.example.com\n",
+	}, ""},
+	{"http-check disable-on-404", map[string]string{
+		"h.cfg": authorityDefaults + "    http-check disable-on-404\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    option httpchk GET /health\n    server s1 127.0.0.1:1 check\n",
+	}, ""},
+	{"stats scope", map[string]string{
+		"h.cfg": authorityDefaults + "listen st\n    bind 127.0.0.1:{PORT}\n    stats enable\n    stats scope .\n    stats scope app\n    server s1 127.0.0.1:1\n",
+	}, ""},
 	{"expose-fd listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock level admin expose-fd listeners\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
 	{"expose-fd other than listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock expose-fd all\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},
 	{"bind fd@ not a number", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind fd@x\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:7: error: bind"},
