@@ -278,6 +278,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true},    // maps.go
 	{Name: "http-response set-status", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
+	{Name: "http-send-name-header", Sections: DB, Default: "", Enforced: true}, // core/proxy/sendname.go
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
@@ -481,7 +482,6 @@ var Unsupported = map[string]string{
 	"resetenv":                            "set the variable in the environment (systemd Environment=)",
 	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
 	"mailers":                             "not available in varde",
-	"http-send-name-header":               "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
 	"stats bind-process":                  "varde is one process; remove the line",
 	"stats http-request":                  "use stats admin if COND / stats auth",

@@ -263,16 +263,18 @@ type BackendConfig struct {
 	StickForce   []Cond
 	// Listen: the back half of a listen section, whose http-request
 	// rules its front half already ran (HAProxy runs them once).
-	Listen       bool
-	Mode         Mode
-	Balance      core.BalanceSpec
-	Servers      []ServerConfig
-	Timeouts     Timeouts
-	Retries      int // -1 = default (3)
-	Redispatch   bool
-	AllBackups   bool
-	ConnMode     ConnMode
-	ForwardFor   *ForwardFor
+	Listen     bool
+	Mode       Mode
+	Balance    core.BalanceSpec
+	Servers    []ServerConfig
+	Timeouts   Timeouts
+	Retries    int // -1 = default (3)
+	Redispatch bool
+	AllBackups bool
+	ConnMode   ConnMode
+	ForwardFor *ForwardFor
+	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.
+	SendName     string
 	comp         *compCfg        // compression lines (compress.go)
 	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
 	UseServer    *UseServerRules // use-server lines (dispatch.go)

@@ -389,6 +389,9 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		if ff != nil && httpx.EqualFold(name, ffName) {
 			hasFF = true
 		}
+		if sn := x.b.cfg.SendName; sn != "" && httpx.EqualFold(name, sn) {
+			continue // replaced by the server's name below (sendname.go)
+		}
 		if e.on && e.f[i].orig < 0 {
 			o = httpx.AppendField(o, name, val) // added by a rule
 			continue
@@ -408,7 +411,7 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		o = s.src.Addr().AppendTo(o)
 		o = append(o, '\r', '\n')
 	}
-	return o
+	return appendSendName(o, x)
 }
 
 // appendReadBody appends the request body bytes already read behind the

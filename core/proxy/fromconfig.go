@@ -165,6 +165,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		bc.Balance = *p.Balance
 	}
 	var err error
+	bc.SendName = p.SendNameHeader
 	if bc.ForwardFor, err = forwardForOf(p); err != nil {
 		return nil, err
 	}
