@@ -225,6 +225,15 @@ var authorityCases = []struct {
 	{"http-check disable-on-404", map[string]string{
 		"h.cfg": authorityDefaults + "    http-check disable-on-404\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    option httpchk GET /health\n    server s1 127.0.0.1:1 check\n",
 	}, ""},
+	{"http-send-name-header", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    http-send-name-header X-Server\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"http-send-name-header without a name", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    http-send-name-header\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:10: error: http-send-name-header"},
+	{"stick store-response in mode tcp stays refused", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    mode tcp\n    stick-table type ip size 1k\n    stick store-response src\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:13: error: stick store-response"},
 	{"stats scope", map[string]string{
 		"h.cfg": authorityDefaults + "listen st\n    bind 127.0.0.1:{PORT}\n    stats enable\n    stats scope .\n    stats scope app\n    server s1 127.0.0.1:1\n",
 	}, ""},
