@@ -57,13 +57,14 @@ func SpecsFromConfig(cfg *config.Config) ([]ProxySpec, Options, error) {
 	}
 	o.ServerIDs = serverIDs(cfg)
 	var specs []ProxySpec
+	raised := cfg.RaisesLogLevel() // core/config/loglevel.go
 	var err error
 	for _, p := range cfg.Frontends {
 		if p.Disabled {
 			continue
 		}
 		ps := ProxySpec{Name: p.Name, Format: proxyFormat(p), DontLogNull: p.Option("dontlognull") != nil,
-			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders(), Tag: p.LogTag}
+			DontLogNormal: p.Option("dontlog-normal") != nil, LogHeaders: p.LogHeaders(), Tag: p.LogTag, RaisedLevels: raised}
 		for _, c := range p.Captures {
 			switch c.What {
 			case "request":

@@ -30,8 +30,11 @@ func appendMoreVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte 
 		}
 		return dst // no query: nothing, as HAProxy
 	case vID:
-		// unique-id-format is refused by varde check, so no transaction
-		// has an id: HAProxy writes "-" (nothing between quotes).
+		// Without unique-id-format, or for a request never read, HAProxy
+		// writes "-" (nothing between quotes).
+		if id := r.UniqueIDOf(); len(id) > 0 {
+			return append(dst, id...)
+		}
 		if it.quote {
 			return dst
 		}

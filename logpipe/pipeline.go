@@ -125,6 +125,9 @@ type ProxySpec struct {
 	// Tag is the proxy's log-tag; "" uses Options.Tag.
 	Tag     string
 	Targets []TargetSpec
+	// RaisedLevels: some set-log-level rule of the configuration raises
+	// lines above info, so targets limited below info are kept for them.
+	RaisedLevels bool
 }
 
 type proxyLog struct {
@@ -225,9 +228,10 @@ func NewFromSpecs(proxies []ProxySpec, opts Options, logger *slog.Logger) (*Pipe
 			pl.resKinds = append(pl.resKinds, kindOf(n))
 		}
 		for _, ts := range ps.Targets {
-			if ts.Level < LevelInfo {
+			if ts.Level < LevelInfo && !ps.RaisedLevels {
 				// HAProxy sends traffic logs at "info": a target limited to
-				// notice or worse never receives them. Same here, said aloud.
+				// notice or worse receives only the lines set-log-level
+				// raised to its level, and there are none. Said aloud.
 				logger.Warn("log target level is below info: traffic logs are not sent to it (as in HAProxy)",
 					"proxy", ps.Name, "target", ts.Raw, "level", levels[ts.Level])
 				continue
@@ -387,11 +391,15 @@ func (p *Pipeline) Log(r *logrec.Record) {
 	} else {
 		r.ReqCount = p.reqCount.Add(1) - 1
 	}
-	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) {
-		return
+	if pl == nil || (pl.nonull && r.Null()) || (pl.nonormal && normal(r)) || r.LogLevel < 0 {
+		return // r.LogLevel < 0: set-log-level silent
 	}
 	r.LogCount = pl.logCount.Add(1) - 1 // %lc, counted as HAProxy: after the filters
+	level := recordLevel(r)
 	for _, t := range pl.targets {
+		if level > t.spec.Level {
+			continue // a target limited below the line's level (set-log-level)
+		}
 		if !t.sample.take() {
 			continue
 		}

@@ -40,6 +40,8 @@ type sampleCtx struct {
 	ctx     sample.Ctx
 	req     recordRequest
 	res     capturedHeaders
+	vars    sample.Vars      // the record's variables (var() in log-format)
+	sess    *sample.SessVars // their sess. scope, kept for reuse
 	scratch []byte
 }
 
@@ -59,6 +61,13 @@ func (c *encodeCtx) fillSample(r *logrec.Record) *sample.Ctx {
 		x.Req = &sc.req
 	}
 	x.Backend, x.Server, x.PolicyVerdict = r.Backend, r.Server, r.Policy
+	if snap := r.VarsOf(); len(snap) > 0 {
+		if sc.sess == nil {
+			sc.sess = sample.NewSessVars()
+		}
+		sc.vars.Restore(snap, sc.sess)
+		x.Vars = &sc.vars
+	}
 	if r.Server != "" && c.srvIDs != nil {
 		x.ServerID = c.srvIDs[r.Backend+"/"+r.Server]
 	}
@@ -207,3 +216,9 @@ func (h *capturedHeaders) HeaderAt(i int) ([]byte, []byte) {
 
 // stringView views a capture name as bytes for a read-only HeaderAt.
 func stringView(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// UniqueID makes the unique-id fetch read the id the transaction logged.
+func (q *recordRequest) UniqueID() ([]byte, bool) {
+	id := q.r.UniqueIDOf()
+	return id, len(id) > 0
+}

@@ -1,6 +1,7 @@
 package logpipe
 
 import (
+	"github.com/varde-lb/varde/core/logrec"
 	"strconv"
 	"time"
 
@@ -136,4 +137,13 @@ func orDash(s string) string {
 		return "-"
 	}
 	return s
+}
+
+// recordLevel is a traffic line's syslog level: info unless set-log-level
+// chose another.
+func recordLevel(r *logrec.Record) int {
+	if r.LogLevel > 0 {
+		return int(r.LogLevel) - 1
+	}
+	return LevelInfo
 }

@@ -225,6 +225,11 @@ func (t *target) encode(r *logrec.Record, pl *proxyLog, now time.Time) {
 	switch {
 	case r.Mode == logrec.ModeEvent:
 		m = t.appendEvent(t.msg[:0], r)
+	case r.LogLevel > 0: // set-log-level: the line's own severity
+		pri := t.fr.pri
+		t.fr.pri = pri - LevelInfo + recordLevel(r)
+		m = t.encodeRecord(t.fr.appendHeader(t.msg[:0], now, t.loc), r, pl)
+		t.fr.pri = pri
 	default:
 		m = t.encodeRecord(t.fr.appendHeader(t.msg[:0], now, t.loc), r, pl)
 	}

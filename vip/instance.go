@@ -68,6 +68,12 @@ type runner struct {
 	// routeGone receives the routes the kernel reports deleted (the
 	// manager's route watch); nil in tests that do not use it.
 	routeGone chan deletedRoute
+	// routeDsts is the destinations of the tracked virtual routes (those
+	// written with a dev): the route watch sends only their deletions.
+	routeDsts atomic.Pointer[map[netip.Prefix]bool]
+	// routeRecheck is woken when a tracked deletion did not fit in
+	// routeGone: the loop then re-lists every tracked route.
+	routeRecheck chan struct{}
 	// ruleGone is woken when the kernel reports a rule deleted.
 	ruleGone chan struct{}
 	// updates carries soft configuration changes and the new
@@ -392,6 +398,10 @@ func (r *runner) run(ctx context.Context) {
 			if r.m.State() == Master && r.lostRoute(rt) {
 				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
 			}
+		case <-r.routeRecheck:
+			if r.m.State() == Master && r.lostAnyRoute() {
+				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
+			}
 		case <-r.ruleGone:
 			if r.m.State() == Master && r.lostRule() {
 				afterGARP(r.exec(ctx, r.m.Handle(r.now(), Event{Kind: EvRouteLost})))
@@ -597,6 +607,7 @@ func (r *runner) apply(u runnerUpdate) {
 	r.procReg = registerProcs(u.cfg)
 	old.release()
 	r.cfg, r.health, r.scripts, r.links = u.cfg, u.health, u.scripts, u.links
+	r.setRouteDsts()
 	r.setGroup(u.group)
 	r.notify.setInstance(u.cfg, r.log)
 	r.mu.Lock()

@@ -359,6 +359,8 @@ func (m *Manager) newRunner(in *keepalived.Instance, links *linkWatch, scripts m
 	r.ifindex = ifi.Index
 	r.vipGone = make(chan netip.Addr, 16)
 	r.routeGone = make(chan deletedRoute, 16)
+	r.routeRecheck = make(chan struct{}, 1)
+	r.setRouteDsts()
 	r.ruleGone = make(chan struct{}, 1)
 	r.syncWake = make(chan struct{}, 1)
 	if rt != nil {

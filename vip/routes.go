@@ -252,14 +252,59 @@ func (m *Manager) routeDeleted(rt netlink.Route) {
 	runners := m.runners
 	m.mu.Unlock()
 	for _, r := range runners {
-		if r.routeGone == nil {
-			continue
-		}
+		r.routeDeleted(ev)
+	}
+}
+
+// routeDeleted passes a deletion of one of the instance's tracked
+// destinations to its loop. Unrelated deletions (container or DHCP churn)
+// are dropped here so they cannot fill the channel; when it is full all
+// the same, the loop is told to re-list its tracked routes instead, so a
+// burst never hides the loss of a tracked route.
+func (r *runner) routeDeleted(ev deletedRoute) {
+	dsts := r.routeDsts.Load()
+	if r.routeGone == nil || dsts == nil || !(*dsts)[ev.dst] {
+		return
+	}
+	select {
+	case r.routeGone <- ev:
+	default:
 		select {
-		case r.routeGone <- ev:
-		default: // the instance is behind; a later event or the next election re-checks
+		case r.routeRecheck <- struct{}{}:
+		default: // a recheck is already pending
 		}
 	}
+}
+
+// setRouteDsts records the tracked destinations for the route watch
+// (at creation and when a reload changes the configuration).
+func (r *runner) setRouteDsts() {
+	m := map[netip.Prefix]bool{}
+	for _, want := range r.cfg.Routes {
+		if want.Dev != "" {
+			m[want.Dst] = true
+		}
+	}
+	r.routeDsts.Store(&m)
+}
+
+// lostAnyRoute re-lists every tracked virtual route (after an overflow
+// of routeGone): true when one is gone.
+func (r *runner) lostAnyRoute() bool {
+	rt, ok := r.router.(*netlinkRouter)
+	if !ok {
+		return false
+	}
+	for _, want := range r.cfg.Routes {
+		if want.Dev == "" {
+			continue
+		}
+		if present, err := rt.has(want); err == nil && !present {
+			r.logf("virtual route %s was removed by someone else", want)
+			return true
+		}
+	}
+	return false
 }
 
 // routeDst is a kernel route's destination; a default route may come

@@ -2,7 +2,6 @@ package vip
 
 import (
 	"bytes"
-	"os"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -15,8 +14,9 @@ import (
 // follows the kernel's process events (the proc connector) and sees an
 // exit at once; varde polls, so a process's death is seen within this
 // interval plus the instances' 10 ms tracking poll (then terminate_delay,
-// if set). A scan reads /proc/PID/stat of every process (and
-// /proc/PID/cmdline only when a full_command match needs it).
+// if set). A scan reads /proc/PID/stat of every process into a reused
+// buffer; /proc/PID/cmdline only when a full_command match needs it and
+// the process is new since the last scan (procscan.go).
 const ProcScanInterval = 100 * time.Millisecond
 
 // proc is one live (not zombie) process of a scan.
@@ -83,43 +83,27 @@ func (s *procScanner) loop(stop chan struct{}) {
 		need := s.cmdline > 0
 		s.mu.Unlock()
 		list := scanProcs(need)
-		select {
-		case <-stop: // unregistered during the scan: do not resurrect it
-		default:
-			s.last.Store(&list)
-		}
+		s.publish(stop, list)
 	}
+}
+
+// publish stores a scan made by the loop owning stop, unless that loop was
+// unregistered meanwhile: deciding and storing under s.mu means an
+// unregister cannot slip in between and leave a stale list behind.
+func (s *procScanner) publish(stop chan struct{}, list []proc) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stop != stop || s.users == 0 {
+		return false
+	}
+	s.last.Store(&list)
+	return true
 }
 
 // scanProcs lists the live processes: comm from /proc/PID/stat (the
 // state after it: zombies are skipped, as keepalived), cmdline if asked.
 func scanProcs(withCmdline bool) []proc {
-	d, err := os.Open("/proc")
-	if err != nil {
-		return nil
-	}
-	names, _ := d.Readdirnames(-1)
-	d.Close()
-	out := make([]proc, 0, len(names))
-	for _, n := range names {
-		if n[0] < '1' || n[0] > '9' {
-			continue
-		}
-		stat, err := os.ReadFile("/proc/" + n + "/stat")
-		if err != nil {
-			continue // exited meanwhile
-		}
-		open, close := bytes.IndexByte(stat, '('), bytes.LastIndexByte(stat, ')')
-		if open < 0 || close < open || close+2 >= len(stat) || stat[close+2] == 'Z' {
-			continue
-		}
-		p := proc{comm: string(stat[open+1 : close])}
-		if withCmdline {
-			p.cmdline, _ = os.ReadFile("/proc/" + n + "/cmdline")
-		}
-		out = append(out, p)
-	}
-	return out
+	return scanCache.scan(withCmdline)
 }
 
 // matches applies keepalived's comparison (track_process.c).

@@ -4,12 +4,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/varde-lb/varde/core/config/keepalived"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/testenv"
 )
 
 // TestProcessMatch is keepalived's comparison (track_process.c): comm
@@ -192,5 +195,86 @@ func TestRouteLost(t *testing.T) {
 	}
 	if acts := m.Handle(now, Event{Kind: EvRouteLost}); len(acts) != 0 {
 		t.Fatalf("a backup acted on a lost route: %+v", acts)
+	}
+}
+
+// TestProcScannerStaleScan: a scan finished by a loop that was
+// unregistered meanwhile (even if a new registration started a new loop)
+// is never published, and concurrent register/release (run with -race)
+// ends with no scan kept.
+func TestProcScannerStaleScan(t *testing.T) {
+	procScan.register(false)
+	procScan.mu.Lock()
+	old := procScan.stop
+	procScan.mu.Unlock()
+	procScan.unregister(false)
+	stale := []proc{{comm: "stale"}}
+	if procScan.publish(old, stale) || procScan.last.Load() != nil {
+		t.Fatal("a stopped loop's scan was published")
+	}
+	procScan.register(false)
+	if procScan.publish(old, stale) {
+		t.Fatal("the old loop's scan replaced the new loop's")
+	}
+	if l := procScan.last.Load(); l == nil || (len(*l) == 1 && (*l)[0].comm == "stale") {
+		t.Fatal("the new loop's scan is missing or stale")
+	}
+	procScan.unregister(false)
+
+	var wg sync.WaitGroup
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 20; i++ {
+				procScan.register(false)
+				time.Sleep(ProcScanInterval / 4)
+				procScan.unregister(false)
+			}
+		}()
+	}
+	wg.Wait()
+	time.Sleep(ProcScanInterval * 3 / 2) // any loop still scanning finishes
+	if procScan.last.Load() != nil {
+		t.Fatal("a scan was left behind after the last release")
+	}
+}
+
+// TestScanProcsSeesExec: the scan caches a process's command line, but a
+// process that execs another command line under the same PID and comm
+// (sh exec'ing sh) is read again: the old one no longer matches and the
+// new one does.
+func TestScanProcsSeesExec(t *testing.T) {
+	mark := fmt.Sprintf("m%d", time.Now().UnixNano()%1000000)
+	dir := t.TempDir()
+	gate := filepath.Join(dir, "gate")
+	c := exec.Command("sh", "-c", "while [ ! -e "+gate+" ]; do sleep 0.02; done; exec sh -c 'sleep 1000; :' "+mark, "first"+mark)
+	if err := c.Start(); err != nil {
+		t.Skip("no sh:", err)
+	}
+	t.Cleanup(func() { c.Process.Kill(); c.Wait() })
+	before := &keepalived.Process{Path: "sh", Params: []string{"-c", "while [ ! -e " + gate + " ]; do sleep 0.02; done; exec sh -c 'sleep 1000; :' " + mark, "first" + mark}, FullCommand: true, ParamMatch: "exact"}
+	after := &keepalived.Process{Path: "sh", Params: []string{"-c", "sleep 1000; :", mark}, FullCommand: true, ParamMatch: "exact"}
+	err := testenv.Until(2*time.Second, 20*time.Millisecond, func() error {
+		if n := countProcs(before, scanProcs(true)); n != 1 {
+			return fmt.Errorf("found %d before the exec", n)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(gate, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	err = testenv.Until(2*time.Second, 20*time.Millisecond, func() error {
+		list := scanProcs(true)
+		if n, m := countProcs(before, list), countProcs(after, list); n != 0 || m != 1 {
+			return fmt.Errorf("after the exec: old command line found %d times, new %d", n, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -317,8 +318,7 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 			t.Fatalf("%s: %v", ph.name, err)
 		}
 		t.Logf("%s: %q", ph.name, states["varde"])
-		time.Sleep(300 * time.Millisecond) // the messages of the change are sent
-		if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !sameEvents(v, h) {
+		if v, h := settledEvents(lbs); !sameEvents(v, h) {
 			t.Errorf("%s: log messages differ:\nvarde   %q\nhaproxy %q", ph.name, v, h)
 		} else {
 			t.Logf("%s: %q", ph.name, v)
@@ -362,26 +362,66 @@ func TestResolversAgainstHAProxy(t *testing.T) {
 	// The operator's maintenance and resolution maintenance together: a
 	// server the answer has no address for, forced into maintenance and
 	// back.
-	time.Sleep(300 * time.Millisecond) // the last step's messages are in
+	settledEvents(lbs) // the last step's messages are in, and left out
 	dns.SetAddrs("app.test", "127.0.0.2", "127.0.0.3")
-	lbs[0].syslog.take()
-	lbs[1].syslog.take()
+	twoAddrs := func(addrs []string) bool {
+		return !slices.ContainsFunc(addrs, func(a string) bool { return a != "-" && a != "127.0.0.2" && a != "127.0.0.3" })
+	}
+	if err := sameStates(t, lbs, twoAddrs); err != nil { // resolution settled (hold valid, no IP for the last server)
+		t.Fatalf("after the answer shrank to two: %v", err)
+	}
 	for _, cmd := range []string{"set server be/srv3 state maint\n", "set server be/srv3 state ready\n", "set server be/srv1 state drain\n", "set server be/srv1 state ready\n"} {
-		time.Sleep(700 * time.Millisecond) // resolution settles (hold valid, no IP for the last server)
 		v, h := adminCmd(t, lbs[0].sock, cmd), adminCmd(t, lbs[1].sock, cmd)
 		if v != h {
 			t.Errorf("%q: varde %q, haproxy %q", cmd, v, h)
 		}
-		time.Sleep(200 * time.Millisecond)
-		vs, hs := lbs[0].serverState(t), lbs[1].serverState(t)
-		if !slices.Equal(vs, hs) {
-			t.Errorf("after %q:\nvarde   %q\nhaproxy %q", cmd, vs, hs)
+		if err := sameStates(t, lbs, twoAddrs); err != nil {
+			t.Errorf("after %q: %v", cmd, err)
 		}
 	}
-	time.Sleep(300 * time.Millisecond)
-	if v, h := events(lbs[0].syslog.take()), events(lbs[1].syslog.take()); !sameEvents(v, h) {
+	if v, h := settledEvents(lbs); !sameEvents(v, h) {
 		t.Errorf("operator and resolution maintenance: log messages differ:\nvarde   %q\nhaproxy %q", v, h)
 	}
+}
+
+// sameStates polls `show servers state` (and show stat) on both load
+// balancers until they are equal, their addresses pass ok (nil: any),
+// and a second poll finds them unchanged; bounded in time and count.
+func sameStates(t *testing.T, lbs []lb, ok func([]string) bool) error {
+	var prev []string
+	return testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		v, h := lbs[0].serverState(t), lbs[1].serverState(t)
+		switch {
+		case !slices.Equal(v, h):
+			prev = nil
+			return fmt.Errorf("servers state differ:\nvarde   %q\nhaproxy %q", v, h)
+		case ok != nil && !ok(addrSet(v)):
+			prev = nil
+			return fmt.Errorf("addresses %v", addrSet(v))
+		case !slices.Equal(v, prev):
+			prev = v
+			return fmt.Errorf("servers state still changing: %q", v)
+		}
+		return nil
+	})
+}
+
+// settledEvents collects both load balancers' resolution messages until
+// the two streams match and two polls in a row bring nothing new, or
+// 3 s have passed: the messages of a change follow it within no fixed
+// delay.
+func settledEvents(lbs []lb) (v, h []string) {
+	quiet := 0
+	for start := time.Now(); time.Since(start) < 3*time.Second && quiet < 2; {
+		time.Sleep(50 * time.Millisecond)
+		nv, nh := events(lbs[0].syslog.take()), events(lbs[1].syslog.take())
+		v, h = append(v, nv...), append(h, nh...)
+		quiet++
+		if len(nv)+len(nh) > 0 || !sameEvents(v, h) {
+			quiet = 0
+		}
+	}
+	return v, h
 }
 
 // addrBackend serves HTTP on addr, answering its own address.
@@ -668,4 +708,88 @@ func TestResolversTCPAgainstHAProxy(t *testing.T) {
 	if v, h := lbs[0].served(t, 12), lbs[1].served(t, 12); !slices.Equal(v, h) || !slices.Equal(v, []string{"127.0.0.2", "127.0.0.3"}) {
 		t.Errorf("served by varde %v, haproxy %v", v, h)
 	}
+}
+
+// TestResolversReloadNoLeak: each generation's nameserver sockets close
+// with it: 50 reloads of a resolving configuration leave varde with the
+// open files it had after the first.
+func TestResolversReloadNoLeak(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts varde")
+	}
+	dns, err := dnstest.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dns.Close()
+	bePort := testenv.FreePort(t)
+	ipBackends(t, bePort, "127.0.0.2")
+	dns.SetAddrs("app.test", "127.0.0.2")
+	dns.SetAddrs("one.test", "127.0.0.2")
+	dir := t.TempDir()
+	l := lb{name: "varde", sock: filepath.Join(dir, "admin.sock"), fe: testenv.FreePort(t), syslog: newSyslogRecv(t)}
+	r := strings.NewReplacer("SOCK", l.sock, "DNS", dns.Addr().String(), "FE", fmt.Sprint(l.fe), "BE", fmt.Sprint(bePort),
+		"SYSLOG", fmt.Sprint(l.syslog.conn.LocalAddr().(*net.UDPAddr).Port))
+	cfg := writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg))
+	cmd, logPath := testenv.Start(t, testenv.VardeBinary(t), "run", "-f", cfg)
+	testenv.WaitListening(t, "varde", logPath, l.fe)
+	fds := func() int {
+		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid))
+		if err != nil {
+			t.Fatalf("varde's open files: %v", err)
+		}
+		return len(ents)
+	}
+	reload := func(n int) {
+		writeFile(t, dir, "haproxy.cfg", r.Replace(resolversCfg)+fmt.Sprintf("    server extra%d 127.0.0.9:1 disabled\n", n))
+		if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
+			t.Fatal(err)
+		}
+		err := testenv.Until(10*time.Second, 20*time.Millisecond, func() error {
+			st, err := serversStateOnce(l.sock) // the socket is rebound during a reload
+			if err != nil {
+				return err
+			}
+			if !strings.Contains(st, fmt.Sprintf(" extra%d ", n)) {
+				return fmt.Errorf("reload %d not done: %q", n, st)
+			}
+			if strings.Contains(st, " 127.0.0.2 ") {
+				return nil // the new generation resolves (its sockets are open)
+			}
+			return fmt.Errorf("reload %d: nothing resolved: %q", n, st)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	reload(0)
+	base := fds()
+	for n := 1; n <= 50; n++ {
+		reload(n)
+	}
+	err = testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		if got := fds(); got > base+3 {
+			return fmt.Errorf("varde has %d open files after 50 reloads, %d after the first", got, base)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// serversStateOnce is `show servers state be`, an error when the admin
+// socket does not answer.
+func serversStateOnce(sock string) (string, error) {
+	c, err := net.DialTimeout("unix", sock, time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := io.WriteString(c, "show servers state be\n"); err != nil {
+		return "", err
+	}
+	b, err := io.ReadAll(c)
+	return string(b), err
 }

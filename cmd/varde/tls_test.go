@@ -404,7 +404,14 @@ func (e *tlsEnv) swapCert(t *testing.T) {
 // adminCmd sends one request to the admin socket and returns the answer.
 func adminCmd(t *testing.T, sock, req string) string {
 	t.Helper()
-	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	// The stats socket opens after the listeners (the admin subsystem
+	// starts after the engine): a caller that waited for a port may come
+	// before it exists.
+	var c net.Conn
+	err := testenv.Until(10*time.Second, 20*time.Millisecond, func() (err error) {
+		c, err = net.DialTimeout("unix", sock, 2*time.Second)
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

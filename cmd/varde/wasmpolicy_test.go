@@ -43,7 +43,9 @@ func TestWASMPolicyEndToEnd(t *testing.T) {
 	path := filepath.Join(dir, "haproxy.cfg")
 	os.WriteFile(path, []byte(cfg), 0o644)
 	testenv.Start(t, testenv.VardeBinary(t), "run", "-f", path)
-	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+	// Compiling the module under -race on a loaded machine has taken over
+	// 10 s; the wait ends as soon as varde listens.
+	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", port), 45*time.Second)
 
 	get := func(hdr ...string) string {
 		t.Helper()

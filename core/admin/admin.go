@@ -58,7 +58,14 @@ type Config struct {
 	// to a new process (getsocks.go). Sockets also opens the TCP address.
 	ExposeFD bool
 	Sockets  *listen.Inventory
+	// Idle is `stats timeout`: how long a client may stay silent before a
+	// command (also between commands after `prompt`) before the socket
+	// closes it. Zero means HAProxy's default, DefaultIdle.
+	Idle time.Duration
 }
+
+// DefaultIdle is HAProxy's `stats timeout` default.
+const DefaultIdle = 10 * time.Second
 
 // Server serves the CLI.
 type Server struct {
@@ -193,8 +200,12 @@ func (s *Server) handle(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	r := bufio.NewReaderSize(c, 4096)
 	interactive, experimental := false, false
+	idle := s.cfg.Idle
+	if idle <= 0 {
+		idle = DefaultIdle
+	}
 	for {
-		_ = c.SetReadDeadline(time.Now().Add(time.Minute))
+		_ = c.SetReadDeadline(time.Now().Add(idle))
 		line, err := readLine(r)
 		if err != nil && line == "" {
 			return

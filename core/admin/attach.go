@@ -204,7 +204,7 @@ func (a *Attached) serveStats(o AttachOptions) error {
 func (a *Attached) openSockets(ctx context.Context, o AttachOptions) error {
 	for _, ss := range o.Config.Global.StatsSockets {
 		cfg := Config{Path: ss.Path, Mode: fs.FileMode(ss.Mode), Level: LevelOperator, StateFile: stateFileOf(ss),
-			ExposeFD: ss.ExposeFdListeners, Sockets: o.Sockets}
+			ExposeFD: ss.ExposeFdListeners, Sockets: o.Sockets, Idle: o.Config.Global.StatsTimeout}
 		if ss.Level != "" {
 			lvl, err := ParseLevel(ss.Level)
 			if err != nil {

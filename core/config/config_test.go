@@ -144,7 +144,7 @@ var errorCases = []struct {
 	{"HAProxy option varde lacks", "frontend f\n option httpslog\n", 2, "option httpslog", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy timeout varde lacks", "backend b\n timeout check 1s\n timeout tunnel 1s\n srvtcpka-cnt 3\n", 4, "srvtcpka-cnt", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy http-check action varde lacks", "backend b\n http-check set-var(check.x) str(a)\n", 2, "http-check set-var", "not supported by varde yet", "", true},
-	{"HAProxy action with an alternative", "frontend f\n bind :80\n http-request tarpit\n", 3, "http-request tarpit", "not supported by varde yet", "use deny", true},
+	{"HAProxy action with an alternative", "frontend f\n bind :80\n http-request silent-drop\n", 3, "http-request silent-drop", "not supported by varde yet", "use deny", true},
 	{"HAProxy action varde lacks", "frontend f\n bind :80\n http-request set-tos 0\n", 3, "http-request set-tos", "not supported by varde yet", "", true},
 	{"typo is unknown, not unsupported", "frontend f\n optoin httplog\n", 2, "optoin", "unknown keyword", "did you mean `option`?", false},
 	{"quoted keyword", "frontend f\n \"option httplog\"\n", 2, "option httplog", "unknown keyword \"option httplog\" in frontend section", "write option httplog without quotes", false},
@@ -252,7 +252,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 	}
 	saved := k.Enforced
 	t.Cleanup(func() { k.Enforced = saved })
-	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n option tcpka\n"
+	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n fullconn 100\n"
 	k.Enforced = false
 	_, d := load(t, src)
 	var got []diag.Diagnostic
@@ -261,7 +261,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 			got = append(got, it)
 		}
 	}
-	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), option tcpka (t.cfg:4)"
+	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), fullconn (t.cfg:4)"
 	if len(got) != 1 || got[0].Message != want || got[0].Pos.Line != 2 || got[0].Severity != diag.Warning {
 		t.Fatalf("want one grouped warning %q at line 2, got:\n%s", want, render(d))
 	}

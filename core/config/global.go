@@ -78,6 +78,8 @@ func (p *parser) globalLine(l Line) {
 		if n, ok := intArg(1, 64); ok {
 			g.NbThread = n
 		}
+	case "set-var", "set-var-fmt":
+		p.parseGlobalSetVar(key, kwPos, args) // vars.go
 	case "hard-stop-after":
 		if t, ok := one(); ok {
 			g.HardStopAfter = p.duration(t, key)
@@ -130,6 +132,13 @@ func (p *parser) globalLine(l Line) {
 				g.TuneLog.OnFull = t.Text
 			}
 		}
+	case "tune.vars.global-max-size", "tune.vars.proc-max-size", "tune.vars.reqres-max-size", "tune.vars.sess-max-size", "tune.vars.txn-max-size":
+		if t, ok := one(); ok {
+			if g.TuneVars == nil {
+				g.TuneVars = &TuneVars{}
+			}
+			g.TuneVars.set(key, p.size(t, key))
+		}
 	case "tune.ssl.default-dh-param":
 		if n, ok := intArg(1, 1<<16); ok {
 			g.TuneSSLDefaultDHParam = n
@@ -141,6 +150,12 @@ func (p *parser) globalLine(l Line) {
 	case "ssl-default-bind-ciphersuites":
 		if t, ok := one(); ok && p.checkCipherSuites(t, key) {
 			g.SSLDefaultBindCiphersuites = t.Text
+		}
+	case "ssl-default-server-ciphersuites":
+		// Go's TLS client always offers its fixed TLS 1.3 set: the line is
+		// accepted when it names exactly that set, and then changes nothing.
+		if t, ok := one(); ok {
+			p.checkCipherSuites(t, key)
 		}
 	case "ssl-default-server-ciphers":
 		if t, ok := one(); ok {

@@ -237,6 +237,7 @@ var haproxyProxyKeywords = map[string]Section{
 	"stats scope":                         DFB,
 	"stats show-desc":                     DFB,
 	"stats show-legends":                  DFB,
+	"stats show-modules":                  DFB,
 	"stats show-node":                     DFB,
 	"stats uri":                           DFB,
 	"stick match":                         B,

@@ -94,17 +94,20 @@ var Keywords = []KeywordInfo{
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "nosplice", Sections: G, Default: "off (varde splices large bodies)", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
-	{Name: "quiet", Sections: G, Default: "", Enforced: true}, // accepted with a warning
+	{Name: "quiet", Sections: G, Default: "", Enforced: true},       // accepted with a warning
+	{Name: "set-var", Sections: G, Default: "", Enforced: true},     // set-var proc.NAME EXPR (vars.go)
+	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true}, // set-var-fmt proc.NAME FMT
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
 	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-options", Sections: G, Default: "ssl-min-ver TLSv1.2", Enforced: true},
 	{Name: "ssl-default-server-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
+	{Name: "ssl-default-server-ciphersuites", Sections: G, Default: "Go's TLS 1.3 set", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
 	{Name: "strict-limits", Sections: G, Default: "off", Enforced: false},
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
-	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: false},
+	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: true},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
 	{Name: "tune.comp.maxlevel", Sections: G, Default: "1", Enforced: true},
 	{Name: "tune.log.batch", Sections: G, Default: "64", Enforced: true},
@@ -143,6 +146,11 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.ssl.lifetime", Sections: G, Default: "300s", Enforced: false},
 	{Name: "tune.ssl.maxrecord", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.ssl.ssl-ctx-cache-size", Sections: G, Default: "", Enforced: false},
+	{Name: "tune.vars.global-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.proc-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
+	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "uid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
 	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
 	{Name: "user", Sections: G, Default: "", Enforced: true},     // accepted with a warning
@@ -205,7 +213,8 @@ var Keywords = []KeywordInfo{
 	{Name: "compression algo", Sections: DFB, Default: "none (no compression)", Enforced: true},
 	{Name: "compression offload", Sections: DFB, Default: "off", Enforced: true}, // ignored with a warning in defaults, as HAProxy
 	{Name: "compression type", Sections: DFB, Default: "any Content-Type", Enforced: true},
-	{Name: "contimeout", Sections: DB, Default: "", Enforced: true}, // warned; behaves as and is enforced with "timeout connect"
+	{Name: "contimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout connect"
+	{Name: "declare capture", Sections: F, Default: "", Enforced: true}, // capture_rules.go
 	{Name: "cookie", Sections: DB, Default: "none", Enforced: true},
 	{Name: "default-server", Sections: DB, Default: "", Enforced: true},
 	{Name: "default_backend", Sections: DF, Default: "none (503)", Enforced: true},
@@ -238,6 +247,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
@@ -252,31 +262,45 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},     // sc-inc-gpc0(N), docs/stick-tables.md
 	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true},     // sc-set-gpt0(N) VALUE
+	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},        // setsrc.go
+	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
-	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},   // rewrite.go, docs/rewrite.md
-	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
-	{Name: "http-request set-query", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
-	{Name: "http-request set-uri", Sections: DFB, Default: "", Enforced: true},    // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-log-level", Sections: DFB, Default: "info", Enforced: true}, // loglevel.go
+	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true},        // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},          // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},         // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-query", Sections: DFB, Default: "", Enforced: true},         // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-src", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-src-port", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request set-uri", Sections: DFB, Default: "", Enforced: true},               // rewrite.go, docs/rewrite.md
+	{Name: "http-request set-var", Sections: DFB, Default: "", Enforced: true},               // set-var(SCOPE.NAME[,COND...]) EXPR, vars.go
+	{Name: "http-request set-var-fmt", Sections: DFB, Default: "", Enforced: true},           // set-var-fmt(SCOPE.NAME[,COND...]) FMT
+	{Name: "http-request tarpit", Sections: DFB, Default: "deny_status 500", Enforced: true}, // tarpit.go
 	{Name: "http-request track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
 	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},     // maps.go
-	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},     // maps.go
-	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},     // maps.go
-	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},     // maps.go
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
+	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
+	{Name: "http-response set-log-level", Sections: DFB, Default: "info", Enforced: true},
 	{Name: "http-response set-map", Sections: DFB, Default: "", Enforced: true},    // maps.go
-	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true},    // maps.go
-	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true},    // maps.go
-	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true},    // maps.go
 	{Name: "http-response set-status", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
+	{Name: "http-response set-var", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response set-var-fmt", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response unset-var", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
 	{Name: "http-send-name-header", Sections: DB, Default: "", Enforced: true}, // core/proxy/sendname.go
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
@@ -287,9 +311,11 @@ var Keywords = []KeywordInfo{
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
+	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option dontlognull", Sections: DF, Default: "off", Enforced: true},
 	{Name: "option forwardfor", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "option originalto", Sections: DFB, Default: "off", Enforced: true}, // setsrc.go
 	{Name: "option http-buffer-request", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
 	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: true},
@@ -299,7 +325,6 @@ var Keywords = []KeywordInfo{
 	{Name: "option independent-streams", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option nolinger", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: false},
-	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option httpchk", Sections: DB, Default: "OPTIONS / HTTP/1.0", Enforced: true},
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option httplog", Sections: DF, Default: "off", Enforced: true},
@@ -318,9 +343,9 @@ var Keywords = []KeywordInfo{
 	{Name: "option splice-response", Sections: DFB, Default: "on in varde", Enforced: true},
 	{Name: "option ssl-hello-chk", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option tcp-check", Sections: DB, Default: "off", Enforced: true},
-	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: false},
-	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: false},
-	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option tcpka", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "option clitcpka", Sections: DF, Default: "off", Enforced: true},
+	{Name: "option srvtcpka", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option tcplog", Sections: DF, Default: "off", Enforced: true},
 	{Name: "policy", Sections: FB, Default: "none", Enforced: true},
 	{Name: "rate-limit sessions", Sections: DF, Default: "0 (no limit)", Enforced: true}, // misc.go, core/proxy/dispatch.go
@@ -339,6 +364,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: true},
 	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
@@ -358,9 +384,12 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request connection track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content set-var", Sections: FB, Default: "", Enforced: true}, // vars.go
+	{Name: "tcp-request content set-var-fmt", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request content unset-var", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
 	{Name: "tcp-request session accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session reject", Sections: FB, Default: "", Enforced: true},
@@ -376,8 +405,10 @@ var Keywords = []KeywordInfo{
 	{Name: "timeout queue", Sections: DB, Default: "timeout connect", Enforced: true},
 	{Name: "timeout server", Sections: DB, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout server-fin", Sections: DB, Default: "timeout server", Enforced: true},
-	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: false},
+	{Name: "timeout tarpit", Sections: DFB, Default: "timeout connect", Enforced: true}, // http-request tarpit (tarpit.go)
 	{Name: "timeout tunnel", Sections: DB, Default: "timeout server", Enforced: true},
+	{Name: "unique-id-format", Sections: DF, Default: "none", Enforced: true}, // uniqueid.go
+	{Name: "unique-id-header", Sections: DF, Default: "none", Enforced: true},
 	{Name: "use-server", Sections: B, Default: "", Enforced: true}, // misc.go, core/proxy/dispatch.go: after cookie persistence, before stick rules
 	{Name: "use_backend", Sections: F, Default: "", Enforced: true},
 
@@ -452,9 +483,6 @@ var Unsupported = map[string]string{
 	"tcp-response":                        "not available in varde",
 	"http-error":                          "use errorfile CODE FILE",
 	"filter":                              "only `filter compression` is available in varde",
-	"unique-id-format":                    "not available in varde yet",
-	"unique-id-header":                    "not available in varde yet",
-	"declare":                             "not available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",
 	"email-alert":                         "use varde's metrics or log alerts",
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",
@@ -468,12 +496,10 @@ var Unsupported = map[string]string{
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
 	"option http-use-proxy-header":        "not available in varde",
-	"option originalto":                   "not available in varde yet",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",
 	"option httplog clf":                  "use log-format",
-	"set-var":                             "not available in varde",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

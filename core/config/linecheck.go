@@ -37,7 +37,7 @@ func (p *parser) quotedKeyword(words []Token, secName string) bool {
 // isFamily tells the keywords whose second word names the keyword.
 func isFamily(kw string) bool {
 	switch kw {
-	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response", "capture", "no", "default":
+	case "option", "timeout", "stats", "http-check", "tcp-check", "http-request", "http-response", "http-after-response", "capture", "declare", "no", "default":
 		return true
 	}
 	return false

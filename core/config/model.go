@@ -101,17 +101,19 @@ type Global struct {
 	LuaLoad  []*LuaLoad `json:"lua_load,omitempty"`
 	LuaPaths []*LuaPath `json:"lua_paths,omitempty"`
 
-	SSLDefaultBindCiphers      string   `json:"ssl_default_bind_ciphers,omitempty"`
-	SSLDefaultBindCiphersuites string   `json:"ssl_default_bind_ciphersuites,omitempty"`
-	SSLDefaultBindOptions      []string `json:"ssl_default_bind_options,omitempty"`
-	SSLDefaultServerCiphers    string   `json:"ssl_default_server_ciphers,omitempty"`
-	SSLDefaultServerOptions    []string `json:"ssl_default_server_options,omitempty"`
-	SSLServerVerify            string   `json:"ssl_server_verify,omitempty"` // none, required ("" = required)
-	CABase                     string   `json:"ca_base,omitempty"`
-	CRTBase                    string   `json:"crt_base,omitempty"`
-	TuneSSLDefaultDHParam      int      `json:"tune_ssl_default_dh_param,omitempty"`
-	TuneHTTPMaxHdr             int      `json:"tune_http_maxhdr,omitempty"` // misc.go
-	MasterWorker               bool     `json:"master_worker,omitempty"`    // misc.go
+	SSLDefaultBindCiphers      string          `json:"ssl_default_bind_ciphers,omitempty"`
+	SSLDefaultBindCiphersuites string          `json:"ssl_default_bind_ciphersuites,omitempty"`
+	SSLDefaultBindOptions      []string        `json:"ssl_default_bind_options,omitempty"`
+	SSLDefaultServerCiphers    string          `json:"ssl_default_server_ciphers,omitempty"`
+	SSLDefaultServerOptions    []string        `json:"ssl_default_server_options,omitempty"`
+	SSLServerVerify            string          `json:"ssl_server_verify,omitempty"` // none, required ("" = required)
+	CABase                     string          `json:"ca_base,omitempty"`
+	CRTBase                    string          `json:"crt_base,omitempty"`
+	TuneSSLDefaultDHParam      int             `json:"tune_ssl_default_dh_param,omitempty"`
+	TuneHTTPMaxHdr             int             `json:"tune_http_maxhdr,omitempty"` // misc.go
+	MasterWorker               bool            `json:"master_worker,omitempty"`    // misc.go
+	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"`        // tune.vars.*-max-size (vars.go)
+	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`         // global set-var, set-var-fmt (vars.go)
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -212,25 +214,28 @@ type Proxy struct {
 	ID          int      `json:"id,omitempty"`
 	Description string   `json:"description,omitempty"`
 
-	MaxConn       int                `json:"maxconn,omitempty"`
-	FullConn      int                `json:"fullconn,omitempty"`
-	Retries       int                `json:"retries"`
-	RetryOn       []string           `json:"retry_on,omitempty"` // retry-on keywords and status codes; nil = conn-failure
-	Timeouts      Timeouts           `json:"timeouts,omitzero"`
-	Options       map[string]*Option `json:"options,omitempty"`
-	Balance       *core.BalanceSpec  `json:"balance,omitempty"`
-	BalancePos    diag.Pos           `json:"-"`
-	Cookie        *Cookie            `json:"cookie,omitempty"`
-	HTTPCheck     []*HTTPCheck       `json:"http_check,omitempty"`
-	TCPCheck      []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
-	ErrorFiles    []*ErrorFile       `json:"errorfiles,omitempty"`
-	Logs          []*Log             `json:"logs,omitempty"`
-	LogFormat     *StringAt          `json:"log_format,omitempty"`
-	Stats         *Stats             `json:"stats,omitempty"`
-	DefaultServer *ServerOptions     `json:"default_server,omitempty"`
-	Policies      []*PolicyLine      `json:"policies,omitempty"`
-	ForcePersist  []*Condition       `json:"force_persist,omitempty"`
-	IgnorePersist []*Condition       `json:"ignore_persist,omitempty"`
+	MaxConn    int                `json:"maxconn,omitempty"`
+	FullConn   int                `json:"fullconn,omitempty"`
+	Retries    int                `json:"retries"`
+	RetryOn    []string           `json:"retry_on,omitempty"` // retry-on keywords and status codes; nil = conn-failure
+	Timeouts   Timeouts           `json:"timeouts,omitzero"`
+	Options    map[string]*Option `json:"options,omitempty"`
+	Balance    *core.BalanceSpec  `json:"balance,omitempty"`
+	BalancePos diag.Pos           `json:"-"`
+	Cookie     *Cookie            `json:"cookie,omitempty"`
+	HTTPCheck  []*HTTPCheck       `json:"http_check,omitempty"`
+	TCPCheck   []*TCPCheck        `json:"tcp_check,omitempty"` // tcpcheck.go
+	ErrorFiles []*ErrorFile       `json:"errorfiles,omitempty"`
+	Logs       []*Log             `json:"logs,omitempty"`
+	LogFormat  *StringAt          `json:"log_format,omitempty"`
+	// unique-id-format and unique-id-header (uniqueid.go).
+	UniqueIDFormat *StringAt      `json:"unique_id_format,omitempty"`
+	UniqueIDHeader string         `json:"unique_id_header,omitempty"`
+	Stats          *Stats         `json:"stats,omitempty"`
+	DefaultServer  *ServerOptions `json:"default_server,omitempty"`
+	Policies       []*PolicyLine  `json:"policies,omitempty"`
+	ForcePersist   []*Condition   `json:"force_persist,omitempty"`
+	IgnorePersist  []*Condition   `json:"ignore_persist,omitempty"`
 
 	// Frontend side.
 	Binds          []*Bind       `json:"binds,omitempty"`
@@ -325,6 +330,7 @@ type Option struct {
 	Args    []string `json:"args,omitempty"`
 	// Typed forms of the options that take arguments.
 	ForwardFor *ForwardFor `json:"forwardfor,omitempty"`
+	OriginalTo *ForwardFor `json:"originalto,omitempty"` // option originalto (setsrc.go)
 	HTTPChk    *HTTPChk    `json:"httpchk,omitempty"`
 }
 
@@ -534,6 +540,10 @@ type HTTPRule struct {
 	Regex  string  `json:"regex,omitempty"`
 	Match  string  `json:"match,omitempty"`
 	Reason *string `json:"reason,omitempty"`
+	// set-var, set-var-fmt, unset-var (vars.go).
+	Var *VarAction `json:"var,omitempty"`
+	// http-request/http-response capture (capture_rules.go).
+	Capture *RuleCapture `json:"capture,omitempty"`
 }
 
 // Redirect is `redirect location|prefix|scheme TARGET [code N] [options]`.

@@ -247,6 +247,7 @@ func inherit(px, def *Proxy) {
 	px.ErrorFiles = append([]*ErrorFile(nil), def.ErrorFiles...)
 	px.Logs = append([]*Log(nil), def.Logs...)
 	px.LogFormat = def.LogFormat
+	px.UniqueIDFormat, px.UniqueIDHeader = def.UniqueIDFormat, def.UniqueIDHeader
 	if def.Stats != nil {
 		s := *def.Stats
 		s.Auth = append([]StatsAuth(nil), s.Auth...)
@@ -405,6 +406,13 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if key, ok = p.tcpRequestKey(words); !ok {
 			return "", false
 		}
+	case "declare":
+		family = "declare "
+		if len(words) < 2 {
+			p.d.Errorf(words[0].Pos, kw, "declare capture request|response len N", "declare needs arguments")
+			return "", false
+		}
+		key = kw + " " + words[1].Text
 	case "capture":
 		family = "capture "
 		if len(words) >= 2 && words[1].Text == "cookie" {
@@ -527,13 +535,9 @@ func (p *parser) unknownKeyword(words []Token, key, family string, sec Section, 
 
 // unsupportedHTTPActions are HAProxy http-request/response actions varde refuses.
 var unsupportedHTTPActions = map[string]string{
-	"set-var": "not available in varde", "unset-var": "not available in varde",
-	"return":        "use http-request return",
-	"tarpit":        "use deny",
-	"capture":       "use capture request header NAME len N",
-	"set-log-level": "not available in varde", "set-nice": "not available in varde",
-	"set-tos": "not available in varde", "set-mark": "not available in varde",
-	"set-src":   "not available in varde",
+	"return":   "use http-request return",
+	"set-nice": "not available in varde",
+	"set-tos":  "not available in varde", "set-mark": "not available in varde",
 	"cache-use": "not available in varde", "cache-store": "not available in varde",
 	"early-hint":  "not available in varde",
 	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",

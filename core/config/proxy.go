@@ -72,6 +72,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "capture "):
 		p.parseCapture(l, key, words)
 		return
+	case key == "declare capture":
+		p.parseDeclareCapture(l, key, words) // capture_rules.go
+		return
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return
@@ -152,6 +155,8 @@ func (p *parser) proxyLine(l Line) {
 		if lg := p.parseLog(l, false); lg != nil {
 			px.Logs = append(px.Logs, lg)
 		}
+	case "unique-id-format", "unique-id-header":
+		p.parseUniqueID(key, kwPos, args) // uniqueid.go
 	case "log-format":
 		if len(args) == 0 {
 			p.d.Errorf(kwPos, key, "quote the format: log-format \"%ci:%cp [%tr] %ft\"", "log-format needs a format string")
@@ -560,6 +565,10 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 			}
 		}
 		o.ForwardFor = ff
+	case name == "originalto":
+		if o.OriginalTo = p.parseOriginalTo(key, args); o.OriginalTo == nil { // setsrc.go
+			return
+		}
 	case name == "httpchk":
 		hc := &HTTPChk{Method: "OPTIONS", URI: "/", Version: "HTTP/1.0"}
 		switch len(args) {

@@ -27,9 +27,10 @@ type TCPRule struct {
 	Action string     `json:"action"` // accept, reject, track-sc0|1|2
 	Cond   *Condition `json:"cond,omitempty"`
 	Track  *TrackSC   `json:"track,omitempty"` // track-scN (stick.go)
+	Var    *VarAction `json:"var,omitempty"`   // set-var, set-var-fmt, unset-var (vars.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay and the accept, reject and track-scN actions of tcp-request connection, session and content [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay, the accept, reject and track-scN actions of tcp-request connection, session and content, and set-var, set-var-fmt, unset-var in tcp-request content [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.
@@ -49,6 +50,9 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 		act := words[2].Text
 		if act == "accept" || act == "reject" || act == "track-sc0" || act == "track-sc1" || act == "track-sc2" {
 			return "tcp-request " + sub + " " + act, true
+		}
+		if b := actionBase(act); sub == "content" && isVarAction(b) {
+			return "tcp-request content " + b, true // vars.go
 		}
 		base := "tcp-request " + sub + " " + strings.SplitN(act, "(", 2)[0]
 		p.d.Errorf(words[2].Pos, base, tcpRequestBuilt, "%q is a HAProxy rule varde does not support yet: the traffic it would act on would pass untouched", base)
@@ -76,6 +80,12 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	}
 	args, cond, ok := p.splitCond(key, words[3:])
 	if !ok {
+		return
+	}
+	if act := words[2].Text; isVarAction(actionBase(act)) {
+		if va, ok := p.parseTCPVarRule(key, words[2], args); ok {
+			px.TCPRequest = append(px.TCPRequest, &TCPRule{Pos: l.Pos, Layer: words[1].Text, Action: act, Cond: cond, Var: va})
+		}
 		return
 	}
 	if act := words[2].Text; strings.HasPrefix(act, "track-sc") {

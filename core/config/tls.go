@@ -68,11 +68,18 @@ func (p *parser) bindTLSOption(b *Bind, t, v Token, kw string) {
 	}
 }
 
-// checkCiphers refuses an OpenSSL cipher string Go cannot honour.
+// checkCiphers refuses an OpenSSL cipher string Go cannot honour, and warns
+// about the suites it names that Go lacks: varde does not offer them (a
+// stricter set than OpenSSL's), so clients that speak only those fail.
 func (p *parser) checkCiphers(t Token, kw string) bool {
-	if _, err := tlsx.ParseCiphers(t.Text); err != nil {
+	_, dropped, err := tlsx.ParseCiphersDropped(t.Text)
+	if err != nil {
 		p.d.Errorf(t.Pos, kw, "use ciphers Go implements, e.g. ECDHE+AESGCM:ECDHE+CHACHA20 (docs/tls.md lists them)", "%v", err)
 		return false
+	}
+	if len(dropped) > 0 {
+		p.d.Warnf(t.Pos, kw, "remove them from the list to silence this (docs/tls.md)",
+			"not offered, Go's TLS does not implement them: %s", strings.Join(dropped, ", "))
 	}
 	return true
 }

@@ -23,6 +23,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateBinds(d)
 	c.validateSamples(d)
 	c.validateHTTPErrors(d) // httperrors.go
+	c.validateCaptureIDs(d) // capture_rules.go
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) && ef.Location == "" { // errorloc: no file

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
 	"net"
 	"net/netip"
 	"strings"
@@ -41,6 +40,8 @@ type Answer struct {
 	Addrs  []netip.Addr // the answer's A or AAAA records, in order
 	TTL    uint32       // the smallest TTL of Addrs
 	From   string       // the nameserver ID that answered
+
+	truncated bool // the TC bit was set: counted as truncated, not other
 }
 
 // Nameserver is one server queried, with its counters.
@@ -71,6 +72,8 @@ type Client struct {
 	Retry       time.Duration
 	Retries     int
 	PayloadSize int // EDNS0 UDP size advertised (accepted_payload_size)
+
+	udp udpTransport
 }
 
 // Resolve resolves name, the preferred family's records first and the
@@ -88,35 +91,21 @@ func (c *Client) Resolve(ctx context.Context, name string, preferV4 bool) Answer
 	return a
 }
 
-// Query runs one resolution of name for records of type t.
+// Query runs one resolution of name for records of type t. Each try
+// has a fresh ID, so a late answer to an earlier try counts as outdated.
 func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answer {
 	q, err := dnsmessage.NewName(fqdn(name))
-	if err != nil {
-		return Answer{Status: StatusOther}
-	}
-	conn, err := net.ListenUDP("udp", nil)
 	if err != nil {
 		return Answer{Status: StatusOther}
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	replies := make(chan reply, 16)
-	go c.readUDP(ctx, conn, replies)
-	defer conn.Close()
 	tries := max(c.Retries, 1)
 	last := Answer{Status: StatusTimeout}
 	for try := 0; try < tries && ctx.Err() == nil; try++ {
-		id := uint16(rand.Uint32())
-		msg, err := BuildQuery(id, q, t, c.PayloadSize)
-		if err != nil {
-			return Answer{Status: StatusOther}
-		}
-		deadline := time.Now().Add(c.Retry)
-		for i := range c.Servers {
-			c.send(ctx, conn, &c.Servers[i], msg, deadline, replies)
-		}
-		a, ok := c.await(ctx, replies, deadline, id, q, t)
-		if ok {
+		a, ok := c.try(ctx, q, t, replies)
+		if ok || a.Status == StatusOther && a.From == "" {
 			return a
 		}
 		if a.Status != StatusNone {
@@ -130,6 +119,25 @@ func (c *Client) Query(ctx context.Context, name string, t dnsmessage.Type) Answ
 	return last
 }
 
+// try sends the query to every nameserver under a fresh ID and waits
+// Retry for the answers. A StatusOther without From is a local failure.
+func (c *Client) try(ctx context.Context, q dnsmessage.Name, t dnsmessage.Type, replies chan reply) (Answer, bool) {
+	id, err := c.register(replies)
+	if err != nil {
+		return Answer{Status: StatusOther}, false
+	}
+	defer c.unregister(id)
+	msg, err := BuildQuery(id, q, t, c.PayloadSize)
+	if err != nil {
+		return Answer{Status: StatusOther}, false
+	}
+	deadline := time.Now().Add(c.Retry)
+	for i := range c.Servers {
+		c.send(ctx, &c.Servers[i], msg, deadline, replies)
+	}
+	return c.await(ctx, replies, deadline, id, q, t)
+}
+
 // reply is a message a nameserver sent.
 type reply struct {
 	ns  *Nameserver
@@ -138,9 +146,13 @@ type reply struct {
 
 // send sends the query to one nameserver: a UDP datagram, or over a TCP
 // connection of its own whose answer comes back as a reply.
-func (c *Client) send(ctx context.Context, conn *net.UDPConn, ns *Nameserver, msg []byte, deadline time.Time, replies chan<- reply) {
+func (c *Client) send(ctx context.Context, ns *Nameserver, msg []byte, deadline time.Time, replies chan<- reply) {
 	if !ns.TCP {
-		if _, err := conn.WriteToUDPAddrPort(msg, ns.Addr); err != nil {
+		conn, err := c.conn(ns)
+		if err == nil {
+			_, err = conn.Write(msg)
+		}
+		if err != nil {
 			ns.count(func(s *Stats) { s.SndError.Add(1) })
 		} else {
 			ns.count(func(s *Stats) { s.Sent.Add(1) })
@@ -183,27 +195,6 @@ func exchangeTCP(ctx context.Context, addr netip.AddrPort, msg []byte, deadline 
 	return out, err
 }
 
-// readUDP passes the datagrams of configured nameservers on until conn
-// closes; others are ignored, as HAProxy does.
-func (c *Client) readUDP(ctx context.Context, conn *net.UDPConn, replies chan<- reply) {
-	buf := make([]byte, max(c.PayloadSize, 512))
-	for {
-		n, from, err := conn.ReadFromUDPAddrPort(buf)
-		if err != nil {
-			return
-		}
-		ns := c.server(from)
-		if ns == nil || ns.TCP {
-			continue
-		}
-		select {
-		case replies <- reply{ns: ns, msg: append([]byte(nil), buf[:n]...)}:
-		case <-ctx.Done():
-			return
-		}
-	}
-}
-
 // await reads replies until deadline. ok is false when none was final;
 // a then holds the last error status seen (or StatusNone).
 func (c *Client) await(ctx context.Context, replies <-chan reply, deadline time.Time, id uint16, q dnsmessage.Name, t dnsmessage.Type) (a Answer, ok bool) {
@@ -225,24 +216,17 @@ func (c *Client) await(ctx context.Context, replies <-chan reply, deadline time.
 			continue
 		}
 		got.From = ns.ID
-		ns.count(got.Status.count)
+		if got.truncated {
+			ns.count(func(s *Stats) { s.Truncated.Add(1) })
+		} else {
+			ns.count(got.Status.count)
+		}
 		switch got.Status {
 		case StatusValid, StatusNX:
 			return got, true
 		}
 		a = got // REFUSED, SERVFAIL...: another nameserver may answer
 	}
-}
-
-// server is the nameserver at from, nil when none.
-func (c *Client) server(from netip.AddrPort) *Nameserver {
-	from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
-	for i := range c.Servers {
-		if c.Servers[i].Addr == from {
-			return &c.Servers[i]
-		}
-	}
-	return nil
 }
 
 // count adds an answer of this status to a nameserver's counters.
@@ -315,7 +299,7 @@ func ParseResponse(msg []byte, id uint16, q dnsmessage.Name, t dnsmessage.Type) 
 	}
 	switch {
 	case h.Truncated:
-		return Answer{Status: StatusOther}, nil
+		return Answer{Status: StatusOther, truncated: true}, nil
 	case h.RCode == dnsmessage.RCodeNameError:
 		return Answer{Status: StatusNX}, nil
 	case h.RCode == dnsmessage.RCodeRefused:

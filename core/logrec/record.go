@@ -122,7 +122,10 @@ type Record struct {
 	ActConn, FeConn, BeConn, SrvConn int32 // %ac %fc %bc %sc at log time
 	Retries                          int32 // %rc
 	Redispatched                     bool  // %rc printed as +N
-	SrvQueue, BackendQueue           int32 // %sq %bq
+	// LogLevel is set by set-log-level: 0 the default (info), n > 0 the
+	// syslog level n-1, -1 silent (not logged). (Here it fills padding.)
+	LogLevel               int8
+	SrvQueue, BackendQueue int32 // %sq %bq
 	// LogCount is %lc, the logs the frontend wrote before this one, and
 	// ReqCount %rt, the transactions of the process before this one; the
 	// log pipeline sets both, the engine leaves them 0.
@@ -136,6 +139,10 @@ type Record struct {
 	// with %[...]: varde does not keep a request after forwarding it.
 	LogHeaders  Fields
 	RequestLine Line // %r
+	// Extra holds what only some transactions log (nil otherwise): it is
+	// allocated for the transaction and never changed once logged, so
+	// copies of the record share it.
+	Extra *Extra
 }
 
 // Reset prepares r for the next transaction: counters zero, timers -1
@@ -290,3 +297,57 @@ type Discard struct{}
 
 // Log implements Sink.
 func (Discard) Log(*Record) {}
+
+// Extra is the part of a record only some transactions have.
+type Extra struct {
+	// UniqueID is %ID (unique-id-format), at most 127 bytes; empty when
+	// none.
+	UniqueID []byte
+	// Vars are the transaction's variables when it was logged, encoded by
+	// sample.Vars.AppendSnapshot, for var() in log-format.
+	Vars []byte
+}
+
+// UniqueIDOf returns r's unique id (nil when none).
+func (r *Record) UniqueIDOf() []byte {
+	if r.Extra == nil {
+		return nil
+	}
+	return r.Extra.UniqueID
+}
+
+// VarsOf returns r's encoded variables (nil when none).
+func (r *Record) VarsOf() []byte {
+	if r.Extra == nil {
+		return nil
+	}
+	return r.Extra.Vars
+}
+
+// Set replaces slot i's value (an http-request/http-response capture
+// rule writing a declared slot), truncated to max bytes and to the space
+// left; slots not filled yet are ignored.
+func (c *Captures) Set(i int, v []byte, max int) {
+	if i < 0 || i >= int(c.n) {
+		return
+	}
+	if max > 0 && len(v) > max {
+		v = v[:max]
+	}
+	start := 0
+	if i > 0 {
+		start = int(c.end[i-1])
+	}
+	old := int(c.end[i]) - start
+	tail := int(c.end[c.n-1]) - int(c.end[i])
+	room := CaptureBytes - (int(c.end[c.n-1]) - old)
+	if len(v) > room {
+		v = v[:room]
+	}
+	delta := len(v) - old
+	copy(c.buf[start+len(v):], c.buf[int(c.end[i]):int(c.end[i])+tail])
+	copy(c.buf[start:], v)
+	for j := i; j < int(c.n); j++ {
+		c.end[j] = uint16(int(c.end[j]) + delta)
+	}
+}

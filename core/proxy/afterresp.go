@@ -16,6 +16,9 @@ import (
 // runAfterResponse runs the lists that apply to this transaction on the
 // response in s.resp (its edits in s.rspE).
 func (s *session) runAfterResponse(b *Backend) {
+	// A local answer reaches these rules without a server response: the
+	// variables move to the response scope here, as HAProxy's do.
+	s.scr.vars.EnterResponse()
 	if b != nil && !(b.cfg.Listen && b.Name == s.f.Name) {
 		s.runAfterRules(b.cfg.HTTPAfterResponse)
 	}

@@ -10,6 +10,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/listen"
 	"github.com/varde-lb/varde/core/userlist"
 	"net"
@@ -48,6 +49,11 @@ type Config struct {
 	MaxConn    int // global maxconn, 0 = unlimited
 	BufSize    int // tune.bufsize (default 16384)
 	MaxRewrite int // tune.maxrewrite (default 1024)
+	// VarLimits are tune.vars.*-max-size (nil: none), installed at Start.
+	VarLimits *sample.VarLimits
+	// ProcVars are the global section's set-var lines, set at Start in
+	// order (vars.go).
+	ProcVars   []*config.GlobalSetVar
 	MaxHeaders int // tune.http.maxhdr (default 101)
 	CompLevel  int // tune.comp.maxlevel (default 1)
 	// CompRateLimit is maxcomprate in bytes per second (0: none).
@@ -83,6 +89,7 @@ type Config struct {
 // are read from the frontend, server-side ones from the backend.
 type Timeouts struct {
 	Connect, Client, Server, HTTPRequest, HTTPKeepAlive, Queue, Tunnel, ClientFin, ServerFin time.Duration
+	Tarpit                                                                                   time.Duration // tarpit.go
 }
 
 // Cond is a compiled condition (`if`/`unless`); nil means always.
@@ -192,8 +199,16 @@ type FrontendConfig struct {
 	Timeouts      Timeouts
 	ConnMode      ConnMode
 	ForwardFor    *ForwardFor
-	comp          *compCfg // compression lines (compress.go)
+	comp          *compCfg    // compression lines (compress.go)
+	OriginalTo    *ForwardFor // option originalto (setsrc.go)
 	UseBackends   []UseBackend
+	// UniqueID is unique-id-format (nil: none), UniqueIDHeader the
+	// request header it is sent in (uniqueid.go).
+	UniqueID *sample.Template
+	// LogVars: the log-format reads var(), so the variables are copied
+	// into each log record (vars.go).
+	LogVars        bool
+	UniqueIDHeader string
 	// Chooser, when set, replaces UseBackends/DefaultBackend (core/route's
 	// compiled rules).
 	Chooser core.BackendChooser
@@ -241,6 +256,7 @@ type TCPRule struct {
 	Reject bool
 	Cond   Cond       // nil: always
 	Track  *TrackRule // track-scN (stick.go); Reject is then unused
+	Var    *varActor  // set-var, set-var-fmt, unset-var (vars.go)
 }
 
 // Capture is one captured header.
@@ -278,6 +294,7 @@ type BackendConfig struct {
 	comp         *compCfg        // compression lines (compress.go)
 	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
 	UseServer    *UseServerRules // use-server lines (dispatch.go)
+	OriginalTo   *ForwardFor     // option originalto (setsrc.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).

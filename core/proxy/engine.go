@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/varde-lb/varde/core/sample"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -250,6 +251,8 @@ func (e *Engine) newFrontend(fc *FrontendConfig) (*Frontend, error) {
 // listening.
 func (e *Engine) Start() error {
 	compLimit.Store(int64(e.cfg.CompRateLimit)) // compress_rate.go: shown as limit_http_comp
+	sample.SetVarLimits(e.cfg.VarLimits)        // process-wide, as HAProxy's tune.vars (vars.go)
+	setProcVars(e.cfg.ProcVars)
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {

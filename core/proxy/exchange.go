@@ -347,6 +347,7 @@ func (s *session) requestHead(x *xchg) ([]byte, error) {
 	o = append(o, versionText(r.Minor)...)
 	o = append(o, '\r', '\n')
 	o = s.appendRequestFields(o, x)
+	o = s.appendUniqueIDHeader(o) // uniqueid.go
 	switch {
 	case x.upgrade:
 		o = append(o, "Connection: upgrade\r\n"...)
@@ -411,7 +412,8 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		o = s.src.Addr().AppendTo(o)
 		o = append(o, '\r', '\n')
 	}
-	return appendSendName(o, x)
+	o = s.appendOriginalTo(o, x.b) // setsrc.go
+	return appendSendName(o, x)    // last, as HAProxy adds it at connect time (sendname.go)
 }
 
 // appendReadBody appends the request body bytes already read behind the
@@ -664,7 +666,8 @@ func (s *session) noteResponse(x *xchg) {
 	if len(x.b.cfg.Stick) > 0 {
 		s.stickStoreResponse(x.b, x.srv) // before the rules edit the head (stickresp.go)
 	}
-	// Response rules: backend's, then frontend's.
+	// Response rules: backend's, then frontend's; req. variables end here.
+	s.scr.vars.EnterResponse()
 	s.runResponseRules(x.b.cfg.HTTPResponse)
 	s.runResponseRules(s.f.cfg.HTTPResponse)
 	s.runAfterResponse(x.b) // afterresp.go

@@ -244,6 +244,7 @@ func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*
 		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: os.NewSyscallError("socket", err)}
 	}
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	setKeepAlive(fd)
 	c := &fdConn{fd: fd, l: l, raddr: raddr}
 	if err := l.register(c); err != nil {
 		syscall.Close(fd)
@@ -279,6 +280,18 @@ func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*
 		return fail(os.NewSyscallError("connect", err))
 	}
 	return &upConn{c: c, s: s, lane: l.idx, gen: gen}, nil
+}
+
+// setKeepAlive gives a server socket the TCP keep-alive Go's own dialer
+// and listeners give theirs (15s idle, 15s interval, 9 probes), so a server
+// that vanished without a FIN is noticed on idle connections: what
+// `option srvtcpka` asks of HAProxy, and what docs/config.md promises for
+// every connection.
+func setKeepAlive(fd int) {
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPCNT, 9)
 }
 
 func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {

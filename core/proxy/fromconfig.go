@@ -41,6 +41,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
 		MaxHeaders: c.Global.TuneHTTPMaxHdr,
+		VarLimits:  varLimitsOf(c),
+		ProcVars:   c.Global.SetVars,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {
@@ -88,6 +90,7 @@ func timeoutsOf(p *config.Proxy) Timeouts {
 	return Timeouts{
 		Connect: t.Connect, Client: t.Client, Server: t.Server, HTTPRequest: t.HTTPRequest,
 		HTTPKeepAlive: t.HTTPKeepAlive, Queue: t.Queue, Tunnel: t.Tunnel, ClientFin: t.ClientFin, ServerFin: t.ServerFin,
+		Tarpit: t.Tarpit,
 	}
 }
 
@@ -167,6 +170,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	var err error
 	bc.SendName = p.SendNameHeader
 	if bc.ForwardFor, err = forwardForOf(p); err != nil {
+		return nil, err
+	}
+	if bc.OriginalTo, err = originalToOf(p); err != nil {
 		return nil, err
 	}
 	if bc.ErrorFiles, err = errorFilesOf(p); err != nil {
@@ -264,6 +270,12 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	if fc.ForwardFor, err = forwardForOf(p); err != nil {
 		return nil, err
 	}
+	if fc.OriginalTo, err = originalToOf(p); err != nil {
+		return nil, err
+	}
+	if fc.UniqueID, fc.UniqueIDHeader, err = uniqueIDOf(p); err != nil {
+		return nil, err
+	}
 	if fc.ErrorFiles, err = errorFilesOf(p); err != nil {
 		return nil, err
 	}
@@ -326,6 +338,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
 	fc.LogHeaders = p.LogHeaders()
+	fc.LogVars = logReadsVars(p) // vars.go
 	for _, cp := range p.Captures {
 		switch cp.What {
 		case "request":
@@ -500,6 +513,9 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
 		kw := "tcp-request " + r.Layer + " " + r.Action
+		if err := tcpVarRuleOf(&rule, r); err != nil { // vars.go
+			return diag.At(r.Pos, kw, "", err)
+		}
 		if r.Track != nil {
 			tr, err := trackRuleOf(r.Action, r.Track)
 			if err != nil {

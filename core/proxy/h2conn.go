@@ -14,6 +14,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/varde-lb/varde/core/sample"
 	"io"
 	"net"
 	"net/netip"
@@ -58,6 +59,7 @@ type h2conn struct {
 	lname    []byte // lower-cased response field name scratch
 	accept   time.Time
 	src, dst netip.AddrPort
+	vars     *sample.SessVars     // sess. variables its streams share (vars.go)
 	tls      *tls.ConnectionState // over TLS (ALPN h2): what ssl_fc* and the log see
 	th       int32                // TLS handshake time, ms (%Th of the first stream)
 	done     chan struct{}
@@ -129,6 +131,7 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 		}
 		h.shutdown()
 		e.untrack(c)
+		h.vars.Release()
 		e.closeHTTP(f, c)
 	}()
 	go h.flusher()

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"errors"
+	"github.com/varde-lb/varde/core/sample"
 	"io"
 	"net"
 	"os"
@@ -88,6 +89,10 @@ func (h *h2conn) newStream(id uint32) *h2stream {
 	s.lane = 0
 	s.accept, s.src, s.dst, s.tls, s.th = h.accept, h.src, h.dst, h.tls, h.th
 	s.h2 = true
+	if h.vars == nil {
+		h.vars = sample.NewSessVars() // pooled: shared by the streams, locked
+	}
+	s.scr.vars.Sess = h.vars
 	st.s = s
 	return st
 }
@@ -105,6 +110,7 @@ func (h *h2conn) releaseSession(s *session) {
 		s.up = nil
 	}
 	s.conn, s.f, s.h2, s.h2Scheme = nil, nil, false, ""
+	s.detachVars() // the connection's, released when it closes
 	h.e.pool.Put(s)
 }
 

@@ -3,6 +3,7 @@ package proxy
 import (
 	"crypto/tls"
 	"errors"
+	"github.com/varde-lb/varde/core/sample"
 	"net"
 	"net/netip"
 	"sync/atomic"
@@ -72,9 +73,11 @@ type session struct {
 	hidden    []bool
 	wsUpgrade bool
 
-	tls *tls.ConnectionState // the client connection's TLS state; nil in cleartext
-	th  int32                // TLS handshake time in ms (%Th of the first request)
-	st  scState              // stick counters (stick.go)
+	tls   *tls.ConnectionState // the client connection's TLS state; nil in cleartext
+	th    int32                // TLS handshake time in ms (%Th of the first request)
+	st    scState              // stick counters (stick.go)
+	uid   uniqueID             // the transaction's unique id (uniqueid.go)
+	addrs addrSave             // the connection's addresses before set-src/set-dst (setsrc.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -116,6 +119,7 @@ type parked struct {
 	fd       int
 	deadline time.Time            // end of timeout http-keep-alive
 	tls      *tls.ConnectionState // TLS clients (tls_front.go)
+	vars     *sample.SessVars     // the connection's sess. variables (vars.go)
 	th       int32                // TLS handshake time, ms
 }
 
@@ -137,6 +141,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s.f, s.conn, s.n, s.nreq, s.closeAfter, s.park, s.linger = f, c, 0, p.nreq, false, false, false
 	s.lane = laneOf(c)
 	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
+	s.scr.vars.Sess = p.vars
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -168,9 +173,10 @@ func (e *Engine) runHTTP(p *parked) {
 			s.stickEnd(0, 0, 0)
 		}
 		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
+		p.vars = s.detachVars()
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
-			e.closeHTTP(f, c)
+			e.closeConn(p)
 		}
 	}()
 	if !p.admitted {
@@ -391,6 +397,8 @@ func (s *session) begin() {
 	s.reqE.reset()
 	s.rspE.reset()
 	s.scr.reset()
+	s.uid.reset()
+	s.addrs.restore(s) // set-src/set-dst last one transaction (setsrc.go)
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}
@@ -614,6 +622,7 @@ func (s *session) finish() {
 	b, srv := s.tx.b, s.tx.srv
 	s.tx = txLog{}
 	r := &s.rec
+	s.noteExtra(r) // %ID and var() in log-format (uniqueid.go)
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {

@@ -459,7 +459,7 @@ func (l *loop) closeParked(now int64) {
 	for c, p := range l.parked {
 		if now >= p.deadline.UnixNano() {
 			delete(l.parked, c)
-			l.e.closeHTTP(p.f, p.c)
+			l.e.closeConn(p)
 		}
 	}
 }

@@ -180,7 +180,7 @@ func (p *parker) sweep(now time.Time) {
 	p.mu.Unlock()
 	for _, pc := range expired {
 		syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, pc.fd, nil)
-		p.e.closeHTTP(pc.f, pc.c)
+		p.e.closeConn(pc)
 	}
 }
 
@@ -198,7 +198,7 @@ func (p *parker) closeAll() {
 		if p.epfd >= 0 {
 			syscall.EpollCtl(p.epfd, syscall.EPOLL_CTL_DEL, pc.fd, nil)
 		}
-		p.e.closeHTTP(pc.f, pc.c)
+		p.e.closeConn(pc)
 	}
 }
 

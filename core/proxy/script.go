@@ -106,7 +106,7 @@ const (
 )
 
 func (t *scriptTx) reset() {
-	t.vars.Reset() // a lua fetch may have set some without any action running
+	t.vars.Reset() // txn., req., res.: a lua fetch may have set some without any action running
 	if !t.used {
 		return
 	}
@@ -120,9 +120,11 @@ type sessionTxn struct {
 	resp bool
 }
 
+// ScriptState gives evaluations the script host (nil without lua-load)
+// and the transaction's variables, which set-var rules use too.
 func (s *session) ScriptState() (sample.Dynamic, *sample.Vars) {
 	if s.e.cfg.Scripts == nil {
-		return nil, nil
+		return nil, &s.scr.vars
 	}
 	return s.e.cfg.Scripts, &s.scr.vars
 }

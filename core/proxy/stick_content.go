@@ -17,6 +17,10 @@ func (s *session) httpContentRules() bool {
 		if r.Cond != nil && !r.Cond.Match(&s.view) {
 			continue
 		}
+		if r.Var != nil {
+			r.Var.Do(s, false) // vars.go
+			continue
+		}
 		if r.Track != nil {
 			// Tracked without counting the request: it counts once the
 			// rules are done (stickCountRequest), as in HAProxy.

@@ -44,6 +44,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 		f.CurConns.Add(-1)
 		e.actconn.Add(-1)
 		s.conn, s.f = nil, nil
+		s.detachVars().Release()
 		e.pool.Put(s)
 	}()
 	if a.done {

@@ -31,6 +31,7 @@ func (s *session) inspect(v *tcpView) bool {
 		v.payload, v.final = s.in[:s.n], true
 		return true
 	}
+	v.vars = &s.scr.vars
 	deadline := time.Now().Add(f.cfg.InspectDelay)
 	final := f.cfg.InspectDelay <= 0
 	defer s.conn.SetReadDeadline(time.Time{})
@@ -62,6 +63,10 @@ func tcpContentRules(rules []TCPRule, v *tcpView) (decided, reject bool) {
 		ok, miss := matchCond3(r.Cond, v)
 		if miss && !v.final {
 			return false, false
+		}
+		if ok && r.Var != nil {
+			r.Var.doTCP(v) // vars.go
+			continue
 		}
 		if ok && r.Track != nil {
 			// Only track-scN: the parser has no sc-* action in

@@ -3,6 +3,7 @@ package proxy
 import (
 	"bytes"
 	"crypto/tls"
+	"github.com/varde-lb/varde/core/sample"
 	"net/netip"
 
 	"github.com/varde-lb/varde/core"
@@ -104,9 +105,10 @@ func (v *reqView) PolicyNote() string        { return v.s.rec.Policy }
 type tcpView struct {
 	src, dst netip.AddrPort
 	payload  []byte
-	final    bool     // no more bytes will be waited for
-	need     bool     // a fetch said its answer may change with more bytes
-	st       *scState // stick counters (stick.go); nil when none
+	final    bool         // no more bytes will be waited for
+	need     bool         // a fetch said its answer may change with more bytes
+	st       *scState     // stick counters (stick.go); nil when none
+	vars     *sample.Vars // the connection's variables (vars.go); nil before content rules
 }
 
 func (v *tcpView) Payload() ([]byte, bool) { return v.payload, v.final }

@@ -99,12 +99,24 @@ func (rt *Runtime) Stop(ctx context.Context) error {
 		rt.cancel()
 	}
 	done := make(chan struct{})
-	go func() { rt.wg.Wait(); close(done) }()
+	go func() {
+		rt.wg.Wait()
+		rt.closeClients()
+		close(done)
+	}()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
 	return nil
+}
+
+// closeClients closes the sections' nameserver sockets (after their
+// queries ended: the sockets live as long as the generation).
+func (rt *Runtime) closeClients() {
+	for _, s := range rt.sections {
+		s.client.Close()
+	}
 }
 
 // emit sends a state-change message to the backend's log targets and,
@@ -186,5 +198,6 @@ func ForEngine(e *proxy.Engine) *Runtime {
 // Close forgets a runtime that was prepared but not started (varde check).
 func (rt *Runtime) Close() error {
 	byEngine.Delete(rt.engine)
+	rt.closeClients()
 	return nil
 }

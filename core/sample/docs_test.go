@@ -17,7 +17,7 @@ func TestDocsListEveryName(t *testing.T) {
 	}
 	doc := string(b)
 	documented := map[string]bool{}
-	for _, m := range regexp.MustCompile("`([a-z0-9_.]+)[(`]").FindAllStringSubmatch(doc, -1) {
+	for _, m := range regexp.MustCompile("`([a-z0-9_.-]+)[(`]").FindAllStringSubmatch(doc, -1) {
 		documented[m[1]] = true
 	}
 	for _, n := range append(FetchNames(), ConverterNames()...) {
@@ -27,7 +27,7 @@ func TestDocsListEveryName(t *testing.T) {
 	}
 	// Names in the first column of the fetch and converter tables must exist.
 	tables := doc[strings.Index(doc, "## Fetches"):strings.Index(doc, "## ACLs")]
-	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9_.]+)[(`]").FindAllStringSubmatch(tables, -1) {
+	for _, m := range regexp.MustCompile("(?m)^\\| `([a-z0-9_.-]+)[(`]").FindAllStringSubmatch(tables, -1) {
 		_, f := LookupFetch(m[1])
 		_, c := LookupConverter(m[1])
 		if !f && !c {

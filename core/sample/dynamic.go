@@ -1,7 +1,6 @@
 package sample
 
 import (
-	"strconv"
 	"strings"
 )
 
@@ -80,98 +79,4 @@ func DynamicNames(text string) (fetchNames, convNames []string) {
 		i = k
 	}
 	return fetchNames, convNames
-}
-
-// Vars are the variables of one transaction (HAProxy's txn., req. and
-// sess. scopes), set by scripts (txn:set_var) and read by scripts and the
-// var() fetch. The engine keeps one per session and resets it per request;
-// nothing is allocated until a script sets a variable.
-type Vars struct {
-	m map[string]Value
-}
-
-// Set stores a copy of v under name (scope included: "txn.user"). A
-// proc. name sets the process-wide variable (SetProcVar).
-func (vs *Vars) Set(name string, v Value) {
-	if IsProcVar(name) {
-		SetProcVar(name, v)
-		return
-	}
-	if vs.m == nil {
-		vs.m = make(map[string]Value)
-	}
-	if v.Type == TypeStr || v.Type == TypeBin {
-		v.Str = append([]byte(nil), v.Str...)
-	}
-	vs.m[name] = v
-}
-
-// Get returns the named variable (a proc. name: the process-wide one).
-func (vs *Vars) Get(name string) (Value, bool) {
-	if IsProcVar(name) {
-		return ProcVar(name)
-	}
-	if vs == nil || vs.m == nil {
-		return Value{}, false
-	}
-	v, ok := vs.m[name]
-	return v, ok
-}
-
-// Unset removes the named variable.
-func (vs *Vars) Unset(name string) {
-	if IsProcVar(name) {
-		UnsetProcVar(name)
-		return
-	}
-	if vs != nil && vs.m != nil {
-		delete(vs.m, name)
-	}
-}
-
-// Reset forgets every variable, keeping the map's storage.
-func (vs *Vars) Reset() {
-	if vs != nil && len(vs.m) > 0 {
-		clear(vs.m)
-	}
-}
-
-// ValidVarName reports whether name is scope.name with a scope HAProxy
-// knows (proc. names the process-wide variables, procvars.go).
-func ValidVarName(name string) bool {
-	scope, rest, ok := strings.Cut(name, ".")
-	if !ok || rest == "" {
-		return false
-	}
-	switch scope {
-	case "txn", "req", "res", "sess", "proc":
-	default:
-		return false
-	}
-	for i := 0; i < len(rest); i++ {
-		if !isNameByte(rest[i]) {
-			return false
-		}
-	}
-	return true
-}
-
-func init() {
-	RegisterFetch(&Fetch{
-		Name: "var", MinArgs: 1, MaxArgs: 1, Out: TypeStr, Where: AtRequest | AtResponse,
-		Compile: func(args []string, a *Args) error {
-			if !ValidVarName(args[0]) {
-				return &Error{Msg: "bad variable name " + strconv.Quote(args[0]), Hint: "txn.NAME, req.NAME, res.NAME, sess.NAME or proc.NAME"}
-			}
-			return nil
-		},
-		Eval: func(c *Ctx, a *Args, out *Value) bool {
-			v, ok := c.Vars.Get(a.Str[0])
-			if ok {
-				*out = v
-			}
-			return ok
-		},
-		Doc: "a variable set by a lua-load script (txn:set_var) or, proc.NAME, on the admin socket (set var); varde has no set-var action",
-	})
 }

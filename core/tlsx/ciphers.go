@@ -12,17 +12,19 @@ import (
 // maps to a SET of TLS 1.2 suites: OpenSSL's ordering operators (+NAME,
 // @STRENGTH) change nothing. Every element must mean something Go can do:
 //
-//   - a cipher named by its OpenSSL name that Go does not implement is an
-//     error naming it (DHE-RSA-AES128-GCM-SHA256, CAMELLIA128-SHA, ...);
+//   - a cipher named by its OpenSSL name that Go does not implement
+//     (DHE-RSA-AES128-GCM-SHA256, CAMELLIA128-SHA, RC4-SHA ...) is not
+//     offered: a stricter set, never a weaker one. ParseCiphersDropped names
+//     them so the configuration can warn (OpenSSL would offer them);
 //   - an alias (HIGH, ECDHE+AESGCM, kRSA ...) selects the suites of the
-//     table below that match it; those Go lacks are not offered (a stricter
-//     set, never a weaker one), and an alias that selects ONLY suites Go
-//     lacks is an error;
+//     table below that match it; those Go lacks are likewise not offered;
+//   - a string that leaves NO suite Go implements is an error: varde would
+//     have nothing to offer where HAProxy negotiates;
 //   - a name or alias varde does not know is an error (OpenSSL would skip
 //     it silently);
 //   - @SECLEVEL and COMPLEMENTOFDEFAULT are errors (Go has no equivalent);
 //   - RC4 suites are never offered (Go's RC4 is insecure, Debian's OpenSSL
-//     does not build it): naming them is an error.
+//     does not build it).
 //
 // docs/tls.md has the table.
 
@@ -256,9 +258,18 @@ func match(elem string) ([]int, error) {
 // ParseCiphers maps an OpenSSL cipher string to Go TLS 1.2 cipher suite
 // IDs (see the comment at the top of this file). The result is never empty.
 func ParseCiphers(s string) ([]uint16, error) {
+	ids, _, err := ParseCiphersDropped(s)
+	return ids, err
+}
+
+// ParseCiphersDropped is ParseCiphers that also names the suites the string
+// names outright but Go does not implement (so they are not offered), in
+// table order, for a configuration warning.
+func ParseCiphersDropped(s string) (ids []uint16, dropped []string, err error) {
 	if strings.TrimSpace(s) == "" {
-		return nil, &CipherError{s, "empty cipher string"}
+		return nil, nil, &CipherError{s, "empty cipher string"}
 	}
+	lacking := map[int]bool{}
 	in := map[int]bool{}
 	banned := map[int]bool{}
 	for _, raw := range strings.FieldsFunc(s, func(r rune) bool { return r == ':' || r == ',' || r == ' ' }) {
@@ -271,10 +282,10 @@ func ParseCiphers(s string) ([]uint16, error) {
 		}
 		sel, err := match(elem)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(sel) == 0 {
-			return nil, &CipherError{raw, "selects no cipher"}
+			return nil, nil, &CipherError{raw, "selects no cipher"}
 		}
 		switch op {
 		case '+':
@@ -282,50 +293,58 @@ func ParseCiphers(s string) ([]uint16, error) {
 		case '!', '-':
 			for _, i := range sel {
 				delete(in, i)
+				delete(lacking, i)
 				if op == '!' {
 					banned[i] = true
 				}
 			}
 		default:
-			if err := add(raw, sel, in, banned); err != nil {
-				return nil, err
-			}
+			add(sel, in, banned, lacking, isName(elem))
 		}
 	}
-	var ids []uint16
 	for i := range suites {
-		if in[i] {
+		switch {
+		case in[i]:
 			ids = append(ids, suites[i].id)
+		case lacking[i] && !banned[i]:
+			dropped = append(dropped, suites[i].name)
 		}
 	}
 	if len(ids) == 0 {
-		return nil, &CipherError{s, "selects no cipher suite Go implements"}
+		why := "selects no cipher suite Go implements"
+		if len(dropped) > 0 && len(dropped) <= 8 {
+			why += " (Go's TLS lacks " + strings.Join(dropped, ", ") + ")"
+		}
+		return nil, dropped, &CipherError{s, why}
 	}
-	return ids, nil
+	return ids, dropped, nil
 }
 
-// add puts the Go-implemented suites of sel into the set; an element whose
-// whole selection is unimplemented is an error naming those suites.
-func add(raw string, sel []int, in, banned map[int]bool) error {
-	var lacking []string
-	goCount := 0
+// add puts the Go-implemented suites of sel into the set; the others are
+// never offered, and when the element named one outright (not through an
+// alias such as HIGH, which OpenSSL users write knowing it is a filter) it
+// is marked lacking, to be named in a warning.
+func add(sel []int, in, banned, lacking map[int]bool, named bool) {
 	for _, i := range sel {
 		if suites[i].id == 0 || suites[i].enc == "RC4" {
-			lacking = append(lacking, suites[i].name)
+			if named {
+				lacking[i] = true
+			}
 			continue
 		}
-		goCount++
 		if !banned[i] {
 			in[i] = true
 		}
 	}
-	if goCount > 0 {
-		return nil
+}
+
+func isName(elem string) bool {
+	for i := range suites {
+		if suites[i].name == elem {
+			return true
+		}
 	}
-	if len(sel) == 1 {
-		return &CipherError{raw, "Go's TLS does not implement this cipher; remove it from the list"}
-	}
-	return &CipherError{raw, "selects only ciphers Go's TLS does not implement (" + strings.Join(lacking, ", ") + ")"}
+	return false
 }
 
 // tls13Suites are the TLS 1.3 suites Go always offers; they cannot be

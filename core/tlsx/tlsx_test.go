@@ -43,9 +43,12 @@ func TestParseCiphers(t *testing.T) {
 			return ids
 		}())},
 		{in: "PROFILE=SYSTEM", want: names(func() []uint16 { ids, _ := ParseCiphers("DEFAULT"); return ids }())},
-		{in: "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256", err: `cipher "DHE-RSA-AES128-GCM-SHA256": Go's TLS does not implement this cipher`},
-		{in: "DHE+AESGCM", err: `cipher "DHE+AESGCM": selects only ciphers Go's TLS does not implement (DHE-RSA-AES128-GCM-SHA256`},
-		{in: "RC4-SHA", err: `cipher "RC4-SHA": Go's TLS does not implement`},
+		// A named suite Go lacks is not offered (see TestParseCiphersDropped); a
+		// string left with nothing Go implements is refused.
+		{in: "ECDHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES128-GCM-SHA256", want: "ECDHE-RSA-AES128-GCM-SHA256"},
+		{in: "DHE+AESGCM", err: `cipher "DHE+AESGCM": selects no cipher suite Go implements`},
+		{in: "RC4-SHA", err: `cipher "RC4-SHA": selects no cipher suite Go implements`},
+		{in: "DHE-RSA-AES128-GCM-SHA256:!DHE", err: `selects no cipher suite Go implements`},
 		{in: "ECDHE+FOO", err: `"FOO" is not a cipher or alias varde knows`},
 		{in: "HIGH:@SECLEVEL=2", err: `cipher "@SECLEVEL=2": Go's TLS has no equivalent`},
 		{in: "!aNULL", err: "selects no cipher suite Go implements"},
@@ -63,6 +66,25 @@ func TestParseCiphers(t *testing.T) {
 		}
 	}
 }
+
+// TestParseCiphersDropped: the suites a string names outright that Go lacks
+// named (for the configuration's warning), minus those removed again.
+func TestParseCiphersDropped(t *testing.T) {
+	for _, tt := range []struct{ in, dropped string }{
+		{"ECDHE+AESGCM", ""},
+		{mozillaIntermediate, "DHE-RSA-AES128-GCM-SHA256,DHE-RSA-AES256-GCM-SHA384,DHE-RSA-CHACHA20-POLY1305"},
+		{"ECDHE+AESGCM:DH+AESGCM:-DHE-DSS-AES128-GCM-SHA256:!DHE-DSS-AES256-GCM-SHA384", ""},
+		{"ECDHE-RSA-AES128-SHA:RC4-SHA:CAMELLIA128-SHA", "CAMELLIA128-SHA,RC4-SHA"},
+	} {
+		ids, dropped, err := ParseCiphersDropped(tt.in)
+		slices.Sort(dropped)
+		if err != nil || len(ids) == 0 || strings.Join(dropped, ",") != tt.dropped {
+			t.Errorf("ParseCiphersDropped(%q) = %d suites, dropped %q, %v; want dropped %q", tt.in, len(ids), dropped, err, tt.dropped)
+		}
+	}
+}
+
+const mozillaIntermediate = "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305"
 
 func TestCheckCipherSuites(t *testing.T) {
 	for _, tt := range []struct {
@@ -134,7 +156,7 @@ func TestParseCrtLine(t *testing.T) {
 		{in: "site.pem [ alpn http/1.1 ]", file: "site.pem", opts: true},
 		{in: "site.pem [ocsp-update on]", err: `crt-list option "ocsp-update" is not supported`},
 		{in: "site.pem [alpn http/1.1", err: "missing ']'"},
-		{in: "site.pem [ciphers DHE-RSA-AES128-SHA]", err: "Go's TLS does not implement"},
+		{in: "site.pem [ciphers DHE-RSA-AES128-SHA]", err: "selects no cipher suite Go implements"},
 		{in: "site.pem [ssl-min-ver SSLv3]", err: "SSLv3"},
 		{in: "site.pem a*.example.com", err: "invalid SNI filter"},
 	} {
@@ -385,7 +407,7 @@ func FuzzParseCrtLine(f *testing.F) {
 }
 
 func FuzzParseCiphers(f *testing.F) {
-	for _, s := range []string{"HIGH:!aNULL", "ECDHE+AESGCM", "DEFAULT:-RSA", "ECDHE-RSA-AES128-GCM-SHA256", "@STRENGTH", "!", "+"} {
+	for _, s := range []string{"HIGH:!aNULL", "ECDHE+AESGCM", "DEFAULT:-RSA", "ECDHE-RSA-AES128-GCM-SHA256", "@STRENGTH", "!", "+", mozillaIntermediate, "DHE-RSA-AES128-GCM-SHA256:-DHE:ECDHE"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -396,6 +418,17 @@ func FuzzParseCiphers(f *testing.F) {
 		for _, id := range ids {
 			if id == 0 {
 				t.Fatalf("%q: a suite Go lacks was selected", s)
+			}
+		}
+		_, dropped, derr := ParseCiphersDropped(s)
+		if (derr == nil) != (err == nil) {
+			t.Fatalf("%q: ParseCiphers and ParseCiphersDropped disagree: %v / %v", s, err, derr)
+		}
+		for _, name := range dropped {
+			for _, id := range ids {
+				if CipherName(id) == name {
+					t.Fatalf("%q: %s is both offered and reported dropped", s, name)
+				}
 			}
 		}
 		CheckCipherSuites(s)

@@ -85,9 +85,8 @@ func (v *vm) setVar(L *lua.LState) int {
 		return 0
 	}
 	if L.OptBool(4, false) {
-		if _, ok := vs.Get(name); !ok {
-			return 0
-		}
+		vs.SetIfExists(name, toSample(L.Get(3))) // exists, set or not, as HAProxy's ifexist
+		return 0
 	}
 	vs.Set(name, toSample(L.Get(3)))
 	return 0

@@ -306,3 +306,46 @@ func TestVirtualRouteDeletedWithKeepalived(t *testing.T) {
 		})
 	}
 }
+
+// TestTrackedRouteLostInBurst: the tracked route deleted at the end of a
+// burst of 100 unrelated route deletions (container or DHCP churn) still
+// makes the master step down: the burst cannot fill the instance's queue
+// and hide it.
+func TestTrackedRouteLostInBurst(t *testing.T) {
+	routes := "    virtual_routes {\n        198.19.3.0/24 via 198.18.0.1 dev eth0\n    }\n"
+	l := New(t, 2)
+	n1, n2 := l.Nodes[0], l.Nodes[1]
+	rec := l.Record()
+	start(n1, "varde", inst{prio: 200, extra: routes})
+	start(n2, "keepalived", inst{prio: 150})
+	l.Settle(vip, 10*time.Second, time.Second, "n1")
+	waitRouting(t, n1, "master", func(s string) bool { return strings.Contains(s, "198.19.3.0/24") })
+
+	var add, del strings.Builder
+	for i := 0; i < 100; i++ {
+		fmt.Fprintf(&add, "route add 10.77.%d.0/24 via 198.18.0.1 dev eth0\n", i)
+		fmt.Fprintf(&del, "route del 10.77.%d.0/24\n", i)
+	}
+	del.WriteString("route del 198.19.3.0/24\n")
+	batch := func(name, cmds string) {
+		f := filepath.Join(t.TempDir(), name)
+		if err := os.WriteFile(f, []byte(cmds), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		run(t, "ip", "-n", n1.NS, "-batch", f)
+	}
+	batch("add", add.String())
+	t0 := time.Now()
+	batch("del", del.String())
+	err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		if rec.ZeroPriority(n1.Addr, 51, t0, time.Now()) == 0 {
+			return fmt.Errorf("no priority-0 advert from n1")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%v after the burst ending with the tracked route\n%s", err, l.Logs())
+	}
+	l.WaitHolders(vip, 6*time.Second, "n1")
+	waitRouting(t, n1, "master again", func(s string) bool { return strings.Contains(s, "198.19.3.0/24") })
+}

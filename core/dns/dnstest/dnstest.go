@@ -18,6 +18,7 @@ type Record struct {
 	Addrs []netip.Addr     // A and AAAA records, answered by type
 	RCode dnsmessage.RCode // non-zero: answer with this code and no records
 	Drop  bool             // do not answer (a timeout)
+	TC    bool             // set the truncation bit (TC) of the answer
 }
 
 // Server is a UDP DNS server on 127.0.0.1.
@@ -138,7 +139,7 @@ func (s *Server) answer(msg []byte) []byte {
 	if r.Drop {
 		return nil
 	}
-	rh := dnsmessage.Header{ID: h.ID, Response: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true, Authoritative: true}
+	rh := dnsmessage.Header{ID: h.ID, Response: true, RecursionDesired: h.RecursionDesired, RecursionAvailable: true, Authoritative: true, Truncated: r.TC}
 	switch {
 	case !ok:
 		rh.RCode = dnsmessage.RCodeNameError
