@@ -104,6 +104,23 @@ type Server struct {
 	// while Host applies; HAProxy flags such a server HMAINT.
 	fqdn   atomic.Pointer[string]
 	hmaint atomic.Uint32 // 1: HMAINT pending, 2: shown (see FQDNSetAtRuntime)
+	// stopping is HAProxy's SRV_ST_STOPPING ("NOLB"): up, but its HTTP
+	// check answered 404 under `http-check disable-on-404`, so it takes
+	// only persistent (cookie/stick) traffic until a 2xx/3xx comes back.
+	stopping atomic.Bool
+}
+
+// Stopping reports the NOLB state set by checks (disable-on-404).
+func (s *Server) Stopping() bool { return s.stopping.Load() }
+
+// SetStopping enters or leaves NOLB and reports whether it changed;
+// callers then refresh the backend's pool.
+func (s *Server) SetStopping(on bool) bool {
+	if s.stopping.Swap(on) == on {
+		return false
+	}
+	s.LastChange.Store(time.Now().UnixNano())
+	return true
 }
 
 // FQDN is the name the server is resolved by: Host, or the one set at
@@ -273,7 +290,7 @@ func (s *Server) IsUp() bool {
 // session: up, in ready state and with a non-zero weight. Full servers are
 // still "usable"; whether a request waits in the queue is core's decision.
 func (s *Server) Usable() bool {
-	return s.IsUp() && s.Admin() == AdminReady && s.Weight() > 0
+	return s.IsUp() && s.Admin() == AdminReady && s.Weight() > 0 && !s.stopping.Load()
 }
 
 // Full reports whether the server reached its maxconn.
@@ -296,6 +313,9 @@ func (s *Server) StateString() string {
 		if s.IsUp() {
 			return "DRAIN"
 		}
+	}
+	if s.IsUp() && s.stopping.Load() {
+		return "NOLB"
 	}
 	switch s.Health() {
 	case HealthDown, HealthGoingUp:

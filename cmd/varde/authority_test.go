@@ -173,7 +173,9 @@ var authorityCases = []struct {
 	{"tcp-request session with an HTTP fetch", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    tcp-request session reject if { path_beg /x }\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: tcp-request session reject"},
 	{"stick-table peers", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    stick-table type ip size 100k peers p store gpc0\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: stick-table"},
 	{"stick on", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type ip size 100k\n    stick on src\n    server s1 127.0.0.1:1\n"}, ""},
-	{"stick store-response", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type ip size 100k\n    stick store-response src\n    server s1 127.0.0.1:1\n"}, "h.cfg:11: error: stick store-response"},
+	{"stick store-response", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type ip size 100k\n    stick store-response src\n    server s1 127.0.0.1:1\n"}, ""},
+	{"stick store-response res.cook", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type string len 32 size 100k\n    stick match req.cook(SID)\n    stick store-response res.cook(SID)\n    server s1 127.0.0.1:1\n"}, ""},
+	{"stick store-request with a response fetch", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type string len 32 size 100k\n    stick store-request res.cook(SID)\n    server s1 127.0.0.1:1\n"}, "h.cfg:11: error: stick store-request"},
 	{"stick on in mode tcp", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    mode tcp\n    stick-table type ip size 100k\n    stick on src\n    server s1 127.0.0.1:1\n"}, "h.cfg:13: error: stick on"},
 	{"src fetch without a table", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request deny if { src_http_req_rate gt 10 }\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: src_http_req_rate"},
 	{"track-sc to a missing table", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    http-request track-sc0 src table nope\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: http-request track-sc0"},
@@ -212,6 +214,33 @@ var authorityCases = []struct {
 	}, "h.cfg:8: error: bind proto: HTTP/2 needs mode http"},
 	{"bind proto h2", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"bind v6only interface on proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2 interface lo\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: frontend: bind proto h2: v6only, interface and transparent"},
+	{"bind v6only", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind [::1]:{PORT} v6only\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"bind maxconn stays refused", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: bind maxconn"},
+	{"server redir", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 redir http://static.example.com\n",
+	}, ""},
+	{"http-check disable-on-404", map[string]string{
+		"h.cfg": authorityDefaults + "    http-check disable-on-404\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    option httpchk GET /health\n    server s1 127.0.0.1:1 check\n",
+	}, ""},
+	{"http-send-name-header", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    http-send-name-header X-Server\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"http-send-name-header without a name", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    http-send-name-header\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:10: error: http-send-name-header"},
+	{"stick store-response in mode tcp stays refused", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    mode tcp\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    mode tcp\n    stick-table type ip size 1k\n    stick store-response src\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:13: error: stick store-response"},
+	{"stats scope", map[string]string{
+		"h.cfg": authorityDefaults + "listen st\n    bind 127.0.0.1:{PORT}\n    stats enable\n    stats scope .\n    stats scope app\n    server s1 127.0.0.1:1\n",
 	}, ""},
 	{"expose-fd listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock level admin expose-fd listeners\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, ""},
 	{"expose-fd other than listeners", map[string]string{"h.cfg": "global\n    stats socket {DIR}/admin.sock expose-fd all\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: stats socket"},

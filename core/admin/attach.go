@@ -292,6 +292,7 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 	}
 	if hc.Probe.Type == "http" {
 		hc.Probe.HTTP = httpSpec(p)
+		hc.DisableOn404 = disableOn404(p)
 	}
 	hc.Probe.TCP, hc.Probe.OptionArgs = tcpCheckSpec(p, hc.Probe.Type)
 	if s.Check {
@@ -313,6 +314,16 @@ func checkConfig(c *config.Config, p *config.Proxy, s *config.Server) (health.Co
 		hc.Agent = ag
 	}
 	return hc, nil
+}
+
+// disableOn404 reports `http-check disable-on-404` (also from defaults).
+func disableOn404(p *config.Proxy) bool {
+	for _, hc := range p.HTTPCheck {
+		if hc.Action == "disable-on-404" {
+			return true
+		}
+	}
+	return false
 }
 
 // probeOf is the probe the proxy's options select (each probe registers
@@ -420,6 +431,12 @@ func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, versio
 	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version, Node: st.ShowNode}
 	for _, a := range st.Auth {
 		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
+	}
+	for _, name := range st.Scope {
+		if name == "." { // HAProxy: "." is the proxy serving the page
+			name = p.Name
+		}
+		pc.Scope = append(pc.Scope, name)
 	}
 	if len(st.Admin) > 0 {
 		set, err := proxy.CompileACLs(p)

@@ -188,7 +188,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind ecdhe", Sections: F, Default: "Go's curves", Enforced: true},
 	{Name: "bind force-tlsv12", Sections: F, Default: "", Enforced: true},
 	{Name: "bind force-tlsv13", Sections: F, Default: "", Enforced: true},
-	{Name: "bind interface", Sections: F, Default: "", Enforced: false, Refused: "binding to one interface is not built yet: varde would accept connections on every interface"},
+	{Name: "bind interface", Sections: F, Default: "", Enforced: true},
 	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false, Refused: "a per-bind maxconn is not enforced yet: more connections would be accepted than configured (set maxconn in the frontend instead)"},
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
 	{Name: "bind name", Sections: F, Default: "", Enforced: false},
@@ -204,9 +204,9 @@ var Keywords = []KeywordInfo{
 	{Name: "bind ssl-max-ver", Sections: F, Default: "TLSv1.3", Enforced: true},
 	{Name: "bind ssl-min-ver", Sections: F, Default: "TLSv1.2", Enforced: true},
 	{Name: "bind strict-sni", Sections: F, Default: "off", Enforced: true},
-	{Name: "bind transparent", Sections: F, Default: "off", Enforced: false, Refused: "transparent binding is not built yet: varde would bind only local addresses"},
+	{Name: "bind transparent", Sections: F, Default: "off", Enforced: true},
 	{Name: "bind v4v6", Sections: F, Default: "", Enforced: false},
-	{Name: "bind v6only", Sections: F, Default: "", Enforced: false, Refused: "v6only is not built yet: varde would accept IPv4 connections too"},
+	{Name: "bind v6only", Sections: F, Default: "", Enforced: true},
 	{Name: "bind verify", Sections: F, Default: "none", Enforced: true},
 	{Name: "capture cookie", Sections: F, Default: "", Enforced: true},
 	{Name: "capture request header", Sections: F, Default: "", Enforced: true},
@@ -236,7 +236,7 @@ var Keywords = []KeywordInfo{
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
 	{Name: "http-check comment", Sections: DB, Default: "", Enforced: true},                  // appended to the failing expect's text
 	{Name: "http-check connect", Sections: DB, Default: "the check address", Enforced: true}, // once, first; port/addr/send-proxy (core/config/tcpcheck.go)
-	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: false, Refused: "disable-on-404 is not built yet: a server answering 404 would keep receiving new traffic"},
+	{Name: "http-check disable-on-404", Sections: DB, Default: "off", Enforced: true},
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
@@ -304,6 +304,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response set-var-fmt", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response unset-var", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-reuse", Sections: DB, Default: "safe", Enforced: false},
+	{Name: "http-send-name-header", Sections: DB, Default: "", Enforced: true}, // core/proxy/sendname.go
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
@@ -363,7 +364,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stats hide-version", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: true},
 	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: true},
-	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: false, Refused: "stats scope is not built yet: the page would show every proxy"},
+	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: true},
 	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
 	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: false},
@@ -372,7 +373,7 @@ var Keywords = []KeywordInfo{
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
 	{Name: "stick on", Sections: B, Default: "", Enforced: true},            // match + store-request
 	{Name: "stick store-request", Sections: B, Default: "", Enforced: true}, // docs/stick-tables.md
-	{Name: "stick store-response", Sections: B, Default: "", Enforced: false, Refused: "stick store-response is not built yet: clients would not stick; use stick on or stick store-request"},
+	{Name: "stick store-response", Sections: B, Default: "", Enforced: true},
 	{Name: "stick-table", Sections: FB, Default: "none", Enforced: true}, // docs/stick-tables.md
 	{Name: "tcp-check comment", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check connect", Sections: DB, Default: "implicit first connect", Enforced: true},
@@ -453,7 +454,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: true},
 	{Name: "server on-marked-up", Sections: DB, Default: "", Enforced: true},
 	{Name: "server port", Sections: DB, Default: "server port", Enforced: true},
-	{Name: "server redir", Sections: DB, Default: "", Enforced: false, Refused: "server redir is not built yet: requests would be proxied instead of redirected"},
+	{Name: "server redir", Sections: DB, Default: "", Enforced: true},
 	{Name: "server rise", Sections: DB, Default: "2", Enforced: true},
 	{Name: "server send-proxy", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server send-proxy-v2", Sections: DB, Default: "off", Enforced: true},
@@ -509,7 +510,6 @@ var Unsupported = map[string]string{
 	"resetenv":                            "set the variable in the environment (systemd Environment=)",
 	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
 	"mailers":                             "not available in varde",
-	"http-send-name-header":               "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
 	"stats http-request":                  "use stats admin if COND / stats auth",
 }

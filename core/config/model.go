@@ -260,7 +260,8 @@ type Proxy struct {
 	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
 	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
 	HTTPReuse         string         `json:"http_reuse,omitempty"`
-	LogTag            string         `json:"log_tag,omitempty"` // log-tag: the syslog tag of this proxy's logs
+	SendNameHeader    string         `json:"send_name_header,omitempty"` // http-send-name-header NAME
+	LogTag            string         `json:"log_tag,omitempty"`          // log-tag: the syslog tag of this proxy's logs
 
 	// Compression is the compression lines (compression.go).
 	Compression *Compression `json:"compression,omitempty"`

@@ -265,6 +265,7 @@ func inherit(px, def *Proxy) {
 	px.RateLimitSessions = def.RateLimitSessions
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
+	px.SendNameHeader = def.SendNameHeader
 	px.Compression = inheritCompression(def.Compression)
 	if len(px.HTTPCheck) == 0 {
 		px.HTTPCheck = nil

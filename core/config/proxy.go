@@ -143,6 +143,12 @@ func (p *parser) proxyLine(l Line) {
 		if t, ok := one(); ok {
 			px.LogTag = t.Text
 		}
+	case "http-send-name-header":
+		if len(args) == 0 { // HAProxy 2.6 has no default name either
+			p.d.Errorf(kwPos, key, "http-send-name-header X-Server", "'http-send-name-header' requires a header string")
+			return
+		}
+		px.SendNameHeader = args[0].Text
 	case "log":
 		if negated {
 			px.Logs = nil

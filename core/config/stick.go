@@ -309,7 +309,7 @@ func (c *Config) validateStickFetches(px *Proxy, d *diag.List) {
 // StickRule is `stick on|match|store-request EXPR [table NAME] [if|unless COND]`.
 type StickRule struct {
 	Pos   diag.Pos   `json:"pos"`
-	Kind  string     `json:"kind"` // on, match, store-request
+	Kind  string     `json:"kind"` // on, match, store-request, store-response
 	Key   string     `json:"key"`
 	Table string     `json:"table,omitempty"` // "": the backend's own
 	Cond  *Condition `json:"cond,omitempty"`
@@ -317,9 +317,6 @@ type StickRule struct {
 
 // parseStick reads a stick line whose key (stick on|match|store-request) was resolved.
 func (p *parser) parseStick(l Line, key string, words []Token) {
-	if key == "stick store-response" {
-		return // refused by its keyword row: response-time keys are not built
-	}
 	args, cond, ok := p.splitCond(key, words[2:])
 	if !ok {
 		return
@@ -350,7 +347,11 @@ func (c *Config) validateStickRules(px *Proxy, d *diag.List) {
 		case px.EffectiveMode() != "http":
 			d.Errorf(r.Pos, kw, "use balance source in mode tcp", "%s in mode tcp is not built yet: clients would not stick", kw)
 		default:
-			if _, err := sample.Parse(r.Key, sample.Options{Where: sample.AtRequest, Place: "in " + kw}); err != nil {
+			where := sample.AtRequest
+			if r.Kind == "store-response" { // sampled on the server's response head
+				where = sample.AtResponse
+			}
+			if _, err := sample.Parse(r.Key, sample.Options{Where: where, Place: "in " + kw}); err != nil {
 				reportSampleErr(d, r.Pos, kw, err)
 			}
 		}

@@ -25,22 +25,23 @@ type checker struct {
 	resched chan struct{} // "recompute the next check time" (fastinter, leaving maint)
 	paused  atomic.Bool   // `disable health`, or a dynamic server before `enable health`
 
-	mu         sync.Mutex
-	health     int // HAProxy's check->health: 0..rise+fall-1, up when >= rise
-	agentDown  bool
-	agentMaint bool      // maintenance was set by the agent, which keeps polling
-	uweight    int       // weight before slowstart: config, `set weight`, agent N%
-	rampStart  time.Time // slowstart ramp start, zero when none
-	ramping    bool      // the ramp goroutine runs
-	consecErr  int       // consecutive passive errors
-	fast       bool      // next check uses fastinter (on-error)
-	last       core.CheckResult
-	lastAt     time.Time
-	checked    bool // at least one probe ran
-	chkFail    uint64
-	chkDown    uint64
-	agentLast  core.CheckResult
-	agentAt    time.Time
+	mu          sync.Mutex
+	health      int // HAProxy's check->health: 0..rise+fall-1, up when >= rise
+	agentDown   bool
+	agentMaint  bool      // maintenance was set by the agent, which keeps polling
+	uweight     int       // weight before slowstart: config, `set weight`, agent N%
+	rampStart   time.Time // slowstart ramp start, zero when none
+	ramping     bool      // the ramp goroutine runs
+	consecErr   int       // consecutive passive errors
+	fast        bool      // next check uses fastinter (on-error)
+	last        core.CheckResult
+	lastAt      time.Time
+	checked     bool // at least one probe ran
+	nolbPending bool // NOLB entered or left, not yet told (settle)
+	chkFail     uint64
+	chkDown     uint64
+	agentLast   core.CheckResult
+	agentAt     time.Time
 }
 
 func (c *checker) max() int { return c.cfg.Rise + c.cfg.Fall - 1 }
@@ -81,6 +82,7 @@ func (c *checker) publishLocked(now time.Time) (changed bool) {
 // check_notify_success/failure logic) and returns whether the server's
 // up/down state changed.
 func (c *checker) record(r core.CheckResult, now time.Time) bool {
+	r = c.on404(r)
 	if j := c.m.opts.Judge; j != nil {
 		r.OK = j.Judge(c.s.View(), r)
 	}
@@ -109,7 +111,14 @@ func (c *checker) record(r core.CheckResult, now time.Time) bool {
 			}
 		}
 	}
-	return c.publishLocked(now)
+	stop := c.stoppingLocked(r)
+	if c.publishLocked(now) {
+		return true
+	}
+	if stop {
+		c.nolbPending = true // told by the caller, outside mu (see settle)
+	}
+	return false
 }
 
 // interval picks inter, fastinter or downinter like HAProxy's
@@ -186,6 +195,7 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 		if c.record(r, now) {
 			c.m.changed(c.s, r)
 		}
+		c.settle(r)
 		t.Reset(c.interval())
 	}
 }
@@ -254,6 +264,7 @@ func (c *checker) observe(ok bool) {
 		if c.record(r, now) {
 			c.m.changed(c.s, r)
 		}
+		c.settle(r)
 		c.wake()
 		return
 	case OnErrorSuddenDeath:

@@ -215,7 +215,7 @@ func (m *Manager) usable(backend string) (active, backups int) {
 	defer m.mu.Unlock()
 	for _, c := range m.order {
 		s := c.s
-		if s.Backend != backend || !s.IsUp() || s.Admin() != core.AdminReady || s.Weight() == 0 {
+		if s.Backend != backend || !s.Usable() { // NOLB (disable-on-404) excluded too
 			continue
 		}
 		if s.Backup {

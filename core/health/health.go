@@ -128,6 +128,10 @@ type Config struct {
 	Agent *AgentConfig
 
 	TLS *tls.Config // checks over TLS (check-ssl); nil: cleartext
+
+	// DisableOn404 is `http-check disable-on-404` with an HTTP probe: a
+	// 404 from a server that is up is L7OKC and puts it in NOLB.
+	DisableOn404 bool
 }
 
 // Normalize fills HAProxy's defaults: inter 2s, rise 2, fall 3, fastinter and

@@ -62,6 +62,9 @@ func (c *checker) inherit(p *checker) {
 		s.CheckStatus.Store(ps.last.Status)
 		s.CheckCode.Store(int32(ps.last.Code))
 		s.CheckDuration.Store(int64(ps.last.Duration))
+		// NOLB (disable-on-404) carries over while the new configuration
+		// still asks for it; the next check confirms or clears it.
+		s.SetStopping(os.Stopping() && c.cfg.DisableOn404)
 	}
 	c.chkFail, c.chkDown = ps.chkFail, ps.chkDown
 	if c.cfg.Slowstart > 0 && !ps.rampStart.IsZero() {

@@ -392,6 +392,9 @@ func StatusText(s *core.Server, i Info, known bool) string {
 		if s.Admin() == core.AdminDrain {
 			return "DRAIN" + st[2:]
 		}
+		if s.Stopping() {
+			return "NOLB" + st[2:] // HAProxy: "NOLB", "NOLB 1/3"
+		}
 		if st == "UP" && (!known || !i.Enabled) {
 			return "no check"
 		}

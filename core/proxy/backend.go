@@ -158,7 +158,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	}
 	srv := &server{Server: cs, b: b, addr: ap.String(), lanes: make([]lane, 1), tls: sc.TLS, sni: sc.SNI,
 		onDown: sc.ShutdownOnDown, onUp: sc.ShutdownBackupsOnUp,
-		dstIP: ap.Addr().IsUnspecified(), portMap: sc.PortMap, portOff: sc.PortOffset, res: sc.Resolve}
+		dstIP: ap.Addr().IsUnspecified(), portMap: sc.PortMap, portOff: sc.PortOffset, res: sc.Resolve, redir: sc.Redir}
 	if rmaint {
 		cs.SetResolveMaint(true) // init-addr none: MAINT until resolution gives an address
 	}
@@ -494,6 +494,7 @@ type server struct {
 	dstIP, portMap bool
 	portOff        int
 	res            *ResolveConfig // a name resolved at run time, nil otherwise (resolve.go)
+	redir          string         // `redir PREFIX` (serverredir.go)
 }
 
 // lane is a server's idle connections and live sessions for one lane.

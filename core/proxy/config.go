@@ -174,6 +174,9 @@ type FrontendConfig struct {
 	Table *sticktable.Table
 	stick *frontStick
 	Binds []string // host:port
+	// BindOpts are the Binds' socket options (same index; missing means
+	// none): bind v6only, interface, transparent (core/listen).
+	BindOpts []listen.Opts
 	// TLS maps the Binds (and Listeners' addresses) that terminate TLS to
 	// their settings.
 	TLS map[string]*tlsx.Bind
@@ -276,16 +279,18 @@ type BackendConfig struct {
 	StickForce   []Cond
 	// Listen: the back half of a listen section, whose http-request
 	// rules its front half already ran (HAProxy runs them once).
-	Listen       bool
-	Mode         Mode
-	Balance      core.BalanceSpec
-	Servers      []ServerConfig
-	Timeouts     Timeouts
-	Retries      int // -1 = default (3)
-	Redispatch   bool
-	AllBackups   bool
-	ConnMode     ConnMode
-	ForwardFor   *ForwardFor
+	Listen     bool
+	Mode       Mode
+	Balance    core.BalanceSpec
+	Servers    []ServerConfig
+	Timeouts   Timeouts
+	Retries    int // -1 = default (3)
+	Redispatch bool
+	AllBackups bool
+	ConnMode   ConnMode
+	ForwardFor *ForwardFor
+	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.
+	SendName     string
 	comp         *compCfg        // compression lines (compress.go)
 	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
 	UseServer    *UseServerRules // use-server lines (dispatch.go)
@@ -356,6 +361,9 @@ type ServerConfig struct {
 	// Resolve is set for a server whose address is a name resolved by
 	// init-addr methods and, with resolvers, again at run time (resolve.go).
 	Resolve *ResolveConfig
+	// Redir is `redir PREFIX`: GET and HEAD requests for this server get
+	// a 302 to PREFIX+path instead of being proxied (serverredir.go).
+	Redir string
 }
 
 func (c *Config) bufSize() int {
@@ -387,3 +395,11 @@ func (e *BuildError) Error() string {
 }
 
 func (e *BuildError) Unwrap() error { return e.Err }
+
+// bindOpts returns the socket options of Binds[i].
+func (fc *FrontendConfig) bindOpts(i int) listen.Opts {
+	if i < len(fc.BindOpts) {
+		return fc.BindOpts[i]
+	}
+	return listen.Opts{}
+}

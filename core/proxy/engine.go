@@ -257,7 +257,7 @@ func (e *Engine) Start() error {
 	var opened []net.Listener
 	for _, f := range e.frontends {
 		for i, addr := range f.cfg.Binds {
-			l, err := e.cfg.Sockets.Listen("tcp", addr)
+			l, err := e.cfg.Sockets.ListenOpts("tcp", addr, f.cfg.bindOpts(i))
 			if err != nil {
 				for _, o := range opened {
 					o.Close()

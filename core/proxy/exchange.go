@@ -121,6 +121,9 @@ func (s *session) attempts(x *xchg) bool {
 func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 	b, srv := x.b, x.srv
 	s.heldSrv = srv
+	if srv.redir != "" && s.serverRedirect(x) {
+		return false, failNone, false // serverredir.go
+	}
 	if x.b.cfg.AbortOnClose && peerClosed(s.conn) {
 		return s.abortedConnect(x), failNone, false
 	}
@@ -387,6 +390,9 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		if ff != nil && httpx.EqualFold(name, ffName) {
 			hasFF = true
 		}
+		if sn := x.b.cfg.SendName; sn != "" && httpx.EqualFold(name, sn) {
+			continue // replaced by the server's name below (sendname.go)
+		}
 		if e.on && e.f[i].orig < 0 {
 			o = httpx.AppendField(o, name, val) // added by a rule
 			continue
@@ -406,7 +412,8 @@ func (s *session) appendRequestFields(o []byte, x *xchg) []byte {
 		o = s.src.Addr().AppendTo(o)
 		o = append(o, '\r', '\n')
 	}
-	return s.appendOriginalTo(o, x.b) // setsrc.go
+	o = s.appendOriginalTo(o, x.b) // setsrc.go
+	return appendSendName(o, x)    // last, as HAProxy adds it at connect time (sendname.go)
 }
 
 // appendReadBody appends the request body bytes already read behind the
@@ -656,6 +663,9 @@ func (s *session) noteResponse(x *xchg) {
 	isHead := httpx.EqualFold(s.req.Method.Of(s.in), "head") || httpx.EqualFold(s.view.Method(), "head")
 	x.rkind = resp.ResponseBody(isHead)
 	x.switching = x.upgrade && resp.Status == 101
+	if len(x.b.cfg.Stick) > 0 {
+		s.stickStoreResponse(x.b, x.srv) // before the rules edit the head (stickresp.go)
+	}
 	// Response rules: backend's, then frontend's; req. variables end here.
 	s.scr.vars.EnterResponse()
 	s.runResponseRules(x.b.cfg.HTTPResponse)

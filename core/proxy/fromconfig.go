@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"fmt"
+	"github.com/varde-lb/varde/core/listen"
 	"net"
 	"net/netip"
 	"os"
@@ -167,6 +168,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		bc.Balance = *p.Balance
 	}
 	var err error
+	bc.SendName = p.SendNameHeader
 	if bc.ForwardFor, err = forwardForOf(p); err != nil {
 		return nil, err
 	}
@@ -223,6 +225,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),
+			Redir: s.Redir,
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go
@@ -248,6 +251,10 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		if b.Proto == "h2" && b.SSL {
 			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
 		}
+		opts := listen.Opts{V6Only: b.V6Only, Device: b.Interface, Transparent: b.Transparent}
+		if b.Proto == "h2" && !opts.Zero() {
+			return nil, fmt.Errorf("%s: bind proto h2: v6only, interface and transparent are not built on HTTP/2 binds yet", b.Pos)
+		}
 		for _, addr := range bindAddrs(b) {
 			if b.Proto == "h2" {
 				fc.H2Binds = append(fc.H2Binds, addr)
@@ -255,6 +262,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			} else {
 				fc.Binds = append(fc.Binds, addr)
 				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
+				fc.BindOpts = append(fc.BindOpts, opts)
 			}
 		}
 	}

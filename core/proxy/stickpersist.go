@@ -18,6 +18,7 @@ import (
 // StickRule is one compiled stick rule of a backend.
 type StickRule struct {
 	Match, Store bool
+	Resp         bool // stick store-response: keyed on the response (stickresp.go)
 	Key          *sample.Expr
 	keySrc       bool
 	TableName    string
@@ -42,7 +43,7 @@ func stickRulesOf(p *config.Proxy, set *acl.Set) ([]StickRule, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: stick %s: %w", r.Pos, r.Kind, err)
 		}
-		sr := StickRule{Match: r.Kind != "store-request", Store: r.Kind != "match", Key: e,
+		sr := StickRule{Match: r.Kind == "on" || r.Kind == "match", Store: r.Kind != "match", Resp: r.Kind == "store-response", Key: e,
 			keySrc: e.FetchName() == "src" && !e.HasConverters(), TableName: r.Table}
 		if sr.TableName == "" {
 			sr.TableName = p.Name
@@ -83,7 +84,7 @@ func (b *Backend) stickMatch(req core.Request) *core.Server {
 	var buf [64]byte
 	for i := range rules {
 		r := &rules[i]
-		if r.Table == nil || r.Cond != nil && !r.Cond.Match(req) {
+		if r.Resp || r.Table == nil || r.Cond != nil && !r.Cond.Match(req) {
 			continue
 		}
 		k, ok := r.ruleKey(req, v, buf[:0])

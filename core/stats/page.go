@@ -32,6 +32,10 @@ type PageConfig struct {
 	Node    string
 	// History, when set, draws each backend's last minutes on the page.
 	History *History
+	// Scope is `stats scope`: only these proxies appear on the page, in
+	// ;csv and ;json, and only their servers take admin actions. Empty
+	// means every proxy.
+	Scope []string
 }
 
 // Controller applies the admin buttons; *health.Manager implements it.
@@ -120,7 +124,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	now := h.now()
 	o := parseOpts(opts)
-	rows := filterRows(Rows(h.src.Snapshot(), h.checks, now), o)
+	rows := filterRows(h.scopeRows(Rows(h.src.Snapshot(), h.checks, now)), o)
 	w.Header().Set("Cache-Control", "no-cache")
 	switch {
 	case o.CSV:
@@ -166,7 +170,7 @@ func (h *Handler) post(w http.ResponseWriter, r *http.Request) {
 	}
 	done := 0
 	for _, p := range h.src.Snapshot().Proxies {
-		if p.Name != be {
+		if p.Name != be || !h.inScope(p.Name) {
 			continue
 		}
 		for _, s := range p.Servers {
