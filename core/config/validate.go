@@ -353,7 +353,7 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 			if s.AgentCheck && s.AgentPort == 0 {
 				d.Errorf(s.Pos, "server agent-check", "add agent-port N", "server %q: agent-check needs agent-port", s.Name)
 			}
-			if s.Address.Port == 0 && s.Port == 0 && s.Check {
+			if s.Address.Port == 0 && s.Port == 0 && s.Check && !px.firstConnectHasPort() {
 				d.Errorf(s.Pos, "server check", "give the server a port (ADDR:PORT) or a check port (port N)", "server %q has no port to check", s.Name)
 			}
 		}
@@ -504,4 +504,15 @@ func (c *Config) once(x any) bool {
 	}
 	c.reported[x] = true
 	return true
+}
+
+// firstConnectHasPort: the proxy's check rules begin with a `tcp-check
+// connect port N`, so a server without a port can still be checked
+// (HAProxy accepts it; the rule's port is the one dialled).
+func (px *Proxy) firstConnectHasPort() bool {
+	if px.Option("tcp-check") == nil || len(px.TCPCheck) == 0 {
+		return false
+	}
+	r := px.TCPCheck[0]
+	return r.Action == "connect" && r.Port > 0
 }
