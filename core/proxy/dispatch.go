@@ -11,9 +11,9 @@ import (
 )
 
 // UseServerRules are a backend's `use-server NAME if|unless COND` lines.
-// As in HAProxy 2.6 (process_server_rules), they run once the request is
-// not already bound to a server by cookie persistence, before the stick
-// rules and the balancer: the first matching rule whose server is not
+// As in HAProxy 2.6 (process_server_rules), they run first, before cookie
+// persistence, the stick rules and the balancer (Backend.stickTo), so a
+// matching rule overrides a persistence cookie: the first matching rule whose server is not
 // stopped (down or in maintenance) takes the request, as persistence does
 // (no redispatch unless `option redispatch`); a stopped server is still
 // taken with `option persist` or when `force-persist` matches, else the
