@@ -348,6 +348,7 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 	if px.Dispatch != nil && px.Balance != nil {
 		d.Warnf(px.Dispatch.Pos, "dispatch", "remove the dispatch line, or the balance line", "dispatch address of backend '%s' will be ignored in balance mode.", px.Name)
 	}
+	refuseDispatchChoice(px, d)
 	for _, us := range px.UseServers {
 		if !slices.Contains(serverNames(px), us.Server) {
 			d.Errorf(us.Pos, "use-server", hintNearest(us.Server, serverNames(px), "declare `server "+us.Server+" ADDR` in this backend"), "backend '%s' : unable to find server '%s' referenced in a 'use-server' rule", px.Name, us.Server)
@@ -395,4 +396,28 @@ func serverNames(px *Proxy) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// refuseDispatchChoice refuses `dispatch` (without balance) beside
+// use-server, cookie or stick rules. In HAProxy 2.6 dispatch only stands in
+// for the balancer (assign_server): use-server, cookie persistence and
+// stick rules still send requests to the real servers. varde's dispatch
+// sends everything to the dispatch address, so those requests would go
+// elsewhere: refused until the engine keeps the servers beside it.
+func refuseDispatchChoice(px *Proxy, d *diag.List) {
+	if px.Dispatch == nil || px.Balance != nil {
+		return
+	}
+	other := func(kw string, at diag.Pos) {
+		d.Errorf(px.Dispatch.Pos, "dispatch", "replace dispatch with a server line for its address, or drop the "+kw+" line",
+			"dispatch beside %s (line %d) is not built yet: HAProxy still sends the requests %s picks to its server, varde would send them to the dispatch address", kw, at.Line, kw)
+	}
+	switch {
+	case len(px.UseServers) > 0:
+		other("use-server", px.UseServers[0].Pos)
+	case px.Cookie != nil:
+		other("cookie", px.Cookie.Pos)
+	case len(px.Stick) > 0:
+		other("stick "+px.Stick[0].Kind, px.Stick[0].Pos)
+	}
 }

@@ -90,9 +90,13 @@ func (b *Backend) serverNamed(name string) *core.Server {
 }
 
 // dispatchOf applies `dispatch ADDR:PORT` without balance: HAProxy 2.6
-// sends every request to that address and ignores the server lines (their
-// checks too); its logs name no server (<NOSRV>), and so does varde's one
-// internal server, which the stats list under that name.
+// sends the requests its balancer would place to that address; its logs
+// name no server (<NOSRV>), and so does varde's one internal server, which
+// the stats list under that name. HAProxy keeps the server lines for
+// use-server, cookie and stick rules (and checks them): config refuses
+// dispatch beside those (refuseDispatchChoice), so dropping the servers
+// here changes where no request goes; only their checks and stats rows
+// are missing.
 func dispatchOf(bc *BackendConfig, p *config.Proxy) {
 	if p.Dispatch == nil || p.Balance != nil {
 		return
