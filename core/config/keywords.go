@@ -118,7 +118,7 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.buffers.reserve", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.h2.header-table-size", Sections: G, Default: "4096", Enforced: false},
 	{Name: "tune.h2.initial-window-size", Sections: G, Default: "65535", Enforced: false},
-	{Name: "tune.h2.max-concurrent-streams", Sections: G, Default: "100", Enforced: false},
+	{Name: "tune.h2.max-concurrent-streams", Sections: G, Default: "100", Enforced: true},
 	{Name: "tune.h2.max-frame-size", Sections: G, Default: "16384", Enforced: false},
 	{Name: "tune.http.cookielen", Sections: G, Default: "", Enforced: false},
 	{Name: "tune.http.logurilen", Sections: G, Default: "", Enforced: false},

@@ -319,11 +319,9 @@ func (p *parser) tuneValue(key string, n int64, a Token) {
 		// admits N-1 header lines (TestMaxHdrDifferential).
 		g.TuneHTTPMaxHdr = int(n) - 1
 	case "tune.h2.max-concurrent-streams":
-		// varde always announces (and enforces) 100, HAProxy's default: a
-		// lower limit would let a client open more streams than allowed.
-		if n != 0 && n < 100 {
-			p.d.Errorf(a.Pos, key, "100 or more (varde enforces 100 streams per connection)", "tune.h2.max-concurrent-streams %d is not built yet: varde would allow 100 concurrent streams per connection", n)
-		}
+		// Announced and enforced per HTTP/2 connection (h2conn.go);
+		// 0 keeps the default, 100.
+		g.TuneH2MaxStreams = int(n)
 	}
 }
 

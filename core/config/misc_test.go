@@ -38,7 +38,6 @@ var miscCases = []struct {
 	{"errorloc without url", "frontend f\n bind :80\n errorloc302 503\n", 3, "errorloc302", "expects <status_code> and <url>", "", false},
 	{"nbsrv of an unknown backend", "frontend f\n bind :80\n monitor-uri /a\n monitor fail if { nbsrv(nob) lt 1 }\n", 4, "nbsrv", "no backend \"nob\"", "", false},
 	{"redirect with an option not built", "frontend f\n bind :80\n redirect location /x set-cookie A=1\n", 3, "redirect", "not built yet", "", true},
-	{"tune.h2.max-concurrent-streams below varde's", "global\n tune.h2.max-concurrent-streams 10\n", 2, "tune.h2.max-concurrent-streams", "varde would allow 100", "", true},
 	{"use-server without condition", "backend b\n use-server a\n server a 127.0.0.1:80\n", 2, "use-server", "requires either 'if' or 'unless'", "", false},
 	{"use-server unknown server", "backend b\n use-server nob if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "unable to find server 'nob' referenced in a 'use-server' rule", "", false},
 	{"use-server dynamic name not built", "backend b\n use-server %[req.hdr(x)] if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "dynamic name is not built yet", "", true},
