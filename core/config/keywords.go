@@ -321,7 +321,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option http-pretend-keepalive", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option independent-streams", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option nolinger", Sections: DFB, Default: "off", Enforced: false},
-	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option httpchk", Sections: DB, Default: "OPTIONS / HTTP/1.0", Enforced: true},
 	{Name: "option httpclose", Sections: DFB, Default: "off", Enforced: true},

@@ -321,6 +321,8 @@ type BackendConfig struct {
 	// AbortOnClose is option abortonclose: a request whose client closed
 	// is dropped from the queue and not connected or retried for.
 	AbortOnClose bool
+	// PreferLast is option prefer-last-server (preferlast.go).
+	PreferLast bool
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
 }

@@ -226,6 +226,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go
+	preferLastOf(bc, p)
 	return bc, nil
 }
 
