@@ -586,6 +586,9 @@ type upConn struct {
 	// private: bound to one client by a connection-based login (NTLM,
 	// Negotiate); closed instead of pooled when that client leaves it.
 	private bool
+	// login: private through such a login, which makes HAProxy prefer
+	// its server even without prefer-last-server (preferlast.go).
+	login bool
 	// tls is the socket under a TLS connection (c is then a *tls.Conn),
 	// sni the name it was opened with: a pooled connection is reused
 	// only for the same name.

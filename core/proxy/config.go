@@ -321,8 +321,9 @@ type BackendConfig struct {
 	// AbortOnClose is option abortonclose: a request whose client closed
 	// is dropped from the queue and not connected or retried for.
 	AbortOnClose bool
-	// PreferLast is option prefer-last-server (preferlast.go).
-	PreferLast bool
+	// LastUsable: the algorithm does not hash, so the server of a
+	// client's login-bound connection is preferred (preferlast.go).
+	LastUsable bool
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
 }
