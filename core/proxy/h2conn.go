@@ -38,8 +38,9 @@ const (
 	h2MaxFrame         = 16384   // SETTINGS_MAX_FRAME_SIZE, both ways unless the client asks for less
 	h2MaxHeaderList    = 65536   // SETTINGS_MAX_HEADER_LIST_SIZE (RFC 7541 4.1 sizes)
 	h2MaxHeaderBlock   = 2 * h2MaxHeaderList
-	h2MaxContinuations = 32  // CONTINUATION frames in one header block (CVE-2024-27316)
-	h2ResetBudget      = 100 // client resets (or refused streams) per h2BudgetPeriod (CVE-2023-44487)
+	h2MaxContinuations = 32   // CONTINUATION frames in one header block (CVE-2024-27316)
+	h2ResetBudget      = 100  // client resets (or refused streams) per h2BudgetPeriod (CVE-2023-44487)
+	h2MaxResetBudget   = 1000 // the budget's ceiling, however large tune.h2.max-concurrent-streams is
 	h2BudgetPeriod     = time.Second
 	h2RefundAt         = 16384 // receive-window bytes consumed before a WINDOW_UPDATE
 )
@@ -372,8 +373,9 @@ func (h *h2conn) spend() bool {
 		h.budgetStart, h.budgetUsed = now, 0
 	}
 	h.budgetUsed++
-	// A larger stream limit lets a client cancel as many streams at once.
-	if h.budgetUsed > max(h2ResetBudget, h.e.h2Streams) {
+	// A larger stream limit lets a client cancel as many streams at once;
+	// the budget stays bounded whatever the limit.
+	if h.budgetUsed > min(max(h2ResetBudget, h.e.h2Streams), h2MaxResetBudget) {
 		h.f.ReqErrors.Add(1)
 		return h.goAway(http2.ErrCodeEnhanceYourCalm)
 	}
