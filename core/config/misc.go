@@ -319,11 +319,9 @@ func (p *parser) tuneValue(key string, n int64, a Token) {
 		// admits N-1 header lines (TestMaxHdrDifferential).
 		g.TuneHTTPMaxHdr = int(n) - 1
 	case "tune.h2.max-concurrent-streams":
-		// varde always announces (and enforces) 100, HAProxy's default: a
-		// lower limit would let a client open more streams than allowed.
-		if n != 0 && n < 100 {
-			p.d.Errorf(a.Pos, key, "100 or more (varde enforces 100 streams per connection)", "tune.h2.max-concurrent-streams %d is not built yet: varde would allow 100 concurrent streams per connection", n)
-		}
+		// Announced and enforced per HTTP/2 connection (h2conn.go);
+		// 0 keeps the default, 100.
+		g.TuneH2MaxStreams = int(n)
 	}
 }
 
@@ -348,6 +346,7 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 	if px.Dispatch != nil && px.Balance != nil {
 		d.Warnf(px.Dispatch.Pos, "dispatch", "remove the dispatch line, or the balance line", "dispatch address of backend '%s' will be ignored in balance mode.", px.Name)
 	}
+	refuseDispatchChoice(px, d)
 	for _, us := range px.UseServers {
 		if !slices.Contains(serverNames(px), us.Server) {
 			d.Errorf(us.Pos, "use-server", hintNearest(us.Server, serverNames(px), "declare `server "+us.Server+" ADDR` in this backend"), "backend '%s' : unable to find server '%s' referenced in a 'use-server' rule", px.Name, us.Server)
@@ -395,4 +394,28 @@ func serverNames(px *Proxy) []string {
 		names = append(names, s.Name)
 	}
 	return names
+}
+
+// refuseDispatchChoice refuses `dispatch` (without balance) beside
+// use-server, cookie or stick rules. In HAProxy 2.6 dispatch only stands in
+// for the balancer (assign_server): use-server, cookie persistence and
+// stick rules still send requests to the real servers. varde's dispatch
+// sends everything to the dispatch address, so those requests would go
+// elsewhere: refused until the engine keeps the servers beside it.
+func refuseDispatchChoice(px *Proxy, d *diag.List) {
+	if px.Dispatch == nil || px.Balance != nil {
+		return
+	}
+	other := func(kw string, at diag.Pos) {
+		d.Errorf(px.Dispatch.Pos, "dispatch", "replace dispatch with a server line for its address, or drop the "+kw+" line",
+			"dispatch beside %s (line %d) is not built yet: HAProxy still sends the requests %s picks to its server, varde would send them to the dispatch address", kw, at.Line, kw)
+	}
+	switch {
+	case len(px.UseServers) > 0:
+		other("use-server", px.UseServers[0].Pos)
+	case px.Cookie != nil:
+		other("cookie", px.Cookie.Pos)
+	case len(px.Stick) > 0:
+		other("stick "+px.Stick[0].Kind, px.Stick[0].Pos)
+	}
 }

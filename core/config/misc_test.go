@@ -32,7 +32,6 @@ var miscCases = []struct {
 	{"default-path config not built", "global\n default-path config\n", 2, "default-path", "default-path config is not built yet", "absolute", true},
 	{"tune.http.maxhdr range", "global\n tune.http.maxhdr 0\n", 2, "tune.http.maxhdr", "expects a numeric value between 1 and 32767", "", false},
 	{"tune.http.maxhdr 1 not built", "global\n tune.http.maxhdr 1\n", 2, "tune.http.maxhdr", "not built yet", "", false}, // HAProxy: its own pages no longer parse
-	{"tune.h2.max-concurrent-streams below varde's", "global\n tune.h2.max-concurrent-streams 10\n", 2, "tune.h2.max-concurrent-streams", "varde would allow 100", "", true},
 	{"tune on/off", "global\n tune.sched.low-latency yes\n", 2, "tune.sched.low-latency", "expects either 'on' or 'off'", "", false},
 	{"monitor fail without condition", "frontend f\n bind :80\n monitor-uri /x\n monitor fail\n", 4, "monitor fail", "expects either 'if' or 'unless'", "", false},
 	{"errorloc bad code", "frontend f\n bind :80\n errorloc 999 http://x\n", 3, "errorloc", "status code '999' not handled", "", false},
@@ -44,6 +43,9 @@ var miscCases = []struct {
 	{"use-server dynamic name not built", "backend b\n use-server %[req.hdr(x)] if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "dynamic name is not built yet", "", true},
 	{"dispatch without port", "backend b\n dispatch 127.0.0.1\n", 2, "dispatch", "port", "", false},
 	{"dispatch to a host name", "backend b\n dispatch localhost:80\n", 2, "dispatch", "not built yet", "IP address", true},
+	{"dispatch beside use-server", "backend b\n dispatch 127.0.0.1:80\n use-server s1 if { path_beg /s1 }\n server s1 127.0.0.1:81\n", 2, "dispatch", "dispatch beside use-server (line 3) is not built yet", "drop the use-server line", true},
+	{"dispatch beside cookie", "backend b\n mode http\n dispatch 127.0.0.1:80\n cookie SRV insert\n server s1 127.0.0.1:81 cookie s1\n", 3, "dispatch", "dispatch beside cookie (line 4) is not built yet", "", true},
+	{"dispatch beside stick match", "backend b\n stick-table type ip size 10\n dispatch 127.0.0.1:80\n stick on src\n server s1 127.0.0.1:81\n", 3, "dispatch", "dispatch beside stick on (line 4)", "", true},
 	{"dispatch with balance", "backend b\n balance roundrobin\n dispatch 127.0.0.1:80\n server a 127.0.0.1:81\n", 3, "dispatch", "will be ignored in balance mode", "", true},
 	{"monitor-uri in mode tcp", "frontend f\n mode tcp\n bind :80\n monitor-uri /a\n", 1, "monitor-uri", "monitor-uri will be ignored for frontend 'f' (needs 'mode http').", "", true},
 	{"redirect in mode tcp", "frontend f\n mode tcp\n bind :80\n redirect location /x\n", 4, "redirect", "'redirect' rules ignored for frontend 'f' as they require HTTP mode.", "", true},

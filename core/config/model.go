@@ -110,10 +110,11 @@ type Global struct {
 	CABase                     string          `json:"ca_base,omitempty"`
 	CRTBase                    string          `json:"crt_base,omitempty"`
 	TuneSSLDefaultDHParam      int             `json:"tune_ssl_default_dh_param,omitempty"`
-	TuneHTTPMaxHdr             int             `json:"tune_http_maxhdr,omitempty"` // misc.go
-	MasterWorker               bool            `json:"master_worker,omitempty"`    // misc.go
-	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"`        // tune.vars.*-max-size (vars.go)
-	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`         // global set-var, set-var-fmt (vars.go)
+	TuneHTTPMaxHdr             int             `json:"tune_http_maxhdr,omitempty"`    // misc.go
+	TuneH2MaxStreams           int             `json:"tune_h2_max_streams,omitempty"` // tune.h2.max-concurrent-streams (misc.go)
+	MasterWorker               bool            `json:"master_worker,omitempty"`       // misc.go
+	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"`           // tune.vars.*-max-size (vars.go)
+	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`            // global set-var, set-var-fmt (vars.go)
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`

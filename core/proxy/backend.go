@@ -267,7 +267,7 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 	var start time.Time
 	queued := false
 	for {
-		cs, persisted := b.choose(ctx)
+		cs, persisted := b.choose(ctx, sess)
 		if cs != nil && tryTake(cs) {
 			srv := b.serverOf(cs)
 			if srv == nil {
@@ -310,12 +310,16 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 
 // choose is the server for ctx, without taking a slot: the server the
 // request is bound to (stickiness), else the balancer's pick (a server
-// policy first when there is one, see pool.WithPolicy).
-func (b *Backend) choose(ctx *core.PickContext) (*core.Server, bool) {
+// policy first when there is one, see pool.WithPolicy), or before it the
+// server of sess's kept connection (option prefer-last-server).
+func (b *Backend) choose(ctx *core.PickContext, sess *session) (*core.Server, bool) {
 	if ctx.Req != nil && ctx.Exclude == nil {
 		if cs := b.stickTo(ctx.Req); cs != nil {
 			return cs, true
 		}
+	}
+	if cs := b.lastServer(ctx, sess); cs != nil && !cs.Full() {
+		return cs, false
 	}
 	cs := b.bal.Pick(ctx)
 	if cs == nil && ctx.Exclude != nil {
@@ -583,6 +587,9 @@ type upConn struct {
 	// private: bound to one client by a connection-based login (NTLM,
 	// Negotiate); closed instead of pooled when that client leaves it.
 	private bool
+	// login: private through such a login, which makes HAProxy prefer
+	// its server even without prefer-last-server (preferlast.go).
+	login bool
 	// tls is the socket under a TLS connection (c is then a *tls.Conn),
 	// sni the name it was opened with: a pooled connection is reused
 	// only for the same name.

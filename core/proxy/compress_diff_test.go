@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -309,9 +310,14 @@ func compareCompCounters(t *testing.T, sock string, e *Engine) {
 		} else {
 			continue
 		}
-		for i := 0; i < 200 && m.Meters.CompRsp.Load() < h.Rsp; i++ {
-			time.Sleep(10 * time.Millisecond) // varde counts just after the last byte left
-		}
+		// varde counts just after the last byte left; the comparison
+		// below tells what is missing after 2 s.
+		testenv.Until(2*time.Second, 5*time.Millisecond, func() error {
+			if m.Meters.CompRsp.Load() < h.Rsp {
+				return errors.New("comp_rsp behind")
+			}
+			return nil
+		})
 		v := comp{m.Meters.CompIn.Load(), m.Meters.CompByp.Load(), m.Meters.CompRsp.Load(), m.Meters.CompOut.Load() > 0}
 		got[f[0]+"/"+f[1]] = [2]comp{h, v}
 	}
@@ -373,7 +379,9 @@ func compDiffH2(t *testing.T, haddr, vaddr string) {
 // so the next transaction's record may come first.
 func compareBytesOut(t *testing.T, hlog string, sink *recSink) {
 	var h, v []string
-	for i := 0; i < 200; i++ {
+	// Until both sides logged as many lines; the comparison below tells
+	// what differs after 2 s.
+	testenv.Until(2*time.Second, 5*time.Millisecond, func() error {
 		b, _ := os.ReadFile(hlog)
 		h = h[:0]
 		for _, l := range strings.Split(string(b), "\n") {
@@ -386,10 +394,10 @@ func compareBytesOut(t *testing.T, hlog string, sink *recSink) {
 			v = append(v, fmt.Sprintf("%d %d", r.Status, r.BytesOut))
 		}
 		if len(h) > 0 && len(h) == len(v) {
-			break
+			return nil
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return fmt.Errorf("%d lines from haproxy, %d from varde", len(h), len(v))
+	})
 	sort.Strings(h)
 	sort.Strings(v)
 	if d := cmp.Diff(h, v); d != "" {

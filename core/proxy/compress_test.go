@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/testenv"
 )
 
 // compBackend answers every request with the raw response resps[path]
@@ -443,11 +444,14 @@ func TestCompressionLevel(t *testing.T) {
 // have read it all a moment before.
 func waitCompRsp(t *testing.T, c interface{ Load() uint64 }, n uint64) {
 	t.Helper()
-	for i := 0; i < 200 && c.Load() < n; i++ {
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got := c.Load(); got != n {
-		t.Fatalf("comp_rsp %d, want %d", got, n)
+	err := testenv.Until(2*time.Second, 5*time.Millisecond, func() error {
+		if got := c.Load(); got < n {
+			return fmt.Errorf("comp_rsp %d, want %d", got, n)
+		}
+		return nil
+	})
+	if got := c.Load(); err != nil || got != n {
+		t.Fatalf("comp_rsp %d, want %d (%v)", got, n, err)
 	}
 }
 
@@ -493,13 +497,16 @@ func TestCompressionAborts(t *testing.T) {
 	checkComp(t, resp, "gzip", false, true, "", string(noise))
 
 	var terms []string
-	for i := 0; i < 200 && len(terms) < 3; i++ {
+	testenv.Until(2*time.Second, 5*time.Millisecond, func() error { // three records, else the check below says which
 		terms = terms[:0]
 		for _, r := range sink.all() {
 			terms = append(terms, string([]byte{r.Term[0], r.Term[1]}))
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		if len(terms) < 3 {
+			return fmt.Errorf("%d records", len(terms))
+		}
+		return nil
+	})
 	sort.Strings(terms)
 	if strings.Join(terms, " ") != "-- CD SD" {
 		t.Fatalf("termination states %v, want --, CD (client left) and SD (server cut)", terms)

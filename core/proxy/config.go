@@ -55,7 +55,9 @@ type Config struct {
 	// order (vars.go).
 	ProcVars   []*config.GlobalSetVar
 	MaxHeaders int // tune.http.maxhdr (default 101)
-	CompLevel  int // tune.comp.maxlevel (default 1)
+	// H2MaxStreams is tune.h2.max-concurrent-streams (0: 100).
+	H2MaxStreams int
+	CompLevel    int // tune.comp.maxlevel (default 1)
 	// CompRateLimit is maxcomprate in bytes per second (0: none).
 	CompRateLimit int
 	// Threads is `nbthread`: how many event loops serve HTTP clients
@@ -324,6 +326,9 @@ type BackendConfig struct {
 	// AbortOnClose is option abortonclose: a request whose client closed
 	// is dropped from the queue and not connected or retried for.
 	AbortOnClose bool
+	// LastUsable: the algorithm does not hash, so the server of a
+	// client's login-bound connection is preferred (preferlast.go).
+	LastUsable bool
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
 }

@@ -11,9 +11,9 @@ import (
 )
 
 // UseServerRules are a backend's `use-server NAME if|unless COND` lines.
-// As in HAProxy 2.6 (process_server_rules), they run once the request is
-// not already bound to a server by cookie persistence, before the stick
-// rules and the balancer: the first matching rule whose server is not
+// As in HAProxy 2.6 (process_server_rules), they run first, before cookie
+// persistence, the stick rules and the balancer (Backend.stickTo), so a
+// matching rule overrides a persistence cookie: the first matching rule whose server is not
 // stopped (down or in maintenance) takes the request, as persistence does
 // (no redispatch unless `option redispatch`); a stopped server is still
 // taken with `option persist` or when `force-persist` matches, else the
@@ -90,9 +90,13 @@ func (b *Backend) serverNamed(name string) *core.Server {
 }
 
 // dispatchOf applies `dispatch ADDR:PORT` without balance: HAProxy 2.6
-// sends every request to that address and ignores the server lines (their
-// checks too); its logs name no server (<NOSRV>), and so does varde's one
-// internal server, which the stats list under that name.
+// sends the requests its balancer would place to that address; its logs
+// name no server (<NOSRV>), and so does varde's one internal server, which
+// the stats list under that name. HAProxy keeps the server lines for
+// use-server, cookie and stick rules (and checks them): config refuses
+// dispatch beside those (refuseDispatchChoice), so dropping the servers
+// here changes where no request goes; only their checks and stats rows
+// are missing.
 func dispatchOf(bc *BackendConfig, p *config.Proxy) {
 	if p.Dispatch == nil || p.Balance != nil {
 		return

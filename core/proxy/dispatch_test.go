@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -168,7 +169,8 @@ func TestDispatchDifferential(t *testing.T) {
 	render := func(port int) string {
 		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{SYSLOG}}", fmt.Sprint(logPort), "{{D}}", addrs["d"], "{{S1}}", addrs["s1"]).Replace(dispatchConfig)
 	}
-	paths := []string{"/x", "/w", "/b"}
+	// The sentinel goes last: once its log line is in, the others are.
+	paths := []string{"/x", "/w", "/b", "/zz-sentinel"}
 	run := func(addr string) []string {
 		var out []string
 		for _, p := range paths {
@@ -189,7 +191,7 @@ func TestDispatchDifferential(t *testing.T) {
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 	hOut := run(haddr)
-	hLogged := logs()
+	hLogged := logs("/zz-sentinel")
 
 	set, d := config.LoadFiles(writeCfg(t, render(testenv.FreePort(t))), nil)
 	if d.HasErrors() {
@@ -204,6 +206,14 @@ func TestDispatchDifferential(t *testing.T) {
 	pcfg.Frontends[0].Binds = nil
 	_, vaddr := startEngine(t, pcfg)
 	vOut := run(vaddr)
+	if err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+		if n := len(sink.all()); n < len(paths) {
+			return fmt.Errorf("%d log records, want %d", n, len(paths))
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
 	var vLogged []string
 	for _, r := range sink.all() {
 		srv := r.Server
@@ -234,16 +244,18 @@ func renderWarnings(d interface{ Items() []diag.Diagnostic }) string {
 	return b.String()
 }
 
-// syslogFields collects the "backend/server" field of HAProxy's httplog lines.
-func syslogFields(t *testing.T) (int, func() []string) {
+// syslogFields collects the "backend/server" field of HAProxy's httplog
+// lines; the function returned waits (5 s at most) for the line of the
+// sentinel path, sent after the others, then returns them sorted.
+func syslogFields(t *testing.T) (int, func(sentinel string) []string) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
 	var mu sync.Mutex
-	var got []string
-	re := regexp.MustCompile(`\] \S+ (\S+/\S+) .*"GET `) // requests only, not idle closes
+	var got, paths []string
+	re := regexp.MustCompile(`\] \S+ (\S+/\S+) .*"GET (\S+)`) // requests only, not idle closes
 	go func() {
 		buf := make([]byte, 8192)
 		for {
@@ -253,13 +265,23 @@ func syslogFields(t *testing.T) (int, func() []string) {
 			}
 			if m := re.FindStringSubmatch(string(buf[:n])); m != nil {
 				mu.Lock()
-				got = append(got, m[1])
+				got, paths = append(got, m[1]), append(paths, m[2])
 				mu.Unlock()
 			}
 		}
 	}()
-	return pc.LocalAddr().(*net.UDPAddr).Port, func() []string {
-		time.Sleep(300 * time.Millisecond)
+	return pc.LocalAddr().(*net.UDPAddr).Port, func(sentinel string) []string {
+		err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Contains(paths, sentinel) {
+				return fmt.Errorf("no log line for %s among %q", sentinel, paths)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		out := append([]string(nil), got...)
@@ -404,8 +426,8 @@ func TestRateLimitSessionsDifferential(t *testing.T) {
 	os.WriteFile(hcfg, []byte(render(hport, "    rate-limit sessions 5\n")), 0o644)
 	testenv.Start(t, haproxy, "-db", "-f", hcfg)
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
-	testenv.WaitTCP(t, haddr, 10*time.Second)
-	time.Sleep(1100 * time.Millisecond) // WaitTCP's probe took a session
+	// Not WaitTCP: its probe would take a session of the rate limit.
+	waitListenQuiet(t, hport)
 	hTook, hOK := burst(haddr)
 
 	engine := func(limit string) string {
@@ -434,5 +456,26 @@ func TestRateLimitSessionsDifferential(t *testing.T) {
 	}
 	if freeTook > time.Second {
 		t.Errorf("without rate-limit varde took %v: the test cannot tell the limit", freeTook)
+	}
+}
+
+// waitListenQuiet waits (10 s at most) until a socket listens on
+// 127.0.0.1:port, reading /proc/net/tcp instead of connecting, so that no
+// session is taken from the listener.
+func waitListenQuiet(t *testing.T, port int) {
+	t.Helper()
+	local := fmt.Sprintf(" 0100007F:%04X 00000000:0000 0A ", port) // LISTEN
+	err := testenv.Until(10*time.Second, 10*time.Millisecond, func() error {
+		b, err := os.ReadFile("/proc/net/tcp")
+		if err != nil {
+			return err
+		}
+		if !strings.Contains(string(b), local) {
+			return fmt.Errorf("nothing listens on 127.0.0.1:%d", port)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 }

@@ -105,6 +105,7 @@ type Engine struct {
 	cfg       *Config
 	log       *slog.Logger
 	limits    httpx.Limits
+	h2Streams int // tune.h2.max-concurrent-streams
 	frontends []*Frontend
 	backends  []*Backend
 	byName    map[string]*Backend
@@ -193,6 +194,10 @@ func New(cfg *Config, log *slog.Logger) (*Engine, error) {
 		maxHdr = 101
 	}
 	e.limits = httpx.Limits{MaxHead: cfg.bufSize() - cfg.maxRewrite(), MaxHeaders: maxHdr}
+	e.h2Streams = h2MaxStreams
+	if cfg.H2MaxStreams > 0 {
+		e.h2Streams = cfg.H2MaxStreams
+	}
 	if cfg.MaxConn > 0 {
 		e.slots = make(chan struct{}, cfg.MaxConn)
 	}

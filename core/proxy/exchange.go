@@ -656,7 +656,7 @@ func (s *session) noteResponse(x *xchg) {
 		captureCookie(&s.rec.ResCookie, &resp.Head, "set-cookie", cc)
 	}
 	if connectionAuth(resp) {
-		x.up.private = true
+		x.up.private, x.up.login = true, true
 	}
 	// The server answers the method it got (set-method may have changed
 	// it, rewrite.go); a HEAD client never gets a body either way.

@@ -40,9 +40,9 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
-		MaxHeaders: c.Global.TuneHTTPMaxHdr,
-		VarLimits:  varLimitsOf(c),
-		ProcVars:   c.Global.SetVars,
+		MaxHeaders: c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
+		VarLimits: varLimitsOf(c),
+		ProcVars:  c.Global.SetVars,
 	}
 	for _, p := range c.Backends {
 		if p.Disabled {
@@ -229,6 +229,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go
+	preferLastOf(bc, p)
 	return bc, nil
 }
 

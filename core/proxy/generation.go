@@ -67,7 +67,8 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 	out := &Config{
 		MaxConn: c.Global.MaxConn, Threads: c.Global.NbThread, NoSplice: c.Global.NoSplice,
 		BufSize: int(c.Global.TuneBufSize), MaxRewrite: int(c.Global.TuneMaxRewrite), MaxHeaders: c.Global.TuneHTTPMaxHdr,
-		CompLevel: c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
+		H2MaxStreams: c.Global.TuneH2MaxStreams,
+		CompLevel:    c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
 		VarLimits: varLimitsOf(c), ProcVars: c.Global.SetVars,
 	}
 	ok := true

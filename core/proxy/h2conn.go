@@ -32,14 +32,15 @@ import (
 
 // Limits of the HTTP/2 side (docs/http2.md).
 const (
-	h2MaxStreams       = 100     // SETTINGS_MAX_CONCURRENT_STREAMS (HAProxy's tune.h2.max-concurrent-streams)
+	h2MaxStreams       = 100     // default SETTINGS_MAX_CONCURRENT_STREAMS (tune.h2.max-concurrent-streams: Engine.h2Streams)
 	h2Window           = 65535   // stream receive window (HAProxy's tune.h2.initial-window-size)
 	h2ConnWindow       = 1 << 20 // connection receive window
 	h2MaxFrame         = 16384   // SETTINGS_MAX_FRAME_SIZE, both ways unless the client asks for less
 	h2MaxHeaderList    = 65536   // SETTINGS_MAX_HEADER_LIST_SIZE (RFC 7541 4.1 sizes)
 	h2MaxHeaderBlock   = 2 * h2MaxHeaderList
-	h2MaxContinuations = 32  // CONTINUATION frames in one header block (CVE-2024-27316)
-	h2ResetBudget      = 100 // client resets (or refused streams) per h2BudgetPeriod (CVE-2023-44487)
+	h2MaxContinuations = 32   // CONTINUATION frames in one header block (CVE-2024-27316)
+	h2ResetBudget      = 100  // client resets (or refused streams) per h2BudgetPeriod (CVE-2023-44487)
+	h2MaxResetBudget   = 1000 // the budget's ceiling, however large tune.h2.max-concurrent-streams is
 	h2BudgetPeriod     = time.Second
 	h2RefundAt         = 16384 // receive-window bytes consumed before a WINDOW_UPDATE
 )
@@ -178,7 +179,7 @@ func (h *h2conn) serve() {
 	}
 	h.lockW()
 	h.fr.WriteSettings(
-		http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: h2MaxStreams},
+		http2.Setting{ID: http2.SettingMaxConcurrentStreams, Val: uint32(h.e.h2Streams)},
 		http2.Setting{ID: http2.SettingMaxHeaderListSize, Val: h2MaxHeaderList},
 	)
 	h.fr.WriteWindowUpdate(0, h2ConnWindow-65535)
@@ -372,7 +373,9 @@ func (h *h2conn) spend() bool {
 		h.budgetStart, h.budgetUsed = now, 0
 	}
 	h.budgetUsed++
-	if h.budgetUsed > h2ResetBudget {
+	// A larger stream limit lets a client cancel as many streams at once;
+	// the budget stays bounded whatever the limit.
+	if h.budgetUsed > min(max(h2ResetBudget, h.e.h2Streams), h2MaxResetBudget) {
 		h.f.ReqErrors.Add(1)
 		return h.goAway(http2.ErrCodeEnhanceYourCalm)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"strings"
@@ -191,18 +192,33 @@ func TestH2ContentLengthMismatch(t *testing.T) {
 	}
 }
 
-// TestH2StreamLimit: the 101st concurrent stream is refused.
+// TestH2StreamLimit: tune.h2.max-concurrent-streams (default 100) is
+// announced, the streams up to it are served, the next one is refused.
 func TestH2StreamLimit(t *testing.T) {
-	release := make(chan struct{})
-	srv, _ := backend(t, "a", func(w http.ResponseWriter, r *http.Request) { <-release })
-	defer close(release)
-	_, addr := startH2Engine(t, simpleConfig(hostport(srv)))
-	r := dialH2(t, addr)
-	for i := 0; i < h2MaxStreams; i++ {
-		r.headers(uint32(2*i+1), true, getFields...)
+	for _, tc := range []struct{ conf, want int }{{0, h2MaxStreams}, {200, 200}, {10, 10}} {
+		t.Run(fmt.Sprint(tc.conf), func(t *testing.T) {
+			release := make(chan struct{})
+			srv, _ := backend(t, "a", func(w http.ResponseWriter, r *http.Request) { <-release })
+			defer close(release)
+			cfg := simpleConfig(hostport(srv))
+			cfg.H2MaxStreams = tc.conf
+			_, addr := startH2Engine(t, cfg)
+			r := dialH2(t, addr)
+			set := r.until("SETTINGS", func(f http2.Frame) bool { s, ok := f.(*http2.SettingsFrame); return ok && !s.IsAck() }).(*http2.SettingsFrame)
+			if v, ok := set.Value(http2.SettingMaxConcurrentStreams); !ok || int(v) != tc.want {
+				t.Fatalf("announced MAX_CONCURRENT_STREAMS %d (%v), want %d", v, ok, tc.want)
+			}
+			for i := 0; i < tc.want; i++ {
+				r.headers(uint32(2*i+1), true, getFields...)
+			}
+			last := uint32(2*tc.want + 1)
+			r.headers(last, true, getFields...)
+			f := r.until("RST_STREAM", func(f http2.Frame) bool { _, rst := f.(*http2.RSTStreamFrame); return rst })
+			if rst := f.(*http2.RSTStreamFrame); rst.StreamID != last || rst.ErrCode != http2.ErrCodeRefusedStream {
+				t.Fatalf("first reset: stream %d %v, want stream %d REFUSED_STREAM", rst.StreamID, rst.ErrCode, last)
+			}
+		})
 	}
-	r.headers(2*h2MaxStreams+1, true, getFields...)
-	r.expectRST(2*h2MaxStreams+1, http2.ErrCodeRefusedStream)
 }
 
 // TestH2RapidReset (CVE-2023-44487): a client that opens and cancels

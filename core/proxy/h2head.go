@@ -80,7 +80,7 @@ func (h *h2conn) onHeaders(f *http2.HeadersFrame) bool {
 		return h.goAway(http2.ErrCodeProtocol)
 	default:
 		h.maxID = id
-		if h.goingAway || h.open >= h2MaxStreams {
+		if h.goingAway || h.open >= h.e.h2Streams {
 			hb.refused = true
 		} else if hb.bad == 0 {
 			hb.st = h.newStream(id)

@@ -65,11 +65,39 @@ func (l *logLines) listen(t *testing.T) int {
 	return pc.LocalAddr().(*net.UDPAddr).Port
 }
 
-func (l *logLines) take() ([]string, []time.Time) {
-	time.Sleep(300 * time.Millisecond)
+// take waits (5 s at most) for the line of the sentinel request sent
+// after the ones compared (the lines before it are in by then), and
+// returns the lines without it.
+func (l *logLines) take(t *testing.T, sentinel string) ([]string, []time.Time) {
+	t.Helper()
+	has := func() bool {
+		for _, s := range l.lines {
+			if strings.HasSuffix(s, " "+sentinel) {
+				return true
+			}
+		}
+		return false
+	}
+	err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if !has() {
+			return fmt.Errorf("no log line for %s among %q", sentinel, l.lines)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	a, b := l.lines, l.at
+	var a []string
+	var b []time.Time
+	for i, s := range l.lines {
+		if !strings.HasSuffix(s, " "+sentinel) {
+			a, b = append(a, s), append(b, l.at[i])
+		}
+	}
 	l.lines, l.at = nil, nil
 	return a, b
 }
@@ -115,7 +143,7 @@ backend be
 	}
 	run := func(addr string) ([]string, time.Duration) {
 		var slowEnd time.Time
-		for _, p := range []string{"/fast", "/slow", "/deny"} {
+		for _, p := range []string{"/fast", "/slow", "/deny", "/zz-sentinel"} {
 			resp, err := http.Get("http://" + addr + p)
 			if err != nil {
 				t.Fatal(err)
@@ -126,7 +154,7 @@ backend be
 				slowEnd = time.Now()
 			}
 		}
-		lines, at := logs.take()
+		lines, at := logs.take(t, "GET /zz-sentinel")
 		var early time.Duration
 		for i, l := range lines {
 			if strings.HasSuffix(l, "GET /slow") {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -118,7 +119,24 @@ func (ms *monitorServer) take() []string {
 	return u
 }
 
-// syslogReceiver collects the request lines of HAProxy's log.
+// monitorSentinel is sent after the requests compared: once its log line
+// is in, the lines of the requests before it are too, so a request found
+// missing was not logged (rather than not yet received).
+const monitorSentinel = "GET /zz-sentinel"
+
+func sendSentinel(t *testing.T, addr string) {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/zz-sentinel")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+// syslogReceiver collects the request lines of HAProxy's log; the function
+// returned waits (5 s at most) for the sentinel's line, then returns them
+// sorted.
 func syslogReceiver(t *testing.T) (int, func() []string) {
 	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
@@ -143,7 +161,17 @@ func syslogReceiver(t *testing.T) (int, func() []string) {
 		}
 	}()
 	return pc.LocalAddr().(*net.UDPAddr).Port, func() []string {
-		time.Sleep(300 * time.Millisecond) // datagrams in flight
+		err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+			mu.Lock()
+			defer mu.Unlock()
+			if !slices.Contains(lines, monitorSentinel) {
+				return fmt.Errorf("no log line for %s among %q", monitorSentinel, lines)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
 		mu.Lock()
 		defer mu.Unlock()
 		out := append([]string(nil), lines...)
@@ -172,6 +200,7 @@ func TestMonitorDifferential(t *testing.T) {
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 	hOut := runMonitorRequests(t, haddr)
+	sendSentinel(t, haddr)
 	hSeen := ms.take()
 	hLogged := logged()
 
@@ -191,11 +220,22 @@ func TestMonitorDifferential(t *testing.T) {
 	pcfg.Frontends[0].Binds = nil
 	e, vaddr := startEngine(t, pcfg)
 	vOut := runMonitorRequests(t, vaddr)
+	sendSentinel(t, vaddr)
 	vSeen := ms.take()
 	var vLogged []string
-	for _, r := range sink.all() {
-		l := string(r.RequestLine.Bytes())
-		vLogged = append(vLogged, strings.TrimSuffix(strings.TrimSuffix(l, " HTTP/1.1"), " HTTP/1.0"))
+	err = testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+		vLogged = vLogged[:0]
+		for _, r := range sink.all() {
+			l := string(r.RequestLine.Bytes())
+			vLogged = append(vLogged, strings.TrimSuffix(strings.TrimSuffix(l, " HTTP/1.1"), " HTTP/1.0"))
+		}
+		if !slices.Contains(vLogged, monitorSentinel) {
+			return fmt.Errorf("no record for %s among %q", monitorSentinel, vLogged)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
 	sort.Strings(vLogged)
 
