@@ -363,29 +363,7 @@ func (c *Config) validateBackendFetches(px *Proxy, d *diag.List) {
 			d.Errorf(a.Pos, "nbsrv", hintNearest(a.Arg, c.backendNames(), "declare `backend "+a.Arg+"`"), "nbsrv: no backend %q", a.Arg)
 		}
 	}
-	for _, a := range px.ACLs {
-		check(a)
-	}
-	conds := proxyConditions(px)
-	for _, mf := range px.MonitorFail {
-		conds = append(conds, mf.Cond)
-	}
-	for _, r := range px.Redirects {
-		conds = append(conds, r.Cond)
-	}
-	for _, us := range px.UseServers {
-		conds = append(conds, us.Cond)
-	}
-	for _, cond := range conds {
-		if cond == nil {
-			continue
-		}
-		for _, and := range cond.Or {
-			for _, t := range and {
-				check(t.Anon)
-			}
-		}
-	}
+	eachACL(px, check)
 }
 
 func serverNames(px *Proxy) []string {

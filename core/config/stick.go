@@ -275,35 +275,7 @@ func (c *Config) validateStickFetches(px *Proxy, d *diag.List) {
 			d.Errorf(a.Pos, a.Criterion, a.Criterion+"(TABLE), or a stick-table line in "+px.Name, "%s: %s %q has no stick table (HAProxy refuses it too)", a.Criterion, px.Kind, px.Name)
 		}
 	}
-	for _, a := range px.ACLs {
-		check(a)
-	}
-	conds := []*Condition{}
-	for _, r := range px.HTTPRequest {
-		conds = append(conds, r.Cond)
-	}
-	for _, r := range px.HTTPResponse {
-		conds = append(conds, r.Cond)
-	}
-	for _, r := range px.HTTPAfterResponse {
-		conds = append(conds, r.Cond)
-	}
-	for _, r := range px.TCPRequest {
-		conds = append(conds, r.Cond)
-	}
-	for _, u := range px.UseBackends {
-		conds = append(conds, u.Cond)
-	}
-	for _, cond := range conds {
-		if cond == nil {
-			continue
-		}
-		for _, and := range cond.Or {
-			for _, t := range and {
-				check(t.Anon)
-			}
-		}
-	}
+	eachACL(px, check)
 }
 
 // StickRule is `stick on|match|store-request EXPR [table NAME] [if|unless COND]`.

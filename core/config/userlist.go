@@ -193,13 +193,21 @@ func (c *Config) validateUserlistFetches(px *Proxy, d *diag.List) {
 			d.Errorf(a.Pos, a.Criterion, "declare `userlist "+a.Arg+"` with its users", "%s: no userlist %q", a.Criterion, a.Arg)
 		}
 	}
+	eachACL(px, check)
+}
+
+// eachACL calls fn with every ACL of a proxy: the named ones, then the
+// anonymous ones written inside its rules' conditions.
+func eachACL(px *Proxy, fn func(*ACL)) {
 	for _, a := range px.ACLs {
-		check(a)
+		fn(a)
 	}
 	for _, cond := range proxyConditions(px) {
 		for _, and := range cond.Or {
 			for _, t := range and {
-				check(t.Anon)
+				if t.Anon != nil {
+					fn(t.Anon)
+				}
 			}
 		}
 	}
@@ -227,6 +235,15 @@ func proxyConditions(px *Proxy) []*Condition {
 	}
 	for _, u := range px.UseBackends {
 		add(u.Cond)
+	}
+	for _, mf := range px.MonitorFail {
+		add(mf.Cond)
+	}
+	for _, r := range px.Redirects {
+		add(r.Cond)
+	}
+	for _, us := range px.UseServers {
+		add(us.Cond)
 	}
 	return conds
 }
