@@ -35,7 +35,7 @@ func dropPrivileges(g *generation.Generation, log *slog.Logger) error {
 		return err
 	}
 	if euid := os.Geteuid(); euid != 0 {
-		log.Warn("global user/group not applied: varde was not started as root and keeps its own user (as HAProxy does)", "uid", euid, "wanted", id.Name)
+		log.Warn("global user/group not applied: varde was not started as root and keeps its own user (HAProxy would exit unless it already is that user)", "uid", euid, "wanted", id.Name)
 		return nil
 	}
 	if id.UID == 0 {
