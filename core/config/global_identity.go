@@ -35,9 +35,9 @@ func (p *parser) globalIdentity(g *Global, key string, kwPos diag.Pos, args []To
 		}
 		g.Group = t.Text
 	default: // uid, gid
-		n, err := ParseInt(t.Text, 1, 1<<31-1)
+		n, err := ParseInt(t.Text, 0, 1<<31-1)
 		if err != nil {
-			p.d.Errorf(t.Pos, key, "write a whole number above 0", "%v", err)
+			p.d.Errorf(t.Pos, key, "write a whole number (0 switches nothing)", "%v", err)
 			return
 		}
 		if key == "uid" {
