@@ -52,7 +52,7 @@ func wantedIdentity(g *config.Global) (id identity, ok bool, err error) {
 	return id, true, nil
 }
 
-// supplementary is initgroups: the groups listing u in /etc/group, plus gid.
+// supplementary is initgroups(3): gid plus the groups listing u in /etc/group.
 func supplementary(u *user.User, gid int) []int {
 	groups := []int{gid}
 	if u == nil {
@@ -62,9 +62,12 @@ func supplementary(u *user.User, gid int) []int {
 	if err != nil {
 		return groups
 	}
+	// GroupIds also lists the passwd primary group, which initgroups does
+	// not add when another group is asked for.
+	primary, _ := strconv.Atoi(u.Gid)
 	for _, s := range ids {
 		n, err := strconv.Atoi(s)
-		if err == nil && n != gid {
+		if err == nil && n != gid && n != primary {
 			groups = append(groups, n)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os/user"
+	"strconv"
 
 	"github.com/varde-lb/varde/core/diag"
 )
@@ -41,7 +42,7 @@ func (p *parser) globalIdentity(g *Global, key string, kwPos diag.Pos, args []To
 			return
 		}
 		if key == "uid" {
-			g.UID = int(n)
+			g.UID, g.UIDPos = int(n), t.Pos
 		} else {
 			g.GID = int(n)
 		}
@@ -56,4 +57,18 @@ func lookupErr(kind, name string, err error) error {
 		return fmt.Errorf("unknown %s %q", kind, name)
 	}
 	return fmt.Errorf("cannot look up %s %q: %w", kind, name, err)
+}
+
+// validateIdentity refuses a uid that has no passwd entry when neither group
+// nor gid says which group to take: HAProxy would keep group 0 (root's),
+// which is less than the configuration asks to give up.
+func (c *Config) validateIdentity(d *diag.List) {
+	g := &c.Global
+	if g.UID == 0 || g.User != "" || g.Group != "" || g.GID != 0 {
+		return
+	}
+	if _, err := user.LookupId(strconv.Itoa(g.UID)); err == nil {
+		return
+	}
+	d.Errorf(g.UIDPos, "uid", "add a gid (or group) line", "uid %d has no entry in /etc/passwd to take its group from; varde would stay in group 0 (root)", g.UID)
 }

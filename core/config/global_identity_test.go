@@ -17,6 +17,8 @@ func TestGlobalIdentity(t *testing.T) {
 	}{
 		{"user and group", "global\n user nobody\n group nogroup\n", "", "nobody", "nogroup", 0, 0},
 		{"numbers", "global\n uid 65534\n gid 65534\n", "", "", "", 65534, 65534},
+		{"uid without passwd entry nor gid", "global\n uid 54321\n", "t.cfg:2: error: uid: uid 54321 has no entry", "", "", 54321, 0},
+		{"uid without passwd entry, gid given", "global\n uid 54321\n gid 54321\n", "", "", "", 54321, 54321},
 		{"uid 0", "global\n uid 0\n", "", "", "", 0, 0},
 		{"unknown user", "global\n user varde-no-such-user\n", `t.cfg:2: error: user: unknown user "varde-no-such-user"`, "", "", 0, 0},
 		{"unknown group", "global\n group varde-no-such-group\n", `t.cfg:2: error: group: unknown group "varde-no-such-group"`, "", "", 0, 0},
