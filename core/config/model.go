@@ -116,21 +116,22 @@ type Global struct {
 	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`         // global set-var, set-var-fmt (vars.go)
 
 	// Accepted for compatibility; varde does not act on them (see docs).
-	Daemon bool   `json:"daemon,omitempty"`
-	User   string `json:"user,omitempty"`
-	Group  string `json:"group,omitempty"`
-	Chroot string `json:"chroot,omitempty"`
-	UID    int    `json:"uid,omitempty"`
-	GID    int    `json:"gid,omitempty"`
+	Daemon          bool   `json:"daemon,omitempty"`
+	User            string `json:"user,omitempty"`
+	Group           string `json:"group,omitempty"`
+	Chroot          string `json:"chroot,omitempty"`
+	UID             int    `json:"uid,omitempty"`
+	GID             int    `json:"gid,omitempty"`
+	Quiet           bool   `json:"quiet,omitempty"`
+	NoSplice        bool   `json:"nosplice,omitempty"`
+	NbProc          int    `json:"nbproc,omitempty"`
+	Ulimit          int    `json:"ulimit_n,omitempty"`
+	Debug           bool   `json:"debug,omitempty"`
+	LogSendHostname string `json:"log_send_hostname,omitempty"`
+	LogTag          string `json:"log_tag,omitempty"`
+
 	// UIDPos locates the uid line (validateIdentity, global_identity.go).
-	UIDPos          diag.Pos `json:"-"`
-	Quiet           bool     `json:"quiet,omitempty"`
-	NoSplice        bool     `json:"nosplice,omitempty"`
-	NbProc          int      `json:"nbproc,omitempty"`
-	Ulimit          int      `json:"ulimit_n,omitempty"`
-	Debug           bool     `json:"debug,omitempty"`
-	LogSendHostname string   `json:"log_send_hostname,omitempty"`
-	LogTag          string   `json:"log_tag,omitempty"`
+	UIDPos diag.Pos `json:"-"`
 }
 
 // LogTuning is varde's log pipeline tuning (tune.log.*).
