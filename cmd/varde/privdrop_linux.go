@@ -21,10 +21,11 @@ var keptCaps = []uint{unix.CAP_NET_BIND_SERVICE, unix.CAP_NET_RAW, unix.CAP_NET_
 
 // dropPrivileges switches the whole process to the configuration's global
 // user/group when varde runs as root, keeping keptCaps in the permitted and
-// effective sets of every thread. Inheritable and ambient sets stay empty, so
-// notify and track scripts run as that user without capabilities (like
-// keepalived's script_user). It runs once, after the first generation has
-// bound its listeners and created its stats socket.
+// effective sets of every thread. The same three are inheritable and
+// ambient, so keepalived notify and track scripts run as that user with
+// them, exactly as under the packaged unit (AmbientCapabilities=): `ip
+// route` in a notify script works both ways. It runs once, after the first
+// generation has bound its listeners and created its stats socket.
 func dropPrivileges(g *generation.Generation, log *slog.Logger) error {
 	h := g.HAProxy()
 	if h == nil {
@@ -71,14 +72,19 @@ func switchTo(id identity) error {
 	if err := setCaps(keptCaps); err != nil {
 		return err
 	}
+	for _, c := range keptCaps {
+		if err := allThreads(unix.SYS_PRCTL, unix.PR_CAP_AMBIENT, unix.PR_CAP_AMBIENT_RAISE, uintptr(c)); err != nil {
+			return fmt.Errorf("prctl(PR_CAP_AMBIENT_RAISE, %d): %w", c, err)
+		}
+	}
 	if err := allThreads(unix.SYS_PRCTL, unix.PR_SET_KEEPCAPS, 0, 0); err != nil {
 		return fmt.Errorf("prctl(PR_SET_KEEPCAPS, 0): %w", err)
 	}
 	return nil
 }
 
-// setCaps sets permitted = effective = caps and inheritable = none on every
-// thread. After setuid with keep-caps the permitted set is still root's
+// setCaps sets permitted = effective = inheritable = caps on every thread
+// (inheritable so that they can be raised as ambient). After setuid with keep-caps the permitted set is still root's
 // full one and the effective set is empty: this narrows and raises it.
 func setCaps(caps []uint) error {
 	hdr := unix.CapUserHeader{Version: unix.LINUX_CAPABILITY_VERSION_3}
@@ -86,6 +92,7 @@ func setCaps(caps []uint) error {
 	for _, c := range caps {
 		data[c/32].Permitted |= 1 << (c % 32)
 		data[c/32].Effective |= 1 << (c % 32)
+		data[c/32].Inheritable |= 1 << (c % 32)
 	}
 	_, _, e := syscall.AllThreadsSyscall(unix.SYS_CAPSET, uintptr(unsafe.Pointer(&hdr)), uintptr(unsafe.Pointer(&data[0])), 0)
 	runtime.KeepAlive(&hdr)

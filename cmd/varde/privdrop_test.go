@@ -118,7 +118,7 @@ func TestPrivilegeDrop(t *testing.T) {
 	cmd, logPath := testenv.Start(t, bin, "run", "-f", cfg)
 	testenv.WaitListening(t, "varde", logPath, high)
 	pid := cmd.Process.Pid
-	const want = "Uid: 65534 65534 65534 65534; Gid: 65534 65534 65534 65534; CapInh: 0000000000000000; CapPrm: 0000000000003400; CapEff: 0000000000003400; CapAmb: 0000000000000000"
+	const want = "Uid: 65534 65534 65534 65534; Gid: 65534 65534 65534 65534; CapInh: 0000000000003400; CapPrm: 0000000000003400; CapEff: 0000000000003400; CapAmb: 0000000000003400"
 	waitCreds(t, pid, want, logPath)
 	getOK(t, high)
 
