@@ -16,9 +16,14 @@ import (
 	"github.com/varde-lb/varde/core/testenv"
 )
 
-// privdropConfig serves "ok" on every port given.
-func privdropConfig(ports ...int) string {
-	s := "global\n    user nobody\n    group nogroup\n" + authorityDefaults + "frontend f\n"
+// privdropConfig serves "ok" on every port given; sock, when set, is a
+// stats socket made by root before the switch.
+func privdropConfig(sock string, ports ...int) string {
+	s := "global\n    user nobody\n    group nogroup\n"
+	if sock != "" {
+		s += "    stats socket " + sock + " mode 600 level admin\n"
+	}
+	s += authorityDefaults + "frontend f\n"
 	for _, p := range ports {
 		s += fmt.Sprintf("    bind 127.0.0.1:%d\n", p)
 	}
@@ -112,7 +117,16 @@ func TestPrivilegeDrop(t *testing.T) {
 	}
 	cfg := filepath.Join(dir, "h.cfg")
 	high, low := testenv.FreePort(t), lowPort(t)
-	if err := os.WriteFile(cfg, []byte(privdropConfig(high)), 0o644); err != nil {
+	// The stats socket's directory must be the user's: reloads check it.
+	run := filepath.Join(dir, "run")
+	if err := os.Mkdir(run, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chown(run, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	sock := filepath.Join(run, "admin.sock")
+	if err := os.WriteFile(cfg, []byte(privdropConfig(sock, high)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd, logPath := testenv.Start(t, bin, "run", "-f", cfg)
@@ -123,7 +137,7 @@ func TestPrivilegeDrop(t *testing.T) {
 	getOK(t, high)
 
 	// Reload adding a port below 1024: CAP_NET_BIND_SERVICE survived.
-	if err := os.WriteFile(cfg, []byte(privdropConfig(high, low)), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(privdropConfig(sock, high, low)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := cmd.Process.Signal(syscall.SIGHUP); err != nil {
@@ -131,6 +145,11 @@ func TestPrivilegeDrop(t *testing.T) {
 	}
 	testenv.WaitListening(t, "varde after reload", logPath, low)
 	getOK(t, low)
+	// The stats socket root made (mode 600, root's) was handed over.
+	if fi, err := os.Stat(sock); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stats socket after reload: %v %v", fi, err)
+	}
+	showInfo(t, sock)
 
 	// A configuration nobody cannot read: the reload fails, both ports serve on.
 	if err := os.Chmod(cfg, 0o600); err != nil {
@@ -192,5 +211,23 @@ func privWaitLog(t *testing.T, logPath, s string) {
 	if err != nil {
 		logs, _ := os.ReadFile(logPath)
 		t.Fatalf("%v\n%s", err, logs)
+	}
+}
+
+// showInfo asks the stats socket for `show info` and wants its Pid line.
+func showInfo(t *testing.T, sock string) {
+	t.Helper()
+	c, err := net.DialTimeout("unix", sock, 2*time.Second)
+	if err != nil {
+		t.Fatalf("stats socket: %v", err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(3 * time.Second))
+	if _, err := io.WriteString(c, "show info\n"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(c)
+	if !strings.Contains(string(b), "Pid:") {
+		t.Fatalf("show info: %q", b)
 	}
 }

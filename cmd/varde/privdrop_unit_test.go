@@ -55,7 +55,7 @@ func TestPrivilegeDropRefusedWithCgo(t *testing.T) {
 		t.Skip("the test binary is built without cgo")
 	}
 	cfg := filepath.Join(t.TempDir(), "h.cfg")
-	if err := os.WriteFile(cfg, []byte(privdropConfig(testenv.FreePort(t))), 0o644); err != nil {
+	if err := os.WriteFile(cfg, []byte(privdropConfig("", testenv.FreePort(t))), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd, logPath := testenv.Start(t, bin, "run", "-f", cfg)
