@@ -112,6 +112,13 @@ func (p *process) run(g *generation.Generation, pidfile string) error {
 			defer removeOwnPidfile(pidfile) // not a successor's (upgrade.go)
 		}
 	}
+	// As HAProxy: root binds and writes the pidfile, then becomes the
+	// configured user (privdrop_linux.go). A failed switch stops: never
+	// run on as root against the configuration.
+	if err := dropPrivileges(g, p.log); err != nil {
+		_ = p.stop(syscall.SIGTERM)
+		return err
+	}
 	// Inherited sockets no bind claimed are closed; then the old
 	// processes (-sf/-st) are told to finish.
 	p.up.started(p.opts.Sockets, p.log)

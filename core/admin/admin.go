@@ -111,9 +111,13 @@ func (s *Server) State() *StateStore { return s.state }
 // configured mode, and on the TCP address when set.
 func (s *Server) Start(ctx context.Context) error {
 	if l := takeHanded("unix", s.cfg.Path); s.cfg.Path != "" && l != nil {
-		// A reload: the running generation's socket, never closed.
-		if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
-			return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
+		// A reload: the running generation's socket, never closed. Only a
+		// changed mode is applied: after the privilege drop
+		// (cmd/varde/privdrop_linux.go) root's socket cannot be chmodded.
+		if fi, err := os.Stat(s.cfg.Path); err != nil || fi.Mode().Perm() != s.cfg.Mode.Perm() {
+			if err := os.Chmod(s.cfg.Path, s.cfg.Mode); err != nil {
+				return fmt.Errorf("admin: stats socket %s: chmod: %w", s.cfg.Path, err)
+			}
 		}
 		s.serve(ctx, l)
 	} else if s.cfg.Path != "" {

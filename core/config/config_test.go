@@ -191,8 +191,6 @@ func TestWarnings(t *testing.T) {
 		hint    string
 	}{
 		{"daemon", "global\n daemon\n", "daemon", "foreground", "systemd"},
-		{"user", "global\n user haproxy\n", "user", "unprivileged user", "User="},
-		{"group", "global\n group haproxy\n", "group", "does not switch group", "Group="},
 		{"chroot", "global\n chroot /var/empty\n", "chroot", "does not chroot", "ProtectSystem"},
 		{"contimeout", "defaults\n contimeout 5000\n", "contimeout", `"timeout connect"`, "timeout connect VALUE"},
 		{"clitimeout", "defaults\n clitimeout 5000\n", "clitimeout", `"timeout client"`, "timeout client"},

@@ -199,28 +199,12 @@ func (p *parser) globalLine(l Line) {
 	case "daemon":
 		g.Daemon = true
 		p.d.Warnf(kwPos, key, "remove the line; run varde from a systemd service (Type=notify, examples/systemd/varde.service) to keep it in the background", "accepted but ignored: varde always runs in the foreground and leaves daemonising to systemd")
-	case "user", "group":
-		if t, ok := one(); ok {
-			if key == "user" {
-				g.User = t.Text
-			} else {
-				g.Group = t.Text
-			}
-			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit and grant CAP_NET_BIND_SERVICE for ports below 1024", "accepted but ignored: varde does not switch %s; start it as an unprivileged user instead", key)
-		}
-	case "uid", "gid":
-		if n, ok := intArg(0, 1<<31-1); ok {
-			if key == "uid" {
-				g.UID = n
-			} else {
-				g.GID = n
-			}
-			p.d.Warnf(kwPos, key, "remove the line; set User=/Group= in the systemd unit", "accepted but ignored: varde does not switch %s; start it as an unprivileged user instead", key)
-		}
+	case "user", "group", "uid", "gid":
+		p.globalIdentity(g, key, kwPos, args)
 	case "chroot":
 		if t, ok := one(); ok {
 			g.Chroot = t.Text
-			p.d.Warnf(kwPos, key, "remove the line; use systemd sandboxing (ProtectSystem=strict, PrivateTmp=yes) instead", "accepted but ignored: varde does not chroot")
+			p.d.Warnf(kwPos, key, "under systemd the packaged unit's sandbox (ProtectSystem=strict, PrivateTmp=yes, ReadWritePaths=) applies instead; remove the line", "accepted but ignored: varde does not chroot, so it still sees the whole file system (HAProxy would see only %s after start, and reloads read files from the real paths)", t.Text)
 		}
 	case "nbproc":
 		// HAProxy 2.6 refuses every nbproc line, even `nbproc 1`: a

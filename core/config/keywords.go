@@ -78,8 +78,8 @@ var Keywords = []KeywordInfo{
 	{Name: "debug", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
 	{Name: "default-path", Sections: G, Default: "current", Enforced: true},               // misc.go: only current; config|parent|origin refused
 	{Name: "expose-experimental-directives", Sections: G, Default: "off", Enforced: true}, // allows http-request normalize-uri, as HAProxy 2.6
-	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // accepted with a warning
-	{Name: "group", Sections: G, Default: "", Enforced: true},                             // accepted with a warning
+	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "group", Sections: G, Default: "", Enforced: true},                             // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
 	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
@@ -151,9 +151,9 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
-	{Name: "uid", Sections: G, Default: "", Enforced: true},      // accepted with a warning
+	{Name: "uid", Sections: G, Default: "", Enforced: true},      // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
 	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
-	{Name: "user", Sections: G, Default: "", Enforced: true},     // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},     // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
 
 	// log lines (global and proxies)
 	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},

@@ -129,6 +129,9 @@ type Global struct {
 	Debug           bool   `json:"debug,omitempty"`
 	LogSendHostname string `json:"log_send_hostname,omitempty"`
 	LogTag          string `json:"log_tag,omitempty"`
+
+	// UIDPos locates the uid line (validateIdentity, global_identity.go).
+	UIDPos diag.Pos `json:"-"`
 }
 
 // LogTuning is varde's log pipeline tuning (tune.log.*).
