@@ -42,6 +42,9 @@ func replyOf(r *config.HTTPRule) (*Reply, error) {
 	}
 	o := sample.Options{Where: sample.AtRequest}
 	kw := "http-request " + r.Action
+	if r.Response {
+		o.Where, kw = sample.AtResponse, "http-response "+r.Action
+	}
 	out := &Reply{ContentType: in.ContentType}
 	var text string
 	switch in.Kind {
@@ -97,9 +100,18 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		return false
 	}
 	keep := !s.closeAfter && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
+	n, sent, err := s.writeLocal(s.replyBytes(rp, code, keep, false), code, nil) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
+	s.finishReply()
+	return keep && err == nil
+}
+
+// replyBytes lays out rp's answer in s.out; inResponse evaluates its
+// formats with the response's samples (http-response deny/return).
+func (s *session) replyBytes(rp *Reply, code int, keep, inResponse bool) []byte {
 	ev := ruleEvals.Get().(*ruleEval)
 	defer ruleEvals.Put(ev)
-	s.evalCtx(&ev.ctx, false)
+	s.evalCtx(&ev.ctx, inResponse)
 	defer ev.ctx.Reset()
 	body := rp.Body
 	if rp.BodyFormat != nil {
@@ -135,10 +147,7 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		o = append(o, body...)
 	}
 	s.out = o
-	n, sent, err := s.writeLocal(o, code, nil) // afterresp.go
-	s.rec.BytesOut += countHTX(n, sent)
-	s.finishReply()
-	return keep && err == nil
+	return o
 }
 
 // finishReply ends a reply writeLocal sent (and recorded the status of).
