@@ -4,12 +4,12 @@ import "github.com/varde-lb/varde/core/logrec"
 
 // responseRuleEnd replaces the server's response with what an
 // http-response deny or return rule sends, as HAProxy 2.6 does
-// (http_process_res_common): the response is dropped unread, so the
-// server connection is closed; deny counts a denied response (dresp) on
-// the frontend, backend and server and is logged PH with its deny_status
-// (502 by default); return is logged LH. The replacement goes through
-// http-after-response (writeLocal), and the client connection closes
-// after it, as HAProxy ends the stream.
+// (http_process_res_common, measured against it): the response is dropped
+// unread, so the server connection is closed; deny counts a denied
+// response (dresp) on the frontend, backend and server and is logged PH
+// with its deny_status (502 by default); return is logged LH. The
+// replacement goes through http-after-response (writeLocal). The client
+// connection stays open when the exchange was complete, as in HAProxy.
 func (s *session) responseRuleEnd(x *xchg) bool {
 	rule := s.respEnd
 	s.respEnd = nil
@@ -23,18 +23,22 @@ func (s *session) responseRuleEnd(x *xchg) bool {
 	} else {
 		s.rec.SetTerm(logrec.TermLocal, logrec.StateHeaders)
 	}
-	s.linger = true // the client may still be sending: drain before closing
-	rp := rule.Reply
-	switch {
+	keep := !s.closeAfter && x.mode != HTTPClose && x.bodyDone && !x.upgrade && !s.e.stopping.Load()
+	var page []byte
+	switch rp := rule.Reply; {
 	case rp == nil || rp.DefaultPage:
-		s.sendError(code, x.b)
+		page = keepAlivePages[code]
+		if !keep || page == nil || s.f.errPages[code] != nil || x.b.errPages[code] != nil {
+			keep, page = false, s.errorPage(code, x.b)
+		}
 	case rp.Raw != nil:
-		n, sent, _ := s.writeLocal(rp.Raw, code, x.b) // afterresp.go
-		s.rec.BytesOut += countHTX(n, sent)
+		keep, page = false, rp.Raw // its own framing: close after it
 	default:
-		n, sent, _ := s.writeLocal(s.replyBytes(rp, code, false, true), code, x.b)
-		s.rec.BytesOut += countHTX(n, sent)
+		page = s.replyBytes(rp, code, keep, true)
 	}
+	s.linger = !keep                              // the client may still be sending: drain before closing
+	n, sent, err := s.writeLocal(page, code, x.b) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
 	s.log(x.b, x.srv)
-	return false
+	return keep && err == nil
 }

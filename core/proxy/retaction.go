@@ -111,8 +111,11 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 func (s *session) replyBytes(rp *Reply, code int, keep, inResponse bool) []byte {
 	ev := ruleEvals.Get().(*ruleEval)
 	defer ruleEvals.Put(ev)
-	s.evalCtx(&ev.ctx, inResponse)
+	s.evalCtx(&ev.ctx, false)
 	defer ev.ctx.Reset()
+	// HAProxy 2.6 builds the reply after dropping the server's response:
+	// status and res.hdr have no value then (measured).
+	ev.ctx.Response = inResponse
 	body := rp.Body
 	if rp.BodyFormat != nil {
 		ev.body, ev.scratch = rp.BodyFormat.Append(ev.body[:0], &ev.ctx, ev.scratch)
@@ -131,9 +134,11 @@ func (s *session) replyBytes(rp *Reply, code int, keep, inResponse bool) []byte 
 		}
 		o = append(o, "\r\n"...)
 	}
-	o = append(o, "content-length: "...)
-	o = strconv.AppendInt(o, int64(len(body)), 10)
-	o = append(o, "\r\n"...)
+	if code != 204 && code != 304 { // HAProxy sends no length with them (measured)
+		o = append(o, "content-length: "...)
+		o = strconv.AppendInt(o, int64(len(body)), 10)
+		o = append(o, "\r\n"...)
+	}
 	if rp.ContentType != "" {
 		o = append(o, "content-type: "...)
 		o = append(o, rp.ContentType...)
