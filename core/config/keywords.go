@@ -286,6 +286,8 @@ var Keywords = []KeywordInfo{
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-response deny", Sections: DFB, Default: "", Enforced: true},           // retaction.go; deny_status 502 by default
+	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
 	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md

@@ -531,10 +531,12 @@ type HTTPRule struct {
 	// use-service: Service.
 	Status int `json:"status,omitempty"`
 	// return, and deny with a body or headers: what is sent (retaction.go).
-	Return  *Return    `json:"return,omitempty"`
-	Service string     `json:"service,omitempty"`
-	Args    []string   `json:"args,omitempty"` // remaining words of other actions
-	Cond    *Condition `json:"cond,omitempty"`
+	Return *Return `json:"return,omitempty"`
+	// Response: an http-response deny/return (replaces the server's answer).
+	Response bool       `json:"response,omitempty"`
+	Service  string     `json:"service,omitempty"`
+	Args     []string   `json:"args,omitempty"` // remaining words of other actions
+	Cond     *Condition `json:"cond,omitempty"`
 	// track-scN, sc-inc-gpc0(N), sc-set-gpt0(N) (stick.go).
 	Track *TrackSC `json:"track,omitempty"`
 	// Rewrites (rewrite.go): replace-*'s regular expression (Value is the

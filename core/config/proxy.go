@@ -872,11 +872,15 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		}
 	case "deny":
 		r.Status = 403
+		if strings.HasPrefix(key, "http-response ") {
+			r.Status, r.Response = 502, true // HAProxy 2.6: a denied response is a 502
+		}
 		if !p.parseReturn(key, args, r, true) {
 			return
 		}
 	case "return":
 		r.Status = 200
+		r.Response = strings.HasPrefix(key, "http-response ")
 		if !p.parseReturn(key, args, r, false) {
 			return
 		}

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"net/netip"
 	"os"
 	"strings"
@@ -99,11 +100,18 @@ func TestServerAddressForms(t *testing.T) {
 		{"10.0.0.1:70000", "", 0, false, 0, true},
 		{"bad name:80", "", 0, false, 0, true},
 		{"_http._tcp.app.example", "", 0, false, 0, true}, // SRV: refused, not resolved as a name
+		// Unix-domain servers: refused until built, never looked up as names.
+		{"unix@/run/php/php-fpm.sock", "", 0, false, 0, true},
+		{"/var/run/varnish.sock", "", 0, false, 0, true},
+		{"abns@haproxy-peer", "", 0, false, 0, true},
 	} {
 		a, err := parseServerAddress(tc.in)
 		if (err != nil) != tc.err {
 			t.Errorf("%q: error %v, want error %v", tc.in, err, tc.err)
 			continue
+		}
+		if unix := strings.HasPrefix(tc.in, "/") || strings.Contains(tc.in, "@/") || strings.HasPrefix(tc.in, "abns@"); unix != errors.Is(err, errUnixServer) {
+			t.Errorf("%q: error %v, want the Unix-domain refusal %v", tc.in, err, unix)
 		}
 		if err != nil {
 			continue

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -47,7 +48,11 @@ func (p *parser) parseServer(l Line, args []Token) {
 	}
 	a, err := parseServerAddress(args[1].Text)
 	if err != nil {
-		p.d.Errorf(args[1].Pos, key, "write IP:PORT or HOSTNAME:PORT, e.g. 10.0.0.1:80", "%v", err)
+		hint := "write IP:PORT or HOSTNAME:PORT, e.g. 10.0.0.1:80"
+		if errors.Is(err, errUnixServer) {
+			hint = "let the local service listen on TCP (e.g. 127.0.0.1:9000) and write that address"
+		}
+		p.d.Errorf(args[1].Pos, key, hint, "%v", err)
 		return
 	}
 	s.Address = a

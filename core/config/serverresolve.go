@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -18,6 +19,9 @@ import (
 // the client's destination address (a transparent forward).
 func parseServerAddress(s string) (Address, error) {
 	a := Address{Raw: s}
+	if isUnixServerAddress(s) {
+		return a, fmt.Errorf("server address %q: %w", s, errUnixServer)
+	}
 	rest := s
 	if t, ok := strings.CutPrefix(rest, "ipv4@"); ok {
 		rest = t
@@ -230,4 +234,14 @@ func templateRange(s string) (low, high int, ok bool) {
 		return 0, 0, false
 	}
 	return low, high, true
+}
+
+// errUnixServer refuses the Unix-domain server forms HAProxy accepts
+// (unix@/path, /path, abns@name): varde's dial path, health checks and
+// stats only know IP addresses, so such a server is an error rather than
+// a name lookup that fails at run time.
+var errUnixServer = errors.New("Unix-domain servers (unix@/path, /path, abns@name) are not supported by varde yet")
+
+func isUnixServerAddress(s string) bool {
+	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "unix@") || strings.HasPrefix(s, "abns@")
 }

@@ -88,13 +88,29 @@ func (s *session) afterLocal(page []byte, b *Backend) []byte {
 		o = append(o, resp.Reason.Of(page)...)
 	}
 	o = append(o, '\r', '\n')
+	// HAProxy 2.6 writes a generated answer from HTX: names in lower case
+	// (rule-added ones too) and its connection header last, after the
+	// fields the rules added (measured: cmd/varde respdeny_test.go).
 	h := (*respHead)(s)
+	var conn []byte
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		name, val := h.HeaderAt(i)
-		o = httpx.AppendField(o, name, val)
+		if httpx.EqualFold(name, "connection") && conn == nil {
+			conn = val
+			continue
+		}
+		o = httpx.AppendLower(o, name)
+		o = append(o, ": "...)
+		o = append(o, val...)
+		o = append(o, '\r', '\n')
+	}
+	if conn != nil {
+		o = httpx.AppendField(o, connectionName, conn)
 	}
 	o = append(o, '\r', '\n')
 	o = append(o, page[resp.HeadLen:]...)
 	s.rspE.page = o
 	return o
 }
+
+var connectionName = []byte("connection")

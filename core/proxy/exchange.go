@@ -594,6 +594,9 @@ func (s *session) headFailed(x *xchg, k failKind, code int, ev byte) (headResult
 // becomes of both connections. It returns whether the client's stays open.
 func (s *session) relayResponse(x *xchg) bool {
 	s.noteResponse(x)
+	if s.respEnd != nil {
+		return s.responseRuleEnd(x) // respaction.go
+	}
 	if s.scr.end != endNone {
 		return s.scriptResponseEnd(x)
 	}
@@ -668,8 +671,15 @@ func (s *session) noteResponse(x *xchg) {
 	}
 	// Response rules: backend's, then frontend's; req. variables end here.
 	s.scr.vars.EnterResponse()
+	s.respEnd = nil
 	s.runResponseRules(x.b.cfg.HTTPResponse)
+	if s.respEnd != nil {
+		return // deny/return: the replacement runs http-after-response
+	}
 	s.runResponseRules(s.f.cfg.HTTPResponse)
+	if s.respEnd != nil {
+		return
+	}
 	s.runAfterResponse(x.b) // afterresp.go
 	x.clientKeep = !s.closeAfter && x.mode != HTTPClose && !s.e.stopping.Load() && x.rkind != httpx.BodyEOF && !x.switching
 	// A request body the server never got leaves its connection unusable.
@@ -937,6 +947,9 @@ func (s *session) runResponseRules(rules []*HTTPRule) {
 				return
 			}
 			continue
+		case ActDeny, ActReturn:
+			s.respEnd = rule
+			return
 		}
 		s.applyHeaderRule(rule, true)
 	}

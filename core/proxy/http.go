@@ -42,8 +42,11 @@ type session struct {
 	reqE edits
 	rspE edits
 	scr  scriptTx // what lua-load scripts changed in this transaction
-	idle atomic.Bool
-	h2   bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
+	// respEnd is the http-response deny/return that replaces the server's
+	// answer (respaction.go); set by the response rules, nil otherwise.
+	respEnd *HTTPRule
+	idle    atomic.Bool
+	h2      bool // an HTTP/2 stream (h2stream.go): logged as HTTP/2.0
 	// h2Scheme is the stream's :scheme when it gave an :authority: its
 	// request line is logged in absolute form, as HAProxy logs it.
 	h2Scheme string

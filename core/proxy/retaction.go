@@ -42,6 +42,9 @@ func replyOf(r *config.HTTPRule) (*Reply, error) {
 	}
 	o := sample.Options{Where: sample.AtRequest}
 	kw := "http-request " + r.Action
+	if r.Response {
+		o.Where, kw = sample.AtResponse, "http-response "+r.Action
+	}
 	out := &Reply{ContentType: in.ContentType}
 	var text string
 	switch in.Kind {
@@ -97,10 +100,22 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		return false
 	}
 	keep := !s.closeAfter && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
+	n, sent, err := s.writeLocal(s.replyBytes(rp, code, keep, false), code, nil) // afterresp.go
+	s.rec.BytesOut += countHTX(n, sent)
+	s.finishReply()
+	return keep && err == nil
+}
+
+// replyBytes lays out rp's answer in s.out; inResponse evaluates its
+// formats with the response's samples (http-response deny/return).
+func (s *session) replyBytes(rp *Reply, code int, keep, inResponse bool) []byte {
 	ev := ruleEvals.Get().(*ruleEval)
 	defer ruleEvals.Put(ev)
 	s.evalCtx(&ev.ctx, false)
 	defer ev.ctx.Reset()
+	// HAProxy 2.6 builds the reply after dropping the server's response:
+	// status and res.hdr have no value then (measured).
+	ev.ctx.Response = inResponse
 	body := rp.Body
 	if rp.BodyFormat != nil {
 		ev.body, ev.scratch = rp.BodyFormat.Append(ev.body[:0], &ev.ctx, ev.scratch)
@@ -119,9 +134,11 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		}
 		o = append(o, "\r\n"...)
 	}
-	o = append(o, "content-length: "...)
-	o = strconv.AppendInt(o, int64(len(body)), 10)
-	o = append(o, "\r\n"...)
+	if code != 204 && code != 304 { // HAProxy sends no length with them (measured)
+		o = append(o, "content-length: "...)
+		o = strconv.AppendInt(o, int64(len(body)), 10)
+		o = append(o, "\r\n"...)
+	}
 	if rp.ContentType != "" {
 		o = append(o, "content-type: "...)
 		o = append(o, rp.ContentType...)
@@ -135,10 +152,7 @@ func (s *session) reply(rule *HTTPRule, term byte) bool {
 		o = append(o, body...)
 	}
 	s.out = o
-	n, sent, err := s.writeLocal(o, code, nil) // afterresp.go
-	s.rec.BytesOut += countHTX(n, sent)
-	s.finishReply()
-	return keep && err == nil
+	return o
 }
 
 // finishReply ends a reply writeLocal sent (and recorded the status of).
