@@ -123,6 +123,7 @@ func (l *loop) startClient(ll *loopListener, fd int, sa syscall.Sockaddr) {
 	e, f := l.e, ll.f
 	e.wg.Add(1)
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+	setClientKeepAlive(fd)
 	src := sockaddrPort(sa)
 	dst := ll.dst
 	if dst.Addr().IsUnspecified() {
@@ -218,4 +219,14 @@ func (e *Engine) tryAcquire(f *Frontend) bool {
 		}
 	}
 	return true
+}
+
+// setClientKeepAlive gives a client accepted here the TCP keep-alive
+// Go's listener gives the clients it accepts (15 s idle, 15 s between
+// probes), so `option clitcpka`/`tcpka` hold on either accept path and a
+// vanished client's idle connection is found and closed.
+func setClientKeepAlive(fd int) {
+	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15)
+	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPINTVL, 15)
 }
