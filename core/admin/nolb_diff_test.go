@@ -136,14 +136,25 @@ func TestDisableOn404Differential(t *testing.T) {
 		"s3":      {"status", "check_status", "check_code"},
 		"BACKEND": {"status", "act", "weight"},
 	}
-	h, v := parseCSV(t, send(t, "unix", lbs[0].sock, "show stat")), parseCSV(t, send(t, "unix", lbs[1].sock, "show stat"))
-	for sv, fields := range compare {
-		for _, f := range fields {
-			hv, vv := strings.TrimPrefix(h.rows["app,"+sv][f], "* "), strings.TrimPrefix(v.rows["app,"+sv][f], "* ")
-			if hv != vv {
-				t.Errorf("%s %s: haproxy %q, varde %q", sv, f, hv, vv)
+	// A snapshot can catch either side between two checks of s3 (HAProxy
+	// shows check_code 0 while one runs): compare until both agree, for
+	// a bounded time.
+	var v csvTable
+	err := testenv.Until(5*time.Second, 50*time.Millisecond, func() error {
+		h := parseCSV(t, send(t, "unix", lbs[0].sock, "show stat"))
+		v = parseCSV(t, send(t, "unix", lbs[1].sock, "show stat"))
+		for sv, fields := range compare {
+			for _, f := range fields {
+				hv, vv := strings.TrimPrefix(h.rows["app,"+sv][f], "* "), strings.TrimPrefix(v.rows["app,"+sv][f], "* ")
+				if hv != vv {
+					return fmt.Errorf("%s %s: haproxy %q, varde %q", sv, f, hv, vv)
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		t.Error(err)
 	}
 	if st := v.rows["app,s2"]["status"]; st != "NOLB" {
 		t.Errorf("varde s2 %q, want NOLB", st)
