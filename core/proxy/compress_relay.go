@@ -195,7 +195,7 @@ func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
 		if x.rkind == httpx.BodyChunked && m > 0 {
 			k, cerr := s.ck.Scan(chunk)
 			if cerr != nil {
-				return cr.failed(copyBadChunk)
+				return cr.s.bodyEnded(cr.x, copyBadChunk)
 			}
 			if k < m {
 				x.srvKeep = false
@@ -210,9 +210,9 @@ func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
 		}
 		if m == 0 && err != nil {
 			if isTimeout(err) {
-				return cr.failed(copyReadTimeout)
+				return cr.s.bodyEnded(cr.x, copyReadTimeout)
 			}
-			return cr.failed(copyReadErr)
+			return cr.s.bodyEnded(cr.x, copyReadErr)
 		}
 	}
 	return true
@@ -233,7 +233,7 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 		cr.in += int64(len(data))
 		cr.pending = cr.pending || len(data) > 0
 		if err := e.add(data); err != nil {
-			return cr.failed(copyWriteErr)
+			return cr.s.bodyEnded(cr.x, copyWriteErr)
 		}
 	}
 	var err error
@@ -247,7 +247,7 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 	}
 	cr.pending = false
 	if err != nil {
-		return cr.failed(copyWriteErr)
+		return cr.s.bodyEnded(cr.x, copyWriteErr)
 	}
 	block, n := e.chunk()
 	cr.account(cr.in-in, int64(n), last)
@@ -264,29 +264,9 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 	nw, werr := s.conn.Write(block)
 	s.rec.BytesOut += int64(nw)
 	if werr != nil {
-		return cr.failed(copyWriteErr)
+		return cr.s.bodyEnded(cr.x, copyWriteErr)
 	}
 	return true
-}
-
-// failed records how the body relay ended, as receiveBody does.
-func (cr *compRelay) failed(res copyResult) bool {
-	s, x := cr.s, cr.x
-	switch res {
-	case copyWriteErr:
-		s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
-	case copyReadTimeout:
-		s.rec.SetTerm(logrec.TermServerTimeout, logrec.StateData)
-		x.b.RespErrors.Add(1)
-		x.srv.RespErrors.Add(1)
-	default:
-		s.rec.SetTerm(logrec.TermServerAbort, logrec.StateData)
-		x.b.RespErrors.Add(1)
-		if res != copyBadChunk {
-			x.srv.RespErrors.Add(1)
-		}
-	}
-	return false
 }
 
 // account classifies one block's bytes as HAProxy's comp_http_payload

@@ -856,6 +856,14 @@ func (s *session) writeResponseHead(o []byte, headLen int, extra []byte) (base, 
 func (s *session) receiveBody(x *xchg, remain int64) bool {
 	_, written, res, _ := s.copyBody(x.up.c, s.conn, serverTimeout(x.b), s.clientTimeout(0), x.rkind, remain)
 	s.rec.BytesOut += written
+	return s.bodyEnded(x, res)
+}
+
+// bodyEnded records how a response body relay ended (the log's
+// termination state and the backend's and server's response errors);
+// true when the body was relayed whole. Every relay path (plain, spliced,
+// compressed) ends here.
+func (s *session) bodyEnded(x *xchg, res copyResult) bool {
 	switch res {
 	case copyDone:
 		return true
