@@ -147,7 +147,7 @@ func (s *session) relayCompressed(x *xchg) bool {
 		s.log(x.b, x.srv)
 		return false
 	}
-	cr := compRelay{s: s, x: x, e: e}
+	cr := compRelay{s: s, x: x, e: e, dc: dechunk{keep: true}}
 	ok := cr.run(o[headLen:], extra, rremain, respDone)
 	if headHTX >= 0 {
 		s.rec.BytesOut = base + srvHead + cr.in
@@ -168,7 +168,7 @@ type compRelay struct {
 	s       *session
 	x       *xchg
 	e       *compEncoder
-	dc      dechunkTrailer
+	dc      dechunk // keep: its trailer is forwarded
 	in      int64 // payload bytes fed (and the end of a chunked body): %B
 	cIn     int64 // comp_in, comp_out, comp_byp so far
 	cOut    int64
@@ -226,7 +226,10 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 	for len(p) > 0 {
 		var data []byte
 		if cr.x.rkind == httpx.BodyChunked {
-			data, p = cr.dc.next(p)
+			var done bool
+			if data, p, done = cr.dc.next(p); done {
+				p = nil // nothing of the body is left behind its end
+			}
 		} else {
 			data, p = p, nil
 		}
@@ -299,74 +302,6 @@ func (cr *compRelay) count() {
 		m.CompOut.Add(uint64(cr.cOut))
 		m.CompByp.Add(uint64(cr.byp))
 	}
-}
-
-// dechunkTrailer decodes a chunked body the session has already validated
-// (s.ck) and keeps its trailer section (bounded), forwarded after the last
-// chunk as HAProxy does.
-type dechunkTrailer struct {
-	st      uint8 // dechunk's states
-	n       int64
-	trailer []byte
-}
-
-// next returns the data bytes at the start of p and the input behind them.
-func (t *dechunkTrailer) next(p []byte) (data, rest []byte) {
-	for len(p) > 0 {
-		c := p[0]
-		switch t.st {
-		case dcSize:
-			if v := unhexByte(c); v >= 0 {
-				t.n = t.n<<4 | int64(v)
-				p = p[1:]
-				continue
-			}
-			t.st = dcExt
-		case dcExt:
-			if c == '\n' {
-				t.st = dcData
-				if t.n == 0 {
-					t.st = dcTrailer
-				}
-			}
-			p = p[1:]
-		case dcData:
-			k := min(int64(len(p)), t.n)
-			if t.n -= k; t.n == 0 {
-				t.st = dcDataEnd
-			}
-			return p[:k], p[k:]
-		case dcDataEnd:
-			if c == '\n' {
-				t.st, t.n = dcSize, 0
-			}
-			p = p[1:]
-		case dcTrailer, dcTrailerLine:
-			p = t.keepTrailer(p)
-		default:
-			return nil, nil
-		}
-	}
-	return nil, nil
-}
-
-// keepTrailer stores trailer lines until the blank line ending the body.
-func (t *dechunkTrailer) keepTrailer(p []byte) []byte {
-	c := p[0]
-	if t.st == dcTrailer && (c == '\r' || c == '\n') {
-		if c == '\n' {
-			t.st = dcDone
-		}
-		return p[1:]
-	}
-	t.st = dcTrailerLine
-	if c == '\n' {
-		t.st = dcTrailer
-	}
-	if len(t.trailer) < 4096 {
-		t.trailer = append(t.trailer, c)
-	}
-	return p[1:]
 }
 
 // htxTrailerSize is the size of trailer fields in HAProxy's HTX: name and

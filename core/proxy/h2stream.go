@@ -704,11 +704,19 @@ func (st *h2stream) SetDeadline(t time.Time) error {
 
 var noDeadline time.Time
 
-// dechunk decodes a chunked body the session has already validated.
+// dechunk decodes a chunked body the session has already validated. With
+// keep set it also keeps the trailer section (bounded), which the
+// compressed relay forwards after its last chunk as HAProxy does; HTTP/2
+// streams drop trailers.
 type dechunk struct {
-	st uint8
-	n  int64
+	st      uint8
+	n       int64
+	keep    bool
+	trailer []byte
 }
+
+// maxTrailer bounds a kept trailer section.
+const maxTrailer = 4096
 
 const (
 	dcSize uint8 = iota
@@ -753,26 +761,35 @@ func (d *dechunk) next(p []byte) (data, rest []byte, done bool) {
 				d.st, d.n = dcSize, 0
 			}
 			p = p[1:]
-		case dcTrailer:
-			switch c {
-			case '\n':
-				d.st = dcDone
-				return nil, p[1:], true
-			case '\r':
-				p = p[1:]
-			default:
-				d.st = dcTrailerLine
+		case dcTrailer, dcTrailerLine:
+			if p = d.trailerByte(p); d.st == dcDone {
+				return nil, p, true
 			}
-		case dcTrailerLine:
-			if c == '\n' {
-				d.st = dcTrailer
-			}
-			p = p[1:]
 		default:
 			return nil, p, true
 		}
 	}
 	return nil, nil, d.st == dcDone
+}
+
+// trailerByte consumes one byte of the trailer section, keeping it when
+// asked, until the blank line that ends the body.
+func (d *dechunk) trailerByte(p []byte) []byte {
+	c := p[0]
+	if d.st == dcTrailer && (c == '\r' || c == '\n') {
+		if c == '\n' {
+			d.st = dcDone
+		}
+		return p[1:]
+	}
+	d.st = dcTrailerLine
+	if c == '\n' {
+		d.st = dcTrailer
+	}
+	if d.keep && len(d.trailer) < maxTrailer {
+		d.trailer = append(d.trailer, c)
+	}
+	return p[1:]
 }
 
 func unhexByte(c byte) int {
