@@ -379,35 +379,24 @@ func (m *Manager) watchAddrs(ctx context.Context) error {
 	if err := netlink.AddrSubscribeWithOptions(updates, done, netlink.AddrSubscribeOptions{}); err != nil {
 		return fmt.Errorf("vip: netlink address subscription: %w", err)
 	}
-	go func() {
-		defer close(done)
-		for {
+	go follow(ctx, updates, done, func(u netlink.AddrUpdate) {
+		if u.NewAddr {
+			return
+		}
+		a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
+		if !ok {
+			return
+		}
+		m.mu.Lock()
+		runners := m.runners
+		m.mu.Unlock()
+		for _, r := range runners {
 			select {
-			case <-ctx.Done():
-				return
-			case u, ok := <-updates:
-				if !ok {
-					return
-				}
-				if u.NewAddr {
-					continue
-				}
-				a, ok := netip.AddrFromSlice(u.LinkAddress.IP)
-				if !ok {
-					continue
-				}
-				m.mu.Lock()
-				runners := m.runners
-				m.mu.Unlock()
-				for _, r := range runners {
-					select {
-					case r.vipGone <- a.Unmap():
-					default: // the instance is behind; it re-checks on the next event
-					}
-				}
+			case r.vipGone <- a.Unmap():
+			default: // the instance is behind; it re-checks on the next event
 			}
 		}
-	}()
+	})
 	return nil
 }
 
@@ -466,4 +455,22 @@ func watchLinks(ctx context.Context, log *slog.Logger) (*linkWatch, error) {
 		}
 	}()
 	return w, nil
+}
+
+// follow hands each update of a netlink subscription to fn until ctx ends
+// or the subscription closes, then closes done (which ends the
+// subscription's own goroutine).
+func follow[T any](ctx context.Context, updates <-chan T, done chan struct{}, fn func(T)) {
+	defer close(done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case u, ok := <-updates:
+			if !ok {
+				return
+			}
+			fn(u)
+		}
+	}
 }

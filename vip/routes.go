@@ -223,23 +223,11 @@ func (m *Manager) watchRoutes(ctx context.Context) error {
 	if err := netlink.RouteSubscribeWithOptions(updates, done, netlink.RouteSubscribeOptions{}); err != nil {
 		return fmt.Errorf("vip: netlink route subscription: %w", err)
 	}
-	go func() {
-		defer close(done)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case u, ok := <-updates:
-				if !ok {
-					return
-				}
-				if u.Type != unix.RTM_DELROUTE {
-					continue
-				}
-				m.routeDeleted(u.Route)
-			}
+	go follow(ctx, updates, done, func(u netlink.RouteUpdate) {
+		if u.Type == unix.RTM_DELROUTE {
+			m.routeDeleted(u.Route)
 		}
-	}()
+	})
 	return nil
 }
 
