@@ -196,12 +196,7 @@ func (s *session) ruleValue(r *HTTPRule, resp bool, dst []byte) []byte {
 	if r.value == nil || !r.value.Dynamic() {
 		return append(dst, r.Value...)
 	}
-	ev := ruleEvals.Get().(*ruleEval)
-	s.evalCtx(&ev.ctx, resp)
-	dst, ev.scratch = r.value.Append(dst, &ev.ctx, ev.scratch)
-	ev.ctx.Reset()
-	ruleEvals.Put(ev)
-	return dst
+	return s.evalFmt(r.value, resp, dst)
 }
 
 // safeValue refuses a value with a line break or NUL: a sample (a request

@@ -100,10 +100,5 @@ func (r *HTTPRule) appendTarget(dst []byte, s *session) []byte {
 	if r.target == nil || !r.target.Dynamic() {
 		return append(dst, r.Target...)
 	}
-	ev := ruleEvals.Get().(*ruleEval)
-	s.evalCtx(&ev.ctx, false)
-	dst, ev.scratch = r.target.Append(dst, &ev.ctx, ev.scratch)
-	ev.ctx.Reset()
-	ruleEvals.Put(ev)
-	return dst
+	return s.evalFmt(r.target, false, dst)
 }
