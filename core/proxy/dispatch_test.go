@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -248,46 +247,8 @@ func renderWarnings(d interface{ Items() []diag.Diagnostic }) string {
 // lines; the function returned waits (5 s at most) for the line of the
 // sentinel path, sent after the others, then returns them sorted.
 func syslogFields(t *testing.T) (int, func(sentinel string) []string) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	var mu sync.Mutex
-	var got, paths []string
-	re := regexp.MustCompile(`\] \S+ (\S+/\S+) .*"GET (\S+)`) // requests only, not idle closes
-	go func() {
-		buf := make([]byte, 8192)
-		for {
-			n, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if m := re.FindStringSubmatch(string(buf[:n])); m != nil {
-				mu.Lock()
-				got, paths = append(got, m[1]), append(paths, m[2])
-				mu.Unlock()
-			}
-		}
-	}()
-	return pc.LocalAddr().(*net.UDPAddr).Port, func(sentinel string) []string {
-		err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if !slices.Contains(paths, sentinel) {
-				return fmt.Errorf("no log line for %s among %q", sentinel, paths)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		out := append([]string(nil), got...)
-		sort.Strings(out)
-		return out
-	}
+	port, l := startUDPSyslog(t, regexp.MustCompile(`\] \S+ (\S+/\S+) .*"GET (\S+)`)) // requests only, not idle closes
+	return port, func(sentinel string) []string { return l.column(t, 2, sentinel, 1) }
 }
 
 // TestForwardForDifferential: `option forwardfor` with except, header and

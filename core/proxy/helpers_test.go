@@ -10,6 +10,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,6 +21,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/logrec"
+	"github.com/varde-lb/varde/core/testenv"
 )
 
 // startEngine runs cfg with one loopback listener on the first frontend and
@@ -219,4 +223,65 @@ func lanes(t *testing.T, fn func(t *testing.T)) {
 			fn(t)
 		})
 	}
+}
+
+// udpSyslog collects, from every datagram sent to a loopback UDP port (a
+// proxy's log target in the differential tests), the submatches of re.
+type udpSyslog struct {
+	mu  sync.Mutex
+	got [][]string
+}
+
+func startUDPSyslog(t *testing.T, re *regexp.Regexp) (int, *udpSyslog) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	l := &udpSyslog{}
+	go func() {
+		buf := make([]byte, 8192)
+		for {
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			if m := re.FindStringSubmatch(string(buf[:n])); m != nil {
+				l.mu.Lock()
+				l.got = append(l.got, m)
+				l.mu.Unlock()
+			}
+		}
+	}()
+	return pc.LocalAddr().(*net.UDPAddr).Port, l
+}
+
+// column waits (5 s at most) for a line whose submatch key is sentinel
+// (a request sent after the others), then returns submatch i of every
+// line so far, sorted.
+func (l *udpSyslog) column(t *testing.T, key int, sentinel string, i int) []string {
+	t.Helper()
+	col := func(k int) []string {
+		out := make([]string, 0, len(l.got))
+		for _, m := range l.got {
+			out = append(out, m[k])
+		}
+		return out
+	}
+	err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+		if keys := col(key); !slices.Contains(keys, sentinel) {
+			return fmt.Errorf("no log line for %s among %q", sentinel, keys)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := col(i)
+	sort.Strings(out)
+	return out
 }

@@ -138,46 +138,8 @@ func sendSentinel(t *testing.T, addr string) {
 // returned waits (5 s at most) for the sentinel's line, then returns them
 // sorted.
 func syslogReceiver(t *testing.T) (int, func() []string) {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pc.Close() })
-	var mu sync.Mutex
-	var lines []string
-	re := regexp.MustCompile(`"([A-Z]+ [^"]*) HTTP/1\.[01]"`)
-	go func() {
-		buf := make([]byte, 8192)
-		for {
-			n, _, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if m := re.FindStringSubmatch(string(buf[:n])); m != nil {
-				mu.Lock()
-				lines = append(lines, m[1])
-				mu.Unlock()
-			}
-		}
-	}()
-	return pc.LocalAddr().(*net.UDPAddr).Port, func() []string {
-		err := testenv.Until(5*time.Second, 5*time.Millisecond, func() error {
-			mu.Lock()
-			defer mu.Unlock()
-			if !slices.Contains(lines, monitorSentinel) {
-				return fmt.Errorf("no log line for %s among %q", monitorSentinel, lines)
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		out := append([]string(nil), lines...)
-		sort.Strings(out)
-		return out
-	}
+	port, l := startUDPSyslog(t, regexp.MustCompile(`"([A-Z]+ [^"]*) HTTP/1\.[01]"`))
+	return port, func() []string { return l.column(t, 1, monitorSentinel, 1) }
 }
 
 // TestMonitorDifferential runs the same configuration through HAProxy 2.6
