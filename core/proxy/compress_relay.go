@@ -169,8 +169,8 @@ type compRelay struct {
 	x       *xchg
 	e       *compEncoder
 	dc      dechunk // keep: its trailer is forwarded
-	in      int64 // payload bytes fed (and the end of a chunked body): %B
-	cIn     int64 // comp_in, comp_out, comp_byp so far
+	in      int64   // payload bytes fed (and the end of a chunked body): %B
+	cIn     int64   // comp_in, comp_out, comp_byp so far
 	cOut    int64
 	byp     int64
 	pending bool // bytes given to the encoder since its last flush
