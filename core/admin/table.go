@@ -79,6 +79,11 @@ func (s *Server) table(cmd Command, lvl Level) string {
 	words := strings.Fields(cmd.Value)
 	switch cmd.Op {
 	case OpSetTable:
+		// The command parser splits only at blanks and tabs; a key made of
+		// other white space (\f, \v) is no key here.
+		if len(words) < 2 {
+			return tableUsage(OpSetTable) + "\n"
+		}
 		k, err := t.ParseKey(words[1])
 		if err != nil {
 			return err.Error() + "\n"
