@@ -124,6 +124,10 @@ type parked struct {
 	tls      *tls.ConnectionState // TLS clients (tls_front.go)
 	vars     *sample.SessVars     // the connection's sess. variables (vars.go)
 	th       int32                // TLS handshake time, ms
+	// up is a server connection private to this client (an NTLM login,
+	// send-proxy): kept while the client idles, as HAProxy keeps it in
+	// the session, and closed with the client.
+	up *upConn
 }
 
 // closeHTTP ends a client connection for good.
@@ -145,6 +149,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s.lane = laneOf(c)
 	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
 	s.scr.vars.Sess = p.vars
+	s.up, p.up = p.up, nil
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -159,10 +164,12 @@ func (e *Engine) runHTTP(p *parked) {
 			}
 			s.park = false
 		}
-		if s.up != nil {
+		if s.up != nil && s.up.private {
+			p.up = s.up
+		} else if s.up != nil {
 			s.up.s.putIdle(s.up, time.Now())
-			s.up = nil
 		}
+		s.up = nil
 		e.mu.Lock()
 		delete(e.conns, s)
 		e.mu.Unlock()

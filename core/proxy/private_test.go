@@ -18,7 +18,8 @@ import (
 )
 
 // A server starting an NTLM login binds its connection to that client
-// (HAProxy's http-reuse safe): the client's next request goes over it, and
+// (HAProxy's http-reuse safe): the client's next request goes over it, even
+// after the client idled and was parked, and
 // when the client leaves, the connection is closed, never pooled for
 // another client.
 func TestConnectionAuthKeepsUpstreamPrivate(t *testing.T) {
@@ -59,6 +60,9 @@ func TestConnectionAuthKeepsUpstreamPrivate(t *testing.T) {
 			t.Fatal(err)
 		}
 		resp.Body.Close()
+		// Idle long enough to be parked: the login connection must stay
+		// with the client while it waits.
+		time.Sleep(50 * time.Millisecond)
 	}
 	mu.Lock()
 	n := len(remotes)

@@ -99,6 +99,10 @@ func varLimitsOf(c *config.Config) *sample.VarLimits {
 func (e *Engine) closeConn(p *parked) {
 	p.vars.Release()
 	p.vars = nil
+	if p.up != nil {
+		p.up.c.Close()
+		p.up = nil
+	}
 	e.closeHTTP(p.f, p.c)
 }
 
