@@ -513,6 +513,38 @@ func TestUnits(t *testing.T) {
 	}
 }
 
+// A timer with characters after a valid unit keeps the value read so far
+// and warns, as HAProxy 2.6's parse_time_err does ("1s[" is 1s); an
+// unknown unit stays an error.
+func TestTimerTrailingCharacters(t *testing.T) {
+	tests := []struct {
+		val  string
+		want time.Duration
+		warn bool
+		bad  bool
+	}{
+		{"1s", time.Second, false, false},
+		{"1s[", time.Second, true, false},
+		{"2ms5", 2 * time.Millisecond, true, false},
+		{"1mx", time.Minute, true, false},
+		{"5x", 0, false, true},
+		{"1u", 0, false, true},
+	}
+	for _, tc := range tests {
+		cfg, d := load(t, "defaults\n  mode http\n  timeout client "+tc.val+"\n")
+		if got := len(errorsOf(d)) > 0; got != tc.bad {
+			t.Errorf("%s: errors %v, want error %v", tc.val, errorsOf(d), tc.bad)
+			continue
+		}
+		if got := len(warningsOf(d)) > 0; got != tc.warn {
+			t.Errorf("%s: warnings %v, want warning %v", tc.val, warningsOf(d), tc.warn)
+		}
+		if !tc.bad && cfg.Defaults[0].Timeouts.Client != tc.want {
+			t.Errorf("%s: timeout client %v, want %v", tc.val, cfg.Defaults[0].Timeouts.Client, tc.want)
+		}
+	}
+}
+
 func TestParseAddress(t *testing.T) {
 	tests := []struct {
 		in       string
