@@ -326,6 +326,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option http-ignore-probes", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option http-no-delay", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option http-pretend-keepalive", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option http-use-proxy-header", Sections: DF, Default: "off", Enforced: true}, // auth.go proxyConn
 	{Name: "option independent-streams", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option nolinger", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: true},
@@ -499,7 +500,6 @@ var Unsupported = map[string]string{
 	"option external-check":               "not available in varde",
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
-	"option http-use-proxy-header":        "not available in varde",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",

@@ -163,7 +163,7 @@ type HTTPRule struct {
 
 	value, target *sample.Template // compiled Value and Target
 	// ActAuth: the 401 answers, closing and keep-alive (auth.go).
-	authPage, authKeep []byte
+	authPage, authKeep [2][]byte // 401, 407 (auth.go)
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).
@@ -251,6 +251,8 @@ type FrontendConfig struct {
 	TCPContent   []TCPRule
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
+	// UseProxyHeader is option http-use-proxy-header (auth.go proxyConn).
+	UseProxyHeader bool
 }
 
 // TCPRule is one `tcp-request connection|content accept|reject` rule.

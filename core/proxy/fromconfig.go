@@ -238,7 +238,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
-		BufferRequest: p.Option("http-buffer-request") != nil,
+		BufferRequest:  p.Option("http-buffer-request") != nil,
+		UseProxyHeader: p.Option("http-use-proxy-header") != nil,
 		comp:          compFromConfig(p.Compression),
 		Splice:        spliceSetOf(p),
 	}
