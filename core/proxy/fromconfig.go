@@ -240,8 +240,8 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 		BufferRequest:  p.Option("http-buffer-request") != nil,
 		UseProxyHeader: p.Option("http-use-proxy-header") != nil,
-		comp:          compFromConfig(p.Compression),
-		Splice:        spliceSetOf(p),
+		comp:           compFromConfig(p.Compression),
+		Splice:         spliceSetOf(p),
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {
