@@ -189,7 +189,7 @@ func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
 		if x.rkind == httpx.BodyLength && int64(want) > remain {
 			want = int(remain)
 		}
-		x.up.c.SetReadDeadline(time.Now().Add(serverTimeout(x.b)))
+		x.up.c.SetReadDeadline(after(serverTimeout(x.b)))
 		m, err := x.up.c.Read(s.sb[:want])
 		chunk := s.sb[:m]
 		if x.rkind == httpx.BodyChunked && m > 0 {
@@ -263,7 +263,7 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 		return true
 	}
 	s := cr.s
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	nw, werr := s.conn.Write(block)
 	s.rec.BytesOut += int64(nw)
 	if werr != nil {

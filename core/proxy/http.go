@@ -211,23 +211,36 @@ func (e *Engine) runHTTP(p *parked) {
 	}
 }
 
-// clientTimeout returns t, else the frontend's timeout client, else a
-// safety default so a connection can never hang forever.
+// clientTimeout returns t, else the frontend's timeout client; 0 is no
+// timeout at all, as in HAProxy when neither is set (varde check warns
+// about it, as HAProxy does).
 func (s *session) clientTimeout(t time.Duration) time.Duration {
 	if t > 0 {
 		return t
 	}
-	if s.f.cfg.Timeouts.Client > 0 {
-		return s.f.cfg.Timeouts.Client
-	}
-	return 50 * time.Second
+	return s.f.cfg.Timeouts.Client
 }
 
+// serverTimeout is the backend's timeout server, 0 for none.
 func serverTimeout(b *Backend) time.Duration {
-	if b.cfg.Timeouts.Server > 0 {
-		return b.cfg.Timeouts.Server
+	return b.cfg.Timeouts.Server
+}
+
+// after is the deadline d from now, or none (the zero time) for d <= 0:
+// an unset HAProxy timeout waits forever.
+func after(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
 	}
-	return 50 * time.Second
+	return time.Now().Add(d)
+}
+
+// longest is the larger of two timeouts, where 0 (none) is the largest.
+func longest(a, b time.Duration) time.Duration {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return max(a, b)
 }
 
 // readHead reads until a whole request head is in s.in. It returns false
@@ -338,14 +351,16 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 		s.idle.Store(false)
 		return dl, false, false
 	}
-	dl = from.Add(d)
+	if d > 0 {
+		dl = from.Add(d) // else none: the zero time
+	}
 	loopConn := isLoopConn(s.conn)
 	parkable = s.n == 0 && !first && (loopConn || s.e.parker.canPark(s.conn))
 	hold := parkAfter
 	if loopConn {
 		hold = loopParkAfter
 	}
-	if parkable && d > hold {
+	if parkable && (d <= 0 || d > hold) {
 		// Wait a little with the session at hand (busy clients send
 		// their next request within microseconds), then park.
 		s.conn.SetReadDeadline(from.Add(hold))

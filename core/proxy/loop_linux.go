@@ -461,7 +461,7 @@ func (l *loop) sweep(now int64) {
 // now (unix ns).
 func (l *loop) closeParked(now int64) {
 	for c, p := range l.parked {
-		if now >= p.deadline.UnixNano() {
+		if !p.deadline.IsZero() && now >= p.deadline.UnixNano() { // zero: no timeout
 			delete(l.parked, c)
 			l.e.closeConn(p)
 		}

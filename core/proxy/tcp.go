@@ -125,7 +125,7 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	// The bytes content inspection read go first, unchanged.
 	var pre int64
 	if s.n > 0 {
-		up.c.SetWriteDeadline(time.Now().Add(serverTimeout(b)))
+		up.c.SetWriteDeadline(after(serverTimeout(b)))
 		if _, err := up.c.Write(s.in[:s.n]); err != nil {
 			up.c.Close()
 			rec.BytesIn = int64(s.n)
@@ -199,11 +199,11 @@ func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64,
 		if otherDone.Load() && finTimeout > 0 {
 			d = finTimeout
 		}
-		src.SetReadDeadline(time.Now().Add(d))
+		src.SetReadDeadline(after(d))
 		m, err := src.Read(buf)
 		if m > 0 {
 			last.Store(time.Now().UnixNano())
-			dst.SetWriteDeadline(time.Now().Add(idle))
+			dst.SetWriteDeadline(after(idle))
 			if _, werr := dst.Write(buf[:m]); werr != nil {
 				return n, termAbort
 			}
