@@ -1,7 +1,6 @@
 package proxy
 
 import (
-
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 )
