@@ -253,6 +253,9 @@ type FrontendConfig struct {
 	BufferRequest bool
 	// UseProxyHeader is option http-use-proxy-header (auth.go proxyConn).
 	UseProxyHeader bool
+	// TCPKeepAlive is option clitcpka or tcpka: TCP keep-alive on the
+	// clients' connections (off by default, as in HAProxy).
+	TCPKeepAlive bool
 }
 
 // TCPRule is one `tcp-request connection|content accept|reject` rule.

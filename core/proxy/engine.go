@@ -336,6 +336,9 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 			}
 			continue
 		}
+		if tc, ok := c.(*net.TCPConn); ok && !f.cfg.TCPKeepAlive {
+			tc.SetKeepAlive(false) // Go's listener turned it on; HAProxy's default is off
+		}
 		e.wg.Add(1)
 		if tb != nil {
 			go e.serveTLS(f, c, tb, pp)
