@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -428,7 +429,11 @@ func anyCond(list []*config.Condition, set *acl.Set) (func(core.Request) bool, e
 
 func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, version string, log *slog.Logger) (*stats.Handler, error) {
 	st := p.Stats
-	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version, Node: st.ShowNode}
+	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version,
+		Node: st.ShowNode, Desc: st.ShowDesc, Legends: st.ShowLegends, Modules: st.ShowModules}
+	if pc.Node == "-" { // `stats show-node` alone: HAProxy's default node is the host name
+		pc.Node, _ = os.Hostname()
+	}
 	for _, a := range st.Auth {
 		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
 	}
