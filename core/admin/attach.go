@@ -197,7 +197,37 @@ func (a *Attached) serveStats(o AttachOptions) error {
 			return err
 		}
 	}
+	if err := a.serveBackendStats(o); err != nil {
+		return err
+	}
 	e.SetServiceHandler("prometheus-exporter", a.exporter(o)) // promex.go
+	return nil
+}
+
+// serveBackendStats adds the stats pages declared in backends (`backend
+// stats` + `stats enable`, reached through a frontend's use_backend or
+// default_backend): HAProxy serves them once a request reaches the
+// backend and passed its http-request rules. A listen section's page is a
+// frontend page (serveStats); backends in tcp mode serve none, as HAProxy.
+func (a *Attached) serveBackendStats(o AttachOptions) error {
+	e := o.Engine
+	for _, p := range o.Config.Backends {
+		if p.Kind != config.KindBackend || p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") ||
+			p.Mode != "http" || e.Backend(p.Name) == nil {
+			continue
+		}
+		if a.history == nil {
+			a.history = stats.NewHistory(a.Source)
+		}
+		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
+		if err != nil {
+			return err
+		}
+		h.SetHistory(a.history)
+		if err := e.AddBackendService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
