@@ -14,7 +14,8 @@ import (
 
 // use_vmac, as keepalived 2.2.7 builds it (checked side by side in
 // TestVMACWithKeepalived): a macvlan interface on the instance's interface,
-// mode private, MAC 00:00:5e:00:01:VRID (RFC 5798's virtual router MAC),
+// mode private, MAC 00:00:5e:00:01:VRID (RFC 5798's virtual router MAC)
+// or the one use_vmac gives,
 // named vrrp.VRID unless the configuration names it, no IPv6 address
 // generation, up. The VIPs without a dev go on it, adverts and GARPs leave
 // from it (so their source MAC is the virtual one), from the base
@@ -29,11 +30,6 @@ import (
 // instance takes it before the old one lets it go. It is removed when its
 // instance is released (stop, reload without it) and left for the
 // successor on a handover; one left by a crash is taken over as is.
-
-// vmacMAC is the virtual router MAC of an IPv4 VRID.
-func vmacMAC(vrid int) net.HardwareAddr {
-	return net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, byte(vrid)}
-}
 
 // vmacs counts the instances using each VMAC, by name.
 var vmacs = struct {
@@ -92,7 +88,7 @@ func ensureVMAC(in *keepalived.Instance) error {
 	if err != nil {
 		return fmt.Errorf("vip: interface %s: %w", in.Interface, err)
 	}
-	mac := vmacMAC(in.VRID)
+	mac := in.VMACHardwareAddr() // use_vmac's MAC, or 00:00:5e:00:01:VRID
 	if l, err := netlink.LinkByName(in.VMAC); err == nil {
 		mv, ok := l.(*netlink.Macvlan)
 		if !ok || mv.Attrs().ParentIndex != base.Attrs().Index || !bytes.Equal(mv.Attrs().HardwareAddr, mac) {
