@@ -45,8 +45,14 @@ func acquireVMAC(in *keepalived.Instance) (*net.Interface, error) {
 	if err := ensureVMAC(in); err != nil {
 		return nil, err
 	}
-	setSysctls(in.Interface, baseSysctls)
-	setSysctls(in.VMAC, vmacSysctls)
+	if in.IsIPv6() {
+		if err := setupVMAC6(in); err != nil { // vmac6.go
+			return nil, err
+		}
+	} else {
+		setSysctls(in.Interface, baseSysctls)
+		setSysctls(in.VMAC, vmacSysctls)
+	}
 	ifi, err := net.InterfaceByName(in.VMAC)
 	if err != nil {
 		return nil, fmt.Errorf("vip: VMAC %s: %w", in.VMAC, err)
@@ -199,7 +205,7 @@ func openInstanceIO(in *keepalived.Instance, ifi *net.Interface, unicast bool) (
 		return nil, err
 	}
 	if io.vmac != "" {
-		io.na.base = in.Interface
+		io.na.base, io.na.v6 = in.Interface, in.IsIPv6()
 	}
 	if len(in.Routes)+len(in.Rules) > 0 {
 		if io.rt, err = newNetlinkRouter(); err != nil {

@@ -96,8 +96,7 @@ func (in *Instance) VMACHardwareAddr() net.HardwareAddr {
 }
 
 // validateVMAC completes the default name and a five-octet MAC, and
-// refuses what varde does not build: VMACs of IPv6 instances, and
-// vmac_xmit_base without use_vmac.
+// refuses vmac_xmit_base without use_vmac and a VMAC named as the base.
 func (c *Config) validateVMAC(in *Instance, d *diag.List) {
 	if in.VMAC == "vrrp." {
 		in.VMAC += strconv.Itoa(in.VRID)
@@ -110,9 +109,6 @@ func (c *Config) validateVMAC(in *Instance, d *diag.List) {
 			d.Errorf(in.at("vmac_xmit_base"), "vmac_xmit_base", "add use_vmac, or remove vmac_xmit_base", "vmac_xmit_base without use_vmac")
 		}
 		return
-	}
-	if in.IsIPv6() {
-		d.Errorf(in.at("use_vmac"), "use_vmac", "remove use_vmac from the IPv6 instance", "use_vmac on an IPv6 instance is not supported by varde (IPv4 only)")
 	}
 	if in.VMAC == in.Interface {
 		d.Errorf(in.at("use_vmac"), "use_vmac", "name the VMAC differently from the interface", "VMAC %q is the instance's interface", in.VMAC)

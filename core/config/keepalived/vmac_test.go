@@ -1,6 +1,7 @@
 package keepalived
 
 import (
+	"net/netip"
 	"strings"
 	"testing"
 
@@ -33,7 +34,8 @@ func TestUseVMAC(t *testing.T) {
 		{"long octet", "198.18.0.10", "    use_vmac 02:11:22:33:44:555\n", "", 7},
 		{"two MACs", "198.18.0.10", "    use_vmac 02:11:22:33:44:55 02:11:22:33:44:56\n", "", 7},
 		{"two names", "198.18.0.10", "    use_vmac vm1 vm2\n", "", 7},
-		{"IPv6", "2001:db8::10", "    use_vmac\n", "", 7},
+		{"IPv6", "2001:db8::10", "    use_vmac\n", "vrrp.51", 0},
+		{"IPv6 MAC", "2001:db8::10", "    use_vmac 02:11:22:33:44\n", "vrrp.51 02:11:22:33:44:33", 0},
 		{"xmit_base alone", "198.18.0.10", "    vmac_xmit_base\n", "", 7},
 		{"base name", "198.18.0.10", "    use_vmac eth0\n", "", 7},
 	}
@@ -60,5 +62,23 @@ func TestUseVMAC(t *testing.T) {
 				t.Fatalf("VMAC %q, want %q", got, tt.vmac)
 			}
 		})
+	}
+}
+
+// TestVMACHardwareAddr: keepalived's default VMAC MACs per family and a
+// given MAC.
+func TestVMACHardwareAddr(t *testing.T) {
+	tests := []struct {
+		in   Instance
+		want string
+	}{
+		{Instance{VRID: 51, VIPs: []VIP{{Prefix: netip.MustParsePrefix("198.18.0.10/32")}}}, "00:00:5e:00:01:33"},
+		{Instance{VRID: 61, VIPs: []VIP{{Prefix: netip.MustParsePrefix("fd00::1/128")}}}, "00:00:5e:00:02:3d"},
+		{Instance{VRID: 61, VMACAddr: "02:aa:bb:cc:dd:ee"}, "02:aa:bb:cc:dd:ee"},
+	}
+	for _, tt := range tests {
+		if got := tt.in.VMACHardwareAddr().String(); got != tt.want {
+			t.Errorf("VRID %d: %s, want %s", tt.in.VRID, got, tt.want)
+		}
 	}
 }
