@@ -193,7 +193,7 @@ func (a *Attached) serveStats(o AttachOptions) error {
 			return err
 		}
 		h.SetHistory(a.history)
-		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
+		if err := e.AddService(p.Name, statsMatcher(h), h); err != nil {
 			return err
 		}
 	}
@@ -202,6 +202,18 @@ func (a *Attached) serveStats(o AttachOptions) error {
 	}
 	e.SetServiceHandler("prometheus-exporter", a.exporter(o)) // promex.go
 	return nil
+}
+
+// statsMatcher is HAProxy's http_stats_check_uri: a GET, HEAD or POST
+// whose URI starts with `stats uri`; other methods go on to the servers.
+func statsMatcher(h *stats.Handler) func(core.Request) bool {
+	return func(r core.Request) bool {
+		switch string(r.Method()) {
+		case "GET", "HEAD", "POST":
+			return h.Match(string(r.URI()))
+		}
+		return false
+	}
 }
 
 // serveBackendStats adds the stats pages declared in backends (`backend
@@ -224,7 +236,7 @@ func (a *Attached) serveBackendStats(o AttachOptions) error {
 			return err
 		}
 		h.SetHistory(a.history)
-		if err := e.AddBackendService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
+		if err := e.AddBackendService(p.Name, statsMatcher(h), h); err != nil {
 			return err
 		}
 	}

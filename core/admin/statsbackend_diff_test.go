@@ -2,6 +2,8 @@ package admin_test
 
 import (
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +58,7 @@ func TestBackendStatsDifferential(t *testing.T) {
 		ctype string
 		body  string
 	}
-	paths := []string{"/stats", "/stats;csv", "/guarded", "/other"}
+	paths := []string{"/stats", "/stats;csv", "/guarded", "/other", "PUT /stats"}
 	got := map[string][]answer{}
 	for _, name := range []string{"haproxy", "varde"} {
 		port := testenv.FreePorts(t, 1)[0]
@@ -72,7 +74,11 @@ func TestBackendStatsDifferential(t *testing.T) {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		testenv.WaitTCP(t, addr, 10*time.Second)
 		for _, p := range paths {
-			code, ctype, body := getBody(t, "http://"+addr+p)
+			method, path, ok := strings.Cut(p, " ")
+			if !ok {
+				method, path = "GET", p
+			}
+			code, ctype, body := doBody(t, method, "http://"+addr+path)
 			ctype, _, _ = strings.Cut(ctype, ";")
 			got[name] = append(got[name], answer{code, ctype, body})
 		}
@@ -83,7 +89,9 @@ func TestBackendStatsDifferential(t *testing.T) {
 			t.Errorf("%s: haproxy %d %q, varde %d %q", p, h.code, h.ctype, v.code, v.ctype)
 		}
 	}
-	want := []answer{{200, "text/html", ""}, {200, "text/plain", ""}, {403, "text/html", ""}, {200, "text/plain", "web"}}
+	// A PUT is not a stats request (HAProxy: GET, HEAD and POST only): it
+	// goes to the backend, which has no server.
+	want := []answer{{200, "text/html", ""}, {200, "text/plain", ""}, {403, "text/html", ""}, {200, "text/plain", "web"}, {503, "text/html", ""}}
 	for i, p := range paths {
 		if v := got["varde"][i]; v.code != want[i].code || v.ctype != want[i].ctype || !strings.Contains(v.body, want[i].body) {
 			t.Errorf("%s: varde %d %q %.80q, want %d %q %q", p, v.code, v.ctype, v.body, want[i].code, want[i].ctype, want[i].body)
@@ -103,6 +111,28 @@ func TestBackendStatsDifferential(t *testing.T) {
 	if h, v := csvRowsOf(got["haproxy"][1].body), csvRowsOf(got["varde"][1].body); h != v {
 		t.Errorf(";csv rows: haproxy %q, varde %q", h, v)
 	}
+}
+
+// doBody sends one request and returns the status, content type and body.
+func doBody(t *testing.T, method, url string) (int, string, string) {
+	t.Helper()
+	if method == "GET" {
+		return getBody(t, url)
+	}
+	req, err := http.NewRequest(method, url, strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
 }
 
 // csvRowsOf is the "pxname,svname" of each row of a ;csv body.
