@@ -208,6 +208,8 @@ func FuzzKeepalivedBlocks(f *testing.F) {
 		"static_ipaddress {\n 198.19.0.1/32 dev lo\n}\n",
 		"vrrp_instance V {\n virtual_routes {\n src 1.2.3.4 to 198.19.0.0/24 via 1.2.3.1\n }\n virtual_rules {\n to all table 1 priority 2\n }\n virtual_ipaddress_excluded {\n 198.19.0.2\n }\n}\n",
 		"vrrp_track_process p {\n process \"a b\" c\n param_match initial\n quorum 2\n quorum_max 3\n delay 0.5\n}\nvrrp_instance V {\n track_process {\n p weight 3\n }\n}\n",
+		"vrrp_track_process p {\n process a\n weight 5 reverse\n}\nvrrp_instance V {\n use_vmac 02:11:22:33:44 vm1\n track_process {\n p weight -3 noreverse\n }\n}\n",
+		"vrrp_instance V {\n virtual_ipaddress {\n fd00::1\n }\n use_vmac 2:1:2:3:4:5:\n}\n",
 	} {
 		f.Add([]byte(s))
 	}
