@@ -152,6 +152,7 @@ var errorCases = []struct {
 	{"duplicate stats socket", "global\n stats socket /tmp/s\n stats socket /tmp/s\n", 3, "stats socket", "declared twice", "", true},
 	{"force-persist without cond", "backend b\n force-persist\n", 2, "force-persist", "needs a condition", "", false},
 	{"no before non-option", "backend b\n no balance\n", 2, "balance", "not supported", "", false},
+	{"stats show-node bad name", "listen s\n bind :80\n stats show-node lb/1\n", 3, "stats show-node", "invalid node name", "letters", false},
 }
 
 func TestErrorPaths(t *testing.T) {
@@ -205,6 +206,7 @@ func TestWarnings(t *testing.T) {
 		{"frontend without bind", "frontend f\n mode http\n timeout client 1s\n", "frontend", "has no bind line", "bind *:80"},
 		{"cookie nocache without insert", "backend b\n mode http\n cookie S rewrite nocache\n", "cookie", "no effect without insert", "add insert"},
 		{"log global without global logs", okDefaults + "frontend f\n bind :80\n log global\n", "log", "no log target", "global section"},
+		{"stats show-desc without text", okDefaults + "frontend f\n bind :80\n stats show-desc\n", "stats show-desc", "global description", "stats show-desc TEXT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

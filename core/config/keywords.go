@@ -368,9 +368,9 @@ var Keywords = []KeywordInfo{
 	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: true},
 	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: true},
-	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
-	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
-	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: true},
+	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md

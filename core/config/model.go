@@ -435,6 +435,7 @@ type Stats struct {
 	HideVersion bool          `json:"hide_version,omitempty"`
 	ShowNode    string        `json:"show_node,omitempty"`
 	ShowLegends bool          `json:"show_legends,omitempty"`
+	ShowModules bool          `json:"show_modules,omitempty"`
 	ShowDesc    string        `json:"show_desc,omitempty"`
 	Admin       []*Condition  `json:"admin,omitempty"`
 	Scope       []string      `json:"scope,omitempty"`

@@ -696,15 +696,8 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 	case "stats hide-version":
 		st.HideVersion = true
 		st.Enabled = true
-	case "stats show-legends":
-		st.ShowLegends = true
-	case "stats show-node":
-		st.ShowNode = "-"
-		if len(args) > 0 {
-			st.ShowNode = args[0].Text
-		}
-	case "stats show-desc":
-		st.ShowDesc = strings.Join(Texts(args), " ")
+	case "stats show-legends", "stats show-modules", "stats show-node", "stats show-desc":
+		p.parseStatsShow(st, key, kwPos, args)
 	case "stats scope":
 		if t, ok := one(); ok {
 			st.Scope = append(st.Scope, t.Text)
@@ -722,6 +715,48 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 	case "stats socket", "stats timeout":
 		p.d.Errorf(kwPos, key, "move it to the global section", "%s is only valid in the global section", key)
 	}
+}
+
+// parseStatsShow reads the `stats show-*` lines. As in HAProxy, each one
+// enables the page (it creates the proxy's stats settings) except
+// `stats show-desc` without text: HAProxy would show the global
+// description, which varde's global section does not take, so it warns and
+// ignores the line as HAProxy does without one.
+func (p *parser) parseStatsShow(st *Stats, key string, kwPos diag.Pos, args []Token) {
+	switch key {
+	case "stats show-legends":
+		st.ShowLegends = true
+	case "stats show-modules":
+		st.ShowModules = true
+	case "stats show-node":
+		st.ShowNode = "-" // the host name, HAProxy's default global node
+		if len(args) > 0 {
+			if !validNodeName(args[0].Text) {
+				p.d.Errorf(args[0].Pos, key, "letters, digits, '-', '_' and '.'", "invalid node name %q", args[0].Text)
+				return
+			}
+			st.ShowNode = args[0].Text
+		}
+	case "stats show-desc":
+		if len(args) == 0 {
+			p.d.Warnf(kwPos, key, "give the text: stats show-desc TEXT", "stats show-desc without text shows the global description, which is not set; ignored")
+			return
+		}
+		st.ShowDesc = strings.Join(Texts(args), " ")
+	}
+	st.Enabled = true
+}
+
+// validNodeName is HAProxy's check of a node name: letters, digits, '-',
+// '_' and '.'.
+func validNodeName(s string) bool {
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {

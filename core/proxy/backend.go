@@ -32,7 +32,8 @@ type Backend struct {
 	retries  int
 	errPages map[int][]byte
 	hook     atomic.Pointer[Hook]
-	latency  latencyHist // request durations, latency.go
+	services atomic.Pointer[[]service] // stats pages declared in the backend (service_backend.go)
+	latency  latencyHist               // request durations, latency.go
 
 	// Policy seams (see core/policy.go): serverPolicy wraps bal when
 	// BackendConfig.ServerPolicy is set; sticky is BackendConfig.Sticky.

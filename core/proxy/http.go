@@ -486,6 +486,8 @@ func (s *session) serve() bool {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
+	} else if done, keep := s.backendService(b, start); done { // its stats page, as the frontend's
+		return keep
 	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
 		return keep
 	}
