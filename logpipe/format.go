@@ -87,6 +87,8 @@ const (
 	vTRL // request date, local, with UTC offset
 	vLC  // the frontend's log counter
 	vRT  // the request counter
+	vBI  // the server connection's local address
+	vBP  // the server connection's local port
 )
 
 var varNames = map[string]varID{
@@ -100,14 +102,9 @@ var varNames = map[string]varID{
 	"HM": vHM, "HU": vHU, "HP": vHP, "HV": vHV, "pid": vPID, "H": vH,
 	"sslv": vSSLV, "sslc": vSSLC,
 	"HPO": vHPO, "HQ": vHQ, "ID": vID, "Td": vTd, "Tu": vTu, "Tl": vTl, "trl": vTRL, "lc": vLC, "rt": vRT,
+	"bi": vBI, "bp": vBP,
 }
 
-// notYet are HAProxy 2.6 variables varde cannot fill: a format naming one
-// is refused (by varde check) rather than logged wrong.
-var notYet = map[string]string{
-	"bi": "the backend connection's source address",
-	"bp": "the backend connection's source port",
-}
 
 type item struct {
 	id    varID
@@ -209,9 +206,6 @@ func CompileFormat(s string) (*Format, error) {
 				quoteAll, escAll, hexAll = quote, esc, hex
 				i = j
 				continue
-			}
-			if what, ok := notYet[name]; ok {
-				return nil, fmt.Errorf("log-format: %%%s (%s) is not supported by varde yet", name, what)
 			}
 			id, ok := varNames[name]
 			if !ok {
@@ -462,6 +456,10 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 		return appendAddrOrDash(dst, r.ServerAddr)
 	case vSP:
 		return appendPortOrDash(dst, r.ServerAddr)
+	case vBI:
+		return appendAddrOrDash(dst, r.BackendSrc)
+	case vBP:
+		return appendPortOrDash(dst, r.BackendSrc)
 	case vT:
 		return c.dates.appendDate(dst, r.Accept, c.loc)
 	case vTR:

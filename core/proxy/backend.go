@@ -597,6 +597,9 @@ type upConn struct {
 	tls *tlsTransport
 	sni string
 	gen uint32 // the server's address generation when dialled (core.Server.Target)
+	// local is the connection's own address (%bi:%bp), read once when a
+	// log-format asks for it (backendsrc.go).
+	local netip.AddrPort
 	// A goroutine lane's liveness peek (upConn.alive), made once.
 	rc     syscall.RawConn
 	peekFn func(uintptr) bool

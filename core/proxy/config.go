@@ -233,6 +233,9 @@ type FrontendConfig struct {
 	// LogHeaders are the request headers the log-format reads with %[...]
 	// (lower case), copied whole into the record (logrec.Record.LogHeaders).
 	LogHeaders []string
+	// LogBackendSrc: the log-format reads %bi or %bp, the local address
+	// of the server connection (read once per connection, only then).
+	LogBackendSrc bool
 	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
 	// when not configured.
 	CaptureCookie Capture

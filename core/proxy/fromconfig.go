@@ -341,6 +341,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
 	fc.LogHeaders = p.LogHeaders()
+	fc.LogBackendSrc = p.LogUses("bi", "bp")
 	fc.LogVars = logReadsVars(p) // vars.go
 	for _, cp := range p.Captures {
 		switch cp.What {

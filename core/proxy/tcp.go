@@ -122,6 +122,7 @@ func (s *session) serveTCP(start time.Time) {
 func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Address()
+	s.noteBackendSrc(up) // %bi:%bp (backendsrc.go)
 	// The bytes content inspection read go first, unchanged.
 	var pre int64
 	if s.n > 0 {
