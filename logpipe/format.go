@@ -105,7 +105,6 @@ var varNames = map[string]varID{
 	"bi": vBI, "bp": vBP,
 }
 
-
 type item struct {
 	id    varID
 	quote bool
