@@ -37,7 +37,7 @@ var miscCases = []struct {
 	{"errorloc bad code", "frontend f\n bind :80\n errorloc 999 http://x\n", 3, "errorloc", "status code '999' not handled", "", false},
 	{"errorloc without url", "frontend f\n bind :80\n errorloc302 503\n", 3, "errorloc302", "expects <status_code> and <url>", "", false},
 	{"nbsrv of an unknown backend", "frontend f\n bind :80\n monitor-uri /a\n monitor fail if { nbsrv(nob) lt 1 }\n", 4, "nbsrv", "no backend \"nob\"", "", false},
-	{"redirect with an option not built", "frontend f\n bind :80\n redirect location /x set-cookie A=1\n", 3, "redirect", "not built yet", "", true},
+	{"redirect set-cookie without a cookie", "frontend f\n bind :80\n redirect location /x set-cookie\n", 3, "redirect", "set-cookie needs a cookie", "", false},
 	{"use-server without condition", "backend b\n use-server a\n server a 127.0.0.1:80\n", 2, "use-server", "requires either 'if' or 'unless'", "", false},
 	{"use-server unknown server", "backend b\n use-server nob if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "unable to find server 'nob' referenced in a 'use-server' rule", "", false},
 	{"use-server dynamic name not built", "backend b\n use-server %[req.hdr(x)] if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "dynamic name is not built yet", "", true},

@@ -916,11 +916,19 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 					return
 				}
 				rd.Code = n
-			case "drop-query", "append-slash", "set-cookie", "clear-cookie":
-				// A logout redirect that does not clear its cookie, or a
-				// canonical URL that keeps its query, fails open.
-				p.d.Errorf(t.Pos, key, "remove the option, or redirect with HAProxy until varde builds it", "redirect option %s is not built yet: the redirect would be sent without it", t.Text)
-				return
+			case "drop-query":
+				rd.DropQuery = true
+			case "append-slash":
+				rd.AppendSlash = true
+			case "set-cookie", "clear-cookie":
+				if i+1 >= len(args) {
+					p.d.Errorf(t.Pos, key, t.Text+" NAME[=VALUE]", "%s needs a cookie", t.Text)
+					return
+				}
+				i++
+				if !p.redirectCookie(key, rd, t.Text, args[i]) {
+					return
+				}
 			default:
 				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
 				return

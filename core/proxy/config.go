@@ -144,6 +144,10 @@ type HTTPRule struct {
 	// Redirect
 	RedirectKind string // location, prefix, scheme
 	Target       string
+	// DropQuery, AppendSlash (prefix and scheme redirects) and SetCookie
+	// (the whole Set-Cookie value) are the redirect's options (answer.go).
+	DropQuery, AppendSlash bool
+	SetCookie              string
 	// Service: Handler, or the name of a handler registered with
 	// Engine.SetServiceHandler (`use-service prometheus-exporter`).
 	Handler http.Handler

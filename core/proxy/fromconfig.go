@@ -452,7 +452,9 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			if r.Redirect == nil {
 				continue
 			}
-			rule = HTTPRule{Action: ActRedirect, RedirectKind: r.Redirect.Type, Target: r.Redirect.Target, Status: r.Redirect.Code}
+			rd := r.Redirect
+			rule = HTTPRule{Action: ActRedirect, RedirectKind: rd.Type, Target: rd.Target, Status: rd.Code,
+				DropQuery: rd.DropQuery, AppendSlash: rd.AppendSlash, SetCookie: rd.SetCookie}
 		case "use-service":
 			rule = HTTPRule{Action: ActService, Service: r.Service}
 			if name, ok := strings.CutPrefix(r.Service, "lua."); ok {

@@ -1,0 +1,164 @@
+package proxy
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/testenv"
+)
+
+// bothProxies runs the configuration render(port) gives through Debian's
+// HAProxy and through varde's engine (in process, from the same text), and
+// returns each one's address. Both stop at the end of the test.
+func bothProxies(t *testing.T, render func(port int) string) (haddr, vaddr string) {
+	t.Helper()
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	dir := t.TempDir()
+	hport, vport := testenv.FreePort(t), testenv.FreePort(t)
+	hcfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(hcfg, []byte(render(hport)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	haddr = fmt.Sprintf("127.0.0.1:%d", hport)
+	testenv.WaitTCP(t, haddr, 10*time.Second)
+
+	vcfg := filepath.Join(dir, "varde.cfg")
+	if err := os.WriteFile(vcfg, []byte(render(vport)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, pcfg)
+	vaddr = fmt.Sprintf("127.0.0.1:%d", vport)
+	testenv.WaitTCP(t, vaddr, 10*time.Second)
+	return haddr, vaddr
+}
+
+// answerOf sends raw on a new connection to addr and describes the answer:
+// the status and the headers named in keep (lower case, in sorted order,
+// every value), plus the body when body is set.
+func answerOf(t *testing.T, addr, raw string, keep []string, body bool) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), &http.Request{Method: strings.Fields(raw)[0]})
+	if err != nil {
+		t.Fatalf("%q: %v", raw, err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	parts := []string{fmt.Sprint(resp.StatusCode)}
+	for _, k := range keep {
+		for _, v := range resp.Header.Values(k) {
+			parts = append(parts, strings.ToLower(k)+": "+v)
+		}
+	}
+	sort.Strings(parts[1:])
+	if body {
+		parts = append(parts, "body: "+string(b))
+	}
+	return strings.Join(parts, " | ")
+}
+
+// compareAnswers sends every request to both proxies and fails on any
+// difference; want, when not nil, pins varde's answers too, so that a
+// change of HAProxy's behaviour is noticed.
+func compareAnswers(t *testing.T, haddr, vaddr string, reqs []string, keep []string, body bool) []string {
+	t.Helper()
+	var hs, vs []string
+	for _, raw := range reqs {
+		hs = append(hs, answerOf(t, haddr, raw, keep, body))
+		vs = append(vs, answerOf(t, vaddr, raw, keep, body))
+	}
+	if d := cmp.Diff(hs, vs); d != "" {
+		t.Errorf("answers differ (-haproxy +varde)\n%s", d)
+	}
+	return vs
+}
+
+const redirectOptCfg = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:{{PORT}}
+    http-request redirect prefix https://new.example drop-query if { path_beg /dq }
+    http-request redirect prefix /p append-slash if { path_beg /as }
+    http-request redirect prefix / append-slash code 301 if { path_beg /self }
+    http-request redirect scheme https append-slash if { path_beg /sas }
+    http-request redirect scheme https drop-query append-slash code 308 if { path_beg /sdq }
+    http-request redirect location /login set-cookie SEEN=1 if { path /sc }
+    http-request redirect location /bye clear-cookie SID= code 301 if { path /logout }
+    http-request redirect location /x set-cookie A=1 clear-cookie B code 307 if { path /last }
+    redirect prefix http://bare.example set-cookie FLAG drop-query code 303 if { path_beg /bare }
+    redirect scheme https append-slash if { path_beg /bs }
+    default_backend b
+backend b
+    server s1 {{SERVER}}
+`
+
+// TestRedirectOptionsAgainstHAProxy: drop-query, append-slash, set-cookie
+// and clear-cookie of http-request redirect and the bare redirect give
+// the clients of varde what HAProxy 2.6 gives them, origin-form and
+// absolute-form targets alike.
+func TestRedirectOptionsAgainstHAProxy(t *testing.T) {
+	srv := rawServer(t, func(c net.Conn) {
+		io.WriteString(c, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok")
+	})
+	haddr, vaddr := bothProxies(t, func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{SERVER}}", srv).Replace(redirectOptCfg)
+	})
+	get := func(target string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: www.example\r\n\r\n"
+	}
+	reqs := []string{
+		get("/dq/a?x=1&y=2"), get("/dq"), get("/dq/?"),
+		get("http://www.example/dq/abs?q=1"), get("http://www.example"),
+		get("/as/b"), get("/as/c/"), get("/as/d?x=1"),
+		get("/self/e"), get("/self/f?z"),
+		get("/sas/g?k=v"), get("/sas/h/"), get("/sdq/i?k=v"), get("/sdq/j/?k"),
+		get("/sc"), get("/logout"), get("/last"),
+		get("/bare/k?x=1"), get("/bs/l"),
+		"POST /dq/m?a=1 HTTP/1.1\r\nHost: www.example\r\nContent-Length: 3\r\n\r\nabc",
+		get("/other"),
+	}
+	keep := []string{"Location", "Set-Cookie", "Cache-Control", "Content-Length", "Connection"}
+	got := compareAnswers(t, haddr, vaddr, reqs, keep, false)
+	want := map[int]string{
+		0:  "302 | cache-control: no-cache | content-length: 0 | location: https://new.example/dq/a",
+		7:  "302 | cache-control: no-cache | content-length: 0 | location: /p/as/d?x=1/",
+		14: "302 | cache-control: no-cache | content-length: 0 | location: /login | set-cookie: SEEN=1; path=/;",
+		15: "301 | content-length: 0 | location: /bye | set-cookie: SID=; path=/; Max-Age=0;",
+	}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("request %d %q: varde %q, want %q", i, reqs[i], got[i], w)
+		}
+	}
+}
