@@ -503,7 +503,6 @@ var Unsupported = map[string]string{
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",
-	"option httplog clf":                  "use log-format",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

@@ -599,9 +599,9 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 		o.HTTPChk = hc
 	default:
 		if len(args) > 0 {
-			if name == "httplog" && args[0].Text == "clf" {
-				p.d.Errorf(args[0].Pos, key, "use log-format", "option httplog clf is not supported by varde")
-				return
+			if name == "httplog" && len(args) == 1 && args[0].Text == "clf" {
+				o.Args = Texts(args) // the CLF format (logpipe.CLFLogFormat)
+				break
 			}
 			if name == "redispatch" && len(args) == 1 {
 				if _, err := strconv.Atoi(args[0].Text); err == nil {
