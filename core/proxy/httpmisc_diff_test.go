@@ -162,3 +162,83 @@ func TestRedirectOptionsAgainstHAProxy(t *testing.T) {
 		}
 	}
 }
+
+const urlIPCfg = `defaults
+    mode http
+    timeout connect 2s
+    timeout client 5s
+    timeout server 5s
+frontend proxy
+    bind 127.0.0.1:{{PORT}}
+    acl forbidden_dst url_ip 192.168.0.0/16
+    acl forbidden_dst url_ip 10.0.0.0/8
+    http-request deny if forbidden_dst
+    http-request return status 200 content-type text/plain lf-string "ip=%[url_ip] port=%[url_port] a=%[urlp(a)] url=%[url]" if { path_beg /echo }
+    default_backend next
+backend next
+    http-request set-dst url_ip
+    http-request set-dst-port url_port
+    http-request set-uri %[pathq]
+    server next-hop 0.0.0.0
+`
+
+// TestURLIPAgainstHAProxy runs HAProxy's own forward-proxy example
+// (examples/option-http_proxy.cfg: url_ip ACLs, set-dst url_ip,
+// set-dst-port url_port, set-uri %[pathq], a server 0.0.0.0) with
+// absolute-form requests through HAProxy 2.6 and varde: what the client
+// gets, url_ip/url_port/urlp for each kind of target, and the request the
+// next hop (a server reached only through the target's address) reads.
+func TestURLIPAgainstHAProxy(t *testing.T) {
+	next := rawServer(t, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		br := bufio.NewReader(c)
+		line, _ := br.ReadString('\n')
+		var host string
+		for {
+			h, err := br.ReadString('\n')
+			if err != nil || h == "\r\n" {
+				break
+			}
+			if strings.HasPrefix(strings.ToLower(h), "host:") {
+				host = strings.TrimSpace(h[5:])
+			}
+		}
+		b := strings.TrimSpace(line) + " host=" + host
+		fmt.Fprintf(c, "HTTP/1.1 200 OK\r\ncontent-length: %d\r\nconnection: close\r\n\r\n%s", len(b), b)
+	})
+	haddr, vaddr := bothProxies(t, func(port int) string {
+		return strings.NewReplacer("{{PORT}}", fmt.Sprint(port)).Replace(urlIPCfg)
+	})
+	get := func(target, host string) string {
+		return "GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n"
+	}
+	_, nport, _ := net.SplitHostPort(next)
+	reqs := []string{
+		get("http://"+next+"/x?y=1", next),
+		// Not sent: "http://IP:PORT" without a path, where set-uri %[pathq]
+		// empties the target; HAProxy then forwards "GET  HTTP/1.1",
+		// varde answers 500 (set-uri's own business, not url_ip's).
+		get("http://10.1.2.3/x", "10.1.2.3"),
+		get("http://192.168.5.5:8080/", "192.168.5.5:8080"),
+		get("http://127.0.0.1:"+nport+"/echo?a=7", "127.0.0.1:"+nport),
+		get("HTTP://127.0.0.1:80/echo?b=1&a=2", "127.0.0.1"),
+		get("https://127.0.0.1/echo", "127.0.0.1"),
+		get("http://127.0.0.1:70000/echo", "127.0.0.1:70000"),
+		get("http://localhost:9/echo?a=1", "localhost:9"),
+		get("http://[::1]:9/echo", "[::1]:9"),
+		get("/echo?a=3", "www.example"),
+	}
+	got := compareAnswers(t, haddr, vaddr, reqs, []string{"Content-Type"}, true)
+	want := map[int]string{
+		0: "200 | body: GET /x?y=1 HTTP/1.1 host=" + next,
+		1: "403 | content-type: text/html | body: <html><body><h1>403 Forbidden</h1>\nRequest forbidden by administrative rules.\n</body></html>\n",
+		3: "200 | content-type: text/plain | body: ip=127.0.0.1 port=" + nport + " a=7 url=http://127.0.0.1:" + nport + "/echo?a=7",
+		5: "200 | content-type: text/plain | body: ip=127.0.0.1 port=443 a= url=https://127.0.0.1/echo",
+		8: "200 | content-type: text/plain | body: ip= port= a= url=http://[::1]:9/echo",
+	}
+	for i, w := range want {
+		if got[i] != w {
+			t.Errorf("request %d %q: varde %q, want %q", i, reqs[i], got[i], w)
+		}
+	}
+}
