@@ -314,6 +314,7 @@ var Keywords = []KeywordInfo{
 	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
+	{Name: "option checkcache", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
 	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},

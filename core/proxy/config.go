@@ -293,6 +293,9 @@ type BackendConfig struct {
 	Retries    int // -1 = default (3)
 	Redispatch bool
 	AllBackups bool
+	// CheckCache is `option checkcache`: cacheable responses carrying a
+	// cookie are blocked (checkcache.go).
+	CheckCache bool
 	ConnMode   ConnMode
 	ForwardFor *ForwardFor
 	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.

@@ -154,7 +154,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
-		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
+		CheckCache: p.Option("checkcache") != nil,
+		ConnMode:   connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
 	}
