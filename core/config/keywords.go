@@ -86,8 +86,8 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
-	{Name: "master-worker", Sections: G, Default: "off", Enforced: true}, // misc.go: varde reloads in place
-	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
+	{Name: "master-worker", Sections: G, Default: "off", Enforced: true},   // misc.go: varde reloads in place
+	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: true}, // compress_cpu.go: the process's measured CPU share
 	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "", Enforced: true}, // refused with HAProxy 2.6's own error

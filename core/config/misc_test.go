@@ -37,6 +37,8 @@ var miscCases = []struct {
 	{"errorloc bad code", "frontend f\n bind :80\n errorloc 999 http://x\n", 3, "errorloc", "status code '999' not handled", "", false},
 	{"errorloc without url", "frontend f\n bind :80\n errorloc302 503\n", 3, "errorloc302", "expects <status_code> and <url>", "", false},
 	{"nbsrv of an unknown backend", "frontend f\n bind :80\n monitor-uri /a\n monitor fail if { nbsrv(nob) lt 1 }\n", 4, "nbsrv", "no backend \"nob\"", "", false},
+	{"maxcompcpuusage over 100", "global\n maxcompcpuusage 101\n", 2, "maxcompcpuusage", "101 is out of range 0..100", "", false},
+	{"maxcompcpuusage negative", "global\n maxcompcpuusage -1\n", 2, "maxcompcpuusage", "out of range 0..100", "", false},
 	{"redirect set-cookie without a cookie", "frontend f\n bind :80\n redirect location /x set-cookie\n", 3, "redirect", "set-cookie needs a cookie", "", false},
 	{"use-server without condition", "backend b\n use-server a\n server a 127.0.0.1:80\n", 2, "use-server", "requires either 'if' or 'unless'", "", false},
 	{"use-server unknown server", "backend b\n use-server nob if TRUE\n server a 127.0.0.1:80\n", 2, "use-server", "unable to find server 'nob' referenced in a 'use-server' rule", "", false},

@@ -95,6 +95,9 @@ type Global struct {
 	// MaxCompRate is maxcomprate in kB/s (0: no limit).
 	TuneCompMaxLevel int `json:"tune_comp_maxlevel,omitempty"`
 	MaxCompRate      int `json:"maxcomprate,omitempty"`
+	// CompMinIdle is 100 - maxcompcpuusage: the idle CPU percentage below
+	// which responses are not compressed (0: no limit, maxcompcpuusage 100).
+	CompMinIdle int `json:"comp_min_idle,omitempty"`
 
 	// LuaLoad are the lua-load and lua-load-per-thread lines, in order;
 	// LuaPaths the lua-prepend-path lines (scripting/haproxylua).

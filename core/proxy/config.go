@@ -58,6 +58,9 @@ type Config struct {
 	// H2MaxStreams is tune.h2.max-concurrent-streams (0: 100).
 	H2MaxStreams int
 	CompLevel    int // tune.comp.maxlevel (default 1)
+	// CompMinIdle is 100 - maxcompcpuusage: the idle CPU percentage
+	// compression needs (0: no limit; compress_cpu.go).
+	CompMinIdle int
 	// CompRateLimit is maxcomprate in bytes per second (0: none).
 	CompRateLimit int
 	// Threads is `nbthread`: how many event loops serve HTTP clients

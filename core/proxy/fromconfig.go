@@ -40,7 +40,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
-		MaxHeaders: c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
+		CompMinIdle: c.Global.CompMinIdle,
+		MaxHeaders:  c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
 		VarLimits: varLimitsOf(c),
 		ProcVars:  c.Global.SetVars,
 	}
