@@ -892,47 +892,9 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			p.d.Errorf(words[1].Pos, key, "use http-request redirect", "redirect is only an http-request action")
 			return
 		}
-		if len(args) < 2 {
-			p.d.Errorf(words[1].Pos, key, "http-request redirect location|prefix|scheme TARGET [code N]", "redirect needs a type and a target")
+		rd, ok := p.parseRedirect(key, words[1], args)
+		if !ok {
 			return
-		}
-		rd := &Redirect{Type: args[0].Text, Target: args[1].Text, Code: 302}
-		if !contains([]string{"location", "prefix", "scheme"}, rd.Type) {
-			p.d.Errorf(args[0].Pos, key, hintNearest(rd.Type, []string{"location", "prefix", "scheme"}, "location, prefix or scheme"), "unknown redirect type %q", rd.Type)
-			return
-		}
-		for i := 2; i < len(args); i++ {
-			t := args[i]
-			switch t.Text {
-			case "code":
-				if i+1 >= len(args) {
-					p.d.Errorf(t.Pos, key, "code 301|302|303|307|308", "code needs a value")
-					return
-				}
-				i++
-				n, err := strconv.Atoi(args[i].Text)
-				if err != nil || !contains([]string{"301", "302", "303", "307", "308"}, args[i].Text) {
-					p.d.Errorf(args[i].Pos, key, "301, 302, 303, 307 or 308", "invalid redirect code %q", args[i].Text)
-					return
-				}
-				rd.Code = n
-			case "drop-query":
-				rd.DropQuery = true
-			case "append-slash":
-				rd.AppendSlash = true
-			case "set-cookie", "clear-cookie":
-				if i+1 >= len(args) {
-					p.d.Errorf(t.Pos, key, t.Text+" NAME[=VALUE]", "%s needs a cookie", t.Text)
-					return
-				}
-				i++
-				if !p.redirectCookie(key, rd, t.Text, args[i]) {
-					return
-				}
-			default:
-				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
-				return
-			}
 		}
 		r.Redirect = rd
 	case "track-sc0", "track-sc1", "track-sc2":

@@ -118,6 +118,7 @@ frontend f
     http-request redirect location /x set-cookie A=1 clear-cookie B code 307 if { path /last }
     redirect prefix http://bare.example set-cookie FLAG drop-query code 303 if { path_beg /bare }
     redirect scheme https append-slash if { path_beg /bs }
+    redirect code 301 prefix / drop-query append-slash if { path_beg /codefirst }
     default_backend b
 backend b
     server s1 {{SERVER}}
@@ -144,7 +145,7 @@ func TestRedirectOptionsAgainstHAProxy(t *testing.T) {
 		get("/self/e"), get("/self/f?z"),
 		get("/sas/g?k=v"), get("/sas/h/"), get("/sdq/i?k=v"), get("/sdq/j/?k"),
 		get("/sc"), get("/logout"), get("/last"),
-		get("/bare/k?x=1"), get("/bs/l"),
+		get("/bare/k?x=1"), get("/bs/l"), get("/codefirst/m?q=1"),
 		"POST /dq/m?a=1 HTTP/1.1\r\nHost: www.example\r\nContent-Length: 3\r\n\r\nabc",
 		get("/other"),
 	}
@@ -155,6 +156,7 @@ func TestRedirectOptionsAgainstHAProxy(t *testing.T) {
 		7:  "302 | cache-control: no-cache | content-length: 0 | location: /p/as/d?x=1/",
 		14: "302 | cache-control: no-cache | content-length: 0 | location: /login | set-cookie: SEEN=1; path=/;",
 		15: "301 | content-length: 0 | location: /bye | set-cookie: SID=; path=/; Max-Age=0;",
+		19: "301 | content-length: 0 | location: /codefirst/m/",
 	}
 	for i, w := range want {
 		if got[i] != w {
