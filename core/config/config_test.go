@@ -285,7 +285,7 @@ func TestRefusedKeywords(t *testing.T) {
 		reason    string
 	}{
 		// The keywords of issue 14 are built; these remain refused.
-		{"maxcompcpuusage", "global\n maxcompcpuusage 50\n", 2, "maxcompcpuusage", ""},
+		{"bind maxconn", "frontend f\n bind 127.0.0.1:80 maxconn 10\n", 2, "bind maxconn", ""},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {

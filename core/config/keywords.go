@@ -86,8 +86,8 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
-	{Name: "master-worker", Sections: G, Default: "off", Enforced: true}, // misc.go: varde reloads in place
-	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
+	{Name: "master-worker", Sections: G, Default: "off", Enforced: true},   // misc.go: varde reloads in place
+	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: true}, // compress_cpu.go: the process's measured CPU share
 	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "", Enforced: true}, // refused with HAProxy 2.6's own error
@@ -314,6 +314,7 @@ var Keywords = []KeywordInfo{
 	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
+	{Name: "option checkcache", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
 	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
@@ -503,7 +504,6 @@ var Unsupported = map[string]string{
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",
-	"option httplog clf":                  "use log-format",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

@@ -599,9 +599,9 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 		o.HTTPChk = hc
 	default:
 		if len(args) > 0 {
-			if name == "httplog" && args[0].Text == "clf" {
-				p.d.Errorf(args[0].Pos, key, "use log-format", "option httplog clf is not supported by varde")
-				return
+			if name == "httplog" && len(args) == 1 && args[0].Text == "clf" {
+				o.Args = Texts(args) // the CLF format (logpipe.CLFLogFormat)
+				break
 			}
 			if name == "redispatch" && len(args) == 1 {
 				if _, err := strconv.Atoi(args[0].Text); err == nil {
@@ -927,39 +927,9 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			p.d.Errorf(words[1].Pos, key, "use http-request redirect", "redirect is only an http-request action")
 			return
 		}
-		if len(args) < 2 {
-			p.d.Errorf(words[1].Pos, key, "http-request redirect location|prefix|scheme TARGET [code N]", "redirect needs a type and a target")
+		rd, ok := p.parseRedirect(key, words[1], args)
+		if !ok {
 			return
-		}
-		rd := &Redirect{Type: args[0].Text, Target: args[1].Text, Code: 302}
-		if !contains([]string{"location", "prefix", "scheme"}, rd.Type) {
-			p.d.Errorf(args[0].Pos, key, hintNearest(rd.Type, []string{"location", "prefix", "scheme"}, "location, prefix or scheme"), "unknown redirect type %q", rd.Type)
-			return
-		}
-		for i := 2; i < len(args); i++ {
-			t := args[i]
-			switch t.Text {
-			case "code":
-				if i+1 >= len(args) {
-					p.d.Errorf(t.Pos, key, "code 301|302|303|307|308", "code needs a value")
-					return
-				}
-				i++
-				n, err := strconv.Atoi(args[i].Text)
-				if err != nil || !contains([]string{"301", "302", "303", "307", "308"}, args[i].Text) {
-					p.d.Errorf(args[i].Pos, key, "301, 302, 303, 307 or 308", "invalid redirect code %q", args[i].Text)
-					return
-				}
-				rd.Code = n
-			case "drop-query", "append-slash", "set-cookie", "clear-cookie":
-				// A logout redirect that does not clear its cookie, or a
-				// canonical URL that keeps its query, fails open.
-				p.d.Errorf(t.Pos, key, "remove the option, or redirect with HAProxy until varde builds it", "redirect option %s is not built yet: the redirect would be sent without it", t.Text)
-				return
-			default:
-				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
-				return
-			}
 		}
 		r.Redirect = rd
 	case "track-sc0", "track-sc1", "track-sc2":

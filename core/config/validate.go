@@ -288,6 +288,7 @@ func (c *Config) validateBinds(d *diag.List) {
 
 func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 	mode := px.EffectiveMode()
+	c.validateCheckcache(px, d) // checkcache.go
 	if px.IsFrontend() && len(px.Binds) == 0 && !px.Disabled && !px.badBind {
 		hint := "add a bind line, e.g. bind *:80"
 		if px.Kind == KindFrontend {

@@ -15,7 +15,7 @@ import (
 // transformsResponseBody reports true.
 func (s *session) compResponse(x *xchg) {
 	s.comp.on = false
-	if s.comp.algo == compNone || !s.compressible(x) || s.compRateOver() {
+	if s.comp.algo == compNone || !s.compressible(x) || s.compRateOver() || s.compCPUOver() {
 		return
 	}
 	e, err := takeEncoder(s.comp.algo, s.comp.level)

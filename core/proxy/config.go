@@ -58,6 +58,9 @@ type Config struct {
 	// H2MaxStreams is tune.h2.max-concurrent-streams (0: 100).
 	H2MaxStreams int
 	CompLevel    int // tune.comp.maxlevel (default 1)
+	// CompMinIdle is 100 - maxcompcpuusage: the idle CPU percentage
+	// compression needs (0: no limit; compress_cpu.go).
+	CompMinIdle int
 	// CompRateLimit is maxcomprate in bytes per second (0: none).
 	CompRateLimit int
 	// Threads is `nbthread`: how many event loops serve HTTP clients
@@ -144,6 +147,10 @@ type HTTPRule struct {
 	// Redirect
 	RedirectKind string // location, prefix, scheme
 	Target       string
+	// DropQuery, AppendSlash (prefix and scheme redirects) and SetCookie
+	// (the whole Set-Cookie value) are the redirect's options (answer.go).
+	DropQuery, AppendSlash bool
+	SetCookie              string
 	// Service: Handler, or the name of a handler registered with
 	// Engine.SetServiceHandler (`use-service prometheus-exporter`).
 	Handler http.Handler
@@ -297,6 +304,9 @@ type BackendConfig struct {
 	Retries    int // -1 = default (3)
 	Redispatch bool
 	AllBackups bool
+	// CheckCache is `option checkcache`: cacheable responses carrying a
+	// cookie are blocked (checkcache.go).
+	CheckCache bool
 	ConnMode   ConnMode
 	ForwardFor *ForwardFor
 	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.

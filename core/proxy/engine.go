@@ -287,6 +287,10 @@ func (e *Engine) Start() error {
 		}
 	}
 	e.startTLS()
+	if e.cfg.CompMinIdle > 0 {
+		e.lwg.Add(1)
+		go func() { defer e.lwg.Done(); e.meterCPU() }() // compress_cpu.go
+	}
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
 	}

@@ -678,7 +678,7 @@ func (s *session) noteResponse(x *xchg) {
 		return // deny/return: the replacement runs http-after-response
 	}
 	s.runResponseRules(s.f.cfg.HTTPResponse)
-	if s.respEnd != nil {
+	if s.respEnd != nil || s.checkCache(x) { // checkcache.go
 		return
 	}
 	s.runAfterResponse(x.b) // afterresp.go

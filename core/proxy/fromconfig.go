@@ -40,7 +40,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
-		MaxHeaders: c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
+		CompMinIdle: c.Global.CompMinIdle,
+		MaxHeaders:  c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
 		VarLimits: varLimitsOf(c),
 		ProcVars:  c.Global.SetVars,
 	}
@@ -154,7 +155,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
-		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
+		CheckCache: p.Option("checkcache") != nil,
+		ConnMode:   connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
 	}
@@ -455,7 +457,9 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			if r.Redirect == nil {
 				continue
 			}
-			rule = HTTPRule{Action: ActRedirect, RedirectKind: r.Redirect.Type, Target: r.Redirect.Target, Status: r.Redirect.Code}
+			rd := r.Redirect
+			rule = HTTPRule{Action: ActRedirect, RedirectKind: rd.Type, Target: rd.Target, Status: rd.Code,
+				DropQuery: rd.DropQuery, AppendSlash: rd.AppendSlash, SetCookie: rd.SetCookie}
 		case "use-service":
 			rule = HTTPRule{Action: ActService, Service: r.Service}
 			if name, ok := strings.CutPrefix(r.Service, "lua."); ok {

@@ -655,6 +655,14 @@ func (s *session) finish() {
 	s.tx = txLog{}
 	r := &s.rec
 	s.noteExtra(r) // %ID and var() in log-format (uniqueid.go)
+	if r.ResHeaders.Len() == 0 && r.RequestLine.Len() > 0 && string(r.RequestLine.Bytes()) != "<BADREQ>" {
+		// HAProxy allocates the response captures with the stream: an
+		// answer varde made itself logs them empty ({} or ""), not absent;
+		// a bad request, answered outside any stream, has none.
+		for range s.f.cfg.CaptureResponse {
+			r.ResHeaders.Add(nil, 0)
+		}
+	}
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {
