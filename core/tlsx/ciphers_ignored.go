@@ -66,8 +66,28 @@ func knownWord(w string) bool {
 // holding the unknown part p, and does not refuse the string for it.
 func ignoredByOpenSSL(p string) bool {
 	w := opensslWord(p)
-	if w == "" || knownWord(w) || opensslOnly[w] || strings.Contains(w, "-") {
+	if w == "" || knownWord(w) || opensslOnly[w] {
 		return false
 	}
+	if strings.Contains(w, "-") {
+		return legacyName(w)
+	}
 	return true
+}
+
+// legacyName reports a cipher name of the families OpenSSL 3.0 as Debian
+// builds it (HAProxy 2.6's library there) does not provide at all, at any
+// security level: 3DES, single DES, RC4, RC2, IDEA, SEED and the export
+// suites. OpenSSL selects nothing for them, so the old cipher lists many
+// configs still carry (ECDHE-RSA-DES-CBC3-SHA, RC4-SHA) run unchanged
+// under HAProxy; varde skips them the same way. TestIgnoredCipherWordsAsOpenSSL
+// checks each family against the openssl binary.
+func legacyName(w string) bool {
+	for _, part := range strings.Split(w, "-") {
+		switch part {
+		case "DES", "CBC3", "RC4", "RC2", "IDEA", "SEED", "EXP", "EXP1024":
+			return true
+		}
+	}
+	return false
 }
