@@ -113,7 +113,6 @@ var errorCases = []struct {
 	{"same bind twice", okDefaults + "frontend f\n bind 127.0.0.1:80\nfrontend g\n bind 127.0.0.1:80\n", 10, "bind", "bind the same address", `"f" already binds`, true},
 	{"same bind wildcard spellings", okDefaults + "frontend f\n bind *:80\nfrontend g\n bind 0.0.0.0:80\n", 10, "bind", "bind the same address", "", true},
 	{"mode mismatch http->tcp", "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n", 4, "default_backend", "mode mismatch", "mode http", false},
-	{"mode mismatch tcp->http", "frontend f\n bind :80\n default_backend b\nbackend b\n mode http\n", 3, "default_backend", "mode mismatch", "", true},
 
 	{"bad mode", "defaults\n mode udp\n", 2, "mode", "invalid mode", "http or tcp", false},
 	{"bad balance", "backend b\n balance round-robin\n", 2, "balance", "unknown balance algorithm", "roundrobin", false},
