@@ -270,6 +270,10 @@ type Capture struct {
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
 	Name  string
+	// FullConn is the backend's `fullconn`, explicit or derived as
+	// HAProxy does (fullconn.go): the load at which servers with a
+	// minconn reach their maxconn.
+	FullConn int64
 	Table *sticktable.Table // the backend's own stick table, nil: none
 	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
@@ -340,6 +344,7 @@ type ServerConfig struct {
 	Weight   int    // default 1
 	MaxConn  int64
 	MaxQueue int64
+	MinConn  int64 // `minconn`: the dynamic limit's floor (fullconn.go)
 	Backup   bool
 	Disabled bool
 	Cookie   string
