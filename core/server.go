@@ -56,15 +56,15 @@ type Server struct {
 	ConfigMaxConn int64 // 0 = unlimited
 	MaxQueue      int64 // 0 = unlimited
 
-	weight  atomic.Int32  // effective weight: config, admin `set weight`, slowstart, agent
-	maxConn atomic.Int64  // effective maxconn (admin `set maxconn server`)
+	weight  atomic.Int32 // effective weight: config, admin `set weight`, slowstart, agent
+	maxConn atomic.Int64 // effective maxconn (admin `set maxconn server`)
 	// The dynamic limit of `minconn` with the backend's `fullconn`
 	// (Limit): minConn 0 or equal to maxConn is a static limit.
 	minConn  atomic.Int64
 	fullConn int64
 	beConn   *atomic.Int64 // the backend's current connections (HAProxy's beconn)
-	admin   atomic.Uint32 // AdminState
-	health  atomic.Uint32 // Health
+	admin    atomic.Uint32 // AdminState
+	health   atomic.Uint32 // Health
 
 	// Counters, updated by the engine.
 	Active     atomic.Int64 // connections/requests currently being served

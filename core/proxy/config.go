@@ -269,13 +269,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
+	Name string
 	// FullConn is the backend's `fullconn`, explicit or derived as
 	// HAProxy does (fullconn.go): the load at which servers with a
 	// minconn reach their maxconn.
 	FullConn int64
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Table    *sticktable.Table // the backend's own stick table, nil: none
+	Stick    []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and
