@@ -63,6 +63,7 @@ type Server struct {
 	minConn  atomic.Int64
 	fullConn int64
 	beConn   *atomic.Int64 // the backend's current connections (HAProxy's beconn)
+	frozen   atomic.Bool   // FreezeState
 	admin    atomic.Uint32 // AdminState
 	health   atomic.Uint32 // Health
 
@@ -255,6 +256,13 @@ func (s *Server) SetDynamicLimit(minConn, fullConn int64, beConn *atomic.Int64) 
 	s.fullConn, s.beConn = fullConn, beConn
 }
 
+// FreezeState keeps the server up whatever its checks find, as HAProxy
+// 2.6 does for the servers of a backend with `dispatch` and no balance:
+// it commits a server's state change through the load balancer, which
+// such a backend has none of, so the checks run and count (the stats show
+// "UP -1/3") but the server stays up for use-server and persistence.
+func (s *Server) FreezeState() { s.frozen.Store(true) }
+
 // Dynamic reports whether the server's limit scales with its backend's
 // load (SetDynamicLimit with minconn below maxconn).
 func (s *Server) Dynamic() bool {
@@ -311,6 +319,9 @@ func (s *Server) Health() Health { return Health(s.health.Load()) }
 
 // SetHealth records a health transition and its time for the stats page.
 func (s *Server) SetHealth(h Health) {
+	if s.frozen.Load() && h != HealthUp && h != HealthGoingDown {
+		h = HealthGoingDown // still up: see FreezeState
+	}
 	old := Health(s.health.Swap(uint32(h)))
 	wasUp, isUp := old == HealthUp || old == HealthGoingDown, h == HealthUp || h == HealthGoingDown
 	if wasUp == isUp {

@@ -273,7 +273,7 @@ var authorityCases = []struct {
 	{"reqirep (removed in HAProxy 2.1)", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    reqirep ^Host:\\ a Host:\\ b\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: reqirep"},
 	{"monitor-net (removed in HAProxy 2.1)", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    monitor-net 10.0.0.0/8\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: monitor-net"},
 	{"default-path config", map[string]string{"h.cfg": "global\n    default-path config\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: default-path"},
-	{"dispatch beside use-server", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    dispatch 127.0.0.1:1\n    use-server s1 if { path_beg /s1 }\n    server s1 127.0.0.1:2\n"}, "h.cfg:10: error: dispatch"},
+	{"dispatch beside stick on", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type ip size 10\n    dispatch 127.0.0.1:1\n    stick on src\n    server s1 127.0.0.1:2\n"}, "h.cfg:11: error: dispatch"},
 	{"tune knobs and harmless options", map[string]string{"h.cfg": "global\n    master-worker\n    tune.http.maxhdr 64\n    tune.ssl.cachesize 20000\n    tune.maxaccept 64\n" + authorityDefaults + "    option http-no-delay\nfrontend f\n    bind 127.0.0.1:{PORT}\n    option http-ignore-probes\n    default_backend b\nbackend b\n    option prefer-last-server\n    server s1 127.0.0.1:1\n"}, ""},
 }
 

@@ -24,7 +24,10 @@ type Backend struct {
 	// list is the servers, configured ones in order then those added on
 	// the admin socket: a copy-on-write snapshot, swapped whole by
 	// dynserver.go so the request path reads it without a lock.
-	list     atomic.Pointer[serverList]
+	list atomic.Pointer[serverList]
+	// dispatch is `dispatch ADDR:PORT` without balance (dispatch.go):
+	// the balancer's stand-in, not one of the servers; nil without.
+	dispatch *server
 	dynMu    sync.Mutex // serialises add/del server
 	dynOK    bool       // the algorithm takes dynamic servers (core.DynamicServers)
 	bal      core.Balancer
@@ -135,6 +138,14 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	l.sumQueues()
 	b.list.Store(l)
 	b.pool = pool.New(bc.Name, l.cores, bal, bc.AllBackups)
+	if bc.Dispatch != nil {
+		if b.dispatch, err = b.newServer(-1, *bc.Dispatch); err != nil {
+			return nil, err
+		}
+		for _, cs := range l.cores {
+			cs.FreezeState() // no balancer commits their state (dispatch.go)
+		}
+	}
 	return b, nil
 }
 
@@ -199,6 +210,9 @@ func (b *Backend) Pool() *pool.Pool { return b.pool }
 func (b *Backend) Mode() Mode { return b.cfg.Mode }
 
 func (b *Backend) serverOf(cs *core.Server) *server {
+	if d := b.dispatch; d != nil && d.Server == cs {
+		return d
+	}
 	for _, s := range b.srvs() {
 		if s.Server == cs {
 			return s
@@ -369,6 +383,9 @@ func (b *Backend) choose(ctx *core.PickContext, sess *session) (*core.Server, bo
 	}
 	if cs := b.lastServer(ctx, sess); cs != nil && !cs.Full() {
 		return cs, false
+	}
+	if b.dispatch != nil {
+		return b.dispatch.Server, false // in the balancer's place (dispatch.go)
 	}
 	cs := b.bal.Pick(ctx)
 	if cs == nil && ctx.Exclude != nil {

@@ -296,11 +296,14 @@ type BackendConfig struct {
 	ConnMode   ConnMode
 	ForwardFor *ForwardFor
 	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.
-	SendName     string
-	comp         *compCfg        // compression lines (compress.go)
-	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
-	UseServer    *UseServerRules // use-server lines (dispatch.go)
-	OriginalTo   *ForwardFor     // option originalto (setsrc.go)
+	SendName  string
+	comp      *compCfg        // compression lines (compress.go)
+	Redirects []*HTTPRule     // bare `redirect` lines: after HTTPRequest
+	UseServer *UseServerRules // use-server lines (dispatch.go)
+	// Dispatch is `dispatch` without balance: where the balancer's
+	// requests go, beside Servers (dispatch.go); nil without.
+	Dispatch     *ServerConfig
+	OriginalTo   *ForwardFor // option originalto (setsrc.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
