@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -155,5 +156,35 @@ func TestFullConnMinConnDifferential(t *testing.T) {
 	}
 	if d := cmp.Diff(hOut, vOut); d != "" {
 		t.Errorf("the server saw different loads (-haproxy +varde)\n%s", d)
+	}
+}
+
+// TestFullConnInProcess runs the same load through the in-process engine
+// (so -race sees the dynamic limit and the queue), expecting what HAProxy
+// 2.6 gives in TestFullConnMinConnDifferential.
+func TestFullConnInProcess(t *testing.T) {
+	h := &heldServer{}
+	srv := &http.Server{Handler: h}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve(l)
+	defer srv.Close()
+	src := strings.NewReplacer("{{PORT}}", fmt.Sprint(testenv.FreePort(t)), "{{S1}}", l.Addr().String()).Replace(fullConnConfig)
+	set, d := config.LoadFiles(writeCfg(t, src), nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcfg.Frontends[0].Binds = nil
+	_, addr := startEngine(t, pcfg)
+	want := []string{"held after 10 arrived: 2", "held after 1 answer: 5", "held after 2 answers: 4", "held after 3 answers: 4",
+		"held after 4 answers: 3", "held after 5 answers: 3", "held after 6 answers: 2", "200 200 200 200 200 200 200 200 200 200"}
+	if d := cmp.Diff(want, runFullConn(t, addr, h)); d != "" {
+		t.Errorf("(-want +got)\n%s", d)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -164,4 +165,45 @@ func runSentinel(t *testing.T, port int) {
 	c.SetDeadline(time.Now().Add(5 * time.Second))
 	io.WriteString(c, "GET /sentinel HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
 	io.Copy(io.Discard, c)
+}
+
+// TestTCPFrontendUpgradeInProcess runs the upgrade through the in-process
+// engine (so -race sees it) on both lanes: the first request by payload,
+// a keep-alive follow-up by path, one with a tcp backend aborted, and
+// raw bytes relayed to the tcp backend.
+func TestTCPFrontendUpgradeInProcess(t *testing.T) {
+	lanes(t, func(t *testing.T) {
+		origin := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.Copy(io.Discard, r.Body)
+			io.WriteString(w, r.Header.Get("X-Via"))
+		}))
+		t.Cleanup(origin.Close)
+		echo := rawServer(t, func(c net.Conn) {
+			line, _ := bufio.NewReader(c).ReadString('\n')
+			io.WriteString(c, "echo:"+line)
+		})
+		src := strings.NewReplacer("{{PORT}}", fmt.Sprint(testenv.FreePort(t)), "{{LOG}}", "1", "{{S1}}", strings.TrimPrefix(origin.URL, "http://"), "{{ECHO}}", echo).Replace(upgradeConfig)
+		set, d := config.LoadFiles(writeCfg(t, src), nil)
+		if d.HasErrors() {
+			t.Fatal(d.Err())
+		}
+		pcfg, err := FromConfig(set.HAProxy)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pcfg.Frontends[0].Binds = nil
+		_, addr := startEngine(t, pcfg)
+		got := runUpgradeConns(t, addr)
+		want := []string{
+			"200 be=hb via=hb close=false", "200 be=hb via=hb close=false", "200 be=hbpath via=hbpath close=false", "200 be=hb via=hb close=false",
+			"200 be=hb2 via=hb2 close=false", "200 be=hb via=hb close=false",
+			"200 be=hbpath via=hbpath close=false", "closed",
+			"200 be=hb via=hb close=true",
+			`raw "echo:ECHO hello\n" err=false`,
+			`raw "" err=true`,
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("(-want +got)\n%s", d)
+		}
+	})
 }
