@@ -249,7 +249,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 	}
 	saved := k.Enforced
 	t.Cleanup(func() { k.Enforced = saved })
-	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n fullconn 100\n"
+	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n description hi\n"
 	k.Enforced = false
 	_, d := load(t, src)
 	var got []diag.Diagnostic
@@ -258,7 +258,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 			got = append(got, it)
 		}
 	}
-	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), fullconn (t.cfg:4)"
+	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), description (t.cfg:4)"
 	if len(got) != 1 || got[0].Message != want || got[0].Pos.Line != 2 || got[0].Severity != diag.Warning {
 		t.Fatalf("want one grouped warning %q at line 2, got:\n%s", want, render(d))
 	}
