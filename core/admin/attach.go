@@ -569,6 +569,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 						sp.Cookie = p.Cookie.Name
 					}
 					sp.AllBackups = p.Option("allbackups") != nil
+					sp.NoBalancer = p.Dispatch != nil && p.Balance == nil
 					if p.Balance != nil {
 						sp.Algo = p.Balance.Algorithm
 					} else {

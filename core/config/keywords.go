@@ -231,7 +231,7 @@ var Keywords = []KeywordInfo{
 	{Name: "errorloc303", Sections: DFB, Default: "", Enforced: true},                                       // misc.go: a 303
 	{Name: "filter compression", Sections: FB, Default: "implicit when compression is set", Enforced: true}, // other filters are refused
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
-	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "fullconn", Sections: DB, Default: "", Enforced: true}, // core/proxy/fullconn.go
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
 	{Name: "http-check comment", Sections: DB, Default: "", Enforced: true},                  // appended to the failing expect's text
@@ -452,7 +452,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server inter", Sections: DB, Default: "2s", Enforced: true},
 	{Name: "server maxconn", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server maxqueue", Sections: DB, Default: "0 (no limit)", Enforced: true},
-	{Name: "server minconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "server minconn", Sections: DB, Default: "", Enforced: true}, // core/proxy/fullconn.go
 	{Name: "server observe", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server on-error", Sections: DB, Default: "fastinter", Enforced: true},
 	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: true},

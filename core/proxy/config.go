@@ -284,9 +284,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Name string
+	// FullConn is the backend's `fullconn`, explicit or derived as
+	// HAProxy does (fullconn.go): the load at which servers with a
+	// minconn reach their maxconn.
+	FullConn int64
+	Table    *sticktable.Table // the backend's own stick table, nil: none
+	Stick    []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and
@@ -310,11 +314,14 @@ type BackendConfig struct {
 	ConnMode   ConnMode
 	ForwardFor *ForwardFor
 	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.
-	SendName     string
-	comp         *compCfg        // compression lines (compress.go)
-	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
-	UseServer    *UseServerRules // use-server lines (dispatch.go)
-	OriginalTo   *ForwardFor     // option originalto (setsrc.go)
+	SendName  string
+	comp      *compCfg        // compression lines (compress.go)
+	Redirects []*HTTPRule     // bare `redirect` lines: after HTTPRequest
+	UseServer *UseServerRules // use-server lines (dispatch.go)
+	// Dispatch is `dispatch` without balance: where the balancer's
+	// requests go, beside Servers (dispatch.go); nil without.
+	Dispatch     *ServerConfig
+	OriginalTo   *ForwardFor // option originalto (setsrc.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
@@ -358,6 +365,7 @@ type ServerConfig struct {
 	Weight   int    // default 1
 	MaxConn  int64
 	MaxQueue int64
+	MinConn  int64 // `minconn`: the dynamic limit's floor (fullconn.go)
 	Backup   bool
 	Disabled bool
 	Cookie   string

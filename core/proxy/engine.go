@@ -441,6 +441,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 		for _, s := range b.srvs() {
 			s.purgeLane(0, time.Now().Add(time.Hour))
 		}
+		if d := b.dispatch; d != nil {
+			d.purgeLane(0, time.Now().Add(time.Hour))
+		}
 	}
 	// Every session has ended: the loops close their idle upstreams and exit.
 	e.stopLoops()
@@ -461,6 +464,9 @@ func (e *Engine) purgeLoop() {
 			for _, b := range e.backends {
 				for _, s := range b.srvs() {
 					s.purgeLane(0, now.Add(-poolPurgeDelay))
+				}
+				if d := b.dispatch; d != nil {
+					d.purgeLane(0, now.Add(-poolPurgeDelay))
 				}
 			}
 		}

@@ -53,6 +53,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		bc.FullConn = fullConnOf(c, p)
 		out.Backends = append(out.Backends, bc)
 	}
 	known := map[string]Mode{}
@@ -222,8 +223,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		if err != nil {
 			return nil, err
 		}
+		maxConn, minConn := serverLimits(s) // fullconn.go
 		bc.Servers = append(bc.Servers, ServerConfig{
-			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
+			Name: s.Name, Addr: addr, Weight: w, MaxConn: maxConn, MinConn: minConn, MaxQueue: int64(s.MaxQueue),
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),

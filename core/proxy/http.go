@@ -66,6 +66,11 @@ type session struct {
 	heldBe  *Backend
 	heldSrv *server
 
+	// A tcp frontend upgraded to HTTP (modeupgrade.go): upgrade is the `mode
+	// http` backend the TCP stream chose, forced the one the first HTTP
+	// request goes to.
+	upgrade, forced *Backend
+
 	x  xchg  // the current exchange with a server
 	tx txLog // the transaction's log record, written once by finish
 
@@ -128,6 +133,10 @@ type parked struct {
 	// send-proxy): kept while the client idles, as HAProxy keeps it in
 	// the session, and closed with the client.
 	up *upConn
+	// A connection upgraded from `mode tcp` (modeupgrade.go): the bytes read
+	// and the backend chosen before the upgrade, for its first request.
+	pre    []byte
+	forced *Backend
 }
 
 // closeHTTP ends a client connection for good.
@@ -150,6 +159,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
 	s.scr.vars.Sess = p.vars
 	s.up, p.up = p.up, nil
+	s.resume(p)
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -182,7 +192,7 @@ func (e *Engine) runHTTP(p *parked) {
 		if s.st.nreq > 0 { // a panic skipped the transaction's end
 			s.stickEnd(0, 0, 0)
 		}
-		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
+		s.conn, s.f, s.tls, s.st.conn, s.forced = nil, nil, nil, nil, nil
 		p.vars = s.detachVars()
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
@@ -376,8 +386,8 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 // 408 on timeout; a client abort otherwise. It returns false.
 func (s *session) headReadFailed(first bool, err error) bool {
 	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
-		if first && !s.e.stopping.Load() && !isTimeout(err) {
-			s.logHeadAbort() // HAProxy logs a silent connection too
+		if first && !s.e.stopping.Load() && !isTimeout(err) && s.forced == nil {
+			s.logHeadAbort() // HAProxy logs a silent connection too (not an upgraded one: modeupgrade.go)
 		}
 		return false
 	}
@@ -448,36 +458,9 @@ func (s *session) serve() bool {
 	f.Meters.Req.Add(start.UnixNano())
 	s.prepare()
 	s.stickBegin()
-	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
-		return false
-	}
-	s.stickCountRequest()
-	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
-		if done, keep := s.monitor(m); done {
-			return keep
-		}
-	}
-	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
+	b, done, keep := s.front(start)
+	if done {
 		return keep
-	}
-	// Services (stats page, metrics) answer before any backend is chosen,
-	// after the frontend's http-request rules, as HAProxy checks `stats
-	// uri` once its rules accepted the request: a `deny` restricting the
-	// page by source address holds for it too.
-	if p := f.services.Load(); p != nil {
-		for _, sv := range *p {
-			if sv.match(&s.view) {
-				return s.serveHandler(sv.h, start)
-			}
-		}
-	}
-	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
-		return keep
-	}
-	b := f.chooseBackend(&s.view)
-	if b == nil {
-		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-		return s.answer(503, nil)
 	}
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
@@ -492,6 +475,53 @@ func (s *session) serve() bool {
 		return keep
 	}
 	return s.forward(b)
+}
+
+// front runs the frontend's part of a request: its content rules, monitor,
+// http-request rules, services and redirects, then the backend choice.
+// done reports that the request ended there (keep: the connection stays).
+// An upgraded tcp frontend has a part of its own (modeupgrade.go).
+func (s *session) front(start time.Time) (b *Backend, done, keep bool) {
+	f := s.f
+	if s.forced != nil { // chosen by the TCP stream before the upgrade
+		b, s.forced = s.forced, nil
+		return b, false, false
+	}
+	if f.cfg.Mode == ModeTCP {
+		return s.upgradedFront()
+	}
+	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
+		return nil, true, false
+	}
+	s.stickCountRequest()
+	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
+		if done, keep := s.monitor(m); done {
+			return nil, true, keep
+		}
+	}
+	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
+		return nil, true, keep
+	}
+	// Services (stats page, metrics) answer before any backend is chosen,
+	// after the frontend's http-request rules, as HAProxy checks `stats
+	// uri` once its rules accepted the request: a `deny` restricting the
+	// page by source address holds for it too.
+	if p := f.services.Load(); p != nil {
+		for _, sv := range *p {
+			if sv.match(&s.view) {
+				return nil, true, s.serveHandler(sv.h, start)
+			}
+		}
+	}
+	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
+		return nil, true, keep
+	}
+	b = f.chooseBackend(&s.view)
+	if b == nil {
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return nil, true, s.answer(503, nil)
+	}
+	return b, false, false
 }
 
 // keepLogHeaders keeps, in the order they came, the lines of the request

@@ -132,6 +132,9 @@ func (e *Engine) startLoops() error {
 		for _, s := range b.srvs() {
 			s.lanes = append(s.lanes, make([]lane, len(e.loops))...)
 		}
+		if d := b.dispatch; d != nil {
+			d.lanes = append(d.lanes, make([]lane, len(e.loops))...)
+		}
 	}
 	addLoopProcs(len(e.loops))
 	for _, l := range e.loops {
@@ -453,6 +456,9 @@ func (l *loop) sweep(now int64) {
 	for _, b := range l.e.backends {
 		for _, s := range b.srvs() {
 			s.purgeLane(l.idx, before)
+		}
+		if d := b.dispatch; d != nil {
+			d.purgeLane(l.idx, before)
 		}
 	}
 }
