@@ -151,9 +151,22 @@ func TestTCPFrontendUpgradeDifferential(t *testing.T) {
 	if d := cmp.Diff(hOut, vOut); d != "" {
 		t.Errorf("clients saw different answers (-haproxy +varde)\n%s", d)
 	}
+	// The relayed raw connection logs when it closes, which races the
+	// sentinel's line in either proxy: left out of the comparison.
+	hLog, vLog = withoutRawTCP(hLog), withoutRawTCP(vLog)
 	if d := cmp.Diff(hLog, vLog); d != "" {
 		t.Errorf("log lines differ (-haproxy +varde)\n%s", d)
 	}
+}
+
+func withoutRawTCP(lines []string) []string {
+	var out []string
+	for _, l := range lines {
+		if !strings.HasPrefix(l, "f tb/echo ") {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func runSentinel(t *testing.T, port int) {
