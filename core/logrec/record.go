@@ -92,6 +92,9 @@ type Record struct {
 	Client       netip.AddrPort // %ci:%cp, after the PROXY protocol
 	FrontendAddr netip.AddrPort // %fi:%fp
 	ServerAddr   netip.AddrPort // %si:%sp; zero when no server was reached
+	// ServerUnix: the server is a Unix socket, logged as HAProxy does
+	// (%si "unix", %sp 0).
+	ServerUnix bool
 
 	Frontend string // %f / %ft
 	Backend  string // %b; empty means the frontend itself

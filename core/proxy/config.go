@@ -369,6 +369,9 @@ type ServerConfig struct {
 	// Redir is `redir PREFIX`: GET and HEAD requests for this server get
 	// a 302 to PREFIX+path instead of being proxied (serverredir.go).
 	Redir string
+	// Via is a Unix-domain socket, a `source` address or a `socks4`
+	// proxy the connections go through (dial_via.go); nil: plain TCP.
+	Via *core.Via
 }
 
 func (c *Config) bufSize() int {

@@ -225,7 +225,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),
-			Redir: s.Redir,
+			Redir: s.Redir, Via: viaOf(p, s),
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go
