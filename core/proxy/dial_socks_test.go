@@ -217,21 +217,34 @@ backend deny
 backend checksonly
     server viacheck {{A2}} socks4 {{SOCKS}} check-via-socks4 check inter 100ms
     server directcheck {{B2}} socks4 {{SOCKS}} check inter 100ms
+
+backend rulevia
+    option tcp-check
+    tcp-check connect via-socks4
+    server rulevia {{C2}} socks4 {{SOCKS}} check inter 100ms
+
+backend ruledirect
+    option tcp-check
+    tcp-check connect
+    server ruledirect {{D2}} socks4 {{SOCKS}} check-via-socks4 check inter 100ms
 `
 
 // TestSOCKS4Differential: servers behind a SOCKS4 proxy (the test's own):
 // what the client gets (a refusal is a 503), the requests the proxy
 // received (user id, destination: the checks of a server that gets no
-// traffic reach the proxy with check-via-socks4 only), and that the
+// traffic reach the proxy with check-via-socks4 only, or a tcp-check
+// connect via-socks4, not a non-default connect), and that the
 // servers saw the traffic come through the proxy (from 127.0.0.9).
 func TestSOCKS4Differential(t *testing.T) {
 	a, b := startPeerLog(t, "a"), startPeerLog(t, "b")
 	a2, b2 := startPeerLog(t, "a2"), startPeerLog(t, "b2")
+	c2, d2 := startPeerLog(t, "c2"), startPeerLog(t, "d2")
 	denyAddr := "127.0.0.1:9" // refused by the proxy before any connect
 	socks := startSOCKS4(t, 9)
-	names := map[string]string{a.addr: "A", b.addr: "B", denyAddr: "DENY", a2.addr: "A2-checked-via-socks4", b2.addr: "B2-checked-directly"}
+	names := map[string]string{a.addr: "A", b.addr: "B", denyAddr: "DENY", a2.addr: "A2-checked-via-socks4", b2.addr: "B2-checked-directly",
+		c2.addr: "C2-connect-via-socks4", d2.addr: "D2-non-default-connect"}
 	render := func(p []int) string {
-		return strings.NewReplacer("{{P0}}", fmt.Sprint(p[0]), "{{A}}", a.addr, "{{B}}", b.addr, "{{DENY}}", denyAddr, "{{A2}}", a2.addr, "{{B2}}", b2.addr, "{{SOCKS}}", socks.addr).Replace(socksConfig)
+		return strings.NewReplacer("{{P0}}", fmt.Sprint(p[0]), "{{A}}", a.addr, "{{B}}", b.addr, "{{DENY}}", denyAddr, "{{A2}}", a2.addr, "{{B2}}", b2.addr, "{{C2}}", c2.addr, "{{D2}}", d2.addr, "{{SOCKS}}", socks.addr).Replace(socksConfig)
 	}
 	dialDiff(t, 1, render, func(t *testing.T, p []int) []string {
 		a.reset()
