@@ -269,7 +269,10 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
+	Name string
+	// Via is the backend's own `source` (nil: none), which servers added
+	// at runtime use as HAProxy's do (dial_via.go).
+	Via   *core.Via
 	Table *sticktable.Table // the backend's own stick table, nil: none
 	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).

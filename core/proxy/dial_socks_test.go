@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/varde-lb/varde/core"
 )
 
 // peerLog serves HTTP on a loopback port, answering its name and the
@@ -259,5 +261,24 @@ func TestSOCKS4Differential(t *testing.T) {
 		// b's own peers are left out: HAProxy resets its direct check
 		// connections, which the server may never accept.
 		return append(out, "a: "+a.seen(), "socks: "+socks.seen(names))
+	})
+}
+
+// TestDynamicServerTakesBackendSource: a server added at runtime connects
+// from its backend's `source`, as HAProxy's connect_server falls back to
+// the backend's conn_src (both lanes).
+func TestDynamicServerTakesBackendSource(t *testing.T) {
+	lanes(t, func(t *testing.T) {
+		peer := startPeerLog(t, "dyn")
+		cfg := simpleConfig()
+		cfg.Backends[0].Via = &core.Via{Source: netip.MustParseAddrPort("127.0.0.6:0")}
+		e, addr := startEngine(t, cfg)
+		if _, err := e.Backend("be").AddServer(DynServer{Name: "dyn", Addr: netip.MustParseAddrPort(peer.addr), Weight: 1, Enabled: true}); err != nil {
+			t.Fatal(err)
+		}
+		got := getKeepAlive(t, addr, "/a")
+		if len(got) != 1 || got[0] != "/a 200 dyn from 127.0.0.6" {
+			t.Fatalf("got %q, want the answer seen from 127.0.0.6", got)
+		}
 	})
 }

@@ -157,6 +157,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
+		// The backend's `source`, for servers added at runtime (dial_via.go).
+		Via: viaOf(p, &config.Server{}),
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
