@@ -91,4 +91,3 @@ func socks4Loop(c *fdConn, dst netip.AddrPort, deadline int64) error {
 	c.rdl, c.wdl = 0, 0
 	return err
 }
-
