@@ -8,6 +8,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -23,11 +25,53 @@ type Via struct {
 	// Source is the local address bound before connecting (`source`);
 	// port 0 lets the kernel pick one. Zero: no bind.
 	Source netip.AddrPort
+	// UseSrc is `source ... usesrc` (full transparent proxying): traffic
+	// binds the client's address (UseSrcClient: address and port,
+	// UseSrcClientIP: address) or UseAddr, a foreign address bound with
+	// IP_TRANSPARENT; health checks keep Source, as HAProxy's.
+	UseSrc  UseSrcMode
+	UseAddr netip.AddrPort
 	// SOCKS4 is the SOCKS4 proxy the connection goes through (`socks4`);
 	// CheckSOCKS4 makes health checks go through it too
 	// (`check-via-socks4`), which HAProxy does not do by default.
 	SOCKS4      netip.AddrPort
 	CheckSOCKS4 bool
+}
+
+// UseSrcMode is how `usesrc` picks the address traffic connects from.
+type UseSrcMode uint8
+
+// The `usesrc` forms.
+const (
+	UseSrcNone     UseSrcMode = iota
+	UseSrcClient              // usesrc client
+	UseSrcClientIP            // usesrc clientip
+	UseSrcAddr                // usesrc ADDR[:PORT]
+)
+
+// ClientBound reports whether a connection names its client (usesrc
+// client|clientip): it must never serve another client.
+func (v *Via) ClientBound() bool {
+	return v != nil && (v.UseSrc == UseSrcClient || v.UseSrc == UseSrcClientIP)
+}
+
+// BindAddr is the local address a connection for a client at src binds
+// (invalid: none), and whether it is foreign (IP_TRANSPARENT). Without a
+// valid src (a health check) it is Source.
+func (v *Via) BindAddr(src netip.AddrPort) (netip.AddrPort, bool) {
+	if v == nil {
+		return netip.AddrPort{}, false
+	}
+	ip := src.Addr().Unmap()
+	switch {
+	case v.UseSrc == UseSrcClient && ip.IsValid():
+		return netip.AddrPortFrom(ip, src.Port()), true
+	case v.UseSrc == UseSrcClientIP && ip.IsValid():
+		return netip.AddrPortFrom(ip, 0), true
+	case v.UseSrc == UseSrcAddr && src.IsValid():
+		return v.UseAddr, true
+	}
+	return v.Source, false
 }
 
 // IsUnix reports whether v reaches a Unix-domain socket.
@@ -43,9 +87,10 @@ func (v *Via) UnixSockaddr() *syscall.SockaddrUnix {
 func (v *Via) UnixAddr() *net.UnixAddr { return &net.UnixAddr{Name: v.Unix, Net: "unix"} }
 
 // Dial opens a connection to dst, or to v's Unix socket when dst is not
-// valid, with v's source address and SOCKS4 proxy (socks: go through it).
-// It blocks for at most timeout and honours ctx.
-func (v *Via) Dial(ctx context.Context, dst netip.AddrPort, timeout time.Duration, socks bool) (net.Conn, error) {
+// valid, for a client at src (invalid for a health check), with v's source
+// address and SOCKS4 proxy (socks: go through it). It blocks for at most
+// timeout and honours ctx.
+func (v *Via) Dial(ctx context.Context, dst, src netip.AddrPort, timeout time.Duration, socks bool) (net.Conn, error) {
 	d := net.Dialer{Timeout: timeout}
 	if v == nil {
 		return d.DialContext(ctx, "tcp", dst.String())
@@ -53,8 +98,11 @@ func (v *Via) Dial(ctx context.Context, dst netip.AddrPort, timeout time.Duratio
 	if !dst.IsValid() && v.Unix != "" {
 		return d.DialContext(ctx, "unix", v.Unix)
 	}
-	if v.Source.IsValid() {
-		d.LocalAddr = net.TCPAddrFromAddrPort(v.Source)
+	if bind, foreign := v.BindAddr(src); bind.IsValid() {
+		d.LocalAddr = net.TCPAddrFromAddrPort(bind)
+		if foreign {
+			d.Control = setTransparent
+		}
 	}
 	hop := dst
 	socks = socks && v.SOCKS4.IsValid()
@@ -106,6 +154,29 @@ func SOCKS4Handshake(c io.ReadWriter, dst netip.AddrPort) error {
 	}
 	if rsp[1] != 90 {
 		return fmt.Errorf("%w (code %d)", ErrSOCKS4Denied, rsp[1])
+	}
+	return nil
+}
+
+// setTransparent lets a socket bind an address the host does not own
+// (IP_TRANSPARENT, IPV6_TRANSPARENT; needs CAP_NET_ADMIN).
+func setTransparent(network, _ string, rc syscall.RawConn) error {
+	var serr error
+	err := rc.Control(func(fd uintptr) { serr = SetTransparent(int(fd), strings.HasSuffix(network, "6")) })
+	if err != nil {
+		return err
+	}
+	return serr
+}
+
+// SetTransparent sets IP_TRANSPARENT (IPV6_TRANSPARENT when v6) on fd.
+func SetTransparent(fd int, v6 bool) error {
+	lvl, opt := syscall.IPPROTO_IP, syscall.IP_TRANSPARENT
+	if v6 {
+		lvl, opt = syscall.IPPROTO_IPV6, 75 // IPV6_TRANSPARENT
+	}
+	if err := syscall.SetsockoptInt(fd, lvl, opt, 1); err != nil {
+		return fmt.Errorf("usesrc: transparent socket: %w", os.NewSyscallError("setsockopt", err))
 	}
 	return nil
 }

@@ -18,13 +18,15 @@ import (
 type Source struct {
 	Pos  diag.Pos       `json:"pos"`
 	Addr netip.AddrPort `json:"addr"`
+	// UseSrc is `usesrc client|clientip|addr` (UseAddr): full transparent
+	// proxying, traffic from the client's or another foreign address
+	// (IP_TRANSPARENT); health checks keep Addr.
+	UseSrc  string         `json:"usesrc,omitempty"`
+	UseAddr netip.AddrPort `json:"usesrc_addr,omitzero"`
 }
 
-// usesrcRefused is why `usesrc` (full transparent proxying) is an error:
-// connecting from an address the host does not own needs IP_TRANSPARENT
-// and policy routing varde does not set up, and dropping it silently
-// would show the servers the proxy's address instead of the client's.
-const usesrcRefused = "transparent proxying (usesrc) is not built in varde; drop `usesrc ...` to connect from the source address, or keep HAProxy for this backend"
+// usesrcHint is the form of `usesrc`; hdr_ip(...) is refused (not built).
+const usesrcHint = "usesrc client|clientip|ADDR[:PORT] (hdr_ip is not supported by varde)"
 
 // parseSourceLine reads a backend or defaults `source` line.
 func (p *parser) parseSourceLine(l Line, args []Token) {
@@ -40,7 +42,15 @@ func (p *parser) parseSourceLine(l Line, args []Token) {
 	for i := 1; i < len(args); i++ {
 		switch args[i].Text {
 		case "usesrc":
-			p.d.Errorf(args[i].Pos, key, usesrcRefused, "'source ... usesrc' is not supported by varde")
+			if i+1 >= len(args) {
+				p.d.Errorf(args[i].Pos, key, usesrcHint, "'usesrc' expects <addr>[:<port>], 'client', 'clientip', or 'hdr_ip(name,#)' as argument")
+				return
+			}
+			i++
+			if !p.parseUseSrc(src, args[i], key) {
+				return
+			}
+			continue
 		case "interface":
 			p.d.Errorf(args[i].Pos, key, "remove `interface NAME`", "'source ... interface' is not supported by varde: connections would leave through the routing table's interface")
 		default:
@@ -80,6 +90,24 @@ func (p *parser) parseSourceAddr(t Token, key string) (*Source, bool) {
 	return &Source{Pos: t.Pos, Addr: ap}, true
 }
 
+// parseUseSrc reads the value of `usesrc` into src.
+func (p *parser) parseUseSrc(src *Source, v Token, key string) bool {
+	switch {
+	case v.Text == "client" || v.Text == "clientip":
+		src.UseSrc = v.Text
+		return true
+	case strings.HasPrefix(v.Text, "hdr_ip("):
+		p.d.Errorf(v.Pos, key, usesrcHint, "usesrc hdr_ip(...) is not supported by varde")
+		return false
+	}
+	a, ok := p.parseSourceAddr(v, key)
+	if !ok {
+		return false
+	}
+	src.UseSrc, src.UseAddr = "addr", a.Addr
+	return true
+}
+
 // serverDialOption reads the server options of this file.
 func (p *parser) serverDialOption(o *ServerOptions, name string, v Token, kw string) {
 	switch name {
@@ -96,6 +124,15 @@ func (p *parser) serverDialOption(o *ServerOptions, name string, v Token, kw str
 		o.SOCKS4 = ap
 	case "check-via-socks4":
 		o.CheckViaSOCKS4 = true
+	case "usesrc":
+		if o.Source == nil {
+			p.d.Errorf(v.Pos, kw, "source ADDR usesrc "+v.Text, "'usesrc' only allowed after 'source'")
+			return
+		}
+		s := *o.Source // default-server's Source is shared by its servers
+		if p.parseUseSrc(&s, v, kw) {
+			o.Source = &s
+		}
 	}
 }
 

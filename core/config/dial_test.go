@@ -20,7 +20,12 @@ func TestSourceLines(t *testing.T) {
 		{"source", "", "expects <addr>"},
 		{"source host.example", "", "host name"},
 		{"source unix@/x", "", "Unix socket"},
-		{"source 127.0.0.2 usesrc clientip", "", "usesrc"},
+		{"source 127.0.0.2 usesrc clientip", "127.0.0.2:0 clientip", ""},
+		{"source 0.0.0.0 usesrc client", "0.0.0.0:0 client", ""},
+		{"source 0.0.0.0 usesrc 198.18.0.7:81", "0.0.0.0:0 addr 198.18.0.7:81", ""},
+		{"source 0.0.0.0 usesrc", "", "expects"},
+		{"source 0.0.0.0 usesrc hdr_ip(x-forwarded-for)", "", "hdr_ip"},
+		{"source 0.0.0.0 usesrc name.example", "", "host name"},
 		{"source 127.0.0.2 interface lo", "", "interface"},
 		{"source 127.0.0.2 bogus", "", "only supports"},
 	} {
@@ -29,6 +34,12 @@ func TestSourceLines(t *testing.T) {
 		got := ""
 		if b := c.Proxies[0]; b.Source != nil {
 			got = b.Source.Addr.String()
+			if b.Source.UseSrc != "" {
+				got += " " + b.Source.UseSrc
+			}
+			if b.Source.UseAddr.IsValid() {
+				got += " " + b.Source.UseAddr.String()
+			}
 		}
 		if tc.err != "" {
 			if !d.HasErrors() || !strings.Contains(d.Err().Error(), tc.err) {

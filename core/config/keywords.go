@@ -358,7 +358,7 @@ var Keywords = []KeywordInfo{
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
 	{Name: "server-template", Sections: B, Default: "", Enforced: true},                   // serverresolve.go
-	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc and interface refused
+	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc hdr_ip and interface refused
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                       // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
@@ -465,7 +465,8 @@ var Keywords = []KeywordInfo{
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "server sni", Sections: DB, Default: "", Enforced: true},
 	{Name: "server socks4", Sections: DB, Default: "", Enforced: true}, // dial.go, core/via.go
-	{Name: "server source", Sections: DB, Default: "", Enforced: true}, // dial.go; usesrc refused
+	{Name: "server source", Sections: DB, Default: "", Enforced: true}, // dial.go
+	{Name: "server usesrc", Sections: DB, Default: "", Enforced: true}, // dial.go: after source
 	{Name: "server ssl", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server ssl-max-ver", Sections: DB, Default: "TLSv1.3", Enforced: true},
 	{Name: "server ssl-min-ver", Sections: DB, Default: "TLSv1.2 (Go's client default)", Enforced: true},

@@ -669,7 +669,7 @@ func (s *server) purgeLane(ln int, before time.Time) {
 	}
 }
 
-func (s *server) dial(dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+func (s *server) dial(dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -680,7 +680,7 @@ func (s *server) dial(dst netip.AddrPort, timeout time.Duration) (*upConn, error
 	}
 	// A Unix socket, a source address or a SOCKS4 proxy (dial_via.go);
 	// a plain TCP connect when the server has none.
-	c, err := s.Via.Dial(context.Background(), ap, timeout, true)
+	c, err := s.Via.Dial(context.Background(), ap, src, timeout, true)
 	if err != nil {
 		return nil, err
 	}

@@ -32,6 +32,16 @@ func viaOf(p *config.Proxy, s *config.Server) *core.Via {
 	if src != nil && (!src.Addr.Addr().IsUnspecified() || src.Addr.Port() != 0) {
 		v.Source = src.Addr
 	}
+	if src != nil {
+		switch src.UseSrc {
+		case "client":
+			v.UseSrc = core.UseSrcClient
+		case "clientip":
+			v.UseSrc = core.UseSrcClientIP
+		case "addr":
+			v.UseSrc, v.UseAddr = core.UseSrcAddr, src.UseAddr
+		}
+	}
 	if v == (core.Via{}) {
 		return nil
 	}

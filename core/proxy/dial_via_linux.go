@@ -51,15 +51,23 @@ func inetHop(ap netip.AddrPort) dialHop {
 }
 
 // bindSource binds the socket to the server's `source` address before it
-// connects. Without a fixed port the kernel picks it at connect time
+// connects, or with `usesrc` to the client's (or a fixed foreign) one. Without a fixed port the kernel picks it at connect time
 // (IP_BIND_ADDRESS_NO_PORT, as HAProxy sets it), so many connections
 // from one source address to different servers share ports.
-func (s *server) bindSource(fd int, h dialHop) error {
+func (s *server) bindSource(fd int, h dialHop, client netip.AddrPort) error {
 	v := s.Via
-	if v == nil || !v.Source.IsValid() || h.family == syscall.AF_UNIX {
+	if v == nil || h.family == syscall.AF_UNIX {
 		return nil
 	}
-	src := v.Source
+	src, foreign := v.BindAddr(client)
+	if !src.IsValid() {
+		return nil
+	}
+	if foreign {
+		if err := core.SetTransparent(fd, h.family == syscall.AF_INET6); err != nil {
+			return err
+		}
+	}
 	var sa syscall.Sockaddr
 	if h.family == syscall.AF_INET {
 		if !src.Addr().Unmap().Is4() {

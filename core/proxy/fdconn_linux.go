@@ -222,7 +222,7 @@ func (c *fdConn) netConn() (net.Conn, error) {
 }
 
 // dialLoop connects to the server from loop l without blocking the loop.
-func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+func (s *server) dialLoop(l *loop, dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -250,7 +250,7 @@ func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*
 		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: err}
 	}
 	deadline := time.Now().Add(timeout).UnixNano()
-	if err := s.bindSource(fd, hop); err != nil {
+	if err := s.bindSource(fd, hop, src); err != nil {
 		return fail(err)
 	}
 	if err := l.connect(c, hop.sa, deadline); err != nil {
@@ -316,12 +316,13 @@ func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {
 }
 
 // dialFor dials srv in the lane of the client connection c, whose
-// destination was dst (for servers that map it, resolve_addr.go).
-func dialFor(c net.Conn, srv *server, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+// destination was dst (for servers that map it, resolve_addr.go) and
+// source src (usesrc, dial_via.go).
+func dialFor(c net.Conn, srv *server, dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	if fc, ok := c.(*fdConn); ok && fc.l.cur != nil {
-		return srv.dialLoop(fc.l, dst, timeout)
+		return srv.dialLoop(fc.l, dst, src, timeout)
 	}
-	return srv.dial(dst, timeout)
+	return srv.dial(dst, src, timeout)
 }
 
 // toNetConn returns c as a connection usable from any goroutine.

@@ -56,7 +56,7 @@ func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
 	if t.Server != nil {
 		via = t.Server.Via
 	}
-	c, err := via.Dial(ctx, t.Addr, t.Timeout, t.SOCKS4)
+	c, err := via.Dial(ctx, t.Addr, netip.AddrPort{}, t.Timeout, t.SOCKS4) // no client: the plain source
 	if err == nil && t.SendProxy != 0 {
 		err = sendProxy(c, t)
 	}
