@@ -31,6 +31,9 @@ type Via struct {
 	// IP_TRANSPARENT; health checks keep Source, as HAProxy's.
 	UseSrc  UseSrcMode
 	UseAddr netip.AddrPort
+	// Interface is `source ... interface NAME`: connections and checks
+	// leave through that interface only (SO_BINDTODEVICE).
+	Interface string
 	// SOCKS4 is the SOCKS4 proxy the connection goes through (`socks4`);
 	// CheckSOCKS4 makes health checks go through it too
 	// (`check-via-socks4`), which HAProxy does not do by default.
@@ -98,10 +101,20 @@ func (v *Via) Dial(ctx context.Context, dst, src netip.AddrPort, timeout time.Du
 	if !dst.IsValid() && v.Unix != "" {
 		return d.DialContext(ctx, "unix", v.Unix)
 	}
-	if bind, foreign := v.BindAddr(src); bind.IsValid() {
+	bind, foreign := v.BindAddr(src)
+	if bind.IsValid() {
 		d.LocalAddr = net.TCPAddrFromAddrPort(bind)
-		if foreign {
-			d.Control = setTransparent
+	}
+	if foreign || v.Interface != "" {
+		d.Control = func(network, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = v.PrepareSocket(int(fd), foreign, strings.HasSuffix(network, "6"))
+			})
+			if err != nil {
+				return err
+			}
+			return serr
 		}
 	}
 	hop := dst
@@ -158,15 +171,21 @@ func SOCKS4Handshake(c io.ReadWriter, dst netip.AddrPort) error {
 	return nil
 }
 
-// setTransparent lets a socket bind an address the host does not own
-// (IP_TRANSPARENT, IPV6_TRANSPARENT; needs CAP_NET_ADMIN).
-func setTransparent(network, _ string, rc syscall.RawConn) error {
-	var serr error
-	err := rc.Control(func(fd uintptr) { serr = SetTransparent(int(fd), strings.HasSuffix(network, "6")) })
-	if err != nil {
-		return err
+// PrepareSocket readies a server socket before its bind and connect:
+// IP_TRANSPARENT for a foreign source (usesrc; needs CAP_NET_ADMIN), and
+// SO_BINDTODEVICE for `interface` (needs CAP_NET_RAW).
+func (v *Via) PrepareSocket(fd int, foreign, v6 bool) error {
+	if foreign {
+		if err := SetTransparent(fd, v6); err != nil {
+			return err
+		}
 	}
-	return serr
+	if v != nil && v.Interface != "" {
+		if err := syscall.SetsockoptString(fd, syscall.SOL_SOCKET, syscall.SO_BINDTODEVICE, v.Interface); err != nil {
+			return fmt.Errorf("source interface %s: %w", v.Interface, os.NewSyscallError("setsockopt", err))
+		}
+	}
+	return nil
 }
 
 // SetTransparent sets IP_TRANSPARENT (IPV6_TRANSPARENT when v6) on fd.

@@ -23,6 +23,8 @@ type Source struct {
 	// (IP_TRANSPARENT); health checks keep Addr.
 	UseSrc  string         `json:"usesrc,omitempty"`
 	UseAddr netip.AddrPort `json:"usesrc_addr,omitzero"`
+	// Interface is `interface NAME`: connections leave through it only.
+	Interface string `json:"interface,omitempty"`
 }
 
 // usesrcHint is the form of `usesrc`; hdr_ip(...) is refused (not built).
@@ -52,7 +54,13 @@ func (p *parser) parseSourceLine(l Line, args []Token) {
 			}
 			continue
 		case "interface":
-			p.d.Errorf(args[i].Pos, key, "remove `interface NAME`", "'source ... interface' is not supported by varde: connections would leave through the routing table's interface")
+			if i+1 >= len(args) || !validIfName(args[i+1].Text) {
+				p.d.Errorf(args[i].Pos, key, "source ADDR interface NAME", "'interface' expects an interface name")
+				return
+			}
+			i++
+			src.Interface = args[i].Text
+			continue
 		default:
 			p.d.Errorf(args[i].Pos, key, "source ADDR[:PORT]", "'source' only supports the 'usesrc' and 'interface' options, got %q", args[i].Text)
 		}
@@ -124,6 +132,18 @@ func (p *parser) serverDialOption(o *ServerOptions, name string, v Token, kw str
 		o.SOCKS4 = ap
 	case "check-via-socks4":
 		o.CheckViaSOCKS4 = true
+	case "interface":
+		if o.Source == nil {
+			p.d.Errorf(v.Pos, kw, "source ADDR interface "+v.Text, "'interface' only allowed after 'source'")
+			return
+		}
+		if !validIfName(v.Text) {
+			p.d.Errorf(v.Pos, kw, "an interface name", "invalid interface name %q", v.Text)
+			return
+		}
+		s := *o.Source
+		s.Interface = v.Text
+		o.Source = &s
 	case "usesrc":
 		if o.Source == nil {
 			p.d.Errorf(v.Pos, kw, "source ADDR usesrc "+v.Text, "'usesrc' only allowed after 'source'")
@@ -160,4 +180,10 @@ func (p *parser) checkServerDial(s *Server) {
 	case s.Address.Addr.IsValid() && !s.Address.Addr.Addr().Is4():
 		p.d.Errorf(s.Pos, "server socks4", "give the server an IPv4 address", "server %s: socks4 carries IPv4 destinations only, not %s", s.Name, s.Address.Addr.Addr())
 	}
+}
+
+// validIfName is a Linux interface name (IFNAMSIZ: at most 15 bytes, no
+// '/', white space or NUL).
+func validIfName(s string) bool {
+	return s != "" && len(s) <= 15 && !strings.ContainsAny(s, "/ \t\n\x00:")
 }

@@ -26,7 +26,9 @@ func TestSourceLines(t *testing.T) {
 		{"source 0.0.0.0 usesrc", "", "expects"},
 		{"source 0.0.0.0 usesrc hdr_ip(x-forwarded-for)", "", "hdr_ip"},
 		{"source 0.0.0.0 usesrc name.example", "", "host name"},
-		{"source 127.0.0.2 interface lo", "", "interface"},
+		{"source 127.0.0.2 interface lo", "127.0.0.2:0 if=lo", ""},
+		{"source 127.0.0.2 interface", "", "interface name"},
+		{"source 127.0.0.2 interface 0123456789abcdef", "", "interface name"},
 		{"source 127.0.0.2 bogus", "", "only supports"},
 	} {
 		d := &diag.List{}
@@ -39,6 +41,9 @@ func TestSourceLines(t *testing.T) {
 			}
 			if b.Source.UseAddr.IsValid() {
 				got += " " + b.Source.UseAddr.String()
+			}
+			if b.Source.Interface != "" {
+				got += " if=" + b.Source.Interface
 			}
 		}
 		if tc.err != "" {

@@ -358,7 +358,7 @@ var Keywords = []KeywordInfo{
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
 	{Name: "server-template", Sections: B, Default: "", Enforced: true},                   // serverresolve.go
-	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc hdr_ip and interface refused
+	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc hdr_ip refused
 	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                       // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
@@ -450,6 +450,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server fastinter", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "server id", Sections: DB, Default: "", Enforced: false},
 	{Name: "server inter", Sections: DB, Default: "2s", Enforced: true},
+	{Name: "server interface", Sections: DB, Default: "", Enforced: true}, // dial.go: after source
 	{Name: "server maxconn", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server maxqueue", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server minconn", Sections: DB, Default: "", Enforced: false},

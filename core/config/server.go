@@ -16,14 +16,13 @@ var serverOptionArgs = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true, "init-addr": true,
 	"backup": false, "disabled": false, "enabled": false, "check": false, "ssl": false, "check-ssl": false,
 	"send-proxy": false, "send-proxy-v2": false, "agent-check": false,
-	"source": true, "socks4": true, "check-via-socks4": false, "usesrc": true, // dial.go
+	"source": true, "socks4": true, "check-via-socks4": false, "usesrc": true, "interface": true, // dial.go
 	"no-check": false, "no-backup": false, "no-ssl": false, "no-send-proxy": false, "no-send-proxy-v2": false, "no-agent-check": false, "no-sslv3": false,
 }
 
 // unsupportedServerOptions are real HAProxy server options varde refuses.
 var unsupportedServerOptions = map[string]string{
 	"track":             "give the server its own check",
-	"interface":         "binding server connections to an interface is not built in varde; remove `interface`",
 	"proto":             "not available in varde",
 	"check-send-proxy":  "health checks send the PROXY header only with send-proxy[-v2] and no addr/port; remove check-send-proxy",
 	"proxy-v2-options":  "varde's send-proxy-v2 sends addresses only (no TLVs); remove proxy-v2-options",
@@ -255,7 +254,7 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 		case "no-sslv3":
 		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts", "init-addr":
 			p.serverResolveOption(o, name, v, kw) // serverresolve.go
-		case "source", "socks4", "check-via-socks4", "usesrc":
+		case "source", "socks4", "check-via-socks4", "usesrc", "interface":
 			p.serverDialOption(o, name, v, kw) // dial.go
 		default:
 			p.serverTLSOption(o, name, v, kw)

@@ -29,13 +29,15 @@ import (
 // usesrcNet is the topology; its namespaces are named vdC/vdP/vdS + id.
 type usesrcNet struct {
 	client, proxy, server string
+	// the proxy's links to the clients and to the server
+	toClients, toServer string
 }
 
 func setupUsesrcNet(t *testing.T) usesrcNet {
 	testenv.NeedRoot(t)
 	ipTool := testenv.LookTool(t, "ip", "iproute2")
 	id := fmt.Sprint(os.Getpid() % 100000)
-	n := usesrcNet{client: "vdC" + id, proxy: "vdP" + id, server: "vdS" + id}
+	n := usesrcNet{client: "vdC" + id, proxy: "vdP" + id, server: "vdS" + id, toClients: "vdpc" + id, toServer: "vdps" + id}
 	t.Cleanup(func() {
 		for _, ns := range []string{n.client, n.proxy, n.server} {
 			exec.Command(ipTool, "netns", "del", ns).Run() // its veth ends go with it
@@ -157,6 +159,8 @@ frontend fe
     use_backend client if { path_beg /client }
     use_backend fixed if { path_beg /fixed }
     use_backend plain if { path_beg /plain }
+    use_backend ifgood if { path_beg /ifgood }
+    use_backend ifwrong if { path_beg /ifwrong }
     default_backend clientip
 
 backend clientip
@@ -172,9 +176,18 @@ backend fixed
 
 backend plain
     server s 198.18.1.2:8080
+
+backend ifgood
+    source 0.0.0.0 interface {{TOSERVER}}
+    server s 198.18.1.2:8080
+
+backend ifwrong
+    server s 198.18.1.2:8080 source 0.0.0.0 interface {{TOCLIENTS}}
 `
 
-// TestUseSrcDifferential: `source ... usesrc clientip|client|ADDR` against
+// TestUseSrcDifferential: `source ... usesrc clientip|client|ADDR` and
+// `source ... interface NAME` (the server-side link, or the client-side
+// one that cannot reach the server: a 503) against
 // HAProxy 2.6 in the three-namespace topology: the address (and whether
 // the port) the server saw for two clients' requests in turn, so a server
 // connection bound to one client is never reused for the other.
@@ -184,7 +197,8 @@ func TestUseSrcDifferential(t *testing.T) {
 	varde := testenv.VardeBinary(t)
 	peerServer(t, n, "198.18.1.2:8080")
 	cfg := filepath.Join(t.TempDir(), "usesrc.cfg")
-	if err := os.WriteFile(cfg, []byte(usesrcConfig), 0o644); err != nil {
+	text := strings.NewReplacer("{{TOSERVER}}", n.toServer, "{{TOCLIENTS}}", n.toClients).Replace(usesrcConfig)
+	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	run := func(t *testing.T, args ...string) []string {
@@ -214,6 +228,7 @@ func TestUseSrcDifferential(t *testing.T) {
 		for _, q := range []struct{ src, path string }{
 			{"198.18.0.1", "/ip"}, {"198.18.0.2", "/ip"}, {"198.18.0.1", "/client"},
 			{"198.18.0.2", "/client"}, {"198.18.0.1", "/fixed"}, {"198.18.0.2", "/plain"},
+			{"198.18.0.1", "/ifgood"}, {"198.18.0.1", "/ifwrong"},
 		} {
 			out = append(out, q.src+" "+clientGet(t, n, q.src, q.path))
 			time.Sleep(100 * time.Millisecond) // the proxy sees the close first

@@ -33,6 +33,7 @@ func viaOf(p *config.Proxy, s *config.Server) *core.Via {
 		v.Source = src.Addr
 	}
 	if src != nil {
+		v.Interface = src.Interface
 		switch src.UseSrc {
 		case "client":
 			v.UseSrc = core.UseSrcClient

@@ -60,13 +60,11 @@ func (s *server) bindSource(fd int, h dialHop, client netip.AddrPort) error {
 		return nil
 	}
 	src, foreign := v.BindAddr(client)
+	if err := v.PrepareSocket(fd, foreign, h.family == syscall.AF_INET6); err != nil {
+		return err
+	}
 	if !src.IsValid() {
 		return nil
-	}
-	if foreign {
-		if err := core.SetTransparent(fd, h.family == syscall.AF_INET6); err != nil {
-			return err
-		}
 	}
 	var sa syscall.Sockaddr
 	if h.family == syscall.AF_INET {
