@@ -51,6 +51,10 @@ type Server struct {
 	// start of each connection to the server (0 none, 1, 2); health
 	// checks follow it (HAProxy: unless the check has its own addr/port).
 	SendProxy uint8
+	// Via is how connections reach the server other than a plain TCP
+	// connect to Addr (a Unix socket, a source address, a SOCKS4 proxy);
+	// nil for a plain connect. Set before the server is shared; read-only.
+	Via *Via
 
 	ConfigWeight  int   // 0..256 as configured (default 1)
 	ConfigMaxConn int64 // 0 = unlimited

@@ -459,8 +459,14 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vFP:
 		return appendPortOrDash(dst, r.FrontendAddr)
 	case vSI:
+		if r.ServerUnix {
+			return append(dst, "unix"...) // HAProxy's addr_to_str for AF_UNIX
+		}
 		return appendAddrOrDash(dst, r.ServerAddr)
 	case vSP:
+		if r.ServerUnix {
+			return append(dst, '0') // get_host_port: no port
+		}
 		return appendPortOrDash(dst, r.ServerAddr)
 	case vBI:
 		return appendAddrOrDash(dst, r.BackendSrc)

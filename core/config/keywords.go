@@ -359,8 +359,9 @@ var Keywords = []KeywordInfo{
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
-	{Name: "server-template", Sections: B, Default: "", Enforced: true}, // serverresolve.go
-	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout server"
+	{Name: "server-template", Sections: B, Default: "", Enforced: true},                   // serverresolve.go
+	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc hdr_ip refused
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                       // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: true},
@@ -437,6 +438,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server resolvers", Sections: DB, Default: "none: names resolved once at start-up", Enforced: true},
 	{Name: "server check-alpn", Sections: DB, Default: "server alpn", Enforced: true},
 	{Name: "server check-sni", Sections: DB, Default: "none", Enforced: true},
+	{Name: "server check-via-socks4", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server check-ssl", Sections: DB, Default: "off (on with ssl unless port/addr)", Enforced: true},
 	{Name: "server ciphers", Sections: DB, Default: "ssl-default-server-ciphers", Enforced: true},
 	{Name: "server cookie", Sections: DB, Default: "", Enforced: true},
@@ -450,6 +452,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server fastinter", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "server id", Sections: DB, Default: "", Enforced: false},
 	{Name: "server inter", Sections: DB, Default: "2s", Enforced: true},
+	{Name: "server interface", Sections: DB, Default: "", Enforced: true}, // dial.go: after source
 	{Name: "server maxconn", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server maxqueue", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server minconn", Sections: DB, Default: "", Enforced: true}, // core/proxy/fullconn.go
@@ -464,6 +467,9 @@ var Keywords = []KeywordInfo{
 	{Name: "server send-proxy-v2", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server slowstart", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "server sni", Sections: DB, Default: "", Enforced: true},
+	{Name: "server socks4", Sections: DB, Default: "", Enforced: true}, // dial.go, core/via.go
+	{Name: "server source", Sections: DB, Default: "", Enforced: true}, // dial.go
+	{Name: "server usesrc", Sections: DB, Default: "", Enforced: true}, // dial.go: after source
 	{Name: "server ssl", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server ssl-max-ver", Sections: DB, Default: "TLSv1.3", Enforced: true},
 	{Name: "server ssl-min-ver", Sections: DB, Default: "TLSv1.2 (Go's client default)", Enforced: true},
@@ -494,7 +500,6 @@ var Unsupported = map[string]string{
 	"email-alert":                         "use varde's metrics or log alerts",
 	"server-state-file":                   "varde keeps runtime state across reloads by itself",
 	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
-	"source":                              "not available in varde",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",
 	"external-check":                      "not available in varde",

@@ -33,6 +33,8 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 		p.parseUseServer(l, args)
 	case "dispatch":
 		p.parseDispatch(l, args)
+	case "source":
+		p.parseSourceLine(l, args) // dial.go
 	case "rate-limit sessions":
 		if len(args) != 2 {
 			p.d.Errorf(l.Pos, key, "rate-limit sessions N", "'rate-limit sessions' expects an integer value")

@@ -265,6 +265,7 @@ type Proxy struct {
 	Redirects         []*HTTPRule    `json:"redirects,omitempty"`           // bare `redirect` lines (misc.go)
 	UseServers        []*UseServer   `json:"use_servers,omitempty"`         // misc.go
 	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
+	Source            *Source        `json:"source,omitempty"`              // dial.go
 	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
 	HTTPReuse         string         `json:"http_reuse,omitempty"`
 	SendNameHeader    string         `json:"send_name_header,omitempty"` // http-send-name-header NAME
@@ -638,6 +639,12 @@ type ServerOptions struct {
 	AgentAddr    string        `json:"agent_addr,omitempty"`
 	AgentSend    string        `json:"agent_send,omitempty"`
 	Redir        string        `json:"redir,omitempty"`
+
+	// How connections reach the server (dial.go): `source`, `socks4`,
+	// `check-via-socks4`.
+	Source         *Source        `json:"source,omitempty"`
+	SOCKS4         netip.AddrPort `json:"socks4,omitzero"`
+	CheckViaSOCKS4 bool           `json:"check_via_socks4,omitempty"`
 }
 
 // Server defaults, as in HAProxy.

@@ -263,6 +263,7 @@ func inherit(px, def *Proxy) {
 	px.HTTPAfterResponse = append([]*HTTPRule(nil), def.HTTPAfterResponse...)
 	px.MonitorURI = def.MonitorURI
 	px.RateLimitSessions = def.RateLimitSessions
+	px.Source = def.Source
 	px.HTTPReuse = def.HTTPReuse
 	px.LogTag = def.LogTag
 	px.SendNameHeader = def.SendNameHeader

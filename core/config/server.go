@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -17,20 +16,20 @@ var serverOptionArgs = map[string]bool{
 	"resolvers": true, "resolve-prefer": true, "resolve-net": true, "resolve-opts": true, "init-addr": true,
 	"backup": false, "disabled": false, "enabled": false, "check": false, "ssl": false, "check-ssl": false,
 	"send-proxy": false, "send-proxy-v2": false, "agent-check": false,
+	"source": true, "socks4": true, "check-via-socks4": false, "usesrc": true, "interface": true, // dial.go
 	"no-check": false, "no-backup": false, "no-ssl": false, "no-send-proxy": false, "no-send-proxy-v2": false, "no-agent-check": false, "no-sslv3": false,
 }
 
 // unsupportedServerOptions are real HAProxy server options varde refuses.
 var unsupportedServerOptions = map[string]string{
-	"track":  "give the server its own check",
-	"source": "not available in varde", "usesrc": "not available in varde",
+	"track":             "give the server its own check",
 	"proto":             "not available in varde",
 	"check-send-proxy":  "health checks send the PROXY header only with send-proxy[-v2] and no addr/port; remove check-send-proxy",
 	"proxy-v2-options":  "varde's send-proxy-v2 sends addresses only (no TLVs); remove proxy-v2-options",
 	"send-proxy-v2-ssl": "varde's send-proxy-v2 sends addresses only (no SSL TLV)", "send-proxy-v2-ssl-cn": "varde's send-proxy-v2 sends addresses only (no SSL TLV)",
 	"pool-max-conn":    "not available in varde",
 	"pool-purge-delay": "not available in varde", "max-reuse": "not available in varde",
-	"tfo": "not available in varde", "namespace": "not available in varde", "socks4": "not available in varde",
+	"tfo": "not available in varde", "namespace": "not available in varde",
 	"ws": "not available in varde", "check-proto": "not available in varde", "non-stick": "not available in varde: a non-stick server would be stored by stick rules",
 	"redir-scheme": "not available in varde",
 	"ciphersuites": "TLS 1.3 cipher suites to servers are Go's fixed set; remove the option",
@@ -49,8 +48,8 @@ func (p *parser) parseServer(l Line, args []Token) {
 	a, err := parseServerAddress(args[1].Text)
 	if err != nil {
 		hint := "write IP:PORT or HOSTNAME:PORT, e.g. 10.0.0.1:80"
-		if errors.Is(err, errUnixServer) {
-			hint = "let the local service listen on TCP (e.g. 127.0.0.1:9000) and write that address"
+		if isUnixServerAddress(args[1].Text) {
+			hint = "write unix@/PATH, /PATH or abns@NAME"
 		}
 		p.d.Errorf(args[1].Pos, key, hint, "%v", err)
 		return
@@ -65,6 +64,7 @@ func (p *parser) parseServer(l Line, args []Token) {
 	}
 	p.parseServerOptions(&s.ServerOptions, args[2:], false)
 	p.serverTLSDefaults(&s.ServerOptions)
+	p.checkServerDial(s) // dial.go
 	p.cur.Servers = append(p.cur.Servers, s)
 }
 
@@ -254,6 +254,8 @@ func (p *parser) parseServerOptions(o *ServerOptions, args []Token, isDefault bo
 		case "no-sslv3":
 		case "resolvers", "resolve-prefer", "resolve-net", "resolve-opts", "init-addr":
 			p.serverResolveOption(o, name, v, kw) // serverresolve.go
+		case "source", "socks4", "check-via-socks4", "usesrc", "interface":
+			p.serverDialOption(o, name, v, kw) // dial.go
 		default:
 			p.serverTLSOption(o, name, v, kw)
 		}

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -20,7 +19,7 @@ import (
 func parseServerAddress(s string) (Address, error) {
 	a := Address{Raw: s}
 	if isUnixServerAddress(s) {
-		return a, fmt.Errorf("server address %q: %w", s, errUnixServer)
+		return parseUnixServerAddress(s)
 	}
 	rest := s
 	if t, ok := strings.CutPrefix(rest, "ipv4@"); ok {
@@ -236,11 +235,34 @@ func templateRange(s string) (low, high int, ok bool) {
 	return low, high, true
 }
 
-// errUnixServer refuses the Unix-domain server forms HAProxy accepts
-// (unix@/path, /path, abns@name): varde's dial path, health checks and
-// stats only know IP addresses, so such a server is an error rather than
-// a name lookup that fails at run time.
-var errUnixServer = errors.New("Unix-domain servers (unix@/path, /path, abns@name) are not supported by varde yet")
+// Unix-domain server addresses, with HAProxy's limits (str2sa_range):
+// a path leaves room for the ".PID.tmp" suffix HAProxy's own sockets
+// take, an abstract name fills the whole sun_path.
+const (
+	maxUnixPath = 97
+	maxAbnsName = 107
+)
+
+// parseUnixServerAddress reads unix@PATH, /PATH and abns@NAME.
+func parseUnixServerAddress(s string) (Address, error) {
+	a := Address{Raw: s}
+	name, max := s, maxUnixPath
+	if t, ok := strings.CutPrefix(s, "unix@"); ok {
+		name = t
+	} else if t, ok := strings.CutPrefix(s, "abns@"); ok {
+		name, max, a.Abstract = t, maxAbnsName, true
+	}
+	switch {
+	case name == "":
+		return a, fmt.Errorf("server address %q: empty socket path", s)
+	case len(name) > max:
+		return a, fmt.Errorf("socket path '%s' too long (max %d)", s, max)
+	case strings.IndexByte(name, 0) >= 0:
+		return a, fmt.Errorf("server address %q: NUL in socket path", s)
+	}
+	a.Unix = name
+	return a, nil
+}
 
 func isUnixServerAddress(s string) bool {
 	return strings.HasPrefix(s, "/") || strings.HasPrefix(s, "unix@") || strings.HasPrefix(s, "abns@")

@@ -107,7 +107,7 @@ func (p *parser) parseTCPCheck(l Line, key string, words []Token) {
 }
 
 func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
-	usage := key + " [default] [port N] [addr IP] [send-proxy] [ssl] [sni NAME] [alpn LIST] [linger] [comment TEXT]"
+	usage := key + " [default] [port N] [addr IP] [send-proxy] [via-socks4] [ssl] [sni NAME] [alpn LIST] [linger] [comment TEXT]"
 	for i := 0; i < len(args); i++ {
 		t := args[i]
 		val := func() (Token, bool) {
@@ -170,7 +170,9 @@ func (p *parser) tcpCheckConnect(key string, r *TCPCheck, args []Token) bool {
 			} else {
 				r.ALPN = v.Text
 			}
-		case "via-socks4", "proto":
+		case "via-socks4":
+			r.ViaSOCKS4 = true // without a server socks4, connects directly (HAProxy)
+		case "proto":
 			p.d.Errorf(t.Pos, key, "remove the option", "%s %s is not supported by varde yet", key, t.Text)
 			return false
 		default:

@@ -128,8 +128,12 @@ type Address struct {
 	// PortMap marks a server address without a fixed port (none, 0, +N,
 	// -N): connections go to the client's destination port plus
 	// PortOffset (serverresolve.go).
-	PortMap    bool `json:"port_map,omitempty"`
-	PortOffset int  `json:"port_offset,omitempty"`
+	// Unix is the socket path of a Unix-domain server (unix@PATH, /PATH)
+	// or, with Abstract, its abstract-namespace name (abns@NAME).
+	Unix       string `json:"unix,omitempty"`
+	Abstract   bool   `json:"abstract,omitempty"`
+	PortMap    bool   `json:"port_map,omitempty"`
+	PortOffset int    `json:"port_offset,omitempty"`
 }
 
 var errNoPort = errors.New("missing port")

@@ -353,7 +353,10 @@ func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 			if s.AgentCheck && s.AgentPort == 0 {
 				d.Errorf(s.Pos, "server agent-check", "add agent-port N", "server %q: agent-check needs agent-port", s.Name)
 			}
-			if s.Address.Port == 0 && s.Port == 0 && s.Check && !px.firstConnectHasPort() {
+			// A Unix-domain server is checked on its socket, which needs
+			// no port (HAProxy: unless `addr` moves the check to an IP).
+			unixCheck := s.Address.Unix != "" && s.Addr == ""
+			if s.Address.Port == 0 && s.Port == 0 && s.Check && !unixCheck && !px.firstConnectHasPort() {
 				d.Errorf(s.Pos, "server check", "give the server a port (ADDR:PORT) or a check port (port N)", "server %q has no port to check", s.Name)
 			}
 		}

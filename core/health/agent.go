@@ -82,7 +82,7 @@ func (c *checker) runAgent(ctx context.Context, first time.Duration) {
 			continue
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-		r := c.agent.Check(pctx, Target{Addr: c.target(a.Addr, a.Port), Server: c.s, Timeout: c.cfg.Timeout})
+		r := c.agent.Check(pctx, Target{Addr: c.target(a.Addr, a.Port), Server: c.s, Timeout: c.cfg.Timeout, SOCKS4: c.viaSOCKS4()})
 		cancel()
 		if ctx.Err() != nil {
 			return

@@ -183,7 +183,7 @@ func (c *checker) run(ctx context.Context, first time.Duration) {
 		}
 		pctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 		start := time.Now()
-		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout, TLS: c.cfg.TLS, SendProxy: c.sendProxy()})
+		r := c.probe.Check(pctx, Target{Addr: c.target(c.cfg.Addr, c.cfg.Port), Server: c.s, Timeout: c.cfg.Timeout, TLS: c.cfg.TLS, SendProxy: c.sendProxy(), SOCKS4: c.viaSOCKS4()})
 		cancel()
 		if ctx.Err() != nil {
 			return
@@ -212,6 +212,12 @@ func (c *checker) target(addr netip.Addr, port int) netip.AddrPort {
 		p = uint16(port)
 	}
 	return netip.AddrPortFrom(a, p)
+}
+
+// viaSOCKS4 reports whether checks go through the server's SOCKS4 proxy:
+// only with check-via-socks4, as HAProxy.
+func (c *checker) viaSOCKS4() bool {
+	return c.s.Via != nil && c.s.Via.CheckSOCKS4
 }
 
 // sendProxy is the PROXY header version checks write: the server's

@@ -31,6 +31,9 @@ type Target struct {
 	// address, as HAProxy): "PROXY UNKNOWN" or a version 2 LOCAL header,
 	// since a check relays no client.
 	SendProxy uint8
+	// SOCKS4 makes the probe connect through the server's `socks4` proxy
+	// (core.Via): `check-via-socks4`, or a `tcp-check connect via-socks4`.
+	SOCKS4 bool
 }
 
 // Probe runs one check. Implementations must honour ctx and t.Timeout and

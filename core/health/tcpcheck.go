@@ -24,6 +24,9 @@ type TCPCheckRule struct {
 	SendProxy bool   `json:"send_proxy,omitempty"`
 	Default   bool   `json:"default,omitempty"` // the server's check settings (port, addr, check-ssl, send-proxy)
 	Linger    bool   `json:"linger,omitempty"`
+	// ViaSOCKS4 goes through the server's `socks4` proxy (a rule without
+	// it connects directly; `default` follows check-via-socks4).
+	ViaSOCKS4 bool `json:"via_socks4,omitempty"`
 	// SSL speaks TLS with the server's TLS settings (verify, ca-file,
 	// crt, ...), SNI and ALPN from the rule only (ProbeSpec.RuleTLS).
 	SSL  bool   `json:"ssl,omitempty"`
@@ -64,10 +67,13 @@ var CheckStatuses = map[string]bool{
 // ruleTLS is the server's TLS client for `ssl` rules (ProbeSpec.RuleTLS).
 func (r *TCPCheckRule) ConnectTarget(t Target, ruleTLS *tls.Config) Target {
 	if !r.Default {
-		t.TLS, t.SendProxy = nil, 0
+		t.TLS, t.SendProxy, t.SOCKS4 = nil, 0, false
 		if r.SendProxy {
 			t.SendProxy = 1
 		}
+	}
+	if r.ViaSOCKS4 {
+		t.SOCKS4 = true
 	}
 	if r.SSL && ruleTLS != nil {
 		c := ruleTLS.Clone()

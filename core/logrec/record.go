@@ -82,6 +82,10 @@ type Record struct {
 	// TLSVersion and TLSCipher are the client connection's TLS version
 	// and cipher suite (crypto/tls IDs; %sslv, %sslc), 0 in cleartext.
 	TLSVersion, TLSCipher uint16
+	// ServerUnix: the server is a Unix socket, logged as HAProxy does
+	// (%si "unix", %sp 0). Kept here, in the padding before Accept, so
+	// the record stays small.
+	ServerUnix bool
 
 	// Accept is when the connection was accepted (%t), Request when the first
 	// byte of the request arrived (%tr); both Unix nanoseconds. Request 0 means

@@ -1,6 +1,7 @@
 package proxy
 
 import (
+	"context"
 	"net"
 	"net/netip"
 	"sync"
@@ -166,6 +167,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
 	cs.Backup, cs.Cookie, cs.MaxQueue, cs.SendProxy = sc.Backup, sc.Cookie, sc.MaxQueue, sc.SendProxy
 	cs.SetDynamicLimit(sc.MinConn, b.cfg.FullConn, &b.CurConns)
+	cs.Via = sc.Via
 	if sc.Disabled {
 		cs.InitAdmin(core.AdminMaint)
 	}
@@ -666,7 +668,7 @@ func (e *Engine) ShutdownSessions(cs *core.Server) int {
 
 // upConn is one connection to a server.
 type upConn struct {
-	c    net.Conn // *net.TCPConn, or an event loop's *fdConn
+	c    net.Conn // *net.TCPConn or *net.UnixConn, or an event loop's *fdConn
 	s    *server
 	lane int // which of the server's lanes it returns to when idle
 	last time.Time
@@ -757,7 +759,7 @@ func (s *server) purgeLane(ln int, before time.Time) {
 	}
 }
 
-func (s *server) dial(dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+func (s *server) dial(dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -766,11 +768,14 @@ func (s *server) dial(dst netip.AddrPort, timeout time.Duration) (*upConn, error
 	if err != nil {
 		return nil, err
 	}
-	c, err := net.DialTimeout("tcp", ap.String(), timeout)
+	// A Unix socket, a source address or a SOCKS4 proxy (dial_via.go);
+	// a plain TCP connect when the server has none.
+	c, err := s.Via.Dial(context.Background(), ap, src, timeout, true)
 	if err != nil {
 		return nil, err
 	}
-	tc := c.(*net.TCPConn)
-	tc.SetNoDelay(true)
-	return &upConn{c: tc, s: s, gen: gen}, nil
+	if tc, ok := c.(*net.TCPConn); ok {
+		tc.SetNoDelay(true)
+	}
+	return &upConn{c: c, s: s, gen: gen}, nil
 }

@@ -289,8 +289,11 @@ type BackendConfig struct {
 	// HAProxy does (fullconn.go): the load at which servers with a
 	// minconn reach their maxconn.
 	FullConn int64
-	Table    *sticktable.Table // the backend's own stick table, nil: none
-	Stick    []StickRule       // stick on|match|store-request (stickpersist.go)
+	// Via is the backend's own `source` (nil: none), which servers added
+	// at runtime use as HAProxy's do (dial_via.go).
+	Via   *core.Via
+	Table *sticktable.Table // the backend's own stick table, nil: none
+	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and
@@ -395,6 +398,9 @@ type ServerConfig struct {
 	// Redir is `redir PREFIX`: GET and HEAD requests for this server get
 	// a 302 to PREFIX+path instead of being proxied (serverredir.go).
 	Redir string
+	// Via is a Unix-domain socket, a `source` address or a `socks4`
+	// proxy the connections go through (dial_via.go); nil: plain TCP.
+	Via *core.Via
 }
 
 func (c *Config) bufSize() int {

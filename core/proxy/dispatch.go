@@ -102,7 +102,8 @@ func dispatchOf(bc *BackendConfig, p *config.Proxy) {
 	if p.Dispatch == nil || p.Balance != nil {
 		return
 	}
-	bc.Dispatch = &ServerConfig{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1}
+	// The backend's `source` applies to the dispatch connections too.
+	bc.Dispatch = &ServerConfig{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1, Via: viaOf(p, &config.Server{})}
 }
 
 // sessLimiter is `rate-limit sessions N`: at most N new sessions a second

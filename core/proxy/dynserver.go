@@ -95,7 +95,7 @@ func (b *Backend) AddServer(d DynServer) (*core.Server, error) {
 		w = -1 // an explicit weight 0: never picked
 	}
 	s, err := b.newServer(id-1, ServerConfig{Name: d.Name, Addr: d.Addr.String(), Weight: w, MaxConn: d.MaxConn,
-		MaxQueue: d.MaxQueue, Backup: d.Backup, SendProxy: d.SendProxy, Disabled: !d.Enabled})
+		MaxQueue: d.MaxQueue, Backup: d.Backup, SendProxy: d.SendProxy, Disabled: !d.Enabled, Via: b.cfg.Via})
 	if err != nil {
 		return nil, err
 	}

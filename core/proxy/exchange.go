@@ -141,6 +141,7 @@ func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Address()
 	s.noteBackendSrc(up) // %bi:%bp (backendsrc.go)
+	s.rec.ServerUnix = srv.unixNow()
 	x.up = up
 	srv.bind(s, s.lane, s.conn, up)
 	keep, k = s.roundTrip(x)

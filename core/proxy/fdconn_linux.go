@@ -222,7 +222,7 @@ func (c *fdConn) netConn() (net.Conn, error) {
 }
 
 // dialLoop connects to the server from loop l without blocking the loop.
-func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+func (s *server) dialLoop(l *loop, dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	s.Meters.Connect.Add(1)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -231,56 +231,66 @@ func (s *server) dialLoop(l *loop, dst netip.AddrPort, timeout time.Duration) (*
 	if err != nil {
 		return nil, err
 	}
-	raddr := net.TCPAddrFromAddrPort(ap)
-	family := syscall.AF_INET
-	var sa syscall.Sockaddr
-	if ap.Addr().Is4() || ap.Addr().Is4In6() {
-		sa = &syscall.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().Unmap().As4()}
-	} else {
-		family = syscall.AF_INET6
-		sa = &syscall.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
-	}
-	fd, err := syscall.Socket(family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
+	hop := s.hop(ap)
+	fd, err := syscall.Socket(hop.family, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: os.NewSyscallError("socket", err)}
+		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: os.NewSyscallError("socket", err)}
 	}
-	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	setKeepAlive(fd)
-	c := &fdConn{fd: fd, l: l, raddr: raddr}
+	if hop.family != syscall.AF_UNIX {
+		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
+		setKeepAlive(fd)
+	}
+	c := &fdConn{fd: fd, l: l, raddr: hop.raddr}
 	if err := l.register(c); err != nil {
 		syscall.Close(fd)
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: err}
 	}
 	fail := func(err error) (*upConn, error) {
 		c.Close()
-		return nil, &net.OpError{Op: "dial", Net: "tcp", Addr: raddr, Err: err}
+		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: err}
 	}
-	err = syscall.Connect(fd, sa)
-	switch err {
-	case nil:
-	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
-		deadline := time.Now().Add(timeout).UnixNano()
-		for {
-			if werr := l.wait(c, waitWrite, deadline); werr != nil {
-				return fail(werr)
-			}
-			soerr, gerr := syscall.GetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-			if gerr != nil {
-				return fail(os.NewSyscallError("getsockopt", gerr))
-			}
-			if soerr != 0 {
-				return fail(os.NewSyscallError("connect", syscall.Errno(soerr)))
-			}
-			if _, perr := syscall.Getpeername(fd); perr == nil {
-				break
-			} else if perr != syscall.ENOTCONN {
-				return fail(os.NewSyscallError("getpeername", perr))
-			}
+	deadline := time.Now().Add(timeout).UnixNano()
+	if err := s.bindSource(fd, hop, src); err != nil {
+		return fail(err)
+	}
+	if err := l.connect(c, hop.sa, deadline); err != nil {
+		return fail(err)
+	}
+	if hop.socks {
+		if err := socks4Loop(c, ap, deadline); err != nil {
+			return fail(err)
 		}
-	default:
-		return fail(os.NewSyscallError("connect", err))
 	}
 	return &upConn{c: c, s: s, lane: l.idx, gen: gen}, nil
+}
+
+// connect connects c's socket to sa without blocking the loop.
+func (l *loop) connect(c *fdConn, sa syscall.Sockaddr, deadline int64) error {
+	err := syscall.Connect(c.fd, sa)
+	switch err {
+	case nil:
+		return nil
+	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
+	default:
+		return os.NewSyscallError("connect", err)
+	}
+	for {
+		if werr := l.wait(c, waitWrite, deadline); werr != nil {
+			return werr
+		}
+		soerr, gerr := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+		if gerr != nil {
+			return os.NewSyscallError("getsockopt", gerr)
+		}
+		if soerr != 0 {
+			return os.NewSyscallError("connect", syscall.Errno(soerr))
+		}
+		if _, perr := syscall.Getpeername(c.fd); perr == nil {
+			return nil
+		} else if perr != syscall.ENOTCONN {
+			return os.NewSyscallError("getpeername", perr)
+		}
+	}
 }
 
 // setKeepAlive gives a server socket the TCP keep-alive Go's own dialer
@@ -306,12 +316,13 @@ func sockaddrToTCP(sa syscall.Sockaddr) net.Addr {
 }
 
 // dialFor dials srv in the lane of the client connection c, whose
-// destination was dst (for servers that map it, resolve_addr.go).
-func dialFor(c net.Conn, srv *server, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
+// destination was dst (for servers that map it, resolve_addr.go) and
+// source src (usesrc, dial_via.go).
+func dialFor(c net.Conn, srv *server, dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
 	if fc, ok := c.(*fdConn); ok && fc.l.cur != nil {
-		return srv.dialLoop(fc.l, dst, timeout)
+		return srv.dialLoop(fc.l, dst, src, timeout)
 	}
-	return srv.dial(dst, timeout)
+	return srv.dial(dst, src, timeout)
 }
 
 // toNetConn returns c as a connection usable from any goroutine.

@@ -160,6 +160,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		ConnMode:   connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
+		// The backend's `source`, for servers added at runtime (dial_via.go).
+		Via: viaOf(p, &config.Server{}),
 	}
 	if bc.Retries < 0 {
 		bc.Retries = -1 // HAProxy's default, 3 (core/config already fills it in)
@@ -229,7 +231,7 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),
-			Redir: s.Redir,
+			Redir: s.Redir, Via: viaOf(p, s),
 		})
 	}
 	dispatchOf(bc, p) // dispatch.go

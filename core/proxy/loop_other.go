@@ -28,8 +28,8 @@ func pauseFor(net.Conn, *int64, int64)                               {}
 func wakeIdleFromOutside(c net.Conn)                                 { c.SetReadDeadline(time.Now()) }
 func toNetConn(c net.Conn) (net.Conn, error)                         { return c, nil }
 func isLoopConn(net.Conn) bool                                       { return false }
-func dialFor(_ net.Conn, srv *server, dst netip.AddrPort, timeout time.Duration) (*upConn, error) {
-	return srv.dial(dst, timeout)
+func dialFor(_ net.Conn, srv *server, dst, src netip.AddrPort, timeout time.Duration) (*upConn, error) {
+	return srv.dial(dst, src, timeout)
 }
 
 type loopListener struct{}

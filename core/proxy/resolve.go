@@ -44,6 +44,9 @@ const libcTimeout = 10 * time.Second
 // methods in order, by default libc (HAProxy's "last,libc" without a
 // state file) then none when run-time resolution is configured.
 func initialAddr(sc ServerConfig) (netip.AddrPort, bool, error) {
+	if sc.Via.IsUnix() {
+		return netip.AddrPort{}, false, nil // no IP address: the Unix socket (dial_via.go)
+	}
 	r := sc.Resolve
 	if r == nil || (r.Resolvers == "" && len(r.InitAddr) == 0) {
 		ap, err := resolve(sc.Addr) // an IP, or a name resolved once as ever

@@ -26,6 +26,9 @@ func (s *server) mapped() bool { return s.dstIP || s.portMap }
 func (s *server) destination(dst netip.AddrPort) (netip.AddrPort, uint32, error) {
 	ap, gen := s.Target()
 	if !ap.Addr().IsValid() {
+		if s.Via.IsUnix() {
+			return netip.AddrPort{}, gen, nil // the Unix socket (dial_via.go)
+		}
 		return ap, gen, &net.OpError{Op: "dial", Net: "tcp", Err: errNoAddress}
 	}
 	if !s.mapped() {

@@ -47,15 +47,23 @@ func (u *upConn) alive() bool {
 		st = peekFD(uintptr(c.fd))
 	case *net.TCPConn:
 		st = u.peekTCP(c)
+	case *net.UnixConn:
+		st = u.peekTCP(c) // a Unix-domain server (dial_via.go)
 	default:
 		return true
 	}
 	return st == peekEmpty || (st == peekData && u.tls != nil)
 }
 
+// peekable is a goroutine lane's server socket: TCP or Unix.
+type peekable interface {
+	syscall.Conn
+	SetReadDeadline(time.Time) error
+}
+
 // peekTCP peeks a goroutine lane's socket; the raw connection and the
 // callback are made once per connection so a reuse allocates nothing.
-func (u *upConn) peekTCP(c *net.TCPConn) peekState {
+func (u *upConn) peekTCP(c peekable) peekState {
 	if u.rc == nil {
 		rc, err := c.SyscallConn()
 		if err != nil {

@@ -17,12 +17,14 @@ import (
 // client that opened it reuses it for its next requests, but it is closed
 // instead of pooled when that client leaves, and never serves another one.
 func (s *session) dialPlain(srv *server, timeout time.Duration) (*upConn, error) {
-	u, err := dialFor(s.conn, srv, s.dst, timeout)
+	u, err := dialFor(s.conn, srv, s.dst, s.src, timeout)
 	if err != nil {
 		return u, err
 	}
-	if srv.mapped() {
-		u.private = true // its destination was this client's (resolve_addr.go)
+	if srv.mapped() || srv.Via.ClientBound() {
+		// its destination (resolve_addr.go) or its source (usesrc,
+		// dial_via.go) was this client's
+		u.private = true
 	}
 	if srv.SendProxy == 0 {
 		return u, nil

@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"crypto/tls"
 	"errors"
 	"io"
 	"net"
@@ -147,6 +146,7 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Address()
 	s.noteBackendSrc(up) // %bi:%bp (backendsrc.go)
+	rec.ServerUnix = srv.unixNow()
 	// The bytes content inspection read go first, unchanged.
 	var pre int64
 	if s.n > 0 {
@@ -254,10 +254,10 @@ func pipeEnd(err error, dst net.Conn, d time.Duration, last *atomic.Int64, other
 		return termTimeout, true
 	}
 	if errors.Is(err, io.EOF) {
-		if tc, ok := dst.(*net.TCPConn); ok {
-			tc.CloseWrite()
-		} else if tc, ok := dst.(*tls.Conn); ok {
-			tc.CloseWrite() // close_notify: a TLS server's EOF
+		// TCP and Unix sockets half-close; a TLS connection sends
+		// close_notify (a TLS server's EOF).
+		if hc, ok := dst.(interface{ CloseWrite() error }); ok {
+			hc.CloseWrite()
 		}
 		return logrec.TermNone, true
 	}

@@ -385,6 +385,9 @@ func userWeight(s *core.Server, checks Checks) int64 {
 
 func serverAddr(s *core.Server) string {
 	a := s.Address()
+	if !a.Addr().IsValid() && s.Via.IsUnix() {
+		return "unix" // HAProxy's stats for a Unix-domain server
+	}
 	if !a.Addr().IsValid() {
 		return "" // no address yet (init-addr none, resolution maintenance): HAProxy prints nothing
 	}

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -49,12 +50,20 @@ func (Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 // it returns the L4 result (L4TOUT or L4CON) or, for the handshake, the
 // L6 one (L6TOUT or L6RSP) other probes reuse.
 func Dial(ctx context.Context, t health.Target) (net.Conn, core.CheckResult) {
-	d := net.Dialer{Timeout: t.Timeout}
-	c, err := d.DialContext(ctx, "tcp", t.Addr.String())
+	// The server's Unix socket, source address and SOCKS4 proxy (with
+	// check-via-socks4) apply to its checks as to its traffic.
+	var via *core.Via
+	if t.Server != nil {
+		via = t.Server.Via
+	}
+	c, err := via.Dial(ctx, t.Addr, netip.AddrPort{}, t.Timeout, t.SOCKS4) // no client: the plain source
 	if err == nil && t.SendProxy != 0 {
 		err = sendProxy(c, t)
 	}
 	if err != nil {
+		if via.IsUnix() && !t.Addr.Addr().IsValid() {
+			return nil, unixError(err)
+		}
 		return nil, L4Error(err)
 	}
 	if t.TLS == nil {
@@ -104,6 +113,19 @@ func L4Error(err error) core.CheckResult {
 		info = "No route to host"
 	}
 	return core.CheckResult{Status: "L4CON", Info: info}
+}
+
+// unixError is a failed connect to a Unix socket: HAProxy's connect()
+// fails there at once (no connection in progress), which it reports as
+// SOCKERR "General socket error (REASON)" rather than L4CON.
+func unixError(err error) core.CheckResult {
+	info := "General socket error"
+	var errno syscall.Errno
+	if errors.As(err, &errno) {
+		msg := errno.Error()
+		info += " (" + strings.ToUpper(msg[:1]) + msg[1:] + ")"
+	}
+	return core.CheckResult{Status: "SOCKERR", Info: info}
 }
 
 // IsTimeout reports whether err is a deadline or context timeout.
