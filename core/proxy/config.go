@@ -259,6 +259,11 @@ type TCPRule struct {
 	Cond   Cond       // nil: always
 	Track  *TrackRule // track-scN (stick.go); Reject is then unused
 	Var    *varActor  // set-var, set-var-fmt, unset-var (vars.go)
+	// Addr: set-src, set-src-port, set-dst, set-dst-port; noVar: a
+	// connection or session rule's variable outside sess. and proc.,
+	// which sets nothing (tcpl4.go).
+	Addr  *setAddrActor
+	noVar bool
 }
 
 // Capture is one captured header.

@@ -193,10 +193,11 @@ func (e *Engine) runHTTP(p *parked) {
 		// Before anything else on the connection (and before any TLS
 		// handshake): the addresses every later step sees.
 		p.admitted = true
-		if !f.admit(c, s.in, p.pp, &p.src, &p.dst) {
+		if !f.admit(c, s.in, p.pp, &p.src, &p.dst, &p.vars) {
 			return
 		}
 		s.src, s.dst = p.src, p.dst
+		s.scr.vars.Sess = p.vars // set by the connection's rules (tcpl4.go)
 	}
 	if f.cfg.stick != nil {
 		s.st.conn = f.connCountersOf(c)

@@ -337,7 +337,6 @@ func (f *Frontend) connTrack(r *TrackRule, v *tcpView) {
 	if v.st == nil {
 		v.st = &scState{conn: &connCounters{}, table: f.cfg.Table, tables: f.e.cfg.StickTables}
 	}
-	// Only track-scN: the parser has no sc-* action in tcp-request rules.
 	r.trackInto(&v.st.conn.slots, v, v.src)
 }
 
@@ -357,17 +356,20 @@ func (f *Frontend) keepConn(c net.Conn, v *tcpView, refused bool) {
 // sessionRules evaluates tcp-request session rules, after the PROXY
 // header (src and dst are the client's): as connection rules, tracking
 // into the connection's counters. false: rejected, closed, released.
-func (f *Frontend) sessionRules(c net.Conn, src, dst netip.AddrPort) bool {
-	v := &tcpView{src: src, dst: dst, final: true}
+func (f *Frontend) sessionRules(c net.Conn, src, dst *netip.AddrPort, sv **sample.SessVars) bool {
+	v := &tcpView{src: *src, dst: *dst, final: true}
 	if cc := f.connCountersOf(c); cc != nil {
 		v.st = &scState{conn: cc, table: f.cfg.Table, tables: f.e.cfg.StickTables}
 	}
-	for _, r := range f.cfg.TCPSession {
+	var lv l4Vars
+	lv.begin(v, *sv)
+	defer func() { *src, *dst = v.src, v.dst; lv.done(sv) }()
+	for i := range f.cfg.TCPSession {
+		r := &f.cfg.TCPSession[i]
 		if r.Cond != nil && !r.Cond.Match(v) {
 			continue
 		}
-		if r.Track != nil {
-			f.connTrack(r.Track, v)
+		if f.l4Do(r, v) { // tcpl4.go
 			continue
 		}
 		if r.Reject {

@@ -49,7 +49,8 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 	}()
 	if a.done {
 		s.src, s.dst = a.src, a.dst
-	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst) {
+		s.scr.vars.Sess = a.vars
+	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst, &s.scr.vars.Sess) {
 		return
 	}
 	if f.cfg.stick != nil {
@@ -86,7 +87,9 @@ func (s *session) serveTCP(start time.Time) {
 		s.log(b, srv)
 		s.finish()
 	}()
-	v := &tcpView{src: s.src, dst: s.dst, st: &s.st}
+	// The connection's variables (set by its connection and session
+	// rules, tcpl4.go) for the content rules and use_backend.
+	v := &tcpView{src: s.src, dst: s.dst, st: &s.st, vars: &s.scr.vars}
 	if !s.inspect(v) {
 		f.Denied.Add(1)
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
