@@ -419,6 +419,15 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request session track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session unset-var", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-response content accept", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content close", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content reject", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-inc-gpc0", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-set-gpt0", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content set-var", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content set-var-fmt", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content unset-var", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response inspect-delay", Sections: B, Default: "0 (no wait)", Enforced: true},
 	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout client-fin", Sections: DF, Default: "timeout client", Enforced: true},
@@ -503,7 +512,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"tcp-response":                        "not available in varde",
 	"http-error":                          "use errorfile CODE FILE",
 	"filter":                              "only `filter compression` is available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",

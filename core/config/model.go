@@ -250,6 +250,9 @@ type Proxy struct {
 	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
 	InspectDelayPos diag.Pos      `json:"-"`
 	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
+	// tcp-response inspect-delay and content rules (tcpresponse.go).
+	ResInspectDelay time.Duration `json:"res_inspect_delay,omitempty"`
+	TCPResponse     []*TCPRule    `json:"tcp_response,omitempty"`
 	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
 	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`

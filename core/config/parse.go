@@ -406,6 +406,12 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if key, ok = p.tcpRequestKey(words); !ok {
 			return "", false
 		}
+	case "tcp-response":
+		family = "tcp-response "
+		var ok bool
+		if key, ok = p.tcpResponseKey(words); !ok { // tcpresponse.go
+			return "", false
+		}
 	case "declare":
 		family = "declare "
 		if len(words) < 2 {

@@ -78,6 +78,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return
+	case strings.HasPrefix(key, "tcp-response "):
+		p.parseTCPResponse(l, key, words) // tcpresponse.go
+		return
 	case strings.HasPrefix(key, "compression "), key == "filter compression":
 		p.parseCompression(l, key, words) // compression.go
 		return

@@ -264,6 +264,8 @@ type TCPRule struct {
 	// which sets nothing (tcpl4.go).
 	Addr  *setAddrActor
 	noVar bool
+	// Close: tcp-response content close (tcpresponse.go).
+	Close bool
 }
 
 // Capture is one captured header.
@@ -274,9 +276,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Name string
+	// ResInspectDelay and TCPResponse: tcp-response inspect-delay and
+	// content rules, mode tcp (tcpresponse.go).
+	ResInspectDelay time.Duration
+	TCPResponse     []TCPRule
+	Table           *sticktable.Table // the backend's own stick table, nil: none
+	Stick           []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and

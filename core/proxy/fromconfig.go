@@ -204,6 +204,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if err = stickPersistOf(bc, p, set); err != nil {
 		return nil, err
 	}
+	if err = tcpResponseOf(bc, p, set); err != nil { // tcpresponse.go
+		return nil, err
+	}
 	for _, s := range p.Servers {
 		addr := s.Address.Raw
 		switch {
