@@ -240,6 +240,9 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-check set-var", Sections: DB, Default: "", Enforced: true},                  // checkvars.go
+	{Name: "http-check set-var-fmt", Sections: DB, Default: "", Enforced: true},              // checkvars.go
+	{Name: "http-check unset-var", Sections: DB, Default: "", Enforced: true},                // checkvars.go
 	{Name: "http-after-response add-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response allow", Sections: DFB, Default: "", Enforced: true},          // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response del-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md

@@ -375,6 +375,11 @@ type HTTPCheck struct {
 	Args    []string `json:"args,omitempty"` // other words, as written
 	// connect (tcpcheck.go)
 	Connect *health.TCPCheckRule `json:"connect,omitempty"`
+	// send: uri-lf and body-lf (log-format; hdr values are log-format too)
+	URIFmt  string `json:"uri_fmt,omitempty"`
+	BodyFmt string `json:"body_fmt,omitempty"`
+	// set-var, set-var-fmt, unset-var (checkvars.go)
+	Var *VarAction `json:"var,omitempty"`
 }
 
 // Header is a name/value pair.

@@ -730,6 +730,12 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 	hc := &HTTPCheck{Pos: l.Pos, Action: words[1].Text}
 	args := words[2:]
+	if isVarAction(actionBase(hc.Action)) {
+		if p.parseHTTPCheckVar(key, hc, words[1], args) { // checkvars.go
+			p.cur.HTTPCheck = append(p.cur.HTTPCheck, hc)
+		}
+		return
+	}
 	switch hc.Action {
 	case "expect":
 		if !p.httpCheckExpectAfterSend(key, words[1]) {
@@ -794,6 +800,10 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 				hc.Method, ok = need()
 			case "uri":
 				hc.URI, ok = need()
+			case "uri-lf":
+				hc.URIFmt, ok = need()
+			case "body-lf":
+				hc.BodyFmt, ok = need()
 			case "ver":
 				hc.Version, ok = need()
 			case "body":
@@ -806,12 +816,19 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 					}
 				}
 			default:
-				p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"meth", "uri", "ver", "hdr", "body"}, "meth, uri, ver, hdr, body"), "unknown http-check send option %q", t.Text)
+				p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"meth", "uri", "uri-lf", "ver", "hdr", "body", "body-lf"}, "meth, uri, uri-lf, ver, hdr, body, body-lf"), "unknown http-check send option %q", t.Text)
 				return
 			}
 			if !ok {
 				return
 			}
+		}
+		vals := []string{hc.URIFmt, hc.BodyFmt}
+		for _, h := range hc.Headers {
+			vals = append(vals, h.Value)
+		}
+		if !p.checkSendFmt(key, words[1], vals...) { // checkvars.go
+			return
 		}
 	case "connect":
 		if !p.parseHTTPCheckConnect(key, hc, words[1], args) {
