@@ -3,12 +3,14 @@ package config
 import (
 	"strings"
 
+	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/sample"
 )
 
-// http-check set-var(NAME[,COND...]) EXPR, set-var-fmt(NAME[,COND...]) FMT
-// and unset-var(NAME), and the log-format values of http-check send (hdr
-// values, uri-lf, body-lf) that read them. varde builds the forms that
+// http-check and tcp-check set-var(NAME[,COND...]) EXPR,
+// set-var-fmt(NAME[,COND...]) FMT and unset-var(NAME), and the log-format
+// values that read them: http-check send's hdr values, uri-lf, body-lf,
+// and tcp-check send-lf. varde builds the forms that
 // run before the request is sent: the variable lines come before the
 // http-check send line, in the check. (a check run), sess. (the same, a
 // check's session) or proc. scope, and every expression reads only
@@ -41,6 +43,20 @@ func (p *parser) parseHTTPCheckVar(key string, hc *HTTPCheck, act Token, args []
 	}
 	hc.Var = hr.Var
 	return true
+}
+
+// parseCheckVar reads a tcp-check variable line.
+func (p *parser) parseCheckVar(key string, act Token, args []Token) (*health.CheckVar, bool) {
+	hc := &HTTPCheck{}
+	saved := p.cur.HTTPCheck
+	p.cur.HTTPCheck = nil // tcp-check lines may come anywhere
+	ok := p.parseHTTPCheckVar(key, hc, act, args)
+	p.cur.HTTPCheck = saved
+	if !ok {
+		return nil, false
+	}
+	v := hc.Var
+	return &health.CheckVar{Name: v.Name, Conds: v.Conds, Expr: v.Expr, Fmt: v.Fmt, Unset: actionBase(act.Text) == "unset-var"}, true
 }
 
 // checkFetchesOnly refuses an expression or log-format that reads

@@ -385,6 +385,10 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-check expect", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check send-binary", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check send-lf", Sections: DB, Default: "", Enforced: true}, // checkvars.go
+	{Name: "tcp-check set-var", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check set-var-fmt", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check unset-var", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},

@@ -1,11 +1,11 @@
 package http
 
 import (
-	"bytes"
 	"strings"
 
 	"github.com/varde-lb/varde/core/health"
 	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/plugins/check/checkvars"
 )
 
 // The variable lines of an HTTP check (http-check set-var, set-var-fmt,
@@ -15,17 +15,9 @@ import (
 // check (check. and sess. scopes; proc. is the process's). core/config
 // lets only constants and var() be read there.
 
-type checkVar struct {
-	ref   sample.VarRef
-	cond  sample.SetCond
-	expr  *sample.Expr
-	tmpl  *sample.Template
-	unset bool
-}
-
 // dynReq is a request with log-format parts, built at each check.
 type dynReq struct {
-	vars       []checkVar
+	vars       []*checkvars.Var
 	spec       health.HTTPSpec
 	uri, body  *sample.Template
 	hdrs       []*sample.Template // nil for a literal value
@@ -35,7 +27,7 @@ type dynReq struct {
 func compileDyn(spec health.HTTPSpec) (*dynReq, error) {
 	d := &dynReq{spec: spec, hdrs: make([]*sample.Template, len(spec.Headers))}
 	for _, v := range spec.Vars {
-		cv, err := compileVar(v)
+		cv, err := checkvars.Compile(v)
 		if err != nil {
 			return nil, err
 		}
@@ -72,37 +64,12 @@ func lf(s string) (*sample.Template, error) {
 	return sample.ParseTemplate(s, sample.Options{})
 }
 
-func compileVar(v health.CheckVar) (checkVar, error) {
-	ref, err := sample.ParseVarName(v.Name)
-	if err != nil {
-		return checkVar{}, err
-	}
-	cv := checkVar{ref: ref, unset: v.Unset}
-	for _, c := range v.Conds {
-		f, err := sample.ParseSetCond(c)
-		if err != nil {
-			return checkVar{}, err
-		}
-		cv.cond |= f
-	}
-	switch {
-	case v.Unset:
-	case v.Fmt != "":
-		cv.tmpl, err = sample.ParseTemplate(v.Fmt, sample.Options{})
-	default:
-		cv.expr, err = sample.Parse(v.Expr, sample.Options{})
-	}
-	return cv, err
-}
-
 // build runs the variable lines and renders the request.
 func (d *dynReq) build(static []byte) []byte {
-	vs := &sample.Vars{InCheck: true}
-	defer func() { vs.Reset(); vs.Sess.Release() }()
-	var c sample.Ctx
-	c.Vars = vs
-	for i := range d.vars {
-		d.vars[i].run(vs, &c)
+	run := checkvars.NewRun()
+	defer run.Close()
+	for _, v := range d.vars {
+		run.Do(v)
 	}
 	if !d.needsBuild {
 		return static
@@ -111,35 +78,14 @@ func (d *dynReq) build(static []byte) []byte {
 	spec.Headers = append([][2]string(nil), spec.Headers...)
 	for i, t := range d.hdrs {
 		if t != nil {
-			spec.Headers[i][1] = render(t, &c)
+			spec.Headers[i][1] = run.Render(t)
 		}
 	}
 	if d.uri != nil {
-		spec.URI = render(d.uri, &c)
+		spec.URI = run.Render(d.uri)
 	}
 	if d.body != nil {
-		spec.Body = render(d.body, &c)
+		spec.Body = run.Render(d.body)
 	}
 	return BuildRequest(spec)
-}
-
-func render(t *sample.Template, c *sample.Ctx) string {
-	out, _ := t.Append(nil, c, nil)
-	return string(bytes.Clone(out))
-}
-
-func (cv *checkVar) run(vs *sample.Vars, c *sample.Ctx) {
-	if cv.unset {
-		vs.UnsetRef(cv.ref)
-		return
-	}
-	if cv.tmpl != nil {
-		var v sample.Value
-		v.SetStr([]byte(render(cv.tmpl, c)))
-		vs.SetRef(cv.ref, v, cv.cond)
-		return
-	}
-	if v, _, ok := cv.expr.Eval(c, nil); ok {
-		vs.SetRef(cv.ref, v, cv.cond)
-	}
 }
