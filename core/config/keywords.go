@@ -250,11 +250,14 @@ var Keywords = []KeywordInfo{
 	{Name: "http-after-response replace-value", Sections: DFB, Default: "", Enforced: true},  // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response set-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},               // maps.go
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
+	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},                     // maps.go
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true},           // http-request lua.NAME [ARG...]
 	{Name: "http-request normalize-uri", Sections: DFB, Default: "", Enforced: true}, // normalize.go, docs/rewrite.md; needs expose-experimental-directives as in HAProxy
@@ -271,6 +274,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-log-level", Sections: DFB, Default: "info", Enforced: true}, // loglevel.go
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},           // maps.go
 	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true},        // rewrite.go, docs/rewrite.md
 	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},          // rewrite.go, docs/rewrite.md
 	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},         // rewrite.go, docs/rewrite.md
@@ -286,19 +290,16 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request wait-for-body", Sections: DFB, Default: "", Enforced: true}, // waitbody.go
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response deny", Sections: DFB, Default: "", Enforced: true},           // retaction.go; deny_status 502 by default
-	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
 	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
 	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go

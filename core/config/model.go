@@ -528,8 +528,10 @@ type UseBackend struct {
 
 // HTTPRule is one `http-request` or `http-response` line.
 type HTTPRule struct {
-	Pos    diag.Pos `json:"pos"`
-	Action string   `json:"action"` // redirect, set-header, add-header, del-header, deny, allow, use-service, ...
+	// WaitBody: http-request wait-for-body (waitbody.go).
+	WaitBody *WaitBody `json:"wait_body,omitempty"`
+	Pos      diag.Pos  `json:"pos"`
+	Action   string    `json:"action"` // redirect, set-header, add-header, del-header, deny, allow, use-service, ...
 	// set-header/add-header/del-header: Name and Value (a log-format string).
 	Name  string `json:"name,omitempty"`
 	Value string `json:"value,omitempty"`

@@ -33,6 +33,7 @@ type session struct {
 	view       reqView
 	pick       core.PickContext
 	ck         httpx.Chunked
+	bodyDec    []byte // a chunked body's data for the req.body fetches (waitbody.go)
 	up         *upConn // upstream connection kept for this client between requests
 	lane       int     // the servers' lane this connection's loop uses (0: goroutines)
 	rec        logrec.Record
@@ -443,6 +444,9 @@ func (s *session) serve() bool {
 			return keep
 		}
 	}
+	if f.cfg.BufferRequest && !s.bufferRequest(nil) { // waitbody.go
+		return false
+	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return keep
 	}
@@ -470,6 +474,8 @@ func (s *session) serve() bool {
 	s.st.table = b.cfg.Table // src_* without a table: the backend's now
 	if b.cfg.Listen && b.Name == f.Name {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
+	} else if b.cfg.BufferRequest && !f.cfg.BufferRequest && !s.bufferRequest(b) {
+		return false
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
