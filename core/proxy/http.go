@@ -33,7 +33,7 @@ type session struct {
 	view       reqView
 	pick       core.PickContext
 	ck         httpx.Chunked
-	bodyDec    []byte // a chunked body's data for the req.body fetches (waitbody.go)
+	bodyDec    []byte  // a chunked body's data for the req.body fetches (waitbody.go)
 	up         *upConn // upstream connection kept for this client between requests
 	lane       int     // the servers' lane this connection's loop uses (0: goroutines)
 	rec        logrec.Record
