@@ -269,8 +269,9 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
 	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},     // sc-inc-gpc0(N), docs/stick-tables.md
-	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true},     // sc-set-gpt0(N) VALUE
-	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},        // setsrc.go
+	{Name: "http-request sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
+	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},    // setsrc.go
 	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-log-level", Sections: DFB, Default: "info", Enforced: true}, // loglevel.go
@@ -393,6 +394,7 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection sc-set-gpt0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection set-dst", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection set-dst-port", Sections: FB, Default: "", Enforced: true},
@@ -416,6 +418,7 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request session accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session reject", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session sc-set-gpt0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session set-dst", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session set-dst-port", Sections: FB, Default: "", Enforced: true},
@@ -431,6 +434,7 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-response content close", Sections: B, Default: "", Enforced: true},
 	{Name: "tcp-response content reject", Sections: B, Default: "", Enforced: true},
 	{Name: "tcp-response content sc-inc-gpc0", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-inc-gpc1", Sections: B, Default: "", Enforced: true},
 	{Name: "tcp-response content sc-set-gpt0", Sections: B, Default: "", Enforced: true},
 	{Name: "tcp-response content set-var", Sections: B, Default: "", Enforced: true},
 	{Name: "tcp-response content set-var-fmt", Sections: B, Default: "", Enforced: true},

@@ -951,7 +951,7 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		if r.Track, ok = p.parseTrack(key, action, words[1].Pos, args); !ok {
 			return
 		}
-	case "sc-inc-gpc0(0)", "sc-inc-gpc0(1)", "sc-inc-gpc0(2)", "sc-set-gpt0(0)", "sc-set-gpt0(1)", "sc-set-gpt0(2)":
+	case "sc-inc-gpc0(0)", "sc-inc-gpc0(1)", "sc-inc-gpc0(2)", "sc-inc-gpc1(0)", "sc-inc-gpc1(1)", "sc-inc-gpc1(2)", "sc-set-gpt0(0)", "sc-set-gpt0(1)", "sc-set-gpt0(2)":
 		if r.Track, ok = p.parseSCAction(key, action, words[1].Pos, args); !ok {
 			return
 		}

@@ -4,7 +4,7 @@ package config
 // reject and track-scN: set-var, set-var-fmt, unset-var (sess. and proc.
 // scopes; HAProxy 2.6 accepts the others and sets nothing, there being no
 // transaction yet), set-src, set-src-port, set-dst, set-dst-port (the
-// connection's addresses from then on), sc-inc-gpc0(N), sc-set-gpt0(N).
+// connection's addresses from then on), sc-inc-gpc0(N), sc-inc-gpc1(N), sc-set-gpt0(N).
 // Their expressions may read only what exists before any byte is read
 // (the addresses, variables, stick counters): core/proxy refuses the
 // others at generation Prepare, as HAProxy refuses them at parse time.
@@ -12,7 +12,7 @@ package config
 func isL4Action(base string) bool {
 	switch base {
 	case "set-var", "set-var-fmt", "unset-var", "set-src", "set-src-port", "set-dst", "set-dst-port",
-		"sc-inc-gpc0", "sc-set-gpt0":
+		"sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0":
 		return true
 	}
 	return false
@@ -30,7 +30,7 @@ func (p *parser) parseL4Action(l Line, key string, words, args []Token, cond *Co
 			return
 		}
 		r.Var = hr.Var
-	case "sc-inc-gpc0", "sc-set-gpt0":
+	case "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0":
 		t, ok := p.parseSCAction(key, act.Text, act.Pos, args)
 		if !ok {
 			return

@@ -31,7 +31,7 @@ type TCPRule struct {
 	Value  string     `json:"value,omitempty"` // set-src, set-src-port, set-dst, set-dst-port (tcpl4.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay, the accept, reject and track-scN actions of tcp-request connection, session and content, set-var, set-var-fmt, unset-var in all three, and set-src, set-src-port, set-dst, set-dst-port, sc-inc-gpc0, sc-set-gpt0 in tcp-request connection and session [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay, the accept, reject and track-scN actions of tcp-request connection, session and content, set-var, set-var-fmt, unset-var in all three, and set-src, set-src-port, set-dst, set-dst-port, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0 in tcp-request connection and session [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.

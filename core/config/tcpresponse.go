@@ -5,13 +5,13 @@ package config
 //	tcp-response inspect-delay TIMEOUT
 //	tcp-response content accept|reject|close [if|unless COND]
 //	tcp-response content set-var(NAME) EXPR|set-var-fmt(NAME) FMT|unset-var(NAME) [if|unless COND]
-//	tcp-response content sc-inc-gpc0(N)|sc-set-gpt0(N) VALUE [if|unless COND]
+//	tcp-response content sc-inc-gpc0(N)|sc-inc-gpc1(N)|sc-set-gpt0(N) VALUE [if|unless COND]
 //
 // in a backend or listen section in mode tcp (core/proxy refuses them in
 // a mode http backend at generation Prepare). Every other action is an
 // error: its absence could forward what the line would stop.
 
-const tcpResponseBuilt = "varde builds tcp-response inspect-delay and the accept, reject, close, set-var, set-var-fmt, unset-var, sc-inc-gpc0 and sc-set-gpt0 actions of tcp-response content [if|unless COND], in mode tcp backends"
+const tcpResponseBuilt = "varde builds tcp-response inspect-delay and the accept, reject, close, set-var, set-var-fmt, unset-var, sc-inc-gpc0, sc-inc-gpc1 and sc-set-gpt0 actions of tcp-response content [if|unless COND], in mode tcp backends"
 
 // tcpResponseKey resolves the keyword-table key of a tcp-response line, or
 // reports the forms varde does not build.
@@ -35,7 +35,7 @@ func (p *parser) tcpResponseKey(words []Token) (string, bool) {
 		}
 		b := actionBase(words[2].Text)
 		switch b {
-		case "accept", "reject", "close", "set-var", "set-var-fmt", "unset-var", "sc-inc-gpc0", "sc-set-gpt0":
+		case "accept", "reject", "close", "set-var", "set-var-fmt", "unset-var", "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0":
 			return "tcp-response content " + b, true
 		}
 		key := "tcp-response content " + b
@@ -71,7 +71,7 @@ func (p *parser) parseTCPResponse(l Line, key string, words []Token) {
 			return
 		}
 		r.Var = hr.Var
-	case "sc-inc-gpc0", "sc-set-gpt0":
+	case "sc-inc-gpc0", "sc-inc-gpc1", "sc-set-gpt0":
 		if r.Track, ok = p.parseSCAction(key, act.Text, act.Pos, args); !ok {
 			return
 		}

@@ -36,6 +36,7 @@ const (
 	TrackSC      TrackKind = iota // track-scN KEY
 	TrackIncGPC0                  // sc-inc-gpc0(N)
 	TrackSetGPT0                  // sc-set-gpt0(N) VALUE
+	TrackIncGPC1                  // sc-inc-gpc1(N)
 )
 
 // TrackRule is the stick-counter part of an http-request or tcp-request rule.
@@ -203,14 +204,19 @@ func (r *TrackRule) trackInto(slots *[3]scSlot, req core.Request, src netip.Addr
 	return true
 }
 
-// scAction runs sc-inc-gpc0(N) / sc-set-gpt0(N) on the tracked counter.
+// scAction runs sc-inc-gpc0(N), sc-inc-gpc1(N) / sc-set-gpt0(N) on the
+// tracked counter.
 func (r *TrackRule) scAction(st *scState) {
 	t, e := st.counter(r.Slot)
 	if e == nil {
 		return
 	}
-	if r.Kind == TrackIncGPC0 {
+	switch r.Kind {
+	case TrackIncGPC0:
 		t.IncGPC0(e)
+		return
+	case TrackIncGPC1:
+		t.IncGPC1(e)
 		return
 	}
 	t.Set(e, sticktable.GPT0, r.Value)
@@ -451,6 +457,8 @@ func trackRuleOf(action string, t *config.TrackSC) (*TrackRule, error) {
 		r.Key, r.keySrc = e, e.FetchName() == "src" && !e.HasConverters()
 	case strings.HasPrefix(action, "sc-inc-gpc0"):
 		r.Kind = TrackIncGPC0
+	case strings.HasPrefix(action, "sc-inc-gpc1"):
+		r.Kind = TrackIncGPC1
 	case strings.HasPrefix(action, "sc-set-gpt0"):
 		r.Kind = TrackSetGPT0
 		n, err := strconv.ParseUint(t.Value, 10, 32)

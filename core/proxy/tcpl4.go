@@ -19,7 +19,7 @@ import (
 //     addresses from then on, for the later rules, every request of the
 //     connection, X-Forwarded-For, stick keys and the log (%ci, %cp, %fi,
 //     %fp); a PROXY header read after the connection rules replaces them;
-//   - sc-inc-gpc0(N), sc-set-gpt0(N): on the counter an earlier rule of
+//   - sc-inc-gpc0(N), sc-inc-gpc1(N), sc-set-gpt0(N): on the counter an earlier rule of
 //     the connection tracked (nothing when none).
 //
 // They do not end the rule list. Their expressions can read only what

@@ -24,7 +24,7 @@ const tcpL4Config = `defaults
 frontend fe
     mode http
     bind 127.0.0.1:{{PORT}}
-    stick-table type ip size 10 store gpc0,gpt0
+    stick-table type ip size 10 store gpc0,gpc1,gpt0
     tcp-request connection set-var(sess.conn) str(c1)
     tcp-request connection set-var(txn.lost) str(t)
     tcp-request connection set-var(sess.gone) str(g)
@@ -34,6 +34,8 @@ frontend fe
     tcp-request connection track-sc0 src
     tcp-request connection sc-inc-gpc0(0)
     tcp-request connection sc-inc-gpc0(1)
+    tcp-request connection sc-inc-gpc1(0)
+    tcp-request session sc-inc-gpc1(0)
     tcp-request connection reject if { var(sess.conn) -m str nope }
     tcp-request session set-var(sess.cnt) sc0_get_gpc0
     tcp-request session sc-set-gpt0(0) 7 if { var(sess.cnt) -m int gt 1 }
@@ -50,6 +52,8 @@ frontend fe
     http-request set-header X-Cnt %[var(sess.cnt)]
     http-request set-header X-Gpt %[sc0_get_gpt0]
     http-request set-header X-Proc %[var(proc.seen)]
+    http-request sc-inc-gpc1(0) if { path /b }
+    http-request set-header X-G1 %[sc0_get_gpc1]
     http-request set-var(sess.conn) str(c2)
     option forwardfor
     default_backend app
@@ -125,7 +129,7 @@ func TestTCPL4ActionsDifferentialHAProxy(t *testing.T) {
 	}
 	all := strings.Join(vOut, "\n")
 	for _, want := range []string{"X-Conn: c1", "X-Fmt: 127.0.0.1-", "X-Src: 192.0.2.7:4000", "X-Dst: 10.1.2.3:8080",
-		"X-Forwarded-For: 192.0.2.7", "X-Cnt: 2", "X-Gpt: 7", "X-Proc: 4000", `two got "hello"`} {
+		"X-Forwarded-For: 192.0.2.7", "X-Cnt: 2", "X-Gpt: 7", "X-G1: 2", "X-G1: 3", "X-G1: 5", "X-Proc: 4000", `two got "hello"`} {
 		if !strings.Contains(all, want) {
 			t.Errorf("varde: missing %q in:\n%s", want, all)
 		}

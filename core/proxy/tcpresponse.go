@@ -30,7 +30,7 @@ import (
 //     without a byte of the response (log state PD, counted in the
 //     frontend's, backend's and server's denied responses); close: the
 //     bytes read go to the client, then both connections are closed;
-//   - set-var, set-var-fmt, unset-var, sc-inc-gpc0, sc-set-gpt0 act and
+//   - set-var, set-var-fmt, unset-var, sc-inc-gpc0/1, sc-set-gpt0 act and
 //     the rules go on.
 //
 // Only the start of the response is inspected: after the decision the

@@ -82,6 +82,8 @@ var tcpResponseCases = []struct {
 		resScript{"w:HTTP/1.0 200 OK\r\n", "hold"}},
 	{"sc-inc-gpc0 then reject", "tcp-response inspect-delay 2s\n    tcp-response content sc-inc-gpc0(0)\n    tcp-response content sc-set-gpt0(0) 9\n    tcp-response content reject if { sc0_get_gpc0 gt 1 }",
 		resScript{"w:hello"}},
+	{"sc-inc-gpc1 then reject", "tcp-response inspect-delay 2s\n    tcp-response content sc-inc-gpc1(0)\n    tcp-response content reject if { sc0_get_gpc1 gt 1 }",
+		resScript{"w:hello"}},
 }
 
 const tcpResponseConfig = `defaults
@@ -91,7 +93,7 @@ const tcpResponseConfig = `defaults
     timeout server 5s
 frontend ft
     bind 127.0.0.1:{{PORT}}
-    stick-table type ip size 10 store gpc0,gpt0
+    stick-table type ip size 10 store gpc0,gpc1,gpt0
     tcp-request connection track-sc0 src
     default_backend b
 backend b
@@ -134,7 +136,7 @@ func TestTCPResponseDifferentialHAProxy(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := resServer(t, tc.server)
 			times := 1
-			if strings.Contains(tc.rules, "gpc0") {
+			if strings.Contains(tc.rules, "sc-inc-gpc") {
 				times = 2
 			}
 			render := func(port int) string {
