@@ -398,6 +398,10 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 	}
 	comments := httpCheckComments(p.HTTPCheck)
 	for _, hc := range p.HTTPCheck {
+		if v := hc.Var; v != nil { // http-check set-var... (config checkvars.go)
+			sp.Vars = append(sp.Vars, health.CheckVar{Name: v.Name, Conds: v.Conds, Expr: v.Expr, Fmt: v.Fmt, Unset: strings.HasPrefix(hc.Action, "unset-var")})
+			continue
+		}
 		switch hc.Action {
 		case "connect":
 			sp.Connect = hc.Connect
@@ -408,11 +412,16 @@ func httpSpec(p *config.Proxy) health.HTTPSpec {
 			if hc.URI != "" {
 				sp.URI = hc.URI
 			}
+			sp.URIFmt, sp.BodyFmt = hc.URIFmt, hc.BodyFmt
 			if hc.Version != "" {
 				sp.Version = hc.Version
 			}
+			for len(sp.HeaderLF) < len(sp.Headers) {
+				sp.HeaderLF = append(sp.HeaderLF, false) // option httpchk's: literal
+			}
 			for _, h := range hc.Headers {
 				sp.Headers = append(sp.Headers, [2]string{h.Name, h.Value})
+				sp.HeaderLF = append(sp.HeaderLF, true)
 			}
 			sp.Body = hc.Body
 		case "expect":

@@ -43,7 +43,7 @@ backend tls
 		t.Fatalf("config: %v", d.Items())
 	}
 	c := set.HAProxy
-	httpSpec := health.HTTPSpec{Method: "GET", URI: "/status", Version: "HTTP/1.1", Headers: [][2]string{{"Host", "www.example.com"}},
+	httpSpec := health.HTTPSpec{Method: "GET", URI: "/status", Version: "HTTP/1.1", Headers: [][2]string{{"Host", "www.example.com"}}, HeaderLF: []bool{true},
 		Expect: []health.Expect{{Negate: true, Kind: "string", Pattern: "maintenance"}, {Kind: "status", Pattern: "200-299"}}}
 	want := map[string]health.Config{
 		"a": {Enabled: true, Inter: 5 * time.Second, FastInter: time.Second, DownInter: 10 * time.Second, Rise: 3, Fall: 2,

@@ -142,7 +142,7 @@ var errorCases = []struct {
 	{"HAProxy global keyword varde lacks", "global\n maxsslrate 10\n", 2, "maxsslrate", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy option varde lacks", "frontend f\n option httpslog\n", 2, "option httpslog", "HAProxy keyword not supported by varde yet", "", true},
 	{"HAProxy timeout varde lacks", "backend b\n timeout check 1s\n timeout tunnel 1s\n srvtcpka-cnt 3\n", 4, "srvtcpka-cnt", "HAProxy keyword not supported by varde yet", "", true},
-	{"HAProxy http-check action varde lacks", "backend b\n http-check set-var(check.x) str(a)\n", 2, "http-check set-var", "not supported by varde yet", "", true},
+	{"HAProxy tcp-check action varde lacks", "backend b\n tcp-check send-binary-lf 0a\n", 2, "tcp-check send-binary-lf", "not supported by varde yet", "", true},
 	{"HAProxy action with an alternative", "frontend f\n bind :80\n http-request silent-drop\n", 3, "http-request silent-drop", "not supported by varde yet", "use deny", true},
 	{"HAProxy action varde lacks", "frontend f\n bind :80\n http-request set-tos 0\n", 3, "http-request set-tos", "not supported by varde yet", "", true},
 	{"typo is unknown, not unsupported", "frontend f\n optoin httplog\n", 2, "optoin", "unknown keyword", "did you mean `option`?", false},

@@ -240,6 +240,9 @@ var Keywords = []KeywordInfo{
 	{Name: "http-check expect", Sections: DB, Default: "status 2xx/3xx", Enforced: true},
 	{Name: "http-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "http-check send-state", Sections: DB, Default: "off", Enforced: false},
+	{Name: "http-check set-var", Sections: DB, Default: "", Enforced: true},                  // checkvars.go
+	{Name: "http-check set-var-fmt", Sections: DB, Default: "", Enforced: true},              // checkvars.go
+	{Name: "http-check unset-var", Sections: DB, Default: "", Enforced: true},                // checkvars.go
 	{Name: "http-after-response add-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response allow", Sections: DFB, Default: "", Enforced: true},          // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response del-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
@@ -247,11 +250,14 @@ var Keywords = []KeywordInfo{
 	{Name: "http-after-response replace-value", Sections: DFB, Default: "", Enforced: true},  // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response set-header", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
+	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},               // maps.go
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
+	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
+	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},                     // maps.go
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-request deny", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request lua", Sections: DFB, Default: "", Enforced: true},           // http-request lua.NAME [ARG...]
 	{Name: "http-request normalize-uri", Sections: DFB, Default: "", Enforced: true}, // normalize.go, docs/rewrite.md; needs expose-experimental-directives as in HAProxy
@@ -263,11 +269,13 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
 	{Name: "http-request return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-request sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},     // sc-inc-gpc0(N), docs/stick-tables.md
-	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true},     // sc-set-gpt0(N) VALUE
-	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},        // setsrc.go
+	{Name: "http-request sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request sc-set-gpt0", Sections: FB, Default: "", Enforced: true}, // sc-set-gpt0(N) VALUE
+	{Name: "http-request set-dst", Sections: DFB, Default: "", Enforced: true},    // setsrc.go
 	{Name: "http-request set-dst-port", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request set-log-level", Sections: DFB, Default: "info", Enforced: true}, // loglevel.go
+	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},           // maps.go
 	{Name: "http-request set-method", Sections: DFB, Default: "", Enforced: true},        // rewrite.go, docs/rewrite.md
 	{Name: "http-request set-path", Sections: DFB, Default: "", Enforced: true},          // rewrite.go, docs/rewrite.md
 	{Name: "http-request set-pathq", Sections: DFB, Default: "", Enforced: true},         // rewrite.go, docs/rewrite.md
@@ -283,19 +291,16 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request track-sc2", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
+	{Name: "http-request wait-for-body", Sections: DFB, Default: "", Enforced: true}, // waitbody.go
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response deny", Sections: DFB, Default: "", Enforced: true},           // retaction.go; deny_status 502 by default
-	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
 	{Name: "http-response replace-header", Sections: DFB, Default: "", Enforced: true}, // rewrite.go, docs/rewrite.md
 	{Name: "http-response replace-value", Sections: DFB, Default: "", Enforced: true},  // rewrite.go, docs/rewrite.md
+	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
 	{Name: "http-response set-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request del-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
-	{Name: "http-request set-map", Sections: DFB, Default: "", Enforced: true},  // maps.go
 	{Name: "http-response add-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response del-acl", Sections: DFB, Default: "", Enforced: true}, // maps.go
 	{Name: "http-response del-map", Sections: DFB, Default: "", Enforced: true}, // maps.go
@@ -385,11 +390,25 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-check expect", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check send", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-check send-binary", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check send-lf", Sections: DB, Default: "", Enforced: true}, // checkvars.go
+	{Name: "tcp-check set-var", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check set-var-fmt", Sections: DB, Default: "", Enforced: true},
+	{Name: "tcp-check unset-var", Sections: DB, Default: "", Enforced: true},
 	{Name: "tcp-request connection accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection sc-set-gpt0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-dst", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-dst-port", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-src", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-src-port", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-var", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection set-var-fmt", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request connection track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request connection unset-var", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content reject", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request content set-var", Sections: FB, Default: "", Enforced: true}, // vars.go
@@ -401,9 +420,29 @@ var Keywords = []KeywordInfo{
 	{Name: "tcp-request inspect-delay", Sections: FB, Default: "0 (no inspection)", Enforced: true},
 	{Name: "tcp-request session accept", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session reject", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session sc-inc-gpc0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session sc-inc-gpc1", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session sc-set-gpt0", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-dst", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-dst-port", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-src", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-src-port", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-var", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session set-var-fmt", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session track-sc0", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session track-sc1", Sections: FB, Default: "", Enforced: true},
 	{Name: "tcp-request session track-sc2", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-request session unset-var", Sections: FB, Default: "", Enforced: true},
+	{Name: "tcp-response content accept", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content close", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content reject", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-inc-gpc0", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-inc-gpc1", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content sc-set-gpt0", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content set-var", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content set-var-fmt", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response content unset-var", Sections: B, Default: "", Enforced: true},
+	{Name: "tcp-response inspect-delay", Sections: B, Default: "0 (no wait)", Enforced: true},
 	{Name: "timeout check", Sections: DB, Default: "inter", Enforced: true},
 	{Name: "timeout client", Sections: DF, Default: "none (HAProxy warns)", Enforced: true},
 	{Name: "timeout client-fin", Sections: DF, Default: "timeout client", Enforced: true},
@@ -493,7 +532,6 @@ func LookupKeyword(name string) *KeywordInfo { return keywordIndex[name] }
 // Unsupported lists real HAProxy keywords varde refuses, with what to do
 // instead. They are errors so that nothing is silently ignored.
 var Unsupported = map[string]string{
-	"tcp-response":                        "not available in varde",
 	"http-error":                          "use errorfile CODE FILE",
 	"filter":                              "only `filter compression` is available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",

@@ -253,6 +253,9 @@ type Proxy struct {
 	InspectDelay    time.Duration `json:"inspect_delay,omitempty"`
 	InspectDelayPos diag.Pos      `json:"-"`
 	TCPRequest      []*TCPRule    `json:"tcp_request,omitempty"`
+	// tcp-response inspect-delay and content rules (tcpresponse.go).
+	ResInspectDelay time.Duration `json:"res_inspect_delay,omitempty"`
+	TCPResponse     []*TCPRule    `json:"tcp_response,omitempty"`
 	StickTable      *StickTable   `json:"stick_table,omitempty"` // stick.go
 	Stick           []*StickRule  `json:"stick,omitempty"`       // stick on|match|store-request (stick.go)
 	HTTPResponse    []*HTTPRule   `json:"http_response,omitempty"`
@@ -376,6 +379,11 @@ type HTTPCheck struct {
 	Args    []string `json:"args,omitempty"` // other words, as written
 	// connect (tcpcheck.go)
 	Connect *health.TCPCheckRule `json:"connect,omitempty"`
+	// send: uri-lf and body-lf (log-format; hdr values are log-format too)
+	URIFmt  string `json:"uri_fmt,omitempty"`
+	BodyFmt string `json:"body_fmt,omitempty"`
+	// set-var, set-var-fmt, unset-var (checkvars.go)
+	Var *VarAction `json:"var,omitempty"`
 }
 
 // Header is a name/value pair.
@@ -525,8 +533,10 @@ type UseBackend struct {
 
 // HTTPRule is one `http-request` or `http-response` line.
 type HTTPRule struct {
-	Pos    diag.Pos `json:"pos"`
-	Action string   `json:"action"` // redirect, set-header, add-header, del-header, deny, allow, use-service, ...
+	// WaitBody: http-request wait-for-body (waitbody.go).
+	WaitBody *WaitBody `json:"wait_body,omitempty"`
+	Pos      diag.Pos  `json:"pos"`
+	Action   string    `json:"action"` // redirect, set-header, add-header, del-header, deny, allow, use-service, ...
 	// set-header/add-header/del-header: Name and Value (a log-format string).
 	Name  string `json:"name,omitempty"`
 	Value string `json:"value,omitempty"`

@@ -387,7 +387,7 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		if (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && strings.HasPrefix(words[1].Text, "lua.") {
 			key = kw + " lua" // lua.NAME: names are checked once the scripts ran
 		}
-		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response" || kw == "http-after-response") && LookupKeyword(kw+" "+a) != nil {
+		if a, _, ok := strings.Cut(words[1].Text, "("); ok && (kw == "http-request" || kw == "http-response" || kw == "http-after-response" || kw == "http-check" || kw == "tcp-check") && LookupKeyword(kw+" "+a) != nil {
 			key = kw + " " + a // set-var(txn.x), sc-inc-gpc0(N): one keyword for every argument
 		}
 	case "filter":
@@ -405,6 +405,12 @@ func (p *parser) checkKeyword(l Line, words []Token, sec Section, secName string
 		family = "tcp-request "
 		var ok bool
 		if key, ok = p.tcpRequestKey(words); !ok {
+			return "", false
+		}
+	case "tcp-response":
+		family = "tcp-response "
+		var ok bool
+		if key, ok = p.tcpResponseKey(words); !ok { // tcpresponse.go
 			return "", false
 		}
 	case "declare":

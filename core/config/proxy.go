@@ -78,6 +78,9 @@ func (p *parser) proxyLine(l Line) {
 	case strings.HasPrefix(key, "tcp-request "):
 		p.parseTCPRequest(l, key, words)
 		return
+	case strings.HasPrefix(key, "tcp-response "):
+		p.parseTCPResponse(l, key, words) // tcpresponse.go
+		return
 	case strings.HasPrefix(key, "compression "), key == "filter compression":
 		p.parseCompression(l, key, words) // compression.go
 		return
@@ -762,6 +765,12 @@ func validNodeName(s string) bool {
 func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 	hc := &HTTPCheck{Pos: l.Pos, Action: words[1].Text}
 	args := words[2:]
+	if isVarAction(actionBase(hc.Action)) {
+		if p.parseHTTPCheckVar(key, hc, words[1], args) { // checkvars.go
+			p.cur.HTTPCheck = append(p.cur.HTTPCheck, hc)
+		}
+		return
+	}
 	switch hc.Action {
 	case "expect":
 		if !p.httpCheckExpectAfterSend(key, words[1]) {
@@ -826,6 +835,10 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 				hc.Method, ok = need()
 			case "uri":
 				hc.URI, ok = need()
+			case "uri-lf":
+				hc.URIFmt, ok = need()
+			case "body-lf":
+				hc.BodyFmt, ok = need()
 			case "ver":
 				hc.Version, ok = need()
 			case "body":
@@ -838,12 +851,19 @@ func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
 					}
 				}
 			default:
-				p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"meth", "uri", "ver", "hdr", "body"}, "meth, uri, ver, hdr, body"), "unknown http-check send option %q", t.Text)
+				p.d.Errorf(t.Pos, key, hintNearest(t.Text, []string{"meth", "uri", "uri-lf", "ver", "hdr", "body", "body-lf"}, "meth, uri, uri-lf, ver, hdr, body, body-lf"), "unknown http-check send option %q", t.Text)
 				return
 			}
 			if !ok {
 				return
 			}
+		}
+		vals := []string{hc.URIFmt, hc.BodyFmt}
+		for _, h := range hc.Headers {
+			vals = append(vals, h.Value)
+		}
+		if !p.checkSendFmt(key, words[1], vals...) { // checkvars.go
+			return
 		}
 	case "connect":
 		if !p.parseHTTPCheckConnect(key, hc, words[1], args) {
@@ -936,7 +956,7 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 		if r.Track, ok = p.parseTrack(key, action, words[1].Pos, args); !ok {
 			return
 		}
-	case "sc-inc-gpc0(0)", "sc-inc-gpc0(1)", "sc-inc-gpc0(2)", "sc-set-gpt0(0)", "sc-set-gpt0(1)", "sc-set-gpt0(2)":
+	case "sc-inc-gpc0(0)", "sc-inc-gpc0(1)", "sc-inc-gpc0(2)", "sc-inc-gpc1(0)", "sc-inc-gpc1(1)", "sc-inc-gpc1(2)", "sc-set-gpt0(0)", "sc-set-gpt0(1)", "sc-set-gpt0(2)":
 		if r.Track, ok = p.parseSCAction(key, action, words[1].Pos, args); !ok {
 			return
 		}

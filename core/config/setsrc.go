@@ -14,15 +14,19 @@ func init() {
 // set-dst-port EXPR`; the expression lands in Value and is compiled here
 // so that `varde check` reports it at its line.
 func parseSetAddrRule(p *parser, key string, act Token, args []Token, r *HTTPRule) bool {
-	if !strings.HasPrefix(key, "http-request") {
-		p.d.Errorf(act.Pos, key, "use http-request "+act.Text, "%s is only an http-request action", act.Text)
+	if !strings.HasPrefix(key, "http-request") && !strings.HasPrefix(key, "tcp-request connection") && !strings.HasPrefix(key, "tcp-request session") {
+		p.d.Errorf(act.Pos, key, "use http-request "+act.Text, "%s is only an http-request or tcp-request connection|session action", act.Text)
 		return false
 	}
 	if len(args) != 1 {
 		p.d.Errorf(act.Pos, key, key+" EXPR", "%s expects 1 argument, got %d", act.Text, len(args))
 		return false
 	}
-	if _, err := sample.Parse(args[0].Text, sample.Options{Where: sample.AtRequest, Place: "in http-request rules"}); err != nil {
+	place := "in http-request rules"
+	if !strings.HasPrefix(key, "http-request") {
+		place = "in " + key + " rules"
+	}
+	if _, err := sample.Parse(args[0].Text, sample.Options{Where: sample.AtRequest, Place: place}); err != nil {
 		reportSampleErr(p.d, args[0].Pos, key, err)
 		return false
 	}

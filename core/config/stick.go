@@ -135,7 +135,7 @@ func (p *parser) stickStore(d *sticktable.Def, v Token) bool {
 
 // trackSlot reads N of track-scN, sc-inc-gpc0(N), sc-set-gpt0(N).
 func trackSlot(action string) (slot int, ok bool) {
-	for _, pre := range []string{"track-sc", "sc-inc-gpc0(", "sc-set-gpt0("} {
+	for _, pre := range []string{"track-sc", "sc-inc-gpc0(", "sc-inc-gpc1(", "sc-set-gpt0("} {
 		rest, found := strings.CutPrefix(action, pre)
 		if !found {
 			continue
@@ -188,7 +188,7 @@ func (p *parser) parseSCAction(key, action string, at diag.Pos, args []Token) (*
 		return t, true
 	}
 	if len(args) != 0 {
-		p.d.Errorf(args[0].Pos, key, "sc-inc-gpc0(N) [if|unless COND]", "unexpected %q", args[0].Text)
+		p.d.Errorf(args[0].Pos, key, actionBase(action)+"(N) [if|unless COND]", "unexpected %q", args[0].Text)
 		return nil, false
 	}
 	return t, true

@@ -87,10 +87,20 @@ func (p *parser) parseTCPCheck(l Line, key string, words []Token) {
 	r.Action, r.Index, r.MinRecv = words[1].Text, len(px.TCPCheck), -1
 	args := words[2:]
 	var ok bool
+	if base := actionBase(r.Action); isVarAction(base) {
+		if v, vok := p.parseCheckVar(key, words[1], args); vok { // checkvars.go
+			r.Action, r.Var = "set-var", v
+			if v.Unset {
+				r.Action = "unset-var"
+			}
+			px.TCPCheck = append(px.TCPCheck, r)
+		}
+		return
+	}
 	switch r.Action {
 	case "connect":
 		ok = p.tcpCheckConnect(key, r, args)
-	case "send", "send-binary":
+	case "send", "send-binary", "send-lf":
 		ok = p.tcpCheckSend(key, r, words[1], args)
 	case "expect":
 		ok = p.tcpCheckExpect(key, r, words[1], args)
@@ -193,6 +203,10 @@ func (p *parser) tcpCheckSend(key string, r *TCPCheck, act Token, args []Token) 
 		r.Comment = args[2].Text
 	}
 	r.Action, r.Data = "send", args[0].Text
+	if act.Text == "send-lf" {
+		r.DataLF = true
+		return p.checkSendFmt(key, act, args[0].Text) // checkvars.go
+	}
 	if act.Text == "send-binary" {
 		b, err := hex.DecodeString(args[0].Text)
 		if err != nil || len(b) == 0 {

@@ -28,9 +28,10 @@ type TCPRule struct {
 	Cond   *Condition `json:"cond,omitempty"`
 	Track  *TrackSC   `json:"track,omitempty"` // track-scN (stick.go)
 	Var    *VarAction `json:"var,omitempty"`   // set-var, set-var-fmt, unset-var (vars.go)
+	Value  string     `json:"value,omitempty"` // set-src, set-src-port, set-dst, set-dst-port (tcpl4.go)
 }
 
-const tcpRequestBuilt = "varde builds tcp-request inspect-delay, the accept, reject and track-scN actions of tcp-request connection, session and content, and set-var, set-var-fmt, unset-var in tcp-request content [if|unless COND]"
+const tcpRequestBuilt = "varde builds tcp-request inspect-delay, the accept, reject and track-scN actions of tcp-request connection, session and content, set-var, set-var-fmt, unset-var in all three, and set-src, set-src-port, set-dst, set-dst-port, sc-inc-gpc0, sc-inc-gpc1, sc-set-gpt0 in tcp-request connection and session [if|unless COND]"
 
 // tcpRequestKey resolves the keyword-table key of a tcp-request line, or
 // reports the forms varde does not build.
@@ -53,6 +54,9 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 		}
 		if b := actionBase(act); sub == "content" && isVarAction(b) {
 			return "tcp-request content " + b, true // vars.go
+		}
+		if b := actionBase(act); sub != "content" && isL4Action(b) {
+			return "tcp-request " + sub + " " + b, true // tcpl4.go
 		}
 		base := "tcp-request " + sub + " " + strings.SplitN(act, "(", 2)[0]
 		p.d.Errorf(words[2].Pos, base, tcpRequestBuilt, "%q is a HAProxy rule varde does not support yet: the traffic it would act on would pass untouched", base)
@@ -80,6 +84,10 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	}
 	args, cond, ok := p.splitCond(key, words[3:])
 	if !ok {
+		return
+	}
+	if words[1].Text != "content" && isL4Action(actionBase(words[2].Text)) {
+		p.parseL4Action(l, key, words, args, cond) // tcpl4.go
 		return
 	}
 	if act := words[2].Text; isVarAction(actionBase(act)) {

@@ -63,6 +63,8 @@ func parseVarRule(p *parser, key string, act Token, args []Token, r *HTTPRule) b
 	o := sample.Options{Where: sample.AtRequest, Place: "in " + key + " rules"}
 	if strings.HasPrefix(key, "http-response") {
 		o = sample.Options{Where: sample.AtResponse, Place: "in http-response rules"}
+	} else if strings.HasPrefix(key, "tcp-response") {
+		o = sample.Options{Where: sample.AtResponse, Place: "in tcp-response content rules"}
 	}
 	switch base {
 	case "set-var":

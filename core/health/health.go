@@ -73,6 +73,24 @@ type HTTPSpec struct {
 	// Connect is `http-check connect ...` (port, addr, send-proxy), nil
 	// for the server's check address.
 	Connect *TCPCheckRule
+	// HeaderLF marks the Headers whose value is a log-format string
+	// (http-check send hdr), evaluated at each check; nil: all literal.
+	HeaderLF []bool
+	// URIFmt and BodyFmt are http-check send's uri-lf and body-lf; they
+	// replace URI and Body when set.
+	URIFmt, BodyFmt string
+	// Vars are the http-check set-var, set-var-fmt and unset-var lines,
+	// run in order at each check before the request is built.
+	Vars []CheckVar
+}
+
+// CheckVar is one http-check variable line.
+type CheckVar struct {
+	Name  string   // SCOPE.NAME: check., sess. or proc.
+	Conds []string // set-var(NAME,COND...)
+	Expr  string   // set-var
+	Fmt   string   // set-var-fmt
+	Unset bool     // unset-var
 }
 
 // ProbeSpec chooses and configures a probe plugin.

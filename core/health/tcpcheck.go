@@ -33,8 +33,13 @@ type TCPCheckRule struct {
 	SNI  string `json:"sni,omitempty"`
 	ALPN string `json:"alpn,omitempty"`
 
-	// send: the bytes to write (send-binary already decoded).
-	Data string `json:"data,omitempty"`
+	// send: the bytes to write (send-binary already decoded); DataLF:
+	// Data is send-lf's log-format string, rendered at each check.
+	Data   string `json:"data,omitempty"`
+	DataLF bool   `json:"data_lf,omitempty"`
+
+	// set-var, set-var-fmt, unset-var (Action "set-var" or "unset-var").
+	Var *CheckVar `json:"var,omitempty"`
 
 	// expect
 	Negate  bool   `json:"negate,omitempty"`

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core/proxyproto"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // PROXY protocol on accepted connections (`bind ... accept-proxy`).
@@ -35,22 +36,29 @@ type admission struct {
 	tls    *tls.ConnectionState
 	accept time.Time
 	th     int32
+	// vars: the sess. variables the connection's rules set (tcpl4.go).
+	vars *sample.SessVars
 }
 
 // admit runs what happens once per client connection before anything is
 // read from it, in HAProxy's order: tcp-request connection rules (on the
 // socket's own addresses), then the PROXY header of an accept-proxy bind,
-// which replaces *src and *dst. A TLS handshake belongs after it. false:
-// the caller closes the connection (already counted).
-func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPort) bool {
-	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, *src, *dst) {
+// which replaces *src and *dst, then tcp-request session rules. The rules
+// may rewrite *src and *dst and set the connection's sess. variables in
+// *sv (tcpl4.go). A TLS handshake belongs after it. false: the caller
+// closes the connection (already counted, *sv released).
+func (f *Frontend) admit(c net.Conn, buf []byte, pp bool, src, dst *netip.AddrPort, sv **sample.SessVars) bool {
+	if len(f.cfg.TCPConnection) > 0 && !f.connectionRules(c, src, dst, sv) {
+		releaseVars(sv)
 		return false
 	}
 	if pp && f.acceptProxy(c, buf, src, dst) != nil {
 		f.closeConnCounters(c) // tracked by a connection rule (stick.go)
+		releaseVars(sv)
 		return false
 	}
-	if len(f.cfg.TCPSession) > 0 && !f.sessionRules(c, *src, *dst) { // stick.go
+	if len(f.cfg.TCPSession) > 0 && !f.sessionRules(c, src, dst, sv) { // stick.go
+		releaseVars(sv)
 		return false
 	}
 	f.countSession(c)
@@ -66,14 +74,17 @@ func (f *Frontend) hasL4Rules() bool {
 // connectionRules evaluates tcp-request connection rules: the first whose
 // condition matches decides; none matching accepts. A rejected connection
 // is reset (HAProxy closes it with a single RST) and counted.
-func (f *Frontend) connectionRules(c net.Conn, src, dst netip.AddrPort) bool {
-	v := &tcpView{src: src, dst: dst, final: true}
-	for _, r := range f.cfg.TCPConnection {
+func (f *Frontend) connectionRules(c net.Conn, src, dst *netip.AddrPort, sv **sample.SessVars) bool {
+	v := &tcpView{src: *src, dst: *dst, final: true}
+	var lv l4Vars
+	lv.begin(v, *sv)
+	defer func() { *src, *dst = v.src, v.dst; lv.done(sv) }()
+	for i := range f.cfg.TCPConnection {
+		r := &f.cfg.TCPConnection[i]
 		if r.Cond != nil && !r.Cond.Match(v) {
 			continue
 		}
-		if r.Track != nil {
-			f.connTrack(r.Track, v) // and on to the next rule
+		if f.l4Do(r, v) { // tcpl4.go; and on to the next rule
 			continue
 		}
 		f.keepConn(c, v, r.Reject)

@@ -274,6 +274,13 @@ type TCPRule struct {
 	Cond   Cond       // nil: always
 	Track  *TrackRule // track-scN (stick.go); Reject is then unused
 	Var    *varActor  // set-var, set-var-fmt, unset-var (vars.go)
+	// Addr: set-src, set-src-port, set-dst, set-dst-port; noVar: a
+	// connection or session rule's variable outside sess. and proc.,
+	// which sets nothing (tcpl4.go).
+	Addr  *setAddrActor
+	noVar bool
+	// Close: tcp-response content close (tcpresponse.go).
+	Close bool
 }
 
 // Capture is one captured header.
@@ -291,9 +298,13 @@ type BackendConfig struct {
 	FullConn int64
 	// Via is the backend's own `source` (nil: none), which servers added
 	// at runtime use as HAProxy's do (dial_via.go).
-	Via   *core.Via
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Via *core.Via
+	// ResInspectDelay and TCPResponse: tcp-response inspect-delay and
+	// content rules, mode tcp (tcpresponse.go).
+	ResInspectDelay time.Duration
+	TCPResponse     []TCPRule
+	Table           *sticktable.Table // the backend's own stick table, nil: none
+	Stick           []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and

@@ -209,6 +209,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if err = stickPersistOf(bc, p, set); err != nil {
 		return nil, err
 	}
+	if err = tcpResponseOf(bc, p, set); err != nil { // tcpresponse.go
+		return nil, err
+	}
 	for _, s := range p.Servers {
 		addr := s.Address.Raw
 		switch {
@@ -524,9 +527,12 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	fc.InspectDelay = p.InspectDelay
 	for _, r := range p.TCPRequest {
 		rule := TCPRule{Reject: r.Action == "reject"}
-		kw := "tcp-request " + r.Layer + " " + r.Action
+		kw := "tcp-request " + r.Layer + " " + actionBase(r.Action)
 		if err := tcpVarRuleOf(&rule, r); err != nil { // vars.go
 			return diag.At(r.Pos, kw, "", err)
+		}
+		if err := l4RuleOf(&rule, r); err != nil { // tcpl4.go
+			return diag.At(r.Pos, kw, "use src, dst, src_port, dst_port, var() and stick counters there; see docs/proxy-protocol.md", err)
 		}
 		if r.Track != nil {
 			tr, err := trackRuleOf(r.Action, r.Track)
@@ -567,7 +573,7 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 // rules too).
 var (
 	l4Fetches = map[string]bool{"src": true, "src_port": true, "dst": true, "dst_port": true, "fe_name": true,
-		"always_true": true, "always_false": true, "str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true}
+		"always_true": true, "always_false": true, "str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true, "var": true}
 	contentFetches = map[string]bool{"req.len": true, "req_len": true, "req.payload": true, "req.ssl_hello_type": true,
 		"req_ssl_hello_type": true, "req.ssl_sni": true, "req_ssl_sni": true}
 )

@@ -108,7 +108,7 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 		// the connection preface, as before a TLS handshake.
 		a.src, a.dst = addrPort(c.RemoteAddr()), addrPort(c.LocalAddr())
 		e.track(c) // a stop past its grace closes a header still awaited
-		admitted := !(a.pp || f.hasL4Rules()) || f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst)
+		admitted := !(a.pp || f.hasL4Rules()) || f.admit(c, make([]byte, proxyproto.MaxV2Len), a.pp, &a.src, &a.dst, &a.vars)
 		e.untrack(c)
 		if !admitted {
 			c.Close()
@@ -120,7 +120,7 @@ func (e *Engine) serveH2(f *Frontend, c net.Conn, a admission) {
 	f.connOpen()
 	e.actconn.Add(1)
 	h := newH2conn(e, f, c)
-	h.src, h.dst = a.src, a.dst
+	h.src, h.dst, h.vars = a.src, a.dst, a.vars
 	if a.tls != nil {
 		h.tls, h.accept, h.th = a.tls, a.accept, a.th
 	}

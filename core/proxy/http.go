@@ -33,6 +33,7 @@ type session struct {
 	view       reqView
 	pick       core.PickContext
 	ck         httpx.Chunked
+	bodyDec    []byte  // a chunked body's data for the req.body fetches (waitbody.go)
 	up         *upConn // upstream connection kept for this client between requests
 	lane       int     // the servers' lane this connection's loop uses (0: goroutines)
 	rec        logrec.Record
@@ -203,10 +204,11 @@ func (e *Engine) runHTTP(p *parked) {
 		// Before anything else on the connection (and before any TLS
 		// handshake): the addresses every later step sees.
 		p.admitted = true
-		if !f.admit(c, s.in, p.pp, &p.src, &p.dst) {
+		if !f.admit(c, s.in, p.pp, &p.src, &p.dst, &p.vars) {
 			return
 		}
 		s.src, s.dst = p.src, p.dst
+		s.scr.vars.Sess = p.vars // set by the connection's rules (tcpl4.go)
 	}
 	if f.cfg.stick != nil {
 		s.st.conn = f.connCountersOf(c)
@@ -467,6 +469,8 @@ func (s *session) serve() bool {
 	s.st.table = b.cfg.Table // src_* without a table: the backend's now
 	if b.cfg.Listen && b.Name == f.Name {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
+	} else if b.cfg.BufferRequest && !f.cfg.BufferRequest && !s.bufferRequest(b) {
+		return false
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	} else if done, keep := s.backendService(b, start); done { // its stats page, as the frontend's
@@ -498,6 +502,9 @@ func (s *session) front(start time.Time) (b *Backend, done, keep bool) {
 		if done, keep := s.monitor(m); done {
 			return nil, true, keep
 		}
+	}
+	if f.cfg.BufferRequest && !s.bufferRequest(nil) { // waitbody.go
+		return nil, true, false
 	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return nil, true, keep

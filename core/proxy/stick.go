@@ -36,6 +36,7 @@ const (
 	TrackSC      TrackKind = iota // track-scN KEY
 	TrackIncGPC0                  // sc-inc-gpc0(N)
 	TrackSetGPT0                  // sc-set-gpt0(N) VALUE
+	TrackIncGPC1                  // sc-inc-gpc1(N)
 )
 
 // TrackRule is the stick-counter part of an http-request or tcp-request rule.
@@ -203,14 +204,19 @@ func (r *TrackRule) trackInto(slots *[3]scSlot, req core.Request, src netip.Addr
 	return true
 }
 
-// scAction runs sc-inc-gpc0(N) / sc-set-gpt0(N) on the tracked counter.
+// scAction runs sc-inc-gpc0(N), sc-inc-gpc1(N) / sc-set-gpt0(N) on the
+// tracked counter.
 func (r *TrackRule) scAction(st *scState) {
 	t, e := st.counter(r.Slot)
 	if e == nil {
 		return
 	}
-	if r.Kind == TrackIncGPC0 {
+	switch r.Kind {
+	case TrackIncGPC0:
 		t.IncGPC0(e)
+		return
+	case TrackIncGPC1:
+		t.IncGPC1(e)
 		return
 	}
 	t.Set(e, sticktable.GPT0, r.Value)
@@ -337,7 +343,6 @@ func (f *Frontend) connTrack(r *TrackRule, v *tcpView) {
 	if v.st == nil {
 		v.st = &scState{conn: &connCounters{}, table: f.cfg.Table, tables: f.e.cfg.StickTables}
 	}
-	// Only track-scN: the parser has no sc-* action in tcp-request rules.
 	r.trackInto(&v.st.conn.slots, v, v.src)
 }
 
@@ -357,17 +362,20 @@ func (f *Frontend) keepConn(c net.Conn, v *tcpView, refused bool) {
 // sessionRules evaluates tcp-request session rules, after the PROXY
 // header (src and dst are the client's): as connection rules, tracking
 // into the connection's counters. false: rejected, closed, released.
-func (f *Frontend) sessionRules(c net.Conn, src, dst netip.AddrPort) bool {
-	v := &tcpView{src: src, dst: dst, final: true}
+func (f *Frontend) sessionRules(c net.Conn, src, dst *netip.AddrPort, sv **sample.SessVars) bool {
+	v := &tcpView{src: *src, dst: *dst, final: true}
 	if cc := f.connCountersOf(c); cc != nil {
 		v.st = &scState{conn: cc, table: f.cfg.Table, tables: f.e.cfg.StickTables}
 	}
-	for _, r := range f.cfg.TCPSession {
+	var lv l4Vars
+	lv.begin(v, *sv)
+	defer func() { *src, *dst = v.src, v.dst; lv.done(sv) }()
+	for i := range f.cfg.TCPSession {
+		r := &f.cfg.TCPSession[i]
 		if r.Cond != nil && !r.Cond.Match(v) {
 			continue
 		}
-		if r.Track != nil {
-			f.connTrack(r.Track, v)
+		if f.l4Do(r, v) { // tcpl4.go
 			continue
 		}
 		if r.Reject {
@@ -449,6 +457,8 @@ func trackRuleOf(action string, t *config.TrackSC) (*TrackRule, error) {
 		r.Key, r.keySrc = e, e.FetchName() == "src" && !e.HasConverters()
 	case strings.HasPrefix(action, "sc-inc-gpc0"):
 		r.Kind = TrackIncGPC0
+	case strings.HasPrefix(action, "sc-inc-gpc1"):
+		r.Kind = TrackIncGPC1
 	case strings.HasPrefix(action, "sc-set-gpt0"):
 		r.Kind = TrackSetGPT0
 		n, err := strconv.ParseUint(t.Value, 10, 32)

@@ -63,7 +63,8 @@ func (e *Engine) serveTCPConn(f *Frontend, c net.Conn, a admission) (up *parked)
 	}()
 	if a.done {
 		s.src, s.dst = a.src, a.dst
-	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst) {
+		s.scr.vars.Sess = a.vars
+	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst, &s.scr.vars.Sess) {
 		return nil
 	}
 	if f.cfg.stick != nil {
@@ -105,7 +106,9 @@ func (s *session) serveTCP(start time.Time) {
 		s.finish()
 	}()
 	s.reqE.reset() // the pooled session's last HTTP edits: the view's HTTP fetches read none
-	v := &tcpView{src: s.src, dst: s.dst, st: &s.st, s: s}
+	// The connection's variables (set by its connection and session
+	// rules, tcpl4.go) for the content rules and use_backend.
+	v := &tcpView{src: s.src, dst: s.dst, st: &s.st, s: s, vars: &s.scr.vars}
 	if !s.inspect(v) {
 		f.Denied.Add(1)
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
@@ -159,7 +162,11 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 		}
 		pre, s.n = int64(s.n), 0
 	}
-	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin, s.spliceDirs(b))
+	var ri *resInspect
+	if len(b.cfg.TCPResponse) > 0 {
+		ri = &resInspect{s: s, b: b, srv: srv} // tcpresponse.go
+	}
+	in, out, term := relayTCP(s.conn, up.c, s.in, s.sb, s.clientTimeout(0), serverTimeout(b), s.f.cfg.Timeouts.ClientFin, b.cfg.Timeouts.ServerFin, s.spliceDirs(b), ri)
 	in += pre
 	up.c.Close()
 	rec.BytesIn, rec.BytesOut = in, out
@@ -177,7 +184,10 @@ func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 // (client side: timeout client, server side: timeout server) which a read
 // only hits when neither direction moved for that long; after one side
 // closes, the other continues under client-fin/server-fin if set.
-func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time.Duration, sp spliceDirs) (in, out int64, term byte) {
+//
+// ri, when set, inspects the server's first bytes before they flow
+// (tcp-response content rules, tcpresponse.go).
+func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time.Duration, sp spliceDirs, ri *resInspect) (in, out int64, term byte) {
 	var last atomic.Int64
 	last.Store(time.Now().UnixNano())
 	type res struct {
@@ -187,9 +197,18 @@ func relayTCP(client, srv net.Conn, cbuf, sbuf []byte, cto, sto, cfin, sfin time
 	done := make(chan res, 1)
 	var cClosed, sClosed atomic.Bool
 	go func() {
-		n, t := pipe(srv, client, sbuf, sto, &last, &cClosed, cfin, logrec.TermServerTimeout, logrec.TermServerAbort, sp.response, sp.count)
+		var pre int64
+		var t byte
+		stop := false
+		if ri != nil {
+			pre, t, stop = ri.run(srv, client, sbuf, sto)
+		}
+		var n int64
+		if !stop {
+			n, t = pipe(srv, client, sbuf, sto, &last, &cClosed, cfin, logrec.TermServerTimeout, logrec.TermServerAbort, sp.response, sp.count)
+		}
 		sClosed.Store(true)
-		done <- res{n, t}
+		done <- res{pre + n, t}
 	}()
 	in, t1 := pipe(client, srv, cbuf, cto, &last, &sClosed, sfin, logrec.TermClientTimeout, logrec.TermClientAbort, sp.request, sp.count)
 	cClosed.Store(true)
@@ -273,6 +292,6 @@ func pipeEnd(err error, dst net.Conn, d time.Duration, last *atomic.Int64, other
 
 // relay is relayTCP for a tunnel with one timeout for both directions.
 func relay(client, srv net.Conn, cbuf, sbuf []byte, to time.Duration, sp spliceDirs) (in, out int64) {
-	in, out, _ = relayTCP(client, srv, cbuf, sbuf, to, to, 0, 0, sp)
+	in, out, _ = relayTCP(client, srv, cbuf, sbuf, to, to, 0, 0, sp, nil)
 	return in, out
 }

@@ -31,7 +31,6 @@ func (s *session) inspect(v *tcpView) bool {
 		v.payload, v.final = s.in[:s.n], true
 		return true
 	}
-	v.vars = &s.scr.vars
 	deadline := time.Now().Add(f.cfg.InspectDelay)
 	final := f.cfg.InspectDelay <= 0
 	defer s.conn.SetReadDeadline(time.Time{})

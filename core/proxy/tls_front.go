@@ -183,7 +183,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	}
 	e.track(c) // from here on, a stop past its grace closes it
 	a := admission{pp: pp, done: true, src: addrPort(c.RemoteAddr()), dst: addrPort(c.LocalAddr())}
-	if (pp || f.hasL4Rules()) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst) {
+	if (pp || f.hasL4Rules()) && !f.admit(c, make([]byte, proxyproto.MaxV2Len), pp, &a.src, &a.dst, &a.vars) {
 		e.untrack(c)
 		c.Close()
 		e.release(f)
@@ -205,6 +205,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 		}
 		e.log.Debug("TLS handshake failed", "frontend", f.Name, "client", c.RemoteAddr().String(), "err", err)
 		f.closeConnCounters(c)
+		releaseVars(&a.vars)
 		c.Close()
 		e.release(f)
 		e.wg.Done()
@@ -251,7 +252,7 @@ func (e *Engine) serveNegotiated(f *Frontend, c net.Conn, proto string, a admiss
 	}
 	f.connOpen()
 	e.actconn.Add(1)
-	e.runHTTP(&parked{f: f, c: c, accept: a.accept, th: a.th, tls: a.tls, src: a.src, dst: a.dst, admitted: true})
+	e.runHTTP(&parked{f: f, c: c, accept: a.accept, th: a.th, tls: a.tls, src: a.src, dst: a.dst, admitted: true, vars: a.vars})
 }
 
 // noteTLS notes a TLS client connection's version and cipher in a log

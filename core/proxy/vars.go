@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strings"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/sample"
@@ -153,8 +154,11 @@ func (v *tcpView) ScriptState() (sample.Dynamic, *sample.Vars) { return nil, v.v
 // rules run again from the first when more bytes are awaited: an action
 // before a rule that waits may run more than once (HAProxy resumes at
 // the rule that waited).
-func (a *varActor) doTCP(v *tcpView) {
-	vs := v.vars
+func (a *varActor) doTCP(v *tcpView) { a.doView(v.vars, v) }
+
+// doView runs the action with req's facts (a tcp-request or tcp-response
+// rule's view) on vs.
+func (a *varActor) doView(vs *sample.Vars, req core.Request) {
 	if vs == nil {
 		return
 	}
@@ -163,7 +167,7 @@ func (a *varActor) doTCP(v *tcpView) {
 		return
 	}
 	ev := ruleEvals.Get().(*ruleEval)
-	sample.RequestCtx(&ev.ctx, v)
+	sample.RequestCtx(&ev.ctx, req)
 	a.eval(vs, ev)
 	ev.ctx.Reset()
 	ruleEvals.Put(ev)

@@ -280,7 +280,6 @@ func isNameByte(c byte) bool {
 // unsupportedFetches are HAProxy fetches real configurations use that varde
 // cannot evaluate yet, with what to do instead.
 var unsupportedFetches = map[string]string{
-	"req.body":  "varde does not buffer request bodies for rules",
 	"env":       "expand ${VAR} in the configuration instead",
 	"date":      "not supported yet",
 	"rand":      "not supported yet",

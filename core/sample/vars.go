@@ -17,9 +17,13 @@ const (
 	ScopeTxn        // one transaction, request and response
 	ScopeReq        // the request's processing only
 	ScopeRes        // the response's processing only
+	// ScopeCheck is one health check run (http-check/tcp-check set-var).
+	// Elsewhere it names nothing: set-var sets nothing and var() has no
+	// sample, as HAProxy 2.6 accepts it there and finds no variables.
+	ScopeCheck
 )
 
-var scopeNames = [...]string{"", "proc", "sess", "txn", "req", "res"}
+var scopeNames = [...]string{"", "proc", "sess", "txn", "req", "res", "check"}
 
 // VarRef is a compiled variable name: the full name ("txn.user"), used as
 // the storage key, and its scope.
@@ -33,7 +37,7 @@ type VarRef struct {
 func ParseVarName(s string) (VarRef, error) {
 	scope, rest, ok := strings.Cut(s, ".")
 	if !ok || rest == "" {
-		return VarRef{}, &Error{Msg: "bad variable name " + strconv.Quote(s), Hint: "SCOPE.NAME with SCOPE one of proc, sess, txn, req, res"}
+		return VarRef{}, &Error{Msg: "bad variable name " + strconv.Quote(s), Hint: "SCOPE.NAME with SCOPE one of proc, sess, txn, req, res, check"}
 	}
 	sc := ScopeNone
 	for i, n := range scopeNames {
@@ -42,7 +46,7 @@ func ParseVarName(s string) (VarRef, error) {
 		}
 	}
 	if sc == ScopeNone {
-		return VarRef{}, &Error{Msg: "unknown variable scope " + strconv.Quote(scope) + " in " + strconv.Quote(s), Hint: "proc, sess, txn, req or res"}
+		return VarRef{}, &Error{Msg: "unknown variable scope " + strconv.Quote(scope) + " in " + strconv.Quote(s), Hint: "proc, sess, txn, req, res or check"}
 	}
 	for i := 0; i < len(rest); i++ {
 		c := rest[i]
@@ -195,6 +199,9 @@ type Vars struct {
 	// vars_reqres from SCOPE_REQ to SCOPE_RES there).
 	response bool
 	Sess     *SessVars
+	// InCheck marks a health check's variables: the check. scope is
+	// usable (kept in the txn list, which a check does not use).
+	InCheck bool
 }
 
 // EnterResponse starts the response's processing: the request's req.
@@ -253,13 +260,15 @@ func (vs *Vars) usable(s Scope) bool {
 		return !vs.response
 	case ScopeRes:
 		return vs.response
+	case ScopeCheck:
+		return vs.InCheck
 	}
 	return true
 }
 
 func (vs *Vars) list(s Scope) *varList {
 	switch s {
-	case ScopeTxn:
+	case ScopeTxn, ScopeCheck:
 		return &vs.txn
 	case ScopeReq, ScopeRes:
 		return &vs.reqres

@@ -94,6 +94,23 @@ func (t *Table) IncGPC0(e *Entry) (uint64, bool) {
 	return 0, true
 }
 
+// IncGPC1 is IncGPC0 for gpc1 and gpc1_rate.
+func (t *Table) IncGPC1(e *Entry) (uint64, bool) {
+	if t.slot[GPC1] < 0 && t.slot[GPC1Rate] < 0 {
+		return 0, false
+	}
+	now := t.clock()
+	e.sh.mu.Lock()
+	defer e.sh.mu.Unlock()
+	t.incLocked(e, GPC1Rate, now, 1)
+	t.touchLocked(e, now)
+	if i := t.slot[GPC1]; i >= 0 {
+		e.vals[i]++
+		return e.vals[i], true
+	}
+	return 0, true
+}
+
 // Set stores v in the plain (non-rate) data type d; false when absent.
 func (t *Table) Set(e *Entry, d DataType, v uint64) bool {
 	i := t.slot[d]

@@ -200,3 +200,22 @@ func FuzzParseQuery(f *testing.F) {
 		tb.Dump(&b, q)
 	})
 }
+
+// TestIncGPC1: sc-inc-gpc1 counts in gpc1 and gpc1_rate, and reports a
+// table that stores neither.
+func TestIncGPC1(t *testing.T) {
+	tb, _ := testTable(t, "gpc1,gpc1_rate(10s)", 10, 0)
+	e := tb.Get(key(t, tb, "10.0.0.1"))
+	for i := uint64(1); i <= 3; i++ {
+		if v, ok := tb.IncGPC1(e); !ok || v != i {
+			t.Fatalf("IncGPC1 = %d %v, want %d", v, ok, i)
+		}
+	}
+	if v, _ := tb.ReadKey(key(t, tb, "10.0.0.1"), GPC1Rate); v != 3 {
+		t.Errorf("gpc1_rate = %d, want 3", v)
+	}
+	none, _ := testTable(t, "gpc0", 10, 0)
+	if _, ok := none.IncGPC1(none.Get(key(t, none, "10.0.0.1"))); ok {
+		t.Error("IncGPC1 on a table without gpc1 reported a count")
+	}
+}

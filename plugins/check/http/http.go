@@ -46,6 +46,7 @@ type rule struct {
 type Probe struct {
 	connect *health.TCPCheckRule // http-check connect, nil: the check address
 	req     []byte
+	dyn     *dynReq // log-format parts and variables (vars.go), nil: none
 	rules   []rule
 	body    bool // some rule looks at the body
 }
@@ -77,6 +78,10 @@ func New(spec health.HTTPSpec) (*Probe, error) {
 	p.body = p.body || spec.KeepBody
 	p.req = BuildRequest(spec)
 	p.connect = spec.Connect
+	var err error
+	if p.dyn, err = compileDyn(spec); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
@@ -138,7 +143,11 @@ func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 		case <-done:
 		}
 	}()
-	if _, err := c.Write(p.req); err != nil {
+	req := p.req
+	if p.dyn != nil {
+		req = p.dyn.build(req)
+	}
+	if _, err := c.Write(req); err != nil {
 		return core.CheckResult{Status: "L7RSP", Info: "write: " + err.Error(), Duration: time.Since(start)}
 	}
 	buf, err := readResponse(c, p.body)

@@ -19,6 +19,8 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/health"
+	"github.com/varde-lb/varde/core/sample"
+	"github.com/varde-lb/varde/plugins/check/checkvars"
 )
 
 func init() {
@@ -41,6 +43,9 @@ type step struct {
 	// custom replaces the match for protocol checks that parse packets
 	// (MySQL, LDAP): done=false waits for more data.
 	custom func(buf []byte, last bool) verdict
+	// set-var/unset-var, and send-lf's log-format (checkvars).
+	cvar *checkvars.Var
+	lf   *sample.Template
 }
 
 // Probe is a compiled rule set, shared read-only by every server.
@@ -99,7 +104,24 @@ func Compile(rules []health.TCPCheckRule, proto bool) (*Probe, error) {
 func compileStep(r health.TCPCheckRule) (step, error) {
 	s := step{TCPCheckRule: r}
 	switch r.Action {
-	case "connect", "send":
+	case "set-var", "unset-var":
+		if r.Var == nil {
+			return s, fmt.Errorf("tcp-check %s without its variable", r.Action)
+		}
+		v, err := checkvars.Compile(*r.Var)
+		if err != nil {
+			return s, err
+		}
+		s.cvar = v
+	case "send":
+		if r.DataLF {
+			t, err := sample.ParseTemplate(r.Data, sample.Options{})
+			if err != nil {
+				return s, err
+			}
+			s.lf = t
+		}
+	case "connect":
 	case "expect":
 		switch r.Match {
 		case "string":
@@ -143,6 +165,7 @@ type run struct {
 	buf  []byte
 	eof  bool // the server closed or the read failed: no more data
 	cur  *step
+	vars *checkvars.Run // set-var, send-lf: the run's variables, nil until used
 }
 
 // Check implements health.Probe.
@@ -155,6 +178,9 @@ func (p *Probe) Check(ctx context.Context, t health.Target) core.CheckResult {
 	res := r.exec()
 	close(done)
 	<-stopped
+	if r.vars != nil {
+		r.vars.Close()
+	}
 	if r.conn != nil {
 		r.conn.Close()
 	}
@@ -203,9 +229,15 @@ func (r *run) exec() core.CheckResult {
 			}
 			r.buf, r.eof = r.buf[:0], false
 			needRead = true
+		case "set-var", "unset-var":
+			r.varRun().Do(s.cvar)
 		case "send":
 			r.buf = r.buf[:0]
-			if err := r.write([]byte(s.Data)); err != nil {
+			data := s.Data
+			if s.lf != nil {
+				data = r.varRun().Render(s.lf)
+			}
+			if err := r.write([]byte(data)); err != nil {
 				return r.connErr(err)
 			}
 			needRead = true
@@ -218,6 +250,14 @@ func (r *run) exec() core.CheckResult {
 		}
 	}
 	return r.success()
+}
+
+// varRun returns the run's variables, started at first use.
+func (r *run) varRun() *checkvars.Run {
+	if r.vars == nil {
+		r.vars = checkvars.NewRun()
+	}
+	return r.vars
 }
 
 // success is the result once every rule passed: it depends on the last
