@@ -47,6 +47,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "format of varde's own log on stderr: text or json")
 	grace := fs.Duration("grace", 10*time.Second, "how long in-flight requests may take to finish on stop")
 	pidfile := fs.String("pidfile", "", "write the process id to `PATH` (overrides global pidfile)")
+	localPeer := fs.String("L", "", "this node's peer `NAME` in peers sections (as haproxy -L; default: localpeer, else the host name)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -67,7 +68,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	opts := generation.Options{
 		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
-		Sockets: &listen.Inventory{},
+		Sockets: &listen.Inventory{}, LocalPeer: *localPeer,
 	}
 	up.options(&opts)
 	p := newProcess(files, log, stderr, opts)

@@ -27,6 +27,11 @@ type parser struct {
 	cur       *Proxy
 	ul        *Userlist  // the userlist section being read
 	res       *Resolvers // the resolvers section being read
+	peers     *Peers     // the peers section being read
+	// localPeer is this node's peer name (peers.go): -L, the global
+	// localpeer, or the host name; localPeerCmdline is set for -L.
+	localPeer        string
+	localPeerCmdline bool
 	lastDef   *Proxy
 	globalSet bool
 
@@ -102,6 +107,9 @@ func (p *parser) line(l Line) {
 	case "resolvers":
 		p.startResolvers(l)
 		return
+	case "peers":
+		p.startPeers(l)
+		return
 	case "http-errors":
 		p.startHTTPErrors(l)
 		return
@@ -122,6 +130,10 @@ func (p *parser) line(l Line) {
 		p.userlistLine(l)
 	case "resolvers":
 		p.resolversLine(l)
+	case "peers":
+		if p.peers != nil {
+			p.peersLine(l)
+		}
 	case "http-errors":
 		p.httpErrorsLine(l)
 	default:
