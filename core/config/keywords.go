@@ -81,7 +81,7 @@ var Keywords = []KeywordInfo{
 	{Name: "peers disabled", Sections: P, Default: "", Enforced: true},
 	{Name: "peers enabled", Sections: P, Default: "", Enforced: true},
 	{Name: "peers log", Sections: P, Default: "", Enforced: false}, // varde logs no peers events
-	{Name: "peers peer", Sections: P, Default: "", Enforced: true},  // the local peer; a remote peer in an active section is an error
+	{Name: "peers peer", Sections: P, Default: "", Enforced: true}, // the local peer; a remote peer in an active section is an error
 	{Name: "peers server", Sections: P, Default: "", Enforced: true},
 	{Name: "peers table", Sections: P, Default: "", Enforced: true},
 	// global
