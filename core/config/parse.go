@@ -23,20 +23,21 @@ type parser struct {
 	cfg *Config
 	d   *diag.List
 
-	section string // global, defaults, frontend, backend, listen, skip
-	cur     *Proxy
-	ul      *Userlist  // the userlist section being read
-	res     *Resolvers // the resolvers section being read
-	peers   *Peers     // the peers section being read
-	// localPeer is this node's peer name (peers.go): -L, the global
-	// localpeer, or the host name; localPeerCmdline is set for -L.
-	localPeer        string
-	localPeerCmdline bool
-	lastDef          *Proxy
-	globalSet        bool
+	section   string // global, defaults, frontend, backend, listen, skip
+	cur       *Proxy
+	ul        *Userlist  // the userlist section being read
+	res       *Resolvers // the resolvers section being read
+	lastDef   *Proxy
+	globalSet bool
 
 	env      func(string) string // of the file being read
 	secLabel string              // ${.SECTION}: the section's name, or its kind
+
+	peers *Peers // the peers section being read (peers.go)
+	// localPeer is this node's peer name: -L, the global localpeer, or
+	// the host name; localPeerCmdline is set for -L.
+	localPeer        string
+	localPeerCmdline bool
 }
 
 func newParser(d *diag.List) *parser {
