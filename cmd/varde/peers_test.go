@@ -2,8 +2,11 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -72,5 +75,108 @@ func TestPeersLocalPeerKeepsTablesOnReload(t *testing.T) {
 	}
 	if got := v.cli("show table mine/clients"); !strings.Contains(got, "http_req_cnt=5") {
 		t.Fatalf("after reloads: %q (the counter was reset)", got)
+	}
+}
+
+// peersMeshCfg is the same configuration for varde (peer "vd") and
+// HAProxy (peer "hap"): a backend table replicated between them, tracked
+// per client and used for stick on src.
+func peersMeshCfg(sock string, fe, vdPeer, hapPeer int, s1, s2 string) string {
+	return fmt.Sprintf(`global
+    stats socket %s level admin
+peers mesh
+    peer vd 127.0.0.1:%d
+    peer hap 127.0.0.1:%d
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend web
+    bind 127.0.0.1:%d
+    default_backend st
+backend st
+    balance roundrobin
+    stick-table type ip size 1k expire 1m store server_id,gpc0,http_req_cnt,http_req_rate(10s) peers mesh
+    http-request track-sc0 src
+    stick on src
+    server s1 %s
+    server s2 %s
+`, sock, vdPeer, hapPeer, fe, s1, s2)
+}
+
+// TestPeersReplicateWithHAProxy: varde and Debian's HAProxy 2.6 as two
+// peers on loopback. A request tracked by varde shows in HAProxy's table
+// (show table), one tracked by HAProxy shows in varde's, and a server
+// chosen on HAProxy's side (set table ... server_id) steers varde's stick
+// on src.
+func TestPeersReplicateWithHAProxy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs haproxy and varde")
+	}
+	hapBin := testenv.LookTool(t, "haproxy", "haproxy")
+	ports := testenv.FreePorts(t, 4)
+	vdFE, hapFE, vdPeer, hapPeer := ports[0], ports[1], ports[2], ports[3]
+	s1, s2 := namedBackend(t, "s1"), namedBackend(t, "s2")
+
+	dir := t.TempDir()
+	hapSock := filepath.Join(dir, "hap.sock")
+	hapCfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(hapCfg, []byte(peersMeshCfg(hapSock, hapFE, vdPeer, hapPeer, s1, s2)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, hapLog := testenv.Start(t, hapBin, "-db", "-L", "hap", "-f", hapCfg)
+	testenv.WaitListening(t, "haproxy", hapLog, hapFE)
+	v := startReloadVardeArgs(t, peersMeshCfg("%SOCK%", vdFE, vdPeer, hapPeer, s1, s2), []string{"-L", "vd"})
+	hap := func(cmd string) string { return adminCmd(t, hapSock, cmd+"\n") }
+	logs := func() string { b, _ := os.ReadFile(hapLog); return string(b) + "\nvarde:\n" + v.stderr.String() }
+
+	// Wait for the session: HAProxy's show peers says so.
+	if err := testenv.Until(15*time.Second, 50*time.Millisecond, func() error {
+		if out := hap("show peers"); !strings.Contains(out, "id=vd") || !strings.Contains(out, "status=ESTA") {
+			return fmt.Errorf("no established session:\n%s", out)
+		}
+		return nil
+	}); err != nil {
+		t.Fatalf("%v\n%s", err, logs())
+	}
+	vdURL, hapURL := fmt.Sprintf("http://127.0.0.1:%d/", vdFE), fmt.Sprintf("http://127.0.0.1:%d/", hapFE)
+	if got := reloadGet(t, vdURL); got != "s1" {
+		t.Fatalf("varde's first request went to %q", got)
+	}
+	waitTable(t, "HAProxy", hap, "key=127.0.0.1", "server_id=1", "http_req_cnt=1")
+
+	if got := reloadGet(t, hapURL); got != "s1" {
+		t.Fatalf("HAProxy did not follow the replicated entry: served by %q", got)
+	}
+	waitTable(t, "varde", v.cli, "key=127.0.0.1", "server_id=1", "http_req_cnt=2")
+
+	if out := hap("set table st key 127.0.0.1 data.server_id 2"); strings.TrimSpace(out) != "" {
+		t.Fatalf("set table: %q", out)
+	}
+	waitTable(t, "varde", v.cli, "server_id=2")
+	for range 2 {
+		if got := reloadGet(t, vdURL); got != "s2" {
+			t.Fatalf("varde served by %q after HAProxy pointed the client at s2\n%s", got, v.cli("show table st"))
+		}
+	}
+	waitTable(t, "HAProxy", hap, "server_id=2", "http_req_cnt=4") // 1 and 2 above, two more through varde
+}
+
+// waitTable polls `show table st` until every want is in it.
+func waitTable(t *testing.T, who string, cli func(string) string, want ...string) {
+	t.Helper()
+	var out string
+	err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
+		out = cli("show table st")
+		for _, w := range want {
+			if !strings.Contains(out, w) {
+				return fmt.Errorf("%s lacks %s", who, w)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("%v:\n%s", err, out)
 	}
 }

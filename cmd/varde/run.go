@@ -11,6 +11,7 @@ import (
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/listen"
+	_ "github.com/varde-lb/varde/core/peers"  // stick-table replication (peers sections)
 	_ "github.com/varde-lb/varde/logpipe"     // the log pipeline
 	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
 	// HAProxy's lua-load scripts (generation subsystem "lua"); linked here,

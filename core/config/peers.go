@@ -12,9 +12,8 @@ import (
 // nodes a stick table declared with `peers NAME` is replicated to. One of
 // them is the local node: the peer named like the local peer name (the
 // host name, `-L NAME` or the global `localpeer NAME`). The local peer is
-// how a reload hands the tables to the next generation; a remote peer
-// would receive every update over the peers protocol, which varde does
-// not speak yet, so an active section with a remote peer is refused.
+// how a reload hands the tables to the next generation; the remote peers
+// receive every update over the peers protocol (core/peers).
 type Peers struct {
 	Name     string   `json:"name"`
 	Pos      diag.Pos `json:"pos"`
@@ -256,9 +255,8 @@ func (p *parser) peersTable(s *Peers, l Line) {
 
 // validatePeers checks, after parsing, what HAProxy checks: every
 // `stick-table ... peers NAME` names a section, and the section has a
-// local peer (else, as HAProxy, it is removed with a warning). An active
-// section with a remote peer is refused: varde does not replicate to
-// other nodes yet and tables must not silently stay local.
+// local peer (else, as HAProxy, it is removed with a warning); a section
+// that replicates has the addresses it needs.
 func (c *Config) validatePeers(d *diag.List) {
 	used := map[string]bool{}
 	for _, px := range c.Proxies {
@@ -289,10 +287,17 @@ func (c *Config) validatePeersSection(s *Peers, used bool, d *diag.List) {
 		d.Warnf(s.Pos, "peers", "name this node's peer "+s.LocalName+", or start varde with -L NAME or set the global localpeer", "Removing incomplete section 'peers %s' (no peer named '%s')", s.Name, s.LocalName)
 		return
 	}
-	if !used {
+	if !used || len(s.Remote()) == 0 {
 		return
 	}
+	// Replication (core/peers) listens on the local peer's address and
+	// connects to every remote peer's.
+	if l := s.Local(); s.Bind == "" && l.Addr == "" {
+		d.Errorf(l.Pos, "peer", "give this node's peer its ADDR:PORT, or add `bind ADDR:PORT`", "peers %s: local peer %q has no address to listen on for its remote peers", s.Name, l.Name)
+	}
 	for _, r := range s.Remote() {
-		d.Errorf(r.Pos, "peer", "list only this node's peer (its tables then survive reloads), or disable the section; replication to other nodes (the peers protocol) is not built yet, see docs/peers.md", "peers %s: varde does not replicate stick tables to remote peer %q yet: its tables would silently stay local", s.Name, r.Name)
+		if r.Addr == "" {
+			d.Errorf(r.Pos, "peer", "peer "+r.Name+" ADDR:PORT", "peers %s: remote peer %q has no address: its tables would never reach it", s.Name, r.Name)
+		}
 	}
 }

@@ -105,13 +105,13 @@ func (h *hapPeers) cli(cmd string) string {
 func (h *hapPeers) logs() string { b, _ := os.ReadFile(h.log); return string(b) }
 
 // session is the test's side of one peers connection.
-type session struct {
+type testSession struct {
 	c  net.Conn
 	r  *bufio.Reader
 	mu sync.Mutex // writes: the heartbeat goroutine and the test
 }
 
-func (s *session) write(b []byte) error {
+func (s *testSession) write(b []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.c.SetWriteDeadline(time.Now().Add(2 * time.Second))
@@ -120,7 +120,7 @@ func (s *session) write(b []byte) error {
 }
 
 // heartbeat sends what HAProxy expects at least every 5 s until done.
-func (s *session) heartbeat(done <-chan struct{}) {
+func (s *testSession) heartbeat(done <-chan struct{}) {
 	tk := time.NewTicker(time.Second)
 	defer tk.Stop()
 	for {
@@ -155,7 +155,7 @@ func TestHAProxySendsDecodableUpdates(t *testing.T) {
 		t.Fatalf("HAProxy did not connect to its remote peer: %v\n%s", err, h.logs())
 	}
 	defer c.Close()
-	s := &session{c: c, r: bufio.NewReader(c)}
+	s := &testSession{c: c, r: bufio.NewReader(c)}
 	c.SetReadDeadline(time.Now().Add(15 * time.Second))
 	hello, st, err := ReadHello(s.r)
 	if err != nil || st != StatusOK {
@@ -207,7 +207,7 @@ func TestHAProxySendsDecodableUpdates(t *testing.T) {
 // readUntil reads messages (answering a resync request as a peer with
 // nothing to teach) until done holds for the entries decoded so far, by
 // key; updates of an entry replace its previous ones.
-func readUntil(t *testing.T, s *session, done func(map[string]*Update) bool) (*TableDef, map[string]*Update) {
+func readUntil(t *testing.T, s *testSession, done func(map[string]*Update) bool) (*TableDef, map[string]*Update) {
 	t.Helper()
 	var def *TableDef
 	entries := map[string]*Update{}
@@ -291,7 +291,7 @@ func TestHAProxyAppliesEncodedUpdates(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	s := &session{c: c, r: bufio.NewReader(c)}
+	s := &testSession{c: c, r: bufio.NewReader(c)}
 	if err := s.write(AppendHello(nil, Hello{Major: Major, Minor: Minor, Remote: "hap", Local: "varde", PID: os.Getpid(), RelPID: 1})); err != nil {
 		t.Fatal(err)
 	}

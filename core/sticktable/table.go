@@ -10,6 +10,7 @@ package sticktable
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,11 +33,15 @@ type store struct {
 	shards [nShards]shard
 	mu     sync.Mutex // count
 	count  int
+	// watched is set when a peers session pushes this table's changes
+	// (peers.go): each change then queues its entry once.
+	watched atomic.Bool
 }
 
 type shard struct {
-	mu sync.Mutex
-	m  map[string]*Entry
+	mu      sync.Mutex
+	m       map[string]*Entry
+	changed []*Entry // entries changed since the last Changes (watched tables)
 }
 
 // Entry is one key's counters. Its fields are guarded by its table
@@ -49,6 +54,8 @@ type Entry struct {
 	frq  []Freq
 	dead bool // removed from the table while tracked
 	sh   *shard
+	// queued: in its shard's changed list, waiting to be pushed to peers.
+	queued bool
 }
 
 var epoch = time.Now()
@@ -162,7 +169,11 @@ func (e *Entry) expired(now int64) bool { return e.refs == 0 && e.exp != 0 && no
 
 // Get returns the entry of key, creating it (and making room) when
 // absent; nil when the table is full and nothing may be evicted.
-func (t *Table) Get(key []byte) *Entry {
+func (t *Table) Get(key []byte) *Entry { return t.get(key, true) }
+
+// get is Get; a new entry is queued for the peers only with local set
+// (an entry a peer sent is not pushed back).
+func (t *Table) get(key []byte, local bool) *Entry {
 	sh := t.shardOf(key)
 	now := t.clock()
 	sh.mu.Lock()
@@ -181,8 +192,11 @@ func (t *Table) Get(key []byte) *Entry {
 		t.unreserve()
 		return e
 	}
-	e = &Entry{key: string(key), vals: make([]uint64, t.nvals), frq: make([]Freq, t.nvals), sh: sh}
+	e = &Entry{key: string(key), vals: make([]uint64, t.nvals), frq: make([]Freq, t.nvals), sh: sh, queued: !local}
 	t.touchLocked(e, now)
+	if !local {
+		e.queued = false // it was marked to skip the queue
+	}
 	sh.m[e.key] = e
 	return e
 }
@@ -248,9 +262,15 @@ func (t *Table) removeLocked(sh *shard, e *Entry) {
 	t.unreserve()
 }
 
+// touchLocked refreshes e's expiry after a local change, and queues e
+// for the peers when they watch the table.
 func (t *Table) touchLocked(e *Entry, now int64) {
 	if t.Def.Expire > 0 {
 		e.exp = now + int64(t.Def.Expire/time.Millisecond)
+	}
+	if !e.queued && t.st.watched.Load() {
+		e.queued = true
+		e.sh.changed = append(e.sh.changed, e)
 	}
 }
 

@@ -1,0 +1,81 @@
+package peers
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/proxy"
+)
+
+// OrderPeers starts replication once the engine built its tables.
+const OrderPeers = 26
+
+func init() {
+	generation.Register(generation.Subsystem{Name: "peers", Order: OrderPeers, Prepare: prepare})
+}
+
+// part is one generation's peers sections that replicate to remote
+// peers (sections with a local peer only need nothing at run time: a
+// reload adopts the tables).
+type part struct {
+	nodes []*Node
+}
+
+func prepare(g *generation.Generation, d *diag.List) generation.Part {
+	c, e := g.HAProxy(), proxy.EngineOf.Get(g)
+	if c == nil || e == nil {
+		return nil
+	}
+	log := g.Opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	pt := &part{}
+	for _, s := range c.Peers {
+		if !s.Active() || len(s.Remote()) == 0 {
+			continue
+		}
+		n, err := NewNode(s, c, e.StickTables(), g.Opts.Sockets, log)
+		if err != nil {
+			d.Errorf(s.Pos, "peers", "use ip, ipv6, integer or string keys in replicated tables", "peers %s: %v", s.Name, err)
+			continue
+		}
+		pt.nodes = append(pt.nodes, n)
+	}
+	if len(pt.nodes) == 0 {
+		return nil
+	}
+	return pt
+}
+
+func (pt *part) Start(ctx context.Context) error {
+	for i, n := range pt.nodes {
+		if err := n.Start(ctx); err != nil {
+			for _, o := range pt.nodes[:i] {
+				o.Stop()
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+func (pt *part) Stop(context.Context) error {
+	for _, n := range pt.nodes {
+		n.Stop()
+	}
+	return nil
+}
+
+// Inherit offers the running generation's peer listeners to this one
+// (the same address is taken over, not bound twice); its sessions end
+// when it stops, and the remote peers reconnect to this generation.
+func (pt *part) Inherit(prev generation.Part) {
+	if old, ok := prev.(*part); ok {
+		for _, n := range old.nodes {
+			n.Offer()
+		}
+	}
+}

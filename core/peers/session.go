@@ -1,0 +1,262 @@
+package peers
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/varde-lb/varde/core/sticktable"
+)
+
+// Timers of HAProxy 2.6's peers (src/peers.c).
+const (
+	heartbeatEvery = 3 * time.Second // PEER_HEARTBEAT_TIMEOUT
+	silenceLimit   = 5 * time.Second // PEER_RECONNECT_TIMEOUT: nothing heard for this long ends a session
+	reconnectAfter = 5 * time.Second
+	writeTimeout   = 5 * time.Second
+)
+
+// shared is one local table replicated with a section's peers.
+type shared struct {
+	t   *sticktable.Table
+	def TableDef // this node's definition (ID, wire name, key, data)
+	mu  sync.Mutex
+	upd uint32 // the last update id sent
+}
+
+// nextID returns the id of the next update of the table.
+func (s *shared) nextID() uint32 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.upd++
+	return s.upd
+}
+
+// session is one established connection with a remote peer.
+type session struct {
+	n    *Node
+	peer string
+	c    net.Conn
+	r    *bufio.Reader
+	wmu  sync.Mutex
+	// the remote side's table definitions by its ids, and the one the
+	// next updates are for
+	remote  map[uint64]*remoteTable
+	current *remoteTable
+}
+
+type remoteTable struct {
+	def   *TableDef
+	local *shared // nil: no such table here, or another key: updates ignored
+	ack   uint32  // the last update id applied, to acknowledge
+	acked bool
+}
+
+func (s *session) write(b []byte) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	s.c.SetWriteDeadline(time.Now().Add(writeTimeout))
+	_, err := s.c.Write(b)
+	return err
+}
+
+// run serves an established session until it fails or the node stops:
+// it teaches the peer every entry, then pushes changes (Node.push) and
+// applies what the peer sends.
+func (s *session) run() error {
+	s.remote = map[uint64]*remoteTable{}
+	done := make(chan struct{})
+	defer close(done)
+	go s.heartbeats(done)
+	// Registered first: a change made while the tables are taught is
+	// pushed after them rather than lost.
+	s.n.add(s)
+	defer s.n.remove(s)
+	if err := s.teach(); err != nil {
+		return err
+	}
+	for {
+		s.c.SetReadDeadline(time.Now().Add(silenceLimit))
+		m, err := ReadMessage(s.r, MaxMessage)
+		if errors.Is(err, ErrTooBig) {
+			_ = s.write(AppendMessage(nil, ClassError, ErrSizeLimit, nil))
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.handle(m); err != nil {
+			_ = s.write(AppendMessage(nil, ClassError, ErrProtocol, nil))
+			return err
+		}
+		if s.r.Buffered() == 0 {
+			if err := s.flushAcks(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+func (s *session) heartbeats(done <-chan struct{}) {
+	tk := time.NewTicker(heartbeatEvery)
+	defer tk.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-tk.C:
+			if s.write(AppendMessage(nil, ClassControl, CtrlHeartbeat, nil)) != nil {
+				s.c.Close()
+				return
+			}
+		}
+	}
+}
+
+// teach sends every entry of every table (a full resync).
+func (s *session) teach() error {
+	for _, sh := range s.n.tables {
+		b := AppendTableDef(nil, &sh.def)
+		sh.t.Each(func(snap *sticktable.Snapshot) { b = appendSnapshot(b, sh, snap) })
+		if err := s.write(b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handle treats one message from the peer.
+func (s *session) handle(m Message) error {
+	switch m.Class {
+	case ClassControl:
+		return s.control(m.Type)
+	case ClassError:
+		return fmt.Errorf("peers: %s reported an error (%d)", s.peer, m.Type)
+	case ClassStickTable:
+		return s.stickTable(m)
+	case ClassReserved:
+		return errors.New("peers: reserved message class")
+	}
+	return nil // unknown classes are skipped, as HAProxy does
+}
+
+func (s *session) control(typ byte) error {
+	switch typ {
+	case CtrlResyncReq: // the peer asks for everything this node knows
+		if err := s.teach(); err != nil {
+			return err
+		}
+		return s.write(AppendMessage(nil, ClassControl, CtrlResyncFinished, nil))
+	case CtrlResyncFinished, CtrlResyncPartial:
+		return s.write(AppendMessage(nil, ClassControl, CtrlResyncConfirm, nil))
+	}
+	return nil // confirm, heartbeat
+}
+
+func (s *session) stickTable(m Message) error {
+	switch m.Type {
+	case StktDefine:
+		def, err := ParseTableDef(m.Data)
+		if err != nil {
+			return err
+		}
+		rt := &remoteTable{def: def, local: s.n.match(def)}
+		s.remote[def.ID], s.current = rt, rt
+	case StktSwitch:
+		id, _, err := Varint(m.Data)
+		if err != nil {
+			return err
+		}
+		s.current = s.remote[id]
+	case StktUpdate, StktIncUpdate, StktUpdateTimed, StktIncUpdateTimed:
+		return s.update(m)
+	}
+	return nil // acks: this node resends nothing, it teaches all on connect
+}
+
+func (s *session) update(m Message) error {
+	rt := s.current
+	if rt == nil {
+		return nil
+	}
+	u, err := ParseUpdate(m.Type, rt.def, m.Data)
+	if err != nil {
+		return err
+	}
+	if u.HasID {
+		rt.ack = u.ID
+	} else {
+		rt.ack++
+	}
+	rt.acked = false
+	if rt.local != nil {
+		applyUpdate(rt.local, rt.def, u)
+	}
+	return nil
+}
+
+func (s *session) flushAcks() error {
+	var b []byte
+	for _, rt := range s.remote {
+		if !rt.acked {
+			b = AppendAck(b, Ack{TableID: rt.def.ID, Update: rt.ack})
+			rt.acked = true
+		}
+	}
+	if len(b) == 0 {
+		return nil
+	}
+	return s.write(b)
+}
+
+// appendSnapshot encodes one entry as an update of table sh.
+func appendSnapshot(b []byte, sh *shared, snap *sticktable.Snapshot) []byte {
+	u := Update{ID: sh.nextID(), HasID: true, Key: wireKey(sh, snap.Key)}
+	for dt := range NumDataTypes {
+		if !sh.def.Has(dt) {
+			continue
+		}
+		v := Value{Type: dt}
+		if IsFreq(dt) {
+			f := snap.Freqs[dt]
+			v.Freq = Freq{Age: uint64(f.Age), Curr: f.Cur, Prev: f.Prev}
+		} else {
+			v.Int = snap.Vals[dt]
+		}
+		u.Values = append(u.Values, v)
+	}
+	return AppendUpdate(b, &sh.def, &u)
+}
+
+// wireKey is the key as HAProxy sends it: strings as they are (up to
+// the key size less the NUL), others as stored.
+func wireKey(sh *shared, k []byte) []byte {
+	if sh.def.KeyType == KeyStr && sh.def.KeyLen > 0 && uint64(len(k)) > sh.def.KeyLen-1 {
+		return k[:sh.def.KeyLen-1]
+	}
+	return k
+}
+
+// applyUpdate stores a peer's update in the local table: the data types
+// both sides store take the peer's values.
+func applyUpdate(sh *shared, def *TableDef, u *Update) {
+	var snap sticktable.Snapshot
+	for _, v := range u.Values {
+		if v.Type >= DTServerKey { // types varde does not store
+			continue
+		}
+		if IsFreq(v.Type) {
+			snap.Freqs[v.Type] = sticktable.FreqState{Age: int64(min(v.Freq.Age, 1<<31)), Cur: v.Freq.Curr, Prev: v.Freq.Prev}
+		} else {
+			snap.Vals[v.Type] = v.Int
+		}
+	}
+	key := u.Key
+	if def.KeyType == KeyStr && sh.def.KeyLen > 0 && uint64(len(key)) > sh.def.KeyLen-1 {
+		key = key[:sh.def.KeyLen-1]
+	}
+	sh.t.Apply(key, &snap, func(d sticktable.DataType) bool { return def.Has(int(d)) })
+}
