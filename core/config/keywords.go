@@ -76,12 +76,12 @@ var Keywords = []KeywordInfo{
 	// where the keyword is also a proxy's.
 	{Name: "peers", Sections: P, Default: "", Enforced: true},
 	{Name: "peers bind", Sections: P, Default: "", Enforced: true},
-	{Name: "peers default-bind", Sections: P, Default: "", Enforced: true},   // options of a listener varde does not open (no remote peer)
-	{Name: "peers default-server", Sections: P, Default: "", Enforced: true}, // options of connections varde does not open (no remote peer)
+	{Name: "peers default-bind", Sections: P, Default: "", Enforced: true},   // only options that change nothing (v4v6); others are errors
+	{Name: "peers default-server", Sections: P, Default: "", Enforced: true}, // only check timers, which peers do not use; others are errors
 	{Name: "peers disabled", Sections: P, Default: "", Enforced: true},
 	{Name: "peers enabled", Sections: P, Default: "", Enforced: true},
-	{Name: "peers log", Sections: P, Default: "", Enforced: false}, // varde logs no peers events
-	{Name: "peers peer", Sections: P, Default: "", Enforced: true}, // the local peer; a remote peer in an active section is an error
+	{Name: "peers log", Sections: P, Default: "", Enforced: false}, // peers events go to varde's own log
+	{Name: "peers peer", Sections: P, Default: "", Enforced: true}, // the local peer listens, remote peers are replicated with (core/peers)
 	{Name: "peers server", Sections: P, Default: "", Enforced: true},
 	{Name: "peers table", Sections: P, Default: "", Enforced: true},
 	// global

@@ -128,9 +128,8 @@ func (p *parser) peersLine(l Line) {
 		p.use("peers bind", l.Pos)
 		p.peersBind(s, l, args)
 	case "default-bind", "default-server":
-		// Options for the peers listener and the connections to remote
-		// peers: varde opens neither yet (a remote peer is refused).
 		p.use("peers "+kw, l.Pos)
+		p.peersDefaults(kw, args)
 	case "table":
 		p.use("peers table", l.Pos)
 		p.peersTable(s, l)
@@ -188,6 +187,29 @@ func (p *parser) peerLine(s *Peers, l Line, kw string, args []Token) {
 		pr.Addr = args[1].Text
 	}
 	s.Peers = append(s.Peers, pr)
+}
+
+// peersDefaultOpts are the options of default-bind and default-server
+// that change nothing for the peers listener and connections (with
+// whether they take a value); any other (ssl, crt, source, ...) would be
+// silently dropped, so it is refused.
+var peersDefaultOpts = map[string]map[string]bool{
+	"default-bind":   {"v4v6": false},
+	"default-server": {"inter": true, "fastinter": true, "downinter": true, "rise": true, "fall": true},
+}
+
+func (p *parser) peersDefaults(kw string, args []Token) {
+	known := peersDefaultOpts[kw]
+	for i := 0; i < len(args); i++ {
+		takesValue, ok := known[args[i].Text]
+		if !ok {
+			p.d.Errorf(args[i].Pos, kw, "remove it: peers connections are plain TCP in varde (no ssl, source or proxy options yet)", "%s option %q is not supported in a peers section", kw, args[i].Text)
+			return
+		}
+		if takesValue {
+			i++
+		}
+	}
 }
 
 // peersBind reads the local peer's `bind ADDR:PORT` (2.x form).
