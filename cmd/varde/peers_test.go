@@ -127,8 +127,13 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 	}
 	_, hapLog := testenv.Start(t, hapBin, "-db", "-L", "hap", "-f", hapCfg)
 	testenv.WaitListening(t, "haproxy", hapLog, hapFE)
-	v := startReloadVardeArgs(t, peersMeshCfg("%SOCK%", vdFE, vdPeer, hapPeer, s1, s2), []string{"-L", "vd"})
 	hap := func(cmd string) string { return adminCmd(t, hapSock, cmd+"\n") }
+	// An entry HAProxy has before varde starts reaches varde (the resync
+	// a starting node asks for).
+	if out := hap("set table st key 10.0.0.9 data.gpc0 9"); strings.TrimSpace(out) != "" {
+		t.Fatalf("set table: %q", out)
+	}
+	v := startReloadVardeArgs(t, peersMeshCfg("%SOCK%", vdFE, vdPeer, hapPeer, s1, s2), []string{"-L", "vd"})
 	logs := func() string { b, _ := os.ReadFile(hapLog); return string(b) + "\nvarde:\n" + v.stderr.String() }
 
 	// Wait for the session: HAProxy's show peers says so.
@@ -140,6 +145,7 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 	}); err != nil {
 		t.Fatalf("%v\n%s", err, logs())
 	}
+	waitTable(t, "varde", v.cli, "key=10.0.0.9", "gpc0=9")
 	vdURL, hapURL := fmt.Sprintf("http://127.0.0.1:%d/", vdFE), fmt.Sprintf("http://127.0.0.1:%d/", hapFE)
 	if got := reloadGet(t, vdURL); got != "s1" {
 		t.Fatalf("varde's first request went to %q", got)
@@ -161,6 +167,18 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 		}
 	}
 	waitTable(t, "HAProxy", hap, "server_id=2", "http_req_cnt=4") // 1 and 2 above, two more through varde
+
+	// A reload: the new generation takes the peer listener over and
+	// replication goes on both ways.
+	v.reloadBySignal(1)
+	reloadGet(t, vdURL)
+	waitTable(t, "HAProxy", hap, "http_req_cnt=5")
+	reloadGet(t, hapURL)
+	waitTable(t, "varde", v.cli, "http_req_cnt=6")
+	if out := hap("set table st key 10.0.0.9 data.gpc0 10"); strings.TrimSpace(out) != "" {
+		t.Fatalf("set table: %q", out)
+	}
+	waitTable(t, "varde", v.cli, "gpc0=10")
 }
 
 // waitTable polls `show table st` until every want is in it.

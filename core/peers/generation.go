@@ -78,4 +78,7 @@ func (pt *part) Inherit(prev generation.Part) {
 			n.Offer()
 		}
 	}
+	for _, n := range pt.nodes {
+		n.inherited = true // the engine adopted the tables: no resync to ask
+	}
 }

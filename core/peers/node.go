@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core/config"
@@ -31,6 +32,12 @@ type Node struct {
 	tables []*shared
 	log    *slog.Logger
 	inv    *listen.Inventory
+
+	// inherited: this node took over from a reload's predecessor, whose
+	// tables it adopted; otherwise its first session asks the peer for a
+	// full resync (resyncAsked), as a starting HAProxy does.
+	inherited   bool
+	resyncAsked atomic.Bool
 
 	mu       sync.Mutex
 	sessions map[*session]bool

@@ -78,6 +78,11 @@ func (s *session) run() error {
 	if err := s.teach(); err != nil {
 		return err
 	}
+	if !s.n.inherited && s.n.resyncAsked.CompareAndSwap(false, true) {
+		if err := s.write(AppendMessage(nil, ClassControl, CtrlResyncReq, nil)); err != nil {
+			return err
+		}
+	}
 	for {
 		s.c.SetReadDeadline(time.Now().Add(silenceLimit))
 		m, err := ReadMessage(s.r, MaxMessage)
