@@ -153,6 +153,9 @@ func (n *Node) Stop() {
 	}
 	n.cancel()
 	n.ln.Close()
+	for _, sh := range n.tables {
+		sh.t.Unwatch()
+	}
 	n.mu.Lock()
 	for s := range n.sessions {
 		s.c.Close()

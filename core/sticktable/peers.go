@@ -24,9 +24,27 @@ type FreqState struct {
 	EverUpdate bool
 }
 
-// Watch makes every later local change queue its entry for Changes.
-// Tables that share a store (a reload's adoption) share the queue.
-func (t *Table) Watch() { t.st.watched.Store(true) }
+// Watch makes every later local change queue its entry for Changes, until
+// as many Unwatch. Tables that share a store (a reload's adoption) share
+// the queue: the nodes of two generations may watch it at once.
+func (t *Table) Watch() { t.st.watched.Add(1) }
+
+// Unwatch undoes a Watch; the last one empties the queue, which nobody
+// drains any more.
+func (t *Table) Unwatch() {
+	if t.st.watched.Add(-1) > 0 {
+		return
+	}
+	for i := range t.st.shards {
+		sh := &t.st.shards[i]
+		sh.mu.Lock()
+		for _, e := range sh.changed {
+			e.queued = false
+		}
+		sh.changed = nil
+		sh.mu.Unlock()
+	}
+}
 
 // Changes calls fn with a snapshot of every entry changed locally since
 // the previous call, and empties the queue.

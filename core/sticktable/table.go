@@ -33,9 +33,9 @@ type store struct {
 	shards [nShards]shard
 	mu     sync.Mutex // count
 	count  int
-	// watched is set when a peers session pushes this table's changes
-	// (peers.go): each change then queues its entry once.
-	watched atomic.Bool
+	// watched counts the peers nodes pushing this table's changes
+	// (peers.go); while it is not zero each change queues its entry once.
+	watched atomic.Int32
 }
 
 type shard struct {
@@ -268,7 +268,7 @@ func (t *Table) touchLocked(e *Entry, now int64) {
 	if t.Def.Expire > 0 {
 		e.exp = now + int64(t.Def.Expire/time.Millisecond)
 	}
-	if !e.queued && t.st.watched.Load() {
+	if !e.queued && t.st.watched.Load() > 0 {
 		e.queued = true
 		e.sh.changed = append(e.sh.changed, e)
 	}
