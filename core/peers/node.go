@@ -205,21 +205,16 @@ func (n *Node) pushLoop(ctx context.Context) {
 		case <-tk.C:
 		}
 		for _, sh := range n.tables {
-			var b []byte
-			sh.t.Changes(func(snap *sticktable.Snapshot) {
-				if b == nil {
-					b = AppendTableDef(nil, &sh.def)
-				}
-				b = appendSnapshot(b, sh, snap)
-			})
-			if b != nil {
-				n.broadcast(b)
-			}
+			bt := batch{sh: sh, send: n.broadcast}
+			sh.t.Changes(bt.add)
+			_ = bt.flush()
 		}
 	}
 }
 
-func (n *Node) broadcast(b []byte) {
+// broadcast writes b to every session; a session that cannot take it is
+// closed (it reconnects and is taught everything again).
+func (n *Node) broadcast(b []byte) error {
 	n.mu.Lock()
 	ss := make([]*session, 0, len(n.sessions))
 	for s := range n.sessions {
@@ -231,6 +226,7 @@ func (n *Node) broadcast(b []byte) {
 			s.c.Close() // its run loop ends and removes it
 		}
 	}
+	return nil
 }
 
 // connectLoop keeps a session open to the remote peer name.

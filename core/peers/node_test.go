@@ -24,7 +24,7 @@ func meshNode(t *testing.T, name string, ports []int) (*Node, *sticktable.Table)
     peer b 127.0.0.1:%d
     table clients type string len 16 size 100 expire 1m store gpc0,conn_rate(10s)
 backend st
-    stick-table type ip size 100 expire 1m store server_id,gpc0 peers mesh
+    stick-table type ip size 10k expire 1m store server_id,gpc0 peers mesh
 `, ports[0], ports[1])
 	path := filepath.Join(t.TempDir(), "mesh.cfg")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -84,6 +84,37 @@ func waitValue(t *testing.T, tb *sticktable.Table, key []byte, d sticktable.Data
 		return nil
 	})
 	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTeachInBatches: a table larger than one write reaches the other
+// node whole, every batch applied to the right table.
+func TestTeachInBatches(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	a, ta := meshNode(t, "a", ports)
+	b, tb := meshNode(t, "b", ports)
+	const n = 5000
+	for i := range n {
+		ta.Set(ta.Get([]byte{10, 0, byte(i >> 8), byte(i)}), sticktable.GPC0, uint64(i))
+	}
+	ctx := context.Background()
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	if err := b.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	defer b.Stop()
+	last := n - 1
+	waitValue(t, tb, []byte{10, 0, byte(last >> 8), byte(last)}, sticktable.GPC0, n-1)
+	if err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+		if tb.Len() != n {
+			return fmt.Errorf("%d entries", tb.Len())
+		}
+		return nil
+	}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -124,13 +124,49 @@ func (s *session) heartbeats(done <-chan struct{}) {
 // teach sends every entry of every table (a full resync).
 func (s *session) teach() error {
 	for _, sh := range s.n.tables {
-		b := AppendTableDef(nil, &sh.def)
-		sh.t.Each(func(snap *sticktable.Snapshot) { b = appendSnapshot(b, sh, snap) })
-		if err := s.write(b); err != nil {
+		bt := batch{sh: sh, send: s.write}
+		sh.t.Each(bt.add)
+		if err := bt.flush(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// batchSize bounds one write of updates.
+const batchSize = 64 << 10
+
+// batch encodes updates of one table into writes of about batchSize,
+// each starting with the table's definition: writes of other tables
+// (pushes, heartbeats) may come between two, and the receiver applies an
+// update to the table last defined.
+type batch struct {
+	sh   *shared
+	send func([]byte) error
+	b    []byte
+	err  error
+}
+
+func (bt *batch) add(snap *sticktable.Snapshot) {
+	if bt.err != nil {
+		return
+	}
+	if bt.b == nil {
+		bt.b = AppendTableDef(nil, &bt.sh.def)
+	}
+	bt.b = appendSnapshot(bt.b, bt.sh, snap)
+	if len(bt.b) >= batchSize {
+		bt.err = bt.flush()
+	}
+}
+
+func (bt *batch) flush() error {
+	if bt.err != nil || bt.b == nil {
+		return bt.err
+	}
+	err := bt.send(bt.b)
+	bt.b = nil
+	return err
 }
 
 // handle treats one message from the peer.
