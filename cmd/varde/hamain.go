@@ -110,7 +110,7 @@ func haCheck(files []string, localPeer string, quiet bool, stdout, stderr io.Wri
 
 func haUsage(fs *flag.FlagSet) {
 	out := fs.Output()
-	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
+	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-L NAME] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
 	fs.PrintDefaults()
 }
 

@@ -30,7 +30,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "run the load balancer with haproxy.cfg / keepalived.conf files (SIGHUP/SIGUSR2 reload, SIGTERM/SIGINT stop)",
-		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-x SOCKET] [-sf|-st PID...]",
+		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-L NAME] [-x SOCKET] [-sf|-st PID...]",
 		run:     runRun,
 	})
 }
