@@ -166,15 +166,20 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 			t.Fatalf("varde served by %q after HAProxy pointed the client at s2\n%s", got, v.cli("show table st"))
 		}
 	}
-	waitTable(t, "HAProxy", hap, "server_id=2", "http_req_cnt=4") // 1 and 2 above, two more through varde
+	// HAProxy's own set table left its server_key at s1; varde's pushes
+	// name the server: s2.
+	waitTable(t, "HAProxy", hap, "server_id=2", "http_req_cnt=4", "server_key=s2") // 1 and 2 above, two more through varde
+	if got := reloadGet(t, hapURL); got != "s2" {
+		t.Fatalf("HAProxy served by %q after varde's server_key s2", got)
+	}
 
 	// A reload: the new generation takes the peer listener over and
 	// replication goes on both ways.
 	v.reloadBySignal(1)
 	reloadGet(t, vdURL)
-	waitTable(t, "HAProxy", hap, "http_req_cnt=5")
+	waitTable(t, "HAProxy", hap, "http_req_cnt=6")
 	reloadGet(t, hapURL)
-	waitTable(t, "varde", v.cli, "http_req_cnt=6")
+	waitTable(t, "varde", v.cli, "http_req_cnt=7")
 	if out := hap("set table st key 10.0.0.9 data.gpc0 10"); strings.TrimSpace(out) != "" {
 		t.Fatalf("set table: %q", out)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/proxy"
@@ -37,7 +38,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		if !s.Active() || len(s.Remote()) == 0 {
 			continue
 		}
-		n, err := NewNode(s, c, e.StickTables(), g.Opts.Sockets, log)
+		n, err := NewNode(s, c, e.StickTables(), serverNames(c, e), g.Opts.Sockets, log)
 		if err != nil {
 			d.Errorf(s.Pos, "peers", "use ip, ipv6, integer or string keys in replicated tables", "peers %s: %v", s.Name, err)
 			continue
@@ -48,6 +49,41 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		return nil
 	}
 	return pt
+}
+
+// serverNames finds, for a table, the first backend whose stick rules
+// use it: server ids are that backend's (HAProxy stores the name of the
+// server the rule's backend chose). Servers added at run time count: the
+// list is read at each use.
+func serverNames(c *config.Config, e *proxy.Engine) ServerNames {
+	return func(table string) func(uint64) (string, bool) {
+		for _, px := range c.Proxies {
+			for _, r := range px.Stick {
+				name := r.Table
+				if name == "" {
+					name = px.Name
+				}
+				if name != table {
+					continue
+				}
+				for _, b := range e.Backends() {
+					if b.Name == px.Name {
+						return func(id uint64) (string, bool) { return serverByID(b, id) }
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+func serverByID(b *proxy.Backend, id uint64) (string, bool) {
+	for _, s := range b.Servers() {
+		if uint64(s.ID) == id {
+			return s.Name, true
+		}
+	}
+	return "", false
 }
 
 func (pt *part) Start(ctx context.Context) error {

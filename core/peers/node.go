@@ -75,8 +75,13 @@ func keyWire(d *sticktable.Def) (typ, size uint64, ok bool) {
 	return 0, 0, false
 }
 
+// ServerNames returns, for a table used by stick rules, the name of the
+// server a server_id designates (HAProxy sends it as server_key), and
+// nil for other tables.
+type ServerNames func(table string) func(id uint64) (string, bool)
+
 // newShared describes local table t for the wire.
-func newShared(id int, section string, t *sticktable.Table) (*shared, error) {
+func newShared(id int, section string, t *sticktable.Table, names ServerNames) (*shared, error) {
 	typ, size, ok := keyWire(&t.Def)
 	if !ok {
 		return nil, fmt.Errorf("table %s: binary keys are not replicated yet", t.Def.Name)
@@ -89,12 +94,17 @@ func newShared(id int, section string, t *sticktable.Table) (*shared, error) {
 			sh.def.Period[s.Type] = uint64(s.Period.Milliseconds())
 		}
 	}
+	if names != nil && sh.def.Has(DTServerID) {
+		if sh.serverName = names(t.Def.Name); sh.serverName != nil {
+			sh.def.Data |= 1 << DTServerKey
+		}
+	}
 	return sh, nil
 }
 
 // NewNode builds the replication of section s for the tables of set that
 // join it. Nothing is opened until Start.
-func NewNode(s *config.Peers, c *config.Config, set *sticktable.Set, inv *listen.Inventory, log *slog.Logger) (*Node, error) {
+func NewNode(s *config.Peers, c *config.Config, set *sticktable.Set, names ServerNames, inv *listen.Inventory, log *slog.Logger) (*Node, error) {
 	n := &Node{Section: s.Name, Local: s.LocalName, Addr: s.Bind, Remotes: map[string]string{}, log: log, inv: inv, sessions: map[*session]bool{}}
 	if n.Addr == "" {
 		n.Addr = s.Local().Addr
@@ -102,21 +112,21 @@ func NewNode(s *config.Peers, c *config.Config, set *sticktable.Set, inv *listen
 	for _, p := range s.Remote() {
 		n.Remotes[p.Name] = p.Addr
 	}
-	var names []string
+	var tables []string
 	for _, px := range c.Proxies {
 		if px.StickTable != nil && px.StickTable.Peers == s.Name && !px.Disabled {
-			names = append(names, px.Name)
+			tables = append(tables, px.Name)
 		}
 	}
 	for _, t := range s.Tables {
-		names = append(names, t.Def.Name)
+		tables = append(tables, t.Def.Name)
 	}
-	for _, name := range names {
+	for _, name := range tables {
 		t := set.Lookup(name)
 		if t == nil {
 			continue
 		}
-		sh, err := newShared(len(n.tables)+1, s.Name, t)
+		sh, err := newShared(len(n.tables)+1, s.Name, t, names)
 		if err != nil {
 			return nil, err
 		}

@@ -36,7 +36,7 @@ backend st
 	}
 	c := cs.HAProxy
 	set := sticktable.NewSet(sticktable.New(c.StickTableOf("st").Def), sticktable.New(c.StickTableOf("mesh/clients").Def))
-	n, err := NewNode(c.Peers[0], c, set, &listen.Inventory{}, slog.New(slog.DiscardHandler))
+	n, err := NewNode(c.Peers[0], c, set, nil, &listen.Inventory{}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@ const (
 type shared struct {
 	t   *sticktable.Table
 	def TableDef // this node's definition (ID, wire name, key, data)
+	// serverName names the server of a server_id, for server_key (nil:
+	// the table has no stick rules, so no server_key).
+	serverName func(id uint64) (string, bool)
 	mu  sync.Mutex
 	upd uint32 // the last update id sent
 }
@@ -261,7 +264,9 @@ func appendSnapshot(b []byte, sh *shared, snap *sticktable.Snapshot) []byte {
 			continue
 		}
 		v := Value{Type: dt}
-		if IsFreq(dt) {
+		if dt == DTServerKey {
+			v.Dict = serverKey(sh, snap.Vals[DTServerID])
+		} else if IsFreq(dt) {
 			f := snap.Freqs[dt]
 			v.Freq = Freq{Age: uint64(f.Age), Curr: f.Cur, Prev: f.Prev}
 		} else {
@@ -271,6 +276,28 @@ func appendSnapshot(b []byte, sh *shared, snap *sticktable.Snapshot) []byte {
 	}
 	return AppendUpdate(b, &sh.def, &u)
 }
+
+// serverKey encodes the server_key of server id: always the full
+// dictionary entry (its cache slot, 1 to 128, then the name), which the
+// receiver stores in that slot, so no per-peer cache state is needed;
+// nil (no entry) for an unknown id.
+func serverKey(sh *shared, id uint64) []byte {
+	name, ok := sh.serverName(id)
+	if !ok {
+		return nil
+	}
+	h := uint32(2166136261)
+	for i := 0; i < len(name); i++ {
+		h = (h ^ uint32(name[i])) * 16777619
+	}
+	b := AppendVarint(nil, uint64(h%dictSlots)+1)
+	b = AppendVarint(b, uint64(len(name)))
+	return append(b, name...)
+}
+
+// dictSlots is the size of HAProxy's dictionary cache
+// (PEER_STKT_CACHE_MAX_ENTRIES): slot numbers above it are not accepted.
+const dictSlots = 128
 
 // wireKey is the key as HAProxy sends it: strings as they are (up to
 // the key size less the NUL), others as stored.
