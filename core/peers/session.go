@@ -26,8 +26,8 @@ type shared struct {
 	// serverName names the server of a server_id, for server_key (nil:
 	// the table has no stick rules, so no server_key).
 	serverName func(id uint64) (string, bool)
-	mu  sync.Mutex
-	upd uint32 // the last update id sent
+	mu         sync.Mutex
+	upd        uint32 // the last update id sent
 }
 
 // nextID returns the id of the next update of the table.
