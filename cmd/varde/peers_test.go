@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -87,6 +88,7 @@ func peersMeshCfg(sock string, fe, vdPeer, hapPeer int, s1, s2 string) string {
 peers mesh
     peer vd 127.0.0.1:%d
     peer hap 127.0.0.1:%d
+    table users type string len 16 size 1k expire 1m store gpc0
 defaults
     mode http
     timeout connect 1s
@@ -99,6 +101,8 @@ backend st
     balance roundrobin
     stick-table type ip size 1k expire 1m store server_id,gpc0,http_req_cnt,http_req_rate(10s) peers mesh
     http-request track-sc0 src
+    http-request track-sc1 req.hdr(x-user) table mesh/users if { req.hdr(x-user) -m found }
+    http-request sc-inc-gpc0(1) if { req.hdr(x-user) -m found }
     stick on src
     server s1 %s
     server s2 %s
@@ -184,14 +188,36 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 		t.Fatalf("set table: %q", out)
 	}
 	waitTable(t, "varde", v.cli, "gpc0=10")
+
+	// A peers section's own table with string keys, both ways. Each step
+	// waits for the other node: two nodes counting the same entry at once
+	// overwrite each other's value (last writer wins, as in HAProxy).
+	userGet := func(u string) {
+		req, _ := http.NewRequest("GET", u, nil)
+		req.Header.Set("X-User", "alice")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	userGet(vdURL)
+	waitTableNamed(t, "HAProxy", hap, "mesh/users", "key=alice", "gpc0=1")
+	userGet(hapURL)
+	waitTableNamed(t, "varde", v.cli, "mesh/users", "key=alice", "gpc0=2")
 }
 
 // waitTable polls `show table st` until every want is in it.
 func waitTable(t *testing.T, who string, cli func(string) string, want ...string) {
 	t.Helper()
+	waitTableNamed(t, who, cli, "st", want...)
+}
+
+func waitTableNamed(t *testing.T, who string, cli func(string) string, table string, want ...string) {
+	t.Helper()
 	var out string
 	err := testenv.Until(5*time.Second, 20*time.Millisecond, func() error {
-		out = cli("show table st")
+		out = cli("show table " + table)
 		for _, w := range want {
 			if !strings.Contains(out, w) {
 				return fmt.Errorf("%s lacks %s", who, w)
