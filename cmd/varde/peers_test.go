@@ -150,6 +150,9 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 		t.Fatalf("%v\n%s", err, logs())
 	}
 	waitTable(t, "varde", v.cli, "key=10.0.0.9", "gpc0=9")
+	if out := v.cli("show peers"); !strings.Contains(out, "id=mesh") || !strings.Contains(out, "id=hap(remote,active) addr=127.0.0.1:") || !strings.Contains(out, "status=ESTA") {
+		t.Fatalf("varde's show peers:\n%s", out)
+	}
 	vdURL, hapURL := fmt.Sprintf("http://127.0.0.1:%d/", vdFE), fmt.Sprintf("http://127.0.0.1:%d/", hapFE)
 	if got := reloadGet(t, vdURL); got != "s1" {
 		t.Fatalf("varde's first request went to %q", got)

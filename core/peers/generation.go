@@ -21,7 +21,8 @@ func init() {
 // peers (sections with a local peer only need nothing at run time: a
 // reload adopts the tables).
 type part struct {
-	nodes []*Node
+	nodes  []*Node
+	engine *proxy.Engine
 }
 
 func prepare(g *generation.Generation, d *diag.List) generation.Part {
@@ -48,7 +49,15 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	if len(pt.nodes) == 0 {
 		return nil
 	}
+	pt.engine = e
+	byEngine.Store(e, pt)
 	return pt
+}
+
+// Close forgets a part that was prepared but not started (varde check).
+func (pt *part) Close() error {
+	byEngine.Delete(pt.engine)
+	return nil
 }
 
 // serverNames finds, for a table, the first backend whose stick rules
@@ -99,6 +108,7 @@ func (pt *part) Start(ctx context.Context) error {
 }
 
 func (pt *part) Stop(context.Context) error {
+	byEngine.Delete(pt.engine)
 	for _, n := range pt.nodes {
 		n.Stop()
 	}
