@@ -89,6 +89,7 @@ peers mesh
     peer vd 127.0.0.1:%d
     peer hap 127.0.0.1:%d
     table users type string len 16 size 1k expire 1m store gpc0
+    table bins type binary len 8 size 1k expire 1m store gpc0
 defaults
     mode http
     timeout connect 1s
@@ -103,6 +104,8 @@ backend st
     http-request track-sc0 src
     http-request track-sc1 req.hdr(x-user) table mesh/users if { req.hdr(x-user) -m found }
     http-request sc-inc-gpc0(1) if { req.hdr(x-user) -m found }
+    http-request track-sc2 req.hdr(x-user) table mesh/bins if { req.hdr(x-user) -m found }
+    http-request sc-inc-gpc0(2) if { req.hdr(x-user) -m found }
     stick on src
     server s1 %s
     server s2 %s
@@ -206,8 +209,11 @@ func TestPeersReplicateWithHAProxy(t *testing.T) {
 	}
 	userGet(vdURL)
 	waitTableNamed(t, "HAProxy", hap, "mesh/users", "key=alice", "gpc0=1")
+	// binary keys: padded to len 8 with zeros on both sides
+	waitTableNamed(t, "HAProxy", hap, "mesh/bins", "key=616C696365000000", "gpc0=1")
 	userGet(hapURL)
 	waitTableNamed(t, "varde", v.cli, "mesh/users", "key=alice", "gpc0=2")
+	waitTableNamed(t, "varde", v.cli, "mesh/bins", "key=616C696365000000", "gpc0=2")
 }
 
 // waitTable polls `show table st` until every want is in it.

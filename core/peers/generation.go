@@ -41,7 +41,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		}
 		n, err := NewNode(s, c, e.StickTables(), serverNames(c, e), g.Opts.Sockets, log)
 		if err != nil {
-			d.Errorf(s.Pos, "peers", "use ip, ipv6, integer or string keys in replicated tables", "peers %s: %v", s.Name, err)
+			d.Errorf(s.Pos, "peers", "use ip, ipv6, integer, string or binary keys in replicated tables", "peers %s: %v", s.Name, err)
 			continue
 		}
 		pt.nodes = append(pt.nodes, n)

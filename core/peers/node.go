@@ -56,8 +56,8 @@ func wireName(section, name string) string {
 }
 
 // keyWire returns the wire key type and key size of a table definition
-// (HAProxy's: a string key's size counts its NUL), false for binary keys,
-// which HAProxy pads and varde does not.
+// (HAProxy's: a string key's size counts its NUL; binary keys are padded
+// to theirs on both sides).
 func keyWire(d *sticktable.Def) (typ, size uint64, ok bool) {
 	switch d.Key {
 	case sticktable.KeyIP:
@@ -71,6 +71,11 @@ func keyWire(d *sticktable.Def) (typ, size uint64, ok bool) {
 			return KeyStr, uint64(d.KeyLen) + 1, true
 		}
 		return KeyStr, 32, true
+	case sticktable.KeyBinary:
+		if d.KeyLen > 0 {
+			return KeyBin, uint64(d.KeyLen), true
+		}
+		return KeyBin, 32, true
 	}
 	return 0, 0, false
 }
@@ -84,7 +89,7 @@ type ServerNames func(table string) func(id uint64) (string, bool)
 func newShared(id int, section string, t *sticktable.Table, names ServerNames) (*shared, error) {
 	typ, size, ok := keyWire(&t.Def)
 	if !ok {
-		return nil, fmt.Errorf("table %s: binary keys are not replicated yet", t.Def.Name)
+		return nil, fmt.Errorf("table %s: its key type has no wire form", t.Def.Name)
 	}
 	sh := &shared{t: t, def: TableDef{ID: uint64(id), Name: wireName(section, t.Def.Name), KeyType: typ, KeyLen: size,
 		Expire: uint64(t.Def.Expire.Milliseconds())}}

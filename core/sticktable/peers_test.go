@@ -86,3 +86,23 @@ func TestUnwatchEmptiesQueue(t *testing.T) {
 		}
 	}
 }
+
+// TestBinaryKeysPadded: a binary key shorter than the table's len is
+// padded with zeros, as HAProxy pads it; a longer one is cut.
+func TestBinaryKeysPadded(t *testing.T) {
+	tb := New(Def{Name: "b", Key: KeyBinary, KeyLen: 8, Size: 10})
+	for _, tc := range []struct{ in, want string }{
+		{"abc", "abc\x00\x00\x00\x00\x00"},
+		{"abcdefgh", "abcdefgh"},
+		{"abcdefghij", "abcdefgh"},
+		{"", "\x00\x00\x00\x00\x00\x00\x00\x00"},
+	} {
+		if got := string(tb.KeyOfString([]byte(tc.in))); got != tc.want {
+			t.Errorf("%q: %q, want %q", tc.in, got, tc.want)
+		}
+	}
+	st := New(Def{Name: "s", Key: KeyString, KeyLen: 8, Size: 10})
+	if got := string(st.KeyOfString([]byte("abc"))); got != "abc" {
+		t.Errorf("string key padded: %q", got)
+	}
+}

@@ -129,10 +129,19 @@ func (t *Table) KeyOfInt(n int64, buf []byte) []byte {
 	return append(buf[:0], byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
 }
 
-// KeyOfString cuts a string or binary key to the table's key length.
+// KeyOfString cuts a string or binary key to the table's key length; a
+// shorter binary key is padded with zeros to it, as HAProxy pads them
+// (smp_to_stkey), so keys are the same bytes on both (show table, peers).
+// b must be the caller's own buffer: padding appends to it.
 func (t *Table) KeyOfString(b []byte) []byte {
-	if n := t.keyLen(); len(b) > n {
+	n := t.keyLen()
+	if len(b) > n {
 		b = b[:n]
+	}
+	if t.Def.Key == KeyBinary {
+		for len(b) < n {
+			b = append(b, 0)
+		}
 	}
 	return b
 }
