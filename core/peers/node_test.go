@@ -24,7 +24,7 @@ func meshNode(t *testing.T, name string, ports []int) (*Node, *sticktable.Table)
     peer b 127.0.0.1:%d
     table clients type string len 16 size 100 expire 1m store gpc0,conn_rate(10s)
 backend st
-    stick-table type ip size 10k expire 1m store server_id,gpc0 peers mesh
+    stick-table type ip size 20k expire 1m store server_id,gpc0 peers mesh
 `, ports[0], ports[1])
 	path := filepath.Join(t.TempDir(), "mesh.cfg")
 	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
@@ -116,5 +116,35 @@ func TestTeachInBatches(t *testing.T) {
 		return nil
 	}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestTeachBothWays: two nodes with large tables teach each other at
+// once without blocking (each reads while it teaches).
+func TestTeachBothWays(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	a, ta := meshNode(t, "a", ports)
+	b, tb := meshNode(t, "b", ports)
+	const n = 4000
+	for i := range n {
+		ta.Set(ta.Get([]byte{10, 1, byte(i >> 8), byte(i)}), sticktable.GPC0, 1)
+		tb.Set(tb.Get([]byte{10, 2, byte(i >> 8), byte(i)}), sticktable.GPC0, 2)
+	}
+	ctx := context.Background()
+	for _, nd := range []*Node{a, b} {
+		if err := nd.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer nd.Stop()
+	}
+	for _, tbl := range []*sticktable.Table{ta, tb} {
+		if err := testenv.Until(5*time.Second, 10*time.Millisecond, func() error {
+			if tbl.Len() != 2*n {
+				return fmt.Errorf("%d entries", tbl.Len())
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

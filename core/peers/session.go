@@ -78,15 +78,18 @@ func (s *session) run() error {
 	// pushed after them rather than lost.
 	s.n.add(s)
 	defer s.n.remove(s)
-	if err := s.teach(); err != nil {
-		return err
-	}
-	if !s.n.inherited && s.n.resyncAsked.CompareAndSwap(false, true) {
-		if err := s.write(AppendMessage(nil, ClassControl, CtrlResyncReq, nil)); err != nil {
-			return err
-		}
-	}
+	// Taught while reading: two nodes teaching each other large tables
+	// would otherwise both block writing, neither reading.
+	taught := make(chan error, 1)
+	go func() { taught <- s.teachAndAsk() }()
 	for {
+		select {
+		case err := <-taught:
+			if err != nil {
+				return err
+			}
+		default:
+		}
 		s.c.SetReadDeadline(time.Now().Add(silenceLimit))
 		m, err := ReadMessage(s.r, MaxMessage)
 		if errors.Is(err, ErrTooBig) {
@@ -122,6 +125,18 @@ func (s *session) heartbeats(done <-chan struct{}) {
 			}
 		}
 	}
+}
+
+// teachAndAsk teaches the peer, then asks it for a full resync when this
+// node starts afresh (not a reload, whose tables were adopted).
+func (s *session) teachAndAsk() error {
+	if err := s.teach(); err != nil {
+		return err
+	}
+	if !s.n.inherited && s.n.resyncAsked.CompareAndSwap(false, true) {
+		return s.write(AppendMessage(nil, ClassControl, CtrlResyncReq, nil))
+	}
+	return nil
 }
 
 // teach sends every entry of every table (a full resync).
