@@ -26,6 +26,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 	var files multiFlag
 	fs.Var(&files, "f", "configuration `FILE` (haproxy.cfg or keepalived.conf syntax, told apart by content); repeat to merge in order")
 	quiet := fs.Bool("q", false, "print only errors, not warnings")
+	localPeer := fs.String("L", "", "this node's peer `NAME` in peers sections (as haproxy -L; default: localpeer, else the host name)")
 	cfgDirs(fs)
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
@@ -41,7 +42,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// The very step `varde run` takes before it starts anything.
-	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: *localPeer})
 	defer g.Close()
 	d.Write(stdout, *quiet)
 	fmt.Fprintln(stderr, checkSummary(g.Set, d))

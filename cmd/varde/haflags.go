@@ -120,7 +120,7 @@ func (d daemonFlag) Set(string) error {
 
 // runValueFlags are `varde run`'s flags that take a value, so their value
 // is never mistaken for a flag.
-var runValueFlags = map[string]bool{"log-format": true, "grace": true, "pidfile": true}
+var runValueFlags = map[string]bool{"log-format": true, "grace": true, "pidfile": true, "L": true}
 
 // haRunArgs rewrites `varde run` arguments so run.go needs no change for
 // HAProxy's flags: each -f DIR becomes its -f FILE list, -p PIDFILE becomes

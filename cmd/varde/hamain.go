@@ -14,7 +14,6 @@ import (
 // them would make varde behave differently from what the user asked.
 var haUnsupported = map[string]string{
 	"-S":  "varde has no master CLI; use `stats socket` and `varde ctl`",
-	"-L":  "varde has no peers",
 	"-cc": "evaluate the condition with `.if` in the configuration instead",
 }
 
@@ -47,6 +46,7 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 	v := fs.Bool("v", false, "print the version")
 	vv := fs.Bool("vv", false, "print the version and build facts")
 	pidfile := ""
+	localPeer := fs.String("L", "", "this node's peer `NAME` in peers sections (default: localpeer, else the host name)")
 	haRunFlags(fs, &pidfile)
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
@@ -68,7 +68,7 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 1
 	case *check:
-		return haCheck(files, *quiet, stdout, stderr)
+		return haCheck(files, *localPeer, *quiet, stdout, stderr)
 	}
 	runArgs := make([]string, 0, 2*len(files)+2)
 	for _, f := range files {
@@ -77,15 +77,18 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 	if pidfile != "" {
 		runArgs = append(runArgs, "--pidfile", pidfile)
 	}
+	if *localPeer != "" {
+		runArgs = append(runArgs, "-L", *localPeer)
+	}
 	runArgs = append(runArgs, up.args()...)
 	return commands["run"].run(runArgs, stdout, stderr)
 }
 
 // haCheck is `haproxy -c`: problems on stderr, the verdict on stdout in
 // HAProxy's words, exit 0 when valid and 1 when not.
-func haCheck(files []string, quiet bool, stdout, stderr io.Writer) int {
+func haCheck(files []string, localPeer string, quiet bool, stdout, stderr io.Writer) int {
 	// The very step `varde check` and `varde run` take.
-	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version})
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: localPeer})
 	defer g.Close()
 	d.Write(stderr, quiet)
 	if d.HasErrors() {
@@ -107,7 +110,7 @@ func haCheck(files []string, quiet bool, stdout, stderr io.Writer) int {
 
 func haUsage(fs *flag.FlagSet) {
 	out := fs.Output()
-	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
+	fmt.Fprintf(out, "Usage: varde [-c] [-q] -f FILE|DIR [-f FILE|DIR ...] [-p PIDFILE] [-L NAME] [-D | -db] [-x SOCKET] [-sf|-st PID...] [-- FILE ...]\n       varde -v | -vv\n       varde <command> [flags]   (see varde --help)\n\nHAProxy's command line: -c checks like haproxy -c, without -c varde runs like `varde run`.\nBinary upgrade: -x SOCKET takes the listening sockets of the old process (stats socket ... expose-fd listeners),\n-sf PID... tells the old processes to finish once this one listens (-st PID...: to stop).\n\nFlags:\n")
 	fs.PrintDefaults()
 }
 

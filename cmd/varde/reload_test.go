@@ -36,11 +36,17 @@ type reloadVarde struct {
 
 func startReloadVarde(t *testing.T, cfg string, env ...string) *reloadVarde {
 	t.Helper()
+	return startReloadVardeArgs(t, cfg, nil, env...)
+}
+
+// startReloadVardeArgs is startReloadVarde with more `varde run` flags.
+func startReloadVardeArgs(t *testing.T, cfg string, args []string, env ...string) *reloadVarde {
+	t.Helper()
 	dir := t.TempDir()
 	v := &reloadVarde{t: t, bin: testenv.VardeBinary(t), cfg: filepath.Join(dir, "haproxy.cfg"),
 		sock: filepath.Join(dir, "admin.sock"), stderr: &syncBuffer{}}
 	v.write(cfg)
-	v.cmd = exec.Command(v.bin, "run", "-f", v.cfg, "--grace", "3s")
+	v.cmd = exec.Command(v.bin, append([]string{"run", "-f", v.cfg, "--grace", "3s"}, args...)...)
 	v.cmd.Stderr = v.stderr
 	v.cmd.Env = append(os.Environ(), env...)
 	if err := v.cmd.Start(); err != nil {

@@ -12,6 +12,7 @@ import (
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
 	"github.com/varde-lb/varde/core/generation"
 	"github.com/varde-lb/varde/core/listen"
+	_ "github.com/varde-lb/varde/core/peers"  // stick-table replication (peers sections)
 	_ "github.com/varde-lb/varde/logpipe"     // the log pipeline
 	_ "github.com/varde-lb/varde/plugins/all" // every built-in balancer, check and sink
 	// HAProxy's lua-load scripts (generation subsystem "lua"); linked here,
@@ -30,7 +31,7 @@ func init() {
 	register(&command{
 		name:    "run",
 		summary: "run the load balancer with haproxy.cfg / keepalived.conf files (SIGHUP/SIGUSR2 reload, SIGTERM/SIGINT stop)",
-		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-x SOCKET] [-sf|-st PID...]",
+		usage:   "-f FILE [-f FILE ...] [--log-format text|json] [--grace DUR] [--pidfile PATH] [-L NAME] [-x SOCKET] [-sf|-st PID...]",
 		run:     runRun,
 	})
 }
@@ -48,6 +49,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	logFormat := fs.String("log-format", "text", "format of varde's own log on stderr: text or json")
 	grace := fs.Duration("grace", 10*time.Second, "how long in-flight requests may take to finish on stop")
 	pidfile := fs.String("pidfile", "", "write the process id to `PATH` (overrides global pidfile)")
+	localPeer := fs.String("L", "", "this node's peer `NAME` in peers sections (as haproxy -L; default: localpeer, else the host name)")
 	if code := parseFlags(fs, args, stdout); code >= 0 {
 		return code
 	}
@@ -68,7 +70,7 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 	}
 	opts := generation.Options{
 		Logger: log, Stdout: stdout, Stderr: stderr, Version: version, Grace: *grace,
-		Sockets: &listen.Inventory{},
+		Sockets: &listen.Inventory{}, LocalPeer: *localPeer,
 	}
 	up.options(&opts)
 	p := newProcess(files, log, stderr, opts)

@@ -70,6 +70,7 @@ const (
 	OpGetSocks      // _getsocks: the listeners for a successor's -x, served on the connection itself, never through Exec (getsocks.go)
 	OpReload        // reload: reload the configuration files, admin level (reload.go)
 	OpShowResolvers // show resolvers [ID] (resolvers.go)
+	OpShowPeers     // show peers [SECTION] (peers.go)
 )
 
 // Command is one parsed CLI command.
@@ -97,7 +98,7 @@ type Command struct {
 // allowed to users, changing server state needs admin.
 func (c Command) Level() Level {
 	switch c.Op {
-	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar, OpShowResolvers:
+	case OpHelp, OpShowInfo, OpShowStat, OpShowServersState, OpShowPolicies, OpShowPolicyVar, OpShowResolvers, OpShowPeers:
 		return LevelUser
 	case OpShowSSLCert, OpGetVar, OpSetVar:
 		return LevelOperator // HAProxy's level for get/set var
@@ -161,6 +162,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpReload}, nil
 	case w[0] == "help":
 		return Command{Op: OpHelp}, nil
+	case len(w) >= 2 && w[0] == "show" && w[1] == "peers":
+		return parseShowPeers(w[2:]) // peers.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "resolvers":
 		return parseShowResolvers(w[2:]) // resolvers.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":
@@ -336,6 +339,7 @@ const Help = `The following commands are valid at this level:
   show stat [{<iid>|<proxy>} <type> <sid>] [json] : report counters for each proxy and server
   show servers state [<backend>]          : dump volatile server information
   show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
+  show peers [<peers section>]            : dump the peers sections and their sessions' status
   clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)
   set table <table> key <k> [data.* <v>]* : update or create a table entry's data
   show map [<map>]                        : report available maps or dump a map's contents

@@ -191,6 +191,8 @@ func (p *parser) globalLine(l Line) {
 				g.SSLServerVerify = t.Text
 			}
 		}
+	case "localpeer":
+		p.globalLocalPeer(kwPos, args) // peers.go
 	case "log-send-hostname":
 		if len(args) > 0 {
 			g.LogSendHostname = args[0].Text

@@ -27,12 +27,14 @@ const (
 	SecFrontend
 	SecBackend
 	SecResolvers
+	SecPeers
 
 	G    = SecGlobal
 	D    = SecDefaults
 	F    = SecFrontend
 	B    = SecBackend
 	R    = SecResolvers
+	P    = SecPeers
 	FB   = F | B
 	DF   = D | F
 	DB   = D | B
@@ -70,6 +72,18 @@ var Keywords = []KeywordInfo{
 	{Name: "resolve_retries", Sections: R, Default: "3", Enforced: true},
 	{Name: "timeout resolve", Sections: R, Default: "1s", Enforced: true},
 	{Name: "timeout retry", Sections: R, Default: "1s", Enforced: true},
+	// peers sections (peers.go, docs/peers.md): named "peers KEYWORD"
+	// where the keyword is also a proxy's.
+	{Name: "peers", Sections: P, Default: "", Enforced: true},
+	{Name: "peers bind", Sections: P, Default: "", Enforced: true},
+	{Name: "peers default-bind", Sections: P, Default: "", Enforced: true},   // only options that change nothing (v4v6); others are errors
+	{Name: "peers default-server", Sections: P, Default: "", Enforced: true}, // only check timers, which peers do not use; others are errors
+	{Name: "peers disabled", Sections: P, Default: "", Enforced: true},
+	{Name: "peers enabled", Sections: P, Default: "", Enforced: true},
+	{Name: "peers log", Sections: P, Default: "", Enforced: false}, // peers events go to varde's own log
+	{Name: "peers peer", Sections: P, Default: "", Enforced: true}, // the local peer listens, remote peers are replicated with (core/peers)
+	{Name: "peers server", Sections: P, Default: "", Enforced: true},
+	{Name: "peers table", Sections: P, Default: "", Enforced: true},
 	// global
 	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
 	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
@@ -81,6 +95,7 @@ var Keywords = []KeywordInfo{
 	{Name: "gid", Sections: G, Default: "", Enforced: true},                               // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
 	{Name: "group", Sections: G, Default: "", Enforced: true},                             // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
 	{Name: "hard-stop-after", Sections: G, Default: "none", Enforced: true},
+	{Name: "localpeer", Sections: G, Default: "the host name", Enforced: true}, // peers.go; -L NAME wins
 	{Name: "log-send-hostname", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load", Sections: G, Default: "", Enforced: true},
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
@@ -561,7 +576,6 @@ var Unsupported = map[string]string{
 
 // UnsupportedSections are HAProxy section keywords varde refuses.
 var UnsupportedSections = map[string]string{
-	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
 	"cache":       "not available in varde",

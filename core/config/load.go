@@ -71,9 +71,22 @@ type Set struct {
 // not consulted, no variable is set). The Set is returned even when the
 // diagnostics hold errors, so callers can report everything.
 func LoadFiles(paths []string, env func(string) string) (*Set, *diag.List) {
+	return LoadFilesWith(paths, env, LoadOptions{})
+}
+
+// LoadOptions are the command line's say in how files are read.
+type LoadOptions struct {
+	// LocalPeer is -L NAME: this node's name in peers sections (default:
+	// the global localpeer, else the host name).
+	LocalPeer string
+}
+
+// LoadFilesWith is LoadFiles with command-line options.
+func LoadFilesWith(paths []string, env func(string) string, o LoadOptions) (*Set, *diag.List) {
 	d := &diag.List{}
 	set := &Set{}
 	p := newParser(d)
+	p.localPeer, p.localPeerCmdline = o.LocalPeer, o.LocalPeer != ""
 	sawHAProxy := false
 	for _, path := range paths {
 		src, err := os.ReadFile(path)

@@ -29,6 +29,8 @@ type Config struct {
 	// DefaultResolvers is HAProxy's implicit `resolvers default` from
 	// /etc/resolv.conf, set by Validate when none is declared.
 	DefaultResolvers *Resolvers `json:"-"`
+	// Peers are the peers sections (peers.go).
+	Peers []*Peers `json:"peers,omitempty"`
 	// HTTPErrors are the http-errors sections (httperrors.go).
 	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
@@ -80,6 +82,7 @@ type Global struct {
 	// Experimental: expose-experimental-directives (normalize-uri needs it, as in HAProxy 2.6).
 	Experimental   bool           `json:"expose_experimental_directives,omitempty"`
 	MaxConn        int            `json:"maxconn,omitempty"`
+	LocalPeer      string         `json:"localpeer,omitempty"` // localpeer NAME (peers.go)
 	Logs           []*Log         `json:"logs,omitempty"`
 	PidFile        string         `json:"pidfile,omitempty"`
 	NbThread       int            `json:"nbthread,omitempty"`

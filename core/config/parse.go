@@ -32,6 +32,12 @@ type parser struct {
 
 	env      func(string) string // of the file being read
 	secLabel string              // ${.SECTION}: the section's name, or its kind
+
+	peers *Peers // the peers section being read (peers.go)
+	// localPeer is this node's peer name: -L, the global localpeer, or
+	// the host name; localPeerCmdline is set for -L.
+	localPeer        string
+	localPeerCmdline bool
 }
 
 func newParser(d *diag.List) *parser {
@@ -102,6 +108,9 @@ func (p *parser) line(l Line) {
 	case "resolvers":
 		p.startResolvers(l)
 		return
+	case "peers":
+		p.startPeers(l)
+		return
 	case "http-errors":
 		p.startHTTPErrors(l)
 		return
@@ -122,6 +131,10 @@ func (p *parser) line(l Line) {
 		p.userlistLine(l)
 	case "resolvers":
 		p.resolversLine(l)
+	case "peers":
+		if p.peers != nil {
+			p.peersLine(l)
+		}
 	case "http-errors":
 		p.httpErrorsLine(l)
 	default:

@@ -17,12 +17,16 @@ import (
 //	http-request sc-inc-gpc0(N) [if|unless COND]
 //	http-request sc-set-gpt0(N) VALUE [if|unless COND]
 //
-// `stick on|match|store-*` and `peers` stay refused.
+// `peers NAME` is checked in peers.go.
 
 // StickTable is a proxy's `stick-table` line; the table is named after the proxy.
 type StickTable struct {
 	Pos diag.Pos       `json:"pos"`
 	Def sticktable.Def `json:"def"`
+	// Peers is `peers NAME`: the peers section the table is replicated
+	// with (peers.go, docs/peers.md).
+	Peers    string   `json:"peers,omitempty"`
+	PeersPos diag.Pos `json:"-"`
 }
 
 // TrackSC is a track-scN rule (Key set) or an sc-inc-gpc0/sc-set-gpt0
@@ -34,7 +38,7 @@ type TrackSC struct {
 	Value string `json:"value,omitempty"` // sc-set-gpt0: an integer
 }
 
-const stickTableUsage = "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [nopurge] [store TYPE,...]"
+const stickTableUsage = "stick-table type ip|ipv6|integer|string [len N]|binary [len N] size N [expire T] [nopurge] [peers NAME] [store TYPE,...]"
 
 // parseStickTable reads a stick-table line.
 func (p *parser) parseStickTable(l Line, words []Token) {
@@ -44,43 +48,45 @@ func (p *parser) parseStickTable(l Line, words []Token) {
 		p.d.Errorf(words[0].Pos, kw, "one stick-table per section; declare another in a backend of its own", "only one stick-table per proxy (the first is at %s)", px.StickTable.Pos)
 		return
 	}
-	st := &StickTable{Pos: l.Pos, Def: sticktable.Def{Name: px.Name, Size: -1}}
+	if st, ok := p.stickTableDef(kw, px.Name, l.Pos, words); ok {
+		px.StickTable = st
+	}
+}
+
+// stickTableDef reads the options after words[0] (stick-table, or a
+// peers section's `table NAME`) into a table named name.
+func (p *parser) stickTableDef(kw, name string, pos diag.Pos, words []Token) (*StickTable, bool) {
+	st := &StickTable{Pos: pos, Def: sticktable.Def{Name: name, Size: -1}}
 	typ := ""
 	for i := 1; i < len(words); i++ {
 		w := words[i]
-		val := func() (Token, bool) {
+		var v Token
+		switch w.Text {
+		case "type", "len", "size", "expire", "store", "peers":
 			if i+1 >= len(words) {
 				p.d.Errorf(w.Pos, kw, stickTableUsage, "%s needs a value", w.Text)
-				return Token{}, false
+				return nil, false
 			}
 			i++
-			return words[i], true
-		}
-		var v Token
-		var ok bool
-		switch w.Text {
-		case "type", "len", "size", "expire", "store":
-			if v, ok = val(); !ok {
-				return
-			}
+			v = words[i]
 		}
 		switch w.Text {
 		case "type":
 			typ = v.Text
 			if !p.stickKeyType(&st.Def, v) {
-				return
+				return nil, false
 			}
 		case "len":
 			n, ok := p.intVal(v, kw, 1, 65535)
 			if !ok {
-				return
+				return nil, false
 			}
 			st.Def.KeyLen = n
 		case "size":
 			n, err := sticktable.ParseSize(v.Text)
 			if err != nil {
 				p.d.Errorf(v.Pos, kw, "a number with an optional k, m or g suffix: size 100k", "%v", err)
-				return
+				return nil, false
 			}
 			st.Def.Size = n
 		case "expire":
@@ -89,25 +95,24 @@ func (p *parser) parseStickTable(l Line, words []Token) {
 			st.Def.NoPurge = true
 		case "store":
 			if !p.stickStore(&st.Def, v) {
-				return
+				return nil, false
 			}
-		case "peers":
-			p.d.Errorf(w.Pos, kw, "remove `peers NAME`: each varde node keeps its own table", "stick-table peers: varde has no peers to replicate tables")
-			return
+		case "peers": // checked once every peers section is read (peers.go)
+			st.Peers, st.PeersPos = v.Text, v.Pos
 		default:
 			p.d.Errorf(w.Pos, kw, stickTableUsage, "stick-table option %q is not supported by varde", w.Text)
-			return
+			return nil, false
 		}
 	}
 	if typ == "" || st.Def.Size < 0 {
 		p.d.Errorf(words[0].Pos, kw, stickTableUsage, "stick-table needs a type and a size")
-		return
+		return nil, false
 	}
 	if st.Def.KeyLen > 0 && st.Def.Key != sticktable.KeyString && st.Def.Key != sticktable.KeyBinary {
 		p.d.Errorf(words[0].Pos, kw, "len applies to string and binary keys", "stick-table type %s takes no len", typ)
-		return
+		return nil, false
 	}
-	px.StickTable = st
+	return st, true
 }
 
 func (p *parser) stickKeyType(d *sticktable.Def, v Token) bool {
@@ -226,11 +231,19 @@ func (c *Config) validateStick(px *Proxy, d *diag.List) {
 	}
 }
 
-// StickTableOf returns the table declared by the proxy named name.
+// StickTableOf returns the table declared by the proxy named name, or
+// the `table` line of a peers section ("SECTION/NAME").
 func (c *Config) StickTableOf(name string) *StickTable {
 	for _, px := range c.Proxies {
 		if px.Name == name && px.StickTable != nil {
 			return px.StickTable
+		}
+	}
+	for _, s := range c.Peers {
+		for _, t := range s.Tables {
+			if t.Def.Name == name {
+				return t
+			}
 		}
 	}
 	return nil

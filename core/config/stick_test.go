@@ -28,7 +28,7 @@ func TestStickTableParsed(t *testing.T) {
 // is an error at its line.
 func TestStickRefusals(t *testing.T) {
 	for _, tc := range []struct{ name, line, want string }{
-		{"peers", " stick-table type ip size 1k peers p\n", "no peers"},
+		{"peers", " stick-table type ip size 1k peers p\n", "unable to find sync peers 'p'"},
 		{"no size", " stick-table type ip\n", "needs a type and a size"},
 		{"bad type", " stick-table type mac size 1k\n", "unknown stick-table type"},
 		{"len on ip", " stick-table type ip len 4 size 1k\n", "takes no len"},

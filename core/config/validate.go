@@ -25,6 +25,7 @@ func (c *Config) Validate(d *diag.List) {
 	c.validateHTTPErrors(d) // httperrors.go
 	c.validateCaptureIDs(d) // capture_rules.go
 	c.validateIdentity(d)   // global_identity.go
+	c.validatePeers(d)      // peers.go
 	for _, px := range c.Defaults {
 		for _, ef := range px.ErrorFiles {
 			if c.once(ef) && ef.Location == "" { // errorloc: no file

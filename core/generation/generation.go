@@ -135,6 +135,9 @@ type Options struct {
 	// admin socket's `reload`); it returns every error with its
 	// file:line. nil when the process cannot reload (varde check).
 	Reload func() error
+	// LocalPeer is -L NAME: this node's peer name in peers sections
+	// (config.LoadOptions).
+	LocalPeer string
 }
 
 // Generation is one configuration made ready to run.
@@ -209,7 +212,7 @@ func (g *Generation) Extras() []stats.Extra {
 // only when the files parse without errors, so that one mistake does not
 // hide behind follow-on errors of a half-read configuration.
 func Load(paths []string, env func(string) string, opts Options) (*Generation, *diag.List) {
-	set, d := config.LoadFiles(paths, env)
+	set, d := config.LoadFilesWith(paths, env, config.LoadOptions{LocalPeer: opts.LocalPeer})
 	if d.HasErrors() {
 		return &Generation{Set: set, Opts: opts}, d
 	}

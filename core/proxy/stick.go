@@ -490,6 +490,11 @@ func bindStickTables(out *Config, c *config.Config) error {
 			set.Add(sticktable.New(stickTablesNeedServerID(c, p.StickTable.Def)))
 		}
 	}
+	for _, s := range c.Peers { // `table` lines of peers sections (config/peers.go)
+		for _, t := range s.Tables {
+			set.Add(sticktable.New(stickTablesNeedServerID(c, t.Def)))
+		}
+	}
 	out.StickTables = set
 	resolve := func(own string, r *TrackRule) error {
 		if r == nil || r.Kind != TrackSC {

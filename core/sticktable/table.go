@@ -10,6 +10,7 @@ package sticktable
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -32,11 +33,15 @@ type store struct {
 	shards [nShards]shard
 	mu     sync.Mutex // count
 	count  int
+	// watched counts the peers nodes pushing this table's changes
+	// (peers.go); while it is not zero each change queues its entry once.
+	watched atomic.Int32
 }
 
 type shard struct {
-	mu sync.Mutex
-	m  map[string]*Entry
+	mu      sync.Mutex
+	m       map[string]*Entry
+	changed []*Entry // entries changed since the last Changes (watched tables)
 }
 
 // Entry is one key's counters. Its fields are guarded by its table
@@ -49,6 +54,8 @@ type Entry struct {
 	frq  []Freq
 	dead bool // removed from the table while tracked
 	sh   *shard
+	// queued: in its shard's changed list, waiting to be pushed to peers.
+	queued bool
 }
 
 var epoch = time.Now()
@@ -122,10 +129,19 @@ func (t *Table) KeyOfInt(n int64, buf []byte) []byte {
 	return append(buf[:0], byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
 }
 
-// KeyOfString cuts a string or binary key to the table's key length.
+// KeyOfString cuts a string or binary key to the table's key length; a
+// shorter binary key is padded with zeros to it, as HAProxy pads them
+// (smp_to_stkey), so keys are the same bytes on both (show table, peers).
+// b must be the caller's own buffer: padding appends to it.
 func (t *Table) KeyOfString(b []byte) []byte {
-	if n := t.keyLen(); len(b) > n {
+	n := t.keyLen()
+	if len(b) > n {
 		b = b[:n]
+	}
+	if t.Def.Key == KeyBinary {
+		for len(b) < n {
+			b = append(b, 0)
+		}
 	}
 	return b
 }
@@ -162,7 +178,11 @@ func (e *Entry) expired(now int64) bool { return e.refs == 0 && e.exp != 0 && no
 
 // Get returns the entry of key, creating it (and making room) when
 // absent; nil when the table is full and nothing may be evicted.
-func (t *Table) Get(key []byte) *Entry {
+func (t *Table) Get(key []byte) *Entry { return t.get(key, true) }
+
+// get is Get; a new entry is queued for the peers only with local set
+// (an entry a peer sent is not pushed back).
+func (t *Table) get(key []byte, local bool) *Entry {
 	sh := t.shardOf(key)
 	now := t.clock()
 	sh.mu.Lock()
@@ -181,8 +201,11 @@ func (t *Table) Get(key []byte) *Entry {
 		t.unreserve()
 		return e
 	}
-	e = &Entry{key: string(key), vals: make([]uint64, t.nvals), frq: make([]Freq, t.nvals), sh: sh}
+	e = &Entry{key: string(key), vals: make([]uint64, t.nvals), frq: make([]Freq, t.nvals), sh: sh, queued: !local}
 	t.touchLocked(e, now)
+	if !local {
+		e.queued = false // it was marked to skip the queue
+	}
 	sh.m[e.key] = e
 	return e
 }
@@ -248,9 +271,15 @@ func (t *Table) removeLocked(sh *shard, e *Entry) {
 	t.unreserve()
 }
 
+// touchLocked refreshes e's expiry after a local change, and queues e
+// for the peers when they watch the table.
 func (t *Table) touchLocked(e *Entry, now int64) {
 	if t.Def.Expire > 0 {
 		e.exp = now + int64(t.Def.Expire/time.Millisecond)
+	}
+	if !e.queued && t.st.watched.Load() > 0 {
+		e.queued = true
+		e.sh.changed = append(e.sh.changed, e)
 	}
 }
 
