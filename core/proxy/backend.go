@@ -776,6 +776,9 @@ func (s *server) dial(dst, src netip.AddrPort, timeout time.Duration) (*upConn, 
 	}
 	if tc, ok := c.(*net.TCPConn); ok {
 		tc.SetNoDelay(true)
+		if !s.b.cfg.TCPKeepAlive {
+			tc.SetKeepAlive(false) // Go's dialer turned it on; HAProxy's default is off
+		}
 	}
 	return &upConn{c: c, s: s, gen: gen}, nil
 }

@@ -321,7 +321,10 @@ type BackendConfig struct {
 	Timeouts   Timeouts
 	Retries    int // -1 = default (3)
 	Redispatch bool
-	AllBackups bool
+	// TCPKeepAlive is option srvtcpka or tcpka: TCP keep-alive on the
+	// server connections (off by default, as in HAProxy).
+	TCPKeepAlive bool
+	AllBackups   bool
 	// CheckCache is `option checkcache`: cacheable responses carrying a
 	// cookie are blocked (checkcache.go).
 	CheckCache bool

@@ -238,13 +238,11 @@ func (s *server) dialLoop(l *loop, dst, src netip.AddrPort, timeout time.Duratio
 	}
 	if hop.family != syscall.AF_UNIX {
 		syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-		setKeepAlive(fd)
+		if s.b.cfg.TCPKeepAlive {
+			setKeepAlive(fd)
+		}
 	}
 	c := &fdConn{fd: fd, l: l, raddr: hop.raddr}
-	if err := l.register(c); err != nil {
-		syscall.Close(fd)
-		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: err}
-	}
 	fail := func(err error) (*upConn, error) {
 		c.Close()
 		return nil, &net.OpError{Op: "dial", Net: hop.net, Addr: hop.raddr, Err: err}
@@ -264,33 +262,36 @@ func (s *server) dialLoop(l *loop, dst, src netip.AddrPort, timeout time.Duratio
 	return &upConn{c: c, s: s, lane: l.idx, gen: gen}, nil
 }
 
-// connect connects c's socket to sa without blocking the loop.
+// connect connects c's socket to sa without blocking the loop, and
+// watches it in the loop's epoll set. The socket joins the set only once
+// connect(2) started: an unconnected socket reports itself writable, so
+// registered earlier its first wake-up would come before the connection
+// (HAProxy too sends as soon as the socket turns writable, with no
+// getpeername(2) to tell a spurious wake-up).
 func (l *loop) connect(c *fdConn, sa syscall.Sockaddr, deadline int64) error {
 	err := syscall.Connect(c.fd, sa)
 	switch err {
-	case nil:
-		return nil
-	case syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
+	case nil, syscall.EINPROGRESS, syscall.EALREADY, syscall.EINTR:
 	default:
 		return os.NewSyscallError("connect", err)
 	}
-	for {
-		if werr := l.wait(c, waitWrite, deadline); werr != nil {
-			return werr
-		}
-		soerr, gerr := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
-		if gerr != nil {
-			return os.NewSyscallError("getsockopt", gerr)
-		}
-		if soerr != 0 {
-			return os.NewSyscallError("connect", syscall.Errno(soerr))
-		}
-		if _, perr := syscall.Getpeername(c.fd); perr == nil {
-			return nil
-		} else if perr != syscall.ENOTCONN {
-			return os.NewSyscallError("getpeername", perr)
-		}
+	if rerr := l.register(c); rerr != nil {
+		return rerr
 	}
+	if err == nil {
+		return nil
+	}
+	if werr := l.wait(c, waitWrite, deadline); werr != nil {
+		return werr
+	}
+	soerr, gerr := syscall.GetsockoptInt(c.fd, syscall.SOL_SOCKET, syscall.SO_ERROR)
+	if gerr != nil {
+		return os.NewSyscallError("getsockopt", gerr)
+	}
+	if soerr != 0 {
+		return os.NewSyscallError("connect", syscall.Errno(soerr))
+	}
+	return nil
 }
 
 // setKeepAlive gives a server socket the TCP keep-alive Go's own dialer

@@ -156,8 +156,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
-		CheckCache: p.Option("checkcache") != nil,
-		ConnMode:   connModeOf(p), Listen: p.Kind == config.KindListen,
+		TCPKeepAlive: p.Option("srvtcpka") != nil || p.Option("tcpka") != nil,
+		CheckCache:   p.Option("checkcache") != nil,
+		ConnMode:     connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
 		// The backend's `source`, for servers added at runtime (dial_via.go).
