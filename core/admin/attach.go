@@ -49,7 +49,10 @@ type Attached struct {
 
 	opts    AttachOptions
 	servers []*core.Server // every server, for the state file
-	history *stats.History // the stats pages' inline history, sampled while attached
+	// statePlan is what HAProxy's server-state file says of each server
+	// (serverstate.go), read at Prepare, applied at Start.
+	statePlan []stateApply
+	history   *stats.History // the stats pages' inline history, sampled while attached
 }
 
 // Build creates the health checks of the server lines, installs cookie
@@ -73,6 +76,7 @@ func Build(o AttachOptions) (*Attached, []error) {
 // health checks and opens the `stats socket`s. On error everything it
 // started is closed.
 func (a *Attached) Start(ctx context.Context) error {
+	applyServerState(a.statePlan, a.Health, a.opts.Logger)
 	reapplyState(a.opts.Config, a.servers, a.Health, a.opts.Logger)
 	a.Health.Start(ctx)
 	if a.history != nil {

@@ -94,9 +94,11 @@ var Keywords = []KeywordInfo{
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "nosplice", Sections: G, Default: "off (varde splices large bodies)", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
-	{Name: "quiet", Sections: G, Default: "", Enforced: true},       // accepted with a warning
-	{Name: "set-var", Sections: G, Default: "", Enforced: true},     // set-var proc.NAME EXPR (vars.go)
-	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true}, // set-var-fmt proc.NAME FMT
+	{Name: "quiet", Sections: G, Default: "", Enforced: true},             // accepted with a warning
+	{Name: "server-state-base", Sections: G, Default: "", Enforced: true}, // serverstate.go
+	{Name: "server-state-file", Sections: G, Default: "", Enforced: true}, // serverstate.go, read at start-up and reload (core/admin/serverstate.go)
+	{Name: "set-var", Sections: G, Default: "", Enforced: true},           // set-var proc.NAME EXPR (vars.go)
+	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true},       // set-var-fmt proc.NAME FMT
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
 	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
@@ -309,6 +311,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-send-name-header", Sections: DB, Default: "", Enforced: true}, // core/proxy/sendname.go
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
+	{Name: "load-server-state-from-file", Sections: DB, Default: "none", Enforced: true}, // serverstate.go, core/admin/serverstate.go
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
 	{Name: "monitor fail", Sections: F, Default: "", Enforced: true}, // misc.go, core/proxy/monitor.go
 	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
@@ -357,8 +360,9 @@ var Keywords = []KeywordInfo{
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
-	{Name: "server-template", Sections: B, Default: "", Enforced: true}, // serverresolve.go
-	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},     // warned; behaves as and is enforced with "timeout server"
+	{Name: "server-state-file-name", Sections: DB, Default: "the backend's name", Enforced: true}, // serverstate.go; not inherited from defaults, as HAProxy
+	{Name: "server-template", Sections: B, Default: "", Enforced: true},                           // serverresolve.go
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                               // warned; behaves as and is enforced with "timeout server"
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: true},
@@ -490,8 +494,6 @@ var Unsupported = map[string]string{
 	"filter":                              "only `filter compression` is available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",
 	"email-alert":                         "use varde's metrics or log alerts",
-	"server-state-file":                   "varde keeps runtime state across reloads by itself",
-	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
 	"source":                              "not available in varde",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",
@@ -505,7 +507,6 @@ var Unsupported = map[string]string{
 	"option log-separate-errors":          "not available in varde",
 	"option httplog clf":                  "use log-format",
 	"grace":                               "remove the line",
-	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",
 	"presetenv":                           "set the variable in the environment (systemd Environment=)",
 	"setenv":                              "set the variable in the environment (systemd Environment=)",

@@ -42,7 +42,7 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 			p.cur.RateLimitSessions = int(n)
 		}
 	default:
-		return false
+		return p.serverStateProxyLine(key, args, l.Pos) // serverstate.go
 	}
 	return true
 }
@@ -183,6 +183,9 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 			p.d.Errorf(args[0].Pos, key, "strict-limits", "strict-limits takes no argument")
 		}
 	default:
+		if p.serverStateGlobalLine(key, args, kwPos) { // serverstate.go
+			return
+		}
 		if t, ok := tuneKnobs[key]; ok {
 			p.parseTune(key, t, args, kwPos)
 			return

@@ -115,6 +115,10 @@ type Global struct {
 	MasterWorker               bool            `json:"master_worker,omitempty"`       // misc.go
 	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"`           // tune.vars.*-max-size (vars.go)
 	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`            // global set-var, set-var-fmt (vars.go)
+	ServerState                ServerState     `json:"server_state,omitzero"`         // server-state-file, server-state-base (serverstate.go)
+	ZeroWarning                bool            `json:"zero_warning,omitempty"`        // any warning refuses the configuration
+	StrictLimits               bool            `json:"strict_limits,omitempty"`       // a file descriptor limit too low for maxconn refuses to start
+	StrictLimitsPos            diag.Pos        `json:"-"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -263,9 +267,14 @@ type Proxy struct {
 	UseServers        []*UseServer   `json:"use_servers,omitempty"`         // misc.go
 	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
 	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
-	HTTPReuse         string         `json:"http_reuse,omitempty"`
-	SendNameHeader    string         `json:"send_name_header,omitempty"` // http-send-name-header NAME
-	LogTag            string         `json:"log_tag,omitempty"`          // log-tag: the syslog tag of this proxy's logs
+	// load-server-state-from-file and server-state-file-name (serverstate.go).
+	LoadServerState        string   `json:"load_server_state_from_file,omitempty"`
+	LoadServerStatePos     diag.Pos `json:"-"`
+	ServerStateFileName    string   `json:"server_state_file_name,omitempty"`
+	ServerStateFileNamePos diag.Pos `json:"-"`
+	HTTPReuse              string   `json:"http_reuse,omitempty"`
+	SendNameHeader         string   `json:"send_name_header,omitempty"` // http-send-name-header NAME
+	LogTag                 string   `json:"log_tag,omitempty"`          // log-tag: the syslog tag of this proxy's logs
 
 	// Compression is the compression lines (compression.go).
 	Compression *Compression `json:"compression,omitempty"`

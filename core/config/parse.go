@@ -225,6 +225,7 @@ func inherit(px, def *Proxy) {
 	px.Mode, px.ModePos = def.Mode, def.ModePos
 	px.Disabled = def.Disabled
 	px.MaxConn, px.FullConn, px.Retries = def.MaxConn, def.FullConn, def.Retries
+	px.LoadServerState, px.LoadServerStatePos = def.LoadServerState, def.LoadServerStatePos // not server-state-file-name, as HAProxy
 	px.RetryOn = append([]string(nil), def.RetryOn...)
 	px.Timeouts = def.Timeouts
 	if def.Options != nil {

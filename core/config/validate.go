@@ -49,6 +49,7 @@ func (c *Config) Validate(d *diag.List) {
 	checkUserlists(c, d)
 	checkResolvers(c, d)
 	c.validateGlobal(d)
+	c.validateServerState(d) // serverstate.go
 	c.CheckLogTargets(d)
 	c.CheckProbes(d)
 	if len(c.Proxies) > 0 && len(c.Frontends) == 0 {
