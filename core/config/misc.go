@@ -1,6 +1,8 @@
 package config
 
 import (
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -221,10 +223,35 @@ func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
 		}
 		fallthrough
 	case "config", "parent":
-		p.d.Errorf(args[0].Pos, key, "write relative file names from the directory varde starts in, or absolute ones, and remove the line", "default-path %s is not built yet: varde reads relative file names from its current directory (default-path current), so this line would make it read other files than HAProxy", m)
+		if dir := defaultPathDir(m, kwPos.File, args); !sameDir(dir, ".") {
+			p.d.Errorf(args[0].Pos, key, "start varde in "+dir+", or write relative file names from the directory varde starts in (or absolute ones) and remove the line", "default-path %s is not built yet for a directory other than the one varde starts in: varde reads relative file names from its current directory, so this line would make it read other files than HAProxy (here %s)", m, dir)
+		}
 	default:
 		p.d.Errorf(args[0].Pos, key, modes, "unsupported default-path mode '%s' for 'default-path', %s", m, modes)
 	}
+}
+
+// defaultPathDir is the directory HAProxy changes to for relative file
+// names under default-path mode m, in the configuration file file.
+func defaultPathDir(m, file string, args []Token) string {
+	switch m {
+	case "config":
+		return filepath.Dir(file)
+	case "parent":
+		return filepath.Join(filepath.Dir(file), "..")
+	case "origin":
+		return args[1].Text
+	}
+	return "."
+}
+
+// sameDir reports whether two paths name one directory (the varde's
+// working directory for "."), so that a default-path naming the directory
+// varde starts in is exactly HAProxy's behaviour.
+func sameDir(a, b string) bool {
+	sa, errA := os.Stat(a)
+	sb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // tuneKnob describes a tune.* value: its kind and HAProxy's bounds.

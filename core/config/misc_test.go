@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -29,7 +30,8 @@ var miscCases = []struct {
 	{"option forceclose", "frontend f\n bind :80\n option forceclose\n", 3, "option forceclose", "since HAProxy 2.0", "option httpclose", false},
 	{"default-path bogus", "global\n default-path bogus\n", 2, "default-path", "unsupported default-path mode 'bogus'", "'current', 'config', 'parent', and 'origin'", false},
 	{"default-path origin without dir", "global\n default-path origin\n", 2, "default-path", "expects a directory", "", false},
-	{"default-path config not built", "global\n default-path config\n", 2, "default-path", "default-path config is not built yet", "absolute", true},
+	{"default-path origin elsewhere not built", "global\n default-path origin /\n", 2, "default-path", "default-path origin is not built yet for a directory other than the one varde starts in", "absolute", true},
+	{"default-path parent elsewhere not built", "global\n default-path parent\n", 2, "default-path", "default-path parent is not built yet", "start varde in ..", true},
 	{"tune.http.maxhdr range", "global\n tune.http.maxhdr 0\n", 2, "tune.http.maxhdr", "expects a numeric value between 1 and 32767", "", false},
 	{"tune.http.maxhdr 1 not built", "global\n tune.http.maxhdr 1\n", 2, "tune.http.maxhdr", "not built yet", "", false}, // HAProxy: its own pages no longer parse
 	{"tune on/off", "global\n tune.sched.low-latency yes\n", 2, "tune.sched.low-latency", "expects either 'on' or 'off'", "", false},
@@ -190,5 +192,34 @@ func TestLegacyWholeHeaderIsSetHeader(t *testing.T) {
 	_, d := load(t, "backend b\n reqirep ^Host: Host:\\ app.example\n server a 127.0.0.1:80\n")
 	if got := render(d); !strings.Contains(got, "hint: write: http-request set-header Host app.example)") {
 		t.Errorf("got %s", got)
+	}
+}
+
+// TestDefaultPathWhereVardeStarts: default-path naming the directory varde
+// starts in (config for a file there, origin .) is HAProxy's behaviour
+// exactly and accepted; the same line for a file elsewhere is refused.
+func TestDefaultPathWhereVardeStarts(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := t.TempDir()
+	cases := []struct {
+		file, line string
+		ok         bool
+	}{
+		{filepath.Join(wd, "x.cfg"), "default-path config", true},
+		{"x.cfg", "default-path config", true},
+		{filepath.Join(wd, "x.cfg"), "default-path origin " + wd, true},
+		{filepath.Join(sub, "x.cfg"), "default-path config", false},
+		{filepath.Join(wd, "testdata", "x.cfg"), "default-path parent", true},
+		{filepath.Join(wd, "x.cfg"), "default-path parent", false},
+	}
+	for _, c := range cases {
+		d := &diag.List{}
+		Parse(c.file, []byte("global\n    "+c.line+"\n"), nil, d)
+		if d.HasErrors() == c.ok {
+			t.Errorf("%s in %s: errors %v, want ok=%v", c.line, c.file, d.Items(), c.ok)
+		}
 	}
 }
