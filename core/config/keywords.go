@@ -153,9 +153,10 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
-	{Name: "uid", Sections: G, Default: "", Enforced: true},      // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
-	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
-	{Name: "user", Sections: G, Default: "", Enforced: true},     // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "uid", Sections: G, Default: "", Enforced: true},             // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},        // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},            // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "zero-warning", Sections: G, Default: "off", Enforced: true}, // core/generation: any warning refuses the configuration (check, run, reload)
 
 	// log lines (global and proxies)
 	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},

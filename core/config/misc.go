@@ -183,7 +183,15 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 	case "strict-limits":
 		if len(args) > 0 {
 			p.d.Errorf(args[0].Pos, key, "strict-limits", "strict-limits takes no argument")
+			return
 		}
+		g.StrictLimits, g.StrictLimitsPos = true, kwPos
+	case "zero-warning":
+		if len(args) > 0 { // HAProxy: "'zero-warning' cannot handle unexpected argument"
+			p.d.Errorf(args[0].Pos, key, "zero-warning", "'zero-warning' cannot handle unexpected argument '%s'.", args[0].Text)
+			return
+		}
+		g.ZeroWarning, g.ZeroWarningPos = true, kwPos
 	default:
 		if p.serverStateGlobalLine(key, args, kwPos) { // serverstate.go
 			return

@@ -117,7 +117,8 @@ type Global struct {
 	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`            // global set-var, set-var-fmt (vars.go)
 	ServerState                ServerState     `json:"server_state,omitzero"`         // server-state-file, server-state-base (serverstate.go)
 	ZeroWarning                bool            `json:"zero_warning,omitempty"`        // any warning refuses the configuration
-	StrictLimits               bool            `json:"strict_limits,omitempty"`       // a file descriptor limit too low for maxconn refuses to start
+	ZeroWarningPos             diag.Pos        `json:"-"`
+	StrictLimits               bool            `json:"strict_limits,omitempty"` // a file descriptor limit too low for maxconn refuses to start
 	StrictLimitsPos            diag.Pos        `json:"-"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).

@@ -215,7 +215,25 @@ func Load(paths []string, env func(string) string, opts Options) (*Generation, *
 	}
 	g, pd := Build(set, opts)
 	d.Merge(pd)
+	zeroWarning(set, d)
 	return g, d
+}
+
+// zeroWarning is HAProxy's global `zero-warning`: any warning found while
+// loading refuses the configuration, in `varde check` and `varde run` (and
+// on a reload, which then keeps the running generation). Every warning
+// counts, varde's own included (an ignored chroot, a keyword parsed but
+// not enforced): each says varde would not do all the configuration asks.
+func zeroWarning(set *config.Set, d *diag.List) {
+	if set == nil || set.HAProxy == nil || !set.HAProxy.Global.ZeroWarning || d.HasErrors() {
+		return
+	}
+	for _, it := range d.Items() {
+		if it.Severity == diag.Warning {
+			d.Errorf(set.HAProxy.Global.ZeroWarningPos, "zero-warning", "fix the warnings above, or remove zero-warning", "Some warnings were found and 'zero-warning' is set. Aborting.")
+			return
+		}
+	}
 }
 
 // Build prepares every registered subsystem for set, in start order. The
