@@ -8,6 +8,11 @@ import (
 // globalLine handles one line of the global section.
 func (p *parser) globalLine(l Line) {
 	w := l.Words
+	if len(w) == 2 && w[0].Text == "no" && w[1].Text == "strict-limits" { // the one global `no` of HAProxy 2.6
+		p.use("strict-limits", w[1].Pos)
+		p.cfg.Global.NoStrictLimits, p.cfg.Global.StrictLimitsPos = true, w[0].Pos
+		return
+	}
 	key, ok := p.checkKeyword(l, w, SecGlobal, "global")
 	if !ok {
 		return

@@ -107,7 +107,7 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-server-ciphersuites", Sections: G, Default: "Go's TLS 1.3 set", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
-	{Name: "strict-limits", Sections: G, Default: "off", Enforced: false},
+	{Name: "strict-limits", Sections: G, Default: "on", Enforced: true}, // core/generation/limits.go; `no strict-limits` turns it off
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: true},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},

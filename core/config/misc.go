@@ -185,7 +185,7 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 			p.d.Errorf(args[0].Pos, key, "strict-limits", "strict-limits takes no argument")
 			return
 		}
-		g.StrictLimits, g.StrictLimitsPos = true, kwPos
+		g.NoStrictLimits, g.StrictLimitsPos = false, kwPos
 	case "zero-warning":
 		if len(args) > 0 { // HAProxy: "'zero-warning' cannot handle unexpected argument"
 			p.d.Errorf(args[0].Pos, key, "zero-warning", "'zero-warning' cannot handle unexpected argument '%s'.", args[0].Text)

@@ -118,7 +118,7 @@ type Global struct {
 	ServerState                ServerState     `json:"server_state,omitzero"`         // server-state-file, server-state-base (serverstate.go)
 	ZeroWarning                bool            `json:"zero_warning,omitempty"`        // any warning refuses the configuration
 	ZeroWarningPos             diag.Pos        `json:"-"`
-	StrictLimits               bool            `json:"strict_limits,omitempty"` // a file descriptor limit too low for maxconn refuses to start
+	NoStrictLimits             bool            `json:"no_strict_limits,omitempty"` // `no strict-limits`: a descriptor limit too low for maxconn is a warning (HAProxy 2.6 default: an error)
 	StrictLimitsPos            diag.Pos        `json:"-"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).

@@ -131,6 +131,11 @@ type Options struct {
 	// running generation of this process. VRRP adopts the VIPs it finds on
 	// its interfaces instead of removing them as a crash's leftovers.
 	Upgrade bool
+	// CheckOnly is set by `varde check` and `varde -c`: what only the
+	// running process can hit (a file descriptor limit it cannot raise,
+	// limits.go) is then a warning that says so, not an error, as
+	// `haproxy -c` does not test it at all.
+	CheckOnly bool
 	// Reload asks the process to reload its configuration files (the
 	// admin socket's `reload`); it returns every error with its
 	// file:line. nil when the process cannot reload (varde check).
@@ -213,6 +218,7 @@ func Load(paths []string, env func(string) string, opts Options) (*Generation, *
 	if d.HasErrors() {
 		return &Generation{Set: set, Opts: opts}, d
 	}
+	raiseFDLimit(set, d, opts.CheckOnly) // limits.go
 	g, pd := Build(set, opts)
 	d.Merge(pd)
 	zeroWarning(set, d)
