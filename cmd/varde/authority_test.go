@@ -227,9 +227,27 @@ var authorityCases = []struct {
 	{"bind v6only", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind [::1]:{PORT} v6only\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 	}, ""},
-	{"bind maxconn stays refused", map[string]string{
+	{"bind maxconn", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
-	}, "h.cfg:7: error: bind maxconn"},
+	}, ""},
+	{"bind maxconn on proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2 maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: frontend: bind maxconn"},
+	{"server-state-file missing: a warning", map[string]string{
+		"h.cfg": "global\n    server-state-file {DIR}/none.state\n" + authorityDefaults + "    load-server-state-from-file global\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"server-state-file twice", map[string]string{
+		"h.cfg": "global\n    server-state-file {DIR}/a.state\n    server-state-file {DIR}/b.state\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:3: error: server-state-file"},
+	{"load-server-state-from-file bad mode", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    load-server-state-from-file always\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:10: error: load-server-state-from-file"},
+	{"zero-warning with a warning", map[string]string{
+		"h.cfg": "global\n    zero-warning\n    server-state-file {DIR}/none.state\n" + authorityDefaults + "    load-server-state-from-file global\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:2: error: zero-warning"},
+	{"zero-warning without warnings", map[string]string{
+		"h.cfg": "global\n    zero-warning\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
 	{"server redir", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 redir http://static.example.com\n",
 	}, ""},

@@ -192,7 +192,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind force-tlsv12", Sections: F, Default: "", Enforced: true},
 	{Name: "bind force-tlsv13", Sections: F, Default: "", Enforced: true},
 	{Name: "bind interface", Sections: F, Default: "", Enforced: true},
-	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false, Refused: "a per-bind maxconn is not enforced yet: more connections would be accepted than configured (set maxconn in the frontend instead)"},
+	{Name: "bind maxconn", Sections: F, Default: "", Enforced: true}, // core/proxy/bindmaxconn.go
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
 	{Name: "bind name", Sections: F, Default: "", Enforced: false},
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3

@@ -68,6 +68,9 @@ type Frontend struct {
 	e         *Engine
 	listeners []net.Listener
 	pp        []bool        // listeners[i] expects a PROXY header (accept-proxy)
+	// lslots are the `bind ... maxconn` semaphores of the listeners that
+	// have one (bindmaxconn.go).
+	lslots map[net.Listener]chan struct{}
 	slots     chan struct{} // maxconn semaphore, nil when unlimited
 	errPages  map[int][]byte
 	services  atomic.Pointer[[]service]
@@ -270,6 +273,7 @@ func (e *Engine) Start() error {
 				return fmt.Errorf("proxy: frontend %s: bind %s: %w", f.Name, addr, err)
 			}
 			opened = append(opened, l)
+			f.limitListener(l, i) // bindmaxconn.go
 			f.listeners = append(f.listeners, l)
 			f.pp = append(f.pp, i < len(f.cfg.AcceptProxy) && f.cfg.AcceptProxy[i])
 			f.listenTLS(l, addr)
@@ -318,8 +322,14 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 			e.release(f)
 			return
 		}
+		ls := f.lslots[l] // bind maxconn: taken before Accept too (bindmaxconn.go)
+		if !e.acquireListener(ls) {
+			e.release(f)
+			return
+		}
 		c, err := l.Accept()
 		if err != nil {
+			releaseListener(ls)
 			e.release(f)
 			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -336,6 +346,7 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 			}
 			continue
 		}
+		c = limitConn(c, ls)
 		e.wg.Add(1)
 		if tb != nil {
 			go e.serveTLS(f, c, tb, pp)
