@@ -67,17 +67,17 @@ type Frontend struct {
 	cfg       *FrontendConfig
 	e         *Engine
 	listeners []net.Listener
-	pp        []bool        // listeners[i] expects a PROXY header (accept-proxy)
+	pp        []bool // listeners[i] expects a PROXY header (accept-proxy)
 	// lslots are the `bind ... maxconn` semaphores of the listeners that
 	// have one (bindmaxconn.go).
-	lslots map[net.Listener]chan struct{}
-	slots     chan struct{} // maxconn semaphore, nil when unlimited
-	errPages  map[int][]byte
-	services  atomic.Pointer[[]service]
-	chooser   core.BackendChooser         // the one backend choice, HTTP and TCP
-	policy    *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
-	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
-	h2l       map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
+	lslots   map[net.Listener]chan struct{}
+	slots    chan struct{} // maxconn semaphore, nil when unlimited
+	errPages map[int][]byte
+	services atomic.Pointer[[]service]
+	chooser  core.BackendChooser         // the one backend choice, HTTP and TCP
+	policy   *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
+	tls      map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
+	h2l      map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
 	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
 	// missing client certificates); SSLClosed the connections closed
 	// before their ClientHello (port probes), which HAProxy counts as
