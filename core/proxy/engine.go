@@ -67,23 +67,23 @@ type Frontend struct {
 	cfg       *FrontendConfig
 	e         *Engine
 	listeners []net.Listener
-	pp        []bool // listeners[i] expects a PROXY header (accept-proxy)
-	// lslots are the `bind ... maxconn` semaphores of the listeners that
-	// have one (bindmaxconn.go).
-	lslots   map[net.Listener]chan struct{}
-	slots    chan struct{} // maxconn semaphore, nil when unlimited
-	errPages map[int][]byte
-	services atomic.Pointer[[]service]
-	chooser  core.BackendChooser         // the one backend choice, HTTP and TCP
-	policy   *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
-	tls      map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
-	h2l      map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
+	pp        []bool        // listeners[i] expects a PROXY header (accept-proxy)
+	slots     chan struct{} // maxconn semaphore, nil when unlimited
+	errPages  map[int][]byte
+	services  atomic.Pointer[[]service]
+	chooser   core.BackendChooser         // the one backend choice, HTTP and TCP
+	policy    *route.PolicyChooser        // fc.Policy with its fallbacks, or nil
+	tls       map[net.Listener]*tlsx.Bind // listeners terminating TLS (tls_front.go)
+	h2l       map[net.Listener]bool       // listeners speaking HTTP/2 (bind ... proto h2)
 	// SSLFailures counts failed TLS handshakes (scans, wrong versions,
 	// missing client certificates); SSLClosed the connections closed
 	// before their ClientHello (port probes), which HAProxy counts as
 	// failed handshakes too; SSLSessions the completed full handshakes and
 	// SSLReused the resumed ones (show stat's ssl_* columns, as HAProxy).
 	SSLFailures, SSLClosed, SSLSessions, SSLReused atomic.Uint64
+	// lslots are the `bind ... maxconn` semaphores of the listeners that
+	// have one (bindmaxconn.go).
+	lslots map[net.Listener]chan struct{}
 }
 
 // Addrs returns the listening addresses.
