@@ -194,7 +194,7 @@ var Keywords = []KeywordInfo{
 	{Name: "bind interface", Sections: F, Default: "", Enforced: true},
 	{Name: "bind maxconn", Sections: F, Default: "", Enforced: true}, // core/proxy/bindmaxconn.go
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
-	{Name: "bind name", Sections: F, Default: "", Enforced: false},
+	{Name: "bind name", Sections: F, Default: "", Enforced: true},     // the listener's label (core/proxy Frontend.Listeners); see docs/config.md
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
 	{Name: "bind no-tls-tickets", Sections: F, Default: "tickets on", Enforced: true},
 	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: true},

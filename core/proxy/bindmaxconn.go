@@ -76,3 +76,17 @@ func (c *limitedConn) SyscallConn() (syscall.RawConn, error) {
 	}
 	return nil, errors.New("proxy: not a socket")
 }
+
+// Listeners describes the frontend's listeners as `NAME=ADDR` (`bind ...
+// name NAME`) or `ADDR` when the bind line names none, in bind order: the
+// start-up log lists them so.
+func (f *Frontend) Listeners() []string {
+	out := make([]string, len(f.listeners))
+	for i, l := range f.listeners {
+		out[i] = l.Addr().String()
+		if i < len(f.cfg.Binds) && i < len(f.cfg.BindNames) && f.cfg.BindNames[i] != "" {
+			out[i] = f.cfg.BindNames[i] + "=" + out[i]
+		}
+	}
+	return out
+}

@@ -139,3 +139,20 @@ func readResp(c net.Conn, r *bufio.Reader, wait time.Duration) (int, error) {
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 2))
 	return resp.StatusCode, nil
 }
+
+// TestListenersNamed: `bind ... name NAME` labels its listener where the
+// engine lists them; a bind without a name and a handed-in listener show
+// their address alone.
+func TestListenersNamed(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	cfg := simpleConfig("127.0.0.1:1")
+	fc := cfg.Frontends[0]
+	fc.Binds = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	fc.BindNames = []string{"web", ""}
+	e, addr := startEngine(t, cfg)
+	got := e.Frontends()[0].Listeners()
+	want := []string{fmt.Sprintf("web=127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1]), addr}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("listeners %v, want %v", got, want)
+	}
+}

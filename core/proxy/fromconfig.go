@@ -268,6 +268,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
 				fc.BindOpts = append(fc.BindOpts, opts)
 				fc.BindMaxConn = append(fc.BindMaxConn, b.MaxConn)
+				fc.BindNames = append(fc.BindNames, b.Name)
 			}
 		}
 	}
