@@ -1,8 +1,6 @@
 package config
 
 import (
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -207,11 +205,8 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 	}
 }
 
-// parseDefaultPath reads `default-path current|config|parent|origin DIR`.
-// varde reads relative file names (errorfile, lua-load, map and crt
-// files) from the directory it was started in, HAProxy's `current`: the
-// other modes would change which file each line names, so they are
-// refused until varde resolves every path through them.
+// parseDefaultPath reads `default-path current|config|parent|origin DIR`
+// (applied by defaultpath.go).
 func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
 	const key = "default-path"
 	const modes = "supported modes include 'current', 'config', 'parent', and 'origin'"
@@ -220,46 +215,21 @@ func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
 		return
 	}
 	switch m := args[0].Text; m {
-	case "current":
+	case "current", "config", "parent":
 		if len(args) > 1 {
-			p.d.Errorf(args[1].Pos, key, "default-path current", "unexpected %q", args[1].Text)
+			p.d.Errorf(args[1].Pos, key, "default-path "+m, "unexpected %q", args[1].Text)
+			return
 		}
+		p.setDefaultPath(m, "", kwPos)
 	case "origin":
 		if len(args) < 2 {
 			p.d.Errorf(kwPos, key, "default-path origin DIR", "'default-path origin' expects a directory as an argument")
 			return
 		}
-		fallthrough
-	case "config", "parent":
-		if dir := defaultPathDir(m, kwPos.File, args); !sameDir(dir, ".") {
-			p.d.Errorf(args[0].Pos, key, "start varde in "+dir+", or write relative file names from the directory varde starts in (or absolute ones) and remove the line", "default-path %s is not built yet for a directory other than the one varde starts in: varde reads relative file names from its current directory, so this line would make it read other files than HAProxy (here %s)", m, dir)
-		}
+		p.setDefaultPath(m, args[1].Text, kwPos)
 	default:
 		p.d.Errorf(args[0].Pos, key, modes, "unsupported default-path mode '%s' for 'default-path', %s", m, modes)
 	}
-}
-
-// defaultPathDir is the directory HAProxy changes to for relative file
-// names under default-path mode m, in the configuration file file.
-func defaultPathDir(m, file string, args []Token) string {
-	switch m {
-	case "config":
-		return filepath.Dir(file)
-	case "parent":
-		return filepath.Join(filepath.Dir(file), "..")
-	case "origin":
-		return args[1].Text
-	}
-	return "."
-}
-
-// sameDir reports whether two paths name one directory (the varde's
-// working directory for "."), so that a default-path naming the directory
-// varde starts in is exactly HAProxy's behaviour.
-func sameDir(a, b string) bool {
-	sa, errA := os.Stat(a)
-	sb, errB := os.Stat(b)
-	return errA == nil && errB == nil && os.SameFile(sa, sb)
 }
 
 // tuneKnob describes a tune.* value: its kind and HAProxy's bounds.

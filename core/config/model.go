@@ -117,6 +117,7 @@ type Global struct {
 	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`            // global set-var, set-var-fmt (vars.go)
 	ServerState                ServerState     `json:"server_state,omitzero"`         // server-state-file, server-state-base (serverstate.go)
 	ZeroWarning                bool            `json:"zero_warning,omitempty"`        // any warning refuses the configuration
+	DefaultPathDir             string          `json:"default_path_dir,omitempty"`    // default-path's directory for relative file names ("" = where varde starts; defaultpath.go)
 	ZeroWarningPos             diag.Pos        `json:"-"`
 	NoStrictLimits             bool            `json:"no_strict_limits,omitempty"` // `no strict-limits`: a descriptor limit too low for maxconn is a warning (HAProxy 2.6 default: an error)
 	StrictLimitsPos            diag.Pos        `json:"-"`

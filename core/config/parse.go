@@ -32,6 +32,9 @@ type parser struct {
 
 	env      func(string) string // of the file being read
 	secLabel string              // ${.SECTION}: the section's name, or its kind
+
+	curFile string      // the file being read
+	dp      defaultPath // default-path (defaultpath.go)
 }
 
 func newParser(d *diag.List) *parser {
@@ -46,6 +49,8 @@ var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen
 func (p *parser) parseFile(file string, src []byte, env func(string) string) {
 	// A new file starts outside any section, as in HAProxy.
 	p.section, p.cur, p.secLabel, p.env = "", nil, "", env
+	p.curFile = file
+	p.defaultPathNextFile(file) // defaultpath.go
 	// Each line's lexing diagnostics go through a scratch list: like
 	// HAProxy, varde reports lexing errors on every line, even in a
 	// skipped .if block, but warnings (an unset "${VAR}") only on lines it

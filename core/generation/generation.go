@@ -259,7 +259,11 @@ func Build(set *config.Set, opts Options) (*Generation, *diag.List) {
 	}
 	g := &Generation{Set: set, Opts: opts}
 	d := &diag.List{}
-	sample.WithPatRefs(sample.NewPatRefs(), func() { // one list per map/ACL file for every subsystem (docs/maps.md)
+	refs := sample.NewPatRefs()
+	if set != nil && set.HAProxy != nil {
+		refs.Dir = set.HAProxy.Global.DefaultPathDir // default-path (core/config/defaultpath.go)
+	}
+	sample.WithPatRefs(refs, func() { // one list per map/ACL file for every subsystem (docs/maps.md)
 		for _, s := range Subsystems() {
 			if p := prepare(s, g, d); p != nil {
 				g.parts = append(g.parts, namedPart{s.Name, p})
