@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // HAProxy's `default-path current|config|parent|origin DIR`: HAProxy
@@ -107,6 +108,18 @@ func orDot(dir string) string {
 		return "the start directory"
 	}
 	return dir
+}
+
+// withPatDir runs fn (which may read acl -f files while the line is
+// parsed) with the map and ACL files read from the default-path directory.
+func (p *parser) withPatDir(fn func()) {
+	if p.dp.dir == "" || sample.CurrentPatRefs() != nil {
+		fn()
+		return
+	}
+	refs := sample.NewPatRefs()
+	refs.Dir = p.dp.dir
+	sample.WithPatRefs(refs, fn)
 }
 
 // absDir makes dir absolute from the directory varde starts in (HAProxy's
