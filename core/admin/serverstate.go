@@ -66,7 +66,7 @@ type stateApply struct {
 // file or at the line that names it.
 func planServerState(c *config.Config, e *proxy.Engine, d *diag.List) []stateApply {
 	var global map[string]stateLine
-	if c.Global.ServerState.File != "" && usesGlobalState(c) {
+	if c.Global.ServerState.File != "" { // read (and warned about) even when no backend loads it, as HAProxy
 		path := c.ServerStateFile(&config.Proxy{LoadServerState: config.StateFromGlobal})
 		global = readStateFile(path, c.Global.ServerState.FilePos, "config: ", "global ", nil, 0, d)
 	}
@@ -92,15 +92,6 @@ func planServerState(c *config.Config, e *proxy.Engine, d *diag.List) []stateApp
 		plan = append(plan, matchServers(p, b.Servers(), lines, p.LoadServerState == config.StateFromLocal, d)...)
 	}
 	return plan
-}
-
-func usesGlobalState(c *config.Config) bool {
-	for _, p := range c.Backends {
-		if p.LoadServerState == config.StateFromGlobal {
-			return true
-		}
-	}
-	return false
 }
 
 // matchServers pairs a backend's servers with their lines; with a local
