@@ -156,3 +156,19 @@ func TestListenersNamed(t *testing.T) {
 		t.Errorf("listeners %v, want %v", got, want)
 	}
 }
+
+// TestBindMaxConnEngine: the in-process engine (run under -race too)
+// holds a listener at its bind maxconn and resumes it when the held
+// connection closes; a bind without the limit on the same frontend is not
+// held back.
+func TestBindMaxConnEngine(t *testing.T) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer up.Close()
+	ports := testenv.FreePorts(t, 2)
+	cfg := simpleConfig(strings.TrimPrefix(up.URL, "http://"))
+	fc := cfg.Frontends[0]
+	fc.Binds = []string{fmt.Sprintf("127.0.0.1:%d", ports[0]), fmt.Sprintf("127.0.0.1:%d", ports[1])}
+	fc.BindMaxConn = []int{1, 0}
+	startEngine(t, cfg)
+	checkListenerLimit(t, "engine http", ports[0], ports[1], 1)
+}
