@@ -52,6 +52,11 @@ type Server struct {
 	// checks follow it (HAProxy: unless the check has its own addr/port).
 	SendProxy uint8
 
+	// ConfigDisabled is `disabled` on the server line (HAProxy's CMAINT
+	// flag, which `show servers state` prints and a server-state file
+	// compares with the configuration).
+	ConfigDisabled bool
+
 	ConfigWeight  int   // 0..256 as configured (default 1)
 	ConfigMaxConn int64 // 0 = unlimited
 	MaxQueue      int64 // 0 = unlimited

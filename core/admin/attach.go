@@ -126,6 +126,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 		if sc == nil {
 			continue
 		}
+		s.ConfigDisabled = sc.Disabled // CMAINT: configuration servers only (`add server ... disabled` is FMAINT alone, as HAProxy)
 		hc, err := checkConfig(c, p, sc)
 		if err != nil {
 			return err

@@ -25,14 +25,15 @@ func stateLine(beID int, be string, srvID int, srv, addr string, op, adm, uw, iw
 // `show stat` status and weight, `show servers state`, and where requests
 // go. The files put a server in maintenance, change a weight, move a
 // server's port, stop a server without checks, keep a weight whose
-// configured value changed since, and drain a server.
+// configured value changed since, drain a server, and keep enabled a
+// `disabled` server that was enabled at run time.
 func TestServerStateFileDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
 	}
 	hap := testenv.LookTool(t, "haproxy", "haproxy")
 	bin := testenv.VardeBinary(t)
-	names := []string{"s1", "s2", "s3", "s4", "s5", "s6", "t1", "t2"}
+	names := []string{"s1", "s2", "s3", "s4", "s5", "s6", "t1", "t2", "t3"}
 	srv := map[string]*codeServer{}
 	port := map[string]int{}
 	for _, n := range names {
@@ -57,7 +58,8 @@ func TestServerStateFileDifferential(t *testing.T) {
 		stateLine(3, "app", 7, "gone", "127.0.0.1", 2, 1, 1, 1, 0, 0, 1) // no such server: ignored
 	local := "1\n" +
 		stateLine(4, "other", 1, "t1", "127.0.0.1", 2, 8, 1, 1, 0, 0, port["t1"]) + // drain
-		stateLine(4, "other", 2, "t2", "127.0.0.1", 2, 0, 1, 1, 0, 0, port["t2"])
+		stateLine(4, "other", 2, "t2", "127.0.0.1", 2, 0, 1, 1, 0, 0, port["t2"]) +
+		stateLine(4, "other", 3, "t3", "127.0.0.1", 2, 4, 1, 1, 0, 0, port["t3"]) // `disabled`, enabled at run time (CMAINT alone): stays enabled
 	if err := os.WriteFile(filepath.Join(base, "global.state"), []byte(global), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +102,8 @@ backend other
     server-state-file-name other.state
     server t1 127.0.0.1:%d
     server t2 127.0.0.1:%d
-`, sock, base, web, port["s1"], port["s2"], port["s3"], port["s4"], port["s6"], port["t1"], port["t2"])
+    server t3 127.0.0.1:%d disabled
+`, sock, base, web, port["s1"], port["s2"], port["s3"], port["s4"], port["s6"], port["t1"], port["t2"], port["t3"])
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -117,7 +120,7 @@ backend other
 	h, v := stat(lbs[0]), stat(lbs[1])
 	want := map[string][2]string{ // status, weight as HAProxy shows them
 		"app,s1": {"MAINT", ""}, "app,s2": {"no check", "3"}, "app,s3": {"no check", "1"}, "app,s4": {"no check", "2"},
-		"app,s6": {"DOWN", "1"}, "other,t1": {"DRAIN", "1"}, "other,t2": {"no check", "1"},
+		"app,s6": {"DOWN", "1"}, "other,t1": {"DRAIN", "1"}, "other,t2": {"no check", "1"}, "other,t3": {"no check", "1"},
 	}
 	for row, w := range want {
 		for i, f := range []string{"status", "weight"} {
@@ -156,8 +159,8 @@ backend other
 		for i := 0; i < 4; i++ {
 			other[getPath(t, l.web, "/other")]++
 		}
-		if other["t2"] != 4 {
-			t.Errorf("%s: other served %v, want t2 only (t1 drains)", l.name, other)
+		if other["t2"] != 2 || other["t3"] != 2 {
+			t.Errorf("%s: other served %v, want t2 and t3 2 each (t1 drains, t3 was enabled at run time)", l.name, other)
 		}
 	}
 }
