@@ -25,8 +25,9 @@ func stateLine(beID int, be string, srvID int, srv, addr string, op, adm, uw, iw
 // `show stat` status and weight, `show servers state`, and where requests
 // go. The files put a server in maintenance, change a weight, move a
 // server's port, stop a server without checks, keep a weight whose
-// configured value changed since, drain a server, and keep enabled a
-// `disabled` server that was enabled at run time.
+// configured value changed since, drain a server, keep enabled a
+// `disabled` server that was enabled at run time, and give a server named
+// by a host name its saved address.
 func TestServerStateFileDifferential(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process test")
@@ -43,6 +44,19 @@ func TestServerStateFileDifferential(t *testing.T) {
 		fmt.Sscan(p, &pi)
 		port[n] = pi
 	}
+	// A server named by a host name: its saved address (127.0.0.2) wins
+	// over the name's (127.0.0.1), HAProxy's default init-addr last,libc.
+	namedPort := testenv.FreePort(t)
+	for _, a := range []string{"127.0.0.1", "127.0.0.2"} {
+		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", a, namedPort))
+		if err != nil {
+			t.Skipf("cannot listen on %s: %v", a, err)
+		}
+		body := "named at " + a
+		srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, body) })}
+		go srv.Serve(l)
+		t.Cleanup(func() { srv.Close() })
+	}
 	dir := t.TempDir()
 	base := filepath.Join(dir, "states")
 	if err := os.Mkdir(base, 0o755); err != nil {
@@ -55,7 +69,8 @@ func TestServerStateFileDifferential(t *testing.T) {
 		stateLine(3, "app", 3, "s3", "127.0.0.1", 2, 0, 1, 1, 0, 0, port["s3"]) +
 		stateLine(3, "app", 4, "s4", "127.0.0.1", 2, 0, 9, 1, 0, 0, port["s4"]) + // configured weight changed to 2 since: 9 is not applied
 		stateLine(3, "app", 6, "s6", "127.0.0.1", 0, 0, 1, 1, 0, 0, port["s6"]) + // stopped, no checks: stays down
-		stateLine(3, "app", 7, "gone", "127.0.0.1", 2, 1, 1, 1, 0, 0, 1) // no such server: ignored
+		stateLine(3, "app", 7, "gone", "127.0.0.1", 2, 1, 1, 1, 0, 0, 1) + // no such server: ignored
+		stateLine(5, "named", 1, "h", "127.0.0.2", 2, 0, 1, 1, 0, 0, namedPort)
 	local := "1\n" +
 		stateLine(4, "other", 1, "t1", "127.0.0.1", 2, 8, 1, 1, 0, 0, port["t1"]) + // drain
 		stateLine(4, "other", 2, "t2", "127.0.0.1", 2, 0, 1, 1, 0, 0, port["t2"]) +
@@ -88,6 +103,7 @@ defaults
 frontend www
     bind 127.0.0.1:%d
     use_backend other if { path_beg /other }
+    use_backend named if { path_beg /named }
     default_backend app
 backend app
     balance roundrobin
@@ -103,7 +119,9 @@ backend other
     server t1 127.0.0.1:%d
     server t2 127.0.0.1:%d
     server t3 127.0.0.1:%d disabled
-`, sock, base, web, port["s1"], port["s2"], port["s3"], port["s4"], port["s6"], port["t1"], port["t2"], port["t3"])
+backend named
+    server h localhost:%d
+`, sock, base, web, port["s1"], port["s2"], port["s3"], port["s4"], port["s6"], port["t1"], port["t2"], port["t3"], namedPort)
 		if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -158,6 +176,9 @@ backend other
 		other := map[string]int{}
 		for i := 0; i < 4; i++ {
 			other[getPath(t, l.web, "/other")]++
+		}
+		if got := getPath(t, l.web, "/named"); got != "named at 127.0.0.2" {
+			t.Errorf("%s: named server answered %q, want the saved address's", l.name, got)
 		}
 		if other["t2"] != 2 || other["t3"] != 2 {
 			t.Errorf("%s: other served %v, want t2 and t3 2 each (t1 drains, t3 was enabled at run time)", l.name, other)
