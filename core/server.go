@@ -56,6 +56,11 @@ type Server struct {
 	// nil for a plain connect. Set before the server is shared; read-only.
 	Via *Via
 
+	// ConfigDisabled is `disabled` on the server line (HAProxy's CMAINT
+	// flag, which `show servers state` prints and a server-state file
+	// compares with the configuration).
+	ConfigDisabled bool
+
 	ConfigWeight  int   // 0..256 as configured (default 1)
 	ConfigMaxConn int64 // 0 = unlimited
 	MaxQueue      int64 // 0 = unlimited

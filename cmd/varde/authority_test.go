@@ -251,9 +251,27 @@ var authorityCases = []struct {
 	{"bind v6only", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind [::1]:{PORT} v6only\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
 	}, ""},
-	{"bind maxconn stays refused", map[string]string{
+	{"bind maxconn", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
-	}, "h.cfg:7: error: bind maxconn"},
+	}, ""},
+	{"bind maxconn on proto h2", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT} proto h2 maxconn 10\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:7: error: frontend: bind maxconn"},
+	{"server-state-file missing: a warning", map[string]string{
+		"h.cfg": "global\n    server-state-file {DIR}/none.state\n" + authorityDefaults + "    load-server-state-from-file global\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
+	{"server-state-file twice", map[string]string{
+		"h.cfg": "global\n    server-state-file {DIR}/a.state\n    server-state-file {DIR}/b.state\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:3: error: server-state-file"},
+	{"load-server-state-from-file bad mode", map[string]string{
+		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    load-server-state-from-file always\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:10: error: load-server-state-from-file"},
+	{"zero-warning with a warning", map[string]string{
+		"h.cfg": "global\n    zero-warning\n    server-state-file {DIR}/none.state\n" + authorityDefaults + "    load-server-state-from-file global\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, "h.cfg:2: error: zero-warning"},
+	{"zero-warning without warnings", map[string]string{
+		"h.cfg": "global\n    zero-warning\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n",
+	}, ""},
 	{"server redir", map[string]string{
 		"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 redir http://static.example.com\n",
 	}, ""},
@@ -298,7 +316,6 @@ var authorityCases = []struct {
 	{"monitor fail with an unknown ACL", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    monitor-uri /alive\n    monitor fail if nosuch\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:9: error: monitor fail"},
 	{"reqirep (removed in HAProxy 2.1)", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    reqirep ^Host:\\ a Host:\\ b\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: reqirep"},
 	{"monitor-net (removed in HAProxy 2.1)", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    monitor-net 10.0.0.0/8\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:8: error: monitor-net"},
-	{"default-path config", map[string]string{"h.cfg": "global\n    default-path config\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:2: error: default-path"},
 	{"server-template with an SRV name", map[string]string{"h.cfg": authorityDefaults + "resolvers r\n    nameserver ns 127.0.0.1:53\nfrontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server-template s 3 _http._tcp.example.local resolvers r\n"}, "h.cfg:12: error: server"},
 	{"dispatch beside stick on", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    stick-table type ip size 10\n    dispatch 127.0.0.1:1\n    stick on src\n    server s1 127.0.0.1:2\n"}, "h.cfg:11: error: dispatch"},
 	// server connections (core/proxy/dial_via.go)
@@ -308,6 +325,9 @@ var authorityCases = []struct {
 	{"usesrc hdr_ip stays refused", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    source 0.0.0.0 usesrc hdr_ip(x-forwarded-for)\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: source"},
 	{"server usesrc without source", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1 usesrc client\n"}, "h.cfg:10: error: server usesrc"},
 	{"socks4 to an IPv6 server", map[string]string{"h.cfg": authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 [::1]:1 socks4 127.0.0.1:1080\n"}, "h.cfg:10: error: server socks4"},
+	{"default-path config", map[string]string{"h.cfg": "global\n    default-path config\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    errorfile 503 e.http\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n", "e.http": "HTTP/1.0 503 Service Unavailable\r\n\r\nsorry\n"}, ""},
+	{"default-path config, file missing there", map[string]string{"h.cfg": "global\n    default-path config\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    errorfile 503 nosuch.http\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:10: error: errorfile"},
+	{"default-path naming two directories", map[string]string{"h.cfg": "global\n    default-path config\n    default-path origin /\n" + authorityDefaults + "frontend f\n    bind 127.0.0.1:{PORT}\n    default_backend b\nbackend b\n    server s1 127.0.0.1:1\n"}, "h.cfg:3: error: default-path"},
 	{"tune knobs and harmless options", map[string]string{"h.cfg": "global\n    master-worker\n    tune.http.maxhdr 64\n    tune.ssl.cachesize 20000\n    tune.maxaccept 64\n" + authorityDefaults + "    option http-no-delay\nfrontend f\n    bind 127.0.0.1:{PORT}\n    option http-ignore-probes\n    default_backend b\nbackend b\n    option prefer-last-server\n    server s1 127.0.0.1:1\n"}, ""},
 }
 

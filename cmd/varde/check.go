@@ -42,7 +42,7 @@ func runCheck(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	// The very step `varde run` takes before it starts anything.
-	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: *localPeer})
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: *localPeer, CheckOnly: true})
 	defer g.Close()
 	d.Write(stdout, *quiet)
 	fmt.Fprintln(stderr, checkSummary(g.Set, d))

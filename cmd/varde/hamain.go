@@ -88,7 +88,7 @@ func haMain(args []string, stdout, stderr io.Writer) int {
 // HAProxy's words, exit 0 when valid and 1 when not.
 func haCheck(files []string, localPeer string, quiet bool, stdout, stderr io.Writer) int {
 	// The very step `varde check` and `varde run` take.
-	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: localPeer})
+	g, d := generation.Load(files, os.Getenv, generation.Options{Stdout: stdout, Stderr: stderr, Version: version, LocalPeer: localPeer, CheckOnly: true})
 	defer g.Close()
 	d.Write(stderr, quiet)
 	if d.HasErrors() {

@@ -486,6 +486,9 @@ func showServersState(snap stats.Snapshot, h *health.Manager, only string) strin
 			case core.AdminDrain:
 				adm = 0x08 // SRV_ADMF_FDRAIN
 			}
+			if s.ConfigDisabled {
+				adm |= 0x04 // SRV_ADMF_CMAINT: `disabled` in the configuration
+			}
 			if s.ResolveMaint() {
 				adm |= 0x20 // SRV_ADMF_RMAINT
 			}

@@ -50,7 +50,10 @@ type Attached struct {
 
 	opts    AttachOptions
 	servers []*core.Server // every server, for the state file
-	history *stats.History // the stats pages' inline history, sampled while attached
+	// statePlan is what HAProxy's server-state file says of each server
+	// (serverstate.go), read at Prepare, applied at Start.
+	statePlan []stateApply
+	history   *stats.History // the stats pages' inline history, sampled while attached
 }
 
 // Build creates the health checks of the server lines, installs cookie
@@ -74,6 +77,7 @@ func Build(o AttachOptions) (*Attached, []error) {
 // health checks and opens the `stats socket`s. On error everything it
 // started is closed.
 func (a *Attached) Start(ctx context.Context) error {
+	applyServerState(a.statePlan, a.Health, a.opts.Logger)
 	reapplyState(a.opts.Config, a.servers, a.Health, a.opts.Logger)
 	a.Health.Start(ctx)
 	if a.history != nil {
@@ -123,6 +127,7 @@ func (a *Attached) attachBackend(c *config.Config, p *config.Proxy, b *proxy.Bac
 		if sc == nil {
 			continue
 		}
+		s.ConfigDisabled = sc.Disabled // CMAINT: configuration servers only (`add server ... disabled` is FMAINT alone, as HAProxy)
 		hc, err := checkConfig(c, p, sc)
 		if err != nil {
 			return err

@@ -51,6 +51,7 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		a.Close()
 		return nil
 	}
+	a.statePlan = planServerState(c, e, d) // serverstate.go
 	return &part{g: g, a: a}
 }
 

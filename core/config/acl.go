@@ -55,7 +55,9 @@ func (p *parser) parseACLBody(a *ACL, kw string, words []Token, at diag.Pos) boo
 	for i, v := range a.Values {
 		values[i] = v.Text
 	}
-	if _, err := acl.Parse(text, a.Flags, values); err != nil {
+	var err error
+	p.withPatDir(func() { _, err = acl.Parse(text, a.Flags, values) }) // default-path (defaultpath.go)
+	if err != nil {
 		p.aclError(words[0].Pos, kw, text, err)
 		return false
 	}

@@ -8,6 +8,11 @@ import (
 // globalLine handles one line of the global section.
 func (p *parser) globalLine(l Line) {
 	w := l.Words
+	if len(w) == 2 && w[0].Text == "no" && w[1].Text == "strict-limits" { // the one global `no` of HAProxy 2.6
+		p.use("strict-limits", w[1].Pos)
+		p.cfg.Global.NoStrictLimits, p.cfg.Global.StrictLimitsPos = true, w[0].Pos
+		return
+	}
 	key, ok := p.checkKeyword(l, w, SecGlobal, "global")
 	if !ok {
 		return
@@ -40,13 +45,13 @@ func (p *parser) globalLine(l Line) {
 			p.d.Errorf(kwPos, key, key+" FILE [ARG...]", "%s needs a file", key)
 			return
 		}
-		g.LuaLoad = append(g.LuaLoad, &LuaLoad{Pos: args[0].Pos, File: args[0].Text, Args: Texts(args[1:]), PerThread: key == "lua-load-per-thread"})
+		g.LuaLoad = append(g.LuaLoad, &LuaLoad{Pos: args[0].Pos, File: p.path(args[0].Text), Args: Texts(args[1:]), PerThread: key == "lua-load-per-thread"})
 	case "lua-prepend-path":
 		if len(args) < 1 || len(args) > 2 {
 			p.d.Errorf(kwPos, key, "lua-prepend-path PATH [path|cpath]", "%s expects a path and an optional type", key)
 			return
 		}
-		lp := &LuaPath{Pos: args[0].Pos, Path: args[0].Text, Kind: "path"}
+		lp := &LuaPath{Pos: args[0].Pos, Path: p.path(args[0].Text), Kind: "path"}
 		if len(args) == 2 {
 			lp.Kind = args[1].Text
 		}
@@ -174,11 +179,11 @@ func (p *parser) globalLine(l Line) {
 		}
 	case "ca-base":
 		if t, ok := one(); ok {
-			g.CABase = t.Text
+			g.CABase = p.path(t.Text)
 		}
 	case "crt-base":
 		if t, ok := one(); ok {
-			g.CRTBase = t.Text
+			g.CRTBase = p.path(t.Text)
 		}
 	case "ssl-default-server-options":
 		p.serverDefaultTLSOptions(args)

@@ -71,7 +71,7 @@ func (p *parser) errorFileArgs(l Line, key string, args []Token) (*ErrorFile, bo
 		return nil, false
 	}
 	code, _ := strconv.Atoi(args[0].Text)
-	return &ErrorFile{Pos: l.Pos, Code: code, File: args[1].Text}, true
+	return &ErrorFile{Pos: l.Pos, Code: code, File: p.path(args[1].Text)}, true
 }
 
 func dropCode(in []*ErrorFile, code int) []*ErrorFile {

@@ -109,9 +109,11 @@ var Keywords = []KeywordInfo{
 	{Name: "nbthread", Sections: G, Default: "number of CPUs", Enforced: true},
 	{Name: "nosplice", Sections: G, Default: "off (varde splices large bodies)", Enforced: true},
 	{Name: "pidfile", Sections: G, Default: "none", Enforced: true},
-	{Name: "quiet", Sections: G, Default: "", Enforced: true},       // accepted with a warning
-	{Name: "set-var", Sections: G, Default: "", Enforced: true},     // set-var proc.NAME EXPR (vars.go)
-	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true}, // set-var-fmt proc.NAME FMT
+	{Name: "quiet", Sections: G, Default: "", Enforced: true},             // accepted with a warning
+	{Name: "server-state-base", Sections: G, Default: "", Enforced: true}, // serverstate.go
+	{Name: "server-state-file", Sections: G, Default: "", Enforced: true}, // serverstate.go, read at start-up and reload (core/admin/serverstate.go)
+	{Name: "set-var", Sections: G, Default: "", Enforced: true},           // set-var proc.NAME EXPR (vars.go)
+	{Name: "set-var-fmt", Sections: G, Default: "", Enforced: true},       // set-var-fmt proc.NAME FMT
 	{Name: "spread-checks", Sections: G, Default: "0", Enforced: true},
 	{Name: "ssl-default-bind-ciphers", Sections: G, Default: "Go's TLS defaults", Enforced: true},
 	{Name: "ssl-default-bind-ciphersuites", Sections: G, Default: "Go's TLS defaults", Enforced: true},
@@ -120,7 +122,7 @@ var Keywords = []KeywordInfo{
 	{Name: "ssl-default-server-ciphersuites", Sections: G, Default: "Go's TLS 1.3 set", Enforced: true},
 	{Name: "ssl-default-server-options", Sections: G, Default: "", Enforced: true},
 	{Name: "ssl-server-verify", Sections: G, Default: "required", Enforced: true},
-	{Name: "strict-limits", Sections: G, Default: "off", Enforced: false},
+	{Name: "strict-limits", Sections: G, Default: "on", Enforced: true}, // core/generation/limits.go; `no strict-limits` turns it off
 	{Name: "stats socket", Sections: G, Default: "none", Enforced: true},
 	{Name: "stats timeout", Sections: G, Default: "10s", Enforced: true},
 	{Name: "tune.bufsize", Sections: G, Default: "16384", Enforced: true},
@@ -166,9 +168,10 @@ var Keywords = []KeywordInfo{
 	{Name: "tune.vars.reqres-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.sess-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "tune.vars.txn-max-size", Sections: G, Default: "0 (no limit)", Enforced: true},
-	{Name: "uid", Sections: G, Default: "", Enforced: true},      // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
-	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true}, // accepted with a warning
-	{Name: "user", Sections: G, Default: "", Enforced: true},     // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "uid", Sections: G, Default: "", Enforced: true},             // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "ulimit-n", Sections: G, Default: "", Enforced: true},        // accepted with a warning
+	{Name: "user", Sections: G, Default: "", Enforced: true},            // switched to when started as root (cmd/varde/privdrop_linux.go); unknown names are errors
+	{Name: "zero-warning", Sections: G, Default: "off", Enforced: true}, // core/generation: any warning refuses the configuration (check, run, reload)
 
 	// log lines (global and proxies)
 	{Name: "log", Sections: G | DFB, Default: "none", Enforced: true},
@@ -204,9 +207,9 @@ var Keywords = []KeywordInfo{
 	{Name: "bind force-tlsv12", Sections: F, Default: "", Enforced: true},
 	{Name: "bind force-tlsv13", Sections: F, Default: "", Enforced: true},
 	{Name: "bind interface", Sections: F, Default: "", Enforced: true},
-	{Name: "bind maxconn", Sections: F, Default: "", Enforced: false, Refused: "a per-bind maxconn is not enforced yet: more connections would be accepted than configured (set maxconn in the frontend instead)"},
+	{Name: "bind maxconn", Sections: F, Default: "", Enforced: true}, // core/proxy/bindmaxconn.go
 	{Name: "bind mode", Sections: F, Default: "", Enforced: false},
-	{Name: "bind name", Sections: F, Default: "", Enforced: false},
+	{Name: "bind name", Sections: F, Default: "", Enforced: true},     // the listener's label (core/proxy Frontend.Listeners); see docs/config.md
 	{Name: "bind no-sslv3", Sections: F, Default: "", Enforced: true}, // Go's TLS never speaks SSLv3
 	{Name: "bind no-tls-tickets", Sections: F, Default: "tickets on", Enforced: true},
 	{Name: "bind no-tlsv10", Sections: F, Default: "", Enforced: true},
@@ -329,6 +332,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-send-name-header", Sections: DB, Default: "", Enforced: true}, // core/proxy/sendname.go
 	{Name: "id", Sections: FB, Default: "", Enforced: false},
 	{Name: "ignore-persist", Sections: FB, Default: "", Enforced: true},
+	{Name: "load-server-state-from-file", Sections: DB, Default: "none", Enforced: true}, // serverstate.go, core/admin/serverstate.go
 	{Name: "mode", Sections: DFB, Default: "tcp", Enforced: true},
 	{Name: "monitor fail", Sections: F, Default: "", Enforced: true}, // misc.go, core/proxy/monitor.go
 	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
@@ -379,9 +383,10 @@ var Keywords = []KeywordInfo{
 	{Name: "retries", Sections: DB, Default: "3", Enforced: true},
 	{Name: "retry-on", Sections: DB, Default: "conn-failure", Enforced: true},
 	{Name: "server", Sections: B, Default: "", Enforced: true},
-	{Name: "server-template", Sections: B, Default: "", Enforced: true},                   // serverresolve.go
-	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true}, // dial.go; usesrc hdr_ip refused
-	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                       // warned; behaves as and is enforced with "timeout server"
+	{Name: "server-template", Sections: B, Default: "", Enforced: true},                           // serverresolve.go
+	{Name: "source", Sections: DB, Default: "none (the system's choice)", Enforced: true},         // dial.go; usesrc hdr_ip refused
+	{Name: "srvtimeout", Sections: DB, Default: "", Enforced: true},                               // warned; behaves as and is enforced with "timeout server"
+	{Name: "server-state-file-name", Sections: DB, Default: "the backend's name", Enforced: true}, // serverstate.go; not inherited from defaults, as HAProxy
 	{Name: "stats admin", Sections: FB, Default: "off", Enforced: true},
 	{Name: "stats bind-process", Sections: G, Default: "all", Enforced: true}, // warned: no effect; varde is one process
 	{Name: "stats auth", Sections: DFB, Default: "none", Enforced: true},
@@ -551,8 +556,6 @@ var Unsupported = map[string]string{
 	"filter":                              "only `filter compression` is available in varde",
 	"dynamic-cookie-key":                  "give each server a static cookie value",
 	"email-alert":                         "use varde's metrics or log alerts",
-	"server-state-file":                   "varde keeps runtime state across reloads by itself",
-	"load-server-state-from-file":         "varde keeps runtime state across reloads by itself",
 	"cpu-map":                             "varde is one process scheduled by the Go runtime; remove the line",
 	"persist":                             "use cookie persistence",
 	"external-check":                      "not available in varde",
@@ -563,7 +566,6 @@ var Unsupported = map[string]string{
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",
 	"grace":                               "remove the line",
-	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",
 	"presetenv":                           "set the variable in the environment (systemd Environment=)",
 	"setenv":                              "set the variable in the environment (systemd Environment=)",

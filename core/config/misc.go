@@ -44,7 +44,7 @@ func (p *parser) miscProxyLine(l Line, key string, args []Token) bool {
 			p.cur.RateLimitSessions = int(n)
 		}
 	default:
-		return false
+		return p.serverStateProxyLine(key, args, l.Pos) // serverstate.go
 	}
 	return true
 }
@@ -183,8 +183,19 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 	case "strict-limits":
 		if len(args) > 0 {
 			p.d.Errorf(args[0].Pos, key, "strict-limits", "strict-limits takes no argument")
+			return
 		}
+		g.NoStrictLimits, g.StrictLimitsPos = false, kwPos
+	case "zero-warning":
+		if len(args) > 0 { // HAProxy: "'zero-warning' cannot handle unexpected argument"
+			p.d.Errorf(args[0].Pos, key, "zero-warning", "'zero-warning' cannot handle unexpected argument '%s'.", args[0].Text)
+			return
+		}
+		g.ZeroWarning, g.ZeroWarningPos = true, kwPos
 	default:
+		if p.serverStateGlobalLine(key, args, kwPos) { // serverstate.go
+			return
+		}
 		if t, ok := tuneKnobs[key]; ok {
 			p.parseTune(key, t, args, kwPos)
 			return
@@ -196,11 +207,8 @@ func (p *parser) miscGlobalLine(key string, args []Token, kwPos diag.Pos) {
 	}
 }
 
-// parseDefaultPath reads `default-path current|config|parent|origin DIR`.
-// varde reads relative file names (errorfile, lua-load, map and crt
-// files) from the directory it was started in, HAProxy's `current`: the
-// other modes would change which file each line names, so they are
-// refused until varde resolves every path through them.
+// parseDefaultPath reads `default-path current|config|parent|origin DIR`
+// (applied by defaultpath.go).
 func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
 	const key = "default-path"
 	const modes = "supported modes include 'current', 'config', 'parent', and 'origin'"
@@ -209,18 +217,18 @@ func (p *parser) parseDefaultPath(args []Token, kwPos diag.Pos) {
 		return
 	}
 	switch m := args[0].Text; m {
-	case "current":
+	case "current", "config", "parent":
 		if len(args) > 1 {
-			p.d.Errorf(args[1].Pos, key, "default-path current", "unexpected %q", args[1].Text)
+			p.d.Errorf(args[1].Pos, key, "default-path "+m, "unexpected %q", args[1].Text)
+			return
 		}
+		p.setDefaultPath(m, "", kwPos)
 	case "origin":
 		if len(args) < 2 {
 			p.d.Errorf(kwPos, key, "default-path origin DIR", "'default-path origin' expects a directory as an argument")
 			return
 		}
-		fallthrough
-	case "config", "parent":
-		p.d.Errorf(args[0].Pos, key, "write relative file names from the directory varde starts in, or absolute ones, and remove the line", "default-path %s is not built yet: varde reads relative file names from its current directory (default-path current), so this line would make it read other files than HAProxy", m)
+		p.setDefaultPath(m, args[1].Text, kwPos)
 	default:
 		p.d.Errorf(args[0].Pos, key, modes, "unsupported default-path mode '%s' for 'default-path', %s", m, modes)
 	}

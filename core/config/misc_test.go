@@ -2,12 +2,14 @@ package config
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -29,7 +31,8 @@ var miscCases = []struct {
 	{"option forceclose", "frontend f\n bind :80\n option forceclose\n", 3, "option forceclose", "since HAProxy 2.0", "option httpclose", false},
 	{"default-path bogus", "global\n default-path bogus\n", 2, "default-path", "unsupported default-path mode 'bogus'", "'current', 'config', 'parent', and 'origin'", false},
 	{"default-path origin without dir", "global\n default-path origin\n", 2, "default-path", "expects a directory", "", false},
-	{"default-path config not built", "global\n default-path config\n", 2, "default-path", "default-path config is not built yet", "absolute", true},
+	{"default-path twice, two directories", "global\n default-path origin /\n default-path origin /tmp\n", 3, "default-path", "a second default-path naming another directory", "keep one", true},
+	{"default-path after a relative file", "global\n ca-base certs\n default-path origin /\n", 3, "default-path", "default-path after a relative file name is not built yet", "top of the global section", true},
 	{"tune.http.maxhdr range", "global\n tune.http.maxhdr 0\n", 2, "tune.http.maxhdr", "expects a numeric value between 1 and 32767", "", false},
 	{"tune.http.maxhdr 1 not built", "global\n tune.http.maxhdr 1\n", 2, "tune.http.maxhdr", "not built yet", "", false}, // HAProxy: its own pages no longer parse
 	{"tune on/off", "global\n tune.sched.low-latency yes\n", 2, "tune.sched.low-latency", "expects either 'on' or 'off'", "", false},
@@ -192,4 +195,78 @@ func TestLegacyWholeHeaderIsSetHeader(t *testing.T) {
 	if got := render(d); !strings.Contains(got, "hint: write: http-request set-header Host app.example)") {
 		t.Errorf("got %s", got)
 	}
+}
+
+// TestDefaultPathResolves: each file-naming line is read from the
+// default-path directory, relative names only; crt-base and ca-base are
+// resolved too and stand for the directory when unset (crt-list entries).
+func TestDefaultPathResolves(t *testing.T) {
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := `global
+    default-path %s
+    lua-load lua/a.lua
+    lua-prepend-path lib/?.lua
+    %s
+defaults
+    mode http
+    errorfile 503 errors/503.http
+frontend f
+    bind 127.0.0.1:8443 ssl crt certs/site.pem ca-file /abs/ca.pem
+    http-request return status 200 content-type text/plain file pages/ok.txt if { path /ok }
+    http-request return status 200 content-type text/plain string x if { path /x }
+backend b
+    server s 127.0.0.1:1 ssl crt client.pem ca-file ca.pem
+`
+	cases := []struct {
+		name, file, mode, bases string
+		dir                     string
+		crtBase, caBase         string
+	}{
+		{"config", "/etc/hap/h.cfg", "config", "", "/etc/hap", "/etc/hap", "/etc/hap"},
+		{"parent", "/etc/hap/conf/h.cfg", "parent", "", "/etc/hap", "/etc/hap", "/etc/hap"},
+		{"origin", "/x/h.cfg", "origin /srv/lb", "crt-base tls", "/srv/lb", "/srv/lb/tls", "/srv/lb"},
+		{"config, relative file name", "sub/h.cfg", "config", "", filepath.Join(wd, "sub"), filepath.Join(wd, "sub"), filepath.Join(wd, "sub")},
+		{"current", "/etc/hap/h.cfg", "current", "", "", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			d := &diag.List{}
+			p := newParser(d)
+			p.parseFile(c.file, []byte(fmt.Sprintf(src, c.mode, c.bases)), nil)
+			p.finish()
+			if d.HasErrors() {
+				t.Fatal(d.Items())
+			}
+			g := &p.cfg.Global
+			j := func(rel string) string {
+				if c.dir == "" {
+					return rel
+				}
+				return filepath.Join(c.dir, rel)
+			}
+			f, b := p.cfg.Frontends[0], p.cfg.Backends[0]
+			crt := j("certs/site.pem")
+			if c.bases != "" {
+				crt = filepath.Join(c.crtBase, "certs/site.pem")
+			}
+			got := []string{g.DefaultPathDir, g.CRTBase, g.CABase, g.LuaLoad[0].File, g.LuaPaths[0].Path, f.ErrorFiles[0].File, f.Binds[0].Crts[0], f.Binds[0].CA, f.HTTPRequest[0].Return.Payload, f.HTTPRequest[1].Return.Payload, b.Servers[0].Crt, b.Servers[0].CAFile}
+			want := []string{c.dir, c.crtBase, c.caBase, j("lua/a.lua"), j("lib/?.lua"), j("errors/503.http"), crt, "/abs/ca.pem", j("pages/ok.txt"), "x", filepath.Join(orEmpty(c.crtBase, c.dir), "client.pem"), j("ca.pem")}
+			if c.dir == "" {
+				want[6], want[10] = "certs/site.pem", "client.pem"
+			}
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("\n got %q\nwant %q", got, want)
+			}
+		})
+	}
+}
+
+func orEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }

@@ -121,6 +121,12 @@ type Global struct {
 	MasterWorker               bool            `json:"master_worker,omitempty"`       // misc.go
 	TuneVars                   *TuneVars       `json:"tune_vars,omitempty"`           // tune.vars.*-max-size (vars.go)
 	SetVars                    []*GlobalSetVar `json:"set_vars,omitempty"`            // global set-var, set-var-fmt (vars.go)
+	ServerState                ServerState     `json:"server_state,omitzero"`         // server-state-file, server-state-base (serverstate.go)
+	ZeroWarning                bool            `json:"zero_warning,omitempty"`        // any warning refuses the configuration
+	DefaultPathDir             string          `json:"default_path_dir,omitempty"`    // default-path's directory for relative file names ("" = where varde starts; defaultpath.go)
+	ZeroWarningPos             diag.Pos        `json:"-"`
+	NoStrictLimits             bool            `json:"no_strict_limits,omitempty"` // `no strict-limits`: a descriptor limit too low for maxconn is a warning (HAProxy 2.6 default: an error)
+	StrictLimitsPos            diag.Pos        `json:"-"`
 
 	// Accepted for compatibility; varde does not act on them (see docs).
 	Daemon          bool   `json:"daemon,omitempty"`
@@ -273,9 +279,14 @@ type Proxy struct {
 	Dispatch          *Dispatch      `json:"dispatch,omitempty"`            // misc.go
 	Source            *Source        `json:"source,omitempty"`              // dial.go
 	RateLimitSessions int            `json:"rate_limit_sessions,omitempty"` // misc.go
-	HTTPReuse         string         `json:"http_reuse,omitempty"`
-	SendNameHeader    string         `json:"send_name_header,omitempty"` // http-send-name-header NAME
-	LogTag            string         `json:"log_tag,omitempty"`          // log-tag: the syslog tag of this proxy's logs
+	// load-server-state-from-file and server-state-file-name (serverstate.go).
+	LoadServerState        string   `json:"load_server_state_from_file,omitempty"`
+	LoadServerStatePos     diag.Pos `json:"-"`
+	ServerStateFileName    string   `json:"server_state_file_name,omitempty"`
+	ServerStateFileNamePos diag.Pos `json:"-"`
+	HTTPReuse              string   `json:"http_reuse,omitempty"`
+	SendNameHeader         string   `json:"send_name_header,omitempty"` // http-send-name-header NAME
+	LogTag                 string   `json:"log_tag,omitempty"`          // log-tag: the syslog tag of this proxy's logs
 
 	// Compression is the compression lines (compression.go).
 	Compression *Compression `json:"compression,omitempty"`

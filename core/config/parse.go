@@ -38,6 +38,9 @@ type parser struct {
 	// the host name; localPeerCmdline is set for -L.
 	localPeer        string
 	localPeerCmdline bool
+
+	curFile string      // the file being read
+	dp      defaultPath // default-path (defaultpath.go)
 }
 
 func newParser(d *diag.List) *parser {
@@ -52,6 +55,8 @@ var sectionNames = []string{"global", "defaults", "frontend", "backend", "listen
 func (p *parser) parseFile(file string, src []byte, env func(string) string) {
 	// A new file starts outside any section, as in HAProxy.
 	p.section, p.cur, p.secLabel, p.env = "", nil, "", env
+	p.curFile = file
+	p.defaultPathNextFile(file) // defaultpath.go
 	// Each line's lexing diagnostics go through a scratch list: like
 	// HAProxy, varde reports lexing errors on every line, even in a
 	// skipped .if block, but warnings (an unset "${VAR}") only on lines it
@@ -238,6 +243,7 @@ func inherit(px, def *Proxy) {
 	px.Mode, px.ModePos = def.Mode, def.ModePos
 	px.Disabled = def.Disabled
 	px.MaxConn, px.FullConn, px.Retries = def.MaxConn, def.FullConn, def.Retries
+	px.LoadServerState, px.LoadServerStatePos = def.LoadServerState, def.LoadServerStatePos // not server-state-file-name, as HAProxy
 	px.RetryOn = append([]string(nil), def.RetryOn...)
 	px.Timeouts = def.Timeouts
 	if def.Options != nil {

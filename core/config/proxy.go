@@ -199,7 +199,7 @@ func (p *parser) proxyLine(l Line) {
 			p.d.Errorf(args[0].Pos, key, "one of 200 400 401 403 404 405 407 408 410 413 425 429 500 501 502 503 504", "status code %q cannot have an errorfile", args[0].Text)
 			return
 		}
-		ef := &ErrorFile{Pos: l.Pos, Code: code, File: args[1].Text}
+		ef := &ErrorFile{Pos: l.Pos, Code: code, File: p.path(args[1].Text)}
 		// a later errorfile for the same code replaces the inherited one
 		out := px.ErrorFiles[:0:0]
 		for _, e := range px.ErrorFiles {

@@ -57,6 +57,9 @@ func (p *parser) parseReturn(key string, args []Token, r *HTTPRule, deny bool) b
 				return false
 			}
 			ret.Payload = v.Text
+			if w == "file" || w == "lf-file" || w == "errorfile" {
+				ret.Payload = p.path(v.Text) // default-path
+			}
 		case w == "default-errorfiles":
 			if !p.returnKind(key, t, ret, w) {
 				return false

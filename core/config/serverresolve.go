@@ -133,15 +133,17 @@ func (p *parser) serverResolveOption(o *ServerOptions, name string, v Token, kw 
 }
 
 // initAddr reads init-addr METHOD[,METHOD...]: last, libc, none or an IP.
-// `last` reads HAProxy's server-state-file, which varde does not have:
-// refused rather than silently skipped.
+// `last` (the server-state file's address, in the order written) is not
+// built: refused rather than silently skipped. Without init-addr, the
+// file's address applies (core/admin/serverstate.go), as HAProxy's default
+// last,libc.
 func (p *parser) initAddr(o *ServerOptions, v Token, kw string) {
 	o.InitAddr, o.InitAddrPos = nil, v.Pos
 	for _, m := range strings.Split(v.Text, ",") {
 		switch m {
 		case "libc", "none":
 		case "last":
-			p.d.Errorf(v.Pos, kw, "varde has no server-state-file: use libc, none or an IP", "init-addr method 'last' reads a server-state-file, which varde does not support")
+			p.d.Errorf(v.Pos, kw, "use libc, none or an IP; without init-addr, the server-state file's address still applies (HAProxy's default last,libc)", "init-addr method 'last' is not built yet: the address would not be taken from the server-state file in the order written")
 			return
 		default:
 			if ip, err := netip.ParseAddr(m); err != nil || ip.Zone() != "" {

@@ -100,9 +100,20 @@ func (p *parser) tlsVersion(v Token, kw string) bool {
 // basePath joins a relative path with ca-base or crt-base, as HAProxy.
 func (p *parser) basePath(base, file string) string {
 	if base == "" || filepath.IsAbs(file) {
+		return p.path(file) // default-path (defaultpath.go)
+	}
+	return p.path(filepath.Join(base, file))
+}
+
+// tlsPath is a bind line's crt, crt-list, ca-file or crl-file: as written
+// (the engine joins crt-base and ca-base at preparation), or resolved
+// here under a default-path, whose directory makes it absolute.
+func (p *parser) tlsPath(base, file string) string {
+	if p.dp.dir == "" {
+		p.path(file) // notes a relative name for a later default-path line
 		return file
 	}
-	return filepath.Join(base, file)
+	return p.basePath(base, file)
 }
 
 // serverTLSDefaults gives a server line the global TLS defaults it did not

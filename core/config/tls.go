@@ -17,13 +17,13 @@ func (p *parser) bindTLSOption(b *Bind, t, v Token, kw string) {
 	case "ssl":
 		b.SSL = true
 	case "crt":
-		b.Crts = append(b.Crts, v.Text)
+		b.Crts = append(b.Crts, p.tlsPath(p.cfg.Global.CRTBase, v.Text))
 	case "crt-list":
-		b.CrtLists = append(b.CrtLists, v.Text)
+		b.CrtLists = append(b.CrtLists, p.tlsPath(p.cfg.Global.CRTBase, v.Text))
 	case "ca-file":
-		b.CA = v.Text
+		b.CA = p.tlsPath(p.cfg.Global.CABase, v.Text)
 	case "crl-file":
-		b.CRLFile = v.Text
+		b.CRLFile = p.tlsPath(p.cfg.Global.CABase, v.Text)
 	case "verify":
 		if !contains([]string{"none", "optional", "required"}, v.Text) {
 			p.d.Errorf(v.Pos, kw, "none, optional or required", "invalid verify %q", v.Text)

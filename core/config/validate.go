@@ -8,15 +8,29 @@ import (
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/diag"
+	"github.com/varde-lb/varde/core/sample"
 )
 
 // finish runs after the last file has been parsed.
-func (p *parser) finish() { p.resolveErrorSets() } // httperrors.go
+func (p *parser) finish() {
+	p.resolveErrorSets()  // httperrors.go
+	p.finishDefaultPath() // defaultpath.go
+}
 
 // Validate checks names, cross-references and consistency, adding every
 // problem to d, and warns once per keyword that is parsed but not yet
 // enforced. It never stops at the first problem.
 func (c *Config) Validate(d *diag.List) {
+	if dir := c.Global.DefaultPathDir; dir != "" { // map and ACL files compiled here are read from there too
+		refs := sample.NewPatRefs()
+		refs.Dir = dir
+		sample.WithPatRefs(refs, func() { c.validate(d) })
+		return
+	}
+	c.validate(d)
+}
+
+func (c *Config) validate(d *diag.List) {
 	c.reported = map[any]bool{}
 	c.validateNames(d)
 	c.validateRefs(d)
@@ -50,6 +64,7 @@ func (c *Config) Validate(d *diag.List) {
 	checkUserlists(c, d)
 	checkResolvers(c, d)
 	c.validateGlobal(d)
+	c.validateServerState(d) // serverstate.go
 	c.CheckLogTargets(d)
 	c.CheckProbes(d)
 	if len(c.Proxies) > 0 && len(c.Frontends) == 0 {

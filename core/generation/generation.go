@@ -131,6 +131,11 @@ type Options struct {
 	// running generation of this process. VRRP adopts the VIPs it finds on
 	// its interfaces instead of removing them as a crash's leftovers.
 	Upgrade bool
+	// CheckOnly is set by `varde check` and `varde -c`: what only the
+	// running process can hit (a file descriptor limit it cannot raise,
+	// limits.go) is then a warning that says so, not an error, as
+	// `haproxy -c` does not test it at all.
+	CheckOnly bool
 	// Reload asks the process to reload its configuration files (the
 	// admin socket's `reload`); it returns every error with its
 	// file:line. nil when the process cannot reload (varde check).
@@ -216,9 +221,28 @@ func Load(paths []string, env func(string) string, opts Options) (*Generation, *
 	if d.HasErrors() {
 		return &Generation{Set: set, Opts: opts}, d
 	}
+	raiseFDLimit(set, d, opts.CheckOnly) // limits.go
 	g, pd := Build(set, opts)
 	d.Merge(pd)
+	zeroWarning(set, d)
 	return g, d
+}
+
+// zeroWarning is HAProxy's global `zero-warning`: any warning found while
+// loading refuses the configuration, in `varde check` and `varde run` (and
+// on a reload, which then keeps the running generation). Every warning
+// counts, varde's own included (an ignored chroot, a keyword parsed but
+// not enforced): each says varde would not do all the configuration asks.
+func zeroWarning(set *config.Set, d *diag.List) {
+	if set == nil || set.HAProxy == nil || !set.HAProxy.Global.ZeroWarning || d.HasErrors() {
+		return
+	}
+	for _, it := range d.Items() {
+		if it.Severity == diag.Warning {
+			d.Errorf(set.HAProxy.Global.ZeroWarningPos, "zero-warning", "fix the warnings above, or remove zero-warning", "Some warnings were found and 'zero-warning' is set. Aborting.")
+			return
+		}
+	}
 }
 
 // Build prepares every registered subsystem for set, in start order. The
@@ -238,7 +262,11 @@ func Build(set *config.Set, opts Options) (*Generation, *diag.List) {
 	}
 	g := &Generation{Set: set, Opts: opts}
 	d := &diag.List{}
-	sample.WithPatRefs(sample.NewPatRefs(), func() { // one list per map/ACL file for every subsystem (docs/maps.md)
+	refs := sample.NewPatRefs()
+	if set != nil && set.HAProxy != nil {
+		refs.Dir = set.HAProxy.Global.DefaultPathDir // default-path (core/config/defaultpath.go)
+	}
+	sample.WithPatRefs(refs, func() { // one list per map/ACL file for every subsystem (docs/maps.md)
 		for _, s := range Subsystems() {
 			if p := prepare(s, g, d); p != nil {
 				g.parts = append(g.parts, namedPart{s.Name, p})

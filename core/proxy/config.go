@@ -197,6 +197,13 @@ type FrontendConfig struct {
 	// ListenersAcceptProxy does so for every one of Listeners.
 	AcceptProxy          []bool
 	ListenersAcceptProxy bool
+	// BindMaxConn is each Bind's `bind ... maxconn N` (same index; missing
+	// or 0 means none): the listener stops accepting at N connections
+	// (bindmaxconn.go).
+	BindMaxConn []int
+	// BindNames are the Binds' `bind ... name NAME` (same index; missing
+	// or "" means none): shown where varde lists listeners (Listeners).
+	BindNames []string
 	// H2Binds and H2Listeners speak HTTP/2 with prior knowledge (`bind
 	// ... proto h2`); mode http only. H2AcceptProxy marks the H2Binds
 	// (same index) with accept-proxy.

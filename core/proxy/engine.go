@@ -81,6 +81,9 @@ type Frontend struct {
 	// failed handshakes too; SSLSessions the completed full handshakes and
 	// SSLReused the resumed ones (show stat's ssl_* columns, as HAProxy).
 	SSLFailures, SSLClosed, SSLSessions, SSLReused atomic.Uint64
+	// lslots are the `bind ... maxconn` semaphores of the listeners that
+	// have one (bindmaxconn.go).
+	lslots map[net.Listener]chan struct{}
 }
 
 // Addrs returns the listening addresses.
@@ -270,6 +273,7 @@ func (e *Engine) Start() error {
 				return fmt.Errorf("proxy: frontend %s: bind %s: %w", f.Name, addr, err)
 			}
 			opened = append(opened, l)
+			f.limitListener(l, i) // bindmaxconn.go
 			f.listeners = append(f.listeners, l)
 			f.pp = append(f.pp, i < len(f.cfg.AcceptProxy) && f.cfg.AcceptProxy[i])
 			f.listenTLS(l, addr)
@@ -322,8 +326,14 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 			e.release(f)
 			return
 		}
+		ls := f.lslots[l] // bind maxconn: taken before Accept too (bindmaxconn.go)
+		if !e.acquireListener(ls) {
+			e.release(f)
+			return
+		}
 		c, err := l.Accept()
 		if err != nil {
+			releaseListener(ls)
 			e.release(f)
 			if e.stopping.Load() || errors.Is(err, net.ErrClosed) {
 				return
@@ -343,6 +353,7 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 		if tc, ok := c.(*net.TCPConn); ok && !f.cfg.TCPKeepAlive {
 			tc.SetKeepAlive(false) // Go's listener turned it on; HAProxy's default is off
 		}
+		c = limitConn(c, ls)
 		e.wg.Add(1)
 		if tb != nil {
 			go e.serveTLS(f, c, tb, pp)

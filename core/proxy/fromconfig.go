@@ -265,6 +265,9 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
 		}
 		opts := listen.Opts{V6Only: b.V6Only, Device: b.Interface, Transparent: b.Transparent}
+		if b.Proto == "h2" && b.MaxConn > 0 {
+			return nil, fmt.Errorf("%s: bind maxconn: not built on HTTP/2 (proto h2) binds yet", b.Pos)
+		}
 		if b.Proto == "h2" && !opts.Zero() {
 			return nil, fmt.Errorf("%s: bind proto h2: v6only, interface and transparent are not built on HTTP/2 binds yet", b.Pos)
 		}
@@ -276,6 +279,8 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 				fc.Binds = append(fc.Binds, addr)
 				fc.AcceptProxy = append(fc.AcceptProxy, b.AcceptProxy)
 				fc.BindOpts = append(fc.BindOpts, opts)
+				fc.BindMaxConn = append(fc.BindMaxConn, b.MaxConn)
+				fc.BindNames = append(fc.BindNames, b.Name)
 			}
 		}
 	}

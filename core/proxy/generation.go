@@ -173,7 +173,7 @@ func (p *enginePart) Start(context.Context) error {
 		return err
 	}
 	for _, f := range p.e.Frontends() {
-		p.g.Opts.Logger.Info("frontend listening", "frontend", f.Name, "addrs", fmt.Sprint(f.Addrs()))
+		p.g.Opts.Logger.Info("frontend listening", "frontend", f.Name, "addrs", fmt.Sprint(f.Listeners())) // NAME=ADDR for a bind with a name
 	}
 	return nil
 }

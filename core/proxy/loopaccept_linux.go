@@ -43,7 +43,7 @@ type loopListener struct {
 
 // loopAccepts reports whether the loops can accept for listener l of f.
 func (e *Engine) loopAccepts(f *Frontend, l net.Listener) bool {
-	if len(e.loops) == 0 || f.cfg.Mode == ModeTCP || f.tls[l] != nil || f.isH2(l) || f.cfg.SessRate != nil {
+	if len(e.loops) == 0 || f.cfg.Mode == ModeTCP || f.tls[l] != nil || f.isH2(l) || f.cfg.SessRate != nil || f.lslots[l] != nil {
 		return false
 	}
 	// A TCP listener, bare or as the listener inventory's wrapper

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,6 +119,10 @@ func (r *PatRef) Users() []PatUser {
 
 // PatRefs is one generation's set of pattern references.
 type PatRefs struct {
+	// Dir is the directory relative file names are read from (HAProxy's
+	// default-path; config.Global.DefaultPathDir), "" for the directory
+	// varde starts in. A reference keeps the name as written.
+	Dir    string
 	mu     sync.Mutex
 	byFile map[string]*PatRef
 	list   []*PatRef
@@ -180,7 +185,7 @@ func (s *PatRefs) Attach(file string, isMap bool, usedBy string, u PatUser) (*Pa
 	defer s.mu.Unlock()
 	r := s.byFile[file]
 	if r == nil {
-		entries, err := ReadPatFile(file, isMap)
+		entries, err := ReadPatFile(s.path(file), isMap)
 		if err != nil {
 			return nil, err
 		}
@@ -239,6 +244,14 @@ func (s *PatRefs) Snapshot(file string, u PatUser) error {
 	}
 	commit()
 	return nil
+}
+
+// path is where file is read from: Dir joined to a relative name.
+func (s *PatRefs) path(file string) string {
+	if s.Dir == "" || filepath.IsAbs(file) {
+		return file
+	}
+	return filepath.Join(s.Dir, file)
 }
 
 // ReadPatFile reads a pattern file with HAProxy's rules. Map files: blanks
