@@ -58,9 +58,10 @@ func TestResetAndLine(t *testing.T) {
 
 func TestRecordIsCheapToCopy(t *testing.T) {
 	// The pipeline copies a Record per target per request; keep it small
-	// enough that the copy stays far below the encode cost.
-	if s := unsafe.Sizeof(Record{}); s > 3072 {
-		t.Errorf("Record is %d bytes; keep it under 3 KiB", s)
+	// enough that the copy stays far below the encode cost (3 KiB, plus
+	// the 32 bytes of %bi:%bp).
+	if s := unsafe.Sizeof(Record{}); s > 3072+32 {
+		t.Errorf("Record is %d bytes; keep it under 3 KiB + 32", s)
 	}
 	var src, dst Record
 	src.Reset()
