@@ -31,12 +31,12 @@ func TestSweepTable(t *testing.T) {
 		// 5 haproxy files; HAProxy 2.6 refuses nbproc; of the 4 left one of each verdict.
 		"| haproxy | 5 | 1 | 4 | 1 | 1 | 1 | 1 |",
 		"| keepalived | 1 | 0 | 1 | 1 | 0 | 0 | 0 |",
-		"- server socks4: 1\n",
-		"- fullconn: 1\n",
+		"- server tfo: 1\n",
+		"- option nolinger: 1\n",
 		"| clean.cfg | haproxy | ok | clean |",
 		"| advisory.cfg | haproxy | ok | advisory |",
-		"| notenforced.cfg | haproxy | ok | not-enforced | fullconn |",
-		"| refused.cfg | haproxy | ok | refused | server socks4 |",
+		"| notenforced.cfg | haproxy | ok | not-enforced | option nolinger |",
+		"| refused.cfg | haproxy | ok | refused | server tfo |",
 		"| haproxy-refuses.cfg | haproxy | refuses: ",
 		"nbproc is not supported any more",
 	} {
