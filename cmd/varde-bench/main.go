@@ -123,10 +123,10 @@ func run(o options) error {
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o644); err != nil {
 		return err
 	}
-	// HAProxy insists on 2*maxconn descriptors unless told otherwise; a
-	// second -f file (merged into global, HAProxy-only) relaxes that when
-	// the machine caps open files below it. The shared haproxy.cfg is
-	// unchanged.
+	// HAProxy (and varde, which keeps its strict-limits) insists on
+	// 2*maxconn descriptors unless told otherwise; a second -f file (merged
+	// into global) relaxes that when the machine caps open files below it.
+	// The shared haproxy.cfg is unchanged.
 	limits := filepath.Join(dir, "haproxy-limits.cfg")
 	if err := os.WriteFile(limits, []byte("global\n    no strict-limits\n"), 0o644); err != nil {
 		return err
@@ -134,7 +134,7 @@ func run(o options) error {
 	haproxyBin, _ := lookPath("haproxy")
 	kinds := []proxyKind{
 		{"haproxy", func(cfg string) *exec.Cmd { return exec.Command(haproxyBin, "-db", "-f", cfg, "-f", limits) }},
-		{"varde", func(cfg string) *exec.Cmd { return exec.Command(varde, "run", "-f", cfg) }},
+		{"varde", func(cfg string) *exec.Cmd { return exec.Command(varde, "run", "-f", cfg, "-f", limits) }},
 	}
 	if o.tls {
 		return runTLS(o, kinds, dir, b1, b2)

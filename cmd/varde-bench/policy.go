@@ -51,7 +51,7 @@ func runPolicy(o options) error {
 	cfgs := map[string]string{}
 	for name, line := range map[string]string{"roundrobin": "", file: "    policy " + file + "\n"} {
 		p := filepath.Join(dir, name+".cfg")
-		if err := os.WriteFile(p, []byte(benchConfig(port, b1, b2, "", line)), 0o644); err != nil {
+		if err := os.WriteFile(p, []byte(benchConfig(port, b1, b2, "    no strict-limits\n", line)), 0o644); err != nil {
 			return err
 		}
 		cfgs[name] = p
