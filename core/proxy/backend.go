@@ -720,7 +720,7 @@ func (s *server) putIdle(u *upConn, now time.Time) {
 		return
 	}
 	if u.private {
-		u.c.Close()
+		u.closeIdle()
 		return
 	}
 	u.last = now
@@ -731,7 +731,7 @@ func (s *server) putIdle(u *upConn, now time.Time) {
 	}
 	s.unlock(u.lane)
 	if !keep {
-		u.c.Close()
+		u.closeIdle()
 	}
 }
 
@@ -755,7 +755,7 @@ func (s *server) purgeLane(ln int, before time.Time) {
 	l.idle = keep
 	s.unlock(ln)
 	for _, u := range drop {
-		u.c.Close()
+		u.closeIdle()
 	}
 }
 

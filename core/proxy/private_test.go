@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,14 @@ func TestConnectionAuthKeepsUpstreamPrivate(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Closed between exchanges, it is reset as HAProxy resets such server
+	// connections: varde's end keeps no TIME_WAIT (closeidle.go).
+	ssBin := testenv.LookTool(t, "ss", "iproute2")
+	_, port, _ := net.SplitHostPort(srv.Listener.Addr().String())
+	out, err := exec.Command(ssBin, "-tanH", "state", "time-wait", "( dport = :"+port+" )").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != "" {
+		t.Fatalf("varde's side of the closed server connection is in TIME_WAIT (%v):\n%s", err, out)
 	}
 }
 

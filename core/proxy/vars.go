@@ -101,7 +101,7 @@ func (e *Engine) closeConn(p *parked) {
 	p.vars.Release()
 	p.vars = nil
 	if p.up != nil {
-		p.up.c.Close()
+		p.up.closeIdle()
 		p.up = nil
 	}
 	e.closeHTTP(p.f, p.c)
