@@ -23,10 +23,9 @@ const backendContentConfig = `%sdefaults
     timeout server 5s
 frontend fe
     bind 127.0.0.1:%d
-    stick-table type ip size 1k expire 1m store http_req_cnt,http_err_cnt
-    http-request track-sc0 src
-    default_backend be
+%s    default_backend be
 backend be
+    mode http
     stick-table type string len 64 size 1k expire 1m store http_req_cnt,http_req_rate(10s),http_err_cnt,http_err_rate(10m)
     tcp-request inspect-delay 10s
     tcp-request content track-sc1 path
@@ -40,6 +39,41 @@ func backendPaths(t *testing.T, addr string, paths []string) string {
 	var got []string
 	for _, p := range paths {
 		got = append(got, getOnce(t, addr, p))
+	}
+	return strings.Join(got, " ")
+}
+
+// keepAlivePaths sends the paths on one connection, opening another
+// after a close.
+func keepAlivePaths(t *testing.T, addr string, paths []string) string {
+	var got []string
+	var c net.Conn
+	var br *bufio.Reader
+	defer func() {
+		if c != nil {
+			c.Close()
+		}
+	}()
+	for _, p := range paths {
+		if c == nil {
+			var err error
+			if c, err = net.Dial("tcp", addr); err != nil {
+				t.Fatal(err)
+			}
+			br = bufio.NewReader(c)
+		}
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		io.WriteString(c, "GET "+p+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		resp, err := http.ReadResponse(br, nil)
+		if err != nil {
+			got = append(got, "closed")
+			c.Close()
+			c = nil
+			continue
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		got = append(got, fmt.Sprint(resp.StatusCode))
 	}
 	return strings.Join(got, " ")
 }
@@ -62,16 +96,27 @@ func getOnce(t *testing.T, addr, path string) string {
 }
 
 // TestDifferentialBackendContentRules: the backend's tcp-request content
-// rules run per request after the frontend chose it: the fourth request
-// to a path with three 404s is refused (closed, no answer) in both, and
-// the backend's table (per path) and the frontend's (per source) agree,
-// a refused request counted in neither's http_req_cnt for the backend.
+// rules run per request after the frontend chose it (a mode http
+// frontend, or a mode tcp one whose stream is upgraded to HTTP for the
+// backend): the fourth request to a path with three 404s is refused
+// (closed, no answer) in both, and the backend's table (per path) and the
+// frontend's (per source) agree, a refused request not counted in the
+// backend's http_req_cnt.
 func TestDifferentialBackendContentRules(t *testing.T) {
+	for _, tc := range []struct{ name, front string }{
+		{"http frontend", "    stick-table type ip size 1k expire 1m store http_req_cnt,http_err_cnt\n    http-request track-sc0 src\n"},
+		{"tcp frontend", "    mode tcp\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) { backendContentDiff(t, tc.front) })
+	}
+}
+
+func backendContentDiff(t *testing.T, front string) {
 	be := stickBackend(t)
 	haddr, sock := startHAProxyStick(t, func(port int, sock string) string {
-		return fmt.Sprintf(backendContentConfig, "global\n    stats socket "+sock+" level admin\n", port, be)
+		return fmt.Sprintf(backendContentConfig, "global\n    stats socket "+sock+" level admin\n", port, front, be)
 	})
-	cfg := loadProxyConfig(t, fmt.Sprintf(backendContentConfig, "", 1, be))
+	cfg := loadProxyConfig(t, fmt.Sprintf(backendContentConfig, "", 1, front, be))
 	cfg.Frontends[0].Binds = nil
 	e, vaddr := startEngine(t, cfg)
 	paths := []string{"/", "/nope", "/x", "/nope", "/nope", "/nope", "/", "/nope"}
@@ -79,11 +124,20 @@ func TestDifferentialBackendContentRules(t *testing.T) {
 	if h, v := backendPaths(t, haddr, paths), backendPaths(t, vaddr, paths); h != want || v != want {
 		t.Fatalf("haproxy %q, varde %q, want %q", h, v, want)
 	}
-	for _, table := range []string{"be", "fe"} {
+	// Again on keep-alive connections: the rules run for each request.
+	const wantKA = "200 closed 200 closed"
+	if h, v := keepAlivePaths(t, haddr, []string{"/", "/nope", "/x", "/nope"}), keepAlivePaths(t, vaddr, []string{"/", "/nope", "/x", "/nope"}); h != wantKA || v != wantKA {
+		t.Fatalf("keep-alive: haproxy %q, varde %q, want %q", h, v, wantKA)
+	}
+	tables := []string{"be"}
+	if strings.Contains(front, "stick-table") {
+		tables = append(tables, "fe")
+	}
+	for _, table := range tables {
 		err := testenv.Until(3*time.Second, 20*time.Millisecond, func() error {
 			hq := comparableDump(haproxyCLI(t, sock, "show table "+table))
 			vq := comparableDump(dumpTable(e.StickTables().Lookup(table), sticktable.Query{}))
-			if hq != vq || !strings.Contains(vq, map[string]string{"be": "key=/nope use=0 http_req_cnt=3 ", "fe": "http_req_cnt=8 http_err_cnt=3"}[table]) {
+			if hq != vq || !strings.Contains(vq, map[string]string{"be": "key=/nope use=0 http_req_cnt=3 ", "fe": "http_req_cnt=12 http_err_cnt=3"}[table]) {
 				return fmt.Errorf("show table %s:\nhaproxy:\n%s\nvarde:\n%s", table, hq, vq)
 			}
 			return nil
