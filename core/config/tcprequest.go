@@ -13,12 +13,12 @@ import (
 //	tcp-request connection accept|reject|track-sc0|1|2 ... [if|unless COND]
 //	tcp-request session accept|reject|track-sc0|1|2 ... [if|unless COND]
 //
-// in a frontend or listen section. Every other tcp-request form is an
-// error (its absence could let through what the line would stop), and so
-// are these in a backend (HAProxy evaluates a backend's content rules
-// too; varde does not yet). In a mode http proxy the content rules run
-// once per request, its head parsed (core/proxy/stick_content.go), as
-// HAProxy runs them; inspect-delay then has nothing to wait for.
+// in a frontend or listen section; inspect-delay and content rules in a
+// backend too, run when a stream enters it from another proxy
+// (core/proxy/stick_content.go). Every other tcp-request form is an
+// error (its absence could let through what the line would stop). In a
+// mode http proxy the content rules run once per request, its head
+// parsed, as HAProxy runs them; inspect-delay then has nothing to wait for.
 
 // TCPRule is one `tcp-request content|connection accept|reject` line.
 type TCPRule struct {
@@ -70,8 +70,9 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 // parseTCPRequest reads a tcp-request line whose key was resolved.
 func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	px := p.cur
-	if px.Kind == KindBackend {
-		p.d.Errorf(words[0].Pos, key, "move it to the frontend (or listen section) the traffic comes through", "%s in a backend is not built yet: the rule would not run", key)
+	if px.Kind == KindBackend && words[1].Text != "content" && words[1].Text != "inspect-delay" {
+		// HAProxy refuses these too: a backend has no connection of its own.
+		p.d.Errorf(words[0].Pos, key, "move it to the frontend (or listen section) the traffic comes through", "%s is not allowed in a backend", key)
 		return
 	}
 	if key == "tcp-request inspect-delay" {

@@ -310,8 +310,13 @@ type BackendConfig struct {
 	// content rules, mode tcp (tcpresponse.go).
 	ResInspectDelay time.Duration
 	TCPResponse     []TCPRule
-	Table           *sticktable.Table // the backend's own stick table, nil: none
-	Stick           []StickRule       // stick on|match|store-request (stickpersist.go)
+	// InspectDelay and TCPContent: the backend's tcp-request
+	// inspect-delay and content rules, run when a stream enters it from
+	// another proxy (stick_content.go).
+	InspectDelay time.Duration
+	TCPContent   []TCPRule
+	Table        *sticktable.Table // the backend's own stick table, nil: none
+	Stick        []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and

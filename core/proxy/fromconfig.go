@@ -213,6 +213,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	if err = tcpResponseOf(bc, p, set); err != nil { // tcpresponse.go
 		return nil, err
 	}
+	if err = backContentOf(bc, p, set); err != nil {
+		return nil, err
+	}
 	for _, s := range p.Servers {
 		addr := s.Address.Raw
 		switch {
@@ -569,6 +572,19 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 			fc.TCPContent = append(fc.TCPContent, rule)
 		}
 	}
+	return nil
+}
+
+// backContentOf compiles the tcp-request content rules a stream entering
+// the backend runs (stick_content.go): the same forms and checks as a
+// frontend's (core/config refuses connection and session rules in a
+// backend, as HAProxy does).
+func backContentOf(bc *BackendConfig, p *config.Proxy, set *acl.Set) error {
+	var fc FrontendConfig
+	if err := tcpRulesOf(&fc, p, set); err != nil {
+		return err
+	}
+	bc.InspectDelay, bc.TCPContent = fc.InspectDelay, fc.TCPContent
 	return nil
 }
 

@@ -471,6 +471,8 @@ func (s *session) serve() bool {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if b.cfg.BufferRequest && !f.cfg.BufferRequest && !s.bufferRequest(b) {
 		return false
+	} else if len(b.cfg.TCPContent) > 0 && !s.backContentRules(b) { // stick_content.go
+		return false
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
 	} else if done, keep := s.backendService(b, start); done { // its stats page, as the frontend's

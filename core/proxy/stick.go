@@ -547,6 +547,11 @@ func bindStickTables(out *Config, c *config.Config) error {
 				return err
 			}
 		}
+		for i := range bc.TCPContent {
+			if err := resolve(bc.Name, bc.TCPContent[i].Track); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

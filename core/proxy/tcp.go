@@ -124,6 +124,11 @@ func (s *session) serveTCP(start time.Time) {
 		return
 	}
 	rec.Backend = b.Name
+	if !s.backInspect(b, v) { // stick_content.go
+		f.Denied.Add(1)
+		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return
+	}
 	b.connOpen()
 	s.heldBe = b
 	// No request view for the balancer: `mode tcp` has no HTTP request.

@@ -23,16 +23,21 @@ import (
 // The bytes read stay in s.in: use_backend chooses with them, then they
 // are sent to the chosen server first, unchanged.
 
-// inspect runs the content rules over v; false: rejected.
+// inspect runs the frontend's content rules over v; false: rejected.
 func (s *session) inspect(v *tcpView) bool {
-	f := s.f
-	rules := f.cfg.TCPContent
+	return s.inspectWith(v, s.f.cfg.TCPContent, s.f.cfg.InspectDelay)
+}
+
+// inspectWith runs content rules over v, waiting up to delay from now for
+// bytes they need: the frontend's, then (HAProxy's AN_REQ_INSPECT_BE) the
+// backend's, whose delay starts when the backend is chosen.
+func (s *session) inspectWith(v *tcpView, rules []TCPRule, delay time.Duration) bool {
 	if len(rules) == 0 {
 		v.payload, v.final = s.in[:s.n], true
 		return true
 	}
-	deadline := time.Now().Add(f.cfg.InspectDelay)
-	final := f.cfg.InspectDelay <= 0
+	deadline := time.Now().Add(delay)
+	final := delay <= 0
 	defer s.conn.SetReadDeadline(time.Time{})
 	for {
 		v.payload, v.final = s.in[:s.n], final
