@@ -163,6 +163,8 @@ func Parse(line string) (Command, error) {
 		return Command{Op: OpHelp}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "resolvers":
 		return parseShowResolvers(w[2:]) // resolvers.go
+	case len(w) == 2 && w[0] == "show" && w[1] == "cache":
+		return Command{Op: OpShowCache}, nil // cache.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":
 		return Command{Op: OpShowInfo}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "stat":

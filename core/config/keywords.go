@@ -27,12 +27,14 @@ const (
 	SecFrontend
 	SecBackend
 	SecResolvers
+	SecCache
 
 	G    = SecGlobal
 	D    = SecDefaults
 	F    = SecFrontend
 	B    = SecBackend
 	R    = SecResolvers
+	C    = SecCache
 	FB   = F | B
 	DF   = D | F
 	DB   = D | B
@@ -70,6 +72,13 @@ var Keywords = []KeywordInfo{
 	{Name: "resolve_retries", Sections: R, Default: "3", Enforced: true},
 	{Name: "timeout resolve", Sections: R, Default: "1s", Enforced: true},
 	{Name: "timeout retry", Sections: R, Default: "1s", Enforced: true},
+	// cache sections (cache.go)
+	{Name: "cache", Sections: C, Default: "", Enforced: true},
+	{Name: "max-age", Sections: C, Default: "60", Enforced: true},
+	{Name: "max-object-size", Sections: C, Default: "a 256th of total-max-size", Enforced: true},
+	{Name: "max-secondary-entries", Sections: C, Default: "10", Enforced: true},
+	{Name: "process-vary", Sections: C, Default: "off", Enforced: true},
+	{Name: "total-max-size", Sections: C, Default: "", Enforced: true},
 	// global
 	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
 	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
@@ -249,6 +258,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-after-response set-status", Sections: DFB, Default: "", Enforced: true},     // afterresp.go, docs/rewrite.md
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request cache-use", Sections: DFB, Default: "", Enforced: true},                   // cache.go; engine core/proxy/cache.go
 	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request del-header", Sections: DFB, Default: "", Enforced: true},
@@ -284,7 +294,8 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request unset-var", Sections: DFB, Default: "", Enforced: true}, // unset-var(SCOPE.NAME)
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
+	{Name: "http-response cache-store", Sections: DFB, Default: "", Enforced: true}, // cache.go; engine core/proxy/cache.go
+	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true},     // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response deny", Sections: DFB, Default: "", Enforced: true},           // retaction.go; deny_status 502 by default
 	{Name: "http-response return", Sections: DFB, Default: "", Enforced: true},         // retaction.go
@@ -521,7 +532,6 @@ var UnsupportedSections = map[string]string{
 	"peers":       "varde does not replicate stick tables between nodes: each keeps its own (remove the section and the tables' peers option)",
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
-	"cache":       "not available in varde",
 	"ring":        "use log file@PATH or a syslog target",
 	"log-forward": "not available in varde",
 	"fcgi-app":    "not available in varde",

@@ -11,7 +11,10 @@ import (
 )
 
 // finish runs after the last file has been parsed.
-func (p *parser) finish() { p.resolveErrorSets() } // httperrors.go
+func (p *parser) finish() {
+	p.resolveErrorSets() // httperrors.go
+	p.finishCaches()     // cache.go
+}
 
 // Validate checks names, cross-references and consistency, adding every
 // problem to d, and warns once per keyword that is parsed but not yet

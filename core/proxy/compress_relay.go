@@ -234,6 +234,7 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 			data, p = p, nil
 		}
 		cr.in += int64(len(data))
+		cr.s.cacheTee(data, false) // cache.go: stored as the server sent it, uncompressed
 		cr.pending = cr.pending || len(data) > 0
 		if err := e.add(data); err != nil {
 			return cr.s.bodyEnded(cr.x, copyWriteErr)

@@ -81,6 +81,7 @@ type session struct {
 	st    scState              // stick counters (stick.go)
 	uid   uniqueID             // the transaction's unique id (uniqueid.go)
 	addrs addrSave             // the connection's addresses before set-src/set-dst (setsrc.go)
+	cache cacheTx              // cache-use/cache-store (cache.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -414,6 +415,7 @@ func (s *session) begin() {
 	s.scr.reset()
 	s.uid.reset()
 	s.addrs.restore(s) // set-src/set-dst last one transaction (setsrc.go)
+	s.cache.reset()
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}
@@ -444,6 +446,9 @@ func (s *session) serve() bool {
 	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return keep
+	}
+	if s.cache.hit != nil {
+		return s.serveCached(nil) // HAProxy: a frontend's hit chooses no backend
 	}
 	// Services (stats page, metrics) answer before any backend is chosen,
 	// after the frontend's http-request rules, as HAProxy checks `stats
