@@ -451,7 +451,9 @@ func lastHeader(h headerSource, name string) (v []byte, ok bool) {
 	return v, ok
 }
 
-func putU32(b []byte, v uint32) { b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24) }
+func putU32(b []byte, v uint32) {
+	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
+}
 
 // cacheHeadBytes renders the stored head: the status line, then the
 // fields the client would get as the rules so far left them, without the
