@@ -77,7 +77,7 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 				remain -= int64(m)
 			}
 			read += int64(len(chunk))
-			if s.cache.pend != nil && dst == s.conn {
+			if len(s.cache.pend) > 0 && dst == s.conn {
 				s.cacheTee(chunk, true) // cache.go: a response being stored
 			}
 			dst.SetWriteDeadline(time.Now().Add(wto))

@@ -76,13 +76,14 @@ type cacheTx struct {
 	hit     *cacheEntry // the entry to answer with
 	hitBy   *Cache
 	served  bool          // the answer came from the cache
-	pend    *cachePending // the response being stored
+	pend    []*cachePending // the responses being stored (one per cache-store)
 	h       hash.Hash     // SHA-1, kept with the session
 }
 
 func (t *cacheTx) reset() {
-	h := t.h
-	*t = cacheTx{h: h}
+	h, p := t.h, t.pend
+	clear(p)
+	*t = cacheTx{h: h, pend: p[:0]}
 }
 
 // Do runs the rule.
@@ -194,19 +195,33 @@ type cachePending struct {
 	c      *Cache
 	e      *cacheEntry
 	dc     dechunk
+	want   int64 // the Content-Length, -1 when the body is not so framed
 	failed bool
+	done   bool // stored (or abandoned)
 }
 
 // cacheStoring reports whether the response body must pass through
 // cacheTee (so it is never spliced around it).
-func (s *session) cacheStoring() bool { return s.cache.pend != nil && !s.cache.pend.failed }
+func (s *session) cacheStoring() bool {
+	for _, pd := range s.cache.pend {
+		if !pd.done {
+			return true
+		}
+	}
+	return false
+}
 
 // cacheStore is http_action_store_cache on the response head as the
 // rules before it left it.
 func (s *session) cacheStore(c *Cache) {
 	t := &s.cache
-	if t.served || t.pend != nil || (s.req.Minor < 1 && !s.h2) {
+	if t.served || (s.req.Minor < 1 && !s.h2) {
 		return
+	}
+	for _, pd := range t.pend {
+		if pd.c == c {
+			return // one store per cache
+		}
 	}
 	status := int(s.rec.Status)
 	if st := s.scr.status; st != 0 {
@@ -247,7 +262,13 @@ func (s *session) cacheStore(c *Cache) {
 	if !s.cacheHead(c, e, h) {
 		return
 	}
-	t.pend = &cachePending{c: c, e: e}
+	pd := &cachePending{c: c, e: e, want: -1}
+	if s.x.rkind == httpx.BodyLength {
+		pd.want = s.resp.ContentLength
+	} else if s.x.rkind == httpx.BodyNone {
+		pd.want = 0
+	}
+	t.pend = append(t.pend, pd)
 }
 
 func safeMethod(m []byte) bool {
@@ -410,6 +431,9 @@ func (s *session) cacheHead(c *Cache, e *cacheEntry, h *respHead) bool {
 		if e.age > trueAge {
 			return false // already stale
 		}
+		// HAProxy takes the server's Age out of the response it relays
+		// too: the client of this response does not see it either.
+		s.msgEdits(true).del(nameMatch{name: "age"})
 	}
 	e.lastModified = now
 	if v, found := headerIn(h, "last-modified"); found {
@@ -457,7 +481,7 @@ func putU32(b []byte, v uint32) {
 
 // cacheHeadBytes renders the stored head: the status line, then the
 // fields the client would get as the rules so far left them, without the
-// hop-by-hop ones, Transfer-Encoding and Age.
+// hop-by-hop ones (Transfer-Encoding excepted) and Age.
 func (s *session) cacheHeadBytes(h *respHead) []byte {
 	resp := &s.resp
 	o := make([]byte, 0, resp.HeadLen+64)
@@ -483,10 +507,11 @@ func (s *session) cacheHeadBytes(h *respHead) []byte {
 			orig = int(e.f[i].orig)
 		}
 		name, val := h.HeaderAt(i)
-		if orig >= 0 && !resp.Forwardable(orig, false) {
+		te := httpx.EqualFold(name, "transfer-encoding") // kept in place: the answer is chunked too
+		if orig >= 0 && !te && !resp.Forwardable(orig, false) {
 			continue
 		}
-		if httpx.EqualFold(name, "transfer-encoding") || httpx.EqualFold(name, "age") || httpx.EqualFold(name, "connection") {
+		if httpx.EqualFold(name, "age") || httpx.EqualFold(name, "connection") {
 			continue
 		}
 		o = httpx.AppendField(o, name, val)
@@ -495,31 +520,49 @@ func (s *session) cacheHeadBytes(h *respHead) []byte {
 }
 
 // cacheTee adds relayed body bytes (raw: as framed on the wire) to the
-// entry being stored; too big an object is abandoned.
+// entries being stored; too big an object is abandoned. An entry is
+// stored as soon as its body is whole, before its last bytes are written
+// to the client, so the client's next request finds it (as HAProxy's
+// cache completes an entry while it forwards the end of the message).
 func (s *session) cacheTee(p []byte, raw bool) {
-	pd := s.cache.pend
-	if pd == nil || pd.failed || len(p) == 0 {
-		return
-	}
-	for len(p) > 0 {
-		data := p
-		p = nil
-		if raw && pd.e.chunked {
-			data, p, _ = pd.dc.next(data)
+	for _, pd := range s.cache.pend {
+		if !pd.done {
+			pd.tee(p, raw)
 		}
-		pd.e.body = append(pd.e.body, data...)
-	}
-	if len(pd.e.head)+len(pd.e.body) > pd.c.maxObj {
-		pd.failed, pd.e.body = true, nil
 	}
 }
 
-// cacheCommit stores the entry whose body was relayed whole.
-func (s *session) cacheCommit() {
-	pd := s.cache.pend
-	s.cache.pend = nil
-	if pd == nil || pd.failed {
-		return
+func (pd *cachePending) tee(p []byte, raw bool) {
+	end := false
+	for len(p) > 0 && !end {
+		data := p
+		p = nil
+		if raw && pd.e.chunked {
+			data, p, end = pd.dc.next(data)
+		}
+		pd.e.body = append(pd.e.body, data...)
 	}
-	pd.c.insert(pd.e)
+	switch {
+	case len(pd.e.head)+len(pd.e.body) > pd.c.maxObj:
+		pd.failed, pd.done, pd.e.body = true, true, nil
+	case end || (pd.want >= 0 && int64(len(pd.e.body)) >= pd.want):
+		pd.store()
+	}
+}
+
+func (pd *cachePending) store() {
+	pd.done = true
+	if !pd.failed {
+		pd.c.insert(pd.e)
+	}
+}
+
+// cacheCommit stores the entries whose body was relayed whole and not
+// stored yet (a body delimited by the close, a compressed one).
+func (s *session) cacheCommit() {
+	for _, pd := range s.cache.pend {
+		if !pd.done {
+			pd.store()
+		}
+	}
 }

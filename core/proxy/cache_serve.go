@@ -34,6 +34,9 @@ func (s *session) serveCached(b *Backend) bool {
 		return s.answerB(500, b, nil) // cannot happen: the head fit when stored
 	}
 	s.rec.Status = int32(s.resp.Status)
+	// HAProxy's %B counts what the cache produced (its head with Age, in
+	// HTX form, and the payload sent), not what the rules then changed.
+	produced := int64(s.resp.HeadLen - htxHeadAdjust(s.sb[:s.resp.HeadLen]))
 	s.scr.vars.EnterResponse()
 	s.respEnd = nil
 	if b != nil && !(b.cfg.Listen && b.Name == s.f.Name) {
@@ -58,9 +61,12 @@ func (s *session) serveCached(b *Backend) bool {
 	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
 	nw, err := s.conn.Write(o)
 	if nw >= headLen {
-		s.rec.BytesOut += int64(headLen - htxHeadAdjust(o[:headLen]))
+		s.rec.BytesOut += produced
 		if withBody {
-			s.rec.BytesOut += int64(len(e.body))
+			s.rec.BytesOut += int64(min(len(e.body), nw-headLen))
+			if e.chunked && nw == len(o) {
+				s.rec.BytesOut++ // HTX's end-of-trailers block, as HAProxy counts it
+			}
 		}
 	} else {
 		s.rec.BytesOut += int64(nw)
@@ -124,9 +130,6 @@ func (s *session) cachedClientHead(e *cacheEntry, keep bool) []byte {
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		name, val := h.HeaderAt(i)
 		o = httpx.AppendField(o, name, val)
-	}
-	if e.chunked {
-		o = append(o, "transfer-encoding: chunked\r\n"...)
 	}
 	switch {
 	case !keep:

@@ -609,7 +609,7 @@ func (s *session) relayResponse(x *xchg) bool {
 	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
-	if s.cache.pend != nil {
+	if len(s.cache.pend) > 0 {
 		s.cacheTee(o[headLen:], true) // cache.go
 		s.cacheTee(extra, true)
 	}
