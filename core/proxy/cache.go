@@ -75,9 +75,9 @@ type cacheTx struct {
 	sec     [secKeyLen]byte
 	hit     *cacheEntry // the entry to answer with
 	hitBy   *Cache
-	served  bool          // the answer came from the cache
+	served  bool            // the answer came from the cache
 	pend    []*cachePending // the responses being stored (one per cache-store)
-	h       hash.Hash     // SHA-1, kept with the session
+	h       hash.Hash       // SHA-1, kept with the session
 }
 
 func (t *cacheTx) reset() {
