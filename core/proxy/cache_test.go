@@ -6,7 +6,9 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,6 +55,7 @@ backend b
     server s {{ADDR}}
 cache c
     total-max-size 1
+    max-object-size 100000
     max-age 60
     process-vary on
 `
@@ -89,5 +92,157 @@ func TestCacheVaryEncoding(t *testing.T) {
 		if got := n.Load(); got != tt.hits {
 			t.Errorf("#%d %s: backend saw %d requests, want %d (age %q)", i, tt.ae, got, tt.hits, resp.Header.Get("Age"))
 		}
+	}
+}
+
+// A response varde compresses for its client is stored as the server sent
+// it: a later client without Accept-Encoding gets the plain body.
+func TestCacheStoresUncompressed(t *testing.T) {
+	cfg := strings.Replace(cacheTestConfig, "backend b\n", "backend b\n    compression algo gzip\n    compression type text/plain\n", 1)
+	text := strings.Repeat("compress me ", 500)
+	_, addr, n := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, text)
+	})
+	resp, _ := cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("first answer not compressed: %v", resp.Header)
+	}
+	resp, got := cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\n\r\n")
+	if n.Load() != 1 || got != text || resp.Header.Get("Age") == "" || resp.Header.Get("Content-Encoding") != "" {
+		t.Fatalf("backend saw %d requests; hit headers %v, body %d bytes", n.Load(), resp.Header, len(got))
+	}
+}
+
+// A chunked response is stored without its framing and answered in one
+// chunk; a HEAD gets the head only.
+func TestCacheChunked(t *testing.T) {
+	_, addr, n := cacheEngine(t, cacheTestConfig, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "part one,")
+		w.(http.Flusher).Flush()
+		io.WriteString(w, strings.Repeat("x", 40000))
+	})
+	want := "part one," + strings.Repeat("x", 40000)
+	for i := 0; i < 3; i++ {
+		resp, got := cacheGet(t, addr, "GET /c HTTP/1.1\r\nHost: x\r\n\r\n")
+		if got != want || len(resp.TransferEncoding) != 1 {
+			t.Fatalf("#%d: %d bytes, framing %v", i, len(got), resp.TransferEncoding)
+		}
+	}
+	resp, got := cacheGet(t, addr, "HEAD /c HTTP/1.1\r\nHost: x\r\n\r\n")
+	if n.Load() != 1 || got != "" || resp.Header.Get("Age") == "" {
+		t.Fatalf("backend saw %d requests; HEAD got %q %v", n.Load(), got, resp.Header)
+	}
+}
+
+// The cache never holds more blocks than total-max-size: storing more
+// objects evicts the least recently used ones.
+func TestCacheMemoryBound(t *testing.T) {
+	e, addr, _ := cacheEngine(t, cacheTestConfig, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, strings.Repeat("m", 3000)) // 4 blocks each with its head
+	})
+	c := e.cfg.Caches["c"]
+	for i := 0; i < 400; i++ {
+		cacheGet(t, addr, "GET /m"+strconv.Itoa(i)+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		c.mu.Lock()
+		used := c.used
+		c.mu.Unlock()
+		if used > c.maxBlocks {
+			t.Fatalf("after %d objects: %d blocks used of %d", i+1, used, c.maxBlocks)
+		}
+	}
+	c.mu.Lock()
+	n := 0
+	for e := c.lru.next; e != &c.lru; e = e.next {
+		n++
+	}
+	used, oldest := c.used, c.lru.next
+	c.mu.Unlock()
+	if n < 200 || n >= 400 || used > c.maxBlocks {
+		t.Fatalf("%d objects in %d blocks: nothing evicted, or too much", n, used)
+	}
+	if _, ok := c.entries[oldest.key]; !ok {
+		t.Fatal("the recency list holds an entry the index lost")
+	}
+	if c.lookup(&oldest.key, nil) == nil {
+		t.Fatal("the oldest kept entry is not found")
+	}
+}
+
+// Sessions on several event loops hit, store and evict the same cache at
+// once (run with -race).
+func TestCacheConcurrent(t *testing.T) {
+	_, addr, _ := cacheEngine(t, strings.Replace(cacheTestConfig, "max-object-size 100000", "max-object-size 200000", 1), func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, strings.Repeat(r.URL.Path, 20000))
+	})
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 40; i++ {
+				p := "/p" + strconv.Itoa((g+i)%12)
+				_, got := cacheGet(t, addr, "GET "+p+" HTTP/1.1\r\nHost: x\r\n\r\n")
+				if got != strings.Repeat(p, 20000) {
+					errs <- p + ": wrong body"
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+// A request whose answer is too big for max-object-size always reaches
+// the server; a smaller one is stored.
+func TestCacheMaxObjectSize(t *testing.T) {
+	cfg := strings.Replace(cacheTestConfig, "max-object-size 100000", "max-object-size 2000", 1)
+	_, addr, n := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/chunked" {
+			w.(http.Flusher).Flush()
+		}
+		io.WriteString(w, strings.Repeat("s", 3000))
+	})
+	for _, p := range []string{"/big", "/big", "/chunked", "/chunked"} {
+		cacheGet(t, addr, "GET "+p+" HTTP/1.1\r\nHost: x\r\n\r\n")
+	}
+	if n.Load() != 4 {
+		t.Fatalf("backend saw %d requests, want 4", n.Load())
+	}
+}
+
+// The clock moves past max-age: the entry is not served any more.
+func TestCacheExpiry(t *testing.T) {
+	e, addr, n := cacheEngine(t, cacheTestConfig, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=100") // capped by max-age 60
+		io.WriteString(w, "e")
+	})
+	c := e.cfg.Caches["c"]
+	var now atomic.Int64
+	now.Store(time.Now().Unix())
+	c.now = now.Load
+	cacheGet(t, addr, "GET /e HTTP/1.1\r\nHost: x\r\n\r\n")
+	now.Add(59)
+	resp, _ := cacheGet(t, addr, "GET /e HTTP/1.1\r\nHost: x\r\n\r\n")
+	if n.Load() != 1 || resp.Header.Get("Age") != "59" {
+		t.Fatalf("at 59 s: backend saw %d, Age %q", n.Load(), resp.Header.Get("Age"))
+	}
+	now.Add(1)
+	cacheGet(t, addr, "GET /e HTTP/1.1\r\nHost: x\r\n\r\n")
+	if n.Load() != 2 {
+		t.Fatalf("at 60 s: backend saw %d, want 2", n.Load())
+	}
+	if out := e.ShowCache(); !strings.Contains(out, ": c (shctx:") || !strings.Contains(out, "expire:60") {
+		t.Fatalf("show cache:\n%s", out)
 	}
 }
