@@ -2,6 +2,7 @@ package config
 
 import (
 	"strconv"
+	"strings"
 
 	"github.com/varde-lb/varde/core/diag"
 )
@@ -105,9 +106,7 @@ func (p *parser) cacheLine(l Line) {
 			c.MaxObjectSize = n
 		}
 	case "max-age":
-		if n, ok := p.cacheUint(v, kw, 1<<31-1); ok {
-			c.MaxAge = n
-		}
+		c.MaxAge = p.cacheAtoi(v, kw)
 	case "process-vary":
 		switch v.Text {
 		case "on":
@@ -129,9 +128,28 @@ func (p *parser) cacheLine(l Line) {
 	}
 }
 
-// cacheUint reads a whole number 0..max. HAProxy reads max-age with atoi
-// (trailing junk ignored, so "10s" is 10): varde refuses what is not a
-// plain number rather than guess, like the other cache keywords.
+// cacheAtoi reads max-age as HAProxy does, with atoi into an unsigned
+// int: leading digits only ("10s" is 10, "abc" is 0), a negative value
+// wraps around (-5 is 4294967291 seconds). Anything but a plain number is
+// accepted, as HAProxy accepts it, with a warning saying what was read.
+func (p *parser) cacheAtoi(t Token, kw string) int {
+	txt := t.Text
+	neg := strings.HasPrefix(txt, "-")
+	digits := strings.TrimLeft(strings.TrimPrefix(strings.TrimPrefix(txt, "-"), "+"), "0123456789")
+	num := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(txt, "-"), "+"), digits)
+	n, _ := strconv.ParseInt(num, 10, 64)
+	n = min(n, 1<<31)
+	if neg && n > 0 {
+		n = 1<<32 - n
+	}
+	if plain, err := strconv.ParseInt(txt, 10, 64); err != nil || plain != n {
+		p.d.Warnf(t.Pos, kw, kw+" SECONDS", "'%s %s' is read as %d seconds (as HAProxy's atoi reads it)", kw, txt, n)
+	}
+	return int(n)
+}
+
+// cacheUint reads a whole number 0..max (HAProxy refuses anything else
+// for these keywords, with strtoul and a check of what follows).
 func (p *parser) cacheUint(t Token, kw string, max int64) (int, bool) {
 	n, err := strconv.ParseInt(t.Text, 10, 64)
 	if err != nil || n < 0 {
