@@ -251,6 +251,26 @@ func showCacheKeys(t *testing.T, sock string) []string {
 	return keys
 }
 
+// cacheStats reads cache_lookups and cache_hits of every row of `show
+// stat` that has them.
+func cacheStats(t *testing.T, sock string) map[string]string {
+	lines := strings.Split(adminCmd(t, sock, "show stat\n"), "\n")
+	header := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
+	out := map[string]string{}
+	for _, l := range lines[1:] {
+		cells := strings.Split(l, ",")
+		if len(cells) < len(header) {
+			continue
+		}
+		for i, h := range header {
+			if (h == "cache_lookups" || h == "cache_hits") && cells[i] != "" {
+				out[cells[0]+"/"+cells[1]+" "+h] = cells[i]
+			}
+		}
+	}
+	return out
+}
+
 // TestCacheAgainstHAProxy runs the same cache configuration through
 // HAProxy 2.6 and varde against one backend and compares what the clients
 // got (status, headers, body, Age), how many requests reached the
@@ -265,6 +285,7 @@ func TestCacheAgainstHAProxy(t *testing.T) {
 		answers, logs, keys []string
 		ages                []int
 		hits                map[string]int
+		stats               map[string]string
 	}
 	got := map[string]result{}
 	for _, server := range []string{"haproxy", "varde"} {
@@ -294,7 +315,7 @@ func TestCacheAgainstHAProxy(t *testing.T) {
 			}
 		}
 		sort.Strings(logs)
-		got[server] = result{answers, logs, keys, ages, hits()}
+		got[server] = result{answers, logs, keys, ages, hits(), cacheStats(t, sock)}
 	}
 	h, v := got["haproxy"], got["varde"]
 	for i, rq := range cacheRequests {
@@ -311,10 +332,13 @@ func TestCacheAgainstHAProxy(t *testing.T) {
 	if d := cmp.Diff(h.logs, v.logs); d != "" {
 		t.Errorf("log lines differ (-haproxy +varde)\n%s", d)
 	}
+	if d := cmp.Diff(h.stats, v.stats); d != "" {
+		t.Errorf("show stat cache counters differ (-haproxy +varde)\n%s", d)
+	}
 	if d := cmp.Diff(h.keys, v.keys); d != "" {
 		t.Errorf("show cache differs (-haproxy +varde)\n%s", d)
 	}
-	if h.hits["GET /cacheable"] != 6 || len(h.keys) < 3 {
-		t.Fatalf("haproxy served little from its cache: the test compares little\n%v\n%v", h.hits, h.keys)
+	if h.hits["GET /cacheable"] != 6 || len(h.keys) < 3 || h.stats["app/BACKEND cache_hits"] == "0" || h.stats["fe/FRONTEND cache_hits"] == "0" {
+		t.Fatalf("haproxy served little from its cache: the test compares little\n%v\n%v\n%v", h.hits, h.keys, h.stats)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/httpx"
 )
@@ -27,6 +28,7 @@ func init() {
 type cacheActor struct {
 	name  string
 	store bool
+	front bool // a frontend's rule: its lookups count on the frontend
 	c     *Cache
 }
 
@@ -40,12 +42,13 @@ func buildCacheActor(r *config.HTTPRule) (Actor, error) {
 // bindCaches points every cache rule at its cache; a name without a
 // section is refused (the configuration layer reports it with its line).
 func bindCaches(out *Config) error {
-	bind := func(rules []*HTTPRule) error {
+	bind := func(rules []*HTTPRule, front bool) error {
 		for _, r := range rules {
 			a, ok := r.Actor.(*cacheActor)
 			if !ok {
 				continue
 			}
+			a.front = front
 			if a.c = out.Caches[a.name]; a.c == nil {
 				return errors.New("unable to find the cache '" + a.name + "'")
 			}
@@ -53,12 +56,12 @@ func bindCaches(out *Config) error {
 		return nil
 	}
 	for _, f := range out.Frontends {
-		if err := errors.Join(bind(f.HTTPRequest), bind(f.HTTPResponse)); err != nil {
+		if err := errors.Join(bind(f.HTTPRequest, true), bind(f.HTTPResponse, true)); err != nil {
 			return err
 		}
 	}
 	for _, b := range out.Backends {
-		if err := errors.Join(bind(b.HTTPRequest), bind(b.HTTPResponse)); err != nil {
+		if err := errors.Join(bind(b.HTTPRequest, false), bind(b.HTTPResponse, false)); err != nil {
 			return err
 		}
 	}
@@ -93,20 +96,31 @@ func (a *cacheActor) Do(s *session, resp bool) Verdict {
 			s.cacheStore(a.c)
 		}
 	} else if !resp {
-		s.cacheUse(a.c)
+		s.cacheUse(a.c, a.meters(s))
 	}
 	return Verdict{}
+}
+
+// meters are the counters of the proxy whose rule this is (HAProxy's
+// fe_counters or be_counters).
+func (a *cacheActor) meters(s *session) *core.Meters {
+	if !a.front {
+		if b := s.e.byName[s.rec.Backend]; b != nil {
+			return &b.Meters
+		}
+	}
+	return &s.f.Meters
 }
 
 var httpsPrefix = []byte("https://")
 
 // cacheUse is http_action_req_cache_use: the key of every request (an
 // unsafe one invalidates it when it succeeds), a lookup for GET and HEAD.
-func (s *session) cacheUse(c *Cache) {
+func (s *session) cacheUse(c *Cache, m *core.Meters) {
 	t := &s.cache
 	r := &s.req
-	m := s.view.Method()
-	get, head := string(m) == "GET", string(m) == "HEAD"
+	meth := s.view.Method()
+	get, head := string(meth) == "GET", string(meth) == "HEAD"
 	if (r.Minor < 1 && !s.h2) || (!get && !head) {
 		t.ignore = true
 	} else {
@@ -118,6 +132,7 @@ func (s *session) cacheUse(c *Cache) {
 	if t.ignore || r.RequestBody() != httpx.BodyNone {
 		return
 	}
+	m.CacheLookups.Add(1)
 	e := c.lookup(&t.key, func(sig uint32) ([secKeyLen]byte, bool) {
 		k, ok := buildSecKey(&s.view, sig)
 		reduceSecKey(&k, sig)
@@ -125,6 +140,7 @@ func (s *session) cacheUse(c *Cache) {
 	})
 	if e != nil {
 		t.hit, t.hitBy = e, c
+		m.CacheHits.Add(1)
 		return
 	}
 	if c.vary {
