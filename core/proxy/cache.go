@@ -93,7 +93,7 @@ func (t *cacheTx) reset() {
 func (a *cacheActor) Do(s *session, resp bool) Verdict {
 	if a.store {
 		if resp {
-			s.cacheStore(a.c)
+			s.cacheStore(a.c, a.front)
 		}
 	} else if !resp {
 		s.cacheUse(a.c, a.meters(s))
@@ -212,6 +212,7 @@ type cachePending struct {
 	e      *cacheEntry
 	dc     dechunk
 	want   int64 // the Content-Length, -1 when the body is not so framed
+	front  bool  // a frontend's cache-store
 	failed bool
 	done   bool // stored (or abandoned)
 }
@@ -229,7 +230,7 @@ func (s *session) cacheStoring() bool {
 
 // cacheStore is http_action_store_cache on the response head as the
 // rules before it left it.
-func (s *session) cacheStore(c *Cache) {
+func (s *session) cacheStore(c *Cache, front bool) {
 	t := &s.cache
 	if t.served || (s.req.Minor < 1 && !s.h2) {
 		return
@@ -278,7 +279,7 @@ func (s *session) cacheStore(c *Cache) {
 	if !s.cacheHead(c, e, h) {
 		return
 	}
-	pd := &cachePending{c: c, e: e, want: -1}
+	pd := &cachePending{c: c, e: e, want: -1, front: front}
 	if s.x.rkind == httpx.BodyLength {
 		pd.want = s.resp.ContentLength
 	} else if s.x.rkind == httpx.BodyNone {
@@ -533,6 +534,22 @@ func (s *session) cacheHeadBytes(h *respHead) []byte {
 		o = httpx.AppendField(o, name, val)
 	}
 	return o
+}
+
+// cacheAfterComp abandons the stores a frontend's compression comes
+// before: HAProxy runs a frontend's filters before a backend's, and its
+// cache refuses a response the compression already took
+// (cache_store_post_analyze). A cache in the frontend, or in the same
+// listen section, comes first and stores the response uncompressed.
+func (s *session) cacheAfterComp(x *xchg) {
+	if !s.comp.on || s.f.cfg.comp == nil || (x.b.cfg.Listen && x.b.Name == s.f.Name) {
+		return
+	}
+	for _, pd := range s.cache.pend {
+		if !pd.front && !pd.done {
+			pd.failed, pd.done, pd.e.body = true, true, nil
+		}
+	}
 }
 
 // cacheTee adds relayed body bytes (raw: as framed on the wire) to the

@@ -51,9 +51,14 @@ func (s *session) serveCached(b *Backend) bool {
 	}
 	s.runAfterResponse(b)
 	keep := !s.closeAfter && !s.e.stopping.Load() && (b == nil || connMode(s.f, b) != HTTPClose) && s.f.cfg.ConnMode != HTTPClose
+	withBody := !notMod && !httpx.EqualFold(s.view.Method(), "head")
+	if withBody && s.cacheCompresses(b, e) { // cache_comp.go
+		s.out = s.cachedClientHead(e, keep)
+		err := s.writeCachedCompressed(e, s.out, produced)
+		return s.cachedEnd(b, keep, err)
+	}
 	o := s.cachedClientHead(e, keep)
 	headLen := len(o)
-	withBody := !notMod && !httpx.EqualFold(s.view.Method(), "head")
 	if withBody {
 		o = appendCachedBody(o, e)
 	}
@@ -71,6 +76,11 @@ func (s *session) serveCached(b *Backend) bool {
 	} else {
 		s.rec.BytesOut += int64(nw)
 	}
+	return s.cachedEnd(b, keep, err)
+}
+
+// cachedEnd consumes the request and marks the record due.
+func (s *session) cachedEnd(b *Backend, keep bool, err error) bool {
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	s.consume(s.req.HeadLen)
 	if err != nil {
@@ -129,7 +139,16 @@ func (s *session) cachedClientHead(e *cacheEntry, keep bool) []byte {
 	h := (*respHead)(s)
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		name, val := h.HeaderAt(i)
+		if s.comp.on {
+			var done bool
+			if o, done = s.compField(o, name, val); done {
+				continue
+			}
+		}
 		o = httpx.AppendField(o, name, val)
+	}
+	if s.comp.on {
+		o = s.appendCompFields(o, &s.x)
 	}
 	switch {
 	case !keep:

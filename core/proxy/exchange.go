@@ -604,6 +604,7 @@ func (s *session) relayResponse(x *xchg) bool {
 		return s.scriptResponseEnd(x)
 	}
 	s.compResponse(x) // compress_relay.go: HAProxy's rules, an encoder if they apply
+	s.cacheAfterComp(x)
 	if s.transformsResponseBody() {
 		return s.relayCompressed(x)
 	}
