@@ -69,4 +69,3 @@ type cacheError string
 func (e cacheError) Error() string { return string(e) }
 
 const errWriteCached = cacheError("client write failed")
-

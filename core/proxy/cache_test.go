@@ -98,9 +98,9 @@ func TestCacheVaryEncoding(t *testing.T) {
 // A response varde compresses for its client is stored as the server sent
 // it: a later client without Accept-Encoding gets the plain body.
 func TestCacheStoresUncompressed(t *testing.T) {
-	cfg := strings.Replace(cacheTestConfig, "backend b\n", "backend b\n    compression algo gzip\n    compression type text/plain\n", 1)
+	cfg := strings.Replace(cacheTestConfig, "\nbackend b\n", "\nbackend b\n    compression algo gzip\n    compression type text/plain\n", 1)
 	text := strings.Repeat("compress me ", 500)
-	_, addr, n := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+	e, addr, n := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "max-age=60")
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, text)
@@ -109,9 +109,33 @@ func TestCacheStoresUncompressed(t *testing.T) {
 	if resp.Header.Get("Content-Encoding") != "gzip" {
 		t.Fatalf("first answer not compressed: %v", resp.Header)
 	}
+	if len(e.cfg.Caches["c"].entries) != 1 {
+		t.Fatal("not stored")
+	}
 	resp, got := cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\n\r\n")
 	if n.Load() != 1 || got != text || resp.Header.Get("Age") == "" || resp.Header.Get("Content-Encoding") != "" {
 		t.Fatalf("backend saw %d requests; hit headers %v, body %d bytes", n.Load(), resp.Header, len(got))
+	}
+}
+
+// A frontend's compression comes before a backend's cache (HAProxy's
+// filter order): a response it compresses is not stored, one it leaves
+// alone is.
+func TestCacheAfterFrontendCompression(t *testing.T) {
+	cfg := strings.Replace(cacheTestConfig, "    default_backend b\n", "    compression algo gzip\n    compression type text/plain\n    default_backend b\n", 1)
+	e, addr, _ := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, strings.Repeat("z", 3000))
+	})
+	cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+	if n := len(e.cfg.Caches["c"].entries); n != 0 {
+		t.Fatalf("a compressed response was stored (%d entries)", n)
+	}
+	cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, got := cacheGet(t, addr, "GET /z HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+	if resp.Header.Get("Age") == "" || resp.Header.Get("Content-Encoding") != "gzip" || len(got) == 0 {
+		t.Fatalf("the hit for a gzip client: %v", resp.Header)
 	}
 }
 

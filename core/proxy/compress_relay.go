@@ -240,6 +240,9 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 			return cr.s.bodyEnded(cr.x, copyWriteErr)
 		}
 	}
+	if last {
+		cr.s.cacheCommit() // cache.go: whole, stored before its end is sent
+	}
 	var err error
 	switch {
 	case last:
