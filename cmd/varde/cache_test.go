@@ -102,6 +102,12 @@ var cacheRequests = []struct {
 	{raw: "GET /expires HTTP/1.1\r\nHost: x\r\n\r\n"},
 	{raw: "GET /short HTTP/1.1\r\nHost: x\r\n\r\n"},
 	{raw: "GET /short HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /cookie HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /cookie HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /public HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /public HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /nocachecookie HTTP/1.1\r\nHost: x\r\n\r\n"},
+	{raw: "GET /nocachecookie HTTP/1.1\r\nHost: x\r\n\r\n"},
 	{raw: "GET /html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"},
 	{raw: "GET /html HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"},
 	{raw: "GET /html HTTP/1.1\r\nHost: x\r\n\r\n"},
@@ -152,6 +158,13 @@ func cacheBackend(t *testing.T) (string, func() map[string]int) {
 			w.(http.Flusher).Flush()
 			io.WriteString(w, strings.Repeat("c", 3000))
 			return
+		case "/cookie":
+			h.Set("Cache-Control", "max-age=60")
+			h.Set("Set-Cookie", "sid=1")
+		case "/public":
+			h.Set("Cache-Control", "no-cache, public, max-age=60")
+		case "/nocachecookie":
+			h.Set("Cache-Control", `no-cache="set-cookie", max-age=60`)
 		case "/html":
 			h.Set("Cache-Control", "max-age=60")
 			h.Set("Content-Type", "text/html")

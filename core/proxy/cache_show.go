@@ -23,8 +23,11 @@ func (e *Engine) ShowCache() string {
 	var b strings.Builder
 	for _, n := range names {
 		k := e.cfg.Caches[n]
-		avail, list := k.snapshot()
-		fmt.Fprintf(&b, "%p: %s (shctx:%p, available blocks:%d)\n", k, k.Name, &k.mu, avail)
+		// HAProxy's available blocks count the stored objects too (they
+		// are evicted on demand) unless one is being written: varde
+		// pins none, so every block is available.
+		_, list := k.snapshot()
+		fmt.Fprintf(&b, "%p: %s (shctx:%p, available blocks:%d)\n", k, k.Name, &k.mu, k.maxBlocks)
 		sort.SliceStable(list, func(i, j int) bool { return list[i].hash < list[j].hash })
 		for _, it := range list {
 			fmt.Fprintf(&b, "%p hash:%d vary:0x%x size:%d (%d blocks), refcount:0, expire:%d\n",

@@ -3,6 +3,7 @@ package proxy
 import (
 	"encoding/binary"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core/config"
@@ -33,7 +34,21 @@ type Cache struct {
 	entries map[[20]byte]*cacheEntry // primary key: the variants, newest first
 	lru     cacheEntry               // sentinel of the recency list (head: oldest)
 	used    int                      // blocks taken
-	now     func() int64             // unix seconds (tests move time)
+	skew    atomic.Int64             // seconds added to the clock (tests move time)
+}
+
+// now is the cache's clock in unix seconds.
+func (k *Cache) now() int64 { return time.Now().Unix() + k.skew.Load() }
+
+// count is the number of entries held (tests).
+func (k *Cache) count() int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	n := 0
+	for e := k.lru.next; e != &k.lru; e = e.next {
+		n++
+	}
+	return n
 }
 
 // cacheEntry is one stored response.
@@ -67,7 +82,6 @@ func newCache(c *config.Cache) *Cache {
 		maxBlocks: c.TotalMaxSize * 1024 * 1024 / config.CacheBlockSize,
 		vary:      c.ProcessVary, maxSec: c.MaxSecondaryEntries,
 		entries: map[[20]byte]*cacheEntry{},
-		now:     func() int64 { return time.Now().Unix() },
 	}
 	if k.maxObj == 0 {
 		k.maxObj = k.maxBlocks * config.CacheBlockSize >> 8
