@@ -337,6 +337,7 @@ const Help = `The following commands are valid at this level:
   show info                               : report information about the running process
   show stat [{<iid>|<proxy>} <type> <sid>] [json] : report counters for each proxy and server
   show servers state [<backend>]          : dump volatile server information
+  show cache                              : show cache status
   show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
   clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)
   set table <table> key <k> [data.* <v>]* : update or create a table entry's data
