@@ -22,6 +22,11 @@ import (
 // replaced by a backend running h) and returns the engine, its address
 // and the backend's request count.
 func cacheEngine(t testing.TB, cfg string, h http.HandlerFunc) (*Engine, string, *atomic.Int64) {
+	return cacheEngineSink(t, cfg, h, nil)
+}
+
+// cacheEngineSink is cacheEngine with the engine's log records sent to sink.
+func cacheEngineSink(t testing.TB, cfg string, h http.HandlerFunc, sink *recSink) (*Engine, string, *atomic.Int64) {
 	var n atomic.Int64
 	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n.Add(1)
@@ -37,6 +42,9 @@ func cacheEngine(t testing.TB, cfg string, h http.HandlerFunc) (*Engine, string,
 	pcfg, err := FromConfig(c)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if sink != nil {
+		pcfg.Sink = sink
 	}
 	e, addr := startEngine(t, pcfg)
 	return e, addr, &n
@@ -267,5 +275,39 @@ func TestCacheExpiry(t *testing.T) {
 	}
 	if out := e.ShowCache(); !strings.Contains(out, ": c (shctx:") || !regexp.MustCompile(`hash:\d+ vary:0x0{16} size:\d+ \(1 blocks\), refcount:0, expire:(59|60)\n`).MatchString(out) {
 		t.Fatalf("show cache:\n%s", out)
+	}
+}
+
+// In a listen section the rules run once, as the frontend's: the hit is
+// answered after them and logged with the section's name.
+func TestCacheListen(t *testing.T) {
+	cfg := `defaults
+    mode http
+    timeout client 5s
+    timeout server 5s
+    timeout connect 5s
+listen l
+    bind 127.0.0.1:1
+    http-request cache-use c
+    http-response cache-store c
+    http-response add-header X-Seen yes
+    server s {{ADDR}}
+cache c
+    total-max-size 1
+`
+	sink := &recSink{}
+	_, addr, n := cacheEngineSink(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "l")
+	}, sink)
+	cacheGet(t, addr, "GET /l HTTP/1.1\r\nHost: x\r\n\r\n")
+	resp, got := cacheGet(t, addr, "GET /l HTTP/1.1\r\nHost: x\r\n\r\n")
+	if n.Load() != 1 || got != "l" || len(resp.Header.Values("X-Seen")) != 1 || resp.Header.Get("Age") == "" {
+		t.Fatalf("backend saw %d; hit %v %q", n.Load(), resp.Header, got)
+	}
+	time.Sleep(50 * time.Millisecond)
+	recs := sink.all()
+	if len(recs) != 2 || recs[1].Backend != "l" || recs[1].Server != cacheServer || string(recs[1].Term[:2]) != "LR" {
+		t.Fatalf("records: %+v", recs)
 	}
 }
