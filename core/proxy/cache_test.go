@@ -311,3 +311,53 @@ cache c
 		t.Fatalf("records: %+v", recs)
 	}
 }
+
+// HTTP/2 clients are answered from the cache too (the stream writes the
+// cached answer as it writes a server's), small and chunked alike.
+func TestCacheH2(t *testing.T) {
+	app := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		if r.URL.Path == "/chunked" {
+			io.WriteString(w, "a")
+			w.(http.Flusher).Flush()
+		}
+		io.WriteString(w, "h2 body "+r.URL.Path)
+	}))
+	t.Cleanup(app.Close)
+	var hits atomic.Int64
+	cfg := strings.ReplaceAll(cacheTestConfig, "{{ADDR}}", strings.TrimPrefix(app.URL, "http://"))
+	var d diag.List
+	c := config.Parse("cache.cfg", []byte(cfg), nil, &d)
+	pcfg, err := FromConfig(c)
+	if err != nil || d.HasErrors() {
+		t.Fatal(err, d.Err())
+	}
+	_, addr := startH2Engine(t, pcfg)
+	cl := h2Client(t)
+	for _, p := range []string{"/small", "/chunked"} {
+		for i := 0; i < 3; i++ {
+			resp, err := cl.Get("http://" + addr + p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			want := "h2 body " + p
+			if p == "/chunked" {
+				want = "a" + want
+			}
+			if resp.StatusCode != 200 || string(b) != want || resp.ProtoMajor != 2 {
+				t.Fatalf("%s #%d: %d %q", p, i, resp.StatusCode, b)
+			}
+			if i > 0 && resp.Header.Get("Age") == "" {
+				t.Fatalf("%s #%d: not from the cache: %v", p, i, resp.Header)
+			}
+			if resp.Header.Get("Age") != "" {
+				hits.Add(1)
+			}
+		}
+	}
+	if hits.Load() != 4 {
+		t.Fatalf("%d hits, want 4", hits.Load())
+	}
+}
