@@ -40,12 +40,15 @@ frontend fe
     compression algo gzip
     compression type text/html
     http-request cache-use front if { path_beg /front }
+    http-response set-header X-Front-Cache %[res.cache_name]
     http-response cache-store front
     use_backend app
 backend app
     http-request cache-use c
     http-response cache-store c
     http-response add-header X-Resp seen
+    http-response set-header X-Cache-Hit %[res.cache_hit]
+    http-response set-header X-Cache-Name %[res.cache_name] if { res.cache_hit }
     server s1 {{ADDR}}
 cache c
     total-max-size 1

@@ -258,3 +258,12 @@ func (s *session) cachedRuleEnd(b *Backend) bool {
 	s.log(b, nil)
 	return keep && err == nil
 }
+
+// cacheName is the cache this transaction's answer came from, "" when
+// none (res.cache_hit, res.cache_name).
+func (s *session) cacheName() string {
+	if t := &s.cache; t.served && t.hitBy != nil {
+		return t.hitBy.Name
+	}
+	return ""
+}
