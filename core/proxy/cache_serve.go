@@ -106,7 +106,7 @@ func (s *session) cachedHead(e *cacheEntry, now int64, notMod bool) bool {
 		for i < len(e.head) && e.head[i] != '\n' {
 			i++
 		}
-		o = append(o, e.head[i+1:]...)
+		o = append(o, e.head[min(i+1, len(e.head)):]...)
 	} else {
 		o = append(o, e.head...)
 	}

@@ -361,3 +361,25 @@ func TestCacheH2(t *testing.T) {
 		t.Fatalf("%d hits, want 4", hits.Load())
 	}
 }
+
+// An http-response deny or return met by a cached answer replaces it, as
+// it replaces a server's.
+func TestCacheHitDenied(t *testing.T) {
+	cfg := strings.Replace(cacheTestConfig, "    http-response cache-store c\n", "    http-response cache-store c\n    http-response deny deny_status 403 if { res.cache_hit } { path /deny }\n    http-response return status 200 content-type text/plain string ret if { res.cache_name c } { path /ret }\n", 1)
+	_, addr, n := cacheEngine(t, cfg, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "max-age=60")
+		io.WriteString(w, "from server")
+	})
+	for _, tt := range []struct {
+		path, body string
+		status     int
+	}{{"/deny", "from server", 200}, {"/deny", "", 403}, {"/ret", "from server", 200}, {"/ret", "ret", 200}} {
+		resp, got := cacheGet(t, addr, "GET "+tt.path+" HTTP/1.1\r\nHost: x\r\n\r\n")
+		if resp.StatusCode != tt.status || (tt.body != "" && got != tt.body) {
+			t.Fatalf("%s: %d %q, want %d %q", tt.path, resp.StatusCode, got, tt.status, tt.body)
+		}
+	}
+	if n.Load() != 2 {
+		t.Fatalf("backend saw %d requests, want 2", n.Load())
+	}
+}
