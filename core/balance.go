@@ -38,11 +38,17 @@ type PickContext struct {
 	Src netip.Addr
 	// Exclude is a server to avoid (the one that failed, on redispatch).
 	Exclude *Server
+	// Granted: the request was woken from the queue for a slot a
+	// server's dynamic limit had when a request ended (Server.Limit).
+	Granted bool
 }
 
 // Skip reports whether a balancer must pass over s for this pick: it is the
 // excluded server, or it is full and the pick must not queue on it.
 func (c *PickContext) Skip(s *Server) bool {
+	if c.Granted && s.Dynamic() {
+		return s == c.Exclude || s.Active.Load() >= s.MaxConn()
+	}
 	return s == c.Exclude || s.Full()
 }
 

@@ -56,10 +56,16 @@ type Server struct {
 	ConfigMaxConn int64 // 0 = unlimited
 	MaxQueue      int64 // 0 = unlimited
 
-	weight  atomic.Int32  // effective weight: config, admin `set weight`, slowstart, agent
-	maxConn atomic.Int64  // effective maxconn (admin `set maxconn server`)
-	admin   atomic.Uint32 // AdminState
-	health  atomic.Uint32 // Health
+	weight  atomic.Int32 // effective weight: config, admin `set weight`, slowstart, agent
+	maxConn atomic.Int64 // effective maxconn (admin `set maxconn server`)
+	// The dynamic limit of `minconn` with the backend's `fullconn`
+	// (Limit): minConn 0 or equal to maxConn is a static limit.
+	minConn  atomic.Int64
+	fullConn int64
+	beConn   *atomic.Int64 // the backend's current connections (HAProxy's beconn)
+	frozen   atomic.Bool   // FreezeState
+	admin    atomic.Uint32 // AdminState
+	health   atomic.Uint32 // Health
 
 	// Counters, updated by the engine.
 	Active     atomic.Int64 // connections/requests currently being served
@@ -228,8 +234,57 @@ func (s *Server) SetWeight(w int) {
 // MaxConn is the effective per-server connection limit, 0 when unlimited.
 func (s *Server) MaxConn() int64 { return s.maxConn.Load() }
 
-// SetMaxConn changes the effective maxconn.
-func (s *Server) SetMaxConn(n int64) { s.maxConn.Store(n) }
+// SetMaxConn changes the effective maxconn. A static limit (minconn unset
+// or equal to maxconn) stays static, as HAProxy's `set maxconn server`
+// sets both then.
+func (s *Server) SetMaxConn(n int64) {
+	if s.minConn.Load() == s.maxConn.Load() {
+		s.minConn.Store(n)
+	}
+	s.maxConn.Store(n)
+}
+
+// SetDynamicLimit makes the server's limit scale with its backend's load
+// (HAProxy's `minconn` with the backend's `fullconn`): minConn at least,
+// maxconn once beConn reaches fullConn. minConn 0 or not below maxconn, or
+// fullConn 0, keeps the static maxconn. Called once, before traffic.
+func (s *Server) SetDynamicLimit(minConn, fullConn int64, beConn *atomic.Int64) {
+	if minConn <= 0 || fullConn <= 0 || beConn == nil {
+		return
+	}
+	s.minConn.Store(minConn)
+	s.fullConn, s.beConn = fullConn, beConn
+}
+
+// FreezeState keeps the server up whatever its checks find, as HAProxy
+// 2.6 does for the servers of a backend with `dispatch` and no balance:
+// it commits a server's state change through the load balancer, which
+// such a backend has none of, so the checks run and count (the stats show
+// "UP -1/3") but the server stays up for use-server and persistence.
+func (s *Server) FreezeState() { s.frozen.Store(true) }
+
+// Dynamic reports whether the server's limit scales with its backend's
+// load (SetDynamicLimit with minconn below maxconn).
+func (s *Server) Dynamic() bool {
+	lo := s.minConn.Load()
+	return s.beConn != nil && lo > 0 && lo < s.maxConn.Load()
+}
+
+// Limit is the number of connections the server takes now, 0 when
+// unlimited: maxconn, or with a dynamic limit (SetDynamicLimit) HAProxy's
+// srv_dynamic_maxconn: max(minconn, beconn*maxconn/fullconn) while the
+// backend holds fewer than fullconn connections.
+func (s *Server) Limit() int64 {
+	m := s.maxConn.Load()
+	if m <= 0 || s.beConn == nil {
+		return m
+	}
+	be, lo := s.beConn.Load(), s.minConn.Load()
+	if be >= s.fullConn || lo >= m || lo <= 0 {
+		return m
+	}
+	return max(lo, be*m/s.fullConn)
+}
 
 // Admin is the operator-set state, MAINT while run-time resolution holds
 // the server in maintenance (ResolveMaint).
@@ -264,6 +319,9 @@ func (s *Server) Health() Health { return Health(s.health.Load()) }
 
 // SetHealth records a health transition and its time for the stats page.
 func (s *Server) SetHealth(h Health) {
+	if s.frozen.Load() && h != HealthUp && h != HealthGoingDown {
+		h = HealthGoingDown // still up: see FreezeState
+	}
 	old := Health(s.health.Swap(uint32(h)))
 	wasUp, isUp := old == HealthUp || old == HealthGoingDown, h == HealthUp || h == HealthGoingDown
 	if wasUp == isUp {
@@ -293,9 +351,9 @@ func (s *Server) Usable() bool {
 	return s.IsUp() && s.Admin() == AdminReady && s.Weight() > 0 && !s.stopping.Load()
 }
 
-// Full reports whether the server reached its maxconn.
+// Full reports whether the server reached its limit (Limit).
 func (s *Server) Full() bool {
-	m := s.maxConn.Load()
+	m := s.Limit()
 	return m > 0 && s.Active.Load() >= m
 }
 

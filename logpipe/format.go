@@ -87,6 +87,8 @@ const (
 	vTRL // request date, local, with UTC offset
 	vLC  // the frontend's log counter
 	vRT  // the request counter
+	vBI  // the server connection's local address
+	vBP  // the server connection's local port
 )
 
 var varNames = map[string]varID{
@@ -100,18 +102,13 @@ var varNames = map[string]varID{
 	"HM": vHM, "HU": vHU, "HP": vHP, "HV": vHV, "pid": vPID, "H": vH,
 	"sslv": vSSLV, "sslc": vSSLC,
 	"HPO": vHPO, "HQ": vHQ, "ID": vID, "Td": vTd, "Tu": vTu, "Tl": vTl, "trl": vTRL, "lc": vLC, "rt": vRT,
-}
-
-// notYet are HAProxy 2.6 variables varde cannot fill: a format naming one
-// is refused (by varde check) rather than logged wrong.
-var notYet = map[string]string{
-	"bi": "the backend connection's source address",
-	"bp": "the backend connection's source port",
+	"bi": vBI, "bp": vBP,
 }
 
 type item struct {
 	id    varID
 	quote bool
+	qlist bool // %hrl, %hsl under +Q: every value quoted on its own
 	esc   bool // +E: '"', '\\' and ']' escaped with '\\' (RFC 5424 structured data)
 	hex   bool // +X: addresses, ports and counters in hexadecimal
 	lit   string
@@ -210,14 +207,11 @@ func CompileFormat(s string) (*Format, error) {
 				i = j
 				continue
 			}
-			if what, ok := notYet[name]; ok {
-				return nil, fmt.Errorf("log-format: %%%s (%s) is not supported by varde yet", name, what)
-			}
 			id, ok := varNames[name]
 			if !ok {
 				return nil, fmt.Errorf("log-format: unknown variable %%%s at offset %d", name, i-1)
 			}
-			f.items = append(f.items, item{id: id, quote: quote, esc: esc, hex: hex})
+			f.items = append(f.items, quotedItem(item{id: id, esc: esc, hex: hex}, quote))
 			i = j
 		default:
 			lit = append(lit, c)
@@ -397,6 +391,12 @@ func (f *Format) appendRecord(dst []byte, r *logrec.Record, c *encodeCtx) []byte
 			continue
 		}
 		before := len(dst)
+		if it.quote && emptyText(it.id, r) {
+			// HAProxy's lf_text: a quoted absent text is "", not "-".
+			dst = append(dst, '"', '"')
+			lastSpace = false
+			continue
+		}
 		if it.quote {
 			dst = append(dst, '"')
 		}
@@ -462,6 +462,10 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 		return appendAddrOrDash(dst, r.ServerAddr)
 	case vSP:
 		return appendPortOrDash(dst, r.ServerAddr)
+	case vBI:
+		return appendAddrOrDash(dst, r.BackendSrc)
+	case vBP:
+		return appendPortOrDash(dst, r.BackendSrc)
 	case vT:
 		return c.dates.appendDate(dst, r.Accept, c.loc)
 	case vTR:
@@ -556,9 +560,9 @@ func appendVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) []byte {
 	case vHS:
 		return appendCaptures(dst, &r.ResHeaders, c.resKinds, c, false)
 	case vHRL:
-		return appendCaptures(dst, &r.ReqHeaders, c.reqKinds, c, true)
+		return appendCaptureList(dst, &r.ReqHeaders, c.reqKinds, c, it.qlist)
 	case vHSL:
-		return appendCaptures(dst, &r.ResHeaders, c.resKinds, c, true)
+		return appendCaptureList(dst, &r.ResHeaders, c.resKinds, c, it.qlist)
 	case vR:
 		if r.RequestLine.Len() == 0 {
 			return append(dst, "<BADREQ>"...)
@@ -621,47 +625,38 @@ func appendCookie(dst, v []byte, c *encodeCtx) []byte {
 	return appendEscaped(dst, v, &hdrEscape)
 }
 
-// appendCaptures writes "{v1|v2}" (or, for %hrl, "v1 v2" with "-" for empty
-// values); nothing when no capture is configured, as HAProxy does.
-func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *encodeCtx, list bool) []byte {
+// appendCaptures writes "{v1|v2}"; nothing when no capture is
+// configured, as HAProxy does.
+func appendCaptures(dst []byte, cp *logrec.Captures, kinds []headerKind, c *encodeCtx, _ bool) []byte {
 	n := cp.Len()
 	if n == 0 {
 		return dst
 	}
-	if !list {
-		dst = append(dst, '{')
-	}
+	dst = append(dst, '{')
 	for i := 0; i < n; i++ {
 		if i > 0 {
-			if list {
-				dst = append(dst, ' ')
-			} else {
-				dst = append(dst, '|')
-			}
+			dst = append(dst, '|')
 		}
-		v := cp.At(i)
-		if list && len(v) == 0 {
-			dst = append(dst, '-')
-			continue
-		}
-		kind := hdrText
-		if i < len(kinds) {
-			kind = kinds[i]
-		}
-		// Escape first, then anonymise the escaped text: the audit scans
-		// the text as written, so both must see the same bytes (an escape
-		// such as #22 next to ".1.2.3" would otherwise form an address).
-		if c.anon.active() {
-			c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
-			dst = c.anon.appendHeader(dst, c.scratch, kind, c.now)
-		} else {
-			dst = appendEscaped(dst, v, &hdrEscape)
-		}
+		dst = appendCaptureValue(dst, cp.At(i), i, kinds, c)
 	}
-	if !list {
-		dst = append(dst, '}')
+	return append(dst, '}')
+}
+
+// appendCaptureValue writes one captured header value, escaped (and
+// anonymised when the log target asks for it).
+func appendCaptureValue(dst, v []byte, i int, kinds []headerKind, c *encodeCtx) []byte {
+	kind := hdrText
+	if i < len(kinds) {
+		kind = kinds[i]
 	}
-	return dst
+	// Escape first, then anonymise the escaped text: the audit scans
+	// the text as written, so both must see the same bytes (an escape
+	// such as #22 next to ".1.2.3" would otherwise form an address).
+	if c.anon.active() {
+		c.scratch = appendEscaped(c.scratch[:0], v, &hdrEscape)
+		return c.anon.appendHeader(dst, c.scratch, kind, c.now)
+	}
+	return appendEscaped(dst, v, &hdrEscape)
 }
 
 func appendRequest(dst, v []byte, c *encodeCtx) []byte {

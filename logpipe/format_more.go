@@ -176,6 +176,8 @@ func appendHexVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) ([]byte,
 		ap = r.FrontendAddr
 	case vSI, vSP:
 		ap = r.ServerAddr
+	case vBI, vBP:
+		ap = r.BackendSrc
 	case vTS:
 		return appendHex(dst, uint64(floorDiv(r.Accept, 1e9)), 8), true
 	case vPID:
@@ -187,7 +189,7 @@ func appendHexVar(dst []byte, it *item, r *logrec.Record, c *encodeCtx) ([]byte,
 		return append(dst, '-'), true
 	}
 	switch it.id {
-	case vCP, vFP, vSP:
+	case vCP, vFP, vSP, vBP:
 		return appendHex(dst, uint64(ap.Port()), 4), true
 	case vCI:
 		if c.anon.on() {

@@ -53,12 +53,11 @@ func TestMoreVariables(t *testing.T) {
 	}
 }
 
-// What varde cannot fill is refused, never logged empty or wrong; names
-// are read whole, as in HAProxy.
+// Unknown variables are refused, never logged empty or wrong; names are
+// read whole, as in HAProxy.
 func TestUnsupportedVariables(t *testing.T) {
 	for f, want := range map[string]string{
-		"%bi":        "%bi (the backend connection's source address) is not supported",
-		"%ci %bp":    "%bp",
+		"%bix":       "unknown variable %bix",
 		"%HUx":       "unknown variable %HUx",
 		"%ci:%cp%Tz": "unknown variable %Tz",
 	} {

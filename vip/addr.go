@@ -33,7 +33,11 @@ type netlinkAddr struct {
 	defaultDev string
 	// base is the interface whose VIPs go on defaultDev instead: with
 	// use_vmac, keepalived moves `dev BASE` VIPs to the VMAC.
-	base  string
+	base string
+	// v6 is the instance's family: with use_vmac only the VIPs of that
+	// family move to the VMAC; the others stay on base (keepalived 2.2.7
+	// without use_vmac_addr).
+	v6    bool
 	h     *netlink.Handle
 	mu    sync.Mutex
 	links map[string]netlink.Link
@@ -66,9 +70,10 @@ func (n *netlinkAddr) link(dev string) (netlink.Link, error) {
 func (n *netlinkAddr) addr(v keepalived.VIP) (netlink.Link, *netlink.Addr, error) {
 	dev := v.Dev
 	switch {
-	case n.base != "" && v.Prefix.Addr().Is6() && (dev == "" || dev == n.base):
-		// An IPv6 (excluded) address of an IPv4 VMAC instance stays on
-		// the parent interface, as keepalived does without use_vmac_addr.
+	case n.base != "" && v.Prefix.Addr().Is6() != n.v6 && (dev == "" || dev == n.base):
+		// An (excluded) address of the other family than a VMAC
+		// instance's stays on the parent interface, as keepalived does
+		// without use_vmac_addr.
 		dev = n.base
 	case dev == "" || (n.base != "" && dev == n.base):
 		dev = n.defaultDev

@@ -65,7 +65,7 @@ type wire struct {
 	// What the instance installs as master: a change restarts it, so the
 	// old set is removed by the release and the new one installed.
 	Excluded, Routes, Rules string
-	VMAC                    string
+	VMAC, VMACAddr          string
 	VMACXmitBase            bool
 }
 
@@ -81,7 +81,7 @@ func wireOf(in *keepalived.Instance) wire {
 		w.VIPs = append(w.VIPs, v)
 	}
 	w.Excluded, w.Routes, w.Rules = posFree(in.ExcludedVIPs), posFree(in.Routes), posFree(in.Rules)
-	w.VMAC, w.VMACXmitBase = in.VMAC, in.VMACXmitBase
+	w.VMAC, w.VMACAddr, w.VMACXmitBase = in.VMAC, in.VMACAddr, in.VMACXmitBase
 	return w
 }
 

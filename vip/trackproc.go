@@ -211,14 +211,32 @@ func (r *runner) processTracking() (delta int, fault bool) {
 		if st.up != before {
 			r.logf("Track process %s %s", t.Process.Name, map[bool]string{true: "now running", false: "quorum lost"}[st.up])
 		}
-		switch w := t.EffectiveWeight(); {
-		case w == 0 && !st.up:
-			fault = true
-		case w > 0 && st.up, w < 0 && !st.up:
-			delta += w
-		}
+		d, f := procEffect(st.up, t.EffectiveWeight(), t.EffectiveReverse())
+		delta += d
+		fault = fault || f
+
 	}
 	return delta, fault
+}
+
+// procEffect is keepalived 2.2.7's (vrrp_track.c): weight 0 faults the
+// instance while the quorum is lost (with reverse: while it is held); a
+// positive weight counts while the quorum is held, a negative one while it
+// is lost, and reverse negates what is added: `weight 10 reverse` lowers
+// the priority by 10 while the process runs, `weight -10 reverse` raises
+// it by 10 while it does not.
+func procEffect(up bool, w int, reverse bool) (delta int, fault bool) {
+	m := 1
+	if reverse {
+		m = -1
+	}
+	switch {
+	case w == 0:
+		return 0, up == reverse
+	case w > 0 && up, w < 0 && !up:
+		return w * m, false
+	}
+	return 0, false
 }
 
 // procKey identifies a process definition: a reload that keeps it keeps

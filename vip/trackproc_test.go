@@ -278,3 +278,32 @@ func TestScanProcsSeesExec(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestProcEffect: keepalived 2.2.7's table (vrrp_track.c) for a tracked
+// process, reverse changing the priority the opposite way.
+func TestProcEffect(t *testing.T) {
+	tests := []struct {
+		up, reverse bool
+		w, delta    int
+		fault       bool
+	}{
+		{true, false, 10, 10, false},
+		{false, false, 10, 0, false},
+		{true, true, 10, -10, false},
+		{false, true, 10, 0, false},
+		{false, false, -10, -10, false},
+		{true, false, -10, 0, false},
+		{false, true, -10, 10, false},
+		{true, true, -10, 0, false},
+		{false, false, 0, 0, true},
+		{true, false, 0, 0, false},
+		{true, true, 0, 0, true},
+		{false, true, 0, 0, false},
+	}
+	for _, tt := range tests {
+		d, f := procEffect(tt.up, tt.w, tt.reverse)
+		if d != tt.delta || f != tt.fault {
+			t.Errorf("up=%v weight %d reverse=%v: delta %d fault %v, want %d %v", tt.up, tt.w, tt.reverse, d, f, tt.delta, tt.fault)
+		}
+	}
+}

@@ -14,7 +14,8 @@ import (
 
 // use_vmac, as keepalived 2.2.7 builds it (checked side by side in
 // TestVMACWithKeepalived): a macvlan interface on the instance's interface,
-// mode private, MAC 00:00:5e:00:01:VRID (RFC 5798's virtual router MAC),
+// mode private, MAC 00:00:5e:00:01:VRID (RFC 5798's virtual router MAC)
+// or the one use_vmac gives,
 // named vrrp.VRID unless the configuration names it, no IPv6 address
 // generation, up. The VIPs without a dev go on it, adverts and GARPs leave
 // from it (so their source MAC is the virtual one), from the base
@@ -30,11 +31,6 @@ import (
 // instance is released (stop, reload without it) and left for the
 // successor on a handover; one left by a crash is taken over as is.
 
-// vmacMAC is the virtual router MAC of an IPv4 VRID.
-func vmacMAC(vrid int) net.HardwareAddr {
-	return net.HardwareAddr{0x00, 0x00, 0x5e, 0x00, 0x01, byte(vrid)}
-}
-
 // vmacs counts the instances using each VMAC, by name.
 var vmacs = struct {
 	sync.Mutex
@@ -49,8 +45,14 @@ func acquireVMAC(in *keepalived.Instance) (*net.Interface, error) {
 	if err := ensureVMAC(in); err != nil {
 		return nil, err
 	}
-	setSysctls(in.Interface, baseSysctls)
-	setSysctls(in.VMAC, vmacSysctls)
+	if in.IsIPv6() {
+		if err := setupVMAC6(in); err != nil { // vmac6.go
+			return nil, err
+		}
+	} else {
+		setSysctls(in.Interface, baseSysctls)
+		setSysctls(in.VMAC, vmacSysctls)
+	}
 	ifi, err := net.InterfaceByName(in.VMAC)
 	if err != nil {
 		return nil, fmt.Errorf("vip: VMAC %s: %w", in.VMAC, err)
@@ -92,7 +94,7 @@ func ensureVMAC(in *keepalived.Instance) error {
 	if err != nil {
 		return fmt.Errorf("vip: interface %s: %w", in.Interface, err)
 	}
-	mac := vmacMAC(in.VRID)
+	mac := in.VMACHardwareAddr() // use_vmac's MAC, or 00:00:5e:00:01:VRID
 	if l, err := netlink.LinkByName(in.VMAC); err == nil {
 		mv, ok := l.(*netlink.Macvlan)
 		if !ok || mv.Attrs().ParentIndex != base.Attrs().Index || !bytes.Equal(mv.Attrs().HardwareAddr, mac) {
@@ -203,7 +205,7 @@ func openInstanceIO(in *keepalived.Instance, ifi *net.Interface, unicast bool) (
 		return nil, err
 	}
 	if io.vmac != "" {
-		io.na.base = in.Interface
+		io.na.base, io.na.v6 = in.Interface, in.IsIPv6()
 	}
 	if len(in.Routes)+len(in.Rules) > 0 {
 		if io.rt, err = newNetlinkRouter(); err != nil {

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"runtime/pprof"
+	"runtime/trace"
 	"time"
 
 	_ "github.com/varde-lb/varde/core/admin" // health checks, persistence, stats, admin socket
@@ -88,6 +89,15 @@ func runRun(args []string, stdout, stderr io.Writer) int {
 		if f, err := os.Create(path); err == nil {
 			if pprof.StartCPUProfile(f) == nil {
 				defer func() { pprof.StopCPUProfile(); f.Close() }()
+			}
+		}
+	}
+	// VARDE_TRACE=FILE writes an execution trace (`go tool trace FILE`):
+	// where goroutines wait, for latency work the CPU profile cannot show.
+	if path := os.Getenv("VARDE_TRACE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if trace.Start(f) == nil {
+				defer func() { trace.Stop(); f.Close() }()
 			}
 		}
 	}

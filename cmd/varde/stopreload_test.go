@@ -72,9 +72,14 @@ func TestReloadDuringStop(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// The first generation's gate lets its stop through at once: the
+	// reload retires it. The generation the reload builds gets the gate
+	// the test holds, so only the SIGTERM's stop can enter it.
+	first := &stopGate{entered: make(chan struct{}), release: make(chan struct{})}
+	close(first.release)
 	gate := &stopGate{entered: make(chan struct{}), release: make(chan struct{})}
 	gates.Lock()
-	gates.cur = gate
+	gates.cur = first
 	gates.Unlock()
 	defer func() { gates.Lock(); gates.cur = nil; gates.Unlock() }()
 
@@ -91,6 +96,9 @@ func TestReloadDuringStop(t *testing.T) {
 	}
 	done := make(chan error, 1)
 	go func() { done <- p.run(g, "") }()
+	gates.Lock()
+	gates.cur = gate
+	gates.Unlock()
 	if got := adminAsk(t, sock, "reload"); !strings.HasPrefix(got, "Success=1") {
 		t.Fatalf("reload while running: %q", got)
 	}

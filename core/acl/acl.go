@@ -247,7 +247,9 @@ func parseCriterion(text string) (*matcher, error) {
 		// lua.NAME: a script's fetch, checked once the scripts ran.
 		return nil, &Error{Criterion: name, Token: -1, Msg: "unknown criterion", Hint: suggest(name)}
 	}
-	if f, _ := sample.LookupFetch(fetch); f != nil && f.MaxArgs == 0 && strings.HasPrefix(rest, "(") {
+	// Empty parentheses are no argument: HAProxy reads always_true() and
+	// src() as always_true and src.
+	if f, _ := sample.LookupFetch(fetch); f != nil && f.MaxArgs == 0 && strings.HasPrefix(rest, "(") && !strings.HasPrefix(rest, "()") {
 		return nil, &Error{Criterion: name, Token: -1, Msg: "takes no argument in parentheses", Hint: "remove the parentheses"}
 	}
 	expr, err := sample.Parse(fetch+rest, sample.Options{Where: sample.AtRequest | sample.AtResponse, Place: "in ACLs"})

@@ -204,6 +204,21 @@ func TestPatternFile(t *testing.T) {
 	}
 }
 
+// A fetch without arguments may be written with empty parentheses, as
+// HAProxy 2.6 reads `ignore-persist if { always_true() }`.
+func TestEmptyParentheses(t *testing.T) {
+	for _, words := range [][]string{{"always_true()"}, {"src()", "127.0.0.1"}, {"path()", "/"}} {
+		m, err := ParseWords(words)
+		if err != nil {
+			t.Errorf("%v: %v", words, err)
+			continue
+		}
+		if words[0] == "always_true()" && !m.Match(req()) {
+			t.Errorf("%v did not match", words)
+		}
+	}
+}
+
 func TestParseErrors(t *testing.T) {
 	tests := []struct {
 		words    []string

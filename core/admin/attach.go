@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"os"
 	"sort"
 	"strings"
 	"time"
@@ -192,11 +193,53 @@ func (a *Attached) serveStats(o AttachOptions) error {
 			return err
 		}
 		h.SetHistory(a.history)
-		if err := e.AddService(p.Name, func(r core.Request) bool { return h.Match(string(r.URI())) }, h); err != nil {
+		if err := e.AddService(p.Name, statsMatcher(h), h); err != nil {
 			return err
 		}
 	}
+	if err := a.serveBackendStats(o); err != nil {
+		return err
+	}
 	e.SetServiceHandler("prometheus-exporter", a.exporter(o)) // promex.go
+	return nil
+}
+
+// statsMatcher is HAProxy's http_stats_check_uri: a GET, HEAD or POST
+// whose URI starts with `stats uri`; other methods go on to the servers.
+func statsMatcher(h *stats.Handler) func(core.Request) bool {
+	return func(r core.Request) bool {
+		switch string(r.Method()) {
+		case "GET", "HEAD", "POST":
+			return h.Match(string(r.URI()))
+		}
+		return false
+	}
+}
+
+// serveBackendStats adds the stats pages declared in backends (`backend
+// stats` + `stats enable`, reached through a frontend's use_backend or
+// default_backend): HAProxy serves them once a request reaches the
+// backend and passed its http-request rules. A listen section's page is a
+// frontend page (serveStats); backends in tcp mode serve none, as HAProxy.
+func (a *Attached) serveBackendStats(o AttachOptions) error {
+	e := o.Engine
+	for _, p := range o.Config.Backends {
+		if p.Kind != config.KindBackend || p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") ||
+			p.Mode != "http" || e.Backend(p.Name) == nil {
+			continue
+		}
+		if a.history == nil {
+			a.history = stats.NewHistory(a.Source)
+		}
+		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
+		if err != nil {
+			return err
+		}
+		h.SetHistory(a.history)
+		if err := e.AddBackendService(p.Name, statsMatcher(h), h); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -428,7 +471,11 @@ func anyCond(list []*config.Condition, set *acl.Set) (func(core.Request) bool, e
 
 func statsHandler(p *config.Proxy, src stats.Source, mgr *health.Manager, version string, log *slog.Logger) (*stats.Handler, error) {
 	st := p.Stats
-	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version, Node: st.ShowNode}
+	pc := stats.PageConfig{URI: st.URI, Realm: st.Realm, Refresh: st.Refresh, HideVersion: st.HideVersion, Version: version,
+		Node: st.ShowNode, Desc: st.ShowDesc, Legends: st.ShowLegends, Modules: st.ShowModules}
+	if pc.Node == "-" { // `stats show-node` alone: HAProxy's default node is the host name
+		pc.Node, _ = os.Hostname()
+	}
 	for _, a := range st.Auth {
 		pc.Users = append(pc.Users, stats.User{Name: a.User, Password: a.Password})
 	}
@@ -522,6 +569,7 @@ func EngineSource(c *config.Config, e *proxy.Engine, version string, started tim
 						sp.Cookie = p.Cookie.Name
 					}
 					sp.AllBackups = p.Option("allbackups") != nil
+					sp.NoBalancer = p.Dispatch != nil && p.Balance == nil
 					if p.Balance != nil {
 						sp.Algo = p.Balance.Algorithm
 					} else {

@@ -39,7 +39,6 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 	if c == nil || e == nil {
 		return nil
 	}
-	checkBackendStats(c, d)
 	for _, ss := range c.Global.StatsSockets {
 		checkSocket(ss, d)
 	}
@@ -53,47 +52,6 @@ func prepare(g *generation.Generation, d *diag.List) generation.Part {
 		return nil
 	}
 	return &part{g: g, a: a}
-}
-
-// checkBackendStats refuses stats set in a backend whose requests do not
-// all pass through a frontend serving the same page: varde serves stats
-// pages from frontends only, so those requests would reach the servers.
-func checkBackendStats(c *config.Config, d *diag.List) {
-	for _, b := range c.Backends {
-		if b.Kind != config.KindBackend || b.Stats == nil || (!b.Stats.Enabled && b.Stats.URI == "") {
-			continue
-		}
-		for _, f := range c.Frontends {
-			if routesTo(f, b.Name) && !servesStats(f, statsURI(b.Stats)) {
-				d.Errorf(b.Stats.Pos, "stats", "move the stats lines to frontend "+f.Name+" or to a listen section",
-					"stats pages in a backend are not served by varde yet: requests for %s through frontend %q would reach the servers", statsURI(b.Stats), f.Name)
-				break
-			}
-		}
-	}
-}
-
-func routesTo(f *config.Proxy, backend string) bool {
-	if f.DefaultBackend != nil && f.DefaultBackend.Value == backend {
-		return true
-	}
-	for _, u := range f.UseBackends {
-		if u.Backend == backend || config.IsDynamicName(u.Backend) {
-			return true
-		}
-	}
-	return false
-}
-
-func servesStats(f *config.Proxy, uri string) bool {
-	return f.Stats != nil && (f.Stats.Enabled || f.Stats.URI != "") && statsURI(f.Stats) == uri
-}
-
-func statsURI(s *config.Stats) string {
-	if s.URI == "" {
-		return "/haproxy?stats"
-	}
-	return s.URI
 }
 
 // checkSocket refuses what the admin socket would fail on at start: a bad

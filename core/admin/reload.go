@@ -8,6 +8,7 @@ import (
 	"sync"
 
 	"github.com/varde-lb/varde/core/generation"
+	"github.com/varde-lb/varde/core/listen"
 )
 
 // Reload (docs/reload.md) on the admin side: the `reload` command asks the
@@ -83,7 +84,7 @@ func dupListener(l net.Listener) *handed {
 		return nil
 	}
 	defer f.Close()
-	dup, err := net.FileListener(f)
+	dup, err := listen.FileListener(f) // keeps the running socket non-blocking
 	if err != nil {
 		return nil
 	}

@@ -290,6 +290,42 @@ func validateLogFormat(lf *StringAt, d *diag.List) {
 	}
 }
 
+// LogUses reports whether the proxy's log-format names one of the
+// %-variables vars (e.g. "bi"), with or without {flags}.
+func (p *Proxy) LogUses(vars ...string) bool {
+	if p.LogFormat == nil {
+		return false
+	}
+	s := p.LogFormat.Value
+	for i := 0; i < len(s); i++ {
+		switch {
+		case s[i] == '\\':
+			i++
+			continue
+		case s[i] != '%':
+			continue
+		}
+		j := i + 1
+		if j < len(s) && s[j] == '{' {
+			for j < len(s) && s[j] != '}' {
+				j++
+			}
+			j++
+		}
+		k := j
+		for k < len(s) && (s[k] >= 'a' && s[k] <= 'z' || s[k] >= 'A' && s[k] <= 'Z') {
+			k++
+		}
+		for _, v := range vars {
+			if j <= len(s) && s[min(j, len(s)):k] == v {
+				return true
+			}
+		}
+		i = max(i, k-1)
+	}
+	return false
+}
+
 // LogHeaders are the request headers the proxy's log-format reads with
 // %[...] (lower case, each once). varde does not keep a request after
 // forwarding it, so the engine copies these into the log record, and the

@@ -113,7 +113,6 @@ var errorCases = []struct {
 	{"same bind twice", okDefaults + "frontend f\n bind 127.0.0.1:80\nfrontend g\n bind 127.0.0.1:80\n", 10, "bind", "bind the same address", `"f" already binds`, true},
 	{"same bind wildcard spellings", okDefaults + "frontend f\n bind *:80\nfrontend g\n bind 0.0.0.0:80\n", 10, "bind", "bind the same address", "", true},
 	{"mode mismatch http->tcp", "frontend f\n mode http\n bind :80\n default_backend b\nbackend b\n mode tcp\n", 4, "default_backend", "mode mismatch", "mode http", false},
-	{"mode mismatch tcp->http", "frontend f\n bind :80\n default_backend b\nbackend b\n mode http\n", 3, "default_backend", "mode mismatch", "", true},
 
 	{"bad mode", "defaults\n mode udp\n", 2, "mode", "invalid mode", "http or tcp", false},
 	{"bad balance", "backend b\n balance round-robin\n", 2, "balance", "unknown balance algorithm", "roundrobin", false},
@@ -152,6 +151,7 @@ var errorCases = []struct {
 	{"duplicate stats socket", "global\n stats socket /tmp/s\n stats socket /tmp/s\n", 3, "stats socket", "declared twice", "", true},
 	{"force-persist without cond", "backend b\n force-persist\n", 2, "force-persist", "needs a condition", "", false},
 	{"no before non-option", "backend b\n no balance\n", 2, "balance", "not supported", "", false},
+	{"stats show-node bad name", "listen s\n bind :80\n stats show-node lb/1\n", 3, "stats show-node", "invalid node name", "letters", false},
 }
 
 func TestErrorPaths(t *testing.T) {
@@ -205,6 +205,7 @@ func TestWarnings(t *testing.T) {
 		{"frontend without bind", "frontend f\n mode http\n timeout client 1s\n", "frontend", "has no bind line", "bind *:80"},
 		{"cookie nocache without insert", "backend b\n mode http\n cookie S rewrite nocache\n", "cookie", "no effect without insert", "add insert"},
 		{"log global without global logs", okDefaults + "frontend f\n bind :80\n log global\n", "log", "no log target", "global section"},
+		{"stats show-desc without text", okDefaults + "frontend f\n bind :80\n stats show-desc\n", "stats show-desc", "global description", "stats show-desc TEXT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -250,7 +251,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 	}
 	saved := k.Enforced
 	t.Cleanup(func() { k.Enforced = saved })
-	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n fullconn 100\n"
+	src := "backend b\n server a 1.2.3.4:80 slowstart 10s\n server b 1.2.3.5:80 slowstart 10s\n description hi\n"
 	k.Enforced = false
 	_, d := load(t, src)
 	var got []diag.Diagnostic
@@ -259,7 +260,7 @@ func TestNotEnforcedWarning(t *testing.T) {
 			got = append(got, it)
 		}
 	}
-	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), fullconn (t.cfg:4)"
+	want := "parsed, not yet enforced: server slowstart (t.cfg:2, 2 uses), description (t.cfg:4)"
 	if len(got) != 1 || got[0].Message != want || got[0].Pos.Line != 2 || got[0].Severity != diag.Warning {
 		t.Fatalf("want one grouped warning %q at line 2, got:\n%s", want, render(d))
 	}
@@ -283,7 +284,7 @@ func TestRefusedKeywords(t *testing.T) {
 		reason    string
 	}{
 		// The keywords of issue 14 are built; these remain refused.
-		{"maxcompcpuusage", "global\n maxcompcpuusage 50\n", 2, "maxcompcpuusage", ""},
+		{"bind maxconn", "frontend f\n bind 127.0.0.1:80 maxconn 10\n", 2, "bind maxconn", ""},
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -509,6 +510,38 @@ func TestUnits(t *testing.T) {
 	for _, bad := range []string{"", "k", "1t", "1.5m", "-1"} {
 		if _, err := ParseSize(bad); err == nil {
 			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+}
+
+// A timer with characters after a valid unit keeps the value read so far
+// and warns, as HAProxy 2.6's parse_time_err does ("1s[" is 1s); an
+// unknown unit stays an error.
+func TestTimerTrailingCharacters(t *testing.T) {
+	tests := []struct {
+		val  string
+		want time.Duration
+		warn bool
+		bad  bool
+	}{
+		{"1s", time.Second, false, false},
+		{"1s[", time.Second, true, false},
+		{"2ms5", 2 * time.Millisecond, true, false},
+		{"1mx", time.Minute, true, false},
+		{"5x", 0, false, true},
+		{"1u", 0, false, true},
+	}
+	for _, tc := range tests {
+		cfg, d := load(t, "defaults\n  mode http\n  timeout client "+tc.val+"\n")
+		if got := len(errorsOf(d)) > 0; got != tc.bad {
+			t.Errorf("%s: errors %v, want error %v", tc.val, errorsOf(d), tc.bad)
+			continue
+		}
+		if got := len(warningsOf(d)) > 0; got != tc.warn {
+			t.Errorf("%s: warnings %v, want warning %v", tc.val, warningsOf(d), tc.warn)
+		}
+		if !tc.bad && cfg.Defaults[0].Timeouts.Client != tc.want {
+			t.Errorf("%s: timeout client %v, want %v", tc.val, cfg.Defaults[0].Timeouts.Client, tc.want)
 		}
 	}
 }

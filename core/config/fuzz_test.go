@@ -17,6 +17,7 @@ import (
 var fuzzSeeds = []string{
 	"", "\x00", "frontend", "backend b\n server", "listen l :", "acl", "frontend f\n use_backend b if {", "x \"", `\x`, "${", "${A-", "defaults d from d\n", "frontend f\n bind :1-",
 	"global\n log file@/x anonymize hmac k rotate", "backend b\n balance uri len", "backend b\n cookie", "frontend f\n http-request redirect location /x code",
+	"frontend f\n redirect code 301 prefix / drop-query append-slash set-cookie A=1 clear-cookie\n", "defaults\n option httplog clf\n option checkcache\nglobal\n maxcompcpuusage 0\n",
 	"frontend f\n \"option httplog\"\n", "frontend f\n \"stats uri\"\n", "frontend f\n \"timeout client\"\n", "global\n \"stats socket\"\n",
 	"backend b\n no \"option httplog\"\n", "frontend f\n option \"httplog clf\"\n", "frontend f\n 'timeout client' 5s\n", "frontend f\n timeout\\ client 5s\n",
 	"global\n maxconn \"10\n", "frontend f\n bind \"${ADDR}:80\"\n", "backend b\n server s ${HOST}:80\n", "frontend f\n bind \"${L[*]}\"\n",

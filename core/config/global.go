@@ -110,6 +110,11 @@ func (p *parser) globalLine(l Line) {
 		if n, ok := intArg(0, 1<<21); ok {
 			g.MaxCompRate = n
 		}
+	case "maxcompcpuusage":
+		// HAProxy: compress_min_idle = 100 - atoi(N), 0 to 100 accepted.
+		if n, ok := intArg(0, 100); ok {
+			g.CompMinIdle = 100 - n
+		}
 	case "tune.comp.maxlevel":
 		if n, ok := intArg(1, 9); ok {
 			g.TuneCompMaxLevel = n

@@ -17,10 +17,14 @@ func (p *parser) duration(t Token, kw string) time.Duration {
 }
 
 func (p *parser) durationUnit(t Token, kw string, def time.Duration) time.Duration {
-	v, err := parseDurationUnit(t.Text, def)
+	v, rest, err := parseDurationPrefix(t.Text, def)
 	if err != nil {
 		p.d.Errorf(t.Pos, kw, "a number with an optional unit: us, ms, s, m, h, d (default ms), e.g. 5s", "%v", err)
 		return 0
+	}
+	if rest != "" {
+		// HAProxy 2.6 keeps the value read so far and only warns.
+		p.d.Warnf(t.Pos, kw, "remove the characters after the unit", "unexpected character '%c' after the timer value '%s', only (us=microseconds,ms=milliseconds,s=seconds,m=minutes,h=hours,d=days) are supported; taken as %s, as HAProxy 2.6 does", rest[0], t.Text, t.Text[:len(t.Text)-len(rest)])
 	}
 	return v
 }

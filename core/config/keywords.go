@@ -95,8 +95,8 @@ var Keywords = []KeywordInfo{
 	{Name: "lua-load-per-thread", Sections: G, Default: "", Enforced: true}, // pooled states, no lock (docs/haproxy-lua.md)
 	{Name: "lua-prepend-path", Sections: G, Default: "", Enforced: true},
 	{Name: "log-tag", Sections: G | DFB, Default: "haproxy", Enforced: true},
-	{Name: "master-worker", Sections: G, Default: "off", Enforced: true}, // misc.go: varde reloads in place
-	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: false, Refused: "varde does not lower compression under CPU load yet: responses would be compressed whatever the CPU usage (remove the line to compress always)"},
+	{Name: "master-worker", Sections: G, Default: "off", Enforced: true},   // misc.go: varde reloads in place
+	{Name: "maxcompcpuusage", Sections: G, Default: "100", Enforced: true}, // compress_cpu.go: the process's measured CPU share
 	{Name: "maxcomprate", Sections: G, Default: "0 (no limit)", Enforced: true},
 	{Name: "maxconn", Sections: G | DF, Default: "global: 4096 (HAProxy derives it from ulimit); frontend: global maxconn", Enforced: true},
 	{Name: "nbproc", Sections: G, Default: "", Enforced: true}, // refused with HAProxy 2.6's own error
@@ -240,7 +240,7 @@ var Keywords = []KeywordInfo{
 	{Name: "errorloc303", Sections: DFB, Default: "", Enforced: true},                                       // misc.go: a 303
 	{Name: "filter compression", Sections: FB, Default: "implicit when compression is set", Enforced: true}, // other filters are refused
 	{Name: "force-persist", Sections: FB, Default: "", Enforced: true},
-	{Name: "fullconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "fullconn", Sections: DB, Default: "", Enforced: true}, // core/proxy/fullconn.go
 	{Name: "hash-balance-factor", Sections: DB, Default: "0 (off)", Enforced: true},
 	{Name: "hash-type", Sections: DB, Default: "map-based sdbm", Enforced: true},
 	{Name: "http-check comment", Sections: DB, Default: "", Enforced: true},                  // appended to the failing expect's text
@@ -325,6 +325,7 @@ var Keywords = []KeywordInfo{
 	{Name: "monitor-uri", Sections: DF, Default: "", Enforced: true},
 	{Name: "option abortonclose", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option allbackups", Sections: DB, Default: "off", Enforced: true},
+	{Name: "option checkcache", Sections: DB, Default: "off", Enforced: true},
 	{Name: "option contstats", Sections: DF, Default: "", Enforced: true}, // varde always counts continuously
 	{Name: "option socket-stats", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option dontlog-normal", Sections: DF, Default: "off", Enforced: true},
@@ -337,6 +338,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option http-ignore-probes", Sections: DF, Default: "off", Enforced: false},
 	{Name: "option http-no-delay", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option http-pretend-keepalive", Sections: DB, Default: "off", Enforced: false},
+	{Name: "option http-use-proxy-header", Sections: DF, Default: "off", Enforced: true}, // auth.go proxyConn
 	{Name: "option independent-streams", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option nolinger", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option prefer-last-server", Sections: DB, Default: "off", Enforced: true},
@@ -378,9 +380,9 @@ var Keywords = []KeywordInfo{
 	{Name: "stats realm", Sections: DFB, Default: "HAProxy Statistics", Enforced: true},
 	{Name: "stats refresh", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats scope", Sections: DFB, Default: "all", Enforced: true},
-	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: false},
-	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: false},
-	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: false},
+	{Name: "stats show-desc", Sections: DFB, Default: "", Enforced: true},
+	{Name: "stats show-legends", Sections: DFB, Default: "off", Enforced: true},
+	{Name: "stats show-modules", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "stats show-node", Sections: DFB, Default: "", Enforced: true},
 	{Name: "stats uri", Sections: DFB, Default: "/haproxy?stats", Enforced: true},
 	{Name: "stick match", Sections: B, Default: "", Enforced: true},         // docs/stick-tables.md
@@ -461,7 +463,7 @@ var Keywords = []KeywordInfo{
 	{Name: "server inter", Sections: DB, Default: "2s", Enforced: true},
 	{Name: "server maxconn", Sections: DB, Default: "0 (no limit)", Enforced: true},
 	{Name: "server maxqueue", Sections: DB, Default: "0 (no limit)", Enforced: true},
-	{Name: "server minconn", Sections: DB, Default: "", Enforced: false},
+	{Name: "server minconn", Sections: DB, Default: "", Enforced: true}, // core/proxy/fullconn.go
 	{Name: "server observe", Sections: DB, Default: "off", Enforced: true},
 	{Name: "server on-error", Sections: DB, Default: "fastinter", Enforced: true},
 	{Name: "server on-marked-down", Sections: DB, Default: "", Enforced: true},
@@ -510,11 +512,9 @@ var Unsupported = map[string]string{
 	"option external-check":               "not available in varde",
 	"option spop-check":                   "use a plain TCP check",
 	"option transparent":                  "not available in varde",
-	"option http-use-proxy-header":        "not available in varde",
 	"option accept-invalid-http-request":  "varde never accepts invalid requests",
 	"option accept-invalid-http-response": "varde never accepts invalid responses",
 	"option log-separate-errors":          "not available in varde",
-	"option httplog clf":                  "use log-format",
 	"grace":                               "remove the line",
 	"server-state-base":                   "remove the line",
 	"h1-case-adjust":                      "not available in varde",

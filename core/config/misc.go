@@ -374,26 +374,24 @@ func serverNames(px *Proxy) []string {
 	return names
 }
 
-// refuseDispatchChoice refuses `dispatch` (without balance) beside
-// use-server, cookie or stick rules. In HAProxy 2.6 dispatch only stands in
-// for the balancer (assign_server): use-server, cookie persistence and
-// stick rules still send requests to the real servers. varde's dispatch
-// sends everything to the dispatch address, so those requests would go
-// elsewhere: refused until the engine keeps the servers beside it.
+// refuseDispatchChoice refuses `dispatch` (without balance) beside stick
+// rules that store (stick on, store-request, store-response). In HAProxy
+// 2.6 dispatch stands in for the balancer only: use-server, cookie
+// persistence and stick match still send requests to the real servers,
+// and varde does the same (core/proxy/dispatch.go). But a request sent to
+// the dispatch address has no server, and HAProxy's store rules then write
+// a server id read from the proxy (process_store_rules reads the target as
+// a server): no meaning to reproduce, so refused.
 func refuseDispatchChoice(px *Proxy, d *diag.List) {
 	if px.Dispatch == nil || px.Balance != nil {
 		return
 	}
-	other := func(kw string, at diag.Pos) {
-		d.Errorf(px.Dispatch.Pos, "dispatch", "replace dispatch with a server line for its address, or drop the "+kw+" line",
-			"dispatch beside %s (line %d) is not built yet: HAProxy still sends the requests %s picks to its server, varde would send them to the dispatch address", kw, at.Line, kw)
-	}
-	switch {
-	case len(px.UseServers) > 0:
-		other("use-server", px.UseServers[0].Pos)
-	case px.Cookie != nil:
-		other("cookie", px.Cookie.Pos)
-	case len(px.Stick) > 0:
-		other("stick "+px.Stick[0].Kind, px.Stick[0].Pos)
+	for _, r := range px.Stick {
+		if r.Kind == "match" {
+			continue
+		}
+		d.Errorf(px.Dispatch.Pos, "dispatch", "use `stick match` with a table another backend stores into, or replace dispatch with a server line for its address",
+			"dispatch beside stick %s (line %d): HAProxy stores a meaningless server id for the requests it sends to the dispatch address", r.Kind, r.Pos.Line)
+		return
 	}
 }

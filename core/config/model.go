@@ -97,6 +97,9 @@ type Global struct {
 	// MaxCompRate is maxcomprate in kB/s (0: no limit).
 	TuneCompMaxLevel int `json:"tune_comp_maxlevel,omitempty"`
 	MaxCompRate      int `json:"maxcomprate,omitempty"`
+	// CompMinIdle is 100 - maxcompcpuusage: the idle CPU percentage below
+	// which responses are not compressed (0: no limit, maxcompcpuusage 100).
+	CompMinIdle int `json:"comp_min_idle,omitempty"`
 
 	// LuaLoad are the lua-load and lua-load-per-thread lines, in order;
 	// LuaPaths the lua-prepend-path lines (scripting/haproxylua).
@@ -437,6 +440,7 @@ type Stats struct {
 	HideVersion bool          `json:"hide_version,omitempty"`
 	ShowNode    string        `json:"show_node,omitempty"`
 	ShowLegends bool          `json:"show_legends,omitempty"`
+	ShowModules bool          `json:"show_modules,omitempty"`
 	ShowDesc    string        `json:"show_desc,omitempty"`
 	Admin       []*Condition  `json:"admin,omitempty"`
 	Scope       []string      `json:"scope,omitempty"`
@@ -559,6 +563,13 @@ type Redirect struct {
 	Target  string   `json:"target"`
 	Code    int      `json:"code"`              // default 302
 	Options []string `json:"options,omitempty"` // drop-query, append-slash, set-cookie X, clear-cookie X
+	// DropQuery and AppendSlash apply to prefix and scheme redirects.
+	DropQuery   bool `json:"drop_query,omitempty"`
+	AppendSlash bool `json:"append_slash,omitempty"`
+	// SetCookie is the whole Set-Cookie value the redirect carries
+	// (set-cookie / clear-cookie, the last one written wins), as HAProxy
+	// builds it: NAME[=VALUE] followed by "; path=/;" or "; path=/; Max-Age=0;".
+	SetCookie string `json:"set_cookie,omitempty"`
 }
 
 // Capture is `capture request|response header NAME len N` or `capture cookie NAME len N`.

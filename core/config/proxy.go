@@ -599,9 +599,9 @@ func (p *parser) parseOption(l Line, key string, words []Token, negated bool) {
 		o.HTTPChk = hc
 	default:
 		if len(args) > 0 {
-			if name == "httplog" && args[0].Text == "clf" {
-				p.d.Errorf(args[0].Pos, key, "use log-format", "option httplog clf is not supported by varde")
-				return
+			if name == "httplog" && len(args) == 1 && args[0].Text == "clf" {
+				o.Args = Texts(args) // the CLF format (logpipe.CLFLogFormat)
+				break
 			}
 			if name == "redispatch" && len(args) == 1 {
 				if _, err := strconv.Atoi(args[0].Text); err == nil {
@@ -696,15 +696,8 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 	case "stats hide-version":
 		st.HideVersion = true
 		st.Enabled = true
-	case "stats show-legends":
-		st.ShowLegends = true
-	case "stats show-node":
-		st.ShowNode = "-"
-		if len(args) > 0 {
-			st.ShowNode = args[0].Text
-		}
-	case "stats show-desc":
-		st.ShowDesc = strings.Join(Texts(args), " ")
+	case "stats show-legends", "stats show-modules", "stats show-node", "stats show-desc":
+		p.parseStatsShow(st, key, kwPos, args)
 	case "stats scope":
 		if t, ok := one(); ok {
 			st.Scope = append(st.Scope, t.Text)
@@ -722,6 +715,48 @@ func (p *parser) parseStats(l Line, key string, words []Token) {
 	case "stats socket", "stats timeout":
 		p.d.Errorf(kwPos, key, "move it to the global section", "%s is only valid in the global section", key)
 	}
+}
+
+// parseStatsShow reads the `stats show-*` lines. As in HAProxy, each one
+// enables the page (it creates the proxy's stats settings) except
+// `stats show-desc` without text: HAProxy would show the global
+// description, which varde's global section does not take, so it warns and
+// ignores the line as HAProxy does without one.
+func (p *parser) parseStatsShow(st *Stats, key string, kwPos diag.Pos, args []Token) {
+	switch key {
+	case "stats show-legends":
+		st.ShowLegends = true
+	case "stats show-modules":
+		st.ShowModules = true
+	case "stats show-node":
+		st.ShowNode = "-" // the host name, HAProxy's default global node
+		if len(args) > 0 {
+			if !validNodeName(args[0].Text) {
+				p.d.Errorf(args[0].Pos, key, "letters, digits, '-', '_' and '.'", "invalid node name %q", args[0].Text)
+				return
+			}
+			st.ShowNode = args[0].Text
+		}
+	case "stats show-desc":
+		if len(args) == 0 {
+			p.d.Warnf(kwPos, key, "give the text: stats show-desc TEXT", "stats show-desc without text shows the global description, which is not set; ignored")
+			return
+		}
+		st.ShowDesc = strings.Join(Texts(args), " ")
+	}
+	st.Enabled = true
+}
+
+// validNodeName is HAProxy's check of a node name: letters, digits, '-',
+// '_' and '.'.
+func validNodeName(s string) bool {
+	for _, c := range s {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.'
+		if !ok {
+			return false
+		}
+	}
+	return s != ""
 }
 
 func (p *parser) parseHTTPCheck(l Line, key string, words []Token) {
@@ -892,39 +927,9 @@ func (p *parser) parseHTTPRule(l Line, key string, words []Token) {
 			p.d.Errorf(words[1].Pos, key, "use http-request redirect", "redirect is only an http-request action")
 			return
 		}
-		if len(args) < 2 {
-			p.d.Errorf(words[1].Pos, key, "http-request redirect location|prefix|scheme TARGET [code N]", "redirect needs a type and a target")
+		rd, ok := p.parseRedirect(key, words[1], args)
+		if !ok {
 			return
-		}
-		rd := &Redirect{Type: args[0].Text, Target: args[1].Text, Code: 302}
-		if !contains([]string{"location", "prefix", "scheme"}, rd.Type) {
-			p.d.Errorf(args[0].Pos, key, hintNearest(rd.Type, []string{"location", "prefix", "scheme"}, "location, prefix or scheme"), "unknown redirect type %q", rd.Type)
-			return
-		}
-		for i := 2; i < len(args); i++ {
-			t := args[i]
-			switch t.Text {
-			case "code":
-				if i+1 >= len(args) {
-					p.d.Errorf(t.Pos, key, "code 301|302|303|307|308", "code needs a value")
-					return
-				}
-				i++
-				n, err := strconv.Atoi(args[i].Text)
-				if err != nil || !contains([]string{"301", "302", "303", "307", "308"}, args[i].Text) {
-					p.d.Errorf(args[i].Pos, key, "301, 302, 303, 307 or 308", "invalid redirect code %q", args[i].Text)
-					return
-				}
-				rd.Code = n
-			case "drop-query", "append-slash", "set-cookie", "clear-cookie":
-				// A logout redirect that does not clear its cookie, or a
-				// canonical URL that keeps its query, fails open.
-				p.d.Errorf(t.Pos, key, "remove the option, or redirect with HAProxy until varde builds it", "redirect option %s is not built yet: the redirect would be sent without it", t.Text)
-				return
-			default:
-				p.d.Errorf(t.Pos, key, "code N, drop-query, append-slash, set-cookie, clear-cookie", "unknown redirect option %q", t.Text)
-				return
-			}
 		}
 		r.Redirect = rd
 	case "track-sc0", "track-sc1", "track-sc2":

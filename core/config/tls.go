@@ -72,10 +72,16 @@ func (p *parser) bindTLSOption(b *Bind, t, v Token, kw string) {
 // about the suites it names that Go lacks: varde does not offer them (a
 // stricter set than OpenSSL's), so clients that speak only those fail.
 func (p *parser) checkCiphers(t Token, kw string) bool {
-	_, dropped, err := tlsx.ParseCiphersDropped(t.Text)
+	rep, err := tlsx.ParseCipherReport(t.Text)
+	dropped := rep.Dropped
 	if err != nil {
 		p.d.Errorf(t.Pos, kw, "use ciphers Go implements, e.g. ECDHE+AESGCM:ECDHE+CHACHA20 (docs/tls.md lists them)", "%v", err)
 		return false
+	}
+	for _, e := range rep.Ignored {
+		// OpenSSL skips it silently; HAProxy accepts the line.
+		p.d.Warnf(t.Pos, kw, "correct or remove it (docs/tls.md)",
+			"cipher %q names no cipher or alias: it selects nothing, as in OpenSSL", e)
 	}
 	if len(dropped) > 0 {
 		p.d.Warnf(t.Pos, kw, "remove them from the list to silence this (docs/tls.md)",

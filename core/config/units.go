@@ -16,39 +16,54 @@ func ParseDuration(s string) (time.Duration, error) {
 }
 
 func parseDurationUnit(s string, def time.Duration) (time.Duration, error) {
+	d, rest, err := parseDurationPrefix(s, def)
+	if err == nil && rest != "" {
+		return 0, fmt.Errorf("invalid time unit %q in %q (use us, ms, s, m, h or d)", s[len(s)-len(rest)-1:], s)
+	}
+	return d, err
+}
+
+// parseDurationPrefix reads a time value as HAProxy 2.6's parse_time_err
+// does: a number, an optional unit, and then rest, what follows a valid
+// unit (HAProxy keeps the value and only warns about it). An unknown unit
+// is an error.
+func parseDurationPrefix(s string, def time.Duration) (d time.Duration, rest string, err error) {
 	i := 0
 	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
 		i++
 	}
 	if i == 0 {
-		return 0, fmt.Errorf("invalid time value %q", s)
+		return 0, "", fmt.Errorf("invalid time value %q", s)
 	}
 	n, err := strconv.ParseInt(s[:i], 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("time value %q out of range", s)
+		return 0, "", fmt.Errorf("time value %q out of range", s)
 	}
-	unit := def
-	switch s[i:] {
-	case "":
-	case "us":
-		unit = time.Microsecond
-	case "ms":
-		unit = time.Millisecond
-	case "s":
-		unit = time.Second
-	case "m":
-		unit = time.Minute
-	case "h":
-		unit = time.Hour
-	case "d":
-		unit = 24 * time.Hour
-	default:
-		return 0, fmt.Errorf("invalid time unit %q in %q (use us, ms, s, m, h or d)", s[i:], s)
+	unit, ulen := timeUnit(s[i:], def)
+	if ulen < 0 {
+		return 0, "", fmt.Errorf("invalid time unit %q in %q (use us, ms, s, m, h or d)", s[i:], s)
 	}
 	if n > int64((1<<63-1)/unit) {
-		return 0, fmt.Errorf("time value %q out of range", s)
+		return 0, "", fmt.Errorf("time value %q out of range", s)
 	}
-	return time.Duration(n) * unit, nil
+	return time.Duration(n) * unit, s[i+ulen:], nil
+}
+
+// timeUnit reads the unit at the start of u: its length, 0 for none (def
+// applies), -1 for an unknown one.
+func timeUnit(u string, def time.Duration) (time.Duration, int) {
+	for _, c := range [...]struct {
+		name string
+		unit time.Duration
+	}{{"us", time.Microsecond}, {"ms", time.Millisecond}, {"s", time.Second}, {"m", time.Minute}, {"h", time.Hour}, {"d", 24 * time.Hour}} {
+		if strings.HasPrefix(u, c.name) {
+			return c.unit, len(c.name)
+		}
+	}
+	if u == "" {
+		return def, 0
+	}
+	return 0, -1
 }
 
 // ParseSize reads a size with an optional k, m or g suffix (powers of 1024,

@@ -145,9 +145,7 @@ func (c *Config) checkBackendRef(from *Proxy, name string, pos diag.Pos, kw stri
 		return
 	}
 	if from.EffectiveMode() == "tcp" && be.EffectiveMode() == "http" {
-		d.Errorf(pos, kw, fmt.Sprintf("set `mode http` in frontend %q too; HAProxy silently upgrades such connections to HTTP, varde does not", from.Name),
-			"mode mismatch: tcp frontend %q cannot use http backend %q", from.Name, be.Name)
-		return
+		return // the connection is upgraded to HTTP, as HAProxy does (core/proxy/modeupgrade.go)
 	}
 	if from.EffectiveMode() != be.EffectiveMode() {
 		d.Errorf(pos, kw, fmt.Sprintf("set `mode %s` in both (frontend %q is %s, backend %q is %s)", from.EffectiveMode(), from.Name, from.EffectiveMode(), be.Name, be.EffectiveMode()),
@@ -291,6 +289,7 @@ func (c *Config) validateBinds(d *diag.List) {
 
 func (c *Config) validateProxy(px *Proxy, d *diag.List) {
 	mode := px.EffectiveMode()
+	c.validateCheckcache(px, d) // checkcache.go
 	if px.IsFrontend() && len(px.Binds) == 0 && !px.Disabled && !px.badBind {
 		hint := "add a bind line, e.g. bind *:80"
 		if px.Kind == KindFrontend {

@@ -194,7 +194,7 @@ func (inv *Inventory) take(network string, want netip.AddrPort, fd int) (net.Lis
 		inv.fdAddr[k.fd] = k.addr
 	}
 	inv.mu.Unlock()
-	l, err := net.FileListener(k.f) // dups again; ours is closed below
+	l, err := FileListener(k.f) // dups again; ours is closed below
 	k.f.Close()
 	if err != nil {
 		return nil, fmt.Errorf("listen: reuse socket %s: %w", k.addr, err)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // A socket offered by one owner is taken by the next Listen for the same
@@ -222,5 +224,43 @@ func TestFamily(t *testing.T) {
 		if got := family("tcp", tc.addr); got != tc.want {
 			t.Errorf("family(%q) = %s, want %s", tc.addr, got, tc.want)
 		}
+	}
+}
+
+// Offering a running listener's socket (a reload's first step) must leave
+// it non-blocking: the running engine's event loops keep calling accept(2)
+// on it until the new generation commits, and on a blocking socket the
+// call would wait for the next client, stalling (or hanging) the reload.
+func TestOfferKeepsTheRunningSocketNonBlocking(t *testing.T) {
+	var inv Inventory
+	l, err := inv.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	nonBlocking := func() bool {
+		rc, err := l.(*Listener).SyscallConn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var flags int
+		rc.Control(func(fd uintptr) { flags, _ = unix.FcntlInt(fd, unix.F_GETFL, 0) })
+		return flags&unix.O_NONBLOCK != 0
+	}
+	if !nonBlocking() {
+		t.Fatal("a fresh listener is blocking")
+	}
+	if err := inv.Offer(l); err != nil {
+		t.Fatal(err)
+	}
+	if !nonBlocking() {
+		t.Fatal("Offer put the running listener's socket in blocking mode")
+	}
+	files, _ := inv.exported() // what _getsocks sends a successor
+	for _, f := range files {
+		f.Close()
+	}
+	if len(files) == 0 || !nonBlocking() {
+		t.Fatalf("exporting %d sockets put the running listener's socket in blocking mode", len(files))
 	}
 }

@@ -2,6 +2,7 @@ package listen
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"syscall"
@@ -80,7 +81,10 @@ func trimNUL(s string) string {
 // sockName reads the bound address of a listening TCP socket; anything
 // else (a unix or UDP socket, a connected or unbound one) is refused.
 func sockName(f *os.File) (string, netip.AddrPort, error) {
-	fd := int(f.Fd())
+	fd, err := fileFD(f)
+	if err != nil {
+		return "", netip.AddrPort{}, fmt.Errorf("listen: %w", err)
+	}
 	if typ, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_TYPE); err != nil || typ != unix.SOCK_STREAM {
 		return "", netip.AddrPort{}, fmt.Errorf("listen: descriptor is not a stream socket")
 	}
@@ -98,6 +102,42 @@ func sockName(f *os.File) (string, netip.AddrPort, error) {
 		return "tcp", netip.AddrPortFrom(netip.AddrFrom16(a.Addr).Unmap(), uint16(a.Port)), nil
 	}
 	return "", netip.AddrPort{}, fmt.Errorf("listen: socket of family %T is not a TCP listener", sa)
+}
+
+// fileFD is f's descriptor number, valid while f is open. Never f.Fd():
+// for a listener's File (a dup sharing the open file description), Fd
+// puts the socket in blocking mode, the running engine's too, whose event
+// loops then block in accept(2) until another client comes (a reload
+// stalled, or hung, that way).
+func fileFD(f *os.File) (int, error) {
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	fd := -1
+	if err := rc.Control(func(s uintptr) { fd = int(s) }); err != nil {
+		return -1, err
+	}
+	return fd, nil
+}
+
+// FileListener is net.FileListener without its side effect on the socket
+// it copies: net.FileListener calls f.Fd(), which for a listener's File
+// puts the shared socket in blocking mode until the copy is set back, a
+// window in which a running owner's accept(2) could block (see fileFD).
+// A File made by os.NewFile from a non-blocking descriptor keeps it so.
+func FileListener(f *os.File) (net.Listener, error) {
+	fd, err := fileFD(f)
+	if err != nil {
+		return nil, err
+	}
+	nfd, err := unix.FcntlInt(uintptr(fd), unix.F_DUPFD_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("fcntl", err)
+	}
+	nf := os.NewFile(uintptr(nfd), f.Name())
+	defer nf.Close()
+	return net.FileListener(nf)
 }
 
 // adoptInherited takes descriptor fd, which the process must have had

@@ -102,7 +102,7 @@ func (inv *Inventory) takeOpts(network string, want netip.AddrPort, o Opts) net.
 	k := inv.free[i]
 	inv.free = append(inv.free[:i], inv.free[i+1:]...)
 	inv.mu.Unlock()
-	l, err := net.FileListener(k.f)
+	l, err := FileListener(k.f)
 	k.f.Close()
 	if err != nil {
 		return nil // bind anew

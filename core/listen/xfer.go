@@ -228,7 +228,11 @@ func sendBatch(uc *net.UnixConn, files []*os.File, props []Props) error {
 	var data []byte
 	fds := make([]int, len(files))
 	for i, f := range files {
-		fds[i] = int(f.Fd())
+		fd, err := fileFD(f) // not f.Fd(): it would block the running listener
+		if err != nil {
+			return fmt.Errorf("listen: _getsocks: %w", err)
+		}
+		fds[i] = fd
 		data = appendRecord(data, props[i])
 	}
 	n, _, err := uc.WriteMsgUnix(data, unix.UnixRights(fds...), nil)
@@ -266,7 +270,11 @@ func (inv *Inventory) exported() ([]*os.File, []Props) {
 		if seen[key] {
 			continue
 		}
-		if fd, err := unix.FcntlInt(k.f.Fd(), unix.F_DUPFD_CLOEXEC, 0); err == nil {
+		kfd, err := fileFD(k.f)
+		if err != nil {
+			continue
+		}
+		if fd, err := unix.FcntlInt(uintptr(kfd), unix.F_DUPFD_CLOEXEC, 0); err == nil {
 			seen[key] = true
 			files, props = append(files, os.NewFile(uintptr(fd), "kept socket")), append(props, k.props)
 		}

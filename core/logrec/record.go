@@ -92,6 +92,7 @@ type Record struct {
 	Client       netip.AddrPort // %ci:%cp, after the PROXY protocol
 	FrontendAddr netip.AddrPort // %fi:%fp
 	ServerAddr   netip.AddrPort // %si:%sp; zero when no server was reached
+	BackendSrc   netip.AddrPort // %bi:%bp, the server connection's local address (LogBackendSrc)
 
 	Frontend string // %f / %ft
 	Backend  string // %b; empty means the frontend itself

@@ -97,11 +97,7 @@ var errProxyTooLong = errors.New("proxy: PROXY header longer than the buffer")
 // destination addresses to use: the header's, or src and dst unchanged for
 // a LOCAL/UNKNOWN header. buf is scratch space.
 func (f *Frontend) acceptProxy(c net.Conn, buf []byte, src, dst *netip.AddrPort) error {
-	to := f.cfg.Timeouts.Client
-	if to <= 0 {
-		to = 50 * time.Second // the same safety default as clientTimeout
-	}
-	c.SetReadDeadline(time.Now().Add(to))
+	c.SetReadDeadline(after(f.cfg.Timeouts.Client)) // none when unset, as HAProxy
 	var h proxyproto.Header
 	n, err := peekProxy(c, buf[:min(len(buf), proxyproto.MaxV2Len)], &h)
 	if err == nil {

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/varde-lb/varde/core/httpx"
 )
@@ -60,7 +59,7 @@ func (s *session) writeLocal(page []byte, code int, b *Backend) (n int, sent []b
 	if s.hasAfterRules(b) {
 		page = s.afterLocal(page, b)
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	n, err = s.conn.Write(page)
 	return n, page, err
 }

@@ -17,22 +17,30 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	o := s.out[:0]
 	o = httpx.AppendStatusLine(o, code, httpx.StatusText(code))
 	o = append(o, "content-length: 0\r\nlocation: "...)
-	target := s.req.Target.Of(s.in)
 	switch rule.RedirectKind {
 	case RedirectPrefix:
-		o = rule.appendTarget(o, s)
-		o = append(o, target...)
+		if rule.Target != "/" { // HAProxy: prefix "/" redirects to the same path
+			o = rule.appendTarget(o, s)
+		}
+		o = rule.appendPath(o, s)
 	case RedirectScheme:
 		o = rule.appendTarget(o, s)
 		o = append(o, "://"...)
 		if h, ok := s.req.Field("host"); ok {
 			o = append(o, h...)
 		}
-		o = append(o, target...)
+		o = rule.appendPath(o, s)
 	default:
 		o = rule.appendTarget(o, s)
 	}
-	o = append(o, "\r\ncache-control: no-cache\r\n"...)
+	if code == 302 || code == 303 || code == 307 {
+		o = append(o, "\r\ncache-control: no-cache"...)
+	}
+	if rule.SetCookie != "" {
+		o = append(o, "\r\nset-cookie: "...)
+		o = append(o, rule.SetCookie...)
+	}
+	o = append(o, '\r', '\n')
 	// The body, if any, was not read: the connection cannot be reused.
 	keep := !s.closeAfter && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
 	if !keep {
@@ -50,6 +58,49 @@ func (s *session) redirect(rule *HTTPRule) bool {
 	s.consume(s.req.HeadLen)
 	s.log(nil, nil)
 	return keep
+}
+
+// appendPath appends the request's path for a prefix or scheme redirect,
+// as HAProxy 2.6 builds it (http_apply_redirect_rule): the path and query
+// of the target (of an absolute-form target too), "/" when there is none,
+// the query cut at the first '?' with drop-query, and a '/' appended with
+// append-slash when the location does not end with one yet (after the
+// query, when it is kept: HAProxy's own order).
+func (r *HTTPRule) appendPath(o []byte, s *session) []byte {
+	path := requestPath(s.req.Target.Of(s.in))
+	if r.DropQuery {
+		if i := bytes.IndexByte(path, '?'); i >= 0 {
+			path = path[:i]
+		}
+	}
+	if len(path) == 0 {
+		path = slash
+	}
+	o = append(o, path...)
+	if r.AppendSlash && o[len(o)-1] != '/' {
+		o = append(o, '/')
+	}
+	return o
+}
+
+var slash = []byte("/")
+
+// requestPath is the path and query of a request target: all of an
+// origin-form target, what follows the authority of an absolute-form one
+// (nothing when it has no path), nothing for other forms.
+func requestPath(t []byte) []byte {
+	if len(t) > 0 && t[0] == '/' {
+		return t
+	}
+	i := bytes.Index(t, []byte("://"))
+	if i < 0 {
+		return nil
+	}
+	rest := t[i+3:]
+	if j := bytes.IndexByte(rest, '/'); j >= 0 {
+		return rest[j:]
+	}
+	return nil
 }
 
 // errorPage returns the page for code: the backend's errorfile, then the

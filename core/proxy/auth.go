@@ -53,36 +53,64 @@ func setAuthRealm(rules []*HTTPRule, proxy string) {
 		if r.Value == "" {
 			r.Value = proxy
 		}
-		r.authPage = authPage(r.Value)
-		r.authKeep = bytes.Replace(r.authPage, []byte("connection: close\r\n"), nil, 1)
+		for i, status := range [2]int{401, 407} {
+			r.authPage[i] = authPage(r.Value, status)
+			r.authKeep[i] = bytes.Replace(r.authPage[i], []byte("connection: close\r\n"), nil, 1)
+		}
 	}
 }
 
 // authPage is HAProxy 2.6's 401 answer (measured against
-// /usr/sbin/haproxy, see TestAuthAgainstHAProxy) with the challenge.
-func authPage(realm string) []byte {
-	const body = "<html><body><h1>401 Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
-	b := httpx.AppendStatusLine(nil, 401, httpx.StatusText(401))
+// /usr/sbin/haproxy, see TestAuthAgainstHAProxy) with the challenge, or
+// its 407 with Proxy-Authenticate for a proxy request (proxyConn).
+func authPage(realm string, status int) []byte {
+	hdr := "www-authenticate"
+	if status == 407 {
+		hdr = "proxy-authenticate"
+	}
+	body := "<html><body><h1>" + strconv.Itoa(status) + " Unauthorized</h1>\nYou need a valid user and password to access this content.\n</body></html>\n"
+	b := httpx.AppendStatusLine(nil, status, "Unauthorized")
 	b = httpx.AppendFieldString(b, "content-length", strconv.Itoa(len(body)))
 	b = httpx.AppendFieldString(b, "cache-control", "no-cache")
 	b = httpx.AppendFieldString(b, "content-type", "text/html")
-	b = httpx.AppendFieldString(b, "www-authenticate", `Basic realm="`+realm+`"`)
+	b = httpx.AppendFieldString(b, hdr, `Basic realm="`+realm+`"`)
 	b = httpx.AppendFieldString(b, "connection", "close")
 	b = append(b, '\r', '\n')
 	return append(b, body...)
 }
 
+// proxyConn reports a request to treat as addressed to a proxy under
+// `option http-use-proxy-header`: as HAProxy 2.6 (TX_USE_PX_CONN), one
+// whose target, as the client sent it, starts with neither '/' nor '*'
+// (absolute form, CONNECT). Authentication then uses the Proxy-
+// headers: 407 with Proxy-Authenticate, credentials from
+// Proxy-Authorization.
+func (s *session) proxyConn() bool {
+	if !s.f.cfg.UseProxyHeader {
+		return false
+	}
+	t := s.req.Target.Of(s.in)
+	return len(t) > 0 && t[0] != '/' && t[0] != '*'
+}
+
+// ProxyConnection implements sample.ProxyRequest.
+func (v *reqView) ProxyConnection() bool { return v.s.proxyConn() }
+
 // answerAuth sends the rule's 401 and logs it; like a deny, a complete
 // bodyless request keeps the connection.
 func (s *session) answerAuth(rule *HTTPRule) bool {
 	keep := !s.closeAfter && s.req.HeadLen > 0 && s.req.RequestBody() == httpx.BodyNone && !s.e.stopping.Load()
-	page := rule.authPage
+	i, status := 0, 401
+	if s.proxyConn() {
+		i, status = 1, 407
+	}
+	page := rule.authPage[i]
 	if keep {
-		page = rule.authKeep
+		page = rule.authKeep[i]
 	} else {
 		s.linger = true
 	}
-	n, sent, err := s.writeLocal(page, 401, nil) // afterresp.go
+	n, sent, err := s.writeLocal(page, status, nil) // afterresp.go
 	s.rec.BytesOut += countHTX(n, sent)
 	s.rec.BytesIn = int64(s.req.HeadLen)
 	if keep {

@@ -1,9 +1,11 @@
 package proxy
 
 import (
+	"encoding/base64"
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -34,6 +36,7 @@ userlist L1
 
 frontend fe
     bind 127.0.0.1:{{PORT}}
+    option http-use-proxy-header
     acl ok http_auth(L1)
     acl adm http_auth_group(L1) admins
     acl opsg http_auth_group(L1) ops admins
@@ -55,6 +58,7 @@ backend realm
 type authOutcome struct {
 	Status    int
 	WWWAuth   string
+	ProxyAuth string
 	Body      string
 	Reached   bool
 	XUser     string
@@ -63,50 +67,71 @@ type authOutcome struct {
 
 type authCase struct {
 	name, path, auth string
+	// proxy: sent in absolute form, as to a forward proxy, with the
+	// credentials in Proxy-Authorization (option http-use-proxy-header);
+	// plainAuth sends them in Authorization instead.
+	proxy, plainAuth bool
 }
 
 var authCases = []authCase{
-	{"none", "/", ""},
-	{"hash ok", "/", "alice:s3cret"},
-	{"hash wrong", "/", "alice:s3cre"},
-	{"clear ok", "/", "bob:pw"},
-	{"clear wrong", "/", "bob:pW"},
-	{"unknown user", "/", "eve:pw"},
-	{"colon in password", "/", "carol:c:olon"},
-	{"group admins", "/admin", "alice:s3cret"},
-	{"not in admins", "/admin", "bob:pw"},
-	{"ops via user line", "/ops", "bob:pw"},
-	{"ops via admins", "/ops", "alice:s3cret"},
-	{"not in any group", "/ops", "carol:c:olon"},
-	{"realm none", "/realm", ""},
-	{"realm ok", "/realm", "bob:pw"},
-	{"realm wrong", "/realm", "bob:x"},
-	{"not basic", "/", "!Bearer abc"},
-	{"bad base64", "/", "!Basic %%%"},
-	{"lower-case scheme", "/", "!basic Ym9iOnB3"},
+	{"none", "/", "", false, false},
+	{"hash ok", "/", "alice:s3cret", false, false},
+	{"hash wrong", "/", "alice:s3cre", false, false},
+	{"clear ok", "/", "bob:pw", false, false},
+	{"clear wrong", "/", "bob:pW", false, false},
+	{"unknown user", "/", "eve:pw", false, false},
+	{"colon in password", "/", "carol:c:olon", false, false},
+	{"group admins", "/admin", "alice:s3cret", false, false},
+	{"not in admins", "/admin", "bob:pw", false, false},
+	{"ops via user line", "/ops", "bob:pw", false, false},
+	{"ops via admins", "/ops", "alice:s3cret", false, false},
+	{"not in any group", "/ops", "carol:c:olon", false, false},
+	{"realm none", "/realm", "", false, false},
+	{"realm ok", "/realm", "bob:pw", false, false},
+	{"realm wrong", "/realm", "bob:x", false, false},
+	{"not basic", "/", "!Bearer abc", false, false},
+	{"bad base64", "/", "!Basic %%%", false, false},
+	{"lower-case scheme", "/", "!basic Ym9iOnB3", false, false},
+	{"proxy none", "/", "", true, false},
+	{"proxy ok", "/", "bob:pw", true, false},
+	{"proxy wrong", "/", "bob:x", true, false},
+	{"proxy creds in Authorization", "/", "bob:pw", true, true},
+	{"proxy realm none", "/realm", "", true, false},
+	{"proxy realm ok", "/realm", "alice:s3cret", true, false},
 }
 
 func runAuthCases(t *testing.T, addr string, hits func() (string, bool)) []authOutcome {
 	t.Helper()
 	client := &http.Client{Timeout: 5 * time.Second}
+	proxyURL, _ := url.Parse("http://" + addr)
+	// Through a proxy, Go sends the request line in absolute form.
+	viaProxy := &http.Client{Timeout: 5 * time.Second, Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL)}}
 	var out []authOutcome
 	for _, c := range authCases {
-		req, _ := http.NewRequest("GET", "http://"+addr+c.path, nil)
+		cl, target := client, "http://"+addr+c.path
+		if c.proxy {
+			cl, target = viaProxy, "http://app.example"+c.path
+		}
+		req, _ := http.NewRequest("GET", target, nil)
 		switch {
 		case strings.HasPrefix(c.auth, "!"):
 			req.Header.Set("Authorization", c.auth[1:])
+		case c.auth != "" && c.proxy && !c.plainAuth:
+			u, p, _ := strings.Cut(c.auth, ":")
+			req.Header.Set("Proxy-Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(u+":"+p)))
 		case c.auth != "":
 			u, p, _ := strings.Cut(c.auth, ":")
 			req.SetBasicAuth(u, p)
 		}
-		resp, err := client.Do(req)
+		resp, err := cl.Do(req)
 		if err != nil {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		o := authOutcome{Status: resp.StatusCode, WWWAuth: strings.Join(resp.Header.Values("Www-Authenticate"), "|"), KeepAlive: !resp.Close}
-		if resp.StatusCode == 401 {
+		o := authOutcome{Status: resp.StatusCode, WWWAuth: strings.Join(resp.Header.Values("Www-Authenticate"), "|"),
+			ProxyAuth: strings.Join(resp.Header.Values("Proxy-Authenticate"), "|"), KeepAlive: !resp.Close}
+		if resp.StatusCode == 401 || resp.StatusCode == 407 {
 			o.Body = string(b)
 		}
 		o.XUser, o.Reached = hits()
@@ -169,17 +194,20 @@ func TestAuthAgainstHAProxy(t *testing.T) {
 		t.Errorf("outcomes differ (-haproxy +varde)\n%s", d)
 	}
 	// The table must exercise both answers, or it proves nothing.
-	var n401, reached int
+	var n401, n407, reached int
 	for i, o := range vOut {
-		if o.Status == 401 {
+		switch o.Status {
+		case 401:
 			n401++
+		case 407:
+			n407++
 		}
 		if o.Reached {
 			reached++
 		}
 		t.Logf("%-20s %+v", authCases[i].name, o)
 	}
-	if n401 == 0 || reached == 0 {
-		t.Fatalf("degenerate table: %d 401s, %d reached", n401, reached)
+	if n401 == 0 || n407 == 0 || reached == 0 {
+		t.Fatalf("degenerate table: %d 401s, %d 407s, %d reached", n401, n407, reached)
 	}
 }

@@ -24,7 +24,10 @@ type Backend struct {
 	// list is the servers, configured ones in order then those added on
 	// the admin socket: a copy-on-write snapshot, swapped whole by
 	// dynserver.go so the request path reads it without a lock.
-	list     atomic.Pointer[serverList]
+	list atomic.Pointer[serverList]
+	// dispatch is `dispatch ADDR:PORT` without balance (dispatch.go):
+	// the balancer's stand-in, not one of the servers; nil without.
+	dispatch *server
 	dynMu    sync.Mutex // serialises add/del server
 	dynOK    bool       // the algorithm takes dynamic servers (core.DynamicServers)
 	bal      core.Balancer
@@ -32,7 +35,8 @@ type Backend struct {
 	retries  int
 	errPages map[int][]byte
 	hook     atomic.Pointer[Hook]
-	latency  latencyHist // request durations, latency.go
+	services atomic.Pointer[[]service] // stats pages declared in the backend (service_backend.go)
+	latency  latencyHist               // request durations, latency.go
 
 	// Policy seams (see core/policy.go): serverPolicy wraps bal when
 	// BackendConfig.ServerPolicy is set; sticky is BackendConfig.Sticky.
@@ -135,6 +139,14 @@ func newBackend(e *Engine, bc *BackendConfig) (*Backend, error) {
 	l.sumQueues()
 	b.list.Store(l)
 	b.pool = pool.New(bc.Name, l.cores, bal, bc.AllBackups)
+	if bc.Dispatch != nil {
+		if b.dispatch, err = b.newServer(-1, *bc.Dispatch); err != nil {
+			return nil, err
+		}
+		for _, cs := range l.cores {
+			cs.FreezeState() // no balancer commits their state (dispatch.go)
+		}
+	}
 	return b, nil
 }
 
@@ -153,6 +165,7 @@ func (b *Backend) newServer(i int, sc ServerConfig) (*server, error) {
 	}
 	cs := core.NewServer(b.Name, sc.Name, i+1, ap, w, sc.MaxConn)
 	cs.Backup, cs.Cookie, cs.MaxQueue, cs.SendProxy = sc.Backup, sc.Cookie, sc.MaxQueue, sc.SendProxy
+	cs.SetDynamicLimit(sc.MinConn, b.cfg.FullConn, &b.CurConns)
 	if sc.Disabled {
 		cs.InitAdmin(core.AdminMaint)
 	}
@@ -198,6 +211,9 @@ func (b *Backend) Pool() *pool.Pool { return b.pool }
 func (b *Backend) Mode() Mode { return b.cfg.Mode }
 
 func (b *Backend) serverOf(cs *core.Server) *server {
+	if d := b.dispatch; d != nil && d.Server == cs {
+		return d
+	}
 	for _, s := range b.srvs() {
 		if s.Server == cs {
 			return s
@@ -208,7 +224,11 @@ func (b *Backend) serverOf(cs *core.Server) *server {
 
 // tryTake reserves a connection slot on s within its maxconn.
 func tryTake(s *core.Server) bool {
-	m := s.MaxConn()
+	return tryTakeUpTo(s, s.Limit()) // maxconn, or the minconn/fullconn dynamic limit
+}
+
+// tryTakeUpTo reserves a slot on s if fewer than m (0: no limit) are taken.
+func tryTakeUpTo(s *core.Server, m int64) bool {
 	for {
 		a := s.Active.Load()
 		if m > 0 && a >= m {
@@ -227,12 +247,22 @@ func tryTake(s *core.Server) bool {
 }
 
 // done releases a slot taken by tryTake and hands it to a queued request.
+// A server with a dynamic limit (fullconn.go) may have room for several
+// queued requests when one ends: as HAProxy's process_srv_queue, as many
+// as its limit now allows are woken.
 func (b *Backend) done(s *server) {
 	b.pool.Release(s.Server)
-	b.wake()
+	n := 1
+	if s.Dynamic() {
+		n = int(s.Limit() - s.Active.Load()) // none when the load lowered the limit
+	}
+	b.wakeN(n)
 }
 
-func (b *Backend) wake() {
+func (b *Backend) wake() { b.wakeN(1) }
+
+// wakeN wakes the n oldest waiters of the queue.
+func (b *Backend) wakeN(n int) {
 	// Every request ends here: skip the lock when nobody queues. A waiter
 	// registering concurrently re-checks for a free slot after counting
 	// itself, so no wake-up is lost.
@@ -240,14 +270,31 @@ func (b *Backend) wake() {
 		return
 	}
 	b.qmu.Lock()
-	if len(b.waiters) > 0 {
+	for ; n > 0 && len(b.waiters) > 0; n-- {
 		w := b.waiters[0]
 		copy(b.waiters, b.waiters[1:])
 		b.waiters = b.waiters[:len(b.waiters)-1]
-		b.nwait.Store(int32(len(b.waiters)))
 		close(w)
 	}
+	b.nwait.Store(int32(len(b.waiters)))
 	b.qmu.Unlock()
+}
+
+// queueFirst reports whether a new request must queue behind the ones
+// already queued rather than take a slot: HAProxy's assign_server for
+// roundrobin, static-rr and first, when the backend queue holds requests
+// (and not all of the backend's). It matters with dynamic limits, whose
+// room grows with the load without anything dequeued.
+func (b *Backend) queueFirst() bool {
+	q := b.Queued.Load()
+	if q == 0 || q == b.CurConns.Load() {
+		return false
+	}
+	switch b.cfg.Balance.Algorithm {
+	case "", "roundrobin", "static-rr", "first":
+		return true
+	}
+	return false
 }
 
 // errQueueFull and errNoServer are why a pick failed.
@@ -265,10 +312,25 @@ const (
 // queue when every usable server is full. It returns the time spent queued.
 func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, time.Duration, pickErr) {
 	var start time.Time
-	queued := false
+	queued, granted := false, false
+	if b.queueFirst() {
+		// Behind the queued requests, without the registration's
+		// re-check: the room a dynamic limit gains as the load grows is
+		// for them, taken when a request ends (done).
+		queued, start = true, time.Now()
+		b.enqueue()
+		ok, woken := b.waitTurnAfter(start, sess, false)
+		if !ok {
+			b.Queued.Add(-1)
+			return nil, false, time.Since(start), pickQueueTimeout
+		}
+		granted = woken
+	}
 	for {
+		ctx.Granted = granted
 		cs, persisted := b.choose(ctx, sess)
-		if cs != nil && tryTake(cs) {
+		ctx.Granted = false
+		if cs != nil && b.take(cs, granted) {
 			srv := b.serverOf(cs)
 			if srv == nil {
 				// Deleted (`del server`) since it was chosen: choose again.
@@ -296,10 +358,12 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 			queued, start = true, time.Now()
 			b.enqueue()
 		}
-		if !b.waitTurn(start, sess) {
+		ok, woken := b.waitTurnAfter(start, sess, true)
+		if !ok {
 			b.Queued.Add(-1)
 			return nil, false, time.Since(start), pickQueueTimeout
 		}
+		granted = woken
 		if sess != nil && b.cfg.AbortOnClose && peerClosed(sess.conn) {
 			// option abortonclose: the client left while queued.
 			b.Queued.Add(-1)
@@ -320,6 +384,9 @@ func (b *Backend) choose(ctx *core.PickContext, sess *session) (*core.Server, bo
 	}
 	if cs := b.lastServer(ctx, sess); cs != nil && !cs.Full() {
 		return cs, false
+	}
+	if b.dispatch != nil {
+		return b.dispatch.Server, false // in the balancer's place (dispatch.go)
 	}
 	cs := b.bal.Pick(ctx)
 	if cs == nil && ctx.Exclude != nil {
@@ -405,8 +472,10 @@ func (b *Backend) enqueue() {
 
 // waitTurn waits until a slot may have been freed or the queue timeout
 // (timeout queue, else timeout connect, else 5s) counted from start has
-// passed; it returns false on timeout.
-func (b *Backend) waitTurn(start time.Time, sess *session) bool {
+// passed; it returns false on timeout. recheck wakes the oldest waiter at once when a slot freed between the
+// pick and the registration; woken reports a wake-up (a slot was handed
+// over) rather than the wait's end.
+func (b *Backend) waitTurnAfter(start time.Time, sess *session, recheck bool) (ok, woken bool) {
 	timeout := b.cfg.Timeouts.Queue
 	if timeout <= 0 {
 		timeout = b.cfg.Timeouts.Connect
@@ -416,7 +485,7 @@ func (b *Backend) waitTurn(start time.Time, sess *session) bool {
 	}
 	left := timeout - time.Since(start)
 	if left <= 0 {
-		return false
+		return false, false
 	}
 	if b.cfg.AbortOnClose && left > abortPoll {
 		// Come back now and then to see whether the client left.
@@ -428,7 +497,9 @@ func (b *Backend) waitTurn(start time.Time, sess *session) bool {
 	b.nwait.Store(int32(len(b.waiters)))
 	b.qmu.Unlock()
 	// A slot may have freed between the pick and the registration.
-	if !b.anyFull() {
+	// Alone in the queue, the request has nobody ahead to wait for (the
+	// ones it queued behind left: timeout, abort).
+	if (recheck || b.nwait.Load() == 1) && !b.anyFull() {
 		b.wake()
 	}
 	// Not woken by a stop: a queued request is in-flight work that a
@@ -449,8 +520,24 @@ func (b *Backend) waitTurn(start time.Time, sess *session) bool {
 		c = sess.conn
 	}
 	offloadFor(c, wait)
+	select {
+	case <-w:
+		woken = true
+	default:
+	}
 	b.unwait(w)
-	return true
+	return true, woken
+}
+
+// take reserves a slot on cs for a request. A request woken from the
+// queue (granted) takes one of the slots its wake-up counted, which a
+// dynamic limit may have lowered since (the ending request left the
+// backend's load): HAProxy hands them over at once in process_srv_queue.
+func (b *Backend) take(cs *core.Server, granted bool) bool {
+	if granted && cs.Dynamic() {
+		return tryTakeUpTo(cs, cs.MaxConn())
+	}
+	return tryTake(cs)
 }
 
 func (b *Backend) unwait(w chan struct{}) {
@@ -596,6 +683,9 @@ type upConn struct {
 	tls *tlsTransport
 	sni string
 	gen uint32 // the server's address generation when dialled (core.Server.Target)
+	// local is the connection's own address (%bi:%bp), read once when a
+	// log-format asks for it (backendsrc.go).
+	local netip.AddrPort
 	// A goroutine lane's liveness peek (upConn.alive), made once.
 	rc     syscall.RawConn
 	peekFn func(uintptr) bool

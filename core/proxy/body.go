@@ -61,7 +61,7 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 		if kind == httpx.BodyLength && int64(want) > remain {
 			want = int(remain)
 		}
-		src.SetReadDeadline(time.Now().Add(rto))
+		src.SetReadDeadline(after(rto))
 		m, err := src.Read(s.sb[:want])
 		if m > 0 {
 			chunk := s.sb[:m]
@@ -80,7 +80,7 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 			if len(s.cache.pend) > 0 && dst == s.conn {
 				s.cacheTee(chunk, true) // cache.go: a response being stored
 			}
-			dst.SetWriteDeadline(time.Now().Add(wto))
+			dst.SetWriteDeadline(after(wto))
 			nw, werr := dst.Write(chunk)
 			written += int64(nw)
 			if werr != nil {
@@ -112,7 +112,7 @@ func (s *session) tunnel(b *Backend, up *upConn) {
 		to = b.cfg.Timeouts.Tunnel
 	}
 	if to <= 0 {
-		to = max(s.clientTimeout(0), serverTimeout(b))
+		to = longest(s.clientTimeout(0), serverTimeout(b))
 	}
 	client := s.conn
 	if isLoopConn(client) {

@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"time"
-
 	"github.com/varde-lb/varde/core/httpx"
 )
 
@@ -46,7 +44,7 @@ func (s *session) cacheCompresses(b *Backend, e *cacheEntry) bool {
 func (s *session) writeCachedCompressed(e *cacheEntry, head []byte, produced int64) error {
 	enc := s.comp.enc
 	defer func() { s.comp.enc, s.comp.on, s.x = nil, false, xchg{}; enc.release() }()
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	if _, err := s.conn.Write(head); err != nil {
 		return err
 	}

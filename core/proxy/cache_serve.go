@@ -3,7 +3,6 @@ package proxy
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
@@ -63,7 +62,7 @@ func (s *session) serveCached(b *Backend) bool {
 		o = appendCachedBody(o, e)
 	}
 	s.out = o
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	nw, err := s.conn.Write(o)
 	if nw >= headLen {
 		s.rec.BytesOut += produced

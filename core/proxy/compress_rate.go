@@ -72,8 +72,8 @@ func (s *session) compRateOver() bool {
 // between 0 and 1).
 func (s *session) compLevelFor(e *compEncoder) int {
 	lim := s.e.cfg.CompRateLimit
-	if lim > 0 && compBpsOut.read(time.Now()) > uint64(lim) {
-		return 0
+	if lim > 0 && compBpsOut.read(time.Now()) > uint64(lim) || s.compCPUOver() {
+		return 0 // maxcomprate, maxcompcpuusage (compress_cpu.go)
 	}
 	return e.level
 }

@@ -15,7 +15,7 @@ import (
 // transformsResponseBody reports true.
 func (s *session) compResponse(x *xchg) {
 	s.comp.on = false
-	if s.comp.algo == compNone || !s.compressible(x) || s.compRateOver() {
+	if s.comp.algo == compNone || !s.compressible(x) || s.compRateOver() || s.compCPUOver() {
 		return
 	}
 	e, err := takeEncoder(s.comp.algo, s.comp.level)
@@ -189,7 +189,7 @@ func (cr *compRelay) run(first, extra []byte, remain int64, done bool) bool {
 		if x.rkind == httpx.BodyLength && int64(want) > remain {
 			want = int(remain)
 		}
-		x.up.c.SetReadDeadline(time.Now().Add(serverTimeout(x.b)))
+		x.up.c.SetReadDeadline(after(serverTimeout(x.b)))
 		m, err := x.up.c.Read(s.sb[:want])
 		chunk := s.sb[:m]
 		if x.rkind == httpx.BodyChunked && m > 0 {
@@ -267,7 +267,7 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 		return true
 	}
 	s := cr.s
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	nw, werr := s.conn.Write(block)
 	s.rec.BytesOut += int64(nw)
 	if werr != nil {

@@ -58,6 +58,9 @@ type Config struct {
 	// H2MaxStreams is tune.h2.max-concurrent-streams (0: 100).
 	H2MaxStreams int
 	CompLevel    int // tune.comp.maxlevel (default 1)
+	// CompMinIdle is 100 - maxcompcpuusage: the idle CPU percentage
+	// compression needs (0: no limit; compress_cpu.go).
+	CompMinIdle int
 	// CompRateLimit is maxcomprate in bytes per second (0: none).
 	CompRateLimit int
 	// Threads is `nbthread`: how many event loops serve HTTP clients
@@ -146,6 +149,10 @@ type HTTPRule struct {
 	// Redirect
 	RedirectKind string // location, prefix, scheme
 	Target       string
+	// DropQuery, AppendSlash (prefix and scheme redirects) and SetCookie
+	// (the whole Set-Cookie value) are the redirect's options (answer.go).
+	DropQuery, AppendSlash bool
+	SetCookie              string
 	// Service: Handler, or the name of a handler registered with
 	// Engine.SetServiceHandler (`use-service prometheus-exporter`).
 	Handler http.Handler
@@ -165,7 +172,7 @@ type HTTPRule struct {
 
 	value, target *sample.Template // compiled Value and Target
 	// ActAuth: the 401 answers, closing and keep-alive (auth.go).
-	authPage, authKeep []byte
+	authPage, authKeep [2][]byte // 401, 407 (auth.go)
 }
 
 // FrontendConfig is a frontend (or the front half of a listen).
@@ -235,6 +242,9 @@ type FrontendConfig struct {
 	// LogHeaders are the request headers the log-format reads with %[...]
 	// (lower case), copied whole into the record (logrec.Record.LogHeaders).
 	LogHeaders []string
+	// LogBackendSrc: the log-format reads %bi or %bp, the local address
+	// of the server connection (read once per connection, only then).
+	LogBackendSrc bool
 	// CaptureCookie is `capture cookie NAME len N` (%CC, %CS); Name empty
 	// when not configured.
 	CaptureCookie Capture
@@ -253,6 +263,11 @@ type FrontendConfig struct {
 	TCPContent   []TCPRule
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
+	// UseProxyHeader is option http-use-proxy-header (auth.go proxyConn).
+	UseProxyHeader bool
+	// TCPKeepAlive is option clitcpka or tcpka: TCP keep-alive on the
+	// clients' connections (off by default, as in HAProxy).
+	TCPKeepAlive bool
 }
 
 // TCPRule is one `tcp-request connection|content accept|reject` rule.
@@ -271,9 +286,13 @@ type Capture struct {
 
 // BackendConfig is a backend (or the back half of a listen).
 type BackendConfig struct {
-	Name  string
-	Table *sticktable.Table // the backend's own stick table, nil: none
-	Stick []StickRule       // stick on|match|store-request (stickpersist.go)
+	Name string
+	// FullConn is the backend's `fullconn`, explicit or derived as
+	// HAProxy does (fullconn.go): the load at which servers with a
+	// minconn reach their maxconn.
+	FullConn int64
+	Table    *sticktable.Table // the backend's own stick table, nil: none
+	Stick    []StickRule       // stick on|match|store-request (stickpersist.go)
 	// Splice is the backend's option splice-* (splice.go).
 	Splice SpliceSet
 	// StickPersist and StickForce are `option persist` and
@@ -291,14 +310,20 @@ type BackendConfig struct {
 	Retries    int // -1 = default (3)
 	Redispatch bool
 	AllBackups bool
+	// CheckCache is `option checkcache`: cacheable responses carrying a
+	// cookie are blocked (checkcache.go).
+	CheckCache bool
 	ConnMode   ConnMode
 	ForwardFor *ForwardFor
 	// SendName is `http-send-name-header NAME` (sendname.go), "" when none.
-	SendName     string
-	comp         *compCfg        // compression lines (compress.go)
-	Redirects    []*HTTPRule     // bare `redirect` lines: after HTTPRequest
-	UseServer    *UseServerRules // use-server lines (dispatch.go)
-	OriginalTo   *ForwardFor     // option originalto (setsrc.go)
+	SendName  string
+	comp      *compCfg        // compression lines (compress.go)
+	Redirects []*HTTPRule     // bare `redirect` lines: after HTTPRequest
+	UseServer *UseServerRules // use-server lines (dispatch.go)
+	// Dispatch is `dispatch` without balance: where the balancer's
+	// requests go, beside Servers (dispatch.go); nil without.
+	Dispatch     *ServerConfig
+	OriginalTo   *ForwardFor // option originalto (setsrc.go)
 	HTTPRequest  []*HTTPRule
 	HTTPResponse []*HTTPRule
 	// HTTPAfterResponse: http-after-response rules (afterresp.go).
@@ -342,6 +367,7 @@ type ServerConfig struct {
 	Weight   int    // default 1
 	MaxConn  int64
 	MaxQueue int64
+	MinConn  int64 // `minconn`: the dynamic limit's floor (fullconn.go)
 	Backup   bool
 	Disabled bool
 	Cookie   string

@@ -91,17 +91,18 @@ func (b *Backend) serverNamed(name string) *core.Server {
 
 // dispatchOf applies `dispatch ADDR:PORT` without balance: HAProxy 2.6
 // sends the requests its balancer would place to that address; its logs
-// name no server (<NOSRV>), and so does varde's one internal server, which
-// the stats list under that name. HAProxy keeps the server lines for
-// use-server, cookie and stick rules (and checks them): config refuses
-// dispatch beside those (refuseDispatchChoice), so dropping the servers
-// here changes where no request goes; only their checks and stats rows
-// are missing.
+// name no server (<NOSRV>), and so does varde's internal dispatch server
+// (Backend.dispatch), which is none of the backend's servers: the stats
+// list the configured servers only, as HAProxy does, checks run on them,
+// and use-server, cookie persistence and stick match still send requests
+// to them (Backend.choose asks the dispatch server only where the
+// balancer would be asked). Stick rules that store are refused beside
+// dispatch (config: refuseDispatchChoice).
 func dispatchOf(bc *BackendConfig, p *config.Proxy) {
 	if p.Dispatch == nil || p.Balance != nil {
 		return
 	}
-	bc.Servers = []ServerConfig{{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1}}
+	bc.Dispatch = &ServerConfig{Name: "<NOSRV>", Addr: p.Dispatch.Address.Addr.String(), Weight: 1}
 }
 
 // sessLimiter is `rate-limit sessions N`: at most N new sessions a second

@@ -287,6 +287,10 @@ func (e *Engine) Start() error {
 		}
 	}
 	e.startTLS()
+	if e.cfg.CompMinIdle > 0 {
+		e.lwg.Add(1)
+		go func() { defer e.lwg.Done(); e.meterCPU() }() // compress_cpu.go
+	}
 	if err := e.startLoops(); err != nil {
 		e.log.Warn("event loops unavailable, serving HTTP clients on goroutines", "err", err)
 	}
@@ -335,6 +339,9 @@ func (e *Engine) acceptLoop(f *Frontend, l net.Listener, pp bool) {
 				return
 			}
 			continue
+		}
+		if tc, ok := c.(*net.TCPConn); ok && !f.cfg.TCPKeepAlive {
+			tc.SetKeepAlive(false) // Go's listener turned it on; HAProxy's default is off
 		}
 		e.wg.Add(1)
 		if tb != nil {
@@ -434,6 +441,9 @@ func (e *Engine) Stop(ctx context.Context) error {
 		for _, s := range b.srvs() {
 			s.purgeLane(0, time.Now().Add(time.Hour))
 		}
+		if d := b.dispatch; d != nil {
+			d.purgeLane(0, time.Now().Add(time.Hour))
+		}
 	}
 	// Every session has ended: the loops close their idle upstreams and exit.
 	e.stopLoops()
@@ -454,6 +464,9 @@ func (e *Engine) purgeLoop() {
 			for _, b := range e.backends {
 				for _, s := range b.srvs() {
 					s.purgeLane(0, now.Add(-poolPurgeDelay))
+				}
+				if d := b.dispatch; d != nil {
+					d.purgeLane(0, now.Add(-poolPurgeDelay))
 				}
 			}
 		}

@@ -143,6 +143,7 @@ func (s *session) attempt(x *xchg) (keep bool, k failKind, refused bool) {
 	}
 	s.rec.Server = srv.Name
 	s.rec.ServerAddr = srv.Address()
+	s.noteBackendSrc(up) // %bi:%bp (backendsrc.go)
 	x.up = up
 	srv.bind(s, s.lane, s.conn, up)
 	keep, k = s.roundTrip(x)
@@ -272,7 +273,7 @@ func (s *session) redispatch(b *Backend, srv *server) *server {
 // retryable failure that ended it (nothing was answered then), failNone
 // once the client has its answer.
 func (s *session) roundTrip(x *xchg) (keep bool, k failKind) {
-	x.up.c.SetDeadline(time.Now().Add(serverTimeout(x.b)))
+	x.up.c.SetDeadline(after(serverTimeout(x.b)))
 	ok, k := s.sendRequest(x)
 	if !ok {
 		return s.errKeep && k == failNone, k
@@ -493,7 +494,7 @@ func (s *session) awaitFinal(x *xchg) (ok bool, k failKind) {
 		}
 		hl := s.resp.HeadLen
 		if r.Minor >= 1 {
-			s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+			s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 			nw, _ := s.conn.Write(s.sb[:hl])
 			s.rec.BytesOut += countHTX(nw, s.sb[:hl])
 			x.replayable = false // the client saw part of this exchange
@@ -685,7 +686,7 @@ func (s *session) noteResponse(x *xchg) {
 		return // deny/return: the replacement runs http-after-response
 	}
 	s.runResponseRules(s.f.cfg.HTTPResponse)
-	if s.respEnd != nil {
+	if s.respEnd != nil || s.checkCache(x) { // checkcache.go
 		return
 	}
 	s.runAfterResponse(x.b) // afterresp.go
@@ -843,7 +844,7 @@ func (s *session) responseExtra(x *xchg) (extra []byte, rremain int64, respDone 
 // writeResponseHead writes o (head and leading body bytes) then extra,
 // counting %B as HAProxy's HTX does (see htxHeadAdjust).
 func (s *session) writeResponseHead(o []byte, headLen int, extra []byte) (base, headHTX int64, err error) {
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	base = s.rec.BytesOut
 	nw, err := s.conn.Write(o)
 	s.rec.BytesOut += int64(nw)

@@ -40,7 +40,8 @@ func FromConfig(c *config.Config) (*Config, error) {
 		BufSize:    int(c.Global.TuneBufSize),
 		MaxRewrite: int(c.Global.TuneMaxRewrite),
 		CompLevel:  c.Global.TuneCompMaxLevel, CompRateLimit: c.Global.MaxCompRate * 1024,
-		MaxHeaders: c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
+		CompMinIdle: c.Global.CompMinIdle,
+		MaxHeaders:  c.Global.TuneHTTPMaxHdr, H2MaxStreams: c.Global.TuneH2MaxStreams,
 		VarLimits: varLimitsOf(c),
 		ProcVars:  c.Global.SetVars,
 	}
@@ -52,6 +53,7 @@ func FromConfig(c *config.Config) (*Config, error) {
 		if err != nil {
 			return nil, err
 		}
+		bc.FullConn = fullConnOf(c, p)
 		out.Backends = append(out.Backends, bc)
 	}
 	known := map[string]Mode{}
@@ -158,7 +160,8 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 	bc := &BackendConfig{
 		Name: p.Name, Mode: modeOf(p), Timeouts: timeoutsOf(p), Retries: p.Retries,
 		Redispatch: p.Option("redispatch") != nil, AllBackups: p.Option("allbackups") != nil,
-		ConnMode: connModeOf(p), Listen: p.Kind == config.KindListen,
+		CheckCache: p.Option("checkcache") != nil,
+		ConnMode:   connModeOf(p), Listen: p.Kind == config.KindListen,
 		comp:   compFromConfig(p.Compression),
 		Splice: spliceSetOf(p),
 	}
@@ -224,8 +227,9 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 		if err != nil {
 			return nil, err
 		}
+		maxConn, minConn := serverLimits(s) // fullconn.go
 		bc.Servers = append(bc.Servers, ServerConfig{
-			Name: s.Name, Addr: addr, Weight: w, MaxConn: int64(s.MaxConn), MaxQueue: int64(s.MaxQueue),
+			Name: s.Name, Addr: addr, Weight: w, MaxConn: maxConn, MinConn: minConn, MaxQueue: int64(s.MaxQueue),
 			Backup: s.Backup, Disabled: s.Disabled, Cookie: s.Cookie, TLS: tc, SNI: sni, SendProxy: sendProxyOf(&s.ServerOptions),
 			ShutdownOnDown: s.OnMarkedDown == "shutdown-sessions", ShutdownBackupsOnUp: s.OnMarkedUp == "shutdown-backup-sessions",
 			PortMap: s.Address.PortMap, PortOffset: s.Address.PortOffset, Resolve: resolveConfigOf(s),
@@ -242,9 +246,11 @@ func BackendFromConfig(p *config.Proxy) (*BackendConfig, error) {
 func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig, error) {
 	fc := &FrontendConfig{
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
-		BufferRequest: p.Option("http-buffer-request") != nil,
-		comp:          compFromConfig(p.Compression),
-		Splice:        spliceSetOf(p),
+		BufferRequest:  p.Option("http-buffer-request") != nil,
+		UseProxyHeader: p.Option("http-use-proxy-header") != nil,
+		TCPKeepAlive:   p.Option("clitcpka") != nil || p.Option("tcpka") != nil,
+		comp:           compFromConfig(p.Compression),
+		Splice:         spliceSetOf(p),
 	}
 	for _, b := range p.Binds {
 		if b.Unix != "" {
@@ -343,6 +349,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
 	fc.LogHeaders = p.LogHeaders()
+	fc.LogBackendSrc = p.LogUses("bi", "bp")
 	fc.LogVars = logReadsVars(p) // vars.go
 	for _, cp := range p.Captures {
 		switch cp.What {
@@ -456,7 +463,9 @@ func rulesOf(in []*config.HTTPRule, set *acl.Set) ([]*HTTPRule, error) {
 			if r.Redirect == nil {
 				continue
 			}
-			rule = HTTPRule{Action: ActRedirect, RedirectKind: r.Redirect.Type, Target: r.Redirect.Target, Status: r.Redirect.Code}
+			rd := r.Redirect
+			rule = HTTPRule{Action: ActRedirect, RedirectKind: rd.Type, Target: rd.Target, Status: rd.Code,
+				DropQuery: rd.DropQuery, AppendSlash: rd.AppendSlash, SetCookie: rd.SetCookie}
 		case "use-service":
 			rule = HTTPRule{Action: ActService, Service: r.Service}
 			if name, ok := strings.CutPrefix(r.Service, "lua."); ok {

@@ -86,6 +86,7 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 			known[p.Name] = modeOf(p) // its frontends are not in error too
 			continue
 		}
+		bc.FullConn = fullConnOf(c, p) // fullconn.go
 		out.Backends = append(out.Backends, bc)
 		known[bc.Name] = bc.Mode
 		built[p] = bc

@@ -166,7 +166,7 @@ func newH2conn(e *Engine, f *Frontend, c net.Conn) *h2conn {
 // serve reads the preface, sends our settings, then reads frames until
 // the connection ends.
 func (h *h2conn) serve() {
-	h.c.SetReadDeadline(time.Now().Add(h.idleTimeout()))
+	h.c.SetReadDeadline(after(h.idleTimeout()))
 	var pre [24]byte
 	n, err := io.ReadFull(h.br, pre[:])
 	if n == 0 && err != nil {
@@ -485,10 +485,7 @@ func (f *Frontend) idleH2Timeout() time.Duration {
 	if t := f.cfg.Timeouts.HTTPKeepAlive; t > 0 {
 		return t
 	}
-	if t := f.cfg.Timeouts.Client; t > 0 {
-		return t
-	}
-	return 50 * time.Second
+	return f.cfg.Timeouts.Client // 0: none, as HAProxy
 }
 
 // drain starts a graceful stop of the connection (engine Stop): GOAWAY
@@ -564,7 +561,7 @@ func (h *h2conn) lockW() {
 	// is set before any write, refreshed at most every 100 ms.
 	if now := time.Now(); now.Sub(h.wdl) > 100*time.Millisecond {
 		h.wdl = now
-		h.c.SetWriteDeadline(now.Add(h.writeTimeout()))
+		h.c.SetWriteDeadline(after(h.writeTimeout()))
 	}
 }
 
@@ -587,10 +584,7 @@ func (h *h2conn) unlockWFlush(flush bool) error {
 }
 
 func (h *h2conn) writeTimeout() time.Duration {
-	if t := h.f.cfg.Timeouts.Client; t > 0 {
-		return t
-	}
-	return 50 * time.Second
+	return h.f.cfg.Timeouts.Client // 0: none, as HAProxy
 }
 
 // openH2 opens the frontend's `proto h2` binds and marks its HTTP/2

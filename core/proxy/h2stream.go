@@ -126,7 +126,7 @@ func (h *h2conn) forget(st *h2stream) {
 		if h.goingAway {
 			h.c.SetReadDeadline(time.Now())
 		} else {
-			h.c.SetReadDeadline(time.Now().Add(h.idleTimeout()))
+			h.c.SetReadDeadline(after(h.idleTimeout()))
 		}
 	}
 	h.mu.Unlock()

@@ -66,6 +66,11 @@ type session struct {
 	heldBe  *Backend
 	heldSrv *server
 
+	// A tcp frontend upgraded to HTTP (modeupgrade.go): upgrade is the `mode
+	// http` backend the TCP stream chose, forced the one the first HTTP
+	// request goes to.
+	upgrade, forced *Backend
+
 	x  xchg  // the current exchange with a server
 	tx txLog // the transaction's log record, written once by finish
 
@@ -129,6 +134,10 @@ type parked struct {
 	// send-proxy): kept while the client idles, as HAProxy keeps it in
 	// the session, and closed with the client.
 	up *upConn
+	// A connection upgraded from `mode tcp` (modeupgrade.go): the bytes read
+	// and the backend chosen before the upgrade, for its first request.
+	pre    []byte
+	forced *Backend
 }
 
 // closeHTTP ends a client connection for good.
@@ -151,6 +160,7 @@ func (e *Engine) runHTTP(p *parked) {
 	s.accept, s.src, s.dst, s.tls, s.th = p.accept, p.src, p.dst, p.tls, p.th
 	s.scr.vars.Sess = p.vars
 	s.up, p.up = p.up, nil
+	s.resume(p)
 	e.mu.Lock()
 	e.conns[s] = struct{}{}
 	e.mu.Unlock()
@@ -183,7 +193,7 @@ func (e *Engine) runHTTP(p *parked) {
 		if s.st.nreq > 0 { // a panic skipped the transaction's end
 			s.stickEnd(0, 0, 0)
 		}
-		s.conn, s.f, s.tls, s.st.conn = nil, nil, nil, nil
+		s.conn, s.f, s.tls, s.st.conn, s.forced = nil, nil, nil, nil, nil
 		p.vars = s.detachVars()
 		e.pool.Put(s)
 		if !park || !(parkInLoop(p) || e.parker.park(p)) {
@@ -212,23 +222,36 @@ func (e *Engine) runHTTP(p *parked) {
 	}
 }
 
-// clientTimeout returns t, else the frontend's timeout client, else a
-// safety default so a connection can never hang forever.
+// clientTimeout returns t, else the frontend's timeout client; 0 is no
+// timeout at all, as in HAProxy when neither is set (varde check warns
+// about it, as HAProxy does).
 func (s *session) clientTimeout(t time.Duration) time.Duration {
 	if t > 0 {
 		return t
 	}
-	if s.f.cfg.Timeouts.Client > 0 {
-		return s.f.cfg.Timeouts.Client
-	}
-	return 50 * time.Second
+	return s.f.cfg.Timeouts.Client
 }
 
+// serverTimeout is the backend's timeout server, 0 for none.
 func serverTimeout(b *Backend) time.Duration {
-	if b.cfg.Timeouts.Server > 0 {
-		return b.cfg.Timeouts.Server
+	return b.cfg.Timeouts.Server
+}
+
+// after is the deadline d from now, or none (the zero time) for d <= 0:
+// an unset HAProxy timeout waits forever.
+func after(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
 	}
-	return 50 * time.Second
+	return time.Now().Add(d)
+}
+
+// longest is the larger of two timeouts, where 0 (none) is the largest.
+func longest(a, b time.Duration) time.Duration {
+	if a <= 0 || b <= 0 {
+		return 0
+	}
+	return max(a, b)
 }
 
 // readHead reads until a whole request head is in s.in. It returns false
@@ -339,14 +362,16 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 		s.idle.Store(false)
 		return dl, false, false
 	}
-	dl = from.Add(d)
+	if d > 0 {
+		dl = from.Add(d) // else none: the zero time
+	}
 	loopConn := isLoopConn(s.conn)
 	parkable = s.n == 0 && !first && (loopConn || s.e.parker.canPark(s.conn))
 	hold := parkAfter
 	if loopConn {
 		hold = loopParkAfter
 	}
-	if parkable && d > hold {
+	if parkable && (d <= 0 || d > hold) {
 		// Wait a little with the session at hand (busy clients send
 		// their next request within microseconds), then park.
 		s.conn.SetReadDeadline(from.Add(hold))
@@ -362,8 +387,8 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 // 408 on timeout; a client abort otherwise. It returns false.
 func (s *session) headReadFailed(first bool, err error) bool {
 	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
-		if first && !s.e.stopping.Load() && !isTimeout(err) {
-			s.logHeadAbort() // HAProxy logs a silent connection too
+		if first && !s.e.stopping.Load() && !isTimeout(err) && s.forced == nil {
+			s.logHeadAbort() // HAProxy logs a silent connection too (not an upgraded one: modeupgrade.go)
 		}
 		return false
 	}
@@ -435,39 +460,9 @@ func (s *session) serve() bool {
 	f.Meters.Req.Add(start.UnixNano())
 	s.prepare()
 	s.stickBegin()
-	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
-		return false
-	}
-	s.stickCountRequest()
-	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
-		if done, keep := s.monitor(m); done {
-			return keep
-		}
-	}
-	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
+	b, done, keep := s.front(start)
+	if done {
 		return keep
-	}
-	if s.cache.hit != nil {
-		return s.serveCached(nil) // HAProxy: a frontend's hit chooses no backend
-	}
-	// Services (stats page, metrics) answer before any backend is chosen,
-	// after the frontend's http-request rules, as HAProxy checks `stats
-	// uri` once its rules accepted the request: a `deny` restricting the
-	// page by source address holds for it too.
-	if p := f.services.Load(); p != nil {
-		for _, sv := range *p {
-			if sv.match(&s.view) {
-				return s.serveHandler(sv.h, start)
-			}
-		}
-	}
-	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
-		return keep
-	}
-	b := f.chooseBackend(&s.view)
-	if b == nil {
-		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
-		return s.answer(503, nil)
 	}
 	s.rec.Backend = b.Name
 	b.Requests.Add(1)
@@ -476,10 +471,62 @@ func (s *session) serve() bool {
 		// A listen section's rules ran as its frontend's, once (HAProxy).
 	} else if done, keep := s.runRequestRules(b.cfg.HTTPRequest, start); done {
 		return keep
+	} else if done, keep := s.backendService(b, start); done { // its stats page, as the frontend's
+		return keep
 	} else if done, keep := s.runRequestRules(b.cfg.Redirects, start); done {
 		return keep
 	}
 	return s.forward(b)
+}
+
+// front runs the frontend's part of a request: its content rules, monitor,
+// http-request rules, services and redirects, then the backend choice.
+// done reports that the request ended there (keep: the connection stays).
+// An upgraded tcp frontend has a part of its own (modeupgrade.go).
+func (s *session) front(start time.Time) (b *Backend, done, keep bool) {
+	f := s.f
+	if s.forced != nil { // chosen by the TCP stream before the upgrade
+		b, s.forced = s.forced, nil
+		return b, false, false
+	}
+	if f.cfg.Mode == ModeTCP {
+		return s.upgradedFront()
+	}
+	if len(f.cfg.TCPContent) > 0 && !s.httpContentRules() { // stick_content.go
+		return nil, true, false
+	}
+	s.stickCountRequest()
+	if m := f.cfg.Monitor; m != nil { // before any rule (monitor.go)
+		if done, keep := s.monitor(m); done {
+			return nil, true, keep
+		}
+	}
+	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
+		return nil, true, keep
+	}
+	if s.cache.hit != nil {
+		return nil, true, s.serveCached(nil) // cache_serve.go: HAProxy's frontend hit chooses no backend
+	}
+	// Services (stats page, metrics) answer before any backend is chosen,
+	// after the frontend's http-request rules, as HAProxy checks `stats
+	// uri` once its rules accepted the request: a `deny` restricting the
+	// page by source address holds for it too.
+	if p := f.services.Load(); p != nil {
+		for _, sv := range *p {
+			if sv.match(&s.view) {
+				return nil, true, s.serveHandler(sv.h, start)
+			}
+		}
+	}
+	if done, keep := s.runRequestRules(f.cfg.Redirects, start); done { // bare `redirect`
+		return nil, true, keep
+	}
+	b = f.chooseBackend(&s.view)
+	if b == nil {
+		s.rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return nil, true, s.answer(503, nil)
+	}
+	return b, false, false
 }
 
 // keepLogHeaders keeps, in the order they came, the lines of the request
@@ -643,6 +690,14 @@ func (s *session) finish() {
 	s.tx = txLog{}
 	r := &s.rec
 	s.noteExtra(r) // %ID and var() in log-format (uniqueid.go)
+	if r.ResHeaders.Len() == 0 && r.RequestLine.Len() > 0 && string(r.RequestLine.Bytes()) != "<BADREQ>" {
+		// HAProxy allocates the response captures with the stream: an
+		// answer varde made itself logs them empty ({} or ""), not absent;
+		// a bad request, answered outside any stream, has none.
+		for range s.f.cfg.CaptureResponse {
+			r.ResHeaders.Add(nil, 0)
+		}
+	}
 	r.ActConn = int32(s.e.actconn.Load())
 	r.FeConn = int32(s.f.CurConns.Load())
 	if b != nil {

@@ -132,6 +132,9 @@ func (e *Engine) startLoops() error {
 		for _, s := range b.srvs() {
 			s.lanes = append(s.lanes, make([]lane, len(e.loops))...)
 		}
+		if d := b.dispatch; d != nil {
+			d.lanes = append(d.lanes, make([]lane, len(e.loops))...)
+		}
 	}
 	addLoopProcs(len(e.loops))
 	for _, l := range e.loops {
@@ -454,6 +457,9 @@ func (l *loop) sweep(now int64) {
 		for _, s := range b.srvs() {
 			s.purgeLane(l.idx, before)
 		}
+		if d := b.dispatch; d != nil {
+			d.purgeLane(l.idx, before)
+		}
 	}
 }
 
@@ -461,7 +467,7 @@ func (l *loop) sweep(now int64) {
 // now (unix ns).
 func (l *loop) closeParked(now int64) {
 	for c, p := range l.parked {
-		if now >= p.deadline.UnixNano() {
+		if !p.deadline.IsZero() && now >= p.deadline.UnixNano() { // zero: no timeout
 			delete(l.parked, c)
 			l.e.closeConn(p)
 		}

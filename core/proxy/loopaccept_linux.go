@@ -123,7 +123,9 @@ func (l *loop) startClient(ll *loopListener, fd int, sa syscall.Sockaddr) {
 	e, f := l.e, ll.f
 	e.wg.Add(1)
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_NODELAY, 1)
-	setClientKeepAlive(fd)
+	if f.cfg.TCPKeepAlive {
+		setClientKeepAlive(fd)
+	}
 	src := sockaddrPort(sa)
 	dst := ll.dst
 	if dst.Addr().IsUnspecified() {
@@ -221,10 +223,11 @@ func (e *Engine) tryAcquire(f *Frontend) bool {
 	return true
 }
 
-// setClientKeepAlive gives a client accepted here the TCP keep-alive
-// Go's listener gives the clients it accepts (15 s idle, 15 s between
-// probes), so `option clitcpka`/`tcpka` hold on either accept path and a
-// vanished client's idle connection is found and closed.
+// setClientKeepAlive gives a client accepted here, under `option
+// clitcpka`/`tcpka`, the TCP keep-alive Go's listener gives the clients it
+// accepts (15 s idle, 15 s between probes), the same on either accept
+// path. Without the option there is none, as in HAProxy (and three system
+// calls fewer per connection).
 func setClientKeepAlive(fd int) {
 	syscall.SetsockoptInt(fd, syscall.SOL_SOCKET, syscall.SO_KEEPALIVE, 1)
 	syscall.SetsockoptInt(fd, syscall.IPPROTO_TCP, syscall.TCP_KEEPIDLE, 15)

@@ -2,7 +2,6 @@ package proxy
 
 import (
 	"bytes"
-	"time"
 
 	"github.com/varde-lb/varde/core/acl"
 	"github.com/varde-lb/varde/core/config"
@@ -91,7 +90,7 @@ func (s *session) monitorAnswer(code int) bool {
 	if httpx.EqualFold(r.Method.Of(s.in), "head") {
 		page = page[:bytes.Index(page, []byte("\r\n\r\n"))+4] // HAProxy sends no body to HEAD
 	}
-	s.conn.SetWriteDeadline(time.Now().Add(s.clientTimeout(0)))
+	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	n, err := s.conn.Write(page)
 	s.rec.BytesOut += countHTX(n, page)
 	s.rec.Status = int32(code)

@@ -183,7 +183,7 @@ func (p *parker) sweep(now time.Time) {
 	var expired []*parked
 	p.mu.Lock()
 	for fd, pc := range p.conns {
-		if !now.Before(pc.deadline) {
+		if !pc.deadline.IsZero() && !now.Before(pc.deadline) { // zero: no timeout
 			delete(p.conns, fd)
 			expired = append(expired, pc)
 		}

@@ -1,8 +1,6 @@
 package proxy
 
 import (
-	"time"
-
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 )
@@ -23,7 +21,7 @@ func (s *session) bufferBody(b *Backend) bool {
 	if s.h2 || r.Expect100 || !(s.f.cfg.BufferRequest || b.cfg.BufferRequest) {
 		return true
 	}
-	dl := time.Now().Add(s.clientTimeout(s.f.cfg.Timeouts.HTTPRequest))
+	dl := after(s.clientTimeout(s.f.cfg.Timeouts.HTTPRequest))
 	for !s.bodyInBuffer() && s.n < len(s.in) {
 		s.conn.SetReadDeadline(dl)
 		m, err := s.conn.Read(s.in[s.n:])

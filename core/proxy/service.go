@@ -41,7 +41,7 @@ func (s *session) serveHandler(h http.Handler, start time.Time) bool {
 		have := copy(body, s.in[r.HeadLen:s.n])
 		consumed += have
 		if have < len(body) {
-			s.conn.SetReadDeadline(time.Now().Add(s.clientTimeout(0)))
+			s.conn.SetReadDeadline(after(s.clientTimeout(0)))
 			if _, err := io.ReadFull(s.conn, body[have:]); err != nil {
 				s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
 				s.log(nil, nil)

@@ -254,11 +254,11 @@ func pipeSpliced(src, dst net.Conn, idle time.Duration, last *atomic.Int64, othe
 		if otherDone.Load() && finTimeout > 0 {
 			d = finTimeout
 		}
-		src.SetReadDeadline(time.Now().Add(d))
+		src.SetReadDeadline(after(d))
 		m, err := spliceStep(rs.Read, -1, fds[1], 1<<30)
 		if m > 0 {
 			last.Store(time.Now().UnixNano())
-			dst.SetWriteDeadline(time.Now().Add(idle))
+			dst.SetWriteDeadline(after(idle))
 			for left := m; left > 0; {
 				w, werr := spliceStep(rd.Write, fds[0], -1, left)
 				if werr != nil {

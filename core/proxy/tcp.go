@@ -16,8 +16,19 @@ import (
 // relay both ways under timeout client/server, with client-fin/server-fin
 // once one side has closed.
 func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
-	defer e.wg.Done()
-	defer e.release(f)
+	if p := e.serveTCPConn(f, c, a); p != nil {
+		e.runHTTP(p) // upgraded to HTTP (modeupgrade.go): it closes the connection
+		return
+	}
+	e.release(f)
+	e.wg.Done()
+}
+
+// serveTCPConn serves the connection in `mode tcp` and closes it, or
+// returns what the HTTP session needs when the chosen backend is `mode
+// http` (HAProxy upgrades the stream): the connection then stays open and
+// counted.
+func (e *Engine) serveTCPConn(f *Frontend, c net.Conn, a admission) (up *parked) {
 	start := time.Now()
 	f.connOpen()
 	e.actconn.Add(1)
@@ -36,21 +47,25 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 			s.stickEnd(0, s.rec.BytesIn, s.rec.BytesOut)
 		}
 		s.st.conn = nil
-		f.closeConnCounters(c)
-		c.Close()
 		e.mu.Lock()
 		delete(e.tconns, c)
 		e.mu.Unlock()
-		f.CurConns.Add(-1)
-		e.actconn.Add(-1)
-		s.conn, s.f = nil, nil
-		s.detachVars().Release()
+		if s.upgrade != nil {
+			up = s.handOver(a, start)
+		} else {
+			f.closeConnCounters(c)
+			c.Close()
+			f.CurConns.Add(-1)
+			e.actconn.Add(-1)
+			s.detachVars().Release()
+		}
+		s.conn, s.f, s.upgrade = nil, nil, nil
 		e.pool.Put(s)
 	}()
 	if a.done {
 		s.src, s.dst = a.src, a.dst
 	} else if !f.admit(c, s.in, a.pp, &s.src, &s.dst) {
-		return
+		return nil
 	}
 	if f.cfg.stick != nil {
 		s.st.conn = f.connCountersOf(c)
@@ -63,6 +78,7 @@ func (e *Engine) serveTCP(f *Frontend, c net.Conn, a admission) {
 	rec.Client, rec.FrontendAddr, rec.Frontend = s.src, s.dst, f.Name
 	noteTLS(rec, a.tls)
 	s.serveTCP(start)
+	return nil // set by the deferred hand-over when upgrading
 }
 
 // serveTCP chooses the backend and the server through the same path as
@@ -82,11 +98,15 @@ func (s *session) serveTCP(start time.Time) {
 		s.heldBe, s.heldSrv = nil, nil
 	}()
 	defer func() {
+		if s.upgrade != nil {
+			return // the HTTP session logs its requests
+		}
 		rec.Tt = ms(time.Since(start))
 		s.log(b, srv)
 		s.finish()
 	}()
-	v := &tcpView{src: s.src, dst: s.dst, st: &s.st}
+	s.reqE.reset() // the pooled session's last HTTP edits: the view's HTTP fetches read none
+	v := &tcpView{src: s.src, dst: s.dst, st: &s.st, s: s}
 	if !s.inspect(v) {
 		f.Denied.Add(1)
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
@@ -95,6 +115,10 @@ func (s *session) serveTCP(start time.Time) {
 	b = f.chooseBackend(v)
 	if b == nil {
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
+		return
+	}
+	if b.cfg.Mode == ModeHTTP {
+		s.upgrade, b = b, nil // modeupgrade.go
 		return
 	}
 	rec.Backend = b.Name
@@ -122,10 +146,11 @@ func (s *session) serveTCP(start time.Time) {
 func (s *session) relayConn(b *Backend, srv *server, up *upConn) {
 	rec := &s.rec
 	rec.Server, rec.ServerAddr = srv.Name, srv.Address()
+	s.noteBackendSrc(up) // %bi:%bp (backendsrc.go)
 	// The bytes content inspection read go first, unchanged.
 	var pre int64
 	if s.n > 0 {
-		up.c.SetWriteDeadline(time.Now().Add(serverTimeout(b)))
+		up.c.SetWriteDeadline(after(serverTimeout(b)))
 		if _, err := up.c.Write(s.in[:s.n]); err != nil {
 			up.c.Close()
 			rec.BytesIn = int64(s.n)
@@ -199,11 +224,11 @@ func pipe(src, dst net.Conn, buf []byte, idle time.Duration, last *atomic.Int64,
 		if otherDone.Load() && finTimeout > 0 {
 			d = finTimeout
 		}
-		src.SetReadDeadline(time.Now().Add(d))
+		src.SetReadDeadline(after(d))
 		m, err := src.Read(buf)
 		if m > 0 {
 			last.Store(time.Now().UnixNano())
-			dst.SetWriteDeadline(time.Now().Add(idle))
+			dst.SetWriteDeadline(after(idle))
 			if _, werr := dst.Write(buf[:m]); werr != nil {
 				return n, termAbort
 			}

@@ -192,7 +192,7 @@ func (e *Engine) serveTLS(f *Frontend, c net.Conn, tb *tlsx.Bind, pp bool) {
 	}
 	tc := tls.Server(c, tb.Config())
 	start := time.Now()
-	c.SetDeadline(start.Add(handshakeTimeout(f)))
+	c.SetDeadline(after(f.cfg.Timeouts.Client)) // HAProxy's handshake timeout: none when unset
 	err := tc.Handshake()
 	e.untrack(c)
 	if err != nil {
@@ -238,14 +238,6 @@ func (e *Engine) untrack(c net.Conn) {
 	e.mu.Lock()
 	delete(e.tconns, c)
 	e.mu.Unlock()
-}
-
-// handshakeTimeout is timeout client, as HAProxy uses for the handshake.
-func handshakeTimeout(f *Frontend) time.Duration {
-	if f.cfg.Timeouts.Client > 0 {
-		return f.cfg.Timeouts.Client
-	}
-	return 50 * time.Second
 }
 
 // serveNegotiated serves a TLS connection once its handshake is done, by

@@ -92,7 +92,8 @@ func (v *reqView) PolicyNote() string        { return v.s.rec.Policy }
 // tcpView is the core.Request of a `mode tcp` connection: addresses, and
 // the client's first bytes while tcp-request content rules inspect them
 // (sample.Payloader), so `src`/`dst` and content ACLs work in use_backend
-// and HTTP criteria match nothing.
+// and HTTP criteria read the bytes as an HTTP/1 request head when they
+// are one (tcpHTTP; nothing otherwise).
 type tcpView struct {
 	src, dst netip.AddrPort
 	payload  []byte
@@ -100,6 +101,13 @@ type tcpView struct {
 	need     bool         // a fetch said its answer may change with more bytes
 	st       *scState     // stick counters (stick.go); nil when none
 	vars     *sample.Vars // the connection's variables (vars.go); nil before content rules
+	// s, when set, lets HTTP fetches parse the payload as an HTTP/1
+	// request head (tcpHTTP), as HAProxy does on a TCP stream.
+	s *session
+	// parsedAt is len(payload) when it was last parsed (0: not yet),
+	// isHTTP whether that parse found a whole request head.
+	parsedAt int
+	isHTTP   bool
 }
 
 func (v *tcpView) Payload() ([]byte, bool) { return v.payload, v.final }
@@ -114,16 +122,58 @@ func (v *tcpView) TakeMayChange() bool {
 
 var _ core.Request = (*tcpView)(nil)
 
-func (v *tcpView) Method() []byte                    { return nil }
-func (v *tcpView) URI() []byte                       { return nil }
-func (v *tcpView) Path() []byte                      { return nil }
-func (v *tcpView) Query() []byte                     { return nil }
-func (v *tcpView) Header(string) ([]byte, bool)      { return nil, false }
-func (v *tcpView) NumHeaders() int                   { return 0 }
-func (v *tcpView) HeaderAt(int) (name, value []byte) { return nil, nil }
-func (v *tcpView) Src() netip.AddrPort               { return v.src }
-func (v *tcpView) Dst() netip.AddrPort               { return v.dst }
-func (v *tcpView) TLS() bool                         { return false }
+func (v *tcpView) Method() []byte {
+	if r := v.http(); r != nil {
+		return r.Method.Of(v.payload)
+	}
+	return nil
+}
+
+func (v *tcpView) URI() []byte {
+	if r := v.http(); r != nil {
+		return r.Target.Of(v.payload)
+	}
+	return nil
+}
+
+func (v *tcpView) Path() []byte {
+	if v.http() == nil {
+		return nil
+	}
+	return (&reqView{s: v.s}).Path()
+}
+
+func (v *tcpView) Query() []byte {
+	if v.http() == nil {
+		return nil
+	}
+	return (&reqView{s: v.s}).Query()
+}
+
+func (v *tcpView) Header(name string) ([]byte, bool) {
+	if r := v.http(); r != nil {
+		return r.Field(name)
+	}
+	return nil, false
+}
+
+func (v *tcpView) NumHeaders() int {
+	if r := v.http(); r != nil {
+		return len(r.Fields)
+	}
+	return 0
+}
+
+func (v *tcpView) HeaderAt(i int) (name, value []byte) {
+	if r := v.http(); r != nil {
+		return r.Name(i), r.Value(i)
+	}
+	return nil, nil
+}
+
+func (v *tcpView) Src() netip.AddrPort { return v.src }
+func (v *tcpView) Dst() netip.AddrPort { return v.dst }
+func (v *tcpView) TLS() bool           { return false }
 
 // sanitize makes the request head the view every chooser, ACL, rule and
 // policy sees, before any of them runs (httputil.ReverseProxy learned the
@@ -255,4 +305,34 @@ func (s *session) appendHopFields(o []byte, upgrade bool) []byte {
 		o = append(o, "TE: trailers\r\n"...)
 	}
 	return o
+}
+
+// http parses the payload as an HTTP/1 request head, as HAProxy's HTTP
+// fetches do on a TCP stream (smp_prefetch_htx): a whole head is read
+// through; a partial one asks for more bytes (the inspect-delay waits,
+// then the fetch finds nothing); bytes that are not HTTP find nothing.
+// The head is parsed into the session's request, whose offsets are into
+// s.in, which the payload starts. nil: no HTTP request.
+func (v *tcpView) http() *httpx.Request {
+	if v.s == nil || len(v.payload) == 0 {
+		if !v.final {
+			v.NeedMore()
+		}
+		return nil
+	}
+	if v.parsedAt != len(v.payload) {
+		v.parsedAt = len(v.payload)
+		err := v.s.req.Parse(v.payload, v.s.e.limits)
+		v.isHTTP = err == nil
+		if err == httpx.ErrIncomplete && !v.final {
+			v.parsedAt = 0 // parse again with more bytes
+		}
+	}
+	if !v.isHTTP {
+		if v.parsedAt == 0 {
+			v.NeedMore()
+		}
+		return nil
+	}
+	return &v.s.req
 }

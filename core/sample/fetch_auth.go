@@ -10,6 +10,13 @@ type UserLists interface {
 	UserList(name string) *userlist.List
 }
 
+// ProxyRequest is what a request view says about `option
+// http-use-proxy-header`: a proxy request's credentials come in
+// Proxy-Authorization, as in HAProxy 2.6 (TX_USE_PX_CONN).
+type ProxyRequest interface {
+	ProxyConnection() bool
+}
+
 // http_auth(L) is true when the request's Basic credentials are a user of
 // userlist L with its password; http_auth_group(L) yields that user's
 // name, and in an ACL (`http_auth_group(L) G1 G2`) matches when the user
@@ -68,7 +75,11 @@ func authUser(c *Ctx, a *Args, buf []byte) (name []byte, groups [][]byte, ok boo
 	if ul == nil {
 		return nil, nil, false
 	}
-	h, found := c.Req.Header("authorization")
+	hdr := "authorization"
+	if pr, _ := c.Req.(ProxyRequest); pr != nil && pr.ProxyConnection() {
+		hdr = "proxy-authorization"
+	}
+	h, found := c.Req.Header(hdr)
 	if !found {
 		return nil, nil, false
 	}

@@ -82,6 +82,9 @@ func init() {
 			Doc:  "the server name (SNI) of the client's TLS ClientHello, read without terminating TLS",
 			Eval: fetchSNI})
 	}
+	RegisterFetch(&Fetch{Name: "req.ssl_alpn", Out: TypeStr, Where: AtRequest,
+		Doc:  "the protocols (ALPN) of the client's TLS ClientHello, read without terminating TLS: the first as a sample, each one for an ACL",
+		Eval: fetchALPN, Each: eachALPN})
 }
 
 func compileOffLen(args []string, a *Args) error {
@@ -130,7 +133,10 @@ func fetchSNI(c *Ctx, _ *Args, out *Value) bool {
 	if !ok {
 		return false
 	}
-	sni, st := clientHelloSNI(b)
+	sni, st := clientHelloExt(b, extServerName)
+	if st == helloOK {
+		sni, st = serverName(sni)
+	}
 	switch st {
 	case helloShort:
 		return short(c, final)
@@ -147,8 +153,61 @@ const (
 	helloNo
 )
 
-// clientHelloSNI parses b as a TLS record holding a ClientHello.
-func clientHelloSNI(b []byte) ([]byte, int) {
+// fetchALPN is req.ssl_alpn as a sample: the first protocol the client
+// offers (HAProxy gives them one after the other; eachALPN does).
+func fetchALPN(c *Ctx, _ *Args, out *Value) bool {
+	found := false
+	eachALPN(c, nil, visitFunc(func(v *Value) bool {
+		*out, found = *v, true
+		return true
+	}))
+	return found
+}
+
+// eachALPN gives every protocol name of the ClientHello's ALPN extension
+// (RFC 7301) to v, as HAProxy's smp_fetch_ssl_hello_alpn does for an ACL.
+func eachALPN(c *Ctx, _ *Args, v Visitor) bool {
+	b, final, ok := payload(c)
+	if !ok {
+		return false
+	}
+	ext, st := clientHelloExt(b, extALPN)
+	switch {
+	case st == helloShort:
+		return short(c, final)
+	case st != helloOK || len(ext) < 3:
+		return false
+	}
+	list := int(binary.BigEndian.Uint16(ext))
+	names := ext[2:min(len(ext), 2+list)]
+	for len(names) > 0 {
+		l := int(names[0])
+		if l == 0 || l > len(names)-1 {
+			return false
+		}
+		var val Value
+		val.SetStr(names[1 : 1+l])
+		if v.Visit(&val) {
+			return true
+		}
+		names = names[1+l:]
+	}
+	return false
+}
+
+type visitFunc func(v *Value) bool
+
+func (f visitFunc) Visit(v *Value) bool { return f(v) }
+
+// ClientHello extension types (RFC 6066, RFC 7301).
+const (
+	extServerName = 0
+	extALPN       = 16
+)
+
+// clientHelloExt parses b as a TLS record holding a ClientHello and
+// returns the body of its extension typ.
+func clientHelloExt(b []byte, typ uint16) ([]byte, int) {
 	if len(b) == 0 {
 		return nil, helloShort
 	}
@@ -169,12 +228,12 @@ func clientHelloSNI(b []byte) ([]byte, int) {
 	if len(b) < 9+hsLen {
 		return nil, helloShort
 	}
-	return helloSNI(b[9 : 9+hsLen])
+	return helloExt(b[9:9+hsLen], typ)
 }
 
-// helloSNI walks a ClientHello body: version, random, session id, cipher
-// suites, compression methods, extensions.
-func helloSNI(h []byte) ([]byte, int) {
+// helloExt walks a ClientHello body (version, random, session id, cipher
+// suites, compression methods, extensions) to extension typ.
+func helloExt(h []byte, typ uint16) ([]byte, int) {
 	if len(h) < 35 || h[0] != 3 {
 		return nil, helloNo
 	}
@@ -195,12 +254,12 @@ func helloSNI(h []byte) ([]byte, int) {
 	}
 	ext := h[2 : 2+n]
 	for len(ext) >= 4 {
-		typ, l := binary.BigEndian.Uint16(ext), int(binary.BigEndian.Uint16(ext[2:]))
+		t, l := binary.BigEndian.Uint16(ext), int(binary.BigEndian.Uint16(ext[2:]))
 		if l > len(ext)-4 {
 			return nil, helloNo
 		}
-		if typ == 0 {
-			return serverName(ext[4 : 4+l])
+		if t == typ {
+			return ext[4 : 4+l], helloOK
 		}
 		ext = ext[4+l:]
 	}

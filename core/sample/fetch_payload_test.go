@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,12 +35,13 @@ func (tcpReq) Src() netip.AddrPort               { return netip.AddrPort{} }
 func (tcpReq) Dst() netip.AddrPort               { return netip.AddrPort{} }
 func (tcpReq) TLS() bool                         { return false }
 
-// clientHello returns the first bytes a Go TLS client sends for sni.
-func clientHello(t testing.TB, sni string) []byte {
+// clientHello returns the first bytes a Go TLS client sends for sni,
+// offering the protocols alpn.
+func clientHello(t testing.TB, sni string, alpn ...string) []byte {
 	c, s := net.Pipe()
 	defer c.Close()
 	defer s.Close()
-	go tls.Client(c, &tls.Config{ServerName: sni, InsecureSkipVerify: true}).Handshake()
+	go tls.Client(c, &tls.Config{ServerName: sni, InsecureSkipVerify: true, NextProtos: alpn}).Handshake()
 	s.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var out []byte
 	buf := make([]byte, 4096)
@@ -73,6 +75,7 @@ func evalOn(t *testing.T, expr string, r *payloadReq) (string, bool) {
 func TestPayloadFetches(t *testing.T) {
 	hello := clientHello(t, "a.example")
 	noSNI := clientHello(t, "192.0.2.1") // an IP: no server_name extension
+	withALPN := clientHello(t, "a.example", "h2", "http/1.1")
 	tests := []struct {
 		expr  string
 		in    []byte
@@ -89,6 +92,10 @@ func TestPayloadFetches(t *testing.T) {
 		{expr: "req.ssl_sni", in: nil, need: true},
 		{expr: "req.ssl_sni", in: noSNI},
 		{expr: "req.ssl_sni", in: []byte("GET / HTTP/1.1\r\n")},
+		{expr: "req.ssl_alpn", in: withALPN, want: "h2", ok: true},
+		{expr: "req.ssl_alpn", in: hello},
+		{expr: "req.ssl_alpn", in: withALPN[:len(withALPN)-1], need: true},
+		{expr: "req.ssl_alpn", in: []byte("GET / HTTP/1.1\r\n")},
 		{expr: "req.ssl_hello_type", in: hello, want: "1", ok: true},
 		{expr: "req_ssl_hello_type", in: hello[:20], need: true},
 		{expr: "req_ssl_hello_type", in: []byte("GET / HTTP/1.1\r\n")},
@@ -112,12 +119,28 @@ func TestPayloadFetches(t *testing.T) {
 	}
 }
 
+// For an ACL, req.ssl_alpn gives every protocol offered, in order, as
+// HAProxy's fetch does (`acl acme req.ssl_alpn acme-tls/1` matches a
+// client offering it second).
+func TestALPNEachProtocol(t *testing.T) {
+	var c Ctx
+	RequestCtx(&c, &payloadReq{b: clientHello(t, "a.example", "h2", "acme-tls/1", "http/1.1")})
+	var got []string
+	eachALPN(&c, nil, visitFunc(func(v *Value) bool {
+		got = append(got, string(v.Str))
+		return false
+	}))
+	if strings.Join(got, ",") != "h2,acme-tls/1,http/1.1" {
+		t.Fatalf("protocols %q, want h2, acme-tls/1, http/1.1", got)
+	}
+}
+
 // TestClientHelloEveryPrefix: a ClientHello cut anywhere is "short", never
 // "not a ClientHello", so a slow client is waited for.
 func TestClientHelloEveryPrefix(t *testing.T) {
 	hello := clientHello(t, "b.example")
 	for i := 0; i < len(hello); i++ {
-		if _, st := clientHelloSNI(hello[:i]); st != helloShort {
+		if _, st := clientHelloExt(hello[:i], extServerName); st != helloShort {
 			t.Fatalf("prefix %d of %d: state %d, want short", i, len(hello), st)
 		}
 	}
@@ -126,11 +149,23 @@ func TestClientHelloEveryPrefix(t *testing.T) {
 func FuzzClientHelloSNI(f *testing.F) {
 	f.Add(clientHello(f, "a.example"))
 	f.Add([]byte{0x16, 3, 1, 0, 5, 1, 0, 0, 1, 3})
+	f.Add(clientHello(f, "a.example", "h2", "http/1.1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		sni, st := clientHelloSNI(b)
+		sni, st := clientHelloExt(b, extServerName)
+		if st == helloOK {
+			sni, st = serverName(sni)
+		}
 		if st == helloOK && (len(sni) == 0 || !bytes.Contains(b, sni)) {
 			t.Fatalf("sni %q not from the input", sni)
 		}
+		var vc Ctx
+		RequestCtx(&vc, &payloadReq{b: b, final: true})
+		eachALPN(&vc, nil, visitFunc(func(v *Value) bool {
+			if len(v.Str) == 0 || !bytes.Contains(b, v.Str) {
+				t.Fatalf("alpn %q not from the input", v.Str)
+			}
+			return false
+		}))
 		var c Ctx
 		r := &payloadReq{b: b}
 		RequestCtx(&c, r)

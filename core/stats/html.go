@@ -16,23 +16,28 @@ type htmlRow struct {
 	DReq, DResp, EReq, ECon, EResp, WRetr, WRedis                       string
 	Weight, Act, Bck, ChkFail, ChkDown                                  string
 	Server, Selectable                                                  bool
+	Legend                                                              string       // show-legends note on the name
+	Modules                                                             []htmlModule // show-modules cells
 }
 
 type htmlProxy struct {
 	Name    string
+	Cols    int    // columns of the table (the title spans them)
+	Legend  string // show-legends: cap, mode, id
 	Admin   bool
 	Rows    []htmlRow
 	History template.HTML // backends: inline SVG of the last minutes
 }
 
 type htmlPage struct {
-	Title, Node, Version, Now, Uptime, Notice string
-	Pid                                       int
-	Refresh                                   int
-	Admin                                     bool
-	URI                                       string
-	Proxies                                   []htmlProxy
-	Extra                                     []Extra // other subsystems' values (policies, log drops)
+	Title, Node, Desc, Version, Now, Uptime, Notice string
+	Modules                                         []string // show-modules: the module columns
+	Pid                                             int
+	Refresh                                         int
+	Admin                                           bool
+	URI                                             string
+	Proxies                                         []htmlProxy
+	Extra                                           []Extra // other subsystems' values (policies, log drops)
 	// Process block and links.
 	Threads                        int
 	CurConns, MaxConn, SessRate    int64

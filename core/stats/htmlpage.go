@@ -92,7 +92,7 @@ func (h *Handler) link(o pageOpts, extra string) string {
 
 func (h *Handler) page(w io.Writer, rows []Row, now time.Time, admin bool, o pageOpts) error {
 	snap := h.src.Snapshot()
-	pg := htmlPage{Title: "Statistics Report", Node: h.cfg.Node, Version: h.cfg.Version, Now: now.UTC().Format(time.RFC1123),
+	pg := htmlPage{Title: "Statistics Report", Node: h.cfg.Node, Desc: h.cfg.Desc, Version: h.cfg.Version, Now: now.UTC().Format(time.RFC1123),
 		Pid: os.Getpid(), Refresh: int(h.cfg.Refresh / time.Second), Admin: admin, URI: h.cfg.URI,
 		Threads: runtime.GOMAXPROCS(0), CurConns: snap.Info.CurConns, MaxConn: snap.Info.MaxConn,
 		Scope: o.Scope, HideDown: o.HideDown, NoRefresh: o.NoRefresh}
@@ -116,6 +116,13 @@ func (h *Handler) page(w io.Writer, rows []Row, now time.Time, admin bool, o pag
 	}
 	pg.Notice = map[string]string{"DONE": "Action processed successfully.", "PART": "Action not processed for every server.",
 		"NONE": "Nothing has changed."}[o.Notice]
+	if h.cfg.Modules {
+		pg.Modules = moduleNames()
+	}
+	pxs := make(map[string]Proxy, len(snap.Proxies))
+	for _, p := range snap.Proxies {
+		pxs[p.Name] = p
+	}
 	idx := map[string]int{}
 	for _, r := range rows {
 		i, ok := idx[r.Proxy]
@@ -123,8 +130,17 @@ func (h *Handler) page(w io.Writer, rows []Row, now time.Time, admin bool, o pag
 			i = len(pg.Proxies)
 			idx[r.Proxy] = i
 			pg.Proxies = append(pg.Proxies, htmlProxy{Name: r.Proxy})
+			if h.cfg.Legends {
+				pg.Proxies[i].Legend = proxyLegend(pxs[r.Proxy])
+			}
 		}
 		hr := htmlRowOf(r, admin)
+		if h.cfg.Legends {
+			hr.Legend = rowLegend(r)
+		}
+		if h.cfg.Modules {
+			hr.Modules = rowModules(r)
+		}
 		if r.Type == TypeFrontend {
 			pg.SessRate += r.Get("rate").N
 		}
@@ -135,6 +151,12 @@ func (h *Handler) page(w io.Writer, rows []Row, now time.Time, admin bool, o pag
 			pg.Proxies[i].Admin = true
 		}
 		pg.Proxies[i].Rows = append(pg.Proxies[i].Rows, hr)
+	}
+	for i := range pg.Proxies {
+		pg.Proxies[i].Cols = 33 + len(pg.Modules)
+		if pg.Proxies[i].Admin {
+			pg.Proxies[i].Cols++
+		}
 	}
 	pg.Extra = snap.Extra
 	return pageTmpl.Execute(w, pg)

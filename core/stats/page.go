@@ -29,7 +29,15 @@ type PageConfig struct {
 	// (`stats admin if COND`); nil disables the admin buttons.
 	Admin   func(r *http.Request) bool
 	Version string
-	Node    string
+	// Node is `stats show-node`: the node name shown with the pid.
+	Node string
+	// Desc is `stats show-desc TEXT`: shown after the node, as HAProxy.
+	Desc string
+	// Legends is `stats show-legends`: notes on proxy, backend and server
+	// names (cap, mode, id, balancing, address, cookie).
+	Legends bool
+	// Modules is `stats show-modules`: the "Extra modules" columns.
+	Modules bool
 	// History, when set, draws each backend's last minutes on the page.
 	History *History
 	// Scope is `stats scope`: only these proxies appear on the page, in

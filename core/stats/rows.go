@@ -207,6 +207,9 @@ func backendState(r *Row, p Proxy, m *core.Meters, checks Checks, now time.Time)
 	if act == 0 {
 		w, uw = wbck, uwbck
 	}
+	if p.NoBalancer {
+		w, uw = 0, 0
+	}
 	m.Up.Update(w > 0 || len(p.Servers) == 0, now.UnixNano())
 	down, trans, lastchg, downtime := m.Up.Read(now.UnixNano())
 	r.text("status", map[bool]string{false: "UP", true: "DOWN"}[down])
@@ -259,7 +262,11 @@ func serverRow(p Proxy, s *core.Server, checks Checks, now time.Time) Row {
 	serverTraffic(&r, p, s, now)
 	r.text("status", health.StatusText(s, info, known))
 	r.num("lastchg", secondsSince(time.Unix(0, s.LastChange.Load()), now))
-	r.num("weight", int64(s.Weight()))
+	if p.NoBalancer { // HAProxy's servers have no effective weight without a balancer
+		r.num("weight", 0)
+	} else {
+		r.num("weight", int64(s.Weight()))
+	}
 	r.num("uweight", userWeight(s, checks))
 	r.num("act", map[bool]int64{true: 0, false: 1}[s.Backup])
 	r.num("bck", map[bool]int64{true: 1, false: 0}[s.Backup])

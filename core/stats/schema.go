@@ -52,6 +52,10 @@ type Proxy struct {
 	Backend    *Counters
 	Servers    []*core.Server
 	Stopped    bool // frontend not listening
+	// NoBalancer is a backend with `dispatch` and no balance: HAProxy
+	// gives its load balancer no weight, so the BACKEND row shows weight
+	// 0, and DOWN when it has servers.
+	NoBalancer bool
 }
 
 // Extra is a process-level value from another subsystem (log drops, VRRP

@@ -5,7 +5,10 @@ package testenv
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -63,33 +66,81 @@ var (
 )
 
 // VardeBinary builds ./cmd/varde once per test binary and returns its path.
-// The binary lands in a temporary directory that lives for the whole test
-// process, so every test of a package shares one build.
+// Every test of a package shares one build, and every test process one
+// file per distinct binary: builds are kept by content in
+// $TMPDIR/varde-testbin, and ones unused for two hours are removed, so
+// repeated runs do not fill the disk (a directory per process once did).
 func VardeBinary(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		root, err := ModuleRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		dir, err := os.MkdirTemp("", "varde-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		buildPath = filepath.Join(dir, "varde")
-		cmd := exec.Command("go", "build", "-o", buildPath, "./cmd/varde")
-		cmd.Dir = root
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ./cmd/varde: %v\n%s", err, out)
-		}
-	})
+	buildOnce.Do(func() { buildPath, buildErr = buildVarde() })
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return buildPath
+}
+
+func buildVarde() (string, error) {
+	root, err := ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	store := filepath.Join(os.TempDir(), "varde-testbin")
+	if err := os.MkdirAll(store, 0o755); err != nil {
+		return "", err
+	}
+	tmp, err := os.CreateTemp(store, ".build-")
+	if err != nil {
+		return "", err
+	}
+	tmp.Close()
+	defer os.Remove(tmp.Name())
+	cmd := exec.Command("go", "build", "-o", tmp.Name(), "./cmd/varde")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build ./cmd/varde: %v\n%s", err, out)
+	}
+	sum, err := fileSum(tmp.Name())
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(store, "varde-"+sum[:16])
+	now := time.Now()
+	if _, err := os.Stat(path); err != nil {
+		if err := os.Rename(tmp.Name(), path); err != nil {
+			return "", err
+		}
+	}
+	os.Chtimes(path, now, now) // in use: not pruned for two hours
+	pruneBuilds(store, path, now.Add(-2*time.Hour))
+	return path, nil
+}
+
+func fileSum(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// pruneBuilds removes the stored builds (and stray partial ones) last used
+// before cutoff, but never keep.
+func pruneBuilds(store, keep string, cutoff time.Time) {
+	entries, err := os.ReadDir(store)
+	if err != nil {
+		return
+	}
+	for _, e := range entries {
+		p := filepath.Join(store, e.Name())
+		if info, err := e.Info(); err == nil && p != keep && info.ModTime().Before(cutoff) {
+			os.Remove(p)
+		}
+	}
 }
 
 // ModuleRoot finds the directory holding go.mod, walking up from this file.

@@ -243,6 +243,9 @@ func match(elem string) ([]int, error) {
 		all := true
 		for _, p := range parts {
 			m, known := alias(p, &suites[i])
+			if !known && ignoredByOpenSSL(p) {
+				return nil, errIgnored
+			}
 			if !known {
 				return nil, &CipherError{elem, fmt.Sprintf("%q is not a cipher or alias varde knows (see docs/tls.md)", p)}
 			}
@@ -266,6 +269,28 @@ func ParseCiphers(s string) ([]uint16, error) {
 // names outright but Go does not implement (so they are not offered), in
 // table order, for a configuration warning.
 func ParseCiphersDropped(s string) (ids []uint16, dropped []string, err error) {
+	r, err := ParseCipherReport(s)
+	return r.IDs, r.Dropped, err
+}
+
+// CipherReport is what a cipher string gives: the suites offered, the
+// suites it names that Go lacks (not offered), and the elements OpenSSL
+// would skip because they select nothing (ciphers_ignored.go).
+type CipherReport struct {
+	IDs     []uint16
+	Dropped []string
+	Ignored []string
+}
+
+// ParseCipherReport is ParseCiphersDropped that also lists the ignored
+// elements, for a configuration warning.
+func ParseCipherReport(s string) (CipherReport, error) {
+	var ignored []string
+	ids, dropped, err := parseCiphers(s, &ignored)
+	return CipherReport{IDs: ids, Dropped: dropped, Ignored: ignored}, err
+}
+
+func parseCiphers(s string, ignored *[]string) (ids []uint16, dropped []string, err error) {
 	if strings.TrimSpace(s) == "" {
 		return nil, nil, &CipherError{s, "empty cipher string"}
 	}
@@ -281,6 +306,10 @@ func ParseCiphersDropped(s string) (ids []uint16, dropped []string, err error) {
 			continue // ordering only: Go orders its suites itself
 		}
 		sel, err := match(elem)
+		if err == errIgnored {
+			*ignored = append(*ignored, raw)
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}

@@ -49,7 +49,8 @@ func TestParseCiphers(t *testing.T) {
 		{in: "DHE+AESGCM", err: `cipher "DHE+AESGCM": selects no cipher suite Go implements`},
 		{in: "RC4-SHA", err: `cipher "RC4-SHA": selects no cipher suite Go implements`},
 		{in: "DHE-RSA-AES128-GCM-SHA256:!DHE", err: `selects no cipher suite Go implements`},
-		{in: "ECDHE+FOO", err: `"FOO" is not a cipher or alias varde knows`},
+		{in: "ECDHE+FOO", err: `selects no cipher suite Go implements`}, // FOO: nothing, as in OpenSSL
+		{in: "ECDHE+SUITEB128", err: `"SUITEB128" is not a cipher or alias varde knows`},
 		{in: "HIGH:@SECLEVEL=2", err: `cipher "@SECLEVEL=2": Go's TLS has no equivalent`},
 		{in: "!aNULL", err: "selects no cipher suite Go implements"},
 		{in: "", err: "empty cipher string"},

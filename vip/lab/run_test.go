@@ -166,7 +166,11 @@ func waitCount(t *testing.T, p *Proc, s string, n int, timeout time.Duration) {
 		}
 		return nil
 	}); err != nil {
-		t.Fatalf("%v\n%s", err, tail(p.Log(), 40))
+		// A hang: SIGABRT makes the Go runtime print every goroutine's
+		// stack to the log before it exits, so the failure shows where.
+		p.Signal(syscall.SIGABRT)
+		p.Wait(3 * time.Second)
+		t.Fatalf("%v\n%s", err, tail(p.Log(), 400))
 	}
 }
 

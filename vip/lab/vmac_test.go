@@ -58,15 +58,19 @@ func vmacState(t *testing.T, n *Node) string {
 // leaves them.
 func TestVMACWithKeepalived(t *testing.T) {
 	testenv.LookTool(t, "keepalived", "keepalived")
-	for _, tc := range []struct{ name, extra, advertMAC string }{
-		{"use_vmac", "    use_vmac\n", "00:00:5e:00:01:33"},
-		{"vmac_xmit_base", "    use_vmac\n    vmac_xmit_base\n", "eth0"},
+	for _, tc := range []struct{ name, extra, advertMAC, vmacMAC string }{
+		{"use_vmac", "    use_vmac\n", "00:00:5e:00:01:33", "00:00:5e:00:01:33"},
+		{"vmac_xmit_base", "    use_vmac\n    vmac_xmit_base\n", "eth0", "00:00:5e:00:01:33"},
+		// use_vmac's MAC argument: six octets (after the name here), or
+		// five that keepalived completes with the VRID (51 = 0x33).
+		{"MAC", "    use_vmac 02:aa:bb:cc:dd:ee vrrp.51\n", "02:aa:bb:cc:dd:ee", "02:aa:bb:cc:dd:ee"},
+		{"MAC with the VRID", "    use_vmac 02:11:22:33:44\n", "02:11:22:33:44:33", "02:11:22:33:44:33"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := map[string][2]string{}
 			for _, tool := range []string{"keepalived", "varde"} {
 				t.Run(tool, func(t *testing.T) {
-					got[tool] = vmacRun(t, tool, tc.extra, tc.advertMAC)
+					got[tool] = vmacRun(t, tool, tc.extra, tc.advertMAC, tc.vmacMAC)
 				})
 			}
 			if t.Failed() {
@@ -83,7 +87,7 @@ func TestVMACWithKeepalived(t *testing.T) {
 
 // vmacRun runs tool with the VMAC settings as n1 and returns the node's
 // state as MASTER and after a graceful stop; n1's own MAC reads "eth0".
-func vmacRun(t *testing.T, tool, extra, advertMAC string) [2]string {
+func vmacRun(t *testing.T, tool, extra, advertMAC, vmacMAC string) [2]string {
 	l := New(t, 2)
 	n1, n2 := l.Nodes[0], l.Nodes[1]
 	p := start(n1, tool, inst{prio: 200, extra: extra})
@@ -97,7 +101,7 @@ func vmacRun(t *testing.T, tool, extra, advertMAC string) [2]string {
 		mac = "eth0"
 	}
 	master := vmacState(t, n1) + "advert source MAC " + mac + "\n"
-	if !strings.Contains(master, "link/ether 00:00:5e:00:01:33") || !strings.Contains(master, "VIP 198.18.0.100/24 on vrrp.51") ||
+	if !strings.Contains(master, "link/ether "+vmacMAC) || !strings.Contains(master, "VIP 198.18.0.100/24 on vrrp.51") ||
 		!strings.Contains(master, "advert source MAC "+advertMAC) {
 		t.Fatalf("%s: no VMAC, the VIP not on it, or adverts not from %s:\n%s\n%s", tool, advertMAC, master, l.Logs())
 	}

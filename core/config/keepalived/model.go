@@ -186,6 +186,10 @@ type Instance struct {
 	// VMACXmitBase sends and receives adverts on the base interface.
 	VMAC         string `json:"use_vmac,omitempty"`
 	VMACXmitBase bool   `json:"vmac_xmit_base,omitempty"`
+	// VMACAddr is use_vmac's MAC argument ("" = keepalived's
+	// 00:00:5e:00:01:VRID, 00:00:5e:00:02:VRID for IPv6); a MAC of five
+	// octets is completed with the VRID by Validate, as keepalived does.
+	VMACAddr string `json:"use_vmac_mac,omitempty"`
 	// SyncGroup names the vrrp_sync_group the instance belongs to (Validate).
 	SyncGroup string `json:"sync_group,omitempty"`
 

@@ -168,7 +168,8 @@ func TestTrackProcessParse(t *testing.T) {
 		{"quorum over max", "process haproxy\n    quorum 3\n    quorum_max 2", "", 1},
 		{"long name", "process haproxy-something-long", "", 1},
 		{"no process", "weight 3", "", 1},
-		{"weight reverse", "process haproxy\n    weight 0 reverse", "", 3},
+		{"weight reverse", "process haproxy\n    weight 10 reverse", `"weight":10,"reverse":true`, 0},
+		{"weight bad option", "process haproxy\n    weight 10 upside", "", 3},
 		{"bad param_match", "process haproxy\n    param_match fuzzy", "", 3},
 		{"unknown keyword", "process haproxy\n    quorm 2", "", 3},
 	}
@@ -207,6 +208,8 @@ func FuzzKeepalivedBlocks(f *testing.F) {
 		"static_ipaddress {\n 198.19.0.1/32 dev lo\n}\n",
 		"vrrp_instance V {\n virtual_routes {\n src 1.2.3.4 to 198.19.0.0/24 via 1.2.3.1\n }\n virtual_rules {\n to all table 1 priority 2\n }\n virtual_ipaddress_excluded {\n 198.19.0.2\n }\n}\n",
 		"vrrp_track_process p {\n process \"a b\" c\n param_match initial\n quorum 2\n quorum_max 3\n delay 0.5\n}\nvrrp_instance V {\n track_process {\n p weight 3\n }\n}\n",
+		"vrrp_track_process p {\n process a\n weight 5 reverse\n}\nvrrp_instance V {\n use_vmac 02:11:22:33:44 vm1\n track_process {\n p weight -3 noreverse\n }\n}\n",
+		"vrrp_instance V {\n virtual_ipaddress {\n fd00::1\n }\n use_vmac 2:1:2:3:4:5:\n}\n",
 	} {
 		f.Add([]byte(s))
 	}
@@ -233,5 +236,37 @@ func TestVirtualServerRefused(t *testing.T) {
 	if len(items) != 1 || items[0].Pos.Line != 1 || items[0].Severity != diag.Error ||
 		!strings.Contains(items[0].String(), "LVS") || !strings.Contains(items[0].Hint, "bind 198.18.0.100:80") {
 		t.Fatalf("got %v", items)
+	}
+}
+
+// TestTrackProcessReverse: an instance's `NAME weight N [reverse|noreverse]`
+// overrides the block's weight and reverse; without the option the
+// block's reverse holds (keepalived 2.2.7 alloc_track_process).
+func TestTrackProcessReverse(t *testing.T) {
+	tests := []struct {
+		block, line string
+		weight      int
+		reverse     bool
+	}{
+		{"weight 10 reverse", "p", 10, true},
+		{"weight 10 reverse", "p weight 5", 5, true},
+		{"weight 10 reverse", "p weight 5 noreverse", 5, false},
+		{"weight -10", "p weight 7 reverse", 7, true},
+		{"weight -10", "p", -10, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.block+"/"+tt.line, func(t *testing.T) {
+			src := "vrrp_track_process p {\n    process haproxy\n    " + tt.block + "\n}\nvrrp_instance V {\n    interface lo\n    virtual_router_id 51\n    virtual_ipaddress {\n        198.18.0.10\n    }\n    track_process {\n        " + tt.line + "\n    }\n}\n"
+			var d diag.List
+			c := Parse("p.conf", []byte(src), &d)
+			c.Validate(&d)
+			if d.HasErrors() {
+				t.Fatalf("refused: %v", d.Err())
+			}
+			r := c.Instances[0].TrackProcesses[0]
+			if r.EffectiveWeight() != tt.weight || r.EffectiveReverse() != tt.reverse {
+				t.Fatalf("weight %d reverse %v, want %d %v", r.EffectiveWeight(), r.EffectiveReverse(), tt.weight, tt.reverse)
+			}
+		})
 	}
 }

@@ -2,7 +2,6 @@ package keepalived
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +31,7 @@ type Process struct {
 	ParamMatch  string        `json:"param_match,omitempty"` // "", exact, partial, initial
 	FullCommand bool          `json:"full_command,omitempty"`
 	Weight      int           `json:"weight"`
+	Reverse     bool          `json:"reverse,omitempty"` // `weight N reverse`
 	Quorum      int           `json:"quorum"`
 	QuorumMax   int           `json:"quorum_max"` // -1: unlimited
 	ForkDelay   time.Duration `json:"fork_delay,omitempty"`
@@ -47,9 +47,18 @@ func (p *Process) Up(n int) bool {
 // resolved by Validate.
 type TrackProcessRef struct {
 	Name    string   `json:"name"`
-	Weight  *int     `json:"weight,omitempty"` // nil: the process's
+	Weight  *int     `json:"weight,omitempty"`  // nil: the process's
+	Reverse *bool    `json:"reverse,omitempty"` // nil: the process's
 	Line    int      `json:"-"`
 	Process *Process `json:"-"`
+}
+
+// EffectiveReverse is the line's reverse option, or the process's.
+func (t TrackProcessRef) EffectiveReverse() bool {
+	if t.Reverse != nil {
+		return *t.Reverse
+	}
+	return t.Process != nil && t.Process.Reverse
 }
 
 // EffectiveWeight is the line's weight, or the process's.
@@ -86,12 +95,8 @@ func (p *parser) trackProcess(n *node) {
 		case "full_command":
 			tp.FullCommand = true
 		case "weight":
-			if len(c.args) == 2 && c.args[1] == "reverse" {
-				p.d.Errorf(c.pos, c.keyword, "use a negative weight, or quorum_max 0 for \"up while not running\"", "weight reverse is not supported by varde")
-				continue
-			}
-			if v, ok := p.intArg(c, -254, 254); ok {
-				tp.Weight = v
+			if w, rev, ok := p.fileWeight(c, c.args); ok {
+				tp.Weight, tp.Reverse = w, rev
 			}
 		case "quorum":
 			if v, ok := p.intArg(c, 1, 65535); ok {
@@ -157,7 +162,9 @@ func (p *parser) finishProcess(tp *Process, n *node, quorumSet bool) {
 	p.cfg.Processes = append(p.cfg.Processes, tp)
 }
 
-// trackProcessRefs reads an instance's `track_process { NAME [weight N] }`.
+// trackProcessRefs reads an instance's `track_process { NAME [weight N
+// [reverse|noreverse]] }`; without the option the block's reverse holds
+// (keepalived 2.2.7 alloc_track_process).
 func (p *parser) trackProcessRefs(in *Instance, n *node) {
 	if !p.needBlock(n) {
 		return
@@ -166,15 +173,17 @@ func (p *parser) trackProcessRefs(in *Instance, n *node) {
 		t := TrackProcessRef{Name: c.keyword, Line: c.pos.Line}
 		switch {
 		case len(c.args) == 0:
-		case len(c.args) == 2 && c.args[0] == "weight":
-			w, err := strconv.Atoi(c.args[1])
-			if err != nil || w < -254 || w > 254 {
-				p.d.Errorf(c.pos, "track_process", "weight between -254 and 254", "bad weight %q", c.args[1])
+		case c.args[0] == "weight" && len(c.args) >= 2:
+			w, rev, ok := p.fileWeight(c, c.args[1:])
+			if !ok {
 				continue
 			}
 			t.Weight = &w
+			if len(c.args) == 3 {
+				t.Reverse = &rev
+			}
 		default:
-			p.d.Errorf(c.pos, "track_process", "NAME [weight N]", "unexpected %q", strings.Join(c.args, " "))
+			p.d.Errorf(c.pos, "track_process", "NAME [weight N [reverse]]", "unexpected %q", strings.Join(c.args, " "))
 			continue
 		}
 		in.TrackProcesses = append(in.TrackProcesses, t)
