@@ -166,6 +166,10 @@ type Meters struct {
 	// by the identity algorithm) and CompRsp its comp_rsp (responses
 	// compressed); core/proxy/compress*.go counts them.
 	CompIn, CompOut, CompByp, CompRsp atomic.Uint64
+	// CacheLookups and CacheHits are HAProxy's cache_lookups/cache_hits:
+	// cache-use rules of the proxy that looked a request up and found it
+	// (core/proxy/cache.go).
+	CacheLookups, CacheHits atomic.Uint64
 }
 
 // Session counts one new session (connection on a frontend, assignment on

@@ -340,6 +340,9 @@ func (s *Server) run(cmd Command, lvl Level) string {
 	if out, ok := s.runPeers(cmd); ok {
 		return out
 	}
+	if out, ok := s.runShowCache(cmd); ok { // cache.go
+		return out
+	}
 	if out, ok := s.runDynServer(cmd); ok {
 		return out
 	}

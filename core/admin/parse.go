@@ -166,6 +166,8 @@ func Parse(line string) (Command, error) {
 		return parseShowPeers(w[2:]) // peers.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "resolvers":
 		return parseShowResolvers(w[2:]) // resolvers.go
+	case len(w) == 2 && w[0] == "show" && w[1] == "cache":
+		return Command{Op: OpShowCache}, nil // cache.go
 	case len(w) >= 2 && w[0] == "show" && w[1] == "info":
 		return Command{Op: OpShowInfo}, nil
 	case len(w) >= 2 && w[0] == "show" && w[1] == "stat":
@@ -338,6 +340,7 @@ const Help = `The following commands are valid at this level:
   show info                               : report information about the running process
   show stat [{<iid>|<proxy>} <type> <sid>] [json] : report counters for each proxy and server
   show servers state [<backend>]          : dump volatile server information
+  show cache                              : show cache status
   show table <table> [<filter>]*          : report table usage stats or dump this table's contents (filter: data/key)
   show peers [<peers section>]            : dump the peers sections and their sessions' status
   clear table <table> [<filter>]*         : remove an entry from a table (filter: data/key)

@@ -28,6 +28,7 @@ const (
 	SecBackend
 	SecResolvers
 	SecPeers
+	SecCache
 
 	G    = SecGlobal
 	D    = SecDefaults
@@ -35,6 +36,7 @@ const (
 	B    = SecBackend
 	R    = SecResolvers
 	P    = SecPeers
+	C    = SecCache
 	FB   = F | B
 	DF   = D | F
 	DB   = D | B
@@ -84,6 +86,13 @@ var Keywords = []KeywordInfo{
 	{Name: "peers peer", Sections: P, Default: "", Enforced: true}, // the local peer listens, remote peers are replicated with (core/peers)
 	{Name: "peers server", Sections: P, Default: "", Enforced: true},
 	{Name: "peers table", Sections: P, Default: "", Enforced: true},
+	// cache sections (cache.go)
+	{Name: "cache", Sections: C, Default: "", Enforced: true},
+	{Name: "max-age", Sections: C, Default: "60", Enforced: true},
+	{Name: "max-object-size", Sections: C, Default: "a 256th of total-max-size", Enforced: true},
+	{Name: "max-secondary-entries", Sections: C, Default: "10", Enforced: true},
+	{Name: "process-vary", Sections: C, Default: "off", Enforced: true},
+	{Name: "total-max-size", Sections: C, Default: "", Enforced: true},
 	// global
 	{Name: "ca-base", Sections: G, Default: "", Enforced: true},                           // read by server ca-file/crl-file
 	{Name: "chroot", Sections: G, Default: "", Enforced: true},                            // accepted with a warning: varde does not chroot
@@ -271,6 +280,7 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request add-acl", Sections: DFB, Default: "", Enforced: true},               // maps.go
 	{Name: "http-request add-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-request allow", Sections: DFB, Default: "", Enforced: true},
+	{Name: "http-request cache-use", Sections: DFB, Default: "", Enforced: true},                   // cache.go; engine core/proxy/cache.go
 	{Name: "http-request auth", Sections: DFB, Default: "realm: the proxy's name", Enforced: true}, // userlist.go, docs/config.md "Userlists"
 	{Name: "http-request capture", Sections: DFB, Default: "", Enforced: true},                     // capture SAMPLE len N | id N
 	{Name: "http-request del-acl", Sections: DFB, Default: "", Enforced: true},                     // maps.go
@@ -311,7 +321,8 @@ var Keywords = []KeywordInfo{
 	{Name: "http-request use-service", Sections: FB, Default: "", Enforced: true},
 	{Name: "http-request wait-for-body", Sections: DFB, Default: "", Enforced: true}, // waitbody.go
 	{Name: "http-response add-header", Sections: DFB, Default: "", Enforced: true},
-	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true}, // capture SAMPLE id N
+	{Name: "http-response cache-store", Sections: DFB, Default: "", Enforced: true}, // cache.go; engine core/proxy/cache.go
+	{Name: "http-response capture", Sections: DFB, Default: "", Enforced: true},     // capture SAMPLE id N
 	{Name: "http-response del-header", Sections: DFB, Default: "", Enforced: true},
 	{Name: "http-response deny", Sections: DFB, Default: "", Enforced: true},           // retaction.go; deny_status 502 by default
 	{Name: "http-response lua", Sections: DFB, Default: "", Enforced: true},            // http-response lua.NAME [ARG...]
@@ -580,7 +591,6 @@ var Unsupported = map[string]string{
 var UnsupportedSections = map[string]string{
 	"mailers":     "use varde's metrics or log alerts",
 	"program":     "run programs under systemd",
-	"cache":       "not available in varde",
 	"ring":        "use log file@PATH or a syslog target",
 	"log-forward": "not available in varde",
 	"fcgi-app":    "not available in varde",

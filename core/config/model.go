@@ -33,6 +33,8 @@ type Config struct {
 	Peers []*Peers `json:"peers,omitempty"`
 	// HTTPErrors are the http-errors sections (httperrors.go).
 	HTTPErrors []*HTTPErrors `json:"http_errors,omitempty"`
+	// Caches are the cache sections (cache.go).
+	Caches []*Cache `json:"caches,omitempty"`
 	// Uses records where every keyword was used, for "parsed, not yet
 	// enforced" warnings and statistics.
 	Uses []Use `json:"-"`

@@ -119,6 +119,9 @@ func (p *parser) line(l Line) {
 	case "http-errors":
 		p.startHTTPErrors(l)
 		return
+	case "cache":
+		p.startCache(l) // cache.go
+		return
 	}
 	if hint, ok := UnsupportedSections[kw]; ok {
 		p.d.Errorf(l.Pos, kw, hint, "section %q is a HAProxy feature varde does not support", kw)
@@ -142,6 +145,8 @@ func (p *parser) line(l Line) {
 		}
 	case "http-errors":
 		p.httpErrorsLine(l)
+	case "cache":
+		p.cacheLine(l)
 	default:
 		p.proxyLine(l)
 	}
@@ -332,7 +337,7 @@ func sectionsOf(kw string) string {
 	for _, s := range []struct {
 		bit  Section
 		name string
-	}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}, {SecResolvers, "resolvers"}} {
+	}{{SecGlobal, "global"}, {SecDefaults, "defaults"}, {SecFrontend, "frontend"}, {SecBackend, "backend"}, {SecResolvers, "resolvers"}, {SecPeers, "peers"}, {SecCache, "cache"}} {
 		if sec&s.bit != 0 {
 			names = append(names, s.name)
 		}
@@ -564,7 +569,6 @@ var unsupportedHTTPActions = map[string]string{
 	"return":   "use http-request return",
 	"set-nice": "not available in varde",
 	"set-tos":  "not available in varde", "set-mark": "not available in varde",
-	"cache-use": "not available in varde", "cache-store": "not available in varde",
 	"early-hint":  "not available in varde",
 	"silent-drop": "use deny", "reject": "use deny", "wait-for-body": "not available in varde",
 	"do-resolve": "not available in varde", "disable-l7-retry": "not available in varde",

@@ -15,6 +15,7 @@ import (
 func (p *parser) finish() {
 	p.resolveErrorSets()  // httperrors.go
 	p.finishDefaultPath() // defaultpath.go
+	p.finishCaches()      // cache.go
 }
 
 // Validate checks names, cross-references and consistency, adding every

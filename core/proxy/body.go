@@ -77,6 +77,9 @@ func (s *session) copyBody(src, dst net.Conn, rto, wto time.Duration, kind httpx
 				remain -= int64(m)
 			}
 			read += int64(len(chunk))
+			if len(s.cache.pend) > 0 && dst == s.conn {
+				s.cacheTee(chunk, true) // cache.go: a response being stored
+			}
 			dst.SetWriteDeadline(after(wto))
 			nw, werr := dst.Write(chunk)
 			written += int64(nw)

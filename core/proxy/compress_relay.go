@@ -234,10 +234,14 @@ func (cr *compRelay) feed(p []byte, last bool) bool {
 			data, p = p, nil
 		}
 		cr.in += int64(len(data))
+		cr.s.cacheTee(data, false) // cache.go: stored as the server sent it, uncompressed
 		cr.pending = cr.pending || len(data) > 0
 		if err := e.add(data); err != nil {
 			return cr.s.bodyEnded(cr.x, copyWriteErr)
 		}
+	}
+	if last {
+		cr.s.cacheCommit() // cache.go: whole, stored before its end is sent
 	}
 	var err error
 	switch {

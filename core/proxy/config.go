@@ -75,6 +75,8 @@ type Config struct {
 	// Userlists are the configuration's userlist sections by name, read
 	// by http_auth and http_auth_group (auth.go).
 	Userlists map[string]*userlist.List
+	// Caches are the cache sections by name (cache_store.go).
+	Caches map[string]*Cache
 	// Policies are every compiled `policy` of the configuration, plugged
 	// into the sections below; closed with the engine's generation.
 	Policies []LoadedPolicy

@@ -67,6 +67,9 @@ func connMode(f *Frontend, b *Backend) ConnMode {
 // forward sends the request to a server of b and relays the response,
 // retrying as retry-on, retries and option redispatch say (retry.go).
 func (s *session) forward(b *Backend) bool {
+	if s.cache.hit != nil {
+		return s.serveCached(b) // cache_serve.go
+	}
 	r := &s.req
 	mode := connMode(s.f, b)
 	if mode == HTTPClose {
@@ -603,11 +606,16 @@ func (s *session) relayResponse(x *xchg) bool {
 		return s.scriptResponseEnd(x)
 	}
 	s.compResponse(x) // compress_relay.go: HAProxy's rules, an encoder if they apply
+	s.cacheAfterComp(x)
 	if s.transformsResponseBody() {
 		return s.relayCompressed(x)
 	}
 	o, headLen, extra, rremain, respDone := s.responseHead(x)
 	s.out = o
+	if len(s.cache.pend) > 0 {
+		s.cacheTee(o[headLen:], true) // cache.go
+		s.cacheTee(extra, true)
+	}
 	base, headHTX, err := s.writeResponseHead(o, headLen, extra)
 	if err != nil {
 		x.up.c.Close()
@@ -908,6 +916,7 @@ func (s *session) endExchange(x *xchg) {
 	default:
 		up.c.Close()
 	}
+	s.cacheCommit() // cache.go: the response was relayed whole
 	s.consume(x.consumed)
 	s.log(b, srv)
 }

@@ -77,6 +77,10 @@ func FromConfig(c *config.Config) (*Config, error) {
 		return nil, err
 	}
 	out.Userlists = userlistsOf(c)
+	out.Caches = cachesOf(c) // cache_store.go
+	if err := bindCaches(out); err != nil {
+		return nil, err
+	}
 	return out, nil
 }
 

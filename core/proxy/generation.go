@@ -122,6 +122,11 @@ func engineConfig(c *config.Config, d *diag.List) (*Config, bool) {
 		ok = false
 	}
 	out.Userlists = userlistsOf(c) // auth.go
+	out.Caches = cachesOf(c)       // cache_store.go
+	if err := bindCaches(out); err != nil {
+		d.Add(diag.Locate(err, diag.Pos{File: firstFile(c)}, "cache", ""))
+		ok = false
+	}
 	out.Policies = ps.all
 	if !ok {
 		ps.closeAll()

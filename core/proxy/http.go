@@ -87,6 +87,7 @@ type session struct {
 	st    scState              // stick counters (stick.go)
 	uid   uniqueID             // the transaction's unique id (uniqueid.go)
 	addrs addrSave             // the connection's addresses before set-src/set-dst (setsrc.go)
+	cache cacheTx              // cache-use/cache-store (cache.go)
 }
 
 func (e *Engine) newSession() *session {
@@ -441,6 +442,7 @@ func (s *session) begin() {
 	s.scr.reset()
 	s.uid.reset()
 	s.addrs.restore(s) // set-src/set-dst last one transaction (setsrc.go)
+	s.cache.reset()
 	s.errKeep = false
 	s.req.HeadLen = 0
 	s.tx = txLog{}
@@ -510,6 +512,9 @@ func (s *session) front(start time.Time) (b *Backend, done, keep bool) {
 	}
 	if done, keep := s.runRequestRules(f.cfg.HTTPRequest, start); done {
 		return nil, true, keep
+	}
+	if s.cache.hit != nil {
+		return nil, true, s.serveCached(nil) // cache_serve.go: HAProxy's frontend hit chooses no backend
 	}
 	// Services (stats page, metrics) answer before any backend is chosen,
 	// after the frontend's http-request rules, as HAProxy checks `stats

@@ -68,6 +68,7 @@ func (s *session) evalCtx(c *sample.Ctx, inResponse bool) {
 	c.Src, c.Dst = s.src, s.dst
 	c.Frontend, c.Backend, c.Server = s.rec.Frontend, s.rec.Backend, s.rec.Server
 	c.PolicyVerdict = s.rec.Policy
+	c.CacheName = s.cacheName() // cache_serve.go
 	if s.heldSrv != nil {
 		c.ServerID = s.heldSrv.ID
 	}

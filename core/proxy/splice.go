@@ -41,7 +41,7 @@ func (s *session) spliceable(request bool) bool {
 	}
 	// A body being compressed must pass through the compressor
 	// (compress.go), never around it.
-	return sp.response && !s.transformsResponseBody()
+	return sp.response && !s.transformsResponseBody() && !s.cacheStoring()
 }
 
 // spliceDirs is what the configuration allows with backend b: HTTP bodies,

@@ -71,7 +71,10 @@ type Ctx struct {
 	// PolicyVerdict is what the transaction's last policy call decided
 	// (policy.verdict), empty when none ran.
 	PolicyVerdict string
-	Status        int // response status; 0 before the response
+	// CacheName is the cache the response came from (res.cache_hit,
+	// res.cache_name), empty for a server's.
+	CacheName string
+	Status    int // response status; 0 before the response
 	// Response is set while http-response rules run: hdr() and friends
 	// then read the response, as in HAProxy.
 	Response                 bool

@@ -62,11 +62,9 @@ func common(r *Row, c *Counters, mode string, now time.Time) {
 	r.unum("eint", m.Eint.Load())
 	if mode == "http" {
 		statusCols(r, &c.Status)
-		// No cache in varde (its keywords are refused), so its
-		// counters are truthfully 0.
-		for _, f := range []string{"cache_lookups", "cache_hits"} {
-			r.num(f, 0)
-		}
+		// The cache-use rules' lookups and hits (core/proxy/cache.go).
+		r.unum("cache_lookups", m.CacheLookups.Load())
+		r.unum("cache_hits", m.CacheHits.Load())
 	}
 	// HAProxy's compression counters (core/proxy/compress*.go).
 	r.unum("comp_in", m.CompIn.Load())
