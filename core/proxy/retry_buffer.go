@@ -1,6 +1,8 @@
 package proxy
 
 import (
+	"time"
+
 	"github.com/varde-lb/varde/core/httpx"
 	"github.com/varde-lb/varde/core/logrec"
 )
@@ -21,8 +23,17 @@ func (s *session) bufferBody(b *Backend) bool {
 	if s.h2 || r.Expect100 || !(s.f.cfg.BufferRequest || b.cfg.BufferRequest) {
 		return true
 	}
-	dl := after(s.clientTimeout(s.f.cfg.Timeouts.HTTPRequest))
-	for !s.bodyInBuffer() && s.n < len(s.in) {
+	return s.readBody(after(s.clientTimeout(s.f.cfg.Timeouts.HTTPRequest)), 0, b)
+}
+
+// readBody reads the request body into s.in until it is complete, s.in is
+// full, or (atLeast > 0) atLeast bytes of it are there, each read under
+// deadline dl (zero: none). It returns false when the client was answered
+// (408 on timeout) or left; the record is then logged. Shared by
+// option http-buffer-request and http-request wait-for-body
+// (waitbody.go), which differ only in the deadline and the bound.
+func (s *session) readBody(dl time.Time, atLeast int64, b *Backend) bool {
+	for !s.bodyInBuffer() && s.n < len(s.in) && !(atLeast > 0 && int64(len(s.bufferedBody())) >= atLeast) {
 		s.conn.SetReadDeadline(dl)
 		m, err := s.conn.Read(s.in[s.n:])
 		s.n += m

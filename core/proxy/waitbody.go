@@ -7,7 +7,6 @@ import (
 
 	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/httpx"
-	"github.com/varde-lb/varde/core/logrec"
 )
 
 // http-request wait-for-body time T [at-least N], as HAProxy 2.6's
@@ -48,27 +47,8 @@ func (s *session) waitBody(d time.Duration, atLeast int64, b *Backend) bool {
 	if r.Expect100 || r.RequestBody() == httpx.BodyNone {
 		return true
 	}
-	dl := time.Now().Add(d)
 	defer s.conn.SetReadDeadline(time.Time{})
-	for !s.bodyInBuffer() && s.n < len(s.in) && !(atLeast > 0 && int64(len(s.bufferedBody())) >= atLeast) {
-		s.conn.SetReadDeadline(dl)
-		m, err := s.conn.Read(s.in[s.n:])
-		s.n += m
-		if m > 0 || err == nil {
-			continue
-		}
-		s.f.ReqErrors.Add(1)
-		s.closeAfter = true
-		if isTimeout(err) {
-			s.rec.SetTerm(logrec.TermClientTimeout, logrec.StateData)
-			s.sendError(408, nil)
-		} else {
-			s.rec.SetTerm(logrec.TermClientAbort, logrec.StateData)
-		}
-		s.log(b, nil)
-		return false
-	}
-	return true
+	return s.readBody(time.Now().Add(d), atLeast, b)
 }
 
 // bufferRequest is option http-buffer-request at the stage HAProxy's
