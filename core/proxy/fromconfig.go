@@ -534,6 +534,21 @@ func sendProxyOf(o *config.ServerOptions) uint8 {
 	return 0
 }
 
+// tcpTrackCondOf sets rule's track-sc action from r and compiles r's
+// condition: the part tcp-request (tcpRulesOf) and tcp-response
+// (tcpResponseOf, tcpresponse.go) rules share. Each caller then checks the
+// condition's fetches against what its layer has.
+func tcpTrackCondOf(rule *TCPRule, r *config.TCPRule, set *acl.Set) (*acl.Condition, error) {
+	if r.Track != nil {
+		tr, err := trackRuleOf(r.Action, r.Track)
+		if err != nil {
+			return nil, err
+		}
+		rule.Track = tr
+	}
+	return CompileCondition(r.Cond, set)
+}
+
 // tcpRulesOf converts the tcp-request lines (core/config refused the forms
 // the engine does not run).
 func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
@@ -547,14 +562,7 @@ func tcpRulesOf(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 		if err := l4RuleOf(&rule, r); err != nil { // tcpl4.go
 			return diag.At(r.Pos, kw, "use src, dst, src_port, dst_port, var() and stick counters there; see docs/proxy-protocol.md", err)
 		}
-		if r.Track != nil {
-			tr, err := trackRuleOf(r.Action, r.Track)
-			if err != nil {
-				return diag.At(r.Pos, kw, "", err)
-			}
-			rule.Track = tr
-		}
-		cond, err := CompileCondition(r.Cond, set)
+		cond, err := tcpTrackCondOf(&rule, r, set)
 		if err != nil {
 			return diag.At(r.Pos, kw, "", err)
 		}

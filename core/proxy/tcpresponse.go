@@ -174,14 +174,7 @@ func tcpResponseOf(bc *BackendConfig, p *config.Proxy, set *acl.Set) error {
 		if err := tcpVarRuleOf(&rule, r); err != nil {
 			return diag.At(r.Pos, kw, "", err)
 		}
-		if r.Track != nil {
-			tr, err := trackRuleOf(r.Action, r.Track)
-			if err != nil {
-				return diag.At(r.Pos, kw, "", err)
-			}
-			rule.Track = tr
-		}
-		cond, err := CompileCondition(r.Cond, set)
+		cond, err := tcpTrackCondOf(&rule, r, set)
 		if err != nil {
 			return diag.At(r.Pos, kw, "", err)
 		}
