@@ -59,20 +59,8 @@ func init() {
 // eachBodyParam walks NAME=VALUE pairs separated by '&', as HAProxy's
 // req.body_param.
 func eachBodyParam(body []byte, name string, fn func(v []byte) bool) bool {
-	for len(body) > 0 {
-		kv := body
-		if j := bytes.IndexByte(body, '&'); j >= 0 {
-			kv, body = body[:j], body[j+1:]
-		} else {
-			body = nil
-		}
-		k, v, ok := bytes.Cut(kv, []byte{'='})
-		if !ok || (name != "" && string(k) != name) {
-			continue
-		}
-		if fn(v) {
-			return true
-		}
-	}
-	return false
+	return eachPair(body, name, ampAt, fn)
 }
+
+// ampAt is the index of the next '&' in b, or -1.
+func ampAt(b []byte) int { return bytes.IndexByte(b, '&') }

@@ -168,15 +168,26 @@ func eachParam(uri []byte, name, delim string, fn func(v []byte) bool) bool {
 	if start < 0 {
 		return false
 	}
-	q := uri[start+1:]
-	for len(q) > 0 {
-		end := 0
-		for end < len(q) && q[end] != '&' && q[end] != ';' && (delim == "" || q[end] != delim[0]) {
-			end++
+	return eachPair(uri[start+1:], name, func(q []byte) int {
+		for end := range q {
+			if q[end] == '&' || q[end] == ';' || (delim != "" && q[end] == delim[0]) {
+				return end
+			}
 		}
-		kv := q[:end]
-		if end < len(q) {
-			q = q[end+1:]
+		return -1
+	}, fn)
+}
+
+// eachPair calls fn with the value of each NAME=VALUE pair of q whose
+// name is name (any name when name is ""), until fn returns true; pairs
+// without '=' are skipped. sepAt is the index of the next separator in
+// its argument, or -1: query strings (eachParam) and request bodies
+// (eachBodyParam) split pairs on different bytes.
+func eachPair(q []byte, name string, sepAt func([]byte) int, fn func(v []byte) bool) bool {
+	for len(q) > 0 {
+		kv := q
+		if j := sepAt(q); j >= 0 {
+			kv, q = q[:j], q[j+1:]
 		} else {
 			q = nil
 		}
