@@ -34,9 +34,11 @@ func buildSetAddr(r *config.HTTPRule) (Actor, error) {
 	return &setAddrActor{dst: a == "set-dst" || a == "set-dst-port", port: a == "set-src-port" || a == "set-dst-port", expr: e}, nil
 }
 
-func (a *setAddrActor) Do(s *session, resp bool) Verdict {
-	ev := ruleEvals.Get().(*ruleEval)
-	s.evalCtx(&ev.ctx, resp)
+// value evaluates the expression in ev's context (filled by the caller:
+// HTTP session or TCP view, tcpl4.go) as an address, or an integer for
+// the port actions, and puts ev back in its pool. false: no value or one
+// of the wrong kind.
+func (a *setAddrActor) value(ev *ruleEval) (sample.Value, bool) {
 	v, scratch, ok := a.expr.Eval(&ev.ctx, ev.scratch[:0])
 	want := sample.TypeAddr
 	if a.port {
@@ -48,6 +50,13 @@ func (a *setAddrActor) Do(s *session, resp bool) Verdict {
 	ev.scratch = scratch
 	ev.ctx.Reset()
 	ruleEvals.Put(ev)
+	return v, ok
+}
+
+func (a *setAddrActor) Do(s *session, resp bool) Verdict {
+	ev := ruleEvals.Get().(*ruleEval)
+	s.evalCtx(&ev.ctx, resp)
+	v, ok := a.value(ev)
 	if !ok {
 		return Verdict{}
 	}

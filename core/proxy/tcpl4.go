@@ -52,17 +52,7 @@ func (f *Frontend) l4Do(r *TCPRule, v *tcpView) bool {
 func (a *setAddrActor) doTCP(v *tcpView) {
 	ev := ruleEvals.Get().(*ruleEval)
 	sample.RequestCtx(&ev.ctx, v)
-	val, scratch, ok := a.expr.Eval(&ev.ctx, ev.scratch[:0])
-	want := sample.TypeAddr
-	if a.port {
-		want = sample.TypeInt
-	}
-	if ok {
-		scratch, ok = sample.Cast(&val, want, scratch)
-	}
-	ev.scratch = scratch
-	ev.ctx.Reset()
-	ruleEvals.Put(ev)
+	val, ok := a.value(ev) // setsrc.go
 	if !ok {
 		return
 	}
