@@ -78,33 +78,23 @@ func (t *Table) Inc(e *Entry, d, dr DataType, n uint64) {
 
 // IncGPC0 increments gpc0 (and gpc0_rate) and returns gpc0's new value;
 // ok is false when the table stores neither.
-func (t *Table) IncGPC0(e *Entry) (uint64, bool) {
-	if t.slot[GPC0] < 0 && t.slot[GPC0Rate] < 0 {
-		return 0, false
-	}
-	now := t.clock()
-	e.sh.mu.Lock()
-	defer e.sh.mu.Unlock()
-	t.incLocked(e, GPC0Rate, now, 1)
-	t.touchLocked(e, now)
-	if i := t.slot[GPC0]; i >= 0 {
-		e.vals[i]++
-		return e.vals[i], true
-	}
-	return 0, true
-}
+func (t *Table) IncGPC0(e *Entry) (uint64, bool) { return t.incGPC(e, GPC0, GPC0Rate) }
 
 // IncGPC1 is IncGPC0 for gpc1 and gpc1_rate.
-func (t *Table) IncGPC1(e *Entry) (uint64, bool) {
-	if t.slot[GPC1] < 0 && t.slot[GPC1Rate] < 0 {
+func (t *Table) IncGPC1(e *Entry) (uint64, bool) { return t.incGPC(e, GPC1, GPC1Rate) }
+
+// incGPC increments the counter gpc and its rate; it returns gpc's new
+// value (0 when only the rate is stored); ok is false when neither is.
+func (t *Table) incGPC(e *Entry, gpc, rate DataType) (uint64, bool) {
+	if t.slot[gpc] < 0 && t.slot[rate] < 0 {
 		return 0, false
 	}
 	now := t.clock()
 	e.sh.mu.Lock()
 	defer e.sh.mu.Unlock()
-	t.incLocked(e, GPC1Rate, now, 1)
+	t.incLocked(e, rate, now, 1)
 	t.touchLocked(e, now)
-	if i := t.slot[GPC1]; i >= 0 {
+	if i := t.slot[gpc]; i >= 0 {
 		e.vals[i]++
 		return e.vals[i], true
 	}
