@@ -359,7 +359,7 @@ var Keywords = []KeywordInfo{
 	{Name: "option http-buffer-request", Sections: DFB, Default: "off", Enforced: true},
 	{Name: "option http-keep-alive", Sections: DFB, Default: "on", Enforced: true},
 	{Name: "option http-server-close", Sections: DFB, Default: "off", Enforced: true},
-	{Name: "option http-ignore-probes", Sections: DF, Default: "off", Enforced: false},
+	{Name: "option http-ignore-probes", Sections: DF, Default: "off", Enforced: true}, // proxy/http.go headReadFailed
 	{Name: "option http-no-delay", Sections: DFB, Default: "off", Enforced: false},
 	{Name: "option http-pretend-keepalive", Sections: DB, Default: "off", Enforced: false},
 	{Name: "option http-use-proxy-header", Sections: DF, Default: "off", Enforced: true}, // auth.go proxyConn

@@ -270,6 +270,10 @@ type FrontendConfig struct {
 	TCPContent   []TCPRule
 	// BufferRequest is option http-buffer-request (retry_buffer.go).
 	BufferRequest bool
+	// IgnoreProbes is option http-ignore-probes: a connection that closes
+	// or times out before sending its first byte is closed silently (no
+	// 408, not logged, not counted), as HAProxy's mux_h1 does.
+	IgnoreProbes bool
 	// UseProxyHeader is option http-use-proxy-header (auth.go proxyConn).
 	UseProxyHeader bool
 	// TCPKeepAlive is option clitcpka or tcpka: TCP keep-alive on the

@@ -257,6 +257,7 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		Name: p.Name, Mode: modeOf(p), MaxConn: p.MaxConn, Timeouts: timeoutsOf(p), ConnMode: connModeOf(p),
 		BufferRequest:  p.Option("http-buffer-request") != nil,
 		UseProxyHeader: p.Option("http-use-proxy-header") != nil,
+		IgnoreProbes:   p.Option("http-ignore-probes") != nil,
 		TCPKeepAlive:   p.Option("clitcpka") != nil || p.Option("tcpka") != nil,
 		comp:           compFromConfig(p.Compression),
 		Splice:         spliceSetOf(p),

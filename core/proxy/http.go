@@ -385,9 +385,13 @@ func (s *session) headDeadline(first bool, wait, got time.Time) (dl time.Time, p
 }
 
 // headReadFailed ends a connection whose head read failed: nothing to say
-// when keep-alive ended, the client left between requests or we stop; a
+// when keep-alive ended, the client left between requests or we stop, or
+// (option http-ignore-probes) when a first request never sent a byte; a
 // 408 on timeout; a client abort otherwise. It returns false.
 func (s *session) headReadFailed(first bool, err error) bool {
+	if s.n == 0 && first && s.f.cfg.IgnoreProbes && s.forced == nil {
+		return false // a pre-connect that sent nothing: no 408, no log (option http-ignore-probes)
+	}
 	if s.n == 0 && (!first || s.e.stopping.Load() || !isTimeout(err)) {
 		if first && !s.e.stopping.Load() && !isTimeout(err) && s.forced == nil {
 			s.logHeadAbort() // HAProxy logs a silent connection too (not an upgraded one: modeupgrade.go)
