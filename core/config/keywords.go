@@ -582,7 +582,6 @@ var Unsupported = map[string]string{
 	"setenv":                              "set the variable in the environment (systemd Environment=)",
 	"resetenv":                            "set the variable in the environment (systemd Environment=)",
 	"unsetenv":                            "set the variable in the environment (systemd Environment=)",
-	"mailers":                             "not available in varde",
 	"max-keep-alive-queue":                "not available in varde",
 	"stats http-request":                  "use stats admin if COND / stats auth",
 }

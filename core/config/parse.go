@@ -566,7 +566,6 @@ func (p *parser) unknownKeyword(words []Token, key, family string, sec Section, 
 
 // unsupportedHTTPActions are HAProxy http-request/response actions varde refuses.
 var unsupportedHTTPActions = map[string]string{
-	"return":   "use http-request return",
 	"set-nice": "not available in varde",
 	"set-tos":  "not available in varde", "set-mark": "not available in varde",
 	"early-hint":  "not available in varde",
