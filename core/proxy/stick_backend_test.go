@@ -6,10 +6,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/sticktable"
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -219,4 +222,44 @@ func talkParts(t *testing.T, addr string, parts []string) string {
 	}
 	line, _ := bufio.NewReader(c).ReadString('\n')
 	return line
+}
+
+// A connection a mode tcp backend's content rules reject was counted in
+// that backend (as HAProxy counts it once the backend is chosen) and is
+// released with it: scur returns to 0, never below.
+func TestBackendRejectKeepsScur(t *testing.T) {
+	echo := rawServer(t, func(c net.Conn) { io.Copy(c, c) })
+	port := testenv.FreePort(t)
+	text := fmt.Sprintf("defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 2s\n    timeout server 2s\nfrontend ft\n    bind 127.0.0.1:%d\n    default_backend bk\nbackend bk\n    tcp-request inspect-delay 1s\n    tcp-request content reject if { src 127.0.0.1 }\n    server s1 %s\n", port, echo)
+	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(vcfg, []byte(text), 0o644)
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, _ := startEngine(t, pcfg)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for range 3 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.SetDeadline(time.Now().Add(3 * time.Second))
+		io.ReadAll(c) // closed by the reject
+		c.Close()
+	}
+	b := e.Backend("bk")
+	err = testenv.Until(3*time.Second, 10*time.Millisecond, func() error {
+		if cur := b.CurConns.Load(); cur != 0 {
+			return fmt.Errorf("backend scur %d after 3 rejected connections, want 0", cur)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -124,13 +124,16 @@ func (s *session) serveTCP(start time.Time) {
 		return
 	}
 	rec.Backend = b.Name
+	// Counted in the backend once chosen (scur, stot, and the load
+	// fullconn scales by), before its rules, as HAProxy counts it: the
+	// deferred release above pairs with this.
+	b.connOpen()
+	s.heldBe = b
 	if !s.backInspect(b, v) { // stick_content.go
 		f.Denied.Add(1)
 		rec.SetTerm(logrec.TermProxy, logrec.StateRequest)
 		return
 	}
-	b.connOpen()
-	s.heldBe = b
 	// No request view for the balancer: `mode tcp` has no HTTP request.
 	picked, _, ok := s.pickServer(b, nil)
 	if !ok {
