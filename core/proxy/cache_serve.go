@@ -64,6 +64,11 @@ func (s *session) serveCached(b *Backend) bool {
 	s.out = o
 	s.conn.SetWriteDeadline(after(s.clientTimeout(0)))
 	nw, err := s.conn.Write(o)
+	if cap(s.out) > maxKeptOut {
+		// A large object passed through the session's buffer: let it go
+		// rather than keep a buffer that size with every idle session.
+		s.out = nil
+	}
 	if nw >= headLen {
 		s.rec.BytesOut += produced
 		if withBody {
@@ -159,6 +164,10 @@ func (s *session) cachedClientHead(e *cacheEntry, keep bool) []byte {
 }
 
 // appendCachedBody appends the payload, in one chunk when it was chunked.
+// maxKeptOut is the largest output buffer a session keeps after a cache
+// hit wrote a whole object through it.
+const maxKeptOut = 64 << 10
+
 func appendCachedBody(o []byte, e *cacheEntry) []byte {
 	if !e.chunked {
 		return append(o, e.body...)

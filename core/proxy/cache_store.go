@@ -18,7 +18,9 @@ import (
 // an object takes the blocks its head and body need plus its bookkeeping;
 // storing one evicts the least recently used objects until it fits. An
 // entry is immutable once stored, so a hit takes the lock only for the
-// lookup and then writes from the entry with no lock and no copy; an
+// lookup and then writes from the entry with no lock (the body is copied
+// after the head into the session's output buffer, which a session does
+// not keep beyond 64 KiB: cache_serve.go); an
 // evicted entry a hit still writes from stays alive until that write ends
 // (the garbage collector frees it), which bounds the overshoot by the
 // objects being sent at once.
