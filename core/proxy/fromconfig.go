@@ -610,7 +610,13 @@ var (
 	l4Fetches = map[string]bool{"src": true, "src_port": true, "dst": true, "dst_port": true, "fe_name": true,
 		"always_true": true, "always_false": true, "str": true, "int": true, "bool": true, "ipv4": true, "ipv6": true, "bin": true, "var": true}
 	contentFetches = map[string]bool{"req.len": true, "req_len": true, "req.payload": true, "req.ssl_hello_type": true,
-		"req_ssl_hello_type": true, "req.ssl_sni": true, "req_ssl_sni": true}
+		"req_ssl_hello_type": true, "req.ssl_sni": true, "req_ssl_sni": true, "req.ssl_alpn": true,
+		// HTTP fetches read the buffered bytes as an HTTP/1 request head
+		// in content rules (tcpView.http, as HAProxy's smp_prefetch_htx),
+		// waiting within the inspect-delay for a whole head:
+		// `tcp-request content accept if HTTP` is the common idiom.
+		"req.proto_http": true, "method": true, "path": true, "pathq": true, "url": true, "query": true, "base": true,
+		"hdr": true, "req.hdr": true, "req.fhdr": true, "hdr_cnt": true, "req.hdr_cnt": true, "req.cook": true, "cook": true}
 )
 
 func tcpFetchesOnly(cond *acl.Condition, layer string) error {
