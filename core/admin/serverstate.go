@@ -386,7 +386,10 @@ func applyOne(a stateApply, mgr *health.Manager) {
 		mgr.SetWeight(s, uw)
 	}
 	restoreAddr(a, f)
-	s.LastChange.Store(time.Now().Add(-time.Duration(n(9)) * time.Second).UnixNano())
+	// Seconds since the last change; clamped so a huge value cannot
+	// overflow into a time in the future (negative ones are HAProxy's).
+	since := min(n(9), int64(time.Now().Unix()))
+	s.LastChange.Store(time.Now().Add(-time.Duration(since) * time.Second).UnixNano())
 }
 
 // restoreAddr applies the saved address to a server named by a host name

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
@@ -205,5 +206,24 @@ func TestApplyServerStateRules(t *testing.T) {
 				t.Errorf("admin %v weight %d up %v; want %v %d %v", s.Admin(), s.Weight(), s.IsUp(), c.admin, c.weight, c.up)
 			}
 		})
+	}
+}
+
+// A huge srv_last_time_change cannot overflow into a last change in the
+// future: it is clamped to the epoch at the most.
+func TestStateLastChangeClamped(t *testing.T) {
+	s := &core.Server{Backend: "b", Name: "s", ConfigWeight: 1, Addr: netip.MustParseAddrPort("127.0.0.1:80")}
+	s.SetWeight(1)
+	m := health.NewManager(health.Options{})
+	if err := m.Add(s, health.Config{}); err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(ssLine("b", "s", "9", "10000000000"))
+	if msg := validStateLine(f); msg != "" {
+		t.Fatal(msg)
+	}
+	applyOne(stateApply{srv: s, conf: &config.Server{}, line: stateLine{f: f}}, m)
+	if lc := s.LastChange.Load(); lc > time.Now().UnixNano() {
+		t.Fatalf("last change %v is in the future", time.Unix(0, lc))
 	}
 }
