@@ -759,7 +759,7 @@ func TestDebBashCompletion(t *testing.T) {
 		{line: "varde run --l", exact: []string{"--log-format"}},
 		{line: "varde run --log-format ", exact: []string{"json", "text"}},
 		{line: "varde run -", has: []string{"-f", "--grace", "--pidfile", "--help"}},
-		{line: "varde check -", exact: []string{"--help", "-f", "-q"}},
+		{line: "varde check -", exact: []string{"--help", "-L", "-f", "-q"}},
 		{line: "varde check -f " + files + "/h", exact: []string{files + "/haproxy.cfg"}},
 		{line: "varde -f " + files + "/k", exact: []string{files + "/keepalived.conf"}},
 		{line: "varde -", has: []string{"-c", "-f", "-p", "-q", "-vv", "-D", "-db"}},
