@@ -502,21 +502,7 @@ func putU32(b []byte, v uint32) {
 func (s *session) cacheHeadBytes(h *respHead) []byte {
 	resp := &s.resp
 	o := make([]byte, 0, resp.HeadLen+64)
-	o = append(o, "HTTP/1.1 "...)
-	if st := s.scr.status; st != 0 {
-		o = strconv.AppendInt(o, int64(st), 10)
-		o = append(o, ' ')
-		if s.scr.reason != "" {
-			o = append(o, s.scr.reason...)
-		} else {
-			o = append(o, httpx.StatusText(st)...)
-		}
-	} else {
-		o = strconv.AppendInt(o, int64(resp.Status), 10)
-		o = append(o, ' ')
-		o = append(o, resp.Reason.Of(s.sb)...)
-	}
-	o = append(o, '\r', '\n')
+	o = s.appendStatusLine(o)
 	e := &s.rspE
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		orig := i
