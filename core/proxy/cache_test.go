@@ -13,9 +13,6 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/diag"
 )
 
 // cacheEngine starts an engine on cfg (its server line's address
@@ -34,15 +31,7 @@ func cacheEngineSink(t testing.TB, cfg string, h http.HandlerFunc, sink *recSink
 	}))
 	t.Cleanup(app.Close)
 	cfg = strings.ReplaceAll(cfg, "{{ADDR}}", strings.TrimPrefix(app.URL, "http://"))
-	var d diag.List
-	c := config.Parse("cache.cfg", []byte(cfg), nil, &d)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := engineConfigText(t, "cache.cfg", cfg)
 	if sink != nil {
 		pcfg.Sink = sink
 	}
@@ -326,12 +315,7 @@ func TestCacheH2(t *testing.T) {
 	t.Cleanup(app.Close)
 	var hits atomic.Int64
 	cfg := strings.ReplaceAll(cacheTestConfig, "{{ADDR}}", strings.TrimPrefix(app.URL, "http://"))
-	var d diag.List
-	c := config.Parse("cache.cfg", []byte(cfg), nil, &d)
-	pcfg, err := FromConfig(c)
-	if err != nil || d.HasErrors() {
-		t.Fatal(err, d.Err())
-	}
+	pcfg := engineConfigText(t, "cache.cfg", cfg)
 	_, addr := startH2Engine(t, pcfg)
 	cl := h2Client(t)
 	for _, p := range []string{"/small", "/chunked"} {

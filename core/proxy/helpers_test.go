@@ -23,6 +23,7 @@ import (
 
 	"github.com/varde-lb/varde/core"
 	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -317,4 +318,20 @@ func startVardeText(t *testing.T, text string, port int) string {
 	}
 	startEngine(t, pcfg)
 	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// engineConfigText parses a configuration text (name is its file name in
+// errors) and converts it for the engine; any error ends the test.
+func engineConfigText(tb testing.TB, name, text string) *Config {
+	tb.Helper()
+	var d diag.List
+	c := config.Parse(name, []byte(text), nil, &d)
+	if d.HasErrors() {
+		tb.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pcfg
 }
