@@ -187,17 +187,13 @@ func reapplyState(c *config.Config, all []*core.Server, mgr *health.Manager, log
 func (a *Attached) serveStats(o AttachOptions) error {
 	e := o.Engine
 	for _, p := range o.Config.Frontends {
-		if p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") || e.Frontend(p.Name) == nil {
+		if !hasStatsPage(p) || e.Frontend(p.Name) == nil {
 			continue
 		}
-		if a.history == nil {
-			a.history = stats.NewHistory(a.Source)
-		}
-		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
+		h, err := a.statsPage(p, o)
 		if err != nil {
 			return err
 		}
-		h.SetHistory(a.history)
 		if err := e.AddService(p.Name, statsMatcher(h), h); err != nil {
 			return err
 		}
@@ -207,6 +203,26 @@ func (a *Attached) serveStats(o AttachOptions) error {
 	}
 	e.SetServiceHandler("prometheus-exporter", a.exporter(o)) // promex.go
 	return nil
+}
+
+// hasStatsPage tells whether a section declares a stats page (`stats
+// enable` or `stats uri`).
+func hasStatsPage(p *config.Proxy) bool {
+	return p.Stats != nil && (p.Stats.Enabled || p.Stats.URI != "")
+}
+
+// statsPage builds one section's stats page; every page of the
+// generation shares one history (created with the first page).
+func (a *Attached) statsPage(p *config.Proxy, o AttachOptions) (*stats.Handler, error) {
+	if a.history == nil {
+		a.history = stats.NewHistory(a.Source)
+	}
+	h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
+	if err != nil {
+		return nil, err
+	}
+	h.SetHistory(a.history)
+	return h, nil
 }
 
 // statsMatcher is HAProxy's http_stats_check_uri: a GET, HEAD or POST
@@ -229,18 +245,13 @@ func statsMatcher(h *stats.Handler) func(core.Request) bool {
 func (a *Attached) serveBackendStats(o AttachOptions) error {
 	e := o.Engine
 	for _, p := range o.Config.Backends {
-		if p.Kind != config.KindBackend || p.Stats == nil || (!p.Stats.Enabled && p.Stats.URI == "") ||
-			p.Mode != "http" || e.Backend(p.Name) == nil {
+		if p.Kind != config.KindBackend || !hasStatsPage(p) || p.Mode != "http" || e.Backend(p.Name) == nil {
 			continue
 		}
-		if a.history == nil {
-			a.history = stats.NewHistory(a.Source)
-		}
-		h, err := statsHandler(p, a.Source, a.Health, o.Version, o.Logger)
+		h, err := a.statsPage(p, o)
 		if err != nil {
 			return err
 		}
-		h.SetHistory(a.history)
 		if err := e.AddBackendService(p.Name, statsMatcher(h), h); err != nil {
 			return err
 		}

@@ -307,6 +307,34 @@ func headerIn(h headerSource, name string) ([]byte, bool) {
 	return nil, false
 }
 
+// ccElems walks the elements of every Cache-Control field in order, as
+// both cacheableResponse and maxAge read them. A struct, not a callback,
+// so the walk stays on the stack.
+type ccElems struct {
+	h    headerSource
+	i, n int
+	rest []byte // what is left of the current field; nil: go to the next
+}
+
+func cacheControlElems(h headerSource) ccElems { return ccElems{h: h, n: h.NumHeaders()} }
+
+// next returns the next element; false once every field is read.
+func (c *ccElems) next() ([]byte, bool) {
+	for c.rest == nil {
+		if c.i >= c.n {
+			return nil, false
+		}
+		name, val := c.h.HeaderAt(c.i)
+		c.i++
+		if httpx.EqualFold(name, "cache-control") {
+			c.rest = val
+		}
+	}
+	var e []byte
+	e, c.rest = httpx.NextElement(c.rest)
+	return e, true
+}
+
 // cacheableResponse is http_check_response_for_cacheability for a 200 to
 // a GET (TX_CACHEABLE and TX_CACHE_COOK start set): what Pragma and
 // Cache-Control allow, and an explicit expiry or a validator.
@@ -316,25 +344,21 @@ func cacheableResponse(h headerSource) bool {
 	if v, ok := headerIn(h, "pragma"); ok && httpx.EqualFold(v, "no-cache") {
 		return false
 	}
-	for i, n := 0, h.NumHeaders(); i < n; i++ {
-		name, val := h.HeaderAt(i)
-		if !httpx.EqualFold(name, "cache-control") {
-			continue
+	for cc := cacheControlElems(h); ; {
+		e, more := cc.next()
+		if !more {
+			break
 		}
-		for rest := val; rest != nil; {
-			var e []byte
-			e, rest = httpx.NextElement(rest)
-			switch {
-			case httpx.EqualFold(e, "public"):
-				cacheable, cook = true, true
-			case httpx.EqualFold(e, "private"), httpx.EqualFold(e, "no-cache"), httpx.EqualFold(e, "no-store"),
-				httpx.EqualFold(e, "max-age=0"), httpx.EqualFold(e, "s-maxage=0"):
-				cacheable, cook = false, false
-			case hasPrefixFold(e, `no-cache="set-cookie`):
-				cook = false
-			case hasPrefixFold(e, "s-maxage"), hasPrefixFold(e, "max-age"):
-				fresh = true
-			}
+		switch {
+		case httpx.EqualFold(e, "public"):
+			cacheable, cook = true, true
+		case httpx.EqualFold(e, "private"), httpx.EqualFold(e, "no-cache"), httpx.EqualFold(e, "no-store"),
+			httpx.EqualFold(e, "max-age=0"), httpx.EqualFold(e, "s-maxage=0"):
+			cacheable, cook = false, false
+		case hasPrefixFold(e, `no-cache="set-cookie`):
+			cook = false
+		case hasPrefixFold(e, "s-maxage"), hasPrefixFold(e, "max-age"):
+			fresh = true
 		}
 	}
 	if !cacheable || !cook {
@@ -357,23 +381,19 @@ func cacheableResponse(h headerSource) bool {
 // already expired: varde does not store it).
 func maxAge(h headerSource, c *Cache, now int64) (eff, true_ int64, ok bool) {
 	smax, max := int64(-1), int64(-1)
-	for i, n := 0, h.NumHeaders(); i < n; i++ {
-		name, val := h.HeaderAt(i)
-		if !httpx.EqualFold(name, "cache-control") {
-			continue
+	for cc := cacheControlElems(h); ; {
+		e, more := cc.next()
+		if !more {
+			break
 		}
-		for rest := val; rest != nil; {
-			var e []byte
-			e, rest = httpx.NextElement(rest)
-			if v, found := directiveValue(e, "s-maxage"); found {
-				if smax, ok = leadingInt(v); !ok {
-					return 0, 0, false
-				}
+		if v, found := directiveValue(e, "s-maxage"); found {
+			if smax, ok = leadingInt(v); !ok {
+				return 0, 0, false
 			}
-			if v, found := directiveValue(e, "max-age"); found {
-				if max, ok = leadingInt(v); !ok {
-					return 0, 0, false
-				}
+		}
+		if v, found := directiveValue(e, "max-age"); found {
+			if max, ok = leadingInt(v); !ok {
+				return 0, 0, false
 			}
 		}
 	}
@@ -502,21 +522,7 @@ func putU32(b []byte, v uint32) {
 func (s *session) cacheHeadBytes(h *respHead) []byte {
 	resp := &s.resp
 	o := make([]byte, 0, resp.HeadLen+64)
-	o = append(o, "HTTP/1.1 "...)
-	if st := s.scr.status; st != 0 {
-		o = strconv.AppendInt(o, int64(st), 10)
-		o = append(o, ' ')
-		if s.scr.reason != "" {
-			o = append(o, s.scr.reason...)
-		} else {
-			o = append(o, httpx.StatusText(st)...)
-		}
-	} else {
-		o = strconv.AppendInt(o, int64(resp.Status), 10)
-		o = append(o, ' ')
-		o = append(o, resp.Reason.Of(s.sb)...)
-	}
-	o = append(o, '\r', '\n')
+	o = s.appendStatusLine(o)
 	e := &s.rspE
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		orig := i

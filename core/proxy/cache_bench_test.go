@@ -5,9 +5,6 @@ import (
 	"net"
 	"testing"
 	"time"
-
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/diag"
 )
 
 // cacheBenchClient is a kept-alive client of an engine whose backend's
@@ -38,15 +35,7 @@ backend b
 cache c
     total-max-size 4
 `
-	var d diag.List
-	c := config.Parse("bench.cfg", []byte(text), nil, &d)
-	if d.HasErrors() {
-		tb.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(c)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	pcfg := engineConfigText(tb, "bench.cfg", text)
 	_, eaddr := startEngine(tb, pcfg)
 	rc := newRawClient(tb, eaddr) // the miss that stores the object
 	// Learn the size of a hit (it carries an Age field).

@@ -122,24 +122,11 @@ func (s *session) cachedHead(e *cacheEntry, now int64, notMod bool) bool {
 
 // cachedClientHead renders the answer's head as the rules left it.
 func (s *session) cachedClientHead(e *cacheEntry, keep bool) []byte {
-	resp := &s.resp
 	o := s.out[:0]
-	o = append(o, "HTTP/1.1 "...)
 	if st := s.scr.status; st != 0 {
-		o = strconv.AppendInt(o, int64(st), 10)
-		o = append(o, ' ')
-		if s.scr.reason != "" {
-			o = append(o, s.scr.reason...)
-		} else {
-			o = append(o, httpx.StatusText(st)...)
-		}
 		s.rec.Status = int32(st)
-	} else {
-		o = strconv.AppendInt(o, int64(resp.Status), 10)
-		o = append(o, ' ')
-		o = append(o, resp.Reason.Of(s.sb)...)
 	}
-	o = append(o, '\r', '\n')
+	o = s.appendStatusLine(o)
 	h := (*respHead)(s)
 	for i, n := 0, h.NumHeaders(); i < n; i++ {
 		name, val := h.HeaderAt(i)

@@ -15,8 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -36,15 +34,7 @@ func cacheEngineSink(t testing.TB, cfg string, h http.HandlerFunc, sink *recSink
 	}))
 	t.Cleanup(app.Close)
 	cfg = strings.ReplaceAll(cfg, "{{ADDR}}", strings.TrimPrefix(app.URL, "http://"))
-	var d diag.List
-	c := config.Parse("cache.cfg", []byte(cfg), nil, &d)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := engineConfigText(t, "cache.cfg", cfg)
 	if sink != nil {
 		pcfg.Sink = sink
 	}
@@ -343,12 +333,7 @@ func TestCacheH2(t *testing.T) {
 	t.Cleanup(app.Close)
 	var hits atomic.Int64
 	cfg := strings.ReplaceAll(cacheTestConfig, "{{ADDR}}", strings.TrimPrefix(app.URL, "http://"))
-	var d diag.List
-	c := config.Parse("cache.cfg", []byte(cfg), nil, &d)
-	pcfg, err := FromConfig(c)
-	if err != nil || d.HasErrors() {
-		t.Fatal(err, d.Err())
-	}
+	pcfg := engineConfigText(t, "cache.cfg", cfg)
 	_, addr := startH2Engine(t, pcfg)
 	cl := h2Client(t)
 	for _, p := range []string{"/small", "/chunked"} {

@@ -231,16 +231,13 @@ func runDiffRequests(t *testing.T, addr string, reqs []string) []outcome {
 // through varde running the same haproxy.cfg, and compares which server
 // received each request, the headers it saw and what the client got.
 func TestDifferentialHAProxy(t *testing.T) {
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	testenv.LookTool(t, "haproxy", "haproxy") // skip early without HAProxy
 	rec := &diffRecorder{}
 	addrs := startDiffBackends(t, rec)
-	dir := t.TempDir()
 
 	// HAProxy.
 	hport := testenv.FreePort(t)
-	hcfg := filepath.Join(dir, "haproxy.cfg")
-	os.WriteFile(hcfg, []byte(renderDiffConfig(hport, addrs)), 0o644)
-	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	startHAProxyText(t, renderDiffConfig(hport, addrs))
 	haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 	hOut := runDiffRequests(t, haddr, diffRequests)
@@ -248,18 +245,8 @@ func TestDifferentialHAProxy(t *testing.T) {
 
 	// varde, in process, from the same text.
 	vport := testenv.FreePort(t)
-	vcfg := filepath.Join(dir, "varde.cfg")
-	os.WriteFile(vcfg, []byte(renderDiffConfig(vport, addrs)), 0o644)
-	set, d := config.LoadFiles([]string{vcfg}, nil)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(set.HAProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startEngine(t, pcfg) // also listens on an extra port; we use the configured bind
-	vaddr := fmt.Sprintf("127.0.0.1:%d", vport)
+	// startEngine also listens on an extra port; we use the configured bind.
+	vaddr := startVardeText(t, renderDiffConfig(vport, addrs), vport)
 	vOut := runDiffRequests(t, vaddr, diffRequests)
 	vHits := rec.take()
 

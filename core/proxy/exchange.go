@@ -720,12 +720,12 @@ func hasPrefixFold(b []byte, prefix string) bool {
 	return len(b) >= len(prefix) && httpx.EqualFold(b[:len(prefix)], prefix)
 }
 
-// responseHead builds the head for the client followed, when it fits, by
-// the body bytes that came with the server's head (extra is what did not
-// fit). respDone tells whether those bytes complete the body.
-func (s *session) responseHead(x *xchg) (o []byte, headLen int, extra []byte, rremain int64, respDone bool) {
-	resp := &s.resp
-	o = s.out[:0]
+// appendStatusLine appends the status line the client gets: the status
+// (and reason) http-response set-status left, else the server's. The
+// server's code is written from resp.Status, which the parser read from
+// exactly the three digits after "HTTP/1.x " (100-999), so it is those
+// bytes whether the head came from the server or from the cache.
+func (s *session) appendStatusLine(o []byte) []byte {
 	o = append(o, "HTTP/1.1 "...)
 	if st := s.scr.status; st != 0 {
 		o = strconv.AppendInt(o, int64(st), 10)
@@ -736,11 +736,19 @@ func (s *session) responseHead(x *xchg) (o []byte, headLen int, extra []byte, rr
 			o = append(o, httpx.StatusText(st)...)
 		}
 	} else {
-		o = append(o, s.sb[9:12]...)
+		o = strconv.AppendInt(o, int64(s.resp.Status), 10)
 		o = append(o, ' ')
-		o = append(o, resp.Reason.Of(s.sb)...)
+		o = append(o, s.resp.Reason.Of(s.sb)...)
 	}
-	o = append(o, '\r', '\n')
+	return append(o, '\r', '\n')
+}
+
+// responseHead builds the head for the client followed, when it fits, by
+// the body bytes that came with the server's head (extra is what did not
+// fit). respDone tells whether those bytes complete the body.
+func (s *session) responseHead(x *xchg) (o []byte, headLen int, extra []byte, rremain int64, respDone bool) {
+	o = s.out[:0]
+	o = s.appendStatusLine(o)
 	o = s.appendResponseFields(o, x)
 	switch {
 	case x.switching:

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
@@ -20,6 +22,8 @@ import (
 	"time"
 
 	"github.com/varde-lb/varde/core"
+	"github.com/varde-lb/varde/core/config"
+	"github.com/varde-lb/varde/core/diag"
 	"github.com/varde-lb/varde/core/logrec"
 	"github.com/varde-lb/varde/core/testenv"
 )
@@ -284,4 +288,50 @@ func (l *udpSyslog) column(t *testing.T, key int, sentinel string, i int) []stri
 	out := col(i)
 	sort.Strings(out)
 	return out
+}
+
+// startHAProxyText writes text to a temporary haproxy.cfg and runs Debian's
+// HAProxy on it (-db) until the test ends: the other half of a
+// differential test. It returns the process and its output's file.
+func startHAProxyText(t *testing.T, text string) (*exec.Cmd, string) {
+	t.Helper()
+	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
+	if err := os.WriteFile(hcfg, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return testenv.Start(t, haproxy, "-db", "-f", hcfg)
+}
+
+// startVardeText runs the engine on a configuration text; it returns the
+// configured bind's address.
+func startVardeText(t *testing.T, text string, port int) string {
+	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
+	os.WriteFile(vcfg, []byte(text), 0o644)
+	set, d := config.LoadFiles([]string{vcfg}, nil)
+	if d.HasErrors() {
+		t.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(set.HAProxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	startEngine(t, pcfg)
+	return fmt.Sprintf("127.0.0.1:%d", port)
+}
+
+// engineConfigText parses a configuration text (name is its file name in
+// errors) and converts it for the engine; any error ends the test.
+func engineConfigText(tb testing.TB, name, text string) *Config {
+	tb.Helper()
+	var d diag.List
+	c := config.Parse(name, []byte(text), nil, &d)
+	if d.HasErrors() {
+		tb.Fatal(d.Err())
+	}
+	pcfg, err := FromConfig(c)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return pcfg
 }

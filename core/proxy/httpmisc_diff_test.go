@@ -6,15 +6,12 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/varde-lb/varde/core/config"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -23,31 +20,12 @@ import (
 // returns each one's address. Both stop at the end of the test.
 func bothProxies(t *testing.T, render func(port int) string) (haddr, vaddr string) {
 	t.Helper()
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
-	dir := t.TempDir()
 	hport, vport := testenv.FreePort(t), testenv.FreePort(t)
-	hcfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(hcfg, []byte(render(hport)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	startHAProxyText(t, render(hport))
 	haddr = fmt.Sprintf("127.0.0.1:%d", hport)
 	testenv.WaitTCP(t, haddr, 10*time.Second)
 
-	vcfg := filepath.Join(dir, "varde.cfg")
-	if err := os.WriteFile(vcfg, []byte(render(vport)), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	set, d := config.LoadFiles([]string{vcfg}, nil)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(set.HAProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startEngine(t, pcfg)
-	vaddr = fmt.Sprintf("127.0.0.1:%d", vport)
+	vaddr = startVardeText(t, render(vport), vport)
 	testenv.WaitTCP(t, vaddr, 10*time.Second)
 	return haddr, vaddr
 }

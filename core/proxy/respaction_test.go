@@ -9,9 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/varde-lb/varde/core/config"
-	"github.com/varde-lb/varde/core/diag"
 )
 
 // TestResponseDenyReturnEngine: http-response deny/return in the engine
@@ -39,15 +36,7 @@ frontend fe
     default_backend be
 backend be
     server s ` + strings.TrimPrefix(app.URL, "http://") + "\n"
-	var d diag.List
-	c := config.Parse("f.cfg", []byte(text), nil, &d)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	pcfg := engineConfigText(t, "f.cfg", text)
 	e, addr := startEngine(t, pcfg)
 	conn, err := net.Dial("tcp", addr)
 	if err != nil {

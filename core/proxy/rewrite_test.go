@@ -247,23 +247,6 @@ func renderRewrite(port int, be string) string {
 	return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{BE}}", be).Replace(rewriteConfig)
 }
 
-// startVardeText runs the engine on a configuration text; it returns the
-// configured bind's address.
-func startVardeText(t *testing.T, text string, port int) string {
-	vcfg := filepath.Join(t.TempDir(), "varde.cfg")
-	os.WriteFile(vcfg, []byte(text), 0o644)
-	set, d := config.LoadFiles([]string{vcfg}, nil)
-	if d.HasErrors() {
-		t.Fatal(d.Err())
-	}
-	pcfg, err := FromConfig(set.HAProxy)
-	if err != nil {
-		t.Fatal(err)
-	}
-	startEngine(t, pcfg)
-	return fmt.Sprintf("127.0.0.1:%d", port)
-}
-
 // TestRewriteActions checks each row's expectations on varde alone.
 func TestRewriteActions(t *testing.T) {
 	be, beAddr := startRawBackend(t)

@@ -47,7 +47,7 @@ backend app
 // receives for large Content-Length and chunked bodies both ways,
 // pipelined on one connection: status, framing, and the body's digest.
 func TestDifferentialSplice(t *testing.T) {
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	testenv.LookTool(t, "haproxy", "haproxy") // skip early without HAProxy
 	backendAddr := spliceBackend(t)
 	upload := bodyOf(2<<20 + 9)
 	var w bytes.Buffer
@@ -73,9 +73,7 @@ func TestDifferentialSplice(t *testing.T) {
 			}
 			dir := t.TempDir()
 			hport := testenv.FreePort(t)
-			hcfg := filepath.Join(dir, "haproxy.cfg")
-			os.WriteFile(hcfg, []byte(render(hport)), 0o644)
-			testenv.Start(t, haproxy, "-db", "-f", hcfg)
+			startHAProxyText(t, render(hport))
 			haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 			testenv.WaitTCP(t, haddr, 10*time.Second)
 			hOut := spliceDiffRun(t, haddr, reqs, 4)

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +79,7 @@ backend two
 // rewritten addresses, stick counters) and its routing, in HAProxy 2.6
 // and varde. Two connections: the second sees gpc0 at 2 and gets gpt0.
 func TestTCPL4ActionsDifferentialHAProxy(t *testing.T) {
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	testenv.LookTool(t, "haproxy", "haproxy") // skip early without HAProxy
 	b, _ := backend(t, "echo", echoXHeaders)
 	answer := func(name string) string {
 		return rawServer(t, func(c net.Conn) {
@@ -113,9 +111,7 @@ func TestTCPL4ActionsDifferentialHAProxy(t *testing.T) {
 		return append(out, string(got))
 	}
 	hports := testenv.FreePorts(t, 2)
-	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-	os.WriteFile(hcfg, []byte(render(hports)), 0o644)
-	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	startHAProxyText(t, render(hports))
 	// Only ft is probed: a probe of fe would count in its gpc0.
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hports[1]), 10*time.Second)
 	hOut := run(hports)

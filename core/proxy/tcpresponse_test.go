@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -106,7 +104,7 @@ backend b
 // 2.6 and in varde, for each server script. The client sends "ping" and
 // reads until the end (1.5s at most); the sc-inc-gpc0 case connects twice.
 func TestTCPResponseDifferentialHAProxy(t *testing.T) {
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	testenv.LookTool(t, "haproxy", "haproxy") // skip early without HAProxy
 	ask := func(addr string, times int) string {
 		var out []string
 		for i := 0; i < times; i++ {
@@ -143,9 +141,7 @@ func TestTCPResponseDifferentialHAProxy(t *testing.T) {
 				return strings.NewReplacer("{{PORT}}", fmt.Sprint(port), "{{RULES}}", tc.rules, "{{SERVER}}", srv).Replace(tcpResponseConfig)
 			}
 			hport := testenv.FreePort(t)
-			hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-			os.WriteFile(hcfg, []byte(render(hport)), 0o644)
-			cmd, _ := testenv.Start(t, haproxy, "-db", "-f", hcfg)
+			cmd, _ := startHAProxyText(t, render(hport))
 			haddr := fmt.Sprintf("127.0.0.1:%d", hport)
 			waitListen(t, haddr)
 			hOut := ask(haddr, times)

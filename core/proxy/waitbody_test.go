@@ -6,8 +6,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -62,7 +60,7 @@ var waitBodyCases = []bodyCase{
 // the body, and the 408 of a body that does not come, in HAProxy 2.6 and
 // varde.
 func TestWaitForBodyDifferentialHAProxy(t *testing.T) {
-	haproxy := testenv.LookTool(t, "haproxy", "haproxy")
+	testenv.LookTool(t, "haproxy", "haproxy") // skip early without HAProxy
 	b, _ := backend(t, "echo", echoXHeaders)
 	render := func(ports []int) string {
 		return strings.NewReplacer("{{PORT}}", fmt.Sprint(ports[0]), "{{PORT2}}", fmt.Sprint(ports[1]), "{{BACKEND}}", hostport(b)).Replace(waitBodyConfig)
@@ -79,9 +77,7 @@ func TestWaitForBodyDifferentialHAProxy(t *testing.T) {
 		return out
 	}
 	hports := testenv.FreePorts(t, 2)
-	hcfg := filepath.Join(t.TempDir(), "haproxy.cfg")
-	os.WriteFile(hcfg, []byte(render(hports)), 0o644)
-	testenv.Start(t, haproxy, "-db", "-f", hcfg)
+	startHAProxyText(t, render(hports))
 	testenv.WaitTCP(t, fmt.Sprintf("127.0.0.1:%d", hports[1]), 10*time.Second)
 	hOut := run(hports)
 
