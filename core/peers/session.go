@@ -222,8 +222,7 @@ func (s *session) stickTable(m Message) error {
 		if err != nil {
 			return err
 		}
-		rt := &remoteTable{def: def, local: s.n.match(def)}
-		s.remote[def.ID], s.current = rt, rt
+		s.define(def)
 	case StktSwitch:
 		id, _, err := Varint(m.Data)
 		if err != nil {
@@ -234,6 +233,25 @@ func (s *session) stickTable(m Message) error {
 		return s.update(m)
 	}
 	return nil // acks: this node resends nothing, it teaches all on connect
+}
+
+// define records the peer's definition of a table when it is for a
+// local table, so the map holds at most one entry per local table: a peer
+// defining many tables (or one under many ids) costs no memory here.
+// Updates of a table not kept are ignored (current is nil).
+func (s *session) define(def *TableDef) {
+	local := s.n.match(def)
+	if local == nil {
+		s.current = nil
+		return
+	}
+	for id, rt := range s.remote {
+		if rt.local == local && id != def.ID {
+			delete(s.remote, id)
+		}
+	}
+	rt := &remoteTable{def: def, local: local}
+	s.remote[def.ID], s.current = rt, rt
 }
 
 func (s *session) update(m Message) error {
