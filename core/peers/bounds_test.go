@@ -3,9 +3,13 @@ package peers
 import (
 	"bufio"
 	"bytes"
+	"context"
+	"net"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/varde-lb/varde/core/sticktable"
 	"github.com/varde-lb/varde/core/testenv"
 )
 
@@ -48,5 +52,61 @@ func TestDefinitionsAreBounded(t *testing.T) {
 	}
 	if len(s.remote) > len(n.tables) {
 		t.Fatalf("%d remote definitions kept for %d local tables", len(s.remote), len(n.tables))
+	}
+}
+
+// dialAs opens a session with node n as its remote peer name.
+func dialAs(t *testing.T, n *Node, name string) (net.Conn, *bufio.Reader) {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", n.Addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := c.Write(AppendHello(nil, Hello{Major: Major, Minor: Minor, Remote: n.Local, Local: name, PID: 1, RelPID: 1})); err != nil {
+		t.Fatal(err)
+	}
+	r := bufio.NewReader(c)
+	if st, err := ReadStatus(r); err != nil || st != StatusOK {
+		t.Fatalf("status %d, %v", st, err)
+	}
+	return c, r
+}
+
+// TestResyncRequestsCoalesce: a burst of resync requests (2 bytes each)
+// does not make the node send its tables once per request.
+func TestResyncRequestsCoalesce(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	a, ta := meshNode(t, "a", ports)
+	for i := range 3000 {
+		ta.Set(ta.Get([]byte{10, 3, byte(i >> 8), byte(i)}), sticktable.GPC0, 1)
+	}
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	c, r := dialAs(t, a, "b")
+	var burst []byte
+	for range 200 {
+		burst = AppendMessage(burst, ClassControl, CtrlResyncReq, nil)
+	}
+	if _, err := c.Write(burst); err != nil {
+		t.Fatal(err)
+	}
+	finished, total := 0, 0
+	for {
+		c.SetReadDeadline(time.Now().Add(time.Second))
+		m, err := ReadMessage(r, MaxMessage)
+		if err != nil {
+			break // silence: everything was sent
+		}
+		total += len(m.Data) + 2
+		if m.Class == ClassControl && m.Type == CtrlResyncFinished {
+			finished++
+		}
+	}
+	if finished < 1 || finished > 2 {
+		t.Fatalf("%d ResyncFinished for 200 requests (%d bytes sent)", finished, total)
 	}
 }

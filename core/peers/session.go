@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core/sticktable"
@@ -49,6 +50,11 @@ type session struct {
 	// next updates are for
 	remote  map[uint64]*remoteTable
 	current *remoteTable
+	// resyncing: a resync asked by the peer is being sent; further
+	// requests meanwhile are covered by it (it sends every entry, and
+	// later changes are pushed), so a peer cannot multiply the output.
+	resyncing atomic.Bool
+	bg        sync.WaitGroup // the resync being sent
 }
 
 type remoteTable struct {
@@ -73,6 +79,8 @@ func (s *session) run() error {
 	s.remote = map[uint64]*remoteTable{}
 	done := make(chan struct{})
 	defer close(done)
+	defer s.bg.Wait()
+	defer s.c.Close() // ends a resync being written
 	go s.heartbeats(done)
 	// Registered first: a change made while the tables are taught is
 	// pushed after them rather than lost.
@@ -205,14 +213,32 @@ func (s *session) handle(m Message) error {
 func (s *session) control(typ byte) error {
 	switch typ {
 	case CtrlResyncReq: // the peer asks for everything this node knows
-		if err := s.teach(); err != nil {
-			return err
-		}
-		return s.write(AppendMessage(nil, ClassControl, CtrlResyncFinished, nil))
+		s.resync()
 	case CtrlResyncFinished, CtrlResyncPartial:
 		return s.write(AppendMessage(nil, ClassControl, CtrlResyncConfirm, nil))
 	}
 	return nil // confirm, heartbeat
+}
+
+// resync sends the peer every entry then ResyncFinished, outside the
+// reader (which keeps reading while it is written), unless a resync is
+// already being sent.
+func (s *session) resync() {
+	if !s.resyncing.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer s.resyncing.Store(false)
+		err := s.teach()
+		if err == nil {
+			err = s.write(AppendMessage(nil, ClassControl, CtrlResyncFinished, nil))
+		}
+		if err != nil {
+			s.c.Close() // the reader ends the session
+		}
+	}()
 }
 
 func (s *session) stickTable(m Message) error {
