@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -108,5 +109,84 @@ func TestResyncRequestsCoalesce(t *testing.T) {
 	}
 	if finished < 1 || finished > 2 {
 		t.Fatalf("%d ResyncFinished for 200 requests (%d bytes sent)", finished, total)
+	}
+}
+
+func sessionCount(n *Node) int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.sessions)
+}
+
+// TestOneSessionPerPeer: connections claiming the same peer name replace
+// each other (the older is closed), leaving one session.
+func TestOneSessionPerPeer(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	a, _ := meshNode(t, "a", ports)
+	if err := a.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer a.Stop()
+	var conns []net.Conn
+	for range 30 {
+		c, _ := dialAs(t, a, "b")
+		conns = append(conns, c)
+	}
+	if err := testenv.Until(3*time.Second, 10*time.Millisecond, func() error {
+		if k := sessionCount(a); k != 1 {
+			return fmt.Errorf("%d sessions for one peer", k)
+		}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// the node closed every connection but the one it keeps
+	buf := make([]byte, 64<<10)
+	open := 0
+	for _, c := range conns {
+		c.SetReadDeadline(time.Now().Add(2 * time.Second))
+		for {
+			if _, err := c.Read(buf); err != nil {
+				if ne, ok := err.(net.Error); ok && ne.Timeout() {
+					open++
+				}
+				break
+			}
+		}
+	}
+	if open != 1 {
+		t.Fatalf("%d of %d connections for one peer left open", open, len(conns))
+	}
+}
+
+// TestTwoNodesKeepOneSession: two nodes dialing each other settle on one
+// connection between them (the one dialed by "a"), so each change is
+// sent once.
+func TestTwoNodesKeepOneSession(t *testing.T) {
+	ports := testenv.FreePorts(t, 2)
+	a, _ := meshNode(t, "a", ports)
+	b, _ := meshNode(t, "b", ports)
+	ctx := context.Background()
+	for _, nd := range []*Node{b, a} {
+		if err := nd.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer nd.Stop()
+	}
+	// past a reconnect round of both connect loops
+	time.Sleep(reconnectAfter + time.Second)
+	for _, nd := range []*Node{a, b} {
+		if k := sessionCount(nd); k != 1 {
+			t.Fatalf("node %s: %d sessions with its one peer", nd.Local, k)
+		}
+	}
+	a.mu.Lock()
+	sa := a.byPeer["b"]
+	a.mu.Unlock()
+	b.mu.Lock()
+	sb := b.byPeer["a"]
+	b.mu.Unlock()
+	if sa.c.LocalAddr().String() != sb.c.RemoteAddr().String() || !sa.out || sb.out {
+		t.Fatalf("a keeps %v->%v (out %v), b keeps %v->%v (out %v)", sa.c.LocalAddr(), sa.c.RemoteAddr(), sa.out, sb.c.LocalAddr(), sb.c.RemoteAddr(), sb.out)
 	}
 }

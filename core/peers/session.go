@@ -45,6 +45,7 @@ type session struct {
 	peer string
 	c    net.Conn
 	r    *bufio.Reader
+	out  bool // this node dialed the peer
 	wmu  sync.Mutex
 	// the remote side's table definitions by its ids, and the one the
 	// next updates are for
@@ -84,7 +85,9 @@ func (s *session) run() error {
 	go s.heartbeats(done)
 	// Registered first: a change made while the tables are taught is
 	// pushed after them rather than lost.
-	s.n.add(s)
+	if !s.n.add(s) {
+		return errors.New("peers: a session with " + s.peer + " is up")
+	}
 	defer s.n.remove(s)
 	// Taught while reading: two nodes teaching each other large tables
 	// would otherwise both block writing, neither reading.
