@@ -41,6 +41,7 @@ type Node struct {
 
 	mu       sync.Mutex
 	sessions map[*session]bool
+	byPeer   map[string]*session // the one session kept per peer name
 	ln       net.Listener
 	cancel   context.CancelFunc
 	wg       sync.WaitGroup
@@ -110,7 +111,7 @@ func newShared(id int, section string, t *sticktable.Table, names ServerNames) (
 // NewNode builds the replication of section s for the tables of set that
 // join it. Nothing is opened until Start.
 func NewNode(s *config.Peers, c *config.Config, set *sticktable.Set, names ServerNames, inv *listen.Inventory, log *slog.Logger) (*Node, error) {
-	n := &Node{Section: s.Name, Local: s.LocalName, Addr: s.Bind, Remotes: map[string]string{}, log: log, inv: inv, sessions: map[*session]bool{}}
+	n := &Node{Section: s.Name, Local: s.LocalName, Addr: s.Bind, Remotes: map[string]string{}, log: log, inv: inv, sessions: map[*session]bool{}, byPeer: map[string]*session{}}
 	if n.Addr == "" {
 		n.Addr = s.Local().Addr
 	}
@@ -186,16 +187,49 @@ func (n *Node) Offer() {
 	}
 }
 
-func (n *Node) add(s *session) {
+// add keeps s as the session with its peer, unless it loses to the one
+// up: one session per peer, as HAProxy keeps, so changes are sent once.
+// A newer session in the same direction replaces the old (the peer
+// reconnected); between an incoming and an outgoing one, both nodes keep
+// the one dialed by the peer with the smaller name, so two nodes
+// dialing each other at once agree instead of closing both.
+func (n *Node) add(s *session) bool {
 	n.mu.Lock()
+	defer n.mu.Unlock()
+	if old := n.byPeer[s.peer]; old != nil {
+		if old.out != s.out && !s.preferred() {
+			return false
+		}
+		old.c.Close() // its run loop ends
+		delete(n.sessions, old)
+	}
+	n.byPeer[s.peer] = s
 	n.sessions[s] = true
-	n.mu.Unlock()
+	return true
+}
+
+// preferred: s was dialed by the smaller of the two peer names.
+func (s *session) preferred() bool {
+	if s.out {
+		return s.n.Local < s.peer
+	}
+	return s.peer < s.n.Local
 }
 
 func (n *Node) remove(s *session) {
 	n.mu.Lock()
 	delete(n.sessions, s)
+	if n.byPeer[s.peer] == s {
+		delete(n.byPeer, s.peer)
+	}
 	n.mu.Unlock()
+}
+
+// connected reports whether a session with peer name is up.
+func (n *Node) connected(name string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.byPeer[name] != nil
 }
 
 // match returns the local table a peer's definition is for: same wire
@@ -247,7 +281,10 @@ func (n *Node) broadcast(b []byte) error {
 // connectLoop keeps a session open to the remote peer name.
 func (n *Node) connectLoop(ctx context.Context, name, addr string) {
 	for {
-		err := n.connect(ctx, name, addr)
+		var err error
+		if !n.connected(name) { // not while the peer's session is up
+			err = n.connect(ctx, name, addr)
+		}
 		if ctx.Err() != nil {
 			return
 		}
@@ -283,7 +320,7 @@ func (n *Node) connect(ctx context.Context, name, addr string) error {
 	}
 	c.SetDeadline(time.Time{})
 	n.log.Info("peers: connected", "section", n.Section, "peer", name)
-	s := &session{n: n, peer: name, c: c, r: r}
+	s := &session{n: n, peer: name, c: c, r: r, out: true}
 	return s.run()
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/varde-lb/varde/core/sticktable"
@@ -44,11 +45,17 @@ type session struct {
 	peer string
 	c    net.Conn
 	r    *bufio.Reader
+	out  bool // this node dialed the peer
 	wmu  sync.Mutex
 	// the remote side's table definitions by its ids, and the one the
 	// next updates are for
 	remote  map[uint64]*remoteTable
 	current *remoteTable
+	// resyncing: a resync asked by the peer is being sent; further
+	// requests meanwhile are covered by it (it sends every entry, and
+	// later changes are pushed), so a peer cannot multiply the output.
+	resyncing atomic.Bool
+	bg        sync.WaitGroup // the resync being sent
 }
 
 type remoteTable struct {
@@ -73,10 +80,14 @@ func (s *session) run() error {
 	s.remote = map[uint64]*remoteTable{}
 	done := make(chan struct{})
 	defer close(done)
+	defer s.bg.Wait()
+	defer s.c.Close() // ends a resync being written
 	go s.heartbeats(done)
 	// Registered first: a change made while the tables are taught is
 	// pushed after them rather than lost.
-	s.n.add(s)
+	if !s.n.add(s) {
+		return errors.New("peers: a session with " + s.peer + " is up")
+	}
 	defer s.n.remove(s)
 	// Taught while reading: two nodes teaching each other large tables
 	// would otherwise both block writing, neither reading.
@@ -205,14 +216,32 @@ func (s *session) handle(m Message) error {
 func (s *session) control(typ byte) error {
 	switch typ {
 	case CtrlResyncReq: // the peer asks for everything this node knows
-		if err := s.teach(); err != nil {
-			return err
-		}
-		return s.write(AppendMessage(nil, ClassControl, CtrlResyncFinished, nil))
+		s.resync()
 	case CtrlResyncFinished, CtrlResyncPartial:
 		return s.write(AppendMessage(nil, ClassControl, CtrlResyncConfirm, nil))
 	}
 	return nil // confirm, heartbeat
+}
+
+// resync sends the peer every entry then ResyncFinished, outside the
+// reader (which keeps reading while it is written), unless a resync is
+// already being sent.
+func (s *session) resync() {
+	if !s.resyncing.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer s.resyncing.Store(false)
+		err := s.teach()
+		if err == nil {
+			err = s.write(AppendMessage(nil, ClassControl, CtrlResyncFinished, nil))
+		}
+		if err != nil {
+			s.c.Close() // the reader ends the session
+		}
+	}()
 }
 
 func (s *session) stickTable(m Message) error {
@@ -222,8 +251,7 @@ func (s *session) stickTable(m Message) error {
 		if err != nil {
 			return err
 		}
-		rt := &remoteTable{def: def, local: s.n.match(def)}
-		s.remote[def.ID], s.current = rt, rt
+		s.define(def)
 	case StktSwitch:
 		id, _, err := Varint(m.Data)
 		if err != nil {
@@ -234,6 +262,25 @@ func (s *session) stickTable(m Message) error {
 		return s.update(m)
 	}
 	return nil // acks: this node resends nothing, it teaches all on connect
+}
+
+// define records the peer's definition of a table when it is for a
+// local table, so the map holds at most one entry per local table: a peer
+// defining many tables (or one under many ids) costs no memory here.
+// Updates of a table not kept are ignored (current is nil).
+func (s *session) define(def *TableDef) {
+	local := s.n.match(def)
+	if local == nil {
+		s.current = nil
+		return
+	}
+	for id, rt := range s.remote {
+		if rt.local == local && id != def.ID {
+			delete(s.remote, id)
+		}
+	}
+	rt := &remoteTable{def: def, local: local}
+	s.remote[def.ID], s.current = rt, rt
 }
 
 func (s *session) update(m Message) error {
