@@ -46,8 +46,21 @@ type Backend struct {
 	stickyFB     core.Fallbacks
 
 	qmu     sync.Mutex
-	waiters []chan struct{}
+	waiters []*waiter
 	nwait   atomic.Int32 // len(waiters), read without qmu by wake
+	// qBound counts the queued requests bound to one server (persistence,
+	// use-server): HAProxy keeps them in that server's queue, apart from
+	// the backend queue that queueFirst looks at.
+	qBound atomic.Int64
+}
+
+// waiter is one queued request: srv is the server it is bound to (nil: any
+// server will do), by the server whose freed slot woke it (nil: a wake-up
+// not tied to a slot, such as a state change), set before ch closes.
+type waiter struct {
+	ch  chan struct{}
+	srv *core.Server
+	by  *core.Server
 }
 
 // Hook lets other subsystems (cookie persistence, passive health) take part
@@ -258,13 +271,18 @@ func (b *Backend) done(s *server) {
 	if s.Dynamic() {
 		n = int(s.Limit() - s.Active.Load()) // none when the load lowered the limit
 	}
-	b.wakeN(n)
+	b.wakeN(n, s.Server)
 }
 
-func (b *Backend) wake() { b.wakeN(1) }
+// wake lets a queued request retry after a change not tied to one slot.
+func (b *Backend) wake() { b.wakeN(1, nil) }
 
-// wakeN wakes the n oldest waiters of the queue.
-func (b *Backend) wakeN(n int) {
+// wakeN wakes n waiters for a slot freed on by: as HAProxy's
+// process_srv_queue, those bound to by first (its own queue), then the
+// oldest unbound ones; a waiter bound to another server is skipped, it
+// could not use the slot. With by nil (a state change), the oldest waiter
+// that is unbound or whose server has room.
+func (b *Backend) wakeN(n int, by *core.Server) {
 	// Every request ends here: skip the lock when nobody queues. A waiter
 	// registering concurrently re-checks for a free slot after counting
 	// itself, so no wake-up is lost.
@@ -272,15 +290,35 @@ func (b *Backend) wakeN(n int) {
 		return
 	}
 	b.qmu.Lock()
-	for ; n > 0 && len(b.waiters) > 0; n-- {
-		w := b.waiters[0]
-		copy(b.waiters, b.waiters[1:])
-		b.waiters = b.waiters[:len(b.waiters)-1]
-		close(w)
+	if by != nil {
+		n = b.wakeWhere(n, by, func(w *waiter) bool { return w.srv == by })
 	}
+	b.wakeWhere(n, by, func(w *waiter) bool { return w.srv == nil || (by == nil && !w.srv.Full()) })
 	b.nwait.Store(int32(len(b.waiters)))
 	b.qmu.Unlock()
 }
+
+// wakeWhere wakes up to n of the oldest waiters that ok accepts and
+// returns how many wake-ups are left. qmu is held.
+func (b *Backend) wakeWhere(n int, by *core.Server, ok func(*waiter) bool) int {
+	keep := b.waiters[:0]
+	for _, w := range b.waiters {
+		if n > 0 && ok(w) {
+			w.by = by
+			close(w.ch)
+			n--
+			continue
+		}
+		keep = append(keep, w)
+	}
+	clear(b.waiters[len(keep):])
+	b.waiters = keep
+	return n
+}
+
+// passOn hands a wake-up its waiter could not use (bound elsewhere, client
+// gone, server deleted) to the next waiter that can.
+func (b *Backend) passOn(by *core.Server) { b.wakeN(1, by) }
 
 // queueFirst reports whether a new request must queue behind the ones
 // already queued rather than take a slot: HAProxy's assign_server for
@@ -288,8 +326,8 @@ func (b *Backend) wakeN(n int) {
 // (and not all of the backend's). It matters with dynamic limits, whose
 // room grows with the load without anything dequeued.
 func (b *Backend) queueFirst() bool {
-	q := b.Queued.Load()
-	if q == 0 || q == b.CurConns.Load() {
+	q := b.Queued.Load() - b.qBound.Load() // the backend queue only
+	if q <= 0 || q == b.CurConns.Load() {
 		return false
 	}
 	switch b.cfg.Balance.Algorithm {
@@ -313,20 +351,18 @@ const (
 // pick chooses a server and takes a slot on it, waiting in the backend
 // queue when every usable server is full. It returns the time spent queued.
 func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, time.Duration, pickErr) {
-	var start time.Time
-	queued, granted := false, false
+	var q queueSpot
+	granted := false
 	if b.queueFirst() {
 		// Behind the queued requests, without the registration's
 		// re-check: the room a dynamic limit gains as the load grows is
 		// for them, taken when a request ends (done).
-		queued, start = true, time.Now()
-		b.enqueue()
-		ok, woken := b.waitTurnAfter(start, sess, false)
+		q.enter(b, nil)
+		ok, woken, by := b.waitTurnAfter(q.start, sess, nil, false)
 		if !ok {
-			b.Queued.Add(-1)
-			return nil, false, time.Since(start), pickQueueTimeout
+			return nil, false, q.leave(b), pickQueueTimeout
 		}
-		granted = woken
+		granted, q.by = woken, by
 	}
 	for {
 		ctx.Granted = granted
@@ -335,43 +371,100 @@ func (b *Backend) pick(ctx *core.PickContext, sess *session) (*server, bool, tim
 		if cs != nil && b.take(cs, granted) {
 			srv := b.serverOf(cs)
 			if srv == nil {
-				// Deleted (`del server`) since it was chosen: choose again.
+				// Deleted (`del server`) since it was chosen: choose
+				// again, and let another waiter have the wake-up.
 				b.pool.Release(cs)
+				granted = q.passOn(b, granted)
 				continue
 			}
-			var w time.Duration
-			if queued {
-				b.Queued.Add(-1)
-				w = time.Since(start)
-			}
-			return srv, persisted, w, pickOK
+			return srv, persisted, q.leave(b), pickOK
 		}
 		if cs == nil && !b.anyFull() {
-			if queued {
-				b.Queued.Add(-1)
-			}
+			q.passOn(b, granted)
+			q.leave(b)
 			return nil, false, 0, pickNoServer
 		}
-		// Every candidate is full: wait in the queue.
-		if !queued {
+		// Every candidate is full: wait in the queue, the server's own
+		// when the request is bound to it.
+		var bound *core.Server
+		if persisted {
+			bound = cs
+		}
+		if granted && q.by != nil && bound != nil && bound != q.by {
+			// Woken for a slot on a server it is not bound to. Only
+			// then: an unbound waiter that lost the slot to a newcomer
+			// keeps the wake-up, or the waiters would spin passing it.
+			q.passOn(b, granted)
+		}
+		if !q.in {
 			if maxQ := b.list.Load().maxQ; maxQ > 0 && b.Queued.Load() >= maxQ {
 				return nil, false, 0, pickQueueFull
 			}
-			queued, start = true, time.Now()
-			b.enqueue()
+			q.enter(b, bound)
+		} else {
+			q.bind(b, bound)
 		}
-		ok, woken := b.waitTurnAfter(start, sess, true)
+		ok, woken, by := b.waitTurnAfter(q.start, sess, bound, true)
 		if !ok {
-			b.Queued.Add(-1)
-			return nil, false, time.Since(start), pickQueueTimeout
+			return nil, false, q.leave(b), pickQueueTimeout
 		}
-		granted = woken
+		granted, q.by = woken, by
 		if sess != nil && b.cfg.AbortOnClose && peerClosed(sess.conn) {
 			// option abortonclose: the client left while queued.
-			b.Queued.Add(-1)
-			return nil, false, time.Since(start), pickAborted
+			q.passOn(b, granted)
+			return nil, false, q.leave(b), pickAborted
 		}
 	}
+}
+
+// queueSpot is a request's place in the queue while pick runs.
+type queueSpot struct {
+	in    bool
+	start time.Time
+	srv   *core.Server // bound to (counted in b.qBound and srv.Queued)
+	by    *core.Server // whose freed slot woke it last
+}
+
+func (q *queueSpot) enter(b *Backend, srv *core.Server) {
+	q.in, q.start = true, time.Now()
+	b.enqueue()
+	q.bind(b, srv)
+}
+
+// bind moves the request to srv's queue (nil: the backend's).
+func (q *queueSpot) bind(b *Backend, srv *core.Server) {
+	if q.srv == srv {
+		return
+	}
+	if q.srv != nil {
+		q.srv.Queued.Add(-1)
+		b.qBound.Add(-1)
+	}
+	if srv != nil {
+		srv.Queued.Add(1)
+		b.qBound.Add(1)
+	}
+	q.srv = srv
+}
+
+// leave takes the request out of the queue and returns its time there.
+func (q *queueSpot) leave(b *Backend) time.Duration {
+	if !q.in {
+		return 0
+	}
+	q.bind(b, nil)
+	q.in = false
+	b.Queued.Add(-1)
+	return time.Since(q.start)
+}
+
+// passOn hands an unused slot wake-up (granted) to another waiter; it
+// returns false, the wake-up being gone.
+func (q *queueSpot) passOn(b *Backend, granted bool) bool {
+	if granted {
+		b.passOn(q.by)
+	}
+	return false
 }
 
 // choose is the server for ctx, without taking a slot: the server the
@@ -477,7 +570,9 @@ func (b *Backend) enqueue() {
 // passed; it returns false on timeout. recheck wakes the oldest waiter at once when a slot freed between the
 // pick and the registration; woken reports a wake-up (a slot was handed
 // over) rather than the wait's end.
-func (b *Backend) waitTurnAfter(start time.Time, sess *session, recheck bool) (ok, woken bool) {
+// srv is the server the request is bound to (nil: none); by is the server
+// whose freed slot woke it.
+func (b *Backend) waitTurnAfter(start time.Time, sess *session, srv *core.Server, recheck bool) (ok, woken bool, by *core.Server) {
 	timeout := b.cfg.Timeouts.Queue
 	if timeout <= 0 {
 		timeout = b.cfg.Timeouts.Connect
@@ -487,13 +582,13 @@ func (b *Backend) waitTurnAfter(start time.Time, sess *session, recheck bool) (o
 	}
 	left := timeout - time.Since(start)
 	if left <= 0 {
-		return false, false
+		return false, false, nil
 	}
 	if b.cfg.AbortOnClose && left > abortPoll {
 		// Come back now and then to see whether the client left.
 		left = abortPoll
 	}
-	w := make(chan struct{})
+	w := &waiter{ch: make(chan struct{}), srv: srv}
 	b.qmu.Lock()
 	b.waiters = append(b.waiters, w)
 	b.nwait.Store(int32(len(b.waiters)))
@@ -510,7 +605,7 @@ func (b *Backend) waitTurnAfter(start time.Time, sess *session, recheck bool) (o
 	wait := func() {
 		t := time.NewTimer(left)
 		select {
-		case <-w:
+		case <-w.ch:
 		case <-t.C:
 		}
 		t.Stop()
@@ -522,13 +617,13 @@ func (b *Backend) waitTurnAfter(start time.Time, sess *session, recheck bool) (o
 		c = sess.conn
 	}
 	offloadFor(c, wait)
+	b.unwait(w)
 	select {
-	case <-w:
-		woken = true
+	case <-w.ch:
+		woken, by = true, w.by // by is written before the close
 	default:
 	}
-	b.unwait(w)
-	return true, woken
+	return true, woken, by
 }
 
 // take reserves a slot on cs for a request. A request woken from the
@@ -542,7 +637,7 @@ func (b *Backend) take(cs *core.Server, granted bool) bool {
 	return tryTake(cs)
 }
 
-func (b *Backend) unwait(w chan struct{}) {
+func (b *Backend) unwait(w *waiter) {
 	b.qmu.Lock()
 	for i, x := range b.waiters {
 		if x == w {
