@@ -2,6 +2,7 @@ package config
 
 import (
 	"strings"
+	"time"
 
 	"github.com/varde-lb/varde/core/diag"
 )
@@ -67,6 +68,16 @@ func (p *parser) tcpRequestKey(words []Token) (string, bool) {
 	}
 }
 
+// inspectDelay reads `tcp-request|tcp-response inspect-delay TIME` (key is
+// the keyword), shared by both.
+func (p *parser) inspectDelay(key string, words []Token) (time.Duration, bool) {
+	if len(words) != 3 {
+		p.d.Errorf(words[0].Pos, key, key+" 5s", "%s expects exactly one argument", key)
+		return 0, false
+	}
+	return p.duration(words[2], key), true
+}
+
 // parseTCPRequest reads a tcp-request line whose key was resolved.
 func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 	px := p.cur
@@ -76,11 +87,9 @@ func (p *parser) parseTCPRequest(l Line, key string, words []Token) {
 		return
 	}
 	if key == "tcp-request inspect-delay" {
-		if len(words) != 3 {
-			p.d.Errorf(words[0].Pos, key, "tcp-request inspect-delay 5s", "%s expects exactly one argument", key)
-			return
+		if d, ok := p.inspectDelay(key, words); ok {
+			px.InspectDelay, px.InspectDelayPos = d, l.Pos
 		}
-		px.InspectDelay, px.InspectDelayPos = p.duration(words[2], key), l.Pos
 		return
 	}
 	args, cond, ok := p.splitCond(key, words[3:])

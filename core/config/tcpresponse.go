@@ -51,11 +51,9 @@ func (p *parser) tcpResponseKey(words []Token) (string, bool) {
 func (p *parser) parseTCPResponse(l Line, key string, words []Token) {
 	px := p.cur
 	if key == "tcp-response inspect-delay" {
-		if len(words) != 3 {
-			p.d.Errorf(words[0].Pos, key, "tcp-response inspect-delay 5s", "%s expects exactly one argument", key)
-			return
+		if d, ok := p.inspectDelay(key, words); ok {
+			px.ResInspectDelay = d
 		}
-		px.ResInspectDelay = p.duration(words[2], key)
 		return
 	}
 	args, cond, ok := p.splitCond(key, words[3:])
