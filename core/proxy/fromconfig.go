@@ -262,22 +262,45 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 		comp:           compFromConfig(p.Compression),
 		Splice:         spliceSetOf(p),
 	}
+	if err := frontendBinds(fc, p); err != nil {
+		return nil, err
+	}
+	set, err := CompileACLs(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := frontendRules(fc, p, set); err != nil {
+		return nil, err
+	}
+	if err := frontendChooser(fc, p, set, known); err != nil {
+		return nil, err
+	}
+	fc.LogHeaders = p.LogHeaders()
+	fc.LogBackendSrc = p.LogUses("bi", "bp")
+	fc.LogVars = logReadsVars(p) // vars.go
+	frontendCaptures(fc, p)
+	return fc, nil
+}
+
+// frontendBinds adapts the frontend's bind lines: HTTP/1 and HTTP/2
+// listeners with their options.
+func frontendBinds(fc *FrontendConfig, p *config.Proxy) error {
 	for _, b := range p.Binds {
 		if b.Unix != "" {
-			return nil, fmt.Errorf("%s: bind %s: unix sockets are not supported by the engine yet", b.Pos, b.Unix)
+			return fmt.Errorf("%s: bind %s: unix sockets are not supported by the engine yet", b.Pos, b.Unix)
 		}
 		if b.Proto == "h2" && fc.Mode == ModeTCP {
-			return nil, fmt.Errorf("%s: bind proto h2: HTTP/2 needs mode http", b.Pos)
+			return fmt.Errorf("%s: bind proto h2: HTTP/2 needs mode http", b.Pos)
 		}
 		if b.Proto == "h2" && b.SSL {
-			return nil, fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
+			return fmt.Errorf("%s: bind proto h2: not supported on an ssl bind yet (the h2 listener is cleartext)", b.Pos)
 		}
 		opts := listen.Opts{V6Only: b.V6Only, Device: b.Interface, Transparent: b.Transparent}
 		if b.Proto == "h2" && b.MaxConn > 0 {
-			return nil, fmt.Errorf("%s: bind maxconn: not built on HTTP/2 (proto h2) binds yet", b.Pos)
+			return fmt.Errorf("%s: bind maxconn: not built on HTTP/2 (proto h2) binds yet", b.Pos)
 		}
 		if b.Proto == "h2" && !opts.Zero() {
-			return nil, fmt.Errorf("%s: bind proto h2: v6only, interface and transparent are not built on HTTP/2 binds yet", b.Pos)
+			return fmt.Errorf("%s: bind proto h2: v6only, interface and transparent are not built on HTTP/2 binds yet", b.Pos)
 		}
 		for _, addr := range bindAddrs(b) {
 			if b.Proto == "h2" {
@@ -292,44 +315,49 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			}
 		}
 	}
+	return nil
+}
+
+// frontendRules compiles the frontend's headers, error files and rules.
+func frontendRules(fc *FrontendConfig, p *config.Proxy, set *acl.Set) error {
 	var err error
 	if fc.ForwardFor, err = forwardForOf(p); err != nil {
-		return nil, err
+		return err
 	}
 	if fc.OriginalTo, err = originalToOf(p); err != nil {
-		return nil, err
+		return err
 	}
 	if fc.UniqueID, fc.UniqueIDHeader, err = uniqueIDOf(p); err != nil {
-		return nil, err
+		return err
 	}
 	if fc.ErrorFiles, err = errorFilesOf(p); err != nil {
-		return nil, err
-	}
-	set, err := CompileACLs(p)
-	if err != nil {
-		return nil, err
+		return err
 	}
 	if fc.HTTPRequest, err = rulesOf(p.HTTPRequest, set); err != nil {
-		return nil, err
+		return err
 	}
 	setAuthRealm(fc.HTTPRequest, p.Name)
 	fc.LogASAP = logASAPOf(p)
 	fc.SessRate = newSessLimiter(p.RateLimitSessions)
 	if fc.Monitor, err = monitorOf(p, set); err != nil {
-		return nil, err
+		return err
 	}
 	if fc.Redirects, err = rulesOf(p.Redirects, set); err != nil {
-		return nil, err
+		return err
 	}
 	if err := tcpRulesOf(fc, p, set); err != nil {
-		return nil, err
+		return err
 	}
 	if fc.HTTPResponse, err = rulesOf(p.HTTPResponse, set); err != nil {
-		return nil, err
+		return err
 	}
-	if fc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set); err != nil {
-		return nil, err
-	}
+	fc.HTTPAfterResponse, err = rulesOf(p.HTTPAfterResponse, set)
+	return err
+}
+
+// frontendChooser compiles use_backend and default_backend into the
+// frontend's backend chooser.
+func frontendChooser(fc *FrontendConfig, p *config.Proxy, set *acl.Set, known map[string]Mode) error {
 	def := ""
 	if p.DefaultBackend != nil {
 		def = p.DefaultBackend.Value
@@ -340,19 +368,19 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	for _, ub := range p.UseBackends {
 		cond, err := CompileCondition(ub.Cond, set)
 		if err != nil {
-			return nil, fmt.Errorf("%s: use_backend %s: %w", ub.Pos, ub.Backend, err)
+			return fmt.Errorf("%s: use_backend %s: %w", ub.Pos, ub.Backend, err)
 		}
 		r, err := route.NewRule(ub.Backend, cond)
 		if err != nil {
-			return nil, fmt.Errorf("%s: use_backend: %w", ub.Pos, err)
+			return fmt.Errorf("%s: use_backend: %w", ub.Pos, err)
 		}
 		if _, ok := known[ub.Backend]; r.Name == nil && !ok {
-			return nil, fmt.Errorf("%s: use_backend: no backend named %q", ub.Pos, ub.Backend)
+			return fmt.Errorf("%s: use_backend: no backend named %q", ub.Pos, ub.Backend)
 		}
 		rules = append(rules, r)
 	}
 	if _, ok := known[def]; def != "" && !ok {
-		return nil, fmt.Errorf("proxy %s: default_backend: no backend named %q", p.Name, def)
+		return fmt.Errorf("proxy %s: default_backend: no backend named %q", p.Name, def)
 	}
 	// A dynamic name may only resolve to a backend of the frontend's mode
 	// (the static rules are checked at config time): any other is treated
@@ -363,9 +391,11 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 	}
 	fc.Chooser = route.New(rules, def).WithBackends(sameMode, p.Name)
 	fc.DefaultBackend = def
-	fc.LogHeaders = p.LogHeaders()
-	fc.LogBackendSrc = p.LogUses("bi", "bp")
-	fc.LogVars = logReadsVars(p) // vars.go
+	return nil
+}
+
+// frontendCaptures reads the frontend's `capture` lines.
+func frontendCaptures(fc *FrontendConfig, p *config.Proxy) {
 	for _, cp := range p.Captures {
 		switch cp.What {
 		case "request":
@@ -378,7 +408,6 @@ func FrontendFromConfig(p *config.Proxy, known map[string]Mode) (*FrontendConfig
 			fc.CaptureCookie = Capture{Name: cp.Name, Len: cp.Len}
 		}
 	}
-	return fc, nil
 }
 
 // CompileACLs compiles a proxy's `acl` lines with core/acl. The admin
