@@ -148,25 +148,11 @@ func getKeepAlive(t *testing.T, addr string, paths ...string) []string {
 // serverStatsRows returns "proxy/server status check_status" for the servers
 // of the stats CSV at url, sorted.
 func serverStatsRows(t *testing.T, url string) []string {
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	lines := strings.Split(strings.TrimPrefix(string(b), "# "), "\n")
-	head := strings.Split(lines[0], ",")
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
 	var out []string
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) < len(head) || f[1] == "FRONTEND" || f[1] == "BACKEND" {
-			continue
+	for _, r := range statsCSV(t, url) {
+		if r["svname"] != "FRONTEND" && r["svname"] != "BACKEND" {
+			out = append(out, fmt.Sprintf("%s/%s %s %s", r["pxname"], r["svname"], r["status"], r["check_status"]))
 		}
-		out = append(out, fmt.Sprintf("%s/%s %s %s", f[0], f[1], f[col["status"]], f[col["check_status"]]))
 	}
 	sort.Strings(out)
 	return out

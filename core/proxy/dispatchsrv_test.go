@@ -143,28 +143,11 @@ func oneRequest(t *testing.T, addr, raw string) string {
 // statsRows reads the stats CSV: "svname status weight check_status" of the
 // proxy's rows, sorted.
 func statsRows(t *testing.T, addr, proxy string) []string {
-	resp, err := http.Get("http://" + addr + "/stats;csv")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	lines := strings.Split(string(body), "\n")
-	if len(lines) == 0 {
-		t.Fatalf("empty stats: %q", body)
-	}
-	head := strings.Split(strings.TrimPrefix(lines[0], "# "), ",")
-	col := map[string]int{}
-	for i, h := range head {
-		col[h] = i
-	}
 	var rows []string
-	for _, l := range lines[1:] {
-		f := strings.Split(l, ",")
-		if len(f) < len(head) || f[col["pxname"]] != proxy {
-			continue
+	for _, r := range statsCSV(t, "http://"+addr+"/stats;csv") {
+		if r["pxname"] == proxy {
+			rows = append(rows, strings.Join([]string{r["svname"], r["status"], "weight=" + r["weight"], strings.TrimPrefix(r["check_status"], "* ")}, " ")) // "* ": a check running now
 		}
-		rows = append(rows, strings.Join([]string{f[col["svname"]], f[col["status"]], "weight=" + f[col["weight"]], strings.TrimPrefix(f[col["check_status"]], "* ")}, " ")) // "* ": a check running now
 	}
 	sort.Strings(rows)
 	return rows

@@ -335,3 +335,30 @@ func engineConfigText(tb testing.TB, name, text string) *Config {
 	}
 	return pcfg
 }
+
+// statsCSV fetches a stats CSV (`;csv`) and returns its rows, each keyed by
+// the header's column names.
+func statsCSV(t *testing.T, url string) []map[string]string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	lines := strings.Split(strings.TrimPrefix(string(b), "# "), "\n")
+	head := strings.Split(lines[0], ",")
+	var rows []map[string]string
+	for _, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		if len(f) < len(head) {
+			continue
+		}
+		r := make(map[string]string, len(head))
+		for i, h := range head {
+			r[h] = f[i]
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
